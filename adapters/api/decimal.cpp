@@ -1,0 +1,358 @@
+// Exact fixed-point decimal arithmetic with explicit rounding (int128 intermediates).
+#include "adapters/api/decimal.h"
+
+#include <cstdlib>
+#include <limits>
+
+
+namespace perpgw {
+namespace {
+
+using i128 = __int128;
+
+constexpr int64_t kPow10[19] = {1LL,
+                                10LL,
+                                100LL,
+                                1000LL,
+                                10000LL,
+                                100000LL,
+                                1000000LL,
+                                10000000LL,
+                                100000000LL,
+                                1000000000LL,
+                                10000000000LL,
+                                100000000000LL,
+                                1000000000000LL,
+                                10000000000000LL,
+                                100000000000000LL,
+                                1000000000000000LL,
+                                10000000000000000LL,
+                                100000000000000000LL,
+                                1000000000000000000LL};
+
+i128 Pow10(int n) {
+  i128 r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+
+bool FitsInt64(i128 v) {
+  return v >= std::numeric_limits<int64_t>::min() && v <= std::numeric_limits<int64_t>::max();
+}
+
+// Divides n by d (d > 0) rounding as asked. Returns false when kExact would lose digits.
+bool DivRound(i128 n, i128 d, Rounding r, i128* out) {
+  i128 q = n / d;  // truncates toward zero
+  i128 rem = n % d;
+  if (rem == 0) {
+    *out = q;
+    return true;
+  }
+  const bool neg = n < 0;
+  switch (r) {
+    case Rounding::kExact:
+      return false;
+    case Rounding::kDown:
+      break;
+    case Rounding::kUp:
+      q += neg ? -1 : 1;
+      break;
+    case Rounding::kFloor:
+      if (neg) q -= 1;
+      break;
+    case Rounding::kCeil:
+      if (!neg) q += 1;
+      break;
+    case Rounding::kHalfEven: {
+      i128 twice = (rem < 0 ? -rem : rem) * 2;
+      if (twice > d || (twice == d && (q % 2 != 0))) q += neg ? -1 : 1;
+      break;
+    }
+  }
+  *out = q;
+  return true;
+}
+
+absl::Status Overflow(std::string_view what) {
+  return absl::OutOfRangeError("decimal overflow in " + std::string(what));
+}
+
+// Shared parser: digits with optional sign, point and exponent → (mantissa, scale), trimmed.
+bool ParseParts(std::string_view s, i128* mant, int* scale, std::string* err) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    neg = s[i] == '-';
+    ++i;
+  }
+  i128 m = 0;
+  int digits = 0, frac = 0;
+  bool seen_point = false, any_digit = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      any_digit = true;
+      if (m == 0 && c == '0') {
+        if (seen_point) ++frac;
+        continue;
+      }
+      if (digits >= 36) {
+        *err = "too many digits";
+        return false;
+      }
+      m = m * 10 + (c - '0');
+      ++digits;
+      if (seen_point) ++frac;
+    } else if (c == '.' && !seen_point) {
+      seen_point = true;
+    } else {
+      break;
+    }
+  }
+  if (!any_digit) {
+    *err = "no digits";
+    return false;
+  }
+  int exp = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool eneg = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      eneg = s[i] == '-';
+      ++i;
+    }
+    if (i >= s.size()) {
+      *err = "empty exponent";
+      return false;
+    }
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') break;
+      exp = exp * 10 + (s[i] - '0');
+      if (exp > 60) {
+        *err = "exponent out of range";
+        return false;
+      }
+    }
+    if (eneg) exp = -exp;
+  }
+  if (i != s.size()) {
+    *err = "unexpected character";
+    return false;
+  }
+  int sc = frac - exp;
+  while (sc > 0 && m != 0 && m % 10 == 0) {
+    m /= 10;
+    --sc;
+  }
+  if (m == 0) sc = sc < 0 ? 0 : sc;
+  while (sc < 0) {
+    m *= 10;
+    ++sc;
+    if (m > Pow10(36)) {
+      *err = "value out of range";
+      return false;
+    }
+  }
+  *mant = neg ? -m : m;
+  *scale = sc;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Decimal> Decimal::Parse(std::string_view text) {
+  i128 m;
+  int sc;
+  std::string err;
+  if (!ParseParts(text, &m, &sc, &err)) {
+    return absl::InvalidArgumentError("not a decimal number (" + err + ")");
+  }
+  if (m == 0) sc = 0;
+  if (sc > kMaxScale) {
+    return absl::InvalidArgumentError("decimal has more than 18 fractional digits");
+  }
+  if (!FitsInt64(m)) return absl::OutOfRangeError("decimal out of range");
+  return Decimal(static_cast<int64_t>(m), sc);
+}
+
+std::string Decimal::ToString() const {
+  const bool neg = mantissa_ < 0;
+  unsigned __int128 v = neg ? -static_cast<i128>(mantissa_) : mantissa_;
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  while (static_cast<int>(digits.size()) <= scale_) digits.push_back('0');
+  std::string out;
+  out.reserve(digits.size() + 2);
+  if (neg) out.push_back('-');
+  for (int i = static_cast<int>(digits.size()) - 1; i >= 0; --i) {
+    out.push_back(digits[i]);
+    if (i == scale_ && scale_ > 0) out.push_back('.');
+  }
+  return out;
+}
+
+Decimal Decimal::Normalized() const {
+  int64_t m = mantissa_;
+  int s = scale_;
+  while (s > 0 && m % 10 == 0) {
+    m /= 10;
+    --s;
+  }
+  if (m == 0) s = 0;
+  return Decimal(m, s);
+}
+
+int DecimalPlaces(Decimal d) { return d.Normalized().scale(); }
+
+absl::StatusOr<int64_t> Decimal::ToScaled(int scale, Rounding rounding) const {
+  if (scale < 0 || scale > kMaxScale) return absl::InvalidArgumentError("scale out of range");
+  i128 v = mantissa_;
+  if (scale >= scale_) {
+    v *= kPow10[scale - scale_];
+  } else if (!DivRound(v, kPow10[scale_ - scale], rounding, &v)) {
+    return absl::InvalidArgumentError("value " + ToString() + " has more than " +
+                                       std::to_string(scale) + " decimals");
+  }
+  if (!FitsInt64(v)) return Overflow("rescale");
+  return static_cast<int64_t>(v);
+}
+
+absl::StatusOr<Decimal> Decimal::Rescale(int scale, Rounding rounding) const {
+  auto m = ToScaled(scale, rounding);
+  if (!m.ok()) return m.status();
+  return Decimal(*m, scale);
+}
+
+absl::StatusOr<Decimal> Decimal::RoundToStep(Decimal step, Rounding rounding) const {
+  if (step.mantissa_ <= 0) return absl::InvalidArgumentError("step must be positive");
+  const int sc = std::max<int>(scale_, step.scale_);
+  i128 v = static_cast<i128>(mantissa_) * kPow10[sc - scale_];
+  i128 st = static_cast<i128>(step.mantissa_) * kPow10[sc - step.scale_];
+  i128 q;
+  if (!DivRound(v, st, rounding, &q)) {
+    return absl::InvalidArgumentError(ToString() + " is not a multiple of " +
+                                       step.ToNormalizedString());
+  }
+  i128 r = q * st;
+  if (!FitsInt64(r)) return Overflow("round to step");
+  return Decimal(static_cast<int64_t>(r), sc).Rescale(step.scale_, Rounding::kExact);
+}
+
+bool Decimal::IsMultipleOf(Decimal step) const {
+  auto r = RoundToStep(step, Rounding::kExact);
+  return r.ok();
+}
+
+int Decimal::Compare(Decimal a, Decimal b) {
+  const int sc = std::max<int>(a.scale_, b.scale_);
+  i128 x = static_cast<i128>(a.mantissa_) * kPow10[sc - a.scale_];
+  i128 y = static_cast<i128>(b.mantissa_) * kPow10[sc - b.scale_];
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+absl::StatusOr<Decimal> Decimal::Add(Decimal a, Decimal b) {
+  const int sc = std::max<int>(a.scale_, b.scale_);
+  i128 v = static_cast<i128>(a.mantissa_) * kPow10[sc - a.scale_] +
+           static_cast<i128>(b.mantissa_) * kPow10[sc - b.scale_];
+  if (!FitsInt64(v)) return Overflow("add");
+  return Decimal(static_cast<int64_t>(v), sc);
+}
+
+absl::StatusOr<Decimal> Decimal::Sub(Decimal a, Decimal b) { return Add(a, b.Negated()); }
+
+absl::StatusOr<Decimal> Decimal::Mul(Decimal a, Decimal b, int scale, Rounding rounding) {
+  if (scale < 0 || scale > kMaxScale) return absl::InvalidArgumentError("scale out of range");
+  i128 p = static_cast<i128>(a.mantissa_) * b.mantissa_;  // at scale a+b (<= 36)
+  const int ps = a.scale_ + b.scale_;
+  i128 v;
+  if (scale >= ps) {
+    v = p * Pow10(scale - ps);
+  } else if (!DivRound(p, Pow10(ps - scale), rounding, &v)) {
+    return absl::InvalidArgumentError("product needs more decimals than allowed");
+  }
+  if (!FitsInt64(v)) return Overflow("multiply");
+  return Decimal(static_cast<int64_t>(v), scale);
+}
+
+absl::StatusOr<Decimal> Decimal::Div(Decimal a, Decimal b, int scale, Rounding rounding) {
+  if (b.mantissa_ == 0) return absl::InvalidArgumentError("division by zero");
+  if (scale < 0 || scale > kMaxScale) return absl::InvalidArgumentError("scale out of range");
+  // a/b at scale s: (ma * 10^(s + sb - sa)) / mb
+  int shift = scale + b.scale_ - a.scale_;
+  i128 n = a.mantissa_;
+  i128 d = b.mantissa_;
+  if (shift >= 0) {
+    if (shift > 36) return Overflow("divide");
+    n *= Pow10(shift);
+  } else {
+    d *= Pow10(-shift);
+  }
+  if (d < 0) {
+    n = -n;
+    d = -d;
+  }
+  i128 q;
+  if (!DivRound(n, d, rounding, &q)) {
+    return absl::InvalidArgumentError("quotient needs more decimals than allowed");
+  }
+  if (!FitsInt64(q)) return Overflow("divide");
+  return Decimal(static_cast<int64_t>(q), scale);
+}
+
+double Decimal::ToDouble() const {
+  return static_cast<double>(mantissa_) / static_cast<double>(kPow10[scale_]);
+}
+
+bool ParseScaledFast(std::string_view s, int scale, int64_t* out) {
+  if (s.empty() || scale < 0 || scale > Decimal::kMaxScale) return false;
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '-') {
+    neg = true;
+    i = 1;
+  }
+  uint64_t v = 0;
+  int int_digits = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (++int_digits > 19) return false;
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  int frac = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      if (frac < scale) {
+        if (int_digits + frac >= 19) return false;  // slow path handles (or rejects) it
+        v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+        ++frac;
+      } else if (s[i] != '0') {
+        return false;  // more precision than the scale holds
+      }
+    }
+  } else if (int_digits == 0) {
+    return false;
+  }
+  if (i != s.size()) return false;
+  if (int_digits == 0 && frac == 0 && s.back() != '0') return false;
+  i128 r = static_cast<i128>(v) * kPow10[scale - frac];
+  if (!FitsInt64(r)) return false;
+  *out = static_cast<int64_t>(neg ? -r : r);
+  return true;
+}
+
+absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale) {
+  int64_t v;
+  if (ParseScaledFast(text, scale, &v)) return v;
+  auto d = Decimal::Parse(text);
+  if (!d.ok()) return d.status();
+  return d->ToScaled(scale, Rounding::kExact);
+}
+
+std::string FormatScaled(int64_t mantissa, int scale) {
+  return Decimal::FromUnits(mantissa, scale).ToNormalizedString();
+}
+
+}  // namespace perpgw

@@ -1,0 +1,122 @@
+// L2 price-level book on fixed-point integers, plus the venue-sequence synchronizer around it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "adapters/api/types.h"
+
+namespace perpgw {
+
+// Sorted price levels. Each side is stored with its best level at the back of a vector, so the
+// common updates near the top of the book move few elements.
+class OrderBook {
+ public:
+  OrderBook() = default;
+  OrderBook(int price_scale, int size_scale) : price_scale_(price_scale), size_scale_(size_scale) {}
+
+  int price_scale() const { return price_scale_; }
+  int size_scale() const { return size_scale_; }
+
+  void Clear();
+  // Replaces the book; input order does not matter (venues send either order); zero sizes skipped;
+  // a price repeated on one side keeps the last size.
+  void ReplaceAll(std::span<const Level> bids, std::span<const Level> asks);
+  // Absolute size at a price; size 0 removes (removing an absent level is fine).
+  void Apply(BookSide side, Level level);
+
+  size_t bid_count() const { return bids_.size(); }
+  size_t ask_count() const { return asks_.size(); }
+  // i = 0 is the best level.
+  const Level& bid(size_t i) const { return bids_[bids_.size() - 1 - i]; }
+  const Level& ask(size_t i) const { return asks_[asks_.size() - 1 - i]; }
+  std::optional<Level> BestBid() const;
+  std::optional<Level> BestAsk() const;
+  bool IsCrossed() const;  // best bid >= best ask
+  bool Empty() const { return bids_.empty() && asks_.empty(); }
+
+  // Best-first copies of the top `depth` levels (0 = all).
+  std::vector<Level> Bids(size_t depth = 0) const;
+  std::vector<Level> Asks(size_t depth = 0) const;
+
+ private:
+  int price_scale_ = 0;
+  int size_scale_ = 0;
+  std::vector<Level> bids_;  // ascending price: best (highest) at back
+  std::vector<Level> asks_;  // descending price: best (lowest) at back
+};
+
+// How a venue links consecutive book messages (see each venue's notes).
+enum class SeqRule : uint8_t {
+  // Aster futures: first applied event spans the snapshot id (U <= L <= u), then pu == prev u.
+  // Lighter: begin_nonce == previous nonce (snapshot nonce seeds it); set first=prev=begin.
+  kPrevLink,
+  // Backpack: first applied event has U <= L+1 <= u, then U == prev u + 1.
+  kContiguous,
+  // Paradex: seq_no strictly increases; gaps cannot be detected from ids (throttled batches).
+  kMonotonic,
+};
+
+struct DeltaMsg {
+  uint64_t first_id = 0;  // U / begin_nonce
+  uint64_t last_id = 0;   // u / nonce / seq_no
+  uint64_t prev_id = 0;   // pu (Aster) / begin_nonce (Lighter); unused otherwise
+  UnixNanos exchange_time = 0;
+  std::vector<LevelChange> changes;
+};
+
+// Applies deltas under a venue's continuity rule, buffering them until a snapshot bridges.
+// Pure: no I/O; the adapter reacts to the results (fetch a snapshot, resubscribe, publish).
+class BookSync {
+ public:
+  enum class State : uint8_t { kAwaitingSnapshot, kLive };
+  enum class Result : uint8_t {
+    kApplied,       // live book changed
+    kBuffered,      // waiting for a snapshot
+    kStale,         // older than the book, ignored
+    kGap,           // continuity broken: book cleared, state = awaiting snapshot
+    kCrossed,       // applying left best bid >= best ask: book cleared, awaiting snapshot
+    kSnapshotOld,   // snapshot older than every buffered delta can bridge: fetch again
+    kOverflow,      // too many buffered deltas while waiting: buffer cleared, fetch again
+    kBadInput,      // invalid levels (negative size/price); book cleared
+  };
+
+  BookSync(SeqRule rule, int price_scale, int size_scale, size_t max_buffered = 4096);
+
+  SeqRule rule() const { return rule_; }
+  State state() const { return state_; }
+  bool live() const { return state_ == State::kLive; }
+  uint64_t last_id() const { return last_id_; }
+  const OrderBook& book() const { return book_; }
+  size_t buffered() const { return buffer_.size(); }
+
+  // Snapshot with the venue's id (lastUpdateId / nonce / seq_no); replays bridging buffered deltas.
+  // `applied` (optional) receives the buffered deltas that were applied on top.
+  Result OnSnapshot(std::span<const Level> bids, std::span<const Level> asks, uint64_t id,
+                    std::vector<const DeltaMsg*>* applied = nullptr);
+  Result OnDelta(DeltaMsg msg);
+  // Drops the book (reconnect, stale, manual): back to awaiting a snapshot.
+  void Reset();
+
+ private:
+  bool Links(const DeltaMsg& m) const;   // continues the live book?
+  bool Bridges(const DeltaMsg& m, uint64_t snap) const;  // first event after snapshot?
+  bool Older(const DeltaMsg& m, uint64_t snap) const;    // entirely before the snapshot?
+  Result ApplyLevels(const DeltaMsg& m);
+
+  SeqRule rule_;
+  size_t max_buffered_;
+  State state_ = State::kAwaitingSnapshot;
+  uint64_t last_id_ = 0;
+  OrderBook book_;
+  std::deque<DeltaMsg> buffer_;
+  std::deque<DeltaMsg> replayed_;  // owns messages handed out by OnSnapshot(applied)
+};
+
+const char* ToString(BookSync::Result r);
+
+}  // namespace perpgw

@@ -1,0 +1,99 @@
+// The venue adapter interface the gateway drives, and the event sink adapters publish into.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/api/types.h"
+
+namespace perpgw {
+
+struct VenueStatusEvent {
+  VenueHealth health;
+};
+
+// Everything an adapter publishes. Immutable once posted; shared by all subscribers.
+using Event = std::variant<BookUpdate, Bbo, Trade, Funding, OrderEvent, Position, Balance,
+                           Liquidation, VenueStatusEvent>;
+using EventPtr = std::shared_ptr<const Event>;
+
+// Implemented by the gateway. Adapters call Publish from their own thread; it must be cheap
+// (O(1), no waiting on subscribers).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Publish(EventPtr event) = 0;
+};
+
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+
+struct CancelRequest {
+  std::string account;
+  std::string symbol;
+  std::string order_id;         // one of order_id / client_order_id
+  std::string client_order_id;
+};
+
+struct CancelResult {
+  Order order;  // final known state; filled_size = size already filled
+};
+
+struct FillQuery {
+  std::string account;
+  std::string symbol;  // empty = all
+  UnixNanos from = 0, to = 0;
+  int limit = 500;
+};
+
+struct MarketSubscription {
+  std::string symbol;
+  bool book = true, bbo = true, trades = true, funding = true;
+};
+
+// One venue (all its accounts). Every method is non-blocking: work is posted to the adapter's
+// own thread and callbacks run there. Implementations must be thread-safe for these calls.
+class VenueAdapter {
+ public:
+  virtual ~VenueAdapter() = default;
+
+  virtual const std::string& name() const = 0;
+  virtual Capabilities capabilities() const = 0;
+
+  virtual void Start(EventSink* sink) = 0;
+  virtual void Stop() = 0;  // joins the venue thread; no callbacks after it returns
+
+  virtual VenueHealth Health() const = 0;
+  // Instrument catalogue (empty until loaded). Thread-safe copy.
+  virtual std::vector<Instrument> Instruments() const = 0;
+  virtual bool InstrumentsReady() const = 0;
+
+  // Adds market-data subscriptions (idempotent); replayed after reconnects.
+  virtual void Subscribe(std::vector<MarketSubscription> subs) = 0;
+
+  // Book snapshot straight from the venue's REST API (bootstrap/fallback, deeper than WS).
+  virtual void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done);
+  virtual void FetchFunding(std::string symbol, Callback<Funding> done);
+
+  // Trading and account (per account configured for this venue).
+  virtual void PlaceOrder(OrderRequest req, Callback<OrderAck> done);
+  virtual void CancelOrder(CancelRequest req, Callback<CancelResult> done);
+  virtual void CancelAll(std::string account, std::string symbol, Callback<std::vector<Order>> done);
+  virtual void GetOrder(CancelRequest ref, bool refresh, Callback<Order> done);
+  virtual void ListOpenOrders(std::string account, std::string symbol,
+                              Callback<std::vector<Order>> done);
+  virtual void ListFills(FillQuery q, Callback<std::vector<Fill>> done);
+  virtual void GetBalance(std::string account, Callback<Balance> done);
+  virtual void GetPositions(std::string account, Callback<std::vector<Position>> done);
+  virtual void GetLeverageInfo(std::string account, std::string symbol,
+                               Callback<LeverageInfo> done);
+  virtual void SetLeverage(std::string account, std::string symbol, Decimal leverage,
+                           Callback<LeverageInfo> done);
+};
+
+}  // namespace perpgw

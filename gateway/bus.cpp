@@ -1,0 +1,657 @@
+// Fan-out thread, book mirrors and the three slow-consumer policies (resync, conflate, bounded).
+#include "gateway/bus.h"
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+
+#include <future>
+
+#include <algorithm>
+#include <chrono>
+
+#include "gateway/convert.h"
+#include "perpgw/v1/account.pb.h"
+#include "perpgw/v1/funding.pb.h"
+#include "perpgw/v1/trading.pb.h"
+
+namespace perpgw::gateway {
+
+const char* ToString(StreamKind k) {
+  switch (k) {
+    case StreamKind::kBook: return "book";
+    case StreamKind::kBbo: return "bbo";
+    case StreamKind::kTrades: return "trades";
+    case StreamKind::kFunding: return "funding";
+    case StreamKind::kOrders: return "orders";
+    case StreamKind::kPositions: return "positions";
+    case StreamKind::kLiquidations: return "liquidations";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- Subscriber
+
+Subscriber::Subscriber(StreamKind kind, size_t bound, BusStats* stats)
+    : kind_(kind), bound_(bound), stats_(stats) {
+  stats_->subscribers[static_cast<int>(kind_)].fetch_add(1);
+}
+
+Subscriber::~Subscriber() { stats_->subscribers[static_cast<int>(kind_)].fetch_sub(1); }
+
+void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
+  std::lock_guard lock(mu_);
+  start_write_ = std::move(start_write);
+  finish_ = std::move(finish);
+  MaybeStartLocked();
+}
+
+void Subscriber::MaybeStartLocked() {
+  if (writing_ || finished_ || !start_write_ || dead()) return;
+  if (!queue_.empty()) {
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+  } else if (!dirty_.empty()) {
+    auto it = latest_.find(dirty_.front());
+    dirty_.pop_front();
+    if (it == latest_.end()) return;
+    current_ = std::move(it->second);
+    latest_.erase(it);
+  } else {
+    return;
+  }
+  writing_ = true;
+  stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  start_write_(&current_);
+}
+
+bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return true;
+  if (queue_.size() >= bound_) return false;
+  queue_.push_back(msg);
+  MaybeStartLocked();
+  return true;
+}
+
+bool Subscriber::PushBook(const grpc::ByteBuffer& msg) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return true;
+  if (queue_.size() >= bound_) {
+    queue_.clear();
+    return false;
+  }
+  queue_.push_back(msg);
+  MaybeStartLocked();
+  return true;
+}
+
+void Subscriber::PushConflated(const std::string& key, const grpc::ByteBuffer& msg) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return;
+  auto [it, inserted] = latest_.try_emplace(key, msg);
+  if (inserted) {
+    dirty_.push_back(key);
+  } else {
+    it->second = msg;
+    stats_->conflated_drops.fetch_add(1, std::memory_order_relaxed);
+  }
+  MaybeStartLocked();
+}
+
+void Subscriber::Finish(const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return;
+  finished_ = true;
+  queue_.clear();
+  latest_.clear();
+  dirty_.clear();
+  if (finish_) finish_(status);
+}
+
+void Subscriber::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  writing_ = false;
+  if (!ok) {
+    // The client went away; OnDone follows.
+    finished_ = true;
+    return;
+  }
+  MaybeStartLocked();
+}
+
+void Subscriber::OnDone() {
+  std::lock_guard lock(mu_);
+  dead_.store(true, std::memory_order_release);
+  start_write_ = nullptr;
+  finish_ = nullptr;
+  queue_.clear();
+  latest_.clear();
+}
+
+size_t Subscriber::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + dirty_.size();
+}
+
+// ---------------------------------------------------------------- Bus
+
+namespace {
+std::string Key(const std::string& venue, const std::string& symbol) {
+  return venue + '\x1f' + symbol;
+}
+}  // namespace
+
+Bus::Bus(const LimitsConfig& limits, std::map<std::string, int64_t> stale_after_ms,
+         const Clock& clock)
+    : limits_(limits), stale_after_ms_(std::move(stale_after_ms)), clock_(clock) {}
+
+Bus::~Bus() { Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down")); }
+
+void Bus::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Bus::Stop(const grpc::Status& status) {
+  if (!thread_.joinable()) return;
+  std::promise<void> finished;
+  auto fut = finished.get_future();
+  Post([this, status, &finished] {
+    for (auto& s : all_subs_) s->Finish(status);
+    all_subs_.clear();
+    finished.set_value();
+  });
+  fut.wait();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void Bus::Publish(EventPtr event) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Item{std::move(event), nullptr});
+  }
+  cv_.notify_one();
+}
+
+void Bus::Post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Item{nullptr, std::move(fn)});
+  }
+  cv_.notify_one();
+}
+
+void Bus::Run() {
+  std::deque<Item> batch;
+  auto next_stale_check = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, next_stale_check, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) return;
+      batch.swap(queue_);
+    }
+    // Posting order is kept: a subscription posted after an event sees its effect in the
+    // snapshot, and every later event as a delta.
+    for (auto& item : batch) {
+      if (item.task) {
+        item.task();
+      } else {
+        stats_.events_in.fetch_add(1, std::memory_order_relaxed);
+        Handle(*item.event);
+      }
+    }
+    batch.clear();
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_stale_check) {
+      CheckStale();
+      next_stale_check = now + std::chrono::milliseconds(200);
+    }
+  }
+}
+
+template <typename Msg>
+grpc::ByteBuffer Bus::Serialize(const Msg& m) {
+  grpc::ByteBuffer bb;
+  bool own = false;
+  grpc::SerializationTraits<Msg>::Serialize(m, &bb, &own);
+  return bb;
+}
+
+void Bus::Prune(std::vector<SubscriberPtr>& v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](const SubscriberPtr& s) { return s->dead(); }),
+          v.end());
+}
+
+Bus::PairState& Bus::Pair(const std::string& venue, const std::string& symbol) {
+  auto [it, inserted] = pairs_.try_emplace(Key(venue, symbol));
+  if (inserted) {
+    it->second.venue = venue;
+    it->second.symbol = symbol;
+    auto s = stale_after_ms_.find(venue);
+    if (s != stale_after_ms_.end()) it->second.stale_after_ms = s->second;
+  }
+  return it->second;
+}
+
+void Bus::Handle(const Event& e) {
+  std::visit(
+      [this](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, BookUpdate>) OnBook(ev);
+        else if constexpr (std::is_same_v<T, Bbo>) OnBbo(ev);
+        else if constexpr (std::is_same_v<T, Trade>) OnTrade(ev);
+        else if constexpr (std::is_same_v<T, Funding>) OnFunding(ev);
+        else if constexpr (std::is_same_v<T, OrderEvent>) OnOrder(ev);
+        else if constexpr (std::is_same_v<T, Position>) OnPosition(ev);
+        else if constexpr (std::is_same_v<T, Liquidation>) OnLiquidation(ev);
+      },
+      e);
+}
+
+grpc::ByteBuffer Bus::SnapshotMessage(const PairState& p, int depth, bool resync) {
+  v1::OrderBookUpdate m;
+  m.mutable_market()->set_venue(p.venue);
+  m.mutable_market()->set_symbol(p.symbol);
+  m.set_is_snapshot(true);
+  m.set_resync(resync);
+  m.set_status(ToProto(p.status));
+  m.set_status_reason(p.reason);
+  m.set_sequence(p.seq);
+  m.set_venue_sequence(p.venue_seq);
+  m.set_exchange_time_ns(p.exchange_time);
+  m.set_receive_time_ns(p.receive_time);
+  m.set_send_time_ns(clock_.Now());
+  if (p.have_book) {
+    size_t d = depth > 0 ? static_cast<size_t>(depth) : 0;
+    AddLevels(p.book.Bids(d), p.book.price_scale(), p.book.size_scale(), m.mutable_bids());
+    AddLevels(p.book.Asks(d), p.book.price_scale(), p.book.size_scale(), m.mutable_asks());
+  }
+  return Serialize(m);
+}
+
+void Bus::SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg) {
+  if (!s.sub->PushBook(msg)) {
+    // Slow consumer: its queue was dropped; one fresh snapshot per pair it follows restores it.
+    stats_.slow_consumer_resyncs.fetch_add(1, std::memory_order_relaxed);
+    for (auto& [k, other] : pairs_) {
+      for (auto& bs : other.book_subs) {
+        if (bs.sub == s.sub) s.sub->PushBook(SnapshotMessage(other, bs.depth, true));
+      }
+    }
+  }
+}
+
+void Bus::OnBook(const BookUpdate& u) {
+  PairState& p = Pair(u.venue, u.symbol);
+  const bool was_live = p.status == BookStatus::kLive;
+  if (u.snapshot) {
+    if (p.book.price_scale() != u.price_scale || p.book.size_scale() != u.size_scale) {
+      p.book = OrderBook(u.price_scale, u.size_scale);
+    }
+    p.book.ReplaceAll(u.bids, u.asks);
+    p.have_book = true;
+  } else {
+    for (const Level& l : u.bids) p.book.Apply(BookSide::kBid, l);
+    for (const Level& l : u.asks) p.book.Apply(BookSide::kAsk, l);
+  }
+  p.status = u.status;
+  p.reason = u.status_reason;
+  if (p.status == BookStatus::kLive && p.have_book && p.book.IsCrossed()) {
+    // Defence in depth: the adapter should never hand us a crossed book as live.
+    p.status = BookStatus::kResyncing;
+    p.reason = "crossed book";
+  }
+  ++p.seq;
+  p.venue_seq = u.venue_seq;
+  p.exchange_time = u.exchange_time;
+  p.receive_time = u.receive_time;
+  p.last_update_mono = clock_.Now();
+  Prune(p.bbo_subs);
+  p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
+                                   [](const BookSub& s) { return s.sub->dead(); }),
+                    p.book_subs.end());
+  if (p.book_subs.empty()) return;
+  // Serialize once per distinct shape: the full-book delta (depth 0) and each top-N depth.
+  std::optional<grpc::ByteBuffer> full;
+  std::vector<std::pair<int, grpc::ByteBuffer>> by_depth;
+  for (auto& s : p.book_subs) {
+    if (s.depth == 0) {
+      if (!full) {
+        if (u.snapshot || !was_live) {
+          full = SnapshotMessage(p, 0, false);
+        } else {
+          v1::OrderBookUpdate m;
+          m.mutable_market()->set_venue(p.venue);
+          m.mutable_market()->set_symbol(p.symbol);
+          m.set_is_snapshot(false);
+          m.set_status(ToProto(p.status));
+          m.set_status_reason(p.reason);
+          m.set_sequence(p.seq);
+          m.set_venue_sequence(p.venue_seq);
+          m.set_exchange_time_ns(p.exchange_time);
+          m.set_receive_time_ns(p.receive_time);
+          m.set_send_time_ns(clock_.Now());
+          AddLevels(u.bids, u.price_scale, u.size_scale, m.mutable_bids());
+          AddLevels(u.asks, u.price_scale, u.size_scale, m.mutable_asks());
+          full = Serialize(m);
+        }
+      }
+      SendBook(p, s, *full);
+    } else {
+      auto it = std::find_if(by_depth.begin(), by_depth.end(),
+                             [&](const auto& d) { return d.first == s.depth; });
+      if (it == by_depth.end()) {
+        by_depth.emplace_back(s.depth, SnapshotMessage(p, s.depth, false));
+        it = by_depth.end() - 1;
+      }
+      SendBook(p, s, it->second);
+    }
+  }
+}
+
+void Bus::CheckStale() {
+  const UnixNanos now = clock_.Now();
+  for (auto& [k, p] : pairs_) {
+    if (p.status != BookStatus::kLive || !p.have_book) continue;
+    if (now - p.last_update_mono < p.stale_after_ms * 1000000) continue;
+    p.status = BookStatus::kStale;
+    p.reason = "no update for " + std::to_string(p.stale_after_ms) + " ms";
+    ++p.seq;
+    v1::OrderBookUpdate m;
+    m.mutable_market()->set_venue(p.venue);
+    m.mutable_market()->set_symbol(p.symbol);
+    m.set_status(v1::BOOK_STATUS_STALE);
+    m.set_status_reason(p.reason);
+    m.set_sequence(p.seq);
+    m.set_venue_sequence(p.venue_seq);
+    m.set_send_time_ns(now);
+    grpc::ByteBuffer msg = Serialize(m);
+    for (auto& s : p.book_subs) {
+      if (!s.sub->dead()) SendBook(p, s, msg);
+    }
+  }
+}
+
+void Bus::OnBbo(const Bbo& b) {
+  PairState& p = Pair(b.venue, b.symbol);
+  Prune(p.bbo_subs);
+  if (p.bbo_subs.empty()) return;
+  v1::BboUpdate m;
+  Fill(b, &m);
+  grpc::ByteBuffer msg = Serialize(m);
+  const std::string key = Key(b.venue, b.symbol);
+  for (auto& s : p.bbo_subs) s->PushConflated(key, msg);
+}
+
+void Bus::OnTrade(const Trade& t) {
+  PairState& p = Pair(t.venue, t.symbol);
+  Prune(p.trade_subs);
+  if (p.trade_subs.empty()) return;
+  v1::TradeUpdate m;
+  Fill(t, &m);
+  grpc::ByteBuffer msg = Serialize(m);
+  for (auto& s : p.trade_subs) {
+    // Public trades are informational: a slow consumer loses the oldest, never blocks.
+    if (!s->PushLossless(msg)) stats_.conflated_drops.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Bus::OnFunding(const Funding& f) {
+  {
+    std::lock_guard lock(funding_mu_);
+    funding_cache_[Key(f.venue, f.symbol)] = f;
+  }
+  PairState& p = Pair(f.venue, f.symbol);
+  Prune(p.funding_subs);
+  Prune(funding_all_subs_);
+  if (p.funding_subs.empty() && funding_all_subs_.empty()) return;
+  v1::FundingRate m;
+  Fill(f, &m);
+  grpc::ByteBuffer msg = Serialize(m);
+  const std::string key = Key(f.venue, f.symbol);
+  for (auto& s : p.funding_subs) s->PushConflated(key, msg);
+  for (auto& s : funding_all_subs_) s->PushConflated(key, msg);
+}
+
+void Bus::OnOrder(const OrderEvent& o) {
+  AccountState& a = accounts_[o.order.account];
+  const std::string id = o.order.order_id.empty() ? o.order.client_order_id : o.order.order_id;
+  if (!o.order.order_id.empty() && !o.order.client_order_id.empty()) {
+    a.orders.erase(o.order.client_order_id);  // provisional entry keyed by client id
+  }
+  a.orders[id] = o.order;
+  v1::OrderEvent m;
+  m.set_account(o.order.account);
+  m.set_sequence(++a.seq);
+  Fill(o.order, m.mutable_order());
+  if (o.fill) Fill(*o.fill, m.mutable_fill());
+  m.set_exchange_time_ns(o.exchange_time);
+  m.set_receive_time_ns(o.receive_time);
+  grpc::ByteBuffer msg = Serialize(m);
+  if (limits_.replay_buffer > 0) {
+    a.replay.emplace_back(a.seq, msg);
+    while (a.replay.size() > limits_.replay_buffer) a.replay.pop_front();
+  }
+  Prune(a.order_subs);
+  for (auto& s : a.order_subs) {
+    if (!s->PushLossless(msg)) {
+      stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             "order-event consumer too slow; reconnect with from_sequence=" +
+                                 std::to_string(a.seq)));
+    }
+  }
+  Prune(a.order_subs);
+}
+
+void Bus::OnPosition(const Position& pos) {
+  AccountState& a = accounts_[pos.account];
+  Prune(a.position_subs);
+  if (a.position_subs.empty()) return;
+  v1::Position m;
+  Fill(pos, &m);
+  grpc::ByteBuffer msg = Serialize(m);
+  for (auto& s : a.position_subs) {
+    if (!s->PushLossless(msg)) {
+      stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             "position consumer too slow; reconnect and ListPositions"));
+    }
+  }
+}
+
+void Bus::OnLiquidation(const Liquidation& l) {
+  AccountState& a = accounts_[l.account];
+  Prune(a.liquidation_subs);
+  v1::Liquidation m;
+  Fill(l, &m);
+  grpc::ByteBuffer msg = Serialize(m);
+  for (auto& s : a.liquidation_subs) {
+    if (!s->PushLossless(msg)) {
+      stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "liquidation consumer too slow"));
+    }
+  }
+}
+
+void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int depth) {
+  Post([this, sub, markets = std::move(markets), depth] {
+    all_subs_.push_back(sub);
+    Prune(all_subs_);
+    for (const auto& mk : markets) {
+      PairState& p = Pair(mk.venue, mk.symbol);
+      p.book_subs.push_back({sub, depth});
+      sub->PushBook(SnapshotMessage(p, depth, false));
+    }
+  });
+}
+
+void Bus::SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets) {
+  Post([this, sub, markets = std::move(markets)] {
+    all_subs_.push_back(sub);
+    for (const auto& mk : markets) Pair(mk.venue, mk.symbol).bbo_subs.push_back(sub);
+  });
+}
+
+void Bus::SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets) {
+  Post([this, sub, markets = std::move(markets)] {
+    all_subs_.push_back(sub);
+    for (const auto& mk : markets) Pair(mk.venue, mk.symbol).trade_subs.push_back(sub);
+  });
+}
+
+void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
+  Post([this, sub, markets = std::move(markets)] {
+    all_subs_.push_back(sub);
+    std::vector<Funding> current;
+    {
+      std::lock_guard lock(funding_mu_);
+      for (const auto& [k, f] : funding_cache_) {
+        bool want = markets.empty();
+        for (const auto& mk : markets) want |= mk.venue == f.venue && mk.symbol == f.symbol;
+        if (want) current.push_back(f);
+      }
+    }
+    if (markets.empty()) {
+      funding_all_subs_.push_back(sub);
+    } else {
+      for (const auto& mk : markets) Pair(mk.venue, mk.symbol).funding_subs.push_back(sub);
+    }
+    for (const auto& f : current) {
+      v1::FundingRate m;
+      Fill(f, &m);
+      sub->PushConflated(Key(f.venue, f.symbol), Serialize(m));
+    }
+  });
+}
+
+void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence) {
+  Post([this, sub, account = std::move(account), from_sequence] {
+    AccountState& a = accounts_[account];
+    if (from_sequence > 0 && from_sequence <= a.seq) {
+      if (a.replay.empty() || a.replay.front().first > from_sequence) {
+        sub->Finish(grpc::Status(
+            grpc::StatusCode::OUT_OF_RANGE,
+            "from_sequence " + std::to_string(from_sequence) +
+                " is no longer in the replay buffer; reconcile with ListOpenOrders/GetOrder"));
+        return;
+      }
+      for (const auto& [seq, msg] : a.replay) {
+        if (seq >= from_sequence && !sub->PushLossless(msg)) {
+          sub->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "replay larger than the mailbox bound"));
+          return;
+        }
+      }
+    } else if (from_sequence > a.seq + 1) {
+      sub->Finish(grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                               "from_sequence is ahead of the account's last sequence " +
+                                   std::to_string(a.seq)));
+      return;
+    }
+    all_subs_.push_back(sub);
+    a.order_subs.push_back(sub);
+  });
+}
+
+void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
+  Post([this, sub, account = std::move(account)] {
+    all_subs_.push_back(sub);
+    accounts_[account].position_subs.push_back(sub);
+  });
+}
+
+void Bus::SubscribeLiquidations(SubscriberPtr sub, std::string account) {
+  Post([this, sub, account = std::move(account)] {
+    all_subs_.push_back(sub);
+    accounts_[account].liquidation_subs.push_back(sub);
+  });
+}
+
+void Bus::GetBook(MarketKey key, int depth,
+                  std::function<void(std::optional<v1::OrderBook>)> done) {
+  Post([this, key = std::move(key), depth, done = std::move(done)] {
+    auto it = pairs_.find(Key(key.venue, key.symbol));
+    if (it == pairs_.end()) {
+      done(std::nullopt);
+      return;
+    }
+    const PairState& p = it->second;
+    v1::OrderBook ob;
+    ob.mutable_market()->set_venue(p.venue);
+    ob.mutable_market()->set_symbol(p.symbol);
+    ob.set_status(ToProto(p.status));
+    ob.set_status_reason(p.reason);
+    ob.set_sequence(p.seq);
+    ob.set_venue_sequence(p.venue_seq);
+    ob.set_exchange_time_ns(p.exchange_time);
+    ob.set_receive_time_ns(p.receive_time);
+    if (p.have_book) {
+      AddLevels(p.book.Bids(depth), p.book.price_scale(), p.book.size_scale(), ob.mutable_bids());
+      AddLevels(p.book.Asks(depth), p.book.price_scale(), p.book.size_scale(), ob.mutable_asks());
+    }
+    done(std::move(ob));
+  });
+}
+
+void Bus::GetBestPrices(MarketKey key,
+                        std::function<void(std::optional<Level>, std::optional<Level>, int,
+                                           BookStatus)>
+                            done) {
+  Post([this, key = std::move(key), done = std::move(done)] {
+    auto it = pairs_.find(Key(key.venue, key.symbol));
+    if (it == pairs_.end() || !it->second.have_book) {
+      done(std::nullopt, std::nullopt, 0, BookStatus::kResyncing);
+      return;
+    }
+    const PairState& p = it->second;
+    done(p.book.BestBid(), p.book.BestAsk(), p.book.price_scale(), p.status);
+  });
+}
+
+void Bus::GetOrder(std::string account, std::string order_id, std::string client_order_id,
+                   std::function<void(std::optional<Order>)> done) {
+  Post([this, account = std::move(account), order_id = std::move(order_id),
+        client_order_id = std::move(client_order_id), done = std::move(done)] {
+    auto a = accounts_.find(account);
+    if (a == accounts_.end()) return done(std::nullopt);
+    for (const auto& [id, o] : a->second.orders) {
+      if ((!order_id.empty() && o.order_id == order_id) ||
+          (!client_order_id.empty() && o.client_order_id == client_order_id)) {
+        return done(o);
+      }
+    }
+    done(std::nullopt);
+  });
+}
+
+void Bus::ListOrders(std::string account, std::string symbol, bool open_only,
+                     std::function<void(std::vector<Order>)> done) {
+  Post([this, account = std::move(account), symbol = std::move(symbol), open_only,
+        done = std::move(done)] {
+    std::vector<Order> out;
+    auto a = accounts_.find(account);
+    if (a != accounts_.end()) {
+      for (const auto& [id, o] : a->second.orders) {
+        if (!symbol.empty() && o.symbol != symbol) continue;
+        if (open_only && IsTerminal(o.status)) continue;
+        out.push_back(o);
+      }
+    }
+    done(std::move(out));
+  });
+}
+
+std::vector<Funding> Bus::FundingSnapshot() const {
+  std::lock_guard lock(funding_mu_);
+  std::vector<Funding> out;
+  out.reserve(funding_cache_.size());
+  for (const auto& [k, f] : funding_cache_) out.push_back(f);
+  return out;
+}
+
+}  // namespace perpgw::gateway

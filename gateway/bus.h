@@ -1,0 +1,204 @@
+// Fan-out bus: one thread owns book mirrors, caches and subscriber lists; serializes each update
+// once and pushes it into per-subscriber mailboxes with per-stream slow-consumer policies.
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/status.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "adapters/api/clock.h"
+#include "adapters/api/order_book.h"
+#include "adapters/api/venue.h"
+#include "gateway/config.h"
+#include "perpgw/v1/market_data.pb.h"
+
+namespace perpgw::gateway {
+
+enum class StreamKind : uint8_t { kBook, kBbo, kTrades, kFunding, kOrders, kPositions, kLiquidations };
+const char* ToString(StreamKind k);
+
+// Counters the metrics endpoint and tests read.
+struct BusStats {
+  std::atomic<uint64_t> events_in{0};
+  std::atomic<uint64_t> messages_out{0};
+  std::atomic<uint64_t> slow_consumer_resyncs{0};
+  std::atomic<uint64_t> slow_consumer_disconnects{0};
+  std::atomic<uint64_t> conflated_drops{0};
+  std::atomic<uint64_t> subscribers[7] = {};
+};
+
+// One server stream's mailbox. The fan-out thread pushes; the gRPC reactor pulls on OnWriteDone.
+// Exactly one write in flight; Finish at most once.
+class Subscriber {
+ public:
+  using StartWriteFn = std::function<void(const grpc::ByteBuffer*)>;
+  using FinishFn = std::function<void(const grpc::Status&)>;
+
+  Subscriber(StreamKind kind, size_t bound, BusStats* stats);
+  ~Subscriber();
+  StreamKind kind() const { return kind_; }
+
+  void Bind(StartWriteFn start_write, FinishFn finish);
+
+  // Lossless: false when the bound is exceeded (the caller finishes the stream).
+  bool PushLossless(const grpc::ByteBuffer& msg);
+  // Book: false when the bound is exceeded; nothing was queued and the queue was cleared, so the
+  // caller must follow with fresh snapshots (flagged resync).
+  bool PushBook(const grpc::ByteBuffer& msg);
+  // Conflated: keeps only the latest message per key.
+  void PushConflated(const std::string& key, const grpc::ByteBuffer& msg);
+  void Finish(const grpc::Status& status);
+
+  // Reactor side.
+  void OnWriteDone(bool ok);
+  void OnDone();
+  bool dead() const { return dead_.load(std::memory_order_acquire); }
+  size_t queued() const;
+
+ private:
+  void MaybeStartLocked();
+
+  const StreamKind kind_;
+  const size_t bound_;
+  BusStats* stats_;
+  StartWriteFn start_write_;
+  FinishFn finish_;
+  // Recursive: StartWrite/Finish are called with the lock held so they never race OnDone.
+  mutable std::recursive_mutex mu_;
+  std::deque<grpc::ByteBuffer> queue_;
+  std::unordered_map<std::string, grpc::ByteBuffer> latest_;
+  std::deque<std::string> dirty_;
+  grpc::ByteBuffer current_;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::atomic<bool> dead_{false};
+};
+
+using SubscriberPtr = std::shared_ptr<Subscriber>;
+
+struct MarketKey {
+  std::string venue;
+  std::string symbol;
+};
+
+class Bus final : public EventSink {
+ public:
+  Bus(const LimitsConfig& limits, std::map<std::string, int64_t> stale_after_ms,
+      const Clock& clock);
+  ~Bus() override;
+
+  void Start();
+  // Ends every stream with `status` (UNAVAILABLE on shutdown) and joins the thread.
+  void Stop(const grpc::Status& status);
+
+  // EventSink: from venue threads; O(1).
+  void Publish(EventPtr event) override;
+  // Runs `fn` on the fan-out thread (queries and subscriptions).
+  void Post(std::function<void()> fn);
+
+  BusStats& stats() { return stats_; }
+  const LimitsConfig& limits() const { return limits_; }
+
+  // Subscriptions. The initial snapshot/state is sent before any live update (same thread).
+  void SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int depth);
+  void SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets);
+  void SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets);
+  void SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets);  // empty = all
+  // from_sequence 0 = live only; OUT_OF_RANGE finish when the replay buffer no longer has it.
+  void SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence);
+  void SubscribePositions(SubscriberPtr sub, std::string account);
+  void SubscribeLiquidations(SubscriberPtr sub, std::string account);
+
+  // Queries, answered on the fan-out thread.
+  void GetBook(MarketKey key, int depth,
+               std::function<void(std::optional<v1::OrderBook>)> done);
+  void GetBestPrices(MarketKey key,
+                     std::function<void(std::optional<Level> bid, std::optional<Level> ask,
+                                        int price_scale, BookStatus status)> done);
+  void GetOrder(std::string account, std::string order_id, std::string client_order_id,
+                std::function<void(std::optional<Order>)> done);
+  void ListOrders(std::string account, std::string symbol, bool open_only,
+                  std::function<void(std::vector<Order>)> done);
+
+  // Thread-safe caches for unary reads.
+  std::vector<Funding> FundingSnapshot() const;
+
+ private:
+  struct BookSub {
+    SubscriberPtr sub;
+    int depth;
+  };
+  struct PairState {
+    std::string venue, symbol;
+    OrderBook book;
+    bool have_book = false;
+    BookStatus status = BookStatus::kResyncing;
+    std::string reason = "awaiting first snapshot";
+    uint64_t seq = 0, venue_seq = 0;
+    UnixNanos exchange_time = 0, receive_time = 0, last_update_mono = 0;
+    int64_t stale_after_ms = 10000;
+    std::vector<BookSub> book_subs;
+    std::vector<SubscriberPtr> bbo_subs, trade_subs, funding_subs;
+  };
+  struct AccountState {
+    uint64_t seq = 0;
+    std::deque<std::pair<uint64_t, grpc::ByteBuffer>> replay;
+    std::vector<SubscriberPtr> order_subs, position_subs, liquidation_subs;
+    std::map<std::string, Order> orders;  // by order id (or client id until the venue assigns)
+  };
+
+  void Run();
+  void Handle(const Event& e);
+  void OnBook(const BookUpdate& u);
+  void OnBbo(const Bbo& b);
+  void OnTrade(const Trade& t);
+  void OnFunding(const Funding& f);
+  void OnOrder(const OrderEvent& o);
+  void OnPosition(const Position& p);
+  void OnLiquidation(const Liquidation& l);
+  void CheckStale();
+  PairState& Pair(const std::string& venue, const std::string& symbol);
+  grpc::ByteBuffer SnapshotMessage(const PairState& p, int depth, bool resync);
+  void SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg);
+  template <typename Msg>
+  static grpc::ByteBuffer Serialize(const Msg& m);
+  static void Prune(std::vector<SubscriberPtr>& v);
+
+  const LimitsConfig limits_;
+  const std::map<std::string, int64_t> stale_after_ms_;
+  const Clock& clock_;
+  BusStats stats_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  struct Item {
+    EventPtr event;               // either an event...
+    std::function<void()> task;   // ...or a task; one queue keeps them in posting order
+  };
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  // Fan-out thread only.
+  std::unordered_map<std::string, PairState> pairs_;
+  std::unordered_map<std::string, AccountState> accounts_;
+  std::vector<SubscriberPtr> funding_all_subs_;
+  std::vector<SubscriberPtr> all_subs_;
+
+  mutable std::mutex funding_mu_;
+  std::map<std::string, Funding> funding_cache_;
+};
+
+}  // namespace perpgw::gateway

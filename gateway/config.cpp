@@ -1,0 +1,468 @@
+// YAML config loader with strict keys, typed values and secret indirection (env/file).
+#include "gateway/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace perpgw::gateway {
+namespace {
+
+class Problems {
+ public:
+  explicit Problems(std::string source) : source_(std::move(source)) {}
+  void Add(const std::string& key, const std::string& why) {
+    list_.push_back(source_ + ": " + key + ": " + why);
+  }
+  bool empty() const { return list_.empty(); }
+  std::string Join() const {
+    std::string out = std::to_string(list_.size()) + " config problem(s):";
+    for (const auto& p : list_) out += "\n  " + p;
+    return out;
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> list_;
+};
+
+std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+
+// Reports keys of `node` not in `allowed`.
+void CheckKeys(const YAML::Node& node, const std::string& path,
+               const std::set<std::string>& allowed, Problems& p) {
+  if (!node.IsMap()) {
+    p.Add(path.empty() ? "<root>" : path, "must be a mapping");
+    return;
+  }
+  for (const auto& kv : node) {
+    std::string k = kv.first.as<std::string>("");
+    if (!allowed.count(k)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      p.Add(Join(path, k), "unknown key (allowed: " + list + ")");
+    }
+  }
+}
+
+bool GetString(const YAML::Node& n, const std::string& path, std::string* out, Problems& p) {
+  if (!n) return false;
+  if (!n.IsScalar()) {
+    p.Add(path, "must be a string");
+    return false;
+  }
+  *out = n.Scalar();
+  return true;
+}
+
+bool GetBool(const YAML::Node& n, const std::string& path, bool* out, Problems& p) {
+  if (!n) return false;
+  std::string s;
+  if (!n.IsScalar()) {
+    p.Add(path, "must be true or false");
+    return false;
+  }
+  s = n.Scalar();
+  if (s == "true" || s == "yes" || s == "on") {
+    *out = true;
+  } else if (s == "false" || s == "no" || s == "off") {
+    *out = false;
+  } else {
+    p.Add(path, "must be true or false, got '" + s + "'");
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool GetInt(const YAML::Node& n, const std::string& path, T* out, int64_t lo, int64_t hi,
+            Problems& p) {
+  if (!n) return false;
+  if (!n.IsScalar()) {
+    p.Add(path, "must be an integer");
+    return false;
+  }
+  const std::string& s = n.Scalar();
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0) {
+    p.Add(path, "must be an integer, got '" + s + "'");
+    return false;
+  }
+  if (v < lo || v > hi) {
+    p.Add(path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return false;
+  }
+  *out = static_cast<T>(v);
+  return true;
+}
+
+bool GetDecimal(const YAML::Node& n, const std::string& path, Decimal* out, Problems& p) {
+  if (!n) return false;
+  if (!n.IsScalar()) {
+    p.Add(path, "must be a decimal number");
+    return false;
+  }
+  auto d = Decimal::Parse(n.Scalar());
+  if (!d.ok()) {
+    p.Add(path, "must be a decimal number, got '" + n.Scalar() + "'");
+    return false;
+  }
+  *out = *d;
+  return true;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A secret: {env: NAME} or {file: PATH} (or a plain string, refused unless allow_inline).
+bool GetSecret(const YAML::Node& n, const std::string& path, Secret* out, Problems& p) {
+  if (!n) return false;
+  if (n.IsScalar()) {
+    p.Add(path, "secrets must not be written in the config; use {env: VAR} or {file: PATH}");
+    return false;
+  }
+  CheckKeys(n, path, {"env", "file", "optional"}, p);
+  if (!n.IsMap()) return false;
+  if (n["env"] && n["file"]) {
+    p.Add(path, "give either env or file, not both");
+    return false;
+  }
+  bool optional = false;
+  GetBool(n["optional"], Join(path, "optional"), &optional, p);
+  std::string name;
+  if (GetString(n["env"], Join(path, "env"), &name, p)) {
+    const char* v = std::getenv(name.c_str());
+    if (!v || !*v) {
+      if (!optional) p.Add(path, "environment variable " + name + " is not set or empty");
+      return false;
+    }
+    *out = Secret(v);
+    return true;
+  }
+  if (GetString(n["file"], Join(path, "file"), &name, p)) {
+    std::ifstream f(name);
+    if (!f) {
+      if (!optional) p.Add(path, "cannot read secret file " + name);
+      return false;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string v = Trim(ss.str());
+    if (v.empty()) {
+      if (!optional) p.Add(path, "secret file " + name + " is empty");
+      return false;
+    }
+    *out = Secret(v);
+    return true;
+  }
+  p.Add(path, "needs env or file");
+  return false;
+}
+
+bool ValidUrl(const std::string& u, bool ws) {
+  if (ws) return u.rfind("ws://", 0) == 0 || u.rfind("wss://", 0) == 0;
+  return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+}
+
+bool ValidListen(const std::string& l) {
+  auto colon = l.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string port = l.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(port) <= 65535;
+}
+
+void ParseVenue(const std::string& name, const YAML::Node& n, const std::string& path,
+                const VenueDefaults& def, Config& cfg, Problems& p) {
+  VenueConfig v;
+  v.name = name;
+  v.rest_url = def.rest_url;
+  v.ws_url = def.ws_url;
+  if (!n || n.IsNull()) {
+    cfg.venues[name] = v;
+    return;
+  }
+  CheckKeys(n, path,
+            {"enabled", "rest_url", "ws_url", "private_ws_url", "tls_verify", "symbols", "fees",
+             "stale_after_ms", "options"},
+            p);
+  if (!n.IsMap()) return;
+  GetBool(n["enabled"], Join(path, "enabled"), &v.enabled, p);
+  if (GetString(n["rest_url"], Join(path, "rest_url"), &v.rest_url, p) &&
+      !ValidUrl(v.rest_url, false)) {
+    p.Add(Join(path, "rest_url"), "must start with http:// or https://");
+  }
+  if (GetString(n["ws_url"], Join(path, "ws_url"), &v.ws_url, p) && !ValidUrl(v.ws_url, true)) {
+    p.Add(Join(path, "ws_url"), "must start with ws:// or wss://");
+  }
+  if (GetString(n["private_ws_url"], Join(path, "private_ws_url"), &v.private_ws_url, p) &&
+      !ValidUrl(v.private_ws_url, true)) {
+    p.Add(Join(path, "private_ws_url"), "must start with ws:// or wss://");
+  }
+  GetBool(n["tls_verify"], Join(path, "tls_verify"), &v.tls_verify, p);
+  GetInt(n["stale_after_ms"], Join(path, "stale_after_ms"), &v.stale_after_ms, 100, 3600000, p);
+  if (auto s = n["symbols"]) {
+    if (!s.IsSequence()) {
+      p.Add(Join(path, "symbols"), "must be a list of tickers (or [\"*\"])");
+    } else {
+      for (size_t i = 0; i < s.size(); ++i) {
+        std::string sym;
+        std::string sp = Join(path, "symbols[" + std::to_string(i) + "]");
+        if (GetString(s[i], sp, &sym, p)) {
+          if (sym.empty()) p.Add(sp, "empty ticker");
+          else v.symbols.push_back(sym);
+        }
+      }
+    }
+  }
+  if (auto f = n["fees"]) {
+    CheckKeys(f, Join(path, "fees"), {"maker", "taker"}, p);
+    if (f.IsMap()) {
+      GetDecimal(f["maker"], Join(path, "fees.maker"), &v.fees.maker, p);
+      GetDecimal(f["taker"], Join(path, "fees.taker"), &v.fees.taker, p);
+      if (v.fees.taker.IsNegative()) p.Add(Join(path, "fees.taker"), "must not be negative");
+    }
+  }
+  if (auto o = n["options"]) {
+    if (!o.IsMap()) {
+      p.Add(Join(path, "options"), "must be a mapping of strings");
+    } else {
+      for (const auto& kv : o) {
+        std::string k = kv.first.as<std::string>("");
+        std::string val;
+        if (GetString(kv.second, Join(path, "options." + k), &val, p)) v.options[k] = val;
+      }
+    }
+  }
+  cfg.venues[name] = v;
+}
+
+}  // namespace
+
+const std::vector<VenueDefaults>& KnownVenues() {
+  // Real mainnet endpoints (see shared/protocols/<venue>.md §1). Override for testnet or the sim.
+  static const std::vector<VenueDefaults> kVenues = {
+      {"aster", "https://fapi.asterdex.com", "wss://fstream.asterdex.com"},
+      {"backpack", "https://api.backpack.exchange", "wss://ws.backpack.exchange"},
+      {"lighter", "https://mainnet.zklighter.elliot.ai", "wss://mainnet.zklighter.elliot.ai/stream"},
+      {"paradex", "https://api.prod.paradex.trade/v1", "wss://ws.api.prod.paradex.trade/v1"},
+  };
+  return kVenues;
+}
+
+bool IsLoopbackListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
+         host.rfind("127.", 0) == 0 || host.rfind("unix:", 0) == 0;
+}
+
+absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
+  Problems p(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(source + ": invalid YAML at line " +
+                                      std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  Config cfg;
+  cfg.source = source;
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  CheckKeys(root, "",
+            {"listen", "insecure", "log_level", "metrics", "tls", "limits", "auth", "venues",
+             "accounts"},
+            p);
+  if (!root.IsMap()) return absl::InvalidArgumentError(p.Join());
+
+  if (GetString(root["listen"], "listen", &cfg.listen, p) && !ValidListen(cfg.listen)) {
+    p.Add("listen", "must be host:port (port 0-65535), got '" + cfg.listen + "'");
+  }
+  GetBool(root["insecure"], "insecure", &cfg.insecure, p);
+  if (GetString(root["log_level"], "log_level", &cfg.log_level, p)) {
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!kLevels.count(cfg.log_level)) {
+      p.Add("log_level", "must be one of trace, debug, info, warn, error, off");
+    }
+  }
+  if (auto m = root["metrics"]) {
+    CheckKeys(m, "metrics", {"listen"}, p);
+    if (m.IsMap() && GetString(m["listen"], "metrics.listen", &cfg.metrics_listen, p) &&
+        !ValidListen(cfg.metrics_listen)) {
+      p.Add("metrics.listen", "must be host:port");
+    }
+  }
+  if (auto t = root["tls"]) {
+    CheckKeys(t, "tls", {"cert_file", "key_file", "client_ca_file"}, p);
+    if (t.IsMap()) {
+      GetString(t["cert_file"], "tls.cert_file", &cfg.tls.cert_file, p);
+      GetString(t["key_file"], "tls.key_file", &cfg.tls.key_file, p);
+      GetString(t["client_ca_file"], "tls.client_ca_file", &cfg.tls.client_ca_file, p);
+      if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
+        p.Add("tls", "cert_file and key_file go together");
+      }
+      for (const auto* f : {&cfg.tls.cert_file, &cfg.tls.key_file, &cfg.tls.client_ca_file}) {
+        if (!f->empty() && !std::ifstream(*f)) p.Add("tls", "cannot read " + *f);
+      }
+    }
+  }
+  if (auto l = root["limits"]) {
+    CheckKeys(l, "limits",
+              {"book_mailbox", "conflated_mailbox", "order_mailbox", "replay_buffer",
+               "max_book_depth", "request_timeout_ms"},
+              p);
+    if (l.IsMap()) {
+      GetInt(l["book_mailbox"], "limits.book_mailbox", &cfg.limits.book_mailbox, 2, 10000000, p);
+      GetInt(l["conflated_mailbox"], "limits.conflated_mailbox", &cfg.limits.conflated_mailbox, 1,
+             10000000, p);
+      GetInt(l["order_mailbox"], "limits.order_mailbox", &cfg.limits.order_mailbox, 1, 10000000,
+             p);
+      GetInt(l["replay_buffer"], "limits.replay_buffer", &cfg.limits.replay_buffer, 0, 10000000,
+             p);
+      GetInt(l["max_book_depth"], "limits.max_book_depth", &cfg.limits.max_book_depth, 1, 100000,
+             p);
+      GetInt(l["request_timeout_ms"], "limits.request_timeout_ms",
+             &cfg.limits.request_timeout_ms, 100, 600000, p);
+    }
+  }
+  if (auto a = root["auth"]) {
+    CheckKeys(a, "auth", {"tokens"}, p);
+    if (a.IsMap() && a["tokens"]) {
+      auto ts = a["tokens"];
+      if (!ts.IsSequence()) {
+        p.Add("auth.tokens", "must be a list");
+      } else {
+        std::set<std::string> names;
+        for (size_t i = 0; i < ts.size(); ++i) {
+          std::string tp = "auth.tokens[" + std::to_string(i) + "]";
+          CheckKeys(ts[i], tp, {"name", "token", "scopes"}, p);
+          if (!ts[i].IsMap()) continue;
+          TokenConfig tc;
+          if (!GetString(ts[i]["name"], tp + ".name", &tc.name, p)) p.Add(tp + ".name", "required");
+          if (!names.insert(tc.name).second) p.Add(tp + ".name", "duplicate token name");
+          if (!GetSecret(ts[i]["token"], tp + ".token", &tc.token, p) && !ts[i]["token"]) {
+            p.Add(tp + ".token", "required ({env: VAR} or {file: PATH})");
+          }
+          auto sc = ts[i]["scopes"];
+          if (!sc || !sc.IsSequence() || sc.size() == 0) {
+            p.Add(tp + ".scopes", "required: a non-empty list (read, trade:<account>, trade:*)");
+          } else {
+            for (size_t j = 0; j < sc.size(); ++j) {
+              std::string s;
+              std::string sp = tp + ".scopes[" + std::to_string(j) + "]";
+              if (!GetString(sc[j], sp, &s, p)) continue;
+              if (s != "read" && s != "admin" && s.rfind("trade:", 0) != 0) {
+                p.Add(sp, "unknown scope '" + s + "' (read, admin, trade:<account>, trade:*)");
+              }
+              tc.scopes.push_back(s);
+            }
+          }
+          cfg.tokens.push_back(std::move(tc));
+        }
+      }
+    }
+  }
+  if (auto vs = root["venues"]) {
+    if (!vs.IsMap()) {
+      p.Add("venues", "must be a mapping venue-name → settings");
+    } else {
+      for (const auto& kv : vs) {
+        std::string name = kv.first.as<std::string>("");
+        const VenueDefaults* def = nullptr;
+        for (const auto& d : KnownVenues()) {
+          if (name == d.name) def = &d;
+        }
+        if (!def) {
+          p.Add("venues." + name, "unknown venue (known: aster, backpack, lighter, paradex)");
+          continue;
+        }
+        ParseVenue(name, kv.second, "venues." + name, *def, cfg, p);
+      }
+    }
+  }
+  if (auto as = root["accounts"]) {
+    if (!as.IsSequence()) {
+      p.Add("accounts", "must be a list");
+    } else {
+      std::set<std::string> ids;
+      for (size_t i = 0; i < as.size(); ++i) {
+        std::string ap = "accounts[" + std::to_string(i) + "]";
+        CheckKeys(as[i], ap, {"id", "venue", "credentials", "options"}, p);
+        if (!as[i].IsMap()) continue;
+        AccountConfig ac;
+        if (!GetString(as[i]["id"], ap + ".id", &ac.id, p) || ac.id.empty()) {
+          p.Add(ap + ".id", "required");
+        } else if (!ids.insert(ac.id).second) {
+          p.Add(ap + ".id", "duplicate account id '" + ac.id + "'");
+        }
+        if (!GetString(as[i]["venue"], ap + ".venue", &ac.venue, p)) {
+          p.Add(ap + ".venue", "required");
+        } else if (!cfg.venues.count(ac.venue)) {
+          p.Add(ap + ".venue", "venue '" + ac.venue + "' is not configured under venues");
+        }
+        if (auto cr = as[i]["credentials"]) {
+          if (!cr.IsMap()) {
+            p.Add(ap + ".credentials", "must be a mapping name → {env|file}");
+          } else {
+            for (const auto& c : cr) {
+              std::string k = c.first.as<std::string>("");
+              Secret s;
+              if (GetSecret(c.second, ap + ".credentials." + k, &s, p)) ac.credentials[k] = s;
+            }
+          }
+        }
+        if (auto op = as[i]["options"]) {
+          if (op.IsMap()) {
+            for (const auto& o : op) {
+              std::string val;
+              std::string k = o.first.as<std::string>("");
+              if (GetString(o.second, ap + ".options." + k, &val, p)) ac.options[k] = val;
+            }
+          } else {
+            p.Add(ap + ".options", "must be a mapping");
+          }
+        }
+        if (cfg.venues.count(ac.venue)) cfg.venues[ac.venue].accounts.push_back(ac);
+      }
+    }
+  }
+  for (const auto& t : cfg.tokens) {
+    for (const auto& s : t.scopes) {
+      if (s.rfind("trade:", 0) == 0 && s != "trade:*") {
+        std::string acc = s.substr(6);
+        bool found = false;
+        for (const auto& [n, v] : cfg.venues) {
+          for (const auto& a : v.accounts) found |= a.id == acc;
+        }
+        if (!found) p.Add("auth.tokens." + t.name, "scope " + s + " names an unknown account");
+      }
+    }
+  }
+  if (!cfg.insecure && cfg.tokens.empty() && !IsLoopbackListen(cfg.listen)) {
+    p.Add("listen",
+          "refusing to listen on non-loopback " + cfg.listen +
+              " without auth.tokens; add tokens or set insecure: true explicitly");
+  }
+  if (!p.empty()) return absl::InvalidArgumentError(p.Join());
+  return cfg;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return absl::NotFoundError(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+}  // namespace perpgw::gateway

@@ -1,0 +1,62 @@
+// perpgwd configuration: YAML → validated structs; every problem names file, key and reason.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/api/venue_config.h"
+
+namespace perpgw::gateway {
+
+struct TokenConfig {
+  std::string name;
+  Secret token;
+  std::vector<std::string> scopes;  // "read", "trade:<account>", "trade:*", "admin"
+};
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set = require client certificates (mTLS)
+};
+
+struct LimitsConfig {
+  size_t book_mailbox = 4096;          // queued book messages per subscriber before resync
+  size_t conflated_mailbox = 100000;   // distinct keys for BBO/funding per subscriber
+  size_t order_mailbox = 65536;        // queued order events before RESOURCE_EXHAUSTED
+  size_t replay_buffer = 100000;       // order events kept per account for resume
+  int max_book_depth = 1000;
+  int64_t request_timeout_ms = 10000;  // unary calls that wait on a venue
+};
+
+struct Config {
+  std::string source;  // file name or "<embedded demo>"
+  std::string listen = "127.0.0.1:50051";
+  bool insecure = false;
+  std::string log_level = "info";
+  std::string metrics_listen;  // empty = off
+  TlsConfig tls;
+  LimitsConfig limits;
+  std::vector<TokenConfig> tokens;
+  std::map<std::string, VenueConfig> venues;  // by venue name
+};
+
+// Known venues and their default (real mainnet) endpoints.
+struct VenueDefaults {
+  const char* name;
+  const char* rest_url;
+  const char* ws_url;
+};
+const std::vector<VenueDefaults>& KnownVenues();
+
+// Parses and validates. All problems are collected: the error message lists each one as
+// "<file>: <key.path>: <problem>". Secrets are read from env vars / files named in the config
+// (their values never appear in messages).
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+
+bool IsLoopbackListen(const std::string& listen);
+
+}  // namespace perpgw::gateway

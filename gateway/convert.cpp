@@ -1,0 +1,255 @@
+// Field-by-field conversions; decimals go out as normalized strings.
+#include "gateway/convert.h"
+
+namespace perpgw::gateway {
+
+v1::Side ToProto(Side s) { return s == Side::kBuy ? v1::SIDE_BUY : v1::SIDE_SELL; }
+
+v1::BookStatus ToProto(BookStatus s) {
+  switch (s) {
+    case BookStatus::kLive: return v1::BOOK_STATUS_LIVE;
+    case BookStatus::kResyncing: return v1::BOOK_STATUS_RESYNCING;
+    case BookStatus::kStale: return v1::BOOK_STATUS_STALE;
+  }
+  return v1::BOOK_STATUS_UNSPECIFIED;
+}
+
+v1::OrderStatus ToProto(OrderStatus s) {
+  switch (s) {
+    case OrderStatus::kPendingNew: return v1::ORDER_STATUS_PENDING_NEW;
+    case OrderStatus::kOpen: return v1::ORDER_STATUS_OPEN;
+    case OrderStatus::kPartiallyFilled: return v1::ORDER_STATUS_PARTIALLY_FILLED;
+    case OrderStatus::kFilled: return v1::ORDER_STATUS_FILLED;
+    case OrderStatus::kCanceled: return v1::ORDER_STATUS_CANCELED;
+    case OrderStatus::kRejected: return v1::ORDER_STATUS_REJECTED;
+    case OrderStatus::kExpired: return v1::ORDER_STATUS_EXPIRED;
+  }
+  return v1::ORDER_STATUS_UNSPECIFIED;
+}
+
+v1::CancelReason ToProto(CancelReason r) {
+  switch (r) {
+    case CancelReason::kNone: return v1::CANCEL_REASON_UNSPECIFIED;
+    case CancelReason::kUserCanceled: return v1::CANCEL_REASON_USER_CANCELED;
+    case CancelReason::kTimeout: return v1::CANCEL_REASON_TIMEOUT;
+    case CancelReason::kExpired: return v1::CANCEL_REASON_EXPIRED;
+    case CancelReason::kPostOnlyViolation: return v1::CANCEL_REASON_POST_ONLY_VIOLATION;
+    case CancelReason::kInsufficientBalance: return v1::CANCEL_REASON_INSUFFICIENT_BALANCE;
+    case CancelReason::kRejected: return v1::CANCEL_REASON_REJECTED;
+    case CancelReason::kReduceOnly: return v1::CANCEL_REASON_REDUCE_ONLY;
+    case CancelReason::kSelfTrade: return v1::CANCEL_REASON_SELF_TRADE;
+    case CancelReason::kLiquidation: return v1::CANCEL_REASON_LIQUIDATION;
+    case CancelReason::kUnknown: return v1::CANCEL_REASON_UNKNOWN;
+  }
+  return v1::CANCEL_REASON_UNKNOWN;
+}
+
+v1::AckOutcome ToProto(AckOutcome o) {
+  switch (o) {
+    case AckOutcome::kAccepted: return v1::ACK_OUTCOME_ACCEPTED;
+    case AckOutcome::kRejected: return v1::ACK_OUTCOME_REJECTED;
+    case AckOutcome::kOutcomeUnknown: return v1::ACK_OUTCOME_OUTCOME_UNKNOWN;
+  }
+  return v1::ACK_OUTCOME_OUTCOME_UNKNOWN;
+}
+
+v1::OrderType ToProto(OrderType t) {
+  return t == OrderType::kLimit ? v1::ORDER_TYPE_LIMIT : v1::ORDER_TYPE_MARKET;
+}
+
+v1::TimeInForce ToProto(TimeInForce t) {
+  switch (t) {
+    case TimeInForce::kGtc: return v1::TIME_IN_FORCE_GTC;
+    case TimeInForce::kIoc: return v1::TIME_IN_FORCE_IOC;
+    case TimeInForce::kPostOnly: return v1::TIME_IN_FORCE_POST_ONLY;
+    case TimeInForce::kFok: return v1::TIME_IN_FORCE_FOK;
+  }
+  return v1::TIME_IN_FORCE_UNSPECIFIED;
+}
+
+v1::ConnectionState ToProto(ConnState s) {
+  switch (s) {
+    case ConnState::kDisconnected: return v1::CONNECTION_STATE_DISCONNECTED;
+    case ConnState::kConnecting: return v1::CONNECTION_STATE_CONNECTING;
+    case ConnState::kConnected: return v1::CONNECTION_STATE_CONNECTED;
+    case ConnState::kDegraded: return v1::CONNECTION_STATE_DEGRADED;
+  }
+  return v1::CONNECTION_STATE_UNSPECIFIED;
+}
+
+std::string Str(Decimal d) { return d.ToNormalizedString(); }
+
+static void Market(const std::string& venue, const std::string& symbol, v1::MarketRef* m) {
+  m->set_venue(venue);
+  m->set_symbol(symbol);
+}
+
+void Fill(const Instrument& in, v1::Instrument* out) {
+  out->set_venue(in.venue);
+  out->set_symbol(in.symbol);
+  out->set_venue_symbol(in.venue_symbol);
+  out->set_base(in.base);
+  out->set_quote(in.quote);
+  out->set_tick_size(Str(in.tick_size));
+  out->set_step_size(Str(in.step_size));
+  out->set_min_size(Str(in.min_size));
+  out->set_max_size(Str(in.max_size));
+  out->set_min_notional(Str(in.min_notional));
+  out->set_quantity_multiplier(in.quantity_multiplier);
+  out->set_max_leverage(Str(in.max_leverage));
+  out->set_tradeable(in.tradeable);
+  out->set_funding_interval_hours(in.funding_interval_hours);
+}
+
+void Fill(const Funding& in, v1::FundingRate* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_rate(Str(in.rate));
+  out->set_interval_hours(Str(in.interval_hours));
+  out->set_rate_8h(Str(in.rate_8h));
+  out->set_rate_1h(Str(in.rate_1h));
+  out->set_apr(Str(in.apr));
+  out->set_next_funding_time_ns(in.next_funding_time);
+  out->set_mark_price(Str(in.mark_price));
+  out->set_index_price(Str(in.index_price));
+  out->set_volume_24h_usd(Str(in.volume_24h_usd));
+  out->set_open_interest_usd(Str(in.open_interest_usd));
+  out->set_as_of_ns(in.as_of);
+}
+
+void Fill(const Order& in, v1::Order* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_account(in.account);
+  out->set_order_id(in.order_id);
+  out->set_client_order_id(in.client_order_id);
+  out->set_side(ToProto(in.side));
+  out->set_type(ToProto(in.type));
+  out->set_time_in_force(ToProto(in.tif));
+  out->set_price(Str(in.price));
+  out->set_size(Str(in.size));
+  out->set_filled_size(Str(in.filled_size));
+  out->set_avg_fill_price(Str(in.avg_fill_price));
+  out->set_reduce_only(in.reduce_only);
+  out->set_status(ToProto(in.status));
+  out->set_cancel_reason(ToProto(in.reason));
+  out->set_reason_text(in.reason_text);
+  out->set_created_time_ns(in.created_time);
+  out->set_updated_time_ns(in.updated_time);
+}
+
+void Fill(const perpgw::Fill& in, v1::Fill* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_account(in.account);
+  out->set_order_id(in.order_id);
+  out->set_client_order_id(in.client_order_id);
+  out->set_trade_id(in.trade_id);
+  out->set_side(ToProto(in.side));
+  out->set_price(Str(in.price));
+  out->set_size(Str(in.size));
+  out->set_fee(Str(in.fee));
+  out->set_fee_asset(in.fee_asset);
+  out->set_maker(in.maker);
+  out->set_liquidation(in.liquidation);
+  out->set_exchange_time_ns(in.exchange_time);
+}
+
+void Fill(const Position& in, v1::Position* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_account(in.account);
+  out->set_size(Str(in.size));
+  out->set_side(in.size.IsNegative() ? v1::SIDE_SELL
+                                     : (in.size.IsZero() ? v1::SIDE_UNSPECIFIED : v1::SIDE_BUY));
+  out->set_entry_price(Str(in.entry_price));
+  out->set_mark_price(Str(in.mark_price));
+  out->set_exposure_usd(Str(in.exposure_usd));
+  out->set_unrealized_pnl(Str(in.unrealized_pnl));
+  out->set_realized_pnl(Str(in.realized_pnl));
+  out->set_funding_accrued(Str(in.funding_accrued));
+  out->set_margin(Str(in.margin));
+  out->set_leverage(Str(in.leverage));
+  out->set_liquidation_price(Str(in.liquidation_price));
+  out->set_update_time_ns(in.update_time);
+}
+
+void Fill(const Balance& in, v1::Balance* out) {
+  out->set_account(in.account);
+  out->set_venue(in.venue);
+  out->set_asset(in.asset);
+  out->set_available(Str(in.available));
+  out->set_equity(Str(in.equity));
+  out->set_unrealized_pnl(Str(in.unrealized_pnl));
+  out->set_margin_used(Str(in.margin_used));
+  out->set_update_time_ns(in.update_time);
+}
+
+void Fill(const LeverageInfo& in, v1::LeverageInfo* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_account(in.account);
+  out->set_leverage(Str(in.leverage));
+  out->set_max_leverage(Str(in.max_leverage));
+  out->set_max_notional(Str(in.max_notional));
+  out->set_initial_margin_ratio(Str(in.initial_margin_ratio));
+  out->set_maint_margin_ratio(Str(in.maint_margin_ratio));
+  for (const auto& b : in.brackets) {
+    auto* o = out->add_brackets();
+    o->set_notional_floor(Str(b.notional_floor));
+    o->set_notional_cap(Str(b.notional_cap));
+    o->set_max_leverage(Str(b.max_leverage));
+    o->set_maint_margin_ratio(Str(b.maint_margin_ratio));
+  }
+}
+
+void Fill(const Liquidation& in, v1::Liquidation* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_account(in.account);
+  out->set_side(ToProto(in.side));
+  out->set_price(Str(in.price));
+  out->set_size(Str(in.size));
+  out->set_order_id(in.order_id);
+  out->set_exchange_time_ns(in.exchange_time);
+}
+
+void Fill(const Bbo& in, v1::BboUpdate* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_bid_price(Str(in.bid_price));
+  out->set_bid_size(Str(in.bid_size));
+  out->set_ask_price(Str(in.ask_price));
+  out->set_ask_size(Str(in.ask_size));
+  out->set_status(ToProto(in.status));
+  out->set_sequence(in.venue_seq);
+  out->set_exchange_time_ns(in.exchange_time);
+  out->set_receive_time_ns(in.receive_time);
+}
+
+void Fill(const Trade& in, v1::TradeUpdate* out) {
+  Market(in.venue, in.symbol, out->mutable_market());
+  out->set_trade_id(in.trade_id);
+  out->set_price(Str(in.price));
+  out->set_size(Str(in.size));
+  out->set_taker_side(ToProto(in.taker_side));
+  out->set_exchange_time_ns(in.exchange_time);
+  out->set_receive_time_ns(in.receive_time);
+}
+
+void Fill(const Capabilities& in, v1::VenueCapabilities* out) {
+  out->set_market_data(in.market_data);
+  out->set_trading(in.trading);
+  out->set_set_leverage(in.set_leverage);
+  out->set_liquidation_stream(in.liquidation_stream);
+  out->set_fill_history(in.fill_history);
+  out->set_market_orders(in.market_orders);
+  out->set_post_only(in.post_only);
+  out->set_reduce_only(in.reduce_only);
+  out->set_balance_stream(in.balance_stream);
+}
+
+void AddLevels(const std::vector<Level>& levels, int price_scale, int size_scale,
+               google::protobuf::RepeatedPtrField<v1::PriceLevel>* out) {
+  out->Reserve(static_cast<int>(levels.size()));
+  for (const Level& l : levels) {
+    auto* pl = out->Add();
+    pl->set_price(FormatScaled(l.price, price_scale));
+    pl->set_size(FormatScaled(l.size, size_scale));
+  }
+}
+
+}  // namespace perpgw::gateway

@@ -1,0 +1,149 @@
+// Gateway core wiring.
+#include "gateway/gateway.h"
+
+#include "gateway/venues.h"
+
+namespace perpgw::gateway {
+namespace {
+std::map<std::string, int64_t> StaleMap(const Config& c) {
+  std::map<std::string, int64_t> m;
+  for (const auto& [n, v] : c.venues) m[n] = v.stale_after_ms;
+  return m;
+}
+}  // namespace
+
+Gateway::Gateway(Config config, const Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      start_time_(clock.Now()),
+      bus_(std::make_unique<Bus>(config_.limits, StaleMap(config_), clock)),
+      auth_(config_.tokens) {}
+
+Gateway::~Gateway() { Stop(); }
+
+absl::Status Gateway::Start() {
+  for (const auto& [name, vc] : config_.venues) {
+    if (!vc.enabled) continue;
+    auto a = MakeAdapter(vc, clock_);
+    if (!a.ok()) {
+      return absl::Status(a.status().code(),
+                          config_.source + ": venues." + name + ": " +
+                              std::string(a.status().message()) +
+                              " (set enabled: false to run without it)");
+    }
+    adapters_[name] = std::move(*a);
+  }
+  bus_->Start();
+  for (auto& [name, a] : adapters_) {
+    a->Start(bus_.get());
+    const auto& vc = config_.venues.at(name);
+    std::vector<MarketSubscription> subs;
+    for (const auto& s : vc.symbols) subs.push_back({s});
+    if (!subs.empty()) a->Subscribe(subs);
+    std::lock_guard lock(mu_);
+    for (const auto& s : vc.symbols) subscribed_.insert(name + "/" + s);
+  }
+  return absl::OkStatus();
+}
+
+void Gateway::Stop() {
+  if (!bus_) return;
+  bus_->Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down"));
+  for (auto& [n, a] : adapters_) a->Stop();
+  timer_.Stop();
+}
+
+VenueAdapter* Gateway::adapter(const std::string& venue) const {
+  auto it = adapters_.find(venue);
+  return it == adapters_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Gateway::enabled_venues() const {
+  std::vector<std::string> v;
+  for (const auto& [n, a] : adapters_) v.push_back(n);
+  return v;
+}
+
+const VenueConfig* Gateway::venue_config(const std::string& venue) const {
+  auto it = config_.venues.find(venue);
+  return it == config_.venues.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::string> Gateway::AccountVenue(const std::string& account) const {
+  if (account.empty()) return absl::InvalidArgumentError("account is required");
+  for (const auto& [n, v] : config_.venues) {
+    for (const auto& a : v.accounts) {
+      if (a.id == account) return n;
+    }
+  }
+  return absl::NotFoundError("unknown account '" + account + "'");
+}
+
+std::vector<std::string> Gateway::AccountsOf(const std::string& venue) const {
+  std::vector<std::string> out;
+  if (auto* v = venue_config(venue)) {
+    for (const auto& a : v->accounts) out.push_back(a.id);
+  }
+  return out;
+}
+
+absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
+                                                   const std::string& symbol) const {
+  if (venue.empty()) return absl::InvalidArgumentError("market.venue is required");
+  if (symbol.empty()) return absl::InvalidArgumentError("market.symbol is required");
+  VenueAdapter* a = adapter(venue);
+  if (!a) {
+    if (config_.venues.count(venue)) {
+      return absl::FailedPreconditionError("venue '" + venue + "' is disabled in the config");
+    }
+    return absl::NotFoundError("unknown venue '" + venue + "'");
+  }
+  if (!a->InstrumentsReady()) {
+    return absl::UnavailableError("venue '" + venue + "' has not loaded its instruments yet");
+  }
+  for (auto& in : a->Instruments()) {
+    if (in.symbol == symbol) return in;
+  }
+  return absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'");
+}
+
+std::vector<Instrument> Gateway::ListInstruments(const std::string& venue) const {
+  std::vector<Instrument> out;
+  for (const auto& [n, a] : adapters_) {
+    if (!venue.empty() && n != venue) continue;
+    auto v = a->Instruments();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+void Gateway::EnsureSubscribed(const std::string& venue, const std::string& symbol) {
+  {
+    std::lock_guard lock(mu_);
+    if (!subscribed_.insert(venue + "/" + symbol).second) return;
+  }
+  if (auto* a = adapter(venue)) a->Subscribe({MarketSubscription{symbol}});
+}
+
+std::optional<Gateway::PlaceRecord> Gateway::ReservePlace(const std::string& account,
+                                                          const std::string& cid) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = places_.try_emplace(account + '\x1f' + cid);
+  if (inserted) return std::nullopt;
+  return it->second;
+}
+
+void Gateway::CompletePlace(const std::string& account, const std::string& cid,
+                            const OrderAck& ack) {
+  std::lock_guard lock(mu_);
+  auto& r = places_[account + '\x1f' + cid];
+  r.in_flight = false;
+  r.ack = ack;
+}
+
+void Gateway::ReleasePlace(const std::string& account, const std::string& cid) {
+  std::lock_guard lock(mu_);
+  places_.erase(account + '\x1f' + cid);
+}
+
+}  // namespace perpgw::gateway

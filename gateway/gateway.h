@@ -1,0 +1,75 @@
+// The gateway core: config, adapters, bus, auth, instrument index and order idempotency.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/api/clock.h"
+#include "adapters/api/venue.h"
+#include "gateway/auth.h"
+#include "gateway/bus.h"
+#include "gateway/config.h"
+#include "gateway/timer.h"
+
+namespace perpgw::gateway {
+
+class Gateway {
+ public:
+  Gateway(Config config, const Clock& clock);
+  ~Gateway();
+
+  // Builds and starts every enabled venue adapter; fails fast naming the venue.
+  absl::Status Start();
+  void Stop();
+
+  const Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  Bus& bus() { return *bus_; }
+  Timer& timer() { return timer_; }
+  const Authenticator& auth() const { return auth_; }
+  UnixNanos start_time() const { return start_time_; }
+
+  // nullptr when the venue is not enabled.
+  VenueAdapter* adapter(const std::string& venue) const;
+  std::vector<std::string> enabled_venues() const;
+  const VenueConfig* venue_config(const std::string& venue) const;
+  // NOT_FOUND naming the account when unknown.
+  absl::StatusOr<std::string> AccountVenue(const std::string& account) const;
+  std::vector<std::string> AccountsOf(const std::string& venue) const;
+
+  // Instruments: NOT_FOUND for an unknown venue/symbol (never a silent default).
+  absl::StatusOr<Instrument> FindInstrument(const std::string& venue,
+                                            const std::string& symbol) const;
+  std::vector<Instrument> ListInstruments(const std::string& venue) const;
+  // Asks the adapter for market data on (venue, symbol) once.
+  void EnsureSubscribed(const std::string& venue, const std::string& symbol);
+
+  // Order idempotency per (account, client order id).
+  struct PlaceRecord {
+    bool in_flight = true;
+    OrderAck ack;
+  };
+  // Returns the existing record, or nullptr after reserving a new in-flight one.
+  std::optional<PlaceRecord> ReservePlace(const std::string& account, const std::string& cid);
+  void CompletePlace(const std::string& account, const std::string& cid, const OrderAck& ack);
+  void ReleasePlace(const std::string& account, const std::string& cid);
+
+ private:
+  Config config_;
+  const Clock& clock_;
+  UnixNanos start_time_;
+  std::unique_ptr<Bus> bus_;
+  Timer timer_;
+  Authenticator auth_;
+  std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
+  mutable std::mutex mu_;
+  std::set<std::string> subscribed_;
+  std::map<std::string, PlaceRecord> places_;
+};
+
+}  // namespace perpgw::gateway

@@ -1,0 +1,1044 @@
+// Request validation, auth checks, venue calls with deadlines, and stream reactors.
+#include "gateway/services.h"
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+
+#include <atomic>
+#include <regex>
+
+#include "gateway/convert.h"
+#include "perpgw/v1/account.grpc.pb.h"
+#include "perpgw/v1/funding.grpc.pb.h"
+#include "perpgw/v1/gateway.grpc.pb.h"
+#include "perpgw/v1/market_data.grpc.pb.h"
+#include "perpgw/v1/trading.grpc.pb.h"
+
+namespace perpgw::gateway {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+using grpc::Status;
+using grpc::StatusCode;
+
+Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return Status::OK;
+  return Status(static_cast<StatusCode>(s.code()), std::string(s.message()));
+}
+
+std::string AuthHeader(CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(s);
+  return r;
+}
+
+// Finishes a unary reactor exactly once: the venue's answer or the deadline, whichever is first.
+class Once {
+ public:
+  explicit Once(ServerUnaryReactor* r) : r_(r) {}
+  bool Finish(const Status& s) {
+    if (done_.exchange(true)) return false;
+    r_->Finish(s);
+    return true;
+  }
+
+ private:
+  ServerUnaryReactor* r_;
+  std::atomic<bool> done_{false};
+};
+
+std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std::string& what) {
+  auto once = std::make_shared<Once>(r);
+  gw.timer().After(std::chrono::milliseconds(gw.config().limits.request_timeout_ms), [once, what] {
+    once->Finish(Status(StatusCode::DEADLINE_EXCEEDED, what + ": venue did not answer in time"));
+  });
+  return once;
+}
+
+absl::StatusOr<Decimal> ParseField(const std::string& text, const std::string& field,
+                                   bool positive) {
+  if (text.empty()) return absl::InvalidArgumentError(field + " is required");
+  auto d = Decimal::Parse(text);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(field + " '" + text + "' is not a decimal number");
+  }
+  if (positive && !d->IsPositive()) {
+    return absl::InvalidArgumentError(field + " must be greater than zero");
+  }
+  return *d;
+}
+
+absl::Status CheckMarket(const v1::MarketRef& m) {
+  if (m.venue().empty()) return absl::InvalidArgumentError("market.venue is required");
+  if (m.symbol().empty()) return absl::InvalidArgumentError("market.symbol is required");
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------ streams
+
+class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RawStream(SubscriberPtr sub) : sub_(std::move(sub)) {
+    sub_->Bind([this](const grpc::ByteBuffer* m) { StartWrite(m); },
+               [this](const Status& s) { Finish(s); });
+  }
+  void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
+  void OnCancel() override { sub_->Finish(Status(StatusCode::CANCELLED, "client cancelled")); }
+  void OnDone() override {
+    sub_->OnDone();
+    delete this;
+  }
+
+ private:
+  SubscriberPtr sub_;
+};
+
+class FailedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedStream(const Status& s) { Finish(s); }
+  void OnDone() override { delete this; }
+};
+
+template <typename Req>
+bool ParseRaw(const grpc::ByteBuffer* raw, Req* out) {
+  grpc::ByteBuffer copy(*raw);
+  return grpc::SerializationTraits<Req>::Deserialize(&copy, out).ok();
+}
+
+// Validates a list of markets: known venue, enabled, known symbol. Subscribes them at the venue.
+absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
+                            std::vector<MarketKey>* out, bool allow_empty) {
+  if (in.empty() && !allow_empty) {
+    return absl::InvalidArgumentError("markets: at least one (venue, symbol) is required");
+  }
+  for (int i = 0; i < in.size(); ++i) {
+    auto st = CheckMarket(in[i]);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError("markets[" + std::to_string(i) + "]: " +
+                                        std::string(st.message()));
+    }
+    auto inst = gw.FindInstrument(in[i].venue(), in[i].symbol());
+    if (!inst.ok()) return inst.status();
+    out->push_back({in[i].venue(), in[i].symbol()});
+  }
+  for (const auto& m : *out) gw.EnsureSubscribed(m.venue, m.symbol);
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------ GatewayService
+
+class GatewayImpl final : public v1::GatewayService::CallbackService {
+ public:
+  explicit GatewayImpl(Gateway& gw) : gw_(gw) {}
+
+  ServerUnaryReactor* ListVenues(CallbackServerContext* ctx, const v1::ListVenuesRequest*,
+                                 v1::ListVenuesResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    const UnixNanos now = gw_.clock().Now();
+    for (const auto& [name, vc] : gw_.config().venues) {
+      auto* v = resp->add_venues();
+      v->set_venue(name);
+      v->set_rest_url(vc.rest_url);
+      v->set_ws_url(vc.ws_url);
+      for (const auto& a : vc.accounts) v->add_accounts(a.id);
+      VenueAdapter* a = gw_.adapter(name);
+      v->set_enabled(a != nullptr);
+      if (!a) {
+        v->set_state(v1::CONNECTION_STATE_DISCONNECTED);
+        v->set_last_message_age_ms(-1);
+        v->set_last_error(vc.enabled ? "adapter not running" : "disabled in config");
+        continue;
+      }
+      VenueHealth h = a->Health();
+      v->set_state(ToProto(h.state));
+      v->set_last_message_age_ms(h.last_message_time ? (now - h.last_message_time) / 1000000 : -1);
+      v->set_reconnects(h.reconnects);
+      v->set_last_error(h.last_error);
+      Fill(a->capabilities(), v->mutable_capabilities());
+      v->set_instruments(static_cast<int>(a->Instruments().size()));
+    }
+    return Done(ctx, Status::OK);
+  }
+
+  ServerUnaryReactor* GetVersion(CallbackServerContext* ctx, const v1::GetVersionRequest*,
+                                 v1::GetVersionResponse* resp) override {
+    resp->set_version(PERPGW_VERSION);
+    resp->set_build(__DATE__ " " __TIME__);
+    resp->set_start_time_ns(gw_.start_time());
+    return Done(ctx, Status::OK);
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+// ------------------------------------------------------------------ InstrumentService
+
+class InstrumentImpl final : public v1::InstrumentService::CallbackService {
+ public:
+  explicit InstrumentImpl(Gateway& gw) : gw_(gw) {}
+
+  ServerUnaryReactor* ListInstruments(CallbackServerContext* ctx,
+                                      const v1::ListInstrumentsRequest* req,
+                                      v1::ListInstrumentsResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (!req->venue().empty() && !gw_.config().venues.count(req->venue())) {
+      return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + req->venue() + "'"));
+    }
+    for (const auto& in : gw_.ListInstruments(req->venue())) {
+      if (!in.tradeable && !req->include_untradeable()) continue;
+      Fill(in, resp->add_instruments());
+    }
+    return Done(ctx, Status::OK);
+  }
+
+  ServerUnaryReactor* GetInstrument(CallbackServerContext* ctx, const v1::GetInstrumentRequest* req,
+                                    v1::Instrument* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
+    Fill(*in, resp);
+    return Done(ctx, Status::OK);
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+// ------------------------------------------------------------------ MarketDataService
+
+using MarketDataBase = v1::MarketDataService::WithCallbackMethod_GetOrderBook<
+    v1::MarketDataService::WithRawCallbackMethod_StreamOrderBooks<
+        v1::MarketDataService::WithRawCallbackMethod_StreamBbo<
+            v1::MarketDataService::WithRawCallbackMethod_StreamTrades<
+                v1::MarketDataService::Service>>>>;
+
+class MarketDataImpl final : public MarketDataBase {
+ public:
+  explicit MarketDataImpl(Gateway& gw) : gw_(gw) {}
+
+  ServerUnaryReactor* GetOrderBook(CallbackServerContext* ctx, const v1::GetOrderBookRequest* req,
+                                   v1::OrderBook* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
+    if (req->depth() < 0 || req->depth() > gw_.config().limits.max_book_depth) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "depth must be between 0 and " +
+                                  std::to_string(gw_.config().limits.max_book_depth)));
+    }
+    const int depth = req->depth() == 0 ? 20 : req->depth();
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetOrderBook");
+    if (req->from_venue()) {
+      gw_.adapter(req->market().venue())
+          ->FetchBook(req->market().symbol(), depth,
+                      [once, resp](absl::StatusOr<BookUpdate> b) {
+                        if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+                        resp->mutable_market()->set_venue(b->venue);
+                        resp->mutable_market()->set_symbol(b->symbol);
+                        resp->set_status(ToProto(b->status));
+                        resp->set_venue_sequence(b->venue_seq);
+                        resp->set_exchange_time_ns(b->exchange_time);
+                        resp->set_receive_time_ns(b->receive_time);
+                        AddLevels(b->bids, b->price_scale, b->size_scale, resp->mutable_bids());
+                        AddLevels(b->asks, b->price_scale, b->size_scale, resp->mutable_asks());
+                        once->Finish(Status::OK);
+                      });
+      return r;
+    }
+    gw_.EnsureSubscribed(req->market().venue(), req->market().symbol());
+    gw_.bus().GetBook({req->market().venue(), req->market().symbol()}, depth,
+                      [once, resp](std::optional<v1::OrderBook> ob) {
+                        if (!ob) {
+                          once->Finish(Status(StatusCode::UNAVAILABLE,
+                                              "no book yet for this market (subscribing); retry"));
+                          return;
+                        }
+                        *resp = std::move(*ob);
+                        once->Finish(Status::OK);
+                      });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBooks(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    v1::StreamOrderBooksRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    if (req.depth() < 0 || req.depth() > gw_.config().limits.max_book_depth) {
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "depth out of range"));
+    }
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kBook, gw_.config().limits.book_mailbox,
+                                            &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
+    return stream;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamBbo(CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* raw) override {
+    v1::StreamBboRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kBbo, gw_.config().limits.conflated_mailbox,
+                                            &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeBbo(sub, std::move(keys));
+    return stream;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamTrades(CallbackServerContext* ctx,
+                                                           const grpc::ByteBuffer* raw) override {
+    v1::StreamTradesRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kTrades, gw_.config().limits.book_mailbox,
+                                            &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeTrades(sub, std::move(keys));
+    return stream;
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+// ------------------------------------------------------------------ FundingService
+
+using FundingBase = v1::FundingService::WithCallbackMethod_GetFunding<
+    v1::FundingService::WithCallbackMethod_ListFunding<
+        v1::FundingService::WithRawCallbackMethod_StreamFunding<
+            v1::FundingService::WithCallbackMethod_RankFundingOpportunities<
+                v1::FundingService::Service>>>>;
+
+class FundingImpl final : public FundingBase {
+ public:
+  explicit FundingImpl(Gateway& gw) : gw_(gw) {}
+
+  ServerUnaryReactor* GetFunding(CallbackServerContext* ctx, const v1::GetFundingRequest* req,
+                                 v1::FundingRate* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
+    for (const auto& f : gw_.bus().FundingSnapshot()) {
+      if (f.venue == req->market().venue() && f.symbol == req->market().symbol()) {
+        Fill(f, resp);
+        return Done(ctx, Status::OK);
+      }
+    }
+    // Not cached yet: ask the venue.
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetFunding");
+    gw_.adapter(req->market().venue())
+        ->FetchFunding(req->market().symbol(), [once, resp](absl::StatusOr<Funding> f) {
+          if (!f.ok()) return (void)once->Finish(ToGrpc(f.status()));
+          Fill(*f, resp);
+          once->Finish(Status::OK);
+        });
+    return r;
+  }
+
+  ServerUnaryReactor* ListFunding(CallbackServerContext* ctx, const v1::ListFundingRequest* req,
+                                  v1::ListFundingResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (!req->venue().empty() && !gw_.config().venues.count(req->venue())) {
+      return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + req->venue() + "'"));
+    }
+    for (const auto& f : gw_.bus().FundingSnapshot()) {
+      if (!req->venue().empty() && f.venue != req->venue()) continue;
+      if (!req->symbols().empty() &&
+          std::find(req->symbols().begin(), req->symbols().end(), f.symbol) ==
+              req->symbols().end()) {
+        continue;
+      }
+      Fill(f, resp->add_rates());
+    }
+    return Done(ctx, Status::OK);
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamFunding(CallbackServerContext* ctx,
+                                                            const grpc::ByteBuffer* raw) override {
+    v1::StreamFundingRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, true); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(
+        StreamKind::kFunding, gw_.config().limits.conflated_mailbox, &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeFunding(sub, std::move(keys));
+    return stream;
+  }
+
+  ServerUnaryReactor* RankFundingOpportunities(CallbackServerContext* ctx,
+                                               const v1::RankFundingRequest* req,
+                                               v1::RankFundingResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    Decimal min_oi, min_vol;
+    if (!req->min_open_interest_usd().empty()) {
+      auto d = ParseField(req->min_open_interest_usd(), "min_open_interest_usd", false);
+      if (!d.ok()) return Done(ctx, ToGrpc(d.status()));
+      min_oi = *d;
+    }
+    if (!req->min_volume_24h_usd().empty()) {
+      auto d = ParseField(req->min_volume_24h_usd(), "min_volume_24h_usd", false);
+      if (!d.ok()) return Done(ctx, ToGrpc(d.status()));
+      min_vol = *d;
+    }
+    for (const auto& v : req->venues()) {
+      if (!gw_.config().venues.count(v)) {
+        return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + v + "'"));
+      }
+    }
+    auto in_list = [](const auto& list, const std::string& x) {
+      return list.empty() || std::find(list.begin(), list.end(), x) != list.end();
+    };
+    std::map<std::string, std::vector<Funding>> by_symbol;
+    for (auto& f : gw_.bus().FundingSnapshot()) {
+      if (!in_list(req->venues(), f.venue) || !in_list(req->symbols(), f.symbol)) continue;
+      if (f.open_interest_usd < min_oi || f.volume_24h_usd < min_vol) continue;
+      by_symbol[f.symbol].push_back(f);
+    }
+    struct Opp {
+      v1::FundingOpportunity msg;
+      Decimal net;
+    };
+    std::vector<Opp> opps;
+    for (auto& [sym, list] : by_symbol) {
+      for (size_t i = 0; i < list.size(); ++i) {
+        for (size_t j = 0; j < list.size(); ++j) {
+          if (i == j || list[i].venue == list[j].venue) continue;
+          const Funding& lo = list[i];  // long the lower rate
+          const Funding& hi = list[j];  // short the higher rate
+          if (!(lo.rate_8h < hi.rate_8h)) continue;
+          auto spread = Decimal::Sub(hi.rate_8h, lo.rate_8h);
+          if (!spread.ok()) continue;
+          auto fee_of = [&](const std::string& venue) {
+            const VenueConfig* vc = gw_.venue_config(venue);
+            if (!vc) return Decimal();
+            return req->use_maker_fees() ? vc->fees.maker : vc->fees.taker;
+          };
+          // Open and close on both legs.
+          auto legs = Decimal::Add(fee_of(lo.venue), fee_of(hi.venue));
+          if (!legs.ok()) continue;
+          auto fees = Decimal::Mul(*legs, Decimal::FromInt(2), 12, Rounding::kHalfEven);
+          if (!fees.ok()) continue;
+          auto net = Decimal::Sub(*spread, *fees);
+          auto apr = Decimal::Mul(*spread, Decimal::FromInt(3 * 365), 12, Rounding::kHalfEven);
+          if (!net.ok() || !apr.ok()) continue;
+          Opp o;
+          o.net = *net;
+          o.msg.set_symbol(sym);
+          o.msg.set_long_venue(lo.venue);
+          o.msg.set_short_venue(hi.venue);
+          o.msg.set_long_rate_8h(Str(lo.rate_8h));
+          o.msg.set_short_rate_8h(Str(hi.rate_8h));
+          o.msg.set_spread_8h(Str(*spread));
+          o.msg.set_spread_apr(Str(*apr));
+          o.msg.set_fees(Str(*fees));
+          o.msg.set_net_spread_8h_after_fees_one_period(Str(*net));
+          o.msg.set_min_open_interest_usd(
+              Str(std::min(lo.open_interest_usd, hi.open_interest_usd)));
+          o.msg.set_min_volume_24h_usd(Str(std::min(lo.volume_24h_usd, hi.volume_24h_usd)));
+          opps.push_back(std::move(o));
+        }
+      }
+    }
+    std::sort(opps.begin(), opps.end(), [](const Opp& a, const Opp& b) {
+      return a.net > b.net;
+    });
+    const int limit = req->limit() > 0 ? req->limit() : 50;
+    for (int i = 0; i < static_cast<int>(opps.size()) && i < limit; ++i) {
+      *resp->add_opportunities() = opps[i].msg;
+    }
+    resp->set_as_of_ns(gw_.clock().Now());
+    return Done(ctx, Status::OK);
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+// ------------------------------------------------------------------ TradingService
+
+bool ValidClientOrderId(const std::string& s) {
+  if (s.empty() || s.size() > 36) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+using TradingBase = v1::TradingService::WithCallbackMethod_PlaceOrder<
+    v1::TradingService::WithCallbackMethod_CancelOrder<
+        v1::TradingService::WithCallbackMethod_CancelAllOrders<
+            v1::TradingService::WithCallbackMethod_GetOrder<
+                v1::TradingService::WithCallbackMethod_ListOpenOrders<
+                    v1::TradingService::WithCallbackMethod_ListFills<
+                        v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
+                            v1::TradingService::Service>>>>>>>;
+
+class TradingImpl final : public TradingBase {
+ public:
+  explicit TradingImpl(Gateway& gw) : gw_(gw) {}
+
+  // Common checks: token scope, account → venue, adapter running.
+  absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    auto venue = gw_.AccountVenue(account);
+    if (!venue.ok()) return venue.status();
+    if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
+    VenueAdapter* a = gw_.adapter(*venue);
+    if (!a) return absl::FailedPreconditionError("venue '" + *venue + "' of account '" + account +
+                                                 "' is not enabled");
+    return a;
+  }
+
+  ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const v1::PlaceOrderRequest* req,
+                                 v1::PlaceOrderResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->market().venue() != (*a)->name()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "market.venue '" + req->market().venue() + "' does not match account '" +
+                                  req->account() + "' on venue '" + (*a)->name() + "'"));
+    }
+    auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    if (!inst->tradeable) {
+      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
+                              req->market().symbol() + " is not tradeable on " + inst->venue));
+    }
+    auto order = BuildOrder(*req, *inst);
+    if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
+
+    auto existing = gw_.ReservePlace(req->account(), req->client_order_id());
+    if (existing) {
+      if (existing->in_flight) {
+        return Done(ctx, Status(StatusCode::ABORTED,
+                                "an order with client_order_id '" + req->client_order_id() +
+                                    "' is in flight; retry after it is acknowledged"));
+      }
+      if (existing->ack.outcome != AckOutcome::kOutcomeUnknown) {
+        FillAck(existing->ack, resp);
+        resp->set_message("duplicate client_order_id: returning the original acknowledgement");
+        return Done(ctx, Status::OK);
+      }
+      // The earlier attempt's outcome is unknown: resolve by querying before any retry.
+      auto* r = ctx->DefaultReactor();
+      auto once = WithDeadline(gw_, r, "PlaceOrder");
+      CancelRequest ref{req->account(), req->market().symbol(), "", req->client_order_id()};
+      VenueAdapter* adapter = *a;
+      OrderRequest o = *order;
+      (*a)->GetOrder(ref, true,
+                     [this, once, resp, adapter, o](absl::StatusOr<Order> found) mutable {
+                       if (found.ok()) {
+                         OrderAck ack;
+                         ack.outcome = AckOutcome::kAccepted;
+                         ack.order = *found;
+                         gw_.CompletePlace(o.account, o.client_order_id, ack);
+                         FillAck(ack, resp);
+                         resp->set_message("resolved earlier unknown outcome: the order exists");
+                         once->Finish(Status::OK);
+                       } else if (found.status().code() == absl::StatusCode::kNotFound) {
+                         Send(adapter, std::move(o), once, resp);
+                       } else {
+                         gw_.CompletePlace(o.account, o.client_order_id, OrderAck{});
+                         once->Finish(Status(StatusCode::UNAVAILABLE,
+                                             "earlier attempt's outcome still unknown: " +
+                                                 std::string(found.status().message())));
+                       }
+                     });
+      return r;
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "PlaceOrder");
+    if (order->type == OrderType::kMarket) {
+      // Worst acceptable price from the live book's best opposite level.
+      VenueAdapter* adapter = *a;
+      Instrument in = *inst;
+      Decimal bps = order->max_slippage_bps;
+      gw_.bus().GetBestPrices(
+          {req->market().venue(), req->market().symbol()},
+          [this, once, resp, adapter, o = *order, in, bps](std::optional<Level> bid,
+                                                         std::optional<Level> ask, int ps,
+                                                         BookStatus status) mutable {
+            auto ref = o.side == Side::kBuy ? ask : bid;
+            if (!ref || status != BookStatus::kLive) {
+              gw_.ReleasePlace(o.account, o.client_order_id);
+              once->Finish(Status(StatusCode::UNAVAILABLE,
+                                  "no live book to bound a market order's slippage; retry"));
+              return;
+            }
+            Decimal px = Decimal::FromUnits(ref->price, ps);
+            auto bps_frac = Decimal::Div(bps, Decimal::FromInt(10000), 12, Rounding::kHalfEven);
+            auto mult = bps_frac.ok() ? Decimal::Add(Decimal::FromInt(1),
+                                                     o.side == Side::kBuy ? *bps_frac
+                                                                          : bps_frac->Negated())
+                                      : bps_frac;
+            auto worst = mult.ok() ? Decimal::Mul(px, *mult, 12, Rounding::kHalfEven) : mult;
+            auto rounded = worst.ok() ? worst->RoundToStep(in.tick_size, o.side == Side::kBuy
+                                                                             ? Rounding::kFloor
+                                                                             : Rounding::kCeil)
+                                      : worst;
+            if (!rounded.ok() || !rounded->IsPositive()) {
+              gw_.ReleasePlace(o.account, o.client_order_id);
+              once->Finish(Status(StatusCode::INVALID_ARGUMENT, "cannot compute a worst price"));
+              return;
+            }
+            o.worst_price = *rounded;
+            if (!o.reduce_only && in.min_notional.IsPositive()) {
+              auto notional = Decimal::Mul(o.worst_price, o.size, 12, Rounding::kDown);
+              if (notional.ok() && *notional < in.min_notional) {
+                gw_.ReleasePlace(o.account, o.client_order_id);
+                once->Finish(Status(StatusCode::INVALID_ARGUMENT,
+                                    "size: notional " + Str(*notional) + " is below min_notional " +
+                                        Str(in.min_notional)));
+                return;
+              }
+            }
+            Send(adapter, std::move(o), once, resp);
+          });
+      return r;
+    }
+    Send(*a, std::move(*order), once, resp);
+    return r;
+  }
+
+  void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Once> once,
+            v1::PlaceOrderResponse* resp) {
+    std::string account = o.account, cid = o.client_order_id;
+    a->PlaceOrder(std::move(o), [this, once, resp, account, cid](absl::StatusOr<OrderAck> ack) {
+      if (!ack.ok()) {
+        if (ack.status().code() == absl::StatusCode::kUnimplemented ||
+            ack.status().code() == absl::StatusCode::kFailedPrecondition ||
+            ack.status().code() == absl::StatusCode::kInvalidArgument) {
+          gw_.ReleasePlace(account, cid);  // nothing reached the venue
+          once->Finish(ToGrpc(ack.status()));
+          return;
+        }
+        OrderAck unknown;
+        unknown.outcome = AckOutcome::kOutcomeUnknown;
+        unknown.message = std::string(ack.status().message());
+        unknown.order.client_order_id = cid;
+        unknown.order.account = account;
+        ack = unknown;
+      }
+      gw_.CompletePlace(account, cid, *ack);
+      FillAck(*ack, resp);
+      once->Finish(Status::OK);
+    });
+  }
+
+  static void FillAck(const OrderAck& ack, v1::PlaceOrderResponse* resp) {
+    resp->set_outcome(ToProto(ack.outcome));
+    Fill(ack.order, resp->mutable_order());
+    resp->set_reject_reason(ToProto(ack.reason));
+    resp->set_message(ack.message);
+    resp->set_retryable(ack.retryable);
+  }
+
+  absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const Instrument& in) {
+    OrderRequest o;
+    o.account = req.account();
+    o.symbol = req.market().symbol();
+    if (!ValidClientOrderId(req.client_order_id())) {
+      return absl::InvalidArgumentError(
+          "client_order_id is required: 1-36 characters of [A-Za-z0-9_-]");
+    }
+    o.client_order_id = req.client_order_id();
+    if (req.side() == v1::SIDE_BUY) o.side = Side::kBuy;
+    else if (req.side() == v1::SIDE_SELL) o.side = Side::kSell;
+    else return absl::InvalidArgumentError("side is required (SIDE_BUY or SIDE_SELL)");
+    o.reduce_only = req.reduce_only();
+    const bool passive = req.rounding() == v1::PlaceOrderRequest::ROUNDING_PASSIVE;
+    auto size = ParseField(req.size(), "size", true);
+    if (!size.ok()) return size.status();
+    auto sz = size->RoundToStep(in.step_size, passive ? Rounding::kDown : Rounding::kExact);
+    if (!sz.ok()) {
+      return absl::InvalidArgumentError("size " + req.size() + " is not a multiple of step " +
+                                        Str(in.step_size));
+    }
+    o.size = *sz;
+    if (!o.size.IsPositive()) return absl::InvalidArgumentError("size rounds to zero");
+    if (in.min_size.IsPositive() && o.size < in.min_size) {
+      return absl::InvalidArgumentError("size " + Str(o.size) + " is below min_size " +
+                                        Str(in.min_size));
+    }
+    if (in.max_size.IsPositive() && o.size > in.max_size) {
+      return absl::InvalidArgumentError("size " + Str(o.size) + " is above max_size " +
+                                        Str(in.max_size));
+    }
+    switch (req.type()) {
+      case v1::ORDER_TYPE_LIMIT: {
+        o.type = OrderType::kLimit;
+        switch (req.time_in_force()) {
+          case v1::TIME_IN_FORCE_UNSPECIFIED:
+          case v1::TIME_IN_FORCE_GTC: o.tif = TimeInForce::kGtc; break;
+          case v1::TIME_IN_FORCE_IOC: o.tif = TimeInForce::kIoc; break;
+          case v1::TIME_IN_FORCE_POST_ONLY: o.tif = TimeInForce::kPostOnly; break;
+          case v1::TIME_IN_FORCE_FOK: o.tif = TimeInForce::kFok; break;
+          default: return absl::InvalidArgumentError("time_in_force is not valid");
+        }
+        auto price = ParseField(req.price(), "price", true);
+        if (!price.ok()) return price.status();
+        auto px = price->RoundToStep(
+            in.tick_size, passive ? (o.side == Side::kBuy ? Rounding::kFloor : Rounding::kCeil)
+                                  : Rounding::kExact);
+        if (!px.ok()) {
+          return absl::InvalidArgumentError("price " + req.price() + " is not on tick " +
+                                            Str(in.tick_size));
+        }
+        o.price = *px;
+        if (!o.price.IsPositive()) return absl::InvalidArgumentError("price rounds to zero");
+        if (!o.reduce_only && in.min_notional.IsPositive()) {
+          auto notional = Decimal::Mul(o.price, o.size, 12, Rounding::kDown);
+          if (!notional.ok()) return absl::InvalidArgumentError("size: notional overflows");
+          if (*notional < in.min_notional) {
+            return absl::InvalidArgumentError("size: notional " + Str(*notional) +
+                                              " is below min_notional " + Str(in.min_notional) +
+                                              " (reduce-only orders are exempt)");
+          }
+        }
+        break;
+      }
+      case v1::ORDER_TYPE_MARKET: {
+        o.type = OrderType::kMarket;
+        o.tif = TimeInForce::kIoc;
+        if (req.time_in_force() == v1::TIME_IN_FORCE_POST_ONLY) {
+          return absl::InvalidArgumentError("time_in_force POST_ONLY is not valid for market orders");
+        }
+        if (!req.price().empty()) {
+          return absl::InvalidArgumentError("price must be empty for market orders (use "
+                                            "max_slippage_bps)");
+        }
+        o.max_slippage_bps = Decimal::FromInt(50);
+        if (!req.max_slippage_bps().empty()) {
+          auto bps = ParseField(req.max_slippage_bps(), "max_slippage_bps", true);
+          if (!bps.ok()) return bps.status();
+          if (*bps > Decimal::FromInt(5000)) {
+            return absl::InvalidArgumentError("max_slippage_bps must be at most 5000");
+          }
+          o.max_slippage_bps = *bps;
+        }
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError("type is required (ORDER_TYPE_LIMIT or ORDER_TYPE_MARKET)");
+    }
+    return o;
+  }
+
+  ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
+                                  v1::CancelOrderResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (auto st = CheckMarket(req->market()); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (req->order_id().empty() == req->client_order_id().empty()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "give exactly one of order_id or client_order_id"));
+    }
+    auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "CancelOrder");
+    (*a)->CancelOrder({req->account(), req->market().symbol(), req->order_id(),
+                       req->client_order_id()},
+                      [once, resp](absl::StatusOr<CancelResult> res) {
+                        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                        Fill(res->order, resp->mutable_order());
+                        resp->set_filled_size(Str(res->order.filled_size));
+                        once->Finish(Status::OK);
+                      });
+    return r;
+  }
+
+  ServerUnaryReactor* CancelAllOrders(CallbackServerContext* ctx,
+                                      const v1::CancelAllOrdersRequest* req,
+                                      v1::CancelAllOrdersResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!req->venue().empty() && req->venue() != (*a)->name()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "venue does not match the account"));
+    }
+    if (!req->symbol().empty()) {
+      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "CancelAllOrders");
+    (*a)->CancelAll(req->account(), req->symbol(),
+                    [once, resp](absl::StatusOr<std::vector<Order>> res) {
+                      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                      for (const auto& o : *res) Fill(o, resp->add_orders());
+                      once->Finish(Status::OK);
+                    });
+    return r;
+  }
+
+  ServerUnaryReactor* GetOrder(CallbackServerContext* ctx, const v1::GetOrderRequest* req,
+                               v1::Order* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->order_id().empty() == req->client_order_id().empty()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "give exactly one of order_id or client_order_id"));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetOrder");
+    VenueAdapter* adapter = *a;
+    CancelRequest ref{req->account(), req->market().symbol(), req->order_id(),
+                      req->client_order_id()};
+    auto from_venue = [once, resp, adapter, ref] {
+      adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
+        if (!o.ok()) return (void)once->Finish(ToGrpc(o.status()));
+        Fill(*o, resp);
+        once->Finish(Status::OK);
+      });
+    };
+    if (req->refresh()) {
+      from_venue();
+      return r;
+    }
+    gw_.bus().GetOrder(req->account(), req->order_id(), req->client_order_id(),
+                       [once, resp, from_venue](std::optional<Order> o) {
+                         if (!o) return from_venue();
+                         Fill(*o, resp);
+                         once->Finish(Status::OK);
+                       });
+    return r;
+  }
+
+  ServerUnaryReactor* ListOpenOrders(CallbackServerContext* ctx,
+                                     const v1::ListOpenOrdersRequest* req,
+                                     v1::ListOpenOrdersResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!req->symbol().empty()) {
+      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListOpenOrders");
+    (*a)->ListOpenOrders(req->account(), req->symbol(),
+                         [once, resp](absl::StatusOr<std::vector<Order>> res) {
+                           if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                           for (const auto& o : *res) Fill(o, resp->add_orders());
+                           once->Finish(Status::OK);
+                         });
+    return r;
+  }
+
+  ServerUnaryReactor* ListFills(CallbackServerContext* ctx, const v1::ListFillsRequest* req,
+                                v1::ListFillsResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "to_time_ns is before from_time_ns"));
+    }
+    if (req->limit() < 0 || req->limit() > 1000) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListFills");
+    FillQuery q{req->account(), req->symbol(), req->from_time_ns(), req->to_time_ns(),
+                req->limit() == 0 ? 500 : req->limit()};
+    (*a)->ListFills(q, [once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
+      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+      for (const auto& f : *res) Fill(f, resp->add_fills());
+      once->Finish(Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderEvents(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    v1::StreamOrderEventsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw_.config().limits.order_mailbox,
+                                            &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence());
+    return stream;
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+// ------------------------------------------------------------------ AccountService
+
+using AccountBase = v1::AccountService::WithCallbackMethod_GetBalance<
+    v1::AccountService::WithCallbackMethod_ListPositions<
+        v1::AccountService::WithRawCallbackMethod_StreamPositions<
+            v1::AccountService::WithCallbackMethod_GetLeverageInfo<
+                v1::AccountService::WithCallbackMethod_SetLeverage<
+                    v1::AccountService::WithRawCallbackMethod_StreamLiquidations<
+                        v1::AccountService::Service>>>>>>;
+
+class AccountImpl final : public AccountBase {
+ public:
+  explicit AccountImpl(Gateway& gw) : gw_(gw) {}
+
+  absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    auto venue = gw_.AccountVenue(account);
+    if (!venue.ok()) return venue.status();
+    if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
+    VenueAdapter* a = gw_.adapter(*venue);
+    if (!a) return absl::FailedPreconditionError("venue '" + *venue + "' is not enabled");
+    return a;
+  }
+
+  ServerUnaryReactor* GetBalance(CallbackServerContext* ctx, const v1::GetBalanceRequest* req,
+                                 v1::Balance* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetBalance");
+    (*a)->GetBalance(req->account(), [once, resp](absl::StatusOr<Balance> b) {
+      if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+      Fill(*b, resp);
+      once->Finish(Status::OK);
+    });
+    return r;
+  }
+
+  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx,
+                                    const v1::ListPositionsRequest* req,
+                                    v1::ListPositionsResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListPositions");
+    std::string symbol = req->symbol();
+    (*a)->GetPositions(req->account(),
+                       [once, resp, symbol](absl::StatusOr<std::vector<Position>> ps) {
+                         if (!ps.ok()) return (void)once->Finish(ToGrpc(ps.status()));
+                         for (const auto& p : *ps) {
+                           if (!symbol.empty() && p.symbol != symbol) continue;
+                           if (symbol.empty() && p.size.IsZero()) continue;
+                           Fill(p, resp->add_positions());
+                         }
+                         once->Finish(Status::OK);
+                       });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamPositions(CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer* raw) override {
+    v1::StreamPositionsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    auto sub = std::make_shared<Subscriber>(StreamKind::kPositions,
+                                            gw_.config().limits.order_mailbox, &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribePositions(sub, req.account());
+    return stream;
+  }
+
+  ServerUnaryReactor* GetLeverageInfo(CallbackServerContext* ctx,
+                                      const v1::GetLeverageInfoRequest* req,
+                                      v1::LeverageInfo* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetLeverageInfo");
+    (*a)->GetLeverageInfo(req->account(), req->symbol(),
+                          [once, resp](absl::StatusOr<LeverageInfo> li) {
+                            if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                            Fill(*li, resp);
+                            once->Finish(Status::OK);
+                          });
+    return r;
+  }
+
+  ServerUnaryReactor* SetLeverage(CallbackServerContext* ctx, const v1::SetLeverageRequest* req,
+                                  v1::LeverageInfo* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!(*a)->capabilities().set_leverage) {
+      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
+                              "venue '" + (*a)->name() + "' does not support setting leverage"));
+    }
+    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto lev = ParseField(req->leverage(), "leverage", true);
+    if (!lev.ok()) return Done(ctx, ToGrpc(lev.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "SetLeverage");
+    (*a)->SetLeverage(req->account(), req->symbol(), *lev,
+                      [once, resp](absl::StatusOr<LeverageInfo> li) {
+                        if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                        Fill(*li, resp);
+                        once->Finish(Status::OK);
+                      });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamLiquidations(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    v1::StreamLiquidationsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    if (!(*a)->capabilities().liquidation_stream) {
+      return new FailedStream(Status(StatusCode::FAILED_PRECONDITION,
+                                     "venue '" + (*a)->name() + "' has no liquidation stream"));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kLiquidations,
+                                            gw_.config().limits.order_mailbox, &gw_.bus().stats());
+    auto* stream = new RawStream(sub);
+    gw_.bus().SubscribeLiquidations(sub, req.account());
+    return stream;
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Gateway& gw) {
+  std::vector<std::unique_ptr<grpc::Service>> v;
+  v.push_back(std::make_unique<GatewayImpl>(gw));
+  v.push_back(std::make_unique<InstrumentImpl>(gw));
+  v.push_back(std::make_unique<MarketDataImpl>(gw));
+  v.push_back(std::make_unique<FundingImpl>(gw));
+  v.push_back(std::make_unique<TradingImpl>(gw));
+  v.push_back(std::make_unique<AccountImpl>(gw));
+  return v;
+}
+
+std::vector<std::string> ServiceNames() {
+  return {"perpgw.v1.GatewayService", "perpgw.v1.InstrumentService",
+          "perpgw.v1.MarketDataService", "perpgw.v1.FundingService",
+          "perpgw.v1.TradingService", "perpgw.v1.AccountService"};
+}
+
+}  // namespace perpgw::gateway

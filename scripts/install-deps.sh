@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build/test dependency of perpgw from Debian bookworm packages (idempotent).
+set -euo pipefail
+PKGS=(
+  build-essential cmake git pkg-config ccache ca-certificates openssl
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libboost-dev libboost-system-dev libboost-program-options-dev
+  libssl-dev libsimdjson-dev libspdlog-dev libfmt-dev catch2 libyaml-cpp-dev
+  prometheus-cpp-dev libsecp256k1-dev zlib1g-dev
+  python3 python3-grpcio python3-grpc-tools python3-yaml
+  curl procps
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

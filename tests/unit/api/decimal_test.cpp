@@ -1,0 +1,103 @@
+// Decimal parsing, formatting, rounding, overflow and bad input.
+#include <catch2/catch.hpp>
+
+#include "adapters/api/decimal.h"
+
+using perpgw::Decimal;
+using perpgw::Rounding;
+
+static Decimal D(const char* s) {
+  auto d = Decimal::Parse(s);
+  REQUIRE(d.ok());
+  return *d;
+}
+
+TEST_CASE("decimal parses and prints exactly", "[decimal]") {
+  CHECK(D("123.4500").ToNormalizedString() == "123.45");
+  CHECK(D("-0.00012").ToString() == "-0.00012");
+  CHECK(D("0").ToString() == "0");
+  CHECK(D("-0.000").ToString() == "0");
+  CHECK(D("+5.").ToString() == "5");
+  CHECK(D(".5").ToString() == "0.5");
+  CHECK(D("1e-5").ToString() == "0.00001");
+  CHECK(D("1.5E3").ToString() == "1500");
+  CHECK(D("0.000000000000000001").mantissa() == 1);
+  CHECK(D("9223372036854775807").mantissa() == INT64_MAX);
+  CHECK(D("100").scale() == 0);
+  CHECK(D("1.10").Normalized().scale() == 1);
+}
+
+TEST_CASE("decimal rejects garbage and overflow", "[decimal]") {
+  for (const char* bad : {"", "-", ".", "abc", "1.2.3", "1e", "1e+", "NaN", "inf", "1,5", " 1",
+                          "1 ", "0x10", "--1", "1e99", "99999999999999999999",
+                          "0.0000000000000000001", "1.5x"}) {
+    INFO(bad);
+    CHECK_FALSE(Decimal::Parse(bad).ok());
+  }
+}
+
+TEST_CASE("decimal comparisons across scales", "[decimal]") {
+  CHECK(D("1.50") == D("1.5"));
+  CHECK(D("1.5") < D("1.51"));
+  CHECK(D("-2") < D("-1.999"));
+  CHECK(D("0.1") > D("0.09999999"));
+}
+
+TEST_CASE("decimal rescale and rounding modes", "[decimal]") {
+  CHECK(*D("1.25").ToScaled(1, Rounding::kHalfEven) == 12);
+  CHECK(*D("1.35").ToScaled(1, Rounding::kHalfEven) == 14);
+  CHECK(*D("1.21").ToScaled(1, Rounding::kUp) == 13);
+  CHECK(*D("-1.21").ToScaled(1, Rounding::kUp) == -13);
+  CHECK(*D("-1.21").ToScaled(1, Rounding::kFloor) == -13);
+  CHECK(*D("-1.29").ToScaled(1, Rounding::kCeil) == -12);
+  CHECK(*D("1.29").ToScaled(1, Rounding::kDown) == 12);
+  CHECK_FALSE(D("1.21").ToScaled(1, Rounding::kExact).ok());
+  CHECK(*D("1.20").ToScaled(1, Rounding::kExact) == 12);
+  CHECK(*D("3").ToScaled(8) == 300000000);
+  CHECK_FALSE(D("92233720368").ToScaled(9).ok());  // overflow
+}
+
+TEST_CASE("decimal tick/step rounding", "[decimal]") {
+  CHECK(D("100.07").RoundToStep(D("0.05"), Rounding::kFloor)->ToNormalizedString() == "100.05");
+  CHECK(D("100.07").RoundToStep(D("0.05"), Rounding::kCeil)->ToNormalizedString() == "100.1");
+  CHECK(D("0.0123").RoundToStep(D("0.001"), Rounding::kDown)->ToNormalizedString() == "0.012");
+  CHECK_FALSE(D("0.0123").RoundToStep(D("0.001"), Rounding::kExact).ok());
+  CHECK(D("5").IsMultipleOf(D("0.5")));
+  CHECK_FALSE(D("5.25").IsMultipleOf(D("0.5")));
+  CHECK_FALSE(D("1").RoundToStep(D("0"), Rounding::kDown).ok());
+}
+
+TEST_CASE("decimal arithmetic", "[decimal]") {
+  CHECK(Decimal::Add(D("1.1"), D("2.22"))->ToNormalizedString() == "3.32");
+  CHECK(Decimal::Sub(D("1"), D("2.5"))->ToNormalizedString() == "-1.5");
+  CHECK(Decimal::Mul(D("1.5"), D("2.25"), 4, Rounding::kExact)->ToNormalizedString() == "3.375");
+  CHECK_FALSE(Decimal::Mul(D("1.5"), D("2.25"), 2, Rounding::kExact).ok());
+  CHECK(Decimal::Div(D("1"), D("3"), 6, Rounding::kHalfEven)->ToString() == "0.333333");
+  CHECK(Decimal::Div(D("-2"), D("3"), 3, Rounding::kHalfEven)->ToString() == "-0.667");
+  CHECK_FALSE(Decimal::Div(D("1"), D("0"), 6, Rounding::kHalfEven).ok());
+  CHECK_FALSE(Decimal::Add(D("9223372036854775807"), D("1")).ok());
+  CHECK_FALSE(Decimal::Mul(D("9223372036854775807"), D("10"), 0, Rounding::kExact).ok());
+}
+
+TEST_CASE("scaled hot-path parsing", "[decimal]") {
+  int64_t v = 0;
+  CHECK(perpgw::ParseScaledFast("123.45", 2, &v));
+  CHECK(v == 12345);
+  CHECK(perpgw::ParseScaledFast("123.4500", 2, &v));
+  CHECK(v == 12345);
+  CHECK_FALSE(perpgw::ParseScaledFast("123.451", 2, &v));
+  CHECK(perpgw::ParseScaledFast("7", 3, &v));
+  CHECK(v == 7000);
+  CHECK(perpgw::ParseScaledFast("-0.5", 1, &v));
+  CHECK(v == -5);
+  CHECK(perpgw::ParseScaledFast("0", 8, &v));
+  CHECK(v == 0);
+  for (const char* bad : {"", "-", ".", "1.2.3", "abc", "1e5", "99999999999999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(perpgw::ParseScaledFast(bad, 2, &v));
+  }
+  CHECK(*perpgw::ParseScaled("1e-2", 2) == 1);  // slow path
+  CHECK(perpgw::FormatScaled(12345, 2) == "123.45");
+  CHECK(perpgw::FormatScaled(12300, 2) == "123");
+  CHECK(perpgw::FormatScaled(-5, 3) == "-0.005");
+}

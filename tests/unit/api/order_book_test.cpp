@@ -1,0 +1,118 @@
+// OrderBook ordering/updates and BookSync continuity rules (gap → resync, crossed, bridging).
+#include <catch2/catch.hpp>
+
+#include "adapters/api/order_book.h"
+
+using namespace perpgw;
+
+namespace {
+DeltaMsg Delta(uint64_t first, uint64_t last, uint64_t prev,
+               std::vector<LevelChange> changes = {}) {
+  DeltaMsg m;
+  m.first_id = first;
+  m.last_id = last;
+  m.prev_id = prev;
+  m.changes = std::move(changes);
+  return m;
+}
+LevelChange Bid(int64_t p, int64_t s) { return {BookSide::kBid, {p, s}}; }
+LevelChange Ask(int64_t p, int64_t s) { return {BookSide::kAsk, {p, s}}; }
+}  // namespace
+
+TEST_CASE("order book keeps sides sorted best-first", "[book]") {
+  OrderBook b(2, 3);
+  std::vector<Level> bids = {{100, 1}, {102, 2}, {101, 3}};
+  std::vector<Level> asks = {{105, 1}, {103, 2}, {104, 3}};
+  b.ReplaceAll(bids, asks);
+  REQUIRE(b.bid_count() == 3);
+  CHECK(b.bid(0).price == 102);
+  CHECK(b.bid(2).price == 100);
+  CHECK(b.ask(0).price == 103);
+  CHECK(b.ask(2).price == 105);
+  b.Apply(BookSide::kBid, {102, 0});  // delete
+  CHECK(b.BestBid()->price == 101);
+  b.Apply(BookSide::kBid, {99, 0});  // deleting an absent level is fine
+  b.Apply(BookSide::kAsk, {103, 7});
+  CHECK(b.BestAsk()->size == 7);
+  b.Apply(BookSide::kBid, {150, 1});
+  CHECK(b.IsCrossed());
+  auto top = b.Bids(2);
+  REQUIRE(top.size() == 2);
+  CHECK(top[0].price == 150);
+  CHECK(top[1].price == 101);
+  std::vector<Level> zero = {{1, 0}};
+  b.ReplaceAll(zero, {});
+  CHECK(b.Empty());
+}
+
+TEST_CASE("Aster rule: bridge with U <= L <= u, then pu == previous u", "[book][sync]") {
+  BookSync s(SeqRule::kPrevLink, 2, 3);
+  CHECK(s.OnDelta(Delta(90, 95, 89, {Bid(100, 1)})) == BookSync::Result::kBuffered);
+  CHECK(s.OnDelta(Delta(96, 105, 95, {Bid(101, 2)})) == BookSync::Result::kBuffered);
+  CHECK(s.OnDelta(Delta(106, 110, 105, {Ask(103, 5)})) == BookSync::Result::kBuffered);
+  std::vector<Level> bids = {{99, 1}}, asks = {{104, 1}};
+  CHECK(s.OnSnapshot(bids, asks, 100) == BookSync::Result::kApplied);  // 95 < 100 dropped
+  CHECK(s.live());
+  CHECK(s.last_id() == 110);
+  CHECK(s.book().BestBid()->price == 101);
+  CHECK(s.book().BestAsk()->price == 103);
+  CHECK(s.OnDelta(Delta(111, 112, 110, {Bid(101, 0)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(100, 105, 99)) == BookSync::Result::kStale);
+  CHECK(s.OnDelta(Delta(120, 125, 119)) == BookSync::Result::kGap);
+  CHECK_FALSE(s.live());
+  CHECK(s.book().Empty());
+}
+
+TEST_CASE("Aster rule: snapshot older than the buffer must be refetched", "[book][sync]") {
+  BookSync s(SeqRule::kPrevLink, 2, 3);
+  s.OnDelta(Delta(200, 210, 199));
+  CHECK(s.OnSnapshot({}, {}, 150) == BookSync::Result::kSnapshotOld);
+  CHECK_FALSE(s.live());
+  CHECK(s.OnSnapshot({}, {}, 205) == BookSync::Result::kApplied);
+}
+
+TEST_CASE("Backpack rule: U == previous u + 1", "[book][sync]") {
+  BookSync s(SeqRule::kContiguous, 2, 3);
+  s.OnDelta(Delta(5, 9, 0, {Bid(100, 1)}));
+  s.OnDelta(Delta(10, 12, 0, {Bid(101, 1)}));
+  std::vector<Level> asks = {{105, 1}};
+  CHECK(s.OnSnapshot({}, asks, 9) == BookSync::Result::kApplied);  // first delta (u=9) dropped
+  CHECK(s.book().bid_count() == 1);
+  CHECK(s.OnDelta(Delta(13, 13, 0, {Ask(104, 2)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(15, 16, 0)) == BookSync::Result::kGap);
+}
+
+TEST_CASE("Lighter rule: begin_nonce == previous nonce", "[book][sync]") {
+  BookSync s(SeqRule::kPrevLink, 2, 3);
+  std::vector<Level> bids = {{100, 1}}, asks = {{101, 1}};
+  CHECK(s.OnSnapshot(bids, asks, 1000) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(1000, 1007, 1000, {Bid(100, 3)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(1008, 1010, 1008)) == BookSync::Result::kGap);
+}
+
+TEST_CASE("Paradex rule: monotonic seq_no, stale dropped", "[book][sync]") {
+  BookSync s(SeqRule::kMonotonic, 2, 3);
+  CHECK(s.OnSnapshot({}, {}, 50) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(0, 57, 0, {Bid(10, 1)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(0, 57, 0)) == BookSync::Result::kStale);
+  CHECK(s.OnDelta(Delta(0, 90, 0)) == BookSync::Result::kApplied);
+}
+
+TEST_CASE("crossed book and bad levels force a resync", "[book][sync]") {
+  BookSync s(SeqRule::kContiguous, 2, 3);
+  std::vector<Level> bids = {{100, 1}}, asks = {{101, 1}};
+  REQUIRE(s.OnSnapshot(bids, asks, 1) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(2, 2, 0, {Bid(102, 1)})) == BookSync::Result::kCrossed);
+  CHECK_FALSE(s.live());
+  REQUIRE(s.OnSnapshot(bids, asks, 5) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(6, 6, 0, {Bid(100, -1)})) == BookSync::Result::kBadInput);
+  std::vector<Level> crossed = {{105, 1}};
+  CHECK(s.OnSnapshot(crossed, asks, 9) == BookSync::Result::kCrossed);
+}
+
+TEST_CASE("buffer overflow while awaiting a snapshot", "[book][sync]") {
+  BookSync s(SeqRule::kContiguous, 2, 3, 3);
+  for (uint64_t i = 1; i <= 3; ++i) CHECK(s.OnDelta(Delta(i, i, 0)) == BookSync::Result::kBuffered);
+  CHECK(s.OnDelta(Delta(4, 4, 0)) == BookSync::Result::kOverflow);
+  CHECK(s.buffered() == 0);
+}

@@ -1,0 +1,87 @@
+// Config validation: every problem names the key and why; secrets come from env/files only.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gateway/config.h"
+
+using perpgw::gateway::ParseConfig;
+
+static std::string Err(const std::string& yaml) {
+  auto c = ParseConfig(yaml, "test.yaml");
+  REQUIRE_FALSE(c.ok());
+  return std::string(c.status().message());
+}
+
+TEST_CASE("empty config gives loopback defaults and mainnet URLs", "[config]") {
+  auto c = ParseConfig("venues: {aster: {}}", "t.yaml");
+  REQUIRE(c.ok());
+  CHECK(c->listen == "127.0.0.1:50051");
+  CHECK(c->venues.at("aster").rest_url == "https://fapi.asterdex.com");
+  CHECK(c->venues.at("aster").enabled);
+}
+
+TEST_CASE("unknown keys and bad values are errors naming file and key", "[config]") {
+  CHECK_THAT(Err("listn: 1"), Catch::Contains("test.yaml: listn: unknown key"));
+  CHECK_THAT(Err("venues: {aster: {rest_ur: x}}"),
+             Catch::Contains("venues.aster.rest_ur: unknown key"));
+  CHECK_THAT(Err("venues: {kraken: {}}"), Catch::Contains("venues.kraken: unknown venue"));
+  CHECK_THAT(Err("venues: {aster: {ws_url: http://x}}"),
+             Catch::Contains("venues.aster.ws_url: must start with ws:// or wss://"));
+  CHECK_THAT(Err("listen: nohost"), Catch::Contains("listen: must be host:port"));
+  CHECK_THAT(Err("insecure: maybe"), Catch::Contains("insecure: must be true or false"));
+  CHECK_THAT(Err("limits: {book_mailbox: -3}"), Catch::Contains("limits.book_mailbox"));
+  CHECK_THAT(Err("venues: {aster: {fees: {taker: abc}}}"),
+             Catch::Contains("venues.aster.fees.taker: must be a decimal number"));
+  CHECK_THAT(Err("log_level: loud"), Catch::Contains("log_level: must be one of"));
+  CHECK_THAT(Err(": : :"), Catch::Contains("test.yaml"));
+  // Several problems are all reported.
+  auto e = Err("listn: 1\nlog_level: loud\n");
+  CHECK_THAT(e, Catch::Contains("2 config problem(s)"));
+}
+
+TEST_CASE("non-loopback listen requires tokens unless insecure", "[config]") {
+  CHECK_THAT(Err("listen: 0.0.0.0:50051"), Catch::Contains("refusing to listen on non-loopback"));
+  CHECK(ParseConfig("listen: 0.0.0.0:50051\ninsecure: true", "t").ok());
+  setenv("PERPGW_TEST_TOKEN", "tok-123", 1);
+  CHECK(ParseConfig("listen: 0.0.0.0:50051\nauth: {tokens: [{name: a, token: {env: "
+                    "PERPGW_TEST_TOKEN}, scopes: [read]}]}",
+                    "t")
+            .ok());
+}
+
+TEST_CASE("secrets: inline refused, env and file resolved, values never echoed", "[config]") {
+  auto e = Err(
+      "venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: {api_secret: "
+      "s3cr3t-inline}}]");
+  CHECK_THAT(e, Catch::Contains("secrets must not be written in the config"));
+  CHECK_THAT(e, !Catch::Contains("s3cr3t-inline"));
+  unsetenv("PERPGW_MISSING_ENV");
+  CHECK_THAT(Err("venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: "
+                 "{api_key: {env: PERPGW_MISSING_ENV}}}]"),
+             Catch::Contains("environment variable PERPGW_MISSING_ENV is not set"));
+  setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
+  std::ofstream("/tmp/perpgw_test_secret_file") << "file-secret\n";
+  auto c = ParseConfig(
+      "venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: {api_key: {env: "
+      "PERPGW_TEST_SECRET}, api_secret: {file: /tmp/perpgw_test_secret_file}}}]",
+      "t");
+  REQUIRE(c.ok());
+  const auto& acc = c->venues.at("aster").accounts.at(0);
+  CHECK(acc.credentials.at("api_key").Reveal() == "very-secret-value");
+  CHECK(acc.credentials.at("api_secret").Reveal() == "file-secret");
+  CHECK_THAT(Err("accounts: [{id: a1, venue: nope}]"),
+             Catch::Contains("venue 'nope' is not configured"));
+  CHECK_THAT(Err("venues: {aster: {}}\naccounts: [{id: a, venue: aster}, {id: a, venue: aster}]"),
+             Catch::Contains("duplicate account id"));
+}
+
+TEST_CASE("token scopes must name known accounts", "[config]") {
+  setenv("PERPGW_TEST_TOKEN", "tok-123", 1);
+  CHECK_THAT(Err("auth: {tokens: [{name: t, token: {env: PERPGW_TEST_TOKEN}, scopes: "
+                 "[trade:ghost]}]}"),
+             Catch::Contains("names an unknown account"));
+  CHECK_THAT(Err("auth: {tokens: [{name: t, token: {env: PERPGW_TEST_TOKEN}, scopes: [write]}]}"),
+             Catch::Contains("unknown scope 'write'"));
+}
