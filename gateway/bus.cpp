@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "gateway/convert.h"
+#include "gateway/metrics.h"
 #include "perpgw/v1/account.pb.h"
 #include "perpgw/v1/funding.pb.h"
 #include "perpgw/v1/trading.pb.h"
@@ -310,6 +311,10 @@ void Bus::OnBook(const BookUpdate& u) {
   p.exchange_time = u.exchange_time;
   p.receive_time = u.receive_time;
   p.last_update_mono = clock_.Now();
+  {
+    std::lock_guard lock(funding_mu_);
+    book_status_[Key(p.venue, p.symbol)] = {p.venue, p.symbol, p.status, p.last_update_mono};
+  }
   Prune(p.bbo_subs);
   p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
                                    [](const BookSub& s) { return s.sub->dead(); }),
@@ -360,6 +365,11 @@ void Bus::CheckStale() {
     if (now - p.last_update_mono < p.stale_after_ms * 1000000) continue;
     p.status = BookStatus::kStale;
     p.reason = "no update for " + std::to_string(p.stale_after_ms) + " ms";
+    {
+      std::lock_guard lock(funding_mu_);
+      book_status_[k].status = BookStatus::kStale;
+    }
+    Count(p.venue, VenueCounter::kResyncStale, 1);
     ++p.seq;
     v1::OrderBookUpdate m;
     m.mutable_market()->set_venue(p.venue);
@@ -652,6 +662,25 @@ std::vector<Funding> Bus::FundingSnapshot() const {
   out.reserve(funding_cache_.size());
   for (const auto& [k, f] : funding_cache_) out.push_back(f);
   return out;
+}
+
+}  // namespace perpgw::gateway
+
+namespace perpgw::gateway {
+
+std::vector<Bus::BookStatusRow> Bus::BookStatuses() const {
+  std::lock_guard lock(funding_mu_);
+  std::vector<BookStatusRow> out;
+  for (const auto& [k, r] : book_status_) out.push_back(r);
+  return out;
+}
+
+void Bus::Count(const std::string& venue, VenueCounter c, uint64_t n) {
+  if (metrics_) metrics_->Count(venue, c, n);
+}
+
+void Bus::Observe(const std::string& venue, VenueLatency l, int64_t nanos) {
+  if (metrics_) metrics_->Observe(venue, l, nanos);
 }
 
 }  // namespace perpgw::gateway

@@ -134,6 +134,17 @@ class Bus final : public EventSink {
 
   // Thread-safe caches for unary reads.
   std::vector<Funding> FundingSnapshot() const;
+  struct BookStatusRow {
+    std::string venue, symbol;
+    BookStatus status;
+    UnixNanos last_update;
+  };
+  std::vector<BookStatusRow> BookStatuses() const;
+
+  // Metrics forwarding (EventSink): set once before Start().
+  void set_metrics(class Metrics* m) { metrics_ = m; }
+  void Count(const std::string& venue, VenueCounter c, uint64_t n) override;
+  void Observe(const std::string& venue, VenueLatency l, int64_t nanos) override;
 
  private:
   struct BookSub {
@@ -199,6 +210,8 @@ class Bus final : public EventSink {
 
   mutable std::mutex funding_mu_;
   std::map<std::string, Funding> funding_cache_;
+  std::map<std::string, BookStatusRow> book_status_;  // guarded by funding_mu_
+  class Metrics* metrics_ = nullptr;
 };
 
 }  // namespace perpgw::gateway

@@ -5,6 +5,11 @@
 
 namespace perpgw::gateway {
 namespace {
+std::vector<std::string> VenueNames(const Config& c) {
+  std::vector<std::string> v;
+  for (const auto& [n, vc] : c.venues) v.push_back(n);
+  return v;
+}
 std::map<std::string, int64_t> StaleMap(const Config& c) {
   std::map<std::string, int64_t> m;
   for (const auto& [n, v] : c.venues) m[n] = v.stale_after_ms;
@@ -16,8 +21,11 @@ Gateway::Gateway(Config config, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
       start_time_(clock.Now()),
+      metrics_(std::make_unique<Metrics>(VenueNames(config_))),
       bus_(std::make_unique<Bus>(config_.limits, StaleMap(config_), clock)),
-      auth_(config_.tokens) {}
+      auth_(config_.tokens) {
+  bus_->set_metrics(metrics_.get());
+}
 
 Gateway::~Gateway() { Stop(); }
 

@@ -14,6 +14,7 @@
 #include "gateway/auth.h"
 #include "gateway/bus.h"
 #include "gateway/config.h"
+#include "gateway/metrics.h"
 #include "gateway/timer.h"
 
 namespace perpgw::gateway {
@@ -30,6 +31,7 @@ class Gateway {
   const Config& config() const { return config_; }
   const Clock& clock() const { return clock_; }
   Bus& bus() { return *bus_; }
+  Metrics& metrics() { return *metrics_; }
   Timer& timer() { return timer_; }
   const Authenticator& auth() const { return auth_; }
   UnixNanos start_time() const { return start_time_; }
@@ -63,6 +65,7 @@ class Gateway {
   Config config_;
   const Clock& clock_;
   UnixNanos start_time_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Bus> bus_;
   Timer timer_;
   Authenticator auth_;

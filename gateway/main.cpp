@@ -130,7 +130,20 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), port_file.c_str());
   }
 
+  if (!cfg->metrics_listen.empty()) {
+    auto mport = gw.metrics().Serve(cfg->metrics_listen);
+    if (!mport.ok()) {
+      spdlog::error("{}", std::string(mport.status().message()));
+      server->Shutdown();
+      gw.Stop();
+      return 1;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics",
+                 cfg->metrics_listen.substr(0, cfg->metrics_listen.rfind(':')), *mport);
+  }
+  int ticks = 0;
   while (g_signal.load() == 0) {
+    if (++ticks % 5 == 0) gw.metrics().Refresh(gw);
     // Per-venue health: SERVING while the venue's connection is up.
     for (const auto& v : gw.enabled_venues()) {
       auto h = gw.adapter(v)->Health();

@@ -628,8 +628,12 @@ class TradingImpl final : public TradingBase {
 
   void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Once> once,
             v1::PlaceOrderResponse* resp) {
-    std::string account = o.account, cid = o.client_order_id;
-    a->PlaceOrder(std::move(o), [this, once, resp, account, cid](absl::StatusOr<OrderAck> ack) {
+    std::string account = o.account, cid = o.client_order_id, venue = a->name();
+    const auto t0 = std::chrono::steady_clock::now();
+    a->PlaceOrder(std::move(o), [this, once, resp, account, cid, venue,
+                                 t0](absl::StatusOr<OrderAck> ack) {
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (!ack.ok()) {
         if (ack.status().code() == absl::StatusCode::kUnimplemented ||
             ack.status().code() == absl::StatusCode::kFailedPrecondition ||
@@ -646,6 +650,11 @@ class TradingImpl final : public TradingBase {
         ack = unknown;
       }
       gw_.CompletePlace(account, cid, *ack);
+      gw_.metrics().OrderResult(venue, account,
+                                ack->outcome == AckOutcome::kAccepted   ? Metrics::OrderOutcome::kAccepted
+                                : ack->outcome == AckOutcome::kRejected ? Metrics::OrderOutcome::kRejected
+                                                                        : Metrics::OrderOutcome::kUnknown,
+                                secs);
       FillAck(*ack, resp);
       once->Finish(Status::OK);
     });

@@ -22,12 +22,31 @@ using Event = std::variant<BookUpdate, Bbo, Trade, Funding, OrderEvent, Position
                            Liquidation, VenueStatusEvent>;
 using EventPtr = std::shared_ptr<const Event>;
 
-// Implemented by the gateway. Adapters call Publish from their own thread; it must be cheap
+// Operational counters and latencies adapters report (exported as Prometheus metrics).
+enum class VenueCounter : uint8_t {
+  kMessagesIn,      // WS frames received
+  kBytesIn,         // WS + REST bytes received
+  kParseErrors,     // frames/bodies that failed to parse (dropped, counted, never fatal)
+  kReconnects,
+  kResyncGap,       // book resync causes
+  kResyncCrossed,
+  kResyncReconnect,
+  kResyncStale,
+  kResyncBadInput,
+  kRateLimitWaits,  // requests delayed by the local limiter or a venue 429/418
+  kRestErrors,
+  kCount_,
+};
+enum class VenueLatency : uint8_t { kSigning, kRestRoundTrip, kCount_ };
+
+// Implemented by the gateway. Adapters call these from their own thread; they must be cheap
 // (O(1), no waiting on subscribers).
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void Publish(EventPtr event) = 0;
+  virtual void Count(const std::string& venue, VenueCounter counter, uint64_t n = 1) {}
+  virtual void Observe(const std::string& venue, VenueLatency what, int64_t nanos) {}
 };
 
 template <typename T>
