@@ -75,6 +75,7 @@ void BookSync::Reset() {
   book_.Clear();
   buffer_.clear();
   last_id_ = 0;
+  bridging_ = false;
 }
 
 bool BookSync::Links(const DeltaMsg& m) const {
@@ -155,6 +156,7 @@ BookSync::Result BookSync::OnSnapshot(std::span<const Level> bids, std::span<con
   book_.ReplaceAll(bids, asks);
   last_id_ = id;
   state_ = State::kLive;
+  bridging_ = true;
   if (book_.IsCrossed()) {
     Reset();
     return Result::kCrossed;
@@ -168,6 +170,7 @@ BookSync::Result BookSync::OnSnapshot(std::span<const Level> bids, std::span<con
       return Result::kGap;
     }
     first = false;
+    bridging_ = false;
     Result r = ApplyLevels(m);
     if (r != Result::kApplied) return r;
     if (applied) applied->push_back(&m);
@@ -186,6 +189,17 @@ BookSync::Result BookSync::OnDelta(DeltaMsg msg) {
     }
     buffer_.push_back(std::move(msg));
     return Result::kBuffered;
+  }
+  if (bridging_) {
+    // The first delta after a snapshot that had nothing buffered on top of it must span the
+    // snapshot id (U <= L <= u, or U <= L+1 <= u), not link to it.
+    if (Older(msg, last_id_)) return Result::kStale;
+    if (!Bridges(msg, last_id_)) {
+      Reset();
+      return Result::kGap;
+    }
+    bridging_ = false;
+    return ApplyLevels(msg);
   }
   if (Older(msg, last_id_) && rule_ != SeqRule::kPrevLink) return Result::kStale;
   if (rule_ == SeqRule::kPrevLink && msg.last_id < last_id_) return Result::kStale;

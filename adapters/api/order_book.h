@@ -112,6 +112,7 @@ class BookSync {
   size_t max_buffered_;
   State state_ = State::kAwaitingSnapshot;
   uint64_t last_id_ = 0;
+  bool bridging_ = false;  // live, but no delta applied since the snapshot yet
   OrderBook book_;
   std::deque<DeltaMsg> buffer_;
   std::deque<DeltaMsg> replayed_;  // owns messages handed out by OnSnapshot(applied)

@@ -116,3 +116,21 @@ TEST_CASE("buffer overflow while awaiting a snapshot", "[book][sync]") {
   CHECK(s.OnDelta(Delta(4, 4, 0)) == BookSync::Result::kOverflow);
   CHECK(s.buffered() == 0);
 }
+
+TEST_CASE("first delta after a snapshot with an empty buffer must bridge it", "[book][sync]") {
+  // Aster: snapshot L=800; next event U=796 u=810 pu=795 spans it and applies; its pu does not
+  // link to 800, so a link check there would resync forever.
+  BookSync s(SeqRule::kPrevLink, 2, 3);
+  std::vector<Level> bids = {{100, 1}}, asks = {{105, 1}};
+  REQUIRE(s.OnSnapshot(bids, asks, 800) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(790, 799, 789)) == BookSync::Result::kStale);
+  CHECK(s.OnDelta(Delta(796, 810, 795, {Bid(101, 2)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(811, 812, 810)) == BookSync::Result::kApplied);
+  // Backpack: L=9, next U=8 u=12 overlaps L+1=10 and applies; U=11 would be a gap.
+  BookSync b(SeqRule::kContiguous, 2, 3);
+  REQUIRE(b.OnSnapshot(bids, asks, 9) == BookSync::Result::kApplied);
+  CHECK(b.OnDelta(Delta(8, 12, 0)) == BookSync::Result::kApplied);
+  BookSync g(SeqRule::kContiguous, 2, 3);
+  REQUIRE(g.OnSnapshot(bids, asks, 9) == BookSync::Result::kApplied);
+  CHECK(g.OnDelta(Delta(11, 12, 0)) == BookSync::Result::kGap);
+}

@@ -1,0 +1,42 @@
+// perpgw-replay: recorded venue frames (one JSON message per line) → the venue codec and the
+// same BookSync/OrderBook the daemon uses → normalized events and books as JSON lines.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "adapters/api/order_book.h"
+#include "adapters/api/venue.h"
+
+namespace perpgw::replay {
+
+// What one recorded line turned into.
+struct Action {
+  enum class Kind { kSnapshot, kDelta, kEvent, kIgnored } kind = Kind::kIgnored;
+  std::string symbol;        // normalized ticker
+  int price_scale = 0, size_scale = 0;
+  std::vector<Level> bids, asks;  // kSnapshot
+  uint64_t snapshot_id = 0;       // kSnapshot
+  DeltaMsg delta;                 // kDelta
+  std::shared_ptr<const Event> event;  // kEvent (BBO, trade, funding, order, ...)
+  std::string note;               // kIgnored: why
+};
+
+// One venue's codec wiring (each venue issue adds one).
+class ReplayCodec {
+ public:
+  virtual ~ReplayCodec() = default;
+  virtual SeqRule rule() const = 0;
+  // The venue's instruments REST body (exchangeInfo / markets / orderBookDetails).
+  virtual absl::Status LoadInstruments(std::string_view body) = 0;
+  virtual absl::Status Decode(std::string_view line, UnixNanos receive_time,
+                              std::vector<Action>* out) = 0;
+};
+
+std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue);
+std::vector<std::string> Venues();
+
+}  // namespace perpgw::replay
