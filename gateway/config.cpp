@@ -457,6 +457,18 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   return cfg;
 }
 
+absl::Status ValidateListen(const Config& cfg) {
+  if (!ValidListen(cfg.listen)) {
+    return absl::InvalidArgumentError("listen: must be host:port (port 0-65535), got '" +
+                                      cfg.listen + "'");
+  }
+  if (!cfg.insecure && cfg.tokens.empty() && !IsLoopbackListen(cfg.listen)) {
+    return absl::InvalidArgumentError("listen: refusing to listen on non-loopback " + cfg.listen +
+                                      " without auth.tokens; add tokens or set insecure: true");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> LoadConfig(const std::string& path) {
   std::ifstream f(path);
   if (!f) return absl::NotFoundError(path + ": cannot open config file");

@@ -58,5 +58,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path);
 absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
 
 bool IsLoopbackListen(const std::string& listen);
+// Re-checks `listen` after a command-line override: format and the non-loopback token rule.
+absl::Status ValidateListen(const Config& cfg);
 
 }  // namespace perpgw::gateway

@@ -16,7 +16,13 @@ int HealthCheck(const std::string& addr, const std::string& service, int timeout
   std::string req;
   if (!service.empty()) {
     req.push_back(0x0a);
-    req.push_back(static_cast<char>(service.size()));
+    for (size_t n = service.size(); ; n >>= 7) {  // length as a varint
+      if (n < 0x80) {
+        req.push_back(static_cast<char>(n));
+        break;
+      }
+      req.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    }
     req += service;
   }
   grpc::Slice slice(req);

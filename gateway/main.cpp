@@ -85,7 +85,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "perpgwd: %s\n", std::string(cfg.status().message()).c_str());
     return 1;
   }
-  if (!listen_override.empty()) cfg->listen = listen_override;
+  if (!listen_override.empty()) {
+    cfg->listen = listen_override;
+    if (auto st = perpgw::gateway::ValidateListen(*cfg); !st.ok()) {
+      std::fprintf(stderr, "perpgwd: --listen: %s\n", std::string(st.message()).c_str());
+      return 1;
+    }
+  }
   if (check_only) {
     std::printf("%s: OK (%zu venue(s), %zu token(s), listen %s)\n", config_path.c_str(),
                 cfg->venues.size(), cfg->tokens.size(), cfg->listen.c_str());
@@ -124,12 +130,6 @@ int main(int argc, char** argv) {
   std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
   spdlog::info("perpgwd listening on {}:{} ({} venue(s) enabled)", host, bound_port,
                gw.enabled_venues().size());
-  if (!port_file.empty()) {
-    std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << bound_port << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());
-  }
-
   if (!cfg->metrics_listen.empty()) {
     auto mport = gw.metrics().Serve(cfg->metrics_listen);
     if (!mport.ok()) {
@@ -141,6 +141,12 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on http://{}:{}/metrics",
                  cfg->metrics_listen.substr(0, cfg->metrics_listen.rfind(':')), *mport);
   }
+  if (!port_file.empty()) {
+    std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << bound_port << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+
   int ticks = 0;
   while (g_signal.load() == 0) {
     if (++ticks % 5 == 0) gw.metrics().Refresh(gw);

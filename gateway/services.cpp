@@ -506,6 +506,8 @@ class TradingImpl final : public TradingBase {
 
   // Common checks: token scope, account → venue, adapter running.
   absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    // Authenticate before looking anything up, so unknown ids cannot be probed without a token.
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return st;
     auto venue = gw_.AccountVenue(account);
     if (!venue.ok()) return venue.status();
     if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
@@ -913,6 +915,8 @@ class AccountImpl final : public AccountBase {
   explicit AccountImpl(Gateway& gw) : gw_(gw) {}
 
   absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    // Authenticate before looking anything up, so unknown ids cannot be probed without a token.
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return st;
     auto venue = gw_.AccountVenue(account);
     if (!venue.ok()) return venue.status();
     if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;

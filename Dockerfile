@@ -1,0 +1,25 @@
+# perpgw: multi-stage image. The build stage runs the same install + build scripts as the README
+# (one source of truth); the runtime stage carries only runtime libraries and the binaries.
+FROM debian:bookworm AS build
+WORKDIR /src
+COPY . .
+RUN bash scripts/install-deps.sh && bash scripts/build.sh
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends \
+      ca-certificates libabsl20220623 libc-ares2 libcivetweb1 libfmt9 libgrpc++1.51 libgrpc29 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32 libre2-9 libsecp256k1-1 \
+      libsimdjson14 libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g libboost-system1.74.0 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin perpgw
+COPY --from=build /src/build/gateway/perpgwd /src/build/gateway/perpgw-replay /usr/local/bin/
+COPY --from=build /src/build/sim/perpgw-sim /usr/local/bin/
+COPY config/ /etc/perpgw/
+USER perpgw
+# gRPC, Prometheus metrics
+EXPOSE 50051 9464
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["perpgwd", "health-check", "--addr", "127.0.0.1:50051"]
+ENTRYPOINT ["perpgwd"]
+CMD ["--config", "/etc/perpgw/docker.yaml"]
