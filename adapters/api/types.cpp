@@ -61,6 +61,11 @@ const char* ToString(ConnState s) {
   return "unknown";
 }
 
+void WidenBookScales(Instrument* in) {
+  if (in->price_scale < kMinBookScale) in->price_scale = kMinBookScale;
+  if (in->size_scale < kMinBookScale) in->size_scale = kMinBookScale;
+}
+
 absl::Status NormalizeFunding(Funding* f) {
   if (!f->interval_hours.IsPositive()) {
     return absl::FailedPreconditionError("funding interval unknown or not positive");

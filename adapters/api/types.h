@@ -95,6 +95,13 @@ struct Funding {
   UnixNanos as_of = 0;
 };
 
+// Book scales default to the tick/step decimals, but venues publish levels with more decimals
+// than the step (aggregated sizes, older steps): a book that rejects such a level would resync
+// forever. Widening to at least 8 fractional digits keeps every real value exact and in range
+// (1e10 * 1e8 < 2^63).
+inline constexpr int kMinBookScale = 8;
+void WidenBookScales(Instrument* in);
+
 // Fills rate_8h, rate_1h and apr from rate and interval_hours (exact decimals, 12 places).
 absl::Status NormalizeFunding(Funding* f);
 

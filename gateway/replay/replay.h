@@ -32,8 +32,13 @@ class ReplayCodec {
   virtual SeqRule rule() const = 0;
   // The venue's instruments REST body (exchangeInfo / markets / orderBookDetails).
   virtual absl::Status LoadInstruments(std::string_view body) = 0;
+  // Venue symbol that REST snapshot lines (which name none) belong to.
+  void set_default_symbol(std::string s) { default_symbol_ = std::move(s); }
   virtual absl::Status Decode(std::string_view line, UnixNanos receive_time,
                               std::vector<Action>* out) = 0;
+
+ protected:
+  std::string default_symbol_;
 };
 
 std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue);

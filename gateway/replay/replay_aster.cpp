@@ -12,6 +12,7 @@ class AsterReplay final : public ReplayCodec {
   absl::Status LoadInstruments(std::string_view body) override {
     auto list = adapters::aster::ParseExchangeInfo(body);
     if (!list.ok()) return list.status();
+    for (auto& in : *list) WidenBookScales(&in);
     symbols_.Reset(*list);
     return absl::OkStatus();
   }
@@ -54,7 +55,6 @@ class AsterReplay final : public ReplayCodec {
       a.symbol = in->symbol;
       a.price_scale = in->price_scale;
       a.size_scale = in->size_scale;
-      default_symbol_ = in->venue_symbol;
     }
     switch (frame_.kind) {
       case K::kDepthDiff:
@@ -100,7 +100,6 @@ class AsterReplay final : public ReplayCodec {
  private:
   adapters::aster::SymbolMap symbols_;
   adapters::aster::MarketFrame frame_;
-  std::string default_symbol_;
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// perpgw-replay --venue V --instruments FILE [--depth N] [--book-every] < frames.jsonl
+// perpgw-replay --venue V --instruments FILE [--depth N] [--book-every] [--symbol S] < frames.jsonl
 // Prints one JSON line per input line (the normalized event or the book-sync result), and the
 // resulting top-N book after every book change (or only at the end without --book-every).
 #include <cstdio>
@@ -105,14 +105,14 @@ std::string EventJson(const Event& e) {
 int Usage() {
   std::fprintf(stderr,
                "usage: perpgw-replay --venue VENUE --instruments FILE [--depth N] "
-               "[--book-every] < frames.jsonl\n");
+               "[--book-every] [--symbol VENUE_SYMBOL_FOR_SNAPSHOTS] < frames.jsonl\n");
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string venue, instruments_file;
+  std::string venue, instruments_file, default_symbol;
   size_t depth = 5;
   bool book_every = false;
   for (int i = 1; i < argc; ++i) {
@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
     else if (a == "--instruments" && i + 1 < argc) instruments_file = argv[++i];
     else if (a == "--depth" && i + 1 < argc) depth = std::strtoul(argv[++i], nullptr, 10);
     else if (a == "--book-every") book_every = true;
+    else if (a == "--symbol" && i + 1 < argc) default_symbol = argv[++i];
     else return Usage();
   }
   auto codec = replay::MakeCodec(venue);
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (instruments_file.empty()) return Usage();
+  codec->set_default_symbol(default_symbol);
   std::ifstream f(instruments_file);
   if (!f) {
     std::fprintf(stderr, "perpgw-replay: cannot read %s\n", instruments_file.c_str());

@@ -1,0 +1,1009 @@
+// Aster adapter: instruments + funding refresh, diff-depth books bridged to REST snapshots,
+// user-data streams, and REST order entry with unknown-outcome reconciliation.
+#include "adapters/aster/adapter.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "adapters/api/order_book.h"
+#include "adapters/aster/codec.h"
+#include "adapters/aster/errors.h"
+#include "adapters/aster/rest.h"
+#include "adapters/aster/symbols.h"
+#include "adapters/aster/ws.h"
+
+namespace perpgw::adapters::aster {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr int kSnapshotDepth = 1000;
+constexpr auto kFundingRefresh = std::chrono::seconds(30);
+constexpr auto kInstrumentRefresh = std::chrono::minutes(10);
+constexpr auto kBalancePoll = std::chrono::seconds(30);
+
+absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
+
+class AsterAdapter final : public VenueAdapter {
+ public:
+  AsterAdapter(const VenueConfig& cfg, const Clock& clock)
+      : cfg_(cfg), clock_(clock), work_(asio::make_work_guard(ioc_)), rest_(ioc_, cfg_, clock) {
+    log_ = spdlog::get("aster");
+    if (!log_) log_ = spdlog::default_logger()->clone("aster");
+    auto it = cfg_.options.find("chain_id");
+    if (it != cfg_.options.end()) chain_id_ = std::strtoull(it->second.c_str(), nullptr, 10);
+  }
+  ~AsterAdapter() override { Stop(); }
+
+  const std::string& name() const override { return cfg_.name; }
+
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.trading = !cfg_.accounts.empty();
+    c.set_leverage = true;
+    c.liquidation_stream = true;
+    c.fill_history = true;
+    c.market_orders = true;
+    c.post_only = true;
+    c.reduce_only = true;
+    c.balance_stream = false;  // ACCOUNT_UPDATE has no available balance: polled over REST
+    return c;
+  }
+
+  void Start(EventSink* sink) override {
+    sink_ = sink;
+    rest_.set_sink(sink);
+    thread_ = std::thread([this] { ioc_.run(); });
+    asio::post(ioc_, [this] { Init(); });
+  }
+
+  void Stop() override {
+    if (!thread_.joinable()) return;
+    asio::post(ioc_, [this] {
+      stopped_ = true;
+      if (market_) market_->Stop();
+      for (auto& [id, a] : accounts_) {
+        if (a->user) a->user->Stop();
+      }
+      for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
+        if (*t) (*t)->cancel();
+      }
+      work_.reset();
+      ioc_.stop();
+    });
+    thread_.join();
+  }
+
+  VenueHealth Health() const override {
+    VenueHealth h;
+    h.venue = cfg_.name;
+    h.last_message_time = last_message_.load();
+    h.reconnects = reconnects_.load();
+    std::lock_guard lock(mu_);
+    h.state = state_;
+    h.last_error = last_error_;
+    return h;
+  }
+
+  std::vector<Instrument> Instruments() const override {
+    std::lock_guard lock(mu_);
+    return instruments_;
+  }
+  bool InstrumentsReady() const override { return ready_.load(); }
+
+  void Subscribe(std::vector<MarketSubscription> subs) override {
+    asio::post(ioc_, [this, subs = std::move(subs)] {
+      for (const auto& s : subs) wanted_.insert(s.symbol);
+      if (ready_) EnsureStreams();
+    });
+  }
+
+  // ---------------------------------------------------------------- REST-backed calls
+
+  void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done) override {
+    asio::post(ioc_, [this, symbol, depth, done = std::move(done)] {
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+      int limit = 1000;
+      for (int l : kDepthLimits) {
+        if (l >= depth) {
+          limit = l;
+          break;
+        }
+      }
+      Instrument inst = *in;
+      rest_.Depth(inst.venue_symbol, limit, [this, inst, depth, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto snap = ParseDepthSnapshot(r.body, inst.price_scale, inst.size_scale);
+        if (!snap.ok()) return done(snap.status());
+        BookUpdate u = MakeSnapshotUpdate(inst, *snap, clock_.Now());
+        if (depth > 0 && u.bids.size() > static_cast<size_t>(depth)) u.bids.resize(depth);
+        if (depth > 0 && u.asks.size() > static_cast<size_t>(depth)) u.asks.resize(depth);
+        done(std::move(u));
+      });
+    });
+  }
+
+  void FetchFunding(std::string symbol, Callback<Funding> done) override {
+    asio::post(ioc_, [this, symbol, done = std::move(done)] {
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+      auto it = funding_.find(in->venue_symbol);
+      if (it != funding_.end()) return done(it->second);
+      done(absl::UnavailableError("funding for " + symbol + " not loaded yet; retry"));
+    });
+  }
+
+  void PlaceOrder(OrderRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
+      const Instrument* in = symbols_.ByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
+      OrderRequest wire = req;
+      if (req.type == OrderType::kMarket) {
+        // A true MARKET order has no price bound; an IOC limit at the gateway's worst price
+        // gives the same immediacy with the slippage bound the strategy asked for.
+        wire.type = OrderType::kLimit;
+        wire.tif = TimeInForce::kIoc;
+        wire.price = req.worst_price;
+      }
+      NewOrderOptions opts;
+      opts.result_response = true;
+      auto params = EncodeNewOrder(wire, *in, opts);
+      if (!params.ok()) return done(params.status());
+      SendNewOrder(acc, req, *params, /*clock_retry=*/true, std::move(done));
+    });
+  }
+
+  void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
+      const Instrument* in = symbols_.ByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
+      auto params = EncodeOrderRef(in->venue_symbol, req.order_id, req.client_order_id);
+      if (!params.ok()) return done(params.status());
+      std::string p = *params;
+      rest_.CancelOrder(acc->creds, p, [this, acc, p, done](RestResult r) {
+        if (r.ok()) {
+          auto o = ParseOrder(r.body, Ctx(acc));
+          if (!o.ok()) return done(o.status());
+          return done(CancelResult{*o});
+        }
+        // Already terminal (filled/canceled) → report its final state and filled size.
+        rest_.QueryOrder(acc->creds, p, [this, acc, err = r.error, done](RestResult q) {
+          if (!q.ok()) return done(FromVenue(err));
+          auto o = ParseOrder(q.body, Ctx(acc));
+          if (!o.ok()) return done(o.status());
+          if (!IsTerminal(o->status)) return done(FromVenue(err));
+          done(CancelResult{*o});
+        });
+      });
+    });
+  }
+
+  void CancelAll(std::string account, std::string symbol,
+                 Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      std::string params;
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.ByTicker(symbol);
+        if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+        params = EncodeSymbolOnly(in->venue_symbol);
+      }
+      // List first (the venue's cancel-all answers only a code), then cancel per symbol.
+      rest_.OpenOrders(acc->creds, params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = ParseOrders(r.body, Ctx(acc));
+        if (!orders.ok()) return done(orders.status());
+        std::set<std::string> venue_symbols;
+        for (const auto& o : *orders) {
+          if (const Instrument* in = symbols_.ByTicker(o.symbol)) venue_symbols.insert(in->venue_symbol);
+        }
+        if (venue_symbols.empty()) return done(std::vector<Order>{});
+        auto remaining = std::make_shared<size_t>(venue_symbols.size());
+        auto failure = std::make_shared<absl::Status>();
+        auto result = std::make_shared<std::vector<Order>>(std::move(*orders));
+        for (const auto& vs : venue_symbols) {
+          rest_.CancelAllOpenOrders(acc->creds, EncodeSymbolOnly(vs),
+                                    [remaining, failure, result, done](RestResult c) {
+                                      if (!c.ok()) *failure = FromVenue(c.error);
+                                      if (--*remaining > 0) return;
+                                      if (!failure->ok()) return done(*failure);
+                                      for (auto& o : *result) {
+                                        o.status = OrderStatus::kCanceled;
+                                        o.reason = CancelReason::kUserCanceled;
+                                      }
+                                      done(*result);
+                                    });
+        }
+      });
+    });
+  }
+
+  void GetOrder(CancelRequest ref, bool, Callback<Order> done) override {
+    asio::post(ioc_, [this, ref = std::move(ref), done = std::move(done)] {
+      auto* acc = FindAccount(ref.account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + ref.account));
+      const Instrument* in = symbols_.ByTicker(ref.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + ref.symbol + " on aster"));
+      auto params = EncodeOrderRef(in->venue_symbol, ref.order_id, ref.client_order_id);
+      if (!params.ok()) return done(params.status());
+      rest_.QueryOrder(acc->creds, *params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParseOrder(r.body, Ctx(acc)));
+      });
+    });
+  }
+
+  void ListOpenOrders(std::string account, std::string symbol,
+                      Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      std::string params;
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.ByTicker(symbol);
+        if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+        params = EncodeSymbolOnly(in->venue_symbol);
+      }
+      rest_.OpenOrders(acc->creds, params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParseOrders(r.body, Ctx(acc)));
+      });
+    });
+  }
+
+  void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] {
+      auto* acc = FindAccount(q.account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + q.account));
+      if (q.symbol.empty()) {
+        return done(absl::InvalidArgumentError("symbol is required for fills on aster "
+                                               "(userTrades is per symbol)"));
+      }
+      const Instrument* in = symbols_.ByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on aster"));
+      QueryBuilder b;
+      b.Add("symbol", in->venue_symbol);
+      if (q.from > 0) b.Add("startTime", q.from / 1000000);
+      if (q.to > 0) b.Add("endTime", q.to / 1000000);
+      b.Add("limit", std::min(q.limit, 1000));
+      rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParseUserTrades(r.body, Ctx(acc)));
+      });
+    });
+  }
+
+  void GetBalance(std::string account, Callback<Balance> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      PollBalance(acc, std::move(done));
+    });
+  }
+
+  void GetPositions(std::string account, Callback<std::vector<Position>> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      rest_.PositionRisk(acc->creds, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParsePositionRisk(r.body, Ctx(acc)));
+      });
+    });
+  }
+
+  void GetLeverageInfo(std::string account, std::string symbol,
+                       Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+      std::string vs = in->venue_symbol;
+      rest_.LeverageBracket(acc->creds, EncodeSymbolOnly(vs), [this, acc, vs, symbol,
+                                                                done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto infos = ParseLeverageBrackets(r.body, Ctx(acc));
+        if (!infos.ok()) return done(infos.status());
+        if (infos->empty()) return done(absl::NotFoundError("no leverage brackets for " + symbol));
+        LeverageInfo li = infos->front();
+        // Current leverage comes from positionRisk (rows exist for flat symbols too).
+        rest_.PositionRisk(acc->creds, [this, acc, li, symbol, done](RestResult p) mutable {
+          if (p.ok()) {
+            auto rows = ParsePositionRisk(p.body, Ctx(acc), /*include_flat=*/true);
+            if (rows.ok()) {
+              for (const auto& row : *rows) {
+                if (row.symbol == symbol) li.leverage = row.leverage;
+              }
+            }
+          }
+          done(li);
+        });
+      });
+    });
+  }
+
+  void SetLeverage(std::string account, std::string symbol, Decimal leverage,
+                   Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, leverage, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
+      auto whole = leverage.ToScaled(0, Rounding::kExact);
+      if (!whole.ok() || *whole < 1 || *whole > 125) {
+        return done(absl::InvalidArgumentError("leverage must be a whole number 1..125 on aster"));
+      }
+      auto params = EncodeSetLeverage(in->venue_symbol, *whole);
+      if (!params.ok()) return done(params.status());
+      rest_.Leverage(acc->creds, *params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParseLeverageResponse(r.body, Ctx(acc)));
+      });
+    });
+  }
+
+ private:
+  struct Book {
+    Instrument inst;
+    std::unique_ptr<BookSync> sync;
+    bool fetching = false;
+    bool was_live = false;
+    int attempts = 0;
+  };
+  struct AccountState {
+    Credentials creds;
+    std::unique_ptr<UserStream> user;
+    bool balance_poll_pending = false;
+  };
+
+  AccountContext Ctx(const AccountState* a) const {
+    AccountContext c;
+    c.symbols = &symbols_;
+    c.account = a->creds.account;
+    return c;
+  }
+
+  AccountState* FindAccount(const std::string& id) {
+    auto it = accounts_.find(id);
+    return it == accounts_.end() ? nullptr : it->second.get();
+  }
+
+  void SetState(ConnState s, const std::string& err = "") {
+    std::lock_guard lock(mu_);
+    state_ = s;
+    if (!err.empty()) last_error_ = err;
+  }
+
+  void Init() {
+    if (auto st = rest_.Init(); !st.ok()) {
+      SetState(ConnState::kDisconnected, "rest: " + std::string(st.message()));
+      log_->error("rest init failed: {}", std::string(st.message()));
+      return;
+    }
+    SetState(ConnState::kConnecting);
+    SyncTime();
+    MarketStreams::Handlers mh;
+    mh.on_connected = [this](int shard) { OnShardConnected(shard); };
+    mh.on_message = [this](std::string_view f) { OnMarketFrame(f); };
+    mh.on_disconnected = [this](int shard, const std::string& reason) {
+      OnShardDisconnected(shard, reason);
+    };
+    market_ = std::make_unique<MarketStreams>(ioc_, cfg_.ws_url, cfg_.tls_verify, std::move(mh));
+    for (const auto& ac : cfg_.accounts) {
+      auto creds = LoadCredentials(ac, chain_id_);
+      if (!creds.ok()) {
+        SetState(ConnState::kDegraded, std::string(creds.status().message()));
+        log_->error("{}", std::string(creds.status().message()));
+        continue;
+      }
+      auto a = std::make_unique<AccountState>();
+      a->creds = std::move(*creds);
+      accounts_[ac.id] = std::move(a);
+    }
+    LoadInstruments();
+    funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    balance_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    ScheduleBalancePoll();
+  }
+
+  void SyncTime() {
+    const UnixNanos sent = clock_.Now();
+    rest_.Time([this, sent](RestResult r) {
+      if (!r.ok()) return;
+      auto server_ms = ParseServerTimeMs(r.body);
+      if (!server_ms.ok()) return;
+      const int64_t mid_ms = (sent + clock_.Now()) / 2 / 1000000;
+      rest_.set_time_offset_ms(*server_ms - mid_ms);
+    });
+  }
+
+  void LoadInstruments() {
+    rest_.ExchangeInfo([this](RestResult r) {
+      if (stopped_) return;
+      if (!r.ok()) return RetryInstruments("exchangeInfo: " + r.error.message);
+      auto info = ParseExchangeInfo(r.body);
+      if (!info.ok()) return RetryInstruments("exchangeInfo: " + std::string(info.status().message()));
+      std::vector<Instrument> list = std::move(*info);
+      rest_.FundingInfo([this, list = std::move(list)](RestResult f) mutable {
+        if (stopped_) return;
+        if (f.ok()) {
+          auto rows = ParseFundingInfo(f.body);
+          if (rows.ok()) intervals_ = ToFundingIntervals(*rows);
+        }
+        ApplyFundingIntervals(intervals_, &list);
+        InstallInstruments(std::move(list));
+      });
+    });
+  }
+
+  void RetryInstruments(const std::string& why) {
+    SetState(ConnState::kConnecting, why);
+    log_->warn("{} (retrying)", why);
+    auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(2));
+    t->async_wait([this, t](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) LoadInstruments();
+    });
+  }
+
+  // Tickers must be unique per venue: USDT-quoted contracts own the plain ticker; others
+  // (BTCUSD1, BTCU) get "<ticker>-<quote>" so a strategy never trades the wrong quote by accident.
+  void InstallInstruments(std::vector<Instrument> list) {
+    std::stable_sort(list.begin(), list.end(), [](const Instrument& a, const Instrument& b) {
+      return (a.quote == "USDT") > (b.quote == "USDT");
+    });
+    std::set<std::string> taken;
+    for (auto& in : list) {
+      in.venue = cfg_.name;
+      WidenBookScales(&in);
+      if (!taken.insert(in.symbol).second) {
+        in.symbol += "-" + in.quote;
+        taken.insert(in.symbol);
+      }
+    }
+    symbols_.Reset(list);
+    {
+      std::lock_guard lock(mu_);
+      instruments_ = list;
+    }
+    const bool first = !ready_.exchange(true);
+    log_->info("{} instruments loaded", list.size());
+    if (first) {
+      SetState(wanted_.empty() ? ConnState::kConnected : ConnState::kConnecting);
+      RefreshFunding();
+    }
+    EnsureStreams();
+    instrument_timer_->expires_after(kInstrumentRefresh);
+    instrument_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) LoadInstruments();
+    });
+  }
+
+  void EnsureStreams() {
+    std::vector<std::string> streams;
+    for (const auto& ticker : wanted_) {
+      const Instrument* in = symbols_.ByTicker(ticker);
+      if (!in) {
+        log_->warn("subscription for unknown symbol {} ignored", ticker);
+        continue;
+      }
+      if (books_.count(in->venue_symbol)) continue;
+      auto& b = books_[in->venue_symbol];
+      b.inst = *in;
+      b.sync = std::make_unique<BookSync>(SeqRule::kPrevLink, in->price_scale, in->size_scale);
+      streams.push_back(DepthDiffStream(in->venue_symbol, 100));
+      streams.push_back(BookTickerStream(in->venue_symbol));
+      streams.push_back(AggTradeStream(in->venue_symbol));
+      streams.push_back(MarkPriceStream(in->venue_symbol, true));
+      // If its shard is already open the stream starts buffering now; bridge after a moment.
+      ScheduleSnapshot(in->venue_symbol, std::chrono::milliseconds(300));
+    }
+    if (!streams.empty()) {
+      if (auto st = market_->Add(streams); !st.ok()) {
+        SetState(ConnState::kDegraded, std::string(st.message()));
+      }
+    }
+  }
+
+  void OnShardConnected(int shard) {
+    SetState(ConnState::kConnected);
+    for (const auto& s : market_->StreamsOf(shard)) {
+      if (!IsDiffDepthStream(s)) continue;
+      for (auto& [vs, b] : books_) {
+        if (DepthDiffStream(vs, 100) == s) ScheduleSnapshot(vs, std::chrono::milliseconds(300));
+      }
+    }
+  }
+
+  void OnShardDisconnected(int shard, const std::string& reason) {
+    reconnects_.fetch_add(1);
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
+    SetState(market_->AnyOpen() ? ConnState::kDegraded : ConnState::kConnecting,
+             "market ws: " + reason);
+    for (const auto& s : market_->StreamsOf(shard)) {
+      if (!IsDiffDepthStream(s)) continue;
+      for (auto& [vs, b] : books_) {
+        if (DepthDiffStream(vs, 100) == s) Resync(b, "reconnect", VenueCounter::kResyncReconnect, false);
+      }
+    }
+  }
+
+  void ScheduleSnapshot(const std::string& vs, std::chrono::milliseconds delay) {
+    auto t = std::make_shared<asio::steady_timer>(ioc_, delay);
+    t->async_wait([this, t, vs](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) FetchSnapshot(vs);
+    });
+  }
+
+  void FetchSnapshot(const std::string& vs) {
+    auto it = books_.find(vs);
+    if (it == books_.end() || it->second.fetching) return;
+    Book& b = it->second;
+    b.fetching = true;
+    rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
+      auto it2 = books_.find(vs);
+      if (it2 == books_.end() || stopped_) return;
+      Book& book = it2->second;
+      book.fetching = false;
+      if (!r.ok()) {
+        log_->warn("depth snapshot {} failed: {}", vs, r.error.message);
+        return ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(book.attempts++, 4))));
+      }
+      auto snap = ParseDepthSnapshot(r.body, book.inst.price_scale, book.inst.size_scale);
+      if (!snap.ok()) {
+        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+        return ScheduleSnapshot(vs, std::chrono::milliseconds(1000));
+      }
+      auto res = book.sync->OnSnapshot(snap->bids, snap->asks, snap->last_update_id);
+      if (res == BookSync::Result::kApplied) {
+        book.attempts = 0;
+        book.was_live = true;
+        PublishFullBook(book, snap->transaction_time);
+        return;
+      }
+      // Snapshot older than the buffered stream (or crossed/bad): fetch again shortly.
+      log_->info("snapshot {} not bridged ({}), refetching", vs, ToString(res));
+      ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(2000, 100 << std::min(book.attempts++, 4))));
+    });
+  }
+
+  void PublishFullBook(const Book& b, UnixNanos exchange_time) {
+    BookUpdate u;
+    u.venue = cfg_.name;
+    u.symbol = b.inst.symbol;
+    u.snapshot = true;
+    u.status = BookStatus::kLive;
+    u.venue_seq = b.sync->last_id();
+    u.exchange_time = exchange_time;
+    u.receive_time = clock_.Now();
+    u.price_scale = b.inst.price_scale;
+    u.size_scale = b.inst.size_scale;
+    u.bids = b.sync->book().Bids();
+    u.asks = b.sync->book().Asks();
+    Publish(std::move(u));
+  }
+
+  void Resync(Book& b, const std::string& reason, VenueCounter cause, bool refetch) {
+    b.sync->Reset();
+    if (sink_) sink_->Count(cfg_.name, cause, 1);
+    BookUpdate u;
+    u.venue = cfg_.name;
+    u.symbol = b.inst.symbol;
+    u.snapshot = true;  // empty book: consumers drop what they hold
+    u.status = BookStatus::kResyncing;
+    u.status_reason = reason;
+    u.receive_time = clock_.Now();
+    u.price_scale = b.inst.price_scale;
+    u.size_scale = b.inst.size_scale;
+    Publish(std::move(u));
+    if (refetch) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(100));
+  }
+
+  void Publish(Event e) {
+    if (sink_) sink_->Publish(std::make_shared<const Event>(std::move(e)));
+  }
+
+  void OnMarketFrame(std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    last_message_.store(now);
+    if (sink_) {
+      sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+      sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
+    }
+    MarketContext ctx;
+    ctx.symbols = &symbols_;
+    ctx.intervals = &intervals_;
+    auto st = DecodeMarketFrame(frame, ctx, now, &frame_);
+    if (!st.ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      log_->debug("dropped frame: {}", std::string(st.message()));
+      return;
+    }
+    switch (frame_.kind) {
+      case MarketEventKind::kDepthDiff: return OnDepth(now);
+      case MarketEventKind::kBookTicker: {
+        Bbo b = frame_.bbo;
+        b.venue = cfg_.name;
+        auto it = books_.find(frame_.venue_symbol);
+        if (it != books_.end() && !it->second.sync->live()) b.status = BookStatus::kResyncing;
+        return Publish(std::move(b));
+      }
+      case MarketEventKind::kTrade: {
+        Trade t = frame_.trade;
+        t.venue = cfg_.name;
+        return Publish(std::move(t));
+      }
+      case MarketEventKind::kMarkPrice:
+        for (auto& f : frame_.funding) MergeFunding(f, /*from_stream=*/true);
+        return;
+      case MarketEventKind::kControlError:
+        log_->warn("ws control error {}: {}", frame_.control.code, frame_.control.msg);
+        return;
+      default:
+        return;
+    }
+  }
+
+  void OnDepth(UnixNanos now) {
+    auto it = books_.find(frame_.venue_symbol);
+    if (it == books_.end()) return;
+    Book& b = it->second;
+    const bool was_live = b.sync->live();
+    DeltaMsg msg = frame_.delta;  // copy: BookSync may buffer it
+    auto res = b.sync->OnDelta(std::move(msg));
+    switch (res) {
+      case BookSync::Result::kApplied: {
+        BookUpdate u;
+        u.venue = cfg_.name;
+        u.symbol = b.inst.symbol;
+        u.status = BookStatus::kLive;
+        u.venue_seq = frame_.delta.last_id;
+        u.exchange_time = frame_.delta.exchange_time;
+        u.receive_time = now;
+        u.price_scale = b.inst.price_scale;
+        u.size_scale = b.inst.size_scale;
+        for (const auto& c : frame_.delta.changes) {
+          (c.side == BookSide::kBid ? u.bids : u.asks).push_back(c.level);
+        }
+        return Publish(std::move(u));
+      }
+      case BookSync::Result::kGap:
+        return Resync(b, "sequence gap", VenueCounter::kResyncGap, true);
+      case BookSync::Result::kCrossed:
+        return Resync(b, "crossed book", VenueCounter::kResyncCrossed, true);
+      case BookSync::Result::kBadInput:
+        return Resync(b, "invalid level", VenueCounter::kResyncBadInput, true);
+      case BookSync::Result::kOverflow:
+        return ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(0));
+      default:
+        (void)was_live;
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- funding
+
+  void RefreshFunding() {
+    if (stopped_) return;
+    rest_.PremiumIndex([this](RestResult r) {
+      if (r.ok()) {
+        auto rows = ParsePremiumIndex(r.body, &symbols_, &intervals_);
+        if (rows.ok()) {
+          for (auto& f : *rows) MergeFunding(f, false);
+        } else if (sink_) {
+          sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+        }
+      }
+      rest_.Ticker24hr([this](RestResult t) {
+        if (t.ok()) {
+          auto rows = ParseTicker24h(t.body, &symbols_);
+          if (rows.ok()) {
+            for (const auto& row : *rows) volume_[row.venue_symbol] = row.quote_volume;
+          }
+        }
+        // Open interest is one request per symbol: only for the symbols we follow.
+        for (const auto& [vs, b] : books_) {
+          rest_.OpenInterest(vs, [this, vs = vs](RestResult o) {
+            if (!o.ok()) return;
+            auto oi = ParseOpenInterest(o.body);
+            if (oi.ok()) oi_[vs] = oi->open_interest;
+          });
+        }
+      });
+    });
+    funding_timer_->expires_after(kFundingRefresh);
+    funding_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) RefreshFunding();
+    });
+  }
+
+  void MergeFunding(Funding f, bool from_stream) {
+    const Instrument* in = symbols_.ByTicker(f.symbol);
+    if (!in) {
+      // The codec names unknown symbols verbatim; map through the venue symbol instead.
+      in = symbols_.ByVenueSymbol(f.symbol);
+      if (!in) return;
+    }
+    f.venue = cfg_.name;
+    f.symbol = in->symbol;
+    if (auto v = volume_.find(in->venue_symbol); v != volume_.end()) f.volume_24h_usd = v->second;
+    if (auto o = oi_.find(in->venue_symbol); o != oi_.end() && f.mark_price.IsPositive()) {
+      auto usd = OpenInterestUsd(o->second, f.mark_price);
+      if (usd.ok()) f.open_interest_usd = *usd;
+    }
+    auto& cur = funding_[in->venue_symbol];
+    if (from_stream && cur.index_price.IsPositive() && f.index_price.IsZero()) {
+      f.index_price = cur.index_price;
+    }
+    cur = f;
+    Publish(std::move(f));
+  }
+
+  // ---------------------------------------------------------------- orders and account
+
+  void SendNewOrder(AccountState* acc, OrderRequest req, std::string params, bool clock_retry,
+                    Callback<OrderAck> done) {
+    rest_.NewOrder(acc->creds, params, [this, acc, req, params, clock_retry,
+                                        done](RestResult r) mutable {
+      if (r.ok()) {
+        auto o = ParseOrder(r.body, Ctx(acc));
+        if (!o.ok()) {
+          // The venue answered 200 but we cannot read it: the order probably exists.
+          return Reconcile(acc, req, "unreadable order response", std::move(done));
+        }
+        OrderAck ack;
+        ack.order = *o;
+        ack.order.type = req.type;  // an IOC limit stands in for a bounded market order
+        if (o->status == OrderStatus::kRejected ||
+            (o->status == OrderStatus::kExpired && o->filled_size.IsZero() &&
+             o->reason == CancelReason::kPostOnlyViolation)) {
+          ack.outcome = AckOutcome::kRejected;
+          ack.reason = o->reason == CancelReason::kNone ? CancelReason::kRejected : o->reason;
+          ack.retryable = ack.reason == CancelReason::kPostOnlyViolation;
+          ack.message = o->reason_text;
+        } else {
+          ack.outcome = AckOutcome::kAccepted;
+        }
+        return done(ack);
+      }
+      const VenueError& e = r.error;
+      if (e.action == ErrorAction::kResyncClock && clock_retry) {
+        // -1021: our timestamp is off. Resync, then retry exactly once.
+        const UnixNanos sent = clock_.Now();
+        rest_.Time([this, acc, req, params, sent, done](RestResult t) mutable {
+          if (t.ok()) {
+            if (auto ms = ParseServerTimeMs(t.body); ms.ok()) {
+              rest_.set_time_offset_ms(*ms - (sent + clock_.Now()) / 2 / 1000000);
+            }
+          }
+          SendNewOrder(acc, req, params, false, std::move(done));
+        });
+        return;
+      }
+      if (e.retry == RetryClass::kUnknownOutcome) {
+        return Reconcile(acc, req, e.message, std::move(done));
+      }
+      OrderAck ack;
+      ack.outcome = AckOutcome::kRejected;
+      ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
+      ack.retryable = e.retry == RetryClass::kRetryable;
+      ack.message = e.message;
+      ack.order = Pending(acc, req);
+      ack.order.status = OrderStatus::kRejected;
+      ack.order.reason = ack.reason;
+      ack.order.reason_text = e.message;
+      done(ack);
+    });
+  }
+
+  Order Pending(const AccountState* acc, const OrderRequest& req) const {
+    Order o;
+    o.venue = cfg_.name;
+    o.account = acc->creds.account;
+    o.symbol = req.symbol;
+    o.client_order_id = req.client_order_id;
+    o.side = req.side;
+    o.type = req.type;
+    o.tif = req.tif;
+    o.price = req.type == OrderType::kMarket ? req.worst_price : req.price;
+    o.size = req.size;
+    o.reduce_only = req.reduce_only;
+    o.status = OrderStatus::kPendingNew;
+    return o;
+  }
+
+  // Transport error / timeout / 5xx / 429 on entry: ask the venue by client order id before
+  // anyone retries. Found → accepted; anything else stays OUTCOME_UNKNOWN.
+  void Reconcile(AccountState* acc, const OrderRequest& req, const std::string& why,
+                 Callback<OrderAck> done) {
+    const Instrument* in = symbols_.ByTicker(req.symbol);
+    auto params = EncodeOrderRef(in ? in->venue_symbol : req.symbol, "", req.client_order_id);
+    auto unknown = [this, acc, req, why] {
+      OrderAck ack;
+      ack.outcome = AckOutcome::kOutcomeUnknown;
+      ack.order = Pending(acc, req);
+      ack.message = "outcome unknown (" + why + "); query by client_order_id before retrying";
+      return ack;
+    };
+    if (!params.ok()) return done(unknown());
+    rest_.QueryOrder(acc->creds, *params, [this, acc, req, unknown, done](RestResult r) {
+      if (!r.ok()) return done(unknown());
+      auto o = ParseOrder(r.body, Ctx(acc));
+      if (!o.ok()) return done(unknown());
+      OrderAck ack;
+      ack.outcome = AckOutcome::kAccepted;
+      ack.order = *o;
+      ack.order.type = req.type;
+      ack.message = "accepted (confirmed by query after an unknown outcome)";
+      done(ack);
+    });
+  }
+
+  void PollBalance(AccountState* acc, Callback<Balance> done) {
+    rest_.Balance(acc->creds, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto rows = ParseBalances(r.body, Ctx(acc));
+      if (!rows.ok()) return done(rows.status());
+      const Balance* best = nullptr;
+      for (const auto& b : *rows) {
+        if (b.asset == "USDT") best = &b;
+      }
+      if (!best && !rows->empty()) best = &rows->front();
+      if (!best) return done(absl::NotFoundError("no balance rows for " + acc->creds.account));
+      Balance b = *best;
+      b.venue = cfg_.name;
+      b.account = acc->creds.account;
+      b.update_time = clock_.Now();
+      done(b);
+    });
+  }
+
+  void PublishBalance(AccountState* acc) {
+    if (acc->balance_poll_pending) return;
+    acc->balance_poll_pending = true;
+    PollBalance(acc, [this, acc](absl::StatusOr<Balance> b) {
+      acc->balance_poll_pending = false;
+      if (b.ok()) Publish(*b);
+    });
+  }
+
+  void ScheduleBalancePoll() {
+    balance_timer_->expires_after(kBalancePoll);
+    balance_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopped_) return;
+      for (auto& [id, a] : accounts_) PublishBalance(a.get());
+      ScheduleBalancePoll();
+    });
+    for (auto& [id, a] : accounts_) {
+      if (a->user) continue;
+      AccountState* acc = a.get();
+      UserStream::Handlers h;
+      h.on_connected = [this, acc] {
+        // Re-snapshot over REST: events may have been missed while disconnected.
+        rest_.PositionRisk(acc->creds, [this, acc](RestResult r) {
+          if (!r.ok()) return;
+          auto rows = ParsePositionRisk(r.body, Ctx(acc));
+          if (!rows.ok()) return;
+          for (auto& p : *rows) {
+            p.venue = cfg_.name;
+            Publish(std::move(p));
+          }
+        });
+        PublishBalance(acc);
+      };
+      h.on_message = [this, acc](std::string_view f) { OnUserFrame(acc, f); };
+      h.on_disconnected = [this, acc](const std::string& reason) {
+        log_->warn("user stream {} down: {}", acc->creds.account, reason);
+      };
+      acc->user = std::make_unique<UserStream>(ioc_, rest_, acc->creds, cfg_.ws_url,
+                                               cfg_.tls_verify, std::move(h));
+      acc->user->Start();
+    }
+  }
+
+  void OnUserFrame(AccountState* acc, std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+    UserFrame uf;
+    auto st = DecodeUserFrame(frame, Ctx(acc), now, &uf);
+    if (!st.ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      log_->warn("user frame dropped: {}", std::string(st.message()));
+      return;
+    }
+    switch (uf.kind) {
+      case UserEventKind::kOrderTradeUpdate: {
+        OrderEvent ev = uf.order;
+        ev.order.venue = cfg_.name;
+        ev.order.account = acc->creds.account;
+        if (ev.fill) {
+          ev.fill->venue = cfg_.name;
+          ev.fill->account = acc->creds.account;
+          if (ev.fill->liquidation) {
+            Liquidation l;
+            l.venue = cfg_.name;
+            l.account = acc->creds.account;
+            l.symbol = ev.order.symbol;
+            l.side = ev.order.side;
+            l.price = ev.fill->price;
+            l.size = ev.fill->size;
+            l.order_id = ev.order.order_id;
+            l.exchange_time = ev.fill->exchange_time;
+            Publish(std::move(l));
+          }
+        }
+        Publish(std::move(ev));
+        return;
+      }
+      case UserEventKind::kAccountUpdate:
+        for (auto& p : uf.account.positions) {
+          p.venue = cfg_.name;
+          p.account = acc->creds.account;
+          Publish(std::move(p));
+        }
+        PublishBalance(acc);
+        return;
+      case UserEventKind::kListenKeyExpired:
+        acc->user->Renew("listenKeyExpired");
+        return;
+      default:
+        return;
+    }
+  }
+
+  const VenueConfig cfg_;
+  const Clock& clock_;
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  AsterRest rest_;
+  EventSink* sink_ = nullptr;
+  std::shared_ptr<spdlog::logger> log_;
+  uint64_t chain_id_ = kMainnetChainId;
+
+  // Thread-safe views.
+  mutable std::mutex mu_;
+  std::vector<Instrument> instruments_;
+  ConnState state_ = ConnState::kDisconnected;
+  std::string last_error_;
+  std::atomic<bool> ready_{false};
+  std::atomic<UnixNanos> last_message_{0};
+  std::atomic<uint64_t> reconnects_{0};
+
+  // Venue thread only.
+  bool stopped_ = false;
+  SymbolMap symbols_;
+  FundingIntervals intervals_;
+  std::set<std::string> wanted_;
+  std::map<std::string, Book> books_;  // by venue symbol
+  std::map<std::string, Funding> funding_;
+  std::map<std::string, Decimal> volume_, oi_;
+  std::map<std::string, std::unique_ptr<AccountState>> accounts_;
+  std::unique_ptr<MarketStreams> market_;
+  std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
+  MarketFrame frame_;
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock) {
+  return std::make_unique<AsterAdapter>(config, clock);
+}
+
+}  // namespace perpgw::adapters::aster

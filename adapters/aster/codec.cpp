@@ -1,0 +1,2120 @@
+// Aster codec: simdjson on-demand decoders for REST/WS payloads and the request encoders.
+#include "adapters/aster/codec.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <initializer_list>
+
+#include "adapters/aster/errors.h"
+
+namespace perpgw::adapters::aster {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+constexpr int64_t kNanosPerMilli = 1'000'000;
+
+// ------------------------------------------------------------------------------------------
+// Parser plumbing: one parser and padded buffer per thread; a document is valid until the next
+// Start() on the same thread (decoders never nest).
+struct ThreadParser {
+  od::parser parser;
+  std::vector<char> buf;
+};
+
+ThreadParser& Tls() {
+  thread_local ThreadParser p;
+  return p;
+}
+
+absl::Status JsonError(error_code e, std::string_view what) {
+  return absl::InvalidArgumentError("aster " + std::string(what) + ": malformed JSON (" +
+                                    simdjson::error_message(e) + ")");
+}
+
+absl::Status Invalid(std::string_view what, std::string_view detail) {
+  return absl::InvalidArgumentError("aster " + std::string(what) + ": " + std::string(detail));
+}
+
+error_code Start(std::string_view json, od::document* doc) {
+  ThreadParser& p = Tls();
+  size_t need = json.size() + simdjson::SIMDJSON_PADDING;
+  if (p.buf.size() < need) p.buf.resize(std::max<size_t>(need, 4096));
+  if (!json.empty()) std::memcpy(p.buf.data(), json.data(), json.size());
+  std::memset(p.buf.data() + json.size(), 0, simdjson::SIMDJSON_PADDING);
+  return p.parser.iterate(p.buf.data(), json.size(), p.buf.size()).get(*doc);
+}
+
+#define ASTER_JSON_TRY(expr, what)             \
+  do {                                         \
+    if (error_code _e = (expr)) return JsonError(_e, what); \
+  } while (0)
+
+#define ASTER_RETURN_IF_ERROR(expr)            \
+  do {                                         \
+    absl::Status _s = (expr);                  \
+    if (!_s.ok()) return _s;                   \
+  } while (0)
+
+std::string_view TrimToken(std::string_view t) {
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' ||
+                        t.back() == '\t')) {
+    t.remove_suffix(1);
+  }
+  return t;
+}
+
+UnixNanos MillisToNanos(int64_t ms) {
+  if (ms <= 0 || ms > INT64_MAX / kNanosPerMilli) return 0;
+  return ms * kNanosPerMilli;
+}
+
+// A scalar captured from an object: strings unescaped, other scalars as their raw token.
+struct Scalar {
+  std::string_view text;
+  bool present = false;
+  bool is_string = false;
+  bool is_null = false;
+};
+
+error_code CaptureScalar(od::value& v, Scalar* out) {
+  od::json_type t;
+  if (error_code e = v.type().get(t)) return e;
+  out->present = true;
+  switch (t) {
+    case od::json_type::string:
+      out->is_string = true;
+      return v.get_string().get(out->text);
+    case od::json_type::number:
+    case od::json_type::boolean:
+      out->text = TrimToken(v.raw_json_token());
+      return simdjson::SUCCESS;
+    case od::json_type::null:
+      out->is_null = true;
+      return simdjson::SUCCESS;
+    default:
+      out->present = false;  // nested containers are not scalars; left unread (skipped)
+      return simdjson::SUCCESS;
+  }
+}
+
+// Captures the named scalar fields of an object in one pass. Keys are matched exactly (the
+// venue's keys are case-sensitive: "E" vs "e", "T" vs "t"). `nested` gets the other fields.
+class Fields {
+ public:
+  Fields(std::initializer_list<std::string_view> keys) : keys_(keys), vals_(keys.size()) {}
+
+  template <typename Nested>
+  absl::Status Read(od::object& obj, std::string_view what, Nested&& nested) {
+    for (auto fr : obj) {
+      od::field f;
+      ASTER_JSON_TRY(std::move(fr).get(f), what);
+      std::string_view key;
+      ASTER_JSON_TRY(f.unescaped_key().get(key), what);
+      size_t i = 0;
+      while (i < keys_.size() && keys_[i] != key) ++i;
+      if (i < keys_.size()) {
+        od::value v = f.value();
+        // A key repeated in the object: the last one wins, like most JSON readers.
+        vals_[i] = Scalar();
+        ASTER_JSON_TRY(CaptureScalar(v, &vals_[i]), what);
+      } else {
+        ASTER_RETURN_IF_ERROR(nested(key, f.value()));
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Read(od::object& obj, std::string_view what) {
+    return Read(obj, what, [](std::string_view, od::value&) { return absl::OkStatus(); });
+  }
+
+  const Scalar& operator[](std::string_view key) const {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i] == key) return vals_[i];
+    }
+    static const Scalar kAbsent;
+    return kAbsent;
+  }
+
+ private:
+  std::vector<std::string_view> keys_;
+  std::vector<Scalar> vals_;
+};
+
+// Conversions of captured scalars. `name` is the venue key, for messages.
+absl::Status GetDecimal(const Scalar& s, std::string_view name, Decimal* out) {
+  if (!s.present || s.is_null) return Invalid(name, "missing");
+  auto d = Decimal::Parse(s.text);
+  if (!d.ok()) return Invalid(name, "not a decimal: \"" + std::string(s.text.substr(0, 40)) + "\"");
+  *out = *d;
+  return absl::OkStatus();
+}
+// Absent, null and "" leave `out` untouched; anything else must parse.
+absl::Status GetOptDecimal(const Scalar& s, std::string_view name, Decimal* out) {
+  if (!s.present || s.is_null || s.text.empty()) return absl::OkStatus();
+  return GetDecimal(s, name, out);
+}
+absl::Status GetInt(const Scalar& s, std::string_view name, int64_t* out) {
+  if (!s.present || s.is_null) return Invalid(name, "missing");
+  auto r = std::from_chars(s.text.data(), s.text.data() + s.text.size(), *out);
+  if (r.ec != std::errc() || r.ptr != s.text.data() + s.text.size()) {
+    return Invalid(name, "not an integer: \"" + std::string(s.text.substr(0, 40)) + "\"");
+  }
+  return absl::OkStatus();
+}
+absl::Status GetOptInt(const Scalar& s, std::string_view name, int64_t* out) {
+  if (!s.present || s.is_null || s.text.empty()) return absl::OkStatus();
+  return GetInt(s, name, out);
+}
+absl::Status GetOptMillis(const Scalar& s, std::string_view name, UnixNanos* out) {
+  int64_t ms = 0;
+  ASTER_RETURN_IF_ERROR(GetOptInt(s, name, &ms));
+  if (ms != 0) *out = MillisToNanos(ms);
+  return absl::OkStatus();
+}
+// Booleans arrive as JSON booleans, and sometimes as "true"/"false" strings.
+absl::Status GetOptBool(const Scalar& s, std::string_view name, bool* out) {
+  if (!s.present || s.is_null) return absl::OkStatus();
+  if (s.text == "true") {
+    *out = true;
+  } else if (s.text == "false") {
+    *out = false;
+  } else {
+    return Invalid(name, "not a boolean");
+  }
+  return absl::OkStatus();
+}
+absl::Status GetString(const Scalar& s, std::string_view name, std::string* out) {
+  if (!s.present || s.is_null) return Invalid(name, "missing");
+  out->assign(s.text);
+  return absl::OkStatus();
+}
+void GetOptString(const Scalar& s, std::string* out) {
+  if (s.present && !s.is_null) out->assign(s.text);
+}
+
+std::string Ticker(const SymbolMap* symbols, std::string_view venue_symbol) {
+  return symbols ? symbols->ToTicker(venue_symbol) : std::string(venue_symbol);
+}
+
+// Runs `fn` on the top-level object, or on each element of a top-level array.
+template <typename Fn>
+absl::Status ForEachObject(od::document& doc, std::string_view what, Fn&& fn) {
+  od::json_type t;
+  ASTER_JSON_TRY(doc.type().get(t), what);
+  if (t == od::json_type::object) {
+    od::object obj;
+    ASTER_JSON_TRY(doc.get_object().get(obj), what);
+    return fn(obj);
+  }
+  if (t != od::json_type::array) return Invalid(what, "expected an object or an array");
+  od::array arr;
+  ASTER_JSON_TRY(doc.get_array().get(arr), what);
+  for (auto el : arr) {
+    od::object obj;
+    ASTER_JSON_TRY(el.get_object().get(obj), what);
+    ASTER_RETURN_IF_ERROR(fn(obj));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Fn>
+absl::Status ForEachInArray(od::value& v, std::string_view what, Fn&& fn) {
+  od::array arr;
+  ASTER_JSON_TRY(v.get_array().get(arr), what);
+  for (auto el : arr) {
+    od::value ev;
+    ASTER_JSON_TRY(std::move(el).get(ev), what);
+    ASTER_RETURN_IF_ERROR(fn(ev));
+  }
+  return absl::OkStatus();
+}
+
+// Document must end after the top-level value (trailing garbage is malformed).
+absl::Status CheckEnd(od::document& doc, std::string_view what) {
+  // current_location() fails once every token has been consumed.
+  if (doc.current_location().error() == simdjson::SUCCESS) {
+    return Invalid(what, "trailing content after the JSON value");
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------------------------------
+// Depth levels: the ingest hot path. [["price","qty"],...] straight to mantissas.
+absl::Status ReadLevels(od::value& v, BookSide side, int ps, int ss,
+                        std::vector<LevelChange>* out, std::string_view what) {
+  od::array arr;
+  ASTER_JSON_TRY(v.get_array().get(arr), what);
+  for (auto lv : arr) {
+    od::array pair;
+    ASTER_JSON_TRY(lv.get_array().get(pair), what);
+    int n = 0;
+    LevelChange c{side, {}};
+    for (auto x : pair) {
+      std::string_view s;
+      if (n < 2) {
+        // Raw (unescaped) view: stage 1 guarantees a closing quote; prices never need escapes,
+        // so a backslash simply fails the number parse below.
+        od::raw_json_string raw;
+        ASTER_JSON_TRY(x.get_raw_json_string().get(raw), what);
+        const char* b = raw.raw();
+        const char* q = static_cast<const char*>(std::memchr(b, '"', 64));
+        if (q == nullptr) return Invalid(what, "level value too long");
+        s = std::string_view(b, static_cast<size_t>(q - b));
+        bool ok = n == 0 ? ParseScaledFast(s, ps, &c.level.price)
+                         : ParseScaledFast(s, ss, &c.level.size);
+        if (!ok) {
+          // Slow path accepts exponents; still exact (no rounding).
+          auto r = ParseScaled(s, n == 0 ? ps : ss);
+          if (!r.ok()) {
+            return Invalid(what, std::string(n == 0 ? "price" : "size") + " \"" +
+                                     std::string(s.substr(0, 40)) + "\" does not fit scale");
+          }
+          (n == 0 ? c.level.price : c.level.size) = *r;
+        }
+      }
+      ++n;
+    }
+    if (n < 2) return Invalid(what, "level needs [price, qty]");
+    if (c.level.price <= 0 || c.level.size < 0) return Invalid(what, "negative or zero price");
+    out->push_back(c);
+  }
+  return absl::OkStatus();
+}
+
+// Body of a depthUpdate object (keys e/s are skipped: the caller read them).
+absl::Status ReadDepthBody(od::object& obj, int ps, int ss, DeltaMsg* out, bool need_prev,
+                           std::string_view what) {
+  out->changes.clear();
+  out->first_id = out->last_id = out->prev_id = 0;
+  out->exchange_time = 0;
+  bool have_u = false, have_first = false, have_prev = false;
+  int64_t event_ms = 0, tx_ms = 0;
+  for (auto fr : obj) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), what);
+    od::raw_json_string k = f.key();
+    od::value v = f.value();
+    if (k == "b") {
+      ASTER_RETURN_IF_ERROR(ReadLevels(v, BookSide::kBid, ps, ss, &out->changes, what));
+    } else if (k == "a") {
+      ASTER_RETURN_IF_ERROR(ReadLevels(v, BookSide::kAsk, ps, ss, &out->changes, what));
+    } else if (k == "U") {
+      ASTER_JSON_TRY(v.get_uint64().get(out->first_id), what);
+      have_first = true;
+    } else if (k == "u") {
+      ASTER_JSON_TRY(v.get_uint64().get(out->last_id), what);
+      have_u = true;
+    } else if (k == "pu") {
+      ASTER_JSON_TRY(v.get_uint64().get(out->prev_id), what);
+      have_prev = true;
+    } else if (k == "T") {
+      ASTER_JSON_TRY(v.get_int64().get(tx_ms), what);
+    } else if (k == "E") {
+      ASTER_JSON_TRY(v.get_int64().get(event_ms), what);
+    }
+  }
+  if (!have_u) return Invalid(what, "missing u");
+  if (need_prev && (!have_prev || !have_first)) return Invalid(what, "missing U/pu");
+  if (!have_first) out->first_id = out->last_id;
+  if (out->first_id > out->last_id) return Invalid(what, "U > u");
+  out->exchange_time = MillisToNanos(tx_ms != 0 ? tx_ms : event_ms);
+  return absl::OkStatus();
+}
+
+// Consumes the remaining fields of an object we do not decode (so trailing checks still work).
+absl::Status SkipRest(od::object& obj, std::string_view what) {
+  for (auto fr : obj) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), what);
+  }
+  return absl::OkStatus();
+}
+
+// Reads "e" and "s" (when present) then rewinds the object for a full pass.
+absl::Status PeekHeader(od::object& obj, std::string* e, std::string* s, std::string_view what) {
+  e->clear();
+  s->clear();
+  std::string_view view;
+  auto ev = obj.find_field_unordered("e");
+  if (ev.error() == simdjson::SUCCESS) {
+    ASTER_JSON_TRY(ev.get_string().get(view), what);
+    e->assign(view);
+  } else if (ev.error() != simdjson::NO_SUCH_FIELD) {
+    return JsonError(ev.error(), what);
+  }
+  auto sv = obj.find_field_unordered("s");
+  if (sv.error() == simdjson::SUCCESS) {
+    od::json_type t;
+    ASTER_JSON_TRY(sv.type().get(t), what);
+    if (t == od::json_type::string) {
+      ASTER_JSON_TRY(sv.get_string().get(view), what);
+      s->assign(view);
+    }
+  } else if (sv.error() != simdjson::NO_SUCH_FIELD) {
+    return JsonError(sv.error(), what);
+  }
+  ASTER_JSON_TRY(obj.reset().error(), what);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ============================================================================================
+// Generic bodies
+absl::StatusOr<ErrorBody> ParseErrorBody(std::string_view json) {
+  constexpr std::string_view kWhat = "error body";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Fields f{"code", "msg"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  int64_t code = 0;
+  ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+  if (code < INT32_MIN || code > INT32_MAX) return Invalid(kWhat, "code out of range");
+  ErrorBody b;
+  b.code = static_cast<int>(code);
+  GetOptString(f["msg"], &b.msg);
+  return b;
+}
+
+absl::Status ParseCodeAck(std::string_view json) {
+  auto b = ParseErrorBody(json);
+  if (!b.ok()) return b.status();
+  if (b->code == 200 || b->code == 0) return absl::OkStatus();
+  return ToStatus(ClassifyError(200, b->code, b->msg, RequestKind::kQuery));
+}
+
+absl::StatusOr<int64_t> ParseServerTimeMs(std::string_view json) {
+  constexpr std::string_view kWhat = "server time";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Fields f{"serverTime"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  int64_t ms = 0;
+  ASTER_RETURN_IF_ERROR(GetInt(f["serverTime"], "serverTime", &ms));
+  if (ms <= 0) return Invalid(kWhat, "serverTime must be positive");
+  return ms;
+}
+
+absl::StatusOr<std::string> ParseListenKey(std::string_view json) {
+  constexpr std::string_view kWhat = "listenKey";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Fields f{"listenKey"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  std::string key;
+  ASTER_RETURN_IF_ERROR(GetString(f["listenKey"], "listenKey", &key));
+  if (key.empty()) return Invalid(kWhat, "empty listenKey");
+  // The key goes into a URL path: refuse anything but URL-safe characters.
+  for (char c : key) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return Invalid(kWhat, "listenKey has characters unsafe in a URL path");
+  }
+  return key;
+}
+
+// ============================================================================================
+// exchangeInfo
+namespace {
+
+absl::Status ReadFilter(od::value& v, InstrumentInfo* info, bool* have_tick, bool* have_step) {
+  constexpr std::string_view kWhat = "exchangeInfo filter";
+  od::object obj;
+  ASTER_JSON_TRY(v.get_object().get(obj), kWhat);
+  Fields f{"filterType", "tickSize", "minPrice", "maxPrice", "stepSize", "minQty", "maxQty",
+           "notional"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  std::string_view type = f["filterType"].text;
+  Instrument& in = info->instrument;
+  if (type == "PRICE_FILTER") {
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["tickSize"], "tickSize", &in.tick_size));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minPrice"], "minPrice", &info->min_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxPrice"], "maxPrice", &info->max_price));
+    *have_tick = true;
+  } else if (type == "LOT_SIZE") {
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["stepSize"], "stepSize", &in.step_size));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minQty"], "minQty", &in.min_size));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxQty"], "maxQty", &in.max_size));
+    *have_step = true;
+  } else if (type == "MARKET_LOT_SIZE") {
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["stepSize"], "stepSize", &info->market_step));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minQty"], "minQty", &info->market_min_qty));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxQty"], "maxQty", &info->market_max_qty));
+  } else if (type == "MIN_NOTIONAL") {
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["notional"], "notional", &in.min_notional));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadStringList(od::value& v, std::vector<std::string>* out, std::string_view what) {
+  return ForEachInArray(v, what, [&](od::value& e) {
+    std::string_view s;
+    ASTER_JSON_TRY(e.get_string().get(s), what);
+    out->emplace_back(s);
+    return absl::OkStatus();
+  });
+}
+
+// One symbols[] row. A row whose filters are unusable is reported via `skip_reason` (the rest
+// of the catalogue still loads); malformed JSON is an error.
+absl::Status ReadSymbol(od::object& obj, InstrumentInfo* info, std::string* skip_reason) {
+  constexpr std::string_view kWhat = "exchangeInfo symbol";
+  bool have_tick = false, have_step = false;
+  absl::Status filter_error;
+  Fields f{"symbol", "status", "contractType", "baseAsset", "quoteAsset"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+    if (key == "filters") {
+      return ForEachInArray(v, kWhat, [&](od::value& fv) {
+        absl::Status s = ReadFilter(fv, info, &have_tick, &have_step);
+        // Bad numbers in one filter disqualify the symbol, not the whole catalogue; broken
+        // JSON still fails the parse.
+        if (!s.ok() && filter_error.ok()) filter_error = s;
+        return s.message().find("malformed JSON") != std::string_view::npos ? s
+                                                                             : absl::OkStatus();
+      });
+    }
+    if (key == "orderTypes") return ReadStringList(v, &info->order_types, kWhat);
+    if (key == "timeInForce") return ReadStringList(v, &info->time_in_force, kWhat);
+    return absl::OkStatus();
+  }));
+  Instrument& in = info->instrument;
+  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &in.venue_symbol));
+  GetOptString(f["status"], &info->status);
+  GetOptString(f["contractType"], &info->contract_type);
+  GetOptString(f["baseAsset"], &in.base);
+  GetOptString(f["quoteAsset"], &in.quote);
+  in.venue = kVenue;
+  in.tradeable = info->status == "TRADING";
+  if (!filter_error.ok()) {
+    *skip_reason = std::string(filter_error.message());
+  } else if (in.base.empty() || in.quote.empty()) {
+    *skip_reason = "missing baseAsset/quoteAsset";
+  } else if (!have_tick || !in.tick_size.IsPositive()) {
+    *skip_reason = "missing or non-positive PRICE_FILTER tickSize";
+  } else if (!have_step || !in.step_size.IsPositive()) {
+    *skip_reason = "missing or non-positive LOT_SIZE stepSize";
+  }
+  if (!skip_reason->empty()) return absl::OkStatus();
+  in.tick_size = in.tick_size.Normalized();
+  in.step_size = in.step_size.Normalized();
+  in.min_size = in.min_size.Normalized();
+  in.max_size = in.max_size.Normalized();
+  in.min_notional = in.min_notional.Normalized();
+  // Scales come from the tick/step strings (never from pricePrecision, per the venue docs); the
+  // size scale also covers the market-order step.
+  in.price_scale = DecimalPlaces(in.tick_size);
+  in.size_scale = std::max(DecimalPlaces(in.step_size),
+                           info->market_step.IsPositive() ? DecimalPlaces(info->market_step) : 0);
+  in.quantity_multiplier = NormalizeBaseAsset(in.base).multiplier;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ExchangeInfo> ParseExchangeInfoDetailed(std::string_view json,
+                                                       const ExchangeInfoOptions& options) {
+  constexpr std::string_view kWhat = "exchangeInfo";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object top;
+  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  ExchangeInfo out;
+  bool have_symbols = false;
+  for (auto fr : top) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    od::raw_json_string k = f.key();
+    od::value v = f.value();
+    if (k == "serverTime") {
+      ASTER_JSON_TRY(v.get_int64().get(out.server_time_ms), kWhat);
+    } else if (k == "symbols") {
+      have_symbols = true;
+      ASTER_RETURN_IF_ERROR(ForEachInArray(v, kWhat, [&](od::value& sv) {
+        od::object so;
+        ASTER_JSON_TRY(sv.get_object().get(so), kWhat);
+        InstrumentInfo info;
+        std::string skip;
+        ASTER_RETURN_IF_ERROR(ReadSymbol(so, &info, &skip));
+        bool perp = info.contract_type == "PERPETUAL";
+        if (!perp && !options.include_non_perpetual) return absl::OkStatus();
+        if (options.tradeable_only && !info.instrument.tradeable) return absl::OkStatus();
+        if (!skip.empty()) {
+          out.skipped.push_back(info.instrument.venue_symbol + ": " + skip);
+          return absl::OkStatus();
+        }
+        out.instruments.push_back(std::move(info));
+        return absl::OkStatus();
+      }));
+    }
+  }
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  if (!have_symbols) return Invalid(kWhat, "missing symbols[]");
+  std::vector<Instrument> list;
+  list.reserve(out.instruments.size());
+  for (const InstrumentInfo& i : out.instruments) list.push_back(i.instrument);
+  AssignTickers(&list, options.ticker_overrides);
+  for (size_t i = 0; i < list.size(); ++i) out.instruments[i].instrument.symbol = list[i].symbol;
+  return out;
+}
+
+absl::StatusOr<std::vector<Instrument>> ParseExchangeInfo(std::string_view json,
+                                                          const ExchangeInfoOptions& options) {
+  auto info = ParseExchangeInfoDetailed(json, options);
+  if (!info.ok()) return info.status();
+  std::vector<Instrument> out;
+  out.reserve(info->instruments.size());
+  for (InstrumentInfo& i : info->instruments) out.push_back(std::move(i.instrument));
+  return out;
+}
+
+// ============================================================================================
+// Funding info / history
+absl::StatusOr<std::vector<FundingIntervalInfo>> ParseFundingInfo(std::string_view json) {
+  constexpr std::string_view kWhat = "fundingInfo";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<FundingIntervalInfo> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "interestRate", "time", "fundingIntervalHours", "fundingFeeCap",
+             "fundingFeeFloor"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    FundingIntervalInfo r;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &r.venue_symbol));
+    int64_t hours = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f["fundingIntervalHours"], "fundingIntervalHours", &hours));
+    if (hours <= 0 || hours > 24 * 7) return Invalid(kWhat, "fundingIntervalHours out of range");
+    r.interval_hours = static_cast<int>(hours);
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["interestRate"], "interestRate", &r.interest_rate));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["fundingFeeCap"], "fundingFeeCap", &r.fee_cap));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["fundingFeeFloor"], "fundingFeeFloor", &r.fee_floor));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &r.time));
+    out.push_back(std::move(r));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+FundingIntervals ToFundingIntervals(const std::vector<FundingIntervalInfo>& rows) {
+  FundingIntervals m;
+  for (const FundingIntervalInfo& r : rows) m[r.venue_symbol] = r.interval_hours;
+  return m;
+}
+
+int IntervalHoursFor(const FundingIntervals* intervals, std::string_view venue_symbol) {
+  if (intervals) {
+    auto it = intervals->find(venue_symbol);
+    if (it != intervals->end() && it->second > 0) return it->second;
+  }
+  return kDefaultFundingIntervalHours;
+}
+
+void ApplyFundingIntervals(const FundingIntervals& intervals, std::vector<Instrument>* instruments) {
+  for (Instrument& i : *instruments) {
+    i.funding_interval_hours = IntervalHoursFor(&intervals, i.venue_symbol);
+  }
+}
+
+absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRateHistory(std::string_view json) {
+  constexpr std::string_view kWhat = "fundingRate";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<FundingRateRow> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "fundingRate", "fundingTime"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    FundingRateRow r;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &r.venue_symbol));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["fundingRate"], "fundingRate", &r.rate));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["fundingTime"], "fundingTime", &r.funding_time));
+    out.push_back(std::move(r));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+std::optional<int> InferIntervalHours(const std::vector<FundingRateRow>& rows) {
+  constexpr int64_t kHour = 3600LL * 1'000'000'000LL;
+  std::optional<int64_t> best;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    int64_t gap = rows[i].funding_time - rows[i - 1].funding_time;
+    if (gap < 0) gap = -gap;
+    if (gap == 0) continue;
+    if (!best || gap < *best) best = gap;
+  }
+  if (!best || *best % kHour != 0) return std::nullopt;
+  int64_t hours = *best / kHour;
+  if (hours <= 0 || hours > 24 * 7) return std::nullopt;
+  return static_cast<int>(hours);
+}
+
+// ============================================================================================
+// Depth
+absl::StatusOr<DepthSnapshot> ParseDepthSnapshot(std::string_view json, int price_scale,
+                                                 int size_scale) {
+  constexpr std::string_view kWhat = "depth snapshot";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  DepthSnapshot out;
+  bool have_id = false, have_bids = false, have_asks = false;
+  std::vector<LevelChange> tmp;
+  for (auto fr : obj) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    od::raw_json_string k = f.key();
+    od::value v = f.value();
+    if (k == "lastUpdateId") {
+      ASTER_JSON_TRY(v.get_uint64().get(out.last_update_id), kWhat);
+      have_id = true;
+    } else if (k == "E" || k == "T") {
+      int64_t ms = 0;
+      ASTER_JSON_TRY(v.get_int64().get(ms), kWhat);
+      (k == "E" ? out.event_time : out.transaction_time) = MillisToNanos(ms);
+    } else if (k == "bids" || k == "asks") {
+      bool bids = k == "bids";
+      tmp.clear();
+      ASTER_RETURN_IF_ERROR(ReadLevels(v, bids ? BookSide::kBid : BookSide::kAsk, price_scale,
+                                       size_scale, &tmp, kWhat));
+      std::vector<Level>& side = bids ? out.bids : out.asks;
+      side.clear();
+      side.reserve(tmp.size());
+      for (const LevelChange& c : tmp) side.push_back(c.level);
+      (bids ? have_bids : have_asks) = true;
+    }
+  }
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  if (!have_id || !have_bids || !have_asks) return Invalid(kWhat, "missing lastUpdateId/bids/asks");
+  return out;
+}
+
+absl::Status ParseDepthUpdate(std::string_view frame, int price_scale, int size_scale,
+                              DeltaMsg* out) {
+  constexpr std::string_view kWhat = "depthUpdate";
+  od::document doc;
+  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  od::object top;
+  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  // Either {"stream":..,"data":{...}} or the bare event.
+  bool wrapped = false;
+  for (auto fr : top) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    od::raw_json_string k = f.key();
+    if (k == "data") {
+      od::object data;
+      ASTER_JSON_TRY(f.value().get_object().get(data), kWhat);
+      std::string e, s;
+      ASTER_RETURN_IF_ERROR(PeekHeader(data, &e, &s, kWhat));
+      if (e != "depthUpdate") return Invalid(kWhat, "not a depthUpdate event: " + e);
+      ASTER_RETURN_IF_ERROR(ReadDepthBody(data, price_scale, size_scale, out, true, kWhat));
+      wrapped = true;
+    } else if (k != "stream") {
+      break;  // a bare event
+    }
+  }
+  if (!wrapped) {
+    ASTER_JSON_TRY(top.reset().error(), kWhat);
+    std::string e, s;
+    ASTER_RETURN_IF_ERROR(PeekHeader(top, &e, &s, kWhat));
+    if (e != "depthUpdate") return Invalid(kWhat, "not a depthUpdate event: " + e);
+    ASTER_RETURN_IF_ERROR(ReadDepthBody(top, price_scale, size_scale, out, true, kWhat));
+  }
+  return CheckEnd(doc, kWhat);
+}
+
+DepthSnapshot PartialDepthToSnapshot(const DeltaMsg& msg) {
+  DepthSnapshot s;
+  s.last_update_id = msg.last_id;
+  s.transaction_time = msg.exchange_time;
+  for (const LevelChange& c : msg.changes) {
+    if (c.level.size == 0) continue;
+    (c.side == BookSide::kBid ? s.bids : s.asks).push_back(c.level);
+  }
+  return s;
+}
+
+BookUpdate MakeSnapshotUpdate(const Instrument& instrument, const DepthSnapshot& snapshot,
+                              UnixNanos receive_time) {
+  BookUpdate u;
+  u.venue = kVenue;
+  u.symbol = instrument.symbol;
+  u.snapshot = true;
+  u.status = BookStatus::kLive;
+  u.venue_seq = snapshot.last_update_id;
+  u.exchange_time = snapshot.transaction_time != 0 ? snapshot.transaction_time : snapshot.event_time;
+  u.receive_time = receive_time;
+  u.price_scale = instrument.price_scale;
+  u.size_scale = instrument.size_scale;
+  u.bids = snapshot.bids;
+  u.asks = snapshot.asks;
+  return u;
+}
+
+// ============================================================================================
+// Market frames
+const char* ToString(MarketEventKind k) {
+  switch (k) {
+    case MarketEventKind::kUnknown: return "unknown";
+    case MarketEventKind::kDepthDiff: return "depth_diff";
+    case MarketEventKind::kDepthPartial: return "depth_partial";
+    case MarketEventKind::kBookTicker: return "book_ticker";
+    case MarketEventKind::kTrade: return "trade";
+    case MarketEventKind::kMarkPrice: return "mark_price";
+    case MarketEventKind::kLiquidation: return "liquidation";
+    case MarketEventKind::kTicker: return "ticker";
+    case MarketEventKind::kControlReply: return "control_reply";
+    case MarketEventKind::kControlError: return "control_error";
+  }
+  return "?";
+}
+
+namespace {
+
+// "<sym>@depth<rest>": rest "" or "@100ms" → diff; rest starting with a digit → partial.
+std::string_view DepthSuffix(std::string_view stream, bool* found) {
+  size_t at = stream.find("@depth");
+  *found = at != std::string_view::npos;
+  return *found ? stream.substr(at + 6) : std::string_view();
+}
+
+absl::Status FundingFromMark(const Fields& f, std::string_view venue_symbol,
+                             const MarketContext& ctx, Funding* out) {
+  out->venue = kVenue;
+  out->symbol = Ticker(ctx.symbols, venue_symbol);
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "p", &out->mark_price));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["i"], "i", &out->index_price));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["r"], "r", &out->rate));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->next_funding_time));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->as_of));
+  out->interval_hours = Decimal::FromInt(IntervalHoursFor(ctx.intervals, venue_symbol));
+  return NormalizeFunding(out);
+}
+
+absl::Status LiquidationFromOrder(od::value& v, const SymbolMap* symbols, Liquidation* out,
+                                  std::string* venue_symbol) {
+  constexpr std::string_view kWhat = "forceOrder";
+  od::object o;
+  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
+  Fields f{"s", "S", "p", "ap", "q", "z", "l", "T"};
+  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
+  ASTER_RETURN_IF_ERROR(GetString(f["s"], "o.s", venue_symbol));
+  out->venue = kVenue;
+  out->symbol = Ticker(symbols, *venue_symbol);
+  auto side = ParseSide(f["S"].text);
+  if (!side.ok()) return side.status();
+  out->side = *side;
+  // Average fill price and filled size when the venue has them, else the order's own.
+  Decimal avg, filled;
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ap"], "ap", &avg));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "p", &out->price));
+  if (avg.IsPositive()) out->price = avg;
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["z"], "z", &filled));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["q"], "q", &out->size));
+  if (filled.IsPositive()) out->size = filled;
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->exchange_time));
+  return absl::OkStatus();
+}
+
+// One event object (header already peeked into out->event_type / out->venue_symbol).
+absl::Status DecodeMarketEvent(od::object& obj, const MarketContext& ctx, UnixNanos recv,
+                               MarketFrame* out) {
+  const std::string& e = out->event_type;
+  std::string_view what = e.empty() ? std::string_view("market event") : std::string_view(e);
+  if (e == "depthUpdate") {
+    bool found = false;
+    std::string_view suffix = DepthSuffix(out->stream, &found);
+    bool partial = found ? (!suffix.empty() && suffix[0] >= '0' && suffix[0] <= '9')
+                         : ctx.raw_depth_is_partial;
+    out->kind = partial ? MarketEventKind::kDepthPartial : MarketEventKind::kDepthDiff;
+    const Instrument* in = ctx.symbols ? ctx.symbols->ByVenueSymbol(out->venue_symbol) : nullptr;
+    if (!in) return absl::NotFoundError("aster depthUpdate: unknown symbol " + out->venue_symbol);
+    return ReadDepthBody(obj, in->price_scale, in->size_scale, &out->delta, !partial, what);
+  }
+  if (e == "bookTicker") {
+    out->kind = MarketEventKind::kBookTicker;
+    Fields f{"u", "E", "T", "b", "B", "a", "A"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    Bbo& b = out->bbo;
+    b = Bbo();
+    b.venue = kVenue;
+    b.symbol = Ticker(ctx.symbols, out->venue_symbol);
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["b"], "b", &b.bid_price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["B"], "B", &b.bid_size));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["a"], "a", &b.ask_price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["A"], "A", &b.ask_size));
+    int64_t u = 0;
+    ASTER_RETURN_IF_ERROR(GetOptInt(f["u"], "u", &u));
+    b.venue_seq = static_cast<uint64_t>(std::max<int64_t>(u, 0));
+    UnixNanos ev = 0;
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &ev));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &b.exchange_time));
+    if (b.exchange_time == 0) b.exchange_time = ev;
+    b.receive_time = recv;
+    return absl::OkStatus();
+  }
+  if (e == "aggTrade" || e == "trade") {
+    out->kind = MarketEventKind::kTrade;
+    Fields f{"a", "t", "p", "q", "T", "E", "m"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    Trade& t = out->trade;
+    t = Trade();
+    t.venue = kVenue;
+    t.symbol = Ticker(ctx.symbols, out->venue_symbol);
+    int64_t id = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f[e == "aggTrade" ? "a" : "t"], "trade id", &id));
+    t.trade_id = std::to_string(id);
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["p"], "p", &t.price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "q", &t.size));
+    bool buyer_maker = false;
+    ASTER_RETURN_IF_ERROR(GetOptBool(f["m"], "m", &buyer_maker));
+    if (!f["m"].present) return Invalid(what, "missing m");
+    t.taker_side = buyer_maker ? Side::kSell : Side::kBuy;  // buyer is maker → seller took
+    UnixNanos ev = 0;
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &ev));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &t.exchange_time));
+    if (t.exchange_time == 0) t.exchange_time = ev;
+    t.receive_time = recv;
+    return absl::OkStatus();
+  }
+  if (e == "markPriceUpdate") {
+    out->kind = MarketEventKind::kMarkPrice;
+    Fields f{"p", "i", "P", "r", "T", "E"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    Funding fu;
+    ASTER_RETURN_IF_ERROR(FundingFromMark(f, out->venue_symbol, ctx, &fu));
+    out->funding.push_back(std::move(fu));
+    return absl::OkStatus();
+  }
+  if (e == "forceOrder") {
+    out->kind = MarketEventKind::kLiquidation;
+    out->liquidation = Liquidation();
+    bool have = false;
+    Fields f{"E"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, what, [&](std::string_view key, od::value& v) {
+      if (key != "o") return absl::OkStatus();
+      have = true;
+      return LiquidationFromOrder(v, ctx.symbols, &out->liquidation, &out->venue_symbol);
+    }));
+    if (!have) return Invalid(what, "missing o");
+    if (out->liquidation.exchange_time == 0) {
+      ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->liquidation.exchange_time));
+    }
+    return absl::OkStatus();
+  }
+  if (e == "24hrTicker") {
+    out->kind = MarketEventKind::kTicker;
+    Fields f{"c", "v", "q", "E"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    TickerStats& t = out->ticker;
+    t = TickerStats();
+    t.venue_symbol = out->venue_symbol;
+    t.symbol = Ticker(ctx.symbols, out->venue_symbol);
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["c"], "c", &t.last_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["v"], "v", &t.volume));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "q", &t.quote_volume));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &t.time));
+    return absl::OkStatus();
+  }
+  out->kind = MarketEventKind::kUnknown;
+  return SkipRest(obj, what);
+}
+
+absl::Status DecodeMarketValue(od::value& v, const MarketContext& ctx, UnixNanos recv,
+                               MarketFrame* out) {
+  od::json_type t;
+  ASTER_JSON_TRY(v.type().get(t), "market data");
+  if (t == od::json_type::array) {  // !markPrice@arr and friends
+    bool any = false;
+    ASTER_RETURN_IF_ERROR(ForEachInArray(v, "market data", [&](od::value& ev) {
+      od::object o;
+      ASTER_JSON_TRY(ev.get_object().get(o), "market data");
+      ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, "market data"));
+      if (out->event_type != "markPriceUpdate") {
+        // Only mark prices come as arrays among the streams we decode.
+        out->kind = MarketEventKind::kUnknown;
+        return absl::OkStatus();
+      }
+      any = true;
+      return DecodeMarketEvent(o, ctx, recv, out);
+    }));
+    out->venue_symbol.clear();
+    if (!any) out->kind = MarketEventKind::kUnknown;
+    return absl::OkStatus();
+  }
+  od::object o;
+  ASTER_JSON_TRY(v.get_object().get(o), "market data");
+  ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, "market data"));
+  return DecodeMarketEvent(o, ctx, recv, out);
+}
+
+void ResetFrame(MarketFrame* out) {
+  out->kind = MarketEventKind::kUnknown;
+  out->stream.clear();
+  out->event_type.clear();
+  out->venue_symbol.clear();
+  out->delta.changes.clear();
+  out->funding.clear();
+  out->control = ControlReply();
+}
+
+}  // namespace
+
+bool IsPartialDepthStream(std::string_view stream) {
+  bool found = false;
+  std::string_view s = DepthSuffix(stream, &found);
+  return found && !s.empty() && s[0] >= '0' && s[0] <= '9';
+}
+
+bool IsDiffDepthStream(std::string_view stream) {
+  bool found = false;
+  std::string_view s = DepthSuffix(stream, &found);
+  return found && (s.empty() || s[0] == '@');
+}
+
+absl::Status DecodeMarketFrame(std::string_view frame, const MarketContext& ctx,
+                               UnixNanos receive_time, MarketFrame* out) {
+  constexpr std::string_view kWhat = "market frame";
+  ResetFrame(out);
+  od::document doc;
+  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  od::json_type t;
+  ASTER_JSON_TRY(doc.type().get(t), kWhat);
+  if (t == od::json_type::array) {
+    // A raw /ws/!markPrice@arr frame: the document itself is the array.
+    od::array arr;
+    ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+    bool any = false;
+    for (auto el : arr) {
+      od::object o;
+      ASTER_JSON_TRY(el.get_object().get(o), kWhat);
+      ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, kWhat));
+      if (out->event_type != "markPriceUpdate") continue;
+      any = true;
+      ASTER_RETURN_IF_ERROR(DecodeMarketEvent(o, ctx, receive_time, out));
+    }
+    out->venue_symbol.clear();
+    if (!any) out->kind = MarketEventKind::kUnknown;
+    return CheckEnd(doc, kWhat);
+  }
+  od::object top;
+  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  bool bare = false, control = false, error = false;
+  for (auto fr : top) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    od::raw_json_string k = f.key();
+    od::value v = f.value();
+    if (k == "stream") {
+      std::string_view s;
+      ASTER_JSON_TRY(v.get_string().get(s), kWhat);
+      out->stream.assign(s);
+    } else if (k == "data") {
+      ASTER_RETURN_IF_ERROR(DecodeMarketValue(v, ctx, receive_time, out));
+    } else if (k == "result") {
+      control = true;
+      od::json_type rt;
+      ASTER_JSON_TRY(v.type().get(rt), kWhat);
+      if (rt == od::json_type::null) {
+        out->control.result_null = true;
+      } else if (rt == od::json_type::boolean) {
+        bool b = false;
+        ASTER_JSON_TRY(v.get_bool().get(b), kWhat);
+        out->control.result_bool = b;
+      } else if (rt == od::json_type::array) {
+        ASTER_RETURN_IF_ERROR(ReadStringList(v, &out->control.result_list, kWhat));
+      }
+    } else if (k == "id") {
+      control = true;
+      int64_t id = -1;
+      ASTER_JSON_TRY(v.get_int64().get(id), kWhat);
+      out->control.id = id;
+    } else if (k == "code") {
+      error = true;
+      int64_t code = 0;
+      ASTER_JSON_TRY(v.get_int64().get(code), kWhat);
+      out->control.code = static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX));
+    } else if (k == "msg") {
+      std::string_view m;
+      ASTER_JSON_TRY(v.get_string().get(m), kWhat);
+      out->control.msg.assign(m);
+    } else if (k == "e") {
+      bare = true;
+      break;
+    }
+  }
+  if (bare) {
+    ASTER_JSON_TRY(top.reset().error(), kWhat);
+    ASTER_RETURN_IF_ERROR(PeekHeader(top, &out->event_type, &out->venue_symbol, kWhat));
+    ASTER_RETURN_IF_ERROR(DecodeMarketEvent(top, ctx, receive_time, out));
+  } else if (error) {
+    out->kind = MarketEventKind::kControlError;
+  } else if (control) {
+    out->kind = MarketEventKind::kControlReply;
+  }
+  return CheckEnd(doc, kWhat);
+}
+
+// ---- REST market data
+absl::StatusOr<std::vector<Bbo>> ParseRestBookTicker(std::string_view json,
+                                                     const SymbolMap* symbols,
+                                                     UnixNanos receive_time) {
+  constexpr std::string_view kWhat = "bookTicker";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<Bbo> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "bidPrice", "bidQty", "askPrice", "askQty", "time", "lastUpdateId"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    Bbo b;
+    b.venue = kVenue;
+    std::string vs;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    b.symbol = Ticker(symbols, vs);
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["bidPrice"], "bidPrice", &b.bid_price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["bidQty"], "bidQty", &b.bid_size));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["askPrice"], "askPrice", &b.ask_price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["askQty"], "askQty", &b.ask_size));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &b.exchange_time));
+    int64_t id = 0;
+    ASTER_RETURN_IF_ERROR(GetOptInt(f["lastUpdateId"], "lastUpdateId", &id));
+    b.venue_seq = static_cast<uint64_t>(std::max<int64_t>(id, 0));
+    b.receive_time = receive_time;
+    out.push_back(std::move(b));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<std::vector<Funding>> ParsePremiumIndex(std::string_view json,
+                                                       const SymbolMap* symbols,
+                                                       const FundingIntervals* intervals) {
+  constexpr std::string_view kWhat = "premiumIndex";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<Funding> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "markPrice", "indexPrice", "lastFundingRate", "nextFundingTime", "time"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    Funding fu;
+    fu.venue = kVenue;
+    std::string vs;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    fu.symbol = Ticker(symbols, vs);
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["markPrice"], "markPrice", &fu.mark_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["indexPrice"], "indexPrice", &fu.index_price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["lastFundingRate"], "lastFundingRate", &fu.rate));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["nextFundingTime"], "nextFundingTime",
+                                       &fu.next_funding_time));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &fu.as_of));
+    fu.interval_hours = Decimal::FromInt(IntervalHoursFor(intervals, vs));
+    ASTER_RETURN_IF_ERROR(NormalizeFunding(&fu));
+    out.push_back(std::move(fu));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<std::vector<TickerStats>> ParseTicker24h(std::string_view json,
+                                                        const SymbolMap* symbols) {
+  constexpr std::string_view kWhat = "ticker/24hr";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<TickerStats> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "lastPrice", "volume", "quoteVolume", "closeTime"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    TickerStats t;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &t.venue_symbol));
+    t.symbol = Ticker(symbols, t.venue_symbol);
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["lastPrice"], "lastPrice", &t.last_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["volume"], "volume", &t.volume));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["quoteVolume"], "quoteVolume", &t.quote_volume));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["closeTime"], "closeTime", &t.time));
+    out.push_back(std::move(t));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<OpenInterest> ParseOpenInterest(std::string_view json) {
+  constexpr std::string_view kWhat = "openInterest";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Fields f{"symbol", "openInterest", "time"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  OpenInterest oi;
+  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &oi.venue_symbol));
+  ASTER_RETURN_IF_ERROR(GetDecimal(f["openInterest"], "openInterest", &oi.open_interest));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &oi.time));
+  if (oi.open_interest.IsNegative()) return Invalid(kWhat, "negative open interest");
+  return oi;
+}
+
+absl::StatusOr<Decimal> OpenInterestUsd(Decimal open_interest, Decimal mark_price) {
+  auto r = Decimal::Mul(open_interest, mark_price, 6, Rounding::kHalfEven);
+  if (!r.ok()) return r.status();
+  return r->Normalized();
+}
+
+absl::StatusOr<Liquidation> ParseForceOrder(std::string_view json, const SymbolMap* symbols) {
+  MarketContext ctx;
+  ctx.symbols = symbols;
+  MarketFrame frame;
+  ASTER_RETURN_IF_ERROR(DecodeMarketFrame(json, ctx, 0, &frame));
+  if (frame.kind != MarketEventKind::kLiquidation) {
+    return Invalid("forceOrder", "not a forceOrder event");
+  }
+  return frame.liquidation;
+}
+
+// ============================================================================================
+// Orders and account
+absl::StatusOr<Side> ParseSide(std::string_view s) {
+  if (s == "BUY") return Side::kBuy;
+  if (s == "SELL") return Side::kSell;
+  return Invalid("side", "unknown \"" + std::string(s.substr(0, 20)) + "\"");
+}
+
+absl::StatusOr<OrderType> ParseOrderType(std::string_view s) {
+  if (s == "LIMIT" || s == "STOP" || s == "TAKE_PROFIT") return OrderType::kLimit;
+  if (s == "MARKET" || s == "STOP_MARKET" || s == "TAKE_PROFIT_MARKET" ||
+      s == "TRAILING_STOP_MARKET" || s == "LIQUIDATION") {
+    return OrderType::kMarket;
+  }
+  return Invalid("order type", "unknown \"" + std::string(s.substr(0, 30)) + "\"");
+}
+
+absl::StatusOr<TimeInForce> ParseTimeInForce(std::string_view s) {
+  if (s == "GTC" || s == "HIDDEN" || s == "RPI" || s == "GTE_GTC" || s == "GTD") {
+    return TimeInForce::kGtc;
+  }
+  if (s == "IOC") return TimeInForce::kIoc;
+  if (s == "FOK") return TimeInForce::kFok;
+  if (s == "GTX") return TimeInForce::kPostOnly;
+  return Invalid("timeInForce", "unknown \"" + std::string(s.substr(0, 20)) + "\"");
+}
+
+namespace {
+bool IsLiquidationId(std::string_view client_order_id) {
+  return client_order_id.rfind("autoclose-", 0) == 0 ||
+         client_order_id.rfind("adl_autoclose", 0) == 0;
+}
+}  // namespace
+
+absl::Status MapOrderStatus(std::string_view status, std::string_view tif,
+                            std::string_view exec_type, std::string_view client_order_id,
+                            Decimal filled, Order* order) {
+  bool liquidation = exec_type == "CALCULATED" || IsLiquidationId(client_order_id);
+  order->reason = CancelReason::kNone;
+  order->reason_text.clear();
+  if (status == "NEW") {
+    order->status = OrderStatus::kOpen;
+  } else if (status == "PARTIALLY_FILLED") {
+    order->status = OrderStatus::kPartiallyFilled;
+  } else if (status == "FILLED") {
+    order->status = OrderStatus::kFilled;
+  } else if (status == "CANCELED") {
+    order->status = OrderStatus::kCanceled;
+    order->reason = liquidation ? CancelReason::kLiquidation : CancelReason::kUserCanceled;
+  } else if (status == "EXPIRED") {
+    if (tif == "GTX" && filled.IsZero()) {
+      // Post-only that would have taken liquidity: the venue expires it instead of resting it.
+      order->status = OrderStatus::kRejected;
+      order->reason = CancelReason::kPostOnlyViolation;
+      order->reason_text = "post-only order would have crossed the book";
+    } else {
+      order->status = OrderStatus::kExpired;
+      order->reason = liquidation ? CancelReason::kLiquidation : CancelReason::kExpired;
+    }
+  } else if (status == "REJECTED") {
+    order->status = OrderStatus::kRejected;
+    order->reason = CancelReason::kRejected;
+  } else if (status == "NEW_INSURANCE" || status == "NEW_ADL") {
+    // Liquidation orders taken over by the insurance fund / auto-deleveraging.
+    order->status = OrderStatus::kOpen;
+    order->reason = CancelReason::kLiquidation;
+  } else {
+    return Invalid("order status", "unknown \"" + std::string(status.substr(0, 30)) + "\"");
+  }
+  if (liquidation && order->reason == CancelReason::kNone) order->reason = CancelReason::kLiquidation;
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A REST order object (new / query / cancel / openOrders / batch rows).
+absl::Status ReadOrderObject(od::object& obj, const AccountContext& ctx, Order* o,
+                             std::optional<ErrorBody>* error) {
+  constexpr std::string_view kWhat = "order";
+  Fields f{"orderId", "clientOrderId", "symbol", "status", "price", "avgPrice", "origQty",
+           "executedQty", "timeInForce", "type", "side", "reduceOnly", "updateTime", "time",
+           "code", "msg"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  if (f["code"].present && !f["orderId"].present) {
+    ErrorBody b;
+    int64_t code = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+    b.code = static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX));
+    GetOptString(f["msg"], &b.msg);
+    *error = b;
+    return absl::OkStatus();
+  }
+  o->venue = kVenue;
+  o->account = ctx.account;
+  int64_t id = 0;
+  ASTER_RETURN_IF_ERROR(GetInt(f["orderId"], "orderId", &id));
+  o->order_id = std::to_string(id);
+  GetOptString(f["clientOrderId"], &o->client_order_id);
+  std::string vs;
+  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+  o->symbol = Ticker(ctx.symbols, vs);
+  auto side = ParseSide(f["side"].text);
+  if (!side.ok()) return side.status();
+  o->side = *side;
+  auto type = ParseOrderType(f["type"].text);
+  if (!type.ok()) return type.status();
+  o->type = *type;
+  if (f["timeInForce"].present) {
+    auto tif = ParseTimeInForce(f["timeInForce"].text);
+    if (!tif.ok()) return tif.status();
+    o->tif = *tif;
+  }
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["price"], "price", &o->price));
+  ASTER_RETURN_IF_ERROR(GetDecimal(f["origQty"], "origQty", &o->size));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["executedQty"], "executedQty", &o->filled_size));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["avgPrice"], "avgPrice", &o->avg_fill_price));
+  ASTER_RETURN_IF_ERROR(GetOptBool(f["reduceOnly"], "reduceOnly", &o->reduce_only));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &o->updated_time));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &o->created_time));
+  if (o->created_time == 0) o->created_time = o->updated_time;
+  std::string status;
+  ASTER_RETURN_IF_ERROR(GetString(f["status"], "status", &status));
+  return MapOrderStatus(status, f["timeInForce"].text, "", o->client_order_id, o->filled_size, o);
+}
+
+}  // namespace
+
+absl::StatusOr<Order> ParseOrder(std::string_view json, const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "order";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Order o;
+  std::optional<ErrorBody> err;
+  ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  if (err) return ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery));
+  return o;
+}
+
+absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view json, const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "orders";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::array arr;
+  ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+  std::vector<Order> out;
+  for (auto el : arr) {
+    od::object obj;
+    ASTER_JSON_TRY(el.get_object().get(obj), kWhat);
+    Order o;
+    std::optional<ErrorBody> err;
+    ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+    if (err) return ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery));
+    out.push_back(std::move(o));
+  }
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_view json,
+                                                                    const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "batchOrders";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::array arr;
+  ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+  std::vector<absl::StatusOr<Order>> out;
+  for (auto el : arr) {
+    od::object obj;
+    ASTER_JSON_TRY(el.get_object().get(obj), kWhat);
+    Order o;
+    std::optional<ErrorBody> err;
+    ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+    if (err) {
+      out.emplace_back(ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery)));
+    } else {
+      out.emplace_back(std::move(o));
+    }
+  }
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
+                                                        const AccountContext& ctx,
+                                                        bool include_flat) {
+  constexpr std::string_view kWhat = "positionRisk";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<Position> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "positionAmt", "entryPrice", "markPrice", "unRealizedProfit",
+             "liquidationPrice", "leverage", "isolatedMargin", "updateTime"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    Position p;
+    p.venue = kVenue;
+    p.account = ctx.account;
+    std::string vs;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    p.symbol = Ticker(ctx.symbols, vs);
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["positionAmt"], "positionAmt", &p.size));
+    if (p.size.IsZero() && !include_flat) return absl::OkStatus();
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["entryPrice"], "entryPrice", &p.entry_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["markPrice"], "markPrice", &p.mark_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["unRealizedProfit"], "unRealizedProfit",
+                                        &p.unrealized_pnl));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["liquidationPrice"], "liquidationPrice",
+                                        &p.liquidation_price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["leverage"], "leverage", &p.leverage));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["isolatedMargin"], "isolatedMargin", &p.margin));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &p.update_time));
+    auto exposure = Decimal::Mul(p.size.Abs(), p.mark_price, 8, Rounding::kHalfEven);
+    if (exposure.ok()) p.exposure_usd = exposure->Normalized();
+    out.push_back(std::move(p));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<std::vector<Balance>> ParseBalances(std::string_view json,
+                                                   const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "balance";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<Balance> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"asset", "balance", "crossUnPnl", "availableBalance", "updateTime"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    Balance b;
+    b.venue = kVenue;
+    b.account = ctx.account;
+    ASTER_RETURN_IF_ERROR(GetString(f["asset"], "asset", &b.asset));
+    Decimal wallet;
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["balance"], "balance", &wallet));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["crossUnPnl"], "crossUnPnl", &b.unrealized_pnl));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["availableBalance"], "availableBalance", &b.available));
+    auto eq = Decimal::Add(wallet, b.unrealized_pnl);
+    if (!eq.ok()) return eq.status();
+    b.equity = eq->Normalized();  // wallet balance + unrealized PnL
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &b.update_time));
+    out.push_back(std::move(b));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<AccountSnapshot> ParseAccount(std::string_view json, const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "account";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  AccountSnapshot out;
+  Fields top{"availableBalance"};
+  ASTER_RETURN_IF_ERROR(top.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+    if (key == "assets") {
+      return ForEachInArray(v, kWhat, [&](od::value& av) {
+        od::object a;
+        ASTER_JSON_TRY(av.get_object().get(a), kWhat);
+        Fields f{"asset", "marginBalance", "unrealizedProfit", "availableBalance", "initialMargin",
+                 "updateTime"};
+        ASTER_RETURN_IF_ERROR(f.Read(a, kWhat));
+        Balance b;
+        b.venue = kVenue;
+        b.account = ctx.account;
+        ASTER_RETURN_IF_ERROR(GetString(f["asset"], "asset", &b.asset));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["marginBalance"], "marginBalance", &b.equity));
+        ASTER_RETURN_IF_ERROR(
+            GetOptDecimal(f["unrealizedProfit"], "unrealizedProfit", &b.unrealized_pnl));
+        ASTER_RETURN_IF_ERROR(
+            GetOptDecimal(f["availableBalance"], "availableBalance", &b.available));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["initialMargin"], "initialMargin", &b.margin_used));
+        ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &b.update_time));
+        out.balances.push_back(std::move(b));
+        return absl::OkStatus();
+      });
+    }
+    if (key == "positions") {
+      return ForEachInArray(v, kWhat, [&](od::value& pv) {
+        od::object po;
+        ASTER_JSON_TRY(pv.get_object().get(po), kWhat);
+        Fields f{"symbol", "positionAmt", "entryPrice", "unrealizedProfit", "leverage",
+                 "isolatedWallet", "initialMargin", "notional", "updateTime"};
+        ASTER_RETURN_IF_ERROR(f.Read(po, kWhat));
+        Position p;
+        p.venue = kVenue;
+        p.account = ctx.account;
+        std::string vs;
+        ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+        p.symbol = Ticker(ctx.symbols, vs);
+        ASTER_RETURN_IF_ERROR(GetDecimal(f["positionAmt"], "positionAmt", &p.size));
+        if (p.size.IsZero()) return absl::OkStatus();
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["entryPrice"], "entryPrice", &p.entry_price));
+        ASTER_RETURN_IF_ERROR(
+            GetOptDecimal(f["unrealizedProfit"], "unrealizedProfit", &p.unrealized_pnl));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["leverage"], "leverage", &p.leverage));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["initialMargin"], "initialMargin", &p.margin));
+        Decimal notional;
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["notional"], "notional", &notional));
+        p.exposure_usd = notional.Abs();
+        ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &p.update_time));
+        out.positions.push_back(std::move(p));
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  ASTER_RETURN_IF_ERROR(
+      GetOptDecimal(top["availableBalance"], "availableBalance", &out.available_balance));
+  return out;
+}
+
+absl::StatusOr<std::vector<LeverageInfo>> ParseLeverageBrackets(std::string_view json,
+                                                                const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "leverageBracket";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<LeverageInfo> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    LeverageInfo li;
+    li.venue = kVenue;
+    li.account = ctx.account;
+    Fields f{"symbol"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+      if (key != "brackets") return absl::OkStatus();
+      return ForEachInArray(v, kWhat, [&](od::value& bv) {
+        od::object bo;
+        ASTER_JSON_TRY(bv.get_object().get(bo), kWhat);
+        Fields b{"initialLeverage", "notionalCap", "notionalFloor", "maintMarginRatio"};
+        ASTER_RETURN_IF_ERROR(b.Read(bo, kWhat));
+        LeverageBracket br;
+        ASTER_RETURN_IF_ERROR(GetDecimal(b["initialLeverage"], "initialLeverage",
+                                         &br.max_leverage));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(b["notionalCap"], "notionalCap", &br.notional_cap));
+        ASTER_RETURN_IF_ERROR(
+            GetOptDecimal(b["notionalFloor"], "notionalFloor", &br.notional_floor));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(b["maintMarginRatio"], "maintMarginRatio",
+                                            &br.maint_margin_ratio));
+        li.brackets.push_back(br);
+        return absl::OkStatus();
+      });
+    }));
+    std::string vs;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    li.symbol = Ticker(ctx.symbols, vs);
+    const LeverageBracket* best = nullptr;
+    for (const LeverageBracket& br : li.brackets) {
+      if (!best || br.max_leverage > best->max_leverage) best = &br;
+    }
+    if (best) {
+      li.max_leverage = best->max_leverage.Normalized();
+      li.max_notional = best->notional_cap.Normalized();
+      li.maint_margin_ratio = best->maint_margin_ratio.Normalized();
+      if (best->max_leverage.IsPositive()) {
+        auto imr = Decimal::Div(Decimal::FromInt(1), best->max_leverage, 8, Rounding::kHalfEven);
+        if (imr.ok()) li.initial_margin_ratio = imr->Normalized();
+      }
+    }
+    out.push_back(std::move(li));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json,
+                                                   const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "leverage";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  od::object obj;
+  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  Fields f{"leverage", "maxNotionalValue", "symbol", "code", "msg"};
+  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  if (f["code"].present && !f["leverage"].present) {
+    int64_t code = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+    return ToStatus(ClassifyError(200, static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX)),
+                                  f["msg"].text, RequestKind::kQuery));
+  }
+  LeverageInfo li;
+  li.venue = kVenue;
+  li.account = ctx.account;
+  std::string vs;
+  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+  li.symbol = Ticker(ctx.symbols, vs);
+  ASTER_RETURN_IF_ERROR(GetDecimal(f["leverage"], "leverage", &li.leverage));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxNotionalValue"], "maxNotionalValue", &li.max_notional));
+  return li;
+}
+
+absl::StatusOr<std::vector<Fill>> ParseUserTrades(std::string_view json, const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "userTrades";
+  od::document doc;
+  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  std::vector<Fill> out;
+  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+    Fields f{"symbol", "id", "orderId", "side", "price", "qty", "commission", "commissionAsset",
+             "maker", "time"};
+    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    Fill fi;
+    fi.venue = kVenue;
+    fi.account = ctx.account;
+    std::string vs;
+    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    fi.symbol = Ticker(ctx.symbols, vs);
+    int64_t id = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f["id"], "id", &id));
+    fi.trade_id = std::to_string(id);
+    ASTER_RETURN_IF_ERROR(GetInt(f["orderId"], "orderId", &id));
+    fi.order_id = std::to_string(id);
+    auto side = ParseSide(f["side"].text);
+    if (!side.ok()) return side.status();
+    fi.side = *side;
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["price"], "price", &fi.price));
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["qty"], "qty", &fi.size));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["commission"], "commission", &fi.fee));
+    GetOptString(f["commissionAsset"], &fi.fee_asset);
+    ASTER_RETURN_IF_ERROR(GetOptBool(f["maker"], "maker", &fi.maker));
+    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &fi.exchange_time));
+    out.push_back(std::move(fi));
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  return out;
+}
+
+// ============================================================================================
+// User-data stream
+const char* ToString(UserEventKind k) {
+  switch (k) {
+    case UserEventKind::kUnknown: return "unknown";
+    case UserEventKind::kOrderTradeUpdate: return "order_trade_update";
+    case UserEventKind::kAccountUpdate: return "account_update";
+    case UserEventKind::kAccountConfigUpdate: return "account_config_update";
+    case UserEventKind::kListenKeyExpired: return "listen_key_expired";
+    case UserEventKind::kMarginCall: return "margin_call";
+  }
+  return "?";
+}
+
+namespace {
+
+absl::Status ReadOrderUpdate(od::value& v, const AccountContext& ctx, UserFrame* out) {
+  constexpr std::string_view kWhat = "ORDER_TRADE_UPDATE";
+  od::object o;
+  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
+  Fields f{"s", "c", "S", "o", "f", "q", "p", "ap", "x", "X", "i", "l", "z", "L", "N", "n", "T",
+           "t", "m", "R"};
+  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
+  Order& ord = out->order.order;
+  ord.venue = kVenue;
+  ord.account = ctx.account;
+  std::string vs;
+  ASTER_RETURN_IF_ERROR(GetString(f["s"], "o.s", &vs));
+  ord.symbol = Ticker(ctx.symbols, vs);
+  GetOptString(f["c"], &ord.client_order_id);
+  int64_t id = 0;
+  ASTER_RETURN_IF_ERROR(GetInt(f["i"], "o.i", &id));
+  ord.order_id = std::to_string(id);
+  auto side = ParseSide(f["S"].text);
+  if (!side.ok()) return side.status();
+  ord.side = *side;
+  auto type = ParseOrderType(f["o"].text);
+  if (!type.ok()) return type.status();
+  ord.type = *type;
+  if (f["f"].present) {
+    auto tif = ParseTimeInForce(f["f"].text);
+    if (!tif.ok()) return tif.status();
+    ord.tif = *tif;
+  }
+  ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "o.q", &ord.size));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "o.p", &ord.price));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ap"], "o.ap", &ord.avg_fill_price));
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["z"], "o.z", &ord.filled_size));
+  ASTER_RETURN_IF_ERROR(GetOptBool(f["R"], "o.R", &ord.reduce_only));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "o.T", &ord.updated_time));
+  GetOptString(f["x"], &out->execution_type);
+  std::string status;
+  ASTER_RETURN_IF_ERROR(GetString(f["X"], "o.X", &status));
+  ASTER_RETURN_IF_ERROR(MapOrderStatus(status, f["f"].text, out->execution_type,
+                                       ord.client_order_id, ord.filled_size, &ord));
+  Decimal last_qty;
+  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["l"], "o.l", &last_qty));
+  bool trade = out->execution_type == "TRADE" || out->execution_type == "CALCULATED";
+  if (trade && last_qty.IsPositive()) {
+    Fill fi;
+    fi.venue = kVenue;
+    fi.account = ctx.account;
+    fi.symbol = ord.symbol;
+    fi.order_id = ord.order_id;
+    fi.client_order_id = ord.client_order_id;
+    fi.side = ord.side;
+    fi.size = last_qty;
+    ASTER_RETURN_IF_ERROR(GetDecimal(f["L"], "o.L", &fi.price));
+    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["n"], "o.n", &fi.fee));
+    GetOptString(f["N"], &fi.fee_asset);
+    ASTER_RETURN_IF_ERROR(GetOptBool(f["m"], "o.m", &fi.maker));
+    int64_t tid = 0;
+    ASTER_RETURN_IF_ERROR(GetOptInt(f["t"], "o.t", &tid));
+    fi.trade_id = std::to_string(tid);
+    fi.liquidation = out->execution_type == "CALCULATED" || IsLiquidationId(ord.client_order_id);
+    fi.exchange_time = ord.updated_time;
+    out->order.fill = std::move(fi);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadAccountUpdate(od::value& v, const AccountContext& ctx, UnixNanos tx_time,
+                               AccountUpdate* out) {
+  constexpr std::string_view kWhat = "ACCOUNT_UPDATE";
+  od::object a;
+  ASTER_JSON_TRY(v.get_object().get(a), kWhat);
+  Fields top{"m"};
+  ASTER_RETURN_IF_ERROR(top.Read(a, kWhat, [&](std::string_view key, od::value& iv) {
+    if (key == "B") {
+      return ForEachInArray(iv, kWhat, [&](od::value& bv) {
+        od::object bo;
+        ASTER_JSON_TRY(bv.get_object().get(bo), kWhat);
+        Fields f{"a", "wb", "cw", "bc"};
+        ASTER_RETURN_IF_ERROR(f.Read(bo, kWhat));
+        BalanceChange b;
+        ASTER_RETURN_IF_ERROR(GetString(f["a"], "B.a", &b.asset));
+        ASTER_RETURN_IF_ERROR(GetDecimal(f["wb"], "B.wb", &b.wallet_balance));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["cw"], "B.cw", &b.cross_wallet_balance));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["bc"], "B.bc", &b.balance_change));
+        out->balances.push_back(std::move(b));
+        return absl::OkStatus();
+      });
+    }
+    if (key == "P") {
+      return ForEachInArray(iv, kWhat, [&](od::value& pv) {
+        od::object po;
+        ASTER_JSON_TRY(pv.get_object().get(po), kWhat);
+        Fields f{"s", "pa", "ep", "cr", "up", "iw", "ps"};
+        ASTER_RETURN_IF_ERROR(f.Read(po, kWhat));
+        Position p;
+        p.venue = kVenue;
+        p.account = ctx.account;
+        std::string vs;
+        ASTER_RETURN_IF_ERROR(GetString(f["s"], "P.s", &vs));
+        p.symbol = Ticker(ctx.symbols, vs);
+        ASTER_RETURN_IF_ERROR(GetDecimal(f["pa"], "P.pa", &p.size));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ep"], "P.ep", &p.entry_price));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["cr"], "P.cr", &p.realized_pnl));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["up"], "P.up", &p.unrealized_pnl));
+        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["iw"], "P.iw", &p.margin));
+        p.update_time = tx_time;
+        std::string ps = "BOTH";
+        GetOptString(f["ps"], &ps);
+        out->positions.push_back(std::move(p));
+        out->position_sides.push_back(std::move(ps));
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  }));
+  GetOptString(top["m"], &out->reason);
+  return absl::OkStatus();
+}
+
+absl::Status ReadConfigUpdate(od::value& v, bool leverage_part, const AccountContext& ctx,
+                              AccountConfigUpdate* out) {
+  constexpr std::string_view kWhat = "ACCOUNT_CONFIG_UPDATE";
+  od::object o;
+  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
+  Fields f{"s", "l", "j"};
+  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
+  if (leverage_part) {
+    ASTER_RETURN_IF_ERROR(GetString(f["s"], "ac.s", &out->venue_symbol));
+    out->symbol = Ticker(ctx.symbols, out->venue_symbol);
+    int64_t lev = 0;
+    ASTER_RETURN_IF_ERROR(GetInt(f["l"], "ac.l", &lev));
+    out->leverage = lev;
+  } else if (f["j"].present) {
+    bool j = false;
+    ASTER_RETURN_IF_ERROR(GetOptBool(f["j"], "ai.j", &j));
+    out->multi_assets = j;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeUserEvent(od::object& obj, const AccountContext& ctx, UserFrame* out) {
+  std::string e, s;
+  ASTER_RETURN_IF_ERROR(PeekHeader(obj, &e, &s, "user event"));
+  out->event_type = e;
+  std::string_view what = e.empty() ? std::string_view("user event") : std::string_view(e);
+  if (e == "ORDER_TRADE_UPDATE") {
+    out->kind = UserEventKind::kOrderTradeUpdate;
+  } else if (e == "ACCOUNT_UPDATE") {
+    out->kind = UserEventKind::kAccountUpdate;
+  } else if (e == "ACCOUNT_CONFIG_UPDATE") {
+    out->kind = UserEventKind::kAccountConfigUpdate;
+  } else if (e == "listenKeyExpired") {
+    out->kind = UserEventKind::kListenKeyExpired;
+  } else if (e == "MARGIN_CALL") {
+    out->kind = UserEventKind::kMarginCall;
+  } else {
+    out->kind = UserEventKind::kUnknown;
+  }
+  bool have_body = false;
+  Fields f{"E", "T"};
+  // Times first (they are before the bodies in every sample, but do not rely on it): bodies are
+  // read into the frame and times patched afterwards.
+  ASTER_RETURN_IF_ERROR(f.Read(obj, what, [&](std::string_view key, od::value& v) {
+    if (out->kind == UserEventKind::kOrderTradeUpdate && key == "o") {
+      have_body = true;
+      return ReadOrderUpdate(v, ctx, out);
+    }
+    if (out->kind == UserEventKind::kAccountUpdate && key == "a") {
+      have_body = true;
+      return ReadAccountUpdate(v, ctx, 0, &out->account);
+    }
+    if (out->kind == UserEventKind::kAccountConfigUpdate && (key == "ac" || key == "ai")) {
+      have_body = true;
+      return ReadConfigUpdate(v, key == "ac", ctx, &out->config);
+    }
+    return absl::OkStatus();
+  }));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->event_time));
+  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->transaction_time));
+  bool needs_body = out->kind == UserEventKind::kOrderTradeUpdate ||
+                    out->kind == UserEventKind::kAccountUpdate ||
+                    out->kind == UserEventKind::kAccountConfigUpdate;
+  if (needs_body && !have_body) return Invalid(what, "missing event body");
+  if (out->kind == UserEventKind::kAccountUpdate) {
+    UnixNanos t = out->transaction_time != 0 ? out->transaction_time : out->event_time;
+    for (Position& p : out->account.positions) p.update_time = t;
+  }
+  if (out->kind == UserEventKind::kOrderTradeUpdate) {
+    out->order.exchange_time =
+        out->transaction_time != 0 ? out->transaction_time : out->event_time;
+    if (out->order.order.updated_time == 0) out->order.order.updated_time = out->order.exchange_time;
+    if (out->order.fill && out->order.fill->exchange_time == 0) {
+      out->order.fill->exchange_time = out->order.exchange_time;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeUserFrame(std::string_view frame, const AccountContext& ctx,
+                             UnixNanos receive_time, UserFrame* out) {
+  constexpr std::string_view kWhat = "user frame";
+  *out = UserFrame();
+  out->order.receive_time = receive_time;
+  od::document doc;
+  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  od::object top;
+  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  bool wrapped = false;
+  for (auto fr : top) {
+    od::field f;
+    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    od::raw_json_string k = f.key();
+    if (k == "data") {
+      od::object data;
+      ASTER_JSON_TRY(f.value().get_object().get(data), kWhat);
+      ASTER_RETURN_IF_ERROR(DecodeUserEvent(data, ctx, out));
+      wrapped = true;
+    } else if (k != "stream") {
+      break;
+    }
+  }
+  if (!wrapped) {
+    ASTER_JSON_TRY(top.reset().error(), kWhat);
+    ASTER_RETURN_IF_ERROR(DecodeUserEvent(top, ctx, out));
+  }
+  out->order.receive_time = receive_time;
+  return CheckEnd(doc, kWhat);
+}
+
+// ============================================================================================
+// Encoders
+QueryBuilder& QueryBuilder::Add(std::string_view key, std::string_view value) {
+  if (!s_.empty()) s_ += '&';
+  s_.append(key);
+  s_ += '=';
+  s_ += PercentEncode(value);
+  return *this;
+}
+
+QueryBuilder& QueryBuilder::Add(std::string_view key, int64_t value) {
+  return Add(key, std::string_view(std::to_string(value)));
+}
+
+bool IsValidClientOrderId(std::string_view id) {
+  if (id.empty() || id.size() > 36) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == ':' || c == '/' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+struct OrderFieldsText {
+  std::string side, type, quantity, price, tif;
+};
+
+absl::StatusOr<OrderFieldsText> OrderText(const OrderRequest& req, const Instrument& in) {
+  OrderFieldsText t;
+  t.side = req.side == Side::kBuy ? "BUY" : "SELL";
+  if (!req.size.IsPositive()) return Invalid("order", "size must be positive");
+  if (in.step_size.IsPositive() && !req.size.IsMultipleOf(in.step_size)) {
+    return Invalid("order", "size " + req.size.ToNormalizedString() + " is not a multiple of step " +
+                                in.step_size.ToNormalizedString());
+  }
+  t.quantity = req.size.ToNormalizedString();
+  if (req.type == OrderType::kMarket) {
+    t.type = "MARKET";
+    return t;
+  }
+  t.type = "LIMIT";
+  if (!req.price.IsPositive()) return Invalid("order", "limit price must be positive");
+  if (in.tick_size.IsPositive() && !req.price.IsMultipleOf(in.tick_size)) {
+    return Invalid("order", "price " + req.price.ToNormalizedString() +
+                                " is not a multiple of tick " + in.tick_size.ToNormalizedString());
+  }
+  t.price = req.price.ToNormalizedString();
+  switch (req.tif) {
+    case TimeInForce::kGtc: t.tif = "GTC"; break;
+    case TimeInForce::kIoc: t.tif = "IOC"; break;
+    case TimeInForce::kFok: t.tif = "FOK"; break;
+    case TimeInForce::kPostOnly: t.tif = "GTX"; break;
+    default: return Invalid("order", "unsupported time in force");
+  }
+  return t;
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  *out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      *out += '\\';
+      *out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      *out += "\\u00";
+      *out += kHex[c >> 4];
+      *out += kHex[c & 15];
+    } else {
+      *out += static_cast<char>(c);
+    }
+  }
+  *out += '"';
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instrument& instrument,
+                                           const NewOrderOptions& options) {
+  if (instrument.venue_symbol.empty()) return Invalid("order", "instrument has no venue symbol");
+  if (!req.client_order_id.empty() && !IsValidClientOrderId(req.client_order_id)) {
+    return Invalid("order", "client order id must match ^[.A-Z:/a-z0-9_-]{1,36}$");
+  }
+  auto t = OrderText(req, instrument);
+  if (!t.ok()) return t.status();
+  QueryBuilder q;
+  q.Add("symbol", instrument.venue_symbol).Add("side", t->side);
+  if (!options.position_side.empty()) q.Add("positionSide", options.position_side);
+  q.Add("type", t->type).Add("quantity", t->quantity);
+  if (req.type == OrderType::kLimit) q.Add("price", t->price).Add("timeInForce", t->tif);
+  if (req.reduce_only) q.Add("reduceOnly", "true");
+  if (!req.client_order_id.empty()) q.Add("newClientOrderId", req.client_order_id);
+  if (options.result_response) q.Add("newOrderRespType", "RESULT");
+  return q.Take();
+}
+
+absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& reqs,
+                                              const std::vector<const Instrument*>& instruments) {
+  if (reqs.empty() || reqs.size() > kMaxBatchOrders) {
+    return Invalid("batchOrders", "needs 1..5 orders");
+  }
+  if (instruments.size() != reqs.size()) return Invalid("batchOrders", "one instrument per order");
+  std::string json = "[";
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const OrderRequest& r = reqs[i];
+    const Instrument* in = instruments[i];
+    if (!in || in->venue_symbol.empty()) return Invalid("batchOrders", "missing instrument");
+    if (!r.client_order_id.empty() && !IsValidClientOrderId(r.client_order_id)) {
+      return Invalid("batchOrders", "client order id must match ^[.A-Z:/a-z0-9_-]{1,36}$");
+    }
+    auto t = OrderText(r, *in);
+    if (!t.ok()) return t.status();
+    if (i) json += ',';
+    // Same field order as the single-order form; every value is a JSON string.
+    std::pair<std::string_view, std::string_view> kv[] = {
+        {"symbol", in->venue_symbol}, {"side", t->side}, {"type", t->type},
+        {"quantity", t->quantity},    {"price", t->price}, {"timeInForce", t->tif},
+        {"reduceOnly", r.reduce_only ? "true" : ""},
+        {"newClientOrderId", r.client_order_id}};
+    json += '{';
+    bool first = true;
+    for (const auto& [k, v] : kv) {
+      if (v.empty()) continue;
+      if (!first) json += ',';
+      first = false;
+      AppendJsonString(&json, k);
+      json += ':';
+      AppendJsonString(&json, v);
+    }
+    json += '}';
+  }
+  json += ']';
+  return QueryBuilder().Add("batchOrders", json).Take();
+}
+
+absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
+                                           std::string_view client_order_id) {
+  if (venue_symbol.empty()) return Invalid("order ref", "symbol is empty");
+  QueryBuilder q;
+  q.Add("symbol", venue_symbol);
+  if (!order_id.empty()) {
+    for (char c : order_id) {
+      if (c < '0' || c > '9') return Invalid("order ref", "orderId must be numeric");
+    }
+    q.Add("orderId", order_id);
+  } else if (!client_order_id.empty()) {
+    if (!IsValidClientOrderId(client_order_id)) return Invalid("order ref", "bad client order id");
+    q.Add("origClientOrderId", client_order_id);
+  } else {
+    return Invalid("order ref", "needs an order id or a client order id");
+  }
+  return q.Take();
+}
+
+std::string EncodeSymbolOnly(std::string_view venue_symbol) {
+  return QueryBuilder().Add("symbol", venue_symbol).Take();
+}
+
+absl::StatusOr<std::string> EncodeSetLeverage(std::string_view venue_symbol, int64_t leverage) {
+  if (venue_symbol.empty()) return Invalid("leverage", "symbol is empty");
+  if (leverage < 1 || leverage > 125) return Invalid("leverage", "must be an integer in 1..125");
+  return QueryBuilder().Add("symbol", venue_symbol).Add("leverage", leverage).Take();
+}
+
+std::string DepthDiffStream(std::string_view venue_symbol, int speed_ms) {
+  std::string s = StreamSymbol(venue_symbol) + "@depth";
+  if (speed_ms == 100 || speed_ms == 500) s += "@" + std::to_string(speed_ms) + "ms";
+  return s;  // 250 ms is the default (no suffix)
+}
+
+std::string PartialDepthStream(std::string_view venue_symbol, int levels, int speed_ms) {
+  int n = levels <= 5 ? 5 : (levels <= 10 ? 10 : 20);
+  std::string s = StreamSymbol(venue_symbol) + "@depth" + std::to_string(n);
+  if (speed_ms == 100 || speed_ms == 500) s += "@" + std::to_string(speed_ms) + "ms";
+  return s;
+}
+
+std::string BookTickerStream(std::string_view venue_symbol) {
+  return StreamSymbol(venue_symbol) + "@bookTicker";
+}
+std::string AggTradeStream(std::string_view venue_symbol) {
+  return StreamSymbol(venue_symbol) + "@aggTrade";
+}
+std::string MarkPriceStream(std::string_view venue_symbol, bool every_second) {
+  return StreamSymbol(venue_symbol) + (every_second ? "@markPrice@1s" : "@markPrice");
+}
+std::string ForceOrderStream(std::string_view venue_symbol) {
+  return venue_symbol.empty() ? "!forceOrder@arr" : StreamSymbol(venue_symbol) + "@forceOrder";
+}
+std::string TickerStream(std::string_view venue_symbol) {
+  return StreamSymbol(venue_symbol) + "@ticker";
+}
+
+namespace {
+absl::StatusOr<std::string> ControlFrame(std::string_view method,
+                                         const std::vector<std::string>& streams, uint64_t id) {
+  if (streams.empty()) return Invalid("subscribe", "no streams");
+  if (streams.size() > kMaxStreamsPerConnection) {
+    return Invalid("subscribe", "more than 200 streams for one connection");
+  }
+  std::string out = "{\"method\":\"";
+  out.append(method);
+  out += "\",\"params\":[";
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].empty()) return Invalid("subscribe", "empty stream name");
+    if (i) out += ',';
+    AppendJsonString(&out, streams[i]);
+  }
+  out += "],\"id\":" + std::to_string(id) + "}";
+  return out;
+}
+}  // namespace
+
+absl::StatusOr<std::string> EncodeSubscribe(const std::vector<std::string>& streams, uint64_t id) {
+  return ControlFrame("SUBSCRIBE", streams, id);
+}
+absl::StatusOr<std::string> EncodeUnsubscribe(const std::vector<std::string>& streams,
+                                              uint64_t id) {
+  return ControlFrame("UNSUBSCRIBE", streams, id);
+}
+std::string EncodeListSubscriptions(uint64_t id) {
+  return "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":" + std::to_string(id) + "}";
+}
+
+absl::StatusOr<std::string> CombinedStreamPath(const std::vector<std::string>& streams) {
+  if (streams.empty()) return Invalid("stream path", "no streams");
+  if (streams.size() > kMaxStreamsPerConnection) {
+    return Invalid("stream path", "more than 200 streams for one connection");
+  }
+  std::string out = "/stream?streams=";
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (i) out += '/';
+    for (unsigned char c : streams[i]) {
+      // Stream names are ASCII except non-ASCII symbols; '@', '!' are fine in a query.
+      if (c >= 0x80 || c <= 0x20 || c == '&' || c == '#' || c == '%' || c == '/' || c == '?') {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace perpgw::adapters::aster

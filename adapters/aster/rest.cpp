@@ -1,0 +1,321 @@
+// Aster REST transport: paths per auth scheme, signing, rate limiting, classification.
+#include "adapters/aster/rest.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <strings.h>
+
+#include <deque>
+
+#include "adapters/aster/codec.h"
+#include "adapters/common/http_client.h"
+#include "adapters/common/rate_limiter.h"
+
+namespace perpgw::adapters::aster {
+
+namespace asio = boost::asio;
+using common::HttpRequest;
+using common::HttpResponse;
+
+absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64_t chain_id) {
+  Credentials c;
+  c.account = account.id;
+  auto opt = [&](const char* k) -> std::string {
+    auto it = account.options.find(k);
+    return it == account.options.end() ? "" : it->second;
+  };
+  auto secret = [&](const char* k) -> const Secret* {
+    auto it = account.credentials.find(k);
+    return it == account.credentials.end() ? nullptr : &it->second;
+  };
+  std::string scheme = opt("auth_scheme");
+  if (scheme.empty()) scheme = secret("private_key") ? "v3" : "v1";
+  if (scheme == "v1") {
+    c.scheme = AuthScheme::kV1;
+    const Secret* key = secret("api_key");
+    const Secret* sec = secret("api_secret");
+    if (!key || key->empty() || !sec || sec->empty()) {
+      return absl::InvalidArgumentError("account " + account.id +
+                                        ": auth_scheme v1 needs credentials api_key and api_secret");
+    }
+    c.api_key = key->Reveal();
+    c.api_secret = *sec;
+  } else if (scheme == "v3") {
+    c.scheme = AuthScheme::kV3;
+    const Secret* pk = secret("private_key");
+    if (!pk || pk->empty()) {
+      return absl::InvalidArgumentError("account " + account.id +
+                                        ": auth_scheme v3 needs credentials private_key");
+    }
+    auto signer = EvmSigner::FromPrivateKeyHex(pk->Reveal());
+    if (!signer.ok()) {
+      return absl::InvalidArgumentError("account " + account.id + ": private_key is not a valid "
+                                        "secp256k1 key");
+    }
+    c.signer = std::make_shared<EvmSigner>(std::move(*signer));
+    c.v3.signer = c.signer->address();
+    c.v3.user = opt("user").empty() ? c.v3.signer : opt("user");
+    c.v3.chain_id = chain_id;
+  } else {
+    return absl::InvalidArgumentError("account " + account.id +
+                                      ": options.auth_scheme must be v1 or v3");
+  }
+  return c;
+}
+
+class AsterRest::Impl {
+ public:
+  Impl(asio::io_context& ioc, const VenueConfig& cfg, const Clock& clock)
+      : ioc_(ioc),
+        cfg_(cfg),
+        clock_(clock),
+        // Documented REQUEST_WEIGHT limit: 2400 per minute per IP. Keep 10% headroom.
+        bucket_({2160, 2160, std::chrono::minutes(1)}, std::chrono::steady_clock::now()) {}
+
+  struct Call {
+    HttpRequest req;
+    int weight = 1;
+    RequestKind kind = RequestKind::kQuery;
+    RestCallback cb;
+    std::chrono::steady_clock::time_point sent;
+  };
+
+  absl::Status Init() {
+    common::HttpClientOptions opts;
+    opts.connections = 4;
+    opts.verify_tls = cfg_.tls_verify;
+    opts.default_timeout = std::chrono::milliseconds(8000);
+    auto c = common::HttpClient::Create(ioc_, cfg_.rest_url, opts);
+    if (!c.ok()) return c.status();
+    http_ = std::move(*c);
+    return absl::OkStatus();
+  }
+
+  void Send(std::shared_ptr<Call> call) {
+    auto now = std::chrono::steady_clock::now();
+    auto wait = bucket_.TryAcquire(call->weight, now);
+    if (wait.count() > 0) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
+      auto t = std::make_shared<asio::steady_timer>(ioc_, wait);
+      t->async_wait([this, t, call](const boost::system::error_code& ec) {
+        if (!ec) Send(call);
+      });
+      return;
+    }
+    call->sent = now;
+    http_->Send(call->req, [this, call](absl::StatusOr<HttpResponse> r) { Done(call, std::move(r)); });
+  }
+
+  void Done(const std::shared_ptr<Call>& call, absl::StatusOr<HttpResponse> r) {
+    auto now = std::chrono::steady_clock::now();
+    if (sink_) {
+      sink_->Observe(cfg_.name, VenueLatency::kRestRoundTrip,
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->sent).count());
+    }
+    RestResult out;
+    if (!r.ok()) {
+      const bool timed_out = r.status().code() == absl::StatusCode::kDeadlineExceeded;
+      out.error = ClassifyTransportError(std::string(r.status().message()), timed_out, call->kind);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
+      call->cb(std::move(out));
+      return;
+    }
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kBytesIn, r->body.size());
+    for (const auto& [name, value] : r->headers) {
+      // X-MBX-USED-WEIGHT-1M: the venue's own count wins over ours (other clients on this IP).
+      if (name.size() > 18 && strncasecmp(name.c_str(), "X-MBX-USED-WEIGHT-1M", 20) == 0) {
+        bucket_.UpdateFromUsageHeader(value, now);
+      }
+    }
+    out.error = ClassifyResponse(r->status, r->body, call->kind);
+    if (r->status == 429 || r->status == 418) {
+      int64_t secs = 5;
+      if (const std::string* ra = r->Header("Retry-After")) {
+        if (auto v = common::ParseUsageHeader(*ra)) secs = std::max<int64_t>(1, *v);
+      }
+      bucket_.BlockFor(std::chrono::seconds(secs), now);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
+    }
+    if (!out.ok() && sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
+    out.body = std::move(r->body);
+    call->cb(std::move(out));
+  }
+
+  asio::io_context& ioc_;
+  const VenueConfig& cfg_;
+  const Clock& clock_;
+  EventSink* sink_ = nullptr;
+  int64_t time_offset_ms_ = 0;
+  std::unique_ptr<common::HttpClient> http_;
+  common::TokenBucket bucket_;
+};
+
+AsterRest::AsterRest(asio::io_context& ioc, const VenueConfig& config, const Clock& clock)
+    : impl_(std::make_unique<Impl>(ioc, config, clock)) {}
+AsterRest::~AsterRest() = default;
+
+absl::Status AsterRest::Init() { return impl_->Init(); }
+void AsterRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
+void AsterRest::set_time_offset_ms(int64_t offset) { impl_->time_offset_ms_ = offset; }
+int64_t AsterRest::time_offset_ms() const { return impl_->time_offset_ms_; }
+
+namespace {
+
+std::shared_ptr<AsterRest::Impl::Call> MakeCall(const char* method, std::string target, int weight,
+                                                RequestKind kind, RestCallback cb) {
+  auto c = std::make_shared<AsterRest::Impl::Call>();
+  c->req.method = method;
+  c->req.target = std::move(target);
+  c->weight = weight;
+  c->kind = kind;
+  c->cb = std::move(cb);
+  return c;
+}
+
+std::string WithQuery(const char* path, const std::string& query) {
+  return query.empty() ? std::string(path) : std::string(path) + "?" + query;
+}
+
+}  // namespace
+
+void AsterRest::Time(RestCallback cb) {
+  impl_->Send(MakeCall("GET", "/fapi/v1/time", 1, RequestKind::kQuery, std::move(cb)));
+}
+void AsterRest::ExchangeInfo(RestCallback cb) {
+  impl_->Send(MakeCall("GET", "/fapi/v1/exchangeInfo", 1, RequestKind::kQuery, std::move(cb)));
+}
+void AsterRest::FundingInfo(RestCallback cb) {
+  impl_->Send(MakeCall("GET", "/fapi/v1/fundingInfo", 1, RequestKind::kQuery, std::move(cb)));
+}
+void AsterRest::Depth(const std::string& venue_symbol, int limit, RestCallback cb) {
+  int weight = limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+  std::string q = QueryBuilder().Add("symbol", venue_symbol).Add("limit", limit).Take();
+  impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/depth", q), weight, RequestKind::kQuery,
+                       std::move(cb)));
+}
+void AsterRest::PremiumIndex(RestCallback cb) {
+  impl_->Send(MakeCall("GET", "/fapi/v1/premiumIndex", 1, RequestKind::kQuery, std::move(cb)));
+}
+void AsterRest::Ticker24hr(RestCallback cb) {
+  impl_->Send(MakeCall("GET", "/fapi/v1/ticker/24hr", 40, RequestKind::kQuery, std::move(cb)));
+}
+void AsterRest::OpenInterest(const std::string& venue_symbol, RestCallback cb) {
+  std::string q = QueryBuilder().Add("symbol", venue_symbol).Take();
+  impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/openInterest", q), 1, RequestKind::kQuery,
+                       std::move(cb)));
+}
+
+// Signed call: V1 adds timestamp/recvWindow + HMAC signature and the API-key header; V3 adds
+// nonce/user/signer + EIP-712 signature. GET sends it in the query, others in a form body.
+static void SignedCall(AsterRest::Impl& impl, const Credentials& c, const char* method,
+                       const char* v1_path, const char* v3_path, const std::string& params,
+                       int weight, RequestKind kind, RestCallback cb) {
+  absl::StatusOr<std::string> signed_params;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t now_ms = impl.clock_.Now() / 1000000;
+  if (c.scheme == AuthScheme::kV1) {
+    int64_t recv = kDefaultRecvWindowMs;
+    auto it = impl.cfg_.options.find("recv_window_ms");
+    if (it != impl.cfg_.options.end()) recv = std::atoll(it->second.c_str());
+    signed_params = SignV1Params(c.api_secret.Reveal(), params, now_ms + impl.time_offset_ms_, recv);
+  } else {
+    const uint64_t nonce = c.nonces->Next(static_cast<uint64_t>(impl.clock_.Now() / 1000));
+    signed_params = SignV3Params(*c.signer, c.v3, params, nonce);
+  }
+  if (impl.sink_) {
+    impl.sink_->Observe(impl.cfg_.name, VenueLatency::kSigning,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count());
+  }
+  if (!signed_params.ok()) {
+    RestResult r;
+    r.error.status_code = absl::StatusCode::kInternal;
+    r.error.message = "signing failed: " + std::string(signed_params.status().message());
+    r.error.retry = RetryClass::kNotRetryable;
+    cb(std::move(r));
+    return;
+  }
+  const char* path = c.scheme == AuthScheme::kV1 ? v1_path : v3_path;
+  auto call = MakeCall(method, path, weight, kind, std::move(cb));
+  if (std::string_view(method) == "GET") {
+    call->req.target = WithQuery(path, *signed_params);
+  } else {
+    call->req.body = std::move(*signed_params);
+    call->req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  }
+  if (c.scheme == AuthScheme::kV1) call->req.headers.emplace_back(kApiKeyHeader, c.api_key);
+  impl.Send(std::move(call));
+}
+
+void AsterRest::NewOrder(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "POST", "/fapi/v1/order", "/fapi/v3/order", params, 1,
+             RequestKind::kOrderEntry, std::move(cb));
+}
+void AsterRest::QueryOrder(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v1/order", "/fapi/v3/order", params, 1, RequestKind::kQuery,
+             std::move(cb));
+}
+void AsterRest::CancelOrder(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "DELETE", "/fapi/v1/order", "/fapi/v3/order", params, 1,
+             RequestKind::kCancel, std::move(cb));
+}
+void AsterRest::CancelAllOpenOrders(const Credentials& c, const std::string& params,
+                                    RestCallback cb) {
+  SignedCall(*impl_, c, "DELETE", "/fapi/v1/allOpenOrders", "/fapi/v3/allOpenOrders", params, 1,
+             RequestKind::kCancel, std::move(cb));
+}
+void AsterRest::OpenOrders(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v1/openOrders", "/fapi/v3/openOrders", params,
+             params.empty() ? 40 : 1, RequestKind::kQuery, std::move(cb));
+}
+void AsterRest::PositionRisk(const Credentials& c, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v2/positionRisk", "/fapi/v3/positionRisk", "", 5,
+             RequestKind::kQuery, std::move(cb));
+}
+void AsterRest::Balance(const Credentials& c, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v2/balance", "/fapi/v3/balance", "", 5, RequestKind::kQuery,
+             std::move(cb));
+}
+void AsterRest::Account(const Credentials& c, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v4/account", "/fapi/v3/account", "", 5, RequestKind::kQuery,
+             std::move(cb));
+}
+void AsterRest::LeverageBracket(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v1/leverageBracket", "/fapi/v3/leverageBracket", params, 1,
+             RequestKind::kQuery, std::move(cb));
+}
+void AsterRest::Leverage(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "POST", "/fapi/v1/leverage", "/fapi/v3/leverage", params, 1,
+             RequestKind::kQuery, std::move(cb));
+}
+void AsterRest::UserTrades(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v1/userTrades", "/fapi/v3/userTrades", params, 5,
+             RequestKind::kQuery, std::move(cb));
+}
+
+void AsterRest::ListenKeyCreate(const Credentials& c, RestCallback cb) {
+  if (c.scheme == AuthScheme::kV3) {
+    SignedCall(*impl_, c, "POST", "/fapi/v3/listenKey", "/fapi/v3/listenKey", "", 1,
+               RequestKind::kQuery, std::move(cb));
+    return;
+  }
+  // V1: API-key header only, no parameters, no signature.
+  auto call = MakeCall("POST", "/fapi/v1/listenKey", 1, RequestKind::kQuery, std::move(cb));
+  call->req.headers.emplace_back(kApiKeyHeader, c.api_key);
+  impl_->Send(std::move(call));
+}
+
+void AsterRest::ListenKeyKeepAlive(const Credentials& c, RestCallback cb) {
+  if (c.scheme == AuthScheme::kV3) {
+    SignedCall(*impl_, c, "PUT", "/fapi/v3/listenKey", "/fapi/v3/listenKey", "", 1,
+               RequestKind::kQuery, std::move(cb));
+    return;
+  }
+  auto call = MakeCall("PUT", "/fapi/v1/listenKey", 1, RequestKind::kQuery, std::move(cb));
+  call->req.headers.emplace_back(kApiKeyHeader, c.api_key);
+  impl_->Send(std::move(call));
+}
+
+}  // namespace perpgw::adapters::aster

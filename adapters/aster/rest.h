@@ -1,0 +1,85 @@
+// Aster REST endpoints, named as in the venue docs: public market data and signed (V1 HMAC or
+// V3 EIP-712) trading/account calls, with a weight-driven rate limiter and error classification.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "adapters/api/clock.h"
+#include "adapters/api/venue.h"
+#include "adapters/api/venue_config.h"
+#include "adapters/aster/errors.h"
+#include "adapters/aster/signing.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace perpgw::adapters::aster {
+
+struct RestResult {
+  VenueError error;  // status_code kOk on success
+  std::string body;
+  bool ok() const { return error.status_code == absl::StatusCode::kOk; }
+};
+using RestCallback = std::function<void(RestResult)>;
+
+enum class AuthScheme : uint8_t { kV1, kV3 };
+
+// One account's credentials. Secrets stay in Secret / EvmSigner and never reach logs.
+struct Credentials {
+  std::string account;
+  AuthScheme scheme = AuthScheme::kV1;
+  std::string api_key;  // V1
+  Secret api_secret;    // V1
+  std::shared_ptr<EvmSigner> signer;  // V3 agent key
+  V3Auth v3;
+  std::shared_ptr<NonceSequence> nonces = std::make_shared<NonceSequence>();
+};
+
+// Builds credentials from config: auth_scheme v1 (api_key, api_secret) or v3 (user, signer,
+// private_key). Errors name the missing key, never a value.
+absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64_t chain_id);
+
+class AsterRest {
+ public:
+  AsterRest(boost::asio::io_context& ioc, const VenueConfig& config, const Clock& clock);
+  ~AsterRest();
+  absl::Status Init();  // parses the base URL and creates the HTTP client
+  void set_sink(EventSink* sink);
+  // Server time minus local time (V1 timestamps); refreshed after -1021.
+  void set_time_offset_ms(int64_t offset);
+  int64_t time_offset_ms() const;
+
+  // Public market data (no auth).
+  void Time(RestCallback cb);
+  void ExchangeInfo(RestCallback cb);
+  void FundingInfo(RestCallback cb);
+  void Depth(const std::string& venue_symbol, int limit, RestCallback cb);
+  void PremiumIndex(RestCallback cb);  // all symbols
+  void Ticker24hr(RestCallback cb);    // all symbols (weight 40)
+  void OpenInterest(const std::string& venue_symbol, RestCallback cb);
+
+  // Signed trading/account calls; `params` are percent-encoded business parameters.
+  void NewOrder(const Credentials& c, const std::string& params, RestCallback cb);
+  void QueryOrder(const Credentials& c, const std::string& params, RestCallback cb);
+  void CancelOrder(const Credentials& c, const std::string& params, RestCallback cb);
+  void CancelAllOpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
+  void OpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
+  void PositionRisk(const Credentials& c, RestCallback cb);
+  void Balance(const Credentials& c, RestCallback cb);
+  void Account(const Credentials& c, RestCallback cb);
+  void LeverageBracket(const Credentials& c, const std::string& params, RestCallback cb);
+  void Leverage(const Credentials& c, const std::string& params, RestCallback cb);
+  void UserTrades(const Credentials& c, const std::string& params, RestCallback cb);
+  void ListenKeyCreate(const Credentials& c, RestCallback cb);
+  void ListenKeyKeepAlive(const Credentials& c, RestCallback cb);
+
+  class Impl;  // opaque; public only so the .cpp's helpers can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perpgw::adapters::aster

@@ -1,0 +1,931 @@
+// Backpack adapter: markets + hourly funding, depth deltas bridged to REST snapshots (U == u+1),
+// signed private streams, Ed25519 REST order entry with unknown-outcome reconciliation, and
+// balance polling (the venue has no balance stream).
+#include "adapters/backpack/adapter.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "adapters/api/order_book.h"
+#include "adapters/backpack/codec.h"
+#include "adapters/backpack/errors.h"
+#include "adapters/backpack/rest.h"
+#include "adapters/backpack/symbols.h"
+#include "adapters/backpack/ws.h"
+
+namespace perpgw::adapters::backpack {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr int kSnapshotDepth = 1000;
+constexpr auto kFundingRefresh = std::chrono::seconds(30);
+constexpr auto kInstrumentRefresh = std::chrono::minutes(10);
+constexpr auto kBalancePoll = std::chrono::seconds(10);
+
+absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
+
+class BackpackAdapter final : public VenueAdapter {
+ public:
+  BackpackAdapter(const VenueConfig& cfg, const Clock& clock)
+      : cfg_(cfg), clock_(clock), work_(asio::make_work_guard(ioc_)), rest_(ioc_, cfg_, clock) {
+    log_ = spdlog::get("backpack");
+    if (!log_) log_ = spdlog::default_logger()->clone("backpack");
+  }
+  ~BackpackAdapter() override { Stop(); }
+
+  const std::string& name() const override { return cfg_.name; }
+
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.trading = !cfg_.accounts.empty();
+    c.set_leverage = false;  // leverage is account-wide (PATCH /account), not per symbol
+    c.liquidation_stream = true;
+    c.fill_history = true;
+    c.market_orders = true;
+    c.post_only = true;
+    c.reduce_only = true;
+    c.balance_stream = false;
+    return c;
+  }
+
+  void Start(EventSink* sink) override {
+    sink_ = sink;
+    rest_.set_sink(sink);
+    thread_ = std::thread([this] { ioc_.run(); });
+    asio::post(ioc_, [this] { Init(); });
+  }
+
+  void Stop() override {
+    if (!thread_.joinable()) return;
+    asio::post(ioc_, [this] {
+      stopped_ = true;
+      if (public_) public_->Stop();
+      for (auto& [id, a] : accounts_) {
+        if (a->stream) a->stream->Stop();
+      }
+      for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
+        if (*t) (*t)->cancel();
+      }
+      work_.reset();
+      ioc_.stop();
+    });
+    thread_.join();
+  }
+
+  VenueHealth Health() const override {
+    VenueHealth h;
+    h.venue = cfg_.name;
+    h.last_message_time = last_message_.load();
+    h.reconnects = reconnects_.load();
+    std::lock_guard lock(mu_);
+    h.state = state_;
+    h.last_error = last_error_;
+    return h;
+  }
+
+  std::vector<Instrument> Instruments() const override {
+    std::lock_guard lock(mu_);
+    return instruments_;
+  }
+  bool InstrumentsReady() const override { return ready_.load(); }
+
+  void Subscribe(std::vector<MarketSubscription> subs) override {
+    asio::post(ioc_, [this, subs = std::move(subs)] {
+      for (const auto& s : subs) wanted_.insert(s.symbol);
+      if (ready_) EnsureStreams();
+    });
+  }
+
+  void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done) override {
+    asio::post(ioc_, [this, symbol, depth, done = std::move(done)] {
+      const Instrument* in = symbols_.FindByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
+      int limit = 1000;
+      for (int l : {5, 10, 20, 50, 100, 500, 1000}) {
+        if (l >= depth) {
+          limit = l;
+          break;
+        }
+      }
+      Instrument inst = *in;
+      rest_.Depth(inst.venue_symbol, limit, [this, inst, depth, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto snap = codec_.ParseDepthSnapshot(r.body, inst);
+        if (!snap.ok()) return done(snap.status());
+        BookUpdate u = MakeSnapshotUpdate(*snap, inst, clock_.Now());
+        if (depth > 0 && u.bids.size() > static_cast<size_t>(depth)) u.bids.resize(depth);
+        if (depth > 0 && u.asks.size() > static_cast<size_t>(depth)) u.asks.resize(depth);
+        done(std::move(u));
+      });
+    });
+  }
+
+  void FetchFunding(std::string symbol, Callback<Funding> done) override {
+    asio::post(ioc_, [this, symbol, done = std::move(done)] {
+      const Instrument* in = symbols_.FindByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
+      auto it = funding_.find(in->venue_symbol);
+      if (it != funding_.end()) return done(it->second);
+      done(absl::UnavailableError("funding for " + symbol + " not loaded yet; retry"));
+    });
+  }
+
+  void PlaceOrder(OrderRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + req.account));
+      const Instrument* in = symbols_.FindByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
+      auto cid = acc->clients.Assign(req.client_order_id);
+      if (!cid.ok()) return done(cid.status());
+      OrderEncodeOptions opts;
+      // Exact price protection: IOC limit at the gateway's worst price (the venue's own
+      // slippageTolerance unit is unverified, see the notes).
+      opts.market_style = OrderEncodeOptions::MarketStyle::kLimitIoc;
+      auto enc = EncodeOrderExecute(req, *in, *cid, opts);
+      if (!enc.ok()) return done(enc.status());
+      const uint32_t client_id = *cid;
+      rest_.OrderExecute(acc->creds, enc->body, enc->params,
+                         [this, acc, req, client_id, done](RestResult r) mutable {
+                           OrderAck ack;
+                           if (r.http_status == 0) {
+                             ack.outcome = AckOutcome::kOutcomeUnknown;
+                             ack.message = r.error.message;
+                           } else {
+                             ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body,
+                                                                    symbols_, &acc->clients);
+                           }
+                           if (ack.outcome == AckOutcome::kOutcomeUnknown) {
+                             return Reconcile(acc, req, client_id, ack.message, std::move(done));
+                           }
+                           ack.order.venue = cfg_.name;
+                           ack.order.account = acc->creds.account;
+                           ack.order.client_order_id = req.client_order_id;
+                           ack.order.type = req.type;
+                           done(ack);
+                         });
+    });
+  }
+
+  void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + req.account));
+      const Instrument* in = symbols_.FindByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
+      EncodedRequest enc;
+      if (!req.order_id.empty()) {
+        enc = EncodeCancelOrder(in->venue_symbol, req.order_id);
+      } else {
+        auto cid = acc->clients.Find(req.client_order_id);
+        if (!cid) return done(absl::NotFoundError("unknown client_order_id " + req.client_order_id));
+        enc = EncodeCancelOrderByClientId(in->venue_symbol, *cid);
+      }
+      std::string vs = in->venue_symbol;
+      rest_.OrderCancel(acc->creds, enc.body, enc.params, [this, acc, req, vs, done](RestResult r) {
+        if (r.ok()) {
+          auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
+          if (!o.ok()) return done(o.status());
+          return done(CancelResult{Own(acc, *o)});
+        }
+        if (r.http_status != 404) return done(FromVenue(r.error));
+        // Not resting any more: report its final state (and filled size) from history.
+        FindInHistory(acc, vs, req.order_id, req.client_order_id,
+                      [this, acc, err = r.error, done](std::optional<Order> o) {
+                        if (!o) return done(FromVenue(err));
+                        done(CancelResult{Own(acc, *o)});
+                      });
+      });
+    });
+  }
+
+  void CancelAll(std::string account, std::string symbol,
+                 Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
+      std::vector<std::string> targets;
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.FindByTicker(symbol);
+        if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
+        targets.push_back(in->venue_symbol);
+        return CancelAllIn(acc, targets, std::move(done));
+      }
+      rest_.OrderQueryAll(acc->creds, {{"marketType", "PERP"}}, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = codec_.ParseOrders(r.body, symbols_, &acc->clients);
+        if (!orders.ok()) return done(orders.status());
+        std::set<std::string> vs;
+        for (const auto& o : *orders) vs.insert(symbols_.VenueSymbolFor(o.symbol));
+        CancelAllIn(acc, std::vector<std::string>(vs.begin(), vs.end()), done);
+      });
+    });
+  }
+
+  void GetOrder(CancelRequest ref, bool, Callback<Order> done) override {
+    asio::post(ioc_, [this, ref = std::move(ref), done = std::move(done)] {
+      auto* acc = FindAccount(ref.account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + ref.account));
+      const Instrument* in = symbols_.FindByTicker(ref.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + ref.symbol + " on backpack"));
+      std::vector<SignParam> params = {{"symbol", in->venue_symbol}};
+      if (!ref.order_id.empty()) {
+        params.push_back({"orderId", ref.order_id});
+      } else {
+        auto cid = acc->clients.Find(ref.client_order_id);
+        if (!cid) return done(absl::NotFoundError("unknown client_order_id " + ref.client_order_id));
+        params.push_back({"clientId", std::to_string(*cid)});
+      }
+      std::string vs = in->venue_symbol;
+      rest_.OrderQuery(acc->creds, params, [this, acc, ref, vs, done](RestResult r) {
+        if (r.ok()) {
+          auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
+          if (!o.ok()) return done(o.status());
+          return done(Own(acc, *o));
+        }
+        if (r.http_status != 404) return done(FromVenue(r.error));
+        // GET /order only knows resting orders; terminal ones live in the order history.
+        FindInHistory(acc, vs, ref.order_id, ref.client_order_id,
+                      [this, acc, done](std::optional<Order> o) {
+                        if (!o) return done(absl::NotFoundError("order not found on backpack"));
+                        done(Own(acc, *o));
+                      });
+      });
+    });
+  }
+
+  void ListOpenOrders(std::string account, std::string symbol,
+                      Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
+      std::vector<SignParam> params = {{"marketType", "PERP"}};
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.FindByTicker(symbol);
+        if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
+        params.push_back({"symbol", in->venue_symbol});
+      }
+      rest_.OrderQueryAll(acc->creds, params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = codec_.ParseOrders(r.body, symbols_, &acc->clients);
+        if (!orders.ok()) return done(orders.status());
+        for (auto& o : *orders) o = Own(acc, o);
+        done(std::move(*orders));
+      });
+    });
+  }
+
+  void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] {
+      auto* acc = FindAccount(q.account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + q.account));
+      std::vector<SignParam> params;
+      if (!q.symbol.empty()) {
+        const Instrument* in = symbols_.FindByTicker(q.symbol);
+        if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on backpack"));
+        params.push_back({"symbol", in->venue_symbol});
+      }
+      if (q.from > 0) params.push_back({"from", std::to_string(q.from / 1000000)});
+      if (q.to > 0) params.push_back({"to", std::to_string(q.to / 1000000)});
+      params.push_back({"limit", std::to_string(std::min(q.limit, 1000))});
+      rest_.FillHistoryQueryAll(acc->creds, params, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto fills = codec_.ParseFills(r.body, symbols_, &acc->clients);
+        if (!fills.ok()) return done(fills.status());
+        for (auto& f : *fills) {
+          f.venue = cfg_.name;
+          f.account = acc->creds.account;
+        }
+        done(std::move(*fills));
+      });
+    });
+  }
+
+  void GetBalance(std::string account, Callback<Balance> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
+      PollBalance(acc, std::move(done));
+    });
+  }
+
+  void GetPositions(std::string account, Callback<std::vector<Position>> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
+      rest_.PositionQuery(acc->creds, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto ps = codec_.ParsePositions(r.body, symbols_, clock_.Now());
+        if (!ps.ok()) return done(ps.status());
+        for (auto& p : *ps) {
+          p.venue = cfg_.name;
+          p.account = acc->creds.account;
+        }
+        done(std::move(*ps));
+      });
+    });
+  }
+
+  void GetLeverageInfo(std::string account, std::string symbol,
+                       Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
+      const Instrument* in = symbols_.FindByTicker(symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
+      std::string vs = in->venue_symbol;
+      rest_.AccountQuery(acc->creds, [this, acc, vs, symbol, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto settings = codec_.ParseAccount(r.body);
+        if (!settings.ok()) return done(settings.status());
+        auto m = markets_.find(vs);
+        LeverageInfo li =
+            BuildLeverageInfo(*settings, m == markets_.end() ? nullptr : &m->second, symbol);
+        li.venue = cfg_.name;
+        li.account = acc->creds.account;
+        done(li);
+      });
+    });
+  }
+
+ private:
+  struct Book {
+    Instrument inst;
+    std::unique_ptr<BookSync> sync;
+    bool fetching = false;
+    int attempts = 0;
+  };
+  struct AccountState {
+    Credentials creds;
+    ClientIdMapper clients;
+    std::unique_ptr<StreamSession> stream;
+    bool balance_poll_pending = false;
+  };
+
+  AccountState* FindAccount(const std::string& id) {
+    auto it = accounts_.find(id);
+    return it == accounts_.end() ? nullptr : it->second.get();
+  }
+
+  Order Own(const AccountState* acc, Order o) const {
+    o.venue = cfg_.name;
+    o.account = acc->creds.account;
+    return o;
+  }
+
+  void SetState(ConnState s, const std::string& err = "") {
+    std::lock_guard lock(mu_);
+    state_ = s;
+    if (!err.empty()) last_error_ = err;
+  }
+
+  void Publish(Event e) {
+    if (sink_) sink_->Publish(std::make_shared<const Event>(std::move(e)));
+  }
+
+  void Init() {
+    if (auto st = rest_.Init(); !st.ok()) {
+      SetState(ConnState::kDisconnected, "rest: " + std::string(st.message()));
+      return;
+    }
+    SetState(ConnState::kConnecting);
+    StreamSession::Handlers h;
+    h.on_connected = [this] {
+      SetState(ConnState::kConnected);
+      // The venue sends no snapshot: every book is re-bridged on a fresh connection.
+      for (auto& [vs, b] : books_) ScheduleSnapshot(vs, std::chrono::milliseconds(300));
+    };
+    h.on_message = [this](std::string_view f) { OnPublicFrame(f); };
+    h.on_disconnected = [this](const std::string& reason) {
+      reconnects_.fetch_add(1);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
+      SetState(ConnState::kConnecting, "public ws: " + reason);
+      for (auto& [vs, b] : books_) Resync(b, "reconnect", VenueCounter::kResyncReconnect, false);
+    };
+    public_ = std::make_unique<StreamSession>(
+        ioc_, cfg_.ws_url, cfg_.tls_verify,
+        [](const std::vector<std::string>& s) -> absl::StatusOr<std::string> {
+          return EncodeSubscribe(s);
+        },
+        std::move(h));
+    for (const auto& ac : cfg_.accounts) {
+      auto creds = LoadCredentials(ac);
+      if (!creds.ok()) {
+        SetState(ConnState::kDegraded, std::string(creds.status().message()));
+        log_->error("{}", std::string(creds.status().message()));
+        continue;
+      }
+      auto a = std::make_unique<AccountState>();
+      a->creds = std::move(*creds);
+      accounts_[ac.id] = std::move(a);
+    }
+    funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    balance_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    LoadInstruments();
+  }
+
+  void LoadInstruments() {
+    rest_.Markets([this](RestResult r) {
+      if (stopped_) return;
+      if (!r.ok()) return RetryInstruments("markets: " + r.error.message);
+      auto infos = codec_.ParseMarketInfos(r.body);
+      if (!infos.ok()) return RetryInstruments("markets: " + std::string(infos.status().message()));
+      InstallInstruments(std::move(*infos));
+    });
+  }
+
+  void RetryInstruments(const std::string& why) {
+    SetState(ConnState::kConnecting, why);
+    log_->warn("{} (retrying)", why);
+    auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(2));
+    t->async_wait([this, t](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) LoadInstruments();
+    });
+  }
+
+  void InstallInstruments(std::vector<MarketInfo> infos) {
+    std::vector<Instrument> list;
+    std::set<std::string> taken;
+    SymbolTable table;
+    for (auto& m : infos) {
+      Instrument in = m.instrument;
+      in.venue = cfg_.name;
+      WidenBookScales(&in);
+      if (!taken.insert(in.symbol).second) in.symbol += "-" + in.base;  // kPEPE vs PEPE
+      taken.insert(in.symbol);
+      if (m.funding_interval_ms > 0) in.funding_interval_hours = m.funding_interval_ms / 3.6e6;
+      m.instrument = in;
+      markets_[in.venue_symbol] = m;
+      table.Add(in);
+      list.push_back(in);
+    }
+    symbols_ = std::move(table);
+    {
+      std::lock_guard lock(mu_);
+      instruments_ = list;
+    }
+    const bool first = !ready_.exchange(true);
+    log_->info("{} instruments loaded", list.size());
+    if (first) {
+      if (auto st = public_->Start(); !st.ok()) {
+        SetState(ConnState::kDisconnected, "public ws: " + std::string(st.message()));
+      }
+      StartAccounts();
+      RefreshFunding();
+      ScheduleBalancePoll();
+    }
+    EnsureStreams();
+    instrument_timer_->expires_after(kInstrumentRefresh);
+    instrument_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) LoadInstruments();
+    });
+  }
+
+  void EnsureStreams() {
+    std::vector<std::string> streams;
+    for (const auto& ticker : wanted_) {
+      const Instrument* in = symbols_.FindByTicker(ticker);
+      if (!in) {
+        log_->warn("subscription for unknown symbol {} ignored", ticker);
+        continue;
+      }
+      if (books_.count(in->venue_symbol)) continue;
+      auto& b = books_[in->venue_symbol];
+      b.inst = *in;
+      b.sync = std::make_unique<BookSync>(SeqRule::kContiguous, in->price_scale, in->size_scale);
+      for (auto s : {DepthStream(in->venue_symbol), BookTickerStream(in->venue_symbol),
+                     TradeStream(in->venue_symbol), MarkPriceStream(in->venue_symbol)}) {
+        streams.push_back(std::move(s));
+      }
+      ScheduleSnapshot(in->venue_symbol, std::chrono::milliseconds(300));
+    }
+    if (!streams.empty()) public_->Add(streams);
+  }
+
+  void ScheduleSnapshot(const std::string& vs, std::chrono::milliseconds delay) {
+    auto t = std::make_shared<asio::steady_timer>(ioc_, delay);
+    t->async_wait([this, t, vs](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) FetchSnapshot(vs);
+    });
+  }
+
+  void FetchSnapshot(const std::string& vs) {
+    auto it = books_.find(vs);
+    if (it == books_.end() || it->second.fetching || !public_->is_open()) return;
+    it->second.fetching = true;
+    rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
+      auto it2 = books_.find(vs);
+      if (it2 == books_.end() || stopped_) return;
+      Book& b = it2->second;
+      b.fetching = false;
+      if (!r.ok()) {
+        return ScheduleSnapshot(
+            vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(b.attempts++, 4))));
+      }
+      auto snap = codec_.ParseDepthSnapshot(r.body, b.inst);
+      if (!snap.ok()) {
+        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+        return ScheduleSnapshot(vs, std::chrono::milliseconds(1000));
+      }
+      auto res = b.sync->OnSnapshot(snap->bids, snap->asks, snap->last_update_id);
+      if (res == BookSync::Result::kApplied) {
+        b.attempts = 0;
+        BookUpdate u;
+        u.venue = cfg_.name;
+        u.symbol = b.inst.symbol;
+        u.snapshot = true;
+        u.status = BookStatus::kLive;
+        u.venue_seq = b.sync->last_id();
+        u.exchange_time = snap->exchange_time;
+        u.receive_time = clock_.Now();
+        u.price_scale = b.inst.price_scale;
+        u.size_scale = b.inst.size_scale;
+        u.bids = b.sync->book().Bids();
+        u.asks = b.sync->book().Asks();
+        return Publish(std::move(u));
+      }
+      // The REST snapshot is served from a cache and may lag the stream: fetch again.
+      ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(2000, 100 << std::min(b.attempts++, 4))));
+    });
+  }
+
+  void Resync(Book& b, const std::string& reason, VenueCounter cause, bool refetch) {
+    b.sync->Reset();
+    if (sink_) sink_->Count(cfg_.name, cause, 1);
+    BookUpdate u;
+    u.venue = cfg_.name;
+    u.symbol = b.inst.symbol;
+    u.snapshot = true;
+    u.status = BookStatus::kResyncing;
+    u.status_reason = reason;
+    u.receive_time = clock_.Now();
+    u.price_scale = b.inst.price_scale;
+    u.size_scale = b.inst.size_scale;
+    Publish(std::move(u));
+    if (refetch) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(100));
+  }
+
+  void OnPublicFrame(std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    last_message_.store(now);
+    if (sink_) {
+      sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+      sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
+    }
+    auto info = codec_.ClassifyWsFrame(frame);
+    if (!info.ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      return;
+    }
+    switch (info->kind) {
+      case WsKind::kDepth: {
+        auto it = books_.find(info->venue_symbol);
+        if (it == books_.end()) return;
+        Book& b = it->second;
+        DeltaMsg msg;
+        if (auto st = codec_.ParseDepthDelta(frame, b.inst, &msg); !st.ok()) {
+          if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+          return;
+        }
+        DeltaMsg copy = msg;
+        auto res = b.sync->OnDelta(std::move(copy));
+        if (res == BookSync::Result::kApplied) {
+          BookUpdate u;
+          u.venue = cfg_.name;
+          u.symbol = b.inst.symbol;
+          u.status = BookStatus::kLive;
+          u.venue_seq = msg.last_id;
+          u.exchange_time = msg.exchange_time;
+          u.receive_time = now;
+          u.price_scale = b.inst.price_scale;
+          u.size_scale = b.inst.size_scale;
+          for (const auto& c : msg.changes) {
+            (c.side == BookSide::kBid ? u.bids : u.asks).push_back(c.level);
+          }
+          return Publish(std::move(u));
+        }
+        if (res == BookSync::Result::kGap) return Resync(b, "sequence gap", VenueCounter::kResyncGap, true);
+        if (res == BookSync::Result::kCrossed) {
+          return Resync(b, "crossed book", VenueCounter::kResyncCrossed, true);
+        }
+        if (res == BookSync::Result::kBadInput) {
+          return Resync(b, "invalid level", VenueCounter::kResyncBadInput, true);
+        }
+        if (res == BookSync::Result::kOverflow) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(0));
+        return;
+      }
+      case WsKind::kBookTicker: {
+        auto bbo = codec_.ParseBookTicker(frame, symbols_, now);
+        if (!bbo.ok()) return;
+        bbo->venue = cfg_.name;
+        auto it = books_.find(info->venue_symbol);
+        if (it != books_.end() && !it->second.sync->live()) bbo->status = BookStatus::kResyncing;
+        return Publish(std::move(*bbo));
+      }
+      case WsKind::kTrade: {
+        auto t = codec_.ParseTrade(frame, symbols_, now);
+        if (!t.ok()) return;
+        t->venue = cfg_.name;
+        return Publish(std::move(*t));
+      }
+      case WsKind::kMarkPrice: {
+        auto m = codec_.ParseWsMarkPrice(frame);
+        if (!m.ok()) return;
+        marks_[m->venue_symbol] = *m;
+        return EmitFunding(m->venue_symbol);
+      }
+      case WsKind::kError:
+        log_->warn("ws error {}: {}", info->error_code, info->error_message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- funding
+
+  void RefreshFunding() {
+    if (stopped_) return;
+    rest_.MarkPrices([this](RestResult r) {
+      if (r.ok()) {
+        auto rows = codec_.ParseMarkPrices(r.body);
+        if (rows.ok()) {
+          for (auto& m : *rows) marks_[m.venue_symbol] = m;
+        }
+      }
+      rest_.Tickers([this](RestResult t) {
+        if (t.ok()) {
+          auto rows = codec_.ParseTickers(t.body);
+          if (rows.ok()) {
+            for (auto& s : *rows) tickers_[s.venue_symbol] = s;
+          }
+        }
+        rest_.OpenInterest([this](RestResult o) {
+          if (o.ok()) {
+            auto rows = codec_.ParseOpenInterest(o.body);
+            if (rows.ok()) {
+              for (auto& s : *rows) oi_[s.venue_symbol] = s;
+            }
+          }
+          for (const auto& [vs, m] : marks_) EmitFunding(vs);
+        });
+      });
+    });
+    funding_timer_->expires_after(kFundingRefresh);
+    funding_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) RefreshFunding();
+    });
+  }
+
+  void EmitFunding(const std::string& vs) {
+    auto m = marks_.find(vs);
+    auto info = markets_.find(vs);
+    if (m == marks_.end() || info == markets_.end()) return;
+    auto t = tickers_.find(vs);
+    auto o = oi_.find(vs);
+    auto f = BuildFunding(m->second, info->second.funding_interval_ms,
+                          t == tickers_.end() ? nullptr : &t->second,
+                          o == oi_.end() ? nullptr : &o->second, info->second.instrument.symbol,
+                          clock_.Now());
+    if (!f.ok()) return;
+    f->venue = cfg_.name;
+    funding_[vs] = *f;
+    Publish(std::move(*f));
+  }
+
+  // ---------------------------------------------------------------- orders and account
+
+  void CancelAllIn(AccountState* acc, std::vector<std::string> symbols,
+                   Callback<std::vector<Order>> done) {
+    if (symbols.empty()) return done(std::vector<Order>{});
+    auto remaining = std::make_shared<size_t>(symbols.size());
+    auto failure = std::make_shared<absl::Status>();
+    auto result = std::make_shared<std::vector<Order>>();
+    for (const auto& vs : symbols) {
+      auto enc = EncodeCancelAll(vs);
+      rest_.OrderCancelAll(acc->creds, enc.body, enc.params,
+                           [this, acc, remaining, failure, result, done](RestResult r) {
+                             if (!r.ok()) {
+                               *failure = FromVenue(r.error);
+                             } else if (auto os = codec_.ParseOrders(r.body, symbols_, &acc->clients);
+                                        os.ok()) {
+                               for (auto& o : *os) result->push_back(Own(acc, o));
+                             }
+                             if (--*remaining > 0) return;
+                             if (!failure->ok()) return done(*failure);
+                             done(*result);
+                           });
+    }
+  }
+
+  void FindInHistory(AccountState* acc, const std::string& vs, const std::string& order_id,
+                     const std::string& client_order_id,
+                     std::function<void(std::optional<Order>)> done) {
+    std::vector<SignParam> params = {{"symbol", vs}, {"limit", "200"}};
+    if (!order_id.empty()) params.push_back({"orderId", order_id});
+    rest_.OrderHistoryQueryAll(acc->creds, params, [this, acc, order_id, client_order_id,
+                                                    done](RestResult r) {
+      if (!r.ok()) return done(std::nullopt);
+      auto orders = codec_.ParseOrders(r.body, symbols_, &acc->clients);
+      if (!orders.ok()) return done(std::nullopt);
+      for (const auto& o : *orders) {
+        if ((!order_id.empty() && o.order_id == order_id) ||
+            (!client_order_id.empty() && o.client_order_id == client_order_id)) {
+          return done(o);
+        }
+      }
+      done(std::nullopt);
+    });
+  }
+
+  // Unknown outcome (timeout, 5xx, 202, duplicate clientId): look the order up by clientId in
+  // the open orders, then in the history, before anyone retries.
+  void Reconcile(AccountState* acc, const OrderRequest& req, uint32_t client_id,
+                 const std::string& why, Callback<OrderAck> done) {
+    const Instrument* in = symbols_.FindByTicker(req.symbol);
+    std::string vs = in ? in->venue_symbol : req.symbol;
+    auto unknown = [this, acc, req, why] {
+      OrderAck ack;
+      ack.outcome = AckOutcome::kOutcomeUnknown;
+      ack.order.venue = cfg_.name;
+      ack.order.account = acc->creds.account;
+      ack.order.symbol = req.symbol;
+      ack.order.client_order_id = req.client_order_id;
+      ack.order.side = req.side;
+      ack.order.type = req.type;
+      ack.order.size = req.size;
+      ack.order.price = req.price;
+      ack.order.status = OrderStatus::kPendingNew;
+      ack.message = "outcome unknown (" + why + "); query by client_order_id before retrying";
+      return ack;
+    };
+    std::vector<SignParam> params = {{"symbol", vs}, {"clientId", std::to_string(client_id)}};
+    rest_.OrderQuery(acc->creds, params, [this, acc, req, vs, unknown, done](RestResult r) {
+      auto accepted = [this, acc, req, done](const Order& o) {
+        OrderAck ack;
+        ack.outcome = AckOutcome::kAccepted;
+        ack.order = Own(acc, o);
+        ack.order.client_order_id = req.client_order_id;
+        ack.order.type = req.type;
+        ack.message = "accepted (confirmed by query after an unknown outcome)";
+        done(ack);
+      };
+      if (r.ok()) {
+        auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
+        if (o.ok()) return accepted(*o);
+        return done(unknown());
+      }
+      if (r.http_status != 404) return done(unknown());
+      FindInHistory(acc, vs, "", req.client_order_id,
+                    [unknown, accepted, done](std::optional<Order> o) {
+                      if (o) return accepted(*o);
+                      done(unknown());
+                    });
+    });
+  }
+
+  void PollBalance(AccountState* acc, Callback<Balance> done) {
+    rest_.CollateralQuery(acc->creds, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto b = codec_.ParseCollateral(r.body, clock_.Now());
+      if (!b.ok()) return done(b.status());
+      b->venue = cfg_.name;
+      b->account = acc->creds.account;
+      done(*b);
+    });
+  }
+
+  void ScheduleBalancePoll() {
+    balance_timer_->expires_after(kBalancePoll);
+    balance_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopped_) return;
+      for (auto& [id, a] : accounts_) PublishBalance(a.get());
+      ScheduleBalancePoll();
+    });
+  }
+
+  void PublishBalance(AccountState* acc) {
+    if (acc->balance_poll_pending) return;
+    acc->balance_poll_pending = true;
+    PollBalance(acc, [this, acc](absl::StatusOr<Balance> b) {
+      acc->balance_poll_pending = false;
+      if (b.ok()) Publish(*b);
+    });
+  }
+
+  void StartAccounts() {
+    for (auto& [id, a] : accounts_) {
+      AccountState* acc = a.get();
+      StreamSession::Handlers h;
+      h.on_connected = [this, acc] { PublishBalance(acc); };
+      h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };
+      h.on_disconnected = [this, acc](const std::string& reason) {
+        log_->warn("private stream {} down: {}", acc->creds.account, reason);
+      };
+      auto builder = [this, acc](const std::vector<std::string>& s) -> absl::StatusOr<std::string> {
+        auto sig = acc->creds.signer->SignWsSubscribe(clock_.Now() / 1000000, acc->creds.window_ms);
+        if (!sig.ok()) return sig.status();
+        return EncodePrivateSubscribe(s, *sig);
+      };
+      acc->stream = std::make_unique<StreamSession>(ioc_, cfg_.ws_url, cfg_.tls_verify,
+                                                    std::move(builder), std::move(h));
+      acc->stream->Add({std::string(kOrderUpdateStream), std::string(kPositionUpdateStream)});
+      if (auto st = acc->stream->Start(); !st.ok()) {
+        log_->error("private stream {}: {}", id, std::string(st.message()));
+      }
+    }
+  }
+
+  void OnPrivateFrame(AccountState* acc, std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+    auto info = codec_.ClassifyWsFrame(frame);
+    if (!info.ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      return;
+    }
+    if (info->kind == WsKind::kOrderUpdate) {
+      auto u = codec_.ParseOrderUpdate(frame, symbols_, &acc->clients, now);
+      if (!u.ok()) {
+        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+        return;
+      }
+      OrderEvent ev = u->event;
+      ev.order = Own(acc, ev.order);
+      if (ev.fill) {
+        ev.fill->venue = cfg_.name;
+        ev.fill->account = acc->creds.account;
+      }
+      if (u->liquidation) {
+        Liquidation l = *u->liquidation;
+        l.venue = cfg_.name;
+        l.account = acc->creds.account;
+        Publish(std::move(l));
+      }
+      Publish(std::move(ev));
+      PublishBalance(acc);
+    } else if (info->kind == WsKind::kPositionUpdate) {
+      auto p = codec_.ParsePositionUpdate(frame, symbols_);
+      if (!p.ok()) {
+        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+        return;
+      }
+      Position pos = p->position;
+      pos.venue = cfg_.name;
+      pos.account = acc->creds.account;
+      Publish(std::move(pos));
+    } else if (info->kind == WsKind::kError) {
+      log_->warn("private ws error {}: {}", info->error_code, info->error_message);
+    }
+  }
+
+  const VenueConfig cfg_;
+  const Clock& clock_;
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  BackpackRest rest_;
+  Codec codec_;
+  EventSink* sink_ = nullptr;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::mutex mu_;
+  std::vector<Instrument> instruments_;
+  ConnState state_ = ConnState::kDisconnected;
+  std::string last_error_;
+  std::atomic<bool> ready_{false};
+  std::atomic<UnixNanos> last_message_{0};
+  std::atomic<uint64_t> reconnects_{0};
+
+  bool stopped_ = false;
+  SymbolTable symbols_;
+  std::map<std::string, MarketInfo> markets_;
+  std::set<std::string> wanted_;
+  std::map<std::string, Book> books_;
+  std::map<std::string, MarkPriceInfo> marks_;
+  std::map<std::string, TickerStats> tickers_;
+  std::map<std::string, OpenInterestInfo> oi_;
+  std::map<std::string, Funding> funding_;
+  std::map<std::string, std::unique_ptr<AccountState>> accounts_;
+  std::unique_ptr<StreamSession> public_;
+  std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock) {
+  return std::make_unique<BackpackAdapter>(config, clock);
+}
+
+}  // namespace perpgw::adapters::backpack

@@ -1,0 +1,14 @@
+// Backpack venue adapter: orchestration only (REST, public/private WS, books, accounts).
+#pragma once
+
+#include <memory>
+
+#include "adapters/api/clock.h"
+#include "adapters/api/venue.h"
+#include "adapters/api/venue_config.h"
+
+namespace perpgw::adapters::backpack {
+
+std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock);
+
+}  // namespace perpgw::adapters::backpack

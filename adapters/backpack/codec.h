@@ -1,0 +1,279 @@
+// Backpack codec: venue JSON (REST bodies, WS frames) <-> normalized perpgw types. Pure: no I/O,
+// no clock (receive/as-of times are parameters), no logging; malformed input -> error Status.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "adapters/api/order_book.h"
+#include "adapters/api/types.h"
+#include "adapters/backpack/signing.h"
+#include "adapters/backpack/symbols.h"
+
+namespace perpgw::adapters::backpack {
+
+// ---------------------------------------------------------------------------------------------
+// Venue-side records that have no single normalized counterpart.
+
+// One perp from /api/v1/markets with the fields the adapter needs beyond Instrument.
+struct MarketInfo {
+  Instrument instrument;
+  std::string market_type;          // "PERP"
+  std::string order_book_state;     // Open | Closed | CancelOnly | LimitOnly | PostOnly
+  int64_t funding_interval_ms = 0;  // 0 = not reported
+  Decimal imf_base, imf_factor, mmf_base, mmf_factor;      // sqrt margin functions (0 = absent)
+  Decimal funding_rate_upper_bps, funding_rate_lower_bps;  // bps: 100 = 1 % per interval
+  Decimal open_interest_limit;                             // base units, 0 = none
+};
+
+// REST /api/v1/depth, levels at the instrument's scales, sorted best first on each side.
+struct DepthSnapshot {
+  uint64_t last_update_id = 0;
+  UnixNanos exchange_time = 0;
+  std::vector<Level> bids;  // descending price
+  std::vector<Level> asks;  // ascending price
+};
+
+// markPrices item (REST) or markPrice stream (WS). Funding fields absent on prediction markets.
+struct MarkPriceInfo {
+  std::string venue_symbol;
+  Decimal mark_price, index_price;
+  bool has_funding = false;
+  Decimal funding_rate;             // fraction per funding interval
+  UnixNanos next_funding_time = 0;  // from ms
+  UnixNanos exchange_time = 0;      // WS only (engine time)
+};
+
+// ticker (REST, object or array) / ticker stream (WS): 24 h rolling stats.
+struct TickerStats {
+  std::string venue_symbol;
+  Decimal last_price, volume, quote_volume;  // volume in base, quote_volume in USDC
+  int64_t trades = 0;
+  UnixNanos exchange_time = 0;
+};
+
+// openInterest (REST array) / openInterest stream. In base units (contracts).
+struct OpenInterestInfo {
+  std::string venue_symbol;
+  Decimal open_interest;
+  UnixNanos time = 0;
+};
+
+// fundingRates history item.
+struct FundingRateRecord {
+  std::string venue_symbol;
+  Decimal rate;  // fraction per interval
+  UnixNanos interval_end = 0;
+};
+
+// Account settings (GET /api/v1/account). Leverage is account-wide on Backpack.
+struct AccountSettings {
+  Decimal leverage_limit;  // 0 = not reported
+  Decimal futures_maker_fee_bps, futures_taker_fee_bps, spot_maker_fee_bps, spot_taker_fee_bps;
+  Decimal position_limit, borrow_limit;
+  bool liquidating = false;
+  int64_t limit_orders = 0, trigger_orders = 0;
+};
+
+// account.orderUpdate event, normalized.
+struct OrderUpdate {
+  std::string event_type;             // orderAccepted, orderFill, orderCancelled, orderExpired, ...
+  std::string origin;                 // O: USER, LIQUIDATION_AUTOCLOSE, ADL_AUTOCLOSE, ...
+  std::string expiry_reason;          // R, as sent
+  std::optional<uint32_t> client_id;  // c, as sent
+  OrderEvent event;                   // event.fill set on orderFill
+  std::optional<Liquidation> liquidation;  // liquidation/ADL-origin fills
+};
+
+// account.positionUpdate message. The per-position snapshot sent on subscribe has no "e".
+struct PositionUpdate {
+  std::string event_type;  // positionOpened | positionAdjusted | positionClosed | "" (snapshot)
+  bool snapshot = false;
+  std::string position_id;
+  Position position;
+};
+
+enum class WsKind : uint8_t {
+  kDepth,
+  kBookTicker,
+  kTrade,
+  kMarkPrice,
+  kTicker,
+  kOpenInterest,
+  kLiquidation,
+  kKline,
+  kOrderUpdate,
+  kPositionUpdate,
+  kRfqUpdate,
+  kError,    // {"id":null,"error":{"code":4006,"message":"Invalid stream"}}
+  kUnknown,  // valid JSON we do not handle
+};
+const char* ToString(WsKind k);
+
+struct WsFrameInfo {
+  WsKind kind = WsKind::kUnknown;
+  std::string stream;        // "depth.BTC_USDC_PERP", "account.orderUpdate"
+  std::string venue_symbol;  // last dotted part for per-symbol streams, else empty
+  int64_t error_code = 0;    // kError only
+  std::string error_message;
+};
+
+// Encoded request: the JSON body to send (empty for GET) and the exact params to sign.
+struct EncodedRequest {
+  std::string body;
+  std::vector<SignParam> params;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Decoders. One Codec per thread (it owns reusable parsers and a padded scratch buffer).
+// WS decoders accept the full {"stream","data"} envelope or the bare data object.
+class Codec {
+ public:
+  Codec();
+  ~Codec();
+  Codec(Codec&&) noexcept;
+  Codec& operator=(Codec&&) noexcept;
+  Codec(const Codec&) = delete;
+  Codec& operator=(const Codec&) = delete;
+
+  // --- public REST
+  // Only marketType PERP with a *_USDC_PERP symbol; others are skipped (not an error).
+  absl::StatusOr<std::vector<MarketInfo>> ParseMarketInfos(std::string_view body);
+  absl::StatusOr<std::vector<Instrument>> ParseMarkets(std::string_view body);
+  absl::StatusOr<DepthSnapshot> ParseDepthSnapshot(std::string_view body, const Instrument& inst);
+  absl::StatusOr<std::vector<MarkPriceInfo>> ParseMarkPrices(std::string_view body);
+  absl::StatusOr<std::vector<TickerStats>> ParseTickers(std::string_view body);  // obj or array
+  absl::StatusOr<std::vector<OpenInterestInfo>> ParseOpenInterest(std::string_view body);
+  absl::StatusOr<std::vector<FundingRateRecord>> ParseFundingRates(std::string_view body);
+
+  // --- WS
+  // Cheap look at a frame: which stream, which symbol, or a server error frame.
+  absl::StatusOr<WsFrameInfo> ClassifyWsFrame(std::string_view frame);
+  // Hot path: depth delta -> DeltaMsg {U, u, T (us -> ns), changes at inst's scales}. `out` is
+  // reused (changes cleared first). Fails if the frame's symbol is not inst.venue_symbol.
+  absl::Status ParseDepthDelta(std::string_view frame, const Instrument& inst, DeltaMsg* out);
+  absl::StatusOr<Bbo> ParseBookTicker(std::string_view frame, const SymbolTable& symbols,
+                                      UnixNanos receive_time);
+  absl::StatusOr<Trade> ParseTrade(std::string_view frame, const SymbolTable& symbols,
+                                   UnixNanos receive_time);
+  absl::StatusOr<MarkPriceInfo> ParseWsMarkPrice(std::string_view frame);
+  absl::StatusOr<TickerStats> ParseWsTicker(std::string_view frame);
+  absl::StatusOr<OpenInterestInfo> ParseWsOpenInterest(std::string_view frame);
+  // account.orderUpdate. `clients` (nullable) resolves c -> our client order id; unknown ids
+  // become their decimal text.
+  absl::StatusOr<OrderUpdate> ParseOrderUpdate(std::string_view frame, const SymbolTable& symbols,
+                                               const ClientIdMapper* clients,
+                                               UnixNanos receive_time);
+  absl::StatusOr<PositionUpdate> ParsePositionUpdate(std::string_view frame,
+                                                     const SymbolTable& symbols);
+
+  // --- private REST
+  // One order object (execute / cancel / GET /order responses).
+  absl::StatusOr<Order> ParseOrder(std::string_view body, const SymbolTable& symbols,
+                                   const ClientIdMapper* clients);
+  // Arrays: open orders, cancel-all result, order history (ISO createdAt + expiryReason).
+  absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view body, const SymbolTable& symbols,
+                                                 const ClientIdMapper* clients);
+  // POST /api/v1/order answer (any HTTP status) -> ack. Never an error: a 202, 5xx, timeout-code
+  // or an unparseable 200 body is kOutcomeUnknown; a post-only cross is kRejected with
+  // kPostOnlyViolation.
+  OrderAck ParseOrderExecuteResponse(int http_status, std::string_view body,
+                                     const SymbolTable& symbols, const ClientIdMapper* clients);
+  absl::StatusOr<std::vector<Position>> ParsePositions(std::string_view body,
+                                                       const SymbolTable& symbols, UnixNanos as_of);
+  // /api/v1/capital/collateral -> USDC balance: available = netEquityAvailable,
+  // equity = netEquity, margin_used = netEquityLocked, unrealized = pnlUnrealized.
+  absl::StatusOr<Balance> ParseCollateral(std::string_view body, UnixNanos as_of);
+  // /api/v1/capital (spot-style per-asset map): available, equity = available+locked+staked.
+  absl::StatusOr<Balance> ParseCapital(std::string_view body, std::string_view asset,
+                                       UnixNanos as_of);
+  absl::StatusOr<AccountSettings> ParseAccount(std::string_view body);
+  // /wapi/v1/history/fills.
+  absl::StatusOr<std::vector<Fill>> ParseFills(std::string_view body, const SymbolTable& symbols,
+                                               const ClientIdMapper* clients);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers (no parsing).
+
+inline UnixNanos MicrosToNanos(int64_t us) { return us * 1000; }
+inline UnixNanos MillisToNanos(int64_t ms) { return ms * 1'000'000; }
+// Backpack's naive UTC datetimes: "2025-09-11T12:00:00[.ffffff]" (a trailing 'Z' is tolerated).
+absl::StatusOr<UnixNanos> ParseNaiveUtc(std::string_view text);
+
+// Venue order status (REST "New"/"PartiallyFilled"/..., case-insensitive) -> OrderStatus.
+absl::StatusOr<OrderStatus> MapOrderStatus(std::string_view venue_status);
+
+// markPrice + optional ticker (quote volume) + optional open interest (base units, converted to
+// USD with the mark) -> Funding, normalized with the market's own funding interval (ms).
+absl::StatusOr<Funding> BuildFunding(const MarkPriceInfo& mark, int64_t funding_interval_ms,
+                                     const TickerStats* ticker, const OpenInterestInfo* oi,
+                                     std::string_view normalized_symbol, UnixNanos as_of);
+
+// leverage = account leverageLimit; max = min(leverageLimit, floor(1 / imf base)); IMF/MMF
+// ratios are the market's base fractions. `market` may be null (ratios then 0).
+LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo* market,
+                               std::string_view normalized_symbol);
+
+// Snapshot -> the fan-out's BookUpdate (snapshot = true, venue_seq = lastUpdateId).
+BookUpdate MakeSnapshotUpdate(const DepthSnapshot& snap, const Instrument& inst,
+                              UnixNanos receive_time);
+
+// ---------------------------------------------------------------------------------------------
+// Encoders.
+
+struct OrderEncodeOptions {
+  enum class MarketStyle : uint8_t {
+    // orderType Market; a slippage bound (req.max_slippage_bps > 0) is sent as
+    // slippageTolerance = bps / 100 with slippageToleranceType "Percent" (0.5 = 0.5 %).
+    kMarketWithSlippage,
+    // Limit + IOC at req.worst_price (rounded inward to the tick): exact price protection.
+    kLimitIoc,
+  };
+  MarketStyle market_style = MarketStyle::kMarketWithSlippage;
+};
+
+// POST /api/v1/order body + signing params. Validates side/type/tif, positive size on the step
+// grid, limit price on the tick grid; never rounds silently. client_id 0 = none.
+absl::StatusOr<EncodedRequest> EncodeOrderExecute(const OrderRequest& req, const Instrument& inst,
+                                                  uint32_t client_id,
+                                                  const OrderEncodeOptions& options = {});
+// DELETE /api/v1/order by venue order id (sent as a string) or by clientId.
+EncodedRequest EncodeCancelOrder(std::string_view venue_symbol, std::string_view order_id);
+EncodedRequest EncodeCancelOrderByClientId(std::string_view venue_symbol, uint32_t client_id);
+// DELETE /api/v1/orders.
+EncodedRequest EncodeCancelAll(std::string_view venue_symbol);
+// PATCH /api/v1/account {"leverageLimit":"10"}.
+absl::StatusOr<EncodedRequest> EncodeSetLeverage(Decimal leverage_limit);
+// GET query string: keys sorted, values percent-encoded (RFC 3986 unreserved kept). Sign the
+// same params un-encoded.
+std::string EncodeQueryString(std::vector<SignParam> params);
+
+// WS control frames.
+std::string EncodeSubscribe(const std::vector<std::string>& streams);
+std::string EncodeUnsubscribe(const std::vector<std::string>& streams);
+std::string EncodePrivateSubscribe(const std::vector<std::string>& streams,
+                                   const WsSignature& signature);
+std::string EncodePrivateUnsubscribe(const std::vector<std::string>& streams);
+
+// Stream names.
+std::string DepthStream(std::string_view venue_symbol);  // "depth.<sym>" (real time)
+std::string BookTickerStream(std::string_view venue_symbol);
+std::string TradeStream(std::string_view venue_symbol);
+std::string MarkPriceStream(std::string_view venue_symbol);
+std::string TickerStream(std::string_view venue_symbol);
+std::string OpenInterestStream(std::string_view venue_symbol);
+inline constexpr std::string_view kOrderUpdateStream = "account.orderUpdate";
+inline constexpr std::string_view kPositionUpdateStream = "account.positionUpdate";
+
+}  // namespace perpgw::adapters::backpack

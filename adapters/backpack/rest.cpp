@@ -1,0 +1,241 @@
+// Backpack REST transport: Ed25519 headers, JSON bodies, 2000 req/min limiter, classification.
+#include "adapters/backpack/rest.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "adapters/backpack/codec.h"
+#include "adapters/common/http_client.h"
+#include "adapters/common/rate_limiter.h"
+
+namespace perpgw::adapters::backpack {
+
+namespace asio = boost::asio;
+using common::HttpRequest;
+using common::HttpResponse;
+
+absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account) {
+  auto it = account.credentials.find("api_secret");
+  if (it == account.credentials.end() || it->second.empty()) {
+    return absl::InvalidArgumentError("account " + account.id +
+                                      ": backpack needs credentials api_secret (base64 seed)");
+  }
+  auto signer = Signer::FromSecretBase64(it->second.Reveal());
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError("account " + account.id +
+                                      ": api_secret is not a valid base64 Ed25519 seed");
+  }
+  Credentials c;
+  c.account = account.id;
+  c.signer = std::make_shared<Signer>(std::move(*signer));
+  auto key = account.credentials.find("api_key");
+  if (key != account.credentials.end() && !key->second.empty() &&
+      key->second.Reveal() != c.signer->api_key()) {
+    return absl::InvalidArgumentError("account " + account.id +
+                                      ": api_key does not match the public key of api_secret");
+  }
+  auto w = account.options.find("window_ms");
+  if (w != account.options.end()) c.window_ms = std::atoll(w->second.c_str());
+  if (c.window_ms < 1 || c.window_ms > kMaxWindowMs) {
+    return absl::InvalidArgumentError("account " + account.id + ": window_ms must be 1..60000");
+  }
+  return c;
+}
+
+class BackpackRest::Impl {
+ public:
+  Impl(asio::io_context& ioc, const VenueConfig& cfg, const Clock& clock)
+      : ioc_(ioc),
+        cfg_(cfg),
+        clock_(clock),
+        // Documented: 2000 requests/minute per subaccount; keep 10% headroom.
+        bucket_({1800, 1800, std::chrono::minutes(1)}, std::chrono::steady_clock::now()) {}
+
+  struct Call {
+    HttpRequest req;
+    RequestKind kind = RequestKind::kQuery;
+    RestCallback cb;
+    std::chrono::steady_clock::time_point sent;
+  };
+
+  absl::Status Init() {
+    common::HttpClientOptions opts;
+    opts.connections = 4;
+    opts.verify_tls = cfg_.tls_verify;
+    opts.default_timeout = std::chrono::milliseconds(8000);
+    auto c = common::HttpClient::Create(ioc_, cfg_.rest_url, opts);
+    if (!c.ok()) return c.status();
+    http_ = std::move(*c);
+    return absl::OkStatus();
+  }
+
+  void Send(std::shared_ptr<Call> call) {
+    auto now = std::chrono::steady_clock::now();
+    auto wait = bucket_.TryAcquire(1, now);
+    if (wait.count() > 0) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
+      auto t = std::make_shared<asio::steady_timer>(ioc_, wait);
+      t->async_wait([this, t, call](const boost::system::error_code& ec) {
+        if (!ec) Send(call);
+      });
+      return;
+    }
+    call->sent = now;
+    http_->Send(call->req, [this, call](absl::StatusOr<HttpResponse> r) { Done(call, std::move(r)); });
+  }
+
+  void Done(const std::shared_ptr<Call>& call, absl::StatusOr<HttpResponse> r) {
+    auto now = std::chrono::steady_clock::now();
+    if (sink_) {
+      sink_->Observe(cfg_.name, VenueLatency::kRestRoundTrip,
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->sent).count());
+    }
+    RestResult out;
+    if (!r.ok()) {
+      out.error = ClassifyTransportError(std::string(r.status().message()), call->kind);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
+      return call->cb(std::move(out));
+    }
+    out.http_status = r->status;
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kBytesIn, r->body.size());
+    if (r->status == 200 || r->status == 204) {
+      out.error.http_status = r->status;
+      out.error.status_code = absl::StatusCode::kOk;
+    } else {
+      out.error = ClassifyHttpError(r->status, r->body, call->kind);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
+      if (r->status == 429) {
+        bucket_.BlockFor(std::chrono::seconds(5), now);
+        if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
+      }
+    }
+    out.body = std::move(r->body);
+    call->cb(std::move(out));
+  }
+
+  void Public(const std::string& target, RestCallback cb) {
+    auto c = std::make_shared<Call>();
+    c->req.method = "GET";
+    c->req.target = target;
+    c->cb = std::move(cb);
+    Send(std::move(c));
+  }
+
+  void Signed(const Credentials& cr, const char* method, const char* path, const char* instruction,
+              std::string body, std::vector<SignParam> params, RequestKind kind, RestCallback cb) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t ts = clock_.Now() / 1000000;
+    auto auth = cr.signer->Sign(instruction, params, ts, cr.window_ms);
+    if (sink_) {
+      sink_->Observe(cfg_.name, VenueLatency::kSigning,
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count());
+    }
+    if (!auth.ok()) {
+      RestResult r;
+      r.error.status_code = absl::StatusCode::kInternal;
+      r.error.message = "signing failed: " + std::string(auth.status().message());
+      return cb(std::move(r));
+    }
+    auto c = std::make_shared<Call>();
+    c->req.method = method;
+    c->kind = kind;
+    c->cb = std::move(cb);
+    if (std::string_view(method) == "GET") {
+      std::string q = EncodeQueryString(std::move(params));
+      c->req.target = q.empty() ? std::string(path) : std::string(path) + "?" + q;
+    } else {
+      c->req.target = path;
+      c->req.body = std::move(body);
+      c->req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+    }
+    c->req.headers.emplace_back(std::string(kHeaderApiKey), auth->api_key);
+    c->req.headers.emplace_back(std::string(kHeaderSignature), auth->signature);
+    c->req.headers.emplace_back(std::string(kHeaderTimestamp), auth->timestamp);
+    c->req.headers.emplace_back(std::string(kHeaderWindow), auth->window);
+    Send(std::move(c));
+  }
+
+  asio::io_context& ioc_;
+  const VenueConfig& cfg_;
+  const Clock& clock_;
+  EventSink* sink_ = nullptr;
+  std::unique_ptr<common::HttpClient> http_;
+  common::TokenBucket bucket_;
+};
+
+BackpackRest::BackpackRest(asio::io_context& ioc, const VenueConfig& config, const Clock& clock)
+    : impl_(std::make_unique<Impl>(ioc, config, clock)) {}
+BackpackRest::~BackpackRest() = default;
+absl::Status BackpackRest::Init() { return impl_->Init(); }
+void BackpackRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
+
+void BackpackRest::Markets(RestCallback cb) {
+  impl_->Public("/api/v1/markets?marketType=PERP", std::move(cb));
+}
+void BackpackRest::Depth(const std::string& symbol, int limit, RestCallback cb) {
+  impl_->Public("/api/v1/depth?" + EncodeQueryString({{"symbol", symbol},
+                                                       {"limit", std::to_string(limit)}}),
+                std::move(cb));
+}
+void BackpackRest::MarkPrices(RestCallback cb) { impl_->Public("/api/v1/markPrices", std::move(cb)); }
+void BackpackRest::Tickers(RestCallback cb) { impl_->Public("/api/v1/tickers", std::move(cb)); }
+void BackpackRest::OpenInterest(RestCallback cb) {
+  impl_->Public("/api/v1/openInterest", std::move(cb));
+}
+
+void BackpackRest::OrderExecute(const Credentials& c, std::string body,
+                                std::vector<SignParam> params, RestCallback cb) {
+  impl_->Signed(c, "POST", "/api/v1/order", "orderExecute", std::move(body), std::move(params),
+                RequestKind::kOrderEntry, std::move(cb));
+}
+void BackpackRest::OrderCancel(const Credentials& c, std::string body,
+                               std::vector<SignParam> params, RestCallback cb) {
+  impl_->Signed(c, "DELETE", "/api/v1/order", "orderCancel", std::move(body), std::move(params),
+                RequestKind::kCancel, std::move(cb));
+}
+void BackpackRest::OrderCancelAll(const Credentials& c, std::string body,
+                                  std::vector<SignParam> params, RestCallback cb) {
+  impl_->Signed(c, "DELETE", "/api/v1/orders", "orderCancelAll", std::move(body),
+                std::move(params), RequestKind::kCancel, std::move(cb));
+}
+void BackpackRest::OrderQuery(const Credentials& c, std::vector<SignParam> params,
+                              RestCallback cb) {
+  impl_->Signed(c, "GET", "/api/v1/order", "orderQuery", "", std::move(params),
+                RequestKind::kQuery, std::move(cb));
+}
+void BackpackRest::OrderQueryAll(const Credentials& c, std::vector<SignParam> params,
+                                 RestCallback cb) {
+  impl_->Signed(c, "GET", "/api/v1/orders", "orderQueryAll", "", std::move(params),
+                RequestKind::kQuery, std::move(cb));
+}
+void BackpackRest::OrderHistoryQueryAll(const Credentials& c, std::vector<SignParam> params,
+                                        RestCallback cb) {
+  impl_->Signed(c, "GET", "/wapi/v1/history/orders", "orderHistoryQueryAll", "",
+                std::move(params), RequestKind::kQuery, std::move(cb));
+}
+void BackpackRest::FillHistoryQueryAll(const Credentials& c, std::vector<SignParam> params,
+                                       RestCallback cb) {
+  impl_->Signed(c, "GET", "/wapi/v1/history/fills", "fillHistoryQueryAll", "", std::move(params),
+                RequestKind::kQuery, std::move(cb));
+}
+void BackpackRest::PositionQuery(const Credentials& c, RestCallback cb) {
+  impl_->Signed(c, "GET", "/api/v1/position", "positionQuery", "", {}, RequestKind::kQuery,
+                std::move(cb));
+}
+void BackpackRest::CollateralQuery(const Credentials& c, RestCallback cb) {
+  impl_->Signed(c, "GET", "/api/v1/capital/collateral", "collateralQuery", "", {},
+                RequestKind::kQuery, std::move(cb));
+}
+void BackpackRest::AccountQuery(const Credentials& c, RestCallback cb) {
+  impl_->Signed(c, "GET", "/api/v1/account", "accountQuery", "", {}, RequestKind::kQuery,
+                std::move(cb));
+}
+void BackpackRest::AccountUpdate(const Credentials& c, std::string body,
+                                 std::vector<SignParam> params, RestCallback cb) {
+  impl_->Signed(c, "PATCH", "/api/v1/account", "accountUpdate", std::move(body),
+                std::move(params), RequestKind::kQuery, std::move(cb));
+}
+
+}  // namespace perpgw::adapters::backpack

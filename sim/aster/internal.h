@@ -1,0 +1,94 @@
+// Helpers shared by the Aster module's files: request parameters, venue error bodies, request
+// authentication (V1 HMAC / V3 EIP-712 verification) and the venue's number formats.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/core/net.h"
+#include "sim/core/types.h"
+
+namespace perpgw::sim::aster {
+
+// Query + x-www-form-urlencoded body, decoded; the query wins on duplicates (venue rule).
+struct Params {
+  std::vector<std::pair<std::string, std::string>> kv;
+  static Params From(const HttpRequest& req);
+  const std::string* Find(std::string_view key) const;
+  bool Has(std::string_view key) const { return Find(key) != nullptr; }
+  std::string Get(std::string_view key) const {
+    const std::string* v = Find(key);
+    return v ? *v : std::string();
+  }
+};
+
+// A venue error: HTTP status + {"code":..,"msg":..}.
+struct ApiError {
+  int http = 400;
+  int code = -1000;
+  std::string msg;
+};
+void WriteError(HttpResponse& resp, const ApiError& e);
+ApiError Mandatory(std::string_view param);  // -1102
+
+// Raw received parameter strings (exactly as sent, still percent-encoded).
+std::string RawQuery(const HttpRequest& req);
+
+// Signature checks. Accounts come from the venue's AccountSpec list:
+//   V1: credentials api_key / api_secret;  V3: credentials user / signer (the registered agent).
+class Authenticator {
+ public:
+  Authenticator(const std::vector<AccountSpec>& accounts, uint64_t chain_id)
+      : accounts_(accounts), chain_id_(chain_id) {}
+  // API-key header only (listenKey); signed adds timestamp/recvWindow + HMAC over the raw
+  // query string immediately followed by the body (signature excluded).
+  const AccountSpec* VerifyV1(const HttpRequest& req, const Params& p, bool is_signed,
+                              int64_t now_ms, ApiError* err);
+  // nonce/user/signer + EIP-712 over the raw string minus "&signature=..."; signer must be the
+  // user's agent (or the user itself); nonce within ±10 s and unused among the last 100.
+  const AccountSpec* VerifyV3(const HttpRequest& req, const Params& p, int64_t now_us,
+                              ApiError* err);
+
+ private:
+  const std::vector<AccountSpec>& accounts_;
+  uint64_t chain_id_;
+  std::map<std::string, std::set<uint64_t>> nonces_;  // lower-case user → retained nonces
+};
+
+// Number formats.
+int64_t ToMs(UnixNanos t);
+std::string Fixed(int64_t mantissa, int scale);  // exactly `scale` decimals ("114988.0")
+std::string Money8(Money m);                      // 8 decimals ("23.72469206")
+std::string Rate8(int64_t rate);                  // kRateScale → 8 decimals, half-even
+std::string LowerAscii(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace perpgw::sim::aster
+
+namespace perpgw::sim::aster {
+
+// exchangeInfo details the core's InstrumentSpec does not carry (per default symbol; other
+// symbols from a config file get derived values).
+struct SymbolExtra {
+  std::string name;
+  int price_precision = 0;  // published pricePrecision (may exceed the tick's digits)
+  int qty_precision = 0;
+  std::string min_price, max_price, max_qty, market_max_qty;
+  std::string max_notional;       // leverage bracket cap / maxNotionalValue
+  Money daily_quote_volume = 0;   // synthetic 24 h baseline (USDT)
+  int64_t onboard_ms = 1627628400000;
+  std::string up = "1.0500", down = "0.9500";  // PERCENT_PRICE multipliers
+};
+SymbolExtra ExtraFor(const SimInstrument& in);
+// Venue order status ("NEW", "EXPIRED", ...) of an engine order.
+const char* OrderStatusText(const SimOrder& o);
+// Decimal at an exact scale (half-even), e.g. entry price with price_scale + 4 digits.
+std::string DecimalAt(Decimal d, int scale);
+
+}  // namespace perpgw::sim::aster

@@ -1,0 +1,181 @@
+// perpgw-sim's Aster module: the /fapi REST API (V1 HMAC and V3 EIP-712 auth), the fstream
+// WebSocket (raw, combined and user-data streams) and Aster-specific faults on top of the core.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/core/venue_module.h"
+
+namespace perpgw::sim::aster {
+
+std::unique_ptr<VenueModule> MakeModule();
+
+// Test accounts (throwaway keys from the Aster docs' worked examples; published in the endpoints
+// file). V1: api_key + api_secret. V3: user (main wallet) + signer (agent) + the agent's key.
+inline constexpr char kV1Account[] = "aster-v1";
+inline constexpr char kV3Account[] = "aster-v3";
+inline constexpr uint64_t kChainId = 1666;  // mainnet EIP-712 chainId (the adapter's default)
+// Listen keys live 60 min from creation / last keepalive; a little grace for clients that renew
+// exactly every 60 min (ccxt).
+inline constexpr int64_t kListenKeyLifetimeMs = 60LL * 60 * 1000;
+inline constexpr int64_t kListenKeyGraceMs = 2LL * 60 * 1000;
+
+struct Params;
+struct ApiError;
+class Authenticator;
+
+class AsterModule final : public VenueModule {
+ public:
+  AsterModule();
+  ~AsterModule() override;
+
+  std::string name() const override { return "aster"; }
+  std::vector<InstrumentSpec> DefaultInstruments() const override;
+  std::vector<AccountSpec> DefaultAccounts() const override;
+  void Attach(SimContext& ctx) override;
+  void DescribeEndpoints(VenueEndpoints& out) const override;
+
+  void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
+
+  bool AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) override;
+  void OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) override;
+  void OnWsText(const WsConnPtr& conn, std::string_view text) override;
+  void OnWsClose(const WsConnPtr& conn) override;
+
+  void OnBookChange(const BookChange& change) override;
+  void OnTrade(const PublicTrade& trade) override;
+  void OnAccountEvent(const AccountEvent& event) override;
+  void OnFunding(const FundingEvent& event) override;
+
+  bool OnFault(const FaultRequest& fault, FaultResult& result) override;
+  void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
+
+  // Introspection for tests (loop thread).
+  size_t active_listen_keys() const;
+
+ private:
+  // ---- per-symbol market state
+  static constexpr int kSpeeds = 3;  // diff/partial depth cadences: 100, 250, 500 ms
+  struct Batch {                     // depth changes merged for one cadence
+    bool open = false;
+    uint64_t first = 0, last = 0, prev = 0;
+    UnixNanos last_time = 0;
+    std::map<int64_t, int64_t> bids, asks;  // price → absolute size (0 = delete)
+  };
+  struct Stats {  // rolling "24 h" ticker (synthetic baseline + sim trades)
+    int64_t open = 0, high = 0, low = 0;
+    int64_t traded_qty = 0;
+    Money traded_quote = 0;
+    uint64_t first_trade = 0, last_trade = 0, count = 0;
+    int64_t last_qty = 0;
+  };
+  struct FundingRow {
+    int64_t rate = 0;
+    int64_t time_ms = 0;
+  };
+  struct SymbolState {
+    std::string stream;  // lower-case symbol
+    std::array<Batch, kSpeeds> batch;
+    std::array<int, kSpeeds> depth_listeners{};  // diff + partial subscriptions per cadence
+    int bbo_listeners = 0;
+    std::array<int64_t, 4> last_bbo{};  // bid px, bid qty, ask px, ask qty last pushed
+    UnixNanos last_change = 0;
+    Stats stats;
+    std::vector<FundingRow> funding;  // ascending
+  };
+
+  // ---- streams
+  enum class StreamKind : uint8_t {
+    kDiff, kPartial, kBookTicker, kAllBookTicker, kAggTrade, kMarkPrice, kAllMarkPrice,
+    kForceOrder, kAllForceOrder, kOther
+  };
+  struct StreamInfo {
+    StreamKind kind = StreamKind::kOther;
+    int symbol = -1;  // instrument index, -1 for "!" streams / unknown symbols
+    int speed = 1;    // cadence index (diff/partial), or 0 = 1 s / 1 = 3 s (mark price)
+    int levels = 0;   // partial depth
+  };
+  struct ConnState {
+    bool combined = false;
+    bool user = false;
+    bool dead = false;  // user stream after listenKeyExpired: nothing more is sent
+    std::string listen_key;
+    std::set<std::string> streams;
+    std::deque<std::chrono::steady_clock::time_point> recent;  // client messages, last second
+  };
+  struct ListenKey {
+    std::string key, account;
+    int64_t expires_ms = 0;
+    bool active = true;
+  };
+
+  // module.cpp
+  int64_t NowMs() const;
+  int SymbolIndex(std::string_view symbol) const;  // -1 when unknown
+  StreamInfo ParseStream(std::string_view name) const;
+  // rest.cpp
+  void Route(const HttpRequest& req, HttpResponse& resp);
+  void Public(std::string_view name, const HttpRequest& req, const Params& p, HttpResponse& resp);
+  void Private(std::string_view name, const AccountSpec& acct, const HttpRequest& req,
+               const Params& p, HttpResponse& resp);
+  void NewOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void QueryOrder(const AccountSpec& acct, const Params& p, bool open_only, HttpResponse& resp);
+  void CancelOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void ListenKeyCall(const std::string& method, const AccountSpec& acct, HttpResponse& resp);
+  void Leverage(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  std::string PositionRow(const AccountSpec& acct, size_t i, bool v4) const;
+  std::string BalanceRows(const AccountSpec& acct) const;
+  std::string AccountJson(const AccountSpec& acct) const;
+  std::string TickerJson(size_t i) const;
+  std::string PremiumJson(size_t i) const;
+  // ws.cpp
+  void Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& stream);
+  void Unsubscribe(const WsConnPtr& conn, ConnState& st, const std::string& stream);
+  void HandleControl(const WsConnPtr& conn, ConnState& st, std::string_view text);
+  void Publish(const std::string& stream, const std::string& payload);
+  bool HasListeners(const std::string& stream) const;
+  void FlushDepth(int speed);
+  void FlushBatch(size_t i, int speed);
+  void PushMarkPrices(int cadence);
+  void PushUser(const std::string& account, const std::string& payload);
+  void ExpireKey(ListenKey& k);
+  void CheckListenKeys();
+  std::string OrderUpdateJson(const AccountEvent& e, const SimOrder& o, const char* exec,
+                              const char* status);
+
+  SimContext* ctx_ = nullptr;
+  std::unique_ptr<Authenticator> auth_;
+  std::vector<SymbolState> symbols_;
+  std::unordered_map<std::string, int> stream_symbol_;  // lower-case symbol → index
+  // stream name → subscribed connections
+  std::unordered_map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> subs_;
+  std::map<std::string, ListenKey> keys_;                     // by key
+  std::map<std::string, std::string> account_key_;            // account → active key
+  std::map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> user_conns_;  // by key
+  // ACCOUNT_UPDATE assembly: the engine emits position then balance after each fill/funding.
+  struct PendingAccount {
+    bool has_position = false;
+    SimPosition position;
+    bool funding = false;
+    Money funding_amount = 0;
+  };
+  std::map<std::string, PendingAccount> pending_account_;
+  std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
+  std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
+  uint64_t key_counter_ = 0;
+  int64_t weight_minute_ = -1;
+  int64_t weight_used_ = 0;
+  UnixNanos started_ = 0;
+};
+
+}  // namespace perpgw::sim::aster

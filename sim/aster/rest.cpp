@@ -1,0 +1,1010 @@
+// Aster /fapi REST endpoints, named as in the venue docs: public market data (v1 and v3 paths),
+// and signed trading/account calls (V1 HMAC on v1/v2/v4 paths, V3 EIP-712 on v3 paths).
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <regex>
+
+#include "sim/aster/internal.h"
+#include "sim/aster/module.h"
+#include "sim/core/json.h"
+
+namespace perpgw::sim::aster {
+namespace {
+
+constexpr int kMaxOpenOrdersPerSymbol = 200;
+constexpr int kDepthLimits[] = {5, 10, 20, 50, 100, 500, 1000};
+
+bool ParseI64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+int64_t Pow10(int n) {
+  int64_t r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+
+ApiError Err(int code, std::string msg) { return {400, code, std::move(msg)}; }
+ApiError UnknownSymbol() { return Err(-1121, "Invalid symbol."); }
+
+// Wire decimal → mantissa at `scale`, with the venue's error codes: not a number -1100, more
+// digits than the published precision -1111, between precision and grid -4014 / -4023.
+bool ParseWire(std::string_view param, const std::string& text, int precision, int scale,
+               int64_t grid, int grid_code, const char* grid_msg, int64_t* out, ApiError* err) {
+  auto d = Decimal::Parse(text);
+  if (!d.ok()) {
+    *err = Err(-1100, "Illegal characters found in parameter '" + std::string(param) +
+                          "'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.");
+    return false;
+  }
+  auto v = d->ToScaled(precision);
+  if (!v.ok()) {
+    *err = Err(-1111, "Precision is over the maximum defined for this asset.");
+    return false;
+  }
+  int64_t m = *v;
+  if (precision > scale) {
+    const int64_t f = Pow10(precision - scale);
+    if (m % f != 0) {
+      *err = Err(grid_code, grid_msg);
+      return false;
+    }
+    m /= f;
+  }
+  if (m > 0 && grid > 1 && m % grid != 0) {
+    *err = Err(grid_code, grid_msg);
+    return false;
+  }
+  *out = m;
+  return true;
+}
+
+bool ParseBool(const std::string& s, bool* out) {
+  std::string l = LowerAscii(s);
+  if (l == "true") *out = true;
+  else if (l == "false") *out = false;
+  else return false;
+  return true;
+}
+
+const char* SideText(Side s) { return s == Side::kBuy ? "BUY" : "SELL"; }
+const char* TypeText(const SimOrder& o) { return o.type == OrderType::kMarket ? "MARKET" : "LIMIT"; }
+const char* TifText(const SimOrder& o) {
+  if (o.type == OrderType::kMarket) return "GTC";  // the venue prints GTC on market orders
+  switch (o.tif) {
+    case TimeInForce::kIoc: return "IOC";
+    case TimeInForce::kFok: return "FOK";
+    case TimeInForce::kPostOnly: return "GTX";
+    default: return "GTC";
+  }
+}
+
+}  // namespace
+
+const char* OrderStatusText(const SimOrder& o) {
+  switch (o.status) {
+    case OrderStatus::kOpen: return "NEW";
+    case OrderStatus::kPartiallyFilled: return "PARTIALLY_FILLED";
+    case OrderStatus::kFilled: return "FILLED";
+    case OrderStatus::kCanceled:
+      // A resting reduce-only order that can no longer reduce expires on the venue.
+      return o.reason == CancelReason::kReduceOnly ? "EXPIRED" : "CANCELED";
+    case OrderStatus::kExpired: return "EXPIRED";
+    case OrderStatus::kRejected:
+      // A GTX order that would take liquidity is accepted and expires at once.
+      return o.reject == RejectCode::kPostOnlyViolation ? "EXPIRED" : "REJECTED";
+    default: return "NEW";
+  }
+}
+
+namespace {
+
+bool Visible(const SimOrder& o) {
+  return o.status != OrderStatus::kRejected || o.reject == RejectCode::kPostOnlyViolation;
+}
+
+std::string AvgPriceText(const SimOrder& o) {
+  if (o.filled == 0) return "0.00000";
+  return DecimalAt(o.AvgPrice(), o.instrument->price_scale + 4);
+}
+
+std::string QtyOrZero(const SimInstrument& in, int64_t q) {
+  return q == 0 ? "0" : Fixed(q, in.size_scale);
+}
+
+enum class OrderView { kAck, kResult, kQuery };
+
+void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view) {
+  const SimInstrument& in = *o.instrument;
+  const bool ack = view == OrderView::kAck;
+  w.BeginObject();
+  w.Field("orderId", o.id).Field("symbol", in.symbol());
+  w.Field("status", ack ? "NEW" : OrderStatusText(o));
+  w.Field("clientOrderId", o.client_id);
+  w.Field("price", o.type == OrderType::kMarket ? std::string("0") : Fixed(o.price, in.price_scale));
+  w.Field("avgPrice", ack ? std::string("0.00000") : AvgPriceText(o));
+  w.Field("origQty", Fixed(o.qty, in.size_scale));
+  w.Field("executedQty", ack ? std::string("0") : QtyOrZero(in, o.filled));
+  if (view != OrderView::kQuery) w.Field("cumQty", ack ? std::string("0") : QtyOrZero(in, o.filled));
+  w.Field("cumQuote", ack || o.filled == 0 ? std::string("0") : Money8(o.filled_notional));
+  w.Field("timeInForce", TifText(o)).Field("type", TypeText(o));
+  w.Field("reduceOnly", o.reduce_only).Field("closePosition", false);
+  w.Field("side", SideText(o.side)).Field("positionSide", "BOTH");
+  w.Field("stopPrice", "0").Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
+  w.Field("origType", TypeText(o));
+  if (view == OrderView::kQuery) w.Field("time", ToMs(o.created));
+  w.Field("updateTime", ToMs(ack ? o.created : o.updated));
+  w.EndObject();
+}
+
+std::string OrderJson(const SimOrder& o, OrderView view) {
+  JsonWriter w;
+  WriteOrder(w, o, view);
+  return w.Take();
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------ routing
+
+void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
+  const Params p = Params::From(req);
+  const std::string& path = req.path;
+  if (path == "/api/v3/exchangeInfo") {  // spot catalogue ccxt loads too: no spot markets here
+    JsonWriter w;
+    w.BeginObject().Field("timezone", "UTC").Field("serverTime", NowMs());
+    w.Key("symbols").BeginArray().EndArray().EndObject();
+    return resp.Json(200, w.Take());
+  }
+  auto not_found = [&] {
+    WriteError(resp, {404, -1000, "Unknown endpoint: " + req.method + " " + path});
+  };
+  if (path.rfind("/fapi/v", 0) != 0 || path.size() < 10 || path[8] != '/') return not_found();
+  const char version = path[7];
+  const std::string name = path.substr(9);
+  static const std::map<std::string, std::string, std::less<>> kPublic = {
+      {"ping", "13"}, {"time", "13"}, {"exchangeInfo", "13"}, {"depth", "13"},
+      {"premiumIndex", "13"}, {"fundingInfo", "13"}, {"fundingRate", "13"},
+      {"ticker/24hr", "13"}, {"ticker/price", "13"}, {"ticker/bookTicker", "13"},
+      {"openInterest", "13"}};
+  static const std::map<std::string, std::string, std::less<>> kPrivate = {
+      {"order", "13"}, {"order/test", "13"}, {"allOpenOrders", "13"}, {"openOrders", "13"},
+      {"openOrder", "13"}, {"allOrders", "13"}, {"balance", "23"}, {"positionRisk", "23"},
+      {"account", "43"}, {"leverage", "13"}, {"leverageBracket", "13"}, {"userTrades", "13"},
+      {"commissionRate", "13"}, {"positionSide/dual", "13"}, {"listenKey", "13"},
+      {"builder", "3"}};
+  if (auto it = kPublic.find(name); it != kPublic.end()) {
+    if (it->second.find(version) == std::string::npos || req.method != "GET") return not_found();
+    return Public(name, req, p, resp);
+  }
+  auto it = kPrivate.find(name);
+  if (it == kPrivate.end() || it->second.find(version) == std::string::npos) return not_found();
+  ApiError err;
+  const AccountSpec* acct =
+      version == '3' ? auth_->VerifyV3(req, p, ctx_->Now() / 1000, &err)
+                     : auth_->VerifyV1(req, p, name != "listenKey", NowMs(), &err);
+  if (acct == nullptr) return WriteError(resp, err);
+  Private(name, *acct, req, p, resp);
+}
+
+// ------------------------------------------------------------------------------- public data
+
+std::string AsterModule::PremiumJson(size_t i) const {
+  const SimInstrument& in = ctx_->market().instrument(i);
+  const int64_t mark = ctx_->market().mark_price(i);
+  // Mark/index print with 8 decimals; the sim's index is its mid (no basis).
+  const std::string px = Fixed(mark * Pow10(8 - std::min(8, in.price_scale)), 8);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("symbol", in.symbol())
+      .Field("markPrice", px)
+      .Field("indexPrice", px)
+      .Field("estimatedSettlePrice", px)
+      .Field("lastFundingRate", Rate8(ctx_->market().funding_rate(i)))
+      .Field("interestRate", "0.00010000")
+      .Field("nextFundingTime", ToMs(ctx_->NextFundingTime(i)))
+      .Field("time", NowMs())
+      .EndObject();
+  return w.Take();
+}
+
+std::string AsterModule::TickerJson(size_t i) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  const Stats& s = symbols_[i].stats;
+  const SymbolExtra x = ExtraFor(in);
+  const int64_t last = m.mid(i);
+  // Synthetic baseline volume at the current mid plus what sim users traded.
+  const int64_t base_qty =
+      x.daily_quote_volume / std::max<Money>(1, in.Notional(last, in.step)) * in.step;
+  const int64_t volume = std::max<int64_t>(0, base_qty) + s.traded_qty;
+  const Money quote = in.Notional(last, std::max<int64_t>(0, base_qty)) + s.traded_quote;
+  const int64_t change = last - s.open;
+  // priceChangePercent with 3 decimals: change / open * 100.
+  const int64_t pct = s.open == 0 ? 0 : change * 100000 / s.open;
+  const int64_t now = NowMs();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("symbol", in.symbol())
+      .Field("priceChange", Fixed(change, in.price_scale))
+      .Field("priceChangePercent", Fixed(pct, 3))
+      .Field("weightedAvgPrice", Fixed(last, in.price_scale))
+      .Field("lastPrice", Fixed(last, in.price_scale))
+      .Field("lastQty", QtyOrZero(in, s.last_qty))
+      .Field("openPrice", Fixed(s.open, in.price_scale))
+      .Field("highPrice", Fixed(s.high, in.price_scale))
+      .Field("lowPrice", Fixed(s.low, in.price_scale))
+      .Field("volume", Fixed(volume, in.size_scale))
+      .Field("quoteVolume", Fixed(quote / 1000000, 2))
+      .Field("openTime", now - 24 * 3600 * 1000)
+      .Field("closeTime", now)
+      .Field("firstId", s.first_trade)
+      .Field("lastId", s.last_trade)
+      .Field("count", s.count)
+      .EndObject();
+  return w.Take();
+}
+
+void AsterModule::Public(std::string_view name, const HttpRequest& req, const Params& p,
+                         HttpResponse& resp) {
+  Market& m = ctx_->market();
+  const std::string symbol = p.Get("symbol");
+  const int si = symbol.empty() ? -1 : SymbolIndex(symbol);
+  if (!symbol.empty() && si < 0) return WriteError(resp, UnknownSymbol());
+  auto each = [&](auto&& row) {
+    if (si >= 0) return resp.Json(200, row(static_cast<size_t>(si)));
+    std::string out = "[";
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (i) out += ',';
+      out += row(i);
+    }
+    resp.Json(200, out + "]");
+  };
+  if (name == "ping") return resp.Json(200, "{}");
+  if (name == "time") {
+    return resp.Json(200, "{\"serverTime\":" + std::to_string(NowMs()) + "}");
+  }
+  if (name == "exchangeInfo") {
+    JsonWriter w;
+    w.BeginObject().Field("timezone", "UTC").Field("serverTime", NowMs());
+    w.Field("futuresType", "U_MARGINED");
+    w.Key("rateLimits").BeginArray();
+    auto limit = [&](const char* type, const char* iv, int n, int lim) {
+      w.BeginObject().Field("rateLimitType", type).Field("interval", iv);
+      w.Field("intervalNum", n).Field("limit", lim).EndObject();
+    };
+    limit("REQUEST_WEIGHT", "MINUTE", 1, 2400);
+    limit("ORDERS", "MINUTE", 1, 1200);
+    limit("ORDERS", "SECOND", 10, 300);
+    w.EndArray().Key("exchangeFilters").BeginArray().EndArray();
+    w.Key("assets").BeginArray();
+    w.BeginObject().Field("asset", "USDT").Field("marginAvailable", true);
+    w.Field("autoAssetExchange", "-10000").EndObject();
+    w.BeginObject().Field("asset", "BTC").Field("marginAvailable", true);
+    w.Field("autoAssetExchange", "0").EndObject();
+    w.EndArray().Key("symbols").BeginArray();
+    for (size_t i = 0; i < m.size(); ++i) {
+      const SimInstrument& in = m.instrument(i);
+      const SymbolExtra x = ExtraFor(in);
+      w.BeginObject()
+          .Field("symbol", in.symbol())
+          .Field("pair", in.symbol())
+          .Field("contractType", "PERPETUAL")
+          .Field("deliveryDate", int64_t{4133404800000})
+          .Field("onboardDate", x.onboard_ms)
+          .Field("status", "TRADING")
+          .Field("maintMarginPercent", "2.5000")
+          .Field("requiredMarginPercent", "5.0000")
+          .Field("baseAsset", in.spec.base)
+          .Field("quoteAsset", in.spec.quote)
+          .Field("marginAsset", in.spec.quote)
+          .Field("pricePrecision", x.price_precision)
+          .Field("quantityPrecision", x.qty_precision)
+          .Field("baseAssetPrecision", 8)
+          .Field("quotePrecision", 8)
+          .Field("underlyingType", "COIN");
+      w.Key("underlyingSubType").BeginArray().EndArray();
+      w.Field("symbolType", 0)
+          .Field("tradingMode", 0)
+          .Field("name", x.name)
+          .Field("channel", "")
+          .Field("sequenceNo", static_cast<int64_t>(i))
+          .Field("twapMinNotional", "1000")
+          .Field("settlePlan", 0)
+          .Field("triggerProtect", "0.0500")
+          .Field("liquidationFee", "0.025000")
+          .Field("marketTakeBound", "0.05")
+          .Field("createTime", x.onboard_ms + 3600000);
+      w.Key("filters").BeginArray();
+      w.BeginObject().Field("minPrice", x.min_price).Field("maxPrice", x.max_price);
+      w.Field("filterType", "PRICE_FILTER").Field("tickSize", in.spec.tick).EndObject();
+      w.BeginObject().Field("stepSize", in.spec.step).Field("filterType", "LOT_SIZE");
+      w.Field("maxQty", x.max_qty).Field("minQty", in.spec.min_qty).EndObject();
+      w.BeginObject().Field("stepSize", in.spec.step).Field("filterType", "MARKET_LOT_SIZE");
+      w.Field("maxQty", x.market_max_qty).Field("minQty", in.spec.min_qty).EndObject();
+      w.BeginObject().Field("limit", kMaxOpenOrdersPerSymbol);
+      w.Field("filterType", "MAX_NUM_ORDERS").EndObject();
+      w.BeginObject().Field("limit", 10).Field("filterType", "MAX_NUM_ALGO_ORDERS").EndObject();
+      w.BeginObject().Field("notional", FormatMoney(in.min_notional));
+      w.Field("filterType", "MIN_NOTIONAL").EndObject();
+      w.BeginObject().Field("multiplierDown", x.down).Field("multiplierUp", x.up);
+      w.Field("ltMultiplierDown", "0").Field("multiplierDecimal", "4");
+      w.Field("filterType", "PERCENT_PRICE").Field("ltMultiplierUp", "0").EndObject();
+      w.EndArray();
+      // Only what the sim's engine executes (no conditional orders).
+      w.Key("orderTypes").BeginArray().String("LIMIT").String("MARKET").EndArray();
+      w.Key("timeInForce").BeginArray().String("GTC").String("IOC").String("FOK").String("GTX");
+      w.EndArray().EndObject();
+    }
+    w.EndArray().EndObject();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "depth") {
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    int64_t limit = 500;
+    if (p.Has("limit")) {
+      bool ok = ParseI64(p.Get("limit"), &limit) &&
+                std::find(std::begin(kDepthLimits), std::end(kDepthLimits), limit) !=
+                    std::end(kDepthLimits);
+      if (!ok) return WriteError(resp, Err(-1130, "Data sent for parameter 'limit' is not valid."));
+    }
+    const SimInstrument& in = m.instrument(si);
+    const OrderBook& book = m.book(si);
+    JsonWriter w;
+    w.BeginObject().Field("lastUpdateId", m.update_id(si)).Field("E", NowMs());
+    w.Field("T", ToMs(symbols_[si].last_change));
+    for (auto side : {BookSide::kBid, BookSide::kAsk}) {
+      w.Key(side == BookSide::kBid ? "bids" : "asks").BeginArray();
+      auto levels = side == BookSide::kBid ? book.Bids(limit) : book.Asks(limit);
+      for (const Level& l : levels) {
+        w.BeginArray().String(Fixed(l.price, in.price_scale)).String(Fixed(l.size, in.size_scale));
+        w.EndArray();
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "premiumIndex") return each([&](size_t i) { return PremiumJson(i); });
+  if (name == "fundingInfo") {
+    std::string out = "[";
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (si >= 0 && static_cast<size_t>(si) != i) continue;
+      const SimInstrument& in = m.instrument(i);
+      const bool major = in.spec.funding_interval_hours >= 8;
+      JsonWriter w;
+      w.BeginObject().Field("symbol", in.symbol()).Field("interestRate", "0.00010000");
+      w.Field("time", ToMs(started_)).Field("fundingIntervalHours", in.spec.funding_interval_hours);
+      w.Key("fundingFeeCap").Raw(major ? "0.03" : "0.02");
+      w.Key("fundingFeeFloor").Raw(major ? "-0.03" : "-0.02").EndObject();
+      if (out.size() > 1) out += ',';
+      out += w.str();
+    }
+    return resp.Json(200, out + "]");
+  }
+  if (name == "fundingRate") {
+    int64_t limit = 100, start = -1, end = -1;
+    if (p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit <= 0)) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'limit' is not valid."));
+    }
+    limit = std::min<int64_t>(limit, 1000);
+    if (p.Has("startTime")) ParseI64(p.Get("startTime"), &start);
+    if (p.Has("endTime")) ParseI64(p.Get("endTime"), &end);
+    struct Row {
+      size_t i;
+      FundingRow f;
+    };
+    std::vector<Row> rows;
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (si >= 0 && static_cast<size_t>(si) != i) continue;
+      for (const auto& f : symbols_[i].funding) {
+        if ((start < 0 || f.time_ms >= start) && (end < 0 || f.time_ms <= end)) rows.push_back({i, f});
+      }
+    }
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.f.time_ms < b.f.time_ms; });
+    // With a start time: the first `limit` from it; otherwise the most recent `limit`.
+    size_t from = 0, n = rows.size();
+    if (start < 0 && n > static_cast<size_t>(limit)) from = n - limit;
+    n = std::min(n, from + static_cast<size_t>(limit));
+    JsonWriter w;
+    w.BeginArray();
+    for (size_t k = from; k < n; ++k) {
+      w.BeginObject().Field("symbol", m.instrument(rows[k].i).symbol());
+      w.Field("fundingRate", Rate8(rows[k].f.rate)).Field("fundingTime", rows[k].f.time_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "ticker/24hr") return each([&](size_t i) { return TickerJson(i); });
+  if (name == "ticker/price") {
+    return each([&](size_t i) {
+      JsonWriter w;
+      w.BeginObject().Field("symbol", m.instrument(i).symbol());
+      w.Field("price", Fixed(m.mid(i), m.instrument(i).price_scale)).Field("time", NowMs());
+      w.EndObject();
+      return w.Take();
+    });
+  }
+  if (name == "ticker/bookTicker") {
+    return each([&](size_t i) {
+      const SimInstrument& in = m.instrument(i);
+      auto bid = m.book(i).BestBid();
+      auto ask = m.book(i).BestAsk();
+      JsonWriter w;
+      w.BeginObject().Field("symbol", in.symbol());
+      w.Field("bidPrice", Fixed(bid ? bid->price : 0, in.price_scale));
+      w.Field("bidQty", Fixed(bid ? bid->size : 0, in.size_scale));
+      w.Field("askPrice", Fixed(ask ? ask->price : 0, in.price_scale));
+      w.Field("askQty", Fixed(ask ? ask->size : 0, in.size_scale));
+      w.Field("time", NowMs()).Field("lastUpdateId", m.update_id(i)).EndObject();
+      return w.Take();
+    });
+  }
+  if (name == "openInterest") {
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    const SimInstrument& in = m.instrument(si);
+    // Longs of sim accounts plus a synthetic baseline (~ a third of a day's volume).
+    int64_t oi = 0;
+    for (const auto& id : ctx_->engine().account_ids()) {
+      int64_t sz = ctx_->engine().Position(id, si).size;
+      if (sz > 0) oi += sz;
+    }
+    const Money unit = std::max<Money>(1, in.Notional(m.mid(si), in.step));
+    oi += ExtraFor(in).daily_quote_volume / 3 / unit * in.step;
+    JsonWriter w;
+    w.BeginObject().Field("symbol", in.symbol()).Field("openInterest", Fixed(oi, in.size_scale));
+    w.Field("time", NowMs()).EndObject();
+    return resp.Json(200, w.Take());
+  }
+  WriteError(resp, {404, -1000, "Unknown endpoint: " + req.method + " " + req.path});
+}
+
+// ----------------------------------------------------------------------------- private calls
+
+void AsterModule::Private(std::string_view name, const AccountSpec& acct, const HttpRequest& req,
+                          const Params& p, HttpResponse& resp) {
+  const std::string& method = req.method;
+  Engine& eng = ctx_->engine();
+  Market& m = ctx_->market();
+  auto bad_method = [&] {
+    WriteError(resp, {404, -1000, "Unknown endpoint: " + method + " " + req.path});
+  };
+  const std::string symbol = p.Get("symbol");
+  const int si = symbol.empty() ? -1 : SymbolIndex(symbol);
+  if (!symbol.empty() && si < 0 && name != "listenKey") return WriteError(resp, UnknownSymbol());
+
+  if (name == "listenKey") {
+    if (method != "POST" && method != "PUT" && method != "DELETE") return bad_method();
+    return ListenKeyCall(method, acct, resp);
+  }
+  if (name == "order") {
+    if (method == "POST") return NewOrder(acct, p, resp);
+    if (method == "GET") return QueryOrder(acct, p, false, resp);
+    if (method == "DELETE") return CancelOrder(acct, p, resp);
+    return bad_method();
+  }
+  if (name == "order/test") {
+    if (method != "POST") return bad_method();
+    Params q = p;
+    q.kv.emplace_back("__test", "1");
+    return NewOrder(acct, q, resp);
+  }
+  if (name == "openOrder") {
+    if (method != "GET") return bad_method();
+    return QueryOrder(acct, p, true, resp);
+  }
+  if (name == "allOpenOrders") {
+    if (method != "DELETE") return bad_method();
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    eng.CancelAll(acct.id, symbol);
+    return resp.Json(200,
+                     R"({"code":"200","msg":"The operation of cancel all open order is done."})");
+  }
+  if (name == "openOrders" || name == "allOrders") {
+    if (method != "GET") return bad_method();
+    if (name == "allOrders" && si < 0) return WriteError(resp, Mandatory("symbol"));
+    int64_t from_id = 0, limit = 500;
+    ParseI64(p.Get("orderId"), &from_id);
+    if (p.Has("limit")) ParseI64(p.Get("limit"), &limit);
+    limit = std::clamp<int64_t>(limit, 1, 1000);
+    std::vector<const SimOrder*> list =
+        name == "openOrders" ? eng.OpenOrders(acct.id, symbol) : eng.Orders(acct.id);
+    JsonWriter w;
+    w.BeginArray();
+    int64_t n = 0;
+    for (const SimOrder* o : list) {
+      if (!Visible(*o) || (!symbol.empty() && o->instrument->symbol() != symbol)) continue;
+      if (o->id < static_cast<uint64_t>(from_id) || n >= limit) continue;
+      WriteOrder(w, *o, OrderView::kQuery);
+      ++n;
+    }
+    w.EndArray();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "balance") {
+    if (method != "GET") return bad_method();
+    return resp.Json(200, BalanceRows(acct));
+  }
+  if (name == "account") {
+    if (method != "GET") return bad_method();
+    return resp.Json(200, AccountJson(acct));
+  }
+  if (name == "positionRisk") {
+    if (method != "GET") return bad_method();
+    std::string out = "[";
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (si >= 0 && static_cast<size_t>(si) != i) continue;
+      if (out.size() > 1) out += ',';
+      out += PositionRow(acct, i, false);
+    }
+    return resp.Json(200, out + "]");
+  }
+  if (name == "leverage") {
+    if (method != "POST") return bad_method();
+    return Leverage(acct, p, resp);
+  }
+  if (name == "leverageBracket") {
+    if (method != "GET") return bad_method();
+    auto row = [&](size_t i) {
+      const SimInstrument& in = m.instrument(i);
+      JsonWriter w;
+      w.BeginObject().Field("symbol", in.symbol()).Key("brackets").BeginArray();
+      w.BeginObject().Field("bracket", 1).Field("initialLeverage", in.spec.max_leverage);
+      w.Key("notionalCap").Raw(ExtraFor(in).max_notional).Key("notionalFloor").Raw("0");
+      w.Key("maintMarginRatio").Raw(FormatRate(in.maint_margin_ratio)).Key("cum").Raw("0");
+      w.EndObject().EndArray().EndObject();
+      return w.Take();
+    };
+    if (si >= 0) return resp.Json(200, row(si));
+    std::string out = "[";
+    for (size_t i = 0; i < m.size(); ++i) out += (i ? "," : "") + row(i);
+    return resp.Json(200, out + "]");
+  }
+  if (name == "userTrades") {
+    if (method != "GET") return bad_method();
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    int64_t from_id = 0, start = -1, end = -1, limit = 500;
+    ParseI64(p.Get("fromId"), &from_id);
+    if (p.Has("startTime")) ParseI64(p.Get("startTime"), &start);
+    if (p.Has("endTime")) ParseI64(p.Get("endTime"), &end);
+    if (p.Has("limit")) ParseI64(p.Get("limit"), &limit);
+    limit = std::clamp<int64_t>(limit, 1, 1000);
+    JsonWriter w;
+    w.BeginArray();
+    int64_t n = 0;
+    for (const SimFill& f : eng.Fills(acct.id)) {
+      const SimInstrument& in = *f.instrument;
+      const int64_t t = ToMs(f.time);
+      if (in.symbol() != symbol || f.trade_id < static_cast<uint64_t>(from_id)) continue;
+      if ((start >= 0 && t < start) || (end >= 0 && t > end) || n >= limit) continue;
+      auto rp = trade_realized_.find(f.trade_id);
+      w.BeginObject()
+          .Field("buyer", f.side == Side::kBuy)
+          .Field("commission", Money8(f.fee))
+          .Field("commissionAsset", "USDT")
+          .Field("id", f.trade_id)
+          .Field("maker", f.maker)
+          .Field("orderId", f.order_id)
+          .Field("price", Fixed(f.price, in.price_scale))
+          .Field("qty", Fixed(f.qty, in.size_scale))
+          .Field("quoteQty", Money8(in.Notional(f.price, f.qty)))
+          .Field("realizedPnl", Money8(rp == trade_realized_.end() ? 0 : rp->second))
+          .Field("side", SideText(f.side))
+          .Field("positionSide", "BOTH")
+          .Field("symbol", in.symbol())
+          .Field("time", t)
+          .EndObject();
+      ++n;
+    }
+    w.EndArray();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "commissionRate") {
+    if (method != "GET") return bad_method();
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    JsonWriter w;
+    w.BeginObject().Field("symbol", symbol).Field("makerCommissionRate", acct.maker_fee);
+    w.Field("takerCommissionRate", acct.taker_fee).EndObject();
+    return resp.Json(200, w.Take());
+  }
+  if (name == "positionSide/dual") {
+    if (method == "GET") return resp.Json(200, R"({"dualSidePosition":false})");
+    if (method != "POST") return bad_method();
+    bool dual = false;
+    if (!ParseBool(p.Get("dualSidePosition"), &dual)) return WriteError(resp, Mandatory("dualSidePosition"));
+    if (!dual) return WriteError(resp, Err(-4059, "No need to change position side."));
+    return WriteError(resp, Err(-1000, "Hedge mode is not supported by perpgw-sim."));
+  }
+  if (name == "builder") {  // ccxt's builder-fee check: no builders approved here
+    if (method != "GET") return bad_method();
+    return resp.Json(200, "[]");
+  }
+  bad_method();
+}
+
+void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  Market& m = ctx_->market();
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  const int si = SymbolIndex(symbol);
+  if (si < 0) return WriteError(resp, UnknownSymbol());
+  const SimInstrument& in = m.instrument(si);
+  const SymbolExtra x = ExtraFor(in);
+  PlaceRequest r;
+  r.account = acct.id;
+  r.symbol = symbol;
+  const std::string side = p.Get("side"), type = p.Get("type");
+  if (side.empty()) return WriteError(resp, Mandatory("side"));
+  if (side == "BUY") r.side = Side::kBuy;
+  else if (side == "SELL") r.side = Side::kSell;
+  else return WriteError(resp, Err(-1117, "Invalid side."));
+  if (type.empty()) return WriteError(resp, Mandatory("type"));
+  if (type == "LIMIT") r.type = OrderType::kLimit;
+  else if (type == "MARKET") r.type = OrderType::kMarket;
+  else return WriteError(resp, Err(-1116, "Invalid orderType."));
+  const std::string ps = p.Get("positionSide");
+  if (!ps.empty() && ps != "BOTH") {
+    return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
+  }
+  if (!p.Has("quantity")) return WriteError(resp, Mandatory("quantity"));
+  ApiError err;
+  if (!ParseWire("quantity", p.Get("quantity"), x.qty_precision, in.size_scale, in.step, -4023,
+                 "Quantity not increased by step size.", &r.qty, &err)) {
+    return WriteError(resp, err);
+  }
+  if (r.qty <= 0) return WriteError(resp, Err(-4003, "Quantity less than or equal to zero."));
+  if (r.qty < in.min_qty) return WriteError(resp, Err(-4004, "Quantity less than min quantity."));
+  auto max_qty = in.ParseQty(r.type == OrderType::kMarket ? x.market_max_qty : x.max_qty);
+  if (max_qty.ok() && r.qty > *max_qty) {
+    return WriteError(resp, Err(-4005, "Quantity greater than max quantity."));
+  }
+  const int64_t mark = m.mark_price(si);
+  if (r.type == OrderType::kLimit) {
+    const std::string tif = p.Get("timeInForce");
+    if (tif.empty()) return WriteError(resp, Mandatory("timeInForce"));
+    if (tif == "GTC" || tif == "HIDDEN" || tif == "RPI") r.tif = TimeInForce::kGtc;
+    else if (tif == "IOC") r.tif = TimeInForce::kIoc;
+    else if (tif == "FOK") r.tif = TimeInForce::kFok;
+    else if (tif == "GTX") r.tif = TimeInForce::kPostOnly;
+    else return WriteError(resp, Err(-1115, "Invalid timeInForce."));
+    if (!p.Has("price")) return WriteError(resp, Mandatory("price"));
+    if (!ParseWire("price", p.Get("price"), x.price_precision, in.price_scale, in.tick, -4014,
+                   "Price not increased by tick size.", &r.price, &err)) {
+      return WriteError(resp, err);
+    }
+    if (r.price <= 0) return WriteError(resp, Err(-4001, "Price less than 0."));
+    auto min_p = in.ParsePrice(x.min_price);
+    auto max_p = in.ParsePrice(x.max_price);
+    if (min_p.ok() && r.price < *min_p) return WriteError(resp, Err(-4013, "Price less than min price."));
+    if (max_p.ok() && r.price > *max_p) return WriteError(resp, Err(-4002, "Price greater than max price."));
+    // PERCENT_PRICE against the mark: buys at most mark × up, sells at least mark × down.
+    auto bound = [&](const std::string& mult, bool up) {
+      auto d = ParseScaled(mult, 4);
+      int64_t f = d.ok() ? *d : 10000;
+      __int128 b = static_cast<__int128>(mark) * f;
+      return static_cast<int64_t>(up ? (b + 9999) / 10000 : b / 10000);
+    };
+    if (r.side == Side::kBuy && r.price > bound(x.up, true)) {
+      return WriteError(resp, Err(-4016, "Limit price can't be higher than " +
+                                             FormatScaled(bound(x.up, true), in.price_scale) + "."));
+    }
+    if (r.side == Side::kSell && r.price < bound(x.down, false)) {
+      return WriteError(resp, Err(-4024, "Limit price can't be lower than " +
+                                             FormatScaled(bound(x.down, false), in.price_scale) +
+                                             "."));
+    }
+  } else if (p.Has("price")) {
+    return WriteError(resp, Err(-1106, "Parameter 'price' sent when not required."));
+  }
+  if (p.Has("reduceOnly") && !ParseBool(p.Get("reduceOnly"), &r.reduce_only)) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'reduceOnly' is not valid."));
+  }
+  const std::string resp_type = p.Has("newOrderRespType") ? p.Get("newOrderRespType") : "ACK";
+  if (resp_type != "ACK" && resp_type != "RESULT") {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'newOrderRespType' is not valid."));
+  }
+  if (p.Has("newClientOrderId")) {
+    static const std::regex kCid("^[.A-Z:/a-z0-9_-]{1,36}$");
+    r.client_id = p.Get("newClientOrderId");
+    if (!std::regex_match(r.client_id, kCid)) {
+      return WriteError(resp, Err(-4015, "Client order id is not valid."));
+    }
+  }
+  if (!r.reduce_only) {
+    const int64_t ref = r.type == OrderType::kMarket ? mark : r.price;
+    if (in.Notional(ref, r.qty) < in.min_notional) {
+      std::string floor = FormatMoney(in.min_notional);
+      if (floor.find('.') == std::string::npos) floor += ".0";
+      return WriteError(resp, Err(-4164, "Order's notional must be no smaller than " + floor +
+                                             " (unless you choose reduce only)"));
+    }
+  }
+  if (ctx_->engine().OpenOrders(acct.id, symbol).size() >= kMaxOpenOrdersPerSymbol) {
+    return WriteError(resp, Err(-2025, "Reach max open order limit."));
+  }
+  if (p.Has("__test")) return resp.Json(200, "{}");
+  if (r.client_id.empty()) {
+    // The venue generates a 22-character id when none is sent.
+    std::string id = std::to_string(++key_counter_);
+    r.client_id = "sim" + std::string(19 - std::min<size_t>(19, id.size()), '0') + id;
+  }
+  PlaceResult res = ctx_->engine().Place(r);
+  switch (res.code) {
+    case RejectCode::kNone:
+    case RejectCode::kPostOnlyViolation:  // accepted, then EXPIRED (GTX would take liquidity)
+      return resp.Json(200, OrderJson(res.order, resp_type == "ACK" ? OrderView::kAck
+                                                                    : OrderView::kResult));
+    case RejectCode::kDuplicateClientId:
+      return WriteError(resp, Err(-4116, "ClientOrderId is duplicated."));
+    case RejectCode::kReduceOnly:
+      return WriteError(resp, Err(-2022, "ReduceOnly Order is rejected."));
+    case RejectCode::kInsufficientMargin:
+      return WriteError(resp, Err(-2019, "Margin is insufficient."));
+    case RejectCode::kMinNotional:
+      return WriteError(resp, Err(-4164, "Order's notional must be no smaller than 5.0 (unless you "
+                                         "choose reduce only)"));
+    case RejectCode::kInvalidQty:
+      return WriteError(resp, Err(-4023, "Quantity not increased by step size."));
+    case RejectCode::kInvalidPrice:
+      return WriteError(resp, Err(-4014, "Price not increased by tick size."));
+    case RejectCode::kUnknownSymbol:
+      return WriteError(resp, UnknownSymbol());
+    default:
+      return WriteError(resp, Err(-2010, "New order rejected: " + res.message));
+  }
+}
+
+void AsterModule::QueryOrder(const AccountSpec& acct, const Params& p, bool open_only,
+                             HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("orderId") && !p.Has("origClientOrderId")) {
+    return WriteError(resp, Err(-1102, "Either orderId or origClientOrderId must be sent."));
+  }
+  const SimOrder* o = nullptr;
+  int64_t id = 0;
+  if (p.Has("orderId")) {
+    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = ctx_->engine().FindOrder(id);
+  } else {
+    o = ctx_->engine().FindByClientId(acct.id, p.Get("origClientOrderId"));
+  }
+  if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !Visible(*o) ||
+      (open_only && !o->open())) {
+    return WriteError(resp, Err(-2013, "Order does not exist."));
+  }
+  resp.Json(200, OrderJson(*o, OrderView::kQuery));
+}
+
+void AsterModule::CancelOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("orderId") && !p.Has("origClientOrderId")) {
+    return WriteError(resp, Err(-1102, "Either orderId or origClientOrderId must be sent."));
+  }
+  Engine& eng = ctx_->engine();
+  const SimOrder* o = nullptr;
+  int64_t id = 0;
+  if (p.Has("orderId")) {
+    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = eng.FindOrder(id);
+  } else {
+    o = eng.FindByClientId(acct.id, p.Get("origClientOrderId"));
+  }
+  if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !o->open()) {
+    return WriteError(resp, Err(-2011, "Unknown order sent."));
+  }
+  CancelResult c = eng.Cancel(acct.id, o->id);
+  if (c.code != RejectCode::kNone) return WriteError(resp, Err(-2011, "Unknown order sent."));
+  resp.Json(200, OrderJson(c.order, OrderView::kResult));
+}
+
+void AsterModule::Leverage(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("leverage")) return WriteError(resp, Mandatory("leverage"));
+  int64_t lev = 0;
+  if (!ParseI64(p.Get("leverage"), &lev) || lev < 1 || lev > 125 ||
+      !ctx_->engine().SetLeverage(acct.id, symbol, static_cast<int>(lev)).ok()) {
+    return WriteError(resp, Err(-4028, "Leverage " + p.Get("leverage") + " is not valid"));
+  }
+  const SimInstrument& in = ctx_->market().instrument(SymbolIndex(symbol));
+  JsonWriter w;
+  w.BeginObject().Field("leverage", lev).Field("maxNotionalValue", ExtraFor(in).max_notional);
+  w.Field("symbol", symbol).EndObject();
+  resp.Json(200, w.Take());
+  JsonWriter e;
+  const int64_t now = NowMs();
+  e.BeginObject().Field("e", "ACCOUNT_CONFIG_UPDATE").Field("E", now).Field("T", now);
+  e.Key("ac").BeginObject().Field("s", symbol).Field("l", lev).EndObject().EndObject();
+  PushUser(acct.id, e.Take());
+}
+
+void AsterModule::ListenKeyCall(const std::string& method, const AccountSpec& acct,
+                                HttpResponse& resp) {
+  const int64_t now = NowMs();
+  auto it = account_key_.find(acct.id);
+  ListenKey* active = nullptr;
+  if (it != account_key_.end()) {
+    auto k = keys_.find(it->second);
+    if (k != keys_.end() && k->second.active) active = &k->second;
+  }
+  if (method == "POST") {
+    if (active == nullptr) {
+      // 64 hex-ish characters, unique per sim run and seed.
+      uint64_t x = ctx_->seed() * 0x9e3779b97f4a7c15ULL + (++key_counter_) * 0xbf58476d1ce4e5b9ULL;
+      std::string key;
+      Prng rng(x ^ static_cast<uint64_t>(ctx_->Now()));
+      static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+      for (int i = 0; i < 64; ++i) key.push_back(kAlphabet[rng.Below(36)]);
+      ListenKey k{key, acct.id, 0, true};
+      active = &(keys_[key] = k);
+      account_key_[acct.id] = key;
+    }
+    active->expires_ms = now + kListenKeyLifetimeMs;
+    return resp.Json(200, "{\"listenKey\":\"" + active->key + "\"}");
+  }
+  if (active == nullptr) {
+    if (method == "DELETE") return resp.Json(200, "{}");
+    return WriteError(resp, Err(-1125, "This listenKey does not exist."));
+  }
+  if (method == "PUT") {
+    active->expires_ms = now + kListenKeyLifetimeMs;
+    return resp.Json(200, "{}");
+  }
+  // DELETE: the stream closes (no listenKeyExpired push).
+  active->active = false;
+  auto conns = user_conns_.find(active->key);
+  if (conns != user_conns_.end()) {
+    for (auto& [id, weak] : conns->second) {
+      if (auto c = weak.lock()) c->Close(true, "listenKey closed");
+    }
+    user_conns_.erase(conns);
+  }
+  resp.Json(200, "{}");
+}
+
+// ------------------------------------------------------------------------- account snapshots
+
+std::string AsterModule::BalanceRows(const AccountSpec& acct) const {
+  const SimBalance b = ctx_->engine().Balance(acct.id);
+  JsonWriter w;
+  w.BeginArray().BeginObject()
+      .Field("accountAlias", "SgsR")
+      .Field("asset", b.asset)
+      .Field("balance", Money8(b.wallet))
+      .Field("crossWalletBalance", Money8(b.wallet))
+      .Field("crossUnPnl", Money8(b.unrealized))
+      .Field("availableBalance", Money8(b.available))
+      .Field("maxWithdrawAmount", Money8(std::max<Money>(0, std::min(b.wallet, b.available))))
+      .Field("marginAvailable", true)
+      .Field("updateTime", NowMs())
+      .EndObject().EndArray();
+  return w.Take();
+}
+
+std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4) const {
+  const Engine& eng = ctx_->engine();
+  const SimInstrument& in = ctx_->market().instrument(i);
+  const SimPosition pos = eng.Position(acct.id, i);
+  const int lev = eng.Leverage(acct.id, i);
+  const Money notional = in.Notional(pos.mark_price, pos.size);
+  const Money im = notional < 0 ? -notional / lev : notional / lev;
+  std::string liq = "0";
+  if (pos.size != 0) {
+    // Cross margin: the mark at which equity falls to maintenance margin, the rest fixed.
+    const SimBalance b = eng.Balance(acct.id);
+    const __int128 w = static_cast<__int128>(b.wallet) + (b.unrealized - pos.unrealized_pnl) -
+                       (b.maint_margin - pos.maint_margin);
+    const __int128 e = pos.entry_notional;
+    const int64_t mmr = in.maint_margin_ratio;
+    const __int128 one = 10000000000LL;  // 1 at kRateScale
+    __int128 num, den;
+    if (pos.size > 0) {
+      num = (e - w);
+      den = static_cast<__int128>(pos.size) * (one - mmr);
+    } else {
+      num = (e + w);
+      den = static_cast<__int128>(-pos.size) * (one + mmr);
+    }
+    // price mantissa = num[1e-8] * 10^(size_scale + price_scale) * 1e10 / (1e8 * den)
+    __int128 scale = one;
+    for (int k = 0; k < in.size_scale + in.price_scale; ++k) scale *= 10;
+    if (den > 0 && num > 0) {
+      __int128 px = num * scale / 100000000 / den;
+      liq = Fixed(static_cast<int64_t>(px), in.price_scale);
+    }
+  }
+  const std::string entry =
+      pos.size == 0 ? Fixed(0, in.price_scale + 4) : DecimalAt(pos.EntryPrice(), in.price_scale + 4);
+  const std::string mark = Fixed(pos.mark_price * Pow10(8 - std::min(8, in.price_scale)), 8);
+  JsonWriter w;
+  w.BeginObject();
+  if (v4) {
+    w.Field("symbol", in.symbol())
+        .Field("initialMargin", Money8(im))
+        .Field("maintMargin", Money8(pos.maint_margin))
+        .Field("unrealizedProfit", Money8(pos.unrealized_pnl))
+        .Field("positionInitialMargin", Money8(im))
+        .Field("openOrderInitialMargin", "0")
+        .Field("leverage", std::to_string(lev))
+        .Field("isolated", false)
+        .Field("entryPrice", entry)
+        .Field("maxNotional", ExtraFor(in).max_notional)
+        .Field("positionSide", "BOTH")
+        .Field("positionAmt", Fixed(pos.size, in.size_scale))
+        .Field("notional", Money8(notional))
+        .Field("isolatedWallet", "0")
+        .Field("updateTime", NowMs());
+  } else {
+    w.Field("entryPrice", entry)
+        .Field("marginType", "cross")
+        .Field("isAutoAddMargin", "false")
+        .Field("isolatedMargin", "0.00000000")
+        .Field("leverage", std::to_string(lev))
+        .Field("liquidationPrice", liq)
+        .Field("markPrice", mark)
+        .Field("maxNotionalValue", ExtraFor(in).max_notional)
+        .Field("positionAmt", Fixed(pos.size, in.size_scale))
+        .Field("symbol", in.symbol())
+        .Field("unRealizedProfit", Money8(pos.unrealized_pnl))
+        .Field("positionSide", "BOTH")
+        .Field("updateTime", pos.size == 0 ? int64_t{0} : NowMs());
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+std::string AsterModule::AccountJson(const AccountSpec& acct) const {
+  const Engine& eng = ctx_->engine();
+  const Market& m = ctx_->market();
+  const SimBalance b = eng.Balance(acct.id);
+  Money pos_im = 0;
+  for (const SimPosition& pos : eng.Positions(acct.id)) {
+    Money n = pos.instrument->Notional(pos.mark_price, pos.size);
+    pos_im += (n < 0 ? -n : n) / std::max(1, pos.leverage);
+  }
+  const Money order_im = b.initial_margin - pos_im;
+  const Money max_withdraw = std::max<Money>(0, std::min(b.wallet, b.available));
+  const int64_t now = NowMs();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("feeTier", 0).Field("canTrade", true).Field("canDeposit", true)
+      .Field("canWithdraw", true).Field("updateTime", 0)
+      .Field("totalInitialMargin", Money8(b.initial_margin))
+      .Field("totalMaintMargin", Money8(b.maint_margin))
+      .Field("totalWalletBalance", Money8(b.wallet))
+      .Field("totalUnrealizedProfit", Money8(b.unrealized))
+      .Field("totalMarginBalance", Money8(b.equity))
+      .Field("totalPositionInitialMargin", Money8(pos_im))
+      .Field("totalOpenOrderInitialMargin", Money8(order_im))
+      .Field("totalCrossWalletBalance", Money8(b.wallet))
+      .Field("totalCrossUnPnl", Money8(b.unrealized))
+      .Field("availableBalance", Money8(b.available))
+      .Field("maxWithdrawAmount", Money8(max_withdraw));
+  w.Key("assets").BeginArray().BeginObject()
+      .Field("asset", b.asset)
+      .Field("walletBalance", Money8(b.wallet))
+      .Field("unrealizedProfit", Money8(b.unrealized))
+      .Field("marginBalance", Money8(b.equity))
+      .Field("maintMargin", Money8(b.maint_margin))
+      .Field("initialMargin", Money8(b.initial_margin))
+      .Field("positionInitialMargin", Money8(pos_im))
+      .Field("openOrderInitialMargin", Money8(order_im))
+      .Field("maxWithdrawAmount", Money8(max_withdraw))
+      .Field("crossWalletBalance", Money8(b.wallet))
+      .Field("crossUnPnl", Money8(b.unrealized))
+      .Field("availableBalance", Money8(b.available))
+      .Field("marginAvailable", true)
+      .Field("updateTime", now)
+      .EndObject().EndArray();
+  w.Key("positions").BeginArray();
+  for (size_t i = 0; i < m.size(); ++i) w.Raw(PositionRow(acct, i, true));
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace perpgw::sim::aster

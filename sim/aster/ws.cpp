@@ -1,0 +1,736 @@
+// Aster fstream WebSocket: raw (/ws/<stream>), combined (/stream?streams=, wrapped payloads) and
+// user-data (/ws/<listenKey>) connections, SUBSCRIBE-style control messages with the venue's
+// limits, market streams built from the generator and user events built from the engine.
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sim/aster/internal.h"
+#include "sim/aster/module.h"
+#include "sim/core/json.h"
+
+namespace perpgw::sim::aster {
+namespace {
+
+constexpr size_t kMaxStreams = 200;
+constexpr size_t kMaxMessagesPerSecond = 10;
+constexpr const char* kDiffSuffix[] = {"@depth@100ms", "@depth", "@depth@500ms"};
+constexpr const char* kSpeedSuffix[] = {"@100ms", "", "@500ms"};
+
+std::vector<std::string> SplitStreams(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    size_t slash = s.find('/');
+    if (slash != 0) out.emplace_back(s.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    s.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+std::string MarkPx(const SimInstrument& in, int64_t mark) {
+  int64_t f = 1;
+  for (int k = in.price_scale; k < 8; ++k) f *= 10;
+  return Fixed(mark * f, 8);
+}
+
+std::string MarkEvent(SimContext& ctx, size_t i, int64_t now_ms) {
+  const SimInstrument& in = ctx.market().instrument(i);
+  const std::string px = MarkPx(in, ctx.market().mark_price(i));
+  JsonWriter w;
+  w.BeginObject()
+      .Field("e", "markPriceUpdate")
+      .Field("E", now_ms)
+      .Field("s", in.symbol())
+      .Field("p", px)
+      .Field("i", px)
+      .Field("P", px)
+      .Field("r", Rate8(ctx.market().funding_rate(i)))
+      .Field("T", ToMs(ctx.NextFundingTime(i)))
+      .EndObject();
+  return w.Take();
+}
+
+void WriteLevels(JsonWriter& w, const SimInstrument& in, const std::vector<Level>& levels) {
+  w.BeginArray();
+  for (const Level& l : levels) {
+    w.BeginArray().String(Fixed(l.price, in.price_scale)).String(Fixed(l.size, in.size_scale));
+    w.EndArray();
+  }
+  w.EndArray();
+}
+
+struct ControlValue {
+  enum Type { kString, kBool, kOther } type = kOther;
+  std::string s;
+  bool b = false;
+};
+
+}  // namespace
+
+// -------------------------------------------------------------------------- stream catalogue
+
+AsterModule::StreamInfo AsterModule::ParseStream(std::string_view name) const {
+  StreamInfo info;
+  if (name == "!markPrice@arr") return {StreamKind::kAllMarkPrice, -1, 1, 0};
+  if (name == "!markPrice@arr@1s") return {StreamKind::kAllMarkPrice, -1, 0, 0};
+  if (name == "!bookTicker") return {StreamKind::kAllBookTicker, -1, 0, 0};
+  if (name == "!forceOrder@arr") return {StreamKind::kAllForceOrder, -1, 0, 0};
+  size_t at = name.find('@');
+  if (at == std::string_view::npos) return info;
+  auto it = stream_symbol_.find(std::string(name.substr(0, at)));
+  if (it == stream_symbol_.end()) return info;  // accepted, never sends (like the venue)
+  info.symbol = it->second;
+  std::string_view rest = name.substr(at + 1);
+  auto speed_of = [](std::string_view suffix) {
+    if (suffix.empty()) return 1;
+    if (suffix == "@100ms") return 0;
+    if (suffix == "@500ms") return 2;
+    return -1;
+  };
+  if (rest.rfind("depth", 0) == 0) {
+    std::string_view tail = rest.substr(5);
+    int levels = 0;
+    for (int n : {5, 10, 20}) {
+      std::string ns = std::to_string(n);
+      if (tail.rfind(ns, 0) == 0 && (tail.size() == ns.size() || tail[ns.size()] == '@')) {
+        levels = n;
+        tail.remove_prefix(ns.size());
+        break;
+      }
+    }
+    int speed = speed_of(tail);
+    if (speed < 0) return {StreamKind::kOther, -1, 1, 0};
+    return {levels ? StreamKind::kPartial : StreamKind::kDiff, info.symbol, speed, levels};
+  }
+  if (rest == "bookTicker") return {StreamKind::kBookTicker, info.symbol, 0, 0};
+  if (rest == "aggTrade") return {StreamKind::kAggTrade, info.symbol, 0, 0};
+  if (rest == "markPrice") return {StreamKind::kMarkPrice, info.symbol, 1, 0};
+  if (rest == "markPrice@1s") return {StreamKind::kMarkPrice, info.symbol, 0, 0};
+  if (rest == "forceOrder") return {StreamKind::kForceOrder, info.symbol, 0, 0};
+  return {StreamKind::kOther, -1, 1, 0};
+}
+
+bool AsterModule::HasListeners(const std::string& stream) const {
+  auto it = subs_.find(stream);
+  return it != subs_.end() && !it->second.empty();
+}
+
+void AsterModule::Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& stream) {
+  if (!st.streams.insert(stream).second) return;
+  subs_[stream][conn->id()] = conn;
+  StreamInfo info = ParseStream(stream);
+  if (info.symbol < 0) return;
+  SymbolState& s = symbols_[info.symbol];
+  if (info.kind == StreamKind::kDiff || info.kind == StreamKind::kPartial) {
+    ++s.depth_listeners[info.speed];
+  } else if (info.kind == StreamKind::kBookTicker) {
+    ++s.bbo_listeners;
+  }
+}
+
+void AsterModule::Unsubscribe(const WsConnPtr& conn, ConnState& st, const std::string& stream) {
+  if (st.streams.erase(stream) == 0) return;
+  auto it = subs_.find(stream);
+  if (it != subs_.end()) {
+    it->second.erase(conn->id());
+    if (it->second.empty()) subs_.erase(it);
+  }
+  StreamInfo info = ParseStream(stream);
+  if (info.symbol < 0) return;
+  SymbolState& s = symbols_[info.symbol];
+  if (info.kind == StreamKind::kDiff || info.kind == StreamKind::kPartial) {
+    if (--s.depth_listeners[info.speed] == 0) s.batch[info.speed] = Batch();
+  } else if (info.kind == StreamKind::kBookTicker) {
+    --s.bbo_listeners;
+  }
+}
+
+void AsterModule::Publish(const std::string& stream, const std::string& payload) {
+  auto it = subs_.find(stream);
+  if (it == subs_.end()) return;
+  std::string wrapped;
+  for (auto& [id, weak] : it->second) {
+    WsConnPtr c = weak.lock();
+    if (!c || !c->open()) continue;
+    if (c->Data<ConnState>().combined) {
+      if (wrapped.empty()) {
+        wrapped.reserve(payload.size() + stream.size() + 24);
+        wrapped = "{\"stream\":";
+        AppendJsonEscaped(&wrapped, stream);
+        wrapped += ",\"data\":";
+        wrapped += payload;
+        wrapped += '}';
+      }
+      c->Send(wrapped);
+    } else {
+      c->Send(payload);
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------- connections
+
+bool AsterModule::AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) {
+  const std::string& path = upgrade.path;
+  if (path == "/stream" || path == "/ws") {
+    if (SplitStreams(upgrade.Query("streams")).size() > kMaxStreams) {
+      WriteError(reject, {400, 2, "Invalid request: too many streams (max 200)"});
+      return false;
+    }
+    return true;
+  }
+  if (path.rfind("/ws/", 0) != 0) {
+    WriteError(reject, {404, -1000, "Unknown WebSocket path " + path});
+    return false;
+  }
+  std::string rest = path.substr(4);
+  if (rest.find('@') == std::string::npos && rest.find('!') == std::string::npos) {
+    auto it = keys_.find(rest);
+    if (it == keys_.end() || !it->second.active) {
+      WriteError(reject, {400, -1125, "This listenKey does not exist."});
+      return false;
+    }
+    return true;
+  }
+  if (SplitStreams(rest).size() > kMaxStreams) {
+    WriteError(reject, {400, 2, "Invalid request: too many streams (max 200)"});
+    return false;
+  }
+  return true;
+}
+
+void AsterModule::OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) {
+  ConnState& st = conn->Data<ConnState>();
+  const std::string& path = upgrade.path;
+  std::vector<std::string> streams;
+  if (path == "/stream") {
+    st.combined = true;
+    streams = SplitStreams(upgrade.Query("streams"));
+  } else if (path.size() > 4) {
+    std::string rest = path.substr(4);
+    if (rest.find('@') == std::string::npos && rest.find('!') == std::string::npos) {
+      st.user = true;
+      st.listen_key = rest;
+      user_conns_[rest][conn->id()] = conn;
+      return;
+    }
+    streams = SplitStreams(rest);
+  }
+  for (const auto& s : streams) Subscribe(conn, st, s);
+}
+
+void AsterModule::OnWsClose(const WsConnPtr& conn) {
+  ConnState& st = conn->Data<ConnState>();
+  std::vector<std::string> streams(st.streams.begin(), st.streams.end());
+  for (const auto& s : streams) Unsubscribe(conn, st, s);
+  if (st.user) {
+    auto it = user_conns_.find(st.listen_key);
+    if (it != user_conns_.end()) {
+      it->second.erase(conn->id());
+      if (it->second.empty()) user_conns_.erase(it);
+    }
+  }
+}
+
+void AsterModule::OnWsText(const WsConnPtr& conn, std::string_view text) {
+  ConnState& st = conn->Data<ConnState>();
+  // More than 10 client messages in any second: the venue disconnects.
+  const auto now = std::chrono::steady_clock::now();
+  st.recent.push_back(now);
+  while (!st.recent.empty() && now - st.recent.front() >= std::chrono::seconds(1)) {
+    st.recent.pop_front();
+  }
+  if (st.recent.size() > kMaxMessagesPerSecond) {
+    spdlog::info("aster ws conn {}: more than {} messages/s, disconnecting", conn->id(),
+                 kMaxMessagesPerSecond);
+    conn->Close(true, "too many requests");
+    return;
+  }
+  HandleControl(conn, st, text);
+}
+
+void AsterModule::HandleControl(const WsConnPtr& conn, ConnState& st, std::string_view text) {
+  auto error = [&](int code, const std::string& msg) {
+    JsonWriter w;
+    w.BeginObject().Field("code", code).Field("msg", msg).EndObject();
+    conn->Send(w.Take());
+  };
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) {
+    return error(3, "Invalid JSON: expected an object");
+  }
+  std::string method;
+  std::vector<ControlValue> params;
+  std::string id = "null";
+  bool bad_id = false, bad_json = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) {
+      bad_json = true;
+      break;
+    }
+    simdjson::ondemand::value v;
+    if (field.value().get(v)) {
+      bad_json = true;
+      break;
+    }
+    if (key == "method") {
+      std::string_view m;
+      if (v.get_string().get(m)) return error(2, "Invalid request: method must be a string");
+      method = std::string(m);
+    } else if (key == "params") {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) return error(2, "Invalid request: params must be an array");
+      for (auto el : arr) {
+        ControlValue cv;
+        simdjson::ondemand::json_type t;
+        if (el.type().get(t)) {
+          bad_json = true;
+          break;
+        }
+        if (t == simdjson::ondemand::json_type::string) {
+          std::string_view s;
+          if (el.get_string().get(s)) {
+            bad_json = true;
+            break;
+          }
+          cv.type = ControlValue::kString;
+          cv.s = std::string(s);
+        } else if (t == simdjson::ondemand::json_type::boolean) {
+          cv.type = ControlValue::kBool;
+          if (el.get_bool().get(cv.b)) bad_json = true;
+        }
+        params.push_back(std::move(cv));
+      }
+    } else if (key == "id") {
+      simdjson::ondemand::json_type t;
+      if (v.type().get(t)) {
+        bad_json = true;
+        break;
+      }
+      if (t == simdjson::ondemand::json_type::null) continue;
+      uint64_t n = 0;
+      if (v.get_uint64().get(n)) {
+        bad_id = true;
+      } else {
+        id = std::to_string(n);
+      }
+    }
+  }
+  if (bad_json) return error(3, "Invalid JSON");
+  if (bad_id) return error(2, "Invalid request: request ID must be an unsigned integer");
+  auto ok = [&](const std::string& result) {
+    conn->Send("{\"result\":" + result + ",\"id\":" + id + "}");
+  };
+  if (method == "SUBSCRIBE" || method == "UNSUBSCRIBE") {
+    std::vector<std::string> names;
+    for (const auto& p : params) {
+      if (p.type != ControlValue::kString || p.s.empty()) {
+        return error(2, "Invalid request: params must be stream names");
+      }
+      names.push_back(p.s);
+    }
+    if (method == "SUBSCRIBE") {
+      size_t fresh = 0;
+      for (const auto& n : names) fresh += st.streams.count(n) ? 0 : 1;
+      if (st.streams.size() + fresh > kMaxStreams) {
+        return error(2, "Invalid request: too many streams on this connection (max 200)");
+      }
+      for (const auto& n : names) Subscribe(conn, st, n);
+    } else {
+      for (const auto& n : names) Unsubscribe(conn, st, n);
+    }
+    return ok("null");
+  }
+  if (method == "LIST_SUBSCRIPTIONS") {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& s : st.streams) w.String(s);
+    w.EndArray();
+    return ok(w.Take());
+  }
+  if (method == "SET_PROPERTY" || method == "GET_PROPERTY") {
+    if (params.empty() || params[0].type != ControlValue::kString) {
+      return error(2, "Invalid request: missing property name");
+    }
+    if (params[0].s != "combined") return error(0, "Unknown property");
+    if (method == "GET_PROPERTY") return ok(st.combined ? "true" : "false");
+    if (params.size() != 2 || params[1].type != ControlValue::kBool) {
+      return error(1, "Invalid value type: expected Boolean");
+    }
+    st.combined = params[1].b;
+    return ok("null");
+  }
+  error(2, "Invalid request: unknown method '" + method +
+               "', expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, "
+               "GET_PROPERTY");
+}
+
+// ---------------------------------------------------------------------------- market data
+
+void AsterModule::OnBookChange(const BookChange& change) {
+  const size_t i = change.instrument->index;
+  if (i >= symbols_.size()) return;
+  SymbolState& s = symbols_[i];
+  s.last_change = change.time;
+  const int64_t mid = ctx_->market().mid(i);
+  s.stats.high = std::max(s.stats.high, mid);
+  s.stats.low = std::min(s.stats.low, mid);
+  for (int k = 0; k < kSpeeds; ++k) {
+    if (s.depth_listeners[k] == 0) continue;
+    Batch& b = s.batch[k];
+    // A break in the id chain (skip_seq) ends the event so the next one carries pu != last u.
+    if (b.open && change.prev_update_id != b.last) FlushBatch(i, k);
+    if (!b.open) {
+      b.open = true;
+      b.first = change.first_update_id;
+      b.prev = change.prev_update_id;
+    }
+    for (const LevelChange& c : change.changes) {
+      (c.side == BookSide::kBid ? b.bids : b.asks)[c.level.price] = c.level.size;
+    }
+    b.last = change.update_id;
+    b.last_time = change.time;
+  }
+  if (s.bbo_listeners > 0 || HasListeners("!bookTicker")) {
+    const OrderBook& book = ctx_->market().book(i);
+    auto bid = book.BestBid();
+    auto ask = book.BestAsk();
+    std::array<int64_t, 4> bbo = {bid ? bid->price : 0, bid ? bid->size : 0, ask ? ask->price : 0,
+                                  ask ? ask->size : 0};
+    if (bbo != s.last_bbo) {
+      s.last_bbo = bbo;
+      const SimInstrument& in = *change.instrument;
+      JsonWriter w;
+      w.BeginObject()
+          .Field("e", "bookTicker")
+          .Field("u", change.update_id)
+          .Field("E", NowMs())
+          .Field("T", ToMs(change.time))
+          .Field("s", in.symbol())
+          .Field("b", Fixed(bbo[0], in.price_scale))
+          .Field("B", Fixed(bbo[1], in.size_scale))
+          .Field("a", Fixed(bbo[2], in.price_scale))
+          .Field("A", Fixed(bbo[3], in.size_scale))
+          .EndObject();
+      std::string payload = w.Take();
+      Publish(s.stream + "@bookTicker", payload);
+      Publish("!bookTicker", payload);
+    }
+  }
+}
+
+void AsterModule::FlushDepth(int speed) {
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    if (symbols_[i].depth_listeners[speed] > 0 && symbols_[i].batch[speed].open) {
+      FlushBatch(i, speed);
+    }
+  }
+}
+
+void AsterModule::FlushBatch(size_t i, int speed) {
+  SymbolState& s = symbols_[i];
+  Batch& b = s.batch[speed];
+  const SimInstrument& in = ctx_->market().instrument(i);
+  const UnixNanos now = ctx_->Now();
+  auto header = [&](JsonWriter& w) {
+    w.BeginObject()
+        .Field("e", "depthUpdate")
+        .Field("E", ToMs(now))
+        .Field("T", ToMs(b.last_time))
+        .Field("s", in.symbol())
+        .Field("U", b.first)
+        .Field("u", b.last)
+        .Field("pu", b.prev);
+  };
+  const std::string diff_name = s.stream + kDiffSuffix[speed];
+  if (HasListeners(diff_name)) {
+    JsonWriter w;
+    header(w);
+    w.Key("b").BeginArray();
+    for (auto it = b.bids.rbegin(); it != b.bids.rend(); ++it) {
+      w.BeginArray().String(Fixed(it->first, in.price_scale)).String(Fixed(it->second, in.size_scale));
+      w.EndArray();
+    }
+    w.EndArray().Key("a").BeginArray();
+    for (const auto& [px, sz] : b.asks) {
+      w.BeginArray().String(Fixed(px, in.price_scale)).String(Fixed(sz, in.size_scale)).EndArray();
+    }
+    // Sim extension (ignored by venue clients): send time in ns for latency benchmarks.
+    w.EndArray().Field("sim_ns", static_cast<int64_t>(now)).EndObject();
+    Publish(diff_name, w.Take());
+  }
+  for (int levels : {5, 10, 20}) {
+    const std::string name = s.stream + "@depth" + std::to_string(levels) + kSpeedSuffix[speed];
+    if (!HasListeners(name)) continue;
+    const OrderBook& book = ctx_->market().book(i);
+    JsonWriter w;
+    header(w);
+    w.Key("b");
+    WriteLevels(w, in, book.Bids(levels));
+    w.Key("a");
+    WriteLevels(w, in, book.Asks(levels));
+    w.Field("sim_ns", static_cast<int64_t>(now)).EndObject();
+    Publish(name, w.Take());
+  }
+  b = Batch();
+}
+
+void AsterModule::PushMarkPrices(int cadence) {
+  const char* suffix = cadence == 0 ? "@markPrice@1s" : "@markPrice";
+  const std::string all = cadence == 0 ? "!markPrice@arr@1s" : "!markPrice@arr";
+  const int64_t now = NowMs();
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    const std::string name = symbols_[i].stream + suffix;
+    if (HasListeners(name)) Publish(name, MarkEvent(*ctx_, i, now));
+  }
+  if (HasListeners(all)) {
+    std::string arr = "[";
+    for (size_t i = 0; i < symbols_.size(); ++i) {
+      if (i) arr += ',';
+      arr += MarkEvent(*ctx_, i, now);
+    }
+    Publish(all, arr + "]");
+  }
+}
+
+void AsterModule::OnTrade(const PublicTrade& t) {
+  const size_t i = t.instrument->index;
+  if (i >= symbols_.size()) return;
+  Stats& st = symbols_[i].stats;
+  if (st.first_trade == 0) st.first_trade = t.trade_id;
+  st.last_trade = t.trade_id;
+  ++st.count;
+  st.traded_qty += t.qty;
+  st.traded_quote += t.instrument->Notional(t.price, t.qty);
+  st.last_qty = t.qty;
+  const std::string name = symbols_[i].stream + "@aggTrade";
+  if (!HasListeners(name)) return;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("e", "aggTrade")
+      .Field("E", NowMs())
+      .Field("a", t.trade_id)
+      .Field("s", t.instrument->symbol())
+      .Field("p", Fixed(t.price, t.instrument->price_scale))
+      .Field("q", Fixed(t.qty, t.instrument->size_scale))
+      .Field("f", t.trade_id)
+      .Field("l", t.trade_id)
+      .Field("T", ToMs(t.time))
+      .Field("m", t.taker_side == Side::kSell)  // buyer is the maker when the taker sells
+      .EndObject();
+  Publish(name, w.Take());
+}
+
+void AsterModule::OnFunding(const FundingEvent& e) {
+  const size_t i = e.instrument->index;
+  if (i >= symbols_.size()) return;
+  symbols_[i].funding.push_back({e.rate, ToMs(e.time)});
+}
+
+// ------------------------------------------------------------------------------ user data
+
+void AsterModule::PushUser(const std::string& account, const std::string& payload) {
+  auto k = account_key_.find(account);
+  if (k == account_key_.end()) return;
+  auto key = keys_.find(k->second);
+  if (key == keys_.end() || !key->second.active) return;
+  auto conns = user_conns_.find(k->second);
+  if (conns == user_conns_.end()) return;
+  for (auto& [id, weak] : conns->second) {
+    WsConnPtr c = weak.lock();
+    if (c && c->open() && !c->Data<ConnState>().dead) c->Send(payload);
+  }
+}
+
+void AsterModule::ExpireKey(ListenKey& k) {
+  k.active = false;
+  auto conns = user_conns_.find(k.key);
+  if (conns == user_conns_.end()) return;
+  JsonWriter w;
+  w.BeginObject().Field("e", "listenKeyExpired").Field("E", NowMs()).EndObject();
+  const std::string msg = w.Take();
+  for (auto& [id, weak] : conns->second) {
+    WsConnPtr c = weak.lock();
+    if (!c || !c->open()) continue;
+    ConnState& st = c->Data<ConnState>();
+    if (!st.dead) c->Send(msg);
+    st.dead = true;  // the venue sends nothing more on this connection
+  }
+  user_conns_.erase(conns);
+}
+
+void AsterModule::CheckListenKeys() {
+  const int64_t now = NowMs();
+  for (auto& [key, k] : keys_) {
+    if (k.active && now > k.expires_ms + kListenKeyGraceMs) ExpireKey(k);
+  }
+}
+
+std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& o,
+                                         const char* exec, const char* status) {
+  const SimInstrument& in = *o.instrument;
+  Money bids = 0, asks = 0;
+  for (const SimOrder* open : ctx_->engine().OpenOrders(o.account, in.symbol())) {
+    Money n = in.Notional(open->price, open->remaining());
+    (open->side == Side::kBuy ? bids : asks) += n;
+  }
+  const bool fill = e.has_fill;
+  std::string cid = o.client_id;
+  if (cid.rfind("liquidation-", 0) == 0) cid = "autoclose-" + cid.substr(12);
+  Money rp = 0;
+  if (fill) {
+    auto it = trade_realized_.find(e.fill.trade_id);
+    if (it != trade_realized_.end()) rp = it->second;
+  }
+  JsonWriter w;
+  w.BeginObject().Field("e", "ORDER_TRADE_UPDATE").Field("E", NowMs()).Field("T", ToMs(e.time));
+  w.Key("o").BeginObject()
+      .Field("s", in.symbol())
+      .Field("c", cid)
+      .Field("S", o.side == Side::kBuy ? "BUY" : "SELL")
+      .Field("o", o.type == OrderType::kMarket ? "MARKET" : "LIMIT")
+      .Field("f", o.type == OrderType::kMarket ? "GTC"
+                  : o.tif == TimeInForce::kIoc ? "IOC"
+                  : o.tif == TimeInForce::kFok ? "FOK"
+                  : o.tif == TimeInForce::kPostOnly ? "GTX"
+                                                     : "GTC")
+      .Field("q", Fixed(o.qty, in.size_scale))
+      .Field("p", o.type == OrderType::kMarket ? std::string("0") : Fixed(o.price, in.price_scale))
+      .Field("ap", o.filled == 0 ? std::string("0") : DecimalAt(o.AvgPrice(), in.price_scale + 4))
+      .Field("sp", "0")
+      .Field("x", exec)
+      .Field("X", status)
+      .Field("i", o.id)
+      .Field("l", fill ? Fixed(e.fill.qty, in.size_scale) : std::string("0"))
+      .Field("z", o.filled == 0 ? std::string("0") : Fixed(o.filled, in.size_scale))
+      .Field("L", fill ? Fixed(e.fill.price, in.price_scale) : std::string("0"))
+      .Field("N", "USDT")
+      .Field("n", fill ? Money8(e.fill.fee) : std::string("0"))
+      .Field("T", ToMs(fill ? e.fill.time : o.updated))
+      .Field("t", fill ? e.fill.trade_id : uint64_t{0})
+      .Field("b", FormatMoney(bids))
+      .Field("a", FormatMoney(asks))
+      .Field("m", fill && e.fill.maker)
+      .Field("R", o.reduce_only)
+      .Field("wt", "CONTRACT_PRICE")
+      .Field("ot", o.type == OrderType::kMarket ? "MARKET" : "LIMIT")
+      .Field("ps", "BOTH")
+      .Field("cp", false)
+      .Field("rp", Money8(rp))
+      .EndObject()
+      .EndObject();
+  return w.Take();
+}
+
+void AsterModule::OnAccountEvent(const AccountEvent& e) {
+  switch (e.kind) {
+    case AccountEvent::Kind::kOrder: {
+      const SimOrder& o = e.order;
+      if (o.instrument == nullptr) return;
+      if (o.status == OrderStatus::kRejected) {
+        // Only a crossing GTX order exists on the venue (NEW, then EXPIRED); other engine
+        // rejections were answered with an error body and never became orders.
+        if (o.reject != RejectCode::kPostOnlyViolation) return;
+        SimOrder open = o;
+        open.status = OrderStatus::kOpen;
+        PushUser(o.account, OrderUpdateJson(e, open, "NEW", "NEW"));
+        PushUser(o.account, OrderUpdateJson(e, o, "EXPIRED", "EXPIRED"));
+        return;
+      }
+      const char* exec = "NEW";
+      if (e.has_fill) {
+        exec = e.fill.liquidation ? "CALCULATED" : "TRADE";
+        // Realized PnL of this fill = change of the position's cumulative realized PnL.
+        const std::string key = o.account + '\x1f' + o.instrument->symbol();
+        const Money cum = ctx_->engine().Position(o.account, o.instrument->index).realized_pnl;
+        auto [it, fresh] = realized_seen_.emplace(key, 0);
+        trade_realized_[e.fill.trade_id] = cum - it->second;
+        it->second = cum;
+      } else if (o.status == OrderStatus::kCanceled) {
+        exec = o.reason == CancelReason::kReduceOnly ? "EXPIRED" : "CANCELED";
+      } else if (o.status == OrderStatus::kExpired) {
+        exec = "EXPIRED";
+      }
+      PushUser(o.account, OrderUpdateJson(e, o, exec, OrderStatusText(o)));
+      return;
+    }
+    case AccountEvent::Kind::kFunding: {
+      PendingAccount& p = pending_account_[e.account];
+      p.funding = true;
+      p.funding_amount = e.amount;
+      return;
+    }
+    case AccountEvent::Kind::kPosition: {
+      PendingAccount& p = pending_account_[e.account];
+      p.has_position = true;
+      p.position = e.position;
+      return;
+    }
+    case AccountEvent::Kind::kBalance: {
+      PendingAccount p = pending_account_[e.account];
+      pending_account_.erase(e.account);
+      JsonWriter w;
+      w.BeginObject().Field("e", "ACCOUNT_UPDATE").Field("T", ToMs(e.time)).Field("E", NowMs());
+      w.Key("a").BeginObject().Key("B").BeginArray().BeginObject()
+          .Field("a", e.balance.asset)
+          .Field("wb", Money8(e.balance.wallet))
+          .Field("cw", Money8(e.balance.wallet))
+          .Field("bc", p.funding ? Money8(p.funding_amount) : std::string("0"))
+          .EndObject().EndArray();
+      w.Key("P").BeginArray();
+      // A cross-margin funding fee pushes balances only (as the venue does).
+      if (p.has_position && !p.funding && p.position.instrument != nullptr) {
+        const SimPosition& pos = p.position;
+        const SimInstrument& in = *pos.instrument;
+        w.BeginObject()
+            .Field("s", in.symbol())
+            .Field("pa", Fixed(pos.size, in.size_scale))
+            .Field("ep", pos.size == 0 ? Fixed(0, in.price_scale + 4)
+                                       : DecimalAt(pos.EntryPrice(), in.price_scale + 4))
+            .Field("cr", Money8(pos.realized_pnl))
+            .Field("up", Money8(pos.unrealized_pnl))
+            .Field("mt", "cross")
+            .Field("iw", "0")
+            .Field("ps", "BOTH")
+            .Field("ma", "USDT")
+            .EndObject();
+      }
+      w.EndArray().Field("m", p.funding ? "FUNDING_FEE" : "ORDER").EndObject().EndObject();
+      PushUser(e.account, w.Take());
+      return;
+    }
+    case AccountEvent::Kind::kLiquidation: {
+      const SimOrder& o = e.order;
+      if (o.instrument == nullptr) return;
+      const SimInstrument& in = *o.instrument;
+      JsonWriter w;
+      w.BeginObject().Field("e", "forceOrder").Field("E", NowMs());
+      w.Key("o").BeginObject()
+          .Field("s", in.symbol())
+          .Field("S", o.side == Side::kBuy ? "BUY" : "SELL")
+          .Field("o", "LIMIT")
+          .Field("f", "IOC")
+          .Field("q", Fixed(o.qty, in.size_scale))
+          .Field("p", Fixed(e.fill.price, in.price_scale))
+          .Field("ap", Fixed(e.fill.price, in.price_scale))
+          .Field("X", "FILLED")
+          .Field("l", Fixed(e.fill.qty, in.size_scale))
+          .Field("z", Fixed(o.filled, in.size_scale))
+          .Field("T", ToMs(e.fill.time))
+          .EndObject()
+          .EndObject();
+      std::string payload = w.Take();
+      Publish(symbols_[in.index].stream + "@forceOrder", payload);
+      Publish("!forceOrder@arr", payload);
+      return;
+    }
+  }
+}
+
+}  // namespace perpgw::sim::aster

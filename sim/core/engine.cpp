@@ -1,0 +1,652 @@
+// Matching engine implementation: taker fills walk the generated book, maker fills happen when
+// the generated market trades through a resting price; positions use average-cost accounting.
+#include "sim/core/engine.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace perpgw::sim {
+namespace {
+
+int64_t Sign(int64_t v) { return v > 0 ? 1 : (v < 0 ? -1 : 0); }
+Money MulDiv(Money a, int64_t b, int64_t c) {
+  return c == 0 ? 0 : static_cast<Money>(static_cast<__int128>(a) * b / c);
+}
+BookSide Opposite(Side s) { return s == Side::kBuy ? BookSide::kAsk : BookSide::kBid; }
+
+}  // namespace
+
+Engine::Engine(Market& market, const Clock& clock) : market_(market), clock_(clock) {
+  resting_.resize(market.size());
+  last_mid_.resize(market.size());
+  for (size_t i = 0; i < market.size(); ++i) last_mid_[i] = market.mid(i);
+}
+
+absl::Status Engine::AddAccount(const AccountSpec& spec) {
+  if (spec.id.empty()) return absl::InvalidArgumentError("account without id");
+  if (accounts_.count(spec.id)) return absl::AlreadyExistsError("duplicate account " + spec.id);
+  SimAccount a;
+  a.spec = spec;
+  auto wallet = ParseMoney(spec.balance);
+  auto maker = ParseRate(spec.maker_fee);
+  auto taker = ParseRate(spec.taker_fee);
+  if (!wallet.ok()) return absl::InvalidArgumentError("account " + spec.id + " key balance: bad decimal");
+  if (!maker.ok()) return absl::InvalidArgumentError("account " + spec.id + " key maker_fee: bad decimal");
+  if (!taker.ok()) return absl::InvalidArgumentError("account " + spec.id + " key taker_fee: bad decimal");
+  a.wallet = *wallet;
+  a.maker_fee = *maker;
+  a.taker_fee = *taker;
+  accounts_.emplace(spec.id, std::move(a));
+  return absl::OkStatus();
+}
+
+const SimAccount* Engine::account(std::string_view id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+SimAccount* Engine::MutableAccount(std::string_view id) {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+std::vector<std::string> Engine::account_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, a] : accounts_) out.push_back(id);
+  return out;
+}
+
+int Engine::Leverage(std::string_view account, size_t i) const {
+  const SimAccount* a = this->account(account);
+  int max_lev = market_.instrument(i).spec.max_leverage;
+  if (a != nullptr) {
+    auto it = a->leverage.find(i);
+    if (it != a->leverage.end()) return it->second;
+  }
+  return std::min(20, max_lev);
+}
+
+absl::Status Engine::SetLeverage(std::string_view account, std::string_view symbol, int leverage) {
+  SimAccount* a = MutableAccount(account);
+  if (a == nullptr) return absl::NotFoundError("unknown account " + std::string(account));
+  const SimInstrument* in = market_.Find(symbol);
+  if (in == nullptr) return absl::NotFoundError("unknown symbol " + std::string(symbol));
+  if (leverage < 1 || leverage > in->spec.max_leverage) {
+    return absl::InvalidArgumentError("leverage must be in [1, " +
+                                      std::to_string(in->spec.max_leverage) + "]");
+  }
+  a->leverage[in->index] = leverage;
+  return absl::OkStatus();
+}
+
+std::string Engine::CidKey(std::string_view account, std::string_view cid) {
+  std::string k(account);
+  k.push_back('\x1f');
+  k.append(cid);
+  return k;
+}
+
+SimOrder& Engine::NewOrder(const PlaceRequest& req, const SimInstrument& in) {
+  auto o = std::make_unique<SimOrder>();
+  o->id = next_order_id_++;
+  o->client_id = req.client_id;
+  o->account = req.account;
+  o->instrument = &in;
+  o->side = req.side;
+  o->type = req.type;
+  o->tif = req.type == OrderType::kMarket ? TimeInForce::kIoc : req.tif;
+  o->reduce_only = req.reduce_only;
+  o->price = req.type == OrderType::kMarket ? 0 : req.price;
+  o->worst_price = req.type == OrderType::kMarket ? req.worst_price : 0;
+  o->qty = req.qty;
+  o->created = o->updated = clock_.Now();
+  SimOrder& ref = *o;
+  if (!o->client_id.empty()) cid_latest_[CidKey(o->account, o->client_id)] = o->id;
+  order_seq_.push_back(o->id);
+  orders_.emplace(o->id, std::move(o));
+  return ref;
+}
+
+PlaceResult Engine::Reject(SimOrder& o, RejectCode code, std::string message) {
+  o.status = OrderStatus::kRejected;
+  o.reject = code;
+  o.reason = code == RejectCode::kPostOnlyViolation ? CancelReason::kPostOnlyViolation
+             : code == RejectCode::kReduceOnly      ? CancelReason::kReduceOnly
+             : code == RejectCode::kInsufficientMargin ? CancelReason::kInsufficientBalance
+                                                       : CancelReason::kRejected;
+  o.reason_text = message;
+  EmitOrder(o, nullptr);
+  PlaceResult r;
+  r.code = code;
+  r.message = std::move(message);
+  r.order = o;
+  return r;
+}
+
+int64_t Engine::ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const {
+  auto it = a.positions.find(o.instrument->index);
+  int64_t pos = it == a.positions.end() ? 0 : it->second.size;
+  if (o.side == Side::kBuy && pos < 0) return -pos;
+  if (o.side == Side::kSell && pos > 0) return pos;
+  return 0;
+}
+
+Money Engine::OpenOrderMargin(const SimAccount& a) const {
+  Money m = 0;
+  for (const auto& [id, o] : open_orders_) {
+    if (o->account != a.spec.id || o->reduce_only) continue;
+    const auto& in = *o->instrument;
+    m += in.Notional(o->price, o->remaining()) / Leverage(a.spec.id, in.index);
+  }
+  return m;
+}
+
+PlaceResult Engine::Place(const PlaceRequest& req) {
+  PlaceResult bad;
+  bad.order.account = req.account;
+  bad.order.client_id = req.client_id;
+  bad.order.status = OrderStatus::kRejected;
+  SimAccount* a = MutableAccount(req.account);
+  if (a == nullptr) {
+    bad.code = bad.order.reject = RejectCode::kUnknownAccount;
+    bad.message = "unknown account";
+    return bad;
+  }
+  const SimInstrument* inp = market_.Find(req.symbol);
+  if (inp == nullptr) {
+    bad.code = bad.order.reject = RejectCode::kUnknownSymbol;
+    bad.message = "unknown symbol " + req.symbol;
+    return bad;
+  }
+  const SimInstrument& in = *inp;
+  const size_t i = in.index;
+  if (!req.client_id.empty() && cid_open_.count(CidKey(req.account, req.client_id))) {
+    // Not stored: the existing order keeps the id.
+    bad.code = bad.order.reject = RejectCode::kDuplicateClientId;
+    bad.message = "duplicate client order id " + req.client_id;
+    bad.order.instrument = inp;
+    return bad;
+  }
+  SimOrder& o = NewOrder(req, in);
+  const bool market = req.type == OrderType::kMarket;
+  if (req.qty <= 0 || req.qty % in.step != 0 || req.qty < in.min_qty) {
+    return Reject(o, RejectCode::kInvalidQty, "quantity must be a positive multiple of step, >= min qty");
+  }
+  if (!market && (req.price <= 0 || req.price % in.tick != 0)) {
+    return Reject(o, RejectCode::kInvalidPrice, "price must be a positive multiple of tick");
+  }
+  if (market && req.worst_price < 0) return Reject(o, RejectCode::kInvalidPrice, "negative worst price");
+
+  const OrderBook& book = market_.book(i);
+  auto best_opp = req.side == Side::kBuy ? book.BestAsk() : book.BestBid();
+  if (o.reduce_only) {
+    int64_t cap = ReduceOnlyCap(*a, o);
+    if (cap == 0) return Reject(o, RejectCode::kReduceOnly, "reduce-only order would not reduce the position");
+    o.qty = std::min(o.qty, cap);  // trimmed to the position
+  }
+  int64_t ref_price = market ? (o.worst_price > 0 ? o.worst_price
+                                                 : (best_opp ? best_opp->price : market_.mid(i)))
+                             : o.price;
+  Money notional = in.Notional(ref_price, o.qty);
+  if (!o.reduce_only && notional < in.min_notional) {
+    return Reject(o, RejectCode::kMinNotional, "order notional below minimum");
+  }
+  const bool crosses =
+      best_opp && (market || (o.side == Side::kBuy ? o.price >= best_opp->price
+                                                   : o.price <= best_opp->price));
+  if (o.tif == TimeInForce::kPostOnly && crosses) {
+    return Reject(o, RejectCode::kPostOnlyViolation, "post-only order would take liquidity");
+  }
+  if (!o.reduce_only) {
+    // Only the part that grows exposure needs margin.
+    int64_t reducing = ReduceOnlyCap(*a, o);
+    int64_t growing = std::max<int64_t>(0, o.qty - reducing);
+    Money required = in.Notional(ref_price, growing) / Leverage(req.account, i);
+    SimBalance bal = Balance(req.account);
+    if (required > bal.available) {
+      return Reject(o, RejectCode::kInsufficientMargin, "insufficient margin");
+    }
+  }
+
+  o.status = OrderStatus::kOpen;
+  EmitOrder(o, nullptr);
+  PlaceResult result;
+  if (crosses) {
+    // Walk the opposite side best-first within the limit / worst-price bound.
+    std::vector<Level> levels = o.side == Side::kBuy ? book.Asks() : book.Bids();
+    auto acceptable = [&](int64_t p) {
+      int64_t bound = market ? o.worst_price : o.price;
+      if (bound == 0) return true;
+      return o.side == Side::kBuy ? p <= bound : p >= bound;
+    };
+    std::vector<Level> takes;
+    int64_t want = o.qty;
+    for (const auto& l : levels) {
+      if (want == 0 || !acceptable(l.price)) break;
+      int64_t q = std::min(want, l.size);
+      takes.push_back({l.price, q});
+      want -= q;
+    }
+    if (o.tif == TimeInForce::kFok && want > 0) takes.clear();  // all or nothing
+    for (const auto& t : takes) {
+      ApplyFill(*a, o, t.price, t.size, /*maker=*/false, &result.fills);
+      market_.Consume(i, Opposite(o.side), t.price, t.size);
+    }
+    if (!takes.empty()) market_.FlushTrades(i);
+  }
+  if (o.remaining() > 0) {
+    if (o.tif == TimeInForce::kGtc || o.tif == TimeInForce::kPostOnly) {
+      Rest(o);
+    } else {
+      Finish(o, OrderStatus::kExpired, CancelReason::kExpired);
+    }
+  }
+  if (!result.fills.empty()) EmitAccount(*a, i);
+  result.order = o;
+  return result;
+}
+
+void Engine::ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
+                       std::vector<SimFill>* out) {
+  const SimInstrument& in = *o.instrument;
+  Money notional = in.Notional(price, qty);
+  SimFill f;
+  f.trade_id = next_trade_id_++;
+  f.order_id = o.id;
+  f.client_id = o.client_id;
+  f.account = a.spec.id;
+  f.instrument = &in;
+  f.side = o.side;
+  f.price = price;
+  f.qty = qty;
+  f.fee = ApplyRate(notional, maker ? a.maker_fee : a.taker_fee);
+  f.maker = maker;
+  f.time = clock_.Now();
+  SettleFill(a, in, o.side, price, qty, f.fee);
+  o.filled += qty;
+  o.filled_notional += notional;
+  o.updated = f.time;
+  o.status = o.filled == o.qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+  if (o.status == OrderStatus::kFilled) Unrest(o);
+  account_fills_[a.spec.id].push_back(f);
+  if (out) out->push_back(f);
+  EmitOrder(o, &f);
+  if (trades_) {
+    PublicTrade t;
+    t.instrument = &in;
+    t.trade_id = f.trade_id;
+    t.price = price;
+    t.qty = qty;
+    t.taker_side = maker ? (o.side == Side::kBuy ? Side::kSell : Side::kBuy) : o.side;
+    t.time = f.time;
+    trades_(t);
+  }
+}
+
+void Engine::SettleFill(SimAccount& a, const SimInstrument& in, Side side, int64_t price,
+                        int64_t qty, Money fee) {
+  SimPosition& p = a.positions[in.index];
+  p.instrument = &in;
+  int64_t delta = side == Side::kBuy ? qty : -qty;
+  if (p.size == 0 || Sign(p.size) == Sign(delta)) {
+    p.entry_notional += in.Notional(price, qty);
+    p.size += delta;
+  } else {
+    int64_t closed = std::min(std::llabs(delta), std::llabs(p.size));
+    Money cost = MulDiv(p.entry_notional, closed, std::llabs(p.size));
+    Money value = in.Notional(price, closed);
+    Money pnl = p.size > 0 ? value - cost : cost - value;
+    p.realized_pnl += pnl;
+    a.wallet += pnl;
+    p.entry_notional -= cost;
+    p.size += Sign(delta) * closed;
+    int64_t opened = std::llabs(delta) - closed;
+    if (opened > 0) {  // flipped through zero
+      p.size = Sign(delta) * opened;
+      p.entry_notional = in.Notional(price, opened);
+    }
+    if (p.size == 0) p.entry_notional = 0;
+  }
+  a.wallet -= fee;
+  a.fees_paid += fee;
+}
+
+void Engine::Finish(SimOrder& o, OrderStatus status, CancelReason reason) {
+  Unrest(o);
+  o.status = status;
+  o.reason = reason;
+  o.updated = clock_.Now();
+  EmitOrder(o, nullptr);
+}
+
+void Engine::Rest(SimOrder& o) {
+  auto& r = resting_[o.instrument->index];
+  (o.side == Side::kBuy ? r.buys : r.sells).emplace(o.price, o.id);
+  open_orders_[o.id] = &o;
+  if (!o.client_id.empty()) cid_open_[CidKey(o.account, o.client_id)] = o.id;
+}
+
+void Engine::Unrest(const SimOrder& o) {
+  if (o.instrument == nullptr || open_orders_.erase(o.id) == 0) return;
+  if (!o.client_id.empty()) cid_open_.erase(CidKey(o.account, o.client_id));
+  auto& r = resting_[o.instrument->index];
+  auto& m = o.side == Side::kBuy ? r.buys : r.sells;
+  auto [lo, hi] = m.equal_range(o.price);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second == o.id) {
+      m.erase(it);
+      return;
+    }
+  }
+}
+
+CancelResult Engine::Cancel(std::string_view account, uint64_t order_id) {
+  CancelResult r;
+  auto it = orders_.find(order_id);
+  if (it == orders_.end() || it->second->account != account) {
+    r.code = RejectCode::kNotFound;
+    r.message = "order not found";
+    return r;
+  }
+  SimOrder& o = *it->second;
+  if (!o.open()) {
+    r.code = RejectCode::kAlreadyClosed;
+    r.message = "order already closed";
+    r.order = o;
+    return r;
+  }
+  Finish(o, OrderStatus::kCanceled, CancelReason::kUserCanceled);
+  r.order = o;
+  return r;
+}
+
+CancelResult Engine::CancelByClientId(std::string_view account, std::string_view client_id) {
+  const SimOrder* o = FindByClientId(account, client_id);
+  if (o == nullptr) {
+    CancelResult r;
+    r.code = RejectCode::kNotFound;
+    r.message = "order not found";
+    return r;
+  }
+  return Cancel(account, o->id);
+}
+
+std::vector<SimOrder> Engine::CancelAll(std::string_view account, std::string_view symbol) {
+  std::vector<SimOrder> out;
+  for (const SimOrder* o : OpenOrders(account, symbol)) {
+    SimOrder& m = *orders_[o->id];
+    Finish(m, OrderStatus::kCanceled, CancelReason::kUserCanceled);
+    out.push_back(m);
+  }
+  return out;
+}
+
+const SimOrder* Engine::FindOrder(uint64_t id) const {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : it->second.get();
+}
+
+const SimOrder* Engine::FindByClientId(std::string_view account,
+                                       std::string_view client_id) const {
+  if (client_id.empty()) return nullptr;
+  std::string key = CidKey(account, client_id);
+  if (auto it = cid_open_.find(key); it != cid_open_.end()) return FindOrder(it->second);
+  auto it = cid_latest_.find(key);
+  return it == cid_latest_.end() ? nullptr : FindOrder(it->second);
+}
+
+std::vector<const SimOrder*> Engine::OpenOrders(std::string_view account,
+                                                std::string_view symbol) const {
+  std::vector<const SimOrder*> out;
+  for (const auto& [id, o] : open_orders_) {
+    if (o->account == account && (symbol.empty() || o->instrument->symbol() == symbol)) {
+      out.push_back(o);
+    }
+  }
+  return out;
+}
+
+std::vector<const SimOrder*> Engine::Orders(std::string_view account) const {
+  std::vector<const SimOrder*> out;
+  for (uint64_t id : order_seq_) {
+    const SimOrder* o = orders_.at(id).get();
+    if (o->account == account) out.push_back(o);
+  }
+  return out;
+}
+
+std::vector<SimFill> Engine::Fills(std::string_view account) const {
+  auto it = account_fills_.find(account);
+  return it == account_fills_.end() ? std::vector<SimFill>{} : it->second;
+}
+
+SimPosition Engine::Marked(const SimAccount& a, const SimPosition& p) const {
+  SimPosition m = p;
+  const SimInstrument& in = *p.instrument;
+  m.mark_price = market_.mark_price(in.index);
+  m.leverage = Leverage(a.spec.id, in.index);
+  Money value = in.Notional(m.mark_price, p.size);  // signed
+  m.unrealized_pnl = value - Sign(p.size) * p.entry_notional;
+  m.maint_margin = ApplyRate(std::llabs(value), in.maint_margin_ratio);
+  return m;
+}
+
+SimPosition Engine::Position(std::string_view account, size_t i) const {
+  const SimAccount* a = this->account(account);
+  SimPosition p;
+  p.instrument = &market_.instrument(i);
+  if (a == nullptr) return p;
+  auto it = a->positions.find(i);
+  if (it != a->positions.end()) p = it->second;
+  return Marked(*a, p);
+}
+
+std::vector<SimPosition> Engine::Positions(std::string_view account) const {
+  std::vector<SimPosition> out;
+  const SimAccount* a = this->account(account);
+  if (a == nullptr) return out;
+  for (const auto& [i, p] : a->positions) {
+    if (p.size != 0) out.push_back(Marked(*a, p));
+  }
+  return out;
+}
+
+SimBalance Engine::Balance(std::string_view account) const {
+  SimBalance b;
+  const SimAccount* a = this->account(account);
+  if (a == nullptr) return b;
+  b.asset = a->spec.asset;
+  b.wallet = a->wallet;
+  for (const auto& [i, p] : a->positions) {
+    if (p.size == 0) continue;
+    SimPosition m = Marked(*a, p);
+    b.unrealized += m.unrealized_pnl;
+    b.maint_margin += m.maint_margin;
+    b.initial_margin += std::llabs(p.instrument->Notional(m.mark_price, p.size)) / m.leverage;
+  }
+  b.initial_margin += OpenOrderMargin(*a);
+  b.equity = b.wallet + b.unrealized;
+  b.available = b.equity - b.initial_margin;
+  return b;
+}
+
+void Engine::EmitOrder(const SimOrder& o, const SimFill* fill) {
+  if (!events_) return;
+  AccountEvent e;
+  e.kind = AccountEvent::Kind::kOrder;
+  e.account = o.account;
+  e.time = clock_.Now();
+  e.order = o;
+  if (fill) {
+    e.has_fill = true;
+    e.fill = *fill;
+  }
+  events_(e);
+}
+
+void Engine::EmitAccount(const SimAccount& a, size_t i) {
+  if (!events_) return;
+  AccountEvent e;
+  e.account = a.spec.id;
+  e.time = clock_.Now();
+  e.kind = AccountEvent::Kind::kPosition;
+  e.position = Position(a.spec.id, i);
+  events_(e);
+  e.kind = AccountEvent::Kind::kBalance;
+  e.balance = Balance(a.spec.id);
+  events_(e);
+}
+
+void Engine::OnBookChange(size_t i, bool from_trade) {
+  if (i >= resting_.size()) return;
+  Resting& r = resting_[i];
+  const OrderBook& book = market_.book(i);
+  if (!from_trade && (!r.buys.empty() || !r.sells.empty())) {
+    // Collect crossed resting orders first: fills mutate the maps.
+    std::vector<std::pair<uint64_t, int64_t>> todo;  // id, crossing liquidity
+    auto best_ask = book.BestAsk();
+    if (best_ask && !r.buys.empty() && r.buys.rbegin()->first >= best_ask->price) {
+      int64_t used = 0;
+      for (auto it = r.buys.rbegin(); it != r.buys.rend() && it->first >= best_ask->price; ++it) {
+        int64_t liq = 0;
+        for (size_t k = 0; k < book.ask_count() && book.ask(k).price <= it->first; ++k) {
+          liq += book.ask(k).size;
+        }
+        int64_t avail = std::max<int64_t>(0, liq - used);
+        todo.emplace_back(it->second, avail);
+        used += std::min(avail, orders_[it->second]->remaining());
+      }
+    }
+    auto best_bid = book.BestBid();
+    if (best_bid && !r.sells.empty() && r.sells.begin()->first <= best_bid->price) {
+      int64_t used = 0;
+      for (auto it = r.sells.begin(); it != r.sells.end() && it->first <= best_bid->price; ++it) {
+        int64_t liq = 0;
+        for (size_t k = 0; k < book.bid_count() && book.bid(k).price >= it->first; ++k) {
+          liq += book.bid(k).size;
+        }
+        int64_t avail = std::max<int64_t>(0, liq - used);
+        todo.emplace_back(it->second, avail);
+        used += std::min(avail, orders_[it->second]->remaining());
+      }
+    }
+    for (auto [id, liq] : todo) {
+      SimOrder& o = *orders_[id];
+      SimAccount* a = MutableAccount(o.account);
+      if (a == nullptr || !o.open() || liq <= 0) continue;
+      int64_t q = std::min(o.remaining(), liq);
+      if (o.reduce_only) {
+        q = std::min(q, ReduceOnlyCap(*a, o));
+        if (q == 0) {
+          Finish(o, OrderStatus::kCanceled, CancelReason::kReduceOnly);
+          continue;
+        }
+      }
+      ApplyFill(*a, o, o.price, q, /*maker=*/true, nullptr);
+      EmitAccount(*a, i);
+    }
+  }
+  int64_t mid = market_.mid(i);
+  if (mid != last_mid_[i]) {
+    last_mid_[i] = mid;
+    CheckLiquidation(i);
+  }
+}
+
+void Engine::CheckLiquidation(size_t i) {
+  std::vector<std::string> victims;
+  for (const auto& [id, a] : accounts_) {
+    auto it = a.positions.find(i);
+    if (it == a.positions.end() || it->second.size == 0) continue;
+    SimBalance b = Balance(id);
+    if (b.equity < b.maint_margin) victims.push_back(id);
+  }
+  for (const auto& id : victims) Liquidate(id);
+}
+
+int Engine::Liquidate(std::string_view account, std::string_view symbol) {
+  SimAccount* a = MutableAccount(account);
+  if (a == nullptr) return 0;
+  int closed = 0;
+  std::vector<size_t> targets;
+  for (const auto& [i, p] : a->positions) {
+    if (p.size != 0 && (symbol.empty() || p.instrument->symbol() == symbol)) targets.push_back(i);
+  }
+  for (size_t i : targets) {
+    const SimInstrument& in = market_.instrument(i);
+    for (const SimOrder* o : OpenOrders(account, in.symbol())) {
+      Finish(*orders_[o->id], OrderStatus::kCanceled, CancelReason::kLiquidation);
+    }
+    int64_t size = a->positions[i].size;
+    PlaceRequest req;
+    req.account = std::string(account);
+    req.symbol = in.symbol();
+    req.side = size > 0 ? Side::kSell : Side::kBuy;
+    req.type = OrderType::kMarket;
+    req.tif = TimeInForce::kIoc;
+    req.reduce_only = true;
+    req.qty = std::llabs(size);
+    SimOrder& o = NewOrder(req, in);
+    o.client_id = "liquidation-" + std::to_string(o.id);
+    o.price = market_.mark_price(i);
+    o.status = OrderStatus::kOpen;
+    EmitOrder(o, nullptr);
+    // Closed at mark with no fee; the fill is flagged so modules can print it as a liquidation.
+    SimFill f;
+    f.trade_id = next_trade_id_++;
+    f.order_id = o.id;
+    f.client_id = o.client_id;
+    f.account = a->spec.id;
+    f.instrument = &in;
+    f.side = o.side;
+    f.price = o.price;
+    f.qty = o.qty;
+    f.liquidation = true;
+    f.time = clock_.Now();
+    SettleFill(*a, in, o.side, f.price, f.qty, 0);
+    o.filled = o.qty;
+    o.filled_notional = in.Notional(f.price, f.qty);
+    o.status = OrderStatus::kFilled;
+    o.reason = CancelReason::kLiquidation;
+    o.updated = f.time;
+    account_fills_[a->spec.id].push_back(f);
+    EmitOrder(o, &f);
+    if (events_) {
+      AccountEvent e;
+      e.kind = AccountEvent::Kind::kLiquidation;
+      e.account = a->spec.id;
+      e.time = f.time;
+      e.order = o;
+      e.has_fill = true;
+      e.fill = f;
+      e.position = Position(account, i);
+      events_(e);
+    }
+    EmitAccount(*a, i);
+    ++closed;
+  }
+  return closed;
+}
+
+void Engine::ApplyFunding(size_t i, int64_t rate) {
+  const SimInstrument& in = market_.instrument(i);
+  int64_t mark = market_.mark_price(i);
+  for (auto& [id, a] : accounts_) {
+    auto it = a.positions.find(i);
+    if (it == a.positions.end() || it->second.size == 0) continue;
+    // Longs pay shorts when the rate is positive.
+    Money payment = -ApplyRate(in.Notional(mark, it->second.size), rate);
+    a.wallet += payment;
+    it->second.funding += payment;
+    if (events_) {
+      AccountEvent e;
+      e.kind = AccountEvent::Kind::kFunding;
+      e.account = id;
+      e.time = clock_.Now();
+      e.amount = payment;
+      e.position = Position(id, i);
+      events_(e);
+    }
+    EmitAccount(a, i);
+  }
+}
+
+}  // namespace perpgw::sim

@@ -1,0 +1,146 @@
+// Matching engine and account state for one venue: user orders trade against the generated book,
+// positions/balances/fees/funding/liquidations update, and every change is emitted as an
+// AccountEvent. Single-threaded (the sim's io thread); no locks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "adapters/api/clock.h"
+#include "sim/core/market.h"
+#include "sim/core/types.h"
+
+namespace perpgw::sim {
+
+struct PlaceRequest {
+  std::string account;
+  std::string symbol;
+  std::string client_id;  // optional; unique among the account's open orders
+  Side side = Side::kBuy;
+  OrderType type = OrderType::kLimit;
+  TimeInForce tif = TimeInForce::kGtc;
+  bool reduce_only = false;
+  int64_t price = 0;        // limit price at price_scale (ignored for market)
+  int64_t qty = 0;          // at size_scale
+  int64_t worst_price = 0;  // market: never trade beyond this price (0 = no bound)
+};
+
+// code == kNone: accepted; `order` holds its state after immediate matching (open, filled,
+// expired for an IOC/FOK/market remainder). Otherwise rejected and order.status == kRejected.
+struct PlaceResult {
+  RejectCode code = RejectCode::kNone;
+  std::string message;
+  SimOrder order;
+  std::vector<SimFill> fills;
+};
+
+struct CancelResult {
+  RejectCode code = RejectCode::kNone;
+  std::string message;
+  SimOrder order;
+};
+
+struct SimAccount {
+  AccountSpec spec;
+  Money wallet = 0;
+  Money fees_paid = 0;
+  int64_t maker_fee = 0;  // at kRateScale
+  int64_t taker_fee = 0;
+  std::map<size_t, SimPosition> positions;  // by instrument index; flat positions kept (history)
+  std::map<size_t, int> leverage;           // by instrument index; default min(10, max)
+};
+
+class Engine {
+ public:
+  using EventSink = std::function<void(const AccountEvent&)>;
+  using TradeSink = std::function<void(const PublicTrade&)>;
+
+  Engine(Market& market, const Clock& clock);
+
+  void SetEventSink(EventSink s) { events_ = std::move(s); }
+  void SetTradeSink(TradeSink s) { trades_ = std::move(s); }
+
+  absl::Status AddAccount(const AccountSpec& spec);
+  const SimAccount* account(std::string_view id) const;
+  std::vector<std::string> account_ids() const;
+
+  PlaceResult Place(const PlaceRequest& req);
+  CancelResult Cancel(std::string_view account, uint64_t order_id);
+  CancelResult CancelByClientId(std::string_view account, std::string_view client_id);
+  // Cancels every open order of the account (on `symbol` only when non-empty).
+  std::vector<SimOrder> CancelAll(std::string_view account, std::string_view symbol = {});
+
+  const SimOrder* FindOrder(uint64_t order_id) const;
+  // Open order first, else the most recent order with that client id.
+  const SimOrder* FindByClientId(std::string_view account, std::string_view client_id) const;
+  std::vector<const SimOrder*> OpenOrders(std::string_view account,
+                                          std::string_view symbol = {}) const;
+  std::vector<const SimOrder*> Orders(std::string_view account) const;  // incl. terminal
+  std::vector<SimFill> Fills(std::string_view account) const;
+
+  SimBalance Balance(std::string_view account) const;
+  // Non-flat positions, marked to the current mid.
+  std::vector<SimPosition> Positions(std::string_view account) const;
+  SimPosition Position(std::string_view account, size_t instrument) const;
+  int Leverage(std::string_view account, size_t instrument) const;
+  absl::Status SetLeverage(std::string_view account, std::string_view symbol, int leverage);
+
+  // Called after every generated change on instrument i: resting orders the market moved
+  // through fill as maker; when the mid moved, accounts below maintenance margin liquidate.
+  void OnBookChange(size_t i, bool from_trade);
+  // Settles funding on instrument i at `rate` (kRateScale) and the current mark.
+  void ApplyFunding(size_t i, int64_t rate);
+  // Closes the account's positions (on one instrument, or all when symbol is empty) at mark.
+  // Returns the number of positions closed.
+  int Liquidate(std::string_view account, std::string_view symbol = {});
+
+ private:
+  SimAccount* MutableAccount(std::string_view id);
+  SimOrder& NewOrder(const PlaceRequest& req, const SimInstrument& in);
+  PlaceResult Reject(SimOrder& o, RejectCode code, std::string message);
+  // Qty of a fill for `o` after reduce-only trimming.
+  int64_t ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const;
+  void ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
+                 std::vector<SimFill>* out);
+  void SettleFill(SimAccount& a, const SimInstrument& in, Side side, int64_t price, int64_t qty,
+                  Money fee);
+  void Finish(SimOrder& o, OrderStatus status, CancelReason reason);
+  void Rest(SimOrder& o);
+  void Unrest(const SimOrder& o);
+  void EmitOrder(const SimOrder& o, const SimFill* fill);
+  void EmitAccount(const SimAccount& a, size_t instrument);
+  SimPosition Marked(const SimAccount& a, const SimPosition& p) const;
+  Money OpenOrderMargin(const SimAccount& a) const;
+  void CheckLiquidation(size_t i);
+
+  Market& market_;
+  const Clock& clock_;
+  EventSink events_;
+  TradeSink trades_;
+  std::map<std::string, SimAccount, std::less<>> accounts_;
+  std::unordered_map<uint64_t, std::unique_ptr<SimOrder>> orders_;
+  std::map<std::string, std::vector<SimFill>, std::less<>> account_fills_;
+  std::vector<uint64_t> order_seq_;          // order ids in creation order
+  // Indexes so the order path never scans history: open orders by id, and client ids
+  // ("account\x1fcid") of open / most recent orders.
+  std::map<uint64_t, SimOrder*> open_orders_;
+  std::unordered_map<std::string, uint64_t> cid_open_, cid_latest_;
+  static std::string CidKey(std::string_view account, std::string_view cid);
+  // Resting orders per instrument: price → ids in time priority.
+  struct Resting {
+    std::multimap<int64_t, uint64_t> buys, sells;
+  };
+  std::vector<Resting> resting_;
+  std::vector<int64_t> last_mid_;  // per instrument: mid at the last liquidation check
+  uint64_t next_order_id_ = 1000001;
+  uint64_t next_trade_id_ = 5000001;
+};
+
+}  // namespace perpgw::sim

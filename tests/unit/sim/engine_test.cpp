@@ -1,0 +1,274 @@
+// Matching engine: post-only, crossing limits, IOC/FOK/market, reduce-only, maker fills on price
+// moves, fees, positions/balances, funding and liquidation.
+#include <catch2/catch.hpp>
+
+#include "sim/core/engine.h"
+
+namespace perpgw::sim {
+namespace {
+
+// One instrument TEST: tick 0.1, step 0.1, mid 100, a hand-made book; prices/sizes in mantissas
+// (x10), money in 1e-8.
+struct Fixture {
+  ManualClock clock{1'700'000'000'000'000'000};
+  Market market;
+  Engine engine;
+  std::vector<AccountEvent> events;
+  std::vector<BookChange> changes;
+
+  static std::vector<SimInstrument> Instruments(int max_leverage = 20) {
+    InstrumentSpec s;
+    s.symbol = "TEST";
+    s.tick = "0.1";
+    s.step = "0.1";
+    s.min_qty = "0.1";
+    s.mid = "100";
+    s.max_leverage = max_leverage;
+    s.funding_rate = "0.0001";
+    return {*ResolveInstrument(s, 0)};
+  }
+
+  explicit Fixture(std::string balance = "10000", int max_leverage = 20)
+      : market(Instruments(max_leverage), MarketOptions{7, 5, 125}, clock), engine(market, clock) {
+    std::vector<Level> bids = {{999, 10}, {998, 20}, {997, 50}};
+    std::vector<Level> asks = {{1000, 10}, {1001, 20}, {1002, 50}};
+    market.ReplaceBook(0, bids, asks, 1000);
+    market.SetListener([this](const BookChange& c) {
+      changes.push_back(c);
+      engine.OnBookChange(c.instrument->index, c.from_trade);
+    });
+    engine.SetEventSink([this](const AccountEvent& e) { events.push_back(e); });
+    AccountSpec a;
+    a.id = "alice";
+    a.balance = balance;
+    a.maker_fee = "0.0002";
+    a.taker_fee = "0.0005";
+    REQUIRE(engine.AddAccount(a).ok());
+  }
+
+  PlaceResult Place(Side side, int64_t price, int64_t qty, TimeInForce tif = TimeInForce::kGtc,
+                    OrderType type = OrderType::kLimit, bool reduce_only = false,
+                    std::string cid = "") {
+    PlaceRequest r;
+    r.account = "alice";
+    r.symbol = "TEST";
+    r.client_id = std::move(cid);
+    r.side = side;
+    r.type = type;
+    r.tif = tif;
+    r.reduce_only = reduce_only;
+    r.price = type == OrderType::kLimit ? price : 0;
+    r.worst_price = type == OrderType::kMarket ? price : 0;
+    r.qty = qty;
+    return engine.Place(r);
+  }
+  int64_t BestAskSize() { return market.book(0).BestAsk()->size; }
+};
+
+constexpr Money kUsd = 100'000'000;
+
+}  // namespace
+
+TEST_CASE("post-only that would cross is rejected; otherwise it rests", "[sim][engine]") {
+  Fixture f;
+  auto r = f.Place(Side::kBuy, 1000, 5, TimeInForce::kPostOnly);
+  CHECK(r.code == RejectCode::kPostOnlyViolation);
+  CHECK(r.order.status == OrderStatus::kRejected);
+  CHECK(r.order.reason == CancelReason::kPostOnlyViolation);
+  CHECK(r.fills.empty());
+  auto ok = f.Place(Side::kBuy, 999, 5, TimeInForce::kPostOnly);
+  CHECK(ok.code == RejectCode::kNone);
+  CHECK(ok.order.status == OrderStatus::kOpen);
+  CHECK(f.engine.OpenOrders("alice").size() == 1);
+}
+
+TEST_CASE("crossing limit takes levels at their prices and rests the remainder", "[sim][engine]") {
+  Fixture f;
+  auto r = f.Place(Side::kBuy, 1001, 40);  // 1.0 @100.0 + 2.0 @100.1, 1.0 rests @100.1
+  REQUIRE(r.code == RejectCode::kNone);
+  REQUIRE(r.fills.size() == 2);
+  CHECK(r.fills[0].price == 1000);
+  CHECK(r.fills[0].qty == 10);
+  CHECK(r.fills[1].price == 1001);
+  CHECK(r.fills[1].qty == 20);
+  CHECK_FALSE(r.fills[0].maker);
+  CHECK(r.order.status == OrderStatus::kPartiallyFilled);
+  CHECK(r.order.filled == 30);
+  // (100.0*1 + 100.1*2) / 3 = 100.0666..
+  CHECK(r.order.AvgPrice().ToString().rfind("100.0666", 0) == 0);
+  // The taken liquidity left the public book, in one published change flagged from_trade.
+  CHECK(f.market.book(0).BestAsk()->price == 1002);
+  REQUIRE(f.changes.size() == 1);
+  CHECK(f.changes[0].from_trade);
+  CHECK(f.changes[0].changes.size() == 2);
+  CHECK(f.engine.OpenOrders("alice").size() == 1);
+  // Taker fee 0.05% of 300.2 = 0.1501.
+  auto pos = f.engine.Position("alice", 0);
+  CHECK(pos.size == 30);
+  CHECK(pos.entry_notional == 30020 * kUsd / 100);
+  auto bal = f.engine.Balance("alice");
+  CHECK(bal.wallet == 10000 * kUsd - 15'010'000);
+}
+
+TEST_CASE("IOC remainder expires; FOK all-or-nothing", "[sim][engine]") {
+  Fixture f;
+  auto ioc = f.Place(Side::kSell, 998, 50, TimeInForce::kIoc);  // bids 1.0@99.9 + 2.0@99.8
+  CHECK(ioc.fills.size() == 2);
+  CHECK(ioc.order.filled == 30);
+  CHECK(ioc.order.status == OrderStatus::kExpired);
+  CHECK(f.engine.OpenOrders("alice").empty());
+  auto fok = f.Place(Side::kBuy, 1000, 20, TimeInForce::kFok);  // only 1.0 at <= 100.0
+  CHECK(fok.fills.empty());
+  CHECK(fok.order.status == OrderStatus::kExpired);
+  CHECK(f.BestAskSize() == 10);
+  auto fok2 = f.Place(Side::kBuy, 1001, 20, TimeInForce::kFok);
+  CHECK(fok2.order.status == OrderStatus::kFilled);
+}
+
+TEST_CASE("market order respects the worst-price bound", "[sim][engine]") {
+  Fixture f;
+  auto r = f.Place(Side::kBuy, 1001, 100, TimeInForce::kIoc, OrderType::kMarket);
+  CHECK(r.code == RejectCode::kNone);
+  CHECK(r.order.filled == 30);  // 100.2 is beyond the bound
+  CHECK(r.order.status == OrderStatus::kExpired);
+  auto unbounded = f.Place(Side::kBuy, 0, 20, TimeInForce::kIoc, OrderType::kMarket);
+  CHECK(unbounded.order.status == OrderStatus::kFilled);
+  CHECK(unbounded.fills.at(0).price == 1002);
+}
+
+TEST_CASE("reduce-only rejects growth and trims to the position", "[sim][engine]") {
+  Fixture f;
+  auto none = f.Place(Side::kSell, 999, 10, TimeInForce::kIoc, OrderType::kLimit, true);
+  CHECK(none.code == RejectCode::kReduceOnly);
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // long 1.0
+  auto grow = f.Place(Side::kBuy, 1001, 10, TimeInForce::kIoc, OrderType::kLimit, true);
+  CHECK(grow.code == RejectCode::kReduceOnly);
+  auto trim = f.Place(Side::kSell, 998, 30, TimeInForce::kIoc, OrderType::kLimit, true);
+  REQUIRE(trim.code == RejectCode::kNone);
+  CHECK(trim.order.qty == 10);
+  CHECK(trim.order.status == OrderStatus::kFilled);
+  CHECK(f.engine.Position("alice", 0).size == 0);
+}
+
+TEST_CASE("duplicate client id on an open order and insufficient margin are rejected",
+          "[sim][engine]") {
+  Fixture f("100");
+  auto a = f.Place(Side::kBuy, 990, 1, TimeInForce::kGtc, OrderType::kLimit, false, "c1");
+  REQUIRE(a.code == RejectCode::kNone);
+  auto dup = f.Place(Side::kBuy, 989, 1, TimeInForce::kGtc, OrderType::kLimit, false, "c1");
+  CHECK(dup.code == RejectCode::kDuplicateClientId);
+  CHECK(f.engine.FindByClientId("alice", "c1")->id == a.order.id);
+  CHECK(f.engine.CancelByClientId("alice", "c1").code == RejectCode::kNone);
+  CHECK(f.engine.Cancel("alice", a.order.id).code == RejectCode::kAlreadyClosed);
+  CHECK(f.engine.FindByClientId("alice", "c1")->status == OrderStatus::kCanceled);
+  CHECK(f.engine.OpenOrders("alice").empty());
+  // Reusable once the first is closed; lookups then find the open one.
+  auto again = f.Place(Side::kBuy, 989, 1, TimeInForce::kGtc, OrderType::kLimit, false, "c1");
+  CHECK(again.code == RejectCode::kNone);
+  CHECK(f.engine.FindByClientId("alice", "c1")->id == again.order.id);
+  CHECK(f.engine.FindByClientId("alice", "nope") == nullptr);
+  // 100 USD at 20x buys at most ~2000 notional: 30 units at ~99 is ~2970.
+  auto big = f.Place(Side::kBuy, 990, 300);
+  CHECK(big.code == RejectCode::kInsufficientMargin);
+}
+
+TEST_CASE("resting orders fill as maker when the market moves through them", "[sim][engine]") {
+  Fixture f;
+  auto r = f.Place(Side::kBuy, 995, 5);
+  REQUIRE(r.order.status == OrderStatus::kOpen);
+  f.events.clear();
+  f.market.SetMid(0, 990);  // asks now start at 99.1: the bid at 99.5 is crossed
+  const SimOrder* o = f.engine.FindOrder(r.order.id);
+  REQUIRE(o != nullptr);
+  CHECK(o->status == OrderStatus::kFilled);
+  auto fills = f.engine.Fills("alice");
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].maker);
+  CHECK(fills[0].price == 995);  // at the resting price
+  // Maker fee 0.02% of 49.75 = 0.00995.
+  CHECK(fills[0].fee == 995'000);
+  bool saw_fill = false, saw_pos = false, saw_bal = false;
+  for (const auto& e : f.events) {
+    saw_fill |= e.kind == AccountEvent::Kind::kOrder && e.has_fill;
+    saw_pos |= e.kind == AccountEvent::Kind::kPosition;
+    saw_bal |= e.kind == AccountEvent::Kind::kBalance;
+  }
+  CHECK(saw_fill);
+  CHECK(saw_pos);
+  CHECK(saw_bal);
+}
+
+TEST_CASE("crossed resting orders share the crossing liquidity in price priority",
+          "[sim][engine]") {
+  Fixture f;
+  auto hi = f.Place(Side::kBuy, 995, 5);
+  auto lo = f.Place(Side::kBuy, 994, 5);
+  REQUIRE(f.engine.OpenOrders("alice").size() == 2);
+  // The market drops: 0.6 offered at 99.4, plenty at 99.5.
+  f.market.ReplaceBook(0, std::vector<Level>{{990, 10}}, std::vector<Level>{{994, 6}, {995, 100}},
+                       992);
+  f.engine.OnBookChange(0, false);
+  CHECK(f.engine.FindOrder(hi.order.id)->status == OrderStatus::kFilled);
+  const SimOrder* o = f.engine.FindOrder(lo.order.id);
+  CHECK(o->status == OrderStatus::kPartiallyFilled);
+  CHECK(o->filled == 1);  // 0.6 at <= 99.4, 0.5 of it already used by the higher bid
+}
+
+TEST_CASE("positions, realized PnL and balances follow fills", "[sim][engine]") {
+  Fixture f;
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // long 1 @100
+  f.market.ReplaceBook(0, std::vector<Level>{{1010, 50}}, std::vector<Level>{{1012, 50}}, 1011);
+  REQUIRE(f.Place(Side::kSell, 1010, 20).order.status == OrderStatus::kFilled);  // → short 1 @101
+  auto pos = f.engine.Position("alice", 0);
+  CHECK(pos.size == -10);
+  CHECK(pos.realized_pnl == 1 * kUsd);
+  CHECK(pos.EntryPrice().ToNormalizedString() == "101");
+  // Fees: 0.05% of 100 + 0.05% of 202.
+  auto bal = f.engine.Balance("alice");
+  CHECK(bal.wallet == 10000 * kUsd + kUsd - 5'000'000 - 10'100'000);
+  // Mark 101.1 on a short from 101: -0.1 unrealized.
+  CHECK(bal.unrealized == -10'000'000);
+  CHECK(bal.equity == bal.wallet + bal.unrealized);
+}
+
+TEST_CASE("funding: longs pay mark x size x rate", "[sim][engine]") {
+  Fixture f;
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);
+  Money before = f.engine.Balance("alice").wallet;
+  f.events.clear();
+  f.engine.ApplyFunding(0, f.market.funding_rate(0));  // 0.0001 * 100 * 1 = 0.01
+  CHECK(f.engine.Balance("alice").wallet == before - 1'000'000);
+  CHECK(f.engine.Position("alice", 0).funding == -1'000'000);
+  REQUIRE_FALSE(f.events.empty());
+  CHECK(f.events[0].kind == AccountEvent::Kind::kFunding);
+  CHECK(f.events[0].amount == -1'000'000);
+}
+
+TEST_CASE("liquidation closes at mark when equity < maintenance margin", "[sim][engine]") {
+  Fixture f("10", 100);
+  REQUIRE(f.engine.SetLeverage("alice", "TEST", 100).ok());
+  auto r = f.Place(Side::kBuy, 1000, 10);  // 100 notional on 10 collateral
+  REQUIRE(r.order.status == OrderStatus::kFilled);
+  f.events.clear();
+  f.market.SetMid(0, 950);  // equity 10 - 5 - fee: still above 0.5% maintenance
+  CHECK(f.engine.Position("alice", 0).size == 10);
+  f.market.SetMid(0, 895);  // -10.5: below maintenance
+  CHECK(f.engine.Position("alice", 0).size == 0);
+  bool liquidated = false;
+  for (const auto& e : f.events) {
+    if (e.kind == AccountEvent::Kind::kLiquidation) {
+      liquidated = true;
+      CHECK(e.fill.liquidation);
+      CHECK(e.fill.price == 895);
+      CHECK(e.fill.side == Side::kSell);
+    }
+  }
+  CHECK(liquidated);
+  // Forced liquidation through the API on a fresh position.
+  Fixture g;
+  REQUIRE(g.Place(Side::kSell, 999, 10).order.status == OrderStatus::kFilled);
+  CHECK(g.engine.Liquidate("alice") == 1);
+  CHECK(g.engine.Positions("alice").empty());
+}
+
+}  // namespace perpgw::sim
