@@ -6,6 +6,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -210,7 +211,225 @@ void BookThroughFaults(RigOptions opts) {
   CHECK(f.seq_breaks() == 0);
 }
 
+// Collects StreamOrderEvents for one account.
+class OrderEventFollower {
+ public:
+  OrderEventFollower(VenueRig& rig) {
+    thread_ = std::thread([this, &rig] {
+      v1::StreamOrderEventsRequest req;
+      req.set_account(rig.account());
+      auto reader = rig.trading->StreamOrderEvents(&ctx_, req);
+      v1::OrderEvent e;
+      while (reader->Read(&e)) {
+        std::lock_guard lock(mu_);
+        events_.push_back(e);
+      }
+    });
+  }
+  ~OrderEventFollower() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  std::vector<v1::OrderEvent> Events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<v1::OrderEvent> events_;
+};
+
+template <typename Stub, typename Req, typename Resp>
+grpc::Status Call(Stub* stub,
+                  grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*),
+                  const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  return (stub->*fn)(&ctx, req, resp);
+}
+
+Decimal D(const std::string& s) { return *Decimal::Parse(s); }
+
+std::string Offset(const std::string& px, const std::string& tick, int ticks) {
+  auto delta = Decimal::Mul(D(tick), Decimal::FromInt(ticks), 12, Rounding::kExact);
+  return Decimal::Add(D(px), *delta)->ToNormalizedString();
+}
+
+void OrdersRoundTrip(RigOptions opts) {
+  opts.rate = 20;
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string vs = rig.VenueSymbol("BTC");
+  v1::GetInstrumentRequest ireq;
+  ireq.mutable_market()->set_venue(rig.venue());
+  ireq.mutable_market()->set_symbol("BTC");
+  v1::Instrument inst;
+  REQUIRE(Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
+  const std::string tick = inst.tick_size();
+  const std::string size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
+
+  v1::OrderBook book;
+  v1::GetOrderBookRequest breq;
+  *breq.mutable_market() = ireq.market();
+  breq.set_depth(5);
+  REQUIRE(WaitUntil(
+      [&] {
+        return Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok() &&
+               book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0 && book.asks_size() > 0;
+      },
+      Millis(30000), Millis(100)));
+  // Freeze the market so prices do not run away during the test.
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":")" + rig.venue() + R"(","rate":"0"})"));
+  REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
+  const std::string best_bid = book.bids(0).price(), best_ask = book.asks(0).price();
+
+  OrderEventFollower events(rig);
+  auto place = [&](const std::string& cid, v1::Side side, const std::string& px,
+                   v1::TimeInForce tif, v1::PlaceOrderResponse* resp) {
+    v1::PlaceOrderRequest r;
+    r.set_account(rig.account());
+    *r.mutable_market() = ireq.market();
+    r.set_client_order_id(cid);
+    r.set_side(side);
+    r.set_type(v1::ORDER_TYPE_LIMIT);
+    r.set_time_in_force(tif);
+    r.set_price(px);
+    r.set_size(size);
+    return Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, resp);
+  };
+
+  v1::PlaceOrderResponse po;
+  REQUIRE(place("it-postonly-1", v1::SIDE_BUY, best_ask, v1::TIME_IN_FORCE_POST_ONLY, &po).ok());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
+  CHECK(po.reject_reason() == v1::CANCEL_REASON_POST_ONLY_VIOLATION);
+
+  // A resting bid below the touch, placed twice with the same client order id.
+  const std::string rest_px = Offset(best_bid, tick, -20);
+  v1::PlaceOrderResponse a1, a2;
+  REQUIRE(place("it-rest-1", v1::SIDE_BUY, rest_px, v1::TIME_IN_FORCE_GTC, &a1).ok());
+  REQUIRE(a1.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  REQUIRE(place("it-rest-1", v1::SIDE_BUY, rest_px, v1::TIME_IN_FORCE_GTC, &a2).ok());
+  CHECK(a2.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  CHECK(a2.order().order_id() == a1.order().order_id());
+  auto orders = rig.ControlGet("/orders?venue=" + rig.venue() + "&account=" + rig.account());
+  REQUIRE(orders);
+  size_t count = 0;
+  for (size_t pos = 0; (pos = orders->find("it-rest-1", pos)) != std::string::npos; ++pos) ++count;
+  CHECK(count == 1);
+
+  // Move the market through the resting bid: it fills as maker, events arrive in order.
+  const std::string new_mid = Offset(rest_px, tick, -40);
+  REQUIRE(rig.ControlPost("/price", R"({"venue":")" + rig.venue() + R"(","symbol":")" + vs +
+                                        R"(","mid":")" + new_mid + R"("})"));
+  REQUIRE(WaitUntil(
+      [&] {
+        for (const auto& e : events.Events()) {
+          if (e.order().client_order_id() == "it-rest-1" &&
+              e.order().status() == v1::ORDER_STATUS_FILLED) {
+            return true;
+          }
+        }
+        return false;
+      },
+      Millis(30000), Millis(50)));
+  Decimal filled;
+  uint64_t last_seq = 0;
+  for (const auto& e : events.Events()) {
+    CHECK(e.sequence() > last_seq);
+    last_seq = e.sequence();
+    if (e.order().client_order_id() == "it-rest-1" && e.has_fill()) {
+      filled = *Decimal::Add(filled, D(e.fill().size()));
+      CHECK(D(e.fill().price()) <= D(rest_px));
+    }
+  }
+  CHECK(filled == D(size));
+
+  // Cancelling a filled order reports its filled size.
+  v1::CancelOrderRequest creq;
+  creq.set_account(rig.account());
+  *creq.mutable_market() = ireq.market();
+  creq.set_client_order_id("it-rest-1");
+  v1::CancelOrderResponse cresp;
+  auto cst = Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, creq, &cresp);
+  INFO(cst.error_message());
+  REQUIRE(cst.ok());
+  CHECK(D(cresp.filled_size()) == D(size));
+
+  // A fresh resting order cancels with nothing filled.
+  v1::PlaceOrderResponse b1;
+  const std::string far_px = Offset(new_mid, tick, -200);
+  REQUIRE(place("it-rest-2", v1::SIDE_BUY, far_px, v1::TIME_IN_FORCE_GTC, &b1).ok());
+  REQUIRE(b1.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  creq.set_client_order_id("it-rest-2");
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, creq, &cresp).ok());
+  CHECK(D(cresp.filled_size()).IsZero());
+  CHECK(cresp.order().status() == v1::ORDER_STATUS_CANCELED);
+
+  // Positions and balance agree with the sim's account.
+  v1::ListPositionsRequest preq;
+  preq.set_account(rig.account());
+  v1::ListPositionsResponse presp;
+  REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, preq, &presp).ok());
+  REQUIRE(presp.positions_size() == 1);
+  CHECK(presp.positions(0).market().symbol() == "BTC");
+  CHECK(D(presp.positions(0).size()) == D(size));
+  auto acct = rig.ControlGet("/account?venue=" + rig.venue() + "&account=" + rig.account());
+  REQUIRE(acct);
+  CHECK(acct->find(vs) != std::string::npos);
+  v1::GetBalanceRequest greq;
+  greq.set_account(rig.account());
+  v1::Balance bal;
+  REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetBalance, greq, &bal).ok());
+  CHECK(D(bal.equity()).IsPositive());
+  CHECK(D(bal.available()) < D(bal.equity()));  // margin is in use for the open position
+}
+
 }  // namespace
+
+TEST_CASE("aster: orders round-trip with events, idempotent ids, positions", "[integration][aster]") {
+  OrdersRoundTrip(AsterOptions());
+}
+
+TEST_CASE("aster: the V3 (EIP-712) account trades the same way", "[integration][aster]") {
+  RigOptions o = AsterOptions();
+  o.account_filter = "private_key";
+  OrdersRoundTrip(o);
+}
+
+void FundingNormalized(RigOptions opts, std::set<std::string> want_intervals) {
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  v1::ListFundingRequest req;
+  req.set_venue(rig.venue());
+  v1::ListFundingResponse resp;
+  REQUIRE(WaitUntil(
+      [&] {
+        resp.Clear();
+        return Call(rig.funding.get(), &v1::FundingService::Stub::ListFunding, req, &resp).ok() &&
+               resp.rates_size() >= 3;
+      },
+      Millis(30000), Millis(100)));
+  std::set<std::string> seen;
+  for (const auto& r : resp.rates()) {
+    INFO(r.market().symbol() << " rate " << r.rate() << " interval " << r.interval_hours());
+    const Decimal interval = D(r.interval_hours());
+    REQUIRE(interval.IsPositive());
+    seen.insert(interval.ToNormalizedString());
+    auto expect8 = Decimal::Div(*Decimal::Mul(D(r.rate()), Decimal::FromInt(8), 12, Rounding::kExact),
+                                interval, 12, Rounding::kHalfEven);
+    CHECK(D(r.rate_8h()) == *expect8);
+    CHECK(D(r.mark_price()).IsPositive());
+  }
+  for (const auto& w : want_intervals) CHECK(seen.count(w) == 1);
+}
+
+TEST_CASE("aster: funding is normalized with each symbol's own interval", "[integration][aster]") {
+  FundingNormalized(AsterOptions(), {"1", "4", "8"});
+}
 
 TEST_CASE("aster: streamed book equals the sim's ground truth through faults",
           "[integration][aster]") {
