@@ -350,7 +350,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
           TokenConfig tc;
           if (!GetString(ts[i]["name"], tp + ".name", &tc.name, p)) p.Add(tp + ".name", "required");
           if (!names.insert(tc.name).second) p.Add(tp + ".name", "duplicate token name");
-          if (!GetSecret(ts[i]["token"], tp + ".token", &tc.token, p) && !ts[i]["token"]) {
+          const bool have_token = GetSecret(ts[i]["token"], tp + ".token", &tc.token, p);
+          if (!have_token && !ts[i]["token"]) {
             p.Add(tp + ".token", "required ({env: VAR} or {file: PATH})");
           }
           auto sc = ts[i]["scopes"];
@@ -367,7 +368,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
               tc.scopes.push_back(s);
             }
           }
-          cfg.tokens.push_back(std::move(tc));
+          // An optional token whose secret is absent is not configured (it must not satisfy
+          // the "non-loopback needs tokens" rule while nobody could authenticate).
+          if (have_token) cfg.tokens.push_back(std::move(tc));
         }
       }
     }

@@ -9,6 +9,7 @@ PKGS=(
   prometheus-cpp-dev libsecp256k1-dev zlib1g-dev
   python3 python3-grpcio python3-grpc-tools python3-yaml
   curl procps
+  prometheus docker-compose  # integration tests only: a real Prometheus server; compose file validation
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -553,7 +553,8 @@ class AsterAdapter final : public VenueAdapter {
 
   void FetchSnapshot(const std::string& vs) {
     auto it = books_.find(vs);
-    if (it == books_.end() || it->second.fetching) return;
+    // A live book needs no snapshot: a late second one (REST lags the stream) would roll it back.
+    if (it == books_.end() || it->second.fetching || it->second.sync->live()) return;
     Book& b = it->second;
     b.fetching = true;
     rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
@@ -561,6 +562,7 @@ class AsterAdapter final : public VenueAdapter {
       if (it2 == books_.end() || stopped_) return;
       Book& book = it2->second;
       book.fetching = false;
+      if (book.sync->live()) return;
       if (!r.ok()) {
         log_->warn("depth snapshot {} failed: {}", vs, r.error.message);
         return ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(book.attempts++, 4))));

@@ -522,13 +522,18 @@ class BackpackAdapter final : public VenueAdapter {
 
   void FetchSnapshot(const std::string& vs) {
     auto it = books_.find(vs);
-    if (it == books_.end() || it->second.fetching || !public_->is_open()) return;
+    // A live book needs no snapshot: a late second one (REST lags the stream) would roll it back.
+    if (it == books_.end() || it->second.fetching || it->second.sync->live() ||
+        !public_->is_open()) {
+      return;
+    }
     it->second.fetching = true;
     rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
       auto it2 = books_.find(vs);
       if (it2 == books_.end() || stopped_) return;
       Book& b = it2->second;
       b.fetching = false;
+      if (b.sync->live()) return;
       if (!r.ok()) {
         return ScheduleSnapshot(
             vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(b.attempts++, 4))));

@@ -1,0 +1,153 @@
+// TLS and mTLS end to end: throwaway CA + server + client certificates from the openssl CLI, a real
+// perpgwd with `tls:` configured, and gRPC C++ clients with and without the right credentials.
+#include <catch2/catch.hpp>
+
+#include <grpcpp/grpcpp.h>
+
+#include "perpgw/v1/gateway.grpc.pb.h"
+#include "tests/integration/harness.h"
+
+namespace perpgw::testing {
+namespace {
+
+namespace v1 = perpgw::v1;
+constexpr const char* kOpenssl = "/usr/bin/openssl";
+
+std::string RunOk(const std::vector<std::string>& argv) {
+  auto r = Run(argv, Millis(30000));
+  INFO("command: " << argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << "\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// A CA and a leaf signed by it. EC P-256 keys: fast to generate.
+void MakeCa(const TempDir& d, const std::string& name) {
+  RunOk({kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", d.File(name + ".key"), "-out", d.File(name + ".pem"), "-days", "2",
+         "-subj", "/CN=" + name, "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+}
+
+void MakeLeaf(const TempDir& d, const std::string& ca, const std::string& name,
+              const std::string& ext) {
+  RunOk({kOpenssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", d.File(name + ".key"), "-out", d.File(name + ".csr"), "-subj", "/CN=" + name});
+  REQUIRE(WriteFile(d.File(name + ".ext"), ext));
+  RunOk({kOpenssl, "x509", "-req", "-in", d.File(name + ".csr"), "-CA", d.File(ca + ".pem"),
+         "-CAkey", d.File(ca + ".key"), "-CAcreateserial", "-out", d.File(name + ".pem"),
+         "-days", "2", "-extfile", d.File(name + ".ext")});
+}
+
+struct Certs {
+  TempDir dir{"perpgw-tls"};
+  Certs() {
+    MakeCa(dir, "ca");
+    MakeCa(dir, "rogue-ca");
+    MakeLeaf(dir, "ca", "server",
+             "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    MakeLeaf(dir, "ca", "client", "extendedKeyUsage=clientAuth\n");
+    MakeLeaf(dir, "rogue-ca", "rogue-client", "extendedKeyUsage=clientAuth\n");
+  }
+  std::string Pem(const std::string& n) const { return ReadFile(dir.File(n + ".pem")); }
+  std::string Key(const std::string& n) const { return ReadFile(dir.File(n + ".key")); }
+};
+
+class Gateway {
+ public:
+  Gateway(const Certs& c, bool mtls) {
+    std::string cfg = "listen: 127.0.0.1:0\nlog_level: info\ntls:\n  cert_file: " +
+                      c.dir.File("server.pem") + "\n  key_file: " + c.dir.File("server.key") +
+                      "\n";
+    if (mtls) cfg += "  client_ca_file: " + c.dir.File("ca.pem") + "\n";
+    WriteFile(dir_.File("gw.yaml"), cfg);
+    ProcessOptions o;
+    o.argv = {PERPGWD_BIN, "--config", dir_.File("gw.yaml"), "--port-file", dir_.File("port")};
+    o.log_path = dir_.File("perpgwd.log");
+    std::string err;
+    proc_ = ChildProcess::Spawn(o, &err);
+    REQUIRE(proc_);
+    auto port = WaitForPortFile(dir_.File("port"), Millis(30000), proc_.get());
+    INFO(proc_->ReadLog());
+    REQUIRE(port);
+    addr_ = "127.0.0.1:" + std::to_string(*port);
+  }
+  ~Gateway() { proc_->Terminate(Millis(10000)); }
+  const std::string& addr() const { return addr_; }
+
+ private:
+  TempDir dir_{"perpgw-tls-gw"};
+  std::unique_ptr<ChildProcess> proc_;
+  std::string addr_;
+};
+
+grpc::Status Call(const std::string& addr, std::shared_ptr<grpc::ChannelCredentials> creds,
+                  v1::GetVersionResponse* out = nullptr) {
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto ch = grpc::CreateCustomChannel(addr, creds, args);
+  auto stub = v1::GatewayService::NewStub(ch);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::GetVersionResponse resp;
+  auto st = stub->GetVersion(&ctx, v1::GetVersionRequest(), &resp);
+  if (out) *out = resp;
+  return st;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Tls(const Certs& c, const std::string& client = "") {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = c.Pem("ca");
+  if (!client.empty()) {
+    o.pem_cert_chain = c.Pem(client);
+    o.pem_private_key = c.Key(client);
+  }
+  return grpc::SslCredentials(o);
+}
+
+}  // namespace
+
+TEST_CASE("mTLS: only clients with a certificate from client_ca_file get in",
+          "[integration][tls]") {
+  Certs certs;
+  Gateway gw(certs, /*mtls=*/true);
+  v1::GetVersionResponse v;
+  auto ok = Call(gw.addr(), Tls(certs, "client"), &v);
+  INFO(ok.error_message());
+  CHECK(ok.ok());
+  CHECK(!v.version().empty());
+
+  auto no_cert = Call(gw.addr(), Tls(certs));
+  INFO("no client cert: " << no_cert.error_message());
+  CHECK(no_cert.error_code() == grpc::StatusCode::UNAVAILABLE);
+
+  auto rogue = Call(gw.addr(), Tls(certs, "rogue-client"));
+  INFO("client cert from another CA: " << rogue.error_message());
+  CHECK(rogue.error_code() == grpc::StatusCode::UNAVAILABLE);
+
+  auto plain = Call(gw.addr(), grpc::InsecureChannelCredentials());
+  INFO("plaintext: " << plain.error_message());
+  CHECK(plain.error_code() == grpc::StatusCode::UNAVAILABLE);
+
+  // A client that does not trust the server's CA refuses the server.
+  grpc::SslCredentialsOptions wrong_root;
+  wrong_root.pem_root_certs = certs.Pem("rogue-ca");
+  wrong_root.pem_cert_chain = certs.Pem("client");
+  wrong_root.pem_private_key = certs.Key("client");
+  CHECK(Call(gw.addr(), grpc::SslCredentials(wrong_root)).error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("server-only TLS: no client certificate needed, plaintext still refused",
+          "[integration][tls]") {
+  Certs certs;
+  Gateway gw(certs, /*mtls=*/false);
+  auto ok = Call(gw.addr(), Tls(certs));
+  INFO(ok.error_message());
+  CHECK(ok.ok());
+  // A client certificate is simply not asked for.
+  CHECK(Call(gw.addr(), Tls(certs, "client")).ok());
+  CHECK(Call(gw.addr(), grpc::InsecureChannelCredentials()).error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace perpgw::testing
