@@ -2,6 +2,7 @@
 #include "sim/venues.h"
 
 #include "sim/aster/module.h"
+#include "sim/backpack/module.h"
 
 namespace perpgw::sim {
 namespace {
@@ -9,6 +10,7 @@ namespace {
 // Empty until the venue modules (sim/<venue>/) arrive.
 constexpr VenueEntry kVenues[] = {
     {"aster", &aster::MakeModule},
+    {"backpack", &backpack::MakeModule},
     {nullptr, nullptr},  // sentinel so the array is never zero-sized
 };
 

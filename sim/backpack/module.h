@@ -1,0 +1,182 @@
+// perpgw-sim's Backpack module: the /api/v1 + /wapi/v1 REST API (Ed25519-signed private calls)
+// and the single-endpoint WebSocket (SUBSCRIBE frames, public and signed account streams) on top
+// of the sim core's market and engine.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/core/venue_module.h"
+
+namespace perpgw::sim::backpack {
+
+std::unique_ptr<VenueModule> MakeModule();
+
+// Test accounts (throwaway Ed25519 seeds from the signing vectors; published in the endpoints
+// file as credentials api_key = base64 public key, api_secret = base64 32-byte seed).
+inline constexpr char kAccount1[] = "backpack-1";
+inline constexpr char kAccount2[] = "backpack-2";
+inline constexpr char kSeed1[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";  // bytes 0..31
+inline constexpr char kSeed2[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";  // RFC 8032 T1
+
+struct ApiError;
+struct Params;
+
+class BackpackModule final : public VenueModule {
+ public:
+  BackpackModule();
+  ~BackpackModule() override;
+
+  std::string name() const override { return "backpack"; }
+  std::vector<InstrumentSpec> DefaultInstruments() const override;
+  std::vector<AccountSpec> DefaultAccounts() const override;
+  void Attach(SimContext& ctx) override;
+  void DescribeEndpoints(VenueEndpoints& out) const override;
+
+  void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
+
+  bool AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) override;
+  void OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) override;
+  void OnWsText(const WsConnPtr& conn, std::string_view text) override;
+  void OnWsClose(const WsConnPtr& conn) override;
+
+  void OnBookChange(const BookChange& change) override;
+  void OnTrade(const PublicTrade& trade) override;
+  void OnAccountEvent(const AccountEvent& event) override;
+  void OnFunding(const FundingEvent& event) override;
+
+  bool OnFault(const FaultRequest& fault, FaultResult& result) override;
+  void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
+
+ private:
+  // ---- per-symbol market state
+  static constexpr int kCadences = 3;  // aggregated depth: 200, 600, 1000 ms
+  struct Batch {                       // depth changes merged for one cadence
+    bool open = false;
+    uint64_t first = 0, last = 0;
+    UnixNanos last_time = 0;
+    std::map<int64_t, int64_t> bids, asks;  // price → absolute size (0 = delete)
+  };
+  struct Stats {  // rolling "24 h" ticker: synthetic baseline + sim trades
+    int64_t open = 0, high = 0, low = 0, last = 0;
+    int64_t volume = 0;  // at size_scale
+    Money quote_volume = 0;
+    int64_t trades = 0;
+  };
+  struct FundingRow {
+    int64_t rate = 0;
+    UnixNanos time = 0;
+  };
+  struct SymbolState {
+    std::array<Batch, kCadences> batch;
+    std::array<int, kCadences> agg_listeners{};
+    uint64_t last_id = 0;            // last update id seen from the generator
+    std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
+    Stats stats;
+    std::vector<FundingRow> funding;  // ascending
+    uint64_t next_trade_id = 0;       // per-symbol sequential trade ids
+  };
+
+  // ---- WebSocket
+  struct ConnState {
+    std::set<std::string> streams;                      // public stream names
+    std::map<std::string, std::string> private_streams;  // account.* name → account
+  };
+  using ConnMap = std::map<uint64_t, std::weak_ptr<WsConn>>;
+
+  // ---- account-side state the engine does not keep
+  struct PositionTrack {
+    uint64_t id = 0;   // position id, new each time a position opens from flat
+    int64_t size = 0;  // last size seen
+  };
+  struct OrderMeta {
+    std::string stp = "RejectTaker";  // selfTradePrevention as sent
+  };
+  struct FundingPayment {
+    std::string account, symbol;
+    Money amount = 0;
+    int64_t rate = 0;
+    UnixNanos time = 0;
+  };
+
+  // module.cpp
+  int64_t NowMs() const;
+  int64_t MaxLeverage(const SimInstrument& in) const;
+  void ApplyLeverageLimit(const std::string& account, int limit);
+  // rest.cpp
+  void Route(const HttpRequest& req, HttpResponse& resp);
+  void Public(const std::string& path, const HttpRequest& req, const Params& p,
+              HttpResponse& resp);
+  void Private(const std::string& instruction, const AccountSpec& acct, const HttpRequest& req,
+               const Params& p, HttpResponse& resp);
+  void OrderExecute(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void OrderCancel(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void OrderQuery(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  std::string MarketJson(const SimInstrument& in) const;
+  std::string DepthJson(size_t i, size_t limit) const;
+  std::string MarkPriceJson(size_t i) const;
+  std::string TickerJson(size_t i) const;
+  std::string OpenInterestJson(size_t i) const;
+  std::string OrderJson(const SimOrder& o) const;
+  std::string HistoryOrderJson(const SimOrder& o) const;
+  std::string FillJson(const SimFill& f) const;
+  std::string PositionJson(const std::string& account, const SimPosition& p) const;
+  std::string CollateralJson(const std::string& account) const;
+  std::string AccountJson(const AccountSpec& acct) const;
+  Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
+  // ws.cpp
+  struct StreamRef {
+    enum Kind : uint8_t {
+      kInvalid, kDepth, kAggDepth, kBookTicker, kTrade, kMarkPrice, kTicker, kOpenInterest,
+      kSilent,  // accepted, never sent (kline, liquidation, rfqUpdate)
+      kOrderUpdate, kPositionUpdate,
+    } kind = kInvalid;
+    int symbol = -1;  // -1: all symbols (private streams without a symbol suffix)
+    int cadence = 0;  // kAggDepth
+  };
+  StreamRef ParseStream(std::string_view name) const;
+  void HandleSubscribe(const WsConnPtr& conn, ConnState& st, const std::vector<std::string>& names,
+                       const std::vector<std::string>* signature);
+  void Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& name,
+                 const StreamRef& ref);
+  void Unsubscribe(const WsConnPtr& conn, ConnState& st, const std::string& name);
+  void SendError(const WsConnPtr& conn, int code, const std::string& message);
+  void Publish(const std::string& stream, const std::string& data);
+  bool HasListeners(const std::string& stream) const;
+  void PublishPrivate(const std::string& account, const char* kind, const std::string& symbol,
+                      const std::string& data);
+  void FlushAggregated(int cadence);
+  void FlushBatch(size_t i, int cadence);
+  void PushMarkPrices();
+  void PushTickers();
+  void PushOpenInterest();
+  void PushBookTicker(size_t i, uint64_t update_id, UnixNanos t);
+  std::string WsMarkPrice(size_t i, UnixNanos t) const;
+  std::string OrderUpdateJson(const char* event, const SimOrder& o, const SimFill* fill,
+                              UnixNanos t) const;
+  std::string PositionUpdateJson(const char* event, const std::string& account,
+                                 const SimPosition& p, UnixNanos t) const;
+  void SendPositionSnapshot(const WsConnPtr& conn, const std::string& account,
+                            const std::string& stream, int symbol);
+
+  SimContext* ctx_ = nullptr;
+  std::vector<SymbolState> symbols_;
+  std::unordered_map<std::string, ConnMap> subs_;                 // public stream → conns
+  std::map<std::string, std::map<std::string, ConnMap>> private_;  // account → stream → conns
+  std::map<std::string, int> leverage_limit_;                     // account → leverageLimit
+  std::map<std::string, PositionTrack> positions_;                // account\x1fsymbol
+  std::unordered_map<uint64_t, OrderMeta> order_meta_;            // engine order id
+  std::vector<FundingPayment> funding_payments_;
+  std::string pending_stp_;  // selfTradePrevention of the order being placed (events fire inside)
+  uint64_t next_position_id_ = 5400000001ULL;
+  UnixNanos started_ = 0;
+};
+
+}  // namespace perpgw::sim::backpack

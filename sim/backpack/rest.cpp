@@ -1,0 +1,975 @@
+// Backpack REST: public market data under /api/v1 and the Ed25519-signed account/trading calls
+// (/api/v1/order(s), position, capital, account; /wapi/v1/history/*). Shapes follow the recorded
+// payloads field for field: decimals as strings, ids as strings, ms/µs/ISO times per the notes.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "adapters/backpack/signing.h"
+#include "sim/backpack/internal.h"
+#include "sim/backpack/module.h"
+
+namespace perpgw::sim::backpack {
+namespace {
+
+namespace bp = perpgw::adapters::backpack;
+
+constexpr Money kUsdc = 100000000LL;
+
+}  // namespace
+
+MarginFns MarginFor(const SimInstrument& in) {
+  const std::string& s = in.symbol();
+  if (s == "BTC_USDC_PERP") return {"0.01333", "0.00006", "0.0066", "0.000036", "500", 250000000 * kUsdc};
+  if (s == "ETH_USDC_PERP") {
+    return {"0.02", "0.0000935", "0.0125", "0.0000561", "5000", 120000000 * kUsdc};
+  }
+  if (s == "SOL_USDC_PERP") {
+    return {"0.02", "0.0001275", "0.0125", "0.0000765", "4000000", 40000000 * kUsdc};
+  }
+  if (s == "kPEPE_USDC_PERP") {
+    return {"0.05", "0.0005", "0.025", "0.0003", "100000000000", 2000000 * kUsdc};
+  }
+  // Other (configured) symbols: base IMF = 1 / max leverage (truncated to 5 places), MMF half.
+  int64_t lev = std::max(1, in.spec.max_leverage);
+  return {Trimmed(100000 / lev, 5), "0.0001", Trimmed(50000 / lev, 5), "0.00006", "1000000",
+          5000000 * kUsdc};
+}
+
+namespace {
+
+// quote (1e-8) / price (price_scale) → qty at size_scale.
+int64_t QtyForQuote(const SimInstrument& in, Money quote, int64_t price) {
+  if (price <= 0) return 0;
+  __int128 num = static_cast<__int128>(quote);
+  for (int k = 0; k < in.size_scale + in.price_scale; ++k) num *= 10;
+  return static_cast<int64_t>(num / (static_cast<__int128>(price) * kUsdc));
+}
+
+std::string Ratio(Money num, Money den, int scale) {
+  if (den == 0) return "0";
+  auto d = Decimal::Div(Decimal::FromUnits(num, 0), Decimal::FromUnits(den, 0), scale,
+                        Rounding::kHalfEven);
+  return d.ok() ? d->ToNormalizedString() : "0";
+}
+
+void WriteMarginFn(JsonWriter& w, const char* key, const std::string& base,
+                   const std::string& factor) {
+  w.Key(key).BeginObject().Field("base", base).Field("factor", factor).Field("type", "sqrt");
+  w.EndObject();
+}
+
+void Nulls(JsonWriter& w, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) w.Key(k).Null();
+}
+
+// A stable numeric userId per test account (the venue reports an integer).
+int64_t UserId(const std::vector<AccountSpec>& accounts, const std::string& account) {
+  for (size_t k = 0; k < accounts.size(); ++k) {
+    if (accounts[k].id == account) return 1813870 + static_cast<int64_t>(k);
+  }
+  return 1813870;
+}
+
+ApiError Invalid(std::string message) { return {400, "INVALID_CLIENT_REQUEST", std::move(message)}; }
+
+// "limit"/"offset" query values with the venue's defaults and caps.
+bool Paging(const Params& p, int64_t def, int64_t max, int64_t* limit, int64_t* offset,
+            ApiError* err) {
+  *limit = def;
+  *offset = 0;
+  if (p.Has("limit")) {
+    auto v = ParseUint64(p.Get("limit"));
+    if (!v) {
+      *err = Invalid("Invalid limit");
+      return false;
+    }
+    *limit = static_cast<int64_t>(std::min<uint64_t>(*v, static_cast<uint64_t>(max)));
+  }
+  if (p.Has("offset")) {
+    auto v = ParseUint64(p.Get("offset"));
+    if (!v) {
+      *err = Invalid("Invalid offset");
+      return false;
+    }
+    *offset = static_cast<int64_t>(std::min<uint64_t>(*v, 1ULL << 40));
+  }
+  return true;
+}
+
+// A decimal order field at an instrument scale: distinguishes garbage from too many decimals.
+bool ParseField(const std::string& text, int scale, const char* name, int64_t* out,
+                ApiError* err) {
+  auto d = Decimal::Parse(text);
+  if (!d.ok()) {
+    *err = Invalid(std::string("Invalid ") + name);
+    return false;
+  }
+  auto v = ParseScaled(text, scale);
+  if (!v.ok()) {
+    // Backpack: "quantity decimal too long" style messages.
+    *err = Invalid(std::string(name) + " decimal too long");
+    (*err).message[0] = static_cast<char>(std::toupper((*err).message[0]));
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------- routing
+
+void BackpackModule::Route(const HttpRequest& req, HttpResponse& resp) {
+  std::string path = req.path;
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  Params p;
+  ApiError err;
+  if (!ReadParams(req, &p, &err)) return WriteError(resp, err);
+  static const char* kPublic[] = {"/api/v1/markets",      "/api/v1/market",  "/api/v1/depth",
+                                  "/api/v1/markPrices",   "/api/v1/fundingRates",
+                                  "/api/v1/tickers",      "/api/v1/ticker",  "/api/v1/openInterest",
+                                  "/api/v1/time",         "/api/v1/ping",    "/api/v1/status"};
+  for (const char* pub : kPublic) {
+    if (path == pub) {
+      if (req.method != "GET") return WriteError(resp, {405, "INVALID_CLIENT_REQUEST", "Method not allowed"});
+      return Public(path, req, p, resp);
+    }
+  }
+  auto instruction = bp::InstructionFor(req.method, path);
+  if (!instruction.ok()) {
+    return WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found: " + req.method + " " + path});
+  }
+  const AccountSpec* acct = Authenticate(ctx_->accounts(), req, *instruction, NowMs(), &err);
+  if (acct == nullptr) return WriteError(resp, err);
+  Private(*instruction, *acct, req, p, resp);
+}
+
+// -------------------------------------------------------------------------------- public
+
+void BackpackModule::Public(const std::string& path, const HttpRequest& req, const Params& p,
+                            HttpResponse& resp) {
+  const Market& m = ctx_->market();
+  auto symbol_arg = [&](bool required, const SimInstrument** out) -> bool {
+    *out = nullptr;
+    if (!p.Has("symbol")) {
+      if (required) WriteError(resp, Invalid("Missing symbol"));
+      return !required;
+    }
+    *out = m.Find(p.Get("symbol"));
+    if (*out == nullptr) {
+      WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+      return false;
+    }
+    return true;
+  };
+  const SimInstrument* in = nullptr;
+  if (path == "/api/v1/time") {
+    resp.status = 200;
+    resp.content_type = "text/plain; charset=utf-8";
+    resp.body = std::to_string(NowMs());
+    return;
+  }
+  if (path == "/api/v1/ping") {
+    resp.status = 200;
+    resp.content_type = "text/plain; charset=utf-8";
+    resp.body = "pong";
+    return;
+  }
+  if (path == "/api/v1/status") return WriteJson(resp, R"({"status":"Ok","message":null})");
+  if (path == "/api/v1/markets") {
+    std::string type = p.Get("marketType");
+    std::string out = "[";
+    if (type.empty() || type == "PERP") {
+      for (const auto& i : m.instruments()) {
+        if (out.size() > 1) out += ',';
+        out += MarketJson(i);
+      }
+    }
+    return WriteJson(resp, out + "]");
+  }
+  if (path == "/api/v1/market") {
+    if (!symbol_arg(true, &in)) return;
+    return WriteJson(resp, MarketJson(*in));
+  }
+  if (path == "/api/v1/depth") {
+    if (!symbol_arg(true, &in)) return;
+    size_t limit = 1000;
+    if (p.Has("limit")) {
+      std::string l = p.Get("limit");
+      static const char* kLimits[] = {"5", "10", "20", "50", "100", "500", "1000"};
+      bool ok = false;
+      for (const char* k : kLimits) ok = ok || l == k;
+      if (!ok) return WriteError(resp, Invalid("Invalid limit: expected one of 5, 10, 20, 50, 100, 500, 1000"));
+      limit = static_cast<size_t>(std::atoi(l.c_str()));
+    }
+    return WriteJson(resp, DepthJson(in->index, limit));
+  }
+  if (path == "/api/v1/markPrices" || path == "/api/v1/tickers" || path == "/api/v1/openInterest") {
+    if (!symbol_arg(false, &in)) return;
+    if (path == "/api/v1/tickers" && p.Has("interval") && p.Get("interval") != "1d" &&
+        p.Get("interval") != "1w") {
+      return WriteError(resp, Invalid("Invalid interval"));
+    }
+    std::string out = "[";
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (in != nullptr && in->index != i) continue;
+      if (out.size() > 1) out += ',';
+      out += path == "/api/v1/markPrices" ? MarkPriceJson(i)
+             : path == "/api/v1/tickers"  ? TickerJson(i)
+                                          : OpenInterestJson(i);
+    }
+    return WriteJson(resp, out + "]");
+  }
+  if (path == "/api/v1/ticker") {
+    if (!symbol_arg(true, &in)) return;
+    if (p.Has("interval") && p.Get("interval") != "1d" && p.Get("interval") != "1w") {
+      return WriteError(resp, Invalid("Invalid interval"));
+    }
+    return WriteJson(resp, TickerJson(in->index));
+  }
+  if (path == "/api/v1/fundingRates") {
+    if (!symbol_arg(true, &in)) return;
+    int64_t limit = 0, offset = 0;
+    ApiError err;
+    if (!Paging(p, 100, 10000, &limit, &offset, &err)) return WriteError(resp, err);
+    const auto& rows = symbols_[in->index].funding;
+    JsonWriter w;
+    w.BeginArray();
+    int64_t skipped = 0, n = 0;
+    for (auto it = rows.rbegin(); it != rows.rend() && n < limit; ++it) {  // newest first
+      if (skipped++ < offset) continue;
+      w.BeginObject()
+          .Field("fundingRate", RateText(it->rate))
+          .Field("intervalEndTimestamp", IsoUtc(it->time, false))
+          .Field("symbol", in->symbol())
+          .EndObject();
+      ++n;
+    }
+    w.EndArray();
+    WriteJson(resp, w.Take());
+    const int64_t total = static_cast<int64_t>(rows.size());
+    resp.headers.emplace_back("X-PAGE-COUNT", std::to_string(limit ? (total + limit - 1) / limit : 0));
+    resp.headers.emplace_back("X-CURRENT-PAGE", std::to_string(limit ? offset / limit + 1 : 1));
+    resp.headers.emplace_back("X-PAGE-SIZE", std::to_string(limit));
+    resp.headers.emplace_back("X-TOTAL", std::to_string(total));
+    return;
+  }
+  WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found"});
+}
+
+std::string BackpackModule::MarketJson(const SimInstrument& in) const {
+  MarginFns f = MarginFor(in);
+  const std::string tick = Fixed(in.tick, in.price_scale);
+  const std::string step = Fixed(in.step, in.size_scale);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("symbol", in.symbol())
+      .Field("baseSymbol", in.spec.base)
+      .Field("quoteSymbol", in.spec.quote)
+      .Field("marketType", "PERP");
+  w.Key("filters").BeginObject();
+  w.Key("price").BeginObject().Field("minPrice", tick);
+  w.Key("maxPrice").Null();
+  w.Field("tickSize", tick)
+      .Field("maxMultiplier", "1.25")
+      .Field("minMultiplier", "0.75")
+      .Field("maxImpactMultiplier", "1.03")
+      .Field("minImpactMultiplier", "0.97");
+  w.Key("meanMarkPriceBand").BeginObject().Field("maxMultiplier", "1.1").Field("minMultiplier", "0.9");
+  w.EndObject();
+  w.Key("meanPremiumBand").BeginObject().Field("tolerancePct", "0.05").EndObject();
+  Nulls(w, {"borrowEntryFeeMaxMultiplier", "borrowEntryFeeMinMultiplier"});
+  w.EndObject();
+  w.Key("quantity").BeginObject().Field("minQuantity", Fixed(std::max(in.min_qty, in.step), in.size_scale));
+  w.Key("maxQuantity").Null();
+  w.Field("stepSize", step).EndObject();
+  w.EndObject();  // filters
+  WriteMarginFn(w, "imfFunction", f.imf_base, f.imf_factor);
+  WriteMarginFn(w, "mmfFunction", f.mmf_base, f.mmf_factor);
+  w.Field("fundingInterval", static_cast<int64_t>(in.spec.funding_interval_hours) * 3600000)
+      .Field("fundingRateUpperBound", "100")
+      .Field("fundingRateLowerBound", "-100")
+      .Field("openInterestLimit", f.oi_limit)
+      .Field("orderBookState", "Open")
+      .Field("createdAt", "2025-01-21T06:34:54.691858")
+      .Field("visible", true)
+      .Field("positionLimitWeight", "1")
+      .EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::DepthJson(size_t i, size_t limit) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  const OrderBook& book = m.book(i);
+  std::vector<Level> bids = book.Bids(limit), asks = book.Asks(limit);
+  std::reverse(bids.begin(), bids.end());  // captures: both sides ascending (best bid last)
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("asks").BeginArray();
+  for (const Level& l : asks) {
+    w.BeginArray().String(Fixed(l.price, in.price_scale)).String(Fixed(l.size, in.size_scale));
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("bids").BeginArray();
+  for (const Level& l : bids) {
+    w.BeginArray().String(Fixed(l.price, in.price_scale)).String(Fixed(l.size, in.size_scale));
+    w.EndArray();
+  }
+  w.EndArray();
+  // The snapshot id is the generator's id: WS depth U/u continue from it (U == lastUpdateId + 1).
+  w.Field("lastUpdateId", std::to_string(m.update_id(i)))
+      .Field("timestamp", ToUs(ctx_->Now()))
+      .EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::MarkPriceJson(size_t i) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  const std::string mark = Fixed(m.mark_price(i), in.price_scale);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("fundingRate", RateText(m.funding_rate(i)))
+      .Field("indexPrice", mark)
+      .Field("markPrice", mark)
+      .Field("nextFundingTimestamp", ToMs(ctx_->NextFundingTime(i)))
+      .Field("symbol", in.symbol())
+      .EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::TickerJson(size_t i) const {
+  const SimInstrument& in = ctx_->market().instrument(i);
+  const Stats& s = symbols_[i].stats;
+  MarginFns f = MarginFor(in);
+  const Money quote = f.daily_quote + s.quote_volume;
+  const int64_t volume = QtyForQuote(in, f.daily_quote, s.open) + s.volume;
+  const int64_t change = s.last - s.open;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("firstPrice", Fixed(s.open, in.price_scale))
+      .Field("high", Fixed(s.high, in.price_scale))
+      .Field("lastPrice", Fixed(s.last, in.price_scale))
+      .Field("low", Fixed(s.low, in.price_scale))
+      .Field("priceChange", Trimmed(change, in.price_scale))
+      .Field("priceChangePercent", Ratio(change, s.open, 6))
+      .Field("quoteVolume", MoneyText(quote))
+      .Field("symbol", in.symbol())
+      .Field("trades", std::to_string(20000 + s.trades))  // a string on this venue
+      .Field("volume", Trimmed(volume, in.size_scale))
+      .EndObject();
+  return w.Take();
+}
+
+Money BackpackModule::OpenInterest(size_t i) const {
+  const SimInstrument& in = ctx_->market().instrument(i);
+  // Synthetic baseline (a fortieth of the daily volume) + the test accounts' positions.
+  int64_t oi = QtyForQuote(in, MarginFor(in).daily_quote / 40, symbols_[i].stats.open);
+  for (const auto& a : ctx_->accounts()) {
+    int64_t size = ctx_->engine().Position(a.id, i).size;
+    oi += size < 0 ? -size : size;
+  }
+  return oi;
+}
+
+std::string BackpackModule::OpenInterestJson(size_t i) const {
+  const SimInstrument& in = ctx_->market().instrument(i);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("openInterest", Trimmed(OpenInterest(i), in.size_scale))
+      .Field("symbol", in.symbol())
+      .Field("timestamp", NowMs())
+      .EndObject();
+  return w.Take();
+}
+
+// ------------------------------------------------------------------------------- private
+
+void BackpackModule::Private(const std::string& instruction, const AccountSpec& acct,
+                             const HttpRequest& req, const Params& p, HttpResponse& resp) {
+  Engine& engine = ctx_->engine();
+  const Market& m = ctx_->market();
+  const SimInstrument* filter = nullptr;
+  if (p.Has("symbol")) {
+    filter = m.Find(p.Get("symbol"));
+    if (filter == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  }
+  const std::string market_type = p.Get("marketType");
+  const bool perp = market_type.empty() || market_type == "PERP";
+  auto array_of = [](const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t k = 0; k < items.size(); ++k) {
+      if (k) out += ',';
+      out += items[k];
+    }
+    return out + "]";
+  };
+
+  if (instruction == "orderExecute") {
+    if (req.path.rfind("/api/v1/orders", 0) != 0) return OrderExecute(acct, p, resp);
+    // Batch: one result per element, in order (an order object, or the error body).
+    auto items = ParseJsonObjectArray(req.body);
+    if (!items.ok()) return WriteError(resp, Invalid("Invalid request body: expected a JSON array"));
+    std::vector<std::string> out;
+    for (auto& fields : *items) {
+      Params one;
+      for (auto& [k, v] : fields) {
+        if (v != "null") one.kv[k] = v;
+      }
+      HttpResponse r;
+      OrderExecute(acct, one, r);
+      out.push_back(r.body);
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "orderCancel") return OrderCancel(acct, p, resp);
+  if (instruction == "orderQuery") return OrderQuery(acct, p, resp);
+  if (instruction == "orderQueryAll") {
+    std::vector<std::string> out;
+    if (perp) {
+      for (const SimOrder* o : engine.OpenOrders(acct.id, filter ? filter->symbol() : "")) {
+        out.push_back(OrderJson(*o));
+      }
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "orderCancelAll") {
+    if (filter == nullptr) return WriteError(resp, Invalid("Missing symbol"));
+    std::vector<std::string> out;
+    if (p.Get("orderType") != "ConditionalOrder") {  // no trigger orders exist in the sim
+      for (const SimOrder& o : engine.CancelAll(acct.id, filter->symbol())) out.push_back(OrderJson(o));
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "orderHistoryQueryAll") {
+    int64_t limit = 0, offset = 0;
+    ApiError err;
+    if (!Paging(p, 100, 1000, &limit, &offset, &err)) return WriteError(resp, err);
+    std::optional<uint64_t> want;
+    if (p.Has("orderId")) {
+      want = EngineOrderId(p.Get("orderId"));
+      if (!want) return WriteJson(resp, "[]");
+    }
+    std::vector<std::string> out;
+    if (perp) {
+      auto orders = engine.Orders(acct.id);
+      int64_t skipped = 0;
+      for (auto it = orders.rbegin(); it != orders.rend() && static_cast<int64_t>(out.size()) < limit;
+           ++it) {  // newest first
+        const SimOrder& o = **it;
+        // Engine rejections other than a post-only cross never became venue orders.
+        if (o.status == OrderStatus::kRejected && o.reject != RejectCode::kPostOnlyViolation) continue;
+        if (filter && o.instrument != filter) continue;
+        if (want && o.id != *want) continue;
+        if (skipped++ < offset) continue;
+        out.push_back(HistoryOrderJson(o));
+      }
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "fillHistoryQueryAll") {
+    int64_t limit = 0, offset = 0;
+    ApiError err;
+    if (!Paging(p, 100, 1000, &limit, &offset, &err)) return WriteError(resp, err);
+    auto from = p.Has("from") ? ParseUint64(p.Get("from")) : std::optional<uint64_t>(0);
+    auto to = p.Has("to") ? ParseUint64(p.Get("to")) : std::optional<uint64_t>(0);
+    if (!from || !to) return WriteError(resp, Invalid("Invalid time range"));
+    std::optional<uint64_t> want;
+    if (p.Has("orderId")) {
+      want = EngineOrderId(p.Get("orderId"));
+      if (!want) return WriteJson(resp, "[]");
+    }
+    auto fills = engine.Fills(acct.id);
+    std::vector<std::string> out;
+    int64_t skipped = 0;
+    for (auto it = fills.rbegin(); it != fills.rend() && static_cast<int64_t>(out.size()) < limit;
+         ++it) {
+      const SimFill& f = *it;
+      if (filter && f.instrument != filter) continue;
+      if (want && f.order_id != *want) continue;
+      const auto ms = static_cast<uint64_t>(ToMs(f.time));
+      if ((*from && ms < *from) || (*to && ms > *to)) continue;
+      if (skipped++ < offset) continue;
+      out.push_back(FillJson(f));
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "fundingHistoryQueryAll") {
+    int64_t limit = 0, offset = 0;
+    ApiError err;
+    if (!Paging(p, 100, 1000, &limit, &offset, &err)) return WriteError(resp, err);
+    JsonWriter w;
+    w.BeginArray();
+    int64_t skipped = 0, n = 0;
+    for (auto it = funding_payments_.rbegin(); it != funding_payments_.rend() && n < limit; ++it) {
+      if (it->account != acct.id || (filter && it->symbol != filter->symbol())) continue;
+      if (skipped++ < offset) continue;
+      w.BeginObject()
+          .Field("fundingRate", RateText(it->rate))
+          .Field("intervalEndTimestamp", IsoUtc(it->time, false))
+          .Field("quantity", MoneyText(it->amount))
+          .Key("subaccountId").Null();
+      w.Field("symbol", it->symbol).Field("userId", UserId(ctx_->accounts(), acct.id)).EndObject();
+      ++n;
+    }
+    w.EndArray();
+    return WriteJson(resp, w.Take());
+  }
+  if (instruction == "positionQuery") {
+    std::vector<std::string> out;
+    if (perp) {
+      for (const SimPosition& pos : engine.Positions(acct.id)) {
+        if (filter && pos.instrument != filter) continue;
+        out.push_back(PositionJson(acct.id, pos));
+      }
+    }
+    return WriteJson(resp, array_of(out));
+  }
+  if (instruction == "balanceQuery") {
+    SimBalance b = engine.Balance(acct.id);
+    JsonWriter w;
+    w.BeginObject().Key(b.asset.empty() ? "USDC" : b.asset).BeginObject();
+    w.Field("available", MoneyText(b.wallet)).Field("locked", "0").Field("staked", "0");
+    w.EndObject().EndObject();
+    return WriteJson(resp, w.Take());
+  }
+  if (instruction == "collateralQuery") return WriteJson(resp, CollateralJson(acct.id));
+  if (instruction == "accountQuery") return WriteJson(resp, AccountJson(acct));
+  if (instruction == "accountUpdate") {
+    if (p.Has("leverageLimit")) {
+      auto lev = ParseUint32(p.Get("leverageLimit"));
+      if (!lev || *lev < 1 || *lev > 100) return WriteError(resp, Invalid("Invalid leverage limit"));
+      ApplyLeverageLimit(acct.id, static_cast<int>(*lev));
+    }
+    for (const char* flag : {"autoBorrowSettlements", "autoLend", "autoRealizePnl", "autoRepayBorrows"}) {
+      bool b = false;
+      if (p.Has(flag) && !ParseBool(p.Get(flag), &b)) {
+        return WriteError(resp, Invalid(std::string("Invalid ") + flag));
+      }
+    }
+    resp.status = 200;
+    resp.content_type = "application/json; charset=utf-8";
+    resp.body.clear();
+    return;
+  }
+  WriteError(resp, {400, "NOT_IMPLEMENTED", "Not implemented by perpgw-sim: " + instruction});
+}
+
+void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  const SimInstrument* in = ctx_->market().Find(p.Get("symbol"));
+  if (!p.Has("symbol")) return WriteError(resp, Invalid("Missing symbol"));
+  if (in == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  PlaceRequest req;
+  req.account = acct.id;
+  req.symbol = in->symbol();
+  const std::string side = p.Get("side");
+  if (side == "Bid") {
+    req.side = Side::kBuy;
+  } else if (side == "Ask") {
+    req.side = Side::kSell;
+  } else {
+    return WriteError(resp, Invalid("Invalid side: expected Bid or Ask"));
+  }
+  const std::string type = p.Get("orderType");
+  if (type == "Limit") {
+    req.type = OrderType::kLimit;
+  } else if (type == "Market") {
+    req.type = OrderType::kMarket;
+  } else {
+    return WriteError(resp, Invalid("Invalid orderType: expected Limit or Market"));
+  }
+  if (p.Has("triggerPrice") != p.Has("triggerQuantity")) {
+    return WriteError(resp, Invalid("Must specify both `triggerPrice` and `triggerQuantity` or neither"));
+  }
+  for (const char* k : {"triggerPrice", "takeProfitTriggerPrice", "stopLossTriggerPrice"}) {
+    if (p.Has(k)) {
+      return WriteError(resp, {400, "NOT_IMPLEMENTED", "Trigger orders are not supported by perpgw-sim"});
+    }
+  }
+  ApiError err;
+  if (p.Has("quoteQuantity")) {
+    if (req.type == OrderType::kLimit) {
+      return WriteError(resp, Invalid("Limit orders cannot specify a `quoteQuantity`"));
+    }
+    return WriteError(resp, {400, "NOT_IMPLEMENTED",
+                             "Market orders by quoteQuantity are not supported by perpgw-sim"});
+  }
+  if (!p.Has("quantity")) {
+    return WriteError(resp, Invalid(req.type == OrderType::kMarket
+                                        ? "Market orders must specify a `quantity` or `quoteQuantity`"
+                                        : "Limit orders must specify a `quantity`"));
+  }
+  if (!ParseField(p.Get("quantity"), in->size_scale, "quantity", &req.qty, &err)) {
+    return WriteError(resp, err);
+  }
+  if (req.type == OrderType::kLimit) {
+    if (!p.Has("price")) return WriteError(resp, Invalid("Limit orders must specify a `price`"));
+    if (!ParseField(p.Get("price"), in->price_scale, "price", &req.price, &err)) {
+      return WriteError(resp, err);
+    }
+  }
+  const std::string tif = p.Has("timeInForce") ? p.Get("timeInForce") : "GTC";
+  if (tif == "GTC") {
+    req.tif = TimeInForce::kGtc;
+  } else if (tif == "IOC") {
+    req.tif = TimeInForce::kIoc;
+  } else if (tif == "FOK") {
+    req.tif = TimeInForce::kFok;
+  } else {
+    return WriteError(resp, Invalid("Invalid timeInForce: expected GTC, IOC or FOK"));
+  }
+  bool post_only = false, reduce_only = false;
+  if (p.Has("postOnly") && !ParseBool(p.Get("postOnly"), &post_only)) {
+    return WriteError(resp, Invalid("Invalid postOnly: expected a boolean"));
+  }
+  if (p.Has("reduceOnly") && !ParseBool(p.Get("reduceOnly"), &reduce_only)) {
+    return WriteError(resp, Invalid("Invalid reduceOnly: expected a boolean"));
+  }
+  if (post_only) {
+    if (req.type == OrderType::kMarket) return WriteError(resp, {400, "INVALID_ORDER", "Market orders cannot be post only"});
+    if (req.tif != TimeInForce::kGtc) {
+      return WriteError(resp, {400, "INVALID_ORDER", "Post only orders must be GTC"});
+    }
+    req.tif = TimeInForce::kPostOnly;
+  }
+  req.reduce_only = reduce_only;
+  if (p.Has("clientId")) {
+    auto cid = ParseUint32(p.Get("clientId"));
+    if (!cid) return WriteError(resp, Invalid("Invalid clientId: expected an unsigned 32-bit integer"));
+    req.client_id = std::to_string(*cid);
+  }
+  std::string stp = p.Has("selfTradePrevention") ? p.Get("selfTradePrevention") : "RejectTaker";
+  if (stp != "RejectTaker" && stp != "RejectMaker" && stp != "RejectBoth") {
+    return WriteError(resp, Invalid("Invalid selfTradePrevention"));
+  }
+  if (req.type == OrderType::kMarket && p.Has("slippageTolerance")) {
+    // Worst acceptable price from the best opposite price: "Percent" (0.5 = 0.5 %) or a number
+    // of ticks ("TickSize").
+    auto tol = Decimal::Parse(p.Get("slippageTolerance"));
+    if (!tol.ok() || tol->IsNegative()) return WriteError(resp, Invalid("Invalid slippageTolerance"));
+    const std::string kind = p.Has("slippageToleranceType") ? p.Get("slippageToleranceType") : "Percent";
+    const OrderBook& book = ctx_->market().book(in->index);
+    auto best = req.side == Side::kBuy ? book.BestAsk() : book.BestBid();
+    int64_t ref = best ? best->price : ctx_->market().mid(in->index);
+    const int64_t dir = req.side == Side::kBuy ? 1 : -1;
+    if (kind == "TickSize") {
+      auto ticks = tol->ToScaled(0, Rounding::kDown);
+      if (!ticks.ok()) return WriteError(resp, Invalid("Invalid slippageTolerance"));
+      req.worst_price = ref + dir * *ticks * in->tick;
+    } else if (kind == "Percent") {
+      auto frac = Decimal::Div(*tol, Decimal::FromInt(100), 12, Rounding::kDown);
+      auto move = frac.ok() ? Decimal::Mul(Decimal::FromUnits(ref, in->price_scale), *frac,
+                                           in->price_scale, Rounding::kDown)
+                            : frac;
+      if (!move.ok()) return WriteError(resp, Invalid("Invalid slippageTolerance"));
+      int64_t ticks = move->mantissa() / in->tick;  // inward to the tick grid
+      req.worst_price = ref + dir * ticks * in->tick;
+    } else {
+      return WriteError(resp, Invalid("Invalid slippageToleranceType: expected TickSize or Percent"));
+    }
+    if (req.worst_price <= 0) req.worst_price = in->tick;
+  }
+  pending_stp_ = stp;
+  PlaceResult res = ctx_->engine().Place(req);
+  pending_stp_.clear();
+  if (res.order.id != 0) order_meta_[res.order.id].stp = stp;
+  switch (res.code) {
+    case RejectCode::kNone:
+    case RejectCode::kPostOnlyViolation:  // an Expired order with expiryReason PostOnlyTaker
+      return WriteJson(resp, OrderJson(res.order));
+    case RejectCode::kDuplicateClientId:
+      return WriteError(resp, {400, "INVALID_ORDER", "Order with client ID already exists: " + req.client_id});
+    case RejectCode::kInvalidQty:
+      return WriteError(resp, {400, "INVALID_QUANTITY",
+                               req.qty < in->min_qty ? "Quantity is below the minimum allowed value"
+                                                     : "Invalid quantity"});
+    case RejectCode::kMinNotional:
+      return WriteError(resp, {400, "INVALID_QUANTITY", "Order value is below the minimum allowed value"});
+    case RejectCode::kInvalidPrice:
+      return WriteError(resp, {400, "INVALID_PRICE", "Invalid price"});
+    case RejectCode::kReduceOnly:
+      return WriteError(resp, {400, "INVALID_ORDER", "Reduce only order not reduced"});
+    case RejectCode::kInsufficientMargin:
+      return WriteError(resp, {400, "INSUFFICIENT_MARGIN", "Insufficient margin"});
+    case RejectCode::kUnknownSymbol:
+      return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+    default:
+      return WriteError(resp, {400, "INVALID_ORDER", "Invalid order"});
+  }
+}
+
+namespace {
+
+// The account's order named by orderId (string or number) or clientId; nullptr + err.
+const SimOrder* FindOrderArg(const Engine& engine, const std::string& account,
+                             const SimInstrument& in, const Params& p, ApiError* err) {
+  const SimOrder* o = nullptr;
+  if (p.Has("orderId")) {
+    auto id = EngineOrderId(p.Get("orderId"));
+    if (id) o = engine.FindOrder(*id);
+  } else if (p.Has("clientId")) {
+    auto cid = ParseUint32(p.Get("clientId"));
+    if (!cid) {
+      *err = Invalid("Invalid clientId: expected an unsigned 32-bit integer");
+      return nullptr;
+    }
+    o = engine.FindByClientId(account, std::to_string(*cid));
+  } else {
+    *err = Invalid("Must specify either `clientId` or `orderId`");
+    return nullptr;
+  }
+  // Only resting orders are visible here; anything else lives in the order history.
+  if (o == nullptr || o->account != account || o->instrument != &in || !o->open()) {
+    *err = {404, "RESOURCE_NOT_FOUND", "Order not found"};
+    return nullptr;
+  }
+  return o;
+}
+
+}  // namespace
+
+void BackpackModule::OrderCancel(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  if (!p.Has("symbol")) return WriteError(resp, Invalid("Missing symbol"));
+  const SimInstrument* in = ctx_->market().Find(p.Get("symbol"));
+  if (in == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  ApiError err;
+  const SimOrder* o = FindOrderArg(ctx_->engine(), acct.id, *in, p, &err);
+  if (o == nullptr) return WriteError(resp, err);
+  CancelResult r = ctx_->engine().Cancel(acct.id, o->id);
+  if (r.code != RejectCode::kNone) return WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Order not found"});
+  WriteJson(resp, OrderJson(r.order));
+}
+
+void BackpackModule::OrderQuery(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  if (!p.Has("symbol")) return WriteError(resp, Invalid("Missing symbol"));
+  const SimInstrument* in = ctx_->market().Find(p.Get("symbol"));
+  if (in == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  ApiError err;
+  const SimOrder* o = FindOrderArg(ctx_->engine(), acct.id, *in, p, &err);
+  if (o == nullptr) return WriteError(resp, err);
+  WriteJson(resp, OrderJson(*o));
+}
+
+// --------------------------------------------------------------------------- JSON shapes
+
+std::string BackpackModule::OrderJson(const SimOrder& o) const {
+  const SimInstrument& in = *o.instrument;
+  auto meta = order_meta_.find(o.id);
+  const std::string stp = meta == order_meta_.end() ? "RejectTaker" : meta->second.stp;
+  const bool market = o.type == OrderType::kMarket;
+  const char* expiry = ExpiryReason(o);
+  JsonWriter w;
+  w.BeginObject();
+  auto cid = ClientIdOf(o);
+  if (cid) {
+    w.Field("clientId", static_cast<int64_t>(*cid));
+  } else {
+    w.Key("clientId").Null();
+  }
+  w.Field("createdAt", ToMs(o.created))
+      .Field("executedQuantity", Trimmed(o.filled, in.size_scale))
+      .Field("executedQuoteQuantity", MoneyText(o.filled_notional));
+  if (expiry[0] != '\0') w.Field("expiryReason", expiry);
+  w.Field("id", VenueOrderId(o.id)).Field("orderType", market ? "Market" : "Limit");
+  if (!market) {
+    w.Field("postOnly", o.tif == TimeInForce::kPostOnly).Field("price", Trimmed(o.price, in.price_scale));
+  }
+  w.Field("quantity", Trimmed(o.qty, in.size_scale));
+  if (market) w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  if (o.reduce_only) {
+    w.Field("reduceOnly", true);
+  } else {
+    w.Key("reduceOnly").Null();
+  }
+  w.Key("relatedOrderId").Null();
+  w.Field("selfTradePrevention", stp)
+      .Field("side", SideText(o.side))
+      .Field("status", OrderStatusText(o));
+  Nulls(w, {"stopLossLimitPrice", "stopLossTriggerBy", "stopLossTriggerPrice", "strategyId"});
+  w.Field("symbol", in.symbol());
+  Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
+  w.Field("timeInForce", TifText(o));
+  Nulls(w, {"triggerBy", "triggerPrice", "triggerQuantity", "triggeredAt"});
+  w.EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
+  const SimInstrument& in = *o.instrument;
+  auto meta = order_meta_.find(o.id);
+  const std::string stp = meta == order_meta_.end() ? "RejectTaker" : meta->second.stp;
+  const bool market = o.type == OrderType::kMarket;
+  const char* expiry = ExpiryReason(o);
+  JsonWriter w;
+  w.BeginObject();
+  auto cid = ClientIdOf(o);
+  if (cid) {
+    w.Field("clientId", static_cast<int64_t>(*cid));
+  } else {
+    w.Key("clientId").Null();
+  }
+  w.Field("createdAt", IsoUtc(o.created, true))
+      .Field("executedQuantity", Trimmed(o.filled, in.size_scale))
+      .Field("executedQuoteQuantity", MoneyText(o.filled_notional));
+  if (expiry[0] != '\0') {
+    w.Field("expiryReason", expiry);
+  } else {
+    w.Key("expiryReason").Null();
+  }
+  w.Field("id", VenueOrderId(o.id))
+      .Field("orderType", market ? "Market" : "Limit")
+      .Field("postOnly", o.tif == TimeInForce::kPostOnly);
+  if (market) {
+    w.Key("price").Null();
+  } else {
+    w.Field("price", Trimmed(o.price, in.price_scale));
+  }
+  w.Field("quantity", Trimmed(o.qty, in.size_scale));
+  w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  w.Field("reduceOnly", o.reduce_only)
+      .Field("selfTradePrevention", stp)
+      .Field("side", SideText(o.side))
+      .Field("status", OrderStatusText(o));
+  Nulls(w, {"stopLossLimitPrice", "stopLossTriggerBy", "stopLossTriggerPrice", "strategyId"});
+  w.Field("symbol", in.symbol());
+  if (IsLiquidationOrder(o)) {
+    w.Field("systemOrderType", "LiquidatePositionOnBook");
+  } else {
+    w.Key("systemOrderType").Null();
+  }
+  Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
+  w.Field("timeInForce", TifText(o));
+  Nulls(w, {"triggerBy", "triggerPrice", "triggerQuantity"});
+  w.EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::FillJson(const SimFill& f) const {
+  const SimInstrument& in = *f.instrument;
+  JsonWriter w;
+  w.BeginObject();
+  auto cid = ParseUint32(f.client_id);
+  if (cid) {
+    w.Field("clientId", std::to_string(*cid));  // a digit string in fill history
+  } else {
+    w.Key("clientId").Null();
+  }
+  w.Field("fee", MoneyText(f.fee))
+      .Field("feeSymbol", "USDC")
+      .Field("isMaker", f.maker)
+      .Field("orderId", VenueOrderId(f.order_id))
+      .Field("price", Trimmed(f.price, in.price_scale))
+      .Field("quantity", Trimmed(f.qty, in.size_scale))
+      .Field("side", SideText(f.side))
+      .Field("symbol", in.symbol());
+  if (f.liquidation) {
+    w.Field("systemOrderType", "LiquidatePositionOnBook");
+  } else {
+    w.Key("systemOrderType").Null();
+  }
+  w.Field("timestamp", IsoUtc(f.time, true))
+      .Field("tradeId", static_cast<int64_t>(f.trade_id))
+      .EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::PositionJson(const std::string& account, const SimPosition& p) const {
+  const SimInstrument& in = *p.instrument;
+  MarginFns f = MarginFor(in);
+  auto track = positions_.find(account + '\x1f' + in.symbol());
+  const uint64_t position_id = track == positions_.end() ? 0 : track->second.id;
+  const int64_t abs_size = p.size < 0 ? -p.size : p.size;
+  const Money exposure = in.Notional(p.mark_price, abs_size);
+  const std::string entry = p.EntryPrice().ToNormalizedString();
+  const int64_t user_id = UserId(ctx_->accounts(), account);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("breakEvenPrice", entry)
+      .Field("cumulativeFundingPayment", MoneyText(p.funding))
+      .Field("cumulativeInterest", "0")
+      .Field("entryPrice", entry)
+      .Field("estLiquidationPrice", "0")  // deprecated, always 0 since 2025-09-01
+      .Field("imf", f.imf_base);
+  WriteMarginFn(w, "imfFunction", f.imf_base, f.imf_factor);
+  w.Field("markPrice", Trimmed(p.mark_price, in.price_scale)).Field("mmf", f.mmf_base);
+  WriteMarginFn(w, "mmfFunction", f.mmf_base, f.mmf_factor);
+  w.Field("netCost", MoneyText(p.size < 0 ? -p.entry_notional : p.entry_notional))
+      .Field("netExposureNotional", MoneyText(exposure))
+      .Field("netExposureQuantity", Trimmed(abs_size, in.size_scale))
+      .Field("netQuantity", Trimmed(p.size, in.size_scale))
+      .Field("pnlRealized", MoneyText(p.realized_pnl))
+      .Field("pnlUnrealized", MoneyText(p.unrealized_pnl))
+      .Field("positionId", std::to_string(position_id));
+  w.Key("subaccountId").Null();
+  w.Field("symbol", in.symbol()).Field("userId", user_id).EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::CollateralJson(const std::string& account) const {
+  const Engine& engine = ctx_->engine();
+  SimBalance b = engine.Balance(account);
+  Money exposure = 0;
+  for (const SimPosition& p : engine.Positions(account)) {
+    Money n = p.instrument->Notional(p.mark_price, p.size);
+    exposure += n < 0 ? -n : n;
+  }
+  const std::string wallet = MoneyText(b.wallet);
+  JsonWriter w;
+  w.BeginObject().Field("assetsValue", MoneyText(b.equity)).Field("borrowLiability", "0");
+  w.Key("collateral").BeginArray().BeginObject()
+      .Field("symbol", b.asset.empty() ? "USDC" : b.asset)
+      .Field("assetMarkPrice", "1")
+      .Field("totalQuantity", wallet)
+      .Field("balanceNotional", wallet)
+      .Field("collateralWeight", "1")
+      .Field("collateralValue", wallet)
+      .Field("openOrderQuantity", "0")
+      .Field("lendQuantity", "0")
+      .Field("availableQuantity", wallet)
+      .EndObject().EndArray();
+  w.Field("imf", Ratio(b.initial_margin, exposure, 8))
+      .Field("unsettledEquity", MoneyText(b.unrealized))
+      .Field("liabilitiesValue", "0");
+  if (exposure > 0) {
+    w.Field("marginFraction", Ratio(b.equity, exposure, 8));
+  } else {
+    w.Key("marginFraction").Null();
+  }
+  w.Field("mmf", Ratio(b.maint_margin, exposure, 8))
+      .Field("netEquity", MoneyText(b.equity))
+      .Field("netEquityAvailable", MoneyText(std::max<Money>(0, b.available)))
+      .Field("netEquityLocked", MoneyText(b.initial_margin))
+      .Field("netExposureFutures", MoneyText(exposure))
+      .Field("pnlUnrealized", MoneyText(b.unrealized))
+      .EndObject();
+  return w.Take();
+}
+
+std::string BackpackModule::AccountJson(const AccountSpec& acct) const {
+  const SimAccount* a = ctx_->engine().account(acct.id);
+  auto bps = [](int64_t rate) { return Trimmed(rate, 6); };  // 1e-10 fraction → bps
+  auto lev = leverage_limit_.find(acct.id);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("autoBorrowSettlements", true)
+      .Field("autoLend", false)
+      .Field("autoRealizePnl", true)
+      .Field("autoRepayBorrows", true)
+      .Field("borrowLimit", "1000000")
+      .Field("futuresMakerFee", bps(a ? a->maker_fee : 0))
+      .Field("futuresTakerFee", bps(a ? a->taker_fee : 0))
+      .Field("leverageLimit", std::to_string(lev == leverage_limit_.end() ? 10 : lev->second))
+      .Field("limitOrders", static_cast<int64_t>(ctx_->engine().OpenOrders(acct.id).size()))
+      .Field("liquidating", false)
+      .Field("positionLimit", "1000000")
+      .Field("spotMakerFee", "8")
+      .Field("spotTakerFee", "10")
+      .Field("triggerOrders", static_cast<int64_t>(0))
+      .EndObject();
+  return w.Take();
+}
+
+}  // namespace perpgw::sim::backpack
