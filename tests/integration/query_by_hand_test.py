@@ -1,4 +1,4 @@
-"""Integration test: every `grpcurl` line of deploy/QUERY.md ("Query it by hand"), run through
+"""Integration test: every `grpcurl` line of README.md ("Query it by hand"), run through
 perpgw-cli (server reflection, same flags, `call` before a method) against perpgwd + perpgw-sim.
 
   query_by_hand_test.py PERPGWD PERPGW_SIM PERPGW_CLI REPO_ROOT
@@ -16,10 +16,15 @@ from ops_rig import Fail, wait_until  # noqa: E402
 
 
 def commands(md_path):
+    """grpcurl lines of the README's "## Query it by hand" section (up to the next ## heading)."""
     out = []
+    inside = False
     with open(md_path) as f:
         for line in f:
-            if line.startswith("grpcurl "):
+            if line.startswith("## "):
+                inside = line.strip() == "## Query it by hand"
+                continue
+            if inside and line.startswith("grpcurl "):
                 out.append(line.strip())
     return out
 
@@ -35,7 +40,7 @@ def to_cli(cli, line, addr, token):
 
 def main():
     perpgwd, sim, cli, root = sys.argv[1:5]
-    md = os.path.join(root, "deploy/QUERY.md")
+    md = os.path.join(root, "README.md")
     lines = commands(md)
     assert len(lines) >= 9, lines
     rig = ops_rig.Rig(perpgwd, sim, venues=["aster"], rate=20, symbols=("BTC", "ETH"),
@@ -84,7 +89,7 @@ def main():
     assert canceled["order"]["status"] == "ORDER_STATUS_CANCELED", canceled
     # Ground truth: nothing left resting in the sim.
     assert not rig.account("aster", "aster-v1")["open_orders"]
-    # Without the token: UNAUTHENTICATED, as QUERY.md says.
+    # Without the token: UNAUTHENTICATED, as the README says.
     no_tok = [a for a in to_cli(cli, next(l for l in lines if "PlaceOrder" in l and "-d" in l),
                                 rig.addr, ops_rig.TOKEN)]
     k = no_tok.index("-H")
@@ -92,7 +97,7 @@ def main():
     r = subprocess.run(no_tok, capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "UNAUTHENTICATED" in r.stderr, (r.returncode, r.stderr)
     rig.close()
-    print("PASS query_by_hand_test (%d commands from QUERY.md)" % len(lines))
+    print("PASS query_by_hand_test (%d commands from README.md)" % len(lines))
 
 
 if __name__ == "__main__":
