@@ -1,0 +1,479 @@
+// Benchmark: depth-diff ingest in process (no network). Generates realistic Aster and Backpack
+// combined-stream depth frames (random-walk mid, 1-10 level changes per frame, linked ids),
+// writes them to a file, reads them back, then times per venue in the SAME run:
+//   pipeline = venue decoder (aster::DecodeMarketFrame / backpack::Codec::ParseDepthDelta)
+//              + the adapter's copy + BookSync::OnDelta (snapshot first);
+//   ceiling  = simdjson on-demand over the same frames touching every field (no book work).
+// Figures are per core (one thread; CPU time of that thread) and medians over several runs.
+// Usage: bench_ingest [--frames N] [--runs R] [--dir D] [--json out.json]
+//        [--venue aster|backpack] [--pipeline-only]   (the last two are for profiling)
+#include <simdjson.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/api/order_book.h"
+#include "adapters/api/types.h"
+#include "adapters/aster/codec.h"
+#include "adapters/aster/symbols.h"
+#include "adapters/backpack/codec.h"
+
+namespace aster = perpgw::adapters::aster;
+namespace backpack = perpgw::adapters::backpack;
+using perpgw::BookSide;
+using perpgw::BookSync;
+using perpgw::DeltaMsg;
+using perpgw::Level;
+using perpgw::SeqRule;
+namespace od = simdjson::ondemand;
+
+namespace {
+
+volatile uint64_t g_sink = 0;
+
+double ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+double WallNs() {
+  return std::chrono::duration<double, std::nano>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Fixed(int64_t m, int scale) {
+  std::string s = std::to_string(m < 0 ? -m : m);
+  if (scale > 0) {
+    if (static_cast<int>(s.size()) <= scale) s.insert(0, scale + 1 - s.size(), '0');
+    s.insert(s.size() - scale, ".");
+  }
+  return m < 0 ? "-" + s : s;
+}
+
+// ------------------------------------------------------------------------------- generator
+enum class Venue { kAster, kBackpack };
+
+struct Change {
+  bool bid;
+  int64_t price, size;
+};
+
+// A book around a random-walk mid (in ticks). Bids sit at <= mid-1, asks at >= mid+1; a mid move
+// deletes the level it crosses in the same frame, so the generated stream never crosses.
+class Generator {
+ public:
+  Generator(uint64_t seed, int64_t mid_ticks, int depth)
+      : rng_(seed), mid_(mid_ticks), depth_(depth) {
+    for (int i = 1; i <= depth_; ++i) {
+      bids_[mid_ - i] = RandSize();
+      asks_[mid_ + i] = RandSize();
+    }
+  }
+  const std::map<int64_t, int64_t>& bids() const { return bids_; }
+  const std::map<int64_t, int64_t>& asks() const { return asks_; }
+
+  std::vector<Change> Next() {
+    std::vector<Change> out;
+    std::uniform_int_distribution<int> nchg(1, 10);
+    const int n = nchg(rng_);
+    std::uniform_real_distribution<double> u(0, 1);
+    if (u(rng_) < 0.15) {  // mid moves one tick
+      if (u(rng_) < 0.5) {
+        ++mid_;
+        if (asks_.erase(mid_)) out.push_back({false, mid_, 0});
+      } else {
+        --mid_;
+        if (bids_.erase(mid_)) out.push_back({true, mid_, 0});
+      }
+    }
+    std::geometric_distribution<int> off(0.08);  // most activity near the touch
+    while (static_cast<int>(out.size()) < n) {
+      const bool bid = u(rng_) < 0.5;
+      const int64_t o = 1 + std::min(off(rng_), depth_ - 1);
+      const int64_t px = bid ? mid_ - o : mid_ + o;
+      auto& side = bid ? bids_ : asks_;
+      bool dup = false;
+      for (const Change& c : out) dup |= (c.bid == bid && c.price == px);
+      if (dup) continue;
+      int64_t sz = (u(rng_) < 0.3) ? 0 : RandSize();
+      if (sz == 0) {
+        side.erase(px);
+      } else {
+        side[px] = sz;
+      }
+      out.push_back({bid, px, sz});
+    }
+    // Keep the book bounded (far levels fall off as on a venue's depth window).
+    while (bids_.size() > static_cast<size_t>(depth_) * 2) bids_.erase(bids_.begin());
+    while (asks_.size() > static_cast<size_t>(depth_) * 2) asks_.erase(std::prev(asks_.end()));
+    return out;
+  }
+
+ private:
+  int64_t RandSize() {
+    std::uniform_int_distribution<int64_t> d(1, 50000);
+    return d(rng_);
+  }
+  std::mt19937_64 rng_;
+  int64_t mid_;
+  int depth_;
+  std::map<int64_t, int64_t> bids_, asks_;
+};
+
+struct VenueSpec {
+  Venue venue;
+  const char* name;
+  perpgw::Instrument inst;
+  SeqRule rule;
+  int64_t tick_units;  // price mantissa per tick
+  int size_scale_gen;  // generator sizes are mantissas at this scale
+};
+
+std::string FormatFrame(const VenueSpec& v, const std::vector<Change>& chg, uint64_t first,
+                        uint64_t last, uint64_t prev, int64_t t_ns) {
+  std::ostringstream o;
+  auto levels = [&](bool bid) {
+    std::string s = "[";
+    bool any = false;
+    for (const Change& c : chg) {
+      if (c.bid != bid) continue;
+      if (any) s += ',';
+      any = true;
+      s += "[\"" + Fixed(c.price * v.tick_units, v.inst.price_scale) + "\",\"" +
+           Fixed(c.size, v.inst.size_scale) + "\"]";
+    }
+    return s + "]";
+  };
+  if (v.venue == Venue::kAster) {
+    // Field order as sim/aster/ws.cpp writes it (sim_ns is the sim's send-time extension).
+    const int64_t ms = t_ns / 1000000;
+    o << "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":" << ms + 1
+      << ",\"T\":" << ms << ",\"s\":\"BTCUSDT\",\"U\":" << first << ",\"u\":" << last
+      << ",\"pu\":" << prev << ",\"b\":" << levels(true) << ",\"a\":" << levels(false)
+      << ",\"sim_ns\":" << t_ns << "}}";
+  } else {
+    const int64_t us = t_ns / 1000;
+    o << "{\"stream\":\"depth.BTC_USDC_PERP\",\"data\":{\"e\":\"depth\",\"E\":" << us + 50
+      << ",\"s\":\"BTC_USDC_PERP\",\"a\":" << levels(false) << ",\"b\":" << levels(true)
+      << ",\"U\":" << first << ",\"u\":" << last << ",\"T\":" << us << "}}";
+  }
+  return o.str();
+}
+
+struct Dataset {
+  std::vector<Level> snap_bids, snap_asks;
+  uint64_t snap_id = 0;
+  std::vector<std::string> frames;  // read back from the file
+  uint64_t level_changes = 0;
+  uint64_t bytes = 0;
+};
+
+Dataset Generate(const VenueSpec& v, int frames, const std::string& path) {
+  Generator g(v.venue == Venue::kAster ? 11 : 12, 1150000, 500);
+  Dataset d;
+  for (auto& [p, s] : g.bids()) d.snap_bids.push_back({p * v.tick_units, s});
+  for (auto& [p, s] : g.asks()) d.snap_asks.push_back({p * v.tick_units, s});
+  std::mt19937_64 rng(99);
+  std::uniform_int_distribution<int> skip(0, 3);  // venue ids advance by more than the changes
+  const uint64_t base = 156391349790ULL;
+  // Aster: first event spans the snapshot (U <= L <= u); Backpack: U <= L+1 <= u.
+  uint64_t prev_u = base - 1;
+  d.snap_id = v.rule == SeqRule::kPrevLink ? base : base - 1;
+  int64_t t_ns = 1754556878000000000LL;
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    for (int i = 0; i < frames; ++i) {
+      auto chg = g.Next();
+      const uint64_t first = prev_u + 1;
+      const uint64_t last = first + chg.size() - 1 + skip(rng);
+      t_ns += 1000000;  // 1 ms apart
+      f << FormatFrame(v, chg, first, last, prev_u, t_ns) << '\n';
+      prev_u = last;
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    d.bytes += line.size();
+    std::string padded;
+    padded.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // the ceiling parses in place
+    padded = line;
+    d.frames.push_back(std::move(padded));
+  }
+  return d;
+}
+
+// ------------------------------------------------------------------------------- ceiling
+// simdjson on-demand, every field touched (strings read, numbers parsed); no decimal or book work.
+class Ceiling {
+ public:
+  uint64_t Run(const std::vector<std::string>& frames) {
+    uint64_t acc = 0;
+    for (const std::string& f : frames) {
+      od::document doc;
+      if (parser_.iterate(simdjson::padded_string_view(f.data(), f.size(), f.capacity()))
+              .get(doc)) {
+        std::abort();
+      }
+      od::object root = doc.get_object();
+      for (auto field : root) {
+        std::string_view k = field.unescaped_key();
+        if (k == "stream") {
+          std::string_view s = field.value().get_string();
+          acc += s.size();
+          continue;
+        }
+        od::object data = field.value().get_object();
+        for (auto df : data) {
+          std::string_view dk = df.unescaped_key();
+          od::value v = df.value();
+          if (dk == "b" || dk == "a") {
+            for (auto lvl : v.get_array()) {
+              for (auto x : lvl.get_array()) {
+                std::string_view sv = x.get_string();
+                acc += sv.size();
+              }
+            }
+          } else if (dk == "e" || dk == "s") {
+            std::string_view sv = v.get_string();
+            acc += sv.size();
+          } else {
+            uint64_t n = v.get_uint64();
+            acc += n;
+          }
+        }
+      }
+    }
+    return acc;
+  }
+
+ private:
+  od::parser parser_;
+};
+
+// ------------------------------------------------------------------------------- pipelines
+struct RunStats {
+  double cpu_ns = 0, wall_ns = 0;
+};
+
+template <class F>
+RunStats Time(F&& f) {
+  double c0 = ThreadCpuNs(), w0 = WallNs();
+  f();
+  return {ThreadCpuNs() - c0, WallNs() - w0};
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+struct Result {
+  std::string venue;
+  uint64_t frames = 0, changes = 0, bytes = 0;
+  double pipe_ns_per_frame = 0, ceil_ns_per_frame = 0;  // CPU time, median of runs
+  double pipe_wall_ns_per_frame = 0, ceil_wall_ns_per_frame = 0;
+  double ratio = 0;          // median over runs of (ceiling time / pipeline time), same run
+  double decode_ns_per_frame = 0;  // decoder alone
+  size_t final_levels = 0;
+};
+
+bool g_pipeline_only = false;  // --pipeline-only: skip the ceiling (for profiling)
+
+Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
+  Result r;
+  r.venue = v.name;
+  r.frames = d.frames.size();
+  r.bytes = d.bytes;
+  aster::SymbolMap symbols({v.inst});
+  aster::MarketContext ctx;
+  ctx.symbols = &symbols;
+  backpack::Codec bp;
+  Ceiling ceiling;
+  std::vector<double> pipe_cpu, pipe_wall, ceil_cpu, ceil_wall, ratios;
+  // Decoder alone (no copy, no book): splits the pipeline into decode vs copy + BookSync.
+  auto decode_only = [&] {
+    aster::MarketFrame mf;
+    DeltaMsg bp_msg;
+    uint64_t n = 0;
+    for (const std::string& f : d.frames) {
+      if (v.venue == Venue::kAster) {
+        if (!aster::DecodeMarketFrame(f, ctx, 1, &mf).ok()) std::exit(2);
+        n += mf.delta.changes.size();
+      } else {
+        if (!bp.ParseDepthDelta(f, v.inst, &bp_msg).ok()) std::exit(2);
+        n += bp_msg.changes.size();
+      }
+    }
+    g_sink = g_sink + n;
+  };
+  std::vector<double> dec_cpu;
+  auto pipeline = [&] {
+    BookSync sync(v.rule, v.inst.price_scale, v.inst.size_scale);
+    if (sync.OnSnapshot(d.snap_bids, d.snap_asks, d.snap_id) != BookSync::Result::kApplied) {
+      std::fprintf(stderr, "%s: snapshot not applied\n", v.name);
+      std::exit(2);
+    }
+    aster::MarketFrame mf;
+    DeltaMsg bp_msg;
+    uint64_t changes = 0;
+    for (const std::string& f : d.frames) {
+      const DeltaMsg* msg;
+      if (v.venue == Venue::kAster) {
+        auto st = aster::DecodeMarketFrame(f, ctx, 1, &mf);
+        if (!st.ok() || mf.kind != aster::MarketEventKind::kDepthDiff) {
+          std::fprintf(stderr, "aster decode: %s\n", st.ToString().c_str());
+          std::exit(2);
+        }
+        msg = &mf.delta;
+      } else {
+        auto st = bp.ParseDepthDelta(f, v.inst, &bp_msg);
+        if (!st.ok()) {
+          std::fprintf(stderr, "backpack decode: %s\n", st.ToString().c_str());
+          std::exit(2);
+        }
+        msg = &bp_msg;
+      }
+      changes += msg->changes.size();
+      DeltaMsg copy = *msg;  // as the adapters do: BookSync may buffer it
+      auto res = sync.OnDelta(std::move(copy));
+      if (res != BookSync::Result::kApplied) {
+        std::fprintf(stderr, "%s: OnDelta -> %s\n", v.name, perpgw::ToString(res));
+        std::exit(2);
+      }
+    }
+    r.changes = changes;
+    r.final_levels = sync.book().bid_count() + sync.book().ask_count();
+    g_sink = g_sink + sync.last_id();
+  };
+  pipeline();  // warm-up (also validates the stream)
+  g_sink = g_sink + ceiling.Run(d.frames);
+  for (int i = 0; i < runs; ++i) {
+    RunStats p = Time(pipeline);
+    RunStats c = Time([&] {
+      if (!g_pipeline_only) g_sink = g_sink + ceiling.Run(d.frames);
+    });
+    pipe_cpu.push_back(p.cpu_ns);
+    pipe_wall.push_back(p.wall_ns);
+    ceil_cpu.push_back(c.cpu_ns);
+    ceil_wall.push_back(c.wall_ns);
+    ratios.push_back(c.cpu_ns / p.cpu_ns);
+    if (!g_pipeline_only) dec_cpu.push_back(Time(decode_only).cpu_ns);
+  }
+  r.decode_ns_per_frame = Median(dec_cpu) / static_cast<double>(r.frames);
+  const double n = static_cast<double>(r.frames);
+  r.pipe_ns_per_frame = Median(pipe_cpu) / n;
+  r.ceil_ns_per_frame = Median(ceil_cpu) / n;
+  r.pipe_wall_ns_per_frame = Median(pipe_wall) / n;
+  r.ceil_wall_ns_per_frame = Median(ceil_wall) / n;
+  r.ratio = Median(ratios);
+  return r;
+}
+
+double LoadAvg1() {
+  std::ifstream f("/proc/loadavg");
+  double l = -1;
+  f >> l;
+  return l;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int frames = 200000, runs = 5;
+  std::string dir = ".", json_out, only_venue;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--frames") frames = std::atoi(next().c_str());
+    else if (a == "--runs") runs = std::atoi(next().c_str());
+    else if (a == "--dir") dir = next();
+    else if (a == "--json") json_out = next();
+    else if (a == "--pipeline-only") g_pipeline_only = true;
+    else if (a == "--venue") only_venue = next();
+    else {
+      std::fprintf(stderr, "usage: %s [--frames N] [--runs R] [--dir D] [--json F]\n", argv[0]);
+      return 2;
+    }
+  }
+  const double load_before = LoadAvg1();
+
+  VenueSpec asterv{Venue::kAster, "aster", {}, SeqRule::kPrevLink, 1, 3};
+  asterv.inst.venue = "aster";
+  asterv.inst.symbol = "BTC";
+  asterv.inst.venue_symbol = "BTCUSDT";
+  asterv.inst.base = "BTC";
+  asterv.inst.quote = "USDT";
+  asterv.inst.price_scale = 1;  // tick 0.1
+  asterv.inst.size_scale = 3;   // step 0.001
+  VenueSpec bpv{Venue::kBackpack, "backpack", {}, SeqRule::kContiguous, 1, 5};
+  bpv.inst.venue = "backpack";
+  bpv.inst.symbol = "BTC";
+  bpv.inst.venue_symbol = "BTC_USDC_PERP";
+  bpv.inst.base = "BTC";
+  bpv.inst.quote = "USDC";
+  bpv.inst.price_scale = 1;  // tick 0.1
+  bpv.inst.size_scale = 5;   // step 0.00001
+
+  std::vector<Result> results;
+  for (const VenueSpec* v : {&asterv, &bpv}) {
+    if (!only_venue.empty() && only_venue != v->name) continue;
+    const std::string path = dir + "/ingest_frames_" + v->name + ".jsonl";
+    Dataset d = Generate(*v, frames, path);
+    results.push_back(BenchVenue(*v, d, runs));
+  }
+  const double load_after = LoadAvg1();
+
+  std::printf("bench_ingest: %d frames/venue, %d runs, per-core figures from thread CPU time "
+              "(medians); loadavg %.2f -> %.2f\n",
+              frames, runs, load_before, load_after);
+  std::printf("%-9s %9s %11s %12s %14s %12s %12s %7s %11s\n", "venue", "lvl/frame",
+              "pipe ns/msg", "pipe msgs/s", "pipe levels/s", "ceil ns/msg", "ceil msgs/s", "ratio",
+              "decode ns");
+  for (const Result& r : results) {
+    const double lpf = static_cast<double>(r.changes) / r.frames;
+    std::printf("%-9s %9.2f %11.1f %12.0f %14.0f %12.1f %12.0f %7.3f %11.1f\n", r.venue.c_str(),
+                lpf, r.pipe_ns_per_frame, 1e9 / r.pipe_ns_per_frame,
+                1e9 / r.pipe_ns_per_frame * lpf, r.ceil_ns_per_frame, 1e9 / r.ceil_ns_per_frame,
+                r.ratio, r.decode_ns_per_frame);
+  }
+  if (!json_out.empty()) {
+    std::ofstream f(json_out);
+    f << "{\"bench\":\"ingest\",\"frames\":" << frames << ",\"runs\":" << runs
+      << ",\"loadavg_before\":" << load_before << ",\"loadavg_after\":" << load_after
+      << ",\"venues\":[";
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Result& r = results[i];
+      const double lpf = static_cast<double>(r.changes) / r.frames;
+      f << (i ? "," : "") << "{\"venue\":\"" << r.venue << "\",\"frames\":" << r.frames
+        << ",\"level_changes_per_frame\":" << lpf
+        << ",\"bytes_per_frame\":" << static_cast<double>(r.bytes) / r.frames
+        << ",\"pipeline_cpu_ns_per_msg\":" << r.pipe_ns_per_frame
+        << ",\"pipeline_wall_ns_per_msg\":" << r.pipe_wall_ns_per_frame
+        << ",\"pipeline_msgs_per_s_per_core\":" << 1e9 / r.pipe_ns_per_frame
+        << ",\"pipeline_level_changes_per_s_per_core\":" << 1e9 / r.pipe_ns_per_frame * lpf
+        << ",\"pipeline_ns_per_level_change\":" << r.pipe_ns_per_frame / lpf
+        << ",\"ceiling_cpu_ns_per_msg\":" << r.ceil_ns_per_frame
+        << ",\"ceiling_msgs_per_s_per_core\":" << 1e9 / r.ceil_ns_per_frame
+        << ",\"ratio_pipeline_over_ceiling\":" << r.ratio
+        << ",\"decode_only_cpu_ns_per_msg\":" << r.decode_ns_per_frame
+        << ",\"copy_and_book_cpu_ns_per_msg\":" << r.pipe_ns_per_frame - r.decode_ns_per_frame
+        << ",\"final_book_levels\":" << r.final_levels << "}";
+    }
+    f << "]}\n";
+  }
+  return 0;
+}
