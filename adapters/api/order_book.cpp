@@ -181,13 +181,13 @@ BookSync::Result BookSync::OnSnapshot(std::span<const Level> bids, std::span<con
   return Result::kApplied;
 }
 
-BookSync::Result BookSync::OnDelta(DeltaMsg msg) {
+BookSync::Result BookSync::OnDelta(const DeltaMsg& msg) {
   if (state_ == State::kAwaitingSnapshot) {
     if (buffer_.size() >= max_buffered_) {
       buffer_.clear();
       return Result::kOverflow;
     }
-    buffer_.push_back(std::move(msg));
+    buffer_.push_back(msg);
     return Result::kBuffered;
   }
   if (bridging_) {

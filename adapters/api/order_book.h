@@ -98,7 +98,8 @@ class BookSync {
   // `applied` (optional) receives the buffered deltas that were applied on top.
   Result OnSnapshot(std::span<const Level> bids, std::span<const Level> asks, uint64_t id,
                     std::vector<const DeltaMsg*>* applied = nullptr);
-  Result OnDelta(DeltaMsg msg);
+  // Copies the message only when it has to be buffered (the live path does not allocate).
+  Result OnDelta(const DeltaMsg& msg);
   // Drops the book (reconnect, stale, manual): back to awaiting a snapshot.
   void Reset();
 

@@ -667,8 +667,7 @@ class AsterAdapter final : public VenueAdapter {
     if (it == books_.end()) return;
     Book& b = it->second;
     const bool was_live = b.sync->live();
-    DeltaMsg msg = frame_.delta;  // copy: BookSync may buffer it
-    auto res = b.sync->OnDelta(std::move(msg));
+    auto res = b.sync->OnDelta(frame_.delta);
     switch (res) {
       case BookSync::Result::kApplied: {
         BookUpdate u;

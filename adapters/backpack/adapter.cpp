@@ -598,13 +598,12 @@ class BackpackAdapter final : public VenueAdapter {
         auto it = books_.find(info->venue_symbol);
         if (it == books_.end()) return;
         Book& b = it->second;
-        DeltaMsg msg;
+        DeltaMsg& msg = delta_;  // reused across frames: no allocation once warm
         if (auto st = codec_.ParseDepthDelta(frame, b.inst, &msg); !st.ok()) {
           if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
           return;
         }
-        DeltaMsg copy = msg;
-        auto res = b.sync->OnDelta(std::move(copy));
+        auto res = b.sync->OnDelta(msg);
         if (res == BookSync::Result::kApplied) {
           BookUpdate u;
           u.venue = cfg_.name;
@@ -925,6 +924,7 @@ class BackpackAdapter final : public VenueAdapter {
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;
   std::unique_ptr<StreamSession> public_;
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
+  DeltaMsg delta_;
 };
 
 }  // namespace

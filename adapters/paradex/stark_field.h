@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace perpgw::adapters::paradex::stark {
 
@@ -70,6 +73,20 @@ struct Mont {
 using Fp = Mont<FpParams>;
 using Fn = Mont<FnParams>;
 
+// a + b + c with carry out; on x86-64 a chain of these compiles to add/adc.
+__attribute__((always_inline)) inline unsigned char AddC(unsigned char c, u64 a, u64 b, u64* out) {
+#if defined(__x86_64__)
+  unsigned long long o;  // u64 is unsigned long: go through the intrinsic's own type
+  c = _addcarry_u64(c, a, b, &o);
+  *out = o;
+  return c;
+#else
+  u128 s = (u128)a + b + c;
+  *out = (u64)s;
+  return (unsigned char)(s >> 64);
+#endif
+}
+
 // r = t - m if t >= m (t given with a fifth carry word t4), else t.
 template <class P>
 inline void CondSubMod(u64 r[4], const u64 t[4], u64 t4) {
@@ -85,76 +102,89 @@ inline void CondSubMod(u64 r[4], const u64 t[4], u64 t4) {
   for (int i = 0; i < 4; ++i) r[i] = ge ? d[i] : t[i];
 }
 
-// Full 512-bit product, product scanning with a three-word accumulator.
-__attribute__((always_inline)) inline void Mul512(const u64 a[4], const u64 b[4], u64 t[8]) {
-  u64 c0 = 0, c1 = 0, c2 = 0;
-  auto mac = [&](u64 x, u64 y) {
-    u128 p = (u128)x * y;
-    u128 s = (u128)c0 + (u64)p;
-    c0 = (u64)s;
-    s = (u128)c1 + (u64)(p >> 64) + (u64)(s >> 64);
-    c1 = (u64)s;
-    c2 += (u64)(s >> 64);
-  };
-  auto shift = [&](u64* out) {
-    *out = c0;
-    c0 = c1;
-    c1 = c2;
-    c2 = 0;
-  };
-  mac(a[0], b[0]);
-  shift(&t[0]);
-  mac(a[0], b[1]), mac(a[1], b[0]);
-  shift(&t[1]);
-  mac(a[0], b[2]), mac(a[1], b[1]), mac(a[2], b[0]);
-  shift(&t[2]);
-  mac(a[0], b[3]), mac(a[1], b[2]), mac(a[2], b[1]), mac(a[3], b[0]);
-  shift(&t[3]);
-  mac(a[1], b[3]), mac(a[2], b[2]), mac(a[3], b[1]);
-  shift(&t[4]);
-  mac(a[2], b[3]), mac(a[3], b[2]);
-  shift(&t[5]);
-  mac(a[3], b[3]);
-  t[6] = c0;
-  t[7] = c1;
+// One row a * b[0..3] as five words; the four rows of a product are independent, so the CPU
+// overlaps them instead of serialising on a single three-word accumulator.
+__attribute__((always_inline)) inline void MulRow(u64 a, const u64 b[4], u64 r[5]) {
+  u128 p0 = (u128)a * b[0], p1 = (u128)a * b[1], p2 = (u128)a * b[2], p3 = (u128)a * b[3];
+  r[0] = (u64)p0;
+  unsigned char c = AddC(0, (u64)p1, (u64)(p0 >> 64), &r[1]);
+  c = AddC(c, (u64)p2, (u64)(p1 >> 64), &r[2]);
+  c = AddC(c, (u64)p3, (u64)(p2 >> 64), &r[3]);
+  r[4] = (u64)(p3 >> 64) + c;
 }
 
-// Full 512-bit square: off-diagonal products once, doubled.
+// Full 512-bit product.
+__attribute__((always_inline)) inline void Mul512(const u64 a[4], const u64 b[4], u64 t[8]) {
+  u64 r0[5], r1[5], r2[5], r3[5];
+  MulRow(a[0], b, r0);
+  MulRow(a[1], b, r1);
+  MulRow(a[2], b, r2);
+  MulRow(a[3], b, r3);
+  // (r0 + r1 << 64) and (r2 + r3 << 64) in parallel, then combine at offset 128.
+  u64 s[6], u[6];
+  s[0] = r0[0];
+  unsigned char c = AddC(0, r0[1], r1[0], &s[1]);
+  c = AddC(c, r0[2], r1[1], &s[2]);
+  c = AddC(c, r0[3], r1[2], &s[3]);
+  c = AddC(c, r0[4], r1[3], &s[4]);
+  s[5] = r1[4] + c;  // a * b < 2^512: no carry out of the top word
+  u[0] = r2[0];
+  c = AddC(0, r2[1], r3[0], &u[1]);
+  c = AddC(c, r2[2], r3[1], &u[2]);
+  c = AddC(c, r2[3], r3[2], &u[3]);
+  c = AddC(c, r2[4], r3[3], &u[4]);
+  u[5] = r3[4] + c;
+  t[0] = s[0];
+  t[1] = s[1];
+  c = AddC(0, s[2], u[0], &t[2]);
+  c = AddC(c, s[3], u[1], &t[3]);
+  c = AddC(c, s[4], u[2], &t[4]);
+  c = AddC(c, s[5], u[3], &t[5]);
+  c = AddC(c, 0, u[4], &t[6]);
+  t[7] = u[5] + c;
+}
+
+// Full 512-bit square: the six cross products once, doubled by a shift, plus the diagonal.
 __attribute__((always_inline)) inline void Sqr512(const u64 a[4], u64 t[8]) {
-  u64 c0 = 0, c1 = 0, c2 = 0;
-  auto mac = [&](u64 x, u64 y) {
-    u128 p = (u128)x * y;
-    u128 s = (u128)c0 + (u64)p;
-    c0 = (u64)s;
-    s = (u128)c1 + (u64)(p >> 64) + (u64)(s >> 64);
-    c1 = (u64)s;
-    c2 += (u64)(s >> 64);
-  };
-  auto mac2 = [&](u64 x, u64 y) {  // adds 2*x*y
-    mac(x, y);
-    mac(x, y);
-  };
-  auto shift = [&](u64* out) {
-    *out = c0;
-    c0 = c1;
-    c1 = c2;
-    c2 = 0;
-  };
-  mac(a[0], a[0]);
-  shift(&t[0]);
-  mac2(a[0], a[1]);
-  shift(&t[1]);
-  mac2(a[0], a[2]), mac(a[1], a[1]);
-  shift(&t[2]);
-  mac2(a[0], a[3]), mac2(a[1], a[2]);
-  shift(&t[3]);
-  mac2(a[1], a[3]), mac(a[2], a[2]);
-  shift(&t[4]);
-  mac2(a[2], a[3]);
-  shift(&t[5]);
-  mac(a[3], a[3]);
-  t[6] = c0;
-  t[7] = c1;
+  // Cross terms sum a_i * a_j (i < j), x[k] holding word k (a_i * a_j lands at word i + j).
+  u128 p01 = (u128)a[0] * a[1], p02 = (u128)a[0] * a[2], p03 = (u128)a[0] * a[3];
+  u128 p12 = (u128)a[1] * a[2], p13 = (u128)a[1] * a[3], p23 = (u128)a[2] * a[3];
+  u64 x[7];
+  x[1] = (u64)p01;
+  unsigned char c = AddC(0, (u64)p02, (u64)(p01 >> 64), &x[2]);
+  c = AddC(c, (u64)p03, (u64)(p02 >> 64), &x[3]);
+  x[4] = (u64)(p03 >> 64) + c;
+  // + a1*a2 at word 3, a1*a3 at word 4
+  u64 y3 = (u64)p12, y4, y5;
+  c = AddC(0, (u64)p13, (u64)(p12 >> 64), &y4);
+  y5 = (u64)(p13 >> 64) + c;
+  c = AddC(0, x[3], y3, &x[3]);
+  c = AddC(c, x[4], y4, &x[4]);
+  x[5] = y5 + c;
+  x[6] = 0;
+  // + a2*a3 at word 5
+  c = AddC(0, x[5], (u64)p23, &x[5]);
+  c = AddC(c, x[6], (u64)(p23 >> 64), &x[6]);
+  // Double (2x <= a^2 < 2^512 fits in words 1..7) and add the squares a_i^2 at word 2i.
+  u64 d[8];
+  d[0] = 0;
+  d[1] = x[1] << 1;
+  d[2] = (x[2] << 1) | (x[1] >> 63);
+  d[3] = (x[3] << 1) | (x[2] >> 63);
+  d[4] = (x[4] << 1) | (x[3] >> 63);
+  d[5] = (x[5] << 1) | (x[4] >> 63);
+  d[6] = (x[6] << 1) | (x[5] >> 63);
+  d[7] = x[6] >> 63;
+  u128 q0 = (u128)a[0] * a[0], q1 = (u128)a[1] * a[1], q2 = (u128)a[2] * a[2],
+       q3 = (u128)a[3] * a[3];
+  t[0] = (u64)q0;
+  c = AddC(0, d[1], (u64)(q0 >> 64), &t[1]);
+  c = AddC(c, d[2], (u64)q1, &t[2]);
+  c = AddC(c, d[3], (u64)(q1 >> 64), &t[3]);
+  c = AddC(c, d[4], (u64)q2, &t[4]);
+  c = AddC(c, d[5], (u64)(q2 >> 64), &t[5]);
+  c = AddC(c, d[6], (u64)q3, &t[6]);
+  t[7] = d[7] + (u64)(q3 >> 64) + c;
 }
 
 // Montgomery reduction t * 2^-256 mod m of a 512-bit t < m * 2^256.
@@ -334,6 +364,8 @@ inline U256 ReduceOnce(U256 x) {
 
 // Out-of-line field routines (stark_field.cpp).
 Fp FpInv(const Fp& a);              // a^(p-2); a == 0 gives 0
+// Variable-time (safegcd) inverse, ~5x faster than FpInv: only for public values.
+Fp FpInvVar(const Fp& a);  // a == 0 gives 0
 bool FpSqrt(const Fp& a, Fp* out);  // false if a is not a square
 bool FpIsSquare(const Fp& a);
 Fn FnInv(const Fn& a);  // a^(n-2); a == 0 gives 0
