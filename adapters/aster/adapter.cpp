@@ -363,7 +363,6 @@ class AsterAdapter final : public VenueAdapter {
     Instrument inst;
     std::unique_ptr<BookSync> sync;
     bool fetching = false;
-    bool was_live = false;
     int attempts = 0;
   };
   struct AccountState {
@@ -462,20 +461,12 @@ class AsterAdapter final : public VenueAdapter {
     });
   }
 
-  // Tickers must be unique per venue: USDT-quoted contracts own the plain ticker; others
-  // (BTCUSD1, BTCU) get "<ticker>-<quote>" so a strategy never trades the wrong quote by accident.
+  // Tickers arrive unique from ParseExchangeInfo (AssignTickers: USDT-quoted contracts own the
+  // plain ticker, others get "<ticker>-<quote>").
   void InstallInstruments(std::vector<Instrument> list) {
-    std::stable_sort(list.begin(), list.end(), [](const Instrument& a, const Instrument& b) {
-      return (a.quote == "USDT") > (b.quote == "USDT");
-    });
-    std::set<std::string> taken;
     for (auto& in : list) {
       in.venue = cfg_.name;
       WidenBookScales(&in);
-      if (!taken.insert(in.symbol).second) {
-        in.symbol += "-" + in.quote;
-        taken.insert(in.symbol);
-      }
     }
     symbols_.Reset(list);
     {
@@ -575,7 +566,6 @@ class AsterAdapter final : public VenueAdapter {
       auto res = book.sync->OnSnapshot(snap->bids, snap->asks, snap->last_update_id);
       if (res == BookSync::Result::kApplied) {
         book.attempts = 0;
-        book.was_live = true;
         PublishFullBook(book, snap->transaction_time);
         return;
       }
@@ -666,7 +656,6 @@ class AsterAdapter final : public VenueAdapter {
     auto it = books_.find(frame_.venue_symbol);
     if (it == books_.end()) return;
     Book& b = it->second;
-    const bool was_live = b.sync->live();
     auto res = b.sync->OnDelta(frame_.delta);
     switch (res) {
       case BookSync::Result::kApplied: {
@@ -693,7 +682,6 @@ class AsterAdapter final : public VenueAdapter {
       case BookSync::Result::kOverflow:
         return ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(0));
       default:
-        (void)was_live;
         return;
     }
   }
