@@ -1,14 +1,19 @@
-// Benchmark: end to end on loopback. Spawns perpgw-sim (Aster) and perpgwd, then measures
-//  md:      K gRPC StreamOrderBooks subscribers (K = 1, 10, 100) at several sim rates: latency
-//           (gateway-added: client receive - receive_time_ns; sim-to-client: client receive -
-//           the frame's sim_ns, matched by venue_sequence through a direct WS tap on the sim),
-//           delivered msgs/s, perpgwd CPU per 1000 messages, RSS; plus a stalled-subscriber
-//           comparison (same stack, back-to-back windows).
-//  orders:  PlaceOrder (post-only, far from the touch) through perpgwd vs the same signed
-//           request sent straight to the sim; SignV1Params timed separately; CancelAll after.
-//  memory:  perpgwd RSS with the sim configured for 50 instruments and all 50 books subscribed.
+// Benchmark: end to end on loopback, for every venue with a sim module (Aster, Backpack).
+//  floor:   the physical ceiling of the last hop: a minimal StreamOrderBooks server (child
+//           process of this binary; no venue, adapter or bus) read by the same clients.
+//  md:      per venue, perpgw-sim (one symbol) -> perpgwd -> K gRPC StreamOrderBooks
+//           subscribers (K = 1, 10, 100) at several sim rates: latency (gateway-added: client
+//           receive - receive_time_ns; sim-to-client: client receive - the frame's sim_ns, matched
+//           by venue_sequence through a direct WS tap on the sim), the split at send_time_ns,
+//           delivered msgs/s, perpgwd CPU per 1000 venue frames, RSS.
+//  orders:  per venue, PlaceOrder (post-only, far from the touch) through perpgwd vs the same
+//           request signed with the venue's signing library and sent straight to the sim;
+//           signing timed separately; CancelAll after.
+//  memory:  one perpgwd with every venue and 50 books each: RSS; then per venue a
+//           stalled-subscriber comparison (10 readers on all 50 books, windows A B A B A).
 // Everything is bounded in time and kills its children. Output: a table and --json <file>.
-// Usage: bench_e2e [--seconds S] [--json F] [--skip md,orders,memory]
+// Usage: bench_e2e [--seconds S] [--orders N] [--json F]
+//                  [--skip floor,md,orders,memory,aster,backpack] [--rates R,..] [--ks K,..]
 #include <grpcpp/grpcpp.h>
 #include <simdjson.h>
 #include <time.h>
@@ -24,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -35,6 +41,7 @@
 #include <vector>
 
 #include "adapters/aster/signing.h"
+#include "adapters/backpack/signing.h"
 #include "perpgw/v1/gateway.grpc.pb.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
@@ -129,19 +136,59 @@ std::optional<std::string> Curl(const std::vector<std::string>& args) {
 }
 
 // ------------------------------------------------------------------------------ the stack
+// What differs between the venues the bench drives (both sim modules speak the venue protocol).
+struct VenueSpec {
+  std::string name;  // "aster" | "backpack"
+  bool aster() const { return name == "aster"; }
+  std::string SimSymbol(const std::string& base) const {
+    return aster() ? base + "USDT" : base + "_USDC_PERP";
+  }
+  // The streams the adapter subscribes per symbol (adapters/<venue>/adapter.cpp), so the tap
+  // sees the same venue traffic as perpgwd.
+  std::vector<std::string> AdapterStreams(const std::vector<std::string>& tickers) const {
+    std::vector<std::string> out;
+    for (const auto& t : tickers) {
+      if (aster()) {
+        std::string l = Lower(SimSymbol(t));
+        for (const char* suffix : {"@depth@100ms", "@bookTicker", "@aggTrade", "@markPrice@1s"}) {
+          out.push_back(l + suffix);
+        }
+      } else {
+        for (const char* prefix : {"depth.", "bookTicker.", "trade.", "markPrice."}) {
+          out.push_back(prefix + SimSymbol(t));
+        }
+      }
+    }
+    return out;
+  }
+  // The tap files depth frames under the stream name up to its first '@'.
+  std::string TapKey(const std::string& ticker) const {
+    return aster() ? Lower(SimSymbol(ticker)) : "depth." + SimSymbol(ticker);
+  }
+  static std::string Lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(c));
+    return s;
+  }
+};
+
 struct StackOptions {
+  std::vector<VenueSpec> venues = {{"aster"}};
   double rate = 1000;
   int instruments = 0;  // 0 = the sim module's default catalogue
   std::vector<std::string> symbols = {"BTC"};
-  bool account = false;  // wire the V1 (HMAC) sim account
+  bool account = false;  // wire one sim account per venue (Aster: the V1/HMAC one)
+};
+
+struct VenueEndpoints {
+  std::string rest_url, ws_url, account;
+  std::map<std::string, std::string> creds;
 };
 
 struct Stack {
   pt::TempDir dir{"perpgw-bench"};
   std::unique_ptr<pt::ChildProcess> sim, gw;
-  std::string control_url, rest_url, ws_url, account;
-  std::map<std::string, std::string> creds;
-  std::vector<std::string> sim_symbols;
+  std::string control_url;
+  std::map<std::string, VenueEndpoints> venues;
   std::vector<std::string> tickers;  // what the gateway subscribed
   std::shared_ptr<grpc::Channel> channel;
   int port = 0;
@@ -150,18 +197,28 @@ struct Stack {
     if (gw) gw->Terminate(Millis(5000));
     if (sim) sim->Terminate(Millis(5000));
   }
-  bool SetRate(double r) {
+  bool SetRate(const std::string& venue, double r) {
     return Curl({"-X", "POST", "-H", "Content-Type: application/json", "-d",
-                 "{\"venue\":\"aster\",\"rate\":\"" + std::to_string(static_cast<int64_t>(r)) +
-                     "\"}",
+                 "{\"venue\":\"" + venue + "\",\"rate\":\"" +
+                     std::to_string(static_cast<int64_t>(r)) + "\"}",
                  control_url + "/rate"})
         .has_value();
   }
-  uint64_t UpdatesPublished() {
+  // The generator's published-update counter of one venue (control API GET /venues).
+  uint64_t UpdatesPublished(const std::string& venue) {
     auto body = Curl({control_url + "/venues"});
     if (!body) return 0;
-    size_t p = body->find("\"updates_published\":");
-    return p == std::string::npos ? 0 : std::stoull(body->substr(p + 20));
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    uint64_t n = 0;
+    if (parser.parse(*body).get(doc)) return 0;
+    simdjson::dom::array arr;
+    if (doc["venues"].get(arr)) return 0;
+    for (auto v : arr) {
+      std::string_view name;
+      if (!v["name"].get(name) && name == venue && !v["updates_published"].get(n)) return n;
+    }
+    return 0;
   }
 };
 
@@ -172,15 +229,18 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
   const std::string endpoints = s->dir.File("endpoints.json");
   std::ostringstream y;
   y << "bind: 127.0.0.1\ncontrol_port: 0\nseed: 7\nrate: " << o.rate
-    << "\ndepth: 20\nfunding_timer: false\nvenues:\n  aster:\n    port: 0\n";
-  if (o.instruments > 0) {
-    y << "    instruments:\n";
-    for (int i = 0; i < o.instruments; ++i) {
-      // Letters-only bases so tickers stay as written (no multiplier prefixes).
-      std::string base = i == 0 ? "BTC" : std::string("TK") + char('A' + i / 26) + char('A' + i % 26);
-      y << "      - {symbol: " << base << "USDT, base: " << base
-        << ", quote: USDT, tick: \"0.1\", step: \"0.001\", min_qty: \"0.001\", mid: \""
-        << (i == 0 ? 100000 : 1000 + 37 * i) << "\", max_leverage: 20}\n";
+    << "\ndepth: 20\nfunding_timer: false\nvenues:\n";
+  for (const VenueSpec& vs : o.venues) {
+    y << "  " << vs.name << ":\n    port: 0\n";
+    if (o.instruments > 0) {
+      y << "    instruments:\n";
+      for (int i = 0; i < o.instruments; ++i) {
+        const std::string& base = o.symbols[i];
+        y << "      - {symbol: " << vs.SimSymbol(base) << ", base: " << base
+          << ", quote: " << (vs.aster() ? "USDT" : "USDC")
+          << ", tick: \"0.1\", step: \"0.001\", min_qty: \"0.001\", mid: \""
+          << (i == 0 ? 100000 : 1000 + 37 * i) << "\", max_leverage: 20}\n";
+      }
     }
   }
   pt::WriteFile(s->dir.File("sim.yaml"), y.str());
@@ -195,54 +255,65 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
     return nullptr;
   }
   simdjson::dom::parser parser;
-  simdjson::dom::element doc, v;
-  std::string_view control, rest, ws;
-  if (parser.parse(*text).get(doc) || doc["control_url"].get(control) ||
-      doc["venues"]["aster"].get(v) || v["rest_url"].get(rest) || v["ws_url"].get(ws)) {
+  simdjson::dom::element doc;
+  std::string_view control;
+  if (parser.parse(*text).get(doc) || doc["control_url"].get(control)) {
     *err = "bad endpoints file: " + *text;
     return nullptr;
   }
   s->control_url = std::string(control);
-  s->rest_url = std::string(rest);
-  s->ws_url = std::string(ws);
-  for (auto x : v["symbols"].get_array()) s->sim_symbols.emplace_back(std::string_view(x));
   std::map<std::string, std::string> env;
-  std::ostringstream acc;
-  if (o.account) {
-    for (auto a : v["accounts"].get_array()) {
-      std::string_view id;
-      simdjson::dom::object creds;
-      if (a["id"].get(id) || a["credentials"].get(creds)) continue;
-      std::map<std::string, std::string> c;
-      for (auto [k, val] : creds) {
-        std::string_view sv;
-        if (!val.get(sv)) c[std::string(k)] = std::string(sv);
-      }
-      if (!c.count("api_secret")) continue;
-      s->account = std::string(id);
-      s->creds = c;
-      break;
-    }
-    if (s->account.empty()) {
-      *err = "no V1 account in the sim's endpoints";
+  std::ostringstream cfg, acc;
+  cfg << "listen: 127.0.0.1:0\nlog_level: warn\nvenues:\n";
+  int var_index = 0;
+  for (const VenueSpec& vs : o.venues) {
+    simdjson::dom::element v;
+    std::string_view rest, ws;
+    if (doc["venues"][vs.name].get(v) || v["rest_url"].get(rest) || v["ws_url"].get(ws)) {
+      *err = "no " + vs.name + " in the endpoints file: " + *text;
       return nullptr;
     }
-    acc << "accounts:\n  - id: " << s->account << "\n    venue: aster\n    options:\n"
-        << "      auth_scheme: \"v1\"\n    credentials:\n";
-    int i = 0;
-    for (const auto& [k, val] : s->creds) {
-      if (k == "auth_scheme") continue;
-      std::string var = "PERPGW_BENCH_CRED_" + std::to_string(i++);
-      env[var] = val;
-      acc << "      " << k << ": {env: " << var << "}\n";
+    VenueEndpoints& ve = s->venues[vs.name];
+    ve.rest_url = std::string(rest);
+    ve.ws_url = std::string(ws);
+    if (o.account) {
+      // Aster: the V1 (HMAC) account (it has api_secret); Backpack: the first account.
+      for (auto a : v["accounts"].get_array()) {
+        std::string_view id;
+        simdjson::dom::object creds;
+        if (a["id"].get(id) || a["credentials"].get(creds)) continue;
+        std::map<std::string, std::string> c;
+        for (auto [k, val] : creds) {
+          std::string_view sv;
+          if (!val.get(sv)) c[std::string(k)] = std::string(sv);
+        }
+        if (!c.count("api_secret")) continue;
+        ve.account = std::string(id);
+        ve.creds = c;
+        break;
+      }
+      if (ve.account.empty()) {
+        *err = "no HMAC/Ed25519 account for " + vs.name + " in the sim's endpoints";
+        return nullptr;
+      }
+      if (acc.tellp() == 0) acc << "accounts:\n";
+      acc << "  - id: " << ve.account << "\n    venue: " << vs.name << "\n";
+      if (vs.aster()) acc << "    options:\n      auth_scheme: \"v1\"\n";
+      acc << "    credentials:\n";
+      for (const auto& [k, val] : ve.creds) {
+        if (k == "auth_scheme") continue;
+        std::string var = "PERPGW_BENCH_CRED_" + std::to_string(var_index++);
+        env[var] = val;
+        acc << "      " << k << ": {env: " << var << "}\n";
+      }
     }
+    cfg << "  " << vs.name << ":\n    rest_url: " << rest << "\n    ws_url: " << ws
+        << "\n    stale_after_ms: 60000\n    symbols: [";
+    for (size_t i = 0; i < o.symbols.size(); ++i) cfg << (i ? ", " : "") << o.symbols[i];
+    cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n";
   }
+  cfg << acc.str();
   s->tickers = o.symbols;
-  std::ostringstream cfg;
-  cfg << "listen: 127.0.0.1:0\nlog_level: warn\nvenues:\n  aster:\n    rest_url: " << rest
-      << "\n    ws_url: " << ws << "\n    stale_after_ms: 60000\n    symbols: [";
-  for (size_t i = 0; i < o.symbols.size(); ++i) cfg << (i ? ", " : "") << o.symbols[i];
-  cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n" << acc.str();
   pt::WriteFile(s->dir.File("gateway.yaml"), cfg.str());
   pt::ProcessOptions go;
   go.argv = {PERPGWD_BIN, "--config", s->dir.File("gateway.yaml"), "--port-file",
@@ -260,36 +331,23 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
   s->channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(s->port),
                                    grpc::InsecureChannelCredentials());
   auto stub = v1::InstrumentService::NewStub(s->channel);
-  bool ready = pt::WaitUntil(
-      [&] {
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-        v1::ListInstrumentsRequest req;
-        req.set_venue("aster");
-        v1::ListInstrumentsResponse resp;
-        return stub->ListInstruments(&ctx, req, &resp).ok() && resp.instruments_size() > 0;
-      },
-      Millis(30000), Millis(100));
-  if (!ready) {
-    *err = "instruments never loaded:\n" + Tail(s->gw->ReadLog());
-    return nullptr;
-  }
-  return s;
-}
-
-// The streams the Aster adapter subscribes per symbol (adapters/aster/adapter.cpp), so the tap
-// sees the same venue traffic as perpgwd.
-std::vector<std::string> AdapterStreams(const std::vector<std::string>& tickers) {
-  std::vector<std::string> out;
-  for (const auto& t : tickers) {
-    std::string l = t;
-    for (auto& c : l) c = static_cast<char>(std::tolower(c));
-    l += "usdt";
-    for (const char* suffix : {"@depth@100ms", "@bookTicker", "@aggTrade", "@markPrice@1s"}) {
-      out.push_back(l + suffix);
+  for (const VenueSpec& vs : o.venues) {
+    bool ready = pt::WaitUntil(
+        [&] {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+          v1::ListInstrumentsRequest req;
+          req.set_venue(vs.name);
+          v1::ListInstrumentsResponse resp;
+          return stub->ListInstruments(&ctx, req, &resp).ok() && resp.instruments_size() > 0;
+        },
+        Millis(30000), Millis(100));
+    if (!ready) {
+      *err = vs.name + " instruments never loaded:\n" + Tail(s->gw->ReadLog());
+      return nullptr;
     }
   }
-  return out;
+  return s;
 }
 
 std::shared_ptr<grpc::Channel> NewChannel(int port) {
@@ -303,14 +361,25 @@ std::shared_ptr<grpc::Channel> NewChannel(int port) {
 // Subscribes straight to the sim's depth streams and records venue update id (u) -> sim_ns.
 class SimTap {
  public:
-  SimTap(const std::string& ws_url, const std::vector<std::string>& streams) {
+  // Aster: a combined-stream URL; Backpack: one endpoint and a SUBSCRIBE frame.
+  SimTap(const VenueSpec& venue, const std::string& ws_url,
+         const std::vector<std::string>& streams) {
     // ws://127.0.0.1:PORT[/...]
     std::string rest = ws_url.substr(ws_url.find("//") + 2);
     std::string hostport = rest.substr(0, rest.find('/'));
     host_ = hostport.substr(0, hostport.find(':'));
     port_ = hostport.substr(hostport.find(':') + 1);
-    target_ = "/stream?streams=";
-    for (size_t i = 0; i < streams.size(); ++i) target_ += (i ? "/" : "") + streams[i];
+    if (venue.aster()) {
+      target_ = "/stream?streams=";
+      for (size_t i = 0; i < streams.size(); ++i) target_ += (i ? "/" : "") + streams[i];
+    } else {
+      target_ = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
+      subscribe_ = "{\"method\":\"SUBSCRIBE\",\"params\":[";
+      for (size_t i = 0; i < streams.size(); ++i) {
+        subscribe_ += (i ? ",\"" : "\"") + streams[i] + "\"";
+      }
+      subscribe_ += "]}";
+    }
     thread_ = std::thread([this] { Run(); });
   }
   ~SimTap() {
@@ -341,6 +410,7 @@ class SimTap {
       auto ws = std::make_unique<beast::websocket::stream<beast::tcp_stream>>(ioc);
       beast::get_lowest_layer(*ws).connect(resolver.resolve(host_, port_));
       ws->handshake(host_ + ":" + port_, target_);
+      if (!subscribe_.empty()) ws->write(asio::buffer(subscribe_));
       {
         std::lock_guard<std::mutex> l(mu_);
         ws_ = ws.get();
@@ -371,7 +441,7 @@ class SimTap {
     std::lock_guard<std::mutex> l(mu_);
     ws_ = nullptr;
   }
-  std::string host_, port_, target_;
+  std::string host_, port_, target_, subscribe_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> frames_{0}, all_frames_{0};
@@ -393,11 +463,12 @@ std::atomic<bool> g_recording{false};
 
 class BookReader : public grpc::ClientReadReactor<v1::OrderBookUpdate> {
  public:
-  BookReader(v1::MarketDataService::Stub* stub, const std::vector<std::string>& tickers)
+  BookReader(v1::MarketDataService::Stub* stub, const std::vector<std::string>& tickers,
+             const std::string& venue = "aster")
       : tickers_(tickers) {
     for (const auto& t : tickers) {
       auto* m = req_.add_markets();
-      m->set_venue("aster");
+      m->set_venue(venue);
       m->set_symbol(t);
     }
     stub->async()->StreamOrderBooks(&ctx_, &req_, this);
@@ -464,11 +535,12 @@ class BookReader : public grpc::ClientReadReactor<v1::OrderBookUpdate> {
 // then the mailbox fills).
 class StalledReader {
  public:
-  StalledReader(int port, const std::vector<std::string>& tickers) : channel_(NewChannel(port)) {
+  StalledReader(int port, const std::vector<std::string>& tickers, const std::string& venue)
+      : channel_(NewChannel(port)) {
     stub_ = v1::MarketDataService::NewStub(channel_);
     for (const auto& t : tickers) {
       auto* m = req_.add_markets();
-      m->set_venue("aster");
+      m->set_venue(venue);
       m->set_symbol(t);
     }
     reader_ = stub_->StreamOrderBooks(&ctx_, req_);
@@ -484,6 +556,7 @@ class StalledReader {
 };
 
 struct PointResult {
+  std::string venue;
   std::string label;
   double rate = 0;  // sim book updates/s requested
   int k = 0;
@@ -503,9 +576,10 @@ struct PointResult {
   Pct gw_out;       // client receive - send_time_ns: mailbox, gRPC, loopback, client
 };
 
-PointResult RunPoint(Stack& s, SimTap& tap, double rate, int k, bool stalled, double seconds,
-                     const std::vector<std::string>& tickers) {
+PointResult RunPoint(Stack& s, const VenueSpec& venue, SimTap& tap, double rate, int k,
+                     bool stalled, double seconds, const std::vector<std::string>& tickers) {
   PointResult r;
+  r.venue = venue.name;
   r.rate = rate;
   r.k = k;
   r.stalled = stalled;
@@ -517,14 +591,14 @@ PointResult RunPoint(Stack& s, SimTap& tap, double rate, int k, bool stalled, do
     stubs.push_back(v1::MarketDataService::NewStub(channels.back()));
   }
   std::unique_ptr<StalledReader> stall;
-  if (stalled) stall = std::make_unique<StalledReader>(s.port, tickers);
+  if (stalled) stall = std::make_unique<StalledReader>(s.port, tickers, venue.name);
   std::vector<std::unique_ptr<BookReader>> readers;
   for (int i = 0; i < k; ++i) {
-    readers.push_back(std::make_unique<BookReader>(stubs[i % nch].get(), tickers));
+    readers.push_back(std::make_unique<BookReader>(stubs[i % nch].get(), tickers, venue.name));
   }
   std::this_thread::sleep_for(Millis(1500));  // snapshots, warm-up (and the stall backs up)
   const double cpu0 = ProcCpuSeconds(s.gw->pid());
-  const uint64_t up0 = s.UpdatesPublished();
+  const uint64_t up0 = s.UpdatesPublished(venue.name);
   const uint64_t tf0 = tap.all_frames();
   const int64_t t0 = MonoNs();
   g_recording = true;
@@ -532,7 +606,7 @@ PointResult RunPoint(Stack& s, SimTap& tap, double rate, int k, bool stalled, do
   g_recording = false;
   const int64_t t1 = MonoNs();
   const double cpu1 = ProcCpuSeconds(s.gw->pid());
-  const uint64_t up1 = s.UpdatesPublished();
+  const uint64_t up1 = s.UpdatesPublished(venue.name);
   const uint64_t tf1 = tap.all_frames();
   r.rss_kb = ProcRssKb(s.gw->pid());
   std::this_thread::sleep_for(Millis(300));  // let the tap catch up before matching
@@ -546,9 +620,7 @@ PointResult RunPoint(Stack& s, SimTap& tap, double rate, int k, bool stalled, do
       gw.push_back(x.recv_ns - x.gw_recv_ns);
       internal.push_back(x.gw_send_ns - x.gw_recv_ns);
       outbound.push_back(x.recv_ns - x.gw_send_ns);
-      std::string sym = tickers[x.market];
-      for (auto& c : sym) c = static_cast<char>(std::tolower(c));
-      if (auto sn = tap.SimNs(sym + "usdt", x.venue_seq)) {
+      if (auto sn = tap.SimNs(venue.TapKey(tickers[x.market]), x.venue_seq)) {
         sim.push_back(x.recv_ns - *sn);
         ++matched;
       }
@@ -569,20 +641,20 @@ PointResult RunPoint(Stack& s, SimTap& tap, double rate, int k, bool stalled, do
   r.cpu_ms_per_1000_in = tf1 > tf0 ? cpu * 1e3 / ((tf1 - tf0) / 1000.0) : 0;
   // Held: the generator ran at the requested rate, no subscriber was resynced, every subscriber
   // got every depth frame, and the gateway-added p99 stayed under 50 ms.
-  r.held = r.sim_updates_per_s >= 0.95 * rate && r.resyncs == 0 &&
-           delivered + 2 * k >= distinct.size() * static_cast<size_t>(k) &&
-           r.gw_lat.p99 < 50000;
   r.sim_matched = delivered ? static_cast<double>(matched) / delivered : 0;
   r.gw_lat = Percentiles(std::move(gw));
   r.sim_lat = Percentiles(std::move(sim));
   r.gw_internal = Percentiles(std::move(internal));
   r.gw_out = Percentiles(std::move(outbound));
+  r.held = r.sim_updates_per_s >= 0.95 * rate && r.resyncs == 0 &&
+           delivered + 2 * k >= distinct.size() * static_cast<size_t>(k) &&
+           r.gw_lat.p99 < 50000;
   return r;
 }
 
 std::string PointJson(const PointResult& r) {
   std::ostringstream o;
-  o << "{\"label\":\"" << r.label << "\",\"sim_rate\":" << r.rate << ",\"subscribers\":" << r.k
+  o << "{\"venue\":\"" << r.venue << "\",\"label\":\"" << r.label << "\",\"sim_rate\":" << r.rate << ",\"subscribers\":" << r.k
     << ",\"stalled_subscriber\":" << (r.stalled ? "true" : "false")
     << ",\"seconds\":" << r.seconds << ",\"sim_updates_per_s\":" << r.sim_updates_per_s
     << ",\"depth_frames_per_s\":" << r.in_frames_per_s
@@ -602,18 +674,199 @@ std::string PointJson(const PointResult& r) {
 
 void PrintPoint(const PointResult& r) {
   std::printf(
-      "%-18s K=%-3d upd/s %7.0f venue fr/s %7.0f depth fr/s %6.1f deliv/s %7.1f | gw-added p50 %7.1f p99 %8.1f "
-      "p999 %8.1f us | sim->client p50 %8.1f p99 %8.1f p999 %8.1f us (matched %.2f) | cpu "
+      "%-8s %-18s K=%-3d upd/s %7.0f venue fr/s %7.0f depth fr/s %6.1f deliv/s %7.1f | gw-added p50 %7.1f p99 %8.1f "
+      "p999 %8.1f us | split p50 %.0f+%.0f | sim->client p50 %8.1f p99 %8.1f p999 %8.1f us (matched %.2f) | cpu "
       "%5.1f%% %6.2f ms/1k venue fr | rss %ld kB | resyncs %llu%s\n",
-      r.label.c_str(), r.k, r.sim_updates_per_s, r.venue_frames_per_s, r.in_frames_per_s, r.delivered_per_s,
-      r.gw_lat.p50, r.gw_lat.p99, r.gw_lat.p999, r.sim_lat.p50, r.sim_lat.p99, r.sim_lat.p999,
+      r.venue.c_str(), r.label.c_str(), r.k, r.sim_updates_per_s, r.venue_frames_per_s, r.in_frames_per_s, r.delivered_per_s,
+      r.gw_lat.p50, r.gw_lat.p99, r.gw_lat.p999, r.gw_internal.p50, r.gw_out.p50, r.sim_lat.p50, r.sim_lat.p99, r.sim_lat.p999,
       r.sim_matched, r.cpu_pct, r.cpu_ms_per_1000_in, r.rss_kb,
       static_cast<unsigned long long>(r.resyncs), r.held ? "" : " NOT HELD");
   std::fflush(stdout);
 }
 
+
+// ------------------------------------------------------------------------------ gRPC floor
+// The physical ceiling of the last hop: a minimal StreamOrderBooks server in a child process of
+// this binary (no venue, no adapter, no bus: one producer thread stamps send_time_ns, serializes
+// once and calls StartWrite on every idle stream), read by the same BookReader clients as the
+// gateway. Its client receive - send_time_ns is what any gRPC server costs on this machine, to
+// set beside perpgwd's serialize -> client.
+class FloorStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  FloorStream(bool hint, std::function<void(FloorStream*)> on_done)
+      : hint_(hint), on_done_(std::move(on_done)) {}
+  // Producer thread. Queues like perpgwd's mailbox (bounded; the floor drops beyond the bound).
+  void Offer(const grpc::ByteBuffer& m) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (done_ || queue_.size() >= 4096) return;
+    queue_.push_back(m);
+    MaybeWriteLocked();
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> l(mu_);
+    writing_ = false;
+    if (ok) MaybeWriteLocked();
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!done_) Finish(grpc::Status::CANCELLED);
+    done_ = true;
+  }
+  void OnDone() override {
+    on_done_(this);
+    delete this;
+  }
+
+ private:
+  void MaybeWriteLocked() {
+    if (writing_ || done_ || queue_.empty()) return;
+    cur_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    grpc::WriteOptions wo;
+    // More queued: let gRPC buffer this one and flush with the next unhinted write.
+    if (hint_ && !queue_.empty()) wo.set_buffer_hint();
+    StartWrite(&cur_, wo);
+  }
+  const bool hint_;
+  std::function<void(FloorStream*)> on_done_;
+  std::mutex mu_;
+  std::deque<grpc::ByteBuffer> queue_;
+  grpc::ByteBuffer cur_;
+  bool writing_ = false, done_ = false;
+};
+
+class FloorService final
+    : public v1::MarketDataService::WithRawCallbackMethod_StreamOrderBooks<
+          v1::MarketDataService::Service> {
+ public:
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBooks(grpc::CallbackServerContext*,
+                                                                const grpc::ByteBuffer*) override {
+    auto* s = new FloorStream(hint_, [this](FloorStream* x) {
+      std::lock_guard<std::mutex> l(mu_);
+      streams_.erase(std::remove(streams_.begin(), streams_.end(), x), streams_.end());
+    });
+    std::lock_guard<std::mutex> l(mu_);
+    streams_.push_back(s);
+    return s;
+  }
+  explicit FloorService(bool hint) : hint_(hint) {}
+  void Produce(double rate, const std::atomic<bool>& stop) {
+    const auto period = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / rate));
+    auto next = std::chrono::steady_clock::now();
+    uint64_t seq = 0;
+    while (!stop.load()) {
+      next += period;
+      std::this_thread::sleep_until(next);
+      // Shaped like a gateway delta: market, ids, times and 5 changed levels a side.
+      v1::OrderBookUpdate m;
+      m.mutable_market()->set_venue("floor");
+      m.mutable_market()->set_symbol("BTC");
+      m.set_status(v1::BOOK_STATUS_LIVE);
+      m.set_sequence(++seq);
+      m.set_venue_sequence(seq);
+      m.set_exchange_time_ns(RealNs());
+      m.set_receive_time_ns(RealNs());
+      for (int i = 0; i < 5; ++i) {
+        auto* b = m.add_bids();
+        b->set_price(std::to_string(100000 - i) + ".10000000");
+        b->set_size("1.25000000");
+        auto* a = m.add_asks();
+        a->set_price(std::to_string(100001 + i) + ".10000000");
+        a->set_size("0.75000000");
+      }
+      m.set_send_time_ns(RealNs());
+      grpc::ByteBuffer bb;
+      bool own = false;
+      grpc::SerializationTraits<v1::OrderBookUpdate>::Serialize(m, &bb, &own);
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto* s : streams_) s->Offer(bb);
+    }
+  }
+
+ private:
+  const bool hint_;
+  std::mutex mu_;
+  std::vector<FloorStream*> streams_;
+};
+
+// Child mode: serve until stdin... until SIGTERM (the harness terminates it).
+int ServeFloor(const std::string& port_file, double rate, bool hint) {
+  FloorService svc(hint);
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&svc);
+  auto server = b.BuildAndStart();
+  if (!server || port == 0) return 1;
+  pt::WriteFile(port_file, std::to_string(port) + "\n");
+  std::atomic<bool> stop{false};
+  svc.Produce(rate, stop);  // runs until the process is killed
+  return 0;
+}
+
+struct FloorResult {
+  double rate = 0;
+  int k = 0;
+  double delivered_per_s = 0;
+  Pct out;
+};
+
+FloorResult RunFloorPoint(double rate, int k, bool hint, double seconds, std::string* err) {
+  FloorResult r;
+  r.rate = rate;
+  r.k = k;
+  pt::TempDir dir("perpgw-floor");
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) {
+    *err = "readlink /proc/self/exe failed";
+    return r;
+  }
+  self[n] = 0;
+  pt::ProcessOptions po;
+  po.argv = {self, "--floor-serve", dir.File("port"), std::to_string(rate),
+             hint ? "hint" : "plain"};
+  po.log_path = dir.File("floor.log");
+  auto child = pt::ChildProcess::Spawn(po, err);
+  if (!child) return r;
+  auto port = pt::WaitForPortFile(dir.File("port"), Millis(10000), child.get());
+  if (!port) {
+    *err = "floor server did not start: " + child->ReadLog();
+    return r;
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::MarketDataService::Stub>> stubs;
+  const int nch = std::min(k, 10);
+  for (int i = 0; i < nch; ++i) {
+    channels.push_back(NewChannel(*port));
+    stubs.push_back(v1::MarketDataService::NewStub(channels.back()));
+  }
+  std::vector<std::unique_ptr<BookReader>> readers;
+  const std::vector<std::string> tickers = {"BTC"};
+  for (int i = 0; i < k; ++i) {
+    readers.push_back(std::make_unique<BookReader>(stubs[i % nch].get(), tickers, "floor"));
+  }
+  std::this_thread::sleep_for(Millis(1000));
+  const int64_t t0 = MonoNs();
+  g_recording = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  g_recording = false;
+  const int64_t t1 = MonoNs();
+  std::vector<int64_t> out;
+  for (auto& rd : readers) {
+    for (const Sample& x : rd->TakeSamples()) out.push_back(x.recv_ns - x.gw_send_ns);
+  }
+  for (auto& rd : readers) rd->Stop();
+  r.delivered_per_s = out.size() / ((t1 - t0) / 1e9);
+  r.out = Percentiles(std::move(out));
+  child->Terminate(Millis(3000));
+  return r;
+}
+
 // ------------------------------------------------------------------------------ order path
 struct OrderResult {
+  std::string venue;
   Pct gateway, direct, sign;
   int n = 0;
   int gw_accepted = 0, direct_ok = 0;
@@ -631,11 +884,16 @@ class DirectHttp {
     stream_.socket().set_option(tcp::no_delay(true));
   }
   // Returns the status code; body in *body.
-  int Send(beast::http::verb verb, const std::string& target, const std::string& api_key,
-           std::string* body) {
+  int Send(beast::http::verb verb, const std::string& target,
+           const std::vector<std::pair<std::string, std::string>>& headers,
+           const std::string& request_body, std::string* body) {
     beast::http::request<beast::http::string_body> req{verb, target, 11};
     req.set(beast::http::field::host, host_);
-    req.set("X-MBX-APIKEY", api_key);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!request_body.empty()) {
+      req.set(beast::http::field::content_type, "application/json; charset=utf-8");
+      req.body() = request_body;
+    }
     req.keep_alive(true);
     req.prepare_payload();
     beast::http::write(stream_, req);
@@ -653,10 +911,59 @@ class DirectHttp {
   std::string host_;
 };
 
-OrderResult RunOrders(Stack& s, int n) {
+// One direct order: the venue's own REST call, signed by the venue's signing library. Returns
+// the signing time (ns) and fills *code / *out; the round trip is timed by the caller around Send.
+struct DirectOrder {
+  std::string target, body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+namespace bp = perpgw::adapters::backpack;
+
+// `signer`: the Backpack account's Ed25519 signer (unused for Aster).
+bool SignDirect(const VenueSpec& venue, const VenueEndpoints& ve, const bp::Signer* signer,
+                const std::string& price, const std::string& client_id, int64_t* sign_ns,
+                DirectOrder* out) {
+  const int64_t ts = RealNs() / 1000000;
+  if (venue.aster()) {
+    const std::string params = "symbol=" + venue.SimSymbol("BTC") +
+                               "&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.001&price=" +
+                               price + "&newClientOrderId=" + client_id;
+    const int64_t s0 = MonoNs();
+    auto q = perpgw::adapters::aster::SignV1Params(ve.creds.at("api_secret"), params, ts, 5000);
+    *sign_ns = MonoNs() - s0;
+    if (!q.ok()) return false;
+    out->target = "/fapi/v1/order?" + *q;
+    out->headers = {{"X-MBX-APIKEY", ve.creds.at("api_key")}};
+    return true;
+  }
+  if (signer == nullptr) return false;
+  const std::string sym = venue.SimSymbol("BTC");
+  const int64_t s0 = MonoNs();
+  bp::ParamList pl;
+  pl.Add("symbol", sym).Add("side", "Bid").Add("orderType", "Limit").Add("price", price)
+      .Add("quantity", "0.001").AddBool("postOnly", true).Add("clientId", client_id);
+  auto h = signer->Sign("orderExecute", std::move(pl).Take(), ts, 5000);
+  *sign_ns = MonoNs() - s0;
+  if (!h.ok()) return false;
+  out->target = "/api/v1/order";
+  out->body = "{\"symbol\":\"" + sym + "\",\"side\":\"Bid\",\"orderType\":\"Limit\",\"price\":\"" +
+              price + "\",\"quantity\":\"0.001\",\"postOnly\":true,\"clientId\":" + client_id +
+              "}";
+  out->headers = {{std::string(bp::kHeaderApiKey), h->api_key},
+                  {std::string(bp::kHeaderSignature), h->signature},
+                  {std::string(bp::kHeaderTimestamp), h->timestamp},
+                  {std::string(bp::kHeaderWindow), h->window}};
+  return true;
+}
+
+OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   OrderResult r;
+  r.venue = venue.name;
   r.n = n;
-  auto body = Curl({s.control_url + "/book?venue=aster&symbol=BTCUSDT&depth=1"});
+  const VenueEndpoints& ve = s.venues.at(venue.name);
+  auto body = Curl({s.control_url + "/book?venue=" + venue.name + "&symbol=" +
+                    venue.SimSymbol("BTC") + "&depth=1"});
   int64_t mid = 100000;
   if (body) {
     size_t p = body->find("\"mid\":");
@@ -666,16 +973,25 @@ OrderResult RunOrders(Stack& s, int n) {
     }
   }
   const std::string price = std::to_string(mid * 8 / 10);  // far below the touch: never fills
-  const std::string secret = s.creds["api_secret"], key = s.creds["api_key"];
   auto trading = v1::TradingService::NewStub(s.channel);
-  DirectHttp direct(s.rest_url);
+  DirectHttp direct(ve.rest_url);
+  std::optional<bp::Signer> signer;
+  if (!venue.aster()) {
+    auto sg = bp::Signer::FromSecretBase64(ve.creds.at("api_secret"));
+    if (!sg.ok()) {
+      r.note = "bad Backpack sim secret";
+      return r;
+    }
+    signer.emplace(std::move(*sg));
+  }
+  const bp::Signer* sp = signer ? &*signer : nullptr;
   std::vector<int64_t> gw, dir, sign;
   const int64_t run_id = RealNs() / 1000000 % 100000000;
-  // The sim caps open orders per account (200): cancel everything every 50 pairs (untimed).
+  // The sims cap open orders per account: cancel everything every 50 pairs (untimed).
   auto cancel_all = [&] {
     v1::CancelAllOrdersRequest ca;
-    ca.set_account(s.account);
-    ca.set_venue("aster");
+    ca.set_account(ve.account);
+    ca.set_venue(venue.name);
     ca.set_symbol("BTC");
     v1::CancelAllOrdersResponse car;
     grpc::ClientContext cctx;
@@ -686,8 +1002,8 @@ OrderResult RunOrders(Stack& s, int n) {
     if (i > 0 && i % 50 == 0) cancel_all();
     // Through the gateway.
     v1::PlaceOrderRequest req;
-    req.set_account(s.account);
-    req.mutable_market()->set_venue("aster");
+    req.set_account(ve.account);
+    req.mutable_market()->set_venue(venue.name);
     req.mutable_market()->set_symbol("BTC");
     req.set_client_order_id("bg" + std::to_string(run_id) + "x" + std::to_string(i));
     req.set_side(v1::SIDE_BUY);
@@ -707,18 +1023,20 @@ OrderResult RunOrders(Stack& s, int n) {
     } else if (r.note.empty()) {
       r.note = "gateway: " + st.error_message() + " " + resp.message();
     }
-    // Direct: sign (timed separately) + send the same request.
-    const std::string params = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.001"
-                               "&price=" + price + "&newClientOrderId=bd" +
-                               std::to_string(run_id) + "x" + std::to_string(i);
-    int64_t s0 = MonoNs();
-    auto signed_q = perpgw::adapters::aster::SignV1Params(secret, params, RealNs() / 1000000, 5000);
-    int64_t s1 = MonoNs();
-    sign.push_back(s1 - s0);
-    if (!signed_q.ok()) continue;
+    // Direct: sign (timed separately) + send the same request. Backpack client ids are uint32.
+    const std::string cid = venue.aster()
+                                ? "bd" + std::to_string(run_id) + "x" + std::to_string(i)
+                                : std::to_string(3000000000u + (run_id % 1000) * 1000 + i);
+    DirectOrder d;
+    int64_t sign_ns = 0;
+    if (!SignDirect(venue, ve, sp, price, cid, &sign_ns, &d)) {
+      if (r.note.empty()) r.note = "direct: signing failed";
+      continue;
+    }
+    sign.push_back(sign_ns);
     std::string out;
     int64_t d0 = MonoNs();
-    int code = direct.Send(beast::http::verb::post, "/fapi/v1/order?" + *signed_q, key, &out);
+    int code = direct.Send(beast::http::verb::post, d.target, d.headers, d.body, &out);
     int64_t d1 = MonoNs();
     if (code == 200) {
       ++r.direct_ok;
@@ -730,11 +1048,11 @@ OrderResult RunOrders(Stack& s, int n) {
   cancel_all();  // leave nothing resting
   // Signing alone, many times (the per-order figure above includes a cold first call).
   for (int i = 0; i < 2000; ++i) {
-    int64_t s0 = MonoNs();
-    auto q = perpgw::adapters::aster::SignV1Params(
-        secret, "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.001&price=80000",
-        1754556878000 + i, 5000);
-    sign.push_back(MonoNs() - s0);
+    DirectOrder d;
+    int64_t sign_ns = 0;
+    if (SignDirect(venue, ve, sp, "80000", std::to_string(1000 + i), &sign_ns, &d)) {
+      sign.push_back(sign_ns);
+    }
   }
   r.gateway = Percentiles(std::move(gw));
   r.direct = Percentiles(std::move(dir));
@@ -748,6 +1066,17 @@ int main(int argc, char** argv) {
   double seconds = 5;
   int orders = 300;
   std::string json_out, skip;
+  std::vector<double> rates = {1000, 10000, 50000, 200000};
+  std::vector<int> ks = {1, 10, 100};
+  auto split = [](const std::string& csv) {
+    std::vector<double> out;
+    std::stringstream ss(csv);
+    for (std::string x; std::getline(ss, x, ',');) out.push_back(std::atof(x.c_str()));
+    return out;
+  };
+  if (argc == 5 && std::string(argv[1]) == "--floor-serve") {
+    return ServeFloor(argv[2], std::atof(argv[3]), std::string(argv[4]) == "hint");
+  }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -755,8 +1084,14 @@ int main(int argc, char** argv) {
     else if (a == "--orders") orders = std::atoi(next().c_str());
     else if (a == "--json") json_out = next();
     else if (a == "--skip") skip = next();
+    else if (a == "--rates") rates = split(next());
+    else if (a == "--ks") {
+      ks.clear();
+      for (double k : split(next())) ks.push_back(static_cast<int>(k));
+    }
     else {
-      std::fprintf(stderr, "usage: %s [--seconds S] [--orders N] [--json F] [--skip md,orders,memory]\n",
+      std::fprintf(stderr, "usage: %s [--seconds S] [--orders N] [--json F] "
+                   "[--skip floor,md,orders,memory,aster,backpack] [--rates 1000,...] [--ks 1,10,...]\n",
                    argv[0]);
       return 2;
     }
@@ -765,64 +1100,110 @@ int main(int argc, char** argv) {
   std::vector<std::string> sections;
   std::string err;
 
-  if (skip.find("md") == std::string::npos || skip.find("orders") == std::string::npos) {
-    StackOptions o;
-    o.rate = 1000;
-    o.account = true;
-    auto s = StartStack(o, &err);
-    if (!s) {
-      std::fprintf(stderr, "bench_e2e: %s\n", err.c_str());
-      return 1;
-    }
-    if (skip.find("md") == std::string::npos) {
-      const std::vector<std::string> tickers = {"BTC"};
-      SimTap tap(s->ws_url, AdapterStreams(tickers));
-      std::ostringstream js;
-      js << "\"market_data\":[";
-      bool first = true;
-      for (double rate : {1000.0, 10000.0, 50000.0, 200000.0}) {
-        s->SetRate(rate);
-        std::this_thread::sleep_for(Millis(500));
-        for (int k : {1, 10, 100}) {
-          PointResult r = RunPoint(*s, tap, rate, k, false, seconds, tickers);
-          r.label = "rate " + std::to_string(static_cast<int>(rate));
-          PrintPoint(r);
-          js << (first ? "" : ",") << PointJson(r);
+  if (skip.find("floor") == std::string::npos) {
+    std::ostringstream js;
+    js << "\"grpc_floor\":[";
+    bool first = true;
+    // 10 msgs/s is what one Aster symbol's 100 ms diff stream carries; 1k and 10k match the
+    // Backpack points (one message per generator update).
+    for (double rate : {10.0, 1000.0, 10000.0}) {
+      for (int k : {1, 10}) {
+        for (bool hint : {false, true}) {
+          FloorResult r = RunFloorPoint(rate, k, hint, seconds, &err);
+          if (!err.empty()) {
+            std::fprintf(stderr, "bench_e2e floor: %s\n", err.c_str());
+            return 1;
+          }
+          std::printf("floor msgs/s %6.0f K=%-3d %s deliv/s %8.1f | serialize->client p50 %7.1f "
+                      "p99 %8.1f p999 %8.1f us\n",
+                      rate, k, hint ? "hint " : "plain", r.delivered_per_s, r.out.p50, r.out.p99,
+                      r.out.p999);
+          std::fflush(stdout);
+          js << (first ? "" : ",") << "{\"msgs_per_s\":" << rate << ",\"subscribers\":" << k
+             << ",\"writes\":\"" << (hint ? "hint" : "plain") << "\""
+             << ",\"delivered_msgs_per_s\":" << r.delivered_per_s
+             << ",\"serialize_to_client\":" << PctJson(r.out) << "}";
           first = false;
         }
       }
-      js << "]";
-      sections.push_back(js.str());
     }
-    if (skip.find("orders") == std::string::npos) {
-      s->SetRate(1000);
-      OrderResult r = RunOrders(*s, orders);
-      std::printf("orders: n=%d gw accepted %d direct ok %d | via perpgwd p50 %.1f p99 %.1f us | "
-                  "direct p50 %.1f p99 %.1f us | added p50 %.1f p99 %.1f us | SignV1Params p50 "
-                  "%.2f p99 %.2f us %s\n",
-                  r.n, r.gw_accepted, r.direct_ok, r.gateway.p50, r.gateway.p99, r.direct.p50,
-                  r.direct.p99, r.gateway.p50 - r.direct.p50, r.gateway.p99 - r.direct.p99,
-                  r.sign.p50, r.sign.p99, r.note.c_str());
-      std::ostringstream js;
-      js << "\"orders\":{\"n\":" << r.n << ",\"gateway_accepted\":" << r.gw_accepted
-         << ",\"direct_ok\":" << r.direct_ok << ",\"via_gateway\":" << PctJson(r.gateway)
-         << ",\"direct\":" << PctJson(r.direct)
-         << ",\"gateway_added_p50_us\":" << r.gateway.p50 - r.direct.p50
-         << ",\"gateway_added_p99_us\":" << r.gateway.p99 - r.direct.p99
-         << ",\"sign_v1\":" << PctJson(r.sign) << "}";
-      sections.push_back(js.str());
+    js << "]";
+    sections.push_back(js.str());
+  }
+
+  const std::vector<VenueSpec> all_venues = {{"aster"}, {"backpack"}};
+  if (skip.find("md") == std::string::npos || skip.find("orders") == std::string::npos) {
+    std::ostringstream md, ord;
+    md << "\"market_data\":[";
+    ord << "\"orders\":[";
+    bool first_md = true, first_ord = true;
+    for (const VenueSpec& venue : all_venues) {
+      if (skip.find(venue.name) != std::string::npos) continue;
+      StackOptions o;
+      o.venues = {venue};
+      o.rate = 1000;
+      o.account = true;
+      o.instruments = 1;  // only BTC: the generator's whole rate lands on the measured book
+      auto s = StartStack(o, &err);
+      if (!s) {
+        std::fprintf(stderr, "bench_e2e %s: %s\n", venue.name.c_str(), err.c_str());
+        return 1;
+      }
+      if (skip.find("md") == std::string::npos) {
+        const std::vector<std::string> tickers = {"BTC"};
+        SimTap tap(venue, s->venues[venue.name].ws_url, venue.AdapterStreams(tickers));
+        for (double rate : rates) {
+          s->SetRate(venue.name, rate);
+          std::this_thread::sleep_for(Millis(500));
+          for (int k : ks) {
+            PointResult r = RunPoint(*s, venue, tap, rate, k, false, seconds, tickers);
+            r.label = "rate " + std::to_string(static_cast<int>(rate));
+            PrintPoint(r);
+            md << (first_md ? "" : ",") << PointJson(r);
+            first_md = false;
+          }
+        }
+      }
+      if (skip.find("orders") == std::string::npos) {
+        s->SetRate(venue.name, 1000);
+        OrderResult r = RunOrders(*s, venue, orders);
+        std::printf("orders %s: n=%d gw accepted %d direct ok %d | via perpgwd p50 %.1f p99 %.1f "
+                    "us | direct p50 %.1f p99 %.1f us | added p50 %.1f p99 %.1f us | signing p50 "
+                    "%.2f p99 %.2f us %s\n",
+                    venue.name.c_str(), r.n, r.gw_accepted, r.direct_ok, r.gateway.p50,
+                    r.gateway.p99, r.direct.p50, r.direct.p99, r.gateway.p50 - r.direct.p50,
+                    r.gateway.p99 - r.direct.p99, r.sign.p50, r.sign.p99, r.note.c_str());
+        std::fflush(stdout);
+        ord << (first_ord ? "" : ",") << "{\"venue\":\"" << venue.name << "\",\"n\":" << r.n
+            << ",\"gateway_accepted\":" << r.gw_accepted << ",\"direct_ok\":" << r.direct_ok
+            << ",\"via_gateway\":" << PctJson(r.gateway) << ",\"direct\":" << PctJson(r.direct)
+            << ",\"gateway_added_p50_us\":" << r.gateway.p50 - r.direct.p50
+            << ",\"gateway_added_p99_us\":" << r.gateway.p99 - r.direct.p99
+            << ",\"signing\":" << PctJson(r.sign) << "}";
+        first_ord = false;
+      }
     }
+    md << "]";
+    ord << "]";
+    if (skip.find("md") == std::string::npos) sections.push_back(md.str());
+    if (skip.find("orders") == std::string::npos) sections.push_back(ord.str());
   }
 
   if (skip.find("memory") == std::string::npos) {
+    // Every venue with 50 books each, in one perpgwd.
     StackOptions o;
-    o.rate = 5000;
+    o.venues.clear();
+    for (const VenueSpec& v : all_venues) {
+      if (skip.find(v.name) == std::string::npos) o.venues.push_back(v);
+    }
+    o.rate = 1000;
     o.instruments = 50;
     o.symbols.clear();
-    auto probe = [&](int i) {
-      return i == 0 ? std::string("BTC") : std::string("TK") + char('A' + i / 26) + char('A' + i % 26);
-    };
-    for (int i = 0; i < 50; ++i) o.symbols.push_back(probe(i));
+    for (int i = 0; i < 50; ++i) {
+      // Letters-only bases so tickers stay as written (no multiplier prefixes).
+      o.symbols.push_back(i == 0 ? std::string("BTC")
+                                 : std::string("TK") + char('A' + i / 26) + char('A' + i % 26));
+    }
     auto s = StartStack(o, &err);
     if (!s) {
       std::fprintf(stderr, "bench_e2e memory: %s\n", err.c_str());
@@ -831,43 +1212,48 @@ int main(int argc, char** argv) {
     // Wait until every book is live (GetOrderBook answers with levels), bounded.
     auto md = v1::MarketDataService::NewStub(s->channel);
     int live = 0;
-    const int64_t deadline = MonoNs() + 20'000'000'000LL;
+    const int want = static_cast<int>(o.symbols.size() * o.venues.size());
+    const int64_t deadline = MonoNs() + 30'000'000'000LL;
     while (MonoNs() < deadline) {
       live = 0;
-      for (const auto& t : o.symbols) {
-        v1::GetOrderBookRequest req;
-        req.mutable_market()->set_venue("aster");
-        req.mutable_market()->set_symbol(t);
-        req.set_depth(1);
-        v1::OrderBook ob;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-        if (md->GetOrderBook(&ctx, req, &ob).ok() && ob.bids_size() > 0) ++live;
+      for (const VenueSpec& v : o.venues) {
+        for (const auto& t : o.symbols) {
+          v1::GetOrderBookRequest req;
+          req.mutable_market()->set_venue(v.name);
+          req.mutable_market()->set_symbol(t);
+          req.set_depth(1);
+          v1::OrderBook ob;
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+          if (md->GetOrderBook(&ctx, req, &ob).ok() && ob.bids_size() > 0) ++live;
+        }
       }
-      if (live == 50) break;
+      if (live == want) break;
       std::this_thread::sleep_for(Millis(500));
     }
     std::this_thread::sleep_for(Millis(1000));
     const long rss_idle = ProcRssKb(s->gw->pid());
-    // Same stack: 10 subscribers on all 50 books, then the same with a stalled subscriber.
-    SimTap tap(s->ws_url, AdapterStreams(o.symbols));
-    // A B A B A: windows without / with the stalled client, back to back.
+    // Same stack, per venue: 10 subscribers on all 50 books; windows A B A B A back to back,
+    // B adding one client that opens the stream and never reads.
     std::vector<PointResult> windows;
-    for (int w = 0; w < 5; ++w) {
-      const bool stalled = (w % 2) == 1;
-      PointResult p = RunPoint(*s, tap, o.rate, 10, stalled, seconds, o.symbols);
-      p.label = stalled ? "50 books +stalled" : "50 books";
-      PrintPoint(p);
-      windows.push_back(p);
+    for (const VenueSpec& v : o.venues) {
+      SimTap tap(v, s->venues[v.name].ws_url, v.AdapterStreams(o.symbols));
+      for (int w = 0; w < 5; ++w) {
+        const bool stalled = (w % 2) == 1;
+        PointResult p = RunPoint(*s, v, tap, o.rate, 10, stalled, seconds, o.symbols);
+        p.label = stalled ? "50 books +stalled" : "50 books";
+        PrintPoint(p);
+        windows.push_back(p);
+      }
     }
     const long rss_after = ProcRssKb(s->gw->pid());
-    std::printf("memory: perpgwd RSS with %d/50 books live: %ld kB idle, %ld kB after the "
+    std::printf("memory: perpgwd RSS with %d/%d books live: %ld kB idle, %ld kB after the "
                 "subscriber runs\n",
-                live, rss_idle, rss_after);
+                live, want, rss_idle, rss_after);
     std::ostringstream js;
-    js << "\"memory\":{\"books_configured\":50,\"books_live\":" << live
-       << ",\"perpgwd_rss_kb_idle\":" << rss_idle << ",\"perpgwd_rss_kb_after\":" << rss_after
-       << "},\"stalled\":[";
+    js << "\"memory\":{\"venues\":" << o.venues.size() << ",\"books_configured\":" << want
+       << ",\"books_live\":" << live << ",\"perpgwd_rss_kb_idle\":" << rss_idle
+       << ",\"perpgwd_rss_kb_after\":" << rss_after << "},\"stalled\":[";
     for (size_t w = 0; w < windows.size(); ++w) js << (w ? "," : "") << PointJson(windows[w]);
     js << "]";
     sections.push_back(js.str());

@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # Runs every benchmark (bounded in time, loopback only; builds nothing), writes
 # bench/results/latest.json and regenerates the summary table in bench/README.md.
-# Usage: bench/run.sh [BUILD_DIR] [--quick]     (BUILD_DIR defaults to ./build, see
-# scripts/build.sh; --quick: fewer frames/orders and 2 s per e2e point, for a smoke run)
+# Usage: bench/run.sh [BUILD_DIR] [--quick] [--report-only]   (BUILD_DIR defaults to ./build,
+# see scripts/build.sh; --quick: fewer frames/orders and 2 s per e2e point, for a smoke run;
+# --report-only: run nothing, regenerate the README table from bench/results/latest.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build
 QUICK=0
+REPORT_ONLY=0
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n 2,5p "$0"; exit 0 ;;
+    --report-only) REPORT_ONLY=1 ;;
+    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
     *) BUILD="$a" ;;
   esac
 done
 B="$BUILD/bench"
+OUT=bench/results
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export TMP OUT REPORT_ONLY
+if [[ $REPORT_ONLY == 0 ]]; then
 for t in bench_ingest bench_e2e bench_paradex_signing bench_lighter_signing; do
   [[ -x "$B/$t" ]] || { echo "missing $B/$t: build it first (scripts/build.sh)" >&2; exit 1; }
 done
-OUT=bench/results
 mkdir -p "$OUT"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
 if [[ $QUICK == 1 ]]; then
   FRAMES=50000; RUNS=3; SECS=2; ORDERS=100; SIGSCALE=0.3
@@ -34,7 +39,7 @@ echo "== bench_ingest" >&2
 timeout 600 "$B/bench_ingest" --frames "$FRAMES" --runs "$RUNS" --dir "$TMP" \
   --json "$TMP/ingest.json" | tee "$TMP/ingest.txt" >&2
 echo "== bench_e2e" >&2
-timeout 900 "$B/bench_e2e" --seconds "$SECS" --orders "$ORDERS" --json "$TMP/e2e.json" \
+timeout 1500 "$B/bench_e2e" --seconds "$SECS" --orders "$ORDERS" --json "$TMP/e2e.json" \
   | tee "$TMP/e2e.txt" >&2
 echo "== bench_paradex_signing" >&2
 timeout 600 "$B/bench_paradex_signing" "$SIGSCALE" | tee "$TMP/paradex.txt" >&2
@@ -43,7 +48,8 @@ timeout 600 "$B/bench_lighter_signing" | tee "$TMP/lighter.txt" >&2
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 BUILD_TYPE=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2 || true)
-export TMP OUT BUILD_TYPE LOAD_START LOAD_END QUICK
+export BUILD_TYPE LOAD_START LOAD_END QUICK
+fi
 python3 - <<'EOF'
 import json, os, platform, re, subprocess, datetime
 
@@ -61,7 +67,11 @@ try:
                             text=True).stdout.strip()
 except Exception:
     commit = ""
-res = {
+if os.environ["REPORT_ONLY"] == "1":
+    res = json.load(open(f"{out}/latest.json"))
+    commit = res["git_head"]
+else:
+  res = {
     "generated_utc": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
     "machine": {"nproc": os.cpu_count(), "cpu_model": cpu, "kernel": platform.release(),
                 "loadavg_start": os.environ["LOAD_START"], "loadavg_end": os.environ["LOAD_END"]},
@@ -73,7 +83,7 @@ res = {
     "paradex_signing": last_json(f"{tmp}/paradex.txt"),
     "lighter_signing": last_json(f"{tmp}/lighter.txt"),
 }
-json.dump(res, open(f"{out}/latest.json", "w"), indent=1)
+  json.dump(res, open(f"{out}/latest.json", "w"), indent=1)
 
 # ---- summary table (markdown) between the markers in bench/README.md
 f = lambda x, d=0: f"{x:,.{d}f}"
@@ -86,27 +96,46 @@ L.append("")
 L.append("**Ingest** (one core, thread CPU time, median of runs; a message = one depth-diff frame):")
 L.append("")
 L.append("| venue | levels/msg | pipeline ns/msg | pipeline msgs/s | pipeline levels/s | "
-         "ceiling ns/msg | ratio pipeline/ceiling | decode-only ns/msg | copy+BookSync ns/msg |")
+         "ceiling ns/msg | ratio ceiling/pipeline | decode-only ns/msg | BookSync ns/msg |")
 L.append("|---|---|---|---|---|---|---|---|---|")
 for v in res["ingest"]["venues"]:
     L.append(f"| {v['venue']} | {v['level_changes_per_frame']:.2f} | "
              f"{f(v['pipeline_cpu_ns_per_msg'])} | {f(v['pipeline_msgs_per_s_per_core'])} | "
              f"{f(v['pipeline_level_changes_per_s_per_core'])} | {f(v['ceiling_cpu_ns_per_msg'])} | "
              f"{v['ratio_pipeline_over_ceiling']:.2f} | {f(v['decode_only_cpu_ns_per_msg'])} | "
-             f"{f(v['copy_and_book_cpu_ns_per_msg'])} |")
+             f"{f(v['book_cpu_ns_per_msg'])} |")
 e = res["e2e"]
+import statistics
+if "grpc_floor" in e:
+    L.append("")
+    L.append("**gRPC floor** (the physical ceiling of the last hop on this machine: a minimal "
+             "StreamOrderBooks server, no venue/adapter/bus, one producer thread stamping "
+             "send_time_ns, same clients; us from send_time_ns to client receive; `hint` = gRPC "
+             "buffer hint while more messages are queued, as perpgwd does):")
+    L.append("")
+    L.append("| msgs/s | K | writes | delivered msgs/s | p50 | p99 | p999 |")
+    L.append("|---|---|---|---|---|---|---|")
+    for p in e["grpc_floor"]:
+        o = p["serialize_to_client"]
+        L.append(f"| {f(p['msgs_per_s'])} | {p['subscribers']} | {p['writes']} | "
+                 f"{f(p['delivered_msgs_per_s'])} | {f(o['p50_us'])} | {f(o['p99_us'])} | "
+                 f"{f(o['p999_us'])} |")
 if "market_data" in e:
     L.append("")
-    L.append("**Market data end to end** (Aster, 1 symbol, StreamOrderBooks; latencies in us; "
-             "gw = client receive - receive_time_ns, sim = client receive - the frame's sim_ns):")
+    L.append("**Market data end to end** (sim configured with one symbol, BTC; StreamOrderBooks; "
+             "latencies in us; gw = client receive - receive_time_ns, sim = client receive - the "
+             "frame's sim_ns; Aster's diff stream is batched per 100 ms like the venue's, "
+             "Backpack's `depth.<symbol>` is real time, one message per generator update):")
     L.append("")
-    L.append("| sim upd/s | K | venue frames/s | depth msgs/s per sub | delivered msgs/s | "
+    L.append("| venue | sim upd/s | K | venue frames/s | depth msgs/s per sub | delivered msgs/s | "
              "gw p50 | gw p99 | gw p999 | sim p50 | sim p99 | sim p999 | recv→serialize p50/p99 | "
-             "serialize→client p50/p99 | perpgwd CPU % | CPU ms / 1k venue frames | RSS MB | held |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+             "serialize→client p50/p99 | perpgwd CPU % | CPU ms / 1k venue frames | RSS MB | "
+             "resyncs | held |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for p in e["market_data"]:
         g, s = p["gateway_latency"], p["sim_to_client_latency"]
-        L.append(f"| {f(p['sim_updates_per_s'])} | {p['subscribers']} | {f(p['venue_frames_per_s'])} | "
+        L.append(f"| {p['venue']} | {f(p['sim_updates_per_s'])} | {p['subscribers']} | "
+                 f"{f(p['venue_frames_per_s'])} | "
                  f"{p['depth_frames_per_s']:.1f} | {f(p['delivered_msgs_per_s'])} | "
                  f"{f(g['p50_us'])} | {f(g['p99_us'])} | {f(g['p999_us'])} | {f(s['p50_us'])} | "
                  f"{f(s['p99_us'])} | {f(s['p999_us'])} | "
@@ -114,48 +143,54 @@ if "market_data" in e:
                  f"{f(p['serialize_to_client']['p50_us'])}/{f(p['serialize_to_client']['p99_us'])} | "
                  f"{p['perpgwd_cpu_pct']:.1f} | "
                  f"{p['perpgwd_cpu_ms_per_1000_venue_frames']:.1f} | {p['perpgwd_rss_kb']/1024:.1f} | "
-                 f"{'yes' if p['held'] else 'NO'} |")
-    held = [p["sim_updates_per_s"] for p in e["market_data"] if p["held"]]
+                 f"{p['resyncs']} | {'yes' if p['held'] else 'NO'} |")
     L.append("")
-    L.append(f"Highest sim rate held at every K: "
-             f"{f(max([r for r in {p['sim_rate'] for p in e['market_data']} if all(q['held'] for q in e['market_data'] if q['sim_rate']==r)], default=0))} updates/s.")
+    for ven in sorted({p["venue"] for p in e["market_data"]}):
+        pts = [p for p in e["market_data"] if p["venue"] == ven]
+        for k in sorted({p["subscribers"] for p in pts}):
+            held = [p["sim_rate"] for p in pts if p["subscribers"] == k and p["held"]]
+            L.append(f"- {ven}, K={k}: highest sim rate held "
+                     f"{f(max(held)) + ' updates/s' if held else 'none of the rates tried'}.")
 if "stalled" in e:
     L.append("")
-    L.append("**Stalled subscriber** (50 books, 10 readers on all 50, windows A B A B A back to back; "
-             "latencies in us):")
+    L.append("**Stalled subscriber** (per venue: 50 books, 10 readers on all 50, windows A B A B A "
+             "back to back, B adds one client that never reads; latencies in us):")
     L.append("")
-    L.append("| window | delivered msgs/s | gw p50 | gw p99 | gw p999 | resyncs |")
-    L.append("|---|---|---|---|---|---|")
-    import statistics
-    for lab in ("50 books", "50 books +stalled"):
-        ws = [p for p in e["stalled"] if p["label"] == lab]
-        if ws:
-            L.append(f"| median of {len(ws)} windows: {lab} | "
-                     f"{f(statistics.median(p['delivered_msgs_per_s'] for p in ws))} | "
-                     f"{f(statistics.median(p['gateway_latency']['p50_us'] for p in ws))} | "
-                     f"{f(statistics.median(p['gateway_latency']['p99_us'] for p in ws))} | "
-                     f"{f(statistics.median(p['gateway_latency']['p999_us'] for p in ws))} | "
-                     f"{sum(p['resyncs'] for p in ws)} |")
-    for p in e["stalled"]:
-        g = p["gateway_latency"]
-        L.append(f"| {p['label']} | {f(p['delivered_msgs_per_s'])} | {f(g['p50_us'])} | "
-                 f"{f(g['p99_us'])} | {f(g['p999_us'])} | {p['resyncs']} |")
+    L.append("| venue | window | delivered msgs/s | gw p50 | gw p99 | gw p999 | resyncs |")
+    L.append("|---|---|---|---|---|---|---|")
+    for ven in sorted({p["venue"] for p in e["stalled"]}):
+        vs = [p for p in e["stalled"] if p["venue"] == ven]
+        for lab in ("50 books", "50 books +stalled"):
+            ws = [p for p in vs if p["label"] == lab]
+            if ws:
+                L.append(f"| {ven} | **median of {len(ws)}: {lab}** | "
+                         f"{f(statistics.median(p['delivered_msgs_per_s'] for p in ws))} | "
+                         f"{f(statistics.median(p['gateway_latency']['p50_us'] for p in ws))} | "
+                         f"{f(statistics.median(p['gateway_latency']['p99_us'] for p in ws))} | "
+                         f"{f(statistics.median(p['gateway_latency']['p999_us'] for p in ws))} | "
+                         f"{sum(p['resyncs'] for p in ws)} |")
+        for p in vs:
+            g = p["gateway_latency"]
+            L.append(f"| {ven} | {p['label']} | {f(p['delivered_msgs_per_s'])} | {f(g['p50_us'])} | "
+                     f"{f(g['p99_us'])} | {f(g['p999_us'])} | {p['resyncs']} |")
 if "orders" in e:
-    o = e["orders"]
     L.append("")
-    L.append("**Order path** (post-only far from the touch, interleaved, us):")
+    L.append("**Order path** (post-only far from the touch, interleaved one for one; us):")
     L.append("")
-    L.append("| path | n | p50 | p99 |")
-    L.append("|---|---|---|---|")
-    L.append(f"| PlaceOrder via perpgwd | {o['via_gateway']['n']} | {f(o['via_gateway']['p50_us'])} | {f(o['via_gateway']['p99_us'])} |")
-    L.append(f"| same signed request direct to the sim | {o['direct']['n']} | {f(o['direct']['p50_us'])} | {f(o['direct']['p99_us'])} |")
-    L.append(f"| gateway-added (difference of percentiles) | | {f(o['gateway_added_p50_us'])} | {f(o['gateway_added_p99_us'])} |")
-    L.append(f"| aster::SignV1Params alone | {o['sign_v1']['n']} | {o['sign_v1']['p50_us']:.2f} | {o['sign_v1']['p99_us']:.2f} |")
+    L.append("| venue | via perpgwd p50/p99 | direct to the sim p50/p99 | gateway-added p50/p99 | "
+             "signing alone p50/p99 | n |")
+    L.append("|---|---|---|---|---|---|")
+    for o in e["orders"]:
+        L.append(f"| {o['venue']} | {f(o['via_gateway']['p50_us'])}/{f(o['via_gateway']['p99_us'])} | "
+                 f"{f(o['direct']['p50_us'])}/{f(o['direct']['p99_us'])} | "
+                 f"{f(o['gateway_added_p50_us'])}/{f(o['gateway_added_p99_us'])} | "
+                 f"{o['signing']['p50_us']:.2f}/{o['signing']['p99_us']:.2f} | "
+                 f"{o['via_gateway']['n']} |")
 if "memory" in e:
     mm = e["memory"]
     L.append("")
-    L.append(f"**Memory**: perpgwd RSS with Aster and {mm['books_live']}/{mm['books_configured']} "
-             f"books live: {mm['perpgwd_rss_kb_idle']/1024:.1f} MB idle, "
+    L.append(f"**Memory**: perpgwd RSS with {mm['venues']} venues and {mm['books_live']}/"
+             f"{mm['books_configured']} books live: {mm['perpgwd_rss_kb_idle']/1024:.1f} MB idle, "
              f"{mm['perpgwd_rss_kb_after']/1024:.1f} MB after the subscriber windows.")
 def sig(name, d, keys):
     if not d: return

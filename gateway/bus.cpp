@@ -48,7 +48,7 @@ void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
 void Subscriber::MaybeStartLocked() {
   if (writing_ || finished_ || !start_write_ || dead()) return;
   if (!queue_.empty()) {
-    current_ = std::move(queue_.front());
+    current_ = std::move(queue_.front().msg);
     queue_.pop_front();
   } else if (!dirty_.empty()) {
     auto it = latest_.find(dirty_.front());
@@ -61,26 +61,28 @@ void Subscriber::MaybeStartLocked() {
   }
   writing_ = true;
   stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  start_write_(&current_);
+  start_write_(&current_, !queue_.empty() || !dirty_.empty());
 }
 
 bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {
   std::lock_guard lock(mu_);
   if (finished_ || dead()) return true;
   if (queue_.size() >= bound_) return false;
-  queue_.push_back(msg);
+  queue_.push_back({msg, 0});
   MaybeStartLocked();
   return true;
 }
 
-bool Subscriber::PushBook(const grpc::ByteBuffer& msg) {
+bool Subscriber::PushBook(const grpc::ByteBuffer& msg, int64_t now) {
   std::lock_guard lock(mu_);
   if (finished_ || dead()) return true;
-  if (queue_.size() >= bound_) {
+  const bool lagging =
+      max_lag_ns_ > 0 && !queue_.empty() && now - queue_.front().at > max_lag_ns_;
+  if (queue_.size() >= bound_ || lagging) {
     queue_.clear();
     return false;
   }
-  queue_.push_back(msg);
+  queue_.push_back({msg, now});
   MaybeStartLocked();
   return true;
 }
@@ -275,12 +277,14 @@ grpc::ByteBuffer Bus::SnapshotMessage(const PairState& p, int depth, bool resync
 }
 
 void Bus::SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg) {
-  if (!s.sub->PushBook(msg)) {
+  if (!s.sub->PushBook(msg, clock_.Now())) {
     // Slow consumer: its queue was dropped; one fresh snapshot per pair it follows restores it.
     stats_.slow_consumer_resyncs.fetch_add(1, std::memory_order_relaxed);
     for (auto& [k, other] : pairs_) {
       for (auto& bs : other.book_subs) {
-        if (bs.sub == s.sub) s.sub->PushBook(SnapshotMessage(other, bs.depth, true));
+        if (bs.sub == s.sub) {
+          s.sub->PushBook(SnapshotMessage(other, bs.depth, true), clock_.Now());
+        }
       }
     }
   }
@@ -495,7 +499,7 @@ void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int 
     for (const auto& mk : markets) {
       PairState& p = Pair(mk.venue, mk.symbol);
       p.book_subs.push_back({sub, depth});
-      sub->PushBook(SnapshotMessage(p, depth, false));
+      sub->PushBook(SnapshotMessage(p, depth, false), clock_.Now());
     }
   });
 }

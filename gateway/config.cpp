@@ -318,11 +318,13 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   }
   if (auto l = root["limits"]) {
     CheckKeys(l, "limits",
-              {"book_mailbox", "conflated_mailbox", "order_mailbox", "replay_buffer",
-               "max_book_depth", "request_timeout_ms"},
+              {"book_mailbox", "book_max_lag_ms", "conflated_mailbox", "order_mailbox",
+               "replay_buffer", "max_book_depth", "request_timeout_ms"},
               p);
     if (l.IsMap()) {
       GetInt(l["book_mailbox"], "limits.book_mailbox", &cfg.limits.book_mailbox, 2, 10000000, p);
+      GetInt(l["book_max_lag_ms"], "limits.book_max_lag_ms", &cfg.limits.book_max_lag_ms, 0,
+             600000, p);
       GetInt(l["conflated_mailbox"], "limits.conflated_mailbox", &cfg.limits.conflated_mailbox, 1,
              10000000, p);
       GetInt(l["order_mailbox"], "limits.order_mailbox", &cfg.limits.order_mailbox, 1, 10000000,

@@ -24,6 +24,7 @@ struct TlsConfig {
 
 struct LimitsConfig {
   size_t book_mailbox = 4096;          // queued book messages per subscriber before resync
+  int64_t book_max_lag_ms = 1000;      // oldest queued book message older than this: resync (0 = off)
   size_t conflated_mailbox = 100000;   // distinct keys for BBO/funding per subscriber
   size_t order_mailbox = 65536;        // queued order events before RESOURCE_EXHAUSTED
   size_t replay_buffer = 100000;       // order events kept per account for resume

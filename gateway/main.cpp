@@ -6,6 +6,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <absl/synchronization/mutex.h>
 
 #include <atomic>
 #include <csignal>
@@ -49,6 +50,9 @@ std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Conf
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's abseil is built with its debug-only deadlock detector on (seen in perf as
+  // GraphCycles::GetId on every gRPC lock); it only reports, so a release daemon turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string config_path, listen_override, port_file;
   bool check_only = false;
   if (argc >= 2 && std::string(argv[1]) == "health-check") {

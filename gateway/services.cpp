@@ -86,7 +86,12 @@ absl::Status CheckMarket(const v1::MarketRef& m) {
 class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RawStream(SubscriberPtr sub) : sub_(std::move(sub)) {
-    sub_->Bind([this](const grpc::ByteBuffer* m) { StartWrite(m); },
+    sub_->Bind(
+        [this](const grpc::ByteBuffer* m, bool more) {
+          grpc::WriteOptions wo;
+          if (more) wo.set_buffer_hint();
+          StartWrite(m, wo);
+        },
                [this](const Status& s) { Finish(s); });
   }
   void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
@@ -282,6 +287,7 @@ class MarketDataImpl final : public MarketDataBase {
     }
     auto sub = std::make_shared<Subscriber>(StreamKind::kBook, gw_.config().limits.book_mailbox,
                                             &gw_.bus().stats());
+    sub->set_max_lag(gw_.config().limits.book_max_lag_ms * 1'000'000);
     auto* stream = new RawStream(sub);
     gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
     return stream;

@@ -749,12 +749,23 @@ absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& in
   bool have_first = false, have_last = false;
   int64_t t_us = 0, e_us = 0;
   for (auto field_r : data) {
-    std::string_view key;
-    if (field_r.unescaped_key().get(key)) return Bad("depth: bad key");
-    if (key.size() != 1) continue;
-    od::value v;
-    if (field_r.value().get(v)) return Bad("depth: bad value");
-    switch (key[0]) {
+    od::field field;
+    if (std::move(field_r).get(field)) return Bad("depth: bad key");
+    // Only one-character keys matter. Compared as written unless escaped (which needs the
+    // unescaped text; never seen live): a raw key of one plain character is that character.
+    const char* raw = field.key().raw();
+    char key;
+    if (raw[0] != '\\') {
+      if (raw[0] == '"' || raw[1] != '"') continue;
+      key = raw[0];
+    } else {
+      std::string_view unescaped;
+      if (field.unescaped_key().get(unescaped)) return Bad("depth: bad key");
+      if (unescaped.size() != 1) continue;
+      key = unescaped[0];
+    }
+    od::value& v = field.value();
+    switch (key) {
       case 'e': {
         std::string_view e;
         if (v.get_string().get(e) || e != "depth") return Bad("depth: not a depth event");

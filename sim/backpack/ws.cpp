@@ -319,7 +319,8 @@ void BackpackModule::OnBookChange(const BookChange& change) {
     w.EndArray();
     // One engine update per event on the real-time stream: U == u.
     w.Field("U", change.update_id).Field("u", change.update_id).Field("T", ToUs(change.time));
-    w.EndObject();
+    // Sim extension (venue clients skip unknown keys): send time in ns for latency benchmarks.
+    w.Field("sim_ns", static_cast<int64_t>(ctx_->Now())).EndObject();
     Publish(depth, w.Take());
   }
   for (int c = 0; c < kCadences; ++c) {
@@ -357,7 +358,8 @@ void BackpackModule::FlushBatch(size_t i, int cadence) {
   w.EndArray().Key("b").BeginArray();
   for (const auto& [p, q] : b.bids) WriteLevel(w, in, p, q);
   w.EndArray();
-  w.Field("U", b.first).Field("u", b.last).Field("T", ToUs(b.last_time)).EndObject();
+  w.Field("U", b.first).Field("u", b.last).Field("T", ToUs(b.last_time));
+  w.Field("sim_ns", static_cast<int64_t>(ctx_->Now())).EndObject();
   b = Batch();
   Publish("depth." + std::string(kCadenceName[cadence]) + "." + in.symbol(), w.Take());
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -22,9 +23,10 @@ namespace {
 struct FakeStream {
   explicit FakeStream(SubscriberPtr s, bool stalled) : sub(std::move(s)), stalled(stalled) {
     sub->Bind(
-        [this](const grpc::ByteBuffer* m) {
+        [this](const grpc::ByteBuffer* m, bool more) {
           std::lock_guard l(mu);
           msgs.push_back(*m);
+          hinted.push_back(more);
           if (!this->stalled) pending = true;
           cv.notify_all();
         },
@@ -58,6 +60,7 @@ struct FakeStream {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<grpc::ByteBuffer> msgs;
+  std::vector<bool> hinted;  // the `more` flag of each write
   bool pending = false;
   bool finished = false;
   grpc::Status status;
@@ -220,5 +223,77 @@ TEST_CASE("BBO is conflated per market for a stalled consumer", "[bus]") {
   auto last = Decode<v1::BboUpdate>(s.msgs.back());
   // The newest value survives conflation.
   CHECK((last.bid_price() == "599" || last.bid_price() == "598"));
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
+
+TEST_CASE("mailbox hints the transport to buffer only while more messages are queued", "[bus]") {
+  BusStats stats;
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 100, &stats);
+  FakeStream s(sub, true);  // writes complete only when the test says so
+  grpc::ByteBuffer m;
+  REQUIRE(sub->PushBook(m));  // idle mailbox: written at once, nothing behind it
+  REQUIRE(sub->PushBook(m));
+  REQUIRE(sub->PushBook(m));
+  REQUIRE(s.hinted.size() == 1);
+  CHECK_FALSE(s.hinted[0]);
+  sub->OnWriteDone(true);  // two queued: the first of them may be held for the second
+  REQUIRE(s.hinted.size() == 2);
+  CHECK(s.hinted[1]);
+  sub->OnWriteDone(true);  // the last of the burst must be flushed
+  REQUIRE(s.hinted.size() == 3);
+  CHECK_FALSE(s.hinted[2]);
+  sub->OnWriteDone(true);
+  CHECK(s.hinted.size() == 3);
+  // Conflated keys count as queued too.
+  auto bbo = std::make_shared<Subscriber>(StreamKind::kBbo, 100, &stats);
+  FakeStream b(bbo, true);
+  bbo->PushConflated("a", m);
+  bbo->PushConflated("b", m);
+  bbo->PushConflated("c", m);
+  bbo->OnWriteDone(true);
+  REQUIRE(b.hinted.size() == 2);
+  CHECK(b.hinted[1]);
+  bbo->OnWriteDone(true);
+  REQUIRE(b.hinted.size() == 3);
+  CHECK_FALSE(b.hinted[2]);
+}
+
+TEST_CASE("book consumer that lags beyond the bound is resynced before its queue fills",
+          "[bus]") {
+  LimitsConfig limits;
+  ManualClock clock(1'000'000'000);
+  Bus bus(limits, {{"aster", 3600000}}, clock);
+  bus.Start();
+  auto sync = [&] {  // the bus has handled everything published so far
+    std::promise<void> done;
+    bus.Post([&] { done.set_value(); });
+    done.get_future().wait();
+  };
+  bus.Publish(BookEvent(true, 1, 1000, 1010));
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
+  sub->set_max_lag(100'000'000);  // 100 ms
+  FakeStream s(sub, true);
+  bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
+  sync();
+  REQUIRE(s.msgs.size() == 1);  // the snapshot, in flight and never completed
+  bus.Publish(BookEvent(false, 2, 999, 1011));
+  sync();
+  clock.Advance(60'000'000);
+  bus.Publish(BookEvent(false, 3, 998, 1012));
+  sync();
+  CHECK(sub->queued() == 2);  // oldest has waited 60 ms: still within the bound
+  CHECK(bus.stats().slow_consumer_resyncs.load() == 0);
+  clock.Advance(50'000'000);
+  bus.Publish(BookEvent(false, 4, 997, 1013));
+  sync();
+  // 110 ms > 100 ms: the backlog is dropped for one fresh snapshot flagged resync.
+  CHECK(bus.stats().slow_consumer_resyncs.load() == 1);
+  CHECK(sub->queued() == 1);
+  sub->OnWriteDone(true);
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 2; }));
+  auto resync = Decode<v1::OrderBookUpdate>(s.msgs[1]);
+  CHECK(resync.is_snapshot());
+  CHECK(resync.resync());
+  CHECK(resync.venue_sequence() == 4);
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
 }
