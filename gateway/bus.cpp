@@ -201,6 +201,7 @@ void Bus::Run() {
     // snapshot, and every later event as a delta.
     for (auto& item : batch) {
       if (item.task) {
+        FlushBooks();  // queries and subscriptions see every change as sent
         item.task();
       } else {
         stats_.events_in.fetch_add(1, std::memory_order_relaxed);
@@ -208,6 +209,7 @@ void Bus::Run() {
       }
     }
     batch.clear();
+    FlushBooks();
     auto now = std::chrono::steady_clock::now();
     if (now >= next_stale_check) {
       CheckStale();
@@ -230,7 +232,11 @@ void Bus::Prune(std::vector<SubscriberPtr>& v) {
 }
 
 Bus::PairState& Bus::Pair(const std::string& venue, const std::string& symbol) {
+  if (last_pair_ && last_pair_->symbol == symbol && last_pair_->venue == venue) {
+    return *last_pair_;
+  }
   auto [it, inserted] = pairs_.try_emplace(Key(venue, symbol));
+  last_pair_ = &it->second;
   if (inserted) {
     it->second.venue = venue;
     it->second.symbol = symbol;
@@ -293,6 +299,10 @@ void Bus::SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg) {
 void Bus::OnBook(const BookUpdate& u) {
   PairState& p = Pair(u.venue, u.symbol);
   const bool was_live = p.status == BookStatus::kLive;
+  // A live delta on a live book is coalesced; anything else goes out at once, after whatever is
+  // pending for the pair.
+  const bool live_delta = !u.snapshot && was_live && u.status == BookStatus::kLive;
+  if (!live_delta) FlushPair(p);
   if (u.snapshot) {
     if (p.book.price_scale() != u.price_scale || p.book.size_scale() != u.size_scale) {
       p.book = OrderBook(u.price_scale, u.size_scale);
@@ -303,22 +313,80 @@ void Bus::OnBook(const BookUpdate& u) {
     for (const Level& l : u.bids) p.book.Apply(BookSide::kBid, l);
     for (const Level& l : u.asks) p.book.Apply(BookSide::kAsk, l);
   }
-  p.status = u.status;
-  p.reason = u.status_reason;
+  if (p.status != u.status || p.reason != u.status_reason) {
+    p.status = u.status;
+    p.reason = u.status_reason;
+  }
   if (p.status == BookStatus::kLive && p.have_book && p.book.IsCrossed()) {
     // Defence in depth: the adapter should never hand us a crossed book as live.
     p.status = BookStatus::kResyncing;
     p.reason = "crossed book";
   }
-  ++p.seq;
   p.venue_seq = u.venue_seq;
   p.exchange_time = u.exchange_time;
   p.receive_time = u.receive_time;
   p.last_update_mono = clock_.Now();
-  {
-    std::lock_guard lock(funding_mu_);
-    book_status_[Key(p.venue, p.symbol)] = {p.venue, p.symbol, p.status, p.last_update_mono};
+  if (live_delta) {
+    if (!p.book_subs.empty()) {
+      p.pending_bids.insert(p.pending_bids.end(), u.bids.begin(), u.bids.end());
+      p.pending_asks.insert(p.pending_asks.end(), u.asks.begin(), u.asks.end());
+    }
+    if (!p.dirty) {
+      p.dirty = true;
+      dirty_pairs_.push_back(&p);
+    }
+    if (p.status != BookStatus::kLive) FlushPair(p);  // the crossed check just fired
+    return;
   }
+  UpdateBookStatus(p);
+  FanOutBook(p, u.snapshot || !was_live, u.bids, u.asks);
+}
+
+void Bus::UpdateBookStatus(PairState& p) {
+  std::lock_guard lock(funding_mu_);
+  if (p.status_row == nullptr) {
+    p.status_row = &book_status_[Key(p.venue, p.symbol)];
+    p.status_row->venue = p.venue;
+    p.status_row->symbol = p.symbol;
+  }
+  p.status_row->status = p.status;
+  p.status_row->last_update = p.last_update_mono;
+}
+
+namespace {
+// Pending changes of one side with each price once, its last size winning (sizes are absolute).
+void LastPerPrice(std::vector<Level>& v) {
+  if (v.size() < 2) return;
+  std::stable_sort(v.begin(), v.end(),
+                   [](const Level& a, const Level& b) { return a.price < b.price; });
+  size_t out = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i + 1 < v.size() && v[i + 1].price == v[i].price) continue;
+    v[out++] = v[i];
+  }
+  v.resize(out);
+}
+}  // namespace
+
+void Bus::FlushPair(PairState& p) {
+  if (!p.dirty) return;
+  p.dirty = false;
+  LastPerPrice(p.pending_bids);
+  LastPerPrice(p.pending_asks);
+  UpdateBookStatus(p);
+  FanOutBook(p, false, p.pending_bids, p.pending_asks);
+  p.pending_bids.clear();
+  p.pending_asks.clear();
+}
+
+void Bus::FlushBooks() {
+  for (PairState* p : dirty_pairs_) FlushPair(*p);
+  dirty_pairs_.clear();
+}
+
+void Bus::FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids,
+                     const std::vector<Level>& asks) {
+  ++p.seq;
   Prune(p.bbo_subs);
   p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
                                    [](const BookSub& s) { return s.sub->dead(); }),
@@ -330,7 +398,7 @@ void Bus::OnBook(const BookUpdate& u) {
   for (auto& s : p.book_subs) {
     if (s.depth == 0) {
       if (!full) {
-        if (u.snapshot || !was_live) {
+        if (snapshot) {
           full = SnapshotMessage(p, 0, false);
         } else {
           v1::OrderBookUpdate m;
@@ -344,8 +412,8 @@ void Bus::OnBook(const BookUpdate& u) {
           m.set_exchange_time_ns(p.exchange_time);
           m.set_receive_time_ns(p.receive_time);
           m.set_send_time_ns(clock_.Now());
-          AddLevels(u.bids, u.price_scale, u.size_scale, m.mutable_bids());
-          AddLevels(u.asks, u.price_scale, u.size_scale, m.mutable_asks());
+          AddLevels(bids, p.book.price_scale(), p.book.size_scale(), m.mutable_bids());
+          AddLevels(asks, p.book.price_scale(), p.book.size_scale(), m.mutable_asks());
           full = Serialize(m);
         }
       }

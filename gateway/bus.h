@@ -174,6 +174,12 @@ class Bus final : public EventSink {
     int64_t stale_after_ms = 10000;
     std::vector<BookSub> book_subs;
     std::vector<SubscriberPtr> bbo_subs, trade_subs, funding_subs;
+    BookStatusRow* status_row = nullptr;  // this pair's entry in book_status_
+    // Live deltas applied to `book` but not yet sent: the changed levels in arrival order (a
+    // price may repeat; the last one wins). Sent as one delta at the end of the bus batch or
+    // before anything that must observe them, so a backlog shrinks instead of growing.
+    std::vector<Level> pending_bids, pending_asks;
+    bool dirty = false;
   };
   struct AccountState {
     uint64_t seq = 0;
@@ -185,6 +191,14 @@ class Bus final : public EventSink {
   void Run();
   void Handle(const Event& e);
   void OnBook(const BookUpdate& u);
+  // Sends every pair's pending live delta (one message per pair).
+  void FlushBooks();
+  void FlushPair(PairState& p);
+  void UpdateBookStatus(PairState& p);
+  // One update to every book subscriber of `p`: a full snapshot (`snapshot`), else a delta of
+  // `bids`/`asks` (depth-limited subscribers always get their top-N snapshot).
+  void FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids,
+                  const std::vector<Level>& asks);
   void OnBbo(const Bbo& b);
   void OnTrade(const Trade& t);
   void OnFunding(const Funding& f);
@@ -216,6 +230,8 @@ class Bus final : public EventSink {
 
   // Fan-out thread only.
   std::unordered_map<std::string, PairState> pairs_;
+  std::vector<PairState*> dirty_pairs_;
+  PairState* last_pair_ = nullptr;  // venues send runs of one pair: skips the key build
   std::unordered_map<std::string, AccountState> accounts_;
   std::vector<SubscriberPtr> funding_all_subs_;
   std::vector<SubscriberPtr> all_subs_;
