@@ -885,7 +885,7 @@ FloorResult RunFloorPoint(double rate, int k, bool hint, double seconds, std::st
 // ------------------------------------------------------------------------------ order path
 struct OrderResult {
   std::string venue;
-  Pct gateway, direct, sign;
+  Pct gateway, direct, sign, unary;
   int n = 0;
   int gw_accepted = 0, direct_ok = 0;
   std::string note;
@@ -992,6 +992,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   }
   const std::string price = std::to_string(mid * 8 / 10);  // far below the touch: never fills
   auto trading = v1::TradingService::NewStub(s.channel);
+  auto gateway = v1::GatewayService::NewStub(s.channel);
   DirectHttp direct(ve.rest_url);
   std::optional<bp::Signer> signer;
   if (!venue.aster()) {
@@ -1003,7 +1004,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
     signer.emplace(std::move(*sg));
   }
   const bp::Signer* sp = signer ? &*signer : nullptr;
-  std::vector<int64_t> gw, dir, sign;
+  std::vector<int64_t> gw, dir, sign, unary;
   const int64_t run_id = RealNs() / 1000000 % 100000000;
   // The sims cap open orders per account: cancel everything every 50 pairs (untimed).
   auto cancel_all = [&] {
@@ -1041,6 +1042,15 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
     } else if (r.note.empty()) {
       r.note = "gateway: " + st.error_message() + " " + resp.message();
     }
+    // The unary floor through perpgwd: a call with no venue work (GetVersion), same channel.
+    {
+      v1::GetVersionRequest vreq;
+      v1::GetVersionResponse vresp;
+      grpc::ClientContext vctx;
+      vctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      const int64_t u0 = MonoNs();
+      if (gateway->GetVersion(&vctx, vreq, &vresp).ok()) unary.push_back(MonoNs() - u0);
+    }
     // Direct: sign (timed separately) + send the same request. Backpack client ids are uint32.
     const std::string cid = venue.aster()
                                 ? "bd" + std::to_string(run_id) + "x" + std::to_string(i)
@@ -1075,6 +1085,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   r.gateway = Percentiles(std::move(gw));
   r.direct = Percentiles(std::move(dir));
   r.sign = Percentiles(std::move(sign));
+  r.unary = Percentiles(std::move(unary));
   return r;
 }
 
@@ -1187,17 +1198,19 @@ int main(int argc, char** argv) {
         OrderResult r = RunOrders(*s, venue, orders);
         std::printf("orders %s: n=%d gw accepted %d direct ok %d | via perpgwd p50 %.1f p99 %.1f "
                     "us | direct p50 %.1f p99 %.1f us | added p50 %.1f p99 %.1f us | signing p50 "
-                    "%.2f p99 %.2f us %s\n",
+                    "%.2f p99 %.2f us | unary GetVersion p50 %.1f p99 %.1f us %s\n",
                     venue.name.c_str(), r.n, r.gw_accepted, r.direct_ok, r.gateway.p50,
                     r.gateway.p99, r.direct.p50, r.direct.p99, r.gateway.p50 - r.direct.p50,
-                    r.gateway.p99 - r.direct.p99, r.sign.p50, r.sign.p99, r.note.c_str());
+                    r.gateway.p99 - r.direct.p99, r.sign.p50, r.sign.p99, r.unary.p50,
+                    r.unary.p99, r.note.c_str());
         std::fflush(stdout);
         ord << (first_ord ? "" : ",") << "{\"venue\":\"" << venue.name << "\",\"n\":" << r.n
             << ",\"gateway_accepted\":" << r.gw_accepted << ",\"direct_ok\":" << r.direct_ok
             << ",\"via_gateway\":" << PctJson(r.gateway) << ",\"direct\":" << PctJson(r.direct)
             << ",\"gateway_added_p50_us\":" << r.gateway.p50 - r.direct.p50
             << ",\"gateway_added_p99_us\":" << r.gateway.p99 - r.direct.p99
-            << ",\"signing\":" << PctJson(r.sign) << "}";
+            << ",\"signing\":" << PctJson(r.sign)
+            << ",\"unary_get_version\":" << PctJson(r.unary) << "}";
         first_ord = false;
       }
     }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "adapters/api/order_book.h"
+#include "adapters/common/refresh_gate.h"
 #include "adapters/aster/codec.h"
 #include "adapters/aster/errors.h"
 #include "adapters/aster/rest.h"
@@ -30,6 +31,9 @@ constexpr int kSnapshotDepth = 1000;
 constexpr auto kFundingRefresh = std::chrono::seconds(30);
 constexpr auto kInstrumentRefresh = std::chrono::minutes(10);
 constexpr auto kBalancePoll = std::chrono::seconds(30);
+// Order/account events change the balance, but a busy strategy produces many: poll at most
+// this often (trailing, so the last event is always covered).
+constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
@@ -77,6 +81,7 @@ class AsterAdapter final : public VenueAdapter {
       for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
         if (*t) (*t)->cancel();
       }
+      for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
       work_.reset();
       ioc_.stop();
     });
@@ -368,7 +373,10 @@ class AsterAdapter final : public VenueAdapter {
   struct AccountState {
     Credentials creds;
     std::unique_ptr<UserStream> user;
-    bool balance_poll_pending = false;
+    // Balance polls (events, reconnects, the periodic timer) go through this gate: at most one
+    // per kBalanceRefreshGap, trailing, never two in flight. Each is a signed REST call on the
+    // account's rate-limit budget and the connections orders use.
+    std::unique_ptr<common::RefreshGate> balance_gate;
   };
 
   AccountContext Ctx(const AccountState* a) const {
@@ -413,6 +421,14 @@ class AsterAdapter final : public VenueAdapter {
       }
       auto a = std::make_unique<AccountState>();
       a->creds = std::move(*creds);
+      AccountState* acc = a.get();
+      a->balance_gate = std::make_unique<common::RefreshGate>(
+          ioc_, kBalanceRefreshGap, [this, acc](std::function<void()> done) {
+            PollBalance(acc, [this, done](absl::StatusOr<Balance> b) {
+              if (b.ok()) Publish(*b);
+              done();
+            });
+          });
       accounts_[ac.id] = std::move(a);
     }
     LoadInstruments();
@@ -863,14 +879,8 @@ class AsterAdapter final : public VenueAdapter {
     });
   }
 
-  void PublishBalance(AccountState* acc) {
-    if (acc->balance_poll_pending) return;
-    acc->balance_poll_pending = true;
-    PollBalance(acc, [this, acc](absl::StatusOr<Balance> b) {
-      acc->balance_poll_pending = false;
-      if (b.ok()) Publish(*b);
-    });
-  }
+  void PublishBalance(AccountState* acc) { acc->balance_gate->Request(); }
+
 
   void ScheduleBalancePoll() {
     balance_timer_->expires_after(kBalancePoll);
