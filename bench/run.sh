@@ -178,14 +178,15 @@ if "orders" in e:
     L.append("**Order path** (post-only far from the touch, interleaved one for one; us):")
     L.append("")
     L.append("| venue | via perpgwd p50/p99 | direct to the sim p50/p99 | gateway-added p50/p99 | "
-             "signing alone p50/p99 | n |")
-    L.append("|---|---|---|---|---|---|")
+             "signing alone p50/p99 | unary GetVersion via perpgwd p50/p99 | n |")
+    L.append("|---|---|---|---|---|---|---|")
     for o in e["orders"]:
+        u = o.get("unary_get_version", {"p50_us": 0, "p99_us": 0})
         L.append(f"| {o['venue']} | {f(o['via_gateway']['p50_us'])}/{f(o['via_gateway']['p99_us'])} | "
                  f"{f(o['direct']['p50_us'])}/{f(o['direct']['p99_us'])} | "
                  f"{f(o['gateway_added_p50_us'])}/{f(o['gateway_added_p99_us'])} | "
                  f"{o['signing']['p50_us']:.2f}/{o['signing']['p99_us']:.2f} | "
-                 f"{o['via_gateway']['n']} |")
+                 f"{f(u['p50_us'])}/{f(u['p99_us'])} | {o['via_gateway']['n']} |")
 if "memory" in e:
     mm = e["memory"]
     L.append("")
