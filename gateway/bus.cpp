@@ -334,6 +334,8 @@ void Bus::OnBook(const BookUpdate& u) {
     if (!p.dirty) {
       p.dirty = true;
       dirty_pairs_.push_back(&p);
+    } else {
+      stats_.book_deltas_merged.fetch_add(1, std::memory_order_relaxed);
     }
     if (p.status != BookStatus::kLive) FlushPair(p);  // the crossed check just fired
     return;

@@ -36,6 +36,8 @@ struct BusStats {
   std::atomic<uint64_t> slow_consumer_resyncs{0};
   std::atomic<uint64_t> slow_consumer_disconnects{0};
   std::atomic<uint64_t> conflated_drops{0};
+  // Live book deltas merged into a later message because the fan-out was behind.
+  std::atomic<uint64_t> book_deltas_merged{0};
   std::atomic<uint64_t> subscribers[7] = {};
 };
 

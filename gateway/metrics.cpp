@@ -121,6 +121,7 @@ Metrics::Metrics(const std::vector<std::string>& venues)
   slow_resyncs_ = &slow.Add({{"action", "book_resync"}});
   slow_disconnects_ = &slow.Add({{"action", "disconnect"}});
   conflated_ = &slow.Add({{"action", "conflated"}});
+  merged_ = &slow.Add({{"action", "book_delta_merged"}});
   auto& ev = BuildCounter().Name("perpgw_events_in_total").Help("adapter events fanned out").Register(*registry_);
   events_in_ = &ev.Add({});
 }
@@ -173,6 +174,7 @@ void Metrics::Refresh(Gateway& gw) {
   bump(slow_disconnects_, st.slow_consumer_disconnects.load(), 2);
   bump(conflated_, st.conflated_drops.load(), 3);
   bump(events_in_, st.events_in.load(), 4);
+  bump(merged_, st.book_deltas_merged.load(), 5);
   for (int k = 0; k < 7; ++k) subscribers_[k]->Set(static_cast<double>(st.subscribers[k].load()));
   const UnixNanos now = gw.clock().Now();
   for (auto& [name, slots] : venues_) {

@@ -62,8 +62,9 @@ class Metrics {
   prometheus::Counter* slow_resyncs_ = nullptr;
   prometheus::Counter* slow_disconnects_ = nullptr;
   prometheus::Counter* conflated_ = nullptr;
+  prometheus::Counter* merged_ = nullptr;
   prometheus::Counter* events_in_ = nullptr;
-  uint64_t last_[5] = {};
+  uint64_t last_[6] = {};
 };
 
 }  // namespace perpgw::gateway

@@ -157,6 +157,8 @@ TEST_CASE("book fan-out: snapshot first, deltas in order, stalled consumer resyn
     apply(m);
   }
   CHECK(fast.msgs.size() <= kUpdates + 1);
+  // Every event is either the first of a message or counted as merged into one.
+  CHECK(bus.stats().book_deltas_merged.load() + (fast.msgs.size() - 1) == kUpdates);
   auto same = [](const std::vector<Level>& a, const std::vector<Level>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Level& x, const Level& y) {
       return x.price == y.price && x.size == y.size;
