@@ -22,7 +22,9 @@ Query it from another terminal, e.g. with grpcurl (https://github.com/fullstoryd
   grpcurl -plaintext -d '{"market":{"venue":"aster","symbol":"BTC"},"depth":5}' \
       127.0.0.1:50051 perpgw.v1.MarketDataService/GetOrderBook
   build/gateway/perpgwd health-check --addr 127.0.0.1:50051
-or with the bundled Python client: python3 examples/python/perpgw_cli.py --help
+or with the bundled reflection client (same flags as grpcurl):
+  build/examples/perpgw-cli -plaintext 127.0.0.1:50051 list
+Python client and a funding-arbitrage example: examples/python/ (gen_stubs.sh first).
 
 MSG
 build/gateway/perpgwd --config config/demo.yaml
