@@ -767,6 +767,7 @@ class FloorService final
     : public v1::MarketDataService::WithRawCallbackMethod_StreamOrderBooks<
           v1::MarketDataService::Service> {
  public:
+  explicit FloorService(bool hint) : hint_(hint) {}
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBooks(grpc::CallbackServerContext*,
                                                                 const grpc::ByteBuffer*) override {
     auto* s = new FloorStream(hint_, [this](FloorStream* x) {
@@ -777,7 +778,6 @@ class FloorService final
     streams_.push_back(s);
     return s;
   }
-  explicit FloorService(bool hint) : hint_(hint) {}
   void Produce(double rate, const std::atomic<bool>& stop) {
     const auto period = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / rate));
     auto next = std::chrono::steady_clock::now();
@@ -817,7 +817,7 @@ class FloorService final
   std::vector<FloorStream*> streams_;
 };
 
-// Child mode: serve until stdin... until SIGTERM (the harness terminates it).
+// Child mode (`--floor-serve PORT_FILE RATE hint|plain`): serves until the harness terminates it.
 int ServeFloor(const std::string& port_file, double rate, bool hint) {
   FloorService svc(hint);
   grpc::ServerBuilder b;
