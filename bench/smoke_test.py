@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Keeps the benchmarks working (issue 7: "keep them working as venues arrive"): runs each bench
+program briefly and checks that it exits 0 and writes well-formed results covering every venue.
+No figure is asserted: performance is measured by bench/run.sh, not by tests.
+
+Usage: smoke_test.py BENCH_INGEST BENCH_E2E
+"""
+import json
+import subprocess
+import sys
+import tempfile
+
+VENUES = {"aster", "backpack"}
+
+
+def run(argv, timeout):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(argv)} exited {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return p
+
+
+def main():
+    ingest, e2e = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory(prefix="perpgw-bench-smoke") as tmp:
+        run([ingest, "--frames", "3000", "--runs", "1", "--dir", tmp, "--json", f"{tmp}/i.json"], 300)
+        ing = json.load(open(f"{tmp}/i.json"))
+        got = {v["venue"] for v in ing["venues"]}
+        assert got == VENUES, f"ingest venues {got}"
+        for v in ing["venues"]:
+            assert v["pipeline_cpu_ns_per_msg"] > 0 and v["ceiling_cpu_ns_per_msg"] > 0, v
+        print("ingest ok:", {v["venue"]: round(v["pipeline_cpu_ns_per_msg"]) for v in ing["venues"]})
+
+        # One short market-data point and a few orders per venue, then the two-venue memory
+        # stack with its stalled-subscriber windows (the floor has its own trivial server).
+        run([e2e, "--skip", "floor", "--rates", "1000", "--ks", "1", "--seconds", "1",
+             "--orders", "10", "--json", f"{tmp}/e.json"], 600)
+        e = json.load(open(f"{tmp}/e.json"))
+        md = {p["venue"]: p for p in e["market_data"]}
+        assert set(md) == VENUES, f"market_data venues {set(md)}"
+        for ven, p in md.items():
+            assert p["delivered_msgs_per_s"] > 0, f"{ven}: no book updates delivered: {p}"
+            assert p["resyncs"] == 0 and p["sequence_gaps"] == 0, f"{ven}: {p}"
+            assert p["sim_ns_matched_share"] > 0, f"{ven}: tap matched nothing: {p}"
+        orders = {o["venue"]: o for o in e["orders"]}
+        assert set(orders) == VENUES, f"order venues {set(orders)}"
+        for ven, o in orders.items():
+            assert o["gateway_accepted"] == o["n"] and o["direct_ok"] == o["n"], f"{ven}: {o}"
+        mem = e["memory"]
+        assert mem["venues"] == len(VENUES) and mem["books_live"] == mem["books_configured"], mem
+        assert {p["venue"] for p in e["stalled"]} == VENUES
+        print("e2e ok:", {v: round(p["gateway_latency"]["p50_us"]) for v, p in md.items()},
+              "books live", mem["books_live"])
+
+
+if __name__ == "__main__":
+    main()
