@@ -2,19 +2,16 @@
 // user-data streams, and REST order entry with unknown-outcome reconciliation.
 #include "adapters/aster/adapter.h"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "adapters/api/order_book.h"
+#include "adapters/common/adapter_base.h"
 #include "adapters/common/refresh_gate.h"
 #include "adapters/aster/codec.h"
 #include "adapters/aster/errors.h"
@@ -37,18 +34,14 @@ constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
-class AsterAdapter final : public VenueAdapter {
+class AsterAdapter final : public common::AdapterBase {
  public:
   AsterAdapter(const VenueConfig& cfg, const Clock& clock)
-      : cfg_(cfg), clock_(clock), work_(asio::make_work_guard(ioc_)), rest_(ioc_, cfg_, clock) {
-    log_ = spdlog::get("aster");
-    if (!log_) log_ = spdlog::default_logger()->clone("aster");
+      : AdapterBase(cfg, clock, "aster"), rest_(ioc_, cfg_, clock) {
     auto it = cfg_.options.find("chain_id");
     if (it != cfg_.options.end()) chain_id_ = std::strtoull(it->second.c_str(), nullptr, 10);
   }
   ~AsterAdapter() override { Stop(); }
-
-  const std::string& name() const override { return cfg_.name; }
 
   Capabilities capabilities() const override {
     Capabilities c;
@@ -63,47 +56,6 @@ class AsterAdapter final : public VenueAdapter {
     return c;
   }
 
-  void Start(EventSink* sink) override {
-    sink_ = sink;
-    rest_.set_sink(sink);
-    thread_ = std::thread([this] { ioc_.run(); });
-    asio::post(ioc_, [this] { Init(); });
-  }
-
-  void Stop() override {
-    if (!thread_.joinable()) return;
-    asio::post(ioc_, [this] {
-      stopped_ = true;
-      if (market_) market_->Stop();
-      for (auto& [id, a] : accounts_) {
-        if (a->user) a->user->Stop();
-      }
-      for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
-        if (*t) (*t)->cancel();
-      }
-      for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
-      work_.reset();
-      ioc_.stop();
-    });
-    thread_.join();
-  }
-
-  VenueHealth Health() const override {
-    VenueHealth h;
-    h.venue = cfg_.name;
-    h.last_message_time = last_message_.load();
-    h.reconnects = reconnects_.load();
-    std::lock_guard lock(mu_);
-    h.state = state_;
-    h.last_error = last_error_;
-    return h;
-  }
-
-  std::vector<Instrument> Instruments() const override {
-    std::lock_guard lock(mu_);
-    return instruments_;
-  }
-  bool InstrumentsReady() const override { return ready_.load(); }
 
   void Subscribe(std::vector<MarketSubscription> subs) override {
     asio::post(ioc_, [this, subs = std::move(subs)] {
@@ -391,13 +343,20 @@ class AsterAdapter final : public VenueAdapter {
     return it == accounts_.end() ? nullptr : it->second.get();
   }
 
-  void SetState(ConnState s, const std::string& err = "") {
-    std::lock_guard lock(mu_);
-    state_ = s;
-    if (!err.empty()) last_error_ = err;
+  void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
+
+  void OnStop() override {
+    if (market_) market_->Stop();
+    for (auto& [id, a] : accounts_) {
+      if (a->user) a->user->Stop();
+    }
+    for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
+      if (*t) (*t)->cancel();
+    }
+    for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
   }
 
-  void Init() {
+  void Init() override {
     if (auto st = rest_.Init(); !st.ok()) {
       SetState(ConnState::kDisconnected, "rest: " + std::string(st.message()));
       log_->error("rest init failed: {}", std::string(st.message()));
@@ -485,11 +444,7 @@ class AsterAdapter final : public VenueAdapter {
       WidenBookScales(&in);
     }
     symbols_.Reset(list);
-    {
-      std::lock_guard lock(mu_);
-      instruments_ = list;
-    }
-    const bool first = !ready_.exchange(true);
+    const bool first = SetInstruments(list);
     log_->info("{} instruments loaded", list.size());
     if (first) {
       SetState(wanted_.empty() ? ConnState::kConnected : ConnState::kConnecting);
@@ -623,9 +578,6 @@ class AsterAdapter final : public VenueAdapter {
     if (refetch) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(100));
   }
 
-  void Publish(Event e) {
-    if (sink_) sink_->Publish(std::make_shared<const Event>(std::move(e)));
-  }
 
   void OnMarketFrame(std::string_view frame) {
     const UnixNanos now = clock_.Now();
@@ -966,27 +918,11 @@ class AsterAdapter final : public VenueAdapter {
     }
   }
 
-  const VenueConfig cfg_;
-  const Clock& clock_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
   AsterRest rest_;
-  EventSink* sink_ = nullptr;
-  std::shared_ptr<spdlog::logger> log_;
   uint64_t chain_id_ = kMainnetChainId;
 
-  // Thread-safe views.
-  mutable std::mutex mu_;
-  std::vector<Instrument> instruments_;
-  ConnState state_ = ConnState::kDisconnected;
-  std::string last_error_;
-  std::atomic<bool> ready_{false};
-  std::atomic<UnixNanos> last_message_{0};
-  std::atomic<uint64_t> reconnects_{0};
 
-  // Venue thread only.
-  bool stopped_ = false;
+  // Venue thread only (the base holds the thread, health and instrument views).
   SymbolMap symbols_;
   FundingIntervals intervals_;
   std::set<std::string> wanted_;

@@ -3,19 +3,16 @@
 // balance polling (the venue has no balance stream).
 #include "adapters/backpack/adapter.h"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "adapters/api/order_book.h"
+#include "adapters/common/adapter_base.h"
 #include "adapters/common/refresh_gate.h"
 #include "adapters/backpack/codec.h"
 #include "adapters/backpack/errors.h"
@@ -38,16 +35,12 @@ constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
-class BackpackAdapter final : public VenueAdapter {
+class BackpackAdapter final : public common::AdapterBase {
  public:
   BackpackAdapter(const VenueConfig& cfg, const Clock& clock)
-      : cfg_(cfg), clock_(clock), work_(asio::make_work_guard(ioc_)), rest_(ioc_, cfg_, clock) {
-    log_ = spdlog::get("backpack");
-    if (!log_) log_ = spdlog::default_logger()->clone("backpack");
+      : AdapterBase(cfg, clock, "backpack"), rest_(ioc_, cfg_, clock) {
   }
   ~BackpackAdapter() override { Stop(); }
-
-  const std::string& name() const override { return cfg_.name; }
 
   Capabilities capabilities() const override {
     Capabilities c;
@@ -62,47 +55,6 @@ class BackpackAdapter final : public VenueAdapter {
     return c;
   }
 
-  void Start(EventSink* sink) override {
-    sink_ = sink;
-    rest_.set_sink(sink);
-    thread_ = std::thread([this] { ioc_.run(); });
-    asio::post(ioc_, [this] { Init(); });
-  }
-
-  void Stop() override {
-    if (!thread_.joinable()) return;
-    asio::post(ioc_, [this] {
-      stopped_ = true;
-      if (public_) public_->Stop();
-      for (auto& [id, a] : accounts_) {
-        if (a->stream) a->stream->Stop();
-      }
-      for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
-        if (*t) (*t)->cancel();
-      }
-      for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
-      work_.reset();
-      ioc_.stop();
-    });
-    thread_.join();
-  }
-
-  VenueHealth Health() const override {
-    VenueHealth h;
-    h.venue = cfg_.name;
-    h.last_message_time = last_message_.load();
-    h.reconnects = reconnects_.load();
-    std::lock_guard lock(mu_);
-    h.state = state_;
-    h.last_error = last_error_;
-    return h;
-  }
-
-  std::vector<Instrument> Instruments() const override {
-    std::lock_guard lock(mu_);
-    return instruments_;
-  }
-  bool InstrumentsReady() const override { return ready_.load(); }
 
   void Subscribe(std::vector<MarketSubscription> subs) override {
     asio::post(ioc_, [this, subs = std::move(subs)] {
@@ -391,17 +343,21 @@ class BackpackAdapter final : public VenueAdapter {
     return o;
   }
 
-  void SetState(ConnState s, const std::string& err = "") {
-    std::lock_guard lock(mu_);
-    state_ = s;
-    if (!err.empty()) last_error_ = err;
+  void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
+
+  void OnStop() override {
+    if (public_) public_->Stop();
+    for (auto& [id, a] : accounts_) {
+      if (a->stream) a->stream->Stop();
+    }
+    for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
+      if (*t) (*t)->cancel();
+    }
+    for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
   }
 
-  void Publish(Event e) {
-    if (sink_) sink_->Publish(std::make_shared<const Event>(std::move(e)));
-  }
 
-  void Init() {
+  void Init() override {
     if (auto st = rest_.Init(); !st.ok()) {
       SetState(ConnState::kDisconnected, "rest: " + std::string(st.message()));
       return;
@@ -487,11 +443,7 @@ class BackpackAdapter final : public VenueAdapter {
       list.push_back(in);
     }
     symbols_ = std::move(table);
-    {
-      std::lock_guard lock(mu_);
-      instruments_ = list;
-    }
-    const bool first = !ready_.exchange(true);
+    const bool first = SetInstruments(list);
     log_->info("{} instruments loaded", list.size());
     if (first) {
       if (auto st = public_->Start(); !st.ok()) {
@@ -904,25 +856,10 @@ class BackpackAdapter final : public VenueAdapter {
     }
   }
 
-  const VenueConfig cfg_;
-  const Clock& clock_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
   BackpackRest rest_;
   Codec codec_;
-  EventSink* sink_ = nullptr;
-  std::shared_ptr<spdlog::logger> log_;
 
-  mutable std::mutex mu_;
-  std::vector<Instrument> instruments_;
-  ConnState state_ = ConnState::kDisconnected;
-  std::string last_error_;
-  std::atomic<bool> ready_{false};
-  std::atomic<UnixNanos> last_message_{0};
-  std::atomic<uint64_t> reconnects_{0};
 
-  bool stopped_ = false;
   SymbolTable symbols_;
   std::map<std::string, MarketInfo> markets_;
   std::set<std::string> wanted_;

@@ -1,0 +1,71 @@
+// Skeleton every venue adapter shares: one io_context on its own thread, the health and
+// instrument views other threads read, and event publishing. A venue adapter derives from it and
+// keeps only venue logic (Init on the adapter thread, OnStop to close its sessions and timers).
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/api/clock.h"
+#include "adapters/api/venue.h"
+#include "adapters/api/venue_config.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace perpgw::common {
+
+class AdapterBase : public VenueAdapter {
+ public:
+  // `log_name`: the spdlog logger to use (created from the default logger if not registered).
+  AdapterBase(const VenueConfig& cfg, const Clock& clock, const std::string& log_name);
+  // Derived classes call Stop() in their own destructor, while their members still exist.
+  ~AdapterBase() override;
+
+  const std::string& name() const override { return cfg_.name; }
+  // Starts the adapter thread and posts Init() to it.
+  void Start(EventSink* sink) override;
+  // On the adapter thread: stopped_ = true, OnStop(), then the loop ends; joins the thread.
+  void Stop() override;
+  VenueHealth Health() const override;
+  std::vector<Instrument> Instruments() const override;
+  bool InstrumentsReady() const override { return ready_.load(); }
+
+ protected:
+  virtual void OnStart(EventSink*) {}  // before the thread starts
+  virtual void Init() = 0;             // first handler on the adapter thread
+  virtual void OnStop() = 0;           // on the adapter thread: close sessions, cancel timers
+
+  void SetState(ConnState s, const std::string& err = "");
+  void Publish(Event e);
+  // Replaces the instrument list; true the first time (the adapter is then ready).
+  bool SetInstruments(std::vector<Instrument> list);
+
+  const VenueConfig cfg_;
+  const Clock& clock_;
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  EventSink* sink_ = nullptr;
+  std::shared_ptr<spdlog::logger> log_;
+  std::atomic<bool> ready_{false};
+  std::atomic<UnixNanos> last_message_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  bool stopped_ = false;  // adapter thread only
+
+ private:
+  std::thread thread_;
+  mutable std::mutex mu_;  // guards the views below
+  std::vector<Instrument> instruments_;
+  ConnState state_ = ConnState::kDisconnected;
+  std::string last_error_;
+};
+
+}  // namespace perpgw::common
