@@ -313,10 +313,8 @@ void Bus::OnBook(const BookUpdate& u) {
     for (const Level& l : u.bids) p.book.Apply(BookSide::kBid, l);
     for (const Level& l : u.asks) p.book.Apply(BookSide::kAsk, l);
   }
-  if (p.status != u.status || p.reason != u.status_reason) {
-    p.status = u.status;
-    p.reason = u.status_reason;
-  }
+  p.status = u.status;
+  p.reason = u.status_reason;
   if (p.status == BookStatus::kLive && p.have_book && p.book.IsCrossed()) {
     // Defence in depth: the adapter should never hand us a crossed book as live.
     p.status = BookStatus::kResyncing;

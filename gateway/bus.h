@@ -63,7 +63,7 @@ class Subscriber {
   // than the lag bound (a consumer slower than the feed would otherwise fall behind for good);
   // nothing was queued and the queue was cleared, so the caller must follow with fresh snapshots
   // (flagged resync). `now` is the bus clock (ns).
-  bool PushBook(const grpc::ByteBuffer& msg, int64_t now = 0);
+  bool PushBook(const grpc::ByteBuffer& msg, int64_t now);
   // Lag bound for PushBook in ns; 0 = count bound only.
   void set_max_lag(int64_t ns) { max_lag_ns_ = ns; }
   // Conflated: keeps only the latest message per key.

@@ -274,9 +274,9 @@ TEST_CASE("mailbox hints the transport to buffer only while more messages are qu
   auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 100, &stats);
   FakeStream s(sub, true);  // writes complete only when the test says so
   grpc::ByteBuffer m;
-  REQUIRE(sub->PushBook(m));  // idle mailbox: written at once, nothing behind it
-  REQUIRE(sub->PushBook(m));
-  REQUIRE(sub->PushBook(m));
+  REQUIRE(sub->PushBook(m, 0));  // idle mailbox: written at once, nothing behind it
+  REQUIRE(sub->PushBook(m, 0));
+  REQUIRE(sub->PushBook(m, 0));
   REQUIRE(s.hinted.size() == 1);
   CHECK_FALSE(s.hinted[0]);
   sub->OnWriteDone(true);  // two queued: the first of them may be held for the second
