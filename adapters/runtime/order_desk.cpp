@@ -1,0 +1,495 @@
+// Order desk: idempotent placement, unknown-outcome resolution, journal and reconcile.
+#include "adapters/runtime/order_desk.h"
+
+#include <algorithm>
+#include <map>
+
+namespace perpgw::runtime {
+namespace {
+
+std::string Trunc(const std::string& s, size_t n = 64) {
+  return s.size() <= n ? s : s.substr(0, n) + "...";
+}
+
+int Rank(OrderStatus s) {
+  switch (s) {
+    case OrderStatus::kPendingNew: return 0;
+    case OrderStatus::kOpen: return 1;
+    case OrderStatus::kPartiallyFilled: return 2;
+    default: return 3;  // terminal
+  }
+}
+
+// Folds a venue view of the order into the entry without ever moving backwards (a late REST
+// answer must not undo a newer stream event). True when anything changed.
+bool Merge(JournalEntry& e, const Order& o) {
+  bool changed = false;
+  if (!o.order_id.empty() && e.venue_order_id != o.order_id) {
+    e.venue_order_id = o.order_id;
+    changed = true;
+  }
+  const bool terminal = IsTerminal(e.status);
+  if (!terminal && o.status != e.status && Rank(o.status) >= Rank(e.status)) {
+    e.status = o.status;
+    if (o.reason != CancelReason::kNone) e.reason = o.reason;
+    changed = true;
+  }
+  if (o.filled_size > e.filled_size) {
+    e.filled_size = o.filled_size;
+    if (o.avg_fill_price.IsPositive()) e.avg_fill_price = o.avg_fill_price;
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace
+
+std::string RequestMismatch(const JournalEntry& e, const OrderRequest& r) {
+  auto diff = [](const char* field, const std::string& a, const std::string& b) {
+    return std::string(field) + ": first " + Trunc(a) + ", now " + Trunc(b);
+  };
+  if (e.symbol != r.symbol) return diff("symbol", e.symbol, r.symbol);
+  if (e.side != r.side) return diff("side", ToString(e.side), ToString(r.side));
+  if (e.type != r.type) {
+    return diff("type", e.type == OrderType::kMarket ? "market" : "limit",
+                r.type == OrderType::kMarket ? "market" : "limit");
+  }
+  if (e.tif != r.tif) {
+    return diff("time_in_force", std::to_string(static_cast<int>(e.tif)),
+                std::to_string(static_cast<int>(r.tif)));
+  }
+  if (e.type == OrderType::kLimit && e.price != r.price) {
+    return diff("price", e.price.ToNormalizedString(), r.price.ToNormalizedString());
+  }
+  if (e.size != r.size) return diff("size", e.size.ToNormalizedString(), r.size.ToNormalizedString());
+  if (e.reduce_only != r.reduce_only) {
+    return diff("reduce_only", e.reduce_only ? "true" : "false", r.reduce_only ? "true" : "false");
+  }
+  if (e.type == OrderType::kMarket && e.max_slippage_bps != r.max_slippage_bps) {
+    return diff("max_slippage_bps", e.max_slippage_bps.ToNormalizedString(),
+                r.max_slippage_bps.ToNormalizedString());
+  }
+  return "";
+}
+
+absl::StatusOr<std::unique_ptr<OrderDesk>> OrderDesk::Open(Options opts, const Clock& clock) {
+  auto desk = std::unique_ptr<OrderDesk>(new OrderDesk(std::move(opts), clock));
+  if (!desk->opts_.journal_path.empty()) {
+    OrderJournal::Replay replay;
+    auto j = OrderJournal::Open({desk->opts_.journal_path, desk->opts_.fsync}, &replay);
+    if (!j.ok()) return j.status();
+    desk->journal_ = std::move(*j);
+    for (auto& e : replay.entries) {
+      // A request that was in flight when the process died may or may not have executed.
+      if (e.state == EntryState::kInFlight) e.state = EntryState::kUnknown;
+      const bool open = e.state == EntryState::kUnknown ||
+                        (e.state == EntryState::kAccepted && !IsTerminal(e.status));
+      if (open) desk->ready_ = false;  // Reconcile() first
+      std::string key = e.Key();
+      desk->entries_[key] = std::move(e);
+    }
+    desk->Evict();
+    desk->MaybeCompact();
+  }
+  return desk;
+}
+
+std::vector<const JournalEntry*> OrderDesk::Entries() const {
+  std::vector<const JournalEntry*> v;
+  v.reserve(entries_.size());
+  for (const auto& [k, e] : entries_) v.push_back(&e);
+  return v;
+}
+
+JournalEntry* OrderDesk::Find(const std::string& account, const std::string& cid) {
+  auto it = entries_.find(JournalEntry::Key(account, cid));
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+absl::Status OrderDesk::Persist(JournalEntry& e, bool sync) {
+  e.updated = clock_.Now();
+  if (!journal_) return absl::OkStatus();
+  return journal_->Append(e, sync);
+}
+
+Order OrderDesk::OrderFrom(const JournalEntry& e) const {
+  Order o;
+  o.venue = opts_.venue;
+  o.account = e.account;
+  o.symbol = e.symbol;
+  o.order_id = e.venue_order_id;
+  o.client_order_id = e.client_order_id;
+  o.side = e.side;
+  o.type = e.type;
+  o.tif = e.tif;
+  o.price = e.price;
+  o.size = e.size;
+  o.filled_size = e.filled_size;
+  o.avg_fill_price = e.avg_fill_price;
+  o.reduce_only = e.reduce_only;
+  o.status = e.status;
+  o.reason = e.reason;
+  o.reason_text = e.message;
+  o.updated_time = e.updated;
+  return o;
+}
+
+OrderAck OrderDesk::AckFrom(const JournalEntry& e, AckOutcome outcome) const {
+  OrderAck ack;
+  ack.outcome = outcome;
+  ack.order = OrderFrom(e);
+  ack.reason = outcome == AckOutcome::kRejected ? e.reason : CancelReason::kNone;
+  ack.message = e.message;
+  ack.retryable = outcome == AckOutcome::kOutcomeUnknown;
+  return ack;
+}
+
+void OrderDesk::Annotate(Order& o) const {
+  if (o.client_order_id.empty()) return;
+  auto it = entries_.find(JournalEntry::Key(o.account, o.client_order_id));
+  if (it != entries_.end() && it->second.type == OrderType::kMarket) o.type = OrderType::kMarket;
+}
+
+void OrderDesk::Place(const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
+                      Callback<OrderAck> done) {
+  if (!ready_) {
+    return done(absl::UnavailableError(
+        "the order desk is reconciling its journal with " + opts_.venue +
+        " after a restart; retry shortly"));
+  }
+  if (JournalEntry* e = Find(req.account, req.client_order_id)) {
+    if (auto mm = RequestMismatch(*e, req); !mm.empty()) {
+      return done(absl::AlreadyExistsError(
+          "client_order_id '" + Trunc(req.client_order_id) +
+          "' was already used for a different order (" + mm + "); use a new client_order_id"));
+    }
+    switch (e->state) {
+      case EntryState::kInFlight:
+        return done(absl::AbortedError("an order with client_order_id '" +
+                                       Trunc(req.client_order_id) +
+                                       "' is in flight; retry after it is acknowledged"));
+      case EntryState::kAccepted: {
+        OrderAck ack = AckFrom(*e, AckOutcome::kAccepted);
+        ack.message = "duplicate client_order_id: returning the original order (state as last known)";
+        return done(ack);
+      }
+      case EntryState::kRejected: {
+        OrderAck ack = AckFrom(*e, AckOutcome::kRejected);
+        ack.message = "duplicate client_order_id: the original was rejected: " + e->message;
+        return done(ack);
+      }
+      case EntryState::kUnknown:
+        return Resolve(e, req, wire, window_ns, /*resend=*/true, std::move(done));
+      case EntryState::kNotExecuted:
+        return Send(e, req, wire, window_ns, std::move(done));
+    }
+  }
+  if (entries_.size() >= opts_.max_entries) Evict();
+  if (entries_.size() >= opts_.max_entries) {
+    return done(absl::ResourceExhaustedError(
+        "order desk holds " + std::to_string(entries_.size()) +
+        " orders that are not final; no room to track a new one"));
+  }
+  JournalEntry ne;
+  ne.account = req.account;
+  ne.client_order_id = req.client_order_id;
+  ne.symbol = req.symbol;
+  ne.side = req.side;
+  ne.type = req.type;
+  ne.tif = req.tif;
+  ne.price = req.type == OrderType::kMarket ? wire.price : req.price;
+  ne.size = req.size;
+  ne.max_slippage_bps = req.max_slippage_bps;
+  ne.reduce_only = req.reduce_only;
+  if (hooks_.assign_venue_id) {
+    auto id = hooks_.assign_venue_id(req.account, req.client_order_id);
+    if (!id.ok()) return done(id.status());
+    ne.venue_client_id = *id;
+  }
+  std::string key = ne.Key();
+  JournalEntry* e = &(entries_[key] = std::move(ne));
+  Send(e, req, wire, window_ns, std::move(done));
+}
+
+void OrderDesk::Send(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire,
+                     int64_t window_ns, Callback<OrderAck> done) {
+  const EntryState before = e->state;
+  const UnixNanos now = clock_.Now();
+  e->state = EntryState::kInFlight;
+  e->sent_time = now;
+  e->expires = now + window_ns + opts_.clock_slack_ns;
+  if (auto st = Persist(*e, /*sync=*/true); !st.ok()) {
+    // Nothing left: the order must not go out unless it is on disk first.
+    if (before == EntryState::kInFlight) {
+      entries_.erase(e->Key());
+    } else {
+      e->state = before;
+    }
+    return done(absl::UnavailableError("order not sent: " + std::string(st.message())));
+  }
+  const std::string key = e->Key();
+  hooks_.submit(wire, *e, [this, key, req, wire, window_ns, done](SubmitResult r) mutable {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return done(absl::InternalError("order desk entry vanished"));
+    JournalEntry& e = it->second;
+    switch (r.ack.outcome) {
+      case AckOutcome::kAccepted: {
+        OrderAck ack;
+        Accept(e, r.ack.order, r.ack.message, &ack);
+        return done(ack);
+      }
+      case AckOutcome::kRejected:
+        if (!r.duplicate_client_id) {
+          e.state = EntryState::kRejected;
+          e.status = OrderStatus::kRejected;
+          e.reason = r.ack.reason == CancelReason::kNone ? CancelReason::kRejected : r.ack.reason;
+          e.message = r.ack.message;
+          (void)Persist(e, false);
+          OrderAck ack = AckFrom(e, AckOutcome::kRejected);
+          ack.retryable = r.ack.retryable;
+          if (hooks_.publish) hooks_.publish(OrderEvent{ack.order, std::nullopt, 0, clock_.Now()});
+          return done(ack);
+        }
+        // The venue already has this client id: it is our order. Look it up.
+        e.state = EntryState::kUnknown;
+        e.message = "venue reports the client id exists: " + r.ack.message;
+        (void)Persist(e, false);
+        break;
+      case AckOutcome::kOutcomeUnknown:
+        e.state = EntryState::kUnknown;
+        e.message = r.ack.message;
+        // The venue answered without running it (429/418): nothing of it is left in flight.
+        if (r.refused_before_engine) e.expires = clock_.Now();
+        (void)Persist(e, false);
+        break;
+    }
+    Resolve(&e, req, wire, window_ns, /*resend=*/false, std::move(done));
+  });
+}
+
+void OrderDesk::Resolve(JournalEntry* entry, const OrderRequest& req, const OrderRequest& wire,
+                        int64_t window_ns, bool resend, Callback<OrderAck> done) {
+  const std::string key = entry->Key();
+  hooks_.query(*entry, [this, key, req, wire, window_ns, resend, done](QueryResult q) mutable {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return done(absl::InternalError("order desk entry vanished"));
+    JournalEntry& e = it->second;
+    if (e.state == EntryState::kAccepted) {  // an order event settled it meanwhile
+      OrderAck ack = AckFrom(e, AckOutcome::kAccepted);
+      ack.message = "accepted (the venue reported the order)";
+      return done(ack);
+    }
+    if (q.found == Found::kFound) {
+      OrderAck ack;
+      Accept(e, q.order, "accepted (confirmed by query after an unknown outcome)", &ack);
+      return done(ack);
+    }
+    const UnixNanos now = clock_.Now();
+    if (q.found == Found::kNotFound && now >= e.expires) {
+      // Its request can no longer execute and the venue does not have it: never executed.
+      e.state = EntryState::kNotExecuted;
+      (void)Persist(e, false);
+      if (resend) return Send(&e, req, wire, window_ns, std::move(done));
+      OrderAck ack = AckFrom(e, AckOutcome::kOutcomeUnknown);
+      ack.message = "not executed (" + Trunc(e.message, 200) +
+                    "); retry the same client_order_id to send it again";
+      return done(ack);
+    }
+    OrderAck ack = AckFrom(e, AckOutcome::kOutcomeUnknown);
+    if (q.found == Found::kNotFound) {
+      const int64_t wait_ms = (e.expires - now) / 1000000 + 1;
+      ack.message = "outcome unknown (" + Trunc(e.message, 200) +
+                    "): not at the venue yet, but the request can still execute for " +
+                    std::to_string(wait_ms) + " ms; retry the same client_order_id after that";
+    } else {
+      ack.message = "outcome unknown (" + Trunc(e.message, 200) + "); lookup failed (" +
+                    Trunc(q.error, 200) + "); retry the same client_order_id";
+    }
+    done(ack);
+  });
+}
+
+void OrderDesk::Accept(JournalEntry& e, const Order& venue_order, const std::string& message,
+                       OrderAck* ack_out) {
+  const bool was_accepted = e.state == EntryState::kAccepted;
+  e.state = EntryState::kAccepted;
+  bool changed = Merge(e, venue_order) || !was_accepted;
+  if (e.status == OrderStatus::kPendingNew) e.status = OrderStatus::kOpen;
+  e.message = message;
+  (void)Persist(e, false);
+  OrderAck ack;
+  ack.outcome = AckOutcome::kAccepted;
+  ack.order = venue_order;
+  ack.order.venue = opts_.venue;
+  ack.order.account = e.account;
+  ack.order.client_order_id = e.client_order_id;
+  ack.order.symbol = e.symbol;
+  ack.order.type = e.type;
+  ack.order.status = e.status;
+  ack.order.filled_size = e.filled_size;
+  ack.order.avg_fill_price = e.avg_fill_price;
+  if (ack.order.order_id.empty()) ack.order.order_id = e.venue_order_id;
+  ack.message = message;
+  // The ack goes out as an order event too, so GetOrder and the stream never lag it; a state
+  // the stream already carried is not repeated.
+  if (changed && hooks_.publish) {
+    hooks_.publish(OrderEvent{ack.order, std::nullopt, venue_order.updated_time, clock_.Now()});
+  }
+  *ack_out = std::move(ack);
+}
+
+bool OrderDesk::OnOrderEvent(OrderEvent& ev) {
+  Order& o = ev.order;
+  if (o.client_order_id.empty()) return true;
+  JournalEntry* e = Find(o.account, o.client_order_id);
+  if (!e) return true;
+  if (e->type == OrderType::kMarket) o.type = OrderType::kMarket;
+  bool changed = false;
+  if (e->state != EntryState::kAccepted) {
+    // The venue has it: this settles an in-flight or unknown outcome.
+    e->state = EntryState::kAccepted;
+    changed = true;
+  }
+  changed = Merge(*e, o) || changed;
+  if (changed) (void)Persist(*e, IsTerminal(e->status));
+  return changed || ev.fill.has_value();
+}
+
+void OrderDesk::Reconcile(std::function<void()> done) {
+  std::vector<std::string> keys;
+  for (auto& [k, e] : entries_) {
+    if (e.state == EntryState::kInFlight) continue;  // its own Place flow will settle it
+    if (e.state == EntryState::kUnknown ||
+        (e.state == EntryState::kAccepted && !IsTerminal(e.status))) {
+      keys.push_back(k);
+    }
+  }
+  if (keys.empty() || !hooks_.query) {
+    ready_ = true;
+    if (done) done();
+    return;
+  }
+  auto remaining = std::make_shared<size_t>(keys.size());
+  auto finish = [this, remaining, done] {
+    if (--*remaining > 0) return;
+    ready_ = true;
+    MaybeCompact();
+    if (done) done();
+  };
+  for (const auto& key : keys) {
+    hooks_.query(entries_[key], [this, key, finish](QueryResult q) {
+      auto it = entries_.find(key);
+      if (it == entries_.end()) return finish();
+      JournalEntry& e = it->second;
+      const UnixNanos now = clock_.Now();
+      if (q.found == Found::kFound) {
+        const Decimal known_filled = e.filled_size;
+        const bool was_unknown = e.state != EntryState::kAccepted;
+        e.state = EntryState::kAccepted;
+        bool changed = Merge(e, q.order) || was_unknown;
+        if (e.status == OrderStatus::kPendingNew) e.status = OrderStatus::kOpen;
+        if (changed) {
+          (void)Persist(e, false);
+          Order o = q.order;
+          o.venue = opts_.venue;
+          o.account = e.account;
+          o.client_order_id = e.client_order_id;
+          o.symbol = e.symbol;
+          o.type = e.type;
+          o.status = e.status;
+          o.filled_size = e.filled_size;
+          o.avg_fill_price = e.avg_fill_price;
+          if (o.order_id.empty()) o.order_id = e.venue_order_id;
+          auto publish_state = [this, o, now] {
+            if (hooks_.publish) hooks_.publish(OrderEvent{o, std::nullopt, o.updated_time, now});
+          };
+          if (e.filled_size > known_filled && hooks_.fills) {
+            // Fills missed while away: the venue's fills for this order beyond what we knew,
+            // oldest first, then the order's state.
+            std::string account = e.account, symbol = e.symbol, cid = e.client_order_id;
+            std::string oid = e.venue_order_id;
+            hooks_.fills(account, symbol, e.sent_time - 60LL * 1000000000,
+                         [this, o, known_filled, oid, cid, now, publish_state,
+                          finish](absl::StatusOr<std::vector<Fill>> fills) {
+                           if (fills.ok()) {
+                             std::vector<Fill> mine;
+                             for (const auto& f : *fills) {
+                               if ((!oid.empty() && f.order_id == oid) ||
+                                   (!cid.empty() && f.client_order_id == cid)) {
+                                 mine.push_back(f);
+                               }
+                             }
+                             std::stable_sort(mine.begin(), mine.end(),
+                                              [](const Fill& a, const Fill& b) {
+                                                return a.exchange_time < b.exchange_time;
+                                              });
+                             Decimal cum;
+                             for (auto& f : mine) {
+                               auto next = Decimal::Add(cum, f.size);
+                               if (!next.ok()) break;
+                               const bool missed = *next > known_filled;
+                               cum = *next;
+                               if (!missed) continue;
+                               f.client_order_id = cid;
+                               if (hooks_.publish) {
+                                 hooks_.publish(OrderEvent{o, f, f.exchange_time, now});
+                               }
+                             }
+                           }
+                           publish_state();
+                           finish();
+                         });
+            return;
+          }
+          publish_state();
+        }
+      } else if (q.found == Found::kNotFound && e.state == EntryState::kUnknown &&
+                 now >= e.expires) {
+        e.state = EntryState::kNotExecuted;
+        (void)Persist(e, false);
+      }
+      finish();
+    });
+  }
+}
+
+void OrderDesk::Evict() {
+  const UnixNanos now = clock_.Now();
+  auto final_state = [](const JournalEntry& e) {
+    return e.state == EntryState::kRejected || e.state == EntryState::kNotExecuted ||
+           (e.state == EntryState::kAccepted && IsTerminal(e.status));
+  };
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (final_state(it->second) && now - it->second.updated > opts_.retention_ns) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (entries_.size() < opts_.max_entries) return;
+  // Still full: drop the oldest final entries down to 90 %.
+  std::vector<std::pair<UnixNanos, std::string>> finals;
+  for (const auto& [k, e] : entries_) {
+    if (final_state(e)) finals.emplace_back(e.updated, k);
+  }
+  std::sort(finals.begin(), finals.end());
+  const size_t target = opts_.max_entries - opts_.max_entries / 10;
+  for (const auto& [t, k] : finals) {
+    if (entries_.size() <= target) break;
+    entries_.erase(k);
+  }
+}
+
+void OrderDesk::MaybeCompact() {
+  if (!journal_) return;
+  if (journal_->lines_written() < 2 * entries_.size() + 1024) return;
+  Evict();
+  std::vector<const JournalEntry*> live;
+  live.reserve(entries_.size());
+  for (const auto& [k, e] : entries_) live.push_back(&e);
+  std::sort(live.begin(), live.end(),
+            [](const JournalEntry* a, const JournalEntry* b) { return a->updated < b->updated; });
+  (void)journal_->Compact(live);
+}
+
+}  // namespace perpgw::runtime

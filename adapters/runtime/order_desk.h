@@ -1,0 +1,145 @@
+// The order desk: the one owner of client-order-id idempotency for a venue. Every venue adapter
+// routes PlaceOrder through it and feeds it its order events; the venue supplies only two hooks
+// (submit one order, look one order up by client id). Runs on the venue thread (not
+// thread-safe by design: the adapter's io_context serializes every call).
+//
+// Rules (stated in README "Order path guarantees"):
+// - An entry is journaled (fsync per policy) BEFORE its request leaves; a journal failure
+//   refuses the order (nothing is sent).
+// - Same client id, different side/price/size/type/tif/reduce-only/slippage → ALREADY_EXISTS
+//   naming the first mismatching field; never the old ack.
+// - Same client id, same request: a known ack (accepted/rejected) is returned with the order's
+//   latest known state; an in-flight one answers ABORTED (retry later); an unknown one is
+//   resolved by querying the venue first.
+// - "Not found" resolves an unknown outcome only once the earlier request can no longer execute
+//   (its own expiry: recvWindow / X-Window / nonce window, plus clock slack); before that the
+//   answer stays OUTCOME_UNKNOWN, retryable, with the time to retry after.
+// - A duplicate-client-id answer from the venue means the order exists: it is looked up and
+//   returned as accepted.
+// - Rate limits (429/418) and other pre-engine refusals are reported as OUTCOME_UNKNOWN with
+//   retryable=true like every unknown outcome; because the venue answered, the entry's window
+//   ends at the answer, so the retry's query settles it at once.
+// - Market orders are sent as IOC limits at a worst price: the desk remembers the requested
+//   type and every ack, event and lookup it sees says MARKET.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/api/clock.h"
+#include "adapters/api/venue.h"
+#include "adapters/runtime/order_journal.h"
+
+namespace perpgw::runtime {
+
+class OrderDesk {
+ public:
+  struct Options {
+    std::string venue;
+    std::string journal_path;  // empty: in memory only (idempotency ends with the process)
+    bool fsync = true;
+    int64_t retention_ns = 24LL * 3600 * 1000000000;  // final entries kept this long
+    size_t max_entries = 200000;  // beyond this, the oldest final entries are evicted first
+    int64_t clock_slack_ns = 2LL * 1000000000;  // added to every request's own expiry
+  };
+
+  // What the venue answered to one order request.
+  struct SubmitResult {
+    OrderAck ack;                      // kAccepted / kRejected / kOutcomeUnknown
+    bool duplicate_client_id = false;  // the venue says this client id already exists
+    bool venue_answered = false;       // an answer arrived (a 429/5xx), not a timeout/reset
+    bool refused_before_engine = false;  // e.g. 429/418: the venue did not run the request
+  };
+  enum class Found : uint8_t { kFound, kNotFound, kError };
+  struct QueryResult {
+    Found found = Found::kError;
+    Order order;        // kFound
+    std::string error;  // kError
+  };
+  using SubmitDone = std::function<void(SubmitResult)>;
+  using QueryDone = std::function<void(QueryResult)>;
+  struct Hooks {
+    // Sends `req` (a market order arrives as the IOC limit to send; `entry` has the venue
+    // client id and times). Must call done exactly once.
+    std::function<void(const OrderRequest& req, const JournalEntry& entry, SubmitDone done)> submit;
+    // Looks the order up by client order id (open orders and history). kNotFound only when the
+    // venue says so; transport trouble is kError.
+    std::function<void(const JournalEntry& entry, QueryDone done)> query;
+    // Optional: assigns the venue's own client id (Backpack uint32) for a new entry.
+    std::function<absl::StatusOr<uint64_t>(const std::string& account, const std::string& cid)>
+        assign_venue_id;
+    // Optional: the account's fills on `symbol` since a time (reconcile publishes the ones it
+    // missed while the private stream or the process was down).
+    std::function<void(const std::string& account, const std::string& symbol, UnixNanos since,
+                       Callback<std::vector<Fill>> done)>
+        fills;
+    // Publishes an order event (acks and reconciled changes go out as events).
+    std::function<void(OrderEvent)> publish;
+  };
+
+  static absl::StatusOr<std::unique_ptr<OrderDesk>> Open(Options opts, const Clock& clock);
+
+  void SetHooks(Hooks hooks) { hooks_ = std::move(hooks); }
+  // Entries loaded from the journal (to restore venue id mappings before trading).
+  std::vector<const JournalEntry*> Entries() const;
+  size_t size() const { return entries_.size(); }
+  bool ready() const { return ready_; }
+  const OrderJournal* journal() const { return journal_.get(); }
+
+  // The idempotent place flow. `wire` is what to send (market → IOC limit at worst price);
+  // `req` is what the strategy asked for (fingerprint and reported type). `window_ns`: how long
+  // a request signed now can still execute at the venue.
+  void Place(const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
+             Callback<OrderAck> done);
+
+  // A venue order event for this venue: updates the entry (a known client id settles an
+  // unknown outcome), fixes the reported type, and returns false for an event that repeats a
+  // state the desk already published (so the adapter can drop it). Fills always pass.
+  bool OnOrderEvent(OrderEvent& ev);
+  // Fixes the reported type of an order looked up at the venue.
+  void Annotate(Order& o) const;
+
+  // After a restart (journal replayed) or a private-stream reconnect: queries every entry
+  // that is unknown or open and publishes exactly the changes it missed. `done` runs when all
+  // queries answered; the desk accepts orders (ready) after the first one.
+  void Reconcile(std::function<void()> done = nullptr);
+
+  // Compacts the journal when it has grown past twice its live entries (cheap to call often).
+  void MaybeCompact();
+
+ private:
+  OrderDesk(Options opts, const Clock& clock) : opts_(std::move(opts)), clock_(clock) {}
+  JournalEntry* Find(const std::string& account, const std::string& cid);
+  absl::Status Persist(JournalEntry& e, bool sync);
+  void Send(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
+            Callback<OrderAck> done);
+  // `resend`: a proven-absent order is sent again (a client's retry); false right after the
+  // venue's own answer (no automatic resend behind the strategy's back, e.g. after a 429).
+  void Resolve(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire,
+               int64_t window_ns, bool resend, Callback<OrderAck> done);
+  void Accept(JournalEntry& e, const Order& venue_order, const std::string& message,
+              OrderAck* ack_out);
+  OrderAck AckFrom(const JournalEntry& e, AckOutcome outcome) const;
+  Order OrderFrom(const JournalEntry& e) const;
+  void Evict();
+
+  Options opts_;
+  const Clock& clock_;
+  Hooks hooks_;
+  std::unique_ptr<OrderJournal> journal_;
+  std::unordered_map<std::string, JournalEntry> entries_;  // by JournalEntry::Key
+  std::unordered_map<std::string, std::unordered_set<std::string>> seen_trades_;  // by key
+  bool ready_ = true;
+  int reconciles_running_ = 0;
+};
+
+// Canonical comparison of two requests for the same client order id: empty when they match,
+// else "field: old → new" for the first difference.
+std::string RequestMismatch(const JournalEntry& e, const OrderRequest& r);
+
+}  // namespace perpgw::runtime

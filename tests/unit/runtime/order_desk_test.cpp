@@ -1,0 +1,396 @@
+// Order desk against a scripted fake venue: idempotency, request mismatch, unknown outcomes
+// resolved only after the request's own expiry, 429, duplicate client ids, journal restart and
+// reconcile of missed fills, market-order type.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <deque>
+#include <filesystem>
+
+#include "adapters/runtime/order_desk.h"
+
+namespace perpgw::runtime {
+namespace {
+
+constexpr int64_t kSec = 1000000000;
+constexpr int64_t kWindow = 10 * kSec;
+
+Decimal D(const char* s) { return *Decimal::Parse(s); }
+
+OrderRequest Req(const std::string& cid) {
+  OrderRequest r;
+  r.account = "acct";
+  r.symbol = "BTC";
+  r.client_order_id = cid;
+  r.side = Side::kBuy;
+  r.type = OrderType::kLimit;
+  r.tif = TimeInForce::kIoc;
+  r.price = D("100");
+  r.size = D("1");
+  return r;
+}
+
+// A venue whose answers the test scripts; it records every submit.
+struct FakeVenue {
+  int submits = 0, queries = 0;
+  std::deque<OrderDesk::SubmitResult> answers;  // next submit answers (default: accepted)
+  std::map<std::string, Order> orders;           // by client id: what a query finds
+  std::vector<Fill> fills;
+  bool query_fails = false;
+  std::vector<OrderEvent> published;
+
+  OrderDesk::Hooks Hooks() {
+    OrderDesk::Hooks h;
+    h.submit = [this](const OrderRequest& req, const JournalEntry&, OrderDesk::SubmitDone done) {
+      ++submits;
+      OrderDesk::SubmitResult r;
+      if (!answers.empty()) {
+        r = answers.front();
+        answers.pop_front();
+      } else {
+        r.ack.outcome = AckOutcome::kAccepted;
+        r.ack.order.order_id = "oid-" + req.client_order_id + "-" + std::to_string(submits);
+        r.ack.order.status = OrderStatus::kOpen;
+        orders[req.client_order_id] = r.ack.order;
+      }
+      done(r);
+    };
+    h.query = [this](const JournalEntry& e, OrderDesk::QueryDone done) {
+      ++queries;
+      OrderDesk::QueryResult q;
+      if (query_fails) {
+        q.found = OrderDesk::Found::kError;
+        q.error = "connection reset";
+      } else if (auto it = orders.find(e.client_order_id); it != orders.end()) {
+        q.found = OrderDesk::Found::kFound;
+        q.order = it->second;
+      } else {
+        q.found = OrderDesk::Found::kNotFound;
+      }
+      done(q);
+    };
+    h.fills = [this](const std::string&, const std::string&, UnixNanos,
+                     Callback<std::vector<Fill>> done) { done(fills); };
+    h.publish = [this](OrderEvent ev) { published.push_back(std::move(ev)); };
+    return h;
+  }
+};
+
+OrderDesk::SubmitResult Unknown(bool answered = false, bool refused = false) {
+  OrderDesk::SubmitResult r;
+  r.ack.outcome = AckOutcome::kOutcomeUnknown;
+  r.ack.message = answered ? "HTTP 429" : "timeout";
+  r.venue_answered = answered;
+  r.refused_before_engine = refused;
+  return r;
+}
+
+struct Placed {
+  bool called = false;
+  absl::StatusOr<OrderAck> ack = absl::UnknownError("not called");
+};
+
+Placed Place(OrderDesk& desk, const OrderRequest& r) {
+  Placed p;
+  desk.Place(r, r, kWindow, [&p](absl::StatusOr<OrderAck> a) {
+    p.called = true;
+    p.ack = std::move(a);
+  });
+  return p;
+}
+
+std::string TempJournal(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("perpgw_desk_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  return (dir / "fake.journal").string();
+}
+
+std::unique_ptr<OrderDesk> MakeDesk(const Clock& clock, const std::string& journal = "") {
+  OrderDesk::Options o;
+  o.venue = "fake";
+  o.journal_path = journal;
+  o.clock_slack_ns = kSec;
+  auto d = OrderDesk::Open(o, clock);
+  REQUIRE(d.ok());
+  return std::move(*d);
+}
+
+TEST_CASE("desk: a retried client id returns the original ack and sends nothing",
+          "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  auto first = Place(*desk, Req("c1"));
+  REQUIRE(first.ack.ok());
+  CHECK(first.ack->outcome == AckOutcome::kAccepted);
+  CHECK(first.ack->order.order_id == "oid-c1-1");
+  REQUIRE(venue.published.size() == 1);  // the ack is an order event too
+  CHECK(venue.published[0].order.client_order_id == "c1");
+  auto again = Place(*desk, Req("c1"));
+  REQUIRE(again.ack.ok());
+  CHECK(again.ack->outcome == AckOutcome::kAccepted);
+  CHECK(again.ack->order.order_id == "oid-c1-1");
+  CHECK(venue.submits == 1);
+}
+
+TEST_CASE("desk: a reused client id with different parameters is ALREADY_EXISTS",
+          "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  REQUIRE(Place(*desk, Req("c1")).ack.ok());
+  auto r = Req("c1");
+  r.price = D("101");
+  auto p = Place(*desk, r);
+  REQUIRE(!p.ack.ok());
+  CHECK(p.ack.status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(std::string(p.ack.status().message()).find("price: first 100, now 101") !=
+        std::string::npos);
+  r = Req("c1");
+  r.side = Side::kSell;
+  CHECK(Place(*desk, r).ack.status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(venue.submits == 1);
+}
+
+TEST_CASE("desk: not found is final only after the held request's expiry", "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  venue.answers.push_back(Unknown());  // the POST timed out; the venue still holds it
+  auto p = Place(*desk, Req("h1"));
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->outcome == AckOutcome::kOutcomeUnknown);
+  CHECK(p.ack->retryable);
+
+  // Retry 8 s later: the venue has not executed it yet. The old rule (not found → send again)
+  // executes twice once the held request lands; the desk must answer unknown instead.
+  clock.Advance(8 * kSec);
+  auto retry = Place(*desk, Req("h1"));
+  REQUIRE(retry.ack.ok());
+  CHECK(retry.ack->outcome == AckOutcome::kOutcomeUnknown);
+  CHECK(std::string(retry.ack->message).find("can still execute") != std::string::npos);
+  CHECK(venue.submits == 1);
+
+  SECTION("the held request executes: the next retry finds it, never a second order") {
+    Order o;
+    o.order_id = "held";
+    o.status = OrderStatus::kFilled;
+    o.filled_size = D("1");
+    venue.orders["h1"] = o;
+    clock.Advance(5 * kSec);
+    auto found = Place(*desk, Req("h1"));
+    REQUIRE(found.ack.ok());
+    CHECK(found.ack->outcome == AckOutcome::kAccepted);
+    CHECK(found.ack->order.order_id == "held");
+    CHECK(found.ack->order.status == OrderStatus::kFilled);
+    CHECK(venue.submits == 1);
+  }
+  SECTION("the window passes with nothing at the venue: the retry sends again") {
+    clock.Advance(5 * kSec);  // 13 s > 10 s window + 1 s slack
+    auto resent = Place(*desk, Req("h1"));
+    REQUIRE(resent.ack.ok());
+    CHECK(resent.ack->outcome == AckOutcome::kAccepted);
+    CHECK(venue.submits == 2);
+  }
+  SECTION("a failing lookup stays unknown") {
+    clock.Advance(5 * kSec);
+    venue.query_fails = true;
+    auto r = Place(*desk, Req("h1"));
+    REQUIRE(r.ack.ok());
+    CHECK(r.ack->outcome == AckOutcome::kOutcomeUnknown);
+    CHECK(venue.submits == 1);
+  }
+}
+
+TEST_CASE("desk: a 429 is unknown but settles at the next retry without waiting",
+          "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  venue.answers.push_back(Unknown(/*answered=*/true, /*refused=*/true));
+  auto p = Place(*desk, Req("r1"));
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->outcome == AckOutcome::kOutcomeUnknown);
+  CHECK(p.ack->retryable);
+  auto retry = Place(*desk, Req("r1"));
+  REQUIRE(retry.ack.ok());
+  CHECK(retry.ack->outcome == AckOutcome::kAccepted);
+  CHECK(venue.submits == 2);
+}
+
+TEST_CASE("desk: a duplicate-client-id rejection returns the resting order", "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  Order resting;
+  resting.order_id = "resting-1";
+  resting.status = OrderStatus::kOpen;
+  venue.orders["d1"] = resting;
+  OrderDesk::SubmitResult dup;
+  dup.ack.outcome = AckOutcome::kRejected;
+  dup.ack.message = "ClientOrderId is duplicated.";
+  dup.duplicate_client_id = true;
+  dup.venue_answered = true;
+  venue.answers.push_back(dup);
+  auto p = Place(*desk, Req("d1"));
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->outcome == AckOutcome::kAccepted);
+  CHECK(p.ack->order.order_id == "resting-1");
+  CHECK(p.ack->order.status == OrderStatus::kOpen);
+}
+
+TEST_CASE("desk: a rejection is final for its client id", "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  OrderDesk::SubmitResult rej;
+  rej.ack.outcome = AckOutcome::kRejected;
+  rej.ack.reason = CancelReason::kPostOnlyViolation;
+  rej.ack.message = "would immediately match";
+  rej.ack.retryable = true;
+  venue.answers.push_back(rej);
+  auto p = Place(*desk, Req("p1"));
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->outcome == AckOutcome::kRejected);
+  CHECK(p.ack->reason == CancelReason::kPostOnlyViolation);
+  auto again = Place(*desk, Req("p1"));
+  REQUIRE(again.ack.ok());
+  CHECK(again.ack->outcome == AckOutcome::kRejected);
+  CHECK(venue.submits == 1);
+}
+
+TEST_CASE("desk: market orders say MARKET in acks and events", "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  OrderRequest req = Req("m1");
+  req.type = OrderType::kMarket;
+  req.price = Decimal();
+  req.max_slippage_bps = D("50");
+  OrderRequest wire = req;
+  wire.type = OrderType::kLimit;
+  wire.price = D("100.5");
+  Placed p;
+  desk->Place(req, wire, kWindow, [&p](absl::StatusOr<OrderAck> a) { p.ack = std::move(a); });
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->order.type == OrderType::kMarket);
+  OrderEvent ev;
+  ev.order.account = "acct";
+  ev.order.client_order_id = "m1";
+  ev.order.type = OrderType::kLimit;
+  ev.order.status = OrderStatus::kFilled;
+  ev.order.filled_size = D("1");
+  CHECK(desk->OnOrderEvent(ev));
+  CHECK(ev.order.type == OrderType::kMarket);
+  Order looked_up;
+  looked_up.account = "acct";
+  looked_up.client_order_id = "m1";
+  desk->Annotate(looked_up);
+  CHECK(looked_up.type == OrderType::kMarket);
+  // Same request again (the worst price differs on a retry: it is not part of the identity).
+  wire.price = D("101");
+  Placed again;
+  desk->Place(req, wire, kWindow, [&again](absl::StatusOr<OrderAck> a) { again.ack = std::move(a); });
+  REQUIRE(again.ack.ok());
+  CHECK(again.ack->outcome == AckOutcome::kAccepted);
+  CHECK(again.ack->order.status == OrderStatus::kFilled);
+  CHECK(venue.submits == 1);
+}
+
+TEST_CASE("desk: the journal makes ids idempotent across a restart", "[runtime][desk]") {
+  const std::string path = TempJournal("restart");
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  {
+    auto desk = MakeDesk(clock, path);
+    desk->SetHooks(venue.Hooks());
+    REQUIRE(Place(*desk, Req("j1")).ack->outcome == AckOutcome::kAccepted);
+    venue.answers.push_back(Unknown());
+    REQUIRE(Place(*desk, Req("j2")).ack->outcome == AckOutcome::kOutcomeUnknown);
+  }  // "crash": the desk is gone, the journal stays
+  // While away: j1 partially filled then filled (two fills), j2's held request executed.
+  Order j1 = venue.orders["j1"];
+  j1.status = OrderStatus::kFilled;
+  j1.filled_size = D("1");
+  venue.orders["j1"] = j1;
+  for (int i = 0; i < 2; ++i) {
+    Fill f;
+    f.order_id = j1.order_id;
+    f.trade_id = "t" + std::to_string(i);
+    f.size = D("0.5");
+    f.price = D("100");
+    f.exchange_time = (1001 + i) * kSec;
+    venue.fills.push_back(f);
+  }
+  Order j2;
+  j2.order_id = "held-j2";
+  j2.status = OrderStatus::kOpen;
+  venue.orders["j2"] = j2;
+  venue.published.clear();
+
+  auto desk = MakeDesk(clock, path);
+  desk->SetHooks(venue.Hooks());
+  CHECK(!desk->ready());
+  auto early = Place(*desk, Req("j1"));
+  REQUIRE(!early.ack.ok());
+  CHECK(early.ack.status().code() == absl::StatusCode::kUnavailable);
+  bool reconciled = false;
+  desk->Reconcile([&] { reconciled = true; });
+  CHECK(reconciled);
+  CHECK(desk->ready());
+  // Exactly the missed events: j1's two fills then its state, j2's state.
+  int fills = 0, j1_states = 0, j2_states = 0;
+  for (const auto& ev : venue.published) {
+    if (ev.fill) ++fills;
+    else if (ev.order.client_order_id == "j1") ++j1_states;
+    else if (ev.order.client_order_id == "j2") ++j2_states;
+  }
+  CHECK(fills == 2);
+  CHECK(j1_states == 1);
+  CHECK(j2_states == 1);
+
+  const int submits = venue.submits;
+  auto r1 = Place(*desk, Req("j1"));
+  REQUIRE(r1.ack.ok());
+  CHECK(r1.ack->outcome == AckOutcome::kAccepted);
+  CHECK(r1.ack->order.status == OrderStatus::kFilled);
+  auto r2 = Place(*desk, Req("j2"));
+  REQUIRE(r2.ack.ok());
+  CHECK(r2.ack->outcome == AckOutcome::kAccepted);
+  CHECK(r2.ack->order.order_id == "held-j2");
+  CHECK(venue.submits == submits);
+  auto mismatch = Req("j1");
+  mismatch.size = D("2");
+  CHECK(Place(*desk, mismatch).ack.status().code() == absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("desk: a stream event settles an unknown outcome", "[runtime][desk]") {
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  auto desk = MakeDesk(clock);
+  desk->SetHooks(venue.Hooks());
+  venue.answers.push_back(Unknown());
+  REQUIRE(Place(*desk, Req("e1")).ack->outcome == AckOutcome::kOutcomeUnknown);
+  OrderEvent ev;
+  ev.order.account = "acct";
+  ev.order.client_order_id = "e1";
+  ev.order.order_id = "from-stream";
+  ev.order.status = OrderStatus::kOpen;
+  CHECK(desk->OnOrderEvent(ev));
+  auto r = Place(*desk, Req("e1"));
+  REQUIRE(r.ack.ok());
+  CHECK(r.ack->outcome == AckOutcome::kAccepted);
+  CHECK(r.ack->order.order_id == "from-stream");
+  CHECK(venue.submits == 1);
+}
+
+}  // namespace
+}  // namespace perpgw::runtime
