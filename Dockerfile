@@ -12,10 +12,13 @@ RUN apt-get update -qq \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32 libre2-9 libsecp256k1-1 \
       libsimdjson14 libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g libboost-system1.74.0 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin perpgw
+ && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin perpgw \
+ && mkdir -p /var/lib/perpgw/journal && chown -R perpgw /var/lib/perpgw
 COPY --from=build /src/build/gateway/perpgwd /src/build/gateway/perpgw-replay /usr/local/bin/
 COPY --from=build /src/build/sim/perpgw-sim /usr/local/bin/
 COPY config/ /etc/perpgw/
+# The order journal (orders.journal_dir): mount a volume here so it survives the container.
+VOLUME /var/lib/perpgw
 USER perpgw
 # gRPC, Prometheus metrics
 EXPOSE 50051 9464

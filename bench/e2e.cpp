@@ -313,6 +313,8 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
     cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n";
   }
   cfg << acc.str();
+  // The order path is measured with the journal on (fsync before every order, the default).
+  if (acc.tellp() > 0) cfg << "orders: {journal_dir: \"" << s->dir.File("journal") << "\"}\n";
   s->tickers = o.symbols;
   pt::WriteFile(s->dir.File("gateway.yaml"), cfg.str());
   pt::ProcessOptions go;

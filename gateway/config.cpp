@@ -280,8 +280,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   cfg.source = source;
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   CheckKeys(root, "",
-            {"listen", "insecure", "log_level", "metrics", "tls", "limits", "auth", "venues",
-             "accounts"},
+            {"listen", "insecure", "log_level", "metrics", "tls", "limits", "orders", "auth",
+             "venues", "accounts"},
             p);
   if (!root.IsMap()) return absl::InvalidArgumentError(p.Join());
 
@@ -335,6 +335,16 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
              p);
       GetInt(l["request_timeout_ms"], "limits.request_timeout_ms",
              &cfg.limits.request_timeout_ms, 100, 600000, p);
+    }
+  }
+  if (auto o = root["orders"]) {
+    CheckKeys(o, "orders", {"journal_dir", "fsync"}, p);
+    if (o.IsMap()) {
+      GetString(o["journal_dir"], "orders.journal_dir", &cfg.orders.journal_dir, p);
+      if (GetString(o["fsync"], "orders.fsync", &cfg.orders.fsync, p) &&
+          cfg.orders.fsync != "always" && cfg.orders.fsync != "never") {
+        p.Add("orders.fsync", "must be always or never");
+      }
     }
   }
   if (auto a = root["auth"]) {
@@ -439,6 +449,21 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
         }
         if (cfg.venues.count(ac.venue)) cfg.venues[ac.venue].accounts.push_back(ac);
       }
+    }
+  }
+  bool any_accounts = false;
+  for (const auto& [n, v] : cfg.venues) any_accounts |= v.enabled && !v.accounts.empty();
+  if (any_accounts && cfg.orders.journal_dir.empty()) {
+    p.Add("orders.journal_dir",
+          "required when accounts are configured: the order journal keeps client_order_id "
+          "idempotent across a restart (use 'none' to run without one, knowing that a retry "
+          "after a restart can execute twice)");
+  }
+  if (cfg.orders.journal_dir != "none" && !cfg.orders.journal_dir.empty()) {
+    for (auto& [n, v] : cfg.venues) {
+      if (v.accounts.empty()) continue;
+      v.journal_path = cfg.orders.journal_dir + "/" + n + ".journal";
+      v.journal_fsync = cfg.orders.fsync == "always";
     }
   }
   for (const auto& t : cfg.tokens) {

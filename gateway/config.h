@@ -32,6 +32,12 @@ struct LimitsConfig {
   int64_t request_timeout_ms = 10000;  // unary calls that wait on a venue
 };
 
+// The order desk's journal (client order ids idempotent across restarts).
+struct OrdersConfig {
+  std::string journal_dir;  // required when accounts exist; "none" = no journal (memory only)
+  std::string fsync = "always";  // always: fdatasync before every order leaves | never
+};
+
 struct Config {
   std::string source;  // file name or "<embedded demo>"
   std::string listen = "127.0.0.1:50051";
@@ -40,6 +46,7 @@ struct Config {
   std::string metrics_listen;  // empty = off
   TlsConfig tls;
   LimitsConfig limits;
+  OrdersConfig orders;
   std::vector<TokenConfig> tokens;
   std::map<std::string, VenueConfig> venues;  // by venue name
 };

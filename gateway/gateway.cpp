@@ -39,6 +39,10 @@ absl::Status Gateway::Start() {
                               std::string(a.status().message()) +
                               " (set enabled: false to run without it)");
     }
+    if (auto st = (*a)->StartupError(); !st.ok()) {
+      return absl::Status(st.code(), config_.source + ": venues." + name + ": " +
+                                         std::string(st.message()));
+    }
     adapters_[name] = std::move(*a);
   }
   bus_->Start();
@@ -131,27 +135,6 @@ void Gateway::EnsureSubscribed(const std::string& venue, const std::string& symb
     if (!subscribed_.insert(venue + "/" + symbol).second) return;
   }
   if (auto* a = adapter(venue)) a->Subscribe({MarketSubscription{symbol}});
-}
-
-std::optional<Gateway::PlaceRecord> Gateway::ReservePlace(const std::string& account,
-                                                          const std::string& cid) {
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = places_.try_emplace(account + '\x1f' + cid);
-  if (inserted) return std::nullopt;
-  return it->second;
-}
-
-void Gateway::CompletePlace(const std::string& account, const std::string& cid,
-                            const OrderAck& ack) {
-  std::lock_guard lock(mu_);
-  auto& r = places_[account + '\x1f' + cid];
-  r.in_flight = false;
-  r.ack = ack;
-}
-
-void Gateway::ReleasePlace(const std::string& account, const std::string& cid) {
-  std::lock_guard lock(mu_);
-  places_.erase(account + '\x1f' + cid);
 }
 
 }  // namespace perpgw::gateway

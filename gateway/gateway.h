@@ -51,16 +51,6 @@ class Gateway {
   // Asks the adapter for market data on (venue, symbol) once.
   void EnsureSubscribed(const std::string& venue, const std::string& symbol);
 
-  // Order idempotency per (account, client order id).
-  struct PlaceRecord {
-    bool in_flight = true;
-    OrderAck ack;
-  };
-  // Returns the existing record, or nullptr after reserving a new in-flight one.
-  std::optional<PlaceRecord> ReservePlace(const std::string& account, const std::string& cid);
-  void CompletePlace(const std::string& account, const std::string& cid, const OrderAck& ack);
-  void ReleasePlace(const std::string& account, const std::string& cid);
-
  private:
   Config config_;
   const Clock& clock_;
@@ -72,7 +62,6 @@ class Gateway {
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
   mutable std::mutex mu_;
   std::set<std::string> subscribed_;
-  std::map<std::string, PlaceRecord> places_;
 };
 
 }  // namespace perpgw::gateway

@@ -40,14 +40,19 @@ ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
 }
 
 // Finishes a unary reactor exactly once: the venue's answer or the deadline, whichever is first.
+// The response message lives in the call's arena, which gRPC frees once the call finished: a
+// venue answer must Claim() BEFORE it writes the response (a late answer after the deadline
+// then writes nothing), and end with Finished().
 class Once {
  public:
   explicit Once(ServerUnaryReactor* r) : r_(r) {}
   bool Finish(const Status& s) {
-    if (done_.exchange(true)) return false;
+    if (!Claim()) return false;
     r_->Finish(s);
     return true;
   }
+  [[nodiscard]] bool Claim() { return !done_.exchange(true); }
+  void Finished(const Status& s) { r_->Finish(s); }
 
  private:
   ServerUnaryReactor* r_;
@@ -247,6 +252,7 @@ class MarketDataImpl final : public MarketDataBase {
           ->FetchBook(req->market().symbol(), depth,
                       [once, resp](absl::StatusOr<BookUpdate> b) {
                         if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
                         resp->mutable_market()->set_venue(b->venue);
                         resp->mutable_market()->set_symbol(b->symbol);
                         resp->set_status(ToProto(b->status));
@@ -255,7 +261,7 @@ class MarketDataImpl final : public MarketDataBase {
                         resp->set_receive_time_ns(b->receive_time);
                         AddLevels(b->bids, b->price_scale, b->size_scale, resp->mutable_bids());
                         AddLevels(b->asks, b->price_scale, b->size_scale, resp->mutable_asks());
-                        once->Finish(Status::OK);
+                        once->Finished(Status::OK);
                       });
       return r;
     }
@@ -267,8 +273,9 @@ class MarketDataImpl final : public MarketDataBase {
                                               "no book yet for this market (subscribing); retry"));
                           return;
                         }
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
                         *resp = std::move(*ob);
-                        once->Finish(Status::OK);
+                        once->Finished(Status::OK);
                       });
     return r;
   }
@@ -358,8 +365,9 @@ class FundingImpl final : public FundingBase {
     gw_.adapter(req->market().venue())
         ->FetchFunding(req->market().symbol(), [once, resp](absl::StatusOr<Funding> f) {
           if (!f.ok()) return (void)once->Finish(ToGrpc(f.status()));
+          if (!once->Claim()) return;  // the deadline answered first: resp is gone
           Fill(*f, resp);
-          once->Finish(Status::OK);
+          once->Finished(Status::OK);
         });
     return r;
   }
@@ -541,45 +549,8 @@ class TradingImpl final : public TradingBase {
     auto order = BuildOrder(*req, *inst);
     if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
 
-    auto existing = gw_.ReservePlace(req->account(), req->client_order_id());
-    if (existing) {
-      if (existing->in_flight) {
-        return Done(ctx, Status(StatusCode::ABORTED,
-                                "an order with client_order_id '" + req->client_order_id() +
-                                    "' is in flight; retry after it is acknowledged"));
-      }
-      if (existing->ack.outcome != AckOutcome::kOutcomeUnknown) {
-        FillAck(existing->ack, resp);
-        resp->set_message("duplicate client_order_id: returning the original acknowledgement");
-        return Done(ctx, Status::OK);
-      }
-      // The earlier attempt's outcome is unknown: resolve by querying before any retry.
-      auto* r = ctx->DefaultReactor();
-      auto once = WithDeadline(gw_, r, "PlaceOrder");
-      CancelRequest ref{req->account(), req->market().symbol(), "", req->client_order_id()};
-      VenueAdapter* adapter = *a;
-      OrderRequest o = *order;
-      (*a)->GetOrder(ref, true,
-                     [this, once, resp, adapter, o](absl::StatusOr<Order> found) mutable {
-                       if (found.ok()) {
-                         OrderAck ack;
-                         ack.outcome = AckOutcome::kAccepted;
-                         ack.order = *found;
-                         gw_.CompletePlace(o.account, o.client_order_id, ack);
-                         FillAck(ack, resp);
-                         resp->set_message("resolved earlier unknown outcome: the order exists");
-                         once->Finish(Status::OK);
-                       } else if (found.status().code() == absl::StatusCode::kNotFound) {
-                         Send(adapter, std::move(o), once, resp);
-                       } else {
-                         gw_.CompletePlace(o.account, o.client_order_id, OrderAck{});
-                         once->Finish(Status(StatusCode::UNAVAILABLE,
-                                             "earlier attempt's outcome still unknown: " +
-                                                 std::string(found.status().message())));
-                       }
-                     });
-      return r;
-    }
+    // Idempotency (same id → same answer, mismatch → ALREADY_EXISTS, unknown outcomes
+    // resolved first) is the venue's order desk's job: every retry goes there.
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "PlaceOrder");
     if (order->type == OrderType::kMarket) {
@@ -594,7 +565,6 @@ class TradingImpl final : public TradingBase {
                                                          BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
             if (!ref || status != BookStatus::kLive) {
-              gw_.ReleasePlace(o.account, o.client_order_id);
               once->Finish(Status(StatusCode::UNAVAILABLE,
                                   "no live book to bound a market order's slippage; retry"));
               return;
@@ -611,16 +581,16 @@ class TradingImpl final : public TradingBase {
                                                                              : Rounding::kCeil)
                                       : worst;
             if (!rounded.ok() || !rounded->IsPositive()) {
-              gw_.ReleasePlace(o.account, o.client_order_id);
               once->Finish(Status(StatusCode::INVALID_ARGUMENT, "cannot compute a worst price"));
               return;
             }
             o.worst_price = *rounded;
             if (!o.reduce_only && in.min_notional.IsPositive()) {
-              auto notional = Decimal::Mul(o.worst_price, o.size, 12, Rounding::kDown);
+              auto notional = Decimal::Mul(o.worst_price, o.size,
+                                           std::min(Decimal::kMaxScale, o.worst_price.scale() + o.size.scale()),
+                                           Rounding::kDown);
               if (notional.ok() && *notional < in.min_notional) {
-                gw_.ReleasePlace(o.account, o.client_order_id);
-                once->Finish(Status(StatusCode::INVALID_ARGUMENT,
+                  once->Finish(Status(StatusCode::INVALID_ARGUMENT,
                                     "size: notional " + Str(*notional) + " is below min_notional " +
                                         Str(in.min_notional)));
                 return;
@@ -636,35 +606,21 @@ class TradingImpl final : public TradingBase {
 
   void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Once> once,
             v1::PlaceOrderResponse* resp) {
-    std::string account = o.account, cid = o.client_order_id, venue = a->name();
+    std::string account = o.account, venue = a->name();
     const auto t0 = std::chrono::steady_clock::now();
-    a->PlaceOrder(std::move(o), [this, once, resp, account, cid, venue,
+    a->PlaceOrder(std::move(o), [this, once, resp, account, venue,
                                  t0](absl::StatusOr<OrderAck> ack) {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (!ack.ok()) {
-        if (ack.status().code() == absl::StatusCode::kUnimplemented ||
-            ack.status().code() == absl::StatusCode::kFailedPrecondition ||
-            ack.status().code() == absl::StatusCode::kInvalidArgument) {
-          gw_.ReleasePlace(account, cid);  // nothing reached the venue
-          once->Finish(ToGrpc(ack.status()));
-          return;
-        }
-        OrderAck unknown;
-        unknown.outcome = AckOutcome::kOutcomeUnknown;
-        unknown.message = std::string(ack.status().message());
-        unknown.order.client_order_id = cid;
-        unknown.order.account = account;
-        ack = unknown;
-      }
-      gw_.CompletePlace(account, cid, *ack);
+      if (!ack.ok()) return (void)once->Finish(ToGrpc(ack.status()));
       gw_.metrics().OrderResult(venue, account,
                                 ack->outcome == AckOutcome::kAccepted   ? Metrics::OrderOutcome::kAccepted
                                 : ack->outcome == AckOutcome::kRejected ? Metrics::OrderOutcome::kRejected
                                                                         : Metrics::OrderOutcome::kUnknown,
                                 secs);
+      if (!once->Claim()) return;
       FillAck(*ack, resp);
-      once->Finish(Status::OK);
+      once->Finished(Status::OK);
     });
   }
 
@@ -730,7 +686,11 @@ class TradingImpl final : public TradingBase {
         o.price = *px;
         if (!o.price.IsPositive()) return absl::InvalidArgumentError("price rounds to zero");
         if (!o.reduce_only && in.min_notional.IsPositive()) {
-          auto notional = Decimal::Mul(o.price, o.size, 12, Rounding::kDown);
+          // Exact product at the operands' own scale (<= 18): the old fixed scale 12 overflowed
+          // int64 above ~$9.2M notional.
+          auto notional = Decimal::Mul(o.price, o.size,
+                                       std::min(Decimal::kMaxScale, o.price.scale() + o.size.scale()),
+                                       Rounding::kDown);
           if (!notional.ok()) return absl::InvalidArgumentError("size: notional overflows");
           if (*notional < in.min_notional) {
             return absl::InvalidArgumentError("size: notional " + Str(*notional) +
@@ -784,9 +744,10 @@ class TradingImpl final : public TradingBase {
                        req->client_order_id()},
                       [once, resp](absl::StatusOr<CancelResult> res) {
                         if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
                         Fill(res->order, resp->mutable_order());
                         resp->set_filled_size(Str(res->order.filled_size));
-                        once->Finish(Status::OK);
+                        once->Finished(Status::OK);
                       });
     return r;
   }
@@ -808,8 +769,9 @@ class TradingImpl final : public TradingBase {
     (*a)->CancelAll(req->account(), req->symbol(),
                     [once, resp](absl::StatusOr<std::vector<Order>> res) {
                       if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                      if (!once->Claim()) return;  // the deadline answered first: resp is gone
                       for (const auto& o : *res) Fill(o, resp->add_orders());
-                      once->Finish(Status::OK);
+                      once->Finished(Status::OK);
                     });
     return r;
   }
@@ -830,8 +792,9 @@ class TradingImpl final : public TradingBase {
     auto from_venue = [once, resp, adapter, ref] {
       adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
         if (!o.ok()) return (void)once->Finish(ToGrpc(o.status()));
+        if (!once->Claim()) return;  // the deadline answered first: resp is gone
         Fill(*o, resp);
-        once->Finish(Status::OK);
+        once->Finished(Status::OK);
       });
     };
     if (req->refresh()) {
@@ -841,8 +804,9 @@ class TradingImpl final : public TradingBase {
     gw_.bus().GetOrder(req->account(), req->order_id(), req->client_order_id(),
                        [once, resp, from_venue](std::optional<Order> o) {
                          if (!o) return from_venue();
+                         if (!once->Claim()) return;  // the deadline answered first: resp is gone
                          Fill(*o, resp);
-                         once->Finish(Status::OK);
+                         once->Finished(Status::OK);
                        });
     return r;
   }
@@ -861,8 +825,9 @@ class TradingImpl final : public TradingBase {
     (*a)->ListOpenOrders(req->account(), req->symbol(),
                          [once, resp](absl::StatusOr<std::vector<Order>> res) {
                            if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                           if (!once->Claim()) return;  // the deadline answered first: resp is gone
                            for (const auto& o : *res) Fill(o, resp->add_orders());
-                           once->Finish(Status::OK);
+                           once->Finished(Status::OK);
                          });
     return r;
   }
@@ -883,8 +848,9 @@ class TradingImpl final : public TradingBase {
                 req->limit() == 0 ? 500 : req->limit()};
     (*a)->ListFills(q, [once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
       if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
       for (const auto& f : *res) Fill(f, resp->add_fills());
-      once->Finish(Status::OK);
+      once->Finished(Status::OK);
     });
     return r;
   }
@@ -939,8 +905,9 @@ class AccountImpl final : public AccountBase {
     auto once = WithDeadline(gw_, r, "GetBalance");
     (*a)->GetBalance(req->account(), [once, resp](absl::StatusOr<Balance> b) {
       if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
       Fill(*b, resp);
-      once->Finish(Status::OK);
+      once->Finished(Status::OK);
     });
     return r;
   }
@@ -956,12 +923,13 @@ class AccountImpl final : public AccountBase {
     (*a)->GetPositions(req->account(),
                        [once, resp, symbol](absl::StatusOr<std::vector<Position>> ps) {
                          if (!ps.ok()) return (void)once->Finish(ToGrpc(ps.status()));
+                         if (!once->Claim()) return;  // the deadline answered first: resp is gone
                          for (const auto& p : *ps) {
                            if (!symbol.empty() && p.symbol != symbol) continue;
                            if (symbol.empty() && p.size.IsZero()) continue;
                            Fill(p, resp->add_positions());
                          }
-                         once->Finish(Status::OK);
+                         once->Finished(Status::OK);
                        });
     return r;
   }
@@ -991,8 +959,9 @@ class AccountImpl final : public AccountBase {
     (*a)->GetLeverageInfo(req->account(), req->symbol(),
                           [once, resp](absl::StatusOr<LeverageInfo> li) {
                             if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                            if (!once->Claim()) return;  // the deadline answered first: resp is gone
                             Fill(*li, resp);
-                            once->Finish(Status::OK);
+                            once->Finished(Status::OK);
                           });
     return r;
   }
@@ -1014,8 +983,9 @@ class AccountImpl final : public AccountBase {
     (*a)->SetLeverage(req->account(), req->symbol(), *lev,
                       [once, resp](absl::StatusOr<LeverageInfo> li) {
                         if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
                         Fill(*li, resp);
-                        once->Finish(Status::OK);
+                        once->Finished(Status::OK);
                       });
     return r;
   }

@@ -88,6 +88,9 @@ class VenueAdapter {
   virtual void Stop() = 0;  // joins the venue thread; no callbacks after it returns
 
   virtual VenueHealth Health() const = 0;
+  // A problem found while constructing the adapter that must stop the daemon from starting
+  // (e.g. its order journal is locked by another process). OK by default.
+  virtual absl::Status StartupError() const { return absl::OkStatus(); }
   // Instrument catalogue (empty until loaded). Thread-safe copy.
   virtual std::vector<Instrument> Instruments() const = 0;
   virtual bool InstrumentsReady() const = 0;

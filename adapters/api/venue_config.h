@@ -50,6 +50,9 @@ struct VenueConfig {
   int64_t stale_after_ms = 10000;
   std::map<std::string, std::string> options;  // venue-specific (chain_id, recv_window_ms, ...)
   std::vector<AccountConfig> accounts;
+  // Order journal (the order desk's idempotency across restarts). Empty = in memory only.
+  std::string journal_path;
+  bool journal_fsync = true;
 };
 
 }  // namespace perpgw

@@ -31,6 +31,9 @@ constexpr auto kBalancePoll = std::chrono::seconds(30);
 // Order/account events change the balance, but a busy strategy produces many: poll at most
 // this often (trailing, so the last event is always covered).
 constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
+// V3 nonces are accepted within +-10 s of the venue's clock (aster.md; older docs said 5 s:
+// the longer one is the safe reading for "can this request still execute").
+constexpr int64_t kV3NonceWindowMs = 10000;
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
@@ -49,7 +52,7 @@ class AsterAdapter final : public common::AdapterBase {
     c.set_leverage = true;
     c.liquidation_stream = true;
     c.fill_history = true;
-    c.market_orders = true;
+    c.market_orders = false;  // sent as bounded IOC limits (the desk reports them as MARKET)
     c.post_only = true;
     c.reduce_only = true;
     c.balance_stream = false;  // ACCOUNT_UPDATE has no available balance: polled over REST
@@ -106,19 +109,17 @@ class AsterAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
       const Instrument* in = symbols_.ByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
+      if (auto st = DeskStatus(); !st.ok()) return done(st);
       OrderRequest wire = req;
       if (req.type == OrderType::kMarket) {
         // A true MARKET order has no price bound; an IOC limit at the gateway's worst price
-        // gives the same immediacy with the slippage bound the strategy asked for.
+        // gives the same immediacy with the slippage bound the strategy asked for. The desk
+        // keeps reporting it as MARKET.
         wire.type = OrderType::kLimit;
         wire.tif = TimeInForce::kIoc;
         wire.price = req.worst_price;
       }
-      NewOrderOptions opts;
-      opts.result_response = true;
-      auto params = EncodeNewOrder(wire, *in, opts);
-      if (!params.ok()) return done(params.status());
-      SendNewOrder(acc, req, *params, /*clock_retry=*/true, std::move(done));
+      desk_->Place(req, wire, OrderWindowNs(acc), std::move(done));
     });
   }
 
@@ -200,7 +201,9 @@ class AsterAdapter final : public common::AdapterBase {
       if (!params.ok()) return done(params.status());
       rest_.QueryOrder(acc->creds, *params, [this, acc, done](RestResult r) {
         if (!r.ok()) return done(FromVenue(r.error));
-        done(ParseOrder(r.body, Ctx(acc)));
+        auto o = ParseOrder(r.body, Ctx(acc));
+        if (o.ok() && desk_) desk_->Annotate(*o);
+        done(std::move(o));
       });
     });
   }
@@ -390,6 +393,7 @@ class AsterAdapter final : public common::AdapterBase {
           });
       accounts_[ac.id] = std::move(a);
     }
+    InstallDeskHooks();
     LoadInstruments();
     funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
     instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
@@ -449,6 +453,8 @@ class AsterAdapter final : public common::AdapterBase {
     if (first) {
       SetState(wanted_.empty() ? ConnState::kConnected : ConnState::kConnecting);
       RefreshFunding();
+      // The journal's open and unknown orders, checked against the venue before trading.
+      if (desk_) desk_->Reconcile();
     }
     EnsureStreams();
     instrument_timer_->expires_after(kInstrumentRefresh);
@@ -714,101 +720,145 @@ class AsterAdapter final : public common::AdapterBase {
 
   // ---------------------------------------------------------------- orders and account
 
-  void SendNewOrder(AccountState* acc, OrderRequest req, std::string params, bool clock_retry,
-                    Callback<OrderAck> done) {
-    rest_.NewOrder(acc->creds, params, [this, acc, req, params, clock_retry,
+  // How long an order request signed now can still execute at the venue: V1 requests carry
+  // timestamp + recvWindow (the venue refuses them after that); V3 requests carry a
+  // microsecond nonce the venue accepts within +-10 s of its clock (aster.md "Nonce rules").
+  int64_t OrderWindowNs(const AccountState* acc) const {
+    if (acc->creds.scheme == AuthScheme::kV3) return kV3NonceWindowMs * 1000000;
+    return rest_.recv_window_ms() * 1000000;
+  }
+
+  void InstallDeskHooks() {
+    if (!desk_) return;
+    runtime::OrderDesk::Hooks h;
+    h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry&,
+                      runtime::OrderDesk::SubmitDone done) {
+      runtime::OrderDesk::SubmitResult res;
+      auto* acc = FindAccount(wire.account);
+      const Instrument* in = symbols_.ByTicker(wire.symbol);
+      if (!acc || !in) {
+        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
+        return done(res);
+      }
+      NewOrderOptions opts;
+      opts.result_response = true;
+      auto params = EncodeNewOrder(wire, *in, opts);
+      if (!params.ok()) {
+        res.error = params.status();
+        return done(res);
+      }
+      SendNewOrder(acc, *params, /*clock_retry=*/true, std::move(done));
+    };
+    h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
+      runtime::OrderDesk::QueryResult q;
+      auto* acc = FindAccount(e.account);
+      const Instrument* in = symbols_.ByTicker(e.symbol);
+      if (!acc || !in) {
+        q.error = "instruments not loaded or account unknown";
+        return done(q);
+      }
+      auto params = EncodeOrderRef(in->venue_symbol, "", e.client_order_id);
+      if (!params.ok()) {
+        q.error = std::string(params.status().message());
+        return done(q);
+      }
+      rest_.QueryOrder(acc->creds, *params, [this, acc, done](RestResult r) {
+        runtime::OrderDesk::QueryResult q;
+        if (r.ok()) {
+          auto o = ParseOrder(r.body, Ctx(acc));
+          if (o.ok()) {
+            q.found = runtime::OrderDesk::Found::kFound;
+            q.order = *o;
+          } else {
+            q.error = std::string(o.status().message());
+          }
+        } else if (r.error.code == -2013) {  // "Order does not exist."
+          q.found = runtime::OrderDesk::Found::kNotFound;
+        } else {
+          q.error = r.error.message;
+        }
+        done(q);
+      });
+    };
+    h.fills = [this](const std::string& account, const std::string& symbol, UnixNanos since,
+                     Callback<std::vector<Fill>> done) {
+      auto* acc = FindAccount(account);
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!acc || !in) return done(absl::NotFoundError("unknown account or symbol"));
+      QueryBuilder b;
+      b.Add("symbol", in->venue_symbol);
+      if (since > 0) b.Add("startTime", since / 1000000);
+      b.Add("limit", 1000);
+      rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        done(ParseUserTrades(r.body, Ctx(acc)));
+      });
+    };
+    h.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
+    desk_->SetHooks(std::move(h));
+  }
+
+  // One order request, classified for the desk: accepted / rejected / unknown outcome.
+  void SendNewOrder(AccountState* acc, std::string params, bool clock_retry,
+                    runtime::OrderDesk::SubmitDone done) {
+    rest_.NewOrder(acc->creds, params, [this, acc, params, clock_retry,
                                         done](RestResult r) mutable {
+      runtime::OrderDesk::SubmitResult res;
       if (r.ok()) {
+        res.venue_answered = true;
         auto o = ParseOrder(r.body, Ctx(acc));
         if (!o.ok()) {
           // The venue answered 200 but we cannot read it: the order probably exists.
-          return Reconcile(acc, req, "unreadable order response", std::move(done));
+          res.ack.outcome = AckOutcome::kOutcomeUnknown;
+          res.ack.message = "unreadable order response";
+          return done(res);
         }
-        OrderAck ack;
-        ack.order = *o;
-        ack.order.type = req.type;  // an IOC limit stands in for a bounded market order
+        res.ack.order = *o;
         if (o->status == OrderStatus::kRejected ||
             (o->status == OrderStatus::kExpired && o->filled_size.IsZero() &&
              o->reason == CancelReason::kPostOnlyViolation)) {
-          ack.outcome = AckOutcome::kRejected;
-          ack.reason = o->reason == CancelReason::kNone ? CancelReason::kRejected : o->reason;
-          ack.retryable = ack.reason == CancelReason::kPostOnlyViolation;
-          ack.message = o->reason_text;
+          res.ack.outcome = AckOutcome::kRejected;
+          res.ack.reason = o->reason == CancelReason::kNone ? CancelReason::kRejected : o->reason;
+          res.ack.retryable = res.ack.reason == CancelReason::kPostOnlyViolation;
+          res.ack.message = o->reason_text;
         } else {
-          ack.outcome = AckOutcome::kAccepted;
+          res.ack.outcome = AckOutcome::kAccepted;
         }
-        return done(ack);
+        return done(res);
       }
       const VenueError& e = r.error;
       if (e.action == ErrorAction::kResyncClock && clock_retry) {
-        // -1021: our timestamp is off. Resync, then retry exactly once.
+        // -1021 / -4225: our timestamp or nonce is off, so the venue refused it. Resync, then
+        // retry exactly once (a fresh signature, a fresh window).
         const UnixNanos sent = clock_.Now();
-        rest_.Time([this, acc, req, params, sent, done](RestResult t) mutable {
+        rest_.Time([this, acc, params, sent, done](RestResult t) mutable {
           if (t.ok()) {
             if (auto ms = ParseServerTimeMs(t.body); ms.ok()) {
               rest_.set_time_offset_ms(*ms - (sent + clock_.Now()) / 2 / 1000000);
             }
           }
-          SendNewOrder(acc, req, params, false, std::move(done));
+          SendNewOrder(acc, params, false, std::move(done));
         });
         return;
       }
-      if (e.retry == RetryClass::kUnknownOutcome) {
-        return Reconcile(acc, req, e.message, std::move(done));
+      res.venue_answered = e.http_status != 0;
+      res.ack.message = e.message;
+      if (e.http_status == 429 || e.http_status == 418 || e.action == ErrorAction::kBackOff) {
+        // Rate limited: the venue refused it before its engine. Reported as an unknown outcome
+        // (one rule for every venue); the retry's lookup settles it at once.
+        res.ack.outcome = AckOutcome::kOutcomeUnknown;
+        res.refused_before_engine = true;
+        return done(res);
       }
-      OrderAck ack;
-      ack.outcome = AckOutcome::kRejected;
-      ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
-      ack.retryable = e.retry == RetryClass::kRetryable;
-      ack.message = e.message;
-      ack.order = Pending(acc, req);
-      ack.order.status = OrderStatus::kRejected;
-      ack.order.reason = ack.reason;
-      ack.order.reason_text = e.message;
-      done(ack);
-    });
-  }
-
-  Order Pending(const AccountState* acc, const OrderRequest& req) const {
-    Order o;
-    o.venue = cfg_.name;
-    o.account = acc->creds.account;
-    o.symbol = req.symbol;
-    o.client_order_id = req.client_order_id;
-    o.side = req.side;
-    o.type = req.type;
-    o.tif = req.tif;
-    o.price = req.type == OrderType::kMarket ? req.worst_price : req.price;
-    o.size = req.size;
-    o.reduce_only = req.reduce_only;
-    o.status = OrderStatus::kPendingNew;
-    return o;
-  }
-
-  // Transport error / timeout / 5xx / 429 on entry: ask the venue by client order id before
-  // anyone retries. Found → accepted; anything else stays OUTCOME_UNKNOWN.
-  void Reconcile(AccountState* acc, const OrderRequest& req, const std::string& why,
-                 Callback<OrderAck> done) {
-    const Instrument* in = symbols_.ByTicker(req.symbol);
-    auto params = EncodeOrderRef(in ? in->venue_symbol : req.symbol, "", req.client_order_id);
-    auto unknown = [this, acc, req, why] {
-      OrderAck ack;
-      ack.outcome = AckOutcome::kOutcomeUnknown;
-      ack.order = Pending(acc, req);
-      ack.message = "outcome unknown (" + why + "); query by client_order_id before retrying";
-      return ack;
-    };
-    if (!params.ok()) return done(unknown());
-    rest_.QueryOrder(acc->creds, *params, [this, acc, req, unknown, done](RestResult r) {
-      if (!r.ok()) return done(unknown());
-      auto o = ParseOrder(r.body, Ctx(acc));
-      if (!o.ok()) return done(unknown());
-      OrderAck ack;
-      ack.outcome = AckOutcome::kAccepted;
-      ack.order = *o;
-      ack.order.type = req.type;
-      ack.message = "accepted (confirmed by query after an unknown outcome)";
-      done(ack);
+      if (e.retry == RetryClass::kUnknownOutcome) {
+        res.ack.outcome = AckOutcome::kOutcomeUnknown;
+        return done(res);
+      }
+      res.ack.outcome = AckOutcome::kRejected;
+      res.ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
+      res.ack.retryable = e.retry == RetryClass::kRetryable;
+      res.duplicate_client_id = e.code == -4116;  // "ClientOrderId is duplicated."
+      done(res);
     });
   }
 
@@ -846,6 +896,9 @@ class AsterAdapter final : public common::AdapterBase {
       AccountState* acc = a.get();
       UserStream::Handlers h;
       h.on_connected = [this, acc] {
+        // Events may have been missed while disconnected: the desk queries its open and
+        // unknown orders and publishes exactly what changed (fills included).
+        if (desk_ && ready_) desk_->Reconcile();
         // Re-snapshot over REST: events may have been missed while disconnected.
         rest_.PositionRisk(acc->creds, [this, acc](RestResult r) {
           if (!r.ok()) return;
@@ -899,7 +952,9 @@ class AsterAdapter final : public common::AdapterBase {
             Publish(std::move(l));
           }
         }
+        if (desk_ && !desk_->OnOrderEvent(ev)) return;  // repeats a state already published
         Publish(std::move(ev));
+        if (desk_) desk_->MaybeCompact();
         return;
       }
       case UserEventKind::kAccountUpdate:

@@ -159,6 +159,12 @@ absl::Status AsterRest::Init() { return impl_->Init(); }
 void AsterRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
 void AsterRest::set_time_offset_ms(int64_t offset) { impl_->time_offset_ms_ = offset; }
 int64_t AsterRest::time_offset_ms() const { return impl_->time_offset_ms_; }
+int64_t AsterRest::recv_window_ms() const {
+  auto it = impl_->cfg_.options.find("recv_window_ms");
+  if (it == impl_->cfg_.options.end()) return kDefaultRecvWindowMs;
+  const int64_t v = std::atoll(it->second.c_str());
+  return v >= 1 && v <= 60000 ? v : kDefaultRecvWindowMs;
+}
 
 namespace {
 
@@ -218,6 +224,7 @@ static void SignedCall(AsterRest::Impl& impl, const Credentials& c, const char* 
     int64_t recv = kDefaultRecvWindowMs;
     auto it = impl.cfg_.options.find("recv_window_ms");
     if (it != impl.cfg_.options.end()) recv = std::atoll(it->second.c_str());
+    if (recv < 1 || recv > 60000) recv = kDefaultRecvWindowMs;
     signed_params = SignV1Params(c.api_secret.Reveal(), params, now_ms + impl.time_offset_ms_, recv);
   } else {
     const uint64_t nonce = c.nonces->Next(static_cast<uint64_t>(impl.clock_.Now() / 1000));

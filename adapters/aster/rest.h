@@ -51,6 +51,8 @@ class AsterRest {
   // Server time minus local time (V1 timestamps); refreshed after -1021.
   void set_time_offset_ms(int64_t offset);
   int64_t time_offset_ms() const;
+  // recvWindow sent with V1 signed calls (option recv_window_ms, default 5000, 1..60000).
+  int64_t recv_window_ms() const;
 
   // Public market data (no auth).
   void Time(RestCallback cb);

@@ -48,7 +48,7 @@ class BackpackAdapter final : public common::AdapterBase {
     c.set_leverage = false;  // leverage is account-wide (PATCH /account), not per symbol
     c.liquidation_stream = true;
     c.fill_history = true;
-    c.market_orders = true;
+    c.market_orders = false;  // sent as bounded IOC limits (the desk reports them as MARKET)
     c.post_only = true;
     c.reduce_only = true;
     c.balance_stream = false;
@@ -103,34 +103,17 @@ class BackpackAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + req.account));
       const Instrument* in = symbols_.FindByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
-      auto cid = acc->clients.Assign(req.client_order_id);
-      if (!cid.ok()) return done(cid.status());
-      OrderEncodeOptions opts;
-      // Exact price protection: IOC limit at the gateway's worst price (the venue's own
-      // slippageTolerance unit is unverified, see the notes).
-      opts.market_style = OrderEncodeOptions::MarketStyle::kLimitIoc;
-      auto enc = EncodeOrderExecute(req, *in, *cid, opts);
-      if (!enc.ok()) return done(enc.status());
-      const uint32_t client_id = *cid;
-      rest_.OrderExecute(acc->creds, enc->body, enc->params,
-                         [this, acc, req, client_id, done](RestResult r) mutable {
-                           OrderAck ack;
-                           if (r.http_status == 0) {
-                             ack.outcome = AckOutcome::kOutcomeUnknown;
-                             ack.message = r.error.message;
-                           } else {
-                             ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body,
-                                                                    symbols_, &acc->clients);
-                           }
-                           if (ack.outcome == AckOutcome::kOutcomeUnknown) {
-                             return Reconcile(acc, req, client_id, ack.message, std::move(done));
-                           }
-                           ack.order.venue = cfg_.name;
-                           ack.order.account = acc->creds.account;
-                           ack.order.client_order_id = req.client_order_id;
-                           ack.order.type = req.type;
-                           done(ack);
-                         });
+      if (auto st = DeskStatus(); !st.ok()) return done(st);
+      // Market orders go out as IOC limits at the gateway's worst price (exact price
+      // protection; the venue's own slippageTolerance unit is unverified, see the notes). The
+      // desk keeps reporting them as MARKET.
+      OrderRequest wire = req;
+      if (req.type == OrderType::kMarket) {
+        wire.type = OrderType::kLimit;
+        wire.tif = TimeInForce::kIoc;
+        wire.price = req.worst_price;
+      }
+      desk_->Place(req, wire, acc->creds.window_ms * 1000000, std::move(done));
     });
   }
 
@@ -208,14 +191,14 @@ class BackpackAdapter final : public common::AdapterBase {
         if (r.ok()) {
           auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
           if (!o.ok()) return done(o.status());
-          return done(Own(acc, *o));
+          return done(Annotated(Own(acc, *o)));
         }
         if (r.http_status != 404) return done(FromVenue(r.error));
         // GET /order only knows resting orders; terminal ones live in the order history.
         FindInHistory(acc, vs, ref.order_id, ref.client_order_id,
                       [this, acc, done](std::optional<Order> o) {
                         if (!o) return done(absl::NotFoundError("order not found on backpack"));
-                        done(Own(acc, *o));
+                        done(Annotated(Own(acc, *o)));
                       });
       });
     });
@@ -243,7 +226,11 @@ class BackpackAdapter final : public common::AdapterBase {
   }
 
   void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
-    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] { ListFillsNow(q, done); });
+  }
+
+  void ListFillsNow(const FillQuery& q, Callback<std::vector<Fill>> done) {
+    {
       auto* acc = FindAccount(q.account);
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + q.account));
       std::vector<SignParam> params;
@@ -265,7 +252,7 @@ class BackpackAdapter final : public common::AdapterBase {
         }
         done(std::move(*fills));
       });
-    });
+    }
   }
 
   void GetBalance(std::string account, Callback<Balance> done) override {
@@ -342,6 +329,124 @@ class BackpackAdapter final : public common::AdapterBase {
     o.account = acc->creds.account;
     return o;
   }
+  Order Annotated(Order o) const {
+    if (desk_) desk_->Annotate(o);
+    return o;
+  }
+
+  void InstallDeskHooks() {
+    if (!desk_) return;
+    // Numeric clientIds of journaled orders map back to their string ids after a restart.
+    for (const auto* e : desk_->Entries()) {
+      if (auto* acc = FindAccount(e->account); acc && e->venue_client_id > 0 &&
+                                               e->venue_client_id <= 0xFFFFFFFFu) {
+        auto st = acc->clients.Restore(e->client_order_id, static_cast<uint32_t>(e->venue_client_id));
+        if (!st.ok()) log_->warn("journal clientId {}: {}", e->venue_client_id, std::string(st.message()));
+      }
+    }
+    runtime::OrderDesk::Hooks h;
+    h.assign_venue_id = [this](const std::string& account,
+                               const std::string& cid) -> absl::StatusOr<uint64_t> {
+      auto* acc = FindAccount(account);
+      if (!acc) return absl::NotFoundError("unknown backpack account " + account);
+      auto id = acc->clients.Assign(cid);
+      if (!id.ok()) return id.status();
+      return static_cast<uint64_t>(*id);
+    };
+    h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry& e,
+                      runtime::OrderDesk::SubmitDone done) {
+      runtime::OrderDesk::SubmitResult res;
+      auto* acc = FindAccount(wire.account);
+      const Instrument* in = symbols_.FindByTicker(wire.symbol);
+      if (!acc || !in) {
+        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
+        return done(res);
+      }
+      OrderEncodeOptions opts;
+      opts.market_style = OrderEncodeOptions::MarketStyle::kLimitIoc;
+      const auto client_id = static_cast<uint32_t>(e.venue_client_id);
+      auto enc = EncodeOrderExecute(wire, *in, client_id, opts);
+      if (!enc.ok()) {
+        res.error = enc.status();
+        return done(res);
+      }
+      rest_.OrderExecute(acc->creds, enc->body, enc->params, [this, acc, done](RestResult r) {
+        runtime::OrderDesk::SubmitResult res;
+        res.venue_answered = r.http_status != 0;
+        if (r.http_status == 0) {
+          res.ack.outcome = AckOutcome::kOutcomeUnknown;
+          res.ack.message = r.error.message;
+          return done(res);
+        }
+        res.ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body, symbols_, &acc->clients);
+        if (r.http_status != 200 && r.http_status != 201) {
+          VenueError e = ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry);
+          if (e.backoff || r.http_status == 429 || r.http_status == 418) {
+            // Rate limited: refused before the engine. One rule for every venue: an unknown
+            // outcome whose retry is settled by a lookup at once (never a stored REJECTED).
+            res.ack.outcome = AckOutcome::kOutcomeUnknown;
+            res.refused_before_engine = true;
+          } else if (e.duplicate_client_id) {
+            res.ack.outcome = AckOutcome::kRejected;
+            res.duplicate_client_id = true;
+          }
+        }
+        res.ack.order = Own(acc, res.ack.order);
+        done(res);
+      });
+    };
+    h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
+      runtime::OrderDesk::QueryResult q;
+      auto* acc = FindAccount(e.account);
+      const Instrument* in = symbols_.FindByTicker(e.symbol);
+      if (!acc || !in || e.venue_client_id == 0) {
+        q.error = "instruments not loaded, account unknown or no clientId";
+        return done(q);
+      }
+      std::string vs = in->venue_symbol, cid = e.client_order_id;
+      std::vector<SignParam> params = {{"symbol", vs},
+                                       {"clientId", std::to_string(e.venue_client_id)}};
+      rest_.OrderQuery(acc->creds, params, [this, acc, vs, cid, done](RestResult r) {
+        runtime::OrderDesk::QueryResult q;
+        if (r.ok()) {
+          auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
+          if (o.ok()) {
+            q.found = runtime::OrderDesk::Found::kFound;
+            q.order = Own(acc, *o);
+          } else {
+            q.error = std::string(o.status().message());
+          }
+          return done(q);
+        }
+        if (r.http_status != 404) {
+          q.error = r.error.message.empty() ? "lookup failed" : r.error.message;
+          return done(q);
+        }
+        // GET /order only knows resting orders; a filled/cancelled one is in the history.
+        FindInHistoryStrict(acc, vs, "", cid,
+                            [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+                              runtime::OrderDesk::QueryResult q;
+                              if (!o.ok()) {
+                                q.error = std::string(o.status().message());
+                              } else if (*o) {
+                                q.found = runtime::OrderDesk::Found::kFound;
+                                q.order = Own(acc, **o);
+                              } else {
+                                // Not resting and not in the last 200 history rows.
+                                q.found = runtime::OrderDesk::Found::kNotFound;
+                              }
+                              done(q);
+                            });
+      });
+    };
+    h.fills = [this](const std::string& account, const std::string& symbol, UnixNanos since,
+                     Callback<std::vector<Fill>> done) {
+      FillQuery q{account, symbol, since, 0, 1000};
+      ListFillsNow(q, std::move(done));
+    };
+    h.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
+    desk_->SetHooks(std::move(h));
+  }
 
   void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
 
@@ -404,6 +509,7 @@ class BackpackAdapter final : public common::AdapterBase {
     funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
     instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
     balance_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    InstallDeskHooks();
     LoadInstruments();
   }
 
@@ -452,6 +558,8 @@ class BackpackAdapter final : public common::AdapterBase {
       StartAccounts();
       RefreshFunding();
       ScheduleBalancePoll();
+      // The journal's open and unknown orders, checked against the venue before trading.
+      if (desk_) desk_->Reconcile();
     }
     EnsureStreams();
     instrument_timer_->expires_after(kInstrumentRefresh);
@@ -701,70 +809,35 @@ class BackpackAdapter final : public common::AdapterBase {
     }
   }
 
-  void FindInHistory(AccountState* acc, const std::string& vs, const std::string& order_id,
-                     const std::string& client_order_id,
-                     std::function<void(std::optional<Order>)> done) {
+  // The order history's answer for one order: nullopt = not in the history; an error = the
+  // history could not be read (which must never count as "not found").
+  void FindInHistoryStrict(AccountState* acc, const std::string& vs, const std::string& order_id,
+                           const std::string& client_order_id,
+                           std::function<void(absl::StatusOr<std::optional<Order>>)> done) {
     std::vector<SignParam> params = {{"symbol", vs}, {"limit", "200"}};
     if (!order_id.empty()) params.push_back({"orderId", order_id});
     rest_.OrderHistoryQueryAll(acc->creds, params, [this, acc, order_id, client_order_id,
                                                     done](RestResult r) {
-      if (!r.ok()) return done(std::nullopt);
+      if (!r.ok()) return done(FromVenue(r.error));
       auto orders = codec_.ParseOrders(r.body, symbols_, &acc->clients);
-      if (!orders.ok()) return done(std::nullopt);
+      if (!orders.ok()) return done(orders.status());
       for (const auto& o : *orders) {
         if ((!order_id.empty() && o.order_id == order_id) ||
             (!client_order_id.empty() && o.client_order_id == client_order_id)) {
-          return done(o);
+          return done(std::optional<Order>(o));
         }
       }
-      done(std::nullopt);
+      done(std::optional<Order>());
     });
   }
 
-  // Unknown outcome (timeout, 5xx, 202, duplicate clientId): look the order up by clientId in
-  // the open orders, then in the history, before anyone retries.
-  void Reconcile(AccountState* acc, const OrderRequest& req, uint32_t client_id,
-                 const std::string& why, Callback<OrderAck> done) {
-    const Instrument* in = symbols_.FindByTicker(req.symbol);
-    std::string vs = in ? in->venue_symbol : req.symbol;
-    auto unknown = [this, acc, req, why] {
-      OrderAck ack;
-      ack.outcome = AckOutcome::kOutcomeUnknown;
-      ack.order.venue = cfg_.name;
-      ack.order.account = acc->creds.account;
-      ack.order.symbol = req.symbol;
-      ack.order.client_order_id = req.client_order_id;
-      ack.order.side = req.side;
-      ack.order.type = req.type;
-      ack.order.size = req.size;
-      ack.order.price = req.price;
-      ack.order.status = OrderStatus::kPendingNew;
-      ack.message = "outcome unknown (" + why + "); query by client_order_id before retrying";
-      return ack;
-    };
-    std::vector<SignParam> params = {{"symbol", vs}, {"clientId", std::to_string(client_id)}};
-    rest_.OrderQuery(acc->creds, params, [this, acc, req, vs, unknown, done](RestResult r) {
-      auto accepted = [this, acc, req, done](const Order& o) {
-        OrderAck ack;
-        ack.outcome = AckOutcome::kAccepted;
-        ack.order = Own(acc, o);
-        ack.order.client_order_id = req.client_order_id;
-        ack.order.type = req.type;
-        ack.message = "accepted (confirmed by query after an unknown outcome)";
-        done(ack);
-      };
-      if (r.ok()) {
-        auto o = codec_.ParseOrder(r.body, symbols_, &acc->clients);
-        if (o.ok()) return accepted(*o);
-        return done(unknown());
-      }
-      if (r.http_status != 404) return done(unknown());
-      FindInHistory(acc, vs, "", req.client_order_id,
-                    [unknown, accepted, done](std::optional<Order> o) {
-                      if (o) return accepted(*o);
-                      done(unknown());
-                    });
-    });
+  void FindInHistory(AccountState* acc, const std::string& vs, const std::string& order_id,
+                     const std::string& client_order_id,
+                     std::function<void(std::optional<Order>)> done) {
+    FindInHistoryStrict(acc, vs, order_id, client_order_id,
+                        [done](absl::StatusOr<std::optional<Order>> o) {
+                          done(o.ok() ? *o : std::nullopt);
+                        });
   }
 
   void PollBalance(AccountState* acc, Callback<Balance> done) {
@@ -794,7 +867,12 @@ class BackpackAdapter final : public common::AdapterBase {
     for (auto& [id, a] : accounts_) {
       AccountState* acc = a.get();
       StreamSession::Handlers h;
-      h.on_connected = [this, acc] { PublishBalance(acc); };
+      h.on_connected = [this, acc] {
+        // Events may have been missed while disconnected: the desk queries its open and
+        // unknown orders and publishes exactly what changed (fills included).
+        if (desk_ && desk_->ready()) desk_->Reconcile();
+        PublishBalance(acc);
+      };
       h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };
       h.on_disconnected = [this, acc](const std::string& reason) {
         log_->warn("private stream {} down: {}", acc->creds.account, reason);
@@ -839,7 +917,8 @@ class BackpackAdapter final : public common::AdapterBase {
         l.account = acc->creds.account;
         Publish(std::move(l));
       }
-      Publish(std::move(ev));
+      const bool fresh = !desk_ || desk_->OnOrderEvent(ev);
+      if (fresh) Publish(std::move(ev));
       PublishBalance(acc);
     } else if (info->kind == WsKind::kPositionUpdate) {
       auto p = codec_.ParsePositionUpdate(frame, symbols_);

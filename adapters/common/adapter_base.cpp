@@ -10,6 +10,28 @@ AdapterBase::AdapterBase(const VenueConfig& cfg, const Clock& clock, const std::
     : cfg_(cfg), clock_(clock), work_(boost::asio::make_work_guard(ioc_)) {
   log_ = spdlog::get(log_name);
   if (!log_) log_ = spdlog::default_logger()->clone(log_name);
+  if (!cfg_.accounts.empty()) {
+    runtime::OrderDesk::Options o;
+    o.venue = cfg_.name;
+    o.journal_path = cfg_.journal_path;
+    o.fsync = cfg_.journal_fsync;
+    auto desk = runtime::OrderDesk::Open(o, clock_);
+    if (desk.ok()) {
+      desk_ = std::move(*desk);
+      if (desk_->journal()) {
+        log_->info("order journal {}: {} entries", cfg_.journal_path, desk_->size());
+      }
+    } else {
+      desk_error_ = absl::Status(desk.status().code(),
+                                 "order journal: " + std::string(desk.status().message()));
+    }
+  }
+}
+
+absl::Status AdapterBase::DeskStatus() const {
+  if (desk_) return absl::OkStatus();
+  if (!desk_error_.ok()) return absl::FailedPreconditionError(std::string(desk_error_.message()));
+  return absl::FailedPreconditionError("venue " + cfg_.name + " has no accounts configured");
 }
 
 AdapterBase::~AdapterBase() = default;

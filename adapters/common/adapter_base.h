@@ -16,6 +16,7 @@
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "adapters/api/venue_config.h"
+#include "adapters/runtime/order_desk.h"
 
 namespace spdlog {
 class logger;
@@ -38,6 +39,7 @@ class AdapterBase : public VenueAdapter {
   VenueHealth Health() const override;
   std::vector<Instrument> Instruments() const override;
   bool InstrumentsReady() const override { return ready_.load(); }
+  absl::Status StartupError() const override { return desk_error_; }
 
  protected:
   virtual void OnStart(EventSink*) {}  // before the thread starts
@@ -59,6 +61,12 @@ class AdapterBase : public VenueAdapter {
   std::atomic<UnixNanos> last_message_{0};
   std::atomic<uint64_t> reconnects_{0};
   bool stopped_ = false;  // adapter thread only
+  // The order desk (venues with accounts): idempotency, journal, unknown outcomes. Venue
+  // thread only once started. Null when it could not open (desk_error_ says why).
+  std::unique_ptr<runtime::OrderDesk> desk_;
+  absl::Status desk_error_;
+  // Order desk availability as a status for PlaceOrder.
+  absl::Status DeskStatus() const;
 
  private:
   std::thread thread_;

@@ -232,6 +232,12 @@ void OrderDesk::Send(JournalEntry* e, const OrderRequest& req, const OrderReques
     auto it = entries_.find(key);
     if (it == entries_.end()) return done(absl::InternalError("order desk entry vanished"));
     JournalEntry& e = it->second;
+    if (!r.error.ok()) {
+      e.state = EntryState::kNotExecuted;
+      e.message = std::string(r.error.message());
+      (void)Persist(e, false);
+      return done(r.error);
+    }
     switch (r.ack.outcome) {
       case AckOutcome::kAccepted: {
         OrderAck ack;

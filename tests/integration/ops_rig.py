@@ -95,6 +95,8 @@ class Rig:
                     n += 1
                     self.env[var] = val
                     acc_lines.append("      %s: {env: %s}" % (k, var))
+        if len(acc_lines) > 1:
+            acc_lines.append("orders: {journal_dir: \"%s\"}" % os.path.join(self.dir, "journal"))
         self.config_text = "\n".join(cfg + acc_lines) + "\n"
         self.config_path = os.path.join(self.dir, "gateway.yaml")
         with open(self.config_path, "w") as f:

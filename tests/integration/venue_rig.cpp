@@ -2,6 +2,8 @@
 #include "tests/integration/venue_rig.h"
 
 #include <simdjson.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
@@ -86,22 +88,25 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
       << "    symbols: [";
   for (size_t i = 0; i < opts_.symbols.size(); ++i) cfg << (i ? ", " : "") << opts_.symbols[i];
   cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n" << accounts.str();
+  cfg << "orders: {journal_dir: \"" << dir_.File("journal") << "\"}\n";
   const std::string cfg_path = dir_.File("gateway.yaml");
   WriteFile(cfg_path, cfg.str());
+  config_text_ = cfg.str();
+  gw_env_ = env;
+  error_ = StartGateway();
+}
+
+std::string VenueRig::StartGateway() {
+  std::string err;
   ProcessOptions go;
-  go.argv = {PERPGWD_BIN, "--config", cfg_path, "--port-file", dir_.File("port")};
-  go.env = env;
-  go.log_path = dir_.File("perpgwd.log");
+  go.argv = {PERPGWD_BIN, "--config", dir_.File("gateway.yaml"), "--port-file", dir_.File("port")};
+  go.env = gw_env_;
+  go.log_path = dir_.File("perpgwd-" + std::to_string(++gw_starts_) + ".log");
+  ::unlink(dir_.File("port").c_str());
   gw_ = ChildProcess::Spawn(go, &err);
-  if (!gw_) {
-    error_ = "cannot start perpgwd: " + err;
-    return;
-  }
+  if (!gw_) return "cannot start perpgwd: " + err;
   auto port = WaitForPortFile(dir_.File("port"), kStart, gw_.get());
-  if (!port) {
-    error_ = "perpgwd did not start:\n" + Tail(gw_->ReadLog()) + "\nconfig:\n" + cfg.str();
-    return;
-  }
+  if (!port) return "perpgwd did not start:\n" + Tail(gw_->ReadLog()) + "\nconfig:\n" + config_text_;
   port_ = *port;
   channel_ = grpc::CreateChannel(gateway_addr(), grpc::InsecureChannelCredentials());
   instruments = v1::InstrumentService::NewStub(channel_);
@@ -121,7 +126,16 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
         return instruments->ListInstruments(&ctx, req, &resp).ok() && resp.instruments_size() > 0;
       },
       kStart, Millis(100));
-  if (!ready) error_ = "instruments never loaded:\n" + Tail(gw_->ReadLog());
+  if (!ready) return "instruments never loaded:\n" + Tail(gw_->ReadLog());
+  return "";
+}
+
+std::string VenueRig::KillAndRestartGateway() {
+  if (gw_) {
+    gw_->Signal(SIGKILL);
+    gw_->WaitExit(Millis(10000));
+  }
+  return StartGateway();
 }
 
 VenueRig::~VenueRig() {

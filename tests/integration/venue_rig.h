@@ -48,6 +48,9 @@ class VenueRig {
   std::string gateway_addr() const { return "127.0.0.1:" + std::to_string(port_); }
   ChildProcess& sim() { return *sim_; }
   ChildProcess& gateway() { return *gw_; }
+  // kill -9 perpgwd and start it again on the same config and order journal (a new port: the
+  // stubs are re-created). Empty string on success, else what failed.
+  std::string KillAndRestartGateway();
 
   std::unique_ptr<v1::InstrumentService::Stub> instruments;
   std::unique_ptr<v1::MarketDataService::Stub> market;
@@ -71,6 +74,10 @@ class VenueRig {
   std::vector<std::string> sim_symbols_;
   int port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string config_text_;
+  std::map<std::string, std::string> gw_env_;
+  int gw_starts_ = 0;
+  std::string StartGateway();
 };
 
 }  // namespace perpgw::testing

@@ -65,7 +65,8 @@ TEST_CASE("secrets: inline refused, env and file resolved, values never echoed",
   std::ofstream("/tmp/perpgw_test_secret_file") << "file-secret\n";
   auto c = ParseConfig(
       "venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: {api_key: {env: "
-      "PERPGW_TEST_SECRET}, api_secret: {file: /tmp/perpgw_test_secret_file}}}]",
+      "PERPGW_TEST_SECRET}, api_secret: {file: /tmp/perpgw_test_secret_file}}}]\n"
+      "orders: {journal_dir: none}",
       "t");
   REQUIRE(c.ok());
   const auto& acc = c->venues.at("aster").accounts.at(0);
@@ -75,6 +76,27 @@ TEST_CASE("secrets: inline refused, env and file resolved, values never echoed",
              Catch::Contains("venue 'nope' is not configured"));
   CHECK_THAT(Err("venues: {aster: {}}\naccounts: [{id: a, venue: aster}, {id: a, venue: aster}]"),
              Catch::Contains("duplicate account id"));
+}
+
+TEST_CASE("orders.journal_dir is required with accounts and sets each venue's journal",
+          "[config]") {
+  setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
+  const std::string acc =
+      "venues: {aster: {}, backpack: {}}\naccounts: [{id: a1, venue: aster, credentials: "
+      "{api_secret: {env: PERPGW_TEST_SECRET}}}]\n";
+  CHECK_THAT(Err(acc), Catch::Contains("orders.journal_dir"));
+  CHECK_THAT(Err(acc + "orders: {journal_dir: /j, fsync: sometimes}"),
+             Catch::Contains("orders.fsync"));
+  CHECK_THAT(Err(acc + "orders: {journal_dri: /j}"), Catch::Contains("unknown key"));
+  auto c = ParseConfig(acc + "orders: {journal_dir: /var/j, fsync: never}", "t");
+  REQUIRE(c.ok());
+  CHECK(c->venues.at("aster").journal_path == "/var/j/aster.journal");
+  CHECK(!c->venues.at("aster").journal_fsync);
+  CHECK(c->venues.at("backpack").journal_path.empty());  // no accounts there
+  auto none = ParseConfig(acc + "orders: {journal_dir: none}", "t");
+  REQUIRE(none.ok());
+  CHECK(none->venues.at("aster").journal_path.empty());
+  CHECK(ParseConfig("venues: {aster: {}}", "t").ok());  // market data only: no journal needed
 }
 
 TEST_CASE("token scopes must name known accounts", "[config]") {
