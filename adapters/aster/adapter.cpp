@@ -110,16 +110,8 @@ class AsterAdapter final : public common::AdapterBase {
       const Instrument* in = symbols_.ByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
       if (auto st = DeskStatus(); !st.ok()) return done(st);
-      OrderRequest wire = req;
-      if (req.type == OrderType::kMarket) {
-        // A true MARKET order has no price bound; an IOC limit at the gateway's worst price
-        // gives the same immediacy with the slippage bound the strategy asked for. The desk
-        // keeps reporting it as MARKET.
-        wire.type = OrderType::kLimit;
-        wire.tif = TimeInForce::kIoc;
-        wire.price = req.worst_price;
-      }
-      desk_->Place(req, wire, OrderWindowNs(acc), std::move(done));
+      // Market orders go out as IOC limits at the gateway's worst price (runtime::WireRequest).
+      desk_->Place(req, OrderWindowNs(acc), std::move(done));
     });
   }
 
@@ -227,24 +219,26 @@ class AsterAdapter final : public common::AdapterBase {
   }
 
   void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
-    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] {
-      auto* acc = FindAccount(q.account);
-      if (!acc) return done(absl::NotFoundError("unknown aster account " + q.account));
-      if (q.symbol.empty()) {
-        return done(absl::InvalidArgumentError("symbol is required for fills on aster "
-                                               "(userTrades is per symbol)"));
-      }
-      const Instrument* in = symbols_.ByTicker(q.symbol);
-      if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on aster"));
-      QueryBuilder b;
-      b.Add("symbol", in->venue_symbol);
-      if (q.from > 0) b.Add("startTime", q.from / 1000000);
-      if (q.to > 0) b.Add("endTime", q.to / 1000000);
-      b.Add("limit", std::min(q.limit, 1000));
-      rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
-        if (!r.ok()) return done(FromVenue(r.error));
-        done(ParseUserTrades(r.body, Ctx(acc)));
-      });
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] { ListFillsNow(q, done); });
+  }
+
+  void ListFillsNow(const FillQuery& q, Callback<std::vector<Fill>> done) {
+    auto* acc = FindAccount(q.account);
+    if (!acc) return done(absl::NotFoundError("unknown aster account " + q.account));
+    if (q.symbol.empty()) {
+      return done(absl::InvalidArgumentError("symbol is required for fills on aster "
+                                             "(userTrades is per symbol)"));
+    }
+    const Instrument* in = symbols_.ByTicker(q.symbol);
+    if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on aster"));
+    QueryBuilder b;
+    b.Add("symbol", in->venue_symbol);
+    if (q.from > 0) b.Add("startTime", q.from / 1000000);
+    if (q.to > 0) b.Add("endTime", q.to / 1000000);
+    b.Add("limit", std::min(q.limit, 1000));
+    rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      done(ParseUserTrades(r.body, Ctx(acc)));
     });
   }
 
@@ -782,20 +776,9 @@ class AsterAdapter final : public common::AdapterBase {
     };
     h.fills = [this](const std::string& account, const std::string& symbol, UnixNanos since,
                      Callback<std::vector<Fill>> done) {
-      auto* acc = FindAccount(account);
-      const Instrument* in = symbols_.ByTicker(symbol);
-      if (!acc || !in) return done(absl::NotFoundError("unknown account or symbol"));
-      QueryBuilder b;
-      b.Add("symbol", in->venue_symbol);
-      if (since > 0) b.Add("startTime", since / 1000000);
-      b.Add("limit", 1000);
-      rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
-        if (!r.ok()) return done(FromVenue(r.error));
-        done(ParseUserTrades(r.body, Ctx(acc)));
-      });
+      ListFillsNow(FillQuery{account, symbol, since, 0, 1000}, std::move(done));
     };
-    h.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
-    desk_->SetHooks(std::move(h));
+    SetDeskHooks(std::move(h));
   }
 
   // One order request, classified for the desk: accepted / rejected / unknown outcome.
@@ -898,7 +881,7 @@ class AsterAdapter final : public common::AdapterBase {
       h.on_connected = [this, acc] {
         // Events may have been missed while disconnected: the desk queries its open and
         // unknown orders and publishes exactly what changed (fills included).
-        if (desk_ && ready_) desk_->Reconcile();
+        if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
         // Re-snapshot over REST: events may have been missed while disconnected.
         rest_.PositionRisk(acc->creds, [this, acc](RestResult r) {
           if (!r.ok()) return;
@@ -954,7 +937,6 @@ class AsterAdapter final : public common::AdapterBase {
         }
         if (desk_ && !desk_->OnOrderEvent(ev)) return;  // repeats a state already published
         Publish(std::move(ev));
-        if (desk_) desk_->MaybeCompact();
         return;
       }
       case UserEventKind::kAccountUpdate:

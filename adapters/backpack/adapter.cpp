@@ -104,16 +104,10 @@ class BackpackAdapter final : public common::AdapterBase {
       const Instrument* in = symbols_.FindByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
       if (auto st = DeskStatus(); !st.ok()) return done(st);
-      // Market orders go out as IOC limits at the gateway's worst price (exact price
-      // protection; the venue's own slippageTolerance unit is unverified, see the notes). The
-      // desk keeps reporting them as MARKET.
-      OrderRequest wire = req;
-      if (req.type == OrderType::kMarket) {
-        wire.type = OrderType::kLimit;
-        wire.tif = TimeInForce::kIoc;
-        wire.price = req.worst_price;
-      }
-      desk_->Place(req, wire, acc->creds.window_ms * 1000000, std::move(done));
+      // Market orders go out as IOC limits at the gateway's worst price (runtime::WireRequest:
+      // exact price protection; the venue's own slippageTolerance unit is unverified, see the
+      // notes).
+      desk_->Place(req, acc->creds.window_ms * 1000000, std::move(done));
     });
   }
 
@@ -230,29 +224,27 @@ class BackpackAdapter final : public common::AdapterBase {
   }
 
   void ListFillsNow(const FillQuery& q, Callback<std::vector<Fill>> done) {
-    {
-      auto* acc = FindAccount(q.account);
-      if (!acc) return done(absl::NotFoundError("unknown backpack account " + q.account));
-      std::vector<SignParam> params;
-      if (!q.symbol.empty()) {
-        const Instrument* in = symbols_.FindByTicker(q.symbol);
-        if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on backpack"));
-        params.push_back({"symbol", in->venue_symbol});
-      }
-      if (q.from > 0) params.push_back({"from", std::to_string(q.from / 1000000)});
-      if (q.to > 0) params.push_back({"to", std::to_string(q.to / 1000000)});
-      params.push_back({"limit", std::to_string(std::min(q.limit, 1000))});
-      rest_.FillHistoryQueryAll(acc->creds, params, [this, acc, done](RestResult r) {
-        if (!r.ok()) return done(FromVenue(r.error));
-        auto fills = codec_.ParseFills(r.body, symbols_, &acc->clients);
-        if (!fills.ok()) return done(fills.status());
-        for (auto& f : *fills) {
-          f.venue = cfg_.name;
-          f.account = acc->creds.account;
-        }
-        done(std::move(*fills));
-      });
+    auto* acc = FindAccount(q.account);
+    if (!acc) return done(absl::NotFoundError("unknown backpack account " + q.account));
+    std::vector<SignParam> params;
+    if (!q.symbol.empty()) {
+      const Instrument* in = symbols_.FindByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on backpack"));
+      params.push_back({"symbol", in->venue_symbol});
     }
+    if (q.from > 0) params.push_back({"from", std::to_string(q.from / 1000000)});
+    if (q.to > 0) params.push_back({"to", std::to_string(q.to / 1000000)});
+    params.push_back({"limit", std::to_string(std::min(q.limit, 1000))});
+    rest_.FillHistoryQueryAll(acc->creds, params, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto fills = codec_.ParseFills(r.body, symbols_, &acc->clients);
+      if (!fills.ok()) return done(fills.status());
+      for (auto& f : *fills) {
+        f.venue = cfg_.name;
+        f.account = acc->creds.account;
+      }
+      done(std::move(*fills));
+    });
   }
 
   void GetBalance(std::string account, Callback<Balance> done) override {
@@ -444,8 +436,7 @@ class BackpackAdapter final : public common::AdapterBase {
       FillQuery q{account, symbol, since, 0, 1000};
       ListFillsNow(q, std::move(done));
     };
-    h.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
-    desk_->SetHooks(std::move(h));
+    SetDeskHooks(std::move(h));
   }
 
   void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
@@ -870,7 +861,7 @@ class BackpackAdapter final : public common::AdapterBase {
       h.on_connected = [this, acc] {
         // Events may have been missed while disconnected: the desk queries its open and
         // unknown orders and publishes exactly what changed (fills included).
-        if (desk_ && desk_->ready()) desk_->Reconcile();
+        if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
         PublishBalance(acc);
       };
       h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };

@@ -34,6 +34,12 @@ absl::Status AdapterBase::DeskStatus() const {
   return absl::FailedPreconditionError("venue " + cfg_.name + " has no accounts configured");
 }
 
+void AdapterBase::SetDeskHooks(runtime::OrderDesk::Hooks hooks) {
+  if (!desk_) return;
+  hooks.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
+  desk_->SetHooks(std::move(hooks));
+}
+
 AdapterBase::~AdapterBase() = default;
 
 void AdapterBase::Start(EventSink* sink) {

@@ -67,6 +67,9 @@ class AdapterBase : public VenueAdapter {
   absl::Status desk_error_;
   // Order desk availability as a status for PlaceOrder.
   absl::Status DeskStatus() const;
+  // Installs the venue's desk hooks; acks and reconciled changes are published like every
+  // other event of this adapter.
+  void SetDeskHooks(runtime::OrderDesk::Hooks hooks);
 
  private:
   std::thread thread_;

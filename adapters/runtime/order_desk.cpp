@@ -44,6 +44,16 @@ bool Merge(JournalEntry& e, const Order& o) {
 
 }  // namespace
 
+OrderRequest WireRequest(const OrderRequest& req) {
+  OrderRequest wire = req;
+  if (req.type == OrderType::kMarket) {
+    wire.type = OrderType::kLimit;
+    wire.tif = TimeInForce::kIoc;
+    wire.price = req.worst_price;
+  }
+  return wire;
+}
+
 std::string RequestMismatch(const JournalEntry& e, const OrderRequest& r) {
   auto diff = [](const char* field, const std::string& a, const std::string& b) {
     return std::string(field) + ": first " + Trunc(a) + ", now " + Trunc(b);
@@ -150,8 +160,8 @@ void OrderDesk::Annotate(Order& o) const {
   if (it != entries_.end() && it->second.type == OrderType::kMarket) o.type = OrderType::kMarket;
 }
 
-void OrderDesk::Place(const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
-                      Callback<OrderAck> done) {
+void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<OrderAck> done) {
+  const OrderRequest wire = WireRequest(req);
   if (!ready_) {
     return done(absl::UnavailableError(
         "the order desk is reconciling its journal with " + opts_.venue +
@@ -315,32 +325,44 @@ void OrderDesk::Resolve(JournalEntry* entry, const OrderRequest& req, const Orde
   });
 }
 
-void OrderDesk::Accept(JournalEntry& e, const Order& venue_order, const std::string& message,
-                       OrderAck* ack_out) {
+bool OrderDesk::MarkAccepted(JournalEntry& e, const Order& venue_order) {
   const bool was_accepted = e.state == EntryState::kAccepted;
   e.state = EntryState::kAccepted;
-  bool changed = Merge(e, venue_order) || !was_accepted;
+  const bool changed = Merge(e, venue_order) || !was_accepted;
   if (e.status == OrderStatus::kPendingNew) e.status = OrderStatus::kOpen;
+  return changed;
+}
+
+Order OrderDesk::Reported(const JournalEntry& e, Order venue_order) const {
+  Order& o = venue_order;
+  o.venue = opts_.venue;
+  o.account = e.account;
+  o.client_order_id = e.client_order_id;
+  o.symbol = e.symbol;
+  o.type = e.type;
+  o.status = e.status;
+  o.filled_size = e.filled_size;
+  o.avg_fill_price = e.avg_fill_price;
+  if (o.order_id.empty()) o.order_id = e.venue_order_id;
+  return o;
+}
+
+void OrderDesk::PublishState(const Order& o) {
+  if (hooks_.publish) hooks_.publish(OrderEvent{o, std::nullopt, o.updated_time, clock_.Now()});
+}
+
+void OrderDesk::Accept(JournalEntry& e, const Order& venue_order, const std::string& message,
+                       OrderAck* ack_out) {
+  const bool changed = MarkAccepted(e, venue_order);
   e.message = message;
   (void)Persist(e, false);
   OrderAck ack;
   ack.outcome = AckOutcome::kAccepted;
-  ack.order = venue_order;
-  ack.order.venue = opts_.venue;
-  ack.order.account = e.account;
-  ack.order.client_order_id = e.client_order_id;
-  ack.order.symbol = e.symbol;
-  ack.order.type = e.type;
-  ack.order.status = e.status;
-  ack.order.filled_size = e.filled_size;
-  ack.order.avg_fill_price = e.avg_fill_price;
-  if (ack.order.order_id.empty()) ack.order.order_id = e.venue_order_id;
+  ack.order = Reported(e, venue_order);
   ack.message = message;
   // The ack goes out as an order event too, so GetOrder and the stream never lag it; a state
   // the stream already carried is not repeated.
-  if (changed && hooks_.publish) {
-    hooks_.publish(OrderEvent{ack.order, std::nullopt, venue_order.updated_time, clock_.Now()});
-  }
+  if (changed) PublishState(ack.order);
   *ack_out = std::move(ack);
 }
 
@@ -357,105 +379,103 @@ bool OrderDesk::OnOrderEvent(OrderEvent& ev) {
     changed = true;
   }
   changed = Merge(*e, o) || changed;
-  if (changed) (void)Persist(*e, IsTerminal(e->status));
+  // Not fsync'ed: durability is owed before an order leaves (Send); a later state lost to a
+  // power cut is looked up again by Reconcile after the restart.
+  if (changed) {
+    (void)Persist(*e, false);
+    MaybeCompact();
+  }
   return changed || ev.fill.has_value();
 }
 
 void OrderDesk::Reconcile(std::function<void()> done) {
-  std::vector<std::string> keys;
-  for (auto& [k, e] : entries_) {
-    if (e.state == EntryState::kInFlight) continue;  // its own Place flow will settle it
-    if (e.state == EntryState::kUnknown ||
-        (e.state == EntryState::kAccepted && !IsTerminal(e.status))) {
-      keys.push_back(k);
-    }
-  }
-  if (keys.empty() || !hooks_.query) {
-    ready_ = true;
-    if (done) done();
+  if (done) reconcile_waiters_.push_back(std::move(done));
+  if (reconcile_running_) {
+    // A reconnect during a pass: its answers may predate what was missed, so run once more
+    // after it (never two passes at once: each costs one venue lookup per open order).
+    reconcile_again_ = true;
     return;
   }
-  auto remaining = std::make_shared<size_t>(keys.size());
-  auto finish = [this, remaining, done] {
+  reconcile_running_ = true;
+  std::vector<std::string> keys;
+  if (hooks_.query) {
+    for (auto& [k, e] : entries_) {
+      // In-flight entries are settled by their own Place flow.
+      if (e.state == EntryState::kUnknown ||
+          (e.state == EntryState::kAccepted && !IsTerminal(e.status))) {
+        keys.push_back(k);
+      }
+    }
+  }
+  // One count per lookup plus one for this function, so an empty pass ends the same way.
+  auto remaining = std::make_shared<size_t>(keys.size() + 1);
+  auto finish = [this, remaining] {
     if (--*remaining > 0) return;
+    reconcile_running_ = false;
     ready_ = true;
     MaybeCompact();
-    if (done) done();
+    if (reconcile_again_) {
+      reconcile_again_ = false;
+      return Reconcile();
+    }
+    auto waiters = std::move(reconcile_waiters_);
+    reconcile_waiters_.clear();
+    for (auto& w : waiters) w();
   };
   for (const auto& key : keys) {
     hooks_.query(entries_[key], [this, key, finish](QueryResult q) {
       auto it = entries_.find(key);
       if (it == entries_.end()) return finish();
       JournalEntry& e = it->second;
-      const UnixNanos now = clock_.Now();
-      if (q.found == Found::kFound) {
-        const Decimal known_filled = e.filled_size;
-        const bool was_unknown = e.state != EntryState::kAccepted;
-        e.state = EntryState::kAccepted;
-        bool changed = Merge(e, q.order) || was_unknown;
-        if (e.status == OrderStatus::kPendingNew) e.status = OrderStatus::kOpen;
-        if (changed) {
-          (void)Persist(e, false);
-          Order o = q.order;
-          o.venue = opts_.venue;
-          o.account = e.account;
-          o.client_order_id = e.client_order_id;
-          o.symbol = e.symbol;
-          o.type = e.type;
-          o.status = e.status;
-          o.filled_size = e.filled_size;
-          o.avg_fill_price = e.avg_fill_price;
-          if (o.order_id.empty()) o.order_id = e.venue_order_id;
-          auto publish_state = [this, o, now] {
-            if (hooks_.publish) hooks_.publish(OrderEvent{o, std::nullopt, o.updated_time, now});
-          };
-          if (e.filled_size > known_filled && hooks_.fills) {
-            // Fills missed while away: the venue's fills for this order beyond what we knew,
-            // oldest first, then the order's state.
-            std::string account = e.account, symbol = e.symbol, cid = e.client_order_id;
-            std::string oid = e.venue_order_id;
-            hooks_.fills(account, symbol, e.sent_time - 60LL * 1000000000,
-                         [this, o, known_filled, oid, cid, now, publish_state,
-                          finish](absl::StatusOr<std::vector<Fill>> fills) {
-                           if (fills.ok()) {
-                             std::vector<Fill> mine;
-                             for (const auto& f : *fills) {
-                               if ((!oid.empty() && f.order_id == oid) ||
-                                   (!cid.empty() && f.client_order_id == cid)) {
-                                 mine.push_back(f);
-                               }
-                             }
-                             std::stable_sort(mine.begin(), mine.end(),
-                                              [](const Fill& a, const Fill& b) {
-                                                return a.exchange_time < b.exchange_time;
-                                              });
-                             Decimal cum;
-                             for (auto& f : mine) {
-                               auto next = Decimal::Add(cum, f.size);
-                               if (!next.ok()) break;
-                               const bool missed = *next > known_filled;
-                               cum = *next;
-                               if (!missed) continue;
-                               f.client_order_id = cid;
-                               if (hooks_.publish) {
-                                 hooks_.publish(OrderEvent{o, f, f.exchange_time, now});
-                               }
-                             }
-                           }
-                           publish_state();
-                           finish();
-                         });
-            return;
-          }
-          publish_state();
-        }
-      } else if (q.found == Found::kNotFound && e.state == EntryState::kUnknown &&
-                 now >= e.expires) {
+      if (q.found == Found::kNotFound && e.state == EntryState::kUnknown &&
+          clock_.Now() >= e.expires) {
         e.state = EntryState::kNotExecuted;
         (void)Persist(e, false);
+        return finish();
       }
-      finish();
+      if (q.found != Found::kFound) return finish();
+      const Decimal known_filled = e.filled_size;
+      if (!MarkAccepted(e, q.order)) return finish();
+      (void)Persist(e, false);
+      const Order o = Reported(e, q.order);
+      if (e.filled_size <= known_filled || !hooks_.fills) {
+        PublishState(o);
+        return finish();
+      }
+      // Fills missed while away: the venue's fills for this order beyond what we knew, oldest
+      // first, then the order's state.
+      hooks_.fills(e.account, e.symbol, e.sent_time - 60LL * 1000000000,
+                   [this, o, known_filled, finish](absl::StatusOr<std::vector<Fill>> fills) {
+                     if (fills.ok()) PublishMissedFills(o, known_filled, std::move(*fills));
+                     PublishState(o);
+                     finish();
+                   });
     });
+  }
+  finish();
+}
+
+void OrderDesk::PublishMissedFills(const Order& o, Decimal known_filled, std::vector<Fill> fills) {
+  std::vector<Fill> mine;
+  for (auto& f : fills) {
+    if ((!o.order_id.empty() && f.order_id == o.order_id) ||
+        f.client_order_id == o.client_order_id) {
+      mine.push_back(std::move(f));
+    }
+  }
+  std::stable_sort(mine.begin(), mine.end(), [](const Fill& a, const Fill& b) {
+    return a.exchange_time < b.exchange_time;
+  });
+  const UnixNanos now = clock_.Now();
+  Decimal cum;
+  for (auto& f : mine) {
+    auto next = Decimal::Add(cum, f.size);
+    if (!next.ok()) break;
+    const bool missed = *next > known_filled;
+    cum = *next;
+    if (!missed || !hooks_.publish) continue;
+    f.client_order_id = o.client_order_id;
+    hooks_.publish(OrderEvent{o, f, f.exchange_time, now});
   }
 }
 

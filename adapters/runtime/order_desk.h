@@ -27,7 +27,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -94,11 +93,10 @@ class OrderDesk {
   bool ready() const { return ready_; }
   const OrderJournal* journal() const { return journal_.get(); }
 
-  // The idempotent place flow. `wire` is what to send (market → IOC limit at worst price);
-  // `req` is what the strategy asked for (fingerprint and reported type). `window_ns`: how long
-  // a request signed now can still execute at the venue.
-  void Place(const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
-             Callback<OrderAck> done);
+  // The idempotent place flow. `req` is what the strategy asked for (its identity and the
+  // reported type); what is sent is WireRequest(req). `window_ns`: how long a request signed
+  // now can still execute at the venue.
+  void Place(const OrderRequest& req, int64_t window_ns, Callback<OrderAck> done);
 
   // A venue order event for this venue: updates the entry (a known client id settles an
   // unknown outcome), fixes the reported type, and returns false for an event that repeats a
@@ -109,13 +107,13 @@ class OrderDesk {
 
   // After a restart (journal replayed) or a private-stream reconnect: queries every entry
   // that is unknown or open and publishes exactly the changes it missed. `done` runs when all
-  // queries answered; the desk accepts orders (ready) after the first one.
+  // queries answered; the desk accepts orders (ready) after the first pass. A call during a
+  // pass runs one more pass after it.
   void Reconcile(std::function<void()> done = nullptr);
 
+ private:
   // Compacts the journal when it has grown past twice its live entries (cheap to call often).
   void MaybeCompact();
-
- private:
   OrderDesk(Options opts, const Clock& clock) : opts_(std::move(opts)), clock_(clock) {}
   JournalEntry* Find(const std::string& account, const std::string& cid);
   absl::Status Persist(JournalEntry& e, bool sync);
@@ -125,6 +123,12 @@ class OrderDesk {
   // venue's own answer (no automatic resend behind the strategy's back, e.g. after a 429).
   void Resolve(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire,
                int64_t window_ns, bool resend, Callback<OrderAck> done);
+  // Marks `e` accepted with the venue's view folded in (never backwards); true on a change.
+  bool MarkAccepted(JournalEntry& e, const Order& venue_order);
+  // The venue's view of the order as the desk reports it (its ids, type and merged state).
+  Order Reported(const JournalEntry& e, Order venue_order) const;
+  void PublishState(const Order& o);
+  void PublishMissedFills(const Order& o, Decimal known_filled, std::vector<Fill> fills);
   void Accept(JournalEntry& e, const Order& venue_order, const std::string& message,
               OrderAck* ack_out);
   OrderAck AckFrom(const JournalEntry& e, AckOutcome outcome) const;
@@ -136,10 +140,15 @@ class OrderDesk {
   Hooks hooks_;
   std::unique_ptr<OrderJournal> journal_;
   std::unordered_map<std::string, JournalEntry> entries_;  // by JournalEntry::Key
-  std::unordered_map<std::string, std::unordered_set<std::string>> seen_trades_;  // by key
   bool ready_ = true;
-  int reconciles_running_ = 0;
+  bool reconcile_running_ = false, reconcile_again_ = false;
+  std::vector<std::function<void()>> reconcile_waiters_;
 };
+
+// What goes to the venue for `req`: a market order becomes an IOC limit at req.worst_price
+// (a true MARKET order has no price bound; this gives the same immediacy with the slippage
+// bound the strategy asked for). Other orders go as they are.
+OrderRequest WireRequest(const OrderRequest& req);
 
 // Canonical comparison of two requests for the same client order id: empty when they match,
 // else "field: old → new" for the first difference.

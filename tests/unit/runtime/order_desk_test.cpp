@@ -37,6 +37,8 @@ struct FakeVenue {
   std::map<std::string, Order> orders;           // by client id: what a query finds
   std::vector<Fill> fills;
   bool query_fails = false;
+  bool defer_queries = false;                   // hold lookups until the test runs them
+  std::vector<std::function<void()>> deferred;
   std::vector<OrderEvent> published;
 
   OrderDesk::Hooks Hooks() {
@@ -57,6 +59,15 @@ struct FakeVenue {
     };
     h.query = [this](const JournalEntry& e, OrderDesk::QueryDone done) {
       ++queries;
+      if (defer_queries) {
+        deferred.push_back([this, e, done] {
+          OrderDesk::QueryResult q;
+          q.found = OrderDesk::Found::kFound;
+          q.order = orders[e.client_order_id];
+          done(q);
+        });
+        return;
+      }
       OrderDesk::QueryResult q;
       if (query_fails) {
         q.found = OrderDesk::Found::kError;
@@ -92,7 +103,7 @@ struct Placed {
 
 Placed Place(OrderDesk& desk, const OrderRequest& r) {
   Placed p;
-  desk.Place(r, r, kWindow, [&p](absl::StatusOr<OrderAck> a) {
+  desk.Place(r, kWindow, [&p](absl::StatusOr<OrderAck> a) {
     p.called = true;
     p.ack = std::move(a);
   });
@@ -116,12 +127,16 @@ std::unique_ptr<OrderDesk> MakeDesk(const Clock& clock, const std::string& journ
   return std::move(*d);
 }
 
-TEST_CASE("desk: a retried client id returns the original ack and sends nothing",
-          "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
+// A desk in memory over a scripted venue, at a fixed time the test moves by hand.
+struct DeskFixture {
+  ManualClock clock{1000 * kSec};
   FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+  std::unique_ptr<OrderDesk> desk = MakeDesk(clock);
+  DeskFixture() { desk->SetHooks(venue.Hooks()); }
+};
+
+TEST_CASE_METHOD(DeskFixture, "desk: a retried client id returns the original ack and sends nothing",
+          "[runtime][desk]") {
   auto first = Place(*desk, Req("c1"));
   REQUIRE(first.ack.ok());
   CHECK(first.ack->outcome == AckOutcome::kAccepted);
@@ -135,12 +150,8 @@ TEST_CASE("desk: a retried client id returns the original ack and sends nothing"
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE("desk: a reused client id with different parameters is ALREADY_EXISTS",
+TEST_CASE_METHOD(DeskFixture, "desk: a reused client id with different parameters is ALREADY_EXISTS",
           "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
   REQUIRE(Place(*desk, Req("c1")).ack.ok());
   auto r = Req("c1");
   r.price = D("101");
@@ -155,11 +166,7 @@ TEST_CASE("desk: a reused client id with different parameters is ALREADY_EXISTS"
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE("desk: not found is final only after the held request's expiry", "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+TEST_CASE_METHOD(DeskFixture, "desk: not found is final only after the held request's expiry", "[runtime][desk]") {
   venue.answers.push_back(Unknown());  // the POST timed out; the venue still holds it
   auto p = Place(*desk, Req("h1"));
   REQUIRE(p.ack.ok());
@@ -206,12 +213,8 @@ TEST_CASE("desk: not found is final only after the held request's expiry", "[run
   }
 }
 
-TEST_CASE("desk: a 429 is unknown but settles at the next retry without waiting",
+TEST_CASE_METHOD(DeskFixture, "desk: a 429 is unknown but settles at the next retry without waiting",
           "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
   venue.answers.push_back(Unknown(/*answered=*/true, /*refused=*/true));
   auto p = Place(*desk, Req("r1"));
   REQUIRE(p.ack.ok());
@@ -223,11 +226,7 @@ TEST_CASE("desk: a 429 is unknown but settles at the next retry without waiting"
   CHECK(venue.submits == 2);
 }
 
-TEST_CASE("desk: a duplicate-client-id rejection returns the resting order", "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+TEST_CASE_METHOD(DeskFixture, "desk: a duplicate-client-id rejection returns the resting order", "[runtime][desk]") {
   Order resting;
   resting.order_id = "resting-1";
   resting.status = OrderStatus::kOpen;
@@ -245,11 +244,7 @@ TEST_CASE("desk: a duplicate-client-id rejection returns the resting order", "[r
   CHECK(p.ack->order.status == OrderStatus::kOpen);
 }
 
-TEST_CASE("desk: a rejection is final for its client id", "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+TEST_CASE_METHOD(DeskFixture, "desk: a rejection is final for its client id", "[runtime][desk]") {
   OrderDesk::SubmitResult rej;
   rej.ack.outcome = AckOutcome::kRejected;
   rej.ack.reason = CancelReason::kPostOnlyViolation;
@@ -266,20 +261,18 @@ TEST_CASE("desk: a rejection is final for its client id", "[runtime][desk]") {
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE("desk: market orders say MARKET in acks and events", "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+TEST_CASE_METHOD(DeskFixture, "desk: market orders say MARKET in acks and events", "[runtime][desk]") {
   OrderRequest req = Req("m1");
   req.type = OrderType::kMarket;
   req.price = Decimal();
   req.max_slippage_bps = D("50");
-  OrderRequest wire = req;
-  wire.type = OrderType::kLimit;
-  wire.price = D("100.5");
+  req.worst_price = D("100.5");
+  const OrderRequest wire = WireRequest(req);
+  CHECK(wire.type == OrderType::kLimit);
+  CHECK(wire.tif == TimeInForce::kIoc);
+  CHECK(wire.price == D("100.5"));
   Placed p;
-  desk->Place(req, wire, kWindow, [&p](absl::StatusOr<OrderAck> a) { p.ack = std::move(a); });
+  desk->Place(req, kWindow, [&p](absl::StatusOr<OrderAck> a) { p.ack = std::move(a); });
   REQUIRE(p.ack.ok());
   CHECK(p.ack->order.type == OrderType::kMarket);
   OrderEvent ev;
@@ -296,9 +289,9 @@ TEST_CASE("desk: market orders say MARKET in acks and events", "[runtime][desk]"
   desk->Annotate(looked_up);
   CHECK(looked_up.type == OrderType::kMarket);
   // Same request again (the worst price differs on a retry: it is not part of the identity).
-  wire.price = D("101");
+  req.worst_price = D("101");
   Placed again;
-  desk->Place(req, wire, kWindow, [&again](absl::StatusOr<OrderAck> a) { again.ack = std::move(a); });
+  desk->Place(req, kWindow, [&again](absl::StatusOr<OrderAck> a) { again.ack = std::move(a); });
   REQUIRE(again.ack.ok());
   CHECK(again.ack->outcome == AckOutcome::kAccepted);
   CHECK(again.ack->order.status == OrderStatus::kFilled);
@@ -372,11 +365,7 @@ TEST_CASE("desk: the journal makes ids idempotent across a restart", "[runtime][
   CHECK(Place(*desk, mismatch).ack.status().code() == absl::StatusCode::kAlreadyExists);
 }
 
-TEST_CASE("desk: a stream event settles an unknown outcome", "[runtime][desk]") {
-  ManualClock clock(1000 * kSec);
-  FakeVenue venue;
-  auto desk = MakeDesk(clock);
-  desk->SetHooks(venue.Hooks());
+TEST_CASE_METHOD(DeskFixture, "desk: a stream event settles an unknown outcome", "[runtime][desk]") {
   venue.answers.push_back(Unknown());
   REQUIRE(Place(*desk, Req("e1")).ack->outcome == AckOutcome::kOutcomeUnknown);
   OrderEvent ev;
@@ -390,6 +379,29 @@ TEST_CASE("desk: a stream event settles an unknown outcome", "[runtime][desk]") 
   CHECK(r.ack->outcome == AckOutcome::kAccepted);
   CHECK(r.ack->order.order_id == "from-stream");
   CHECK(venue.submits == 1);
+}
+
+TEST_CASE_METHOD(DeskFixture, "desk: a reconcile asked for during a pass runs once after it",
+                 "[runtime][desk]") {
+  REQUIRE(Place(*desk, Req("o1")).ack->outcome == AckOutcome::kAccepted);  // open at the venue
+  venue.defer_queries = true;
+  const int before = venue.queries;
+  int first = 0, second = 0;
+  desk->Reconcile([&] { ++first; });
+  desk->Reconcile([&] { ++second; });  // a reconnect while the first pass is out
+  CHECK(venue.queries == before + 1);  // never two passes at once
+  auto run = [&] {
+    auto pending = std::move(venue.deferred);
+    venue.deferred.clear();
+    for (auto& f : pending) f();
+  };
+  run();
+  CHECK(venue.queries == before + 2);  // the second pass, after the first
+  CHECK(first + second == 0);
+  run();
+  CHECK(first == 1);
+  CHECK(second == 1);
+  CHECK(venue.deferred.empty());
 }
 
 }  // namespace
