@@ -80,6 +80,13 @@ absl::StatusOr<Decimal> ParseField(const std::string& text, const std::string& f
   return *d;
 }
 
+// price * size exactly, at the operands' own scale (<= 18; rounded down only beyond that). A
+// fixed scale of 12 overflowed int64 above ~$9.2M notional.
+absl::StatusOr<Decimal> Notional(Decimal price, Decimal size) {
+  return Decimal::Mul(price, size, std::min(Decimal::kMaxScale, price.scale() + size.scale()),
+                      Rounding::kDown);
+}
+
 absl::Status CheckMarket(const v1::MarketRef& m) {
   if (m.venue().empty()) return absl::InvalidArgumentError("market.venue is required");
   if (m.symbol().empty()) return absl::InvalidArgumentError("market.symbol is required");
@@ -586,11 +593,9 @@ class TradingImpl final : public TradingBase {
             }
             o.worst_price = *rounded;
             if (!o.reduce_only && in.min_notional.IsPositive()) {
-              auto notional = Decimal::Mul(o.worst_price, o.size,
-                                           std::min(Decimal::kMaxScale, o.worst_price.scale() + o.size.scale()),
-                                           Rounding::kDown);
+              auto notional = Notional(o.worst_price, o.size);
               if (notional.ok() && *notional < in.min_notional) {
-                  once->Finish(Status(StatusCode::INVALID_ARGUMENT,
+                once->Finish(Status(StatusCode::INVALID_ARGUMENT,
                                     "size: notional " + Str(*notional) + " is below min_notional " +
                                         Str(in.min_notional)));
                 return;
@@ -686,11 +691,7 @@ class TradingImpl final : public TradingBase {
         o.price = *px;
         if (!o.price.IsPositive()) return absl::InvalidArgumentError("price rounds to zero");
         if (!o.reduce_only && in.min_notional.IsPositive()) {
-          // Exact product at the operands' own scale (<= 18): the old fixed scale 12 overflowed
-          // int64 above ~$9.2M notional.
-          auto notional = Decimal::Mul(o.price, o.size,
-                                       std::min(Decimal::kMaxScale, o.price.scale() + o.size.scale()),
-                                       Rounding::kDown);
+          auto notional = Notional(o.price, o.size);
           if (!notional.ok()) return absl::InvalidArgumentError("size: notional overflows");
           if (*notional < in.min_notional) {
             return absl::InvalidArgumentError("size: notional " + Str(*notional) +
