@@ -258,23 +258,26 @@ std::string Offset(const std::string& px, const std::string& tick, int ticks) {
   return Decimal::Add(D(px), *delta)->ToNormalizedString();
 }
 
-void OrdersRoundTrip(RigOptions opts) {
-  opts.rate = 20;
-  opts.symbols = {"BTC"};
-  VenueRig rig(opts);
-  REQUIRE(rig.error() == "");
-  const std::string vs = rig.VenueSymbol("BTC");
+// BTC on the rig once its book is live, with the market frozen so prices do not run away
+// during an order test: the instrument's tick and smallest size, and the touch.
+struct FrozenMarket {
+  v1::MarketRef market;
+  std::string tick, size, best_bid, best_ask;
+};
+
+FrozenMarket FreezeMarket(VenueRig& rig) {
+  FrozenMarket fm;
+  fm.market.set_venue(rig.venue());
+  fm.market.set_symbol("BTC");
   v1::GetInstrumentRequest ireq;
-  ireq.mutable_market()->set_venue(rig.venue());
-  ireq.mutable_market()->set_symbol("BTC");
+  *ireq.mutable_market() = fm.market;
   v1::Instrument inst;
   REQUIRE(Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
-  const std::string tick = inst.tick_size();
-  const std::string size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
-
+  fm.tick = inst.tick_size();
+  fm.size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
   v1::OrderBook book;
   v1::GetOrderBookRequest breq;
-  *breq.mutable_market() = ireq.market();
+  *breq.mutable_market() = fm.market;
   breq.set_depth(5);
   REQUIRE(WaitUntil(
       [&] {
@@ -282,10 +285,24 @@ void OrdersRoundTrip(RigOptions opts) {
                book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0 && book.asks_size() > 0;
       },
       Millis(30000), Millis(100)));
-  // Freeze the market so prices do not run away during the test.
   REQUIRE(rig.ControlPost("/rate", R"({"venue":")" + rig.venue() + R"(","rate":"0"})"));
   REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
-  const std::string best_bid = book.bids(0).price(), best_ask = book.asks(0).price();
+  fm.best_bid = book.bids(0).price();
+  fm.best_ask = book.asks(0).price();
+  return fm;
+}
+
+void OrdersRoundTrip(RigOptions opts) {
+  opts.rate = 20;
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string vs = rig.VenueSymbol("BTC");
+  const FrozenMarket fm = FreezeMarket(rig);
+  v1::GetInstrumentRequest ireq;
+  *ireq.mutable_market() = fm.market;
+  const std::string &tick = fm.tick, &size = fm.size;
+  const std::string &best_bid = fm.best_bid, &best_ask = fm.best_ask;
 
   OrderEventFollower events(rig);
   auto place = [&](const std::string& cid, v1::Side side, const std::string& px,
@@ -468,26 +485,11 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
   opts.symbols = {"BTC"};
   VenueRig rig(opts);
   REQUIRE(rig.error() == "");
+  const FrozenMarket fm = FreezeMarket(rig);
   v1::GetInstrumentRequest ireq;
-  ireq.mutable_market()->set_venue(rig.venue());
-  ireq.mutable_market()->set_symbol("BTC");
-  v1::Instrument inst;
-  REQUIRE(Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
-  const std::string tick = inst.tick_size();
-  const std::string size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
-  v1::OrderBook book;
-  v1::GetOrderBookRequest breq;
-  *breq.mutable_market() = ireq.market();
-  breq.set_depth(5);
-  REQUIRE(WaitUntil(
-      [&] {
-        return Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok() &&
-               book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0 && book.asks_size() > 0;
-      },
-      Millis(30000), Millis(100)));
-  REQUIRE(rig.ControlPost("/rate", R"({"venue":")" + rig.venue() + R"(","rate":"0"})"));
-  REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
-  const std::string best_bid = book.bids(0).price(), best_ask = book.asks(0).price();
+  *ireq.mutable_market() = fm.market;
+  const std::string &tick = fm.tick, &size = fm.size;
+  const std::string &best_bid = fm.best_bid, &best_ask = fm.best_ask;
 
   auto request = [&](const std::string& cid, v1::Side side, const std::string& px,
                      v1::TimeInForce tif, const std::string& sz) {
