@@ -314,7 +314,11 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
   }
   cfg << acc.str();
   // The order path is measured with the journal on (fsync before every order, the default).
-  if (acc.tellp() > 0) cfg << "orders: {journal_dir: \"" << s->dir.File("journal") << "\"}\n";
+  if (acc.tellp() > 0) {
+    const char* fsync = std::getenv("PERPGW_BENCH_JOURNAL_FSYNC");  // A/B: always (default) | never
+    cfg << "orders: {journal_dir: \"" << s->dir.File("journal") << "\", fsync: "
+        << (fsync ? fsync : "always") << "}\n";
+  }
   s->tickers = o.symbols;
   pt::WriteFile(s->dir.File("gateway.yaml"), cfg.str());
   pt::ProcessOptions go;
