@@ -4,9 +4,12 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 
 #include <future>
+#include <random>
 
 #include <algorithm>
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "gateway/convert.h"
 #include "gateway/metrics.h"
@@ -141,11 +144,20 @@ namespace {
 std::string Key(const std::string& venue, const std::string& symbol) {
   return venue + '\x1f' + symbol;
 }
+
+uint64_t NewEpoch() {
+  std::random_device rd;
+  uint64_t e = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+               static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  return e == 0 ? 1 : e;
+}
+
 }  // namespace
 
 Bus::Bus(const LimitsConfig& limits, std::map<std::string, int64_t> stale_after_ms,
          const Clock& clock)
-    : limits_(limits), stale_after_ms_(std::move(stale_after_ms)), clock_(clock) {}
+    : limits_(limits), stale_after_ms_(std::move(stale_after_ms)), clock_(clock),
+      epoch_(NewEpoch()) {}
 
 Bus::~Bus() { Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down")); }
 
@@ -499,6 +511,132 @@ void Bus::OnFunding(const Funding& f) {
   for (auto& s : funding_all_subs_) s->PushConflated(key, msg);
 }
 
+namespace {
+
+std::string PublishedKey(const std::string& account, const std::string& cid) {
+  return account + '\x1f' + cid;
+}
+
+constexpr size_t kTradeIdsKept = 200000;  // per account
+constexpr uint64_t kOrderLogMinCompactBytes = 64ull << 20;
+constexpr int64_t kPublishedRetentionNs = 24LL * 3600 * 1000000000;  // final orders' view
+
+}  // namespace
+
+bool Bus::RememberTrade(AccountState& a, const std::string& trade_id) {
+  if (!a.trade_ids.insert(trade_id).second) return false;
+  a.trade_order.push_back(trade_id);
+  if (a.trade_order.size() > kTradeIdsKept) {
+    a.trade_ids.erase(a.trade_order.front());
+    a.trade_order.pop_front();
+  }
+  return true;
+}
+
+void Bus::NotePublished(const v1::OrderEvent& m, UnixNanos at) {
+  const auto& o = m.order();
+  if (o.client_order_id().empty()) return;
+  auto status = FromProto(o.status());
+  auto filled = Decimal::Parse(o.filled_size().empty() ? "0" : o.filled_size());
+  if (!status || !filled.ok()) return;
+  Published& p = published_[PublishedKey(m.account(), o.client_order_id())];
+  p.status = *status;
+  p.filled = std::max(p.filled, *filled);
+  p.at = at;
+}
+
+absl::Status Bus::OpenOrderLog(const std::string& path, bool fsync) {
+  runtime::RecordLog::Replay replay;
+  auto log = runtime::RecordLog::Open({path, fsync}, &replay);
+  if (!log.ok()) return log.status();
+  order_log_ = std::move(*log);
+  for (const auto& rec : replay.records) {
+    v1::OrderEvent m;
+    if (!m.ParseFromString(rec)) continue;  // checksummed: only a foreign file gets here
+    if (m.account().empty()) {  // marker: the log has covered every order event since then
+      if (order_log_since_ == 0) order_log_since_ = m.exchange_time_ns();
+      continue;
+    }
+    AccountState& a = accounts_[m.account()];
+    if (m.sequence() > 0) {  // 0: a compaction summary (feeds the published view only)
+      a.seq = std::max(a.seq, m.sequence());
+      if (limits_.replay_buffer > 0) {
+        a.replay.emplace_back(m.sequence(), Serialize(m));
+        while (a.replay.size() > limits_.replay_buffer) a.replay.pop_front();
+      }
+      if (m.has_fill() && !m.fill().trade_id().empty()) RememberTrade(a, m.fill().trade_id());
+    }
+    NotePublished(m, m.receive_time_ns());
+  }
+  if (order_log_since_ == 0) {
+    // A new (or unreadable-from-the-start) log covers orders from now on only.
+    order_log_since_ = clock_.Now();
+    v1::OrderEvent marker;
+    marker.set_exchange_time_ns(order_log_since_);
+    if (auto st = order_log_->Append(marker.SerializeAsString()); !st.ok()) return st;
+  }
+  published_at_start_ = published_;
+  order_log_compact_at_ = std::max(kOrderLogMinCompactBytes, order_log_->bytes() * 2);
+  return absl::OkStatus();
+}
+
+PublishedOrder Bus::PublishedBeforeStart(const std::string& account,
+                                         const std::string& client_order_id,
+                                         UnixNanos updated) const {
+  PublishedOrder out;
+  if (!order_log_ || updated < order_log_since_) return out;
+  out.covered = true;
+  auto it = published_at_start_.find(PublishedKey(account, client_order_id));
+  if (it == published_at_start_.end()) return out;
+  out.found = true;
+  out.status = it->second.status;
+  out.filled_size = it->second.filled;
+  return out;
+}
+
+void Bus::LogOrderEvent(const std::string& bytes) {
+  if (auto st = order_log_->Append(bytes); !st.ok()) {
+    // The event still goes out live; only its survival across a restart is lost. Loud.
+    spdlog::error("order-event log: {} (events are not persisted until this clears)",
+                  std::string(st.message()));
+    return;
+  }
+  if (order_log_->bytes() >= order_log_compact_at_) CompactOrderLog();
+}
+
+void Bus::CompactOrderLog() {
+  // Keep: the coverage marker, a summary of every order a restart may still ask about (open
+  // ones, and final ones for a day), then every account's replay buffer in sequence order.
+  std::vector<std::string> keep;
+  v1::OrderEvent marker;
+  marker.set_exchange_time_ns(order_log_since_);
+  keep.push_back(marker.SerializeAsString());
+  const UnixNanos now = clock_.Now();
+  for (const auto& [key, p] : published_) {
+    if (IsTerminal(p.status) && now - p.at > kPublishedRetentionNs) continue;
+    const size_t sep = key.find('\x1f');
+    v1::OrderEvent sum;
+    sum.set_account(key.substr(0, sep));
+    sum.mutable_order()->set_client_order_id(key.substr(sep + 1));
+    sum.mutable_order()->set_status(ToProto(p.status));
+    sum.mutable_order()->set_filled_size(p.filled.ToNormalizedString());
+    sum.set_receive_time_ns(p.at);
+    keep.push_back(sum.SerializeAsString());
+  }
+  for (const auto& [account, a] : accounts_) {
+    for (const auto& [seq, bb] : a.replay) {
+      grpc::Slice slice;
+      if (!bb.DumpToSingleSlice(&slice).ok()) continue;
+      keep.emplace_back(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  std::vector<std::string_view> views(keep.begin(), keep.end());
+  if (auto st = order_log_->Rewrite(views); !st.ok()) {
+    spdlog::error("order-event log compaction: {}", std::string(st.message()));
+  }
+  order_log_compact_at_ = std::max(kOrderLogMinCompactBytes, order_log_->bytes() * 2);
+}
+
 void Bus::OnOrder(const OrderEvent& o) {
   AccountState& a = accounts_[o.order.account];
   const std::string id = o.order.order_id.empty() ? o.order.client_order_id : o.order.order_id;
@@ -508,11 +646,25 @@ void Bus::OnOrder(const OrderEvent& o) {
   a.orders[id] = o.order;
   v1::OrderEvent m;
   m.set_account(o.order.account);
-  m.set_sequence(++a.seq);
   Fill(o.order, m.mutable_order());
-  if (o.fill) Fill(*o.fill, m.mutable_fill());
+  bool fill = o.fill.has_value();
+  if (fill && !o.fill->trade_id.empty() && !RememberTrade(a, o.fill->trade_id)) {
+    // Sent before (a reconcile and the venue's stream both reported it): the fill is not
+    // repeated; the order state goes out only if it is news.
+    fill = false;
+    auto it = published_.find(PublishedKey(o.order.account, o.order.client_order_id));
+    if (it != published_.end() && it->second.status == o.order.status &&
+        it->second.filled >= o.order.filled_size) {
+      return;
+    }
+  }
+  m.set_sequence(++a.seq);
+  if (fill) Fill(*o.fill, m.mutable_fill());
   m.set_exchange_time_ns(o.exchange_time);
   m.set_receive_time_ns(o.receive_time);
+  m.set_epoch(epoch_);
+  NotePublished(m, clock_.Now());
+  if (order_log_) LogOrderEvent(m.SerializeAsString());
   grpc::ByteBuffer msg = Serialize(m);
   if (limits_.replay_buffer > 0) {
     a.replay.emplace_back(a.seq, msg);
@@ -611,9 +763,19 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
   });
 }
 
-void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence) {
-  Post([this, sub, account = std::move(account), from_sequence] {
+void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence,
+                          uint64_t epoch) {
+  Post([this, sub, account = std::move(account), from_sequence, epoch] {
     AccountState& a = accounts_[account];
+    if (epoch != 0 && epoch != epoch_ && from_sequence > 0 && !order_log_) {
+      sub->Finish(grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          "the gateway restarted (epoch " + std::to_string(epoch) + " -> " +
+              std::to_string(epoch_) +
+              ") without an order-event log (orders.journal_dir): sequences restarted; "
+              "reconcile with ListOpenOrders/ListFills, then stream with from_sequence 0"));
+      return;
+    }
     if (from_sequence > 0 && from_sequence <= a.seq) {
       if (a.replay.empty() || a.replay.front().first > from_sequence) {
         sub->Finish(grpc::Status(

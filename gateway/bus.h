@@ -16,13 +16,16 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "adapters/api/clock.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/venue.h"
+#include "adapters/runtime/record_log.h"
 #include "gateway/config.h"
 #include "perpgw/v1/market_data.pb.h"
+#include "perpgw/v1/trading.pb.h"
 
 namespace perpgw::gateway {
 
@@ -113,6 +116,16 @@ class Bus final : public EventSink {
       const Clock& clock);
   ~Bus() override;
 
+  // Before Start(): opens (or creates) the order-event log at `path`, replays it (sequences,
+  // replay buffers, the published view of every order, trade ids already sent) and appends
+  // every later order event to it. Without it, order events live in memory only.
+  absl::Status OpenOrderLog(const std::string& path, bool fsync);
+  // Changes at every process start; set on every order event.
+  uint64_t epoch() const { return epoch_; }
+  PublishedOrder PublishedBeforeStart(const std::string& account,
+                                      const std::string& client_order_id,
+                                      UnixNanos updated) const override;
+
   void Start();
   // Ends every stream with `status` (UNAVAILABLE on shutdown) and joins the thread.
   void Stop(const grpc::Status& status);
@@ -130,8 +143,10 @@ class Bus final : public EventSink {
   void SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets);
   void SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets);
   void SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets);  // empty = all
-  // from_sequence 0 = live only; OUT_OF_RANGE finish when the replay buffer no longer has it.
-  void SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence);
+  // from_sequence 0 = live only; OUT_OF_RANGE finish when the replay buffer no longer has it;
+  // FAILED_PRECONDITION when `epoch` names an earlier process and sequences restarted (no log).
+  void SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence,
+                       uint64_t epoch = 0);
   void SubscribePositions(SubscriberPtr sub, std::string account);
   void SubscribeLiquidations(SubscriberPtr sub, std::string account);
 
@@ -188,7 +203,23 @@ class Bus final : public EventSink {
     std::deque<std::pair<uint64_t, grpc::ByteBuffer>> replay;
     std::vector<SubscriberPtr> order_subs, position_subs, liquidation_subs;
     std::map<std::string, Order> orders;  // by order id (or client id until the venue assigns)
+    // Trade ids already published (a fill is sent once even when a reconcile and the venue's
+    // stream both report it); bounded, oldest forgotten first.
+    std::unordered_set<std::string> trade_ids;
+    std::deque<std::string> trade_order;
   };
+  // The last state published for one order (by account + client id).
+  struct Published {
+    OrderStatus status = OrderStatus::kPendingNew;
+    Decimal filled;
+    UnixNanos at = 0;  // bus clock when published
+  };
+  // Order-event log: append one event; compacts when the file has grown well past what the
+  // replay buffers and the published view need.
+  void LogOrderEvent(const std::string& bytes);
+  void CompactOrderLog();
+  void NotePublished(const v1::OrderEvent& m, UnixNanos at);
+  bool RememberTrade(AccountState& a, const std::string& trade_id);
 
   void Run();
   void Handle(const Event& e);
@@ -237,6 +268,13 @@ class Bus final : public EventSink {
   std::unordered_map<std::string, AccountState> accounts_;
   std::vector<SubscriberPtr> funding_all_subs_;
   std::vector<SubscriberPtr> all_subs_;
+
+  uint64_t epoch_ = 0;
+  std::unique_ptr<runtime::RecordLog> order_log_;
+  UnixNanos order_log_since_ = 0;  // the log has covered every order event since then
+  uint64_t order_log_compact_at_ = 0;  // bytes
+  std::unordered_map<std::string, Published> published_;  // fan-out thread
+  std::unordered_map<std::string, Published> published_at_start_;  // fixed before Start()
 
   mutable std::mutex funding_mu_;
   std::map<std::string, Funding> funding_cache_;

@@ -27,6 +27,19 @@ v1::OrderStatus ToProto(OrderStatus s) {
   return v1::ORDER_STATUS_UNSPECIFIED;
 }
 
+std::optional<OrderStatus> FromProto(v1::OrderStatus s) {
+  switch (s) {
+    case v1::ORDER_STATUS_PENDING_NEW: return OrderStatus::kPendingNew;
+    case v1::ORDER_STATUS_OPEN: return OrderStatus::kOpen;
+    case v1::ORDER_STATUS_PARTIALLY_FILLED: return OrderStatus::kPartiallyFilled;
+    case v1::ORDER_STATUS_FILLED: return OrderStatus::kFilled;
+    case v1::ORDER_STATUS_CANCELED: return OrderStatus::kCanceled;
+    case v1::ORDER_STATUS_REJECTED: return OrderStatus::kRejected;
+    case v1::ORDER_STATUS_EXPIRED: return OrderStatus::kExpired;
+    default: return std::nullopt;
+  }
+}
+
 v1::CancelReason ToProto(CancelReason r) {
   switch (r) {
     case CancelReason::kNone: return v1::CANCEL_REASON_UNSPECIFIED;

@@ -1,6 +1,8 @@
 // Domain types (adapters/api) → perpgw.v1 protobuf messages. Pure.
 #pragma once
 
+#include <optional>
+
 #include "adapters/api/order_book.h"
 #include "adapters/api/types.h"
 #include "perpgw/v1/account.pb.h"
@@ -14,6 +16,7 @@ namespace perpgw::gateway {
 v1::Side ToProto(Side s);
 v1::BookStatus ToProto(BookStatus s);
 v1::OrderStatus ToProto(OrderStatus s);
+std::optional<OrderStatus> FromProto(v1::OrderStatus s);
 v1::CancelReason ToProto(CancelReason r);
 v1::AckOutcome ToProto(AckOutcome o);
 v1::OrderType ToProto(OrderType t);

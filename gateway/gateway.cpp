@@ -45,6 +45,19 @@ absl::Status Gateway::Start() {
     }
     adapters_[name] = std::move(*a);
   }
+  // Order events survive a restart with the order journals: same directory, one log for all
+  // accounts (sequences continue; see StreamOrderEventsRequest). Appended without fsync (the
+  // fan-out thread never waits on the disk): a process crash loses nothing, a machine crash
+  // can lose the log's tail (README "Order path guarantees").
+  bool journaled = false;
+  for (const auto& [name, a] : adapters_) journaled |= !config_.venues.at(name).journal_path.empty();
+  if (journaled) {
+    const std::string path = config_.orders.journal_dir + "/order-events.log";
+    if (auto st = bus_->OpenOrderLog(path, /*fsync=*/false); !st.ok()) {
+      return absl::Status(st.code(), config_.source + ": orders.journal_dir: " +
+                                         std::string(st.message()));
+    }
+  }
   bus_->Start();
   for (auto& [name, a] : adapters_) {
     a->Start(bus_.get());

@@ -25,6 +25,7 @@ const char* CounterName(VenueCounter c) {
     case VenueCounter::kResyncBadInput: return "perpgw_book_resyncs_total";
     case VenueCounter::kRateLimitWaits: return "perpgw_rest_rate_limit_waits_total";
     case VenueCounter::kRestErrors: return "perpgw_rest_errors_total";
+    case VenueCounter::kBboCrossed: return "perpgw_bbo_crossed_total";
     case VenueCounter::kCount_: break;
   }
   return "perpgw_unknown_total";

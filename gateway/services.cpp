@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "gateway/convert.h"
+#include "gateway/orders/order_builder.h"
 #include "perpgw/v1/account.grpc.pb.h"
 #include "perpgw/v1/funding.grpc.pb.h"
 #include "perpgw/v1/gateway.grpc.pb.h"
@@ -67,25 +68,7 @@ std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std
   return once;
 }
 
-absl::StatusOr<Decimal> ParseField(const std::string& text, const std::string& field,
-                                   bool positive) {
-  if (text.empty()) return absl::InvalidArgumentError(field + " is required");
-  auto d = Decimal::Parse(text);
-  if (!d.ok()) {
-    return absl::InvalidArgumentError(field + " '" + text + "' is not a decimal number");
-  }
-  if (positive && !d->IsPositive()) {
-    return absl::InvalidArgumentError(field + " must be greater than zero");
-  }
-  return *d;
-}
-
-// price * size exactly, at the operands' own scale (<= 18; rounded down only beyond that). A
-// fixed scale of 12 overflowed int64 above ~$9.2M notional.
-absl::StatusOr<Decimal> Notional(Decimal price, Decimal size) {
-  return Decimal::Mul(price, size, std::min(Decimal::kMaxScale, price.scale() + size.scale()),
-                      Rounding::kDown);
-}
+using orders::ParseField;
 
 absl::Status CheckMarket(const v1::MarketRef& m) {
   if (m.venue().empty()) return absl::InvalidArgumentError("market.venue is required");
@@ -189,6 +172,7 @@ class GatewayImpl final : public v1::GatewayService::CallbackService {
     resp->set_version(PERPGW_VERSION);
     resp->set_build(__DATE__ " " __TIME__);
     resp->set_start_time_ns(gw_.start_time());
+    resp->set_epoch(gw_.bus().epoch());
     return Done(ctx, Status::OK);
   }
 
@@ -504,14 +488,6 @@ class FundingImpl final : public FundingBase {
 
 // ------------------------------------------------------------------ TradingService
 
-bool ValidClientOrderId(const std::string& s) {
-  if (s.empty() || s.size() > 36) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  }
-  return true;
-}
-
 using TradingBase = v1::TradingService::WithCallbackMethod_PlaceOrder<
     v1::TradingService::WithCallbackMethod_CancelOrder<
         v1::TradingService::WithCallbackMethod_CancelAllOrders<
@@ -553,7 +529,7 @@ class TradingImpl final : public TradingBase {
       return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
                               req->market().symbol() + " is not tradeable on " + inst->venue));
     }
-    auto order = BuildOrder(*req, *inst);
+    auto order = orders::BuildOrder(*req, *inst);
     if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
 
     // Idempotency (same id → same answer, mismatch → ALREADY_EXISTS, unknown outcomes
@@ -564,42 +540,21 @@ class TradingImpl final : public TradingBase {
       // Worst acceptable price from the live book's best opposite level.
       VenueAdapter* adapter = *a;
       Instrument in = *inst;
-      Decimal bps = order->max_slippage_bps;
       gw_.bus().GetBestPrices(
           {req->market().venue(), req->market().symbol()},
-          [this, once, resp, adapter, o = *order, in, bps](std::optional<Level> bid,
-                                                         std::optional<Level> ask, int ps,
-                                                         BookStatus status) mutable {
+          [this, once, resp, adapter, o = *order, in](std::optional<Level> bid,
+                                                     std::optional<Level> ask, int ps,
+                                                     BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
             if (!ref || status != BookStatus::kLive) {
               once->Finish(Status(StatusCode::UNAVAILABLE,
                                   "no live book to bound a market order's slippage; retry"));
               return;
             }
-            Decimal px = Decimal::FromUnits(ref->price, ps);
-            auto bps_frac = Decimal::Div(bps, Decimal::FromInt(10000), 12, Rounding::kHalfEven);
-            auto mult = bps_frac.ok() ? Decimal::Add(Decimal::FromInt(1),
-                                                     o.side == Side::kBuy ? *bps_frac
-                                                                          : bps_frac->Negated())
-                                      : bps_frac;
-            auto worst = mult.ok() ? Decimal::Mul(px, *mult, 12, Rounding::kHalfEven) : mult;
-            auto rounded = worst.ok() ? worst->RoundToStep(in.tick_size, o.side == Side::kBuy
-                                                                             ? Rounding::kFloor
-                                                                             : Rounding::kCeil)
-                                      : worst;
-            if (!rounded.ok() || !rounded->IsPositive()) {
-              once->Finish(Status(StatusCode::INVALID_ARGUMENT, "cannot compute a worst price"));
+            if (auto st = orders::BoundMarketOrder(Decimal::FromUnits(ref->price, ps), in, &o);
+                !st.ok()) {
+              once->Finish(ToGrpc(st));
               return;
-            }
-            o.worst_price = *rounded;
-            if (!o.reduce_only && in.min_notional.IsPositive()) {
-              auto notional = Notional(o.worst_price, o.size);
-              if (notional.ok() && *notional < in.min_notional) {
-                once->Finish(Status(StatusCode::INVALID_ARGUMENT,
-                                    "size: notional " + Str(*notional) + " is below min_notional " +
-                                        Str(in.min_notional)));
-                return;
-              }
             }
             Send(adapter, std::move(o), once, resp);
           });
@@ -635,97 +590,6 @@ class TradingImpl final : public TradingBase {
     resp->set_reject_reason(ToProto(ack.reason));
     resp->set_message(ack.message);
     resp->set_retryable(ack.retryable);
-  }
-
-  absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const Instrument& in) {
-    OrderRequest o;
-    o.account = req.account();
-    o.symbol = req.market().symbol();
-    if (!ValidClientOrderId(req.client_order_id())) {
-      return absl::InvalidArgumentError(
-          "client_order_id is required: 1-36 characters of [A-Za-z0-9_-]");
-    }
-    o.client_order_id = req.client_order_id();
-    if (req.side() == v1::SIDE_BUY) o.side = Side::kBuy;
-    else if (req.side() == v1::SIDE_SELL) o.side = Side::kSell;
-    else return absl::InvalidArgumentError("side is required (SIDE_BUY or SIDE_SELL)");
-    o.reduce_only = req.reduce_only();
-    const bool passive = req.rounding() == v1::PlaceOrderRequest::ROUNDING_PASSIVE;
-    auto size = ParseField(req.size(), "size", true);
-    if (!size.ok()) return size.status();
-    auto sz = size->RoundToStep(in.step_size, passive ? Rounding::kDown : Rounding::kExact);
-    if (!sz.ok()) {
-      return absl::InvalidArgumentError("size " + req.size() + " is not a multiple of step " +
-                                        Str(in.step_size));
-    }
-    o.size = *sz;
-    if (!o.size.IsPositive()) return absl::InvalidArgumentError("size rounds to zero");
-    if (in.min_size.IsPositive() && o.size < in.min_size) {
-      return absl::InvalidArgumentError("size " + Str(o.size) + " is below min_size " +
-                                        Str(in.min_size));
-    }
-    if (in.max_size.IsPositive() && o.size > in.max_size) {
-      return absl::InvalidArgumentError("size " + Str(o.size) + " is above max_size " +
-                                        Str(in.max_size));
-    }
-    switch (req.type()) {
-      case v1::ORDER_TYPE_LIMIT: {
-        o.type = OrderType::kLimit;
-        switch (req.time_in_force()) {
-          case v1::TIME_IN_FORCE_UNSPECIFIED:
-          case v1::TIME_IN_FORCE_GTC: o.tif = TimeInForce::kGtc; break;
-          case v1::TIME_IN_FORCE_IOC: o.tif = TimeInForce::kIoc; break;
-          case v1::TIME_IN_FORCE_POST_ONLY: o.tif = TimeInForce::kPostOnly; break;
-          case v1::TIME_IN_FORCE_FOK: o.tif = TimeInForce::kFok; break;
-          default: return absl::InvalidArgumentError("time_in_force is not valid");
-        }
-        auto price = ParseField(req.price(), "price", true);
-        if (!price.ok()) return price.status();
-        auto px = price->RoundToStep(
-            in.tick_size, passive ? (o.side == Side::kBuy ? Rounding::kFloor : Rounding::kCeil)
-                                  : Rounding::kExact);
-        if (!px.ok()) {
-          return absl::InvalidArgumentError("price " + req.price() + " is not on tick " +
-                                            Str(in.tick_size));
-        }
-        o.price = *px;
-        if (!o.price.IsPositive()) return absl::InvalidArgumentError("price rounds to zero");
-        if (!o.reduce_only && in.min_notional.IsPositive()) {
-          auto notional = Notional(o.price, o.size);
-          if (!notional.ok()) return absl::InvalidArgumentError("size: notional overflows");
-          if (*notional < in.min_notional) {
-            return absl::InvalidArgumentError("size: notional " + Str(*notional) +
-                                              " is below min_notional " + Str(in.min_notional) +
-                                              " (reduce-only orders are exempt)");
-          }
-        }
-        break;
-      }
-      case v1::ORDER_TYPE_MARKET: {
-        o.type = OrderType::kMarket;
-        o.tif = TimeInForce::kIoc;
-        if (req.time_in_force() == v1::TIME_IN_FORCE_POST_ONLY) {
-          return absl::InvalidArgumentError("time_in_force POST_ONLY is not valid for market orders");
-        }
-        if (!req.price().empty()) {
-          return absl::InvalidArgumentError("price must be empty for market orders (use "
-                                            "max_slippage_bps)");
-        }
-        o.max_slippage_bps = Decimal::FromInt(50);
-        if (!req.max_slippage_bps().empty()) {
-          auto bps = ParseField(req.max_slippage_bps(), "max_slippage_bps", true);
-          if (!bps.ok()) return bps.status();
-          if (*bps > Decimal::FromInt(5000)) {
-            return absl::InvalidArgumentError("max_slippage_bps must be at most 5000");
-          }
-          o.max_slippage_bps = *bps;
-        }
-        break;
-      }
-      default:
-        return absl::InvalidArgumentError("type is required (ORDER_TYPE_LIMIT or ORDER_TYPE_MARKET)");
-    }
-    return o;
   }
 
   ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
@@ -865,7 +729,7 @@ class TradingImpl final : public TradingBase {
     auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw_.config().limits.order_mailbox,
                                             &gw_.bus().stats());
     auto* stream = new RawStream(sub);
-    gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence());
+    gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence(), req.epoch());
     return stream;
   }
 

@@ -76,6 +76,7 @@ void BookSync::Reset() {
   buffer_.clear();
   last_id_ = 0;
   bridging_ = false;
+  stale_run_ = 0;
 }
 
 bool BookSync::Links(const DeltaMsg& m) const {
@@ -201,8 +202,18 @@ BookSync::Result BookSync::OnDelta(const DeltaMsg& msg) {
     bridging_ = false;
     return ApplyLevels(msg);
   }
-  if (Older(msg, last_id_) && rule_ != SeqRule::kPrevLink) return Result::kStale;
-  if (rule_ == SeqRule::kPrevLink && msg.last_id < last_id_) return Result::kStale;
+  // Live and past the bridge, one connection delivers events in order: an event older than the
+  // book cannot be a harmless repeat under a linked rule. It means an earlier event carried an
+  // id too far ahead (its pu/U still linked, so it was applied); dropping every later event as
+  // stale would freeze a LIVE book. Resync instead. Monotonic feeds (no link to check) may
+  // repeat a batch: drop it, but a run of them is the same freeze and resyncs too.
+  const bool older = rule_ == SeqRule::kPrevLink ? msg.last_id < last_id_ : Older(msg, last_id_);
+  if (older) {
+    if (rule_ == SeqRule::kMonotonic && ++stale_run_ < kMaxStaleRun) return Result::kStale;
+    Reset();
+    return Result::kGap;
+  }
+  stale_run_ = 0;
   if (!Links(msg)) {
     Reset();
     return Result::kGap;

@@ -77,8 +77,9 @@ class BookSync {
   enum class Result : uint8_t {
     kApplied,       // live book changed
     kBuffered,      // waiting for a snapshot
-    kStale,         // older than the book, ignored
-    kGap,           // continuity broken: book cleared, state = awaiting snapshot
+    kStale,         // older than the book, ignored (bridging, or a monotonic feed's repeat)
+    kGap,           // continuity broken (or an event older than a live linked book):
+                    // book cleared, state = awaiting snapshot
     kCrossed,       // applying left best bid >= best ask: book cleared, awaiting snapshot
     kSnapshotOld,   // snapshot older than every buffered delta can bridge: fetch again
     kOverflow,      // too many buffered deltas while waiting: buffer cleared, fetch again
@@ -114,6 +115,10 @@ class BookSync {
   State state_ = State::kAwaitingSnapshot;
   uint64_t last_id_ = 0;
   bool bridging_ = false;  // live, but no delta applied since the snapshot yet
+  // Consecutive live events older than the book (monotonic rule only; linked rules resync on the
+  // first). At kMaxStaleRun the book is declared broken.
+  static constexpr int kMaxStaleRun = 8;
+  int stale_run_ = 0;
   OrderBook book_;
   std::deque<DeltaMsg> buffer_;
   std::deque<DeltaMsg> replayed_;  // owns messages handed out by OnSnapshot(applied)

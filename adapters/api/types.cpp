@@ -16,6 +16,13 @@ const char* ToString(BookStatus s) {
   return "unknown";
 }
 
+bool IsCrossed(const Bbo& b) {
+  if (b.bid_price.IsZero() || b.ask_price.IsZero() || b.bid_size.IsZero() || b.ask_size.IsZero()) {
+    return false;
+  }
+  return b.bid_price >= b.ask_price;
+}
+
 const char* ToString(OrderStatus s) {
   switch (s) {
     case OrderStatus::kPendingNew: return "pending_new";

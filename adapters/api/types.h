@@ -72,6 +72,9 @@ struct Bbo {
   uint64_t venue_seq = 0;
   UnixNanos exchange_time = 0, receive_time = 0;
 };
+// Both sides quoted and bid >= ask: a top of book no market can have. Such a BBO is never
+// published as LIVE (the adapter base flags it STALE and counts it).
+bool IsCrossed(const Bbo& b);
 
 struct Trade {
   std::string venue, symbol;

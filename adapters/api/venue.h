@@ -35,9 +35,20 @@ enum class VenueCounter : uint8_t {
   kResyncBadInput,
   kRateLimitWaits,  // requests delayed by the local limiter or a venue 429/418
   kRestErrors,
+  kBboCrossed,      // BBO messages with bid >= ask (published flagged STALE)
   kCount_,
 };
 enum class VenueLatency : uint8_t { kSigning, kRestRoundTrip, kCount_ };
+
+// What StreamOrderEvents clients had been told about one order when this process started
+// (from the gateway's order-event log). A restart's reconcile starts from it, so an event that
+// was decided but never reached the log before a kill -9 is published again, not lost.
+struct PublishedOrder {
+  bool covered = false;  // the log covers this order: `found` and the fields below are exact
+  bool found = false;    // at least one event for this order was published
+  OrderStatus status = OrderStatus::kPendingNew;
+  Decimal filled_size;
+};
 
 // Implemented by the gateway. Adapters call these from their own thread; they must be cheap
 // (O(1), no waiting on subscribers).
@@ -47,6 +58,13 @@ class EventSink {
   virtual void Publish(EventPtr event) = 0;
   virtual void Count(const std::string& venue, VenueCounter counter, uint64_t n = 1) {}
   virtual void Observe(const std::string& venue, VenueLatency what, int64_t nanos) {}
+  // Thread-safe (fixed before adapters start). `updated`: when the order last changed in the
+  // venue's journal; orders older than the log are not covered.
+  virtual PublishedOrder PublishedBeforeStart(const std::string& account,
+                                              const std::string& client_order_id,
+                                              UnixNanos updated) const {
+    return {};
+  }
 };
 
 template <typename T>

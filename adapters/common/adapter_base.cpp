@@ -37,6 +37,10 @@ absl::Status AdapterBase::DeskStatus() const {
 void AdapterBase::SetDeskHooks(runtime::OrderDesk::Hooks hooks) {
   if (!desk_) return;
   hooks.publish = [this](OrderEvent ev) { Publish(std::move(ev)); };
+  hooks.published = [this](const runtime::JournalEntry& e) {
+    return sink_ ? sink_->PublishedBeforeStart(e.account, e.client_order_id, e.updated)
+                 : PublishedOrder{};
+  };
   desk_->SetHooks(std::move(hooks));
 }
 
@@ -83,7 +87,13 @@ void AdapterBase::SetState(ConnState s, const std::string& err) {
 }
 
 void AdapterBase::Publish(Event e) {
-  if (sink_) sink_->Publish(std::make_shared<const Event>(std::move(e)));
+  if (!sink_) return;
+  if (auto* b = std::get_if<Bbo>(&e); b != nullptr && IsCrossed(*b)) {
+    // Whatever the venue's book says, a crossed top of book is not a price to trade on.
+    if (b->status == BookStatus::kLive) b->status = BookStatus::kStale;
+    sink_->Count(cfg_.name, VenueCounter::kBboCrossed, 1);
+  }
+  sink_->Publish(std::make_shared<const Event>(std::move(e)));
 }
 
 bool AdapterBase::SetInstruments(std::vector<Instrument> list) {

@@ -1,6 +1,8 @@
 // Order desk: idempotent placement, unknown-outcome resolution, journal and reconcile.
 #include "adapters/runtime/order_desk.h"
 
+#include <utility>
+
 #include <algorithm>
 #include <map>
 
@@ -95,6 +97,7 @@ absl::StatusOr<std::unique_ptr<OrderDesk>> OrderDesk::Open(Options opts, const C
       const bool open = e.state == EntryState::kUnknown ||
                         (e.state == EntryState::kAccepted && !IsTerminal(e.status));
       if (open) desk->ready_ = false;  // Reconcile() first
+      desk->start_pass_ = true;
       std::string key = e.Key();
       desk->entries_[key] = std::move(e);
     }
@@ -397,12 +400,25 @@ void OrderDesk::Reconcile(std::function<void()> done) {
     return;
   }
   reconcile_running_ = true;
+  if (std::exchange(start_pass_, false) && hooks_.published) {
+    // What did clients hear before the restart? An accepted entry whose state or fills never
+    // reached them (decided, journaled, then killed before the event was logged) is looked up
+    // and published from what they last saw, even when the journal says it is final.
+    for (auto& [k, e] : entries_) {
+      if (e.state != EntryState::kAccepted) continue;
+      const PublishedOrder p = hooks_.published(e);
+      if (!p.covered) continue;
+      if (!p.found || p.status != e.status || p.filled_size < e.filled_size) {
+        untold_[k] = Told{p.found, p.status, p.found ? p.filled_size : Decimal()};
+      }
+    }
+  }
   std::vector<std::string> keys;
   if (hooks_.query) {
     for (auto& [k, e] : entries_) {
       // In-flight entries are settled by their own Place flow.
       if (e.state == EntryState::kUnknown ||
-          (e.state == EntryState::kAccepted && !IsTerminal(e.status))) {
+          (e.state == EntryState::kAccepted && !IsTerminal(e.status)) || untold_.count(k)) {
         keys.push_back(k);
       }
     }
@@ -434,9 +450,16 @@ void OrderDesk::Reconcile(std::function<void()> done) {
         return finish();
       }
       if (q.found != Found::kFound) return finish();
-      const Decimal known_filled = e.filled_size;
-      if (!MarkAccepted(e, q.order)) return finish();
-      (void)Persist(e, false);
+      auto told = untold_.find(key);
+      const bool untold = told != untold_.end();
+      const Decimal known_filled = untold ? std::min(told->second.filled, e.filled_size)
+                                          : e.filled_size;
+      if (untold) untold_.erase(told);
+      if (MarkAccepted(e, q.order)) {
+        (void)Persist(e, false);
+      } else if (!untold) {
+        return finish();
+      }
       const Order o = Reported(e, q.order);
       if (e.filled_size <= known_filled || !hooks_.fills) {
         PublishState(o);

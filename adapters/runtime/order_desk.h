@@ -82,6 +82,10 @@ class OrderDesk {
         fills;
     // Publishes an order event (acks and reconciled changes go out as events).
     std::function<void(OrderEvent)> publish;
+    // Optional: what StreamOrderEvents clients had been told about an entry when the process
+    // started (the gateway's order-event log). The first reconcile starts from it, so a state
+    // or fill that was journaled but never reached the clients before a kill -9 goes out.
+    std::function<PublishedOrder(const JournalEntry&)> published;
   };
 
   static absl::StatusOr<std::unique_ptr<OrderDesk>> Open(Options opts, const Clock& clock);
@@ -106,7 +110,8 @@ class OrderDesk {
   void Annotate(Order& o) const;
 
   // After a restart (journal replayed) or a private-stream reconnect: queries every entry
-  // that is unknown or open and publishes exactly the changes it missed. `done` runs when all
+  // that is unknown or open (and, after a restart, every entry whose clients were told less
+  // than the journal knows) and publishes exactly the changes they missed. `done` runs when all
   // queries answered; the desk accepts orders (ready) after the first pass. A call during a
   // pass runs one more pass after it.
   void Reconcile(std::function<void()> done = nullptr);
@@ -141,6 +146,15 @@ class OrderDesk {
   std::unique_ptr<OrderJournal> journal_;
   std::unordered_map<std::string, JournalEntry> entries_;  // by JournalEntry::Key
   bool ready_ = true;
+  bool start_pass_ = false;  // the next Reconcile is the first after a journal replay
+  // Entries whose clients were told less than the journal knows (from `published` at start):
+  // the state and fills clients last saw. Kept until a lookup lets the desk publish the rest.
+  struct Told {
+    bool found = false;
+    OrderStatus status = OrderStatus::kPendingNew;
+    Decimal filled;
+  };
+  std::unordered_map<std::string, Told> untold_;
   bool reconcile_running_ = false, reconcile_again_ = false;
   std::vector<std::function<void()>> reconcile_waiters_;
 };

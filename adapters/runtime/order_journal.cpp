@@ -12,6 +12,8 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "adapters/runtime/durable_file.h"
+
 namespace perpgw::runtime {
 namespace {
 
@@ -80,10 +82,6 @@ bool ParseInt(std::string_view s, int64_t* out) {
   if (v > INT64_MAX || v < INT64_MIN) return false;
   *out = static_cast<int64_t>(v);
   return true;
-}
-
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -206,7 +204,7 @@ absl::StatusOr<std::unique_ptr<OrderJournal>> OrderJournal::Open(const Options& 
   }
   const std::string lock_path = opts.path + ".lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) return absl::FailedPreconditionError(Errno("order journal: open", lock_path));
+  if (lock_fd < 0) return absl::FailedPreconditionError(ErrnoText("order journal: open", lock_path));
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
     return absl::FailedPreconditionError(
@@ -241,7 +239,7 @@ absl::StatusOr<std::unique_ptr<OrderJournal>> OrderJournal::Open(const Options& 
   int fd = ::open(opts.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
     ::close(lock_fd);
-    return absl::FailedPreconditionError(Errno("order journal: open", opts.path));
+    return absl::FailedPreconditionError(ErrnoText("order journal: open", opts.path));
   }
   auto j = std::unique_ptr<OrderJournal>(new OrderJournal(opts, fd, lock_fd));
   j->lines_ = r.lines;
@@ -254,59 +252,27 @@ OrderJournal::~OrderJournal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-namespace {
-absl::Status WriteFully(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(Errno("order journal: write", path));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-}  // namespace
 
 absl::Status OrderJournal::Append(const JournalEntry& e, bool sync) {
   // One write() per line: O_APPEND keeps lines whole against concurrent readers; a crash can
   // only tear the last line, which replay skips.
-  if (auto st = WriteFully(fd_, EncodeJournalLine(e), opts_.path); !st.ok()) return st;
+  if (auto st = WriteAll(fd_, EncodeJournalLine(e), "order journal", opts_.path); !st.ok()) {
+    return st;
+  }
   ++lines_;
   if (sync && opts_.fsync && ::fdatasync(fd_) != 0) {
-    return absl::UnavailableError(Errno("order journal: fdatasync", opts_.path));
+    return absl::UnavailableError(ErrnoText("order journal: fdatasync", opts_.path));
   }
   return absl::OkStatus();
 }
 
 absl::Status OrderJournal::Compact(const std::vector<const JournalEntry*>& live) {
-  const std::string tmp = opts_.path + ".compact";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(Errno("order journal: open", tmp));
   std::string data;
   for (const auto* e : live) data += EncodeJournalLine(*e);
-  absl::Status st = WriteFully(fd, data, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = absl::UnavailableError(Errno("order journal: fsync", tmp));
-  ::close(fd);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::rename(tmp.c_str(), opts_.path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(Errno("order journal: rename", tmp));
-  }
-  auto dir = std::filesystem::path(opts_.path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  int nfd = ::open(opts_.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (nfd < 0) return absl::UnavailableError(Errno("order journal: reopen", opts_.path));
+  auto nfd = ReplaceDurably(opts_.path, data, ".compact", "order journal");
+  if (!nfd.ok()) return nfd.status();
   ::close(fd_);
-  fd_ = nfd;
+  fd_ = *nfd;
   lines_ = live.size();
   return absl::OkStatus();
 }

@@ -194,6 +194,27 @@ void AsterModule::HandleHttp(const HttpRequest& req, HttpResponse& resp) {
 }
 
 bool AsterModule::OnFault(const FaultRequest& fault, FaultResult& result) {
+  if (fault.kind == "jump_seq" || fault.kind == "crossed_bbo") {
+    const std::string sym = fault.Get("symbol");
+    const SimInstrument* in = ctx_->market().Find(sym);
+    if (in == nullptr || in->index >= symbols_.size()) {
+      result.error = "unknown symbol '" + sym + "'";
+      return true;
+    }
+    SymbolState& s = symbols_[in->index];
+    if (fault.kind == "jump_seq") {
+      const int64_t by = fault.GetInt("by", 1000000);
+      if (by <= 0) {
+        result.error = "jump_seq needs by > 0";
+        return true;
+      }
+      s.jump_next = static_cast<uint64_t>(by);
+    } else {
+      s.cross_next_bbo = true;
+    }
+    result.affected = 1;
+    return true;
+  }
   if (fault.kind != "expire_token") return false;
   const std::string account = fault.Get("account");
   for (auto& [key, k] : keys_) {

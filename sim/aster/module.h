@@ -90,6 +90,10 @@ class AsterModule final : public VenueModule {
     int bbo_listeners = 0;
     std::array<int64_t, 4> last_bbo{};  // bid px, bid qty, ask px, ask qty last pushed
     UnixNanos last_change = 0;
+    // Faults (test only): the next depth event's u jumps this far ahead while its pu still
+    // links (later events continue from the real ids); the next bookTicker is crossed.
+    uint64_t jump_next = 0;
+    bool cross_next_bbo = false;
     Stats stats;
     std::vector<FundingRow> funding;  // ascending
   };

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "sim/aster/internal.h"
 #include "sim/aster/module.h"
@@ -403,6 +404,12 @@ void AsterModule::OnBookChange(const BookChange& change) {
     auto ask = book.BestAsk();
     std::array<int64_t, 4> bbo = {bid ? bid->price : 0, bid ? bid->size : 0, ask ? ask->price : 0,
                                   ask ? ask->size : 0};
+    if (s.cross_next_bbo && bbo[0] > 0 && bbo[2] > 0) {
+      // Fault: a bookTicker whose bid is through its ask (the book itself stays sound).
+      s.cross_next_bbo = false;
+      std::swap(bbo[0], bbo[2]);
+      s.last_bbo = {};
+    }
     if (bbo != s.last_bbo) {
       s.last_bbo = bbo;
       const SimInstrument& in = *change.instrument;
@@ -438,6 +445,7 @@ void AsterModule::FlushBatch(size_t i, int speed) {
   Batch& b = s.batch[speed];
   const SimInstrument& in = ctx_->market().instrument(i);
   const UnixNanos now = ctx_->Now();
+  const uint64_t jump = std::exchange(s.jump_next, 0);  // jump_seq fault: this event only
   auto header = [&](JsonWriter& w) {
     w.BeginObject()
         .Field("e", "depthUpdate")
@@ -445,7 +453,7 @@ void AsterModule::FlushBatch(size_t i, int speed) {
         .Field("T", ToMs(b.last_time))
         .Field("s", in.symbol())
         .Field("U", b.first)
-        .Field("u", b.last)
+        .Field("u", b.last + jump)
         .Field("pu", b.prev);
   };
   const std::string diff_name = s.stream + kDiffSuffix[speed];

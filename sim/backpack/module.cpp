@@ -134,6 +134,10 @@ bool BackpackModule::OnFault(const FaultRequest& fault, FaultResult& result) {
   return true;
 }
 
+std::string BackpackModule::VenueOrderId(uint64_t engine_id) const {
+  return backpack::VenueOrderId(engine_id);
+}
+
 void BackpackModule::FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) {
   ApiError e{status, "SERVER_ERROR", "Internal server error"};
   if (status == 429) {

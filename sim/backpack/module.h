@@ -54,6 +54,7 @@ class BackpackModule final : public VenueModule {
 
   bool OnFault(const FaultRequest& fault, FaultResult& result) override;
   void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
+  std::string VenueOrderId(uint64_t engine_id) const override;
 
  private:
   // ---- per-symbol market state

@@ -20,10 +20,11 @@ uint64_t MixSeed(uint64_t seed, const std::string& name) {
   return h;
 }
 
-void WriteOrder(JsonWriter& w, const SimOrder& o) {
+void WriteOrder(JsonWriter& w, const SimOrder& o, const VenueModule& m) {
   const SimInstrument* in = o.instrument;
   w.BeginObject()
       .Field("order_id", o.id)
+      .Field("venue_order_id", m.VenueOrderId(o.id))
       .Field("client_order_id", o.client_id)
       .Field("account", o.account)
       .Field("symbol", in ? in->symbol() : std::string())
@@ -209,7 +210,7 @@ class Server::Control final : public HttpHandler {
     w.Key("positions").BeginArray();
     for (const auto& p : e.Positions(id)) WritePosition(w, p);
     w.EndArray().Key("open_orders").BeginArray();
-    for (const auto* o : e.OpenOrders(id)) WriteOrder(w, *o);
+    for (const auto* o : e.OpenOrders(id)) WriteOrder(w, *o, v->module());
     w.EndArray().EndObject();
     r.Json(200, w.Take());
   }
@@ -222,7 +223,7 @@ class Server::Control final : public HttpHandler {
     if (e.account(id) == nullptr) return r.Json(404, ErrorJson("unknown account '" + id + "'"));
     JsonWriter w;
     w.BeginObject().Field("venue", v->venue()).Field("account", id).Key("orders").BeginArray();
-    for (const auto* o : e.Orders(id)) WriteOrder(w, *o);
+    for (const auto* o : e.Orders(id)) WriteOrder(w, *o, v->module());
     w.EndArray().Key("fills").BeginArray();
     for (const auto& f : e.Fills(id)) {
       w.BeginObject()

@@ -165,7 +165,7 @@ std::vector<WsConnPtr> Venue::connections() const {
 void Venue::OnHttp(const HttpRequest& req, Respond respond) {
   auto matches = [&](const std::string& prefix) { return req.path.rfind(prefix, 0) == 0; };
   for (auto it = http_faults_.begin(); it != http_faults_.end(); ++it) {
-    if (it->remaining <= 0 || !matches(it->path_prefix)) continue;
+    if (it->ws_upgrade || it->remaining <= 0 || !matches(it->path_prefix)) continue;
     HttpResponse r;
     module_->FormatInjectedError(it->status, req, r);
     r.status = it->status;
@@ -194,6 +194,13 @@ void Venue::OnHttp(const HttpRequest& req, Respond respond) {
 }
 
 bool Venue::OnWsUpgrade(const HttpRequest& req, HttpResponse* reject) {
+  for (auto it = http_faults_.begin(); it != http_faults_.end(); ++it) {
+    if (!it->ws_upgrade || it->remaining <= 0 || req.path.rfind(it->path_prefix, 0) != 0) continue;
+    module_->FormatInjectedError(it->status, req, *reject);
+    reject->status = it->status;
+    if (--it->remaining == 0) http_faults_.erase(it);
+    return false;
+  }
   return module_->AcceptWs(req, *reject);
 }
 
@@ -276,6 +283,7 @@ FaultResult Venue::ApplyFault(const FaultRequest& f) {
     h.status = static_cast<int>(f.GetInt("status", 500));
     h.remaining = static_cast<int>(f.GetInt("count", 1));
     h.path_prefix = f.Get("path_prefix");
+    h.ws_upgrade = f.Get("ws_upgrade") == "true";
     if (h.status < 400 || h.status > 599 || h.remaining <= 0) {
       r.error = "http_error needs status in [400, 599] and count > 0";
       return r;

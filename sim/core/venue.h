@@ -57,6 +57,7 @@ class Venue final : public SimContext, public HttpHandler {
     int status = 0;
     int remaining = 0;
     std::string path_prefix;
+    bool ws_upgrade = false;  // applies to WebSocket upgrade requests only (not to REST)
   };
   struct LatencyFault {
     int ms = 0;

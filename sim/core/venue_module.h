@@ -104,6 +104,9 @@ class VenueModule {
   // the core apply its generic handling (unknown kinds are then a 400).
   virtual bool OnFault(const FaultRequest& fault, FaultResult& result) { return false; }
   // Body of an injected http_error response, in the venue's error format.
+  // The order id as the venue's own API shows it (the control API lists both), e.g. Backpack
+  // offsets engine ids into its 64-bit id space.
+  virtual std::string VenueOrderId(uint64_t engine_id) const { return std::to_string(engine_id); }
   virtual void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) {
     resp.Json(status, R"({"code":)" + std::to_string(status) + R"(,"msg":"injected fault"})");
   }

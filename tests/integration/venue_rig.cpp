@@ -89,6 +89,7 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
   for (size_t i = 0; i < opts_.symbols.size(); ++i) cfg << (i ? ", " : "") << opts_.symbols[i];
   cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n" << accounts.str();
   cfg << "orders: {journal_dir: \"" << dir_.File("journal") << "\"}\n";
+  if (!opts_.extra_config.empty()) cfg << opts_.extra_config << "\n";
   const std::string cfg_path = dir_.File("gateway.yaml");
   WriteFile(cfg_path, cfg.str());
   config_text_ = cfg.str();

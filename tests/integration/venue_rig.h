@@ -33,6 +33,8 @@ struct RigOptions {
   std::vector<std::string> option_keys;
   // Only accounts whose credentials contain this key are wired (e.g. "api_secret").
   std::string account_filter;
+  // Appended to the gateway config as top-level YAML (e.g. "limits: {request_timeout_ms: 300}").
+  std::string extra_config;
 };
 
 class VenueRig {

@@ -57,10 +57,53 @@ TEST_CASE("Aster rule: bridge with U <= L <= u, then pu == previous u", "[book][
   CHECK(s.book().BestBid()->price == 101);
   CHECK(s.book().BestAsk()->price == 103);
   CHECK(s.OnDelta(Delta(111, 112, 110, {Bid(101, 0)})) == BookSync::Result::kApplied);
-  CHECK(s.OnDelta(Delta(100, 105, 99)) == BookSync::Result::kStale);
   CHECK(s.OnDelta(Delta(120, 125, 119)) == BookSync::Result::kGap);
   CHECK_FALSE(s.live());
   CHECK(s.book().Empty());
+}
+
+// Defect: an event whose u jumps far ahead while pu still links was applied, and every later
+// event (pu = the real previous u, below the jumped u) was then dropped as stale while the book
+// stayed LIVE, frozen. Any older event on a live linked book is now a resync.
+TEST_CASE("u jump with a linking pu resyncs on the next event instead of freezing", "[book][sync]") {
+  BookSync s(SeqRule::kPrevLink, 2, 3);
+  std::vector<Level> bids = {{99, 1}}, asks = {{104, 1}};
+  REQUIRE(s.OnSnapshot(bids, asks, 100) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(95, 105, 94, {Bid(100, 1)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(106, 1000105, 105, {Bid(101, 1)})) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(107, 110, 106, {Bid(101, 0)})) == BookSync::Result::kGap);
+  CHECK_FALSE(s.live());
+  // An exact repeat of an applied event is no better: the stream is not what the book assumes.
+  REQUIRE(s.OnSnapshot(bids, asks, 200) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(199, 205, 198)) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(206, 210, 205)) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(199, 205, 198)) == BookSync::Result::kGap);
+}
+
+TEST_CASE("Backpack rule: U jump resyncs on the next event", "[book][sync]") {
+  BookSync s(SeqRule::kContiguous, 2, 3);
+  std::vector<Level> bids = {{99, 1}}, asks = {{104, 1}};
+  REQUIRE(s.OnSnapshot(bids, asks, 10) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(11, 12, 0)) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(13, 5000000, 0)) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(14, 14, 0)) == BookSync::Result::kGap);
+  CHECK_FALSE(s.live());
+}
+
+TEST_CASE("monotonic rule: a repeat is dropped, a run of them resyncs", "[book][sync]") {
+  BookSync s(SeqRule::kMonotonic, 2, 3);
+  REQUIRE(s.OnSnapshot({}, {}, 50) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(0, 60, 0)) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(0, 900000, 0)) == BookSync::Result::kApplied);
+  for (int i = 0; i < 7; ++i) CHECK(s.OnDelta(Delta(0, 61 + i, 0)) == BookSync::Result::kStale);
+  CHECK(s.OnDelta(Delta(0, 70, 0)) == BookSync::Result::kGap);
+  CHECK_FALSE(s.live());
+  // A newer event in between ends the run.
+  REQUIRE(s.OnSnapshot({}, {}, 100) == BookSync::Result::kApplied);
+  REQUIRE(s.OnDelta(Delta(0, 110, 0)) == BookSync::Result::kApplied);
+  for (int i = 0; i < 7; ++i) CHECK(s.OnDelta(Delta(0, 101, 0)) == BookSync::Result::kStale);
+  CHECK(s.OnDelta(Delta(0, 111, 0)) == BookSync::Result::kApplied);
+  CHECK(s.OnDelta(Delta(0, 101, 0)) == BookSync::Result::kStale);
 }
 
 TEST_CASE("Aster rule: snapshot older than the buffer must be refetched", "[book][sync]") {

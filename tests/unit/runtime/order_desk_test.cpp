@@ -365,6 +365,71 @@ TEST_CASE("desk: the journal makes ids idempotent across a restart", "[runtime][
   CHECK(Place(*desk, mismatch).ack.status().code() == absl::StatusCode::kAlreadyExists);
 }
 
+// A kill -9 between the journal write of a fill (the desk saw it) and the gateway's event log
+// (the clients never did): the journal says FILLED, which is final, so a reconcile that trusts
+// the journal publishes nothing and the fill is lost to StreamOrderEvents. The restart starts
+// from what clients were told instead.
+TEST_CASE("desk: a fill journaled but never told to clients goes out after a restart",
+          "[runtime][desk]") {
+  const std::string path = TempJournal("untold");
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  {
+    auto desk = MakeDesk(clock, path);
+    desk->SetHooks(venue.Hooks());
+    REQUIRE(Place(*desk, Req("u1")).ack->outcome == AckOutcome::kAccepted);
+    REQUIRE(Place(*desk, Req("u2")).ack->outcome == AckOutcome::kAccepted);
+    Order filled = venue.orders["u1"];
+    filled.client_order_id = "u1";
+    filled.account = "acct";
+    filled.status = OrderStatus::kFilled;
+    filled.filled_size = D("1");
+    venue.orders["u1"] = filled;
+    Fill f;
+    f.order_id = filled.order_id;
+    f.trade_id = "t-u1";
+    f.size = D("1");
+    f.price = D("100");
+    f.exchange_time = 1001 * kSec;
+    venue.fills.push_back(f);
+    OrderEvent ev{filled, f, f.exchange_time, clock.Now()};
+    CHECK(desk->OnOrderEvent(ev));  // journaled as FILLED; the process dies before publishing
+  }
+  venue.published.clear();
+  // What the event log says clients saw: u1 OPEN with nothing filled; u2 exactly as journaled.
+  auto published = [](const JournalEntry& e) {
+    PublishedOrder p;
+    p.covered = true;
+    p.found = true;
+    p.status = OrderStatus::kOpen;
+    return p;
+  };
+  for (bool with_view : {false, true}) {
+    DYNAMIC_SECTION((with_view ? "starting from the published view" : "trusting the journal")) {
+      auto desk = MakeDesk(clock, path);
+      auto hooks = venue.Hooks();
+      if (with_view) hooks.published = published;
+      desk->SetHooks(hooks);
+      desk->Reconcile();
+      int fills = 0, u1_filled = 0, u2_states = 0;
+      for (const auto& ev : venue.published) {
+        if (ev.fill && ev.fill->trade_id == "t-u1") ++fills;
+        if (!ev.fill && ev.order.client_order_id == "u1" && ev.order.status == OrderStatus::kFilled) {
+          ++u1_filled;
+        }
+        if (ev.order.client_order_id == "u2") ++u2_states;
+      }
+      if (with_view) {
+        CHECK(fills == 1);
+        CHECK(u1_filled == 1);
+        CHECK(u2_states == 0);  // clients already had u2's state: nothing repeated
+      } else {
+        CHECK(fills == 0);  // the defect: lost
+      }
+    }
+  }
+}
+
 TEST_CASE_METHOD(DeskFixture, "desk: a stream event settles an unknown outcome", "[runtime][desk]") {
   venue.answers.push_back(Unknown());
   REQUIRE(Place(*desk, Req("e1")).ack->outcome == AckOutcome::kOutcomeUnknown);
