@@ -117,8 +117,15 @@ void Subscriber::OnWriteDone(bool ok) {
   std::lock_guard lock(mu_);
   writing_ = false;
   if (!ok) {
-    // The client went away; OnDone follows.
-    finished_ = true;
+    // The client went away mid-write. gRPC still needs Finish (even for a broken or cancelled
+    // call) before OnDone runs; without it Server::Shutdown waits for this call forever.
+    if (!finished_) {
+      finished_ = true;
+      queue_.clear();
+      latest_.clear();
+      dirty_.clear();
+      if (finish_) finish_(grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone"));
+    }
     return;
   }
   MaybeStartLocked();
@@ -126,6 +133,7 @@ void Subscriber::OnWriteDone(bool ok) {
 
 void Subscriber::OnDone() {
   std::lock_guard lock(mu_);
+  if (!dead_.load(std::memory_order_relaxed)) stats_->ended.fetch_add(1, std::memory_order_relaxed);
   dead_.store(true, std::memory_order_release);
   start_write_ = nullptr;
   finish_ = nullptr;
@@ -225,6 +233,7 @@ void Bus::Run() {
     auto now = std::chrono::steady_clock::now();
     if (now >= next_stale_check) {
       CheckStale();
+      SweepEnded();
       next_stale_check = now + std::chrono::milliseconds(200);
     }
   }
@@ -236,6 +245,30 @@ grpc::ByteBuffer Bus::Serialize(const Msg& m) {
   bool own = false;
   grpc::SerializationTraits<Msg>::Serialize(m, &bb, &own);
   return bb;
+}
+
+void Bus::SweepEnded() {
+  // Streams that ended since the last sweep are released now, not when the next event for
+  // their key arrives (which for liquidations or a quiet account may be never): one pass over
+  // every list, at most every 200 ms, only when something ended.
+  const uint64_t ended = stats_.ended.load(std::memory_order_relaxed);
+  if (ended == swept_) return;
+  swept_ = ended;
+  for (auto& [key, p] : pairs_) {
+    p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
+                                     [](const BookSub& b) { return b.sub->dead(); }),
+                      p.book_subs.end());
+    Prune(p.bbo_subs);
+    Prune(p.trade_subs);
+    Prune(p.funding_subs);
+  }
+  for (auto& [id, a] : accounts_) {
+    Prune(a.order_subs);
+    Prune(a.position_subs);
+    Prune(a.liquidation_subs);
+  }
+  Prune(funding_all_subs_);
+  Prune(all_subs_);
 }
 
 void Bus::Prune(std::vector<SubscriberPtr>& v) {

@@ -42,6 +42,7 @@ struct BusStats {
   // Live book deltas merged into a later message because the fan-out was behind.
   std::atomic<uint64_t> book_deltas_merged{0};
   std::atomic<uint64_t> subscribers[7] = {};
+  std::atomic<uint64_t> ended{0};  // streams whose call has ended (OnDone)
 };
 
 // One server stream's mailbox. The fan-out thread pushes; the gRPC reactor pulls on OnWriteDone.
@@ -239,6 +240,8 @@ class Bus final : public EventSink {
   void OnPosition(const Position& p);
   void OnLiquidation(const Liquidation& l);
   void CheckStale();
+  // Drops ended streams from every list (their memory and gauge go with the last reference).
+  void SweepEnded();
   PairState& Pair(const std::string& venue, const std::string& symbol);
   grpc::ByteBuffer SnapshotMessage(const PairState& p, int depth, bool resync);
   void SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg);
@@ -268,6 +271,7 @@ class Bus final : public EventSink {
   std::unordered_map<std::string, AccountState> accounts_;
   std::vector<SubscriberPtr> funding_all_subs_;
   std::vector<SubscriberPtr> all_subs_;
+  uint64_t swept_ = 0;  // stats_.ended at the last sweep
 
   uint64_t epoch_ = 0;
   std::unique_ptr<runtime::RecordLog> order_log_;

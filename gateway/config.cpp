@@ -280,8 +280,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   cfg.source = source;
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   CheckKeys(root, "",
-            {"listen", "insecure", "log_level", "metrics", "tls", "limits", "orders", "auth",
-             "venues", "accounts"},
+            {"listen", "listen_share_port", "insecure", "log_level", "metrics", "tls", "limits",
+             "orders", "auth", "venues", "accounts"},
             p);
   if (!root.IsMap()) return absl::InvalidArgumentError(p.Join());
 
@@ -289,6 +289,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
     p.Add("listen", "must be host:port (port 0-65535), got '" + cfg.listen + "'");
   }
   GetBool(root["insecure"], "insecure", &cfg.insecure, p);
+  GetBool(root["listen_share_port"], "listen_share_port", &cfg.listen_share_port, p);
   if (GetString(root["log_level"], "log_level", &cfg.log_level, p)) {
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(cfg.log_level)) {
@@ -319,7 +320,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   if (auto l = root["limits"]) {
     CheckKeys(l, "limits",
               {"book_mailbox", "book_max_lag_ms", "conflated_mailbox", "order_mailbox",
-               "replay_buffer", "max_book_depth", "request_timeout_ms"},
+               "replay_buffer", "max_book_depth", "request_timeout_ms", "shutdown_timeout_ms"},
               p);
     if (l.IsMap()) {
       GetInt(l["book_mailbox"], "limits.book_mailbox", &cfg.limits.book_mailbox, 2, 10000000, p);
@@ -335,6 +336,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
              p);
       GetInt(l["request_timeout_ms"], "limits.request_timeout_ms",
              &cfg.limits.request_timeout_ms, 100, 600000, p);
+      GetInt(l["shutdown_timeout_ms"], "limits.shutdown_timeout_ms",
+             &cfg.limits.shutdown_timeout_ms, 100, 60000, p);
     }
   }
   if (auto o = root["orders"]) {

@@ -30,6 +30,9 @@ struct LimitsConfig {
   size_t replay_buffer = 100000;       // order events kept per account for resume
   int max_book_depth = 1000;
   int64_t request_timeout_ms = 10000;  // unary calls that wait on a venue
+  // SIGTERM/SIGINT: every call is finished (streams get UNAVAILABLE) within this; past it (+1 s)
+  // the process exits anyway, with status 1 and the count of calls that did not finish.
+  int64_t shutdown_timeout_ms = 5000;
 };
 
 // The order desk's journal (client order ids idempotent across restarts).
@@ -42,6 +45,9 @@ struct Config {
   std::string source;  // file name or "<embedded demo>"
   std::string listen = "127.0.0.1:50051";
   bool insecure = false;
+  // false (default): starting on an address another process listens on is an error. true:
+  // SO_REUSEPORT, several perpgwd share the port (the kernel spreads connections).
+  bool listen_share_port = false;
   std::string log_level = "info";
   std::string metrics_listen;  // empty = off
   TlsConfig tls;

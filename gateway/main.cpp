@@ -8,7 +8,14 @@
 #include <spdlog/spdlog.h>
 #include <absl/synchronization/mutex.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -48,6 +55,35 @@ std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Conf
 }
 
 }  // namespace
+
+// Binds `listen` once, without SO_REUSEPORT, to name the reason when it is taken (gRPC only
+// reports that the port could not be added). Port 0 always works.
+static std::string PortProblem(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
+  if (port == "0") return "";
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res) != 0) {
+    return "";  // gRPC reports resolution problems itself
+  }
+  std::string problem;
+  for (addrinfo* a = res; a && problem.empty(); a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as gRPC does
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == EADDRINUSE) {
+      problem = "address " + listen + " is already in use (another perpgwd?)";
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return problem;
+}
 
 int main(int argc, char** argv) {
   // Debian's abseil is built with its debug-only deadlock detector on (seen in perf as
@@ -109,6 +145,14 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (!cfg->listen_share_port) {
+    if (auto problem = PortProblem(cfg->listen); !problem.empty()) {
+      spdlog::error("cannot listen: {}; set listen_share_port: true to share a port on purpose",
+                    problem);
+      return 1;
+    }
+  }
+
   perpgw::gateway::Gateway gw(*cfg, perpgw::SystemClock::Instance());
   if (auto st = gw.Start(); !st.ok()) {
     spdlog::error("startup failed: {}", std::string(st.message()));
@@ -118,13 +162,18 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC enables SO_REUSEPORT by default: a second perpgwd on the same address would start and
+  // take clients from the first. Off unless the config asks to share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, cfg->listen_share_port ? 1 : 0);
   int bound_port = 0;
   builder.AddListeningPort(cfg->listen, ServerCreds(*cfg), &bound_port);
   auto services = perpgw::gateway::MakeServices(gw);
   for (auto& s : services) builder.RegisterService(s.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
-    spdlog::error("cannot listen on {}", cfg->listen);
+    spdlog::error("cannot listen on {}: the address is in use (another perpgwd?) or not "
+                  "available here; set listen_share_port: true to share a port on purpose",
+                  cfg->listen);
     gw.Stop();
     return 1;
   }
@@ -162,9 +211,17 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   spdlog::info("signal {} received: shutting down", g_signal.load());
+  const auto grace = std::chrono::milliseconds(cfg->limits.shutdown_timeout_ms);
+  // Last resort: whatever a call or a venue does, the process ends within the grace + 1 s.
+  std::thread([grace] {
+    std::this_thread::sleep_for(grace + std::chrono::seconds(1));
+    spdlog::error("shutdown did not finish within {} ms: exiting anyway", grace.count() + 1000);
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
   health->Shutdown();
   gw.bus().Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down"));
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  server->Shutdown(std::chrono::system_clock::now() + grace);
   server->Wait();
   gw.Stop();
   spdlog::info("bye");
