@@ -1,6 +1,8 @@
 // YAML config loader with strict keys, typed values and secret indirection (env/file).
 #include "gateway/config.h"
 
+#include "gateway/venues.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -468,6 +470,13 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       v.journal_path = cfg.orders.journal_dir + "/" + n + ".journal";
       v.journal_fsync = cfg.orders.fsync == "always";
     }
+  }
+  // Each enabled venue checks what only it understands: option and credential names, numbers,
+  // and that every account's credentials can sign (a typo is an error here, not a stream of
+  // OUTCOME_UNKNOWN later).
+  for (const auto& [n, v] : cfg.venues) {
+    if (!v.enabled) continue;
+    if (auto st = ValidateVenueConfig(v); !st.ok()) p.Add("venues." + n, std::string(st.message()));
   }
   for (const auto& t : cfg.tokens) {
     for (const auto& s : t.scopes) {

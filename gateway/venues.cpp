@@ -19,12 +19,12 @@ namespace perpgw::gateway {
 const std::vector<VenueEntry>& VenueTable() {
   static const std::vector<VenueEntry> kTable = {
 #ifdef PERPGW_HAVE_aster
-      {"aster", &adapters::aster::MakeAdapter, ""},
+      {"aster", &adapters::aster::MakeAdapter, "", &adapters::aster::ValidateConfig},
 #else
       {"aster", nullptr, "the Aster adapter is not built yet (issue: Aster end to end)"},
 #endif
 #ifdef PERPGW_HAVE_backpack
-      {"backpack", &adapters::backpack::MakeAdapter, ""},
+      {"backpack", &adapters::backpack::MakeAdapter, "", &adapters::backpack::ValidateConfig},
 #else
       {"backpack", nullptr, "the Backpack adapter is not built yet (issue: Backpack end to end)"},
 #endif
@@ -50,6 +50,13 @@ absl::StatusOr<std::unique_ptr<VenueAdapter>> MakeAdapter(const VenueConfig& cfg
     return e.factory(cfg, clock);
   }
   return absl::NotFoundError("unknown venue " + cfg.name);
+}
+
+absl::Status ValidateVenueConfig(const VenueConfig& cfg) {
+  for (const auto& e : VenueTable()) {
+    if (cfg.name == e.name && e.validate) return e.validate(cfg);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace perpgw::gateway

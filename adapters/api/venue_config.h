@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "adapters/api/decimal.h"
 
 namespace perpgw {
@@ -54,5 +55,14 @@ struct VenueConfig {
   std::string journal_path;
   bool journal_fsync = true;
 };
+
+// Config checks every venue's ValidateConfig uses (pure). Errors name the key path given.
+// Keys of `m` outside `allowed` → "<what>.<key>: unknown key (known: a, b)".
+template <typename V>
+absl::Status CheckOptionKeys(const std::map<std::string, V>& m,
+                             const std::vector<std::string>& allowed, const std::string& what);
+// A whole decimal integer in [min, max] (no sign games, no trailing text, no silent 0).
+absl::StatusOr<int64_t> ParseIntOption(const std::string& text, int64_t min, int64_t max,
+                                       const std::string& what);
 
 }  // namespace perpgw

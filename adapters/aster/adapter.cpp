@@ -41,8 +41,7 @@ class AsterAdapter final : public common::AdapterBase {
  public:
   AsterAdapter(const VenueConfig& cfg, const Clock& clock)
       : AdapterBase(cfg, clock, "aster"), rest_(ioc_, cfg_, clock) {
-    auto it = cfg_.options.find("chain_id");
-    if (it != cfg_.options.end()) chain_id_ = std::strtoull(it->second.c_str(), nullptr, 10);
+    chain_id_ = ConfiguredChainId(cfg_);
   }
   ~AsterAdapter() override { Stop(); }
 

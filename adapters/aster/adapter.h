@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "absl/status/status.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "adapters/api/venue_config.h"
@@ -10,5 +11,7 @@
 namespace perpgw::adapters::aster {
 
 std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock);
+// Venue options, account credential names and options, signable credentials (pure; config load).
+absl::Status ValidateConfig(const VenueConfig& config);
 
 }  // namespace perpgw::adapters::aster

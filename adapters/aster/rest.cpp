@@ -1,6 +1,9 @@
 // Aster REST transport: paths per auth scheme, signing, rate limiting, classification.
 #include "adapters/aster/rest.h"
 
+#include <cctype>
+#include <cstdint>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -62,6 +65,69 @@ absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64
                                       ": options.auth_scheme must be v1 or v3");
   }
   return c;
+}
+
+uint64_t ConfiguredChainId(const VenueConfig& cfg) {
+  auto it = cfg.options.find("chain_id");
+  if (it == cfg.options.end()) return kMainnetChainId;
+  auto v = ParseIntOption(it->second, 1, INT64_MAX, "chain_id");
+  return v.ok() ? static_cast<uint64_t>(*v) : kMainnetChainId;
+}
+
+absl::Status ValidateConfig(const VenueConfig& cfg) {
+  const std::string venue = "venues." + cfg.name + ".options";
+  if (auto st = CheckOptionKeys(cfg.options, {"chain_id", "recv_window_ms"}, venue); !st.ok()) {
+    return st;
+  }
+  if (auto it = cfg.options.find("chain_id"); it != cfg.options.end()) {
+    if (auto v = ParseIntOption(it->second, 1, INT64_MAX, venue + ".chain_id"); !v.ok()) {
+      return v.status();
+    }
+  }
+  if (auto it = cfg.options.find("recv_window_ms"); it != cfg.options.end()) {
+    if (auto v = ParseIntOption(it->second, 1, 60000, venue + ".recv_window_ms"); !v.ok()) {
+      return v.status();
+    }
+  }
+  for (const auto& ac : cfg.accounts) {
+    const std::string where = "accounts." + ac.id;
+    if (auto st = CheckOptionKeys(ac.credentials, {"api_key", "api_secret", "private_key"},
+                                  where + ".credentials");
+        !st.ok()) {
+      return st;
+    }
+    if (auto st = CheckOptionKeys(ac.options, {"auth_scheme", "user", "signer"}, where + ".options");
+        !st.ok()) {
+      return st;
+    }
+    auto creds = LoadCredentials(ac, ConfiguredChainId(cfg));
+    if (!creds.ok()) return creds.status();
+    for (const char* k : {"user", "signer"}) {
+      auto it = ac.options.find(k);
+      if (it == ac.options.end()) continue;
+      const std::string& a = it->second;
+      bool hex = a.size() == 42 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X');
+      for (size_t i = 2; hex && i < a.size(); ++i) hex = std::isxdigit(static_cast<unsigned char>(a[i]));
+      if (!hex) {
+        return absl::InvalidArgumentError(where + ".options." + k +
+                                          ": must be a 0x-prefixed 20-byte hex address");
+      }
+    }
+    if (auto it = ac.options.find("signer"); it != ac.options.end()) {
+      if (creds->scheme != AuthScheme::kV3) {
+        return absl::InvalidArgumentError(where + ".options.signer: only for auth_scheme v3");
+      }
+      std::string want = it->second, got = creds->v3.signer;
+      for (auto& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto& c : got) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (want != got) {
+        return absl::InvalidArgumentError(where + ".options.signer: " + it->second +
+                                          " is not the address of credentials.private_key (" +
+                                          creds->v3.signer + ")");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 class AsterRest::Impl {
@@ -162,8 +228,8 @@ int64_t AsterRest::time_offset_ms() const { return impl_->time_offset_ms_; }
 int64_t AsterRest::recv_window_ms() const {
   auto it = impl_->cfg_.options.find("recv_window_ms");
   if (it == impl_->cfg_.options.end()) return kDefaultRecvWindowMs;
-  const int64_t v = std::atoll(it->second.c_str());
-  return v >= 1 && v <= 60000 ? v : kDefaultRecvWindowMs;
+  auto v = ParseIntOption(it->second, 1, 60000, "recv_window_ms");  // checked at config load
+  return v.ok() ? *v : kDefaultRecvWindowMs;
 }
 
 namespace {
@@ -223,8 +289,10 @@ static void SignedCall(AsterRest::Impl& impl, const Credentials& c, const char* 
   if (c.scheme == AuthScheme::kV1) {
     int64_t recv = kDefaultRecvWindowMs;
     auto it = impl.cfg_.options.find("recv_window_ms");
-    if (it != impl.cfg_.options.end()) recv = std::atoll(it->second.c_str());
-    if (recv < 1 || recv > 60000) recv = kDefaultRecvWindowMs;
+    if (it != impl.cfg_.options.end()) {
+      auto v = ParseIntOption(it->second, 1, 60000, "recv_window_ms");  // checked at config load
+      if (v.ok()) recv = *v;
+    }
     signed_params = SignV1Params(c.api_secret.Reveal(), params, now_ms + impl.time_offset_ms_, recv);
   } else {
     const uint64_t nonce = c.nonces->Next(static_cast<uint64_t>(impl.clock_.Now() / 1000));

@@ -42,6 +42,14 @@ struct Credentials {
 // private_key). Errors name the missing key, never a value.
 absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64_t chain_id);
 
+// Everything in a venue config that only Aster reads, checked before anything starts (pure):
+// venue options chain_id, recv_window_ms; account credentials api_key, api_secret, private_key;
+// account options auth_scheme (v1|v3), user, signer (must be the private key's address); and
+// that each account's credentials can sign. Unknown keys and unparsable numbers are errors.
+absl::Status ValidateConfig(const VenueConfig& cfg);
+// chain_id as configured (ValidateConfig has checked it), or mainnet's.
+uint64_t ConfiguredChainId(const VenueConfig& cfg);
+
 class AsterRest {
  public:
   AsterRest(boost::asio::io_context& ioc, const VenueConfig& config, const Clock& clock);

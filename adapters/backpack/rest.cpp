@@ -35,11 +35,30 @@ absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account) {
                                       ": api_key does not match the public key of api_secret");
   }
   auto w = account.options.find("window_ms");
-  if (w != account.options.end()) c.window_ms = std::atoll(w->second.c_str());
-  if (c.window_ms < 1 || c.window_ms > kMaxWindowMs) {
-    return absl::InvalidArgumentError("account " + account.id + ": window_ms must be 1..60000");
+  if (w != account.options.end()) {
+    auto v = ParseIntOption(w->second, 1, kMaxWindowMs, "account " + account.id + ": window_ms");
+    if (!v.ok()) return v.status();
+    c.window_ms = *v;
   }
   return c;
+}
+
+absl::Status ValidateConfig(const VenueConfig& cfg) {
+  if (auto st = CheckOptionKeys(cfg.options, {}, "venues." + cfg.name + ".options"); !st.ok()) {
+    return st;
+  }
+  for (const auto& ac : cfg.accounts) {
+    const std::string where = "accounts." + ac.id;
+    if (auto st = CheckOptionKeys(ac.credentials, {"api_key", "api_secret"}, where + ".credentials");
+        !st.ok()) {
+      return st;
+    }
+    if (auto st = CheckOptionKeys(ac.options, {"window_ms"}, where + ".options"); !st.ok()) {
+      return st;
+    }
+    if (auto creds = LoadCredentials(ac); !creds.ok()) return creds.status();
+  }
+  return absl::OkStatus();
 }
 
 class BackpackRest::Impl {

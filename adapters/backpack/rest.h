@@ -37,6 +37,11 @@ struct Credentials {
 // the secret.
 absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account);
 
+// Everything in a venue config that only Backpack reads, checked before anything starts (pure):
+// no venue options; account credentials api_key, api_secret; account option window_ms; and
+// that each account's credentials can sign. Unknown keys and unparsable numbers are errors.
+absl::Status ValidateConfig(const VenueConfig& cfg);
+
 class BackpackRest {
  public:
   BackpackRest(boost::asio::io_context& ioc, const VenueConfig& config, const Clock& clock);

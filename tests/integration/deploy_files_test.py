@@ -85,9 +85,12 @@ def main():
             print("ok: promtool check config")
         if perpgwd:
             real_env = dict(secrets)
-            for k in ("ASTER_API_KEY", "ASTER_API_SECRET", "BACKPACK_API_KEY",
-                      "BACKPACK_API_SECRET"):
+            for k in ("ASTER_API_KEY", "ASTER_API_SECRET"):
                 real_env[k] = "placeholder-" + k.lower()
+            # Backpack credentials are checked for signing at load: a real-format key pair
+            # (the sim's public throwaway one) stands in for yours.
+            real_env["BACKPACK_API_KEY"] = secrets["SIM_BACKPACK_API_KEY"]
+            real_env["BACKPACK_API_SECRET"] = secrets["SIM_BACKPACK_API_SECRET"]
             for cfg, env in ((os.path.join(root, "config/docker.yaml"), secrets),
                              (os.path.join(d, "perpgwd-real.yaml"), real_env)):
                 r = subprocess.run([perpgwd, "--config", cfg, "--check-config"],

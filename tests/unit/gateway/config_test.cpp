@@ -83,7 +83,7 @@ TEST_CASE("orders.journal_dir is required with accounts and sets each venue's jo
   setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
   const std::string acc =
       "venues: {aster: {}, backpack: {}}\naccounts: [{id: a1, venue: aster, credentials: "
-      "{api_secret: {env: PERPGW_TEST_SECRET}}}]\n";
+      "{api_key: {env: PERPGW_TEST_SECRET}, api_secret: {env: PERPGW_TEST_SECRET}}}]\n";
   CHECK_THAT(Err(acc), Catch::Contains("orders.journal_dir"));
   CHECK_THAT(Err(acc + "orders: {journal_dir: /j, fsync: sometimes}"),
              Catch::Contains("orders.fsync"));
@@ -106,4 +106,61 @@ TEST_CASE("token scopes must name known accounts", "[config]") {
              Catch::Contains("names an unknown account"));
   CHECK_THAT(Err("auth: {tokens: [{name: t, token: {env: PERPGW_TEST_TOKEN}, scopes: [write]}]}"),
              Catch::Contains("unknown scope 'write'"));
+}
+
+// Defect: `api_kee:` or `auth_sceme:` passed --check-config and startup, then every order
+// answered OUTCOME_UNKNOWN. Each venue now checks its own keys, numbers and credentials.
+TEST_CASE("venue options and credentials: unknown keys, bad numbers and unsignable keys",
+          "[config]") {
+  setenv("PERPGW_TEST_KEY", "key-value", 1);
+  setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
+  setenv("PERPGW_TEST_PK", "0x1111111111111111111111111111111111111111111111111111111111111111", 1);
+  setenv("PERPGW_TEST_BP", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
+  setenv("PERPGW_TEST_BAD_BP", "not base64!", 1);
+  const std::string tail = "orders: {journal_dir: none}\n";
+  auto aster = [&](const std::string& creds, const std::string& opts = "{}",
+                   const std::string& venue_opts = "{}") {
+    return "venues: {aster: {options: " + venue_opts + "}}\naccounts: [{id: a1, venue: aster, "
+           "credentials: " + creds + ", options: " + opts + "}]\n" + tail;
+  };
+  const std::string v1 = "{api_key: {env: PERPGW_TEST_KEY}, api_secret: {env: PERPGW_TEST_SECRET}}";
+  CHECK(ParseConfig(aster(v1), "t").ok());
+  CHECK_THAT(Err(aster("{api_kee: {env: PERPGW_TEST_KEY}, api_secret: {env: PERPGW_TEST_SECRET}}")),
+             Catch::Contains("accounts.a1.credentials.api_kee: unknown key"));
+  CHECK_THAT(Err(aster(v1, "{auth_sceme: v1}")),
+             Catch::Contains("accounts.a1.options.auth_sceme: unknown key"));
+  CHECK_THAT(Err(aster(v1, "{auth_scheme: v2}")), Catch::Contains("auth_scheme must be v1 or v3"));
+  CHECK_THAT(Err(aster("{api_secret: {env: PERPGW_TEST_SECRET}}")),
+             Catch::Contains("needs credentials api_key and api_secret"));
+  CHECK_THAT(Err(aster(v1, "{}", "{recv_window_ms: 5s}")),
+             Catch::Contains("venues.aster.options.recv_window_ms: must be a whole number"));
+  CHECK_THAT(Err(aster(v1, "{}", "{recv_window: 5000}")),
+             Catch::Contains("venues.aster.options.recv_window: unknown key"));
+  CHECK_THAT(Err(aster(v1, "{}", "{chain_id: abc}")), Catch::Contains("chain_id: must be a whole"));
+  CHECK(ParseConfig(aster(v1, "{}", "{recv_window_ms: 3000, chain_id: 714}"), "t").ok());
+  const std::string v3 = "{private_key: {env: PERPGW_TEST_PK}}";
+  CHECK(ParseConfig(aster(v3), "t").ok());
+  CHECK_THAT(Err(aster(v3, "{user: 0x12}")), Catch::Contains("options.user: must be a 0x-prefixed"));
+  CHECK_THAT(Err(aster(v3, "{signer: '0x0000000000000000000000000000000000000001'}")),
+             Catch::Contains("is not the address of credentials.private_key"));
+
+  auto backpack = [&](const std::string& creds, const std::string& opts = "{}") {
+    return "venues: {backpack: {}}\naccounts: [{id: b1, venue: backpack, credentials: " + creds +
+           ", options: " + opts + "}]\n" + tail;
+  };
+  const std::string bp = "{api_secret: {env: PERPGW_TEST_BP}}";
+  CHECK(ParseConfig(backpack(bp), "t").ok());
+  CHECK(ParseConfig(backpack(bp, "{window_ms: 5000}"), "t").ok());
+  CHECK_THAT(Err(backpack(bp, "{window_ms: 10x}")), Catch::Contains("window_ms: must be a whole number"));
+  CHECK_THAT(Err(backpack(bp, "{window_ms: 0}")), Catch::Contains("window_ms: must be a whole number"));
+  CHECK_THAT(Err(backpack("{api_secret: {env: PERPGW_TEST_BAD_BP}}")),
+             Catch::Contains("not a valid base64 Ed25519 seed"));
+  CHECK_THAT(Err(backpack("{api_secret: {env: PERPGW_TEST_BP}, api_key: {env: PERPGW_TEST_KEY}}")),
+             Catch::Contains("api_key does not match"));
+  CHECK_THAT(Err(backpack(bp, "{windw_ms: 5000}")), Catch::Contains("options.windw_ms: unknown key"));
+  CHECK_THAT(Err("venues: {backpack: {options: {x: y}}}"),
+             Catch::Contains("venues.backpack.options.x: unknown key (known: none)"));
+  // Secret values never appear in these errors.
+  CHECK_THAT(Err(backpack("{api_secret: {env: PERPGW_TEST_BP}, api_key: {env: PERPGW_TEST_KEY}}")),
+             !Catch::Contains("key-value"));
 }
