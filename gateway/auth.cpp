@@ -32,6 +32,13 @@ const Authenticator::Entry* Authenticator::Find(const std::string& authorization
   return match;
 }
 
+std::string Authenticator::Identity(const std::string& authorization) const {
+  if (!enabled()) return "";
+  absl::Status err;
+  const Entry* e = Find(authorization, &err);
+  return e ? e->name : "";
+}
+
 absl::Status Authenticator::CheckRead(const std::string& authorization) const {
   if (!enabled()) return absl::OkStatus();
   absl::Status err;

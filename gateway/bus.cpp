@@ -217,6 +217,13 @@ void Bus::Run() {
       if (stopping_ && queue_.empty()) return;
       batch.swap(queue_);
     }
+    if (!batch.empty()) {
+      stats_.fanout_lag_ns.store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                               batch.front().at)
+              .count(),
+          std::memory_order_relaxed);
+    }
     // Posting order is kept: a subscription posted after an event sees its effect in the
     // snapshot, and every later event as a delta.
     for (auto& item : batch) {
@@ -747,8 +754,7 @@ void Bus::OnLiquidation(const Liquidation& l) {
 
 void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int depth) {
   Post([this, sub, markets = std::move(markets), depth] {
-    all_subs_.push_back(sub);
-    Prune(all_subs_);
+    all_subs_.push_back(sub);  // ended ones are swept (SweepEnded)
     for (const auto& mk : markets) {
       PairState& p = Pair(mk.venue, mk.symbol);
       p.book_subs.push_back({sub, depth});

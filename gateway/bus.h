@@ -6,6 +6,7 @@
 #include <grpcpp/support/status.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -43,6 +44,9 @@ struct BusStats {
   std::atomic<uint64_t> book_deltas_merged{0};
   std::atomic<uint64_t> subscribers[7] = {};
   std::atomic<uint64_t> ended{0};  // streams whose call has ended (OnDone)
+  // How long the oldest item of the last fan-out batch waited in the queue (ns): above ~1 s
+  // every stream's data is late, whatever its status says.
+  std::atomic<int64_t> fanout_lag_ns{0};
 };
 
 // One server stream's mailbox. The fan-out thread pushes; the gRPC reactor pulls on OnWriteDone.
@@ -259,6 +263,7 @@ class Bus final : public EventSink {
   struct Item {
     EventPtr event;               // either an event...
     std::function<void()> task;   // ...or a task; one queue keeps them in posting order
+    std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
   };
   std::deque<Item> queue_;
   bool stopping_ = false;

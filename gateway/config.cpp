@@ -322,7 +322,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   if (auto l = root["limits"]) {
     CheckKeys(l, "limits",
               {"book_mailbox", "book_max_lag_ms", "conflated_mailbox", "order_mailbox",
-               "replay_buffer", "max_book_depth", "request_timeout_ms", "shutdown_timeout_ms"},
+               "replay_buffer", "max_book_depth", "request_timeout_ms", "shutdown_timeout_ms",
+               "max_markets_per_stream", "max_streams_per_token"},
               p);
     if (l.IsMap()) {
       GetInt(l["book_mailbox"], "limits.book_mailbox", &cfg.limits.book_mailbox, 2, 10000000, p);
@@ -340,6 +341,10 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
              &cfg.limits.request_timeout_ms, 100, 600000, p);
       GetInt(l["shutdown_timeout_ms"], "limits.shutdown_timeout_ms",
              &cfg.limits.shutdown_timeout_ms, 100, 60000, p);
+      GetInt(l["max_markets_per_stream"], "limits.max_markets_per_stream",
+             &cfg.limits.max_markets_per_stream, 1, 100000, p);
+      GetInt(l["max_streams_per_token"], "limits.max_streams_per_token",
+             &cfg.limits.max_streams_per_token, 1, 1000000, p);
     }
   }
   if (auto o = root["orders"]) {

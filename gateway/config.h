@@ -33,6 +33,8 @@ struct LimitsConfig {
   // SIGTERM/SIGINT: every call is finished (streams get UNAVAILABLE) within this; past it (+1 s)
   // the process exits anyway, with status 1 and the count of calls that did not finish.
   int64_t shutdown_timeout_ms = 5000;
+  int max_markets_per_stream = 1000;  // markets named in one stream request
+  int max_streams_per_token = 1000;   // open streams per auth token (all clients without auth)
 };
 
 // The order desk's journal (client order ids idempotent across restarts).

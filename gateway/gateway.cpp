@@ -94,6 +94,14 @@ const VenueConfig* Gateway::venue_config(const std::string& venue) const {
   return it == config_.venues.end() ? nullptr : &it->second;
 }
 
+static std::string Quoted(const std::string& name) {
+  // Names from requests are echoed into status messages: a 10,000-character one made the
+  // client fail on metadata size. Long names are cut (and say so).
+  constexpr size_t kMax = 64;
+  if (name.size() <= kMax) return "'" + name + "'";
+  return "'" + name.substr(0, kMax) + "...' (" + std::to_string(name.size()) + " characters)";
+}
+
 absl::StatusOr<std::string> Gateway::AccountVenue(const std::string& account) const {
   if (account.empty()) return absl::InvalidArgumentError("account is required");
   for (const auto& [n, v] : config_.venues) {
@@ -101,7 +109,7 @@ absl::StatusOr<std::string> Gateway::AccountVenue(const std::string& account) co
       if (a.id == account) return n;
     }
   }
-  return absl::NotFoundError("unknown account '" + account + "'");
+  return absl::NotFoundError("unknown account " + Quoted(account));
 }
 
 std::vector<std::string> Gateway::AccountsOf(const std::string& venue) const {
@@ -112,16 +120,20 @@ std::vector<std::string> Gateway::AccountsOf(const std::string& venue) const {
   return out;
 }
 
+
 absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
                                                    const std::string& symbol) const {
   if (venue.empty()) return absl::InvalidArgumentError("market.venue is required");
   if (symbol.empty()) return absl::InvalidArgumentError("market.symbol is required");
+  if (symbol.size() > 64) {
+    return absl::InvalidArgumentError("market.symbol " + Quoted(symbol) + " is too long");
+  }
   VenueAdapter* a = adapter(venue);
   if (!a) {
     if (config_.venues.count(venue)) {
       return absl::FailedPreconditionError("venue '" + venue + "' is disabled in the config");
     }
-    return absl::NotFoundError("unknown venue '" + venue + "'");
+    return absl::NotFoundError("unknown venue " + Quoted(venue));
   }
   if (!a->InstrumentsReady()) {
     return absl::UnavailableError("venue '" + venue + "' has not loaded its instruments yet");
@@ -130,6 +142,25 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
     if (in.symbol == symbol) return in;
   }
   return absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'");
+}
+
+std::shared_ptr<void> Gateway::AcquireStream(const std::string& identity, absl::Status* err) {
+  std::lock_guard lock(mu_);
+  size_t& n = streams_by_identity_[identity];
+  if (n >= static_cast<size_t>(config_.limits.max_streams_per_token)) {
+    *err = absl::ResourceExhaustedError(
+        "too many open streams for " +
+        (identity.empty() ? std::string("this gateway (no auth tokens)") : "token '" + identity + "'") +
+        ": " + std::to_string(n) + " (limits.max_streams_per_token); close some first");
+    return nullptr;
+  }
+  ++n;
+  return std::shared_ptr<void>(new char(0), [this, identity](void* p) {
+    delete static_cast<char*>(p);
+    std::lock_guard lock(mu_);
+    auto it = streams_by_identity_.find(identity);
+    if (it != streams_by_identity_.end() && --it->second == 0) streams_by_identity_.erase(it);
+  });
 }
 
 std::vector<Instrument> Gateway::ListInstruments(const std::string& venue) const {

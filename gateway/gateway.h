@@ -45,6 +45,9 @@ class Gateway {
   std::vector<std::string> AccountsOf(const std::string& venue) const;
 
   // Instruments: NOT_FOUND for an unknown venue/symbol (never a silent default).
+  // One open stream for `identity` (a token name; "" without auth), or null with `err`
+  // RESOURCE_EXHAUSTED past limits.max_streams_per_token. Dropping the handle releases it.
+  std::shared_ptr<void> AcquireStream(const std::string& identity, absl::Status* err);
   absl::StatusOr<Instrument> FindInstrument(const std::string& venue,
                                             const std::string& symbol) const;
   std::vector<Instrument> ListInstruments(const std::string& venue) const;
@@ -61,6 +64,7 @@ class Gateway {
   Authenticator auth_;
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
   mutable std::mutex mu_;
+  std::map<std::string, size_t> streams_by_identity_;  // guarded by mu_
   std::set<std::string> subscribed_;
 };
 

@@ -125,6 +125,11 @@ Metrics::Metrics(const std::vector<std::string>& venues)
   merged_ = &slow.Add({{"action", "book_delta_merged"}});
   auto& ev = BuildCounter().Name("perpgw_events_in_total").Help("adapter events fanned out").Register(*registry_);
   events_in_ = &ev.Add({});
+  fanout_lag_ = &BuildGauge()
+                     .Name("perpgw_fanout_lag_seconds")
+                     .Help("queue wait of the oldest event in the fan-out's last batch")
+                     .Register(*registry_)
+                     .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -177,6 +182,7 @@ void Metrics::Refresh(Gateway& gw) {
   bump(events_in_, st.events_in.load(), 4);
   bump(merged_, st.book_deltas_merged.load(), 5);
   for (int k = 0; k < 7; ++k) subscribers_[k]->Set(static_cast<double>(st.subscribers[k].load()));
+  fanout_lag_->Set(static_cast<double>(st.fanout_lag_ns.load()) * 1e-9);
   const UnixNanos now = gw.clock().Now();
   for (auto& [name, slots] : venues_) {
     VenueAdapter* a = gw.adapter(name);

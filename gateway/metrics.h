@@ -64,6 +64,7 @@ class Metrics {
   prometheus::Counter* conflated_ = nullptr;
   prometheus::Counter* merged_ = nullptr;
   prometheus::Counter* events_in_ = nullptr;
+  prometheus::Gauge* fanout_lag_ = nullptr;
   uint64_t last_[6] = {};
 };
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <regex>
+#include <set>
 
 #include "gateway/convert.h"
 #include "gateway/orders/order_builder.h"
@@ -80,7 +81,9 @@ absl::Status CheckMarket(const v1::MarketRef& m) {
 
 class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit RawStream(SubscriberPtr sub) : sub_(std::move(sub)) {
+  // `quota`: this stream's place in its token's stream count, released when the call is done.
+  RawStream(SubscriberPtr sub, std::shared_ptr<void> quota)
+      : sub_(std::move(sub)), quota_(std::move(quota)) {
     sub_->Bind(
         [this](const grpc::ByteBuffer* m, bool more) {
           grpc::WriteOptions wo;
@@ -98,6 +101,7 @@ class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  private:
   SubscriberPtr sub_;
+  std::shared_ptr<void> quota_;
 };
 
 class FailedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
@@ -118,7 +122,17 @@ absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrFiel
   if (in.empty() && !allow_empty) {
     return absl::InvalidArgumentError("markets: at least one (venue, symbol) is required");
   }
+  // One request naming a market 50,000 times starved the fan-out for everyone: cap the list,
+  // and subscribe each market once however often it is named.
+  const int cap = gw.config().limits.max_markets_per_stream;
+  if (in.size() > cap) {
+    return absl::ResourceExhaustedError("markets: " + std::to_string(in.size()) +
+                                        " entries exceed limits.max_markets_per_stream (" +
+                                        std::to_string(cap) + ")");
+  }
+  std::set<std::pair<std::string, std::string>> seen;
   for (int i = 0; i < in.size(); ++i) {
+    if (!seen.emplace(in[i].venue(), in[i].symbol()).second) continue;
     auto st = CheckMarket(in[i]);
     if (!st.ok()) {
       return absl::InvalidArgumentError("markets[" + std::to_string(i) + "]: " +
@@ -286,7 +300,10 @@ class MarketDataImpl final : public MarketDataBase {
     auto sub = std::make_shared<Subscriber>(StreamKind::kBook, gw_.config().limits.book_mailbox,
                                             &gw_.bus().stats());
     sub->set_max_lag(gw_.config().limits.book_max_lag_ms * 1'000'000);
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
     return stream;
   }
@@ -302,7 +319,10 @@ class MarketDataImpl final : public MarketDataBase {
     }
     auto sub = std::make_shared<Subscriber>(StreamKind::kBbo, gw_.config().limits.conflated_mailbox,
                                             &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeBbo(sub, std::move(keys));
     return stream;
   }
@@ -318,7 +338,10 @@ class MarketDataImpl final : public MarketDataBase {
     }
     auto sub = std::make_shared<Subscriber>(StreamKind::kTrades, gw_.config().limits.book_mailbox,
                                             &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeTrades(sub, std::move(keys));
     return stream;
   }
@@ -392,7 +415,10 @@ class FundingImpl final : public FundingBase {
     }
     auto sub = std::make_shared<Subscriber>(
         StreamKind::kFunding, gw_.config().limits.conflated_mailbox, &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeFunding(sub, std::move(keys));
     return stream;
   }
@@ -728,7 +754,10 @@ class TradingImpl final : public TradingBase {
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw_.config().limits.order_mailbox,
                                             &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence(), req.epoch());
     return stream;
   }
@@ -807,7 +836,10 @@ class AccountImpl final : public AccountBase {
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     auto sub = std::make_shared<Subscriber>(StreamKind::kPositions,
                                             gw_.config().limits.order_mailbox, &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribePositions(sub, req.account());
     return stream;
   }
@@ -867,7 +899,10 @@ class AccountImpl final : public AccountBase {
     }
     auto sub = std::make_shared<Subscriber>(StreamKind::kLiquidations,
                                             gw_.config().limits.order_mailbox, &gw_.bus().stats());
-    auto* stream = new RawStream(sub);
+    absl::Status qerr;
+    auto quota = gw_.AcquireStream(gw_.auth().Identity(AuthHeader(ctx)), &qerr);
+    if (!quota) return new FailedStream(ToGrpc(qerr));
+    auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeLiquidations(sub, req.account());
     return stream;
   }

@@ -319,3 +319,131 @@ TEST_CASE("a second perpgwd on an address in use refuses to start", "[integratio
 }
 
 }  // namespace perpgw::testing
+
+namespace perpgw::testing {
+
+// Defect: one StreamOrderBooks request naming backpack/BTC 50,000 times starved the fan-out:
+// other clients' GetOrderBook timed out and their streams stalled while LIVE.
+TEST_CASE("one request cannot starve the fan-out: markets de-duplicated and capped",
+          "[integration][streams]") {
+  VenueRig rig(Backpack(500));
+  REQUIRE(rig.error() == "");
+  auto named = [](int times) {
+    v1::StreamOrderBooksRequest r;
+    for (int i = 0; i < times; ++i) {
+      auto* m = r.add_markets();
+      m->set_venue("backpack");
+      m->set_symbol("BTC");
+    }
+    return r;
+  };
+  // 50,000 entries: refused at once, naming the limit.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto r = rig.market->StreamOrderBooks(&ctx, named(50000));
+    v1::OrderBookUpdate u;
+    int got = 0;
+    while (r->Read(&u) && got < 10) ++got;
+    auto st = r->Finish();
+    CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK(st.error_message().find("max_markets_per_stream") != std::string::npos);
+  }
+  // 1,000 entries of one market: one subscription, one snapshot, then deltas.
+  grpc::ClientContext dup_ctx;
+  auto dup = rig.market->StreamOrderBooks(&dup_ctx, named(1000));
+  int snapshots = 0, messages = 0;
+  std::string seen;
+  v1::OrderBookUpdate u;
+  while (messages < 300 && dup->Read(&u)) {
+    ++messages;
+    if (u.is_snapshot()) {
+      snapshots += u.status() == v1::BOOK_STATUS_LIVE;  // (an "awaiting first snapshot" may lead)
+      seen += " [snapshot at " + std::to_string(messages) + " resync=" + std::to_string(u.resync()) +
+              " status=" + std::to_string(u.status()) + " " + u.status_reason() + "]";
+    }
+  }
+  CHECK(messages == 300);
+  INFO(seen);
+  CHECK(snapshots == 1);
+  // Everyone else is served promptly meanwhile.
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::GetOrderBookRequest req;
+    req.mutable_market()->set_venue("backpack");
+    req.mutable_market()->set_symbol("ETH");
+    v1::OrderBook book;
+    auto st = rig.market->GetOrderBook(&ctx, req, &book);
+    CHECK((st.ok() || st.error_code() == grpc::StatusCode::UNAVAILABLE));  // UNAVAILABLE: subscribing
+    CHECK(st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  dup_ctx.TryCancel();
+  while (dup->Read(&u)) {
+  }
+  (void)dup->Finish();
+}
+
+TEST_CASE("open streams per token are capped, and freed when they end", "[integration][streams]") {
+  RigOptions o = Backpack(50);
+  o.extra_config = "limits: {max_streams_per_token: 5}";
+  VenueRig rig(o);
+  REQUIRE(rig.error() == "");
+  v1::StreamBboRequest req;
+  auto* m = req.add_markets();
+  m->set_venue("backpack");
+  m->set_symbol("BTC");
+  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::BboUpdate>>> open;
+  for (int i = 0; i < 5; ++i) {
+    ctxs.push_back(std::make_unique<grpc::ClientContext>());
+    open.push_back(rig.market->StreamBbo(ctxs.back().get(), req));
+    v1::BboUpdate u;
+    REQUIRE(open.back()->Read(&u));  // established
+  }
+  auto sixth_status = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto r = rig.market->StreamBbo(&ctx, req);
+    v1::BboUpdate u;
+    const bool got = r->Read(&u);
+    if (got) ctx.TryCancel();
+    return std::make_pair(got, r->Finish());
+  };
+  auto [got, st] = sixth_status();
+  CHECK_FALSE(got);
+  CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(st.error_message().find("max_streams_per_token") != std::string::npos);
+  // One ends: its place is free again.
+  ctxs[0]->TryCancel();
+  (void)open[0]->Finish();
+  CHECK(WaitUntil([&] { return sixth_status().first; }, Millis(5000), Millis(100)));
+  for (size_t i = 1; i < open.size(); ++i) {
+    ctxs[i]->TryCancel();
+    (void)open[i]->Finish();
+  }
+}
+
+TEST_CASE("names from requests are cut in error messages", "[integration][streams]") {
+  VenueRig rig(Backpack(20));
+  REQUIRE(rig.error() == "");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::GetOrderBookRequest req;
+  req.mutable_market()->set_venue("backpack");
+  req.mutable_market()->set_symbol(std::string(10000, 'X'));
+  v1::OrderBook book;
+  auto st = rig.market->GetOrderBook(&ctx, req, &book);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().size() < 200);
+  CHECK(st.error_message().find("10000 characters") != std::string::npos);
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  req.mutable_market()->set_venue(std::string(10000, 'v'));
+  req.mutable_market()->set_symbol("BTC");
+  st = rig.market->GetOrderBook(&ctx2, req, &book);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(st.error_message().size() < 200);
+}
+
+}  // namespace perpgw::testing
