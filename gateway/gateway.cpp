@@ -144,6 +144,24 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
   return absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'");
 }
 
+bool Gateway::Serving(std::string* why) const {
+  constexpr int64_t kQuietNs = 60LL * 1000000000;
+  const UnixNanos now = clock_.Now();
+  for (const auto& [name, a] : adapters_) {
+    if (!a->InstrumentsReady()) {
+      if (why) *why = name + ": instruments not loaded yet";
+      return false;
+    }
+    const VenueHealth h = a->Health();
+    if (h.state != ConnState::kConnected &&
+        (h.last_message_time == 0 || now - h.last_message_time > kQuietNs)) {
+      if (why) *why = name + ": unreachable for over 60 s (" + h.last_error.substr(0, 200) + ")";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::shared_ptr<void> Gateway::AcquireStream(const std::string& identity, absl::Status* err) {
   std::lock_guard lock(mu_);
   size_t& n = streams_by_identity_[identity];

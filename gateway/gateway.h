@@ -45,6 +45,10 @@ class Gateway {
   std::vector<std::string> AccountsOf(const std::string& venue) const;
 
   // Instruments: NOT_FOUND for an unknown venue/symbol (never a silent default).
+  // Overall health (grpc.health.v1 service ""): every enabled venue has loaded its instruments
+  // at least once and is connected, or was heard from within the last 60 s (a reconnect is not
+  // an outage). With no venue enabled, serving. `why` names the first venue that is not.
+  bool Serving(std::string* why = nullptr) const;
   // One open stream for `identity` (a token name; "" without auth), or null with `err`
   // RESOURCE_EXHAUSTED past limits.max_streams_per_token. Dropping the handle releases it.
   std::shared_ptr<void> AcquireStream(const std::string& identity, absl::Status* err);

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 #include <absl/synchronization/mutex.h>
 
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "gateway/config.h"
@@ -58,6 +60,24 @@ std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Conf
 
 // Binds `listen` once, without SO_REUSEPORT, to name the reason when it is taken (gRPC only
 // reports that the port could not be added). Port 0 always works.
+// libprotobuf logs one ERROR line per unparsable request, even unauthenticated: a hostile
+// client could fill the disk. At most one line per 10 s, with the count of the ones held back.
+static void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  static std::mutex mu;
+  static auto last = std::chrono::steady_clock::time_point{};
+  static uint64_t held = 0;
+  std::lock_guard lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (level < google::protobuf::LOGLEVEL_FATAL && now - last < std::chrono::seconds(10)) {
+    ++held;
+    return;
+  }
+  last = now;
+  spdlog::warn("libprotobuf: {} ({} similar line(s) held back)", message.substr(0, 300), held);
+  held = 0;
+}
+
 static std::string PortProblem(const std::string& listen) {
   auto colon = listen.rfind(':');
   std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
@@ -144,6 +164,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
+  google::protobuf::SetLogHandler(&ProtobufLog);
 
   if (!cfg->listen_share_port) {
     if (auto problem = PortProblem(cfg->listen); !problem.empty()) {
@@ -178,7 +199,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto* health = server->GetHealthCheckService();
-  health->SetServingStatus("", true);
+  // Overall: NOT_SERVING until every enabled venue has loaded its instruments (and while one
+  // is unreachable for over a minute); the container HEALTHCHECK asks this one.
+  bool serving = gw.Serving();
+  health->SetServingStatus("", serving);
   for (const auto& n : perpgw::gateway::ServiceNames()) health->SetServingStatus(n, true);
   std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
   spdlog::info("perpgwd listening on {}:{} ({} venue(s) enabled)", host, bound_port,
@@ -207,6 +231,16 @@ int main(int argc, char** argv) {
     for (const auto& v : gw.enabled_venues()) {
       auto h = gw.adapter(v)->Health();
       health->SetServingStatus("perpgw.venue." + v, h.state == perpgw::ConnState::kConnected);
+    }
+    std::string why;
+    if (bool now_serving = gw.Serving(&why); now_serving != serving) {
+      serving = now_serving;
+      health->SetServingStatus("", serving);
+      if (serving) {
+        spdlog::info("health: SERVING (every enabled venue has its instruments and is reachable)");
+      } else {
+        spdlog::warn("health: NOT_SERVING ({})", why);
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -67,6 +67,10 @@ absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const 
     return absl::InvalidArgumentError("side is required (SIDE_BUY or SIDE_SELL)");
   }
   o.reduce_only = req.reduce_only();
+  if (!v1::PlaceOrderRequest::Rounding_IsValid(req.rounding())) {
+    return absl::InvalidArgumentError("rounding " + std::to_string(req.rounding()) +
+                                      " is not valid (ROUNDING_REJECT or ROUNDING_PASSIVE)");
+  }
   const bool passive = req.rounding() == v1::PlaceOrderRequest::ROUNDING_PASSIVE;
   auto size = ParseField(req.size(), "size", true);
   if (!size.ok()) return size.status();

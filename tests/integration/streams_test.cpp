@@ -447,3 +447,50 @@ TEST_CASE("names from requests are cut in error messages", "[integration][stream
 }
 
 }  // namespace perpgw::testing
+
+namespace perpgw::testing {
+
+// Defect: the overall health service said SERVING while every venue was unreachable.
+TEST_CASE("health: NOT_SERVING while a venue has no instruments, SERVING once it has",
+          "[integration][streams]") {
+  TempDir dir;
+  const std::string cfg = dir.File("down.yaml");
+  REQUIRE(WriteFile(cfg, "listen: 127.0.0.1:0\nvenues:\n  backpack:\n"
+                         "    rest_url: http://127.0.0.1:1\n    ws_url: ws://127.0.0.1:1\n"
+                         "    symbols: [BTC]\n"));
+  ProcessOptions po;
+  po.argv = {PERPGWD_BIN, "--config", cfg, "--port-file", dir.File("port")};
+  po.log_path = dir.File("perpgwd.log");
+  std::string err;
+  auto gw = ChildProcess::Spawn(po, &err);
+  REQUIRE(gw);
+  auto port = WaitForPortFile(dir.File("port"), Millis(30000), gw.get());
+  REQUIRE(port);
+  const std::string addr = "127.0.0.1:" + std::to_string(*port);
+  auto check = [&](const std::string& service) {
+    std::vector<std::string> argv = {PERPGWD_BIN, "health-check", "--addr", addr};
+    if (!service.empty()) argv.insert(argv.end(), {"--service", service});
+    return Run(argv, Millis(10000));
+  };
+  // The venue has been tried (and failed) at least once.
+  REQUIRE(WaitUntil([&] { return gw->ReadLog().find("127.0.0.1:1") != std::string::npos; },
+                    Millis(20000), Millis(100)));
+  auto r = check("");
+  INFO(r.out << r.err << gw->ReadLog());
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.find("NOT_SERVING") != std::string::npos);
+  CHECK(check("perpgw.venue.backpack").exit_code != 0);
+  CHECK(check("perpgw.v1.MarketDataService").exit_code == 0);  // the daemon itself is up
+  gw->Terminate(Millis(10000));
+
+  VenueRig rig(Backpack(20));
+  REQUIRE(rig.error() == "");
+  CHECK(WaitUntil(
+      [&] {
+        return Run({PERPGWD_BIN, "health-check", "--addr", rig.gateway_addr()}, Millis(10000))
+                   .exit_code == 0;
+      },
+      Millis(10000), Millis(200)));
+}
+
+}  // namespace perpgw::testing

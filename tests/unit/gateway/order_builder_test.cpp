@@ -120,6 +120,14 @@ TEST_CASE("request fields are validated with the field named", "[orders]") {
   r = Limit("100000.0", "0.001");
   r.set_type(v1::ORDER_TYPE_UNSPECIFIED);
   CHECK_FALSE(BuildOrder(r, AsterBtc()).ok());
+  // Defect (issue 13): an unknown enum value (rounding=5) was accepted as ROUNDING_REJECT.
+  r = Limit("100000.0", "0.001");
+  r.set_rounding(static_cast<v1::PlaceOrderRequest::Rounding>(5));
+  CHECK(Message(BuildOrder(r, AsterBtc()).status()) ==
+        "rounding 5 is not valid (ROUNDING_REJECT or ROUNDING_PASSIVE)");
+  r = Limit("100000.0", "0.001");
+  r.set_time_in_force(static_cast<v1::TimeInForce>(42));
+  CHECK(Message(BuildOrder(r, AsterBtc()).status()) == "time_in_force is not valid");
 }
 
 TEST_CASE("market orders: IOC, no price, bounded slippage", "[orders]") {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sanitizer builds, each in its own directory (build-asan, build-ubsan, build-tsan), then the
+# tests under them. Usage:
+#   scripts/sanitize.sh asan|ubsan|tsan [unit|all] [ctest -R regex]
+# asan = AddressSanitizer + UndefinedBehaviorSanitizer. `unit` (default) builds and runs the
+# unit tests only (what CI can afford); `all` builds everything and runs the integration suites
+# too (perpgwd and perpgw-sim run instrumented). Any sanitizer report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind="${1:-asan}"
+scope="${2:-unit}"
+filter="${3:-}"
+case "$kind" in
+  asan) san="address,undefined" ;;
+  ubsan) san="undefined" ;;
+  tsan) san="thread" ;;
+  *) echo "usage: $0 asan|ubsan|tsan [unit|all] [regex]" >&2; exit 2 ;;
+esac
+bash scripts/install-deps.sh
+dir="build-$kind"
+JOBS="${PERPGW_JOBS:-2}"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERPGW_SANITIZERS="$san" \
+  -DPERPGW_ADAPTER_DIRS="api;common;runtime;aster;backpack;lighter;paradex" \
+  -DPERPGW_TOP_DIRS="sim;gateway;bench;examples;tests" >/dev/null
+supp="$(pwd)/tests/sanitizers"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+if [ "$scope" = unit ]; then
+  targets=$(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \(perpgw_unit_[a-z_]*\).*/\1/p')
+  # shellcheck disable=SC2086
+  cmake --build "$dir" -j"$JOBS" --target $targets
+  cd "$dir"
+  ctest --output-on-failure --timeout 600 -j"$JOBS" -L unit -E '^perpgw_replay_|bench' ${filter:+-R "$filter"}
+else
+  cmake --build "$dir" -j"$JOBS"
+  cd "$dir"
+  ctest --output-on-failure --timeout 1800 -j"$JOBS" ${filter:+-R "$filter"}
+fi
