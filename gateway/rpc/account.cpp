@@ -1,0 +1,160 @@
+// perpgw.v1.AccountService: balances, positions, leverage, liquidations.
+#include "gateway/rpc/common.h"
+
+#include "gateway/convert.h"
+#include "gateway/orders/order_builder.h"
+#include "perpgw/v1/account.grpc.pb.h"
+
+namespace perpgw::gateway::rpc {
+namespace {
+
+using AccountBase = v1::AccountService::WithCallbackMethod_GetBalance<
+    v1::AccountService::WithCallbackMethod_ListPositions<
+        v1::AccountService::WithRawCallbackMethod_StreamPositions<
+            v1::AccountService::WithCallbackMethod_GetLeverageInfo<
+                v1::AccountService::WithCallbackMethod_SetLeverage<
+                    v1::AccountService::WithRawCallbackMethod_StreamLiquidations<
+                        v1::AccountService::Service>>>>>>;
+
+class AccountImpl final : public AccountBase {
+ public:
+  explicit AccountImpl(Gateway& gw) : gw_(gw) {}
+
+  absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    // Authenticate before looking anything up, so unknown ids cannot be probed without a token.
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return st;
+    auto venue = gw_.AccountVenue(account);
+    if (!venue.ok()) return venue.status();
+    if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
+    VenueAdapter* a = gw_.adapter(*venue);
+    if (!a) return absl::FailedPreconditionError("venue '" + *venue + "' is not enabled");
+    return a;
+  }
+
+  ServerUnaryReactor* GetBalance(CallbackServerContext* ctx, const v1::GetBalanceRequest* req,
+                                 v1::Balance* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetBalance");
+    (*a)->GetBalance(req->account(), [once, resp](absl::StatusOr<Balance> b) {
+      if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+      Fill(*b, resp);
+      once->Finished(Status::OK);
+    });
+    return r;
+  }
+
+  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx,
+                                    const v1::ListPositionsRequest* req,
+                                    v1::ListPositionsResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListPositions");
+    std::string symbol = req->symbol();
+    (*a)->GetPositions(req->account(),
+                       [once, resp, symbol](absl::StatusOr<std::vector<Position>> ps) {
+                         if (!ps.ok()) return (void)once->Finish(ToGrpc(ps.status()));
+                         if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                         for (const auto& p : *ps) {
+                           if (!symbol.empty() && p.symbol != symbol) continue;
+                           if (symbol.empty() && p.size.IsZero()) continue;
+                           Fill(p, resp->add_positions());
+                         }
+                         once->Finished(Status::OK);
+                       });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamPositions(CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer* raw) override {
+    v1::StreamPositionsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    auto sub = std::make_shared<Subscriber>(StreamKind::kPositions,
+                                            gw_.config().limits.order_mailbox, &gw_.bus().stats());
+    Status qerr;
+    auto quota = StreamQuota(gw_, ctx, &qerr);
+    if (!quota) return new FailedStream(qerr);
+    auto* stream = new RawStream(sub, std::move(quota));
+    gw_.bus().SubscribePositions(sub, req.account());
+    return stream;
+  }
+
+  ServerUnaryReactor* GetLeverageInfo(CallbackServerContext* ctx,
+                                      const v1::GetLeverageInfoRequest* req,
+                                      v1::LeverageInfo* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetLeverageInfo");
+    (*a)->GetLeverageInfo(req->account(), req->symbol(),
+                          [once, resp](absl::StatusOr<LeverageInfo> li) {
+                            if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                            if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                            Fill(*li, resp);
+                            once->Finished(Status::OK);
+                          });
+    return r;
+  }
+
+  ServerUnaryReactor* SetLeverage(CallbackServerContext* ctx, const v1::SetLeverageRequest* req,
+                                  v1::LeverageInfo* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!(*a)->capabilities().set_leverage) {
+      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
+                              "venue '" + (*a)->name() + "' does not support setting leverage"));
+    }
+    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto lev = orders::ParseField(req->leverage(), "leverage", true);
+    if (!lev.ok()) return Done(ctx, ToGrpc(lev.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "SetLeverage");
+    (*a)->SetLeverage(req->account(), req->symbol(), *lev,
+                      [once, resp](absl::StatusOr<LeverageInfo> li) {
+                        if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                        Fill(*li, resp);
+                        once->Finished(Status::OK);
+                      });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamLiquidations(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    v1::StreamLiquidationsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    if (!(*a)->capabilities().liquidation_stream) {
+      return new FailedStream(Status(StatusCode::FAILED_PRECONDITION,
+                                     "venue '" + (*a)->name() + "' has no liquidation stream"));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kLiquidations,
+                                            gw_.config().limits.order_mailbox, &gw_.bus().stats());
+    Status qerr;
+    auto quota = StreamQuota(gw_, ctx, &qerr);
+    if (!quota) return new FailedStream(qerr);
+    auto* stream = new RawStream(sub, std::move(quota));
+    gw_.bus().SubscribeLiquidations(sub, req.account());
+    return stream;
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeAccountService(Gateway& gw) {
+  return std::make_unique<AccountImpl>(gw);
+}
+
+}  // namespace perpgw::gateway::rpc

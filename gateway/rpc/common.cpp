@@ -1,0 +1,75 @@
+#include "gateway/rpc/common.h"
+
+#include <set>
+
+namespace perpgw::gateway::rpc {
+
+Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return Status::OK;
+  return Status(static_cast<StatusCode>(s.code()), std::string(s.message()));
+}
+
+std::string AuthHeader(CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(s);
+  return r;
+}
+
+std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std::string& what) {
+  auto once = std::make_shared<Once>(r);
+  gw.timer().After(std::chrono::milliseconds(gw.config().limits.request_timeout_ms), [once, what] {
+    once->Finish(Status(StatusCode::DEADLINE_EXCEEDED, what + ": venue did not answer in time"));
+  });
+  return once;
+}
+
+absl::Status CheckMarket(const v1::MarketRef& m) {
+  if (m.venue().empty()) return absl::InvalidArgumentError("market.venue is required");
+  if (m.symbol().empty()) return absl::InvalidArgumentError("market.symbol is required");
+  return absl::OkStatus();
+}
+
+absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
+                            std::vector<MarketKey>* out, bool allow_empty) {
+  if (in.empty() && !allow_empty) {
+    return absl::InvalidArgumentError("markets: at least one (venue, symbol) is required");
+  }
+  // One request naming a market 50,000 times starved the fan-out for everyone: cap the list,
+  // and subscribe each market once however often it is named.
+  const int cap = gw.config().limits.max_markets_per_stream;
+  if (in.size() > cap) {
+    return absl::ResourceExhaustedError("markets: " + std::to_string(in.size()) +
+                                        " entries exceed limits.max_markets_per_stream (" +
+                                        std::to_string(cap) + ")");
+  }
+  std::set<std::pair<std::string, std::string>> seen;
+  for (int i = 0; i < in.size(); ++i) {
+    if (!seen.emplace(in[i].venue(), in[i].symbol()).second) continue;
+    auto st = CheckMarket(in[i]);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError("markets[" + std::to_string(i) + "]: " +
+                                        std::string(st.message()));
+    }
+    auto inst = gw.FindInstrument(in[i].venue(), in[i].symbol());
+    if (!inst.ok()) return inst.status();
+    out->push_back({in[i].venue(), in[i].symbol()});
+  }
+  for (const auto& m : *out) gw.EnsureSubscribed(m.venue, m.symbol);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<void> StreamQuota(Gateway& gw, CallbackServerContext* ctx, Status* err) {
+  absl::Status st;
+  auto quota = gw.AcquireStream(gw.auth().Identity(AuthHeader(ctx)), &st);
+  if (!quota) *err = ToGrpc(st);
+  return quota;
+}
+
+}  // namespace perpgw::gateway::rpc

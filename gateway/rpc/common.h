@@ -1,0 +1,112 @@
+// Shared pieces of the perpgw.v1 services (gateway/rpc/): status mapping, unary deadlines
+// (claim-then-write), stream reactors over the fan-out's mailboxes, request parsing, market
+// resolution and per-token stream quotas. One file per service next to this one.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/bus.h"
+#include "gateway/gateway.h"
+#include "perpgw/v1/common.pb.h"
+
+namespace perpgw::gateway::rpc {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+using grpc::Status;
+using grpc::StatusCode;
+
+Status ToGrpc(const absl::Status& s);
+// The raw "authorization" metadata value ("" when absent).
+std::string AuthHeader(CallbackServerContext* ctx);
+// Finishes a unary call at once with `s`.
+ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s);
+
+// Finishes a unary reactor exactly once: the venue's answer or the deadline, whichever is first.
+// The response message lives in the call's arena, which gRPC frees once the call finished: a
+// venue answer must Claim() BEFORE it writes the response (a late answer after the deadline
+// then writes nothing), and end with Finished().
+class Once {
+ public:
+  explicit Once(ServerUnaryReactor* r) : r_(r) {}
+  bool Finish(const Status& s) {
+    if (!Claim()) return false;
+    r_->Finish(s);
+    return true;
+  }
+  [[nodiscard]] bool Claim() { return !done_.exchange(true); }
+  void Finished(const Status& s) { r_->Finish(s); }
+
+ private:
+  ServerUnaryReactor* r_;
+  std::atomic<bool> done_{false};
+};
+
+// A Once whose deadline (limits.request_timeout_ms) answers DEADLINE_EXCEEDED naming `what`.
+std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std::string& what);
+
+absl::Status CheckMarket(const v1::MarketRef& m);
+
+template <typename Req>
+bool ParseRaw(const grpc::ByteBuffer* raw, Req* out) {
+  grpc::ByteBuffer copy(*raw);
+  return grpc::SerializationTraits<Req>::Deserialize(&copy, out).ok();
+}
+
+// Validates a list of markets: at most limits.max_markets_per_stream entries, each (venue,
+// symbol) once, known venue, enabled, known symbol. Subscribes them at the venue.
+absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
+                            std::vector<MarketKey>* out, bool allow_empty);
+
+// The calling token's place among its open streams (limits.max_streams_per_token); null with
+// `err` set when it has none left.
+std::shared_ptr<void> StreamQuota(Gateway& gw, CallbackServerContext* ctx, Status* err);
+
+// ------------------------------------------------------------------ streams
+
+class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  // `quota`: this stream's place in its token's stream count, released when the call is done.
+  RawStream(SubscriberPtr sub, std::shared_ptr<void> quota)
+      : sub_(std::move(sub)), quota_(std::move(quota)) {
+    sub_->Bind(
+        [this](const grpc::ByteBuffer* m, bool more) {
+          grpc::WriteOptions wo;
+          if (more) wo.set_buffer_hint();
+          StartWrite(m, wo);
+        },
+               [this](const Status& s) { Finish(s); });
+  }
+  void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
+  void OnCancel() override { sub_->Finish(Status(StatusCode::CANCELLED, "client cancelled")); }
+  void OnDone() override {
+    sub_->OnDone();
+    delete this;
+  }
+
+ private:
+  SubscriberPtr sub_;
+  std::shared_ptr<void> quota_;
+};
+
+class FailedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedStream(const Status& s) { Finish(s); }
+  void OnDone() override { delete this; }
+};
+
+// The services (one file each).
+std::unique_ptr<grpc::Service> MakeGatewayService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeInstrumentService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeMarketDataService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeFundingService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeTradingService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeAccountService(Gateway& gw);
+
+}  // namespace perpgw::gateway::rpc

@@ -1,0 +1,179 @@
+// perpgw.v1.FundingService: normalized funding rows, ranking, history, stream.
+#include "gateway/rpc/common.h"
+
+#include <regex>
+
+#include "gateway/convert.h"
+#include "gateway/orders/order_builder.h"
+#include "perpgw/v1/funding.grpc.pb.h"
+
+namespace perpgw::gateway::rpc {
+namespace {
+
+using FundingBase = v1::FundingService::WithCallbackMethod_GetFunding<
+    v1::FundingService::WithCallbackMethod_ListFunding<
+        v1::FundingService::WithRawCallbackMethod_StreamFunding<
+            v1::FundingService::WithCallbackMethod_RankFundingOpportunities<
+                v1::FundingService::Service>>>>;
+
+class FundingImpl final : public FundingBase {
+ public:
+  explicit FundingImpl(Gateway& gw) : gw_(gw) {}
+
+  ServerUnaryReactor* GetFunding(CallbackServerContext* ctx, const v1::GetFundingRequest* req,
+                                 v1::FundingRate* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
+    for (const auto& f : gw_.bus().FundingSnapshot()) {
+      if (f.venue == req->market().venue() && f.symbol == req->market().symbol()) {
+        Fill(f, resp);
+        return Done(ctx, Status::OK);
+      }
+    }
+    // Not cached yet: ask the venue.
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetFunding");
+    gw_.adapter(req->market().venue())
+        ->FetchFunding(req->market().symbol(), [once, resp](absl::StatusOr<Funding> f) {
+          if (!f.ok()) return (void)once->Finish(ToGrpc(f.status()));
+          if (!once->Claim()) return;  // the deadline answered first: resp is gone
+          Fill(*f, resp);
+          once->Finished(Status::OK);
+        });
+    return r;
+  }
+
+  ServerUnaryReactor* ListFunding(CallbackServerContext* ctx, const v1::ListFundingRequest* req,
+                                  v1::ListFundingResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (!req->venue().empty() && !gw_.config().venues.count(req->venue())) {
+      return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + req->venue() + "'"));
+    }
+    for (const auto& f : gw_.bus().FundingSnapshot()) {
+      if (!req->venue().empty() && f.venue != req->venue()) continue;
+      if (!req->symbols().empty() &&
+          std::find(req->symbols().begin(), req->symbols().end(), f.symbol) ==
+              req->symbols().end()) {
+        continue;
+      }
+      Fill(f, resp->add_rates());
+    }
+    return Done(ctx, Status::OK);
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamFunding(CallbackServerContext* ctx,
+                                                            const grpc::ByteBuffer* raw) override {
+    v1::StreamFundingRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, true); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(
+        StreamKind::kFunding, gw_.config().limits.conflated_mailbox, &gw_.bus().stats());
+    Status qerr;
+    auto quota = StreamQuota(gw_, ctx, &qerr);
+    if (!quota) return new FailedStream(qerr);
+    auto* stream = new RawStream(sub, std::move(quota));
+    gw_.bus().SubscribeFunding(sub, std::move(keys));
+    return stream;
+  }
+
+  ServerUnaryReactor* RankFundingOpportunities(CallbackServerContext* ctx,
+                                               const v1::RankFundingRequest* req,
+                                               v1::RankFundingResponse* resp) override {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    Decimal min_oi, min_vol;
+    if (!req->min_open_interest_usd().empty()) {
+      auto d = orders::ParseField(req->min_open_interest_usd(), "min_open_interest_usd", false);
+      if (!d.ok()) return Done(ctx, ToGrpc(d.status()));
+      min_oi = *d;
+    }
+    if (!req->min_volume_24h_usd().empty()) {
+      auto d = orders::ParseField(req->min_volume_24h_usd(), "min_volume_24h_usd", false);
+      if (!d.ok()) return Done(ctx, ToGrpc(d.status()));
+      min_vol = *d;
+    }
+    for (const auto& v : req->venues()) {
+      if (!gw_.config().venues.count(v)) {
+        return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + v + "'"));
+      }
+    }
+    auto in_list = [](const auto& list, const std::string& x) {
+      return list.empty() || std::find(list.begin(), list.end(), x) != list.end();
+    };
+    std::map<std::string, std::vector<Funding>> by_symbol;
+    for (auto& f : gw_.bus().FundingSnapshot()) {
+      if (!in_list(req->venues(), f.venue) || !in_list(req->symbols(), f.symbol)) continue;
+      if (f.open_interest_usd < min_oi || f.volume_24h_usd < min_vol) continue;
+      by_symbol[f.symbol].push_back(f);
+    }
+    struct Opp {
+      v1::FundingOpportunity msg;
+      Decimal net;
+    };
+    std::vector<Opp> opps;
+    for (auto& [sym, list] : by_symbol) {
+      for (size_t i = 0; i < list.size(); ++i) {
+        for (size_t j = 0; j < list.size(); ++j) {
+          if (i == j || list[i].venue == list[j].venue) continue;
+          const Funding& lo = list[i];  // long the lower rate
+          const Funding& hi = list[j];  // short the higher rate
+          if (!(lo.rate_8h < hi.rate_8h)) continue;
+          auto spread = Decimal::Sub(hi.rate_8h, lo.rate_8h);
+          if (!spread.ok()) continue;
+          auto fee_of = [&](const std::string& venue) {
+            const VenueConfig* vc = gw_.venue_config(venue);
+            if (!vc) return Decimal();
+            return req->use_maker_fees() ? vc->fees.maker : vc->fees.taker;
+          };
+          // Open and close on both legs.
+          auto legs = Decimal::Add(fee_of(lo.venue), fee_of(hi.venue));
+          if (!legs.ok()) continue;
+          auto fees = Decimal::Mul(*legs, Decimal::FromInt(2), 12, Rounding::kHalfEven);
+          if (!fees.ok()) continue;
+          auto net = Decimal::Sub(*spread, *fees);
+          auto apr = Decimal::Mul(*spread, Decimal::FromInt(3 * 365), 12, Rounding::kHalfEven);
+          if (!net.ok() || !apr.ok()) continue;
+          Opp o;
+          o.net = *net;
+          o.msg.set_symbol(sym);
+          o.msg.set_long_venue(lo.venue);
+          o.msg.set_short_venue(hi.venue);
+          o.msg.set_long_rate_8h(Str(lo.rate_8h));
+          o.msg.set_short_rate_8h(Str(hi.rate_8h));
+          o.msg.set_spread_8h(Str(*spread));
+          o.msg.set_spread_apr(Str(*apr));
+          o.msg.set_fees(Str(*fees));
+          o.msg.set_net_spread_8h_after_fees_one_period(Str(*net));
+          o.msg.set_min_open_interest_usd(
+              Str(std::min(lo.open_interest_usd, hi.open_interest_usd)));
+          o.msg.set_min_volume_24h_usd(Str(std::min(lo.volume_24h_usd, hi.volume_24h_usd)));
+          opps.push_back(std::move(o));
+        }
+      }
+    }
+    std::sort(opps.begin(), opps.end(), [](const Opp& a, const Opp& b) {
+      return a.net > b.net;
+    });
+    const int limit = req->limit() > 0 ? req->limit() : 50;
+    for (int i = 0; i < static_cast<int>(opps.size()) && i < limit; ++i) {
+      *resp->add_opportunities() = opps[i].msg;
+    }
+    resp->set_as_of_ns(gw_.clock().Now());
+    return Done(ctx, Status::OK);
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeFundingService(Gateway& gw) {
+  return std::make_unique<FundingImpl>(gw);
+}
+
+}  // namespace perpgw::gateway::rpc

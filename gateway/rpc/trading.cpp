@@ -1,0 +1,269 @@
+// perpgw.v1.TradingService: orders through the venue's order desk, lookups, order events.
+#include "gateway/rpc/common.h"
+
+#include "gateway/convert.h"
+#include "gateway/orders/order_builder.h"
+#include "perpgw/v1/trading.grpc.pb.h"
+
+namespace perpgw::gateway::rpc {
+namespace {
+
+using TradingBase = v1::TradingService::WithCallbackMethod_PlaceOrder<
+    v1::TradingService::WithCallbackMethod_CancelOrder<
+        v1::TradingService::WithCallbackMethod_CancelAllOrders<
+            v1::TradingService::WithCallbackMethod_GetOrder<
+                v1::TradingService::WithCallbackMethod_ListOpenOrders<
+                    v1::TradingService::WithCallbackMethod_ListFills<
+                        v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
+                            v1::TradingService::Service>>>>>>>;
+
+class TradingImpl final : public TradingBase {
+ public:
+  explicit TradingImpl(Gateway& gw) : gw_(gw) {}
+
+  // Common checks: token scope, account → venue, adapter running.
+  absl::StatusOr<VenueAdapter*> Account(CallbackServerContext* ctx, const std::string& account) {
+    // Authenticate before looking anything up, so unknown ids cannot be probed without a token.
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return st;
+    auto venue = gw_.AccountVenue(account);
+    if (!venue.ok()) return venue.status();
+    if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
+    VenueAdapter* a = gw_.adapter(*venue);
+    if (!a) return absl::FailedPreconditionError("venue '" + *venue + "' of account '" + account +
+                                                 "' is not enabled");
+    return a;
+  }
+
+  ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const v1::PlaceOrderRequest* req,
+                                 v1::PlaceOrderResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->market().venue() != (*a)->name()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "market.venue '" + req->market().venue() + "' does not match account '" +
+                                  req->account() + "' on venue '" + (*a)->name() + "'"));
+    }
+    auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    if (!inst->tradeable) {
+      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
+                              req->market().symbol() + " is not tradeable on " + inst->venue));
+    }
+    auto order = orders::BuildOrder(*req, *inst);
+    if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
+
+    // Idempotency (same id → same answer, mismatch → ALREADY_EXISTS, unknown outcomes
+    // resolved first) is the venue's order desk's job: every retry goes there.
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "PlaceOrder");
+    if (order->type == OrderType::kMarket) {
+      // Worst acceptable price from the live book's best opposite level.
+      VenueAdapter* adapter = *a;
+      Instrument in = *inst;
+      gw_.bus().GetBestPrices(
+          {req->market().venue(), req->market().symbol()},
+          [this, once, resp, adapter, o = *order, in](std::optional<Level> bid,
+                                                     std::optional<Level> ask, int ps,
+                                                     BookStatus status) mutable {
+            auto ref = o.side == Side::kBuy ? ask : bid;
+            if (!ref || status != BookStatus::kLive) {
+              once->Finish(Status(StatusCode::UNAVAILABLE,
+                                  "no live book to bound a market order's slippage; retry"));
+              return;
+            }
+            if (auto st = orders::BoundMarketOrder(Decimal::FromUnits(ref->price, ps), in, &o);
+                !st.ok()) {
+              once->Finish(ToGrpc(st));
+              return;
+            }
+            Send(adapter, std::move(o), once, resp);
+          });
+      return r;
+    }
+    Send(*a, std::move(*order), once, resp);
+    return r;
+  }
+
+  void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Once> once,
+            v1::PlaceOrderResponse* resp) {
+    std::string account = o.account, venue = a->name();
+    const auto t0 = std::chrono::steady_clock::now();
+    a->PlaceOrder(std::move(o), [this, once, resp, account, venue,
+                                 t0](absl::StatusOr<OrderAck> ack) {
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!ack.ok()) return (void)once->Finish(ToGrpc(ack.status()));
+      gw_.metrics().OrderResult(venue, account,
+                                ack->outcome == AckOutcome::kAccepted   ? Metrics::OrderOutcome::kAccepted
+                                : ack->outcome == AckOutcome::kRejected ? Metrics::OrderOutcome::kRejected
+                                                                        : Metrics::OrderOutcome::kUnknown,
+                                secs);
+      if (!once->Claim()) return;
+      FillAck(*ack, resp);
+      once->Finished(Status::OK);
+    });
+  }
+
+  static void FillAck(const OrderAck& ack, v1::PlaceOrderResponse* resp) {
+    resp->set_outcome(ToProto(ack.outcome));
+    Fill(ack.order, resp->mutable_order());
+    resp->set_reject_reason(ToProto(ack.reason));
+    resp->set_message(ack.message);
+    resp->set_retryable(ack.retryable);
+  }
+
+  ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
+                                  v1::CancelOrderResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (auto st = CheckMarket(req->market()); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (req->order_id().empty() == req->client_order_id().empty()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "give exactly one of order_id or client_order_id"));
+    }
+    auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "CancelOrder");
+    (*a)->CancelOrder({req->account(), req->market().symbol(), req->order_id(),
+                       req->client_order_id()},
+                      [once, resp](absl::StatusOr<CancelResult> res) {
+                        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                        Fill(res->order, resp->mutable_order());
+                        resp->set_filled_size(Str(res->order.filled_size));
+                        once->Finished(Status::OK);
+                      });
+    return r;
+  }
+
+  ServerUnaryReactor* CancelAllOrders(CallbackServerContext* ctx,
+                                      const v1::CancelAllOrdersRequest* req,
+                                      v1::CancelAllOrdersResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!req->venue().empty() && req->venue() != (*a)->name()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "venue does not match the account"));
+    }
+    if (!req->symbol().empty()) {
+      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "CancelAllOrders");
+    (*a)->CancelAll(req->account(), req->symbol(),
+                    [once, resp](absl::StatusOr<std::vector<Order>> res) {
+                      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                      for (const auto& o : *res) Fill(o, resp->add_orders());
+                      once->Finished(Status::OK);
+                    });
+    return r;
+  }
+
+  ServerUnaryReactor* GetOrder(CallbackServerContext* ctx, const v1::GetOrderRequest* req,
+                               v1::Order* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->order_id().empty() == req->client_order_id().empty()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "give exactly one of order_id or client_order_id"));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "GetOrder");
+    VenueAdapter* adapter = *a;
+    CancelRequest ref{req->account(), req->market().symbol(), req->order_id(),
+                      req->client_order_id()};
+    auto from_venue = [once, resp, adapter, ref] {
+      adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
+        if (!o.ok()) return (void)once->Finish(ToGrpc(o.status()));
+        if (!once->Claim()) return;  // the deadline answered first: resp is gone
+        Fill(*o, resp);
+        once->Finished(Status::OK);
+      });
+    };
+    if (req->refresh()) {
+      from_venue();
+      return r;
+    }
+    gw_.bus().GetOrder(req->account(), req->order_id(), req->client_order_id(),
+                       [once, resp, from_venue](std::optional<Order> o) {
+                         if (!o) return from_venue();
+                         if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                         Fill(*o, resp);
+                         once->Finished(Status::OK);
+                       });
+    return r;
+  }
+
+  ServerUnaryReactor* ListOpenOrders(CallbackServerContext* ctx,
+                                     const v1::ListOpenOrdersRequest* req,
+                                     v1::ListOpenOrdersResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!req->symbol().empty()) {
+      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListOpenOrders");
+    (*a)->ListOpenOrders(req->account(), req->symbol(),
+                         [once, resp](absl::StatusOr<std::vector<Order>> res) {
+                           if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                           if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                           for (const auto& o : *res) Fill(o, resp->add_orders());
+                           once->Finished(Status::OK);
+                         });
+    return r;
+  }
+
+  ServerUnaryReactor* ListFills(CallbackServerContext* ctx, const v1::ListFillsRequest* req,
+                                v1::ListFillsResponse* resp) override {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns()) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "to_time_ns is before from_time_ns"));
+    }
+    if (req->limit() < 0 || req->limit() > 1000) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListFills");
+    FillQuery q{req->account(), req->symbol(), req->from_time_ns(), req->to_time_ns(),
+                req->limit() == 0 ? 500 : req->limit()};
+    (*a)->ListFills(q, [once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
+      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+      for (const auto& f : *res) Fill(f, resp->add_fills());
+      once->Finished(Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderEvents(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    v1::StreamOrderEventsRequest req;
+    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    auto a = Account(ctx, req.account());
+    if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
+    auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw_.config().limits.order_mailbox,
+                                            &gw_.bus().stats());
+    Status qerr;
+    auto quota = StreamQuota(gw_, ctx, &qerr);
+    if (!quota) return new FailedStream(qerr);
+    auto* stream = new RawStream(sub, std::move(quota));
+    gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence(), req.epoch());
+    return stream;
+  }
+
+ private:
+  Gateway& gw_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeTradingService(Gateway& gw) {
+  return std::make_unique<TradingImpl>(gw);
+}
+
+}  // namespace perpgw::gateway::rpc
