@@ -30,9 +30,9 @@ struct LimitsConfig {
   size_t replay_buffer = 100000;       // order events kept per account for resume
   int max_book_depth = 1000;
   int64_t request_timeout_ms = 10000;  // unary calls that wait on a venue
-  // SIGTERM/SIGINT: every call is finished (streams get UNAVAILABLE) within this; past it (+1 s)
-  // the process exits anyway, with status 1 and the count of calls that did not finish.
-  int64_t shutdown_timeout_ms = 5000;
+  // SIGTERM/SIGINT: every call is finished (streams get UNAVAILABLE) within this; 2 s past it
+  // the process exits anyway with status 1 (default: gone within 5 s whatever clients do).
+  int64_t shutdown_timeout_ms = 3000;
   int max_markets_per_stream = 1000;  // markets named in one stream request
   int max_streams_per_token = 1000;   // open streams per auth token (all clients without auth)
 };

@@ -246,10 +246,10 @@ int main(int argc, char** argv) {
   }
   spdlog::info("signal {} received: shutting down", g_signal.load());
   const auto grace = std::chrono::milliseconds(cfg->limits.shutdown_timeout_ms);
-  // Last resort: whatever a call or a venue does, the process ends within the grace + 1 s.
+  // Last resort: whatever a call or a venue does, the process ends within the grace + 2 s.
   std::thread([grace] {
-    std::this_thread::sleep_for(grace + std::chrono::seconds(1));
-    spdlog::error("shutdown did not finish within {} ms: exiting anyway", grace.count() + 1000);
+    std::this_thread::sleep_for(grace + std::chrono::seconds(2));
+    spdlog::error("shutdown did not finish within {} ms: exiting anyway", grace.count() + 2000);
     spdlog::default_logger()->flush();
     std::_Exit(1);
   }).detach();

@@ -8,7 +8,7 @@ PKGS=(
   libssl-dev libsimdjson-dev libspdlog-dev libfmt-dev catch2 libyaml-cpp-dev
   prometheus-cpp-dev libsecp256k1-dev zlib1g-dev
   python3 python3-grpcio python3-grpc-tools python3-yaml
-  curl procps
+  curl procps clang-format  # clang-format: scripts/check-format.sh (a ctest)
   prometheus docker-compose  # integration tests only: a real Prometheus server; compose file validation
 )
 missing=()

@@ -73,7 +73,8 @@ std::string RequestMismatch(const JournalEntry& e, const OrderRequest& r) {
   if (e.type == OrderType::kLimit && e.price != r.price) {
     return diff("price", e.price.ToNormalizedString(), r.price.ToNormalizedString());
   }
-  if (e.size != r.size) return diff("size", e.size.ToNormalizedString(), r.size.ToNormalizedString());
+  if (e.size != r.size)
+    return diff("size", e.size.ToNormalizedString(), r.size.ToNormalizedString());
   if (e.reduce_only != r.reduce_only) {
     return diff("reduce_only", e.reduce_only ? "true" : "false", r.reduce_only ? "true" : "false");
   }
@@ -166,15 +167,14 @@ void OrderDesk::Annotate(Order& o) const {
 void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<OrderAck> done) {
   const OrderRequest wire = WireRequest(req);
   if (!ready_) {
-    return done(absl::UnavailableError(
-        "the order desk is reconciling its journal with " + opts_.venue +
-        " after a restart; retry shortly"));
+    return done(absl::UnavailableError("the order desk is reconciling its journal with " +
+                                       opts_.venue + " after a restart; retry shortly"));
   }
   if (JournalEntry* e = Find(req.account, req.client_order_id)) {
     if (auto mm = RequestMismatch(*e, req); !mm.empty()) {
-      return done(absl::AlreadyExistsError(
-          "client_order_id '" + Trunc(req.client_order_id) +
-          "' was already used for a different order (" + mm + "); use a new client_order_id"));
+      return done(absl::AlreadyExistsError("client_order_id '" + Trunc(req.client_order_id) +
+                                           "' was already used for a different order (" + mm +
+                                           "); use a new client_order_id"));
     }
     switch (e->state) {
       case EntryState::kInFlight:
@@ -183,7 +183,8 @@ void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<Order
                                        "' is in flight; retry after it is acknowledged"));
       case EntryState::kAccepted: {
         OrderAck ack = AckFrom(*e, AckOutcome::kAccepted);
-        ack.message = "duplicate client_order_id: returning the original order (state as last known)";
+        ack.message =
+            "duplicate client_order_id: returning the original order (state as last known)";
         return done(ack);
       }
       case EntryState::kRejected: {
@@ -193,15 +194,14 @@ void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<Order
       }
       case EntryState::kUnknown:
         return Resolve(e, req, wire, window_ns, /*resend=*/true, std::move(done));
-      case EntryState::kNotExecuted:
-        return Send(e, req, wire, window_ns, std::move(done));
+      case EntryState::kNotExecuted: return Send(e, req, wire, window_ns, std::move(done));
     }
   }
   if (entries_.size() >= opts_.max_entries) Evict();
   if (entries_.size() >= opts_.max_entries) {
-    return done(absl::ResourceExhaustedError(
-        "order desk holds " + std::to_string(entries_.size()) +
-        " orders that are not final; no room to track a new one"));
+    return done(
+        absl::ResourceExhaustedError("order desk holds " + std::to_string(entries_.size()) +
+                                     " orders that are not final; no room to track a new one"));
   }
   JournalEntry ne;
   ne.account = req.account;
@@ -452,8 +452,8 @@ void OrderDesk::Reconcile(std::function<void()> done) {
       if (q.found != Found::kFound) return finish();
       auto told = untold_.find(key);
       const bool untold = told != untold_.end();
-      const Decimal known_filled = untold ? std::min(told->second.filled, e.filled_size)
-                                          : e.filled_size;
+      const Decimal known_filled =
+          untold ? std::min(told->second.filled, e.filled_size) : e.filled_size;
       if (untold) untold_.erase(told);
       if (MarkAccepted(e, q.order)) {
         (void)Persist(e, false);
@@ -486,9 +486,8 @@ void OrderDesk::PublishMissedFills(const Order& o, Decimal known_filled, std::ve
       mine.push_back(std::move(f));
     }
   }
-  std::stable_sort(mine.begin(), mine.end(), [](const Fill& a, const Fill& b) {
-    return a.exchange_time < b.exchange_time;
-  });
+  std::stable_sort(mine.begin(), mine.end(),
+                   [](const Fill& a, const Fill& b) { return a.exchange_time < b.exchange_time; });
   const UnixNanos now = clock_.Now();
   Decimal cum;
   for (auto& f : mine) {

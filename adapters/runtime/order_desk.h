@@ -49,9 +49,9 @@ class OrderDesk {
 
   // What the venue answered to one order request.
   struct SubmitResult {
-    OrderAck ack;                      // kAccepted / kRejected / kOutcomeUnknown
-    bool duplicate_client_id = false;  // the venue says this client id already exists
-    bool venue_answered = false;       // an answer arrived (a 429/5xx), not a timeout/reset
+    OrderAck ack;                        // kAccepted / kRejected / kOutcomeUnknown
+    bool duplicate_client_id = false;    // the venue says this client id already exists
+    bool venue_answered = false;         // an answer arrived (a 429/5xx), not a timeout/reset
     bool refused_before_engine = false;  // e.g. 429/418: the venue did not run the request
     // Not OK: nothing reached the venue (encoding failed, unknown symbol); the error is
     // returned as is and the client id may be used again for the same request.

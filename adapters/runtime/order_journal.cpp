@@ -139,7 +139,8 @@ absl::StatusOr<JournalEntry> DecodeJournalLine(std::string_view line) {
   if (body.substr(0, pos) != kVersion) return absl::DataLossError("unknown journal version");
   while (pos != std::string_view::npos) {
     size_t next = body.find('\t', pos + 1);
-    std::string_view kv = body.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
+    std::string_view kv =
+        body.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
     size_t eq = kv.find('=');
     if (eq == std::string_view::npos) return absl::DataLossError("journal field without '='");
     std::string v;
@@ -193,7 +194,7 @@ absl::StatusOr<JournalEntry> DecodeJournalLine(std::string_view line) {
 }
 
 absl::StatusOr<std::unique_ptr<OrderJournal>> OrderJournal::Open(const Options& opts,
-                                                                  Replay* replay) {
+                                                                 Replay* replay) {
   if (opts.path.empty()) return absl::InvalidArgumentError("order journal: empty path");
   std::error_code ec;
   auto dir = std::filesystem::path(opts.path).parent_path();
@@ -204,7 +205,8 @@ absl::StatusOr<std::unique_ptr<OrderJournal>> OrderJournal::Open(const Options& 
   }
   const std::string lock_path = opts.path + ".lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) return absl::FailedPreconditionError(ErrnoText("order journal: open", lock_path));
+  if (lock_fd < 0)
+    return absl::FailedPreconditionError(ErrnoText("order journal: open", lock_path));
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
     return absl::FailedPreconditionError(
@@ -251,7 +253,6 @@ OrderJournal::~OrderJournal() {
   if (fd_ >= 0) ::close(fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
-
 
 absl::Status OrderJournal::Append(const JournalEntry& e, bool sync) {
   // One write() per line: O_APPEND keeps lines whole against concurrent readers; a crash can

@@ -63,8 +63,8 @@ absl::StatusOr<JournalEntry> DecodeJournalLine(std::string_view line);
 class OrderJournal {
  public:
   struct Options {
-    std::string path;      // the journal file; its directory must exist or be creatable
-    bool fsync = true;     // fsync after every Append(sync=true) (the default: power-loss safe)
+    std::string path;   // the journal file; its directory must exist or be creatable
+    bool fsync = true;  // fsync after every Append(sync=true) (the default: power-loss safe)
   };
   struct Replay {
     std::vector<JournalEntry> entries;  // the last state of every key, in file order

@@ -41,7 +41,8 @@ class RecordLog {
   const std::string& path() const { return opts_.path; }
 
  private:
-  RecordLog(Options opts, int fd, uint64_t bytes) : opts_(std::move(opts)), fd_(fd), bytes_(bytes) {}
+  RecordLog(Options opts, int fd, uint64_t bytes)
+      : opts_(std::move(opts)), fd_(fd), bytes_(bytes) {}
   Options opts_;
   int fd_ = -1;
   uint64_t bytes_ = 0;

@@ -103,8 +103,8 @@ absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const 
       auto price = ParseField(req.price(), "price", true);
       if (!price.ok()) return price.status();
       auto px = price->RoundToStep(
-          in.tick_size, passive ? (o.side == Side::kBuy ? Rounding::kFloor : Rounding::kCeil)
-                                : Rounding::kExact);
+          in.tick_size,
+          passive ? (o.side == Side::kBuy ? Rounding::kFloor : Rounding::kCeil) : Rounding::kExact);
       if (!px.ok()) {
         return absl::InvalidArgumentError("price " + req.price() + " is not on tick " +
                                           Str(in.tick_size));

@@ -46,8 +46,7 @@ class AccountImpl final : public AccountBase {
     return r;
   }
 
-  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx,
-                                    const v1::ListPositionsRequest* req,
+  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx, const v1::ListPositionsRequest* req,
                                     v1::ListPositionsResponse* resp) override {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
@@ -68,10 +67,11 @@ class AccountImpl final : public AccountBase {
     return r;
   }
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamPositions(CallbackServerContext* ctx,
-                                                              const grpc::ByteBuffer* raw) override {
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamPositions(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
     v1::StreamPositionsRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
     auto a = Account(ctx, req.account());
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     auto sub = std::make_shared<Subscriber>(StreamKind::kPositions,
@@ -96,7 +96,8 @@ class AccountImpl final : public AccountBase {
     (*a)->GetLeverageInfo(req->account(), req->symbol(),
                           [once, resp](absl::StatusOr<LeverageInfo> li) {
                             if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
-                            if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                            if (!once->Claim())
+                              return;  // the deadline answered first: resp is gone
                             Fill(*li, resp);
                             once->Finished(Status::OK);
                           });
@@ -130,7 +131,8 @@ class AccountImpl final : public AccountBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamLiquidations(
       CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
     v1::StreamLiquidationsRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
     auto a = Account(ctx, req.account());
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     if (!(*a)->capabilities().liquidation_stream) {

@@ -36,7 +36,8 @@ absl::Status CheckMarket(const v1::MarketRef& m) {
   return absl::OkStatus();
 }
 
-absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
+absl::Status ResolveMarkets(Gateway& gw,
+                            const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
                             std::vector<MarketKey>* out, bool allow_empty) {
   if (in.empty() && !allow_empty) {
     return absl::InvalidArgumentError("markets: at least one (venue, symbol) is required");
@@ -54,8 +55,8 @@ absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrFiel
     if (!seen.emplace(in[i].venue(), in[i].symbol()).second) continue;
     auto st = CheckMarket(in[i]);
     if (!st.ok()) {
-      return absl::InvalidArgumentError("markets[" + std::to_string(i) + "]: " +
-                                        std::string(st.message()));
+      return absl::InvalidArgumentError("markets[" + std::to_string(i) +
+                                        "]: " + std::string(st.message()));
     }
     auto inst = gw.FindInstrument(in[i].venue(), in[i].symbol());
     if (!inst.ok()) return inst.status();

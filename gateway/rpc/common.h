@@ -61,7 +61,8 @@ bool ParseRaw(const grpc::ByteBuffer* raw, Req* out) {
 
 // Validates a list of markets: at most limits.max_markets_per_stream entries, each (venue,
 // symbol) once, known venue, enabled, known symbol. Subscribes them at the venue.
-absl::Status ResolveMarkets(Gateway& gw, const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
+absl::Status ResolveMarkets(Gateway& gw,
+                            const google::protobuf::RepeatedPtrField<v1::MarketRef>& in,
                             std::vector<MarketKey>* out, bool allow_empty);
 
 // The calling token's place among its open streams (limits.max_streams_per_token); null with
@@ -81,7 +82,7 @@ class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           if (more) wo.set_buffer_hint();
           StartWrite(m, wo);
         },
-               [this](const Status& s) { Finish(s); });
+        [this](const Status& s) { Finish(s); });
   }
   void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
   void OnCancel() override { sub_->Finish(Status(StatusCode::CANCELLED, "client cancelled")); }

@@ -52,9 +52,8 @@ class FundingImpl final : public FundingBase {
     }
     for (const auto& f : gw_.bus().FundingSnapshot()) {
       if (!req->venue().empty() && f.venue != req->venue()) continue;
-      if (!req->symbols().empty() &&
-          std::find(req->symbols().begin(), req->symbols().end(), f.symbol) ==
-              req->symbols().end()) {
+      if (!req->symbols().empty() && std::find(req->symbols().begin(), req->symbols().end(),
+                                               f.symbol) == req->symbols().end()) {
         continue;
       }
       Fill(f, resp->add_rates());
@@ -65,8 +64,10 @@ class FundingImpl final : public FundingBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamFunding(CallbackServerContext* ctx,
                                                             const grpc::ByteBuffer* raw) override {
     v1::StreamFundingRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
-    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
+      return new FailedStream(ToGrpc(st));
     std::vector<MarketKey> keys;
     if (auto st = ResolveMarkets(gw_, req.markets(), &keys, true); !st.ok()) {
       return new FailedStream(ToGrpc(st));
@@ -155,9 +156,7 @@ class FundingImpl final : public FundingBase {
         }
       }
     }
-    std::sort(opps.begin(), opps.end(), [](const Opp& a, const Opp& b) {
-      return a.net > b.net;
-    });
+    std::sort(opps.begin(), opps.end(), [](const Opp& a, const Opp& b) { return a.net > b.net; });
     const int limit = req->limit() > 0 ? req->limit() : 50;
     for (int i = 0; i < static_cast<int>(opps.size()) && i < limit; ++i) {
       *resp->add_opportunities() = opps[i].msg;

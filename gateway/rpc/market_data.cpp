@@ -32,20 +32,19 @@ class MarketDataImpl final : public MarketDataBase {
     auto once = WithDeadline(gw_, r, "GetOrderBook");
     if (req->from_venue()) {
       gw_.adapter(req->market().venue())
-          ->FetchBook(req->market().symbol(), depth,
-                      [once, resp](absl::StatusOr<BookUpdate> b) {
-                        if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
-                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
-                        resp->mutable_market()->set_venue(b->venue);
-                        resp->mutable_market()->set_symbol(b->symbol);
-                        resp->set_status(ToProto(b->status));
-                        resp->set_venue_sequence(b->venue_seq);
-                        resp->set_exchange_time_ns(b->exchange_time);
-                        resp->set_receive_time_ns(b->receive_time);
-                        AddLevels(b->bids, b->price_scale, b->size_scale, resp->mutable_bids());
-                        AddLevels(b->asks, b->price_scale, b->size_scale, resp->mutable_asks());
-                        once->Finished(Status::OK);
-                      });
+          ->FetchBook(req->market().symbol(), depth, [once, resp](absl::StatusOr<BookUpdate> b) {
+            if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
+            if (!once->Claim()) return;  // the deadline answered first: resp is gone
+            resp->mutable_market()->set_venue(b->venue);
+            resp->mutable_market()->set_symbol(b->symbol);
+            resp->set_status(ToProto(b->status));
+            resp->set_venue_sequence(b->venue_seq);
+            resp->set_exchange_time_ns(b->exchange_time);
+            resp->set_receive_time_ns(b->receive_time);
+            AddLevels(b->bids, b->price_scale, b->size_scale, resp->mutable_bids());
+            AddLevels(b->asks, b->price_scale, b->size_scale, resp->mutable_asks());
+            once->Finished(Status::OK);
+          });
       return r;
     }
     gw_.EnsureSubscribed(req->market().venue(), req->market().symbol());
@@ -66,8 +65,10 @@ class MarketDataImpl final : public MarketDataBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBooks(
       CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
     v1::StreamOrderBooksRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
-    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
+      return new FailedStream(ToGrpc(st));
     if (req.depth() < 0 || req.depth() > gw_.config().limits.max_book_depth) {
       return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "depth out of range"));
     }
@@ -89,8 +90,10 @@ class MarketDataImpl final : public MarketDataBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamBbo(CallbackServerContext* ctx,
                                                         const grpc::ByteBuffer* raw) override {
     v1::StreamBboRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
-    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
+      return new FailedStream(ToGrpc(st));
     std::vector<MarketKey> keys;
     if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
       return new FailedStream(ToGrpc(st));
@@ -108,8 +111,10 @@ class MarketDataImpl final : public MarketDataBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamTrades(CallbackServerContext* ctx,
                                                            const grpc::ByteBuffer* raw) override {
     v1::StreamTradesRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
-    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return new FailedStream(ToGrpc(st));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
+      return new FailedStream(ToGrpc(st));
     std::vector<MarketKey> keys;
     if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
       return new FailedStream(ToGrpc(st));

@@ -29,8 +29,9 @@ class TradingImpl final : public TradingBase {
     if (!venue.ok()) return venue.status();
     if (auto st = gw_.auth().CheckTrade(AuthHeader(ctx), account); !st.ok()) return st;
     VenueAdapter* a = gw_.adapter(*venue);
-    if (!a) return absl::FailedPreconditionError("venue '" + *venue + "' of account '" + account +
-                                                 "' is not enabled");
+    if (!a)
+      return absl::FailedPreconditionError("venue '" + *venue + "' of account '" + account +
+                                           "' is not enabled");
     return a;
   }
 
@@ -39,9 +40,10 @@ class TradingImpl final : public TradingBase {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (req->market().venue() != (*a)->name()) {
-      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
-                              "market.venue '" + req->market().venue() + "' does not match account '" +
-                                  req->account() + "' on venue '" + (*a)->name() + "'"));
+      return Done(ctx,
+                  Status(StatusCode::INVALID_ARGUMENT,
+                         "market.venue '" + req->market().venue() + "' does not match account '" +
+                             req->account() + "' on venue '" + (*a)->name() + "'"));
     }
     auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
@@ -63,8 +65,8 @@ class TradingImpl final : public TradingBase {
       gw_.bus().GetBestPrices(
           {req->market().venue(), req->market().symbol()},
           [this, once, resp, adapter, o = *order, in](std::optional<Level> bid,
-                                                     std::optional<Level> ask, int ps,
-                                                     BookStatus status) mutable {
+                                                      std::optional<Level> ask, int ps,
+                                                      BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
             if (!ref || status != BookStatus::kLive) {
               once->Finish(Status(StatusCode::UNAVAILABLE,
@@ -88,20 +90,21 @@ class TradingImpl final : public TradingBase {
             v1::PlaceOrderResponse* resp) {
     std::string account = o.account, venue = a->name();
     const auto t0 = std::chrono::steady_clock::now();
-    a->PlaceOrder(std::move(o), [this, once, resp, account, venue,
-                                 t0](absl::StatusOr<OrderAck> ack) {
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (!ack.ok()) return (void)once->Finish(ToGrpc(ack.status()));
-      gw_.metrics().OrderResult(venue, account,
-                                ack->outcome == AckOutcome::kAccepted   ? Metrics::OrderOutcome::kAccepted
-                                : ack->outcome == AckOutcome::kRejected ? Metrics::OrderOutcome::kRejected
-                                                                        : Metrics::OrderOutcome::kUnknown,
-                                secs);
-      if (!once->Claim()) return;
-      FillAck(*ack, resp);
-      once->Finished(Status::OK);
-    });
+    a->PlaceOrder(
+        std::move(o), [this, once, resp, account, venue, t0](absl::StatusOr<OrderAck> ack) {
+          const double secs =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (!ack.ok()) return (void)once->Finish(ToGrpc(ack.status()));
+          gw_.metrics().OrderResult(
+              venue, account,
+              ack->outcome == AckOutcome::kAccepted   ? Metrics::OrderOutcome::kAccepted
+              : ack->outcome == AckOutcome::kRejected ? Metrics::OrderOutcome::kRejected
+                                                      : Metrics::OrderOutcome::kUnknown,
+              secs);
+          if (!once->Claim()) return;
+          FillAck(*ack, resp);
+          once->Finished(Status::OK);
+        });
   }
 
   static void FillAck(const OrderAck& ack, v1::PlaceOrderResponse* resp) {
@@ -125,15 +128,15 @@ class TradingImpl final : public TradingBase {
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelOrder");
-    (*a)->CancelOrder({req->account(), req->market().symbol(), req->order_id(),
-                       req->client_order_id()},
-                      [once, resp](absl::StatusOr<CancelResult> res) {
-                        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
-                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
-                        Fill(res->order, resp->mutable_order());
-                        resp->set_filled_size(Str(res->order.filled_size));
-                        once->Finished(Status::OK);
-                      });
+    (*a)->CancelOrder(
+        {req->account(), req->market().symbol(), req->order_id(), req->client_order_id()},
+        [once, resp](absl::StatusOr<CancelResult> res) {
+          if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+          if (!once->Claim()) return;  // the deadline answered first: resp is gone
+          Fill(res->order, resp->mutable_order());
+          resp->set_filled_size(Str(res->order.filled_size));
+          once->Finished(Status::OK);
+        });
     return r;
   }
 
@@ -243,7 +246,8 @@ class TradingImpl final : public TradingBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderEvents(
       CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
     v1::StreamOrderEventsRequest req;
-    if (!ParseRaw(raw, &req)) return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
     auto a = Account(ctx, req.account());
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw_.config().limits.order_mailbox,

@@ -15,7 +15,9 @@ namespace {
 constexpr int64_t kSec = 1000000000;
 constexpr int64_t kWindow = 10 * kSec;
 
-Decimal D(const char* s) { return *Decimal::Parse(s); }
+Decimal D(const char* s) {
+  return *Decimal::Parse(s);
+}
 
 OrderRequest Req(const std::string& cid) {
   OrderRequest r;
@@ -34,10 +36,10 @@ OrderRequest Req(const std::string& cid) {
 struct FakeVenue {
   int submits = 0, queries = 0;
   std::deque<OrderDesk::SubmitResult> answers;  // next submit answers (default: accepted)
-  std::map<std::string, Order> orders;           // by client id: what a query finds
+  std::map<std::string, Order> orders;          // by client id: what a query finds
   std::vector<Fill> fills;
   bool query_fails = false;
-  bool defer_queries = false;                   // hold lookups until the test runs them
+  bool defer_queries = false;  // hold lookups until the test runs them
   std::vector<std::function<void()>> deferred;
   std::vector<OrderEvent> published;
 
@@ -135,8 +137,9 @@ struct DeskFixture {
   DeskFixture() { desk->SetHooks(venue.Hooks()); }
 };
 
-TEST_CASE_METHOD(DeskFixture, "desk: a retried client id returns the original ack and sends nothing",
-          "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture,
+                 "desk: a retried client id returns the original ack and sends nothing",
+                 "[runtime][desk]") {
   auto first = Place(*desk, Req("c1"));
   REQUIRE(first.ack.ok());
   CHECK(first.ack->outcome == AckOutcome::kAccepted);
@@ -150,8 +153,9 @@ TEST_CASE_METHOD(DeskFixture, "desk: a retried client id returns the original ac
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: a reused client id with different parameters is ALREADY_EXISTS",
-          "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture,
+                 "desk: a reused client id with different parameters is ALREADY_EXISTS",
+                 "[runtime][desk]") {
   REQUIRE(Place(*desk, Req("c1")).ack.ok());
   auto r = Req("c1");
   r.price = D("101");
@@ -166,7 +170,8 @@ TEST_CASE_METHOD(DeskFixture, "desk: a reused client id with different parameter
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: not found is final only after the held request's expiry", "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture, "desk: not found is final only after the held request's expiry",
+                 "[runtime][desk]") {
   venue.answers.push_back(Unknown());  // the POST timed out; the venue still holds it
   auto p = Place(*desk, Req("h1"));
   REQUIRE(p.ack.ok());
@@ -213,8 +218,9 @@ TEST_CASE_METHOD(DeskFixture, "desk: not found is final only after the held requ
   }
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: a 429 is unknown but settles at the next retry without waiting",
-          "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture,
+                 "desk: a 429 is unknown but settles at the next retry without waiting",
+                 "[runtime][desk]") {
   venue.answers.push_back(Unknown(/*answered=*/true, /*refused=*/true));
   auto p = Place(*desk, Req("r1"));
   REQUIRE(p.ack.ok());
@@ -226,7 +232,8 @@ TEST_CASE_METHOD(DeskFixture, "desk: a 429 is unknown but settles at the next re
   CHECK(venue.submits == 2);
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: a duplicate-client-id rejection returns the resting order", "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture, "desk: a duplicate-client-id rejection returns the resting order",
+                 "[runtime][desk]") {
   Order resting;
   resting.order_id = "resting-1";
   resting.status = OrderStatus::kOpen;
@@ -261,7 +268,8 @@ TEST_CASE_METHOD(DeskFixture, "desk: a rejection is final for its client id", "[
   CHECK(venue.submits == 1);
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: market orders say MARKET in acks and events", "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture, "desk: market orders say MARKET in acks and events",
+                 "[runtime][desk]") {
   OrderRequest req = Req("m1");
   req.type = OrderType::kMarket;
   req.price = Decimal();
@@ -342,9 +350,12 @@ TEST_CASE("desk: the journal makes ids idempotent across a restart", "[runtime][
   // Exactly the missed events: j1's two fills then its state, j2's state.
   int fills = 0, j1_states = 0, j2_states = 0;
   for (const auto& ev : venue.published) {
-    if (ev.fill) ++fills;
-    else if (ev.order.client_order_id == "j1") ++j1_states;
-    else if (ev.order.client_order_id == "j2") ++j2_states;
+    if (ev.fill)
+      ++fills;
+    else if (ev.order.client_order_id == "j1")
+      ++j1_states;
+    else if (ev.order.client_order_id == "j2")
+      ++j2_states;
   }
   CHECK(fills == 2);
   CHECK(j1_states == 1);
@@ -414,7 +425,8 @@ TEST_CASE("desk: a fill journaled but never told to clients goes out after a res
       int fills = 0, u1_filled = 0, u2_states = 0;
       for (const auto& ev : venue.published) {
         if (ev.fill && ev.fill->trade_id == "t-u1") ++fills;
-        if (!ev.fill && ev.order.client_order_id == "u1" && ev.order.status == OrderStatus::kFilled) {
+        if (!ev.fill && ev.order.client_order_id == "u1" &&
+            ev.order.status == OrderStatus::kFilled) {
           ++u1_filled;
         }
         if (ev.order.client_order_id == "u2") ++u2_states;
@@ -430,7 +442,8 @@ TEST_CASE("desk: a fill journaled but never told to clients goes out after a res
   }
 }
 
-TEST_CASE_METHOD(DeskFixture, "desk: a stream event settles an unknown outcome", "[runtime][desk]") {
+TEST_CASE_METHOD(DeskFixture, "desk: a stream event settles an unknown outcome",
+                 "[runtime][desk]") {
   venue.answers.push_back(Unknown());
   REQUIRE(Place(*desk, Req("e1")).ack->outcome == AckOutcome::kOutcomeUnknown);
   OrderEvent ev;

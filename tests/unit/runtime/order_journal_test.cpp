@@ -91,9 +91,9 @@ TEST_CASE("journal replays the last state per key, skipping damaged and torn lin
   }
   {
     std::ofstream out(path, std::ios::app | std::ios::binary);
-    out << "deadbeef v1\tgarbage\n";                        // damaged
+    out << "deadbeef v1\tgarbage\n";  // damaged
     std::string torn = EncodeJournalLine(Sample("c"));
-    out << torn.substr(0, torn.size() / 2);                 // torn last write (crash)
+    out << torn.substr(0, torn.size() / 2);  // torn last write (crash)
   }
   OrderJournal::Replay r;
   auto j = OrderJournal::Open({path, true}, &r);
