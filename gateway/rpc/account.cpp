@@ -8,11 +8,11 @@
 namespace perpgw::gateway::rpc {
 namespace {
 
-using AccountBase = v1::AccountService::WithCallbackMethod_GetBalance<
-    v1::AccountService::WithCallbackMethod_ListPositions<
+using AccountBase = v1::AccountService::WithRawCallbackMethod_GetBalance<
+    v1::AccountService::WithRawCallbackMethod_ListPositions<
         v1::AccountService::WithRawCallbackMethod_StreamPositions<
-            v1::AccountService::WithCallbackMethod_GetLeverageInfo<
-                v1::AccountService::WithCallbackMethod_SetLeverage<
+            v1::AccountService::WithRawCallbackMethod_GetLeverageInfo<
+                v1::AccountService::WithRawCallbackMethod_SetLeverage<
                     v1::AccountService::WithRawCallbackMethod_StreamLiquidations<
                         v1::AccountService::Service>>>>>>;
 
@@ -31,8 +31,17 @@ class AccountImpl final : public AccountBase {
     return a;
   }
 
-  ServerUnaryReactor* GetBalance(CallbackServerContext* ctx, const v1::GetBalanceRequest* req,
-                                 v1::Balance* resp) override {
+  ServerUnaryReactor* GetBalance(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetBalanceRequest, v1::Balance>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetBalanceRequest* rq, v1::Balance* rs) {
+          return DoGetBalance(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoGetBalance(CallbackServerContext* ctx, const v1::GetBalanceRequest* req,
+                                   v1::Balance* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     auto* r = ctx->DefaultReactor();
@@ -46,8 +55,17 @@ class AccountImpl final : public AccountBase {
     return r;
   }
 
-  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx, const v1::ListPositionsRequest* req,
-                                    v1::ListPositionsResponse* resp) override {
+  ServerUnaryReactor* ListPositions(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                    grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListPositionsRequest, v1::ListPositionsResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListPositionsRequest* rq,
+               v1::ListPositionsResponse* rs) { return DoListPositions(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListPositions(CallbackServerContext* ctx,
+                                      const v1::ListPositionsRequest* req,
+                                      v1::ListPositionsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     auto* r = ctx->DefaultReactor();
@@ -84,9 +102,17 @@ class AccountImpl final : public AccountBase {
     return stream;
   }
 
-  ServerUnaryReactor* GetLeverageInfo(CallbackServerContext* ctx,
-                                      const v1::GetLeverageInfoRequest* req,
-                                      v1::LeverageInfo* resp) override {
+  ServerUnaryReactor* GetLeverageInfo(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                      grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetLeverageInfoRequest, v1::LeverageInfo>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetLeverageInfoRequest* rq,
+               v1::LeverageInfo* rs) { return DoGetLeverageInfo(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoGetLeverageInfo(CallbackServerContext* ctx,
+                                        const v1::GetLeverageInfoRequest* req,
+                                        v1::LeverageInfo* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
@@ -104,8 +130,17 @@ class AccountImpl final : public AccountBase {
     return r;
   }
 
-  ServerUnaryReactor* SetLeverage(CallbackServerContext* ctx, const v1::SetLeverageRequest* req,
-                                  v1::LeverageInfo* resp) override {
+  ServerUnaryReactor* SetLeverage(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                  grpc::ByteBuffer* out) override {
+    return RawUnary<v1::SetLeverageRequest, v1::LeverageInfo>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::SetLeverageRequest* rq, v1::LeverageInfo* rs) {
+          return DoSetLeverage(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoSetLeverage(CallbackServerContext* ctx, const v1::SetLeverageRequest* req,
+                                    v1::LeverageInfo* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (!(*a)->capabilities().set_leverage) {

@@ -1,6 +1,8 @@
 #include "gateway/rpc/common.h"
 
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 namespace perpgw::gateway::rpc {
 
@@ -16,9 +18,32 @@ std::string AuthHeader(CallbackServerContext* ctx) {
   return std::string(it->second.data(), it->second.size());
 }
 
+namespace {
+std::mutex g_raw_mu;
+std::unordered_map<ServerUnaryReactor*, std::function<void()>> g_raw;  // guarded by g_raw_mu
+}  // namespace
+
+void SetRawResponse(ServerUnaryReactor* r, std::function<void()> serialize) {
+  std::lock_guard lock(g_raw_mu);
+  g_raw[r] = std::move(serialize);
+}
+
+void FinishUnary(ServerUnaryReactor* r, const Status& s) {
+  std::function<void()> serialize;
+  {
+    std::lock_guard lock(g_raw_mu);
+    if (auto it = g_raw.find(r); it != g_raw.end()) {
+      serialize = std::move(it->second);
+      g_raw.erase(it);
+    }
+  }
+  if (serialize && s.ok()) serialize();
+  r->Finish(s);
+}
+
 ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
   auto* r = ctx->DefaultReactor();
-  r->Finish(s);
+  FinishUnary(r, s);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ using grpc::Status;
 using grpc::StatusCode;
 
 Status ToGrpc(const absl::Status& s);
+
+// Every unary call ends here (Done, Once): a raw call's registered response is serialized
+// first when the status is OK (see RawUnary), then the reactor finishes.
+void FinishUnary(ServerUnaryReactor* r, const Status& s);
+// Registers what FinishUnary serializes for `r` (the call's response holder lives in it).
+void SetRawResponse(ServerUnaryReactor* r, std::function<void()> serialize);
 // The raw "authorization" metadata value ("" when absent).
 std::string AuthHeader(CallbackServerContext* ctx);
 // Finishes a unary call at once with `s`.
@@ -37,11 +44,11 @@ class Once {
   explicit Once(ServerUnaryReactor* r) : r_(r) {}
   bool Finish(const Status& s) {
     if (!Claim()) return false;
-    r_->Finish(s);
+    FinishUnary(r_, s);
     return true;
   }
   [[nodiscard]] bool Claim() { return !done_.exchange(true); }
-  void Finished(const Status& s) { r_->Finish(s); }
+  void Finished(const Status& s) { FinishUnary(r_, s); }
 
  private:
   ServerUnaryReactor* r_;
@@ -57,6 +64,27 @@ template <typename Req>
 bool ParseRaw(const grpc::ByteBuffer* raw, Req* out) {
   grpc::ByteBuffer copy(*raw);
   return grpc::SerializationTraits<Req>::Deserialize(&copy, out).ok();
+}
+
+// A unary method registered raw. gRPC's typed callback handler answers a request that does not
+// parse with UNIMPLEMENTED and an empty message before any code of ours runs; here it is
+// INVALID_ARGUMENT naming the message type. `body` is the typed implementation, unchanged: it
+// gets a request and a response that live until the call finishes, and the response is
+// serialized into `out` when it finishes OK.
+template <typename Req, typename Resp, typename Body>
+ServerUnaryReactor* RawUnary(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                             grpc::ByteBuffer* out, Body&& body) {
+  auto call = std::make_shared<std::pair<Req, Resp>>();
+  if (!ParseRaw(raw, &call->first)) {
+    return Done(
+        ctx, Status(StatusCode::INVALID_ARGUMENT,
+                    "the request is not a valid " + Req::descriptor()->full_name() + " message"));
+  }
+  SetRawResponse(ctx->DefaultReactor(), [call, out] {
+    bool own = false;
+    (void)grpc::SerializationTraits<Resp>::Serialize(call->second, out, &own);
+  });
+  return body(ctx, &call->first, &call->second);
 }
 
 // Validates a list of markets: at most limits.max_markets_per_stream entries, each (venue,

@@ -10,18 +10,27 @@
 namespace perpgw::gateway::rpc {
 namespace {
 
-using FundingBase = v1::FundingService::WithCallbackMethod_GetFunding<
-    v1::FundingService::WithCallbackMethod_ListFunding<
+using FundingBase = v1::FundingService::WithRawCallbackMethod_GetFunding<
+    v1::FundingService::WithRawCallbackMethod_ListFunding<
         v1::FundingService::WithRawCallbackMethod_StreamFunding<
-            v1::FundingService::WithCallbackMethod_RankFundingOpportunities<
+            v1::FundingService::WithRawCallbackMethod_RankFundingOpportunities<
                 v1::FundingService::Service>>>>;
 
 class FundingImpl final : public FundingBase {
  public:
   explicit FundingImpl(Gateway& gw) : gw_(gw) {}
 
-  ServerUnaryReactor* GetFunding(CallbackServerContext* ctx, const v1::GetFundingRequest* req,
-                                 v1::FundingRate* resp) override {
+  ServerUnaryReactor* GetFunding(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetFundingRequest, v1::FundingRate>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetFundingRequest* rq, v1::FundingRate* rs) {
+          return DoGetFunding(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoGetFunding(CallbackServerContext* ctx, const v1::GetFundingRequest* req,
+                                   v1::FundingRate* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
@@ -44,8 +53,16 @@ class FundingImpl final : public FundingBase {
     return r;
   }
 
-  ServerUnaryReactor* ListFunding(CallbackServerContext* ctx, const v1::ListFundingRequest* req,
-                                  v1::ListFundingResponse* resp) override {
+  ServerUnaryReactor* ListFunding(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                  grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListFundingRequest, v1::ListFundingResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListFundingRequest* rq,
+               v1::ListFundingResponse* rs) { return DoListFunding(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListFunding(CallbackServerContext* ctx, const v1::ListFundingRequest* req,
+                                    v1::ListFundingResponse* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     if (!req->venue().empty() && !gw_.config().venues.count(req->venue())) {
       return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + req->venue() + "'"));
@@ -83,8 +100,17 @@ class FundingImpl final : public FundingBase {
   }
 
   ServerUnaryReactor* RankFundingOpportunities(CallbackServerContext* ctx,
-                                               const v1::RankFundingRequest* req,
-                                               v1::RankFundingResponse* resp) override {
+                                               const grpc::ByteBuffer* raw,
+                                               grpc::ByteBuffer* out) override {
+    return RawUnary<v1::RankFundingRequest, v1::RankFundingResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::RankFundingRequest* rq,
+               v1::RankFundingResponse* rs) { return DoRankFundingOpportunities(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoRankFundingOpportunities(CallbackServerContext* ctx,
+                                                 const v1::RankFundingRequest* req,
+                                                 v1::RankFundingResponse* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     Decimal min_oi, min_vol;
     if (!req->min_open_interest_usd().empty()) {

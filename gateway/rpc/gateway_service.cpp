@@ -7,12 +7,23 @@
 namespace perpgw::gateway::rpc {
 namespace {
 
-class GatewayImpl final : public v1::GatewayService::CallbackService {
+using GatewayBase = v1::GatewayService::WithRawCallbackMethod_ListVenues<
+    v1::GatewayService::WithRawCallbackMethod_GetVersion<v1::GatewayService::Service>>;
+
+class GatewayImpl final : public GatewayBase {
  public:
   explicit GatewayImpl(Gateway& gw) : gw_(gw) {}
 
-  ServerUnaryReactor* ListVenues(CallbackServerContext* ctx, const v1::ListVenuesRequest*,
-                                 v1::ListVenuesResponse* resp) override {
+  ServerUnaryReactor* ListVenues(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListVenuesRequest, v1::ListVenuesResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListVenuesRequest* rq,
+               v1::ListVenuesResponse* rs) { return DoListVenues(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListVenues(CallbackServerContext* ctx, const v1::ListVenuesRequest*,
+                                   v1::ListVenuesResponse* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     const UnixNanos now = gw_.clock().Now();
     for (const auto& [name, vc] : gw_.config().venues) {
@@ -40,8 +51,16 @@ class GatewayImpl final : public v1::GatewayService::CallbackService {
     return Done(ctx, Status::OK);
   }
 
-  ServerUnaryReactor* GetVersion(CallbackServerContext* ctx, const v1::GetVersionRequest*,
-                                 v1::GetVersionResponse* resp) override {
+  ServerUnaryReactor* GetVersion(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetVersionRequest, v1::GetVersionResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetVersionRequest* rq,
+               v1::GetVersionResponse* rs) { return DoGetVersion(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoGetVersion(CallbackServerContext* ctx, const v1::GetVersionRequest*,
+                                   v1::GetVersionResponse* resp) {
     resp->set_version(PERPGW_VERSION);
     resp->set_build(__DATE__ " " __TIME__);
     resp->set_start_time_ns(gw_.start_time());
@@ -53,13 +72,24 @@ class GatewayImpl final : public v1::GatewayService::CallbackService {
   Gateway& gw_;
 };
 
-class InstrumentImpl final : public v1::InstrumentService::CallbackService {
+using InstrumentBase = v1::InstrumentService::WithRawCallbackMethod_ListInstruments<
+    v1::InstrumentService::WithRawCallbackMethod_GetInstrument<v1::InstrumentService::Service>>;
+
+class InstrumentImpl final : public InstrumentBase {
  public:
   explicit InstrumentImpl(Gateway& gw) : gw_(gw) {}
 
-  ServerUnaryReactor* ListInstruments(CallbackServerContext* ctx,
-                                      const v1::ListInstrumentsRequest* req,
-                                      v1::ListInstrumentsResponse* resp) override {
+  ServerUnaryReactor* ListInstruments(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                      grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListInstrumentsRequest, v1::ListInstrumentsResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListInstrumentsRequest* rq,
+               v1::ListInstrumentsResponse* rs) { return DoListInstruments(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListInstruments(CallbackServerContext* ctx,
+                                        const v1::ListInstrumentsRequest* req,
+                                        v1::ListInstrumentsResponse* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     if (!req->venue().empty() && !gw_.config().venues.count(req->venue())) {
       return Done(ctx, Status(StatusCode::NOT_FOUND, "unknown venue '" + req->venue() + "'"));
@@ -71,8 +101,17 @@ class InstrumentImpl final : public v1::InstrumentService::CallbackService {
     return Done(ctx, Status::OK);
   }
 
-  ServerUnaryReactor* GetInstrument(CallbackServerContext* ctx, const v1::GetInstrumentRequest* req,
-                                    v1::Instrument* resp) override {
+  ServerUnaryReactor* GetInstrument(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                    grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetInstrumentRequest, v1::Instrument>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetInstrumentRequest* rq, v1::Instrument* rs) {
+          return DoGetInstrument(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoGetInstrument(CallbackServerContext* ctx,
+                                      const v1::GetInstrumentRequest* req, v1::Instrument* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!in.ok()) return Done(ctx, ToGrpc(in.status()));

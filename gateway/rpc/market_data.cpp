@@ -7,7 +7,7 @@
 namespace perpgw::gateway::rpc {
 namespace {
 
-using MarketDataBase = v1::MarketDataService::WithCallbackMethod_GetOrderBook<
+using MarketDataBase = v1::MarketDataService::WithRawCallbackMethod_GetOrderBook<
     v1::MarketDataService::WithRawCallbackMethod_StreamOrderBooks<
         v1::MarketDataService::WithRawCallbackMethod_StreamBbo<
             v1::MarketDataService::WithRawCallbackMethod_StreamTrades<
@@ -17,8 +17,17 @@ class MarketDataImpl final : public MarketDataBase {
  public:
   explicit MarketDataImpl(Gateway& gw) : gw_(gw) {}
 
-  ServerUnaryReactor* GetOrderBook(CallbackServerContext* ctx, const v1::GetOrderBookRequest* req,
-                                   v1::OrderBook* resp) override {
+  ServerUnaryReactor* GetOrderBook(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                   grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetOrderBookRequest, v1::OrderBook>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetOrderBookRequest* rq, v1::OrderBook* rs) {
+          return DoGetOrderBook(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoGetOrderBook(CallbackServerContext* ctx, const v1::GetOrderBookRequest* req,
+                                     v1::OrderBook* resp) {
     if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
     auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!in.ok()) return Done(ctx, ToGrpc(in.status()));

@@ -8,12 +8,12 @@
 namespace perpgw::gateway::rpc {
 namespace {
 
-using TradingBase = v1::TradingService::WithCallbackMethod_PlaceOrder<
-    v1::TradingService::WithCallbackMethod_CancelOrder<
-        v1::TradingService::WithCallbackMethod_CancelAllOrders<
-            v1::TradingService::WithCallbackMethod_GetOrder<
-                v1::TradingService::WithCallbackMethod_ListOpenOrders<
-                    v1::TradingService::WithCallbackMethod_ListFills<
+using TradingBase = v1::TradingService::WithRawCallbackMethod_PlaceOrder<
+    v1::TradingService::WithRawCallbackMethod_CancelOrder<
+        v1::TradingService::WithRawCallbackMethod_CancelAllOrders<
+            v1::TradingService::WithRawCallbackMethod_GetOrder<
+                v1::TradingService::WithRawCallbackMethod_ListOpenOrders<
+                    v1::TradingService::WithRawCallbackMethod_ListFills<
                         v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
                             v1::TradingService::Service>>>>>>>;
 
@@ -35,8 +35,16 @@ class TradingImpl final : public TradingBase {
     return a;
   }
 
-  ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const v1::PlaceOrderRequest* req,
-                                 v1::PlaceOrderResponse* resp) override {
+  ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::PlaceOrderRequest, v1::PlaceOrderResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::PlaceOrderRequest* rq,
+               v1::PlaceOrderResponse* rs) { return DoPlaceOrder(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoPlaceOrder(CallbackServerContext* ctx, const v1::PlaceOrderRequest* req,
+                                   v1::PlaceOrderResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (req->market().venue() != (*a)->name()) {
@@ -115,8 +123,16 @@ class TradingImpl final : public TradingBase {
     resp->set_retryable(ack.retryable);
   }
 
-  ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
-                                  v1::CancelOrderResponse* resp) override {
+  ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                  grpc::ByteBuffer* out) override {
+    return RawUnary<v1::CancelOrderRequest, v1::CancelOrderResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::CancelOrderRequest* rq,
+               v1::CancelOrderResponse* rs) { return DoCancelOrder(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoCancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
+                                    v1::CancelOrderResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (auto st = CheckMarket(req->market()); !st.ok()) return Done(ctx, ToGrpc(st));
@@ -140,9 +156,17 @@ class TradingImpl final : public TradingBase {
     return r;
   }
 
-  ServerUnaryReactor* CancelAllOrders(CallbackServerContext* ctx,
-                                      const v1::CancelAllOrdersRequest* req,
-                                      v1::CancelAllOrdersResponse* resp) override {
+  ServerUnaryReactor* CancelAllOrders(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                      grpc::ByteBuffer* out) override {
+    return RawUnary<v1::CancelAllOrdersRequest, v1::CancelAllOrdersResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::CancelAllOrdersRequest* rq,
+               v1::CancelAllOrdersResponse* rs) { return DoCancelAllOrders(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoCancelAllOrders(CallbackServerContext* ctx,
+                                        const v1::CancelAllOrdersRequest* req,
+                                        v1::CancelAllOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (!req->venue().empty() && req->venue() != (*a)->name()) {
@@ -164,8 +188,17 @@ class TradingImpl final : public TradingBase {
     return r;
   }
 
-  ServerUnaryReactor* GetOrder(CallbackServerContext* ctx, const v1::GetOrderRequest* req,
-                               v1::Order* resp) override {
+  ServerUnaryReactor* GetOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                               grpc::ByteBuffer* out) override {
+    return RawUnary<v1::GetOrderRequest, v1::Order>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::GetOrderRequest* rq, v1::Order* rs) {
+          return DoGetOrder(c, rq, rs);
+        });
+  }
+
+  ServerUnaryReactor* DoGetOrder(CallbackServerContext* ctx, const v1::GetOrderRequest* req,
+                                 v1::Order* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (req->order_id().empty() == req->client_order_id().empty()) {
@@ -199,9 +232,17 @@ class TradingImpl final : public TradingBase {
     return r;
   }
 
-  ServerUnaryReactor* ListOpenOrders(CallbackServerContext* ctx,
-                                     const v1::ListOpenOrdersRequest* req,
-                                     v1::ListOpenOrdersResponse* resp) override {
+  ServerUnaryReactor* ListOpenOrders(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                     grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListOpenOrdersRequest, v1::ListOpenOrdersResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListOpenOrdersRequest* rq,
+               v1::ListOpenOrdersResponse* rs) { return DoListOpenOrders(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListOpenOrders(CallbackServerContext* ctx,
+                                       const v1::ListOpenOrdersRequest* req,
+                                       v1::ListOpenOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (!req->symbol().empty()) {
@@ -220,8 +261,16 @@ class TradingImpl final : public TradingBase {
     return r;
   }
 
-  ServerUnaryReactor* ListFills(CallbackServerContext* ctx, const v1::ListFillsRequest* req,
-                                v1::ListFillsResponse* resp) override {
+  ServerUnaryReactor* ListFills(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListFillsRequest, v1::ListFillsResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListFillsRequest* rq,
+               v1::ListFillsResponse* rs) { return DoListFills(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListFills(CallbackServerContext* ctx, const v1::ListFillsRequest* req,
+                                  v1::ListFillsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns()) {
