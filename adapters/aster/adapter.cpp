@@ -131,7 +131,16 @@ class AsterAdapter final : public common::AdapterBase {
         }
         // Already terminal (filled/canceled) → report its final state and filled size.
         rest_.QueryOrder(acc->creds, p, [this, acc, err = r.error, done](RestResult q) {
-          if (!q.ok()) return done(FromVenue(err));
+          if (!q.ok()) {
+            // -2011 "Unknown order sent." covers unknown and closed orders alike; the lookup
+            // tells them apart: an order the venue does not have is NOT_FOUND (as GetOrder says).
+            auto qs = FromVenue(q.error);
+            if (qs.code() == absl::StatusCode::kNotFound) {
+              return done(absl::NotFoundError("no such order on aster (" +
+                                              std::string(qs.message()) + ")"));
+            }
+            return done(FromVenue(err));
+          }
           auto o = ParseOrder(q.body, Ctx(acc));
           if (!o.ok()) return done(o.status());
           if (!IsTerminal(o->status)) return done(FromVenue(err));

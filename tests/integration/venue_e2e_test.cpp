@@ -386,6 +386,25 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(cst.ok());
   CHECK(D(cresp.filled_size()) == D(size));
 
+  // An order the venue never had: CancelOrder and GetOrder both say NOT_FOUND (issue 13: the
+  // cancel said FAILED_PRECONDITION on Aster, whose -2011 covers unknown and closed orders).
+  {
+    v1::CancelOrderRequest unknown = creq;
+    unknown.set_client_order_id("it-never-placed");
+    v1::CancelOrderResponse uresp;
+    auto ust = Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, unknown, &uresp);
+    INFO(ust.error_message());
+    CHECK(ust.error_code() == grpc::StatusCode::NOT_FOUND);
+    v1::GetOrderRequest g;
+    g.set_account(rig.account());
+    *g.mutable_market() = ireq.market();
+    g.set_client_order_id("it-never-placed");
+    g.set_refresh(true);
+    v1::Order none;
+    CHECK(Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, g, &none).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+  }
+
   // A fresh resting order cancels with nothing filled.
   v1::PlaceOrderResponse b1;
   const std::string far_px = Offset(new_mid, tick, -200);
