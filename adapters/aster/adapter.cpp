@@ -276,27 +276,7 @@ class AsterAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
       const Instrument* in = symbols_.ByTicker(symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on aster"));
-      std::string vs = in->venue_symbol;
-      rest_.LeverageBracket(acc->creds, EncodeSymbolOnly(vs), [this, acc, vs, symbol,
-                                                                done](RestResult r) {
-        if (!r.ok()) return done(FromVenue(r.error));
-        auto infos = ParseLeverageBrackets(r.body, Ctx(acc));
-        if (!infos.ok()) return done(infos.status());
-        if (infos->empty()) return done(absl::NotFoundError("no leverage brackets for " + symbol));
-        LeverageInfo li = infos->front();
-        // Current leverage comes from positionRisk (rows exist for flat symbols too).
-        rest_.PositionRisk(acc->creds, [this, acc, li, symbol, done](RestResult p) mutable {
-          if (p.ok()) {
-            auto rows = ParsePositionRisk(p.body, Ctx(acc), /*include_flat=*/true);
-            if (rows.ok()) {
-              for (const auto& row : *rows) {
-                if (row.symbol == symbol) li.leverage = row.leverage;
-              }
-            }
-          }
-          done(li);
-        });
-      });
+      LeverageInfoNow(acc, symbol, in->venue_symbol, std::move(done));
     });
   }
 
@@ -313,9 +293,20 @@ class AsterAdapter final : public common::AdapterBase {
       }
       auto params = EncodeSetLeverage(in->venue_symbol, *whole);
       if (!params.ok()) return done(params.status());
-      rest_.Leverage(acc->creds, *params, [this, acc, done](RestResult r) {
+      std::string vs = in->venue_symbol;
+      rest_.Leverage(acc->creds, *params, [this, acc, symbol, vs, done](RestResult r) {
         if (!r.ok()) return done(FromVenue(r.error));
-        done(ParseLeverageResponse(r.body, Ctx(acc)));
+        auto set = ParseLeverageResponse(r.body, Ctx(acc));
+        if (!set.ok()) return done(set.status());
+        // The venue's answer has the new leverage and max notional only: complete it with the
+        // brackets and ratios GetLeverageInfo reports (the set value stays authoritative).
+        LeverageInfoNow(acc, symbol, vs, [set = *set, done](absl::StatusOr<LeverageInfo> li) {
+          if (!li.ok()) return done(set);
+          LeverageInfo out = *li;
+          out.leverage = set.leverage;
+          if (set.max_notional.IsPositive()) out.max_notional = set.max_notional;
+          done(out);
+        });
       });
     });
   }
@@ -341,6 +332,31 @@ class AsterAdapter final : public common::AdapterBase {
     c.symbols = &symbols_;
     c.account = a->creds.account;
     return c;
+  }
+
+  // Brackets and ratios (leverageBracket) plus the current leverage (positionRisk).
+  void LeverageInfoNow(AccountState* acc, std::string symbol, std::string vs,
+                       Callback<LeverageInfo> done) {
+    rest_.LeverageBracket(acc->creds, EncodeSymbolOnly(vs), [this, acc, symbol,
+                                                            done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto infos = ParseLeverageBrackets(r.body, Ctx(acc));
+      if (!infos.ok()) return done(infos.status());
+      if (infos->empty()) return done(absl::NotFoundError("no leverage brackets for " + symbol));
+      LeverageInfo li = infos->front();
+      // Current leverage comes from positionRisk (rows exist for flat symbols too).
+      rest_.PositionRisk(acc->creds, [this, acc, li, symbol, done](RestResult p) mutable {
+        if (p.ok()) {
+          auto rows = ParsePositionRisk(p.body, Ctx(acc), /*include_flat=*/true);
+          if (rows.ok()) {
+            for (const auto& row : *rows) {
+              if (row.symbol == symbol) li.leverage = row.leverage;
+            }
+          }
+        }
+        done(li);
+      });
+    });
   }
 
   AccountState* FindAccount(const std::string& id) {

@@ -432,6 +432,29 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetBalance, greq, &bal).ok());
   CHECK(D(bal.equity()).IsPositive());
   CHECK(D(bal.available()) < D(bal.equity()));  // margin is in use for the open position
+
+  if (rig.venue() == "aster") {
+    // SetLeverage answers as completely as GetLeverageInfo (issue 13: max leverage and margin
+    // ratios came back as 0).
+    v1::SetLeverageRequest sl;
+    sl.set_account(rig.account());
+    sl.set_symbol("BTC");
+    sl.set_leverage("7");
+    v1::LeverageInfo set;
+    REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::SetLeverage, sl, &set).ok());
+    v1::GetLeverageInfoRequest gl;
+    gl.set_account(rig.account());
+    gl.set_symbol("BTC");
+    v1::LeverageInfo got;
+    REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetLeverageInfo, gl, &got).ok());
+    CHECK(D(set.leverage()) == D("7"));
+    CHECK(D(got.leverage()) == D("7"));
+    CHECK(D(set.max_leverage()).IsPositive());
+    CHECK(set.max_leverage() == got.max_leverage());
+    CHECK(set.maint_margin_ratio() == got.maint_margin_ratio());
+    CHECK(set.initial_margin_ratio() == got.initial_margin_ratio());
+    CHECK(set.brackets_size() == got.brackets_size());
+  }
 }
 
 // Defect: a crossed bookTicker (bid >= ask) was published as LIVE. It is flagged STALE (and
