@@ -433,7 +433,10 @@ class AsterAdapter final : public common::AdapterBase {
   void LoadInstruments() {
     rest_.ExchangeInfo([this](RestResult r) {
       if (stopped_) return;
-      if (!r.ok()) return RetryInstruments("exchangeInfo: " + r.error.message);
+      // The whole status (HTTP code, venue code, text): a 5xx with an empty body said nothing.
+      if (!r.ok()) {
+        return RetryInstruments("exchangeInfo: " + std::string(FromVenue(r.error).message()));
+      }
       auto info = ParseExchangeInfo(r.body);
       if (!info.ok()) return RetryInstruments("exchangeInfo: " + std::string(info.status().message()));
       std::vector<Instrument> list = std::move(*info);

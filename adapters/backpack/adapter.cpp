@@ -507,7 +507,8 @@ class BackpackAdapter final : public common::AdapterBase {
   void LoadInstruments() {
     rest_.Markets([this](RestResult r) {
       if (stopped_) return;
-      if (!r.ok()) return RetryInstruments("markets: " + r.error.message);
+      // The whole status (HTTP code, venue code, text): a 5xx with an empty body said nothing.
+      if (!r.ok()) return RetryInstruments("markets: " + std::string(FromVenue(r.error).message()));
       auto infos = codec_.ParseMarketInfos(r.body);
       if (!infos.ok()) return RetryInstruments("markets: " + std::string(infos.status().message()));
       InstallInstruments(std::move(*infos));

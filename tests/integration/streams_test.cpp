@@ -494,3 +494,59 @@ TEST_CASE("health: NOT_SERVING while a venue has no instruments, SERVING once it
 }
 
 }  // namespace perpgw::testing
+
+namespace perpgw::testing {
+
+// Defect (issue 13, 8): a venue answering 5xx with an empty body was reported as "markets: "
+// with no reason (in the log, the venue's last_error and the health reason).
+TEST_CASE("an unreachable venue's error says what happened", "[integration][streams]") {
+  // A REST endpoint that answers every request 503 with an empty body.
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(lfd, 16) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    while (!stop) {
+      pollfd p{lfd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept(lfd, nullptr, nullptr);
+      if (c < 0) continue;
+      char buf[4096];
+      (void)::read(c, buf, sizeof buf);
+      const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)::write(c, resp, sizeof resp - 1);
+      ::close(c);
+    }
+  });
+  TempDir dir;
+  const std::string cfg = dir.File("c.yaml");
+  REQUIRE(WriteFile(cfg, "listen: 127.0.0.1:0\nvenues:\n  backpack:\n    rest_url: http://127.0.0.1:" +
+                             std::to_string(port) + "\n    ws_url: ws://127.0.0.1:" +
+                             std::to_string(port) + "\n    symbols: [BTC]\n"));
+  ProcessOptions po;
+  po.argv = {PERPGWD_BIN, "--config", cfg};
+  po.log_path = dir.File("perpgwd.log");
+  std::string err;
+  auto gw = ChildProcess::Spawn(po, &err);
+  REQUIRE(gw);
+  const bool seen = WaitUntil(
+      [&] { return gw->ReadLog().find("markets: ") != std::string::npos; }, Millis(20000),
+      Millis(100));
+  const std::string log = gw->ReadLog();
+  INFO(log);
+  REQUIRE(seen);
+  const std::string line = log.substr(log.find("markets: "), 120);
+  CHECK(line.find("503") != std::string::npos);
+  gw->Terminate(Millis(10000));
+  stop = true;
+  server.join();
+  ::close(lfd);
+}
+
+}  // namespace perpgw::testing
