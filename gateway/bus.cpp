@@ -313,14 +313,32 @@ void Bus::Handle(const Event& e) {
       e);
 }
 
+template <typename Msg>
+void Bus::SetStatus(const PairState& p, Msg* m) const {
+  // Data the venue sent longer ago than the lag bound is late, whatever the book's own state:
+  // a fan-out that fell behind (a starved thread, a burst) must not look LIVE.
+  const int64_t bound = limits_.book_max_lag_ms * 1000000;
+  if (p.status == BookStatus::kLive && bound > 0 && p.receive_time > 0) {
+    const int64_t late = clock_.Now() - p.receive_time;
+    if (late > bound) {
+      m->set_status(v1::BOOK_STATUS_STALE);
+      m->set_status_reason("late: sent " + std::to_string(late / 1000000) +
+                           " ms after the venue's frame arrived (limits.book_max_lag_ms " +
+                           std::to_string(limits_.book_max_lag_ms) + ")");
+      return;
+    }
+  }
+  m->set_status(ToProto(p.status));
+  m->set_status_reason(p.reason);
+}
+
 grpc::ByteBuffer Bus::SnapshotMessage(const PairState& p, int depth, bool resync) {
   v1::OrderBookUpdate m;
   m.mutable_market()->set_venue(p.venue);
   m.mutable_market()->set_symbol(p.symbol);
   m.set_is_snapshot(true);
   m.set_resync(resync);
-  m.set_status(ToProto(p.status));
-  m.set_status_reason(p.reason);
+  SetStatus(p, &m);
   m.set_sequence(p.seq);
   m.set_venue_sequence(p.venue_seq);
   m.set_exchange_time_ns(p.exchange_time);
@@ -457,8 +475,7 @@ void Bus::FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids
           m.mutable_market()->set_venue(p.venue);
           m.mutable_market()->set_symbol(p.symbol);
           m.set_is_snapshot(false);
-          m.set_status(ToProto(p.status));
-          m.set_status_reason(p.reason);
+          SetStatus(p, &m);
           m.set_sequence(p.seq);
           m.set_venue_sequence(p.venue_seq);
           m.set_exchange_time_ns(p.exchange_time);
@@ -867,8 +884,7 @@ void Bus::GetBook(MarketKey key, int depth,
     v1::OrderBook ob;
     ob.mutable_market()->set_venue(p.venue);
     ob.mutable_market()->set_symbol(p.symbol);
-    ob.set_status(ToProto(p.status));
-    ob.set_status_reason(p.reason);
+    SetStatus(p, &ob);
     ob.set_sequence(p.seq);
     ob.set_venue_sequence(p.venue_seq);
     ob.set_exchange_time_ns(p.exchange_time);

@@ -248,6 +248,10 @@ class Bus final : public EventSink {
   void SweepEnded();
   PairState& Pair(const std::string& venue, const std::string& symbol);
   grpc::ByteBuffer SnapshotMessage(const PairState& p, int depth, bool resync);
+  // The book status a message carries: the pair's own, or STALE ("late: ...") when the venue's
+  // frame arrived longer ago than limits.book_max_lag_ms.
+  template <typename Msg>
+  void SetStatus(const PairState& p, Msg* m) const;
   void SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg);
   template <typename Msg>
   static grpc::ByteBuffer Serialize(const Msg& m);

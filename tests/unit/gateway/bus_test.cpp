@@ -483,3 +483,46 @@ TEST_CASE("order events survive a restart through the order-event log", "[bus][o
   }
   std::filesystem::remove_all(dir);
 }
+
+// Defect (issue 13, 3): a starved fan-out sent books minutes late while they said LIVE. Data
+// whose venue frame arrived longer ago than limits.book_max_lag_ms goes out STALE ("late").
+TEST_CASE("book data older than the lag bound is flagged STALE, not LIVE", "[bus]") {
+  LimitsConfig limits;
+  limits.book_max_lag_ms = 1000;
+  ManualClock clock(100LL * 1000000000);
+  Bus bus(limits, {{"aster", 3600000}}, clock);
+  bus.Start();
+  auto publish = [&](bool snapshot, uint64_t id, UnixNanos received) {
+    BookUpdate u;
+    u.venue = "aster";
+    u.symbol = "BTC";
+    u.snapshot = snapshot;
+    u.venue_seq = id;
+    u.price_scale = 1;
+    u.size_scale = 3;
+    u.bids = {{1000, 1000}};
+    u.asks = {{1010, 2000}};
+    u.receive_time = received;
+    bus.Publish(std::make_shared<const Event>(std::move(u)));
+  };
+  publish(true, 1, clock.Now());
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
+  FakeStream s(sub, false);
+  std::thread pump([&] { s.Pump(); });
+  bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 1; }));
+  CHECK(Decode<v1::OrderBookUpdate>(s.msgs[0]).status() == v1::BOOK_STATUS_LIVE);
+  // A frame received 2.5 s before the fan-out handles it.
+  publish(false, 2, clock.Now() - 2500LL * 1000000);
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 2; }));
+  auto late = Decode<v1::OrderBookUpdate>(s.msgs[1]);
+  CHECK(late.status() == v1::BOOK_STATUS_STALE);
+  CHECK(late.status_reason().find("late: sent 2500 ms") != std::string::npos);
+  // Fresh again: LIVE.
+  publish(false, 3, clock.Now());
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 3; }));
+  CHECK(Decode<v1::OrderBookUpdate>(s.msgs[2]).status() == v1::BOOK_STATUS_LIVE);
+  s.running = false;
+  pump.join();
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
