@@ -12,7 +12,7 @@
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "gateway/auth.h"
-#include "gateway/bus.h"
+#include "gateway/fanout/bus.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
 #include "gateway/timer.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/bus.h"
+#include "gateway/fanout/bus.h"
 #include "gateway/gateway.h"
 #include "perpgw/v1/common.pb.h"
 

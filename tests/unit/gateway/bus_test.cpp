@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "adapters/api/decimal.h"
-#include "gateway/bus.h"
+#include "gateway/fanout/bus.h"
 #include "perpgw/v1/market_data.pb.h"
 #include "perpgw/v1/trading.pb.h"
 

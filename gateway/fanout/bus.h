@@ -1,7 +1,9 @@
-// Fan-out bus: one thread owns book mirrors, caches and subscriber lists; serializes each update
-// once and pushes it into per-subscriber mailboxes with per-stream slow-consumer policies.
+// Fan-out bus (gateway/fanout/): one thread owns book mirrors, caches and subscriber lists;
+// serializes each update once and pushes it into per-subscriber mailboxes with per-stream
+// slow-consumer policies.
 #pragma once
 
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
@@ -25,90 +27,11 @@
 #include "adapters/api/venue.h"
 #include "adapters/runtime/record_log.h"
 #include "gateway/config.h"
+#include "gateway/fanout/subscriber.h"
 #include "perpgw/v1/market_data.pb.h"
 #include "perpgw/v1/trading.pb.h"
 
 namespace perpgw::gateway {
-
-enum class StreamKind : uint8_t { kBook, kBbo, kTrades, kFunding, kOrders, kPositions, kLiquidations };
-const char* ToString(StreamKind k);
-
-// Counters the metrics endpoint and tests read.
-struct BusStats {
-  std::atomic<uint64_t> events_in{0};
-  std::atomic<uint64_t> messages_out{0};
-  std::atomic<uint64_t> slow_consumer_resyncs{0};
-  std::atomic<uint64_t> slow_consumer_disconnects{0};
-  std::atomic<uint64_t> conflated_drops{0};
-  // Live book deltas merged into a later message because the fan-out was behind.
-  std::atomic<uint64_t> book_deltas_merged{0};
-  std::atomic<uint64_t> subscribers[7] = {};
-  std::atomic<uint64_t> ended{0};  // streams whose call has ended (OnDone)
-  // How long the oldest item of the last fan-out batch waited in the queue (ns): above ~1 s
-  // every stream's data is late, whatever its status says.
-  std::atomic<int64_t> fanout_lag_ns{0};
-};
-
-// One server stream's mailbox. The fan-out thread pushes; the gRPC reactor pulls on OnWriteDone.
-// Exactly one write in flight; Finish at most once.
-class Subscriber {
- public:
-  // `more`: further messages are queued behind this one, so the transport may hold it and send
-  // it with the next (gRPC's buffer hint): fewer syscalls and client wake-ups under load. The
-  // next write always follows from OnWriteDone, and the last one of a burst goes unhinted.
-  using StartWriteFn = std::function<void(const grpc::ByteBuffer*, bool more)>;
-  using FinishFn = std::function<void(const grpc::Status&)>;
-
-  Subscriber(StreamKind kind, size_t bound, BusStats* stats);
-  ~Subscriber();
-  StreamKind kind() const { return kind_; }
-
-  void Bind(StartWriteFn start_write, FinishFn finish);
-
-  // Lossless: false when the bound is exceeded (the caller finishes the stream).
-  bool PushLossless(const grpc::ByteBuffer& msg);
-  // Book: false when the bound is exceeded, or when the oldest queued message has waited longer
-  // than the lag bound (a consumer slower than the feed would otherwise fall behind for good);
-  // nothing was queued and the queue was cleared, so the caller must follow with fresh snapshots
-  // (flagged resync). `now` is the bus clock (ns).
-  bool PushBook(const grpc::ByteBuffer& msg, int64_t now);
-  // Lag bound for PushBook in ns; 0 = count bound only.
-  void set_max_lag(int64_t ns) { max_lag_ns_ = ns; }
-  // Conflated: keeps only the latest message per key.
-  void PushConflated(const std::string& key, const grpc::ByteBuffer& msg);
-  void Finish(const grpc::Status& status);
-
-  // Reactor side.
-  void OnWriteDone(bool ok);
-  void OnDone();
-  bool dead() const { return dead_.load(std::memory_order_acquire); }
-  size_t queued() const;
-
- private:
-  void MaybeStartLocked();
-
-  const StreamKind kind_;
-  const size_t bound_;
-  int64_t max_lag_ns_ = 0;
-  BusStats* stats_;
-  StartWriteFn start_write_;
-  FinishFn finish_;
-  // Recursive: StartWrite/Finish are called with the lock held so they never race OnDone.
-  mutable std::recursive_mutex mu_;
-  struct Queued {
-    grpc::ByteBuffer msg;
-    int64_t at;  // bus clock when queued (book lag bound)
-  };
-  std::deque<Queued> queue_;
-  std::unordered_map<std::string, grpc::ByteBuffer> latest_;
-  std::deque<std::string> dirty_;
-  grpc::ByteBuffer current_;
-  bool writing_ = false;
-  bool finished_ = false;
-  std::atomic<bool> dead_{false};
-};
-
-using SubscriberPtr = std::shared_ptr<Subscriber>;
 
 struct MarketKey {
   std::string venue;
@@ -156,11 +79,11 @@ class Bus final : public EventSink {
   void SubscribeLiquidations(SubscriberPtr sub, std::string account);
 
   // Queries, answered on the fan-out thread.
-  void GetBook(MarketKey key, int depth,
-               std::function<void(std::optional<v1::OrderBook>)> done);
+  void GetBook(MarketKey key, int depth, std::function<void(std::optional<v1::OrderBook>)> done);
   void GetBestPrices(MarketKey key,
                      std::function<void(std::optional<Level> bid, std::optional<Level> ask,
-                                        int price_scale, BookStatus status)> done);
+                                        int price_scale, BookStatus status)>
+                         done);
   void GetOrder(std::string account, std::string order_id, std::string client_order_id,
                 std::function<void(std::optional<Order>)> done);
   void ListOrders(std::string account, std::string symbol, bool open_only,
@@ -254,7 +177,12 @@ class Bus final : public EventSink {
   void SetStatus(const PairState& p, Msg* m) const;
   void SendBook(PairState& p, BookSub& s, const grpc::ByteBuffer& msg);
   template <typename Msg>
-  static grpc::ByteBuffer Serialize(const Msg& m);
+  static grpc::ByteBuffer Serialize(const Msg& m) {
+    grpc::ByteBuffer bb;
+    bool own = false;
+    grpc::SerializationTraits<Msg>::Serialize(m, &bb, &own);
+    return bb;
+  }
   static void Prune(std::vector<SubscriberPtr>& v);
 
   const LimitsConfig limits_;
@@ -265,8 +193,8 @@ class Bus final : public EventSink {
   std::mutex mu_;
   std::condition_variable cv_;
   struct Item {
-    EventPtr event;               // either an event...
-    std::function<void()> task;   // ...or a task; one queue keeps them in posting order
+    EventPtr event;              // either an event...
+    std::function<void()> task;  // ...or a task; one queue keeps them in posting order
     std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
   };
   std::deque<Item> queue_;
@@ -284,9 +212,9 @@ class Bus final : public EventSink {
 
   uint64_t epoch_ = 0;
   std::unique_ptr<runtime::RecordLog> order_log_;
-  UnixNanos order_log_since_ = 0;  // the log has covered every order event since then
+  UnixNanos order_log_since_ = 0;      // the log has covered every order event since then
   uint64_t order_log_compact_at_ = 0;  // bytes
-  std::unordered_map<std::string, Published> published_;  // fan-out thread
+  std::unordered_map<std::string, Published> published_;           // fan-out thread
   std::unordered_map<std::string, Published> published_at_start_;  // fixed before Start()
 
   mutable std::mutex funding_mu_;

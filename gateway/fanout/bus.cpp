@@ -1,15 +1,13 @@
-// Fan-out thread, book mirrors and the three slow-consumer policies (resync, conflate, bounded).
-#include "gateway/bus.h"
+// Fan-out thread, book mirrors and the slow-consumer policies (resync, conflate, bounded).
+#include "gateway/fanout/bus.h"
 
 #include <grpcpp/impl/codegen/proto_utils.h>
-
-#include <future>
-#include <random>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-
-#include <spdlog/spdlog.h>
+#include <future>
+#include <random>
 
 #include "gateway/convert.h"
 #include "gateway/metrics.h"
@@ -18,135 +16,6 @@
 #include "perpgw/v1/trading.pb.h"
 
 namespace perpgw::gateway {
-
-const char* ToString(StreamKind k) {
-  switch (k) {
-    case StreamKind::kBook: return "book";
-    case StreamKind::kBbo: return "bbo";
-    case StreamKind::kTrades: return "trades";
-    case StreamKind::kFunding: return "funding";
-    case StreamKind::kOrders: return "orders";
-    case StreamKind::kPositions: return "positions";
-    case StreamKind::kLiquidations: return "liquidations";
-  }
-  return "?";
-}
-
-// ---------------------------------------------------------------- Subscriber
-
-Subscriber::Subscriber(StreamKind kind, size_t bound, BusStats* stats)
-    : kind_(kind), bound_(bound), stats_(stats) {
-  stats_->subscribers[static_cast<int>(kind_)].fetch_add(1);
-}
-
-Subscriber::~Subscriber() { stats_->subscribers[static_cast<int>(kind_)].fetch_sub(1); }
-
-void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
-  std::lock_guard lock(mu_);
-  start_write_ = std::move(start_write);
-  finish_ = std::move(finish);
-  MaybeStartLocked();
-}
-
-void Subscriber::MaybeStartLocked() {
-  if (writing_ || finished_ || !start_write_ || dead()) return;
-  if (!queue_.empty()) {
-    current_ = std::move(queue_.front().msg);
-    queue_.pop_front();
-  } else if (!dirty_.empty()) {
-    auto it = latest_.find(dirty_.front());
-    dirty_.pop_front();
-    if (it == latest_.end()) return;
-    current_ = std::move(it->second);
-    latest_.erase(it);
-  } else {
-    return;
-  }
-  writing_ = true;
-  stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  start_write_(&current_, !queue_.empty() || !dirty_.empty());
-}
-
-bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {
-  std::lock_guard lock(mu_);
-  if (finished_ || dead()) return true;
-  if (queue_.size() >= bound_) return false;
-  queue_.push_back({msg, 0});
-  MaybeStartLocked();
-  return true;
-}
-
-bool Subscriber::PushBook(const grpc::ByteBuffer& msg, int64_t now) {
-  std::lock_guard lock(mu_);
-  if (finished_ || dead()) return true;
-  const bool lagging =
-      max_lag_ns_ > 0 && !queue_.empty() && now - queue_.front().at > max_lag_ns_;
-  if (queue_.size() >= bound_ || lagging) {
-    queue_.clear();
-    return false;
-  }
-  queue_.push_back({msg, now});
-  MaybeStartLocked();
-  return true;
-}
-
-void Subscriber::PushConflated(const std::string& key, const grpc::ByteBuffer& msg) {
-  std::lock_guard lock(mu_);
-  if (finished_ || dead()) return;
-  auto [it, inserted] = latest_.try_emplace(key, msg);
-  if (inserted) {
-    dirty_.push_back(key);
-  } else {
-    it->second = msg;
-    stats_->conflated_drops.fetch_add(1, std::memory_order_relaxed);
-  }
-  MaybeStartLocked();
-}
-
-void Subscriber::Finish(const grpc::Status& status) {
-  std::lock_guard lock(mu_);
-  if (finished_ || dead()) return;
-  finished_ = true;
-  queue_.clear();
-  latest_.clear();
-  dirty_.clear();
-  if (finish_) finish_(status);
-}
-
-void Subscriber::OnWriteDone(bool ok) {
-  std::lock_guard lock(mu_);
-  writing_ = false;
-  if (!ok) {
-    // The client went away mid-write. gRPC still needs Finish (even for a broken or cancelled
-    // call) before OnDone runs; without it Server::Shutdown waits for this call forever.
-    if (!finished_) {
-      finished_ = true;
-      queue_.clear();
-      latest_.clear();
-      dirty_.clear();
-      if (finish_) finish_(grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone"));
-    }
-    return;
-  }
-  MaybeStartLocked();
-}
-
-void Subscriber::OnDone() {
-  std::lock_guard lock(mu_);
-  if (!dead_.load(std::memory_order_relaxed)) stats_->ended.fetch_add(1, std::memory_order_relaxed);
-  dead_.store(true, std::memory_order_release);
-  start_write_ = nullptr;
-  finish_ = nullptr;
-  queue_.clear();
-  latest_.clear();
-}
-
-size_t Subscriber::queued() const {
-  std::lock_guard lock(mu_);
-  return queue_.size() + dirty_.size();
-}
-
-// ---------------------------------------------------------------- Bus
 
 namespace {
 std::string Key(const std::string& venue, const std::string& symbol) {
@@ -164,10 +33,14 @@ uint64_t NewEpoch() {
 
 Bus::Bus(const LimitsConfig& limits, std::map<std::string, int64_t> stale_after_ms,
          const Clock& clock)
-    : limits_(limits), stale_after_ms_(std::move(stale_after_ms)), clock_(clock),
+    : limits_(limits),
+      stale_after_ms_(std::move(stale_after_ms)),
+      clock_(clock),
       epoch_(NewEpoch()) {}
 
-Bus::~Bus() { Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down")); }
+Bus::~Bus() {
+  Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down"));
+}
 
 void Bus::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -218,11 +91,10 @@ void Bus::Run() {
       batch.swap(queue_);
     }
     if (!batch.empty()) {
-      stats_.fanout_lag_ns.store(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                               batch.front().at)
-              .count(),
-          std::memory_order_relaxed);
+      stats_.fanout_lag_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - batch.front().at)
+                                     .count(),
+                                 std::memory_order_relaxed);
     }
     // Posting order is kept: a subscription posted after an event sees its effect in the
     // snapshot, and every later event as a delta.
@@ -244,14 +116,6 @@ void Bus::Run() {
       next_stale_check = now + std::chrono::milliseconds(200);
     }
   }
-}
-
-template <typename Msg>
-grpc::ByteBuffer Bus::Serialize(const Msg& m) {
-  grpc::ByteBuffer bb;
-  bool own = false;
-  grpc::SerializationTraits<Msg>::Serialize(m, &bb, &own);
-  return bb;
 }
 
 void Bus::SweepEnded() {
@@ -302,13 +166,20 @@ void Bus::Handle(const Event& e) {
   std::visit(
       [this](const auto& ev) {
         using T = std::decay_t<decltype(ev)>;
-        if constexpr (std::is_same_v<T, BookUpdate>) OnBook(ev);
-        else if constexpr (std::is_same_v<T, Bbo>) OnBbo(ev);
-        else if constexpr (std::is_same_v<T, Trade>) OnTrade(ev);
-        else if constexpr (std::is_same_v<T, Funding>) OnFunding(ev);
-        else if constexpr (std::is_same_v<T, OrderEvent>) OnOrder(ev);
-        else if constexpr (std::is_same_v<T, Position>) OnPosition(ev);
-        else if constexpr (std::is_same_v<T, Liquidation>) OnLiquidation(ev);
+        if constexpr (std::is_same_v<T, BookUpdate>)
+          OnBook(ev);
+        else if constexpr (std::is_same_v<T, Bbo>)
+          OnBbo(ev);
+        else if constexpr (std::is_same_v<T, Trade>)
+          OnTrade(ev);
+        else if constexpr (std::is_same_v<T, Funding>)
+          OnFunding(ev);
+        else if constexpr (std::is_same_v<T, OrderEvent>)
+          OnOrder(ev);
+        else if constexpr (std::is_same_v<T, Position>)
+          OnPosition(ev);
+        else if constexpr (std::is_same_v<T, Liquidation>)
+          OnLiquidation(ev);
       },
       e);
 }
@@ -568,177 +439,6 @@ void Bus::OnFunding(const Funding& f) {
   for (auto& s : funding_all_subs_) s->PushConflated(key, msg);
 }
 
-namespace {
-
-std::string PublishedKey(const std::string& account, const std::string& cid) {
-  return account + '\x1f' + cid;
-}
-
-constexpr size_t kTradeIdsKept = 200000;  // per account
-constexpr uint64_t kOrderLogMinCompactBytes = 64ull << 20;
-constexpr int64_t kPublishedRetentionNs = 24LL * 3600 * 1000000000;  // final orders' view
-
-}  // namespace
-
-bool Bus::RememberTrade(AccountState& a, const std::string& trade_id) {
-  if (!a.trade_ids.insert(trade_id).second) return false;
-  a.trade_order.push_back(trade_id);
-  if (a.trade_order.size() > kTradeIdsKept) {
-    a.trade_ids.erase(a.trade_order.front());
-    a.trade_order.pop_front();
-  }
-  return true;
-}
-
-void Bus::NotePublished(const v1::OrderEvent& m, UnixNanos at) {
-  const auto& o = m.order();
-  if (o.client_order_id().empty()) return;
-  auto status = FromProto(o.status());
-  auto filled = Decimal::Parse(o.filled_size().empty() ? "0" : o.filled_size());
-  if (!status || !filled.ok()) return;
-  Published& p = published_[PublishedKey(m.account(), o.client_order_id())];
-  p.status = *status;
-  p.filled = std::max(p.filled, *filled);
-  p.at = at;
-}
-
-absl::Status Bus::OpenOrderLog(const std::string& path, bool fsync) {
-  runtime::RecordLog::Replay replay;
-  auto log = runtime::RecordLog::Open({path, fsync}, &replay);
-  if (!log.ok()) return log.status();
-  order_log_ = std::move(*log);
-  for (const auto& rec : replay.records) {
-    v1::OrderEvent m;
-    if (!m.ParseFromString(rec)) continue;  // checksummed: only a foreign file gets here
-    if (m.account().empty()) {  // marker: the log has covered every order event since then
-      if (order_log_since_ == 0) order_log_since_ = m.exchange_time_ns();
-      continue;
-    }
-    AccountState& a = accounts_[m.account()];
-    if (m.sequence() > 0) {  // 0: a compaction summary (feeds the published view only)
-      a.seq = std::max(a.seq, m.sequence());
-      if (limits_.replay_buffer > 0) {
-        a.replay.emplace_back(m.sequence(), Serialize(m));
-        while (a.replay.size() > limits_.replay_buffer) a.replay.pop_front();
-      }
-      if (m.has_fill() && !m.fill().trade_id().empty()) RememberTrade(a, m.fill().trade_id());
-    }
-    NotePublished(m, m.receive_time_ns());
-  }
-  if (order_log_since_ == 0) {
-    // A new (or unreadable-from-the-start) log covers orders from now on only.
-    order_log_since_ = clock_.Now();
-    v1::OrderEvent marker;
-    marker.set_exchange_time_ns(order_log_since_);
-    if (auto st = order_log_->Append(marker.SerializeAsString()); !st.ok()) return st;
-  }
-  published_at_start_ = published_;
-  order_log_compact_at_ = std::max(kOrderLogMinCompactBytes, order_log_->bytes() * 2);
-  return absl::OkStatus();
-}
-
-PublishedOrder Bus::PublishedBeforeStart(const std::string& account,
-                                         const std::string& client_order_id,
-                                         UnixNanos updated) const {
-  PublishedOrder out;
-  if (!order_log_ || updated < order_log_since_) return out;
-  out.covered = true;
-  auto it = published_at_start_.find(PublishedKey(account, client_order_id));
-  if (it == published_at_start_.end()) return out;
-  out.found = true;
-  out.status = it->second.status;
-  out.filled_size = it->second.filled;
-  return out;
-}
-
-void Bus::LogOrderEvent(const std::string& bytes) {
-  if (auto st = order_log_->Append(bytes); !st.ok()) {
-    // The event still goes out live; only its survival across a restart is lost. Loud.
-    spdlog::error("order-event log: {} (events are not persisted until this clears)",
-                  std::string(st.message()));
-    return;
-  }
-  if (order_log_->bytes() >= order_log_compact_at_) CompactOrderLog();
-}
-
-void Bus::CompactOrderLog() {
-  // Keep: the coverage marker, a summary of every order a restart may still ask about (open
-  // ones, and final ones for a day), then every account's replay buffer in sequence order.
-  std::vector<std::string> keep;
-  v1::OrderEvent marker;
-  marker.set_exchange_time_ns(order_log_since_);
-  keep.push_back(marker.SerializeAsString());
-  const UnixNanos now = clock_.Now();
-  for (const auto& [key, p] : published_) {
-    if (IsTerminal(p.status) && now - p.at > kPublishedRetentionNs) continue;
-    const size_t sep = key.find('\x1f');
-    v1::OrderEvent sum;
-    sum.set_account(key.substr(0, sep));
-    sum.mutable_order()->set_client_order_id(key.substr(sep + 1));
-    sum.mutable_order()->set_status(ToProto(p.status));
-    sum.mutable_order()->set_filled_size(p.filled.ToNormalizedString());
-    sum.set_receive_time_ns(p.at);
-    keep.push_back(sum.SerializeAsString());
-  }
-  for (const auto& [account, a] : accounts_) {
-    for (const auto& [seq, bb] : a.replay) {
-      grpc::Slice slice;
-      if (!bb.DumpToSingleSlice(&slice).ok()) continue;
-      keep.emplace_back(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    }
-  }
-  std::vector<std::string_view> views(keep.begin(), keep.end());
-  if (auto st = order_log_->Rewrite(views); !st.ok()) {
-    spdlog::error("order-event log compaction: {}", std::string(st.message()));
-  }
-  order_log_compact_at_ = std::max(kOrderLogMinCompactBytes, order_log_->bytes() * 2);
-}
-
-void Bus::OnOrder(const OrderEvent& o) {
-  AccountState& a = accounts_[o.order.account];
-  const std::string id = o.order.order_id.empty() ? o.order.client_order_id : o.order.order_id;
-  if (!o.order.order_id.empty() && !o.order.client_order_id.empty()) {
-    a.orders.erase(o.order.client_order_id);  // provisional entry keyed by client id
-  }
-  a.orders[id] = o.order;
-  v1::OrderEvent m;
-  m.set_account(o.order.account);
-  Fill(o.order, m.mutable_order());
-  bool fill = o.fill.has_value();
-  if (fill && !o.fill->trade_id.empty() && !RememberTrade(a, o.fill->trade_id)) {
-    // Sent before (a reconcile and the venue's stream both reported it): the fill is not
-    // repeated; the order state goes out only if it is news.
-    fill = false;
-    auto it = published_.find(PublishedKey(o.order.account, o.order.client_order_id));
-    if (it != published_.end() && it->second.status == o.order.status &&
-        it->second.filled >= o.order.filled_size) {
-      return;
-    }
-  }
-  m.set_sequence(++a.seq);
-  if (fill) Fill(*o.fill, m.mutable_fill());
-  m.set_exchange_time_ns(o.exchange_time);
-  m.set_receive_time_ns(o.receive_time);
-  m.set_epoch(epoch_);
-  NotePublished(m, clock_.Now());
-  if (order_log_) LogOrderEvent(m.SerializeAsString());
-  grpc::ByteBuffer msg = Serialize(m);
-  if (limits_.replay_buffer > 0) {
-    a.replay.emplace_back(a.seq, msg);
-    while (a.replay.size() > limits_.replay_buffer) a.replay.pop_front();
-  }
-  Prune(a.order_subs);
-  for (auto& s : a.order_subs) {
-    if (!s->PushLossless(msg)) {
-      stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                             "order-event consumer too slow; reconnect with from_sequence=" +
-                                 std::to_string(a.seq)));
-    }
-  }
-  Prune(a.order_subs);
-}
-
 void Bus::OnPosition(const Position& pos) {
   AccountState& a = accounts_[pos.account];
   Prune(a.position_subs);
@@ -764,7 +464,8 @@ void Bus::OnLiquidation(const Liquidation& l) {
   for (auto& s : a.liquidation_subs) {
     if (!s->PushLossless(msg)) {
       stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "liquidation consumer too slow"));
+      s->Finish(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "liquidation consumer too slow"));
     }
   }
 }
@@ -819,45 +520,6 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
   });
 }
 
-void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence,
-                          uint64_t epoch) {
-  Post([this, sub, account = std::move(account), from_sequence, epoch] {
-    AccountState& a = accounts_[account];
-    if (epoch != 0 && epoch != epoch_ && from_sequence > 0 && !order_log_) {
-      sub->Finish(grpc::Status(
-          grpc::StatusCode::FAILED_PRECONDITION,
-          "the gateway restarted (epoch " + std::to_string(epoch) + " -> " +
-              std::to_string(epoch_) +
-              ") without an order-event log (orders.journal_dir): sequences restarted; "
-              "reconcile with ListOpenOrders/ListFills, then stream with from_sequence 0"));
-      return;
-    }
-    if (from_sequence > 0 && from_sequence <= a.seq) {
-      if (a.replay.empty() || a.replay.front().first > from_sequence) {
-        sub->Finish(grpc::Status(
-            grpc::StatusCode::OUT_OF_RANGE,
-            "from_sequence " + std::to_string(from_sequence) +
-                " is no longer in the replay buffer; reconcile with ListOpenOrders/GetOrder"));
-        return;
-      }
-      for (const auto& [seq, msg] : a.replay) {
-        if (seq >= from_sequence && !sub->PushLossless(msg)) {
-          sub->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   "replay larger than the mailbox bound"));
-          return;
-        }
-      }
-    } else if (from_sequence > a.seq + 1) {
-      sub->Finish(grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
-                               "from_sequence is ahead of the account's last sequence " +
-                                   std::to_string(a.seq)));
-      return;
-    }
-    all_subs_.push_back(sub);
-    a.order_subs.push_back(sub);
-  });
-}
-
 void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
   Post([this, sub, account = std::move(account)] {
     all_subs_.push_back(sub);
@@ -897,10 +559,9 @@ void Bus::GetBook(MarketKey key, int depth,
   });
 }
 
-void Bus::GetBestPrices(MarketKey key,
-                        std::function<void(std::optional<Level>, std::optional<Level>, int,
-                                           BookStatus)>
-                            done) {
+void Bus::GetBestPrices(
+    MarketKey key,
+    std::function<void(std::optional<Level>, std::optional<Level>, int, BookStatus)> done) {
   Post([this, key = std::move(key), done = std::move(done)] {
     auto it = pairs_.find(Key(key.venue, key.symbol));
     if (it == pairs_.end() || !it->second.have_book) {
@@ -909,39 +570,6 @@ void Bus::GetBestPrices(MarketKey key,
     }
     const PairState& p = it->second;
     done(p.book.BestBid(), p.book.BestAsk(), p.book.price_scale(), p.status);
-  });
-}
-
-void Bus::GetOrder(std::string account, std::string order_id, std::string client_order_id,
-                   std::function<void(std::optional<Order>)> done) {
-  Post([this, account = std::move(account), order_id = std::move(order_id),
-        client_order_id = std::move(client_order_id), done = std::move(done)] {
-    auto a = accounts_.find(account);
-    if (a == accounts_.end()) return done(std::nullopt);
-    for (const auto& [id, o] : a->second.orders) {
-      if ((!order_id.empty() && o.order_id == order_id) ||
-          (!client_order_id.empty() && o.client_order_id == client_order_id)) {
-        return done(o);
-      }
-    }
-    done(std::nullopt);
-  });
-}
-
-void Bus::ListOrders(std::string account, std::string symbol, bool open_only,
-                     std::function<void(std::vector<Order>)> done) {
-  Post([this, account = std::move(account), symbol = std::move(symbol), open_only,
-        done = std::move(done)] {
-    std::vector<Order> out;
-    auto a = accounts_.find(account);
-    if (a != accounts_.end()) {
-      for (const auto& [id, o] : a->second.orders) {
-        if (!symbol.empty() && o.symbol != symbol) continue;
-        if (open_only && IsTerminal(o.status)) continue;
-        out.push_back(o);
-      }
-    }
-    done(std::move(out));
   });
 }
 

@@ -1,0 +1,136 @@
+// Subscriber: one write in flight, Finish at most once, the slow-consumer policies per push.
+#include "gateway/fanout/subscriber.h"
+
+namespace perpgw::gateway {
+
+const char* ToString(StreamKind k) {
+  switch (k) {
+    case StreamKind::kBook: return "book";
+    case StreamKind::kBbo: return "bbo";
+    case StreamKind::kTrades: return "trades";
+    case StreamKind::kFunding: return "funding";
+    case StreamKind::kOrders: return "orders";
+    case StreamKind::kPositions: return "positions";
+    case StreamKind::kLiquidations: return "liquidations";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- Subscriber
+
+Subscriber::Subscriber(StreamKind kind, size_t bound, BusStats* stats)
+    : kind_(kind), bound_(bound), stats_(stats) {
+  stats_->subscribers[static_cast<int>(kind_)].fetch_add(1);
+}
+
+Subscriber::~Subscriber() {
+  stats_->subscribers[static_cast<int>(kind_)].fetch_sub(1);
+}
+
+void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
+  std::lock_guard lock(mu_);
+  start_write_ = std::move(start_write);
+  finish_ = std::move(finish);
+  MaybeStartLocked();
+}
+
+void Subscriber::MaybeStartLocked() {
+  if (writing_ || finished_ || !start_write_ || dead()) return;
+  if (!queue_.empty()) {
+    current_ = std::move(queue_.front().msg);
+    queue_.pop_front();
+  } else if (!dirty_.empty()) {
+    auto it = latest_.find(dirty_.front());
+    dirty_.pop_front();
+    if (it == latest_.end()) return;
+    current_ = std::move(it->second);
+    latest_.erase(it);
+  } else {
+    return;
+  }
+  writing_ = true;
+  stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  start_write_(&current_, !queue_.empty() || !dirty_.empty());
+}
+
+bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return true;
+  if (queue_.size() >= bound_) return false;
+  queue_.push_back({msg, 0});
+  MaybeStartLocked();
+  return true;
+}
+
+bool Subscriber::PushBook(const grpc::ByteBuffer& msg, int64_t now) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return true;
+  const bool lagging = max_lag_ns_ > 0 && !queue_.empty() && now - queue_.front().at > max_lag_ns_;
+  if (queue_.size() >= bound_ || lagging) {
+    queue_.clear();
+    return false;
+  }
+  queue_.push_back({msg, now});
+  MaybeStartLocked();
+  return true;
+}
+
+void Subscriber::PushConflated(const std::string& key, const grpc::ByteBuffer& msg) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return;
+  auto [it, inserted] = latest_.try_emplace(key, msg);
+  if (inserted) {
+    dirty_.push_back(key);
+  } else {
+    it->second = msg;
+    stats_->conflated_drops.fetch_add(1, std::memory_order_relaxed);
+  }
+  MaybeStartLocked();
+}
+
+void Subscriber::Finish(const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  if (finished_ || dead()) return;
+  finished_ = true;
+  queue_.clear();
+  latest_.clear();
+  dirty_.clear();
+  if (finish_) finish_(status);
+}
+
+void Subscriber::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  writing_ = false;
+  if (!ok) {
+    // The client went away mid-write. gRPC still needs Finish (even for a broken or cancelled
+    // call) before OnDone runs; without it Server::Shutdown waits for this call forever.
+    if (!finished_) {
+      finished_ = true;
+      queue_.clear();
+      latest_.clear();
+      dirty_.clear();
+      if (finish_) finish_(grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone"));
+    }
+    return;
+  }
+  MaybeStartLocked();
+}
+
+void Subscriber::OnDone() {
+  std::lock_guard lock(mu_);
+  if (!dead_.load(std::memory_order_relaxed)) stats_->ended.fetch_add(1, std::memory_order_relaxed);
+  dead_.store(true, std::memory_order_release);
+  start_write_ = nullptr;
+  finish_ = nullptr;
+  queue_.clear();
+  latest_.clear();
+}
+
+size_t Subscriber::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + dirty_.size();
+}
+
+// ---------------------------------------------------------------- Bus
+
+}  // namespace perpgw::gateway

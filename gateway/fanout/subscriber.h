@@ -1,0 +1,106 @@
+// One server stream's mailbox and the fan-out's counters: what the bus pushes into and the
+// gRPC reactors pull from (gateway/fanout/).
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/status.h>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace perpgw::gateway {
+
+enum class StreamKind : uint8_t {
+  kBook,
+  kBbo,
+  kTrades,
+  kFunding,
+  kOrders,
+  kPositions,
+  kLiquidations
+};
+const char* ToString(StreamKind k);
+
+// Counters the metrics endpoint and tests read.
+struct BusStats {
+  std::atomic<uint64_t> events_in{0};
+  std::atomic<uint64_t> messages_out{0};
+  std::atomic<uint64_t> slow_consumer_resyncs{0};
+  std::atomic<uint64_t> slow_consumer_disconnects{0};
+  std::atomic<uint64_t> conflated_drops{0};
+  // Live book deltas merged into a later message because the fan-out was behind.
+  std::atomic<uint64_t> book_deltas_merged{0};
+  std::atomic<uint64_t> subscribers[7] = {};
+  std::atomic<uint64_t> ended{0};  // streams whose call has ended (OnDone)
+  // How long the oldest item of the last fan-out batch waited in the queue (ns): above ~1 s
+  // every stream's data is late, whatever its status says.
+  std::atomic<int64_t> fanout_lag_ns{0};
+};
+
+// One server stream's mailbox. The fan-out thread pushes; the gRPC reactor pulls on OnWriteDone.
+// Exactly one write in flight; Finish at most once.
+class Subscriber {
+ public:
+  // `more`: further messages are queued behind this one, so the transport may hold it and send
+  // it with the next (gRPC's buffer hint): fewer syscalls and client wake-ups under load. The
+  // next write always follows from OnWriteDone, and the last one of a burst goes unhinted.
+  using StartWriteFn = std::function<void(const grpc::ByteBuffer*, bool more)>;
+  using FinishFn = std::function<void(const grpc::Status&)>;
+
+  Subscriber(StreamKind kind, size_t bound, BusStats* stats);
+  ~Subscriber();
+  StreamKind kind() const { return kind_; }
+
+  void Bind(StartWriteFn start_write, FinishFn finish);
+
+  // Lossless: false when the bound is exceeded (the caller finishes the stream).
+  bool PushLossless(const grpc::ByteBuffer& msg);
+  // Book: false when the bound is exceeded, or when the oldest queued message has waited longer
+  // than the lag bound (a consumer slower than the feed would otherwise fall behind for good);
+  // nothing was queued and the queue was cleared, so the caller must follow with fresh snapshots
+  // (flagged resync). `now` is the bus clock (ns).
+  bool PushBook(const grpc::ByteBuffer& msg, int64_t now);
+  // Lag bound for PushBook in ns; 0 = count bound only.
+  void set_max_lag(int64_t ns) { max_lag_ns_ = ns; }
+  // Conflated: keeps only the latest message per key.
+  void PushConflated(const std::string& key, const grpc::ByteBuffer& msg);
+  void Finish(const grpc::Status& status);
+
+  // Reactor side.
+  void OnWriteDone(bool ok);
+  void OnDone();
+  bool dead() const { return dead_.load(std::memory_order_acquire); }
+  size_t queued() const;
+
+ private:
+  void MaybeStartLocked();
+
+  const StreamKind kind_;
+  const size_t bound_;
+  int64_t max_lag_ns_ = 0;
+  BusStats* stats_;
+  StartWriteFn start_write_;
+  FinishFn finish_;
+  // Recursive: StartWrite/Finish are called with the lock held so they never race OnDone.
+  mutable std::recursive_mutex mu_;
+  struct Queued {
+    grpc::ByteBuffer msg;
+    int64_t at;  // bus clock when queued (book lag bound)
+  };
+  std::deque<Queued> queue_;
+  std::unordered_map<std::string, grpc::ByteBuffer> latest_;
+  std::deque<std::string> dirty_;
+  grpc::ByteBuffer current_;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::atomic<bool> dead_{false};
+};
+
+using SubscriberPtr = std::shared_ptr<Subscriber>;
+
+}  // namespace perpgw::gateway
