@@ -74,6 +74,13 @@ uint64_t ConfiguredChainId(const VenueConfig& cfg) {
   return v.ok() ? static_cast<uint64_t>(*v) : kMainnetChainId;
 }
 
+int64_t ConfiguredRecvWindowMs(const VenueConfig& cfg) {
+  auto it = cfg.options.find("recv_window_ms");
+  if (it == cfg.options.end()) return kDefaultRecvWindowMs;
+  auto v = ParseIntOption(it->second, 1, 60000, "recv_window_ms");  // checked at config load
+  return v.ok() ? *v : kDefaultRecvWindowMs;
+}
+
 absl::Status ValidateConfig(const VenueConfig& cfg) {
   const std::string venue = "venues." + cfg.name + ".options";
   if (auto st = CheckOptionKeys(cfg.options, {"chain_id", "recv_window_ms"}, venue); !st.ok()) {
@@ -136,6 +143,7 @@ class AsterRest::Impl {
       : ioc_(ioc),
         cfg_(cfg),
         clock_(clock),
+        recv_window_ms_(ConfiguredRecvWindowMs(cfg)),
         // Documented REQUEST_WEIGHT limit: 2400 per minute per IP. Keep 10% headroom.
         bucket_({2160, 2160, std::chrono::minutes(1)}, std::chrono::steady_clock::now()) {}
 
@@ -211,6 +219,7 @@ class AsterRest::Impl {
   asio::io_context& ioc_;
   const VenueConfig& cfg_;
   const Clock& clock_;
+  const int64_t recv_window_ms_;  // V1 signing (parsed once)
   EventSink* sink_ = nullptr;
   int64_t time_offset_ms_ = 0;
   std::unique_ptr<common::HttpClient> http_;
@@ -226,10 +235,7 @@ void AsterRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
 void AsterRest::set_time_offset_ms(int64_t offset) { impl_->time_offset_ms_ = offset; }
 int64_t AsterRest::time_offset_ms() const { return impl_->time_offset_ms_; }
 int64_t AsterRest::recv_window_ms() const {
-  auto it = impl_->cfg_.options.find("recv_window_ms");
-  if (it == impl_->cfg_.options.end()) return kDefaultRecvWindowMs;
-  auto v = ParseIntOption(it->second, 1, 60000, "recv_window_ms");  // checked at config load
-  return v.ok() ? *v : kDefaultRecvWindowMs;
+  return impl_->recv_window_ms_;
 }
 
 namespace {
@@ -287,13 +293,8 @@ static void SignedCall(AsterRest::Impl& impl, const Credentials& c, const char* 
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t now_ms = impl.clock_.Now() / 1000000;
   if (c.scheme == AuthScheme::kV1) {
-    int64_t recv = kDefaultRecvWindowMs;
-    auto it = impl.cfg_.options.find("recv_window_ms");
-    if (it != impl.cfg_.options.end()) {
-      auto v = ParseIntOption(it->second, 1, 60000, "recv_window_ms");  // checked at config load
-      if (v.ok()) recv = *v;
-    }
-    signed_params = SignV1Params(c.api_secret.Reveal(), params, now_ms + impl.time_offset_ms_, recv);
+    signed_params = SignV1Params(c.api_secret.Reveal(), params, now_ms + impl.time_offset_ms_,
+                                 impl.recv_window_ms_);
   } else {
     const uint64_t nonce = c.nonces->Next(static_cast<uint64_t>(impl.clock_.Now() / 1000));
     signed_params = SignV3Params(*c.signer, c.v3, params, nonce);

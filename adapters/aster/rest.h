@@ -49,6 +49,8 @@ absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64
 absl::Status ValidateConfig(const VenueConfig& cfg);
 // chain_id as configured (ValidateConfig has checked it), or mainnet's.
 uint64_t ConfiguredChainId(const VenueConfig& cfg);
+// recv_window_ms as configured (ValidateConfig has checked it), or the default.
+int64_t ConfiguredRecvWindowMs(const VenueConfig& cfg);
 
 class AsterRest {
  public:

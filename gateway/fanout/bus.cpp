@@ -126,9 +126,7 @@ void Bus::SweepEnded() {
   if (ended == swept_) return;
   swept_ = ended;
   for (auto& [key, p] : pairs_) {
-    p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
-                                     [](const BookSub& b) { return b.sub->dead(); }),
-                      p.book_subs.end());
+    Prune(p.book_subs);
     Prune(p.bbo_subs);
     Prune(p.trade_subs);
     Prune(p.funding_subs);
@@ -140,6 +138,11 @@ void Bus::SweepEnded() {
   }
   Prune(funding_all_subs_);
   Prune(all_subs_);
+}
+
+void Bus::Prune(std::vector<BookSub>& v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](const BookSub& b) { return b.sub->dead(); }),
+          v.end());
 }
 
 void Bus::Prune(std::vector<SubscriberPtr>& v) {
@@ -329,9 +332,7 @@ void Bus::FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids
                      const std::vector<Level>& asks) {
   ++p.seq;
   Prune(p.bbo_subs);
-  p.book_subs.erase(std::remove_if(p.book_subs.begin(), p.book_subs.end(),
-                                   [](const BookSub& s) { return s.sub->dead(); }),
-                    p.book_subs.end());
+  Prune(p.book_subs);
   if (p.book_subs.empty()) return;
   // Serialize once per distinct shape: the full-book delta (depth 0) and each top-N depth.
   std::optional<grpc::ByteBuffer> full;

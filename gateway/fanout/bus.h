@@ -184,6 +184,7 @@ class Bus final : public EventSink {
     return bb;
   }
   static void Prune(std::vector<SubscriberPtr>& v);
+  static void Prune(std::vector<BookSub>& v);
 
   const LimitsConfig limits_;
   const std::map<std::string, int64_t> stale_after_ms_;

@@ -81,7 +81,8 @@ M Decode(const grpc::ByteBuffer& b) {
   return m;
 }
 
-EventPtr BookEvent(bool snapshot, uint64_t id, int64_t bid, int64_t ask) {
+EventPtr BookEvent(bool snapshot, uint64_t id, int64_t bid, int64_t ask,
+                   UnixNanos receive_time = 0) {
   BookUpdate u;
   u.venue = "aster";
   u.symbol = "BTC";
@@ -91,6 +92,7 @@ EventPtr BookEvent(bool snapshot, uint64_t id, int64_t bid, int64_t ask) {
   u.size_scale = 3;
   u.bids = {{bid, 1000}};
   u.asks = {{ask, 2000}};
+  u.receive_time = receive_time;
   return std::make_shared<const Event>(std::move(u));
 }
 
@@ -493,17 +495,7 @@ TEST_CASE("book data older than the lag bound is flagged STALE, not LIVE", "[bus
   Bus bus(limits, {{"aster", 3600000}}, clock);
   bus.Start();
   auto publish = [&](bool snapshot, uint64_t id, UnixNanos received) {
-    BookUpdate u;
-    u.venue = "aster";
-    u.symbol = "BTC";
-    u.snapshot = snapshot;
-    u.venue_seq = id;
-    u.price_scale = 1;
-    u.size_scale = 3;
-    u.bids = {{1000, 1000}};
-    u.asks = {{1010, 2000}};
-    u.receive_time = received;
-    bus.Publish(std::make_shared<const Event>(std::move(u)));
+    bus.Publish(BookEvent(snapshot, id, 1000, 1010, received));
   };
   publish(true, 1, clock.Now());
   auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
