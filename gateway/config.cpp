@@ -13,6 +13,25 @@
 namespace perpgw::gateway {
 namespace {
 
+// Files named in config are read with a cap, so /dev/zero or a wrong multi-GB path is an error,
+// not a hang or an out-of-memory.
+constexpr size_t kMaxSecretFileBytes = 64 * 1024;
+constexpr size_t kMaxConfigFileBytes = 16 * 1024 * 1024;
+enum class ReadResult { kOk, kCannotOpen, kTooLarge };
+ReadResult ReadFileCapped(const std::string& path, size_t max_bytes, std::string* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return ReadResult::kCannotOpen;
+  out->clear();
+  char buf[8192];
+  while (f) {
+    f.read(buf, sizeof buf);
+    out->append(buf, static_cast<size_t>(f.gcount()));
+    if (out->size() > max_bytes) return ReadResult::kTooLarge;
+  }
+  if (f.bad()) return ReadResult::kCannotOpen;
+  return ReadResult::kOk;
+}
+
 class Problems {
  public:
   explicit Problems(std::string source) : source_(std::move(source)) {}
@@ -149,14 +168,20 @@ bool GetSecret(const YAML::Node& n, const std::string& path, Secret* out, Proble
     return true;
   }
   if (GetString(n["file"], Join(path, "file"), &name, p)) {
-    std::ifstream f(name);
-    if (!f) {
-      if (!optional) p.Add(path, "cannot read secret file " + name);
-      return false;
+    std::string text;
+    switch (ReadFileCapped(name, kMaxSecretFileBytes, &text)) {
+      case ReadResult::kOk:
+        break;
+      case ReadResult::kCannotOpen:
+        if (!optional) p.Add(path, "cannot read secret file " + name);
+        return false;
+      case ReadResult::kTooLarge:
+        // Never a silent truncation (a cut key signs wrongly) nor an endless read (/dev/zero).
+        p.Add(path, "secret file " + name + " is larger than " +
+                        std::to_string(kMaxSecretFileBytes) + " bytes");
+        return false;
     }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string v = Trim(ss.str());
+    std::string v = Trim(text);
     if (v.empty()) {
       if (!optional) p.Add(path, "secret file " + name + " is empty");
       return false;
@@ -517,11 +542,17 @@ absl::Status ValidateListen(const Config& cfg) {
 }
 
 absl::StatusOr<Config> LoadConfig(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return absl::NotFoundError(path + ": cannot open config file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ParseConfig(ss.str(), path);
+  std::string text;
+  switch (ReadFileCapped(path, kMaxConfigFileBytes, &text)) {
+    case ReadResult::kOk:
+      break;
+    case ReadResult::kCannotOpen:
+      return absl::NotFoundError(path + ": cannot open config file");
+    case ReadResult::kTooLarge:
+      return absl::InvalidArgumentError(path + ": config file is larger than " +
+                                        std::to_string(kMaxConfigFileBytes) + " bytes");
+  }
+  return ParseConfig(text, path);
 }
 
 }  // namespace perpgw::gateway

@@ -84,7 +84,9 @@ class Decimal {
 // Hot-path helpers for codecs and books: a decimal string straight to a mantissa at a fixed
 // scale. Extra fractional digits are accepted only when they are zeros.
 absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale);
-// Non-allocating variant for the ingest path: false on any error.
+// Non-allocating variant for the ingest path: plain forms only ([-]digits[.digits], up to 19
+// significant digits). False on any error AND on valid forms it leaves to ParseScaled ('+' sign,
+// exponents, longer digit runs): callers fall back to ParseScaled when it says false.
 bool ParseScaledFast(std::string_view text, int scale, int64_t* out);
 // Mantissa at `scale` → plain decimal text, trailing zeros trimmed ("0.5", "12").
 std::string FormatScaled(int64_t mantissa, int scale);

@@ -384,6 +384,17 @@ absl::StatusOr<ErrorBody> ParseErrorBody(std::string_view json) {
   return b;
 }
 
+// An answer carrying {"code","msg"} where an object was expected. A success code (200 / 0, as
+// cancel-all answers carry) is not that object either: an error, never an OK status where a
+// value is due (an OK status in a StatusOr<T> aborts the process; found by fuzz_aster_codec).
+static absl::Status CodeInsteadOf(std::string_view what, int code, std::string_view msg) {
+  absl::Status st = ToStatus(ClassifyError(200, code, msg, RequestKind::kQuery));
+  if (st.ok()) {
+    return Invalid(what, "answer has code " + std::to_string(code) + " and no " + std::string(what));
+  }
+  return st;
+}
+
 absl::Status ParseCodeAck(std::string_view json) {
   auto b = ParseErrorBody(json);
   if (!b.ok()) return b.status();
@@ -1325,7 +1336,7 @@ absl::StatusOr<Order> ParseOrder(std::string_view json, const AccountContext& ct
   std::optional<ErrorBody> err;
   ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
   ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
-  if (err) return ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery));
+  if (err) return CodeInsteadOf(kWhat, err->code, err->msg);
   return o;
 }
 
@@ -1342,7 +1353,7 @@ absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view json, const Acco
     Order o;
     std::optional<ErrorBody> err;
     ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
-    if (err) return ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery));
+    if (err) return CodeInsteadOf(kWhat, err->code, err->msg);
     out.push_back(std::move(o));
   }
   ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
@@ -1364,7 +1375,7 @@ absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_
     std::optional<ErrorBody> err;
     ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
     if (err) {
-      out.emplace_back(ToStatus(ClassifyError(200, err->code, err->msg, RequestKind::kQuery)));
+      out.emplace_back(CodeInsteadOf(kWhat, err->code, err->msg));
     } else {
       out.emplace_back(std::move(o));
     }
@@ -1571,8 +1582,8 @@ absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json,
   if (f["code"].present && !f["leverage"].present) {
     int64_t code = 0;
     ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
-    return ToStatus(ClassifyError(200, static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX)),
-                                  f["msg"].text, RequestKind::kQuery));
+    return CodeInsteadOf(kWhat, static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX)),
+                         f["msg"].text);
   }
   LeverageInfo li;
   li.venue = kVenue;

@@ -825,6 +825,12 @@ absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
   WsFrameInfo info;
   std::string_view stream;
   auto serr = root.find_field_unordered("stream").get_string().get(stream);
+  // Anything but found / absent leaves the on-demand iterator unusable (a syntax error further
+  // in, found while scanning for the key): stop here. Using it again is undefined behaviour
+  // (found by fuzz_backpack_codec).
+  if (serr != simdjson::SUCCESS && serr != simdjson::NO_SUCH_FIELD) {
+    return Bad(serr == simdjson::INCORRECT_TYPE ? "ws: stream is not a string" : "ws: invalid JSON");
+  }
   if (serr == simdjson::SUCCESS) {
     info.stream = S(stream);
     size_t dot = stream.find('.');
@@ -865,21 +871,27 @@ absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
   }
   // {"id":null,"error":{"code":4006,"message":"Invalid stream"}}
   od::object err;
-  if (root.find_field_unordered("error").get_object().get(err) == simdjson::SUCCESS) {
-    info.kind = WsKind::kError;
-    int64_t code = 0;
-    std::string_view msg;
-    od::value cv;
-    if (err.find_field_unordered("code").get(cv) == simdjson::SUCCESS) {
-      if (cv.get_int64().get(code)) code = 0;
-    }
-    if (err.find_field_unordered("message").get_string().get(msg) == simdjson::SUCCESS) {
-      info.error_message = S(msg);
-    }
-    info.error_code = code;
-    return info;
+  auto eerr = root.find_field_unordered("error").get_object().get(err);
+  if (eerr == simdjson::NO_SUCH_FIELD || eerr == simdjson::INCORRECT_TYPE) return info;  // kUnknown
+  if (eerr != simdjson::SUCCESS) return Bad("ws: invalid JSON");
+  info.kind = WsKind::kError;
+  int64_t code = 0;
+  std::string_view msg;
+  od::value cv;
+  auto cerr = err.find_field_unordered("code").get(cv);
+  if (cerr == simdjson::SUCCESS) {
+    if (cv.get_int64().get(code)) code = 0;
+  } else if (cerr != simdjson::NO_SUCH_FIELD) {
+    return Bad("ws: invalid JSON");
   }
-  return info;  // kUnknown
+  auto merr = err.find_field_unordered("message").get_string().get(msg);
+  if (merr == simdjson::SUCCESS) {
+    info.error_message = S(msg);
+  } else if (merr != simdjson::NO_SUCH_FIELD && merr != simdjson::INCORRECT_TYPE) {
+    return Bad("ws: invalid JSON");
+  }
+  info.error_code = code;
+  return info;
 }
 
 absl::StatusOr<Bbo> Codec::ParseBookTicker(std::string_view frame, const SymbolTable& symbols,

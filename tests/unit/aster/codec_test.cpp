@@ -833,6 +833,31 @@ TEST_CASE("order encoders", "[aster][codec][encode]") {
 
 // ------------------------------------------------------------------------------------------
 // Untrusted input: truncations of every recorded payload, garbage, wrong types.
+// Found by fuzz_aster_codec: {"code":200,"msg":..} (what cancel-all answers) where an order or a
+// leverage answer was due made an OK status inside a StatusOr, which aborts the process.
+TEST_CASE("a success code where an object is due is an error, not an abort", "[aster][codec]") {
+  AccountContext actx = Acct();
+  for (const char* body : {R"({"code":"200","msg":"done"})", R"({"code":0,"msg":""})"}) {
+    INFO(body);
+    auto o = ParseOrder(body, actx);
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.status().code() == absl::StatusCode::kInvalidArgument);
+    auto lev = ParseLeverageResponse(body, actx);
+    REQUIRE_FALSE(lev.ok());
+    CHECK(lev.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  auto list = ParseOrders(R"([{"code":200,"msg":"x"}])", actx);
+  CHECK_FALSE(list.ok());
+  auto batch = ParseBatchOrders(R"([{"code":200,"msg":"x"}])", actx);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->size() == 1);
+  CHECK_FALSE((*batch)[0].ok());
+  // A real venue error keeps its classification.
+  auto rejected = ParseOrder(R"({"code":-2011,"msg":"Unknown order sent."})", actx);
+  REQUIRE_FALSE(rejected.ok());
+  CHECK(rejected.status().code() != absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("truncated and garbage input never crashes and is rejected", "[aster][codec][fuzz]") {
   const char* files[] = {
       "account_v4.json", "balance.json", "batch_orders_response.json", "cancel_all_response.json",

@@ -260,6 +260,29 @@ TEST_CASE("backpack codec: recorded WS depth sequence through BookSync gives the
   }
 }
 
+// Found by fuzz_backpack_codec: a syntax error after the first keys left the on-demand iterator
+// broken, and the next key lookup dereferenced a null parser (a crash on one bad venue frame).
+TEST_CASE("backpack codec: ClassifyWsFrame rejects a frame broken past its first keys") {
+  bp::Codec c;
+  // (Malformed input the on-demand scan skips over without noticing is fine here: this is a
+  // cheap look, and the frame's own decoder validates what it reads.)
+  for (const char* frame : {R"({"clientId":5,"reduceOnly":null,"x"::null})",
+                            R"({"clientId":5,"reduceOnly":null,"x":::,"y":1})",
+                            R"({"stream":17,"data":{}})"}) {
+    INFO(frame);
+    auto info = c.ClassifyWsFrame(frame);
+    CHECK_FALSE(info.ok());
+  }
+  auto err = c.ClassifyWsFrame(R"({"id":null,"error":{"code":4006,"message":"Invalid stream"}})");
+  REQUIRE(err.ok());
+  CHECK(err->kind == bp::WsKind::kError);
+  CHECK(err->error_code == 4006);
+  CHECK(err->error_message == "Invalid stream");
+  auto unknown = c.ClassifyWsFrame(R"({"result":null,"id":1})");
+  REQUIRE(unknown.ok());
+  CHECK(unknown->kind == bp::WsKind::kUnknown);
+}
+
 TEST_CASE("backpack codec: ClassifyWsFrame on every WS payload") {
   bp::Codec c;
   struct Row {

@@ -78,6 +78,21 @@ TEST_CASE("secrets: inline refused, env and file resolved, values never echoed",
              Catch::Contains("duplicate account id"));
 }
 
+// Found while writing the config fuzz target: a secret or config path naming an endless file
+// (/dev/zero) was read to the end — the daemon never started and ate all memory.
+TEST_CASE("files named in config are read with a cap: endless or huge files are errors",
+          "[config]") {
+  auto e = Err(
+      "venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: {api_key: {file: "
+      "/dev/zero}}}]\norders: {journal_dir: none}");
+  CHECK_THAT(e, Catch::Contains("secret file /dev/zero is larger than 65536 bytes"));
+  auto c = perpgw::gateway::LoadConfig("/dev/zero");
+  REQUIRE_FALSE(c.ok());
+  CHECK_THAT(std::string(c.status().message()), Catch::Contains("larger than"));
+  CHECK(perpgw::gateway::LoadConfig("/nonexistent/perpgw.yaml").status().code() ==
+        absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("orders.journal_dir is required with accounts and sets each venue's journal",
           "[config]") {
   setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
