@@ -40,7 +40,10 @@ absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 class AsterAdapter final : public common::AdapterBase {
  public:
   AsterAdapter(const VenueConfig& cfg, const Clock& clock)
-      : AdapterBase(cfg, clock, "aster"), rest_(ioc_, cfg_, clock) {
+      : AdapterBase(cfg, clock, "aster"),
+        rest_(ioc_, cfg_, clock),
+        books_(cfg_.name, SeqRule::kPrevLink,
+               BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
     chain_id_ = ConfiguredChainId(cfg_);
   }
   ~AsterAdapter() override { Stop(); }
@@ -312,12 +315,6 @@ class AsterAdapter final : public common::AdapterBase {
   }
 
  private:
-  struct Book {
-    Instrument inst;
-    std::unique_ptr<BookSync> sync;
-    bool fetching = false;
-    int attempts = 0;
-  };
   struct AccountState {
     Credentials creds;
     std::unique_ptr<UserStream> user;
@@ -367,6 +364,7 @@ class AsterAdapter final : public common::AdapterBase {
   void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
 
   void OnStop() override {
+    books_.Stop();
     if (market_) market_->Stop();
     for (auto& [id, a] : accounts_) {
       if (a->user) a->user->Stop();
@@ -492,16 +490,13 @@ class AsterAdapter final : public common::AdapterBase {
         log_->warn("subscription for unknown symbol {} ignored", ticker);
         continue;
       }
-      if (books_.count(in->venue_symbol)) continue;
-      auto& b = books_[in->venue_symbol];
-      b.inst = *in;
-      b.sync = std::make_unique<BookSync>(SeqRule::kPrevLink, in->price_scale, in->size_scale);
+      // Its first snapshot is asked for shortly: if its shard is already open the stream starts
+      // buffering now.
+      if (!books_.Add(*in)) continue;
       streams.push_back(DepthDiffStream(in->venue_symbol, 100));
       streams.push_back(BookTickerStream(in->venue_symbol));
       streams.push_back(AggTradeStream(in->venue_symbol));
       streams.push_back(MarkPriceStream(in->venue_symbol, true));
-      // If its shard is already open the stream starts buffering now; bridge after a moment.
-      ScheduleSnapshot(in->venue_symbol, std::chrono::milliseconds(300));
     }
     if (!streams.empty()) {
       if (auto st = market_->Add(streams); !st.ok()) {
@@ -514,8 +509,8 @@ class AsterAdapter final : public common::AdapterBase {
     SetState(ConnState::kConnected);
     for (const auto& s : market_->StreamsOf(shard)) {
       if (!IsDiffDepthStream(s)) continue;
-      for (auto& [vs, b] : books_) {
-        if (DepthDiffStream(vs, 100) == s) ScheduleSnapshot(vs, std::chrono::milliseconds(300));
+      for (const auto& vs : books_.VenueSymbols()) {
+        if (DepthDiffStream(vs, 100) == s) books_.OnStreamOpen(vs);
       }
     }
   }
@@ -527,84 +522,31 @@ class AsterAdapter final : public common::AdapterBase {
              "market ws: " + reason);
     for (const auto& s : market_->StreamsOf(shard)) {
       if (!IsDiffDepthStream(s)) continue;
-      for (auto& [vs, b] : books_) {
-        if (DepthDiffStream(vs, 100) == s) Resync(b, "reconnect", VenueCounter::kResyncReconnect, false);
+      for (const auto& vs : books_.VenueSymbols()) {
+        if (DepthDiffStream(vs, 100) == s) books_.OnStreamLost(vs);
       }
     }
   }
 
-  void ScheduleSnapshot(const std::string& vs, std::chrono::milliseconds delay) {
-    auto t = std::make_shared<asio::steady_timer>(ioc_, delay);
-    t->async_wait([this, t, vs](const boost::system::error_code& ec) {
-      if (!ec && !stopped_) FetchSnapshot(vs);
-    });
-  }
-
-  void FetchSnapshot(const std::string& vs) {
-    auto it = books_.find(vs);
-    // A live book needs no snapshot: a late second one (REST lags the stream) would roll it back.
-    if (it == books_.end() || it->second.fetching || it->second.sync->live()) return;
-    Book& b = it->second;
-    b.fetching = true;
-    rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
-      auto it2 = books_.find(vs);
-      if (it2 == books_.end() || stopped_) return;
-      Book& book = it2->second;
-      book.fetching = false;
-      if (book.sync->live()) return;
+  // The book keeper's snapshot request: REST depth at the instrument's scales.
+  void RequestSnapshot(const Instrument& in) {
+    rest_.Depth(in.venue_symbol, kSnapshotDepth, [this, in](RestResult r) {
+      if (stopped_) return;
       if (!r.ok()) {
-        log_->warn("depth snapshot {} failed: {}", vs, r.error.message);
-        return ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(book.attempts++, 4))));
+        absl::Status st = FromVenue(r.error);
+        log_->warn("depth snapshot {} failed: {}", in.venue_symbol, std::string(st.message()));
+        return books_.OnSnapshot(in.venue_symbol, st.ok() ? absl::UnavailableError("depth") : st);
       }
-      auto snap = ParseDepthSnapshot(r.body, book.inst.price_scale, book.inst.size_scale);
-      if (!snap.ok()) {
-        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
-        return ScheduleSnapshot(vs, std::chrono::milliseconds(1000));
-      }
-      auto res = book.sync->OnSnapshot(snap->bids, snap->asks, snap->last_update_id);
-      if (res == BookSync::Result::kApplied) {
-        book.attempts = 0;
-        PublishFullBook(book, snap->transaction_time);
-        return;
-      }
-      // Snapshot older than the buffered stream (or crossed/bad): fetch again shortly.
-      log_->info("snapshot {} not bridged ({}), refetching", vs, ToString(res));
-      ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(2000, 100 << std::min(book.attempts++, 4))));
+      auto snap = ParseDepthSnapshot(r.body, in.price_scale, in.size_scale);
+      if (!snap.ok()) return books_.OnSnapshot(in.venue_symbol, snap.status(), /*parse_error=*/true);
+      runtime::BookSnapshot out;
+      out.id = snap->last_update_id;
+      out.exchange_time = snap->transaction_time;
+      out.bids = std::move(snap->bids);
+      out.asks = std::move(snap->asks);
+      books_.OnSnapshot(in.venue_symbol, std::move(out));
     });
   }
-
-  void PublishFullBook(const Book& b, UnixNanos exchange_time) {
-    BookUpdate u;
-    u.venue = cfg_.name;
-    u.symbol = b.inst.symbol;
-    u.snapshot = true;
-    u.status = BookStatus::kLive;
-    u.venue_seq = b.sync->last_id();
-    u.exchange_time = exchange_time;
-    u.receive_time = clock_.Now();
-    u.price_scale = b.inst.price_scale;
-    u.size_scale = b.inst.size_scale;
-    u.bids = b.sync->book().Bids();
-    u.asks = b.sync->book().Asks();
-    Publish(std::move(u));
-  }
-
-  void Resync(Book& b, const std::string& reason, VenueCounter cause, bool refetch) {
-    b.sync->Reset();
-    if (sink_) sink_->Count(cfg_.name, cause, 1);
-    BookUpdate u;
-    u.venue = cfg_.name;
-    u.symbol = b.inst.symbol;
-    u.snapshot = true;  // empty book: consumers drop what they hold
-    u.status = BookStatus::kResyncing;
-    u.status_reason = reason;
-    u.receive_time = clock_.Now();
-    u.price_scale = b.inst.price_scale;
-    u.size_scale = b.inst.size_scale;
-    Publish(std::move(u));
-    if (refetch) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(100));
-  }
-
 
   void OnMarketFrame(std::string_view frame) {
     const UnixNanos now = clock_.Now();
@@ -623,12 +565,12 @@ class AsterAdapter final : public common::AdapterBase {
       return;
     }
     switch (frame_.kind) {
-      case MarketEventKind::kDepthDiff: return OnDepth(now);
+      case MarketEventKind::kDepthDiff:
+        return books_.OnDelta(frame_.venue_symbol, frame_.delta, now);
       case MarketEventKind::kBookTicker: {
         Bbo b = frame_.bbo;
         b.venue = cfg_.name;
-        auto it = books_.find(frame_.venue_symbol);
-        if (it != books_.end() && !it->second.sync->live()) b.status = BookStatus::kResyncing;
+        if (books_.Resyncing(frame_.venue_symbol)) b.status = BookStatus::kResyncing;
         return Publish(std::move(b));
       }
       case MarketEventKind::kTrade: {
@@ -642,40 +584,6 @@ class AsterAdapter final : public common::AdapterBase {
       case MarketEventKind::kControlError:
         log_->warn("ws control error {}: {}", frame_.control.code, frame_.control.msg);
         return;
-      default:
-        return;
-    }
-  }
-
-  void OnDepth(UnixNanos now) {
-    auto it = books_.find(frame_.venue_symbol);
-    if (it == books_.end()) return;
-    Book& b = it->second;
-    auto res = b.sync->OnDelta(frame_.delta);
-    switch (res) {
-      case BookSync::Result::kApplied: {
-        BookUpdate u;
-        u.venue = cfg_.name;
-        u.symbol = b.inst.symbol;
-        u.status = BookStatus::kLive;
-        u.venue_seq = frame_.delta.last_id;
-        u.exchange_time = frame_.delta.exchange_time;
-        u.receive_time = now;
-        u.price_scale = b.inst.price_scale;
-        u.size_scale = b.inst.size_scale;
-        for (const auto& c : frame_.delta.changes) {
-          (c.side == BookSide::kBid ? u.bids : u.asks).push_back(c.level);
-        }
-        return Publish(std::move(u));
-      }
-      case BookSync::Result::kGap:
-        return Resync(b, "sequence gap", VenueCounter::kResyncGap, true);
-      case BookSync::Result::kCrossed:
-        return Resync(b, "crossed book", VenueCounter::kResyncCrossed, true);
-      case BookSync::Result::kBadInput:
-        return Resync(b, "invalid level", VenueCounter::kResyncBadInput, true);
-      case BookSync::Result::kOverflow:
-        return ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(0));
       default:
         return;
     }
@@ -702,8 +610,8 @@ class AsterAdapter final : public common::AdapterBase {
           }
         }
         // Open interest is one request per symbol: only for the symbols we follow.
-        for (const auto& [vs, b] : books_) {
-          rest_.OpenInterest(vs, [this, vs = vs](RestResult o) {
+        for (const auto& vs : books_.VenueSymbols()) {
+          rest_.OpenInterest(vs, [this, vs](RestResult o) {
             if (!o.ok()) return;
             auto oi = ParseOpenInterest(o.body);
             if (oi.ok()) oi_[vs] = oi->open_interest;
@@ -990,7 +898,7 @@ class AsterAdapter final : public common::AdapterBase {
   SymbolMap symbols_;
   FundingIntervals intervals_;
   std::set<std::string> wanted_;
-  std::map<std::string, Book> books_;  // by venue symbol
+  runtime::BookKeeper books_;  // by venue symbol
   std::map<std::string, Funding> funding_;
   std::map<std::string, Decimal> volume_, oi_;
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;

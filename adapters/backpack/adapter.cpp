@@ -38,7 +38,13 @@ absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 class BackpackAdapter final : public common::AdapterBase {
  public:
   BackpackAdapter(const VenueConfig& cfg, const Clock& clock)
-      : AdapterBase(cfg, clock, "backpack"), rest_(ioc_, cfg_, clock) {
+      : AdapterBase(cfg, clock, "backpack"),
+        rest_(ioc_, cfg_, clock),
+        books_(cfg_.name, SeqRule::kContiguous, BookHooks([this](const Instrument& in) {
+                 RequestSnapshot(in);
+               })) {
+    // No snapshot is asked for while the public stream is down: its reconnect asks again.
+    books_.set_can_request([this] { return public_ && public_->is_open(); });
   }
   ~BackpackAdapter() override { Stop(); }
 
@@ -295,12 +301,6 @@ class BackpackAdapter final : public common::AdapterBase {
   }
 
  private:
-  struct Book {
-    Instrument inst;
-    std::unique_ptr<BookSync> sync;
-    bool fetching = false;
-    int attempts = 0;
-  };
   struct AccountState {
     Credentials creds;
     ClientIdMapper clients;
@@ -442,6 +442,7 @@ class BackpackAdapter final : public common::AdapterBase {
   void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
 
   void OnStop() override {
+    books_.Stop();
     if (public_) public_->Stop();
     for (auto& [id, a] : accounts_) {
       if (a->stream) a->stream->Stop();
@@ -463,14 +464,14 @@ class BackpackAdapter final : public common::AdapterBase {
     h.on_connected = [this] {
       SetState(ConnState::kConnected);
       // The venue sends no snapshot: every book is re-bridged on a fresh connection.
-      for (auto& [vs, b] : books_) ScheduleSnapshot(vs, std::chrono::milliseconds(300));
+      books_.OnStreamOpenAll();
     };
     h.on_message = [this](std::string_view f) { OnPublicFrame(f); };
     h.on_disconnected = [this](const std::string& reason) {
       reconnects_.fetch_add(1);
       if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
       SetState(ConnState::kConnecting, "public ws: " + reason);
-      for (auto& [vs, b] : books_) Resync(b, "reconnect", VenueCounter::kResyncReconnect, false);
+      books_.OnStreamLostAll();
     };
     public_ = std::make_unique<StreamSession>(
         ioc_, cfg_.ws_url, cfg_.tls_verify,
@@ -568,85 +569,33 @@ class BackpackAdapter final : public common::AdapterBase {
         log_->warn("subscription for unknown symbol {} ignored", ticker);
         continue;
       }
-      if (books_.count(in->venue_symbol)) continue;
-      auto& b = books_[in->venue_symbol];
-      b.inst = *in;
-      b.sync = std::make_unique<BookSync>(SeqRule::kContiguous, in->price_scale, in->size_scale);
+      if (!books_.Add(*in)) continue;  // its first snapshot is asked for shortly
       for (auto s : {DepthStream(in->venue_symbol), BookTickerStream(in->venue_symbol),
                      TradeStream(in->venue_symbol), MarkPriceStream(in->venue_symbol)}) {
         streams.push_back(std::move(s));
       }
-      ScheduleSnapshot(in->venue_symbol, std::chrono::milliseconds(300));
     }
     if (!streams.empty()) public_->Add(streams);
   }
 
-  void ScheduleSnapshot(const std::string& vs, std::chrono::milliseconds delay) {
-    auto t = std::make_shared<asio::steady_timer>(ioc_, delay);
-    t->async_wait([this, t, vs](const boost::system::error_code& ec) {
-      if (!ec && !stopped_) FetchSnapshot(vs);
-    });
-  }
-
-  void FetchSnapshot(const std::string& vs) {
-    auto it = books_.find(vs);
-    // A live book needs no snapshot: a late second one (REST lags the stream) would roll it back.
-    if (it == books_.end() || it->second.fetching || it->second.sync->live() ||
-        !public_->is_open()) {
-      return;
-    }
-    it->second.fetching = true;
-    rest_.Depth(vs, kSnapshotDepth, [this, vs](RestResult r) {
-      auto it2 = books_.find(vs);
-      if (it2 == books_.end() || stopped_) return;
-      Book& b = it2->second;
-      b.fetching = false;
-      if (b.sync->live()) return;
+  // The book keeper's snapshot request: REST depth at the instrument's scales.
+  void RequestSnapshot(const Instrument& in) {
+    rest_.Depth(in.venue_symbol, kSnapshotDepth, [this, in](RestResult r) {
+      if (stopped_) return;
       if (!r.ok()) {
-        return ScheduleSnapshot(
-            vs, std::chrono::milliseconds(std::min(5000, 250 << std::min(b.attempts++, 4))));
+        absl::Status st = FromVenue(r.error);
+        log_->warn("depth snapshot {} failed: {}", in.venue_symbol, std::string(st.message()));
+        return books_.OnSnapshot(in.venue_symbol, st.ok() ? absl::UnavailableError("depth") : st);
       }
-      auto snap = codec_.ParseDepthSnapshot(r.body, b.inst);
-      if (!snap.ok()) {
-        if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
-        return ScheduleSnapshot(vs, std::chrono::milliseconds(1000));
-      }
-      auto res = b.sync->OnSnapshot(snap->bids, snap->asks, snap->last_update_id);
-      if (res == BookSync::Result::kApplied) {
-        b.attempts = 0;
-        BookUpdate u;
-        u.venue = cfg_.name;
-        u.symbol = b.inst.symbol;
-        u.snapshot = true;
-        u.status = BookStatus::kLive;
-        u.venue_seq = b.sync->last_id();
-        u.exchange_time = snap->exchange_time;
-        u.receive_time = clock_.Now();
-        u.price_scale = b.inst.price_scale;
-        u.size_scale = b.inst.size_scale;
-        u.bids = b.sync->book().Bids();
-        u.asks = b.sync->book().Asks();
-        return Publish(std::move(u));
-      }
-      // The REST snapshot is served from a cache and may lag the stream: fetch again.
-      ScheduleSnapshot(vs, std::chrono::milliseconds(std::min(2000, 100 << std::min(b.attempts++, 4))));
+      auto snap = codec_.ParseDepthSnapshot(r.body, in);
+      if (!snap.ok()) return books_.OnSnapshot(in.venue_symbol, snap.status(), /*parse_error=*/true);
+      runtime::BookSnapshot out;
+      out.id = snap->last_update_id;
+      out.exchange_time = snap->exchange_time;
+      out.bids = std::move(snap->bids);
+      out.asks = std::move(snap->asks);
+      books_.OnSnapshot(in.venue_symbol, std::move(out));
     });
-  }
-
-  void Resync(Book& b, const std::string& reason, VenueCounter cause, bool refetch) {
-    b.sync->Reset();
-    if (sink_) sink_->Count(cfg_.name, cause, 1);
-    BookUpdate u;
-    u.venue = cfg_.name;
-    u.symbol = b.inst.symbol;
-    u.snapshot = true;
-    u.status = BookStatus::kResyncing;
-    u.status_reason = reason;
-    u.receive_time = clock_.Now();
-    u.price_scale = b.inst.price_scale;
-    u.size_scale = b.inst.size_scale;
-    Publish(std::move(u));
-    if (refetch) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(100));
   }
 
   void OnPublicFrame(std::string_view frame) {
@@ -663,46 +612,20 @@ class BackpackAdapter final : public common::AdapterBase {
     }
     switch (info->kind) {
       case WsKind::kDepth: {
-        auto it = books_.find(info->venue_symbol);
-        if (it == books_.end()) return;
-        Book& b = it->second;
+        const Instrument* in = books_.Find(info->venue_symbol);
+        if (!in) return;
         DeltaMsg& msg = delta_;  // reused across frames: no allocation once warm
-        if (auto st = codec_.ParseDepthDelta(frame, b.inst, &msg); !st.ok()) {
+        if (auto st = codec_.ParseDepthDelta(frame, *in, &msg); !st.ok()) {
           if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
           return;
         }
-        auto res = b.sync->OnDelta(msg);
-        if (res == BookSync::Result::kApplied) {
-          BookUpdate u;
-          u.venue = cfg_.name;
-          u.symbol = b.inst.symbol;
-          u.status = BookStatus::kLive;
-          u.venue_seq = msg.last_id;
-          u.exchange_time = msg.exchange_time;
-          u.receive_time = now;
-          u.price_scale = b.inst.price_scale;
-          u.size_scale = b.inst.size_scale;
-          for (const auto& c : msg.changes) {
-            (c.side == BookSide::kBid ? u.bids : u.asks).push_back(c.level);
-          }
-          return Publish(std::move(u));
-        }
-        if (res == BookSync::Result::kGap) return Resync(b, "sequence gap", VenueCounter::kResyncGap, true);
-        if (res == BookSync::Result::kCrossed) {
-          return Resync(b, "crossed book", VenueCounter::kResyncCrossed, true);
-        }
-        if (res == BookSync::Result::kBadInput) {
-          return Resync(b, "invalid level", VenueCounter::kResyncBadInput, true);
-        }
-        if (res == BookSync::Result::kOverflow) ScheduleSnapshot(b.inst.venue_symbol, std::chrono::milliseconds(0));
-        return;
+        return books_.OnDelta(info->venue_symbol, msg, now);
       }
       case WsKind::kBookTicker: {
         auto bbo = codec_.ParseBookTicker(frame, symbols_, now);
         if (!bbo.ok()) return;
         bbo->venue = cfg_.name;
-        auto it = books_.find(info->venue_symbol);
-        if (it != books_.end() && !it->second.sync->live()) bbo->status = BookStatus::kResyncing;
+        if (books_.Resyncing(info->venue_symbol)) bbo->status = BookStatus::kResyncing;
         return Publish(std::move(*bbo));
       }
       case WsKind::kTrade: {
@@ -934,7 +857,7 @@ class BackpackAdapter final : public common::AdapterBase {
   SymbolTable symbols_;
   std::map<std::string, MarketInfo> markets_;
   std::set<std::string> wanted_;
-  std::map<std::string, Book> books_;
+  runtime::BookKeeper books_;  // by venue symbol
   std::map<std::string, MarkPriceInfo> marks_;
   std::map<std::string, TickerStats> tickers_;
   std::map<std::string, OpenInterestInfo> oi_;

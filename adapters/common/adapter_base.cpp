@@ -2,6 +2,7 @@
 #include "adapters/common/adapter_base.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 namespace perpgw::common {
@@ -45,6 +46,31 @@ void AdapterBase::SetDeskHooks(runtime::OrderDesk::Hooks hooks) {
 }
 
 AdapterBase::~AdapterBase() = default;
+
+void AdapterBase::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto t = std::make_shared<boost::asio::steady_timer>(ioc_, delay);
+  t->async_wait([this, t, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) fn();
+  });
+}
+
+runtime::BookKeeper::Hooks AdapterBase::BookHooks(
+    std::function<void(const Instrument&)> request_snapshot) {
+  runtime::BookKeeper::Hooks h;
+  h.request_snapshot = std::move(request_snapshot);
+  h.schedule = [this](std::chrono::milliseconds d, std::function<void()> fn) {
+    After(d, std::move(fn));
+  };
+  h.publish = [this](BookUpdate u) { Publish(std::move(u)); };
+  h.count = [this](VenueCounter c, uint64_t n) {
+    if (sink_) sink_->Count(cfg_.name, c, n);
+  };
+  h.now = [this] { return clock_.Now(); };
+  h.note = [this](std::string_view vs, std::string_view what) {
+    log_->info("book {}: {}", vs, what);
+  };
+  return h;
+}
 
 void AdapterBase::Start(EventSink* sink) {
   sink_ = sink;

@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +18,7 @@
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "adapters/api/venue_config.h"
+#include "adapters/runtime/book_keeper.h"
 #include "adapters/runtime/order_desk.h"
 
 namespace spdlog {
@@ -48,6 +51,12 @@ class AdapterBase : public VenueAdapter {
 
   void SetState(ConnState s, const std::string& err = "");
   void Publish(Event e);
+  // Runs fn on the adapter thread after `delay`, unless the adapter stopped meanwhile.
+  void After(std::chrono::milliseconds delay, std::function<void()> fn);
+  // The book keeper's hooks this base can fill (timer, publish, counters, clock, log notes);
+  // the venue supplies how a snapshot is asked for.
+  runtime::BookKeeper::Hooks BookHooks(
+      std::function<void(const Instrument&)> request_snapshot);
   // Replaces the instrument list; true the first time (the adapter is then ready).
   bool SetInstruments(std::vector<Instrument> list);
 
