@@ -5,15 +5,10 @@
 #include <cstdint>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <strings.h>
-
-#include <deque>
 
 #include "adapters/aster/codec.h"
 #include "adapters/common/http_client.h"
-#include "adapters/common/rate_limiter.h"
+#include "adapters/common/rest_channel.h"
 
 namespace perpgw::adapters::aster {
 
@@ -140,90 +135,52 @@ absl::Status ValidateConfig(const VenueConfig& cfg) {
 class AsterRest::Impl {
  public:
   Impl(asio::io_context& ioc, const VenueConfig& cfg, const Clock& clock)
-      : ioc_(ioc),
-        cfg_(cfg),
-        clock_(clock),
+      : clock_(clock),
         recv_window_ms_(ConfiguredRecvWindowMs(cfg)),
-        // Documented REQUEST_WEIGHT limit: 2400 per minute per IP. Keep 10% headroom.
-        bucket_({2160, 2160, std::chrono::minutes(1)}, std::chrono::steady_clock::now()) {}
+        channel_(ioc, ChannelOptions(cfg)) {}
+
+  static common::RestChannel::Options ChannelOptions(const VenueConfig& cfg) {
+    common::RestChannel::Options o;
+    o.venue = cfg.name;
+    o.base_url = cfg.rest_url;
+    o.verify_tls = cfg.tls_verify;
+    // Documented REQUEST_WEIGHT limit: 2400 per minute per IP. Keep 10% headroom.
+    o.bucket = {2160, 2160, std::chrono::minutes(1)};
+    // The venue's own count wins over ours (other clients on this IP).
+    o.used_weight_header = "X-MBX-USED-WEIGHT-1M";
+    o.rate_limit_statuses = {429, 418};  // 418: IP banned after ignoring 429s
+    return o;
+  }
 
   struct Call {
     HttpRequest req;
     int weight = 1;
     RequestKind kind = RequestKind::kQuery;
     RestCallback cb;
-    std::chrono::steady_clock::time_point sent;
   };
 
-  absl::Status Init() {
-    common::HttpClientOptions opts;
-    opts.connections = 4;
-    opts.verify_tls = cfg_.tls_verify;
-    opts.default_timeout = std::chrono::milliseconds(8000);
-    auto c = common::HttpClient::Create(ioc_, cfg_.rest_url, opts);
-    if (!c.ok()) return c.status();
-    http_ = std::move(*c);
-    return absl::OkStatus();
-  }
+  absl::Status Init() { return channel_.Init(); }
 
   void Send(std::shared_ptr<Call> call) {
-    auto now = std::chrono::steady_clock::now();
-    auto wait = bucket_.TryAcquire(call->weight, now);
-    if (wait.count() > 0) {
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
-      auto t = std::make_shared<asio::steady_timer>(ioc_, wait);
-      t->async_wait([this, t, call](const boost::system::error_code& ec) {
-        if (!ec) Send(call);
-      });
-      return;
-    }
-    call->sent = now;
-    http_->Send(call->req, [this, call](absl::StatusOr<HttpResponse> r) { Done(call, std::move(r)); });
+    channel_.Send(std::move(call->req), call->weight,
+                  [kind = call->kind, cb = std::move(call->cb)](absl::StatusOr<HttpResponse> r) {
+                    RestResult out;
+                    if (!r.ok()) {
+                      const bool timed_out = r.status().code() == absl::StatusCode::kDeadlineExceeded;
+                      out.error = ClassifyTransportError(std::string(r.status().message()),
+                                                         timed_out, kind);
+                      return cb(std::move(out));
+                    }
+                    out.error = ClassifyResponse(r->status, r->body, kind);
+                    out.body = std::move(r->body);
+                    cb(std::move(out));
+                  });
   }
 
-  void Done(const std::shared_ptr<Call>& call, absl::StatusOr<HttpResponse> r) {
-    auto now = std::chrono::steady_clock::now();
-    if (sink_) {
-      sink_->Observe(cfg_.name, VenueLatency::kRestRoundTrip,
-                     std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->sent).count());
-    }
-    RestResult out;
-    if (!r.ok()) {
-      const bool timed_out = r.status().code() == absl::StatusCode::kDeadlineExceeded;
-      out.error = ClassifyTransportError(std::string(r.status().message()), timed_out, call->kind);
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
-      call->cb(std::move(out));
-      return;
-    }
-    if (sink_) sink_->Count(cfg_.name, VenueCounter::kBytesIn, r->body.size());
-    for (const auto& [name, value] : r->headers) {
-      // X-MBX-USED-WEIGHT-1M: the venue's own count wins over ours (other clients on this IP).
-      if (name.size() > 18 && strncasecmp(name.c_str(), "X-MBX-USED-WEIGHT-1M", 20) == 0) {
-        bucket_.UpdateFromUsageHeader(value, now);
-      }
-    }
-    out.error = ClassifyResponse(r->status, r->body, call->kind);
-    if (r->status == 429 || r->status == 418) {
-      int64_t secs = 5;
-      if (const std::string* ra = r->Header("Retry-After")) {
-        if (auto v = common::ParseUsageHeader(*ra)) secs = std::max<int64_t>(1, *v);
-      }
-      bucket_.BlockFor(std::chrono::seconds(secs), now);
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
-    }
-    if (!out.ok() && sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
-    out.body = std::move(r->body);
-    call->cb(std::move(out));
-  }
-
-  asio::io_context& ioc_;
-  const VenueConfig& cfg_;
   const Clock& clock_;
   const int64_t recv_window_ms_;  // V1 signing (parsed once)
-  EventSink* sink_ = nullptr;
   int64_t time_offset_ms_ = 0;
-  std::unique_ptr<common::HttpClient> http_;
-  common::TokenBucket bucket_;
+  common::RestChannel channel_;
 };
 
 AsterRest::AsterRest(asio::io_context& ioc, const VenueConfig& config, const Clock& clock)
@@ -231,7 +188,7 @@ AsterRest::AsterRest(asio::io_context& ioc, const VenueConfig& config, const Clo
 AsterRest::~AsterRest() = default;
 
 absl::Status AsterRest::Init() { return impl_->Init(); }
-void AsterRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
+void AsterRest::set_sink(EventSink* sink) { impl_->channel_.set_sink(sink); }
 void AsterRest::set_time_offset_ms(int64_t offset) { impl_->time_offset_ms_ = offset; }
 int64_t AsterRest::time_offset_ms() const { return impl_->time_offset_ms_; }
 int64_t AsterRest::recv_window_ms() const {
@@ -299,12 +256,7 @@ static void SignedCall(AsterRest::Impl& impl, const Credentials& c, const char* 
     const uint64_t nonce = c.nonces->Next(static_cast<uint64_t>(impl.clock_.Now() / 1000));
     signed_params = SignV3Params(*c.signer, c.v3, params, nonce);
   }
-  if (impl.sink_) {
-    impl.sink_->Observe(impl.cfg_.name, VenueLatency::kSigning,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count());
-  }
+  impl.channel_.ObserveSigning(std::chrono::steady_clock::now() - t0);
   if (!signed_params.ok()) {
     RestResult r;
     r.error.status_code = absl::StatusCode::kInternal;

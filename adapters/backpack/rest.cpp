@@ -2,11 +2,10 @@
 #include "adapters/backpack/rest.h"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "adapters/backpack/codec.h"
 #include "adapters/common/http_client.h"
-#include "adapters/common/rate_limiter.h"
+#include "adapters/common/rest_channel.h"
 
 namespace perpgw::adapters::backpack {
 
@@ -64,72 +63,46 @@ absl::Status ValidateConfig(const VenueConfig& cfg) {
 class BackpackRest::Impl {
  public:
   Impl(asio::io_context& ioc, const VenueConfig& cfg, const Clock& clock)
-      : ioc_(ioc),
-        cfg_(cfg),
-        clock_(clock),
-        // Documented: 2000 requests/minute per subaccount; keep 10% headroom.
-        bucket_({1800, 1800, std::chrono::minutes(1)}, std::chrono::steady_clock::now()) {}
+      : clock_(clock), channel_(ioc, ChannelOptions(cfg)) {}
+
+  static common::RestChannel::Options ChannelOptions(const VenueConfig& cfg) {
+    common::RestChannel::Options o;
+    o.venue = cfg.name;
+    o.base_url = cfg.rest_url;
+    o.verify_tls = cfg.tls_verify;
+    // Documented: 2000 requests/minute per subaccount; keep 10% headroom.
+    o.bucket = {1800, 1800, std::chrono::minutes(1)};
+    o.rate_limit_statuses = {429};
+    return o;
+  }
 
   struct Call {
     HttpRequest req;
     RequestKind kind = RequestKind::kQuery;
     RestCallback cb;
-    std::chrono::steady_clock::time_point sent;
   };
 
-  absl::Status Init() {
-    common::HttpClientOptions opts;
-    opts.connections = 4;
-    opts.verify_tls = cfg_.tls_verify;
-    opts.default_timeout = std::chrono::milliseconds(8000);
-    auto c = common::HttpClient::Create(ioc_, cfg_.rest_url, opts);
-    if (!c.ok()) return c.status();
-    http_ = std::move(*c);
-    return absl::OkStatus();
-  }
+  absl::Status Init() { return channel_.Init(); }
 
   void Send(std::shared_ptr<Call> call) {
-    auto now = std::chrono::steady_clock::now();
-    auto wait = bucket_.TryAcquire(1, now);
-    if (wait.count() > 0) {
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
-      auto t = std::make_shared<asio::steady_timer>(ioc_, wait);
-      t->async_wait([this, t, call](const boost::system::error_code& ec) {
-        if (!ec) Send(call);
-      });
-      return;
-    }
-    call->sent = now;
-    http_->Send(call->req, [this, call](absl::StatusOr<HttpResponse> r) { Done(call, std::move(r)); });
-  }
-
-  void Done(const std::shared_ptr<Call>& call, absl::StatusOr<HttpResponse> r) {
-    auto now = std::chrono::steady_clock::now();
-    if (sink_) {
-      sink_->Observe(cfg_.name, VenueLatency::kRestRoundTrip,
-                     std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->sent).count());
-    }
-    RestResult out;
-    if (!r.ok()) {
-      out.error = ClassifyTransportError(std::string(r.status().message()), call->kind);
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
-      return call->cb(std::move(out));
-    }
-    out.http_status = r->status;
-    if (sink_) sink_->Count(cfg_.name, VenueCounter::kBytesIn, r->body.size());
-    if (r->status == 200 || r->status == 204) {
-      out.error.http_status = r->status;
-      out.error.status_code = absl::StatusCode::kOk;
-    } else {
-      out.error = ClassifyHttpError(r->status, r->body, call->kind);
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kRestErrors, 1);
-      if (r->status == 429) {
-        bucket_.BlockFor(std::chrono::seconds(5), now);
-        if (sink_) sink_->Count(cfg_.name, VenueCounter::kRateLimitWaits, 1);
-      }
-    }
-    out.body = std::move(r->body);
-    call->cb(std::move(out));
+    channel_.Send(std::move(call->req), 1,
+                  [kind = call->kind, cb = std::move(call->cb)](absl::StatusOr<HttpResponse> r) {
+                    RestResult out;
+                    if (!r.ok()) {
+                      out.error = ClassifyTransportError(std::string(r.status().message()), kind);
+                      return cb(std::move(out));
+                    }
+                    out.http_status = r->status;
+                    if (r->status == 200 || r->status == 204) {
+                      out.error.http_status = r->status;
+                      out.error.status_code = absl::StatusCode::kOk;
+                    } else {
+                      // 202 on order entry included: accepted but not yet executed = unknown.
+                      out.error = ClassifyHttpError(r->status, r->body, kind);
+                    }
+                    out.body = std::move(r->body);
+                    cb(std::move(out));
+                  });
   }
 
   void Public(const std::string& target, RestCallback cb) {
@@ -145,12 +118,7 @@ class BackpackRest::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t ts = clock_.Now() / 1000000;
     auto auth = cr.signer->Sign(instruction, params, ts, cr.window_ms);
-    if (sink_) {
-      sink_->Observe(cfg_.name, VenueLatency::kSigning,
-                     std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count());
-    }
+    channel_.ObserveSigning(std::chrono::steady_clock::now() - t0);
     if (!auth.ok()) {
       RestResult r;
       r.error.status_code = absl::StatusCode::kInternal;
@@ -176,19 +144,15 @@ class BackpackRest::Impl {
     Send(std::move(c));
   }
 
-  asio::io_context& ioc_;
-  const VenueConfig& cfg_;
   const Clock& clock_;
-  EventSink* sink_ = nullptr;
-  std::unique_ptr<common::HttpClient> http_;
-  common::TokenBucket bucket_;
+  common::RestChannel channel_;
 };
 
 BackpackRest::BackpackRest(asio::io_context& ioc, const VenueConfig& config, const Clock& clock)
     : impl_(std::make_unique<Impl>(ioc, config, clock)) {}
 BackpackRest::~BackpackRest() = default;
 absl::Status BackpackRest::Init() { return impl_->Init(); }
-void BackpackRest::set_sink(EventSink* sink) { impl_->sink_ = sink; }
+void BackpackRest::set_sink(EventSink* sink) { impl_->channel_.set_sink(sink); }
 
 void BackpackRest::Markets(RestCallback cb) {
   impl_->Public("/api/v1/markets?marketType=PERP", std::move(cb));

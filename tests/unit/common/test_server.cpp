@@ -159,10 +159,12 @@ struct TestServer::State {
         co_await timer->async_wait(net::redirect_error(use_awaitable, ec));
         if (stopped) co_return;
       }
-      http::response<http::string_body> res{
-          target == "/status500" ? http::status::internal_server_error : http::status::ok,
-          req.version()};
+      http::status status = http::status::ok;
+      if (target == "/status500") status = http::status::internal_server_error;
+      if (target.rfind("/status429", 0) == 0) status = http::status::too_many_requests;
+      http::response<http::string_body> res{status, req.version()};
       res.set("X-Conn", std::to_string(conn_id));
+      if (target == "/status429-retry1") res.set("Retry-After", "1");
       res.set("X-MBX-USED-WEIGHT-1M", "42");
       res.body() = std::string(req.method_string()) + " " + target + " " + req.body();
       res.keep_alive(req.keep_alive());

@@ -51,6 +51,7 @@ class TestServer {
   //   /close-after    answer, then close the connection (no Connection: close header)
   //   /drop           close the connection without answering
   //   /status500      answer 500
+  //   /status429...   answer 429 (/status429-retry1: with Retry-After: 1)
 
  private:
   struct State;
