@@ -269,6 +269,9 @@ absl::StatusOr<Decimal> Decimal::Mul(Decimal a, Decimal b, int scale, Rounding r
   const int ps = a.scale_ + b.scale_;
   i128 v;
   if (scale >= ps) {
+    // The result must fit int64; checking first keeps p * 10^k inside int128 (|p| <= 2^63
+    // and 10^k <= 10^18), where an unchecked product overflowed (UB; found by fuzz_decimal).
+    if (!FitsInt64(p)) return Overflow("multiply");
     v = p * Pow10(scale - ps);
   } else if (!DivRound(p, Pow10(ps - scale), rounding, &v)) {
     return absl::InvalidArgumentError("product needs more decimals than allowed");
@@ -286,6 +289,12 @@ absl::StatusOr<Decimal> Decimal::Div(Decimal a, Decimal b, int scale, Rounding r
   i128 d = b.mantissa_;
   if (shift >= 0) {
     if (shift > 36) return Overflow("divide");
+    // |n| * 10^shift beyond int128 means a quotient beyond int64 (|d| < 2^63): overflow, checked
+    // before multiplying (the unchecked product was UB; found by fuzz_decimal).
+    // (numeric_limits<__int128> is not specialized in strict C++20: spelled out.)
+    const i128 kI128Max = static_cast<i128>((static_cast<unsigned __int128>(1) << 127) - 1);
+    const i128 limit = kI128Max / Pow10(shift);
+    if (n > limit || n < -limit) return Overflow("divide");
     n *= Pow10(shift);
   } else {
     d *= Pow10(-shift);

@@ -1364,7 +1364,10 @@ absl::StatusOr<UnixNanos> ParseNaiveUtc(std::string_view s) {
       !num(14, 2, &mi) || s[16] != ':' || !num(17, 2, &sec)) {
     return Bad("bad naive UTC datetime '" + S(s) + "'");
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) {
+  // Nanoseconds since 1970 in int64 end in April 2262: later years are out of range, not an
+  // overflow (found by fuzz_backpack_codec).
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 ||
+      y > 2261) {
     return Bad("naive UTC datetime out of range '" + S(s) + "'");
   }
   size_t i = 19;

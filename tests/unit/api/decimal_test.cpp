@@ -79,6 +79,22 @@ TEST_CASE("decimal arithmetic", "[decimal]") {
   CHECK_FALSE(Decimal::Mul(D("9223372036854775807"), D("10"), 0, Rounding::kExact).ok());
 }
 
+// Found by fuzz_decimal: the product scaled up to the target scale overflowed int128 unchecked.
+// 2^55 * 2^55 * 10^18 wraps to exactly 0 in int128, so the old code returned "0" as the product
+// of two 3.6e16 values. The division case overflowed the same way (UB, caught by UBSan).
+TEST_CASE("decimal multiply and divide overflow is an error, never a wrapped value", "[decimal]") {
+  auto p = Decimal::Mul(D("36028797018963968"), D("36028797018963968"), 18, Rounding::kExact);
+  CHECK_FALSE(p.ok());
+  auto q = Decimal::Div(D("9223372036854775807"), D("0.000000000000000001"), 18,
+                        Rounding::kExact);
+  CHECK_FALSE(q.ok());
+  // Large but representable results still work at both ends.
+  CHECK(Decimal::Mul(D("3037000499"), D("3037000499"), 0, Rounding::kExact)->ToString() ==
+        "9223372030926249001");
+  CHECK(Decimal::Div(D("9"), D("0.000000000000000001"), 0, Rounding::kExact)->ToString() ==
+        "9000000000000000000");
+}
+
 TEST_CASE("scaled hot-path parsing", "[decimal]") {
   int64_t v = 0;
   CHECK(perpgw::ParseScaledFast("123.45", 2, &v));

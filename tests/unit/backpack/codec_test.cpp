@@ -843,6 +843,9 @@ TEST_CASE("backpack codec: naive UTC timestamps and status mapping") {
   CHECK(!bp::ParseNaiveUtc("2025-01-01").ok());
   CHECK(!bp::ParseNaiveUtc("2025-01-01T00:00:00+02:00").ok());
   CHECK(!bp::ParseNaiveUtc("2025-01-01T00:00:00.").ok());
+  // Found by fuzz_backpack_codec: a year past 2262 overflowed int64 nanoseconds (UB).
+  CHECK(!bp::ParseNaiveUtc("4050-09-11T11:00:00").ok());
+  CHECK(*bp::ParseNaiveUtc("2261-12-31T23:59:59") == 9214646399LL * 1000000000);
   CHECK(*bp::MapOrderStatus("New") == OrderStatus::kOpen);
   CHECK(*bp::MapOrderStatus("PartiallyFilled") == OrderStatus::kPartiallyFilled);
   CHECK(*bp::MapOrderStatus("Filled") == OrderStatus::kFilled);
