@@ -701,7 +701,7 @@ class AsterAdapter final : public common::AdapterBase {
           } else {
             q.error = std::string(o.status().message());
           }
-        } else if (r.error.code == -2013) {  // "Order does not exist."
+        } else if (r.error.code == "-2013") {  // "Order does not exist."
           q.found = runtime::OrderDesk::Found::kNotFound;
         } else {
           q.error = r.error.message;
@@ -759,24 +759,7 @@ class AsterAdapter final : public common::AdapterBase {
         });
         return;
       }
-      res.venue_answered = e.http_status != 0;
-      res.ack.message = e.message;
-      if (e.http_status == 429 || e.http_status == 418 || e.action == ErrorAction::kBackOff) {
-        // Rate limited: the venue refused it before its engine. Reported as an unknown outcome
-        // (one rule for every venue); the retry's lookup settles it at once.
-        res.ack.outcome = AckOutcome::kOutcomeUnknown;
-        res.refused_before_engine = true;
-        return done(res);
-      }
-      if (e.retry == RetryClass::kUnknownOutcome) {
-        res.ack.outcome = AckOutcome::kOutcomeUnknown;
-        return done(res);
-      }
-      res.ack.outcome = AckOutcome::kRejected;
-      res.ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
-      res.ack.retryable = e.retry == RetryClass::kRetryable;
-      res.duplicate_client_id = e.code == -4116;  // "ClientOrderId is duplicated."
-      done(res);
+      done(runtime::OrderDesk::SubmitResult::FromVenueError(e));
     });
   }
 

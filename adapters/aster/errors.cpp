@@ -131,6 +131,11 @@ void ByCode(VenueError* e, int code, RequestKind kind) {
     Refused(e, StatusCode::kInvalidArgument, CancelReason::kRejected);
     return;
   }
+  if (code == -4116) {  // "ClientOrderId is duplicated.": an order with this id exists
+    Refused(e, StatusCode::kAlreadyExists, CancelReason::kRejected);
+    e->duplicate_client_id = true;
+    return;
+  }
   if ((code <= -4000 && code >= -4999) || (code <= -5000 && code >= -5999)) {
     // filter violations: -4003/-4004/-4005 qty, -4014 tick, -4015 client id, -4016/-4024 and
     // -5060 price band, -4023 step, -4028 leverage, -4061 side, -4164/-5076 min notional
@@ -148,31 +153,10 @@ void ByCode(VenueError* e, int code, RequestKind kind) {
 
 }  // namespace
 
-const char* ToString(RetryClass r) {
-  switch (r) {
-    case RetryClass::kRetryable: return "retryable";
-    case RetryClass::kNotRetryable: return "not_retryable";
-    case RetryClass::kUnknownOutcome: return "unknown_outcome";
-  }
-  return "?";
-}
-
-const char* ToString(ErrorAction a) {
-  switch (a) {
-    case ErrorAction::kNone: return "none";
-    case ErrorAction::kResyncClock: return "resync_clock";
-    case ErrorAction::kBackOff: return "back_off";
-    case ErrorAction::kRenewListenKey: return "renew_listen_key";
-    case ErrorAction::kRefreshInstruments: return "refresh_instruments";
-    case ErrorAction::kReconcile: return "reconcile";
-  }
-  return "?";
-}
-
 VenueError ClassifyError(int http_status, int code, std::string_view message, RequestKind kind) {
   VenueError e;
   e.http_status = http_status;
-  e.code = code;
+  if (code != 0) e.code = std::to_string(code);
   e.message = std::string(message);
   bool success_http = http_status >= 200 && http_status < 300;
   if (success_http && (code == 0 || code == 200)) {
@@ -239,7 +223,7 @@ absl::Status ToStatus(const VenueError& e) {
   if (e.status_code == StatusCode::kOk) return absl::OkStatus();
   std::string text = "aster";
   if (e.http_status != 0) text += " http " + std::to_string(e.http_status);
-  if (e.code != 0) text += " code " + std::to_string(e.code);
+  if (!e.code.empty()) text += " code " + e.code;
   text += " (";
   text += ToString(e.retry);
   text += "): ";

@@ -9,39 +9,16 @@
 
 #include "absl/status/status.h"
 #include "adapters/api/types.h"
+#include "adapters/api/venue_error.h"
 
 namespace perpgw::adapters::aster {
 
-enum class RetryClass : uint8_t {
-  kRetryable,       // safe to retry (possibly after the action below)
-  kNotRetryable,    // the request was refused; retrying the same request fails again
-  kUnknownOutcome,  // the venue may have executed it: reconcile (query by client id) first
-};
-const char* ToString(RetryClass r);
-
-enum class ErrorAction : uint8_t {
-  kNone,
-  kResyncClock,       // -1021 / -4225: refresh the server-time offset, retry once
-  kBackOff,           // 429 / 418 / -1003 / -1015: stop sending until Retry-After / window end
-  kRenewListenKey,    // -1125: create a new listenKey and reconnect the user stream
-  kRefreshInstruments,  // -1121: the catalogue is out of date
-  kReconcile,         // unknown outcome: query the order by client order id
-};
-const char* ToString(ErrorAction a);
-
-// What the request was; order entry and cancels turn server/transport failures into
-// kUnknownOutcome, plain queries make them retryable.
-enum class RequestKind : uint8_t { kQuery, kOrderEntry, kCancel };
-
-struct VenueError {
-  int http_status = 0;  // 0 = no HTTP response (transport error / timeout)
-  int code = 0;         // venue code (negative); 0 = none
-  std::string message;  // venue text, never secrets
-  absl::StatusCode status_code = absl::StatusCode::kUnknown;
-  RetryClass retry = RetryClass::kNotRetryable;
-  CancelReason reason = CancelReason::kNone;
-  ErrorAction action = ErrorAction::kNone;
-};
+// The shared shape (adapters/api/venue_error.h); `code` holds Aster's numeric code as text
+// ("-2010"), "" when the body had none.
+using ::perpgw::ErrorAction;
+using ::perpgw::RequestKind;
+using ::perpgw::RetryClass;
+using ::perpgw::VenueError;
 
 // `code` 0 when the body had none. A 2xx status with code 0 or 200 is not an error: the result
 // has status_code kOk.

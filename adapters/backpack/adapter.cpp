@@ -372,16 +372,15 @@ class BackpackAdapter final : public common::AdapterBase {
         }
         res.ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body, symbols_, &acc->clients);
         if (r.http_status != 200 && r.http_status != 201) {
-          VenueError e = ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry);
-          if (e.backoff || r.http_status == 429 || r.http_status == 418) {
-            // Rate limited: refused before the engine. One rule for every venue: an unknown
-            // outcome whose retry is settled by a lookup at once (never a stored REJECTED).
-            res.ack.outcome = AckOutcome::kOutcomeUnknown;
-            res.refused_before_engine = true;
-          } else if (e.duplicate_client_id) {
-            res.ack.outcome = AckOutcome::kRejected;
-            res.duplicate_client_id = true;
-          }
+          // The codec's ack carries the venue's text and order fields; the outcome follows the
+          // one rule every venue shares (rate limited / unknown / refused, duplicate client id).
+          auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
+              ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry));
+          res.ack.outcome = rule.ack.outcome;
+          res.ack.retryable = rule.ack.retryable;
+          if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
+          res.refused_before_engine = rule.refused_before_engine;
+          res.duplicate_client_id = rule.duplicate_client_id;
         }
         res.ack.order = Own(acc, res.ack.order);
         done(res);

@@ -96,18 +96,6 @@ RetryClass ServerSide(RequestKind k) {
 
 }  // namespace
 
-const char* ToString(RetryClass r) {
-  switch (r) {
-    case RetryClass::kRetryable:
-      return "retryable";
-    case RetryClass::kNotRetryable:
-      return "not_retryable";
-    case RetryClass::kUnknownOutcome:
-      return "unknown_outcome";
-  }
-  return "?";
-}
-
 absl::StatusCode StatusCodeForVenueCode(std::string_view code, int http_status) {
   using C = absl::StatusCode;
   struct Row {
@@ -210,7 +198,7 @@ VenueError ClassifyHttpError(int http_status, std::string_view body, RequestKind
     // anyway (duplicate live clientIds are rejected).
     e.status_code = absl::StatusCode::kResourceExhausted;
     e.retry = RetryClass::kRetryable;
-    e.backoff = true;
+    e.action = ErrorAction::kBackOff;
     e.reason = CancelReason::kRejected;
     return e;
   }

@@ -7,6 +7,26 @@
 #include <map>
 
 namespace perpgw::runtime {
+
+OrderDesk::SubmitResult OrderDesk::SubmitResult::FromVenueError(const VenueError& e) {
+  SubmitResult res;
+  res.venue_answered = e.http_status != 0;
+  res.ack.message = e.message;
+  if (e.rate_limited()) {
+    res.ack.outcome = AckOutcome::kOutcomeUnknown;
+    res.refused_before_engine = true;
+    return res;
+  }
+  if (e.retry == RetryClass::kUnknownOutcome) {
+    res.ack.outcome = AckOutcome::kOutcomeUnknown;
+    return res;
+  }
+  res.ack.outcome = AckOutcome::kRejected;
+  res.ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
+  res.ack.retryable = e.retry == RetryClass::kRetryable;
+  res.duplicate_client_id = e.duplicate_client_id;
+  return res;
+}
 namespace {
 
 std::string Trunc(const std::string& s, size_t n = 64) {

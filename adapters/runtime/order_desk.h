@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
+#include "adapters/api/venue_error.h"
 #include "adapters/runtime/order_journal.h"
 
 namespace perpgw::runtime {
@@ -56,6 +57,12 @@ class OrderDesk {
     // Not OK: nothing reached the venue (encoding failed, unknown symbol); the error is
     // returned as is and the client id may be used again for the same request.
     absl::Status error;
+
+    // The one rule, for every venue, from a classified failed order-entry answer: rate limited
+    // → unknown outcome refused before the engine (the retry's lookup settles it at once, never
+    // a stored REJECTED); could have executed → unknown outcome; otherwise REJECTED with the
+    // venue's reason (a duplicate client id flagged for the desk to reconcile).
+    static SubmitResult FromVenueError(const VenueError& e);
   };
   enum class Found : uint8_t { kFound, kNotFound, kError };
   struct QueryResult {

@@ -86,9 +86,9 @@ TEST_CASE("backpack errors: unknown outcome vs retryable") {
   auto r = bp::ClassifyHttpError(429, R"({"code":"TOO_MANY_REQUESTS","message":"slow down"})",
                                  RequestKind::kOrderEntry);
   CHECK(r.retry == RetryClass::kRetryable);
-  CHECK(r.backoff);
+  CHECK(r.action == perpgw::ErrorAction::kBackOff);
   CHECK(r.status_code == StatusCode::kResourceExhausted);
-  CHECK(bp::ClassifyHttpError(429, "", RequestKind::kQuery).backoff);
+  CHECK(bp::ClassifyHttpError(429, "", RequestKind::kQuery).rate_limited());
   // Transport failures.
   auto t = bp::ClassifyTransportError("connection reset", RequestKind::kOrderEntry);
   CHECK(t.retry == RetryClass::kUnknownOutcome);
@@ -150,5 +150,5 @@ TEST_CASE("backpack errors: expiry reasons -> CancelReason") {
   CHECK(bp::CancelReasonFromExpiry("Liquidation") == CancelReason::kLiquidation);
   CHECK(bp::CancelReasonFromExpiry("PRICE_BAND") == CancelReason::kRejected);
   CHECK(bp::CancelReasonFromExpiry("SomethingNew") == CancelReason::kUnknown);
-  CHECK(std::string(bp::ToString(RetryClass::kUnknownOutcome)) == "unknown_outcome");
+  CHECK(std::string(perpgw::ToString(RetryClass::kUnknownOutcome)) == "unknown_outcome");
 }
