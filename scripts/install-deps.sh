@@ -9,6 +9,7 @@ PKGS=(
   prometheus-cpp-dev libsecp256k1-dev zlib1g-dev
   python3 python3-grpcio python3-grpc-tools python3-yaml
   curl procps clang-format  # clang-format: scripts/check-format.sh (a ctest)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer + ASan/UBSan (the test command's sanitizer stage)
   prometheus docker-compose  # integration tests only: a real Prometheus server; compose file validation
 )
 missing=()

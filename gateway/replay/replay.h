@@ -2,6 +2,8 @@
 // same BookSync/OrderBook the daemon uses → normalized events and books as JSON lines.
 #pragma once
 
+#include <cstdio>
+#include <istream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +44,17 @@ class ReplayCodec {
 };
 
 std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue);
+
+struct RunOptions {
+  size_t depth = 5;         // levels per side in printed books
+  bool book_every = false;  // print the book after every applied change (else only at the end)
+};
+struct RunStats {
+  uint64_t lines = 0, errors = 0;
+};
+// Reads frames (one per line) from `in` through `codec` and per-symbol BookSyncs, writing one
+// JSON line per input line (event, book-sync result, error or ignored) and the books to `out`.
+RunStats Run(ReplayCodec& codec, std::istream& in, std::FILE* out, const RunOptions& options);
 std::vector<std::string> Venues();
 
 }  // namespace perpgw::replay

@@ -2,105 +2,14 @@
 // Prints one JSON line per input line (the normalized event or the book-sync result), and the
 // resulting top-N book after every book change (or only at the end without --book-every).
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 
-#include "adapters/api/decimal.h"
 #include "gateway/replay/replay.h"
 
-namespace perpgw::replay {
-#ifdef PERPGW_HAVE_aster
-std::unique_ptr<ReplayCodec> MakeAsterReplay();
-#endif
-#ifdef PERPGW_HAVE_backpack
-std::unique_ptr<ReplayCodec> MakeBackpackReplay();
-#endif
-
-std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue) {
-#ifdef PERPGW_HAVE_aster
-  if (venue == "aster") return MakeAsterReplay();
-#endif
-#ifdef PERPGW_HAVE_backpack
-  if (venue == "backpack") return MakeBackpackReplay();
-#endif
-  return nullptr;
-}
-
-std::vector<std::string> Venues() {
-  std::vector<std::string> v;
-#ifdef PERPGW_HAVE_aster
-  v.push_back("aster");
-#endif
-#ifdef PERPGW_HAVE_backpack
-  v.push_back("backpack");
-#endif
-  return v;
-}
-
-}  // namespace perpgw::replay
-
 namespace {
-
-using namespace perpgw;
-
-std::string Esc(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  return o;
-}
-
-std::string Levels(const std::vector<Level>& v, int ps, int ss) {
-  std::string o = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) o += ',';
-    o += "[\"" + FormatScaled(v[i].price, ps) + "\",\"" + FormatScaled(v[i].size, ss) + "\"]";
-  }
-  return o + "]";
-}
-
-std::string EventJson(const Event& e) {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Bbo>) {
-          return "{\"type\":\"bbo\",\"symbol\":\"" + Esc(v.symbol) + "\",\"bid\":\"" +
-                 v.bid_price.ToNormalizedString() + "\",\"bid_size\":\"" +
-                 v.bid_size.ToNormalizedString() + "\",\"ask\":\"" +
-                 v.ask_price.ToNormalizedString() + "\",\"ask_size\":\"" +
-                 v.ask_size.ToNormalizedString() + "\"}";
-        } else if constexpr (std::is_same_v<T, Trade>) {
-          return "{\"type\":\"trade\",\"symbol\":\"" + Esc(v.symbol) + "\",\"price\":\"" +
-                 v.price.ToNormalizedString() + "\",\"size\":\"" + v.size.ToNormalizedString() +
-                 "\",\"taker_side\":\"" + ToString(v.taker_side) + "\"}";
-        } else if constexpr (std::is_same_v<T, Funding>) {
-          return "{\"type\":\"funding\",\"symbol\":\"" + Esc(v.symbol) + "\",\"rate\":\"" +
-                 v.rate.ToNormalizedString() + "\",\"interval_hours\":\"" +
-                 v.interval_hours.ToNormalizedString() + "\",\"rate_8h\":\"" +
-                 v.rate_8h.ToNormalizedString() + "\",\"mark\":\"" +
-                 v.mark_price.ToNormalizedString() + "\"}";
-        } else if constexpr (std::is_same_v<T, Liquidation>) {
-          return "{\"type\":\"liquidation\",\"symbol\":\"" + Esc(v.symbol) + "\",\"price\":\"" +
-                 v.price.ToNormalizedString() + "\",\"size\":\"" + v.size.ToNormalizedString() +
-                 "\"}";
-        } else {
-          return "{\"type\":\"event\"}";
-        }
-      },
-      e);
-}
 
 int Usage() {
   std::fprintf(stderr,
@@ -119,15 +28,20 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--venue" && i + 1 < argc) venue = argv[++i];
     else if (a == "--instruments" && i + 1 < argc) instruments_file = argv[++i];
-    else if (a == "--depth" && i + 1 < argc) depth = std::strtoul(argv[++i], nullptr, 10);
+    else if (a == "--depth" && i + 1 < argc) {
+      char* end = nullptr;
+      const char* text = argv[++i];
+      depth = std::strtoul(text, &end, 10);
+      if (*text < '1' || *text > '9' || *end != '\0' || depth > 100000) return Usage();
+    }
     else if (a == "--book-every") book_every = true;
     else if (a == "--symbol" && i + 1 < argc) default_symbol = argv[++i];
     else return Usage();
   }
-  auto codec = replay::MakeCodec(venue);
+  auto codec = perpgw::replay::MakeCodec(venue);
   if (!codec) {
     std::string known;
-    for (const auto& v : replay::Venues()) known += " " + v;
+    for (const auto& v : perpgw::replay::Venues()) known += " " + v;
     std::fprintf(stderr, "perpgw-replay: unknown venue '%s' (built in:%s)\n", venue.c_str(),
                  known.c_str());
     return 2;
@@ -146,64 +60,12 @@ int main(int argc, char** argv) {
                  std::string(st.message()).c_str());
     return 1;
   }
-  struct BookState {
-    std::unique_ptr<BookSync> sync;
-    int ps = 0, ss = 0;
-  };
-  std::map<std::string, BookState> books;
-  auto print_book = [&](const std::string& sym, const BookState& b) {
-    std::printf("{\"type\":\"book\",\"symbol\":\"%s\",\"live\":%s,\"id\":%llu,\"bids\":%s,\"asks\":%s}\n",
-                Esc(sym).c_str(), b.sync->live() ? "true" : "false",
-                static_cast<unsigned long long>(b.sync->last_id()),
-                Levels(b.sync->book().Bids(depth), b.ps, b.ss).c_str(),
-                Levels(b.sync->book().Asks(depth), b.ps, b.ss).c_str());
-  };
-  std::string line;
-  uint64_t n = 0, errors = 0;
-  std::vector<replay::Action> actions;
-  while (std::getline(std::cin, line)) {
-    ++n;
-    if (line.empty()) continue;
-    actions.clear();
-    auto st = codec->Decode(line, 0, &actions);
-    if (!st.ok()) {
-      ++errors;
-      std::printf("{\"type\":\"error\",\"line\":%llu,\"message\":\"%s\"}\n",
-                  static_cast<unsigned long long>(n), Esc(std::string(st.message())).c_str());
-      continue;
-    }
-    for (auto& a : actions) {
-      if (a.kind == replay::Action::Kind::kEvent) {
-        std::printf("%s\n", EventJson(*a.event).c_str());
-        continue;
-      }
-      if (a.kind == replay::Action::Kind::kIgnored) {
-        std::printf("{\"type\":\"ignored\",\"line\":%llu,\"note\":\"%s\"}\n",
-                    static_cast<unsigned long long>(n), Esc(a.note).c_str());
-        continue;
-      }
-      auto& b = books[a.symbol];
-      if (!b.sync) {
-        b.sync = std::make_unique<BookSync>(codec->rule(), a.price_scale, a.size_scale);
-        b.ps = a.price_scale;
-        b.ss = a.size_scale;
-      }
-      BookSync::Result r;
-      const char* what;
-      if (a.kind == replay::Action::Kind::kSnapshot) {
-        r = b.sync->OnSnapshot(a.bids, a.asks, a.snapshot_id);
-        what = "snapshot";
-      } else {
-        r = b.sync->OnDelta(a.delta);
-        what = "delta";
-      }
-      std::printf("{\"type\":\"%s\",\"symbol\":\"%s\",\"line\":%llu,\"result\":\"%s\"}\n", what,
-                  Esc(a.symbol).c_str(), static_cast<unsigned long long>(n), ToString(r));
-      if (book_every && r == BookSync::Result::kApplied) print_book(a.symbol, b);
-    }
-  }
-  for (const auto& [sym, b] : books) print_book(sym, b);
+  perpgw::replay::RunOptions options;
+  options.depth = depth;
+  options.book_every = book_every;
+  auto stats = perpgw::replay::Run(*codec, std::cin, stdout, options);
   std::fprintf(stderr, "perpgw-replay: %llu lines, %llu errors\n",
-               static_cast<unsigned long long>(n), static_cast<unsigned long long>(errors));
+               static_cast<unsigned long long>(stats.lines),
+               static_cast<unsigned long long>(stats.errors));
   return 0;
 }

@@ -1,0 +1,165 @@
+// perpgw-replay's engine: the venue codecs it knows and the line loop (recorded frames → codec →
+// BookSync → JSON lines). Shared by the perpgw-replay tool and the replay fuzz target.
+#include <cstdio>
+#include <istream>
+#include <map>
+#include <string>
+
+#include "adapters/api/decimal.h"
+#include "gateway/replay/replay.h"
+
+namespace perpgw::replay {
+#ifdef PERPGW_HAVE_aster
+std::unique_ptr<ReplayCodec> MakeAsterReplay();
+#endif
+#ifdef PERPGW_HAVE_backpack
+std::unique_ptr<ReplayCodec> MakeBackpackReplay();
+#endif
+
+std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue) {
+#ifdef PERPGW_HAVE_aster
+  if (venue == "aster") return MakeAsterReplay();
+#endif
+#ifdef PERPGW_HAVE_backpack
+  if (venue == "backpack") return MakeBackpackReplay();
+#endif
+  return nullptr;
+}
+
+std::vector<std::string> Venues() {
+  std::vector<std::string> v;
+#ifdef PERPGW_HAVE_aster
+  v.push_back("aster");
+#endif
+#ifdef PERPGW_HAVE_backpack
+  v.push_back("backpack");
+#endif
+  return v;
+}
+
+
+namespace {
+
+std::string Esc(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
+
+std::string Levels(const std::vector<Level>& v, int ps, int ss) {
+  std::string o = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) o += ',';
+    o += "[\"" + FormatScaled(v[i].price, ps) + "\",\"" + FormatScaled(v[i].size, ss) + "\"]";
+  }
+  return o + "]";
+}
+
+std::string EventJson(const Event& e) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Bbo>) {
+          return "{\"type\":\"bbo\",\"symbol\":\"" + Esc(v.symbol) + "\",\"bid\":\"" +
+                 v.bid_price.ToNormalizedString() + "\",\"bid_size\":\"" +
+                 v.bid_size.ToNormalizedString() + "\",\"ask\":\"" +
+                 v.ask_price.ToNormalizedString() + "\",\"ask_size\":\"" +
+                 v.ask_size.ToNormalizedString() + "\"}";
+        } else if constexpr (std::is_same_v<T, Trade>) {
+          return "{\"type\":\"trade\",\"symbol\":\"" + Esc(v.symbol) + "\",\"price\":\"" +
+                 v.price.ToNormalizedString() + "\",\"size\":\"" + v.size.ToNormalizedString() +
+                 "\",\"taker_side\":\"" + ToString(v.taker_side) + "\"}";
+        } else if constexpr (std::is_same_v<T, Funding>) {
+          return "{\"type\":\"funding\",\"symbol\":\"" + Esc(v.symbol) + "\",\"rate\":\"" +
+                 v.rate.ToNormalizedString() + "\",\"interval_hours\":\"" +
+                 v.interval_hours.ToNormalizedString() + "\",\"rate_8h\":\"" +
+                 v.rate_8h.ToNormalizedString() + "\",\"mark\":\"" +
+                 v.mark_price.ToNormalizedString() + "\"}";
+        } else if constexpr (std::is_same_v<T, Liquidation>) {
+          return "{\"type\":\"liquidation\",\"symbol\":\"" + Esc(v.symbol) + "\",\"price\":\"" +
+                 v.price.ToNormalizedString() + "\",\"size\":\"" + v.size.ToNormalizedString() +
+                 "\"}";
+        } else {
+          return "{\"type\":\"event\"}";
+        }
+      },
+      e);
+}
+
+}  // namespace
+
+RunStats Run(ReplayCodec& codec, std::istream& in, std::FILE* out, const RunOptions& options) {
+  const size_t depth = options.depth;
+  const bool book_every = options.book_every;
+  struct BookState {
+    std::unique_ptr<BookSync> sync;
+    int ps = 0, ss = 0;
+  };
+  std::map<std::string, BookState> books;
+  auto print_book = [&](const std::string& sym, const BookState& b) {
+    std::fprintf(out, "{\"type\":\"book\",\"symbol\":\"%s\",\"live\":%s,\"id\":%llu,\"bids\":%s,\"asks\":%s}\n",
+                Esc(sym).c_str(), b.sync->live() ? "true" : "false",
+                static_cast<unsigned long long>(b.sync->last_id()),
+                Levels(b.sync->book().Bids(depth), b.ps, b.ss).c_str(),
+                Levels(b.sync->book().Asks(depth), b.ps, b.ss).c_str());
+  };
+  std::string line;
+  uint64_t n = 0, errors = 0;
+  std::vector<replay::Action> actions;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    actions.clear();
+    auto st = codec.Decode(line, 0, &actions);
+    if (!st.ok()) {
+      ++errors;
+      std::fprintf(out, "{\"type\":\"error\",\"line\":%llu,\"message\":\"%s\"}\n",
+                  static_cast<unsigned long long>(n), Esc(std::string(st.message())).c_str());
+      continue;
+    }
+    for (auto& a : actions) {
+      if (a.kind == replay::Action::Kind::kEvent) {
+        std::fprintf(out, "%s\n", EventJson(*a.event).c_str());
+        continue;
+      }
+      if (a.kind == replay::Action::Kind::kIgnored) {
+        std::fprintf(out, "{\"type\":\"ignored\",\"line\":%llu,\"note\":\"%s\"}\n",
+                    static_cast<unsigned long long>(n), Esc(a.note).c_str());
+        continue;
+      }
+      auto& b = books[a.symbol];
+      if (!b.sync) {
+        b.sync = std::make_unique<BookSync>(codec.rule(), a.price_scale, a.size_scale);
+        b.ps = a.price_scale;
+        b.ss = a.size_scale;
+      }
+      BookSync::Result r;
+      const char* what;
+      if (a.kind == replay::Action::Kind::kSnapshot) {
+        r = b.sync->OnSnapshot(a.bids, a.asks, a.snapshot_id);
+        what = "snapshot";
+      } else {
+        r = b.sync->OnDelta(a.delta);
+        what = "delta";
+      }
+      std::fprintf(out, "{\"type\":\"%s\",\"symbol\":\"%s\",\"line\":%llu,\"result\":\"%s\"}\n", what,
+                  Esc(a.symbol).c_str(), static_cast<unsigned long long>(n), ToString(r));
+      if (book_every && r == BookSync::Result::kApplied) print_book(a.symbol, b);
+    }
+  }
+  for (const auto& [sym, b] : books) print_book(sym, b);
+  return RunStats{n, errors};
+}
+
+}  // namespace perpgw::replay
