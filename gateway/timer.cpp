@@ -34,8 +34,12 @@ void Timer::Run() {
       continue;
     }
     auto first = due_.begin();
-    if (first->first > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, first->first);
+    // A copy: wait_until reads the deadline again after waking, and Stop() may have freed the
+    // map node meanwhile (a use-after-free at SIGTERM with a pending RPC deadline; found by ASan
+    // in the soak).
+    const auto when = first->first;
+    if (when > std::chrono::steady_clock::now()) {
+      cv_.wait_until(lock, when);
       continue;
     }
     auto fn = std::move(first->second);

@@ -121,7 +121,10 @@ class Relay {
           ::close(u);
         }
       }
-      for (size_t i = 0; i < pairs_.size() && !frozen_; ++i) {
+      // Only the pairs that were polled: a connection accepted just now has no pollfd yet
+      // (indexing past fds was a heap overflow, found by ASan).
+      const size_t polled = (fds.size() - 1) / 2;
+      for (size_t i = 0; i < polled && !frozen_; ++i) {
         auto [c, u] = pairs_[i];
         for (int dir = 0; dir < 2; ++dir) {
           const pollfd& p = fds[1 + 2 * i + dir];
