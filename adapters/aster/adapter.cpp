@@ -453,10 +453,7 @@ class AsterAdapter final : public common::AdapterBase {
   void RetryInstruments(const std::string& why) {
     SetState(ConnState::kConnecting, why);
     log_->warn("{} (retrying)", why);
-    auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(2));
-    t->async_wait([this, t](const boost::system::error_code& ec) {
-      if (!ec && !stopped_) LoadInstruments();
-    });
+    After(std::chrono::seconds(2), [this] { LoadInstruments(); });
   }
 
   // Tickers arrive unique from ParseExchangeInfo (AssignTickers: USDT-quoted contracts own the
