@@ -247,7 +247,7 @@ class AsterAdapter final : public common::AdapterBase {
     if (q.from > 0) b.Add("startTime", q.from / 1000000);
     if (q.to > 0) b.Add("endTime", q.to / 1000000);
     b.Add("limit", std::min(q.limit, 1000));
-    rest_.UserTrades(acc->creds, b.Take(), [this, acc, done](RestResult r) {
+    rest_.UserTrades(acc->creds, b.Build(), [this, acc, done](RestResult r) {
       if (!r.ok()) return done(FromVenue(r.error));
       done(ParseUserTrades(r.body, Ctx(acc)));
     });

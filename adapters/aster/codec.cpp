@@ -9,281 +9,34 @@
 #include <initializer_list>
 
 #include "adapters/aster/errors.h"
+#include "adapters/wire/json_reader.h"
+#include "adapters/wire/json_writer.h"
 
 namespace perpgw::adapters::aster {
 namespace {
-
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-constexpr int64_t kNanosPerMilli = 1'000'000;
-
-// ------------------------------------------------------------------------------------------
-// Parser plumbing: one parser and padded buffer per thread; a document is valid until the next
-// Start() on the same thread (decoders never nest).
-struct ThreadParser {
-  od::parser parser;
-  std::vector<char> buf;
-};
-
-ThreadParser& Tls() {
-  thread_local ThreadParser p;
-  return p;
-}
-
-absl::Status JsonError(error_code e, std::string_view what) {
-  return absl::InvalidArgumentError("aster " + std::string(what) + ": malformed JSON (" +
-                                    simdjson::error_message(e) + ")");
-}
+// Every message names the venue: "aster <what>: <detail>".
+constexpr wire::Where W(std::string_view what) { return {"aster", what}; }
 
 absl::Status Invalid(std::string_view what, std::string_view detail) {
-  return absl::InvalidArgumentError("aster " + std::string(what) + ": " + std::string(detail));
+  return wire::Invalid(W(what), detail);
 }
 
-error_code Start(std::string_view json, od::document* doc) {
-  ThreadParser& p = Tls();
-  size_t need = json.size() + simdjson::SIMDJSON_PADDING;
-  if (p.buf.size() < need) p.buf.resize(std::max<size_t>(need, 4096));
-  if (!json.empty()) std::memcpy(p.buf.data(), json.data(), json.size());
-  std::memset(p.buf.data() + json.size(), 0, simdjson::SIMDJSON_PADDING);
-  return p.parser.iterate(p.buf.data(), json.size(), p.buf.size()).get(*doc);
-}
-
-#define ASTER_JSON_TRY(expr, what)             \
-  do {                                         \
-    if (error_code _e = (expr)) return JsonError(_e, what); \
-  } while (0)
-
-#define ASTER_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    absl::Status _s = (expr);                  \
-    if (!_s.ok()) return _s;                   \
-  } while (0)
-
-std::string_view TrimToken(std::string_view t) {
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' ||
-                        t.back() == '\t')) {
-    t.remove_suffix(1);
-  }
-  return t;
-}
-
-UnixNanos MillisToNanos(int64_t ms) {
-  if (ms <= 0 || ms > INT64_MAX / kNanosPerMilli) return 0;
-  return ms * kNanosPerMilli;
-}
-
-// A scalar captured from an object: strings unescaped, other scalars as their raw token.
-struct Scalar {
-  std::string_view text;
-  bool present = false;
-  bool is_string = false;
-  bool is_null = false;
-};
-
-error_code CaptureScalar(od::value& v, Scalar* out) {
-  od::json_type t;
-  if (error_code e = v.type().get(t)) return e;
-  out->present = true;
-  switch (t) {
-    case od::json_type::string:
-      out->is_string = true;
-      return v.get_string().get(out->text);
-    case od::json_type::number:
-    case od::json_type::boolean:
-      out->text = TrimToken(v.raw_json_token());
-      return simdjson::SUCCESS;
-    case od::json_type::null:
-      out->is_null = true;
-      return simdjson::SUCCESS;
-    default:
-      out->present = false;  // nested containers are not scalars; left unread (skipped)
-      return simdjson::SUCCESS;
-  }
-}
-
-// Captures the named scalar fields of an object in one pass. Keys are matched exactly (the
-// venue's keys are case-sensitive: "E" vs "e", "T" vs "t"). `nested` gets the other fields.
-class Fields {
- public:
-  Fields(std::initializer_list<std::string_view> keys) : keys_(keys), vals_(keys.size()) {}
-
-  template <typename Nested>
-  absl::Status Read(od::object& obj, std::string_view what, Nested&& nested) {
-    for (auto fr : obj) {
-      od::field f;
-      ASTER_JSON_TRY(std::move(fr).get(f), what);
-      std::string_view key;
-      ASTER_JSON_TRY(f.unescaped_key().get(key), what);
-      size_t i = 0;
-      while (i < keys_.size() && keys_[i] != key) ++i;
-      if (i < keys_.size()) {
-        od::value v = f.value();
-        // A key repeated in the object: the last one wins, like most JSON readers.
-        vals_[i] = Scalar();
-        ASTER_JSON_TRY(CaptureScalar(v, &vals_[i]), what);
-      } else {
-        ASTER_RETURN_IF_ERROR(nested(key, f.value()));
-      }
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Read(od::object& obj, std::string_view what) {
-    return Read(obj, what, [](std::string_view, od::value&) { return absl::OkStatus(); });
-  }
-
-  const Scalar& operator[](std::string_view key) const {
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      if (keys_[i] == key) return vals_[i];
-    }
-    static const Scalar kAbsent;
-    return kAbsent;
-  }
-
- private:
-  std::vector<std::string_view> keys_;
-  std::vector<Scalar> vals_;
-};
-
-// Conversions of captured scalars. `name` is the venue key, for messages.
-absl::Status GetDecimal(const Scalar& s, std::string_view name, Decimal* out) {
-  if (!s.present || s.is_null) return Invalid(name, "missing");
-  auto d = Decimal::Parse(s.text);
-  if (!d.ok()) return Invalid(name, "not a decimal: \"" + std::string(s.text.substr(0, 40)) + "\"");
-  *out = *d;
-  return absl::OkStatus();
-}
-// Absent, null and "" leave `out` untouched; anything else must parse.
-absl::Status GetOptDecimal(const Scalar& s, std::string_view name, Decimal* out) {
-  if (!s.present || s.is_null || s.text.empty()) return absl::OkStatus();
-  return GetDecimal(s, name, out);
-}
-absl::Status GetInt(const Scalar& s, std::string_view name, int64_t* out) {
-  if (!s.present || s.is_null) return Invalid(name, "missing");
-  auto r = std::from_chars(s.text.data(), s.text.data() + s.text.size(), *out);
-  if (r.ec != std::errc() || r.ptr != s.text.data() + s.text.size()) {
-    return Invalid(name, "not an integer: \"" + std::string(s.text.substr(0, 40)) + "\"");
-  }
-  return absl::OkStatus();
-}
-absl::Status GetOptInt(const Scalar& s, std::string_view name, int64_t* out) {
-  if (!s.present || s.is_null || s.text.empty()) return absl::OkStatus();
-  return GetInt(s, name, out);
-}
-absl::Status GetOptMillis(const Scalar& s, std::string_view name, UnixNanos* out) {
-  int64_t ms = 0;
-  ASTER_RETURN_IF_ERROR(GetOptInt(s, name, &ms));
-  if (ms != 0) *out = MillisToNanos(ms);
-  return absl::OkStatus();
-}
-// Booleans arrive as JSON booleans, and sometimes as "true"/"false" strings.
-absl::Status GetOptBool(const Scalar& s, std::string_view name, bool* out) {
-  if (!s.present || s.is_null) return absl::OkStatus();
-  if (s.text == "true") {
-    *out = true;
-  } else if (s.text == "false") {
-    *out = false;
-  } else {
-    return Invalid(name, "not a boolean");
-  }
-  return absl::OkStatus();
-}
-absl::Status GetString(const Scalar& s, std::string_view name, std::string* out) {
-  if (!s.present || s.is_null) return Invalid(name, "missing");
-  out->assign(s.text);
-  return absl::OkStatus();
-}
-void GetOptString(const Scalar& s, std::string* out) {
-  if (s.present && !s.is_null) out->assign(s.text);
+// Decoders never nest: one thread-local parser; a document is valid until the next Start.
+absl::Status Start(std::string_view json, std::string_view what, od::document* doc) {
+  return wire::JsonParser::ThreadLocal().Start(json, W(what), doc);
 }
 
 std::string Ticker(const SymbolMap* symbols, std::string_view venue_symbol) {
   return symbols ? symbols->ToTicker(venue_symbol) : std::string(venue_symbol);
 }
 
-// Runs `fn` on the top-level object, or on each element of a top-level array.
-template <typename Fn>
-absl::Status ForEachObject(od::document& doc, std::string_view what, Fn&& fn) {
-  od::json_type t;
-  ASTER_JSON_TRY(doc.type().get(t), what);
-  if (t == od::json_type::object) {
-    od::object obj;
-    ASTER_JSON_TRY(doc.get_object().get(obj), what);
-    return fn(obj);
-  }
-  if (t != od::json_type::array) return Invalid(what, "expected an object or an array");
-  od::array arr;
-  ASTER_JSON_TRY(doc.get_array().get(arr), what);
-  for (auto el : arr) {
-    od::object obj;
-    ASTER_JSON_TRY(el.get_object().get(obj), what);
-    ASTER_RETURN_IF_ERROR(fn(obj));
-  }
-  return absl::OkStatus();
-}
-
-template <typename Fn>
-absl::Status ForEachInArray(od::value& v, std::string_view what, Fn&& fn) {
-  od::array arr;
-  ASTER_JSON_TRY(v.get_array().get(arr), what);
-  for (auto el : arr) {
-    od::value ev;
-    ASTER_JSON_TRY(std::move(el).get(ev), what);
-    ASTER_RETURN_IF_ERROR(fn(ev));
-  }
-  return absl::OkStatus();
-}
-
-// Document must end after the top-level value (trailing garbage is malformed).
-absl::Status CheckEnd(od::document& doc, std::string_view what) {
-  // current_location() fails once every token has been consumed.
-  if (doc.current_location().error() == simdjson::SUCCESS) {
-    return Invalid(what, "trailing content after the JSON value");
-  }
-  return absl::OkStatus();
-}
-
-// ------------------------------------------------------------------------------------------
-// Depth levels: the ingest hot path. [["price","qty"],...] straight to mantissas.
-absl::Status ReadLevels(od::value& v, BookSide side, int ps, int ss,
-                        std::vector<LevelChange>* out, std::string_view what) {
-  od::array arr;
-  ASTER_JSON_TRY(v.get_array().get(arr), what);
-  for (auto lv : arr) {
-    od::array pair;
-    ASTER_JSON_TRY(lv.get_array().get(pair), what);
-    int n = 0;
-    LevelChange c{side, {}};
-    for (auto x : pair) {
-      std::string_view s;
-      if (n < 2) {
-        // Raw (unescaped) view: stage 1 guarantees a closing quote; prices never need escapes,
-        // so a backslash simply fails the number parse below.
-        od::raw_json_string raw;
-        ASTER_JSON_TRY(x.get_raw_json_string().get(raw), what);
-        const char* b = raw.raw();
-        const char* q = static_cast<const char*>(std::memchr(b, '"', 64));
-        if (q == nullptr) return Invalid(what, "level value too long");
-        s = std::string_view(b, static_cast<size_t>(q - b));
-        bool ok = n == 0 ? ParseScaledFast(s, ps, &c.level.price)
-                         : ParseScaledFast(s, ss, &c.level.size);
-        if (!ok) {
-          // Slow path accepts exponents; still exact (no rounding).
-          auto r = ParseScaled(s, n == 0 ? ps : ss);
-          if (!r.ok()) {
-            return Invalid(what, std::string(n == 0 ? "price" : "size") + " \"" +
-                                     std::string(s.substr(0, 40)) + "\" does not fit scale");
-          }
-          (n == 0 ? c.level.price : c.level.size) = *r;
-        }
-      }
-      ++n;
-    }
-    if (n < 2) return Invalid(what, "level needs [price, qty]");
-    if (c.level.price <= 0 || c.level.size < 0) return Invalid(what, "negative or zero price");
-    out->push_back(c);
-  }
-  return absl::OkStatus();
+// Lenient for event times inside frames we decode anyway: a bad time is "unknown" (0).
+UnixNanos MillisToNanos(int64_t ms) {
+  UnixNanos ns = 0;
+  return wire::ToNanos(ms, wire::kNanosPerMilli, &ns) ? ns : 0;
 }
 
 // Body of a depthUpdate object (keys e/s are skipped: the caller read them).
@@ -296,26 +49,26 @@ absl::Status ReadDepthBody(od::object& obj, int ps, int ss, DeltaMsg* out, bool 
   int64_t event_ms = 0, tx_ms = 0;
   for (auto fr : obj) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), what);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(what));
     od::raw_json_string k = f.key();
     od::value v = f.value();
     if (k == "b") {
-      ASTER_RETURN_IF_ERROR(ReadLevels(v, BookSide::kBid, ps, ss, &out->changes, what));
+      PERPGW_RETURN_IF_ERROR(wire::ReadLevelChanges(v, BookSide::kBid, ps, ss, &out->changes, W(what)));
     } else if (k == "a") {
-      ASTER_RETURN_IF_ERROR(ReadLevels(v, BookSide::kAsk, ps, ss, &out->changes, what));
+      PERPGW_RETURN_IF_ERROR(wire::ReadLevelChanges(v, BookSide::kAsk, ps, ss, &out->changes, W(what)));
     } else if (k == "U") {
-      ASTER_JSON_TRY(v.get_uint64().get(out->first_id), what);
+      PERPGW_JSON_TRY(v.get_uint64().get(out->first_id), W(what));
       have_first = true;
     } else if (k == "u") {
-      ASTER_JSON_TRY(v.get_uint64().get(out->last_id), what);
+      PERPGW_JSON_TRY(v.get_uint64().get(out->last_id), W(what));
       have_u = true;
     } else if (k == "pu") {
-      ASTER_JSON_TRY(v.get_uint64().get(out->prev_id), what);
+      PERPGW_JSON_TRY(v.get_uint64().get(out->prev_id), W(what));
       have_prev = true;
     } else if (k == "T") {
-      ASTER_JSON_TRY(v.get_int64().get(tx_ms), what);
+      PERPGW_JSON_TRY(v.get_int64().get(tx_ms), W(what));
     } else if (k == "E") {
-      ASTER_JSON_TRY(v.get_int64().get(event_ms), what);
+      PERPGW_JSON_TRY(v.get_int64().get(event_ms), W(what));
     }
   }
   if (!have_u) return Invalid(what, "missing u");
@@ -327,41 +80,6 @@ absl::Status ReadDepthBody(od::object& obj, int ps, int ss, DeltaMsg* out, bool 
 }
 
 // Consumes the remaining fields of an object we do not decode (so trailing checks still work).
-absl::Status SkipRest(od::object& obj, std::string_view what) {
-  for (auto fr : obj) {
-    od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), what);
-  }
-  return absl::OkStatus();
-}
-
-// Reads "e" and "s" (when present) then rewinds the object for a full pass.
-absl::Status PeekHeader(od::object& obj, std::string* e, std::string* s, std::string_view what) {
-  e->clear();
-  s->clear();
-  std::string_view view;
-  auto ev = obj.find_field_unordered("e");
-  if (ev.error() == simdjson::SUCCESS) {
-    ASTER_JSON_TRY(ev.get_string().get(view), what);
-    e->assign(view);
-  } else if (ev.error() != simdjson::NO_SUCH_FIELD) {
-    return JsonError(ev.error(), what);
-  }
-  auto sv = obj.find_field_unordered("s");
-  if (sv.error() == simdjson::SUCCESS) {
-    od::json_type t;
-    ASTER_JSON_TRY(sv.type().get(t), what);
-    if (t == od::json_type::string) {
-      ASTER_JSON_TRY(sv.get_string().get(view), what);
-      s->assign(view);
-    }
-  } else if (sv.error() != simdjson::NO_SUCH_FIELD) {
-    return JsonError(sv.error(), what);
-  }
-  ASTER_JSON_TRY(obj.reset().error(), what);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 // ============================================================================================
@@ -369,18 +87,18 @@ absl::Status PeekHeader(od::object& obj, std::string* e, std::string* s, std::st
 absl::StatusOr<ErrorBody> ParseErrorBody(std::string_view json) {
   constexpr std::string_view kWhat = "error body";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
-  Fields f{"code", "msg"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
+  wire::Fields f{"code", "msg"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   int64_t code = 0;
-  ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+  PERPGW_RETURN_IF_ERROR(f.Get("code", &code));
   if (code < INT32_MIN || code > INT32_MAX) return Invalid(kWhat, "code out of range");
   ErrorBody b;
   b.code = static_cast<int>(code);
-  GetOptString(f["msg"], &b.msg);
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("msg", &b.msg));
   return b;
 }
 
@@ -405,13 +123,13 @@ absl::Status ParseCodeAck(std::string_view json) {
 absl::StatusOr<int64_t> ParseServerTimeMs(std::string_view json) {
   constexpr std::string_view kWhat = "server time";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
-  Fields f{"serverTime"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
+  wire::Fields f{"serverTime"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
   int64_t ms = 0;
-  ASTER_RETURN_IF_ERROR(GetInt(f["serverTime"], "serverTime", &ms));
+  PERPGW_RETURN_IF_ERROR(f.Get("serverTime", &ms));
   if (ms <= 0) return Invalid(kWhat, "serverTime must be positive");
   return ms;
 }
@@ -419,13 +137,13 @@ absl::StatusOr<int64_t> ParseServerTimeMs(std::string_view json) {
 absl::StatusOr<std::string> ParseListenKey(std::string_view json) {
   constexpr std::string_view kWhat = "listenKey";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
-  Fields f{"listenKey"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
+  wire::Fields f{"listenKey"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
   std::string key;
-  ASTER_RETURN_IF_ERROR(GetString(f["listenKey"], "listenKey", &key));
+  PERPGW_RETURN_IF_ERROR(f.Get("listenKey", &key));
   if (key.empty()) return Invalid(kWhat, "empty listenKey");
   // The key goes into a URL path: refuse anything but URL-safe characters.
   for (char c : key) {
@@ -443,36 +161,36 @@ namespace {
 absl::Status ReadFilter(od::value& v, InstrumentInfo* info, bool* have_tick, bool* have_step) {
   constexpr std::string_view kWhat = "exchangeInfo filter";
   od::object obj;
-  ASTER_JSON_TRY(v.get_object().get(obj), kWhat);
-  Fields f{"filterType", "tickSize", "minPrice", "maxPrice", "stepSize", "minQty", "maxQty",
+  PERPGW_JSON_TRY(v.get_object().get(obj), W(kWhat));
+  wire::Fields f{"filterType", "tickSize", "minPrice", "maxPrice", "stepSize", "minQty", "maxQty",
            "notional"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
   std::string_view type = f["filterType"].text;
   Instrument& in = info->instrument;
   if (type == "PRICE_FILTER") {
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["tickSize"], "tickSize", &in.tick_size));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minPrice"], "minPrice", &info->min_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxPrice"], "maxPrice", &info->max_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("tickSize", &in.tick_size));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("minPrice", &info->min_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("maxPrice", &info->max_price));
     *have_tick = true;
   } else if (type == "LOT_SIZE") {
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["stepSize"], "stepSize", &in.step_size));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minQty"], "minQty", &in.min_size));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxQty"], "maxQty", &in.max_size));
+    PERPGW_RETURN_IF_ERROR(f.Get("stepSize", &in.step_size));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("minQty", &in.min_size));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("maxQty", &in.max_size));
     *have_step = true;
   } else if (type == "MARKET_LOT_SIZE") {
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["stepSize"], "stepSize", &info->market_step));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["minQty"], "minQty", &info->market_min_qty));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxQty"], "maxQty", &info->market_max_qty));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("stepSize", &info->market_step));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("minQty", &info->market_min_qty));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("maxQty", &info->market_max_qty));
   } else if (type == "MIN_NOTIONAL") {
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["notional"], "notional", &in.min_notional));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("notional", &in.min_notional));
   }
   return absl::OkStatus();
 }
 
 absl::Status ReadStringList(od::value& v, std::vector<std::string>* out, std::string_view what) {
-  return ForEachInArray(v, what, [&](od::value& e) {
+  return wire::ForEachInArray(v, W(what), [&](od::value& e) {
     std::string_view s;
-    ASTER_JSON_TRY(e.get_string().get(s), what);
+    PERPGW_JSON_TRY(e.get_string().get(s), W(what));
     out->emplace_back(s);
     return absl::OkStatus();
   });
@@ -484,10 +202,10 @@ absl::Status ReadSymbol(od::object& obj, InstrumentInfo* info, std::string* skip
   constexpr std::string_view kWhat = "exchangeInfo symbol";
   bool have_tick = false, have_step = false;
   absl::Status filter_error;
-  Fields f{"symbol", "status", "contractType", "baseAsset", "quoteAsset"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+  wire::Fields f{"symbol", "status", "contractType", "baseAsset", "quoteAsset"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat), [&](std::string_view key, od::value& v) {
     if (key == "filters") {
-      return ForEachInArray(v, kWhat, [&](od::value& fv) {
+      return wire::ForEachInArray(v, W(kWhat), [&](od::value& fv) {
         absl::Status s = ReadFilter(fv, info, &have_tick, &have_step);
         // Bad numbers in one filter disqualify the symbol, not the whole catalogue; broken
         // JSON still fails the parse.
@@ -501,11 +219,11 @@ absl::Status ReadSymbol(od::object& obj, InstrumentInfo* info, std::string* skip
     return absl::OkStatus();
   }));
   Instrument& in = info->instrument;
-  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &in.venue_symbol));
-  GetOptString(f["status"], &info->status);
-  GetOptString(f["contractType"], &info->contract_type);
-  GetOptString(f["baseAsset"], &in.base);
-  GetOptString(f["quoteAsset"], &in.quote);
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &in.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("status", &info->status));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("contractType", &info->contract_type));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("baseAsset", &in.base));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("quoteAsset", &in.quote));
   in.venue = kVenue;
   in.tradeable = info->status == "TRADING";
   if (!filter_error.ok()) {
@@ -538,26 +256,26 @@ absl::StatusOr<ExchangeInfo> ParseExchangeInfoDetailed(std::string_view json,
                                                        const ExchangeInfoOptions& options) {
   constexpr std::string_view kWhat = "exchangeInfo";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object top;
-  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(top), W(kWhat));
   ExchangeInfo out;
   bool have_symbols = false;
   for (auto fr : top) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(kWhat));
     od::raw_json_string k = f.key();
     od::value v = f.value();
     if (k == "serverTime") {
-      ASTER_JSON_TRY(v.get_int64().get(out.server_time_ms), kWhat);
+      PERPGW_JSON_TRY(v.get_int64().get(out.server_time_ms), W(kWhat));
     } else if (k == "symbols") {
       have_symbols = true;
-      ASTER_RETURN_IF_ERROR(ForEachInArray(v, kWhat, [&](od::value& sv) {
+      PERPGW_RETURN_IF_ERROR(wire::ForEachInArray(v, W(kWhat), [&](od::value& sv) {
         od::object so;
-        ASTER_JSON_TRY(sv.get_object().get(so), kWhat);
+        PERPGW_JSON_TRY(sv.get_object().get(so), W(kWhat));
         InstrumentInfo info;
         std::string skip;
-        ASTER_RETURN_IF_ERROR(ReadSymbol(so, &info, &skip));
+        PERPGW_RETURN_IF_ERROR(ReadSymbol(so, &info, &skip));
         bool perp = info.contract_type == "PERPETUAL";
         if (!perp && !options.include_non_perpetual) return absl::OkStatus();
         if (options.tradeable_only && !info.instrument.tradeable) return absl::OkStatus();
@@ -570,7 +288,7 @@ absl::StatusOr<ExchangeInfo> ParseExchangeInfoDetailed(std::string_view json,
       }));
     }
   }
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   if (!have_symbols) return Invalid(kWhat, "missing symbols[]");
   std::vector<Instrument> list;
   list.reserve(out.instruments.size());
@@ -595,26 +313,26 @@ absl::StatusOr<std::vector<Instrument>> ParseExchangeInfo(std::string_view json,
 absl::StatusOr<std::vector<FundingIntervalInfo>> ParseFundingInfo(std::string_view json) {
   constexpr std::string_view kWhat = "fundingInfo";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<FundingIntervalInfo> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "interestRate", "time", "fundingIntervalHours", "fundingFeeCap",
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "interestRate", "time", "fundingIntervalHours", "fundingFeeCap",
              "fundingFeeFloor"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     FundingIntervalInfo r;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &r.venue_symbol));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &r.venue_symbol));
     int64_t hours = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f["fundingIntervalHours"], "fundingIntervalHours", &hours));
+    PERPGW_RETURN_IF_ERROR(f.Get("fundingIntervalHours", &hours));
     if (hours <= 0 || hours > 24 * 7) return Invalid(kWhat, "fundingIntervalHours out of range");
     r.interval_hours = static_cast<int>(hours);
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["interestRate"], "interestRate", &r.interest_rate));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["fundingFeeCap"], "fundingFeeCap", &r.fee_cap));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["fundingFeeFloor"], "fundingFeeFloor", &r.fee_floor));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &r.time));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("interestRate", &r.interest_rate));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("fundingFeeCap", &r.fee_cap));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("fundingFeeFloor", &r.fee_floor));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &r.time));
     out.push_back(std::move(r));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -641,19 +359,19 @@ void ApplyFundingIntervals(const FundingIntervals& intervals, std::vector<Instru
 absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRateHistory(std::string_view json) {
   constexpr std::string_view kWhat = "fundingRate";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<FundingRateRow> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "fundingRate", "fundingTime"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "fundingRate", "fundingTime"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     FundingRateRow r;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &r.venue_symbol));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["fundingRate"], "fundingRate", &r.rate));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["fundingTime"], "fundingTime", &r.funding_time));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &r.venue_symbol));
+    PERPGW_RETURN_IF_ERROR(f.Get("fundingRate", &r.rate));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("fundingTime", wire::kNanosPerMilli, &r.funding_time));
     out.push_back(std::move(r));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -678,29 +396,29 @@ absl::StatusOr<DepthSnapshot> ParseDepthSnapshot(std::string_view json, int pric
                                                  int size_scale) {
   constexpr std::string_view kWhat = "depth snapshot";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
   DepthSnapshot out;
   bool have_id = false, have_bids = false, have_asks = false;
   std::vector<LevelChange> tmp;
   for (auto fr : obj) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(kWhat));
     od::raw_json_string k = f.key();
     od::value v = f.value();
     if (k == "lastUpdateId") {
-      ASTER_JSON_TRY(v.get_uint64().get(out.last_update_id), kWhat);
+      PERPGW_JSON_TRY(v.get_uint64().get(out.last_update_id), W(kWhat));
       have_id = true;
     } else if (k == "E" || k == "T") {
       int64_t ms = 0;
-      ASTER_JSON_TRY(v.get_int64().get(ms), kWhat);
+      PERPGW_JSON_TRY(v.get_int64().get(ms), W(kWhat));
       (k == "E" ? out.event_time : out.transaction_time) = MillisToNanos(ms);
     } else if (k == "bids" || k == "asks") {
       bool bids = k == "bids";
       tmp.clear();
-      ASTER_RETURN_IF_ERROR(ReadLevels(v, bids ? BookSide::kBid : BookSide::kAsk, price_scale,
-                                       size_scale, &tmp, kWhat));
+      PERPGW_RETURN_IF_ERROR(wire::ReadLevelChanges(v, bids ? BookSide::kBid : BookSide::kAsk,
+                                                    price_scale, size_scale, &tmp, W(kWhat)));
       std::vector<Level>& side = bids ? out.bids : out.asks;
       side.clear();
       side.reserve(tmp.size());
@@ -708,7 +426,7 @@ absl::StatusOr<DepthSnapshot> ParseDepthSnapshot(std::string_view json, int pric
       (bids ? have_bids : have_asks) = true;
     }
   }
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   if (!have_id || !have_bids || !have_asks) return Invalid(kWhat, "missing lastUpdateId/bids/asks");
   return out;
 }
@@ -717,35 +435,35 @@ absl::Status ParseDepthUpdate(std::string_view frame, int price_scale, int size_
                               DeltaMsg* out) {
   constexpr std::string_view kWhat = "depthUpdate";
   od::document doc;
-  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(frame, kWhat, &doc));
   od::object top;
-  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(top), W(kWhat));
   // Either {"stream":..,"data":{...}} or the bare event.
   bool wrapped = false;
   for (auto fr : top) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(kWhat));
     od::raw_json_string k = f.key();
     if (k == "data") {
       od::object data;
-      ASTER_JSON_TRY(f.value().get_object().get(data), kWhat);
+      PERPGW_JSON_TRY(f.value().get_object().get(data), W(kWhat));
       std::string e, s;
-      ASTER_RETURN_IF_ERROR(PeekHeader(data, &e, &s, kWhat));
+      PERPGW_RETURN_IF_ERROR(wire::PeekStrings(data, W(kWhat), {{"e", &e}, {"s", &s}}));
       if (e != "depthUpdate") return Invalid(kWhat, "not a depthUpdate event: " + e);
-      ASTER_RETURN_IF_ERROR(ReadDepthBody(data, price_scale, size_scale, out, true, kWhat));
+      PERPGW_RETURN_IF_ERROR(ReadDepthBody(data, price_scale, size_scale, out, true, kWhat));
       wrapped = true;
     } else if (k != "stream") {
       break;  // a bare event
     }
   }
   if (!wrapped) {
-    ASTER_JSON_TRY(top.reset().error(), kWhat);
+    PERPGW_JSON_TRY(top.reset().error(), W(kWhat));
     std::string e, s;
-    ASTER_RETURN_IF_ERROR(PeekHeader(top, &e, &s, kWhat));
+    PERPGW_RETURN_IF_ERROR(wire::PeekStrings(top, W(kWhat), {{"e", &e}, {"s", &s}}));
     if (e != "depthUpdate") return Invalid(kWhat, "not a depthUpdate event: " + e);
-    ASTER_RETURN_IF_ERROR(ReadDepthBody(top, price_scale, size_scale, out, true, kWhat));
+    PERPGW_RETURN_IF_ERROR(ReadDepthBody(top, price_scale, size_scale, out, true, kWhat));
   }
-  return CheckEnd(doc, kWhat);
+  return wire::CheckEnd(doc, W(kWhat));
 }
 
 DepthSnapshot PartialDepthToSnapshot(const DeltaMsg& msg) {
@@ -803,15 +521,15 @@ std::string_view DepthSuffix(std::string_view stream, bool* found) {
   return *found ? stream.substr(at + 6) : std::string_view();
 }
 
-absl::Status FundingFromMark(const Fields& f, std::string_view venue_symbol,
+absl::Status FundingFromMark(const wire::Fields& f, std::string_view venue_symbol,
                              const MarketContext& ctx, Funding* out) {
   out->venue = kVenue;
   out->symbol = Ticker(ctx.symbols, venue_symbol);
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "p", &out->mark_price));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["i"], "i", &out->index_price));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["r"], "r", &out->rate));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->next_funding_time));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->as_of));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("p", &out->mark_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("i", &out->index_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("r", &out->rate));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &out->next_funding_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &out->as_of));
   out->interval_hours = Decimal::FromInt(IntervalHoursFor(ctx.intervals, venue_symbol));
   return NormalizeFunding(out);
 }
@@ -820,10 +538,10 @@ absl::Status LiquidationFromOrder(od::value& v, const SymbolMap* symbols, Liquid
                                   std::string* venue_symbol) {
   constexpr std::string_view kWhat = "forceOrder";
   od::object o;
-  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
-  Fields f{"s", "S", "p", "ap", "q", "z", "l", "T"};
-  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
-  ASTER_RETURN_IF_ERROR(GetString(f["s"], "o.s", venue_symbol));
+  PERPGW_JSON_TRY(v.get_object().get(o), W(kWhat));
+  wire::Fields f{"s", "S", "p", "ap", "q", "z", "l", "T"};
+  PERPGW_RETURN_IF_ERROR(f.Read(o, W(kWhat)));
+  PERPGW_RETURN_IF_ERROR(f.Get("s", venue_symbol));
   out->venue = kVenue;
   out->symbol = Ticker(symbols, *venue_symbol);
   auto side = ParseSide(f["S"].text);
@@ -831,13 +549,13 @@ absl::Status LiquidationFromOrder(od::value& v, const SymbolMap* symbols, Liquid
   out->side = *side;
   // Average fill price and filled size when the venue has them, else the order's own.
   Decimal avg, filled;
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ap"], "ap", &avg));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "p", &out->price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("ap", &avg));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("p", &out->price));
   if (avg.IsPositive()) out->price = avg;
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["z"], "z", &filled));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["q"], "q", &out->size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("z", &filled));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("q", &out->size));
   if (filled.IsPositive()) out->size = filled;
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->exchange_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &out->exchange_time));
   return absl::OkStatus();
 }
 
@@ -858,56 +576,56 @@ absl::Status DecodeMarketEvent(od::object& obj, const MarketContext& ctx, UnixNa
   }
   if (e == "bookTicker") {
     out->kind = MarketEventKind::kBookTicker;
-    Fields f{"u", "E", "T", "b", "B", "a", "A"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    wire::Fields f{"u", "E", "T", "b", "B", "a", "A"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
     Bbo& b = out->bbo;
     b = Bbo();
     b.venue = kVenue;
     b.symbol = Ticker(ctx.symbols, out->venue_symbol);
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["b"], "b", &b.bid_price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["B"], "B", &b.bid_size));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["a"], "a", &b.ask_price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["A"], "A", &b.ask_size));
+    PERPGW_RETURN_IF_ERROR(f.Get("b", &b.bid_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("B", &b.bid_size));
+    PERPGW_RETURN_IF_ERROR(f.Get("a", &b.ask_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("A", &b.ask_size));
     int64_t u = 0;
-    ASTER_RETURN_IF_ERROR(GetOptInt(f["u"], "u", &u));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("u", &u));
     b.venue_seq = static_cast<uint64_t>(std::max<int64_t>(u, 0));
     UnixNanos ev = 0;
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &ev));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &b.exchange_time));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &ev));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &b.exchange_time));
     if (b.exchange_time == 0) b.exchange_time = ev;
     b.receive_time = recv;
     return absl::OkStatus();
   }
   if (e == "aggTrade" || e == "trade") {
     out->kind = MarketEventKind::kTrade;
-    Fields f{"a", "t", "p", "q", "T", "E", "m"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    wire::Fields f{"a", "t", "p", "q", "T", "E", "m"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
     Trade& t = out->trade;
     t = Trade();
     t.venue = kVenue;
     t.symbol = Ticker(ctx.symbols, out->venue_symbol);
     int64_t id = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f[e == "aggTrade" ? "a" : "t"], "trade id", &id));
+    PERPGW_RETURN_IF_ERROR(f.Get(e == "aggTrade" ? "a" : "t", &id));
     t.trade_id = std::to_string(id);
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["p"], "p", &t.price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "q", &t.size));
+    PERPGW_RETURN_IF_ERROR(f.Get("p", &t.price));
+    PERPGW_RETURN_IF_ERROR(f.Get("q", &t.size));
     bool buyer_maker = false;
-    ASTER_RETURN_IF_ERROR(GetOptBool(f["m"], "m", &buyer_maker));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("m", &buyer_maker));
     if (!f["m"].present) return Invalid(what, "missing m");
     t.taker_side = buyer_maker ? Side::kSell : Side::kBuy;  // buyer is maker → seller took
     UnixNanos ev = 0;
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &ev));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &t.exchange_time));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &ev));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &t.exchange_time));
     if (t.exchange_time == 0) t.exchange_time = ev;
     t.receive_time = recv;
     return absl::OkStatus();
   }
   if (e == "markPriceUpdate") {
     out->kind = MarketEventKind::kMarkPrice;
-    Fields f{"p", "i", "P", "r", "T", "E"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    wire::Fields f{"p", "i", "P", "r", "T", "E"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
     Funding fu;
-    ASTER_RETURN_IF_ERROR(FundingFromMark(f, out->venue_symbol, ctx, &fu));
+    PERPGW_RETURN_IF_ERROR(FundingFromMark(f, out->venue_symbol, ctx, &fu));
     out->funding.push_back(std::move(fu));
     return absl::OkStatus();
   }
@@ -915,46 +633,46 @@ absl::Status DecodeMarketEvent(od::object& obj, const MarketContext& ctx, UnixNa
     out->kind = MarketEventKind::kLiquidation;
     out->liquidation = Liquidation();
     bool have = false;
-    Fields f{"E"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, what, [&](std::string_view key, od::value& v) {
+    wire::Fields f{"E"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what), [&](std::string_view key, od::value& v) {
       if (key != "o") return absl::OkStatus();
       have = true;
       return LiquidationFromOrder(v, ctx.symbols, &out->liquidation, &out->venue_symbol);
     }));
     if (!have) return Invalid(what, "missing o");
     if (out->liquidation.exchange_time == 0) {
-      ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->liquidation.exchange_time));
+      PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &out->liquidation.exchange_time));
     }
     return absl::OkStatus();
   }
   if (e == "24hrTicker") {
     out->kind = MarketEventKind::kTicker;
-    Fields f{"c", "v", "q", "E"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, what));
+    wire::Fields f{"c", "v", "q", "E"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
     TickerStats& t = out->ticker;
     t = TickerStats();
     t.venue_symbol = out->venue_symbol;
     t.symbol = Ticker(ctx.symbols, out->venue_symbol);
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["c"], "c", &t.last_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["v"], "v", &t.volume));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "q", &t.quote_volume));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &t.time));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("c", &t.last_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("v", &t.volume));
+    PERPGW_RETURN_IF_ERROR(f.Get("q", &t.quote_volume));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &t.time));
     return absl::OkStatus();
   }
   out->kind = MarketEventKind::kUnknown;
-  return SkipRest(obj, what);
+  return wire::SkipRest(obj, W(what));
 }
 
 absl::Status DecodeMarketValue(od::value& v, const MarketContext& ctx, UnixNanos recv,
                                MarketFrame* out) {
   od::json_type t;
-  ASTER_JSON_TRY(v.type().get(t), "market data");
+  PERPGW_JSON_TRY(v.type().get(t), W("market data"));
   if (t == od::json_type::array) {  // !markPrice@arr and friends
     bool any = false;
-    ASTER_RETURN_IF_ERROR(ForEachInArray(v, "market data", [&](od::value& ev) {
+    PERPGW_RETURN_IF_ERROR(wire::ForEachInArray(v, W("market data"), [&](od::value& ev) {
       od::object o;
-      ASTER_JSON_TRY(ev.get_object().get(o), "market data");
-      ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, "market data"));
+      PERPGW_JSON_TRY(ev.get_object().get(o), W("market data"));
+      PERPGW_RETURN_IF_ERROR(wire::PeekStrings(o, W("market data"), {{"e", &out->event_type}, {"s", &out->venue_symbol}}));
       if (out->event_type != "markPriceUpdate") {
         // Only mark prices come as arrays among the streams we decode.
         out->kind = MarketEventKind::kUnknown;
@@ -968,8 +686,8 @@ absl::Status DecodeMarketValue(od::value& v, const MarketContext& ctx, UnixNanos
     return absl::OkStatus();
   }
   od::object o;
-  ASTER_JSON_TRY(v.get_object().get(o), "market data");
-  ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, "market data"));
+  PERPGW_JSON_TRY(v.get_object().get(o), W("market data"));
+  PERPGW_RETURN_IF_ERROR(wire::PeekStrings(o, W("market data"), {{"e", &out->event_type}, {"s", &out->venue_symbol}}));
   return DecodeMarketEvent(o, ctx, recv, out);
 }
 
@@ -1002,66 +720,66 @@ absl::Status DecodeMarketFrame(std::string_view frame, const MarketContext& ctx,
   constexpr std::string_view kWhat = "market frame";
   ResetFrame(out);
   od::document doc;
-  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(frame, kWhat, &doc));
   od::json_type t;
-  ASTER_JSON_TRY(doc.type().get(t), kWhat);
+  PERPGW_JSON_TRY(doc.type().get(t), W(kWhat));
   if (t == od::json_type::array) {
     // A raw /ws/!markPrice@arr frame: the document itself is the array.
     od::array arr;
-    ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+    PERPGW_JSON_TRY(doc.get_array().get(arr), W(kWhat));
     bool any = false;
     for (auto el : arr) {
       od::object o;
-      ASTER_JSON_TRY(el.get_object().get(o), kWhat);
-      ASTER_RETURN_IF_ERROR(PeekHeader(o, &out->event_type, &out->venue_symbol, kWhat));
+      PERPGW_JSON_TRY(el.get_object().get(o), W(kWhat));
+      PERPGW_RETURN_IF_ERROR(wire::PeekStrings(o, W(kWhat), {{"e", &out->event_type}, {"s", &out->venue_symbol}}));
       if (out->event_type != "markPriceUpdate") continue;
       any = true;
-      ASTER_RETURN_IF_ERROR(DecodeMarketEvent(o, ctx, receive_time, out));
+      PERPGW_RETURN_IF_ERROR(DecodeMarketEvent(o, ctx, receive_time, out));
     }
     out->venue_symbol.clear();
     if (!any) out->kind = MarketEventKind::kUnknown;
-    return CheckEnd(doc, kWhat);
+    return wire::CheckEnd(doc, W(kWhat));
   }
   od::object top;
-  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(top), W(kWhat));
   bool bare = false, control = false, error = false;
   for (auto fr : top) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(kWhat));
     od::raw_json_string k = f.key();
     od::value v = f.value();
     if (k == "stream") {
       std::string_view s;
-      ASTER_JSON_TRY(v.get_string().get(s), kWhat);
+      PERPGW_JSON_TRY(v.get_string().get(s), W(kWhat));
       out->stream.assign(s);
     } else if (k == "data") {
-      ASTER_RETURN_IF_ERROR(DecodeMarketValue(v, ctx, receive_time, out));
+      PERPGW_RETURN_IF_ERROR(DecodeMarketValue(v, ctx, receive_time, out));
     } else if (k == "result") {
       control = true;
       od::json_type rt;
-      ASTER_JSON_TRY(v.type().get(rt), kWhat);
+      PERPGW_JSON_TRY(v.type().get(rt), W(kWhat));
       if (rt == od::json_type::null) {
         out->control.result_null = true;
       } else if (rt == od::json_type::boolean) {
         bool b = false;
-        ASTER_JSON_TRY(v.get_bool().get(b), kWhat);
+        PERPGW_JSON_TRY(v.get_bool().get(b), W(kWhat));
         out->control.result_bool = b;
       } else if (rt == od::json_type::array) {
-        ASTER_RETURN_IF_ERROR(ReadStringList(v, &out->control.result_list, kWhat));
+        PERPGW_RETURN_IF_ERROR(ReadStringList(v, &out->control.result_list, kWhat));
       }
     } else if (k == "id") {
       control = true;
       int64_t id = -1;
-      ASTER_JSON_TRY(v.get_int64().get(id), kWhat);
+      PERPGW_JSON_TRY(v.get_int64().get(id), W(kWhat));
       out->control.id = id;
     } else if (k == "code") {
       error = true;
       int64_t code = 0;
-      ASTER_JSON_TRY(v.get_int64().get(code), kWhat);
+      PERPGW_JSON_TRY(v.get_int64().get(code), W(kWhat));
       out->control.code = static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX));
     } else if (k == "msg") {
       std::string_view m;
-      ASTER_JSON_TRY(v.get_string().get(m), kWhat);
+      PERPGW_JSON_TRY(v.get_string().get(m), W(kWhat));
       out->control.msg.assign(m);
     } else if (k == "e") {
       bare = true;
@@ -1069,15 +787,15 @@ absl::Status DecodeMarketFrame(std::string_view frame, const MarketContext& ctx,
     }
   }
   if (bare) {
-    ASTER_JSON_TRY(top.reset().error(), kWhat);
-    ASTER_RETURN_IF_ERROR(PeekHeader(top, &out->event_type, &out->venue_symbol, kWhat));
-    ASTER_RETURN_IF_ERROR(DecodeMarketEvent(top, ctx, receive_time, out));
+    PERPGW_JSON_TRY(top.reset().error(), W(kWhat));
+    PERPGW_RETURN_IF_ERROR(wire::PeekStrings(top, W(kWhat), {{"e", &out->event_type}, {"s", &out->venue_symbol}}));
+    PERPGW_RETURN_IF_ERROR(DecodeMarketEvent(top, ctx, receive_time, out));
   } else if (error) {
     out->kind = MarketEventKind::kControlError;
   } else if (control) {
     out->kind = MarketEventKind::kControlReply;
   }
-  return CheckEnd(doc, kWhat);
+  return wire::CheckEnd(doc, W(kWhat));
 }
 
 // ---- REST market data
@@ -1086,29 +804,29 @@ absl::StatusOr<std::vector<Bbo>> ParseRestBookTicker(std::string_view json,
                                                      UnixNanos receive_time) {
   constexpr std::string_view kWhat = "bookTicker";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<Bbo> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "bidPrice", "bidQty", "askPrice", "askQty", "time", "lastUpdateId"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "bidPrice", "bidQty", "askPrice", "askQty", "time", "lastUpdateId"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Bbo b;
     b.venue = kVenue;
     std::string vs;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
     b.symbol = Ticker(symbols, vs);
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["bidPrice"], "bidPrice", &b.bid_price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["bidQty"], "bidQty", &b.bid_size));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["askPrice"], "askPrice", &b.ask_price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["askQty"], "askQty", &b.ask_size));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &b.exchange_time));
+    PERPGW_RETURN_IF_ERROR(f.Get("bidPrice", &b.bid_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("bidQty", &b.bid_size));
+    PERPGW_RETURN_IF_ERROR(f.Get("askPrice", &b.ask_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("askQty", &b.ask_size));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &b.exchange_time));
     int64_t id = 0;
-    ASTER_RETURN_IF_ERROR(GetOptInt(f["lastUpdateId"], "lastUpdateId", &id));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("lastUpdateId", &id));
     b.venue_seq = static_cast<uint64_t>(std::max<int64_t>(id, 0));
     b.receive_time = receive_time;
     out.push_back(std::move(b));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1117,28 +835,27 @@ absl::StatusOr<std::vector<Funding>> ParsePremiumIndex(std::string_view json,
                                                        const FundingIntervals* intervals) {
   constexpr std::string_view kWhat = "premiumIndex";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<Funding> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "markPrice", "indexPrice", "lastFundingRate", "nextFundingTime", "time"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "markPrice", "indexPrice", "lastFundingRate", "nextFundingTime", "time"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Funding fu;
     fu.venue = kVenue;
     std::string vs;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
     fu.symbol = Ticker(symbols, vs);
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["markPrice"], "markPrice", &fu.mark_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["indexPrice"], "indexPrice", &fu.index_price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["lastFundingRate"], "lastFundingRate", &fu.rate));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["nextFundingTime"], "nextFundingTime",
-                                       &fu.next_funding_time));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &fu.as_of));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("markPrice", &fu.mark_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("indexPrice", &fu.index_price));
+    PERPGW_RETURN_IF_ERROR(f.Get("lastFundingRate", &fu.rate));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("nextFundingTime", wire::kNanosPerMilli, &fu.next_funding_time));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &fu.as_of));
     fu.interval_hours = Decimal::FromInt(IntervalHoursFor(intervals, vs));
-    ASTER_RETURN_IF_ERROR(NormalizeFunding(&fu));
+    PERPGW_RETURN_IF_ERROR(NormalizeFunding(&fu));
     out.push_back(std::move(fu));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1146,38 +863,38 @@ absl::StatusOr<std::vector<TickerStats>> ParseTicker24h(std::string_view json,
                                                         const SymbolMap* symbols) {
   constexpr std::string_view kWhat = "ticker/24hr";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<TickerStats> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "lastPrice", "volume", "quoteVolume", "closeTime"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "lastPrice", "volume", "quoteVolume", "closeTime"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     TickerStats t;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &t.venue_symbol));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &t.venue_symbol));
     t.symbol = Ticker(symbols, t.venue_symbol);
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["lastPrice"], "lastPrice", &t.last_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["volume"], "volume", &t.volume));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["quoteVolume"], "quoteVolume", &t.quote_volume));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["closeTime"], "closeTime", &t.time));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("lastPrice", &t.last_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("volume", &t.volume));
+    PERPGW_RETURN_IF_ERROR(f.Get("quoteVolume", &t.quote_volume));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("closeTime", wire::kNanosPerMilli, &t.time));
     out.push_back(std::move(t));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
 absl::StatusOr<OpenInterest> ParseOpenInterest(std::string_view json) {
   constexpr std::string_view kWhat = "openInterest";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
-  Fields f{"symbol", "openInterest", "time"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
+  wire::Fields f{"symbol", "openInterest", "time"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   OpenInterest oi;
-  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &oi.venue_symbol));
-  ASTER_RETURN_IF_ERROR(GetDecimal(f["openInterest"], "openInterest", &oi.open_interest));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &oi.time));
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &oi.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.Get("openInterest", &oi.open_interest));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &oi.time));
   if (oi.open_interest.IsNegative()) return Invalid(kWhat, "negative open interest");
   return oi;
 }
@@ -1192,7 +909,7 @@ absl::StatusOr<Liquidation> ParseForceOrder(std::string_view json, const SymbolM
   MarketContext ctx;
   ctx.symbols = symbols;
   MarketFrame frame;
-  ASTER_RETURN_IF_ERROR(DecodeMarketFrame(json, ctx, 0, &frame));
+  PERPGW_RETURN_IF_ERROR(DecodeMarketFrame(json, ctx, 0, &frame));
   if (frame.kind != MarketEventKind::kLiquidation) {
     return Invalid("forceOrder", "not a forceOrder event");
   }
@@ -1278,27 +995,27 @@ namespace {
 absl::Status ReadOrderObject(od::object& obj, const AccountContext& ctx, Order* o,
                              std::optional<ErrorBody>* error) {
   constexpr std::string_view kWhat = "order";
-  Fields f{"orderId", "clientOrderId", "symbol", "status", "price", "avgPrice", "origQty",
+  wire::Fields f{"orderId", "clientOrderId", "symbol", "status", "price", "avgPrice", "origQty",
            "executedQty", "timeInForce", "type", "side", "reduceOnly", "updateTime", "time",
            "code", "msg"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
   if (f["code"].present && !f["orderId"].present) {
     ErrorBody b;
     int64_t code = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+    PERPGW_RETURN_IF_ERROR(f.Get("code", &code));
     b.code = static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX));
-    GetOptString(f["msg"], &b.msg);
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("msg", &b.msg));
     *error = b;
     return absl::OkStatus();
   }
   o->venue = kVenue;
   o->account = ctx.account;
   int64_t id = 0;
-  ASTER_RETURN_IF_ERROR(GetInt(f["orderId"], "orderId", &id));
+  PERPGW_RETURN_IF_ERROR(f.Get("orderId", &id));
   o->order_id = std::to_string(id);
-  GetOptString(f["clientOrderId"], &o->client_order_id);
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("clientOrderId", &o->client_order_id));
   std::string vs;
-  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
   o->symbol = Ticker(ctx.symbols, vs);
   auto side = ParseSide(f["side"].text);
   if (!side.ok()) return side.status();
@@ -1311,16 +1028,16 @@ absl::Status ReadOrderObject(od::object& obj, const AccountContext& ctx, Order* 
     if (!tif.ok()) return tif.status();
     o->tif = *tif;
   }
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["price"], "price", &o->price));
-  ASTER_RETURN_IF_ERROR(GetDecimal(f["origQty"], "origQty", &o->size));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["executedQty"], "executedQty", &o->filled_size));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["avgPrice"], "avgPrice", &o->avg_fill_price));
-  ASTER_RETURN_IF_ERROR(GetOptBool(f["reduceOnly"], "reduceOnly", &o->reduce_only));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &o->updated_time));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &o->created_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("price", &o->price));
+  PERPGW_RETURN_IF_ERROR(f.Get("origQty", &o->size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("executedQty", &o->filled_size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("avgPrice", &o->avg_fill_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("reduceOnly", &o->reduce_only));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &o->updated_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &o->created_time));
   if (o->created_time == 0) o->created_time = o->updated_time;
   std::string status;
-  ASTER_RETURN_IF_ERROR(GetString(f["status"], "status", &status));
+  PERPGW_RETURN_IF_ERROR(f.Get("status", &status));
   return MapOrderStatus(status, f["timeInForce"].text, "", o->client_order_id, o->filled_size, o);
 }
 
@@ -1329,13 +1046,13 @@ absl::Status ReadOrderObject(od::object& obj, const AccountContext& ctx, Order* 
 absl::StatusOr<Order> ParseOrder(std::string_view json, const AccountContext& ctx) {
   constexpr std::string_view kWhat = "order";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
   Order o;
   std::optional<ErrorBody> err;
-  ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   if (err) return CodeInsteadOf(kWhat, err->code, err->msg);
   return o;
 }
@@ -1343,20 +1060,20 @@ absl::StatusOr<Order> ParseOrder(std::string_view json, const AccountContext& ct
 absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view json, const AccountContext& ctx) {
   constexpr std::string_view kWhat = "orders";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::array arr;
-  ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+  PERPGW_JSON_TRY(doc.get_array().get(arr), W(kWhat));
   std::vector<Order> out;
   for (auto el : arr) {
     od::object obj;
-    ASTER_JSON_TRY(el.get_object().get(obj), kWhat);
+    PERPGW_JSON_TRY(el.get_object().get(obj), W(kWhat));
     Order o;
     std::optional<ErrorBody> err;
-    ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+    PERPGW_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
     if (err) return CodeInsteadOf(kWhat, err->code, err->msg);
     out.push_back(std::move(o));
   }
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1364,23 +1081,23 @@ absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_
                                                                     const AccountContext& ctx) {
   constexpr std::string_view kWhat = "batchOrders";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::array arr;
-  ASTER_JSON_TRY(doc.get_array().get(arr), kWhat);
+  PERPGW_JSON_TRY(doc.get_array().get(arr), W(kWhat));
   std::vector<absl::StatusOr<Order>> out;
   for (auto el : arr) {
     od::object obj;
-    ASTER_JSON_TRY(el.get_object().get(obj), kWhat);
+    PERPGW_JSON_TRY(el.get_object().get(obj), W(kWhat));
     Order o;
     std::optional<ErrorBody> err;
-    ASTER_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+    PERPGW_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
     if (err) {
       out.emplace_back(CodeInsteadOf(kWhat, err->code, err->msg));
     } else {
       out.emplace_back(std::move(o));
     }
   }
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1389,35 +1106,33 @@ absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
                                                         bool include_flat) {
   constexpr std::string_view kWhat = "positionRisk";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<Position> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "positionAmt", "entryPrice", "markPrice", "unRealizedProfit",
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "positionAmt", "entryPrice", "markPrice", "unRealizedProfit",
              "liquidationPrice", "leverage", "isolatedMargin", "updateTime"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Position p;
     p.venue = kVenue;
     p.account = ctx.account;
     std::string vs;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
     p.symbol = Ticker(ctx.symbols, vs);
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["positionAmt"], "positionAmt", &p.size));
+    PERPGW_RETURN_IF_ERROR(f.Get("positionAmt", &p.size));
     if (p.size.IsZero() && !include_flat) return absl::OkStatus();
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["entryPrice"], "entryPrice", &p.entry_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["markPrice"], "markPrice", &p.mark_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["unRealizedProfit"], "unRealizedProfit",
-                                        &p.unrealized_pnl));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["liquidationPrice"], "liquidationPrice",
-                                        &p.liquidation_price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["leverage"], "leverage", &p.leverage));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["isolatedMargin"], "isolatedMargin", &p.margin));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &p.update_time));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("entryPrice", &p.entry_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("markPrice", &p.mark_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("unRealizedProfit", &p.unrealized_pnl));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("liquidationPrice", &p.liquidation_price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("leverage", &p.leverage));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("isolatedMargin", &p.margin));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &p.update_time));
     auto exposure = Decimal::Mul(p.size.Abs(), p.mark_price, 8, Rounding::kHalfEven);
     if (exposure.ok()) p.exposure_usd = exposure->Normalized();
     out.push_back(std::move(p));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1425,94 +1140,94 @@ absl::StatusOr<std::vector<Balance>> ParseBalances(std::string_view json,
                                                    const AccountContext& ctx) {
   constexpr std::string_view kWhat = "balance";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<Balance> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"asset", "balance", "crossUnPnl", "availableBalance", "updateTime"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"asset", "balance", "crossUnPnl", "availableBalance", "updateTime"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Balance b;
     b.venue = kVenue;
     b.account = ctx.account;
-    ASTER_RETURN_IF_ERROR(GetString(f["asset"], "asset", &b.asset));
+    PERPGW_RETURN_IF_ERROR(f.Get("asset", &b.asset));
     Decimal wallet;
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["balance"], "balance", &wallet));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["crossUnPnl"], "crossUnPnl", &b.unrealized_pnl));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["availableBalance"], "availableBalance", &b.available));
+    PERPGW_RETURN_IF_ERROR(f.Get("balance", &wallet));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("crossUnPnl", &b.unrealized_pnl));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("availableBalance", &b.available));
     auto eq = Decimal::Add(wallet, b.unrealized_pnl);
     if (!eq.ok()) return eq.status();
     b.equity = eq->Normalized();  // wallet balance + unrealized PnL
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &b.update_time));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &b.update_time));
     out.push_back(std::move(b));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
 absl::StatusOr<AccountSnapshot> ParseAccount(std::string_view json, const AccountContext& ctx) {
   constexpr std::string_view kWhat = "account";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
   AccountSnapshot out;
-  Fields top{"availableBalance"};
-  ASTER_RETURN_IF_ERROR(top.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+  wire::Fields top{"availableBalance"};
+  PERPGW_RETURN_IF_ERROR(top.Read(obj, W(kWhat), [&](std::string_view key, od::value& v) {
     if (key == "assets") {
-      return ForEachInArray(v, kWhat, [&](od::value& av) {
+      return wire::ForEachInArray(v, W(kWhat), [&](od::value& av) {
         od::object a;
-        ASTER_JSON_TRY(av.get_object().get(a), kWhat);
-        Fields f{"asset", "marginBalance", "unrealizedProfit", "availableBalance", "initialMargin",
+        PERPGW_JSON_TRY(av.get_object().get(a), W(kWhat));
+        wire::Fields f{"asset", "marginBalance", "unrealizedProfit", "availableBalance", "initialMargin",
                  "updateTime"};
-        ASTER_RETURN_IF_ERROR(f.Read(a, kWhat));
+        PERPGW_RETURN_IF_ERROR(f.Read(a, W(kWhat)));
         Balance b;
         b.venue = kVenue;
         b.account = ctx.account;
-        ASTER_RETURN_IF_ERROR(GetString(f["asset"], "asset", &b.asset));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["marginBalance"], "marginBalance", &b.equity));
-        ASTER_RETURN_IF_ERROR(
-            GetOptDecimal(f["unrealizedProfit"], "unrealizedProfit", &b.unrealized_pnl));
-        ASTER_RETURN_IF_ERROR(
-            GetOptDecimal(f["availableBalance"], "availableBalance", &b.available));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["initialMargin"], "initialMargin", &b.margin_used));
-        ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &b.update_time));
+        PERPGW_RETURN_IF_ERROR(f.Get("asset", &b.asset));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("marginBalance", &b.equity));
+        PERPGW_RETURN_IF_ERROR(
+            f.GetOpt("unrealizedProfit", &b.unrealized_pnl));
+        PERPGW_RETURN_IF_ERROR(
+            f.GetOpt("availableBalance", &b.available));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("initialMargin", &b.margin_used));
+        PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &b.update_time));
         out.balances.push_back(std::move(b));
         return absl::OkStatus();
       });
     }
     if (key == "positions") {
-      return ForEachInArray(v, kWhat, [&](od::value& pv) {
+      return wire::ForEachInArray(v, W(kWhat), [&](od::value& pv) {
         od::object po;
-        ASTER_JSON_TRY(pv.get_object().get(po), kWhat);
-        Fields f{"symbol", "positionAmt", "entryPrice", "unrealizedProfit", "leverage",
+        PERPGW_JSON_TRY(pv.get_object().get(po), W(kWhat));
+        wire::Fields f{"symbol", "positionAmt", "entryPrice", "unrealizedProfit", "leverage",
                  "isolatedWallet", "initialMargin", "notional", "updateTime"};
-        ASTER_RETURN_IF_ERROR(f.Read(po, kWhat));
+        PERPGW_RETURN_IF_ERROR(f.Read(po, W(kWhat)));
         Position p;
         p.venue = kVenue;
         p.account = ctx.account;
         std::string vs;
-        ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+        PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
         p.symbol = Ticker(ctx.symbols, vs);
-        ASTER_RETURN_IF_ERROR(GetDecimal(f["positionAmt"], "positionAmt", &p.size));
+        PERPGW_RETURN_IF_ERROR(f.Get("positionAmt", &p.size));
         if (p.size.IsZero()) return absl::OkStatus();
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["entryPrice"], "entryPrice", &p.entry_price));
-        ASTER_RETURN_IF_ERROR(
-            GetOptDecimal(f["unrealizedProfit"], "unrealizedProfit", &p.unrealized_pnl));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["leverage"], "leverage", &p.leverage));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["initialMargin"], "initialMargin", &p.margin));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("entryPrice", &p.entry_price));
+        PERPGW_RETURN_IF_ERROR(
+            f.GetOpt("unrealizedProfit", &p.unrealized_pnl));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("leverage", &p.leverage));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("initialMargin", &p.margin));
         Decimal notional;
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["notional"], "notional", &notional));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("notional", &notional));
         p.exposure_usd = notional.Abs();
-        ASTER_RETURN_IF_ERROR(GetOptMillis(f["updateTime"], "updateTime", &p.update_time));
+        PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &p.update_time));
         out.positions.push_back(std::move(p));
         return absl::OkStatus();
       });
     }
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
-  ASTER_RETURN_IF_ERROR(
-      GetOptDecimal(top["availableBalance"], "availableBalance", &out.available_balance));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
+  PERPGW_RETURN_IF_ERROR(
+      top.GetOpt("availableBalance", &out.available_balance));
   return out;
 }
 
@@ -1520,34 +1235,32 @@ absl::StatusOr<std::vector<LeverageInfo>> ParseLeverageBrackets(std::string_view
                                                                 const AccountContext& ctx) {
   constexpr std::string_view kWhat = "leverageBracket";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<LeverageInfo> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
     LeverageInfo li;
     li.venue = kVenue;
     li.account = ctx.account;
-    Fields f{"symbol"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat, [&](std::string_view key, od::value& v) {
+    wire::Fields f{"symbol"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat), [&](std::string_view key, od::value& v) {
       if (key != "brackets") return absl::OkStatus();
-      return ForEachInArray(v, kWhat, [&](od::value& bv) {
+      return wire::ForEachInArray(v, W(kWhat), [&](od::value& bv) {
         od::object bo;
-        ASTER_JSON_TRY(bv.get_object().get(bo), kWhat);
-        Fields b{"initialLeverage", "notionalCap", "notionalFloor", "maintMarginRatio"};
-        ASTER_RETURN_IF_ERROR(b.Read(bo, kWhat));
+        PERPGW_JSON_TRY(bv.get_object().get(bo), W(kWhat));
+        wire::Fields b{"initialLeverage", "notionalCap", "notionalFloor", "maintMarginRatio"};
+        PERPGW_RETURN_IF_ERROR(b.Read(bo, W(kWhat)));
         LeverageBracket br;
-        ASTER_RETURN_IF_ERROR(GetDecimal(b["initialLeverage"], "initialLeverage",
-                                         &br.max_leverage));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(b["notionalCap"], "notionalCap", &br.notional_cap));
-        ASTER_RETURN_IF_ERROR(
-            GetOptDecimal(b["notionalFloor"], "notionalFloor", &br.notional_floor));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(b["maintMarginRatio"], "maintMarginRatio",
-                                            &br.maint_margin_ratio));
+        PERPGW_RETURN_IF_ERROR(b.Get("initialLeverage", &br.max_leverage));
+        PERPGW_RETURN_IF_ERROR(b.GetOpt("notionalCap", &br.notional_cap));
+        PERPGW_RETURN_IF_ERROR(
+            b.GetOpt("notionalFloor", &br.notional_floor));
+        PERPGW_RETURN_IF_ERROR(b.GetOpt("maintMarginRatio", &br.maint_margin_ratio));
         li.brackets.push_back(br);
         return absl::OkStatus();
       });
     }));
     std::string vs;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
     li.symbol = Ticker(ctx.symbols, vs);
     const LeverageBracket* best = nullptr;
     for (const LeverageBracket& br : li.brackets) {
@@ -1565,7 +1278,7 @@ absl::StatusOr<std::vector<LeverageInfo>> ParseLeverageBrackets(std::string_view
     out.push_back(std::move(li));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1573,15 +1286,15 @@ absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json,
                                                    const AccountContext& ctx) {
   constexpr std::string_view kWhat = "leverage";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::object obj;
-  ASTER_JSON_TRY(doc.get_object().get(obj), kWhat);
-  Fields f{"leverage", "maxNotionalValue", "symbol", "code", "msg"};
-  ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_JSON_TRY(doc.get_object().get(obj), W(kWhat));
+  wire::Fields f{"leverage", "maxNotionalValue", "symbol", "code", "msg"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   if (f["code"].present && !f["leverage"].present) {
     int64_t code = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f["code"], "code", &code));
+    PERPGW_RETURN_IF_ERROR(f.Get("code", &code));
     return CodeInsteadOf(kWhat, static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX)),
                          f["msg"].text);
   }
@@ -1589,46 +1302,46 @@ absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json,
   li.venue = kVenue;
   li.account = ctx.account;
   std::string vs;
-  ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
   li.symbol = Ticker(ctx.symbols, vs);
-  ASTER_RETURN_IF_ERROR(GetDecimal(f["leverage"], "leverage", &li.leverage));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["maxNotionalValue"], "maxNotionalValue", &li.max_notional));
+  PERPGW_RETURN_IF_ERROR(f.Get("leverage", &li.leverage));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("maxNotionalValue", &li.max_notional));
   return li;
 }
 
 absl::StatusOr<std::vector<Fill>> ParseUserTrades(std::string_view json, const AccountContext& ctx) {
   constexpr std::string_view kWhat = "userTrades";
   od::document doc;
-  ASTER_JSON_TRY(Start(json, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<Fill> out;
-  ASTER_RETURN_IF_ERROR(ForEachObject(doc, kWhat, [&](od::object& obj) {
-    Fields f{"symbol", "id", "orderId", "side", "price", "qty", "commission", "commissionAsset",
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "id", "orderId", "side", "price", "qty", "commission", "commissionAsset",
              "maker", "time"};
-    ASTER_RETURN_IF_ERROR(f.Read(obj, kWhat));
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Fill fi;
     fi.venue = kVenue;
     fi.account = ctx.account;
     std::string vs;
-    ASTER_RETURN_IF_ERROR(GetString(f["symbol"], "symbol", &vs));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &vs));
     fi.symbol = Ticker(ctx.symbols, vs);
     int64_t id = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f["id"], "id", &id));
+    PERPGW_RETURN_IF_ERROR(f.Get("id", &id));
     fi.trade_id = std::to_string(id);
-    ASTER_RETURN_IF_ERROR(GetInt(f["orderId"], "orderId", &id));
+    PERPGW_RETURN_IF_ERROR(f.Get("orderId", &id));
     fi.order_id = std::to_string(id);
     auto side = ParseSide(f["side"].text);
     if (!side.ok()) return side.status();
     fi.side = *side;
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["price"], "price", &fi.price));
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["qty"], "qty", &fi.size));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["commission"], "commission", &fi.fee));
-    GetOptString(f["commissionAsset"], &fi.fee_asset);
-    ASTER_RETURN_IF_ERROR(GetOptBool(f["maker"], "maker", &fi.maker));
-    ASTER_RETURN_IF_ERROR(GetOptMillis(f["time"], "time", &fi.exchange_time));
+    PERPGW_RETURN_IF_ERROR(f.Get("price", &fi.price));
+    PERPGW_RETURN_IF_ERROR(f.Get("qty", &fi.size));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("commission", &fi.fee));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("commissionAsset", &fi.fee_asset));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("maker", &fi.maker));
+    PERPGW_RETURN_IF_ERROR(f.GetOptTime("time", wire::kNanosPerMilli, &fi.exchange_time));
     out.push_back(std::move(fi));
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(CheckEnd(doc, kWhat));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
   return out;
 }
 
@@ -1651,19 +1364,19 @@ namespace {
 absl::Status ReadOrderUpdate(od::value& v, const AccountContext& ctx, UserFrame* out) {
   constexpr std::string_view kWhat = "ORDER_TRADE_UPDATE";
   od::object o;
-  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
-  Fields f{"s", "c", "S", "o", "f", "q", "p", "ap", "x", "X", "i", "l", "z", "L", "N", "n", "T",
+  PERPGW_JSON_TRY(v.get_object().get(o), W(kWhat));
+  wire::Fields f{"s", "c", "S", "o", "f", "q", "p", "ap", "x", "X", "i", "l", "z", "L", "N", "n", "T",
            "t", "m", "R"};
-  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
+  PERPGW_RETURN_IF_ERROR(f.Read(o, W(kWhat)));
   Order& ord = out->order.order;
   ord.venue = kVenue;
   ord.account = ctx.account;
   std::string vs;
-  ASTER_RETURN_IF_ERROR(GetString(f["s"], "o.s", &vs));
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &vs));
   ord.symbol = Ticker(ctx.symbols, vs);
-  GetOptString(f["c"], &ord.client_order_id);
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("c", &ord.client_order_id));
   int64_t id = 0;
-  ASTER_RETURN_IF_ERROR(GetInt(f["i"], "o.i", &id));
+  PERPGW_RETURN_IF_ERROR(f.Get("i", &id));
   ord.order_id = std::to_string(id);
   auto side = ParseSide(f["S"].text);
   if (!side.ok()) return side.status();
@@ -1676,19 +1389,19 @@ absl::Status ReadOrderUpdate(od::value& v, const AccountContext& ctx, UserFrame*
     if (!tif.ok()) return tif.status();
     ord.tif = *tif;
   }
-  ASTER_RETURN_IF_ERROR(GetDecimal(f["q"], "o.q", &ord.size));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["p"], "o.p", &ord.price));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ap"], "o.ap", &ord.avg_fill_price));
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["z"], "o.z", &ord.filled_size));
-  ASTER_RETURN_IF_ERROR(GetOptBool(f["R"], "o.R", &ord.reduce_only));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "o.T", &ord.updated_time));
-  GetOptString(f["x"], &out->execution_type);
+  PERPGW_RETURN_IF_ERROR(f.Get("q", &ord.size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("p", &ord.price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("ap", &ord.avg_fill_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("z", &ord.filled_size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("R", &ord.reduce_only));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &ord.updated_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("x", &out->execution_type));
   std::string status;
-  ASTER_RETURN_IF_ERROR(GetString(f["X"], "o.X", &status));
-  ASTER_RETURN_IF_ERROR(MapOrderStatus(status, f["f"].text, out->execution_type,
+  PERPGW_RETURN_IF_ERROR(f.Get("X", &status));
+  PERPGW_RETURN_IF_ERROR(MapOrderStatus(status, f["f"].text, out->execution_type,
                                        ord.client_order_id, ord.filled_size, &ord));
   Decimal last_qty;
-  ASTER_RETURN_IF_ERROR(GetOptDecimal(f["l"], "o.l", &last_qty));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("l", &last_qty));
   bool trade = out->execution_type == "TRADE" || out->execution_type == "CALCULATED";
   if (trade && last_qty.IsPositive()) {
     Fill fi;
@@ -1699,12 +1412,12 @@ absl::Status ReadOrderUpdate(od::value& v, const AccountContext& ctx, UserFrame*
     fi.client_order_id = ord.client_order_id;
     fi.side = ord.side;
     fi.size = last_qty;
-    ASTER_RETURN_IF_ERROR(GetDecimal(f["L"], "o.L", &fi.price));
-    ASTER_RETURN_IF_ERROR(GetOptDecimal(f["n"], "o.n", &fi.fee));
-    GetOptString(f["N"], &fi.fee_asset);
-    ASTER_RETURN_IF_ERROR(GetOptBool(f["m"], "o.m", &fi.maker));
+    PERPGW_RETURN_IF_ERROR(f.Get("L", &fi.price));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("n", &fi.fee));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("N", &fi.fee_asset));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("m", &fi.maker));
     int64_t tid = 0;
-    ASTER_RETURN_IF_ERROR(GetOptInt(f["t"], "o.t", &tid));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("t", &tid));
     fi.trade_id = std::to_string(tid);
     fi.liquidation = out->execution_type == "CALCULATED" || IsLiquidationId(ord.client_order_id);
     fi.exchange_time = ord.updated_time;
@@ -1717,44 +1430,44 @@ absl::Status ReadAccountUpdate(od::value& v, const AccountContext& ctx, UnixNano
                                AccountUpdate* out) {
   constexpr std::string_view kWhat = "ACCOUNT_UPDATE";
   od::object a;
-  ASTER_JSON_TRY(v.get_object().get(a), kWhat);
-  Fields top{"m"};
-  ASTER_RETURN_IF_ERROR(top.Read(a, kWhat, [&](std::string_view key, od::value& iv) {
+  PERPGW_JSON_TRY(v.get_object().get(a), W(kWhat));
+  wire::Fields top{"m"};
+  PERPGW_RETURN_IF_ERROR(top.Read(a, W(kWhat), [&](std::string_view key, od::value& iv) {
     if (key == "B") {
-      return ForEachInArray(iv, kWhat, [&](od::value& bv) {
+      return wire::ForEachInArray(iv, W(kWhat), [&](od::value& bv) {
         od::object bo;
-        ASTER_JSON_TRY(bv.get_object().get(bo), kWhat);
-        Fields f{"a", "wb", "cw", "bc"};
-        ASTER_RETURN_IF_ERROR(f.Read(bo, kWhat));
+        PERPGW_JSON_TRY(bv.get_object().get(bo), W(kWhat));
+        wire::Fields f{"a", "wb", "cw", "bc"};
+        PERPGW_RETURN_IF_ERROR(f.Read(bo, W(kWhat)));
         BalanceChange b;
-        ASTER_RETURN_IF_ERROR(GetString(f["a"], "B.a", &b.asset));
-        ASTER_RETURN_IF_ERROR(GetDecimal(f["wb"], "B.wb", &b.wallet_balance));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["cw"], "B.cw", &b.cross_wallet_balance));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["bc"], "B.bc", &b.balance_change));
+        PERPGW_RETURN_IF_ERROR(f.Get("a", &b.asset));
+        PERPGW_RETURN_IF_ERROR(f.Get("wb", &b.wallet_balance));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("cw", &b.cross_wallet_balance));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("bc", &b.balance_change));
         out->balances.push_back(std::move(b));
         return absl::OkStatus();
       });
     }
     if (key == "P") {
-      return ForEachInArray(iv, kWhat, [&](od::value& pv) {
+      return wire::ForEachInArray(iv, W(kWhat), [&](od::value& pv) {
         od::object po;
-        ASTER_JSON_TRY(pv.get_object().get(po), kWhat);
-        Fields f{"s", "pa", "ep", "cr", "up", "iw", "ps"};
-        ASTER_RETURN_IF_ERROR(f.Read(po, kWhat));
+        PERPGW_JSON_TRY(pv.get_object().get(po), W(kWhat));
+        wire::Fields f{"s", "pa", "ep", "cr", "up", "iw", "ps"};
+        PERPGW_RETURN_IF_ERROR(f.Read(po, W(kWhat)));
         Position p;
         p.venue = kVenue;
         p.account = ctx.account;
         std::string vs;
-        ASTER_RETURN_IF_ERROR(GetString(f["s"], "P.s", &vs));
+        PERPGW_RETURN_IF_ERROR(f.Get("s", &vs));
         p.symbol = Ticker(ctx.symbols, vs);
-        ASTER_RETURN_IF_ERROR(GetDecimal(f["pa"], "P.pa", &p.size));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["ep"], "P.ep", &p.entry_price));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["cr"], "P.cr", &p.realized_pnl));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["up"], "P.up", &p.unrealized_pnl));
-        ASTER_RETURN_IF_ERROR(GetOptDecimal(f["iw"], "P.iw", &p.margin));
+        PERPGW_RETURN_IF_ERROR(f.Get("pa", &p.size));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("ep", &p.entry_price));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("cr", &p.realized_pnl));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("up", &p.unrealized_pnl));
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("iw", &p.margin));
         p.update_time = tx_time;
         std::string ps = "BOTH";
-        GetOptString(f["ps"], &ps);
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("ps", &ps));
         out->positions.push_back(std::move(p));
         out->position_sides.push_back(std::move(ps));
         return absl::OkStatus();
@@ -1762,7 +1475,7 @@ absl::Status ReadAccountUpdate(od::value& v, const AccountContext& ctx, UnixNano
     }
     return absl::OkStatus();
   }));
-  GetOptString(top["m"], &out->reason);
+  PERPGW_RETURN_IF_ERROR(top.GetOpt("m", &out->reason));
   return absl::OkStatus();
 }
 
@@ -1770,18 +1483,18 @@ absl::Status ReadConfigUpdate(od::value& v, bool leverage_part, const AccountCon
                               AccountConfigUpdate* out) {
   constexpr std::string_view kWhat = "ACCOUNT_CONFIG_UPDATE";
   od::object o;
-  ASTER_JSON_TRY(v.get_object().get(o), kWhat);
-  Fields f{"s", "l", "j"};
-  ASTER_RETURN_IF_ERROR(f.Read(o, kWhat));
+  PERPGW_JSON_TRY(v.get_object().get(o), W(kWhat));
+  wire::Fields f{"s", "l", "j"};
+  PERPGW_RETURN_IF_ERROR(f.Read(o, W(kWhat)));
   if (leverage_part) {
-    ASTER_RETURN_IF_ERROR(GetString(f["s"], "ac.s", &out->venue_symbol));
+    PERPGW_RETURN_IF_ERROR(f.Get("s", &out->venue_symbol));
     out->symbol = Ticker(ctx.symbols, out->venue_symbol);
     int64_t lev = 0;
-    ASTER_RETURN_IF_ERROR(GetInt(f["l"], "ac.l", &lev));
+    PERPGW_RETURN_IF_ERROR(f.Get("l", &lev));
     out->leverage = lev;
   } else if (f["j"].present) {
     bool j = false;
-    ASTER_RETURN_IF_ERROR(GetOptBool(f["j"], "ai.j", &j));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("j", &j));
     out->multi_assets = j;
   }
   return absl::OkStatus();
@@ -1789,7 +1502,7 @@ absl::Status ReadConfigUpdate(od::value& v, bool leverage_part, const AccountCon
 
 absl::Status DecodeUserEvent(od::object& obj, const AccountContext& ctx, UserFrame* out) {
   std::string e, s;
-  ASTER_RETURN_IF_ERROR(PeekHeader(obj, &e, &s, "user event"));
+  PERPGW_RETURN_IF_ERROR(wire::PeekStrings(obj, W("user event"), {{"e", &e}, {"s", &s}}));
   out->event_type = e;
   std::string_view what = e.empty() ? std::string_view("user event") : std::string_view(e);
   if (e == "ORDER_TRADE_UPDATE") {
@@ -1806,10 +1519,10 @@ absl::Status DecodeUserEvent(od::object& obj, const AccountContext& ctx, UserFra
     out->kind = UserEventKind::kUnknown;
   }
   bool have_body = false;
-  Fields f{"E", "T"};
+  wire::Fields f{"E", "T"};
   // Times first (they are before the bodies in every sample, but do not rely on it): bodies are
   // read into the frame and times patched afterwards.
-  ASTER_RETURN_IF_ERROR(f.Read(obj, what, [&](std::string_view key, od::value& v) {
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what), [&](std::string_view key, od::value& v) {
     if (out->kind == UserEventKind::kOrderTradeUpdate && key == "o") {
       have_body = true;
       return ReadOrderUpdate(v, ctx, out);
@@ -1824,8 +1537,8 @@ absl::Status DecodeUserEvent(od::object& obj, const AccountContext& ctx, UserFra
     }
     return absl::OkStatus();
   }));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["E"], "E", &out->event_time));
-  ASTER_RETURN_IF_ERROR(GetOptMillis(f["T"], "T", &out->transaction_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMilli, &out->event_time));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMilli, &out->transaction_time));
   bool needs_body = out->kind == UserEventKind::kOrderTradeUpdate ||
                     out->kind == UserEventKind::kAccountUpdate ||
                     out->kind == UserEventKind::kAccountConfigUpdate;
@@ -1853,45 +1566,33 @@ absl::Status DecodeUserFrame(std::string_view frame, const AccountContext& ctx,
   *out = UserFrame();
   out->order.receive_time = receive_time;
   od::document doc;
-  ASTER_JSON_TRY(Start(frame, &doc), kWhat);
+  PERPGW_RETURN_IF_ERROR(Start(frame, kWhat, &doc));
   od::object top;
-  ASTER_JSON_TRY(doc.get_object().get(top), kWhat);
+  PERPGW_JSON_TRY(doc.get_object().get(top), W(kWhat));
   bool wrapped = false;
   for (auto fr : top) {
     od::field f;
-    ASTER_JSON_TRY(std::move(fr).get(f), kWhat);
+    PERPGW_JSON_TRY(std::move(fr).get(f), W(kWhat));
     od::raw_json_string k = f.key();
     if (k == "data") {
       od::object data;
-      ASTER_JSON_TRY(f.value().get_object().get(data), kWhat);
-      ASTER_RETURN_IF_ERROR(DecodeUserEvent(data, ctx, out));
+      PERPGW_JSON_TRY(f.value().get_object().get(data), W(kWhat));
+      PERPGW_RETURN_IF_ERROR(DecodeUserEvent(data, ctx, out));
       wrapped = true;
     } else if (k != "stream") {
       break;
     }
   }
   if (!wrapped) {
-    ASTER_JSON_TRY(top.reset().error(), kWhat);
-    ASTER_RETURN_IF_ERROR(DecodeUserEvent(top, ctx, out));
+    PERPGW_JSON_TRY(top.reset().error(), W(kWhat));
+    PERPGW_RETURN_IF_ERROR(DecodeUserEvent(top, ctx, out));
   }
   out->order.receive_time = receive_time;
-  return CheckEnd(doc, kWhat);
+  return wire::CheckEnd(doc, W(kWhat));
 }
 
 // ============================================================================================
 // Encoders
-QueryBuilder& QueryBuilder::Add(std::string_view key, std::string_view value) {
-  if (!s_.empty()) s_ += '&';
-  s_.append(key);
-  s_ += '=';
-  s_ += PercentEncode(value);
-  return *this;
-}
-
-QueryBuilder& QueryBuilder::Add(std::string_view key, int64_t value) {
-  return Add(key, std::string_view(std::to_string(value)));
-}
-
 bool IsValidClientOrderId(std::string_view id) {
   if (id.empty() || id.size() > 36) return false;
   for (char c : id) {
@@ -1938,24 +1639,6 @@ absl::StatusOr<OrderFieldsText> OrderText(const OrderRequest& req, const Instrum
   return t;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  *out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      *out += '\\';
-      *out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      *out += "\\u00";
-      *out += kHex[c >> 4];
-      *out += kHex[c & 15];
-    } else {
-      *out += static_cast<char>(c);
-    }
-  }
-  *out += '"';
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instrument& instrument,
@@ -1974,7 +1657,7 @@ absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instru
   if (req.reduce_only) q.Add("reduceOnly", "true");
   if (!req.client_order_id.empty()) q.Add("newClientOrderId", req.client_order_id);
   if (options.result_response) q.Add("newOrderRespType", "RESULT");
-  return q.Take();
+  return q.Build();
 }
 
 absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& reqs,
@@ -2006,14 +1689,14 @@ absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& r
       if (v.empty()) continue;
       if (!first) json += ',';
       first = false;
-      AppendJsonString(&json, k);
+      wire::AppendJsonQuoted(&json, k);
       json += ':';
-      AppendJsonString(&json, v);
+      wire::AppendJsonQuoted(&json, v);
     }
     json += '}';
   }
   json += ']';
-  return QueryBuilder().Add("batchOrders", json).Take();
+  return QueryBuilder().Add("batchOrders", json).Build();
 }
 
 absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
@@ -2032,17 +1715,17 @@ absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::s
   } else {
     return Invalid("order ref", "needs an order id or a client order id");
   }
-  return q.Take();
+  return q.Build();
 }
 
 std::string EncodeSymbolOnly(std::string_view venue_symbol) {
-  return QueryBuilder().Add("symbol", venue_symbol).Take();
+  return QueryBuilder().Add("symbol", venue_symbol).Build();
 }
 
 absl::StatusOr<std::string> EncodeSetLeverage(std::string_view venue_symbol, int64_t leverage) {
   if (venue_symbol.empty()) return Invalid("leverage", "symbol is empty");
   if (leverage < 1 || leverage > 125) return Invalid("leverage", "must be an integer in 1..125");
-  return QueryBuilder().Add("symbol", venue_symbol).Add("leverage", leverage).Take();
+  return QueryBuilder().Add("symbol", venue_symbol).Add("leverage", leverage).Build();
 }
 
 std::string DepthDiffStream(std::string_view venue_symbol, int speed_ms) {
@@ -2087,7 +1770,7 @@ absl::StatusOr<std::string> ControlFrame(std::string_view method,
   for (size_t i = 0; i < streams.size(); ++i) {
     if (streams[i].empty()) return Invalid("subscribe", "empty stream name");
     if (i) out += ',';
-    AppendJsonString(&out, streams[i]);
+    wire::AppendJsonQuoted(&out, streams[i]);
   }
   out += "],\"id\":" + std::to_string(id) + "}";
   return out;

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/types.h"
+#include "adapters/common/url.h"
 #include "adapters/aster/symbols.h"
 
 namespace perpgw::adapters::aster {
@@ -288,16 +289,7 @@ absl::StatusOr<Liquidation> ParseForceOrder(std::string_view json, const SymbolM
 // ------------------------------------------------------------------------------------------
 // Encoders
 // Builds k=v&k=v with RFC 3986 percent-encoded values (keys are ASCII identifiers).
-class QueryBuilder {
- public:
-  QueryBuilder& Add(std::string_view key, std::string_view value);
-  QueryBuilder& Add(std::string_view key, int64_t value);
-  const std::string& str() const { return s_; }
-  std::string Take() { return std::move(s_); }
-
- private:
-  std::string s_;
-};
+using common::QueryBuilder;  // query strings are signed exactly as built
 
 struct NewOrderOptions {
   bool result_response = false;  // newOrderRespType=RESULT (full order back instead of ACK)

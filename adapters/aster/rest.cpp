@@ -225,7 +225,7 @@ void AsterRest::FundingInfo(RestCallback cb) {
 }
 void AsterRest::Depth(const std::string& venue_symbol, int limit, RestCallback cb) {
   int weight = limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
-  std::string q = QueryBuilder().Add("symbol", venue_symbol).Add("limit", limit).Take();
+  std::string q = QueryBuilder().Add("symbol", venue_symbol).Add("limit", limit).Build();
   impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/depth", q), weight, RequestKind::kQuery,
                        std::move(cb)));
 }
@@ -236,7 +236,7 @@ void AsterRest::Ticker24hr(RestCallback cb) {
   impl_->Send(MakeCall("GET", "/fapi/v1/ticker/24hr", 40, RequestKind::kQuery, std::move(cb)));
 }
 void AsterRest::OpenInterest(const std::string& venue_symbol, RestCallback cb) {
-  std::string q = QueryBuilder().Add("symbol", venue_symbol).Take();
+  std::string q = QueryBuilder().Add("symbol", venue_symbol).Build();
   impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/openInterest", q), 1, RequestKind::kQuery,
                        std::move(cb)));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/api/types.h"
+#include "adapters/common/url.h"
 
 namespace perpgw::adapters::aster {
 
@@ -28,7 +29,7 @@ BaseTicker NormalizeBaseAsset(std::string_view base_asset);
 
 // RFC 3986 percent-encoding (unreserved A-Z a-z 0-9 - . _ ~ kept; everything else, including
 // every UTF-8 byte of "币安人生USDT", as %XX upper-case). The venue signs the encoded form.
-std::string PercentEncode(std::string_view s);
+using common::PercentEncode;
 // Inverse of PercentEncode ('+' stays '+'); errors on a malformed escape.
 absl::StatusOr<std::string> PercentDecode(std::string_view s);
 

@@ -1,6 +1,6 @@
-// Backpack codec implementation: simdjson DOM for REST/private payloads, On-Demand for the
-// depth-delta hot path. Units: WS E/T and REST depth timestamp are us; REST order createdAt,
-// nextFundingTimestamp, openInterest timestamp are ms; history times are naive UTC strings.
+// Backpack codec implementation on the wire toolkit (simdjson On-Demand, one pass per object).
+// Units: WS E/T and REST depth timestamp are us; REST order createdAt, nextFundingTimestamp,
+// openInterest timestamp are ms; history times are naive UTC strings.
 #include "adapters/backpack/codec.h"
 
 #include <algorithm>
@@ -8,27 +8,18 @@
 #include <utility>
 
 #include "adapters/backpack/errors.h"
-#include "simdjson.h"
+#include "adapters/common/url.h"
+#include "adapters/wire/json_reader.h"
+#include "adapters/wire/json_writer.h"
 
 namespace perpgw::adapters::backpack {
 namespace {
 
-namespace dom = simdjson::dom;
 namespace od = simdjson::ondemand;
+using wire::Fields;
 
-#define BP_CONCAT_INNER(a, b) a##b
-#define BP_CONCAT(a, b) BP_CONCAT_INNER(a, b)
-#define BP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.status();            \
-  lhs = std::move(*tmp)
-#define BP_ASSIGN_OR_RETURN(lhs, expr) \
-  BP_ASSIGN_OR_RETURN_IMPL(BP_CONCAT(bp_tmp_, __LINE__), lhs, expr)
-#define BP_RETURN_IF_ERROR(expr)   \
-  do {                             \
-    absl::Status bp_st = (expr);   \
-    if (!bp_st.ok()) return bp_st; \
-  } while (0)
+// Every message names the venue: "backpack <what>: <detail>".
+constexpr wire::Where W(std::string_view what) { return {"backpack", what}; }
 
 absl::Status Bad(const std::string& what) {
   return absl::InvalidArgumentError("backpack: " + what);
@@ -36,165 +27,38 @@ absl::Status Bad(const std::string& what) {
 
 std::string S(std::string_view v) { return std::string(v); }
 
-// ----- DOM field access. Missing and JSON null are the same thing on this venue.
-
-std::optional<dom::element> Field(dom::object o, std::string_view key) {
-  dom::element e;
-  if (o[key].get(e) || e.is_null()) return std::nullopt;
-  return e;
-}
-
-absl::StatusOr<std::string_view> ReqStr(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  std::string_view s;
-  if (!e || e->get_string().get(s)) return Bad("missing or non-string field '" + S(key) + "'");
-  return s;
-}
-
-std::string OptStr(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  std::string_view s;
-  if (!e || e->get_string().get(s)) return {};
-  return S(s);
-}
-
-// Decimal from a JSON string (the norm) or a bare JSON number (doc samples).
-absl::StatusOr<Decimal> ToDecimal(dom::element e, std::string_view key) {
-  std::string_view s;
-  if (!e.get_string().get(s)) {
-    auto d = Decimal::Parse(s);
-    if (!d.ok()) return Bad("bad decimal '" + S(s) + "' in '" + S(key) + "'");
-    return *d;
-  }
-  int64_t i;
-  if (!e.get_int64().get(i)) return Decimal::FromInt(i);
-  if (e.is_number()) {
-    std::string text = simdjson::to_string(e);
-    auto d = Decimal::Parse(text);
-    if (!d.ok()) return Bad("bad number '" + text + "' in '" + S(key) + "'");
-    return *d;
-  }
-  return Bad("field '" + S(key) + "' is not a decimal");
-}
-
-absl::StatusOr<Decimal> ReqDecimal(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return Bad("missing field '" + S(key) + "'");
-  return ToDecimal(*e, key);
-}
-
-absl::StatusOr<Decimal> OptDecimal(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return Decimal();
-  return ToDecimal(*e, key);
-}
-
-// Integer from a JSON integer or a string of digits ("lastUpdateId": "1504999670").
-absl::StatusOr<int64_t> ToInt64(dom::element e, std::string_view key) {
-  int64_t i;
-  if (!e.get_int64().get(i)) return i;
-  std::string_view s;
-  if (!e.get_string().get(s) && !s.empty()) {
-    size_t p = 0;
-    bool neg = s[0] == '-';
-    if (neg) p = 1;
-    if (p == s.size() || s.size() - p > 18) return Bad("bad integer in '" + S(key) + "'");
-    int64_t v = 0;
-    for (; p < s.size(); ++p) {
-      if (s[p] < '0' || s[p] > '9') return Bad("bad integer in '" + S(key) + "'");
-      v = v * 10 + (s[p] - '0');
-    }
-    return neg ? -v : v;
-  }
-  return Bad("field '" + S(key) + "' is not an integer");
-}
-
-absl::StatusOr<uint64_t> ToUint64(dom::element e, std::string_view key) {
-  uint64_t u;
-  if (!e.get_uint64().get(u)) return u;
-  std::string_view s;
-  if (!e.get_string().get(s) && !s.empty() && s.size() <= 20) {
-    uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return Bad("bad id in '" + S(key) + "'");
-      uint64_t nv = v * 10 + static_cast<uint64_t>(c - '0');
-      if (nv / 10 != v) return Bad("id overflow in '" + S(key) + "'");
-      v = nv;
-    }
-    return v;
-  }
-  return Bad("field '" + S(key) + "' is not an unsigned integer");
-}
-
-absl::StatusOr<int64_t> OptInt(dom::object o, std::string_view key, int64_t def = 0) {
-  auto e = Field(o, key);
-  if (!e) return def;
-  return ToInt64(*e, key);
-}
-
-bool OptBool(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return false;
-  bool b;
-  if (!e->get_bool().get(b)) return b;
-  std::string_view s;
-  return !e->get_string().get(s) && s == "true";
-}
-
-// Id that may be a JSON string or integer, as text.
-std::string OptIdText(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return {};
-  std::string_view s;
-  if (!e->get_string().get(s)) return S(s);
-  uint64_t u;
-  if (!e->get_uint64().get(u)) return std::to_string(u);
-  int64_t i;
-  if (!e->get_int64().get(i)) return std::to_string(i);
-  return {};
-}
-
-absl::Status CheckedMul(int64_t v, int64_t factor, const char* what, UnixNanos* out) {
-  if (v < 0 || v > INT64_MAX / factor) return Bad(std::string("timestamp out of range in ") + what);
-  *out = v * factor;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<UnixNanos> OptMicros(dom::object o, std::string_view key) {
-  BP_ASSIGN_OR_RETURN(int64_t us, OptInt(o, key));
-  UnixNanos ns = 0;
-  BP_RETURN_IF_ERROR(CheckedMul(us, 1000, "us field", &ns));
-  return ns;
-}
-
-absl::StatusOr<UnixNanos> OptMillis(dom::object o, std::string_view key) {
-  BP_ASSIGN_OR_RETURN(int64_t ms, OptInt(o, key));
-  UnixNanos ns = 0;
-  BP_RETURN_IF_ERROR(CheckedMul(ms, 1'000'000, "ms field", &ns));
-  return ns;
-}
+// ----- field conversions beyond the toolkit's. Missing and JSON null are the same thing here.
 
 // A time that may be an integer in ms or a naive UTC string (REST orders vs history).
-absl::StatusOr<UnixNanos> OptMillisOrIso(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return UnixNanos{0};
-  std::string_view s;
-  if (!e->get_string().get(s)) {
-    bool digits =
-        !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits) return ParseNaiveUtc(s);
+absl::Status GetOptMillisOrIso(const Fields& f, std::string_view key, UnixNanos* out) {
+  const wire::Scalar& s = f[key];
+  if (s.is_string && !s.text.empty() &&
+      !std::all_of(s.text.begin(), s.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    PERPGW_ASSIGN_OR_RETURN(*out, ParseNaiveUtc(s.text));
+    return absl::OkStatus();
   }
-  BP_ASSIGN_OR_RETURN(int64_t ms, ToInt64(*e, key));
-  UnixNanos ns = 0;
-  BP_RETURN_IF_ERROR(CheckedMul(ms, 1'000'000, "ms field", &ns));
-  return ns;
+  return f.GetOptTime(key, wire::kNanosPerMilli, out);
 }
 
 // Engine time T, else emit time E (both us).
-absl::StatusOr<UnixNanos> WsTime(dom::object o) {
-  BP_ASSIGN_OR_RETURN(UnixNanos t, OptMicros(o, "T"));
-  if (t != 0) return t;
-  return OptMicros(o, "E");
+absl::Status GetWsTime(const Fields& f, UnixNanos* out) {
+  UnixNanos t = 0;
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("T", wire::kNanosPerMicro, &t));
+  if (t == 0) PERPGW_RETURN_IF_ERROR(f.GetOptTime("E", wire::kNanosPerMicro, &t));
+  *out = t;
+  return absl::OkStatus();
+}
+
+// A boolean flag: absent or null is false.
+absl::Status GetFlag(const Fields& f, std::string_view key, bool* out) {
+  *out = false;
+  return f.GetOpt(key, out);
+}
+
+// An optional text field: absent or null is "".
+absl::Status GetText(const Fields& f, std::string_view key, std::string* out) {
+  out->clear();
+  return f.GetOpt(key, out);
 }
 
 absl::StatusOr<Side> ParseSide(std::string_view s) {
@@ -203,27 +67,16 @@ absl::StatusOr<Side> ParseSide(std::string_view s) {
   return Bad("unknown side '" + S(s) + "'");
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<OrderType> ParseOrderType(std::string_view s) {
-  if (EqualsIgnoreCase(s, "Limit")) return OrderType::kLimit;
-  if (EqualsIgnoreCase(s, "Market")) return OrderType::kMarket;
+  if (wire::EqualsIgnoreCase(s, "Limit")) return OrderType::kLimit;
+  if (wire::EqualsIgnoreCase(s, "Market")) return OrderType::kMarket;
   return Bad("unknown order type '" + S(s) + "'");
 }
 
 TimeInForce ParseTif(std::string_view s, bool post_only) {
   if (post_only) return TimeInForce::kPostOnly;
-  if (EqualsIgnoreCase(s, "IOC")) return TimeInForce::kIoc;
-  if (EqualsIgnoreCase(s, "FOK")) return TimeInForce::kFok;
+  if (wire::EqualsIgnoreCase(s, "IOC")) return TimeInForce::kIoc;
+  if (wire::EqualsIgnoreCase(s, "FOK")) return TimeInForce::kFok;
   return TimeInForce::kGtc;
 }
 
@@ -240,14 +93,15 @@ std::string ClientText(std::optional<uint32_t> id, const ClientIdMapper* clients
 }
 
 // clientId as uint32 (integer, or a digit string as in fill history).
-absl::StatusOr<std::optional<uint32_t>> OptClientId(dom::object o, std::string_view key) {
-  auto e = Field(o, key);
-  if (!e) return std::optional<uint32_t>();
-  BP_ASSIGN_OR_RETURN(uint64_t v, ToUint64(*e, key));
+absl::Status GetOptClientId(const Fields& f, std::string_view key, std::optional<uint32_t>* out) {
+  out->reset();
+  uint64_t v = 0;
+  PERPGW_RETURN_IF_ERROR(f.GetOpt(key, &v));  // also refuses an undeclared key
+  if (!f[key].has_text()) return absl::OkStatus();
   if (v > 0xFFFFFFFFull) return Bad("clientId out of uint32 range");
-  return std::optional<uint32_t>(static_cast<uint32_t>(v));
+  *out = static_cast<uint32_t>(v);
+  return absl::OkStatus();
 }
-
 // Applies Backpack's terminal-status rules: a post-only order that would have crossed expires
 // with PostOnlyTaker; nothing rested and nothing filled, so report it as rejected.
 void ApplyTerminalReason(Order* o, std::string_view expiry_reason) {
@@ -267,50 +121,68 @@ void ApplyTerminalReason(Order* o, std::string_view expiry_reason) {
   if (!expiry_reason.empty()) o->reason_text = S(expiry_reason);
 }
 
-absl::StatusOr<Order> OrderFromObject(dom::object o, const SymbolTable& symbols,
-                                      const ClientIdMapper* clients) {
+absl::StatusOr<Order> OrderFromObject(od::object& obj, std::string_view what,
+                                      const SymbolTable& symbols, const ClientIdMapper* clients) {
+  Fields f{"id",       "symbol",           "side",                  "orderType",  "status",
+           "clientId", "timeInForce",      "postOnly",              "price",      "quantity",
+           "executedQuantity", "executedQuoteQuantity", "reduceOnly", "createdAt", "expiryReason"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
   Order ord;
   ord.venue = S(kVenueName);
-  ord.order_id = OptIdText(o, "id");
+  PERPGW_RETURN_IF_ERROR(f.GetOptId("id", &ord.order_id));
   if (ord.order_id.empty()) return Bad("order without id");
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
+  std::string_view sym, side, type, status;
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &sym));
   ord.symbol = symbols.TickerFor(sym);
-  BP_ASSIGN_OR_RETURN(std::string_view side, ReqStr(o, "side"));
-  BP_ASSIGN_OR_RETURN(ord.side, ParseSide(side));
-  BP_ASSIGN_OR_RETURN(std::string_view type, ReqStr(o, "orderType"));
-  BP_ASSIGN_OR_RETURN(ord.type, ParseOrderType(type));
-  BP_ASSIGN_OR_RETURN(std::string_view status, ReqStr(o, "status"));
-  BP_ASSIGN_OR_RETURN(ord.status, MapOrderStatus(status));
-  BP_ASSIGN_OR_RETURN(std::optional<uint32_t> cid, OptClientId(o, "clientId"));
+  PERPGW_RETURN_IF_ERROR(f.Get("side", &side));
+  PERPGW_ASSIGN_OR_RETURN(ord.side, ParseSide(side));
+  PERPGW_RETURN_IF_ERROR(f.Get("orderType", &type));
+  PERPGW_ASSIGN_OR_RETURN(ord.type, ParseOrderType(type));
+  PERPGW_RETURN_IF_ERROR(f.Get("status", &status));
+  PERPGW_ASSIGN_OR_RETURN(ord.status, MapOrderStatus(status));
+  std::optional<uint32_t> cid;
+  PERPGW_RETURN_IF_ERROR(GetOptClientId(f, "clientId", &cid));
   ord.client_order_id = ClientText(cid, clients);
-  ord.tif = ParseTif(OptStr(o, "timeInForce"), OptBool(o, "postOnly"));
-  BP_ASSIGN_OR_RETURN(ord.price, OptDecimal(o, "price"));
-  BP_ASSIGN_OR_RETURN(ord.size, OptDecimal(o, "quantity"));
-  BP_ASSIGN_OR_RETURN(ord.filled_size, OptDecimal(o, "executedQuantity"));
-  BP_ASSIGN_OR_RETURN(Decimal filled_quote, OptDecimal(o, "executedQuoteQuantity"));
+  std::string tif, expiry;
+  bool post_only = false;
+  PERPGW_RETURN_IF_ERROR(GetText(f, "timeInForce", &tif));
+  PERPGW_RETURN_IF_ERROR(GetFlag(f, "postOnly", &post_only));
+  ord.tif = ParseTif(tif, post_only);
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("price", &ord.price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("quantity", &ord.size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("executedQuantity", &ord.filled_size));
+  Decimal filled_quote;
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("executedQuoteQuantity", &filled_quote));
   ord.avg_fill_price = AvgPrice(filled_quote, ord.filled_size);
-  ord.reduce_only = OptBool(o, "reduceOnly");
-  BP_ASSIGN_OR_RETURN(ord.created_time, OptMillisOrIso(o, "createdAt"));
+  PERPGW_RETURN_IF_ERROR(GetFlag(f, "reduceOnly", &ord.reduce_only));
+  PERPGW_RETURN_IF_ERROR(GetOptMillisOrIso(f, "createdAt", &ord.created_time));
   ord.updated_time = ord.created_time;
-  ApplyTerminalReason(&ord, OptStr(o, "expiryReason"));
+  PERPGW_RETURN_IF_ERROR(GetText(f, "expiryReason", &expiry));
+  ApplyTerminalReason(&ord, expiry);
   return ord;
 }
 
-absl::StatusOr<Position> PositionFromRest(dom::object o, const SymbolTable& symbols,
+absl::StatusOr<Position> PositionFromRest(od::object& obj, const SymbolTable& symbols,
                                           UnixNanos as_of) {
+  Fields f{"symbol",        "netQuantity",   "entryPrice",          "markPrice",
+           "netExposureNotional", "pnlUnrealized", "pnlRealized", "cumulativeFundingPayment",
+           "estLiquidationPrice", "imf"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W("positions")));
   Position p;
   p.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
+  std::string_view sym;
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &sym));
   p.symbol = symbols.TickerFor(sym);
-  BP_ASSIGN_OR_RETURN(p.size, ReqDecimal(o, "netQuantity"));
-  BP_ASSIGN_OR_RETURN(p.entry_price, OptDecimal(o, "entryPrice"));
-  BP_ASSIGN_OR_RETURN(p.mark_price, OptDecimal(o, "markPrice"));
-  BP_ASSIGN_OR_RETURN(p.exposure_usd, OptDecimal(o, "netExposureNotional"));
-  BP_ASSIGN_OR_RETURN(p.unrealized_pnl, OptDecimal(o, "pnlUnrealized"));
-  BP_ASSIGN_OR_RETURN(p.realized_pnl, OptDecimal(o, "pnlRealized"));
-  BP_ASSIGN_OR_RETURN(p.funding_accrued, OptDecimal(o, "cumulativeFundingPayment"));
-  BP_ASSIGN_OR_RETURN(p.liquidation_price, OptDecimal(o, "estLiquidationPrice"));
-  BP_ASSIGN_OR_RETURN(Decimal imf, OptDecimal(o, "imf"));
+  PERPGW_RETURN_IF_ERROR(f.Get("netQuantity", &p.size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("entryPrice", &p.entry_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("markPrice", &p.mark_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("netExposureNotional", &p.exposure_usd));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("pnlUnrealized", &p.unrealized_pnl));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("pnlRealized", &p.realized_pnl));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("cumulativeFundingPayment", &p.funding_accrued));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("estLiquidationPrice", &p.liquidation_price));
+  Decimal imf;
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("imf", &imf));
   // Initial margin in use = |exposure| * IMF (Backpack reports the fraction, not the amount).
   auto margin = Decimal::Mul(p.exposure_usd.Abs(), imf, 8, Rounding::kHalfEven);
   if (margin.ok()) p.margin = margin->Normalized();
@@ -318,64 +190,37 @@ absl::StatusOr<Position> PositionFromRest(dom::object o, const SymbolTable& symb
   return p;
 }
 
-absl::StatusOr<Fill> FillFromHistory(dom::object o, const SymbolTable& symbols,
+absl::StatusOr<Fill> FillFromHistory(od::object& obj, const SymbolTable& symbols,
                                      const ClientIdMapper* clients) {
-  Fill f;
-  f.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
-  f.symbol = symbols.TickerFor(sym);
-  f.order_id = OptIdText(o, "orderId");
-  f.trade_id = OptIdText(o, "tradeId");
-  BP_ASSIGN_OR_RETURN(std::optional<uint32_t> cid, OptClientId(o, "clientId"));
-  f.client_order_id = ClientText(cid, clients);
-  BP_ASSIGN_OR_RETURN(std::string_view side, ReqStr(o, "side"));
-  BP_ASSIGN_OR_RETURN(f.side, ParseSide(side));
-  BP_ASSIGN_OR_RETURN(f.price, ReqDecimal(o, "price"));
-  BP_ASSIGN_OR_RETURN(f.size, ReqDecimal(o, "quantity"));
-  BP_ASSIGN_OR_RETURN(f.fee, OptDecimal(o, "fee"));
-  f.fee_asset = OptStr(o, "feeSymbol");
-  f.maker = OptBool(o, "isMaker");
+  Fields f{"symbol", "orderId", "tradeId", "clientId", "side", "price", "quantity", "fee",
+           "feeSymbol", "isMaker", "systemOrderType", "timestamp"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W("fills")));
+  Fill fl;
+  fl.venue = S(kVenueName);
+  std::string_view sym, side;
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &sym));
+  fl.symbol = symbols.TickerFor(sym);
+  PERPGW_RETURN_IF_ERROR(f.GetOptId("orderId", &fl.order_id));
+  PERPGW_RETURN_IF_ERROR(f.GetOptId("tradeId", &fl.trade_id));
+  std::optional<uint32_t> cid;
+  PERPGW_RETURN_IF_ERROR(GetOptClientId(f, "clientId", &cid));
+  fl.client_order_id = ClientText(cid, clients);
+  PERPGW_RETURN_IF_ERROR(f.Get("side", &side));
+  PERPGW_ASSIGN_OR_RETURN(fl.side, ParseSide(side));
+  PERPGW_RETURN_IF_ERROR(f.Get("price", &fl.price));
+  PERPGW_RETURN_IF_ERROR(f.Get("quantity", &fl.size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("fee", &fl.fee));
+  PERPGW_RETURN_IF_ERROR(GetText(f, "feeSymbol", &fl.fee_asset));
+  PERPGW_RETURN_IF_ERROR(GetFlag(f, "isMaker", &fl.maker));
   // LiquidatePositionOnBook / OnAdl / OnBackstop: the engine closed our position.
-  std::string sys = OptStr(o, "systemOrderType");
-  f.liquidation = sys.rfind("LiquidatePosition", 0) == 0;
-  BP_ASSIGN_OR_RETURN(f.exchange_time, OptMillisOrIso(o, "timestamp"));
-  return f;
+  std::string sys;
+  PERPGW_RETURN_IF_ERROR(GetText(f, "systemOrderType", &sys));
+  fl.liquidation = sys.rfind("LiquidatePosition", 0) == 0;
+  PERPGW_RETURN_IF_ERROR(GetOptMillisOrIso(f, "timestamp", &fl.exchange_time));
+  return fl;
 }
 
 // ----- JSON writing for encoders (flat objects only).
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char* kHex = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[(c >> 4) & 0xF]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 struct BodyField {
   std::string key, value;
@@ -389,10 +234,10 @@ EncodedRequest BuildBody(std::vector<BodyField> fields) {
   r.body.push_back('{');
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) r.body.push_back(',');
-    AppendJsonString(&r.body, fields[i].key);
+    wire::AppendJsonQuoted(&r.body, fields[i].key);
     r.body.push_back(':');
     if (fields[i].quoted) {
-      AppendJsonString(&r.body, fields[i].value);
+      wire::AppendJsonQuoted(&r.body, fields[i].value);
     } else {
       r.body.append(fields[i].value);
     }
@@ -405,112 +250,97 @@ EncodedRequest BuildBody(std::vector<BodyField> fields) {
 std::string StreamsFrame(std::string_view method, const std::vector<std::string>& streams,
                          const WsSignature* sig) {
   std::string out = "{\"method\":";
-  AppendJsonString(&out, method);
+  wire::AppendJsonQuoted(&out, method);
   out.append(",\"params\":[");
   for (size_t i = 0; i < streams.size(); ++i) {
     if (i) out.push_back(',');
-    AppendJsonString(&out, streams[i]);
+    wire::AppendJsonQuoted(&out, streams[i]);
   }
   out.push_back(']');
   if (sig) {
     out.append(",\"signature\":[");
-    AppendJsonString(&out, sig->api_key);
+    wire::AppendJsonQuoted(&out, sig->api_key);
     out.push_back(',');
-    AppendJsonString(&out, sig->signature);
+    wire::AppendJsonQuoted(&out, sig->signature);
     out.push_back(',');
-    AppendJsonString(&out, sig->timestamp);
+    wire::AppendJsonQuoted(&out, sig->timestamp);
     out.push_back(',');
-    AppendJsonString(&out, sig->window);
+    wire::AppendJsonQuoted(&out, sig->window);
     out.push_back(']');
   }
   out.push_back('}');
   return out;
 }
 
-// Level list [[price, qty], ...] -> Levels at the instrument's scales.
-absl::Status DomLevels(dom::object o, std::string_view key, const Instrument& inst,
-                       std::vector<Level>* out) {
-  auto e = Field(o, key);
-  if (!e) return absl::OkStatus();
-  dom::array arr;
-  if (e->get_array().get(arr)) return Bad("depth '" + S(key) + "' is not an array");
-  out->reserve(arr.size());
-  for (dom::element lvl : arr) {
-    dom::array pq;
-    if (lvl.get_array().get(pq) || pq.size() < 2) return Bad("bad depth level");
-    std::string_view ps, qs;
-    if (pq.at(0).get_string().get(ps) || pq.at(1).get_string().get(qs)) {
-      return Bad("depth level values must be strings");
-    }
-    Level l;
-    if (!ParseScaledFast(ps, inst.price_scale, &l.price)) {
-      auto v = ParseScaled(ps, inst.price_scale);
-      if (!v.ok()) return Bad("depth price '" + S(ps) + "' does not fit the tick scale");
-      l.price = *v;
-    }
-    if (!ParseScaledFast(qs, inst.size_scale, &l.size)) {
-      auto v = ParseScaled(qs, inst.size_scale);
-      if (!v.ok()) return Bad("depth size '" + S(qs) + "' does not fit the step scale");
-      l.size = *v;
-    }
-    if (l.price <= 0 || l.size < 0) return Bad("non-positive depth price or negative size");
-    out->push_back(l);
-  }
+// An object, or nothing (kept as `present = false`) when the value is null; anything else is
+// an error naming `key`.
+absl::Status OptObject(od::value& v, std::string_view key, std::string_view what, od::object* out,
+                       bool* present) {
+  *present = false;
+  od::json_type t;
+  PERPGW_JSON_TRY(v.type().get(t), W(what));
+  if (t == od::json_type::null) return absl::OkStatus();
+  if (t != od::json_type::object) return wire::Invalid(W(what), "'" + S(key) + "' is not an object");
+  PERPGW_JSON_TRY(v.get_object().get(*out), W(what));
+  *present = true;
   return absl::OkStatus();
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Codec::Impl: parsers and a padded scratch copy (frames from the socket are not padded).
+// Codec::Impl: one reusable parser (frames from the socket are copied into its padded buffer
+// unless the caller passes padding).
 
 struct Codec::Impl {
-  dom::parser dom_parser;
-  od::parser od_parser;
-  std::string scratch;
+  wire::JsonParser parser;
 
-  // Copies `in` into the padded scratch buffer; returns its capacity-aware view.
-  const char* Pad(std::string_view in) {
-    size_t need = in.size() + simdjson::SIMDJSON_PADDING;
-    if (scratch.size() < need) scratch.resize(std::max(need, scratch.size() * 2));
-    if (!in.empty()) std::memcpy(scratch.data(), in.data(), in.size());
-    std::memset(scratch.data() + in.size(), 0, simdjson::SIMDJSON_PADDING);
-    return scratch.data();
+  absl::Status Start(std::string_view in, std::string_view what, od::document* doc) {
+    return parser.Start(in, W(what), doc);
   }
 
-  absl::StatusOr<dom::element> Parse(std::string_view in, const char* what) {
-    if (in.empty()) return Bad(std::string(what) + ": empty body");
-    const char* buf = Pad(in);
-    dom::element root;
-    auto err = dom_parser.parse(buf, in.size(), false).get(root);
-    if (err) {
-      return Bad(std::string(what) + ": invalid JSON (" + simdjson::error_message(err) + ")");
-    }
-    return root;
+  // A document that must be one object; runs fn(od::object&) then checks nothing trails it.
+  template <typename Fn>
+  absl::Status Object(std::string_view in, std::string_view what, Fn&& fn) {
+    od::document doc;
+    PERPGW_RETURN_IF_ERROR(Start(in, what, &doc));
+    od::object obj;
+    PERPGW_RETURN_IF_ERROR(wire::RootObject(doc, W(what), &obj));
+    PERPGW_RETURN_IF_ERROR(fn(obj));
+    return wire::CheckEnd(doc, W(what));
   }
 
-  // Parses a WS frame and returns its data object (envelope or bare).
-  absl::StatusOr<dom::object> ParseWsData(std::string_view in, const char* what) {
-    BP_ASSIGN_OR_RETURN(dom::element root, Parse(in, what));
-    dom::object obj;
-    if (root.get_object().get(obj)) return Bad(std::string(what) + ": frame is not an object");
-    dom::object data;
-    if (!obj["data"].get_object().get(data)) return data;
-    return obj;
+  // A document that must be an array of objects.
+  template <typename Fn>
+  absl::Status Array(std::string_view in, std::string_view what, Fn&& fn) {
+    od::document doc;
+    PERPGW_RETURN_IF_ERROR(Start(in, what, &doc));
+    PERPGW_RETURN_IF_ERROR(wire::ForEachObjectInArray(doc, W(what), fn));
+    return wire::CheckEnd(doc, W(what));
   }
 
-  absl::StatusOr<dom::array> ParseArray(std::string_view in, const char* what) {
-    BP_ASSIGN_OR_RETURN(dom::element root, Parse(in, what));
-    dom::array arr;
-    if (root.get_array().get(arr)) return Bad(std::string(what) + ": expected a JSON array");
-    return arr;
+  // One object or an array of them.
+  template <typename Fn>
+  absl::Status ObjectOrArray(std::string_view in, std::string_view what, Fn&& fn) {
+    od::document doc;
+    PERPGW_RETURN_IF_ERROR(Start(in, what, &doc));
+    PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(what), fn));
+    return wire::CheckEnd(doc, W(what));
   }
 
-  absl::StatusOr<dom::object> ParseObject(std::string_view in, const char* what) {
-    BP_ASSIGN_OR_RETURN(dom::element root, Parse(in, what));
-    dom::object obj;
-    if (root.get_object().get(obj)) return Bad(std::string(what) + ": expected a JSON object");
-    return obj;
+  // A WS frame: the {"stream","data"} envelope or the bare data object, read into `f`.
+  absl::Status WsData(std::string_view in, std::string_view what, Fields* f) {
+    return Object(in, what, [&](od::object& root) {
+      return f->Read(root, W(what), [&](std::string_view key, od::value& v) -> absl::Status {
+        if (key != "data") return absl::OkStatus();
+        od::json_type t;
+        PERPGW_JSON_TRY(v.type().get(t), W(what));
+        if (t != od::json_type::object) return absl::OkStatus();
+        od::object data;
+        PERPGW_JSON_TRY(v.get_object().get(data), W(what));
+        return f->Read(data, W(what));
+      });
+    });
   }
 };
 
@@ -554,24 +384,93 @@ const char* ToString(WsKind k) {
 // ---------------------------------------------------------------------------------------------
 // Markets
 
+
+namespace {
+
+// Keeps the first value error; structural (JSON) errors are returned at once instead. Markets
+// we skip (spot, other quotes) must not fail the whole list over a field we never use.
+void Defer(absl::Status st, absl::Status* deferred) {
+  if (!st.ok() && deferred->ok()) *deferred = std::move(st);
+}
+
+// {"base": "...", "factor": "..."} (imfFunction / mmfFunction); null is "absent".
+absl::Status ReadMarginFunction(od::value& v, std::string_view key, Decimal* base,
+                                Decimal* factor, absl::Status* deferred) {
+  od::object o;
+  bool present = false;
+  PERPGW_RETURN_IF_ERROR(OptObject(v, key, "markets", &o, &present));
+  if (!present) return absl::OkStatus();
+  Fields f{"base", "factor"};
+  PERPGW_RETURN_IF_ERROR(f.Read(o, W("markets")));
+  Defer(f.GetOpt("base", base), deferred);
+  Defer(f.GetOpt("factor", factor), deferred);
+  return absl::OkStatus();
+}
+
+// "filters": {"price": {"tickSize", ...}, "quantity": {"stepSize", "minQuantity", ...}}.
+absl::Status ReadFilters(od::value& v, Instrument* inst, bool* have_price, bool* have_qty,
+                         absl::Status* deferred) {
+  od::object fo;
+  bool present = false;
+  PERPGW_RETURN_IF_ERROR(OptObject(v, "filters", "markets", &fo, &present));
+  if (!present) return absl::OkStatus();
+  return Fields{}.Read(fo, W("markets"), [&](std::string_view key, od::value& fv) -> absl::Status {
+    od::object o;
+    bool here = false;
+    if (key == "price") {
+      PERPGW_RETURN_IF_ERROR(OptObject(fv, key, "markets", &o, &here));
+      if (!here) return absl::OkStatus();
+      Fields f{"tickSize"};
+      PERPGW_RETURN_IF_ERROR(f.Read(o, W("markets")));
+      Defer(f.Get("tickSize", &inst->tick_size), deferred);
+      *have_price = true;
+    } else if (key == "quantity") {
+      PERPGW_RETURN_IF_ERROR(OptObject(fv, key, "markets", &o, &here));
+      if (!here) return absl::OkStatus();
+      Fields f{"stepSize", "minQuantity", "maxQuantity"};
+      PERPGW_RETURN_IF_ERROR(f.Read(o, W("markets")));
+      Defer(f.Get("stepSize", &inst->step_size), deferred);
+      Defer(f.GetOpt("minQuantity", &inst->min_size), deferred);
+      Defer(f.GetOpt("maxQuantity", &inst->max_size), deferred);
+      *have_qty = true;
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<MarketInfo>> Codec::ParseMarketInfos(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::array arr, impl_->ParseArray(body, "markets"));
   std::vector<MarketInfo> out;
-  for (dom::element el : arr) {
-    dom::object m;
-    if (el.get_object().get(m)) return Bad("markets: item is not an object");
-    BP_ASSIGN_OR_RETURN(std::string_view symbol, ReqStr(m, "symbol"));
-    std::string market_type = OptStr(m, "marketType");
-    if (market_type != "PERP" || !IsUsdcPerpSymbol(symbol)) continue;
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, "markets", [&](od::object& m) -> absl::Status {
     MarketInfo info;
-    info.market_type = market_type;
     Instrument& inst = info.instrument;
+    bool have_price = false, have_qty = false;
+    absl::Status deferred;  // value errors in nested objects, reported for perps only
+    Fields f{"symbol", "marketType", "baseSymbol", "quoteSymbol", "orderBookState", "visible",
+             "fundingInterval", "fundingRateUpperBound", "fundingRateLowerBound",
+             "openInterestLimit"};
+    PERPGW_RETURN_IF_ERROR(
+        f.Read(m, W("markets"), [&](std::string_view key, od::value& v) -> absl::Status {
+          if (key == "filters") return ReadFilters(v, &inst, &have_price, &have_qty, &deferred);
+          if (key == "imfFunction") {
+            return ReadMarginFunction(v, key, &info.imf_base, &info.imf_factor, &deferred);
+          }
+          if (key == "mmfFunction") {
+            return ReadMarginFunction(v, key, &info.mmf_base, &info.mmf_factor, &deferred);
+          }
+          return absl::OkStatus();
+        }));
+    std::string_view symbol;
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &symbol));
+    PERPGW_RETURN_IF_ERROR(GetText(f, "marketType", &info.market_type));
+    if (info.market_type != "PERP" || !IsUsdcPerpSymbol(symbol)) return absl::OkStatus();
     inst.venue = S(kVenueName);
     inst.venue_symbol = S(symbol);
-    inst.base = OptStr(m, "baseSymbol");
-    inst.quote = OptStr(m, "quoteSymbol");
+    PERPGW_RETURN_IF_ERROR(GetText(f, "baseSymbol", &inst.base));
+    PERPGW_RETURN_IF_ERROR(GetText(f, "quoteSymbol", &inst.quote));
     if (inst.base.empty() || inst.quote.empty()) {
-      BP_ASSIGN_OR_RETURN(SymbolParts parts, SplitVenueSymbol(symbol));
+      PERPGW_ASSIGN_OR_RETURN(SymbolParts parts, SplitVenueSymbol(symbol));
       if (inst.base.empty()) inst.base = parts.base;
       if (inst.quote.empty()) inst.quote = parts.quote;
     }
@@ -579,16 +478,10 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseMarketInfos(std::string_view
     inst.symbol = t.ticker;
     inst.quantity_multiplier = t.multiplier;
 
-    auto filters = Field(m, "filters");
-    dom::object fo, price, qty;
-    if (!filters || filters->get_object().get(fo) || fo["price"].get_object().get(price) ||
-        fo["quantity"].get_object().get(qty)) {
+    PERPGW_RETURN_IF_ERROR(deferred);
+    if (!have_price || !have_qty) {
       return Bad("markets: " + S(symbol) + " has no price/quantity filters");
     }
-    BP_ASSIGN_OR_RETURN(inst.tick_size, ReqDecimal(price, "tickSize"));
-    BP_ASSIGN_OR_RETURN(inst.step_size, ReqDecimal(qty, "stepSize"));
-    BP_ASSIGN_OR_RETURN(inst.min_size, OptDecimal(qty, "minQuantity"));
-    BP_ASSIGN_OR_RETURN(inst.max_size, OptDecimal(qty, "maxQuantity"));
     if (!inst.tick_size.IsPositive() || !inst.step_size.IsPositive()) {
       return Bad("markets: " + S(symbol) + " has a non-positive tick or step");
     }
@@ -597,47 +490,31 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseMarketInfos(std::string_view
     inst.price_scale = DecimalPlaces(inst.tick_size);
     inst.size_scale = DecimalPlaces(inst.step_size);
 
-    info.order_book_state = OptStr(m, "orderBookState");
+    PERPGW_RETURN_IF_ERROR(GetText(f, "orderBookState", &info.order_book_state));
     bool visible = true;
-    if (auto v = Field(m, "visible")) {
-      bool b;
-      if (!v->get_bool().get(b)) visible = b;
-    }
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("visible", &visible));
     inst.tradeable = visible && info.order_book_state != "Closed" &&
                      info.order_book_state != "CancelOnly" && !info.order_book_state.empty();
 
-    BP_ASSIGN_OR_RETURN(info.funding_interval_ms, OptInt(m, "fundingInterval"));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("fundingInterval", &info.funding_interval_ms));
     if (info.funding_interval_ms < 0) return Bad("markets: negative fundingInterval");
     inst.funding_interval_hours = static_cast<double>(info.funding_interval_ms) / 3'600'000.0;
-    BP_ASSIGN_OR_RETURN(info.funding_rate_upper_bps, OptDecimal(m, "fundingRateUpperBound"));
-    BP_ASSIGN_OR_RETURN(info.funding_rate_lower_bps, OptDecimal(m, "fundingRateLowerBound"));
-    BP_ASSIGN_OR_RETURN(info.open_interest_limit, OptDecimal(m, "openInterestLimit"));
-    if (auto f = Field(m, "imfFunction")) {
-      dom::object fo2;
-      if (!f->get_object().get(fo2)) {
-        BP_ASSIGN_OR_RETURN(info.imf_base, OptDecimal(fo2, "base"));
-        BP_ASSIGN_OR_RETURN(info.imf_factor, OptDecimal(fo2, "factor"));
-      }
-    }
-    if (auto f = Field(m, "mmfFunction")) {
-      dom::object fo2;
-      if (!f->get_object().get(fo2)) {
-        BP_ASSIGN_OR_RETURN(info.mmf_base, OptDecimal(fo2, "base"));
-        BP_ASSIGN_OR_RETURN(info.mmf_factor, OptDecimal(fo2, "factor"));
-      }
-    }
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("fundingRateUpperBound", &info.funding_rate_upper_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("fundingRateLowerBound", &info.funding_rate_lower_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("openInterestLimit", &info.open_interest_limit));
     if (info.imf_base.IsPositive()) {
       // Small-position max leverage = 1 / base IMF (0.02 -> 50x, 0.01333 -> 75x).
       auto lev = Decimal::Div(Decimal::FromInt(1), info.imf_base, 0, Rounding::kDown);
       if (lev.ok()) inst.max_leverage = *lev;
     }
     out.push_back(std::move(info));
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<std::vector<Instrument>> Codec::ParseMarkets(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(std::vector<MarketInfo> infos, ParseMarketInfos(body));
+  PERPGW_ASSIGN_OR_RETURN(std::vector<MarketInfo> infos, ParseMarketInfos(body));
   std::vector<Instrument> out;
   out.reserve(infos.size());
   for (MarketInfo& i : infos) out.push_back(std::move(i.instrument));
@@ -649,14 +526,22 @@ absl::StatusOr<std::vector<Instrument>> Codec::ParseMarkets(std::string_view bod
 
 absl::StatusOr<DepthSnapshot> Codec::ParseDepthSnapshot(std::string_view body,
                                                         const Instrument& inst) {
-  BP_ASSIGN_OR_RETURN(dom::object o, impl_->ParseObject(body, "depth"));
   DepthSnapshot snap;
-  auto id = Field(o, "lastUpdateId");
-  if (!id) return Bad("depth: missing lastUpdateId");
-  BP_ASSIGN_OR_RETURN(snap.last_update_id, ToUint64(*id, "lastUpdateId"));
-  BP_ASSIGN_OR_RETURN(snap.exchange_time, OptMicros(o, "timestamp"));
-  BP_RETURN_IF_ERROR(DomLevels(o, "bids", inst, &snap.bids));
-  BP_RETURN_IF_ERROR(DomLevels(o, "asks", inst, &snap.asks));
+  PERPGW_RETURN_IF_ERROR(impl_->Object(body, "depth", [&](od::object& o) -> absl::Status {
+    Fields f{"lastUpdateId", "timestamp"};
+    PERPGW_RETURN_IF_ERROR(
+        f.Read(o, W("depth"), [&](std::string_view key, od::value& v) -> absl::Status {
+          if (key == "bids") {
+            return wire::ReadLevels(v, inst.price_scale, inst.size_scale, &snap.bids, W("depth"));
+          }
+          if (key == "asks") {
+            return wire::ReadLevels(v, inst.price_scale, inst.size_scale, &snap.asks, W("depth"));
+          }
+          return absl::OkStatus();
+        }));
+    PERPGW_RETURN_IF_ERROR(f.Get("lastUpdateId", &snap.last_update_id));
+    return f.GetOptTime("timestamp", wire::kNanosPerMicro, &snap.exchange_time);
+  }));
   // Captures show both sides ascending (best bid last); sort rather than trust the order.
   std::sort(snap.bids.begin(), snap.bids.end(),
             [](const Level& a, const Level& b) { return a.price > b.price; });
@@ -681,38 +566,8 @@ BookUpdate MakeSnapshotUpdate(const DepthSnapshot& snap, const Instrument& inst,
   return u;
 }
 
-namespace {
 
-absl::Status OdLevels(od::value v, BookSide side, const Instrument& inst, DeltaMsg* out) {
-  od::array arr;
-  if (v.get_array().get(arr)) return Bad("depth: side is not an array");
-  for (auto lvl_r : arr) {
-    od::array pq;
-    if (lvl_r.get_array().get(pq)) return Bad("depth: level is not an array");
-    std::string_view strs[2];
-    int n = 0;
-    for (auto x : pq) {
-      std::string_view s;
-      if (x.get_string().get(s)) return Bad("depth: level value is not a string");
-      if (n < 2) strs[n] = s;
-      ++n;
-    }
-    if (n < 2) return Bad("depth: level needs [price, size]");
-    LevelChange c{side, {}};
-    if (!ParseScaledFast(strs[0], inst.price_scale, &c.level.price)) {
-      auto p = ParseScaled(strs[0], inst.price_scale);
-      if (!p.ok()) return Bad("depth: price '" + S(strs[0]) + "' does not fit the tick scale");
-      c.level.price = *p;
-    }
-    if (!ParseScaledFast(strs[1], inst.size_scale, &c.level.size)) {
-      auto q = ParseScaled(strs[1], inst.size_scale);
-      if (!q.ok()) return Bad("depth: size '" + S(strs[1]) + "' does not fit the step scale");
-      c.level.size = *q;
-    }
-    out->changes.push_back(c);
-  }
-  return absl::OkStatus();
-}
+namespace {
 
 absl::Status OdUint(od::value v, uint64_t* out) {
   if (!v.get_uint64().get(*out)) return absl::OkStatus();
@@ -720,18 +575,15 @@ absl::Status OdUint(od::value v, uint64_t* out) {
   return Bad("depth: id is not an unsigned integer");
 }
 
+
 }  // namespace
 
 absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& inst, DeltaMsg* out) {
   out->changes.clear();
   out->first_id = out->last_id = out->prev_id = 0;
   out->exchange_time = 0;
-  if (frame.empty()) return Bad("depth: empty frame");
-  const char* buf = impl_->Pad(frame);
   od::document doc;
-  if (impl_->od_parser.iterate(buf, frame.size(), impl_->scratch.size()).get(doc)) {
-    return Bad("depth: invalid JSON");
-  }
+  PERPGW_RETURN_IF_ERROR(impl_->Start(frame, "depth", &doc));
   od::object root;
   if (doc.get_object().get(root)) return Bad("depth: frame is not an object");
   od::object data;
@@ -780,17 +632,19 @@ absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& in
         break;
       }
       case 'a':
-        BP_RETURN_IF_ERROR(OdLevels(v, BookSide::kAsk, inst, out));
+        PERPGW_RETURN_IF_ERROR(wire::ReadLevelChanges(v, BookSide::kAsk, inst.price_scale,
+                                                      inst.size_scale, &out->changes, W("depth")));
         break;
       case 'b':
-        BP_RETURN_IF_ERROR(OdLevels(v, BookSide::kBid, inst, out));
+        PERPGW_RETURN_IF_ERROR(wire::ReadLevelChanges(v, BookSide::kBid, inst.price_scale,
+                                                      inst.size_scale, &out->changes, W("depth")));
         break;
       case 'U':
-        BP_RETURN_IF_ERROR(OdUint(v, &out->first_id));
+        PERPGW_RETURN_IF_ERROR(OdUint(v, &out->first_id));
         have_first = true;
         break;
       case 'u':
-        BP_RETURN_IF_ERROR(OdUint(v, &out->last_id));
+        PERPGW_RETURN_IF_ERROR(OdUint(v, &out->last_id));
         have_last = true;
         break;
       case 'T':
@@ -806,7 +660,9 @@ absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& in
   if (!have_first || !have_last) return Bad("depth: missing U/u");
   if (out->last_id < out->first_id) return Bad("depth: u < U");
   int64_t us = t_us ? t_us : e_us;
-  BP_RETURN_IF_ERROR(CheckedMul(us, 1000, "depth T", &out->exchange_time));
+  if (!wire::ToNanos(us, wire::kNanosPerMicro, &out->exchange_time)) {
+    return Bad("depth: timestamp out of range");
+  }
   return absl::OkStatus();
 }
 
@@ -814,12 +670,8 @@ absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& in
 // WS classification and public streams
 
 absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
-  if (frame.empty()) return Bad("ws: empty frame");
-  const char* buf = impl_->Pad(frame);
   od::document doc;
-  if (impl_->od_parser.iterate(buf, frame.size(), impl_->scratch.size()).get(doc)) {
-    return Bad("ws: invalid JSON");
-  }
+  PERPGW_RETURN_IF_ERROR(impl_->Start(frame, "ws", &doc));
   od::object root;
   if (doc.get_object().get(root)) return Bad("ws: frame is not an object");
   WsFrameInfo info;
@@ -896,193 +748,167 @@ absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
 
 absl::StatusOr<Bbo> Codec::ParseBookTicker(std::string_view frame, const SymbolTable& symbols,
                                            UnixNanos receive_time) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "bookTicker"));
+  Fields f{"s", "b", "B", "a", "A", "u", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "bookTicker", &f));
   Bbo b;
   b.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
+  std::string_view sym;
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &sym));
   b.symbol = symbols.TickerFor(sym);
-  BP_ASSIGN_OR_RETURN(b.bid_price, ReqDecimal(d, "b"));
-  BP_ASSIGN_OR_RETURN(b.bid_size, ReqDecimal(d, "B"));
-  BP_ASSIGN_OR_RETURN(b.ask_price, ReqDecimal(d, "a"));
-  BP_ASSIGN_OR_RETURN(b.ask_size, ReqDecimal(d, "A"));
-  if (auto u = Field(d, "u")) {  // string in docs, integer live
-    BP_ASSIGN_OR_RETURN(b.venue_seq, ToUint64(*u, "u"));
-  }
-  BP_ASSIGN_OR_RETURN(b.exchange_time, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(f.Get("b", &b.bid_price));
+  PERPGW_RETURN_IF_ERROR(f.Get("B", &b.bid_size));
+  PERPGW_RETURN_IF_ERROR(f.Get("a", &b.ask_price));
+  PERPGW_RETURN_IF_ERROR(f.Get("A", &b.ask_size));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("u", &b.venue_seq));  // string in docs, integer live
+  PERPGW_RETURN_IF_ERROR(GetWsTime(f, &b.exchange_time));
   b.receive_time = receive_time;
   return b;
 }
 
 absl::StatusOr<Trade> Codec::ParseTrade(std::string_view frame, const SymbolTable& symbols,
                                         UnixNanos receive_time) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "trade"));
+  Fields f{"s", "p", "q", "t", "m", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "trade", &f));
   Trade t;
   t.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
+  std::string_view sym;
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &sym));
   t.symbol = symbols.TickerFor(sym);
-  BP_ASSIGN_OR_RETURN(t.price, ReqDecimal(d, "p"));
-  BP_ASSIGN_OR_RETURN(t.size, ReqDecimal(d, "q"));
-  t.trade_id = OptIdText(d, "t");
+  PERPGW_RETURN_IF_ERROR(f.Get("p", &t.price));
+  PERPGW_RETURN_IF_ERROR(f.Get("q", &t.size));
+  PERPGW_RETURN_IF_ERROR(f.GetOptId("t", &t.trade_id));
   // m = buyer is maker, so the taker sold.
-  t.taker_side = OptBool(d, "m") ? Side::kSell : Side::kBuy;
-  BP_ASSIGN_OR_RETURN(t.exchange_time, WsTime(d));
+  bool buyer_maker = false;
+  PERPGW_RETURN_IF_ERROR(GetFlag(f, "m", &buyer_maker));
+  t.taker_side = buyer_maker ? Side::kSell : Side::kBuy;
+  PERPGW_RETURN_IF_ERROR(GetWsTime(f, &t.exchange_time));
   t.receive_time = receive_time;
   return t;
 }
 
 namespace {
 
-absl::StatusOr<MarkPriceInfo> MarkFromRest(dom::object o) {
+absl::StatusOr<MarkPriceInfo> MarkFromRest(od::object& obj) {
+  Fields f{"symbol", "markPrice", "indexPrice", "fundingRate", "nextFundingTimestamp"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W("markPrices")));
   MarkPriceInfo m;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
-  m.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(m.mark_price, ReqDecimal(o, "markPrice"));
-  BP_ASSIGN_OR_RETURN(m.index_price, OptDecimal(o, "indexPrice"));
-  if (Field(o, "fundingRate")) {
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &m.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.Get("markPrice", &m.mark_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("indexPrice", &m.index_price));
+  if (f.Has("fundingRate")) {
     m.has_funding = true;
-    BP_ASSIGN_OR_RETURN(m.funding_rate, ReqDecimal(o, "fundingRate"));
+    PERPGW_RETURN_IF_ERROR(f.Get("fundingRate", &m.funding_rate));
   }
-  BP_ASSIGN_OR_RETURN(m.next_funding_time, OptMillis(o, "nextFundingTimestamp"));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("nextFundingTimestamp", wire::kNanosPerMilli,
+                                      &m.next_funding_time));
   return m;
 }
 
-absl::StatusOr<TickerStats> TickerFromRest(dom::object o) {
+absl::StatusOr<TickerStats> TickerFromRest(od::object& obj) {
+  Fields f{"symbol", "lastPrice", "volume", "quoteVolume", "trades"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W("ticker")));
   TickerStats t;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
-  t.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(t.last_price, OptDecimal(o, "lastPrice"));
-  BP_ASSIGN_OR_RETURN(t.volume, OptDecimal(o, "volume"));
-  BP_ASSIGN_OR_RETURN(t.quote_volume, OptDecimal(o, "quoteVolume"));
-  BP_ASSIGN_OR_RETURN(t.trades, OptInt(o, "trades"));  // a string on this venue
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &t.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("lastPrice", &t.last_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("volume", &t.volume));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("quoteVolume", &t.quote_volume));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("trades", &t.trades));  // a string on this venue
   return t;
 }
 
-absl::StatusOr<OpenInterestInfo> OiFromRest(dom::object o) {
+absl::StatusOr<OpenInterestInfo> OiFromRest(od::object& obj) {
+  Fields f{"symbol", "openInterest", "timestamp"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W("openInterest")));
   OpenInterestInfo oi;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
-  oi.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(oi.open_interest, OptDecimal(o, "openInterest"));
-  BP_ASSIGN_OR_RETURN(oi.time, OptMillis(o, "timestamp"));
+  PERPGW_RETURN_IF_ERROR(f.Get("symbol", &oi.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("openInterest", &oi.open_interest));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("timestamp", wire::kNanosPerMilli, &oi.time));
   return oi;
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<MarkPriceInfo>> Codec::ParseMarkPrices(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::element root, impl_->Parse(body, "markPrices"));
   std::vector<MarkPriceInfo> out;
-  dom::array arr;
-  dom::object one;
-  if (!root.get_array().get(arr)) {
-    for (dom::element el : arr) {
-      dom::object o;
-      if (el.get_object().get(o)) return Bad("markPrices: item is not an object");
-      BP_ASSIGN_OR_RETURN(MarkPriceInfo m, MarkFromRest(o));
-      out.push_back(std::move(m));
-    }
-  } else if (!root.get_object().get(one)) {
-    BP_ASSIGN_OR_RETURN(MarkPriceInfo m, MarkFromRest(one));
+  PERPGW_RETURN_IF_ERROR(impl_->ObjectOrArray(body, "markPrices", [&](od::object& o) {
+    PERPGW_ASSIGN_OR_RETURN(MarkPriceInfo m, MarkFromRest(o));
     out.push_back(std::move(m));
-  } else {
-    return Bad("markPrices: expected an array");
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<std::vector<TickerStats>> Codec::ParseTickers(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::element root, impl_->Parse(body, "ticker"));
   std::vector<TickerStats> out;
-  dom::array arr;
-  dom::object one;
-  if (!root.get_array().get(arr)) {
-    for (dom::element el : arr) {
-      dom::object o;
-      if (el.get_object().get(o)) return Bad("tickers: item is not an object");
-      BP_ASSIGN_OR_RETURN(TickerStats t, TickerFromRest(o));
-      out.push_back(std::move(t));
-    }
-  } else if (!root.get_object().get(one)) {
-    BP_ASSIGN_OR_RETURN(TickerStats t, TickerFromRest(one));
+  PERPGW_RETURN_IF_ERROR(impl_->ObjectOrArray(body, "ticker", [&](od::object& o) {
+    PERPGW_ASSIGN_OR_RETURN(TickerStats t, TickerFromRest(o));
     out.push_back(std::move(t));
-  } else {
-    return Bad("ticker: expected an object or array");
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<std::vector<OpenInterestInfo>> Codec::ParseOpenInterest(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::element root, impl_->Parse(body, "openInterest"));
   std::vector<OpenInterestInfo> out;
-  dom::array arr;
-  dom::object one;
-  if (!root.get_array().get(arr)) {
-    for (dom::element el : arr) {
-      dom::object o;
-      if (el.get_object().get(o)) return Bad("openInterest: item is not an object");
-      BP_ASSIGN_OR_RETURN(OpenInterestInfo oi, OiFromRest(o));
-      out.push_back(std::move(oi));
-    }
-  } else if (!root.get_object().get(one)) {
-    BP_ASSIGN_OR_RETURN(OpenInterestInfo oi, OiFromRest(one));
+  PERPGW_RETURN_IF_ERROR(impl_->ObjectOrArray(body, "openInterest", [&](od::object& o) {
+    PERPGW_ASSIGN_OR_RETURN(OpenInterestInfo oi, OiFromRest(o));
     out.push_back(std::move(oi));
-  } else {
-    return Bad("openInterest: expected an array");
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<std::vector<FundingRateRecord>> Codec::ParseFundingRates(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::array arr, impl_->ParseArray(body, "fundingRates"));
   std::vector<FundingRateRecord> out;
-  for (dom::element el : arr) {
-    dom::object o;
-    if (el.get_object().get(o)) return Bad("fundingRates: item is not an object");
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, "fundingRates", [&](od::object& o) -> absl::Status {
+    Fields f{"symbol", "fundingRate", "intervalEndTimestamp"};
+    PERPGW_RETURN_IF_ERROR(f.Read(o, W("fundingRates")));
     FundingRateRecord r;
-    BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(o, "symbol"));
-    r.venue_symbol = S(sym);
-    BP_ASSIGN_OR_RETURN(r.rate, ReqDecimal(o, "fundingRate"));
-    BP_ASSIGN_OR_RETURN(r.interval_end, OptMillisOrIso(o, "intervalEndTimestamp"));
+    PERPGW_RETURN_IF_ERROR(f.Get("symbol", &r.venue_symbol));
+    PERPGW_RETURN_IF_ERROR(f.Get("fundingRate", &r.rate));
+    PERPGW_RETURN_IF_ERROR(GetOptMillisOrIso(f, "intervalEndTimestamp", &r.interval_end));
     out.push_back(std::move(r));
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<MarkPriceInfo> Codec::ParseWsMarkPrice(std::string_view frame) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "markPrice"));
+  Fields f{"s", "p", "i", "f", "n", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "markPrice", &f));
   MarkPriceInfo m;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
-  m.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(m.mark_price, ReqDecimal(d, "p"));
-  BP_ASSIGN_OR_RETURN(m.index_price, OptDecimal(d, "i"));
-  if (Field(d, "f")) {
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &m.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.Get("p", &m.mark_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("i", &m.index_price));
+  if (f.Has("f")) {
     m.has_funding = true;
-    BP_ASSIGN_OR_RETURN(m.funding_rate, ReqDecimal(d, "f"));
+    PERPGW_RETURN_IF_ERROR(f.Get("f", &m.funding_rate));
   }
-  BP_ASSIGN_OR_RETURN(m.next_funding_time, OptMillis(d, "n"));  // ms, unlike E/T
-  BP_ASSIGN_OR_RETURN(m.exchange_time, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(f.GetOptTime("n", wire::kNanosPerMilli, &m.next_funding_time));  // ms
+  PERPGW_RETURN_IF_ERROR(GetWsTime(f, &m.exchange_time));
   return m;
 }
 
 absl::StatusOr<TickerStats> Codec::ParseWsTicker(std::string_view frame) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "ticker"));
+  Fields f{"s", "c", "v", "V", "n", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "ticker", &f));
   TickerStats t;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
-  t.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(t.last_price, OptDecimal(d, "c"));
-  BP_ASSIGN_OR_RETURN(t.volume, OptDecimal(d, "v"));
-  BP_ASSIGN_OR_RETURN(t.quote_volume, OptDecimal(d, "V"));
-  BP_ASSIGN_OR_RETURN(t.trades, OptInt(d, "n"));
-  BP_ASSIGN_OR_RETURN(t.exchange_time, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &t.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("c", &t.last_price));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("v", &t.volume));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("V", &t.quote_volume));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("n", &t.trades));
+  PERPGW_RETURN_IF_ERROR(GetWsTime(f, &t.exchange_time));
   return t;
 }
 
 absl::StatusOr<OpenInterestInfo> Codec::ParseWsOpenInterest(std::string_view frame) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "openInterest"));
+  Fields f{"s", "o", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "openInterest", &f));
   OpenInterestInfo oi;
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
-  oi.venue_symbol = S(sym);
-  BP_ASSIGN_OR_RETURN(oi.open_interest, ReqDecimal(d, "o"));
-  BP_ASSIGN_OR_RETURN(oi.time, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(f.Get("s", &oi.venue_symbol));
+  PERPGW_RETURN_IF_ERROR(f.Get("o", &oi.open_interest));
+  PERPGW_RETURN_IF_ERROR(GetWsTime(f, &oi.time));
   return oi;
 }
 
@@ -1093,40 +919,49 @@ absl::StatusOr<OrderUpdate> Codec::ParseOrderUpdate(std::string_view frame,
                                                     const SymbolTable& symbols,
                                                     const ClientIdMapper* clients,
                                                     UnixNanos receive_time) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "orderUpdate"));
+  Fields d{"e", "O", "R", "c", "s", "i", "S", "o", "f", "y", "p", "q", "z", "Z",
+           "r", "X", "t", "L", "l", "n", "N", "m", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "orderUpdate", &d));
   OrderUpdate u;
-  BP_ASSIGN_OR_RETURN(std::string_view ev, ReqStr(d, "e"));
-  u.event_type = S(ev);
-  u.origin = OptStr(d, "O");
-  u.expiry_reason = OptStr(d, "R");
-  BP_ASSIGN_OR_RETURN(u.client_id, OptClientId(d, "c"));
+  PERPGW_RETURN_IF_ERROR(d.Get("e", &u.event_type));
+  const std::string& ev = u.event_type;
+  PERPGW_RETURN_IF_ERROR(GetText(d, "O", &u.origin));
+  PERPGW_RETURN_IF_ERROR(GetText(d, "R", &u.expiry_reason));
+  PERPGW_RETURN_IF_ERROR(GetOptClientId(d, "c", &u.client_id));
 
   Order& o = u.event.order;
   o.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
+  std::string_view sym, side;
+  PERPGW_RETURN_IF_ERROR(d.Get("s", &sym));
   o.symbol = symbols.TickerFor(sym);
-  o.order_id = OptIdText(d, "i");
+  PERPGW_RETURN_IF_ERROR(d.GetOptId("i", &o.order_id));
   if (o.order_id.empty()) return Bad("orderUpdate: missing order id");
   o.client_order_id = ClientText(u.client_id, clients);
-  BP_ASSIGN_OR_RETURN(std::string_view side, ReqStr(d, "S"));
-  BP_ASSIGN_OR_RETURN(o.side, ParseSide(side));
-  std::string type = OptStr(d, "o");
+  PERPGW_RETURN_IF_ERROR(d.Get("S", &side));
+  PERPGW_ASSIGN_OR_RETURN(o.side, ParseSide(side));
+  std::string type, tif, status;
+  PERPGW_RETURN_IF_ERROR(GetText(d, "o", &type));
   if (!type.empty()) {
-    BP_ASSIGN_OR_RETURN(o.type, ParseOrderType(type));
+    PERPGW_ASSIGN_OR_RETURN(o.type, ParseOrderType(type));
   }
-  o.tif = ParseTif(OptStr(d, "f"), OptBool(d, "y"));
-  BP_ASSIGN_OR_RETURN(o.price, OptDecimal(d, "p"));
-  BP_ASSIGN_OR_RETURN(o.size, OptDecimal(d, "q"));
-  BP_ASSIGN_OR_RETURN(o.filled_size, OptDecimal(d, "z"));
-  BP_ASSIGN_OR_RETURN(Decimal filled_quote, OptDecimal(d, "Z"));
+  bool post_only = false;
+  PERPGW_RETURN_IF_ERROR(GetText(d, "f", &tif));
+  PERPGW_RETURN_IF_ERROR(GetFlag(d, "y", &post_only));
+  o.tif = ParseTif(tif, post_only);
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("p", &o.price));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("q", &o.size));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("z", &o.filled_size));
+  Decimal filled_quote;
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("Z", &filled_quote));
   o.avg_fill_price = AvgPrice(filled_quote, o.filled_size);
-  o.reduce_only = OptBool(d, "r");
-  BP_ASSIGN_OR_RETURN(UnixNanos t, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(GetFlag(d, "r", &o.reduce_only));
+  UnixNanos t = 0;
+  PERPGW_RETURN_IF_ERROR(GetWsTime(d, &t));
   o.updated_time = t;
 
-  std::string status = OptStr(d, "X");
+  PERPGW_RETURN_IF_ERROR(GetText(d, "X", &status));
   if (!status.empty()) {
-    BP_ASSIGN_OR_RETURN(o.status, MapOrderStatus(status));
+    PERPGW_ASSIGN_OR_RETURN(o.status, MapOrderStatus(status));
   } else {
     o.status = OrderStatus::kOpen;
   }
@@ -1151,13 +986,13 @@ absl::StatusOr<OrderUpdate> Codec::ParseOrderUpdate(std::string_view frame,
     f.symbol = o.symbol;
     f.order_id = o.order_id;
     f.client_order_id = o.client_order_id;
-    f.trade_id = OptIdText(d, "t");
+    PERPGW_RETURN_IF_ERROR(d.GetOptId("t", &f.trade_id));
     f.side = o.side;
-    BP_ASSIGN_OR_RETURN(f.price, ReqDecimal(d, "L"));
-    BP_ASSIGN_OR_RETURN(f.size, ReqDecimal(d, "l"));
-    BP_ASSIGN_OR_RETURN(f.fee, OptDecimal(d, "n"));
-    f.fee_asset = OptStr(d, "N");
-    f.maker = OptBool(d, "m");
+    PERPGW_RETURN_IF_ERROR(d.Get("L", &f.price));
+    PERPGW_RETURN_IF_ERROR(d.Get("l", &f.size));
+    PERPGW_RETURN_IF_ERROR(d.GetOpt("n", &f.fee));
+    PERPGW_RETURN_IF_ERROR(GetText(d, "N", &f.fee_asset));
+    PERPGW_RETURN_IF_ERROR(GetFlag(d, "m", &f.maker));
     // Forced closes: the engine liquidated or auto-deleveraged this account's position.
     f.liquidation = u.origin == "LIQUIDATION_AUTOCLOSE" || u.origin == "ADL_AUTOCLOSE";
     f.exchange_time = t;
@@ -1179,26 +1014,29 @@ absl::StatusOr<OrderUpdate> Codec::ParseOrderUpdate(std::string_view frame,
 
 absl::StatusOr<PositionUpdate> Codec::ParsePositionUpdate(std::string_view frame,
                                                           const SymbolTable& symbols) {
-  BP_ASSIGN_OR_RETURN(dom::object d, impl_->ParseWsData(frame, "positionUpdate"));
+  Fields d{"e", "i", "s", "q", "B", "M", "n", "p", "P", "l", "f", "T", "E"};
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(frame, "positionUpdate", &d));
   PositionUpdate u;
-  u.event_type = OptStr(d, "e");
+  PERPGW_RETURN_IF_ERROR(GetText(d, "e", &u.event_type));
   u.snapshot = u.event_type.empty();
-  u.position_id = OptIdText(d, "i");
+  PERPGW_RETURN_IF_ERROR(d.GetOptId("i", &u.position_id));
   Position& p = u.position;
   p.venue = S(kVenueName);
-  BP_ASSIGN_OR_RETURN(std::string_view sym, ReqStr(d, "s"));
+  std::string_view sym;
+  PERPGW_RETURN_IF_ERROR(d.Get("s", &sym));
   p.symbol = symbols.TickerFor(sym);
-  BP_ASSIGN_OR_RETURN(p.size, ReqDecimal(d, "q"));
-  BP_ASSIGN_OR_RETURN(p.entry_price, OptDecimal(d, "B"));
-  BP_ASSIGN_OR_RETURN(p.mark_price, OptDecimal(d, "M"));
-  BP_ASSIGN_OR_RETURN(p.exposure_usd, OptDecimal(d, "n"));
-  BP_ASSIGN_OR_RETURN(p.realized_pnl, OptDecimal(d, "p"));
-  BP_ASSIGN_OR_RETURN(p.unrealized_pnl, OptDecimal(d, "P"));
-  BP_ASSIGN_OR_RETURN(p.liquidation_price, OptDecimal(d, "l"));
-  BP_ASSIGN_OR_RETURN(Decimal imf, OptDecimal(d, "f"));
+  PERPGW_RETURN_IF_ERROR(d.Get("q", &p.size));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("B", &p.entry_price));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("M", &p.mark_price));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("n", &p.exposure_usd));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("p", &p.realized_pnl));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("P", &p.unrealized_pnl));
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("l", &p.liquidation_price));
+  Decimal imf;
+  PERPGW_RETURN_IF_ERROR(d.GetOpt("f", &imf));
   auto margin = Decimal::Mul(p.exposure_usd.Abs(), imf, 8, Rounding::kHalfEven);
   if (margin.ok()) p.margin = margin->Normalized();
-  BP_ASSIGN_OR_RETURN(p.update_time, WsTime(d));
+  PERPGW_RETURN_IF_ERROR(GetWsTime(d, &p.update_time));
   return u;
 }
 
@@ -1207,22 +1045,23 @@ absl::StatusOr<PositionUpdate> Codec::ParsePositionUpdate(std::string_view frame
 
 absl::StatusOr<Order> Codec::ParseOrder(std::string_view body, const SymbolTable& symbols,
                                         const ClientIdMapper* clients) {
-  BP_ASSIGN_OR_RETURN(dom::object o, impl_->ParseObject(body, "order"));
-  return OrderFromObject(o, symbols, clients);
+  Order ord;
+  PERPGW_RETURN_IF_ERROR(impl_->Object(body, "order", [&](od::object& o) -> absl::Status {
+    PERPGW_ASSIGN_OR_RETURN(ord, OrderFromObject(o, "order", symbols, clients));
+    return absl::OkStatus();
+  }));
+  return ord;
 }
 
 absl::StatusOr<std::vector<Order>> Codec::ParseOrders(std::string_view body,
                                                       const SymbolTable& symbols,
                                                       const ClientIdMapper* clients) {
-  BP_ASSIGN_OR_RETURN(dom::array arr, impl_->ParseArray(body, "orders"));
   std::vector<Order> out;
-  out.reserve(arr.size());
-  for (dom::element el : arr) {
-    dom::object o;
-    if (el.get_object().get(o)) return Bad("orders: item is not an object");
-    BP_ASSIGN_OR_RETURN(Order ord, OrderFromObject(o, symbols, clients));
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, "orders", [&](od::object& o) -> absl::Status {
+    PERPGW_ASSIGN_OR_RETURN(Order ord, OrderFromObject(o, "orders", symbols, clients));
     out.push_back(std::move(ord));
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
@@ -1266,83 +1105,96 @@ OrderAck Codec::ParseOrderExecuteResponse(int http_status, std::string_view body
   return ack;
 }
 
+
 absl::StatusOr<std::vector<Position>> Codec::ParsePositions(std::string_view body,
                                                             const SymbolTable& symbols,
                                                             UnixNanos as_of) {
-  BP_ASSIGN_OR_RETURN(dom::array arr, impl_->ParseArray(body, "positions"));
   std::vector<Position> out;
-  for (dom::element el : arr) {
-    dom::object o;
-    if (el.get_object().get(o)) return Bad("positions: item is not an object");
-    BP_ASSIGN_OR_RETURN(Position p, PositionFromRest(o, symbols, as_of));
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, "positions", [&](od::object& o) -> absl::Status {
+    PERPGW_ASSIGN_OR_RETURN(Position p, PositionFromRest(o, symbols, as_of));
     out.push_back(std::move(p));
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<Balance> Codec::ParseCollateral(std::string_view body, UnixNanos as_of) {
-  BP_ASSIGN_OR_RETURN(dom::object o, impl_->ParseObject(body, "collateral"));
   Balance b;
   b.venue = S(kVenueName);
   b.asset = S(kQuoteAsset);
-  BP_ASSIGN_OR_RETURN(b.equity, ReqDecimal(o, "netEquity"));
-  BP_ASSIGN_OR_RETURN(b.available, ReqDecimal(o, "netEquityAvailable"));
-  BP_ASSIGN_OR_RETURN(b.margin_used, OptDecimal(o, "netEquityLocked"));
-  BP_ASSIGN_OR_RETURN(b.unrealized_pnl, OptDecimal(o, "pnlUnrealized"));
   b.update_time = as_of;
+  PERPGW_RETURN_IF_ERROR(impl_->Object(body, "collateral", [&](od::object& o) -> absl::Status {
+    Fields f{"netEquity", "netEquityAvailable", "netEquityLocked", "pnlUnrealized"};
+    PERPGW_RETURN_IF_ERROR(f.Read(o, W("collateral")));
+    PERPGW_RETURN_IF_ERROR(f.Get("netEquity", &b.equity));
+    PERPGW_RETURN_IF_ERROR(f.Get("netEquityAvailable", &b.available));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("netEquityLocked", &b.margin_used));
+    return f.GetOpt("pnlUnrealized", &b.unrealized_pnl);
+  }));
   return b;
 }
 
 absl::StatusOr<Balance> Codec::ParseCapital(std::string_view body, std::string_view asset,
                                             UnixNanos as_of) {
-  BP_ASSIGN_OR_RETURN(dom::object o, impl_->ParseObject(body, "capital"));
   Balance b;
   b.venue = S(kVenueName);
   b.asset = S(asset);
   b.update_time = as_of;
-  auto e = Field(o, asset);
-  if (!e) return b;  // no holdings of that asset
-  dom::object a;
-  if (e->get_object().get(a)) return Bad("capital: entry for " + S(asset) + " is not an object");
-  BP_ASSIGN_OR_RETURN(b.available, ReqDecimal(a, "available"));
-  BP_ASSIGN_OR_RETURN(Decimal locked, OptDecimal(a, "locked"));
-  BP_ASSIGN_OR_RETURN(Decimal staked, OptDecimal(a, "staked"));
-  BP_ASSIGN_OR_RETURN(Decimal sum, Decimal::Add(b.available, locked));
-  BP_ASSIGN_OR_RETURN(b.equity, Decimal::Add(sum, staked));
-  b.margin_used = locked;
+  PERPGW_RETURN_IF_ERROR(impl_->Object(body, "capital", [&](od::object& o) -> absl::Status {
+    return Fields{}.Read(o, W("capital"), [&](std::string_view key, od::value& v) -> absl::Status {
+      if (key != asset) return absl::OkStatus();
+      od::object a;
+      bool present = false;
+      PERPGW_RETURN_IF_ERROR(OptObject(v, key, "capital", &a, &present));
+      if (!present) return absl::OkStatus();  // no holdings of that asset
+      Fields f{"available", "locked", "staked"};
+      PERPGW_RETURN_IF_ERROR(f.Read(a, W("capital")));
+      Decimal locked, staked;
+      PERPGW_RETURN_IF_ERROR(f.Get("available", &b.available));
+      PERPGW_RETURN_IF_ERROR(f.GetOpt("locked", &locked));
+      PERPGW_RETURN_IF_ERROR(f.GetOpt("staked", &staked));
+      PERPGW_ASSIGN_OR_RETURN(Decimal sum, Decimal::Add(b.available, locked));
+      PERPGW_ASSIGN_OR_RETURN(b.equity, Decimal::Add(sum, staked));
+      b.margin_used = locked;
+      return absl::OkStatus();
+    });
+  }));
   return b;
 }
 
 absl::StatusOr<AccountSettings> Codec::ParseAccount(std::string_view body) {
-  BP_ASSIGN_OR_RETURN(dom::object o, impl_->ParseObject(body, "account"));
   AccountSettings a;
-  BP_ASSIGN_OR_RETURN(a.leverage_limit, OptDecimal(o, "leverageLimit"));
-  BP_ASSIGN_OR_RETURN(a.futures_maker_fee_bps, OptDecimal(o, "futuresMakerFee"));
-  BP_ASSIGN_OR_RETURN(a.futures_taker_fee_bps, OptDecimal(o, "futuresTakerFee"));
-  BP_ASSIGN_OR_RETURN(a.spot_maker_fee_bps, OptDecimal(o, "spotMakerFee"));
-  BP_ASSIGN_OR_RETURN(a.spot_taker_fee_bps, OptDecimal(o, "spotTakerFee"));
-  BP_ASSIGN_OR_RETURN(a.position_limit, OptDecimal(o, "positionLimit"));
-  BP_ASSIGN_OR_RETURN(a.borrow_limit, OptDecimal(o, "borrowLimit"));
-  a.liquidating = OptBool(o, "liquidating");
-  BP_ASSIGN_OR_RETURN(a.limit_orders, OptInt(o, "limitOrders"));
-  BP_ASSIGN_OR_RETURN(a.trigger_orders, OptInt(o, "triggerOrders"));
+  PERPGW_RETURN_IF_ERROR(impl_->Object(body, "account", [&](od::object& o) -> absl::Status {
+    Fields f{"leverageLimit", "futuresMakerFee", "futuresTakerFee", "spotMakerFee",
+             "spotTakerFee", "positionLimit", "borrowLimit", "liquidating", "limitOrders",
+             "triggerOrders"};
+    PERPGW_RETURN_IF_ERROR(f.Read(o, W("account")));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("leverageLimit", &a.leverage_limit));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("futuresMakerFee", &a.futures_maker_fee_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("futuresTakerFee", &a.futures_taker_fee_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("spotMakerFee", &a.spot_maker_fee_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("spotTakerFee", &a.spot_taker_fee_bps));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("positionLimit", &a.position_limit));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("borrowLimit", &a.borrow_limit));
+    PERPGW_RETURN_IF_ERROR(GetFlag(f, "liquidating", &a.liquidating));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("limitOrders", &a.limit_orders));
+    return f.GetOpt("triggerOrders", &a.trigger_orders);
+  }));
   return a;
 }
 
 absl::StatusOr<std::vector<Fill>> Codec::ParseFills(std::string_view body,
                                                     const SymbolTable& symbols,
                                                     const ClientIdMapper* clients) {
-  BP_ASSIGN_OR_RETURN(dom::array arr, impl_->ParseArray(body, "fills"));
   std::vector<Fill> out;
-  out.reserve(arr.size());
-  for (dom::element el : arr) {
-    dom::object o;
-    if (el.get_object().get(o)) return Bad("fills: item is not an object");
-    BP_ASSIGN_OR_RETURN(Fill f, FillFromHistory(o, symbols, clients));
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, "fills", [&](od::object& o) -> absl::Status {
+    PERPGW_ASSIGN_OR_RETURN(Fill f, FillFromHistory(o, symbols, clients));
     out.push_back(std::move(f));
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
@@ -1398,16 +1250,16 @@ absl::StatusOr<UnixNanos> ParseNaiveUtc(std::string_view s) {
 }
 
 absl::StatusOr<OrderStatus> MapOrderStatus(std::string_view s) {
-  if (EqualsIgnoreCase(s, "New")) return OrderStatus::kOpen;
-  if (EqualsIgnoreCase(s, "PartiallyFilled")) return OrderStatus::kPartiallyFilled;
-  if (EqualsIgnoreCase(s, "Filled")) return OrderStatus::kFilled;
-  if (EqualsIgnoreCase(s, "Cancelled") || EqualsIgnoreCase(s, "Canceled")) {
+  if (wire::EqualsIgnoreCase(s, "New")) return OrderStatus::kOpen;
+  if (wire::EqualsIgnoreCase(s, "PartiallyFilled")) return OrderStatus::kPartiallyFilled;
+  if (wire::EqualsIgnoreCase(s, "Filled")) return OrderStatus::kFilled;
+  if (wire::EqualsIgnoreCase(s, "Cancelled") || wire::EqualsIgnoreCase(s, "Canceled")) {
     return OrderStatus::kCanceled;
   }
-  if (EqualsIgnoreCase(s, "Expired")) return OrderStatus::kExpired;
+  if (wire::EqualsIgnoreCase(s, "Expired")) return OrderStatus::kExpired;
   // Conditional orders waiting for their trigger are live from the client's point of view.
-  if (EqualsIgnoreCase(s, "TriggerPending")) return OrderStatus::kOpen;
-  if (EqualsIgnoreCase(s, "TriggerFailed")) return OrderStatus::kRejected;
+  if (wire::EqualsIgnoreCase(s, "TriggerPending")) return OrderStatus::kOpen;
+  if (wire::EqualsIgnoreCase(s, "TriggerFailed")) return OrderStatus::kRejected;
   return Bad("unknown order status '" + S(s) + "'");
 }
 
@@ -1429,7 +1281,7 @@ absl::StatusOr<Funding> BuildFunding(const MarkPriceInfo& mark, int64_t funding_
   f.venue = S(kVenueName);
   f.symbol = S(normalized_symbol);
   f.rate = mark.funding_rate;
-  BP_ASSIGN_OR_RETURN(Decimal hours,
+  PERPGW_ASSIGN_OR_RETURN(Decimal hours,
                       Decimal::Div(Decimal::FromInt(funding_interval_ms),
                                    Decimal::FromInt(3'600'000), 12, Rounding::kHalfEven));
   f.interval_hours = hours.Normalized();
@@ -1438,12 +1290,12 @@ absl::StatusOr<Funding> BuildFunding(const MarkPriceInfo& mark, int64_t funding_
   f.index_price = mark.index_price;
   if (ticker) f.volume_24h_usd = ticker->quote_volume;
   if (oi) {
-    BP_ASSIGN_OR_RETURN(Decimal usd,
+    PERPGW_ASSIGN_OR_RETURN(Decimal usd,
                         Decimal::Mul(oi->open_interest, mark.mark_price, 6, Rounding::kHalfEven));
     f.open_interest_usd = usd.Normalized();
   }
   f.as_of = as_of;
-  BP_RETURN_IF_ERROR(NormalizeFunding(&f));
+  PERPGW_RETURN_IF_ERROR(NormalizeFunding(&f));
   return f;
 }
 
@@ -1494,7 +1346,7 @@ absl::StatusOr<EncodedRequest> EncodeOrderExecute(const OrderRequest& req, const
   };
 
   if (req.type == OrderType::kLimit) {
-    BP_RETURN_IF_ERROR(check_tick(req.price));
+    PERPGW_RETURN_IF_ERROR(check_tick(req.price));
     f.push_back({"orderType", "Limit", true});
     f.push_back({"price", req.price.ToNormalizedString(), true});
     switch (req.tif) {
@@ -1524,7 +1376,7 @@ absl::StatusOr<EncodedRequest> EncodeOrderExecute(const OrderRequest& req, const
         if (!r.ok()) return r.status();
         px = *r;
       }
-      BP_RETURN_IF_ERROR(check_tick(px));
+      PERPGW_RETURN_IF_ERROR(check_tick(px));
       f.push_back({"orderType", "Limit", true});
       f.push_back({"price", px.ToNormalizedString(), true});
       f.push_back({"timeInForce", "IOC", true});
@@ -1568,27 +1420,12 @@ absl::StatusOr<EncodedRequest> EncodeSetLeverage(Decimal leverage_limit) {
 std::string EncodeQueryString(std::vector<SignParam> params) {
   std::stable_sort(params.begin(), params.end(),
                    [](const SignParam& a, const SignParam& b) { return a.key < b.key; });
-  auto enc = [](std::string* out, std::string_view s) {
-    static const char* kHex = "0123456789ABCDEF";
-    for (char c : s) {
-      unsigned char u = static_cast<unsigned char>(c);
-      bool keep = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-                  u == '-' || u == '_' || u == '.' || u == '~';
-      if (keep) {
-        out->push_back(c);
-      } else {
-        out->push_back('%');
-        out->push_back(kHex[u >> 4]);
-        out->push_back(kHex[u & 0xF]);
-      }
-    }
-  };
   std::string out;
   for (size_t i = 0; i < params.size(); ++i) {
     if (i) out.push_back('&');
-    enc(&out, params[i].key);
+    common::AppendPercentEncoded(&out, params[i].key);
     out.push_back('=');
-    enc(&out, params[i].value);
+    common::AppendPercentEncoded(&out, params[i].value);
   }
   return out;
 }

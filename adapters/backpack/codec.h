@@ -131,7 +131,7 @@ struct EncodedRequest {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Decoders. One Codec per thread (it owns reusable parsers and a padded scratch buffer).
+// Decoders. One Codec per thread (it owns a reusable wire::JsonParser; one pass per object).
 // WS decoders accept the full {"stream","data"} envelope or the bare data object.
 class Codec {
  public:

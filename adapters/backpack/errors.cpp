@@ -3,7 +3,7 @@
 
 #include <cctype>
 
-#include "simdjson.h"
+#include "adapters/wire/json_reader.h"
 
 namespace perpgw::adapters::backpack {
 namespace {
@@ -45,41 +45,44 @@ std::string Canon(std::string_view s) {
   return out;
 }
 
+// A code: a JSON string, or a JSON integer as its digits.
+bool CodeText(const wire::Scalar& v, std::string* out) {
+  int64_t n;
+  if (!v.has() || (!v.is_string && !wire::ParseInt64(v.text, &n))) return false;
+  out->assign(v.text);
+  return true;
+}
+
 // Pulls code/message out of a JSON error body; false when the body is not that shape.
 bool ParseJsonError(std::string_view body, std::string* code, std::string* message) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size(), true).get(root)) return false;
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return false;
-  bool any = false;
-  simdjson::dom::element v;
-  if (!obj["code"].get(v)) {
-    std::string_view s;
-    int64_t n;
-    if (!v.get_string().get(s)) {
-      *code = std::string(s);
-      any = true;
-    } else if (!v.get_int64().get(n)) {
-      *code = std::to_string(n);
-      any = true;
-    }
-  }
-  if (!obj["message"].get(v)) {
-    std::string_view s;
-    if (!v.get_string().get(s)) {
-      *message = Trim(s);
-      any = true;
-    }
-  }
+  constexpr wire::Where kW{"backpack", "error body"};
+  wire::JsonParser& parser = wire::JsonParser::ThreadLocal();
+  wire::od::document doc;
+  wire::od::object obj;
+  if (!parser.Start(body, kW, &doc).ok() || !wire::RootObject(doc, kW, &obj).ok()) return false;
   // WS-style {"id":null,"error":{"code":4006,"message":"..."}} also lands here.
-  simdjson::dom::object err;
-  if (!any && !obj["error"].get_object().get(err)) {
-    std::string_view s;
-    int64_t n;
-    if (!err["code"].get_int64().get(n)) *code = std::to_string(n);
-    if (!err["code"].get_string().get(s)) *code = std::string(s);
-    if (!err["message"].get_string().get(s)) *message = Trim(s);
+  wire::Fields top{"code", "message"};
+  wire::Fields nested{"code", "message"};
+  bool have_nested = false;
+  absl::Status st = top.Read(obj, kW, [&](std::string_view key, wire::od::value& v) {
+    wire::od::json_type t;
+    if (key != "error" || v.type().get(t) || t != wire::od::json_type::object) {
+      return absl::OkStatus();
+    }
+    wire::od::object err;
+    PERPGW_JSON_TRY(v.get_object().get(err), kW);
+    have_nested = true;
+    return nested.Read(err, kW);
+  });
+  if (!st.ok() || !wire::CheckEnd(doc, kW).ok()) return false;
+  bool any = CodeText(top["code"], code);
+  if (top["message"].is_string) {
+    *message = Trim(top["message"].text);
+    any = true;
+  }
+  if (!any && have_nested) {
+    CodeText(nested["code"], code);
+    if (nested["message"].is_string) *message = Trim(nested["message"].text);
     any = !code->empty() || !message->empty();
   }
   return any;

@@ -1,5 +1,6 @@
 // HTTP/1.1 keep-alive client with Boost.Beast: a queue, N connections, per-request deadlines.
 #include "adapters/common/http_client.h"
+#include "adapters/wire/json_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -16,6 +17,9 @@
 #include "adapters/common/tls_internal.h"
 
 namespace perpgw::common {
+
+static_assert(kHttpBodyPadding >= wire::kJsonPadding,
+              "HttpClient must pad bodies enough for simdjson to parse in place");
 
 namespace net = boost::asio;
 namespace beast = boost::beast;

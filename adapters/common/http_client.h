@@ -21,7 +21,7 @@ class io_context;
 namespace perpgw::common {
 
 // HttpResponse::body always has at least this much spare capacity, so
-// JsonParser::Iterate(response.body) parses in place.
+// wire::JsonParser::Start(response.body, ...) parses in place.
 inline constexpr size_t kHttpBodyPadding = 64;
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;

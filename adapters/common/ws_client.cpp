@@ -1,5 +1,6 @@
 // WebSocket session over plain TCP or TLS with Boost.Beast; all work on one io_context.
 #include "adapters/common/ws_client.h"
+#include "adapters/wire/json_reader.h"
 
 #include <deque>
 #include <variant>
@@ -15,6 +16,9 @@
 #include "adapters/common/tls_internal.h"
 
 namespace perpgw::common {
+
+static_assert(kWsReadPadding >= wire::kJsonPadding,
+              "WsClient must pad messages enough for simdjson to parse in place");
 
 namespace net = boost::asio;
 namespace beast = boost::beast;

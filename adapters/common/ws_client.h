@@ -21,7 +21,7 @@ class io_context;
 namespace perpgw::common {
 
 // Every payload passed to on_message is followed by at least this many readable bytes, so
-// JsonParser::Iterate(payload, kWsReadPadding) parses it in place without a copy.
+// wire::JsonParser::Start(payload, where, &doc, kWsReadPadding) parses it in place, no copy.
 inline constexpr size_t kWsReadPadding = 64;
 
 struct WsOptions {

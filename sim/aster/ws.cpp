@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "adapters/wire/json_writer.h"
 #include "sim/aster/internal.h"
 #include "sim/aster/module.h"
 #include "sim/core/json.h"
@@ -159,7 +160,7 @@ void AsterModule::Publish(const std::string& stream, const std::string& payload)
       if (wrapped.empty()) {
         wrapped.reserve(payload.size() + stream.size() + 24);
         wrapped = "{\"stream\":";
-        AppendJsonEscaped(&wrapped, stream);
+        wire::AppendJsonQuoted(&wrapped, stream);
         wrapped += ",\"data\":";
         wrapped += payload;
         wrapped += '}';

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "adapters/backpack/signing.h"
+#include "adapters/wire/json_writer.h"
 #include "sim/backpack/internal.h"
 #include "sim/backpack/module.h"
 
@@ -22,7 +23,7 @@ std::string Envelope(const std::string& stream, const std::string& data) {
   std::string out;
   out.reserve(stream.size() + data.size() + 24);
   out = "{\"stream\":";
-  AppendJsonEscaped(&out, stream);
+  wire::AppendJsonQuoted(&out, stream);
   out += ",\"data\":";
   out += data;
   out += '}';

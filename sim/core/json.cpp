@@ -1,33 +1,12 @@
 // JsonWriter and the simdjson-based flat object reader.
 #include "sim/core/json.h"
 
+#include "adapters/wire/json_writer.h"
+
 #include <simdjson.h>
 
-#include <cstdio>
 
 namespace perpgw::sim {
-
-void AppendJsonEscaped(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 void JsonWriter::Sep() {
   if (after_key_) {
@@ -64,14 +43,14 @@ JsonWriter& JsonWriter::EndArray() {
 }
 JsonWriter& JsonWriter::Key(std::string_view k) {
   Sep();
-  AppendJsonEscaped(&out_, k);
+  wire::AppendJsonQuoted(&out_, k);
   out_.push_back(':');
   after_key_ = true;
   return *this;
 }
 JsonWriter& JsonWriter::String(std::string_view v) {
   Sep();
-  AppendJsonEscaped(&out_, v);
+  wire::AppendJsonQuoted(&out_, v);
   return *this;
 }
 JsonWriter& JsonWriter::Int(int64_t v) {

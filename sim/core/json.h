@@ -47,8 +47,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-void AppendJsonEscaped(std::string* out, std::string_view s);
-
 // Reads one JSON object's top-level fields: strings unescaped, numbers/booleans/null as their
 // literal text ("1.50", "true", "null"), objects/arrays as raw JSON text.
 using JsonFields = std::map<std::string, std::string, std::less<>>;

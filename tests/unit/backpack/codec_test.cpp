@@ -135,6 +135,23 @@ TEST_CASE("backpack codec: markets multiplier prefix, closed market, malformed")
       !c.ParseMarkets(
             R"([{"symbol":"X_USDC_PERP","marketType":"PERP","filters":{"price":{"tickSize":"0"},"quantity":{"stepSize":"1"}}}])")
            .ok());
+  // A value we cannot read in a market we skip (spot) does not fail the list; the same value in
+  // a USDC perp does, naming the venue, the list and the key.
+  const char* perp = R"({"symbol":"Y_USDC_PERP","marketType":"PERP",
+    "filters":{"price":{"tickSize":"0.1"},"quantity":{"stepSize":"1"}}})";
+  std::string spot_bad =
+      std::string("[") + perp +
+      R"(,{"symbol":"Z_USDC","marketType":"SPOT","filters":{"price":{"tickSize":"abc"}}}])";
+  auto skipped = c.ParseMarkets(spot_bad);
+  REQUIRE(skipped.ok());
+  CHECK(skipped->size() == 1);
+  auto bad = c.ParseMarkets(
+      R"([{"symbol":"Z_USDC_PERP","marketType":"PERP","filters":{"price":{"tickSize":"abc"},"quantity":{"stepSize":"1"}}}])");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()) ==
+        "backpack markets: 'tickSize' is not a decimal: \"abc\"");
+  // Nothing may trail the list.
+  CHECK_FALSE(c.ParseMarkets(std::string("[") + perp + "]]").ok());
 }
 
 TEST_CASE("backpack codec: REST depth snapshot sorts each side") {

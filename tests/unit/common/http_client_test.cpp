@@ -8,11 +8,12 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "adapters/common/http_client.h"
-#include "adapters/common/json.h"
+#include "adapters/wire/json_reader.h"
 #include "adapters/common/rate_limiter.h"
 #include "tests/unit/common/test_server.h"
 
 using namespace perpgw::common;
+namespace wire = perpgw::wire;
 using perpgw::common::testing::MakeSelfSignedCert;
 using perpgw::common::testing::RunFor;
 using perpgw::common::testing::RunUntil;
@@ -83,9 +84,9 @@ TEST_CASE("HttpClient: request/response, headers, keep-alive reuse") {
   CHECK(bucket.Available(TokenBucket::TimePoint{}) == 2358);
 
   // Body parses in place.
-  JsonParser parser;
-  std::string body = resp.body;  // copy keeps no padding guarantee → parser copies; fine
-  CHECK(parser.Iterate(resp.body).ok());
+  wire::JsonParser parser;
+  wire::od::document doc;
+  CHECK(parser.Start(resp.body, {"test", "body"}, &doc).ok());
   CHECK(parser.copies() == 0);
 
   // Ten sequential requests share the single keep-alive connection.

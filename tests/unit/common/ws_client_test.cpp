@@ -5,11 +5,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "adapters/common/json.h"
+#include "adapters/wire/json_reader.h"
 #include "adapters/common/ws_client.h"
 #include "tests/unit/common/test_server.h"
 
 using namespace perpgw::common;
+namespace wire = perpgw::wire;
 using perpgw::common::testing::MakeSelfSignedCert;
 using perpgw::common::testing::RunFor;
 using perpgw::common::testing::RunUntil;
@@ -69,17 +70,19 @@ TEST_CASE("WsClient echo: ordered writes, headers, padding, stats") {
   CHECK(rec.closes.empty());
 
   // Payload views come with padding, so the JSON parser never copies them.
-  JsonParser parser;
+  wire::JsonParser parser;
   std::string got;
   WsClient::Handlers h;
   bool opened = false;
   h.on_open = [&] { opened = true; };
   h.on_message = [&](std::string_view p, bool) {
-    auto doc = parser.Iterate(p, kWsReadPadding);
-    ondemand::object obj;
-    if (doc.ok() && doc->get_object().get(obj) == simdjson::SUCCESS) {
-      auto s = GetString(obj, "k");
-      if (s.ok()) got = std::string(*s);
+    constexpr wire::Where kW{"test", "frame"};
+    wire::od::document doc;
+    wire::od::object obj;
+    wire::Fields f{"k"};
+    if (parser.Start(p, kW, &doc, kWsReadPadding).ok() && wire::RootObject(doc, kW, &obj).ok() &&
+        f.Read(obj, kW).ok()) {
+      (void)f.GetOpt("k", &got);
     }
   };
   WsClient ws2(ioc, *ParseUrl(WsUrl(server)), WsOptions{}, h);

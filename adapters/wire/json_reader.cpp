@@ -1,0 +1,378 @@
+// The JSON reading toolkit (see json_reader.h).
+#include "adapters/wire/json_reader.h"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+namespace perpgw::wire {
+namespace {
+
+std::string_view TrimToken(std::string_view t) {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t')) {
+    t.remove_suffix(1);
+  }
+  return t;
+}
+
+std::string Quoted(std::string_view text) {
+  return "\"" + std::string(text.substr(0, 40)) + (text.size() > 40 ? "...\"" : "\"");
+}
+
+// One level value: a JSON string read raw (stage 1 guarantees a closing quote; prices never need
+// escapes, so a backslash simply fails the number parse), then the fast path, then the exact slow
+// path (exponents, '+', long digit runs).
+absl::Status LevelValue(od::value& x, int scale, int64_t* out, std::string_view name, Where where) {
+  od::raw_json_string raw;
+  if (simdjson::error_code e = x.get_raw_json_string().get(raw)) {
+    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "level values must be strings");
+    return JsonError(where, e);
+  }
+  const char* b = raw.raw();
+  const char* q = static_cast<const char*>(std::memchr(b, '"', 64));
+  if (q == nullptr) return Invalid(where, "level value too long");
+  std::string_view s(b, static_cast<size_t>(q - b));
+  if (ParseScaledFast(s, scale, out)) return absl::OkStatus();
+  auto r = ParseScaled(s, scale);
+  if (!r.ok()) {
+    return Invalid(where, std::string(name) + " " + Quoted(s) + " does not fit scale " +
+                              std::to_string(scale));
+  }
+  *out = *r;
+  return absl::OkStatus();
+}
+
+absl::Status ReadLevel(od::value& lv, int ps, int ss, Level* out, Where where) {
+  od::array pair;
+  if (simdjson::error_code e = lv.get_array().get(pair)) {
+    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "level is not an array");
+    return JsonError(where, e);
+  }
+  int n = 0;
+  for (auto xr : pair) {
+    od::value x;
+    PERPGW_JSON_TRY(std::move(xr).get(x), where);
+    if (n == 0) {
+      PERPGW_RETURN_IF_ERROR(LevelValue(x, ps, &out->price, "price", where));
+    } else if (n == 1) {
+      PERPGW_RETURN_IF_ERROR(LevelValue(x, ss, &out->size, "size", where));
+    }
+    ++n;
+  }
+  if (n < 2) return Invalid(where, "level needs [price, size]");
+  if (out->price <= 0 || out->size < 0)
+    return Invalid(where, "level has a non-positive price or a negative size");
+  return absl::OkStatus();
+}
+
+template <typename Fn>
+absl::Status ForEachLevel(od::value& v, int ps, int ss, Where where, Fn&& fn) {
+  od::array arr;
+  if (simdjson::error_code e = v.get_array().get(arr)) {
+    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "book side is not an array");
+    return JsonError(where, e);
+  }
+  for (auto lr : arr) {
+    od::value lv;
+    PERPGW_JSON_TRY(std::move(lr).get(lv), where);
+    Level l;
+    PERPGW_RETURN_IF_ERROR(ReadLevel(lv, ps, ss, &l, where));
+    fn(l);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Invalid(Where where, std::string_view detail) {
+  std::string m;
+  m.reserve(where.venue.size() + where.what.size() + detail.size() + 3);
+  m.append(where.venue);
+  if (!where.what.empty()) {
+    if (!m.empty()) m.push_back(' ');
+    m.append(where.what);
+  }
+  m.append(": ");
+  m.append(detail);
+  return absl::InvalidArgumentError(m);
+}
+
+absl::Status JsonError(Where where, simdjson::error_code e) {
+  return Invalid(where, std::string("malformed JSON (") + simdjson::error_message(e) + ")");
+}
+
+JsonParser& JsonParser::ThreadLocal() {
+  static thread_local JsonParser parser;
+  return parser;
+}
+
+absl::Status JsonParser::Start(std::string_view text, Where where, od::document* doc,
+                               size_t readable_after) {
+  if (text.empty()) return Invalid(where, "empty body");
+  simdjson::padded_string_view input;
+  if (readable_after >= kJsonPadding) {
+    input = simdjson::padded_string_view(text.data(), text.size(), text.size() + readable_after);
+  } else {
+    if (buffer_.capacity() < text.size() + kJsonPadding)
+      buffer_.reserve(text.size() + kJsonPadding);
+    buffer_.assign(text.data(), text.size());
+    input = simdjson::padded_string_view(buffer_.data(), buffer_.size(), buffer_.capacity());
+    ++copies_;
+  }
+  PERPGW_JSON_TRY(parser_.iterate(input).get(*doc), where);
+  return absl::OkStatus();
+}
+
+simdjson::error_code CaptureScalar(od::value& v, Scalar* out) {
+  od::json_type t;
+  if (simdjson::error_code e = v.type().get(t)) return e;
+  switch (t) {
+    case od::json_type::string:
+      out->present = true;
+      out->is_string = true;
+      return v.get_string().get(out->text);
+    case od::json_type::number:
+    case od::json_type::boolean:
+      out->present = true;
+      out->text = TrimToken(v.raw_json_token());
+      return simdjson::SUCCESS;
+    case od::json_type::null:
+      out->present = true;
+      out->is_null = true;
+      return simdjson::SUCCESS;
+    default: return simdjson::SUCCESS;  // a container: not a scalar, left unread (skipped)
+  }
+}
+
+// ---- Fields --------------------------------------------------------------------------------
+
+const Scalar& Fields::operator[](std::string_view key) const {
+  size_t i = Index(key);
+  if (i < keys_.size()) return vals_[i];
+  static const Scalar kAbsent;
+  return kAbsent;
+}
+
+absl::Status Fields::Lookup(std::string_view key, bool required, const Scalar** out) const {
+  size_t i = Index(key);
+  if (i == keys_.size()) {
+    return absl::InternalError("codec bug: " + std::string(where_.venue) + " " +
+                               std::string(where_.what) + " reads undeclared key '" +
+                               std::string(key) + "'");
+  }
+  *out = &vals_[i];
+  if (required && !vals_[i].has()) return Invalid(where_, "'" + std::string(key) + "' missing");
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Bad(std::string_view key, std::string_view problem, const Scalar& s) const {
+  return Invalid(where_,
+                 "'" + std::string(key) + "' " + std::string(problem) + ": " + Quoted(s.text));
+}
+
+absl::Status Fields::Get(std::string_view key, std::string* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  out->assign(s->text);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, std::string_view* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  *out = s->text;
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, Decimal* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  auto d = Decimal::Parse(s->text);
+  if (!d.ok()) return Bad(key, "is not a decimal", *s);
+  *out = *d;
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, int64_t* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  if (!ParseInt64(s->text, out)) return Bad(key, "is not an integer", *s);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, uint64_t* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  if (!ParseUint64(s->text, out)) return Bad(key, "is not an unsigned integer", *s);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, bool* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, true, &s));
+  if (s->text == "true") {
+    *out = true;
+  } else if (s->text == "false") {
+    *out = false;
+  } else {
+    return Bad(key, "is not a boolean", *s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Fields::GetOpt(std::string_view key, std::string* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  if (s->has()) out->assign(s->text);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::GetOpt(std::string_view key, Decimal* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  return s->has_text() ? Get(key, out) : absl::OkStatus();
+}
+
+absl::Status Fields::GetOpt(std::string_view key, int64_t* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  return s->has_text() ? Get(key, out) : absl::OkStatus();
+}
+
+absl::Status Fields::GetOpt(std::string_view key, uint64_t* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  return s->has_text() ? Get(key, out) : absl::OkStatus();
+}
+
+absl::Status Fields::GetOpt(std::string_view key, bool* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  return s->has_text() ? Get(key, out) : absl::OkStatus();
+}
+
+absl::Status Fields::GetOptId(std::string_view key, std::string* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  if (!s->has()) return absl::OkStatus();
+  if (!s->is_string) {
+    int64_t i;
+    uint64_t u;
+    if (!ParseInt64(s->text, &i) && !ParseUint64(s->text, &u)) {
+      return Bad(key, "is not an id (string or integer)", *s);
+    }
+  }
+  out->assign(s->text);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::GetOptTime(std::string_view key, int64_t nanos_per_unit,
+                                UnixNanos* out) const {
+  int64_t v = 0;
+  PERPGW_RETURN_IF_ERROR(GetOpt(key, &v));
+  if (v == 0) return absl::OkStatus();
+  if (!ToNanos(v, nanos_per_unit, out)) return Bad(key, "is not a valid timestamp", (*this)[key]);
+  return absl::OkStatus();
+}
+
+absl::Status Fields::GetTime(std::string_view key, int64_t nanos_per_unit, UnixNanos* out) const {
+  int64_t v = 0;
+  PERPGW_RETURN_IF_ERROR(Get(key, &v));
+  if (!ToNanos(v, nanos_per_unit, out)) return Bad(key, "is not a valid timestamp", (*this)[key]);
+  return absl::OkStatus();
+}
+
+// ---- text conversions ----------------------------------------------------------------------
+
+bool ParseInt64(std::string_view text, int64_t* out) {
+  if (text.empty()) return false;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+bool ParseUint64(std::string_view text, uint64_t* out) {
+  if (text.empty() || text[0] == '-') return false;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+bool ToNanos(int64_t v, int64_t nanos_per_unit, UnixNanos* out) {
+  if (v < 0 || nanos_per_unit <= 0 || v > std::numeric_limits<int64_t>::max() / nanos_per_unit) {
+    return false;
+  }
+  *out = v * nanos_per_unit;
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// ---- structure ---------------------------------------------------------------------------
+
+absl::Status RootObject(od::document& doc, Where where, od::object* out) {
+  if (simdjson::error_code e = doc.get_object().get(*out)) {
+    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "expected a JSON object");
+    return JsonError(where, e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnd(od::document& doc, Where where) {
+  // current_location() fails once every token has been consumed.
+  if (doc.current_location().error() == simdjson::SUCCESS) {
+    return Invalid(where, "trailing content after the JSON value");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SkipRest(od::object& obj, Where where) {
+  for (auto fr : obj) {
+    od::field f;
+    PERPGW_JSON_TRY(std::move(fr).get(f), where);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PeekStrings(od::object& obj, Where where,
+                         std::initializer_list<std::pair<std::string_view, std::string*>> keys) {
+  for (const auto& [key, out] : keys) {
+    out->clear();
+    od::value v;
+    simdjson::error_code e = obj.find_field_unordered(key).get(v);
+    if (e == simdjson::NO_SUCH_FIELD) continue;
+    // Anything else leaves the iterator unusable (a syntax error further in): stop here.
+    PERPGW_JSON_TRY(e, where);
+    od::json_type t;
+    PERPGW_JSON_TRY(v.type().get(t), where);
+    if (t != od::json_type::string) continue;
+    std::string_view s;
+    PERPGW_JSON_TRY(v.get_string().get(s), where);
+    out->assign(s);
+  }
+  PERPGW_JSON_TRY(obj.reset().error(), where);
+  return absl::OkStatus();
+}
+
+absl::Status ReadLevelChanges(od::value& v, BookSide side, int price_scale, int size_scale,
+                              std::vector<LevelChange>* out, Where where) {
+  return ForEachLevel(v, price_scale, size_scale, where, [&](const Level& l) {
+    out->push_back(LevelChange{side, l});
+  });
+}
+
+absl::Status ReadLevels(od::value& v, int price_scale, int size_scale, std::vector<Level>* out,
+                        Where where) {
+  return ForEachLevel(v, price_scale, size_scale, where,
+                      [&](const Level& l) { out->push_back(l); });
+}
+
+}  // namespace perpgw::wire
