@@ -17,6 +17,7 @@ namespace {
 // not a hang or an out-of-memory.
 constexpr size_t kMaxSecretFileBytes = 64 * 1024;
 constexpr size_t kMaxConfigFileBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxPemFileBytes = 1024 * 1024;
 enum class ReadResult { kOk, kCannotOpen, kTooLarge };
 ReadResult ReadFileCapped(const std::string& path, size_t max_bytes, std::string* out) {
   std::ifstream f(path, std::ios::binary);
@@ -339,9 +340,28 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
         p.Add("tls", "cert_file and key_file go together");
       }
-      for (const auto* f : {&cfg.tls.cert_file, &cfg.tls.key_file, &cfg.tls.client_ca_file}) {
-        if (!f->empty() && !std::ifstream(*f)) p.Add("tls", "cannot read " + *f);
+      std::string key_pem;
+      const std::pair<const std::string*, std::string*> files[] = {
+          {&cfg.tls.cert_file, &cfg.tls.cert_pem},
+          {&cfg.tls.key_file, &key_pem},
+          {&cfg.tls.client_ca_file, &cfg.tls.client_ca_pem}};
+      for (const auto& [file, pem] : files) {
+        if (file->empty()) continue;
+        switch (ReadFileCapped(*file, kMaxPemFileBytes, pem)) {
+          case ReadResult::kOk:
+            if (pem->empty()) p.Add("tls", *file + " is empty");
+            break;
+          case ReadResult::kCannotOpen:
+            p.Add("tls", "cannot read " + *file);
+            break;
+          case ReadResult::kTooLarge:
+            pem->clear();
+            p.Add("tls", *file + " is larger than " + std::to_string(kMaxPemFileBytes) +
+                             " bytes (not a PEM file?)");
+            break;
+        }
       }
+      cfg.tls.key_pem = Secret(std::move(key_pem));
     }
   }
   if (auto l = root["limits"]) {

@@ -20,6 +20,11 @@ struct TlsConfig {
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;  // set = require client certificates (mTLS)
+  // The files' contents, read once at load with a size cap (a PEM bigger than 1 MiB, or
+  // /dev/zero, is a config problem, not a hang at start). The key is a secret: never logged.
+  std::string cert_pem;
+  Secret key_pem;
+  std::string client_ca_pem;
 };
 
 struct LimitsConfig {

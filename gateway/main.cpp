@@ -44,15 +44,12 @@ int Usage() {
 
 std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Config& cfg) {
   if (cfg.tls.cert_file.empty()) return grpc::InsecureServerCredentials();
-  auto slurp = [](const std::string& f) {
-    std::ifstream in(f);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
+  // The PEM contents were read (size-capped) and checked when the config was loaded.
   grpc::SslServerCredentialsOptions opts(
       cfg.tls.client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                      : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  opts.pem_key_cert_pairs.push_back({slurp(cfg.tls.key_file), slurp(cfg.tls.cert_file)});
-  if (!cfg.tls.client_ca_file.empty()) opts.pem_root_certs = slurp(cfg.tls.client_ca_file);
+  opts.pem_key_cert_pairs.push_back({cfg.tls.key_pem.Reveal(), cfg.tls.cert_pem});
+  if (!cfg.tls.client_ca_file.empty()) opts.pem_root_certs = cfg.tls.client_ca_pem;
   return grpc::SslServerCredentials(opts);
 }
 

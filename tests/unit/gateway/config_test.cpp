@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "gateway/config.h"
@@ -91,6 +92,31 @@ TEST_CASE("files named in config are read with a cap: endless or huge files are 
   CHECK_THAT(std::string(c.status().message()), Catch::Contains("larger than"));
   CHECK(perpgw::gateway::LoadConfig("/nonexistent/perpgw.yaml").status().code() ==
         absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("TLS files are read at load with a cap: /dev/zero is a config problem, not a hang",
+          "[config]") {
+  // Before: only "can it be opened" was checked at load, and perpgwd read the whole file at
+  // start: tls.cert_file: /dev/zero hung the daemon with memory growing without bound.
+  CHECK_THAT(Err("tls: {cert_file: /dev/zero, key_file: /dev/zero}"),
+             Catch::Contains("tls: /dev/zero is larger than 1048576 bytes"));
+  CHECK_THAT(Err("tls: {cert_file: /nonexistent/c.pem, key_file: /nonexistent/k.pem}"),
+             Catch::Contains("cannot read /nonexistent/c.pem"));
+  char dir_tmpl[] = "/tmp/perpgw-tls-XXXXXX";
+  REQUIRE(mkdtemp(dir_tmpl) != nullptr);
+  const std::string dir = dir_tmpl;
+  std::ofstream(dir + "/cert.pem") << "-----BEGIN CERTIFICATE-----\nAAAA\n";
+  std::ofstream(dir + "/key.pem") << "-----BEGIN PRIVATE KEY-----\nBBBB\n";
+  std::ofstream(dir + "/empty.pem").flush();
+  auto c = ParseConfig("tls: {cert_file: " + dir + "/cert.pem, key_file: " + dir + "/key.pem}", "t");
+  REQUIRE(c.ok());
+  CHECK(c->tls.cert_pem == "-----BEGIN CERTIFICATE-----\nAAAA\n");
+  CHECK(c->tls.key_pem.Reveal() == "-----BEGIN PRIVATE KEY-----\nBBBB\n");
+  CHECK(c->tls.client_ca_pem.empty());
+  CHECK_THAT(Err("tls: {cert_file: " + dir + "/cert.pem, key_file: " + dir +
+                 "/key.pem, client_ca_file: " + dir + "/empty.pem}"),
+             Catch::Contains(dir + "/empty.pem is empty"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("orders.journal_dir is required with accounts and sets each venue's journal",
