@@ -423,7 +423,7 @@ class BackpackAdapter final : public common::AdapterBase {
                                 q.found = runtime::OrderDesk::Found::kFound;
                                 q.order = Own(acc, **o);
                               } else {
-                                // Not resting and not in the last 200 history rows.
+                                // Neither resting nor anywhere in the history.
                                 q.found = runtime::OrderDesk::Found::kNotFound;
                               }
                               done(q);
@@ -721,14 +721,22 @@ class BackpackAdapter final : public common::AdapterBase {
   }
 
   // The order history's answer for one order: nullopt = not in the history; an error = the
-  // history could not be read (which must never count as "not found").
+  // history could not be read, or not far enough (neither may ever count as "not found": the
+  // desk would then resend an order that exists). By venue order id the venue filters; by
+  // client id we page back from the newest row until the order shows, a page comes back empty
+  // (the end: offsets advance by the rows actually received, so a venue that caps `limit` lower
+  // than we ask is still read through), or kHistoryMaxRows rows were read without it.
+  static constexpr int kHistoryPage = 1000;
+  static constexpr size_t kHistoryMaxRows = 10000;
   void FindInHistoryStrict(AccountState* acc, const std::string& vs, const std::string& order_id,
                            const std::string& client_order_id,
-                           std::function<void(absl::StatusOr<std::optional<Order>>)> done) {
-    std::vector<SignParam> params = {{"symbol", vs}, {"limit", "200"}};
+                           std::function<void(absl::StatusOr<std::optional<Order>>)> done,
+                           size_t seen = 0) {
+    std::vector<SignParam> params = {{"symbol", vs}, {"limit", std::to_string(kHistoryPage)}};
     if (!order_id.empty()) params.push_back({"orderId", order_id});
-    rest_.OrderHistoryQueryAll(acc->creds, params, [this, acc, order_id, client_order_id,
-                                                    done](RestResult r) {
+    if (seen > 0) params.push_back({"offset", std::to_string(seen)});
+    rest_.OrderHistoryQueryAll(acc->creds, params, [this, acc, vs, order_id, client_order_id,
+                                                    done, seen](RestResult r) {
       if (!r.ok()) return done(FromVenue(r.error));
       auto orders = codec_.ParseOrders(r.body, symbols_, &acc->clients);
       if (!orders.ok()) return done(orders.status());
@@ -738,7 +746,15 @@ class BackpackAdapter final : public common::AdapterBase {
           return done(std::optional<Order>(o));
         }
       }
-      done(std::optional<Order>());
+      // By order id the venue filtered; an empty page is the end of the history.
+      if (!order_id.empty() || orders->empty()) return done(std::optional<Order>());
+      const size_t now_seen = seen + orders->size();
+      if (now_seen >= kHistoryMaxRows) {
+        return done(absl::UnavailableError(
+            "order " + client_order_id + " is not in the newest " + std::to_string(now_seen) +
+            " history rows of " + vs + " on backpack: its absence cannot be proven"));
+      }
+      FindInHistoryStrict(acc, vs, order_id, client_order_id, done, now_seen);
     });
   }
 

@@ -292,7 +292,14 @@ FrozenMarket FreezeMarket(VenueRig& rig) {
       },
       Millis(30000), Millis(100)));
   REQUIRE(rig.ControlPost("/rate", R"({"venue":")" + rig.venue() + R"(","rate":"0"})"));
-  REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
+  // The touch once frozen; on a slow machine (sanitizers) the book may be resyncing right then,
+  // so wait for both sides again rather than read an empty one.
+  REQUIRE(WaitUntil(
+      [&] {
+        return Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok() &&
+               book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0 && book.asks_size() > 0;
+      },
+      Millis(30000), Millis(100)));
   fm.best_bid = book.bids(0).price();
   fm.best_ask = book.asks(0).price();
   return fm;
@@ -577,6 +584,52 @@ namespace perpgw::testing {
 TEST_CASE("backpack: orders round-trip with events, idempotent ids, positions",
           "[integration][backpack]") {
   OrdersRoundTrip(BackpackOptions());
+}
+
+// Defect: a terminal order was looked up by client id in the newest 200 history rows only. With
+// more orders than that on the symbol since, GetOrder said NOT_FOUND, and the order desk's
+// outcome-unknown lookup said "never executed" for an order that had (a resend = a duplicate).
+TEST_CASE("backpack: a terminal order is found by client id past the newest history page",
+          "[integration][backpack]") {
+  RigOptions opts = BackpackOptions();
+  opts.rate = 20;
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const FrozenMarket fm = FreezeMarket(rig);
+  // IOC bids far below the touch: each expires at once, straight into the order history.
+  const std::string px = Offset(fm.best_bid, fm.tick, -50);
+  const int kOrders = 230;
+  for (int i = 0; i < kOrders; ++i) {
+    v1::PlaceOrderRequest r;
+    r.set_account(rig.account());
+    *r.mutable_market() = fm.market;
+    r.set_client_order_id("hist-" + std::to_string(i));
+    r.set_side(v1::SIDE_BUY);
+    r.set_type(v1::ORDER_TYPE_LIMIT);
+    r.set_time_in_force(v1::TIME_IN_FORCE_IOC);
+    r.set_price(px);
+    r.set_size(fm.size);
+    v1::PlaceOrderResponse resp;
+    auto st = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &resp);
+    INFO(i << ": " << st.error_message());
+    REQUIRE(st.ok());
+    REQUIRE(resp.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  }
+  // The oldest of them, from the venue (refresh), by client id only.
+  v1::GetOrderRequest g;
+  g.set_account(rig.account());
+  *g.mutable_market() = fm.market;
+  g.set_client_order_id("hist-0");
+  g.set_refresh(true);
+  v1::Order o;
+  auto st = Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, g, &o);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK(o.client_order_id() == "hist-0");
+  CHECK(!o.order_id().empty());
+  CHECK(o.status() != v1::ORDER_STATUS_OPEN);
+  CHECK(D(o.filled_size()).IsZero());
 }
 
 TEST_CASE("backpack: hourly funding is normalized to 8 h", "[integration][backpack]") {
