@@ -121,8 +121,12 @@ void Bus::Run() {
 void Bus::SweepEnded() {
   // Streams that ended since the last sweep are released now, not when the next event for
   // their key arrives (which for liquidations or a quiet account may be never): one pass over
-  // every list, at most every 200 ms, only when something ended.
-  const uint64_t ended = stats_.ended.load(std::memory_order_relaxed);
+  // every list, at most every 200 ms, only when something ended. Two rules keep a stream from
+  // slipping past: a subscriber is marked dead before its end is counted (acquire here pairs
+  // with the release in Subscriber::OnDone, so a counted end is a visible death), and a
+  // subscribe task drops a subscriber that is already dead (its end may have been counted by
+  // a sweep that ran before the task).
+  const uint64_t ended = stats_.ended.load(std::memory_order_acquire);
   if (ended == swept_) return;
   swept_ = ended;
   for (auto& [key, p] : pairs_) {
@@ -473,6 +477,7 @@ void Bus::OnLiquidation(const Liquidation& l) {
 
 void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int depth) {
   Post([this, sub, markets = std::move(markets), depth] {
+    if (sub->dead()) return;   // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);  // ended ones are swept (SweepEnded)
     for (const auto& mk : markets) {
       PairState& p = Pair(mk.venue, mk.symbol);
@@ -484,6 +489,7 @@ void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int 
 
 void Bus::SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets) {
   Post([this, sub, markets = std::move(markets)] {
+    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);
     for (const auto& mk : markets) Pair(mk.venue, mk.symbol).bbo_subs.push_back(sub);
   });
@@ -491,6 +497,7 @@ void Bus::SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets) {
 
 void Bus::SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets) {
   Post([this, sub, markets = std::move(markets)] {
+    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);
     for (const auto& mk : markets) Pair(mk.venue, mk.symbol).trade_subs.push_back(sub);
   });
@@ -498,6 +505,7 @@ void Bus::SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets) {
 
 void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
   Post([this, sub, markets = std::move(markets)] {
+    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);
     std::vector<Funding> current;
     {
@@ -523,6 +531,7 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
 
 void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
   Post([this, sub, account = std::move(account)] {
+    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);
     accounts_[account].position_subs.push_back(sub);
   });
@@ -530,6 +539,7 @@ void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
 
 void Bus::SubscribeLiquidations(SubscriberPtr sub, std::string account) {
   Post([this, sub, account = std::move(account)] {
+    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
     all_subs_.push_back(sub);
     accounts_[account].liquidation_subs.push_back(sub);
   });

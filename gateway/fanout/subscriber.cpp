@@ -118,8 +118,9 @@ void Subscriber::OnWriteDone(bool ok) {
 
 void Subscriber::OnDone() {
   std::lock_guard lock(mu_);
-  if (!dead_.load(std::memory_order_relaxed)) stats_->ended.fetch_add(1, std::memory_order_relaxed);
-  dead_.store(true, std::memory_order_release);
+  // Dead first, then counted: a sweep that sees the count also sees the death (Bus::SweepEnded).
+  const bool was_dead = dead_.exchange(true, std::memory_order_acq_rel);
+  if (!was_dead) stats_->ended.fetch_add(1, std::memory_order_release);
   start_write_ = nullptr;
   finish_ = nullptr;
   queue_.clear();

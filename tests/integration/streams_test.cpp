@@ -33,7 +33,8 @@ std::optional<int> MetricsPort(VenueRig& rig) {
 }
 
 // Sum of perpgw_subscribers over every stream kind, or -1 when unreadable.
-double Subscribers(int port) {
+// The sum of the perpgw_subscribers gauges; `detail` gets the non-zero series (for messages).
+double Subscribers(int port, std::string* detail = nullptr) {
   auto r = Run({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(port) + "/metrics"},
                Millis(5000));
   if (r.exit_code != 0) return -1;
@@ -41,9 +42,13 @@ double Subscribers(int port) {
   static const std::regex re(R"(^perpgw_subscribers\{[^}]*\} ([0-9.e+]+)$)");
   std::istringstream in(r.out);
   std::string line;
+  if (detail) detail->clear();
   while (std::getline(in, line)) {
     std::smatch m;
-    if (std::regex_match(line, m, re)) total += std::stod(m[1]);
+    if (std::regex_match(line, m, re)) {
+      total += std::stod(m[1]);
+      if (detail && std::stod(m[1]) != 0) *detail += line + "; ";
+    }
   }
   return total;
 }
@@ -215,13 +220,23 @@ TEST_CASE("ended streams are released at once, whatever their key", "[integratio
   keep.set_account(rig.account());
   auto kept = rig.account_svc->StreamPositions(&keep_ctx, keep);
   double seen = -1;
-  const bool freed = WaitUntil([&] { return (seen = Subscribers(*mport)) == 1; }, Millis(15000),
-                               Millis(200));
-  INFO("perpgw_subscribers after " << 4 * kEach << " ended streams and 1 open: " << seen);
+  std::string detail;
+  // Exactly the kept stream: one subscriber, a positions one (a count of 1 alone could be a
+  // leftover of the ended ones while the kept one is not registered yet).
+  const bool freed = WaitUntil(
+      [&] {
+        return (seen = Subscribers(*mport, &detail)) == 1 &&
+               detail.find("stream=\"positions\"") != std::string::npos;
+      },
+      Millis(15000), Millis(200));
+  INFO("perpgw_subscribers after " << 4 * kEach << " ended streams and 1 open: " << seen << " ("
+                                   << detail << ")");
   CHECK(freed);
   keep_ctx.TryCancel();
-  (void)kept->Finish();
-  CHECK(WaitUntil([&] { return Subscribers(*mport) == 0; }, Millis(15000), Millis(200)));
+  const grpc::Status kept_end = kept->Finish();
+  INFO("the kept stream ended " << kept_end.error_code() << " " << kept_end.error_message());
+  CHECK(kept_end.error_code() == grpc::StatusCode::CANCELLED);
+  CHECK(WaitUntil([&] { return Subscribers(*mport, &detail) == 0; }, Millis(15000), Millis(200)));
 }
 
 // Defect: a client that vanished while the server was writing left a reactor that never called

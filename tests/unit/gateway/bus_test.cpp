@@ -518,3 +518,64 @@ TEST_CASE("book data older than the lag bound is flagged STALE, not LIVE", "[bus
   pump.join();
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
 }
+
+namespace {
+
+// Runs a task on the bus thread and waits for it: every task posted before it has run.
+void Drain(Bus& bus) {
+  std::promise<void> done;
+  bus.Post([&] { done.set_value(); });
+  done.get_future().wait();
+}
+
+// Keeps the bus loop turning (a sweep runs after a batch, at most every 200 ms) until `cond`.
+template <typename Cond>
+bool TurnUntil(Bus& bus, Cond cond, int ms = 5000) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    Drain(bus);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace
+
+// Defect (found by the streams suite under ThreadSanitizer's timing): a stream cancelled before
+// the bus ran its subscribe task was added dead after the sweep had already counted its end, so
+// nothing swept it again until some other stream ended: it leaked (perpgw_subscribers stayed up).
+TEST_CASE("a stream that ended before its subscription reached the bus is never kept", "[bus]") {
+  LimitsConfig limits;
+  ManualClock clock(1);
+  Bus bus(limits, {}, clock);
+  bus.Start();
+  // sub0: subscribed, then ended; once the bus let go of it, a sweep has counted every end so far.
+  auto sub0 = std::make_shared<Subscriber>(StreamKind::kLiquidations, 100, &bus.stats());
+  auto sub1 = std::make_shared<Subscriber>(StreamKind::kLiquidations, 100, &bus.stats());
+  bus.SubscribeLiquidations(sub0, "acct");
+  Drain(bus);
+  sub1->OnDone();  // sub1's call ends before its subscription is handled
+  sub0->OnDone();
+  REQUIRE(TurnUntil(bus, [&] { return sub0.use_count() == 1; }));
+  // Now sub1's subscription arrives: the bus must not keep a stream that has already ended.
+  // (Posted tasks hold a reference until the bus clears its batch: wait for the count to drop.)
+  bus.SubscribeLiquidations(sub1, "acct");
+  CHECK(TurnUntil(bus, [&] { return sub1.use_count() == 1; }));
+  // The same for every kind of subscription (a marker stream shows when a sweep has run).
+  auto dead = std::make_shared<Subscriber>(StreamKind::kBbo, 100, &bus.stats());
+  auto marker = std::make_shared<Subscriber>(StreamKind::kLiquidations, 100, &bus.stats());
+  bus.SubscribeLiquidations(marker, "acct");
+  Drain(bus);
+  dead->OnDone();
+  marker->OnDone();
+  REQUIRE(TurnUntil(bus, [&] { return marker.use_count() == 1; }));
+  bus.SubscribeBbo(dead, {{"aster", "BTC"}});
+  bus.SubscribeTrades(dead, {{"aster", "BTC"}});
+  bus.SubscribeFunding(dead, {{"aster", "BTC"}});
+  bus.SubscribeBooks(dead, {{"aster", "BTC"}}, 5);
+  bus.SubscribePositions(dead, "acct");
+  bus.SubscribeOrders(dead, "acct", 0);
+  CHECK(TurnUntil(bus, [&] { return dead.use_count() == 1; }));
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
