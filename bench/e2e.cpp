@@ -410,10 +410,14 @@ class SimTap {
 
  private:
   void Run() {
+    // The stream outlives the try block: ~SimTap may be using it (under mu_) until ws_ is
+    // cleared below, so it is destroyed only after that (a use-after-free race otherwise, found
+    // by ThreadSanitizer when the read loop ended by exception).
+    asio::io_context ioc;
+    std::unique_ptr<beast::websocket::stream<beast::tcp_stream>> ws;
     try {
-      asio::io_context ioc;
       tcp::resolver resolver(ioc);
-      auto ws = std::make_unique<beast::websocket::stream<beast::tcp_stream>>(ioc);
+      ws = std::make_unique<beast::websocket::stream<beast::tcp_stream>>(ioc);
       beast::get_lowest_layer(*ws).connect(resolver.resolve(host_, port_));
       ws->handshake(host_ + ":" + port_, target_);
       if (!subscribe_.empty()) ws->write(asio::buffer(subscribe_));
@@ -457,8 +461,11 @@ class SimTap {
       }
     } catch (const std::exception&) {
     }
-    std::lock_guard<std::mutex> l(mu_);
-    ws_ = nullptr;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ws_ = nullptr;
+    }
+    ws.reset();
   }
   std::string host_, port_, target_, subscribe_;
   std::thread thread_;
