@@ -139,12 +139,15 @@ class BackpackAdapter final : public common::AdapterBase {
           return done(CancelResult{Own(acc, *o)});
         }
         if (r.http_status != 404) return done(FromVenue(r.error));
-        // Not resting any more: report its final state (and filled size) from history.
-        FindInHistory(acc, vs, req.order_id, req.client_order_id,
-                      [this, acc, err = r.error, done](std::optional<Order> o) {
-                        if (!o) return done(FromVenue(err));
-                        done(CancelResult{Own(acc, *o)});
-                      });
+        // Not resting any more: report its final state (and filled size) from history. A
+        // history that could not be read (far enough) is that error, not the venue's 404.
+        FindInHistoryStrict(acc, vs, req.order_id, req.client_order_id,
+                            [this, acc, err = r.error,
+                             done](absl::StatusOr<std::optional<Order>> o) {
+                              if (!o.ok()) return done(o.status());
+                              if (!*o) return done(FromVenue(err));
+                              done(CancelResult{Own(acc, **o)});
+                            });
       });
     });
   }
@@ -195,11 +198,16 @@ class BackpackAdapter final : public common::AdapterBase {
         }
         if (r.http_status != 404) return done(FromVenue(r.error));
         // GET /order only knows resting orders; terminal ones live in the order history.
-        FindInHistory(acc, vs, ref.order_id, ref.client_order_id,
-                      [this, acc, done](std::optional<Order> o) {
-                        if (!o) return done(absl::NotFoundError("order not found on backpack"));
-                        done(Annotated(Own(acc, *o)));
-                      });
+        // NOT_FOUND only when the history was read to its end; a read that failed or stopped
+        // short is that error (a client must not conclude the order never existed).
+        FindInHistoryStrict(acc, vs, ref.order_id, ref.client_order_id,
+                            [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+                              if (!o.ok()) return done(o.status());
+                              if (!*o) {
+                                return done(absl::NotFoundError("order not found on backpack"));
+                              }
+                              done(Annotated(Own(acc, **o)));
+                            });
       });
     });
   }
@@ -756,15 +764,6 @@ class BackpackAdapter final : public common::AdapterBase {
       }
       FindInHistoryStrict(acc, vs, order_id, client_order_id, done, now_seen);
     });
-  }
-
-  void FindInHistory(AccountState* acc, const std::string& vs, const std::string& order_id,
-                     const std::string& client_order_id,
-                     std::function<void(std::optional<Order>)> done) {
-    FindInHistoryStrict(acc, vs, order_id, client_order_id,
-                        [done](absl::StatusOr<std::optional<Order>> o) {
-                          done(o.ok() ? *o : std::nullopt);
-                        });
   }
 
   void PollBalance(AccountState* acc, Callback<Balance> done) {
