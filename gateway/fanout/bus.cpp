@@ -475,9 +475,16 @@ void Bus::OnLiquidation(const Liquidation& l) {
   }
 }
 
+void Bus::PostSubscribe(SubscriberPtr sub, std::function<void()> task) {
+  // A subscriber that is already dead is never kept: its end may have been counted by a sweep
+  // that ran before this task (SweepEnded only runs when that count changes).
+  Post([sub = std::move(sub), task = std::move(task)] {
+    if (!sub->dead()) task();
+  });
+}
+
 void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int depth) {
-  Post([this, sub, markets = std::move(markets), depth] {
-    if (sub->dead()) return;   // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, markets = std::move(markets), depth] {
     all_subs_.push_back(sub);  // ended ones are swept (SweepEnded)
     for (const auto& mk : markets) {
       PairState& p = Pair(mk.venue, mk.symbol);
@@ -488,24 +495,21 @@ void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int 
 }
 
 void Bus::SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets) {
-  Post([this, sub, markets = std::move(markets)] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, markets = std::move(markets)] {
     all_subs_.push_back(sub);
     for (const auto& mk : markets) Pair(mk.venue, mk.symbol).bbo_subs.push_back(sub);
   });
 }
 
 void Bus::SubscribeTrades(SubscriberPtr sub, std::vector<MarketKey> markets) {
-  Post([this, sub, markets = std::move(markets)] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, markets = std::move(markets)] {
     all_subs_.push_back(sub);
     for (const auto& mk : markets) Pair(mk.venue, mk.symbol).trade_subs.push_back(sub);
   });
 }
 
 void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
-  Post([this, sub, markets = std::move(markets)] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, markets = std::move(markets)] {
     all_subs_.push_back(sub);
     std::vector<Funding> current;
     {
@@ -530,16 +534,14 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
 }
 
 void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
-  Post([this, sub, account = std::move(account)] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, account = std::move(account)] {
     all_subs_.push_back(sub);
     accounts_[account].position_subs.push_back(sub);
   });
 }
 
 void Bus::SubscribeLiquidations(SubscriberPtr sub, std::string account) {
-  Post([this, sub, account = std::move(account)] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, account = std::move(account)] {
     all_subs_.push_back(sub);
     accounts_[account].liquidation_subs.push_back(sub);
   });

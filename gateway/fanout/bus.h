@@ -104,6 +104,8 @@ class Bus final : public EventSink {
   void Observe(const std::string& venue, VenueLatency l, int64_t nanos) override;
 
  private:
+  // Post for subscribe tasks: skipped when the stream ended before the task ran.
+  void PostSubscribe(SubscriberPtr sub, std::function<void()> task);
   struct BookSub {
     SubscriberPtr sub;
     int depth;

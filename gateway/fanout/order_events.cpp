@@ -191,8 +191,7 @@ void Bus::OnOrder(const OrderEvent& o) {
 
 void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence,
                           uint64_t epoch) {
-  Post([this, sub, account = std::move(account), from_sequence, epoch] {
-    if (sub->dead()) return;  // ended before this task ran: never keep it (see SweepEnded)
+  PostSubscribe(sub, [this, sub, account = std::move(account), from_sequence, epoch] {
     AccountState& a = accounts_[account];
     if (epoch != 0 && epoch != epoch_ && from_sequence > 0 && !order_log_) {
       sub->Finish(grpc::Status(
