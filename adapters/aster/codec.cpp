@@ -4,9 +4,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
-#include <initializer_list>
 
 #include "adapters/aster/errors.h"
 #include "adapters/wire/json_reader.h"
@@ -15,7 +12,6 @@
 namespace perpgw::adapters::aster {
 namespace {
 namespace od = simdjson::ondemand;
-using simdjson::error_code;
 
 // Every message names the venue: "aster <what>: <detail>".
 constexpr wire::Where W(std::string_view what) { return {"aster", what}; }

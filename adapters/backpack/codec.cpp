@@ -4,7 +4,6 @@
 #include "adapters/backpack/codec.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "adapters/backpack/errors.h"

@@ -206,8 +206,6 @@ class Codec {
 // ---------------------------------------------------------------------------------------------
 // Pure helpers (no parsing).
 
-inline UnixNanos MicrosToNanos(int64_t us) { return us * 1000; }
-inline UnixNanos MillisToNanos(int64_t ms) { return ms * 1'000'000; }
 // Backpack's naive UTC datetimes: "2025-09-11T12:00:00[.ffffff]" (a trailing 'Z' is tolerated).
 absl::StatusOr<UnixNanos> ParseNaiveUtc(std::string_view text);
 
