@@ -20,69 +20,6 @@ std::string Quoted(std::string_view text) {
   return "\"" + std::string(text.substr(0, 40)) + (text.size() > 40 ? "...\"" : "\"");
 }
 
-// One level value: a JSON string read raw (stage 1 guarantees a closing quote; prices never need
-// escapes, so a backslash simply fails the number parse), then the fast path, then the exact slow
-// path (exponents, '+', long digit runs).
-absl::Status LevelValue(od::value& x, int scale, int64_t* out, std::string_view name, Where where) {
-  od::raw_json_string raw;
-  if (simdjson::error_code e = x.get_raw_json_string().get(raw)) {
-    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "level values must be strings");
-    return JsonError(where, e);
-  }
-  const char* b = raw.raw();
-  const char* q = static_cast<const char*>(std::memchr(b, '"', 64));
-  if (q == nullptr) return Invalid(where, "level value too long");
-  std::string_view s(b, static_cast<size_t>(q - b));
-  if (ParseScaledFast(s, scale, out)) return absl::OkStatus();
-  auto r = ParseScaled(s, scale);
-  if (!r.ok()) {
-    return Invalid(where, std::string(name) + " " + Quoted(s) + " does not fit scale " +
-                              std::to_string(scale));
-  }
-  *out = *r;
-  return absl::OkStatus();
-}
-
-absl::Status ReadLevel(od::value& lv, int ps, int ss, Level* out, Where where) {
-  od::array pair;
-  if (simdjson::error_code e = lv.get_array().get(pair)) {
-    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "level is not an array");
-    return JsonError(where, e);
-  }
-  int n = 0;
-  for (auto xr : pair) {
-    od::value x;
-    PERPGW_JSON_TRY(std::move(xr).get(x), where);
-    if (n == 0) {
-      PERPGW_RETURN_IF_ERROR(LevelValue(x, ps, &out->price, "price", where));
-    } else if (n == 1) {
-      PERPGW_RETURN_IF_ERROR(LevelValue(x, ss, &out->size, "size", where));
-    }
-    ++n;
-  }
-  if (n < 2) return Invalid(where, "level needs [price, size]");
-  if (out->price <= 0 || out->size < 0)
-    return Invalid(where, "level has a non-positive price or a negative size");
-  return absl::OkStatus();
-}
-
-template <typename Fn>
-absl::Status ForEachLevel(od::value& v, int ps, int ss, Where where, Fn&& fn) {
-  od::array arr;
-  if (simdjson::error_code e = v.get_array().get(arr)) {
-    if (e == simdjson::INCORRECT_TYPE) return Invalid(where, "book side is not an array");
-    return JsonError(where, e);
-  }
-  for (auto lr : arr) {
-    od::value lv;
-    PERPGW_JSON_TRY(std::move(lr).get(lv), where);
-    Level l;
-    PERPGW_RETURN_IF_ERROR(ReadLevel(lv, ps, ss, &l, where));
-    fn(l);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status Invalid(Where where, std::string_view detail) {
@@ -362,17 +299,24 @@ absl::Status PeekStrings(od::object& obj, Where where,
   return absl::OkStatus();
 }
 
-absl::Status ReadLevelChanges(od::value& v, BookSide side, int price_scale, int size_scale,
-                              std::vector<LevelChange>* out, Where where) {
-  return ForEachLevel(v, price_scale, size_scale, where, [&](const Level& l) {
-    out->push_back(LevelChange{side, l});
-  });
+namespace detail {
+
+absl::Status LevelValueSlow(std::string_view s, int scale, int64_t* out, bool is_price,
+                            Where where) {
+  auto r = ParseScaled(s, scale);
+  if (!r.ok()) {
+    return Invalid(where, std::string(is_price ? "price " : "size ") + Quoted(s) +
+                              " does not fit scale " + std::to_string(scale));
+  }
+  *out = *r;
+  return absl::OkStatus();
 }
 
-absl::Status ReadLevels(od::value& v, int price_scale, int size_scale, std::vector<Level>* out,
-                        Where where) {
-  return ForEachLevel(v, price_scale, size_scale, where,
-                      [&](const Level& l) { out->push_back(l); });
+absl::Status LevelError(Where where, simdjson::error_code e, const char* wrong_type) {
+  if (e == simdjson::INCORRECT_TYPE) return Invalid(where, wrong_type);
+  return JsonError(where, e);
 }
+
+}  // namespace detail
 
 }  // namespace perpgw::wire
