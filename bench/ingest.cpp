@@ -1,8 +1,8 @@
 // Benchmark: depth-diff ingest in process (no network). Generates realistic Aster and Backpack
 // combined-stream depth frames (random-walk mid, 1-10 level changes per frame, linked ids),
 // writes them to a file, reads them back, then times per venue in the SAME run:
-//   pipeline = venue decoder (aster::DecodeMarketFrame / backpack::Codec::ParseDepthDelta)
-//              + BookSync::OnDelta on the decoded message (snapshot first);
+//   pipeline = the venue's MarketFeed (the daemon's dispatch: aster::Feed / backpack::Feed, as
+//              AdapterBase::OnMarketFrame runs it) + BookSync::OnDelta (snapshot first);
 //   ceiling  = simdjson on-demand over the same frames touching every field (no book work).
 // Figures are per core (one thread; CPU time of that thread) and medians over several runs.
 // Usage: bench_ingest [--frames N] [--runs R] [--dir D] [--json out.json]
@@ -26,9 +26,13 @@
 
 #include "adapters/api/order_book.h"
 #include "adapters/api/types.h"
+#include "adapters/api/feed.h"
 #include "adapters/aster/codec.h"
+#include "adapters/aster/feed.h"
 #include "adapters/aster/symbols.h"
 #include "adapters/backpack/codec.h"
+#include "adapters/backpack/feed.h"
+#include "adapters/backpack/symbols.h"
 
 namespace aster = perpgw::adapters::aster;
 namespace backpack = perpgw::adapters::backpack;
@@ -298,25 +302,29 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
   r.venue = v.name;
   r.frames = d.frames.size();
   r.bytes = d.bytes;
-  aster::SymbolMap symbols({v.inst});
-  aster::MarketContext ctx;
-  ctx.symbols = &symbols;
-  backpack::Codec bp;
+  // The daemon's own dispatch: the venue's MarketFeed (what AdapterBase::OnMarketFrame calls)
+  // over tables holding the one instrument.
+  aster::SymbolMap aster_symbols({v.inst});
+  aster::Feed aster_feed(aster::MarketContext{&aster_symbols, nullptr});
+  backpack::Codec bp_codec;
+  backpack::SymbolTable bp_symbols;
+  bp_symbols.Add(v.inst);
+  backpack::Feed bp_feed(&bp_codec, &bp_symbols);
+  perpgw::MarketFeed& feed =
+      v.venue == Venue::kAster ? static_cast<perpgw::MarketFeed&>(aster_feed) : bp_feed;
+  if (feed.seq_rule() != v.rule) {
+    std::fprintf(stderr, "%s: feed rule differs from the generator's\n", v.name);
+    std::exit(2);
+  }
   Ceiling ceiling;
   std::vector<double> pipe_cpu, pipe_wall, ceil_cpu, ceil_wall, ratios;
   // Decoder alone (no book): splits the pipeline into decode vs BookSync.
   auto decode_only = [&] {
-    aster::MarketFrame mf;
-    DeltaMsg bp_msg;
+    perpgw::MarketMsg m;
     uint64_t n = 0;
     for (const std::string& f : d.frames) {
-      if (v.venue == Venue::kAster) {
-        if (!aster::DecodeMarketFrame(f, ctx, 1, &mf).ok()) std::exit(2);
-        n += mf.delta.changes.size();
-      } else {
-        if (!bp.ParseDepthDelta(f, v.inst, &bp_msg).ok()) std::exit(2);
-        n += bp_msg.changes.size();
-      }
+      if (!feed.Decode(f, 1, &m).ok() || m.kind != perpgw::FeedKind::kDepthDelta) std::exit(2);
+      n += m.delta->changes.size();
     }
     g_sink = g_sink + n;
   };
@@ -327,30 +335,18 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
       std::fprintf(stderr, "%s: snapshot not applied\n", v.name);
       std::exit(2);
     }
-    aster::MarketFrame mf;
-    DeltaMsg bp_msg;
+    perpgw::MarketMsg m;
     uint64_t changes = 0;
     for (const std::string& f : d.frames) {
-      const DeltaMsg* msg;
-      if (v.venue == Venue::kAster) {
-        auto st = aster::DecodeMarketFrame(f, ctx, 1, &mf);
-        if (!st.ok() || mf.kind != aster::MarketEventKind::kDepthDiff) {
-          std::fprintf(stderr, "aster decode: %s\n", st.ToString().c_str());
-          std::exit(2);
-        }
-        msg = &mf.delta;
-      } else {
-        auto st = bp.ParseDepthDelta(f, v.inst, &bp_msg);
-        if (!st.ok()) {
-          std::fprintf(stderr, "backpack decode: %s\n", st.ToString().c_str());
-          std::exit(2);
-        }
-        msg = &bp_msg;
+      auto st = feed.Decode(f, 1, &m);
+      if (!st.ok() || m.kind != perpgw::FeedKind::kDepthDelta) {
+        std::fprintf(stderr, "%s decode: %s\n", v.name, st.ToString().c_str());
+        std::exit(2);
       }
-      changes += msg->changes.size();
-      // As the adapters do: the decoder's reused message by reference (BookSync copies it only
+      changes += m.delta->changes.size();
+      // As the adapters do: the feed's reused message by reference (BookSync copies it only
       // when it has to buffer).
-      auto res = sync.OnDelta(*msg);
+      auto res = sync.OnDelta(*m.delta);
       if (res != BookSync::Result::kApplied) {
         std::fprintf(stderr, "%s: OnDelta -> %s\n", v.name, perpgw::ToString(res));
         std::exit(2);

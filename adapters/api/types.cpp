@@ -1,6 +1,7 @@
 // Names of enum values and funding normalization.
 #include "adapters/api/types.h"
 
+#include "adapters/api/feed.h"
 #include "adapters/api/venue.h"
 
 namespace perpgw {
@@ -135,6 +136,34 @@ void VenueAdapter::GetLeverageInfo(std::string, std::string, Callback<LeverageIn
 }
 void VenueAdapter::SetLeverage(std::string, std::string, Decimal, Callback<LeverageInfo> done) {
   Unimplemented(*this, "SetLeverage", done);
+}
+
+}  // namespace perpgw
+
+namespace perpgw {
+
+const char* ToString(FeedKind k) {
+  switch (k) {
+    case FeedKind::kIgnored:
+      return "ignored";
+    case FeedKind::kDepthDelta:
+      return "depth_delta";
+    case FeedKind::kDepthSnapshot:
+      return "depth_snapshot";
+    case FeedKind::kBbo:
+      return "bbo";
+    case FeedKind::kTrade:
+      return "trade";
+    case FeedKind::kFunding:
+      return "funding";
+    case FeedKind::kLiquidation:
+      return "liquidation";
+    case FeedKind::kVenue:
+      return "venue";
+    case FeedKind::kVenueError:
+      return "venue_error";
+  }
+  return "?";
 }
 
 }  // namespace perpgw

@@ -2,13 +2,22 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/api/decimal.h"
 
 namespace perpgw {
+
+// Transparent hashing for unordered maps keyed by std::string: lookups by string_view (with
+// std::equal_to<>) do not allocate.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 using UnixNanos = int64_t;  // nanoseconds since the Unix epoch; 0 = unknown
 

@@ -15,6 +15,7 @@
 #include "adapters/common/refresh_gate.h"
 #include "adapters/aster/codec.h"
 #include "adapters/aster/errors.h"
+#include "adapters/aster/feed.h"
 #include "adapters/aster/rest.h"
 #include "adapters/aster/symbols.h"
 #include "adapters/aster/ws.h"
@@ -42,7 +43,7 @@ class AsterAdapter final : public common::AdapterBase {
   AsterAdapter(const VenueConfig& cfg, const Clock& clock)
       : AdapterBase(cfg, clock, "aster"),
         rest_(ioc_, cfg_, clock),
-        books_(cfg_.name, SeqRule::kPrevLink,
+        books_(cfg_.name, feed_.seq_rule(),
                BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
     chain_id_ = ConfiguredChainId(cfg_);
   }
@@ -385,7 +386,7 @@ class AsterAdapter final : public common::AdapterBase {
     SyncTime();
     MarketStreams::Handlers mh;
     mh.on_connected = [this](int shard) { OnShardConnected(shard); };
-    mh.on_message = [this](std::string_view f) { OnMarketFrame(f); };
+    mh.on_message = [this](std::string_view f) { OnMarketFrame(feed_, books_, f); };
     mh.on_disconnected = [this](int shard, const std::string& reason) {
       OnShardDisconnected(shard, reason);
     };
@@ -545,45 +546,11 @@ class AsterAdapter final : public common::AdapterBase {
     });
   }
 
-  void OnMarketFrame(std::string_view frame) {
-    const UnixNanos now = clock_.Now();
-    last_message_.store(now);
-    if (sink_) {
-      sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
-      sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
-    }
-    MarketContext ctx;
-    ctx.symbols = &symbols_;
-    ctx.intervals = &intervals_;
-    auto st = DecodeMarketFrame(frame, ctx, now, &frame_);
-    if (!st.ok()) {
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
-      log_->debug("dropped frame: {}", std::string(st.message()));
-      return;
-    }
-    switch (frame_.kind) {
-      case MarketEventKind::kDepthDiff:
-        return books_.OnDelta(frame_.venue_symbol, frame_.delta, now);
-      case MarketEventKind::kBookTicker: {
-        Bbo b = frame_.bbo;
-        b.venue = cfg_.name;
-        if (books_.Resyncing(frame_.venue_symbol)) b.status = BookStatus::kResyncing;
-        return Publish(std::move(b));
-      }
-      case MarketEventKind::kTrade: {
-        Trade t = frame_.trade;
-        t.venue = cfg_.name;
-        return Publish(std::move(t));
-      }
-      case MarketEventKind::kMarkPrice:
-        for (auto& f : frame_.funding) MergeFunding(f, /*from_stream=*/true);
-        return;
-      case MarketEventKind::kControlError:
-        log_->warn("ws control error {}: {}", frame_.control.code, frame_.control.msg);
-        return;
-      default:
-        return;
-    }
+  // Public frames take the runtime's dispatch (AdapterBase::OnMarketFrame); what stays here is
+  // Aster's: mark-price frames are funding rows, merged with the REST volume and open interest.
+  void OnFeedMessage(const MarketMsg& m, UnixNanos) override {
+    if (m.kind != FeedKind::kFunding) return;
+    for (const Funding& f : *m.funding) MergeFunding(f, /*from_stream=*/true);
   }
 
   // ---------------------------------------------------------------- funding
@@ -877,6 +844,7 @@ class AsterAdapter final : public common::AdapterBase {
   // Venue thread only (the base holds the thread, health and instrument views).
   SymbolMap symbols_;
   FundingIntervals intervals_;
+  Feed feed_{MarketContext{&symbols_, &intervals_}};
   std::set<std::string> wanted_;
   runtime::BookKeeper books_;  // by venue symbol
   std::map<std::string, Funding> funding_;
@@ -884,7 +852,6 @@ class AsterAdapter final : public common::AdapterBase {
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;
   std::unique_ptr<MarketStreams> market_;
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
-  MarketFrame frame_;
 };
 
 }  // namespace

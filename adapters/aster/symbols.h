@@ -44,12 +44,6 @@ std::string StreamSymbol(std::string_view venue_symbol);
 void AssignTickers(std::vector<Instrument>* instruments,
                    const std::map<std::string, std::string, std::less<>>& overrides = {});
 
-// Transparent hashing so lookups by string_view do not allocate.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // The venue's symbol catalogue, built from ParseExchangeInfo's instruments. Not thread-safe for
 // writes; the adapter rebuilds and swaps it.
 class SymbolMap {

@@ -16,6 +16,7 @@
 #include "adapters/common/refresh_gate.h"
 #include "adapters/backpack/codec.h"
 #include "adapters/backpack/errors.h"
+#include "adapters/backpack/feed.h"
 #include "adapters/backpack/rest.h"
 #include "adapters/backpack/symbols.h"
 #include "adapters/backpack/ws.h"
@@ -40,7 +41,7 @@ class BackpackAdapter final : public common::AdapterBase {
   BackpackAdapter(const VenueConfig& cfg, const Clock& clock)
       : AdapterBase(cfg, clock, "backpack"),
         rest_(ioc_, cfg_, clock),
-        books_(cfg_.name, SeqRule::kContiguous, BookHooks([this](const Instrument& in) {
+        books_(cfg_.name, feed_.seq_rule(), BookHooks([this](const Instrument& in) {
                  RequestSnapshot(in);
                })) {
     // No snapshot is asked for while the public stream is down: its reconnect asks again.
@@ -473,7 +474,7 @@ class BackpackAdapter final : public common::AdapterBase {
       // The venue sends no snapshot: every book is re-bridged on a fresh connection.
       books_.OnStreamOpenAll();
     };
-    h.on_message = [this](std::string_view f) { OnPublicFrame(f); };
+    h.on_message = [this](std::string_view f) { OnMarketFrame(feed_, books_, f); };
     h.on_disconnected = [this](const std::string& reason) {
       reconnects_.fetch_add(1);
       if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
@@ -602,54 +603,14 @@ class BackpackAdapter final : public common::AdapterBase {
     });
   }
 
-  void OnPublicFrame(std::string_view frame) {
-    const UnixNanos now = clock_.Now();
-    last_message_.store(now);
-    if (sink_) {
-      sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
-      sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
-    }
-    auto info = codec_.ClassifyWsFrame(frame);
-    if (!info.ok()) {
-      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
-      return;
-    }
-    switch (info->kind) {
-      case WsKind::kDepth: {
-        const Instrument* in = books_.Find(info->venue_symbol);
-        if (!in) return;
-        DeltaMsg& msg = delta_;  // reused across frames: no allocation once warm
-        if (auto st = codec_.ParseDepthDelta(frame, *in, &msg); !st.ok()) {
-          if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
-          return;
-        }
-        return books_.OnDelta(info->venue_symbol, msg, now);
-      }
-      case WsKind::kBookTicker: {
-        auto bbo = codec_.ParseBookTicker(frame, symbols_, now);
-        if (!bbo.ok()) return;
-        bbo->venue = cfg_.name;
-        if (books_.Resyncing(info->venue_symbol)) bbo->status = BookStatus::kResyncing;
-        return Publish(std::move(*bbo));
-      }
-      case WsKind::kTrade: {
-        auto t = codec_.ParseTrade(frame, symbols_, now);
-        if (!t.ok()) return;
-        t->venue = cfg_.name;
-        return Publish(std::move(*t));
-      }
-      case WsKind::kMarkPrice: {
-        auto m = codec_.ParseWsMarkPrice(frame);
-        if (!m.ok()) return;
-        marks_[m->venue_symbol] = *m;
-        return EmitFunding(m->venue_symbol);
-      }
-      case WsKind::kError:
-        log_->warn("ws error {}: {}", info->error_code, info->error_message);
-        return;
-      default:
-        return;
-    }
+  // Public frames take the runtime's dispatch (AdapterBase::OnMarketFrame); what stays here is
+  // Backpack's: a mark-price frame is combined with the market's interval and the REST
+  // volume and open interest into the symbol's funding row.
+  void OnFeedMessage(const MarketMsg& m, UnixNanos) override {
+    if (m.kind != FeedKind::kVenue || m.detail != "markPrice") return;
+    const MarkPriceInfo& mark = feed_.mark();
+    marks_[mark.venue_symbol] = mark;
+    EmitFunding(mark.venue_symbol);
   }
 
   // ---------------------------------------------------------------- funding
@@ -864,8 +825,8 @@ class BackpackAdapter final : public common::AdapterBase {
   BackpackRest rest_;
   Codec codec_;
 
-
   SymbolTable symbols_;
+  Feed feed_{&codec_, &symbols_};
   std::map<std::string, MarketInfo> markets_;
   std::set<std::string> wanted_;
   runtime::BookKeeper books_;  // by venue symbol
@@ -876,7 +837,6 @@ class BackpackAdapter final : public common::AdapterBase {
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;
   std::unique_ptr<StreamSession> public_;
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
-  DeltaMsg delta_;
 };
 
 }  // namespace

@@ -668,12 +668,79 @@ absl::Status Codec::ParseDepthDelta(std::string_view frame, const Instrument& in
 // ---------------------------------------------------------------------------------------------
 // WS classification and public streams
 
+namespace {
+
+// The stream name alone classifies a frame: "depth.SOL_USDC" → depth of SOL_USDC.
+void ClassifyStream(std::string_view stream, WsFrameInfo* out) {
+  WsFrameInfo& info = *out;
+  info.stream.assign(stream);
+  size_t dot = stream.find('.');
+  std::string_view head = stream.substr(0, dot);
+  std::string_view rest =
+      dot == std::string_view::npos ? std::string_view() : stream.substr(dot + 1);
+  if (head == "depth")
+    info.kind = WsKind::kDepth;
+  else if (head == "bookTicker")
+    info.kind = WsKind::kBookTicker;
+  else if (head == "trade")
+    info.kind = WsKind::kTrade;
+  else if (head == "markPrice")
+    info.kind = WsKind::kMarkPrice;
+  else if (head == "ticker")
+    info.kind = WsKind::kTicker;
+  else if (head == "openInterest")
+    info.kind = WsKind::kOpenInterest;
+  else if (head == "liquidation")
+    info.kind = WsKind::kLiquidation;
+  else if (head == "kline")
+    info.kind = WsKind::kKline;
+  else if (head == "account") {
+    std::string_view sub = rest.substr(0, rest.find('.'));
+    if (sub == "orderUpdate")
+      info.kind = WsKind::kOrderUpdate;
+    else if (sub == "positionUpdate")
+      info.kind = WsKind::kPositionUpdate;
+    else if (sub == "rfqUpdate")
+      info.kind = WsKind::kRfqUpdate;
+  }
+  size_t last = stream.rfind('.');
+  if (last != std::string_view::npos) {
+    std::string_view tail = stream.substr(last + 1);
+    if (tail.find('_') != std::string_view::npos) info.venue_symbol.assign(tail);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
+  WsFrameInfo info;
+  PERPGW_RETURN_IF_ERROR(ClassifyWsFrame(frame, &info));
+  return info;
+}
+
+absl::Status Codec::ClassifyWsFrame(std::string_view frame, WsFrameInfo* out) {
+  out->kind = WsKind::kUnknown;
+  out->stream.clear();
+  out->venue_symbol.clear();
+  out->error_code = 0;
+  out->error_message.clear();
+  // Fast path: the venue writes {"stream":"<name>","data":...}. A name with no escape is read
+  // straight from the text, without a parse of its own: the kind's parser then reads (and
+  // validates) the whole frame once. Anything else takes the parse below.
+  constexpr std::string_view kLead = R"({"stream":")";
+  if (frame.substr(0, kLead.size()) == kLead) {
+    size_t end = kLead.size();
+    while (end < frame.size() && frame[end] != '"' && frame[end] != '\\') ++end;
+    if (end < frame.size() && frame[end] == '"') {
+      ClassifyStream(frame.substr(kLead.size(), end - kLead.size()), out);
+      return absl::OkStatus();
+    }
+  }
   od::document doc;
   PERPGW_RETURN_IF_ERROR(impl_->Start(frame, "ws", &doc));
   od::object root;
   if (doc.get_object().get(root)) return Bad("ws: frame is not an object");
-  WsFrameInfo info;
+  WsFrameInfo& info = *out;
   std::string_view stream;
   auto serr = root.find_field_unordered("stream").get_string().get(stream);
   // Anything but found / absent leaves the on-demand iterator unusable (a syntax error further
@@ -683,47 +750,15 @@ absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
     return Bad(serr == simdjson::INCORRECT_TYPE ? "ws: stream is not a string" : "ws: invalid JSON");
   }
   if (serr == simdjson::SUCCESS) {
-    info.stream = S(stream);
-    size_t dot = stream.find('.');
-    std::string_view head = stream.substr(0, dot);
-    std::string_view rest =
-        dot == std::string_view::npos ? std::string_view() : stream.substr(dot + 1);
-    if (head == "depth")
-      info.kind = WsKind::kDepth;
-    else if (head == "bookTicker")
-      info.kind = WsKind::kBookTicker;
-    else if (head == "trade")
-      info.kind = WsKind::kTrade;
-    else if (head == "markPrice")
-      info.kind = WsKind::kMarkPrice;
-    else if (head == "ticker")
-      info.kind = WsKind::kTicker;
-    else if (head == "openInterest")
-      info.kind = WsKind::kOpenInterest;
-    else if (head == "liquidation")
-      info.kind = WsKind::kLiquidation;
-    else if (head == "kline")
-      info.kind = WsKind::kKline;
-    else if (head == "account") {
-      std::string_view sub = rest.substr(0, rest.find('.'));
-      if (sub == "orderUpdate")
-        info.kind = WsKind::kOrderUpdate;
-      else if (sub == "positionUpdate")
-        info.kind = WsKind::kPositionUpdate;
-      else if (sub == "rfqUpdate")
-        info.kind = WsKind::kRfqUpdate;
-    }
-    size_t last = stream.rfind('.');
-    if (last != std::string_view::npos) {
-      std::string_view tail = stream.substr(last + 1);
-      if (tail.find('_') != std::string_view::npos) info.venue_symbol = S(tail);
-    }
-    return info;
+    ClassifyStream(stream, out);
+    return absl::OkStatus();
   }
   // {"id":null,"error":{"code":4006,"message":"Invalid stream"}}
   od::object err;
   auto eerr = root.find_field_unordered("error").get_object().get(err);
-  if (eerr == simdjson::NO_SUCH_FIELD || eerr == simdjson::INCORRECT_TYPE) return info;  // kUnknown
+  if (eerr == simdjson::NO_SUCH_FIELD || eerr == simdjson::INCORRECT_TYPE) {
+    return absl::OkStatus();  // kUnknown
+  }
   if (eerr != simdjson::SUCCESS) return Bad("ws: invalid JSON");
   info.kind = WsKind::kError;
   int64_t code = 0;
@@ -737,12 +772,12 @@ absl::StatusOr<WsFrameInfo> Codec::ClassifyWsFrame(std::string_view frame) {
   }
   auto merr = err.find_field_unordered("message").get_string().get(msg);
   if (merr == simdjson::SUCCESS) {
-    info.error_message = S(msg);
+    info.error_message.assign(msg);
   } else if (merr != simdjson::NO_SUCH_FIELD && merr != simdjson::INCORRECT_TYPE) {
     return Bad("ws: invalid JSON");
   }
   info.error_code = code;
-  return info;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Bbo> Codec::ParseBookTicker(std::string_view frame, const SymbolTable& symbols,

@@ -155,6 +155,8 @@ class Codec {
   // --- WS
   // Cheap look at a frame: which stream, which symbol, or a server error frame.
   absl::StatusOr<WsFrameInfo> ClassifyWsFrame(std::string_view frame);
+  // The same into a reused *out (its strings keep their capacity).
+  absl::Status ClassifyWsFrame(std::string_view frame, WsFrameInfo* out);
   // Hot path: depth delta -> DeltaMsg {U, u, T (us -> ns), changes at inst's scales}. `out` is
   // reused (changes cleared first). Fails if the frame's symbol is not inst.venue_symbol.
   absl::Status ParseDepthDelta(std::string_view frame, const Instrument& inst, DeltaMsg* out);

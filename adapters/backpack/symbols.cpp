@@ -86,12 +86,12 @@ void SymbolTable::Clear() {
 }
 
 const Instrument* SymbolTable::FindByVenueSymbol(std::string_view venue_symbol) const {
-  auto it = by_venue_.find(std::string(venue_symbol));
+  auto it = by_venue_.find(venue_symbol);
   return it == by_venue_.end() ? nullptr : &it->second;
 }
 
 const Instrument* SymbolTable::FindByTicker(std::string_view ticker) const {
-  auto it = venue_by_ticker_.find(std::string(ticker));
+  auto it = venue_by_ticker_.find(ticker);
   if (it == venue_by_ticker_.end()) return nullptr;
   return FindByVenueSymbol(it->second);
 }
@@ -104,7 +104,7 @@ std::string SymbolTable::TickerFor(std::string_view venue_symbol) const {
 }
 
 std::string SymbolTable::VenueSymbolFor(std::string_view ticker) const {
-  auto it = venue_by_ticker_.find(std::string(ticker));
+  auto it = venue_by_ticker_.find(ticker);
   if (it != venue_by_ticker_.end()) return it->second;
   return PerpSymbolForBase(ticker);
 }

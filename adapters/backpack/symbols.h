@@ -62,8 +62,8 @@ class SymbolTable {
   std::string VenueSymbolFor(std::string_view ticker) const;
 
  private:
-  std::unordered_map<std::string, Instrument> by_venue_;
-  std::unordered_map<std::string, std::string> venue_by_ticker_;
+  std::unordered_map<std::string, Instrument, StringHash, std::equal_to<>> by_venue_;
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> venue_by_ticker_;
 };
 
 // Maps our string client order ids onto Backpack's uint32 `clientId` and back.

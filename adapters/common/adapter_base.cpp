@@ -122,6 +122,48 @@ void AdapterBase::Publish(Event e) {
   sink_->Publish(std::make_shared<const Event>(std::move(e)));
 }
 
+void AdapterBase::OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books,
+                                std::string_view frame) {
+  const UnixNanos now = clock_.Now();
+  last_message_.store(now);
+  if (sink_) {
+    sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+    sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
+  }
+  absl::Status st = feed.Decode(frame, now, &market_msg_);
+  if (!st.ok()) {
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+    log_->debug("dropped market frame: {}", std::string(st.message()));
+    return;
+  }
+  const MarketMsg& m = market_msg_;
+  switch (m.kind) {
+    case FeedKind::kDepthDelta:
+      return books.OnDelta(m.venue_symbol, *m.delta, now);
+    case FeedKind::kBbo: {
+      Bbo b = *m.bbo;
+      b.venue = cfg_.name;
+      if (books.Resyncing(m.venue_symbol)) b.status = BookStatus::kResyncing;
+      return Publish(std::move(b));
+    }
+    case FeedKind::kTrade: {
+      Trade t = *m.trade;
+      t.venue = cfg_.name;
+      return Publish(std::move(t));
+    }
+    case FeedKind::kVenueError:
+      log_->warn("market stream error: {}", std::string(m.detail));
+      return;
+    case FeedKind::kDepthSnapshot:  // partial-depth streams: the runtime subscribes to diffs only
+    case FeedKind::kIgnored:
+      return;
+    case FeedKind::kFunding:
+    case FeedKind::kLiquidation:
+    case FeedKind::kVenue:
+      return OnFeedMessage(m, now);
+  }
+}
+
 bool AdapterBase::SetInstruments(std::vector<Instrument> list) {
   {
     std::lock_guard lock(mu_);

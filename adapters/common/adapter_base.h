@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapters/api/clock.h"
+#include "adapters/api/feed.h"
 #include "adapters/api/venue.h"
 #include "adapters/api/venue_config.h"
 #include "adapters/runtime/book_keeper.h"
@@ -57,6 +58,12 @@ class AdapterBase : public VenueAdapter {
   // the venue supplies how a snapshot is asked for.
   runtime::BookKeeper::Hooks BookHooks(
       std::function<void(const Instrument&)> request_snapshot);
+  // One public market frame, the same dispatch for every venue (perpgw-replay and bench_ingest
+  // run it too, through the same MarketFeed): counters, decode, then depth deltas to `books`,
+  // BBOs (flagged while their book resyncs) and trades published, venue errors logged; the
+  // kinds a venue completes itself (funding, liquidations, kVenue) go to OnFeedMessage.
+  void OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books, std::string_view frame);
+  virtual void OnFeedMessage(const MarketMsg& /*m*/, UnixNanos /*now*/) {}
   // Replaces the instrument list; true the first time (the adapter is then ready).
   bool SetInstruments(std::vector<Instrument> list);
 
@@ -82,6 +89,7 @@ class AdapterBase : public VenueAdapter {
 
  private:
   std::thread thread_;
+  MarketMsg market_msg_;   // adapter thread only; reused per frame
   mutable std::mutex mu_;  // guards the views below
   std::vector<Instrument> instruments_;
   ConnState state_ = ConnState::kDisconnected;

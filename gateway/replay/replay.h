@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "adapters/api/feed.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/venue.h"
 
@@ -27,19 +29,27 @@ struct Action {
   std::string note;               // kIgnored: why
 };
 
-// One venue's codec wiring (each venue issue adds one).
+// One venue's wiring: its instruments body, its REST depth snapshots, and the daemon's own
+// MarketFeed for every stream frame (one dispatch for perpgwd, replay and bench_ingest).
 class ReplayCodec {
  public:
   virtual ~ReplayCodec() = default;
-  virtual SeqRule rule() const = 0;
+  SeqRule rule() { return feed().seq_rule(); }
   // The venue's instruments REST body (exchangeInfo / markets / orderBookDetails).
   virtual absl::Status LoadInstruments(std::string_view body) = 0;
   // Venue symbol that REST snapshot lines (which name none) belong to.
   void set_default_symbol(std::string s) { default_symbol_ = std::move(s); }
-  virtual absl::Status Decode(std::string_view line, UnixNanos receive_time,
-                              std::vector<Action>* out) = 0;
+  // A REST snapshot line through DecodeSnapshot, any other line through feed().
+  absl::Status Decode(std::string_view line, UnixNanos receive_time, std::vector<Action>* out);
 
  protected:
+  // A REST depth snapshot line → true and *out filled; false: a stream frame.
+  virtual absl::StatusOr<bool> DecodeSnapshot(std::string_view line, Action* out) = 0;
+  virtual MarketFeed& feed() = 0;
+  // The venue symbol a snapshot line is for: a recorder's {"symbol":"..."} wrapper, else the
+  // default symbol.
+  std::string_view SnapshotSymbol(std::string_view line) const;
+
   std::string default_symbol_;
 };
 

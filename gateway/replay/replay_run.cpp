@@ -10,18 +10,18 @@
 
 namespace perpgw::replay {
 #ifdef PERPGW_HAVE_aster
-std::unique_ptr<ReplayCodec> MakeAsterReplay();
+std::unique_ptr<ReplayCodec> MakeReplay_aster();
 #endif
 #ifdef PERPGW_HAVE_backpack
-std::unique_ptr<ReplayCodec> MakeBackpackReplay();
+std::unique_ptr<ReplayCodec> MakeReplay_backpack();
 #endif
 
 std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue) {
 #ifdef PERPGW_HAVE_aster
-  if (venue == "aster") return MakeAsterReplay();
+  if (venue == "aster") return MakeReplay_aster();
 #endif
 #ifdef PERPGW_HAVE_backpack
-  if (venue == "backpack") return MakeBackpackReplay();
+  if (venue == "backpack") return MakeReplay_backpack();
 #endif
   return nullptr;
 }
@@ -98,6 +98,79 @@ std::string EventJson(const Event& e) {
 }
 
 }  // namespace
+
+std::string_view ReplayCodec::SnapshotSymbol(std::string_view line) const {
+  constexpr std::string_view kKey = "\"symbol\":\"";
+  size_t pos = line.find(kKey);
+  if (pos == std::string_view::npos) return default_symbol_;
+  size_t start = pos + kKey.size();
+  size_t end = line.find('"', start);
+  if (end == std::string_view::npos) return default_symbol_;
+  return line.substr(start, end - start);
+}
+
+absl::Status ReplayCodec::Decode(std::string_view line, UnixNanos receive_time,
+                                 std::vector<Action>* out) {
+  Action a;
+  absl::StatusOr<bool> snapshot = DecodeSnapshot(line, &a);
+  if (!snapshot.ok()) return snapshot.status();
+  if (*snapshot) {
+    a.kind = Action::Kind::kSnapshot;
+    out->push_back(std::move(a));
+    return absl::OkStatus();
+  }
+  MarketMsg m;
+  if (absl::Status st = feed().Decode(line, receive_time, &m); !st.ok()) return st;
+  if (m.instrument != nullptr) {
+    a.symbol = m.instrument->symbol;
+    a.price_scale = m.instrument->price_scale;
+    a.size_scale = m.instrument->size_scale;
+  }
+  switch (m.kind) {
+    case FeedKind::kDepthDelta:
+      a.kind = Action::Kind::kDelta;
+      a.delta = *m.delta;
+      break;
+    case FeedKind::kDepthSnapshot:
+      a.kind = Action::Kind::kSnapshot;
+      a.snapshot_id = m.delta->last_id;
+      for (const LevelChange& c : m.delta->changes) {
+        if (c.level.size != 0) (c.side == BookSide::kBid ? a.bids : a.asks).push_back(c.level);
+      }
+      break;
+    case FeedKind::kBbo:
+      a.kind = Action::Kind::kEvent;
+      a.event = std::make_shared<const Event>(*m.bbo);
+      break;
+    case FeedKind::kTrade:
+      a.kind = Action::Kind::kEvent;
+      a.event = std::make_shared<const Event>(*m.trade);
+      break;
+    case FeedKind::kLiquidation:
+      a.kind = Action::Kind::kEvent;
+      a.event = std::make_shared<const Event>(*m.liquidation);
+      break;
+    case FeedKind::kFunding:
+      for (const Funding& f : *m.funding) {
+        Action fa;
+        fa.kind = Action::Kind::kEvent;
+        fa.symbol = f.symbol;
+        fa.event = std::make_shared<const Event>(f);
+        out->push_back(std::move(fa));
+      }
+      return absl::OkStatus();
+    case FeedKind::kIgnored:
+    case FeedKind::kVenue:
+    case FeedKind::kVenueError:
+      a.note = std::string(ToString(m.kind)) + " " + std::string(m.detail);
+      break;
+  }
+  if ((a.kind == Action::Kind::kDelta || a.kind == Action::Kind::kSnapshot) && a.symbol.empty()) {
+    return absl::NotFoundError("depth for an unknown symbol");
+  }
+  out->push_back(std::move(a));
+  return absl::OkStatus();
+}
 
 RunStats Run(ReplayCodec& codec, std::istream& in, std::FILE* out, const RunOptions& options) {
   const size_t depth = options.depth;
