@@ -1,43 +1,30 @@
-// Venue table. Each venue's adapter library defines PERPGW_HAVE_<venue> when it is built.
+// Venue table, generated: every venue that registered an adapter (cmake/venues.cmake,
+// perpgw_add_venue) has a factory here; a known venue that did not is refused with the reason.
 #include "gateway/venues.h"
 
-#ifdef PERPGW_HAVE_aster
-#include "adapters/aster/adapter.h"
-#endif
-#ifdef PERPGW_HAVE_backpack
-#include "adapters/backpack/adapter.h"
-#endif
-#ifdef PERPGW_HAVE_lighter
-#include "adapters/lighter/adapter.h"
-#endif
-#ifdef PERPGW_HAVE_paradex
-#include "adapters/paradex/adapter.h"
-#endif
+// The entry points perpgw_add_venue requires of each adapter library.
+namespace perpgw::adapters {
+#define PERPGW_VENUE(v)                                                                 \
+  namespace v {                                                                         \
+  std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock); \
+  absl::Status ValidateConfig(const VenueConfig& config);                               \
+  }
+#define PERPGW_VENUE_MISSING(v)
+#include "perpgw_adapters.inc"
+#undef PERPGW_VENUE
+#undef PERPGW_VENUE_MISSING
+}  // namespace perpgw::adapters
 
 namespace perpgw::gateway {
 
 const std::vector<VenueEntry>& VenueTable() {
   static const std::vector<VenueEntry> kTable = {
-#ifdef PERPGW_HAVE_aster
-      {"aster", &adapters::aster::MakeAdapter, "", &adapters::aster::ValidateConfig},
-#else
-      {"aster", nullptr, "the Aster adapter is not built yet (issue: Aster end to end)"},
-#endif
-#ifdef PERPGW_HAVE_backpack
-      {"backpack", &adapters::backpack::MakeAdapter, "", &adapters::backpack::ValidateConfig},
-#else
-      {"backpack", nullptr, "the Backpack adapter is not built yet (issue: Backpack end to end)"},
-#endif
-#ifdef PERPGW_HAVE_lighter
-      {"lighter", &adapters::lighter::MakeAdapter, ""},
-#else
-      {"lighter", nullptr, "the Lighter adapter is not built yet (signing stack only)"},
-#endif
-#ifdef PERPGW_HAVE_paradex
-      {"paradex", &adapters::paradex::MakeAdapter, ""},
-#else
-      {"paradex", nullptr, "the Paradex adapter is not built yet (signing stack only)"},
-#endif
+#define PERPGW_VENUE(v) {#v, &adapters::v::MakeAdapter, "", &adapters::v::ValidateConfig},
+#define PERPGW_VENUE_MISSING(v) \
+  {#v, nullptr, "no " #v " adapter in this build (signing stack only; no adapters/" #v " venue registered)"},
+#include "perpgw_adapters.inc"
+#undef PERPGW_VENUE
+#undef PERPGW_VENUE_MISSING
   };
   return kTable;
 }

@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 JOBS="${PERPGW_JOBS:-2}"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
-  -DPERPGW_ADAPTER_DIRS="api;common;runtime;aster;backpack;lighter;paradex" \
+  -DPERPGW_ADAPTER_DIRS=all \
   -DPERPGW_TOP_DIRS="sim;gateway;bench;examples;tests" >/dev/null
 cmake --build build -j"$JOBS"

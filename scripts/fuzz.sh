@@ -22,7 +22,7 @@ JOBS="${PERPGW_JOBS:-2}"
 CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPERPGW_SANITIZERS="address,undefined" -DPERPGW_FUZZ=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DPERPGW_ADAPTER_DIRS="api;common;runtime;aster;backpack;lighter;paradex" \
+  -DPERPGW_ADAPTER_DIRS=all \
   -DPERPGW_TOP_DIRS="sim;gateway;bench;examples;tests" >/dev/null
 supp="$(pwd)/tests/sanitizers"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"

@@ -1,16 +1,25 @@
-// Venue module registry for perpgw-sim. Add `{"aster", &aster::MakeModule},` etc. here.
+// Venue module table for perpgw-sim, generated: every sim/<venue>/ module that registered
+// (perpgw_add_sim_venue in cmake/venues.cmake) is listed; nothing here names a venue.
 #include "sim/venues.h"
 
-#include "sim/aster/module.h"
-#include "sim/backpack/module.h"
-
 namespace perpgw::sim {
+
+// The entry point perpgw_add_sim_venue requires of each module.
+#define PERPGW_VENUE(v) \
+  namespace v {         \
+  std::unique_ptr<VenueModule> MakeModule(); \
+  }
+#define PERPGW_VENUE_MISSING(v)
+#include "perpgw_sim_venues.inc"
+#undef PERPGW_VENUE
+
 namespace {
 
-// Empty until the venue modules (sim/<venue>/) arrive.
 constexpr VenueEntry kVenues[] = {
-    {"aster", &aster::MakeModule},
-    {"backpack", &backpack::MakeModule},
+#define PERPGW_VENUE(v) {#v, &v::MakeModule},
+#include "perpgw_sim_venues.inc"
+#undef PERPGW_VENUE
+#undef PERPGW_VENUE_MISSING
     {nullptr, nullptr},  // sentinel so the array is never zero-sized
 };
 

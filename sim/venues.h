@@ -1,5 +1,6 @@
-// The explicit registration table of venue protocol modules (name → factory); no static
-// self-registration. Each venue adds one line in venues.cpp when its sim/<venue>/ module lands.
+// The registration table of venue protocol modules (name → factory); no static
+// self-registration. venues.cpp is generated from the modules that called perpgw_add_sim_venue
+// (cmake/venues.cmake).
 #pragma once
 
 #include <memory>

@@ -9,34 +9,30 @@
 #include "gateway/replay/replay.h"
 
 namespace perpgw::replay {
-#ifdef PERPGW_HAVE_aster
-std::unique_ptr<ReplayCodec> MakeReplay_aster();
-#endif
-#ifdef PERPGW_HAVE_backpack
-std::unique_ptr<ReplayCodec> MakeReplay_backpack();
-#endif
+
+// One MakeReplay_<v>() per gateway/replay/replay_<v>.cpp (gateway/CMakeLists.txt registers the
+// ones that exist for registered venues).
+#define PERPGW_VENUE(v) std::unique_ptr<ReplayCodec> MakeReplay_##v();
+#define PERPGW_VENUE_MISSING(v)
+#include "perpgw_replay_venues.inc"
+#undef PERPGW_VENUE
 
 std::unique_ptr<ReplayCodec> MakeCodec(const std::string& venue) {
-#ifdef PERPGW_HAVE_aster
-  if (venue == "aster") return MakeReplay_aster();
-#endif
-#ifdef PERPGW_HAVE_backpack
-  if (venue == "backpack") return MakeReplay_backpack();
-#endif
+#define PERPGW_VENUE(v) \
+  if (venue == #v) return MakeReplay_##v();
+#include "perpgw_replay_venues.inc"
+#undef PERPGW_VENUE
   return nullptr;
 }
 
 std::vector<std::string> Venues() {
-  std::vector<std::string> v;
-#ifdef PERPGW_HAVE_aster
-  v.push_back("aster");
-#endif
-#ifdef PERPGW_HAVE_backpack
-  v.push_back("backpack");
-#endif
-  return v;
+  std::vector<std::string> out;
+#define PERPGW_VENUE(v) out.push_back(#v);
+#include "perpgw_replay_venues.inc"
+#undef PERPGW_VENUE
+#undef PERPGW_VENUE_MISSING
+  return out;
 }
-
 
 namespace {
 
