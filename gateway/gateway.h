@@ -3,12 +3,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "gateway/auth.h"
@@ -67,9 +67,9 @@ class Gateway {
   Timer timer_;
   Authenticator auth_;
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
-  mutable std::mutex mu_;
-  std::map<std::string, size_t> streams_by_identity_;  // guarded by mu_
-  std::set<std::string> subscribed_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, size_t> streams_by_identity_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace perpgw::gateway

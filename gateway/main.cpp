@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include "gateway/config.h"
@@ -61,10 +60,10 @@ std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Conf
 // client could fill the disk. At most one line per 10 s, with the count of the ones held back.
 static void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
                  const std::string& message) {
-  static std::mutex mu;
+  static absl::Mutex mu;
   static auto last = std::chrono::steady_clock::time_point{};
   static uint64_t held = 0;
-  std::lock_guard lock(mu);
+  absl::MutexLock lock(&mu);
   const auto now = std::chrono::steady_clock::now();
   if (level < google::protobuf::LOGLEVEL_FATAL && now - last < std::chrono::seconds(10)) {
     ++held;

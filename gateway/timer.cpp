@@ -9,28 +9,28 @@ Timer::~Timer() { Stop(); }
 
 void Timer::After(std::chrono::milliseconds delay, std::function<void()> fn) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stop_) return;
     due_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void Timer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
     due_.clear();
   }
-  cv_.notify_one();
+  cv_.Signal();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void Timer::Run() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stop_) {
     if (due_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     auto first = due_.begin();
@@ -38,16 +38,18 @@ void Timer::Run() {
     // map node meanwhile (a use-after-free at SIGTERM with a pending RPC deadline; found by ASan
     // in the soak).
     const auto when = first->first;
-    if (when > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, when);
+    const auto now = std::chrono::steady_clock::now();
+    if (when > now) {
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(when - now));
       continue;
     }
     auto fn = std::move(first->second);
     due_.erase(first);
-    lock.unlock();
+    mu_.Unlock();
     fn();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace perpgw::gateway

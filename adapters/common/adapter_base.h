@@ -10,11 +10,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/feed.h"
 #include "adapters/api/venue.h"
@@ -90,10 +91,10 @@ class AdapterBase : public VenueAdapter {
  private:
   std::thread thread_;
   MarketMsg market_msg_;   // adapter thread only; reused per frame
-  mutable std::mutex mu_;  // guards the views below
-  std::vector<Instrument> instruments_;
-  ConnState state_ = ConnState::kDisconnected;
-  std::string last_error_;
+  mutable absl::Mutex mu_;  // the views gRPC threads read while the adapter thread writes
+  std::vector<Instrument> instruments_ ABSL_GUARDED_BY(mu_);
+  ConnState state_ ABSL_GUARDED_BY(mu_) = ConnState::kDisconnected;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace perpgw::common

@@ -57,27 +57,27 @@ void Bus::Stop(const grpc::Status& status) {
   });
   fut.wait();
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
   thread_.join();
 }
 
 void Bus::Publish(EventPtr event) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.push_back(Item{std::move(event), nullptr});
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void Bus::Post(std::function<void()> fn) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.push_back(Item{nullptr, std::move(fn)});
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void Bus::Run() {
@@ -85,8 +85,12 @@ void Bus::Run() {
   auto next_stale_check = std::chrono::steady_clock::now();
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_until(lock, next_stale_check, [&] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= next_stale_check) break;
+        cv_.WaitWithTimeout(&mu_, absl::FromChrono(next_stale_check - now));
+      }
       if (stopping_ && queue_.empty()) return;
       batch.swap(queue_);
     }
@@ -291,7 +295,7 @@ void Bus::OnBook(const BookUpdate& u) {
 }
 
 void Bus::UpdateBookStatus(PairState& p) {
-  std::lock_guard lock(funding_mu_);
+  absl::MutexLock lock(&funding_mu_);
   if (p.status_row == nullptr) {
     p.status_row = &book_status_[Key(p.venue, p.symbol)];
     p.status_row->venue = p.venue;
@@ -383,7 +387,7 @@ void Bus::CheckStale() {
     p.status = BookStatus::kStale;
     p.reason = "no update for " + std::to_string(p.stale_after_ms) + " ms";
     {
-      std::lock_guard lock(funding_mu_);
+      absl::MutexLock lock(&funding_mu_);
       book_status_[k].status = BookStatus::kStale;
     }
     Count(p.venue, VenueCounter::kResyncStale, 1);
@@ -429,7 +433,7 @@ void Bus::OnTrade(const Trade& t) {
 
 void Bus::OnFunding(const Funding& f) {
   {
-    std::lock_guard lock(funding_mu_);
+    absl::MutexLock lock(&funding_mu_);
     funding_cache_[Key(f.venue, f.symbol)] = f;
   }
   PairState& p = Pair(f.venue, f.symbol);
@@ -513,7 +517,7 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
     all_subs_.push_back(sub);
     std::vector<Funding> current;
     {
-      std::lock_guard lock(funding_mu_);
+      absl::MutexLock lock(&funding_mu_);
       for (const auto& [k, f] : funding_cache_) {
         bool want = markets.empty();
         for (const auto& mk : markets) want |= mk.venue == f.venue && mk.symbol == f.symbol;
@@ -587,7 +591,7 @@ void Bus::GetBestPrices(
 }
 
 std::vector<Funding> Bus::FundingSnapshot() const {
-  std::lock_guard lock(funding_mu_);
+  absl::MutexLock lock(&funding_mu_);
   std::vector<Funding> out;
   out.reserve(funding_cache_.size());
   for (const auto& [k, f] : funding_cache_) out.push_back(f);
@@ -599,7 +603,7 @@ std::vector<Funding> Bus::FundingSnapshot() const {
 namespace perpgw::gateway {
 
 std::vector<Bus::BookStatusRow> Bus::BookStatuses() const {
-  std::lock_guard lock(funding_mu_);
+  absl::MutexLock lock(&funding_mu_);
   std::vector<BookStatusRow> out;
   for (const auto& [k, r] : book_status_) out.push_back(r);
   return out;

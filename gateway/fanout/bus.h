@@ -9,12 +9,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,6 +20,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/venue.h"
@@ -193,15 +193,15 @@ class Bus final : public EventSink {
   const Clock& clock_;
   BusStats stats_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
   struct Item {
     EventPtr event;              // either an event...
     std::function<void()> task;  // ...or a task; one queue keeps them in posting order
     std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
   };
-  std::deque<Item> queue_;
-  bool stopping_ = false;
+  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 
   // Fan-out thread only.
@@ -220,9 +220,9 @@ class Bus final : public EventSink {
   std::unordered_map<std::string, Published> published_;           // fan-out thread
   std::unordered_map<std::string, Published> published_at_start_;  // fixed before Start()
 
-  mutable std::mutex funding_mu_;
-  std::map<std::string, Funding> funding_cache_;
-  std::map<std::string, BookStatusRow> book_status_;  // guarded by funding_mu_
+  mutable absl::Mutex funding_mu_;
+  std::map<std::string, Funding> funding_cache_ ABSL_GUARDED_BY(funding_mu_);
+  std::map<std::string, BookStatusRow> book_status_ ABSL_GUARDED_BY(funding_mu_);
   class Metrics* metrics_ = nullptr;
 };
 

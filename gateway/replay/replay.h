@@ -49,6 +49,9 @@ class ReplayCodec {
   // The venue symbol a snapshot line is for: a recorder's {"symbol":"..."} wrapper, else the
   // default symbol.
   std::string_view SnapshotSymbol(std::string_view line) const;
+  // *a as the snapshot of `in` (its normalized symbol and book scales).
+  static void SetSnapshot(const Instrument& in, std::vector<Level> bids, std::vector<Level> asks,
+                          uint64_t id, Action* a);
 
   std::string default_symbol_;
 };

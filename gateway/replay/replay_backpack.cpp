@@ -29,12 +29,7 @@ class BackpackReplay final : public ReplayCodec {
     if (!in) return absl::NotFoundError("snapshot for an unknown symbol");
     auto snap = codec_.ParseDepthSnapshot(line, *in);
     if (!snap.ok()) return snap.status();
-    a->symbol = in->symbol;
-    a->price_scale = in->price_scale;
-    a->size_scale = in->size_scale;
-    a->bids = std::move(snap->bids);
-    a->asks = std::move(snap->asks);
-    a->snapshot_id = snap->last_update_id;
+    SetSnapshot(*in, std::move(snap->bids), std::move(snap->asks), snap->last_update_id, a);
     return true;
   }
   MarketFeed& feed() override { return feed_; }

@@ -105,6 +105,16 @@ std::string_view ReplayCodec::SnapshotSymbol(std::string_view line) const {
   return line.substr(start, end - start);
 }
 
+void ReplayCodec::SetSnapshot(const Instrument& in, std::vector<Level> bids,
+                              std::vector<Level> asks, uint64_t id, Action* a) {
+  a->symbol = in.symbol;
+  a->price_scale = in.price_scale;
+  a->size_scale = in.size_scale;
+  a->bids = std::move(bids);
+  a->asks = std::move(asks);
+  a->snapshot_id = id;
+}
+
 absl::Status ReplayCodec::Decode(std::string_view line, UnixNanos receive_time,
                                  std::vector<Action>* out) {
   Action a;

@@ -1,8 +1,10 @@
 #include "gateway/rpc/common.h"
 
-#include <mutex>
 #include <set>
 #include <unordered_map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace perpgw::gateway::rpc {
 
@@ -19,19 +21,19 @@ std::string AuthHeader(CallbackServerContext* ctx) {
 }
 
 namespace {
-std::mutex g_raw_mu;
-std::unordered_map<ServerUnaryReactor*, std::function<void()>> g_raw;  // guarded by g_raw_mu
+ABSL_CONST_INIT absl::Mutex g_raw_mu(absl::kConstInit);
+std::unordered_map<ServerUnaryReactor*, std::function<void()>> g_raw ABSL_GUARDED_BY(g_raw_mu);
 }  // namespace
 
 void SetRawResponse(ServerUnaryReactor* r, std::function<void()> serialize) {
-  std::lock_guard lock(g_raw_mu);
+  absl::MutexLock lock(&g_raw_mu);
   g_raw[r] = std::move(serialize);
 }
 
 void FinishUnary(ServerUnaryReactor* r, const Status& s) {
   std::function<void()> serialize;
   {
-    std::lock_guard lock(g_raw_mu);
+    absl::MutexLock lock(&g_raw_mu);
     if (auto it = g_raw.find(r); it != g_raw.end()) {
       serialize = std::move(it->second);
       g_raw.erase(it);
