@@ -114,38 +114,6 @@ void AssignTickers(std::vector<Instrument>* instruments,
   }
 }
 
-void SymbolMap::Reset(const std::vector<Instrument>& instruments) {
-  instruments_.clear();
-  by_venue_.clear();
-  by_ticker_.clear();
-  instruments_.reserve(instruments.size());
-  for (const Instrument& i : instruments) Add(i);
-}
-
-void SymbolMap::Add(const Instrument& instrument) {
-  auto it = by_venue_.find(instrument.venue_symbol);
-  if (it != by_venue_.end()) {
-    // Replace in place; the ticker index is rebuilt for this entry.
-    by_ticker_.erase(instruments_[it->second].symbol);
-    instruments_[it->second] = instrument;
-    by_ticker_.emplace(instrument.symbol, it->second);
-    return;
-  }
-  instruments_.push_back(instrument);
-  by_venue_.emplace(instrument.venue_symbol, instruments_.size() - 1);
-  by_ticker_.emplace(instrument.symbol, instruments_.size() - 1);
-}
-
-const Instrument* SymbolMap::ByVenueSymbol(std::string_view venue_symbol) const {
-  auto it = by_venue_.find(venue_symbol);
-  return it == by_venue_.end() ? nullptr : &instruments_[it->second];
-}
-
-const Instrument* SymbolMap::ByTicker(std::string_view ticker) const {
-  auto it = by_ticker_.find(ticker);
-  return it == by_ticker_.end() ? nullptr : &instruments_[it->second];
-}
-
 std::string SymbolMap::ToTicker(std::string_view venue_symbol) const {
   const Instrument* i = ByVenueSymbol(venue_symbol);
   return i ? i->symbol : std::string(venue_symbol);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/api/types.h"
+#include "adapters/wire/instrument_index.h"
 #include "adapters/common/url.h"
 
 namespace perpgw::adapters::aster {
@@ -46,24 +47,13 @@ void AssignTickers(std::vector<Instrument>* instruments,
 
 // The venue's symbol catalogue, built from ParseExchangeInfo's instruments. Not thread-safe for
 // writes; the adapter rebuilds and swaps it.
-class SymbolMap {
+class SymbolMap : public wire::InstrumentIndex {
  public:
-  SymbolMap() = default;
-  explicit SymbolMap(const std::vector<Instrument>& instruments) { Reset(instruments); }
-  void Reset(const std::vector<Instrument>& instruments);
-  void Add(const Instrument& instrument);
+  using InstrumentIndex::InstrumentIndex;
 
-  const Instrument* ByVenueSymbol(std::string_view venue_symbol) const;
-  const Instrument* ByTicker(std::string_view ticker) const;
   // The normalized ticker; an unknown venue symbol is returned verbatim so events are never
   // dropped for it (the adapter refreshes exchangeInfo when it sees one).
   std::string ToTicker(std::string_view venue_symbol) const;
-  size_t size() const { return instruments_.size(); }
-
- private:
-  std::vector<Instrument> instruments_;
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> by_venue_;
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> by_ticker_;
 };
 
 }  // namespace perpgw::adapters::aster

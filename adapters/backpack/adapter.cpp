@@ -72,7 +72,7 @@ class BackpackAdapter final : public common::AdapterBase {
 
   void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done) override {
     asio::post(ioc_, [this, symbol, depth, done = std::move(done)] {
-      const Instrument* in = symbols_.FindByTicker(symbol);
+      const Instrument* in = symbols_.ByTicker(symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
       int limit = 1000;
       for (int l : {5, 10, 20, 50, 100, 500, 1000}) {
@@ -96,7 +96,7 @@ class BackpackAdapter final : public common::AdapterBase {
 
   void FetchFunding(std::string symbol, Callback<Funding> done) override {
     asio::post(ioc_, [this, symbol, done = std::move(done)] {
-      const Instrument* in = symbols_.FindByTicker(symbol);
+      const Instrument* in = symbols_.ByTicker(symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
       auto it = funding_.find(in->venue_symbol);
       if (it != funding_.end()) return done(it->second);
@@ -108,7 +108,7 @@ class BackpackAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
       auto* acc = FindAccount(req.account);
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + req.account));
-      const Instrument* in = symbols_.FindByTicker(req.symbol);
+      const Instrument* in = symbols_.ByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
       if (auto st = DeskStatus(); !st.ok()) return done(st);
       // Market orders go out as IOC limits at the gateway's worst price (runtime::WireRequest:
@@ -122,7 +122,7 @@ class BackpackAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
       auto* acc = FindAccount(req.account);
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + req.account));
-      const Instrument* in = symbols_.FindByTicker(req.symbol);
+      const Instrument* in = symbols_.ByTicker(req.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on backpack"));
       EncodedRequest enc;
       if (!req.order_id.empty()) {
@@ -160,7 +160,7 @@ class BackpackAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
       std::vector<std::string> targets;
       if (!symbol.empty()) {
-        const Instrument* in = symbols_.FindByTicker(symbol);
+        const Instrument* in = symbols_.ByTicker(symbol);
         if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
         targets.push_back(in->venue_symbol);
         return CancelAllIn(acc, targets, std::move(done));
@@ -180,7 +180,7 @@ class BackpackAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, ref = std::move(ref), done = std::move(done)] {
       auto* acc = FindAccount(ref.account);
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + ref.account));
-      const Instrument* in = symbols_.FindByTicker(ref.symbol);
+      const Instrument* in = symbols_.ByTicker(ref.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + ref.symbol + " on backpack"));
       std::vector<SignParam> params = {{"symbol", in->venue_symbol}};
       if (!ref.order_id.empty()) {
@@ -220,7 +220,7 @@ class BackpackAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
       std::vector<SignParam> params = {{"marketType", "PERP"}};
       if (!symbol.empty()) {
-        const Instrument* in = symbols_.FindByTicker(symbol);
+        const Instrument* in = symbols_.ByTicker(symbol);
         if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
         params.push_back({"symbol", in->venue_symbol});
       }
@@ -243,7 +243,7 @@ class BackpackAdapter final : public common::AdapterBase {
     if (!acc) return done(absl::NotFoundError("unknown backpack account " + q.account));
     std::vector<SignParam> params;
     if (!q.symbol.empty()) {
-      const Instrument* in = symbols_.FindByTicker(q.symbol);
+      const Instrument* in = symbols_.ByTicker(q.symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on backpack"));
       params.push_back({"symbol", in->venue_symbol});
     }
@@ -292,7 +292,7 @@ class BackpackAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
       auto* acc = FindAccount(account);
       if (!acc) return done(absl::NotFoundError("unknown backpack account " + account));
-      const Instrument* in = symbols_.FindByTicker(symbol);
+      const Instrument* in = symbols_.ByTicker(symbol);
       if (!in) return done(absl::NotFoundError("unknown symbol " + symbol + " on backpack"));
       std::string vs = in->venue_symbol;
       rest_.AccountQuery(acc->creds, [this, acc, vs, symbol, done](RestResult r) {
@@ -358,7 +358,7 @@ class BackpackAdapter final : public common::AdapterBase {
                       runtime::OrderDesk::SubmitDone done) {
       runtime::OrderDesk::SubmitResult res;
       auto* acc = FindAccount(wire.account);
-      const Instrument* in = symbols_.FindByTicker(wire.symbol);
+      const Instrument* in = symbols_.ByTicker(wire.symbol);
       if (!acc || !in) {
         res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
         return done(res);
@@ -398,7 +398,7 @@ class BackpackAdapter final : public common::AdapterBase {
     h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
       runtime::OrderDesk::QueryResult q;
       auto* acc = FindAccount(e.account);
-      const Instrument* in = symbols_.FindByTicker(e.symbol);
+      const Instrument* in = symbols_.ByTicker(e.symbol);
       if (!acc || !in || e.venue_client_id == 0) {
         q.error = "instruments not loaded, account unknown or no clientId";
         return done(q);
@@ -569,7 +569,7 @@ class BackpackAdapter final : public common::AdapterBase {
   void EnsureStreams() {
     std::vector<std::string> streams;
     for (const auto& ticker : wanted_) {
-      const Instrument* in = symbols_.FindByTicker(ticker);
+      const Instrument* in = symbols_.ByTicker(ticker);
       if (!in) {
         log_->warn("subscription for unknown symbol {} ignored", ticker);
         continue;

@@ -9,7 +9,7 @@ absl::Status Feed::Decode(std::string_view frame, UnixNanos receive_time, Market
   out->Clear();
   PERPGW_RETURN_IF_ERROR(codec_->ClassifyWsFrame(frame, &info_));
   out->venue_symbol = info_.venue_symbol;
-  if (!info_.venue_symbol.empty()) out->instrument = symbols_->FindByVenueSymbol(info_.venue_symbol);
+  if (!info_.venue_symbol.empty()) out->instrument = symbols_->ByVenueSymbol(info_.venue_symbol);
   switch (info_.kind) {
     case WsKind::kDepth:
       if (out->instrument == nullptr) {

@@ -69,43 +69,15 @@ TickerInfo NormalizeBase(std::string_view base) {
   return info;
 }
 
-SymbolTable::SymbolTable(const std::vector<Instrument>& instruments) {
-  for (const Instrument& i : instruments) Add(i);
-}
-
-void SymbolTable::Add(const Instrument& instrument) {
-  auto it = by_venue_.find(instrument.venue_symbol);
-  if (it != by_venue_.end()) venue_by_ticker_.erase(it->second.symbol);
-  by_venue_[instrument.venue_symbol] = instrument;
-  venue_by_ticker_[instrument.symbol] = instrument.venue_symbol;
-}
-
-void SymbolTable::Clear() {
-  by_venue_.clear();
-  venue_by_ticker_.clear();
-}
-
-const Instrument* SymbolTable::FindByVenueSymbol(std::string_view venue_symbol) const {
-  auto it = by_venue_.find(venue_symbol);
-  return it == by_venue_.end() ? nullptr : &it->second;
-}
-
-const Instrument* SymbolTable::FindByTicker(std::string_view ticker) const {
-  auto it = venue_by_ticker_.find(ticker);
-  if (it == venue_by_ticker_.end()) return nullptr;
-  return FindByVenueSymbol(it->second);
-}
-
 std::string SymbolTable::TickerFor(std::string_view venue_symbol) const {
-  if (const Instrument* i = FindByVenueSymbol(venue_symbol)) return i->symbol;
+  if (const Instrument* i = ByVenueSymbol(venue_symbol)) return i->symbol;
   auto parts = SplitVenueSymbol(venue_symbol);
   if (!parts.ok()) return std::string(venue_symbol);
   return NormalizeBase(parts->base).ticker;
 }
 
 std::string SymbolTable::VenueSymbolFor(std::string_view ticker) const {
-  auto it = venue_by_ticker_.find(ticker);
-  if (it != venue_by_ticker_.end()) return it->second;
+  if (const Instrument* i = ByTicker(ticker)) return i->venue_symbol;
   return PerpSymbolForBase(ticker);
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/api/types.h"
+#include "adapters/wire/instrument_index.h"
 
 namespace perpgw::adapters::backpack {
 
@@ -45,25 +46,14 @@ TickerInfo NormalizeBase(std::string_view venue_base);
 
 // Venue symbol <-> normalized ticker lookups over the loaded instrument catalogue. Symbols that
 // are not in the table fall back to SplitVenueSymbol + NormalizeBase.
-class SymbolTable {
+class SymbolTable : public wire::InstrumentIndex {
  public:
-  SymbolTable() = default;
-  explicit SymbolTable(const std::vector<Instrument>& instruments);
+  using InstrumentIndex::InstrumentIndex;
 
-  void Add(const Instrument& instrument);  // replaces an entry with the same venue symbol
-  void Clear();
-  size_t size() const { return by_venue_.size(); }
-
-  const Instrument* FindByVenueSymbol(std::string_view venue_symbol) const;
-  const Instrument* FindByTicker(std::string_view ticker) const;
   // Normalized ticker for a venue symbol (table first, then the fallback rules).
   std::string TickerFor(std::string_view venue_symbol) const;
   // Venue symbol for a normalized ticker: the table's entry, else "<TICKER>_USDC_PERP".
   std::string VenueSymbolFor(std::string_view ticker) const;
-
- private:
-  std::unordered_map<std::string, Instrument, StringHash, std::equal_to<>> by_venue_;
-  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> venue_by_ticker_;
 };
 
 // Maps our string client order ids onto Backpack's uint32 `clientId` and back.

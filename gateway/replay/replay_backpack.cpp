@@ -25,7 +25,7 @@ class BackpackReplay final : public ReplayCodec {
         line.find("\"stream\"") != std::string_view::npos) {
       return false;
     }
-    const Instrument* in = symbols_.FindByVenueSymbol(SnapshotSymbol(line));
+    const Instrument* in = symbols_.ByVenueSymbol(SnapshotSymbol(line));
     if (!in) return absl::NotFoundError("snapshot for an unknown symbol");
     auto snap = codec_.ParseDepthSnapshot(line, *in);
     if (!snap.ok()) return snap.status();

@@ -27,7 +27,7 @@ struct Context {
       WidenBookScales(&in);
       symbols.Add(in);
     }
-    const Instrument* b = symbols.FindByVenueSymbol("BTC_USDC_PERP");
+    const Instrument* b = symbols.ByVenueSymbol("BTC_USDC_PERP");
     if (!b) std::abort();
     btc = *b;
     auto snap = codec.ParseDepthSnapshot(

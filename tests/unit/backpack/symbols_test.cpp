@@ -58,9 +58,9 @@ TEST_CASE("backpack symbols: SymbolTable lookups and fallback") {
   CHECK(t.size() == 1);
   CHECK(t.TickerFor("kPEPE_USDC_PERP") == "PEPE");
   CHECK(t.VenueSymbolFor("PEPE") == "kPEPE_USDC_PERP");
-  REQUIRE(t.FindByTicker("PEPE") != nullptr);
-  CHECK(t.FindByTicker("PEPE")->quantity_multiplier == 1000);
-  CHECK(t.FindByVenueSymbol("BTC_USDC_PERP") == nullptr);
+  REQUIRE(t.ByTicker("PEPE") != nullptr);
+  CHECK(t.ByTicker("PEPE")->quantity_multiplier == 1000);
+  CHECK(t.ByVenueSymbol("BTC_USDC_PERP") == nullptr);
   // Fallback for unknown symbols.
   CHECK(t.TickerFor("BTC_USDC_PERP") == "BTC");
   CHECK(t.TickerFor("1000BONK_USDC_PERP") == "BONK");
@@ -69,7 +69,7 @@ TEST_CASE("backpack symbols: SymbolTable lookups and fallback") {
   // Re-adding under a new ticker drops the old ticker mapping.
   pepe.symbol = "PEPE2";
   t.Add(pepe);
-  CHECK(t.FindByTicker("PEPE") == nullptr);
+  CHECK(t.ByTicker("PEPE") == nullptr);
   CHECK(t.TickerFor("kPEPE_USDC_PERP") == "PEPE2");
   t.Clear();
   CHECK(t.size() == 0);

@@ -173,7 +173,7 @@ struct Sim {
   }
   Venue& venue() { return *server->venue("backpack"); }
   const Instrument& Inst(const std::string& venue_symbol) {
-    const Instrument* in = symbols.FindByVenueSymbol(venue_symbol);
+    const Instrument* in = symbols.ByVenueSymbol(venue_symbol);
     REQUIRE(in != nullptr);
     return *in;
   }
