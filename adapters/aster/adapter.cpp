@@ -384,13 +384,15 @@ class AsterAdapter final : public common::AdapterBase {
     }
     SetState(ConnState::kConnecting);
     SyncTime();
-    MarketStreams::Handlers mh;
+    common::StreamSet::Handlers mh;
     mh.on_connected = [this](int shard) { OnShardConnected(shard); };
     mh.on_message = [this](std::string_view f) { OnMarketFrame(feed_, books_, f); };
     mh.on_disconnected = [this](int shard, const std::string& reason) {
       OnShardDisconnected(shard, reason);
     };
-    market_ = std::make_unique<MarketStreams>(ioc_, cfg_.ws_url, cfg_.tls_verify, std::move(mh));
+    market_ = std::make_unique<common::StreamSet>(
+        ioc_, MarketStreamOptions(cfg_.ws_url, cfg_.tls_verify), &EncodeSubscribe, std::move(mh));
+    (void)market_->Start();  // lazy: connections open as streams are added
     for (const auto& ac : cfg_.accounts) {
       auto creds = LoadCredentials(ac, chain_id_);
       if (!creds.ok()) {
@@ -505,7 +507,7 @@ class AsterAdapter final : public common::AdapterBase {
 
   void OnShardConnected(int shard) {
     SetState(ConnState::kConnected);
-    for (const auto& s : market_->StreamsOf(shard)) {
+    for (const auto& s : market_->TopicsOf(shard)) {
       if (!IsDiffDepthStream(s)) continue;
       for (const auto& vs : books_.VenueSymbols()) {
         if (DepthDiffStream(vs, 100) == s) books_.OnStreamOpen(vs);
@@ -518,7 +520,7 @@ class AsterAdapter final : public common::AdapterBase {
     if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
     SetState(market_->AnyOpen() ? ConnState::kDegraded : ConnState::kConnecting,
              "market ws: " + reason);
-    for (const auto& s : market_->StreamsOf(shard)) {
+    for (const auto& s : market_->TopicsOf(shard)) {
       if (!IsDiffDepthStream(s)) continue;
       for (const auto& vs : books_.VenueSymbols()) {
         if (DepthDiffStream(vs, 100) == s) books_.OnStreamLost(vs);
@@ -850,7 +852,7 @@ class AsterAdapter final : public common::AdapterBase {
   std::map<std::string, Funding> funding_;
   std::map<std::string, Decimal> volume_, oi_;
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;
-  std::unique_ptr<MarketStreams> market_;
+  std::unique_ptr<common::StreamSet> market_;
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
 };
 

@@ -1,6 +1,5 @@
-// Aster WebSocket sessions: market streams sharded over combined-stream connections (at most 200
-// streams each, SUBSCRIBE batches paced under 10 client messages/s) and the per-account user-data
-// stream with its listenKey lifecycle.
+// Aster WebSocket sessions: the market streams' options (a common::StreamSet) and the per-account
+// user-data stream with its listenKey lifecycle.
 #pragma once
 
 #include <chrono>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "adapters/common/stream_set.h"
 #include "adapters/aster/rest.h"
 
 namespace boost::asio {
@@ -20,31 +20,11 @@ class io_context;
 
 namespace perpgw::adapters::aster {
 
-class MarketStreams {
- public:
-  struct Handlers {
-    std::function<void(int shard)> on_connected;  // streams were (re)subscribed
-    std::function<void(std::string_view frame)> on_message;
-    std::function<void(int shard, const std::string& reason)> on_disconnected;
-  };
-  MarketStreams(boost::asio::io_context& ioc, std::string ws_base, bool verify_tls,
-                Handlers handlers);
-  ~MarketStreams();
-
-  // Adds streams (idempotent). New shards connect on demand.
-  absl::Status Add(const std::vector<std::string>& streams);
-  void Stop();
-  // Streams of a shard, e.g. to know which books a disconnect invalidated.
-  std::vector<std::string> StreamsOf(int shard) const;
-  int ShardOf(const std::string& stream) const;
-  bool AnyOpen() const;
-  uint64_t reconnects() const;
-  void ForceReconnect(int shard, const std::string& reason);
-
- private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
-};
+// The market streams, a common::StreamSet: combined-stream connections (<ws_base>/stream) of at
+// most kMaxStreamsPerConnection streams, SUBSCRIBE frames (EncodeSubscribe) of 50 streams 250 ms
+// apart (10 client messages/s is the venue's hard limit), a reconnect before the 24 h cap. The
+// venue pings every 5 min and Beast answers; our own pings keep NAT state fresh.
+common::StreamSet::Options MarketStreamOptions(std::string ws_base, bool verify_tls);
 
 // One account's user-data stream: POST listenKey → /ws/<key>, keepalive every 30 min, a new
 // key on listenKeyExpired or after any disconnect, proactive reconnect before the 24 h cap.

@@ -45,7 +45,7 @@ class BackpackAdapter final : public common::AdapterBase {
                  RequestSnapshot(in);
                })) {
     // No snapshot is asked for while the public stream is down: its reconnect asks again.
-    books_.set_can_request([this] { return public_ && public_->is_open(); });
+    books_.set_can_request([this] { return public_ && public_->AnyOpen(); });
   }
   ~BackpackAdapter() override { Stop(); }
 
@@ -313,7 +313,7 @@ class BackpackAdapter final : public common::AdapterBase {
   struct AccountState {
     Credentials creds;
     ClientIdMapper clients;
-    std::unique_ptr<StreamSession> stream;
+    std::unique_ptr<common::StreamSet> stream;
     // Balance polls (events, reconnects, the periodic timer) go through this gate: at most one
     // per kBalanceRefreshGap, trailing, never two in flight. Each is a signed REST call on the
     // account's rate-limit budget and the connections orders use.
@@ -468,22 +468,22 @@ class BackpackAdapter final : public common::AdapterBase {
       return;
     }
     SetState(ConnState::kConnecting);
-    StreamSession::Handlers h;
-    h.on_connected = [this] {
+    common::StreamSet::Handlers h;
+    h.on_connected = [this](int) {
       SetState(ConnState::kConnected);
       // The venue sends no snapshot: every book is re-bridged on a fresh connection.
       books_.OnStreamOpenAll();
     };
     h.on_message = [this](std::string_view f) { OnMarketFrame(feed_, books_, f); };
-    h.on_disconnected = [this](const std::string& reason) {
+    h.on_disconnected = [this](int, const std::string& reason) {
       reconnects_.fetch_add(1);
       if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
       SetState(ConnState::kConnecting, "public ws: " + reason);
       books_.OnStreamLostAll();
     };
-    public_ = std::make_unique<StreamSession>(
-        ioc_, cfg_.ws_url, cfg_.tls_verify,
-        [](const std::vector<std::string>& s) -> absl::StatusOr<std::string> {
+    public_ = std::make_unique<common::StreamSet>(
+        ioc_, StreamOptions(cfg_.ws_url, cfg_.tls_verify),
+        [](const std::vector<std::string>& s, uint64_t) -> absl::StatusOr<std::string> {
           return EncodeSubscribe(s);
         },
         std::move(h));
@@ -580,7 +580,11 @@ class BackpackAdapter final : public common::AdapterBase {
         streams.push_back(std::move(s));
       }
     }
-    if (!streams.empty()) public_->Add(streams);
+    if (!streams.empty()) {
+      if (auto st = public_->Add(streams); !st.ok()) {
+        SetState(ConnState::kDegraded, "public ws: " + std::string(st.message()));
+      }
+    }
   }
 
   // The book keeper's snapshot request: REST depth at the instrument's scales.
@@ -753,25 +757,30 @@ class BackpackAdapter final : public common::AdapterBase {
   void StartAccounts() {
     for (auto& [id, a] : accounts_) {
       AccountState* acc = a.get();
-      StreamSession::Handlers h;
-      h.on_connected = [this, acc] {
+      common::StreamSet::Handlers h;
+      h.on_connected = [this, acc](int) {
         // Events may have been missed while disconnected: the desk queries its open and
         // unknown orders and publishes exactly what changed (fills included).
         if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
         PublishBalance(acc);
       };
       h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };
-      h.on_disconnected = [this, acc](const std::string& reason) {
+      h.on_disconnected = [this, acc](int, const std::string& reason) {
         log_->warn("private stream {} down: {}", acc->creds.account, reason);
       };
-      auto builder = [this, acc](const std::vector<std::string>& s) -> absl::StatusOr<std::string> {
+      h.on_frame_error = [this, acc](int, const absl::Status& why) {
+        log_->error("private stream {}: subscription not sent: {}", acc->creds.account,
+                    std::string(why.message()));
+      };
+      auto builder = [this, acc](const std::vector<std::string>& s,
+                                 uint64_t) -> absl::StatusOr<std::string> {
         auto sig = acc->creds.signer->SignWsSubscribe(clock_.Now() / 1000000, acc->creds.window_ms);
         if (!sig.ok()) return sig.status();
         return EncodePrivateSubscribe(s, *sig);
       };
-      acc->stream = std::make_unique<StreamSession>(ioc_, cfg_.ws_url, cfg_.tls_verify,
-                                                    std::move(builder), std::move(h));
-      acc->stream->Add({std::string(kOrderUpdateStream), std::string(kPositionUpdateStream)});
+      acc->stream = std::make_unique<common::StreamSet>(
+          ioc_, StreamOptions(cfg_.ws_url, cfg_.tls_verify), std::move(builder), std::move(h));
+      (void)acc->stream->Add({std::string(kOrderUpdateStream), std::string(kPositionUpdateStream)});
       if (auto st = acc->stream->Start(); !st.ok()) {
         log_->error("private stream {}: {}", id, std::string(st.message()));
       }
@@ -835,7 +844,7 @@ class BackpackAdapter final : public common::AdapterBase {
   std::map<std::string, OpenInterestInfo> oi_;
   std::map<std::string, Funding> funding_;
   std::map<std::string, std::unique_ptr<AccountState>> accounts_;
-  std::unique_ptr<StreamSession> public_;
+  std::unique_ptr<common::StreamSet> public_;
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_;
 };
 
