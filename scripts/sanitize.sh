@@ -27,6 +27,16 @@ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERPGW_SANITIZERS="$san
   -DPERPGW_ADAPTER_DIRS=all \
   -DPERPGW_TOP_DIRS="sim;gateway;bench;examples;tests" >/dev/null
 supp="$(pwd)/tests/sanitizers"
+# Instrumented runtimes are slower (TSan ~5-15x): the integration harness multiplies every wait
+# by PERPGW_TEST_TIME_SCALE (what a test asserts is unchanged; product deadlines such as the
+# SIGTERM grace are not scaled). The soak reads PERPGW_SANITIZER to report RSS unjudged.
+case "$kind" in
+  tsan) scale=8 ;;
+  asan) scale=3 ;;
+  *) scale=2 ;;
+esac
+export PERPGW_TEST_TIME_SCALE="${PERPGW_TEST_TIME_SCALE:-$scale}"
+export PERPGW_SANITIZER="$kind"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp"

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -185,8 +186,28 @@ RunResult Run(const std::vector<std::string>& argv, Millis timeout,
   return r;
 }
 
+double TimeScale() {
+  static const double scale = [] {
+    const char* v = std::getenv("PERPGW_TEST_TIME_SCALE");
+    if (v == nullptr || *v == '\0') return 1.0;
+    char* end = nullptr;
+    const double d = std::strtod(v, &end);
+    // A typo must not shorten every wait: anything but a number in [1, 100] is refused loudly.
+    if (end == v || *end != '\0' || !(d >= 1.0 && d <= 100.0)) {
+      std::fprintf(stderr, "PERPGW_TEST_TIME_SCALE=%s: want a number in [1, 100]\n", v);
+      std::abort();
+    }
+    return d;
+  }();
+  return scale;
+}
+
+Millis Scaled(Millis timeout) {
+  return Millis(static_cast<int64_t>(static_cast<double>(timeout.count()) * TimeScale()));
+}
+
 bool WaitUntil(const std::function<bool()>& ready, Millis timeout, Millis poll) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   while (true) {
     if (ready()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;

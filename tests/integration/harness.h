@@ -73,7 +73,12 @@ RunResult Run(const std::vector<std::string>& argv, Millis timeout,
               const std::map<std::string, std::string>& env = {},
               const std::vector<std::string>& unset_env = {});
 
-// Polls `ready` every `poll` until it returns true or `timeout` passes.
+// PERPGW_TEST_TIME_SCALE (default 1; scripts/sanitize.sh sets it): sanitizer runtimes are 2-15x
+// slower, so every patience below is multiplied by it. What a test asserts never changes, only
+// how long it waits for it; the normal test command runs at 1.
+double TimeScale();
+Millis Scaled(Millis timeout);
+// Polls `ready` until it is true or Scaled(timeout) has passed.
 bool WaitUntil(const std::function<bool()>& ready, Millis timeout, Millis poll = Millis(10));
 
 // Waits for `path` to exist with content accepted by `complete` (default: non-empty and ending

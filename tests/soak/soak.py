@@ -322,7 +322,13 @@ def main():
     growth = (rss1 - rss0) / max(rss0, 1)
     print("soak: %d streams churned, %s orders, RSS %d -> %d kB (%+.1f %%)" % (
         churned[0], {v: len(placed[v]) for v in rig.venues}, rss0, rss1, 100 * growth), flush=True)
-    if growth > 0.10:
+    sanitizer = os.environ.get("PERPGW_SANITIZER", "")
+    if growth > 0.10 and sanitizer in ("asan", "tsan"):
+        # ASan's quarantine and TSan's shadow/metadata grow with every address touched: under
+        # them RSS measures the sanitizer, not perpgwd. Reported, not judged (leaks are LSan's).
+        print("soak: RSS growth not judged under %s (%+.1f %%)" % (sanitizer, 100 * growth),
+              flush=True)
+    elif growth > 0.10:
         errors.append("RSS grew %.1f %% (%d -> %d kB)" % (100 * growth, rss0, rss1))
     t0 = time.time()
     rig.gw.send_signal(signal.SIGTERM)
