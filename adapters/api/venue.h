@@ -47,7 +47,7 @@ struct PublishedOrder {
   bool covered = false;  // the log covers this order: `found` and the fields below are exact
   bool found = false;    // at least one event for this order was published
   OrderStatus status = OrderStatus::kPendingNew;
-  Decimal filled_size;
+  Decimal filled_size;  // the total of the fill messages published (not the state's filled size)
 };
 
 // Implemented by the gateway. Adapters call these from their own thread; they must be cheap

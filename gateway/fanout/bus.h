@@ -141,7 +141,10 @@ class Bus final : public EventSink {
   // The last state published for one order (by account + client id).
   struct Published {
     OrderStatus status = OrderStatus::kPendingNew;
-    Decimal filled;
+    Decimal filled;  // the order's filled size as last published (its state)
+    // The sizes of the fill messages published for it: a state can say FILLED (an IOC's ack)
+    // before any fill went out, and a restart must publish the fills, not only the state.
+    Decimal fills;
     UnixNanos at = 0;  // bus clock when published
   };
   // Order-event log: append one event; compacts when the file has grown well past what the

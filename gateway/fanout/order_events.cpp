@@ -49,6 +49,18 @@ void Bus::NotePublished(const v1::OrderEvent& m, UnixNanos at) {
   Published& p = published_[PublishedKey(m.account(), o.client_order_id())];
   p.status = *status;
   p.filled = std::max(p.filled, *filled);
+  if (m.sequence() == 0) {
+    // A compaction summary: its fill, if any, is the total of the fills published. Summaries
+    // written before fills were counted have none: their filled size stood for both.
+    auto fills = m.has_fill() ? Decimal::Parse(m.fill().size()) : absl::StatusOr<Decimal>(*filled);
+    if (fills.ok()) p.fills = std::max(p.fills, *fills);
+  } else if (m.has_fill()) {
+    auto size = Decimal::Parse(m.fill().size());
+    if (size.ok()) {
+      auto sum = Decimal::Add(p.fills, *size);
+      if (sum.ok()) p.fills = *sum;
+    }
+  }
   p.at = at;
 }
 
@@ -97,7 +109,9 @@ PublishedOrder Bus::PublishedBeforeStart(const std::string& account,
   if (it == published_at_start_.end()) return out;
   out.found = true;
   out.status = it->second.status;
-  out.filled_size = it->second.filled;
+  // What clients were told of its fills: the fill messages, not the order's filled size (an
+  // IOC's ack says FILLED before its fill message; a kill -9 between the two lost the fill).
+  out.filled_size = it->second.fills;
   return out;
 }
 
@@ -127,6 +141,7 @@ void Bus::CompactOrderLog() {
     sum.mutable_order()->set_client_order_id(key.substr(sep + 1));
     sum.mutable_order()->set_status(ToProto(p.status));
     sum.mutable_order()->set_filled_size(p.filled.ToNormalizedString());
+    sum.mutable_fill()->set_size(p.fills.ToNormalizedString());  // always set: see NotePublished
     sum.set_receive_time_ns(p.at);
     keep.push_back(sum.SerializeAsString());
   }

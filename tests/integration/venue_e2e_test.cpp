@@ -1206,7 +1206,8 @@ void CrashBurst(RigOptions opts) {
   std::map<std::string, Decimal> stream_filled;
   std::set<std::string> trade_ids;
   std::set<uint64_t> epochs;
-  REQUIRE(WaitUntil(
+  // CHECK, not REQUIRE: on a miss the loop below names the order, its client id and status.
+  CHECK(WaitUntil(
       [&] {
         stream_filled.clear();
         trade_ids.clear();
