@@ -402,6 +402,7 @@ bool OrderDesk::OnOrderEvent(OrderEvent& ev) {
     changed = true;
   }
   changed = Merge(*e, o) || changed;
+  if (ev.fill.has_value()) AddFillTold(e->Key(), ev.fill->size);
   // Not fsync'ed: durability is owed before an order leaves (Send); a later state lost to a
   // power cut is looked up again by Reconcile after the restart.
   if (changed) {
@@ -420,14 +421,18 @@ void OrderDesk::Reconcile(std::function<void()> done) {
     return;
   }
   reconcile_running_ = true;
-  if (std::exchange(start_pass_, false) && hooks_.published) {
+  if (std::exchange(start_pass_, false)) {
     // What did clients hear before the restart? An accepted entry whose state or fills never
     // reached them (decided, journaled, then killed before the event was logged) is looked up
-    // and published from what they last saw, even when the journal says it is final.
+    // and published from what they last saw, even when the journal says it is final. Without
+    // the order-event log, the journal's state is taken as told (what the gateway did before).
     for (auto& [k, e] : entries_) {
       if (e.state != EntryState::kAccepted) continue;
+      fills_told_[k] = e.filled_size;
+      if (!hooks_.published) continue;
       const PublishedOrder p = hooks_.published(e);
       if (!p.covered) continue;
+      fills_told_[k] = p.found ? p.filled_size : Decimal();
       if (!p.found || p.status != e.status || p.filled_size < e.filled_size) {
         untold_[k] = Told{p.found, p.status, p.found ? p.filled_size : Decimal()};
       }
@@ -438,7 +443,8 @@ void OrderDesk::Reconcile(std::function<void()> done) {
     for (auto& [k, e] : entries_) {
       // In-flight entries are settled by their own Place flow.
       if (e.state == EntryState::kUnknown ||
-          (e.state == EntryState::kAccepted && !IsTerminal(e.status)) || untold_.count(k)) {
+          (e.state == EntryState::kAccepted && !IsTerminal(e.status)) || untold_.count(k) ||
+          (e.state == EntryState::kAccepted && FillsOwed(k, e))) {
         keys.push_back(k);
       }
     }
@@ -472,30 +478,46 @@ void OrderDesk::Reconcile(std::function<void()> done) {
       if (q.found != Found::kFound) return finish();
       auto told = untold_.find(key);
       const bool untold = told != untold_.end();
+      // The fills clients got: what the log says they saw (restart), else what went out since.
       const Decimal known_filled =
-          untold ? std::min(told->second.filled, e.filled_size) : e.filled_size;
+          std::min(untold ? told->second.filled : FillsTold(key), e.filled_size);
       if (untold) untold_.erase(told);
-      if (MarkAccepted(e, q.order)) {
-        (void)Persist(e, false);
-      } else if (!untold) {
-        return finish();
-      }
+      const bool changed = MarkAccepted(e, q.order);
+      if (changed) (void)Persist(e, false);
+      const bool fills_owed = e.filled_size > known_filled && hooks_.fills;
+      if (!changed && !untold && !fills_owed) return finish();
       const Order o = Reported(e, q.order);
-      if (e.filled_size <= known_filled || !hooks_.fills) {
-        PublishState(o);
+      const bool state_news = changed || untold;
+      if (!fills_owed) {
+        if (state_news) PublishState(o);
         return finish();
       }
-      // Fills missed while away: the venue's fills for this order beyond what we knew, oldest
-      // first, then the order's state.
-      hooks_.fills(e.account, e.symbol, e.sent_time - 60LL * 1000000000,
-                   [this, o, known_filled, finish](absl::StatusOr<std::vector<Fill>> fills) {
-                     if (fills.ok()) PublishMissedFills(o, known_filled, std::move(*fills));
-                     PublishState(o);
-                     finish();
-                   });
+      // Fills missed while away: the venue's fills for this order beyond what clients got,
+      // oldest first, then the order's state if it is news.
+      hooks_.fills(
+          e.account, e.symbol, e.sent_time - 60LL * 1000000000,
+          [this, o, known_filled, state_news, finish](absl::StatusOr<std::vector<Fill>> fills) {
+            if (fills.ok()) PublishMissedFills(o, known_filled, std::move(*fills));
+            if (state_news) PublishState(o);
+            finish();
+          });
     });
   }
   finish();
+}
+
+void OrderDesk::AddFillTold(const std::string& key, const Decimal& size) {
+  auto sum = Decimal::Add(fills_told_[key], size);
+  if (sum.ok()) fills_told_[key] = *sum;
+}
+
+Decimal OrderDesk::FillsTold(const std::string& key) const {
+  auto it = fills_told_.find(key);
+  return it == fills_told_.end() ? Decimal() : it->second;
+}
+
+bool OrderDesk::FillsOwed(const std::string& key, const JournalEntry& e) const {
+  return hooks_.fills && FillsTold(key) < e.filled_size;
 }
 
 void OrderDesk::PublishMissedFills(const Order& o, Decimal known_filled, std::vector<Fill> fills) {
@@ -517,6 +539,7 @@ void OrderDesk::PublishMissedFills(const Order& o, Decimal known_filled, std::ve
     cum = *next;
     if (!missed || !hooks_.publish) continue;
     f.client_order_id = o.client_order_id;
+    AddFillTold(JournalEntry::Key(o.account, o.client_order_id), f.size);
     hooks_.publish(OrderEvent{o, f, f.exchange_time, now});
   }
 }
@@ -529,6 +552,8 @@ void OrderDesk::Evict() {
   };
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (final_state(it->second) && now - it->second.updated > opts_.retention_ns) {
+      fills_told_.erase(it->first);
+      untold_.erase(it->first);
       it = entries_.erase(it);
     } else {
       ++it;
@@ -544,6 +569,8 @@ void OrderDesk::Evict() {
   const size_t target = opts_.max_entries - opts_.max_entries / 10;
   for (const auto& [t, k] : finals) {
     if (entries_.size() <= target) break;
+    fills_told_.erase(k);
+    untold_.erase(k);
     entries_.erase(k);
   }
 }

@@ -162,6 +162,13 @@ class OrderDesk {
     Decimal filled;
   };
   std::unordered_map<std::string, Told> untold_;
+  // Per entry: the total of the fill messages clients got (through OnOrderEvent, a reconcile's
+  // missed fills, or, after a restart, the order-event log). An ack can say FILLED before any
+  // fill message; if the private stream was down then, the next reconcile owes the fills.
+  std::unordered_map<std::string, Decimal> fills_told_;
+  void AddFillTold(const std::string& key, const Decimal& size);
+  Decimal FillsTold(const std::string& key) const;
+  bool FillsOwed(const std::string& key, const JournalEntry& e) const;
   bool reconcile_running_ = false, reconcile_again_ = false;
   std::vector<std::function<void()>> reconcile_waiters_;
 };

@@ -865,6 +865,37 @@ void FillWhilePrivateStreamDown(RigOptions opts, const std::string& private_ws_p
   REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, greq, &got).ok());
   CHECK(got.status() == v1::ORDER_STATUS_FILLED);  // without refresh: the gateway's own view
   CHECK(D(got.filled_size()) == D(fm.size));
+
+  // An IOC whose ack already says FILLED while the private stream is down: the venue's fill
+  // message is lost with the connection and the order is final, so a reconcile that only looks
+  // at open orders never sent the fill (found by the kill -9 burst test). The reconnect's
+  // reconcile owes every fill beyond the fill messages clients got.
+  REQUIRE(rig.ControlPost("/fault", R"({"venue":")" + v +
+                                        R"(","kind":"http_error","status":"503","count":"4",)"
+                                        R"("ws_upgrade":"true","path_prefix":")" +
+                                        private_ws_path + R"("})"));
+  REQUIRE(rig.ControlPost("/fault", R"({"venue":")" + v + R"(","kind":"drop_ws","path_prefix":")" +
+                                        private_ws_path + R"("})"));
+  v1::PlaceOrderRequest ioc = r;
+  ioc.set_client_order_id("lf-ioc-1");
+  ioc.set_time_in_force(v1::TIME_IN_FORCE_IOC);
+  ioc.set_price(fm.best_ask);  // the mid moved 40+ ticks below it: crosses at once
+  v1::PlaceOrderResponse ioc_ack;
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, ioc, &ioc_ack).ok());
+  INFO("IOC ack " << ioc_ack.ShortDebugString());
+  REQUIRE(ioc_ack.order().status() == v1::ORDER_STATUS_FILLED);
+  auto ioc_fills = [&] {
+    Decimal sum;
+    for (const auto& e : events.Events()) {
+      if (e.order().client_order_id() == "lf-ioc-1" && e.has_fill()) {
+        sum = *Decimal::Add(sum, D(e.fill().size()));
+      }
+    }
+    return sum;
+  };
+  CHECK(WaitUntil([&] { return ioc_fills() == D(fm.size); }, Millis(30000), Millis(100)));
+  WaitUntil([&] { return false; }, Millis(1500), Millis(100));  // a duplicate would show now
+  CHECK(ioc_fills() == D(fm.size));
 }
 
 TEST_CASE("aster: a fill while the private stream reconnects is not lost",
