@@ -136,6 +136,11 @@ def main():
         assert pl == q_long and ps == -q_short, (pl, ps, q_long)
         assert not rig.account(short_v, short_a)["open_orders"], "the lagging leg was canceled"
         rc = p.wait(60)
+    except Exception:
+        # The strategy's own account of what went wrong is on its stderr.
+        time.sleep(0.3)
+        sys.stdout.write("strategy stderr:\n" + "".join(err))
+        raise
     finally:
         if p.poll() is None:
             p.kill()
