@@ -228,12 +228,20 @@ class Trader:
                     log("GetOrder %s: %s %s" % (coid, e.code().name, e.details()))
 
     # -- orders ---------------------------------------------------------------------------
-    def touch(self, leg):
-        book = self.c.call(self.c.market.GetOrderBook,
-                           market_data_pb2.GetOrderBookRequest(market=leg.market(), depth=1))
-        if not book.bids or not book.asks:
-            raise Abort(4, "%s: empty book" % leg)
-        return D(book.bids[0].price), D(book.asks[0].price)
+    def touch(self, leg, wait=10.0):
+        """The leg's best bid and ask from a LIVE book. A book that is resyncing (a reconnect, a
+        sequence gap) or not loaded yet is waited for up to `wait` seconds: never priced off."""
+        deadline = time.monotonic() + wait
+        while True:
+            book = self.c.call(self.c.market.GetOrderBook,
+                               market_data_pb2.GetOrderBookRequest(market=leg.market(), depth=1))
+            if book.status == common_pb2.BOOK_STATUS_LIVE and book.bids and book.asks:
+                return D(book.bids[0].price), D(book.asks[0].price)
+            if time.monotonic() >= deadline:
+                raise Abort(4, "%s: no live book within %ss (status %s, %d bids, %d asks)" % (
+                    leg, wait, common_pb2.BookStatus.Name(book.status), len(book.bids),
+                    len(book.asks)))
+            time.sleep(0.2)
 
     def place(self, leg, side, size, otype, price=None, reduce_only=False):
         leg.n += 1
