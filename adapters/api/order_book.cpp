@@ -235,4 +235,11 @@ const char* ToString(BookSync::Result r) {
   return "?";
 }
 
+void SplitSnapshotLevels(const DeltaMsg& msg, std::vector<Level>* bids, std::vector<Level>* asks) {
+  for (const LevelChange& c : msg.changes) {
+    if (c.level.size == 0) continue;
+    (c.side == BookSide::kBid ? bids : asks)->push_back(c.level);
+  }
+}
+
 }  // namespace perpgw

@@ -69,6 +69,10 @@ struct DeltaMsg {
   std::vector<LevelChange> changes;
 };
 
+// A partial-depth message (changes = the whole top of book) as snapshot sides: bids and asks in
+// the order received, zero sizes dropped. Appends to *bids and *asks.
+void SplitSnapshotLevels(const DeltaMsg& msg, std::vector<Level>* bids, std::vector<Level>* asks);
+
 // Applies deltas under a venue's continuity rule, buffering them until a snapshot bridges.
 // Pure: no I/O; the adapter reacts to the results (fetch a snapshot, resubscribe, publish).
 class BookSync {

@@ -466,10 +466,7 @@ DepthSnapshot PartialDepthToSnapshot(const DeltaMsg& msg) {
   DepthSnapshot s;
   s.last_update_id = msg.last_id;
   s.transaction_time = msg.exchange_time;
-  for (const LevelChange& c : msg.changes) {
-    if (c.level.size == 0) continue;
-    (c.side == BookSide::kBid ? s.bids : s.asks).push_back(c.level);
-  }
+  SplitSnapshotLevels(msg, &s.bids, &s.asks);
   return s;
 }
 

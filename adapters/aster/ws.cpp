@@ -4,12 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <deque>
-#include <map>
-
 #include "adapters/aster/codec.h"
 #include "adapters/common/backoff.h"
-#include "adapters/common/reconnecting_ws.h"
 #include "adapters/common/ws_client.h"
 
 namespace perpgw::adapters::aster {
@@ -17,8 +13,9 @@ namespace perpgw::adapters::aster {
 namespace asio = boost::asio;
 
 namespace {
-// The user-data stream reconnects before the venue's 24 h connection cap.
-constexpr auto kMaxSessionAge = std::chrono::hours(23);
+// Every connection (market and user-data) reconnects an hour before the venue's 24 h cap.
+constexpr auto kMaxSessionAge =
+    std::chrono::seconds(kMaxConnectionLifetimeSeconds) - std::chrono::hours(1);
 }  // namespace
 
 common::StreamSet::Options MarketStreamOptions(std::string ws_base, bool verify_tls) {

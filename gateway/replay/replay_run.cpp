@@ -140,9 +140,7 @@ absl::Status ReplayCodec::Decode(std::string_view line, UnixNanos receive_time,
     case FeedKind::kDepthSnapshot:
       a.kind = Action::Kind::kSnapshot;
       a.snapshot_id = m.delta->last_id;
-      for (const LevelChange& c : m.delta->changes) {
-        if (c.level.size != 0) (c.side == BookSide::kBid ? a.bids : a.asks).push_back(c.level);
-      }
+      SplitSnapshotLevels(*m.delta, &a.bids, &a.asks);
       break;
     case FeedKind::kBbo:
       a.kind = Action::Kind::kEvent;
