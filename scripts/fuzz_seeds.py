@@ -48,6 +48,28 @@ for venue in ("aster", "backpack"):
         if isinstance(doc, list) and doc and all(isinstance(e, (dict, list)) for e in doc):
             put(f"fuzz_{venue}_codec", f.stem + ".lines", "\n".join(mini(e) for e in doc[:200]))
 
+# Paradex: records of [uint16 LE: bit 15 = binary SBE frame, low bits = length][bytes].
+def rec(data, binary):
+    data = data if isinstance(data, bytes) else data.encode()
+    return (len(data) | (0x8000 if binary else 0)).to_bytes(2, "little") + data
+
+
+pdx = root / "tests/data/paradex"
+for f in sorted(pdx.glob("*.json")):
+    try:
+        doc = load(f.read_text())
+    except ValueError:
+        continue
+    put("fuzz_paradex_codec", f.stem, rec(mini(doc), False))
+    if isinstance(doc, list) and doc and all(isinstance(e, (dict, list)) for e in doc):
+        put("fuzz_paradex_codec", f.stem + ".seq", b"".join(rec(mini(e), False) for e in doc))
+frames = {f.stem: bytes.fromhex(f.read_text().strip()) for f in sorted((pdx / "sbe").glob("*.hex"))}
+for name, data in frames.items():
+    put("fuzz_paradex_codec", "sbe_" + name, rec(data, True))
+put("fuzz_paradex_codec", "sbe_book_sequence",
+    rec(frames["book_deltas_first_snapshot_v1"], True) + rec(frames["book_delta_v1"], True) +
+    rec(frames["book_delta_v1"], True))
+
 for i, venue in enumerate(("aster", "backpack")):
     for f in sorted((root / "tests/data/replay").glob(f"{venue}_*.jsonl")):
         put("fuzz_replay", f.stem, bytes([i]) + f.read_bytes())

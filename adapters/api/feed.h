@@ -54,6 +54,15 @@ class MarketFeed {
   // One text/binary frame → *out (reset first). Malformed frames are InvalidArgument, depth of
   // an unknown symbol NotFound; nothing in *out is valid after an error.
   virtual absl::Status Decode(std::string_view frame, UnixNanos receive_time, MarketMsg* out) = 0;
+  // One binary frame (WS opcode 2). Venues with a binary feed (Paradex SBE) override it; for the
+  // others a binary frame is malformed input.
+  virtual absl::Status DecodeBinary(std::string_view frame, UnixNanos receive_time,
+                                    MarketMsg* out) {
+    (void)frame;
+    (void)receive_time;
+    out->Clear();
+    return absl::InvalidArgumentError("binary frame on a text-only market feed");
+  }
 };
 
 }  // namespace perpgw
