@@ -65,7 +65,7 @@ absl::Status Gateway::Start() {
     std::vector<MarketSubscription> subs;
     for (const auto& s : vc.symbols) subs.push_back({s});
     if (!subs.empty()) a->Subscribe(subs);
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     for (const auto& s : vc.symbols) subscribed_.insert(name + "/" + s);
   }
   return absl::OkStatus();
@@ -163,7 +163,7 @@ bool Gateway::Serving(std::string* why) const {
 }
 
 std::shared_ptr<void> Gateway::AcquireStream(const std::string& identity, absl::Status* err) {
-  absl::MutexLock lock(&mu_);
+  perpgw::MutexLock lock(&mu_);
   size_t& n = streams_by_identity_[identity];
   if (n >= static_cast<size_t>(config_.limits.max_streams_per_token)) {
     *err = absl::ResourceExhaustedError(
@@ -175,7 +175,7 @@ std::shared_ptr<void> Gateway::AcquireStream(const std::string& identity, absl::
   ++n;
   return std::shared_ptr<void>(new char(0), [this, identity](void* p) {
     delete static_cast<char*>(p);
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     auto it = streams_by_identity_.find(identity);
     if (it != streams_by_identity_.end() && --it->second == 0) streams_by_identity_.erase(it);
   });
@@ -193,7 +193,7 @@ std::vector<Instrument> Gateway::ListInstruments(const std::string& venue) const
 
 void Gateway::EnsureSubscribed(const std::string& venue, const std::string& symbol) {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     if (!subscribed_.insert(venue + "/" + symbol).second) return;
   }
   if (auto* a = adapter(venue)) a->Subscribe({MarketSubscription{symbol}});

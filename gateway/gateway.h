@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "adapters/api/mutex.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/venue.h"
 #include "gateway/auth.h"
@@ -67,7 +67,7 @@ class Gateway {
   Timer timer_;
   Authenticator auth_;
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
-  mutable absl::Mutex mu_;
+  mutable perpgw::Mutex mu_;
   std::map<std::string, size_t> streams_by_identity_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
 };

@@ -7,7 +7,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
-#include <absl/synchronization/mutex.h>
+#include "adapters/api/mutex.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -60,10 +60,10 @@ std::shared_ptr<grpc::ServerCredentials> ServerCreds(const perpgw::gateway::Conf
 // client could fill the disk. At most one line per 10 s, with the count of the ones held back.
 static void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
                  const std::string& message) {
-  static absl::Mutex mu;
+  static perpgw::Mutex mu;
   static auto last = std::chrono::steady_clock::time_point{};
   static uint64_t held = 0;
-  absl::MutexLock lock(&mu);
+  perpgw::MutexLock lock(&mu);
   const auto now = std::chrono::steady_clock::now();
   if (level < google::protobuf::LOGLEVEL_FATAL && now - last < std::chrono::seconds(10)) {
     ++held;

@@ -9,7 +9,7 @@ Timer::~Timer() { Stop(); }
 
 void Timer::After(std::chrono::milliseconds delay, std::function<void()> fn) {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     if (stop_) return;
     due_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
   }
@@ -18,7 +18,7 @@ void Timer::After(std::chrono::milliseconds delay, std::function<void()> fn) {
 
 void Timer::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     stop_ = true;
     due_.clear();
   }
@@ -40,7 +40,7 @@ void Timer::Run() {
     const auto when = first->first;
     const auto now = std::chrono::steady_clock::now();
     if (when > now) {
-      cv_.WaitWithTimeout(&mu_, absl::FromChrono(when - now));
+      cv_.WaitWithTimeout(&mu_, when - now);
       continue;
     }
     auto fn = std::move(first->second);

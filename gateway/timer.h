@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "adapters/api/mutex.h"
 
 namespace perpgw::gateway {
 
@@ -21,8 +21,8 @@ class Timer {
 
  private:
   void Run();
-  absl::Mutex mu_;
-  absl::CondVar cv_;
+  perpgw::Mutex mu_;
+  perpgw::CondVar cv_;
   std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> due_
       ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -95,19 +95,19 @@ VenueHealth AdapterBase::Health() const {
   h.venue = cfg_.name;
   h.last_message_time = last_message_.load();
   h.reconnects = reconnects_.load();
-  absl::MutexLock lock(&mu_);
+  perpgw::MutexLock lock(&mu_);
   h.state = state_;
   h.last_error = last_error_;
   return h;
 }
 
 std::vector<Instrument> AdapterBase::Instruments() const {
-  absl::MutexLock lock(&mu_);
+  perpgw::MutexLock lock(&mu_);
   return instruments_;
 }
 
 void AdapterBase::SetState(ConnState s, const std::string& err) {
-  absl::MutexLock lock(&mu_);
+  perpgw::MutexLock lock(&mu_);
   state_ = s;
   if (!err.empty()) last_error_ = err;
 }
@@ -166,7 +166,7 @@ void AdapterBase::OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books,
 
 bool AdapterBase::SetInstruments(std::vector<Instrument> list) {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     instruments_ = std::move(list);
   }
   return !ready_.exchange(true);

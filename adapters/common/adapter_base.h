@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "adapters/api/mutex.h"
 #include "adapters/api/clock.h"
 #include "adapters/api/feed.h"
 #include "adapters/api/venue.h"
@@ -91,7 +91,7 @@ class AdapterBase : public VenueAdapter {
  private:
   std::thread thread_;
   MarketMsg market_msg_;   // adapter thread only; reused per frame
-  mutable absl::Mutex mu_;  // the views gRPC threads read while the adapter thread writes
+  mutable perpgw::Mutex mu_;  // the views gRPC threads read while the adapter thread writes
   std::vector<Instrument> instruments_ ABSL_GUARDED_BY(mu_);
   ConnState state_ ABSL_GUARDED_BY(mu_) = ConnState::kDisconnected;
   std::string last_error_ ABSL_GUARDED_BY(mu_);

@@ -57,7 +57,7 @@ void Bus::Stop(const grpc::Status& status) {
   });
   fut.wait();
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.Signal();
@@ -66,7 +66,7 @@ void Bus::Stop(const grpc::Status& status) {
 
 void Bus::Publish(EventPtr event) {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     queue_.push_back(Item{std::move(event), nullptr});
   }
   cv_.Signal();
@@ -74,7 +74,7 @@ void Bus::Publish(EventPtr event) {
 
 void Bus::Post(std::function<void()> fn) {
   {
-    absl::MutexLock lock(&mu_);
+    perpgw::MutexLock lock(&mu_);
     queue_.push_back(Item{nullptr, std::move(fn)});
   }
   cv_.Signal();
@@ -85,11 +85,11 @@ void Bus::Run() {
   auto next_stale_check = std::chrono::steady_clock::now();
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
+      perpgw::MutexLock lock(&mu_);
       while (!stopping_ && queue_.empty()) {
         const auto now = std::chrono::steady_clock::now();
         if (now >= next_stale_check) break;
-        cv_.WaitWithTimeout(&mu_, absl::FromChrono(next_stale_check - now));
+        cv_.WaitWithTimeout(&mu_, next_stale_check - now);
       }
       if (stopping_ && queue_.empty()) return;
       batch.swap(queue_);
@@ -295,7 +295,7 @@ void Bus::OnBook(const BookUpdate& u) {
 }
 
 void Bus::UpdateBookStatus(PairState& p) {
-  absl::MutexLock lock(&funding_mu_);
+  perpgw::MutexLock lock(&funding_mu_);
   if (p.status_row == nullptr) {
     p.status_row = &book_status_[Key(p.venue, p.symbol)];
     p.status_row->venue = p.venue;
@@ -387,7 +387,7 @@ void Bus::CheckStale() {
     p.status = BookStatus::kStale;
     p.reason = "no update for " + std::to_string(p.stale_after_ms) + " ms";
     {
-      absl::MutexLock lock(&funding_mu_);
+      perpgw::MutexLock lock(&funding_mu_);
       book_status_[k].status = BookStatus::kStale;
     }
     Count(p.venue, VenueCounter::kResyncStale, 1);
@@ -433,7 +433,7 @@ void Bus::OnTrade(const Trade& t) {
 
 void Bus::OnFunding(const Funding& f) {
   {
-    absl::MutexLock lock(&funding_mu_);
+    perpgw::MutexLock lock(&funding_mu_);
     funding_cache_[Key(f.venue, f.symbol)] = f;
   }
   PairState& p = Pair(f.venue, f.symbol);
@@ -517,7 +517,7 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
     all_subs_.push_back(sub);
     std::vector<Funding> current;
     {
-      absl::MutexLock lock(&funding_mu_);
+      perpgw::MutexLock lock(&funding_mu_);
       for (const auto& [k, f] : funding_cache_) {
         bool want = markets.empty();
         for (const auto& mk : markets) want |= mk.venue == f.venue && mk.symbol == f.symbol;
@@ -591,7 +591,7 @@ void Bus::GetBestPrices(
 }
 
 std::vector<Funding> Bus::FundingSnapshot() const {
-  absl::MutexLock lock(&funding_mu_);
+  perpgw::MutexLock lock(&funding_mu_);
   std::vector<Funding> out;
   out.reserve(funding_cache_.size());
   for (const auto& [k, f] : funding_cache_) out.push_back(f);
@@ -603,7 +603,7 @@ std::vector<Funding> Bus::FundingSnapshot() const {
 namespace perpgw::gateway {
 
 std::vector<Bus::BookStatusRow> Bus::BookStatuses() const {
-  absl::MutexLock lock(&funding_mu_);
+  perpgw::MutexLock lock(&funding_mu_);
   std::vector<BookStatusRow> out;
   for (const auto& [k, r] : book_status_) out.push_back(r);
   return out;

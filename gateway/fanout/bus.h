@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "adapters/api/clock.h"
+#include "adapters/api/mutex.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/venue.h"
 #include "adapters/runtime/record_log.h"
@@ -196,8 +196,8 @@ class Bus final : public EventSink {
   const Clock& clock_;
   BusStats stats_;
 
-  absl::Mutex mu_;
-  absl::CondVar cv_;
+  perpgw::Mutex mu_;
+  perpgw::CondVar cv_;
   struct Item {
     EventPtr event;              // either an event...
     std::function<void()> task;  // ...or a task; one queue keeps them in posting order
@@ -223,7 +223,7 @@ class Bus final : public EventSink {
   std::unordered_map<std::string, Published> published_;           // fan-out thread
   std::unordered_map<std::string, Published> published_at_start_;  // fixed before Start()
 
-  mutable absl::Mutex funding_mu_;
+  mutable perpgw::Mutex funding_mu_;
   std::map<std::string, Funding> funding_cache_ ABSL_GUARDED_BY(funding_mu_);
   std::map<std::string, BookStatusRow> book_status_ ABSL_GUARDED_BY(funding_mu_);
   class Metrics* metrics_ = nullptr;

@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "adapters/api/mutex.h"
 
 namespace perpgw::gateway::rpc {
 
@@ -21,19 +21,19 @@ std::string AuthHeader(CallbackServerContext* ctx) {
 }
 
 namespace {
-ABSL_CONST_INIT absl::Mutex g_raw_mu(absl::kConstInit);
+constinit perpgw::Mutex g_raw_mu;
 std::unordered_map<ServerUnaryReactor*, std::function<void()>> g_raw ABSL_GUARDED_BY(g_raw_mu);
 }  // namespace
 
 void SetRawResponse(ServerUnaryReactor* r, std::function<void()> serialize) {
-  absl::MutexLock lock(&g_raw_mu);
+  perpgw::MutexLock lock(&g_raw_mu);
   g_raw[r] = std::move(serialize);
 }
 
 void FinishUnary(ServerUnaryReactor* r, const Status& s) {
   std::function<void()> serialize;
   {
-    absl::MutexLock lock(&g_raw_mu);
+    perpgw::MutexLock lock(&g_raw_mu);
     if (auto it = g_raw.find(r); it != g_raw.end()) {
       serialize = std::move(it->second);
       g_raw.erase(it);
