@@ -152,7 +152,10 @@ class WsSession final : public WsConn, public Closable,
   size_t queued() const override { return queue_.size(); }
   uint64_t messages_sent() const override { return sent_; }
 
-  bool Send(std::string text) override {
+  bool Send(std::string text) override { return Queue(std::move(text), false); }
+  bool SendBinary(std::string bytes) override { return Queue(std::move(bytes), true); }
+
+  bool Queue(std::string text, bool binary) {
     if (!open_ || closing_) return false;
     if (queue_.size() >= state_->options.ws_queue_limit) {
       spdlog::warn("ws conn {} {}: write queue full ({}), dropping slow consumer", id_,
@@ -162,10 +165,10 @@ class WsSession final : public WsConn, public Closable,
     }
     if (corrupt_next_) {
       corrupt_next_ = false;
-      // Truncated JSON followed by bytes no parser accepts.
+      // Truncated JSON (or a truncated binary message) followed by bytes no parser accepts.
       text = text.substr(0, text.size() / 2) + "\x01\x02}{garbage";
     }
-    queue_.push_back(std::move(text));
+    queue_.push_back(Message{std::move(text), binary});
     MaybeWrite();
     return true;
   }
@@ -220,9 +223,9 @@ class WsSession final : public WsConn, public Closable,
     if (writing_ || stalled_ || !open_ || queue_.empty()) return;
     if (closing_) return;
     writing_ = true;
-    ws_.text(true);
+    ws_.binary(queue_.front().binary);
     auto self = shared_from_this();
-    ws_.async_write(asio::buffer(queue_.front()), [self](beast::error_code ec, size_t) {
+    ws_.async_write(asio::buffer(queue_.front().bytes), [self](beast::error_code ec, size_t) {
       self->writing_ = false;
       if (ec) return self->Closed();
       self->queue_.pop_front();
@@ -255,7 +258,11 @@ class WsSession final : public WsConn, public Closable,
   uint64_t id_;
   HttpRequest upgrade_;
   beast::flat_buffer buf_;
-  std::deque<std::string> queue_;
+  struct Message {
+    std::string bytes;
+    bool binary = false;
+  };
+  std::deque<Message> queue_;
   std::string close_reason_;
   uint64_t sent_ = 0;
   bool open_ = false, closing_ = false, writing_ = false, stalled_ = false;

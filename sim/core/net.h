@@ -59,6 +59,9 @@ class WsConn {
   // Queues one text message; at most one write is in flight. A full queue means a slow
   // consumer: the connection is dropped (as real venues do). Returns false when not queued.
   virtual bool Send(std::string text) = 0;
+  // The same for a binary message (opcode 2), e.g. Paradex's SBE frames. Shares the queue (and
+  // its order) with text messages.
+  virtual bool SendBinary(std::string bytes) = 0;
   // graceful: WS close frame (code 1000, reason); else the TCP socket is reset without one.
   virtual void Close(bool graceful = true, std::string_view reason = {}) = 0;
   virtual size_t queued() const = 0;

@@ -1,0 +1,150 @@
+// perpgw-sim's Paradex module: the /v1 REST API (Stark-signed auth and orders, ES384 JWTs) and
+// the JSON-RPC WebSocket (/v1) with public channels in SBE when the connection negotiates it
+// (?sbeSchemaId=1&sbeSchemaVersion=0|1|2) and JSON otherwise, on top of the sim core's market and
+// engine. Wire facts: ../shared/protocols/paradex.md and paradex-sbe.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/core/venue_module.h"
+#include "sim/paradex/internal.h"
+
+namespace perpgw::sim::paradex {
+
+std::unique_ptr<VenueModule> MakeModule();
+
+// Test accounts: throwaway Stark keys from the signing vectors. Credentials in the endpoints
+// file: account (L2 address), stark_private_key, public_key.
+inline constexpr char kAccount1[] = "paradex-1";
+inline constexpr char kAccount2[] = "paradex-2";
+inline constexpr char kAddress1[] =
+    "0x129f3dc1b8962d8a87abc692424c78fda963ade0e1cd17bf3d1c26f8d41ee7a";  // vectors' account
+inline constexpr char kKey1[] = "0x3c1e9550e66958296d11b60f8e8e7a7ad990d07fa65d5f7652c4a6c87d4e3cc";
+inline constexpr char kAddress2[] =
+    "0x5a2a4e0c6f3e96f4b0e1b2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f";  // made up (< 2^251)
+inline constexpr char kKey2[] = "0x2dccce1da22003777062ee0870e9881b460a8b7eca276870f57c601f182136c";
+// The chain id the sim signs for (testnet's: these keys must never sign for mainnet).
+inline constexpr char kChainId[] = "PRIVATE_SN_POTC_SEPOLIA";
+inline constexpr int kBookDepth = 15;  // every WS book feed is top-15
+
+class ParadexModule final : public VenueModule {
+ public:
+  ParadexModule();
+  ~ParadexModule() override;
+
+  std::string name() const override { return "paradex"; }
+  std::vector<InstrumentSpec> DefaultInstruments() const override;
+  std::vector<AccountSpec> DefaultAccounts() const override;
+  void Attach(SimContext& ctx) override;
+  void DescribeEndpoints(VenueEndpoints& out) const override;
+
+  void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
+
+  bool AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) override;
+  void OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) override;
+  void OnWsText(const WsConnPtr& conn, std::string_view text) override;
+  void OnWsClose(const WsConnPtr& conn) override;
+
+  void OnBookChange(const BookChange& change) override;
+  void OnTrade(const PublicTrade& trade) override;
+  void OnAccountEvent(const AccountEvent& event) override;
+
+  bool OnFault(const FaultRequest& fault, FaultResult& result) override;
+  void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
+  std::string VenueOrderId(uint64_t engine_id) const override;
+
+ private:
+  // ---- WebSocket
+  enum class Feed : uint8_t { kDeltas, kSnapshot };
+  struct BookSub {
+    Feed feed = Feed::kDeltas;
+    int every = 1;  // flush ticks (50 ms each) between messages: 1 = 50ms, 2 = 100ms
+    bool need_snapshot = true;
+    std::map<int64_t, int64_t> bids, asks;  // the top-15 last sent: price → size
+    uint64_t seq = 0;                       // the book's update id when last sent
+  };
+  struct ConnState {
+    int sbe_version = -1;  // -1: JSON public channels (no SBE negotiated)
+    std::string account;   // after auth
+    std::set<std::string> channels;
+    std::map<size_t, BookSub> books;  // instrument index → its (one) book subscription
+  };
+  struct MarketState {
+    std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
+    std::deque<std::string> trades;  // recent public trades (JSON objects), newest last
+    Money volume_24h = 0;
+    int64_t last_price = 0;
+    uint64_t summary_seq = 0;
+  };
+  struct OrderMeta {
+    std::string type = "LIMIT";  // as sent
+    std::string instruction = "GTC";
+    std::string stp = "EXPIRE_TAKER";
+    int64_t signature_ms = 0;
+  };
+
+  // module.cpp
+  const AccountSpec* AccountByAddress(std::string_view address) const;
+  int64_t NowMs() const;
+  // rest.cpp
+  void Route(const HttpRequest& req, HttpResponse& resp);
+  bool Public(const std::string& path, const HttpRequest& req, HttpResponse& resp);
+  void Private(const std::string& path, const AccountSpec& acct, const HttpRequest& req,
+               HttpResponse& resp);
+  void Auth(const HttpRequest& req, std::string_view pubkey, HttpResponse& resp);
+  const AccountSpec* Bearer(const HttpRequest& req, ApiError* err) const;
+  void PlaceOrder(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
+  void CancelOrder(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
+                   HttpResponse& resp);
+  std::string MarketJson(const SimInstrument& in) const;
+  std::string SummaryJson(size_t i) const;
+  std::string FundingJson(size_t i, UnixNanos t) const;
+  std::string OrderbookJson(size_t i, size_t depth) const;
+  std::string BboJson(size_t i) const;
+  std::string OrderJson(const SimOrder& o, bool as_new = false) const;
+  std::string FillJson(const SimFill& f) const;
+  std::string PositionJson(const std::string& account, const SimPosition& p) const;
+  std::string AccountJson(const AccountSpec& acct) const;
+  std::string BalanceJson(const AccountSpec& acct) const;
+  Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
+  // ws.cpp
+  void HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_view text);
+  std::string Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& channel);
+  void Reply(const WsConnPtr& conn, const std::string& id, const std::string& result_json);
+  void ReplyError(const WsConnPtr& conn, const std::string& id, int code,
+                  const std::string& message, const std::string& data = {});
+  void PushChannel(const std::string& channel, const std::string& data_json);
+  void PushPublic(size_t i, const char* kind, const std::string& json, const std::string& sbe_v0,
+                  const std::string& sbe_v1, const std::string& sbe_v2);
+  void FlushBooks();
+  void PushSummaries();
+  void PushFunding();
+  void PushBbo(size_t i, UnixNanos t);
+  void DispatchAccountEvent(const AccountEvent& e);
+  bool Subscribed(const ConnState& st, const std::string& channel) const;
+
+  SimContext* ctx_ = nullptr;
+  JwtIssuer jwt_;
+  int64_t jwt_ttl_s_ = 300;      // the venue's 5 minutes; the jwt_ttl fault shortens it
+  int64_t first_valid_jti_ = 0;  // expire_token: tokens issued before the fault are refused
+  int sbe_refusals_ = 0;         // sbe_refuse fault: upgrades to refuse with HTTP 400
+  std::vector<MarketState> markets_;
+  std::map<uint64_t, std::weak_ptr<WsConn>> conns_;
+  std::unordered_map<uint64_t, OrderMeta> order_meta_;
+  std::map<std::string, uint64_t> account_seq_;  // per-account private feed seq_no
+  bool deferring_ = false;  // inside POST /orders: account events wait for the response
+  std::vector<AccountEvent> deferred_;
+  uint64_t flush_tick_ = 0;
+  UnixNanos started_ = 0;
+};
+
+}  // namespace perpgw::sim::paradex

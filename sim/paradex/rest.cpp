@@ -1,0 +1,825 @@
+// Paradex module REST: /v1 public market data, POST /v1/auth (Stark-signed request → JWT) and
+// the Bearer-authenticated private API (orders, fills, positions, balance, account, margin).
+// Shapes as in ../shared/protocols/paradex.md §3-§12 and the recorded payloads.
+#include <algorithm>
+
+#include "adapters/paradex/signing.h"
+#include "sim/paradex/module.h"
+
+namespace perpgw::sim::paradex {
+namespace {
+
+namespace px = perpgw::adapters::paradex;
+
+ApiError Invalid(std::string message) {
+  return {400, "VALIDATION_ERROR", std::move(message)};
+}
+
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// page_size: default, capped.
+size_t PageSize(const HttpRequest& req, size_t def, size_t max) {
+  int64_t n = 0;
+  if (!ParseInt(req.Query("page_size"), &n) || n <= 0) return def;
+  return std::min<size_t>(static_cast<size_t>(n), max);
+}
+
+std::string Results(const std::vector<std::string>& items, bool cursors) {
+  std::string out = "{";
+  if (cursors) out += "\"next\":null,\"prev\":null,";
+  out += "\"results\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i];
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+void ParadexModule::Route(const HttpRequest& req, HttpResponse& resp) {
+  std::string path = req.path;
+  if (!StartsWith(path, "/v1/")) {
+    return WriteError(resp, {404, "NOT_FOUND", "unknown path " + path.substr(0, 64)});
+  }
+  path = path.substr(3);  // "/markets", ...
+  if (req.method == "POST" && (path == "/auth" || StartsWith(path, "/auth/"))) {
+    return Auth(req, path.size() > 6 ? std::string_view(path).substr(6) : std::string_view(), resp);
+  }
+  if (req.method == "GET" && Public(path, req, resp)) return;
+  ApiError err;
+  const AccountSpec* acct = Bearer(req, &err);
+  if (acct == nullptr) return WriteError(resp, err);
+  Private(path, *acct, req, resp);
+}
+
+// ---- public ---------------------------------------------------------------------------------
+
+bool ParadexModule::Public(const std::string& path, const HttpRequest& req, HttpResponse& resp) {
+  const Market& m = ctx_->market();
+  if (path == "/system/config") {
+    JsonWriter w;
+    w.BeginObject()
+        .Field("starknet_chain_id", kChainId)
+        .Field("l1_chain_id", "11155111")
+        .Field("environment", "perpgw-sim")
+        .Field("paraclear_decimals", 8)
+        .Field("paraclear_address",
+               "0x286003f7c7bfc3f94e8f0af48b48302e7aee2fb13c23b141479ba00832ef2c6")
+        .Field("paraclear_account_hash",
+               "0x41cb0280ebadaa75f996d8d92c6f265f6d040bb3ba442e5f86a554f1765244e")
+        .Field("paraclear_account_proxy_hash",
+               "0x3530cc4759d78042f1b543bf797f5f3d647cde0388c33734cf91b7f7b9314a9")
+        .EndObject();
+    WriteJson(resp, 200, w.Take());
+    return true;
+  }
+  if (path == "/system/state") {
+    WriteJson(resp, 200, R"({"status":"ok"})");
+    return true;
+  }
+  if (path == "/system/time") {
+    WriteJson(resp, 200, "{\"server_time\":\"" + std::to_string(NowMs()) + "\"}");
+    return true;
+  }
+  if (path == "/jwks.json") {
+    WriteJson(resp, 200, jwt_.JwksJson());
+    return true;
+  }
+  if (path == "/markets") {
+    std::string want = req.Query("market");
+    std::vector<std::string> items;
+    for (const SimInstrument& in : m.instruments()) {
+      if (want.empty() || want == in.symbol()) items.push_back(MarketJson(in));
+    }
+    if (!want.empty() && items.empty()) {
+      WriteError(resp, {404, "MARKET_NOT_FOUND", "market not found: " + want.substr(0, 64)});
+    } else {
+      WriteJson(resp, 200, Results(items, false));
+    }
+    return true;
+  }
+  if (path == "/markets/summary") {
+    std::string want = req.Query("market");
+    if (want.empty()) {
+      WriteError(resp, Invalid("market is required (a symbol or ALL)"));
+      return true;
+    }
+    std::vector<std::string> items;
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (want == "ALL" || want == m.instrument(i).symbol()) items.push_back(SummaryJson(i));
+    }
+    if (items.empty()) {
+      WriteError(resp, {404, "MARKET_NOT_FOUND", "market not found: " + want.substr(0, 64)});
+    } else {
+      WriteJson(resp, 200, Results(items, false));
+    }
+    return true;
+  }
+  if (path == "/funding/data") {
+    const SimInstrument* in = m.Find(req.Query("market"));
+    if (in == nullptr) {
+      WriteError(resp, Invalid("market is required"));
+      return true;
+    }
+    // Continuous funding: one sample per second; the sim serves the latest page_size samples
+    // (newest first) on a one-second grid ending now.
+    size_t n = PageSize(req, 100, 5000);
+    int64_t end_ms = NowMs();
+    int64_t q = 0;
+    if (ParseInt(req.Query("end_at"), &q) && q < end_ms) end_ms = q;
+    int64_t start_ms = 0;
+    (void)ParseInt(req.Query("start_at"), &start_ms);
+    std::vector<std::string> items;
+    for (size_t k = 0; k < n; ++k) {
+      int64_t t = end_ms - static_cast<int64_t>(k) * 1000;
+      if (t < start_ms || t < ToMs(started_) - 3600 * 1000) break;
+      items.push_back(FundingJson(in->index, t * 1'000'000));
+    }
+    WriteJson(resp, 200, Results(items, true));
+    return true;
+  }
+  if (StartsWith(path, "/orderbook/")) {
+    const SimInstrument* in = m.Find(std::string_view(path).substr(11));
+    if (in == nullptr) {
+      WriteError(resp, {404, "MARKET_NOT_FOUND", "market not found"});
+      return true;
+    }
+    int64_t depth = 20;
+    if (req.HasQuery("depth") && (!ParseInt(req.Query("depth"), &depth) || depth <= 0)) {
+      WriteError(resp, Invalid("depth must be a positive integer"));
+      return true;
+    }
+    WriteJson(resp, 200,
+              OrderbookJson(in->index, static_cast<size_t>(std::min<int64_t>(depth, 500))));
+    return true;
+  }
+  if (StartsWith(path, "/bbo/")) {
+    const SimInstrument* in = m.Find(std::string_view(path).substr(5));
+    if (in == nullptr) {
+      WriteError(resp, {404, "MARKET_NOT_FOUND", "market not found"});
+      return true;
+    }
+    WriteJson(resp, 200, BboJson(in->index));
+    return true;
+  }
+  if (path == "/trades") {
+    const SimInstrument* in = m.Find(req.Query("market"));
+    if (in == nullptr) {
+      WriteError(resp, Invalid("market is required"));
+      return true;
+    }
+    const auto& trades = markets_[in->index].trades;
+    size_t n = PageSize(req, 100, 1000);
+    std::vector<std::string> items;
+    for (auto it = trades.rbegin(); it != trades.rend() && items.size() < n; ++it) {
+      items.push_back(*it);
+    }
+    WriteJson(resp, 200, Results(items, true));
+    return true;
+  }
+  return false;
+}
+
+std::string ParadexModule::MarketJson(const SimInstrument& in) const {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("symbol", in.symbol())
+      .Field("base_currency", in.spec.base)
+      .Field("quote_currency", "USD")
+      .Field("settlement_currency", "USDC")
+      .Field("asset_kind", "PERP")
+      .Field("market_kind", "cross")
+      .Field("trading_mode", "STANDARD")
+      .Field("order_size_increment", in.spec.step)
+      .Field("price_tick_size", in.spec.tick)
+      .Field("min_notional", in.spec.min_notional)
+      .Field("open_at", int64_t{0})
+      .Field("expiry_at", int64_t{0})
+      .Field("position_limit", "1000000")
+      .Field("max_order_size", "1000000")
+      .Field("max_open_orders", 100)
+      .Field("price_bands_width", "0.05")
+      .Field("max_slippage", "0.05")
+      .Field("funding_period_hours", in.spec.funding_interval_hours)
+      .Field("max_funding_rate", "0.05")
+      .Field("interest_rate", "0.0001");
+  // max leverage = 1 / imf_base.
+  std::string imf = Trimmed(int64_t{10000000000} / std::max(1, in.spec.max_leverage), kRateScale);
+  w.Key("delta1_cross_margin_params")
+      .BeginObject()
+      .Field("imf_base", imf)
+      .Field("imf_factor", "0")
+      .Field("imf_shift", "0")
+      .Field("mmf_factor", "0.5")
+      .EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+Money ParadexModule::OpenInterest(size_t i) const {
+  const Engine& e = ctx_->engine();
+  int64_t longs = 0;
+  for (const std::string& a : e.account_ids()) {
+    SimPosition p = e.Position(a, i);
+    if (p.size > 0) longs += p.size;
+  }
+  return longs;
+}
+
+std::string ParadexModule::SummaryJson(size_t i) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  const MarketState& ms = markets_[i];
+  auto bid = m.book(i).BestBid();
+  auto ask = m.book(i).BestAsk();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("symbol", in.symbol())
+      .Field("mark_price", in.FormatPrice(m.mark_price(i)))
+      .Field("last_traded_price", in.FormatPrice(ms.last_price))
+      .Field("bid", bid ? in.FormatPrice(bid->price) : "")
+      .Field("bid_size", bid ? in.FormatQty(bid->size) : "")
+      .Field("ask", ask ? in.FormatPrice(ask->price) : "")
+      .Field("ask_size", ask ? in.FormatQty(ask->size) : "")
+      .Field("volume_24h", MoneyText(ms.volume_24h))
+      .Field("total_volume", MoneyText(ms.volume_24h))
+      .Field("created_at", NowMs())
+      .Field("underlying_price", in.FormatPrice(m.mid(i)))
+      .Field("open_interest", in.FormatQty(OpenInterest(i)))
+      .Field("funding_rate", RateText(m.funding_rate(i)))
+      .Field("price_change_rate_24h", "0")
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::FundingJson(size_t i, UnixNanos t) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  int64_t rate = m.funding_rate(i);  // per funding_period_hours
+  int64_t rate_8h = rate * 8 / std::max(1, in.spec.funding_interval_hours);
+  // Index: the rate accrued per second since start, in price units (continuous funding).
+  int64_t secs = std::max<int64_t>(0, (t - started_) / 1'000'000'000);
+  Decimal index = Decimal::FromUnits(
+      rate / (3600 * std::max(1, in.spec.funding_interval_hours)) * secs, kRateScale);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("market", in.symbol())
+      .Field("funding_index", index.ToNormalizedString())
+      .Field("funding_premium", RateText(rate))
+      .Field("funding_rate", RateText(rate))
+      .Field("funding_rate_8h", RateText(rate_8h))
+      .Field("funding_period_hours", in.spec.funding_interval_hours)
+      .Field("created_at", ToMs(t))
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::OrderbookJson(size_t i, size_t depth) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  const OrderBook& b = m.book(i);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("market", in.symbol())
+      .Field("seq_no", m.update_id(i))
+      .Field("last_updated_at", NowMs());
+  auto side = [&](const char* key, const std::vector<Level>& levels) {
+    w.Key(key).BeginArray();
+    for (const Level& l : levels) {
+      w.BeginArray().String(in.FormatPrice(l.price)).String(in.FormatQty(l.size)).EndArray();
+    }
+    w.EndArray();
+  };
+  side("bids", b.Bids(depth));
+  side("asks", b.Asks(depth));
+  auto best = [&](const char* key, std::optional<Level> l) {
+    w.Key(key).BeginArray();
+    if (l) w.String(in.FormatPrice(l->price)).String(in.FormatQty(l->size));
+    w.EndArray();
+  };
+  best("best_bid_api", b.BestBid());
+  best("best_ask_api", b.BestAsk());
+  best("best_bid_interactive", b.BestBid());
+  best("best_ask_interactive", b.BestAsk());
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::BboJson(size_t i) const {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  auto bid = m.book(i).BestBid();
+  auto ask = m.book(i).BestAsk();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("market", in.symbol())
+      .Field("seq_no", m.update_id(i))
+      .Field("bid", bid ? in.FormatPrice(bid->price) : "")
+      .Field("bid_size", bid ? in.FormatQty(bid->size) : "")
+      .Field("ask", ask ? in.FormatPrice(ask->price) : "")
+      .Field("ask_size", ask ? in.FormatQty(ask->size) : "")
+      .Field("last_updated_at", NowMs())
+      .EndObject();
+  return w.Take();
+}
+
+// ---- auth -----------------------------------------------------------------------------------
+
+void ParadexModule::Auth(const HttpRequest& req, std::string_view pubkey, HttpResponse& resp) {
+  const std::string account = req.Header("paradex-starknet-account");
+  const std::string sig_text = req.Header("paradex-starknet-signature");
+  const std::string ts_text = req.Header("paradex-timestamp");
+  std::string exp_text = req.Header("paradex-signature-expiration");
+  if (account.empty() || sig_text.empty() || ts_text.empty()) {
+    return WriteError(resp, {400, "BINDING_ERROR",
+                             "PARADEX-STARKNET-ACCOUNT, PARADEX-STARKNET-SIGNATURE and "
+                             "PARADEX-TIMESTAMP are required"});
+  }
+  const AccountSpec* acct = AccountByAddress(account);
+  if (acct == nullptr) {
+    return WriteError(resp, {400, "NOT_ONBOARDED", "User has never called /onboarding endpoint"});
+  }
+  int64_t ts = 0, exp = 0;
+  const int64_t now_s = NowMs() / 1000;
+  if (!ParseInt(ts_text, &ts) || ts > now_s + 60 || ts < now_s - 600) {
+    return WriteError(resp, {400, "INVALID_TIMESTAMP", "timestamp out of range (unix seconds)"});
+  }
+  if (exp_text.empty()) {
+    exp = ts + 1800;  // default +30 min
+  } else if (!ParseInt(exp_text, &exp) || exp <= now_s || exp > ts + 7 * 86400) {
+    return WriteError(resp, {400, "INVALID_SIGNATURE_EXPIRATION",
+                             "signature expiration must be in the future and within a week"});
+  }
+  auto public_key = px::ParseFelt(acct->credentials.at("public_key"));
+  if (!pubkey.empty()) {  // /auth/{public key}: must be the account's (subkeys not modelled)
+    auto want = px::ParseFelt(pubkey);
+    if (!want.ok() || !public_key.ok() || *want != *public_key) {
+      return WriteError(resp, {400, "INVALID_SUBKEY", "public key is not registered"});
+    }
+  }
+  auto sig = px::ParseSignatureJson(sig_text);
+  auto addr = px::ParseFelt(account);
+  auto hash = addr.ok() ? px::AuthMessageHash(kChainId, *addr, "POST", "/v1/auth", "",
+                                              static_cast<uint64_t>(ts),
+                                              exp_text.empty() ? 0 : static_cast<uint64_t>(exp))
+                        : addr.status();
+  if (!sig.ok() || !hash.ok() || !public_key.ok() || !px::Verify(*public_key, *hash, *sig)) {
+    return WriteError(resp, {400, "STARKNET_SIGNATURE_VERIFICATION_FAILED",
+                             "starknet signature verification failed"});
+  }
+  const int64_t token_exp = now_s + jwt_ttl_s_;
+  WriteJson(
+      resp, 200,
+      "{\"jwt_token\":\"" + jwt_.Issue(acct->credentials.at("account"), now_s, token_exp) + "\"}");
+}
+
+const AccountSpec* ParadexModule::Bearer(const HttpRequest& req, ApiError* err) const {
+  std::string h = req.Header("authorization");
+  if (!StartsWith(h, "Bearer ") || h.size() <= 7) {
+    *err = {401, "UNAUTHORIZED_ERROR", "missing or malformed jwt"};
+    return nullptr;
+  }
+  std::string sub;
+  int64_t jti = 0, exp = 0;
+  if (!jwt_.Verify(std::string_view(h).substr(7), &sub, &jti, &exp)) {
+    *err = {401, "INVALID_TOKEN", "invalid bearer jwt"};
+    return nullptr;
+  }
+  // Expired, or issued before an expire_token fault.
+  if (exp <= NowMs() / 1000 || jti < first_valid_jti_) {
+    *err = {401, "INVALID_TOKEN", "invalid bearer jwt: token is expired"};
+    return nullptr;
+  }
+  const AccountSpec* a = AccountByAddress(sub);
+  if (a == nullptr) *err = {401, "ACCOUNT_NOT_FOUND", "account not found"};
+  return a;
+}
+
+// ---- private --------------------------------------------------------------------------------
+
+void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
+                            const HttpRequest& req, HttpResponse& resp) {
+  Engine& e = ctx_->engine();
+  const Market& m = ctx_->market();
+  const std::string& account = acct.id;
+  const std::string market = req.Query("market");
+  if (!market.empty() && market != "ALL" && m.Find(market) == nullptr) {
+    return WriteError(resp, {400, "MARKET_NOT_FOUND", "market not found: " + market.substr(0, 64)});
+  }
+  const std::string sym = market == "ALL" ? std::string() : market;
+  if (path == "/orders" && req.method == "POST") return PlaceOrder(acct, req, resp);
+  if (path == "/orders" && req.method == "GET") {
+    std::vector<std::string> items;
+    for (const SimOrder* o : e.OpenOrders(account, sym)) items.push_back(OrderJson(*o));
+    return WriteJson(resp, 200, Results(items, false));
+  }
+  if (path == "/orders" && req.method == "DELETE") {
+    e.CancelAll(account, sym);
+    resp.status = 204;
+    resp.body.clear();
+    return;
+  }
+  if (StartsWith(path, "/orders/by_client_id/")) {
+    std::string cid = path.substr(21);
+    const SimOrder* o = e.FindByClientId(account, cid);
+    if (req.method == "DELETE") return CancelOrder(acct, o, true, resp);
+    if (req.method == "GET") {
+      if (o == nullptr || !o->open()) {
+        return WriteError(resp, {404, "CLIENT_ORDER_ID_NOT_FOUND", "client order id not found"});
+      }
+      return WriteJson(resp, 200, OrderJson(*o));
+    }
+  }
+  if (StartsWith(path, "/orders/") && path.find('/', 8) == std::string::npos) {
+    auto id = EngineOrderId(std::string_view(path).substr(8));
+    const SimOrder* o = id ? e.FindOrder(*id) : nullptr;
+    if (o != nullptr && o->account != account) o = nullptr;
+    if (req.method == "DELETE") return CancelOrder(acct, o, false, resp);
+    if (req.method == "GET") {
+      // GET /orders/{id} returns NEW/OPEN orders only; closed ones are in /orders-history.
+      if (o == nullptr || !o->open()) {
+        return WriteError(resp, {404, "ORDER_ID_NOT_FOUND", "order not found"});
+      }
+      return WriteJson(resp, 200, OrderJson(*o));
+    }
+  }
+  if (path == "/orders-history" && req.method == "GET") {
+    const std::string cid = req.Query("client_id");
+    size_t n = PageSize(req, 100, 5000);
+    std::vector<const SimOrder*> all = e.Orders(account);
+    std::vector<std::string> items;
+    for (auto it = all.rbegin(); it != all.rend() && items.size() < n; ++it) {
+      const SimOrder& o = **it;
+      if (!sym.empty() && o.instrument->symbol() != sym) continue;
+      if (!cid.empty() && o.client_id != cid) continue;
+      items.push_back(OrderJson(o));
+    }
+    return WriteJson(resp, 200, Results(items, true));
+  }
+  if (path == "/fills" && req.method == "GET") {
+    size_t n = PageSize(req, 100, 5000);
+    int64_t start = 0, end = INT64_MAX;
+    (void)ParseInt(req.Query("start_at"), &start);
+    if (req.HasQuery("end_at")) (void)ParseInt(req.Query("end_at"), &end);
+    std::vector<SimFill> fills = e.Fills(account);
+    std::vector<std::string> items;
+    for (auto it = fills.rbegin(); it != fills.rend() && items.size() < n; ++it) {
+      if (!sym.empty() && it->instrument->symbol() != sym) continue;
+      int64_t t = ToMs(it->time);
+      if (t < start || t > end) continue;
+      items.push_back(FillJson(*it));
+    }
+    return WriteJson(resp, 200, Results(items, true));
+  }
+  if (path == "/positions" && req.method == "GET") {
+    std::vector<std::string> items;
+    for (const SimPosition& p : e.Positions(account)) items.push_back(PositionJson(account, p));
+    return WriteJson(resp, 200, Results(items, false));
+  }
+  if (path == "/balance" && req.method == "GET") return WriteJson(resp, 200, BalanceJson(acct));
+  if (path == "/account" && req.method == "GET") return WriteJson(resp, 200, AccountJson(acct));
+  if (path == "/account/margin" && req.method == "GET") {
+    JsonWriter w;
+    w.BeginObject().Field("account", acct.credentials.at("account")).Key("configs").BeginArray();
+    for (const SimInstrument& in : m.instruments()) {
+      if (!sym.empty() && in.symbol() != sym) continue;
+      w.BeginObject()
+          .Field("market", in.symbol())
+          .Field("leverage", e.Leverage(account, in.index))
+          .Field("margin_type", "CROSS")
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    return WriteJson(resp, 200, w.Take());
+  }
+  if (StartsWith(path, "/account/margin/") && req.method == "POST") {
+    const SimInstrument* in = m.Find(std::string_view(path).substr(16));
+    if (in == nullptr) return WriteError(resp, {400, "MARKET_NOT_FOUND", "market not found"});
+    auto f = ParseJsonObject(req.body);
+    int64_t lev = 0;
+    if (!f.ok() || !f->count("leverage") || !ParseInt(f->at("leverage"), &lev) || lev <= 0 ||
+        lev > in->spec.max_leverage) {
+      return WriteError(resp, Invalid("leverage must be an integer in [1, " +
+                                      std::to_string(in->spec.max_leverage) + "]"));
+    }
+    if (f->count("margin_type") && f->at("margin_type") != "CROSS") {
+      return WriteError(resp, Invalid("only CROSS margin is modelled by perpgw-sim"));
+    }
+    absl::Status st = e.SetLeverage(account, in->symbol(), static_cast<int>(lev));
+    if (!st.ok()) return WriteError(resp, Invalid(std::string(st.message())));
+    JsonWriter w;
+    w.BeginObject()
+        .Field("account", acct.credentials.at("account"))
+        .Field("market", in->symbol())
+        .Field("leverage", lev)
+        .Field("margin_type", "CROSS")
+        .EndObject();
+    return WriteJson(resp, 200, w.Take());
+  }
+  WriteError(resp,
+             {404, "NOT_FOUND", "unknown endpoint " + req.method + " /v1" + path.substr(0, 64)});
+}
+
+void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
+                               HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  auto get = [&](const char* k) {
+    auto it = f->find(k);
+    return it == f->end() || it->second == "null" ? std::string() : it->second;
+  };
+  const SimInstrument* in = ctx_->market().Find(get("market"));
+  if (in == nullptr) return WriteError(resp, {400, "MARKET_NOT_FOUND", "market not found"});
+  const std::string side = get("side"), type = get("type"), size = get("size");
+  std::string instruction = get("instruction");
+  if (instruction.empty()) instruction = "GTC";
+  if (side != "BUY" && side != "SELL") return WriteError(resp, Invalid("side must be BUY or SELL"));
+  if (type != "LIMIT" && type != "MARKET") {
+    return WriteError(resp, Invalid("type must be LIMIT or MARKET (trigger orders are not "
+                                    "modelled by perpgw-sim)"));
+  }
+  if (instruction != "GTC" && instruction != "IOC" && instruction != "POST_ONLY" &&
+      instruction != "RPI") {
+    return WriteError(resp, Invalid("instruction must be GTC, IOC, POST_ONLY or RPI"));
+  }
+  int64_t sig_ms = 0;
+  if (!ParseInt(get("signature_timestamp"), &sig_ms)) {
+    return WriteError(resp, Invalid("signature_timestamp (ms) is required"));
+  }
+  int64_t recv_window = 0;
+  if (!get("recv_window").empty() &&
+      (!ParseInt(get("recv_window"), &recv_window) || recv_window < 10)) {
+    return WriteError(resp, Invalid("recv_window must be >= 10 ms"));
+  }
+  if (recv_window > 0 && NowMs() > sig_ms + recv_window) {
+    return WriteError(resp, {400, "INVALID_REQUEST_PARAMETER",
+                             "order arrived after signature_timestamp + recv_window"});
+  }
+  // The signature covers timestamp, market, side, type, size and price (0 for MARKET).
+  px::OrderFields signed_fields;
+  signed_fields.timestamp_ms = static_cast<uint64_t>(sig_ms);
+  signed_fields.market = in->symbol();
+  signed_fields.side = side == "BUY" ? px::OrderSide::kBuy : px::OrderSide::kSell;
+  signed_fields.order_type = type;
+  signed_fields.size = size;
+  signed_fields.price = type == "MARKET" ? "0" : get("price");
+  auto sig = px::ParseSignatureJson(get("signature"));
+  auto addr = px::ParseFelt(acct.credentials.at("account"));
+  auto pub = px::ParseFelt(acct.credentials.at("public_key"));
+  auto hash = addr.ok() ? px::OrderMessageHash(kChainId, *addr, signed_fields) : addr.status();
+  if (!sig.ok() || !hash.ok() || !pub.ok() || !px::Verify(*pub, *hash, *sig)) {
+    return WriteError(resp, {400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
+  }
+  PlaceRequest pr;
+  pr.account = acct.id;
+  pr.symbol = in->symbol();
+  pr.client_id = get("client_id");
+  if (pr.client_id.size() > 64) return WriteError(resp, Invalid("client_id longer than 64"));
+  pr.side = side == "BUY" ? Side::kBuy : Side::kSell;
+  pr.type = type == "MARKET" ? OrderType::kMarket : OrderType::kLimit;
+  pr.tif = instruction == "IOC"         ? TimeInForce::kIoc
+           : instruction == "POST_ONLY" ? TimeInForce::kPostOnly
+                                        : TimeInForce::kGtc;
+  pr.reduce_only = get("flags").find("REDUCE_ONLY") != std::string::npos;
+  auto qty = in->ParseQty(size);
+  if (!qty.ok() || *qty <= 0 || *qty % in->step != 0) {
+    return WriteError(
+        resp, {400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in->spec.step});
+  }
+  pr.qty = *qty;
+  if (pr.type == OrderType::kLimit) {
+    auto px_ = in->ParsePrice(get("price"));
+    if (!px_.ok() || *px_ <= 0 || *px_ % in->tick != 0) {
+      return WriteError(resp, {400, "INVALID_PRICE_PRECISION",
+                               "price must be a positive multiple of " + in->spec.tick});
+    }
+    pr.price = *px_;
+  } else {
+    // MARKET: bounded by the market's max_slippage (5 %) around the mark.
+    int64_t mark = ctx_->market().mark_price(in->index);
+    int64_t band = mark / 20;
+    pr.worst_price = pr.side == Side::kBuy ? mark + band : std::max<int64_t>(in->tick, mark - band);
+  }
+  if (!pr.client_id.empty()) {
+    const SimOrder* dup = ctx_->engine().FindByClientId(acct.id, pr.client_id);
+    if (dup != nullptr && dup->open()) {
+      return WriteError(resp, {400, "DUPLICATED_CLIENT_ID", "client id already in use"});
+    }
+  }
+  // Matching is asynchronous on the venue: the 201 says NEW, the outcome arrives on orders.* /
+  // fills.*. Events the engine emits while placing wait until the response is out.
+  deferring_ = true;
+  PlaceResult r = ctx_->engine().Place(pr);
+  deferring_ = false;
+  if (r.code == RejectCode::kInvalidPrice || r.code == RejectCode::kInvalidQty ||
+      r.code == RejectCode::kMinNotional || r.code == RejectCode::kDuplicateClientId ||
+      r.code == RejectCode::kUnknownSymbol) {
+    deferred_.clear();  // synchronous validation failure: nothing was accepted
+    const char* code = r.code == RejectCode::kDuplicateClientId ? "DUPLICATED_CLIENT_ID"
+                       : r.code == RejectCode::kInvalidPrice    ? "INVALID_PRICE_PRECISION"
+                                                                : "INVALID_ORDER_SIZE";
+    return WriteError(resp, {400, code, r.message});
+  }
+  OrderMeta& meta = order_meta_[r.order.id];
+  meta.type = type;
+  meta.instruction = instruction;
+  meta.stp = get("stp").empty() ? "EXPIRE_TAKER" : get("stp");
+  meta.signature_ms = sig_ms;
+  WriteJson(resp, 201, OrderJson(r.order, /*as_new=*/true));
+  if (!deferred_.empty()) {
+    auto events = std::move(deferred_);
+    deferred_.clear();
+    ctx_->loop().Post([this, events = std::move(events)] {
+      for (const AccountEvent& ev : events) DispatchAccountEvent(ev);
+    });
+  }
+}
+
+void ParadexModule::CancelOrder(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
+                                HttpResponse& resp) {
+  if (o == nullptr) {
+    return WriteError(
+        resp, by_client_id ? ApiError{404, "CLIENT_ORDER_ID_NOT_FOUND", "client order id not found"}
+                           : ApiError{404, "ORDER_ID_NOT_FOUND", "order not found"});
+  }
+  if (!o->open()) return WriteError(resp, {400, "ORDER_IS_CLOSED", "order is closed"});
+  CancelResult r = ctx_->engine().Cancel(acct.id, o->id);
+  if (r.code != RejectCode::kNone) {
+    return WriteError(resp, {400, "ORDER_IS_CLOSED", r.message});
+  }
+  resp.status = 204;  // queued; the CLOSED state arrives on orders.*
+  resp.body.clear();
+}
+
+// ---- private payloads ------------------------------------------------------------------------
+
+std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
+  const SimInstrument& in = *o.instrument;
+  auto meta_it = order_meta_.find(o.id);
+  OrderMeta meta = meta_it == order_meta_.end() ? OrderMeta{} : meta_it->second;
+  if (meta_it == order_meta_.end()) {
+    meta.type = o.type == OrderType::kMarket ? "MARKET" : "LIMIT";
+    meta.instruction = o.tif == TimeInForce::kIoc        ? "IOC"
+                       : o.tif == TimeInForce::kPostOnly ? "POST_ONLY"
+                                                         : "GTC";
+  }
+  const auto& acct_addr = [&]() -> std::string {
+    for (const AccountSpec& a : ctx_->accounts()) {
+      if (a.id == o.account) return a.credentials.at("account");
+    }
+    return o.account;
+  }();
+  Decimal avg = o.AvgPrice();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", paradex::VenueOrderId(o.id))
+      .Field("client_id", o.client_id)
+      .Field("account", acct_addr)
+      .Field("market", in.symbol())
+      .Field("side", SideText(o.side))
+      .Field("type", meta.type)
+      .Field("size", in.FormatQty(o.qty))
+      .Field("remaining_size", in.FormatQty(as_new ? o.qty : o.remaining()))
+      .Field("price",
+             o.type == OrderType::kMarket && meta.type == "MARKET" ? "0" : in.FormatPrice(o.price))
+      .Field("avg_fill_price", as_new || o.filled == 0 ? "" : avg.ToNormalizedString())
+      .Field("status", as_new ? "NEW" : OrderStatusText(o))
+      .Field("cancel_reason", as_new ? "" : CancelReasonText(o))
+      .Field("instruction", meta.instruction)
+      .Key("flags")
+      .BeginArray();
+  if (o.reduce_only) w.String("REDUCE_ONLY");
+  w.EndArray()
+      .Field("stp", meta.stp)
+      .Field("trigger_price", "")
+      .Field("timestamp", meta.signature_ms)
+      .Field("created_at", ToMs(o.created))
+      .Field("last_updated_at", ToMs(as_new ? o.created : o.updated))
+      .Field("received_at", ToMs(o.created))
+      .Field("published_at", ToMs(o.updated))
+      .Field("seq_no", static_cast<int64_t>(ToUs(o.updated)))
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::FillJson(const SimFill& f) const {
+  const SimInstrument& in = *f.instrument;
+  const SimOrder* o = ctx_->engine().FindOrder(f.order_id);
+  std::string acct_addr = f.account;
+  for (const AccountSpec& a : ctx_->accounts()) {
+    if (a.id == f.account) acct_addr = a.credentials.at("account");
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", VenueTradeId(f.trade_id) + (f.maker ? "1" : "0"))
+      .Field("account", acct_addr)
+      .Field("market", in.symbol())
+      .Field("side", SideText(f.side))
+      .Field("size", in.FormatQty(f.qty))
+      .Field("price", in.FormatPrice(f.price))
+      .Field("fee", MoneyText(f.fee))
+      .Field("fee_currency", "USDC")
+      .Field("liquidity", f.maker ? "MAKER" : "TAKER")
+      .Field("fill_type", f.liquidation ? "LIQUIDATION" : "FILL")
+      .Field("order_id", f.liquidation ? std::string() : paradex::VenueOrderId(f.order_id))
+      .Field("client_id", f.client_id)
+      .Field("remaining_size", o != nullptr ? in.FormatQty(o->remaining()) : "0")
+      .Field("realized_pnl", "0")
+      .Field("realized_funding", "0")
+      .Field("underlying_price", in.FormatPrice(ctx_->market().mid(in.index)))
+      .Key("flags")
+      .BeginArray()
+      .EndArray()
+      .Field("created_at", ToMs(f.time))
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::PositionJson(const std::string& account, const SimPosition& p) const {
+  const SimInstrument& in = *p.instrument;
+  std::string acct_addr = account;
+  for (const AccountSpec& a : ctx_->accounts()) {
+    if (a.id == account) acct_addr = a.credentials.at("account");
+  }
+  Money cost = p.size >= 0 ? p.entry_notional : -p.entry_notional;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", acct_addr + "-" + in.symbol())
+      .Field("account", acct_addr)
+      .Field("market", in.symbol())
+      .Field("status", p.size == 0 ? "CLOSED" : "OPEN")
+      .Field("side", p.size < 0 ? "SHORT" : "LONG")
+      .Field("size", in.FormatQty(p.size))
+      .Field("average_entry_price", p.size == 0 ? "0" : p.EntryPrice().ToNormalizedString())
+      .Field("average_entry_price_usd", p.size == 0 ? "0" : p.EntryPrice().ToNormalizedString())
+      .Field("average_exit_price", "0")
+      .Field("cost", MoneyText(cost))
+      .Field("cost_usd", MoneyText(cost))
+      .Field("unrealized_pnl", MoneyText(p.unrealized_pnl + p.funding))
+      .Field("unrealized_funding_pnl", MoneyText(p.funding))
+      .Field("realized_positional_pnl", MoneyText(p.realized_pnl))
+      .Field("realized_positional_funding_pnl", "0")
+      .Field("cached_funding_index", "0")
+      .Field("liquidation_price", "")
+      .Field("leverage", std::to_string(p.leverage))
+      .Field("last_fill_id", "")
+      .Field("seq_no", static_cast<int64_t>(ToUs(ctx_->Now())))
+      .Field("created_at", ToMs(started_))
+      .Field("last_updated_at", NowMs())
+      .Field("closed_at", int64_t{0})
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::AccountJson(const AccountSpec& acct) const {
+  SimBalance b = ctx_->engine().Balance(acct.id);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("account", acct.credentials.at("account"))
+      .Field("account_value", MoneyText(b.equity))
+      .Field("total_collateral", MoneyText(b.wallet))
+      .Field("free_collateral", MoneyText(b.available))
+      .Field("initial_margin_requirement", MoneyText(b.initial_margin))
+      .Field("maintenance_margin_requirement", MoneyText(b.maint_margin))
+      .Field("margin_cushion", MoneyText(b.equity - b.maint_margin))
+      .Field("settlement_asset", "USDC")
+      .Field("status", "ACTIVE")
+      .Field("seq_no", static_cast<int64_t>(ToUs(ctx_->Now())))
+      .Field("updated_at", NowMs())
+      .EndObject();
+  return w.Take();
+}
+
+std::string ParadexModule::BalanceJson(const AccountSpec& acct) const {
+  SimBalance b = ctx_->engine().Balance(acct.id);
+  JsonWriter w;
+  w.BeginObject().Key("results").BeginArray().BeginObject();
+  w.Field("token", "USDC")
+      .Field("size", MoneyText(b.wallet))
+      .Field("last_updated_at", NowMs())
+      .Field("cost", MoneyText(b.wallet))
+      .Field("cost_usd", MoneyText(b.wallet))
+      .Field("average_entry_price", "1")
+      .Field("average_entry_price_usd", "1");
+  w.EndObject().EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace perpgw::sim::paradex

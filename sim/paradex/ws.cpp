@@ -1,0 +1,507 @@
+// Paradex module WebSocket: JSON-RPC 2.0 on /v1 (auth, subscribe, unsubscribe), public channels
+// as SBE binary frames when the upgrade negotiated ?sbeSchemaId=1&sbeSchemaVersion=V (else JSON
+// subscription pushes), private channels always JSON. Book feeds are throttled (50 / 100 ms),
+// top-15, seq_no = the book's update id (increasing, not contiguous).
+#include <algorithm>
+
+#include "sim/paradex/module.h"
+
+namespace perpgw::sim::paradex {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+// A JSON-RPC id as it goes back: numbers verbatim, anything else quoted, absent = null.
+std::string IdJson(const std::string& id) {
+  if (id.empty()) return "null";
+  bool numeric = true;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (!(id[i] >= '0' && id[i] <= '9') && !(i == 0 && id[i] == '-')) numeric = false;
+  }
+  if (numeric) return id;
+  JsonWriter w;
+  w.String(id);
+  return w.Take();
+}
+
+using Window = std::map<int64_t, int64_t>;
+
+}  // namespace
+
+// ---- connections ----------------------------------------------------------------------------
+
+bool ParadexModule::AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) {
+  if (upgrade.path != "/v1" && upgrade.path != "/v1/") {
+    reject.Json(404, R"({"error":"NOT_FOUND","message":"websocket path is /v1"})");
+    return false;
+  }
+  bool has_id = upgrade.HasQuery("sbeSchemaId"), has_v = upgrade.HasQuery("sbeSchemaVersion");
+  if (!has_id && !has_v) return true;  // JSON mode (what clients without SBE get)
+  std::string id = upgrade.Query("sbeSchemaId"), v = upgrade.Query("sbeSchemaVersion");
+  if (!has_id || !has_v || id != "1" || (v != "0" && v != "1" && v != "2")) {
+    reject.Json(
+        400,
+        R"J({"error":"VALIDATION_ERROR","message":"unsupported SBE schema id/version (supported: 1:0, 1:1, 1:2)"})J");
+    return false;
+  }
+  if (sbe_refusals_ > 0) {
+    --sbe_refusals_;
+    reject.Json(400,
+                R"J({"error":"VALIDATION_ERROR","message":"SBE negotiation refused (injected)"})J");
+    return false;
+  }
+  return true;
+}
+
+void ParadexModule::OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) {
+  ConnState& st = conn->Data<ConnState>();
+  if (upgrade.HasQuery("sbeSchemaVersion")) {
+    st.sbe_version = upgrade.Query("sbeSchemaVersion")[0] - '0';
+  }
+  conns_[conn->id()] = conn;
+}
+
+void ParadexModule::OnWsClose(const WsConnPtr& conn) {
+  conns_.erase(conn->id());
+}
+
+void ParadexModule::OnWsText(const WsConnPtr& conn, std::string_view text) {
+  HandleRpc(conn, conn->Data<ConnState>(), text);
+}
+
+void ParadexModule::Reply(const WsConnPtr& conn, const std::string& id,
+                          const std::string& result_json) {
+  int64_t us = ToUs(ctx_->Now());
+  conn->Send("{\"jsonrpc\":\"2.0\",\"result\":" + result_json + ",\"id\":" + IdJson(id) +
+             ",\"usIn\":" + std::to_string(us) + ",\"usOut\":" + std::to_string(us) +
+             ",\"usDiff\":0}");
+}
+
+void ParadexModule::ReplyError(const WsConnPtr& conn, const std::string& id, int code,
+                               const std::string& message, const std::string& data) {
+  JsonWriter w;
+  w.BeginObject().Field("jsonrpc", "2.0").Key("error").BeginObject();
+  w.Field("code", code).Field("message", message);
+  if (!data.empty()) w.Field("data", data);
+  w.EndObject();
+  w.Key("id").Raw(IdJson(id));
+  int64_t us = ToUs(ctx_->Now());
+  w.Field("usIn", us).Field("usOut", us).Field("usDiff", int64_t{0});
+  w.EndObject();
+  conn->Send(w.Take());
+}
+
+void ParadexModule::HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_view text) {
+  auto f = ParseJsonObject(text);
+  if (!f.ok()) return ReplyError(conn, "", -32700, "parse error");
+  auto get = [&](const char* k) {
+    auto it = f->find(k);
+    return it == f->end() || it->second == "null" ? std::string() : it->second;
+  };
+  const std::string id = get("id"), method = get("method");
+  JsonFields params;
+  if (!get("params").empty()) {
+    auto p = ParseJsonObject(get("params"));
+    if (!p.ok()) return ReplyError(conn, id, -32602, "invalid params");
+    params = std::move(*p);
+  }
+  auto param = [&](const char* k) {
+    auto it = params.find(k);
+    return it == params.end() ? std::string() : it->second;
+  };
+  if (method == "auth") {
+    std::string bearer = param("bearer");
+    std::string sub;
+    int64_t jti = 0, exp = 0;
+    if (bearer.empty()) return ReplyError(conn, id, 40110, "Malformed Bearer Token");
+    if (!jwt_.Verify(bearer, &sub, &jti, &exp) || exp <= NowMs() / 1000 || jti < first_valid_jti_) {
+      return ReplyError(conn, id, 40111, "Invalid Bearer Token");
+    }
+    const AccountSpec* a = AccountByAddress(sub);
+    if (a == nullptr) return ReplyError(conn, id, 40111, "Invalid Bearer Token");
+    st.account = a->id;
+    return Reply(conn, id, "{\"node_id\":\"perpgw-sim\"}");
+  }
+  if (method == "subscribe" || method == "unsubscribe") {
+    const std::string channel = param("channel");
+    if (channel.empty()) {
+      return ReplyError(conn, id, -32600, "invalid subscribe request", "invalid channel");
+    }
+    if (method == "unsubscribe") {
+      if (st.channels.erase(channel) == 0) {
+        return ReplyError(conn, id, -32600, "invalid unsubscribe request", "not subscribed");
+      }
+      if (StartsWith(channel, "order_book.")) {
+        std::string market = channel.substr(11, channel.find('.', 11) - 11);
+        if (const SimInstrument* in = ctx_->market().Find(market)) st.books.erase(in->index);
+      }
+      JsonWriter w;
+      w.BeginObject().Field("channel", channel).EndObject();
+      return Reply(conn, id, w.Take());
+    }
+    std::string problem = Subscribe(conn, st, channel);
+    if (!problem.empty()) return ReplyError(conn, id, -32600, "invalid subscribe request", problem);
+    JsonWriter w;
+    w.BeginObject().Field("channel", channel).EndObject();
+    return Reply(conn, id, w.Take());
+  }
+  ReplyError(conn, id, -32601, "method does not exist");
+}
+
+std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,
+                                     const std::string& channel) {
+  if (st.channels.count(channel) != 0) return "already subscribed";
+  const Market& m = ctx_->market();
+  auto market_ok = [&](std::string_view market, bool all_ok) {
+    return (all_ok && market == "ALL") || m.Find(market) != nullptr;
+  };
+  size_t dot = channel.find('.');
+  std::string head = channel.substr(0, dot);
+  std::string rest = dot == std::string::npos ? std::string() : channel.substr(dot + 1);
+  if (head == "order_book") {
+    // order_book.{market}.{feed}@15@{rate}[@{price_tick}]
+    size_t d = rest.find('.');
+    if (d == std::string::npos) return "invalid channel";
+    const SimInstrument* in = m.Find(std::string_view(rest).substr(0, d));
+    if (in == nullptr) return "invalid channel";
+    std::string spec = rest.substr(d + 1);
+    BookSub sub;
+    if (StartsWith(spec, "deltas@15@") || StartsWith(spec, "interactive@15@")) {
+      sub.feed = Feed::kDeltas;
+    } else if (StartsWith(spec, "snapshot@15@")) {
+      sub.feed = Feed::kSnapshot;
+    } else {
+      return "invalid channel";
+    }
+    std::string rate = spec.substr(spec.find("@15@") + 4);
+    if (rate.find('@') != std::string::npos) {
+      return "price_tick grouping is not modelled by perpgw-sim";
+    }
+    if (rate == "50ms") {
+      sub.every = 1;
+    } else if (rate == "100ms") {
+      sub.every = 2;
+    } else {
+      return "invalid channel";
+    }
+    // Frames name no channel: one book view per market per connection.
+    if (st.books.count(in->index) != 0) return "already subscribed to a book of this market";
+    st.books[in->index] = sub;
+  } else if (head == "bbo" || head == "trades") {
+    if (!market_ok(rest, true)) return "invalid channel";
+  } else if (head == "funding_data" || head == "markets_summary") {
+    if (!rest.empty() && !market_ok(rest, true)) return "invalid channel";
+  } else if (head == "orders" || head == "fills") {
+    if (st.account.empty()) return "authentication required";
+    if (!market_ok(rest, true)) return "invalid channel";
+  } else if (channel == "positions" || channel == "account") {
+    if (st.account.empty()) return "authentication required";
+  } else {
+    return "invalid channel";
+  }
+  st.channels.insert(channel);
+  return "";
+}
+
+bool ParadexModule::Subscribed(const ConnState& st, const std::string& channel) const {
+  return st.channels.count(channel) != 0;
+}
+
+// ---- public pushes ------------------------------------------------------------------------------
+
+void ParadexModule::PushPublic(size_t i, const char* kind, const std::string& json,
+                               const std::string& sbe_v0, const std::string& sbe_v1,
+                               const std::string& sbe_v2) {
+  const std::string& market = ctx_->market().instrument(i).symbol();
+  const std::string per_market = std::string(kind) + "." + market;
+  const std::string all = std::string(kind) + ".ALL";
+  const std::string bare = kind;
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    WsConnPtr c = it->second.lock();
+    if (!c) {
+      it = conns_.erase(it);
+      continue;
+    }
+    ++it;
+    const ConnState& st = c->Data<ConnState>();
+    const std::string* channel = nullptr;
+    if (Subscribed(st, per_market)) {
+      channel = &per_market;
+    } else if (Subscribed(st, all)) {
+      channel = &all;
+    } else if (Subscribed(st, bare)) {
+      channel = &bare;
+    }
+    if (channel == nullptr) continue;
+    if (st.sbe_version >= 0 && !sbe_v0.empty()) {
+      c->SendBinary(st.sbe_version == 0 ? sbe_v0 : st.sbe_version == 1 ? sbe_v1 : sbe_v2);
+    } else {
+      c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" +
+              *channel + "\",\"data\":" + json + "}}");
+    }
+  }
+}
+
+void ParadexModule::OnBookChange(const BookChange& change) {
+  if (change.instrument != nullptr) PushBbo(change.instrument->index, change.time);
+}
+
+void ParadexModule::PushBbo(size_t i, UnixNanos t) {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  auto bid = m.book(i).BestBid();
+  auto ask = m.book(i).BestAsk();
+  std::array<int64_t, 4> now{bid ? bid->price : 0, bid ? bid->size : 0, ask ? ask->price : 0,
+                             ask ? ask->size : 0};
+  if (now == markets_[i].bbo) return;
+  markets_[i].bbo = now;
+  auto sbe = [&](int v) {
+    return SbeBbo(v, ToUs(t), static_cast<int64_t>(m.update_id(i)),
+                  bid ? ToSbe(bid->price, in.price_scale) : kSbeNull,
+                  bid ? ToSbe(bid->size, in.size_scale) : kSbeNull,
+                  ask ? ToSbe(ask->price, in.price_scale) : kSbeNull,
+                  ask ? ToSbe(ask->size, in.size_scale) : kSbeNull, in.symbol());
+  };
+  PushPublic(i, "bbo", BboJson(i), sbe(0), sbe(1), sbe(2));
+}
+
+void ParadexModule::OnTrade(const PublicTrade& t) {
+  if (t.instrument == nullptr) return;
+  const SimInstrument& in = *t.instrument;
+  MarketState& ms = markets_[in.index];
+  ms.last_price = t.price;
+  ms.volume_24h += in.Notional(t.price, t.qty);
+  const std::string id = VenueTradeId(t.trade_id);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", id)
+      .Field("market", in.symbol())
+      .Field("side", SideText(t.taker_side))
+      .Field("size", in.FormatQty(t.qty))
+      .Field("price", in.FormatPrice(t.price))
+      .Field("created_at", ToMs(t.time))
+      .Field("trade_type", "FILL")
+      .EndObject();
+  std::string json = w.Take();
+  ms.trades.push_back(json);
+  if (ms.trades.size() > 1000) ms.trades.pop_front();
+  auto sbe = [&](int v) {
+    return SbeTrade(v, ToUs(t.time), static_cast<int64_t>(t.trade_id), id,
+                    t.taker_side == Side::kBuy ? 1 : 2, ToSbe(t.price, in.price_scale),
+                    ToSbe(t.qty, in.size_scale), ToUs(t.time), 1, in.symbol());
+  };
+  PushPublic(in.index, "trades", json, sbe(0), sbe(1), sbe(2));
+}
+
+void ParadexModule::FlushBooks() {
+  ++flush_tick_;
+  const Market& m = ctx_->market();
+  const int64_t ts_us = ToUs(ctx_->Now());
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    WsConnPtr c = it->second.lock();
+    if (!c) {
+      it = conns_.erase(it);
+      continue;
+    }
+    ++it;
+    ConnState& st = c->Data<ConnState>();
+    for (auto& [i, sub] : st.books) {
+      if (flush_tick_ % static_cast<uint64_t>(sub.every) != 0) continue;
+      const SimInstrument& in = m.instrument(i);
+      const uint64_t seq = m.update_id(i);
+      if (!sub.need_snapshot && seq == sub.seq) continue;
+      Window bids, asks;
+      for (const Level& l : m.book(i).Bids(kBookDepth)) bids[l.price] = l.size;
+      for (const Level& l : m.book(i).Asks(kBookDepth)) asks[l.price] = l.size;
+      const bool snapshot = sub.need_snapshot || sub.feed == Feed::kSnapshot;
+      // Per side: levels to send (absolute size; 0 = removed) and how JSON names them.
+      struct Change {
+        int64_t price, size;
+        int kind;  // 0 insert, 1 update, 2 delete
+      };
+      auto diff = [&](const Window& last, const Window& now, std::vector<Change>* out) {
+        if (snapshot) {
+          for (const auto& [p, q] : now) out->push_back({p, q, 0});
+          return;
+        }
+        for (const auto& [p, q] : now) {
+          auto f = last.find(p);
+          if (f == last.end()) {
+            out->push_back({p, q, 0});
+          } else if (f->second != q) {
+            out->push_back({p, q, 1});
+          }
+        }
+        for (const auto& [p, q] : last) {
+          if (now.count(p) == 0) out->push_back({p, 0, 2});
+        }
+      };
+      std::vector<Change> bc, ac;
+      diff(sub.bids, bids, &bc);
+      diff(sub.asks, asks, &ac);
+      sub.bids = bids;
+      sub.asks = asks;
+      sub.seq = seq;
+      if (!snapshot && bc.empty() && ac.empty()) continue;
+      sub.need_snapshot = false;
+      // Bids best first (descending), asks ascending.
+      std::sort(bc.begin(), bc.end(),
+                [](const Change& a, const Change& b) { return a.price > b.price; });
+      std::sort(ac.begin(), ac.end(),
+                [](const Change& a, const Change& b) { return a.price < b.price; });
+      if (st.sbe_version >= 0) {
+        std::vector<SbeLevel> sb, sa;
+        for (const Change& x : bc)
+          sb.push_back({ToSbe(x.price, in.price_scale), ToSbe(x.size, in.size_scale)});
+        for (const Change& x : ac)
+          sa.push_back({ToSbe(x.price, in.price_scale), ToSbe(x.size, in.size_scale)});
+        c->SendBinary(SbeBook(st.sbe_version, ts_us, static_cast<int64_t>(seq), snapshot, sb, sa,
+                              in.symbol()));
+        continue;
+      }
+      JsonWriter w;
+      w.BeginObject()
+          .Field("seq_no", seq)
+          .Field("market", in.symbol())
+          .Field("last_updated_at", ts_us / 1000)
+          .Field("update_type", snapshot ? "s" : "d");
+      for (int kind = 0; kind < 3; ++kind) {
+        w.Key(kind == 0 ? "inserts" : kind == 1 ? "updates" : "deletes").BeginArray();
+        for (int s = 0; s < 2; ++s) {
+          for (const Change& x : s == 0 ? bc : ac) {
+            if (x.kind != kind) continue;
+            w.BeginObject()
+                .Field("side", s == 0 ? "BUY" : "SELL")
+                .Field("price", in.FormatPrice(x.price))
+                .Field("size", in.FormatQty(x.size))
+                .EndObject();
+          }
+        }
+        w.EndArray();
+      }
+      w.EndObject();
+      // The channel name the connection subscribed with.
+      std::string channel;
+      for (const std::string& ch : st.channels) {
+        if (StartsWith(ch, "order_book." + in.symbol() + ".")) channel = ch;
+      }
+      c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" +
+              channel + "\",\"data\":" + w.Take() + "}}");
+    }
+  }
+}
+
+void ParadexModule::PushSummaries() {
+  const Market& m = ctx_->market();
+  for (size_t i = 0; i < m.size(); ++i) {
+    const SimInstrument& in = m.instrument(i);
+    MarketState& ms = markets_[i];
+    ++ms.summary_seq;
+    auto bid = m.book(i).BestBid();
+    auto ask = m.book(i).BestAsk();
+    SbeSummary s;
+    s.ts_us = ToUs(ctx_->Now());
+    s.seq = static_cast<int64_t>(ms.summary_seq);
+    s.mark = ToSbe(m.mark_price(i), in.price_scale);
+    s.index = ToSbe(m.mid(i), in.price_scale);
+    s.last = ToSbe(ms.last_price, in.price_scale);
+    s.volume_24h = ms.volume_24h;
+    s.total_volume = ms.volume_24h;
+    s.open_interest = ToSbe(OpenInterest(i), in.size_scale);
+    s.funding_rate = ToSbe(m.funding_rate(i), kRateScale);
+    s.funding_rate_precise = ToSbe(m.funding_rate(i), kRateScale, 12);
+    if (bid) {
+      s.bid = ToSbe(bid->price, in.price_scale);
+      s.bid_size = ToSbe(bid->size, in.size_scale);
+    }
+    if (ask) {
+      s.ask = ToSbe(ask->price, in.price_scale);
+      s.ask_size = ToSbe(ask->size, in.size_scale);
+    }
+    PushPublic(i, "markets_summary", SummaryJson(i), SbeMarketSummary(0, s, in.symbol()),
+               SbeMarketSummary(1, s, in.symbol()), SbeMarketSummary(2, s, in.symbol()));
+  }
+}
+
+void ParadexModule::PushFunding() {
+  const Market& m = ctx_->market();
+  const UnixNanos now = ctx_->Now();
+  for (size_t i = 0; i < m.size(); ++i) {
+    const SimInstrument& in = m.instrument(i);
+    std::string json = FundingJson(i, now);
+    auto fields = ParseJsonObject(json);
+    SbeFunding f;
+    f.ts_us = ToUs(now);
+    f.seq = static_cast<int64_t>(markets_[i].summary_seq);
+    f.created_us = ToUs(now);
+    f.period_hours = static_cast<int16_t>(in.spec.funding_interval_hours);
+    if (fields.ok()) {
+      f.rate = SbeFromText(fields->at("funding_rate")).value_or(0);
+      f.rate_8h = SbeFromText(fields->at("funding_rate_8h")).value_or(0);
+      f.premium = SbeFromText(fields->at("funding_premium")).value_or(0);
+      f.index = SbeFromText(fields->at("funding_index")).value_or(0);
+    }
+    PushPublic(i, "funding_data", json, SbeFundingData(0, f, in.symbol()),
+               SbeFundingData(1, f, in.symbol()), SbeFundingData(2, f, in.symbol()));
+  }
+}
+
+// ---- private pushes --------------------------------------------------------------------------
+
+void ParadexModule::OnAccountEvent(const AccountEvent& event) {
+  if (deferring_) {
+    deferred_.push_back(event);
+    return;
+  }
+  DispatchAccountEvent(event);
+}
+
+void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
+  // What to push, on which channel names.
+  std::vector<std::pair<std::vector<std::string>, std::string>> out;
+  auto market_channels = [](const char* kind, const std::string& market) {
+    return std::vector<std::string>{std::string(kind) + "." + market, std::string(kind) + ".ALL"};
+  };
+  switch (e.kind) {
+    case AccountEvent::Kind::kOrder:
+      if (e.has_fill) {
+        out.push_back({market_channels("fills", e.fill.instrument->symbol()), FillJson(e.fill)});
+      }
+      out.push_back({market_channels("orders", e.order.instrument->symbol()), OrderJson(e.order)});
+      break;
+    case AccountEvent::Kind::kLiquidation:
+      out.push_back({market_channels("fills", e.fill.instrument->symbol()), FillJson(e.fill)});
+      break;
+    case AccountEvent::Kind::kPosition:
+      out.push_back({{"positions"}, PositionJson(e.account, e.position)});
+      break;
+    case AccountEvent::Kind::kBalance:
+      for (const AccountSpec& a : ctx_->accounts()) {
+        if (a.id == e.account) out.push_back({{"account"}, AccountJson(a)});
+      }
+      break;
+    case AccountEvent::Kind::kFunding: break;  // funding_payments is not modelled
+  }
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    WsConnPtr c = it->second.lock();
+    if (!c) {
+      it = conns_.erase(it);
+      continue;
+    }
+    ++it;
+    const ConnState& st = c->Data<ConnState>();
+    if (st.account != e.account) continue;
+    for (const auto& [channels, data] : out) {
+      for (const std::string& ch : channels) {
+        if (!Subscribed(st, ch)) continue;
+        c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" + ch +
+                "\",\"data\":" + data + "}}");
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace perpgw::sim::paradex
