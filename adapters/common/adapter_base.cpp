@@ -123,17 +123,19 @@ void AdapterBase::Publish(Event e) {
 }
 
 void AdapterBase::OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books,
-                                std::string_view frame) {
+                                std::string_view frame, bool binary) {
   const UnixNanos now = clock_.Now();
   last_message_.store(now);
   if (sink_) {
     sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
     sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());
   }
-  absl::Status st = feed.Decode(frame, now, &market_msg_);
+  absl::Status st = binary ? feed.DecodeBinary(frame, now, &market_msg_)
+                           : feed.Decode(frame, now, &market_msg_);
   if (!st.ok()) {
     if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
     log_->debug("dropped market frame: {}", std::string(st.message()));
+    OnMarketFrameError(st);
     return;
   }
   const MarketMsg& m = market_msg_;
@@ -154,9 +156,9 @@ void AdapterBase::OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books,
     case FeedKind::kVenueError:
       log_->warn("market stream error: {}", std::string(m.detail));
       return;
-    case FeedKind::kDepthSnapshot:  // partial-depth streams: the runtime subscribes to diffs only
     case FeedKind::kIgnored:
       return;
+    case FeedKind::kDepthSnapshot:  // Aster partial depth (never subscribed), Paradex snapshots
     case FeedKind::kFunding:
     case FeedKind::kLiquidation:
     case FeedKind::kVenue:

@@ -63,8 +63,14 @@ class AdapterBase : public VenueAdapter {
   // run it too, through the same MarketFeed): counters, decode, then depth deltas to `books`,
   // BBOs (flagged while their book resyncs) and trades published, venue errors logged; the
   // kinds a venue completes itself (funding, liquidations, kVenue) go to OnFeedMessage.
-  void OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books, std::string_view frame);
+  // `binary`: a binary WebSocket frame (MarketFeed::DecodeBinary). A stream snapshot
+  // (kDepthSnapshot) also goes to OnFeedMessage: the venue knows whether it answers a request.
+  void OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books, std::string_view frame,
+                     bool binary = false);
   virtual void OnFeedMessage(const MarketMsg& /*m*/, UnixNanos /*now*/) {}
+  // A frame the feed could not decode (already counted as a parse error). A venue whose books
+  // cannot tell a lost frame from its ids (Paradex) resyncs here.
+  virtual void OnMarketFrameError(const absl::Status& /*why*/) {}
   // Replaces the instrument list; true the first time (the adapter is then ready).
   bool SetInstruments(std::vector<Instrument> list);
 

@@ -97,7 +97,11 @@ class StreamSet::Impl {
       if (h_.on_connected) h_.on_connected(idx);
     };
     wh.on_message = [this](std::string_view payload, bool binary) {
-      if (!binary && h_.on_message) h_.on_message(payload);
+      if (binary) {
+        if (h_.on_binary) h_.on_binary(payload);
+      } else if (h_.on_message) {
+        h_.on_message(payload);
+      }
     };
     wh.on_disconnected = [this, idx](const std::string& reason, std::chrono::milliseconds) {
       if (h_.on_disconnected) h_.on_disconnected(idx, reason);
@@ -124,6 +128,19 @@ class StreamSet::Impl {
       c.outbox.push_back(std::move(*frame));
     }
     Pump(idx);
+  }
+
+  absl::Status Resubscribe(const std::string& topic, std::string before) {
+    auto it = conn_of_.find(topic);
+    if (it == conn_of_.end()) return absl::NotFoundError("topic " + topic + " was never added");
+    const int idx = it->second;
+    Conn& c = *conns_[idx];
+    if (!c.ws || !c.ws->is_open()) {
+      return absl::FailedPreconditionError("the connection of " + topic + " is not open");
+    }
+    if (!before.empty()) c.outbox.push_back(std::move(before));
+    Subscribe(idx, {topic});
+    return absl::OkStatus();
   }
 
   void Pump(int idx) {
@@ -189,6 +206,9 @@ StreamSet::~StreamSet() { Stop(); }
 absl::Status StreamSet::Start() { return impl_->Start(); }
 absl::Status StreamSet::Add(const std::vector<std::string>& topics) { return impl_->Add(topics); }
 void StreamSet::Stop() { impl_->Stop(); }
+absl::Status StreamSet::Resubscribe(const std::string& topic, std::string before) {
+  return impl_->Resubscribe(topic, std::move(before));
+}
 
 std::vector<std::string> StreamSet::TopicsOf(int conn) const {
   if (conn < 0 || conn >= static_cast<int>(impl_->conns_.size())) return {};

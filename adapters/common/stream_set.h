@@ -44,7 +44,9 @@ class StreamSet {
       const std::vector<std::string>& topics, uint64_t seq)>;
   struct Handlers {
     std::function<void(int conn)> on_connected;  // its topics' frames are queued
-    std::function<void(std::string_view frame)> on_message;
+    std::function<void(std::string_view frame)> on_message;  // text frames
+    // Binary frames (Paradex's SBE public data). Unset: binary frames are dropped.
+    std::function<void(std::string_view frame)> on_binary;
     std::function<void(int conn, const std::string& reason)> on_disconnected;
     // A frame could not be built (e.g. signing failed): nothing was sent for those topics.
     std::function<void(int conn, const absl::Status& why)> on_frame_error;
@@ -61,6 +63,11 @@ class StreamSet {
   // Adds topics (idempotent); subscribed at once on an open connection, else on its connect.
   absl::Status Add(const std::vector<std::string>& topics);
   void Stop();
+  // Sends `before` (e.g. the venue's unsubscribe frame) on the topic's connection, then the
+  // topic's subscribe frame again: a venue that starts every subscription with a snapshot sends a
+  // fresh one. FailedPrecondition when the topic's connection is not open (its reconnect
+  // re-subscribes everything anyway); NotFound for a topic never added.
+  absl::Status Resubscribe(const std::string& topic, std::string before);
 
   std::vector<std::string> TopicsOf(int conn) const;
   int ConnectionOf(const std::string& topic) const;  // -1: not added

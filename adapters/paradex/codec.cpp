@@ -1357,6 +1357,52 @@ BookUpdate MakeSnapshotUpdate(const DepthSnapshot& snap, const Instrument& inst,
   return u;
 }
 
+absl::StatusOr<int64_t> JwtExpiry(std::string_view jwt) {
+  size_t d1 = jwt.find('.');
+  size_t d2 = d1 == std::string_view::npos ? d1 : jwt.find('.', d1 + 1);
+  if (d2 == std::string_view::npos) return Bad("jwt: not three dot-separated parts");
+  std::string_view b64 = jwt.substr(d1 + 1, d2 - d1 - 1);
+  // base64url without padding.
+  std::string payload;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : b64) {
+    int v;
+    if (ch >= 'A' && ch <= 'Z') {
+      v = ch - 'A';
+    } else if (ch >= 'a' && ch <= 'z') {
+      v = ch - 'a' + 26;
+    } else if (ch >= '0' && ch <= '9') {
+      v = ch - '0' + 52;
+    } else if (ch == '-' || ch == '+') {
+      v = 62;
+    } else if (ch == '_' || ch == '/') {
+      v = 63;
+    } else if (ch == '=') {
+      break;
+    } else {
+      return Bad("jwt: payload is not base64url");
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      payload.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  int64_t exp = 0;
+  wire::JsonParser& parser = wire::JsonParser::ThreadLocal();
+  od::document doc;
+  PERPGW_RETURN_IF_ERROR(parser.Start(payload, W("jwt"), &doc));
+  od::object o;
+  PERPGW_RETURN_IF_ERROR(wire::RootObject(doc, W("jwt"), &o));
+  Fields f{"exp"};
+  PERPGW_RETURN_IF_ERROR(f.Read(o, W("jwt")));
+  PERPGW_RETURN_IF_ERROR(f.Get("exp", &exp));
+  if (exp <= 0) return Bad("jwt: non-positive exp");
+  return exp;
+}
+
 bool TradeIdLow64(std::string_view id, int64_t* out) {
   if (id.empty()) return false;
   uint64_t v = 0;  // arithmetic mod 2^64: unsigned wrap-around is exactly that

@@ -286,6 +286,10 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& market, const MarginSetting* se
 BookUpdate MakeSnapshotUpdate(const DepthSnapshot& snap, const Instrument& inst,
                               UnixNanos receive_time);
 
+// A JWT's `exp` claim (unix seconds), read from its payload without verifying it (the venue
+// verifies; the client only needs to know when to refresh).
+absl::StatusOr<int64_t> JwtExpiry(std::string_view jwt);
+
 // Trade ids: SBE carries the low 64 bits of the 28-digit decimal id as int64 (gotcha G3). The
 // decimal id's value mod 2^64 as int64; false if `id` is not all digits.
 bool TradeIdLow64(std::string_view id, int64_t* out);

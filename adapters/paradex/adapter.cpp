@@ -1,0 +1,1044 @@
+// Paradex adapter: markets + continuous funding (funding_data and markets_summary), SBE books
+// kept live from the deltas feed (a snapshot starts every subscription; a resync re-subscribes),
+// JWT-authenticated private streams, Stark-signed REST order entry through the order desk
+// (201 NEW, the outcome arrives on orders/fills), account and positions.
+#include "adapters/paradex/adapter.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+#include "adapters/api/order_book.h"
+#include "adapters/common/adapter_base.h"
+#include "adapters/common/refresh_gate.h"
+#include "adapters/paradex/codec.h"
+#include "adapters/paradex/errors.h"
+#include "adapters/paradex/feed.h"
+#include "adapters/paradex/rest.h"
+#include "adapters/paradex/symbols.h"
+#include "adapters/paradex/ws.h"
+
+namespace perpgw::adapters::paradex {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr auto kFundingRefresh = std::chrono::seconds(30);
+constexpr auto kInstrumentRefresh = std::chrono::minutes(10);
+constexpr auto kBalancePoll = std::chrono::seconds(10);
+constexpr auto kJwtKeeper = std::chrono::seconds(5);
+constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
+constexpr int kRestBookDepth = 100;
+constexpr int kHistoryPage = 100;
+
+absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
+
+std::string Unknown(const std::string& what) { return what + " on paradex"; }
+
+class ParadexAdapter final : public common::AdapterBase {
+ public:
+  ParadexAdapter(const VenueConfig& cfg, const Clock& clock)
+      : AdapterBase(cfg, clock, "paradex"),
+        rest_(ioc_, cfg_, clock),
+        books_(cfg_.name, feed_.seq_rule(),
+               BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
+    books_.set_can_request([this] { return public_ && public_->AnyOpen(); });
+  }
+  ~ParadexAdapter() override { Stop(); }
+
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.trading = !cfg_.accounts.empty();
+    c.set_leverage = true;  // POST /account/margin/{market}
+    c.liquidation_stream = true;  // fills with fill_type LIQUIDATION
+    c.fill_history = true;
+    c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
+    c.post_only = true;
+    c.reduce_only = true;
+    c.balance_stream = true;  // the account channel
+    return c;
+  }
+
+  void Subscribe(std::vector<MarketSubscription> subs) override {
+    asio::post(ioc_, [this, subs = std::move(subs)] {
+      for (const auto& s : subs) wanted_.insert(s.symbol);
+      if (ready_) EnsureStreams();
+    });
+  }
+
+  void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done) override {
+    asio::post(ioc_, [this, symbol, depth, done = std::move(done)] {
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      Instrument inst = *in;
+      const int want = depth > 0 ? std::min(depth, 500) : kRestBookDepth;
+      rest_.Orderbook(inst.venue_symbol, want, [this, inst, depth, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto snap = codec_.ParseOrderbook(r.body, inst);
+        if (!snap.ok()) return done(snap.status());
+        BookUpdate u = MakeSnapshotUpdate(*snap, inst, clock_.Now());
+        u.venue = cfg_.name;
+        if (depth > 0 && u.bids.size() > static_cast<size_t>(depth)) u.bids.resize(depth);
+        if (depth > 0 && u.asks.size() > static_cast<size_t>(depth)) u.asks.resize(depth);
+        done(std::move(u));
+      });
+    });
+  }
+
+  void FetchFunding(std::string symbol, Callback<Funding> done) override {
+    asio::post(ioc_, [this, symbol, done = std::move(done)] {
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      auto it = funding_.find(in->venue_symbol);
+      if (it != funding_.end()) return done(it->second);
+      done(absl::UnavailableError("funding for " + symbol + " not loaded yet; retry"));
+    });
+  }
+
+  void PlaceOrder(OrderRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      const Instrument* in = symbols_.ByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      if (!in->tradeable) {
+        return done(absl::FailedPreconditionError(
+            "paradex " + in->venue_symbol + " takes no on-book orders (RFQ_ONLY)"));
+      }
+      if (auto st = SystemAllows(req); !st.ok()) return done(st);
+      if (auto st = DeskStatus(); !st.ok()) return done(st);
+      desk_->Place(req, acc->creds.recv_window_ms * 1000000, std::move(done));
+    });
+  }
+
+  void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      const Instrument* in = symbols_.ByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      if (system_.status == SystemStatus::kMaintenance) {
+        return done(absl::UnavailableError("paradex is in maintenance: cancels are not accepted"));
+      }
+      std::string vs = in->venue_symbol;
+      auto after = [this, acc, req, vs, done](RestResult r) {
+        // 204: queued; the final state (and filled size) is read back. 404 / ORDER_IS_CLOSED:
+        // the order is not open any more; its final state is what the caller needs too.
+        if (!r.ok() && r.http_status != 404 && r.error.code != "ORDER_IS_CLOSED") {
+          return done(FromVenue(r.error));
+        }
+        LookupFinal(acc, vs, req.order_id, req.client_order_id, 0,
+                    [this, acc, err = r.error, ok = r.ok(),
+                     done](absl::StatusOr<std::optional<Order>> o) {
+                      if (!o.ok()) return done(o.status());
+                      if (!*o) {
+                        if (ok) return done(absl::UnavailableError(
+                                    "paradex accepted the cancel but the order is not found"));
+                        return done(FromVenue(err));
+                      }
+                      done(CancelResult{Own(acc, **o)});
+                    });
+      };
+      if (!req.order_id.empty()) {
+        rest_.CancelOrder(acc->creds, req.order_id, after);
+      } else {
+        rest_.CancelByClientId(acc->creds, req.client_order_id, vs, after);
+      }
+    });
+  }
+
+  void CancelAll(std::string account, std::string symbol,
+                 Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      std::string vs;
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.ByTicker(symbol);
+        if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+        vs = in->venue_symbol;
+      }
+      // The venue answers 204 (queued): report the orders that were open, read first.
+      rest_.OpenOrders(acc->creds, vs, [this, acc, vs, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto open = codec_.ParseOrders(r.body, symbols_);
+        if (!open.ok()) return done(open.status());
+        rest_.CancelAll(acc->creds, vs, [this, acc, open = *open, done](RestResult c) {
+          if (!c.ok()) return done(FromVenue(c.error));
+          std::vector<Order> out;
+          for (Order o : open) {
+            o = Own(acc, o);
+            o.status = OrderStatus::kCanceled;
+            o.reason = CancelReason::kUserCanceled;
+            out.push_back(std::move(o));
+          }
+          done(std::move(out));
+        });
+      });
+    });
+  }
+
+  void GetOrder(CancelRequest ref, bool, Callback<Order> done) override {
+    asio::post(ioc_, [this, ref = std::move(ref), done = std::move(done)] {
+      auto* acc = FindAccount(ref.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + ref.account)));
+      const Instrument* in = symbols_.ByTicker(ref.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + ref.symbol)));
+      Lookup(acc, in->venue_symbol, ref.order_id, ref.client_order_id,
+             [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+               if (!o.ok()) return done(o.status());
+               if (!*o) return done(absl::NotFoundError("order not found on paradex"));
+               done(Annotated(Own(acc, **o)));
+             });
+    });
+  }
+
+  void ListOpenOrders(std::string account, std::string symbol,
+                      Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      std::string vs;
+      if (!symbol.empty()) {
+        const Instrument* in = symbols_.ByTicker(symbol);
+        if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+        vs = in->venue_symbol;
+      }
+      rest_.OpenOrders(acc->creds, vs, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = codec_.ParseOrders(r.body, symbols_);
+        if (!orders.ok()) return done(orders.status());
+        for (auto& o : *orders) o = Annotated(Own(acc, o));
+        done(std::move(*orders));
+      });
+    });
+  }
+
+  void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] { ListFillsNow(q, done); });
+  }
+
+  void GetBalance(std::string account, Callback<Balance> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      PollBalance(acc, std::move(done));
+    });
+  }
+
+  void GetPositions(std::string account, Callback<std::vector<Position>> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      rest_.Positions(acc->creds, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto ps = codec_.ParsePositions(r.body, symbols_);
+        if (!ps.ok()) return done(ps.status());
+        for (auto& p : *ps) Own(acc, &p);
+        done(std::move(*ps));
+      });
+    });
+  }
+
+  void GetLeverageInfo(std::string account, std::string symbol,
+                       Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      LeverageInfoNow(acc, in->venue_symbol, std::move(done));
+    });
+  }
+
+  void SetLeverage(std::string account, std::string symbol, Decimal leverage,
+                   Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, leverage, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      const Instrument* in = symbols_.ByTicker(symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      if (in->max_leverage.IsPositive() && leverage > in->max_leverage) {
+        return done(absl::InvalidArgumentError("leverage " + leverage.ToNormalizedString() +
+                                               " above the market's max " +
+                                               in->max_leverage.ToNormalizedString()));
+      }
+      auto body = EncodeSetLeverage(leverage, "CROSS");
+      if (!body.ok()) return done(body.status());
+      std::string vs = in->venue_symbol;
+      rest_.SetMargin(acc->creds, vs, *body, [this, acc, vs, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        LeverageInfoNow(acc, vs, done);  // the full view, read back
+      });
+    });
+  }
+
+ private:
+  struct AccountState {
+    Credentials creds;
+    std::unique_ptr<common::StreamSet> stream;
+    std::unique_ptr<common::RefreshGate> balance_gate;
+    std::unique_ptr<MessageHasher> hasher;  // chain id + account: cached hash prefix
+    std::map<std::string, Order> orders;    // by venue order id: the last state seen (fills)
+  };
+
+  AccountState* FindAccount(const std::string& id) {
+    auto it = accounts_.find(id);
+    return it == accounts_.end() ? nullptr : it->second.get();
+  }
+
+  Order Own(const AccountState* acc, Order o) const {
+    o.venue = cfg_.name;
+    o.account = acc->creds.account;
+    return o;
+  }
+  void Own(const AccountState* acc, Position* p) const {
+    p->venue = cfg_.name;
+    p->account = acc->creds.account;
+  }
+  Order Annotated(Order o) const {
+    if (desk_) desk_->Annotate(o);
+    return o;
+  }
+
+  // Maintenance refuses everything; cancel-only refuses new orders; post-only refuses the rest.
+  absl::Status SystemAllows(const OrderRequest& req) const {
+    switch (system_.status) {
+      case SystemStatus::kOk: return absl::OkStatus();
+      case SystemStatus::kPostOnly:
+        if (req.type == OrderType::kLimit && req.tif == TimeInForce::kPostOnly) {
+          return absl::OkStatus();
+        }
+        return absl::FailedPreconditionError(
+            "paradex is in post-only mode (system state): only post-only limit orders");
+      case SystemStatus::kCancelOnly:
+        return absl::FailedPreconditionError("paradex is in cancel-only mode (system state)");
+      case SystemStatus::kMaintenance:
+        return absl::UnavailableError("paradex is in maintenance (system state)");
+      case SystemStatus::kUnknown:
+        return absl::FailedPreconditionError("paradex system state '" + system_.text +
+                                             "' is not known to this gateway: not trading");
+    }
+    return absl::OkStatus();
+  }
+
+  // ---------------------------------------------------------------- order desk
+
+  void InstallDeskHooks() {
+    if (!desk_) return;
+    runtime::OrderDesk::Hooks h;
+    h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry& e,
+                      runtime::OrderDesk::SubmitDone done) {
+      runtime::OrderDesk::SubmitResult res;
+      auto* acc = FindAccount(wire.account);
+      const Instrument* in = symbols_.ByTicker(wire.symbol);
+      if (!acc || !in) {
+        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
+        return done(res);
+      }
+      if (rest_.chain_id().empty()) {
+        res.error = absl::UnavailableError("paradex chain id not loaded yet");
+        return done(res);
+      }
+      const uint64_t ts_ms = static_cast<uint64_t>(clock_.Now() / 1000000);
+      auto enc = EncodeOrderFields(wire, *in, e.client_order_id, ts_ms);
+      if (!enc.ok()) {
+        res.error = enc.status();
+        return done(res);
+      }
+      auto hash = acc->hasher ? acc->hasher->Order(enc->signed_fields)
+                              : OrderMessageHash(rest_.chain_id(), acc->creds.address_felt,
+                                                 enc->signed_fields);
+      if (!hash.ok()) {
+        res.error = hash.status();
+        return done(res);
+      }
+      auto sig = acc->creds.key->Sign(*hash);
+      if (!sig.ok()) {
+        res.error = absl::InternalError("order signing failed: " +
+                                        std::string(sig.status().message()));
+        return done(res);
+      }
+      std::string body = EncodeOrderBody(wire, *in, *enc, e.client_order_id, SignatureJson(*sig),
+                                         acc->creds.recv_window_ms);
+      rest_.PlaceOrder(acc->creds, std::move(body), [this, acc, done](RestResult r) {
+        runtime::OrderDesk::SubmitResult res;
+        res.venue_answered = r.http_status != 0;
+        if (r.http_status == 0) {
+          if (r.error.retry == RetryClass::kRetryable && !r.error.message.empty() &&
+              r.error.message.rfind("no JWT", 0) == 0) {
+            // Nothing was sent (no token): the client id may be used again.
+            res.error = absl::UnavailableError("paradex: " + r.error.message);
+            return done(res);
+          }
+          res.ack.outcome = AckOutcome::kOutcomeUnknown;
+          res.ack.message = r.error.message;
+          return done(res);
+        }
+        res.ack = codec_.ParseOrderResponse(r.http_status, r.body, symbols_);
+        if (r.http_status != 200 && r.http_status != 201) {
+          auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
+              ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry));
+          res.ack.outcome = rule.ack.outcome;
+          res.ack.retryable = rule.ack.retryable;
+          if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
+          res.refused_before_engine = rule.refused_before_engine;
+          res.duplicate_client_id = rule.duplicate_client_id;
+        } else if (!res.ack.order.order_id.empty()) {
+          acc->orders[res.ack.order.order_id] = res.ack.order;
+        }
+        res.ack.order = Own(acc, res.ack.order);
+        done(res);
+      });
+    };
+    h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
+      auto* acc = FindAccount(e.account);
+      const Instrument* in = symbols_.ByTicker(e.symbol);
+      if (!acc || !in) {
+        runtime::OrderDesk::QueryResult q;
+        q.error = "instruments not loaded or account unknown";
+        return done(q);
+      }
+      Lookup(acc, in->venue_symbol, "", e.client_order_id,
+             [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+               runtime::OrderDesk::QueryResult q;
+               if (!o.ok()) {
+                 q.error = std::string(o.status().message());
+               } else if (*o) {
+                 q.found = runtime::OrderDesk::Found::kFound;
+                 q.order = Own(acc, **o);
+               } else {
+                 q.found = runtime::OrderDesk::Found::kNotFound;
+               }
+               done(q);
+             });
+    };
+    h.fills = [this](const std::string& account, const std::string& symbol, UnixNanos since,
+                     Callback<std::vector<Fill>> done) {
+      FillQuery q{account, symbol, since, 0, 1000};
+      ListFillsNow(q, std::move(done));
+    };
+    SetDeskHooks(std::move(h));
+  }
+
+  // An order by venue id or client id: open orders first (GET /orders/{id} or by_client_id, open
+  // only on the venue), then the history. nullopt only when the venue's history, filtered for it,
+  // has no such order; a history that did not filter cannot prove absence (an error).
+  void Lookup(AccountState* acc, const std::string& vs, const std::string& order_id,
+              const std::string& client_id,
+              std::function<void(absl::StatusOr<std::optional<Order>>)> done) {
+    auto history = [this, acc, vs, order_id, client_id, done] {
+      std::string q = "market=" + vs + "&page_size=" + std::to_string(kHistoryPage);
+      if (!client_id.empty()) q += "&client_id=" + client_id;
+      rest_.OrdersHistory(acc->creds, q, [this, order_id, client_id, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = codec_.ParseOrders(r.body, symbols_);
+        if (!orders.ok()) return done(orders.status());
+        for (const Order& o : *orders) {
+          if ((!order_id.empty() && o.order_id == order_id) ||
+              (order_id.empty() && o.client_order_id == client_id)) {
+            return done(std::optional<Order>(o));
+          }
+        }
+        // Filtered by client id: an empty answer is the venue saying "no such order". Searched
+        // by order id in the newest page: absence is not proven past that page.
+        if (order_id.empty() && orders->empty()) return done(std::optional<Order>());
+        if (order_id.empty()) {
+          return done(absl::UnavailableError(
+              "paradex orders-history did not filter by client_id: absence of " + client_id +
+              " cannot be proven"));
+        }
+        if (orders->size() < static_cast<size_t>(kHistoryPage)) {
+          return done(std::optional<Order>());  // the whole history was read
+        }
+        done(absl::UnavailableError("order " + order_id +
+                                    " is not in the newest history page on paradex"));
+      });
+    };
+    auto open = [this, history, done](RestResult r) {
+      if (r.ok()) {
+        auto o = codec_.ParseOrder(r.body, symbols_);
+        if (!o.ok()) return done(o.status());
+        return done(std::optional<Order>(*o));
+      }
+      if (r.http_status != 404) return done(FromVenue(r.error));
+      history();
+    };
+    if (!order_id.empty()) {
+      rest_.GetOrder(acc->creds, order_id, open);
+    } else {
+      rest_.GetOrderByClientId(acc->creds, client_id, open);
+    }
+  }
+
+  // After a cancel: the venue queues it (204), so the order may still read OPEN for a moment.
+  // Read until the state is terminal (a few tries), then report what is known.
+  void LookupFinal(AccountState* acc, const std::string& vs, const std::string& order_id,
+                   const std::string& client_id, int attempt,
+                   std::function<void(absl::StatusOr<std::optional<Order>>)> done) {
+    Lookup(acc, vs, order_id, client_id,
+           [this, acc, vs, order_id, client_id, attempt,
+            done](absl::StatusOr<std::optional<Order>> o) {
+             if (o.ok() && *o && !IsTerminal((*o)->status) && attempt < 10) {
+               return After(std::chrono::milliseconds(50 * (attempt + 1)),
+                            [this, acc, vs, order_id, client_id, attempt, done] {
+                              LookupFinal(acc, vs, order_id, client_id, attempt + 1, done);
+                            });
+             }
+             done(std::move(o));
+           });
+  }
+
+  void ListFillsNow(const FillQuery& q, Callback<std::vector<Fill>> done) {
+    auto* acc = FindAccount(q.account);
+    if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + q.account)));
+    std::string query = "page_size=" + std::to_string(std::clamp(q.limit, 1, 5000));
+    if (!q.symbol.empty()) {
+      const Instrument* in = symbols_.ByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + q.symbol)));
+      query += "&market=" + in->venue_symbol;
+    }
+    if (q.from > 0) query += "&start_at=" + std::to_string(q.from / 1000000);
+    if (q.to > 0) query += "&end_at=" + std::to_string(q.to / 1000000);
+    rest_.Fills(acc->creds, query, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto fills = codec_.ParseFills(r.body, symbols_);
+      if (!fills.ok()) return done(fills.status());
+      for (auto& f : *fills) {
+        f.venue = cfg_.name;
+        f.account = acc->creds.account;
+      }
+      done(std::move(*fills));
+    });
+  }
+
+  void LeverageInfoNow(AccountState* acc, const std::string& vs, Callback<LeverageInfo> done) {
+    rest_.AccountMargin(acc->creds, vs, [this, acc, vs, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto settings = codec_.ParseAccountMargin(r.body);
+      if (!settings.ok()) return done(settings.status());
+      auto m = markets_.find(vs);
+      if (m == markets_.end()) return done(absl::NotFoundError(Unknown("unknown market " + vs)));
+      const MarginSetting* s = nullptr;
+      for (const auto& x : *settings) {
+        if (x.venue_symbol == vs) s = &x;
+      }
+      LeverageInfo li = BuildLeverageInfo(m->second, s);
+      li.venue = cfg_.name;
+      li.account = acc->creds.account;
+      done(li);
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
+
+  void OnStop() override {
+    books_.Stop();
+    if (public_) public_->Stop();
+    for (auto& [id, a] : accounts_) {
+      if (a->stream) a->stream->Stop();
+      a->balance_gate->Cancel();
+    }
+    for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_, &jwt_timer_}) {
+      if (*t) (*t)->cancel();
+    }
+  }
+
+  void Init() override {
+    if (auto st = rest_.Init(); !st.ok()) {
+      SetState(ConnState::kDisconnected, "rest: " + std::string(st.message()));
+      return;
+    }
+    SetState(ConnState::kConnecting);
+    common::StreamSet::Handlers h;
+    h.on_connected = [this](int) {
+      SetState(system_.status == SystemStatus::kOk ? ConnState::kConnected : ConnState::kDegraded,
+               system_.status == SystemStatus::kOk ? "" : "system state " + system_.text);
+      // Every (re)subscription starts with a snapshot: the books wait for it.
+      books_.OnStreamOpenAll();
+    };
+    h.on_message = [this](std::string_view f) { OnMarketFrame(feed_, books_, f, false); };
+    h.on_binary = [this](std::string_view f) { OnMarketFrame(feed_, books_, f, true); };
+    h.on_disconnected = [this](int, const std::string& reason) {
+      reconnects_.fetch_add(1);
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kReconnects, 1);
+      SetState(ConnState::kConnecting, "public ws: " + reason);
+      books_.OnStreamLostAll();
+    };
+    public_ = std::make_unique<common::StreamSet>(
+        ioc_, PublicStreamOptions(cfg_.ws_url, cfg_.tls_verify),
+        [](const std::vector<std::string>& s, uint64_t seq) -> absl::StatusOr<std::string> {
+          return EncodeSubscribe(s.front(), static_cast<int64_t>(seq));
+        },
+        std::move(h));
+    for (const auto& ac : cfg_.accounts) {
+      auto creds = LoadCredentials(ac);
+      if (!creds.ok()) {
+        SetState(ConnState::kDegraded, std::string(creds.status().message()));
+        log_->error("{}", std::string(creds.status().message()));
+        continue;
+      }
+      auto a = std::make_unique<AccountState>();
+      a->creds = std::move(*creds);
+      AccountState* acc = a.get();
+      a->balance_gate = std::make_unique<common::RefreshGate>(
+          ioc_, kBalanceRefreshGap, [this, acc](std::function<void()> done) {
+            PollBalance(acc, [this, done](absl::StatusOr<Balance> b) {
+              if (b.ok()) Publish(*b);
+              done();
+            });
+          });
+      accounts_[ac.id] = std::move(a);
+    }
+    funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    balance_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    jwt_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    InstallDeskHooks();
+    LoadSystem();
+  }
+
+  // /system/config (chain id for signing), /system/state, then the markets.
+  void LoadSystem() {
+    rest_.SystemConfig([this](RestResult r) {
+      if (stopped_) return;
+      if (!r.ok()) return RetrySystem("system config: " + std::string(FromVenue(r.error).message()));
+      auto cfg = codec_.ParseSystemConfig(r.body);
+      if (!cfg.ok()) return RetrySystem("system config: " + std::string(cfg.status().message()));
+      rest_.set_chain_id(cfg->starknet_chain_id);
+      for (auto& [id, a] : accounts_) {
+        auto hasher = MessageHasher::Create(cfg->starknet_chain_id, a->creds.address_felt);
+        if (hasher.ok()) a->hasher = std::make_unique<MessageHasher>(std::move(*hasher));
+      }
+      RefreshSystemState();
+      LoadInstruments();
+    });
+  }
+
+  void RetrySystem(const std::string& why) {
+    SetState(ConnState::kConnecting, why);
+    log_->warn("{} (retrying)", why);
+    After(std::chrono::seconds(2), [this] { LoadSystem(); });
+  }
+
+  void RefreshSystemState() {
+    rest_.SystemState([this](RestResult r) {
+      if (stopped_ || !r.ok()) return;
+      auto st = codec_.ParseSystemState(r.body);
+      if (!st.ok()) return;
+      if (st->status != system_.status) {
+        log_->warn("system state: {}", st->text);
+        SetState(st->status == SystemStatus::kOk ? ConnState::kConnected : ConnState::kDegraded,
+                 st->status == SystemStatus::kOk ? "" : "system state " + st->text);
+      }
+      system_ = *st;
+    });
+  }
+
+  void LoadInstruments() {
+    rest_.Markets([this](RestResult r) {
+      if (stopped_) return;
+      if (!r.ok()) return RetryInstruments("markets: " + std::string(FromVenue(r.error).message()));
+      auto infos = codec_.ParseMarketInfos(r.body);
+      if (!infos.ok()) return RetryInstruments("markets: " + std::string(infos.status().message()));
+      InstallInstruments(std::move(*infos));
+    });
+  }
+
+  void RetryInstruments(const std::string& why) {
+    SetState(ConnState::kConnecting, why);
+    log_->warn("{} (retrying)", why);
+    After(std::chrono::seconds(2), [this] { LoadInstruments(); });
+  }
+
+  void InstallInstruments(std::vector<MarketInfo> infos) {
+    std::vector<Instrument> list;
+    std::set<std::string> taken;
+    SymbolTable table;
+    for (auto& m : infos) {
+      Instrument in = m.instrument;
+      in.venue = cfg_.name;
+      WidenBookScales(&in);
+      if (!taken.insert(in.symbol).second) in.symbol += "-" + in.base;  // kBONK vs BONK
+      taken.insert(in.symbol);
+      m.instrument = in;
+      markets_[in.venue_symbol] = m;
+      table.Add(in);
+      list.push_back(in);
+    }
+    symbols_ = std::move(table);
+    const bool first = SetInstruments(list);
+    log_->info("{} instruments loaded", list.size());
+    if (first) {
+      if (auto st = public_->Start(); !st.ok()) {
+        SetState(ConnState::kDisconnected, "public ws: " + std::string(st.message()));
+      }
+      StartAccounts();
+      RefreshFunding();
+      ScheduleBalancePoll();
+      KeepJwtFresh();
+      if (desk_) desk_->Reconcile();
+    }
+    EnsureStreams();
+    instrument_timer_->expires_after(kInstrumentRefresh);
+    instrument_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) {
+        RefreshSystemState();
+        LoadInstruments();
+      }
+    });
+  }
+
+  void EnsureStreams() {
+    std::vector<std::string> channels;
+    for (const auto& ticker : wanted_) {
+      const Instrument* in = symbols_.ByTicker(ticker);
+      if (!in) {
+        log_->warn("subscription for unknown symbol {} ignored", ticker);
+        continue;
+      }
+      if (!books_.Add(*in)) continue;
+      for (auto c : {OrderBookDeltasChannel(in->venue_symbol), BboChannel(in->venue_symbol),
+                     TradesChannel(in->venue_symbol), FundingDataChannel(in->venue_symbol),
+                     MarketsSummaryChannel(in->venue_symbol)}) {
+        channels.push_back(std::move(c));
+      }
+    }
+    if (!channels.empty()) {
+      if (auto st = public_->Add(channels); !st.ok()) {
+        SetState(ConnState::kDegraded, "public ws: " + std::string(st.message()));
+      }
+    }
+  }
+
+  // The book keeper's snapshot request: the deltas feed starts every subscription with a
+  // snapshot, so re-subscribing asks for one (the snapshot frame answers it).
+  void RequestSnapshot(const Instrument& in) {
+    const std::string channel = OrderBookDeltasChannel(in.venue_symbol);
+    absl::Status st =
+        public_->Resubscribe(channel, EncodeUnsubscribe(channel, static_cast<int64_t>(++rpc_id_)));
+    if (!st.ok()) {
+      log_->debug("re-subscribe {}: {}", channel, std::string(st.message()));
+      books_.OnSnapshot(in.venue_symbol, absl::UnavailableError(std::string(st.message())));
+    }
+  }
+
+  // Public frames take the runtime's dispatch; here: snapshots from the stream, funding rows
+  // from funding_data + markets_summary, and frame errors (a lost book frame is a resync).
+  void OnFeedMessage(const MarketMsg& m, UnixNanos) override {
+    if (m.kind == FeedKind::kDepthSnapshot && m.instrument != nullptr) {
+      runtime::BookSnapshot s;
+      s.id = m.delta->last_id;
+      s.exchange_time = m.delta->exchange_time;
+      SplitSnapshotLevels(*m.delta, &s.bids, &s.asks);
+      if (books_.Live(m.venue_symbol)) {
+        // Any SNAPSHOT is a full reset (paradex-sbe.md §5.3): drop the live book, take this one.
+        books_.Resync(m.venue_symbol, "snapshot on a live stream", VenueCounter::kResyncGap,
+                      false);
+      }
+      books_.OnSnapshot(m.venue_symbol, std::move(s));
+      return;
+    }
+    if (m.kind != FeedKind::kVenue) return;
+    if (m.detail == "markets_summary") {
+      const MarketSummary& s = feed_.summary();
+      summaries_[s.venue_symbol] = s;
+      EmitFunding(s.venue_symbol);
+    } else if (m.detail == "funding_data") {
+      const FundingData& f = feed_.funding_data();
+      funding_data_[f.venue_symbol] = f;
+      EmitFunding(f.venue_symbol);
+    }
+  }
+
+  void OnMarketFrameError(const absl::Status& why) override {
+    // A book frame that did not decode: the book it belonged to is no longer known to be
+    // right. Its market is named at the frame's end, so a corrupt one may not say which: then
+    // every followed book resyncs (rare; never serve a book known to be wrong).
+    if (feed_.sbe_header().template_id != static_cast<uint16_t>(sbe::TemplateId::kBook) &&
+        feed_.info().channel_kind != ChannelKind::kOrderBook) {
+      return;
+    }
+    log_->warn("book frame dropped ({}): resync", std::string(why.message()));
+    for (const std::string& vs : books_.VenueSymbols()) {
+      books_.Resync(vs, "undecodable book frame", VenueCounter::kResyncBadInput, true);
+    }
+  }
+
+  // ---------------------------------------------------------------- funding
+
+  void RefreshFunding() {
+    if (stopped_) return;
+    rest_.MarketsSummary("ALL", [this](RestResult r) {
+      if (r.ok()) {
+        auto rows = codec_.ParseMarketsSummary(r.body);
+        if (rows.ok()) {
+          for (auto& s : *rows) summaries_[s.venue_symbol] = s;
+        }
+      }
+      for (const auto& [vs, s] : summaries_) EmitFunding(vs);
+    });
+    funding_timer_->expires_after(kFundingRefresh);
+    funding_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) RefreshFunding();
+    });
+  }
+
+  void EmitFunding(const std::string& vs) {
+    auto info = markets_.find(vs);
+    if (info == markets_.end()) return;
+    auto s = summaries_.find(vs);
+    auto fd = funding_data_.find(vs);
+    const MarketSummary* summary = s == summaries_.end() ? nullptr : &s->second;
+    absl::StatusOr<Funding> f = absl::UnavailableError("no funding data");
+    if (fd != funding_data_.end()) {
+      f = BuildFunding(fd->second, summary, info->second.instrument.symbol, clock_.Now());
+    } else if (summary != nullptr && info->second.funding_period_hours > 0) {
+      f = BuildFundingFromSummary(*summary, info->second.funding_period_hours,
+                                  info->second.instrument.symbol, clock_.Now());
+    }
+    if (!f.ok()) return;
+    f->venue = cfg_.name;
+    funding_[vs] = *f;
+    Publish(std::move(*f));
+  }
+
+  // ---------------------------------------------------------------- account
+
+  void PollBalance(AccountState* acc, Callback<Balance> done) {
+    rest_.Account(acc->creds, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto a = codec_.ParseAccount(r.body);
+      if (!a.ok()) return done(a.status());
+      done(ToBalance(acc, *a));
+    });
+  }
+
+  Balance ToBalance(const AccountState* acc, const AccountSummary& a) const {
+    Balance b;
+    b.venue = cfg_.name;
+    b.account = acc->creds.account;
+    b.asset = a.settlement_asset;
+    b.available = a.free_collateral;
+    b.equity = a.account_value;
+    b.margin_used = a.initial_margin_requirement;
+    auto u = Decimal::Sub(a.account_value, a.total_collateral);
+    if (u.ok()) b.unrealized_pnl = *u;
+    b.update_time = a.update_time != 0 ? a.update_time : clock_.Now();
+    return b;
+  }
+
+  void ScheduleBalancePoll() {
+    balance_timer_->expires_after(kBalancePoll);
+    balance_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopped_) return;
+      for (auto& [id, a] : accounts_) a->balance_gate->Request();
+      ScheduleBalancePoll();
+    });
+  }
+
+  // Keeps every account's JWT ahead of its expiry (the private stream's auth on reconnect uses
+  // the cached one).
+  void KeepJwtFresh() {
+    for (auto& [id, a] : accounts_) {
+      rest_.EnsureJwt(a->creds, [this, acc = a.get()](absl::StatusOr<std::string> t) {
+        if (!t.ok()) {
+          log_->warn("jwt for {}: {}", acc->creds.account, std::string(t.status().message()));
+        }
+      });
+    }
+    jwt_timer_->expires_after(kJwtKeeper);
+    jwt_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) KeepJwtFresh();
+    });
+  }
+
+  void StartAccounts() {
+    for (auto& [id, a] : accounts_) {
+      AccountState* acc = a.get();
+      rest_.EnsureJwt(acc->creds, [this, acc](absl::StatusOr<std::string> t) {
+        if (!t.ok()) {
+          log_->error("private stream {}: no JWT yet ({}); retrying", acc->creds.account,
+                      std::string(t.status().message()));
+        }
+        StartPrivateStream(acc);
+      });
+    }
+  }
+
+  void StartPrivateStream(AccountState* acc) {
+    if (acc->stream || stopped_) return;
+    common::StreamSet::Handlers h;
+    h.on_connected = [this, acc](int) {
+      // Events may have been missed while disconnected: the desk queries its open and unknown
+      // orders and publishes exactly what changed (fills included).
+      if (desk_ && ready_) desk_->Reconcile();
+      acc->balance_gate->Request();
+    };
+    h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };
+    h.on_disconnected = [this, acc](int, const std::string& reason) {
+      log_->warn("private stream {} down: {}", acc->creds.account, reason);
+    };
+    auto builder = [this, acc](const std::vector<std::string>& s,
+                               uint64_t seq) -> absl::StatusOr<std::string> {
+      if (s.front() == kAuthTopic) {
+        std::string jwt = rest_.CachedJwt(acc->creds);
+        if (jwt.empty()) return absl::UnavailableError("no JWT for the private stream yet");
+        return EncodeAuth(jwt, static_cast<int64_t>(seq));
+      }
+      return EncodeSubscribe(s.front(), static_cast<int64_t>(seq));
+    };
+    h.on_frame_error = [this, acc](int conn, const absl::Status& why) {
+      // Without a JWT the subscriptions would be refused: reconnect once one is there.
+      log_->warn("private stream {}: {}", acc->creds.account, std::string(why.message()));
+      rest_.EnsureJwt(acc->creds, [this, acc, conn](absl::StatusOr<std::string> t) {
+        After(std::chrono::seconds(t.ok() ? 0 : 2), [acc, conn] {
+          if (acc->stream) acc->stream->ForceReconnect(conn, "authenticating again");
+        });
+      });
+    };
+    acc->stream = std::make_unique<common::StreamSet>(
+        ioc_, PrivateStreamOptions(cfg_.ws_url, cfg_.tls_verify), std::move(builder),
+        std::move(h));
+    (void)acc->stream->Add({kAuthTopic, std::string(kOrdersAllChannel),
+                            std::string(kFillsAllChannel), std::string(kPositionsChannel),
+                            std::string(kAccountChannel)});
+    if (auto st = acc->stream->Start(); !st.ok()) {
+      log_->error("private stream {}: {}", acc->creds.account, std::string(st.message()));
+    }
+  }
+
+  void OnPrivateFrame(AccountState* acc, std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+    WsFrameInfo info;
+    if (!codec_.ClassifyWsFrame(frame, &info).ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      return;
+    }
+    if (info.kind == WsKind::kError) {
+      log_->warn("private ws error {}: {}", info.error_code, info.error_message);
+      if (info.error_code == 40110 || info.error_code == 40111) {
+        // The bearer was refused: a new token, then a fresh connection (auth first again).
+        rest_.InvalidateJwt(acc->creds);
+        rest_.EnsureJwt(acc->creds, [acc](absl::StatusOr<std::string>) {
+          if (acc->stream) acc->stream->ForceReconnect(0, "bearer refused");
+        });
+      }
+      return;
+    }
+    if (info.kind != WsKind::kSubscription) return;
+    auto bad = [this] {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+    };
+    switch (info.channel_kind) {
+      case ChannelKind::kOrders: {
+        auto o = codec_.ParseOrder(frame, symbols_);
+        if (!o.ok()) return bad();
+        acc->orders[o->order_id] = *o;
+        OrderEvent ev;
+        ev.order = Own(acc, *o);
+        ev.exchange_time = o->updated_time;
+        ev.receive_time = now;
+        if (IsTerminal(o->status)) acc->orders.erase(o->order_id);
+        if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
+        acc->balance_gate->Request();
+        return;
+      }
+      case ChannelKind::kFills: {
+        auto f = codec_.ParseFill(frame, symbols_);
+        if (!f.ok()) return bad();
+        f->venue = cfg_.name;
+        f->account = acc->creds.account;
+        OrderEvent ev;
+        ev.exchange_time = f->exchange_time;
+        ev.receive_time = now;
+        auto known = acc->orders.find(f->order_id);
+        if (known != acc->orders.end()) {
+          // The order's state after this fill (the orders channel follows with the same).
+          Order& o = known->second;
+          auto filled = Decimal::Add(o.filled_size, f->size);
+          if (filled.ok() && *filled <= o.size) o.filled_size = filled->Normalized();
+          o.status = o.filled_size == o.size ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+          ev.order = Own(acc, o);
+        } else {
+          // A fill of an order this session has not seen (placed elsewhere, a liquidation).
+          ev.order.venue = cfg_.name;
+          ev.order.account = acc->creds.account;
+          ev.order.symbol = f->symbol;
+          ev.order.order_id = f->order_id.empty() ? "fill-" + f->trade_id : f->order_id;
+          ev.order.client_order_id = f->client_order_id;
+          ev.order.side = f->side;
+          ev.order.size = f->size;
+          ev.order.filled_size = f->size;
+          ev.order.price = f->price;
+          ev.order.avg_fill_price = f->price;
+          ev.order.status = OrderStatus::kFilled;
+          if (f->liquidation) ev.order.reason = CancelReason::kLiquidation;
+        }
+        if (f->liquidation) {
+          Liquidation l;
+          l.venue = cfg_.name;
+          l.account = acc->creds.account;
+          l.symbol = f->symbol;
+          l.side = f->side;
+          l.price = f->price;
+          l.size = f->size;
+          l.order_id = f->order_id;
+          l.exchange_time = f->exchange_time;
+          Publish(std::move(l));
+        }
+        ev.fill = *f;
+        if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
+        return;
+      }
+      case ChannelKind::kPositions: {
+        auto p = codec_.ParsePosition(frame, symbols_);
+        if (!p.ok()) return bad();
+        Own(acc, &*p);
+        if (p->update_time == 0) p->update_time = now;
+        Publish(std::move(*p));
+        return;
+      }
+      case ChannelKind::kAccount: {
+        auto a = codec_.ParseAccount(frame);
+        if (!a.ok()) return bad();
+        Publish(ToBalance(acc, *a));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  ParadexRest rest_;
+  Codec codec_;
+  SymbolTable symbols_;
+  Feed feed_{&codec_, &symbols_};
+  std::map<std::string, MarketInfo> markets_;
+  std::set<std::string> wanted_;
+  runtime::BookKeeper books_;  // by venue symbol
+  std::map<std::string, MarketSummary> summaries_;
+  std::map<std::string, FundingData> funding_data_;
+  std::map<std::string, Funding> funding_;
+  std::map<std::string, std::unique_ptr<AccountState>> accounts_;
+  std::unique_ptr<common::StreamSet> public_;
+  std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_,
+      jwt_timer_;
+  SystemState system_{SystemStatus::kOk, "ok"};
+  uint64_t rpc_id_ = 1000000;
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock) {
+  return std::make_unique<ParadexAdapter>(config, clock);
+}
+
+}  // namespace perpgw::adapters::paradex
