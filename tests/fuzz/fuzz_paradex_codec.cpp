@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "adapters/paradex/codec.h"
+#include "adapters/paradex/errors.h"
 #include "adapters/paradex/feed.h"
 #include "adapters/paradex/sbe.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -94,6 +95,10 @@ void Text(Codec& codec, std::string_view s, const Context& c) {
   (void)codec.ParseError(s);
   int64_t id;
   (void)TradeIdLow64(s, &id);
+  (void)JwtExpiry(s);
+  for (int status : {400, 401, 404, 429, 500}) {
+    (void)ClassifyHttpError(status, s, RequestKind::kOrderEntry);
+  }
 }
 
 }  // namespace

@@ -127,3 +127,28 @@ TEST_CASE("StreamSet paces a connection's frames and reports frames it could not
   CHECK(errors[0] == "cannot sign");
   CHECK(server.ws_sessions() == 1);  // no cap: one connection
 }
+
+TEST_CASE("StreamSet re-subscribes one topic on its connection, after a frame of the caller's") {
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  TestServer server(ioc);  // echoes every frame back
+  std::vector<std::string> echoed;
+  StreamSet::Handlers h;
+  h.on_message = [&](std::string_view f) { echoed.emplace_back(f); };
+  StreamSet::Options o;
+  o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws";
+  o.topics_per_frame = 1;
+  StreamSet set(ioc, o, &Frame, h);
+  CHECK(set.Resubscribe("t0", "unsub:t0").code() == absl::StatusCode::kNotFound);
+  REQUIRE(set.Add(Topics(2)).ok());
+  // Added but not connected yet: nothing to resend on.
+  CHECK(set.Resubscribe("t0", "unsub:t0").code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(set.Start().ok());
+  REQUIRE(RunUntil(ioc, [&] { return echoed.size() == 2; }));
+  REQUIRE(set.Resubscribe("t1", "unsub:t1").ok());
+  REQUIRE(RunUntil(ioc, [&] { return echoed.size() == 4; }));
+  // The caller's frame first, then the topic's own subscribe frame (next seq on that connection).
+  CHECK(echoed[2] == "unsub:t1");
+  CHECK(echoed[3] == "sub#3:t1");
+  CHECK(set.TopicsOf(0) == std::vector<std::string>{"t0", "t1"});  // no duplicate topic
+}

@@ -440,6 +440,13 @@ TEST_CASE("paradex codec: fills, positions, balance, account, margin, auth") {
   auto jwt = c.ParseAuth(Member(ReadData("rest_auth.json"), "response"));
   REQUIRE(jwt.ok());
   CHECK(jwt->rfind("eyJhbGciOiJFUzM4NCIs", 0) == 0);
+  // The recorded token: exp 1681452907 (iat + 300 s).
+  auto exp = px::JwtExpiry(*jwt);
+  REQUIRE(exp.ok());
+  CHECK(*exp == 1681452907);
+  CHECK_FALSE(px::JwtExpiry("no-dots").ok());
+  CHECK_FALSE(px::JwtExpiry("a.!!!.c").ok());
+  CHECK_FALSE(px::JwtExpiry("a.e30.c").ok());  // {} : no exp
   CHECK_FALSE(c.ParseAuth("{\"jwt_token\":\"\"}").ok());
 }
 
