@@ -1,5 +1,7 @@
 #include "adapters/api/venue_error.h"
 
+#include <cctype>
+
 namespace perpgw {
 
 const char* ToString(RetryClass r) {
@@ -21,6 +23,34 @@ const char* ToString(ErrorAction a) {
     case ErrorAction::kReconcile: return "reconcile";
   }
   return "?";
+}
+
+std::string BoundedVenueText(std::string_view s, size_t max) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s.size() > max) s = s.substr(0, max);
+  return std::string(s);
+}
+
+VenueError TransportVenueError(std::string_view what, RequestKind kind) {
+  VenueError e;
+  e.http_status = 0;
+  e.message = BoundedVenueText(what);
+  e.status_code = absl::StatusCode::kUnavailable;
+  const bool write = kind == RequestKind::kOrderEntry || kind == RequestKind::kOther;
+  e.retry = write ? RetryClass::kUnknownOutcome : RetryClass::kRetryable;
+  e.reason = write ? CancelReason::kUnknown : CancelReason::kTimeout;
+  return e;
+}
+
+absl::Status VenueErrorStatus(std::string_view venue, const VenueError& e) {
+  std::string msg(venue);
+  if (!e.code.empty()) msg += " " + e.code;
+  msg += e.http_status ? " (HTTP " + std::to_string(e.http_status) + ")" : " (transport)";
+  if (!e.message.empty()) msg += ": " + e.message;
+  if (e.retry == RetryClass::kUnknownOutcome) msg += " [outcome unknown]";
+  return absl::Status(
+      e.status_code == absl::StatusCode::kOk ? absl::StatusCode::kUnknown : e.status_code, msg);
 }
 
 }  // namespace perpgw

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "adapters/api/types.h"
@@ -53,5 +54,15 @@ struct VenueError {
     return action == ErrorAction::kBackOff || http_status == 429 || http_status == 418;
   }
 };
+
+// Shared by the venues whose errors read the same way (Backpack, Paradex):
+// venue text trimmed of surrounding white space and bounded (a hostile or broken answer never
+// becomes a huge status message);
+std::string BoundedVenueText(std::string_view text, size_t max = 512);
+// no HTTP answer at all (connect/TLS/read failure, local deadline): reads and cancels may be
+// retried, writes have an unknown outcome;
+VenueError TransportVenueError(std::string_view what, RequestKind kind);
+// "<venue> CODE (HTTP 400): message [outcome unknown]" with the error's status code.
+absl::Status VenueErrorStatus(std::string_view venue, const VenueError& e);
 
 }  // namespace perpgw

@@ -10,12 +10,7 @@ namespace {
 
 constexpr size_t kMaxMessage = 512;
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (s.size() > kMaxMessage) s = s.substr(0, kMaxMessage);
-  return std::string(s);
-}
+std::string Trim(std::string_view s) { return BoundedVenueText(s, kMaxMessage); }
 
 bool Contains(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
@@ -263,25 +258,10 @@ VenueError ClassifyHttpError(int http_status, std::string_view body, RequestKind
 }
 
 VenueError ClassifyTransportError(std::string_view what, RequestKind kind) {
-  VenueError e;
-  e.http_status = 0;
-  e.message = Trim(what);
-  e.status_code = absl::StatusCode::kUnavailable;
-  e.retry = ServerSide(kind);
-  e.reason =
-      e.retry == RetryClass::kUnknownOutcome ? CancelReason::kUnknown : CancelReason::kTimeout;
-  return e;
+  return TransportVenueError(what, kind);
 }
 
-absl::Status ToStatus(const VenueError& e) {
-  std::string msg = "backpack";
-  if (!e.code.empty()) msg += " " + e.code;
-  msg += e.http_status ? " (HTTP " + std::to_string(e.http_status) + ")" : " (transport)";
-  if (!e.message.empty()) msg += ": " + e.message;
-  if (e.retry == RetryClass::kUnknownOutcome) msg += " [outcome unknown]";
-  return absl::Status(
-      e.status_code == absl::StatusCode::kOk ? absl::StatusCode::kUnknown : e.status_code, msg);
-}
+absl::Status ToStatus(const VenueError& e) { return VenueErrorStatus("backpack", e); }
 
 CancelReason CancelReasonFromExpiry(std::string_view expiry_reason) {
   if (expiry_reason.empty()) return CancelReason::kNone;

@@ -1,7 +1,6 @@
 // Paradex error classification (protocols/paradex.md section 12).
 #include "adapters/paradex/errors.h"
 
-#include <cctype>
 
 #include "adapters/paradex/codec.h"
 
@@ -10,12 +9,7 @@ namespace {
 
 constexpr size_t kMaxMessage = 512;
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (s.size() > kMaxMessage) s = s.substr(0, kMaxMessage);
-  return std::string(s);
-}
+std::string Trim(std::string_view s) { return BoundedVenueText(s, kMaxMessage); }
 
 bool IsOrderWrite(RequestKind k) {
   return k == RequestKind::kOrderEntry || k == RequestKind::kOther;
@@ -169,23 +163,9 @@ VenueError ClassifyHttpError(int http_status, std::string_view body, RequestKind
 }
 
 VenueError ClassifyTransportError(std::string_view what, RequestKind kind) {
-  VenueError e;
-  e.message = Trim(what);
-  e.status_code = absl::StatusCode::kUnavailable;
-  e.retry = ServerSide(kind);
-  e.reason =
-      e.retry == RetryClass::kUnknownOutcome ? CancelReason::kUnknown : CancelReason::kTimeout;
-  return e;
+  return TransportVenueError(what, kind);
 }
 
-absl::Status ToStatus(const VenueError& e) {
-  std::string msg = "paradex";
-  if (!e.code.empty()) msg += " " + e.code;
-  msg += e.http_status ? " (HTTP " + std::to_string(e.http_status) + ")" : " (transport)";
-  if (!e.message.empty()) msg += ": " + e.message;
-  if (e.retry == RetryClass::kUnknownOutcome) msg += " [outcome unknown]";
-  return absl::Status(
-      e.status_code == absl::StatusCode::kOk ? absl::StatusCode::kUnknown : e.status_code, msg);
-}
+absl::Status ToStatus(const VenueError& e) { return VenueErrorStatus("paradex", e); }
 
 }  // namespace perpgw::adapters::paradex
