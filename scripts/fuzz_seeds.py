@@ -70,7 +70,7 @@ put("fuzz_paradex_codec", "sbe_book_sequence",
     rec(frames["book_deltas_first_snapshot_v1"], True) + rec(frames["book_delta_v1"], True) +
     rec(frames["book_delta_v1"], True))
 
-for i, venue in enumerate(("aster", "backpack")):
+for i, venue in enumerate(("aster", "backpack", "paradex")):  # fuzz_replay's kVenues order
     for f in sorted((root / "tests/data/replay").glob(f"{venue}_*.jsonl")):
         put("fuzz_replay", f.stem, bytes([i]) + f.read_bytes())
 

@@ -1,4 +1,5 @@
 // perpgw-replay --venue V --instruments FILE [--depth N] [--book-every] [--symbol S] < frames.jsonl
+// One recorded message per line: a JSON frame, or "bin:" + hex for a binary one (Paradex SBE).
 // Prints one JSON line per input line (the normalized event or the book-sync result), and the
 // resulting top-N book after every book change (or only at the end without --book-every).
 #include <cstdio>

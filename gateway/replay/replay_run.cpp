@@ -126,7 +126,29 @@ absl::Status ReplayCodec::Decode(std::string_view line, UnixNanos receive_time,
     return absl::OkStatus();
   }
   MarketMsg m;
-  if (absl::Status st = feed().Decode(line, receive_time, &m); !st.ok()) return st;
+  // A binary WebSocket message (Paradex SBE) is recorded as "bin:" + lowercase hex.
+  std::string binary;
+  if (line.substr(0, 4) == "bin:") {
+    std::string_view hex = line.substr(4);
+    if (hex.size() % 2 != 0) return absl::InvalidArgumentError("bin: line has odd hex length");
+    auto nib = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    binary.reserve(hex.size() / 2);
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+      if (hi < 0 || lo < 0) return absl::InvalidArgumentError("bin: line is not hex");
+      binary.push_back(static_cast<char>(hi << 4 | lo));
+    }
+  }
+  if (absl::Status st = line.substr(0, 4) == "bin:" ? feed().DecodeBinary(binary, receive_time, &m)
+                                                    : feed().Decode(line, receive_time, &m);
+      !st.ok()) {
+    return st;
+  }
   if (m.instrument != nullptr) {
     a.symbol = m.instrument->symbol;
     a.price_scale = m.instrument->price_scale;

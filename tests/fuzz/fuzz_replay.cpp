@@ -20,6 +20,7 @@ struct VenueSetup {
 constexpr VenueSetup kVenues[] = {
     {"aster", "aster/exchangeInfo.json", "BTCUSDT"},
     {"backpack", "backpack/markets.json", "BTC_USDC_PERP"},
+    {"paradex", "replay/paradex_markets.json", "BTC-USD-PERP"},
 };
 
 }  // namespace
