@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <map>
 #include <set>
 
@@ -34,6 +35,7 @@ constexpr auto kJwtKeeper = std::chrono::seconds(5);
 constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
 constexpr int kRestBookDepth = 100;
 constexpr int kHistoryPage = 100;
+constexpr size_t kTerminalKept = 1000;
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
@@ -284,6 +286,7 @@ class ParadexAdapter final : public common::AdapterBase {
     std::unique_ptr<common::RefreshGate> balance_gate;
     std::unique_ptr<MessageHasher> hasher;  // chain id + account: cached hash prefix
     std::map<std::string, Order> orders;    // by venue order id: the last state seen (fills)
+    std::deque<std::string> terminal;       // ids of terminal orders still in `orders`, oldest first
   };
 
   AccountState* FindAccount(const std::string& id) {
@@ -775,6 +778,7 @@ class ParadexAdapter final : public common::AdapterBase {
 
   void RefreshFunding() {
     if (stopped_) return;
+    RefreshSystemState();  // maintenance / cancel-only show within the funding period (30 s)
     rest_.MarketsSummary("ALL", [this](RestResult r) {
       if (r.ok()) {
         auto rows = codec_.ParseMarketsSummary(r.body);
@@ -946,7 +950,15 @@ class ParadexAdapter final : public common::AdapterBase {
         ev.order = Own(acc, *o);
         ev.exchange_time = o->updated_time;
         ev.receive_time = now;
-        if (IsTerminal(o->status)) acc->orders.erase(o->order_id);
+        if (IsTerminal(o->status)) {
+          // Kept a while: a fill may arrive after the order's terminal state (the channels are
+          // not ordered with each other) and must still see the order's real size.
+          acc->terminal.push_back(o->order_id);
+          if (acc->terminal.size() > kTerminalKept) {
+            acc->orders.erase(acc->terminal.front());
+            acc->terminal.pop_front();
+          }
+        }
         if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
         acc->balance_gate->Request();
         return;
