@@ -106,6 +106,13 @@ const AccountSpec* ParadexModule::AccountByAddress(std::string_view address) con
   return nullptr;
 }
 
+std::string ParadexModule::AddressOf(const std::string& account_id) const {
+  for (const AccountSpec& a : ctx_->accounts()) {
+    if (a.id == account_id) return a.credentials.at("account");
+  }
+  return account_id;  // not one of the module's accounts (a config without addresses)
+}
+
 int64_t ParadexModule::NowMs() const {
   return ToMs(ctx_->Now());
 }

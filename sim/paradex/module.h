@@ -94,6 +94,8 @@ class ParadexModule final : public VenueModule {
 
   // module.cpp
   const AccountSpec* AccountByAddress(std::string_view address) const;
+  // The L2 address the venue's payloads show for an account id (its `account` credential).
+  std::string AddressOf(const std::string& account_id) const;
   int64_t NowMs() const;
   // rest.cpp
   void Route(const HttpRequest& req, HttpResponse& resp);

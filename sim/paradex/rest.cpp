@@ -680,12 +680,7 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
                        : o.tif == TimeInForce::kPostOnly ? "POST_ONLY"
                                                          : "GTC";
   }
-  const auto& acct_addr = [&]() -> std::string {
-    for (const AccountSpec& a : ctx_->accounts()) {
-      if (a.id == o.account) return a.credentials.at("account");
-    }
-    return o.account;
-  }();
+  const std::string acct_addr = AddressOf(o.account);
   Decimal avg = o.AvgPrice();
   JsonWriter w;
   w.BeginObject()
@@ -722,10 +717,7 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
 std::string ParadexModule::FillJson(const SimFill& f) const {
   const SimInstrument& in = *f.instrument;
   const SimOrder* o = ctx_->engine().FindOrder(f.order_id);
-  std::string acct_addr = f.account;
-  for (const AccountSpec& a : ctx_->accounts()) {
-    if (a.id == f.account) acct_addr = a.credentials.at("account");
-  }
+  const std::string acct_addr = AddressOf(f.account);
   JsonWriter w;
   w.BeginObject()
       .Field("id", VenueTradeId(f.trade_id) + (f.maker ? "1" : "0"))
@@ -754,10 +746,7 @@ std::string ParadexModule::FillJson(const SimFill& f) const {
 
 std::string ParadexModule::PositionJson(const std::string& account, const SimPosition& p) const {
   const SimInstrument& in = *p.instrument;
-  std::string acct_addr = account;
-  for (const AccountSpec& a : ctx_->accounts()) {
-    if (a.id == account) acct_addr = a.credentials.at("account");
-  }
+  const std::string acct_addr = AddressOf(account);
   Money cost = p.size >= 0 ? p.entry_notional : -p.entry_notional;
   JsonWriter w;
   w.BeginObject()
