@@ -163,9 +163,11 @@ std::vector<WsConnPtr> Venue::connections() const {
 }
 
 void Venue::OnHttp(const HttpRequest& req, Respond respond) {
-  auto matches = [&](const std::string& prefix) { return req.path.rfind(prefix, 0) == 0; };
+  auto matches = [&](const std::string& prefix, const std::string& method) {
+    return req.path.rfind(prefix, 0) == 0 && (method.empty() || method == req.method);
+  };
   for (auto it = http_faults_.begin(); it != http_faults_.end(); ++it) {
-    if (it->ws_upgrade || it->remaining <= 0 || !matches(it->path_prefix)) continue;
+    if (it->ws_upgrade || it->remaining <= 0 || !matches(it->path_prefix, it->method)) continue;
     HttpResponse r;
     module_->FormatInjectedError(it->status, req, r);
     r.status = it->status;
@@ -183,7 +185,7 @@ void Venue::OnHttp(const HttpRequest& req, Respond respond) {
     done(std::move(r));
   };
   for (auto it = latency_faults_.begin(); it != latency_faults_.end(); ++it) {
-    if (it->remaining <= 0 || !matches(it->path_prefix)) continue;
+    if (it->remaining <= 0 || !matches(it->path_prefix, it->method)) continue;
     int ms = it->ms;
     if (--it->remaining == 0) latency_faults_.erase(it);
     loop_.RunAfter(std::chrono::milliseconds(ms),
@@ -283,6 +285,7 @@ FaultResult Venue::ApplyFault(const FaultRequest& f) {
     h.status = static_cast<int>(f.GetInt("status", 500));
     h.remaining = static_cast<int>(f.GetInt("count", 1));
     h.path_prefix = f.Get("path_prefix");
+    h.method = f.Get("method");
     h.ws_upgrade = f.Get("ws_upgrade") == "true";
     if (h.status < 400 || h.status > 599 || h.remaining <= 0) {
       r.error = "http_error needs status in [400, 599] and count > 0";
@@ -295,6 +298,7 @@ FaultResult Venue::ApplyFault(const FaultRequest& f) {
     l.ms = static_cast<int>(f.GetInt("ms", -1));
     l.remaining = static_cast<int>(f.GetInt("count", 1));
     l.path_prefix = f.Get("path_prefix");
+    l.method = f.Get("method");
     if (l.ms <= 0 || l.remaining <= 0) {
       r.error = "latency needs ms > 0 and count > 0";
       return r;

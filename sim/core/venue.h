@@ -57,12 +57,14 @@ class Venue final : public SimContext, public HttpHandler {
     int status = 0;
     int remaining = 0;
     std::string path_prefix;
+    std::string method;       // empty: any method
     bool ws_upgrade = false;  // applies to WebSocket upgrade requests only (not to REST)
   };
   struct LatencyFault {
     int ms = 0;
     int remaining = 0;
     std::string path_prefix;
+    std::string method;  // empty: any method
   };
   void GeneratorTick();
   void FundingTick();
