@@ -1,4 +1,5 @@
-// Benchmark: end to end on loopback, for every venue with a sim module (Aster, Backpack).
+// Benchmark: end to end on loopback, for every venue with a sim module (Aster, Backpack,
+// Paradex).
 //  floor:   the physical ceiling of the last hop: a minimal StreamOrderBooks server (child
 //           process of this binary; no venue, adapter or bus) read by the same clients.
 //  md:      per venue, perpgw-sim (one symbol) -> perpgwd -> K gRPC StreamOrderBooks
@@ -13,7 +14,8 @@
 //           stalled-subscriber comparison (10 readers on all 50 books, windows A B A B A).
 // Everything is bounded in time and kills its children. Output: a table and --json <file>.
 // Usage: bench_e2e [--seconds S] [--orders N] [--json F]
-//                  [--skip floor,md,orders,memory,aster,backpack] [--rates R,..] [--ks K,..]
+//                  [--skip floor,md,orders,memory,aster,backpack,paradex] [--rates R,..]
+//                  [--ks K,..]
 #include <grpcpp/grpcpp.h>
 #include <simdjson.h>
 #include <time.h>
@@ -42,6 +44,9 @@
 
 #include "adapters/aster/signing.h"
 #include "adapters/backpack/signing.h"
+#include "adapters/paradex/codec.h"
+#include "adapters/paradex/sbe.h"
+#include "adapters/paradex/signing.h"
 #include "perpgw/v1/gateway.grpc.pb.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
@@ -138,20 +143,29 @@ std::optional<std::string> Curl(const std::vector<std::string>& args) {
 // ------------------------------------------------------------------------------ the stack
 // What differs between the venues the bench drives (both sim modules speak the venue protocol).
 struct VenueSpec {
-  std::string name;  // "aster" | "backpack"
+  std::string name;  // "aster" | "backpack" | "paradex"
   bool aster() const { return name == "aster"; }
+  bool paradex() const { return name == "paradex"; }
   std::string SimSymbol(const std::string& base) const {
-    return aster() ? base + "USDT" : base + "_USDC_PERP";
+    return aster() ? base + "USDT" : paradex() ? base + "-USD-PERP" : base + "_USDC_PERP";
   }
+  std::string Quote() const { return aster() ? "USDT" : paradex() ? "USD" : "USDC"; }
   // The streams the adapter subscribes per symbol (adapters/<venue>/adapter.cpp), so the tap
   // sees the same venue traffic as perpgwd.
   std::vector<std::string> AdapterStreams(const std::vector<std::string>& tickers) const {
     std::vector<std::string> out;
     for (const auto& t : tickers) {
+      namespace px = perpgw::adapters::paradex;
       if (aster()) {
         std::string l = Lower(SimSymbol(t));
         for (const char* suffix : {"@depth@100ms", "@bookTicker", "@aggTrade", "@markPrice@1s"}) {
           out.push_back(l + suffix);
+        }
+      } else if (paradex()) {
+        const std::string m = SimSymbol(t);
+        for (auto c : {px::OrderBookDeltasChannel(m), px::BboChannel(m), px::TradesChannel(m),
+                       px::FundingDataChannel(m), px::MarketsSummaryChannel(m)}) {
+          out.push_back(std::move(c));
         }
       } else {
         for (const char* prefix : {"depth.", "bookTicker.", "trade.", "markPrice."}) {
@@ -161,9 +175,10 @@ struct VenueSpec {
     }
     return out;
   }
-  // The tap files depth frames under the stream name up to its first '@'.
+  // The tap files depth frames under the stream name up to its first '@' (Paradex: the
+  // BookEvent's market).
   std::string TapKey(const std::string& ticker) const {
-    return aster() ? Lower(SimSymbol(ticker)) : "depth." + SimSymbol(ticker);
+    return aster() ? Lower(SimSymbol(ticker)) : paradex() ? SimSymbol(ticker) : "depth." + SimSymbol(ticker);
   }
   static std::string Lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(c));
@@ -237,7 +252,7 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
       for (int i = 0; i < o.instruments; ++i) {
         const std::string& base = o.symbols[i];
         y << "      - {symbol: " << vs.SimSymbol(base) << ", base: " << base
-          << ", quote: " << (vs.aster() ? "USDT" : "USDC")
+          << ", quote: " << vs.Quote()
           << ", tick: \"0.1\", step: \"0.001\", min_qty: \"0.001\", mid: \""
           << (i == 0 ? 100000 : 1000 + 37 * i) << "\", max_leverage: 20}\n";
       }
@@ -277,7 +292,8 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
     ve.rest_url = std::string(rest);
     ve.ws_url = std::string(ws);
     if (o.account) {
-      // Aster: the V1 (HMAC) account (it has api_secret); Backpack: the first account.
+      // Aster: the V1 (HMAC) account (it has api_secret); Backpack: the first account;
+      // Paradex: the first account with a Stark key.
       for (auto a : v["accounts"].get_array()) {
         std::string_view id;
         simdjson::dom::object creds;
@@ -287,13 +303,13 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
           std::string_view sv;
           if (!val.get(sv)) c[std::string(k)] = std::string(sv);
         }
-        if (!c.count("api_secret")) continue;
+        if (!c.count("api_secret") && !c.count("stark_private_key")) continue;
         ve.account = std::string(id);
         ve.creds = c;
         break;
       }
       if (ve.account.empty()) {
-        *err = "no HMAC/Ed25519 account for " + vs.name + " in the sim's endpoints";
+        *err = "no HMAC/Ed25519/Stark account for " + vs.name + " in the sim's endpoints";
         return nullptr;
       }
       if (acc.tellp() == 0) acc << "accounts:\n";
@@ -367,7 +383,8 @@ std::shared_ptr<grpc::Channel> NewChannel(int port) {
 // Subscribes straight to the sim's depth streams and records venue update id (u) -> sim_ns.
 class SimTap {
  public:
-  // Aster: a combined-stream URL; Backpack: one endpoint and a SUBSCRIBE frame.
+  // Aster: a combined-stream URL; Backpack: one endpoint and a SUBSCRIBE frame; Paradex: /v1
+  // with the SBE query the adapter negotiates and one JSON-RPC subscribe per channel.
   SimTap(const VenueSpec& venue, const std::string& ws_url,
          const std::vector<std::string>& streams) {
     // ws://127.0.0.1:PORT[/...]
@@ -378,13 +395,20 @@ class SimTap {
     if (venue.aster()) {
       target_ = "/stream?streams=";
       for (size_t i = 0; i < streams.size(); ++i) target_ += (i ? "/" : "") + streams[i];
+    } else if (venue.paradex()) {
+      const std::string url = perpgw::adapters::paradex::WithSbeQuery("ws://" + hostport + "/v1");
+      target_ = url.substr(url.find('/', 5));
+      for (size_t i = 0; i < streams.size(); ++i) {
+        subscribes_.push_back(
+            perpgw::adapters::paradex::EncodeSubscribe(streams[i], static_cast<int64_t>(i + 1)));
+      }
     } else {
       target_ = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
-      subscribe_ = "{\"method\":\"SUBSCRIBE\",\"params\":[";
+      std::string sub = "{\"method\":\"SUBSCRIBE\",\"params\":[";
       for (size_t i = 0; i < streams.size(); ++i) {
-        subscribe_ += (i ? ",\"" : "\"") + streams[i] + "\"";
+        sub += (i ? ",\"" : "\"") + streams[i] + "\"";
       }
-      subscribe_ += "]}";
+      subscribes_.push_back(sub + "]}");
     }
     thread_ = std::thread([this] { Run(); });
   }
@@ -420,7 +444,7 @@ class SimTap {
       ws = std::make_unique<beast::websocket::stream<beast::tcp_stream>>(ioc);
       beast::get_lowest_layer(*ws).connect(resolver.resolve(host_, port_));
       ws->handshake(host_ + ":" + port_, target_);
-      if (!subscribe_.empty()) ws->write(asio::buffer(subscribe_));
+      for (const std::string& sub : subscribes_) ws->write(asio::buffer(sub));
       {
         std::lock_guard<std::mutex> l(mu_);
         ws_ = ws.get();
@@ -446,6 +470,22 @@ class SimTap {
         ws->read(buf);
         const std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
         ++all_frames_;
+        if (ws->got_binary()) {
+          // Paradex SBE: a BookEvent's market and seq_no; its timestamp (us) is the sim's send
+          // time (the sim stamps each flush just before writing it), the stand-in for sim_ns.
+          namespace sbe = perpgw::adapters::paradex::sbe;
+          sbe::Header h;
+          if (!sbe::ReadHeader(text, &h).ok() ||
+              h.template_id != static_cast<uint16_t>(sbe::TemplateId::kBook) ||
+              !sbe::Decode(text, h, &book_).ok() ||
+              book_.pkg_type != static_cast<uint8_t>(sbe::PkgType::kDelta)) {
+            continue;
+          }
+          std::lock_guard<std::mutex> l(mu_);
+          sent_[std::string(book_.market) + "#" + std::to_string(book_.seq)] = book_.ts_us * 1000;
+          ++frames_;
+          continue;
+        }
         uint64_t u = 0, sim_ns = 0;
         size_t st = text.find("\"stream\":\"");
         if (st == std::string_view::npos || !number_after(text, "\"sim_ns\":", &sim_ns) ||
@@ -467,7 +507,9 @@ class SimTap {
     }
     ws.reset();
   }
-  std::string host_, port_, target_, subscribe_;
+  std::string host_, port_, target_;
+  std::vector<std::string> subscribes_;
+  perpgw::adapters::paradex::sbe::BookEvent book_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> frames_{0}, all_frames_{0};
@@ -959,12 +1001,85 @@ struct DirectOrder {
 };
 
 namespace bp = perpgw::adapters::backpack;
+namespace pxs = perpgw::adapters::paradex;
 
-// `signer`: the Backpack account's Ed25519 signer (unused for Aster).
+// Paradex direct client state: the account's Stark key and cached message hasher, the JWT from
+// POST /v1/auth (5 min; the order section is far shorter) and BTC's instrument as the sim
+// configures it (tick 0.1, step 0.001).
+struct ParadexDirect {
+  std::optional<pxs::StarkKey> key;
+  std::optional<pxs::MessageHasher> hasher;
+  std::string jwt;
+  perpgw::Instrument inst;
+
+  std::string Init(DirectHttp& http, const VenueEndpoints& ve, const std::string& market) {
+    std::string body;
+    if (http.Send(beast::http::verb::get, "/v1/system/config", {}, "", &body) != 200) {
+      return "GET /v1/system/config: " + body.substr(0, 200);
+    }
+    pxs::Codec codec;
+    auto cfg = codec.ParseSystemConfig(body);
+    if (!cfg.ok()) return "system config: " + std::string(cfg.status().message());
+    auto k = pxs::StarkKey::FromPrivateHex(ve.creds.at("stark_private_key"));
+    auto account = pxs::ParseFelt(ve.creds.at("account"));
+    if (!k.ok() || !account.ok()) return "bad Paradex sim key or account";
+    key.emplace(std::move(*k));
+    auto h = pxs::MessageHasher::Create(cfg->starknet_chain_id, *account);
+    if (!h.ok()) return "hasher: " + std::string(h.status().message());
+    hasher.emplace(std::move(*h));
+    const uint64_t ts = static_cast<uint64_t>(RealNs() / 1000000000);
+    auto headers = pxs::AuthHeaders(*key, cfg->starknet_chain_id, ve.creds.at("account"), ts, ts + 300);
+    if (!headers.ok()) return "auth headers: " + std::string(headers.status().message());
+    if (http.Send(beast::http::verb::post, "/v1/auth", *headers, "", &body) != 200) {
+      return "POST /v1/auth: " + body.substr(0, 200);
+    }
+    auto token = codec.ParseAuth(body);
+    if (!token.ok()) return "auth: " + std::string(token.status().message());
+    jwt = *token;
+    inst.venue = "paradex";
+    inst.symbol = "BTC";
+    inst.venue_symbol = market;
+    inst.tick_size = *perpgw::Decimal::Parse("0.1");
+    inst.step_size = *perpgw::Decimal::Parse("0.001");
+    inst.price_scale = 1;
+    inst.size_scale = 3;
+    return "";
+  }
+};
+
+// `signer`: the Backpack account's Ed25519 signer; `pdx`: the Paradex client (each unused by the
+// other venues).
 bool SignDirect(const VenueSpec& venue, const VenueEndpoints& ve, const bp::Signer* signer,
-                const std::string& price, const std::string& client_id, int64_t* sign_ns,
-                DirectOrder* out) {
+                const ParadexDirect* pdx, const std::string& price, const std::string& client_id,
+                int64_t* sign_ns, DirectOrder* out) {
   const int64_t ts = RealNs() / 1000000;
+  if (venue.paradex()) {
+    if (pdx == nullptr || !pdx->key) return false;
+    // What the adapter's submit hook does: encode and check the fields, hash with the cached
+    // hasher, sign, write the body.
+    const int64_t s0 = MonoNs();
+    perpgw::OrderRequest req;
+    req.account = ve.account;
+    req.symbol = "BTC";
+    req.side = perpgw::Side::kBuy;
+    req.type = perpgw::OrderType::kLimit;
+    req.tif = perpgw::TimeInForce::kPostOnly;
+    auto px = perpgw::Decimal::Parse(price);
+    if (!px.ok()) return false;
+    req.price = *px;
+    req.size = *perpgw::Decimal::Parse("0.001");
+    auto enc = pxs::EncodeOrderFields(req, pdx->inst, client_id, static_cast<uint64_t>(ts));
+    if (!enc.ok()) return false;
+    auto hash = pdx->hasher->Order(enc->signed_fields);
+    if (!hash.ok()) return false;
+    auto sig = pdx->key->Sign(*hash);
+    if (!sig.ok()) return false;
+    out->body = pxs::EncodeOrderBody(req, pdx->inst, *enc, client_id, pxs::SignatureJson(*sig), 10000);
+    *sign_ns = MonoNs() - s0;
+    out->target = "/v1/orders";
+    out->headers = {{"Authorization", "Bearer " + pdx->jwt}};
+    return true;
+  }
   if (venue.aster()) {
     const std::string params = "symbol=" + venue.SimSymbol("BTC") +
                                "&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.001&price=" +
@@ -1017,7 +1132,11 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   auto gateway = v1::GatewayService::NewStub(s.channel);
   DirectHttp direct(ve.rest_url);
   std::optional<bp::Signer> signer;
-  if (!venue.aster()) {
+  ParadexDirect pdx;
+  if (venue.paradex()) {
+    r.note = pdx.Init(direct, ve, venue.SimSymbol("BTC"));
+    if (!r.note.empty()) return r;
+  } else if (!venue.aster()) {
     auto sg = bp::Signer::FromSecretBase64(ve.creds.at("api_secret"));
     if (!sg.ok()) {
       r.note = "bad Backpack sim secret";
@@ -1079,7 +1198,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
                                 : std::to_string(3000000000u + (run_id % 1000) * 1000 + i);
     DirectOrder d;
     int64_t sign_ns = 0;
-    if (!SignDirect(venue, ve, sp, price, cid, &sign_ns, &d)) {
+    if (!SignDirect(venue, ve, sp, &pdx, price, cid, &sign_ns, &d)) {
       if (r.note.empty()) r.note = "direct: signing failed";
       continue;
     }
@@ -1088,7 +1207,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
     int64_t d0 = MonoNs();
     int code = direct.Send(beast::http::verb::post, d.target, d.headers, d.body, &out);
     int64_t d1 = MonoNs();
-    if (code == 200) {
+    if (code == 200 || code == 201) {  // Paradex answers 201 (queued)
       ++r.direct_ok;
       dir.push_back(d1 - d0);
     } else if (r.note.empty()) {
@@ -1100,7 +1219,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   for (int i = 0; i < 2000; ++i) {
     DirectOrder d;
     int64_t sign_ns = 0;
-    if (SignDirect(venue, ve, sp, "80000", std::to_string(1000 + i), &sign_ns, &d)) {
+    if (SignDirect(venue, ve, sp, &pdx, "80000", std::to_string(1000 + i), &sign_ns, &d)) {
       sign.push_back(sign_ns);
     }
   }
@@ -1142,7 +1261,8 @@ int main(int argc, char** argv) {
     }
     else {
       std::fprintf(stderr, "usage: %s [--seconds S] [--orders N] [--json F] "
-                   "[--skip floor,md,orders,memory,aster,backpack] [--rates 1000,...] [--ks 1,10,...]\n",
+                   "[--skip floor,md,orders,memory,aster,backpack,paradex] [--rates 1000,...] "
+                   "[--ks 1,10,...]\n",
                    argv[0]);
       return 2;
     }
@@ -1182,7 +1302,7 @@ int main(int argc, char** argv) {
     sections.push_back(js.str());
   }
 
-  const std::vector<VenueSpec> all_venues = {{"aster"}, {"backpack"}};
+  const std::vector<VenueSpec> all_venues = {{"aster"}, {"backpack"}, {"paradex"}};
   if (skip.find("md") == std::string::npos || skip.find("orders") == std::string::npos) {
     std::ostringstream md, ord;
     md << "\"market_data\":[";

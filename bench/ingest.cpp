@@ -1,17 +1,22 @@
 // Benchmark: depth-diff ingest in process (no network). Generates realistic Aster and Backpack
-// combined-stream depth frames (random-walk mid, 1-10 level changes per frame, linked ids),
-// writes them to a file, reads them back, then times per venue in the SAME run:
-//   pipeline = the venue's MarketFeed (the daemon's dispatch: aster::Feed / backpack::Feed, as
-//              AdapterBase::OnMarketFrame runs it) + BookSync::OnDelta (snapshot first);
-//   ceiling  = simdjson on-demand over the same frames touching every field (no book work).
+// combined-stream depth frames and Paradex SBE BookEvent deltas (random-walk mid, 1-10 level
+// changes per frame, linked ids), writes them to a file, reads them back, then times per venue
+// in the SAME run:
+//   pipeline = the venue's MarketFeed (the daemon's dispatch: aster::Feed / backpack::Feed /
+//              paradex::Feed, as AdapterBase::OnMarketFrame / OnBinaryFrame run it) +
+//              BookSync::OnDelta (snapshot first);
+//   ceiling  = JSON: simdjson on-demand over the same frames touching every field; SBE: a raw
+//              walk of the same frames reading every field by its schema offset (header, root
+//              block, both level groups, the market string). No decimal or book work in either.
 // Figures are per core (one thread; CPU time of that thread) and medians over several runs.
 // Usage: bench_ingest [--frames N] [--runs R] [--dir D] [--json out.json]
-//        [--venue aster|backpack] [--pipeline-only]   (the last two are for profiling)
+//        [--venue aster|backpack|paradex] [--pipeline-only]   (the last two are for profiling)
 #include <simdjson.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -33,9 +38,14 @@
 #include "adapters/backpack/codec.h"
 #include "adapters/backpack/feed.h"
 #include "adapters/backpack/symbols.h"
+#include "adapters/paradex/codec.h"
+#include "adapters/paradex/feed.h"
+#include "adapters/paradex/symbols.h"
+#include "sim/paradex/internal.h"
 
 namespace aster = perpgw::adapters::aster;
 namespace backpack = perpgw::adapters::backpack;
+namespace paradex = perpgw::adapters::paradex;
 using perpgw::BookSide;
 using perpgw::BookSync;
 using perpgw::DeltaMsg;
@@ -68,7 +78,7 @@ std::string Fixed(int64_t m, int scale) {
 }
 
 // ------------------------------------------------------------------------------- generator
-enum class Venue { kAster, kBackpack };
+enum class Venue { kAster, kBackpack, kParadex };
 
 struct Change {
   bool bid;
@@ -146,8 +156,32 @@ struct VenueSpec {
   int size_scale_gen;  // generator sizes are mantissas at this scale
 };
 
+int64_t Pow10(int n) {
+  int64_t p = 1;
+  while (n-- > 0) p *= 10;
+  return p;
+}
+
+// Paradex: one BookEvent delta (schema 1 version 1, what the adapter negotiates), encoded by
+// perpgw-sim's encoder (checked byte for byte against the venue's recorded frames); prices and
+// sizes at the schema's scale 8, bids best first and asks ascending as the venue sends them.
+std::string FormatSbeFrame(const VenueSpec& v, const std::vector<Change>& chg, uint64_t last,
+                           int64_t t_ns) {
+  namespace sp = perpgw::sim::paradex;
+  std::vector<sp::SbeLevel> bids, asks;
+  const int64_t px_mul = Pow10(8 - v.inst.price_scale), sz_mul = Pow10(8 - v.inst.size_scale);
+  for (const Change& c : chg) {
+    (c.bid ? bids : asks).push_back({c.price * v.tick_units * px_mul, c.size * sz_mul});
+  }
+  std::sort(bids.begin(), bids.end(), [](auto& a, auto& b) { return a.price > b.price; });
+  std::sort(asks.begin(), asks.end(), [](auto& a, auto& b) { return a.price < b.price; });
+  return sp::SbeBook(1, t_ns / 1000, static_cast<int64_t>(last), false, bids, asks,
+                     v.inst.venue_symbol);
+}
+
 std::string FormatFrame(const VenueSpec& v, const std::vector<Change>& chg, uint64_t first,
                         uint64_t last, uint64_t prev, int64_t t_ns) {
+  if (v.venue == Venue::kParadex) return FormatSbeFrame(v, chg, last, t_ns);
   std::ostringstream o;
   auto levels = [&](bool bid) {
     std::string s = "[";
@@ -185,15 +219,18 @@ struct Dataset {
   uint64_t bytes = 0;
 };
 
+// JSON frames are written one per line; binary (SBE) frames with a 4-byte length prefix.
 Dataset Generate(const VenueSpec& v, int frames, const std::string& path) {
-  Generator g(v.venue == Venue::kAster ? 11 : 12, 1150000, 500);
+  const bool binary = v.venue == Venue::kParadex;
+  Generator g(v.venue == Venue::kAster ? 11 : v.venue == Venue::kBackpack ? 12 : 13, 1150000, 500);
   Dataset d;
   for (auto& [p, s] : g.bids()) d.snap_bids.push_back({p * v.tick_units, s});
   for (auto& [p, s] : g.asks()) d.snap_asks.push_back({p * v.tick_units, s});
   std::mt19937_64 rng(99);
   std::uniform_int_distribution<int> skip(0, 3);  // venue ids advance by more than the changes
   const uint64_t base = 156391349790ULL;
-  // Aster: first event spans the snapshot (U <= L <= u); Backpack: U <= L+1 <= u.
+  // Aster: first event spans the snapshot (U <= L <= u); Backpack: U <= L+1 <= u; Paradex:
+  // any seq_no above the snapshot's.
   uint64_t prev_u = base - 1;
   d.snap_id = v.rule == SeqRule::kPrevLink ? base : base - 1;
   int64_t t_ns = 1754556878000000000LL;
@@ -204,13 +241,27 @@ Dataset Generate(const VenueSpec& v, int frames, const std::string& path) {
       const uint64_t first = prev_u + 1;
       const uint64_t last = first + chg.size() - 1 + skip(rng);
       t_ns += 1000000;  // 1 ms apart
-      f << FormatFrame(v, chg, first, last, prev_u, t_ns) << '\n';
+      const std::string frame = FormatFrame(v, chg, first, last, prev_u, t_ns);
+      if (binary) {
+        const uint32_t n = static_cast<uint32_t>(frame.size());
+        f.write(reinterpret_cast<const char*>(&n), sizeof n);
+        f << frame;
+      } else {
+        f << frame << '\n';
+      }
       prev_u = last;
     }
   }
   std::ifstream in(path, std::ios::binary);
   std::string line;
-  while (std::getline(in, line)) {
+  auto next = [&] {
+    if (!binary) return static_cast<bool>(std::getline(in, line));
+    uint32_t n = 0;
+    if (!in.read(reinterpret_cast<char*>(&n), sizeof n)) return false;
+    line.resize(n);
+    return static_cast<bool>(in.read(line.data(), n));
+  };
+  while (next()) {
     d.bytes += line.size();
     std::string padded;
     padded.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // the ceiling parses in place
@@ -268,6 +319,47 @@ class Ceiling {
   od::parser parser_;
 };
 
+// SBE: every field of a BookEvent read at its schema position (header, root block fields, both
+// groups' entries, the market string); no decimal or book work. Bounds are checked as any
+// decoder of untrusted input must.
+class SbeCeiling {
+ public:
+  uint64_t Run(const std::vector<std::string>& frames) {
+    uint64_t acc = 0;
+    for (const std::string& f : frames) acc += Frame(f);
+    return acc;
+  }
+
+ private:
+  template <class T>
+  static T At(const std::string& f, size_t off) {
+    if (off + sizeof(T) > f.size()) std::abort();
+    T v;
+    std::memcpy(&v, f.data() + off, sizeof v);
+    return v;
+  }
+  static uint64_t Frame(const std::string& f) {
+    const uint16_t block = At<uint16_t>(f, 0);
+    uint64_t acc = At<uint16_t>(f, 2) + At<uint16_t>(f, 4) + At<uint16_t>(f, 6);
+    size_t off = 8;
+    acc += static_cast<uint64_t>(At<int64_t>(f, off)) + static_cast<uint64_t>(At<int64_t>(f, off + 8));
+    acc += At<uint8_t>(f, off + 16);
+    for (int i = 0; i < 9; ++i) acc += static_cast<uint64_t>(At<int64_t>(f, off + 17 + 8 * i));
+    off += block;
+    for (int side = 0; side < 2; ++side) {
+      const uint16_t entry = At<uint16_t>(f, off), n = At<uint16_t>(f, off + 2);
+      off += 4;
+      for (uint16_t i = 0; i < n; ++i, off += entry) {
+        acc += static_cast<uint64_t>(At<int64_t>(f, off)) + static_cast<uint64_t>(At<int64_t>(f, off + 8));
+      }
+    }
+    const uint8_t len = At<uint8_t>(f, off);
+    if (off + 1 + len > f.size()) std::abort();
+    for (size_t i = 0; i < len; ++i) acc += static_cast<uint8_t>(f[off + 1 + i]);
+    return acc;
+  }
+};
+
 // ------------------------------------------------------------------------------- pipelines
 struct RunStats {
   double cpu_ns = 0, wall_ns = 0;
@@ -304,41 +396,65 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
   r.bytes = d.bytes;
   // The daemon's own dispatch: the venue's MarketFeed (what AdapterBase::OnMarketFrame calls)
   // over tables holding the one instrument.
-  aster::SymbolMap aster_symbols({v.inst});
+  // The frames carry the venue's tick/step decimals (v.inst); the daemon's books run at scale >= 8
+  // (WidenBookScales, as every adapter loads its instruments), so the feed and BookSync do too.
+  perpgw::Instrument book_inst = v.inst;
+  perpgw::WidenBookScales(&book_inst);
+  const int64_t px_up = Pow10(book_inst.price_scale - v.inst.price_scale);
+  const int64_t sz_up = Pow10(book_inst.size_scale - v.inst.size_scale);
+  std::vector<Level> snap_bids = d.snap_bids, snap_asks = d.snap_asks;
+  for (auto* side : {&snap_bids, &snap_asks}) {
+    for (Level& l : *side) l = {l.price * px_up, l.size * sz_up};
+  }
+  aster::SymbolMap aster_symbols({book_inst});
   aster::Feed aster_feed(aster::MarketContext{&aster_symbols, nullptr});
   backpack::Codec bp_codec;
   backpack::SymbolTable bp_symbols;
-  bp_symbols.Add(v.inst);
+  bp_symbols.Add(book_inst);
   backpack::Feed bp_feed(&bp_codec, &bp_symbols);
-  perpgw::MarketFeed& feed =
-      v.venue == Venue::kAster ? static_cast<perpgw::MarketFeed&>(aster_feed) : bp_feed;
+  paradex::Codec px_codec;
+  paradex::SymbolTable px_symbols;
+  px_symbols.Add(book_inst);
+  paradex::Feed px_feed(&px_codec, &px_symbols);
+  perpgw::MarketFeed& feed = v.venue == Venue::kAster      ? static_cast<perpgw::MarketFeed&>(aster_feed)
+                             : v.venue == Venue::kBackpack ? static_cast<perpgw::MarketFeed&>(bp_feed)
+                                                           : px_feed;
+  const bool binary = v.venue == Venue::kParadex;
+  // What AdapterBase does per frame: text frames through Decode, binary ones through DecodeBinary.
+  auto decode = [&](const std::string& f, perpgw::MarketMsg* m) {
+    return binary ? feed.DecodeBinary(f, 1, m) : feed.Decode(f, 1, m);
+  };
   if (feed.seq_rule() != v.rule) {
     std::fprintf(stderr, "%s: feed rule differs from the generator's\n", v.name);
     std::exit(2);
   }
-  Ceiling ceiling;
+  Ceiling json_ceiling;
+  SbeCeiling sbe_ceiling;
+  auto ceiling = [&](const std::vector<std::string>& frames) {
+    return binary ? sbe_ceiling.Run(frames) : json_ceiling.Run(frames);
+  };
   std::vector<double> pipe_cpu, pipe_wall, ceil_cpu, ceil_wall, ratios;
   // Decoder alone (no book): splits the pipeline into decode vs BookSync.
   auto decode_only = [&] {
     perpgw::MarketMsg m;
     uint64_t n = 0;
     for (const std::string& f : d.frames) {
-      if (!feed.Decode(f, 1, &m).ok() || m.kind != perpgw::FeedKind::kDepthDelta) std::exit(2);
+      if (!decode(f, &m).ok() || m.kind != perpgw::FeedKind::kDepthDelta) std::exit(2);
       n += m.delta->changes.size();
     }
     g_sink = g_sink + n;
   };
   std::vector<double> dec_cpu;
   auto pipeline = [&] {
-    BookSync sync(v.rule, v.inst.price_scale, v.inst.size_scale);
-    if (sync.OnSnapshot(d.snap_bids, d.snap_asks, d.snap_id) != BookSync::Result::kApplied) {
+    BookSync sync(v.rule, book_inst.price_scale, book_inst.size_scale);
+    if (sync.OnSnapshot(snap_bids, snap_asks, d.snap_id) != BookSync::Result::kApplied) {
       std::fprintf(stderr, "%s: snapshot not applied\n", v.name);
       std::exit(2);
     }
     perpgw::MarketMsg m;
     uint64_t changes = 0;
     for (const std::string& f : d.frames) {
-      auto st = feed.Decode(f, 1, &m);
+      auto st = decode(f, &m);
       if (!st.ok() || m.kind != perpgw::FeedKind::kDepthDelta) {
         std::fprintf(stderr, "%s decode: %s\n", v.name, st.ToString().c_str());
         std::exit(2);
@@ -357,11 +473,11 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
     g_sink = g_sink + sync.last_id();
   };
   pipeline();  // warm-up (also validates the stream)
-  g_sink = g_sink + ceiling.Run(d.frames);
+  g_sink = g_sink + ceiling(d.frames);
   for (int i = 0; i < runs; ++i) {
     RunStats p = Time(pipeline);
     RunStats c = Time([&] {
-      if (!g_pipeline_only) g_sink = g_sink + ceiling.Run(d.frames);
+      if (!g_pipeline_only) g_sink = g_sink + ceiling(d.frames);
     });
     pipe_cpu.push_back(p.cpu_ns);
     pipe_wall.push_back(p.wall_ns);
@@ -425,10 +541,20 @@ int main(int argc, char** argv) {
   bpv.inst.price_scale = 1;  // tick 0.1
   bpv.inst.size_scale = 5;   // step 0.00001
 
+  VenueSpec pxv{Venue::kParadex, "paradex", {}, SeqRule::kMonotonic, 1, 3};
+  pxv.inst.venue = "paradex";
+  pxv.inst.symbol = "BTC";
+  pxv.inst.venue_symbol = "BTC-USD-PERP";
+  pxv.inst.base = "BTC";
+  pxv.inst.quote = "USD";
+  pxv.inst.price_scale = 1;  // tick 0.1
+  pxv.inst.size_scale = 3;   // step 0.001
+
   std::vector<Result> results;
-  for (const VenueSpec* v : {&asterv, &bpv}) {
+  for (const VenueSpec* v : {&asterv, &bpv, &pxv}) {
     if (!only_venue.empty() && only_venue != v->name) continue;
-    const std::string path = dir + "/ingest_frames_" + v->name + ".jsonl";
+    const std::string path = dir + "/ingest_frames_" + v->name +
+                             (v->venue == Venue::kParadex ? ".bin" : ".jsonl");
     Dataset d = Generate(*v, frames, path);
     results.push_back(BenchVenue(*v, d, runs));
   }

@@ -125,7 +125,9 @@ if "market_data" in e:
     L.append("**Market data end to end** (sim configured with one symbol, BTC; StreamOrderBooks; "
              "latencies in us; gw = client receive - receive_time_ns, sim = client receive - the "
              "frame's sim_ns; Aster's diff stream is batched per 100 ms like the venue's, "
-             "Backpack's `depth.<symbol>` is real time, one message per generator update):")
+             "Backpack's `depth.<symbol>` is real time, one message per generator update, "
+             "Paradex's SBE `order_book` deltas are throttled per 50 ms like the venue's and its "
+             "sim time is the BookEvent's microsecond timestamp):")
     L.append("")
     L.append("| venue | sim upd/s | K | venue frames/s | depth msgs/s per sub | delivered msgs/s | "
              "gw p50 | gw p99 | gw p999 | sim p50 | sim p99 | sim p999 | recv→serialize p50/p99 | "

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-VENUES = {"aster", "backpack"}
+VENUES = {"aster", "backpack", "paradex"}
 
 
 def run(argv, timeout):

@@ -169,7 +169,10 @@ class ParadexRest::Impl {
     }
     HttpRequest req;
     req.method = "POST";
-    req.target = prefix_ + "/auth";
+    // POST /auth/{our public key} (what paradex-py always sends): required when the key is a
+    // subkey registered to the account, and accepted for the account's own key. The signed
+    // message still names the main account and the path /v1/auth.
+    req.target = prefix_ + "/auth/" + cr.key->public_key().ToHex();
     for (auto& [k, v] : *headers) req.headers.emplace_back(k, v);
     Send(std::move(req), RequestKind::kQuery,
          [this, account = cr.account, now, finish](RestResult r) {

@@ -64,7 +64,27 @@ std::vector<InstrumentSpec> ParadexModule::DefaultInstruments() const {
 }
 
 std::vector<AccountSpec> ParadexModule::DefaultAccounts() const {
-  return {Account(kAccount1, kAddress1, kKey1), Account(kAccount2, kAddress2, kKey2)};
+  return {Account(kAccount1, kAddress1, kKey1), Account(kAccount2, kAddress2, kKey2),
+          Account(kAccount3, kAddress3, kSubkey3)};
+}
+
+// Every key registered to the account, its own key first: plain /auth must be signed by that
+// one, /auth/{key} and orders by any. paradex-3's credentials carry a subkey; the account's own
+// key (kMainKey3) stays inside the sim, as a main key would with a trading-only subkey. Accounts
+// from a config have the one key of their credentials.
+std::vector<px::Felt> ParadexModule::RegisteredKeys(const AccountSpec& a) {
+  std::vector<px::Felt> keys;
+  auto addr = a.credentials.find("account");
+  if (addr != a.credentials.end() && addr->second == kAddress3) {
+    static const absl::StatusOr<px::StarkKey> main_key = px::StarkKey::FromPrivateHex(kMainKey3);
+    if (main_key.ok()) keys.push_back(main_key->public_key());
+  }
+  auto it = a.credentials.find("public_key");
+  if (it != a.credentials.end()) {
+    auto k = px::ParseFelt(it->second);
+    if (k.ok()) keys.push_back(*k);
+  }
+  return keys;
 }
 
 void ParadexModule::Attach(SimContext& ctx) {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/paradex/signing.h"
 #include "sim/core/venue_module.h"
 #include "sim/paradex/internal.h"
 
@@ -23,15 +24,22 @@ namespace perpgw::sim::paradex {
 std::unique_ptr<VenueModule> MakeModule();
 
 // Test accounts: throwaway Stark keys from the signing vectors. Credentials in the endpoints
-// file: account (L2 address), stark_private_key, public_key.
+// file: account (L2 address), stark_private_key, public_key. paradex-3 trades with a subkey (a
+// trading-only key registered to the account): its stark_private_key / public_key are the
+// subkey's; the account's own key (kMainKey3) is never published.
 inline constexpr char kAccount1[] = "paradex-1";
 inline constexpr char kAccount2[] = "paradex-2";
+inline constexpr char kAccount3[] = "paradex-3";
 inline constexpr char kAddress1[] =
     "0x129f3dc1b8962d8a87abc692424c78fda963ade0e1cd17bf3d1c26f8d41ee7a";  // vectors' account
 inline constexpr char kKey1[] = "0x3c1e9550e66958296d11b60f8e8e7a7ad990d07fa65d5f7652c4a6c87d4e3cc";
 inline constexpr char kAddress2[] =
     "0x5a2a4e0c6f3e96f4b0e1b2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f";  // made up (< 2^251)
 inline constexpr char kKey2[] = "0x2dccce1da22003777062ee0870e9881b460a8b7eca276870f57c601f182136c";
+inline constexpr char kAddress3[] =
+    "0x3b9f6a1e5d2c4b8a7f6e5d4c3b2a19081726354453627180f9e8d7c6b5a4938";  // made up (< 2^251)
+inline constexpr char kMainKey3[] = "0x51a7c0ffee5eed0d15ea5e0b57ac1e5bad5eed0ff1ce0fab1e5ca1ab1e0000f";
+inline constexpr char kSubkey3[] = "0x6b1d2c3a4f5e60718293a4b5c6d7e8f9012345678a9bcdef0123456789abcd1";
 // The chain id the sim signs for (testnet's: these keys must never sign for mainnet).
 inline constexpr char kChainId[] = "PRIVATE_SN_POTC_SEPOLIA";
 inline constexpr int kBookDepth = 15;  // every WS book feed is top-15
@@ -94,6 +102,7 @@ class ParadexModule final : public VenueModule {
 
   // module.cpp
   const AccountSpec* AccountByAddress(std::string_view address) const;
+  static std::vector<adapters::paradex::Felt> RegisteredKeys(const AccountSpec& a);
   // The L2 address the venue's payloads show for an account id (its `account` credential).
   std::string AddressOf(const std::string& account_id) const;
   int64_t NowMs() const;

@@ -367,12 +367,18 @@ void ParadexModule::Auth(const HttpRequest& req, std::string_view pubkey, HttpRe
     return WriteError(resp, {400, "INVALID_SIGNATURE_EXPIRATION",
                              "signature expiration must be in the future and within a week"});
   }
-  auto public_key = px::ParseFelt(acct->credentials.at("public_key"));
-  if (!pubkey.empty()) {  // /auth/{public key}: must be the account's (subkeys not modelled)
+  // Plain /auth: signed by the account's own key. /auth/{public key} (what paradex-py always
+  // uses; required for subkeys): that key must be registered to the account and signs. Either
+  // way the signed message names the main account and the path /v1/auth.
+  const std::vector<px::Felt> keys = RegisteredKeys(*acct);
+  absl::StatusOr<px::Felt> public_key =
+      keys.empty() ? absl::StatusOr<px::Felt>(absl::NotFoundError("no key")) : keys.front();
+  if (!pubkey.empty()) {
     auto want = px::ParseFelt(pubkey);
-    if (!want.ok() || !public_key.ok() || *want != *public_key) {
+    if (!want.ok() || std::find(keys.begin(), keys.end(), *want) == keys.end()) {
       return WriteError(resp, {400, "INVALID_SUBKEY", "public key is not registered"});
     }
+    public_key = *want;
   }
   auto sig = px::ParseSignatureJson(sig_text);
   auto addr = px::ParseFelt(account);
@@ -582,9 +588,15 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
   signed_fields.price = type == "MARKET" ? "0" : get("price");
   auto sig = px::ParseSignatureJson(get("signature"));
   auto addr = px::ParseFelt(acct.credentials.at("account"));
-  auto pub = px::ParseFelt(acct.credentials.at("public_key"));
   auto hash = addr.ok() ? px::OrderMessageHash(kChainId, *addr, signed_fields) : addr.status();
-  if (!sig.ok() || !hash.ok() || !pub.ok() || !px::Verify(*pub, *hash, *sig)) {
+  // Signed for the main account's address by its own key or any registered subkey.
+  bool verified = false;
+  if (sig.ok() && hash.ok()) {
+    for (const px::Felt& k : RegisteredKeys(acct)) {
+      if ((verified = px::Verify(k, *hash, *sig))) break;
+    }
+  }
+  if (!verified) {
     return WriteError(resp, {400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
   }
   PlaceRequest pr;

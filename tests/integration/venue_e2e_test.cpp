@@ -670,6 +670,14 @@ TEST_CASE("paradex: orders round-trip with events, idempotent ids, positions",
   OrdersRoundTrip(ParadexOptions());
 }
 
+// paradex-3's key is a subkey registered to the account (the sim keeps the account's own key):
+// the gateway must authenticate with POST /auth/{subkey} and sign orders for the main address.
+TEST_CASE("paradex: a subkey account trades the same way", "[integration][paradex]") {
+  RigOptions o = ParadexOptions();
+  o.account_id = "paradex-3";
+  OrdersRoundTrip(o);
+}
+
 TEST_CASE("paradex: funding is normalized to 8 h", "[integration][paradex]") {
   FundingNormalized(ParadexOptions(), {"8"});
 }

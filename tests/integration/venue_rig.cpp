@@ -64,6 +64,7 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
       if (!val.get(sv)) cmap[std::string(k)] = std::string(sv);
     }
     if (!opts_.account_filter.empty() && !cmap.count(opts_.account_filter)) continue;
+    if (!opts_.account_id.empty() && id != opts_.account_id) continue;
     if (n++ > 0) break;  // one account is enough per rig
     account_ = std::string(id);
     accounts << "accounts:\n  - id: " << account_ << "\n    venue: " << opts_.venue << "\n";

@@ -25,7 +25,7 @@ struct SimAccount {
 };
 
 struct RigOptions {
-  std::string venue;               // "aster", "backpack"
+  std::string venue;               // "aster", "backpack", "paradex"
   std::vector<std::string> symbols = {"BTC"};  // subscribed at gateway start
   double rate = 500;               // generated book updates/s
   uint64_t seed = 7;
@@ -33,6 +33,8 @@ struct RigOptions {
   std::vector<std::string> option_keys;
   // Only accounts whose credentials contain this key are wired (e.g. "api_secret").
   std::string account_filter;
+  // Only this sim account is wired (e.g. "paradex-3", the subkey account), when set.
+  std::string account_id;
   // Appended to the gateway config as top-level YAML (e.g. "limits: {request_timeout_ms: 300}").
   std::string extra_config;
 };

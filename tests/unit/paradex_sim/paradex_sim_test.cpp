@@ -232,11 +232,11 @@ struct Sim {
     return *jwt;
   }
   HttpResult Place(const std::string& jwt, const OrderRequest& req, const std::string& cid,
-                   const px::StarkKey* signer = nullptr) {
+                   const px::StarkKey* signer = nullptr, const char* address = kAddress1) {
     const Instrument& in = Inst(symbols.VenueSymbolFor(req.symbol));
     auto enc = px::EncodeOrderFields(req, in, cid, static_cast<uint64_t>(NowMs()));
     REQUIRE(enc.ok());
-    auto hash = px::OrderMessageHash(kChainId, *px::ParseFelt(kAddress1), enc->signed_fields);
+    auto hash = px::OrderMessageHash(kChainId, *px::ParseFelt(address), enc->signed_fields);
     REQUIRE(hash.ok());
     auto sig = (signer ? *signer : key).Sign(*hash);
     REQUIRE(sig.ok());
@@ -692,6 +692,41 @@ TEST_CASE("paradex sim: Stark auth, JWT and signed orders round trip", "[paradex
   CHECK(sim.Get("/v1/orders", short_jwt).status == 200);
   sim.clock.Advance(3'000'000'000LL);
   CHECK(sim.Get("/v1/orders", short_jwt).status == 401);
+}
+
+TEST_CASE("paradex sim: a subkey authenticates with /auth/{key} and signs orders for its account",
+          "[paradex_sim]") {
+  Sim sim;
+  const px::StarkKey sub = *px::StarkKey::FromPrivateHex(kSubkey3);
+  const px::StarkKey main_key = *px::StarkKey::FromPrivateHex(kMainKey3);
+  const px::StarkKey stranger = *px::StarkKey::FromPrivateHex(kKey2);
+  const std::string sub_path = "/v1/auth/" + sub.public_key().ToHex();
+  // Plain /auth takes only the account's own key; a subkey must name itself.
+  CHECK(sim.codec.ParseError(sim.AuthCall(sub, kAddress3).body)->code ==
+        "STARKNET_SIGNATURE_VERIFICATION_FAILED");
+  CHECK(sim.AuthCall(main_key, kAddress3).status == 200);
+  CHECK(sim.codec
+            .ParseError(
+                sim.AuthCall(stranger, kAddress3, 0, "/v1/auth/" + stranger.public_key().ToHex())
+                    .body)
+            ->code == "INVALID_SUBKEY");
+  // The path names the subkey but another key signed.
+  CHECK(sim.codec.ParseError(sim.AuthCall(main_key, kAddress3, 0, sub_path).body)->code ==
+        "STARKNET_SIGNATURE_VERIFICATION_FAILED");
+  HttpResult auth = sim.AuthCall(sub, kAddress3, 0, sub_path);
+  REQUIRE(auth.status == 200);
+  auto jwt = sim.codec.ParseAuth(auth.body);
+  REQUIRE(jwt.ok());
+  // Orders: signed for the main account's address by the subkey; a stranger's signature fails.
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  const std::string far = Decimal::FromUnits(bid - 1000 * 10, 1).ToNormalizedString();
+  OrderRequest req = Limit("BTC", Side::kBuy, far, "0.01");
+  req.account = kAccount3;
+  HttpResult ok = sim.Place(*jwt, req, "sub-1", &sub, kAddress3);
+  CHECK(ok.status == 201);
+  HttpResult bad = sim.Place(*jwt, req, "sub-2", &stranger, kAddress3);
+  CHECK(bad.status == 400);
+  CHECK(sim.codec.ParseError(bad.body)->code == "INVALID_ORDER_SIGNATURE");
 }
 
 }  // namespace perpgw::sim::paradex
