@@ -1,9 +1,11 @@
-# perpgw: multi-stage image. The build stage runs the same install + build scripts as the README
-# (one source of truth); the runtime stage carries only runtime libraries and the binaries.
+# perpgw: multi-stage image. The build stage runs the README's build script in its lean mode
+# (`build.sh --image`: build packages only, and only the shipped programs; no tests, benchmarks
+# or fuzzers); the runtime stage carries only runtime libraries and the binaries.
+# Tested for real with podman (scripts/container-test.sh; deploy/README.md).
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY . .
-RUN bash scripts/install-deps.sh && bash scripts/build.sh
+RUN bash scripts/build.sh --image
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update -qq \
@@ -15,13 +17,15 @@ RUN apt-get update -qq \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin perpgw \
  && mkdir -p /var/lib/perpgw/journal && chown -R perpgw /var/lib/perpgw
 COPY --from=build /src/build/gateway/perpgwd /src/build/gateway/perpgw-replay /usr/local/bin/
-COPY --from=build /src/build/sim/perpgw-sim /usr/local/bin/
+COPY --from=build /src/build/sim/perpgw-sim /src/build/examples/perpgw-cli /usr/local/bin/
 COPY config/ /etc/perpgw/
 # The order journal (orders.journal_dir): mount a volume here so it survives the container.
 VOLUME /var/lib/perpgw
 USER perpgw
 # gRPC, Prometheus metrics
 EXPOSE 50051 9464
+# Plaintext probe of the default listen address; a TLS config needs its own health command
+# (`perpgwd health-check --addr 127.0.0.1:50051 --tls-ca CA.pem`, see deploy/README.md).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["perpgwd", "health-check", "--addr", "127.0.0.1:50051"]
 ENTRYPOINT ["perpgwd"]

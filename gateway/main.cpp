@@ -1,6 +1,7 @@
 // perpgwd: loads the config, starts venue adapters, the fan-out bus and the gRPC server.
 //   perpgwd --config FILE [--check-config] [--listen ADDR] [--port-file FILE]
 //   perpgwd health-check --addr HOST:PORT [--service NAME] [--timeout-ms N]
+//                        [--tls-ca CA.pem [--tls-cert C.pem --tls-key K.pem] [--server-name N]]
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -37,7 +38,9 @@ int Usage() {
   std::fprintf(stderr,
                "usage: perpgwd --config FILE [--check-config] [--listen HOST:PORT] "
                "[--port-file FILE]\n"
-               "       perpgwd health-check --addr HOST:PORT [--service NAME] [--timeout-ms N]\n");
+               "       perpgwd health-check --addr HOST:PORT [--service NAME] [--timeout-ms N]\n"
+               "                            [--tls-ca CA.pem [--tls-cert C.pem --tls-key K.pem]"
+               " [--server-name NAME]]\n");
   return 2;
 }
 
@@ -110,15 +113,20 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "health-check") {
     std::string addr, service;
     int timeout_ms = 2000;
+    perpgw::gateway::HealthTls tls;
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
       if (a == "--addr" && i + 1 < argc) addr = argv[++i];
       else if (a == "--service" && i + 1 < argc) service = argv[++i];
       else if (a == "--timeout-ms" && i + 1 < argc) timeout_ms = std::atoi(argv[++i]);
+      else if (a == "--tls-ca" && i + 1 < argc) tls.ca_file = argv[++i];
+      else if (a == "--tls-cert" && i + 1 < argc) tls.cert_file = argv[++i];
+      else if (a == "--tls-key" && i + 1 < argc) tls.key_file = argv[++i];
+      else if (a == "--server-name" && i + 1 < argc) tls.server_name = argv[++i];
       else return Usage();
     }
     if (addr.empty()) return Usage();
-    return perpgw::gateway::HealthCheck(addr, service, timeout_ms);
+    return perpgw::gateway::HealthCheck(addr, service, timeout_ms, tls);
   }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -150,4 +150,42 @@ TEST_CASE("server-only TLS: no client certificate needed, plaintext still refuse
         grpc::StatusCode::UNAVAILABLE);
 }
 
+// The container probe against a TLS gateway (the image's HEALTHCHECK is plaintext; a TLS
+// deployment overrides it with these flags): plaintext fails, the CA succeeds, mTLS needs the
+// client pair, a wrong CA fails, and no file content (keys) is ever printed.
+TEST_CASE("health-check speaks TLS and mTLS with --tls-ca / --tls-cert / --tls-key",
+          "[integration][tls]") {
+  Certs certs;
+  auto probe = [&](const std::string& addr, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {PERPGWD_BIN, "health-check", "--addr", addr};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Run(argv, Millis(15000));
+  };
+  const std::string ca = certs.dir.File("ca.pem");
+  {
+    Gateway gw(certs, /*mtls=*/false);
+    CHECK(probe(gw.addr(), {}).exit_code != 0);  // plaintext to a TLS port
+    auto ok = probe(gw.addr(), {"--tls-ca", ca, "--server-name", "localhost"});
+    INFO(ok.out << ok.err);
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("SERVING") != std::string::npos);
+    CHECK(probe(gw.addr(), {"--tls-ca", certs.dir.File("rogue-ca.pem")}).exit_code != 0);
+    auto missing = probe(gw.addr(), {"--tls-ca", certs.dir.File("nope.pem")});
+    CHECK(missing.exit_code != 0);
+    CHECK(missing.err.find("nope.pem") != std::string::npos);
+  }
+  {
+    Gateway gw(certs, /*mtls=*/true);
+    CHECK(probe(gw.addr(), {"--tls-ca", ca}).exit_code != 0);  // no client certificate
+    auto ok = probe(gw.addr(), {"--tls-ca", ca, "--tls-cert", certs.dir.File("client.pem"),
+                                "--tls-key", certs.dir.File("client.key")});
+    INFO(ok.out << ok.err);
+    CHECK(ok.exit_code == 0);
+    auto half = probe(gw.addr(), {"--tls-ca", ca, "--tls-cert", certs.dir.File("client.pem")});
+    CHECK(half.exit_code != 0);
+    CHECK(half.err.find("go together") != std::string::npos);
+    CHECK(half.err.find("PRIVATE KEY") == std::string::npos);
+  }
+}
+
 }  // namespace perpgw::testing
