@@ -38,7 +38,7 @@ def mini(v):
     return json.dumps(v)
 
 
-for venue in ("aster", "backpack"):
+for venue in ("aster", "backpack", "lighter"):
     for f in sorted((root / "tests/data" / venue).glob("*.json")):
         try:
             doc = load(f.read_text())
@@ -47,6 +47,9 @@ for venue in ("aster", "backpack"):
         put(f"fuzz_{venue}_codec", f.stem, mini(doc))
         if isinstance(doc, list) and doc and all(isinstance(e, (dict, list)) for e in doc):
             put(f"fuzz_{venue}_codec", f.stem + ".lines", "\n".join(mini(e) for e in doc[:200]))
+        if isinstance(doc, dict) and isinstance(doc.get("frames"), list):  # recorded sequences
+            put(f"fuzz_{venue}_codec", f.stem + ".frames",
+                "\n".join(mini(e) for e in doc["frames"][:200]))
 
 # Paradex: records of [uint16 LE: bit 15 = binary SBE frame, low bits = length][bytes].
 def rec(data, binary):
