@@ -210,6 +210,18 @@ absl::Status StreamSet::Resubscribe(const std::string& topic, std::string before
   return impl_->Resubscribe(topic, std::move(before));
 }
 
+size_t StreamSet::SendAll(const std::string& frame) {
+  size_t n = 0;
+  for (size_t i = 0; i < impl_->conns_.size(); ++i) {
+    auto& c = *impl_->conns_[i];
+    if (!c.ws || !c.ws->is_open()) continue;
+    c.outbox.push_back(frame);
+    impl_->Pump(static_cast<int>(i));
+    ++n;
+  }
+  return n;
+}
+
 std::vector<std::string> StreamSet::TopicsOf(int conn) const {
   if (conn < 0 || conn >= static_cast<int>(impl_->conns_.size())) return {};
   return impl_->conns_[conn]->topics;

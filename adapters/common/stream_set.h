@@ -68,6 +68,9 @@ class StreamSet {
   // fresh one. FailedPrecondition when the topic's connection is not open (its reconnect
   // re-subscribes everything anyway); NotFound for a topic never added.
   absl::Status Resubscribe(const std::string& topic, std::string before);
+  // Queues `frame` on every open connection (a venue's application-level pong, Lighter's
+  // {"type":"pong"}). Returns how many connections got it.
+  size_t SendAll(const std::string& frame);
 
   std::vector<std::string> TopicsOf(int conn) const;
   int ConnectionOf(const std::string& topic) const;  // -1: not added

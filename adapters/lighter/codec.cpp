@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "adapters/wire/cat.h"
@@ -627,6 +628,53 @@ absl::StatusOr<std::vector<FundingRateRow>> Codec::ParseFundingRates(std::string
                                        return absl::OkStatus();
                                      }));
   return out;
+}
+
+absl::StatusOr<BookUpdate> Codec::ParseOrderBookOrders(std::string_view body,
+                                                       const Instrument& inst,
+                                                       UnixNanos receive_time) {
+  std::map<int64_t, int64_t> bids, asks;  // price -> summed remaining size
+  Fields top{"code", "message", "total_asks", "total_bids"};
+  PERPGW_RETURN_IF_ERROR(impl_->Answer(
+      body, "orderBookOrders", &top, [&](std::string_view key, od::value& v) -> absl::Status {
+        std::map<int64_t, int64_t>* side = key == "bids" ? &bids : key == "asks" ? &asks : nullptr;
+        if (side == nullptr) return absl::OkStatus();
+        return wire::ForEachInArray(v, W("orderBookOrders"), [&](od::value& ov) -> absl::Status {
+          od::object o;
+          PERPGW_JSON_TRY(ov.get_object().get(o), W("orderBookOrders"));
+          Fields f{"price",    "remaining_base_amount", "initial_base_amount", "order_index",
+                   "order_id", "owner_account_index",   "order_expiry"};
+          PERPGW_RETURN_IF_ERROR(f.Read(o, W("orderBookOrders")));
+          std::string_view price, size;
+          PERPGW_RETURN_IF_ERROR(f.Get("price", &price));
+          PERPGW_RETURN_IF_ERROR(f.Get("remaining_base_amount", &size));
+          int64_t px = 0, sz = 0;
+          PERPGW_RETURN_IF_ERROR(Scaled(price, inst.price_scale, "order price", &px));
+          PERPGW_RETURN_IF_ERROR(Scaled(size, inst.size_scale, "order size", &sz));
+          if (px <= 0 || sz < 0) return Bad("orderBookOrders: non-positive price or negative size");
+          int64_t& level = (*side)[px];
+          if (__builtin_add_overflow(level, sz, &level))
+            return Bad("orderBookOrders: size overflow");
+          return absl::OkStatus();
+        });
+      }));
+  BookUpdate u;
+  u.venue = S(kVenueName);
+  u.symbol = inst.symbol;
+  u.snapshot = true;
+  u.receive_time = receive_time;
+  u.price_scale = inst.price_scale;
+  u.size_scale = inst.size_scale;
+  for (auto it = bids.rbegin(); it != bids.rend(); ++it) {
+    if (it->second > 0) u.bids.push_back({it->first, it->second});
+  }
+  for (const auto& [p, q] : asks) {
+    if (q > 0) u.asks.push_back({p, q});
+  }
+  if (!u.bids.empty() && !u.asks.empty() && u.bids.front().price >= u.asks.front().price) {
+    return Bad("orderBookOrders: crossed book");
+  }
+  return u;
 }
 
 absl::StatusOr<int64_t> Codec::ParseNextNonce(std::string_view body) {

@@ -155,6 +155,10 @@ class Codec {
   absl::StatusOr<std::vector<MarketInfo>> ParseOrderBookDetails(std::string_view body,
                                                                 std::vector<MarketStats>* stats);
   absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRates(std::string_view body);
+  // GET /api/v1/orderBookOrders: individual resting orders aggregated by price into a
+  // snapshot BookUpdate at inst's scales (bids best first, asks ascending; remaining sizes).
+  absl::StatusOr<BookUpdate> ParseOrderBookOrders(std::string_view body, const Instrument& inst,
+                                                  UnixNanos receive_time);
   // GET /api/v1/nextNonce -> nonce.
   absl::StatusOr<int64_t> ParseNextNonce(std::string_view body);
 

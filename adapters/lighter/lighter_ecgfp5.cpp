@@ -172,7 +172,9 @@ AffinePoint LookupVarTime(const AffinePoint* win, int32_t d) {
   return r;
 }
 
-Point FromAffine(const AffinePoint& a) { return Point{a.x, Fp5::One(), a.u, Fp5::One()}; }
+Point FromAffine(const AffinePoint& a) {
+  return Point{a.x, Fp5::One(), a.u, Fp5::One()};
+}
 
 }  // namespace
 
@@ -212,7 +214,9 @@ std::array<uint8_t, 40> ScalarToBytes(const Scalar& s) {
   return out;
 }
 
-bool ScalarIsZero(const Scalar& s) { return (s.l[0] | s.l[1] | s.l[2] | s.l[3] | s.l[4]) == 0; }
+bool ScalarIsZero(const Scalar& s) {
+  return (s.l[0] | s.l[1] | s.l[2] | s.l[3] | s.l[4]) == 0;
+}
 
 bool ScalarEqual(const Scalar& a, const Scalar& b) {
   uint64_t d = 0;
@@ -260,7 +264,9 @@ void ScalarWipe(Scalar& s) {
 
 // ---- points ----
 
-Point Point::Neutral() { return Point{Fp5::Zero(), Fp5::One(), Fp5::Zero(), Fp5::One()}; }
+Point Point::Neutral() {
+  return Point{Fp5::Zero(), Fp5::One(), Fp5::Zero(), Fp5::One()};
+}
 
 Point Point::Generator() {
   Fp5 x;
@@ -364,9 +370,13 @@ Point PointMDouble(const Point& p, int n) {
   return r;
 }
 
-bool PointIsNeutral(const Point& p) { return p.u.IsZero(); }
+bool PointIsNeutral(const Point& p) {
+  return p.u.IsZero();
+}
 
-Fp5 PointEncode(const Point& p) { return Fp5Mul(p.t, Fp5InverseOrZero(p.u)); }
+Fp5 PointEncode(const Point& p) {
+  return Fp5Mul(p.t, Fp5InverseOrZero(p.u));
+}
 
 std::optional<Point> PointDecode(const Fp5& w) {
   // y^2 = x(x^2 + a x + b) with w = y/x gives x^2 - (w^2 - a) x + b = 0; of the two roots,
@@ -445,7 +455,9 @@ std::vector<AffinePoint> MakeCombTable(const Point& p) {
   return BatchToAffine(proj);
 }
 
-Point MulVarTime(const Point& p, const Scalar& k) { return MulWindowVarTime(MakeWindow(p), k); }
+Point MulVarTime(const Point& p, const Scalar& k) {
+  return MulWindowVarTime(MakeWindow(p), k);
+}
 
 Point MulAddGeneratorVarTime(const Scalar& s, const Point& p, const Scalar& e) {
   return AddCombVarTime(MulVarTime(p, e), GetGeneratorTable().entries, s);

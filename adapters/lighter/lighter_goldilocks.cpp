@@ -17,8 +17,12 @@ struct Acc {
   inline Fp Reduce() const { return FpSub(FpReduce128(lo), Fp{top << 32}); }
 };
 
-inline Fp Times2(Fp a) { return FpAdd(a, a); }
-inline Fp Times3(Fp a) { return FpAdd(FpAdd(a, a), a); }
+inline Fp Times2(Fp a) {
+  return FpAdd(a, a);
+}
+inline Fp Times3(Fp a) {
+  return FpAdd(FpAdd(a, a), a);
+}
 
 constexpr uint64_t kFp5W = 3;  // z^5 = 3
 // omega = 3^((p-1)/5), a primitive 5th root of unity; z^p = omega * z.
@@ -58,7 +62,9 @@ Fp Fp5Norm0(const Fp5& a, const Fp5& f) {
 
 }  // namespace
 
-Fp FpLegendre(Fp a) { return FpPow(a, (kP - 1) / 2); }
+Fp FpLegendre(Fp a) {
+  return FpPow(a, (kP - 1) / 2);
+}
 
 std::optional<Fp> FpSqrt(Fp a) {
   if (a.IsZero()) return Fp::Zero();

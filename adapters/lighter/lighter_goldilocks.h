@@ -41,7 +41,9 @@ constexpr Fp FpSub(Fp a, Fp b) {
   return Fp{d + (kP & (0 - borrow))};
 }
 
-constexpr Fp FpNeg(Fp a) { return FpSub(Fp{0}, a); }
+constexpr Fp FpNeg(Fp a) {
+  return FpSub(Fp{0}, a);
+}
 
 // Reduces a 128-bit value: x = lo + 2^64*(hh*2^32 + hl), 2^64 = eps, 2^96 = -1 (mod p).
 constexpr Fp FpReduce128(unsigned __int128 x) {
@@ -60,8 +62,12 @@ constexpr Fp FpReduce128(unsigned __int128 x) {
   return Fp{r - (kP & (0 - ge))};
 }
 
-constexpr Fp FpMul(Fp a, Fp b) { return FpReduce128(static_cast<unsigned __int128>(a.v) * b.v); }
-constexpr Fp FpSquare(Fp a) { return FpMul(a, a); }
+constexpr Fp FpMul(Fp a, Fp b) {
+  return FpReduce128(static_cast<unsigned __int128>(a.v) * b.v);
+}
+constexpr Fp FpSquare(Fp a) {
+  return FpMul(a, a);
+}
 
 // Fixed exponent, so run time does not depend on the base.
 constexpr Fp FpPow(Fp base, uint64_t e) {
@@ -76,7 +82,9 @@ constexpr Fp FpPow(Fp base, uint64_t e) {
 }
 
 // a^(p-2); zero maps to zero.
-constexpr Fp FpInverseOrZero(Fp a) { return FpPow(a, kP - 2); }
+constexpr Fp FpInverseOrZero(Fp a) {
+  return FpPow(a, kP - 2);
+}
 
 // Euler criterion result: 1, p-1, or 0.
 Fp FpLegendre(Fp a);
@@ -110,8 +118,12 @@ inline Fp5 Fp5Sub(const Fp5& a, const Fp5& b) {
   for (int i = 0; i < 5; ++i) r.c[i] = FpSub(a.c[i], b.c[i]);
   return r;
 }
-inline Fp5 Fp5Neg(const Fp5& a) { return Fp5Sub(Fp5{}, a); }
-inline Fp5 Fp5Double(const Fp5& a) { return Fp5Add(a, a); }
+inline Fp5 Fp5Neg(const Fp5& a) {
+  return Fp5Sub(Fp5{}, a);
+}
+inline Fp5 Fp5Double(const Fp5& a) {
+  return Fp5Add(a, a);
+}
 inline Fp5 Fp5MulFp(const Fp5& a, Fp s) {
   Fp5 r;
   for (int i = 0; i < 5; ++i) r.c[i] = FpMul(a.c[i], s);

@@ -52,7 +52,9 @@ constexpr uint64_t kMatrixDiag12[12] = {
 };
 
 // Reduces a value < 2^96 (or a little more: sums of a few 64-bit lanes times small factors).
-inline Fp Reduce(U128 x) { return FpReduce128(x); }
+inline Fp Reduce(U128 x) {
+  return FpReduce128(x);
+}
 
 // M4 = [[2,3,1,1],[1,2,3,1],[1,1,2,3],[3,1,1,2]] per block of 4, then add to lane i the sum of
 // lanes {i mod 4, +4, +8}. Sums stay below 2^72, so one 128-bit reduction per lane suffices.

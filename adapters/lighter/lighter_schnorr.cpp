@@ -11,7 +11,9 @@
 
 namespace perpgw::adapters::lighter::internal {
 
-Fp5 SchnorrPublicKey(const Scalar& sk) { return PointEncode(MulGenerator(sk)); }
+Fp5 SchnorrPublicKey(const Scalar& sk) {
+  return PointEncode(MulGenerator(sk));
+}
 
 Scalar SchnorrChallenge(const Fp5& r, const Fp5& msg) {
   std::array<Fp, 10> pre;

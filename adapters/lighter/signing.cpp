@@ -39,7 +39,9 @@ constexpr int64_t kFeeTick = 1'000'000;
 constexpr int kMaxAttributesPerTx = 4;
 
 // Debian's abseil has its own string_view type; bridge explicitly.
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view AV(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 int HexNibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -81,9 +83,13 @@ absl::StatusOr<std::array<uint8_t, N>> FixedFromHex(std::string_view hex, std::s
   return out;
 }
 
-Fp F(int64_t v) { return Fp::FromU64(static_cast<uint64_t>(v)); }
+Fp F(int64_t v) {
+  return Fp::FromU64(static_cast<uint64_t>(v));
+}
 
-TxHash ToTxHash(const Fp5& h) { return internal::Fp5ToBytes(h); }
+TxHash ToTxHash(const Fp5& h) {
+  return internal::Fp5ToBytes(h);
+}
 
 // ---- attributes ----
 
@@ -116,7 +122,9 @@ std::vector<std::pair<uint8_t, int64_t>> PresentAttributes(const TxAttributes& a
   return out;
 }
 
-bool IsNilAttr(uint8_t type, int64_t value) { return value == kAttrSpecs[type - 1].nil; }
+bool IsNilAttr(uint8_t type, int64_t value) {
+  return value == kAttrSpecs[type - 1].nil;
+}
 
 int64_t AttrOrNil(const std::optional<int64_t>& v, uint8_t type) {
   return v.value_or(kAttrSpecs[type - 1].nil);
@@ -143,7 +151,9 @@ TxHash HashWithAttributes(std::span<const Fp> preimage, const TxAttributes& attr
   return ToTxHash(internal::HashToQuinticExtension(combined));
 }
 
-absl::Status Invalid(std::string_view what) { return absl::InvalidArgumentError(AV(what)); }
+absl::Status Invalid(std::string_view what) {
+  return absl::InvalidArgumentError(AV(what));
+}
 
 absl::Status ValidateEnvelope(int64_t account_index, uint8_t api_key_index, int64_t nonce,
                               int64_t expired_at, bool allow_nil_api_key) {
@@ -314,7 +324,9 @@ absl::StatusOr<PrivateKey> PrivateKey::FromSeedHex(std::string_view seed_hex) {
   return key;
 }
 
-std::string PrivateKey::PublicKeyHex() const { return ToHex(public_key_); }
+std::string PrivateKey::PublicKeyHex() const {
+  return ToHex(public_key_);
+}
 
 std::array<uint8_t, kPrivateKeySize> PrivateKey::ToBytes() const {
   return internal::ScalarToBytes(*sk_);
@@ -367,7 +379,9 @@ absl::StatusOr<PublicKey> PublicKey::FromHex(std::string_view hex) {
   return FromBytes(*bytes);
 }
 
-std::string PublicKey::Hex() const { return ToHex(bytes_); }
+std::string PublicKey::Hex() const {
+  return ToHex(bytes_);
+}
 
 PublicKey PublicKey::WithPrecomputation() const {
   PublicKey out = *this;
@@ -482,8 +496,7 @@ absl::Status ValidateTx(const CreateOrderTx& tx) {
       if (tx.trigger_price != 0) return Invalid("TWAP orders must have trigger_price 0");
       if (tx.order_expiry == 0) return Invalid("TWAP orders need an order_expiry");
       break;
-    default:
-      return Invalid(absl::StrCat("invalid order type: ", static_cast<int>(tx.type)));
+    default: return Invalid(absl::StrCat("invalid order type: ", static_cast<int>(tx.type)));
   }
   return absl::OkStatus();
 }

@@ -135,6 +135,11 @@ class WsSession final : public WsConn, public Closable,
     to.keep_alive_pings = false;
     ws_.set_option(to);
     ws_.read_message_max(1 << 20);
+    last_activity_ = std::chrono::steady_clock::now();
+    // Beast answers pings itself; the callback only records that the client was there.
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+      last_activity_ = std::chrono::steady_clock::now();
+    });
     auto self = shared_from_this();
     ws_.async_accept(req, [self](beast::error_code ec) {
       if (ec) return self->Closed();
@@ -151,6 +156,7 @@ class WsSession final : public WsConn, public Closable,
   bool open() const override { return open_ && !closing_; }
   size_t queued() const override { return queue_.size(); }
   uint64_t messages_sent() const override { return sent_; }
+  std::chrono::steady_clock::time_point last_activity() const override { return last_activity_; }
 
   bool Send(std::string text) override { return Queue(std::move(text), false); }
   bool SendBinary(std::string bytes) override { return Queue(std::move(bytes), true); }
@@ -212,6 +218,7 @@ class WsSession final : public WsConn, public Closable,
     auto self = shared_from_this();
     ws_.async_read(buf_, [self](beast::error_code ec, size_t) {
       if (ec) return self->Closed();
+      self->last_activity_ = std::chrono::steady_clock::now();
       std::string text = beast::buffers_to_string(self->buf_.data());
       self->buf_.consume(self->buf_.size());
       if (!self->state_->closed && !self->closing_) self->state_->handler->OnWsText(self, text);
@@ -265,6 +272,7 @@ class WsSession final : public WsConn, public Closable,
   std::deque<Message> queue_;
   std::string close_reason_;
   uint64_t sent_ = 0;
+  std::chrono::steady_clock::time_point last_activity_{};
   bool open_ = false, closing_ = false, writing_ = false, stalled_ = false;
   bool corrupt_next_ = false, notified_ = false;
 };

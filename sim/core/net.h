@@ -66,6 +66,9 @@ class WsConn {
   virtual void Close(bool graceful = true, std::string_view reason = {}) = 0;
   virtual size_t queued() const = 0;
   virtual uint64_t messages_sent() const = 0;
+  // When the client last sent anything: a message or a control frame (ping, pong). Venues that
+  // close idle connections count both (Lighter: "WS-level pings or {"type":"ping"} count").
+  virtual std::chrono::steady_clock::time_point last_activity() const = 0;
 
   // Fault hooks (applied by the core's /fault handler, usable by modules too).
   virtual void CorruptNext() = 0;                            // next message goes out as garbage

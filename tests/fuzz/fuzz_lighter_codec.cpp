@@ -64,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::CheckBook(sync.book());
     (void)codec.ParseOrderBookDetails(line, nullptr);
     (void)codec.ParseFundingRates(line);
+    (void)codec.ParseOrderBookOrders(line, c.eth, 1);
     (void)codec.ParseNextNonce(line);
     (void)codec.ParseOrder(line, c.symbols);
     (void)codec.ParseOrders(line, c.symbols);

@@ -173,6 +173,14 @@ RigOptions ParadexOptions() {
   return o;
 }
 
+// Lighter: market data only so far (the sim has no accounts yet; the venue takes none).
+RigOptions LighterOptions() {
+  RigOptions o;
+  o.venue = "lighter";
+  o.symbols = {"BTC", "ETH", "SOL"};
+  return o;
+}
+
 RigOptions BackpackOptions() {
   RigOptions o;
   o.venue = "backpack";
@@ -676,6 +684,16 @@ TEST_CASE("paradex: a subkey account trades the same way", "[integration][parade
   RigOptions o = ParadexOptions();
   o.account_id = "paradex-3";
   OrdersRoundTrip(o);
+}
+
+TEST_CASE("lighter: streamed book on the begin_nonce chain equals the sim's ground truth "
+          "through faults",
+          "[integration][lighter]") {
+  BookThroughFaults(LighterOptions());
+}
+
+TEST_CASE("lighter: hourly funding is normalized to 8 h", "[integration][lighter]") {
+  FundingNormalized(LighterOptions(), {"1"});
 }
 
 TEST_CASE("paradex: funding is normalized to 8 h", "[integration][paradex]") {

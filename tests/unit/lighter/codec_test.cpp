@@ -481,6 +481,29 @@ TEST_CASE("lighter orders and fills from the documented object fields", "[lighte
   CHECK((*fills)[1].liquidation);
 }
 
+TEST_CASE("lighter orderBookOrders: orders aggregated into a snapshot by price", "[lighter]") {
+  Markets m;
+  Codec c;
+  const Instrument& eth = m.Inst(0);
+  const std::string body =
+      R"({"code":200,"total_asks":2,"asks":[{"order_index":"1","price":"3001.00","remaining_base_amount":"0.5000","initial_base_amount":"1"},{"order_index":"2","price":"3000.50","remaining_base_amount":"0.2500"}],"total_bids":3,"bids":[{"order_index":"3","price":"2999.00","remaining_base_amount":"1.0000"},{"order_index":"4","price":"2999.50","remaining_base_amount":"0.1000"},{"order_index":"5","price":"2999.00","remaining_base_amount":"0.5000"}]})";
+  auto u = c.ParseOrderBookOrders(body, eth, 9);
+  REQUIRE(u.ok());
+  CHECK(u->snapshot);
+  CHECK(u->receive_time == 9);
+  REQUIRE(u->bids.size() == 2);
+  CHECK(u->bids[0].price == *ParseScaled("2999.5", eth.price_scale));
+  CHECK(u->bids[1].size == *ParseScaled("1.5", eth.size_scale));  // two orders at 2999.00
+  REQUIRE(u->asks.size() == 2);
+  CHECK(u->asks[0].price == *ParseScaled("3000.5", eth.price_scale));
+  CHECK_FALSE(
+      c.ParseOrderBookOrders(
+           R"({"code":200,"asks":[{"price":"2999","remaining_base_amount":"1"}],"bids":[{"price":"3000","remaining_base_amount":"1"}]})",
+           eth, 0)
+          .ok());  // crossed
+  CHECK_FALSE(c.ParseOrderBookOrders(R"({"code":20001,"message":"bad market"})", eth, 0).ok());
+}
+
 TEST_CASE("lighter sendTx answers, nonces and errors", "[lighter]") {
   Codec c;
   auto one = c.ParseSendTx(Member("send_tx_response.json", "single"));

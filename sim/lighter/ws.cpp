@@ -1,0 +1,353 @@
+// Lighter module WebSocket on /stream: {"type":"subscribe","channel":"order_book/0"} in,
+// {"channel":"order_book:0","type":"subscribed/order_book",...} out (channels echoed with ':'),
+// books as a snapshot then absolute-size updates batched every 50 ms with
+// begin_nonce = the nonce last sent (nonce = the book's update id), ping/pong, the venue's error
+// frames ({"type":"error","code":30003,"message":"Already Subscribed"}), and the 2-minute idle
+// close. Account channels and jsonapi/sendtx are not modelled yet (an error frame says so).
+#include <algorithm>
+
+#include "sim/lighter/module.h"
+
+namespace perpgw::sim::lighter {
+namespace {
+
+using Window = std::map<int64_t, int64_t>;
+
+// "order_book/0" -> ("order_book", 0); ids < 0 for "all" or none.
+std::pair<std::string, int64_t> SplitChannel(std::string_view ch) {
+  size_t p = ch.find('/');
+  if (p == std::string_view::npos) return {std::string(ch), -1};
+  std::string_view id = ch.substr(p + 1);
+  int64_t v = 0;
+  if (id.empty() || id.size() > 12) return {std::string(ch.substr(0, p)), -2};
+  for (char c : id) {
+    if (c < '0' || c > '9') return {std::string(ch.substr(0, p)), id == "all" ? -1 : -2};
+    v = v * 10 + (c - '0');
+  }
+  return {std::string(ch.substr(0, p)), v};
+}
+
+std::string Echo(std::string ch) {
+  std::replace(ch.begin(), ch.end(), '/', ':');
+  return ch;
+}
+
+}  // namespace
+
+bool LighterModule::AcceptWs(const HttpRequest& upgrade, HttpResponse& reject) {
+  if (upgrade.path != "/stream") {
+    reject.Json(404, R"({"code":404,"message":"websocket path is /stream"})");
+    return false;
+  }
+  return true;
+}
+
+void LighterModule::OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) {
+  (void)upgrade;
+  conns_[conn->id()] = conn;
+  conn->Send(R"({"type":"connected","session_id":")" + std::to_string(conn->id()) + "\"}");
+}
+
+void LighterModule::OnWsClose(const WsConnPtr& conn) {
+  conns_.erase(conn->id());
+}
+
+void LighterModule::OnWsText(const WsConnPtr& conn, std::string_view text) {
+  HandleText(conn, conn->Data<ConnState>(), text);
+}
+
+void LighterModule::SendError(const WsConnPtr& conn, int code, const std::string& message) {
+  JsonWriter w;
+  w.BeginObject().Field("type", "error").Field("code", code).Field("message", message).EndObject();
+  conn->Send(w.Take());
+}
+
+std::string LighterModule::Frame(ConnState& st, std::string_view type, std::string_view channel,
+                                 std::string_view payload_key, const std::string& payload_json) {
+  // Key order as the recorded frames: channel, offset, <payload>, timestamp, type.
+  JsonWriter w;
+  w.BeginObject().Field("channel", Echo(std::string(channel)));
+  w.Field("offset", st.offset += 1);
+  w.Key(payload_key).Raw(payload_json);
+  w.Field("timestamp", NowMs()).Field("type", type).EndObject();
+  return w.Take();
+}
+
+void LighterModule::HandleText(const WsConnPtr& conn, ConnState& st, std::string_view text) {
+  auto f = ParseJsonObject(text);
+  if (!f.ok()) return SendError(conn, 30000, "invalid message");
+  auto get = [&](const char* k) {
+    auto it = f->find(k);
+    return it == f->end() || it->second == "null" ? std::string() : it->second;
+  };
+  const std::string type = get("type");
+  if (type == "ping") return (void)conn->Send(R"({"type":"pong"})");
+  if (type == "pong") return;
+  if (type == "subscribe") {
+    std::string err = Subscribe(conn, st, get("channel"));
+    if (!err.empty()) {
+      const int code = err == "Already Subscribed" ? 30003 : 30001;
+      SendError(conn, code, err);
+    }
+    return;
+  }
+  if (type == "unsubscribe") {
+    const std::string ch = get("channel");
+    if (st.channels.erase(ch) == 0) return SendError(conn, 30002, "Not Subscribed");
+    auto [head, id] = SplitChannel(ch);
+    if (head == "order_book") {
+      for (auto it = st.books.begin(); it != st.books.end(); ++it) {
+        if (ctx_->market().instrument(it->first).spec.market_id == id) {
+          st.books.erase(it);
+          break;
+        }
+      }
+    }
+    conn->Send(R"({"type":"unsubscribed","channel":")" + Echo(ch) + "\"}");
+    return;
+  }
+  if (type == "jsonapi/sendtx" || type == "jsonapi/sendtxbatch") {
+    return SendError(conn, 30010, "perpgw-sim: Lighter transactions are not modelled yet");
+  }
+  SendError(conn, 30000, "invalid message type");
+}
+
+std::string LighterModule::Subscribe(const WsConnPtr& conn, ConnState& st,
+                                     const std::string& channel) {
+  if (channel.empty() || channel.size() > 64) return "invalid channel";
+  auto [head, id] = SplitChannel(channel);
+  const bool all = id == -1 && channel.find("/all") != std::string::npos;
+  if (head == "order_book" || head == "ticker" || head == "trade" ||
+      (head == "market_stats" && !all)) {
+    const SimInstrument* in = id >= 0 ? ByMarketId(id) : nullptr;
+    if (in == nullptr) return "invalid channel";
+    if (st.channels.count(channel)) return "Already Subscribed";
+    st.channels.insert(channel);
+    const Market& m = ctx_->market();
+    const size_t i = in->index;
+    if (head == "order_book") {
+      BookSub& sub = st.books[i];
+      Window bids, asks;
+      for (const Level& l : m.book(i).Bids()) bids[l.price] = l.size;
+      for (const Level& l : m.book(i).Asks()) asks[l.price] = l.size;
+      sub.bids = bids;
+      sub.asks = asks;
+      sub.nonce = m.update_id(i);
+      sub.need_snapshot = false;
+      const std::string book = R"({"code":0,"asks":)" + LevelsJson(m.book(i).Asks(), *in) +
+                               R"(,"bids":)" + LevelsJson(m.book(i).Bids(), *in) + R"(,"offset":)" +
+                               std::to_string(st.offset + 1) + R"(,"nonce":)" +
+                               std::to_string(sub.nonce) + R"(,"begin_nonce":)" +
+                               std::to_string(sub.nonce) + "}";
+      conn->Send(Frame(st, "subscribed/order_book", channel, "order_book", book));
+    } else if (head == "ticker") {
+      auto bid = m.book(i).BestBid();
+      auto ask = m.book(i).BestAsk();
+      auto side = [&](const std::optional<Level>& l) {
+        if (!l) return std::string("null");
+        return R"({"price":")" + in->FormatPrice(l->price) + R"(","size":")" +
+               in->FormatQty(l->size) + "\"}";
+      };
+      conn->Send(Frame(
+          st, "subscribed/ticker", channel, "ticker",
+          R"({"s":")" + in->symbol() + R"(","a":)" + side(ask) + R"(,"b":)" + side(bid) + "}"));
+    } else if (head == "trade") {
+      std::string trades = "[";
+      for (const std::string& t : markets_[i].trades) {
+        if (trades.size() > 1) trades += ',';
+        trades += t;
+      }
+      conn->Send(Frame(st, "subscribed/trade", channel, "trades", trades + "]"));
+    } else {
+      conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", StatsJson(*in)));
+    }
+    return {};
+  }
+  if (head == "market_stats" && all) {
+    if (st.channels.count(channel)) return "Already Subscribed";
+    st.channels.insert(channel);
+    std::string map = "{";
+    const Market& m = ctx_->market();
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (i > 0) map += ',';
+      map += '"';
+      map += std::to_string(m.instrument(i).spec.market_id);
+      map += "\":";
+      map += StatsJson(m.instrument(i));
+    }
+    conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", map + "}"));
+    return {};
+  }
+  if (head.rfind("account", 0) == 0 || head == "user_stats" || head == "notification" ||
+      head == "pool_data" || head == "pool_info") {
+    return "perpgw-sim: Lighter account channels are not modelled yet";
+  }
+  return "invalid channel";
+}
+
+void LighterModule::OnBookChange(const BookChange& change) {
+  if (change.instrument == nullptr) return;
+  MarketState& ms = markets_[change.instrument->index];
+  // skip_seq: the generator skipped an id; the next update's begin_nonce shows the break.
+  if (change.prev_update_id != ms.last_id) ms.gap = true;
+  ms.last_id = change.update_id;
+}
+
+void LighterModule::OnTrade(const PublicTrade& t) {
+  if (t.instrument == nullptr) return;
+  const SimInstrument& in = *t.instrument;
+  MarketState& ms = markets_[in.index];
+  ms.last_price = t.price;
+  ms.volume_24h += in.Notional(t.price, t.qty);
+  ms.volume_base += t.qty;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("trade_id", static_cast<int64_t>(t.trade_id))
+      .Field("type", "trade")
+      .Field("market_id", in.spec.market_id)
+      .Field("size", in.FormatQty(t.qty))
+      .Field("price", in.FormatPrice(t.price))
+      .Field("usd_amount", FormatMoney(in.Notional(t.price, t.qty)))
+      .Field("is_maker_ask", t.taker_side == Side::kBuy)  // a taker buy lifted an ask
+      .Field("timestamp", t.time / 1'000'000)
+      .EndObject();
+  std::string json = w.Take();
+  ms.trades.push_back(json);
+  if (ms.trades.size() > 100) ms.trades.erase(ms.trades.begin());
+  const std::string channel = "trade/" + std::to_string(in.spec.market_id);
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    ConnState& st = c->Data<ConnState>();
+    if (!st.channels.count(channel)) continue;
+    // Recorded key order: channel, liquidation_trades, nonce, trades, type.
+    c->Send(R"({"channel":")" + Echo(channel) + R"(","liquidation_trades":[],"nonce":)" +
+            std::to_string(ctx_->market().update_id(in.index)) + R"(,"trades":[)" + json +
+            R"(],"type":"update/trade"})");
+  }
+}
+
+void LighterModule::FlushBooks() {
+  const Market& m = ctx_->market();
+  std::vector<bool> gap(markets_.size());
+  for (size_t i = 0; i < markets_.size(); ++i) {
+    gap[i] = markets_[i].gap;
+    markets_[i].gap = false;
+  }
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    WsConnPtr c = it->second.lock();
+    if (!c) {
+      it = conns_.erase(it);
+      continue;
+    }
+    ++it;
+    ConnState& st = c->Data<ConnState>();
+    for (auto& [i, sub] : st.books) {
+      const SimInstrument& in = m.instrument(i);
+      const uint64_t nonce = m.update_id(i);
+      if (nonce == sub.nonce) continue;
+      Window bids, asks;
+      for (const Level& l : m.book(i).Bids()) bids[l.price] = l.size;
+      for (const Level& l : m.book(i).Asks()) asks[l.price] = l.size;
+      auto diff = [](const Window& last, const Window& now) {
+        std::vector<Level> out;
+        for (const auto& [p, q] : now) {
+          auto f = last.find(p);
+          if (f == last.end() || f->second != q) out.push_back({p, q});
+        }
+        for (const auto& [p, q] : last) {
+          if (!now.count(p)) out.push_back({p, 0});
+        }
+        return out;
+      };
+      std::vector<Level> bc = diff(sub.bids, bids), ac = diff(sub.asks, asks);
+      std::sort(bc.begin(), bc.end(),
+                [](const Level& a, const Level& b) { return a.price > b.price; });
+      std::sort(ac.begin(), ac.end(),
+                [](const Level& a, const Level& b) { return a.price < b.price; });
+      const uint64_t begin = gap[i] ? sub.nonce + 1 : sub.nonce;
+      sub.bids = std::move(bids);
+      sub.asks = std::move(asks);
+      sub.nonce = nonce;
+      const std::string book =
+          R"({"code":0,"asks":)" + LevelsJson(ac, in) + R"(,"bids":)" + LevelsJson(bc, in) +
+          R"(,"offset":)" + std::to_string(st.offset + 1) + R"(,"nonce":)" + std::to_string(nonce) +
+          R"(,"begin_nonce":)" + std::to_string(begin) + "}";
+      c->Send(Frame(st, "update/order_book", "order_book/" + std::to_string(in.spec.market_id),
+                    "order_book", book));
+    }
+  }
+  for (size_t i = 0; i < markets_.size(); ++i) PushBbo(i);
+}
+
+void LighterModule::PushBbo(size_t i) {
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
+  auto bid = m.book(i).BestBid();
+  auto ask = m.book(i).BestAsk();
+  std::array<int64_t, 4> now{bid ? bid->price : 0, bid ? bid->size : 0, ask ? ask->price : 0,
+                             ask ? ask->size : 0};
+  if (now == markets_[i].bbo) return;
+  markets_[i].bbo = now;
+  auto side = [&](const std::optional<Level>& l) {
+    if (!l) return std::string("null");
+    return R"({"price":")" + in.FormatPrice(l->price) + R"(","size":")" + in.FormatQty(l->size) +
+           "\"}";
+  };
+  const std::string channel = "ticker/" + std::to_string(in.spec.market_id);
+  const std::string ticker =
+      R"({"s":")" + in.symbol() + R"(","a":)" + side(ask) + R"(,"b":)" + side(bid) + "}";
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    ConnState& st = c->Data<ConnState>();
+    if (!st.channels.count(channel)) continue;
+    // Recorded key order: channel, nonce, ticker, timestamp, type.
+    c->Send(R"({"channel":")" + Echo(channel) + R"(","nonce":)" + std::to_string(m.update_id(i)) +
+            R"(,"ticker":)" + ticker + R"(,"timestamp":)" + std::to_string(NowMs()) +
+            R"(,"type":"update/ticker"})");
+  }
+}
+
+void LighterModule::PushStats() {
+  const Market& m = ctx_->market();
+  std::vector<std::string> stats(m.size());
+  for (size_t i = 0; i < m.size(); ++i) stats[i] = StatsJson(m.instrument(i));
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    ConnState& st = c->Data<ConnState>();
+    for (size_t i = 0; i < m.size(); ++i) {
+      const std::string ch = "market_stats/" + std::to_string(m.instrument(i).spec.market_id);
+      if (st.channels.count(ch)) {
+        c->Send(Frame(st, "update/market_stats", ch, "market_stats", stats[i]));
+      }
+    }
+    if (st.channels.count("market_stats/all")) {
+      std::string map = "{";
+      for (size_t i = 0; i < m.size(); ++i) {
+        if (i > 0) map += ',';
+        map += '"';
+        map += std::to_string(m.instrument(i).spec.market_id);
+        map += "\":";
+        map += stats[i];
+      }
+      map += '}';
+      c->Send(Frame(st, "update/market_stats", "market_stats/all", "market_stats", map));
+    }
+  }
+}
+
+void LighterModule::CloseIdle() {
+  // Anything from the client counts: a message, or a WS ping/pong frame.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    if (now - c->last_activity() > std::chrono::milliseconds(idle_close_ms_)) {
+      c->Close(true, "idle timeout");
+    }
+  }
+}
+
+}  // namespace perpgw::sim::lighter
