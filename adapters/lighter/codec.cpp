@@ -687,6 +687,20 @@ absl::StatusOr<int64_t> Codec::ParseNextNonce(std::string_view body) {
   return nonce;
 }
 
+absl::StatusOr<TxStatus> Codec::ParseTx(std::string_view body) {
+  TxStatus t;
+  Fields f{"code", "message", "hash", "type", "status", "account_index", "nonce",
+           "block_height"};
+  PERPGW_RETURN_IF_ERROR(impl_->Answer(
+      body, "tx", &f, [](std::string_view, od::value&) { return absl::OkStatus(); }));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("hash", &t.hash));
+  PERPGW_RETURN_IF_ERROR(f.Get("status", &t.status));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("type", &t.type));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("nonce", &t.nonce));
+  if (t.status < 0 || t.status > 3) return Bad("tx: status outside 0..3");
+  return t;
+}
+
 // ---------------------------------------------------------------------------------------------
 // WS
 
@@ -1466,6 +1480,23 @@ std::string EncodeSendTxForm(TxType type, std::string_view tx_info,
   if (price_protection)
     out += *price_protection ? "&price_protection=true" : "&price_protection=false";
   return out;
+}
+
+std::string EncodeSendTxBatchForm(const std::vector<TxType>& types,
+                                  const std::vector<std::string>& tx_infos) {
+  std::string type_list = "[";
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (i) type_list += ',';
+    type_list += std::to_string(static_cast<int>(types[i]));
+  }
+  type_list += ']';
+  std::string info_list = "[";
+  for (size_t i = 0; i < tx_infos.size(); ++i) {
+    if (i) info_list += ',';
+    wire::AppendJsonQuoted(&info_list, tx_infos[i]);  // a JSON array of tx_info strings
+  }
+  info_list += ']';
+  return wire::Cat("tx_types=", FormEscape(type_list), "&tx_infos=", FormEscape(info_list));
 }
 
 std::string EncodeSubscribe(std::string_view channel, std::string_view auth_token) {

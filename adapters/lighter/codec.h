@@ -84,6 +84,15 @@ struct SendTxResult {
   UnixNanos predicted_execution_time = 0;
 };
 
+// GET /api/v1/tx?by=hash: a transaction's fate (acceptance is not execution).
+struct TxStatus {
+  enum : int64_t { kFailed = 0, kPending = 1, kExecuted = 2, kFinal = 3 };
+  std::string hash;
+  int64_t status = -1;
+  int64_t type = 0;
+  int64_t nonce = -1;
+};
+
 // A venue error body {"code":N,"message":...} (REST) or a WS {"type":"error",...} frame.
 struct ErrorBody {
   int64_t code = 0;  // 0 when the frame has none
@@ -161,6 +170,8 @@ class Codec {
                                                   UnixNanos receive_time);
   // GET /api/v1/nextNonce -> nonce.
   absl::StatusOr<int64_t> ParseNextNonce(std::string_view body);
+  // GET /api/v1/tx?by=hash&value= -> status (0 failed, 1 pending, 2 executed, 3 final).
+  absl::StatusOr<TxStatus> ParseTx(std::string_view body);
 
   // --- WS
   absl::Status ClassifyWsFrame(std::string_view frame, WsFrameInfo* out);
@@ -260,6 +271,11 @@ inline constexpr int64_t kMaxClientOrderIndex = (int64_t{1} << 48) - 1;
 // price_protection (market orders: false keeps the signed worst price as the only bound).
 std::string EncodeSendTxForm(TxType type, std::string_view tx_info,
                              std::optional<bool> price_protection = std::nullopt);
+
+// POST /api/v1/sendTxBatch form body: tx_types = JSON array of ints, tx_infos = JSON array of
+// the tx_info strings (double-encoded, lighter.md §7 "Submitting"); at most 15 per batch.
+std::string EncodeSendTxBatchForm(const std::vector<TxType>& types,
+                                  const std::vector<std::string>& tx_infos);
 
 // WS requests.
 std::string EncodeSubscribe(std::string_view channel, std::string_view auth_token = {});
