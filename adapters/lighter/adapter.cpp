@@ -1,10 +1,11 @@
-// Lighter adapter (issue 15, market data step): markets from orderBookDetails, books kept live
-// on the begin_nonce chain from order_book/{m} (a snapshot starts every subscription; a resync
-// re-subscribes), BBO from ticker/{m}, trades and liquidations from trade/{m}, funding from
-// funding-rates (lighter rows) + market_stats/all (mark, index, OI, volume, next settlement).
-// Trading (auth tokens, nonces, sendTx) and the account channels arrive with the transactions
-// step: until then the venue takes no accounts (ValidateConfig) and every trading call answers
-// UNIMPLEMENTED naming that.
+// Lighter adapter: markets from orderBookDetails, books kept live on the begin_nonce chain from
+// order_book/{m} (a snapshot starts every subscription; a resync re-subscribes), BBO from
+// ticker/{m}, trades and liquidations from trade/{m}, funding from funding-rates (lighter rows)
+// + market_stats/all (mark, index, OI, volume, next settlement). Trading: Schnorr-signed
+// transactions through one TxQueue per API key (nonces, batching, re-sync), placed through the
+// order desk (journal, idempotency, reconcile); sendTx acceptance is not execution, so acks say
+// PENDING_NEW and the order's fate comes from account_all_orders / account_all_trades (and the
+// tx status query when a tx never shows). Private reads carry an auth token.
 #include "adapters/lighter/adapter.h"
 
 #include <spdlog/spdlog.h>
@@ -12,16 +13,23 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <map>
 #include <set>
+#include <unordered_set>
+
+#include "absl/strings/numbers.h"
 
 #include "adapters/api/order_book.h"
 #include "adapters/common/adapter_base.h"
+#include "adapters/common/client_ids.h"
+#include "adapters/common/refresh_gate.h"
 #include "adapters/lighter/codec.h"
 #include "adapters/lighter/errors.h"
 #include "adapters/lighter/feed.h"
 #include "adapters/lighter/rest.h"
 #include "adapters/lighter/symbols.h"
+#include "adapters/lighter/tx_queue.h"
 #include "adapters/lighter/ws.h"
 
 namespace perpgw::adapters::lighter {
@@ -31,7 +39,23 @@ namespace asio = boost::asio;
 
 constexpr auto kFundingRefresh = std::chrono::seconds(30);
 constexpr auto kInstrumentRefresh = std::chrono::minutes(10);
+constexpr auto kBalancePoll = std::chrono::seconds(30);  // user_stats streams it; a slow poll
+constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
+constexpr auto kTxWatch = std::chrono::milliseconds(500);
 constexpr int kRestBookDepth = 100;  // orderBookOrders rows per side (individual orders)
+constexpr int kHistoryPage = 100;
+constexpr int kHistoryPages = 5;
+constexpr size_t kTerminalKept = 1000;
+constexpr size_t kSeenTradesKept = 20000;
+// A tx must land within kTxExpiryMs of signing (ExpiredAt); a queued tx is signed only if it
+// waited less than kMaxQueueWait. The desk's window for an unknown outcome covers both.
+constexpr int64_t kTxExpiryMs = 30'000;
+constexpr int64_t kMaxQueueWaitNs = 5'000'000'000;
+// An accepted create whose order has not shown on the account stream after this long is looked
+// up by its tx hash (a tx the sequencer refused after accepting it never shows).
+constexpr int64_t kTxShowNs = 1'500'000'000;
+constexpr int64_t kTxWatchGiveUpNs = 120'000'000'000;
+constexpr int64_t kAckWaitMs = 1000;
 
 absl::Status FromVenue(const VenueError& e) {
   return ToStatus(e);
@@ -47,7 +71,8 @@ class LighterAdapter final : public common::AdapterBase {
       : AdapterBase(cfg, clock, "lighter"),
         rest_(ioc_, cfg_, clock),
         books_(cfg_.name, feed_.seq_rule(),
-               BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
+               BookHooks([this](const Instrument& in) { RequestSnapshot(in); })),
+        chain_id_(ChainIdOf(cfg_)) {
     books_.set_can_request([this] { return public_ && public_->AnyOpen(); });
     auto it = cfg_.options.find("funding_rate_hours");
     rate_is_8h_ = it != cfg_.options.end() && it->second == "8";
@@ -56,8 +81,14 @@ class LighterAdapter final : public common::AdapterBase {
 
   Capabilities capabilities() const override {
     Capabilities c;
-    c.trading = false;            // the transactions step of issue 15
+    c.trading = !cfg_.accounts.empty();
+    c.set_leverage = false;       // UpdateLeverage (tx type 20) is not in the verified signer
     c.liquidation_stream = true;  // trade/{m} liquidation_trades
+    c.fill_history = true;
+    c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
+    c.post_only = true;
+    c.reduce_only = true;
+    c.balance_stream = true;  // user_stats
     return c;
   }
 
@@ -97,13 +128,677 @@ class LighterAdapter final : public common::AdapterBase {
     });
   }
 
+  // ---------------------------------------------------------------- trading
+
+  void PlaceOrder(OrderRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      const MarketInfo* m = MarketOf(req.symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      if (!m->instrument.tradeable) {
+        return done(absl::FailedPreconditionError("lighter market " + m->instrument.venue_symbol +
+                                                  " is not active (status " + m->status + ")"));
+      }
+      if (auto st = DeskStatus(); !st.ok()) return done(st);
+      desk_->Place(req, (kTxExpiryMs * 1000000) + kMaxQueueWaitNs, std::move(done));
+    });
+  }
+
+  void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      const MarketInfo* m = MarketOf(req.symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      auto index = IndexOf(acc, req.order_id, req.client_order_id);
+      if (!index.ok()) return done(index.status());
+      CancelOrderTx tx;
+      tx.market_index = static_cast<int16_t>(m->market_index);
+      tx.index = *index;
+      const int64_t market = m->market_index;
+      const int64_t idx = *index;
+      SubmitTx<CancelOrderTx>(
+          acc, [tx](int64_t) -> absl::StatusOr<decltype(tx)> { return tx; },
+          [this, acc, market, idx, done](TxOutcome o) {
+            if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
+            if (o.kind == TxOutcome::Kind::kRefused) return done(FromVenue(o.answer.error));
+            // Accepted (or unknown): the order's final state is read back; a cancel that did
+            // not apply (already final) shows the order as it is.
+            LookupFinal(acc, market, idx, 0, [this, acc, o, done](absl::StatusOr<std::optional<Order>> r) {
+              if (!r.ok()) return done(r.status());
+              if (!*r) {
+                if (o.kind == TxOutcome::Kind::kUnknown) return done(FromVenue(o.answer.error));
+                return done(absl::NotFoundError("order not found on lighter"));
+              }
+              done(CancelResult{Annotated(Own(acc, **r))});
+            });
+          });
+    });
+  }
+
+  void CancelAll(std::string account, std::string symbol,
+                 Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      int64_t market = -1;
+      if (!symbol.empty()) {
+        const MarketInfo* m = MarketOf(symbol);
+        if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+        market = m->market_index;
+      }
+      // The orders open before the cancel: the venue's list for one market, the account
+      // stream's live view for all (one request per market would not fit the rate limit).
+      OpenOrdersNow(acc, market, [this, acc, market, done](absl::StatusOr<std::vector<Order>> open) {
+        if (!open.ok()) return done(open.status());
+        CancelAllOrdersTx tx;
+        tx.time_in_force = CancelAllTimeInForce::kImmediate;
+        if (market >= 0) tx.attributes.cancel_all_market_index = market;
+        SubmitTx<CancelAllOrdersTx>(
+            acc, [tx](int64_t) -> absl::StatusOr<decltype(tx)> { return tx; },
+            [this, acc, open = *open, done](TxOutcome o) {
+              if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
+              if (o.kind != TxOutcome::Kind::kAccepted) return done(FromVenue(o.answer.error));
+              std::vector<Order> out;
+              for (Order ord : open) {
+                ord.status = OrderStatus::kCanceled;
+                ord.reason = CancelReason::kUserCanceled;
+                out.push_back(Annotated(std::move(ord)));
+              }
+              done(std::move(out));
+            });
+      });
+    });
+  }
+
+  void GetOrder(CancelRequest ref, bool, Callback<Order> done) override {
+    asio::post(ioc_, [this, ref = std::move(ref), done = std::move(done)] {
+      auto* acc = FindAccount(ref.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + ref.account)));
+      const MarketInfo* m = MarketOf(ref.symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + ref.symbol)));
+      auto index = IndexOf(acc, ref.order_id, ref.client_order_id);
+      if (!index.ok()) return done(index.status());
+      Lookup(acc, m->market_index, *index, 0,
+             [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+               if (!o.ok()) return done(o.status());
+               if (!*o) return done(absl::NotFoundError("order not found on lighter"));
+               done(Annotated(Own(acc, **o)));
+             });
+    });
+  }
+
+  void ListOpenOrders(std::string account, std::string symbol,
+                      Callback<std::vector<Order>> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      int64_t market = -1;
+      if (!symbol.empty()) {
+        const MarketInfo* m = MarketOf(symbol);
+        if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+        market = m->market_index;
+      }
+      OpenOrdersNow(acc, market, [this, done](absl::StatusOr<std::vector<Order>> open) {
+        if (!open.ok()) return done(open.status());
+        for (auto& o : *open) o = Annotated(std::move(o));
+        done(std::move(*open));
+      });
+    });
+  }
+
+  void ListFills(FillQuery q, Callback<std::vector<Fill>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)] { ListFillsNow(q, done); });
+  }
+
+  void GetBalance(std::string account, Callback<Balance> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      ReadAccount(acc, [this, acc, done](absl::StatusOr<AccountState> a) {
+        if (!a.ok()) return done(a.status());
+        done(ToBalance(acc, *a));
+      });
+    });
+  }
+
+  void GetPositions(std::string account, Callback<std::vector<Position>> done) override {
+    asio::post(ioc_, [this, account, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      ReadAccount(acc, [this, acc, done](absl::StatusOr<AccountState> a) {
+        if (!a.ok()) return done(a.status());
+        for (auto& p : a->positions) Own(acc, &p);
+        done(std::move(a->positions));
+      });
+    });
+  }
+
+  void GetLeverageInfo(std::string account, std::string symbol,
+                       Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      const MarketInfo* m = MarketOf(symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      LeverageInfo li = BuildLeverageInfo(*m);
+      li.venue = cfg_.name;
+      li.account = acc->creds.account;
+      li.symbol = m->instrument.symbol;
+      // The position's initial margin fraction is the account's setting on that market.
+      ReadAccount(acc, [this, li, sym = m->instrument.symbol, done](
+                           absl::StatusOr<AccountState> a) mutable {
+        if (a.ok()) {
+          for (const auto& p : a->positions) {
+            if (p.symbol == sym && p.leverage.IsPositive()) li.leverage = p.leverage;
+          }
+        }
+        done(std::move(li));
+      });
+    });
+  }
+
+  void SetLeverage(std::string, std::string, Decimal, Callback<LeverageInfo> done) override {
+    done(absl::UnimplementedError(
+        "lighter: setting leverage needs the UpdateLeverage transaction (tx type 20), which "
+        "this gateway's signer has no verified vectors for; set it in the Lighter app"));
+  }
+
  private:
+  // An accepted create's ack waits (briefly) for its order to show on the account stream, so
+  // it carries the venue's order index and state; past the wait it says PENDING_NEW.
+  struct AckWaiter {
+    runtime::OrderDesk::SubmitDone done;
+    runtime::OrderDesk::SubmitResult res;
+    bool fired = false;
+    void Fire(const Order* shown) {
+      if (fired) return;
+      fired = true;
+      if (shown) {
+        res.ack.order = *shown;
+        res.ack.message.clear();
+      }
+      done(std::move(res));
+    }
+  };
+  struct PendingCreate {
+    std::string client_order_id, symbol, tx_hash;
+    UnixNanos accepted_at = 0;
+    std::shared_ptr<AckWaiter> waiter;
+    bool executed = false;  // the tx status said executed; the stream still owes the order
+    bool querying = false;
+  };
+  struct AccountCtx {
+    Credentials creds;
+    std::unique_ptr<TxQueue> txq;
+    common::ClientIdMap clients{"lighter", static_cast<uint64_t>(kMaxClientOrderIndex)};
+    std::unique_ptr<common::StreamSet> stream;
+    std::unique_ptr<common::RefreshGate> balance_gate;
+    std::map<std::string, Order> orders;  // by venue order index: the last state seen
+    std::deque<std::string> terminal;     // terminal ids still in `orders`, oldest first
+    bool orders_snapshot = false;         // account_all_orders snapshot seen on this connection
+    std::map<uint64_t, PendingCreate> pending;  // accepted creates by client order index
+    std::unordered_set<std::string> seen_trades;
+    std::deque<std::string> seen_order;
+    bool trades_snapshot_seen = false;
+  };
+  using LookupDone = std::function<void(absl::StatusOr<std::optional<Order>>)>;
+
+  AccountCtx* FindAccount(const std::string& id) {
+    auto it = accounts_.find(id);
+    return it == accounts_.end() ? nullptr : it->second.get();
+  }
+  const MarketInfo* MarketOf(const std::string& ticker) const {
+    const Instrument* in = symbols_.ByTicker(ticker);
+    if (!in) return nullptr;
+    auto it = markets_.find(symbols_.MarketIndexOf(in->venue_symbol));
+    return it == markets_.end() ? nullptr : &it->second;
+  }
+
+  // Our client ids for the venue's client order indexes (orders placed elsewhere keep the
+  // decimal index).
+  Order Own(const AccountCtx* acc, Order o) const {
+    o.venue = cfg_.name;
+    o.account = acc->creds.account;
+    if (!o.client_order_id.empty()) o.client_order_id = acc->clients.ResolveText(o.client_order_id);
+    return o;
+  }
+  void Own(const AccountCtx* acc, Position* p) const {
+    p->venue = cfg_.name;
+    p->account = acc->creds.account;
+  }
+  Order Annotated(Order o) const {
+    if (desk_) desk_->Annotate(o);
+    return o;
+  }
+
+  // The index a cancel or lookup names: an exchange order index (>= 2^48) or a client order
+  // index (ours, mapped; or a bare decimal for orders placed elsewhere).
+  absl::StatusOr<int64_t> IndexOf(AccountCtx* acc, const std::string& order_id,
+                                  const std::string& client_id) const {
+    if (!order_id.empty()) {
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(order_id, &v) || v <= 0) {
+        return absl::InvalidArgumentError("lighter order ids are decimal order indexes, got '" +
+                                          order_id.substr(0, 32) + "'");
+      }
+      return v;
+    }
+    if (client_id.empty()) return absl::InvalidArgumentError("order_id or client_order_id needed");
+    if (auto idx = acc->clients.Find(client_id)) return static_cast<int64_t>(*idx);
+    if (auto idx = acc->clients.ParseCanonical(client_id)) return static_cast<int64_t>(*idx);
+    return absl::NotFoundError("client order id " + client_id.substr(0, 64) +
+                               " was not placed through this gateway on lighter");
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  // Any tx type: `build` fills the body (market, index, ...); the envelope (account, key,
+  // nonce, expiry) and the signature are added here when the queue hands out a nonce.
+  template <typename Tx>
+  void SubmitTx(AccountCtx* acc, std::function<absl::StatusOr<Tx>(int64_t)> build,
+                TxQueue::DoneFn done) {
+    const UnixNanos queued = clock_.Now();
+    acc->txq->Submit(
+        [this, acc, build = std::move(build), queued](int64_t nonce) -> absl::StatusOr<SignedTx> {
+          const UnixNanos now = clock_.Now();
+          if (now - queued > kMaxQueueWaitNs) {
+            return absl::UnavailableError(
+                "lighter: the transaction waited over 5 s behind the API key's earlier ones; "
+                "not sent");
+          }
+          auto built = build(now / 1000000);
+          if (!built.ok()) return built.status();
+          Tx tx = std::move(*built);
+          tx.account_index = acc->creds.account_index;
+          tx.api_key_index = acc->creds.api_key_index;
+          tx.nonce = nonce;
+          tx.expired_at = now / 1000000 + kTxExpiryMs;
+          const auto t0 = std::chrono::steady_clock::now();
+          auto signed_tx = SignTx(tx, chain_id_, *acc->creds.key);
+          if (sink_) {
+            sink_->Observe(cfg_.name, VenueLatency::kSigning,
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - t0)
+                               .count());
+          }
+          return signed_tx;
+        },
+        std::move(done));
+  }
+
+  void InstallDeskHooks() {
+    if (!desk_) return;
+    // Client order indexes of journaled orders map back to their ids after a restart.
+    for (const auto* e : desk_->Entries()) {
+      if (auto* acc = FindAccount(e->account); acc && e->venue_client_id > 0) {
+        auto st = acc->clients.Restore(e->client_order_id, e->venue_client_id);
+        if (!st.ok()) log_->warn("journal client index: {}", std::string(st.message()));
+      }
+    }
+    runtime::OrderDesk::Hooks h;
+    h.assign_venue_id = [this](const std::string& account,
+                               const std::string& cid) -> absl::StatusOr<uint64_t> {
+      auto* acc = FindAccount(account);
+      if (!acc) return absl::NotFoundError("unknown lighter account " + account);
+      return acc->clients.Assign(cid);
+    };
+    h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry& e,
+                      runtime::OrderDesk::SubmitDone done) {
+      runtime::OrderDesk::SubmitResult res;
+      auto* acc = FindAccount(wire.account);
+      const MarketInfo* m = MarketOf(wire.symbol);
+      if (!acc || !m || e.venue_client_id == 0) {
+        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
+        return done(res);
+      }
+      const MarketInfo market = *m;
+      const int64_t client_index = static_cast<int64_t>(e.venue_client_id);
+      // Encoding errors (grid, range) surface now, before anything is queued.
+      if (auto probe = EncodeCreateOrder(wire, market, client_index, 1); !probe.ok()) {
+        res.error = probe.status();
+        return done(res);
+      }
+      std::string cid = e.client_order_id;
+      SubmitTx<CreateOrderTx>(
+          acc,
+          [wire, market, client_index](int64_t now_ms) {
+            // GTT / post-only rest up to the SDKs' 28 days; IOC has no order expiry.
+            return EncodeCreateOrder(wire, market, client_index, now_ms + kDefaultGttExpiryMs);
+          },
+          [this, acc, wire, cid, client_index, done](TxOutcome o) {
+            runtime::OrderDesk::SubmitResult res;
+            switch (o.kind) {
+              case TxOutcome::Kind::kNotSent:
+                res.error = o.status;
+                return done(res);
+              case TxOutcome::Kind::kAccepted: {
+                res.venue_answered = true;
+                res.ack.outcome = AckOutcome::kAccepted;
+                Order& ord = res.ack.order;
+                ord.symbol = wire.symbol;
+                ord.client_order_id = cid;
+                ord.side = wire.side;
+                ord.type = wire.type;
+                ord.tif = wire.tif;
+                ord.price = wire.price;
+                ord.size = wire.size;
+                ord.reduce_only = wire.reduce_only;
+                ord.status = OrderStatus::kPendingNew;
+                ord.created_time = ord.updated_time = clock_.Now();
+                res.ack.message = "accepted by lighter's sequencer as tx " + o.tx_hash +
+                                  "; execution follows on the order stream";
+                ord = Own(acc, ord);
+                PendingCreate p;
+                p.client_order_id = cid;
+                p.symbol = wire.symbol;
+                p.tx_hash = o.tx_hash;
+                p.accepted_at = clock_.Now();
+                if (!acc->stream || !acc->stream->AnyOpen()) {
+                  acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
+                  return done(res);
+                }
+                auto w = std::make_shared<AckWaiter>();
+                w->done = done;
+                w->res = std::move(res);
+                p.waiter = w;
+                acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
+                // The venue's predicted execution time, plus a margin, at most kAckWait.
+                int64_t wait_ms = kAckWaitMs;
+                if (o.predicted_execution_ms > 0) {
+                  wait_ms = std::clamp<int64_t>(
+                      o.predicted_execution_ms - clock_.Now() / 1000000 + 250, 50, kAckWaitMs);
+                }
+                After(std::chrono::milliseconds(wait_ms), [w] { w->Fire(nullptr); });
+                return;
+              }
+              case TxOutcome::Kind::kUnknown:
+                res.venue_answered = o.answer.answered;
+                res.ack.outcome = AckOutcome::kOutcomeUnknown;
+                res.ack.retryable = true;
+                res.ack.message = o.answer.error.message.empty()
+                                      ? std::string("no answer from lighter")
+                                      : o.answer.error.message;
+                return done(res);
+              case TxOutcome::Kind::kRefused: {
+                res.venue_answered = true;
+                auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(o.answer.error);
+                res.ack = rule.ack;
+                res.ack.message = o.answer.error.message;
+                res.refused_before_engine = rule.refused_before_engine;
+                res.duplicate_client_id = rule.duplicate_client_id;
+                res.ack.order.symbol = wire.symbol;
+                res.ack.order.client_order_id = cid;
+                res.ack.order = Own(acc, res.ack.order);
+                return done(res);
+              }
+            }
+          });
+    };
+    h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
+      auto* acc = FindAccount(e.account);
+      const MarketInfo* m = MarketOf(e.symbol);
+      if (!acc || !m || e.venue_client_id == 0) {
+        runtime::OrderDesk::QueryResult q;
+        q.error = "instruments not loaded, account unknown or no client order index";
+        return done(q);
+      }
+      const UnixNanos since = e.sent_time - 60LL * 1000000000;
+      Lookup(acc, m->market_index, static_cast<int64_t>(e.venue_client_id), since,
+             [this, acc, done](absl::StatusOr<std::optional<Order>> o) {
+               runtime::OrderDesk::QueryResult q;
+               if (!o.ok()) {
+                 q.error = std::string(o.status().message());
+               } else if (*o) {
+                 q.found = runtime::OrderDesk::Found::kFound;
+                 q.order = Own(acc, **o);
+               } else {
+                 q.found = runtime::OrderDesk::Found::kNotFound;
+               }
+               done(q);
+             });
+    };
+    h.fills = [this](const std::string& account, const std::string& symbol, UnixNanos since,
+                     Callback<std::vector<Fill>> done) {
+      FillQuery q{account, symbol, since, 0, 1000};
+      ListFillsNow(q, std::move(done));
+    };
+    SetDeskHooks(std::move(h));
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  static bool Matches(const Order& o, int64_t index) {
+    const std::string text = std::to_string(index);
+    return o.order_id == text || o.client_order_id == text;
+  }
+
+  // An order by exchange or client order index: the market's active orders, then its inactive
+  // history (newest first) back to `since` (0: up to kHistoryPages pages). nullopt only when
+  // the history was read to its end or past `since` without it.
+  void Lookup(AccountCtx* acc, int64_t market, int64_t index, UnixNanos since, LookupDone done) {
+    rest_.ActiveOrders(acc->creds, market, [this, acc, market, index, since, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto orders = codec_.ParseOrders(r.body, symbols_);
+      if (!orders.ok()) return done(orders.status());
+      for (const Order& o : *orders) {
+        if (Matches(o, index)) return done(std::optional<Order>(o));
+      }
+      History(acc, market, index, since, "", 0, done);
+    });
+  }
+
+  void History(AccountCtx* acc, int64_t market, int64_t index, UnixNanos since,
+               std::string cursor, int page, LookupDone done) {
+    rest_.InactiveOrders(acc->creds, market, kHistoryPage, cursor,
+                         [this, acc, market, index, since, page, done](RestResult r) {
+                           if (!r.ok()) return done(FromVenue(r.error));
+                           std::string next;
+                           auto orders = codec_.ParseOrders(r.body, symbols_, &next);
+                           if (!orders.ok()) return done(orders.status());
+                           UnixNanos oldest = 0;
+                           for (const Order& o : *orders) {
+                             if (Matches(o, index)) return done(std::optional<Order>(o));
+                             const UnixNanos t = o.created_time ? o.created_time : o.updated_time;
+                             if (t > 0 && (oldest == 0 || t < oldest)) oldest = t;
+                           }
+                           const bool end = next.empty() || orders->size() < kHistoryPage;
+                           const bool past = since > 0 && oldest > 0 && oldest < since;
+                           if (end || past) return done(std::optional<Order>());
+                           if (page + 1 >= kHistoryPages) {
+                             return done(absl::UnavailableError(
+                                 "order index " + std::to_string(index) +
+                                 " is not in the newest inactive-order pages on lighter"));
+                           }
+                           History(acc, market, index, since, next, page + 1, done);
+                         });
+  }
+
+  // After a cancel: the tx executes after its acceptance, so the order may still read open for
+  // a moment. Read until terminal (a few tries), then report what is known.
+  void LookupFinal(AccountCtx* acc, int64_t market, int64_t index, int attempt, LookupDone done) {
+    Lookup(acc, market, index, 0,
+           [this, acc, market, index, attempt, done](absl::StatusOr<std::optional<Order>> o) {
+             if (o.ok() && *o && !IsTerminal((*o)->status) && attempt < 10) {
+               return After(std::chrono::milliseconds(50 * (attempt + 1)),
+                            [this, acc, market, index, attempt, done] {
+                              LookupFinal(acc, market, index, attempt + 1, done);
+                            });
+             }
+             done(std::move(o));
+           });
+  }
+
+  void OpenOrdersNow(AccountCtx* acc, int64_t market, Callback<std::vector<Order>> done) {
+    if (market >= 0) {
+      rest_.ActiveOrders(acc->creds, market, [this, acc, done](RestResult r) {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto orders = codec_.ParseOrders(r.body, symbols_);
+        if (!orders.ok()) return done(orders.status());
+        std::vector<Order> out;
+        for (auto& o : *orders) {
+          if (!IsTerminal(o.status)) out.push_back(Own(acc, o));
+        }
+        done(std::move(out));
+      });
+      return;
+    }
+    if (!acc->stream || !acc->stream->AnyOpen() || !acc->orders_snapshot) {
+      return done(absl::UnavailableError(
+          "lighter lists open orders per market; for all markets the account stream's view is "
+          "used and it is not live yet: name a symbol or retry"));
+    }
+    std::vector<Order> out;
+    for (const auto& [id, o] : acc->orders) {
+      if (!IsTerminal(o.status)) out.push_back(Own(acc, o));
+    }
+    done(std::move(out));
+  }
+
+  void ListFillsNow(const FillQuery& q, Callback<std::vector<Fill>> done) {
+    auto* acc = FindAccount(q.account);
+    if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + q.account)));
+    int64_t market = -1;
+    if (!q.symbol.empty()) {
+      const MarketInfo* m = MarketOf(q.symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + q.symbol)));
+      market = m->market_index;
+    }
+    const int limit = std::clamp(q.limit, 1, 100);  // the venue's page cap
+    rest_.Trades(acc->creds, market, limit, q.from / 1000000, "",
+                 [this, acc, q, done](RestResult r) {
+                   if (!r.ok()) return done(FromVenue(r.error));
+                   auto fills = codec_.ParseFills(r.body, symbols_, acc->creds.account_index);
+                   if (!fills.ok()) return done(fills.status());
+                   std::vector<Fill> out;
+                   for (auto& f : *fills) {
+                     if (q.from > 0 && f.exchange_time > 0 && f.exchange_time < q.from) continue;
+                     if (q.to > 0 && f.exchange_time > q.to) continue;
+                     OwnFill(acc, &f);
+                     out.push_back(std::move(f));
+                   }
+                   done(std::move(out));
+                 });
+  }
+
+  void OwnFill(const AccountCtx* acc, Fill* f) const {
+    f->venue = cfg_.name;
+    f->account = acc->creds.account;
+    if (!f->client_order_id.empty()) {
+      f->client_order_id = acc->clients.ResolveText(f->client_order_id);
+    }
+  }
+
+  // ---------------------------------------------------------------- account
+
+  void ReadAccount(AccountCtx* acc, Callback<lighter::AccountState> done) {
+    rest_.Account(acc->creds.account_index, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      done(codec_.ParseAccount(r.body, symbols_, acc->creds.account_index));
+    });
+  }
+
+  Balance ToBalance(const AccountCtx* acc, const lighter::AccountState& a) const {
+    Balance b;
+    b.venue = cfg_.name;
+    b.account = acc->creds.account;
+    b.asset = "USDC";
+    b.available = a.available_balance;
+    Decimal upnl;
+    for (const auto& p : a.positions) {
+      auto s = Decimal::Add(upnl, p.unrealized_pnl);
+      if (s.ok()) upnl = *s;
+    }
+    b.unrealized_pnl = upnl;
+    if (a.total_asset_value) {
+      b.equity = *a.total_asset_value;
+    } else {
+      auto eq = Decimal::Add(a.collateral, upnl);
+      b.equity = eq.ok() ? *eq : a.collateral;
+    }
+    auto used = Decimal::Sub(b.equity, b.available);
+    if (used.ok() && !used->IsNegative()) b.margin_used = *used;
+    b.update_time = clock_.Now();
+    return b;
+  }
+
+  void ScheduleBalancePoll() {
+    balance_timer_->expires_after(kBalancePoll);
+    balance_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopped_) return;
+      for (auto& [id, a] : accounts_) a->balance_gate->Request();
+      ScheduleBalancePoll();
+    });
+  }
+
+  // Accepted creates that never showed on the account stream: the tx status says why. A tx the
+  // sequencer refused after accepting it (status 0) is the order's rejection.
+  void WatchTxs() {
+    const UnixNanos now = clock_.Now();
+    for (auto& [id, a] : accounts_) {
+      AccountCtx* acc = a.get();
+      for (auto it = acc->pending.begin(); it != acc->pending.end();) {
+        PendingCreate& p = it->second;
+        if (now - p.accepted_at > kTxWatchGiveUpNs) {
+          it = acc->pending.erase(it);  // the desk's reconcile owns it from here
+          continue;
+        }
+        if (now - p.accepted_at >= kTxShowNs && !p.executed && !p.querying) {
+          p.querying = true;
+          const uint64_t index = it->first;
+          rest_.Tx(p.tx_hash, [this, acc, index](RestResult r) {
+            auto pit = acc->pending.find(index);
+            if (pit == acc->pending.end()) return;
+            pit->second.querying = false;
+            if (!r.ok()) return;  // not known yet (or the query failed): asked again later
+            auto t = codec_.ParseTx(r.body);
+            if (!t.ok()) return;
+            if (t->status == TxStatus::kFailed) {
+              PendingCreate p = std::move(pit->second);
+              acc->pending.erase(pit);
+              RejectFailedTx(acc, p);
+            } else if (t->status >= TxStatus::kExecuted) {
+              pit->second.executed = true;  // its order is on the stream's way (or reconciled)
+            }
+          });
+        }
+        ++it;
+      }
+    }
+    tx_timer_->expires_after(kTxWatch);
+    tx_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopped_) WatchTxs();
+    });
+  }
+
+  void RejectFailedTx(AccountCtx* acc, const PendingCreate& p) {
+    log_->warn("tx {} for order {} failed at the sequencer after acceptance", p.tx_hash,
+               p.client_order_id);
+    OrderEvent ev;
+    ev.order.symbol = p.symbol;
+    ev.order.client_order_id = p.client_order_id;
+    ev.order.status = OrderStatus::kRejected;
+    ev.order.reason = CancelReason::kRejected;
+    ev.order.reason_text = "lighter's sequencer refused tx " + p.tx_hash + " after accepting it";
+    ev.order.updated_time = ev.receive_time = clock_.Now();
+    ev.order.venue = cfg_.name;
+    ev.order.account = acc->creds.account;
+    if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
   void OnStart(EventSink* sink) override { rest_.set_sink(sink); }
 
   void OnStop() override {
     books_.Stop();
     if (public_) public_->Stop();
-    for (auto* t : {&funding_timer_, &instrument_timer_}) {
+    for (auto& [id, a] : accounts_) {
+      if (a->stream) a->stream->Stop();
+      if (a->balance_gate) a->balance_gate->Cancel();
+    }
+    for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_, &tx_timer_}) {
       if (*t) (*t)->cancel();
     }
   }
@@ -133,8 +828,63 @@ class LighterAdapter final : public common::AdapterBase {
           return EncodeSubscribe(s.front());
         },
         std::move(h));
+    for (const auto& ac : cfg_.accounts) {
+      auto creds = LoadCredentials(ac);
+      if (!creds.ok()) {
+        SetState(ConnState::kDegraded, std::string(creds.status().message()));
+        log_->error("{}", std::string(creds.status().message()));
+        continue;
+      }
+      auto a = std::make_unique<AccountCtx>();
+      a->creds = std::move(*creds);
+      AccountCtx* acc = a.get();
+      a->txq = std::make_unique<TxQueue>(
+          TxQueue::Options{},
+          [this](const std::vector<SignedTx>& txs, std::function<void(TxAnswer)> answer) {
+            if (txs.size() > 1) log_->debug("sendTxBatch of {} txs", txs.size());
+            rest_.SendTxs(txs, [this, answer = std::move(answer)](RestResult r) {
+              TxAnswer a;
+              a.answered = r.http_status != 0;
+              a.http_status = r.http_status;
+              a.error = r.error;
+              if (a.answered) {
+                auto sent = codec_.ParseSendTx(r.body);
+                if (sent.ok()) {
+                  a.hashes = sent->tx_hashes;
+                  a.predicted_execution_ms = sent->predicted_execution_time / 1000000;
+                } else if (r.ok()) {
+                  // A 200 that is not the answer's shape: accepted or not is not knowable.
+                  a.answered = false;
+                  a.error = ClassifyTransportError(
+                      "sendTx answer unreadable: " + std::string(sent.status().message()),
+                      RequestKind::kOrderEntry);
+                }
+              }
+              answer(std::move(a));
+            });
+          },
+          [this, acc](std::function<void(absl::StatusOr<int64_t>)> got) {
+            rest_.NextNonce(acc->creds, [this, acc, got = std::move(got)](RestResult r) {
+              if (!r.ok()) return got(FromVenue(r.error));
+              auto n = codec_.ParseNextNonce(r.body);
+              if (n.ok()) log_->debug("{}: next nonce {}", acc->creds.account, *n);
+              got(std::move(n));
+            });
+          });
+      a->balance_gate = std::make_unique<common::RefreshGate>(
+          ioc_, kBalanceRefreshGap, [this, acc](std::function<void()> done) {
+            ReadAccount(acc, [this, acc, done](absl::StatusOr<AccountState> s) {
+              if (s.ok()) Publish(ToBalance(acc, *s));
+              done();
+            });
+          });
+      accounts_[ac.id] = std::move(a);
+    }
     funding_timer_ = std::make_unique<asio::steady_timer>(ioc_);
     instrument_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    balance_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    tx_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+    InstallDeskHooks();
     LoadInstruments();
   }
 
@@ -182,12 +932,233 @@ class LighterAdapter final : public common::AdapterBase {
         SetState(ConnState::kDisconnected, "public ws: " + std::string(st.message()));
       }
       RefreshFunding();
+      StartAccounts();
+      if (!accounts_.empty()) {
+        ScheduleBalancePoll();
+        WatchTxs();
+      }
+      if (desk_) desk_->Reconcile();
     }
     EnsureStreams();
     instrument_timer_->expires_after(kInstrumentRefresh);
     instrument_timer_->async_wait([this](const boost::system::error_code& ec) {
       if (!ec && !stopped_) LoadInstruments();
     });
+  }
+
+  void StartAccounts() {
+    for (auto& [id, a] : accounts_) StartPrivateStream(a.get());
+  }
+
+  void StartPrivateStream(AccountCtx* acc) {
+    if (acc->stream || stopped_) return;
+    common::StreamSet::Handlers h;
+    h.on_connected = [this, acc](int) {
+      acc->orders_snapshot = false;
+      // Events may have been missed while disconnected: the desk queries its open and unknown
+      // orders and publishes exactly what changed (fills included).
+      if (desk_ && ready_) desk_->Reconcile();
+      acc->balance_gate->Request();
+    };
+    h.on_message = [this, acc](std::string_view f) { OnPrivateFrame(acc, f); };
+    h.on_disconnected = [this, acc](int, const std::string& reason) {
+      acc->orders_snapshot = false;
+      log_->warn("private stream {} down: {}", acc->creds.account, reason);
+    };
+    // Every subscribe carries a fresh-enough auth token (minted per reconnect as needed).
+    auto builder = [this, acc](const std::vector<std::string>& s,
+                               uint64_t) -> absl::StatusOr<std::string> {
+      auto token = rest_.AuthToken(acc->creds);
+      if (!token.ok()) return token.status();
+      return EncodeSubscribe(s.front(), *token);
+    };
+    acc->stream = std::make_unique<common::StreamSet>(
+        ioc_, PublicStreamOptions(cfg_.ws_url, cfg_.tls_verify), std::move(builder),
+        std::move(h));
+    const int64_t a = acc->creds.account_index;
+    (void)acc->stream->Add({AccountAllOrdersChannel(a), AccountAllTradesChannel(a),
+                            AccountAllPositionsChannel(a), UserStatsChannel(a)});
+    if (auto st = acc->stream->Start(); !st.ok()) {
+      log_->error("private stream {}: {}", acc->creds.account, std::string(st.message()));
+    }
+  }
+
+  void OnPrivateFrame(AccountCtx* acc, std::string_view frame) {
+    const UnixNanos now = clock_.Now();
+    if (sink_) sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
+    WsFrameInfo info;
+    if (!codec_.ClassifyWsFrame(frame, &info).ok()) {
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+      return;
+    }
+    if (info.type == WsType::kPing) {
+      acc->stream->SendAll(EncodePong());
+      return;
+    }
+    if (info.type == WsType::kError) {
+      log_->warn("private ws error {}: {}", info.error_code, info.error_message);
+      return;
+    }
+    if (info.type != WsType::kSubscribed && info.type != WsType::kUpdate) return;
+    const bool snapshot = info.type == WsType::kSubscribed;
+    auto bad = [this](const absl::Status& why) {
+      log_->warn("private frame dropped: {}", std::string(why.message()));
+      if (sink_) sink_->Count(cfg_.name, VenueCounter::kParseErrors, 1);
+    };
+    switch (info.channel_kind) {
+      case ChannelKind::kAccountAllOrders:
+      case ChannelKind::kAccountOrders: {
+        auto orders = codec_.ParseOrders(frame, symbols_);
+        if (!orders.ok()) return bad(orders.status());
+        if (snapshot) acc->orders_snapshot = true;
+        for (Order& o : *orders) OnOrder(acc, Own(acc, std::move(o)), now);
+        return;
+      }
+      case ChannelKind::kAccountAllTrades: {
+        auto fills = codec_.ParseFills(frame, symbols_, acc->creds.account_index);
+        if (!fills.ok()) return bad(fills.status());
+        for (Fill& f : *fills) {
+          // The subscription's snapshot is history: remembered, not re-published (fills missed
+          // while away reach clients through the desk's reconcile).
+          if (!RememberTrade(acc, f.trade_id + (f.maker ? ":m" : ":t")) || snapshot) continue;
+          OwnFill(acc, &f);
+          OnFill(acc, std::move(f), now);
+        }
+        return;
+      }
+      case ChannelKind::kAccountAllPositions: {
+        auto ps = codec_.ParsePositions(frame, symbols_);
+        if (!ps.ok()) return bad(ps.status());
+        for (Position& p : *ps) {
+          Own(acc, &p);
+          if (p.update_time == 0) p.update_time = now;
+          Publish(std::move(p));
+        }
+        return;
+      }
+      case ChannelKind::kUserStats: {
+        // Collateral, portfolio value and available balance, streamed: the balance without a
+        // REST read (the standard tier's 60 requests a minute do not allow one per change).
+        auto u = codec_.ParseUserStats(frame);
+        if (!u.ok()) return bad(u.status());
+        if (!u->available_balance || !(u->portfolio_value || u->collateral)) {
+          acc->balance_gate->Request();  // a partial frame: read the account instead
+          return;
+        }
+        Balance b;
+        b.venue = cfg_.name;
+        b.account = acc->creds.account;
+        b.asset = "USDC";
+        b.available = *u->available_balance;
+        b.equity = u->portfolio_value ? *u->portfolio_value : *u->collateral;
+        if (u->collateral && u->portfolio_value) {
+          auto upnl = Decimal::Sub(*u->portfolio_value, *u->collateral);
+          if (upnl.ok()) b.unrealized_pnl = *upnl;
+        }
+        auto used = Decimal::Sub(b.equity, b.available);
+        if (used.ok() && !used->IsNegative()) b.margin_used = *used;
+        b.update_time = now;
+        Publish(std::move(b));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  bool RememberTrade(AccountCtx* acc, const std::string& key) {
+    if (!acc->seen_trades.insert(key).second) return false;
+    acc->seen_order.push_back(key);
+    if (acc->seen_order.size() > kSeenTradesKept) {
+      acc->seen_trades.erase(acc->seen_order.front());
+      acc->seen_order.pop_front();
+    }
+    return true;
+  }
+
+  void OnOrder(AccountCtx* acc, Order o, UnixNanos now) {
+    std::shared_ptr<AckWaiter> waiter;
+    if (!o.client_order_id.empty()) {
+      if (auto idx = acc->clients.Find(o.client_order_id)) {
+        auto p = acc->pending.find(*idx);
+        if (p != acc->pending.end()) {
+          waiter = std::move(p->second.waiter);
+          acc->pending.erase(p);
+        }
+      }
+    }
+    // The event goes through the desk first (it settles the entry), then the waiting ack.
+    const Order shown = o;
+    struct FireAfter {
+      std::shared_ptr<AckWaiter> w;
+      const Order* o;
+      ~FireAfter() {
+        if (w) w->Fire(o);
+      }
+    } fire{waiter, &shown};
+    auto prev = acc->orders.find(o.order_id);
+    const bool same = prev != acc->orders.end() && prev->second.status == o.status &&
+                      prev->second.filled_size == o.filled_size;
+    const bool was_terminal = prev != acc->orders.end() && IsTerminal(prev->second.status);
+    acc->orders[o.order_id] = o;
+    if (IsTerminal(o.status) && !was_terminal) {
+      // Kept a while: a fill may arrive after the order's terminal state (the channels are not
+      // ordered with each other) and must still see the order's real size.
+      acc->terminal.push_back(o.order_id);
+      if (acc->terminal.size() > kTerminalKept) {
+        acc->orders.erase(acc->terminal.front());
+        acc->terminal.pop_front();
+      }
+    }
+    if (same) return;  // a snapshot repeating what was seen
+    OrderEvent ev;
+    ev.order = o;
+    ev.exchange_time = o.updated_time;
+    ev.receive_time = now;
+    if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
+  }
+
+  void OnFill(AccountCtx* acc, Fill f, UnixNanos now) {
+    OrderEvent ev;
+    ev.exchange_time = f.exchange_time;
+    ev.receive_time = now;
+    auto known = acc->orders.find(f.order_id);
+    if (known != acc->orders.end()) {
+      // The order's state after this fill (the orders channel follows with the same).
+      Order& o = known->second;
+      auto filled = Decimal::Add(o.filled_size, f.size);
+      if (filled.ok() && *filled <= o.size) o.filled_size = filled->Normalized();
+      o.status = o.filled_size == o.size ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+      ev.order = o;
+    } else {
+      // A fill of an order this session has not seen (placed elsewhere, a liquidation).
+      ev.order.venue = cfg_.name;
+      ev.order.account = acc->creds.account;
+      ev.order.symbol = f.symbol;
+      ev.order.order_id = f.order_id.empty() ? "fill-" + f.trade_id : f.order_id;
+      ev.order.client_order_id = f.client_order_id;
+      ev.order.side = f.side;
+      ev.order.size = f.size;
+      ev.order.filled_size = f.size;
+      ev.order.price = f.price;
+      ev.order.avg_fill_price = f.price;
+      ev.order.status = OrderStatus::kFilled;
+      if (f.liquidation) ev.order.reason = CancelReason::kLiquidation;
+    }
+    if (f.liquidation) {
+      Liquidation l;
+      l.venue = cfg_.name;
+      l.account = acc->creds.account;
+      l.symbol = f.symbol;
+      l.side = f.side;
+      l.price = f.price;
+      l.size = f.size;
+      l.order_id = f.order_id;
+      l.exchange_time = f.exchange_time;
+      Publish(std::move(l));
+    }
+    ev.fill = std::move(f);
+    if (!desk_ || desk_->OnOrderEvent(ev)) Publish(std::move(ev));
   }
 
   void EnsureStreams() {
@@ -321,7 +1292,9 @@ class LighterAdapter final : public common::AdapterBase {
   std::map<int64_t, FundingRateRow> rates_;
   std::map<int64_t, Funding> funding_;
   std::unique_ptr<common::StreamSet> public_;
-  std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_;
+  std::map<std::string, std::unique_ptr<AccountCtx>> accounts_;
+  std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_, tx_timer_;
+  const uint32_t chain_id_;
   bool stats_subscribed_ = false;
   // funding-rates' bare `rate`: hourly (default) or an 8-hour equivalent (option
   // funding_rate_hours: 8). The notes leave the unit unresolved (lighter.md §3).

@@ -1,5 +1,5 @@
-// Lighter venue adapter: orchestration only (REST market data, the public stream, books,
-// funding). Market data step of issue 15: no accounts yet.
+// Lighter venue adapter: orchestration only (REST, the public stream, books, funding, the
+// account streams, and Schnorr-signed transactions through one queue per API key).
 #pragma once
 
 #include <memory>
@@ -12,7 +12,7 @@
 namespace perpgw::adapters::lighter {
 
 std::unique_ptr<VenueAdapter> MakeAdapter(const VenueConfig& config, const Clock& clock);
-// Venue options (funding_rate_hours: 1|8); accounts are refused until trading lands (pure).
+// Venue options (funding_rate_hours, chain_id, rate_tier) and account credentials (pure).
 absl::Status ValidateConfig(const VenueConfig& config);
 
 }  // namespace perpgw::adapters::lighter

@@ -352,7 +352,11 @@ bool OrderDesk::MarkAccepted(JournalEntry& e, const Order& venue_order) {
   const bool was_accepted = e.state == EntryState::kAccepted;
   e.state = EntryState::kAccepted;
   const bool changed = Merge(e, venue_order) || !was_accepted;
-  if (e.status == OrderStatus::kPendingNew) e.status = OrderStatus::kOpen;
+  // An accepted order rests unless the venue says it is still pending: Lighter's sequencer
+  // accepts a tx before executing it, and the ack must not claim the order is open.
+  if (e.status == OrderStatus::kPendingNew && venue_order.status != OrderStatus::kPendingNew) {
+    e.status = OrderStatus::kOpen;
+  }
   return changed;
 }
 

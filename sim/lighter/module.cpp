@@ -1,11 +1,14 @@
-// Lighter module: default catalogue, timers, endpoints, faults and injected error bodies. REST
-// lives in rest.cpp, WebSocket and event fan-out in ws.cpp.
+// Lighter module: default catalogue and test accounts, API keys and nonces, timers, endpoints,
+// faults and injected error bodies. REST lives in rest.cpp, transactions and auth tokens in
+// tx.cpp, account payloads in account.cpp, WebSocket and event fan-out in ws.cpp.
 #include "sim/lighter/module.h"
 
 #include <chrono>
 
 namespace perpgw::sim::lighter {
 namespace {
+
+namespace lt = perpgw::adapters::lighter;
 
 InstrumentSpec Spec(const char* symbol, int64_t market_id, const char* tick, const char* step,
                     const char* min_qty, const char* mid, int max_leverage) {
@@ -23,6 +26,29 @@ InstrumentSpec Spec(const char* symbol, int64_t market_id, const char* tick, con
   s.max_leverage = max_leverage;
   s.market_id = market_id;
   return s;
+}
+
+AccountSpec Account(const char* id, const char* account_index, const char* api_key_index,
+                    const char* key) {
+  AccountSpec a{id, "USDC", "100000", "0", "0.0002", {}};
+  a.credentials["account_index"] = account_index;
+  a.credentials["api_key_index"] = api_key_index;
+  a.credentials["api_private_key"] = key;
+  auto k = lt::PrivateKey::FromHex(key);
+  a.credentials["public_key"] = k.ok() ? k->PublicKeyHex() : "";
+  return a;
+}
+
+bool ParseIndex(const std::string& s, int64_t max, int64_t* out) {
+  if (s.empty() || s.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v > max) return false;
+  *out = v;
+  return true;
 }
 
 }  // namespace
@@ -44,8 +70,8 @@ std::vector<InstrumentSpec> LighterModule::DefaultInstruments() const {
 }
 
 std::vector<AccountSpec> LighterModule::DefaultAccounts() const {
-  // Step 1 serves market data only: accounts arrive with transactions (issue 15).
-  return {};
+  return {Account(kAccount1, kAccountIndex1, kApiKeyIndex1, kApiKey1),
+          Account(kAccount2, kAccountIndex2, kApiKeyIndex2, kApiKey2)};
 }
 
 void LighterModule::Attach(SimContext& ctx) {
@@ -56,18 +82,54 @@ void LighterModule::Attach(SimContext& ctx) {
     markets_[i].last_price = m.mid(i);
     markets_[i].last_id = m.update_id(i);
   }
+  // One registered key per (account_index, api_key_index): the credentials' public_key, else
+  // the one derived from api_private_key. Accounts without usable credentials cannot trade.
+  // Two accounts naming one account_index trade as the first of them (one engine account).
+  for (const AccountSpec& a : ctx.accounts()) {
+    auto cred = [&](const char* k) {
+      auto it = a.credentials.find(k);
+      return it == a.credentials.end() ? std::string() : it->second;
+    };
+    int64_t index = 0, key_index = 0;
+    if (!ParseIndex(cred("account_index"), (int64_t{1} << 48) - 2, &index) ||
+        !ParseIndex(cred("api_key_index"), 254, &key_index)) {
+      continue;
+    }
+    std::string pub = cred("public_key");
+    if (pub.empty()) {
+      auto k = lt::PrivateKey::FromHex(cred("api_private_key"));
+      if (!k.ok()) continue;
+      pub = k->PublicKeyHex();
+    }
+    auto key = lt::PublicKey::FromHex(pub);
+    if (!key.ok()) continue;
+    account_by_index_.emplace(index, a.id);
+    ApiKey& k = keys_[{index, static_cast<int>(key_index)}];
+    k.account_id = account_by_index_.at(index);
+    k.account_index = index;
+    k.api_key_index = static_cast<int>(key_index);
+    k.public_key_hex = key->Hex();
+    k.key = key->WithPrecomputation();
+    k.nonce = 0;
+  }
   using std::chrono::milliseconds;
   ctx.loop().RunEvery(milliseconds(kBookFlushMs), [this] { FlushBooks(); });
   ctx.loop().RunEvery(milliseconds(1000), [this] { PushStats(); });
   ctx.loop().RunEvery(milliseconds(1000), [this] { CloseIdle(); });
+  ctx.loop().RunEvery(milliseconds(200), [this] { Housekeeping(); });
 }
 
 void LighterModule::DescribeEndpoints(VenueEndpoints& out) const {
   out.urls["rest"] = out.rest_url + "/api/v1";
   out.urls["ws"] = out.ws_url + "/stream";
   out.extra["markets"] = "market index = the instrument's market_id (ETH 0, BTC 1, SOL 2)";
-  out.extra["not_modelled_yet"] =
-      "transactions (sendTx), auth tokens, account endpoints and channels";
+  out.extra["chain_id"] = std::to_string(chain_id_);
+  out.extra["auth"] =
+      "auth token <deadline_s>:<account_index>:<api_key_index>:<sig hex>, deadline <= now + 8 h; "
+      "REST header Authorization (or ?auth=), WS subscribe field auth";
+  out.extra["transactions"] =
+      "sendTx / sendTxBatch (<= 15) / WS jsonapi/sendtx[batch]: tx types 14 create, 15 cancel, "
+      "16 cancel all, 17 modify; nonces per (account_index, api_key_index) from 0";
 }
 
 int64_t LighterModule::NowMs() const {
@@ -82,8 +144,53 @@ const SimInstrument* LighterModule::ByMarketId(int64_t id) const {
   return nullptr;
 }
 
+LighterModule::ApiKey* LighterModule::FindKey(int64_t account_index, int api_key_index) {
+  auto it = keys_.find({account_index, api_key_index});
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+const std::string* LighterModule::AccountIdOf(int64_t account_index) const {
+  auto it = account_by_index_.find(account_index);
+  return it == account_by_index_.end() ? nullptr : &it->second;
+}
+
+int64_t LighterModule::AccountIndexOf(std::string_view account_id) const {
+  for (const auto& [index, id] : account_by_index_) {
+    if (id == account_id) return index;
+  }
+  return -1;
+}
+
 void LighterModule::HandleHttp(const HttpRequest& req, HttpResponse& resp) {
   Route(req, resp);
+}
+
+void LighterModule::Housekeeping() {
+  const int64_t now = NowMs();
+  Engine& e = ctx_->engine();
+  // GTT expiry: open orders whose OrderExpiry passed end canceled-expired.
+  std::vector<std::pair<std::string, uint64_t>> expired;
+  for (const auto& [index, id] : account_by_index_) {
+    for (const SimOrder* o : e.OpenOrders(id)) {
+      auto m = meta_.find(o->id);
+      if (m != meta_.end() && m->second.order_expiry > 0 && m->second.order_expiry <= now) {
+        expired.emplace_back(id, o->id);
+      }
+    }
+  }
+  for (const auto& [account, id] : expired) {
+    meta_[id].status_override = "canceled-expired";
+    (void)e.Cancel(account, id);
+  }
+  // Scheduled cancel-all (dead-man switch) whose time came.
+  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    if (const std::string* account = AccountIdOf(it->first)) (void)e.CancelAll(*account);
+    it = scheduled_.erase(it);
+  }
 }
 
 bool LighterModule::OnFault(const FaultRequest& fault, FaultResult& result) {
@@ -95,6 +202,46 @@ bool LighterModule::OnFault(const FaultRequest& fault, FaultResult& result) {
       return true;
     }
     idle_close_ms_ = ms;
+    result.affected = 1;
+    return true;
+  }
+  if (fault.kind == "sequencer_reject") {
+    // The next `count` accepted txs answer 200 with their hash but never execute (tx status 0);
+    // their nonces are not consumed.
+    int64_t n = fault.GetInt("count", 1);
+    if (n <= 0 || n > 1'000'000) {
+      result.error = "sequencer_reject needs count in [1, 1000000]";
+      return true;
+    }
+    sequencer_rejects_ = static_cast<int>(n);
+    result.affected = static_cast<int>(n);
+    return true;
+  }
+  if (fault.kind == "nonce_jump") {
+    // Another process used the key: the sequencer's next nonce moves by `by`.
+    const int64_t a = fault.GetInt("account_index", -1);
+    const int64_t k = fault.GetInt("api_key_index", -1);
+    const int64_t by = fault.GetInt("by", 1);
+    ApiKey* key = k < 0 || k > 254 ? nullptr : FindKey(a, static_cast<int>(k));
+    if (key == nullptr) {
+      result.error = "nonce_jump needs the account_index and api_key_index of a registered key";
+      return true;
+    }
+    if (by == 0 || key->nonce + by < 0) {
+      result.error = "nonce_jump needs by != 0 that keeps the nonce >= 0";
+      return true;
+    }
+    key->nonce += by;
+    result.affected = 1;
+    return true;
+  }
+  if (fault.kind == "chain_id") {
+    const int64_t id = fault.GetInt("chain_id", -1);
+    if (id != lt::kMainnetChainId && id != lt::kTestnetChainId) {
+      result.error = "chain_id needs chain_id 304 (mainnet) or 300 (testnet)";
+      return true;
+    }
+    chain_id_ = static_cast<uint32_t>(id);
     result.affected = 1;
     return true;
   }
@@ -110,6 +257,12 @@ void LighterModule::FormatInjectedError(int status, const HttpRequest& req, Http
   JsonWriter w;
   w.BeginObject().Field("code", status).Field("message", msg).EndObject();
   resp.Json(status, w.Take());
+}
+
+std::string LighterModule::VenueOrderId(uint64_t engine_id) const {
+  auto it = meta_.find(engine_id);
+  if (it != meta_.end()) return std::to_string(it->second.order_index);
+  return std::to_string(kOrderIndexBase + static_cast<int64_t>(engine_id));
 }
 
 }  // namespace perpgw::sim::lighter

@@ -1,20 +1,30 @@
 // perpgw-sim's Lighter module (lighter.md): REST under /api/v1 and the WebSocket /stream with
-// the venue's JSON frames. Market data: orderBookDetails, orderBooks, funding-rates,
-// orderBookOrders, recentTrades; WS order_book/{m} (snapshot, then absolute-size updates batched
-// every 50 ms on the begin_nonce == last nonce chain), ticker/{m}, trade/{m}, market_stats/{m}
-// and /all, ping/pong, the 2-minute idle close, and the venue's error frames.
-// Not yet (step 1 of issue 15): transactions (sendTx), auth tokens and the account endpoints and
-// channels — they answer the venue's own error shape naming that (see README.md).
+// the venue's JSON frames, on the sim core's market and engine.
+// Market data: orderBookDetails, orderBooks, funding-rates, orderBookOrders, recentTrades; WS
+// order_book/{m} (snapshot, then absolute-size updates batched every 50 ms on the
+// begin_nonce == last nonce chain), ticker/{m}, trade/{m}, market_stats/{m} and /all, ping/pong,
+// the 2-minute idle close, and the venue's error frames.
+// Trading: L2 transactions (create / cancel / cancel-all / modify order) sent with sendTx,
+// sendTxBatch or WS jsonapi/sendtx[batch], verified with the adapter's signing library (Poseidon2
+// tx hash for the sim's chain id, Schnorr signature against the registered API key, ExpiredAt,
+// the per-key sequential nonce), accepted, then executed on the engine right after the answer
+// ("acceptance is not execution": a refused order shows up canceled-*). Auth tokens guard the
+// private REST endpoints and the account channels. See README.md for every wire choice.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "adapters/lighter/signing.h"
 #include "sim/core/venue_module.h"
 
 namespace perpgw::sim::lighter {
@@ -23,6 +33,53 @@ std::unique_ptr<VenueModule> MakeModule();
 
 inline constexpr int kBookFlushMs = 50;           // update/order_book batching
 inline constexpr int64_t kIdleCloseMs = 120'000;  // "send something at least every 2 minutes"
+
+// Test accounts. Credentials in the endpoints file: account_index, api_key_index,
+// api_private_key (40 bytes LE, hex) and public_key (derived). Throwaway keys: never use them on
+// the venue.
+inline constexpr char kAccount1[] = "lighter-1";
+inline constexpr char kAccountIndex1[] = "12345";
+inline constexpr char kApiKeyIndex1[] = "2";
+inline constexpr char kApiKey1[] =
+    "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262700";
+inline constexpr char kAccount2[] = "lighter-2";
+inline constexpr char kAccountIndex2[] = "12346";
+inline constexpr char kApiKeyIndex2[] = "3";
+inline constexpr char kApiKey2[] =
+    "213f363b0f4e5391fa190f50cfb616abaac317675b928f949c4c215a5718bb48c2d34d23a4f06571";
+
+// The chain id signed into every tx hash: mainnet's by default (a client pointed at the sim with
+// only its URLs changed signs for 304); the chain_id fault switches it (300 = testnet).
+inline constexpr uint32_t kDefaultChainId = adapters::lighter::kMainnetChainId;
+
+// Exchange order indexes are >= 2^48 (a cancel's Index below that is a client order index).
+inline constexpr int64_t kOrderIndexBase = int64_t{1} << 48;
+// Auth tokens: the deadline must be in the future and at most 8 h (+ 60 s of clock skew) ahead.
+inline constexpr int64_t kMaxAuthLifetimeS = 8 * 3600 + 60;
+inline constexpr size_t kMaxBatch = 15;      // txs per sendTxBatch / jsonapi/sendtxbatch
+inline constexpr size_t kTxsKept = 100'000;  // GET tx answers for the latest txs
+// The market maker behind the generated book, as trades and orderBookOrders name it.
+inline constexpr int64_t kMarketMakerAccount = 1;
+
+// Venue error codes (lighter.md §9: 20xxx request validation, 21xxx tx processing, 30xxx WS).
+inline constexpr int64_t kErrInvalidParam = 20001;
+inline constexpr int64_t kErrBatchTooLarge = 20003;
+inline constexpr int64_t kErrAuthMissing = 20010;
+inline constexpr int64_t kErrAuthInvalid = 20011;
+inline constexpr int64_t kErrAuthExpired = 20012;
+inline constexpr int64_t kErrAccountNotFound = 21100;
+inline constexpr int64_t kErrInvalidTxInfo = 21102;
+inline constexpr int64_t kErrTxExpired = 21103;
+inline constexpr int64_t kErrInvalidNonce = 21104;
+inline constexpr int64_t kErrInvalidSignature = 21105;
+inline constexpr int64_t kErrApiKeyNotFound = 21106;
+inline constexpr int64_t kErrNotModelled = 21107;
+inline constexpr int64_t kErrTxNotFound = 21500;
+inline constexpr int64_t kWsErrInvalidMessage = 30000;
+inline constexpr int64_t kWsErrInvalidChannel = 30001;
+inline constexpr int64_t kWsErrNotSubscribed = 30002;
+inline constexpr int64_t kWsErrAlreadySubscribed = 30003;
+inline constexpr int64_t kWsErrAuth = 30004;
 
 class LighterModule final : public VenueModule {
  public:
@@ -44,18 +101,27 @@ class LighterModule final : public VenueModule {
 
   void OnBookChange(const BookChange& change) override;
   void OnTrade(const PublicTrade& trade) override;
+  void OnAccountEvent(const AccountEvent& event) override;
 
   bool OnFault(const FaultRequest& fault, FaultResult& result) override;
   void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
+  std::string VenueOrderId(uint64_t engine_id) const override;
+
+  // A venue error: code + message (HTTP 400 on REST, an error frame or reply on WS).
+  struct VenueError {
+    int64_t code = 0;
+    std::string message;
+  };
 
  private:
+  // ---- WebSocket
   struct BookSub {
     bool need_snapshot = true;
     std::map<int64_t, int64_t> bids, asks;  // the levels last sent: price → size
     uint64_t nonce = 0;                     // the nonce last sent
   };
   struct ConnState {
-    std::set<std::string> channels;   // as subscribed ("order_book/0")
+    std::set<std::string> channels;   // as subscribed ("order_book/0", "account_all_orders/1")
     std::map<size_t, BookSub> books;  // instrument index → book subscription
     uint64_t offset = 0;              // per-connection message counter (frames carry it)
   };
@@ -69,20 +135,130 @@ class LighterModule final : public VenueModule {
     uint64_t last_id = 0;  // the book's update id last seen (gap detection)
   };
 
+  // ---- accounts, keys, orders, txs
+  struct ApiKey {
+    std::string account_id;  // engine account (AccountSpec id)
+    int64_t account_index = 0;
+    int api_key_index = 0;
+    std::string public_key_hex;
+    std::optional<adapters::lighter::PublicKey> key;  // with precomputation
+    int64_t nonce = 0;                                // the next nonce the sequencer expects
+  };
+  using KeyId = std::pair<int64_t, int>;  // (account_index, api_key_index)
+
+  // What the venue shows of an order beyond the engine's state. Keyed by engine order id; a
+  // modify replaces the engine order and copies this (same order_index, fills carried).
+  struct OrderMeta {
+    int64_t order_index = 0;   // >= 2^48, stable across modifies
+    int64_t client_index = 0;  // 0 = none
+    int64_t account_index = 0;
+    int64_t seq = 0;    // listing order (creation), newest = largest
+    int type = 0;       // 0 limit, 1 market, -1 liquidation (engine-made)
+    int tif = 1;        // 0 IOC, 1 GTT, 2 post-only
+    int64_t price = 0;  // the signed Price (worst price for market orders)
+    int64_t order_expiry = 0;
+    int64_t nonce = 0;
+    std::string status_override;  // "canceled-expired" (GTT expiry)
+    int64_t carried_qty = 0;      // filled by the incarnations a modify replaced
+    Money carried_notional = 0;
+  };
+
+  struct TxRecord {
+    std::string hash;
+    int type = 0;
+    std::string info;        // tx_info JSON as received
+    std::string event_info;  // JSON text: what executing it did
+    int status = 1;          // 0 failed, 1 pending, 2 executed, 3 final
+    int64_t account_index = 0;
+    int api_key_index = 0;
+    int64_t nonce = 0;
+    int64_t expire_at = 0;
+    int64_t queued_at = 0;
+    int64_t executed_at = 0;
+    int64_t block_height = 0;
+    int64_t transaction_index = 0;
+  };
+
+  // A verified transaction (signing.h structs), ready to execute.
+  struct ParsedTx {
+    int type = 0;
+    adapters::lighter::CreateOrderTx create;
+    adapters::lighter::CancelOrderTx cancel;
+    adapters::lighter::CancelAllOrdersTx cancel_all;
+    adapters::lighter::ModifyOrderTx modify;
+    int64_t account_index = 0;
+    int api_key_index = 0;
+    int64_t nonce = 0;
+    int64_t expired_at = 0;
+    std::string hash;  // hex
+    std::string info;
+  };
+  struct SubmitResult {
+    VenueError error;                 // code 0: accepted
+    std::vector<std::string> hashes;  // accepted tx hashes, in order
+  };
+
   // module.cpp
   int64_t NowMs() const;
   const SimInstrument* ByMarketId(int64_t id) const;
+  ApiKey* FindKey(int64_t account_index, int api_key_index);
+  const std::string* AccountIdOf(int64_t account_index) const;
+  int64_t AccountIndexOf(std::string_view account_id) const;
+  void Housekeeping();  // GTT expiry, scheduled cancel-all
   // rest.cpp
   void Route(const HttpRequest& req, HttpResponse& resp);
   std::string DetailJson(const SimInstrument& in) const;
   std::string LevelsJson(const std::vector<Level>& levels, const SimInstrument& in) const;
   std::string StatsJson(const SimInstrument& in) const;
+  bool PrivateRoute(const std::string& path, const HttpRequest& req, HttpResponse& resp);
+  void SendTxRest(const HttpRequest& req, HttpResponse& resp, bool batch);
+  // tx.cpp
+  // Checks a token for `account_index` (any key of the account); nullopt when good.
+  std::optional<VenueError> CheckAuth(std::string_view token, int64_t account_index, bool ws);
+  SubmitResult Submit(const std::vector<std::pair<int64_t, std::string>>& txs);
+  // tx_types / tx_infos of a batch: JSON arrays (or strings holding them) of ints and of tx_info
+  // strings or objects; 1..15 of each, same count.
+  static bool ParseBatch(const std::string& types, const std::string& infos,
+                         std::vector<std::pair<int64_t, std::string>>* out, VenueError* err);
+  std::optional<VenueError> VerifyTx(int64_t type, const std::string& info, ParsedTx* out);
+  void Execute(const ParsedTx& tx);
+  // Each returns false when the tx fails on execution; *event_info says what happened (JSON).
+  bool ExecCreate(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  bool ExecCancel(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  bool ExecCancelAll(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  bool ExecModify(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  // Engine order state → a refused order record (never stored by the engine).
+  void RecordRefused(SimOrder o, OrderMeta meta);
+  // The engine order an Index names (client < 2^48, else exchange) on the account; nullptr if
+  // none is open there on that market.
+  const SimOrder* ResolveOpen(const std::string& account, int64_t market, int64_t index) const;
+  void FlushDeferred();
+  std::string TxJson(const TxRecord& t) const;
+  std::string SendTxAnswer(const SubmitResult& r, bool batch) const;
+  // account.cpp
+  OrderMeta& MetaFor(const SimOrder& o);
+  std::string OrderStatusText(const SimOrder& o, const OrderMeta& m) const;
+  std::string OrderJson(const SimOrder& o);
+  std::string TradeJson(const SimFill& f);
+  std::string PositionJson(const SimPosition& p, const std::string& account) const;
+  std::string AccountJson(const std::string& account, int64_t account_index) const;
+  std::string StatsJsonFor(const std::string& account) const;
+  std::vector<SimOrder> AccountOrders(const std::string& account);  // engine + refused
   // ws.cpp
   void HandleText(const WsConnPtr& conn, ConnState& st, std::string_view text);
-  void SendError(const WsConnPtr& conn, int code, const std::string& message);
-  std::string Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& channel);
+  void SendError(const WsConnPtr& conn, int64_t code, const std::string& message);
+  std::optional<VenueError> Subscribe(const WsConnPtr& conn, ConnState& st,
+                                      const std::string& channel, const std::string& auth);
+  std::optional<VenueError> SubscribeAccount(const WsConnPtr& conn, ConnState& st,
+                                             const std::string& channel, const std::string& auth);
+  void WsSendTx(const WsConnPtr& conn, const JsonFields& frame, bool batch);
   std::string Frame(ConnState& st, std::string_view type, std::string_view channel,
                     std::string_view payload_key, const std::string& payload_json);
+  // Sends `payload` as update/<head> to every connection subscribed to `channel`.
+  void Push(const std::string& channel, std::string_view payload_key, const std::string& payload);
+  void DispatchAccountEvent(const AccountEvent& e);
+  void PushTx(const TxRecord& t);
+  std::string NotificationJson(const AccountEvent& e) const;
   void FlushBooks();
   void PushBbo(size_t i);
   void PushStats();
@@ -92,6 +268,25 @@ class LighterModule final : public VenueModule {
   std::map<uint64_t, std::weak_ptr<WsConn>> conns_;
   std::vector<MarketState> markets_;
   int64_t idle_close_ms_ = kIdleCloseMs;
+
+  uint32_t chain_id_ = kDefaultChainId;
+  std::map<KeyId, ApiKey> keys_;
+  std::map<int64_t, std::string> account_by_index_;  // account_index → engine account id
+  std::unordered_map<uint64_t, OrderMeta> meta_;     // engine (or refused) order id → meta
+  std::map<int64_t, uint64_t> engine_by_index_;      // order index → current engine order id
+  std::set<uint64_t> suppressed_;                    // replaced by a modify: events hidden
+  std::map<uint64_t, SimOrder> refused_;             // duplicate client index: never in engine
+  uint64_t next_refused_id_ = uint64_t{1} << 40;     // ids beyond the engine's
+  int64_t next_seq_ = 1;
+  std::unordered_map<std::string, TxRecord> txs_;  // by hash, the latest kTxsKept
+  std::deque<std::string> tx_order_;               // hashes, oldest first (eviction)
+  int64_t block_height_ = 1000;
+  int64_t tx_index_ = 0;
+  int sequencer_rejects_ = 0;             // sequencer_reject fault: txs to drop
+  std::map<int64_t, int64_t> scheduled_;  // account_index → scheduled cancel-all time (ms)
+  bool deferring_ = false;                // inside an engine call: events wait for the meta
+  std::vector<AccountEvent> deferred_;
+  std::deque<AccountEvent> notifications_;  // liquidations, newest last (notification/{a})
 };
 
 }  // namespace perpgw::sim::lighter

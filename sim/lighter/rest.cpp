@@ -1,8 +1,10 @@
 // Lighter module REST: /api/v1 public market data in the venue's shapes (lighter.md §2-§4,
-// recorded payloads in ../shared/protocols/lighter/). Every answer carries code 200; errors are
-// {"code":N,"message":...}. Transactions and account endpoints are not modelled yet: they answer
-// 501 with the venue's error shape naming that.
+// recorded payloads in ../shared/protocols/lighter/), nextNonce / apikeys / tx / account, the
+// auth-token endpoints (accountActiveOrders, accountInactiveOrders, trades) and sendTx /
+// sendTxBatch (form bodies: urlencoded, multipart or JSON). Successful answers carry code 200;
+// errors are {"code":N,"message":...} with HTTP 400 (404 / 405: unknown paths and methods).
 #include <algorithm>
+#include <cctype>
 
 #include "sim/lighter/module.h"
 
@@ -28,6 +30,67 @@ void Error(HttpResponse& resp, int http, int64_t code, const std::string& messag
   JsonWriter w;
   w.BeginObject().Field("code", code).Field("message", message).EndObject();
   resp.Json(http, w.Take());
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+using Form = std::map<std::string, std::string, std::less<>>;
+
+// multipart/form-data: each part's Content-Disposition name and its value.
+bool ParseMultipart(std::string_view body, std::string_view content_type, Form* out) {
+  const std::string ct = Lower(std::string(content_type));
+  size_t b = ct.find("boundary=");
+  if (b == std::string::npos) return false;
+  std::string boundary(content_type.substr(b + 9));
+  if (size_t semi = boundary.find(';'); semi != std::string::npos) boundary.resize(semi);
+  if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"') {
+    boundary = boundary.substr(1, boundary.size() - 2);
+  }
+  if (boundary.empty() || boundary.size() > 200) return false;
+  const std::string delim = "--" + boundary;
+  size_t pos = body.find(delim);
+  if (pos == std::string_view::npos) return false;
+  for (int parts = 0; parts < 64; ++parts) {
+    pos += delim.size();
+    if (body.substr(pos, 2) == "--") return true;  // closing delimiter
+    if (body.substr(pos, 2) == "\r\n") pos += 2;
+    const size_t head_end = body.find("\r\n\r\n", pos);
+    if (head_end == std::string_view::npos) return false;
+    const std::string headers = Lower(std::string(body.substr(pos, head_end - pos)));
+    const size_t value_start = head_end + 4;
+    const size_t next = body.find("\r\n" + delim, value_start);
+    if (next == std::string_view::npos) return false;
+    const size_t n = headers.find("name=\"");
+    if (n != std::string::npos) {
+      // The name's case as sent: read it from the original bytes at the same offset.
+      const std::string_view raw = body.substr(pos, head_end - pos);
+      const size_t end = raw.find('"', n + 6);
+      if (end == std::string_view::npos) return false;
+      (*out)[std::string(raw.substr(n + 6, end - n - 6))] =
+          std::string(body.substr(value_start, next - value_start));
+    }
+    pos = next + 2;
+  }
+  return false;
+}
+
+// A POST body's fields: application/x-www-form-urlencoded (default), multipart/form-data, or a
+// JSON object.
+bool ParseForm(const HttpRequest& req, Form* out) {
+  const std::string ct = req.Header("content-type");
+  const std::string lower = Lower(ct);
+  if (lower.rfind("multipart/form-data", 0) == 0) return ParseMultipart(req.body, ct, out);
+  if (lower.rfind("application/json", 0) == 0) {
+    auto f = ParseJsonObject(req.body);
+    if (!f.ok()) return false;
+    for (auto& [k, v] : *f) (*out)[k] = v;
+    return true;
+  }
+  for (auto& [k, v] : ParseQuery(req.body)) out->emplace(k, v);
+  return true;
 }
 
 int Decimals(int64_t unit_mantissa, int scale) {
@@ -139,9 +202,12 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     int64_t id = -1;
     if (!ParseInt(req.Query("market_id"), &id) || (*one = ByMarketId(id)) == nullptr) *bad = true;
   };
-  if (req.method != "GET" && path != "/sendTx" && path != "/sendTxBatch") {
+  const bool post_path = path == "/sendTx" || path == "/sendTxBatch";
+  if (req.method != (post_path ? "POST" : "GET")) {
     return Error(resp, 405, 405, "method not allowed");
   }
+  if (post_path) return SendTxRest(req, resp, path == "/sendTxBatch");
+  if (PrivateRoute(path, req, resp)) return;
   if (path == "/orderBookDetails" || path == "/orderBooks") {
     const SimInstrument* one = nullptr;
     bool bad = false;
@@ -251,13 +317,197 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     }
     return resp.Json(200, out + "]}");
   }
-  if (path == "/nextNonce" || path == "/sendTx" || path == "/sendTxBatch" || path == "/account" ||
-      path == "/accountActiveOrders" || path == "/accountInactiveOrders" || path == "/trades" ||
-      path == "/apikeys" || path == "/accountsByL1Address" || path == "/pnl") {
-    return Error(resp, 501, 501,
-                 "perpgw-sim: Lighter transactions and accounts are not modelled yet");
+  if (path == "/accountsByL1Address" || path == "/pnl" || path == "/accountTxs") {
+    return Error(resp, 501, 501, "perpgw-sim: " + path.substr(1) + " is not modelled");
   }
   return Error(resp, 404, 404, "not found");
+}
+
+// ---- accounts, nonces, txs ----------------------------------------------------------------------
+
+bool LighterModule::PrivateRoute(const std::string& path, const HttpRequest& req,
+                                 HttpResponse& resp) {
+  auto param = [&](const char* name, int64_t* out) {
+    return req.HasQuery(name) && ParseInt(req.Query(name), out);
+  };
+  auto invalid = [&](const std::string& name) {
+    Error(resp, 400, kErrInvalidParam, "invalid param: " + name);
+    return true;
+  };
+  auto venue_error = [&](const VenueError& e) {
+    Error(resp, 400, e.code, e.message);
+    return true;
+  };
+  const Engine& e = ctx_->engine();
+  if (path == "/nextNonce") {
+    int64_t account = 0, key_index = 0;
+    if (!param("account_index", &account)) return invalid("account_index");
+    if (!param("api_key_index", &key_index) || key_index > 254) return invalid("api_key_index");
+    ApiKey* key = FindKey(account, static_cast<int>(key_index));
+    if (key == nullptr) return venue_error({kErrApiKeyNotFound, "api key not found"});
+    resp.Json(200, R"({"code":200,"nonce":)" + std::to_string(key->nonce) + "}");
+    return true;
+  }
+  if (path == "/apikeys") {
+    int64_t account = 0, key_index = 255;
+    if (!param("account_index", &account)) return invalid("account_index");
+    if (req.HasQuery("api_key_index") && (!param("api_key_index", &key_index) || key_index > 255)) {
+      return invalid("api_key_index");
+    }
+    if (AccountIdOf(account) == nullptr) {
+      return venue_error({kErrAccountNotFound, "account not found"});
+    }
+    JsonWriter w;
+    w.BeginObject().Field("code", int64_t{200}).Key("api_keys").BeginArray();
+    for (const auto& [id, k] : keys_) {
+      if (id.first != account || (key_index != 255 && id.second != key_index)) continue;
+      w.BeginObject()
+          .Field("account_index", k.account_index)
+          .Field("api_key_index", int64_t{k.api_key_index})
+          .Field("nonce", k.nonce)
+          .Field("public_key", k.public_key_hex)
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    resp.Json(200, w.Take());
+    return true;
+  }
+  if (path == "/tx") {
+    if (req.Query("by") != "hash") return invalid("by (the sim looks txs up by=hash)");
+    auto it = txs_.find(req.Query("value"));
+    if (it == txs_.end()) return venue_error({kErrTxNotFound, "transaction not found"});
+    resp.Json(200, R"({"code":200,)" + TxJson(it->second).substr(1));
+    return true;
+  }
+  if (path == "/account") {
+    int64_t account = 0;
+    if (req.Query("by") != "index") return invalid("by (the sim serves by=index)");
+    if (!param("value", &account)) return invalid("value");
+    const std::string* id = AccountIdOf(account);
+    if (id == nullptr) return venue_error({kErrAccountNotFound, "account not found"});
+    resp.Json(200, AccountJson(*id, account));
+    return true;
+  }
+  const bool active = path == "/accountActiveOrders";
+  const bool inactive = path == "/accountInactiveOrders";
+  const bool trades = path == "/trades";
+  if (!active && !inactive && !trades) return false;
+  // Auth-token endpoints: the token must be for the account asked about.
+  int64_t account = 0;
+  if (!param("account_index", &account)) return invalid("account_index");
+  std::string token = req.Header("authorization");
+  if (token.empty()) token = req.Query("auth");
+  if (auto err = CheckAuth(token, account, /*ws=*/false)) return venue_error(*err);
+  const std::string* id = AccountIdOf(account);
+  if (id == nullptr) return venue_error({kErrAccountNotFound, "account not found"});
+  int64_t market = -1;
+  if (req.HasQuery("market_id") && (!param("market_id", &market) || !ByMarketId(market))) {
+    return invalid("market_id");
+  }
+  int64_t limit = 100;
+  if (req.HasQuery("limit") && (!param("limit", &limit) || limit < 1 || limit > 100)) {
+    return invalid("limit (1..100)");
+  }
+  int64_t cursor = -1;
+  if (!req.Query("cursor").empty() && !param("cursor", &cursor)) return invalid("cursor");
+  auto in_market = [&](const SimInstrument* in) {
+    return market < 0 || (in != nullptr && in->spec.market_id == market);
+  };
+  if (active || inactive) {
+    std::vector<SimOrder> orders = AccountOrders(*id);
+    std::vector<std::pair<int64_t, const SimOrder*>> rows;  // (seq, order)
+    for (const SimOrder& o : orders) {
+      if (o.open() != active || !in_market(o.instrument)) continue;
+      const int64_t seq = MetaFor(o).seq;
+      if (inactive && cursor >= 0 && seq >= cursor) continue;
+      rows.emplace_back(seq, &o);
+    }
+    // Active: oldest first; inactive: newest first, paged by the cursor.
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+      return active ? a.first < b.first : a.first > b.first;
+    });
+    std::string next;
+    if (inactive && rows.size() > static_cast<size_t>(limit)) {
+      rows.resize(static_cast<size_t>(limit));
+      next = std::to_string(rows.back().first);
+    }
+    std::string out = R"({"code":200,)";
+    if (inactive) out += R"("next_cursor":")" + next + "\",";
+    out += R"("orders":[)";
+    for (size_t k = 0; k < rows.size(); ++k) {
+      if (k > 0) out += ',';
+      out += OrderJson(*rows[k].second);
+    }
+    resp.Json(200, out + "]}");
+    return true;
+  }
+  // trades: the account's fills; sort_by timestamp (trade ids grow with time), sort_dir desc by
+  // default, `from` = the earliest timestamp (ms) wanted, cursor = the last trade id returned.
+  const std::string sort_by = req.Query("sort_by");
+  if (!sort_by.empty() && sort_by != "timestamp" && sort_by != "trade_id" &&
+      sort_by != "block_height") {
+    return invalid("sort_by");
+  }
+  const std::string dir = req.Query("sort_dir");
+  if (!dir.empty() && dir != "asc" && dir != "desc") return invalid("sort_dir");
+  const bool asc = dir == "asc";
+  int64_t from = 0;
+  if (req.HasQuery("from") && !param("from", &from)) return invalid("from");
+  std::vector<SimFill> fills;
+  for (const SimFill& f : e.Fills(*id)) {
+    if (!in_market(f.instrument) || f.time / 1'000'000 < from) continue;
+    const auto tid = static_cast<int64_t>(f.trade_id);
+    if (cursor >= 0 && (asc ? tid <= cursor : tid >= cursor)) continue;
+    fills.push_back(f);
+  }
+  std::sort(fills.begin(), fills.end(), [&](const SimFill& a, const SimFill& b) {
+    return asc ? a.trade_id < b.trade_id : a.trade_id > b.trade_id;
+  });
+  std::string next;
+  if (fills.size() > static_cast<size_t>(limit)) {
+    fills.resize(static_cast<size_t>(limit));
+    next = std::to_string(fills.back().trade_id);
+  }
+  std::string out = R"({"code":200,"next_cursor":")" + next + R"(","trades":[)";
+  for (size_t k = 0; k < fills.size(); ++k) {
+    if (k > 0) out += ',';
+    out += TradeJson(fills[k]);
+  }
+  resp.Json(200, out + "]}");
+  return true;
+}
+
+void LighterModule::SendTxRest(const HttpRequest& req, HttpResponse& resp, bool batch) {
+  Form form;
+  if (!ParseForm(req, &form)) {
+    return Error(resp, 400, kErrInvalidParam, "invalid param: body (a form is expected)");
+  }
+  auto field = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  const std::string pp = field("price_protection");
+  if (!pp.empty() && pp != "true" && pp != "false") {
+    return Error(resp, 400, kErrInvalidParam, "invalid param: price_protection");
+  }
+  std::vector<std::pair<int64_t, std::string>> txs;
+  if (!batch) {
+    int64_t type = 0;
+    if (!ParseInt(field("tx_type"), &type)) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: tx_type");
+    }
+    if (field("tx_info").empty()) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: tx_info");
+    }
+    txs.emplace_back(type, field("tx_info"));
+  } else {
+    VenueError err;
+    if (!ParseBatch(field("tx_types"), field("tx_infos"), &txs, &err)) {
+      return Error(resp, 400, err.code, err.message);
+    }
+  }
+  SubmitResult r = Submit(txs);
+  resp.Json(r.error.code == 0 ? 200 : 400, SendTxAnswer(r, batch));
 }
 
 }  // namespace perpgw::sim::lighter

@@ -2,9 +2,11 @@
 // {"channel":"order_book:0","type":"subscribed/order_book",...} out (channels echoed with ':'),
 // books as a snapshot then absolute-size updates batched every 50 ms with
 // begin_nonce = the nonce last sent (nonce = the book's update id), ping/pong, the venue's error
-// frames ({"type":"error","code":30003,"message":"Already Subscribed"}), and the 2-minute idle
-// close. Account channels and jsonapi/sendtx are not modelled yet (an error frame says so).
+// frames ({"type":"error","code":30003,"message":"Already Subscribed"}), the 2-minute idle close,
+// the account channels (auth token in the subscribe frame's "auth") fed from the engine's
+// account events, and jsonapi/sendtx / jsonapi/sendtxbatch.
 #include <algorithm>
+#include <charconv>
 
 #include "sim/lighter/module.h"
 
@@ -56,7 +58,7 @@ void LighterModule::OnWsText(const WsConnPtr& conn, std::string_view text) {
   HandleText(conn, conn->Data<ConnState>(), text);
 }
 
-void LighterModule::SendError(const WsConnPtr& conn, int code, const std::string& message) {
+void LighterModule::SendError(const WsConnPtr& conn, int64_t code, const std::string& message) {
   JsonWriter w;
   w.BeginObject().Field("type", "error").Field("code", code).Field("message", message).EndObject();
   conn->Send(w.Take());
@@ -75,7 +77,7 @@ std::string LighterModule::Frame(ConnState& st, std::string_view type, std::stri
 
 void LighterModule::HandleText(const WsConnPtr& conn, ConnState& st, std::string_view text) {
   auto f = ParseJsonObject(text);
-  if (!f.ok()) return SendError(conn, 30000, "invalid message");
+  if (!f.ok()) return SendError(conn, kWsErrInvalidMessage, "invalid message");
   auto get = [&](const char* k) {
     auto it = f->find(k);
     return it == f->end() || it->second == "null" ? std::string() : it->second;
@@ -84,16 +86,14 @@ void LighterModule::HandleText(const WsConnPtr& conn, ConnState& st, std::string
   if (type == "ping") return (void)conn->Send(R"({"type":"pong"})");
   if (type == "pong") return;
   if (type == "subscribe") {
-    std::string err = Subscribe(conn, st, get("channel"));
-    if (!err.empty()) {
-      const int code = err == "Already Subscribed" ? 30003 : 30001;
-      SendError(conn, code, err);
+    if (auto err = Subscribe(conn, st, get("channel"), get("auth"))) {
+      SendError(conn, err->code, err->message);
     }
     return;
   }
   if (type == "unsubscribe") {
     const std::string ch = get("channel");
-    if (st.channels.erase(ch) == 0) return SendError(conn, 30002, "Not Subscribed");
+    if (st.channels.erase(ch) == 0) return SendError(conn, kWsErrNotSubscribed, "Not Subscribed");
     auto [head, id] = SplitChannel(ch);
     if (head == "order_book") {
       for (auto it = st.books.begin(); it != st.books.end(); ++it) {
@@ -107,21 +107,25 @@ void LighterModule::HandleText(const WsConnPtr& conn, ConnState& st, std::string
     return;
   }
   if (type == "jsonapi/sendtx" || type == "jsonapi/sendtxbatch") {
-    return SendError(conn, 30010, "perpgw-sim: Lighter transactions are not modelled yet");
+    return WsSendTx(conn, *f, type == "jsonapi/sendtxbatch");
   }
-  SendError(conn, 30000, "invalid message type");
+  SendError(conn, kWsErrInvalidMessage, "invalid message type");
 }
 
-std::string LighterModule::Subscribe(const WsConnPtr& conn, ConnState& st,
-                                     const std::string& channel) {
-  if (channel.empty() || channel.size() > 64) return "invalid channel";
+std::optional<LighterModule::VenueError> LighterModule::Subscribe(const WsConnPtr& conn,
+                                                                  ConnState& st,
+                                                                  const std::string& channel,
+                                                                  const std::string& auth) {
+  const VenueError invalid{kWsErrInvalidChannel, "invalid channel"};
+  const VenueError already{kWsErrAlreadySubscribed, "Already Subscribed"};
+  if (channel.empty() || channel.size() > 64) return invalid;
   auto [head, id] = SplitChannel(channel);
   const bool all = id == -1 && channel.find("/all") != std::string::npos;
   if (head == "order_book" || head == "ticker" || head == "trade" ||
       (head == "market_stats" && !all)) {
     const SimInstrument* in = id >= 0 ? ByMarketId(id) : nullptr;
-    if (in == nullptr) return "invalid channel";
-    if (st.channels.count(channel)) return "Already Subscribed";
+    if (in == nullptr) return invalid;
+    if (st.channels.count(channel)) return already;
     st.channels.insert(channel);
     const Market& m = ctx_->market();
     const size_t i = in->index;
@@ -161,10 +165,10 @@ std::string LighterModule::Subscribe(const WsConnPtr& conn, ConnState& st,
     } else {
       conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", StatsJson(*in)));
     }
-    return {};
+    return std::nullopt;
   }
   if (head == "market_stats" && all) {
-    if (st.channels.count(channel)) return "Already Subscribed";
+    if (st.channels.count(channel)) return already;
     st.channels.insert(channel);
     std::string map = "{";
     const Market& m = ctx_->market();
@@ -176,13 +180,235 @@ std::string LighterModule::Subscribe(const WsConnPtr& conn, ConnState& st,
       map += StatsJson(m.instrument(i));
     }
     conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", map + "}"));
-    return {};
+    return std::nullopt;
   }
-  if (head.rfind("account", 0) == 0 || head == "user_stats" || head == "notification" ||
-      head == "pool_data" || head == "pool_info") {
-    return "perpgw-sim: Lighter account channels are not modelled yet";
+  if (head.rfind("account", 0) == 0 || head == "user_stats" || head == "notification") {
+    return SubscribeAccount(conn, st, channel, auth);
   }
-  return "invalid channel";
+  return invalid;
+}
+
+// ---- account channels -------------------------------------------------------------------------
+
+std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const WsConnPtr& conn,
+                                                                         ConnState& st,
+                                                                         const std::string& channel,
+                                                                         const std::string& auth) {
+  const VenueError invalid{kWsErrInvalidChannel, "invalid channel"};
+  // account_all_orders/{a}, account_all_trades/{a}, account_all_positions/{a}, user_stats/{a},
+  // notification/{a}, account_tx/{a}, account_orders/{m}/{a}.
+  const size_t slash = channel.find('/');
+  const std::string head = channel.substr(0, slash);
+  std::string rest = slash == std::string::npos ? std::string() : channel.substr(slash + 1);
+  int64_t market = -1;
+  if (head == "account_orders") {
+    const size_t s2 = rest.find('/');
+    if (s2 == std::string::npos) return invalid;
+    auto [h, m] = SplitChannel("x/" + rest.substr(0, s2));
+    if (m < 0 || ByMarketId(m) == nullptr) return invalid;
+    market = m;
+    rest = rest.substr(s2 + 1);
+  } else if (head != "account_all_orders" && head != "account_all_trades" &&
+             head != "account_all_positions" && head != "user_stats" && head != "notification" &&
+             head != "account_tx") {
+    return VenueError{kWsErrInvalidChannel,
+                      "invalid channel: " + head.substr(0, 32) + " is not modelled by perpgw-sim"};
+  }
+  auto [h, account] = SplitChannel("x/" + rest);
+  if (account < 0) return invalid;
+  if (st.channels.count(channel)) return VenueError{kWsErrAlreadySubscribed, "Already Subscribed"};
+  if (auto err = CheckAuth(auth, account, /*ws=*/true)) return err;
+  const std::string* id = AccountIdOf(account);
+  if (id == nullptr) return invalid;
+  st.channels.insert(channel);
+  const Engine& e = ctx_->engine();
+  const std::string type = "subscribed/" + head;
+  // Rows keyed by market index, as the venue sends them.
+  auto by_market = [](std::map<int64_t, std::vector<std::string>>& rows, bool single) {
+    std::string out = "{";
+    for (auto& [m, items] : rows) {
+      if (out.size() > 1) out += ',';
+      out += '"' + std::to_string(m) + "\":";
+      if (single) {
+        out += items.back();
+        continue;
+      }
+      out += '[';
+      for (size_t k = 0; k < items.size(); ++k) {
+        if (k > 0) out += ',';
+        out += items[k];
+      }
+      out += ']';
+    }
+    return out + "}";
+  };
+  std::map<int64_t, std::vector<std::string>> rows;
+  if (head == "account_all_orders" || head == "account_orders") {
+    for (const SimOrder* o : e.OpenOrders(*id)) {
+      const int64_t m = o->instrument->spec.market_id;
+      if (market >= 0 && m != market) continue;
+      rows[m].push_back(OrderJson(*o));
+    }
+    conn->Send(Frame(st, type, channel, "orders", by_market(rows, false)));
+  } else if (head == "account_all_trades") {
+    std::vector<SimFill> fills = e.Fills(*id);
+    const size_t first = fills.size() > 50 ? fills.size() - 50 : 0;  // the latest 50
+    for (size_t k = fills.size(); k-- > first;) {
+      rows[fills[k].instrument->spec.market_id].push_back(TradeJson(fills[k]));
+    }
+    conn->Send(Frame(st, type, channel, "trades", by_market(rows, false)));
+  } else if (head == "account_all_positions") {
+    for (const SimPosition& p : e.Positions(*id)) {
+      rows[p.instrument->spec.market_id].push_back(PositionJson(p, *id));
+    }
+    conn->Send(Frame(st, type, channel, "positions", by_market(rows, true)));
+  } else if (head == "user_stats") {
+    conn->Send(Frame(st, type, channel, "stats", StatsJsonFor(*id)));
+  } else if (head == "notification") {
+    std::string notifs = "[";
+    for (const AccountEvent& n : notifications_) {
+      if (n.account != *id) continue;
+      if (notifs.size() > 1) notifs += ',';
+      notifs += NotificationJson(n);
+    }
+    conn->Send(Frame(st, type, channel, "notifs", notifs + "]"));
+  } else {  // account_tx: what happens from now on
+    conn->Send(Frame(st, type, channel, "txs", "[]"));
+  }
+  return std::nullopt;
+}
+
+void LighterModule::Push(const std::string& channel, std::string_view payload_key,
+                         const std::string& payload) {
+  const std::string type = "update/" + channel.substr(0, channel.find('/'));
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    ConnState& st = c->Data<ConnState>();
+    if (st.channels.count(channel)) c->Send(Frame(st, type, channel, payload_key, payload));
+  }
+}
+
+std::string LighterModule::NotificationJson(const AccountEvent& e) const {
+  const SimInstrument& in = *e.fill.instrument;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", std::to_string(e.fill.trade_id))
+      .Field("created_at", e.time / 1'000'000)
+      .Field("updated_at", e.time / 1'000'000)
+      .Field("kind", "liquidation")
+      .Field("account_index", AccountIndexOf(e.account))
+      .Key("content")
+      .BeginObject()
+      .Field("market_index", in.spec.market_id)
+      .Field("is_ask", e.fill.side == Side::kSell)
+      .Field("size", in.FormatQty(e.fill.qty))
+      .Field("price", in.FormatPrice(e.fill.price))
+      .Field("usdc_amount", FormatMoney(in.Notional(e.fill.price, e.fill.qty)))
+      .EndObject()
+      .Field("ack", false)
+      .EndObject();
+  return w.Take();
+}
+
+void LighterModule::OnAccountEvent(const AccountEvent& event) {
+  if (deferring_) {
+    deferred_.push_back(event);
+    return;
+  }
+  DispatchAccountEvent(event);
+}
+
+void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
+  const int64_t a = AccountIndexOf(e.account);
+  if (a < 0) return;
+  const std::string acct = std::to_string(a);
+  switch (e.kind) {
+    case AccountEvent::Kind::kOrder: {
+      if (e.order.instrument == nullptr || suppressed_.count(e.order.id)) return;
+      const std::string m = std::to_string(e.order.instrument->spec.market_id);
+      const std::string order = OrderJson(e.order);
+      Push("account_all_orders/" + acct, "orders", "{\"" + m + "\":[" + order + "]}");
+      Push("account_orders/" + m + "/" + acct, "orders", "{\"" + m + "\":[" + order + "]}");
+      if (e.has_fill) {
+        Push("account_all_trades/" + acct, "trades", "{\"" + m + "\":[" + TradeJson(e.fill) + "]}");
+      }
+      return;
+    }
+    case AccountEvent::Kind::kPosition: {
+      if (e.position.instrument == nullptr) return;
+      const std::string m = std::to_string(e.position.instrument->spec.market_id);
+      Push("account_all_positions/" + acct, "positions",
+           "{\"" + m + "\":" + PositionJson(e.position, e.account) + "}");
+      return;
+    }
+    case AccountEvent::Kind::kBalance:
+      Push("user_stats/" + acct, "stats", StatsJsonFor(e.account));
+      return;
+    case AccountEvent::Kind::kLiquidation:
+      if (e.fill.instrument == nullptr) return;
+      notifications_.push_back(e);
+      if (notifications_.size() > 100) notifications_.pop_front();
+      Push("notification/" + acct, "notifs", "[" + NotificationJson(e) + "]");
+      return;
+    case AccountEvent::Kind::kFunding: return;  // the position update that follows says it
+  }
+}
+
+void LighterModule::PushTx(const TxRecord& t) {
+  Push("account_tx/" + std::to_string(t.account_index), "txs", "[" + TxJson(t) + "]");
+}
+
+// ---- jsonapi/sendtx -----------------------------------------------------------------------------
+
+void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame, bool batch) {
+  auto get = [](const JsonFields& f, const char* k) {
+    auto it = f.find(k);
+    return it == f.end() || it->second == "null" ? std::string() : it->second;
+  };
+  SubmitResult r;
+  auto data = ParseJsonObject(get(frame, "data"));
+  std::vector<std::pair<int64_t, std::string>> txs;
+  if (!data.ok()) {
+    r.error = {kErrInvalidParam, "invalid param: data (an object with the tx fields)"};
+  } else if (batch) {
+    (void)ParseBatch(get(*data, "tx_types"), get(*data, "tx_infos"), &txs, &r.error);
+  } else {
+    const std::string type = get(*data, "tx_type"), info = get(*data, "tx_info");
+    int64_t t = 0;
+    auto [p, ec] = std::from_chars(type.data(), type.data() + type.size(), t);
+    if (type.empty() || ec != std::errc() || p != type.data() + type.size()) {
+      r.error = {kErrInvalidParam, "invalid param: tx_type"};
+    } else if (info.empty()) {
+      r.error = {kErrInvalidParam, "invalid param: tx_info"};
+    } else {
+      txs.emplace_back(t, info);
+    }
+  }
+  if (r.error.code == 0) r = Submit(txs);
+  // {"type":"jsonapi/sendtx","code":..,"message":..,"data":{code,message,tx_hash,...}}; a
+  // batch's hashes are the top-level tx_hash array.
+  const int64_t code = r.error.code == 0 ? 200 : r.error.code;
+  const std::string message =
+      r.error.code == 0 ? R"({"ratelimit": "didn't use volume quota"})" : r.error.message;
+  JsonWriter w;
+  w.BeginObject().Field("type", batch ? "jsonapi/sendtxbatch" : "jsonapi/sendtx");
+  const std::string id = get(frame, "id");
+  if (!id.empty()) w.Field("id", id);
+  w.Field("code", code).Field("message", message);
+  w.Key("data").BeginObject().Field("code", code).Field("message", message);
+  if (r.error.code == 0) {
+    if (!batch && !r.hashes.empty()) w.Field("tx_hash", r.hashes.front());
+    w.Field("predicted_execution_time_ms", NowMs() + 1);
+  }
+  w.EndObject();
+  if (batch && r.error.code == 0) {
+    w.Key("tx_hash").BeginArray();
+    for (const std::string& h : r.hashes) w.String(h);
+    w.EndArray();
+  }
+  w.EndObject();
+  conn->Send(w.Take());
 }
 
 void LighterModule::OnBookChange(const BookChange& change) {

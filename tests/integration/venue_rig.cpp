@@ -88,7 +88,12 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
       << "    rest_url: " << rest << "\n    ws_url: " << ws << "\n    stale_after_ms: 60000\n"
       << "    symbols: [";
   for (size_t i = 0; i < opts_.symbols.size(); ++i) cfg << (i ? ", " : "") << opts_.symbols[i];
-  cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n" << accounts.str();
+  cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n";
+  if (!opts_.venue_options.empty()) {
+    cfg << "    options:\n";
+    for (const auto& [k, val] : opts_.venue_options) cfg << "      " << k << ": \"" << val << "\"\n";
+  }
+  cfg << accounts.str();
   cfg << "orders: {journal_dir: \"" << dir_.File("journal") << "\"}\n";
   if (!opts_.extra_config.empty()) cfg << opts_.extra_config << "\n";
   const std::string cfg_path = dir_.File("gateway.yaml");

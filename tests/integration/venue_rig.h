@@ -37,6 +37,8 @@ struct RigOptions {
   std::string account_id;
   // Appended to the gateway config as top-level YAML (e.g. "limits: {request_timeout_ms: 300}").
   std::string extra_config;
+  // The venue's own options (venues.<v>.options), e.g. Lighter's rate_tier.
+  std::map<std::string, std::string> venue_options;
 };
 
 class VenueRig {

@@ -1,92 +1,24 @@
-// Loopback tests of perpgw-sim's Lighter module (market data, issue 15 step 1): every REST and
-// WS payload is read back with the Lighter adapter's codec and feed (the fidelity check); a
-// book kept with BookSync(kPrevLink) on the begin_nonce chain equals the ground truth after
-// thousands of generated updates; skip_seq breaks the chain visibly; the venue's control frames
-// (connected, ping/pong, 30003 Already Subscribed, invalid channel) and the 2-minute idle close
-// (shortened by a fault). Real sockets on 127.0.0.1:0.
+// Loopback tests of perpgw-sim's Lighter module: every REST and WS payload is read back with the
+// Lighter adapter's codec and feed (the fidelity check); a book kept with BookSync(kPrevLink) on
+// the begin_nonce chain equals the ground truth after thousands of generated updates; skip_seq
+// breaks the chain visibly; the venue's control frames (connected, ping/pong, 30003 Already
+// Subscribed, invalid channel) and the 2-minute idle close (shortened by a fault). Trading:
+// transactions signed with the adapter's signing library (sendTx, sendTxBatch, jsonapi/sendtx),
+// nonces, signatures, expiry, the account endpoints and channels with auth tokens, and the
+// sequencer_reject / nonce_jump / chain_id faults. Real sockets on 127.0.0.1:0.
 #include <simdjson.h>
 #include <catch2/catch.hpp>
 
 #include "adapters/api/order_book.h"
 #include "adapters/lighter/codec.h"
 #include "adapters/lighter/feed.h"
-#include "sim/core/server.h"
-#include "sim/core/venue.h"
-#include "sim/lighter/module.h"
-#include "tests/unit/sim_loopback.h"
+#include "tests/unit/lighter_sim/lighter_sim_fixture.h"
 
 namespace perpgw::sim::lighter {
-namespace {
 
 namespace lt = perpgw::adapters::lighter;
 using namespace perpgw::testing::loopback;
-
-// The sim with only the Lighter module, generator off until a test turns it on.
-struct Sim {
-  ManualClock clock{SystemClock::Instance().Now()};
-  std::unique_ptr<Server> server;
-  std::thread thread;
-  int port = 0, control = 0;
-  lt::Codec codec;
-  lt::SymbolTable symbols;
-  std::vector<lt::MarketInfo> markets;
-
-  Sim() {
-    SimConfig c;
-    c.seed = 13;
-    c.rate = 0;
-    c.depth = 25;
-    c.funding_timer = false;
-    server = std::make_unique<Server>(c, &clock);
-    REQUIRE(server->AddVenue(MakeModule(), VenueConfig{}).ok());
-    REQUIRE(server->Start().ok());
-    thread = std::thread([this] { server->Run(); });
-    server->Sync([&] {
-      port = server->venue("lighter")->port();
-      control = server->control_port();
-    });
-    auto m = codec.ParseOrderBookDetails(Get("/api/v1/orderBookDetails").body, nullptr);
-    REQUIRE(m.ok());
-    markets = *m;
-    for (const lt::MarketInfo& mi : markets) {
-      Instrument in = mi.instrument;
-      WidenBookScales(&in);
-      symbols.Add(in, mi.market_index);
-    }
-  }
-  ~Sim() {
-    server->Stop();
-    thread.join();
-  }
-  HttpResult Get(const std::string& target) { return Call(port, http::verb::get, target); }
-  HttpResult Control(http::verb verb, const std::string& target, const std::string& body = "") {
-    return Call(control, verb, target, body);
-  }
-  void WaitConnections(size_t n) {
-    REQUIRE(WaitUntil([&] {
-      size_t k = 0;
-      server->Sync([&] { k = server->venue("lighter")->connections().size(); });
-      return k >= n;
-    }));
-  }
-};
-
-// The next text frame whose classification matches (others skipped).
-std::optional<std::string> NextOf(WsClient& ws, lt::Codec& codec, lt::WsType type,
-                                  lt::ChannelKind kind, std::chrono::milliseconds limit = 3s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto f = ws.Read(std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now() + 1ms));
-    if (!f) return std::nullopt;
-    lt::WsFrameInfo info;
-    REQUIRE(codec.ClassifyWsFrame(f->bytes, &info).ok());
-    if (info.type == type && info.channel_kind == kind) return f->bytes;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
+using namespace perpgw::sim::lighter::testing;
 
 TEST_CASE("lighter sim: REST market data reads back with the adapter codec", "[lighter_sim]") {
   Sim sim;
@@ -125,10 +57,11 @@ TEST_CASE("lighter sim: REST market data reads back with the adapter codec", "[l
   CHECK(doc["asks"].get_array().size() == 5);
   CHECK(int64_t(doc["total_bids"]) == 5);
   CHECK(sim.Get("/api/v1/recentTrades?market_id=2").status == 200);
-  // Not modelled yet: the venue's error shape, never a fake success.
+  // A key that is not registered: the venue's error shape, never a fake success.
   auto nonce = sim.Get("/api/v1/nextNonce?account_index=1&api_key_index=2");
-  CHECK(nonce.status == 501);
-  CHECK(sim.codec.ParseError(nonce.body).has_value());
+  CHECK(nonce.status == 400);
+  REQUIRE(sim.codec.ParseError(nonce.body).has_value());
+  CHECK(sim.codec.ParseError(nonce.body)->code == kErrApiKeyNotFound);
   CHECK(sim.Get("/api/v1/nope").status == 404);
 }
 
@@ -241,8 +174,8 @@ TEST_CASE("lighter sim: ticker, trades, market_stats and control frames", "[ligh
   ws.Send(lt::EncodeSubscribe(lt::OrderBookChannel(99)));
   auto bad = ws.ReadText("invalid channel");
   CHECK(bad);
-  ws.Send(lt::EncodeSubscribe(lt::AccountAllOrdersChannel(1), "token"));
-  CHECK(ws.ReadText("not modelled yet"));
+  ws.Send(lt::EncodeSubscribe(lt::AccountAllOrdersChannel(12345), "token"));
+  CHECK(ws.ReadText("invalid auth token"));
   ws.Send(lt::EncodePing());
   CHECK(ws.ReadText("\"pong\""));
 

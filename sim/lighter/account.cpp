@@ -1,0 +1,252 @@
+// Lighter module account payloads (lighter.md §8): order, trade, position, account and
+// user_stats objects as the REST endpoints and the account channels carry them. Amounts are
+// decimal strings in human units; times are ms; order indexes >= 2^48.
+#include <algorithm>
+#include <cstdlib>
+
+#include "sim/lighter/module.h"
+
+namespace perpgw::sim::lighter {
+namespace {
+
+// a * 10^scale / b, truncated toward zero, as a decimal with `scale` (1..8) digits ("12.34").
+std::string Ratio(__int128 a, __int128 b, int scale) {
+  if (b == 0) return "0";
+  __int128 p = 1;
+  for (int i = 0; i < scale; ++i) p *= 10;
+  const __int128 q = a * p / b;
+  constexpr __int128 kMax = int64_t{1} << 62;
+  if (q > kMax || q < -kMax) return "0";  // out of any sensible range
+  return Decimal::FromUnits(static_cast<int64_t>(q), scale).ToString();
+}
+
+const char* TifText(int tif) {
+  return tif == 0 ? "immediate-or-cancel" : tif == 2 ? "post-only" : "good-till-time";
+}
+
+const char* TypeText(int type) {
+  return type == 1 ? "market" : type == -1 ? "liquidation" : "limit";
+}
+
+}  // namespace
+
+LighterModule::OrderMeta& LighterModule::MetaFor(const SimOrder& o) {
+  auto it = meta_.find(o.id);
+  if (it != meta_.end()) return it->second;
+  // An order the module did not place (the liquidation engine's).
+  OrderMeta m;
+  m.order_index = kOrderIndexBase + static_cast<int64_t>(o.id);
+  m.account_index = AccountIndexOf(o.account);
+  m.seq = next_seq_++;
+  const bool liquidation =
+      o.reason == CancelReason::kLiquidation || o.client_id.rfind("liquidation-", 0) == 0;
+  m.type = liquidation ? -1 : o.type == OrderType::kMarket ? 1 : 0;
+  m.tif = o.tif == TimeInForce::kIoc || o.type == OrderType::kMarket ? 0
+          : o.tif == TimeInForce::kPostOnly                          ? 2
+                                                                     : 1;
+  m.price = o.price != 0 ? o.price : o.worst_price;
+  return meta_.emplace(o.id, m).first->second;
+}
+
+// The venue's order status strings (its "Data Structures" list, as the adapter's
+// MapOrderStatus / MapCancelReason read them).
+std::string LighterModule::OrderStatusText(const SimOrder& o, const OrderMeta& m) const {
+  switch (o.status) {
+    case OrderStatus::kPendingNew: return "pending";
+    case OrderStatus::kOpen:
+    case OrderStatus::kPartiallyFilled: return "open";
+    case OrderStatus::kFilled: return "filled";
+    case OrderStatus::kCanceled:
+      if (!m.status_override.empty()) return m.status_override;
+      switch (o.reason) {
+        case CancelReason::kLiquidation: return "canceled-liquidation";
+        case CancelReason::kReduceOnly: return "canceled-reduce-only";
+        default: return "canceled";
+      }
+    case OrderStatus::kExpired:
+      // An IOC / market remainder: market orders stopped by their worst price, limit IOC
+      // orders expired at once.
+      return m.type == 1 ? "canceled-too-much-slippage" : "canceled-expired";
+    case OrderStatus::kRejected:
+      switch (o.reject) {
+        case RejectCode::kPostOnlyViolation: return "canceled-post-only";
+        case RejectCode::kReduceOnly: return "canceled-reduce-only";
+        case RejectCode::kInsufficientMargin: return "canceled-margin-not-allowed";
+        default: return "canceled-invalid-balance";  // off-grid, below minimums, duplicate
+      }
+    default: return "canceled";
+  }
+}
+
+std::string LighterModule::OrderJson(const SimOrder& o) {
+  const SimInstrument& in = *o.instrument;
+  const OrderMeta& m = MetaFor(o);
+  const int64_t initial = m.carried_qty + o.qty;
+  const int64_t filled = m.carried_qty + o.filled;
+  const Money quote = m.carried_notional + o.filled_notional;
+  const int64_t remaining = o.open() ? o.remaining() : 0;
+  const std::string status = OrderStatusText(o, m);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("order_index", m.order_index)
+      .Field("client_order_index", m.client_index)
+      .Field("order_id", std::to_string(m.order_index))
+      .Field("client_order_id", std::to_string(m.client_index))
+      .Field("market_index", in.spec.market_id)
+      .Field("owner_account_index", m.account_index)
+      .Field("initial_base_amount", in.FormatQty(initial))
+      .Field("price", in.FormatPrice(m.price))
+      .Field("nonce", m.nonce)
+      .Field("remaining_base_amount", in.FormatQty(remaining))
+      .Field("is_ask", o.side == Side::kSell)
+      .Field("base_size", initial)
+      .Field("base_price", m.price)
+      .Field("filled_base_amount", in.FormatQty(filled))
+      .Field("filled_quote_amount", FormatMoney(quote))
+      .Field("side", o.side == Side::kSell ? "sell" : "buy")
+      .Field("type", TypeText(m.type))
+      .Field("time_in_force", TifText(m.tif))
+      .Field("reduce_only", o.reduce_only)
+      .Field("trigger_price", "0")
+      .Field("order_expiry", m.order_expiry)
+      .Field("status", status)
+      .Field("trigger_status", "na")
+      .Field("trigger_time", int64_t{0})
+      .Field("parent_order_index", int64_t{0})
+      .Field("block_height", int64_t{0})
+      .Field("timestamp", o.created / 1'000'000)
+      .Field("created_at", o.created / 1'000'000)
+      .Field("updated_at", o.updated / 1'000'000)
+      .EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::TradeJson(const SimFill& f) {
+  const SimInstrument& in = *f.instrument;
+  const OrderMeta* m = nullptr;
+  if (const SimOrder* o = ctx_->engine().FindOrder(f.order_id)) m = &MetaFor(*o);
+  const int64_t ours = AccountIndexOf(f.account);
+  const int64_t order_index =
+      m != nullptr ? m->order_index : kOrderIndexBase + static_cast<int64_t>(f.order_id);
+  const int64_t client_index = m != nullptr ? m->client_index : 0;
+  const bool we_ask = f.side == Side::kSell;
+  // The other side is the market maker behind the generated book (its order index: 0).
+  const bool maker_is_ask = f.maker ? we_ask : !we_ask;
+  const std::string fee = FormatMoney(f.fee);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("trade_id", static_cast<int64_t>(f.trade_id))
+      .Field("tx_hash", "")
+      .Field("type", f.liquidation ? "liquidation" : "trade")
+      .Field("market_id", in.spec.market_id)
+      .Field("size", in.FormatQty(f.qty))
+      .Field("price", in.FormatPrice(f.price))
+      .Field("usd_amount", FormatMoney(in.Notional(f.price, f.qty)))
+      .Field("ask_id", we_ask ? order_index : int64_t{0})
+      .Field("bid_id", we_ask ? int64_t{0} : order_index)
+      .Field("ask_client_id", we_ask ? client_index : int64_t{0})
+      .Field("bid_client_id", we_ask ? int64_t{0} : client_index)
+      .Field("ask_account_id", we_ask ? ours : kMarketMakerAccount)
+      .Field("bid_account_id", we_ask ? kMarketMakerAccount : ours)
+      .Field("is_maker_ask", maker_is_ask)
+      .Field("block_height", int64_t{0})
+      .Field("timestamp", f.time / 1'000'000)
+      // Fees in USDC for the role that paid them: ours, the market maker's are 0.
+      .Field("taker_fee", f.maker ? "0" : fee)
+      .Field("maker_fee", f.maker ? fee : "0")
+      .EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::PositionJson(const SimPosition& p, const std::string& account) const {
+  const SimInstrument& in = *p.instrument;
+  const Engine& e = ctx_->engine();
+  const int lev = std::max(1, p.leverage > 0 ? p.leverage : e.Leverage(account, in.index));
+  const Money value = std::llabs(in.Notional(p.mark_price, p.size));
+  int64_t open_orders = 0;
+  for (const SimOrder* o : e.OpenOrders(account, in.symbol())) {
+    (void)o;
+    ++open_orders;
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("market_id", in.spec.market_id)
+      .Field("symbol", in.symbol())
+      .Field("initial_margin_fraction", Ratio(100, lev, 2))  // percent: 100 / leverage
+      .Field("open_order_count", open_orders)
+      .Field("pending_order_count", int64_t{0})
+      .Field("position_tied_order_count", int64_t{0})
+      .Field("sign", p.size < 0 ? int64_t{-1} : int64_t{1})
+      .Field("position", in.FormatQty(std::llabs(p.size)))
+      .Field("avg_entry_price", p.size == 0 ? "0" : p.EntryPrice().ToNormalizedString())
+      .Field("position_value", FormatMoney(value))
+      .Field("unrealized_pnl", FormatMoney(p.unrealized_pnl))
+      .Field("realized_pnl", FormatMoney(p.realized_pnl))
+      .Field("liquidation_price", "0")  // not computed by the sim (cross margin, many positions)
+      .Field("total_funding_paid_out", FormatMoney(-p.funding))
+      .Field("margin_mode", int64_t{0})
+      .Field("allocated_margin", "0")
+      .EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::AccountJson(const std::string& account, int64_t account_index) const {
+  const Engine& e = ctx_->engine();
+  SimBalance b = e.Balance(account);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("code", int64_t{200})
+      .Field("total", int64_t{1})
+      .Key("accounts")
+      .BeginArray()
+      .BeginObject()
+      .Field("account_type", int64_t{0})
+      .Field("index", account_index)
+      .Field("account_index", account_index)
+      .Field("l1_address", "0x0000000000000000000000000000000000000000")
+      .Field("cancel_all_time",
+             scheduled_.count(account_index) ? scheduled_.at(account_index) : int64_t{0})
+      .Field("total_order_count", static_cast<int64_t>(e.OpenOrders(account).size()))
+      .Field("pending_order_count", int64_t{0})
+      .Field("status", int64_t{1})
+      .Field("collateral", FormatMoney(b.wallet))
+      .Field("available_balance", FormatMoney(b.available))
+      .Field("total_asset_value", FormatMoney(b.equity))
+      .Field("cross_asset_value", FormatMoney(b.equity))
+      .Key("positions")
+      .BeginArray();
+  for (const SimPosition& p : e.Positions(account)) w.Raw(PositionJson(p, account));
+  w.EndArray().Key("shares").BeginArray().EndArray().EndObject().EndArray().EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::StatsJsonFor(const std::string& account) const {
+  const Engine& e = ctx_->engine();
+  SimBalance b = e.Balance(account);
+  Money exposure = 0;
+  for (const SimPosition& p : e.Positions(account)) {
+    exposure += std::llabs(p.instrument->Notional(p.mark_price, p.size));
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("collateral", FormatMoney(b.wallet))
+      .Field("portfolio_value", FormatMoney(b.equity))
+      .Field("leverage", Ratio(exposure, b.equity, 2))
+      .Field("available_balance", FormatMoney(b.available))
+      .Field("margin_usage", Ratio(static_cast<__int128>(b.initial_margin) * 100, b.equity, 2))
+      .EndObject();
+  return w.Take();
+}
+
+std::vector<SimOrder> LighterModule::AccountOrders(const std::string& account) {
+  std::vector<SimOrder> out;
+  for (const SimOrder* o : ctx_->engine().Orders(account)) {
+    if (!suppressed_.count(o->id)) out.push_back(*o);
+  }
+  for (const auto& [id, o] : refused_) {
+    if (o.account == account) out.push_back(o);
+  }
+  return out;
+}
+
+}  // namespace perpgw::sim::lighter

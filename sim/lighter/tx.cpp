@@ -1,0 +1,712 @@
+// Lighter module transactions and auth tokens (lighter.md §6-§7, §13): tx_info parsed into the
+// signing library's structs, hashed for the sim's chain id, the Schnorr signature verified
+// against the registered key of (AccountIndex, ApiKeyIndex), ExpiredAt checked, the per-key
+// sequential nonce checked and consumed; accepted txs execute on the engine right after the
+// answer is written (a posted task), so every account event follows the answer.
+#include <simdjson.h>
+
+#include <charconv>
+#include <limits>
+
+#include "sim/lighter/module.h"
+
+namespace perpgw::sim::lighter {
+namespace {
+
+namespace lt = perpgw::adapters::lighter;
+
+using VenueError = LighterModule::VenueError;
+
+VenueError Err(int64_t code, std::string message) {
+  return {code, std::move(message)};
+}
+
+// A JSON integer's literal text (ParseJsonObject's form) within [lo, hi].
+bool IntIn(const JsonFields& f, const char* key, int64_t lo, int64_t hi, int64_t* out,
+           std::string* why) {
+  auto it = f.find(key);
+  if (it == f.end() || it->second == "null") {
+    *why = std::string("missing ") + key;
+    return false;
+  }
+  const std::string& s = it->second;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) {
+    *why = std::string(key) + " is not an integer in range";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
+
+// L2TxAttributes: null / absent, or {"<type>": value} with types 1..7.
+bool ReadAttributes(const JsonFields& f, lt::TxAttributes* out, std::string* why) {
+  *out = lt::TxAttributes();
+  auto it = f.find("L2TxAttributes");
+  if (it == f.end() || it->second == "null") return true;
+  auto a = ParseJsonObject(it->second);
+  if (!a.ok()) {
+    *why = "L2TxAttributes must be null or an object";
+    return false;
+  }
+  std::optional<int64_t>* slots[8] = {nullptr,
+                                      &out->integrator_account_index,
+                                      &out->integrator_taker_fee,
+                                      &out->integrator_maker_fee,
+                                      &out->skip_nonce,
+                                      &out->cancel_all_market_index,
+                                      &out->self_trade_behavior,
+                                      &out->self_trade_equality};
+  for (const auto& [k, v] : *a) {
+    if (k.size() != 1 || k[0] < '1' || k[0] > '7') {
+      *why = "L2TxAttributes has an unknown attribute type '" + k.substr(0, 8) + "'";
+      return false;
+    }
+    int64_t value = 0;
+    if (!IntIn(*a, k.c_str(), kI64Min, kI64Max, &value, why)) return false;
+    *slots[k[0] - '0'] = value;
+  }
+  return true;
+}
+
+// A JSON array (given as the array itself or as a string holding it) → its elements: strings
+// unescaped, objects / numbers as their JSON text.
+bool ReadArray(const std::string& text, std::vector<std::string>* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root)) return false;
+  simdjson::dom::array arr;
+  if (root.get_array().get(arr)) return false;
+  for (simdjson::dom::element e : arr) {
+    std::string_view s;
+    if (e.is_string()) {
+      if (e.get_string().get(s)) return false;
+      out->emplace_back(s);
+    } else if (e.is_object() || e.is_int64()) {
+      out->push_back(simdjson::minify(e));
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- auth tokens --------------------------------------------------------------------------------
+
+std::optional<VenueError> LighterModule::CheckAuth(std::string_view token, int64_t account_index,
+                                                   bool ws) {
+  auto fail = [&](int64_t rest_code, std::string msg) {
+    return std::optional<VenueError>(Err(ws ? kWsErrAuth : rest_code, std::move(msg)));
+  };
+  if (token.empty()) return fail(kErrAuthMissing, "auth token required");
+  auto parsed = lt::ParseAuthToken(token);
+  if (!parsed.ok()) {
+    return fail(kErrAuthInvalid,
+                "invalid auth token: " + std::string(parsed.status().message()).substr(0, 120));
+  }
+  if (parsed->account_index != account_index) {
+    return fail(kErrAuthInvalid, "invalid auth token: it is for account " +
+                                     std::to_string(parsed->account_index) + ", not " +
+                                     std::to_string(account_index));
+  }
+  ApiKey* key = FindKey(parsed->account_index, parsed->api_key_index);
+  if (key == nullptr) return fail(kErrAuthInvalid, "invalid auth token: api key not found");
+  if (!lt::VerifyAuthToken(token, *key->key).ok()) {
+    return fail(kErrAuthInvalid, "invalid auth token: signature does not verify");
+  }
+  const int64_t now_s = NowMs() / 1000;
+  if (parsed->deadline_unix_s <= now_s) return fail(kErrAuthExpired, "auth token expired");
+  if (parsed->deadline_unix_s > now_s + kMaxAuthLifetimeS) {
+    return fail(kErrAuthExpired, "invalid auth token: deadline more than 8 hours ahead");
+  }
+  return std::nullopt;
+}
+
+// ---- verification -----------------------------------------------------------------------------
+
+std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::string& info,
+                                                  ParsedTx* out) {
+  if (type < 14 || type > 17) {
+    return Err(kErrNotModelled, "tx type " + std::to_string(type) +
+                                    " is not modelled by perpgw-sim (14 create order, 15 cancel "
+                                    "order, 16 cancel all orders, 17 modify order)");
+  }
+  auto f = ParseJsonObject(info);
+  if (!f.ok()) return Err(kErrInvalidTxInfo, "invalid tx info: not a JSON object");
+  std::string why;
+  auto bad = [&] { return Err(kErrInvalidTxInfo, "invalid tx info: " + why); };
+  int64_t account = 0, key_index = 0, expired_at = 0, nonce = 0;
+  if (!IntIn(*f, "AccountIndex", kI64Min, kI64Max, &account, &why) ||
+      !IntIn(*f, "ApiKeyIndex", 0, 255, &key_index, &why) ||
+      !IntIn(*f, "ExpiredAt", kI64Min, kI64Max, &expired_at, &why) ||
+      !IntIn(*f, "Nonce", kI64Min, kI64Max, &nonce, &why)) {
+    return bad();
+  }
+  lt::TxAttributes attributes;
+  if (!ReadAttributes(*f, &attributes, &why)) return bad();
+  auto sig_it = f->find("Sig");
+  if (sig_it == f->end()) {
+    why = "missing Sig";
+    return bad();
+  }
+  auto sig = lt::SignatureFromBase64(sig_it->second);
+  if (!sig.ok())
+    return Err(kErrInvalidSignature, "invalid signature: Sig is not base64 of 80 bytes");
+
+  ParsedTx& t = *out;
+  t = ParsedTx();
+  t.type = static_cast<int>(type);
+  t.account_index = account;
+  t.api_key_index = static_cast<int>(key_index);
+  t.nonce = nonce;
+  t.expired_at = expired_at;
+  t.info = info;
+  absl::StatusOr<lt::TxHash> hash = absl::InvalidArgumentError("unsupported tx type");
+  int64_t market = -1;
+  switch (type) {
+    case 14: {
+      lt::CreateOrderTx& c = t.create;
+      int64_t cidx = 0, base = 0, price = 0, is_ask = 0, otype = 0, tif = 0, ro = 0, trigger = 0,
+              expiry = 0;
+      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
+          !IntIn(*f, "ClientOrderIndex", kI64Min, kI64Max, &cidx, &why) ||
+          !IntIn(*f, "BaseAmount", kI64Min, kI64Max, &base, &why) ||
+          !IntIn(*f, "Price", 0, 0xFFFFFFFFLL, &price, &why) ||
+          !IntIn(*f, "IsAsk", 0, 1, &is_ask, &why) || !IntIn(*f, "Type", 0, 6, &otype, &why) ||
+          !IntIn(*f, "TimeInForce", 0, 2, &tif, &why) ||
+          !IntIn(*f, "ReduceOnly", 0, 1, &ro, &why) ||
+          !IntIn(*f, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, &why) ||
+          !IntIn(*f, "OrderExpiry", kI64Min, kI64Max, &expiry, &why)) {
+        return bad();
+      }
+      c.account_index = account;
+      c.api_key_index = static_cast<uint8_t>(key_index);
+      c.market_index = static_cast<int16_t>(market);
+      c.client_order_index = cidx;
+      c.base_amount = base;
+      c.price = static_cast<uint32_t>(price);
+      c.is_ask = is_ask == 1;
+      c.type = static_cast<lt::OrderType>(otype);
+      c.time_in_force = static_cast<lt::TimeInForce>(tif);
+      c.reduce_only = ro == 1;
+      c.trigger_price = static_cast<uint32_t>(trigger);
+      c.order_expiry = expiry;
+      c.expired_at = expired_at;
+      c.nonce = nonce;
+      c.attributes = attributes;
+      hash = lt::HashTx(c, chain_id_);
+      break;
+    }
+    case 15: {
+      lt::CancelOrderTx& c = t.cancel;
+      int64_t index = 0;
+      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
+          !IntIn(*f, "Index", kI64Min, kI64Max, &index, &why)) {
+        return bad();
+      }
+      c.account_index = account;
+      c.api_key_index = static_cast<uint8_t>(key_index);
+      c.market_index = static_cast<int16_t>(market);
+      c.index = index;
+      c.expired_at = expired_at;
+      c.nonce = nonce;
+      c.attributes = attributes;
+      hash = lt::HashTx(c, chain_id_);
+      break;
+    }
+    case 16: {
+      lt::CancelAllOrdersTx& c = t.cancel_all;
+      int64_t tif = 0, time = 0;
+      if (!IntIn(*f, "TimeInForce", 0, 2, &tif, &why) ||
+          !IntIn(*f, "Time", kI64Min, kI64Max, &time, &why)) {
+        return bad();
+      }
+      c.account_index = account;
+      c.api_key_index = static_cast<uint8_t>(key_index);
+      c.time_in_force = static_cast<lt::CancelAllTimeInForce>(tif);
+      c.time = time;
+      c.expired_at = expired_at;
+      c.nonce = nonce;
+      c.attributes = attributes;
+      hash = lt::HashTx(c, chain_id_);
+      break;
+    }
+    case 17: {
+      lt::ModifyOrderTx& c = t.modify;
+      int64_t index = 0, base = 0, price = 0, trigger = 0;
+      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
+          !IntIn(*f, "Index", kI64Min, kI64Max, &index, &why) ||
+          !IntIn(*f, "BaseAmount", kI64Min, kI64Max, &base, &why) ||
+          !IntIn(*f, "Price", 0, 0xFFFFFFFFLL, &price, &why) ||
+          !IntIn(*f, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, &why)) {
+        return bad();
+      }
+      c.account_index = account;
+      c.api_key_index = static_cast<uint8_t>(key_index);
+      c.market_index = static_cast<int16_t>(market);
+      c.index = index;
+      c.base_amount = base;
+      c.price = static_cast<uint32_t>(price);
+      c.trigger_price = static_cast<uint32_t>(trigger);
+      c.expired_at = expired_at;
+      c.nonce = nonce;
+      c.attributes = attributes;
+      hash = lt::HashTx(c, chain_id_);
+      break;
+    }
+    default: break;  // checked above
+  }
+  if (!hash.ok()) {
+    why = std::string(hash.status().message()).substr(0, 160);
+    return bad();
+  }
+  t.hash = lt::ToHex(*hash);
+  ApiKey* key = FindKey(account, static_cast<int>(key_index));
+  if (key == nullptr) {
+    return Err(kErrApiKeyNotFound, "api key not found: account " + std::to_string(account) +
+                                       " api key " + std::to_string(key_index));
+  }
+  if (!key->key->Verify(*hash, *sig).ok()) {
+    return Err(kErrInvalidSignature,
+               "invalid signature (chain id " + std::to_string(chain_id_) + ")");
+  }
+  if (expired_at <= NowMs()) {
+    return Err(kErrTxExpired,
+               "tx expired: ExpiredAt " + std::to_string(expired_at) + " ms is not after now");
+  }
+  // What the sim does not model is refused before the nonce is consumed.
+  if (attributes.skip_nonce.value_or(0) != 0) {
+    return Err(kErrNotModelled, "L2TxAttributes skip_nonce is not modelled by perpgw-sim");
+  }
+  if ((type == 14 || type == 15 || type == 17) && ByMarketId(market) == nullptr) {
+    return Err(kErrInvalidTxInfo,
+               "invalid tx info: unknown market index " + std::to_string(market));
+  }
+  if (type == 14 && t.create.type != lt::OrderType::kLimit &&
+      t.create.type != lt::OrderType::kMarket) {
+    return Err(kErrNotModelled, "order type " + std::to_string(static_cast<int>(t.create.type)) +
+                                    " is not modelled by perpgw-sim (limit and market only)");
+  }
+  if (type == 17 && t.modify.trigger_price != 0) {
+    return Err(kErrNotModelled, "trigger orders are not modelled by perpgw-sim");
+  }
+  if (type == 16) {
+    const auto& m = t.cancel_all.attributes.cancel_all_market_index;
+    if (m.has_value() && *m != 255 && ByMarketId(*m) == nullptr) {
+      return Err(kErrInvalidTxInfo,
+                 "invalid tx info: unknown cancel-all market index " + std::to_string(*m));
+    }
+    if (t.cancel_all.time_in_force == lt::CancelAllTimeInForce::kScheduled &&
+        t.cancel_all.time <= NowMs()) {
+      return Err(kErrInvalidTxInfo, "invalid tx info: a scheduled cancel-all needs a future Time");
+    }
+  }
+  return std::nullopt;
+}
+
+bool LighterModule::ParseBatch(const std::string& types, const std::string& infos,
+                               std::vector<std::pair<int64_t, std::string>>* out, VenueError* err) {
+  std::vector<std::string> t, i;
+  if (!ReadArray(types, &t)) {
+    *err = Err(kErrInvalidParam, "invalid param: tx_types (a JSON array of tx types)");
+    return false;
+  }
+  if (!ReadArray(infos, &i)) {
+    *err = Err(kErrInvalidParam, "invalid param: tx_infos (a JSON array of tx_info strings)");
+    return false;
+  }
+  if (t.size() != i.size() || t.empty()) {
+    *err =
+        Err(kErrInvalidParam, "invalid param: tx_types and tx_infos differ in length or are empty");
+    return false;
+  }
+  if (t.size() > kMaxBatch) {
+    *err = Err(kErrBatchTooLarge, "too many txs in batch: " + std::to_string(t.size()) + " > " +
+                                      std::to_string(kMaxBatch));
+    return false;
+  }
+  for (size_t k = 0; k < t.size(); ++k) {
+    int64_t type = 0;
+    auto [p, ec] = std::from_chars(t[k].data(), t[k].data() + t[k].size(), type);
+    if (ec != std::errc() || p != t[k].data() + t[k].size()) {
+      *err = Err(kErrInvalidParam, "invalid param: tx_types[" + std::to_string(k) + "]");
+      return false;
+    }
+    out->emplace_back(type, i[k]);
+  }
+  return true;
+}
+
+// ---- submission ---------------------------------------------------------------------------------
+
+LighterModule::SubmitResult LighterModule::Submit(
+    const std::vector<std::pair<int64_t, std::string>>& txs) {
+  SubmitResult out;
+  std::vector<ParsedTx> parsed(txs.size());
+  std::map<KeyId, int64_t> next;  // nonces as the batch consumes them
+  for (size_t i = 0; i < txs.size(); ++i) {
+    auto prefix = [&](VenueError e) {
+      if (txs.size() > 1) e.message = "tx " + std::to_string(i) + ": " + e.message;
+      return e;
+    };
+    if (auto e = VerifyTx(txs[i].first, txs[i].second, &parsed[i])) {
+      out.error = prefix(*e);
+      return out;
+    }
+    const KeyId id{parsed[i].account_index, parsed[i].api_key_index};
+    auto it = next.find(id);
+    const int64_t expected = it != next.end() ? it->second : FindKey(id.first, id.second)->nonce;
+    if (parsed[i].nonce != expected) {
+      out.error =
+          prefix(Err(kErrInvalidNonce, "invalid nonce: expected " + std::to_string(expected) +
+                                           ", got " + std::to_string(parsed[i].nonce)));
+      return out;
+    }
+    next[id] = expected + 1;
+  }
+  // Accepted. The sequencer may still drop some (sequencer_reject fault): those fail, their
+  // nonce is not consumed, and later txs of the same key in this batch fail on the nonce gap.
+  const int64_t now = NowMs();
+  std::vector<ParsedTx> run;
+  std::set<KeyId> broken;
+  for (ParsedTx& t : parsed) {
+    TxRecord rec;
+    rec.hash = t.hash;
+    rec.type = t.type;
+    rec.info = t.info;
+    rec.account_index = t.account_index;
+    rec.api_key_index = t.api_key_index;
+    rec.nonce = t.nonce;
+    rec.expire_at = t.expired_at;
+    rec.queued_at = now;
+    rec.transaction_index = ++tx_index_;
+    const KeyId id{t.account_index, t.api_key_index};
+    if (sequencer_rejects_ > 0 || broken.count(id)) {
+      rec.status = 0;
+      rec.executed_at = now;
+      rec.event_info = sequencer_rejects_ > 0
+                           ? R"J({"error":"rejected by the sequencer (perpgw-sim fault)"})J"
+                           : R"({"error":"invalid nonce"})";
+      if (sequencer_rejects_ > 0) --sequencer_rejects_;
+      broken.insert(id);
+    } else {
+      FindKey(id.first, id.second)->nonce = t.nonce + 1;
+      rec.status = 1;  // pending until the posted execution
+      run.push_back(t);
+    }
+    out.hashes.push_back(rec.hash);
+    if (txs_.count(rec.hash) == 0) tx_order_.push_back(rec.hash);
+    txs_[rec.hash] = std::move(rec);
+    while (tx_order_.size() > kTxsKept) {
+      txs_.erase(tx_order_.front());
+      tx_order_.pop_front();
+    }
+  }
+  if (!run.empty()) {
+    ctx_->loop().Post([this, run = std::move(run)] {
+      for (const ParsedTx& t : run) Execute(t);
+    });
+  }
+  return out;
+}
+
+std::string LighterModule::SendTxAnswer(const SubmitResult& r, bool batch) const {
+  JsonWriter w;
+  w.BeginObject();
+  if (r.error.code != 0) {
+    w.Field("code", r.error.code).Field("message", r.error.message).EndObject();
+    return w.Take();
+  }
+  w.Field("code", int64_t{200}).Field("message", R"({"ratelimit": "didn't use volume quota"})");
+  if (batch) {
+    w.Key("tx_hash").BeginArray();
+    for (const std::string& h : r.hashes) w.String(h);
+    w.EndArray();
+  } else {
+    w.Field("tx_hash", r.hashes.empty() ? std::string() : r.hashes.front());
+  }
+  w.Field("predicted_execution_time_ms", NowMs() + 1);
+  w.Key("volume_quota_remaining").Null();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::TxJson(const TxRecord& t) const {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("hash", t.hash)
+      .Field("type", int64_t{t.type})
+      .Field("info", t.info)
+      .Field("event_info", t.event_info)
+      .Field("status", int64_t{t.status})
+      .Field("transaction_index", t.transaction_index)
+      .Field("l1_address", "")
+      .Field("account_index", t.account_index)
+      .Field("api_key_index", int64_t{t.api_key_index})
+      .Field("nonce", t.nonce)
+      .Field("expire_at", t.expire_at)
+      .Field("block_height", t.block_height)
+      .Field("queued_at", t.queued_at)
+      .Field("executed_at", t.executed_at)
+      .Field("sequence_index", t.transaction_index)
+      .Field("parent_hash", "")
+      .EndObject();
+  return w.Take();
+}
+
+// ---- execution ----------------------------------------------------------------------------------
+
+void LighterModule::Execute(const ParsedTx& tx) {
+  auto rec = txs_.find(tx.hash);
+  const std::string* account = AccountIdOf(tx.account_index);
+  std::string event_info;
+  bool ok = false;
+  if (account == nullptr) {
+    event_info = R"({"error":"account not found"})";
+  } else if (tx.type == 14) {
+    ok = ExecCreate(tx, *account, &event_info);
+  } else if (tx.type == 15) {
+    ok = ExecCancel(tx, *account, &event_info);
+  } else if (tx.type == 16) {
+    ok = ExecCancelAll(tx, *account, &event_info);
+  } else if (tx.type == 17) {
+    ok = ExecModify(tx, *account, &event_info);
+  }
+  if (rec == txs_.end()) return;
+  TxRecord& r = rec->second;
+  r.status = ok ? 3 : 0;  // executed txs are final at once (no L1 settlement to wait for)
+  r.executed_at = NowMs();
+  r.block_height = ++block_height_;
+  r.event_info = std::move(event_info);
+  PushTx(r);
+}
+
+void LighterModule::FlushDeferred() {
+  auto events = std::move(deferred_);
+  deferred_.clear();
+  for (const AccountEvent& e : events) DispatchAccountEvent(e);
+}
+
+void LighterModule::RecordRefused(SimOrder o, OrderMeta meta) {
+  o.id = next_refused_id_++;
+  o.status = OrderStatus::kRejected;
+  o.reason = CancelReason::kRejected;
+  o.created = o.updated = ctx_->Now();
+  meta.order_index = kOrderIndexBase + static_cast<int64_t>(o.id);
+  meta_[o.id] = meta;
+  refused_[o.id] = o;
+  AccountEvent e;
+  e.kind = AccountEvent::Kind::kOrder;
+  e.account = o.account;
+  e.time = o.created;
+  e.order = o;
+  deferred_.push_back(std::move(e));
+}
+
+bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
+                               std::string* event_info) {
+  const lt::CreateOrderTx& c = tx.create;
+  const SimInstrument* in = ByMarketId(c.market_index);
+  if (in == nullptr) {
+    *event_info = R"({"error":"unknown market"})";
+    return false;
+  }
+  OrderMeta m;
+  m.client_index = c.client_order_index;
+  m.account_index = tx.account_index;
+  m.seq = next_seq_++;
+  m.type = static_cast<int>(c.type);
+  m.tif = static_cast<int>(c.time_in_force);
+  m.price = c.price;
+  m.order_expiry = c.order_expiry;
+  m.nonce = c.nonce;
+  PlaceRequest pr;
+  pr.account = account;
+  pr.symbol = in->symbol();
+  pr.client_id = c.client_order_index != 0 ? std::to_string(c.client_order_index) : "";
+  pr.side = c.is_ask ? Side::kSell : Side::kBuy;
+  pr.reduce_only = c.reduce_only;
+  pr.qty = c.base_amount;
+  if (c.type == lt::OrderType::kMarket) {
+    pr.type = OrderType::kMarket;
+    pr.tif = TimeInForce::kIoc;
+    pr.worst_price = c.price;  // the signed price is the slippage bound
+  } else {
+    pr.type = OrderType::kLimit;
+    pr.price = c.price;
+    pr.tif = c.time_in_force == lt::TimeInForce::kImmediateOrCancel ? TimeInForce::kIoc
+             : c.time_in_force == lt::TimeInForce::kPostOnly        ? TimeInForce::kPostOnly
+                                                                    : TimeInForce::kGtc;
+  }
+  // Events wait until the order's meta (its order index) is registered.
+  deferring_ = true;
+  PlaceResult r = ctx_->engine().Place(pr);
+  deferring_ = false;
+  uint64_t id = r.order.id;
+  if (id == 0) {
+    // Refused before the engine stored it (a live order already uses the client index): shown
+    // as a canceled order of its own.
+    SimOrder o = r.order;
+    o.account = account;
+    o.instrument = in;
+    o.client_id = pr.client_id;
+    o.side = pr.side;
+    o.type = pr.type;
+    o.tif = pr.tif;
+    o.reduce_only = pr.reduce_only;
+    o.price = pr.price;
+    o.worst_price = pr.worst_price;
+    o.qty = pr.qty;
+    o.reject = r.code;
+    o.reason_text = r.message;
+    id = next_refused_id_;
+    RecordRefused(o, m);
+  } else {
+    m.order_index = kOrderIndexBase + static_cast<int64_t>(id);
+    meta_[id] = m;
+    engine_by_index_[m.order_index] = id;
+  }
+  FlushDeferred();
+  const SimOrder* now = ctx_->engine().FindOrder(id);
+  if (now == nullptr) {
+    auto it = refused_.find(id);
+    if (it != refused_.end()) now = &it->second;
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("order_index", meta_[id].order_index)
+      .Field("client_order_index", c.client_order_index)
+      .Field("status", now != nullptr ? OrderStatusText(*now, meta_[id]) : "canceled");
+  if (now != nullptr && !now->reason_text.empty()) w.Field("reason", now->reason_text);
+  w.EndObject();
+  *event_info = w.Take();
+  return true;
+}
+
+const SimOrder* LighterModule::ResolveOpen(const std::string& account, int64_t market,
+                                           int64_t index) const {
+  const Engine& e = ctx_->engine();
+  const SimOrder* o = nullptr;
+  if (index >= kOrderIndexBase) {
+    auto it = engine_by_index_.find(index);
+    if (it != engine_by_index_.end()) o = e.FindOrder(it->second);
+  } else if (index > 0) {
+    o = e.FindByClientId(account, std::to_string(index));
+  }
+  if (o == nullptr || o->account != account || !o->open() || o->instrument == nullptr ||
+      o->instrument->spec.market_id != market) {
+    return nullptr;
+  }
+  return o;
+}
+
+bool LighterModule::ExecCancel(const ParsedTx& tx, const std::string& account,
+                               std::string* event_info) {
+  const SimOrder* o = ResolveOpen(account, tx.cancel.market_index, tx.cancel.index);
+  if (o == nullptr) {
+    *event_info = R"({"error":"order not found"})";
+    return false;
+  }
+  const int64_t order_index = MetaFor(*o).order_index;
+  CancelResult r = ctx_->engine().Cancel(account, o->id);
+  if (r.code != RejectCode::kNone) {
+    *event_info = R"({"error":"order not found"})";
+    return false;
+  }
+  *event_info = "{\"canceled_order_index\":" + std::to_string(order_index) + "}";
+  return true;
+}
+
+bool LighterModule::ExecCancelAll(const ParsedTx& tx, const std::string& account,
+                                  std::string* event_info) {
+  const lt::CancelAllOrdersTx& c = tx.cancel_all;
+  switch (c.time_in_force) {
+    case lt::CancelAllTimeInForce::kImmediate: {
+      std::string symbol;
+      const auto& m = c.attributes.cancel_all_market_index;
+      if (m.has_value() && *m != 255) {
+        const SimInstrument* in = ByMarketId(*m);
+        if (in == nullptr) {
+          *event_info = R"({"error":"unknown market"})";
+          return false;
+        }
+        symbol = in->symbol();
+      }
+      std::vector<SimOrder> gone = ctx_->engine().CancelAll(account, symbol);
+      *event_info = "{\"canceled\":" + std::to_string(gone.size()) + "}";
+      return true;
+    }
+    case lt::CancelAllTimeInForce::kScheduled:
+      scheduled_[tx.account_index] = c.time;
+      *event_info = "{\"scheduled_at\":" + std::to_string(c.time) + "}";
+      return true;
+    case lt::CancelAllTimeInForce::kAbortScheduled: {
+      const bool had = scheduled_.erase(tx.account_index) > 0;
+      *event_info = had ? R"({"aborted":true})" : R"({"aborted":false})";
+      return true;
+    }
+  }
+  *event_info = R"({"error":"invalid time in force"})";
+  return false;
+}
+
+bool LighterModule::ExecModify(const ParsedTx& tx, const std::string& account,
+                               std::string* event_info) {
+  const lt::ModifyOrderTx& c = tx.modify;
+  const SimOrder* found = ResolveOpen(account, c.market_index, c.index);
+  if (found == nullptr) {
+    *event_info = R"({"error":"order not found"})";
+    return false;
+  }
+  // The engine has no in-place modify: cancel + replace, the replacement keeps the order index
+  // and client index and carries the fills so far; the replaced incarnation's events are hidden.
+  const SimOrder old = *found;
+  OrderMeta meta = MetaFor(old);
+  suppressed_.insert(old.id);
+  PlaceRequest pr;
+  pr.account = account;
+  pr.symbol = old.instrument->symbol();
+  pr.client_id = old.client_id;
+  pr.side = old.side;
+  pr.type = OrderType::kLimit;  // only limit orders rest
+  pr.tif = old.tif;
+  pr.reduce_only = old.reduce_only;
+  pr.price = c.price;
+  pr.qty = c.base_amount;  // the new remaining size
+  deferring_ = true;
+  (void)ctx_->engine().Cancel(account, old.id);
+  PlaceResult r = ctx_->engine().Place(pr);
+  deferring_ = false;
+  meta.carried_qty += old.filled;
+  meta.carried_notional += old.filled_notional;
+  meta.price = c.price;
+  meta.nonce = c.nonce;
+  uint64_t id = r.order.id;
+  if (id == 0) {
+    SimOrder o = old;
+    o.price = pr.price;
+    o.qty = pr.qty;
+    o.filled = 0;
+    o.filled_notional = 0;
+    o.reject = r.code;
+    o.reason_text = r.message;
+    id = next_refused_id_;
+    const int64_t keep = meta.order_index;
+    RecordRefused(o, meta);
+    meta_[id].order_index = keep;
+  } else {
+    meta_[id] = meta;
+    engine_by_index_[meta.order_index] = id;
+  }
+  FlushDeferred();
+  *event_info = "{\"modified_order_index\":" + std::to_string(meta.order_index) + "}";
+  return true;
+}
+
+}  // namespace perpgw::sim::lighter
