@@ -341,7 +341,6 @@ class LighterAdapter final : public common::AdapterBase {
     std::map<uint64_t, PendingCreate> pending;  // accepted creates by client order index
     std::unordered_set<std::string> seen_trades;
     std::deque<std::string> seen_order;
-    bool trades_snapshot_seen = false;
   };
   using LookupDone = std::function<void(absl::StatusOr<std::optional<Order>>)>;
 
