@@ -82,7 +82,7 @@ class LighterAdapter final : public common::AdapterBase {
   Capabilities capabilities() const override {
     Capabilities c;
     c.trading = !cfg_.accounts.empty();
-    c.set_leverage = false;       // UpdateLeverage (tx type 20) is not in the verified signer
+    c.set_leverage = true;        // UpdateLeverage (tx type 20)
     c.liquidation_stream = true;  // trade/{m} liquidation_trades
     c.fill_history = true;
     c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
@@ -277,32 +277,51 @@ class LighterAdapter final : public common::AdapterBase {
 
   void GetLeverageInfo(std::string account, std::string symbol,
                        Callback<LeverageInfo> done) override {
-    asio::post(ioc_, [this, account, symbol, done = std::move(done)] {
+    asio::post(ioc_, [this, account, symbol, done = std::move(done)]() mutable {
       auto* acc = FindAccount(account);
       if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
       const MarketInfo* m = MarketOf(symbol);
       if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
-      LeverageInfo li = BuildLeverageInfo(*m);
-      li.venue = cfg_.name;
-      li.account = acc->creds.account;
-      li.symbol = m->instrument.symbol;
-      // The position's initial margin fraction is the account's setting on that market.
-      ReadAccount(acc, [this, li, sym = m->instrument.symbol, done](
-                           absl::StatusOr<AccountState> a) mutable {
-        if (a.ok()) {
-          for (const auto& p : a->positions) {
-            if (p.symbol == sym && p.leverage.IsPositive()) li.leverage = p.leverage;
-          }
-        }
-        done(std::move(li));
-      });
+      LeverageNow(acc, *m, std::move(done));
     });
   }
 
-  void SetLeverage(std::string, std::string, Decimal, Callback<LeverageInfo> done) override {
-    done(absl::UnimplementedError(
-        "lighter: setting leverage needs the UpdateLeverage transaction (tx type 20), which "
-        "this gateway's signer has no verified vectors for; set it in the Lighter app"));
+  // UpdateLeverage (tx type 20): the initial margin fraction for the leverage asked (rounded so
+  // the leverage set is never above it), the account's margin mode on that market kept. The
+  // reply waits for the tx to execute (tx status), then reads the setting back.
+  void SetLeverage(std::string account, std::string symbol, Decimal leverage,
+                   Callback<LeverageInfo> done) override {
+    asio::post(ioc_, [this, account, symbol, leverage, done = std::move(done)]() mutable {
+      auto* acc = FindAccount(account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
+      const MarketInfo* m = MarketOf(symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
+      if (auto probe = EncodeUpdateLeverage(leverage, *m, MarginMode::kCross); !probe.ok()) {
+        return done(probe.status());
+      }
+      const MarketInfo market = *m;
+      ReadAccount(acc, [this, acc, market, leverage, done](absl::StatusOr<AccountState> a) {
+        // Without the account's margin mode a cross tx could flip an isolated market: refuse.
+        if (!a.ok()) {
+          return done(absl::UnavailableError("lighter: cannot read the account's margin mode "
+                                             "before setting leverage: " +
+                                             std::string(a.status().message())));
+        }
+        MarginMode mode = MarginMode::kCross;
+        if (auto it = a->settings.find(market.instrument.symbol); it != a->settings.end()) {
+          mode = it->second.margin_mode == 1 ? MarginMode::kIsolated : MarginMode::kCross;
+        }
+        auto tx = EncodeUpdateLeverage(leverage, market, mode);
+        if (!tx.ok()) return done(tx.status());
+        SubmitTx<UpdateLeverageTx>(
+            acc, [t = *tx](int64_t) -> absl::StatusOr<UpdateLeverageTx> { return t; },
+            [this, acc, market, done](TxOutcome o) {
+              if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
+              if (o.kind == TxOutcome::Kind::kRefused) return done(FromVenue(o.answer.error));
+              ConfirmLeverage(acc, market, o, 0, done);
+            });
+      });
+    });
   }
 
  private:
@@ -564,6 +583,51 @@ class LighterAdapter final : public common::AdapterBase {
       ListFillsNow(q, std::move(done));
     };
     SetDeskHooks(std::move(h));
+  }
+
+  // ---------------------------------------------------------------- leverage
+
+  void LeverageNow(AccountCtx* acc, const MarketInfo& m, Callback<LeverageInfo> done) {
+    LeverageInfo li = BuildLeverageInfo(m);
+    li.venue = cfg_.name;
+    li.account = acc->creds.account;
+    li.symbol = m.instrument.symbol;
+    // The account's initial margin fraction on that market (a row exists once set or traded);
+    // the venue's default until then.
+    ReadAccount(acc, [li, sym = m.instrument.symbol, done](absl::StatusOr<AccountState> a) mutable {
+      if (!a.ok()) return done(a.status());
+      if (auto it = a->settings.find(sym); it != a->settings.end() && it->second.leverage) {
+        li.leverage = *it->second.leverage;
+      }
+      done(std::move(li));
+    });
+  }
+
+  // An accepted UpdateLeverage executes later: its tx status says when (or that the sequencer
+  // refused it). Bounded: ~5 s, then UNAVAILABLE saying it may still apply.
+  void ConfirmLeverage(AccountCtx* acc, MarketInfo market, TxOutcome o, int attempt,
+                       Callback<LeverageInfo> done) {
+    auto retry = [this, acc, market, o, attempt, done] {
+      if (attempt >= 12) {
+        return done(absl::UnavailableError(
+            "lighter: the leverage change (tx " + o.tx_hash +
+            ") was accepted but has not executed yet; GetLeverageInfo shows when it applies"));
+      }
+      After(std::chrono::milliseconds(100 * (attempt + 1)), [this, acc, market, o, attempt, done] {
+        ConfirmLeverage(acc, market, o, attempt + 1, done);
+      });
+    };
+    if (o.tx_hash.empty()) return retry();
+    rest_.Tx(o.tx_hash, [this, acc, market, o, done, retry](RestResult r) {
+      if (!r.ok()) return retry();  // not known yet, or the query failed
+      auto t = codec_.ParseTx(r.body);
+      if (!t.ok() || t->status == TxStatus::kPending) return retry();
+      if (t->status == TxStatus::kFailed) {
+        return done(absl::FailedPreconditionError(
+            "lighter: the sequencer refused the leverage change (tx " + o.tx_hash + ")"));
+      }
+      LeverageNow(acc, market, done);
+    });
   }
 
   // ---------------------------------------------------------------- lookups

@@ -245,7 +245,8 @@ absl::Status ReadOrder(od::object& o, const SymbolTable& symbols, Order* out) {
 }
 
 // One position object.
-absl::Status ReadPosition(od::object& o, const SymbolTable& symbols, Position* out) {
+absl::Status ReadPosition(od::object& o, const SymbolTable& symbols, Position* out,
+                          int64_t* margin_mode = nullptr) {
   Fields f{"market_id",
            "symbol",
            "sign",
@@ -287,6 +288,10 @@ absl::Status ReadPosition(od::object& o, const SymbolTable& symbols, Position* o
   Decimal funding_paid;
   PERPGW_RETURN_IF_ERROR(f.GetOpt("total_funding_paid_out", &funding_paid));
   p.funding_accrued = funding_paid.Negated();
+  if (margin_mode != nullptr) {
+    *margin_mode = 0;
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("margin_mode", margin_mode));
+  }
   Decimal imf;  // percent ("20.00" = 20 % = 5x)
   PERPGW_RETURN_IF_ERROR(f.GetOpt("initial_margin_fraction", &imf));
   if (imf.IsPositive()) {
@@ -1092,7 +1097,9 @@ absl::StatusOr<AccountState> Codec::ParseAccount(std::string_view body, const Sy
             od::object po;
             PERPGW_JSON_TRY(pv.get_object().get(po), W("account"));
             Position p;
-            PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p));
+            int64_t mode = 0;
+            PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p, &mode));
+            s.settings[p.symbol] = {p.leverage.IsPositive() ? std::optional<Decimal>(p.leverage) : std::nullopt, mode};
             if (!p.size.IsZero()) s.positions.push_back(std::move(p));
             return absl::OkStatus();
           });
@@ -1128,7 +1135,10 @@ absl::StatusOr<AccountState> Codec::ParseAccount(std::string_view body, const Sy
               od::object po;
               PERPGW_JSON_TRY(pv.get_object().get(po), W("account"));
               Position p;
-              PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p));
+              int64_t mode = 0;
+              PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p, &mode));
+              direct.settings[p.symbol] = {
+                  p.leverage.IsPositive() ? std::optional<Decimal>(p.leverage) : std::nullopt, mode};
               if (!p.size.IsZero()) direct.positions.push_back(std::move(p));
               return absl::OkStatus();
             });
@@ -1366,6 +1376,39 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& m) {
 
 // ---------------------------------------------------------------------------------------------
 // Encoders
+
+Decimal LeverageOfImf(int64_t imf) {
+  if (imf <= 0) return Decimal();
+  auto lev = Decimal::Div(Decimal::FromInt(10000), Decimal::FromInt(imf), 2, Rounding::kFloor);
+  return lev.ok() ? lev->Normalized() : Decimal();
+}
+
+absl::StatusOr<UpdateLeverageTx> EncodeUpdateLeverage(Decimal leverage, const MarketInfo& market,
+                                                      MarginMode margin_mode) {
+  const std::string sym = market.instrument.symbol;
+  if (!leverage.IsPositive() || leverage < Decimal::FromInt(1)) {
+    return absl::InvalidArgumentError(
+        wire::Cat("lighter: leverage must be at least 1, got ", leverage.ToNormalizedString()));
+  }
+  auto imf = Decimal::Div(Decimal::FromInt(10000), leverage, 0, Rounding::kCeil);
+  if (!imf.ok()) return imf.status();
+  const int64_t units = imf->mantissa();
+  if (units < 1 || units > kMarginFractionTick) {
+    return absl::InvalidArgumentError(
+        wire::Cat("lighter: leverage ", leverage.ToNormalizedString(), " is out of range"));
+  }
+  if (market.min_imf > 0 && units < market.min_imf) {
+    return absl::InvalidArgumentError(wire::Cat(
+        "lighter: leverage ", leverage.ToNormalizedString(), " is above ", sym, "'s maximum ",
+        LeverageOfImf(market.min_imf).ToNormalizedString(), " (min initial margin fraction ",
+        std::to_string(market.min_imf), "/10000)"));
+  }
+  UpdateLeverageTx tx;
+  tx.market_index = static_cast<int16_t>(market.market_index);
+  tx.initial_margin_fraction = static_cast<uint16_t>(units);
+  tx.margin_mode = margin_mode;
+  return tx;
+}
 
 absl::StatusOr<CreateOrderTx> EncodeCreateOrder(const OrderRequest& req, const MarketInfo& market,
                                                 int64_t client_order_index,

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,13 @@ struct AccountState {
   Decimal collateral, available_balance;
   std::optional<Decimal> total_asset_value;
   std::vector<Position> positions;  // open positions only (size != 0); symbol = ticker
+  // Every position row, flat ones included: the account's own setting on that market (the
+  // venue keeps a row per market the account has set or traded). By ticker.
+  struct MarketSetting {
+    std::optional<Decimal> leverage;  // 100 / initial_margin_fraction (percent), floor 2 dp
+    int64_t margin_mode = 0;          // 0 cross, 1 isolated
+  };
+  std::map<std::string, MarketSetting> settings;
 };
 
 // WS user_stats/{a} `stats`.
@@ -256,6 +264,15 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& market);
 absl::StatusOr<CreateOrderTx> EncodeCreateOrder(const OrderRequest& req, const MarketInfo& market,
                                                 int64_t client_order_index,
                                                 int64_t order_expiry_ms);
+// A leverage as an UpdateLeverageTx without the envelope: initial margin fraction =
+// ceil(10 000 / leverage) in 1/10 000 (so the leverage set is never above the one asked; a
+// leverage that does not divide 10 000 lands slightly below it), refused (InvalidArgument) when
+// below 1x or above the market's maximum (IMF under min_initial_margin_fraction). `margin_mode`
+// is kept as the account has it on that market.
+absl::StatusOr<UpdateLeverageTx> EncodeUpdateLeverage(Decimal leverage, const MarketInfo& market,
+                                                      MarginMode margin_mode);
+// The leverage an initial margin fraction (1/10 000) gives: 10 000 / imf, floor at 2 decimals.
+Decimal LeverageOfImf(int64_t imf);
 // 28 days in ms: the SDKs' GTT expiry.
 inline constexpr int64_t kDefaultGttExpiryMs = int64_t{28} * 24 * 3600 * 1000;
 // ExpiredAt default: now + 10 min - 1 s (the SDK's).

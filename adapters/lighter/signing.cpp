@@ -555,6 +555,26 @@ absl::Status ValidateTx(const ModifyOrderTx& tx) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateTx(const UpdateLeverageTx& tx) {
+  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
+  if (absl::Status s =
+          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, false);
+      !s.ok()) {
+    return s;
+  }
+  bool perps = false;
+  if (absl::Status s = ValidateMarket(tx.market_index, &perps); !s.ok()) return s;
+  if (!perps) return Invalid("leverage is set on perps markets only");
+  if (tx.margin_mode != MarginMode::kCross && tx.margin_mode != MarginMode::kIsolated) {
+    return Invalid(absl::StrCat("invalid margin_mode: ", static_cast<int>(tx.margin_mode)));
+  }
+  if (tx.initial_margin_fraction < 1 || tx.initial_margin_fraction > kMarginFractionTick) {
+    return Invalid(
+        absl::StrCat("initial_margin_fraction out of range 1..10000: ", tx.initial_margin_fraction));
+  }
+  return absl::OkStatus();
+}
+
 // ---- hashing ----
 
 absl::StatusOr<TxHash> HashTx(const CreateOrderTx& tx, uint32_t chain_id) {
@@ -611,6 +631,20 @@ absl::StatusOr<TxHash> HashTx(const ModifyOrderTx& tx, uint32_t chain_id) {
   return HashWithAttributes(pre, tx.attributes);
 }
 
+absl::StatusOr<TxHash> HashTx(const UpdateLeverageTx& tx, uint32_t chain_id) {
+  if (absl::Status s = ValidateTx(tx); !s.ok()) return s;
+  const std::array<Fp, 9> pre = {F(chain_id),
+                                 F(20),
+                                 F(tx.nonce),
+                                 F(tx.expired_at),
+                                 F(tx.account_index),
+                                 F(tx.api_key_index),
+                                 F(tx.market_index),
+                                 F(static_cast<int64_t>(tx.initial_margin_fraction)),
+                                 F(static_cast<int64_t>(tx.margin_mode))};
+  return HashWithAttributes(pre, tx.attributes);
+}
+
 // ---- tx_info JSON ----
 
 std::string TxInfoJson(const CreateOrderTx& tx, const Signature& sig) {
@@ -659,6 +693,17 @@ std::string TxInfoJson(const ModifyOrderTx& tx, const Signature& sig) {
   return out;
 }
 
+std::string TxInfoJson(const UpdateLeverageTx& tx, const Signature& sig) {
+  std::string out;
+  out.reserve(384);
+  absl::StrAppend(&out, "{\"AccountIndex\":", tx.account_index,
+                  ",\"ApiKeyIndex\":", tx.api_key_index, ",\"MarketIndex\":", tx.market_index,
+                  ",\"InitialMarginFraction\":", tx.initial_margin_fraction,
+                  ",\"MarginMode\":", static_cast<int>(tx.margin_mode));
+  AppendTail(out, tx.expired_at, tx.nonce, sig, tx.attributes);
+  return out;
+}
+
 absl::StatusOr<SignedTx> SignTx(const CreateOrderTx& tx, uint32_t chain_id, const PrivateKey& key) {
   return SignImpl(tx, TxType::kCreateOrder, chain_id, key);
 }
@@ -671,6 +716,10 @@ absl::StatusOr<SignedTx> SignTx(const CancelAllOrdersTx& tx, uint32_t chain_id,
 }
 absl::StatusOr<SignedTx> SignTx(const ModifyOrderTx& tx, uint32_t chain_id, const PrivateKey& key) {
   return SignImpl(tx, TxType::kModifyOrder, chain_id, key);
+}
+absl::StatusOr<SignedTx> SignTx(const UpdateLeverageTx& tx, uint32_t chain_id,
+                                const PrivateKey& key) {
+  return SignImpl(tx, TxType::kUpdateLeverage, chain_id, key);
 }
 
 // ---- auth token ----

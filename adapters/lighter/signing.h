@@ -43,6 +43,12 @@ enum class TxType : uint8_t {
   kCancelOrder = 15,
   kCancelAllOrders = 16,
   kModifyOrder = 17,
+  kUpdateLeverage = 20,
+};
+
+enum class MarginMode : uint8_t {
+  kCross = 0,
+  kIsolated = 1,
 };
 
 enum class OrderType : uint8_t {
@@ -130,6 +136,23 @@ struct ModifyOrderTx {
   TxAttributes attributes;
 };
 
+// Sets the account's initial margin fraction on one market (leverage = 10 000 / IMF) and its
+// margin mode. Not in the signer vectors: the field order and JSON keys follow the official Go
+// signer's L2UpdateLeverageTxInfo (types/txtypes/update_leverage.go): hash = chain id, 20,
+// nonce, expired_at, account, api key, market, IMF, margin mode.
+struct UpdateLeverageTx {
+  int64_t account_index = 0;
+  uint8_t api_key_index = 0;
+  int16_t market_index = 0;
+  uint16_t initial_margin_fraction = 0;  // 1 .. 10 000 (units of 0.01 %)
+  MarginMode margin_mode = MarginMode::kCross;
+  int64_t expired_at = 0;
+  int64_t nonce = 0;
+  TxAttributes attributes;
+};
+
+inline constexpr uint16_t kMarginFractionTick = 10000;
+
 class PublicKey;
 
 // Secret scalar (1 <= sk < n). Move-only; wiped on destruction; never printed.
@@ -196,6 +219,7 @@ absl::Status ValidateTx(const CreateOrderTx& tx);
 absl::Status ValidateTx(const CancelOrderTx& tx);
 absl::Status ValidateTx(const CancelAllOrdersTx& tx);
 absl::Status ValidateTx(const ModifyOrderTx& tx);
+absl::Status ValidateTx(const UpdateLeverageTx& tx);
 absl::Status ValidateAttributes(const TxAttributes& attributes);
 
 // The signed message: Poseidon2(chain_id, tx_type, nonce, expired_at, account, api key, fields...)
@@ -204,6 +228,7 @@ absl::StatusOr<TxHash> HashTx(const CreateOrderTx& tx, uint32_t chain_id);
 absl::StatusOr<TxHash> HashTx(const CancelOrderTx& tx, uint32_t chain_id);
 absl::StatusOr<TxHash> HashTx(const CancelAllOrdersTx& tx, uint32_t chain_id);
 absl::StatusOr<TxHash> HashTx(const ModifyOrderTx& tx, uint32_t chain_id);
+absl::StatusOr<TxHash> HashTx(const UpdateLeverageTx& tx, uint32_t chain_id);
 
 // tx_info exactly as the official Go signer marshals it (key order, Sig as padded base64,
 // L2TxAttributes as {"5":1} or null). No validation.
@@ -211,6 +236,7 @@ std::string TxInfoJson(const CreateOrderTx& tx, const Signature& sig);
 std::string TxInfoJson(const CancelOrderTx& tx, const Signature& sig);
 std::string TxInfoJson(const CancelAllOrdersTx& tx, const Signature& sig);
 std::string TxInfoJson(const ModifyOrderTx& tx, const Signature& sig);
+std::string TxInfoJson(const UpdateLeverageTx& tx, const Signature& sig);
 
 struct SignedTx {
   TxType tx_type;
@@ -225,6 +251,8 @@ absl::StatusOr<SignedTx> SignTx(const CancelOrderTx& tx, uint32_t chain_id, cons
 absl::StatusOr<SignedTx> SignTx(const CancelAllOrdersTx& tx, uint32_t chain_id,
                                 const PrivateKey& key);
 absl::StatusOr<SignedTx> SignTx(const ModifyOrderTx& tx, uint32_t chain_id, const PrivateKey& key);
+absl::StatusOr<SignedTx> SignTx(const UpdateLeverageTx& tx, uint32_t chain_id,
+                                const PrivateKey& key);
 
 // ---- auth token ----
 

@@ -3,6 +3,7 @@
 // decimal strings in human units; times are ms; order indexes >= 2^48.
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
 #include "sim/lighter/module.h"
 
@@ -215,7 +216,20 @@ std::string LighterModule::AccountJson(const std::string& account, int64_t accou
       .Field("cross_asset_value", FormatMoney(b.equity))
       .Key("positions")
       .BeginArray();
-  for (const SimPosition& p : e.Positions(account)) w.Raw(PositionJson(p, account));
+  std::set<int64_t> shown;
+  for (const SimPosition& p : e.Positions(account)) {
+    shown.insert(p.instrument->spec.market_id);
+    w.Raw(PositionJson(p, account));
+  }
+  if (auto it = leverage_markets_.find(account); it != leverage_markets_.end()) {
+    for (int64_t id : it->second) {
+      const SimInstrument* in = ByMarketId(id);
+      if (in == nullptr || shown.count(id)) continue;
+      SimPosition flat;
+      flat.instrument = in;
+      w.Raw(PositionJson(flat, account));
+    }
+  }
   w.EndArray().Key("shares").BeginArray().EndArray().EndObject().EndArray().EndObject();
   return w.Take();
 }

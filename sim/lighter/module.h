@@ -186,6 +186,7 @@ class LighterModule final : public VenueModule {
     adapters::lighter::CancelOrderTx cancel;
     adapters::lighter::CancelAllOrdersTx cancel_all;
     adapters::lighter::ModifyOrderTx modify;
+    adapters::lighter::UpdateLeverageTx leverage;
     int64_t account_index = 0;
     int api_key_index = 0;
     int64_t nonce = 0;
@@ -227,6 +228,7 @@ class LighterModule final : public VenueModule {
   bool ExecCancel(const ParsedTx& tx, const std::string& account, std::string* event_info);
   bool ExecCancelAll(const ParsedTx& tx, const std::string& account, std::string* event_info);
   bool ExecModify(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  bool ExecUpdateLeverage(const ParsedTx& tx, const std::string& account, std::string* event_info);
   // Engine order state → a refused order record (never stored by the engine).
   void RecordRefused(SimOrder o, OrderMeta meta);
   // The engine order an Index names (client < 2^48, else exchange) on the account; nullptr if
@@ -284,6 +286,9 @@ class LighterModule final : public VenueModule {
   int64_t tx_index_ = 0;
   int sequencer_rejects_ = 0;             // sequencer_reject fault: txs to drop
   std::map<int64_t, int64_t> scheduled_;  // account_index → scheduled cancel-all time (ms)
+  // Markets each account has set leverage on (UpdateLeverage): their rows stay in `positions`
+  // when flat, as the venue keeps a row per market the account has set or traded.
+  std::map<std::string, std::set<int64_t>> leverage_markets_;  // account id → market ids
   bool deferring_ = false;                // inside an engine call: events wait for the meta
   std::vector<AccountEvent> deferred_;
   std::deque<AccountEvent> notifications_;  // liquidations, newest last (notification/{a})

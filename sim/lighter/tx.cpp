@@ -132,10 +132,11 @@ std::optional<VenueError> LighterModule::CheckAuth(std::string_view token, int64
 
 std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::string& info,
                                                   ParsedTx* out) {
-  if (type < 14 || type > 17) {
+  if ((type < 14 || type > 17) && type != 20) {
     return Err(kErrNotModelled, "tx type " + std::to_string(type) +
                                     " is not modelled by perpgw-sim (14 create order, 15 cancel "
-                                    "order, 16 cancel all orders, 17 modify order)");
+                                    "order, 16 cancel all orders, 17 modify order, 20 update "
+                                    "leverage)");
   }
   auto f = ParseJsonObject(info);
   if (!f.ok()) return Err(kErrInvalidTxInfo, "invalid tx info: not a JSON object");
@@ -260,6 +261,25 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
       hash = lt::HashTx(c, chain_id_);
       break;
     }
+    case 20: {
+      lt::UpdateLeverageTx& c = t.leverage;
+      int64_t imf = 0, mode = 0;
+      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
+          !IntIn(*f, "InitialMarginFraction", 0, 0xFFFF, &imf, &why) ||
+          !IntIn(*f, "MarginMode", 0, 255, &mode, &why)) {
+        return bad();
+      }
+      c.account_index = account;
+      c.api_key_index = static_cast<uint8_t>(key_index);
+      c.market_index = static_cast<int16_t>(market);
+      c.initial_margin_fraction = static_cast<uint16_t>(imf);
+      c.margin_mode = static_cast<lt::MarginMode>(mode);
+      c.expired_at = expired_at;
+      c.nonce = nonce;
+      c.attributes = attributes;
+      hash = lt::HashTx(c, chain_id_);
+      break;
+    }
     default: break;  // checked above
   }
   if (!hash.ok()) {
@@ -284,7 +304,7 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
   if (attributes.skip_nonce.value_or(0) != 0) {
     return Err(kErrNotModelled, "L2TxAttributes skip_nonce is not modelled by perpgw-sim");
   }
-  if ((type == 14 || type == 15 || type == 17) && ByMarketId(market) == nullptr) {
+  if ((type == 14 || type == 15 || type == 17 || type == 20) && ByMarketId(market) == nullptr) {
     return Err(kErrInvalidTxInfo,
                "invalid tx info: unknown market index " + std::to_string(market));
   }
@@ -292,6 +312,9 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
       t.create.type != lt::OrderType::kMarket) {
     return Err(kErrNotModelled, "order type " + std::to_string(static_cast<int>(t.create.type)) +
                                     " is not modelled by perpgw-sim (limit and market only)");
+  }
+  if (type == 20 && t.leverage.margin_mode != lt::MarginMode::kCross) {
+    return Err(kErrNotModelled, "isolated margin is not modelled by perpgw-sim (cross only)");
   }
   if (type == 17 && t.modify.trigger_price != 0) {
     return Err(kErrNotModelled, "trigger orders are not modelled by perpgw-sim");
@@ -477,6 +500,8 @@ void LighterModule::Execute(const ParsedTx& tx) {
     ok = ExecCancelAll(tx, *account, &event_info);
   } else if (tx.type == 17) {
     ok = ExecModify(tx, *account, &event_info);
+  } else if (tx.type == 20) {
+    ok = ExecUpdateLeverage(tx, *account, &event_info);
   }
   if (rec == txs_.end()) return;
   TxRecord& r = rec->second;
@@ -706,6 +731,31 @@ bool LighterModule::ExecModify(const ParsedTx& tx, const std::string& account,
   }
   FlushDeferred();
   *event_info = "{\"modified_order_index\":" + std::to_string(meta.order_index) + "}";
+  return true;
+}
+
+// The engine keeps whole leverages: the IMF maps to the nearest one (10 000 / IMF, at least 1),
+// which the sequencer refuses (status 0) above the market's maximum, as the venue does below its
+// min_initial_margin_fraction.
+bool LighterModule::ExecUpdateLeverage(const ParsedTx& tx, const std::string& account,
+                                       std::string* event_info) {
+  const lt::UpdateLeverageTx& c = tx.leverage;
+  const SimInstrument* in = ByMarketId(c.market_index);
+  if (in == nullptr) {
+    *event_info = R"({"error":"unknown market"})";
+    return false;
+  }
+  const int64_t imf = c.initial_margin_fraction;
+  const int64_t lev = std::max<int64_t>(1, (lt::kMarginFractionTick + imf / 2) / imf);
+  absl::Status st = ctx_->engine().SetLeverage(account, in->symbol(), static_cast<int>(lev));
+  if (!st.ok()) {
+    *event_info = "{\"error\":\"initial margin fraction " + std::to_string(imf) +
+                  " is below the market's minimum\"}";
+    return false;
+  }
+  leverage_markets_[account].insert(in->spec.market_id);
+  *event_info = "{\"market_index\":" + std::to_string(c.market_index) +
+                ",\"initial_margin_fraction\":" + std::to_string(imf) + "}";
   return true;
 }
 

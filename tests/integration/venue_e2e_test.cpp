@@ -480,13 +480,15 @@ void OrdersRoundTrip(RigOptions opts) {
   CHECK(D(bal.equity()).IsPositive());
   CHECK(D(bal.available()) < D(bal.equity()));  // margin is in use for the open position
 
-  if (rig.venue() == "aster" || rig.venue() == "paradex") {
+  if (rig.venue() == "aster" || rig.venue() == "paradex" || rig.venue() == "lighter") {
     // SetLeverage answers as completely as GetLeverageInfo (issue 13: max leverage and margin
-    // ratios came back as 0).
+    // ratios came back as 0). Lighter sets an initial margin fraction in 1/10 000 (UpdateLeverage
+    // tx, executed after acceptance): 5x is exact there (IMF 2000).
+    const std::string lev = rig.venue() == "lighter" ? "5" : "7";
     v1::SetLeverageRequest sl;
     sl.set_account(rig.account());
     sl.set_symbol("BTC");
-    sl.set_leverage("7");
+    sl.set_leverage(lev);
     v1::LeverageInfo set;
     REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::SetLeverage, sl, &set).ok());
     v1::GetLeverageInfoRequest gl;
@@ -494,13 +496,20 @@ void OrdersRoundTrip(RigOptions opts) {
     gl.set_symbol("BTC");
     v1::LeverageInfo got;
     REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetLeverageInfo, gl, &got).ok());
-    CHECK(D(set.leverage()) == D("7"));
-    CHECK(D(got.leverage()) == D("7"));
+    CHECK(D(set.leverage()) == D(lev));
+    CHECK(D(got.leverage()) == D(lev));
     CHECK(D(set.max_leverage()).IsPositive());
     CHECK(set.max_leverage() == got.max_leverage());
     CHECK(set.maint_margin_ratio() == got.maint_margin_ratio());
     CHECK(set.initial_margin_ratio() == got.initial_margin_ratio());
     CHECK(set.brackets_size() == got.brackets_size());
+    if (rig.venue() == "lighter") {
+      // Above the market's maximum: refused before anything is signed.
+      sl.set_leverage("1000");
+      auto st = Call(rig.account_svc.get(), &v1::AccountService::Stub::SetLeverage, sl, &set);
+      INFO(st.error_message());
+      CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    }
   }
 }
 

@@ -416,6 +416,52 @@ TEST_CASE("lighter account: collateral and signed positions", "[lighter]") {
   CHECK(*u->available_balance == D("900"));
 }
 
+TEST_CASE("lighter account: per-market leverage settings include flat rows", "[lighter]") {
+  Markets m;
+  Codec c;
+  auto a = c.ParseAccount(Data("account_positions.json"), m.symbols, 12345);
+  REQUIRE(a.ok());
+  REQUIRE(a->settings.count("ETH") == 1);
+  CHECK(*a->settings.at("ETH").leverage == D("5"));
+  CHECK(a->settings.at("ETH").margin_mode == 0);
+  // A flat row (the setting survives without a position) in isolated mode, IMF 3.34 %.
+  auto b = c.ParseAccount(
+      R"({"code":200,"total":1,"accounts":[{"account_index":7,"collateral":"1","available_balance":"1","positions":[{"market_id":0,"symbol":"ETH","sign":1,"position":"0.0000","margin_mode":1,"initial_margin_fraction":"3.34"}]}]})",
+      m.symbols, 7);
+  REQUIRE(b.ok());
+  CHECK(b->positions.empty());
+  REQUIRE(b->settings.count("ETH") == 1);
+  CHECK(*b->settings.at("ETH").leverage == D("29.94"));
+  CHECK(b->settings.at("ETH").margin_mode == 1);
+}
+
+TEST_CASE("lighter leverage encoder: IMF rounding and the market's bounds", "[lighter]") {
+  Markets m;
+  const MarketInfo& eth = m.infos[0];  // min IMF 200 (50x)
+  REQUIRE(eth.min_imf == 200);
+  auto t = EncodeUpdateLeverage(D("20"), eth, MarginMode::kCross);
+  REQUIRE(t.ok());
+  CHECK(t->initial_margin_fraction == 500);
+  CHECK(t->market_index == eth.market_index);
+  CHECK(t->margin_mode == MarginMode::kCross);
+  // 3x does not divide 10 000: IMF rounds up (3334), so the leverage set (2.99) is not above 3.
+  t = EncodeUpdateLeverage(D("3"), eth, MarginMode::kIsolated);
+  REQUIRE(t.ok());
+  CHECK(t->initial_margin_fraction == 3334);
+  CHECK(t->margin_mode == MarginMode::kIsolated);
+  CHECK(LeverageOfImf(3334) == D("2.99"));
+  CHECK(EncodeUpdateLeverage(D("50"), eth, MarginMode::kCross)->initial_margin_fraction == 200);
+  CHECK(EncodeUpdateLeverage(D("1"), eth, MarginMode::kCross)->initial_margin_fraction == 10000);
+  CHECK(EncodeUpdateLeverage(D("51"), eth, MarginMode::kCross).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(EncodeUpdateLeverage(D("0.5"), eth, MarginMode::kCross).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(EncodeUpdateLeverage(D("0"), eth, MarginMode::kCross).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(EncodeUpdateLeverage(D("-5"), eth, MarginMode::kCross).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
 // No recorded order/trade objects exist: these use the documented fields (lighter.md §8).
 TEST_CASE("lighter orders and fills from the documented object fields", "[lighter]") {
   Markets m;

@@ -733,6 +733,51 @@ TEST_CASE("ModifyOrder hash layout and JSON", "[lighter][modify]") {
   CHECK(static_cast<int>(signed_tx->tx_type) == 17);
 }
 
+// Not in the signer vectors: the layout is the official Go signer's L2UpdateLeverageTxInfo
+// (chain id, 20, nonce, expired_at, account, api key, market, IMF, margin mode; JSON keys in
+// that struct's order). This pins it so a change is deliberate.
+TEST_CASE("UpdateLeverage hash layout, JSON and validation", "[lighter][leverage]") {
+  lt::UpdateLeverageTx u;
+  u.account_index = 12345;
+  u.api_key_index = 3;
+  u.market_index = 1;
+  u.initial_margin_fraction = 500;  // 20x
+  u.margin_mode = lt::MarginMode::kCross;
+  u.expired_at = 1760000599000;
+  u.nonce = 17;
+  const auto hash = lt::HashTx(u, lt::kMainnetChainId);
+  REQUIRE(hash.ok());
+  const std::array<in::Fp, 9> pre = {in::Fp{304},   in::Fp{20}, in::Fp{17},
+                                     in::Fp{1760000599000}, in::Fp{12345}, in::Fp{3},
+                                     in::Fp{1},     in::Fp{500}, in::Fp{0}};
+  CHECK(*hash == in::Fp5ToBytes(in::HashToQuinticExtension(pre)));
+  u.margin_mode = lt::MarginMode::kIsolated;
+  CHECK(*lt::HashTx(u, lt::kMainnetChainId) != *hash);
+  u.margin_mode = lt::MarginMode::kCross;
+  const auto signed_tx = lt::SignTx(u, lt::kMainnetChainId, SigningKey());
+  REQUIRE(signed_tx.ok());
+  CHECK(SigningPublicKey().Verify(signed_tx->hash, signed_tx->signature).ok());
+  CHECK(static_cast<int>(signed_tx->tx_type) == 20);
+  const std::string b64 = lt::SignatureToBase64(signed_tx->signature);
+  CHECK(signed_tx->tx_info ==
+        "{\"AccountIndex\":12345,\"ApiKeyIndex\":3,\"MarketIndex\":1,"
+        "\"InitialMarginFraction\":500,\"MarginMode\":0,\"ExpiredAt\":1760000599000,"
+        "\"Nonce\":17,\"Sig\":\"" +
+            b64 + "\",\"L2TxAttributes\":null}");
+  // Out of range: IMF 0 or above 10 000, a margin mode other than 0/1, a spot market.
+  lt::UpdateLeverageTx bad = u;
+  bad.initial_margin_fraction = 0;
+  CHECK(!lt::ValidateTx(bad).ok());
+  bad.initial_margin_fraction = 10001;
+  CHECK(!lt::ValidateTx(bad).ok());
+  bad = u;
+  bad.margin_mode = static_cast<lt::MarginMode>(2);
+  CHECK(!lt::ValidateTx(bad).ok());
+  bad = u;
+  bad.market_index = 2048;  // spot
+  CHECK(!lt::ValidateTx(bad).ok());
+}
+
 TEST_CASE("Integer scaling of prices and sizes", "[lighter][scaling]") {
   CHECK(lt::ScalePrice("3000.00", 2).value() == 300000);
   CHECK(lt::ScalePrice("3000", 2).value() == 300000);
