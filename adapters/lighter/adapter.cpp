@@ -630,6 +630,69 @@ class LighterAdapter final : public common::AdapterBase {
     });
   }
 
+  // ---------------------------------------------------------------- shared reads
+
+  // Lookups of one market share their reads: a reconcile pass asks once per open order and a
+  // cancel's read-back polls, and accountActiveOrders weighs 300 of the premium tier's 24 000
+  // a minute (a pass over 100 orders was 30 000: over a minute of the budget, the desk closed
+  // meanwhile). Every caller still gets an answer to a request sent after it asked: callers
+  // that arrive while a read is out wait for the next one, which leaves when it returns.
+  struct SharedRead {
+    std::function<void(RestCallback)> send;
+    bool in_flight = false;
+    std::vector<RestCallback> current, next;
+  };
+
+  void ActiveOrdersShared(AccountCtx* acc, int64_t market, RestCallback cb) {
+    ReadShared(acc->creds.account + "|active|" + std::to_string(market),
+               [this, acc, market](RestCallback done) {
+                 rest_.ActiveOrders(acc->creds, market, std::move(done));
+               },
+               std::move(cb));
+  }
+
+  void InactiveOrdersShared(AccountCtx* acc, int64_t market, const std::string& cursor,
+                            RestCallback cb) {
+    ReadShared(acc->creds.account + "|inactive|" + std::to_string(market) + "|" + cursor,
+               [this, acc, market, cursor](RestCallback done) {
+                 rest_.InactiveOrders(acc->creds, market, kHistoryPage, cursor, std::move(done));
+               },
+               std::move(cb));
+  }
+
+  void ReadShared(const std::string& key, std::function<void(RestCallback)> send,
+                  RestCallback cb) {
+    SharedRead& r = reads_[key];
+    if (r.in_flight) {
+      r.next.push_back(std::move(cb));
+      return;
+    }
+    r.send = std::move(send);
+    r.current.push_back(std::move(cb));
+    SendShared(key);
+  }
+
+  void SendShared(const std::string& key) {
+    SharedRead& r = reads_[key];
+    r.in_flight = true;
+    // A copy: an answer that arrives at once may erase the entry (and its function).
+    const std::function<void(RestCallback)> send = r.send;
+    send([this, key](RestResult res) {
+      auto it = reads_.find(key);
+      if (it == reads_.end()) return;
+      std::vector<RestCallback> waiters = std::move(it->second.current);
+      it->second.current = std::move(it->second.next);
+      it->second.next.clear();
+      it->second.in_flight = false;
+      if (!it->second.current.empty()) {
+        SendShared(key);  // those who asked meanwhile: a fresh read
+      } else {
+        reads_.erase(it);
+      }
+      for (auto& w : waiters) w(res);
+    });
+  }
+
   // ---------------------------------------------------------------- lookups
 
   static bool Matches(const Order& o, int64_t index) {
@@ -641,7 +704,7 @@ class LighterAdapter final : public common::AdapterBase {
   // history (newest first) back to `since` (0: up to kHistoryPages pages). nullopt only when
   // the history was read to its end or past `since` without it.
   void Lookup(AccountCtx* acc, int64_t market, int64_t index, UnixNanos since, LookupDone done) {
-    rest_.ActiveOrders(acc->creds, market, [this, acc, market, index, since, done](RestResult r) {
+    ActiveOrdersShared(acc, market, [this, acc, market, index, since, done](RestResult r) {
       if (!r.ok()) return done(FromVenue(r.error));
       auto orders = codec_.ParseOrders(r.body, symbols_);
       if (!orders.ok()) return done(orders.status());
@@ -654,7 +717,7 @@ class LighterAdapter final : public common::AdapterBase {
 
   void History(AccountCtx* acc, int64_t market, int64_t index, UnixNanos since,
                std::string cursor, int page, LookupDone done) {
-    rest_.InactiveOrders(acc->creds, market, kHistoryPage, cursor,
+    InactiveOrdersShared(acc, market, cursor,
                          [this, acc, market, index, since, page, done](RestResult r) {
                            if (!r.ok()) return done(FromVenue(r.error));
                            std::string next;
@@ -695,7 +758,7 @@ class LighterAdapter final : public common::AdapterBase {
 
   void OpenOrdersNow(AccountCtx* acc, int64_t market, Callback<std::vector<Order>> done) {
     if (market >= 0) {
-      rest_.ActiveOrders(acc->creds, market, [this, acc, done](RestResult r) {
+      ActiveOrdersShared(acc, market, [this, acc, done](RestResult r) {
         if (!r.ok()) return done(FromVenue(r.error));
         auto orders = codec_.ParseOrders(r.body, symbols_);
         if (!orders.ok()) return done(orders.status());
@@ -1356,6 +1419,7 @@ class LighterAdapter final : public common::AdapterBase {
   std::map<int64_t, Funding> funding_;
   std::unique_ptr<common::StreamSet> public_;
   std::map<std::string, std::unique_ptr<AccountCtx>> accounts_;
+  std::map<std::string, SharedRead> reads_;  // shared order reads by account|kind|market|cursor
   std::unique_ptr<asio::steady_timer> funding_timer_, instrument_timer_, balance_timer_, tx_timer_;
   const uint32_t chain_id_;
   bool stats_subscribed_ = false;
