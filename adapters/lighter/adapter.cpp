@@ -513,6 +513,13 @@ class LighterAdapter final : public common::AdapterBase {
                 p.symbol = wire.symbol;
                 p.tx_hash = o.tx_hash;
                 p.accepted_at = clock_.Now();
+                // The venue may push the order on the account stream before its sendTx answer
+                // arrives (the sim executes at once): then it is already known.
+                if (const Order* seen = SeenOnStream(acc, cid)) {
+                  res.ack.order = *seen;
+                  res.ack.message.clear();
+                  return done(res);
+                }
                 if (!acc->stream || !acc->stream->AnyOpen()) {
                   acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
                   return done(res);
@@ -1200,6 +1207,15 @@ class LighterAdapter final : public common::AdapterBase {
       acc->seen_order.pop_front();
     }
     return true;
+  }
+
+  // The order the account stream showed for a gateway client order id, if any (the stream's
+  // view keeps open orders and the latest terminal ones).
+  const Order* SeenOnStream(const AccountCtx* acc, const std::string& client_order_id) const {
+    for (const auto& [id, o] : acc->orders) {
+      if (o.client_order_id == client_order_id) return &o;
+    }
+    return nullptr;
   }
 
   void OnOrder(AccountCtx* acc, Order o, UnixNanos now) {

@@ -123,11 +123,25 @@ absl::Status ReadLevelObjects(od::value& v, BookSide side, const Instrument& ins
   return wire::ForEachInArray(v, W("order_book"), [&](od::value& lv) -> absl::Status {
     od::object lo;
     PERPGW_JSON_TRY(lv.get_object().get(lo), W("order_book"));
-    Fields l{"price", "size"};
-    PERPGW_RETURN_IF_ERROR(l.Read(lo, W("order_book")));
+    // The hot path of every book frame: the two keys read by hand (no Fields tables per level).
+    // Other keys are skipped; a repeated key's last value wins, as Fields does.
     std::string_view price, size;
-    PERPGW_RETURN_IF_ERROR(l.Get("price", &price));
-    PERPGW_RETURN_IF_ERROR(l.Get("size", &size));
+    bool has_price = false, has_size = false;
+    for (auto fr : lo) {
+      od::field f;
+      PERPGW_JSON_TRY(std::move(fr).get(f), W("order_book"));
+      std::string_view key;
+      PERPGW_JSON_TRY(f.unescaped_key().get(key), W("order_book"));
+      const bool is_price = key == "price";
+      if (!is_price && key != "size") continue;
+      std::string_view text;
+      if (f.value().get_string().get(text) != simdjson::SUCCESS) {
+        return Bad(wire::Cat("order_book level: `", key, "` must be a decimal string"));
+      }
+      (is_price ? price : size) = text;
+      (is_price ? has_price : has_size) = true;
+    }
+    if (!has_price || !has_size) return Bad("order_book level without price or size");
     LevelChange c{side, {}};
     PERPGW_RETURN_IF_ERROR(Scaled(price, inst.price_scale, "order_book price", &c.level.price));
     PERPGW_RETURN_IF_ERROR(Scaled(size, inst.size_scale, "order_book size", &c.level.size));

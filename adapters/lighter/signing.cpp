@@ -170,6 +170,14 @@ absl::Status ValidateEnvelope(int64_t account_index, uint8_t api_key_index, int6
   return absl::OkStatus();
 }
 
+// Attributes and envelope: what every tx type checks first.
+template <typename Tx>
+absl::Status ValidateHead(const Tx& tx, bool allow_nil_api_key) {
+  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
+  return ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at,
+                          allow_nil_api_key);
+}
+
 absl::Status ValidateMarket(int16_t market_index, bool* is_perps) {
   const bool spot = market_index >= kMinSpotMarketIndex && market_index <= kMaxSpotMarketIndex;
   const bool perps = market_index >= 0 && market_index <= kMaxPerpsMarketIndex;
@@ -438,12 +446,7 @@ absl::Status ValidateAttributes(const TxAttributes& attributes) {
 }
 
 absl::Status ValidateTx(const CreateOrderTx& tx) {
-  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
-  if (absl::Status s =
-          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, false);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateHead(tx, false); !s.ok()) return s;
   bool perps = false;
   if (absl::Status s = ValidateMarket(tx.market_index, &perps); !s.ok()) return s;
   if (tx.client_order_index != 0 &&
@@ -502,23 +505,13 @@ absl::Status ValidateTx(const CreateOrderTx& tx) {
 }
 
 absl::Status ValidateTx(const CancelOrderTx& tx) {
-  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
-  if (absl::Status s =
-          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, false);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateHead(tx, false); !s.ok()) return s;
   if (absl::Status s = ValidateMarket(tx.market_index, nullptr); !s.ok()) return s;
   return ValidateOrderIndex(tx.index);
 }
 
 absl::Status ValidateTx(const CancelAllOrdersTx& tx) {
-  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
-  if (absl::Status s =
-          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, true);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateHead(tx, true); !s.ok()) return s;
   if (tx.attributes.cancel_all_market_index.has_value() &&
       tx.time_in_force != CancelAllTimeInForce::kImmediate &&
       *tx.attributes.cancel_all_market_index != kNilMarketIndex) {
@@ -540,12 +533,7 @@ absl::Status ValidateTx(const CancelAllOrdersTx& tx) {
 }
 
 absl::Status ValidateTx(const ModifyOrderTx& tx) {
-  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
-  if (absl::Status s =
-          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, false);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateHead(tx, false); !s.ok()) return s;
   if (absl::Status s = ValidateMarket(tx.market_index, nullptr); !s.ok()) return s;
   if (absl::Status s = ValidateOrderIndex(tx.index); !s.ok()) return s;
   if (tx.base_amount < 0 || tx.base_amount > kMaxBaseAmount) {
@@ -556,12 +544,7 @@ absl::Status ValidateTx(const ModifyOrderTx& tx) {
 }
 
 absl::Status ValidateTx(const UpdateLeverageTx& tx) {
-  if (absl::Status s = ValidateAttributes(tx.attributes); !s.ok()) return s;
-  if (absl::Status s =
-          ValidateEnvelope(tx.account_index, tx.api_key_index, tx.nonce, tx.expired_at, false);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateHead(tx, false); !s.ok()) return s;
   bool perps = false;
   if (absl::Status s = ValidateMarket(tx.market_index, &perps); !s.ok()) return s;
   if (!perps) return Invalid("leverage is set on perps markets only");

@@ -230,6 +230,30 @@ TEST_CASE("lighter book: snapshot, nonce chain through BookSync, a missing begin
   CHECK(s2.book().bid_count() == 0);
   REQUIRE(feed.Decode(update(106, 110, "1.5"), 5, &msg).ok());  // 105 -> 106: one lost
   CHECK(s2.OnDelta(*msg.delta) != BookSync::Result::kApplied);
+  CHECK(feed.info().channel_kind == ChannelKind::kOrderBook);  // the fast path keeps info()
+  CHECK(feed.info().market_index == 0);
+  CHECK(feed.info().channel == "order_book:0");
+
+  // Frames that start like a book frame but are not one take the classifying path: an error
+  // frame on the channel, an unconfigured market, a level without a size, a key-order change.
+  REQUIRE(feed.Decode(R"({"channel":"order_book:0","type":"error","code":30003,"message":"x"})", 5,
+                      &msg)
+              .ok());
+  CHECK(msg.kind == FeedKind::kVenueError);
+  std::string other = update(110, 111, "1");
+  other.replace(other.find("order_book:0"), 12, "order_book:9");
+  CHECK(feed.Decode(other, 5, &msg).code() == absl::StatusCode::kNotFound);
+  std::string no_size = update(110, 111, "1");
+  no_size.replace(no_size.find(R"(,"size":"1")"), 11, "");
+  CHECK(!feed.Decode(no_size, 5, &msg).ok());
+  CHECK(feed.info().channel_kind == ChannelKind::kOrderBook);  // the resync names the market
+  CHECK(feed.info().market_index == 0);
+  const std::string reordered =
+      R"({"type":"update/order_book","channel":"order_book:0","offset":1,"order_book":{"code":0,"asks":[],"bids":[{"size":"2","price":"3326.00"}],"offset":1,"nonce":120,"begin_nonce":111},"timestamp":1766434222600})";
+  REQUIRE(feed.Decode(reordered, 5, &msg).ok());
+  REQUIRE(msg.kind == FeedKind::kDepthDelta);
+  CHECK(msg.delta->prev_id == 111);
+  CHECK(msg.delta->changes.size() == 1);
 }
 
 TEST_CASE("lighter book: malformed order_book frames are errors", "[lighter]") {
