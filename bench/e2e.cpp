@@ -1,5 +1,5 @@
 // Benchmark: end to end on loopback, for every venue with a sim module (Aster, Backpack,
-// Paradex).
+// Paradex, Lighter).
 //  floor:   the physical ceiling of the last hop: a minimal StreamOrderBooks server (child
 //           process of this binary; no venue, adapter or bus) read by the same clients.
 //  md:      per venue, perpgw-sim (one symbol) -> perpgwd -> K gRPC StreamOrderBooks
@@ -9,12 +9,15 @@
 //           delivered msgs/s, perpgwd CPU per 1000 venue frames, RSS.
 //  orders:  per venue, PlaceOrder (post-only, far from the touch) through perpgwd vs the same
 //           request signed with the venue's signing library and sent straight to the sim;
-//           signing timed separately; CancelAll after.
+//           signing timed separately; CancelAll after. Lighter: the direct client signs
+//           CreateOrderTx with the API key and POSTs /api/v1/sendTx (acceptance, not
+//           execution), and is also timed until the order shows on its account_all_orders
+//           channel (what perpgwd's Lighter ack waits for).
 //  memory:  one perpgwd with every venue and 50 books each: RSS; then per venue a
 //           stalled-subscriber comparison (10 readers on all 50 books, windows A B A B A).
 // Everything is bounded in time and kills its children. Output: a table and --json <file>.
 // Usage: bench_e2e [--seconds S] [--orders N] [--json F]
-//                  [--skip floor,md,orders,memory,aster,backpack,paradex] [--rates R,..]
+//                  [--skip floor,md,orders,memory,aster,backpack,paradex,lighter] [--rates R,..]
 //                  [--ks K,..]
 #include <grpcpp/grpcpp.h>
 #include <simdjson.h>
@@ -42,8 +45,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "adapters/aster/signing.h"
 #include "adapters/backpack/signing.h"
+#include "adapters/lighter/codec.h"
+#include "adapters/lighter/signing.h"
+#include "adapters/lighter/symbols.h"
 #include "adapters/paradex/codec.h"
 #include "adapters/paradex/sbe.h"
 #include "adapters/paradex/signing.h"
@@ -140,20 +147,49 @@ std::optional<std::string> Curl(const std::vector<std::string>& args) {
   return r.out;
 }
 
+// Lighter's default paths, as the adapter adds them (adapters/lighter/rest.h WithApiPath /
+// WithStreamPath; those live in the adapter library, which the bench does not link): a URL
+// with no path gets `path`, one with a path is kept.
+std::string LighterUrl(const std::string& url, const char* path) {
+  const size_t scheme = url.find("://");
+  const size_t p = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (p == std::string::npos) return url + path;
+  if (p + 1 == url.size()) return url.substr(0, p) + path;
+  return url;
+}
+
 // ------------------------------------------------------------------------------ the stack
 // What differs between the venues the bench drives (both sim modules speak the venue protocol).
 struct VenueSpec {
-  std::string name;  // "aster" | "backpack" | "paradex"
+  std::string name;  // "aster" | "backpack" | "paradex" | "lighter"
   bool aster() const { return name == "aster"; }
   bool paradex() const { return name == "paradex"; }
+  bool lighter() const { return name == "lighter"; }
   std::string SimSymbol(const std::string& base) const {
-    return aster() ? base + "USDT" : paradex() ? base + "-USD-PERP" : base + "_USDC_PERP";
+    return aster()     ? base + "USDT"
+           : paradex() ? base + "-USD-PERP"
+           : lighter() ? base  // Lighter's `symbol` is the bare base asset
+                       : base + "_USDC_PERP";
   }
   std::string Quote() const { return aster() ? "USDT" : paradex() ? "USD" : "USDC"; }
+  // Lighter names markets by index: the bench's sim configs give BTC (always the first symbol)
+  // market 1 as on the venue, the second symbol 0, the rest their position.
+  static int64_t LighterMarket(size_t i) { return i == 0 ? 1 : i == 1 ? 0 : static_cast<int64_t>(i); }
   // The streams the adapter subscribes per symbol (adapters/<venue>/adapter.cpp), so the tap
   // sees the same venue traffic as perpgwd.
   std::vector<std::string> AdapterStreams(const std::vector<std::string>& tickers) const {
     std::vector<std::string> out;
+    if (lighter()) {
+      namespace lt = perpgw::adapters::lighter;
+      out.emplace_back(lt::kMarketStatsAllChannel);  // once per connection
+      for (size_t i = 0; i < tickers.size(); ++i) {
+        const int64_t m = LighterMarket(i);
+        for (auto c : {lt::OrderBookChannel(m), lt::TickerChannel(m), lt::TradeChannel(m)}) {
+          out.push_back(std::move(c));
+        }
+      }
+      return out;
+    }
     for (const auto& t : tickers) {
       namespace px = perpgw::adapters::paradex;
       if (aster()) {
@@ -176,8 +212,10 @@ struct VenueSpec {
     return out;
   }
   // The tap files depth frames under the stream name up to its first '@' (Paradex: the
-  // BookEvent's market).
-  std::string TapKey(const std::string& ticker) const {
+  // BookEvent's market; Lighter: the echoed channel "order_book:<market>"). `index`: the
+  // ticker's position in the subscribed list (Lighter's market index follows from it).
+  std::string TapKey(const std::string& ticker, size_t index) const {
+    if (lighter()) return "order_book:" + std::to_string(LighterMarket(index));
     return aster() ? Lower(SimSymbol(ticker)) : paradex() ? SimSymbol(ticker) : "depth." + SimSymbol(ticker);
   }
   static std::string Lower(std::string s) {
@@ -197,6 +235,10 @@ struct StackOptions {
 struct VenueEndpoints {
   std::string rest_url, ws_url, account;
   std::map<std::string, std::string> creds;
+  // Another account of the venue (Lighter's direct client: nonces are per API key, so it must
+  // not sign with the gateway's key); empty when the sim has one.
+  std::string other_account;
+  std::map<std::string, std::string> other_creds;
 };
 
 struct Stack {
@@ -254,7 +296,9 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
         y << "      - {symbol: " << vs.SimSymbol(base) << ", base: " << base
           << ", quote: " << vs.Quote()
           << ", tick: \"0.1\", step: \"0.001\", min_qty: \"0.001\", mid: \""
-          << (i == 0 ? 100000 : 1000 + 37 * i) << "\", max_leverage: 20}\n";
+          << (i == 0 ? 100000 : 1000 + 37 * i) << "\", max_leverage: 20";
+        if (vs.lighter()) y << ", market_id: " << VenueSpec::LighterMarket(static_cast<size_t>(i));
+        y << "}\n";
       }
     }
   }
@@ -293,7 +337,8 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
     ve.ws_url = std::string(ws);
     if (o.account) {
       // Aster: the V1 (HMAC) account (it has api_secret); Backpack: the first account;
-      // Paradex: the first account with a Stark key.
+      // Paradex: the first account with a Stark key; Lighter: the first account with an API
+      // private key (lighter-1), and a second one for the bench's direct client.
       for (auto a : v["accounts"].get_array()) {
         std::string_view id;
         simdjson::dom::object creds;
@@ -301,17 +346,34 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
         std::map<std::string, std::string> c;
         for (auto [k, val] : creds) {
           std::string_view sv;
-          if (!val.get(sv)) c[std::string(k)] = std::string(sv);
+          int64_t n = 0;
+          if (!val.get(sv)) {
+            c[std::string(k)] = std::string(sv);
+          } else if (!val.get(n)) {
+            c[std::string(k)] = std::to_string(n);
+          }
         }
-        if (!c.count("api_secret") && !c.count("stark_private_key")) continue;
-        ve.account = std::string(id);
-        ve.creds = c;
-        break;
+        if (!c.count("api_secret") && !c.count("stark_private_key") &&
+            !c.count("api_private_key")) {
+          continue;
+        }
+        if (ve.account.empty()) {
+          ve.account = std::string(id);
+          ve.creds = c;
+          if (!vs.lighter()) break;
+        } else if (vs.lighter()) {
+          ve.other_account = std::string(id);
+          ve.other_creds = c;
+          break;
+        }
       }
       if (ve.account.empty()) {
-        *err = "no HMAC/Ed25519/Stark account for " + vs.name + " in the sim's endpoints";
-        return nullptr;
+        // Market data runs without one; the order section reports it.
+        std::fprintf(stderr, "bench_e2e: no HMAC/Ed25519/Stark/Lighter API-key account for %s "
+                     "in the sim's endpoints: no orders\n", vs.name.c_str());
       }
+    }
+    if (o.account && !ve.account.empty()) {
       if (acc.tellp() == 0) acc << "accounts:\n";
       acc << "  - id: " << ve.account << "\n    venue: " << vs.name << "\n";
       if (vs.aster()) acc << "    options:\n      auth_scheme: \"v1\"\n";
@@ -327,6 +389,9 @@ std::unique_ptr<Stack> StartStack(const StackOptions& o, std::string* err) {
         << "\n    stale_after_ms: 60000\n    symbols: [";
     for (size_t i = 0; i < o.symbols.size(); ++i) cfg << (i ? ", " : "") << o.symbols[i];
     cfg << "]\n    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n";
+    // Lighter: the premium tier's weighted limit (24 000 weight/min; sendTx weighs 6). The
+    // standard tier's 60 requests a minute would pace 500 orders into minutes.
+    if (vs.lighter()) cfg << "    options: {rate_tier: premium}\n";
   }
   cfg << acc.str();
   // The order path is measured with the journal on (fsync before every order, the default).
@@ -384,9 +449,11 @@ std::shared_ptr<grpc::Channel> NewChannel(int port) {
 class SimTap {
  public:
   // Aster: a combined-stream URL; Backpack: one endpoint and a SUBSCRIBE frame; Paradex: /v1
-  // with the SBE query the adapter negotiates and one JSON-RPC subscribe per channel.
+  // with the SBE query the adapter negotiates and one JSON-RPC subscribe per channel; Lighter:
+  // /stream and one {"type":"subscribe"} per channel.
   SimTap(const VenueSpec& venue, const std::string& ws_url,
-         const std::vector<std::string>& streams) {
+         const std::vector<std::string>& streams)
+      : lighter_(venue.lighter()) {
     // ws://127.0.0.1:PORT[/...]
     std::string rest = ws_url.substr(ws_url.find("//") + 2);
     std::string hostport = rest.substr(0, rest.find('/'));
@@ -395,6 +462,13 @@ class SimTap {
     if (venue.aster()) {
       target_ = "/stream?streams=";
       for (size_t i = 0; i < streams.size(); ++i) target_ += (i ? "/" : "") + streams[i];
+    } else if (venue.lighter()) {
+      const std::string url = LighterUrl(ws_url, "/stream");
+      const std::string after = url.substr(url.find("//") + 2);
+      target_ = after.find('/') == std::string::npos ? "/" : after.substr(after.find('/'));
+      for (const std::string& ch : streams) {
+        subscribes_.push_back(perpgw::adapters::lighter::EncodeSubscribe(ch));
+      }
     } else if (venue.paradex()) {
       const std::string url = perpgw::adapters::paradex::WithSbeQuery("ws://" + hostport + "/v1");
       target_ = url.substr(url.find('/', 5));
@@ -465,11 +539,18 @@ class SimTap {
         *out = v;
         return digits > 0;
       };
+      int64_t last_ping = MonoNs();
       while (!stop_) {
         buf.clear();
         ws->read(buf);
         const std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
         ++all_frames_;
+        // Lighter closes connections that send nothing for 2 minutes (the md section runs
+        // longer): an application ping every 30 s, from this thread between reads.
+        if (lighter_ && MonoNs() - last_ping > 30'000'000'000LL) {
+          ws->write(asio::buffer(perpgw::adapters::lighter::EncodePing()));
+          last_ping = MonoNs();
+        }
         if (ws->got_binary()) {
           // Paradex SBE: a BookEvent's market and seq_no; its timestamp (us) is the sim's send
           // time (the sim stamps each flush just before writing it), the stand-in for sim_ns.
@@ -487,6 +568,26 @@ class SimTap {
           continue;
         }
         uint64_t u = 0, sim_ns = 0;
+        if (lighter_) {
+          // update/order_book on "order_book:<m>": the nonce perpgwd reports as venue_sequence
+          // and the frame's `timestamp`, the sim's send time in ms (the only sim time a Lighter
+          // frame carries; it truncates, so sim-to-client reads up to 1 ms long). Snapshots
+          // (subscribed/order_book) are not matched: the samples exclude them.
+          constexpr std::string_view kBook = "{\"channel\":\"order_book:";
+          if (text.substr(0, kBook.size()) != kBook ||
+              text.find("\"type\":\"update/order_book\"") == std::string_view::npos ||
+              !number_after(text, "\"nonce\":", &u) ||
+              !number_after(text, "\"timestamp\":", &sim_ns)) {
+            continue;
+          }
+          const size_t c0 = 12;  // after {"channel":"
+          std::string key(text.substr(c0, text.find('"', c0) - c0));
+          key += "#" + std::to_string(u);
+          std::lock_guard<std::mutex> l(mu_);
+          sent_[key] = static_cast<int64_t>(sim_ns) * 1000000;
+          ++frames_;
+          continue;
+        }
         size_t st = text.find("\"stream\":\"");
         if (st == std::string_view::npos || !number_after(text, "\"sim_ns\":", &sim_ns) ||
             !number_after(text, "\"u\":", &u)) {
@@ -507,6 +608,7 @@ class SimTap {
     }
     ws.reset();
   }
+  const bool lighter_;
   std::string host_, port_, target_;
   std::vector<std::string> subscribes_;
   perpgw::adapters::paradex::sbe::BookEvent book_;
@@ -697,7 +799,7 @@ PointResult RunPoint(Stack& s, const VenueSpec& venue, SimTap& tap, double rate,
       gw.push_back(x.recv_ns - x.gw_recv_ns);
       internal.push_back(x.gw_send_ns - x.gw_recv_ns);
       outbound.push_back(x.recv_ns - x.gw_send_ns);
-      if (auto sn = tap.SimNs(venue.TapKey(tickers[x.market]), x.venue_seq)) {
+      if (auto sn = tap.SimNs(venue.TapKey(tickers[x.market], x.market), x.venue_seq)) {
         sim.push_back(x.recv_ns - *sn);
         ++matched;
       }
@@ -950,8 +1052,11 @@ FloorResult RunFloorPoint(double rate, int k, bool hint, double seconds, std::st
 struct OrderResult {
   std::string venue;
   Pct gateway, direct, sign, unary;
+  // Lighter: the direct order from sending until it shows on the account_all_orders channel
+  // (sendTx only accepts; perpgwd's Lighter ack waits for that showing). n = 0 elsewhere.
+  Pct direct_shown;
   int n = 0;
-  int gw_accepted = 0, direct_ok = 0;
+  int gw_accepted = 0, direct_ok = 0, direct_shown_ok = 0;
   std::string note;
 };
 
@@ -968,12 +1073,13 @@ class DirectHttp {
   // Returns the status code; body in *body.
   int Send(beast::http::verb verb, const std::string& target,
            const std::vector<std::pair<std::string, std::string>>& headers,
-           const std::string& request_body, std::string* body) {
+           const std::string& request_body, std::string* body,
+           const std::string& content_type = "application/json; charset=utf-8") {
     beast::http::request<beast::http::string_body> req{verb, target, 11};
     req.set(beast::http::field::host, host_);
     for (const auto& [k, v] : headers) req.set(k, v);
     if (!request_body.empty()) {
-      req.set(beast::http::field::content_type, "application/json; charset=utf-8");
+      req.set(beast::http::field::content_type, content_type);
       req.body() = request_body;
     }
     req.keep_alive(true);
@@ -998,6 +1104,7 @@ class DirectHttp {
 struct DirectOrder {
   std::string target, body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json; charset=utf-8";
 };
 
 namespace bp = perpgw::adapters::backpack;
@@ -1047,12 +1154,266 @@ struct ParadexDirect {
   }
 };
 
-// `signer`: the Backpack account's Ed25519 signer; `pdx`: the Paradex client (each unused by the
-// other venues).
+namespace lts = perpgw::adapters::lighter;
+
+// The path part of a URL ("http://h:p/api/v1" -> "/api/v1").
+std::string UrlPath(const std::string& url) {
+  const std::string rest = url.substr(url.find("//") + 2);
+  const size_t p = rest.find('/');
+  return p == std::string::npos ? "" : rest.substr(p);
+}
+
+// Lighter direct client state: a sim account's API key (never the gateway's: nonces are
+// strictly sequential per API key, so a second signer on the gateway's key would break both),
+// its nonce counter (GET /nextNonce once, then +1 per accepted tx), BTC's market row from
+// orderBookDetails and an auth token for its account channel.
+struct LighterDirect {
+  std::optional<lts::PrivateKey> key;
+  int64_t account_index = -1;
+  uint8_t api_key_index = 0;
+  int64_t next_nonce = 0;
+  lts::MarketInfo market;
+  std::string api;  // "/api/v1"
+  std::string token;
+  lts::Codec codec;
+
+  std::string Init(DirectHttp& http, const VenueEndpoints& ve, const std::string& venue_symbol) {
+    if (ve.other_account.empty()) {
+      return "the Lighter sim has one API-key account: the direct client needs its own key "
+             "(nonces are per key)";
+    }
+    const auto& c = ve.other_creds;
+    if (!c.count("api_private_key") || !c.count("account_index") || !c.count("api_key_index")) {
+      return "Lighter sim account " + ve.other_account + " lacks account_index/api_key_index/"
+             "api_private_key";
+    }
+    auto k = lts::PrivateKey::FromHex(c.at("api_private_key"));
+    if (!k.ok()) return "bad Lighter sim key: " + std::string(k.status().message());
+    key.emplace(std::move(*k));
+    account_index = std::atoll(c.at("account_index").c_str());
+    api_key_index = static_cast<uint8_t>(std::atoi(c.at("api_key_index").c_str()));
+    api = UrlPath(LighterUrl(ve.rest_url, "/api/v1"));
+    std::string body;
+    if (http.Send(beast::http::verb::get, api + "/orderBookDetails", {}, "", &body) != 200) {
+      return "GET orderBookDetails: " + body.substr(0, 200);
+    }
+    auto markets = codec.ParseOrderBookDetails(body, nullptr);
+    if (!markets.ok()) return "orderBookDetails: " + std::string(markets.status().message());
+    bool found = false;
+    for (const auto& m : *markets) {
+      if (m.instrument.venue_symbol == venue_symbol) {
+        market = m;
+        found = true;
+      }
+    }
+    if (!found) return "no Lighter market " + venue_symbol;
+    if (std::string e = FetchNonce(http); !e.empty()) return e;
+    auto t = lts::MakeAuthToken(RealNs() / 1000000000 + 3600, account_index, api_key_index, *key);
+    if (!t.ok()) return "auth token: " + std::string(t.status().message());
+    token = *t;
+    return "";
+  }
+  std::string FetchNonce(DirectHttp& http) {
+    std::string body;
+    const int code = http.Send(beast::http::verb::get,
+                               api + "/nextNonce?account_index=" + std::to_string(account_index) +
+                                   "&api_key_index=" + std::to_string(api_key_index),
+                               {}, "", &body);
+    if (code != 200) return "GET nextNonce: HTTP " + std::to_string(code) + " " + body.substr(0, 200);
+    auto n = codec.ParseNextNonce(body);
+    if (!n.ok()) return "nextNonce: " + std::string(n.status().message());
+    next_nonce = *n;
+    return "";
+  }
+  // An accepted tx used the nonce; anything else re-reads it (untimed).
+  bool Accepted(DirectHttp& http, int http_code, const std::string& body) {
+    auto r = codec.ParseSendTx(body);
+    const bool ok = http_code == 200 && r.ok() && r->code == 200;
+    if (ok) {
+      ++next_nonce;
+    } else {
+      (void)FetchNonce(http);
+    }
+    return ok;
+  }
+  // CancelAllOrders (immediate) on the direct account, untimed.
+  void CancelAll(DirectHttp& http) {
+    lts::CancelAllOrdersTx tx;
+    tx.account_index = account_index;
+    tx.api_key_index = api_key_index;
+    tx.time_in_force = lts::CancelAllTimeInForce::kImmediate;
+    tx.expired_at = RealNs() / 1000000 + 30000;
+    tx.nonce = next_nonce;
+    auto st = lts::SignTx(tx, lts::kMainnetChainId, *key);
+    if (!st.ok()) return;
+    std::string body;
+    const int code = http.Send(beast::http::verb::post, api + "/sendTx", {},
+                               lts::EncodeSendTxForm(lts::TxType::kCancelAllOrders, st->tx_info),
+                               &body, "application/x-www-form-urlencoded");
+    (void)Accepted(http, code, body);
+  }
+};
+
+// The Lighter direct account's account_all_orders channel on the sim's /stream (auth token in
+// the subscribe): when each client order index first shows (CLOCK_MONOTONIC at the frame's
+// read, before parsing).
+class LighterOrderWatch {
+ public:
+  LighterOrderWatch(const std::string& ws_url, int64_t account_index, const std::string& token,
+                    const lts::MarketInfo& market) {
+    const std::string url = LighterUrl(ws_url, "/stream");
+    const std::string rest = url.substr(url.find("//") + 2);
+    const std::string hostport = rest.substr(0, rest.find('/'));
+    host_ = hostport.substr(0, hostport.find(':'));
+    port_ = hostport.substr(hostport.find(':') + 1);
+    target_ = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
+    subscribe_ = lts::EncodeSubscribe(lts::AccountAllOrdersChannel(account_index), token);
+    symbols_.Add(market.instrument, market.market_index);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~LighterOrderWatch() {
+    stop_ = true;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (ws_) {
+        beast::error_code ec;
+        beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      }
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  // The channel's snapshot arrived (subscribed), within `timeout`.
+  bool WaitSubscribed(Millis timeout) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, timeout, [&] { return subscribed_ || done_; }) && subscribed_;
+  }
+  std::optional<int64_t> WaitShown(int64_t client_index, Millis timeout) {
+    std::unique_lock<std::mutex> l(mu_);
+    const std::string key = std::to_string(client_index);
+    cv_.wait_for(l, timeout, [&] { return seen_.count(key) > 0 || done_; });
+    auto it = seen_.find(key);
+    if (it == seen_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::string error() {
+    std::lock_guard<std::mutex> l(mu_);
+    return error_;
+  }
+
+ private:
+  void Run() {
+    asio::io_context ioc;
+    std::unique_ptr<beast::websocket::stream<beast::tcp_stream>> ws;
+    lts::Codec codec;
+    try {
+      tcp::resolver resolver(ioc);
+      ws = std::make_unique<beast::websocket::stream<beast::tcp_stream>>(ioc);
+      beast::get_lowest_layer(*ws).connect(resolver.resolve(host_, port_));
+      beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay(true));
+      ws->handshake(host_ + ":" + port_, target_);
+      ws->write(asio::buffer(subscribe_));
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        ws_ = ws.get();
+      }
+      beast::flat_buffer buf;
+      int64_t last_ping = MonoNs();
+      while (!stop_) {
+        buf.clear();
+        ws->read(buf);
+        const int64_t now = MonoNs();
+        const std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
+        if (now - last_ping > 30'000'000'000LL) {  // the venue's 2-minute idle close
+          ws->write(asio::buffer(lts::EncodePing()));
+          last_ping = now;
+        }
+        lts::WsFrameInfo info;
+        if (!codec.ClassifyWsFrame(text, &info).ok()) continue;
+        if (info.type == lts::WsType::kError) {
+          std::lock_guard<std::mutex> l(mu_);
+          if (error_.empty()) {
+            error_ = std::to_string(info.error_code) + " " + info.error_message;
+          }
+          continue;
+        }
+        if (info.channel_kind != lts::ChannelKind::kAccountAllOrders ||
+            (info.type != lts::WsType::kSubscribed && info.type != lts::WsType::kUpdate)) {
+          continue;
+        }
+        auto orders = codec.ParseOrders(text, symbols_);
+        std::lock_guard<std::mutex> l(mu_);
+        if (info.type == lts::WsType::kSubscribed) subscribed_ = true;
+        if (!orders.ok()) {
+          if (error_.empty()) error_ = "account_all_orders: " + std::string(orders.status().message());
+        } else {
+          for (const auto& o : *orders) {
+            if (!o.client_order_id.empty()) seen_.emplace(o.client_order_id, now);
+          }
+        }
+        cv_.notify_all();
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (error_.empty() && !stop_) error_ = std::string("account stream: ") + e.what();
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ws_ = nullptr;
+      done_ = true;
+      cv_.notify_all();
+    }
+    ws.reset();
+  }
+  std::string host_, port_, target_, subscribe_;
+  lts::SymbolTable symbols_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool subscribed_ = false, done_ = false;
+  std::string error_;
+  std::unordered_map<std::string, int64_t> seen_;  // client order index -> first shown
+  beast::websocket::stream<beast::tcp_stream>* ws_ = nullptr;
+};
+
+// `signer`: the Backpack account's Ed25519 signer; `pdx`: the Paradex client; `ltd`: the
+// Lighter client (each unused by the other venues).
 bool SignDirect(const VenueSpec& venue, const VenueEndpoints& ve, const bp::Signer* signer,
-                const ParadexDirect* pdx, const std::string& price, const std::string& client_id,
-                int64_t* sign_ns, DirectOrder* out) {
+                const ParadexDirect* pdx, const LighterDirect* ltd, const std::string& price,
+                const std::string& client_id, int64_t* sign_ns, DirectOrder* out) {
   const int64_t ts = RealNs() / 1000000;
+  if (venue.lighter()) {
+    if (ltd == nullptr || !ltd->key) return false;
+    // A post-only limit buy as the SDK builds it: integer price and base amount at the
+    // market's decimals (exact), post-only with the SDK's 28-day order expiry, the tx valid
+    // for 30 s (as perpgwd signs), the next nonce of the key. Timed: SignTx (hash + Schnorr +
+    // tx_info), as perpgwd's signing histogram times it.
+    auto px = lts::ScalePrice(price, ltd->market.price_decimals);
+    auto base = lts::ScaleBaseAmount("0.001", ltd->market.size_decimals);
+    int64_t cidx = 0;
+    if (!px.ok() || !base.ok() || !absl::SimpleAtoi(client_id, &cidx)) return false;
+    lts::CreateOrderTx tx;
+    tx.account_index = ltd->account_index;
+    tx.api_key_index = ltd->api_key_index;
+    tx.market_index = static_cast<int16_t>(ltd->market.market_index);
+    tx.client_order_index = cidx;
+    tx.base_amount = *base;
+    tx.price = *px;
+    tx.is_ask = false;
+    tx.type = lts::OrderType::kLimit;
+    tx.time_in_force = lts::TimeInForce::kPostOnly;
+    tx.order_expiry = ts + lts::kDefaultGttExpiryMs;
+    tx.expired_at = ts + 30000;
+    tx.nonce = ltd->next_nonce;
+    const int64_t s0 = MonoNs();
+    auto st = lts::SignTx(tx, lts::kMainnetChainId, *ltd->key);
+    *sign_ns = MonoNs() - s0;
+    if (!st.ok()) return false;
+    out->target = ltd->api + "/sendTx";
+    out->body = lts::EncodeSendTxForm(lts::TxType::kCreateOrder, st->tx_info);
+    out->content_type = "application/x-www-form-urlencoded";
+    return true;
+  }
   if (venue.paradex()) {
     if (pdx == nullptr || !pdx->key) return false;
     // What the adapter's submit hook does: encode and check the fields, hash with the cached
@@ -1117,6 +1478,10 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   r.venue = venue.name;
   r.n = n;
   const VenueEndpoints& ve = s.venues.at(venue.name);
+  if (ve.account.empty()) {
+    r.note = "no trading account for " + venue.name + " in the sim's endpoints";
+    return r;
+  }
   auto body = Curl({s.control_url + "/book?venue=" + venue.name + "&symbol=" +
                     venue.SimSymbol("BTC") + "&depth=1"});
   int64_t mid = 100000;
@@ -1133,9 +1498,19 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   DirectHttp direct(ve.rest_url);
   std::optional<bp::Signer> signer;
   ParadexDirect pdx;
+  LighterDirect ltd;
+  std::unique_ptr<LighterOrderWatch> watch;
   if (venue.paradex()) {
     r.note = pdx.Init(direct, ve, venue.SimSymbol("BTC"));
     if (!r.note.empty()) return r;
+  } else if (venue.lighter()) {
+    r.note = ltd.Init(direct, ve, venue.SimSymbol("BTC"));
+    if (!r.note.empty()) return r;
+    watch = std::make_unique<LighterOrderWatch>(ve.ws_url, ltd.account_index, ltd.token, ltd.market);
+    if (!watch->WaitSubscribed(Millis(5000))) {
+      r.note = "direct account_all_orders never subscribed: " + watch->error();
+      return r;
+    }
   } else if (!venue.aster()) {
     auto sg = bp::Signer::FromSecretBase64(ve.creds.at("api_secret"));
     if (!sg.ok()) {
@@ -1145,7 +1520,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
     signer.emplace(std::move(*sg));
   }
   const bp::Signer* sp = signer ? &*signer : nullptr;
-  std::vector<int64_t> gw, dir, sign, unary;
+  std::vector<int64_t> gw, dir, sign, unary, shown;
   const int64_t run_id = RealNs() / 1000000 % 100000000;
   // The sims cap open orders per account: cancel everything every 50 pairs (untimed).
   auto cancel_all = [&] {
@@ -1157,6 +1532,7 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
     grpc::ClientContext cctx;
     cctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     trading->CancelAllOrders(&cctx, ca, &car);
+    if (venue.lighter()) ltd.CancelAll(direct);  // the direct client's own account
   };
   for (int i = 0; i < n; ++i) {
     if (i > 0 && i % 50 == 0) cancel_all();
@@ -1192,26 +1568,40 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
       const int64_t u0 = MonoNs();
       if (gateway->GetVersion(&vctx, vreq, &vresp).ok()) unary.push_back(MonoNs() - u0);
     }
-    // Direct: sign (timed separately) + send the same request. Backpack client ids are uint32.
+    // Direct: sign (timed separately) + send the same request. Backpack client ids are uint32;
+    // Lighter's client order indexes are below 2^48.
     const std::string cid = venue.aster()
                                 ? "bd" + std::to_string(run_id) + "x" + std::to_string(i)
                                 : std::to_string(3000000000u + (run_id % 1000) * 1000 + i);
     DirectOrder d;
     int64_t sign_ns = 0;
-    if (!SignDirect(venue, ve, sp, &pdx, price, cid, &sign_ns, &d)) {
+    if (!SignDirect(venue, ve, sp, &pdx, &ltd, price, cid, &sign_ns, &d)) {
       if (r.note.empty()) r.note = "direct: signing failed";
       continue;
     }
     sign.push_back(sign_ns);
     std::string out;
     int64_t d0 = MonoNs();
-    int code = direct.Send(beast::http::verb::post, d.target, d.headers, d.body, &out);
+    int code = direct.Send(beast::http::verb::post, d.target, d.headers, d.body, &out,
+                           d.content_type);
     int64_t d1 = MonoNs();
-    if (code == 200 || code == 201) {  // Paradex answers 201 (queued)
+    // Paradex answers 201 (queued); Lighter 200 with its own code 200 (accepted).
+    const bool ok = venue.lighter() ? ltd.Accepted(direct, code, out) : (code == 200 || code == 201);
+    if (ok) {
       ++r.direct_ok;
       dir.push_back(d1 - d0);
     } else if (r.note.empty()) {
       r.note = "direct: HTTP " + std::to_string(code) + " " + out.substr(0, 200);
+    }
+    if (ok && watch) {
+      // Until the order shows on the direct account's account_all_orders channel (untimed
+      // wait beyond the answer; the figure is shown - d0).
+      if (auto t = watch->WaitShown(std::atoll(cid.c_str()), Millis(3000))) {
+        ++r.direct_shown_ok;
+        shown.push_back(*t - d0);
+      } else if (r.note.empty()) {
+        r.note = "direct: order " + cid + " never showed on account_all_orders " + watch->error();
+      }
     }
   }
   cancel_all();  // leave nothing resting
@@ -1219,12 +1609,13 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   for (int i = 0; i < 2000; ++i) {
     DirectOrder d;
     int64_t sign_ns = 0;
-    if (SignDirect(venue, ve, sp, &pdx, "80000", std::to_string(1000 + i), &sign_ns, &d)) {
+    if (SignDirect(venue, ve, sp, &pdx, &ltd, "80000", std::to_string(1000 + i), &sign_ns, &d)) {
       sign.push_back(sign_ns);
     }
   }
   r.gateway = Percentiles(std::move(gw));
   r.direct = Percentiles(std::move(dir));
+  r.direct_shown = Percentiles(std::move(shown));
   r.sign = Percentiles(std::move(sign));
   r.unary = Percentiles(std::move(unary));
   return r;
@@ -1261,7 +1652,7 @@ int main(int argc, char** argv) {
     }
     else {
       std::fprintf(stderr, "usage: %s [--seconds S] [--orders N] [--json F] "
-                   "[--skip floor,md,orders,memory,aster,backpack,paradex] [--rates 1000,...] "
+                   "[--skip floor,md,orders,memory,aster,backpack,paradex,lighter] [--rates 1000,...] "
                    "[--ks 1,10,...]\n",
                    argv[0]);
       return 2;
@@ -1302,7 +1693,7 @@ int main(int argc, char** argv) {
     sections.push_back(js.str());
   }
 
-  const std::vector<VenueSpec> all_venues = {{"aster"}, {"backpack"}, {"paradex"}};
+  const std::vector<VenueSpec> all_venues = {{"aster"}, {"backpack"}, {"paradex"}, {"lighter"}};
   if (skip.find("md") == std::string::npos || skip.find("orders") == std::string::npos) {
     std::ostringstream md, ord;
     md << "\"market_data\":[";
@@ -1345,6 +1736,13 @@ int main(int argc, char** argv) {
                     r.gateway.p99, r.direct.p50, r.direct.p99, r.gateway.p50 - r.direct.p50,
                     r.gateway.p99 - r.direct.p99, r.sign.p50, r.sign.p99, r.unary.p50,
                     r.unary.p99, r.note.c_str());
+        if (venue.lighter()) {
+          std::printf("orders %s: direct until shown on account_all_orders (n=%d) p50 %.1f p99 "
+                      "%.1f us | added vs that p50 %.1f p99 %.1f us\n",
+                      venue.name.c_str(), r.direct_shown_ok, r.direct_shown.p50,
+                      r.direct_shown.p99, r.gateway.p50 - r.direct_shown.p50,
+                      r.gateway.p99 - r.direct_shown.p99);
+        }
         std::fflush(stdout);
         ord << (first_ord ? "" : ",") << "{\"venue\":\"" << venue.name << "\",\"n\":" << r.n
             << ",\"gateway_accepted\":" << r.gw_accepted << ",\"direct_ok\":" << r.direct_ok
@@ -1352,7 +1750,24 @@ int main(int argc, char** argv) {
             << ",\"gateway_added_p50_us\":" << r.gateway.p50 - r.direct.p50
             << ",\"gateway_added_p99_us\":" << r.gateway.p99 - r.direct.p99
             << ",\"signing\":" << PctJson(r.sign)
-            << ",\"unary_get_version\":" << PctJson(r.unary) << "}";
+            << ",\"unary_get_version\":" << PctJson(r.unary);
+        if (venue.lighter()) {
+          // sendTx only accepts; perpgwd's ack waits for the account stream: the fair direct
+          // figure is until the order shows there.
+          ord << ",\"direct_shown_ok\":" << r.direct_shown_ok
+              << ",\"direct_until_shown\":" << PctJson(r.direct_shown)
+              << ",\"gateway_added_vs_shown_p50_us\":" << r.gateway.p50 - r.direct_shown.p50
+              << ",\"gateway_added_vs_shown_p99_us\":" << r.gateway.p99 - r.direct_shown.p99;
+        }
+        if (!r.note.empty()) {
+          std::string esc;
+          for (char c : r.note) {
+            if (c == '"' || c == '\\') esc += '\\';
+            if (static_cast<unsigned char>(c) >= 0x20) esc += c;
+          }
+          ord << ",\"note\":\"" << esc << "\"";
+        }
+        ord << "}";
         first_ord = false;
       }
     }

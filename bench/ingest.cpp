@@ -1,16 +1,17 @@
 // Benchmark: depth-diff ingest in process (no network). Generates realistic Aster and Backpack
-// combined-stream depth frames and Paradex SBE BookEvent deltas (random-walk mid, 1-10 level
-// changes per frame, linked ids), writes them to a file, reads them back, then times per venue
-// in the SAME run:
+// combined-stream depth frames, Paradex SBE BookEvent deltas and Lighter `update/order_book`
+// frames (random-walk mid, 1-10 level changes per frame, linked ids), writes them to a file,
+// reads them back, then times per venue in the SAME run:
 //   pipeline = the venue's MarketFeed (the daemon's dispatch: aster::Feed / backpack::Feed /
-//              paradex::Feed, as AdapterBase::OnMarketFrame / OnBinaryFrame run it) +
-//              BookSync::OnDelta (snapshot first);
+//              paradex::Feed / lighter::Feed, as AdapterBase::OnMarketFrame / OnBinaryFrame run
+//              it) + BookSync::OnDelta (snapshot first);
 //   ceiling  = JSON: simdjson on-demand over the same frames touching every field; SBE: a raw
 //              walk of the same frames reading every field by its schema offset (header, root
 //              block, both level groups, the market string). No decimal or book work in either.
 // Figures are per core (one thread; CPU time of that thread) and medians over several runs.
 // Usage: bench_ingest [--frames N] [--runs R] [--dir D] [--json out.json]
-//        [--venue aster|backpack|paradex] [--pipeline-only]   (the last two are for profiling)
+//        [--venue aster|backpack|paradex|lighter] [--pipeline-only]   (the last two are for
+//        profiling)
 #include <simdjson.h>
 #include <time.h>
 
@@ -38,6 +39,9 @@
 #include "adapters/backpack/codec.h"
 #include "adapters/backpack/feed.h"
 #include "adapters/backpack/symbols.h"
+#include "adapters/lighter/codec.h"
+#include "adapters/lighter/feed.h"
+#include "adapters/lighter/symbols.h"
 #include "adapters/paradex/codec.h"
 #include "adapters/paradex/feed.h"
 #include "adapters/paradex/symbols.h"
@@ -45,6 +49,7 @@
 
 namespace aster = perpgw::adapters::aster;
 namespace backpack = perpgw::adapters::backpack;
+namespace lighter = perpgw::adapters::lighter;
 namespace paradex = perpgw::adapters::paradex;
 using perpgw::BookSide;
 using perpgw::BookSync;
@@ -78,7 +83,7 @@ std::string Fixed(int64_t m, int scale) {
 }
 
 // ------------------------------------------------------------------------------- generator
-enum class Venue { kAster, kBackpack, kParadex };
+enum class Venue { kAster, kBackpack, kParadex, kLighter };
 
 struct Change {
   bool bid;
@@ -179,9 +184,40 @@ std::string FormatSbeFrame(const VenueSpec& v, const std::vector<Change>& chg, u
                      v.inst.venue_symbol);
 }
 
+// Lighter: `update/order_book` as sim/lighter/ws.cpp writes it (key order channel, offset,
+// order_book{code, asks, bids, offset, nonce, begin_nonce}, timestamp, type; the venue's
+// recorded frames have the same shape): level objects {"price","size"} with absolute sizes
+// ("0" deletes, the size formatted at the step's decimals as the sim does), asks ascending and
+// bids best first, begin_nonce = the previous frame's nonce. `offset` counts frames.
+std::string FormatLighterFrame(const VenueSpec& v, const std::vector<Change>& chg, uint64_t first,
+                               uint64_t last, uint64_t prev, int64_t t_ns) {
+  std::vector<Change> bids, asks;
+  for (const Change& c : chg) (c.bid ? bids : asks).push_back(c);
+  std::sort(bids.begin(), bids.end(), [](auto& a, auto& b) { return a.price > b.price; });
+  std::sort(asks.begin(), asks.end(), [](auto& a, auto& b) { return a.price < b.price; });
+  auto levels = [&](const std::vector<Change>& side) {
+    std::string s = "[";
+    for (const Change& c : side) {
+      if (s.size() > 1) s += ',';
+      s += "{\"price\":\"" + Fixed(c.price * v.tick_units, v.inst.price_scale) +
+           "\",\"size\":\"" + Fixed(c.size, v.inst.size_scale) + "\"}";
+    }
+    return s + "]";
+  };
+  (void)first;
+  const uint64_t offset = 41692864 + static_cast<uint64_t>(t_ns / 1000000 - 1754556878000LL);
+  std::ostringstream o;
+  o << "{\"channel\":\"order_book:1\",\"offset\":" << offset
+    << ",\"order_book\":{\"code\":0,\"asks\":" << levels(asks) << ",\"bids\":" << levels(bids)
+    << ",\"offset\":" << offset << ",\"nonce\":" << last << ",\"begin_nonce\":" << prev
+    << "},\"timestamp\":" << t_ns / 1000000 << ",\"type\":\"update/order_book\"}";
+  return o.str();
+}
+
 std::string FormatFrame(const VenueSpec& v, const std::vector<Change>& chg, uint64_t first,
                         uint64_t last, uint64_t prev, int64_t t_ns) {
   if (v.venue == Venue::kParadex) return FormatSbeFrame(v, chg, last, t_ns);
+  if (v.venue == Venue::kLighter) return FormatLighterFrame(v, chg, first, last, prev, t_ns);
   std::ostringstream o;
   auto levels = [&](bool bid) {
     std::string s = "[";
@@ -222,7 +258,11 @@ struct Dataset {
 // JSON frames are written one per line; binary (SBE) frames with a 4-byte length prefix.
 Dataset Generate(const VenueSpec& v, int frames, const std::string& path) {
   const bool binary = v.venue == Venue::kParadex;
-  Generator g(v.venue == Venue::kAster ? 11 : v.venue == Venue::kBackpack ? 12 : 13, 1150000, 500);
+  Generator g(v.venue == Venue::kAster      ? 11
+              : v.venue == Venue::kBackpack ? 12
+              : v.venue == Venue::kParadex  ? 13
+                                            : 14,
+              1150000, 500);
   Dataset d;
   for (auto& [p, s] : g.bids()) d.snap_bids.push_back({p * v.tick_units, s});
   for (auto& [p, s] : g.asks()) d.snap_asks.push_back({p * v.tick_units, s});
@@ -230,8 +270,9 @@ Dataset Generate(const VenueSpec& v, int frames, const std::string& path) {
   std::uniform_int_distribution<int> skip(0, 3);  // venue ids advance by more than the changes
   const uint64_t base = 156391349790ULL;
   // Aster: first event spans the snapshot (U <= L <= u); Backpack: U <= L+1 <= u; Paradex:
-  // any seq_no above the snapshot's.
-  uint64_t prev_u = base - 1;
+  // any seq_no above the snapshot's; Lighter: the first update's begin_nonce is the snapshot's
+  // nonce, then every begin_nonce is the previous frame's nonce.
+  uint64_t prev_u = v.venue == Venue::kLighter ? base : base - 1;
   d.snap_id = v.rule == SeqRule::kPrevLink ? base : base - 1;
   int64_t t_ns = 1754556878000000000LL;
   {
@@ -309,6 +350,57 @@ class Ceiling {
             uint64_t n = v.get_uint64();
             acc += n;
           }
+        }
+      }
+    }
+    return acc;
+  }
+
+ private:
+  od::parser parser_;
+};
+
+// Lighter: the same simdjson on-demand walk over its frame shape: channel, offset, the
+// order_book object (code, both level arrays' price/size strings, offset, nonce, begin_nonce),
+// timestamp, type. Every key compared, every string read, every number parsed.
+class LighterCeiling {
+ public:
+  uint64_t Run(const std::vector<std::string>& frames) {
+    uint64_t acc = 0;
+    for (const std::string& f : frames) {
+      od::document doc;
+      if (parser_.iterate(simdjson::padded_string_view(f.data(), f.size(), f.capacity()))
+              .get(doc)) {
+        std::abort();
+      }
+      od::object root = doc.get_object();
+      for (auto field : root) {
+        std::string_view k = field.unescaped_key();
+        if (k == "order_book") {
+          od::object book = field.value().get_object();
+          for (auto bf : book) {
+            std::string_view bk = bf.unescaped_key();
+            od::value v = bf.value();
+            if (bk == "asks" || bk == "bids") {
+              for (auto lvl : v.get_array()) {
+                od::object lo = lvl.get_object();
+                for (auto lf : lo) {
+                  std::string_view lk = lf.unescaped_key();
+                  std::string_view sv = lf.value().get_string();
+                  acc += lk.size() + sv.size();
+                }
+              }
+            } else {
+              uint64_t n = v.get_uint64();
+              acc += n;
+            }
+          }
+        } else if (k == "channel" || k == "type") {
+          std::string_view sv = field.value().get_string();
+          acc += sv.size();
+        } else {
+          uint64_t n = field.value().get_uint64();
+          acc += n;
         }
       }
     }
@@ -416,9 +508,14 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
   paradex::SymbolTable px_symbols;
   px_symbols.Add(book_inst);
   paradex::Feed px_feed(&px_codec, &px_symbols);
+  lighter::Codec lt_codec;
+  lighter::SymbolTable lt_symbols;
+  lt_symbols.Add(book_inst, 1);  // BTC is market 1 on Lighter (and in perpgw-sim)
+  lighter::Feed lt_feed(&lt_codec, &lt_symbols);
   perpgw::MarketFeed& feed = v.venue == Venue::kAster      ? static_cast<perpgw::MarketFeed&>(aster_feed)
                              : v.venue == Venue::kBackpack ? static_cast<perpgw::MarketFeed&>(bp_feed)
-                                                           : px_feed;
+                             : v.venue == Venue::kParadex  ? static_cast<perpgw::MarketFeed&>(px_feed)
+                                                           : lt_feed;
   const bool binary = v.venue == Venue::kParadex;
   // What AdapterBase does per frame: text frames through Decode, binary ones through DecodeBinary.
   auto decode = [&](const std::string& f, perpgw::MarketMsg* m) {
@@ -429,9 +526,12 @@ Result BenchVenue(const VenueSpec& v, const Dataset& d, int runs) {
     std::exit(2);
   }
   Ceiling json_ceiling;
+  LighterCeiling lt_ceiling;
   SbeCeiling sbe_ceiling;
   auto ceiling = [&](const std::vector<std::string>& frames) {
-    return binary ? sbe_ceiling.Run(frames) : json_ceiling.Run(frames);
+    return binary                         ? sbe_ceiling.Run(frames)
+           : v.venue == Venue::kLighter ? lt_ceiling.Run(frames)
+                                          : json_ceiling.Run(frames);
   };
   std::vector<double> pipe_cpu, pipe_wall, ceil_cpu, ceil_wall, ratios;
   // Decoder alone (no book): splits the pipeline into decode vs BookSync.
@@ -518,7 +618,10 @@ int main(int argc, char** argv) {
     else if (a == "--pipeline-only") g_pipeline_only = true;
     else if (a == "--venue") only_venue = next();
     else {
-      std::fprintf(stderr, "usage: %s [--frames N] [--runs R] [--dir D] [--json F]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--frames N] [--runs R] [--dir D] [--json F] "
+                   "[--venue aster|backpack|paradex|lighter] [--pipeline-only]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -550,8 +653,19 @@ int main(int argc, char** argv) {
   pxv.inst.price_scale = 1;  // tick 0.1
   pxv.inst.size_scale = 3;   // step 0.001
 
+  // Lighter BTC as the venue lists it (and perpgw-sim's catalogue): market 1, price decimals 1,
+  // size decimals 5.
+  VenueSpec ltv{Venue::kLighter, "lighter", {}, SeqRule::kPrevLink, 1, 5};
+  ltv.inst.venue = "lighter";
+  ltv.inst.symbol = "BTC";
+  ltv.inst.venue_symbol = "BTC";
+  ltv.inst.base = "BTC";
+  ltv.inst.quote = "USDC";
+  ltv.inst.price_scale = 1;  // tick 0.1
+  ltv.inst.size_scale = 5;   // step 0.00001
+
   std::vector<Result> results;
-  for (const VenueSpec* v : {&asterv, &bpv, &pxv}) {
+  for (const VenueSpec* v : {&asterv, &bpv, &pxv, &ltv}) {
     if (!only_venue.empty() && only_venue != v->name) continue;
     const std::string path = dir + "/ingest_frames_" + v->name +
                              (v->venue == Venue::kParadex ? ".bin" : ".jsonl");

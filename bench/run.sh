@@ -127,7 +127,9 @@ if "market_data" in e:
              "frame's sim_ns; Aster's diff stream is batched per 100 ms like the venue's, "
              "Backpack's `depth.<symbol>` is real time, one message per generator update, "
              "Paradex's SBE `order_book` deltas are throttled per 50 ms like the venue's and its "
-             "sim time is the BookEvent's microsecond timestamp):")
+             "sim time is the BookEvent's microsecond timestamp; Lighter's `update/order_book` "
+             "frames are batched per 50 ms like the venue's and its sim time is the frame's "
+             "millisecond `timestamp`, so its sim column reads up to 1 ms long):")
     L.append("")
     L.append("| venue | sim upd/s | K | venue frames/s | depth msgs/s per sub | delivered msgs/s | "
              "gw p50 | gw p99 | gw p999 | sim p50 | sim p99 | sim p999 | recv→serialize p50/p99 | "
@@ -177,18 +179,34 @@ if "stalled" in e:
                      f"{f(g['p99_us'])} | {f(g['p999_us'])} | {p['resyncs']} |")
 if "orders" in e:
     L.append("")
-    L.append("**Order path** (post-only far from the touch, interleaved one for one; us):")
+    L.append("**Order path** (post-only far from the touch, interleaved one for one; us; "
+             "direct = the venue's answer to the signed request; Lighter's answer to `sendTx` is "
+             "acceptance, not execution, and perpgwd's Lighter ack waits (up to 1 s) for the "
+             "order to show on the account stream, so for Lighter the last two columns time the "
+             "direct order until it shows on its `account_all_orders` channel and compare with "
+             "that):")
     L.append("")
     L.append("| venue | via perpgwd p50/p99 | direct to the sim p50/p99 | gateway-added p50/p99 | "
-             "signing alone p50/p99 | unary GetVersion via perpgwd p50/p99 | n |")
-    L.append("|---|---|---|---|---|---|---|")
+             "signing alone p50/p99 | unary GetVersion via perpgwd p50/p99 | n | "
+             "direct until on account stream p50/p99 | gateway-added vs that p50/p99 |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
     for o in e["orders"]:
+        if o["via_gateway"]["n"] == 0 or o["direct"]["n"] == 0:
+            L.append(f"| {o['venue']} | not run: {o.get('note', 'no orders completed')} "
+                     "| | | | | | | |")
+            continue
         u = o.get("unary_get_version", {"p50_us": 0, "p99_us": 0})
+        shown = "—", "—"
+        if "direct_until_shown" in o:
+            d = o["direct_until_shown"]
+            shown = (f"{f(d['p50_us'])}/{f(d['p99_us'])} (n={d['n']})",
+                     f"{f(o['gateway_added_vs_shown_p50_us'])}/{f(o['gateway_added_vs_shown_p99_us'])}")
         L.append(f"| {o['venue']} | {f(o['via_gateway']['p50_us'])}/{f(o['via_gateway']['p99_us'])} | "
                  f"{f(o['direct']['p50_us'])}/{f(o['direct']['p99_us'])} | "
                  f"{f(o['gateway_added_p50_us'])}/{f(o['gateway_added_p99_us'])} | "
                  f"{o['signing']['p50_us']:.2f}/{o['signing']['p99_us']:.2f} | "
-                 f"{f(u['p50_us'])}/{f(u['p99_us'])} | {o['via_gateway']['n']} |")
+                 f"{f(u['p50_us'])}/{f(u['p99_us'])} | {o['via_gateway']['n']} | "
+                 f"{shown[0]} | {shown[1]} |")
 if "memory" in e:
     mm = e["memory"]
     L.append("")

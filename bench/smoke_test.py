@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-VENUES = {"aster", "backpack", "paradex"}
+VENUES = {"aster", "backpack", "paradex", "lighter"}
 
 
 def run(argv, timeout):
