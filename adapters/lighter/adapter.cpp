@@ -296,25 +296,23 @@ class LighterAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
       const MarketInfo* m = MarketOf(symbol);
       if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
-      if (auto probe = EncodeUpdateLeverage(leverage, *m, MarginMode::kCross); !probe.ok()) {
-        return done(probe.status());
-      }
+      // Checked before anything is read or signed; the margin mode is filled in below.
+      auto encoded = EncodeUpdateLeverage(leverage, *m, MarginMode::kCross);
+      if (!encoded.ok()) return done(encoded.status());
       const MarketInfo market = *m;
-      ReadAccount(acc, [this, acc, market, leverage, done](absl::StatusOr<AccountState> a) {
+      ReadAccount(acc, [this, acc, market, tx = *encoded,
+                        done](absl::StatusOr<AccountState> a) mutable {
         // Without the account's margin mode a cross tx could flip an isolated market: refuse.
         if (!a.ok()) {
           return done(absl::UnavailableError("lighter: cannot read the account's margin mode "
                                              "before setting leverage: " +
                                              std::string(a.status().message())));
         }
-        MarginMode mode = MarginMode::kCross;
         if (auto it = a->settings.find(market.instrument.symbol); it != a->settings.end()) {
-          mode = it->second.margin_mode == 1 ? MarginMode::kIsolated : MarginMode::kCross;
+          tx.margin_mode = it->second.margin_mode == 1 ? MarginMode::kIsolated : MarginMode::kCross;
         }
-        auto tx = EncodeUpdateLeverage(leverage, market, mode);
-        if (!tx.ok()) return done(tx.status());
         SubmitTx<UpdateLeverageTx>(
-            acc, [t = *tx](int64_t) -> absl::StatusOr<UpdateLeverageTx> { return t; },
+            acc, [tx](int64_t) -> absl::StatusOr<UpdateLeverageTx> { return tx; },
             [this, acc, market, done](TxOutcome o) {
               if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
               if (o.kind == TxOutcome::Kind::kRefused) return done(FromVenue(o.answer.error));

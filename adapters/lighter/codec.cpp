@@ -603,11 +603,7 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseOrderBookDetails(
           in.size_scale = m.size_decimals;
           in.funding_interval_hours = 1;
           in.tradeable = m.status.empty() || m.status == "active";
-          if (m.min_imf > 0) {
-            auto lev = Decimal::Div(Decimal::FromInt(10000), Decimal::FromInt(m.min_imf), 2,
-                                    Rounding::kFloor);
-            if (lev.ok()) in.max_leverage = lev->Normalized();
-          }
+          if (m.min_imf > 0) in.max_leverage = LeverageOfImf(m.min_imf);
           if (stats != nullptr) {
             MarketStats s;
             s.market_index = m.market_index;
@@ -1380,11 +1376,7 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& m) {
   li.max_leverage = m.instrument.max_leverage;
   li.initial_margin_ratio = Decimal::FromUnits(m.min_imf, 4).Normalized();
   li.maint_margin_ratio = Decimal::FromUnits(m.maintenance_mf, 4).Normalized();
-  if (m.default_imf > 0) {
-    auto lev =
-        Decimal::Div(Decimal::FromInt(10000), Decimal::FromInt(m.default_imf), 2, Rounding::kFloor);
-    if (lev.ok()) li.leverage = lev->Normalized();  // the venue's default until set
-  }
+  if (m.default_imf > 0) li.leverage = LeverageOfImf(m.default_imf);  // the default until set
   return li;
 }
 
@@ -1393,7 +1385,8 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& m) {
 
 Decimal LeverageOfImf(int64_t imf) {
   if (imf <= 0) return Decimal();
-  auto lev = Decimal::Div(Decimal::FromInt(10000), Decimal::FromInt(imf), 2, Rounding::kFloor);
+  auto lev = Decimal::Div(Decimal::FromInt(kMarginFractionTick), Decimal::FromInt(imf), 2,
+                          Rounding::kFloor);
   return lev.ok() ? lev->Normalized() : Decimal();
 }
 
@@ -1404,7 +1397,7 @@ absl::StatusOr<UpdateLeverageTx> EncodeUpdateLeverage(Decimal leverage, const Ma
     return absl::InvalidArgumentError(
         wire::Cat("lighter: leverage must be at least 1, got ", leverage.ToNormalizedString()));
   }
-  auto imf = Decimal::Div(Decimal::FromInt(10000), leverage, 0, Rounding::kCeil);
+  auto imf = Decimal::Div(Decimal::FromInt(kMarginFractionTick), leverage, 0, Rounding::kCeil);
   if (!imf.ok()) return imf.status();
   const int64_t units = imf->mantissa();
   if (units < 1 || units > kMarginFractionTick) {

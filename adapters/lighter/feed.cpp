@@ -17,7 +17,9 @@ absl::Status Feed::Decode(std::string_view frame, UnixNanos receive_time, Market
   // and perpgw-sim write them ({"channel":"order_book:N",...}), and the book decoder checks the
   // channel and the type itself, so the classifying pass over the frame is skipped. Whatever it
   // does not accept (an error frame, another shape) takes the full path below.
+  constexpr std::string_view kChannelKey = "{\"channel\":\"";
   constexpr std::string_view kBookPrefix = "{\"channel\":\"order_book:";
+  static_assert(kBookPrefix.substr(0, kChannelKey.size()) == kChannelKey);
   if (frame.substr(0, kBookPrefix.size()) == kBookPrefix) {
     int64_t market = 0;
     size_t i = kBookPrefix.size();
@@ -32,7 +34,7 @@ absl::Status Feed::Decode(std::string_view frame, UnixNanos receive_time, Market
     bool snapshot = false;
     if (in != nullptr && codec_->ParseWsBook(frame, *in, market, &delta_, &snapshot).ok()) {
       info_.type = snapshot ? WsType::kSubscribed : WsType::kUpdate;
-      info_.channel.assign(frame.substr(kBookPrefix.size() - 11, i - (kBookPrefix.size() - 11)));
+      info_.channel.assign(frame.substr(kChannelKey.size(), i - kChannelKey.size()));
       info_.channel_kind = ChannelKind::kOrderBook;
       info_.market_index = market;
       info_.account_index = -1;
