@@ -169,7 +169,7 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"ping", "13"}, {"time", "13"}, {"exchangeInfo", "13"}, {"depth", "13"},
       {"premiumIndex", "13"}, {"fundingInfo", "13"}, {"fundingRate", "13"},
       {"ticker/24hr", "13"}, {"ticker/price", "13"}, {"ticker/bookTicker", "13"},
-      {"openInterest", "13"}};
+      {"openInterest", "13"}, {"trades", "13"}, {"aggTrades", "13"}};
   static const std::map<std::string, std::string, std::less<>> kPrivate = {
       {"order", "13"}, {"order/test", "13"}, {"allOpenOrders", "13"}, {"openOrders", "13"},
       {"openOrder", "13"}, {"allOrders", "13"}, {"balance", "23"}, {"positionRisk", "23"},
@@ -444,6 +444,67 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       w.Field("time", NowMs()).Field("lastUpdateId", m.update_id(i)).EndObject();
       return w.Take();
     });
+  }
+  if (name == "trades" || name == "aggTrades") {
+    if (si < 0) return WriteError(resp, Mandatory("symbol"));
+    int64_t limit = 500;
+    if (p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit < 1)) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'limit' is not valid."));
+    }
+    limit = std::min<int64_t>(limit, 1000);
+    // aggTrades filters: fromId, or startTime/endTime (ms, at most one hour apart).
+    int64_t from_id = -1, start = -1, end = -1;
+    if (name == "aggTrades") {
+      if ((p.Has("fromId") && !ParseI64(p.Get("fromId"), &from_id)) ||
+          (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
+          (p.Has("endTime") && !ParseI64(p.Get("endTime"), &end))) {
+        return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
+      }
+      if (start >= 0 && end >= 0 && (end < start || end - start > 3'600'000)) {
+        return WriteError(resp, Err(-1127, "More than 1 hours between startTime and endTime."));
+      }
+    }
+    const SimInstrument& in = m.instrument(static_cast<size_t>(si));
+    std::vector<const PublicTrade*> rows;
+    for (const PublicTrade& t : ctx_->RecentTrades(static_cast<size_t>(si))) {
+      const int64_t ms = ToMs(t.time);
+      if (from_id >= 0 && static_cast<int64_t>(t.trade_id) < from_id) continue;
+      if (start >= 0 && ms < start) continue;
+      if (end >= 0 && ms > end) continue;
+      rows.push_back(&t);
+    }
+    // fromId/startTime read forward from the first match; otherwise the latest `limit`.
+    size_t first = 0;
+    if (from_id < 0 && start < 0 && rows.size() > static_cast<size_t>(limit)) {
+      first = rows.size() - static_cast<size_t>(limit);
+    }
+    const size_t last = std::min(rows.size(), first + static_cast<size_t>(limit));
+    JsonWriter w;
+    w.BeginArray();
+    for (size_t k = first; k < last; ++k) {
+      const PublicTrade& t = *rows[k];
+      const bool buyer_maker = t.taker_side == Side::kSell;
+      w.BeginObject();
+      if (name == "trades") {
+        w.Field("id", t.trade_id)
+            .Field("price", Fixed(t.price, in.price_scale))
+            .Field("qty", Fixed(t.qty, in.size_scale))
+            .Field("quoteQty", FormatMoney(in.Notional(t.price, t.qty)))
+            .Field("time", ToMs(t.time))
+            .Field("isBuyerMaker", buyer_maker);
+      } else {
+        w.Field("a", t.trade_id)
+            .Field("p", Fixed(t.price, in.price_scale))
+            .Field("q", Fixed(t.qty, in.size_scale))
+            .Field("f", t.trade_id)
+            .Field("l", t.trade_id)
+            .Field("T", ToMs(t.time))
+            .Field("m", buyer_maker);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    return resp.Json(200, w.Take());
   }
   if (name == "openInterest") {
     if (si < 0) return WriteError(resp, Mandatory("symbol"));

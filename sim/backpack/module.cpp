@@ -78,7 +78,6 @@ void BackpackModule::Attach(SimContext& ctx) {
     SymbolState& s = symbols_[i];
     s.last_id = m.update_id(i);
     s.stats.open = s.stats.high = s.stats.low = s.stats.last = m.mid(i);
-    s.next_trade_id = 10'000'001 + 1'000'000 * i;
     // Ten past settlements on the symbol's grid so /fundingRates has history from the start.
     const UnixNanos interval = in.spec.funding_interval_hours * kHourNs;
     for (int k = 10; k >= 1; --k) {

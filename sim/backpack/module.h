@@ -82,7 +82,6 @@ class BackpackModule final : public VenueModule {
     std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
     Stats stats;
     std::vector<FundingRow> funding;  // ascending
-    uint64_t next_trade_id = 0;       // per-symbol sequential trade ids
   };
 
   // ---- WebSocket

@@ -129,7 +129,9 @@ void BackpackModule::Route(const HttpRequest& req, HttpResponse& resp) {
   static const char* kPublic[] = {"/api/v1/markets",      "/api/v1/market",  "/api/v1/depth",
                                   "/api/v1/markPrices",   "/api/v1/fundingRates",
                                   "/api/v1/tickers",      "/api/v1/ticker",  "/api/v1/openInterest",
-                                  "/api/v1/time",         "/api/v1/ping",    "/api/v1/status"};
+                                  "/api/v1/time",         "/api/v1/ping",    "/api/v1/status",
+                                  "/api/v1/trades",       "/api/v1/trades/history",
+                                  "/api/v1/assets"};
   for (const char* pub : kPublic) {
     if (path == pub) {
       if (req.method != "GET") return WriteError(resp, {405, "INVALID_CLIENT_REQUEST", "Method not allowed"});
@@ -254,6 +256,70 @@ void BackpackModule::Public(const std::string& path, const HttpRequest& req, con
     resp.headers.emplace_back("X-PAGE-SIZE", std::to_string(limit));
     resp.headers.emplace_back("X-TOTAL", std::to_string(total));
     return;
+  }
+  if (path == "/api/v1/trades" || path == "/api/v1/trades/history") {
+    // Recent public trades, oldest first (ccxt sorts anyway); /history pages back from the
+    // newest by `offset`. The sim prints a public trade when a user order takes liquidity.
+    if (!symbol_arg(true, &in)) return;
+    int64_t limit = 0, offset = 0;
+    ApiError err;
+    if (!Paging(p, 100, 1000, &limit, &offset, &err)) return WriteError(resp, err);
+    if (path == "/api/v1/trades") offset = 0;
+    const auto& kept = ctx_->RecentTrades(in->index);
+    const int64_t n = static_cast<int64_t>(kept.size());
+    const int64_t end = std::max<int64_t>(0, n - offset);
+    const int64_t begin = std::max<int64_t>(0, end - limit);
+    JsonWriter w;
+    w.BeginArray();
+    for (int64_t k = begin; k < end; ++k) {
+      const PublicTrade& t = kept[static_cast<size_t>(k)];
+      w.BeginObject()
+          .Field("id", t.trade_id)
+          .Field("isBuyerMaker", t.taker_side == Side::kSell)
+          .Field("price", Fixed(t.price, in->price_scale))
+          .Field("quantity", Fixed(t.qty, in->size_scale))
+          .Field("quoteQuantity", FormatMoney(in->Notional(t.price, t.qty)))
+          .Field("timestamp", t.time / 1'000'000)
+          .EndObject();
+    }
+    w.EndArray();
+    return WriteJson(resp, w.Take());
+  }
+  if (path == "/api/v1/assets") {
+    // Every asset the catalogue trades (bases and quotes), one token each. The sim moves no
+    // funds on chain: deposits and withdrawals are shown disabled, limits and fees as zero.
+    std::vector<std::string> assets;
+    for (const auto& i : m.instruments()) {
+      for (const std::string& a : {i.spec.base, i.spec.quote}) {
+        if (std::find(assets.begin(), assets.end(), a) == assets.end()) assets.push_back(a);
+      }
+    }
+    JsonWriter w;
+    w.BeginArray();
+    for (const std::string& a : assets) {
+      const char* chain = a == "BTC" ? "Bitcoin" : a == "ETH" ? "Ethereum" : "Solana";
+      w.BeginObject()
+          .Key("coingeckoId").Null()
+          .Field("displayName", a)
+          .Field("symbol", a)
+          .Key("tokens")
+          .BeginArray()
+          .BeginObject()
+          .Field("blockchain", chain)
+          .Key("contractAddress").Null()
+          .Field("depositEnabled", false)
+          .Field("displayName", a)
+          .Key("maximumWithdrawal").Null()
+          .Field("minimumDeposit", "0")
+          .Field("minimumWithdrawal", "0")
+          .Field("withdrawEnabled", false)
+          .Field("withdrawalFee", "0")
+          .EndObject()
+          .EndArray()
+          .EndObject();
+    }
+    w.EndArray();
+    return WriteJson(resp, w.Take());
   }
   WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found"});
 }

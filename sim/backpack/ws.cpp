@@ -404,7 +404,7 @@ void BackpackModule::OnTrade(const PublicTrade& t) {
   s.stats.last = t.price;
   s.stats.high = std::max(s.stats.high, t.price);
   s.stats.low = std::min(s.stats.low, t.price);
-  const uint64_t trade_id = s.next_trade_id++;
+  const uint64_t trade_id = t.trade_id;  // the REST trade lists use the same id
   const std::string stream = "trade." + in.symbol();
   if (!HasListeners(stream)) return;
   // The generated side has no venue order: synthetic ids keep the field shapes.

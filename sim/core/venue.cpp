@@ -55,7 +55,13 @@ Venue::Venue(std::unique_ptr<VenueModule> module, std::vector<SimInstrument> ins
     engine_.OnBookChange(c.instrument->index, c.from_trade);
   });
   engine_.SetEventSink([this](const AccountEvent& e) { module_->OnAccountEvent(e); });
-  engine_.SetTradeSink([this](const PublicTrade& t) { module_->OnTrade(t); });
+  recent_trades_.resize(market_.size());
+  engine_.SetTradeSink([this](const PublicTrade& t) {
+    auto& kept = recent_trades_[t.instrument->index];
+    kept.push_back(t);
+    if (kept.size() > kRecentTradesKept) kept.pop_front();
+    module_->OnTrade(t);
+  });
   UnixNanos now = clock_.Now();
   for (const auto& in : market_.instruments()) {
     UnixNanos interval = in.spec.funding_interval_hours * kHourNs;

@@ -44,6 +44,9 @@ class Venue final : public SimContext, public HttpHandler {
   uint64_t seed() const override { return seed_; }
   void SettleFunding(size_t i) override;
   UnixNanos NextFundingTime(size_t i) const override { return next_funding_[i]; }
+  const std::deque<PublicTrade>& RecentTrades(size_t i) const override {
+    return recent_trades_[i];
+  }
 
   // HttpHandler
   void OnHttp(const HttpRequest& req, Respond respond) override;
@@ -72,6 +75,7 @@ class Venue final : public SimContext, public HttpHandler {
 
   std::string name_;
   std::unique_ptr<VenueModule> module_;
+  std::vector<std::deque<PublicTrade>> recent_trades_;  // per instrument, oldest first
   std::vector<AccountSpec> accounts_;
   EventLoop& loop_;
   const Clock& clock_;

@@ -2,6 +2,7 @@
 // the venue's REST/WS wire format; the core owns sockets, the market, the engine and faults.
 #pragma once
 
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -67,6 +68,10 @@ class SimContext {
   virtual void SettleFunding(size_t i) = 0;
   // Next scheduled funding time of instrument i (aligned to its interval since the epoch).
   virtual UnixNanos NextFundingTime(size_t i) const = 0;
+  // The latest public trades of instrument i (at most kRecentTradesKept), oldest first: what the
+  // venues' recent-trades REST endpoints list.
+  static constexpr size_t kRecentTradesKept = 1000;
+  virtual const std::deque<PublicTrade>& RecentTrades(size_t i) const = 0;
 };
 
 // One venue's wire protocol. All calls happen on the sim's single loop thread.

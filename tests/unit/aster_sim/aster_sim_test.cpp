@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <simdjson.h>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -550,6 +551,41 @@ TEST_CASE("aster sim: V1 order round trip with user-stream events", "[aster_sim]
   next_user("ACCOUNT_CONFIG_UPDATE");
   CHECK(uf.kind == ad::UserEventKind::kAccountConfigUpdate);
   CHECK(uf.config.leverage == 7);
+}
+
+// ccxt's fetchTrades (GET /fapi/v1/trades) and aggTrades: a taker order's print, Binance shapes.
+TEST_CASE("aster sim: public trades and aggTrades list the prints", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t ask = 0;
+  sim.server->Sync([&] { ask = sim.venue().market().book(0).BestAsk()->price; });
+  const std::string px = FormatScaled(ask, btc->price_scale);
+  CHECK(sim.Get("/fapi/v1/trades?symbol=BTCUSDT").body == "[]");
+  auto placed = sim.V1(http::verb::post, "/fapi/v1/order",
+                       "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=" + px +
+                           "&timeInForce=IOC&newClientOrderId=taker-1");
+  REQUIRE(placed.status == 200);
+  simdjson::dom::parser jp;
+  auto trades = sim.Get("/fapi/v1/trades?symbol=BTCUSDT&limit=10");
+  REQUIRE(trades.status == 200);
+  simdjson::dom::element t = jp.parse(trades.body);
+  REQUIRE(t.get_array().size() == 1);
+  const int64_t id = int64_t(t.at(0)["id"]);
+  CHECK(std::string_view(t.at(0)["price"]) == px);
+  CHECK(std::string_view(t.at(0)["qty"]) == "0.001");
+  CHECK(bool(t.at(0)["isBuyerMaker"]) == false);  // the taker bought
+  auto agg = sim.Get("/fapi/v1/aggTrades?symbol=BTCUSDT");
+  REQUIRE(agg.status == 200);
+  simdjson::dom::element a = jp.parse(agg.body);
+  REQUIRE(a.get_array().size() == 1);
+  CHECK(int64_t(a.at(0)["a"]) == id);
+  CHECK(int64_t(a.at(0)["f"]) == id);
+  CHECK(std::string_view(a.at(0)["q"]) == "0.001");
+  CHECK(sim.Get("/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=" + std::to_string(id + 1)).body == "[]");
+  CHECK(ErrorCode(sim.Get("/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=0&endTime=3600001")) ==
+        -1127);
+  CHECK(ErrorCode(sim.Get("/fapi/v1/trades?symbol=BTCUSDT&limit=0")) == -1130);
+  CHECK(sim.Get("/fapi/v1/trades").status == 400);  // symbol is mandatory
 }
 
 TEST_CASE("aster sim: V1 auth failures", "[aster_sim]") {

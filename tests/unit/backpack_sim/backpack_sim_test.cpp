@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "adapters/api/order_book.h"
@@ -444,6 +445,35 @@ TEST_CASE("backpack sim: bookTicker, trade and markPrice streams", "[backpack_si
   REQUIRE(tr.ok());
   CHECK(tr->taker_side == Side::kBuy);
   CHECK(tr->price == Decimal::FromUnits(ask, 2));
+
+  // The same print on GET /api/v1/trades (ccxt fetchTrades), same id as the stream's `t`.
+  simdjson::dom::parser jp;
+  auto rest = sim.Get("/api/v1/trades?symbol=ETH_USDC_PERP&limit=5");
+  REQUIRE(rest.status == 200);
+  simdjson::dom::element doc = jp.parse(rest.body);
+  REQUIRE(doc.get_array().size() == 1);
+  simdjson::dom::element row = doc.at(0);
+  CHECK(std::to_string(int64_t(row["id"])) == tr->trade_id);
+  CHECK(std::string_view(row["price"]) == Fixed(ask, 2));
+  CHECK(std::string_view(row["quantity"]) == "0.0001");
+  CHECK(bool(row["isBuyerMaker"]) == false);
+  CHECK(int64_t(row["timestamp"]) > 1'700'000'000'000);
+  // /history pages back from the newest: offset 1 skips the only one.
+  auto hist = sim.Get("/api/v1/trades/history?symbol=ETH_USDC_PERP&offset=1");
+  REQUIRE(hist.status == 200);
+  CHECK(hist.body == "[]");
+  CHECK(sim.Get("/api/v1/trades").status == 400);  // symbol required
+  // GET /api/v1/assets (ccxt loadMarkets): every base and quote asset, one token each.
+  auto assets = sim.Get("/api/v1/assets");
+  REQUIRE(assets.status == 200);
+  std::set<std::string> symbols;
+  for (simdjson::dom::element a : jp.parse(assets.body).get_array()) {
+    symbols.insert(std::string(std::string_view(a["symbol"])));
+    REQUIRE(a["tokens"].get_array().size() == 1);
+    CHECK(!std::string_view(a["tokens"].at(0)["blockchain"]).empty());
+  }
+  CHECK(symbols.count("BTC") == 1);
+  CHECK(symbols.count("USDC") == 1);
 }
 
 TEST_CASE("backpack sim: signed order round trips with account events", "[backpack_sim]") {
