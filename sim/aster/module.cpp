@@ -117,7 +117,23 @@ std::vector<AccountSpec> AsterModule::DefaultAccounts() const {
       {"signer", signer},
       {"private_key", agent_key},
   };
-  return {v1, v3};
+  // A V3 account whose key signs for itself (user == signer == the key's address): what a
+  // standard V3 client (ccxt) does with one private key. The key is the public Hardhat/Foundry
+  // test account #1: throwaway, never funded anywhere that matters.
+  AccountSpec main;
+  main.id = kV3MainAccount;
+  const std::string main_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+  std::string main_address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+  if (auto k = adapters::aster::EvmSigner::FromPrivateKeyHex(main_key); k.ok()) {
+    main_address = k->address();
+  }
+  main.credentials = {
+      {"auth_scheme", "v3"},
+      {"user", main_address},
+      {"signer", main_address},
+      {"private_key", main_key},
+  };
+  return {v1, v3, main};
 }
 
 void AsterModule::Attach(SimContext& ctx) {
@@ -143,9 +159,13 @@ void AsterModule::Attach(SimContext& ctx) {
   using std::chrono::milliseconds;
   loop.RunEvery(milliseconds(100), [this] { FlushDepth(0); });
   loop.RunEvery(milliseconds(250), [this] { FlushDepth(1); });
-  loop.RunEvery(milliseconds(500), [this] { FlushDepth(2); });
+  loop.RunEvery(milliseconds(500), [this] {
+    FlushDepth(2);
+    PushTickers(true);
+  });
   loop.RunEvery(milliseconds(1000), [this] {
     PushMarkPrices(0);
+    PushTickers(false);
     CheckListenKeys();
   });
   loop.RunEvery(milliseconds(3000), [this] { PushMarkPrices(1); });

@@ -24,6 +24,7 @@ std::unique_ptr<VenueModule> MakeModule();
 // file). V1: api_key + api_secret. V3: user (main wallet) + signer (agent) + the agent's key.
 inline constexpr char kV1Account[] = "aster-v1";
 inline constexpr char kV3Account[] = "aster-v3";
+inline constexpr char kV3MainAccount[] = "aster-v3-main";  // signs as its own main wallet
 inline constexpr uint64_t kChainId = 1666;  // mainnet EIP-712 chainId (the adapter's default)
 // Listen keys live 60 min from creation / last keepalive; a little grace for clients that renew
 // exactly every 60 min (ccxt).
@@ -140,7 +141,9 @@ class AsterModule final : public VenueModule {
   std::string PositionRow(const AccountSpec& acct, size_t i, bool v4) const;
   std::string BalanceRows(const AccountSpec& acct) const;
   std::string AccountJson(const AccountSpec& acct) const;
-  std::string TickerJson(size_t i) const;
+  // The rolling 24 h ticker: REST row (event=false) or the `24hrTicker` / `24hrMiniTicker`
+  // stream event (event=true; mini drops the change, weighted average, last qty and ids).
+  std::string TickerJson(size_t i, bool event = false, bool mini = false) const;
   std::string PremiumJson(size_t i) const;
   // ws.cpp
   void Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& stream);
@@ -151,6 +154,9 @@ class AsterModule final : public VenueModule {
   void FlushDepth(int speed);
   void FlushBatch(size_t i, int speed);
   void PushMarkPrices(int cadence);
+  // <s>@ticker / <s>@miniTicker every 500 ms (per_symbol) and !ticker@arr / !miniTicker@arr
+  // every 1000 ms, as the venue pushes them.
+  void PushTickers(bool per_symbol);
   void PushUser(const std::string& account, const std::string& payload);
   void ExpireKey(ListenKey& k);
   void CheckListenKeys();

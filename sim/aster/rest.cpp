@@ -211,7 +211,7 @@ std::string AsterModule::PremiumJson(size_t i) const {
   return w.Take();
 }
 
-std::string AsterModule::TickerJson(size_t i) const {
+std::string AsterModule::TickerJson(size_t i, bool event, bool mini) const {
   const Market& m = ctx_->market();
   const SimInstrument& in = m.instrument(i);
   const Stats& s = symbols_[i].stats;
@@ -227,6 +227,32 @@ std::string AsterModule::TickerJson(size_t i) const {
   const int64_t pct = s.open == 0 ? 0 : change * 100000 / s.open;
   const int64_t now = NowMs();
   JsonWriter w;
+  if (event) {
+    // Stream form: one-letter keys (Binance futures 24hrTicker / 24hrMiniTicker).
+    w.BeginObject().Field("e", mini ? "24hrMiniTicker" : "24hrTicker").Field("E", now);
+    w.Field("s", in.symbol());
+    if (!mini) {
+      w.Field("p", Fixed(change, in.price_scale))
+          .Field("P", Fixed(pct, 3))
+          .Field("w", Fixed(last, in.price_scale));
+    }
+    w.Field("c", Fixed(last, in.price_scale));
+    if (!mini) w.Field("Q", QtyOrZero(in, s.last_qty));
+    w.Field("o", Fixed(s.open, in.price_scale))
+        .Field("h", Fixed(s.high, in.price_scale))
+        .Field("l", Fixed(s.low, in.price_scale))
+        .Field("v", Fixed(volume, in.size_scale))
+        .Field("q", Fixed(quote / 1000000, 2));
+    if (!mini) {
+      w.Field("O", now - 24 * 3600 * 1000)
+          .Field("C", now)
+          .Field("F", s.first_trade)
+          .Field("L", s.last_trade)
+          .Field("n", s.count);
+    }
+    w.EndObject();
+    return w.Take();
+  }
   w.BeginObject()
       .Field("symbol", in.symbol())
       .Field("priceChange", Fixed(change, in.price_scale))
@@ -1010,6 +1036,10 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
         .Field("markPrice", mark)
         .Field("maxNotionalValue", ExtraFor(in).max_notional)
         .Field("positionAmt", Fixed(pos.size, in.size_scale))
+        // Binance-family V2/V3 rows also carry the signed notional and isolatedWallet (the
+        // docs' sample predates them; ccxt reads the position's side from `notional`).
+        .Field("notional", Money8(notional))
+        .Field("isolatedWallet", "0")
         .Field("symbol", in.symbol())
         .Field("unRealizedProfit", Money8(pos.unrealized_pnl))
         .Field("positionSide", "BOTH")

@@ -508,6 +508,27 @@ void AsterModule::PushMarkPrices(int cadence) {
   }
 }
 
+void AsterModule::PushTickers(bool per_symbol) {
+  for (bool mini : {false, true}) {
+    const char* suffix = mini ? "@miniTicker" : "@ticker";
+    if (per_symbol) {
+      for (size_t i = 0; i < symbols_.size(); ++i) {
+        const std::string name = symbols_[i].stream + suffix;
+        if (HasListeners(name)) Publish(name, TickerJson(i, true, mini));
+      }
+      continue;
+    }
+    const std::string all = mini ? "!miniTicker@arr" : "!ticker@arr";
+    if (!HasListeners(all)) continue;
+    std::string arr = "[";
+    for (size_t i = 0; i < symbols_.size(); ++i) {
+      if (i) arr += ',';
+      arr += TickerJson(i, true, mini);
+    }
+    Publish(all, arr + "]");
+  }
+}
+
 void AsterModule::OnTrade(const PublicTrade& t) {
   const size_t i = t.instrument->index;
   if (i >= symbols_.size()) return;

@@ -85,12 +85,17 @@ absl::StatusOr<SimConfig> LoadSimConfigFile(const std::string& file) {
   SIM_TRY(Read(root, "control_port", file, "", &c.control_port));
   SIM_TRY(Read(root, "seed", file, "", &c.seed));
   SIM_TRY(Read(root, "rate", file, "", &c.rate));
+  SIM_TRY(Read(root, "trade_rate", file, "", &c.trade_rate));
   SIM_TRY(Read(root, "depth", file, "", &c.depth));
   SIM_TRY(Read(root, "ws_queue_limit", file, "", &c.ws_queue_limit));
   SIM_TRY(Read(root, "funding_timer", file, "", &c.funding_timer));
   SIM_TRY(Read(root, "endpoints_out", file, "", &c.endpoints_out));
+  SIM_TRY(Read(root, "shared_reference", file, "", &c.shared_reference));
   if (c.depth < 1 || c.depth > 1000) return Err(file, "depth", "must be in [1, 1000]");
   if (c.rate < 0) return Err(file, "rate", "must be >= 0");
+  if (c.trade_rate < 0 || c.trade_rate > 1000) {
+    return Err(file, "trade_rate", "must be in [0, 1000] trades/s");
+  }
   if (root["venues"]) {
     const auto& vs = root["venues"];
     if (!vs.IsMap()) return Err(file, "venues", "must be a map of venue name -> settings");
@@ -135,8 +140,11 @@ absl::StatusOr<SimConfig> LoadSimConfigFile(const std::string& file) {
 
 const char* Usage() {
   return "usage: perpgw-sim [--config FILE] [--seed N] [--rate UPDATES_PER_S] [--depth N]\n"
+         "                  [--trade-rate TRADES_PER_S]\n"
          "                  [--bind 127.0.0.1] [--control-port N] [--endpoints-out FILE]\n"
-         "                  [--venues a,b]\n";
+         "                  [--venues a,b] [--shared-reference[=false]]\n"
+         "  --shared-reference: one reference price per asset for all venues (each with its own\n"
+         "                      drifting basis and spread) and per-venue drifting funding\n";
 }
 
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
@@ -167,6 +175,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv) 
       cl.help = true;
       continue;
     }
+    if (arg == "--shared-reference") {  // a switch: no value unless inline (=true / =false)
+      if (inline_value && value != "true" && value != "false") {
+        return absl::InvalidArgumentError("--shared-reference: expected true or false, got " +
+                                          value);
+      }
+      cl.shared_reference = !inline_value || value == "true";
+      continue;
+    }
     auto v = need();
     if (!v.ok()) return v.status();
     if (arg == "--config") {
@@ -182,6 +198,13 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv) 
         return absl::InvalidArgumentError("--rate: not a non-negative number: " + *v);
       }
       cl.rate = r;
+    } else if (arg == "--trade-rate") {
+      char* end = nullptr;
+      double r = std::strtod(v->c_str(), &end);
+      if (v->empty() || *end != '\0' || r < 0 || r > 1000) {
+        return absl::InvalidArgumentError("--trade-rate: not a number in [0, 1000]: " + *v);
+      }
+      cl.trade_rate = r;
     } else if (arg == "--depth") {
       auto n = integer(*v);
       if (!n.ok()) return n.status();
@@ -222,10 +245,12 @@ absl::StatusOr<SimConfig> BuildConfig(const CommandLine& cli) {
   }
   if (cli.seed) c.seed = *cli.seed;
   if (cli.rate) c.rate = *cli.rate;
+  if (cli.trade_rate) c.trade_rate = *cli.trade_rate;
   if (cli.depth) c.depth = *cli.depth;
   if (cli.bind) c.bind = *cli.bind;
   if (cli.control_port) c.control_port = *cli.control_port;
   if (!cli.endpoints_out.empty()) c.endpoints_out = cli.endpoints_out;
+  if (cli.shared_reference) c.shared_reference = *cli.shared_reference;
   if (!cli.venues.empty()) {
     std::vector<VenueConfig> picked;
     for (const auto& name : cli.venues) {

@@ -24,9 +24,16 @@ struct SimConfig {
   int control_port = 0;
   uint64_t seed = 1;
   double rate = 50;   // generated book updates per second, per venue, across its symbols
+  // Generated public trades per second, per venue, across its symbols (0: only sim users'
+  // trades print). Each takes the generated best level, never a user order.
+  double trade_rate = 0;
   int depth = 20;     // levels per side
   size_t ws_queue_limit = 1 << 16;
   bool funding_timer = true;  // settle funding at the venues' funding times
+  // One reference price per asset shared by every venue (each quotes it with its own drifting
+  // basis and spread) and funding that differs between venues and drifts; off = each market
+  // walks on its own from its configured mid at its configured funding rate.
+  bool shared_reference = false;
   std::string endpoints_out;
   std::vector<VenueConfig> venues;  // empty = every registered module with defaults
 };
@@ -38,11 +45,13 @@ struct CommandLine {
   std::string config_file;
   std::optional<uint64_t> seed;
   std::optional<double> rate;
+  std::optional<double> trade_rate;
   std::optional<int> depth;
   std::optional<std::string> bind;
   std::optional<int> control_port;
   std::string endpoints_out;
   std::vector<std::string> venues;  // --venues a,b
+  std::optional<bool> shared_reference;  // --shared-reference[=true|false]
   bool help = false;
 };
 

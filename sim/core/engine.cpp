@@ -495,6 +495,24 @@ void Engine::EmitAccount(const SimAccount& a, size_t i) {
   events_(e);
 }
 
+bool Engine::PrintMarketTrade(size_t i, Side taker_side, int64_t qty) {
+  if (i >= market_.size() || qty <= 0) return false;
+  const OrderBook& book = market_.book(i);
+  auto best = taker_side == Side::kBuy ? book.BestAsk() : book.BestBid();
+  if (!best || best->size <= 0) return false;
+  PublicTrade t;
+  t.instrument = &market_.instrument(i);
+  t.trade_id = next_trade_id_++;
+  t.price = best->price;
+  t.qty = std::min(qty, best->size);
+  t.taker_side = taker_side;
+  t.time = clock_.Now();
+  if (trades_) trades_(t);
+  market_.Consume(i, taker_side == Side::kBuy ? BookSide::kAsk : BookSide::kBid, t.price, t.qty);
+  market_.FlushTrades(i);
+  return true;
+}
+
 void Engine::OnBookChange(size_t i, bool from_trade) {
   if (i >= resting_.size()) return;
   Resting& r = resting_[i];

@@ -95,6 +95,11 @@ class Engine {
   // Called after every generated change on instrument i: resting orders the market moved
   // through fill as maker; when the mid moved, accounts below maintenance margin liquidate.
   void OnBookChange(size_t i, bool from_trade);
+  // The generated flow's own print: a taker from outside the sim's accounts takes up to `qty`
+  // of the generated book's best level on the side it hits (never a user order: those rest
+  // outside the generated book), publishes the trade and the consumed level. False when that
+  // side is empty.
+  bool PrintMarketTrade(size_t i, Side taker_side, int64_t qty);
   // Settles funding on instrument i at `rate` (kRateScale) and the current mark.
   void ApplyFunding(size_t i, int64_t rate);
   // Closes the account's positions (on one instrument, or all when symbol is empty) at mark.

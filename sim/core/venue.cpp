@@ -49,7 +49,9 @@ Venue::Venue(std::unique_ptr<VenueModule> module, std::vector<SimInstrument> ins
       config_port_(vc.port),
       rate_(vc.rate.value_or(config.rate)),
       market_(std::move(instruments), MarketOptions{seed, config.depth, 125}, clock),
-      engine_(market_, clock) {
+      engine_(market_, clock),
+      trade_rate_(std::max(0.0, config.trade_rate)),
+      trade_rng_(seed ^ 0x7472616465ULL) {
   market_.SetListener([this](const BookChange& c) {
     module_->OnBookChange(c);
     engine_.OnBookChange(c.instrument->index, c.from_trade);
@@ -100,6 +102,11 @@ absl::Status Venue::Listen(const std::string& host, size_t ws_queue_limit) {
 
 void Venue::StartTimers(bool funding_timer) {
   set_rate(rate_);
+  if (trade_rate_ > 0 && trade_timer_ == 0 && market_.size() > 0) {
+    auto period = std::chrono::microseconds(
+        std::clamp<int64_t>(static_cast<int64_t>(1e6 / trade_rate_), 1000, 60'000'000));
+    trade_timer_ = loop_.RunEvery(period, [this] { TradeTick(); });
+  }
   if (funding_timer && funding_timer_ == 0) {
     funding_timer_ = loop_.RunEvery(std::chrono::seconds(1), [this] { FundingTick(); });
   }
@@ -108,7 +115,8 @@ void Venue::StartTimers(bool funding_timer) {
 void Venue::Shutdown() {
   if (generator_timer_) loop_.Cancel(generator_timer_);
   if (funding_timer_) loop_.Cancel(funding_timer_);
-  generator_timer_ = funding_timer_ = 0;
+  if (trade_timer_) loop_.Cancel(trade_timer_);
+  generator_timer_ = funding_timer_ = trade_timer_ = 0;
   if (listener_) listener_->Close();
   conns_.clear();
 }
@@ -136,6 +144,16 @@ void Venue::GeneratorTick() {
   if (due > cap) due = cap;
   gen_emitted_ = target;
   market_.Step(due);
+}
+
+void Venue::TradeTick() {
+  // One print per tick on a random symbol: a random side takes 1-5 minimum sizes (whole steps)
+  // of the generated best level.
+  const size_t i = trade_rng_.Below(market_.size());
+  const SimInstrument& in = market_.instrument(i);
+  const Side side = trade_rng_.Below(2) == 0 ? Side::kBuy : Side::kSell;
+  const int64_t unit = std::max<int64_t>(in.step, in.min_qty);
+  engine_.PrintMarketTrade(i, side, unit * static_cast<int64_t>(1 + trade_rng_.Below(5)));
 }
 
 void Venue::FundingTick() {

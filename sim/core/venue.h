@@ -70,6 +70,7 @@ class Venue final : public SimContext, public HttpHandler {
     std::string method;  // empty: any method
   };
   void GeneratorTick();
+  void TradeTick();
   void FundingTick();
   std::vector<WsConnPtr> Matching(const FaultRequest& f) const;
 
@@ -93,6 +94,10 @@ class Venue final : public SimContext, public HttpHandler {
   std::vector<UnixNanos> next_funding_;
   TimerId generator_timer_ = 0;
   TimerId funding_timer_ = 0;
+  // Generated public trades (SimConfig::trade_rate prints/s across the venue's symbols).
+  double trade_rate_ = 0;
+  TimerId trade_timer_ = 0;
+  Prng trade_rng_;
   std::chrono::steady_clock::time_point gen_start_;
   uint64_t gen_emitted_ = 0;
 };

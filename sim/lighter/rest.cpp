@@ -244,6 +244,41 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     out += details ? R"(],"spot_order_book_details":[]})" : "]}";
     return resp.Json(200, out);
   }
+  if (path == "/assetDetails") {
+    // Assets: USDC (id 3, the collateral) and each market's base (id 10 + index, as in
+    // orderBookDetails' base_asset_id). Optional asset_id filter. The sim bridges nothing to
+    // L1, so l1_address is the zero address; ccxt's fetchCurrencies reads this.
+    int64_t only = -1;
+    if (req.HasQuery("asset_id") && (!ParseInt(req.Query("asset_id"), &only) || only < 0)) {
+      return Error(resp, 400, 20001, "invalid param: asset_id");
+    }
+    std::string out = R"({"code":200,"asset_details":[)";
+    auto row = [&](int64_t id, const std::string& symbol, int decimals, const std::string& index) {
+      if (only >= 0 && only != id) return;
+      JsonWriter w;
+      w.BeginObject()
+          .Field("asset_id", id)
+          .Field("symbol", symbol)
+          .Field("l1_decimals", decimals)
+          .Field("decimals", decimals)
+          .Field("min_transfer_amount", id == 3 ? "1.000000" : "0")
+          .Field("min_withdrawal_amount", id == 3 ? "1.000000" : "0")
+          .Field("margin_mode", id == 3 ? "enabled" : "disabled")
+          .Field("index_price", index)
+          .Field("l1_address", "0x0000000000000000000000000000000000000000")
+          .EndObject();
+      if (out.back() != '[') out += ',';
+      out += w.Take();
+    };
+    row(3, "USDC", 6, "1.000000");
+    for (size_t i = 0; i < m.size(); ++i) {
+      const SimInstrument& in = m.instrument(i);
+      row(static_cast<int64_t>(in.index) + 10, in.symbol(), in.size_scale,
+          in.FormatPrice(m.mark_price(i)));
+    }
+    if (only >= 0 && out.back() == '[') return Error(resp, 400, 20001, "asset not found");
+    return resp.Json(200, out + "]}");
+  }
   if (path == "/funding-rates") {
     // The venue also publishes reference rates of other exchanges: one binance row each.
     std::string out = R"({"code":200,"funding_rates":[)";

@@ -177,7 +177,7 @@ TEST_CASE("aster sim: the gateway's Aster adapter runs against the module", "[as
   CHECK(same(sink.Levels(true), truth.Bids()));
   CHECK(same(sink.Levels(false), truth.Asks()));
 
-  for (const char* account : {kV1Account, kV3Account}) {
+  for (const char* account : {kV1Account, kV3Account, kV3MainAccount}) {
     INFO(account);
     const Decimal bid = Decimal::FromUnits(truth.BestBid()->price - 20, 1);
     const Decimal ask = Decimal::FromUnits(truth.BestAsk()->price, 1);

@@ -586,6 +586,22 @@ TEST_CASE("aster sim: public trades and aggTrades list the prints", "[aster_sim]
         -1127);
   CHECK(ErrorCode(sim.Get("/fapi/v1/trades?symbol=BTCUSDT&limit=0")) == -1130);
   CHECK(sim.Get("/fapi/v1/trades").status == 400);  // symbol is mandatory
+
+  // The rolling ticker is pushed (<s>@ticker every 500 ms, the arrays every second), and it
+  // counts the print above.
+  WsClient ws(sim.port, "/stream?streams=btcusdt@ticker/!miniTicker@arr");
+  auto tick = ws.ReadUntil("\"24hrTicker\"", 3s);
+  REQUIRE(tick.has_value());
+  simdjson::dom::element ev = jp.parse(*tick)["data"];
+  CHECK(std::string_view(ev["s"]) == "BTCUSDT");
+  CHECK(int64_t(ev["n"]) == 1);
+  CHECK(int64_t(ev["L"]) == id);
+  CHECK(std::string_view(ev["Q"]) == "0.001");
+  auto mini = ws.ReadUntil("\"24hrMiniTicker\"", 3s);
+  REQUIRE(mini.has_value());
+  simdjson::dom::element arr = jp.parse(*mini)["data"];
+  CHECK(arr.get_array().size() == 5);
+  CHECK(arr.at(0)["n"].error() == simdjson::NO_SUCH_FIELD);  // the mini form has no counts
 }
 
 TEST_CASE("aster sim: V1 auth failures", "[aster_sim]") {

@@ -1,0 +1,334 @@
+// ccxt conformance against perpgw-sim (issue 16): an independent client written for the real
+// venues, pointed at the sim with only its base URLs changed, must work. Usage:
+//   node run.mjs <sim endpoints.json> [venue ...]
+// Prints one line per call (PASS / FAIL / SKIP with the reason) and a JSON summary as the last
+// line; exits 1 when any call failed. SKIP is reserved for what ccxt itself cannot do (listed
+// with the reason in CCXT_CANNOT), never for a sim gap.
+import fs from 'node:fs';
+import ccxt from 'ccxt';
+
+const endpoints = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const only = process.argv.slice(3);
+
+// What ccxt 4.5.84 itself cannot do against a venue (the real venue would not help either).
+const LIGHTER_SIGNER = 'ccxt signs Lighter transactions and auth tokens only through an external ' +
+  'signer (options.wasmExecPath / libraryPath: a Go-built WASM or shared library from ' +
+  'github.com/ccxt/lighter-wasm, not on npm); the project installs only Debian and npm packages';
+const CCXT_CANNOT = {
+  lighter: { private: LIGHTER_SIGNER },
+};
+
+const SYMBOL = {
+  aster: 'BTC/USDT:USDT', backpack: 'BTC/USDC:USDC', paradex: 'BTC/USD:USDC', lighter: 'BTC/USDC:USDC',
+};
+
+function account(venue, id) {
+  const ep = endpoints.venues[venue];
+  return (ep.accounts || []).find((a) => a.id === id);
+}
+
+function client(venue) {
+  const ep = endpoints.venues[venue];
+  if (!ep) return null;
+  const base = ep.rest_url.replace(/\/+$/, '');
+  const ws = ep.ws_url.replace(/\/+$/, '');
+  const opts = { enableRateLimit: false, timeout: 10000 };
+  let ex = null;
+  if (venue === 'aster') {
+    ex = new ccxt.pro.aster(opts);
+    ex.urls.api = { ...ex.urls.api,
+      fapiPublic: base + '/fapi', fapiPrivate: base + '/fapi',
+      sapiPublic: base + '/api', sapiPrivate: base + '/api',
+      ws: { public: { swap: ws + '/stream', spot: ws + '/stream' },
+            private: { swap: ws + '/ws', spot: ws + '/ws' } } };
+    // A V3 key that signs as its own main wallet: what ccxt does with one private key.
+    const a = account('aster', 'aster-v3-main');
+    if (a) ex.privateKey = a.credentials.private_key;
+  } else if (venue === 'backpack') {
+    ex = new ccxt.pro.backpack(opts);
+    ex.urls.api = { ...ex.urls.api, public: base, private: base, ws: { public: ws, private: ws } };
+    const a = account('backpack', 'backpack-1');
+    if (a) { ex.apiKey = a.credentials.api_key; ex.secret = a.credentials.api_secret; }
+  } else if (venue === 'paradex') {
+    ex = new ccxt.pro.paradex(opts);
+    ex.urls.api = { ...ex.urls.api, v1: base + '/v1', v2: base + '/v2', ws: ws + '/v1' };
+    const a = account('paradex', 'paradex-1');
+    if (a) {
+      // ccxt's documented alternative to onboarding from an L1 key: the Stark account itself.
+      ex.options.paradexAccount = { privateKey: a.credentials.stark_private_key,
+                                    publicKey: a.credentials.public_key,
+                                    address: a.credentials.account };
+      ex.walletAddress = a.credentials.account;
+      ex.privateKey = a.credentials.stark_private_key;
+    }
+  } else if (venue === 'lighter') {
+    ex = new ccxt.pro.lighter(opts);
+    ex.urls.api = { ...ex.urls.api, root: base, public: base, private: base, ws: ws + '/stream' };
+  }
+  // Perpetuals only: the account ccxt reads by default is the futures one.
+  ex.options.defaultType = 'swap';
+  return ex;
+}
+
+const results = [];
+async function check(ex, venue, name, fn, { cannot } = {}) {
+  const method = name.split(' ')[0];
+  const gap = cannot || ((CCXT_CANNOT[venue] || {})[name]) ||
+    (method in ex.has && ex.has[method] === false ? `ccxt ${ccxt.version} ${venue} has no ${method}` : undefined);
+  if (gap) {
+    results.push({ venue, name, status: 'SKIP', detail: gap });
+    console.log(`SKIP ${venue} ${name}: ${gap}`);
+    return undefined;
+  }
+  const t0 = Date.now();
+  try {
+    const detail = await withTimeout(fn(), 15000, name);
+    results.push({ venue, name, status: 'PASS', detail });
+    console.log(`PASS ${venue} ${name}${detail ? ': ' + detail : ''} (${Date.now() - t0} ms)`);
+    return true;
+  } catch (e) {
+    const msg = (e && (e.message || String(e))) || 'error';
+    results.push({ venue, name, status: 'FAIL', detail: msg.slice(0, 400) });
+    console.log(`FAIL ${venue} ${name}: ${msg.slice(0, 400)}`);
+    return false;
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); }),
+  ]);
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error('expected ' + what);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, fn, ms = 8000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(150);
+  }
+  throw new Error(`${what}: not seen within ${ms} ms`);
+}
+
+// An order's current state the way a ccxt user would read it on this venue: fetchOrder where the
+// venue has it and still answers for the order (Paradex answers GET /orders/{id} for open orders
+// only, as documented), else the open list, else the history (fetchOrders / fetchClosedOrders).
+async function orderState(ex, id, sym) {
+  if (ex.has.fetchOrder) {
+    try {
+      return await ex.fetchOrder(id, sym);
+    } catch (e) {
+      // ccxt maps Paradex's ORDER_ID_NOT_FOUND to InvalidOrder rather than OrderNotFound.
+      if (!(e instanceof ccxt.OrderNotFound || /NOT_FOUND/.test(e.message))) throw e;
+    }
+  }
+  const open = await ex.fetchOpenOrders(sym);
+  const o = open.find((x) => x.id === id);
+  if (o) return o;
+  for (const m of ['fetchOrders', 'fetchClosedOrders', 'fetchCanceledAndClosedOrders']) {
+    if (!ex.has[m]) continue;
+    const hist = await ex[m](sym);
+    const h = hist.find((x) => x.id === id);
+    if (h) return h;
+  }
+  return { id, status: 'unknown' };
+}
+
+async function publicCalls(venue, ex) {
+  const sym = SYMBOL[venue];
+  await check(ex, venue, 'loadMarkets', async () => {
+    const m = await ex.loadMarkets();
+    expect(m[sym] && m[sym].swap && m[sym].linear, `${sym} listed as a linear swap`);
+    expect(m[sym].precision.price > 0 && m[sym].precision.amount > 0, 'price/amount precision');
+    return `${Object.keys(m).length} markets`;
+  });
+  if (!ex.markets || !ex.markets[sym]) return false;
+  await check(ex, venue, 'fetchOrderBook', async () => {
+    const b = await ex.fetchOrderBook(sym);
+    expect(b.bids.length > 0 && b.asks.length > 0, 'both sides');
+    expect(b.bids[0][0] < b.asks[0][0], 'an uncrossed book');
+    return `bid ${b.bids[0][0]} ask ${b.asks[0][0]}`;
+  });
+  await check(ex, venue, 'fetchTicker', async () => {
+    const t = await ex.fetchTicker(sym);
+    expect(t.symbol === sym, 'the symbol');
+    expect(t.last > 0 || (t.bid > 0 && t.ask > 0), 'a price');
+    return `last ${t.last}`;
+  });
+  await check(ex, venue, 'fetchTrades', async () => {
+    const tr = await ex.fetchTrades(sym, undefined, 50);
+    expect(Array.isArray(tr), 'a list');
+    for (const t of tr) expect(t.price > 0 && t.amount > 0 && (t.side === 'buy' || t.side === 'sell'), 'trade fields');
+    return `${tr.length} trades`;
+  });
+  await check(ex, venue, 'fetchFundingRate', async () => {
+    const f = await ex.fetchFundingRate(sym);
+    expect(f.symbol === sym, 'the symbol');
+    expect(typeof f.fundingRate === 'number', 'a funding rate');
+    return `rate ${f.fundingRate}`;
+  });
+  await check(ex, venue, 'watchOrderBook', async () => {
+    let b = await ex.watchOrderBook(sym);
+    const first = b.nonce;
+    for (let k = 0; k < 3; ++k) b = await ex.watchOrderBook(sym);
+    expect(b.bids.length > 0 && b.asks.length > 0, 'both sides');
+    expect(b.bids[0][0] < b.asks[0][0], 'an uncrossed book');
+    return `bid ${b.bids[0][0]} ask ${b.asks[0][0]} after 4 updates (nonce ${first} -> ${b.nonce})`;
+  });
+  return true;
+}
+
+// Order lifecycle: balance, post-only (rests; crossing one refused), cancel, a crossing fill,
+// my trades, positions, cancel-all, private order stream, and the public trade stream.
+async function privateCalls(venue, ex) {
+  const sym = SYMBOL[venue];
+  const cannot = (CCXT_CANNOT[venue] || {}).private;
+  const m = ex.markets[sym];
+  const amount = Math.max(m.limits.amount.min || 0, m.precision.amount);
+  const book = await ex.fetchOrderBook(sym);
+  const bid = book.bids[0][0];
+  const ask = book.asks[0][0];
+  const px = (p) => Number(ex.priceToPrecision(sym, p));
+  const qty = Number(ex.amountToPrecision(sym, amount * 2));
+
+  await check(ex, venue, 'fetchBalance', async () => {
+    const bal = await ex.fetchBalance();
+    const cur = m.settle;
+    expect(bal.total && bal.total[cur] > 0, `a ${cur} balance`);
+    return `${cur} total ${bal.total[cur]} free ${bal.free[cur]}`;
+  }, { cannot });
+
+  // The private order stream is opened before the orders it must show.
+  let watched = [];
+  let watching = false;
+  if (!cannot) {
+    watching = true;
+    (async () => {
+      while (watching) {
+        try { watched = watched.concat(await ex.watchOrders(sym)); } catch (e) { if (watching) watched.push({ error: String(e.message || e) }); await sleep(200); }
+      }
+    })();
+    await sleep(500);
+  }
+  let trades = [];
+  let watchingTrades = true;
+  (async () => {
+    while (watchingTrades) {
+      try { trades = trades.concat(await ex.watchTrades(sym)); } catch (e) { await sleep(200); }
+    }
+  })();
+
+  let resting;
+  await check(ex, venue, 'createOrder post-only rests', async () => {
+    resting = await ex.createOrder(sym, 'limit', 'buy', qty, px(bid * 0.99), { postOnly: true });
+    expect(resting.id, 'an order id');
+    const o = await until('the order open', async () => {
+      const r = await orderState(ex, resting.id, sym);
+      return r.status === 'open' ? r : null;
+    });
+    return `id ${resting.id} ${o.status} ${o.price} x ${o.amount}`;
+  }, { cannot });
+  await check(ex, venue, 'createOrder post-only crossing is refused', async () => {
+    try {
+      const o = await ex.createOrder(sym, 'limit', 'buy', qty, px(ask * 1.001), { postOnly: true });
+      const r = await until('a final state', async () => {
+        const x = await orderState(ex, o.id, sym);
+        return ['canceled', 'rejected', 'expired'].includes(x.status) ? x : null;
+      });
+      return `accepted then ${r.status}`;
+    } catch (e) {
+      expect(e instanceof ccxt.InvalidOrder || e instanceof ccxt.OrderImmediatelyFillable || e instanceof ccxt.ExchangeError, 'an order error');
+      return `${e.constructor.name}`;
+    }
+  }, { cannot });
+  await check(ex, venue, 'fetchOpenOrders', async () => {
+    const open = await ex.fetchOpenOrders(sym);
+    expect(resting && open.some((o) => o.id === resting.id), 'the resting order listed');
+    return `${open.length} open`;
+  }, { cannot });
+  await check(ex, venue, 'watchOrders (private stream)', async () => {
+    await until('the resting order on the stream', async () => watched.find((o) => o.id === resting.id));
+    return `${watched.length} updates`;
+  }, { cannot });
+  await check(ex, venue, 'cancelOrder', async () => {
+    await ex.cancelOrder(resting.id, sym);
+    const o = await until('the order canceled', async () => {
+      const r = await orderState(ex, resting.id, sym);
+      return r.status === 'canceled' ? r : null;
+    });
+    return o.status;
+  }, { cannot });
+  let filled;
+  await check(ex, venue, 'createOrder crossing fill', async () => {
+    filled = await ex.createOrder(sym, 'limit', 'buy', qty, px(ask * 1.002), { timeInForce: 'IOC' });
+    const o = await until('the order filled', async () => {
+      const r = await orderState(ex, filled.id, sym);
+      return r.status === 'closed' && r.filled > 0 ? r : null;
+    });
+    return `filled ${o.filled} avg ${o.average}`;
+  }, { cannot });
+  await check(ex, venue, 'fetchMyTrades', async () => {
+    const mine = await until('the fill in my trades', async () => {
+      const t = await ex.fetchMyTrades(sym);
+      return t.some((x) => x.order === filled.id) ? t : null;
+    });
+    const t = mine.find((x) => x.order === filled.id);
+    expect(t.side === 'buy' && t.amount > 0 && t.price > 0, 'fill fields');
+    return `${mine.length} trades, ${t.amount} @ ${t.price}`;
+  }, { cannot });
+  await check(ex, venue, 'fetchPositions', async () => {
+    const pos = await until('a long position', async () => {
+      const ps = await ex.fetchPositions([sym]);
+      return ps.find((p) => p.symbol === sym && p.contracts > 0);
+    });
+    expect(pos.side === 'long', `a long, got ${JSON.stringify(pos.info).slice(0, 300)} side ${pos.side}`);
+    return `${pos.side} ${pos.contracts} entry ${pos.entryPrice}`;
+  }, { cannot });
+  await check(ex, venue, 'watchTrades (public stream)', async () => {
+    await until('a print on the trade stream', async () => trades.length > 0);
+    return `${trades.length} trades, last ${trades[trades.length - 1].price}`;
+  });
+  await check(ex, venue, 'cancelAllOrders', async () => {
+    for (let k = 1; k <= 2; ++k) await ex.createOrder(sym, 'limit', 'buy', qty, px(bid * (1 - 0.01 * k)), { postOnly: true });
+    await ex.cancelAllOrders(sym);
+    await until('no open orders', async () => (await ex.fetchOpenOrders(sym)).length === 0);
+    return 'none open';
+  }, { cannot });
+  await check(ex, venue, 'close position reduce-only', async () => {
+    await ex.createOrder(sym, 'limit', 'sell', qty, px(bid * 0.998), { timeInForce: 'IOC', reduceOnly: true });
+    await until('flat', async () => {
+      const ps = await ex.fetchPositions([sym]);
+      return !ps.some((p) => p.symbol === sym && p.contracts > 0);
+    });
+    return 'flat';
+  }, { cannot });
+  watching = false;
+  watchingTrades = false;
+}
+
+for (const venue of Object.keys(SYMBOL)) {
+  if (only.length && !only.includes(venue)) continue;
+  const ex = client(venue);
+  if (!ex) continue;
+  // ccxt in Node opens plain ws:// (the sim's loopback URLs) only after this call.
+  await ex.loadHttpProxyAgent();
+  try {
+    if (await publicCalls(venue, ex)) await privateCalls(venue, ex);
+  } catch (e) {
+    results.push({ venue, name: 'run', status: 'FAIL', detail: String(e.message || e).slice(0, 400) });
+    console.log(`FAIL ${venue} run: ${String(e.message || e).slice(0, 400)}`);
+  }
+  try { await ex.close(); } catch (e) { /* closing */ }
+}
+const failed = results.filter((r) => r.status === 'FAIL').length;
+const skipped = results.filter((r) => r.status === 'SKIP').length;
+console.log(JSON.stringify({ conformance: 'ccxt', version: ccxt.version, results: results.length, failed, skipped }));
+process.exit(failed ? 1 : 0);
