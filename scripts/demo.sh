@@ -7,7 +7,11 @@ bash scripts/build.sh
 SIM_PID=""
 if [ -x build/sim/perpgw-sim ]; then
   rm -f build/demo-endpoints.json
-  build/sim/perpgw-sim --config config/sim.yaml --endpoints-out build/demo-endpoints.json &
+  # --shared-reference: the venues quote one reference price per asset (each with its own small
+  # basis and spread) and pay funding rates that differ between venues and drift, so funding
+  # spreads (FundingService/RankFundingOpportunities) show up.
+  build/sim/perpgw-sim --config config/sim.yaml --shared-reference \
+      --endpoints-out build/demo-endpoints.json &
   SIM_PID=$!
   for _ in $(seq 1 100); do [ -s build/demo-endpoints.json ] && break; sleep 0.1; done
 fi

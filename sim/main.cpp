@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "sim/core/market.h"
 #include "sim/core/server.h"
 #include "sim/venues.h"
 
@@ -46,6 +47,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Before the venues exist: their markets pick the shared reference up when constructed.
+  if (config->shared_reference) {
+    perpgw::sim::InstallReferenceMarket(
+        std::make_shared<perpgw::sim::ReferenceMarket>(config->seed));
+    spdlog::info("shared reference market (seed {}): venues quote one price per asset", config->seed);
+  }
   Server server(*config);
   for (const auto& vc : config->venues) {
     const auto* entry = perpgw::sim::FindRegisteredVenue(vc.name);

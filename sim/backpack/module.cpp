@@ -52,12 +52,12 @@ std::unique_ptr<VenueModule> MakeModule() { return std::make_unique<BackpackModu
 std::vector<InstrumentSpec> BackpackModule::DefaultInstruments() const {
   return {
       // Max leverage = 1 / imfFunction.base (BTC 0.01333 → 75x, 0.02 → 50x, 0.05 → 20x).
-      Spec("BTC_USDC_PERP", "BTC", "0.1", "0.00001", "117360.0", 75),
-      Spec("ETH_USDC_PERP", "ETH", "0.01", "0.0001", "4420.23", 50),
-      Spec("SOL_USDC_PERP", "SOL", "0.01", "0.01", "182.35", 50),
+      Spec("BTC_USDC_PERP", "BTC", "0.1", "0.00001", "97268.3", 75),
+      Spec("ETH_USDC_PERP", "ETH", "0.01", "0.0001", "3421.12", 50),
+      Spec("SOL_USDC_PERP", "SOL", "0.01", "0.01", "182.38", 50),
       // Priced per 1000 PEPE ("k" prefix): one unit = 1000 tokens.
       [] {
-        InstrumentSpec s = Spec("kPEPE_USDC_PERP", "kPEPE", "0.000001", "1", "0.010234", 20);
+        InstrumentSpec s = Spec("kPEPE_USDC_PERP", "kPEPE", "0.000001", "1", "0.011236", 20);
         s.multiplier = 1000;
         return s;
       }(),

@@ -2,6 +2,9 @@
 #include "sim/core/market.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numbers>
 
 namespace perpgw::sim {
 namespace {
@@ -14,7 +17,123 @@ uint64_t SplitMix(uint64_t& x) {
 }
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+// Stateless draws for the shared reference: a hash of (key, index) as a uniform number.
+uint64_t Hash(uint64_t x) {
+  uint64_t s = x;
+  return SplitMix(s);
+}
+uint64_t Mix(uint64_t a, uint64_t b) { return Hash(a ^ Hash(b + 0x632be59bd9b4e019ULL)); }
+uint64_t Fnv(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }  // [0, 1)
+double Signed(uint64_t h) { return 2 * Unit(h) - 1; }                          // [-1, 1)
+
+// Smooth noise in [-1, 1]: a knot drawn every `period`, cosine-interpolated between knots.
+double Smooth(uint64_t key, UnixNanos t, UnixNanos period) {
+  const int64_t k = t >= 0 ? t / period : (t - period + 1) / period;
+  const double f = static_cast<double>(t - k * period) / static_cast<double>(period);
+  const double a = Signed(Mix(key, static_cast<uint64_t>(k)));
+  const double b = Signed(Mix(key, static_cast<uint64_t>(k + 1)));
+  const double w = (1 - std::cos(std::numbers::pi * f)) / 2;
+  return a + (b - a) * w;
+}
+
+double Pow10(int n) {
+  double p = 1;
+  for (int k = 0; k < n; ++k) p *= 10;
+  return p;
+}
+
+// The model's constants (see ReferenceMarket and Market's reference mode).
+constexpr double kHalfLifeSteps = 6 * 3600;             // the walk's pull back to its start
+constexpr double kBasisStaticBps = 3;                   // per venue and asset: +-3 bps
+constexpr double kBasisDriftBps = 2;                    // +-2 bps more, drifting
+constexpr UnixNanos kBasisPeriod = 180'000'000'000;     // one basis knot per 3 min
+constexpr double kPremium8h = 0.0003;                   // per venue and asset: +-3 bps / 8 h
+constexpr double kFundingDrift8h = 0.00015;             // +-1.5 bps / 8 h more, drifting
+constexpr UnixNanos kFundingPeriod = 600'000'000'000;   // one funding knot per 10 min
+constexpr double kFundingCap8h = 0.003;                 // +-0.3 % / 8 h: inside every venue's cap
+constexpr double kHalfSpreadMinBps = 0.05, kHalfSpreadMaxBps = 0.4;  // per venue
+
+std::mutex g_reference_mu;
+std::shared_ptr<ReferenceMarket> g_reference;
+
 }  // namespace
+
+ReferenceMarket::ReferenceMarket(uint64_t seed) : seed_(seed) {}
+
+std::string ReferenceMarket::AssetOf(const InstrumentSpec& spec) {
+  std::string base;
+  for (char c : spec.base) base += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (spec.multiplier > 1) {
+    std::vector<std::string> prefixes{std::to_string(spec.multiplier)};
+    if (spec.multiplier == 1000) prefixes.push_back("K");
+    if (spec.multiplier == 1000000) prefixes.push_back("M");
+    for (const auto& p : prefixes) {
+      if (base.size() > p.size() && base.compare(0, p.size(), p) == 0) return base.substr(p.size());
+    }
+  }
+  return base;
+}
+
+size_t ReferenceMarket::Register(const std::string& asset, double start_per_token) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < assets_.size(); ++i) {
+    if (assets_[i].name == asset) return i;
+  }
+  Asset a;
+  a.name = asset;
+  a.key = Mix(seed_, Fnv(asset));
+  a.start = start_per_token > 0 ? start_per_token : 1;
+  // Volatility per 1 s step: majors calmer than small caps (0.6 bp/s is ~34 % a year for BTC).
+  a.sigma = asset == "BTC" ? 0.6e-4 : asset == "ETH" ? 0.8e-4 : asset == "SOL" ? 1.1e-4 : 1.5e-4;
+  assets_.push_back(a);
+  return assets_.size() - 1;
+}
+
+double ReferenceMarket::Price(size_t i, UnixNanos t) {
+  std::lock_guard lock(mu_);
+  if (!has_origin_) {
+    has_origin_ = true;
+    origin_ = t;
+  }
+  Asset& a = assets_.at(i);
+  const int64_t k = t <= origin_ ? 0 : (t - origin_) / kStepNs;
+  if (k < a.step) {  // the clock went back: replay from the start
+    a.step = 0;
+    a.x = 0;
+  }
+  const double keep = 1 - std::log(2.0) / kHalfLifeSteps;
+  while (a.step < k) {
+    ++a.step;
+    // Uniform with unit variance, times sigma.
+    a.x = a.x * keep + a.sigma * std::sqrt(3.0) * Signed(Mix(a.key, static_cast<uint64_t>(a.step)));
+  }
+  return a.start * std::exp(a.x);
+}
+
+std::string ReferenceMarket::asset_name(size_t i) const {
+  std::lock_guard lock(mu_);
+  return assets_.at(i).name;
+}
+
+size_t ReferenceMarket::asset_count() const {
+  std::lock_guard lock(mu_);
+  return assets_.size();
+}
+
+void InstallReferenceMarket(std::shared_ptr<ReferenceMarket> reference) {
+  std::lock_guard lock(g_reference_mu);
+  g_reference = std::move(reference);
+}
+
+std::shared_ptr<ReferenceMarket> InstalledReferenceMarket() {
+  std::lock_guard lock(g_reference_mu);
+  return g_reference;
+}
 
 Prng::Prng(uint64_t seed) {
   for (auto& s : s_) s = SplitMix(seed);
@@ -36,19 +155,72 @@ Market::Market(std::vector<SimInstrument> instruments, MarketOptions options, co
     : instruments_(std::move(instruments)),
       options_(options),
       clock_(clock),
+      reference_(InstalledReferenceMarket()),
       rng_(options.seed) {
   options_.depth = std::max(1, options_.depth);
   symbols_.resize(instruments_.size());
+  // Per venue: how wide it quotes, as a fraction of price.
+  const double half_spread_bps =
+      kHalfSpreadMinBps +
+      (kHalfSpreadMaxBps - kHalfSpreadMinBps) * Unit(Mix(options_.seed, Fnv("half-spread")));
   for (size_t i = 0; i < instruments_.size(); ++i) {
+    const SimInstrument& in = instruments_[i];
     instruments_[i].index = i;
     auto& s = symbols_[i];
-    s.book = OrderBook(instruments_[i].price_scale, instruments_[i].size_scale);
-    s.mid_ticks = std::max<int64_t>(instruments_[i].initial_mid / instruments_[i].tick,
-                                    options_.depth + 2);
-    s.funding_rate = instruments_[i].funding_rate;
+    s.book = OrderBook(in.price_scale, in.size_scale);
+    s.mid_ticks = std::max<int64_t>(in.initial_mid / in.tick, options_.depth + 2);
+    s.funding_rate = in.funding_rate;
+    if (reference_) {
+      const std::string asset = ReferenceMarket::AssetOf(in.spec);
+      const double unit = Pow10(in.price_scale);
+      const double mult = static_cast<double>(std::max<int64_t>(1, in.spec.multiplier));
+      s.asset = reference_->Register(asset, static_cast<double>(in.initial_mid) / unit / mult);
+      s.key = Mix(options_.seed, Fnv(asset));
+      s.basis_static_bps = kBasisStaticBps * Signed(Mix(s.key, 1));
+      s.premium_8h = kPremium8h * Signed(Mix(s.key, 2));
+      const int hours = std::max(1, in.spec.funding_interval_hours);
+      s.base_8h = static_cast<double>(in.funding_rate) / Pow10(kRateScale) * 8 / hours;
+      const double price = target_mid(i);
+      s.half_spread = std::max<int64_t>(
+          1, std::llround(price * half_spread_bps / 1e4 * unit / static_cast<double>(in.tick)));
+      s.mid_ticks = std::max(TargetTicks(i), MinMidTicks(i));
+    }
     Reset(i);
   }
   scratch_.changes.reserve(4 * options_.depth + 16);
+}
+
+double Market::reference_price(size_t i) const {
+  if (!reference_) return 0;
+  const double mult = static_cast<double>(std::max<int64_t>(1, instruments_[i].spec.multiplier));
+  return reference_->Price(symbols_[i].asset, clock_.Now()) * mult;
+}
+
+double Market::basis_bps(size_t i) const {
+  if (!reference_) return 0;
+  const auto& s = symbols_[i];
+  return s.basis_static_bps + kBasisDriftBps * Smooth(Mix(s.key, 3), clock_.Now(), kBasisPeriod);
+}
+
+double Market::target_mid(size_t i) const {
+  return reference_price(i) * (1 + basis_bps(i) / 1e4);
+}
+
+int64_t Market::TargetTicks(size_t i) const {
+  const SimInstrument& in = instruments_[i];
+  return std::llround(target_mid(i) * Pow10(in.price_scale) / static_cast<double>(in.tick));
+}
+
+int64_t Market::funding_rate(size_t i) const {
+  const auto& s = symbols_[i];
+  if (!reference_ || s.funding_pinned) return s.funding_rate;
+  double r8 = s.base_8h + s.premium_8h +
+              kFundingDrift8h * Smooth(Mix(s.key, 4), clock_.Now(), kFundingPeriod);
+  r8 = std::clamp(r8, -kFundingCap8h, kFundingCap8h);
+  // Per the instrument's own interval, to 1e-8 as the venues print it.
+  const double r = r8 * std::max(1, instruments_[i].spec.funding_interval_hours) / 8;
+  static_assert(kRateScale == 10);
+  return std::llround(r * 1e8) * 100;
 }
 
 const SimInstrument* Market::Find(std::string_view symbol) const {
@@ -68,15 +240,17 @@ void Market::Reset(size_t i) {
   const auto& in = instruments_[i];
   auto& s = symbols_[i];
   std::vector<Level> bids, asks;
+  const int64_t gap = s.half_spread - 1;
   for (int64_t d = 1; d <= options_.depth; ++d) {
-    bids.push_back({(s.mid_ticks - d) * in.tick, RandomSize(in, d)});
-    asks.push_back({(s.mid_ticks + d) * in.tick, RandomSize(in, d)});
+    bids.push_back({(s.mid_ticks - gap - d) * in.tick, RandomSize(in, d)});
+    asks.push_back({(s.mid_ticks + gap + d) * in.tick, RandomSize(in, d)});
   }
   s.book.ReplaceAll(bids, asks);
 }
 
 void Market::ReplaceBook(size_t i, std::span<const Level> bids, std::span<const Level> asks,
                          int64_t mid_price) {
+  symbols_[i].detached = true;
   symbols_[i].mid_ticks = mid_price / instruments_[i].tick;
   symbols_[i].book.ReplaceAll(bids, asks);
 }
@@ -96,13 +270,14 @@ void Market::Recentre(size_t i, int64_t m) {
   const auto& in = instruments_[i];
   auto& s = symbols_[i];
   const int64_t depth = options_.depth;
+  const int64_t gap = s.half_spread - 1;
   s.mid_ticks = m;
   // Drop levels outside the new windows, then fill every missing slot inside them.
   for (auto side : {BookSide::kBid, BookSide::kAsk}) {
     std::vector<Level> levels =
         side == BookSide::kBid ? s.book.Bids() : s.book.Asks();
-    int64_t lo = side == BookSide::kBid ? m - depth : m + 1;
-    int64_t hi = side == BookSide::kBid ? m - 1 : m + depth;
+    int64_t lo = side == BookSide::kBid ? m - gap - depth : m + gap + 1;
+    int64_t hi = side == BookSide::kBid ? m - gap - 1 : m + gap + depth;
     std::vector<int64_t> present;
     for (const auto& l : levels) {
       int64_t t = l.price / in.tick;
@@ -114,7 +289,8 @@ void Market::Recentre(size_t i, int64_t m) {
     }
     for (int64_t t = lo; t <= hi; ++t) {
       if (std::find(present.begin(), present.end(), t) == present.end()) {
-        Change(i, side, t * in.tick, RandomSize(in, side == BookSide::kBid ? m - t : t - m));
+        Change(i, side, t * in.tick,
+               RandomSize(in, (side == BookSide::kBid ? m - t : t - m) - gap));
       }
     }
   }
@@ -150,14 +326,20 @@ void Market::StepSymbol(size_t i) {
   scratch_.changes.clear();
   if (static_cast<int>(rng_.Below(1000)) < options_.move_per_mille) {
     int64_t m = s.mid_ticks + (rng_.Below(2) == 0 ? -1 : 1);
-    Recentre(i, std::max<int64_t>(m, depth + 2));
+    if (follows_reference(i)) {
+      // Catch up with the reference (plus basis); jitter a tick when already there.
+      const int64_t target = TargetTicks(i);
+      if (target != s.mid_ticks) m = target;
+    }
+    Recentre(i, std::max<int64_t>(m, MinMidTicks(i)));
   } else {
     int n = 1 + static_cast<int>(rng_.Below(10));
     for (int c = 0; c < n; ++c) {
       BookSide side = rng_.Below(2) == 0 ? BookSide::kBid : BookSide::kAsk;
       // Churn concentrates near the top of the book, like real flow.
       int64_t d = 1 + static_cast<int64_t>(std::min(rng_.Below(depth), rng_.Below(depth)));
-      int64_t t = side == BookSide::kBid ? s.mid_ticks - d : s.mid_ticks + d;
+      const int64_t off = s.half_spread - 1 + d;
+      int64_t t = side == BookSide::kBid ? s.mid_ticks - off : s.mid_ticks + off;
       bool remove = rng_.Below(10) == 0 && d > 1;
       Change(i, side, t * in.tick, remove ? 0 : RandomSize(in, d));
     }
@@ -169,7 +351,8 @@ void Market::SetMid(size_t i, int64_t price) {
   const auto& in = instruments_[i];
   int64_t t = (price + in.tick / 2) / in.tick;
   scratch_.changes.clear();
-  Recentre(i, std::max<int64_t>(t, options_.depth + 2));
+  symbols_[i].detached = true;
+  Recentre(i, std::max<int64_t>(t, MinMidTicks(i)));
   Publish(i, false);
 }
 

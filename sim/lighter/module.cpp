@@ -63,9 +63,9 @@ std::unique_ptr<VenueModule> MakeModule() {
 std::vector<InstrumentSpec> LighterModule::DefaultInstruments() const {
   // Market indexes as on the venue (ETH 0, BTC 1, SOL 2); decimals like its listings.
   return {
-      Spec("ETH", 0, "0.01", "0.0001", "0.005", "3327.46", 50),
+      Spec("ETH", 0, "0.01", "0.0001", "0.005", "3420.96", 50),
       Spec("BTC", 1, "0.1", "0.00001", "0.0002", "97250.0", 50),
-      Spec("SOL", 2, "0.001", "0.001", "0.05", "181.905", 20),
+      Spec("SOL", 2, "0.001", "0.001", "0.05", "182.366", 20),
   };
 }
 

@@ -52,8 +52,8 @@ std::unique_ptr<VenueModule> MakeModule() {
 std::vector<InstrumentSpec> ParadexModule::DefaultInstruments() const {
   return {
       Spec("BTC-USD-PERP", "BTC", "0.1", "0.001", "97250.0", 50),
-      Spec("ETH-USD-PERP", "ETH", "0.01", "0.001", "3612.45", 50),
-      Spec("SOL-USD-PERP", "SOL", "0.001", "0.01", "181.905", 20),
+      Spec("ETH-USD-PERP", "ETH", "0.01", "0.001", "3419.87", 50),
+      Spec("SOL-USD-PERP", "SOL", "0.001", "0.01", "182.331", 20),
       // One contract unit = 1000 BONK ("k" prefix).
       [] {
         InstrumentSpec s = Spec("kBONK-USD-PERP", "kBONK", "0.000001", "1", "0.028776", 10);
