@@ -358,6 +358,85 @@ CancelResult Engine::Cancel(std::string_view account, uint64_t order_id) {
   return r;
 }
 
+AmendResult Engine::Amend(const AmendRequest& req) {
+  AmendResult r;
+  auto it = orders_.find(req.order_id);
+  if (it == orders_.end() || it->second->account != req.account) {
+    r.code = RejectCode::kNotFound;
+    r.message = "order not found";
+    return r;
+  }
+  SimOrder& o = *it->second;
+  r.order = o;
+  auto refuse = [&](RejectCode code, std::string message) {
+    r.code = code;
+    r.message = std::move(message);
+    return r;
+  };
+  if (!o.open()) return refuse(RejectCode::kAlreadyClosed, "order already closed");
+  SimAccount* a = MutableAccount(o.account);
+  const SimInstrument& in = *o.instrument;
+  const size_t i = in.index;
+  const int64_t price = req.price != 0 ? req.price : o.price;
+  int64_t qty = req.qty != 0 ? req.qty : o.qty;
+  if (req.price < 0 || price <= 0 || price % in.tick != 0) {
+    return refuse(RejectCode::kInvalidPrice, "price must be a positive multiple of tick");
+  }
+  if (req.qty < 0 || qty % in.step != 0 || qty < in.min_qty) {
+    return refuse(RejectCode::kInvalidQty, "quantity must be a positive multiple of step, >= min qty");
+  }
+  if (qty <= o.filled) return refuse(RejectCode::kInvalidQty, "new size must exceed the filled size");
+  if (o.reduce_only) {
+    const int64_t cap = ReduceOnlyCap(*a, o);
+    if (cap == 0) return refuse(RejectCode::kReduceOnly, "reduce-only order would not reduce the position");
+    qty = std::min(qty, o.filled + cap);
+  }
+  const OrderBook& book = market_.book(i);
+  auto best_opp = o.side == Side::kBuy ? book.BestAsk() : book.BestBid();
+  const bool crosses =
+      best_opp && (o.side == Side::kBuy ? price >= best_opp->price : price <= best_opp->price);
+  if (o.tif == TimeInForce::kPostOnly && crosses) {
+    return refuse(RejectCode::kPostOnlyViolation, "post-only order would take liquidity");
+  }
+  if (!o.reduce_only) {
+    // Margin for the amended remainder, with this order's current reservation given back.
+    const int lev = Leverage(o.account, i);
+    const int64_t remaining = qty - o.filled;
+    const int64_t growing = std::max<int64_t>(0, remaining - ReduceOnlyCap(*a, o));
+    const Money required = in.Notional(price, growing) / lev;
+    const Money held = in.Notional(o.price, o.remaining()) / lev;
+    if (required > Balance(o.account).available + held) {
+      return refuse(RejectCode::kInsufficientMargin, "insufficient margin");
+    }
+  }
+  Unrest(o);
+  o.price = price;
+  o.qty = qty;
+  o.updated = clock_.Now();
+  EmitOrder(o, nullptr);
+  if (crosses) {
+    std::vector<Level> levels = o.side == Side::kBuy ? book.Asks() : book.Bids();
+    std::vector<Level> takes;
+    int64_t want = o.remaining();
+    for (const auto& l : levels) {
+      if (want == 0) break;
+      if (o.side == Side::kBuy ? l.price > price : l.price < price) break;
+      const int64_t q = std::min(want, l.size);
+      takes.push_back({l.price, q});
+      want -= q;
+    }
+    for (const auto& t : takes) {
+      ApplyFill(*a, o, t.price, t.size, /*maker=*/false, &r.fills);
+      market_.Consume(i, Opposite(o.side), t.price, t.size);
+    }
+    if (!takes.empty()) market_.FlushTrades(i);
+  }
+  if (o.remaining() > 0) Rest(o);
+  if (!r.fills.empty()) EmitAccount(*a, i);
+  r.order = o;
+  return r;
+}
+
 CancelResult Engine::CancelByClientId(std::string_view account, std::string_view client_id) {
   const SimOrder* o = FindByClientId(account, client_id);
   if (o == nullptr) {

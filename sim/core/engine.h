@@ -41,6 +41,24 @@ struct PlaceResult {
   std::vector<SimFill> fills;
 };
 
+// Amend an open order in place (same id): new limit price and/or new total size (0 = keep).
+struct AmendRequest {
+  std::string account;
+  uint64_t order_id = 0;
+  int64_t price = 0;  // at price_scale; 0 keeps the price
+  int64_t qty = 0;    // new total size at size_scale (must exceed what is filled); 0 keeps it
+};
+
+// code == kNone: the order has the new price/size and the same id; at a crossing price it
+// traded first (fills), a post-only one is refused instead. Rejected: the order is unchanged
+// (order holds its state) and nothing was emitted.
+struct AmendResult {
+  RejectCode code = RejectCode::kNone;
+  std::string message;
+  SimOrder order;
+  std::vector<SimFill> fills;
+};
+
 struct CancelResult {
   RejectCode code = RejectCode::kNone;
   std::string message;
@@ -73,6 +91,7 @@ class Engine {
 
   PlaceResult Place(const PlaceRequest& req);
   CancelResult Cancel(std::string_view account, uint64_t order_id);
+  AmendResult Amend(const AmendRequest& req);
   CancelResult CancelByClientId(std::string_view account, std::string_view client_id);
   // Cancels every open order of the account (on `symbol` only when non-empty).
   std::vector<SimOrder> CancelAll(std::string_view account, std::string_view symbol = {});

@@ -82,6 +82,71 @@ TEST_CASE("post-only that would cross is rejected; otherwise it rests", "[sim][e
   CHECK(f.engine.OpenOrders("alice").size() == 1);
 }
 
+TEST_CASE("amend moves price and size in place; a crossing amend trades, post-only refuses",
+          "[sim][engine]") {
+  Fixture f;
+  auto rest = f.Place(Side::kBuy, 997, 5, TimeInForce::kPostOnly, OrderType::kLimit, false, "a1");
+  REQUIRE(rest.code == RejectCode::kNone);
+  const uint64_t id = rest.order.id;
+  const size_t events = f.events.size();
+
+  AmendRequest m;
+  m.account = "alice";
+  m.order_id = id;
+  m.price = 998;
+  m.qty = 8;
+  auto a = f.engine.Amend(m);
+  REQUIRE(a.code == RejectCode::kNone);
+  CHECK(a.order.id == id);
+  CHECK(a.order.price == 998);
+  CHECK(a.order.qty == 8);
+  CHECK(a.order.status == OrderStatus::kOpen);
+  CHECK(f.events.size() == events + 1);  // one order update
+  REQUIRE(f.engine.OpenOrders("alice").size() == 1);
+  CHECK(f.engine.OpenOrders("alice")[0]->price == 998);
+  CHECK(f.engine.FindByClientId("alice", "a1") != nullptr);  // still found by its client id
+
+  // Post-only through the ask: refused, order unchanged.
+  m.price = 1000;
+  auto po = f.engine.Amend(m);
+  CHECK(po.code == RejectCode::kPostOnlyViolation);
+  CHECK(po.order.price == 998);
+  CHECK(f.engine.OpenOrders("alice")[0]->price == 998);
+  // Off-tick, unknown, someone else's order: refused.
+  m.price = 0;
+  m.qty = 3;  // keeps the price; smaller size
+  CHECK(f.engine.Amend(m).code == RejectCode::kNone);
+  CHECK(f.engine.OpenOrders("alice")[0]->qty == 3);
+  m.qty = -1;
+  CHECK(f.engine.Amend(m).code == RejectCode::kInvalidQty);
+  m.qty = 0;
+  m.account = "bob";
+  CHECK(f.engine.Amend(m).code == RejectCode::kNotFound);
+
+  // A GTC order amended through the ask takes liquidity and rests the rest, same id.
+  auto gtc = f.Place(Side::kBuy, 990, 5);
+  REQUIRE(gtc.code == RejectCode::kNone);
+  AmendRequest x;
+  x.account = "alice";
+  x.order_id = gtc.order.id;
+  x.price = 1000;
+  x.qty = 15;  // 1.0 available at 100.0: fills 1.0, 0.5 rests at 100.0
+  auto t = f.engine.Amend(x);
+  REQUIRE(t.code == RejectCode::kNone);
+  REQUIRE(t.fills.size() == 1);
+  CHECK(t.fills[0].qty == 10);
+  CHECK(t.order.status == OrderStatus::kPartiallyFilled);
+  CHECK(t.order.remaining() == 5);
+  CHECK(f.engine.Position("alice", 0).size == 10);
+  // A size at or below the filled part is refused; the closed order cannot be amended.
+  x.price = 0;
+  x.qty = 10;
+  CHECK(f.engine.Amend(x).code == RejectCode::kInvalidQty);
+  REQUIRE(f.engine.Cancel("alice", gtc.order.id).code == RejectCode::kNone);
+  x.qty = 20;
+  CHECK(f.engine.Amend(x).code == RejectCode::kAlreadyClosed);
+}
+
 TEST_CASE("crossing limit takes levels at their prices and rests the remainder", "[sim][engine]") {
   Fixture f;
   auto r = f.Place(Side::kBuy, 1001, 40);  // 1.0 @100.0 + 2.0 @100.1, 1.0 rests @100.1
