@@ -88,6 +88,9 @@ struct SymbolExtra {
 SymbolExtra ExtraFor(const SimInstrument& in);
 // Venue order status ("NEW", "EXPIRED", ...) of an engine order.
 const char* OrderStatusText(const SimOrder& o);
+// The venue's client order id of an engine order: the engine names its liquidation orders
+// "liquidation-<id>"; the venue's are "autoclose-<id>" (REST and user stream alike).
+std::string VenueClientId(const SimOrder& o);
 // Decimal at an exact scale (half-even), e.g. entry price with price_scale + 4 digits.
 std::string DecimalAt(Decimal d, int scale);
 

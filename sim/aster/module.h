@@ -138,6 +138,13 @@ class AsterModule final : public VenueModule {
   void CancelOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void ListenKeyCall(const std::string& method, const AccountSpec& acct, HttpResponse& resp);
   void Leverage(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  // POST/DELETE batchOrders: one NewOrder/CancelOrder per element, answered as an array of
+  // order objects and {code,msg} error objects in request order.
+  void BatchNew(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void BatchCancel(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void MarginType(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void CountdownCancelAll(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void Income(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   std::string PositionRow(const AccountSpec& acct, size_t i, bool v4) const;
   std::string BalanceRows(const AccountSpec& acct) const;
   std::string AccountJson(const AccountSpec& acct) const;
@@ -182,6 +189,24 @@ class AsterModule final : public VenueModule {
   std::map<std::string, PendingAccount> pending_account_;
   std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
   std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
+  // GET income: what the account was paid/charged, journaled as the engine reports it (fills'
+  // commission and realized PnL, funding settlements), oldest first.
+  enum class IncomeType : uint8_t { kRealizedPnl, kCommission, kFundingFee };
+  struct IncomeRow {
+    std::string account;
+    size_t symbol = 0;
+    IncomeType type = IncomeType::kCommission;
+    Money amount = 0;  // > 0 received, < 0 paid
+    int64_t time_ms = 0;
+    uint64_t tran_id = 0;
+    uint64_t trade_id = 0;  // 0 for funding
+  };
+  void AddIncome(const std::string& account, size_t symbol, IncomeType type, Money amount,
+                 UnixNanos time, uint64_t trade_id);
+  std::vector<IncomeRow> income_;
+  uint64_t next_tran_id_ = 9000000001;
+  // countdownCancelAll: armed timers by account\x1fsymbol.
+  std::map<std::string, uint64_t> countdowns_;
   uint64_t key_counter_ = 0;
   int64_t weight_minute_ = -1;
   int64_t weight_used_ = 0;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <regex>
 
+#include <simdjson.h>
+
 #include "sim/aster/internal.h"
 #include "sim/aster/module.h"
 #include "sim/core/json.h"
@@ -84,6 +86,15 @@ const char* TifText(const SimOrder& o) {
 
 }  // namespace
 
+std::string VenueClientId(const SimOrder& o) {
+  static constexpr std::string_view kEngine = "liquidation-";
+  if (o.client_id.size() > kEngine.size() && o.client_id.compare(0, kEngine.size(), kEngine) == 0 &&
+      o.client_id.substr(kEngine.size()) == std::to_string(o.id)) {
+    return "autoclose-" + o.client_id.substr(kEngine.size());
+  }
+  return o.client_id;
+}
+
 const char* OrderStatusText(const SimOrder& o) {
   switch (o.status) {
     case OrderStatus::kOpen: return "NEW";
@@ -115,6 +126,26 @@ std::string QtyOrZero(const SimInstrument& in, int64_t q) {
   return q == 0 ? "0" : Fixed(q, in.size_scale);
 }
 
+// An order by the client id a venue client knows: its own, or a liquidation's "autoclose-<id>".
+const SimOrder* FindByVenueClientId(const Engine& eng, const std::string& account,
+                                    const std::string& cid) {
+  if (const SimOrder* o = eng.FindByClientId(account, cid)) return o;
+  static constexpr std::string_view kVenue = "autoclose-";
+  if (cid.rfind(kVenue, 0) != 0) return nullptr;
+  int64_t id = 0;
+  if (!ParseI64(std::string_view(cid).substr(kVenue.size()), &id) || id <= 0) return nullptr;
+  const SimOrder* o = eng.FindOrder(static_cast<uint64_t>(id));
+  return o != nullptr && o->account == account && VenueClientId(*o) == cid ? o : nullptr;
+}
+
+// The rows a history query pages through (ascending): from `forward` on, the first `limit`
+// (Binance: orderId/fromId/startTime read forward); otherwise the most recent `limit`.
+std::pair<size_t, size_t> Page(size_t n, int64_t limit, bool forward) {
+  const size_t lim = static_cast<size_t>(std::max<int64_t>(limit, 0));
+  if (forward || n <= lim) return {0, std::min(n, lim)};
+  return {n - lim, n};
+}
+
 enum class OrderView { kAck, kResult, kQuery };
 
 void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view) {
@@ -123,7 +154,7 @@ void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view) {
   w.BeginObject();
   w.Field("orderId", o.id).Field("symbol", in.symbol());
   w.Field("status", ack ? "NEW" : OrderStatusText(o));
-  w.Field("clientOrderId", o.client_id);
+  w.Field("clientOrderId", VenueClientId(o));
   w.Field("price", o.type == OrderType::kMarket ? std::string("0") : Fixed(o.price, in.price_scale));
   w.Field("avgPrice", ack ? std::string("0.00000") : AvgPriceText(o));
   w.Field("origQty", Fixed(o.qty, in.size_scale));
@@ -175,7 +206,8 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"openOrder", "13"}, {"allOrders", "13"}, {"balance", "23"}, {"positionRisk", "23"},
       {"account", "43"}, {"leverage", "13"}, {"leverageBracket", "13"}, {"userTrades", "13"},
       {"commissionRate", "13"}, {"positionSide/dual", "13"}, {"listenKey", "13"},
-      {"builder", "3"}};
+      {"batchOrders", "13"}, {"marginType", "13"}, {"countdownCancelAll", "13"},
+      {"income", "13"}, {"builder", "3"}};
   if (auto it = kPublic.find(name); it != kPublic.end()) {
     if (it->second.find(version) == std::string::npos || req.method != "GET") return not_found();
     return Public(name, req, p, resp);
@@ -594,22 +626,29 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
   }
   if (name == "openOrders" || name == "allOrders") {
     if (method != "GET") return bad_method();
-    if (name == "allOrders" && si < 0) return WriteError(resp, Mandatory("symbol"));
-    int64_t from_id = 0, limit = 500;
+    const bool all = name == "allOrders";
+    if (all && si < 0) return WriteError(resp, Mandatory("symbol"));
+    int64_t from_id = 0, limit = 500, start = -1, end = -1;
     ParseI64(p.Get("orderId"), &from_id);
     if (p.Has("limit")) ParseI64(p.Get("limit"), &limit);
     limit = std::clamp<int64_t>(limit, 1, 1000);
-    std::vector<const SimOrder*> list =
-        name == "openOrders" ? eng.OpenOrders(acct.id, symbol) : eng.Orders(acct.id);
-    JsonWriter w;
-    w.BeginArray();
-    int64_t n = 0;
+    if (all && p.Has("startTime")) ParseI64(p.Get("startTime"), &start);
+    if (all && p.Has("endTime")) ParseI64(p.Get("endTime"), &end);
+    std::vector<const SimOrder*> list = all ? eng.Orders(acct.id) : eng.OpenOrders(acct.id, symbol);
+    std::vector<const SimOrder*> rows;
     for (const SimOrder* o : list) {
       if (!Visible(*o) || (!symbol.empty() && o->instrument->symbol() != symbol)) continue;
-      if (o->id < static_cast<uint64_t>(from_id) || n >= limit) continue;
-      WriteOrder(w, *o, OrderView::kQuery);
-      ++n;
+      if (o->id < static_cast<uint64_t>(from_id)) continue;
+      const int64_t t = ToMs(o->created);  // allOrders' time window is on the creation time
+      if ((start >= 0 && t < start) || (end >= 0 && t > end)) continue;
+      rows.push_back(o);
     }
+    // allOrders: orderId/startTime page forward, otherwise the most recent `limit` (Binance
+    // family; aster.md does not spell it out). openOrders keeps the oldest `limit`.
+    auto [first, last] = Page(rows.size(), limit, !all || from_id > 0 || start >= 0);
+    JsonWriter w;
+    w.BeginArray();
+    for (size_t k = first; k < last; ++k) WriteOrder(w, *rows[k], OrderView::kQuery);
     w.EndArray();
     return resp.Json(200, w.Take());
   }
@@ -661,14 +700,22 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     if (p.Has("endTime")) ParseI64(p.Get("endTime"), &end);
     if (p.Has("limit")) ParseI64(p.Get("limit"), &limit);
     limit = std::clamp<int64_t>(limit, 1, 1000);
+    const std::vector<SimFill> fills = eng.Fills(acct.id);
+    std::vector<const SimFill*> rows;
+    for (const SimFill& f : fills) {
+      const int64_t t = ToMs(f.time);
+      if (f.instrument->symbol() != symbol || f.trade_id < static_cast<uint64_t>(from_id)) continue;
+      if ((start >= 0 && t < start) || (end >= 0 && t > end)) continue;
+      rows.push_back(&f);
+    }
+    // fromId/startTime read forward; otherwise the most recent `limit` (Binance family).
+    auto [first, last] = Page(rows.size(), limit, from_id > 0 || start >= 0);
     JsonWriter w;
     w.BeginArray();
-    int64_t n = 0;
-    for (const SimFill& f : eng.Fills(acct.id)) {
+    for (size_t k = first; k < last; ++k) {
+      const SimFill& f = *rows[k];
       const SimInstrument& in = *f.instrument;
       const int64_t t = ToMs(f.time);
-      if (in.symbol() != symbol || f.trade_id < static_cast<uint64_t>(from_id)) continue;
-      if ((start >= 0 && t < start) || (end >= 0 && t > end) || n >= limit) continue;
       auto rp = trade_realized_.find(f.trade_id);
       w.BeginObject()
           .Field("buyer", f.side == Side::kBuy)
@@ -686,7 +733,6 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
           .Field("symbol", in.symbol())
           .Field("time", t)
           .EndObject();
-      ++n;
     }
     w.EndArray();
     return resp.Json(200, w.Take());
@@ -706,6 +752,23 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     if (!ParseBool(p.Get("dualSidePosition"), &dual)) return WriteError(resp, Mandatory("dualSidePosition"));
     if (!dual) return WriteError(resp, Err(-4059, "No need to change position side."));
     return WriteError(resp, Err(-1000, "Hedge mode is not supported by perpgw-sim."));
+  }
+  if (name == "batchOrders") {
+    if (method == "POST") return BatchNew(acct, p, resp);
+    if (method == "DELETE") return BatchCancel(acct, p, resp);
+    return bad_method();
+  }
+  if (name == "marginType") {
+    if (method != "POST") return bad_method();
+    return MarginType(acct, p, resp);
+  }
+  if (name == "countdownCancelAll") {
+    if (method != "POST") return bad_method();
+    return CountdownCancelAll(acct, p, resp);
+  }
+  if (name == "income") {
+    if (method != "GET") return bad_method();
+    return Income(acct, p, resp);
   }
   if (name == "builder") {  // ccxt's builder-fee check: no builders approved here
     if (method != "GET") return bad_method();
@@ -858,7 +921,7 @@ void AsterModule::QueryOrder(const AccountSpec& acct, const Params& p, bool open
   if (p.Has("orderId")) {
     if (ParseI64(p.Get("orderId"), &id) && id > 0) o = ctx_->engine().FindOrder(id);
   } else {
-    o = ctx_->engine().FindByClientId(acct.id, p.Get("origClientOrderId"));
+    o = FindByVenueClientId(ctx_->engine(), acct.id, p.Get("origClientOrderId"));
   }
   if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !Visible(*o) ||
       (open_only && !o->open())) {
@@ -879,7 +942,7 @@ void AsterModule::CancelOrder(const AccountSpec& acct, const Params& p, HttpResp
   if (p.Has("orderId")) {
     if (ParseI64(p.Get("orderId"), &id) && id > 0) o = eng.FindOrder(id);
   } else {
-    o = eng.FindByClientId(acct.id, p.Get("origClientOrderId"));
+    o = FindByVenueClientId(eng, acct.id, p.Get("origClientOrderId"));
   }
   if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !o->open()) {
     return WriteError(resp, Err(-2011, "Unknown order sent."));
@@ -952,6 +1015,190 @@ void AsterModule::ListenKeyCall(const std::string& method, const AccountSpec& ac
     user_conns_.erase(conns);
   }
   resp.Json(200, "{}");
+}
+
+// ------------------------------------------------------------- batches, margin type, countdown
+
+namespace {
+
+constexpr size_t kMaxBatchOrders = 5;   // aster.md §9
+constexpr size_t kMaxBatchCancels = 10;
+
+// A JSON array of order ids (numbers, or strings of digits) or of client ids (strings).
+bool ParseIdList(const std::string& json, bool numeric, std::vector<std::string>* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array arr;
+  if (parser.parse(json).get_array().get(arr) != simdjson::SUCCESS) return false;
+  for (simdjson::dom::element el : arr) {
+    std::string_view sv;
+    int64_t n = 0;
+    uint64_t u = 0;
+    if (el.get_string().get(sv) == simdjson::SUCCESS) {
+      if (numeric && (!ParseI64(sv, &n) || n <= 0)) return false;
+      out->emplace_back(sv);
+    } else if (numeric && el.get_int64().get(n) == simdjson::SUCCESS && n > 0) {
+      out->push_back(std::to_string(n));
+    } else if (numeric && el.get_uint64().get(u) == simdjson::SUCCESS) {
+      out->push_back(std::to_string(u));
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void AsterModule::BatchNew(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  if (!p.Has("batchOrders")) return WriteError(resp, Mandatory("batchOrders"));
+  // Not JSON, empty or more than 5 orders: the whole request fails. The venue's code for the
+  // size limit is not documented; -1130 (invalid parameter data) is the Binance-family reading.
+  const ApiError invalid = Err(-1130, "Data sent for parameter 'batchOrders' is not valid.");
+  auto orders = ParseJsonObjectArray(p.Get("batchOrders"));
+  if (!orders.ok() || orders->empty() || orders->size() > kMaxBatchOrders) {
+    return WriteError(resp, invalid);
+  }
+  // Each element is placed exactly as a single POST order with those parameters (in order, so
+  // an early one's margin counts for the later ones); its answer or error takes its slot.
+  std::string out = "[";
+  for (const JsonFields& fields : *orders) {
+    Params q;
+    for (const auto& [k, v] : fields) {
+      if (k != "__test") q.kv.emplace_back(k, v);
+    }
+    HttpResponse one;
+    NewOrder(acct, q, one);
+    if (out.size() > 1) out += ',';
+    out += one.body;
+  }
+  resp.Json(200, out + "]");
+}
+
+void AsterModule::BatchCancel(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  const bool by_id = p.Has("orderIdList");
+  if (!by_id && !p.Has("origClientOrderIdList")) {
+    return WriteError(resp, Err(-1102, "Param 'orderIdList' or 'origClientOrderIdList' must be "
+                                       "sent, but both were empty/null!"));
+  }
+  const std::string param = by_id ? "orderIdList" : "origClientOrderIdList";
+  std::vector<std::string> ids;
+  if (!ParseIdList(p.Get(param), by_id, &ids) || ids.empty() || ids.size() > kMaxBatchCancels) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter '" + param + "' is not valid."));
+  }
+  std::string out = "[";
+  for (const std::string& id : ids) {
+    Params q;
+    q.kv.emplace_back("symbol", symbol);
+    q.kv.emplace_back(by_id ? "orderId" : "origClientOrderId", id);
+    HttpResponse one;
+    CancelOrder(acct, q, one);
+    if (out.size() > 1) out += ',';
+    out += one.body;
+  }
+  resp.Json(200, out + "]");
+}
+
+void AsterModule::MarginType(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  (void)acct;
+  if (p.Get("symbol").empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("marginType")) return WriteError(resp, Mandatory("marginType"));
+  std::string type = p.Get("marginType");
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  // Every sim position is cross margin: CROSSED is what it already is (the venue's -4046).
+  if (type == "CROSSED") return WriteError(resp, Err(-4046, "No need to change margin type."));
+  if (type == "ISOLATED") {
+    // Never a fake success: the sim would go on margining the position as cross. Same shape as
+    // the hedge-mode refusal (-1000, the venue's generic code; it has none for "unsupported").
+    return WriteError(resp, Err(-1000, "Isolated margin is not supported by perpgw-sim: it "
+                                       "models cross margin only (marginType stays CROSSED)."));
+  }
+  WriteError(resp, Err(-1130, "Data sent for parameter 'marginType' is not valid."));
+}
+
+void AsterModule::CountdownCancelAll(const AccountSpec& acct, const Params& p,
+                                     HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("countdownTime")) return WriteError(resp, Mandatory("countdownTime"));
+  int64_t ms = 0;
+  if (!ParseI64(p.Get("countdownTime"), &ms) || ms < 0) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'countdownTime' is not valid."));
+  }
+  // One switch per account and symbol: every call re-arms it (heartbeat), 0 disarms it. On
+  // expiry the symbol's open orders are canceled as by DELETE allOpenOrders (user-stream
+  // CANCELED events included). Loop timers run on real (steady) time.
+  const std::string key = acct.id + '\x1f' + symbol;
+  EventLoop& loop = ctx_->loop();
+  if (auto it = countdowns_.find(key); it != countdowns_.end()) {
+    loop.Cancel(it->second);
+    countdowns_.erase(it);
+  }
+  if (ms > 0) {
+    countdowns_[key] = loop.RunAfter(std::chrono::milliseconds(ms), [this, key, account = acct.id,
+                                                                     symbol] {
+      countdowns_.erase(key);
+      ctx_->engine().CancelAll(account, symbol);
+    });
+  }
+  JsonWriter w;
+  w.BeginObject().Field("symbol", symbol).Field("countdownTime", std::to_string(ms)).EndObject();
+  resp.Json(200, w.Take());
+}
+
+// ------------------------------------------------------------------------------------ income
+
+void AsterModule::AddIncome(const std::string& account, size_t symbol, IncomeType type,
+                            Money amount, UnixNanos time, uint64_t trade_id) {
+  income_.push_back({account, symbol, type, amount, ToMs(time), next_tran_id_++, trade_id});
+}
+
+void AsterModule::Income(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  static constexpr const char* kTypeText[] = {"REALIZED_PNL", "COMMISSION", "FUNDING_FEE"};
+  const std::string symbol = p.Get("symbol");
+  const int si = symbol.empty() ? -1 : SymbolIndex(symbol);
+  const std::string type = p.Get("incomeType");
+  int64_t start = -1, end = -1, limit = 100;
+  if ((p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
+      (p.Has("endTime") && !ParseI64(p.Get("endTime"), &end)) ||
+      (p.Has("limit") && !ParseI64(p.Get("limit"), &limit))) {
+    return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
+  }
+  limit = std::clamp<int64_t>(limit, 1, 1000);
+  // Neither bound: the last 7 days (Binance family). startTime pages forward from it; otherwise
+  // the most recent `limit` rows. Rows ascending by time either way. Only the types the sim
+  // produces exist (REALIZED_PNL, COMMISSION, FUNDING_FEE); other types match nothing.
+  const bool forward = start >= 0;
+  if (start < 0 && end < 0) start = NowMs() - 7LL * 24 * 3600 * 1000;
+  std::vector<const IncomeRow*> rows;
+  for (const IncomeRow& r : income_) {
+    if (r.account != acct.id || (si >= 0 && r.symbol != static_cast<size_t>(si))) continue;
+    if (!type.empty() && type != kTypeText[static_cast<int>(r.type)]) continue;
+    if ((start >= 0 && r.time_ms < start) || (end >= 0 && r.time_ms > end)) continue;
+    rows.push_back(&r);
+  }
+  auto [first, last] = Page(rows.size(), limit, forward);
+  const Market& m = ctx_->market();
+  JsonWriter w;
+  w.BeginArray();
+  for (size_t k = first; k < last; ++k) {
+    const IncomeRow& r = *rows[k];
+    const char* t = kTypeText[static_cast<int>(r.type)];
+    w.BeginObject()
+        .Field("symbol", m.instrument(r.symbol).symbol())
+        .Field("incomeType", t)
+        .Field("income", Money8(r.amount))
+        .Field("asset", "USDT")
+        .Field("info", t)
+        .Field("time", r.time_ms)
+        .Field("tranId", r.tran_id)
+        .Field("tradeId", r.trade_id == 0 ? std::string() : std::to_string(r.trade_id))
+        .EndObject();
+  }
+  w.EndArray();
+  resp.Json(200, w.Take());
 }
 
 // ------------------------------------------------------------------------- account snapshots

@@ -611,8 +611,7 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
     (open->side == Side::kBuy ? bids : asks) += n;
   }
   const bool fill = e.has_fill;
-  std::string cid = o.client_id;
-  if (cid.rfind("liquidation-", 0) == 0) cid = "autoclose-" + cid.substr(12);
+  const std::string cid = VenueClientId(o);
   Money rp = 0;
   if (fill) {
     auto it = trade_realized_.find(e.fill.trade_id);
@@ -680,8 +679,17 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
         const std::string key = o.account + '\x1f' + o.instrument->symbol();
         const Money cum = ctx_->engine().Position(o.account, o.instrument->index).realized_pnl;
         auto [it, fresh] = realized_seen_.emplace(key, 0);
-        trade_realized_[e.fill.trade_id] = cum - it->second;
+        const Money realized = cum - it->second;
+        trade_realized_[e.fill.trade_id] = realized;
         it->second = cum;
+        const size_t i = o.instrument->index;
+        if (realized != 0) {
+          AddIncome(o.account, i, IncomeType::kRealizedPnl, realized, e.fill.time, e.fill.trade_id);
+        }
+        if (e.fill.fee != 0) {
+          AddIncome(o.account, i, IncomeType::kCommission, -e.fill.fee, e.fill.time,
+                    e.fill.trade_id);
+        }
       } else if (o.status == OrderStatus::kCanceled) {
         exec = o.reason == CancelReason::kReduceOnly ? "EXPIRED" : "CANCELED";
       } else if (o.status == OrderStatus::kExpired) {
@@ -694,6 +702,10 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
       PendingAccount& p = pending_account_[e.account];
       p.funding = true;
       p.funding_amount = e.amount;
+      if (e.position.instrument != nullptr && e.amount != 0) {
+        AddIncome(e.account, e.position.instrument->index, IncomeType::kFundingFee, e.amount,
+                  e.time, 0);
+      }
       return;
     }
     case AccountEvent::Kind::kPosition: {

@@ -19,6 +19,7 @@
 #include "adapters/aster/codec.h"
 #include "adapters/aster/signing.h"
 #include "adapters/aster/symbols.h"
+#include "sim/aster/internal.h"
 #include "sim/aster/module.h"
 #include "sim/core/server.h"
 #include "sim/core/venue.h"
@@ -819,6 +820,309 @@ TEST_CASE("aster sim: WS control messages, partial depth, bookTicker, markPrice,
     if (!flood.Read()) closed = flood.closed();
   }
   CHECK(closed);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Batches, margin type, dead-man switch, liquidation ids, history paging, income.
+
+namespace {
+
+// Fields of one element of a JSON array answer.
+simdjson::dom::element At(simdjson::dom::parser& jp, const std::string& body, size_t k) {
+  simdjson::dom::element root = jp.parse(body);
+  return root.at(k);
+}
+
+std::string Px(const Instrument* in, int64_t m) { return FormatScaled(m, in->price_scale); }
+
+}  // namespace
+
+TEST_CASE("aster sim: batchOrders place and cancel, answers mixed in request order",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  const Instrument* eth = sim.symbols.ByVenueSymbol("ETHUSDT");
+  int64_t bid = 0, eth_bid = 0;
+  sim.server->Sync([&] {
+    bid = sim.venue().market().book(0).BestBid()->price;
+    eth_bid = sim.venue().market().book(1).BestBid()->price;
+  });
+  const std::string orders =
+      R"([{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"0.001","price":")" +
+      Px(btc, bid - 2) + R"(","timeInForce":"GTC","newClientOrderId":"b-1"},)" +
+      R"({"symbol":"SOLUSDT","side":"BUY","type":"LIMIT","quantity":"1","price":"150.001","timeInForce":"GTC","newClientOrderId":"b-2"},)" +
+      R"({"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","quantity":"0.01","price":")" +
+      Px(eth, eth_bid - 3) +
+      R"(","timeInForce":"GTC","newClientOrderId":"b-3","newOrderRespType":"RESULT"}])";
+  auto placed = sim.V1(http::verb::post, "/fapi/v1/batchOrders",
+                       "batchOrders=" + ad::PercentEncode(orders));
+  REQUIRE(placed.status == 200);
+  auto parsed = ad::ParseBatchOrders(placed.body, Ctx(sim));
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 3);
+  REQUIRE((*parsed)[0].ok());
+  CHECK((*parsed)[0]->client_order_id == "b-1");
+  CHECK(!(*parsed)[1].ok());  // tick error in its slot, the others still placed
+  REQUIRE((*parsed)[2].ok());
+  CHECK((*parsed)[2]->client_order_id == "b-3");
+  CHECK((*parsed)[2]->status == OrderStatus::kOpen);
+  simdjson::dom::parser jp;
+  CHECK(int64_t(At(jp, placed.body, 1)["code"]) == -4014);
+  const int64_t id1 = int64_t(At(jp, placed.body, 0)["orderId"]);
+  CHECK(std::string_view(At(jp, placed.body, 2)["status"]) == "NEW");
+
+  // Whole-request failures: missing, not JSON, more than 5 orders.
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/batchOrders", "")) == -1102);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/batchOrders", "batchOrders=nope")) == -1130);
+  std::string six = "[";
+  for (int k = 0; k < 6; ++k) six += std::string(k ? "," : "") + R"({"symbol":"BTCUSDT"})";
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/batchOrders",
+                         "batchOrders=" + ad::PercentEncode(six + "]"))) == -1130);
+
+  // V3 path, signed over the encoded list.
+  const std::string one =
+      R"([{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"0.001","price":")" +
+      Px(btc, bid - 4) + R"(","timeInForce":"GTC","newClientOrderId":"b3-1"}])";
+  auto v3 = sim.V3(http::verb::post, "/fapi/v3/batchOrders", "batchOrders=" + ad::PercentEncode(one));
+  REQUIRE(v3.status == 200);
+  auto v3p = ad::ParseBatchOrders(v3.body, Ctx(sim));
+  REQUIRE(v3p.ok());
+  REQUIRE(v3p->size() == 1);
+  CHECK((*v3p)[0].ok());
+
+  // Cancel by ids: one canceled, one unknown (-2011) in its slot.
+  auto canceled = sim.V1(http::verb::delete_, "/fapi/v1/batchOrders",
+                         "symbol=BTCUSDT&orderIdList=" +
+                             ad::PercentEncode("[" + std::to_string(id1) + ",42]"));
+  REQUIRE(canceled.status == 200);
+  auto cp = ad::ParseBatchOrders(canceled.body, Ctx(sim));
+  REQUIRE(cp.ok());
+  REQUIRE(cp->size() == 2);
+  REQUIRE((*cp)[0].ok());
+  CHECK((*cp)[0]->status == OrderStatus::kCanceled);
+  CHECK(int64_t(At(jp, canceled.body, 1)["code"]) == -2011);
+  // By client ids (V1 and V3; each account sees only its own orders).
+  auto by_cid = sim.V1(http::verb::delete_, "/fapi/v1/batchOrders",
+                       "symbol=ETHUSDT&origClientOrderIdList=" + ad::PercentEncode(R"(["b-3"])"));
+  REQUIRE(by_cid.status == 200);
+  CHECK(std::string_view(At(jp, by_cid.body, 0)["status"]) == "CANCELED");
+  CHECK(std::string_view(At(jp, by_cid.body, 0)["clientOrderId"]) == "b-3");
+  auto v3_cid = sim.V3(http::verb::delete_, "/fapi/v3/batchOrders",
+                       "symbol=BTCUSDT&origClientOrderIdList=" +
+                           ad::PercentEncode(R"(["b3-1","b-1"])"));
+  REQUIRE(v3_cid.status == 200);
+  CHECK(std::string_view(At(jp, v3_cid.body, 0)["status"]) == "CANCELED");
+  CHECK(int64_t(At(jp, v3_cid.body, 1)["code"]) == -2011);
+  CHECK(ErrorCode(sim.V1(http::verb::delete_, "/fapi/v1/batchOrders", "symbol=BTCUSDT")) == -1102);
+  CHECK(ErrorCode(sim.V1(http::verb::delete_, "/fapi/v1/batchOrders",
+                         "symbol=BTCUSDT&orderIdList=" + ad::PercentEncode(R"(["x"])"))) == -1130);
+}
+
+TEST_CASE("aster sim: marginType answers -4046 for CROSSED and refuses ISOLATED", "[aster_sim]") {
+  Sim sim;
+  auto crossed = sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=CROSSED");
+  CHECK(crossed.status == 400);
+  CHECK(ErrorCode(crossed) == -4046);
+  CHECK(crossed.body.find("No need to change margin type.") != std::string::npos);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/marginType",
+                         "symbol=ETHUSDT&marginType=CROSSED")) == -4046);
+  auto isolated = sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED");
+  CHECK(isolated.status == 400);
+  CHECK(ErrorCode(isolated) == -1000);
+  CHECK(isolated.body.find("perpgw-sim") != std::string::npos);
+  CHECK(isolated.body.find("solated margin") != std::string::npos);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=X")) ==
+        -1130);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT")) == -1102);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=NOPE&marginType=CROSSED")) ==
+        -1121);
+}
+
+TEST_CASE("aster sim: countdownCancelAll cancels the symbol's orders on expiry", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  const Instrument* eth = sim.symbols.ByVenueSymbol("ETHUSDT");
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  int64_t bid = 0, eth_bid = 0;
+  sim.server->Sync([&] {
+    bid = sim.venue().market().book(0).BestBid()->price;
+    eth_bid = sim.venue().market().book(1).BestBid()->price;
+  });
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=" + Px(btc, bid - 2) +
+                     "&timeInForce=GTC&newClientOrderId=dm-1").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=ETHUSDT&side=BUY&type=LIMIT&quantity=0.01&price=" + Px(eth, eth_bid - 2) +
+                     "&timeInForce=GTC&newClientOrderId=dm-2").status == 200);
+  // ETH armed then disarmed (0); BTC armed for 300 ms.
+  auto eth_arm = sim.V1(http::verb::post, "/fapi/v1/countdownCancelAll",
+                        "symbol=ETHUSDT&countdownTime=300");
+  REQUIRE(eth_arm.status == 200);
+  auto eth_off = sim.V1(http::verb::post, "/fapi/v1/countdownCancelAll",
+                        "symbol=ETHUSDT&countdownTime=0");
+  REQUIRE(eth_off.status == 200);
+  CHECK(eth_off.body == R"({"symbol":"ETHUSDT","countdownTime":"0"})");
+  auto arm = sim.V1(http::verb::post, "/fapi/v1/countdownCancelAll", "symbol=BTCUSDT&countdownTime=300");
+  REQUIRE(arm.status == 200);
+  CHECK(arm.body == R"({"symbol":"BTCUSDT","countdownTime":"300"})");
+  auto canceled = user.ReadUntil("\"X\":\"CANCELED\"", 3s);
+  REQUIRE(canceled.has_value());
+  CHECK(canceled->find("dm-1") != std::string::npos);
+  std::this_thread::sleep_for(300ms);
+  auto open = ad::ParseOrders(sim.V1(http::verb::get, "/fapi/v1/openOrders", "").body, Ctx(sim));
+  REQUIRE(open.ok());
+  REQUIRE(open->size() == 1);
+  CHECK(open->front().client_order_id == "dm-2");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/countdownCancelAll", "symbol=BTCUSDT")) == -1102);
+  auto v3 = sim.V3(http::verb::post, "/fapi/v3/countdownCancelAll", "symbol=SOLUSDT&countdownTime=60000");
+  REQUIRE(v3.status == 200);
+  CHECK(v3.body == R"({"symbol":"SOLUSDT","countdownTime":"60000"})");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/countdownCancelAll",
+                         "symbol=BTCUSDT&countdownTime=-1")) == -1130);
+}
+
+TEST_CASE("aster sim: a liquidation order is autoclose-<id> on REST and the user stream",
+          "[aster_sim]") {
+  Sim sim;
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01").status == 200);
+  int closed = 0;
+  sim.server->Sync([&] { closed = sim.venue().engine().Liquidate(kV1Account); });
+  REQUIRE(closed == 1);
+  auto f = user.ReadUntil("\"x\":\"CALCULATED\"");
+  REQUIRE(f.has_value());
+  ad::UserFrame uf;
+  REQUIRE(ad::DecodeUserFrame(*f, Ctx(sim), 0, &uf).ok());
+  const std::string cid = uf.order.order.client_order_id;
+  REQUIRE(cid.rfind("autoclose-", 0) == 0);
+  simdjson::dom::parser jp;
+  auto all = sim.V1(http::verb::get, "/fapi/v1/allOrders", "symbol=BTCUSDT");
+  REQUIRE(all.status == 200);
+  simdjson::dom::element rows = jp.parse(all.body);
+  REQUIRE(rows.get_array().size() == 2);
+  CHECK(std::string_view(rows.at(1)["clientOrderId"]) == cid);
+  auto q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=" + cid);
+  REQUIRE(q.status == 200);
+  CHECK(std::string_view(jp.parse(q.body)["clientOrderId"]) == cid);
+  CHECK(std::string_view(jp.parse(q.body)["status"]) == "FILLED");
+}
+
+TEST_CASE("aster sim: allOrders and userTrades page the most recent rows by default",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  std::vector<int64_t> ids;
+  simdjson::dom::parser jp;
+  for (int k = 0; k < 3; ++k) {
+    auto r = sim.V1(http::verb::post, "/fapi/v1/order",
+                    "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=" +
+                        Px(btc, bid - 2 - k) + "&timeInForce=GTC");
+    REQUIRE(r.status == 200);
+    ids.push_back(int64_t(jp.parse(r.body)["orderId"]));
+    sim.clock.Advance(1000000000);  // 1 s apart
+  }
+  auto ids_of = [&](const std::string& body) {
+    std::vector<int64_t> out;
+    for (simdjson::dom::element e : jp.parse(body).get_array()) out.push_back(int64_t(e["orderId"]));
+    return out;
+  };
+  auto all = [&](const std::string& p) {
+    auto r = sim.V1(http::verb::get, "/fapi/v1/allOrders", "symbol=BTCUSDT" + p);
+    REQUIRE(r.status == 200);
+    return ids_of(r.body);
+  };
+  CHECK(all("&limit=2") == std::vector<int64_t>{ids[1], ids[2]});
+  CHECK(all("&orderId=" + std::to_string(ids[0]) + "&limit=2") ==
+        std::vector<int64_t>{ids[0], ids[1]});
+  const int64_t now = sim.NowMs();
+  CHECK(all("&startTime=" + std::to_string(now - 2500) + "&limit=1") == std::vector<int64_t>{ids[1]});
+  CHECK(all("&startTime=" + std::to_string(now + 1000)).empty());
+  CHECK(all("&endTime=" + std::to_string(now - 1500)) == std::vector<int64_t>{ids[0], ids[1]});
+
+  // Two taker fills; limit=1 is the second.
+  for (int k = 0; k < 2; ++k) {
+    REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                   "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001").status == 200);
+    sim.clock.Advance(1000000000);
+  }
+  auto fills = sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=BTCUSDT");
+  simdjson::dom::element f = jp.parse(fills.body);
+  REQUIRE(f.get_array().size() == 2);
+  const int64_t second = int64_t(f.at(1)["id"]);
+  const int64_t first = int64_t(f.at(0)["id"]);
+  auto last = sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=BTCUSDT&limit=1");
+  simdjson::dom::element l = jp.parse(last.body);
+  REQUIRE(l.get_array().size() == 1);
+  CHECK(int64_t(l.at(0)["id"]) == second);
+  auto from = sim.V1(http::verb::get, "/fapi/v1/userTrades",
+                     "symbol=BTCUSDT&limit=1&fromId=" + std::to_string(first));
+  CHECK(int64_t(jp.parse(from.body).at(0)["id"]) == first);
+}
+
+TEST_CASE("aster sim: income lists commission, realized PnL and funding fees", "[aster_sim]") {
+  Sim sim;
+  simdjson::dom::parser jp;
+  // Open, move the market up, fund, close: 2 commissions, 1 realized PnL, 1 funding fee.
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001").status == 200);
+  sim.clock.Advance(1000000000);
+  Money wallet_before = 0, wallet_after = 0;
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(0, m.mid(0) + 5000);  // +500 USDT per BTC
+    wallet_before = sim.venue().engine().Balance(kV1Account).wallet;
+    sim.venue().engine().ApplyFunding(0, 1000000);  // 0.01 %: the long pays
+    wallet_after = sim.venue().engine().Balance(kV1Account).wallet;
+  });
+  REQUIRE(wallet_after < wallet_before);
+  sim.clock.Advance(1000000000);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.001").status == 200);
+
+  auto all = sim.V1(http::verb::get, "/fapi/v1/income", "");
+  REQUIRE(all.status == 200);
+  simdjson::dom::element rows = jp.parse(all.body);
+  REQUIRE(rows.get_array().size() == 4);
+  CHECK(std::string_view(rows.at(0)["incomeType"]) == "COMMISSION");
+  CHECK(std::string_view(rows.at(0)["income"]).front() == '-');
+  CHECK(std::string_view(rows.at(0)["asset"]) == "USDT");
+  CHECK(std::string_view(rows.at(0)["symbol"]) == "BTCUSDT");
+  CHECK(!std::string_view(rows.at(0)["tradeId"]).empty());
+  CHECK(std::string_view(rows.at(1)["incomeType"]) == "FUNDING_FEE");
+  CHECK(std::string_view(rows.at(1)["income"]) == Money8(wallet_after - wallet_before));
+  CHECK(std::string_view(rows.at(1)["tradeId"]).empty());
+  CHECK(std::string_view(rows.at(2)["incomeType"]) == "REALIZED_PNL");
+  CHECK(std::string_view(rows.at(2)["income"]).front() != '-');  // closed above the entry
+  CHECK(std::string_view(rows.at(3)["incomeType"]) == "COMMISSION");
+  CHECK(int64_t(rows.at(3)["tranId"]) > int64_t(rows.at(0)["tranId"]));
+  CHECK(int64_t(rows.at(3)["time"]) >= int64_t(rows.at(0)["time"]));
+  const int64_t last_tran = int64_t(rows.at(3)["tranId"]);  // before the parser is reused
+
+  auto count = [&](const std::string& p) {
+    auto r = sim.V1(http::verb::get, "/fapi/v1/income", p);
+    REQUIRE(r.status == 200);
+    return jp.parse(r.body).get_array().size();
+  };
+  CHECK(count("incomeType=COMMISSION") == 2);
+  CHECK(count("incomeType=FUNDING_FEE&symbol=BTCUSDT") == 1);
+  CHECK(count("symbol=ETHUSDT") == 0);
+  CHECK(count("startTime=" + std::to_string(sim.NowMs() + 1)) == 0);
+  auto v3 = sim.V3(http::verb::get, "/fapi/v3/income", "limit=1");
+  REQUIRE(v3.status == 200);
+  CHECK(jp.parse(v3.body).get_array().size() == 0);  // the V3 account has no income
+  auto last = sim.V1(http::verb::get, "/fapi/v1/income", "limit=1");
+  CHECK(std::string_view(jp.parse(last.body).at(0)["incomeType"]) == "COMMISSION");
+  CHECK(int64_t(jp.parse(last.body).at(0)["tranId"]) == last_tran);
 }
 
 }  // namespace perpgw::sim::aster
