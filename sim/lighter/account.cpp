@@ -204,7 +204,7 @@ std::string LighterModule::AccountJson(const std::string& account, int64_t accou
       .Field("account_type", int64_t{0})
       .Field("index", account_index)
       .Field("account_index", account_index)
-      .Field("l1_address", "0x0000000000000000000000000000000000000000")
+      .Field("l1_address", L1Of(account_index))
       .Field("cancel_all_time",
              scheduled_.count(account_index) ? scheduled_.at(account_index) : int64_t{0})
       .Field("total_order_count", static_cast<int64_t>(e.OpenOrders(account).size()))
@@ -250,6 +250,87 @@ std::string LighterModule::StatsJsonFor(const std::string& account) const {
       .Field("margin_usage", Ratio(static_cast<__int128>(b.initial_margin) * 100, b.equity, 2))
       .EndObject();
   return w.Take();
+}
+
+std::string LighterModule::AssetsJson(const std::string& account) const {
+  // Perps collateral is USDC (asset 3, lighter.md §8); the sim holds no spot assets. balance =
+  // the collateral; locked_balance = the initial margin held by positions and open orders
+  // (the docs leave "locked" undefined for perps collateral: this is the sim's reading).
+  SimBalance b = ctx_->engine().Balance(account);
+  const Money locked = std::clamp<Money>(b.initial_margin, 0, std::max<Money>(b.wallet, 0));
+  JsonWriter w;
+  w.BeginObject()
+      .Key("3")
+      .BeginObject()
+      .Field("symbol", "USDC")
+      .Field("asset_id", int64_t{3})
+      .Field("balance", FormatMoney(b.wallet))
+      .Field("locked_balance", FormatMoney(locked))
+      .EndObject()
+      .EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::FundingHistoryJson(const AccountFunding& f) const {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("timestamp", f.time_s)
+      .Field("market_id", f.market_id)
+      .Field("funding_id", f.id)
+      .Field("change", FormatMoney(f.change))
+      .Field("rate", FormatRate(f.rate))
+      .Field("position_size", f.position_size)
+      .Field("position_side", f.long_side ? "long" : "short")
+      .EndObject();
+  return w.Take();
+}
+
+std::string LighterModule::AccountAllBody(const std::string& account, int64_t account_index,
+                                          const std::string& orders, const std::string& trades,
+                                          const std::string& fundings) const {
+  const Engine& e = ctx_->engine();
+  // Trade counters over the account's fills: last 24 h, 7 d, 30 d and all; volumes in USDC
+  // (JSON numbers, as the docs' example).
+  const UnixNanos now = ctx_->Now();
+  constexpr UnixNanos kDay = int64_t{86'400} * 1'000'000'000;
+  int64_t count[4] = {0, 0, 0, 0};
+  Money volume[4] = {0, 0, 0, 0};
+  for (const SimFill& f : e.Fills(account)) {
+    const Money n = std::llabs(f.instrument->Notional(f.price, f.qty));
+    const UnixNanos age = now - f.time;
+    const UnixNanos window[4] = {kDay, 7 * kDay, 30 * kDay, INT64_MAX};
+    for (int k = 0; k < 4; ++k) {
+      if (age < window[k]) {
+        ++count[k];
+        volume[k] += n;
+      }
+    }
+  }
+  std::string positions = "{";
+  for (const SimPosition& p : e.Positions(account)) {
+    if (positions.size() > 1) positions += ',';
+    positions += '"' + std::to_string(p.instrument->spec.market_id) + "\":";
+    positions += PositionJson(p, account);
+  }
+  positions += '}';
+  JsonWriter w;
+  w.BeginObject().Field("account", account_index);
+  w.Key("assets").Raw(AssetsJson(account));
+  const char* names[4] = {"daily", "weekly", "monthly", "total"};
+  for (int k = 0; k < 4; ++k) {
+    w.Field(std::string(names[k]) + "_trades_count", count[k]);
+    w.Key(std::string(names[k]) + "_volume").Raw(FormatMoney(volume[k]));
+  }
+  w.Key("funding_histories").Raw(fundings);
+  // funding_rates: lighter.md lists the key; no source gives its shape, so it stays empty.
+  w.Key("funding_rates").Raw("{}");
+  w.Key("orders").Raw(orders);
+  w.Key("positions").Raw(positions);
+  w.Key("shares").Raw("[]");
+  w.Key("trades").Raw(trades);
+  w.EndObject();
+  std::string out = w.Take();
+  return out.substr(1, out.size() - 2);  // members only
 }
 
 std::vector<SimOrder> LighterModule::AccountOrders(const std::string& account) {

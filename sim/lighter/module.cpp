@@ -3,6 +3,7 @@
 // tx.cpp, account payloads in account.cpp, WebSocket and event fan-out in ws.cpp.
 #include "sim/lighter/module.h"
 
+#include <cctype>
 #include <chrono>
 
 namespace perpgw::sim::lighter {
@@ -36,7 +37,23 @@ AccountSpec Account(const char* id, const char* account_index, const char* api_k
   a.credentials["api_private_key"] = key;
   auto k = lt::PrivateKey::FromHex(key);
   a.credentials["public_key"] = k.ok() ? k->PublicKeyHex() : "";
+  a.credentials["l1_address"] = L1AddressOf(std::stoll(account_index));
   return a;
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+bool IsL1Address(const std::string& s) {
+  if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+  for (size_t i = 2; i < s.size(); ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
 }
 
 bool ParseIndex(const std::string& s, int64_t max, int64_t* out) {
@@ -52,6 +69,16 @@ bool ParseIndex(const std::string& s, int64_t max, int64_t* out) {
 }
 
 }  // namespace
+
+std::string L1AddressOf(int64_t account_index) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (uint64_t k = 0; out.size() < 42; ++k) {
+    uint64_t v = SplitMix64(static_cast<uint64_t>(account_index) * 3 + k + 0x4c31);
+    for (int b = 0; b < 16 && out.size() < 42; ++b, v >>= 4) out += kHex[v & 15];
+  }
+  return out;
+}
 
 LighterModule::LighterModule() = default;
 LighterModule::~LighterModule() = default;
@@ -104,6 +131,11 @@ void LighterModule::Attach(SimContext& ctx) {
     auto key = lt::PublicKey::FromHex(pub);
     if (!key.ok()) continue;
     account_by_index_.emplace(index, a.id);
+    // The L1 address: the credential when it is a well-formed one, else the derived one.
+    std::string l1 = cred("l1_address");
+    if (!IsL1Address(l1)) l1 = L1AddressOf(index);
+    for (char& c : l1) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    l1_by_index_.emplace(index, l1);
     ApiKey& k = keys_[{index, static_cast<int>(key_index)}];
     k.account_id = account_by_index_.at(index);
     k.account_index = index;
@@ -128,8 +160,11 @@ void LighterModule::DescribeEndpoints(VenueEndpoints& out) const {
       "auth token <deadline_s>:<account_index>:<api_key_index>:<sig hex>, deadline <= now + 8 h; "
       "REST header Authorization (or ?auth=), WS subscribe field auth";
   out.extra["transactions"] =
-      "sendTx / sendTxBatch (<= 15) / WS jsonapi/sendtx[batch]: tx types 14 create, 15 cancel, "
-      "16 cancel all, 17 modify; nonces per (account_index, api_key_index) from 0";
+      "sendTx / sendTxBatch (<= 50) / WS jsonapi/sendtx / jsonapi/sendtxbatch (<= 15): tx types "
+      "14 create, 15 cancel, 16 cancel all, 17 modify, 20 update leverage; nonces per "
+      "(account_index, api_key_index) from 0";
+  out.extra["l1_address"] =
+      "each account's l1_address credential (GET account?by=l1_address, accountsByL1Address)";
 }
 
 int64_t LighterModule::NowMs() const {
@@ -152,6 +187,12 @@ LighterModule::ApiKey* LighterModule::FindKey(int64_t account_index, int api_key
 const std::string* LighterModule::AccountIdOf(int64_t account_index) const {
   auto it = account_by_index_.find(account_index);
   return it == account_by_index_.end() ? nullptr : &it->second;
+}
+
+const std::string& LighterModule::L1Of(int64_t account_index) const {
+  static const std::string kZero = "0x0000000000000000000000000000000000000000";
+  auto it = l1_by_index_.find(account_index);
+  return it == l1_by_index_.end() ? kZero : it->second;
 }
 
 int64_t LighterModule::AccountIndexOf(std::string_view account_id) const {

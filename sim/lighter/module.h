@@ -1,6 +1,7 @@
 // perpgw-sim's Lighter module (lighter.md): REST under /api/v1 and the WebSocket /stream with
 // the venue's JSON frames, on the sim core's market and engine.
-// Market data: orderBookDetails, orderBooks, funding-rates, orderBookOrders, recentTrades; WS
+// Market data: orderBookDetails, orderBooks, funding-rates, orderBookOrders, recentTrades,
+// fundings, exchangeStats; WS
 // order_book/{m} (snapshot, then absolute-size updates batched every 50 ms on the
 // begin_nonce == last nonce chain), ticker/{m}, trade/{m}, market_stats/{m} and /all, ping/pong,
 // the 2-minute idle close, and the venue's error frames.
@@ -56,10 +57,22 @@ inline constexpr uint32_t kDefaultChainId = adapters::lighter::kMainnetChainId;
 inline constexpr int64_t kOrderIndexBase = int64_t{1} << 48;
 // Auth tokens: the deadline must be in the future and at most 8 h (+ 60 s of clock skew) ahead.
 inline constexpr int64_t kMaxAuthLifetimeS = 8 * 3600 + 60;
-inline constexpr size_t kMaxBatch = 15;      // txs per sendTxBatch / jsonapi/sendtxbatch
+// Txs per batch. lighter.md §7: "50 per docs page, 15 per asyncapi". The docs page governs REST
+// sendTxBatch (50); the asyncapi describes the WS protocol, so jsonapi/sendtxbatch keeps 15.
+inline constexpr size_t kMaxBatchRest = 50;  // sendTxBatch
+inline constexpr size_t kMaxBatchWs = 15;    // jsonapi/sendtxbatch
 inline constexpr size_t kTxsKept = 100'000;  // GET tx answers for the latest txs
 // The market maker behind the generated book, as trades and orderBookOrders name it.
 inline constexpr int64_t kMarketMakerAccount = 1;
+// Settled funding kept per market (GET fundings) and per account (account_all funding_histories).
+inline constexpr size_t kFundingsKept = 5000;
+inline constexpr size_t kAccountFundingsKept = 1000;
+
+// The sim's L1 (Ethereum) address of an account index: "0x" + 40 lowercase hex digits, a fixed
+// function of the index (the sim bridges nothing, so any well-formed address will do). Published
+// as the l1_address credential of the default accounts; accounts from a config file may name
+// their own l1_address credential.
+std::string L1AddressOf(int64_t account_index);
 
 // Venue error codes (lighter.md §9: 20xxx request validation, 21xxx tx processing, 30xxx WS).
 inline constexpr int64_t kErrInvalidParam = 20001;
@@ -102,6 +115,7 @@ class LighterModule final : public VenueModule {
   void OnBookChange(const BookChange& change) override;
   void OnTrade(const PublicTrade& trade) override;
   void OnAccountEvent(const AccountEvent& event) override;
+  void OnFunding(const FundingEvent& event) override;
 
   bool OnFault(const FaultRequest& fault, FaultResult& result) override;
   void FormatInjectedError(int status, const HttpRequest& req, HttpResponse& resp) override;
@@ -133,6 +147,23 @@ class LighterModule final : public VenueModule {
     Money volume_base = 0;
     int64_t last_price = 0;
     uint64_t last_id = 0;  // the book's update id last seen (gap detection)
+    // Settled funding (OnFunding), oldest first: GET fundings.
+    struct Settled {
+      int64_t time_s = 0;
+      int64_t rate = 0;  // kRateScale, per hour
+      int64_t mark = 0;  // price mantissa
+    };
+    std::deque<Settled> fundings;
+  };
+  // One funding payment of an account (account_all funding_histories).
+  struct AccountFunding {
+    int64_t id = 0;
+    int64_t time_s = 0;
+    int64_t market_id = 0;
+    Money change = 0;  // received (> 0) or paid (< 0)
+    int64_t rate = 0;  // kRateScale
+    std::string position_size;
+    bool long_side = true;
   };
 
   // ---- accounts, keys, orders, txs
@@ -218,8 +249,8 @@ class LighterModule final : public VenueModule {
   std::optional<VenueError> CheckAuth(std::string_view token, int64_t account_index, bool ws);
   SubmitResult Submit(const std::vector<std::pair<int64_t, std::string>>& txs);
   // tx_types / tx_infos of a batch: JSON arrays (or strings holding them) of ints and of tx_info
-  // strings or objects; 1..15 of each, same count.
-  static bool ParseBatch(const std::string& types, const std::string& infos,
+  // strings or objects; 1..max of each (REST 50, WS 15), same count.
+  static bool ParseBatch(const std::string& types, const std::string& infos, size_t max,
                          std::vector<std::pair<int64_t, std::string>>* out, VenueError* err);
   std::optional<VenueError> VerifyTx(int64_t type, const std::string& info, ParsedTx* out);
   void Execute(const ParsedTx& tx);
@@ -245,6 +276,17 @@ class LighterModule final : public VenueModule {
   std::string PositionJson(const SimPosition& p, const std::string& account) const;
   std::string AccountJson(const std::string& account, int64_t account_index) const;
   std::string StatsJsonFor(const std::string& account) const;
+  const std::string& L1Of(int64_t account_index) const;
+  // account_all_assets `assets`: {"3":{symbol,asset_id,balance,locked_balance}} (USDC only).
+  std::string AssetsJson(const std::string& account) const;
+  // account_all/{a}: every key of the frame but channel/type/timestamp, as a JSON object's
+  // members (no braces). `orders`, `trades` and `funding_histories` hold the given rows (the
+  // snapshot: the current ones; an update: the new ones); positions, assets and the trade
+  // counters are always the whole current state.
+  std::string AccountAllBody(const std::string& account, int64_t account_index,
+                             const std::string& orders, const std::string& trades,
+                             const std::string& fundings) const;
+  std::string FundingHistoryJson(const AccountFunding& f) const;
   std::vector<SimOrder> AccountOrders(const std::string& account);  // engine + refused
   // ws.cpp
   void HandleText(const WsConnPtr& conn, ConnState& st, std::string_view text);
@@ -253,7 +295,11 @@ class LighterModule final : public VenueModule {
                                       const std::string& channel, const std::string& auth);
   std::optional<VenueError> SubscribeAccount(const WsConnPtr& conn, ConnState& st,
                                              const std::string& channel, const std::string& auth);
-  void WsSendTx(const WsConnPtr& conn, const JsonFields& frame, bool batch);
+  // `id_json`: the request's id as JSON text (its type kept), empty when it sent none.
+  void WsSendTx(const WsConnPtr& conn, const JsonFields& frame, const std::string& id_json,
+                bool batch);
+  // Sends update/<channel head> with `body` (object members) to the channel's subscribers.
+  void PushBody(const std::string& channel, const std::string& body);
   std::string Frame(ConnState& st, std::string_view type, std::string_view channel,
                     std::string_view payload_key, const std::string& payload_json);
   // Sends `payload` as update/<head> to every connection subscribed to `channel`.
@@ -292,6 +338,9 @@ class LighterModule final : public VenueModule {
   bool deferring_ = false;                // inside an engine call: events wait for the meta
   std::vector<AccountEvent> deferred_;
   std::deque<AccountEvent> notifications_;  // liquidations, newest last (notification/{a})
+  std::map<int64_t, std::string> l1_by_index_;  // account_index → L1 address (lowercase)
+  std::map<std::string, std::deque<AccountFunding>> account_fundings_;  // account id → payments
+  int64_t next_funding_id_ = 1;
 };
 
 }  // namespace perpgw::sim::lighter

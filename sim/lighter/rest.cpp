@@ -318,11 +318,12 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       for (const Level& l : levels) {
         if (k > 0) s += ',';
         JsonWriter w;
-        const std::string idx = std::to_string((int64_t{1} << 48) + base_index + k++);
+        // order_index an integer, order_id its string form (lighter.md §8, SDK SimpleOrder).
+        const int64_t idx = kOrderIndexBase + base_index + k++;
         w.BeginObject()
             .Field("order_index", idx)
-            .Field("order_id", idx)
-            .Field("owner_account_index", int64_t{1})
+            .Field("order_id", std::to_string(idx))
+            .Field("owner_account_index", kMarketMakerAccount)
             .Field("initial_base_amount", in->FormatQty(l.size))
             .Field("remaining_base_amount", in->FormatQty(l.size))
             .Field("price", in->FormatPrice(l.price))
@@ -344,15 +345,114 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     bool bad = false;
     market_filter(&in, &bad);
     if (bad || in == nullptr) return Error(resp, 400, 20001, "invalid param: market_id");
+    // limit: 1..100 (lighter.md §4 names it; the bounds are the official SDK's). The sim keeps
+    // the latest 100, so no limit lists them all.
+    int64_t limit = 100;
+    if (req.HasQuery("limit") &&
+        (!ParseInt(req.Query("limit"), &limit) || limit < 1 || limit > 100)) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: limit (1..100)");
+    }
     const auto& t = markets_[in->index].trades;
+    const size_t first = t.size() > static_cast<size_t>(limit) ? t.size() - limit : 0;
     std::string out = R"({"code":200,"trades":[)";
-    for (size_t k = t.size(); k-- > 0;) {  // newest first
+    for (size_t k = t.size(); k-- > first;) {  // newest first
       if (out.back() != '[') out += ',';
       out += t[k];
     }
     return resp.Json(200, out + "]}");
   }
-  if (path == "/accountsByL1Address" || path == "/pnl" || path == "/accountTxs") {
+  if (path == "/fundings") {
+    // Settled funding history (lighter.md §3): market_id, resolution 1h | 1d, start_timestamp /
+    // end_timestamp (s, inclusive), count_back = the latest N rows of the range. Rows oldest
+    // first: timestamp (s), rate in percent for the period, direction = the side that paid
+    // ("long" when the rate is positive), value = the payment per unit of base (USDC).
+    const SimInstrument* in = nullptr;
+    bool bad = false;
+    market_filter(&in, &bad);
+    if (bad || in == nullptr) return Error(resp, 400, kErrInvalidParam, "invalid param: market_id");
+    const std::string resolution = req.Query("resolution");
+    if (resolution != "1h" && resolution != "1d") {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: resolution (1h or 1d)");
+    }
+    int64_t start = 0, end = NowMs() / 1000, count_back = 750;
+    auto opt = [&](const char* name, int64_t* v) {
+      return !req.HasQuery(name) || ParseInt(req.Query(name), v);
+    };
+    if (!opt("start_timestamp", &start)) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: start_timestamp");
+    }
+    if (!opt("end_timestamp", &end) || end < start) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: end_timestamp");
+    }
+    if (!opt("count_back", &count_back) || count_back < 1 || count_back > 750) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: count_back (1..750)");
+    }
+    const int64_t bucket = resolution == "1h" ? 3600 : 86400;
+    struct Row {
+      int64_t time_s = 0;
+      int64_t rate = 0;
+      Money value = 0;
+    };
+    std::vector<Row> rows;  // one per period: the hourly settlements in it summed
+    for (const MarketState::Settled& f : markets_[in->index].fundings) {
+      if (f.time_s < start || f.time_s > end) continue;
+      const int64_t t = f.time_s / bucket * bucket;
+      if (rows.empty() || rows.back().time_s != t) rows.push_back({t, 0, 0});
+      rows.back().rate += f.rate;
+      // Per unit of base: the notional of one whole base unit at the mark, times the rate.
+      int64_t unit = 1;
+      for (int k = 0; k < in->size_scale; ++k) unit *= 10;
+      rows.back().value += ApplyRate(in->Notional(f.mark, unit), f.rate);
+    }
+    const size_t first =
+        rows.size() > static_cast<size_t>(count_back) ? rows.size() - count_back : 0;
+    JsonWriter w;
+    w.BeginObject()
+        .Field("code", int64_t{200})
+        .Field("resolution", resolution)
+        .Key("fundings")
+        .BeginArray();
+    for (size_t k = first; k < rows.size(); ++k) {
+      w.BeginObject()
+          .Field("timestamp", rows[k].time_s)
+          .Field("value", FormatMoney(std::llabs(rows[k].value)))
+          .Field("rate", FormatRate(std::llabs(rows[k].rate) * 100))
+          .Field("direction", rows[k].rate >= 0 ? "long" : "short")
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    return resp.Json(200, w.Take());
+  }
+  if (path == "/exchangeStats") {
+    // Per market: the sim's running stats (volumes since start, the trades it keeps); totals
+    // over all markets. Numbers, as the SDK's ExchangeStats / OrderBookStats declare them.
+    JsonWriter w;
+    w.BeginObject()
+        .Field("code", int64_t{200})
+        .Field("total", static_cast<int64_t>(m.size()))
+        .Key("order_book_stats")
+        .BeginArray();
+    Money usd = 0;
+    int64_t count = 0;
+    for (size_t i = 0; i < m.size(); ++i) {
+      const SimInstrument& in = m.instrument(i);
+      const MarketState& ms = markets_[i];
+      usd += ms.volume_24h;
+      count += static_cast<int64_t>(ms.trades.size());
+      w.BeginObject().Field("symbol", in.symbol());
+      w.Key("last_trade_price").Raw(in.FormatPrice(ms.last_price));
+      w.Field("daily_trades_count", static_cast<int64_t>(ms.trades.size()));
+      w.Key("daily_base_token_volume").Raw(in.FormatQty(ms.volume_base));
+      w.Key("daily_quote_token_volume").Raw(FormatMoney(ms.volume_24h));
+      w.Key("daily_price_change").Raw("0");
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("daily_usd_volume").Raw(FormatMoney(usd));
+    w.Field("daily_trades_count", count).EndObject();
+    return resp.Json(200, w.Take());
+  }
+  if (path == "/pnl" || path == "/accountTxs") {
     return Error(resp, 501, 501, "perpgw-sim: " + path.substr(1) + " is not modelled");
   }
   return Error(resp, 404, 404, "not found");
@@ -414,9 +514,57 @@ bool LighterModule::PrivateRoute(const std::string& path, const HttpRequest& req
     resp.Json(200, R"({"code":200,)" + TxJson(it->second).substr(1));
     return true;
   }
+  auto by_l1 = [&](const std::string& address) {
+    std::vector<int64_t> out;
+    const std::string want = Lower(address);
+    for (const auto& [index, l1] : l1_by_index_) {
+      if (l1 == want) out.push_back(index);
+    }
+    return out;
+  };
+  if (path == "/accountsByL1Address") {
+    const std::string address = req.Query("l1_address");
+    if (address.empty()) return invalid("l1_address");
+    const std::vector<int64_t> found = by_l1(address);
+    if (found.empty()) return venue_error({kErrAccountNotFound, "account not found"});
+    JsonWriter w;
+    w.BeginObject()
+        .Field("code", int64_t{200})
+        .Field("l1_address", Lower(address))
+        .Key("sub_accounts")
+        .BeginArray();
+    for (int64_t index : found) {
+      const std::string& id = *AccountIdOf(index);
+      const SimBalance b = e.Balance(id);
+      w.BeginObject()
+          .Field("code", int64_t{0})
+          .Field("account_type", int64_t{0})
+          .Field("index", index)
+          .Field("l1_address", L1Of(index))
+          .Field("cancel_all_time", scheduled_.count(index) ? scheduled_.at(index) : int64_t{0})
+          .Field("total_order_count", static_cast<int64_t>(e.OpenOrders(id).size()))
+          .Field("total_isolated_order_count", int64_t{0})
+          .Field("pending_order_count", int64_t{0})
+          .Field("available_balance", FormatMoney(b.available))
+          .Field("status", int64_t{1})
+          .Field("collateral", FormatMoney(b.wallet))
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    resp.Json(200, w.Take());
+    return true;
+  }
   if (path == "/account") {
     int64_t account = 0;
-    if (req.Query("by") != "index") return invalid("by (the sim serves by=index)");
+    const std::string by = req.Query("by");
+    if (by == "l1_address") {
+      // One sim account per L1 address: the venue's envelope with that account.
+      const std::vector<int64_t> found = by_l1(req.Query("value"));
+      if (found.empty()) return venue_error({kErrAccountNotFound, "account not found"});
+      resp.Json(200, AccountJson(*AccountIdOf(found.front()), found.front()));
+      return true;
+    }
+    if (by != "index") return invalid("by (index or l1_address)");
     if (!param("value", &account)) return invalid("value");
     const std::string* id = AccountIdOf(account);
     if (id == nullptr) return venue_error({kErrAccountNotFound, "account not found"});
@@ -537,7 +685,7 @@ void LighterModule::SendTxRest(const HttpRequest& req, HttpResponse& resp, bool 
     txs.emplace_back(type, field("tx_info"));
   } else {
     VenueError err;
-    if (!ParseBatch(field("tx_types"), field("tx_infos"), &txs, &err)) {
+    if (!ParseBatch(field("tx_types"), field("tx_infos"), kMaxBatchRest, &txs, &err)) {
       return Error(resp, 400, err.code, err.message);
     }
   }

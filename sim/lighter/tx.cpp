@@ -333,7 +333,7 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
   return std::nullopt;
 }
 
-bool LighterModule::ParseBatch(const std::string& types, const std::string& infos,
+bool LighterModule::ParseBatch(const std::string& types, const std::string& infos, size_t max,
                                std::vector<std::pair<int64_t, std::string>>* out, VenueError* err) {
   std::vector<std::string> t, i;
   if (!ReadArray(types, &t)) {
@@ -349,9 +349,9 @@ bool LighterModule::ParseBatch(const std::string& types, const std::string& info
         Err(kErrInvalidParam, "invalid param: tx_types and tx_infos differ in length or are empty");
     return false;
   }
-  if (t.size() > kMaxBatch) {
+  if (t.size() > max) {
     *err = Err(kErrBatchTooLarge, "too many txs in batch: " + std::to_string(t.size()) + " > " +
-                                      std::to_string(kMaxBatch));
+                                      std::to_string(max));
     return false;
   }
   for (size_t k = 0; k < t.size(); ++k) {
@@ -469,7 +469,7 @@ std::string LighterModule::TxJson(const TxRecord& t) const {
       .Field("event_info", t.event_info)
       .Field("status", int64_t{t.status})
       .Field("transaction_index", t.transaction_index)
-      .Field("l1_address", "")
+      .Field("l1_address", L1Of(t.account_index))
       .Field("account_index", t.account_index)
       .Field("api_key_index", int64_t{t.api_key_index})
       .Field("nonce", t.nonce)

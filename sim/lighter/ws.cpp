@@ -5,6 +5,8 @@
 // frames ({"type":"error","code":30003,"message":"Already Subscribed"}), the 2-minute idle close,
 // the account channels (auth token in the subscribe frame's "auth") fed from the engine's
 // account events, and jsonapi/sendtx / jsonapi/sendtxbatch.
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -32,6 +34,23 @@ std::pair<std::string, int64_t> SplitChannel(std::string_view ch) {
 std::string Echo(std::string ch) {
   std::replace(ch.begin(), ch.end(), '/', ':');
   return ch;
+}
+
+// The top-level "id" of a request frame as JSON text, its type kept (5 stays 5, "5" stays
+// "5"); empty when absent, null or not a scalar.
+std::string RequestIdJson(std::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS) return {};
+  simdjson::dom::element id;
+  if (doc["id"].get(id) != simdjson::SUCCESS) return {};
+  switch (id.type()) {
+    case simdjson::dom::element_type::STRING:
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return simdjson::minify(id);
+    default: return {};
+  }
 }
 
 }  // namespace
@@ -107,7 +126,7 @@ void LighterModule::HandleText(const WsConnPtr& conn, ConnState& st, std::string
     return;
   }
   if (type == "jsonapi/sendtx" || type == "jsonapi/sendtxbatch") {
-    return WsSendTx(conn, *f, type == "jsonapi/sendtxbatch");
+    return WsSendTx(conn, *f, RequestIdJson(text), type == "jsonapi/sendtxbatch");
   }
   SendError(conn, kWsErrInvalidMessage, "invalid message type");
 }
@@ -152,16 +171,21 @@ std::optional<LighterModule::VenueError> LighterModule::Subscribe(const WsConnPt
         return R"({"price":")" + in->FormatPrice(l->price) + R"(","size":")" +
                in->FormatQty(l->size) + "\"}";
       };
-      conn->Send(Frame(
-          st, "subscribed/ticker", channel, "ticker",
-          R"({"s":")" + in->symbol() + R"(","a":)" + side(ask) + R"(,"b":)" + side(bid) + "}"));
+      // Keys as the recorded snapshot: channel, nonce, ticker, timestamp, type (as update/ticker).
+      conn->Send(R"({"channel":")" + Echo(channel) + R"(","nonce":)" +
+                 std::to_string(m.update_id(i)) + R"(,"ticker":{"s":")" + in->symbol() +
+                 R"(","a":)" + side(ask) + R"(,"b":)" + side(bid) + R"(},"timestamp":)" +
+                 std::to_string(NowMs()) + R"(,"type":"subscribed/ticker"})");
     } else if (head == "trade") {
       std::string trades = "[";
       for (const std::string& t : markets_[i].trades) {
         if (trades.size() > 1) trades += ',';
         trades += t;
       }
-      conn->Send(Frame(st, "subscribed/trade", channel, "trades", trades + "]"));
+      // Keys as the trade frames: channel, liquidation_trades, nonce, trades, type.
+      conn->Send(R"({"channel":")" + Echo(channel) + R"(","liquidation_trades":[],"nonce":)" +
+                 std::to_string(m.update_id(i)) + R"(,"trades":)" + trades +
+                 R"(],"type":"subscribed/trade"})");
     } else {
       conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", StatsJson(*in)));
     }
@@ -210,14 +234,22 @@ std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const W
     rest = rest.substr(s2 + 1);
   } else if (head != "account_all_orders" && head != "account_all_trades" &&
              head != "account_all_positions" && head != "user_stats" && head != "notification" &&
-             head != "account_tx") {
+             head != "account_tx" && head != "account_all" && head != "account_all_assets") {
     return VenueError{kWsErrInvalidChannel,
                       "invalid channel: " + head.substr(0, 32) + " is not modelled by perpgw-sim"};
   }
   auto [h, account] = SplitChannel("x/" + rest);
   if (account < 0) return invalid;
   if (st.channels.count(channel)) return VenueError{kWsErrAlreadySubscribed, "Already Subscribed"};
-  if (auto err = CheckAuth(auth, account, /*ws=*/true)) return err;
+  // lighter.md §5 marks auth as unsure on account_all (the official SDK subscribes without a
+  // token) and user_stats ("no [verify]"; ccxt subscribes without one), and ccxt sends one on
+  // account_all_assets: these three take the subscription with or without a token (a token
+  // that is sent must be valid). The other account channels require one.
+  const bool auth_optional =
+      head == "account_all" || head == "account_all_assets" || head == "user_stats";
+  if (!auth_optional || !auth.empty()) {
+    if (auto err = CheckAuth(auth, account, /*ws=*/true)) return err;
+  }
   const std::string* id = AccountIdOf(account);
   if (id == nullptr) return invalid;
   st.channels.insert(channel);
@@ -264,6 +296,31 @@ std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const W
     conn->Send(Frame(st, type, channel, "positions", by_market(rows, true)));
   } else if (head == "user_stats") {
     conn->Send(Frame(st, type, channel, "stats", StatsJsonFor(*id)));
+  } else if (head == "account_all_assets") {
+    conn->Send(Frame(st, type, channel, "assets", AssetsJson(*id)));
+  } else if (head == "account_all") {
+    // Snapshot: open orders, the latest 50 fills, the latest 50 funding payments (per market).
+    for (const SimOrder* o : e.OpenOrders(*id)) {
+      rows[o->instrument->spec.market_id].push_back(OrderJson(*o));
+    }
+    const std::string orders = by_market(rows, false);
+    rows.clear();
+    std::vector<SimFill> fills = e.Fills(*id);
+    for (size_t k = fills.size() > 50 ? fills.size() - 50 : 0; k < fills.size(); ++k) {
+      rows[fills[k].instrument->spec.market_id].push_back(TradeJson(fills[k]));
+    }
+    const std::string trades = by_market(rows, false);
+    rows.clear();
+    if (auto it = account_fundings_.find(*id); it != account_fundings_.end()) {
+      const auto& fs = it->second;
+      for (size_t k = fs.size() > 50 ? fs.size() - 50 : 0; k < fs.size(); ++k) {
+        rows[fs[k].market_id].push_back(FundingHistoryJson(fs[k]));
+      }
+    }
+    const std::string fundings = by_market(rows, false);
+    conn->Send("{" + AccountAllBody(*id, account, orders, trades, fundings) +
+               R"(,"channel":")" + Echo(channel) + R"(","timestamp":)" +
+               std::to_string(NowMs()) + R"(,"type":"subscribed/account_all"})");
   } else if (head == "notification") {
     std::string notifs = "[";
     for (const AccountEvent& n : notifications_) {
@@ -276,6 +333,20 @@ std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const W
     conn->Send(Frame(st, type, channel, "txs", "[]"));
   }
   return std::nullopt;
+}
+
+void LighterModule::PushBody(const std::string& channel, const std::string& body) {
+  std::string frame;
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c || !c->Data<ConnState>().channels.count(channel)) continue;
+    if (frame.empty()) {
+      frame = "{" + body + R"(,"channel":")" + Echo(channel) + R"(","timestamp":)" +
+              std::to_string(NowMs()) + R"(,"type":"update/)" +
+              channel.substr(0, channel.find('/')) + "\"}";
+    }
+    c->Send(frame);
+  }
 }
 
 void LighterModule::Push(const std::string& channel, std::string_view payload_key,
@@ -323,6 +394,20 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
   const int64_t a = AccountIndexOf(e.account);
   if (a < 0) return;
   const std::string acct = std::to_string(a);
+  // account_all/{a}: an update per order, position, balance or funding change (orders, trades
+  // and funding_histories carry what changed; positions, assets and counters the whole state).
+  const std::string all = "account_all/" + acct;
+  auto has_subscriber = [&](const std::string& channel) {
+    for (auto& [cid, weak] : conns_) {
+      WsConnPtr c = weak.lock();
+      if (c && c->Data<ConnState>().channels.count(channel)) return true;
+    }
+    return false;
+  };
+  auto push_all = [&](const std::string& orders, const std::string& trades,
+                      const std::string& fundings) {
+    if (has_subscriber(all)) PushBody(all, AccountAllBody(e.account, a, orders, trades, fundings));
+  };
   switch (e.kind) {
     case AccountEvent::Kind::kOrder: {
       if (e.order.instrument == nullptr || suppressed_.count(e.order.id)) return;
@@ -330,9 +415,12 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
       const std::string order = OrderJson(e.order);
       Push("account_all_orders/" + acct, "orders", "{\"" + m + "\":[" + order + "]}");
       Push("account_orders/" + m + "/" + acct, "orders", "{\"" + m + "\":[" + order + "]}");
+      std::string trades = "{}";
       if (e.has_fill) {
-        Push("account_all_trades/" + acct, "trades", "{\"" + m + "\":[" + TradeJson(e.fill) + "]}");
+        trades = "{\"" + m + "\":[" + TradeJson(e.fill) + "]}";
+        Push("account_all_trades/" + acct, "trades", trades);
       }
+      push_all("{\"" + m + "\":[" + order + "]}", trades, "{}");
       return;
     }
     case AccountEvent::Kind::kPosition: {
@@ -340,10 +428,13 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
       const std::string m = std::to_string(e.position.instrument->spec.market_id);
       Push("account_all_positions/" + acct, "positions",
            "{\"" + m + "\":" + PositionJson(e.position, e.account) + "}");
+      push_all("{}", "{}", "{}");
       return;
     }
     case AccountEvent::Kind::kBalance:
       Push("user_stats/" + acct, "stats", StatsJsonFor(e.account));
+      Push("account_all_assets/" + acct, "assets", AssetsJson(e.account));
+      push_all("{}", "{}", "{}");
       return;
     case AccountEvent::Kind::kLiquidation:
       if (e.fill.instrument == nullptr) return;
@@ -351,7 +442,24 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
       if (notifications_.size() > 100) notifications_.pop_front();
       Push("notification/" + acct, "notifs", "[" + NotificationJson(e) + "]");
       return;
-    case AccountEvent::Kind::kFunding: return;  // the position update that follows says it
+    case AccountEvent::Kind::kFunding: {
+      // Kept for account_all's funding_histories; the position update that follows says the rest.
+      if (e.position.instrument == nullptr) return;
+      const SimInstrument& in = *e.position.instrument;
+      AccountFunding f;
+      f.id = next_funding_id_++;
+      f.time_s = e.time / 1'000'000'000;
+      f.market_id = in.spec.market_id;
+      f.change = e.amount;
+      f.rate = ctx_->market().funding_rate(in.index);  // the rate just settled
+      f.position_size = in.FormatQty(std::llabs(e.position.size));
+      f.long_side = e.position.size >= 0;
+      auto& list = account_fundings_[e.account];
+      list.push_back(f);
+      if (list.size() > kAccountFundingsKept) list.pop_front();
+      push_all("{}", "{}", "{\"" + std::to_string(f.market_id) + "\":[" + FundingHistoryJson(f) + "]}");
+      return;
+    }
   }
 }
 
@@ -361,7 +469,8 @@ void LighterModule::PushTx(const TxRecord& t) {
 
 // ---- jsonapi/sendtx -----------------------------------------------------------------------------
 
-void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame, bool batch) {
+void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame,
+                             const std::string& id_json, bool batch) {
   auto get = [](const JsonFields& f, const char* k) {
     auto it = f.find(k);
     return it == f.end() || it->second == "null" ? std::string() : it->second;
@@ -372,7 +481,7 @@ void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame, boo
   if (!data.ok()) {
     r.error = {kErrInvalidParam, "invalid param: data (an object with the tx fields)"};
   } else if (batch) {
-    (void)ParseBatch(get(*data, "tx_types"), get(*data, "tx_infos"), &txs, &r.error);
+    (void)ParseBatch(get(*data, "tx_types"), get(*data, "tx_infos"), kMaxBatchWs, &txs, &r.error);
   } else {
     const std::string type = get(*data, "tx_type"), info = get(*data, "tx_info");
     int64_t t = 0;
@@ -386,16 +495,24 @@ void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame, boo
     }
   }
   if (r.error.code == 0) r = Submit(txs);
-  // {"type":"jsonapi/sendtx","code":..,"message":..,"data":{code,message,tx_hash,...}}; a
-  // batch's hashes are the top-level tx_hash array.
+  // lighter.md §5: replies typed jsonapi/sendtx[batch] with code, message, tx_hash (a batch:
+  // tx_hashes) and the request's id (echoed with its JSON type). Third-party clients also read
+  // the answer nested in `data` ({code, message, tx_hash, ...}), so it is there too; a batch
+  // keeps its top-level tx_hash array (the REST batch answer's key) next to tx_hashes.
+  (void)frame;
   const int64_t code = r.error.code == 0 ? 200 : r.error.code;
   const std::string message =
       r.error.code == 0 ? R"({"ratelimit": "didn't use volume quota"})" : r.error.message;
   JsonWriter w;
   w.BeginObject().Field("type", batch ? "jsonapi/sendtxbatch" : "jsonapi/sendtx");
-  const std::string id = get(frame, "id");
-  if (!id.empty()) w.Field("id", id);
+  if (!id_json.empty()) w.Key("id").Raw(id_json);
   w.Field("code", code).Field("message", message);
+  if (r.error.code == 0 && !batch && !r.hashes.empty()) w.Field("tx_hash", r.hashes.front());
+  if (r.error.code == 0 && batch) {
+    w.Key("tx_hashes").BeginArray();
+    for (const std::string& h : r.hashes) w.String(h);
+    w.EndArray();
+  }
   w.Key("data").BeginObject().Field("code", code).Field("message", message);
   if (r.error.code == 0) {
     if (!batch && !r.hashes.empty()) w.Field("tx_hash", r.hashes.front());
@@ -451,6 +568,13 @@ void LighterModule::OnTrade(const PublicTrade& t) {
             std::to_string(ctx_->market().update_id(in.index)) + R"(,"trades":[)" + json +
             R"(],"type":"update/trade"})");
   }
+}
+
+void LighterModule::OnFunding(const FundingEvent& e) {
+  if (e.instrument == nullptr) return;
+  auto& list = markets_[e.instrument->index].fundings;
+  list.push_back({e.time / 1'000'000'000, e.rate, e.mark_price});
+  if (list.size() > kFundingsKept) list.pop_front();
 }
 
 void LighterModule::FlushBooks() {
