@@ -52,7 +52,10 @@ Venue::Venue(std::unique_ptr<VenueModule> module, std::vector<SimInstrument> ins
       engine_(market_, clock),
       trade_rate_(std::max(0.0, config.trade_rate)),
       trade_rng_(seed ^ 0x7472616465ULL) {
+  candles_.resize(market_.size());
   market_.SetListener([this](const BookChange& c) {
+    const size_t i = c.instrument->index;
+    candles_[i].OnPrice(clock_.Now() / 1'000'000, market_.mid(i));
     module_->OnBookChange(c);
     engine_.OnBookChange(c.instrument->index, c.from_trade);
   });
@@ -62,6 +65,9 @@ Venue::Venue(std::unique_ptr<VenueModule> module, std::vector<SimInstrument> ins
     auto& kept = recent_trades_[t.instrument->index];
     kept.push_back(t);
     if (kept.size() > kRecentTradesKept) kept.pop_front();
+    candles_[t.instrument->index].OnTrade(t.time / 1'000'000, t.price, t.qty,
+                                          t.instrument->Notional(t.price, t.qty),
+                                          t.taker_side == Side::kBuy);
     module_->OnTrade(t);
   });
   UnixNanos now = clock_.Now();

@@ -47,6 +47,7 @@ class Venue final : public SimContext, public HttpHandler {
   const std::deque<PublicTrade>& RecentTrades(size_t i) const override {
     return recent_trades_[i];
   }
+  const CandleSeries& Candles(size_t i) const override { return candles_[i]; }
 
   // HttpHandler
   void OnHttp(const HttpRequest& req, Respond respond) override;
@@ -77,6 +78,7 @@ class Venue final : public SimContext, public HttpHandler {
   std::string name_;
   std::unique_ptr<VenueModule> module_;
   std::vector<std::deque<PublicTrade>> recent_trades_;  // per instrument, oldest first
+  std::vector<CandleSeries> candles_;                    // per instrument
   std::vector<AccountSpec> accounts_;
   EventLoop& loop_;
   const Clock& clock_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "adapters/api/clock.h"
+#include "sim/core/candles.h"
 #include "sim/core/engine.h"
 #include "sim/core/json.h"
 #include "sim/core/loop.h"
@@ -72,6 +74,8 @@ class SimContext {
   // venues' recent-trades REST endpoints list.
   static constexpr size_t kRecentTradesKept = 1000;
   virtual const std::deque<PublicTrade>& RecentTrades(size_t i) const = 0;
+  // One-minute candles of instrument i since the venue started (mid + public trades).
+  virtual const CandleSeries& Candles(size_t i) const = 0;
 };
 
 // One venue's wire protocol. All calls happen on the sim's single loop thread.
