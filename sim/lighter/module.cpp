@@ -37,7 +37,6 @@ AccountSpec Account(const char* id, const char* account_index, const char* api_k
   a.credentials["api_private_key"] = key;
   auto k = lt::PrivateKey::FromHex(key);
   a.credentials["public_key"] = k.ok() ? k->PublicKeyHex() : "";
-  a.credentials["l1_address"] = L1AddressOf(std::stoll(account_index));
   return a;
 }
 
@@ -163,8 +162,15 @@ void LighterModule::DescribeEndpoints(VenueEndpoints& out) const {
       "sendTx / sendTxBatch (<= 50) / WS jsonapi/sendtx / jsonapi/sendtxbatch (<= 15): tx types "
       "14 create, 15 cancel, 16 cancel all, 17 modify, 20 update leverage; nonces per "
       "(account_index, api_key_index) from 0";
-  out.extra["l1_address"] =
-      "each account's l1_address credential (GET account?by=l1_address, accountsByL1Address)";
+  // Not a credential: the gateway's config refuses unknown credential keys, and clients pass
+  // the endpoints file's credentials through.
+  std::string l1;
+  for (const auto& [index, address] : l1_by_index_) {
+    if (!l1.empty()) l1 += ", ";
+    l1 += std::to_string(index) + " " + address;
+  }
+  out.extra["l1_addresses"] =
+      "account_index L1 address (GET account?by=l1_address, accountsByL1Address): " + l1;
 }
 
 int64_t LighterModule::NowMs() const {

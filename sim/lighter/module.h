@@ -69,9 +69,9 @@ inline constexpr size_t kFundingsKept = 5000;
 inline constexpr size_t kAccountFundingsKept = 1000;
 
 // The sim's L1 (Ethereum) address of an account index: "0x" + 40 lowercase hex digits, a fixed
-// function of the index (the sim bridges nothing, so any well-formed address will do). Published
-// as the l1_address credential of the default accounts; accounts from a config file may name
-// their own l1_address credential.
+// function of the index (the sim bridges nothing, so any well-formed address will do), unless
+// the account's credentials name an l1_address. Published in the endpoints file's
+// extra.l1_addresses (not as a credential: the gateway refuses unknown credential keys).
 std::string L1AddressOf(int64_t account_index);
 
 // Venue error codes (lighter.md §9: 20xxx request validation, 21xxx tx processing, 30xxx WS).

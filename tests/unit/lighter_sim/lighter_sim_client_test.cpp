@@ -186,7 +186,7 @@ TEST_CASE("lighter sim client: accounts by L1 address", "[lighter_sim]") {
   REQUIRE(l1.size() == 42);
   CHECK(l1.rfind("0x", 0) == 0);
   CHECK(l1 != L1AddressOf(12346));
-  // Published with the account's credentials.
+  // Published in the endpoints file (extra.l1_addresses).
   auto ep = sim.Control(http::verb::get, "/endpoints");
   CHECK(ep.body.find(l1) != std::string::npos);
 
