@@ -132,7 +132,7 @@ int64_t Engine::ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const {
 Money Engine::OpenOrderMargin(const SimAccount& a) const {
   Money m = 0;
   for (const auto& [id, o] : open_orders_) {
-    if (o->account != a.spec.id || o->reduce_only) continue;
+    if (o->account != a.spec.id || o->reduce_only || o->awaiting_trigger()) continue;
     const auto& in = *o->instrument;
     m += in.Notional(o->price, o->remaining()) / Leverage(a.spec.id, in.index);
   }
@@ -175,8 +175,36 @@ PlaceResult Engine::Place(const PlaceRequest& req) {
   }
   if (market && req.worst_price < 0) return Reject(o, RejectCode::kInvalidPrice, "negative worst price");
 
+  if (req.trigger != TriggerWhen::kNone) {
+    if (req.trigger_price <= 0 || req.trigger_price % in.tick != 0) {
+      return Reject(o, RejectCode::kInvalidPrice, "trigger price must be a positive multiple of tick");
+    }
+    const int64_t mark = market_.mark_price(i);
+    const bool holds = req.trigger == TriggerWhen::kAtOrAbove ? mark >= req.trigger_price
+                                                              : mark <= req.trigger_price;
+    if (holds) return Reject(o, RejectCode::kInvalidPrice, "order would immediately trigger");
+    o.trigger = req.trigger;
+    o.trigger_price = req.trigger_price;
+    o.status = OrderStatus::kOpen;
+    open_orders_[o.id] = &o;
+    if (!o.client_id.empty()) cid_open_[CidKey(o.account, o.client_id)] = o.id;
+    if (awaiting_trigger_.size() < market_.size()) awaiting_trigger_.resize(market_.size());
+    awaiting_trigger_[i].insert(o.id);
+    EmitOrder(o, nullptr);
+    PlaceResult parked;
+    parked.order = o;
+    return parked;
+  }
+  return Execute(*a, o);
+}
+
+PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
+  SimAccount* a = &acct;
+  const SimInstrument& in = *o.instrument;
+  const size_t i = in.index;
+  const bool market = o.type == OrderType::kMarket;
   const OrderBook& book = market_.book(i);
-  auto best_opp = req.side == Side::kBuy ? book.BestAsk() : book.BestBid();
+  auto best_opp = o.side == Side::kBuy ? book.BestAsk() : book.BestBid();
   if (o.reduce_only) {
     int64_t cap = ReduceOnlyCap(*a, o);
     if (cap == 0) return Reject(o, RejectCode::kReduceOnly, "reduce-only order would not reduce the position");
@@ -199,8 +227,8 @@ PlaceResult Engine::Place(const PlaceRequest& req) {
     // Only the part that grows exposure needs margin.
     int64_t reducing = ReduceOnlyCap(*a, o);
     int64_t growing = std::max<int64_t>(0, o.qty - reducing);
-    Money required = in.Notional(ref_price, growing) / Leverage(req.account, i);
-    SimBalance bal = Balance(req.account);
+    Money required = in.Notional(ref_price, growing) / Leverage(o.account, i);
+    SimBalance bal = Balance(o.account);
     if (required > bal.available) {
       return Reject(o, RejectCode::kInsufficientMargin, "insufficient margin");
     }
@@ -327,6 +355,9 @@ void Engine::Rest(SimOrder& o) {
 void Engine::Unrest(const SimOrder& o) {
   if (o.instrument == nullptr || open_orders_.erase(o.id) == 0) return;
   if (!o.client_id.empty()) cid_open_.erase(CidKey(o.account, o.client_id));
+  if (o.instrument->index < awaiting_trigger_.size()) {
+    awaiting_trigger_[o.instrument->index].erase(o.id);
+  }
   auto& r = resting_[o.instrument->index];
   auto& m = o.side == Side::kBuy ? r.buys : r.sells;
   auto [lo, hi] = m.equal_range(o.price);
@@ -374,6 +405,9 @@ AmendResult Engine::Amend(const AmendRequest& req) {
     return r;
   };
   if (!o.open()) return refuse(RejectCode::kAlreadyClosed, "order already closed");
+  if (o.awaiting_trigger()) {
+    return refuse(RejectCode::kInvalidPrice, "a conditional order cannot be amended before it triggers");
+  }
   SimAccount* a = MutableAccount(o.account);
   const SimInstrument& in = *o.instrument;
   const size_t i = in.index;
@@ -592,7 +626,37 @@ bool Engine::PrintMarketTrade(size_t i, Side taker_side, int64_t qty) {
   return true;
 }
 
+void Engine::CheckTriggers(size_t i) {
+  if (in_triggers_ || i >= awaiting_trigger_.size() || awaiting_trigger_[i].empty()) return;
+  const int64_t mark = market_.mark_price(i);
+  std::vector<uint64_t> fire;
+  for (uint64_t id : awaiting_trigger_[i]) {
+    const SimOrder& o = *orders_.at(id);
+    if (o.trigger == TriggerWhen::kAtOrAbove ? mark >= o.trigger_price : mark <= o.trigger_price) {
+      fire.push_back(id);
+    }
+  }
+  if (fire.empty()) return;
+  // The fills of one triggered order move the book; the orders they would trigger in turn wait
+  // for the next change (no re-entry while this batch runs).
+  in_triggers_ = true;
+  for (uint64_t id : fire) {
+    SimOrder& o = *orders_.at(id);
+    if (!o.awaiting_trigger()) continue;
+    awaiting_trigger_[i].erase(id);
+    open_orders_.erase(id);
+    if (!o.client_id.empty()) cid_open_.erase(CidKey(o.account, o.client_id));
+    o.triggered = true;
+    o.updated = clock_.Now();
+    SimAccount* a = MutableAccount(o.account);
+    if (a == nullptr) continue;
+    Execute(*a, o);  // rests (re-indexed as open), fills, expires or is rejected from here
+  }
+  in_triggers_ = false;
+}
+
 void Engine::OnBookChange(size_t i, bool from_trade) {
+  CheckTriggers(i);
   if (i >= resting_.size()) return;
   Resting& r = resting_[i];
   const OrderBook& book = market_.book(i);

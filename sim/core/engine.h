@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,11 @@ struct PlaceRequest {
   int64_t price = 0;        // limit price at price_scale (ignored for market)
   int64_t qty = 0;          // at size_scale
   int64_t worst_price = 0;  // market: never trade beyond this price (0 = no bound)
+  // Conditional order: parked until the mark (the mid) is at or above / at or below
+  // trigger_price, then placed as above (limit at `price`, or market within worst_price).
+  // Refused when the condition already holds ("would immediately trigger").
+  TriggerWhen trigger = TriggerWhen::kNone;
+  int64_t trigger_price = 0;
 };
 
 // code == kNone: accepted; `order` holds its state after immediate matching (open, filled,
@@ -129,6 +135,11 @@ class Engine {
   SimAccount* MutableAccount(std::string_view id);
   SimOrder& NewOrder(const PlaceRequest& req, const SimInstrument& in);
   PlaceResult Reject(SimOrder& o, RejectCode code, std::string message);
+  // Margin, crossing, matching and resting of an order that is being placed now (a fresh one,
+  // or a conditional one whose trigger fired).
+  PlaceResult Execute(SimAccount& a, SimOrder& o);
+  // Fires the conditional orders of instrument i whose trigger the mark has reached.
+  void CheckTriggers(size_t i);
   // Qty of a fill for `o` after reduce-only trimming.
   int64_t ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const;
   void ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
@@ -162,6 +173,8 @@ class Engine {
     std::multimap<int64_t, uint64_t> buys, sells;
   };
   std::vector<Resting> resting_;
+  std::vector<std::set<uint64_t>> awaiting_trigger_;  // per instrument: parked conditional ids
+  bool in_triggers_ = false;
   std::vector<int64_t> last_mid_;  // per instrument: mid at the last liquidation check
   uint64_t next_order_id_ = 1000001;
   uint64_t next_trade_id_ = 5000001;

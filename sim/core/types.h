@@ -131,6 +131,9 @@ enum class RejectCode : uint8_t {
 };
 const char* ToString(RejectCode c);
 
+// When a conditional order fires: the mark at or above / at or below its trigger price.
+enum class TriggerWhen : uint8_t { kNone = 0, kAtOrAbove, kAtOrBelow };
+
 struct SimOrder {
   uint64_t id = 0;  // venue-wide, increasing; modules format it as the venue does
   std::string client_id;
@@ -142,6 +145,12 @@ struct SimOrder {
   bool reduce_only = false;
   int64_t price = 0;        // limit price (0 for market)
   int64_t worst_price = 0;  // market orders: bound (0 = none)
+  // Conditional (stop / take-profit) orders: parked until the mark reaches trigger_price from
+  // the side `trigger` names, then executed as a new limit or market order. An untriggered
+  // order is open (status kOpen, triggered false) but neither rests nor reserves margin.
+  TriggerWhen trigger = TriggerWhen::kNone;
+  int64_t trigger_price = 0;
+  bool triggered = false;
   int64_t qty = 0;
   int64_t filled = 0;
   Money filled_notional = 0;  // for the average fill price
@@ -153,6 +162,8 @@ struct SimOrder {
   UnixNanos updated = 0;
 
   int64_t remaining() const { return qty - filled; }
+  bool conditional() const { return trigger != TriggerWhen::kNone; }
+  bool awaiting_trigger() const { return conditional() && !triggered && open(); }
   bool open() const { return status == OrderStatus::kOpen || status == OrderStatus::kPartiallyFilled; }
   // Volume-weighted average fill price at price_scale + 4 digits, 0 when nothing filled.
   Decimal AvgPrice() const;

@@ -147,6 +147,68 @@ TEST_CASE("amend moves price and size in place; a crossing amend trades, post-on
   CHECK(f.engine.Amend(x).code == RejectCode::kAlreadyClosed);
 }
 
+TEST_CASE("conditional orders park until the mark reaches the trigger, then execute",
+          "[sim][engine]") {
+  Fixture f;
+  const Money available = f.engine.Balance("alice").available;
+  PlaceRequest stop;
+  stop.account = "alice";
+  stop.symbol = "TEST";
+  stop.client_id = "stop-1";
+  stop.side = Side::kBuy;
+  stop.type = OrderType::kMarket;
+  stop.qty = 5;
+  stop.worst_price = 1100;
+  stop.trigger = TriggerWhen::kAtOrAbove;
+  stop.trigger_price = 1003;
+  auto parked = f.engine.Place(stop);
+  REQUIRE(parked.code == RejectCode::kNone);
+  CHECK(parked.order.status == OrderStatus::kOpen);
+  CHECK(parked.order.awaiting_trigger());
+  CHECK(parked.fills.empty());
+  CHECK(f.engine.OpenOrders("alice").size() == 1);
+  CHECK(f.engine.FindByClientId("alice", "stop-1") != nullptr);
+  CHECK(f.engine.Balance("alice").available == available);  // no margin held while parked
+
+  // Already past its trigger: refused.
+  PlaceRequest late = stop;
+  late.client_id = "stop-late";
+  late.trigger_price = 990;
+  auto refused = f.engine.Place(late);
+  CHECK(refused.code == RejectCode::kInvalidPrice);
+  CHECK(refused.message == "order would immediately trigger");
+
+  // A take-profit sell below (fires at or below 995), cancelled while parked.
+  PlaceRequest tp;
+  tp.account = "alice";
+  tp.symbol = "TEST";
+  tp.side = Side::kSell;
+  tp.type = OrderType::kLimit;
+  tp.price = 990;
+  tp.qty = 5;
+  tp.trigger = TriggerWhen::kAtOrBelow;
+  tp.trigger_price = 995;
+  auto tpo = f.engine.Place(tp);
+  REQUIRE(tpo.code == RejectCode::kNone);
+  REQUIRE(f.engine.Cancel("alice", tpo.order.id).code == RejectCode::kNone);
+  CHECK(f.engine.OpenOrders("alice").size() == 1);
+  AmendRequest am;
+  am.account = "alice";
+  am.order_id = parked.order.id;
+  am.qty = 6;
+  CHECK(f.engine.Amend(am).code == RejectCode::kInvalidPrice);  // not before it triggers
+
+  // The market moves up through 100.3: the stop fires and buys as a market order.
+  f.market.SetMid(0, 1005);
+  const SimOrder* o = f.engine.FindOrder(parked.order.id);
+  REQUIRE(o != nullptr);
+  CHECK(o->triggered);
+  CHECK(o->filled == 5);
+  CHECK(o->status == OrderStatus::kFilled);
+  CHECK(f.engine.Position("alice", 0).size == 5);
+  CHECK(f.engine.OpenOrders("alice").empty());
+}
+
 TEST_CASE("crossing limit takes levels at their prices and rests the remainder", "[sim][engine]") {
   Fixture f;
   auto r = f.Place(Side::kBuy, 1001, 40);  // 1.0 @100.0 + 2.0 @100.1, 1.0 rests @100.1
