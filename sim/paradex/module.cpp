@@ -92,7 +92,10 @@ void ParadexModule::Attach(SimContext& ctx) {
   started_ = ctx.Now();
   const Market& m = ctx.market();
   markets_.resize(m.size());
-  for (size_t i = 0; i < m.size(); ++i) markets_[i].last_price = m.mid(i);
+  for (size_t i = 0; i < m.size(); ++i) {
+    markets_[i].last_price = m.mid(i);
+    SampleFundingIndex(i);  // funding_index 0 at start, accruing at the start rate and mark
+  }
   EventLoop& loop = ctx.loop();
   using std::chrono::milliseconds;
   // Book feeds are throttled: one message per 50 ms (or 100 ms) per market.

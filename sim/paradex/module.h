@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,6 +44,10 @@ inline constexpr char kSubkey3[] = "0x6b1d2c3a4f5e60718293a4b5c6d7e8f9012345678a
 // The chain id the sim signs for (testnet's: these keys must never sign for mainnet).
 inline constexpr char kChainId[] = "PRIVATE_SN_POTC_SEPOLIA";
 inline constexpr int kBookDepth = 15;  // every WS book feed is top-15
+// funding_index fixed point: USD per unit of size at 1e-12 (kBONK accrues ~1e-10 USD/s).
+inline constexpr int kIndexScale = 12;
+inline constexpr size_t kMaxIndexSamples = 100000;  // per market (> 1 day of 1 s samples)
+inline constexpr size_t kMaxBatch = 10;             // POST/DELETE /orders/batch (OpenAPI: 1-10)
 
 class ParadexModule final : public VenueModule {
  public:
@@ -86,12 +91,37 @@ class ParadexModule final : public VenueModule {
     std::set<std::string> channels;
     std::map<size_t, BookSub> books;  // instrument index → its (one) book subscription
   };
+  // A funding-index sample: the index (USD per unit of size, at kIndexScale) at `t`, and the
+  // rate/mark it accrues at from there.
+  struct IndexSample {
+    UnixNanos t = 0;
+    int64_t index = 0;
+    int64_t rate = 0;  // kRateScale, per funding period
+    int64_t mark = 0;  // price_scale
+  };
   struct MarketState {
     std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
     std::deque<std::string> trades;  // recent public trades (JSON objects), newest last
     Money volume_24h = 0;
     int64_t last_price = 0;
     uint64_t summary_seq = 0;
+    std::deque<IndexSample> index_samples;  // oldest first, at most kMaxIndexSamples
+  };
+  // What a fill carries beyond the engine's SimFill, captured when the engine emits it.
+  struct FillExtra {
+    Money realized_pnl = 0;     // the position's realized pnl change on this fill (fees excluded)
+    uint64_t book_seq = 0;      // orderbook_seq_no: the market's update id after the execution
+    Money wallet_after = 0;     // the account's settlement balance right after the fill
+  };
+  // A settled funding payment (GET /funding/payments, funding_payments.* pushes).
+  struct FundingPayment {
+    uint64_t id = 0;
+    std::string account;
+    size_t market = 0;
+    Money payment = 0;  // received (> 0) or paid (< 0)
+    int64_t index = 0;  // the market's funding index at settlement (kIndexScale)
+    UnixNanos time = 0;
+    Money wallet_after = 0;  // the account's settlement balance right after it
   };
   struct OrderMeta {
     std::string type = "LIMIT";  // as sent
@@ -114,6 +144,18 @@ class ParadexModule final : public VenueModule {
   void Auth(const HttpRequest& req, std::string_view pubkey, HttpResponse& resp);
   const AccountSpec* Bearer(const HttpRequest& req, ApiError* err) const;
   void PlaceOrder(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
+  // A signed order body checked (signature, grid, fields) into an engine request; nullopt with
+  // *err set when it is refused before reaching the engine.
+  struct CheckedOrder {
+    PlaceRequest req;
+    OrderMeta meta;
+  };
+  std::optional<CheckedOrder> CheckOrder(const AccountSpec& acct, const JsonFields& f,
+                                         ApiError* err) const;
+  // Places a checked order with the engine's events held; on a synchronous engine refusal
+  // returns the error (events dropped), else the accepted order (events to flush).
+  std::optional<SimOrder> Submit(const CheckedOrder& c, ApiError* err);
+  void FlushDeferred();
   void CancelOrder(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
                    HttpResponse& resp);
   std::string MarketJson(const SimInstrument& in) const;
@@ -123,6 +165,16 @@ class ParadexModule final : public VenueModule {
   std::string BboJson(size_t i) const;
   std::string OrderJson(const SimOrder& o, bool as_new = false) const;
   std::string FillJson(const SimFill& f) const;
+  std::string FundingPaymentJson(const FundingPayment& p) const;
+  std::string BalanceEventJson(const std::string& account, const char* type, const SimFill* fill,
+                               const FundingPayment* funding) const;
+  // Funding index of market i at time t (kIndexScale): the nearest sample at or before t
+  // accrued at its rate and mark (the oldest sample extrapolated backward before it).
+  int64_t FundingIndexAt(size_t i, UnixNanos t) const;
+  void SampleFundingIndex(size_t i);
+  void RecordFill(const AccountEvent& e);
+  void PlaceBatch(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
+  void CancelBatch(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string AccountJson(const AccountSpec& acct) const;
   std::string BalanceJson(const AccountSpec& acct) const;
@@ -154,6 +206,13 @@ class ParadexModule final : public VenueModule {
   std::map<std::string, uint64_t> account_seq_;  // per-account private feed seq_no
   bool deferring_ = false;  // inside POST /orders: account events wait for the response
   std::vector<AccountEvent> deferred_;
+  std::unordered_map<uint64_t, FillExtra> fill_extra_;  // by trade id * 2 + maker
+  // Taker fills whose book consumption the market publishes right after the fill: their
+  // orderbook_seq_no is the update id of that next book change (per market).
+  std::map<size_t, std::vector<uint64_t>> seq_pending_;
+  std::map<std::pair<std::string, size_t>, Money> last_realized_;  // (account, market) → pnl
+  std::vector<FundingPayment> funding_payments_;
+  uint64_t next_funding_payment_id_ = 1;
   uint64_t flush_tick_ = 0;
   UnixNanos started_ = 0;
 };

@@ -2,6 +2,11 @@
 // the Bearer-authenticated private API (orders, fills, positions, balance, account, margin).
 // Shapes as in ../shared/protocols/paradex.md §3-§12 and the recorded payloads.
 #include <algorithm>
+#include <cstring>
+#include <functional>
+#include <optional>
+
+#include <simdjson.h>
 
 #include "adapters/paradex/signing.h"
 #include "sim/paradex/module.h"
@@ -37,15 +42,137 @@ size_t PageSize(const HttpRequest& req, size_t def, size_t max) {
   return std::min<size_t>(static_cast<size_t>(n), max);
 }
 
-std::string Results(const std::vector<std::string>& items, bool cursors) {
+std::string Results(const std::vector<std::string>& items, bool cursors,
+                    const std::string& next = {}, const std::string& prev = {}) {
   std::string out = "{";
-  if (cursors) out += "\"next\":null,\"prev\":null,";
+  if (cursors) {
+    auto cursor = [](const std::string& c) { return c.empty() ? std::string("null") : "\"" + c + "\""; };
+    out += "\"next\":" + cursor(next) + ",\"prev\":" + cursor(prev) + ",";
+  }
   out += "\"results\":[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ',';
     out += items[i];
   }
   out += "]}";
+  return out;
+}
+
+// ---- cursor pagination -----------------------------------------------------------------------
+// The venue's cursors are opaque base64 (paradex.md §11); the sim's encode a direction and a
+// position key of the listing: "n<key>" = the page after (older than) key, "p<key>" = the page
+// before (newer than) key. Keys are positions in an append-only history (fills, orders, funding
+// payments) or the second of a funding sample, so a cursor stays valid while new rows arrive.
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Base64(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = acc << 8 | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kB64[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 63]);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+std::optional<std::string> Unbase64(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const char* p = std::strchr(kB64, c);
+    if (c == 0 || p == nullptr) return std::nullopt;
+    acc = acc << 6 | static_cast<uint32_t>(p - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+struct Cursor {
+  bool prev = false;  // true: the page newer than key
+  int64_t key = 0;
+};
+
+std::string CursorText(bool prev, int64_t key) {
+  return Base64((prev ? "p" : "n") + std::to_string(key));
+}
+
+// The request's cursor: nullopt when absent; *bad set when present but not one of ours.
+std::optional<Cursor> ReadCursor(const HttpRequest& req, bool* bad) {
+  *bad = false;
+  const std::string text = req.Query("cursor");
+  if (text.empty()) return std::nullopt;
+  auto raw = Unbase64(text);
+  Cursor c;
+  bool neg = raw && raw->size() > 2 && (*raw)[1] == '-';
+  if (!raw || raw->size() < 2 || ((*raw)[0] != 'n' && (*raw)[0] != 'p') ||
+      !ParseInt(std::string_view(*raw).substr(neg ? 2 : 1), &c.key)) {
+    *bad = true;
+    return std::nullopt;
+  }
+  if (neg) c.key = -c.key;
+  c.prev = (*raw)[0] == 'p';
+  return c;
+}
+
+struct Page {
+  std::vector<int64_t> keys;  // newest first
+  std::string next, prev;     // cursors ("" = null)
+};
+
+// One page of the keys in [lo, hi] that `match`, newest (highest key) first. `next` is set when
+// older matches remain, `prev` when newer ones exist (never on the first page).
+Page Paginate(int64_t lo, int64_t hi, const std::function<bool(int64_t)>& match, size_t n,
+              const std::optional<Cursor>& c) {
+  Page out;
+  auto any = [&](int64_t from, int64_t to) {  // a match in [from, to]
+    for (int64_t k = from; k <= to; ++k) {
+      if (match(k)) return true;
+    }
+    return false;
+  };
+  if (c && c->prev) {
+    for (int64_t k = std::max(lo, c->key + 1); k <= hi && out.keys.size() < n; ++k) {
+      if (match(k)) out.keys.push_back(k);
+    }
+    std::reverse(out.keys.begin(), out.keys.end());
+  } else {
+    for (int64_t k = c ? std::min(hi, c->key - 1) : hi; k >= lo && out.keys.size() < n; --k) {
+      if (match(k)) out.keys.push_back(k);
+    }
+  }
+  if (out.keys.empty()) return out;
+  if (any(lo, out.keys.back() - 1)) out.next = CursorText(false, out.keys.back());
+  if (c && any(out.keys.front() + 1, hi)) out.prev = CursorText(true, out.keys.front());
+  return out;
+}
+
+// A JSON array of strings (raw JSON text from ParseJsonObject); nullopt when it is not one.
+std::optional<std::vector<std::string>> StringArray(const std::string& json) {
+  std::vector<std::string> out;
+  if (json.empty() || json == "null") return out;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array arr;
+  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr)) return std::nullopt;
+  for (auto el : arr) {
+    std::string_view v;
+    if (el.get_string().get(v)) return std::nullopt;
+    out.emplace_back(v);
+  }
   return out;
 }
 
@@ -63,6 +190,18 @@ void ParadexModule::Route(const HttpRequest& req, HttpResponse& resp) {
     return Auth(req, path.size() > 6 ? std::string_view(path).substr(6) : std::string_view(), resp);
   }
   if (req.method == "GET" && Public(path, req, resp)) return;
+  // A GET that is neither public nor one of the venue's private paths is unknown: 404 without
+  // asking for a JWT (a 401 there would send clients into auth-retry logic).
+  static constexpr std::string_view kPrivateGet[] = {
+      "/account",   "/balance",      "/fills",     "/funding/payments", "/liquidations",
+      "/orders",    "/orders-history", "/positions", "/tradebusts",     "/transactions",
+      "/transfers", "/subaccounts",  "/algo/orders", "/points_data",    "/referrals"};
+  if (req.method == "GET" &&
+      std::none_of(std::begin(kPrivateGet), std::end(kPrivateGet), [&](std::string_view p) {
+        return path == p || (StartsWith(path, p) && path[p.size()] == '/');
+      })) {
+    return WriteError(resp, {404, "NOT_FOUND", "unknown endpoint GET /v1" + path.substr(0, 64)});
+  }
   ApiError err;
   const AccountSpec* acct = Bearer(req, &err);
   if (acct == nullptr) return WriteError(resp, err);
@@ -138,22 +277,31 @@ bool ParadexModule::Public(const std::string& path, const HttpRequest& req, Http
       WriteError(resp, Invalid("market is required"));
       return true;
     }
-    // Continuous funding: one sample per second; the sim serves the latest page_size samples
-    // (newest first) on a one-second grid ending now.
-    size_t n = PageSize(req, 100, 5000);
-    int64_t end_ms = NowMs();
-    int64_t q = 0;
-    if (ParseInt(req.Query("end_at"), &q) && q < end_ms) end_ms = q;
-    int64_t start_ms = 0;
-    (void)ParseInt(req.Query("start_at"), &start_ms);
-    std::vector<std::string> items;
-    for (size_t k = 0; k < n; ++k) {
-      int64_t t = end_ms - static_cast<int64_t>(k) * 1000;
-      if (t < start_ms || t < ToMs(started_) - 3600 * 1000) break;
-      items.push_back(FundingJson(in->index, t * 1'000'000));
+    // Continuous funding: one sample per second (created_at on whole seconds), newest first,
+    // from 1 h before the sim started up to now; start_at/end_at (ms) narrow it, cursor pages.
+    bool bad = false;
+    std::optional<Cursor> cursor = ReadCursor(req, &bad);
+    if (bad) {
+      WriteError(resp, Invalid("invalid cursor"));
+      return true;
     }
-    WriteJson(resp, 200, Results(items, true));
+    size_t n = PageSize(req, 100, 5000);
+    int64_t hi = NowMs() / 1000;
+    int64_t q = 0;
+    if (ParseInt(req.Query("end_at"), &q)) hi = std::min(hi, q / 1000);
+    int64_t lo = ToMs(started_) / 1000 - 3600;
+    if (ParseInt(req.Query("start_at"), &q)) lo = std::max(lo, (q + 999) / 1000);
+    Page page = Paginate(lo, hi, [](int64_t) { return true; }, n, cursor);
+    std::vector<std::string> items;
+    for (int64_t k : page.keys) items.push_back(FundingJson(in->index, k * 1'000'000'000));
+    WriteJson(resp, 200, Results(items, true, page.next, page.prev));
     return true;
+  }
+  // /orderbook/{m}/interactive, /orderbook/{m}/impact-price, /bbo/{m}/interactive: not
+  // modelled, so unknown (404 NOT_FOUND), not a market named "BTC-USD-PERP/interactive".
+  if ((StartsWith(path, "/orderbook/") && path.find('/', 11) != std::string::npos) ||
+      (StartsWith(path, "/bbo/") && path.find('/', 5) != std::string::npos)) {
+    return false;
   }
   if (StartsWith(path, "/orderbook/")) {
     const SimInstrument* in = m.Find(std::string_view(path).substr(11));
@@ -274,14 +422,10 @@ std::string ParadexModule::FundingJson(size_t i, UnixNanos t) const {
   const SimInstrument& in = m.instrument(i);
   int64_t rate = m.funding_rate(i);  // per funding_period_hours
   int64_t rate_8h = rate * 8 / std::max(1, in.spec.funding_interval_hours);
-  // Index: the rate accrued per second since start, in price units (continuous funding).
-  int64_t secs = std::max<int64_t>(0, (t - started_) / 1'000'000'000);
-  Decimal index = Decimal::FromUnits(
-      rate / (3600 * std::max(1, in.spec.funding_interval_hours)) * secs, kRateScale);
   JsonWriter w;
   w.BeginObject()
       .Field("market", in.symbol())
-      .Field("funding_index", index.ToNormalizedString())
+      .Field("funding_index", Trimmed(FundingIndexAt(i, t), kIndexScale))
       .Field("funding_premium", RateText(rate))
       .Field("funding_rate", RateText(rate))
       .Field("funding_rate_8h", RateText(rate_8h))
@@ -289,6 +433,48 @@ std::string ParadexModule::FundingJson(size_t i, UnixNanos t) const {
       .Field("created_at", ToMs(t))
       .EndObject();
   return w.Take();
+}
+
+// funding_index in price units (paradex.md §4: accrued funding per position = −size ×
+// Δfunding_index, in USD): it grows by rate × mark per funding period, continuously. The sim
+// samples rate and mark once a second (PushFunding) and accrues linearly between samples.
+// Samples before the sim started do not exist: the first sample (index 0 at start) is
+// extrapolated backward, so the index is negative there, as real indices can be.
+namespace {
+int64_t Accrue(const SimInstrument& in, int64_t rate, int64_t mark, UnixNanos dt) {
+  const __int128 period_ns =
+      static_cast<__int128>(std::max(1, in.spec.funding_interval_hours)) * 3600 * 1'000'000'000;
+  __int128 v = static_cast<__int128>(rate) * mark * dt;  // at kRateScale + price_scale
+  int shift = kIndexScale - kRateScale - in.price_scale;
+  for (; shift > 0; --shift) v *= 10;
+  for (; shift < 0; ++shift) v /= 10;
+  return static_cast<int64_t>(v / period_ns);
+}
+}  // namespace
+
+int64_t ParadexModule::FundingIndexAt(size_t i, UnixNanos t) const {
+  const SimInstrument& in = ctx_->market().instrument(i);
+  const std::deque<IndexSample>& s = markets_[i].index_samples;
+  if (s.empty()) {
+    return Accrue(in, ctx_->market().funding_rate(i), ctx_->market().mark_price(i), t - started_);
+  }
+  auto it = std::upper_bound(s.begin(), s.end(), t,
+                             [](UnixNanos v, const IndexSample& x) { return v < x.t; });
+  const IndexSample& base = it == s.begin() ? s.front() : *std::prev(it);
+  return base.index + Accrue(in, base.rate, base.mark, t - base.t);
+}
+
+void ParadexModule::SampleFundingIndex(size_t i) {
+  const UnixNanos now = ctx_->Now();
+  std::deque<IndexSample>& s = markets_[i].index_samples;
+  if (!s.empty() && now <= s.back().t) return;
+  IndexSample x;
+  x.t = now;
+  x.index = s.empty() ? 0 : FundingIndexAt(i, now);
+  x.rate = ctx_->market().funding_rate(i);
+  x.mark = ctx_->market().mark_price(i);
+  s.push_back(x);
+  if (s.size() > kMaxIndexSamples) s.pop_front();
 }
 
 std::string ParadexModule::OrderbookJson(size_t i, size_t depth) const {
@@ -442,6 +628,11 @@ void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
     resp.body.clear();
     return;
   }
+  if (path == "/orders/batch") {
+    if (req.method == "POST") return PlaceBatch(acct, req, resp);
+    if (req.method == "DELETE") return CancelBatch(acct, req, resp);
+    return WriteError(resp, {404, "NOT_FOUND", "unknown endpoint " + req.method + " /v1" + path});
+  }
   if (StartsWith(path, "/orders/by_client_id/")) {
     std::string cid = path.substr(21);
     const SimOrder* o = e.FindByClientId(account, cid);
@@ -466,33 +657,68 @@ void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
       return WriteJson(resp, 200, OrderJson(*o));
     }
   }
+  // History listings page newest first with the venue's next/prev cursors (see Paginate).
+  bool bad_cursor = false;
+  const std::optional<Cursor> cursor = ReadCursor(req, &bad_cursor);
+  const bool listing = req.method == "GET" && (path == "/orders-history" || path == "/fills" ||
+                                               path == "/funding/payments");
+  if (listing && bad_cursor) return WriteError(resp, Invalid("invalid cursor"));
+  int64_t start_ms = 0, end_ms = INT64_MAX;
+  if (listing) {
+    (void)ParseInt(req.Query("start_at"), &start_ms);
+    if (req.HasQuery("end_at")) (void)ParseInt(req.Query("end_at"), &end_ms);
+  }
   if (path == "/orders-history" && req.method == "GET") {
     const std::string cid = req.Query("client_id");
     size_t n = PageSize(req, 100, 5000);
     std::vector<const SimOrder*> all = e.Orders(account);
+    Page page = Paginate(
+        0, static_cast<int64_t>(all.size()) - 1,
+        [&](int64_t k) {
+          const SimOrder& o = *all[static_cast<size_t>(k)];
+          int64_t t = ToMs(o.created);
+          return (sym.empty() || o.instrument->symbol() == sym) &&
+                 (cid.empty() || o.client_id == cid) && t >= start_ms && t <= end_ms;
+        },
+        n, cursor);
     std::vector<std::string> items;
-    for (auto it = all.rbegin(); it != all.rend() && items.size() < n; ++it) {
-      const SimOrder& o = **it;
-      if (!sym.empty() && o.instrument->symbol() != sym) continue;
-      if (!cid.empty() && o.client_id != cid) continue;
-      items.push_back(OrderJson(o));
-    }
-    return WriteJson(resp, 200, Results(items, true));
+    for (int64_t k : page.keys) items.push_back(OrderJson(*all[static_cast<size_t>(k)]));
+    return WriteJson(resp, 200, Results(items, true, page.next, page.prev));
   }
   if (path == "/fills" && req.method == "GET") {
     size_t n = PageSize(req, 100, 5000);
-    int64_t start = 0, end = INT64_MAX;
-    (void)ParseInt(req.Query("start_at"), &start);
-    if (req.HasQuery("end_at")) (void)ParseInt(req.Query("end_at"), &end);
     std::vector<SimFill> fills = e.Fills(account);
+    Page page = Paginate(
+        0, static_cast<int64_t>(fills.size()) - 1,
+        [&](int64_t k) {
+          const SimFill& f = fills[static_cast<size_t>(k)];
+          int64_t t = ToMs(f.time);
+          return (sym.empty() || f.instrument->symbol() == sym) && t >= start_ms && t <= end_ms;
+        },
+        n, cursor);
     std::vector<std::string> items;
-    for (auto it = fills.rbegin(); it != fills.rend() && items.size() < n; ++it) {
-      if (!sym.empty() && it->instrument->symbol() != sym) continue;
-      int64_t t = ToMs(it->time);
-      if (t < start || t > end) continue;
-      items.push_back(FillJson(*it));
+    for (int64_t k : page.keys) items.push_back(FillJson(fills[static_cast<size_t>(k)]));
+    return WriteJson(resp, 200, Results(items, true, page.next, page.prev));
+  }
+  if (path == "/funding/payments" && req.method == "GET") {
+    // `market` is required by the venue; the sim also takes ALL (every market).
+    if (market.empty()) return WriteError(resp, Invalid("market is required"));
+    size_t n = PageSize(req, 100, 5000);
+    Page page = Paginate(
+        0, static_cast<int64_t>(funding_payments_.size()) - 1,
+        [&](int64_t k) {
+          const FundingPayment& p = funding_payments_[static_cast<size_t>(k)];
+          int64_t t = ToMs(p.time);
+          return p.account == account &&
+                 (sym.empty() || m.instrument(p.market).symbol() == sym) && t >= start_ms &&
+                 t <= end_ms;
+        },
+        n, cursor);
+    std::vector<std::string> items;
+    for (int64_t k : page.keys) {
+      items.push_back(FundingPaymentJson(funding_payments_[static_cast<size_t>(k)]));
     }
-    return WriteJson(resp, 200, Results(items, true));
+    return WriteJson(resp, 200, Results(items, true, page.next, page.prev));
   }
   if (path == "/positions" && req.method == "GET") {
     std::vector<std::string> items;
@@ -543,40 +769,43 @@ void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
              {404, "NOT_FOUND", "unknown endpoint " + req.method + " /v1" + path.substr(0, 64)});
 }
 
-void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
-                               HttpResponse& resp) {
-  auto f = ParseJsonObject(req.body);
-  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const AccountSpec& acct,
+                                                                     const JsonFields& f,
+                                                                     ApiError* err) const {
+  auto fail = [&](ApiError e) -> std::optional<CheckedOrder> {
+    *err = std::move(e);
+    return std::nullopt;
+  };
   auto get = [&](const char* k) {
-    auto it = f->find(k);
-    return it == f->end() || it->second == "null" ? std::string() : it->second;
+    auto it = f.find(k);
+    return it == f.end() || it->second == "null" ? std::string() : it->second;
   };
   const SimInstrument* in = ctx_->market().Find(get("market"));
-  if (in == nullptr) return WriteError(resp, {400, "MARKET_NOT_FOUND", "market not found"});
+  if (in == nullptr) return fail({400, "MARKET_NOT_FOUND", "market not found"});
   const std::string side = get("side"), type = get("type"), size = get("size");
   std::string instruction = get("instruction");
   if (instruction.empty()) instruction = "GTC";
-  if (side != "BUY" && side != "SELL") return WriteError(resp, Invalid("side must be BUY or SELL"));
+  if (side != "BUY" && side != "SELL") return fail(Invalid("side must be BUY or SELL"));
   if (type != "LIMIT" && type != "MARKET") {
-    return WriteError(resp, Invalid("type must be LIMIT or MARKET (trigger orders are not "
-                                    "modelled by perpgw-sim)"));
+    return fail(Invalid("type must be LIMIT or MARKET (trigger orders are not modelled by "
+                        "perpgw-sim)"));
   }
   if (instruction != "GTC" && instruction != "IOC" && instruction != "POST_ONLY" &&
       instruction != "RPI") {
-    return WriteError(resp, Invalid("instruction must be GTC, IOC, POST_ONLY or RPI"));
+    return fail(Invalid("instruction must be GTC, IOC, POST_ONLY or RPI"));
   }
   int64_t sig_ms = 0;
   if (!ParseInt(get("signature_timestamp"), &sig_ms)) {
-    return WriteError(resp, Invalid("signature_timestamp (ms) is required"));
+    return fail(Invalid("signature_timestamp (ms) is required"));
   }
   int64_t recv_window = 0;
   if (!get("recv_window").empty() &&
       (!ParseInt(get("recv_window"), &recv_window) || recv_window < 10)) {
-    return WriteError(resp, Invalid("recv_window must be >= 10 ms"));
+    return fail(Invalid("recv_window must be >= 10 ms"));
   }
   if (recv_window > 0 && NowMs() > sig_ms + recv_window) {
-    return WriteError(resp, {400, "INVALID_REQUEST_PARAMETER",
-                             "order arrived after signature_timestamp + recv_window"});
+    return fail({400, "INVALID_REQUEST_PARAMETER",
+                 "order arrived after signature_timestamp + recv_window"});
   }
   // The signature covers timestamp, market, side, type, size and price (0 for MARKET).
   px::OrderFields signed_fields;
@@ -596,14 +825,13 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
       if ((verified = px::Verify(k, *hash, *sig))) break;
     }
   }
-  if (!verified) {
-    return WriteError(resp, {400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
-  }
-  PlaceRequest pr;
+  if (!verified) return fail({400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
+  CheckedOrder c;
+  PlaceRequest& pr = c.req;
   pr.account = acct.id;
   pr.symbol = in->symbol();
   pr.client_id = get("client_id");
-  if (pr.client_id.size() > 64) return WriteError(resp, Invalid("client_id longer than 64"));
+  if (pr.client_id.size() > 64) return fail(Invalid("client_id longer than 64"));
   pr.side = side == "BUY" ? Side::kBuy : Side::kSell;
   pr.type = type == "MARKET" ? OrderType::kMarket : OrderType::kLimit;
   pr.tif = instruction == "IOC"         ? TimeInForce::kIoc
@@ -612,15 +840,15 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
   pr.reduce_only = get("flags").find("REDUCE_ONLY") != std::string::npos;
   auto qty = in->ParseQty(size);
   if (!qty.ok() || *qty <= 0 || *qty % in->step != 0) {
-    return WriteError(
-        resp, {400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in->spec.step});
+    return fail(
+        {400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in->spec.step});
   }
   pr.qty = *qty;
   if (pr.type == OrderType::kLimit) {
     auto px_ = in->ParsePrice(get("price"));
     if (!px_.ok() || *px_ <= 0 || *px_ % in->tick != 0) {
-      return WriteError(resp, {400, "INVALID_PRICE_PRECISION",
-                               "price must be a positive multiple of " + in->spec.tick});
+      return fail({400, "INVALID_PRICE_PRECISION",
+                   "price must be a positive multiple of " + in->spec.tick});
     }
     pr.price = *px_;
   } else {
@@ -629,39 +857,160 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
     int64_t band = mark / 20;
     pr.worst_price = pr.side == Side::kBuy ? mark + band : std::max<int64_t>(in->tick, mark - band);
   }
-  if (!pr.client_id.empty()) {
-    const SimOrder* dup = ctx_->engine().FindByClientId(acct.id, pr.client_id);
+  c.meta.type = type;
+  c.meta.instruction = instruction;
+  c.meta.stp = get("stp").empty() ? "EXPIRE_TAKER" : get("stp");
+  c.meta.signature_ms = sig_ms;
+  return c;
+}
+
+std::optional<SimOrder> ParadexModule::Submit(const CheckedOrder& c, ApiError* err) {
+  if (!c.req.client_id.empty()) {
+    const SimOrder* dup = ctx_->engine().FindByClientId(c.req.account, c.req.client_id);
     if (dup != nullptr && dup->open()) {
-      return WriteError(resp, {400, "DUPLICATED_CLIENT_ID", "client id already in use"});
+      *err = {400, "DUPLICATED_CLIENT_ID", "client id already in use"};
+      return std::nullopt;
     }
   }
   // Matching is asynchronous on the venue: the 201 says NEW, the outcome arrives on orders.* /
   // fills.*. Events the engine emits while placing wait until the response is out.
+  const size_t held = deferred_.size();
   deferring_ = true;
-  PlaceResult r = ctx_->engine().Place(pr);
+  PlaceResult r = ctx_->engine().Place(c.req);
   deferring_ = false;
   if (r.code == RejectCode::kInvalidPrice || r.code == RejectCode::kInvalidQty ||
       r.code == RejectCode::kMinNotional || r.code == RejectCode::kDuplicateClientId ||
       r.code == RejectCode::kUnknownSymbol) {
-    deferred_.clear();  // synchronous validation failure: nothing was accepted
+    // Synchronous validation failure: nothing was accepted (this order's events are dropped).
+    deferred_.resize(held);
     const char* code = r.code == RejectCode::kDuplicateClientId ? "DUPLICATED_CLIENT_ID"
                        : r.code == RejectCode::kInvalidPrice    ? "INVALID_PRICE_PRECISION"
                                                                 : "INVALID_ORDER_SIZE";
-    return WriteError(resp, {400, code, r.message});
+    *err = {400, code, r.message};
+    return std::nullopt;
   }
-  OrderMeta& meta = order_meta_[r.order.id];
-  meta.type = type;
-  meta.instruction = instruction;
-  meta.stp = get("stp").empty() ? "EXPIRE_TAKER" : get("stp");
-  meta.signature_ms = sig_ms;
-  WriteJson(resp, 201, OrderJson(r.order, /*as_new=*/true));
-  if (!deferred_.empty()) {
-    auto events = std::move(deferred_);
-    deferred_.clear();
-    ctx_->loop().Post([this, events = std::move(events)] {
-      for (const AccountEvent& ev : events) DispatchAccountEvent(ev);
-    });
+  order_meta_[r.order.id] = c.meta;
+  return r.order;
+}
+
+void ParadexModule::FlushDeferred() {
+  if (deferred_.empty()) return;
+  auto events = std::move(deferred_);
+  deferred_.clear();
+  ctx_->loop().Post([this, events = std::move(events)] {
+    for (const AccountEvent& ev : events) DispatchAccountEvent(ev);
+  });
+}
+
+void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
+                               HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  ApiError err;
+  std::optional<CheckedOrder> c = CheckOrder(acct, *f, &err);
+  if (!c) return WriteError(resp, err);
+  std::optional<SimOrder> placed = Submit(*c, &err);
+  if (!placed) return WriteError(resp, err);
+  WriteJson(resp, 201, OrderJson(*placed, /*as_new=*/true));
+  FlushDeferred();
+}
+
+// POST /orders/batch: a JSON array of 1..kMaxBatch signed orders (the OpenAPI bound; a
+// best-practices page says 50 — the sim takes the documented 10). A signature or basic
+// validation failure rejects the whole batch (that order's error, HTTP 400), as the notes say;
+// otherwise each order goes to the engine in turn and the 201 body is
+// {"orders":[accepted orders, request order], "errors":[per request: null or {error,message}]}.
+// Reading picked where the notes are unsure: `errors` is positional (one entry per request,
+// null for an accepted order), `orders` lists only the accepted ones.
+void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
+                               HttpResponse& resp) {
+  auto items = ParseJsonObjectArray(req.body);
+  if (!items.ok()) {
+    return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON array of orders"});
   }
+  if (items->empty() || items->size() > kMaxBatch) {
+    return WriteError(resp, {400, "BATCH_SIZE_OUT_OF_RANGE",
+                             "batch size must be between 1 and " + std::to_string(kMaxBatch)});
+  }
+  std::vector<CheckedOrder> checked;
+  for (const JsonFields& f : *items) {
+    ApiError err;
+    std::optional<CheckedOrder> c = CheckOrder(acct, f, &err);
+    if (!c) return WriteError(resp, err);
+    checked.push_back(std::move(*c));
+  }
+  JsonWriter orders, errors;
+  orders.BeginArray();
+  errors.BeginArray();
+  for (const CheckedOrder& c : checked) {
+    ApiError err;
+    std::optional<SimOrder> placed = Submit(c, &err);
+    if (placed) {
+      orders.Raw(OrderJson(*placed, /*as_new=*/true));
+      errors.Null();
+    } else {
+      errors.BeginObject().Field("error", err.code).Field("message", err.message).EndObject();
+    }
+  }
+  orders.EndArray();
+  errors.EndArray();
+  WriteJson(resp, 201, "{\"orders\":" + orders.Take() + ",\"errors\":" + errors.Take() + "}");
+  FlushDeferred();
+}
+
+// DELETE /orders/batch {"order_ids":[...], "client_order_ids":[...]} (either or both): 200
+// {"results":[...]} with one entry per id, order ids first, each {id, client_id, account,
+// market, status}: QUEUED_FOR_CANCELLATION (the CLOSED state follows on orders.*),
+// ALREADY_CLOSED, or NOT_FOUND (then only the id that was asked for) — the venue's documented
+// shape. The venue documents no bound for this batch; the sim takes up to 100 ids.
+void ParadexModule::CancelBatch(const AccountSpec& acct, const HttpRequest& req,
+                                HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  auto ids = StringArray(f->count("order_ids") ? f->at("order_ids") : "");
+  auto cids = StringArray(f->count("client_order_ids") ? f->at("client_order_ids") : "");
+  if (!ids || !cids) {
+    return WriteError(resp, {400, "BINDING_ERROR",
+                             "order_ids and client_order_ids must be arrays of strings"});
+  }
+  const size_t total = ids->size() + cids->size();
+  if (total == 0) return WriteError(resp, Invalid("order_ids or client_order_ids is required"));
+  if (total > 100) {
+    return WriteError(resp, {400, "BATCH_SIZE_OUT_OF_RANGE", "at most 100 ids per batch"});
+  }
+  Engine& e = ctx_->engine();
+  const std::string address = acct.credentials.at("account");
+  JsonWriter w;
+  w.BeginObject().Key("results").BeginArray();
+  auto result = [&](const SimOrder* o, const char* key, const std::string& asked) {
+    w.BeginObject();
+    if (o == nullptr) {
+      w.Field(key, asked).Field("status", "NOT_FOUND").EndObject();
+      return;
+    }
+    const char* status = "ALREADY_CLOSED";
+    if (o->open() && e.Cancel(acct.id, o->id).code == RejectCode::kNone) {
+      status = "QUEUED_FOR_CANCELLATION";
+    }
+    w.Field("id", paradex::VenueOrderId(o->id))
+        .Field("client_id", o->client_id)
+        .Field("account", address)
+        .Field("market", o->instrument->symbol())
+        .Field("status", status)
+        .EndObject();
+  };
+  for (const std::string& id : *ids) {
+    auto engine_id = EngineOrderId(id);
+    const SimOrder* o = engine_id ? e.FindOrder(*engine_id) : nullptr;
+    if (o != nullptr && o->account != acct.id) o = nullptr;
+    result(o, "id", id);
+  }
+  for (const std::string& cid : *cids) {
+    const SimOrder* o = cid.empty() ? nullptr : e.FindByClientId(acct.id, cid);
+    result(o, "client_id", cid);
+  }
+  w.EndArray().EndObject();
+  WriteJson(resp, 200, w.Take());
 }
 
 void ParadexModule::CancelOrder(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
@@ -730,6 +1079,8 @@ std::string ParadexModule::FillJson(const SimFill& f) const {
   const SimInstrument& in = *f.instrument;
   const SimOrder* o = ctx_->engine().FindOrder(f.order_id);
   const std::string acct_addr = AddressOf(f.account);
+  auto extra_it = fill_extra_.find(f.trade_id * 2 + (f.maker ? 1 : 0));
+  const FillExtra* extra = extra_it == fill_extra_.end() ? nullptr : &extra_it->second;
   JsonWriter w;
   w.BeginObject()
       .Field("id", VenueTradeId(f.trade_id) + (f.maker ? "1" : "0"))
@@ -743,15 +1094,83 @@ std::string ParadexModule::FillJson(const SimFill& f) const {
       .Field("liquidity", f.maker ? "MAKER" : "TAKER")
       .Field("fill_type", f.liquidation ? "LIQUIDATION" : "FILL")
       .Field("order_id", f.liquidation ? std::string() : paradex::VenueOrderId(f.order_id))
+      // The book's update id after the execution; 0 for liquidations (paradex.md §5).
+      .Field("orderbook_seq_no", f.liquidation || extra == nullptr ? uint64_t{0} : extra->book_seq)
       .Field("client_id", f.client_id)
       .Field("remaining_size", o != nullptr ? in.FormatQty(o->remaining()) : "0")
-      .Field("realized_pnl", "0")
+      // The position's realized pnl change on this fill (the engine's, fees excluded).
+      .Field("realized_pnl", MoneyText(extra != nullptr ? extra->realized_pnl : 0))
       .Field("realized_funding", "0")
       .Field("underlying_price", in.FormatPrice(ctx_->market().mid(in.index)))
       .Key("flags")
       .BeginArray()
       .EndArray()
       .Field("created_at", ToMs(f.time))
+      .EndObject();
+  return w.Take();
+}
+
+// A funding payment as GET /funding/payments and funding_payments.* carry it (the venue's
+// FundingPayment: id, account, market, payment, index, fill_id, created_at). fill_id is "" —
+// the sim's payments settle positions, not fills.
+std::string ParadexModule::FundingPaymentJson(const FundingPayment& p) const {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", std::to_string(p.id))
+      .Field("account", AddressOf(p.account))
+      .Field("market", ctx_->market().instrument(p.market).symbol())
+      .Field("payment", MoneyText(p.payment))
+      .Field("index", Trimmed(p.index, kIndexScale))
+      .Field("fill_id", "")
+      .Field("created_at", ToMs(p.time))
+      .EndObject();
+  return w.Take();
+}
+
+// balance_events: one per settlement-asset change (a fill or a funding payment). The notes name
+// the channel only; the field set follows the venue's docs as far as known (type, market,
+// fill_id, status, settlement_asset_balance_before/_after, settlement_asset_price,
+// funding_index, realized_pnl, realized_funding, fees, created_at) — unverified against a
+// capture. Balances are the engine's wallet (USDC) when the engine emitted the change;
+// "before" is that minus the change.
+std::string ParadexModule::BalanceEventJson(const std::string& account, const char* type,
+                                            const SimFill* fill,
+                                            const FundingPayment* funding) const {
+  Money after = ctx_->engine().Balance(account).wallet;
+  Money pnl = 0, fees = 0, realized_funding = 0;
+  size_t market = 0;
+  std::string fill_id;
+  UnixNanos t = ctx_->Now();
+  if (fill != nullptr) {
+    auto it = fill_extra_.find(fill->trade_id * 2 + (fill->maker ? 1 : 0));
+    if (it != fill_extra_.end()) {
+      pnl = it->second.realized_pnl;
+      after = it->second.wallet_after;
+    }
+    fees = fill->fee;
+    market = fill->instrument->index;
+    fill_id = VenueTradeId(fill->trade_id) + (fill->maker ? "1" : "0");
+    t = fill->time;
+  } else if (funding != nullptr) {
+    realized_funding = funding->payment;
+    after = funding->wallet_after;
+    market = funding->market;
+    t = funding->time;
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("type", type)
+      .Field("market", ctx_->market().instrument(market).symbol())
+      .Field("fill_id", fill_id)
+      .Field("status", "COMPLETED")
+      .Field("settlement_asset_balance_before", MoneyText(after - (pnl - fees + realized_funding)))
+      .Field("settlement_asset_balance_after", MoneyText(after))
+      .Field("settlement_asset_price", "1")
+      .Field("funding_index", Trimmed(FundingIndexAt(market, t), kIndexScale))
+      .Field("realized_pnl", MoneyText(pnl))
+      .Field("realized_funding", MoneyText(realized_funding))
+      .Field("fees", MoneyText(fees))
+      .Field("created_at", ToMs(t))
       .EndObject();
   return w.Take();
 }

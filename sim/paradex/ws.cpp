@@ -196,7 +196,11 @@ std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,
   } else if (head == "orders" || head == "fills") {
     if (st.account.empty()) return "authentication required";
     if (!market_ok(rest, true)) return "invalid channel";
-  } else if (channel == "positions" || channel == "account") {
+  } else if (head == "funding_payments") {
+    // funding_payments.{SYM} per the notes; .ALL and the bare name take every market.
+    if (st.account.empty()) return "authentication required";
+    if (!rest.empty() && !market_ok(rest, true)) return "invalid channel";
+  } else if (channel == "positions" || channel == "account" || channel == "balance_events") {
     if (st.account.empty()) return "authentication required";
   } else {
     return "invalid channel";
@@ -226,26 +230,32 @@ void ParadexModule::PushPublic(size_t i, const char* kind, const std::string& js
     }
     ++it;
     const ConnState& st = c->Data<ConnState>();
-    const std::string* channel = nullptr;
-    if (Subscribed(st, per_market)) {
-      channel = &per_market;
-    } else if (Subscribed(st, all)) {
-      channel = &all;
-    } else if (Subscribed(st, bare)) {
-      channel = &bare;
-    }
-    if (channel == nullptr) continue;
-    if (st.sbe_version >= 0 && !sbe_v0.empty()) {
-      c->SendBinary(st.sbe_version == 0 ? sbe_v0 : st.sbe_version == 1 ? sbe_v1 : sbe_v2);
-    } else {
-      c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" +
-              *channel + "\",\"data\":" + json + "}}");
+    // Every subscription is its own stream: a connection holding both `kind.SYM` and
+    // `kind.ALL` (or the bare name) gets the event on each. SBE frames name no channel, so a
+    // second copy could not be told apart from a second event: SBE connections get one frame
+    // (the venue's behaviour there is unknown; this is the reading that cannot double-count).
+    for (const std::string* channel : {&per_market, &all, &bare}) {
+      if (!Subscribed(st, *channel)) continue;
+      if (st.sbe_version >= 0 && !sbe_v0.empty()) {
+        c->SendBinary(st.sbe_version == 0 ? sbe_v0 : st.sbe_version == 1 ? sbe_v1 : sbe_v2);
+        break;
+      } else {
+        c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" +
+                *channel + "\",\"data\":" + json + "}}");
+      }
     }
   }
 }
 
 void ParadexModule::OnBookChange(const BookChange& change) {
-  if (change.instrument != nullptr) PushBbo(change.instrument->index, change.time);
+  if (change.instrument == nullptr) return;
+  const size_t i = change.instrument->index;
+  auto pending = seq_pending_.find(i);
+  if (pending != seq_pending_.end()) {
+    for (uint64_t key : pending->second) fill_extra_[key].book_seq = ctx_->market().update_id(i);
+    seq_pending_.erase(pending);
+  }
+  PushBbo(i, change.time);
 }
 
 void ParadexModule::PushBbo(size_t i, UnixNanos t) {
@@ -430,6 +440,7 @@ void ParadexModule::PushFunding() {
   const UnixNanos now = ctx_->Now();
   for (size_t i = 0; i < m.size(); ++i) {
     const SimInstrument& in = m.instrument(i);
+    SampleFundingIndex(i);
     std::string json = FundingJson(i, now);
     auto fields = ParseJsonObject(json);
     SbeFunding f;
@@ -450,7 +461,43 @@ void ParadexModule::PushFunding() {
 
 // ---- private pushes --------------------------------------------------------------------------
 
+// What a fill carries beyond SimFill, read from the engine as it emits the fill (the position
+// and wallet already include it; the events themselves may be dispatched later).
+void ParadexModule::RecordFill(const AccountEvent& e) {
+  const uint64_t key = e.fill.trade_id * 2 + (e.fill.maker ? 1 : 0);
+  if (e.fill.instrument == nullptr || fill_extra_.count(key) != 0) return;
+  const size_t i = e.fill.instrument->index;
+  const Engine& engine = ctx_->engine();
+  Money& last = last_realized_[{e.account, i}];
+  const Money realized = engine.Position(e.account, i).realized_pnl;
+  FillExtra x;
+  x.realized_pnl = realized - last;
+  last = realized;
+  // orderbook_seq_no = the book's sequence after the execution. A maker fill follows the book
+  // change that traded it (the current id); a taker fill precedes the consumption of the
+  // generated level it took, so it gets the id of the next change of this book.
+  x.book_seq = ctx_->market().update_id(i);
+  if (!e.fill.maker && !e.fill.liquidation) seq_pending_[i].push_back(key);
+  x.wallet_after = engine.Balance(e.account).wallet;
+  fill_extra_[key] = x;
+}
+
 void ParadexModule::OnAccountEvent(const AccountEvent& event) {
+  if (event.has_fill && (event.kind == AccountEvent::Kind::kOrder ||
+                         event.kind == AccountEvent::Kind::kLiquidation)) {
+    RecordFill(event);
+  }
+  if (event.kind == AccountEvent::Kind::kFunding && event.position.instrument != nullptr) {
+    FundingPayment p;
+    p.id = next_funding_payment_id_++;
+    p.account = event.account;
+    p.market = event.position.instrument->index;
+    p.payment = event.amount;
+    p.time = event.time;
+    p.index = FundingIndexAt(p.market, event.time);
+    p.wallet_after = ctx_->engine().Balance(event.account).wallet;
+    funding_payments_.push_back(p);
+  }
   if (deferring_) {
     deferred_.push_back(event);
     return;
@@ -468,6 +515,8 @@ void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
     case AccountEvent::Kind::kOrder:
       if (e.has_fill) {
         out.push_back({market_channels("fills", e.fill.instrument->symbol()), FillJson(e.fill)});
+        out.push_back(
+            {{"balance_events"}, BalanceEventJson(e.account, "TRANSACTION_FILL", &e.fill, nullptr)});
       }
       out.push_back({market_channels("orders", e.order.instrument->symbol()), OrderJson(e.order)});
       break;
@@ -482,7 +531,24 @@ void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
         if (a.id == e.account) out.push_back({{"account"}, AccountJson(a)});
       }
       break;
-    case AccountEvent::Kind::kFunding: break;  // funding_payments is not modelled
+    case AccountEvent::Kind::kFunding: {
+      // The payment recorded when the engine emitted it (OnAccountEvent): the latest one of
+      // this account and market.
+      const FundingPayment* p = nullptr;
+      for (auto it = funding_payments_.rbegin(); it != funding_payments_.rend(); ++it) {
+        if (it->account == e.account && e.position.instrument != nullptr &&
+            it->market == e.position.instrument->index && it->time == e.time) {
+          p = &*it;
+          break;
+        }
+      }
+      if (p == nullptr) break;
+      const std::string& sym = e.position.instrument->symbol();
+      out.push_back({{"funding_payments." + sym, "funding_payments.ALL", "funding_payments"},
+                     FundingPaymentJson(*p)});
+      out.push_back({{"balance_events"}, BalanceEventJson(e.account, "FUNDING", nullptr, p)});
+      break;
+    }
   }
   for (auto it = conns_.begin(); it != conns_.end();) {
     WsConnPtr c = it->second.lock();
@@ -496,9 +562,9 @@ void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
     for (const auto& [channels, data] : out) {
       for (const std::string& ch : channels) {
         if (!Subscribed(st, ch)) continue;
+        // Each matching subscription gets its own push (orders.SYM and orders.ALL both).
         c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" + ch +
                 "\",\"data\":" + data + "}}");
-        break;
       }
     }
   }

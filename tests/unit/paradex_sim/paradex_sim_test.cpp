@@ -13,6 +13,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -149,6 +151,24 @@ std::string Field(const std::string& json, const char* key) {
   return simdjson::to_string(e);
 }
 
+// The elements of the array at `key` of a JSON object, each as JSON text ("null" for nulls).
+std::vector<std::string> Elements(const std::string& json, const char* key = "results") {
+  simdjson::dom::parser p;
+  simdjson::dom::array a;
+  std::vector<std::string> out;
+  if (p.parse(json)[key].get(a)) return out;
+  for (simdjson::dom::element e : a) out.push_back(simdjson::to_string(e));
+  return out;
+}
+
+// The channel of a subscription push ("" otherwise).
+std::string PushChannel(const std::string& frame) {
+  simdjson::dom::parser p;
+  std::string_view ch;
+  if (p.parse(frame)["params"]["channel"].get(ch)) return {};
+  return std::string(ch);
+}
+
 std::string ReadData(const std::string& name) {
   std::ifstream in(std::string(PERPGW_TEST_DATA) + "/paradex/" + name, std::ios::binary);
   std::stringstream ss;
@@ -231,8 +251,9 @@ struct Sim {
     REQUIRE(jwt.ok());
     return *jwt;
   }
-  HttpResult Place(const std::string& jwt, const OrderRequest& req, const std::string& cid,
-                   const px::StarkKey* signer = nullptr, const char* address = kAddress1) {
+  // A signed POST /v1/orders body, as the adapter builds it.
+  std::string SignedBody(const OrderRequest& req, const std::string& cid,
+                         const px::StarkKey* signer = nullptr, const char* address = kAddress1) {
     const Instrument& in = Inst(symbols.VenueSymbolFor(req.symbol));
     auto enc = px::EncodeOrderFields(req, in, cid, static_cast<uint64_t>(NowMs()));
     REQUIRE(enc.ok());
@@ -240,8 +261,16 @@ struct Sim {
     REQUIRE(hash.ok());
     auto sig = (signer ? *signer : key).Sign(*hash);
     REQUIRE(sig.ok());
-    std::string body = px::EncodeOrderBody(req, in, *enc, cid, px::SignatureJson(*sig), 0);
-    return Call(port, http::verb::post, "/v1/orders", body, {{"Authorization", "Bearer " + jwt}});
+    return px::EncodeOrderBody(req, in, *enc, cid, px::SignatureJson(*sig), 0);
+  }
+  HttpResult Place(const std::string& jwt, const OrderRequest& req, const std::string& cid,
+                   const px::StarkKey* signer = nullptr, const char* address = kAddress1) {
+    return Call(port, http::verb::post, "/v1/orders", SignedBody(req, cid, signer, address),
+                {{"Authorization", "Bearer " + jwt}});
+  }
+  HttpResult Send(http::verb verb, const std::string& target, const std::string& body,
+                  const std::string& jwt) {
+    return Call(port, verb, target, body, {{"Authorization", "Bearer " + jwt}});
   }
   void WaitConnections(size_t n) {
     REQUIRE(WaitUntil([&] {
@@ -727,6 +756,305 @@ TEST_CASE("paradex sim: a subkey authenticates with /auth/{key} and signs orders
   HttpResult bad = sim.Place(*jwt, req, "sub-2", &stranger, kAddress3);
   CHECK(bad.status == 400);
   CHECK(sim.codec.ParseError(bad.body)->code == "INVALID_ORDER_SIGNATURE");
+}
+
+TEST_CASE("paradex sim: an event reaches every matching subscription of a connection",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  for (std::string ch : {"orders.ALL", "orders.BTC-USD-PERP", "markets_summary",
+                         "markets_summary.ALL", "markets_summary.ETH-USD-PERP"}) {
+    ws.Send(px::EncodeSubscribe(ch, 2));
+    REQUIRE(ws.ReadText("\"result\""));
+  }
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  std::string far = Decimal::FromUnits(bid - 1000 * 10, 1).ToNormalizedString();
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, far, "0.01"), "fan-1").status == 201);
+  std::map<std::string, int> seen;
+  auto deadline = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto f = ws.Read(100ms);
+    if (f && !f->binary) ++seen[PushChannel(f->bytes)];
+  }
+  // The order's OPEN state on both order channels; summaries on the bare, ALL and per-market
+  // subscriptions alike (the bare and ALL ones for every market).
+  CHECK(seen["orders.ALL"] == 1);
+  CHECK(seen["orders.BTC-USD-PERP"] == 1);
+  CHECK(seen["markets_summary"] >= 4);
+  CHECK(seen["markets_summary.ALL"] >= 4);
+  CHECK(seen["markets_summary.ETH-USD-PERP"] >= 1);
+}
+
+TEST_CASE("paradex sim: POST and DELETE /orders/batch", "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  std::string far = Decimal::FromUnits(bid - 1000 * 10, 1).ToNormalizedString();
+  std::string b1 = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "batch-1");
+  std::string b2 = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.02"), "batch-2");
+  // Below the 10 USD minimum notional: passes basic validation, refused by the engine.
+  std::string small = sim.SignedBody(Limit("BTC", Side::kBuy, "5000", "0.001"), "batch-small");
+  HttpResult r =
+      sim.Send(http::verb::post, "/v1/orders/batch", "[" + b1 + "," + small + "," + b2 + "]", jwt);
+  REQUIRE(r.status == 201);
+  auto orders = Elements(r.body, "orders");
+  auto errors = Elements(r.body, "errors");
+  REQUIRE(orders.size() == 2);
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0] == "null");
+  CHECK(Field(errors[1], "error") == "INVALID_ORDER_SIZE");
+  CHECK(errors[2] == "null");
+  CHECK(Field(orders[0], "client_id") == "batch-1");
+  CHECK(Field(orders[0], "status") == "NEW");
+  CHECK(Field(orders[1], "client_id") == "batch-2");
+  const std::string id1 = Field(orders[0], "id");
+  auto open = sim.codec.ParseOrders(sim.Get("/v1/orders", jwt).body, sim.symbols);
+  REQUIRE(open.ok());
+  CHECK(open->size() == 2);
+
+  // A bad signature anywhere rejects the whole batch; more than 10 orders is out of range.
+  px::StarkKey other = *px::StarkKey::FromPrivateHex(kKey2);
+  std::string forged = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "batch-f", &other);
+  HttpResult bad = sim.Send(http::verb::post, "/v1/orders/batch", "[" + b1 + "," + forged + "]", jwt);
+  CHECK(bad.status == 400);
+  CHECK(Field(bad.body, "error") == "INVALID_ORDER_SIGNATURE");
+  std::string eleven = "[" + b1;
+  for (int i = 0; i < 10; ++i) eleven += "," + b1;
+  eleven += "]";
+  HttpResult big = sim.Send(http::verb::post, "/v1/orders/batch", eleven, jwt);
+  CHECK(big.status == 400);
+  CHECK(Field(big.body, "error") == "BATCH_SIZE_OUT_OF_RANGE");
+  CHECK(Field(sim.Send(http::verb::post, "/v1/orders/batch", "[]", jwt).body, "error") ==
+        "BATCH_SIZE_OUT_OF_RANGE");
+  open = sim.codec.ParseOrders(sim.Get("/v1/orders", jwt).body, sim.symbols);
+  REQUIRE(open.ok());
+  CHECK(open->size() == 2);  // nothing from the refused batches
+
+  // DELETE /orders/batch: per-id results, order ids first.
+  HttpResult del = sim.Send(
+      http::verb::delete_, "/v1/orders/batch",
+      R"({"order_ids":[")" + id1 + R"(","1234"],"client_order_ids":["batch-2","nope"]})", jwt);
+  REQUIRE(del.status == 200);
+  auto res = Elements(del.body);
+  REQUIRE(res.size() == 4);
+  CHECK(Field(res[0], "id") == id1);
+  CHECK(Field(res[0], "status") == "QUEUED_FOR_CANCELLATION");
+  CHECK(Field(res[0], "market") == "BTC-USD-PERP");
+  CHECK(Field(res[0], "account") == kAddress1);
+  CHECK(Field(res[1], "id") == "1234");
+  CHECK(Field(res[1], "status") == "NOT_FOUND");
+  CHECK(Field(res[2], "client_id") == "batch-2");
+  CHECK(Field(res[2], "status") == "QUEUED_FOR_CANCELLATION");
+  CHECK(Field(res[3], "client_id") == "nope");
+  CHECK(Field(res[3], "status") == "NOT_FOUND");
+  open = sim.codec.ParseOrders(sim.Get("/v1/orders", jwt).body, sim.symbols);
+  REQUIRE(open.ok());
+  CHECK(open->empty());
+  HttpResult again = sim.Send(http::verb::delete_, "/v1/orders/batch",
+                              R"({"order_ids":[")" + id1 + R"("]})", jwt);
+  CHECK(Field(Elements(again.body)[0], "status") == "ALREADY_CLOSED");
+}
+
+TEST_CASE("paradex sim: funding payments on REST, funding_payments.* and balance_events",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  for (std::string ch : {"funding_payments.BTC-USD-PERP", "funding_payments.ALL",
+                         "balance_events"}) {
+    ws.Send(px::EncodeSubscribe(ch, 2));
+    REQUIRE(ws.ReadText("\"result\""));
+  }
+  // A long of 0.01 BTC.
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt,
+                    Limit("BTC", Side::kBuy, Decimal::FromUnits(ask, 1).ToNormalizedString(),
+                          "0.01", TimeInForce::kIoc),
+                    "fp-long")
+              .status == 201);
+  auto fill_event = ws.ReadText("TRANSACTION_FILL");
+  REQUIRE(fill_event);
+  CHECK(PushChannel(*fill_event) == "balance_events");
+  // Settle funding at 0.001: longs pay.
+  REQUIRE(sim.Control(http::verb::post, "/fault",
+                      R"({"venue":"paradex","kind":"funding_tick","symbol":"BTC-USD-PERP","rate":"0.001"})")
+              .status == 200);
+  auto push = ws.ReadText("funding_payments.BTC-USD-PERP");
+  REQUIRE(push);
+  auto push_all = ws.ReadText("funding_payments.ALL");
+  REQUIRE(push_all);
+  auto bal = ws.ReadText("\"FUNDING\"");
+  REQUIRE(bal);
+
+  HttpResult r = sim.Get("/v1/funding/payments?market=BTC-USD-PERP", jwt);
+  REQUIRE(r.status == 200);
+  auto items = Elements(r.body);
+  REQUIRE(items.size() == 1);
+  const std::string payment = Field(items[0], "payment");
+  REQUIRE(payment.size() > 1);
+  CHECK(payment[0] == '-');
+  // About 0.001 x 0.01 x mark.
+  double expect = 0.001 * 0.01 * static_cast<double>(ask) / 10;
+  CHECK(std::abs(-std::stod(payment) - expect) < expect * 0.05);
+  CHECK(Field(items[0], "market") == "BTC-USD-PERP");
+  CHECK(Field(items[0], "account") == kAddress1);
+  CHECK(!Field(items[0], "index").empty());
+  CHECK(Field(items[0], "created_at") == std::to_string(sim.NowMs()));
+  simdjson::dom::parser p;
+  std::string_view ws_payment;
+  REQUIRE_FALSE(p.parse(*push)["params"]["data"]["payment"].get(ws_payment));
+  CHECK(ws_payment == payment);
+  // balance_events: the wallet moved by the payment.
+  std::string_view before, after, realized_funding;
+  simdjson::dom::element data = p.parse(*bal)["params"]["data"];
+  REQUIRE_FALSE(data["settlement_asset_balance_before"].get(before));
+  REQUIRE_FALSE(data["settlement_asset_balance_after"].get(after));
+  REQUIRE_FALSE(data["realized_funding"].get(realized_funding));
+  CHECK(realized_funding == payment);
+  CHECK(std::abs(std::stod(std::string(after)) - std::stod(std::string(before)) -
+                 std::stod(payment)) < 1e-7);
+  // Filters: another market, a window before the payment, a missing market.
+  CHECK(Elements(sim.Get("/v1/funding/payments?market=ETH-USD-PERP", jwt).body).empty());
+  CHECK(Elements(sim.Get("/v1/funding/payments?market=BTC-USD-PERP&end_at=" +
+                             std::to_string(sim.NowMs() - 1),
+                         jwt)
+                     .body)
+            .empty());
+  CHECK(sim.Get("/v1/funding/payments", jwt).status == 400);
+  // Private: needs the JWT.
+  CHECK(sim.Get("/v1/funding/payments?market=BTC-USD-PERP").status == 401);
+}
+
+TEST_CASE("paradex sim: next/prev cursors on fills, orders-history and funding/data",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  const std::string at_ask = Decimal::FromUnits(ask, 1).ToNormalizedString();
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, at_ask, "0.001", TimeInForce::kIoc),
+                      "page-" + std::to_string(i))
+                .status == 201);
+  }
+  REQUIRE(WaitUntil([&] { return Elements(sim.Get("/v1/fills", jwt).body).size() >= 3; }));
+  for (std::string what : {"/v1/fills?page_size=2", "/v1/orders-history?page_size=2"}) {
+    INFO(what);
+    HttpResult p1 = sim.Get(what, jwt);
+    auto r1 = Elements(p1.body);
+    REQUIRE(r1.size() == 2);
+    CHECK(Field(r1[0], "client_id") == "page-2");  // newest first
+    CHECK(Field(r1[1], "client_id") == "page-1");
+    CHECK(Field(p1.body, "prev") == "null");
+    const std::string next = Field(p1.body, "next");
+    REQUIRE(next != "null");
+    HttpResult p2 = sim.Get(what + "&cursor=" + next, jwt);
+    auto r2 = Elements(p2.body);
+    REQUIRE(r2.size() == 1);
+    CHECK(Field(r2[0], "client_id") == "page-0");
+    CHECK(Field(p2.body, "next") == "null");
+    const std::string prev = Field(p2.body, "prev");
+    REQUIRE(prev != "null");
+    auto back = Elements(sim.Get(what + "&cursor=" + prev, jwt).body);
+    REQUIRE(back.size() == 2);
+    CHECK(Field(back[0], "client_id") == "page-2");
+    CHECK(sim.Get(what + "&cursor=%21%21", jwt).status == 400);
+  }
+  // funding/data: one-second samples, pages continue where the last one stopped.
+  HttpResult f1 = sim.Get("/v1/funding/data?market=BTC-USD-PERP&page_size=3");
+  auto s1 = Elements(f1.body);
+  REQUIRE(s1.size() == 3);
+  const std::string fnext = Field(f1.body, "next");
+  REQUIRE(fnext != "null");
+  auto s2 = Elements(sim.Get("/v1/funding/data?market=BTC-USD-PERP&page_size=3&cursor=" + fnext).body);
+  REQUIRE(s2.size() == 3);
+  CHECK(std::stoll(Field(s1[2], "created_at")) - std::stoll(Field(s2[0], "created_at")) == 1000);
+}
+
+TEST_CASE("paradex sim: unknown public paths are 404 without a JWT, private ones 401",
+          "[paradex_sim]") {
+  Sim sim;
+  for (std::string path : {"/v1/markets/history", "/v1/nope", "/v1/orderbook/BTC-USD-PERP/interactive",
+                           "/v1/orderbook/BTC-USD-PERP/impact-price"}) {
+    INFO(path);
+    HttpResult r = sim.Get(path);
+    CHECK(r.status == 404);
+    CHECK(Field(r.body, "error") == "NOT_FOUND");
+  }
+  for (std::string path : {"/v1/fills", "/v1/orders", "/v1/orders/123", "/v1/funding/payments",
+                           "/v1/account/margin", "/v1/positions"}) {
+    INFO(path);
+    HttpResult r = sim.Get(path);
+    CHECK(r.status == 401);
+    CHECK(Field(r.body, "error") == "UNAUTHORIZED_ERROR");
+  }
+}
+
+TEST_CASE("paradex sim: fills carry orderbook_seq_no and the fill's realized pnl",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt,
+                    Limit("BTC", Side::kBuy, Decimal::FromUnits(ask, 1).ToNormalizedString(),
+                          "0.01", TimeInForce::kIoc),
+                    "pnl-open")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return Elements(sim.Get("/v1/fills", jwt).body).size() == 1; }));
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  REQUIRE(sim.Place(jwt,
+                    Limit("BTC", Side::kSell, Decimal::FromUnits(bid, 1).ToNormalizedString(),
+                          "0.01", TimeInForce::kIoc),
+                    "pnl-close")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return Elements(sim.Get("/v1/fills", jwt).body).size() == 2; }));
+  auto fills = Elements(sim.Get("/v1/fills", jwt).body);
+  // Newest first: the closing sell realizes (bid - ask) x 0.01; the opening buy nothing.
+  CHECK(Field(fills[0], "client_id") == "pnl-close");
+  // (sell price - buy price) x the size the sell closed (the IOC may take part of a level).
+  auto num = [&](const std::string& f, const char* k) { return std::stod(Field(f, k)); };
+  const double expect =
+      (num(fills[0], "price") - num(fills[1], "price")) * num(fills[0], "size");
+  CHECK(expect < 0);  // sold at the bid what was bought at the ask
+  CHECK(std::abs(num(fills[0], "realized_pnl") - expect) < 1e-9);
+  CHECK(Field(fills[1], "realized_pnl") == "0");
+  // orderbook_seq_no: the book's sequence after the execution (each taker fill consumed a
+  // generated level; the generator is off, so the last one is the book's seq_no now).
+  const std::string book_seq = Field(sim.Get("/v1/orderbook/BTC-USD-PERP").body, "seq_no");
+  REQUIRE_FALSE(Field(fills[0], "orderbook_seq_no").empty());
+  CHECK(Field(fills[0], "orderbook_seq_no") == book_seq);
+  CHECK(std::stoll(Field(fills[1], "orderbook_seq_no")) > 0);
+  CHECK(std::stoll(Field(fills[1], "orderbook_seq_no")) <
+        std::stoll(Field(fills[0], "orderbook_seq_no")));
+}
+
+TEST_CASE("paradex sim: funding_index is in price units (accrued = size x its change)",
+          "[paradex_sim]") {
+  Sim sim;
+  auto index_now = [&] {
+    auto rows = Elements(sim.Get("/v1/funding/data?market=BTC-USD-PERP&page_size=1").body);
+    REQUIRE(rows.size() == 1);
+    return std::stod(Field(rows[0], "funding_index"));
+  };
+  auto summary = Elements(sim.Get("/v1/markets/summary?market=BTC-USD-PERP").body);
+  REQUIRE(summary.size() == 1);
+  const double mark = std::stod(Field(summary[0], "mark_price"));
+  const double rate = std::stod(Field(summary[0], "funding_rate"));  // per 8 h
+  const double i0 = index_now();
+  sim.clock.Advance(3600LL * 1'000'000'000);
+  const double i1 = index_now();
+  // One hour: rate x mark / 8 USD per BTC (0.0001 x ~97250 / 8 ~ 1.2 USD).
+  const double expect = rate * mark / 8;
+  CHECK(expect > 1.0);
+  CHECK(std::abs((i1 - i0) - expect) < expect * 1e-6);
 }
 
 }  // namespace perpgw::sim::paradex
