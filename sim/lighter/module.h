@@ -1,10 +1,9 @@
 // perpgw-sim's Lighter module (lighter.md): REST under /api/v1 and the WebSocket /stream with
 // the venue's JSON frames, on the sim core's market and engine.
 // Market data: orderBookDetails, orderBooks, funding-rates, orderBookOrders, recentTrades,
-// fundings, exchangeStats; WS
-// order_book/{m} (snapshot, then absolute-size updates batched every 50 ms on the
-// begin_nonce == last nonce chain), ticker/{m}, trade/{m}, market_stats/{m} and /all, ping/pong,
-// the 2-minute idle close, and the venue's error frames.
+// fundings, exchangeStats, the root status; WS order_book/{m} (snapshot, then absolute-size
+// updates batched every 50 ms on the begin_nonce == last nonce chain), ticker/{m}, trade/{m},
+// market_stats/{m} and /all, ping/pong, the 2-minute idle close, and the venue's error frames.
 // Trading: L2 transactions (create / cancel / cancel-all / modify order) sent with sendTx,
 // sendTxBatch or WS jsonapi/sendtx[batch], verified with the adapter's signing library (Poseidon2
 // tx hash for the sim's chain id, Schnorr signature against the registered API key, ExpiredAt,

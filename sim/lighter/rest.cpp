@@ -192,6 +192,17 @@ std::string LighterModule::DetailJson(const SimInstrument& in) const {
 }
 
 void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
+  if ((req.path == "/" || req.path.empty()) && req.method == "GET") {
+    // The host root is the venue's status (the SDK's Status model: status, network_id,
+    // timestamp in seconds); ccxt's fetchTime reads it. Not in lighter.md.
+    JsonWriter w;
+    w.BeginObject()
+        .Field("status", int64_t{1})
+        .Field("network_id", int64_t{1})
+        .Field("timestamp", NowMs() / 1000)
+        .EndObject();
+    return resp.Json(200, w.Take());
+  }
   if (!StartsWith(req.path, "/api/v1/")) return Error(resp, 404, 404, "not found");
   const std::string path = req.path.substr(7);  // "/orderBookDetails"
   const Market& m = ctx_->market();

@@ -118,6 +118,13 @@ TEST_CASE("lighter sim client: recentTrades limit, exchangeStats, fundings", "[l
     CHECK(sim.ErrorCode(r.body) == kErrInvalidParam);
   }
 
+  // The host root: the venue's status (ccxt fetchTime), timestamp in seconds.
+  auto status = sim.Get("/");
+  REQUIRE(status.status == 200);
+  doc = p.parse(status.body);
+  CHECK(int64_t(doc["status"]) == 1);
+  CHECK(int64_t(doc["timestamp"]) == sim.NowMs() / 1000);
+
   auto stats = sim.Get("/api/v1/exchangeStats");
   REQUIRE(stats.status == 200);
   doc = p.parse(stats.body);
