@@ -174,6 +174,8 @@ class ParadexModule final : public VenueModule {
   void SampleFundingIndex(size_t i);
   void RecordFill(const AccountEvent& e);
   void PlaceBatch(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
+  void ModifyOrder(const AccountSpec& acct, std::string_view id_text, const HttpRequest& req,
+                   HttpResponse& resp);
   void CancelBatch(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string AccountJson(const AccountSpec& acct) const;

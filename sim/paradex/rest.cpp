@@ -649,6 +649,7 @@ void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
     const SimOrder* o = id ? e.FindOrder(*id) : nullptr;
     if (o != nullptr && o->account != account) o = nullptr;
     if (req.method == "DELETE") return CancelOrder(acct, o, false, resp);
+    if (req.method == "PUT") return ModifyOrder(acct, std::string_view(path).substr(8), req, resp);
     if (req.method == "GET") {
       // GET /orders/{id} returns NEW/OPEN orders only; closed ones are in /orders-history.
       if (o == nullptr || !o->open()) {
@@ -955,6 +956,119 @@ void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
   orders.EndArray();
   errors.EndArray();
   WriteJson(resp, 201, "{\"orders\":" + orders.Take() + ",\"errors\":" + errors.Take() + "}");
+  FlushDeferred();
+}
+
+// PUT /orders/{id}: modify price and/or size of an open LIMIT order (same id). Body as the
+// venue documents it: id (= the path's), market, side and type (the order's own), size,
+// price, signature over ModifyOrder{timestamp, market, side, orderType, size, price, id},
+// signature_timestamp, optional recv_window. The engine amends in place (a crossing price
+// trades first; a crossing post-only modify is refused with the order unchanged). 200 with the
+// order after the modify plus request_info {id, request_type MODIFY_ORDER, status ACCEPTED,
+// message ""}; the new state also goes out on orders.* (fills, if it crossed, on fills.*).
+// Refusals the notes do not name codes for (post-only would cross, reduce-only, margin) are
+// VALIDATION_ERROR with the engine's message: the sim's choice.
+void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_text,
+                                const HttpRequest& req, HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  auto get = [&](const char* k) {
+    auto it = f->find(k);
+    return it == f->end() || it->second == "null" ? std::string() : it->second;
+  };
+  Engine& e = ctx_->engine();
+  auto engine_id = EngineOrderId(id_text);
+  const SimOrder* o = engine_id ? e.FindOrder(*engine_id) : nullptr;
+  if (o == nullptr || o->account != acct.id) {
+    return WriteError(resp, {404, "ORDER_ID_NOT_FOUND", "order not found"});
+  }
+  if (get("id") != id_text) return WriteError(resp, Invalid("id must be the path's order id"));
+  if (!o->open()) return WriteError(resp, {400, "ORDER_IS_CLOSED", "order is closed"});
+  const SimInstrument& in = *o->instrument;
+  auto meta_it = order_meta_.find(o->id);
+  const std::string type = get("type");
+  if (get("market") != in.symbol() || get("side") != SideText(o->side)) {
+    return WriteError(resp, Invalid("market and side must be the order's own"));
+  }
+  if (type != "LIMIT" || o->type != OrderType::kLimit ||
+      (meta_it != order_meta_.end() && meta_it->second.type != "LIMIT")) {
+    return WriteError(resp, Invalid("only LIMIT orders can be modified (type must be LIMIT)"));
+  }
+  int64_t sig_ms = 0;
+  if (!ParseInt(get("signature_timestamp"), &sig_ms)) {
+    return WriteError(resp, Invalid("signature_timestamp (ms) is required"));
+  }
+  int64_t recv_window = 0;
+  if (!get("recv_window").empty() &&
+      (!ParseInt(get("recv_window"), &recv_window) || recv_window < 10)) {
+    return WriteError(resp, Invalid("recv_window must be >= 10 ms"));
+  }
+  if (recv_window > 0 && NowMs() > sig_ms + recv_window) {
+    return WriteError(resp, {400, "INVALID_REQUEST_PARAMETER",
+                             "order arrived after signature_timestamp + recv_window"});
+  }
+  px::ModifyOrderFields signed_fields;
+  signed_fields.order.timestamp_ms = static_cast<uint64_t>(sig_ms);
+  signed_fields.order.market = in.symbol();
+  signed_fields.order.side = o->side == Side::kBuy ? px::OrderSide::kBuy : px::OrderSide::kSell;
+  signed_fields.order.order_type = type;
+  signed_fields.order.size = get("size");
+  signed_fields.order.price = get("price");
+  signed_fields.id = std::string(id_text);
+  auto sig = px::ParseSignatureJson(get("signature"));
+  auto addr = px::ParseFelt(acct.credentials.at("account"));
+  auto hash =
+      addr.ok() ? px::ModifyOrderMessageHash(kChainId, *addr, signed_fields) : addr.status();
+  bool verified = false;
+  if (sig.ok() && hash.ok()) {
+    for (const px::Felt& k : RegisteredKeys(acct)) {
+      if ((verified = px::Verify(k, *hash, *sig))) break;
+    }
+  }
+  if (!verified) {
+    return WriteError(resp, {400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
+  }
+  auto qty = in.ParseQty(get("size"));
+  if (!qty.ok() || *qty <= 0 || *qty % in.step != 0) {
+    return WriteError(resp, {400, "INVALID_ORDER_SIZE",
+                             "size must be a positive multiple of " + in.spec.step});
+  }
+  auto price = in.ParsePrice(get("price"));
+  if (!price.ok() || *price <= 0 || *price % in.tick != 0) {
+    return WriteError(resp, {400, "INVALID_PRICE_PRECISION",
+                             "price must be a positive multiple of " + in.spec.tick});
+  }
+  AmendRequest ar;
+  ar.account = acct.id;
+  ar.order_id = o->id;
+  ar.price = *price;
+  ar.qty = *qty;
+  const size_t held = deferred_.size();
+  deferring_ = true;
+  AmendResult r = e.Amend(ar);
+  deferring_ = false;
+  if (r.code != RejectCode::kNone) {
+    deferred_.resize(held);  // a refused amend emits nothing; keep it that way
+    ApiError err = Invalid(r.message);
+    if (r.code == RejectCode::kAlreadyClosed) err = {400, "ORDER_IS_CLOSED", r.message};
+    if (r.code == RejectCode::kNotFound) err = {404, "ORDER_ID_NOT_FOUND", r.message};
+    if (r.code == RejectCode::kInvalidQty || r.code == RejectCode::kMinNotional) {
+      err = {400, "INVALID_ORDER_SIZE", r.message};
+    }
+    if (r.code == RejectCode::kInvalidPrice) err = {400, "INVALID_PRICE_PRECISION", r.message};
+    return WriteError(resp, err);
+  }
+  if (meta_it != order_meta_.end()) meta_it->second.signature_ms = sig_ms;
+  std::string body = OrderJson(r.order);
+  body.pop_back();  // the order object's closing brace: request_info goes inside
+  JsonWriter info;
+  info.BeginObject()
+      .Field("id", std::string(id_text))
+      .Field("message", "")
+      .Field("request_type", "MODIFY_ORDER")
+      .Field("status", "ACCEPTED")
+      .EndObject();
+  WriteJson(resp, 200, body + ",\"request_info\":" + info.Take() + "}");
   FlushDeferred();
 }
 

@@ -1057,4 +1057,81 @@ TEST_CASE("paradex sim: funding_index is in price units (accrued = size x its ch
   CHECK(std::abs((i1 - i0) - expect) < expect * 1e-6);
 }
 
+TEST_CASE("paradex sim: PUT /orders/{id} modifies an open limit order in place",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  const std::string far = Decimal::FromUnits(bid - 1000 * 10, 1).ToNormalizedString();
+  const std::string nearer = Decimal::FromUnits(bid - 500 * 10, 1).ToNormalizedString();
+  HttpResult placed = sim.Place(jwt, Limit("BTC", Side::kBuy, far, "0.01"), "mod-1");
+  REQUIRE(placed.status == 201);
+  const std::string id = Field(placed.body, "id");
+  REQUIRE(ws.ReadText("\"OPEN\""));
+  // ModifyOrder{timestamp, market, side, orderType, size, price, id}, signed by `signer`.
+  auto modify = [&](const std::string& order_id, const std::string& price, const std::string& size,
+                    const px::StarkKey& signer) {
+    px::ModifyOrderFields mf;
+    mf.order.timestamp_ms = static_cast<uint64_t>(sim.NowMs());
+    mf.order.market = "BTC-USD-PERP";
+    mf.order.side = px::OrderSide::kBuy;
+    mf.order.order_type = "LIMIT";
+    mf.order.size = size;
+    mf.order.price = price;
+    mf.id = order_id;
+    auto hash = px::ModifyOrderMessageHash(kChainId, *px::ParseFelt(kAddress1), mf);
+    REQUIRE(hash.ok());
+    auto sig = signer.Sign(*hash);
+    REQUIRE(sig.ok());
+    JsonWriter w;
+    w.BeginObject()
+        .Field("id", order_id)
+        .Field("market", "BTC-USD-PERP")
+        .Field("side", "BUY")
+        .Field("type", "LIMIT")
+        .Field("size", size)
+        .Field("price", price)
+        .Field("signature", px::SignatureJson(*sig))
+        .Field("signature_timestamp", sim.NowMs())
+        .EndObject();
+    return sim.Send(http::verb::put, "/v1/orders/" + order_id, w.Take(), jwt);
+  };
+  HttpResult r = modify(id, nearer, "0.02", sim.key);
+  REQUIRE(r.status == 200);
+  CHECK(Field(r.body, "id") == id);
+  CHECK(Field(r.body, "price") == nearer);
+  CHECK(Field(r.body, "size") == "0.02");
+  CHECK(Field(r.body, "status") == "OPEN");
+  simdjson::dom::parser p;
+  std::string_view req_status;
+  REQUIRE_FALSE(p.parse(r.body)["request_info"]["status"].get(req_status));
+  CHECK(req_status == "ACCEPTED");
+  auto pushed = ws.ReadText(nearer);
+  REQUIRE(pushed);
+  CHECK(PushChannel(*pushed) == "orders.ALL");
+  HttpResult now = sim.Get("/v1/orders/" + id, jwt);
+  CHECK(Field(now.body, "price") == nearer);
+  CHECK(Field(now.body, "remaining_size") == "0.02");
+
+  // Another key's signature, an unknown id, a closed order.
+  px::StarkKey other = *px::StarkKey::FromPrivateHex(kKey2);
+  HttpResult forged = modify(id, far, "0.01", other);
+  CHECK(forged.status == 400);
+  CHECK(Field(forged.body, "error") == "INVALID_ORDER_SIGNATURE");
+  HttpResult unknown = modify("1234", far, "0.01", sim.key);
+  CHECK(unknown.status == 404);
+  CHECK(Field(unknown.body, "error") == "ORDER_ID_NOT_FOUND");
+  REQUIRE(sim.Send(http::verb::delete_, "/v1/orders/" + id, "", jwt).status == 204);
+  HttpResult closed = modify(id, far, "0.01", sim.key);
+  CHECK(closed.status == 400);
+  CHECK(Field(closed.body, "error") == "ORDER_IS_CLOSED");
+}
+
 }  // namespace perpgw::sim::paradex
