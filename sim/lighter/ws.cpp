@@ -3,8 +3,9 @@
 // books as a snapshot then absolute-size updates batched every 50 ms with
 // begin_nonce = the nonce last sent (nonce = the book's update id), ping/pong, the venue's error
 // frames ({"type":"error","code":30003,"message":"Already Subscribed"}), the 2-minute idle close,
-// the account channels (auth token in the subscribe frame's "auth") fed from the engine's
-// account events, and jsonapi/sendtx / jsonapi/sendtxbatch.
+// the account channels (auth token in the subscribe frame's "auth"; optional on account_all,
+// account_all_assets and user_stats) fed from the engine's account events, and jsonapi/sendtx /
+// jsonapi/sendtxbatch (replies with top-level tx_hash / tx_hashes, the request id echoed).
 #include <simdjson.h>
 
 #include <algorithm>
@@ -499,7 +500,6 @@ void LighterModule::WsSendTx(const WsConnPtr& conn, const JsonFields& frame,
   // tx_hashes) and the request's id (echoed with its JSON type). Third-party clients also read
   // the answer nested in `data` ({code, message, tx_hash, ...}), so it is there too; a batch
   // keeps its top-level tx_hash array (the REST batch answer's key) next to tx_hashes.
-  (void)frame;
   const int64_t code = r.error.code == 0 ? 200 : r.error.code;
   const std::string message =
       r.error.code == 0 ? R"({"ratelimit": "didn't use volume quota"})" : r.error.message;
