@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -75,6 +76,13 @@ class BackpackModule final : public VenueModule {
     int64_t rate = 0;
     UnixNanos time = 0;
   };
+  struct Candle {  // one kline bucket (prices at price_scale, volume at size_scale)
+    int64_t start = 0;  // unix seconds
+    int64_t open = 0, high = 0, low = 0, close = 0;
+    int64_t volume = 0;
+    Money quote_volume = 0;
+    int64_t trades = 0;
+  };
   struct SymbolState {
     std::array<Batch, kCadences> batch;
     std::array<int, kCadences> agg_listeners{};
@@ -82,7 +90,15 @@ class BackpackModule final : public VenueModule {
     std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
     Stats stats;
     std::vector<FundingRow> funding;  // ascending
+    std::deque<Candle> candles_1s;    // last kSecondCandlesKept seconds
+    std::deque<Candle> candles_1m;    // last kMinuteCandlesKept minutes
+    // Trade ids are handed out on first sight, from const JSON builders too (mutable).
+    mutable uint64_t trade_seq = 0;  // last public trade id handed out on this symbol
+    // engine trade id → this symbol's sequential public trade id (stream `t`, REST `id`)
+    mutable std::map<uint64_t, uint64_t> trade_ids;
   };
+  static constexpr size_t kSecondCandlesKept = 3600;
+  static constexpr size_t kMinuteCandlesKept = 100000;  // ~69 days
 
   // ---- WebSocket
   struct ConnState {
@@ -95,9 +111,28 @@ class BackpackModule final : public VenueModule {
   struct PositionTrack {
     uint64_t id = 0;   // position id, new each time a position opens from flat
     int64_t size = 0;  // last size seen
+    int64_t record = -1;  // index of the open row in position_history_ (-1: none)
+  };
+  // One row of /wapi/v1/history/position: a position from its opening fill to flat.
+  struct PositionRecord {
+    uint64_t id = 0;
+    std::string account;
+    size_t symbol = 0;
+    UnixNanos opened = 0, closed = 0;  // closed == 0: still open
+    int64_t run_size = 0;              // size after the fills seen so far
+    Money fees = 0;
+    int64_t closed_volume = 0;  // base quantity closed (at size_scale)
+    int64_t liquidated = 0;     // base quantity closed by the liquidation engine
+    Money pnl_base = 0, funding_base = 0;  // engine's cumulative values when it opened
+    int64_t last_price = 0;                // last fill price (closingPrice once closed)
+    // frozen when it closes (open rows read the engine's live position)
+    Money realized = 0, funding = 0;
+    int64_t mark = 0;
+    std::string entry = "0";
   };
   struct OrderMeta {
     std::string stp = "RejectTaker";  // selfTradePrevention as sent
+    std::string quote_qty;            // quoteQuantity as sent (market-by-quote orders only)
   };
   struct FundingPayment {
     std::string account, symbol;
@@ -130,6 +165,14 @@ class BackpackModule final : public VenueModule {
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string CollateralJson(const std::string& account) const;
   std::string AccountJson(const AccountSpec& acct) const;
+  void MaxOrderQuantity(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void PositionHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void Klines(const SimInstrument& in, const Params& p, HttpResponse& resp);
+  // This symbol's sequential public trade id for an engine trade id (assigned on first sight:
+  // the engine's ids are global and increasing, the venue's count per symbol).
+  uint64_t VenueTradeId(size_t i, uint64_t engine_trade_id) const;
+  void RecordPrice(size_t i, int64_t price, int64_t qty, Money quote, UnixNanos t);
+  void TrackFill(const std::string& account, const SimFill& f);
   Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
   // ws.cpp
   struct StreamRef {
@@ -175,6 +218,8 @@ class BackpackModule final : public VenueModule {
   std::unordered_map<uint64_t, OrderMeta> order_meta_;            // engine order id
   std::vector<FundingPayment> funding_payments_;
   std::string pending_stp_;  // selfTradePrevention of the order being placed (events fire inside)
+  std::string pending_quote_;  // quoteQuantity of the order being placed ("" when by quantity)
+  std::vector<PositionRecord> position_history_;  // in opening order
   uint64_t next_position_id_ = 5400000001ULL;
   UnixNanos started_ = 0;
 };

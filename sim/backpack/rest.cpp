@@ -3,6 +3,7 @@
 // payloads field for field: decimals as strings, ids as strings, ms/µs/ISO times per the notes.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 
 #include "adapters/backpack/signing.h"
@@ -131,7 +132,8 @@ void BackpackModule::Route(const HttpRequest& req, HttpResponse& resp) {
                                   "/api/v1/tickers",      "/api/v1/ticker",  "/api/v1/openInterest",
                                   "/api/v1/time",         "/api/v1/ping",    "/api/v1/status",
                                   "/api/v1/trades",       "/api/v1/trades/history",
-                                  "/api/v1/assets"};
+                                  "/api/v1/assets",       "/api/v1/collateral",
+                                  "/api/v1/klines"};
   for (const char* pub : kPublic) {
     if (path == pub) {
       if (req.method != "GET") return WriteError(resp, {405, "INVALID_CLIENT_REQUEST", "Method not allowed"});
@@ -274,7 +276,7 @@ void BackpackModule::Public(const std::string& path, const HttpRequest& req, con
     for (int64_t k = begin; k < end; ++k) {
       const PublicTrade& t = kept[static_cast<size_t>(k)];
       w.BeginObject()
-          .Field("id", t.trade_id)
+          .Field("id", VenueTradeId(in->index, t.trade_id))  // the stream's `t`
           .Field("isBuyerMaker", t.taker_side == Side::kSell)
           .Field("price", Fixed(t.price, in->price_scale))
           .Field("quantity", Fixed(t.qty, in->size_scale))
@@ -321,7 +323,136 @@ void BackpackModule::Public(const std::string& path, const HttpRequest& req, con
     w.EndArray();
     return WriteJson(resp, w.Take());
   }
+  if (path == "/api/v1/collateral") {
+    // Collateral parameters per asset. The sim's accounts hold USDC only, so USDC is the one
+    // collateral asset: full weight (identity haircut). Its imf/mmf functions (the borrow side
+    // of the asset) are synthetic: the sim has no borrowing.
+    JsonWriter w;
+    w.BeginArray().BeginObject().Field("symbol", "USDC");
+    WriteMarginFn(w, "imfFunction", "1", "0");
+    WriteMarginFn(w, "mmfFunction", "0.5", "0");
+    w.Key("haircutFunction").BeginObject().Field("weight", "1");
+    w.Key("kind").BeginObject().Field("type", "identity").EndObject();
+    w.EndObject().EndObject().EndArray();
+    return WriteJson(resp, w.Take());
+  }
+  if (path == "/api/v1/klines") {
+    if (!symbol_arg(true, &in)) return;
+    return Klines(*in, p, resp);
+  }
   WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found"});
+}
+
+namespace {
+
+// Kline interval length in seconds; 0 for "1month" (calendar), -1 when unknown.
+int64_t KlineLength(const std::string& interval) {
+  static const std::pair<const char*, int64_t> kLengths[] = {
+      {"1s", 1},       {"1m", 60},      {"3m", 180},     {"5m", 300},    {"15m", 900},
+      {"30m", 1800},   {"1h", 3600},    {"2h", 7200},    {"4h", 14400},  {"6h", 21600},
+      {"8h", 28800},   {"12h", 43200},  {"1d", 86400},   {"3d", 259200}, {"1w", 604800},
+      {"1month", 0}};
+  for (const auto& [name, len] : kLengths) {
+    if (interval == name) return len;
+  }
+  return -1;
+}
+
+// Kline bucket start (unix seconds) of `t`: fixed lengths from the epoch, weeks from Monday
+// 00:00 UTC, months by the calendar. The venue's alignment of 3d/1w buckets is not documented;
+// these are the usual exchange conventions.
+int64_t KlineBucket(int64_t len, int64_t t) {
+  if (len == 0) {
+    using namespace std::chrono;
+    const year_month_day ymd{floor<days>(sys_seconds{seconds{t}})};
+    return duration_cast<seconds>(sys_days{ymd.year() / ymd.month() / 1}.time_since_epoch()).count();
+  }
+  const int64_t origin = len == 604800 ? 4 * 86400 : 0;  // 1970-01-05 was a Monday
+  const int64_t k = t - origin;
+  return (k >= 0 ? k / len : (k - len + 1) / len) * len + origin;
+}
+
+int64_t KlineEnd(int64_t len, int64_t start) {
+  if (len > 0) return start + len;
+  using namespace std::chrono;
+  const year_month_day ymd{floor<days>(sys_seconds{seconds{start}})};
+  return duration_cast<seconds>(sys_days{ymd + months{1}}.time_since_epoch()).count();
+}
+
+// "2025-07-19 13:09:00": kline start/end as the venue prints them (naive UTC, a space).
+std::string KlineTime(int64_t unix_seconds) {
+  std::string s = IsoUtc(unix_seconds * 1'000'000'000, false);
+  if (s.size() > 10 && s[10] == 'T') s[10] = ' ';
+  return s;
+}
+
+}  // namespace
+
+void BackpackModule::Klines(const SimInstrument& in, const Params& p, HttpResponse& resp) {
+  // Candles come from what the sim prices: every generated mid and every public trade moves
+  // open/high/low/close; volume, quoteVolume and trades count the public trades only. 1s candles
+  // cover the last hour, the others are built from 1m candles (kept ~69 days). Buckets nothing
+  // was priced in are left out. priceType Last/Mark/Index give the same candles (mark = index =
+  // mid in the sim).
+  const std::string interval = p.Get("interval");
+  if (!p.Has("interval")) return WriteError(resp, Invalid("Missing interval"));
+  const int64_t len = KlineLength(interval);
+  if (len < 0) return WriteError(resp, Invalid("Invalid interval"));
+  if (!p.Has("startTime")) return WriteError(resp, Invalid("Missing startTime"));
+  auto start = ParseUint64(p.Get("startTime"));
+  if (!start) return WriteError(resp, Invalid("Invalid startTime"));
+  const int64_t now_s = ctx_->Now() / 1'000'000'000;
+  int64_t end = now_s + 1;  // exclusive; defaults to now
+  if (p.Has("endTime")) {
+    auto e = ParseUint64(p.Get("endTime"));
+    if (!e) return WriteError(resp, Invalid("Invalid endTime"));
+    end = static_cast<int64_t>(*e);
+  }
+  if (p.Has("priceType")) {
+    std::string t = p.Get("priceType");
+    if (t != "Last" && t != "Mark" && t != "Index" && t != "last" && t != "mark" && t != "index") {
+      return WriteError(resp, Invalid("Invalid priceType"));
+    }
+  }
+  const SymbolState& s = symbols_[in.index];
+  const std::deque<Candle>& src = interval == "1s" ? s.candles_1s : s.candles_1m;
+  constexpr size_t kMaxCandles = 1000;
+  std::vector<Candle> out;
+  for (const Candle& c : src) {
+    const int64_t b = KlineBucket(len, c.start);
+    if (b < static_cast<int64_t>(*start) || b >= end) continue;
+    if (out.empty() || out.back().start != b) {
+      if (out.size() == kMaxCandles) break;
+      Candle n = c;
+      n.start = b;
+      out.push_back(n);
+      continue;
+    }
+    Candle& m = out.back();
+    m.high = std::max(m.high, c.high);
+    m.low = std::min(m.low, c.low);
+    m.close = c.close;
+    m.volume += c.volume;
+    m.quote_volume += c.quote_volume;
+    m.trades += c.trades;
+  }
+  JsonWriter w;
+  w.BeginArray();
+  for (const Candle& c : out) {
+    w.BeginObject()
+        .Field("close", Trimmed(c.close, in.price_scale))
+        .Field("end", KlineTime(KlineEnd(len, c.start)))
+        .Field("high", Trimmed(c.high, in.price_scale))
+        .Field("low", Trimmed(c.low, in.price_scale))
+        .Field("open", Trimmed(c.open, in.price_scale))
+        .Field("quoteVolume", MoneyText(c.quote_volume))
+        .Field("start", KlineTime(c.start))
+        .Field("trades", std::to_string(c.trades))
+        .Field("volume", Trimmed(c.volume, in.size_scale))
+        .EndObject();
+  }
+  w.EndArray();
+  WriteJson(resp, w.Take());
 }
 
 std::string BackpackModule::MarketJson(const SimInstrument& in) const {
@@ -621,7 +752,142 @@ void BackpackModule::Private(const std::string& instruction, const AccountSpec& 
     resp.body.clear();
     return;
   }
+  if (instruction == "maxOrderQuantity") return MaxOrderQuantity(acct, p, resp);
+  if (instruction == "positionHistoryQueryAll") return PositionHistory(acct, p, resp);
   WriteError(resp, {400, "NOT_IMPLEMENTED", "Not implemented by perpgw-sim: " + instruction});
+}
+
+void BackpackModule::MaxOrderQuantity(const AccountSpec& acct, const Params& p,
+                                      HttpResponse& resp) {
+  // The largest quantity the engine would accept right now for symbol/side at `price` (limit)
+  // or at the best opposite price (market, no price): the part that reduces the position needs
+  // no margin, the rest needs notional / leverage of the available margin (equity minus the
+  // margin of positions and open orders), leverage = min(leverageLimit, market max). Rounded
+  // down to the step. reduceOnly: the position size on the reducing side, else 0.
+  // The auto-borrow/lend flags are spot-margin options and do not change a perp answer.
+  if (!p.Has("symbol")) return WriteError(resp, Invalid("Missing symbol"));
+  const SimInstrument* in = ctx_->market().Find(p.Get("symbol"));
+  if (in == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  const std::string side = p.Get("side");
+  if (side != "Bid" && side != "Ask") return WriteError(resp, Invalid("Invalid side: expected Bid or Ask"));
+  const bool buy = side == "Bid";
+  ApiError err;
+  int64_t price = 0;
+  if (p.Has("price")) {
+    if (!ParseField(p.Get("price"), in->price_scale, "price", &price, &err)) return WriteError(resp, err);
+    if (price <= 0) return WriteError(resp, Invalid("Invalid price"));
+  }
+  bool reduce_only = false;
+  if (p.Has("reduceOnly") && !ParseBool(p.Get("reduceOnly"), &reduce_only)) {
+    return WriteError(resp, Invalid("Invalid reduceOnly: expected a boolean"));
+  }
+  for (const char* flag : {"autoBorrow", "autoBorrowRepay", "autoLendRedeem"}) {
+    bool b = false;
+    if (p.Has(flag) && !ParseBool(p.Get(flag), &b)) {
+      return WriteError(resp, Invalid(std::string("Invalid ") + flag + ": expected a boolean"));
+    }
+  }
+  const Engine& engine = ctx_->engine();
+  const int64_t pos = engine.Position(acct.id, in->index).size;
+  const int64_t reducing = buy ? std::max<int64_t>(0, -pos) : std::max<int64_t>(0, pos);
+  int64_t max_qty = reducing;
+  if (!reduce_only) {
+    int64_t ref = price;
+    if (ref == 0) {
+      const OrderBook& book = ctx_->market().book(in->index);
+      auto best = buy ? book.BestAsk() : book.BestBid();
+      ref = best ? best->price : ctx_->market().mid(in->index);
+    }
+    const int64_t lev = std::max(1, engine.Leverage(acct.id, in->index));
+    const Money avail = std::max<Money>(0, engine.Balance(acct.id).available);
+    // The engine refuses when notional / leverage (integer division) > available.
+    int64_t growing = QtyForQuote(*in, (avail + 1) * lev - 1, ref);
+    growing -= growing % in->step;
+    while (growing > 0 && in->Notional(ref, growing) / lev > avail) growing -= in->step;
+    max_qty += growing;
+  }
+  JsonWriter w;
+  w.BeginObject().Field("maxOrderQuantity", Trimmed(max_qty, in->size_scale));
+  if (p.Has("price")) w.Field("price", Trimmed(price, in->price_scale));
+  if (p.Has("reduceOnly")) w.Field("reduceOnly", reduce_only);
+  w.Field("side", side).Field("symbol", in->symbol()).EndObject();
+  WriteJson(resp, w.Take());
+}
+
+void BackpackModule::PositionHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  // One row per position the account held, from its opening fill to flat (a flip through zero
+  // stays one position, as on the position stream). Open rows read the engine's live position;
+  // closed rows keep the values they closed with. closedVolume and liquidated are base
+  // quantities (the spec gives no unit; volume is base on this venue's tickers).
+  int64_t limit = 0, offset = 0;
+  ApiError err;
+  if (!Paging(p, 100, 1000, &limit, &offset, &err)) return WriteError(resp, err);
+  const SimInstrument* filter = nullptr;
+  if (p.Has("symbol")) {
+    filter = ctx_->market().Find(p.Get("symbol"));
+    if (filter == nullptr) return WriteError(resp, {400, "INVALID_MARKET", "Invalid market symbol"});
+  }
+  const std::string state = p.Get("state");
+  if (p.Has("state") && state != "Open" && state != "Closed") {
+    return WriteError(resp, Invalid("Invalid state: expected Open or Closed"));
+  }
+  const std::string dir = p.Has("sortDirection") ? p.Get("sortDirection") : "Desc";
+  if (dir != "Asc" && dir != "Desc") return WriteError(resp, Invalid("Invalid sortDirection: expected Asc or Desc"));
+  // marketType: perps only in the sim; any other type has no positions.
+  const std::string mt = p.Get("marketType");
+  const bool perp = mt.empty() || mt.find("PERP") != std::string::npos;
+
+  const Engine& engine = ctx_->engine();
+  auto lev = leverage_limit_.find(acct.id);
+  const std::string leverage = std::to_string(lev == leverage_limit_.end() ? 10 : lev->second);
+  std::vector<const PositionRecord*> rows;
+  for (const PositionRecord& r : position_history_) {
+    if (!perp || r.account != acct.id) continue;
+    if (filter && r.symbol != filter->index) continue;
+    const bool open = r.closed == 0;
+    if (!state.empty() && (state == "Open") != open) continue;
+    rows.push_back(&r);
+  }
+  if (dir == "Desc") std::reverse(rows.begin(), rows.end());  // newest first by default
+  JsonWriter w;
+  w.BeginArray();
+  int64_t n = 0;
+  for (size_t k = static_cast<size_t>(std::min<int64_t>(offset, static_cast<int64_t>(rows.size())));
+       k < rows.size() && n < limit; ++k, ++n) {
+    const PositionRecord& r = *rows[k];
+    const SimInstrument& in = ctx_->market().instrument(r.symbol);
+    const bool open = r.closed == 0;
+    SimPosition live;
+    if (open) live = engine.Position(acct.id, r.symbol);
+    const int64_t size = open ? live.size : 0;
+    const int64_t abs_size = size < 0 ? -size : size;
+    const int64_t mark = open ? live.mark_price : r.mark;
+    w.BeginObject()
+        .Field("id", std::to_string(r.id))
+        .Field("symbol", in.symbol())
+        .Field("netQuantity", Trimmed(size, in.size_scale))
+        .Field("netExposureQuantity", Trimmed(abs_size, in.size_scale))
+        .Field("netExposureNotional", MoneyText(in.Notional(mark, abs_size)))
+        .Field("netCost", MoneyText(!open ? 0 : size < 0 ? -live.entry_notional : live.entry_notional))
+        .Field("markPrice", Trimmed(mark, in.price_scale))
+        .Field("entryPrice", open ? live.EntryPrice().ToNormalizedString() : r.entry)
+        .Field("cumulativePnlRealized", MoneyText(open ? live.realized_pnl - r.pnl_base : r.realized))
+        .Field("unrealizedPnl", MoneyText(open ? live.unrealized_pnl : 0))
+        .Field("fundingQuantity", MoneyText(open ? live.funding - r.funding_base : r.funding))
+        .Field("interest", "0")
+        .Field("liquidated", Trimmed(r.liquidated, in.size_scale))
+        .Field("imf", MarginFor(in).imf_base)
+        .Field("fees", MoneyText(r.fees))
+        .Field("state", open ? "Open" : "Closed")
+        .Field("closedVolume", Trimmed(r.closed_volume, in.size_scale))
+        .Field("liquidationFees", "0");
+    if (!open) w.Field("closingPrice", Trimmed(r.last_price, in.price_scale));
+    w.Field("accountLeverage", leverage).Field("openedAt", IsoUtc(r.opened, true));
+    if (!open) w.Field("closedAt", IsoUtc(r.closed, true));
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteJson(resp, w.Take());
 }
 
 void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
@@ -656,19 +922,27 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
     }
   }
   ApiError err;
-  if (p.Has("quoteQuantity")) {
+  const bool by_quote = p.Has("quoteQuantity");
+  Money quote = 0;
+  if (by_quote) {
     if (req.type == OrderType::kLimit) {
       return WriteError(resp, Invalid("Limit orders cannot specify a `quoteQuantity`"));
     }
-    return WriteError(resp, {400, "NOT_IMPLEMENTED",
-                             "Market orders by quoteQuantity are not supported by perpgw-sim"});
-  }
-  if (!p.Has("quantity")) {
+    // One of the two (spec §10.1: quantity is "required except market-by-quote"); the venue's
+    // answer to both at once is not documented, the sim refuses it rather than guess.
+    if (p.Has("quantity")) {
+      return WriteError(resp, Invalid("Market orders must specify either `quantity` or `quoteQuantity`"));
+    }
+    if (!ParseField(p.Get("quoteQuantity"), 8, "quoteQuantity", &quote, &err)) {
+      return WriteError(resp, err);
+    }
+    if (quote <= 0) return WriteError(resp, Invalid("Invalid quoteQuantity"));
+  } else if (!p.Has("quantity")) {
     return WriteError(resp, Invalid(req.type == OrderType::kMarket
                                         ? "Market orders must specify a `quantity` or `quoteQuantity`"
                                         : "Limit orders must specify a `quantity`"));
   }
-  if (!ParseField(p.Get("quantity"), in->size_scale, "quantity", &req.qty, &err)) {
+  if (!by_quote && !ParseField(p.Get("quantity"), in->size_scale, "quantity", &req.qty, &err)) {
     return WriteError(resp, err);
   }
   if (req.type == OrderType::kLimit) {
@@ -738,10 +1012,49 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
     }
     if (req.worst_price <= 0) req.worst_price = in->tick;
   }
+  if (by_quote) {
+    // Market by quote: the base quantity the quote buys (sells) walking the opposite side of
+    // the book best-first, within the slippage bound, in fixed point; the last level is taken
+    // in part, rounded down to the step, so the executed quote never exceeds quoteQuantity
+    // (fees excluded: perp fees are charged to the collateral, not taken from the quote).
+    // The engine then walks the same levels with that quantity.
+    const OrderBook& book = ctx_->market().book(in->index);
+    const std::vector<Level> levels = req.side == Side::kBuy ? book.Asks() : book.Bids();
+    Money left = quote;
+    int64_t qty = 0;
+    for (const Level& l : levels) {
+      if (req.worst_price > 0 &&
+          (req.side == Side::kBuy ? l.price > req.worst_price : l.price < req.worst_price)) {
+        break;
+      }
+      const Money full = in->Notional(l.price, l.size);
+      if (full <= left) {
+        qty += l.size;
+        left -= full;
+        continue;
+      }
+      int64_t part = QtyForQuote(*in, left, l.price);
+      part -= part % in->step;
+      while (part > 0 && in->Notional(l.price, part) > left) part -= in->step;
+      qty += part;
+      break;
+    }
+    qty -= qty % in->step;
+    if (qty <= 0 || qty < in->min_qty) {
+      // Not enough quote (or book) for one minimum quantity: refused before it becomes an order.
+      return WriteError(resp, {400, "INVALID_QUANTITY", "Quantity is below the minimum allowed value"});
+    }
+    req.qty = qty;
+  }
   pending_stp_ = stp;
+  pending_quote_ = by_quote ? p.Get("quoteQuantity") : std::string();
   PlaceResult res = ctx_->engine().Place(req);
   pending_stp_.clear();
-  if (res.order.id != 0) order_meta_[res.order.id].stp = stp;
+  pending_quote_.clear();
+  if (res.order.id != 0) {
+    order_meta_[res.order.id].stp = stp;
+    order_meta_[res.order.id].quote_qty = by_quote ? p.Get("quoteQuantity") : std::string();
+  }
   switch (res.code) {
     case RejectCode::kNone:
     case RejectCode::kPostOnlyViolation:  // an Expired order with expiryReason PostOnlyTaker
@@ -844,7 +1157,13 @@ std::string BackpackModule::OrderJson(const SimOrder& o) const {
     w.Field("postOnly", o.tif == TimeInForce::kPostOnly).Field("price", Trimmed(o.price, in.price_scale));
   }
   w.Field("quantity", Trimmed(o.qty, in.size_scale));
-  if (market) w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  // By-quote orders: quantity is the derived base quantity, quoteQuantity the quote as sent
+  // (ccxt's capture: quantity "0.001", quoteQuantity "3.82", executedQuoteQuantity "3.81428").
+  if (meta != order_meta_.end() && !meta->second.quote_qty.empty()) {
+    w.Field("quoteQuantity", meta->second.quote_qty);
+  } else if (market) {
+    w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  }
   if (o.reduce_only) {
     w.Field("reduceOnly", true);
   } else {
@@ -894,7 +1213,11 @@ std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
     w.Field("price", Trimmed(o.price, in.price_scale));
   }
   w.Field("quantity", Trimmed(o.qty, in.size_scale));
-  w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  if (meta != order_meta_.end() && !meta->second.quote_qty.empty()) {
+    w.Field("quoteQuantity", meta->second.quote_qty);
+  } else {
+    w.Field("quoteQuantity", MoneyText(o.filled_notional));
+  }
   w.Field("reduceOnly", o.reduce_only)
       .Field("selfTradePrevention", stp)
       .Field("side", SideText(o.side))
@@ -937,7 +1260,7 @@ std::string BackpackModule::FillJson(const SimFill& f) const {
     w.Key("systemOrderType").Null();
   }
   w.Field("timestamp", IsoUtc(f.time, true))
-      .Field("tradeId", static_cast<int64_t>(f.trade_id))
+      .Field("tradeId", static_cast<int64_t>(f.trade_id))  // account-wide, as the stream's `t`
       .EndObject();
   return w.Take();
 }

@@ -303,7 +303,10 @@ void BackpackModule::OnBookChange(const BookChange& change) {
   const int64_t mid = ctx_->market().mid(i);
   s.stats.high = std::max(s.stats.high, mid);
   s.stats.low = std::min(s.stats.low, mid);
-  if (!change.from_trade) s.stats.last = mid;
+  if (!change.from_trade) {
+    s.stats.last = mid;
+    RecordPrice(i, mid, 0, 0, change.time);  // klines: mids move the candles between trades
+  }
 
   const std::string depth = "depth." + in.symbol();
   if (HasListeners(depth)) {
@@ -404,12 +407,14 @@ void BackpackModule::OnTrade(const PublicTrade& t) {
   s.stats.last = t.price;
   s.stats.high = std::max(s.stats.high, t.price);
   s.stats.low = std::min(s.stats.low, t.price);
-  const uint64_t trade_id = t.trade_id;  // the REST trade lists use the same id
+  RecordPrice(in.index, t.price, t.qty, in.Notional(t.price, t.qty), t.time);
+  // Per-symbol sequential id (spec §7); the REST trade lists map the same engine id.
+  const uint64_t trade_id = VenueTradeId(in.index, t.trade_id);
   const std::string stream = "trade." + in.symbol();
   if (!HasListeners(stream)) return;
   // The generated side has no venue order: synthetic ids keep the field shapes.
-  const std::string maker_id = std::to_string(kOrderIdBase / 2 + trade_id);
-  const std::string taker_id = std::to_string(kOrderIdBase / 2 + trade_id + 1);
+  const std::string maker_id = std::to_string(kOrderIdBase / 2 + 2 * t.trade_id);
+  const std::string taker_id = std::to_string(kOrderIdBase / 2 + 2 * t.trade_id + 1);
   const bool buyer_taker = t.taker_side == Side::kBuy;
   JsonWriter w;
   w.BeginObject()
@@ -425,6 +430,40 @@ void BackpackModule::OnTrade(const PublicTrade& t) {
       .Field("m", !buyer_taker)  // buyer is maker
       .EndObject();
   Publish(stream, w.Take());
+}
+
+uint64_t BackpackModule::VenueTradeId(size_t i, uint64_t engine_trade_id) const {
+  const SymbolState& s = symbols_[i];
+  auto [it, added] = s.trade_ids.try_emplace(engine_trade_id, 0);
+  if (!added) return it->second;
+  const uint64_t id = it->second = ++s.trade_seq;
+  // REST lists only the core's last kRecentTradesKept prints: older ids are never asked again.
+  if (s.trade_ids.size() > 2 * SimContext::kRecentTradesKept) s.trade_ids.erase(s.trade_ids.begin());
+  return id;
+}
+
+void BackpackModule::RecordPrice(size_t i, int64_t price, int64_t qty, Money quote, UnixNanos t) {
+  if (price <= 0) return;
+  SymbolState& s = symbols_[i];
+  const int64_t sec = t / 1'000'000'000;
+  auto update = [&](std::deque<Candle>& d, int64_t start, size_t keep) {
+    if (d.empty() || d.back().start < start) {
+      Candle c;
+      c.start = start;
+      c.open = c.high = c.low = c.close = price;
+      d.push_back(c);
+      if (d.size() > keep) d.pop_front();
+    }
+    Candle& c = d.back();  // (a clock that went back keeps updating the newest bucket)
+    c.high = std::max(c.high, price);
+    c.low = std::min(c.low, price);
+    c.close = price;
+    c.volume += qty;
+    c.quote_volume += quote;
+    if (qty > 0) ++c.trades;
+  };
+  update(s.candles_1s, sec, kSecondCandlesKept);
+  update(s.candles_1m, sec / 60 * 60, kMinuteCandlesKept);
 }
 
 std::string BackpackModule::WsMarkPrice(size_t i, UnixNanos t) const {
@@ -515,6 +554,7 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
   const std::string stp = meta == order_meta_.end() ? "RejectTaker" : meta->second.stp;
   const bool market = o.type == OrderType::kMarket;
   const std::string_view ev(event);
+  const std::string quote = meta == order_meta_.end() ? std::string() : meta->second.quote_qty;
   JsonWriter w;
   w.BeginObject().Field("e", event).Field("E", ToUs(ctx_->Now())).Field("s", in.symbol());
   if (auto cid = ClientIdOf(o)) w.Field("c", static_cast<int64_t>(*cid));
@@ -522,6 +562,12 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
       .Field("o", market ? "MARKET" : "LIMIT")  // upper case here, unlike REST
       .Field("f", TifText(o))
       .Field("q", Fixed(o.qty, in.size_scale));
+  // Q: the order's quote quantity, as sent, on orders placed by quoteQuantity (the capture
+  // ws_orderUpdate.json: q = base quantity the venue derived, Q = "4.30" requested). Orders placed
+  // by quantity have none, so Q is left out (the spec lists Q without saying when it is absent;
+  // this is the reading the captures support). I (related order id) and H (strategy id) belong to
+  // TP/SL and strategy orders, which the sim does not have: absent, as in the live captures.
+  if (!quote.empty()) w.Field("Q", quote);
   if (!market) w.Field("p", Fixed(o.price, in.price_scale));
   w.Field("X", OrderStatusText(o));
   if (ev == "orderExpired") {
@@ -530,6 +576,10 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
   }
   w.Field("i", VenueOrderId(o.id));
   if (fill != nullptr) {
+    // The engine's account-wide trade id, not the per-symbol public one: the gateway dedupes
+    // fills per account by trade id alone (gateway/fanout/order_events.cpp), so per-symbol ids
+    // could collide across symbols. Whether the venue's fill ids are the public per-symbol ones
+    // is not in the spec.
     w.Field("t", fill->trade_id)
         .Field("l", Fixed(fill->qty, in.size_scale))
         .Field("L", Fixed(fill->price, in.price_scale));
@@ -588,16 +638,53 @@ void BackpackModule::SendPositionSnapshot(const WsConnPtr& conn, const std::stri
   }
 }
 
+void BackpackModule::TrackFill(const std::string& account, const SimFill& f) {
+  if (f.instrument == nullptr) return;
+  const SimInstrument& in = *f.instrument;
+  PositionTrack& t = positions_[account + '\x1f' + in.symbol()];
+  if (t.record < 0) {  // this fill opens a position from flat
+    PositionRecord r;
+    r.id = next_position_id_++;
+    r.account = account;
+    r.symbol = in.index;
+    r.opened = f.time;
+    // The engine's realized PnL and funding are cumulative per symbol; an opening fill realizes
+    // nothing, so the values now are the baseline of this position.
+    const SimPosition now = ctx_->engine().Position(account, in.index);
+    r.pnl_base = now.realized_pnl;
+    r.funding_base = now.funding;
+    t.record = static_cast<int64_t>(position_history_.size());
+    position_history_.push_back(std::move(r));
+  }
+  PositionRecord& r = position_history_[static_cast<size_t>(t.record)];
+  r.fees += f.fee;
+  const int64_t delta = f.side == Side::kBuy ? f.qty : -f.qty;
+  if (r.run_size != 0 && (r.run_size > 0) != (delta > 0)) {
+    const int64_t closed = std::min(f.qty, r.run_size < 0 ? -r.run_size : r.run_size);
+    r.closed_volume += closed;
+    if (f.liquidation) r.liquidated += closed;
+  }
+  r.run_size += delta;
+  r.last_price = f.price;
+}
+
 void BackpackModule::OnAccountEvent(const AccountEvent& e) {
   switch (e.kind) {
     case AccountEvent::Kind::kOrder: {
       const SimOrder& o = e.order;
       if (o.instrument == nullptr) return;
       if (!order_meta_.count(o.id)) {
-        order_meta_[o.id].stp = pending_stp_.empty() ? "RejectTaker" : pending_stp_;
+        OrderMeta& meta = order_meta_[o.id];
+        // The pending values belong to the order being placed, never to a liquidation order
+        // the engine may create meanwhile.
+        if (!IsLiquidationOrder(o)) {
+          meta.stp = pending_stp_.empty() ? "RejectTaker" : pending_stp_;
+          meta.quote_qty = pending_quote_;
+        }
       }
       const std::string& sym = o.instrument->symbol();
       if (e.has_fill) {
+        TrackFill(e.account, e.fill);
         return PublishPrivate(e.account, "orderUpdate", sym,
                               OrderUpdateJson("orderFill", o, &e.fill, e.fill.time));
       }
@@ -636,10 +723,22 @@ void BackpackModule::OnAccountEvent(const AccountEvent& e) {
       PositionTrack& t = positions_[key];
       const int64_t prev = t.size;
       t.size = p.size;
+      PositionRecord* r = t.record >= 0 ? &position_history_[static_cast<size_t>(t.record)] : nullptr;
+      if (r != nullptr) {
+        if (p.size != 0) r->entry = p.EntryPrice().ToNormalizedString();
+        r->mark = p.mark_price;
+        if (p.size == 0) {  // frozen for the history row
+          r->closed = e.time;
+          r->realized = p.realized_pnl - r->pnl_base;
+          r->funding = p.funding - r->funding_base;
+          t.record = -1;
+        }
+      }
       if (prev == 0 && p.size == 0) return;
       const char* ev = "positionAdjusted";
       if (prev == 0) {
-        t.id = next_position_id_++;
+        // The id was given to the history row by the opening fill (TrackFill).
+        t.id = r != nullptr ? r->id : next_position_id_++;
         ev = "positionOpened";
       } else if (p.size == 0) {
         ev = "positionClosed";

@@ -806,4 +806,332 @@ TEST_CASE("backpack sim: skip_seq produces a U gap; expire_token is explained", 
   CHECK(Field(limited.body, "code") == "TOO_MANY_REQUESTS");
 }
 
+namespace {
+
+// A signed JSON-body call with the given string fields (signed raw, like the adapter does).
+HttpResult SignedBody(Sim& sim, http::verb verb, const std::string& path, const std::string& instruction,
+                      const std::vector<std::pair<std::string, std::string>>& fields) {
+  bp::EncodedRequest enc;
+  enc.body = "{";
+  for (const auto& [k, v] : fields) {
+    if (enc.body.size() > 1) enc.body += ',';
+    enc.body += "\"" + k + "\":\"" + v + "\"";
+    enc.params.push_back({k, v});
+  }
+  enc.body += "}";
+  return sim.Signed(verb, path, instruction, enc);
+}
+
+// The generated book's levels (ground truth), best first.
+std::vector<Level> BookSide(Sim& sim, const std::string& symbol, bool asks) {
+  std::vector<Level> out;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    const OrderBook& b = m.book(m.Find(symbol)->index);
+    out = asks ? b.Asks() : b.Bids();
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("backpack sim: market order by quoteQuantity", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  // SOL: price scale 2, size scale 2 (step 0.01). A quote that spans more than the best level.
+  auto asks = BookSide(sim, "SOL_USDC_PERP", true);
+  REQUIRE(asks.size() >= 3);
+  // Quote (1e-8 units; price x size is at scale 4) = the whole best level + half of the second
+  // + 0.37 USDC.
+  const int64_t half = asks[1].size / 2;
+  const Money quote_units = (asks[0].price * asks[0].size + asks[1].price * half) * 10000 + 37000000;
+  // Expected base: level 0 + floor(rest / price1) at step 0.01 (all in fixed point).
+  const __int128 rest = quote_units - static_cast<__int128>(asks[0].price) * asks[0].size * 10000;
+  const int64_t part = static_cast<int64_t>(rest / (static_cast<__int128>(asks[1].price) * 10000));
+  const int64_t want_qty = asks[0].size + part;
+  const std::string quote_text = MoneyText(quote_units);
+  auto r = SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                      {{"orderType", "Market"}, {"quoteQuantity", quote_text}, {"side", "Bid"},
+                       {"symbol", "SOL_USDC_PERP"}, {"clientId", "77"}});
+  REQUIRE(r.status == 200);
+  CHECK(Field(r.body, "status") == "Filled");
+  CHECK(Field(r.body, "quantity") == Trimmed(want_qty, 2));
+  CHECK(Field(r.body, "executedQuantity") == Trimmed(want_qty, 2));
+  CHECK(Field(r.body, "quoteQuantity") == quote_text);  // the quote as sent
+  auto executed = ParseScaled(Field(r.body, "executedQuoteQuantity"), 8);
+  REQUIRE(executed.ok());
+  CHECK(*executed <= quote_units);
+  CHECK(*executed > quote_units - asks[1].price * 10000);  // within one step of the quote
+  auto ack = sim.codec.ParseOrderExecuteResponse(r.status, r.body, sim.symbols, nullptr);
+  CHECK(ack.outcome == AckOutcome::kAccepted);
+  // The stream: q = derived base quantity, Q = the quote (ws_orderUpdate.json).
+  auto acc = ws.ReadUntil("orderAccepted");
+  REQUIRE(acc);
+  const std::string data = Field(*acc, "data");
+  CHECK(Field(data, "o") == "MARKET");
+  CHECK(Field(data, "Q") == quote_text);
+  CHECK(Field(data, "q") == Fixed(want_qty, 2));
+  auto fill = ws.ReadUntil("orderFill");
+  REQUIRE(fill);
+  CHECK(Field(Field(*fill, "data"), "Q") == quote_text);
+  REQUIRE(sim.codec.ParseOrderUpdate(*fill, sim.symbols, nullptr, 1).ok());
+  // History keeps the requested quote too.
+  auto hist = sim.Query("/wapi/v1/history/orders", "orderHistoryQueryAll", {{"limit", "1"}});
+  CHECK(Field(hist.body.substr(1, hist.body.size() - 2), "quoteQuantity") == quote_text);
+  // An order by quantity has no Q.
+  auto byq = SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                        {{"orderType", "Market"}, {"quantity", "0.01"}, {"side", "Ask"},
+                         {"symbol", "SOL_USDC_PERP"}});
+  REQUIRE(byq.status == 200);
+  auto acc2 = ws.ReadUntil("orderAccepted");
+  REQUIRE(acc2);
+  CHECK(Field(Field(*acc2, "data"), "Q").empty());
+
+  // Too little quote for one step (BTC: 0.00001 at ~97k ≈ 0.97 USDC): refused cleanly.
+  auto small = SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                          {{"orderType", "Market"}, {"quoteQuantity", "0.5"}, {"side", "Bid"},
+                           {"symbol", "BTC_USDC_PERP"}});
+  CHECK(small.status == 400);
+  CHECK(Field(small.body, "code") == "INVALID_QUANTITY");
+  // Limit with quoteQuantity, both quantity and quoteQuantity, too many decimals.
+  CHECK(SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                   {{"orderType", "Limit"}, {"price", "100"}, {"quoteQuantity", "10"}, {"side", "Bid"},
+                    {"symbol", "SOL_USDC_PERP"}}).status == 400);
+  CHECK(SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                   {{"orderType", "Market"}, {"quantity", "1"}, {"quoteQuantity", "10"}, {"side", "Bid"},
+                    {"symbol", "SOL_USDC_PERP"}}).status == 400);
+  CHECK(SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                   {{"orderType", "Market"}, {"quoteQuantity", "10.123456789"}, {"side", "Bid"},
+                    {"symbol", "SOL_USDC_PERP"}}).status == 400);
+  // A sell by quote walks the bids.
+  auto bids = BookSide(sim, "ETH_USDC_PERP", false);
+  REQUIRE(!bids.empty());
+  // ETH: price scale 2, size scale 4. A quote inside the best bid level: floor(quote / bid) at
+  // step 0.0001.
+  const Money eth_quote = static_cast<Money>(bids[0].price) * bids[0].size * 10000 / 2;  // half the level
+  const int64_t eth_qty = static_cast<int64_t>(static_cast<__int128>(eth_quote) * 1000000 /
+                                               (static_cast<__int128>(bids[0].price) * 100000000));
+  REQUIRE(eth_qty > 0);
+  auto sell = SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                         {{"orderType", "Market"}, {"quoteQuantity", MoneyText(eth_quote)}, {"side", "Ask"},
+                          {"symbol", "ETH_USDC_PERP"}});
+  REQUIRE(sell.status == 200);
+  CHECK(Field(sell.body, "executedQuantity") == Trimmed(eth_qty, 4));
+}
+
+TEST_CASE("backpack sim: GET /api/v1/account/limits/order (maxOrderQuantity)", "[backpack_sim]") {
+  Sim sim;
+  auto q = sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                     {{"symbol", "SOL_USDC_PERP"}, {"side", "Bid"}, {"price", "100"}});
+  REQUIRE(q.status == 200);
+  CHECK(Field(q.body, "symbol") == "SOL_USDC_PERP");
+  CHECK(Field(q.body, "side") == "Bid");
+  CHECK(Field(q.body, "price") == "100");
+  // 100 000 USDC at leverage 10 (account default), price 100 → 10 000 SOL.
+  CHECK(Field(q.body, "maxOrderQuantity") == "10000");
+  // The engine takes exactly that much at that price, and not one step more.
+  auto over = sim.Place(Limit("SOL", Side::kBuy, "100", "10000.01"), 1);
+  CHECK(over.status == 400);
+  CHECK(Field(over.body, "code") == "INSUFFICIENT_MARGIN");
+  auto ok = sim.Place(Limit("SOL", Side::kBuy, "100", "10000"), 2);
+  CHECK(ok.status == 200);
+  // That order now holds the margin: nothing left to buy, or to sell beyond it.
+  auto none = sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                        {{"symbol", "SOL_USDC_PERP"}, {"side", "Bid"}, {"price", "100"}});
+  CHECK(Field(none.body, "maxOrderQuantity") == "0");
+  CHECK(sim.Signed(http::verb::delete_, "/api/v1/orders", "orderCancelAll",
+                   bp::EncodeCancelAll("SOL_USDC_PERP")).status == 200);
+  // Market (no price): at the best ask; and with a position, reduceOnly gives its size.
+  const int64_t ask = BestPrice(sim, "SOL_USDC_PERP", true);
+  auto mkt = sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                       {{"symbol", "SOL_USDC_PERP"}, {"side", "Bid"}});
+  REQUIRE(mkt.status == 200);
+  const int64_t want = static_cast<int64_t>(static_cast<__int128>(100000) * 10 * 10000 / ask);
+  CHECK(Field(mkt.body, "maxOrderQuantity") == Trimmed(want, 2));
+  CHECK(Field(mkt.body, "price").empty());
+  OrderRequest buy;
+  buy.account = kAccount1;
+  buy.symbol = "SOL";
+  buy.side = Side::kBuy;
+  buy.type = OrderType::kMarket;
+  buy.tif = TimeInForce::kIoc;
+  buy.size = *Decimal::Parse("2");
+  REQUIRE(sim.Place(buy, 3).status == 200);
+  auto ro = sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                      {{"symbol", "SOL_USDC_PERP"}, {"side", "Ask"}, {"reduceOnly", "true"}});
+  CHECK(Field(ro.body, "maxOrderQuantity") == "2");
+  CHECK(Field(ro.body, "reduceOnly") == "true");
+  auto ro_bid = sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                          {{"symbol", "SOL_USDC_PERP"}, {"side", "Bid"}, {"reduceOnly", "true"}});
+  CHECK(Field(ro_bid.body, "maxOrderQuantity") == "0");
+  // Errors.
+  CHECK(sim.Query("/api/v1/account/limits/order", "maxOrderQuantity", {{"symbol", "SOL_USDC_PERP"}}).status == 400);
+  CHECK(sim.Query("/api/v1/account/limits/order", "maxOrderQuantity",
+                  {{"symbol", "NOPE_USDC_PERP"}, {"side", "Bid"}}).status == 400);
+}
+
+TEST_CASE("backpack sim: GET /wapi/v1/history/position", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  auto market = [&](Side side, const char* size) {
+    OrderRequest r;
+    r.account = kAccount1;
+    r.symbol = "SOL";
+    r.side = side;
+    r.type = OrderType::kMarket;
+    r.tif = TimeInForce::kIoc;
+    r.size = *Decimal::Parse(size);
+    auto res = sim.Place(r, 0);
+    REQUIRE(res.status == 200);
+  };
+  market(Side::kBuy, "3");
+  auto opened = ws.ReadUntil("positionOpened");
+  REQUIRE(opened);
+  const std::string pos_id = Field(Field(*opened, "data"), "i");
+  market(Side::kSell, "1");
+  market(Side::kSell, "2");
+  REQUIRE(ws.ReadUntil("positionClosed"));
+  market(Side::kBuy, "1");  // a second, still open position
+  simdjson::dom::parser jp;
+  auto all = sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll");
+  REQUIRE(all.status == 200);
+  simdjson::dom::array rows = jp.parse(all.body).get_array();
+  REQUIRE(rows.size() == 2);
+  simdjson::dom::element open = rows.at(0), closed = rows.at(1);  // newest first
+  CHECK(std::string_view(open["state"]) == "Open");
+  CHECK(std::string_view(open["netQuantity"]) == "1");
+  CHECK(open["closedAt"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(std::string_view(closed["state"]) == "Closed");
+  CHECK(std::string_view(closed["id"]) == pos_id);  // the stream's position id
+  CHECK(std::string_view(closed["netQuantity"]) == "0");
+  CHECK(std::string_view(closed["closedVolume"]) == "3");
+  CHECK(std::string_view(closed["symbol"]) == "SOL_USDC_PERP");
+  CHECK(std::string_view(closed["liquidated"]) == "0");
+  CHECK(std::string_view(closed["accountLeverage"]) == "10");
+  CHECK(!std::string_view(closed["closingPrice"]).empty());
+  CHECK(!std::string_view(closed["closedAt"]).empty());
+  CHECK(ParseScaled(std::string(std::string_view(closed["fees"])), 8).value() > 0);
+  // Every required key of PositionHistoryRow.
+  for (const char* k : {"id", "symbol", "netQuantity", "netExposureQuantity", "netExposureNotional",
+                        "netCost", "markPrice", "entryPrice", "cumulativePnlRealized", "unrealizedPnl",
+                        "fundingQuantity", "interest", "liquidated", "imf", "fees", "state",
+                        "closedVolume", "liquidationFees", "openedAt"}) {
+    CHECK(open[k].error() == simdjson::SUCCESS);
+  }
+  // Filters and paging.
+  auto closed_only = sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll", {{"state", "Closed"}});
+  CHECK(jp.parse(closed_only.body).get_array().size() == 1);
+  auto asc = sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll",
+                       {{"sortDirection", "Asc"}, {"limit", "1"}});
+  simdjson::dom::array asc_rows = jp.parse(asc.body).get_array();
+  REQUIRE(asc_rows.size() == 1);
+  CHECK(std::string_view(asc_rows.at(0)["id"]) == pos_id);
+  auto off = sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll", {{"offset", "1"}});
+  simdjson::dom::array off_rows = jp.parse(off.body).get_array();
+  REQUIRE(off_rows.size() == 1);
+  CHECK(std::string_view(off_rows.at(0)["id"]) == pos_id);
+  CHECK(sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll", {{"symbol", "ETH_USDC_PERP"}}).body == "[]");
+  CHECK(sim.Query("/wapi/v1/history/position", "positionHistoryQueryAll", {{"state", "Nope"}}).status == 400);
+}
+
+TEST_CASE("backpack sim: public collateral and klines", "[backpack_sim]") {
+  Sim sim;
+  simdjson::dom::parser jp;
+  auto col = sim.Get("/api/v1/collateral");
+  REQUIRE(col.status == 200);
+  simdjson::dom::array assets = jp.parse(col.body).get_array();
+  REQUIRE(assets.size() == 1);
+  simdjson::dom::element usdc = assets.at(0);
+  CHECK(std::string_view(usdc["symbol"]) == "USDC");
+  CHECK(std::string_view(usdc["imfFunction"]["type"]) == "sqrt");
+  CHECK(std::string_view(usdc["mmfFunction"]["type"]) == "sqrt");
+  CHECK(std::string_view(usdc["haircutFunction"]["weight"]) == "1");
+  CHECK(std::string_view(usdc["haircutFunction"]["kind"]["type"]) == "identity");
+
+  // Candles: the opening mid, then a price move in a later minute and a trade.
+  const int64_t t0 = sim.clock.Now() / 1000000000;
+  const int64_t m0 = t0 / 60 * 60;
+  sim.clock.Advance(60LL * 1000000000);
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"backpack","symbol":"SOL_USDC_PERP","mid":"190"})").status == 200);
+  const int64_t ask = BestPrice(sim, "SOL_USDC_PERP", true);
+  auto r = sim.Place(Limit("SOL", Side::kBuy, Fixed(ask, 2).c_str(), "0.5", TimeInForce::kIoc), 9);
+  REQUIRE(r.status == 200);
+  auto k = sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1m&startTime=" + std::to_string(m0));
+  REQUIRE(k.status == 200);
+  simdjson::dom::array candles = jp.parse(k.body).get_array();
+  REQUIRE(candles.size() == 2);
+  simdjson::dom::element c0 = candles.at(0), c1 = candles.at(1);
+  CHECK(std::string_view(c0["open"]) == "182.38");
+  CHECK(std::string_view(c0["trades"]) == "0");
+  CHECK(std::string_view(c0["volume"]) == "0");
+  CHECK(std::string_view(c0["start"]).size() == 19);
+  CHECK(std::string_view(c0["start"])[10] == ' ');  // "2025-07-19 13:09:00"
+  CHECK(std::string_view(c0["end"]) == std::string_view(c1["start"]));
+  CHECK(std::string_view(c1["open"]) == "190");
+  CHECK(std::string_view(c1["close"]) == Trimmed(ask, 2));
+  CHECK(std::string_view(c1["high"]) == Trimmed(ask, 2));
+  CHECK(std::string_view(c1["volume"]) == Field(r.body, "executedQuantity"));
+  CHECK(std::string_view(c1["trades"]) == "1");
+  CHECK(std::string_view(c1["quoteVolume"]) == Field(r.body, "executedQuoteQuantity"));
+  // A 1h candle merges both; startTime after both gives none; endTime bounds.
+  auto h = sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1h&startTime=0");
+  simdjson::dom::array hours = jp.parse(h.body).get_array();
+  CHECK(hours.size() >= 1);
+  CHECK(std::string_view(hours.at(hours.size() - 1)["close"]) == Trimmed(ask, 2));
+  CHECK(sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1m&startTime=" + std::to_string(m0 + 120)).body == "[]");
+  auto first = sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1m&startTime=" + std::to_string(m0) +
+                       "&endTime=" + std::to_string(m0 + 60));
+  CHECK(jp.parse(first.body).get_array().size() == 1);
+  auto month = sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1month&startTime=0");
+  REQUIRE(month.status == 200);
+  simdjson::dom::array months = jp.parse(month.body).get_array();
+  REQUIRE(months.size() >= 1);
+  CHECK(std::string_view(months.at(0)["start"]).substr(8) == "01 00:00:00");
+  // Errors.
+  CHECK(sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=7m&startTime=0").status == 400);
+  CHECK(sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1m").status == 400);
+  CHECK(sim.Get("/api/v1/klines?interval=1m&startTime=0").status == 400);
+}
+
+TEST_CASE("backpack sim: public trade ids are sequential per symbol", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(bp::EncodeSubscribe({bp::TradeStream("ETH_USDC_PERP"), bp::TradeStream("SOL_USDC_PERP")}));
+  std::this_thread::sleep_for(100ms);
+  // Interleave prints on two symbols (engine ids are shared), one taking two levels.
+  auto take = [&](const char* ticker, const std::string& sym, int scale, const char* size) {
+    const int64_t ask = BestPrice(sim, sym, true);
+    auto r = sim.Place(Limit(ticker, Side::kBuy, Fixed(ask + 100, scale).c_str(), size, TimeInForce::kIoc), 0);
+    REQUIRE(r.status == 200);
+  };
+  take("ETH", "ETH_USDC_PERP", 2, "0.0001");
+  take("SOL", "SOL_USDC_PERP", 2, "0.01");
+  auto asks = BookSide(sim, "ETH_USDC_PERP", true);
+  take("ETH", "ETH_USDC_PERP", 2, Fixed(asks[0].size + 1, 4).c_str());  // two prints
+  std::vector<int64_t> eth, sol;
+  for (int n = 0; n < 4; ++n) {
+    auto f = ws.ReadUntil("\"trade\"");
+    REQUIRE(f);
+    const std::string d = Field(*f, "data");
+    (Field(d, "s") == "ETH_USDC_PERP" ? eth : sol).push_back(std::stoll(Field(d, "t")));
+  }
+  REQUIRE(eth.size() == 3);
+  REQUIRE(sol.size() == 1);
+  CHECK(eth[1] == eth[0] + 1);
+  CHECK(eth[2] == eth[1] + 1);
+  // REST lists carry the same ids.
+  simdjson::dom::parser jp;
+  simdjson::dom::array rest = jp.parse(sim.Get("/api/v1/trades?symbol=ETH_USDC_PERP").body).get_array();
+  REQUIRE(rest.size() == 3);
+  for (size_t k = 0; k < 3; ++k) CHECK(int64_t(rest.at(k)["id"]) == eth[k]);
+}
+
 }  // namespace perpgw::sim::backpack
