@@ -36,6 +36,10 @@ struct ApiError {
 };
 void WriteError(HttpResponse& resp, const ApiError& e);
 ApiError Mandatory(std::string_view param);  // -1102
+// Order type names: the executing type (LIMIT / MARKET), and the venue's type of the order
+// (STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET for conditional ones).
+const char* ExecTypeText(const SimOrder& o);
+const char* TypeText(const SimOrder& o);
 
 // Raw received parameter strings (exactly as sent, still percent-encoded).
 std::string RawQuery(const HttpRequest& req);

@@ -136,6 +136,7 @@ class AsterModule final : public VenueModule {
   void NewOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void QueryOrder(const AccountSpec& acct, const Params& p, bool open_only, HttpResponse& resp);
   void CancelOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void ModifyOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void ListenKeyCall(const std::string& method, const AccountSpec& acct, HttpResponse& resp);
   void Leverage(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   // POST/DELETE batchOrders: one NewOrder/CancelOrder per element, answered as an array of
@@ -189,6 +190,7 @@ class AsterModule final : public VenueModule {
   std::map<std::string, PendingAccount> pending_account_;
   std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
   std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
+  std::set<uint64_t> close_position_;  // order ids placed with closePosition=true
   // GET income: what the account was paid/charged, journaled as the engine reports it (fills'
   // commission and realized PnL, funding settlements), oldest first.
   enum class IncomeType : uint8_t { kRealizedPnl, kCommission, kFundingFee };

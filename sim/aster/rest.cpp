@@ -73,7 +73,6 @@ bool ParseBool(const std::string& s, bool* out) {
 }
 
 const char* SideText(Side s) { return s == Side::kBuy ? "BUY" : "SELL"; }
-const char* TypeText(const SimOrder& o) { return o.type == OrderType::kMarket ? "MARKET" : "LIMIT"; }
 const char* TifText(const SimOrder& o) {
   if (o.type == OrderType::kMarket) return "GTC";  // the venue prints GTC on market orders
   switch (o.tif) {
@@ -85,6 +84,17 @@ const char* TifText(const SimOrder& o) {
 }
 
 }  // namespace
+
+const char* ExecTypeText(const SimOrder& o) { return o.type == OrderType::kMarket ? "MARKET" : "LIMIT"; }
+// Binance-family conditional names: a stop buys above / sells below the mark, a take-profit the
+// other way round; _MARKET when it executes as a market order.
+const char* TypeText(const SimOrder& o) {
+  if (!o.conditional()) return ExecTypeText(o);
+  const bool stop = (o.side == Side::kBuy) == (o.trigger == TriggerWhen::kAtOrAbove);
+  const bool market = o.type == OrderType::kMarket;
+  if (stop) return market ? "STOP_MARKET" : "STOP";
+  return market ? "TAKE_PROFIT_MARKET" : "TAKE_PROFIT";
+}
 
 std::string VenueClientId(const SimOrder& o) {
   static constexpr std::string_view kEngine = "liquidation-";
@@ -148,7 +158,8 @@ std::pair<size_t, size_t> Page(size_t n, int64_t limit, bool forward) {
 
 enum class OrderView { kAck, kResult, kQuery };
 
-void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view) {
+// close_position: a STOP_MARKET / TAKE_PROFIT_MARKET placed with closePosition=true.
+void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view, bool close_position = false) {
   const SimInstrument& in = *o.instrument;
   const bool ack = view == OrderView::kAck;
   w.BeginObject();
@@ -162,18 +173,20 @@ void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view) {
   if (view != OrderView::kQuery) w.Field("cumQty", ack ? std::string("0") : QtyOrZero(in, o.filled));
   w.Field("cumQuote", ack || o.filled == 0 ? std::string("0") : Money8(o.filled_notional));
   w.Field("timeInForce", TifText(o)).Field("type", TypeText(o));
-  w.Field("reduceOnly", o.reduce_only).Field("closePosition", false);
+  // closePosition orders print reduceOnly true, as the venue does.
+  w.Field("reduceOnly", o.reduce_only).Field("closePosition", close_position);
   w.Field("side", SideText(o.side)).Field("positionSide", "BOTH");
-  w.Field("stopPrice", "0").Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
+  w.Field("stopPrice", o.conditional() ? Fixed(o.trigger_price, in.price_scale) : std::string("0"));
+  w.Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
   w.Field("origType", TypeText(o));
   if (view == OrderView::kQuery) w.Field("time", ToMs(o.created));
   w.Field("updateTime", ToMs(ack ? o.created : o.updated));
   w.EndObject();
 }
 
-std::string OrderJson(const SimOrder& o, OrderView view) {
+std::string OrderJson(const SimOrder& o, OrderView view, bool close_position = false) {
   JsonWriter w;
-  WriteOrder(w, o, view);
+  WriteOrder(w, o, view, close_position);
   return w.Take();
 }
 
@@ -200,7 +213,8 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"ping", "13"}, {"time", "13"}, {"exchangeInfo", "13"}, {"depth", "13"},
       {"premiumIndex", "13"}, {"fundingInfo", "13"}, {"fundingRate", "13"},
       {"ticker/24hr", "13"}, {"ticker/price", "13"}, {"ticker/bookTicker", "13"},
-      {"openInterest", "13"}, {"trades", "13"}, {"aggTrades", "13"}};
+      {"openInterest", "13"}, {"trades", "13"}, {"aggTrades", "13"}, {"klines", "13"},
+      {"markPriceKlines", "13"}, {"indexPriceKlines", "13"}};
   static const std::map<std::string, std::string, std::less<>> kPrivate = {
       {"order", "13"}, {"order/test", "13"}, {"allOpenOrders", "13"}, {"openOrders", "13"},
       {"openOrder", "13"}, {"allOrders", "13"}, {"balance", "23"}, {"positionRisk", "23"},
@@ -393,7 +407,8 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       w.Field("filterType", "PERCENT_PRICE").Field("ltMultiplierUp", "0").EndObject();
       w.EndArray();
       // Only what the sim's engine executes (no conditional orders).
-      w.Key("orderTypes").BeginArray().String("LIMIT").String("MARKET").EndArray();
+      w.Key("orderTypes").BeginArray().String("LIMIT").String("MARKET").String("STOP");
+      w.String("STOP_MARKET").String("TAKE_PROFIT").String("TAKE_PROFIT_MARKET").EndArray();
       w.Key("timeInForce").BeginArray().String("GTC").String("IOC").String("FOK").String("GTX");
       w.EndArray().EndObject();
     }
@@ -503,6 +518,55 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       return w.Take();
     });
   }
+  if (name == "klines" || name == "markPriceKlines" || name == "indexPriceKlines") {
+    // Binance-family candles from the sim's one-minute series. indexPriceKlines names the
+    // market by `pair`. The sim's mark and index are its mid, so those two carry the same
+    // OHLC as klines with zero volumes. Intervals up to 3d (a week of minutes is kept); 1w and
+    // 1M answer -1120 here although the venue serves them.
+    std::string sym = name == "indexPriceKlines" ? p.Get("pair") : symbol;
+    const int ki = sym.empty() ? -1 : SymbolIndex(sym);
+    if (sym.empty()) return WriteError(resp, Mandatory(name == "indexPriceKlines" ? "pair" : "symbol"));
+    if (ki < 0) return WriteError(resp, UnknownSymbol());
+    const std::string interval = p.Get("interval");
+    if (interval.empty()) return WriteError(resp, Mandatory("interval"));
+    static const std::map<std::string, int64_t, std::less<>> kMinutes = {
+        {"1m", 1},    {"3m", 3},    {"5m", 5},    {"15m", 15},  {"30m", 30},   {"1h", 60},
+        {"2h", 120},  {"4h", 240},  {"6h", 360},  {"8h", 480},  {"12h", 720},  {"1d", 1440},
+        {"3d", 4320}};
+    auto iv = kMinutes.find(interval);
+    if (iv == kMinutes.end()) return WriteError(resp, Err(-1120, "Invalid interval."));
+    int64_t limit = 500, start = -1, end = NowMs();
+    if ((p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit < 1)) ||
+        (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
+        (p.Has("endTime") && !ParseI64(p.Get("endTime"), &end))) {
+      return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
+    }
+    limit = std::min<int64_t>(limit, 1500);
+    const int64_t step = iv->second * CandleSeries::kMinuteMs;
+    const SimInstrument& kin = m.instrument(static_cast<size_t>(ki));
+    const bool trades_too = name == "klines";
+    JsonWriter w;
+    w.BeginArray();
+    for (const Candle& c : ctx_->Candles(static_cast<size_t>(ki))
+                               .Range(step, start, end, static_cast<size_t>(limit))) {
+      w.BeginArray()
+          .Int(c.open_ms)
+          .String(Fixed(c.open, kin.price_scale))
+          .String(Fixed(c.high, kin.price_scale))
+          .String(Fixed(c.low, kin.price_scale))
+          .String(Fixed(c.close, kin.price_scale))
+          .String(trades_too ? Fixed(c.volume, kin.size_scale) : "0")
+          .Int(c.open_ms + step - 1)
+          .String(trades_too ? FormatMoney(c.quote_volume) : "0")
+          .Int(trades_too ? c.trades : 0)
+          .String(trades_too ? Fixed(c.buy_volume, kin.size_scale) : "0")
+          .String(trades_too ? FormatMoney(c.buy_quote_volume) : "0")
+          .String("0")
+          .EndArray();
+    }
+    w.EndArray();
+    return resp.Json(200, w.Take());
+  }
   if (name == "trades" || name == "aggTrades") {
     if (si < 0) return WriteError(resp, Mandatory("symbol"));
     int64_t limit = 500;
@@ -605,6 +669,10 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     if (method == "POST") return NewOrder(acct, p, resp);
     if (method == "GET") return QueryOrder(acct, p, false, resp);
     if (method == "DELETE") return CancelOrder(acct, p, resp);
+    // Modify exists on V3 only (aster.md: "PUT /fapi/v3/order", no V1 form).
+    if (method == "PUT" && req.path.find("/v3/") != std::string::npos) {
+      return ModifyOrder(acct, p, resp);
+    }
     return bad_method();
   }
   if (name == "order/test") {
@@ -648,7 +716,9 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     auto [first, last] = Page(rows.size(), limit, !all || from_id > 0 || start >= 0);
     JsonWriter w;
     w.BeginArray();
-    for (size_t k = first; k < last; ++k) WriteOrder(w, *rows[k], OrderView::kQuery);
+    for (size_t k = first; k < last; ++k) {
+      WriteOrder(w, *rows[k], OrderView::kQuery, close_position_.count(rows[k]->id) > 0);
+    }
     w.EndArray();
     return resp.Json(200, w.Take());
   }
@@ -794,18 +864,63 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
   else if (side == "SELL") r.side = Side::kSell;
   else return WriteError(resp, Err(-1117, "Invalid side."));
   if (type.empty()) return WriteError(resp, Mandatory("type"));
-  if (type == "LIMIT") r.type = OrderType::kLimit;
-  else if (type == "MARKET") r.type = OrderType::kMarket;
+  // STOP / TAKE_PROFIT (limit) and their _MARKET forms trigger on the mark (the sim's mark and
+  // contract price are both its mid, so workingType changes nothing here). TRAILING_STOP_MARKET
+  // is not modelled and answers -1116 as an unknown type would.
+  const bool stop_type = type == "STOP" || type == "STOP_MARKET";
+  const bool tp_type = type == "TAKE_PROFIT" || type == "TAKE_PROFIT_MARKET";
+  if (type == "LIMIT" || type == "STOP" || type == "TAKE_PROFIT") r.type = OrderType::kLimit;
+  else if (type == "MARKET" || type == "STOP_MARKET" || type == "TAKE_PROFIT_MARKET") r.type = OrderType::kMarket;
   else return WriteError(resp, Err(-1116, "Invalid orderType."));
+  bool close_position = false;
+  if (p.Has("closePosition") && !ParseBool(p.Get("closePosition"), &close_position)) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'closePosition' is not valid."));
+  }
+  if (close_position && type != "STOP_MARKET" && type != "TAKE_PROFIT_MARKET") {
+    return WriteError(resp, Err(-1106, "Parameter 'closePosition' sent when not required."));
+  }
+  if (stop_type || tp_type) {
+    if (!p.Has("stopPrice")) return WriteError(resp, Mandatory("stopPrice"));
+    ApiError serr;
+    if (!ParseWire("stopPrice", p.Get("stopPrice"), x.price_precision, in.price_scale, in.tick,
+                   -4014, "Price not increased by tick size.", &r.trigger_price, &serr)) {
+      return WriteError(resp, serr);
+    }
+    if (r.trigger_price <= 0) return WriteError(resp, Err(-4006, "Stop price less than zero."));
+    const bool above = stop_type == (r.side == Side::kBuy);
+    r.trigger = above ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+    const int64_t now_mark = m.mark_price(si);
+    if (above ? now_mark >= r.trigger_price : now_mark <= r.trigger_price) {
+      return WriteError(resp, Err(-2021, "Order would immediately trigger."));
+    }
+  } else if (p.Has("stopPrice")) {
+    return WriteError(resp, Err(-1106, "Parameter 'stopPrice' sent when not required."));
+  }
+  if (close_position) {
+    // Closes whatever position there is when it fires: no quantity; reduce-only, sized to the
+    // position at execution (the engine trims a reduce-only order to the position).
+    if (p.Has("quantity")) {
+      return WriteError(resp, Err(-1106, "Parameter 'quantity' sent when not required."));
+    }
+    if (p.Has("reduceOnly")) {
+      return WriteError(resp, Err(-1106, "Parameter 'reduceOnly' sent when not required."));
+    }
+    auto cap = in.ParseQty(x.market_max_qty);
+    r.qty = cap.ok() ? *cap : in.step;
+    r.qty -= r.qty % in.step;
+    r.reduce_only = true;
+  }
   const std::string ps = p.Get("positionSide");
   if (!ps.empty() && ps != "BOTH") {
     return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
   }
-  if (!p.Has("quantity")) return WriteError(resp, Mandatory("quantity"));
   ApiError err;
-  if (!ParseWire("quantity", p.Get("quantity"), x.qty_precision, in.size_scale, in.step, -4023,
-                 "Quantity not increased by step size.", &r.qty, &err)) {
-    return WriteError(resp, err);
+  if (!close_position) {
+    if (!p.Has("quantity")) return WriteError(resp, Mandatory("quantity"));
+    if (!ParseWire("quantity", p.Get("quantity"), x.qty_precision, in.size_scale, in.step, -4023,
+                   "Quantity not increased by step size.", &r.qty, &err)) {
+      return WriteError(resp, err);
+    }
   }
   if (r.qty <= 0) return WriteError(resp, Err(-4003, "Quantity less than or equal to zero."));
   if (r.qty < in.min_qty) return WriteError(resp, Err(-4004, "Quantity less than min quantity."));
@@ -851,7 +966,7 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
   } else if (p.Has("price")) {
     return WriteError(resp, Err(-1106, "Parameter 'price' sent when not required."));
   }
-  if (p.Has("reduceOnly") && !ParseBool(p.Get("reduceOnly"), &r.reduce_only)) {
+  if (!close_position && p.Has("reduceOnly") && !ParseBool(p.Get("reduceOnly"), &r.reduce_only)) {
     return WriteError(resp, Err(-1130, "Data sent for parameter 'reduceOnly' is not valid."));
   }
   const std::string resp_type = p.Has("newOrderRespType") ? p.Get("newOrderRespType") : "ACK";
@@ -884,11 +999,13 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
     r.client_id = "sim" + std::string(19 - std::min<size_t>(19, id.size()), '0') + id;
   }
   PlaceResult res = ctx_->engine().Place(r);
+  if (res.code == RejectCode::kNone && close_position) close_position_.insert(res.order.id);
   switch (res.code) {
     case RejectCode::kNone:
     case RejectCode::kPostOnlyViolation:  // accepted, then EXPIRED (GTX would take liquidity)
-      return resp.Json(200, OrderJson(res.order, resp_type == "ACK" ? OrderView::kAck
-                                                                    : OrderView::kResult));
+      return resp.Json(200, OrderJson(res.order,
+                                      resp_type == "ACK" ? OrderView::kAck : OrderView::kResult,
+                                      close_position));
     case RejectCode::kDuplicateClientId:
       return WriteError(resp, Err(-4116, "ClientOrderId is duplicated."));
     case RejectCode::kReduceOnly:
@@ -901,6 +1018,9 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
     case RejectCode::kInvalidQty:
       return WriteError(resp, Err(-4023, "Quantity not increased by step size."));
     case RejectCode::kInvalidPrice:
+      if (res.message == "order would immediately trigger") {
+        return WriteError(resp, Err(-2021, "Order would immediately trigger."));
+      }
       return WriteError(resp, Err(-4014, "Price not increased by tick size."));
     case RejectCode::kUnknownSymbol:
       return WriteError(resp, UnknownSymbol());
@@ -927,7 +1047,7 @@ void AsterModule::QueryOrder(const AccountSpec& acct, const Params& p, bool open
       (open_only && !o->open())) {
     return WriteError(resp, Err(-2013, "Order does not exist."));
   }
-  resp.Json(200, OrderJson(*o, OrderView::kQuery));
+  resp.Json(200, OrderJson(*o, OrderView::kQuery, close_position_.count(o->id) > 0));
 }
 
 void AsterModule::CancelOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
@@ -949,7 +1069,67 @@ void AsterModule::CancelOrder(const AccountSpec& acct, const Params& p, HttpResp
   }
   CancelResult c = eng.Cancel(acct.id, o->id);
   if (c.code != RejectCode::kNone) return WriteError(resp, Err(-2011, "Unknown order sent."));
-  resp.Json(200, OrderJson(c.order, OrderView::kResult));
+  resp.Json(200, OrderJson(c.order, OrderView::kResult, close_position_.count(c.order.id) > 0));
+}
+
+void AsterModule::ModifyOrder(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  // LIMIT orders only; side, quantity and price all required (aster.md §9). The order keeps
+  // its id; a crossing price trades at once, except GTX which is refused (order unchanged).
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  for (const char* k : {"side", "quantity", "price"}) {
+    if (!p.Has(k)) return WriteError(resp, Mandatory(k));
+  }
+  if (!p.Has("orderId") && !p.Has("origClientOrderId")) {
+    return WriteError(resp, Err(-1102, "Either orderId or origClientOrderId must be sent."));
+  }
+  const int si = SymbolIndex(symbol);
+  if (si < 0) return WriteError(resp, UnknownSymbol());
+  Engine& eng = ctx_->engine();
+  const SimOrder* o = nullptr;
+  int64_t id = 0;
+  if (p.Has("orderId")) {
+    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = eng.FindOrder(id);
+  } else {
+    o = FindByVenueClientId(eng, acct.id, p.Get("origClientOrderId"));
+  }
+  if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !o->open()) {
+    return WriteError(resp, Err(-2013, "Order does not exist."));
+  }
+  if (o->type != OrderType::kLimit || o->conditional()) {
+    return WriteError(resp, Err(-4026, "Only LIMIT orders can be modified."));
+  }
+  if (p.Get("side") != SideText(o->side)) return WriteError(resp, Err(-1117, "Invalid side."));
+  const SimInstrument& in = ctx_->market().instrument(si);
+  const SymbolExtra x = ExtraFor(in);
+  AmendRequest a;
+  a.account = acct.id;
+  a.order_id = o->id;
+  ApiError err;
+  if (!ParseWire("quantity", p.Get("quantity"), x.qty_precision, in.size_scale, in.step, -4023,
+                 "Quantity not increased by step size.", &a.qty, &err) ||
+      !ParseWire("price", p.Get("price"), x.price_precision, in.price_scale, in.tick, -4014,
+                 "Price not increased by tick size.", &a.price, &err)) {
+    return WriteError(resp, err);
+  }
+  if (a.qty <= 0) return WriteError(resp, Err(-4003, "Quantity less than or equal to zero."));
+  if (a.price <= 0) return WriteError(resp, Err(-4001, "Price less than 0."));
+  AmendResult r = eng.Amend(a);
+  switch (r.code) {
+    case RejectCode::kNone:
+      return resp.Json(200, OrderJson(r.order, OrderView::kResult));
+    case RejectCode::kPostOnlyViolation:
+      return WriteError(resp, Err(-5022, "Due to the order could not be executed as maker, the "
+                                         "Post Only order will be rejected."));
+    case RejectCode::kInvalidQty:
+      return WriteError(resp, Err(-4023, "Quantity not increased by step size."));
+    case RejectCode::kInsufficientMargin:
+      return WriteError(resp, Err(-2019, "Margin is insufficient."));
+    case RejectCode::kReduceOnly:
+      return WriteError(resp, Err(-2022, "ReduceOnly Order is rejected."));
+    default:
+      return WriteError(resp, Err(-2013, "Order does not exist."));
+  }
 }
 
 void AsterModule::Leverage(const AccountSpec& acct, const Params& p, HttpResponse& resp) {

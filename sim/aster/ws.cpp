@@ -623,7 +623,9 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("s", in.symbol())
       .Field("c", cid)
       .Field("S", o.side == Side::kBuy ? "BUY" : "SELL")
-      .Field("o", o.type == OrderType::kMarket ? "MARKET" : "LIMIT")
+      // A conditional order shows its own type until it fires, then the type it executes as;
+      // `ot` keeps the original.
+      .Field("o", o.conditional() && !o.triggered ? TypeText(o) : ExecTypeText(o))
       .Field("f", o.type == OrderType::kMarket ? "GTC"
                   : o.tif == TimeInForce::kIoc ? "IOC"
                   : o.tif == TimeInForce::kFok ? "FOK"
@@ -632,7 +634,7 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("q", Fixed(o.qty, in.size_scale))
       .Field("p", o.type == OrderType::kMarket ? std::string("0") : Fixed(o.price, in.price_scale))
       .Field("ap", o.filled == 0 ? std::string("0") : DecimalAt(o.AvgPrice(), in.price_scale + 4))
-      .Field("sp", "0")
+      .Field("sp", o.conditional() ? Fixed(o.trigger_price, in.price_scale) : std::string("0"))
       .Field("x", exec)
       .Field("X", status)
       .Field("i", o.id)
@@ -648,9 +650,9 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("m", fill && e.fill.maker)
       .Field("R", o.reduce_only)
       .Field("wt", "CONTRACT_PRICE")
-      .Field("ot", o.type == OrderType::kMarket ? "MARKET" : "LIMIT")
+      .Field("ot", TypeText(o))
       .Field("ps", "BOTH")
-      .Field("cp", false)
+      .Field("cp", close_position_.count(o.id) > 0)
       .Field("rp", Money8(rp))
       .EndObject()
       .EndObject();

@@ -1125,4 +1125,140 @@ TEST_CASE("aster sim: income lists commission, realized PnL and funding fees", "
   CHECK(int64_t(jp.parse(last.body).at(0)["tranId"]) == last_tran);
 }
 
+TEST_CASE("aster sim: klines, markPriceKlines and indexPriceKlines from the candles",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t ask = 0, mid = 0;
+  sim.server->Sync([&] {
+    ask = sim.venue().market().book(0).BestAsk()->price;
+  });
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&price=" +
+                     FormatScaled(ask, btc->price_scale) + "&timeInForce=IOC")
+              .status == 200);
+  sim.Step(0, 5);
+  sim.server->Sync([&] { mid = sim.venue().market().mid(0); });
+  simdjson::dom::parser jp;
+  auto k = sim.Get("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=5");
+  REQUIRE(k.status == 200);
+  simdjson::dom::array rows = jp.parse(k.body).get_array();
+  REQUIRE(rows.size() == 1);  // the sim's clock stands still in this test: one minute
+  simdjson::dom::array row = rows.at(0).get_array();
+  REQUIRE(row.size() == 12);
+  CHECK(int64_t(row.at(0)) % 60000 == 0);
+  CHECK(int64_t(row.at(6)) == int64_t(row.at(0)) + 59999);
+  CHECK(std::string_view(row.at(4)) == Fixed(mid, btc->price_scale));  // close = mid now
+  CHECK(std::string_view(row.at(5)) == "0.002");  // the print's volume
+  CHECK(int64_t(row.at(8)) == 1);
+  CHECK(std::string_view(row.at(9)) == "0.002");  // bought by the taker
+  // v3 path, mark and index forms (no volume), and errors.
+  CHECK(sim.Get("/fapi/v3/klines?symbol=BTCUSDT&interval=1h").status == 200);
+  auto mk = sim.Get("/fapi/v1/markPriceKlines?symbol=BTCUSDT&interval=5m");
+  REQUIRE(mk.status == 200);
+  CHECK(std::string_view(jp.parse(mk.body).at(0).at(5)) == "0");
+  CHECK(sim.Get("/fapi/v1/indexPriceKlines?pair=BTCUSDT&interval=1m").status == 200);
+  CHECK(ErrorCode(sim.Get("/fapi/v1/klines?symbol=BTCUSDT")) == -1102);
+  CHECK(ErrorCode(sim.Get("/fapi/v1/klines?symbol=BTCUSDT&interval=7m")) == -1120);
+  CHECK(ErrorCode(sim.Get("/fapi/v1/indexPriceKlines?interval=1m")) == -1102);
+}
+
+TEST_CASE("aster sim: STOP_MARKET / TAKE_PROFIT park, refuse an immediate trigger, fire",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t mark = 0;
+  sim.server->Sync([&] { mark = sim.venue().market().mark_price(0); });
+  auto px = [&](int64_t v) { return FormatScaled(v, btc->price_scale); };
+  // Buy stop above the mark: parked.
+  auto stop = sim.V1(http::verb::post, "/fapi/v1/order",
+                     "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                         px(mark + 50) + "&newClientOrderId=stop-1&newOrderRespType=RESULT");
+  REQUIRE(stop.status == 200);
+  simdjson::dom::parser jp;
+  simdjson::dom::element o = jp.parse(stop.body);
+  CHECK(std::string_view(o["type"]) == "STOP_MARKET");
+  CHECK(std::string_view(o["origType"]) == "STOP_MARKET");
+  CHECK(std::string_view(o["status"]) == "NEW");
+  CHECK(std::string_view(o["stopPrice"]) == Fixed(mark + 50, btc->price_scale));
+  const int64_t id = int64_t(o["orderId"]);
+  auto open = sim.V1(http::verb::get, "/fapi/v1/openOrders", "symbol=BTCUSDT");
+  CHECK(open.body.find("stop-1") != std::string::npos);
+  // A buy stop at or below the mark would fire at once: -2021. Take-profit below: parked.
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                             px(mark - 50))) == -2021);
+  auto tp = sim.V1(http::verb::post, "/fapi/v1/order",
+                   "symbol=BTCUSDT&side=BUY&type=TAKE_PROFIT&quantity=0.002&timeInForce=GTC"
+                   "&price=" + px(mark - 60) + "&stopPrice=" + px(mark - 50));
+  REQUIRE(tp.status == 200);
+  CHECK(std::string_view(jp.parse(tp.body)["type"]) == "TAKE_PROFIT");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002")) == -1102);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=TRAILING_STOP_MARKET&quantity=0.002")) ==
+        -1116);
+  // The market moves through the stop: it buys.
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, mark + 100); });
+  auto q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+  REQUIRE(q.status == 200);
+  simdjson::dom::element f = jp.parse(q.body);
+  CHECK(std::string_view(f["status"]) == "FILLED");
+  CHECK(std::string_view(f["type"]) == "STOP_MARKET");
+  CHECK(std::string_view(f["executedQty"]) == "0.002");
+  // A closePosition stop sells the whole position when it fires.
+  int64_t now_mark = 0;
+  sim.server->Sync([&] { now_mark = sim.venue().market().mark_price(0); });
+  auto close = sim.V1(http::verb::post, "/fapi/v1/order",
+                      "symbol=BTCUSDT&side=SELL&type=STOP_MARKET&closePosition=true&stopPrice=" +
+                          px(now_mark - 50));
+  REQUIRE(close.status == 200);
+  CHECK(bool(jp.parse(close.body)["closePosition"]) == true);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, now_mark - 100); });
+  auto pos = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  REQUIRE(pos.status == 200);
+  CHECK(std::string_view(jp.parse(pos.body).at(0)["positionAmt"]) == "0.000");
+}
+
+TEST_CASE("aster sim: PUT /fapi/v3/order modifies a LIMIT order in place", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  auto px = [&](int64_t v) { return FormatScaled(v, btc->price_scale); };
+  auto placed = sim.V3(http::verb::post, "/fapi/v3/order",
+                       "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTX&price=" +
+                           px(bid - 50) + "&newClientOrderId=mod-1");
+  REQUIRE(placed.status == 200);
+  simdjson::dom::parser jp;
+  const int64_t id = int64_t(jp.parse(placed.body)["orderId"]);
+  auto mod = sim.V3(http::verb::put, "/fapi/v3/order",
+                    "symbol=BTCUSDT&origClientOrderId=mod-1&side=BUY&quantity=0.003&price=" +
+                        px(bid - 30));
+  REQUIRE(mod.status == 200);
+  simdjson::dom::element o = jp.parse(mod.body);
+  CHECK(int64_t(o["orderId"]) == id);
+  CHECK(std::string_view(o["price"]) == Fixed(bid - 30, btc->price_scale));
+  CHECK(std::string_view(o["origQty"]) == "0.003");
+  CHECK(std::string_view(o["status"]) == "NEW");
+  // GTX through the ask: refused, unchanged; wrong side; no V1 form; quantity required.
+  int64_t ask = 0;
+  sim.server->Sync([&] { ask = sim.venue().market().book(0).BestAsk()->price; });
+  CHECK(ErrorCode(sim.V3(http::verb::put, "/fapi/v3/order",
+                         "symbol=BTCUSDT&orderId=" + std::to_string(id) +
+                             "&side=BUY&quantity=0.003&price=" + px(ask))) == -5022);
+  CHECK(ErrorCode(sim.V3(http::verb::put, "/fapi/v3/order",
+                         "symbol=BTCUSDT&orderId=" + std::to_string(id) +
+                             "&side=SELL&quantity=0.003&price=" + px(bid - 30))) == -1117);
+  CHECK(ErrorCode(sim.V3(http::verb::put, "/fapi/v3/order",
+                         "symbol=BTCUSDT&orderId=" + std::to_string(id) + "&side=BUY&price=" +
+                             px(bid - 30))) == -1102);
+  CHECK(sim.V1(http::verb::put, "/fapi/v1/order",
+               "symbol=BTCUSDT&orderId=" + std::to_string(id) + "&side=BUY&quantity=0.003&price=" +
+                   px(bid - 30))
+            .status == 404);
+  auto q = sim.V3(http::verb::get, "/fapi/v3/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+  CHECK(std::string_view(jp.parse(q.body)["price"]) == Fixed(bid - 30, btc->price_scale));
+}
+
 }  // namespace perpgw::sim::aster
