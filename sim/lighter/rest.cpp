@@ -372,6 +372,57 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     }
     return resp.Json(200, out + "]}");
   }
+  if (path == "/candles") {
+    // OHLCV candles (not in lighter.md; shape as ccxt, a client of the real venue, reads it):
+    // market_id, resolution 1m 5m 15m 30m 1h 4h 12h 1d, start_timestamp / end_timestamp in ms,
+    // count_back = the latest N candles of the range (0: all, at most 500). Answer
+    // {"code":200,"r":<resolution>,"c":[{t,o,h,l,c,v,V}]} with JSON numbers, oldest first
+    // (t ms; v base volume, V quote volume). The venue's other per-candle keys ("i", and the
+    // string forms "O","H","L","C") are left out: no source says what they hold.
+    const SimInstrument* in = nullptr;
+    bool bad = false;
+    market_filter(&in, &bad);
+    if (bad || in == nullptr) return Error(resp, 400, kErrInvalidParam, "invalid param: market_id");
+    static const std::map<std::string, int64_t, std::less<>> kMinutes = {
+        {"1m", 1}, {"5m", 5}, {"15m", 15}, {"30m", 30}, {"1h", 60}, {"4h", 240}, {"12h", 720},
+        {"1d", 1440}};
+    const std::string resolution = req.Query("resolution");
+    auto iv = kMinutes.find(resolution);
+    if (iv == kMinutes.end()) return Error(resp, 400, kErrInvalidParam, "invalid param: resolution");
+    int64_t start = 0, end = NowMs(), count_back = 0;
+    auto opt = [&](const char* name, int64_t* v) {
+      return !req.HasQuery(name) || ParseInt(req.Query(name), v);
+    };
+    if (!opt("start_timestamp", &start) || start < 0) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: start_timestamp");
+    }
+    if (!opt("end_timestamp", &end) || end < start) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: end_timestamp");
+    }
+    if (!opt("count_back", &count_back) || count_back < 0) {
+      return Error(resp, 400, kErrInvalidParam, "invalid param: count_back");
+    }
+    const size_t limit = count_back == 0 ? 500 : static_cast<size_t>(std::min<int64_t>(count_back, 500));
+    const int64_t step = iv->second * CandleSeries::kMinuteMs;
+    // The latest `limit` of the range: ask from the range's end backwards.
+    std::vector<Candle> cs = ctx_->Candles(in->index).Range(step, -1, end, 1 << 20);
+    while (!cs.empty() && cs.front().open_ms < start - (start % step)) cs.erase(cs.begin());
+    if (cs.size() > limit) cs.erase(cs.begin(), cs.end() - static_cast<std::ptrdiff_t>(limit));
+    JsonWriter w;
+    w.BeginObject().Field("code", int64_t{200}).Field("r", resolution).Key("c").BeginArray();
+    for (const Candle& c : cs) {
+      w.BeginObject().Field("t", c.open_ms);
+      w.Key("o").Raw(in->FormatPrice(c.open));
+      w.Key("h").Raw(in->FormatPrice(c.high));
+      w.Key("l").Raw(in->FormatPrice(c.low));
+      w.Key("c").Raw(in->FormatPrice(c.close));
+      w.Key("v").Raw(c.volume == 0 ? std::string("0") : in->FormatQty(c.volume));
+      w.Key("V").Raw(FormatMoney(c.quote_volume));
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+    return resp.Json(200, w.Take());
+  }
   if (path == "/fundings") {
     // Settled funding history (lighter.md §3): market_id, resolution 1h | 1d, start_timestamp /
     // end_timestamp (s, inclusive), count_back = the latest N rows of the range. Rows oldest

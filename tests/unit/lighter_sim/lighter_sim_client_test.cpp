@@ -187,6 +187,34 @@ TEST_CASE("lighter sim client: recentTrades limit, exchangeStats, fundings", "[l
   }
 }
 
+TEST_CASE("lighter sim client: candles", "[lighter_sim]") {
+  Sim sim;
+  Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
+  auto [bid, ask] = Bbo(sim);
+  (void)bid;
+  Accept(sim, t.Sign(t.Order(0, 0, 100, 100, ask + 300, false, lt::TimeInForce::kImmediateOrCancel)));
+  simdjson::dom::parser p;
+  REQUIRE(WaitUntil([&] {
+    auto r = sim.Get("/api/v1/candles?market_id=0&resolution=1m&count_back=0");
+    return r.status == 200 && p.parse(r.body)["c"].get_array().size() >= 1;
+  }));
+  auto r = sim.Get("/api/v1/candles?market_id=0&resolution=1h&count_back=10&start_timestamp=0");
+  REQUIRE(r.status == 200);
+  simdjson::dom::element doc = p.parse(r.body);
+  CHECK(std::string_view(doc["r"]) == "1h");
+  simdjson::dom::array c = doc["c"].get_array();
+  REQUIRE(c.size() >= 1);
+  simdjson::dom::element last = c.at(c.size() - 1);
+  CHECK(int64_t(last["t"]) % 3'600'000 == 0);
+  CHECK(double(last["h"]) >= double(last["l"]));  // JSON numbers, as the venue sends
+  CHECK(double(last["v"]) > 0);                    // the print above
+  CHECK(double(last["V"]) > 0);
+  CHECK(sim.Get("/api/v1/candles?market_id=0&resolution=7m").status == 400);
+  CHECK(sim.Get("/api/v1/candles?market_id=99&resolution=1m").status == 400);
+  CHECK(sim.Get("/api/v1/candles?market_id=0&resolution=1m&start_timestamp=10&end_timestamp=5")
+            .status == 400);
+}
+
 TEST_CASE("lighter sim client: accounts by L1 address", "[lighter_sim]") {
   Sim sim;
   const std::string l1 = L1AddressOf(kAcct1);
