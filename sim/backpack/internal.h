@@ -70,6 +70,12 @@ struct MarginFns {
 };
 MarginFns MarginFor(const SimInstrument& in);
 
+// Kline intervals: length in seconds (0 = "1month", -1 = unknown), bucket start of a unix time
+// (weeks from Monday, months on the 1st, UTC) and the bucket's end.
+int64_t KlineLength(const std::string& interval);
+int64_t KlineBucket(int64_t len, int64_t unix_seconds);
+int64_t KlineEnd(int64_t len, int64_t start);
+
 // Venue spelling of engine states.
 inline constexpr uint64_t kOrderIdBase = 8'000'000'000ULL;  // opaque 10-digit ids like the venue
 std::string VenueOrderId(uint64_t engine_id);

@@ -94,6 +94,7 @@ void BackpackModule::Attach(SimContext& ctx) {
     FlushAggregated(2);
     PushMarkPrices();
     PushTickers();
+    PushKlines();
   });
   // The venue pushes openInterest.<symbol> every 60 s.
   loop.RunEvery(milliseconds(60000), [this] { PushOpenInterest(); });

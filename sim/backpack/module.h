@@ -168,6 +168,10 @@ class BackpackModule final : public VenueModule {
   void MaxOrderQuantity(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void PositionHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void Klines(const SimInstrument& in, const Params& p, HttpResponse& resp);
+  // The candle of bucket `start` for an interval of `len` seconds (0 = month), merged from the
+  // 1s or 1m candles; false when nothing was priced in it.
+  bool CandleAt(size_t i, int64_t len, int64_t start, Candle* out) const;
+  void PushKlines();
   // This symbol's sequential public trade id for an engine trade id (assigned on first sight:
   // the engine's ids are global and increasing, the venue's count per symbol).
   uint64_t VenueTradeId(size_t i, uint64_t engine_trade_id) const;
@@ -178,7 +182,8 @@ class BackpackModule final : public VenueModule {
   struct StreamRef {
     enum Kind : uint8_t {
       kInvalid, kDepth, kAggDepth, kBookTicker, kTrade, kMarkPrice, kTicker, kOpenInterest,
-      kSilent,  // accepted, never sent (kline, liquidation, rfqUpdate)
+      kKline,   // kline.<interval>.<symbol>: the open candle every second, X:true on close
+      kSilent,  // accepted, never sent (liquidation, rfqUpdate)
       kOrderUpdate, kPositionUpdate,
     } kind = kInvalid;
     int symbol = -1;  // -1: all symbols (private streams without a symbol suffix)
@@ -213,6 +218,7 @@ class BackpackModule final : public VenueModule {
   std::vector<SymbolState> symbols_;
   std::unordered_map<std::string, ConnMap> subs_;                 // public stream → conns
   std::map<std::string, std::map<std::string, ConnMap>> private_;  // account → stream → conns
+  std::map<std::string, int64_t> kline_last_;  // kline stream → bucket start last pushed
   std::map<std::string, int> leverage_limit_;                     // account → leverageLimit
   std::map<std::string, PositionTrack> positions_;                // account\x1fsymbol
   std::unordered_map<uint64_t, OrderMeta> order_meta_;            // engine order id

@@ -343,9 +343,6 @@ void BackpackModule::Public(const std::string& path, const HttpRequest& req, con
   WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found"});
 }
 
-namespace {
-
-// Kline interval length in seconds; 0 for "1month" (calendar), -1 when unknown.
 int64_t KlineLength(const std::string& interval) {
   static const std::pair<const char*, int64_t> kLengths[] = {
       {"1s", 1},       {"1m", 60},      {"3m", 180},     {"5m", 300},    {"15m", 900},
@@ -378,6 +375,8 @@ int64_t KlineEnd(int64_t len, int64_t start) {
   const year_month_day ymd{floor<days>(sys_seconds{seconds{start}})};
   return duration_cast<seconds>(sys_days{ymd + months{1}}.time_since_epoch()).count();
 }
+
+namespace {
 
 // "2025-07-19 13:09:00": kline start/end as the venue prints them (naive UTC, a space).
 std::string KlineTime(int64_t unix_seconds) {
@@ -415,7 +414,7 @@ void BackpackModule::Klines(const SimInstrument& in, const Params& p, HttpRespon
     }
   }
   const SymbolState& s = symbols_[in.index];
-  const std::deque<Candle>& src = interval == "1s" ? s.candles_1s : s.candles_1m;
+  const std::deque<Candle>& src = len == 1 ? s.candles_1s : s.candles_1m;
   constexpr size_t kMaxCandles = 1000;
   std::vector<Candle> out;
   for (const Candle& c : src) {
@@ -453,6 +452,31 @@ void BackpackModule::Klines(const SimInstrument& in, const Params& p, HttpRespon
   }
   w.EndArray();
   WriteJson(resp, w.Take());
+}
+
+bool BackpackModule::CandleAt(size_t i, int64_t len, int64_t start, Candle* out) const {
+  const SymbolState& s = symbols_[i];
+  const std::deque<Candle>& src = len == 1 ? s.candles_1s : s.candles_1m;
+  bool found = false;
+  // Newest first: stop at the first candle before the bucket.
+  for (auto it = src.rbegin(); it != src.rend(); ++it) {
+    const int64_t b = KlineBucket(len, it->start);
+    if (b < start) break;
+    if (b != start) continue;
+    if (!found) {
+      *out = *it;  // the newest: close
+      out->start = start;
+      found = true;
+      continue;
+    }
+    out->open = it->open;  // walking back: the oldest sets open
+    out->high = std::max(out->high, it->high);
+    out->low = std::min(out->low, it->low);
+    out->volume += it->volume;
+    out->quote_volume += it->quote_volume;
+    out->trades += it->trades;
+  }
+  return found;
 }
 
 std::string BackpackModule::MarketJson(const SimInstrument& in) const {

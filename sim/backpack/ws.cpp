@@ -85,7 +85,7 @@ BackpackModule::StreamRef BackpackModule::ParseStream(std::string_view name) con
     bool ok = std::any_of(std::begin(kIntervals), std::end(kIntervals),
                           [&](const char* k) { return parts[1] == k; });
     int s = sym(parts[2]);
-    return ok && s >= 0 ? StreamRef{StreamRef::kSilent, s, 0} : r;
+    return ok && s >= 0 ? StreamRef{StreamRef::kKline, s, 0} : r;
   }
   if (parts.size() != 2) return r;
   int s = sym(parts[1]);
@@ -249,7 +249,10 @@ void BackpackModule::Unsubscribe(const WsConnPtr& conn, ConnState& st, const std
   auto it = subs_.find(name);
   if (it != subs_.end()) {
     it->second.erase(conn->id());
-    if (it->second.empty()) subs_.erase(it);
+    if (it->second.empty()) {
+      subs_.erase(it);
+      kline_last_.erase(name);  // a later subscriber starts from the open candle
+    }
   }
   StreamRef ref = ParseStream(name);
   if (ref.kind == StreamRef::kAggDepth) {
@@ -517,6 +520,49 @@ void BackpackModule::PushTickers() {
         .Field("n", 20000 + s.trades)  // an integer here, a string in REST tickers
         .EndObject();
     Publish(stream, w.Take());
+  }
+}
+
+void BackpackModule::PushKlines() {
+  // kline.<interval>.<symbol>: the open candle once a second (asyncapi: "up to once per second
+  // while the candle is open"), and the previous one with X:true once its bucket has passed.
+  // Same candles as GET /api/v1/klines; t/T are ISO strings here (§11).
+  std::vector<std::string> streams;  // collected first: a send may close a connection
+  for (const auto& [name, conns] : subs_) {
+    if (!conns.empty() && name.rfind("kline.", 0) == 0) streams.push_back(name);
+  }
+  const int64_t now_s = ctx_->Now() / 1'000'000'000;
+  for (const std::string& stream : streams) {
+    StreamRef ref = ParseStream(stream);
+    if (ref.kind != StreamRef::kKline) continue;
+    const size_t dot = stream.find('.', 6);
+    const int64_t len = KlineLength(stream.substr(6, dot - 6));
+    if (len < 0) continue;
+    const SimInstrument& in = ctx_->market().instrument(static_cast<size_t>(ref.symbol));
+    auto json = [&](const Candle& c, bool closed) {
+      JsonWriter w;
+      w.BeginObject()
+          .Field("e", "kline")
+          .Field("E", ToUs(ctx_->Now()))
+          .Field("s", in.symbol())
+          .Field("t", IsoUtc(c.start * 1'000'000'000, false))
+          .Field("T", IsoUtc(KlineEnd(len, c.start) * 1'000'000'000, false))
+          .Field("o", Trimmed(c.open, in.price_scale))
+          .Field("c", Trimmed(c.close, in.price_scale))
+          .Field("h", Trimmed(c.high, in.price_scale))
+          .Field("l", Trimmed(c.low, in.price_scale))
+          .Field("v", Trimmed(c.volume, in.size_scale))
+          .Field("n", c.trades)
+          .Field("X", closed)
+          .EndObject();
+      return w.Take();
+    };
+    const int64_t bucket = KlineBucket(len, now_s);
+    int64_t& last = kline_last_[stream];
+    Candle c;
+    if (last != 0 && last < bucket && CandleAt(in.index, len, last, &c)) Publish(stream, json(c, true));
+    last = bucket;
+    if (CandleAt(in.index, len, bucket, &c)) Publish(stream, json(c, false));
   }
 }
 

@@ -1134,4 +1134,35 @@ TEST_CASE("backpack sim: public trade ids are sequential per symbol", "[backpack
   for (size_t k = 0; k < 3; ++k) CHECK(int64_t(rest.at(k)["id"]) == eth[k]);
 }
 
+TEST_CASE("backpack sim: kline stream", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(bp::EncodeSubscribe({"kline.1m.SOL_USDC_PERP"}));
+  // The open candle, once a second (the opening mid).
+  auto open = ws.ReadUntil("\"kline\"", 3s);
+  REQUIRE(open);
+  std::string d = Field(*open, "data");
+  CHECK(Field(*open, "stream") == "kline.1m.SOL_USDC_PERP");
+  CHECK(Field(d, "s") == "SOL_USDC_PERP");
+  CHECK(Field(d, "o") == "182.38");
+  CHECK(Field(d, "X") == "false");
+  CHECK(Field(d, "n") == "0");  // an integer
+  const std::string t0 = Field(d, "t");
+  REQUIRE(t0.size() == 19);
+  CHECK(t0[10] == 'T');
+  CHECK(t0.substr(17) == "00");
+  // A move in the next minute: the finished candle once with X:true, then the new one.
+  sim.clock.Advance(60LL * 1000000000);
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"backpack","symbol":"SOL_USDC_PERP","mid":"190"})").status == 200);
+  auto closed = ws.ReadUntil("\"X\":true", 3s);
+  REQUIRE(closed);
+  CHECK(Field(Field(*closed, "data"), "t") == t0);
+  auto next = ws.ReadUntil("\"X\":false", 3s);
+  REQUIRE(next);
+  CHECK(Field(Field(*next, "data"), "o") == "190");
+  CHECK(Field(Field(*next, "data"), "t") == Field(Field(*closed, "data"), "T"));
+}
+
 }  // namespace perpgw::sim::backpack
