@@ -271,6 +271,45 @@ bool ParadexModule::Public(const std::string& path, const HttpRequest& req, Http
     }
     return true;
   }
+  if (path == "/markets/klines") {
+    // symbol, resolution (minutes: 1, 3, 5, 15, 30, 60), start_at/end_at (ms) → {"results":
+    // [[start ms, open, high, low, close, volume], ...]} oldest first, numbers as JSON numbers
+    // (ccxt's sample). The sim's candles follow the mid (price_kind last/mark/index alike) and
+    // count base volume from public trades.
+    const SimInstrument* in = m.Find(req.Query("symbol"));
+    if (in == nullptr) {
+      WriteError(resp, Invalid("symbol is required"));
+      return true;
+    }
+    int64_t minutes = 0;
+    const std::string res = req.Query("resolution");
+    if (!ParseInt(res, &minutes) ||
+        (minutes != 1 && minutes != 3 && minutes != 5 && minutes != 15 && minutes != 30 &&
+         minutes != 60)) {
+      WriteError(resp, Invalid("resolution must be one of 1, 3, 5, 15, 30, 60"));
+      return true;
+    }
+    int64_t start = -1, end = NowMs();
+    int64_t q = 0;
+    if (ParseInt(req.Query("start_at"), &q)) start = q;
+    if (ParseInt(req.Query("end_at"), &q)) end = q;
+    JsonWriter w;
+    w.BeginObject().Key("results").BeginArray();
+    for (const Candle& c :
+         ctx_->Candles(in->index).Range(minutes * CandleSeries::kMinuteMs, start, end, 5000)) {
+      w.BeginArray()
+          .Int(c.open_ms)
+          .Raw(Trimmed(c.open, in->price_scale))
+          .Raw(Trimmed(c.high, in->price_scale))
+          .Raw(Trimmed(c.low, in->price_scale))
+          .Raw(Trimmed(c.close, in->price_scale))
+          .Raw(Trimmed(c.volume, in->size_scale))
+          .EndArray();
+    }
+    w.EndArray().EndObject();
+    WriteJson(resp, 200, w.Take());
+    return true;
+  }
   if (path == "/funding/data") {
     const SimInstrument* in = m.Find(req.Query("market"));
     if (in == nullptr) {
@@ -920,9 +959,10 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
 // best-practices page says 50 — the sim takes the documented 10). A signature or basic
 // validation failure rejects the whole batch (that order's error, HTTP 400), as the notes say;
 // otherwise each order goes to the engine in turn and the 201 body is
-// {"orders":[accepted orders, request order], "errors":[per request: null or {error,message}]}.
-// Reading picked where the notes are unsure: `errors` is positional (one entry per request,
-// null for an accepted order), `orders` lists only the accepted ones.
+// {"orders":[accepted orders, request order], "errors":[refusals, request order]}. The notes
+// sketch `errors` with null entries; the sim lists only real errors, as the venue's docs
+// example does and as ccxt reads it (ccxt 4.5 turns every `errors` element, null included,
+// into a rejected order).
 void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
                                HttpResponse& resp) {
   auto items = ParseJsonObjectArray(req.body);
@@ -948,7 +988,6 @@ void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
     std::optional<SimOrder> placed = Submit(c, &err);
     if (placed) {
       orders.Raw(OrderJson(*placed, /*as_new=*/true));
-      errors.Null();
     } else {
       errors.BeginObject().Field("error", err.code).Field("message", err.message).EndObject();
     }
