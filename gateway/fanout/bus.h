@@ -133,8 +133,8 @@ class Bus final : public EventSink {
     std::deque<std::pair<uint64_t, grpc::ByteBuffer>> replay;
     std::vector<SubscriberPtr> order_subs, position_subs, liquidation_subs;
     std::map<std::string, Order> orders;  // by order id (or client id until the venue assigns)
-    // Trade ids already published (a fill is sent once even when a reconcile and the venue's
-    // stream both report it); bounded, oldest forgotten first.
+    // Fills already published, by TradeKey (a fill is sent once even when a reconcile and the
+    // venue's stream both report it); bounded, oldest forgotten first.
     std::unordered_set<std::string> trade_ids;
     std::deque<std::string> trade_order;
   };
@@ -152,7 +152,8 @@ class Bus final : public EventSink {
   void LogOrderEvent(const std::string& bytes);
   void CompactOrderLog();
   void NotePublished(const v1::OrderEvent& m, UnixNanos at);
-  bool RememberTrade(AccountState& a, const std::string& trade_id);
+  // False when this fill (key: market, side, venue trade id) was published already.
+  bool RememberTrade(AccountState& a, const std::string& trade_key);
 
   void Run();
   void Handle(const Event& e);

@@ -24,6 +24,18 @@ std::string PublishedKey(const std::string& account, const std::string& cid) {
   return account + '\x1f' + cid;
 }
 
+// One fill of an account: venues number trades per market (Aster, Backpack), and a self-trade
+// gives a buy and a sell fill one trade id, so the trade id alone is not the fill's identity.
+std::string TradeKey(const std::string& symbol, bool buy, const std::string& trade_id) {
+  std::string k;
+  k.reserve(symbol.size() + trade_id.size() + 3);
+  k.append(symbol).push_back('\x1f');
+  k.push_back(buy ? 'B' : 'S');
+  k.push_back('\x1f');
+  k.append(trade_id);
+  return k;
+}
+
 constexpr size_t kTradeIdsKept = 200000;  // per account
 constexpr uint64_t kOrderLogMinCompactBytes = 64ull << 20;
 constexpr int64_t kPublishedRetentionNs = 24LL * 3600 * 1000000000;  // final orders' view
@@ -83,7 +95,12 @@ absl::Status Bus::OpenOrderLog(const std::string& path, bool fsync) {
         a.replay.emplace_back(m.sequence(), Serialize(m));
         while (a.replay.size() > limits_.replay_buffer) a.replay.pop_front();
       }
-      if (m.has_fill() && !m.fill().trade_id().empty()) RememberTrade(a, m.fill().trade_id());
+      if (m.has_fill() && !m.fill().trade_id().empty()) {
+        const auto& f = m.fill();
+        const std::string& sym =
+            f.market().symbol().empty() ? m.order().market().symbol() : f.market().symbol();
+        RememberTrade(a, TradeKey(sym, f.side() == v1::SIDE_BUY, f.trade_id()));
+      }
     }
     NotePublished(m, m.receive_time_ns());
   }
@@ -170,7 +187,9 @@ void Bus::OnOrder(const OrderEvent& o) {
   m.set_account(o.order.account);
   Fill(o.order, m.mutable_order());
   bool fill = o.fill.has_value();
-  if (fill && !o.fill->trade_id.empty() && !RememberTrade(a, o.fill->trade_id)) {
+  if (fill && !o.fill->trade_id.empty() &&
+      !RememberTrade(a, TradeKey(o.fill->symbol.empty() ? o.order.symbol : o.fill->symbol,
+                                 o.fill->side == Side::kBuy, o.fill->trade_id))) {
     // Sent before (a reconcile and the venue's stream both reported it): the fill is not
     // repeated; the order state goes out only if it is news.
     fill = false;

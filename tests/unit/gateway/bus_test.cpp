@@ -381,6 +381,56 @@ TEST_CASE("book deltas go out one message per event when the fan-out keeps up", 
 // The order-event log: a new Bus on the same file (a restart) continues the sequences, replays
 // what was published before it under the new epoch, reports what clients were told per order,
 // and never repeats a fill (by trade id).
+TEST_CASE("fills with the same venue trade id on two markets (or both sides) are both kept",
+          "[bus]") {
+  // Binance-family venues (Aster) and Backpack number trades per symbol: trade 7 on BTC and
+  // trade 7 on ETH are two fills. A self-trade has a buy and a sell fill with one trade id.
+  // Only a repeat of the same fill (same market, side and id) is a duplicate.
+  LimitsConfig limits;
+  limits.replay_buffer = 100;
+  ManualClock clock(1);
+  Bus bus(limits, {}, clock);
+  bus.Start();
+  auto fill_event = [](const std::string& symbol, Side side, const std::string& oid) {
+    OrderEvent e;
+    e.order.account = "acc1";
+    e.order.venue = "aster";
+    e.order.symbol = symbol;
+    e.order.order_id = oid;
+    e.order.client_order_id = "c-" + oid;
+    e.order.side = side;
+    e.order.status = OrderStatus::kFilled;
+    e.order.filled_size = *Decimal::Parse("0.001");
+    Fill f;
+    f.venue = "aster";
+    f.account = "acc1";
+    f.symbol = symbol;
+    f.order_id = oid;
+    f.side = side;
+    f.trade_id = "7";
+    f.size = *Decimal::Parse("0.001");
+    e.fill = f;
+    return std::make_shared<const Event>(e);
+  };
+  bus.Publish(fill_event("BTC", Side::kBuy, "o1"));
+  bus.Publish(fill_event("ETH", Side::kBuy, "o2"));
+  bus.Publish(fill_event("ETH", Side::kSell, "o3"));
+  bus.Publish(fill_event("ETH", Side::kSell, "o3"));  // the same fill again: dropped
+  auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &bus.stats());
+  FakeStream s(sub, false);
+  std::thread pump([&] { s.Pump(); });
+  bus.SubscribeOrders(sub, "acc1", 1);
+  s.WaitFor([&] { return s.msgs.size() >= 3 || s.finished; });
+  s.running = false;
+  pump.join();
+  REQUIRE(s.msgs.size() == 3);
+  int fills = 0;
+  for (auto& m : s.msgs) fills += Decode<v1::OrderEvent>(m).has_fill() ? 1 : 0;
+  CHECK(fills == 3);
+  CHECK(Decode<v1::OrderEvent>(s.msgs[1]).fill().market().symbol() == "ETH");
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
+
 TEST_CASE("order events survive a restart through the order-event log", "[bus][orderlog]") {
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("perpgw_bus_log_" + std::to_string(::getpid())))
