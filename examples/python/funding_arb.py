@@ -101,7 +101,8 @@ def print_table(resp):
     for r in rows:
         print(line(r))
     if not rows:
-        print("(no cross-venue opportunity: the gateway needs two venues quoting the same symbol)")
+        print("(no cross-venue opportunity: no symbol is quoted by two venues at different "
+              "funding rates within the open-interest / volume filters)")
     sys.stdout.flush()
 
 
