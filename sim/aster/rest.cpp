@@ -148,6 +148,17 @@ const SimOrder* FindByVenueClientId(const Engine& eng, const std::string& accoun
   return o != nullptr && o->account == account && VenueClientId(*o) == cid ? o : nullptr;
 }
 
+// The order a request names by orderId, or else by origClientOrderId (nullptr: none; the
+// caller checks account, symbol and state).
+const SimOrder* FindNamedOrder(const Engine& eng, const std::string& account, const Params& p) {
+  if (p.Has("orderId")) {
+    int64_t id = 0;
+    return ParseI64(p.Get("orderId"), &id) && id > 0 ? eng.FindOrder(static_cast<uint64_t>(id))
+                                                     : nullptr;
+  }
+  return FindByVenueClientId(eng, account, p.Get("origClientOrderId"));
+}
+
 // The rows a history query pages through (ascending): from `forward` on, the first `limit`
 // (Binance: orderId/fromId/startTime read forward); otherwise the most recent `limit`.
 std::pair<size_t, size_t> Page(size_t n, int64_t limit, bool forward) {
@@ -1036,13 +1047,7 @@ void AsterModule::QueryOrder(const AccountSpec& acct, const Params& p, bool open
   if (!p.Has("orderId") && !p.Has("origClientOrderId")) {
     return WriteError(resp, Err(-1102, "Either orderId or origClientOrderId must be sent."));
   }
-  const SimOrder* o = nullptr;
-  int64_t id = 0;
-  if (p.Has("orderId")) {
-    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = ctx_->engine().FindOrder(id);
-  } else {
-    o = FindByVenueClientId(ctx_->engine(), acct.id, p.Get("origClientOrderId"));
-  }
+  const SimOrder* o = FindNamedOrder(ctx_->engine(), acct.id, p);
   if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !Visible(*o) ||
       (open_only && !o->open())) {
     return WriteError(resp, Err(-2013, "Order does not exist."));
@@ -1057,13 +1062,7 @@ void AsterModule::CancelOrder(const AccountSpec& acct, const Params& p, HttpResp
     return WriteError(resp, Err(-1102, "Either orderId or origClientOrderId must be sent."));
   }
   Engine& eng = ctx_->engine();
-  const SimOrder* o = nullptr;
-  int64_t id = 0;
-  if (p.Has("orderId")) {
-    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = eng.FindOrder(id);
-  } else {
-    o = FindByVenueClientId(eng, acct.id, p.Get("origClientOrderId"));
-  }
+  const SimOrder* o = FindNamedOrder(eng, acct.id, p);
   if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !o->open()) {
     return WriteError(resp, Err(-2011, "Unknown order sent."));
   }
@@ -1086,13 +1085,7 @@ void AsterModule::ModifyOrder(const AccountSpec& acct, const Params& p, HttpResp
   const int si = SymbolIndex(symbol);
   if (si < 0) return WriteError(resp, UnknownSymbol());
   Engine& eng = ctx_->engine();
-  const SimOrder* o = nullptr;
-  int64_t id = 0;
-  if (p.Has("orderId")) {
-    if (ParseI64(p.Get("orderId"), &id) && id > 0) o = eng.FindOrder(id);
-  } else {
-    o = FindByVenueClientId(eng, acct.id, p.Get("origClientOrderId"));
-  }
+  const SimOrder* o = FindNamedOrder(eng, acct.id, p);
   if (o == nullptr || o->account != acct.id || o->instrument->symbol() != symbol || !o->open()) {
     return WriteError(resp, Err(-2013, "Order does not exist."));
   }
