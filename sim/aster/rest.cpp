@@ -225,7 +225,7 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"premiumIndex", "13"}, {"fundingInfo", "13"}, {"fundingRate", "13"},
       {"ticker/24hr", "13"}, {"ticker/price", "13"}, {"ticker/bookTicker", "13"},
       {"openInterest", "13"}, {"trades", "13"}, {"aggTrades", "13"}, {"klines", "13"},
-      {"markPriceKlines", "13"}, {"indexPriceKlines", "13"}};
+      {"markPriceKlines", "13"}, {"indexPriceKlines", "13"}, {"historicalTrades", "1"}};
   static const std::map<std::string, std::string, std::less<>> kPrivate = {
       {"order", "13"}, {"order/test", "13"}, {"allOpenOrders", "13"}, {"openOrders", "13"},
       {"openOrder", "13"}, {"allOrders", "13"}, {"balance", "23"}, {"positionRisk", "23"},
@@ -578,15 +578,27 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
     w.EndArray();
     return resp.Json(200, w.Take());
   }
-  if (name == "trades" || name == "aggTrades") {
+  if (name == "trades" || name == "aggTrades" || name == "historicalTrades") {
+    // historicalTrades: MARKET_DATA, the API key header only (no signature); reads forward from
+    // fromId; limit default 100, at most 500 (Binance-family defaults).
+    const bool historical = name == "historicalTrades";
+    if (historical) {
+      ApiError kerr;
+      if (auth_->VerifyV1(req, p, /*is_signed=*/false, NowMs(), &kerr) == nullptr) {
+        return WriteError(resp, kerr);
+      }
+    }
     if (si < 0) return WriteError(resp, Mandatory("symbol"));
-    int64_t limit = 500;
+    int64_t limit = historical ? 100 : 500;
     if (p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit < 1)) {
       return WriteError(resp, Err(-1130, "Data sent for parameter 'limit' is not valid."));
     }
-    limit = std::min<int64_t>(limit, 1000);
+    limit = std::min<int64_t>(limit, historical ? 500 : 1000);
     // aggTrades filters: fromId, or startTime/endTime (ms, at most one hour apart).
     int64_t from_id = -1, start = -1, end = -1;
+    if (historical && p.Has("fromId") && !ParseI64(p.Get("fromId"), &from_id)) {
+      return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
+    }
     if (name == "aggTrades") {
       if ((p.Has("fromId") && !ParseI64(p.Get("fromId"), &from_id)) ||
           (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
@@ -618,7 +630,7 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       const PublicTrade& t = *rows[k];
       const bool buyer_maker = t.taker_side == Side::kSell;
       w.BeginObject();
-      if (name == "trades") {
+      if (name != "aggTrades") {
         w.Field("id", t.trade_id)
             .Field("price", Fixed(t.price, in.price_scale))
             .Field("qty", Fixed(t.qty, in.size_scale))

@@ -586,6 +586,13 @@ TEST_CASE("aster sim: public trades and aggTrades list the prints", "[aster_sim]
   CHECK(ErrorCode(sim.Get("/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=0&endTime=3600001")) ==
         -1127);
   CHECK(ErrorCode(sim.Get("/fapi/v1/trades?symbol=BTCUSDT&limit=0")) == -1130);
+  // historicalTrades: the API key header is required (MARKET_DATA); reads forward from fromId.
+  CHECK(ErrorCode(sim.Get("/fapi/v1/historicalTrades?symbol=BTCUSDT")) == -2014);
+  auto hist = Call(sim.port, http::verb::get,
+                   "/fapi/v1/historicalTrades?symbol=BTCUSDT&fromId=" + std::to_string(id), "",
+                   kApiKey);
+  REQUIRE(hist.status == 200);
+  CHECK(int64_t(jp.parse(hist.body).at(0)["id"]) == id);
   CHECK(sim.Get("/fapi/v1/trades").status == 400);  // symbol is mandatory
 
   // The rolling ticker is pushed (<s>@ticker every 500 ms, the arrays every second), and it
