@@ -248,6 +248,13 @@ const char* ExpiryReason(const SimOrder& o) {
 }
 
 const char* OrderStatusText(const SimOrder& o) {
+  if (o.awaiting_trigger()) return "TriggerPending";
+  // A trigger order the engine refused when it fired (margin, reduce-only, size). A post-only
+  // cross stays Expired (PostOnlyTaker), as for any new order.
+  if (o.triggered && o.status == OrderStatus::kRejected &&
+      o.reject != RejectCode::kPostOnlyViolation) {
+    return "TriggerFailed";
+  }
   switch (o.status) {
     case OrderStatus::kPendingNew:
     case OrderStatus::kOpen:

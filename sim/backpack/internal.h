@@ -82,7 +82,8 @@ std::string VenueOrderId(uint64_t engine_id);
 std::optional<uint64_t> EngineOrderId(std::string_view venue_id);
 const char* SideText(Side s);  // Bid / Ask
 // REST "New"/"PartiallyFilled"/"Filled"/"Cancelled"/"Expired"; a post-only cross (engine
-// rejection) and system terminations are "Expired".
+// rejection) and system terminations are "Expired". Trigger orders: "TriggerPending" until the
+// trigger fires, "TriggerFailed" when the order it places is refused.
 const char* OrderStatusText(const SimOrder& o);
 // expiryReason / R for terminal orders the venue expired ("" when none).
 const char* ExpiryReason(const SimOrder& o);

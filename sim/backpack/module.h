@@ -16,6 +16,10 @@
 
 #include "sim/core/venue_module.h"
 
+namespace perpgw::sim {
+class JsonWriter;
+}  // namespace perpgw::sim
+
 namespace perpgw::sim::backpack {
 
 std::unique_ptr<VenueModule> MakeModule();
@@ -133,6 +137,12 @@ class BackpackModule final : public VenueModule {
   struct OrderMeta {
     std::string stp = "RejectTaker";  // selfTradePrevention as sent
     std::string quote_qty;            // quoteQuantity as sent (market-by-quote orders only)
+    // Trigger orders (triggerPrice + triggerQuantity): triggerBy as sent ("" = not sent), the
+    // quantity as sent (the engine may trim a reduce-only order when it fires), and when the
+    // trigger fired (0 = not yet; also marks that triggerPlaced / triggerFailed went out).
+    std::string trigger_by;
+    int64_t trigger_qty = 0;
+    UnixNanos triggered_at = 0;
   };
   struct FundingPayment {
     std::string account, symbol;
@@ -161,6 +171,8 @@ class BackpackModule final : public VenueModule {
   std::string OpenInterestJson(size_t i) const;
   std::string OrderJson(const SimOrder& o) const;
   std::string HistoryOrderJson(const SimOrder& o) const;
+  // triggerBy / triggerPrice / triggerQuantity (+ triggeredAt): null unless a trigger order.
+  void WriteTriggerFields(JsonWriter& w, const SimOrder& o, bool with_triggered_at) const;
   std::string FillJson(const SimFill& f) const;
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string CollateralJson(const std::string& account) const;
@@ -225,6 +237,7 @@ class BackpackModule final : public VenueModule {
   std::vector<FundingPayment> funding_payments_;
   std::string pending_stp_;  // selfTradePrevention of the order being placed (events fire inside)
   std::string pending_quote_;  // quoteQuantity of the order being placed ("" when by quantity)
+  std::string pending_trigger_by_;  // triggerBy of the order being placed ("" when not sent)
   std::vector<PositionRecord> position_history_;  // in opening order
   uint64_t next_position_id_ = 5400000001ULL;
   UnixNanos started_ = 0;

@@ -659,9 +659,25 @@ void BackpackModule::Private(const std::string& instruction, const AccountSpec& 
   }
   if (instruction == "orderCancelAll") {
     if (filter == nullptr) return WriteError(resp, Invalid("Missing symbol"));
+    // orderType (§10.2): RestingLimitOrder = orders on the book (and triggered ones),
+    // ConditionalOrder = trigger orders still waiting for their trigger; absent = both.
+    const std::string kind = p.Get("orderType");
+    if (p.Has("orderType") && kind != "RestingLimitOrder" && kind != "ConditionalOrder") {
+      return WriteError(resp, Invalid("Invalid orderType: expected RestingLimitOrder or ConditionalOrder"));
+    }
     std::vector<std::string> out;
-    if (p.Get("orderType") != "ConditionalOrder") {  // no trigger orders exist in the sim
+    if (!p.Has("orderType")) {
       for (const SimOrder& o : engine.CancelAll(acct.id, filter->symbol())) out.push_back(OrderJson(o));
+      return WriteJson(resp, array_of(out));
+    }
+    const bool conditional = kind == "ConditionalOrder";
+    std::vector<uint64_t> ids;  // collected first: cancelling changes the open-order set
+    for (const SimOrder* o : engine.OpenOrders(acct.id, filter->symbol())) {
+      if (o->awaiting_trigger() == conditional) ids.push_back(o->id);
+    }
+    for (uint64_t id : ids) {
+      CancelResult c = engine.Cancel(acct.id, id);
+      if (c.code == RejectCode::kNone) out.push_back(OrderJson(c.order));
     }
     return WriteJson(resp, array_of(out));
   }
@@ -682,7 +698,11 @@ void BackpackModule::Private(const std::string& instruction, const AccountSpec& 
            ++it) {  // newest first
         const SimOrder& o = **it;
         // Engine rejections other than a post-only cross never became venue orders.
-        if (o.status == OrderStatus::kRejected && o.reject != RejectCode::kPostOnlyViolation) continue;
+        // A trigger order refused when it fired stays (TriggerFailed).
+        if (o.status == OrderStatus::kRejected && o.reject != RejectCode::kPostOnlyViolation &&
+            !o.triggered) {
+          continue;
+        }
         if (filter && o.instrument != filter) continue;
         if (want && o.id != *want) continue;
         if (skipped++ < offset) continue;
@@ -940,13 +960,70 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
   if (p.Has("triggerPrice") != p.Has("triggerQuantity")) {
     return WriteError(resp, Invalid("Must specify both `triggerPrice` and `triggerQuantity` or neither"));
   }
-  for (const char* k : {"triggerPrice", "takeProfitTriggerPrice", "stopLossTriggerPrice"}) {
+  // Attached take-profit / stop-loss (§10.1 takeProfit* / stopLoss*) are child orders linked to
+  // this one (armed when it fills, cancelled with it, one cancelling the other); the sim's
+  // engine has no linked orders, so they are refused rather than silently dropped.
+  for (const char* k : {"takeProfitTriggerPrice", "takeProfitLimitPrice", "takeProfitTriggerBy",
+                        "stopLossTriggerPrice", "stopLossLimitPrice", "stopLossTriggerBy"}) {
     if (p.Has(k)) {
-      return WriteError(resp, {400, "NOT_IMPLEMENTED", "Trigger orders are not supported by perpgw-sim"});
+      return WriteError(resp, {400, "NOT_IMPLEMENTED",
+                               "Attached take-profit / stop-loss orders are not supported by "
+                               "perpgw-sim: they need orders linked to their parent, which the "
+                               "sim's engine does not have (place a separate trigger order with "
+                               "`triggerPrice` instead)"});
     }
   }
   ApiError err;
-  const bool by_quote = p.Has("quoteQuantity");
+  // Trigger order (§10.1 triggerPrice + triggerQuantity): parked as TriggerPending until the
+  // mark reaches triggerPrice, then executed as the Limit / Market order it carries, with
+  // triggerQuantity as its quantity (what ccxt sends in place of `quantity`).
+  const bool conditional = p.Has("triggerPrice");
+  std::string trigger_by;
+  if (conditional) {
+    if (p.Has("quoteQuantity")) {
+      // The quote-to-base conversion walks the book at placement, which is not the book the
+      // order meets when it fires; the venue's answer is not documented.
+      return WriteError(resp, Invalid("Trigger orders must specify their size with `triggerQuantity`, "
+                                      "not `quoteQuantity`"));
+    }
+    if (!ParseField(p.Get("triggerQuantity"), in->size_scale, "triggerQuantity", &req.qty, &err)) {
+      return WriteError(resp, err);
+    }
+    if (p.Has("quantity")) {
+      // Both sent: accepted when they agree (the spec does not say; a client that follows the
+      // "quantity is required" line sends both).
+      int64_t q = 0;
+      if (!ParseField(p.Get("quantity"), in->size_scale, "quantity", &q, &err)) return WriteError(resp, err);
+      if (q != req.qty) return WriteError(resp, Invalid("`quantity` and `triggerQuantity` differ"));
+    }
+    if (!ParseField(p.Get("triggerPrice"), in->price_scale, "triggerPrice", &req.trigger_price, &err)) {
+      return WriteError(resp, err);
+    }
+    if (req.trigger_price <= 0) return WriteError(resp, {400, "INVALID_PRICE", "Invalid trigger price"});
+    if (p.Has("triggerBy")) {
+      trigger_by = p.Get("triggerBy");
+      if (trigger_by == "LastPrice") {
+        return WriteError(resp, {400, "NOT_IMPLEMENTED",
+                                 "triggerBy LastPrice is not supported by perpgw-sim: trigger "
+                                 "orders fire on the mark price (MarkPrice, or IndexPrice, which "
+                                 "equals the mark in the sim)"});
+      }
+      if (trigger_by != "MarkPrice" && trigger_by != "IndexPrice") {
+        return WriteError(resp, Invalid("Invalid triggerBy: expected MarkPrice, LastPrice or IndexPrice"));
+      }
+    }
+    // Direction: the spec names no direction field (no "above/below"), so the order fires when
+    // the mark crosses triggerPrice from the side it is on at placement: a trigger above the
+    // mark fires when the mark rises to it, one below when it falls to it (stop-loss and
+    // take-profit alike). A trigger equal to the mark would fire at once: the engine refuses it
+    // ("order would immediately trigger"). The sim triggers on its mark whatever triggerBy says
+    // (index = mark here; LastPrice is refused above); triggerBy is echoed as sent.
+    const int64_t mark = ctx_->market().mark_price(in->index);
+    req.trigger = req.trigger_price >= mark ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+  } else if (p.Has("triggerBy")) {
+    return WriteError(resp, Invalid("`triggerBy` requires `triggerPrice` and `triggerQuantity`"));
+  }
+  const bool by_quote = !conditional && p.Has("quoteQuantity");
   Money quote = 0;
   if (by_quote) {
     if (req.type == OrderType::kLimit) {
@@ -961,12 +1038,13 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
       return WriteError(resp, err);
     }
     if (quote <= 0) return WriteError(resp, Invalid("Invalid quoteQuantity"));
-  } else if (!p.Has("quantity")) {
+  } else if (!conditional && !p.Has("quantity")) {  // a trigger order's size: triggerQuantity
     return WriteError(resp, Invalid(req.type == OrderType::kMarket
                                         ? "Market orders must specify a `quantity` or `quoteQuantity`"
                                         : "Limit orders must specify a `quantity`"));
   }
-  if (!by_quote && !ParseField(p.Get("quantity"), in->size_scale, "quantity", &req.qty, &err)) {
+  if (!by_quote && !conditional &&
+      !ParseField(p.Get("quantity"), in->size_scale, "quantity", &req.qty, &err)) {
     return WriteError(resp, err);
   }
   if (req.type == OrderType::kLimit) {
@@ -1018,6 +1096,9 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
     const OrderBook& book = ctx_->market().book(in->index);
     auto best = req.side == Side::kBuy ? book.BestAsk() : book.BestBid();
     int64_t ref = best ? best->price : ctx_->market().mid(in->index);
+    // A trigger order trades later, near its trigger: the bound is taken from triggerPrice
+    // (the spec does not say which price the venue measures it from then).
+    if (conditional) ref = req.trigger_price;
     const int64_t dir = req.side == Side::kBuy ? 1 : -1;
     if (kind == "TickSize") {
       auto ticks = tol->ToScaled(0, Rounding::kDown);
@@ -1072,12 +1153,22 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
   }
   pending_stp_ = stp;
   pending_quote_ = by_quote ? p.Get("quoteQuantity") : std::string();
+  pending_trigger_by_ = trigger_by;
   PlaceResult res = ctx_->engine().Place(req);
   pending_stp_.clear();
   pending_quote_.clear();
+  pending_trigger_by_.clear();
   if (res.order.id != 0) {
-    order_meta_[res.order.id].stp = stp;
-    order_meta_[res.order.id].quote_qty = by_quote ? p.Get("quoteQuantity") : std::string();
+    OrderMeta& meta = order_meta_[res.order.id];
+    meta.stp = stp;
+    meta.quote_qty = by_quote ? p.Get("quoteQuantity") : std::string();
+    meta.trigger_by = trigger_by;
+    if (conditional) meta.trigger_qty = req.qty;
+  }
+  if (res.code == RejectCode::kInvalidPrice && conditional &&
+      res.message == "order would immediately trigger") {
+    // The venue's wording is not in the spec.
+    return WriteError(resp, {400, "INVALID_PRICE", "Trigger price would trigger immediately"});
   }
   switch (res.code) {
     case RejectCode::kNone:
@@ -1180,7 +1271,8 @@ std::string BackpackModule::OrderJson(const SimOrder& o) const {
   if (!market) {
     w.Field("postOnly", o.tif == TimeInForce::kPostOnly).Field("price", Trimmed(o.price, in.price_scale));
   }
-  w.Field("quantity", Trimmed(o.qty, in.size_scale));
+  // A trigger order waiting for its trigger: quantity "0", its size in triggerQuantity (§10.1).
+  w.Field("quantity", o.awaiting_trigger() ? "0" : Trimmed(o.qty, in.size_scale));
   // By-quote orders: quantity is the derived base quantity, quoteQuantity the quote as sent
   // (ccxt's capture: quantity "0.001", quoteQuantity "3.82", executedQuoteQuantity "3.81428").
   if (meta != order_meta_.end() && !meta->second.quote_qty.empty()) {
@@ -1201,9 +1293,37 @@ std::string BackpackModule::OrderJson(const SimOrder& o) const {
   w.Field("symbol", in.symbol());
   Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
   w.Field("timeInForce", TifText(o));
-  Nulls(w, {"triggerBy", "triggerPrice", "triggerQuantity", "triggeredAt"});
+  WriteTriggerFields(w, o, /*with_triggered_at=*/true);
   w.EndObject();
   return w.Take();
+}
+
+void BackpackModule::WriteTriggerFields(JsonWriter& w, const SimOrder& o,
+                                        bool with_triggered_at) const {
+  if (!o.conditional()) {
+    Nulls(w, {"triggerBy", "triggerPrice", "triggerQuantity"});
+    if (with_triggered_at) w.Key("triggeredAt").Null();
+    return;
+  }
+  const SimInstrument& in = *o.instrument;
+  auto meta = order_meta_.find(o.id);
+  const bool known = meta != order_meta_.end();
+  if (known && !meta->second.trigger_by.empty()) {
+    w.Field("triggerBy", meta->second.trigger_by);
+  } else {
+    w.Key("triggerBy").Null();  // not sent (the venue's default is not in the spec)
+  }
+  w.Field("triggerPrice", Trimmed(o.trigger_price, in.price_scale))
+      .Field("triggerQuantity",
+             Trimmed(known && meta->second.trigger_qty > 0 ? meta->second.trigger_qty : o.qty,
+                     in.size_scale));
+  if (!with_triggered_at) return;
+  // ms, like createdAt on these order objects.
+  if (known && meta->second.triggered_at != 0) {
+    w.Field("triggeredAt", ToMs(meta->second.triggered_at));
+  } else {
+    w.Key("triggeredAt").Null();
+  }
 }
 
 std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
@@ -1236,7 +1356,7 @@ std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
   } else {
     w.Field("price", Trimmed(o.price, in.price_scale));
   }
-  w.Field("quantity", Trimmed(o.qty, in.size_scale));
+  w.Field("quantity", o.awaiting_trigger() ? "0" : Trimmed(o.qty, in.size_scale));
   if (meta != order_meta_.end() && !meta->second.quote_qty.empty()) {
     w.Field("quoteQuantity", meta->second.quote_qty);
   } else {
@@ -1255,7 +1375,7 @@ std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
   }
   Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
   w.Field("timeInForce", TifText(o));
-  Nulls(w, {"triggerBy", "triggerPrice", "triggerQuantity"});
+  WriteTriggerFields(w, o, /*with_triggered_at=*/false);  // history items have no triggeredAt
   w.EndObject();
   return w.Take();
 }
@@ -1365,6 +1485,12 @@ std::string BackpackModule::AccountJson(const AccountSpec& acct) const {
   const SimAccount* a = ctx_->engine().account(acct.id);
   auto bps = [](int64_t rate) { return Trimmed(rate, 6); };  // 1e-10 fraction → bps
   auto lev = leverage_limit_.find(acct.id);
+  // Open orders by kind: trigger orders still waiting vs the rest (read as counts, as the
+  // sample's limitOrders: 1 suggests).
+  int64_t limit_orders = 0, trigger_orders = 0;
+  for (const SimOrder* o : ctx_->engine().OpenOrders(acct.id)) {
+    ++(o->awaiting_trigger() ? trigger_orders : limit_orders);
+  }
   JsonWriter w;
   w.BeginObject()
       .Field("autoBorrowSettlements", true)
@@ -1375,12 +1501,12 @@ std::string BackpackModule::AccountJson(const AccountSpec& acct) const {
       .Field("futuresMakerFee", bps(a ? a->maker_fee : 0))
       .Field("futuresTakerFee", bps(a ? a->taker_fee : 0))
       .Field("leverageLimit", std::to_string(lev == leverage_limit_.end() ? 10 : lev->second))
-      .Field("limitOrders", static_cast<int64_t>(ctx_->engine().OpenOrders(acct.id).size()))
+      .Field("limitOrders", limit_orders)
       .Field("liquidating", false)
       .Field("positionLimit", "1000000")
       .Field("spotMakerFee", "8")
       .Field("spotTakerFee", "10")
-      .Field("triggerOrders", static_cast<int64_t>(0))
+      .Field("triggerOrders", trigger_orders)
       .EndObject();
   return w.Take();
 }

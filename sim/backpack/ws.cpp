@@ -615,6 +615,16 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
   // TP/SL and strategy orders, which the sim does not have: absent, as in the live captures.
   if (!quote.empty()) w.Field("Q", quote);
   if (!market) w.Field("p", Fixed(o.price, in.price_scale));
+  if (o.conditional()) {
+    // Trigger orders: P trigger price, B triggerBy (only when sent), Y trigger quantity. While
+    // the order waits, q is its trigger quantity too (REST shows quantity "0" then, §10.1; the
+    // spec says nothing of q, and the size it will trade is what a stream client tracks).
+    w.Field("P", Fixed(o.trigger_price, in.price_scale));
+    const bool known = meta != order_meta_.end();
+    if (known && !meta->second.trigger_by.empty()) w.Field("B", meta->second.trigger_by);
+    const int64_t tq = known && meta->second.trigger_qty > 0 ? meta->second.trigger_qty : o.qty;
+    w.Field("Y", Fixed(tq, in.size_scale));
+  }
   w.Field("X", OrderStatusText(o));
   if (ev == "orderExpired") {
     const char* r = ExpiryReason(o);
@@ -726,9 +736,28 @@ void BackpackModule::OnAccountEvent(const AccountEvent& e) {
         if (!IsLiquidationOrder(o)) {
           meta.stp = pending_stp_.empty() ? "RejectTaker" : pending_stp_;
           meta.quote_qty = pending_quote_;
+          meta.trigger_by = pending_trigger_by_;
+          if (o.conditional()) meta.trigger_qty = o.qty;  // as sent (not yet trimmed)
         }
       }
       const std::string& sym = o.instrument->symbol();
+      OrderMeta& meta = order_meta_[o.id];
+      if (o.triggered && meta.triggered_at == 0 && !e.has_fill) {
+        // The first event of a trigger order whose trigger just fired (the engine executes it
+        // as a new order now): triggerPlaced, then the usual events of a new order
+        // (orderAccepted, fills / expiry below). Refused by the engine (margin, reduce-only,
+        // size): triggerFailed, status TriggerFailed, and nothing else. A post-only cross is
+        // placed and expires (PostOnlyTaker) as for any new order.
+        meta.triggered_at = e.time;
+        if (o.status == OrderStatus::kRejected && o.reject != RejectCode::kPostOnlyViolation) {
+          return PublishPrivate(e.account, "orderUpdate", sym,
+                                OrderUpdateJson("triggerFailed", o, nullptr, e.time));
+        }
+        SimOrder placed = o;
+        if (placed.status == OrderStatus::kRejected) placed.status = OrderStatus::kOpen;
+        PublishPrivate(e.account, "orderUpdate", sym,
+                       OrderUpdateJson("triggerPlaced", placed, nullptr, e.time));
+      }
       if (e.has_fill) {
         TrackFill(e.account, e.fill);
         return PublishPrivate(e.account, "orderUpdate", sym,

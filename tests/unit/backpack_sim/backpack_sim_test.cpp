@@ -1165,4 +1165,230 @@ TEST_CASE("backpack sim: kline stream", "[backpack_sim]") {
   CHECK(Field(Field(*next, "data"), "t") == Field(Field(*closed, "data"), "T"));
 }
 
+TEST_CASE("backpack sim: trigger orders park, list, fire on the mark and cancel", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  int64_t mark = 0;
+  size_t sol = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    sol = m.Find("SOL_USDC_PERP")->index;
+    mark = m.mark_price(sol);
+  });
+  auto place = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    fields.push_back({"symbol", "SOL_USDC_PERP"});
+    return SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute", fields);
+  };
+  const std::string above = Fixed(mark + 200, 2), below = Fixed(mark - 300, 2);
+
+  // 1. A market buy that fires when the mark rises 2 USDC: parked as TriggerPending, quantity
+  //    "0" and the size in triggerQuantity (§10.1), on the stream as orderAccepted.
+  auto buy = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
+                    {"triggerQuantity", "0.5"}, {"clientId", "501"}});
+  REQUIRE(buy.status == 200);
+  CHECK(Field(buy.body, "status") == "TriggerPending");
+  CHECK(Field(buy.body, "quantity") == "0");
+  CHECK(Field(buy.body, "triggerQuantity") == "0.5");
+  CHECK(Field(buy.body, "triggerPrice") == Trimmed(mark + 200, 2));
+  CHECK(Field(buy.body, "triggeredAt") == "null");
+  auto ack = sim.codec.ParseOrderExecuteResponse(buy.status, buy.body, sim.symbols, nullptr);
+  CHECK(ack.outcome == AckOutcome::kAccepted);
+  CHECK(ack.order.status == OrderStatus::kOpen);  // the adapter reads TriggerPending as open
+  const std::string buy_id = Field(buy.body, "id");
+  auto parked = ws.ReadUntil("orderAccepted");
+  REQUIRE(parked);
+  const std::string pd = Field(*parked, "data");
+  CHECK(Field(pd, "X") == "TriggerPending");
+  CHECK(Field(pd, "P") == above);
+  CHECK(Field(pd, "Y") == "0.50");
+  CHECK(Field(pd, "o") == "MARKET");
+  REQUIRE(sim.codec.ParseOrderUpdate(*parked, sim.symbols, nullptr, 1).ok());
+
+  // 2. A stop-loss style limit sell below the mark (fires on a fall), with triggerBy echoed;
+  //    one more above to cancel by id; a reduce-only buy above (fires right after the buy, which
+  //    leaves a long it cannot reduce: refused when it fires).
+  auto stop = place({{"orderType", "Limit"}, {"side", "Ask"}, {"price", below}, {"triggerPrice", below},
+                     {"triggerQuantity", "0.3"}, {"triggerBy", "MarkPrice"}, {"clientId", "502"}});
+  REQUIRE(stop.status == 200);
+  CHECK(Field(stop.body, "status") == "TriggerPending");
+  CHECK(Field(stop.body, "triggerBy") == "MarkPrice");
+  CHECK(Field(stop.body, "price") == Trimmed(mark - 300, 2));
+  auto other = place({{"orderType", "Limit"}, {"side", "Bid"}, {"price", Fixed(mark - 1000, 2)},
+                      {"triggerPrice", above}, {"triggerQuantity", "0.2"}, {"clientId", "503"}});
+  REQUIRE(other.status == 200);
+  auto ro = place({{"orderType", "Market"}, {"side", "Bid"}, {"reduceOnly", "true"},
+                   {"triggerPrice", above}, {"triggerQuantity", "0.1"}, {"clientId", "504"}});
+  REQUIRE(ro.status == 200);
+  CHECK(Field(ro.body, "status") == "TriggerPending");
+
+  // 3. Listed among the open orders and found by clientId.
+  auto open = sim.Query("/api/v1/orders", "orderQueryAll", {{"symbol", "SOL_USDC_PERP"}});
+  REQUIRE(open.status == 200);
+  auto listed = sim.codec.ParseOrders(open.body, sim.symbols, nullptr);
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 4);
+  auto one = sim.Query("/api/v1/order", "orderQuery", {{"symbol", "SOL_USDC_PERP"}, {"clientId", "502"}});
+  REQUIRE(one.status == 200);
+  CHECK(Field(one.body, "status") == "TriggerPending");
+  auto account = sim.Query("/api/v1/account", "accountQuery");
+  CHECK(Field(account.body, "triggerOrders") == "4");
+  CHECK(Field(account.body, "limitOrders") == "0");
+
+  // 4. Refusals: half a trigger, attached TP/SL, a trigger at the mark, LastPrice.
+  auto half = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above}, {"quantity", "1"}});
+  CHECK(half.status == 400);
+  CHECK(Field(half.body, "message") == "Must specify both `triggerPrice` and `triggerQuantity` or neither");
+  auto tpsl = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.1"},
+                     {"takeProfitTriggerPrice", above}});
+  CHECK(tpsl.status == 400);
+  CHECK(Field(tpsl.body, "code") == "NOT_IMPLEMENTED");
+  CHECK(Field(tpsl.body, "message").find("linked") != std::string::npos);
+  auto now = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", Fixed(mark, 2)},
+                    {"triggerQuantity", "0.1"}});
+  CHECK(now.status == 400);
+  CHECK(Field(now.body, "code") == "INVALID_PRICE");
+  auto last = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
+                     {"triggerQuantity", "0.1"}, {"triggerBy", "LastPrice"}});
+  CHECK(last.status == 400);
+  CHECK(Field(last.body, "code") == "NOT_IMPLEMENTED");
+  auto differ = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
+                       {"triggerQuantity", "0.1"}, {"quantity", "0.2"}});
+  CHECK(differ.status == 400);
+
+  // 5. Cancel a parked order by id: Cancelled, orderCancelled on the stream.
+  bp::EncodedRequest cancel;
+  cancel.params = {{"orderId", Field(other.body, "id")}, {"symbol", "SOL_USDC_PERP"}};
+  cancel.body = "{\"orderId\":\"" + Field(other.body, "id") + "\",\"symbol\":\"SOL_USDC_PERP\"}";
+  auto c = sim.Signed(http::verb::delete_, "/api/v1/order", "orderCancel", cancel);
+  REQUIRE(c.status == 200);
+  CHECK(Field(c.body, "status") == "Cancelled");
+  auto cancelled = ws.ReadUntil("orderCancelled");
+  REQUIRE(cancelled);
+  CHECK(Field(Field(*cancelled, "data"), "c") == "503");
+
+  // 6. The mark rises through the trigger: the market buy fires (triggerPlaced, orderAccepted,
+  //    orderFill), then the reduce-only buy is refused (triggerFailed); the stop below waits.
+  sim.server->Sync([&] { sim.venue().market().SetMid(sol, mark + 300); });
+  auto placed = ws.ReadUntil("triggerPlaced");
+  REQUIRE(placed);
+  const std::string tp = Field(*placed, "data");
+  CHECK(Field(tp, "i") == buy_id);
+  CHECK(Field(tp, "X") == "New");
+  CHECK(Field(tp, "c") == "501");
+  REQUIRE(sim.codec.ParseOrderUpdate(*placed, sim.symbols, nullptr, 1).ok());
+  auto accepted = ws.ReadUntil("orderAccepted");
+  REQUIRE(accepted);
+  CHECK(Field(Field(*accepted, "data"), "i") == buy_id);
+  auto fill = ws.ReadUntil("orderFill");
+  REQUIRE(fill);
+  CHECK(Field(Field(*fill, "data"), "i") == buy_id);
+  auto failed = ws.ReadUntil("triggerFailed");
+  REQUIRE(failed);
+  CHECK(Field(Field(*failed, "data"), "c") == "504");
+  CHECK(Field(Field(*failed, "data"), "X") == "TriggerFailed");
+  auto fu = sim.codec.ParseOrderUpdate(*failed, sim.symbols, nullptr, 1);
+  REQUIRE(fu.ok());
+  CHECK(fu->event.order.status == OrderStatus::kRejected);
+  auto hist = sim.Query("/wapi/v1/history/orders", "orderHistoryQueryAll", {{"symbol", "SOL_USDC_PERP"}});
+  REQUIRE(hist.status == 200);
+  {
+    simdjson::dom::parser p;
+    std::map<std::string, std::string> status;
+    for (auto e : p.parse(hist.body).get_array()) {
+      status[std::string(std::string_view(e["id"]))] = std::string(std::string_view(e["status"]));
+    }
+    CHECK(status[buy_id] == "Filled");
+    CHECK(status[Field(ro.body, "id")] == "TriggerFailed");
+    CHECK(status[Field(stop.body, "id")] == "TriggerPending");
+  }
+  auto pos = sim.Query("/api/v1/position", "positionQuery");
+  CHECK(Field(pos.body.substr(1, pos.body.size() - 2), "netQuantity") == "0.5");
+
+  // 7. Cancel-all by kind: a plain resting bid stays when ConditionalOrder cancels the stop,
+  //    and goes with RestingLimitOrder.
+  auto plain = place({{"orderType", "Limit"}, {"side", "Bid"}, {"price", Fixed(mark - 1000, 2)},
+                      {"quantity", "0.1"}, {"clientId", "505"}});
+  REQUIRE(plain.status == 200);
+  CHECK(Field(plain.body, "status") == "New");
+  auto cancel_all = [&](const char* kind) {
+    bp::EncodedRequest enc;
+    enc.params = {{"orderType", kind}, {"symbol", "SOL_USDC_PERP"}};
+    enc.body = std::string("{\"orderType\":\"") + kind + "\",\"symbol\":\"SOL_USDC_PERP\"}";
+    return sim.Signed(http::verb::delete_, "/api/v1/orders", "orderCancelAll", enc);
+  };
+  auto cond = cancel_all("ConditionalOrder");
+  REQUIRE(cond.status == 200);
+  CHECK(cond.body.find(Field(stop.body, "id")) != std::string::npos);
+  CHECK(cond.body.find(Field(plain.body, "id")) == std::string::npos);
+  auto left = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(left.ok());
+  REQUIRE(left->size() == 1);
+  CHECK(left->front().order_id == Field(plain.body, "id"));
+  auto resting = cancel_all("RestingLimitOrder");
+  REQUIRE(resting.status == 200);
+  CHECK(resting.body.find(Field(plain.body, "id")) != std::string::npos);
+  CHECK(cancel_all("Bogus").status == 400);
+}
+
+TEST_CASE("backpack sim: trigger orders in a batch; a limit trigger rests when it fires", "[backpack_sim]") {
+  Sim sim;
+  int64_t mark = 0;
+  size_t eth = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    eth = m.Find("ETH_USDC_PERP")->index;
+    mark = m.mark_price(eth);
+  });
+  // ETH: price scale 2, size scale 4. A limit buy, triggered when the mark falls 5 USDC, that
+  // rests 10 USDC below that mark.
+  const std::string trig = Fixed(mark - 500, 2), px = Fixed(mark - 1500, 2);
+  std::vector<std::vector<bp::SignParam>> items = {
+      {{"orderType", "Limit"}, {"price", px}, {"side", "Bid"}, {"symbol", "ETH_USDC_PERP"},
+       {"triggerPrice", trig}, {"triggerQuantity", "0.01"}},
+  };
+  const std::string body = "[{\"orderType\":\"Limit\",\"price\":\"" + px +
+                           "\",\"side\":\"Bid\",\"symbol\":\"ETH_USDC_PERP\",\"triggerPrice\":\"" +
+                           trig + "\",\"triggerQuantity\":\"0.01\"}]";
+  auto headers = sim.signer.SignBatch("orderExecute", items, sim.NowMs());
+  REQUIRE(headers.ok());
+  auto r = Call(sim.port, http::verb::post, "/api/v1/orders", body,
+                {{"X-API-Key", headers->api_key}, {"X-Signature", headers->signature},
+                 {"X-Timestamp", headers->timestamp}, {"X-Window", headers->window}});
+  REQUIRE(r.status == 200);
+  const std::string item = r.body.substr(1, r.body.size() - 2);
+  CHECK(Field(item, "status") == "TriggerPending");
+  const std::string id = Field(item, "id");
+  sim.server->Sync([&] { sim.venue().market().SetMid(eth, mark - 600); });
+  auto q = sim.Query("/api/v1/order", "orderQuery", {{"symbol", "ETH_USDC_PERP"}, {"orderId", id}});
+  REQUIRE(q.status == 200);
+  CHECK(Field(q.body, "status") == "New");
+  CHECK(Field(q.body, "quantity") == "0.01");
+  CHECK(Field(q.body, "triggerQuantity") == "0.01");
+  CHECK(Field(q.body, "triggeredAt") != "null");
+
+  // A market trigger with a slippage bound measures it from triggerPrice (where it trades),
+  // not from the book at placement: 3 USDC (300 ticks) above a trigger 5 USDC up still fills.
+  int64_t mark2 = 0, ask = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark2 = m.mark_price(eth);
+    ask = m.book(eth).BestAsk()->price;
+  });
+  REQUIRE(ask - mark2 < 300);
+  auto slip = SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute",
+                         {{"orderType", "Market"}, {"side", "Bid"}, {"symbol", "ETH_USDC_PERP"},
+                          {"triggerPrice", Fixed(mark2 + 500, 2)}, {"triggerQuantity", "0.01"},
+                          {"slippageTolerance", "300"}, {"slippageToleranceType", "TickSize"}});
+  REQUIRE(slip.status == 200);
+  sim.server->Sync([&] { sim.venue().market().SetMid(eth, mark2 + 500); });
+  auto hist = sim.Query("/wapi/v1/history/orders", "orderHistoryQueryAll", {{"limit", "1"}});
+  REQUIRE(hist.status == 200);
+  const std::string last = hist.body.substr(1, hist.body.size() - 2);
+  CHECK(Field(last, "id") == Field(slip.body, "id"));
+  CHECK(Field(last, "status") == "Filled");
+}
+
 }  // namespace perpgw::sim::backpack
