@@ -193,6 +193,7 @@ const char* SideText(Side s) {
 }
 
 const char* OrderStatusText(const SimOrder& o) {
+  if (o.awaiting_trigger()) return "UNTRIGGERED";
   if (o.open()) return "OPEN";
   if (o.status == OrderStatus::kPendingNew) return "NEW";
   return "CLOSED";

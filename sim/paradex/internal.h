@@ -102,7 +102,7 @@ int64_t ToUs(UnixNanos t);
 
 // Venue spelling of engine states.
 const char* SideText(Side s);  // BUY / SELL
-// NEW / OPEN / CLOSED (UNTRIGGERED is never used: the sim has no trigger orders).
+// UNTRIGGERED (a conditional order waiting for its trigger) / NEW / OPEN / CLOSED.
 const char* OrderStatusText(const SimOrder& o);
 // cancel_reason for a CLOSED order ("" otherwise).
 std::string CancelReasonText(const SimOrder& o);

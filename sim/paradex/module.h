@@ -128,6 +128,9 @@ class ParadexModule final : public VenueModule {
     std::string instruction = "GTC";
     std::string stp = "EXPIRE_TAKER";
     int64_t signature_ms = 0;
+    // A conditional order accepted untriggered, whose firing has not been pushed yet: the first
+    // orders.* update after it fires goes out as NEW before its OPEN/CLOSED state.
+    bool parked = false;
   };
 
   // module.cpp

@@ -826,10 +826,19 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
   std::string instruction = get("instruction");
   if (instruction.empty()) instruction = "GTC";
   if (side != "BUY" && side != "SELL") return fail(Invalid("side must be BUY or SELL"));
-  if (type != "LIMIT" && type != "MARKET") {
-    return fail(Invalid("type must be LIMIT or MARKET (trigger orders are not modelled by "
-                        "perpgw-sim)"));
+  // Conditional types (paradex.md §10): STOP_* and STOP_LOSS_* fire when the mark moves against
+  // the order's side (a buy when it rises to trigger_price, a sell when it falls to it),
+  // TAKE_PROFIT_* the other way round; *_LIMIT then executes as a limit at `price`, *_MARKET as a
+  // market order. STOP_LOSS_* is read as a stop (the notes list it with no other meaning).
+  const bool stop_type = type == "STOP_LIMIT" || type == "STOP_MARKET" ||
+                         type == "STOP_LOSS_LIMIT" || type == "STOP_LOSS_MARKET";
+  const bool tp_type = type == "TAKE_PROFIT_LIMIT" || type == "TAKE_PROFIT_MARKET";
+  const bool conditional = stop_type || tp_type;
+  if (type != "LIMIT" && type != "MARKET" && !conditional) {
+    return fail(Invalid("type must be LIMIT, MARKET, STOP_LIMIT, STOP_MARKET, TAKE_PROFIT_LIMIT, "
+                        "TAKE_PROFIT_MARKET, STOP_LOSS_LIMIT or STOP_LOSS_MARKET"));
   }
+  const bool market_type = px::IsMarketOrderType(type);
   if (instruction != "GTC" && instruction != "IOC" && instruction != "POST_ONLY" &&
       instruction != "RPI") {
     return fail(Invalid("instruction must be GTC, IOC, POST_ONLY or RPI"));
@@ -847,14 +856,18 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
     return fail({400, "INVALID_REQUEST_PARAMETER",
                  "order arrived after signature_timestamp + recv_window"});
   }
-  // The signature covers timestamp, market, side, type, size and price (0 for MARKET).
+  // The signature covers timestamp, market, side, type, size and price (0 for every *MARKET
+  // type). The signed orderType is the API type as sent — "STOP_LIMIT", not the "LIMIT" it
+  // executes as: paradex.md §10 lists the conditional names among the orderType values, and ccxt
+  // signs request['type'] the same way. trigger_price is not signed (§10), so a conditional's
+  // trigger is checked only for the grid.
   px::OrderFields signed_fields;
   signed_fields.timestamp_ms = static_cast<uint64_t>(sig_ms);
   signed_fields.market = in->symbol();
   signed_fields.side = side == "BUY" ? px::OrderSide::kBuy : px::OrderSide::kSell;
   signed_fields.order_type = type;
   signed_fields.size = size;
-  signed_fields.price = type == "MARKET" ? "0" : get("price");
+  signed_fields.price = market_type ? "0" : get("price");
   auto sig = px::ParseSignatureJson(get("signature"));
   auto addr = px::ParseFelt(acct.credentials.at("account"));
   auto hash = addr.ok() ? px::OrderMessageHash(kChainId, *addr, signed_fields) : addr.status();
@@ -873,7 +886,7 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
   pr.client_id = get("client_id");
   if (pr.client_id.size() > 64) return fail(Invalid("client_id longer than 64"));
   pr.side = side == "BUY" ? Side::kBuy : Side::kSell;
-  pr.type = type == "MARKET" ? OrderType::kMarket : OrderType::kLimit;
+  pr.type = market_type ? OrderType::kMarket : OrderType::kLimit;
   pr.tif = instruction == "IOC"         ? TimeInForce::kIoc
            : instruction == "POST_ONLY" ? TimeInForce::kPostOnly
                                         : TimeInForce::kGtc;
@@ -891,9 +904,23 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
                    "price must be a positive multiple of " + in->spec.tick});
     }
     pr.price = *px_;
-  } else {
-    // MARKET: bounded by the market's max_slippage (5 %) around the mark.
-    int64_t mark = ctx_->market().mark_price(in->index);
+  }
+  if (conditional) {
+    auto trig = in->ParsePrice(get("trigger_price"));
+    if (get("trigger_price").empty()) return fail(Invalid("trigger_price is required for " + type));
+    if (!trig.ok() || *trig <= 0 || *trig % in->tick != 0) {
+      return fail({400, "INVALID_PRICE_PRECISION",
+                   "trigger_price must be a positive multiple of " + in->spec.tick});
+    }
+    pr.trigger_price = *trig;
+    const bool above = stop_type == (pr.side == Side::kBuy);
+    pr.trigger = above ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+  }
+  if (pr.type == OrderType::kMarket) {
+    // MARKET: bounded by the market's max_slippage (5 %) around the mark — for a conditional
+    // one around its trigger price, the mark when it fires (the sim's reading: the bound is
+    // fixed at placement, and the placement mark may be far from where it fires).
+    int64_t mark = conditional ? pr.trigger_price : ctx_->market().mark_price(in->index);
     int64_t band = mark / 20;
     pr.worst_price = pr.side == Side::kBuy ? mark + band : std::max<int64_t>(in->tick, mark - band);
   }
@@ -923,6 +950,13 @@ std::optional<SimOrder> ParadexModule::Submit(const CheckedOrder& c, ApiError* e
       r.code == RejectCode::kUnknownSymbol) {
     // Synchronous validation failure: nothing was accepted (this order's events are dropped).
     deferred_.resize(held);
+    if (r.message == "order would immediately trigger") {
+      // The venue documents no code for a trigger the mark has already reached; the sim
+      // answers INVALID_REQUEST_PARAMETER (in the venue's enum; ccxt reads it as BadRequest).
+      *err = {400, "INVALID_REQUEST_PARAMETER",
+              "trigger_price would trigger immediately: the mark is already at or beyond it"};
+      return std::nullopt;
+    }
     const char* code = r.code == RejectCode::kDuplicateClientId ? "DUPLICATED_CLIENT_ID"
                        : r.code == RejectCode::kInvalidPrice    ? "INVALID_PRICE_PRECISION"
                                                                 : "INVALID_ORDER_SIZE";
@@ -930,6 +964,7 @@ std::optional<SimOrder> ParadexModule::Submit(const CheckedOrder& c, ApiError* e
     return std::nullopt;
   }
   order_meta_[r.order.id] = c.meta;
+  order_meta_[r.order.id].parked = r.order.awaiting_trigger();
   return r.order;
 }
 
@@ -1206,8 +1241,7 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
       .Field("type", meta.type)
       .Field("size", in.FormatQty(o.qty))
       .Field("remaining_size", in.FormatQty(as_new ? o.qty : o.remaining()))
-      .Field("price",
-             o.type == OrderType::kMarket && meta.type == "MARKET" ? "0" : in.FormatPrice(o.price))
+      .Field("price", o.type == OrderType::kMarket ? "0" : in.FormatPrice(o.price))
       .Field("avg_fill_price", as_new || o.filled == 0 ? "" : avg.ToNormalizedString())
       .Field("status", as_new ? "NEW" : OrderStatusText(o))
       .Field("cancel_reason", as_new ? "" : CancelReasonText(o))
@@ -1217,7 +1251,7 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
   if (o.reduce_only) w.String("REDUCE_ONLY");
   w.EndArray()
       .Field("stp", meta.stp)
-      .Field("trigger_price", "")
+      .Field("trigger_price", o.conditional() ? in.FormatPrice(o.trigger_price) : "")
       .Field("timestamp", meta.signature_ms)
       .Field("created_at", ToMs(o.created))
       .Field("last_updated_at", ToMs(as_new ? o.created : o.updated))

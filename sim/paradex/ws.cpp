@@ -518,6 +518,17 @@ void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
         out.push_back(
             {{"balance_events"}, BalanceEventJson(e.account, "TRANSACTION_FILL", &e.fill, nullptr)});
       }
+      if (e.order.triggered) {
+        // A conditional order that just fired: UNTRIGGERED → NEW → OPEN/CLOSED, as the venue
+        // describes the lifecycle (the engine emits no separate NEW: the sim sends the firing
+        // update as NEW, then the state it reached).
+        auto meta = order_meta_.find(e.order.id);
+        if (meta != order_meta_.end() && meta->second.parked) {
+          meta->second.parked = false;
+          out.push_back({market_channels("orders", e.order.instrument->symbol()),
+                         OrderJson(e.order, /*as_new=*/true)});
+        }
+      }
       out.push_back({market_channels("orders", e.order.instrument->symbol()), OrderJson(e.order)});
       break;
     case AccountEvent::Kind::kLiquidation:

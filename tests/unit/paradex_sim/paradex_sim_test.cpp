@@ -1164,4 +1164,187 @@ TEST_CASE("paradex sim: GET /markets/klines serves the core's candles", "[parade
   CHECK(sim.Get("/v1/markets/klines?symbol=NOPE&resolution=1").status == 400);
 }
 
+
+namespace {
+
+// A signed POST /v1/orders body for a conditional type, built by hand (the adapter places no
+// conditional orders): the signature covers the API type as sent (`signed_type` overrides it to
+// test that reading) and price 0 for *_MARKET types; trigger_price is unsigned.
+std::string ConditionalBody(Sim& sim, const std::string& market, const char* side,
+                            const std::string& type, const std::string& size,
+                            const std::string& price, const std::string& trigger,
+                            const std::string& cid, const std::string& signed_type = "") {
+  const int64_t ts = sim.NowMs();
+  px::OrderFields f;
+  f.timestamp_ms = static_cast<uint64_t>(ts);
+  f.market = market;
+  f.side = std::string(side) == "BUY" ? px::OrderSide::kBuy : px::OrderSide::kSell;
+  f.order_type = signed_type.empty() ? type : signed_type;
+  f.size = size;
+  f.price = price.empty() ? "0" : price;
+  auto hash = px::OrderMessageHash(kChainId, *px::ParseFelt(kAddress1), f);
+  REQUIRE(hash.ok());
+  auto sig = sim.key.Sign(*hash);
+  REQUIRE(sig.ok());
+  std::string sig_json = px::SignatureJson(*sig);
+  std::string escaped;
+  for (char c : sig_json) {
+    if (c == '"' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  std::string body = R"({"market":")" + market + R"(","side":")" + side + R"(","type":")" + type +
+                     R"(","size":")" + size + R"(","trigger_price":")" + trigger +
+                     R"(","instruction":"GTC","client_id":")" + cid + R"(","signature":")" +
+                     escaped + R"(","signature_timestamp":)" + std::to_string(ts);
+  if (!price.empty()) body += R"(,"price":")" + price + "\"";
+  return body + "}";
+}
+
+// A field of a subscription push's data object.
+std::string DataField(const std::string& frame, const char* key) {
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  if (p.parse(frame)["params"]["data"][key].get(e)) return {};
+  if (e.is_string()) return std::string(std::string_view(e.get_string().value()));
+  return simdjson::to_string(e);
+}
+
+}  // namespace
+
+TEST_CASE("paradex sim: conditional orders park UNTRIGGERED until the mark reaches the trigger",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+
+  int64_t mark = 0;  // BTC: tick 0.1, price_scale 1
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  auto post = [&](const std::string& body) {
+    return sim.Send(http::verb::post, "/v1/orders", body, jwt);
+  };
+
+  // A stop-market buy 10 USD above the mark parks: 201 NEW with its type and trigger, then
+  // UNTRIGGERED on orders.*; listed, served by id, no fill.
+  const std::string stop_trigger = px_text(mark + 100);
+  HttpResult stop = post(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                                         stop_trigger, "stop-1"));
+  REQUIRE(stop.status == 201);
+  CHECK(Field(stop.body, "status") == "NEW");
+  CHECK(Field(stop.body, "type") == "STOP_MARKET");
+  CHECK(Field(stop.body, "trigger_price") == stop_trigger);
+  CHECK(Field(stop.body, "price") == "0");
+  const std::string stop_id = Field(stop.body, "id");
+  auto parked = ws.ReadText("UNTRIGGERED");
+  REQUIRE(parked);
+  CHECK(DataField(*parked, "id") == stop_id);
+  CHECK(DataField(*parked, "type") == "STOP_MARKET");
+  CHECK(DataField(*parked, "trigger_price") == stop_trigger);
+  auto parsed = sim.codec.ParseOrder(*parked, sim.symbols);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->status == OrderStatus::kOpen);  // the adapter reads UNTRIGGERED as open
+  auto listed = Elements(sim.Get("/v1/orders?market=BTC-USD-PERP", jwt).body);
+  REQUIRE(listed.size() == 1);
+  CHECK(Field(listed[0], "status") == "UNTRIGGERED");
+  CHECK(Field(listed[0], "trigger_price") == stop_trigger);
+  HttpResult by_id = sim.Get("/v1/orders/" + stop_id, jwt);
+  REQUIRE(by_id.status == 200);
+  CHECK(Field(by_id.body, "status") == "UNTRIGGERED");
+  CHECK(sim.Get("/v1/orders/by_client_id/stop-1", jwt).status == 200);
+
+  // Already reached: a stop buy below the mark, a take-profit sell below it (take-profit sells
+  // fire on a rise) — refused, nothing listed.
+  HttpResult late = post(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                                         px_text(mark - 100), "stop-late"));
+  CHECK(late.status == 400);
+  CHECK(Field(late.body, "error") == "INVALID_REQUEST_PARAMETER");
+  HttpResult tp_late =
+      post(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "TAKE_PROFIT_LIMIT", "0.01",
+                           px_text(mark - 200), px_text(mark - 100), "tp-late"));
+  CHECK(tp_late.status == 400);
+  CHECK(Field(tp_late.body, "error") == "INVALID_REQUEST_PARAMETER");
+  // No trigger_price, or one off the tick grid; a conditional signed as its base type.
+  std::string no_trigger = ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                                           "", "stop-nt");
+  CHECK(Field(post(no_trigger).body, "error") == "VALIDATION_ERROR");
+  CHECK(Field(post(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                                   std::to_string(mark / 10 + 10) + ".05", "stop-grid"))
+                   .body,
+              "error") == "INVALID_PRICE_PRECISION");
+  CHECK(Field(post(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_LIMIT", "0.01",
+                                   px_text(mark + 200), px_text(mark + 100), "stop-sig", "LIMIT"))
+                   .body,
+              "error") == "INVALID_ORDER_SIGNATURE");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).size() == 1);
+
+  // A take-profit-limit buy (fires on a fall) parks, and DELETE /orders/{id} cancels it.
+  HttpResult tp = post(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "TAKE_PROFIT_LIMIT", "0.01",
+                                       px_text(mark - 300), px_text(mark - 200), "tp-1"));
+  REQUIRE(tp.status == 201);
+  CHECK(Field(tp.body, "price") == px_text(mark - 300));
+  const std::string tp_id = Field(tp.body, "id");
+  REQUIRE(ws.ReadText("tp-1"));
+  CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 204);
+  auto tp_closed = ws.ReadText("USER_CANCELED");
+  REQUIRE(tp_closed);
+  CHECK(DataField(*tp_closed, "id") == tp_id);
+  CHECK(DataField(*tp_closed, "status") == "CLOSED");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).size() == 1);
+
+  // The mark rises through the stop: it fires (NEW), executes as a market buy, and the
+  // position appears.
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark + 150);
+  });
+  auto fired = ws.ReadText("\"NEW\"");
+  REQUIRE(fired);
+  CHECK(DataField(*fired, "id") == stop_id);
+  CHECK(DataField(*fired, "type") == "STOP_MARKET");
+  auto done = ws.ReadText("\"CLOSED\"");
+  REQUIRE(done);
+  CHECK(DataField(*done, "id") == stop_id);
+  CHECK(DataField(*done, "remaining_size") == "0");
+  auto positions = sim.codec.ParsePositions(sim.Get("/v1/positions", jwt).body, sim.symbols);
+  REQUIRE(positions.ok());
+  REQUIRE(positions->size() == 1);
+  CHECK((*positions)[0].size == *Decimal::Parse("0.01"));
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+  auto hist = Elements(sim.Get("/v1/orders-history?client_id=stop-1", jwt).body);
+  REQUIRE(hist.size() == 1);
+  CHECK(Field(hist[0], "status") == "CLOSED");
+  CHECK(Field(hist[0], "trigger_price") == stop_trigger);
+
+  // Batch: a stop-limit sell parks, an immediate one is refused in `errors`; cancel-all takes
+  // the parked one.
+  int64_t now_mark = mark + 150;
+  std::string sl = ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_LIMIT", "0.01",
+                                   px_text(now_mark - 600), px_text(now_mark - 500), "sl-1");
+  std::string sl_late = ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_LIMIT", "0.01",
+                                        px_text(now_mark - 600), px_text(now_mark + 500), "sl-2");
+  HttpResult batch = sim.Send(http::verb::post, "/v1/orders/batch", "[" + sl + "," + sl_late + "]",
+                              jwt);
+  REQUIRE(batch.status == 201);
+  auto orders = Elements(batch.body, "orders");
+  auto errors = Elements(batch.body, "errors");
+  REQUIRE(orders.size() == 1);
+  REQUIRE(errors.size() == 1);
+  CHECK(Field(orders[0], "type") == "STOP_LIMIT");
+  CHECK(Field(errors[0], "error") == "INVALID_REQUEST_PARAMETER");
+  auto open = Elements(sim.Get("/v1/orders", jwt).body);
+  REQUIRE(open.size() == 1);
+  CHECK(Field(open[0], "status") == "UNTRIGGERED");
+  CHECK(sim.Send(http::verb::delete_, "/v1/orders?market=BTC-USD-PERP", "", jwt).status == 204);
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+}
+
 }  // namespace perpgw::sim::paradex
