@@ -45,6 +45,10 @@ class AsterModule final : public VenueModule {
   std::vector<AccountSpec> DefaultAccounts() const override;
   void Attach(SimContext& ctx) override;
   void DescribeEndpoints(VenueEndpoints& out) const override;
+  // aster.md §6: a ping frame every 5 minutes; no pong within 15 minutes closes the connection.
+  WsKeepalive Keepalive() const override {
+    return {std::chrono::minutes(5), std::chrono::minutes(15), {}};
+  }
 
   void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
 

@@ -44,6 +44,9 @@ class BackpackModule final : public VenueModule {
   std::vector<AccountSpec> DefaultAccounts() const override;
   void Attach(SimContext& ctx) override;
   void DescribeEndpoints(VenueEndpoints& out) const override;
+  // backpack.md: the server pings every 60 s and the client must pong; the spec gives no
+  // deadline, so a missing pong is not punished here.
+  WsKeepalive Keepalive() const override { return {std::chrono::seconds(60), {}, {}}; }
 
   void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
 

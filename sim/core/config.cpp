@@ -89,6 +89,7 @@ absl::StatusOr<SimConfig> LoadSimConfigFile(const std::string& file) {
   SIM_TRY(Read(root, "depth", file, "", &c.depth));
   SIM_TRY(Read(root, "ws_queue_limit", file, "", &c.ws_queue_limit));
   SIM_TRY(Read(root, "funding_timer", file, "", &c.funding_timer));
+  SIM_TRY(Read(root, "ws_keepalive", file, "", &c.ws_keepalive));
   SIM_TRY(Read(root, "endpoints_out", file, "", &c.endpoints_out));
   SIM_TRY(Read(root, "shared_reference", file, "", &c.shared_reference));
   if (c.depth < 1 || c.depth > 1000) return Err(file, "depth", "must be in [1, 1000]");

@@ -30,6 +30,9 @@ struct SimConfig {
   int depth = 20;     // levels per side
   size_t ws_queue_limit = 1 << 16;
   bool funding_timer = true;  // settle funding at the venues' funding times
+  // Each venue's WebSocket keepalive (server pings, pong deadline, idle close) as the venue
+  // runs it; false: connections are never pinged or closed for silence.
+  bool ws_keepalive = true;
   // One reference price per asset shared by every venue (each quotes it with its own drifting
   // basis and spread) and funding that differs between venues and drifts; off = each market
   // walks on its own from its configured mid at its configured funding rate.

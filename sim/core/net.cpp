@@ -123,8 +123,9 @@ class WsSession final : public WsConn, public Closable,
                         public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(tcp::socket socket, std::shared_ptr<ListenerState> state, uint64_t id)
-      : ws_(std::move(socket)), stall_timer_(ws_.get_executor()), state_(std::move(state)),
-        id_(id) {}
+      : ws_(std::move(socket)), stall_timer_(ws_.get_executor()),
+        ping_timer_(ws_.get_executor()), pong_timer_(ws_.get_executor()),
+        state_(std::move(state)), id_(id) {}
 
   void Run(BeastRequest req) {
     upgrade_ = Convert(req);
@@ -137,8 +138,12 @@ class WsSession final : public WsConn, public Closable,
     ws_.read_message_max(1 << 20);
     last_activity_ = std::chrono::steady_clock::now();
     // Beast answers pings itself; the callback only records that the client was there.
-    ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       last_activity_ = std::chrono::steady_clock::now();
+      if (kind == websocket::frame_type::pong) {
+        awaiting_pong_ = false;
+        pong_timer_.cancel();
+      }
     });
     auto self = shared_from_this();
     ws_.async_accept(req, [self](beast::error_code ec) {
@@ -147,6 +152,7 @@ class WsSession final : public WsConn, public Closable,
       if (!self->state_->closed) self->state_->handler->OnWsOpen(self, self->upgrade_);
       self->DoRead();
       self->MaybeWrite();
+      self->ScheduleKeepalive();
     });
   }
 
@@ -212,6 +218,49 @@ class WsSession final : public WsConn, public Closable,
     sock.set_option(asio::socket_base::linger(true, 0), ec);  // RST, like a dropped link
     sock.close(ec);
     stall_timer_.cancel();
+    ping_timer_.cancel();
+    pong_timer_.cancel();
+  }
+
+  // One tick per ping interval (or per idle check when only the idle timeout is set): close an
+  // idle connection, else queue a ping (sent ahead of queued messages, never during a write).
+  void ScheduleKeepalive() {
+    const auto& o = state_->options;
+    using std::chrono::milliseconds;
+    milliseconds every = o.ping_interval;
+    if (every.count() == 0) every = o.idle_timeout / 4;
+    if (every.count() <= 0) return;
+    ping_timer_.expires_after(every);
+    auto self = shared_from_this();
+    ping_timer_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->open()) return;
+      const auto& opt = self->state_->options;
+      if (opt.idle_timeout.count() > 0 &&
+          std::chrono::steady_clock::now() - self->last_activity_ > opt.idle_timeout) {
+        // Dropped, not closed with a handshake: a silent peer would never finish one.
+        spdlog::info("ws conn {} {}: idle for {} ms, dropping", self->id_, self->upgrade_.path,
+                     opt.idle_timeout.count());
+        return self->Close(false, {});
+      }
+      if (opt.ping_interval.count() > 0) {
+        self->ping_due_ = true;
+        self->MaybeWrite();
+      }
+      self->ScheduleKeepalive();
+    });
+  }
+
+  void StartPongDeadline() {
+    const auto timeout = state_->options.pong_timeout;
+    if (timeout.count() <= 0) return;
+    pong_timer_.expires_after(timeout);
+    auto self = shared_from_this();
+    pong_timer_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->open() || !self->awaiting_pong_) return;
+      spdlog::info("ws conn {} {}: no pong within {} ms, closing", self->id_, self->upgrade_.path,
+                   self->state_->options.pong_timeout.count());
+      self->Close(false, {});  // a peer that does not pong would not finish a close handshake
+    });
   }
 
   void DoRead() {
@@ -227,8 +276,24 @@ class WsSession final : public WsConn, public Closable,
   }
 
   void MaybeWrite() {
-    if (writing_ || stalled_ || !open_ || queue_.empty()) return;
-    if (closing_) return;
+    if (writing_ || stalled_ || !open_ || closing_) return;
+    if (ping_due_) {
+      ping_due_ = false;
+      writing_ = true;
+      auto self = shared_from_this();
+      ws_.async_ping({}, [self](beast::error_code ec) {
+        self->writing_ = false;
+        if (ec) return self->Closed();
+        if (!self->awaiting_pong_) {
+          self->awaiting_pong_ = true;
+          self->StartPongDeadline();
+        }
+        if (self->closing_) return self->DoClose();
+        self->MaybeWrite();
+      });
+      return;
+    }
+    if (queue_.empty()) return;
     writing_ = true;
     ws_.binary(queue_.front().binary);
     auto self = shared_from_this();
@@ -255,12 +320,15 @@ class WsSession final : public WsConn, public Closable,
     bool was_open = open_;
     open_ = false;
     stall_timer_.cancel();
+    ping_timer_.cancel();
+    pong_timer_.cancel();
     state_->sessions.erase(id_);
     if (was_open && !state_->closed) state_->handler->OnWsClose(shared_from_this());
   }
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer stall_timer_;
+  asio::steady_timer ping_timer_, pong_timer_;
   std::shared_ptr<ListenerState> state_;
   uint64_t id_;
   HttpRequest upgrade_;
@@ -275,6 +343,7 @@ class WsSession final : public WsConn, public Closable,
   std::chrono::steady_clock::time_point last_activity_{};
   bool open_ = false, closing_ = false, writing_ = false, stalled_ = false;
   bool corrupt_next_ = false, notified_ = false;
+  bool ping_due_ = false, awaiting_pong_ = false;
 };
 
 class HttpSession final : public Closable, public std::enable_shared_from_this<HttpSession> {

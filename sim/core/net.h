@@ -107,6 +107,12 @@ struct ListenerOptions {
   int port = 0;  // 0 = ephemeral
   size_t ws_queue_limit = 1 << 16;  // queued messages per WS connection before it is dropped
   size_t max_body = 1 << 20;
+  // The venue's WebSocket keepalive: a ping frame every `ping_interval` (0: none); a connection
+  // that has not answered a ping within `pong_timeout` is closed (0: not enforced); one that has
+  // sent nothing (message, ping or pong) for `idle_timeout` is closed (0: never).
+  std::chrono::milliseconds ping_interval{0};
+  std::chrono::milliseconds pong_timeout{0};
+  std::chrono::milliseconds idle_timeout{0};
 };
 
 class Listener {

@@ -50,6 +50,7 @@ Venue::Venue(std::unique_ptr<VenueModule> module, std::vector<SimInstrument> ins
       rate_(vc.rate.value_or(config.rate)),
       market_(std::move(instruments), MarketOptions{seed, config.depth, 125}, clock),
       engine_(market_, clock),
+      keepalive_(config.ws_keepalive),
       trade_rate_(std::max(0.0, config.trade_rate)),
       trade_rng_(seed ^ 0x7472616465ULL) {
   candles_.resize(market_.size());
@@ -94,6 +95,12 @@ absl::Status Venue::Listen(const std::string& host, size_t ws_queue_limit) {
   o.host = host;
   o.port = config_port_;
   o.ws_queue_limit = ws_queue_limit;
+  if (keepalive_) {
+    const VenueModule::WsKeepalive k = module_->Keepalive();
+    o.ping_interval = k.ping_interval;
+    o.pong_timeout = k.pong_timeout;
+    o.idle_timeout = k.idle_timeout;
+  }
   auto l = StartListener(loop_, o, this);
   if (!l.ok()) {
     return absl::UnavailableError("venue " + name_ + ": " + std::string(l.status().message()));

@@ -96,6 +96,7 @@ class Venue final : public SimContext, public HttpHandler {
   std::vector<UnixNanos> next_funding_;
   TimerId generator_timer_ = 0;
   TimerId funding_timer_ = 0;
+  bool keepalive_ = true;  // SimConfig::ws_keepalive
   // Generated public trades (SimConfig::trade_rate prints/s across the venue's symbols).
   double trade_rate_ = 0;
   TimerId trade_timer_ = 0;

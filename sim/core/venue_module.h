@@ -2,6 +2,7 @@
 // the venue's REST/WS wire format; the core owns sockets, the market, the engine and faults.
 #pragma once
 
+#include <chrono>
 #include <deque>
 
 #include <cstdint>
@@ -92,6 +93,11 @@ class VenueModule {
   virtual void Attach(SimContext& ctx) = 0;
   // Adds module URLs/fields to the endpoints file (ctx.endpoints() already has the base URLs).
   virtual void DescribeEndpoints(VenueEndpoints& out) const {}
+  // The venue's WebSocket keepalive (server pings, pong deadline, idle close); none by default.
+  struct WsKeepalive {
+    std::chrono::milliseconds ping_interval{0}, pong_timeout{0}, idle_timeout{0};
+  };
+  virtual WsKeepalive Keepalive() const { return {}; }
 
   // REST. Synchronous; injected latency / HTTP errors are applied by the core around it.
   virtual void HandleHttp(const HttpRequest& req, HttpResponse& resp) = 0;

@@ -103,6 +103,9 @@ class LighterModule final : public VenueModule {
   std::vector<AccountSpec> DefaultAccounts() const override;
   void Attach(SimContext& ctx) override;
   void DescribeEndpoints(VenueEndpoints& out) const override;
+  // lighter.md §4: the server closes a connection that has sent nothing (message or ping) for
+  // 2 minutes; it sends no pings of its own that the spec relies on.
+  WsKeepalive Keepalive() const override { return {{}, {}, std::chrono::minutes(2)}; }
 
   void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
 

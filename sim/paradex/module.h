@@ -59,6 +59,10 @@ class ParadexModule final : public VenueModule {
   std::vector<AccountSpec> DefaultAccounts() const override;
   void Attach(SimContext& ctx) override;
   void DescribeEndpoints(VenueEndpoints& out) const override;
+  // paradex.md: a ping frame every 55 s; no pong within 5 s closes the connection.
+  WsKeepalive Keepalive() const override {
+    return {std::chrono::seconds(55), std::chrono::seconds(5), {}};
+  }
 
   void HandleHttp(const HttpRequest& req, HttpResponse& resp) override;
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <atomic>
 #include <thread>
 
 #include "sim/core/json.h"
@@ -53,6 +54,8 @@ class EchoModule final : public VenueModule {
     return {a};
   }
   void Attach(SimContext& ctx) override { ctx_ = &ctx; }
+  WsKeepalive keepalive;
+  WsKeepalive Keepalive() const override { return keepalive; }
   void DescribeEndpoints(VenueEndpoints& out) const override {
     out.urls["ws_stream"] = out.ws_url + "/stream";
   }
@@ -131,8 +134,12 @@ class WsClient {
     tcp::socket& s = ws_.next_layer();
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
     ws_.handshake("127.0.0.1", path);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::ping) ++pings_;
+    });
     SetTimeout(5000);
   }
+  int pings() const { return pings_; }
   void SetTimeout(int ms) {
     timeval tv{ms / 1000, (ms % 1000) * 1000};
     setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -155,6 +162,7 @@ class WsClient {
   asio::io_context io_;
   websocket::stream<tcp::socket> ws_;
   bool closed_ = false;
+  int pings_ = 0;  // server pings seen (Beast answers each with a pong while reading)
 };
 
 template <class Pred>
@@ -174,7 +182,7 @@ struct RunningSim {
   std::unique_ptr<Server> server;
   std::thread thread;
 
-  explicit RunningSim(double rate = 0) {
+  explicit RunningSim(double rate = 0, VenueModule::WsKeepalive keepalive = {}) {
     SimConfig c;
     c.seed = 5;
     c.rate = rate;
@@ -185,6 +193,7 @@ struct RunningSim {
     c.endpoints_out = endpoints_path;
     server = std::make_unique<Server>(c);
     auto m = std::make_unique<EchoModule>();
+    m->keepalive = keepalive;
     module = m.get();
     REQUIRE(server->AddVenue(std::move(m), VenueConfig{}).ok());
     REQUIRE(server->Start().ok());
@@ -381,6 +390,64 @@ TEST_CASE("generator timer publishes at the configured rate", "[sim][server]") {
   int got = 0;
   while (got < 200 && ws->Read()) ++got;  // ~0.1 s of updates; deadline per read 5 s
   CHECK(got == 200);
+}
+
+TEST_CASE("WS keepalive: server pings, the pong deadline and the idle close", "[sim][server]") {
+  // Reads block (asio's sync read ignores SO_RCVTIMEO), so a reading client runs on its own
+  // thread and is woken by a book update when the test is done with it.
+  struct Reader {
+    std::unique_ptr<WsClient> ws;
+    std::atomic<bool> done{false};
+    std::thread t;
+    explicit Reader(std::unique_ptr<WsClient> c) : ws(std::move(c)) {
+      t = std::thread([this] {
+        while (!done && ws->Read()) {
+        }
+      });
+    }
+    void Stop(RunningSim& sim) {
+      done = true;
+      sim.Step("AAA", 1);
+      t.join();
+    }
+  };
+  SECTION("a client that answers pings stays; one that never reads is closed") {
+    VenueModule::WsKeepalive k;
+    k.ping_interval = 150ms;
+    k.pong_timeout = 300ms;
+    RunningSim sim(0, k);
+    Reader reader(Subscribe(sim, 1));
+    auto silent = Subscribe(sim, 2);  // never reads: it never answers a ping
+    CHECK(WaitUntil([&] { return sim.Connections() == 1; }));  // the silent one is dropped
+    CHECK(WaitUntil([&] { return reader.ws->pings() >= 3; }));
+    CHECK(sim.Connections() == 1);  // the reader answered every ping and stays
+    reader.Stop(sim);
+    CHECK_FALSE(reader.ws->closed());
+  }
+  SECTION("a client that sends nothing is dropped after the idle timeout; a talking one stays") {
+    VenueModule::WsKeepalive k;
+    k.idle_timeout = 400ms;
+    RunningSim sim(0, k);
+    auto quiet = Subscribe(sim, 1);
+    auto talker = Subscribe(sim, 2);
+    auto t0 = Clock_::now();
+    while (Clock_::now() - t0 < 1200ms) {
+      talker->Send("hi");
+      CHECK(talker->Read() == std::optional<std::string>("echo:hi"));
+      std::this_thread::sleep_for(50ms);
+    }
+    CHECK(sim.Connections() == 1);
+    CHECK_FALSE(quiet->Read());  // dropped
+    CHECK(quiet->closed());
+  }
+  SECTION("no keepalive: no pings, no drops") {
+    RunningSim sim;
+    Reader reader(Subscribe(sim, 1));
+    std::this_thread::sleep_for(500ms);
+    CHECK(sim.Connections() == 1);
+    reader.Stop(sim);
+    CHECK(reader.ws->pings() == 0);
+  }
 }
 
 }  // namespace perpgw::sim
