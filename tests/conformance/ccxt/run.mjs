@@ -410,6 +410,22 @@ async function moreCalls(venue, ex) {
     return `filled ${f.filled} for ${f.cost}`;
   }, { cannot: cannot || (ex.has.createMarketOrderWithCost ? undefined
     : `ccxt ${CCXT_VERSION} ${venue} has no market orders by cost`) });
+  // A conditional order: a stop-market buy well above the market parks (listed as open),
+  // then is cancelled.
+  await check(ex, venue, 'createOrder trigger (stop market)', async () => {
+    const bk = await ex.fetchOrderBook(sym);
+    const trigger = px(bk.asks[0][0] * 1.05);
+    const o = await ex.createOrder(sym, 'market', 'buy', qty, undefined,
+      { triggerPrice: trigger, triggerDirection: 'above', reduceOnly: false });
+    expect(o.id, 'an order id');
+    const open = await until('the parked order listed', async () => {
+      const list = await ex.fetchOpenOrders(sym);
+      return list.find((x) => x.id === o.id);
+    });
+    await ex.cancelOrder(o.id, sym);
+    await until('none open', async () => !(await ex.fetchOpenOrders(sym)).some((x) => x.id === o.id));
+    return `parked at ${open.triggerPrice ?? trigger}, cancelled`;
+  }, { cannot });
   await check(ex, venue, 'fetchFundingHistory', async () => {
     const h = await ex.fetchFundingHistory(sym);
     expect(Array.isArray(h), 'a list');
