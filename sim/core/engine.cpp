@@ -237,29 +237,7 @@ PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
   o.status = OrderStatus::kOpen;
   EmitOrder(o, nullptr);
   PlaceResult result;
-  if (crosses) {
-    // Walk the opposite side best-first within the limit / worst-price bound.
-    std::vector<Level> levels = o.side == Side::kBuy ? book.Asks() : book.Bids();
-    auto acceptable = [&](int64_t p) {
-      int64_t bound = market ? o.worst_price : o.price;
-      if (bound == 0) return true;
-      return o.side == Side::kBuy ? p <= bound : p >= bound;
-    };
-    std::vector<Level> takes;
-    int64_t want = o.qty;
-    for (const auto& l : levels) {
-      if (want == 0 || !acceptable(l.price)) break;
-      int64_t q = std::min(want, l.size);
-      takes.push_back({l.price, q});
-      want -= q;
-    }
-    if (o.tif == TimeInForce::kFok && want > 0) takes.clear();  // all or nothing
-    for (const auto& t : takes) {
-      ApplyFill(*a, o, t.price, t.size, /*maker=*/false, &result.fills);
-      market_.Consume(i, Opposite(o.side), t.price, t.size);
-    }
-    if (!takes.empty()) market_.FlushTrades(i);
-  }
+  if (crosses) TakeLiquidity(*a, o, market ? o.worst_price : o.price, &result.fills);
   if (o.remaining() > 0) {
     if (o.tif == TimeInForce::kGtc || o.tif == TimeInForce::kPostOnly) {
       Rest(o);
@@ -270,6 +248,32 @@ PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
   if (!result.fills.empty()) EmitAccount(*a, i);
   result.order = o;
   return result;
+}
+
+void Engine::TakeLiquidity(SimAccount& a, SimOrder& o, int64_t bound,
+                           std::vector<SimFill>* fills) {
+  // Walk the opposite side best-first within the bound (0: none).
+  const size_t i = o.instrument->index;
+  const OrderBook& book = market_.book(i);
+  std::vector<Level> levels = o.side == Side::kBuy ? book.Asks() : book.Bids();
+  auto acceptable = [&](int64_t p) {
+    if (bound == 0) return true;
+    return o.side == Side::kBuy ? p <= bound : p >= bound;
+  };
+  std::vector<Level> takes;
+  int64_t want = o.remaining();
+  for (const auto& l : levels) {
+    if (want == 0 || !acceptable(l.price)) break;
+    int64_t q = std::min(want, l.size);
+    takes.push_back({l.price, q});
+    want -= q;
+  }
+  if (o.tif == TimeInForce::kFok && want > 0) takes.clear();  // all or nothing
+  for (const auto& t : takes) {
+    ApplyFill(a, o, t.price, t.size, /*maker=*/false, fills);
+    market_.Consume(i, Opposite(o.side), t.price, t.size);
+  }
+  if (!takes.empty()) market_.FlushTrades(i);
 }
 
 void Engine::ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
@@ -448,23 +452,7 @@ AmendResult Engine::Amend(const AmendRequest& req) {
   o.qty = qty;
   o.updated = clock_.Now();
   EmitOrder(o, nullptr);
-  if (crosses) {
-    std::vector<Level> levels = o.side == Side::kBuy ? book.Asks() : book.Bids();
-    std::vector<Level> takes;
-    int64_t want = o.remaining();
-    for (const auto& l : levels) {
-      if (want == 0) break;
-      if (o.side == Side::kBuy ? l.price > price : l.price < price) break;
-      const int64_t q = std::min(want, l.size);
-      takes.push_back({l.price, q});
-      want -= q;
-    }
-    for (const auto& t : takes) {
-      ApplyFill(*a, o, t.price, t.size, /*maker=*/false, &r.fills);
-      market_.Consume(i, Opposite(o.side), t.price, t.size);
-    }
-    if (!takes.empty()) market_.FlushTrades(i);
-  }
+  if (crosses) TakeLiquidity(*a, o, price, &r.fills);
   if (o.remaining() > 0) Rest(o);
   if (!r.fills.empty()) EmitAccount(*a, i);
   r.order = o;
@@ -643,9 +631,7 @@ void Engine::CheckTriggers(size_t i) {
   for (uint64_t id : fire) {
     SimOrder& o = *orders_.at(id);
     if (!o.awaiting_trigger()) continue;
-    awaiting_trigger_[i].erase(id);
-    open_orders_.erase(id);
-    if (!o.client_id.empty()) cid_open_.erase(CidKey(o.account, o.client_id));
+    Unrest(o);  // parked no more; Execute re-indexes it if it rests
     o.triggered = true;
     o.updated = clock_.Now();
     SimAccount* a = MutableAccount(o.account);

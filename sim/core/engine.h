@@ -138,6 +138,9 @@ class Engine {
   // Margin, crossing, matching and resting of an order that is being placed now (a fresh one,
   // or a conditional one whose trigger fired).
   PlaceResult Execute(SimAccount& a, SimOrder& o);
+  // Takes the opposite side for the order's remaining size, best price first, up to `bound`
+  // (0: none); FOK takes all or nothing. Fills applied, the book consumed and published.
+  void TakeLiquidity(SimAccount& a, SimOrder& o, int64_t bound, std::vector<SimFill>* fills);
   // Fires the conditional orders of instrument i whose trigger the mark has reached.
   void CheckTriggers(size_t i);
   // Qty of a fill for `o` after reduce-only trimming.

@@ -404,9 +404,9 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     }
     const size_t limit = count_back == 0 ? 500 : static_cast<size_t>(std::min<int64_t>(count_back, 500));
     const int64_t step = iv->second * CandleSeries::kMinuteMs;
-    // The latest `limit` of the range: ask from the range's end backwards.
-    std::vector<Candle> cs = ctx_->Candles(in->index).Range(step, -1, end, 1 << 20);
-    while (!cs.empty() && cs.front().open_ms < start - (start % step)) cs.erase(cs.begin());
+    // The latest `limit` candles whose bucket lies in the range (from the start's bucket on).
+    std::vector<Candle> cs =
+        ctx_->Candles(in->index).Range(step, start - start % step, end, SIZE_MAX);
     if (cs.size() > limit) cs.erase(cs.begin(), cs.end() - static_cast<std::ptrdiff_t>(limit));
     JsonWriter w;
     w.BeginObject().Field("code", int64_t{200}).Field("r", resolution).Key("c").BeginArray();
