@@ -19,6 +19,7 @@ BookSide Opposite(Side s) { return s == Side::kBuy ? BookSide::kAsk : BookSide::
 Engine::Engine(Market& market, const Clock& clock) : market_(market), clock_(clock) {
   resting_.resize(market.size());
   last_mid_.resize(market.size());
+  last_trade_.resize(market.size());
   for (size_t i = 0; i < market.size(); ++i) last_mid_[i] = market.mid(i);
 }
 
@@ -97,6 +98,13 @@ SimOrder& Engine::NewOrder(const PlaceRequest& req, const SimInstrument& in) {
   o->price = req.type == OrderType::kMarket ? 0 : req.price;
   o->worst_price = req.type == OrderType::kMarket ? req.worst_price : 0;
   o->qty = req.qty;
+  o->trigger_ref = req.trigger_ref;
+  o->tp_trigger_price = req.tp_trigger_price;
+  o->tp_limit_price = req.tp_trigger_price != 0 ? req.tp_limit_price : 0;
+  o->tp_trigger_ref = req.tp_trigger_ref;
+  o->sl_trigger_price = req.sl_trigger_price;
+  o->sl_limit_price = req.sl_trigger_price != 0 ? req.sl_limit_price : 0;
+  o->sl_trigger_ref = req.sl_trigger_ref;
   o->created = o->updated = clock_.Now();
   SimOrder& ref = *o;
   if (!o->client_id.empty()) cid_latest_[CidKey(o->account, o->client_id)] = o->id;
@@ -174,28 +182,101 @@ PlaceResult Engine::Place(const PlaceRequest& req) {
     return Reject(o, RejectCode::kInvalidPrice, "price must be a positive multiple of tick");
   }
   if (market && req.worst_price < 0) return Reject(o, RejectCode::kInvalidPrice, "negative worst price");
+  auto bad_price = [&](int64_t p) { return p < 0 || p % in.tick != 0; };
+  if (bad_price(req.tp_trigger_price) || bad_price(req.tp_limit_price) ||
+      bad_price(req.sl_trigger_price) || bad_price(req.sl_limit_price)) {
+    return Reject(o, RejectCode::kInvalidPrice, "take-profit / stop-loss prices must be multiples of tick");
+  }
+  if ((req.tp_limit_price != 0 && req.tp_trigger_price == 0) ||
+      (req.sl_limit_price != 0 && req.sl_trigger_price == 0)) {
+    return Reject(o, RejectCode::kInvalidPrice, "a take-profit / stop-loss limit price needs its trigger price");
+  }
+  if (req.tp_trigger_price != 0 && req.sl_trigger_price != 0 &&
+      (req.side == Side::kBuy ? req.tp_trigger_price <= req.sl_trigger_price
+                              : req.tp_trigger_price >= req.sl_trigger_price)) {
+    return Reject(o, RejectCode::kInvalidPrice, "take-profit and stop-loss triggers are on the wrong sides");
+  }
 
+  if (req.trailing_bps != 0) {
+    if (!market || req.trigger != TriggerWhen::kNone) {
+      return Reject(o, RejectCode::kInvalidPrice, "a trailing stop is a market order without a trigger price");
+    }
+    if (req.trailing_bps < 1 || req.trailing_bps > 9999) {
+      return Reject(o, RejectCode::kInvalidPrice, "trailing callback must be 1..9999 basis points");
+    }
+    if (bad_price(req.activation_price)) {
+      return Reject(o, RejectCode::kInvalidPrice, "activation price must be a multiple of tick");
+    }
+    // A sell trails below the highest price (a stop: fires on the way down); a buy above the
+    // lowest.
+    o.trigger = req.side == Side::kSell ? TriggerWhen::kAtOrBelow : TriggerWhen::kAtOrAbove;
+    o.trailing_bps = req.trailing_bps;
+    o.activation_price = req.activation_price;
+    Trail(o, RefPrice(i, o.trigger_ref));
+    Park(o);
+    PlaceResult parked;
+    parked.order = o;
+    return parked;
+  }
   if (req.trigger != TriggerWhen::kNone) {
     if (req.trigger_price <= 0 || req.trigger_price % in.tick != 0) {
       return Reject(o, RejectCode::kInvalidPrice, "trigger price must be a positive multiple of tick");
     }
-    const int64_t mark = market_.mark_price(i);
-    const bool holds = req.trigger == TriggerWhen::kAtOrAbove ? mark >= req.trigger_price
-                                                              : mark <= req.trigger_price;
+    const int64_t ref = RefPrice(i, req.trigger_ref);
+    const bool holds = req.trigger == TriggerWhen::kAtOrAbove ? ref >= req.trigger_price
+                                                              : ref <= req.trigger_price;
     if (holds) return Reject(o, RejectCode::kInvalidPrice, "order would immediately trigger");
     o.trigger = req.trigger;
     o.trigger_price = req.trigger_price;
-    o.status = OrderStatus::kOpen;
-    open_orders_[o.id] = &o;
-    if (!o.client_id.empty()) cid_open_[CidKey(o.account, o.client_id)] = o.id;
-    if (awaiting_trigger_.size() < market_.size()) awaiting_trigger_.resize(market_.size());
-    awaiting_trigger_[i].insert(o.id);
-    EmitOrder(o, nullptr);
+    Park(o);
     PlaceResult parked;
     parked.order = o;
     return parked;
   }
   return Execute(*a, o);
+}
+
+void Engine::Park(SimOrder& o) {
+  const size_t i = o.instrument->index;
+  o.status = OrderStatus::kOpen;
+  open_orders_[o.id] = &o;
+  if (!o.client_id.empty()) cid_open_[CidKey(o.account, o.client_id)] = o.id;
+  if (awaiting_trigger_.size() < market_.size()) awaiting_trigger_.resize(market_.size());
+  awaiting_trigger_[i].insert(o.id);
+  EmitOrder(o, nullptr);
+}
+
+int64_t Engine::LastPrice(size_t i) const {
+  if (i < last_trade_.size() && last_trade_[i] != 0) return last_trade_[i];
+  return market_.mark_price(i);
+}
+
+int64_t Engine::RefPrice(size_t i, TriggerRef ref) const {
+  return ref == TriggerRef::kLastPrice ? LastPrice(i) : market_.mark_price(i);
+}
+
+void Engine::Trail(SimOrder& o, int64_t ref) const {
+  const bool sell = o.side == Side::kSell;
+  if (!o.trailing_active) {
+    if (o.activation_price != 0 && (sell ? ref < o.activation_price : ref > o.activation_price)) {
+      return;  // not activated yet: no trigger
+    }
+    o.trailing_active = true;
+    o.trailing_extreme = ref;
+  } else {
+    o.trailing_extreme = sell ? std::max(o.trailing_extreme, ref) : std::min(o.trailing_extreme, ref);
+  }
+  const int64_t tick = o.instrument->tick;
+  const __int128 x = o.trailing_extreme;
+  int64_t t;
+  if (sell) {
+    t = static_cast<int64_t>(x * (10000 - o.trailing_bps) / 10000);
+    t -= t % tick;  // down: never nearer than the rate
+  } else {
+    t = static_cast<int64_t>((x * (10000 + o.trailing_bps) + 9999) / 10000);
+    if (t % tick != 0) t += tick - t % tick;  // up
+  }
+  o.trigger_price = t;
 }
 
 PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
@@ -298,9 +379,12 @@ void Engine::ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, b
   o.updated = f.time;
   o.status = o.filled == o.qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
   if (o.status == OrderStatus::kFilled) Unrest(o);
+  last_trade_[in.index] = price;
   account_fills_[a.spec.id].push_back(f);
   if (out) out->push_back(f);
   EmitOrder(o, &f);
+  if (o.tp_trigger_price != 0 || o.sl_trigger_price != 0) AttachChildren(o, qty);
+  if (reduce_only_shrink_) ShrinkReduceOnly(a, in.index);
   if (trades_) {
     PublicTrade t;
     t.instrument = &in;
@@ -409,12 +493,46 @@ AmendResult Engine::Amend(const AmendRequest& req) {
     return r;
   };
   if (!o.open()) return refuse(RejectCode::kAlreadyClosed, "order already closed");
-  if (o.awaiting_trigger()) {
-    return refuse(RejectCode::kInvalidPrice, "a conditional order cannot be amended before it triggers");
-  }
-  SimAccount* a = MutableAccount(o.account);
   const SimInstrument& in = *o.instrument;
   const size_t i = in.index;
+  if (o.awaiting_trigger() && !req.allow_parked) {
+    return refuse(RejectCode::kInvalidPrice, "a conditional order cannot be amended before it triggers");
+  }
+  if (o.awaiting_trigger()) {
+    // Parked: nothing rests, trades or holds margin; the new values are checked and stored.
+    if (req.trigger_price < 0 || req.price < 0 || req.qty < 0) {
+      return refuse(RejectCode::kInvalidPrice, "negative price or size");
+    }
+    if (o.trailing_bps != 0 && req.trigger_price != 0) {
+      return refuse(RejectCode::kInvalidPrice, "a trailing stop's trigger follows the market");
+    }
+    if (o.type == OrderType::kMarket && req.price != 0) {
+      return refuse(RejectCode::kInvalidPrice, "a market order has no limit price");
+    }
+    const int64_t trigger = req.trigger_price != 0 ? req.trigger_price : o.trigger_price;
+    const int64_t price = req.price != 0 ? req.price : o.price;
+    const int64_t qty = req.qty != 0 ? req.qty : o.qty;
+    if (trigger % in.tick != 0 || price % in.tick != 0) {
+      return refuse(RejectCode::kInvalidPrice, "price must be a positive multiple of tick");
+    }
+    if (qty % in.step != 0 || qty < in.min_qty || qty <= o.filled) {
+      return refuse(RejectCode::kInvalidQty, "quantity must be a positive multiple of step, >= min qty");
+    }
+    if (o.trailing_bps == 0) {
+      const int64_t ref = RefPrice(i, o.trigger_ref);
+      if (o.trigger == TriggerWhen::kAtOrAbove ? ref >= trigger : ref <= trigger) {
+        return refuse(RejectCode::kInvalidPrice, "order would immediately trigger");
+      }
+    }
+    o.trigger_price = trigger;
+    o.price = price;
+    o.qty = qty;
+    o.updated = clock_.Now();
+    EmitOrder(o, nullptr);
+    r.order = o;
+    return r;
+  }
+  SimAccount* a = MutableAccount(o.account);
   const int64_t price = req.price != 0 ? req.price : o.price;
   int64_t qty = req.qty != 0 ? req.qty : o.qty;
   if (req.price < 0 || price <= 0 || price % in.tick != 0) {
@@ -608,19 +726,25 @@ bool Engine::PrintMarketTrade(size_t i, Side taker_side, int64_t qty) {
   t.qty = std::min(qty, best->size);
   t.taker_side = taker_side;
   t.time = clock_.Now();
+  last_trade_[i] = t.price;
   if (trades_) trades_(t);
   market_.Consume(i, taker_side == Side::kBuy ? BookSide::kAsk : BookSide::kBid, t.price, t.qty);
   market_.FlushTrades(i);
   return true;
 }
 
-void Engine::CheckTriggers(size_t i) {
+void Engine::CheckTriggers(size_t i, bool last_price_only) {
   if (in_triggers_ || i >= awaiting_trigger_.size() || awaiting_trigger_[i].empty()) return;
-  const int64_t mark = market_.mark_price(i);
   std::vector<uint64_t> fire;
   for (uint64_t id : awaiting_trigger_[i]) {
-    const SimOrder& o = *orders_.at(id);
-    if (o.trigger == TriggerWhen::kAtOrAbove ? mark >= o.trigger_price : mark <= o.trigger_price) {
+    SimOrder& o = *orders_.at(id);
+    if (last_price_only && o.trigger_ref != TriggerRef::kLastPrice) continue;
+    const int64_t ref = RefPrice(i, o.trigger_ref);
+    if (o.trailing_bps != 0) {
+      Trail(o, ref);
+      if (!o.trailing_active) continue;
+    }
+    if (o.trigger == TriggerWhen::kAtOrAbove ? ref >= o.trigger_price : ref <= o.trigger_price) {
       fire.push_back(id);
     }
   }
@@ -634,6 +758,11 @@ void Engine::CheckTriggers(size_t i) {
     Unrest(o);  // parked no more; Execute re-indexes it if it rests
     o.triggered = true;
     o.updated = clock_.Now();
+    if (o.oco_id != 0) {  // one-cancels-other: the sibling goes before this one trades
+      SimOrder& sib = *orders_.at(o.oco_id);
+      // No OCO reason in the shared enum: kUserCanceled (venues print a plain cancel).
+      if (sib.awaiting_trigger()) Finish(sib, OrderStatus::kCanceled, CancelReason::kUserCanceled);
+    }
     SimAccount* a = MutableAccount(o.account);
     if (a == nullptr) continue;
     Execute(*a, o);  // rests (re-indexed as open), fills, expires or is rejected from here
@@ -643,6 +772,7 @@ void Engine::CheckTriggers(size_t i) {
 
 void Engine::OnBookChange(size_t i, bool from_trade) {
   CheckTriggers(i);
+  const int64_t last_before = i < last_trade_.size() ? last_trade_[i] : 0;
   if (i >= resting_.size()) return;
   Resting& r = resting_[i];
   const OrderBook& book = market_.book(i);
@@ -691,11 +821,102 @@ void Engine::OnBookChange(size_t i, bool from_trade) {
       EmitAccount(*a, i);
     }
   }
+  // Maker fills above printed new last prices: last-price triggers look again (mark ones
+  // already did, at this mark).
+  if (last_trade_[i] != last_before) CheckTriggers(i, /*last_price_only=*/true);
   int64_t mid = market_.mid(i);
   if (mid != last_mid_[i]) {
     last_mid_[i] = mid;
     CheckLiquidation(i);
   }
+}
+
+void Engine::ShrinkReduceOnly(SimAccount& a, size_t i) {
+  std::vector<SimOrder*> todo;
+  for (const auto& [id, o] : open_orders_) {
+    if (o->account == a.spec.id && o->instrument->index == i && o->reduce_only &&
+        !o->awaiting_trigger()) {
+      todo.push_back(o);
+    }
+  }
+  for (SimOrder* o : todo) {
+    if (!o->open()) continue;
+    const int64_t cap = ReduceOnlyCap(a, *o);
+    if (cap == 0) {  // flat, or the position is now on the order's own side
+      Finish(*o, OrderStatus::kCanceled, CancelReason::kReduceOnly);
+    } else if (o->remaining() > cap) {
+      o->qty = o->filled + cap;  // same price and time priority: the resting entry stays
+      o->updated = clock_.Now();
+      if (!events_) continue;
+      AccountEvent e;
+      e.kind = AccountEvent::Kind::kOrder;
+      e.account = o->account;
+      e.time = o->updated;
+      e.order = *o;
+      e.modified = true;
+      events_(e);
+    }
+  }
+}
+
+void Engine::AttachChildren(SimOrder& parent, int64_t qty) {
+  // One pair per parent, grown by later fills while both are still parked; a new pair when the
+  // earlier one fired or was cancelled (the spec of no venue says otherwise; our reading).
+  auto parked = [&](uint64_t id) {
+    if (id == 0) return false;
+    const SimOrder* c = FindOrder(id);
+    return c != nullptr && c->awaiting_trigger();
+  };
+  const bool has_tp = parent.tp_trigger_price != 0, has_sl = parent.sl_trigger_price != 0;
+  if ((!has_tp || parked(parent.tp_child_id)) && (!has_sl || parked(parent.sl_child_id))) {
+    for (uint64_t id : {parent.tp_child_id, parent.sl_child_id}) {
+      if (id == 0) continue;
+      SimOrder& c = *orders_.at(id);
+      c.qty += qty;
+      c.updated = clock_.Now();
+      if (!events_) continue;
+      AccountEvent e;
+      e.kind = AccountEvent::Kind::kOrder;
+      e.account = c.account;
+      e.time = c.updated;
+      e.order = c;
+      e.modified = true;
+      events_(e);
+    }
+    return;
+  }
+  const bool buy = parent.side == Side::kBuy;
+  auto make = [&](int64_t trigger, int64_t limit, TriggerRef ref, bool take_profit) -> SimOrder& {
+    PlaceRequest req;
+    req.account = parent.account;
+    req.side = buy ? Side::kSell : Side::kBuy;
+    req.type = limit != 0 ? OrderType::kLimit : OrderType::kMarket;
+    req.tif = TimeInForce::kGtc;
+    req.reduce_only = true;
+    req.price = limit;
+    req.qty = qty;
+    req.trigger_ref = ref;
+    SimOrder& c = NewOrder(req, *parent.instrument);
+    // A long's take-profit sells on a rise and its stop-loss on a fall; a short's the reverse.
+    c.trigger = (take_profit == buy) ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+    c.trigger_price = trigger;
+    c.parent_id = parent.id;
+    return c;
+  };
+  SimOrder* tp = has_tp ? &make(parent.tp_trigger_price, parent.tp_limit_price,
+                                parent.tp_trigger_ref, true)
+                        : nullptr;
+  SimOrder* sl = has_sl ? &make(parent.sl_trigger_price, parent.sl_limit_price,
+                                parent.sl_trigger_ref, false)
+                        : nullptr;
+  if (tp && sl) {
+    tp->oco_id = sl->id;
+    sl->oco_id = tp->id;
+  }
+  parent.tp_child_id = tp ? tp->id : 0;
+  parent.sl_child_id = sl ? sl->id : 0;
+  if (tp) Park(*tp);
+  if (sl) Park(*sl);
 }
 
 void Engine::CheckLiquidation(size_t i) {

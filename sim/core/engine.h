@@ -36,6 +36,22 @@ struct PlaceRequest {
   // Refused when the condition already holds ("would immediately trigger").
   TriggerWhen trigger = TriggerWhen::kNone;
   int64_t trigger_price = 0;
+  TriggerRef trigger_ref = TriggerRef::kMark;  // what the trigger compares (mark by default)
+  // Trailing stop: a conditional market order (type kMarket, trigger/trigger_price unset)
+  // whose trigger follows the best reference price since placement, or since the reference
+  // first reached activation_price (sell: at or above it; buy: at or below), by trailing_bps
+  // basis points (1..9999): sell trigger = highest x (1 - bps/1e4) rounded down to tick,
+  // buy = lowest x (1 + bps/1e4) rounded up (never nearer than the rate). Fires like a stop.
+  int64_t trailing_bps = 0;
+  int64_t activation_price = 0;
+  // Attached take-profit / stop-loss (0 = none): each fill parks reduce-only children on the
+  // opposite side for the filled size (limit at *_limit_price, or market when 0), which cancel
+  // each other when one fires. A buy's take-profit fires at or above its trigger and its
+  // stop-loss at or below (a sell's the other way); refused when on the wrong side of each
+  // other. A child whose condition already holds when parked fires at the next book change.
+  int64_t tp_trigger_price = 0, tp_limit_price = 0;
+  int64_t sl_trigger_price = 0, sl_limit_price = 0;
+  TriggerRef tp_trigger_ref = TriggerRef::kMark, sl_trigger_ref = TriggerRef::kMark;
 };
 
 // code == kNone: accepted; `order` holds its state after immediate matching (open, filled,
@@ -53,6 +69,14 @@ struct AmendRequest {
   uint64_t order_id = 0;
   int64_t price = 0;  // at price_scale; 0 keeps the price
   int64_t qty = 0;    // new total size at size_scale (must exceed what is filled); 0 keeps it
+  // A parked conditional order only (one awaiting its trigger): new trigger price, 0 keeps it.
+  // Refused ("would immediately trigger") when the new trigger already holds. Not for
+  // trailing stops (their trigger is the engine's).
+  int64_t trigger_price = 0;
+  // Opt-in, so venues that never asked keep the old refusal ("a conditional order cannot be
+  // amended before it triggers"): true lets a parked conditional order be amended (trigger
+  // price, limit price, size; same id, no margin, nothing trades).
+  bool allow_parked = false;
 };
 
 // code == kNone: the order has the new price/size and the same id; at a crossing price it
@@ -90,6 +114,13 @@ class Engine {
 
   void SetEventSink(EventSink s) { events_ = std::move(s); }
   void SetTradeSink(TradeSink s) { trades_ = std::move(s); }
+  // Opt-in (off by default, so venues that never asked keep their behaviour): after every
+  // position change, a resting reduce-only order whose remaining size exceeds what it can still
+  // reduce shrinks to it (an order event with `modified`), and is cancelled (reason
+  // kReduceOnly) when the position is flat or on its own side. Backpack's orderModified.
+  void SetReduceOnlyShrink(bool on) { reduce_only_shrink_ = on; }
+  // The instrument's last trade price (public print or user fill); the mark before any trade.
+  int64_t LastPrice(size_t i) const;
 
   absl::Status AddAccount(const AccountSpec& spec);
   const SimAccount* account(std::string_view id) const;
@@ -142,7 +173,15 @@ class Engine {
   // (0: none); FOK takes all or nothing. Fills applied, the book consumed and published.
   void TakeLiquidity(SimAccount& a, SimOrder& o, int64_t bound, std::vector<SimFill>* fills);
   // Fires the conditional orders of instrument i whose trigger the mark has reached.
-  void CheckTriggers(size_t i);
+  void CheckTriggers(size_t i, bool last_price_only = false);
+  int64_t RefPrice(size_t i, TriggerRef ref) const;
+  // Trailing stop: moves the extreme / trigger with the reference price `ref`.
+  void Trail(SimOrder& o, int64_t ref) const;
+  // After a position change: resting reduce-only orders shrink / cancel (SetReduceOnlyShrink).
+  void ShrinkReduceOnly(SimAccount& a, size_t i);
+  // After a fill of `parent` carrying TP/SL: park or grow its children by `qty`.
+  void AttachChildren(SimOrder& parent, int64_t qty);
+  void Park(SimOrder& o);
   // Qty of a fill for `o` after reduce-only trimming.
   int64_t ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const;
   void ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
@@ -179,6 +218,8 @@ class Engine {
   std::vector<std::set<uint64_t>> awaiting_trigger_;  // per instrument: parked conditional ids
   bool in_triggers_ = false;
   std::vector<int64_t> last_mid_;  // per instrument: mid at the last liquidation check
+  std::vector<int64_t> last_trade_;  // per instrument: last trade price (0: none yet)
+  bool reduce_only_shrink_ = false;
   uint64_t next_order_id_ = 1000001;
   uint64_t next_trade_id_ = 5000001;
 };

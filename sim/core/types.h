@@ -133,6 +133,9 @@ const char* ToString(RejectCode c);
 
 // When a conditional order fires: the mark at or above / at or below its trigger price.
 enum class TriggerWhen : uint8_t { kNone = 0, kAtOrAbove, kAtOrBelow };
+// The price a conditional order's trigger compares: the mark (the mid; the default) or the
+// instrument's last trade price (public or user trade; the mark until the first trade).
+enum class TriggerRef : uint8_t { kMark = 0, kLastPrice };
 
 struct SimOrder {
   uint64_t id = 0;  // venue-wide, increasing; modules format it as the venue does
@@ -149,8 +152,23 @@ struct SimOrder {
   // the side `trigger` names, then executed as a new limit or market order. An untriggered
   // order is open (status kOpen, triggered false) but neither rests nor reserves margin.
   TriggerWhen trigger = TriggerWhen::kNone;
-  int64_t trigger_price = 0;
+  int64_t trigger_price = 0;  // trailing stop: the current trigger (0 until activated)
+  TriggerRef trigger_ref = TriggerRef::kMark;
   bool triggered = false;
+  // Trailing stop (a conditional market order): trigger_price follows the best reference price
+  // since activation (highest for a sell, lowest for a buy) at trailing_bps basis points behind.
+  int64_t trailing_bps = 0;       // 0: not trailing
+  int64_t activation_price = 0;   // 0: active from placement
+  bool trailing_active = false;
+  int64_t trailing_extreme = 0;   // best reference price since activation
+  // Attached take-profit / stop-loss (on the parent; 0 = none). Each fill of the parent parks
+  // reduce-only conditional children for the filled size, one-cancels-other.
+  int64_t tp_trigger_price = 0, tp_limit_price = 0;  // limit 0: the child is a market order
+  int64_t sl_trigger_price = 0, sl_limit_price = 0;
+  TriggerRef tp_trigger_ref = TriggerRef::kMark, sl_trigger_ref = TriggerRef::kMark;
+  uint64_t tp_child_id = 0, sl_child_id = 0;  // the parent's current children (0: none)
+  uint64_t parent_id = 0;   // a child: the order it is attached to
+  uint64_t oco_id = 0;      // a child: its sibling, cancelled when this one fires
   int64_t qty = 0;
   int64_t filled = 0;
   Money filled_notional = 0;  // for the average fill price
@@ -228,6 +246,11 @@ struct AccountEvent {
   SimPosition position;
   SimBalance balance;
   Money amount = 0;  // kFunding: received (> 0) or paid (< 0)
+  // kOrder without a fill: the engine changed an open order by itself — a resting reduce-only
+  // order shrunk to a smaller position (order.qty is the new size), or a parked attached
+  // child grown by a further fill of its parent. Only with Engine::SetReduceOnlyShrink (the
+  // shrink) or attached TP/SL (the growth), so venues that use neither never see it.
+  bool modified = false;
 };
 
 }  // namespace perpgw::sim

@@ -399,3 +399,308 @@ TEST_CASE("liquidation closes at mark when equity < maintenance margin", "[sim][
 }
 
 }  // namespace perpgw::sim
+
+namespace perpgw::sim {
+namespace {
+
+PlaceRequest Conditional(Side side, OrderType type, int64_t price, int64_t qty, TriggerWhen when,
+                         int64_t trigger) {
+  PlaceRequest r;
+  r.account = "alice";
+  r.symbol = "TEST";
+  r.side = side;
+  r.type = type;
+  r.price = type == OrderType::kLimit ? price : 0;
+  r.worst_price = type == OrderType::kMarket ? price : 0;
+  r.qty = qty;
+  r.trigger = when;
+  r.trigger_price = trigger;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a parked conditional order is amended in place when the venue opts in",
+          "[sim][engine]") {
+  Fixture f;
+  auto stop = f.engine.Place(Conditional(Side::kBuy, OrderType::kLimit, 1015, 5,
+                                         TriggerWhen::kAtOrAbove, 1003));
+  REQUIRE(stop.code == RejectCode::kNone);
+  AmendRequest am;
+  am.account = "alice";
+  am.order_id = stop.order.id;
+  am.trigger_price = 1010;
+  am.price = 1020;
+  am.qty = 7;
+  // Not opted in: refused as before.
+  CHECK(f.engine.Amend(am).code == RejectCode::kInvalidPrice);
+  CHECK(f.engine.FindOrder(stop.order.id)->trigger_price == 1003);
+  am.allow_parked = true;
+  f.events.clear();
+  auto r = f.engine.Amend(am);
+  REQUIRE(r.code == RejectCode::kNone);
+  CHECK(r.order.id == stop.order.id);
+  CHECK(r.order.trigger_price == 1010);
+  CHECK(r.order.price == 1020);
+  CHECK(r.order.qty == 7);
+  CHECK(r.order.awaiting_trigger());
+  CHECK(r.fills.empty());
+  REQUIRE(f.events.size() == 1);
+  CHECK(f.events[0].order.trigger_price == 1010);
+
+  // A trigger the mark (100.0) already satisfies: refused, order unchanged.
+  AmendRequest now = am;
+  now.trigger_price = 1000;
+  now.price = 0;
+  now.qty = 0;
+  auto refused = f.engine.Amend(now);
+  CHECK(refused.code == RejectCode::kInvalidPrice);
+  CHECK(refused.message == "order would immediately trigger");
+  CHECK(f.engine.FindOrder(stop.order.id)->trigger_price == 1010);
+  // Size only keeps the trigger.
+  AmendRequest size_only;
+  size_only.account = "alice";
+  size_only.order_id = stop.order.id;
+  size_only.qty = 8;
+  size_only.allow_parked = true;
+  REQUIRE(f.engine.Amend(size_only).code == RejectCode::kNone);
+  CHECK(f.engine.FindOrder(stop.order.id)->trigger_price == 1010);
+
+  // A market stop has no limit price to amend.
+  auto mkt = f.engine.Place(Conditional(Side::kSell, OrderType::kMarket, 0, 5,
+                                        TriggerWhen::kAtOrBelow, 990));
+  REQUIRE(mkt.code == RejectCode::kNone);
+  AmendRequest px;
+  px.account = "alice";
+  px.order_id = mkt.order.id;
+  px.price = 980;
+  px.allow_parked = true;
+  CHECK(f.engine.Amend(px).code == RejectCode::kInvalidPrice);
+
+  f.market.SetMid(0, 1005);  // past the old trigger, not the new one
+  CHECK(f.engine.FindOrder(stop.order.id)->awaiting_trigger());
+  f.market.SetMid(0, 1012);
+  const SimOrder* o = f.engine.FindOrder(stop.order.id);
+  CHECK(o->triggered);
+  CHECK(o->qty == 8);
+  CHECK(o->price == 1020);
+}
+
+TEST_CASE("a trigger may compare the last trade price instead of the mark", "[sim][engine]") {
+  Fixture f;
+  CHECK(f.engine.LastPrice(0) == 1000);  // no trade yet: the mark
+  PlaceRequest by_last = Conditional(Side::kSell, OrderType::kLimit, 1001, 1,
+                                     TriggerWhen::kAtOrAbove, 1002);
+  by_last.trigger_ref = TriggerRef::kLastPrice;
+  PlaceRequest by_mark = by_last;
+  by_mark.trigger_ref = TriggerRef::kMark;
+  auto last = f.engine.Place(by_last);
+  auto mark = f.engine.Place(by_mark);
+  REQUIRE(last.code == RejectCode::kNone);
+  REQUIRE(mark.code == RejectCode::kNone);
+  // A buy sweeping 100.0, 100.1 and 100.2 prints 100.2 while the mark stays below it.
+  auto sweep = f.Place(Side::kBuy, 1002, 40);
+  REQUIRE(sweep.fills.size() == 3);
+  CHECK(f.engine.LastPrice(0) == 1002);
+  REQUIRE(f.market.mark_price(0) < 1002);
+  CHECK(f.engine.FindOrder(last.order.id)->triggered);
+  CHECK(f.engine.FindOrder(mark.order.id)->awaiting_trigger());
+  // The generated flow's own prints count too.
+  REQUIRE(f.engine.PrintMarketTrade(0, Side::kSell, 1));
+  CHECK(f.engine.LastPrice(0) < 1002);  // the print hit the best bid
+  REQUIRE(f.engine.LastPrice(0) < f.market.mark_price(0));
+  // Placement checks the chosen reference: "at or below the last price" holds at once.
+  PlaceRequest now = by_last;
+  now.trigger = TriggerWhen::kAtOrBelow;
+  now.trigger_price = f.engine.LastPrice(0);
+  CHECK(f.engine.Place(now).message == "order would immediately trigger");
+}
+
+TEST_CASE("trailing stop follows the best mark by its callback and fires", "[sim][engine]") {
+  SECTION("sell, active from placement") {
+    Fixture f;
+    PlaceRequest t;
+    t.account = "alice";
+    t.symbol = "TEST";
+    t.side = Side::kSell;
+    t.type = OrderType::kMarket;
+    t.qty = 5;
+    t.trailing_bps = 100;  // 1 %
+    auto r = f.engine.Place(t);
+    REQUIRE(r.code == RejectCode::kNone);
+    CHECK(r.order.awaiting_trigger());
+    CHECK(r.order.trigger_price == 990);  // 100.0 x 0.99
+    f.market.SetMid(0, 1050);
+    CHECK(f.engine.FindOrder(r.order.id)->trigger_price == 1039);  // 103.95 down to tick
+    f.market.SetMid(0, 1045);
+    CHECK(f.engine.FindOrder(r.order.id)->trigger_price == 1039);  // a fall does not lower it
+    CHECK(f.engine.FindOrder(r.order.id)->awaiting_trigger());
+    f.market.SetMid(0, 1038);
+    const SimOrder* o = f.engine.FindOrder(r.order.id);
+    CHECK(o->triggered);
+    CHECK(o->status == OrderStatus::kFilled);
+    CHECK(f.engine.Position("alice", 0).size == -5);
+  }
+  SECTION("buy with an activation price") {
+    Fixture f;
+    PlaceRequest t;
+    t.account = "alice";
+    t.symbol = "TEST";
+    t.side = Side::kBuy;
+    t.type = OrderType::kMarket;
+    t.qty = 5;
+    t.trailing_bps = 200;
+    t.activation_price = 980;
+    auto r = f.engine.Place(t);
+    REQUIRE(r.code == RejectCode::kNone);
+    CHECK(r.order.trigger_price == 0);  // not active yet
+    f.market.SetMid(0, 990);
+    CHECK(f.engine.FindOrder(r.order.id)->trigger_price == 0);
+    f.market.SetMid(0, 980);
+    CHECK(f.engine.FindOrder(r.order.id)->trigger_price == 1000);  // 99.96 up to tick
+    f.market.SetMid(0, 970);
+    CHECK(f.engine.FindOrder(r.order.id)->trigger_price == 990);  // 98.94 up
+    f.market.SetMid(0, 985);
+    CHECK(f.engine.FindOrder(r.order.id)->awaiting_trigger());
+    f.market.SetMid(0, 995);
+    CHECK(f.engine.FindOrder(r.order.id)->triggered);
+    CHECK(f.engine.Position("alice", 0).size == 5);
+  }
+  SECTION("refused shapes") {
+    Fixture f;
+    PlaceRequest t;
+    t.account = "alice";
+    t.symbol = "TEST";
+    t.side = Side::kSell;
+    t.type = OrderType::kLimit;
+    t.price = 1000;
+    t.qty = 5;
+    t.trailing_bps = 100;
+    CHECK(f.engine.Place(t).code == RejectCode::kInvalidPrice);  // a market order only
+    t.type = OrderType::kMarket;
+    t.trailing_bps = 10000;
+    CHECK(f.engine.Place(t).code == RejectCode::kInvalidPrice);
+  }
+}
+
+TEST_CASE("reduce-only resting orders shrink with the position when the engine opts in",
+          "[sim][engine]") {
+  for (bool on : {true, false}) {
+    Fixture f;
+    f.engine.SetReduceOnlyShrink(on);
+    REQUIRE(f.Place(Side::kBuy, 1001, 30).order.status == OrderStatus::kFilled);  // long 3.0
+    auto ro = f.Place(Side::kSell, 1010, 30, TimeInForce::kGtc, OrderType::kLimit, true);
+    REQUIRE(ro.order.status == OrderStatus::kOpen);
+    f.events.clear();
+    REQUIRE(f.Place(Side::kSell, 999, 10, TimeInForce::kIoc).order.filled == 10);  // long 2.0
+    const SimOrder* o = f.engine.FindOrder(ro.order.id);
+    int modified = 0;
+    for (const auto& e : f.events) {
+      if (e.kind == AccountEvent::Kind::kOrder && e.modified) {
+        ++modified;
+        CHECK(e.order.id == ro.order.id);
+        CHECK(e.order.qty == 20);
+        CHECK(!e.has_fill);
+      }
+    }
+    if (on) {
+      CHECK(modified == 1);
+      CHECK(o->qty == 20);
+      CHECK(o->status == OrderStatus::kOpen);
+    } else {
+      CHECK(modified == 0);
+      CHECK(o->qty == 30);
+    }
+    REQUIRE(f.Place(Side::kSell, 998, 20, TimeInForce::kIoc).order.filled == 20);  // flat
+    if (on) {
+      CHECK(o->status == OrderStatus::kCanceled);
+      CHECK(o->reason == CancelReason::kReduceOnly);
+    } else {
+      CHECK(o->status == OrderStatus::kOpen);
+    }
+  }
+}
+
+TEST_CASE("attached take-profit / stop-loss park on fills and cancel each other",
+          "[sim][engine]") {
+  auto with_tpsl = [](Side side, int64_t price, int64_t qty, int64_t tp, int64_t sl,
+                      TimeInForce tif = TimeInForce::kGtc) {
+    PlaceRequest r;
+    r.account = "alice";
+    r.symbol = "TEST";
+    r.side = side;
+    r.price = price;
+    r.qty = qty;
+    r.tif = tif;
+    r.tp_trigger_price = tp;
+    r.sl_trigger_price = sl;
+    return r;
+  };
+  SECTION("children for the filled size; the take-profit fires, the stop-loss goes") {
+    Fixture f;
+    PlaceRequest p = with_tpsl(Side::kBuy, 1001, 30, 1020, 980);
+    p.sl_limit_price = 979;
+    auto r = f.engine.Place(p);  // two fills: 1.0 at 100.0 then 2.0 at 100.1
+    REQUIRE(r.fills.size() == 2);
+    const SimOrder* parent = f.engine.FindOrder(r.order.id);
+    REQUIRE(parent->tp_child_id != 0);
+    REQUIRE(parent->sl_child_id != 0);
+    const SimOrder* tp = f.engine.FindOrder(parent->tp_child_id);
+    const SimOrder* sl = f.engine.FindOrder(parent->sl_child_id);
+    CHECK(tp->awaiting_trigger());
+    CHECK(sl->awaiting_trigger());
+    CHECK(tp->qty == 30);  // grown by the second fill
+    CHECK(sl->qty == 30);
+    CHECK(tp->side == Side::kSell);
+    CHECK(tp->reduce_only);
+    CHECK(tp->type == OrderType::kMarket);
+    CHECK(sl->type == OrderType::kLimit);
+    CHECK(sl->price == 979);
+    CHECK(tp->trigger == TriggerWhen::kAtOrAbove);
+    CHECK(sl->trigger == TriggerWhen::kAtOrBelow);
+    CHECK(tp->parent_id == r.order.id);
+    CHECK(tp->oco_id == sl->id);
+    CHECK(sl->oco_id == tp->id);
+    f.market.SetMid(0, 1021);
+    CHECK(tp->triggered);
+    CHECK(tp->status == OrderStatus::kFilled);
+    CHECK(sl->status == OrderStatus::kCanceled);
+    CHECK(f.engine.Position("alice", 0).size == 0);
+    CHECK(f.engine.OpenOrders("alice").empty());
+  }
+  SECTION("a short's stop-loss fires above, its take-profit is cancelled") {
+    Fixture f;
+    auto r = f.engine.Place(with_tpsl(Side::kSell, 999, 10, 980, 1020, TimeInForce::kIoc));
+    REQUIRE(r.order.filled == 10);
+    const SimOrder* parent = f.engine.FindOrder(r.order.id);
+    const SimOrder* tp = f.engine.FindOrder(parent->tp_child_id);
+    const SimOrder* sl = f.engine.FindOrder(parent->sl_child_id);
+    CHECK(tp->trigger == TriggerWhen::kAtOrBelow);
+    CHECK(sl->trigger == TriggerWhen::kAtOrAbove);
+    f.market.SetMid(0, 1020);
+    CHECK(sl->status == OrderStatus::kFilled);
+    CHECK(tp->status == OrderStatus::kCanceled);
+    CHECK(f.engine.Position("alice", 0).size == 0);
+  }
+  SECTION("a parent cancelled before any fill leaves nothing; wrong sides are refused") {
+    Fixture f;
+    auto r = f.engine.Place(with_tpsl(Side::kBuy, 990, 10, 1020, 980));
+    REQUIRE(r.order.status == OrderStatus::kOpen);
+    REQUIRE(f.engine.Cancel("alice", r.order.id).code == RejectCode::kNone);
+    CHECK(f.engine.OpenOrders("alice").empty());
+    CHECK(f.engine.Orders("alice").size() == 1);
+    CHECK(f.engine.Place(with_tpsl(Side::kBuy, 990, 10, 980, 1020)).code ==
+          RejectCode::kInvalidPrice);
+  }
+  SECTION("only the take-profit: a lone child, no sibling") {
+    Fixture f;
+    auto r = f.engine.Place(with_tpsl(Side::kBuy, 1000, 5, 1020, 0));
+    const SimOrder* parent = f.engine.FindOrder(r.order.id);
+    REQUIRE(parent->tp_child_id != 0);
+    CHECK(parent->sl_child_id == 0);
+    CHECK(f.engine.FindOrder(parent->tp_child_id)->oco_id == 0);
+    CHECK(f.engine.FindOrder(parent->tp_child_id)->qty == 5);
+  }
+}
+
+}  // namespace perpgw::sim
