@@ -101,6 +101,11 @@ class AsterModule final : public VenueModule {
     bool cross_next_bbo = false;
     Stats stats;
     std::vector<FundingRow> funding;  // ascending
+    // The venue numbers trades per symbol (trades, aggTrades, userTrades, the user stream's `t`
+    // alike): venue id = 1, 2, ... in engine order. Engine id → venue id of the recent public
+    // prints (REST lists the core's last kRecentTradesKept only; older ones are dropped here).
+    uint64_t trade_seq = 0;
+    std::map<uint64_t, uint64_t> trade_ids;
   };
 
   // ---- streams
@@ -174,6 +179,10 @@ class AsterModule final : public VenueModule {
   void CheckListenKeys();
   std::string OrderUpdateJson(const AccountEvent& e, const SimOrder& o, const char* exec,
                               const char* status);
+  // The venue's (per-symbol) id of an engine trade on instrument i, assigned on first sight
+  // (engine ids rise, so per-symbol ids do too). account_fill: a sim account's fill, whose id
+  // must stay answerable for as long as userTrades lists it.
+  uint64_t VenueTradeId(size_t i, uint64_t engine_trade_id, bool account_fill = false);
 
   SimContext* ctx_ = nullptr;
   std::unique_ptr<Authenticator> auth_;
@@ -194,6 +203,8 @@ class AsterModule final : public VenueModule {
   std::map<std::string, PendingAccount> pending_account_;
   std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
   std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
+  // Engine trade id → venue trade id of the sim accounts' fills (kept like the engine's fills).
+  std::unordered_map<uint64_t, uint64_t> fill_trade_ids_;
   std::set<uint64_t> close_position_;  // order ids placed with closePosition=true
   // GET income: what the account was paid/charged, journaled as the engine reports it (fills'
   // commission and realized PnL, funding settlements), oldest first.

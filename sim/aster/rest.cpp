@@ -611,12 +611,15 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
     }
     const SimInstrument& in = m.instrument(static_cast<size_t>(si));
     std::vector<const PublicTrade*> rows;
+    std::vector<uint64_t> ids;  // per-symbol venue ids of `rows`
     for (const PublicTrade& t : ctx_->RecentTrades(static_cast<size_t>(si))) {
       const int64_t ms = ToMs(t.time);
-      if (from_id >= 0 && static_cast<int64_t>(t.trade_id) < from_id) continue;
+      const uint64_t id = VenueTradeId(static_cast<size_t>(si), t.trade_id);
+      if (from_id >= 0 && static_cast<int64_t>(id) < from_id) continue;
       if (start >= 0 && ms < start) continue;
       if (end >= 0 && ms > end) continue;
       rows.push_back(&t);
+      ids.push_back(id);
     }
     // fromId/startTime read forward from the first match; otherwise the latest `limit`.
     size_t first = 0;
@@ -628,21 +631,22 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
     w.BeginArray();
     for (size_t k = first; k < last; ++k) {
       const PublicTrade& t = *rows[k];
+      const uint64_t id = ids[k];
       const bool buyer_maker = t.taker_side == Side::kSell;
       w.BeginObject();
       if (name != "aggTrades") {
-        w.Field("id", t.trade_id)
+        w.Field("id", id)
             .Field("price", Fixed(t.price, in.price_scale))
             .Field("qty", Fixed(t.qty, in.size_scale))
             .Field("quoteQty", FormatMoney(in.Notional(t.price, t.qty)))
             .Field("time", ToMs(t.time))
             .Field("isBuyerMaker", buyer_maker);
       } else {
-        w.Field("a", t.trade_id)
+        w.Field("a", id)
             .Field("p", Fixed(t.price, in.price_scale))
             .Field("q", Fixed(t.qty, in.size_scale))
-            .Field("f", t.trade_id)
-            .Field("l", t.trade_id)
+            .Field("f", id)
+            .Field("l", id)
             .Field("T", ToMs(t.time))
             .Field("m", buyer_maker);
       }
@@ -795,11 +799,15 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     limit = std::clamp<int64_t>(limit, 1, 1000);
     const std::vector<SimFill> fills = eng.Fills(acct.id);
     std::vector<const SimFill*> rows;
+    std::vector<uint64_t> ids;  // per-symbol venue ids of `rows` (fromId reads them)
     for (const SimFill& f : fills) {
       const int64_t t = ToMs(f.time);
-      if (f.instrument->symbol() != symbol || f.trade_id < static_cast<uint64_t>(from_id)) continue;
+      if (f.instrument->symbol() != symbol) continue;
+      const uint64_t id = VenueTradeId(f.instrument->index, f.trade_id, true);
+      if (id < static_cast<uint64_t>(from_id)) continue;
       if ((start >= 0 && t < start) || (end >= 0 && t > end)) continue;
       rows.push_back(&f);
+      ids.push_back(id);
     }
     // fromId/startTime read forward; otherwise the most recent `limit` (Binance family).
     auto [first, last] = Page(rows.size(), limit, from_id > 0 || start >= 0);
@@ -814,7 +822,7 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
           .Field("buyer", f.side == Side::kBuy)
           .Field("commission", Money8(f.fee))
           .Field("commissionAsset", "USDT")
-          .Field("id", f.trade_id)
+          .Field("id", ids[k])
           .Field("maker", f.maker)
           .Field("orderId", f.order_id)
           .Field("price", Fixed(f.price, in.price_scale))

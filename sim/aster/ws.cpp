@@ -532,9 +532,10 @@ void AsterModule::PushTickers(bool per_symbol) {
 void AsterModule::OnTrade(const PublicTrade& t) {
   const size_t i = t.instrument->index;
   if (i >= symbols_.size()) return;
+  const uint64_t id = VenueTradeId(i, t.trade_id);
   Stats& st = symbols_[i].stats;
-  if (st.first_trade == 0) st.first_trade = t.trade_id;
-  st.last_trade = t.trade_id;
+  if (st.first_trade == 0) st.first_trade = id;
+  st.last_trade = id;
   ++st.count;
   st.traded_qty += t.qty;
   st.traded_quote += t.instrument->Notional(t.price, t.qty);
@@ -545,16 +546,28 @@ void AsterModule::OnTrade(const PublicTrade& t) {
   w.BeginObject()
       .Field("e", "aggTrade")
       .Field("E", NowMs())
-      .Field("a", t.trade_id)
+      .Field("a", id)
       .Field("s", t.instrument->symbol())
       .Field("p", Fixed(t.price, t.instrument->price_scale))
       .Field("q", Fixed(t.qty, t.instrument->size_scale))
-      .Field("f", t.trade_id)
-      .Field("l", t.trade_id)
+      .Field("f", id)
+      .Field("l", id)
       .Field("T", ToMs(t.time))
       .Field("m", t.taker_side == Side::kSell)  // buyer is the maker when the taker sells
       .EndObject();
   Publish(name, w.Take());
+}
+
+uint64_t AsterModule::VenueTradeId(size_t i, uint64_t engine_trade_id, bool account_fill) {
+  if (auto f = fill_trade_ids_.find(engine_trade_id); f != fill_trade_ids_.end()) return f->second;
+  SymbolState& s = symbols_[i];
+  auto [it, added] = s.trade_ids.try_emplace(engine_trade_id, 0);
+  if (added) it->second = ++s.trade_seq;
+  const uint64_t id = it->second;
+  if (account_fill) fill_trade_ids_.emplace(engine_trade_id, id);
+  // Public ids older than twice what REST can list are never asked for again.
+  if (s.trade_ids.size() > 2 * SimContext::kRecentTradesKept) s.trade_ids.erase(s.trade_ids.begin());
+  return id;
 }
 
 void AsterModule::OnFunding(const FundingEvent& e) {
@@ -644,7 +657,7 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("N", "USDT")
       .Field("n", fill ? Money8(e.fill.fee) : std::string("0"))
       .Field("T", ToMs(fill ? e.fill.time : o.updated))
-      .Field("t", fill ? e.fill.trade_id : uint64_t{0})
+      .Field("t", fill ? VenueTradeId(in.index, e.fill.trade_id, true) : uint64_t{0})
       .Field("b", FormatMoney(bids))
       .Field("a", FormatMoney(asks))
       .Field("m", fill && e.fill.maker)
@@ -685,12 +698,14 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
         trade_realized_[e.fill.trade_id] = realized;
         it->second = cum;
         const size_t i = o.instrument->index;
+        // The fill takes its per-symbol venue id now, before the public print of the same
+        // trade (the engine reports the fill first), so both views share it.
+        const uint64_t venue_id = VenueTradeId(i, e.fill.trade_id, true);
         if (realized != 0) {
-          AddIncome(o.account, i, IncomeType::kRealizedPnl, realized, e.fill.time, e.fill.trade_id);
+          AddIncome(o.account, i, IncomeType::kRealizedPnl, realized, e.fill.time, venue_id);
         }
         if (e.fill.fee != 0) {
-          AddIncome(o.account, i, IncomeType::kCommission, -e.fill.fee, e.fill.time,
-                    e.fill.trade_id);
+          AddIncome(o.account, i, IncomeType::kCommission, -e.fill.fee, e.fill.time, venue_id);
         }
       } else if (o.status == OrderStatus::kCanceled) {
         exec = o.reason == CancelReason::kReduceOnly ? "EXPIRED" : "CANCELED";

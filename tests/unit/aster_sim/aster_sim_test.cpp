@@ -1268,4 +1268,63 @@ TEST_CASE("aster sim: PUT /fapi/v3/order modifies a LIMIT order in place", "[ast
   CHECK(std::string_view(jp.parse(q.body)["price"]) == Fixed(bid - 30, btc->price_scale));
 }
 
+// The venue numbers trades per symbol: the first print on ETH after two on BTC is ETH's id 1,
+// and a fill keeps one id across trades, aggTrades, the aggTrade stream, userTrades and the
+// user stream's `t`.
+TEST_CASE("aster sim: trade ids are per symbol and the same in every view", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  const Instrument* eth = sim.symbols.ByVenueSymbol("ETHUSDT");
+  auto lk = Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey);
+  auto key = ad::ParseListenKey(lk.body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  WsClient agg(sim.port, "/stream?streams=ethusdt@aggTrade");
+  sim.WaitConnections(2);
+  auto take = [&](size_t i, const Instrument* in, const std::string& symbol,
+                  const std::string& qty, const std::string& cid) {
+    int64_t ask = 0;
+    sim.server->Sync([&] { ask = sim.venue().market().book(i).BestAsk()->price; });
+    REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                   "symbol=" + symbol + "&side=BUY&type=LIMIT&quantity=" + qty + "&price=" +
+                       Px(in, ask) + "&timeInForce=IOC&newClientOrderId=" + cid)
+                .status == 200);
+  };
+  take(0, btc, "BTCUSDT", "0.001", "btc-1");
+  take(0, btc, "BTCUSDT", "0.001", "btc-2");
+  take(1, eth, "ETHUSDT", "0.002", "eth-1");
+  simdjson::dom::parser jp;
+  auto ids = [&](const std::string& body, const char* key) {
+    std::vector<int64_t> out;
+    for (simdjson::dom::element e : jp.parse(body).get_array()) out.push_back(int64_t(e[key]));
+    return out;
+  };
+  CHECK(ids(sim.Get("/fapi/v1/trades?symbol=BTCUSDT").body, "id") == std::vector<int64_t>{1, 2});
+  CHECK(ids(sim.Get("/fapi/v1/trades?symbol=ETHUSDT").body, "id") == std::vector<int64_t>{1});
+  CHECK(ids(sim.Get("/fapi/v1/aggTrades?symbol=ETHUSDT").body, "a") == std::vector<int64_t>{1});
+  CHECK(ids(sim.Get("/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=2").body, "a") ==
+        std::vector<int64_t>{2});
+  CHECK(ids(sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=BTCUSDT").body, "id") ==
+        std::vector<int64_t>{1, 2});
+  CHECK(ids(sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=BTCUSDT&fromId=2").body,
+            "id") == std::vector<int64_t>{2});
+  CHECK(ids(sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=ETHUSDT").body, "id") ==
+        std::vector<int64_t>{1});
+  auto stream = agg.ReadUntil("aggTrade");
+  REQUIRE(stream.has_value());
+  CHECK(int64_t(jp.parse(*stream)["data"]["a"]) == 1);
+  std::optional<std::string> eth_fill;
+  for (int k = 0; k < 6 && !eth_fill; ++k) {
+    auto f = user.ReadUntil("\"x\":\"TRADE\"");
+    if (f && f->find("eth-1") != std::string::npos) eth_fill = f;
+  }
+  REQUIRE(eth_fill.has_value());
+  CHECK(int64_t(jp.parse(*eth_fill)["o"]["t"]) == 1);
+  auto ticker = jp.parse(sim.Get("/fapi/v1/ticker/24hr?symbol=BTCUSDT").body);
+  CHECK(int64_t(ticker["firstId"]) == 1);
+  CHECK(int64_t(ticker["lastId"]) == 2);
+  auto income = sim.V1(http::verb::get, "/fapi/v1/income", "symbol=ETHUSDT&incomeType=COMMISSION");
+  CHECK(std::string_view(jp.parse(income.body).at(0)["tradeId"]) == "1");
+}
+
 }  // namespace perpgw::sim::aster
