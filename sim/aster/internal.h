@@ -40,6 +40,10 @@ ApiError Mandatory(std::string_view param);  // -1102
 // (STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET for conditional ones).
 const char* ExecTypeText(const SimOrder& o);
 const char* TypeText(const SimOrder& o);
+// Minutes of a kline interval name ("1m" .. "3d"); 0 for anything else. 1w and 1M are not
+// served: the sim keeps a week of one-minute candles and buckets from the epoch, while the
+// venue's weeks start on Monday and its months are calendar months.
+int64_t KlineIntervalMinutes(std::string_view interval);
 
 // Raw received parameter strings (exactly as sent, still percent-encoded).
 std::string RawQuery(const HttpRequest& req);

@@ -158,7 +158,10 @@ void AsterModule::Attach(SimContext& ctx) {
   EventLoop& loop = ctx.loop();
   using std::chrono::milliseconds;
   loop.RunEvery(milliseconds(100), [this] { FlushDepth(0); });
-  loop.RunEvery(milliseconds(250), [this] { FlushDepth(1); });
+  loop.RunEvery(milliseconds(250), [this] {
+    FlushDepth(1);
+    PushKlines();
+  });
   loop.RunEvery(milliseconds(500), [this] {
     FlushDepth(2);
     PushTickers(true);

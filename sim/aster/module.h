@@ -106,18 +106,34 @@ class AsterModule final : public VenueModule {
     // prints (REST lists the core's last kRecentTradesKept only; older ones are dropped here).
     uint64_t trade_seq = 0;
     std::map<uint64_t, uint64_t> trade_ids;
+    // First and last venue trade id of each minute with prints (a week, like the candles): the
+    // kline stream's `f` / `L`.
+    struct TradeMinute {
+      int64_t minute_ms = 0;
+      uint64_t first = 0, last = 0;
+    };
+    std::deque<TradeMinute> trade_minutes;
   };
 
   // ---- streams
   enum class StreamKind : uint8_t {
     kDiff, kPartial, kBookTicker, kAllBookTicker, kAggTrade, kMarkPrice, kAllMarkPrice,
-    kForceOrder, kAllForceOrder, kOther
+    kForceOrder, kAllForceOrder, kKline, kOther
   };
   struct StreamInfo {
     StreamKind kind = StreamKind::kOther;
     int symbol = -1;  // instrument index, -1 for "!" streams / unknown symbols
     int speed = 1;    // cadence index (diff/partial), or 0 = 1 s / 1 = 3 s (mark price)
     int levels = 0;   // partial depth
+    int64_t kline_minutes = 0;  // kline interval
+  };
+  // A subscribed <s>@kline_<interval> stream: the interval it pushed last and that candle.
+  struct KlineSub {
+    size_t symbol = 0;
+    std::string interval;  // as named in the stream ("1m", "4h", ...)
+    int64_t step_ms = 0;
+    int64_t open_ms = -1;  // -1: nothing pushed yet
+    Candle last;
   };
   struct ConnState {
     bool combined = false;
@@ -174,6 +190,10 @@ class AsterModule final : public VenueModule {
   // <s>@ticker / <s>@miniTicker every 500 ms (per_symbol) and !ticker@arr / !miniTicker@arr
   // every 1000 ms, as the venue pushes them.
   void PushTickers(bool per_symbol);
+  // <s>@kline_<interval> every 250 ms: the current candle when it changed; when its interval
+  // ended, the finished one once more with x = true, then the new one.
+  void PushKlines();
+  std::string KlineEvent(const KlineSub& k, const Candle& c, bool closed) const;
   void PushUser(const std::string& account, const std::string& payload);
   void ExpireKey(ListenKey& k);
   void CheckListenKeys();
@@ -190,6 +210,7 @@ class AsterModule final : public VenueModule {
   std::unordered_map<std::string, int> stream_symbol_;  // lower-case symbol → index
   // stream name → subscribed connections
   std::unordered_map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> subs_;
+  std::map<std::string, KlineSub> klines_;  // subscribed kline streams by name
   std::map<std::string, ListenKey> keys_;                     // by key
   std::map<std::string, std::string> account_key_;            // account → active key
   std::map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> user_conns_;  // by key

@@ -85,6 +85,15 @@ const char* TifText(const SimOrder& o) {
 
 }  // namespace
 
+int64_t KlineIntervalMinutes(std::string_view interval) {
+  static const std::map<std::string, int64_t, std::less<>> kMinutes = {
+      {"1m", 1},    {"3m", 3},    {"5m", 5},    {"15m", 15},  {"30m", 30},   {"1h", 60},
+      {"2h", 120},  {"4h", 240},  {"6h", 360},  {"8h", 480},  {"12h", 720},  {"1d", 1440},
+      {"3d", 4320}};
+  auto it = kMinutes.find(interval);
+  return it == kMinutes.end() ? 0 : it->second;
+}
+
 const char* ExecTypeText(const SimOrder& o) { return o.type == OrderType::kMarket ? "MARKET" : "LIMIT"; }
 // Binance-family conditional names: a stop buys above / sells below the mark, a take-profit the
 // other way round; _MARKET when it executes as a market order.
@@ -540,12 +549,8 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
     if (ki < 0) return WriteError(resp, UnknownSymbol());
     const std::string interval = p.Get("interval");
     if (interval.empty()) return WriteError(resp, Mandatory("interval"));
-    static const std::map<std::string, int64_t, std::less<>> kMinutes = {
-        {"1m", 1},    {"3m", 3},    {"5m", 5},    {"15m", 15},  {"30m", 30},   {"1h", 60},
-        {"2h", 120},  {"4h", 240},  {"6h", 360},  {"8h", 480},  {"12h", 720},  {"1d", 1440},
-        {"3d", 4320}};
-    auto iv = kMinutes.find(interval);
-    if (iv == kMinutes.end()) return WriteError(resp, Err(-1120, "Invalid interval."));
+    const int64_t minutes = KlineIntervalMinutes(interval);
+    if (minutes == 0) return WriteError(resp, Err(-1120, "Invalid interval."));
     int64_t limit = 500, start = -1, end = NowMs();
     if ((p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit < 1)) ||
         (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
@@ -553,7 +558,7 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
     }
     limit = std::min<int64_t>(limit, 1500);
-    const int64_t step = iv->second * CandleSeries::kMinuteMs;
+    const int64_t step = minutes * CandleSeries::kMinuteMs;
     const SimInstrument& kin = m.instrument(static_cast<size_t>(ki));
     const bool trades_too = name == "klines";
     JsonWriter w;

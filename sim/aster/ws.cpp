@@ -111,6 +111,12 @@ AsterModule::StreamInfo AsterModule::ParseStream(std::string_view name) const {
   if (rest == "markPrice") return {StreamKind::kMarkPrice, info.symbol, 1, 0};
   if (rest == "markPrice@1s") return {StreamKind::kMarkPrice, info.symbol, 0, 0};
   if (rest == "forceOrder") return {StreamKind::kForceOrder, info.symbol, 0, 0};
+  if (rest.rfind("kline_", 0) == 0) {
+    // Unserved intervals (1w, 1M) and bad names are accepted and never send, as unknown
+    // streams are.
+    const int64_t minutes = KlineIntervalMinutes(rest.substr(6));
+    if (minutes > 0) return {StreamKind::kKline, info.symbol, 0, 0, minutes};
+  }
   return {StreamKind::kOther, -1, 1, 0};
 }
 
@@ -129,6 +135,12 @@ void AsterModule::Subscribe(const WsConnPtr& conn, ConnState& st, const std::str
     ++s.depth_listeners[info.speed];
   } else if (info.kind == StreamKind::kBookTicker) {
     ++s.bbo_listeners;
+  } else if (info.kind == StreamKind::kKline) {
+    KlineSub k;
+    k.symbol = static_cast<size_t>(info.symbol);
+    k.interval = stream.substr(stream.find("@kline_") + 7);
+    k.step_ms = info.kline_minutes * CandleSeries::kMinuteMs;
+    klines_.try_emplace(stream, std::move(k));
   }
 }
 
@@ -146,6 +158,8 @@ void AsterModule::Unsubscribe(const WsConnPtr& conn, ConnState& st, const std::s
     if (--s.depth_listeners[info.speed] == 0) s.batch[info.speed] = Batch();
   } else if (info.kind == StreamKind::kBookTicker) {
     --s.bbo_listeners;
+  } else if (info.kind == StreamKind::kKline && !HasListeners(stream)) {
+    klines_.erase(stream);
   }
 }
 
@@ -529,6 +543,77 @@ void AsterModule::PushTickers(bool per_symbol) {
   }
 }
 
+std::string AsterModule::KlineEvent(const KlineSub& k, const Candle& c, bool closed) const {
+  const SimInstrument& in = ctx_->market().instrument(k.symbol);
+  // First / last trade id of the interval; -1 for both when it has none (Binance-family
+  // reading: aster.md only says "Binance shapes" and the docs' sample always has trades).
+  int64_t first = -1, last = -1;
+  for (const auto& m : symbols_[k.symbol].trade_minutes) {
+    if (m.minute_ms < c.open_ms) continue;
+    if (m.minute_ms >= c.open_ms + k.step_ms) break;
+    if (first < 0) first = static_cast<int64_t>(m.first);
+    last = static_cast<int64_t>(m.last);
+  }
+  // Field for field as the Aster docs' kline payload (volumes as REST klines print them).
+  JsonWriter w;
+  w.BeginObject().Field("e", "kline").Field("E", NowMs()).Field("s", in.symbol());
+  w.Key("k").BeginObject()
+      .Field("t", c.open_ms)
+      .Field("T", c.open_ms + k.step_ms - 1)
+      .Field("s", in.symbol())
+      .Field("i", k.interval)
+      .Field("f", first)
+      .Field("L", last)
+      .Field("o", Fixed(c.open, in.price_scale))
+      .Field("c", Fixed(c.close, in.price_scale))
+      .Field("h", Fixed(c.high, in.price_scale))
+      .Field("l", Fixed(c.low, in.price_scale))
+      .Field("v", Fixed(c.volume, in.size_scale))
+      .Field("n", c.trades)
+      .Field("x", closed)
+      .Field("q", FormatMoney(c.quote_volume))
+      .Field("V", Fixed(c.buy_volume, in.size_scale))
+      .Field("Q", FormatMoney(c.buy_quote_volume))
+      .Field("B", "0")
+      .EndObject()
+      .EndObject();
+  return w.Take();
+}
+
+void AsterModule::PushKlines() {
+  if (klines_.empty()) return;
+  const int64_t now = NowMs();
+  auto same = [](const Candle& a, const Candle& b) {
+    return a.open_ms == b.open_ms && a.open == b.open && a.high == b.high && a.low == b.low &&
+           a.close == b.close && a.volume == b.volume && a.trades == b.trades;
+  };
+  for (auto& [name, k] : klines_) {
+    const CandleSeries& series = ctx_->Candles(k.symbol);
+    std::vector<Candle> latest = series.Range(k.step_ms, -1, now, 1);
+    if (latest.empty()) continue;
+    Candle c = latest.back();
+    const int64_t bucket = now - now % k.step_ms;
+    if (c.open_ms < bucket) {
+      // No change since the interval began: it opens flat at the last close (as the core's
+      // series carries quiet minutes).
+      const int64_t close = c.close;
+      c = Candle();
+      c.open_ms = bucket;
+      c.open = c.high = c.low = c.close = close;
+    }
+    if (k.open_ms >= 0 && c.open_ms > k.open_ms) {
+      // The interval pushed last is over: its final state, closed.
+      std::vector<Candle> done = series.Range(k.step_ms, k.open_ms, k.open_ms, 1);
+      Publish(name, KlineEvent(k, done.empty() ? k.last : done.front(), true));
+    } else if (k.open_ms == c.open_ms && same(c, k.last)) {
+      continue;
+    }
+    k.open_ms = c.open_ms;
+    k.last = c;
+    Publish(name, KlineEvent(k, c, false));
+  }
+}
+
 void AsterModule::OnTrade(const PublicTrade& t) {
   const size_t i = t.instrument->index;
   if (i >= symbols_.size()) return;
@@ -540,6 +625,17 @@ void AsterModule::OnTrade(const PublicTrade& t) {
   st.traded_qty += t.qty;
   st.traded_quote += t.instrument->Notional(t.price, t.qty);
   st.last_qty = t.qty;
+  auto& minutes = symbols_[i].trade_minutes;
+  const int64_t minute = ToMs(t.time) / CandleSeries::kMinuteMs * CandleSeries::kMinuteMs;
+  if (!minutes.empty() && minutes.back().minute_ms >= minute) {
+    minutes.back().last = id;  // (a clock step back folds into the latest minute, as candles do)
+  } else {
+    minutes.push_back({minute, id, id});
+    while (minutes.front().minute_ms <
+           minute - static_cast<int64_t>(CandleSeries::kMinutesKept) * CandleSeries::kMinuteMs) {
+      minutes.pop_front();
+    }
+  }
   const std::string name = symbols_[i].stream + "@aggTrade";
   if (!HasListeners(name)) return;
   JsonWriter w;

@@ -1327,4 +1327,84 @@ TEST_CASE("aster sim: trade ids are per symbol and the same in every view", "[as
   CHECK(std::string_view(jp.parse(income.body).at(0)["tradeId"]) == "1");
 }
 
+// <s>@kline_<interval>: the current candle (the REST klines' numbers) pushed as the venue's
+// `kline` event; when the interval ends, the finished candle once more with x = true.
+TEST_CASE("aster sim: kline streams push the current candle and close it", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  WsClient ws(sim.port, "/stream?streams=btcusdt@kline_1m/btcusdt@kline_5m/btcusdt@kline_1w");
+  sim.WaitConnections(1);
+  int64_t ask = 0;
+  sim.server->Sync([&] { ask = sim.venue().market().book(0).BestAsk()->price; });
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&price=" + Px(btc, ask) +
+                     "&timeInForce=IOC")
+              .status == 200);
+  sim.Step(0, 5);
+  simdjson::dom::parser jp;
+  // The next frame of `stream` whose candle satisfies `pred`.
+  auto next = [&](const std::string& stream, auto pred) -> std::optional<std::string> {
+    auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto f = ws.ReadUntil("\"stream\":\"" + stream + "\"", 3s);
+      if (!f) return std::nullopt;
+      simdjson::dom::element k = jp.parse(*f)["data"]["k"];
+      if (pred(k)) return f;
+    }
+    return std::nullopt;
+  };
+  simdjson::dom::parser rp;  // `rest` stays valid while jp parses frames
+  auto rest = rp.parse(sim.Get("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=1").body);
+  const std::string rest_close(std::string_view(rest.at(0).at(4)));
+  const int64_t open_ms = int64_t(rest.at(0).at(0));
+  auto f = next("btcusdt@kline_1m", [&](simdjson::dom::element k) {
+    return std::string_view(k["c"]) == rest_close;
+  });
+  REQUIRE(f.has_value());
+  simdjson::dom::element ev = jp.parse(*f)["data"];
+  CHECK(std::string_view(ev["e"]) == "kline");
+  CHECK(std::string_view(ev["s"]) == "BTCUSDT");
+  simdjson::dom::element k = ev["k"];
+  CHECK(int64_t(k["t"]) == open_ms);
+  CHECK(int64_t(k["T"]) == open_ms + 59999);
+  CHECK(std::string_view(k["s"]) == "BTCUSDT");
+  CHECK(std::string_view(k["i"]) == "1m");
+  CHECK(int64_t(k["f"]) == 1);
+  CHECK(int64_t(k["L"]) == 1);
+  CHECK(std::string_view(k["o"]) == std::string_view(rest.at(0).at(1)));
+  CHECK(std::string_view(k["h"]) == std::string_view(rest.at(0).at(2)));
+  CHECK(std::string_view(k["l"]) == std::string_view(rest.at(0).at(3)));
+  CHECK(std::string_view(k["v"]) == "0.002");
+  CHECK(int64_t(k["n"]) == 1);
+  CHECK(bool(k["x"]) == false);
+  CHECK(std::string_view(k["q"]) == std::string_view(rest.at(0).at(7)));
+  CHECK(std::string_view(k["V"]) == "0.002");
+  CHECK(std::string_view(k["Q"]) == std::string_view(rest.at(0).at(10)));
+  CHECK(std::string_view(k["B"]) == "0");
+  auto five = next("btcusdt@kline_5m", [](simdjson::dom::element) { return true; });
+  REQUIRE(five.has_value());
+  CHECK(int64_t(jp.parse(*five)["data"]["k"]["t"]) % 300000 == 0);
+  CHECK(std::string_view(jp.parse(*five)["data"]["k"]["i"]) == "5m");
+
+  // A minute later the market moves: the finished minute once more (closed), then the new one.
+  sim.clock.Advance(int64_t{60} * 1000 * 1000 * 1000);
+  sim.Step(0, 3);
+  auto closed = next("btcusdt@kline_1m", [](simdjson::dom::element k) { return bool(k["x"]); });
+  REQUIRE(closed.has_value());
+  simdjson::dom::element ck = jp.parse(*closed)["data"]["k"];
+  CHECK(int64_t(ck["t"]) == open_ms);
+  CHECK(int64_t(ck["n"]) == 1);
+  auto fresh = next("btcusdt@kline_1m", [&](simdjson::dom::element k) {
+    return int64_t(k["t"]) == open_ms + 60000;
+  });
+  REQUIRE(fresh.has_value());
+  simdjson::dom::element nk = jp.parse(*fresh)["data"]["k"];
+  CHECK(bool(nk["x"]) == false);
+  CHECK(int64_t(nk["n"]) == 0);
+  CHECK(int64_t(nk["f"]) == -1);
+  CHECK(std::string_view(nk["v"]) == "0.000");
+  // 1w is not served by the sim: subscribed, never sent.
+  CHECK(!next("btcusdt@kline_1w", [](simdjson::dom::element) { return true; }).has_value());
+}
+
 }  // namespace perpgw::sim::aster
