@@ -63,4 +63,15 @@ absl::Status Authenticator::CheckTrade(const std::string& authorization,
   return absl::PermissionDeniedError("token '" + e->name + "' lacks scope trade:" + account);
 }
 
+absl::Status Authenticator::CheckAdmin(const std::string& authorization) const {
+  if (!enabled()) return absl::OkStatus();
+  absl::Status err;
+  const Entry* e = Find(authorization, &err);
+  if (!e) return err;
+  for (const auto& s : e->scopes) {
+    if (s == "admin") return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError("token '" + e->name + "' lacks scope admin");
+}
+
 }  // namespace perpgw::gateway

@@ -18,6 +18,8 @@ class Authenticator {
   // OK, UNAUTHENTICATED (missing/unknown token) or PERMISSION_DENIED (scope missing).
   absl::Status CheckRead(const std::string& authorization) const;
   absl::Status CheckTrade(const std::string& authorization, const std::string& account) const;
+  // The admin scope (risk limits, kill switch). OK when auth is off (loopback only).
+  absl::Status CheckAdmin(const std::string& authorization) const;
   // The presented token's name, "" when auth is off or the token is unknown (use after a
   // successful check).
   std::string Identity(const std::string& authorization) const;

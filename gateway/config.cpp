@@ -275,6 +275,39 @@ void ParseVenue(const std::string& name, const YAML::Node& n, const std::string&
   cfg.venues[name] = v;
 }
 
+// One limits mapping (risk.defaults or risk.accounts.<id>); absent keys stay unset.
+void GetLimits(const YAML::Node& n, const std::string& path, risk::Limits* l, Problems& p) {
+  CheckKeys(n, path,
+            {"max_order_notional", "max_open_orders", "max_position_notional",
+             "max_total_position_notional", "max_orders_per_second", "max_orders_per_minute",
+             "max_cancels_per_second", "max_cancels_per_minute", "price_band_touch_bps",
+             "price_band_mark_bps", "reduce_only"},
+            p);
+  if (!n.IsMap()) return;
+  auto dec = [&](const char* key, std::optional<Decimal>* out) {
+    Decimal d;
+    if (!GetDecimal(n[key], Join(path, key), &d, p)) return;
+    if (d.IsNegative()) return p.Add(Join(path, key), "must not be negative");
+    *out = d;
+  };
+  auto count = [&](const char* key, std::optional<int64_t>* out) {
+    int64_t v = 0;
+    if (GetInt(n[key], Join(path, key), &v, 0, 1000000000, p)) *out = v;
+  };
+  dec("max_order_notional", &l->max_order_notional);
+  count("max_open_orders", &l->max_open_orders);
+  dec("max_position_notional", &l->max_position_notional);
+  dec("max_total_position_notional", &l->max_total_position_notional);
+  count("max_orders_per_second", &l->max_orders_per_second);
+  count("max_orders_per_minute", &l->max_orders_per_minute);
+  count("max_cancels_per_second", &l->max_cancels_per_second);
+  count("max_cancels_per_minute", &l->max_cancels_per_minute);
+  dec("price_band_touch_bps", &l->price_band_touch_bps);
+  dec("price_band_mark_bps", &l->price_band_mark_bps);
+  bool ro = false;
+  if (GetBool(n["reduce_only"], Join(path, "reduce_only"), &ro, p)) l->reduce_only = ro;
+}
+
 }  // namespace
 
 const std::vector<VenueDefaults>& KnownVenues() {
@@ -309,7 +342,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   CheckKeys(root, "",
             {"listen", "listen_share_port", "insecure", "log_level", "metrics", "tls", "limits",
-             "orders", "auth", "venues", "accounts"},
+             "orders", "risk", "auth", "venues", "accounts"},
             p);
   if (!root.IsMap()) return absl::InvalidArgumentError(p.Join());
 
@@ -399,6 +432,23 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       if (GetString(o["fsync"], "orders.fsync", &cfg.orders.fsync, p) &&
           cfg.orders.fsync != "always" && cfg.orders.fsync != "never") {
         p.Add("orders.fsync", "must be always or never");
+      }
+    }
+  }
+  if (auto r = root["risk"]) {
+    CheckKeys(r, "risk", {"defaults", "accounts", "state_file"}, p);
+    if (r.IsMap()) {
+      if (r["defaults"]) GetLimits(r["defaults"], "risk.defaults", &cfg.risk.defaults, p);
+      GetString(r["state_file"], "risk.state_file", &cfg.risk.state_file, p);
+      if (auto accs = r["accounts"]) {
+        if (!accs.IsMap()) {
+          p.Add("risk.accounts", "must be a mapping account id → limits");
+        } else {
+          for (const auto& kv : accs) {
+            const std::string id = kv.first.as<std::string>("");
+            GetLimits(kv.second, "risk.accounts." + id, &cfg.risk.accounts[id], p);
+          }
+        }
       }
     }
   }
@@ -520,6 +570,17 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       v.journal_path = cfg.orders.journal_dir + "/" + n + ".journal";
       v.journal_fsync = cfg.orders.fsync == "always";
     }
+  }
+  for (const auto& [id, l] : cfg.risk.accounts) {
+    bool found = false;
+    for (const auto& [n, v] : cfg.venues) {
+      for (const auto& a : v.accounts) found |= a.id == id;
+    }
+    if (!found) p.Add("risk.accounts." + id, "names an unknown account");
+  }
+  if (cfg.risk.state_file.empty() && !cfg.orders.journal_dir.empty() &&
+      cfg.orders.journal_dir != "none") {
+    cfg.risk.state_file = cfg.orders.journal_dir + "/risk.state";
   }
   // Each enabled venue checks what only it understands: option and credential names, numbers,
   // and that every account's credentials can sign (a typo is an error here, not a stream of

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gateway/risk/risk.h"
 #include "adapters/api/venue_config.h"
 
 namespace perpgw::gateway {
@@ -48,6 +49,15 @@ struct OrdersConfig {
   std::string fsync = "always";  // always: fdatasync before every order leaves | never
 };
 
+// Pre-trade risk (gateway/risk/risk.h): limits for every account, per-account overrides, and
+// where the kill switch's state is kept across restarts.
+struct RiskConfig {
+  risk::Limits defaults;
+  std::map<std::string, risk::Limits> accounts;  // by account id
+  // Default <orders.journal_dir>/risk.state; "none" (or no journal dir) = not persisted.
+  std::string state_file;
+};
+
 struct Config {
   std::string source;  // file name or "<embedded demo>"
   std::string listen = "127.0.0.1:50051";
@@ -60,6 +70,7 @@ struct Config {
   TlsConfig tls;
   LimitsConfig limits;
   OrdersConfig orders;
+  RiskConfig risk;
   std::vector<TokenConfig> tokens;
   std::map<std::string, VenueConfig> venues;  // by venue name
 };

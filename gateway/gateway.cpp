@@ -1,6 +1,13 @@
 // Gateway core wiring.
 #include "gateway/gateway.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "adapters/runtime/durable_file.h"
 #include "gateway/venues.h"
 
 namespace perpgw::gateway {
@@ -30,6 +37,33 @@ Gateway::Gateway(Config config, const Clock& clock)
 Gateway::~Gateway() { Stop(); }
 
 absl::Status Gateway::Start() {
+  // Risk: limits from the config, kill switches as the last run left them (a state file that
+  // cannot be read refuses the start: an engaged switch must never be dropped silently).
+  risk_.SetDefaultLimits(config_.risk.defaults);
+  for (const auto& [id, l] : config_.risk.accounts) risk_.SetAccountLimits(id, l);
+  if (!config_.risk.state_file.empty() && config_.risk.state_file != "none") {
+    std::ifstream in(config_.risk.state_file);
+    if (in) {
+      std::stringstream text;
+      text << in.rdbuf();
+      if (auto st = risk_.LoadKills(text.str()); !st.ok()) {
+        return absl::Status(st.code(), config_.source + ": risk.state_file " +
+                                           config_.risk.state_file + ": " +
+                                           std::string(st.message()) +
+                                           " (fix or remove it; it holds the kill switch)");
+      }
+    }
+  }
+  bus_->SetTap([this](const Event& e) {
+    if (const auto* o = std::get_if<OrderEvent>(&e)) {
+      risk_.OnOrder(o->order);
+    } else if (const auto* p = std::get_if<Position>(&e)) {
+      risk_.OnPosition(*p);
+      if (p->mark_price.IsPositive()) risk_.OnMark(p->venue, p->symbol, p->mark_price);
+    } else if (const auto* f = std::get_if<Funding>(&e)) {
+      risk_.OnMark(f->venue, f->symbol, f->mark_price);
+    }
+  });
   for (const auto& [name, vc] : config_.venues) {
     if (!vc.enabled) continue;
     auto a = MakeAdapter(vc, clock_);
@@ -68,6 +102,16 @@ absl::Status Gateway::Start() {
     perpgw::MutexLock lock(&mu_);
     for (const auto& s : vc.symbols) subscribed_.insert(name + "/" + s);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::PersistRisk() {
+  const std::string& path = config_.risk.state_file;
+  if (path.empty() || path == "none") return absl::OkStatus();
+  perpgw::MutexLock lock(&risk_file_mu_);
+  auto fd = runtime::ReplaceDurably(path, risk_.SerializeKills(), ".tmp", "risk state");
+  if (!fd.ok()) return fd.status();
+  ::close(*fd);
   return absl::OkStatus();
 }
 

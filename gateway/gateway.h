@@ -15,6 +15,7 @@
 #include "gateway/fanout/bus.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
+#include "gateway/risk/risk.h"
 #include "gateway/timer.h"
 
 namespace perpgw::gateway {
@@ -35,6 +36,9 @@ class Gateway {
   Timer& timer() { return timer_; }
   const Authenticator& auth() const { return auth_; }
   UnixNanos start_time() const { return start_time_; }
+  risk::RiskEngine& risk() { return risk_; }
+  // Writes the engaged kill switches to risk.state_file (OK and nothing written when none).
+  absl::Status PersistRisk();
 
   // nullptr when the venue is not enabled.
   VenueAdapter* adapter(const std::string& venue) const;
@@ -66,6 +70,8 @@ class Gateway {
   std::unique_ptr<Bus> bus_;
   Timer timer_;
   Authenticator auth_;
+  risk::RiskEngine risk_;
+  perpgw::Mutex risk_file_mu_;  // one writer of the state file at a time
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
   mutable perpgw::Mutex mu_;
   std::map<std::string, size_t> streams_by_identity_ ABSL_GUARDED_BY(mu_);

@@ -98,6 +98,14 @@ Metrics::Metrics(const std::vector<std::string>& venues)
                       .Name("perpgw_order_ack_seconds")
                       .Help("PlaceOrder latency from request to venue acknowledgement")
                       .Register(*registry_);
+  risk_rejections_ = &BuildCounter()
+                         .Name("perpgw_risk_rejections_total")
+                         .Help("orders refused by the pre-trade risk checks, by limit")
+                         .Register(*registry_);
+  kill_switch_ = &BuildGauge()
+                      .Name("perpgw_kill_switch_engaged")
+                      .Help("1 while the kill switch is engaged (account \"*\" = all accounts)")
+                      .Register(*registry_);
   book_status_ = &BuildGauge()
                       .Name("perpgw_book_status")
                       .Help("1 live, 2 resyncing, 3 stale")
@@ -169,6 +177,10 @@ void Metrics::OrderResult(const std::string& venue, const std::string& account, 
   }
 }
 
+void Metrics::RiskRejection(const std::string& account, const std::string& limit) {
+  risk_rejections_->Add({{"account", account}, {"limit", limit}}).Increment();
+}
+
 void Metrics::Refresh(Gateway& gw) {
   BusStats& st = gw.bus().stats();
   auto bump = [this](prometheus::Counter* c, uint64_t now, int slot) {
@@ -190,6 +202,11 @@ void Metrics::Refresh(Gateway& gw) {
     VenueHealth h = a->Health();
     slots.connected->Set(h.state == ConnState::kConnected ? 1 : 0);
     slots.last_message_age->Set(h.last_message_time ? (now - h.last_message_time) * 1e-9 : -1);
+  }
+  kill_switch_->Add({{"account", "*"}}).Set(gw.risk().Kill("").engaged ? 1 : 0);
+  for (const auto& [n, v] : gw.config().venues) {
+    for (const auto& a : v.accounts)
+      kill_switch_->Add({{"account", a.id}}).Set(gw.risk().Kill(a.id).engaged ? 1 : 0);
   }
   for (const auto& b : gw.bus().BookStatuses()) {
     book_status_->Add({{"venue", b.venue}, {"symbol", b.symbol}})

@@ -38,6 +38,9 @@ class Metrics {
   void OrderResult(const std::string& venue, const std::string& account, OrderOutcome o,
                    double ack_seconds);
 
+  // An order the pre-trade risk checks refused (never sent), by the limit that refused it.
+  void RiskRejection(const std::string& account, const std::string& limit);
+
   // Copies gauges from the gateway (bus stats, subscribers, venue health, book status).
   void Refresh(Gateway& gw);
 
@@ -55,6 +58,8 @@ class Metrics {
   std::map<std::string, VenueSlots> venues_;
   prometheus::Family<prometheus::Counter>* orders_ = nullptr;
   prometheus::Family<prometheus::Histogram>* ack_latency_ = nullptr;
+  prometheus::Family<prometheus::Counter>* risk_rejections_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* kill_switch_ = nullptr;
   prometheus::Family<prometheus::Gauge>* book_status_ = nullptr;
   prometheus::Family<prometheus::Gauge>* book_age_ = nullptr;
   prometheus::Gauge* subscribers_[7] = {};

@@ -65,6 +65,7 @@ void Bus::Stop(const grpc::Status& status) {
 }
 
 void Bus::Publish(EventPtr event) {
+  if (tap_) tap_(*event);
   {
     perpgw::MutexLock lock(&mu_);
     queue_.push_back(Item{std::move(event), nullptr});

@@ -60,6 +60,9 @@ class Bus final : public EventSink {
 
   // EventSink: from venue threads; O(1).
   void Publish(EventPtr event) override;
+  // Sees every event on the publishing (adapter) thread before it is queued; set before Start.
+  // Must be cheap (the risk engine's order and position feed).
+  void SetTap(std::function<void(const Event&)> tap) { tap_ = std::move(tap); }
   // Runs `fn` on the fan-out thread (queries and subscriptions).
   void Post(std::function<void()> fn);
 
@@ -104,6 +107,7 @@ class Bus final : public EventSink {
   void Observe(const std::string& venue, VenueLatency l, int64_t nanos) override;
 
  private:
+  std::function<void(const Event&)> tap_;
   // Post for subscribe tasks: skipped when the stream ended before the task ran.
   void PostSubscribe(SubscriberPtr sub, std::function<void()> task);
   struct BookSub {

@@ -12,7 +12,9 @@ constexpr int kRatioScale = 12;
 constexpr UnixNanos kSecond = 1000000000LL;
 constexpr UnixNanos kMinute = 60 * kSecond;
 
-std::string S(const Decimal& d) { return d.ToNormalizedString(); }
+std::string S(const Decimal& d) {
+  return d.ToNormalizedString();
+}
 
 template <typename T>
 void Over(std::optional<T>& mine, const std::optional<T>& theirs) {
@@ -20,8 +22,8 @@ void Over(std::optional<T>& mine, const std::optional<T>& theirs) {
 }
 
 bool Terminal(OrderStatus s) {
-  return s == OrderStatus::kFilled || s == OrderStatus::kCanceled ||
-         s == OrderStatus::kRejected || s == OrderStatus::kExpired;
+  return s == OrderStatus::kFilled || s == OrderStatus::kCanceled || s == OrderStatus::kRejected ||
+         s == OrderStatus::kExpired;
 }
 
 Verdict Deny(std::string limit, std::string message) {
@@ -158,14 +160,14 @@ absl::StatusOr<Decimal> RiskEngine::Exposure(const Account& a, const std::string
 Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest& r,
                                 const Reference& ref, UnixNanos now) const {
   // 1. Kill switch.
-  for (const KillSwitch* k : {static_cast<const KillSwitch*>(&global_), static_cast<const KillSwitch*>(&a.kill)}) {
+  for (const KillSwitch* k :
+       {static_cast<const KillSwitch*>(&global_), static_cast<const KillSwitch*>(&a.kill)}) {
     if (!k->engaged) continue;
     if (r.reduce_only && k->allow_reduce_only) continue;
     std::string scope = k == &global_ ? "kill switch (all accounts)" : "kill switch (account)";
-    return Deny("kill_switch", scope + " engaged" +
-                                   (k->reason.empty() ? "" : ": " + k->reason) +
-                                   (k->allow_reduce_only ? "; only reduce-only orders pass"
-                                                         : "; no new orders"));
+    return Deny("kill_switch",
+                scope + " engaged" + (k->reason.empty() ? "" : ": " + k->reason) +
+                    (k->allow_reduce_only ? "; only reduce-only orders pass" : "; no new orders"));
   }
   // 2. Reduce-only mode.
   if (l.reduce_only.value_or(false) && !r.reduce_only) {
@@ -200,7 +202,9 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
   // 5. Order notional.
   const Decimal px = r.type == OrderType::kMarket ? r.worst_price : r.price;
   auto notional = Decimal::Mul(px, r.size.Abs(), kNotionalScale, Rounding::kUp);
-  if (!notional.ok()) return Deny("overflow", "order notional overflows: " + std::string(notional.status().message()));
+  if (!notional.ok())
+    return Deny("overflow",
+                "order notional overflows: " + std::string(notional.status().message()));
   if (l.max_order_notional && *notional > *l.max_order_notional) {
     return Deny("max_order_notional", "order notional " + S(*notional) +
                                           " exceeds max_order_notional " +
@@ -214,7 +218,8 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
                                               S(*l.price_band_touch_bps) + " against; retry");
     }
     // Buy: (price − ask) / ask; sell: (bid − price) / bid.
-    auto diff = r.side == Side::kBuy ? Decimal::Sub(r.price, *touch) : Decimal::Sub(*touch, r.price);
+    auto diff =
+        r.side == Side::kBuy ? Decimal::Sub(r.price, *touch) : Decimal::Sub(*touch, r.price);
     if (!diff.ok()) return Deny("overflow", "price band arithmetic overflows");
     auto dev = Decimal::Div(*diff, *touch, kRatioScale, Rounding::kUp);
     auto lim = BpsFraction(*l.price_band_touch_bps);
@@ -248,11 +253,11 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
     auto mine = WorstCase(a, r.symbol, r.side, r.size.Abs(), fallback);
     if (!mine.ok()) return Deny("overflow", "position notional overflows");
     if (l.max_position_notional && *mine > *l.max_position_notional) {
-      return Deny("max_position_notional",
-                  "worst-case position notional on " + r.symbol + " " + S(*mine) +
-                      " (position + open " + (r.side == Side::kBuy ? "buys" : "sells") +
-                      " + this order) exceeds max_position_notional " +
-                      S(*l.max_position_notional));
+      return Deny("max_position_notional", "worst-case position notional on " + r.symbol + " " +
+                                               S(*mine) + " (position + open " +
+                                               (r.side == Side::kBuy ? "buys" : "sells") +
+                                               " + this order) exceeds max_position_notional " +
+                                               S(*l.max_position_notional));
     }
     if (l.max_total_position_notional) {
       Decimal total = *mine;
@@ -282,7 +287,9 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
   return {};
 }
 
-Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now) {
+Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now,
+                               bool* reserved) {
+  if (reserved) *reserved = false;
   MutexLock lock(&mu_);
   Account& a = accounts_[r.account];
   if (a.open.count(r.client_order_id)) return {};  // a retry: the desk answers it
@@ -297,6 +304,7 @@ Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, Unix
   o.reduce_only = r.reduce_only;
   a.open[r.client_order_id] = o;
   a.orders.push_back(now);
+  if (reserved) *reserved = true;
   return {};
 }
 
@@ -388,10 +396,25 @@ void RiskEngine::OnPosition(const Position& p) {
   if (p.mark_price.IsPositive()) e.mark = p.mark_price;
 }
 
+void RiskEngine::OnMark(const std::string& venue, const std::string& symbol, Decimal mark) {
+  if (!mark.IsPositive()) return;
+  MutexLock lock(&mu_);
+  marks_[venue + "/" + symbol] = mark;
+}
+
+std::optional<Decimal> RiskEngine::Mark(const std::string& venue, const std::string& symbol) const {
+  MutexLock lock(&mu_);
+  auto it = marks_.find(venue + "/" + symbol);
+  if (it == marks_.end()) return std::nullopt;
+  return it->second;
+}
+
 void RiskEngine::SetKill(const std::string& account, const KillSwitch& k) {
   MutexLock lock(&mu_);
-  if (account.empty()) global_ = k;
-  else accounts_[account].kill = k;
+  if (account.empty())
+    global_ = k;
+  else
+    accounts_[account].kill = k;
 }
 
 KillSwitch RiskEngine::Kill(const std::string& account) const {
@@ -447,8 +470,8 @@ absl::Status RiskEngine::LoadKills(const std::string& text) {
     try {
       k.since = std::stoll(f[3]);
     } catch (...) {
-      return absl::DataLossError("risk state line " + std::to_string(line_no) +
-                                 ": bad time '" + f[3] + "'");
+      return absl::DataLossError("risk state line " + std::to_string(line_no) + ": bad time '" +
+                                 f[3] + "'");
     }
     k.by = f[4];
     k.reason = f[5];

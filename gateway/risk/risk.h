@@ -96,7 +96,9 @@ class RiskEngine {
 
   // The pre-trade check; on success the order is reserved under (account, client id). A client
   // id that is already reserved or open passes unchecked (a retry: the order desk answers it).
-  Verdict CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now);
+  // `reserved` (optional) says whether this call reserved the order (false for a retry).
+  Verdict CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now,
+                     bool* reserved = nullptr);
   // The venue's answer to a reserved order. Rejected: the reservation is dropped. Accepted:
   // the order is open until its events end it. Unknown: it stays counted (the safe reading).
   void OnAck(const std::string& account, const std::string& cid, const OrderAck& ack);
@@ -108,6 +110,9 @@ class RiskEngine {
   // State feeds (from the adapters' events).
   void OnOrder(const Order& o);
   void OnPosition(const Position& p);
+  // Mark prices per (venue, symbol), from funding/mark events: the price band's reference.
+  void OnMark(const std::string& venue, const std::string& symbol, Decimal mark);
+  std::optional<Decimal> Mark(const std::string& venue, const std::string& symbol) const;
 
   // Kill switch: account "" = global (every account).
   void SetKill(const std::string& account, const KillSwitch& k);
@@ -150,6 +155,7 @@ class RiskEngine {
   Limits defaults_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
   KillSwitch global_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Decimal> marks_ ABSL_GUARDED_BY(mu_);  // "venue/symbol"
 };
 
 }  // namespace perpgw::gateway::risk

@@ -137,5 +137,6 @@ std::unique_ptr<grpc::Service> MakeMarketDataService(Gateway& gw);
 std::unique_ptr<grpc::Service> MakeFundingService(Gateway& gw);
 std::unique_ptr<grpc::Service> MakeTradingService(Gateway& gw);
 std::unique_ptr<grpc::Service> MakeAccountService(Gateway& gw);
+std::unique_ptr<grpc::Service> MakeRiskService(Gateway& gw);
 
 }  // namespace perpgw::gateway::rpc

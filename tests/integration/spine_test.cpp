@@ -34,7 +34,8 @@ constexpr auto kRpcTimeout = std::chrono::seconds(10);
 
 const std::vector<std::string> kPerpgwServices = {
     "perpgw.v1.GatewayService", "perpgw.v1.InstrumentService", "perpgw.v1.MarketDataService",
-    "perpgw.v1.FundingService", "perpgw.v1.TradingService",    "perpgw.v1.AccountService"};
+    "perpgw.v1.FundingService", "perpgw.v1.TradingService",    "perpgw.v1.AccountService",
+    "perpgw.v1.RiskService"};
 
 // Secret values handed to perpgwd through its environment only.
 const std::map<std::string, std::string> kSecretEnv = {

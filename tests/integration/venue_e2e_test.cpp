@@ -1704,4 +1704,274 @@ TEST_CASE("lighter: order desk through a held POST, 429, market type and kill -9
   OrderDeskThroughFaults(LighterOptions(), "/api/v1/sendTx");
 }
 
+// ---- Pre-trade risk and the kill switch (gateway/risk) ----
+
+namespace {
+
+v1::PlaceOrderRequest LimitOrder(const std::string& account, const FrozenMarket& fm,
+                                 const std::string& cid, v1::Side side, const std::string& px,
+                                 v1::TimeInForce tif = v1::TIME_IN_FORCE_POST_ONLY) {
+  v1::PlaceOrderRequest r;
+  r.set_account(account);
+  *r.mutable_market() = fm.market;
+  r.set_client_order_id(cid);
+  r.set_side(side);
+  r.set_type(v1::ORDER_TYPE_LIMIT);
+  r.set_time_in_force(tif);
+  r.set_price(px);
+  r.set_size(fm.size);
+  return r;
+}
+
+// How many orders the sim has for `account` (any state): what actually reached the venue.
+size_t SimOrderCount(VenueRig& rig, const std::string& account) {
+  auto body = rig.ControlGet("/orders?venue=" + rig.venue() + "&account=" + account);
+  REQUIRE(body);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(*body).get(doc));
+  simdjson::dom::array orders;
+  REQUIRE(!doc["orders"].get(orders));
+  return orders.size();
+}
+
+size_t OpenOrders(VenueRig& rig, const std::string& account) {
+  v1::ListOpenOrdersRequest q;
+  q.set_account(account);
+  v1::ListOpenOrdersResponse resp;
+  auto st = Call(rig.trading.get(), &v1::TradingService::Stub::ListOpenOrders, q, &resp);
+  REQUIRE(st.ok());
+  return static_cast<size_t>(resp.orders_size());
+}
+
+std::unique_ptr<v1::RiskService::Stub> RiskStub(VenueRig& rig) {
+  return v1::RiskService::NewStub(
+      grpc::CreateChannel(rig.gateway_addr(), grpc::InsecureChannelCredentials()));
+}
+
+}  // namespace
+
+TEST_CASE("risk: a looping strategy hits its rate limit, a fat finger never reaches the venue, "
+          "another account is unaffected",
+          "[integration][backpack][risk]") {
+  RigOptions opts = BackpackOptions();
+  opts.max_accounts = 2;
+  opts.extra_config =
+      "risk:\n  accounts:\n    backpack-1: {max_orders_per_minute: 5, "
+      "price_band_touch_bps: \"100\"}\n";
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  REQUIRE(rig.accounts().size() == 2);
+  const std::string a = rig.accounts()[0], b = rig.accounts()[1];
+  REQUIRE(a == "backpack-1");
+  FrozenMarket fm = FreezeMarket(rig);
+  const size_t sim_a0 = SimOrderCount(rig, a), sim_b0 = SimOrderCount(rig, b);
+
+  // Fat finger: a buy 5 % through the best ask (band 1 %) is refused by the gateway.
+  const std::string fat =
+      Decimal::Mul(D(fm.best_ask), D("1.05"), 12, Rounding::kExact)
+          ->RoundToStep(D(fm.tick), Rounding::kDown)
+          ->ToNormalizedString();
+  v1::PlaceOrderResponse po;
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(a, fm, "risk-fat", v1::SIDE_BUY, fat, v1::TIME_IN_FORCE_GTC), &po)
+              .ok());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
+  CHECK(po.order().status() == v1::ORDER_STATUS_REJECTED);
+  CHECK(po.message().find("price_band_touch_bps 100") != std::string::npos);
+  CHECK(SimOrderCount(rig, a) == sim_a0);  // the venue never saw it
+
+  // A loop of 8 resting orders on each account: account a gets exactly its 5 a minute (the
+  // per-second window is timing-bound: unit-tested in tests/unit/gateway/risk_test.cpp).
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+                 LimitOrder(a, fm, "risk-a-" + std::to_string(i), v1::SIDE_BUY,
+                            Offset(fm.best_bid, fm.tick, -50 - i)),
+                 &po)
+                .ok());
+    if (po.outcome() == v1::ACK_OUTCOME_ACCEPTED) {
+      ++accepted;
+    } else {
+      INFO(po.message());
+      CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
+      CHECK(po.message().find("risk: max_orders_per_minute: 5 orders in the last minute; max_orders_per_minute 5") != std::string::npos);
+      CHECK(po.retryable());
+      ++refused;
+    }
+  }
+  CHECK(accepted == 5);
+  CHECK(refused == 3);
+  CHECK(SimOrderCount(rig, a) == sim_a0 + 5);
+  for (int i = 0; i < 8; ++i) {
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+                 LimitOrder(b, fm, "risk-b-" + std::to_string(i), v1::SIDE_BUY,
+                            Offset(fm.best_bid, fm.tick, -50 - i)),
+                 &po)
+                .ok());
+    INFO(po.message());
+    CHECK(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  }
+  CHECK(SimOrderCount(rig, b) == sim_b0 + 8);
+
+  // The state shows it; the rejections are counted by limit.
+  auto risk = RiskStub(rig);
+  v1::GetRiskStateRequest sq;
+  sq.set_account(a);
+  v1::GetRiskStateResponse state;
+  REQUIRE(Call(risk.get(), &v1::RiskService::Stub::GetRiskState, sq, &state).ok());
+  REQUIRE(state.accounts_size() == 1);
+  CHECK(state.accounts(0).effective_limits().max_orders_per_minute() == 5);
+  CHECK(state.accounts(0).orders_last_minute() == 5);
+  CHECK(state.accounts(0).open_orders() + state.accounts(0).in_flight_orders() == 5);
+
+  // Loosened at run time, the next order passes.
+  v1::SetRiskLimitsRequest sl;
+  sl.set_account(a);
+  sl.mutable_limits()->set_max_orders_per_minute(100);
+  v1::SetRiskLimitsResponse slr;
+  REQUIRE(Call(risk.get(), &v1::RiskService::Stub::SetRiskLimits, sl, &slr).ok());
+  CHECK_FALSE(slr.effective_limits().has_max_orders_per_second());
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(a, fm, "risk-a-after", v1::SIDE_BUY, Offset(fm.best_bid, fm.tick, -70)),
+               &po)
+              .ok());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+}
+
+namespace {
+
+// Two accounts with resting orders and one with a position; the global kill switch with flatten
+// cancels them all and closes the position within 1 s, stays engaged across kill -9, and
+// lets orders through again only once released.
+void KillSwitch(RigOptions opts) {
+  opts.max_accounts = 2;
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  REQUIRE(rig.accounts().size() == 2);
+  FrozenMarket fm = FreezeMarket(rig);
+  v1::PlaceOrderResponse po;
+  for (const auto& acc : rig.accounts()) {
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+                   LimitOrder(acc, fm, "ks-" + std::to_string(i), v1::SIDE_BUY,
+                              Offset(fm.best_bid, fm.tick, -60 - i)),
+                   &po)
+                  .ok());
+      INFO(po.message());
+      REQUIRE(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    }
+  }
+  // A long position on the first account: an IOC buy at the ask.
+  const std::string a = rig.accounts()[0];
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(a, fm, "ks-take", v1::SIDE_BUY, fm.best_ask, v1::TIME_IN_FORCE_IOC),
+               &po)
+              .ok());
+  REQUIRE(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  auto position = [&](const std::string& acc) {
+    v1::ListPositionsRequest q;
+    q.set_account(acc);
+    v1::ListPositionsResponse resp;
+    if (!Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, q, &resp).ok())
+      return std::string("error");
+    for (const auto& p : resp.positions())
+      if (p.market().symbol() == "BTC" && D(p.size()) != Decimal()) return p.size();
+    return std::string("0");
+  };
+  REQUIRE(WaitUntil([&] { return position(a) != "0" && position(a) != "error"; }, Millis(15000),
+                    Millis(100)));
+  for (const auto& acc : rig.accounts()) REQUIRE(OpenOrders(rig, acc) == 3);
+
+  auto risk = RiskStub(rig);
+  v1::EngageKillSwitchRequest ek;
+  ek.set_reason("integration test");
+  ek.set_flatten(true);
+  v1::EngageKillSwitchResponse er;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto st = Call(risk.get(), &v1::RiskService::Stub::EngageKillSwitch, ek, &er);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK(took < Scaled(Millis(1000)));
+  CHECK(er.persisted());
+  CHECK(er.state().engaged());
+  REQUIRE(er.accounts_size() == 2);
+  int canceled = 0;
+  for (const auto& r : er.accounts()) {
+    INFO(r.account() << ": " << r.cancel_error() << " / " << r.flatten_error());
+    CHECK(r.cancel_error().empty());
+    CHECK(r.flatten_error().empty());
+    canceled += r.orders_canceled();
+    if (r.account() == a) {
+      REQUIRE(r.flatten_orders_size() == 1);
+      INFO(r.flatten_orders(0).message());
+      CHECK(r.flatten_orders(0).outcome() == "accepted");
+      CHECK(r.flatten_orders(0).side() == "sell");
+    } else {
+      CHECK(r.flatten_orders_size() == 0);
+    }
+  }
+  CHECK(canceled == 6);
+  for (const auto& acc : rig.accounts()) CHECK(OpenOrders(rig, acc) == 0);
+  CHECK(WaitUntil([&] { return position(a) == "0"; }, Millis(5000), Millis(50)));
+
+  // Engaged: a new order on either account is refused without reaching the venue.
+  const size_t sim_b = SimOrderCount(rig, rig.accounts()[1]);
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(rig.accounts()[1], fm, "ks-after", v1::SIDE_BUY,
+                          Offset(fm.best_bid, fm.tick, -60)),
+               &po)
+              .ok());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
+  CHECK(po.message().find("kill switch (all accounts) engaged: integration test") !=
+        std::string::npos);
+  CHECK(SimOrderCount(rig, rig.accounts()[1]) == sim_b);
+
+  // kill -9 and restart: still engaged.
+  REQUIRE(rig.KillAndRestartGateway() == "");
+  risk = RiskStub(rig);
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(rig.accounts()[1], fm, "ks-restart", v1::SIDE_BUY,
+                          Offset(fm.best_bid, fm.tick, -60)),
+               &po)
+              .ok());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
+  CHECK(po.message().find("kill switch") != std::string::npos);
+  v1::GetRiskStateResponse state;
+  REQUIRE(Call(risk.get(), &v1::RiskService::Stub::GetRiskState, v1::GetRiskStateRequest{}, &state)
+              .ok());
+  CHECK(state.global_kill_switch().engaged());
+  CHECK(state.global_kill_switch().reason() == "integration test");
+
+  // Released explicitly: orders pass again (the same client id: a refused order never existed).
+  v1::ReleaseKillSwitchResponse rr;
+  REQUIRE(Call(risk.get(), &v1::RiskService::Stub::ReleaseKillSwitch,
+               v1::ReleaseKillSwitchRequest{}, &rr)
+              .ok());
+  CHECK(rr.was_engaged());
+  CHECK(rr.persisted());
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+               LimitOrder(rig.accounts()[1], fm, "ks-restart", v1::SIDE_BUY,
+                          Offset(fm.best_bid, fm.tick, -60)),
+               &po)
+              .ok());
+  INFO(po.message());
+  CHECK(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+}
+
+}  // namespace
+
+TEST_CASE("backpack: the kill switch cancels every order, flattens, survives kill -9",
+          "[integration][backpack][risk]") {
+  KillSwitch(BackpackOptions());
+}
+
+TEST_CASE("aster: the kill switch cancels every order, flattens, survives kill -9",
+          "[integration][aster][risk]") {
+  RigOptions o = AsterOptions();
+  o.account_filter = "";  // the V1 and V3 accounts
+  KillSwitch(o);
+}
+
 }  // namespace perpgw::testing

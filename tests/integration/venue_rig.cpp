@@ -65,9 +65,11 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
     }
     if (!opts_.account_filter.empty() && !cmap.count(opts_.account_filter)) continue;
     if (!opts_.account_id.empty() && id != opts_.account_id) continue;
-    if (n++ > 0) break;  // one account is enough per rig
-    account_ = std::string(id);
-    accounts << "accounts:\n  - id: " << account_ << "\n    venue: " << opts_.venue << "\n";
+    if (n++ >= opts_.max_accounts) break;  // one account is enough for most rigs
+    if (account_.empty()) account_ = std::string(id);
+    accounts_.emplace_back(id);
+    if (n == 1) accounts << "accounts:\n";
+    accounts << "  - id: " << id << "\n    venue: " << opts_.venue << "\n";
     std::ostringstream options, secrets;
     int i = 0;
     for (const auto& [k, val] : cmap) {
@@ -76,7 +78,7 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
         options << "      " << k << ": \"" << val << "\"\n";
         continue;
       }
-      std::string var = "PERPGW_RIG_CRED_" + std::to_string(i++);
+      std::string var = "PERPGW_RIG_CRED_" + std::to_string(n) + "_" + std::to_string(i++);
       env[var] = val;
       secrets << "      " << k << ": {env: " << var << "}\n";
     }

@@ -14,6 +14,7 @@
 #include "perpgw/v1/funding.grpc.pb.h"
 #include "perpgw/v1/gateway.grpc.pb.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
+#include "perpgw/v1/risk.grpc.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
 #include "tests/integration/harness.h"
 
@@ -35,6 +36,8 @@ struct RigOptions {
   std::string account_filter;
   // Only this sim account is wired (e.g. "paradex-3", the subkey account), when set.
   std::string account_id;
+  // How many of the venue's sim accounts are wired (in the endpoints file's order).
+  int max_accounts = 1;
   // Appended to the gateway config as top-level YAML (e.g. "limits: {request_timeout_ms: 300}").
   std::string extra_config;
   // The venue's own options (venues.<v>.options), e.g. Lighter's rate_tier.
@@ -50,6 +53,7 @@ class VenueRig {
 
   const std::string& venue() const { return opts_.venue; }
   const std::string& account() const { return account_; }
+  const std::vector<std::string>& accounts() const { return accounts_; }
   const std::string& control_url() const { return control_url_; }
   std::string gateway_addr() const { return "127.0.0.1:" + std::to_string(port_); }
   ChildProcess& sim() { return *sim_; }
@@ -77,6 +81,7 @@ class VenueRig {
   TempDir dir_;
   std::unique_ptr<ChildProcess> sim_, gw_;
   std::string control_url_, account_;
+  std::vector<std::string> accounts_;
   std::vector<std::string> sim_symbols_;
   int port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;

@@ -205,3 +205,33 @@ TEST_CASE("venue options and credentials: unknown keys, bad numbers and unsignab
   CHECK_THAT(Err(backpack("{api_secret: {env: PERPGW_TEST_BP}, api_key: {env: PERPGW_TEST_KEY}}")),
              !Catch::Contains("key-value"));
 }
+
+TEST_CASE("risk: limits from config, per account, validated; state file beside the journal",
+          "[config][risk]") {
+  setenv("PERPGW_TEST_SECRET", "very-secret-value", 1);
+  std::ofstream("/tmp/perpgw_test_secret_file") << "file-secret\n";
+  const std::string base =
+      "venues: {aster: {}}\naccounts: [{id: a1, venue: aster, credentials: {api_key: {env: "
+      "PERPGW_TEST_SECRET}, api_secret: {file: /tmp/perpgw_test_secret_file}}}]\n";
+  auto c = ParseConfig(base +
+                           "orders: {journal_dir: /tmp/j}\n"
+                           "risk:\n  defaults: {max_order_notional: \"5000.5\", "
+                           "max_orders_per_second: 10, price_band_touch_bps: \"50\"}\n"
+                           "  accounts:\n    a1: {reduce_only: true, max_open_orders: 3}\n",
+                       "t");
+  REQUIRE(c.ok());
+  CHECK(c->risk.defaults.max_order_notional->ToString() == "5000.5");
+  CHECK(*c->risk.defaults.max_orders_per_second == 10);
+  CHECK_FALSE(c->risk.defaults.max_open_orders.has_value());
+  CHECK(*c->risk.accounts.at("a1").reduce_only);
+  CHECK(*c->risk.accounts.at("a1").max_open_orders == 3);
+  CHECK(c->risk.state_file == "/tmp/j/risk.state");
+  CHECK_THAT(Err(base + "orders: {journal_dir: none}\nrisk: {defaults: {max_order_notional: \"-1\"}}"),
+             Catch::Contains("risk.defaults.max_order_notional: must not be negative"));
+  CHECK_THAT(Err(base + "orders: {journal_dir: none}\nrisk: {defaults: {max_open_order: 1}}"),
+             Catch::Contains("risk.defaults.max_open_order: unknown key"));
+  CHECK_THAT(Err(base + "orders: {journal_dir: none}\nrisk: {accounts: {nope: {reduce_only: true}}}"),
+             Catch::Contains("risk.accounts.nope: names an unknown account"));
+  CHECK_THAT(Err(base + "orders: {journal_dir: none}\nrisk: {defaults: {price_band_mark_bps: x}}"),
+             Catch::Contains("risk.defaults.price_band_mark_bps: must be a decimal number"));
+}
