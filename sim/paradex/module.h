@@ -151,6 +151,35 @@ class ParadexModule final : public VenueModule {
   void Auth(const HttpRequest& req, std::string_view pubkey, HttpResponse& resp);
   const AccountSpec* Bearer(const HttpRequest& req, ApiError* err) const;
   void PlaceOrder(const AccountSpec& acct, const HttpRequest& req, HttpResponse& resp);
+  // ---- order entry shared by REST and the WS JSON-RPC order.* methods (rest.cpp). Each either
+  // refuses with *err (the venue's REST error code; err->http the REST status) and acts on
+  // nothing, or acts with the engine's events held in deferred_: the caller answers first, then
+  // calls FlushDeferred (the venue's acks precede the orders.* / fills.* updates).
+  // One signed order (POST /orders, order.create).
+  std::optional<SimOrder> CreateOrder(const AccountSpec& acct, const JsonFields& f,
+                                      ApiError* err);
+  // A batch given as JSON array text (POST /orders/batch, order.create_batch): a whole-batch
+  // refusal (size, binding, a signature or validation failure) is nullopt; otherwise one
+  // outcome per order, in request order.
+  struct BatchOutcome {
+    std::optional<SimOrder> order;
+    ApiError err;  // when !order
+  };
+  std::optional<std::vector<BatchOutcome>> CreateBatch(const AccountSpec& acct,
+                                                       std::string_view orders_json,
+                                                       ApiError* err);
+  // Modify (PUT /orders/{id}, order.modify): `id_text` is the order addressed; f["id"] must
+  // name the same one.
+  std::optional<SimOrder> AmendOrder(const AccountSpec& acct, std::string_view id_text,
+                                     const JsonFields& f, ApiError* err);
+  // Cancel one (DELETE /orders/{id}, /by_client_id/{cid}, order.cancel); o may be null.
+  bool CancelOne(const AccountSpec& acct, const SimOrder* o, bool by_client_id, ApiError* err);
+  // Cancel by ids (DELETE /orders/batch, order.cancel_batch): f's order_ids /
+  // client_order_ids → the {"results":[...]} object text.
+  std::optional<std::string> CancelMany(const AccountSpec& acct, const JsonFields& f,
+                                        ApiError* err);
+  // Cancel all (DELETE /orders, order.cancel_all); market "" or "ALL" = every market.
+  bool CancelEvery(const AccountSpec& acct, const std::string& market, ApiError* err);
   // A signed order body checked (signature, grid, fields) into an engine request; nullopt with
   // *err set when it is refused before reaching the engine.
   struct CheckedOrder {
@@ -190,6 +219,11 @@ class ParadexModule final : public VenueModule {
   Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
   // ws.cpp
   void HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_view text);
+  // order.* methods (authenticated connections only).
+  void HandleOrderRpc(const WsConnPtr& conn, ConnState& st, const std::string& id,
+                      const std::string& method, const JsonFields& params);
+  // A refusal of an order.* method as a JSON-RPC error (see ws.cpp for the mapping).
+  void ReplyApiError(const WsConnPtr& conn, const std::string& id, const ApiError& e);
   std::string Subscribe(const WsConnPtr& conn, ConnState& st, const std::string& channel);
   void Reply(const WsConnPtr& conn, const std::string& id, const std::string& result_json);
   void ReplyError(const WsConnPtr& conn, const std::string& id, int code,

@@ -662,7 +662,8 @@ void ParadexModule::Private(const std::string& path, const AccountSpec& acct,
     return WriteJson(resp, 200, Results(items, false));
   }
   if (path == "/orders" && req.method == "DELETE") {
-    e.CancelAll(account, sym);
+    ApiError err;
+    if (!CancelEvery(acct, market, &err)) return WriteError(resp, err);
     resp.status = 204;
     resp.body.clear();
     return;
@@ -977,14 +978,19 @@ void ParadexModule::FlushDeferred() {
   });
 }
 
+std::optional<SimOrder> ParadexModule::CreateOrder(const AccountSpec& acct, const JsonFields& f,
+                                                   ApiError* err) {
+  std::optional<CheckedOrder> c = CheckOrder(acct, f, err);
+  if (!c) return std::nullopt;
+  return Submit(*c, err);
+}
+
 void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
                                HttpResponse& resp) {
   auto f = ParseJsonObject(req.body);
   if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
   ApiError err;
-  std::optional<CheckedOrder> c = CheckOrder(acct, *f, &err);
-  if (!c) return WriteError(resp, err);
-  std::optional<SimOrder> placed = Submit(*c, &err);
+  std::optional<SimOrder> placed = CreateOrder(acct, *f, &err);
   if (!placed) return WriteError(resp, err);
   WriteJson(resp, 201, OrderJson(*placed, /*as_new=*/true));
   FlushDeferred();
@@ -998,33 +1004,47 @@ void ParadexModule::PlaceOrder(const AccountSpec& acct, const HttpRequest& req,
 // sketch `errors` with null entries; the sim lists only real errors, as the venue's docs
 // example does and as ccxt reads it (ccxt 4.5 turns every `errors` element, null included,
 // into a rejected order).
-void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
-                               HttpResponse& resp) {
-  auto items = ParseJsonObjectArray(req.body);
+std::optional<std::vector<ParadexModule::BatchOutcome>> ParadexModule::CreateBatch(
+    const AccountSpec& acct, std::string_view orders_json, ApiError* err) {
+  auto items = ParseJsonObjectArray(orders_json);
   if (!items.ok()) {
-    return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON array of orders"});
+    *err = {400, "BINDING_ERROR", "orders must be a JSON array of order objects"};
+    return std::nullopt;
   }
   if (items->empty() || items->size() > kMaxBatch) {
-    return WriteError(resp, {400, "BATCH_SIZE_OUT_OF_RANGE",
-                             "batch size must be between 1 and " + std::to_string(kMaxBatch)});
+    *err = {400, "BATCH_SIZE_OUT_OF_RANGE",
+            "batch size must be between 1 and " + std::to_string(kMaxBatch)};
+    return std::nullopt;
   }
+  // Every order is checked (signature included) before any reaches the engine.
   std::vector<CheckedOrder> checked;
   for (const JsonFields& f : *items) {
-    ApiError err;
-    std::optional<CheckedOrder> c = CheckOrder(acct, f, &err);
-    if (!c) return WriteError(resp, err);
+    std::optional<CheckedOrder> c = CheckOrder(acct, f, err);
+    if (!c) return std::nullopt;
     checked.push_back(std::move(*c));
   }
+  std::vector<BatchOutcome> out;
+  for (const CheckedOrder& c : checked) {
+    BatchOutcome o;
+    o.order = Submit(c, &o.err);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
+                               HttpResponse& resp) {
+  ApiError err;
+  auto outcomes = CreateBatch(acct, req.body, &err);
+  if (!outcomes) return WriteError(resp, err);
   JsonWriter orders, errors;
   orders.BeginArray();
   errors.BeginArray();
-  for (const CheckedOrder& c : checked) {
-    ApiError err;
-    std::optional<SimOrder> placed = Submit(c, &err);
-    if (placed) {
-      orders.Raw(OrderJson(*placed, /*as_new=*/true));
+  for (const BatchOutcome& o : *outcomes) {
+    if (o.order) {
+      orders.Raw(OrderJson(*o.order, /*as_new=*/true));
     } else {
-      errors.BeginObject().Field("error", err.code).Field("message", err.message).EndObject();
+      errors.BeginObject().Field("error", o.err.code).Field("message", o.err.message).EndObject();
     }
   }
   orders.EndArray();
@@ -1042,44 +1062,47 @@ void ParadexModule::PlaceBatch(const AccountSpec& acct, const HttpRequest& req,
 // message ""}; the new state also goes out on orders.* (fills, if it crossed, on fills.*).
 // Refusals the notes do not name codes for (post-only would cross, reduce-only, margin) are
 // VALIDATION_ERROR with the engine's message: the sim's choice.
-void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_text,
-                                const HttpRequest& req, HttpResponse& resp) {
-  auto f = ParseJsonObject(req.body);
-  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+std::optional<SimOrder> ParadexModule::AmendOrder(const AccountSpec& acct,
+                                                  std::string_view id_text, const JsonFields& f,
+                                                  ApiError* err) {
+  auto fail = [&](ApiError e) -> std::optional<SimOrder> {
+    *err = std::move(e);
+    return std::nullopt;
+  };
   auto get = [&](const char* k) {
-    auto it = f->find(k);
-    return it == f->end() || it->second == "null" ? std::string() : it->second;
+    auto it = f.find(k);
+    return it == f.end() || it->second == "null" ? std::string() : it->second;
   };
   Engine& e = ctx_->engine();
   auto engine_id = EngineOrderId(id_text);
   const SimOrder* o = engine_id ? e.FindOrder(*engine_id) : nullptr;
   if (o == nullptr || o->account != acct.id) {
-    return WriteError(resp, {404, "ORDER_ID_NOT_FOUND", "order not found"});
+    return fail({404, "ORDER_ID_NOT_FOUND", "order not found"});
   }
-  if (get("id") != id_text) return WriteError(resp, Invalid("id must be the path's order id"));
-  if (!o->open()) return WriteError(resp, {400, "ORDER_IS_CLOSED", "order is closed"});
+  if (get("id") != id_text) return fail(Invalid("id must be the path's order id"));
+  if (!o->open()) return fail({400, "ORDER_IS_CLOSED", "order is closed"});
   const SimInstrument& in = *o->instrument;
   auto meta_it = order_meta_.find(o->id);
   const std::string type = get("type");
   if (get("market") != in.symbol() || get("side") != SideText(o->side)) {
-    return WriteError(resp, Invalid("market and side must be the order's own"));
+    return fail(Invalid("market and side must be the order's own"));
   }
   if (type != "LIMIT" || o->type != OrderType::kLimit ||
       (meta_it != order_meta_.end() && meta_it->second.type != "LIMIT")) {
-    return WriteError(resp, Invalid("only LIMIT orders can be modified (type must be LIMIT)"));
+    return fail(Invalid("only LIMIT orders can be modified (type must be LIMIT)"));
   }
   int64_t sig_ms = 0;
   if (!ParseInt(get("signature_timestamp"), &sig_ms)) {
-    return WriteError(resp, Invalid("signature_timestamp (ms) is required"));
+    return fail(Invalid("signature_timestamp (ms) is required"));
   }
   int64_t recv_window = 0;
   if (!get("recv_window").empty() &&
       (!ParseInt(get("recv_window"), &recv_window) || recv_window < 10)) {
-    return WriteError(resp, Invalid("recv_window must be >= 10 ms"));
+    return fail(Invalid("recv_window must be >= 10 ms"));
   }
   if (recv_window > 0 && NowMs() > sig_ms + recv_window) {
-    return WriteError(resp, {400, "INVALID_REQUEST_PARAMETER",
-                             "order arrived after signature_timestamp + recv_window"});
+    return fail({400, "INVALID_REQUEST_PARAMETER",
+                 "order arrived after signature_timestamp + recv_window"});
   }
   px::ModifyOrderFields signed_fields;
   signed_fields.order.timestamp_ms = static_cast<uint64_t>(sig_ms);
@@ -1099,18 +1122,15 @@ void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_tex
       if ((verified = px::Verify(k, *hash, *sig))) break;
     }
   }
-  if (!verified) {
-    return WriteError(resp, {400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
-  }
+  if (!verified) return fail({400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
   auto qty = in.ParseQty(get("size"));
   if (!qty.ok() || *qty <= 0 || *qty % in.step != 0) {
-    return WriteError(resp, {400, "INVALID_ORDER_SIZE",
-                             "size must be a positive multiple of " + in.spec.step});
+    return fail({400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in.spec.step});
   }
   auto price = in.ParsePrice(get("price"));
   if (!price.ok() || *price <= 0 || *price % in.tick != 0) {
-    return WriteError(resp, {400, "INVALID_PRICE_PRECISION",
-                             "price must be a positive multiple of " + in.spec.tick});
+    return fail({400, "INVALID_PRICE_PRECISION",
+                 "price must be a positive multiple of " + in.spec.tick});
   }
   AmendRequest ar;
   ar.account = acct.id;
@@ -1123,17 +1143,27 @@ void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_tex
   deferring_ = false;
   if (r.code != RejectCode::kNone) {
     deferred_.resize(held);  // a refused amend emits nothing; keep it that way
-    ApiError err = Invalid(r.message);
-    if (r.code == RejectCode::kAlreadyClosed) err = {400, "ORDER_IS_CLOSED", r.message};
-    if (r.code == RejectCode::kNotFound) err = {404, "ORDER_ID_NOT_FOUND", r.message};
+    ApiError refused = Invalid(r.message);
+    if (r.code == RejectCode::kAlreadyClosed) refused = {400, "ORDER_IS_CLOSED", r.message};
+    if (r.code == RejectCode::kNotFound) refused = {404, "ORDER_ID_NOT_FOUND", r.message};
     if (r.code == RejectCode::kInvalidQty || r.code == RejectCode::kMinNotional) {
-      err = {400, "INVALID_ORDER_SIZE", r.message};
+      refused = {400, "INVALID_ORDER_SIZE", r.message};
     }
-    if (r.code == RejectCode::kInvalidPrice) err = {400, "INVALID_PRICE_PRECISION", r.message};
-    return WriteError(resp, err);
+    if (r.code == RejectCode::kInvalidPrice) refused = {400, "INVALID_PRICE_PRECISION", r.message};
+    return fail(refused);
   }
   if (meta_it != order_meta_.end()) meta_it->second.signature_ms = sig_ms;
-  std::string body = OrderJson(r.order);
+  return r.order;
+}
+
+void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_text,
+                                const HttpRequest& req, HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  ApiError err;
+  std::optional<SimOrder> amended = AmendOrder(acct, id_text, *f, &err);
+  if (!amended) return WriteError(resp, err);
+  std::string body = OrderJson(*amended);
   body.pop_back();  // the order object's closing brace: request_info goes inside
   JsonWriter info;
   info.BeginObject()
@@ -1151,20 +1181,22 @@ void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_tex
 // market, status}: QUEUED_FOR_CANCELLATION (the CLOSED state follows on orders.*),
 // ALREADY_CLOSED, or NOT_FOUND (then only the id that was asked for) — the venue's documented
 // shape. The venue documents no bound for this batch; the sim takes up to 100 ids.
-void ParadexModule::CancelBatch(const AccountSpec& acct, const HttpRequest& req,
-                                HttpResponse& resp) {
-  auto f = ParseJsonObject(req.body);
-  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
-  auto ids = StringArray(f->count("order_ids") ? f->at("order_ids") : "");
-  auto cids = StringArray(f->count("client_order_ids") ? f->at("client_order_ids") : "");
+std::optional<std::string> ParadexModule::CancelMany(const AccountSpec& acct, const JsonFields& f,
+                                                     ApiError* err) {
+  auto ids = StringArray(f.count("order_ids") ? f.at("order_ids") : "");
+  auto cids = StringArray(f.count("client_order_ids") ? f.at("client_order_ids") : "");
   if (!ids || !cids) {
-    return WriteError(resp, {400, "BINDING_ERROR",
-                             "order_ids and client_order_ids must be arrays of strings"});
+    *err = {400, "BINDING_ERROR", "order_ids and client_order_ids must be arrays of strings"};
+    return std::nullopt;
   }
   const size_t total = ids->size() + cids->size();
-  if (total == 0) return WriteError(resp, Invalid("order_ids or client_order_ids is required"));
+  if (total == 0) {
+    *err = Invalid("order_ids or client_order_ids is required");
+    return std::nullopt;
+  }
   if (total > 100) {
-    return WriteError(resp, {400, "BATCH_SIZE_OUT_OF_RANGE", "at most 100 ids per batch"});
+    *err = {400, "BATCH_SIZE_OUT_OF_RANGE", "at most 100 ids per batch"};
+    return std::nullopt;
   }
   Engine& e = ctx_->engine();
   const std::string address = acct.credentials.at("account");
@@ -1198,23 +1230,54 @@ void ParadexModule::CancelBatch(const AccountSpec& acct, const HttpRequest& req,
     result(o, "client_id", cid);
   }
   w.EndArray().EndObject();
-  WriteJson(resp, 200, w.Take());
+  return w.Take();
+}
+
+void ParadexModule::CancelBatch(const AccountSpec& acct, const HttpRequest& req,
+                                HttpResponse& resp) {
+  auto f = ParseJsonObject(req.body);
+  if (!f.ok()) return WriteError(resp, {400, "BINDING_ERROR", "body is not a JSON object"});
+  ApiError err;
+  std::optional<std::string> results = CancelMany(acct, *f, &err);
+  if (!results) return WriteError(resp, err);
+  WriteJson(resp, 200, *results);
+}
+
+bool ParadexModule::CancelOne(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
+                              ApiError* err) {
+  if (o == nullptr) {
+    *err = by_client_id ? ApiError{404, "CLIENT_ORDER_ID_NOT_FOUND", "client order id not found"}
+                        : ApiError{404, "ORDER_ID_NOT_FOUND", "order not found"};
+    return false;
+  }
+  if (!o->open()) {
+    *err = {400, "ORDER_IS_CLOSED", "order is closed"};
+    return false;
+  }
+  CancelResult r = ctx_->engine().Cancel(acct.id, o->id);
+  if (r.code != RejectCode::kNone) {
+    *err = {400, "ORDER_IS_CLOSED", r.message};
+    return false;
+  }
+  return true;
 }
 
 void ParadexModule::CancelOrder(const AccountSpec& acct, const SimOrder* o, bool by_client_id,
                                 HttpResponse& resp) {
-  if (o == nullptr) {
-    return WriteError(
-        resp, by_client_id ? ApiError{404, "CLIENT_ORDER_ID_NOT_FOUND", "client order id not found"}
-                           : ApiError{404, "ORDER_ID_NOT_FOUND", "order not found"});
-  }
-  if (!o->open()) return WriteError(resp, {400, "ORDER_IS_CLOSED", "order is closed"});
-  CancelResult r = ctx_->engine().Cancel(acct.id, o->id);
-  if (r.code != RejectCode::kNone) {
-    return WriteError(resp, {400, "ORDER_IS_CLOSED", r.message});
-  }
+  ApiError err;
+  if (!CancelOne(acct, o, by_client_id, &err)) return WriteError(resp, err);
   resp.status = 204;  // queued; the CLOSED state arrives on orders.*
   resp.body.clear();
+}
+
+bool ParadexModule::CancelEvery(const AccountSpec& acct, const std::string& market,
+                                ApiError* err) {
+  if (!market.empty() && market != "ALL" && ctx_->market().Find(market) == nullptr) {
+    *err = {400, "MARKET_NOT_FOUND", "market not found: " + market.substr(0, 64)};
+    return false;
+  }
+  ctx_->engine().CancelAll(acct.id, market == "ALL" ? std::string() : market);
+  return true;
 }
 
 // ---- private payloads ------------------------------------------------------------------------

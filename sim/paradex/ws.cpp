@@ -147,7 +147,149 @@ void ParadexModule::HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_
     w.BeginObject().Field("channel", channel).EndObject();
     return Reply(conn, id, w.Take());
   }
+  if (StartsWith(method, "order.")) return HandleOrderRpc(conn, st, id, method, params);
   ReplyError(conn, id, -32601, "method does not exist");
+}
+
+// A venue refusal of an order.* call. The OpenRPC spec lists only the generic codes for these
+// methods and gives no example of a refused order, so the sim's choice: a body that does not
+// bind (BINDING_ERROR) is -32602 "Invalid method parameters"; every other refusal is 100
+// ("Method error", the docs' Paradex-specific code for a method that failed) with the REST
+// error code as `message` (INVALID_ORDER_SIGNATURE, ORDER_ID_NOT_FOUND, ...) and the REST
+// message as `data` — the same codes and checks as the REST endpoints.
+void ParadexModule::ReplyApiError(const WsConnPtr& conn, const std::string& id,
+                                  const ApiError& e) {
+  if (e.code == "BINDING_ERROR") {
+    return ReplyError(conn, id, -32602, "Invalid method parameters", e.message);
+  }
+  ReplyError(conn, id, 100, e.code, e.message);
+}
+
+// order.create / create_batch / modify / cancel / cancel_batch / cancel_all (paradex-docs
+// fern/apis/prod_ws/openrpc.json): the REST endpoints' code paths (CreateOrder, CreateBatch,
+// AmendOrder, CancelOne, CancelMany, CancelEvery) with the spec's result shapes.
+// Authentication first (40300 otherwise). The reply goes out before the orders.* / fills.*
+// updates the call causes, as with REST.
+void ParadexModule::HandleOrderRpc(const WsConnPtr& conn, ConnState& st, const std::string& id,
+                                   const std::string& method, const JsonFields& params) {
+  static constexpr std::string_view kMethods[] = {
+      "order.create",     "order.create_batch", "order.modify",
+      "order.cancel",     "order.cancel_batch", "order.cancel_all"};
+  if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
+    return ReplyError(conn, id, -32601, "method does not exist");
+  }
+  const AccountSpec* acct = nullptr;
+  for (const AccountSpec& a : ctx_->accounts()) {
+    if (a.id == st.account) acct = &a;
+  }
+  if (st.account.empty() || acct == nullptr) {
+    return ReplyError(conn, id, 40300, "Permission denied \u2014 authentication required");
+  }
+  auto param = [&](const char* k) {
+    auto it = params.find(k);
+    return it == params.end() || it->second == "null" ? std::string() : it->second;
+  };
+  const int64_t now_ms = NowMs();
+  // {"order": ..., "created_at", "received_at"} for an accepted order (create, create_batch).
+  auto created = [&](JsonWriter& w, const SimOrder& o) {
+    w.BeginObject()
+        .Key("order")
+        .Raw(OrderJson(o, /*as_new=*/true))
+        .Field("created_at", ToMs(o.created))
+        .Field("received_at", now_ms)
+        .EndObject();
+  };
+  // Cancels emit the CLOSED states at once: held like a placement's, so that on this socket
+  // the reply comes first and the updates after it.
+  auto hold = [&](auto&& act) {
+    deferring_ = true;
+    const bool ok = act();
+    deferring_ = false;
+    return ok;
+  };
+  ApiError err;
+  if (method == "order.create") {
+    std::optional<SimOrder> placed = CreateOrder(*acct, params, &err);
+    if (!placed) return ReplyApiError(conn, id, err);
+    JsonWriter w;
+    created(w, *placed);
+    Reply(conn, id, w.Take());
+    return FlushDeferred();
+  }
+  if (method == "order.create_batch") {
+    auto outcomes = CreateBatch(*acct, param("orders"), &err);
+    if (!outcomes) return ReplyApiError(conn, id, err);
+    // results[i]: {order, created_at, received_at} or {error} (the spec: "Error message
+    // (present on failure)"); the sim puts the REST code there and the text in `message`.
+    JsonWriter w;
+    w.BeginObject().Key("results").BeginArray();
+    for (const BatchOutcome& o : *outcomes) {
+      if (o.order) {
+        created(w, *o.order);
+      } else {
+        w.BeginObject().Field("error", o.err.code).Field("message", o.err.message).EndObject();
+      }
+    }
+    w.EndArray().EndObject();
+    Reply(conn, id, w.Take());
+    return FlushDeferred();
+  }
+  if (method == "order.modify") {
+    const std::string order_id = param("id");
+    if (order_id.empty()) {
+      return ReplyError(conn, id, -32602, "Invalid method parameters", "id is required");
+    }
+    std::optional<SimOrder> amended = AmendOrder(*acct, order_id, params, &err);
+    if (!amended) return ReplyApiError(conn, id, err);
+    Reply(conn, id, "{\"order\":" + OrderJson(*amended) + "}");
+    return FlushDeferred();
+  }
+  if (method == "order.cancel") {
+    // Either id, or client_id + market.
+    Engine& e = ctx_->engine();
+    const std::string order_id = param("id"), cid = param("client_id"), market = param("market");
+    const SimOrder* o = nullptr;
+    const bool by_client_id = order_id.empty();
+    if (!by_client_id) {
+      auto engine_id = EngineOrderId(order_id);
+      o = engine_id ? e.FindOrder(*engine_id) : nullptr;
+    } else {
+      if (cid.empty() || market.empty()) {
+        return ReplyError(conn, id, -32602, "Invalid method parameters",
+                          "id, or client_id and market, is required");
+      }
+      o = e.FindByClientId(acct->id, cid);
+      if (o != nullptr && o->instrument->symbol() != market) o = nullptr;
+    }
+    if (o != nullptr && o->account != acct->id) o = nullptr;
+    if (!hold([&] { return CancelOne(*acct, o, by_client_id, &err); })) {
+      return ReplyApiError(conn, id, err);
+    }
+    JsonWriter w;
+    w.BeginObject()
+        .Field("order_id", paradex::VenueOrderId(o->id))
+        .Field("status", "QUEUED_FOR_CANCELLATION")
+        .EndObject();
+    Reply(conn, id, w.Take());
+    return FlushDeferred();
+  }
+  if (method == "order.cancel_batch") {
+    if (param("order_ids").empty()) {
+      return ReplyError(conn, id, -32602, "Invalid method parameters", "order_ids is required");
+    }
+    std::optional<std::string> results;
+    if (!hold([&] { return (results = CancelMany(*acct, params, &err)).has_value(); })) {
+      return ReplyApiError(conn, id, err);
+    }
+    Reply(conn, id, *results);
+    return FlushDeferred();
+  }
+  // order.cancel_all
+  if (!hold([&] { return CancelEvery(*acct, param("market"), &err); })) {
+    return ReplyApiError(conn, id, err);
+  }
+  Reply(conn, id, R"({"status":"ok"})");
+  FlushDeferred();
 }
 
 std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,

@@ -1347,4 +1347,196 @@ TEST_CASE("paradex sim: conditional orders park UNTRIGGERED until the mark reach
   CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
 }
 
+
+namespace {
+
+// A JSON-RPC call on the socket, as the venue's OpenRPC spec frames it.
+std::string Rpc(int id, const std::string& method, const std::string& params) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" + method +
+         R"(","params":)" + params + "}";
+}
+
+// The reply to call `id` (pushes in between skipped).
+std::string RpcReply(WsClient& ws, int id) {
+  auto r = ws.ReadText("\"id\":" + std::to_string(id) + ",\"usIn\"");
+  REQUIRE(r);
+  return *r;
+}
+
+// A JSON-RPC error's code ("" when the reply is a result).
+std::string ErrorCode(const std::string& reply) { return Field(Field(reply, "error"), "code"); }
+
+// A signed ModifyOrder for a BTC buy limit order (the same payload as PUT /orders/{id}).
+std::string ModifyParams(Sim& sim, const std::string& order_id, const std::string& price,
+                         const std::string& size) {
+  px::ModifyOrderFields mf;
+  mf.order.timestamp_ms = static_cast<uint64_t>(sim.NowMs());
+  mf.order.market = "BTC-USD-PERP";
+  mf.order.side = px::OrderSide::kBuy;
+  mf.order.order_type = "LIMIT";
+  mf.order.size = size;
+  mf.order.price = price;
+  mf.id = order_id;
+  auto hash = px::ModifyOrderMessageHash(kChainId, *px::ParseFelt(kAddress1), mf);
+  REQUIRE(hash.ok());
+  auto sig = sim.key.Sign(*hash);
+  REQUIRE(sig.ok());
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", order_id)
+      .Field("market", "BTC-USD-PERP")
+      .Field("side", "BUY")
+      .Field("type", "LIMIT")
+      .Field("size", size)
+      .Field("price", price)
+      .Field("signature", px::SignatureJson(*sig))
+      .Field("signature_timestamp", sim.NowMs())
+      .EndObject();
+  return w.Take();
+}
+
+}  // namespace
+
+TEST_CASE("paradex sim: WS order entry (order.create ... order.cancel_all) over JSON-RPC",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  const std::string far = px_text(bid - 10000), nearer = px_text(bid - 5000);
+
+  // Before auth: refused (40300), nothing placed; an unknown order.* method is -32601.
+  ws.Send(Rpc(1, "order.create", sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-0")));
+  CHECK(ErrorCode(RpcReply(ws, 1)) == "40300");
+  ws.Send(Rpc(2, "order.cancel_all", "{}"));
+  CHECK(ErrorCode(RpcReply(ws, 2)) == "40300");
+  ws.Send(px::EncodeAuth(jwt, 3));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 4));
+  REQUIRE(ws.ReadText("\"result\""));
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+  ws.Send(Rpc(5, "order.explode", "{}"));
+  CHECK(ErrorCode(RpcReply(ws, 5)) == "-32601");
+
+  // order.create: {order (NEW), created_at, received_at}; then OPEN on orders.ALL.
+  ws.Send(Rpc(10, "order.create",
+              sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-1")));
+  std::string created = RpcReply(ws, 10);
+  REQUIRE(ErrorCode(created).empty());
+  std::string result = Field(created, "result");
+  std::string order = Field(result, "order");
+  CHECK(Field(order, "status") == "NEW");
+  CHECK(Field(order, "client_id") == "ws-1");
+  CHECK(Field(order, "price") == far);
+  CHECK_FALSE(Field(result, "created_at").empty());
+  CHECK_FALSE(Field(result, "received_at").empty());
+  const std::string id1 = Field(order, "id");
+  auto open = ws.ReadText("\"OPEN\"");
+  REQUIRE(open);
+  CHECK(DataField(*open, "id") == id1);
+  auto listed = Elements(sim.Get("/v1/orders", jwt).body);
+  REQUIRE(listed.size() == 1);
+  CHECK(Field(listed[0], "id") == id1);
+
+  // The REST checks apply: another key's signature, a duplicate client id.
+  px::StarkKey other = *px::StarkKey::FromPrivateHex(kKey2);
+  ws.Send(Rpc(11, "order.create",
+              sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-forged", &other)));
+  std::string forged = RpcReply(ws, 11);
+  CHECK(ErrorCode(forged) == "100");
+  CHECK(Field(Field(forged, "error"), "message") == "INVALID_ORDER_SIGNATURE");
+  ws.Send(Rpc(12, "order.create",
+              sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-1")));
+  CHECK(Field(Field(RpcReply(ws, 12), "error"), "message") == "DUPLICATED_CLIENT_ID");
+  ws.Send(Rpc(13, "order.create", R"({"market":"BTC-USD-PERP"})"));
+  CHECK(Field(Field(RpcReply(ws, 13), "error"), "message") == "VALIDATION_ERROR");
+
+  // order.create_batch: per-order results in request order; a bad signature refuses the whole
+  // batch (nothing placed).
+  std::string b1 = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.02"), "ws-2");
+  std::string b_dup = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-1");
+  ws.Send(Rpc(20, "order.create_batch", R"({"orders":[)" + b1 + "," + b_dup + "]}"));
+  std::string batch = RpcReply(ws, 20);
+  REQUIRE(ErrorCode(batch).empty());
+  auto results = Elements(Field(batch, "result"), "results");
+  REQUIRE(results.size() == 2);
+  CHECK(Field(Field(results[0], "order"), "client_id") == "ws-2");
+  CHECK(Field(Field(results[0], "order"), "status") == "NEW");
+  CHECK(Field(results[1], "error") == "DUPLICATED_CLIENT_ID");
+  const std::string id2 = Field(Field(results[0], "order"), "id");
+  std::string b_forged =
+      sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-3", &other);
+  std::string b_ok = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-4");
+  ws.Send(Rpc(21, "order.create_batch", R"({"orders":[)" + b_ok + "," + b_forged + "]}"));
+  CHECK(Field(Field(RpcReply(ws, 21), "error"), "message") == "INVALID_ORDER_SIGNATURE");
+  ws.Send(Rpc(22, "order.create_batch", R"({"orders":[]})"));
+  CHECK(Field(Field(RpcReply(ws, 22), "error"), "message") == "BATCH_SIZE_OUT_OF_RANGE");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).size() == 2);
+
+  // order.modify: the signed ModifyOrder payload; {order} after the amend.
+  ws.Send(Rpc(30, "order.modify", ModifyParams(sim, id1, nearer, "0.03")));
+  std::string modified = RpcReply(ws, 30);
+  REQUIRE(ErrorCode(modified).empty());
+  std::string mod_order = Field(Field(modified, "result"), "order");
+  CHECK(Field(mod_order, "id") == id1);
+  CHECK(Field(mod_order, "price") == nearer);
+  CHECK(Field(mod_order, "size") == "0.03");
+  CHECK(Field(sim.Get("/v1/orders/" + id1, jwt).body, "price") == nearer);
+  ws.Send(Rpc(31, "order.modify", ModifyParams(sim, "1234", far, "0.01")));
+  CHECK(Field(Field(RpcReply(ws, 31), "error"), "message") == "ORDER_ID_NOT_FOUND");
+
+  // order.cancel by id: {order_id, status: QUEUED_FOR_CANCELLATION}, CLOSED follows.
+  ws.Send(Rpc(40, "order.cancel", R"({"id":")" + id1 + R"("})"));
+  std::string cancelled = RpcReply(ws, 40);
+  REQUIRE(ErrorCode(cancelled).empty());
+  CHECK(Field(Field(cancelled, "result"), "order_id") == id1);
+  CHECK(Field(Field(cancelled, "result"), "status") == "QUEUED_FOR_CANCELLATION");
+  auto closed = ws.ReadText("USER_CANCELED");
+  REQUIRE(closed);
+  CHECK(DataField(*closed, "id") == id1);
+  ws.Send(Rpc(41, "order.cancel", R"({"id":")" + id1 + R"("})"));
+  CHECK(Field(Field(RpcReply(ws, 41), "error"), "message") == "ORDER_IS_CLOSED");
+  // By client_id: market is required, and must be the order's.
+  ws.Send(Rpc(42, "order.cancel", R"({"client_id":"ws-2"})"));
+  CHECK(ErrorCode(RpcReply(ws, 42)) == "-32602");
+  ws.Send(Rpc(43, "order.cancel", R"({"client_id":"ws-2","market":"ETH-USD-PERP"})"));
+  CHECK(Field(Field(RpcReply(ws, 43), "error"), "message") == "CLIENT_ORDER_ID_NOT_FOUND");
+  ws.Send(Rpc(44, "order.cancel", R"({"client_id":"ws-2","market":"BTC-USD-PERP"})"));
+  CHECK(Field(Field(RpcReply(ws, 44), "result"), "order_id") == id2);
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+
+  // order.cancel_batch: per-id outcomes in order.
+  ws.Send(Rpc(50, "order.create",
+              sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "ws-5")));
+  const std::string id5 = Field(Field(Field(RpcReply(ws, 50), "result"), "order"), "id");
+  ws.Send(Rpc(51, "order.cancel_batch",
+              R"({"order_ids":[")" + id5 + R"(",")" + id1 + R"(","999"]})"));
+  std::string cb = RpcReply(ws, 51);
+  REQUIRE(ErrorCode(cb).empty());
+  auto outcomes = Elements(Field(cb, "result"), "results");
+  REQUIRE(outcomes.size() == 3);
+  CHECK(Field(outcomes[0], "status") == "QUEUED_FOR_CANCELLATION");
+  CHECK(Field(outcomes[0], "market") == "BTC-USD-PERP");
+  CHECK(Field(outcomes[1], "status") == "ALREADY_CLOSED");
+  CHECK(Field(outcomes[2], "status") == "NOT_FOUND");
+  ws.Send(Rpc(52, "order.cancel_batch", "{}"));
+  CHECK(ErrorCode(RpcReply(ws, 52)) == "-32602");
+
+  // order.cancel_all: {"status":"ok"}, by market or all; an unknown market is refused.
+  for (const char* cid : {"ws-6", "ws-7"}) {
+    REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, far, "0.01"), cid).status == 201);
+  }
+  ws.Send(Rpc(60, "order.cancel_all", R"({"market":"NOPE-USD-PERP"})"));
+  CHECK(Field(Field(RpcReply(ws, 60), "error"), "message") == "MARKET_NOT_FOUND");
+  ws.Send(Rpc(61, "order.cancel_all", R"({"market":"ETH-USD-PERP"})"));
+  CHECK(Field(Field(RpcReply(ws, 61), "result"), "status") == "ok");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).size() == 2);
+  ws.Send(Rpc(62, "order.cancel_all", "{}"));
+  CHECK(Field(Field(RpcReply(ws, 62), "result"), "status") == "ok");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+}
+
 }  // namespace perpgw::sim::paradex
