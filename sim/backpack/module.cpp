@@ -86,6 +86,11 @@ void BackpackModule::Attach(SimContext& ctx) {
     }
   }
   for (const auto& a : ctx.accounts()) ApplyLeverageLimit(a.id, 10);  // account.json default
+  // §8.1: a resting reduce-only order shrinks when the position shrinks below it (orderModified)
+  // and goes when the position is flat or flips (orderExpired, ReduceOnlyNotReduced — the
+  // expiry reason the venue gives a reduce-only order it cannot fill; the spec does not say
+  // which the venue sends for this case).
+  ctx.engine().SetReduceOnlyShrink(true);
   EventLoop& loop = ctx.loop();
   using std::chrono::milliseconds;
   loop.RunEvery(milliseconds(200), [this] { FlushAggregated(0); });

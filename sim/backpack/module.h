@@ -146,6 +146,9 @@ class BackpackModule final : public VenueModule {
     std::string trigger_by;
     int64_t trigger_qty = 0;
     UnixNanos triggered_at = 0;
+    // Attached take-profit / stop-loss (§10.1 takeProfit* / stopLoss*): their triggerBy as sent
+    // ("" = not sent), echoed on the parent (REST takeProfitTriggerBy, stream d / g).
+    std::string tp_trigger_by, sl_trigger_by;
   };
   struct FundingPayment {
     std::string account, symbol;
@@ -176,6 +179,9 @@ class BackpackModule final : public VenueModule {
   std::string HistoryOrderJson(const SimOrder& o) const;
   // triggerBy / triggerPrice / triggerQuantity (+ triggeredAt): null unless a trigger order.
   void WriteTriggerFields(JsonWriter& w, const SimOrder& o, bool with_triggered_at) const;
+  // stopLoss* (take_profit false) or takeProfit* {LimitPrice, TriggerBy, TriggerPrice}: null
+  // unless the order carries that attached order.
+  void WriteTpSlFields(JsonWriter& w, const SimOrder& o, bool take_profit) const;
   std::string FillJson(const SimFill& f) const;
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string CollateralJson(const std::string& account) const;
@@ -241,6 +247,7 @@ class BackpackModule final : public VenueModule {
   std::string pending_stp_;  // selfTradePrevention of the order being placed (events fire inside)
   std::string pending_quote_;  // quoteQuantity of the order being placed ("" when by quantity)
   std::string pending_trigger_by_;  // triggerBy of the order being placed ("" when not sent)
+  std::string pending_tp_by_, pending_sl_by_;  // its takeProfitTriggerBy / stopLossTriggerBy
   std::vector<PositionRecord> position_history_;  // in opening order
   uint64_t next_position_id_ = 5400000001ULL;
   UnixNanos started_ = 0;

@@ -960,20 +960,53 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
   if (p.Has("triggerPrice") != p.Has("triggerQuantity")) {
     return WriteError(resp, Invalid("Must specify both `triggerPrice` and `triggerQuantity` or neither"));
   }
-  // Attached take-profit / stop-loss (§10.1 takeProfit* / stopLoss*) are child orders linked to
-  // this one (armed when it fills, cancelled with it, one cancelling the other); the sim's
-  // engine has no linked orders, so they are refused rather than silently dropped.
-  for (const char* k : {"takeProfitTriggerPrice", "takeProfitLimitPrice", "takeProfitTriggerBy",
-                        "stopLossTriggerPrice", "stopLossLimitPrice", "stopLossTriggerBy"}) {
-    if (p.Has(k)) {
-      return WriteError(resp, {400, "NOT_IMPLEMENTED",
-                               "Attached take-profit / stop-loss orders are not supported by "
-                               "perpgw-sim: they need orders linked to their parent, which the "
-                               "sim's engine does not have (place a separate trigger order with "
-                               "`triggerPrice` instead)"});
+  ApiError err;
+  // triggerBy values (§10.1): LastPrice compares the symbol's last trade (the engine's last
+  // public or user trade price; the mark before the first); IndexPrice is the mark in the sim.
+  auto trigger_ref = [](const std::string& by, TriggerRef* ref) {
+    if (by == "MarkPrice" || by == "IndexPrice") {
+      *ref = TriggerRef::kMark;
+    } else if (by == "LastPrice") {
+      *ref = TriggerRef::kLastPrice;
+    } else {
+      return false;
+    }
+    return true;
+  };
+  // Attached take-profit / stop-loss (§10.1 takeProfit* / stopLoss*): each fill of this order
+  // parks reduce-only trigger orders on the other side for the filled size (a limit at
+  // *LimitPrice, else a market order), one cancelling the other when it fires; cancelling this
+  // order before it fills creates none. The spec gives no direction, so a buy's take-profit
+  // fires on a rise to its trigger and its stop-loss on a fall (a sell's the reverse), the
+  // reading every venue with these fields uses; triggers on the wrong sides of each other are
+  // refused (INVALID_PRICE). One already reached when the fill comes fires at the next tick.
+  std::string tp_by, sl_by;
+  for (bool tp : {true, false}) {
+    const std::string pre = tp ? "takeProfit" : "stopLoss";
+    int64_t* trigger = tp ? &req.tp_trigger_price : &req.sl_trigger_price;
+    int64_t* limit = tp ? &req.tp_limit_price : &req.sl_limit_price;
+    TriggerRef* ref = tp ? &req.tp_trigger_ref : &req.sl_trigger_ref;
+    std::string& by = tp ? tp_by : sl_by;
+    const std::string tk = pre + "TriggerPrice", lk = pre + "LimitPrice", bk = pre + "TriggerBy";
+    if (!p.Has(tk)) {
+      if (p.Has(lk) || p.Has(bk)) {
+        return WriteError(resp, Invalid("`" + (p.Has(lk) ? lk : bk) + "` requires `" + tk + "`"));
+      }
+      continue;
+    }
+    if (!ParseField(p.Get(tk), in->price_scale, tk.c_str(), trigger, &err)) return WriteError(resp, err);
+    if (*trigger <= 0) return WriteError(resp, {400, "INVALID_PRICE", "Invalid " + tk});
+    if (p.Has(lk)) {
+      if (!ParseField(p.Get(lk), in->price_scale, lk.c_str(), limit, &err)) return WriteError(resp, err);
+      if (*limit <= 0) return WriteError(resp, {400, "INVALID_PRICE", "Invalid " + lk});
+    }
+    if (p.Has(bk)) {
+      by = p.Get(bk);
+      if (!trigger_ref(by, ref)) {
+        return WriteError(resp, Invalid("Invalid " + bk + ": expected MarkPrice, LastPrice or IndexPrice"));
+      }
     }
   }
-  ApiError err;
   // Trigger order (§10.1 triggerPrice + triggerQuantity): parked as TriggerPending until the
   // mark reaches triggerPrice, then executed as the Limit / Market order it carries, with
   // triggerQuantity as its quantity (what ccxt sends in place of `quantity`).
@@ -1002,24 +1035,21 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
     if (req.trigger_price <= 0) return WriteError(resp, {400, "INVALID_PRICE", "Invalid trigger price"});
     if (p.Has("triggerBy")) {
       trigger_by = p.Get("triggerBy");
-      if (trigger_by == "LastPrice") {
-        return WriteError(resp, {400, "NOT_IMPLEMENTED",
-                                 "triggerBy LastPrice is not supported by perpgw-sim: trigger "
-                                 "orders fire on the mark price (MarkPrice, or IndexPrice, which "
-                                 "equals the mark in the sim)"});
-      }
-      if (trigger_by != "MarkPrice" && trigger_by != "IndexPrice") {
+      if (!trigger_ref(trigger_by, &req.trigger_ref)) {
         return WriteError(resp, Invalid("Invalid triggerBy: expected MarkPrice, LastPrice or IndexPrice"));
       }
     }
     // Direction: the spec names no direction field (no "above/below"), so the order fires when
-    // the mark crosses triggerPrice from the side it is on at placement: a trigger above the
-    // mark fires when the mark rises to it, one below when it falls to it (stop-loss and
-    // take-profit alike). A trigger equal to the mark would fire at once: the engine refuses it
-    // ("order would immediately trigger"). The sim triggers on its mark whatever triggerBy says
-    // (index = mark here; LastPrice is refused above); triggerBy is echoed as sent.
-    const int64_t mark = ctx_->market().mark_price(in->index);
-    req.trigger = req.trigger_price >= mark ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+    // its reference price crosses triggerPrice from the side it is on at placement: a trigger
+    // above it fires when it rises to it, one below when it falls to it (stop-loss and
+    // take-profit alike). A trigger equal to it would fire at once: the engine refuses it
+    // ("order would immediately trigger"). The reference is the mark (MarkPrice, not sent, or
+    // IndexPrice, which equals the mark in the sim) or, for LastPrice, the symbol's last trade
+    // price; triggerBy is echoed as sent.
+    const int64_t ref = req.trigger_ref == TriggerRef::kLastPrice
+                            ? ctx_->engine().LastPrice(in->index)
+                            : ctx_->market().mark_price(in->index);
+    req.trigger = req.trigger_price >= ref ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
   } else if (p.Has("triggerBy")) {
     return WriteError(resp, Invalid("`triggerBy` requires `triggerPrice` and `triggerQuantity`"));
   }
@@ -1154,16 +1184,30 @@ void BackpackModule::OrderExecute(const AccountSpec& acct, const Params& p, Http
   pending_stp_ = stp;
   pending_quote_ = by_quote ? p.Get("quoteQuantity") : std::string();
   pending_trigger_by_ = trigger_by;
+  pending_tp_by_ = tp_by;
+  pending_sl_by_ = sl_by;
   PlaceResult res = ctx_->engine().Place(req);
   pending_stp_.clear();
   pending_quote_.clear();
   pending_trigger_by_.clear();
+  pending_tp_by_.clear();
+  pending_sl_by_.clear();
   if (res.order.id != 0) {
     OrderMeta& meta = order_meta_[res.order.id];
     meta.stp = stp;
     meta.quote_qty = by_quote ? p.Get("quoteQuantity") : std::string();
     meta.trigger_by = trigger_by;
+    meta.tp_trigger_by = tp_by;
+    meta.sl_trigger_by = sl_by;
     if (conditional) meta.trigger_qty = req.qty;
+  }
+  if (res.code == RejectCode::kInvalidPrice &&
+      res.message == "take-profit and stop-loss triggers are on the wrong sides") {
+    // The venue's wording is not in the spec.
+    return WriteError(resp, {400, "INVALID_PRICE",
+                             req.side == Side::kBuy
+                                 ? "Take profit trigger price must be above the stop loss trigger price"
+                                 : "Take profit trigger price must be below the stop loss trigger price"});
   }
   if (res.code == RejectCode::kInvalidPrice && conditional &&
       res.message == "order would immediately trigger") {
@@ -1285,17 +1329,53 @@ std::string BackpackModule::OrderJson(const SimOrder& o) const {
   } else {
     w.Key("reduceOnly").Null();
   }
-  w.Key("relatedOrderId").Null();
+  // An attached take-profit / stop-loss order names its parent (the spec lists the field
+  // without saying what it links; this is the reading its name gives).
+  if (o.parent_id != 0) {
+    w.Field("relatedOrderId", VenueOrderId(o.parent_id));
+  } else {
+    w.Key("relatedOrderId").Null();
+  }
   w.Field("selfTradePrevention", stp)
       .Field("side", SideText(o.side))
       .Field("status", OrderStatusText(o));
-  Nulls(w, {"stopLossLimitPrice", "stopLossTriggerBy", "stopLossTriggerPrice", "strategyId"});
+  WriteTpSlFields(w, o, /*take_profit=*/false);
+  w.Key("strategyId").Null();
   w.Field("symbol", in.symbol());
-  Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
+  WriteTpSlFields(w, o, /*take_profit=*/true);
   w.Field("timeInForce", TifText(o));
   WriteTriggerFields(w, o, /*with_triggered_at=*/true);
   w.EndObject();
   return w.Take();
+}
+
+void BackpackModule::WriteTpSlFields(JsonWriter& w, const SimOrder& o, bool take_profit) const {
+  const char* pre = take_profit ? "takeProfit" : "stopLoss";
+  const std::string limit_key = std::string(pre) + "LimitPrice";
+  const std::string by_key = std::string(pre) + "TriggerBy";
+  const std::string trigger_key = std::string(pre) + "TriggerPrice";
+  const int64_t trigger = take_profit ? o.tp_trigger_price : o.sl_trigger_price;
+  const int64_t limit = take_profit ? o.tp_limit_price : o.sl_limit_price;
+  if (trigger == 0) {
+    Nulls(w, {limit_key.c_str(), by_key.c_str(), trigger_key.c_str()});
+    return;
+  }
+  const SimInstrument& in = *o.instrument;
+  auto meta = order_meta_.find(o.id);
+  const std::string by = meta == order_meta_.end()
+                             ? std::string()
+                             : (take_profit ? meta->second.tp_trigger_by : meta->second.sl_trigger_by);
+  if (limit != 0) {
+    w.Field(limit_key, Trimmed(limit, in.price_scale));
+  } else {
+    w.Key(limit_key).Null();
+  }
+  if (!by.empty()) {
+    w.Field(by_key, by);
+  } else {
+    w.Key(by_key).Null();
+  }
+  w.Field(trigger_key, Trimmed(trigger, in.price_scale));
 }
 
 void BackpackModule::WriteTriggerFields(JsonWriter& w, const SimOrder& o,
@@ -1366,14 +1446,15 @@ std::string BackpackModule::HistoryOrderJson(const SimOrder& o) const {
       .Field("selfTradePrevention", stp)
       .Field("side", SideText(o.side))
       .Field("status", OrderStatusText(o));
-  Nulls(w, {"stopLossLimitPrice", "stopLossTriggerBy", "stopLossTriggerPrice", "strategyId"});
+  WriteTpSlFields(w, o, /*take_profit=*/false);
+  w.Key("strategyId").Null();
   w.Field("symbol", in.symbol());
   if (IsLiquidationOrder(o)) {
     w.Field("systemOrderType", "LiquidatePositionOnBook");
   } else {
     w.Key("systemOrderType").Null();
   }
-  Nulls(w, {"takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice"});
+  WriteTpSlFields(w, o, /*take_profit=*/true);
   w.Field("timeInForce", TifText(o));
   WriteTriggerFields(w, o, /*with_triggered_at=*/false);  // history items have no triggeredAt
   w.EndObject();

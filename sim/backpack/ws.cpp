@@ -611,8 +611,9 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
   // Q: the order's quote quantity, as sent, on orders placed by quoteQuantity (the capture
   // ws_orderUpdate.json: q = base quantity the venue derived, Q = "4.30" requested). Orders placed
   // by quantity have none, so Q is left out (the spec lists Q without saying when it is absent;
-  // this is the reading the captures support). I (related order id) and H (strategy id) belong to
-  // TP/SL and strategy orders, which the sim does not have: absent, as in the live captures.
+  // this is the reading the captures support). I (related order id): an attached take-profit /
+  // stop-loss order's parent, absent otherwise (as in the live captures); H (strategy id) belongs
+  // to strategy orders, which the sim does not have.
   if (!quote.empty()) w.Field("Q", quote);
   if (!market) w.Field("p", Fixed(o.price, in.price_scale));
   if (o.conditional()) {
@@ -624,6 +625,20 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
     if (known && !meta->second.trigger_by.empty()) w.Field("B", meta->second.trigger_by);
     const int64_t tq = known && meta->second.trigger_qty > 0 ? meta->second.trigger_qty : o.qty;
     w.Field("Y", Fixed(tq, in.size_scale));
+  }
+  // Attached take-profit / stop-loss on the parent: a/b trigger px, j/k limit px (when set),
+  // d/g trigger-by (when sent).
+  if (o.tp_trigger_price != 0) w.Field("a", Fixed(o.tp_trigger_price, in.price_scale));
+  if (o.sl_trigger_price != 0) w.Field("b", Fixed(o.sl_trigger_price, in.price_scale));
+  if (o.tp_limit_price != 0) w.Field("j", Fixed(o.tp_limit_price, in.price_scale));
+  if (o.sl_limit_price != 0) w.Field("k", Fixed(o.sl_limit_price, in.price_scale));
+  if (meta != order_meta_.end()) {
+    if (o.tp_trigger_price != 0 && !meta->second.tp_trigger_by.empty()) {
+      w.Field("d", meta->second.tp_trigger_by);
+    }
+    if (o.sl_trigger_price != 0 && !meta->second.sl_trigger_by.empty()) {
+      w.Field("g", meta->second.sl_trigger_by);
+    }
   }
   w.Field("X", OrderStatusText(o));
   if (ev == "orderExpired") {
@@ -649,9 +664,9 @@ std::string BackpackModule::OrderUpdateJson(const char* event, const SimOrder& o
   w.Field("V", stp)
       .Field("r", o.reduce_only)
       .Field("y", o.tif == TimeInForce::kPostOnly)
-      .Field("O", IsLiquidationOrder(o) ? "LIQUIDATION_AUTOCLOSE" : "USER")
-      .Field("T", ToUs(t))
-      .EndObject();
+      .Field("O", IsLiquidationOrder(o) ? "LIQUIDATION_AUTOCLOSE" : "USER");
+  if (o.parent_id != 0) w.Field("I", VenueOrderId(o.parent_id));
+  w.Field("T", ToUs(t)).EndObject();
   return w.Take();
 }
 
@@ -733,10 +748,23 @@ void BackpackModule::OnAccountEvent(const AccountEvent& e) {
         OrderMeta& meta = order_meta_[o.id];
         // The pending values belong to the order being placed, never to a liquidation order
         // the engine may create meanwhile.
-        if (!IsLiquidationOrder(o)) {
+        if (o.parent_id != 0) {
+          // An attached take-profit / stop-loss child, parked by a fill of its parent: its
+          // triggerBy is the parent's takeProfitTriggerBy / stopLossTriggerBy, its STP the
+          // parent's; its size grows with the parent's fills (trigger_qty 0: read o.qty).
+          const SimOrder* parent = ctx_->engine().FindOrder(o.parent_id);
+          auto pm = order_meta_.find(o.parent_id);
+          if (parent != nullptr && pm != order_meta_.end()) {
+            meta.stp = pm->second.stp;
+            meta.trigger_by = parent->tp_child_id == o.id ? pm->second.tp_trigger_by
+                                                          : pm->second.sl_trigger_by;
+          }
+        } else if (!IsLiquidationOrder(o)) {
           meta.stp = pending_stp_.empty() ? "RejectTaker" : pending_stp_;
           meta.quote_qty = pending_quote_;
           meta.trigger_by = pending_trigger_by_;
+          meta.tp_trigger_by = pending_tp_by_;
+          meta.sl_trigger_by = pending_sl_by_;
           if (o.conditional()) meta.trigger_qty = o.qty;  // as sent (not yet trimmed)
         }
       }
@@ -757,6 +785,14 @@ void BackpackModule::OnAccountEvent(const AccountEvent& e) {
         if (placed.status == OrderStatus::kRejected) placed.status = OrderStatus::kOpen;
         PublishPrivate(e.account, "orderUpdate", sym,
                        OrderUpdateJson("triggerPlaced", placed, nullptr, e.time));
+      }
+      if (e.modified && !e.has_fill && o.open()) {
+        // The engine changed the order's size by itself (§8.1 orderModified: a resting
+        // reduce-only order shrunk to a smaller position; also an attached TP/SL child grown by
+        // a further fill of its parent — the spec names no event for that, orderModified is
+        // the nearest). q carries the new size.
+        return PublishPrivate(e.account, "orderUpdate", sym,
+                              OrderUpdateJson("orderModified", o, nullptr, e.time));
       }
       if (e.has_fill) {
         TrackFill(e.account, e.fill);

@@ -1237,23 +1237,22 @@ TEST_CASE("backpack sim: trigger orders park, list, fire on the mark and cancel"
   CHECK(Field(account.body, "triggerOrders") == "4");
   CHECK(Field(account.body, "limitOrders") == "0");
 
-  // 4. Refusals: half a trigger, attached TP/SL, a trigger at the mark, LastPrice.
+  // 4. Refusals: half a trigger, a TP limit price without its trigger, an unknown triggerBy,
+  //    a trigger at the mark (attached TP/SL and LastPrice work: see the cases below).
   auto half = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above}, {"quantity", "1"}});
   CHECK(half.status == 400);
   CHECK(Field(half.body, "message") == "Must specify both `triggerPrice` and `triggerQuantity` or neither");
   auto tpsl = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.1"},
-                     {"takeProfitTriggerPrice", above}});
+                     {"takeProfitLimitPrice", above}});
   CHECK(tpsl.status == 400);
-  CHECK(Field(tpsl.body, "code") == "NOT_IMPLEMENTED");
-  CHECK(Field(tpsl.body, "message").find("linked") != std::string::npos);
+  CHECK(Field(tpsl.body, "message") == "`takeProfitLimitPrice` requires `takeProfitTriggerPrice`");
   auto now = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", Fixed(mark, 2)},
                     {"triggerQuantity", "0.1"}});
   CHECK(now.status == 400);
   CHECK(Field(now.body, "code") == "INVALID_PRICE");
-  auto last = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
-                     {"triggerQuantity", "0.1"}, {"triggerBy", "LastPrice"}});
-  CHECK(last.status == 400);
-  CHECK(Field(last.body, "code") == "NOT_IMPLEMENTED");
+  auto bogus = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
+                      {"triggerQuantity", "0.1"}, {"triggerBy", "Bogus"}});
+  CHECK(bogus.status == 400);
   auto differ = place({{"orderType", "Market"}, {"side", "Bid"}, {"triggerPrice", above},
                        {"triggerQuantity", "0.1"}, {"quantity", "0.2"}});
   CHECK(differ.status == 400);
@@ -1389,6 +1388,230 @@ TEST_CASE("backpack sim: trigger orders in a batch; a limit trigger rests when i
   const std::string last = hist.body.substr(1, hist.body.size() - 2);
   CHECK(Field(last, "id") == Field(slip.body, "id"));
   CHECK(Field(last, "status") == "Filled");
+}
+
+namespace {
+
+// The open order of `body` (an array) with this id, as a JSON object text ("" when absent).
+std::string OrderById(const std::string& body, const std::string& id) {
+  simdjson::dom::parser p;
+  for (auto e : p.parse(body).get_array()) {
+    if (std::string_view(e["id"]) == id) return simdjson::minify(e);
+  }
+  return "";
+}
+
+// Frames until an orderUpdate event `ev` for order `id` (nullopt on timeout).
+std::optional<std::string> ReadEventFor(WsClient& ws, const std::string& ev, const std::string& id) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto f = ws.ReadUntil("\"" + ev + "\"");
+    if (!f) return std::nullopt;
+    if (Field(Field(*f, "data"), "i") == id) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("backpack sim: attached take-profit / stop-loss (one cancels the other)", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  int64_t mark = 0;
+  size_t sol = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    sol = m.Find("SOL_USDC_PERP")->index;
+    mark = m.mark_price(sol);
+  });
+  auto place = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    fields.push_back({"symbol", "SOL_USDC_PERP"});
+    return SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute", fields);
+  };
+  const std::string tp_px = Fixed(mark + 200, 2), sl_px = Fixed(mark - 300, 2),
+                    sl_limit = Fixed(mark - 310, 2);
+
+  // Wrong sides (a buy's take-profit below its stop-loss) and a lone trigger-by: refused.
+  auto wrong = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.5"},
+                      {"takeProfitTriggerPrice", sl_px}, {"stopLossTriggerPrice", tp_px}});
+  CHECK(wrong.status == 400);
+  CHECK(Field(wrong.body, "code") == "INVALID_PRICE");
+  auto lone = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.5"},
+                     {"stopLossTriggerBy", "MarkPrice"}});
+  CHECK(lone.status == 400);
+
+  // A limit buy below the market with TP/SL, cancelled before it fills: nothing is created.
+  auto unfilled = place({{"orderType", "Limit"}, {"side", "Bid"}, {"price", Fixed(mark - 1000, 2)},
+                         {"quantity", "0.5"}, {"takeProfitTriggerPrice", tp_px}});
+  REQUIRE(unfilled.status == 200);
+  CHECK(Field(unfilled.body, "takeProfitTriggerPrice") == Trimmed(mark + 200, 2));
+  bp::EncodedRequest cancel;
+  cancel.params = {{"orderId", Field(unfilled.body, "id")}, {"symbol", "SOL_USDC_PERP"}};
+  cancel.body = "{\"orderId\":\"" + Field(unfilled.body, "id") + "\",\"symbol\":\"SOL_USDC_PERP\"}";
+  REQUIRE(sim.Signed(http::verb::delete_, "/api/v1/order", "orderCancel", cancel).status == 200);
+  auto none = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  // A market buy with both: filled, the fields echoed on REST and the stream (a/b/k/d/g).
+  auto buy = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.5"}, {"clientId", "601"},
+                    {"takeProfitTriggerPrice", tp_px}, {"takeProfitTriggerBy", "MarkPrice"},
+                    {"stopLossTriggerPrice", sl_px}, {"stopLossLimitPrice", sl_limit},
+                    {"stopLossTriggerBy", "LastPrice"}});
+  REQUIRE(buy.status == 200);
+  const std::string parent = Field(buy.body, "id");
+  CHECK(Field(buy.body, "status") == "Filled");
+  CHECK(Field(buy.body, "takeProfitTriggerPrice") == Trimmed(mark + 200, 2));
+  CHECK(Field(buy.body, "takeProfitTriggerBy") == "MarkPrice");
+  CHECK(Field(buy.body, "takeProfitLimitPrice") == "null");
+  CHECK(Field(buy.body, "stopLossTriggerPrice") == Trimmed(mark - 300, 2));
+  CHECK(Field(buy.body, "stopLossLimitPrice") == Trimmed(mark - 310, 2));
+  CHECK(Field(buy.body, "stopLossTriggerBy") == "LastPrice");
+  auto accepted = ReadEventFor(ws, "orderAccepted", parent);
+  REQUIRE(accepted);
+  const std::string ad = Field(*accepted, "data");
+  CHECK(Field(ad, "a") == tp_px);
+  CHECK(Field(ad, "b") == sl_px);
+  CHECK(Field(ad, "k") == sl_limit);
+  CHECK(Field(ad, "d") == "MarkPrice");
+  CHECK(Field(ad, "g") == "LastPrice");
+  REQUIRE(sim.codec.ParseOrderUpdate(*accepted, sim.symbols, nullptr, 1).ok());
+
+  // Two reduce-only sells parked for the filled size, each naming the parent.
+  auto open = sim.Query("/api/v1/orders", "orderQueryAll", {{"symbol", "SOL_USDC_PERP"}});
+  REQUIRE(open.status == 200);
+  auto listed = sim.codec.ParseOrders(open.body, sim.symbols, nullptr);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 2);
+  std::string tp_id, sl_id;
+  {
+    simdjson::dom::parser p;
+    for (auto e : p.parse(open.body).get_array()) {
+      const std::string row = simdjson::minify(e);
+      CHECK(Field(row, "relatedOrderId") == parent);
+      CHECK(Field(row, "status") == "TriggerPending");
+      CHECK(Field(row, "side") == "Ask");
+      CHECK(Field(row, "reduceOnly") == "true");
+      CHECK(Field(row, "triggerQuantity") == "0.5");
+      (Field(row, "triggerPrice") == Trimmed(mark + 200, 2) ? tp_id : sl_id) =
+          std::string(std::string_view(e["id"]));
+    }
+  }
+  REQUIRE(!tp_id.empty());
+  REQUIRE(!sl_id.empty());
+  CHECK(Field(OrderById(open.body, sl_id), "price") == Trimmed(mark - 310, 2));
+  CHECK(Field(OrderById(open.body, sl_id), "triggerBy") == "LastPrice");
+  CHECK(Field(OrderById(open.body, tp_id), "orderType") == "Market");
+  auto child = ReadEventFor(ws, "orderAccepted", tp_id);
+  REQUIRE(child);
+  CHECK(Field(Field(*child, "data"), "I") == parent);
+  CHECK(Field(Field(*child, "data"), "X") == "TriggerPending");
+
+  // The mark rises to the take-profit: it fires and closes the long, the stop-loss is cancelled.
+  sim.server->Sync([&] { sim.venue().market().SetMid(sol, mark + 300); });
+  REQUIRE(ReadEventFor(ws, "orderCancelled", sl_id));
+  REQUIRE(ReadEventFor(ws, "triggerPlaced", tp_id));
+  REQUIRE(ReadEventFor(ws, "orderFill", tp_id));
+  auto pos = sim.Query("/api/v1/position", "positionQuery");
+  CHECK(pos.body.find("\"netQuantity\":\"0.5\"") == std::string::npos);
+  auto left = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(left.ok());
+  CHECK(left->empty());
+}
+
+TEST_CASE("backpack sim: triggerBy LastPrice fires on the last trade, not the mark", "[backpack_sim]") {
+  Sim sim;
+  int64_t mark = 0;
+  size_t sol = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    sol = m.Find("SOL_USDC_PERP")->index;
+    mark = m.mark_price(sol);
+  });
+  auto place = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    fields.push_back({"symbol", "SOL_USDC_PERP"});
+    return SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute", fields);
+  };
+  // The third ask level: a buy sweeping three levels prints there.
+  const std::vector<Level> asks = BookSide(sim, "SOL_USDC_PERP", true);
+  REQUIRE(asks.size() >= 3);
+  REQUIRE(asks[2].price > mark);
+  const std::string trigger = Fixed(asks[2].price, 2);
+  const std::string far = Fixed(mark + 5000, 2);
+  auto by_last = place({{"orderType", "Limit"}, {"side", "Ask"}, {"price", far}, {"triggerPrice", trigger},
+                        {"triggerQuantity", "0.1"}, {"triggerBy", "LastPrice"}});
+  auto by_mark = place({{"orderType", "Limit"}, {"side", "Ask"}, {"price", far}, {"triggerPrice", trigger},
+                        {"triggerQuantity", "0.1"}, {"triggerBy", "MarkPrice"}});
+  REQUIRE(by_last.status == 200);
+  REQUIRE(by_mark.status == 200);
+  CHECK(Field(by_last.body, "status") == "TriggerPending");
+  CHECK(Field(by_last.body, "triggerBy") == "LastPrice");
+  int64_t sweep = asks[0].size + asks[1].size + asks[2].size;
+  int size_scale = 0;
+  sim.server->Sync([&] { size_scale = sim.venue().market().instrument(sol).size_scale; });
+  auto buy = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", Fixed(sweep, size_scale)}});
+  REQUIRE(buy.status == 200);
+  int64_t mark_now = 0;
+  sim.server->Sync([&] { mark_now = sim.venue().market().mark_price(sol); });
+  REQUIRE(mark_now < asks[2].price);
+  auto q = [&](const HttpResult& r) {
+    return sim.Query("/api/v1/order", "orderQuery", {{"orderId", Field(r.body, "id")}, {"symbol", "SOL_USDC_PERP"}});
+  };
+  auto fired = q(by_last);
+  CHECK(Field(fired.body, "status") == "New");  // fired; rests far above the market
+  CHECK(Field(fired.body, "triggeredAt") != "null");
+  CHECK(Field(q(by_mark).body, "status") == "TriggerPending");
+}
+
+TEST_CASE("backpack sim: a resting reduce-only order shrinks with the position (orderModified)",
+          "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("SOL_USDC_PERP")->index);
+  });
+  auto place = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    fields.push_back({"symbol", "SOL_USDC_PERP"});
+    return SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute", fields);
+  };
+  REQUIRE(place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "1"}}).status == 200);
+  auto ro = place({{"orderType", "Limit"}, {"side", "Ask"}, {"price", Fixed(mark + 1000, 2)},
+                   {"quantity", "1"}, {"reduceOnly", "true"}, {"clientId", "701"}});
+  REQUIRE(ro.status == 200);
+  CHECK(Field(ro.body, "status") == "New");
+  const std::string id = Field(ro.body, "id");
+
+  // The long shrinks to 0.6: the order follows, same id, orderModified with the new q.
+  REQUIRE(place({{"orderType", "Market"}, {"side", "Ask"}, {"quantity", "0.4"}}).status == 200);
+  auto mod = ReadEventFor(ws, "orderModified", id);
+  REQUIRE(mod);
+  const std::string md = Field(*mod, "data");
+  CHECK(Decimal::Parse(Field(md, "q"))->ToNormalizedString() == "0.6");
+  CHECK(Field(md, "X") == "New");
+  CHECK(Field(md, "c") == "701");
+  CHECK(Field(md, "r") == "true");
+  auto parsed = sim.codec.ParseOrderUpdate(*mod, sim.symbols, nullptr, 1);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->event.order.status == OrderStatus::kOpen);
+  auto rest = sim.Query("/api/v1/order", "orderQuery", {{"orderId", id}, {"symbol", "SOL_USDC_PERP"}});
+  CHECK(Field(rest.body, "quantity") == "0.6");
+
+  // Flat: the order goes (orderExpired, ReduceOnlyNotReduced).
+  REQUIRE(place({{"orderType", "Market"}, {"side", "Ask"}, {"quantity", "0.6"}}).status == 200);
+  auto gone = ReadEventFor(ws, "orderExpired", id);
+  REQUIRE(gone);
+  CHECK(Field(Field(*gone, "data"), "R") == "ReduceOnlyNotReduced");
+  auto left = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(left.ok());
+  CHECK(left->empty());
 }
 
 }  // namespace perpgw::sim::backpack
