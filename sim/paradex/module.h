@@ -94,6 +94,9 @@ class ParadexModule final : public VenueModule {
     std::string account;   // after auth
     std::set<std::string> channels;
     std::map<size_t, BookSub> books;  // instrument index → its (one) book subscription
+    // order.cancel_on_disconnect: when this connection closes, the account's open orders are
+    // cancelled (connection-scoped, off by default, not kept across reconnects).
+    bool cancel_on_disconnect = false;
   };
   // A funding-index sample: the index (USD per unit of size, at kIndexScale) at `t`, and the
   // rate/mark it accrues at from there.

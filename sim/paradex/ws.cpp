@@ -65,6 +65,16 @@ void ParadexModule::OnWsOpen(const WsConnPtr& conn, const HttpRequest& upgrade) 
 
 void ParadexModule::OnWsClose(const WsConnPtr& conn) {
   conns_.erase(conn->id());
+  // Cancel on Disconnect (order.cancel_on_disconnect): the venue's spec says "all orders placed
+  // (or already tracked) during this connection are automatically cancelled if the WebSocket
+  // disconnects unexpectedly". The sim reads it as every open order of the connection's account
+  // (parked triggers included, wherever they were placed: REST or WS), and cancels on any close
+  // — the transport does not tell a client's close frame from a dropped peer, and a dead man's
+  // switch that misses a close is the worse error. The CLOSED states go out on the account's
+  // other connections.
+  if (!conn->HasData()) return;
+  const ConnState& st = conn->Data<ConnState>();
+  if (st.cancel_on_disconnect && !st.account.empty()) ctx_->engine().CancelAll(st.account, "");
 }
 
 void ParadexModule::OnWsText(const WsConnPtr& conn, std::string_view text) {
@@ -165,16 +175,17 @@ void ParadexModule::ReplyApiError(const WsConnPtr& conn, const std::string& id,
   ReplyError(conn, id, 100, e.code, e.message);
 }
 
-// order.create / create_batch / modify / cancel / cancel_batch / cancel_all (paradex-docs
-// fern/apis/prod_ws/openrpc.json): the REST endpoints' code paths (CreateOrder, CreateBatch,
-// AmendOrder, CancelOne, CancelMany, CancelEvery) with the spec's result shapes.
-// Authentication first (40300 otherwise). The reply goes out before the orders.* / fills.*
-// updates the call causes, as with REST.
+// order.create / create_batch / modify / cancel / cancel_batch / cancel_all /
+// cancel_on_disconnect (paradex-docs fern/apis/prod_ws/openrpc.json): the REST endpoints' code
+// paths (CreateOrder, CreateBatch, AmendOrder, CancelOne, CancelMany, CancelEvery) with the
+// spec's result shapes. Authentication first (40300 otherwise). The reply goes out before the
+// orders.* / fills.* updates the call causes, as with REST.
 void ParadexModule::HandleOrderRpc(const WsConnPtr& conn, ConnState& st, const std::string& id,
                                    const std::string& method, const JsonFields& params) {
   static constexpr std::string_view kMethods[] = {
       "order.create",     "order.create_batch", "order.modify",
-      "order.cancel",     "order.cancel_batch", "order.cancel_all"};
+      "order.cancel",     "order.cancel_batch", "order.cancel_all",
+      "order.cancel_on_disconnect"};
   if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
     return ReplyError(conn, id, -32601, "method does not exist");
   }
@@ -284,12 +295,20 @@ void ParadexModule::HandleOrderRpc(const WsConnPtr& conn, ConnState& st, const s
     Reply(conn, id, *results);
     return FlushDeferred();
   }
-  // order.cancel_all
-  if (!hold([&] { return CancelEvery(*acct, param("market"), &err); })) {
-    return ReplyApiError(conn, id, err);
+  if (method == "order.cancel_all") {
+    if (!hold([&] { return CancelEvery(*acct, param("market"), &err); })) {
+      return ReplyApiError(conn, id, err);
+    }
+    Reply(conn, id, R"({"status":"ok"})");
+    return FlushDeferred();
   }
-  Reply(conn, id, R"({"status":"ok"})");
-  FlushDeferred();
+  // order.cancel_on_disconnect {enabled: bool}
+  const std::string enabled = param("enabled");
+  if (enabled != "true" && enabled != "false") {
+    return ReplyError(conn, id, -32602, "Invalid method parameters", "enabled must be a boolean");
+  }
+  st.cancel_on_disconnect = enabled == "true";
+  Reply(conn, id, std::string("{\"enabled\":") + enabled + "}");
 }
 
 std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,

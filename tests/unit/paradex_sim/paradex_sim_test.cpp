@@ -1539,4 +1539,85 @@ TEST_CASE("paradex sim: WS order entry (order.create ... order.cancel_all) over 
   CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
 }
 
+TEST_CASE("paradex sim: order.cancel_on_disconnect cancels the account's orders on close",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  const std::string far = Decimal::FromUnits(bid - 10000, 1).ToNormalizedString();
+  auto open_count = [&] { return Elements(sim.Get("/v1/orders", jwt).body).size(); };
+  auto connect = [&](int n) {
+    auto ws = std::make_unique<WsClient>(sim.port, "/v1");
+    REQUIRE(ws->ok());
+    sim.WaitConnections(static_cast<size_t>(n));
+    ws->Send(px::EncodeAuth(jwt, 1));
+    REQUIRE(ws->ReadText("node_id"));
+    return ws;
+  };
+  // An observer connection sees the CLOSED states.
+  auto observer = connect(1);
+  observer->Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(observer->ReadText("\"result\""));
+
+  // Not enabled (never, or enabled then disabled): dropping the socket leaves the orders.
+  {
+    auto ws = connect(2);
+    ws->Send(Rpc(3, "order.create",
+                 sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "keep-1")));
+    REQUIRE(ErrorCode(RpcReply(*ws, 3)).empty());
+    ws->Send(Rpc(4, "order.cancel_on_disconnect", R"({"enabled":true})"));
+    CHECK(Field(Field(RpcReply(*ws, 4), "result"), "enabled") == "true");
+    ws->Send(Rpc(5, "order.cancel_on_disconnect", R"({"enabled":false})"));
+    CHECK(Field(Field(RpcReply(*ws, 5), "result"), "enabled") == "false");
+    ws->Send(Rpc(6, "order.cancel_on_disconnect", R"({"enabled":"yes"})"));
+    CHECK(ErrorCode(RpcReply(*ws, 6)) == "-32602");
+  }
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, far, "0.01"), "keep-2").status == 201);
+  REQUIRE(WaitUntil([&] {
+    size_t c = 0;
+    sim.server->Sync([&] { c = sim.venue().connections().size(); });
+    return c == 1;
+  }));
+  std::this_thread::sleep_for(200ms);
+  CHECK(open_count() == 2);
+
+  // Before auth it is refused like every order.* method.
+  {
+    WsClient anon(sim.port, "/v1");
+    REQUIRE(anon.ok());
+    anon.Send(Rpc(7, "order.cancel_on_disconnect", R"({"enabled":true})"));
+    CHECK(ErrorCode(RpcReply(anon, 7)) == "40300");
+  }
+  std::this_thread::sleep_for(200ms);
+  CHECK(open_count() == 2);
+
+  // Enabled: dropping the socket (no close handshake) cancels every open order of the account
+  // — placed on it, on REST before, and a parked trigger.
+  auto ws = connect(2);
+  ws->Send(Rpc(8, "order.cancel_on_disconnect", R"({"enabled":true})"));
+  CHECK(Field(Field(RpcReply(*ws, 8), "result"), "enabled") == "true");
+  ws->Send(Rpc(9, "order.create",
+               sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "gone-1")));
+  REQUIRE(ErrorCode(RpcReply(*ws, 9)).empty());
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  REQUIRE(sim.Send(http::verb::post, "/v1/orders",
+                   ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                                   Decimal::FromUnits(mark + 500, 1).ToNormalizedString(),
+                                   "gone-2"),
+                   jwt)
+              .status == 201);
+  CHECK(open_count() == 4);
+  ws.reset();
+  REQUIRE(WaitUntil([&] { return open_count() == 0; }));
+  auto hist = Elements(sim.Get("/v1/orders-history?client_id=keep-1", jwt).body);
+  REQUIRE(hist.size() == 1);
+  CHECK(Field(hist[0], "status") == "CLOSED");
+  CHECK(Field(hist[0], "cancel_reason") == "USER_CANCELED");
+  REQUIRE(observer->ReadText("gone-2"));
+}
+
 }  // namespace perpgw::sim::paradex
