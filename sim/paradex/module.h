@@ -47,6 +47,7 @@ inline constexpr int kBookDepth = 15;  // every WS book feed is top-15
 // funding_index fixed point: USD per unit of size at 1e-12 (kBONK accrues ~1e-10 USD/s).
 inline constexpr int kIndexScale = 12;
 inline constexpr size_t kMaxIndexSamples = 100000;  // per market (> 1 day of 1 s samples)
+inline constexpr char kMaxOrderSize[] = "1000000";  // GET /markets max_order_size, every market
 inline constexpr size_t kMaxBatch = 10;             // POST/DELETE /orders/batch (OpenAPI: 1-10)
 
 class ParadexModule final : public VenueModule {
@@ -138,6 +139,9 @@ class ParadexModule final : public VenueModule {
     // A conditional order accepted untriggered, whose firing has not been pushed yet: the first
     // orders.* update after it fires goes out as NEW before its OPEN/CLOSED state.
     bool parked = false;
+    // A position TP/SL (STOP_LOSS_* / TAKE_PROFIT_* sent with size "0" and REDUCE_ONLY): sized
+    // to the whole position when it fires; shown with size "0" until then, as it was sent.
+    bool whole_position = false;
   };
 
   // module.cpp

@@ -400,7 +400,7 @@ std::string ParadexModule::MarketJson(const SimInstrument& in) const {
       .Field("open_at", int64_t{0})
       .Field("expiry_at", int64_t{0})
       .Field("position_limit", "1000000")
-      .Field("max_order_size", "1000000")
+      .Field("max_order_size", kMaxOrderSize)
       .Field("max_open_orders", 100)
       .Field("price_bands_width", "0.05")
       .Field("max_slippage", "0.05")
@@ -893,6 +893,23 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
                                         : TimeInForce::kGtc;
   pr.reduce_only = get("flags").find("REDUCE_ONLY") != std::string::npos;
   auto qty = in->ParseQty(size);
+  // Position TP/SL: a STOP_LOSS_* / TAKE_PROFIT_* with size "0" closes the whole position when
+  // it fires — what ccxt 4.5 sends for stopLossPrice / takeProfitPrice (size "0", flags
+  // ["REDUCE_ONLY"], the signature over size 0). The venue documents no separate "position"
+  // flag (OrderFlag has none), so the sim reads size 0 + REDUCE_ONLY on these four types as
+  // "whole position"; size 0 without REDUCE_ONLY stays INVALID_ORDER_SIZE (ccxt: REDUCE_ONLY
+  // "must be provided for TPSL orders"). The engine trims a reduce-only order to the position
+  // when it executes, so it is placed at the market's max_order_size. No position when it
+  // fires: it closes with REDUCE_ONLY_WOULD_INCREASE like any reduce-only order.
+  const bool tpsl_type = type == "STOP_LOSS_MARKET" || type == "STOP_LOSS_LIMIT" ||
+                         type == "TAKE_PROFIT_MARKET" || type == "TAKE_PROFIT_LIMIT";
+  bool whole_position = false;
+  if (qty.ok() && *qty == 0 && tpsl_type && pr.reduce_only) {
+    auto cap = in->ParseQty(kMaxOrderSize);
+    if (!cap.ok()) return fail({500, "INTERNAL_ERROR", "max_order_size does not parse"});
+    qty = *cap - *cap % in->step;
+    whole_position = true;
+  }
   if (!qty.ok() || *qty <= 0 || *qty % in->step != 0) {
     return fail(
         {400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in->spec.step});
@@ -929,6 +946,7 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
   c.meta.instruction = instruction;
   c.meta.stp = get("stp").empty() ? "EXPIRE_TAKER" : get("stp");
   c.meta.signature_ms = sig_ms;
+  c.meta.whole_position = whole_position;
   return c;
 }
 
@@ -1294,6 +1312,11 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
   }
   const std::string acct_addr = AddressOf(o.account);
   Decimal avg = o.AvgPrice();
+  // A position TP/SL shows the size it was sent with ("0") until it fires and is sized to the
+  // position (the sim's reading: the venue's echo of such an order is not in the notes).
+  // A refused one (no position to reduce when it fired) keeps "0": it was never sized.
+  const bool sent_size_zero =
+      meta.whole_position && (as_new || !o.triggered || o.status == OrderStatus::kRejected);
   JsonWriter w;
   w.BeginObject()
       .Field("id", paradex::VenueOrderId(o.id))
@@ -1302,8 +1325,9 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
       .Field("market", in.symbol())
       .Field("side", SideText(o.side))
       .Field("type", meta.type)
-      .Field("size", in.FormatQty(o.qty))
-      .Field("remaining_size", in.FormatQty(as_new ? o.qty : o.remaining()))
+      .Field("size", sent_size_zero ? std::string("0") : in.FormatQty(o.qty))
+      .Field("remaining_size", sent_size_zero ? std::string("0")
+                               : in.FormatQty(as_new ? o.qty : o.remaining()))
       .Field("price", o.type == OrderType::kMarket ? "0" : in.FormatPrice(o.price))
       .Field("avg_fill_price", as_new || o.filled == 0 ? "" : avg.ToNormalizedString())
       .Field("status", as_new ? "NEW" : OrderStatusText(o))

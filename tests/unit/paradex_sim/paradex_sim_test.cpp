@@ -1620,4 +1620,99 @@ TEST_CASE("paradex sim: order.cancel_on_disconnect cancels the account's orders 
   REQUIRE(observer->ReadText("gone-2"));
 }
 
+
+TEST_CASE("paradex sim: a position TP/SL (size 0, REDUCE_ONLY) closes the whole position",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  auto post = [&](const std::string& body) {
+    return sim.Send(http::verb::post, "/v1/orders", body, jwt);
+  };
+  // ccxt's stopLossPrice / takeProfitPrice order: size "0", flags ["REDUCE_ONLY"].
+  auto reduce_only = [](std::string body) {
+    body.pop_back();
+    return body + R"(,"flags":["REDUCE_ONLY"]})";
+  };
+  auto position = [&]() -> std::optional<Decimal> {
+    auto p = sim.codec.ParsePositions(sim.Get("/v1/positions", jwt).body, sim.symbols);
+    REQUIRE(p.ok());
+    for (const auto& x : *p) {
+      if (x.size != Decimal()) return x.size;
+    }
+    return std::nullopt;
+  };
+
+  // Long 0.03 BTC: an IOC buy through the ask.
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, px_text(ask + 500), "0.03", TimeInForce::kIoc),
+                    "open-long")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return position() == *Decimal::Parse("0.03"); }));
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+
+  // Refused: size 0 without REDUCE_ONLY, size 0 on a plain stop type.
+  HttpResult no_flag = post(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_LOSS_MARKET", "0",
+                                            "", px_text(mark - 300), "sl-noflag"));
+  CHECK(no_flag.status == 400);
+  CHECK(Field(no_flag.body, "error") == "INVALID_ORDER_SIZE");
+  HttpResult plain = post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_MARKET",
+                                                      "0", "", px_text(mark - 300), "sm-0")));
+  CHECK(Field(plain.body, "error") == "INVALID_ORDER_SIZE");
+
+  // Accepted: the stop-loss below the mark and a take-profit above it, both parked with the
+  // size they were sent with.
+  HttpResult sl = post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL",
+                                                   "STOP_LOSS_MARKET", "0", "",
+                                                   px_text(mark - 300), "sl-pos")));
+  REQUIRE(sl.status == 201);
+  CHECK(Field(sl.body, "type") == "STOP_LOSS_MARKET");
+  CHECK(Field(sl.body, "size") == "0");
+  CHECK(Field(sl.body, "flags") == R"(["REDUCE_ONLY"])");
+  const std::string sl_id = Field(sl.body, "id");
+  HttpResult tp = post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL",
+                                                   "TAKE_PROFIT_MARKET", "0", "",
+                                                   px_text(mark + 300), "tp-pos")));
+  REQUIRE(tp.status == 201);
+  const std::string tp_id = Field(tp.body, "id");
+  auto listed = Elements(sim.Get("/v1/orders", jwt).body);
+  REQUIRE(listed.size() == 2);
+  for (const std::string& o : listed) {
+    CHECK(Field(o, "status") == "UNTRIGGERED");
+    CHECK(Field(o, "size") == "0");
+  }
+
+  // The mark falls through the stop: it fires and sells the whole position.
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark - 400);
+  });
+  std::optional<std::string> done;
+  for (int k = 0; k < 20 && !done; ++k) {
+    auto f = ws.ReadText("\"CLOSED\"");
+    REQUIRE(f);
+    if (DataField(*f, "id") == sl_id) done = f;  // (the IOC that opened the long came first)
+  }
+  REQUIRE(done);
+  CHECK(DataField(*done, "size") == "0.03");
+  CHECK(DataField(*done, "remaining_size") == "0");
+  REQUIRE(WaitUntil([&] { return !position().has_value(); }));
+  // The take-profit is still parked (no OCO link between them), and cancellable.
+  auto still = Elements(sim.Get("/v1/orders", jwt).body);
+  REQUIRE(still.size() == 1);
+  CHECK(Field(still[0], "id") == tp_id);
+  CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 204);
+}
+
 }  // namespace perpgw::sim::paradex
