@@ -161,6 +161,7 @@ void AsterModule::Attach(SimContext& ctx) {
   loop.RunEvery(milliseconds(250), [this] {
     FlushDepth(1);
     PushKlines();
+    CheckMarginCalls();
   });
   loop.RunEvery(milliseconds(500), [this] {
     FlushDepth(2);

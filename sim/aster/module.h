@@ -30,6 +30,13 @@ inline constexpr uint64_t kChainId = 1666;  // mainnet EIP-712 chainId (the adap
 // exactly every 60 min (ccxt).
 inline constexpr int64_t kListenKeyLifetimeMs = 60LL * 60 * 1000;
 inline constexpr int64_t kListenKeyGraceMs = 2LL * 60 * 1000;
+// MARGIN_CALL level. Margin ratio = maintenance margin / margin balance (wallet + unrealized
+// PnL), the Binance-family ratio whose 100 % is liquidation (as in the sim's engine: equity below
+// maintenance margin). Neither aster.md nor the Aster docs give the level ("when the user's
+// position risk ratio is too high", Binance's docs say the same) and no public source found
+// documents one; the sim warns at 80 %, its own choice of a level well before the 100 %
+// liquidation line. Change it here if the venue's level becomes known.
+inline constexpr int64_t kMarginCallRatioPct = 80;
 
 struct Params;
 struct ApiError;
@@ -195,6 +202,9 @@ class AsterModule final : public VenueModule {
   void PushKlines();
   std::string KlineEvent(const KlineSub& k, const Candle& c, bool closed) const;
   void PushUser(const std::string& account, const std::string& payload);
+  // MARGIN_CALL when an account's margin ratio crosses kMarginCallRatioPct upward (once per
+  // crossing; re-armed when it falls back below).
+  void CheckMarginCalls();
   void ExpireKey(ListenKey& k);
   void CheckListenKeys();
   std::string OrderUpdateJson(const AccountEvent& e, const SimOrder& o, const char* exec,
@@ -222,6 +232,7 @@ class AsterModule final : public VenueModule {
     Money funding_amount = 0;
   };
   std::map<std::string, PendingAccount> pending_account_;
+  std::set<std::string> margin_called_;  // accounts at or above the margin-call ratio
   std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
   std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
   // Engine trade id → venue trade id of the sim accounts' fills (kept like the engine's fills).

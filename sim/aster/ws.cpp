@@ -687,6 +687,40 @@ void AsterModule::PushUser(const std::string& account, const std::string& payloa
   }
 }
 
+void AsterModule::CheckMarginCalls() {
+  const Engine& eng = ctx_->engine();
+  for (const std::string& id : eng.account_ids()) {
+    const SimBalance b = eng.Balance(id);
+    const bool high = b.maint_margin > 0 &&
+                      (b.equity <= 0 || static_cast<__int128>(b.maint_margin) * 100 >=
+                                            static_cast<__int128>(b.equity) * kMarginCallRatioPct);
+    if (!high) {
+      margin_called_.erase(id);
+      continue;
+    }
+    if (!margin_called_.insert(id).second) continue;  // warned on this crossing already
+    // The docs' payload; every sim position is cross margin (one-way mode, so ps is BOTH).
+    JsonWriter w;
+    w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs()).Field("cw", Money8(b.wallet));
+    w.Key("p").BeginArray();
+    for (const SimPosition& pos : eng.Positions(id)) {
+      const SimInstrument& in = *pos.instrument;
+      w.BeginObject()
+          .Field("s", in.symbol())
+          .Field("ps", "BOTH")
+          .Field("pa", Fixed(pos.size, in.size_scale))
+          .Field("mt", "CROSSED")
+          .Field("iw", "0")
+          .Field("mp", MarkPx(in, pos.mark_price))
+          .Field("up", Money8(pos.unrealized_pnl))
+          .Field("mm", Money8(pos.maint_margin))
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    PushUser(id, w.Take());
+  }
+}
+
 void AsterModule::ExpireKey(ListenKey& k) {
   k.active = false;
   auto conns = user_conns_.find(k.key);

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <simdjson.h>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -144,14 +145,17 @@ struct Sim {
   ad::SymbolMap symbols;
   ad::FundingIntervals intervals;
 
-  Sim() {
+  // accounts: empty = the module's defaults.
+  explicit Sim(std::vector<AccountSpec> accounts = {}) {
     SimConfig c;
     c.seed = 11;
     c.rate = 0;
     c.depth = 20;
     c.funding_timer = false;
     server = std::make_unique<Server>(c, &clock);
-    REQUIRE(server->AddVenue(MakeModule(), VenueConfig{}).ok());
+    VenueConfig vc;
+    vc.accounts = std::move(accounts);
+    REQUIRE(server->AddVenue(MakeModule(), vc).ok());
     REQUIRE(server->Start().ok());
     thread = std::thread([this] { server->Run(); });
     server->Sync([&] { port = server->venue("aster")->port(); });
@@ -1405,6 +1409,97 @@ TEST_CASE("aster sim: kline streams push the current candle and close it", "[ast
   CHECK(std::string_view(nk["v"]) == "0.000");
   // 1w is not served by the sim: subscribed, never sent.
   CHECK(!next("btcusdt@kline_1w", [](simdjson::dom::element) { return true; }).has_value());
+}
+
+// MARGIN_CALL when the margin ratio (maintenance margin / margin balance) crosses 80 %: once per
+// crossing, again after it fell back below; the docs' payload.
+TEST_CASE("aster sim: MARGIN_CALL when the margin ratio crosses the warning level",
+          "[aster_sim]") {
+  std::vector<AccountSpec> accounts = MakeModule()->DefaultAccounts();
+  for (AccountSpec& a : accounts) {
+    if (a.id == kV1Account) a.balance = "1000";
+  }
+  Sim sim(accounts);
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  auto lk = Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey);
+  auto key = ad::ParseListenKey(lk.body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/leverage", "symbol=BTCUSDT&leverage=20").status ==
+          200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.2")
+              .status == 200);
+  // The mark at which the ratio is `r`, from the account as the engine holds it:
+  // r = q·p·mmr / (wallet + q·(p − entry))  →  p = r·(q·entry − wallet) / (q·(r − mmr)).
+  auto price_at = [&](double r) {
+    int64_t px = 0;
+    sim.server->Sync([&] {
+      Engine& eng = sim.venue().engine();
+      const SimPosition pos = eng.Position(kV1Account, 0);
+      const SimInstrument& in = *pos.instrument;
+      const double q = static_cast<double>(pos.size) / std::pow(10.0, in.size_scale);
+      const double entry = static_cast<double>(pos.entry_notional) / 1e8 / q;
+      const double wallet = static_cast<double>(eng.Balance(kV1Account).wallet) / 1e8;
+      const double mmr = static_cast<double>(in.maint_margin_ratio) / 1e10;
+      const double p = r * (q * entry - wallet) / (q * (r - mmr));
+      px = static_cast<int64_t>(p * std::pow(10.0, in.price_scale));
+    });
+    return px;
+  };
+  auto ratio = [&] {
+    double r = 0;
+    sim.server->Sync([&] {
+      const SimBalance b = sim.venue().engine().Balance(kV1Account);
+      r = static_cast<double>(b.maint_margin) / static_cast<double>(b.equity);
+    });
+    return r;
+  };
+  CHECK(ratio() < 0.8);
+  CHECK(!user.ReadUntil("MARGIN_CALL", 600ms).has_value());
+  const int64_t px_0_9 = price_at(0.9);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, px_0_9); });
+  REQUIRE(ratio() > 0.8);
+  REQUIRE(ratio() < 1.0);  // not liquidated
+  auto call = user.ReadUntil("MARGIN_CALL", 2s);
+  REQUIRE(call.has_value());
+  simdjson::dom::parser jp;
+  ad::UserFrame uf;  // the gateway's codec reads it
+  REQUIRE(ad::DecodeUserFrame(*call, Ctx(sim), 0, &uf).ok());
+  CHECK(uf.kind == ad::UserEventKind::kMarginCall);
+  simdjson::dom::element ev = jp.parse(*call);
+  CHECK(std::string_view(ev["e"]) == "MARGIN_CALL");
+  CHECK(int64_t(ev["E"]) > 0);
+  SimBalance b;
+  SimPosition pos;
+  sim.server->Sync([&] {
+    b = sim.venue().engine().Balance(kV1Account);
+    pos = sim.venue().engine().Position(kV1Account, 0);
+  });
+  CHECK(std::string_view(ev["cw"]) == Money8(b.wallet));
+  simdjson::dom::array ps = ev["p"].get_array();
+  REQUIRE(ps.size() == 1);
+  simdjson::dom::element p = ps.at(0);
+  CHECK(std::string_view(p["s"]) == "BTCUSDT");
+  CHECK(std::string_view(p["ps"]) == "BOTH");
+  CHECK(std::string_view(p["pa"]) == "0.200");
+  CHECK(std::string_view(p["mt"]) == "CROSSED");
+  CHECK(std::string_view(p["iw"]) == "0");
+  CHECK(std::string_view(p["up"]) == Money8(pos.unrealized_pnl));
+  CHECK(std::string_view(p["mm"]) == Money8(pos.maint_margin));
+  CHECK(Decimal::Parse(std::string(std::string_view(p["mp"]))).value() ==
+        Decimal::FromUnits(pos.mark_price, btc->price_scale));
+  // Still above: no repeat. Back below and above again: a second call.
+  CHECK(!user.ReadUntil("MARGIN_CALL", 700ms).has_value());
+  const int64_t px_0_5 = price_at(0.5);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, px_0_5); });
+  REQUIRE(ratio() < 0.8);
+  CHECK(!user.ReadUntil("MARGIN_CALL", 700ms).has_value());
+  const int64_t px_0_95 = price_at(0.95);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, px_0_95); });
+  REQUIRE(ratio() > 0.8);
+  CHECK(user.ReadUntil("MARGIN_CALL", 2s).has_value());
 }
 
 }  // namespace perpgw::sim::aster
