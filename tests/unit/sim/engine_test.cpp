@@ -692,6 +692,17 @@ TEST_CASE("attached take-profit / stop-loss park on fills and cancel each other"
     CHECK(f.engine.Place(with_tpsl(Side::kBuy, 990, 10, 980, 1020)).code ==
           RejectCode::kInvalidPrice);
   }
+  SECTION("a parent cancelled after a partial fill keeps the children for the filled part") {
+    Fixture f;
+    auto r = f.engine.Place(with_tpsl(Side::kBuy, 1000, 15, 1020, 980));  // 1.0 fills, 0.5 rests
+    REQUIRE(r.order.filled == 10);
+    REQUIRE(r.order.status == OrderStatus::kPartiallyFilled);
+    REQUIRE(f.engine.Cancel("alice", r.order.id).code == RejectCode::kNone);
+    const SimOrder* parent = f.engine.FindOrder(r.order.id);
+    CHECK(f.engine.FindOrder(parent->tp_child_id)->qty == 10);
+    CHECK(f.engine.FindOrder(parent->sl_child_id)->awaiting_trigger());
+    CHECK(f.engine.OpenOrders("alice").size() == 2);
+  }
   SECTION("only the take-profit: a lone child, no sibling") {
     Fixture f;
     auto r = f.engine.Place(with_tpsl(Side::kBuy, 1000, 5, 1020, 0));
