@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "adapters/runtime/durable_file.h"
 #include "gateway/venues.h"
 
@@ -102,7 +104,28 @@ absl::Status Gateway::Start() {
     perpgw::MutexLock lock(&mu_);
     for (const auto& s : vc.symbols) subscribed_.insert(name + "/" + s);
   }
+  DeadManTick();
   return absl::OkStatus();
+}
+
+void Gateway::DeadManTick() {
+  if (stopping_) return;
+  for (const auto& f : dead_man_.Due(clock_.Now())) {
+    auto venue = AccountVenue(f.account);
+    VenueAdapter* a = venue.ok() ? adapter(*venue) : nullptr;
+    metrics_->DeadManFired(f.account);
+    if (!a) continue;
+    spdlog::warn("dead man's switch: cancelling every open order of {} ({})", f.account, f.why);
+    a->CancelAll(f.account, "", [acc = f.account](absl::StatusOr<std::vector<Order>> res) {
+      if (res.ok()) {
+        spdlog::warn("dead man's switch: {} open order(s) of {} cancelled", res->size(), acc);
+      } else {
+        spdlog::error("dead man's switch: cancelling the orders of {} failed: {}", acc,
+                      std::string(res.status().message()));
+      }
+    });
+  }
+  timer_.After(std::chrono::milliseconds(100), [this] { DeadManTick(); });
 }
 
 absl::Status Gateway::PersistRisk() {
@@ -117,6 +140,7 @@ absl::Status Gateway::PersistRisk() {
 
 void Gateway::Stop() {
   if (!bus_) return;
+  stopping_ = true;
   bus_->Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down"));
   for (auto& [n, a] : adapters_) a->Stop();
   timer_.Stop();

@@ -1,6 +1,7 @@
 // The gateway core: config, adapters, bus, auth, instrument index and order idempotency.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +16,7 @@
 #include "gateway/fanout/bus.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
+#include "gateway/risk/dead_man.h"
 #include "gateway/risk/risk.h"
 #include "gateway/timer.h"
 
@@ -37,6 +39,7 @@ class Gateway {
   const Authenticator& auth() const { return auth_; }
   UnixNanos start_time() const { return start_time_; }
   risk::RiskEngine& risk() { return risk_; }
+  risk::DeadMan& dead_man() { return dead_man_; }
   // Writes the engaged kill switches to risk.state_file (OK and nothing written when none).
   absl::Status PersistRisk();
 
@@ -71,6 +74,10 @@ class Gateway {
   Timer timer_;
   Authenticator auth_;
   risk::RiskEngine risk_;
+  risk::DeadMan dead_man_;
+  std::atomic<bool> stopping_{false};
+  // Polls the dead man's switch every 100 ms on the timer thread; cancels what ran out.
+  void DeadManTick();
   perpgw::Mutex risk_file_mu_;  // one writer of the state file at a time
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
   mutable perpgw::Mutex mu_;

@@ -106,6 +106,10 @@ Metrics::Metrics(const std::vector<std::string>& venues)
                       .Name("perpgw_kill_switch_engaged")
                       .Help("1 while the kill switch is engaged (account \"*\" = all accounts)")
                       .Register(*registry_);
+  dead_man_ = &BuildCounter()
+                   .Name("perpgw_dead_man_fired_total")
+                   .Help("times the dead man's switch cancelled an account's open orders")
+                   .Register(*registry_);
   book_status_ = &BuildGauge()
                       .Name("perpgw_book_status")
                       .Help("1 live, 2 resyncing, 3 stale")
@@ -179,6 +183,10 @@ void Metrics::OrderResult(const std::string& venue, const std::string& account, 
 
 void Metrics::RiskRejection(const std::string& account, const std::string& limit) {
   risk_rejections_->Add({{"account", account}, {"limit", limit}}).Increment();
+}
+
+void Metrics::DeadManFired(const std::string& account) {
+  dead_man_->Add({{"account", account}}).Increment();
 }
 
 void Metrics::Refresh(Gateway& gw) {

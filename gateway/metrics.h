@@ -40,6 +40,8 @@ class Metrics {
 
   // An order the pre-trade risk checks refused (never sent), by the limit that refused it.
   void RiskRejection(const std::string& account, const std::string& limit);
+  // The dead man's switch cancelled an account's orders.
+  void DeadManFired(const std::string& account);
 
   // Copies gauges from the gateway (bus stats, subscribers, venue health, book status).
   void Refresh(Gateway& gw);
@@ -60,6 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* ack_latency_ = nullptr;
   prometheus::Family<prometheus::Counter>* risk_rejections_ = nullptr;
   prometheus::Family<prometheus::Gauge>* kill_switch_ = nullptr;
+  prometheus::Family<prometheus::Counter>* dead_man_ = nullptr;
   prometheus::Family<prometheus::Gauge>* book_status_ = nullptr;
   prometheus::Family<prometheus::Gauge>* book_age_ = nullptr;
   prometheus::Gauge* subscribers_[7] = {};

@@ -177,6 +177,11 @@ class RiskImpl final : public RiskBase {
             for (const auto& [sym, n] : s.position_notional)
               (*a->mutable_position_notional())[sym] = n.ToNormalizedString();
             ToProto(s.kill, a->mutable_kill_switch());
+            const risk::DeadMan::View dm = gw_.dead_man().Of(id);
+            a->set_guarded_streams(dm.guarded_streams);
+            a->set_disconnect_deadline_ns(dm.stream_deadline.value_or(0));
+            for (const auto& [owner, t] : dm.heartbeat_deadlines)
+              (*a->mutable_heartbeat_deadlines_ns())[owner] = t;
           }
           return Done(c, Status::OK);
         });

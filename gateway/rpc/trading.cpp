@@ -15,7 +15,10 @@ using TradingBase = v1::TradingService::WithRawCallbackMethod_PlaceOrder<
                 v1::TradingService::WithRawCallbackMethod_ListOpenOrders<
                     v1::TradingService::WithRawCallbackMethod_ListFills<
                         v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
-                            v1::TradingService::Service>>>>>>>;
+                            v1::TradingService::WithRawCallbackMethod_Heartbeat<
+                                v1::TradingService::Service>>>>>>>>;
+
+constexpr int64_t kMinDeadManMs = 100, kMaxDeadManMs = 3600000;
 
 class TradingImpl final : public TradingBase {
  public:
@@ -385,9 +388,46 @@ class TradingImpl final : public TradingBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
+    const int64_t dms = req.cancel_on_disconnect_ms();
+    if (dms != 0 && (dms < kMinDeadManMs || dms > kMaxDeadManMs)) {
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT,
+                                     "cancel_on_disconnect_ms must be 0 (off) or 100..3600000"));
+    }
+    if (dms > 0) {
+      // The stream's end (whatever the cause) starts the account's countdown.
+      const uint64_t id = gw_.dead_man().StreamOpened(req.account(), dms * 1000000);
+      std::shared_ptr<void> guard(
+          nullptr, [gw = &gw_, id](void*) { gw->dead_man().StreamClosed(id, gw->clock().Now()); });
+      quota = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(
+          std::move(quota), std::move(guard));
+    }
     auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence(), req.epoch());
     return stream;
+  }
+
+  ServerUnaryReactor* Heartbeat(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                grpc::ByteBuffer* out) override {
+    return RawUnary<v1::HeartbeatRequest, v1::HeartbeatResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::HeartbeatRequest* rq,
+               v1::HeartbeatResponse* rs) {
+          auto a = Account(c, rq->account());
+          if (!a.ok()) return Done(c, ToGrpc(a.status()));
+          const int64_t ms = rq->timeout_ms();
+          if (ms != 0 && (ms < kMinDeadManMs || ms > kMaxDeadManMs)) {
+            return Done(c, Status(StatusCode::INVALID_ARGUMENT,
+                                  "timeout_ms must be 0 (disarm) or 100..3600000"));
+          }
+          if (rq->name().size() > 64) {
+            return Done(c, Status(StatusCode::INVALID_ARGUMENT, "name is longer than 64"));
+          }
+          const UnixNanos now = gw_.clock().Now();
+          const std::string owner = gw_.auth().Identity(AuthHeader(c)) + "/" + rq->name();
+          gw_.dead_man().Heartbeat(rq->account(), owner, ms * 1000000, now);
+          rs->set_deadline_ns(ms > 0 ? now + ms * 1000000 : 0);
+          return Done(c, Status::OK);
+        });
   }
 
  private:

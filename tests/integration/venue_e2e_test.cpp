@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <csignal>
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
@@ -1973,5 +1974,94 @@ TEST_CASE("aster: the kill switch cancels every order, flattens, survives kill -
   o.account_filter = "";  // the V1 and V3 accounts
   KillSwitch(o);
 }
+
+#ifdef PERPGW_CLI_BIN
+namespace {
+
+// A "strategy": perpgw-cli holding StreamOrderEvents for `account` (with the dead man's switch
+// when `dms_ms` > 0), until it is killed.
+std::unique_ptr<ChildProcess> StrategyStream(VenueRig& rig, TempDir& dir, const std::string& account,
+                                             int dms_ms) {
+  std::string body = R"({"account":")" + account + R"(")";
+  if (dms_ms > 0) body += R"(,"cancel_on_disconnect_ms":")" + std::to_string(dms_ms) + R"(")";
+  body += "}";
+  ProcessOptions po;
+  po.argv = {PERPGW_CLI_BIN, "-plaintext", "-d", body, rig.gateway_addr(), "call",
+             "perpgw.v1.TradingService/StreamOrderEvents"};
+  po.log_path = dir.File("strategy-" + account + ".log");
+  std::string err;
+  auto p = ChildProcess::Spawn(po, &err);
+  REQUIRE(p);
+  return p;
+}
+
+v1::AccountRiskState RiskState(VenueRig& rig, const std::string& account) {
+  auto risk = RiskStub(rig);
+  v1::GetRiskStateRequest q;
+  q.set_account(account);
+  v1::GetRiskStateResponse resp;
+  REQUIRE(Call(risk.get(), &v1::RiskService::Stub::GetRiskState, q, &resp).ok());
+  REQUIRE(resp.accounts_size() == 1);
+  return resp.accounts(0);
+}
+
+}  // namespace
+
+TEST_CASE("risk: a strategy killed with kill -9 has its orders cancelled after its timeout; "
+          "a lapsed heartbeat cancels too",
+          "[integration][backpack][risk]") {
+  RigOptions opts = BackpackOptions();
+  opts.max_accounts = 2;
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string a = rig.accounts()[0], b = rig.accounts()[1];
+  FrozenMarket fm = FreezeMarket(rig);
+  v1::PlaceOrderResponse po;
+  for (const auto& acc : rig.accounts()) {
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+                   LimitOrder(acc, fm, "dms-" + std::to_string(i), v1::SIDE_BUY,
+                              Offset(fm.best_bid, fm.tick, -60 - i)),
+                   &po)
+                  .ok());
+      REQUIRE(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    }
+  }
+  TempDir dir;
+  auto guarded = StrategyStream(rig, dir, a, 1500);
+  auto plain = StrategyStream(rig, dir, b, 0);
+  REQUIRE(WaitUntil([&] { return RiskState(rig, a).guarded_streams() == 1; }, Millis(15000),
+                    Millis(50)));
+  CHECK(RiskState(rig, b).guarded_streams() == 0);
+  // Both strategies die hard.
+  const auto t0 = std::chrono::steady_clock::now();
+  guarded->Signal(SIGKILL);
+  plain->Signal(SIGKILL);
+  REQUIRE(WaitUntil([&] { return RiskState(rig, a).disconnect_deadline_ns() != 0; },
+                    Millis(15000), Millis(20)));
+  CHECK(OpenOrders(rig, a) == 2);  // the countdown runs first
+  REQUIRE(WaitUntil([&] { return OpenOrders(rig, a) == 0; }, Millis(15000), Millis(50)));
+  CHECK(std::chrono::steady_clock::now() - t0 >= Millis(1400));
+  CHECK(OpenOrders(rig, b) == 2);  // its stream did not ask for it
+
+  // Heartbeat: renewed, the orders stay; lapsed, they go.
+  v1::HeartbeatRequest hb;
+  hb.set_account(b);
+  hb.set_timeout_ms(1000);
+  hb.set_name("grid");
+  v1::HeartbeatResponse hr;
+  for (int i = 0; i < 6; ++i) {
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::Heartbeat, hb, &hr).ok());
+    CHECK(hr.deadline_ns() > 0);
+    std::this_thread::sleep_for(Millis(250));  // the strategy's own heartbeat cadence
+  }
+  CHECK(OpenOrders(rig, b) == 2);
+  CHECK(RiskState(rig, b).heartbeat_deadlines_ns().count("/grid") == 1);
+  REQUIRE(WaitUntil([&] { return OpenOrders(rig, b) == 0; }, Millis(15000), Millis(50)));
+  hb.set_timeout_ms(5);
+  CHECK(Call(rig.trading.get(), &v1::TradingService::Stub::Heartbeat, hb, &hr).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+}
+#endif
 
 }  // namespace perpgw::testing
