@@ -40,6 +40,8 @@ ApiError Mandatory(std::string_view param);  // -1102
 // (STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET for conditional ones).
 const char* ExecTypeText(const SimOrder& o);
 const char* TypeText(const SimOrder& o);
+// A trailing stop's callback rate (basis points) as the venue prints it, in percent ("0.3").
+std::string CallbackRateText(int64_t bps);
 // Minutes of a kline interval name ("1m" .. "3d"); 0 for anything else. 1w and 1M are not
 // served: the sim keeps a week of one-minute candles and buckets from the epoch, while the
 // venue's weeks start on Monday and its months are calendar months.

@@ -98,11 +98,17 @@ const char* ExecTypeText(const SimOrder& o) { return o.type == OrderType::kMarke
 // Binance-family conditional names: a stop buys above / sells below the mark, a take-profit the
 // other way round; _MARKET when it executes as a market order.
 const char* TypeText(const SimOrder& o) {
+  if (o.trailing_bps != 0) return "TRAILING_STOP_MARKET";
   if (!o.conditional()) return ExecTypeText(o);
   const bool stop = (o.side == Side::kBuy) == (o.trigger == TriggerWhen::kAtOrAbove);
   const bool market = o.type == OrderType::kMarket;
   if (stop) return market ? "STOP_MARKET" : "STOP";
   return market ? "TAKE_PROFIT_MARKET" : "TAKE_PROFIT";
+}
+
+std::string CallbackRateText(int64_t bps) {
+  // Percent as the docs print it ("0.3", "5.0"): one decimal, two when the rate needs them.
+  return bps % 10 == 0 ? Fixed(bps / 10, 1) : Fixed(bps, 2);
 }
 
 std::string VenueClientId(const SimOrder& o) {
@@ -199,6 +205,10 @@ void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view, bool close_pos
   w.Field("stopPrice", o.conditional() ? Fixed(o.trigger_price, in.price_scale) : std::string("0"));
   w.Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
   w.Field("origType", TypeText(o));
+  if (o.trailing_bps != 0) {
+    w.Field("activatePrice", Fixed(o.activation_price, in.price_scale));
+    w.Field("priceRate", CallbackRateText(o.trailing_bps));
+  }
   if (view == OrderView::kQuery) w.Field("time", ToMs(o.created));
   w.Field("updateTime", ToMs(ack ? o.created : o.updated));
   w.EndObject();
@@ -426,9 +436,10 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       w.Field("ltMultiplierDown", "0").Field("multiplierDecimal", "4");
       w.Field("filterType", "PERCENT_PRICE").Field("ltMultiplierUp", "0").EndObject();
       w.EndArray();
-      // Only what the sim's engine executes (no conditional orders).
+      // Every type the venue lists, all executed by the sim's engine.
       w.Key("orderTypes").BeginArray().String("LIMIT").String("MARKET").String("STOP");
-      w.String("STOP_MARKET").String("TAKE_PROFIT").String("TAKE_PROFIT_MARKET").EndArray();
+      w.String("STOP_MARKET").String("TAKE_PROFIT").String("TAKE_PROFIT_MARKET");
+      w.String("TRAILING_STOP_MARKET").EndArray();
       w.Key("timeInForce").BeginArray().String("GTC").String("IOC").String("FOK").String("GTX");
       w.EndArray().EndObject();
     }
@@ -900,14 +911,49 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
   else if (side == "SELL") r.side = Side::kSell;
   else return WriteError(resp, Err(-1117, "Invalid side."));
   if (type.empty()) return WriteError(resp, Mandatory("type"));
-  // STOP / TAKE_PROFIT (limit) and their _MARKET forms trigger on the mark (the sim's mark and
-  // contract price are both its mid, so workingType changes nothing here). TRAILING_STOP_MARKET
-  // is not modelled and answers -1116 as an unknown type would.
+  // STOP / TAKE_PROFIT (limit), their _MARKET forms and TRAILING_STOP_MARKET trigger on the
+  // mark (the sim reads workingType as the mark either way: every conditional type the same).
   const bool stop_type = type == "STOP" || type == "STOP_MARKET";
   const bool tp_type = type == "TAKE_PROFIT" || type == "TAKE_PROFIT_MARKET";
+  const bool trailing = type == "TRAILING_STOP_MARKET";
   if (type == "LIMIT" || type == "STOP" || type == "TAKE_PROFIT") r.type = OrderType::kLimit;
-  else if (type == "MARKET" || type == "STOP_MARKET" || type == "TAKE_PROFIT_MARKET") r.type = OrderType::kMarket;
+  else if (type == "MARKET" || type == "STOP_MARKET" || type == "TAKE_PROFIT_MARKET" || trailing) r.type = OrderType::kMarket;
   else return WriteError(resp, Err(-1116, "Invalid orderType."));
+  if (trailing) {
+    // callbackRate: percent, 0.1 .. 5 (aster.md §9; "1 for 1%"), to the engine's basis points
+    // (so at most two decimals: more is -1111). Out of range: no documented code, -1130 (the
+    // invalid-parameter code) is the sim's reading.
+    if (!p.Has("callbackRate")) return WriteError(resp, Mandatory("callbackRate"));
+    auto cr = Decimal::Parse(p.Get("callbackRate"));
+    if (!cr.ok()) {
+      return WriteError(resp, Err(-1100, "Illegal characters found in parameter 'callbackRate'."));
+    }
+    auto bps = cr->ToScaled(2);
+    if (!bps.ok()) return WriteError(resp, Err(-1111, "Precision is over the maximum defined for this asset."));
+    if (*bps < 10 || *bps > 500) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'callbackRate' is not valid."));
+    }
+    r.trailing_bps = *bps;
+    // activationPrice defaults to the latest price (the mark here: active from placement). A
+    // sent one must leave room to activate (docs: buy below, sell above the latest price;
+    // otherwise -2021).
+    const int64_t now_mark = m.mark_price(si);
+    r.activation_price = now_mark;
+    if (p.Has("activationPrice")) {
+      ApiError aerr;
+      if (!ParseWire("activationPrice", p.Get("activationPrice"), x.price_precision,
+                     in.price_scale, in.tick, -4014, "Price not increased by tick size.",
+                     &r.activation_price, &aerr)) {
+        return WriteError(resp, aerr);
+      }
+      if (r.activation_price <= 0) {
+        return WriteError(resp, Err(-4135, "Invalid activation price."));
+      }
+      if (r.side == Side::kBuy ? r.activation_price >= now_mark : r.activation_price <= now_mark) {
+        return WriteError(resp, Err(-2021, "Order would immediately trigger."));
+      }
+    }
+  }
   bool close_position = false;
   if (p.Has("closePosition") && !ParseBool(p.Get("closePosition"), &close_position)) {
     return WriteError(resp, Err(-1130, "Data sent for parameter 'closePosition' is not valid."));

@@ -795,10 +795,12 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("wt", "CONTRACT_PRICE")
       .Field("ot", TypeText(o))
       .Field("ps", "BOTH")
-      .Field("cp", close_position_.count(o.id) > 0)
-      .Field("rp", Money8(rp))
-      .EndObject()
-      .EndObject();
+      .Field("cp", close_position_.count(o.id) > 0);
+  if (o.trailing_bps != 0) {  // only on trailing stops (docs)
+    w.Field("AP", Fixed(o.activation_price, in.price_scale))
+        .Field("cr", CallbackRateText(o.trailing_bps));
+  }
+  w.Field("rp", Money8(rp)).EndObject().EndObject();
   return w.Take();
 }
 

@@ -1208,7 +1208,7 @@ TEST_CASE("aster sim: STOP_MARKET / TAKE_PROFIT park, refuse an immediate trigge
                          "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002")) == -1102);
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
                          "symbol=BTCUSDT&side=BUY&type=TRAILING_STOP_MARKET&quantity=0.002")) ==
-        -1116);
+        -1102);  // callbackRate is mandatory
   // The market moves through the stop: it buys.
   sim.server->Sync([&] { sim.venue().market().SetMid(0, mark + 100); });
   auto q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
@@ -1500,6 +1500,100 @@ TEST_CASE("aster sim: MARGIN_CALL when the margin ratio crosses the warning leve
   sim.server->Sync([&] { sim.venue().market().SetMid(0, px_0_95); });
   REQUIRE(ratio() > 0.8);
   CHECK(user.ReadUntil("MARGIN_CALL", 2s).has_value());
+}
+
+// TRAILING_STOP_MARKET on the engine's trailing stops: callbackRate (percent) and
+// activationPrice (default: the latest price), activatePrice / priceRate on REST, AP / cr on the
+// user stream; a sell fires when the mark falls callbackRate below its highest since activation.
+TEST_CASE("aster sim: TRAILING_STOP_MARKET trails the mark and fires", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  auto lk = Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey);
+  auto key = ad::ParseListenKey(lk.body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  const std::string info = sim.Get("/fapi/v1/exchangeInfo").body;
+  CHECK(info.find("\"TRAILING_STOP_MARKET\"") != std::string::npos);
+  int64_t mark = 0;
+  sim.server->Sync([&] { mark = sim.venue().market().mark_price(0); });
+  auto px = [&](int64_t v) { return Px(btc, v); };
+  auto order = [&](const std::string& p) {
+    return sim.V1(http::verb::post, "/fapi/v1/order",
+                  "symbol=BTCUSDT&type=TRAILING_STOP_MARKET&quantity=0.002&" + p);
+  };
+  simdjson::dom::parser jp;
+  // Active from placement (no activationPrice): the trigger trails 1 % under the mark.
+  auto placed = order("side=SELL&callbackRate=1&newClientOrderId=trail-1&newOrderRespType=RESULT");
+  REQUIRE(placed.status == 200);
+  simdjson::dom::element o = jp.parse(placed.body);
+  CHECK(std::string_view(o["type"]) == "TRAILING_STOP_MARKET");
+  CHECK(std::string_view(o["origType"]) == "TRAILING_STOP_MARKET");
+  CHECK(std::string_view(o["status"]) == "NEW");
+  CHECK(std::string_view(o["activatePrice"]) == Fixed(mark, btc->price_scale));
+  CHECK(std::string_view(o["priceRate"]) == "1.0");
+  CHECK(std::string_view(o["stopPrice"]) == Fixed(mark * 99 / 100, btc->price_scale));
+  const int64_t id = int64_t(o["orderId"]);
+  auto ev = user.ReadUntil("trail-1");
+  REQUIRE(ev.has_value());
+  simdjson::dom::element u = jp.parse(*ev)["o"];
+  CHECK(std::string_view(u["o"]) == "TRAILING_STOP_MARKET");
+  CHECK(std::string_view(u["ot"]) == "TRAILING_STOP_MARKET");
+  CHECK(std::string_view(u["AP"]) == Fixed(mark, btc->price_scale));
+  CHECK(std::string_view(u["cr"]) == "1.0");
+  // With an activation price above the mark: parked, not trailing yet.
+  auto later = order("side=SELL&callbackRate=0.25&activationPrice=" + px(mark + 20000) +
+                     "&newClientOrderId=trail-2&newOrderRespType=RESULT");
+  REQUIRE(later.status == 200);
+  simdjson::dom::element l = jp.parse(later.body);
+  CHECK(std::string_view(l["activatePrice"]) == Fixed(mark + 20000, btc->price_scale));
+  CHECK(std::string_view(l["priceRate"]) == "0.25");
+  // Refusals: activation on the wrong side of the mark, rate out of 0.1..5, rate missing.
+  CHECK(ErrorCode(order("side=SELL&callbackRate=1&activationPrice=" + px(mark - 10))) == -2021);
+  CHECK(ErrorCode(order("side=BUY&callbackRate=1&activationPrice=" + px(mark + 10))) == -2021);
+  CHECK(ErrorCode(order("side=SELL&callbackRate=6")) == -1130);
+  CHECK(ErrorCode(order("side=SELL&callbackRate=0.05")) == -1130);
+  CHECK(ErrorCode(order("side=SELL&callbackRate=0.123")) == -1111);
+  CHECK(ErrorCode(order("side=SELL")) == -1102);
+  // The mark rises 500 (the trigger follows), then falls 1.5 % from there: the first one sells.
+  const int64_t high = mark + 5000;
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, high); });
+  auto q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+  CHECK(std::string_view(jp.parse(q.body)["stopPrice"]) == Fixed(high * 99 / 100, btc->price_scale));
+  CHECK(std::string_view(jp.parse(q.body)["status"]) == "NEW");
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, high * 985 / 1000); });
+  q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+  simdjson::dom::element f = jp.parse(q.body);
+  CHECK(std::string_view(f["status"]) == "FILLED");
+  CHECK(std::string_view(f["type"]) == "TRAILING_STOP_MARKET");
+  CHECK(std::string_view(f["executedQty"]) == "0.002");
+  auto q2 = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=trail-2");
+  CHECK(std::string_view(jp.parse(q2.body)["status"]) == "NEW");  // never activated
+  CHECK(sim.V1(http::verb::delete_, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=trail-2")
+            .status == 200);
+}
+
+// One net position per market: hedge mode is reported off and refused (never a fake success).
+TEST_CASE("aster sim: positionSide/dual reports one-way mode and refuses hedge mode",
+          "[aster_sim]") {
+  Sim sim;
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
+        R"({"dualSidePosition":false})");
+  CHECK(sim.V3(http::verb::get, "/fapi/v3/positionSide/dual", "").body ==
+        R"({"dualSidePosition":false})");
+  auto on = sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true");
+  CHECK(on.status == 400);
+  CHECK(ErrorCode(on) == -1000);
+  CHECK(on.body.find("Hedge mode is not supported") != std::string::npos);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/positionSide/dual",
+                         "dualSidePosition=true")) == -1000);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
+                         "dualSidePosition=false")) == -4059);
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
+        R"({"dualSidePosition":false})");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.001")) ==
+        -4061);
 }
 
 }  // namespace perpgw::sim::aster
