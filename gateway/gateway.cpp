@@ -105,7 +105,36 @@ absl::Status Gateway::Start() {
     for (const auto& s : vc.symbols) subscribed_.insert(name + "/" + s);
   }
   DeadManTick();
+  for (const auto& [name, a] : adapters_) {
+    for (const auto& acc : config_.venues.at(name).accounts) SeedRisk(acc.id, 0);
+  }
   return absl::OkStatus();
+}
+
+void Gateway::SeedRisk(const std::string& account, int attempt) {
+  if (stopping_) return;
+  auto venue = AccountVenue(account);
+  VenueAdapter* a = venue.ok() ? adapter(*venue) : nullptr;
+  if (!a) return;
+  auto retry = [this, account, attempt](const absl::Status& st) {
+    if (attempt >= 150) {
+      spdlog::error("risk: could not load the open orders/positions of {}: {} (limits see only "
+                    "what changes from now on)",
+                    account, std::string(st.message()));
+      return;
+    }
+    timer_.After(std::chrono::seconds(2), [this, account, attempt] { SeedRisk(account, attempt + 1); });
+  };
+  if (!a->InstrumentsReady()) return retry(absl::UnavailableError("instruments not loaded"));
+  a->ListOpenOrders(account, "", [this, a, account, retry](absl::StatusOr<std::vector<Order>> os) {
+    if (!os.ok()) return retry(os.status());
+    for (const auto& o : *os) risk_.OnOrder(o);
+    a->GetPositions(account, [this, account, retry](absl::StatusOr<std::vector<Position>> ps) {
+      if (!ps.ok()) return retry(ps.status());
+      for (const auto& p : *ps) risk_.OnPosition(p);
+      spdlog::info("risk: {} open order(s)/position(s) state loaded for {}", ps->size(), account);
+    });
+  });
 }
 
 void Gateway::DeadManTick() {

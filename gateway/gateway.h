@@ -78,6 +78,9 @@ class Gateway {
   std::atomic<bool> stopping_{false};
   // Polls the dead man's switch every 100 ms on the timer thread; cancels what ran out.
   void DeadManTick();
+  // Loads each account's open orders and positions into the risk state (after a restart the
+  // events only carry changes); retried every 2 s until the venue answers (at most 5 min).
+  void SeedRisk(const std::string& account, int attempt);
   perpgw::Mutex risk_file_mu_;  // one writer of the state file at a time
   std::map<std::string, std::unique_ptr<VenueAdapter>> adapters_;
   mutable perpgw::Mutex mu_;

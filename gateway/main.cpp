@@ -208,6 +208,12 @@ int main(int argc, char** argv) {
   bool serving = gw.Serving();
   health->SetServingStatus("", serving);
   for (const auto& n : perpgw::gateway::ServiceNames()) health->SetServingStatus(n, true);
+  for (const auto& [acc, k] : gw.risk().Kills()) {
+    spdlog::warn("kill switch engaged for {} since {} by '{}' ({}): new orders are refused{} "
+                 "until ReleaseKillSwitch",
+                 acc.empty() ? std::string("all accounts") : acc, k.since, k.by, k.reason,
+                 k.allow_reduce_only ? " except reduce-only" : "");
+  }
   std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
   spdlog::info("perpgwd listening on {}:{} ({} venue(s) enabled)", host, bound_port,
                gw.enabled_venues().size());
@@ -235,6 +241,16 @@ int main(int argc, char** argv) {
     for (const auto& v : gw.enabled_venues()) {
       auto h = gw.adapter(v)->Health();
       health->SetServingStatus("perpgw.venue." + v, h.state == perpgw::ConnState::kConnected);
+    }
+    // Order flow: "perpgw.trading" is NOT_SERVING while the global kill switch is engaged,
+    // "perpgw.trading.<account>" while the account's own or the global one is.
+    const bool global_kill = gw.risk().Kill("").engaged;
+    health->SetServingStatus("perpgw.trading", !global_kill);
+    for (const auto& [vn, vc] : cfg->venues) {
+      for (const auto& acc : vc.accounts) {
+        health->SetServingStatus("perpgw.trading." + acc.id,
+                                 !global_kill && !gw.risk().Kill(acc.id).engaged);
+      }
     }
     std::string why;
     if (bool now_serving = gw.Serving(&why); now_serving != serving) {

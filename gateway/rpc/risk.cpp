@@ -1,6 +1,8 @@
 // perpgw.v1.RiskService (admin scope): risk limits at run time, state, and the kill switch.
 #include "gateway/rpc/common.h"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 
 #include "gateway/orders/order_builder.h"
@@ -200,6 +202,9 @@ class RiskImpl final : public RiskBase {
           }
           auto l = FromProto(rq->limits());
           if (!l.ok()) return Done(c, ToGrpc(l.status()));
+          spdlog::warn("risk limits of {} replaced by '{}'",
+                       rq->account().empty() ? std::string("the defaults") : rq->account(),
+                       gw_.auth().Identity(AuthHeader(c)));
           if (rq->account().empty()) {
             gw_.risk().SetDefaultLimits(*l);
             ToProto(*l, rs->mutable_effective_limits());
@@ -224,6 +229,9 @@ class RiskImpl final : public RiskBase {
           }
           rs->set_was_engaged(gw_.risk().Kill(rq->account()).engaged);
           gw_.risk().SetKill(rq->account(), risk::KillSwitch{});
+          spdlog::warn("kill switch released for {} by '{}'",
+                       rq->account().empty() ? std::string("all accounts") : rq->account(),
+                       gw_.auth().Identity(AuthHeader(c)));
           auto st = gw_.PersistRisk();
           rs->set_persisted(st.ok());
           if (!st.ok()) {
@@ -268,6 +276,10 @@ class RiskImpl final : public RiskBase {
     k.by = gw_.auth().Identity(AuthHeader(ctx));
     k.since = gw_.clock().Now();
     gw_.risk().SetKill(rq->account(), k);
+    spdlog::warn("kill switch engaged for {} by '{}' ({}){}{}",
+                 rq->account().empty() ? std::string("all accounts") : rq->account(), k.by,
+                 k.reason, k.allow_reduce_only ? ", reduce-only allowed" : "",
+                 rq->flatten() ? ", flattening" : "");
     ToProto(k, rs->mutable_state());
     rs->set_persisted(gw_.PersistRisk().ok());
 

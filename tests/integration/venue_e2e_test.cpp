@@ -1975,6 +1975,18 @@ TEST_CASE("aster: the kill switch cancels every order, flattens, survives kill -
   KillSwitch(o);
 }
 
+TEST_CASE("paradex: the kill switch cancels every order, flattens, survives kill -9",
+          "[integration][paradex][risk]") {
+  KillSwitch(ParadexOptions());
+}
+
+TEST_CASE("lighter: the kill switch cancels every order, flattens, survives kill -9",
+          "[integration][lighter][risk]") {
+  RigOptions o = LighterOptions();
+  o.account_id = "";  // lighter-1 and lighter-2
+  KillSwitch(o);
+}
+
 #ifdef PERPGW_CLI_BIN
 namespace {
 
