@@ -1105,10 +1105,21 @@ std::optional<SimOrder> ParadexModule::AmendOrder(const AccountSpec& acct,
   if (get("market") != in.symbol() || get("side") != SideText(o->side)) {
     return fail(Invalid("market and side must be the order's own"));
   }
-  if (type != "LIMIT" || o->type != OrderType::kLimit ||
-      (meta_it != order_meta_.end() && meta_it->second.type != "LIMIT")) {
-    return fail(Invalid("only LIMIT orders can be modified (type must be LIMIT)"));
+  // The type is the order's own, as sent (signed that way too). Modifiable: an open LIMIT (a
+  // fired *_LIMIT conditional rests as one) and a conditional still UNTRIGGERED — its
+  // trigger_price, limit price (for *_LIMIT) and size (paradex.md §10: "modify
+  // price/size/trigger_price of open limit or TPSL orders").
+  const std::string own_type = meta_it != order_meta_.end() ? meta_it->second.type
+                               : o->type == OrderType::kMarket ? "MARKET"
+                                                               : "LIMIT";
+  if (type != own_type) return fail(Invalid("type must be the order's own (" + own_type + ")"));
+  const bool parked = o->awaiting_trigger();
+  if (!parked && o->type != OrderType::kLimit) {
+    return fail(Invalid("only open LIMIT orders and untriggered conditional orders can be "
+                        "modified"));
   }
+  const bool market_type = px::IsMarketOrderType(type);
+  const bool whole_position = meta_it != order_meta_.end() && meta_it->second.whole_position;
   int64_t sig_ms = 0;
   if (!ParseInt(get("signature_timestamp"), &sig_ms)) {
     return fail(Invalid("signature_timestamp (ms) is required"));
@@ -1128,7 +1139,8 @@ std::optional<SimOrder> ParadexModule::AmendOrder(const AccountSpec& acct,
   signed_fields.order.side = o->side == Side::kBuy ? px::OrderSide::kBuy : px::OrderSide::kSell;
   signed_fields.order.order_type = type;
   signed_fields.order.size = get("size");
-  signed_fields.order.price = get("price");
+  // As at placement: price 0 for every *_MARKET type (ccxt's editOrder signs it so).
+  signed_fields.order.price = market_type ? "0" : get("price");
   signed_fields.id = std::string(id_text);
   auto sig = px::ParseSignatureJson(get("signature"));
   auto addr = px::ParseFelt(acct.credentials.at("account"));
@@ -1142,19 +1154,46 @@ std::optional<SimOrder> ParadexModule::AmendOrder(const AccountSpec& acct,
   }
   if (!verified) return fail({400, "INVALID_ORDER_SIGNATURE", "invalid order signature"});
   auto qty = in.ParseQty(get("size"));
-  if (!qty.ok() || *qty <= 0 || *qty % in.step != 0) {
+  // A position TP/SL modified with size "0" stays sized to the whole position (qty kept); a
+  // real size makes it an ordinary sized order.
+  const bool keep_whole = parked && whole_position && qty.ok() && *qty == 0;
+  if (!keep_whole && (!qty.ok() || *qty <= 0 || *qty % in.step != 0)) {
     return fail({400, "INVALID_ORDER_SIZE", "size must be a positive multiple of " + in.spec.step});
   }
-  auto price = in.ParsePrice(get("price"));
-  if (!price.ok() || *price <= 0 || *price % in.tick != 0) {
-    return fail({400, "INVALID_PRICE_PRECISION",
-                 "price must be a positive multiple of " + in.spec.tick});
+  int64_t new_price = 0;  // *_MARKET: no limit price (0 keeps none)
+  if (!market_type) {
+    auto price = in.ParsePrice(get("price"));
+    if (!price.ok() || *price <= 0 || *price % in.tick != 0) {
+      return fail({400, "INVALID_PRICE_PRECISION",
+                   "price must be a positive multiple of " + in.spec.tick});
+    }
+    new_price = *price;
+  }
+  // trigger_price (unsigned, like at placement): absent or "0" keeps it. Only an untriggered
+  // conditional takes a new one; once fired, the same value is tolerated (clients echo it).
+  int64_t new_trigger = 0;
+  if (!get("trigger_price").empty()) {
+    auto trig = in.ParsePrice(get("trigger_price"));
+    if (!trig.ok() || *trig < 0 || *trig % in.tick != 0) {
+      return fail({400, "INVALID_PRICE_PRECISION",
+                   "trigger_price must be a positive multiple of " + in.spec.tick});
+    }
+    if (*trig != 0 && !parked && *trig != o->trigger_price) {
+      return fail(Invalid("trigger_price can be modified only while the order is UNTRIGGERED"));
+    }
+    if (parked) new_trigger = *trig;
   }
   AmendRequest ar;
   ar.account = acct.id;
   ar.order_id = o->id;
-  ar.price = *price;
-  ar.qty = *qty;
+  ar.price = new_price;
+  ar.qty = keep_whole ? 0 : *qty;
+  ar.trigger_price = new_trigger;
+  // The engine's parked amend: new trigger / price / size stored, nothing trades, same id.
+  // Limitation (not a venue reading): a *_MARKET keeps the ±5 % bound it was placed with,
+  // measured from its first trigger (the engine's amend does not move worst_price), so moving a
+  // stop-market's trigger far from where it was placed narrows what it can fill when it fires.
+  ar.allow_parked = parked;
   const size_t held = deferred_.size();
   deferring_ = true;
   AmendResult r = e.Amend(ar);
@@ -1168,9 +1207,17 @@ std::optional<SimOrder> ParadexModule::AmendOrder(const AccountSpec& acct,
       refused = {400, "INVALID_ORDER_SIZE", r.message};
     }
     if (r.code == RejectCode::kInvalidPrice) refused = {400, "INVALID_PRICE_PRECISION", r.message};
+    if (r.message == "order would immediately trigger") {
+      // As at placement (no documented code: the sim's choice).
+      refused = {400, "INVALID_REQUEST_PARAMETER",
+                 "trigger_price would trigger immediately: the mark is already at or beyond it"};
+    }
     return fail(refused);
   }
-  if (meta_it != order_meta_.end()) meta_it->second.signature_ms = sig_ms;
+  if (meta_it != order_meta_.end()) {
+    meta_it->second.signature_ms = sig_ms;
+    if (parked && !keep_whole) meta_it->second.whole_position = false;
+  }
   return r.order;
 }
 

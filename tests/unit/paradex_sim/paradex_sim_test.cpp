@@ -1715,4 +1715,124 @@ TEST_CASE("paradex sim: a position TP/SL (size 0, REDUCE_ONLY) closes the whole 
   CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 204);
 }
 
+
+TEST_CASE("paradex sim: PUT /orders/{id} moves an UNTRIGGERED order's trigger_price",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  // A signed ModifyOrder body for a BTC buy of `type` (price signed 0 for *_MARKET).
+  auto modify_body = [&](const std::string& id, const std::string& type, const std::string& price,
+                         const std::string& size, const std::string& trigger) {
+    px::ModifyOrderFields mf;
+    mf.order.timestamp_ms = static_cast<uint64_t>(sim.NowMs());
+    mf.order.market = "BTC-USD-PERP";
+    mf.order.side = px::OrderSide::kBuy;
+    mf.order.order_type = type;
+    mf.order.size = size;
+    mf.order.price = price.empty() ? "0" : price;
+    mf.id = id;
+    auto hash = px::ModifyOrderMessageHash(kChainId, *px::ParseFelt(kAddress1), mf);
+    REQUIRE(hash.ok());
+    auto sig = sim.key.Sign(*hash);
+    REQUIRE(sig.ok());
+    JsonWriter w;
+    w.BeginObject()
+        .Field("id", id)
+        .Field("market", "BTC-USD-PERP")
+        .Field("side", "BUY")
+        .Field("type", type)
+        .Field("size", size)
+        .Field("price", price.empty() ? "0" : price)
+        .Field("trigger_price", trigger)
+        .Field("signature", px::SignatureJson(*sig))
+        .Field("signature_timestamp", sim.NowMs())
+        .EndObject();
+    return w.Take();
+  };
+  auto put = [&](const std::string& id, const std::string& body) {
+    return sim.Send(http::verb::put, "/v1/orders/" + id, body, jwt);
+  };
+
+  // A stop-limit buy 20 above the mark parks; PUT moves its trigger to 40 above and its price.
+  HttpResult placed =
+      sim.Send(http::verb::post, "/v1/orders",
+               ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_LIMIT", "0.01",
+                               px_text(mark + 300), px_text(mark + 200), "amend-stop"),
+               jwt);
+  REQUIRE(placed.status == 201);
+  const std::string id = Field(placed.body, "id");
+  REQUIRE(ws.ReadText("UNTRIGGERED"));
+  HttpResult moved = put(id, modify_body(id, "STOP_LIMIT", px_text(mark + 500), "0.02",
+                                         px_text(mark + 400)));
+  REQUIRE(moved.status == 200);
+  CHECK(Field(moved.body, "id") == id);
+  CHECK(Field(moved.body, "status") == "UNTRIGGERED");
+  CHECK(Field(moved.body, "trigger_price") == px_text(mark + 400));
+  CHECK(Field(moved.body, "price") == px_text(mark + 500));
+  CHECK(Field(moved.body, "size") == "0.02");
+  auto pushed = ws.ReadText(px_text(mark + 400));
+  REQUIRE(pushed);
+  CHECK(DataField(*pushed, "status") == "UNTRIGGERED");
+  CHECK(Field(sim.Get("/v1/orders/" + id, jwt).body, "trigger_price") == px_text(mark + 400));
+
+  // Refused, order unchanged: a trigger the mark has reached, its base type, another key.
+  HttpResult late = put(id, modify_body(id, "STOP_LIMIT", px_text(mark + 500), "0.02",
+                                        px_text(mark - 100)));
+  CHECK(late.status == 400);
+  CHECK(Field(late.body, "error") == "INVALID_REQUEST_PARAMETER");
+  HttpResult as_limit = put(id, modify_body(id, "LIMIT", px_text(mark + 500), "0.02",
+                                            px_text(mark + 400)));
+  CHECK(Field(as_limit.body, "error") == "VALIDATION_ERROR");
+  CHECK(Field(sim.Get("/v1/orders/" + id, jwt).body, "trigger_price") == px_text(mark + 400));
+
+  // The mark passes the old trigger but not the new one: still parked. Then past the new one:
+  // it fires.
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark + 300);
+  });
+  std::this_thread::sleep_for(200ms);
+  CHECK(Field(sim.Get("/v1/orders/" + id, jwt).body, "status") == "UNTRIGGERED");
+
+  // order.modify on the socket does the same for a stop-market (price signed 0).
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  HttpResult sm =
+      sim.Send(http::verb::post, "/v1/orders",
+               ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_MARKET", "0.01", "",
+                               px_text(mark + 600), "amend-sm"),
+               jwt);
+  REQUIRE(sm.status == 201);
+  const std::string sm_id = Field(sm.body, "id");
+  ws.Send(Rpc(9, "order.modify",
+              modify_body(sm_id, "STOP_MARKET", "", "0.01", px_text(mark + 700))));
+  std::string reply = RpcReply(ws, 9);
+  REQUIRE(ErrorCode(reply).empty());
+  CHECK(Field(Field(Field(reply, "result"), "order"), "trigger_price") == px_text(mark + 700));
+
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark + 250);
+  });
+  REQUIRE(WaitUntil([&] {
+    return Field(sim.Get("/v1/orders/" + id, jwt).body, "status") != "UNTRIGGERED";
+  }));
+  CHECK(Field(sim.Get("/v1/orders/" + sm_id, jwt).body, "status") == "UNTRIGGERED");
+}
+
 }  // namespace perpgw::sim::paradex
