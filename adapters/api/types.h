@@ -46,6 +46,11 @@ struct Instrument {
   int price_scale = 0;  // fractional digits used for book prices (>= tick decimals)
   int size_scale = 0;   // fractional digits used for book sizes (>= step decimals)
   double funding_interval_hours = 0;  // 0 = unknown (display only)
+  // The venue's own limit-price band as multipliers of its reference price (0 = none known): the
+  // venue refuses a buy above reference × price_band_up or a sell below reference ×
+  // price_band_down. Aster PERCENT_PRICE (reference: mark), Backpack filters.price
+  // maxMultiplier/minMultiplier (reference: last price), Paradex 1 ± price_bands_width (mark).
+  Decimal price_band_up, price_band_down;
 };
 
 struct Level {

@@ -159,7 +159,7 @@ absl::Status ReadFilter(od::value& v, InstrumentInfo* info, bool* have_tick, boo
   od::object obj;
   PERPGW_JSON_TRY(v.get_object().get(obj), W(kWhat));
   wire::Fields f{"filterType", "tickSize", "minPrice", "maxPrice", "stepSize", "minQty", "maxQty",
-           "notional"};
+           "notional", "multiplierUp", "multiplierDown"};
   PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
   std::string_view type = f["filterType"].text;
   Instrument& in = info->instrument;
@@ -179,6 +179,9 @@ absl::Status ReadFilter(od::value& v, InstrumentInfo* info, bool* have_tick, boo
     PERPGW_RETURN_IF_ERROR(f.GetOpt("maxQty", &info->market_max_qty));
   } else if (type == "MIN_NOTIONAL") {
     PERPGW_RETURN_IF_ERROR(f.GetOpt("notional", &in.min_notional));
+  } else if (type == "PERCENT_PRICE") {
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("multiplierUp", &in.price_band_up));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("multiplierDown", &in.price_band_down));
   }
   return absl::OkStatus();
 }

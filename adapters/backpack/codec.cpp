@@ -419,9 +419,12 @@ absl::Status ReadFilters(od::value& v, Instrument* inst, bool* have_price, bool*
     if (key == "price") {
       PERPGW_RETURN_IF_ERROR(OptObject(fv, key, "markets", &o, &here));
       if (!here) return absl::OkStatus();
-      Fields f{"tickSize"};
+      Fields f{"tickSize", "maxMultiplier", "minMultiplier"};
       PERPGW_RETURN_IF_ERROR(f.Read(o, W("markets")));
       Defer(f.Get("tickSize", &inst->tick_size), deferred);
+      // The limit-price band vs the last price (may be absent or null: no band known).
+      Defer(f.GetOpt("maxMultiplier", &inst->price_band_up), deferred);
+      Defer(f.GetOpt("minMultiplier", &inst->price_band_down), deferred);
       *have_price = true;
     } else if (key == "quantity") {
       PERPGW_RETURN_IF_ERROR(OptObject(fv, key, "markets", &o, &here));

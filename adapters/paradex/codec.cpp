@@ -330,6 +330,15 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseMarketInfos(std::string_view
     PERPGW_RETURN_IF_ERROR(f.GetOpt("position_limit", &info.position_limit));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("max_open_orders", &info.max_open_orders));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("price_bands_width", &info.price_bands_width));
+    if (info.price_bands_width.IsNegative()) return Bad("markets: negative price_bands_width");
+    if (info.price_bands_width.IsPositive()) {
+      auto up = Decimal::Add(Decimal::FromInt(1), info.price_bands_width);
+      auto down = Decimal::Sub(Decimal::FromInt(1), info.price_bands_width);
+      if (up.ok() && down.ok() && down->IsPositive()) {
+        inst.price_band_up = *up;
+        inst.price_band_down = *down;
+      }
+    }
     PERPGW_RETURN_IF_ERROR(f.GetOpt("max_slippage", &info.max_slippage));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("funding_period_hours", &info.funding_period_hours));
     if (info.funding_period_hours < 0) return Bad("markets: negative funding_period_hours");

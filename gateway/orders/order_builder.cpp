@@ -161,4 +161,23 @@ absl::Status BoundMarketOrder(Decimal reference, const Instrument& in, OrderRequ
   return CheckMinNotional(*o, o->worst_price, in, "");
 }
 
+void ClampToVenueBand(const std::vector<Decimal>& references, const Instrument& in, OrderRequest* o,
+                      bool* clamped) {
+  if (clamped) *clamped = false;
+  const bool buy = o->side == Side::kBuy;
+  const Decimal mult = buy ? in.price_band_up : in.price_band_down;
+  if (!mult.IsPositive() || !in.tick_size.IsPositive()) return;
+  for (const Decimal& ref : references) {
+    if (!ref.IsPositive()) continue;
+    auto edge = Decimal::Mul(ref, mult, 12, buy ? Rounding::kFloor : Rounding::kCeil);
+    if (!edge.ok()) continue;
+    auto tick = edge->RoundToStep(in.tick_size, buy ? Rounding::kFloor : Rounding::kCeil);
+    if (!tick.ok() || !tick->IsPositive()) continue;
+    if (buy ? o->worst_price > *tick : o->worst_price < *tick) {
+      o->worst_price = *tick;
+      if (clamped) *clamped = true;
+    }
+  }
+}
+
 }  // namespace perpgw::gateway::orders

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "adapters/api/decimal.h"
@@ -33,5 +34,13 @@ absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const 
 // than asked). Then the min-notional check at that price (reduce-only exempt). Sets
 // o->worst_price.
 absl::Status BoundMarketOrder(Decimal reference, const Instrument& in, OrderRequest* o);
+
+// Clamps a market order's worst price into the venue's own limit-price band
+// (in.price_band_up/down) around each known reference (`references`: the mark and the touch; the
+// tighter wins, rounded inward to the tick). Outside the band the venue refuses the order
+// (Aster -4016/-4024, Backpack, Paradex); clamped, the IOC fills what the band allows. No band or
+// no reference: unchanged. Sets *clamped when it moved the price.
+void ClampToVenueBand(const std::vector<Decimal>& references, const Instrument& in, OrderRequest* o,
+                      bool* clamped = nullptr);
 
 }  // namespace perpgw::gateway::orders

@@ -89,6 +89,15 @@ class TradingImpl final : public TradingBase {
               once->Finish(ToGrpc(st));
               return;
             }
+            // Inside the venue's own band, instead of a worst price the venue would refuse
+            // outright. The band's reference (mark or last price) lies between bid and ask:
+            // both sides and the mark are references, the tighter wins (at worst half a spread
+            // inside the venue's own edge).
+            std::vector<Decimal> refs;
+            if (bid) refs.push_back(Decimal::FromUnits(bid->price, ps));
+            if (ask) refs.push_back(Decimal::FromUnits(ask->price, ps));
+            if (auto mark = gw_.risk().Mark(in.venue, in.symbol)) refs.push_back(*mark);
+            orders::ClampToVenueBand(refs, in, &o);
             CheckRiskThenSend(adapter, std::move(o), Touch(bid, ask, ps), once, resp);
           });
       return r;

@@ -1987,6 +1987,32 @@ TEST_CASE("lighter: the kill switch cancels every order, flattens, survives kill
   KillSwitch(o);
 }
 
+// Before: the worst price was the touch ± max_slippage_bps whatever the venue's own band, so a
+// wide slippage bound got the order refused by the venue (Aster -4016 "Limit price can't be
+// higher than ...") instead of filling inside the band.
+TEST_CASE("aster: a market order whose slippage bound passes the venue's PERCENT_PRICE band is "
+          "clamped into it and fills",
+          "[integration][aster][risk]") {
+  VenueRig rig(AsterOptions());
+  REQUIRE(rig.error() == "");
+  FrozenMarket fm = FreezeMarket(rig);
+  for (auto side : {v1::SIDE_BUY, v1::SIDE_SELL}) {
+    v1::PlaceOrderRequest r;
+    r.set_account(rig.account());
+    *r.mutable_market() = fm.market;
+    r.set_client_order_id(side == v1::SIDE_BUY ? "band-buy" : "band-sell");
+    r.set_side(side);
+    r.set_type(v1::ORDER_TYPE_MARKET);
+    r.set_size(fm.size);
+    r.set_max_slippage_bps("1000");  // 10 %: the sim's band is 5 % around the mark
+    v1::PlaceOrderResponse po;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &po).ok());
+    INFO(po.message());
+    CHECK(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    CHECK(po.order().status() == v1::ORDER_STATUS_FILLED);
+  }
+}
+
 #ifdef PERPGW_CLI_BIN
 namespace {
 

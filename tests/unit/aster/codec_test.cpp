@@ -76,6 +76,8 @@ TEST_CASE("exchangeInfo → instruments", "[aster][codec]") {
   CHECK(btc.min_size == D("0.001"));
   CHECK(btc.max_size == D("1000"));
   CHECK(btc.min_notional == D("5"));
+  CHECK(btc.price_band_up == D("1.02"));  // PERCENT_PRICE vs the mark
+  CHECK(btc.price_band_down == D("0.98"));
   CHECK(btc.quantity_multiplier == 1);
   CHECK(btc.tradeable);
   CHECK(btc.price_scale == 1);

@@ -86,6 +86,8 @@ TEST_CASE("backpack codec: markets.json -> USDC perps only") {
   CHECK(sol.size_scale == 2);
   CHECK(sol.quantity_multiplier == 1);
   CHECK(sol.max_leverage == D("50"));                // 1 / 0.02
+  CHECK(sol.price_band_up == D("1.25"));  // filters.price maxMultiplier (vs last price)
+  CHECK(sol.price_band_down == D("0.75"));
   CHECK(sol.funding_interval_hours == Approx(8.0));  // 28800000 ms (pre-2025-08-20 capture)
   CHECK(sol.tradeable);
   const auto& btc = Find(inst, "BTC_USDC_PERP");

@@ -171,4 +171,46 @@ TEST_CASE("market orders: IOC, no price, bounded slippage", "[orders]") {
   CHECK_FALSE(BoundMarketOrder(D("0"), in, &*mo).ok());
 }
 
+
+TEST_CASE("market orders: worst price clamped into the venue's own band", "[orders][risk]") {
+  Instrument in = AsterBtc();
+  in.price_band_up = D("1.05");
+  in.price_band_down = D("0.95");
+  auto r = Limit("", "0.010");
+  r.set_type(v1::ORDER_TYPE_MARKET);
+  r.set_max_slippage_bps("1000");  // 10 % from the touch: beyond the venue's 5 % band
+  auto o = BuildOrder(r, in);
+  REQUIRE(o.ok());
+  REQUIRE(BoundMarketOrder(D("100000.0"), in, &*o).ok());
+  CHECK(o->worst_price == D("110000.0"));
+  bool clamped = false;
+  // Mark 99,999.99 → 104,999.9895 → tick-floored 104,999.9; the touch's 105,000 is looser.
+  ClampToVenueBand({D("99999.99"), D("100000.0")}, in, &*o, &clamped);
+  CHECK(clamped);
+  CHECK(o->worst_price == D("104999.9"));
+  // Sell: 95 % of the touch, rounded up to the tick.
+  auto s = r;
+  s.set_side(v1::SIDE_SELL);
+  auto so = BuildOrder(s, in);
+  REQUIRE(so.ok());
+  REQUIRE(BoundMarketOrder(D("100000.05"), in, &*so).ok());
+  ClampToVenueBand({D("100000.05")}, in, &*so, &clamped);
+  CHECK(clamped);
+  CHECK(so->worst_price == D("95000.1"));
+  // Inside the band, no band, or no reference: unchanged.
+  auto inside = BuildOrder(Limit("", "0.010"), in);
+  r.set_max_slippage_bps("100");
+  inside = BuildOrder(r, in);
+  REQUIRE(BoundMarketOrder(D("100000.0"), in, &*inside).ok());
+  ClampToVenueBand({D("100000.0")}, in, &*inside, &clamped);
+  CHECK_FALSE(clamped);
+  CHECK(inside->worst_price == D("101000.0"));
+  auto o2 = BuildOrder(r, AsterBtc());
+  REQUIRE(BoundMarketOrder(D("100000.0"), AsterBtc(), &*o2).ok());
+  ClampToVenueBand({D("90000")}, AsterBtc(), &*o2, &clamped);
+  CHECK_FALSE(clamped);
+  ClampToVenueBand({}, in, &*o2, &clamped);
+  CHECK_FALSE(clamped);
+}
+
 }  // namespace perpgw::gateway::orders

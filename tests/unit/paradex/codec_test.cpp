@@ -63,6 +63,8 @@ TEST_CASE("paradex codec: markets keep perps only, with leverage, limits and RFQ
   CHECK(eth.imf_base == D("0.11"));
   CHECK(eth.mmf_factor == D("0.51"));
   CHECK(eth.price_bands_width == D("0.05"));
+  CHECK(eth.instrument.price_band_up == D("1.05"));
+  CHECK(eth.instrument.price_band_down == D("0.95"));
   CHECK(eth.max_open_orders == 100);
   const px::MarketInfo& boden = (*infos)[1];
   CHECK(boden.instrument.max_leverage == D("5"));
