@@ -896,6 +896,9 @@ class ParadexAdapter final : public common::AdapterBase {
         if (jwt.empty()) return absl::UnavailableError("no JWT for the private stream yet");
         return EncodeAuth(jwt, static_cast<int64_t>(seq));
       }
+      if (s.front() == kCancelOnDisconnectTopic) {
+        return EncodeCancelOnDisconnect(true, static_cast<int64_t>(seq));
+      }
       return EncodeSubscribe(s.front(), static_cast<int64_t>(seq));
     };
     h.on_frame_error = [this, acc](int conn, const absl::Status& why) {
@@ -910,9 +913,11 @@ class ParadexAdapter final : public common::AdapterBase {
     acc->stream = std::make_unique<common::StreamSet>(
         ioc_, PrivateStreamOptions(cfg_.ws_url, cfg_.tls_verify), std::move(builder),
         std::move(h));
-    (void)acc->stream->Add({kAuthTopic, std::string(kOrdersAllChannel),
-                            std::string(kFillsAllChannel), std::string(kPositionsChannel),
-                            std::string(kAccountChannel)});
+    std::vector<std::string> topics{kAuthTopic};
+    if (acc->creds.cancel_on_disconnect) topics.emplace_back(kCancelOnDisconnectTopic);
+    for (std::string_view c : {kOrdersAllChannel, kFillsAllChannel, kPositionsChannel, kAccountChannel})
+      topics.emplace_back(c);
+    (void)acc->stream->Add(topics);
     if (auto st = acc->stream->Start(); !st.ok()) {
       log_->error("private stream {}: {}", acc->creds.account, std::string(st.message()));
     }

@@ -1538,6 +1538,12 @@ std::string EncodeAuth(std::string_view jwt, int64_t id) {
   return b;
 }
 
+std::string EncodeCancelOnDisconnect(bool enabled, int64_t id) {
+  return wire::Cat(
+      "{\"jsonrpc\":\"2.0\",\"method\":\"order.cancel_on_disconnect\",\"params\":{\"enabled\":",
+      enabled ? "true" : "false", "},\"id\":", id, "}");
+}
+
 namespace {
 std::string ChannelRequest(std::string_view method, std::string_view channel, int64_t id) {
   std::string b =

@@ -311,6 +311,9 @@ absl::StatusOr<std::string> EncodeSetLeverage(Decimal leverage, std::string_view
 
 // WS JSON-RPC requests.
 std::string EncodeAuth(std::string_view jwt, int64_t id);
+// order.cancel_on_disconnect {enabled}: the venue cancels the account's open orders when this
+// connection drops.
+std::string EncodeCancelOnDisconnect(bool enabled, int64_t id);
 std::string EncodeSubscribe(std::string_view channel, int64_t id);
 std::string EncodeUnsubscribe(std::string_view channel, int64_t id);
 

@@ -52,6 +52,13 @@ absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account) {
     if (!v.ok()) return v.status();
     c.recv_window_ms = *v;
   }
+  auto cod = account.options.find("cancel_on_disconnect");
+  if (cod != account.options.end()) {
+    if (cod->second != "true" && cod->second != "false") {
+      return absl::InvalidArgumentError(where + ": cancel_on_disconnect must be true or false");
+    }
+    c.cancel_on_disconnect = cod->second == "true";
+  }
   return c;
 }
 
@@ -66,7 +73,9 @@ absl::Status ValidateConfig(const VenueConfig& cfg) {
         !st.ok()) {
       return st;
     }
-    if (auto st = CheckOptionKeys(ac.options, {"recv_window_ms"}, where + ".options"); !st.ok()) {
+    if (auto st = CheckOptionKeys(ac.options, {"recv_window_ms", "cancel_on_disconnect"},
+                                  where + ".options");
+        !st.ok()) {
       return st;
     }
     if (auto creds = LoadCredentials(ac); !creds.ok()) return creds.status();

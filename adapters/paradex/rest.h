@@ -38,10 +38,14 @@ struct Credentials {
   Felt address_felt;
   std::shared_ptr<StarkKey> key;
   int64_t recv_window_ms = kDefaultRecvWindowMs;
+  // The venue's own dead man's switch for this account (option cancel_on_disconnect): every
+  // private-stream connection asks order.cancel_on_disconnect, so Paradex cancels the account's
+  // open orders when the gateway's connection drops (the gateway died, or the network did).
+  bool cancel_on_disconnect = false;
 };
 
 // Credentials: account (the L2 address), stark_private_key (hex), public_key (optional
-// cross-check); option recv_window_ms. Errors never carry the key.
+// cross-check); options recv_window_ms, cancel_on_disconnect (true|false). Errors never carry the key.
 absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account);
 
 // Everything in a venue config that only Paradex reads, checked before anything starts (pure).

@@ -13,6 +13,9 @@ namespace perpgw::adapters::paradex {
 
 // The pseudo-topic the private stream puts first: its "subscribe frame" is the auth call.
 inline constexpr char kAuthTopic[] = "auth";
+// The pseudo-topic right after it when the account asks for the venue's cancel-on-disconnect:
+// its frame is order.cancel_on_disconnect {enabled: true}, sent again on every connection.
+inline constexpr char kCancelOnDisconnectTopic[] = "cancel_on_disconnect";
 
 // Public: `ws_url` (the /v1 path added when it has none) + the SBE query. One channel per frame.
 // The server pings every 55 s and drops a client that does not pong within 5 s (Beast answers

@@ -2013,6 +2013,47 @@ TEST_CASE("aster: a market order whose slippage bound passes the venue's PERCENT
   }
 }
 
+// The venue's own dead man's switch: with cancel_on_disconnect the gateway asks Paradex to cancel
+// the account's orders when its connection drops, so a gateway killed with kill -9 (whose own
+// timers die with it) leaves no order resting. Without the option the orders stay.
+TEST_CASE("paradex: cancel_on_disconnect — a gateway killed with kill -9 leaves no order resting",
+          "[integration][paradex][risk]") {
+  for (bool on : {false, true}) {
+    RigOptions opts = ParadexOptions();
+    if (on) opts.account_options = {{"cancel_on_disconnect", "true"}};
+    VenueRig rig(opts);
+    REQUIRE(rig.error() == "");
+    FrozenMarket fm = FreezeMarket(rig);
+    v1::PlaceOrderResponse po;
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder,
+                   LimitOrder(rig.account(), fm, "cod-" + std::to_string(i), v1::SIDE_BUY,
+                              Offset(fm.best_bid, fm.tick, -60 - i)),
+                   &po)
+                  .ok());
+      REQUIRE(po.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    }
+    auto sim_open = [&] {
+      auto body = rig.ControlGet("/orders?venue=paradex&account=" + rig.account());
+      REQUIRE(body);
+      size_t n = 0;
+      for (size_t p = body->find("\"status\":\"open\""); p != std::string::npos;
+           p = body->find("\"status\":\"open\"", p + 1))
+        ++n;
+      return n;
+    };
+    REQUIRE(WaitUntil([&] { return sim_open() == 2; }, Millis(15000), Millis(50)));
+    // kill -9 and a restart: by the time the new gateway is up, the venue has long seen the
+    // old connection close.
+    REQUIRE(rig.KillAndRestartGateway() == "");
+    if (on) {
+      CHECK(WaitUntil([&] { return sim_open() == 0; }, Millis(15000), Millis(50)));
+    } else {
+      CHECK(sim_open() == 2);
+    }
+  }
+}
+
 #ifdef PERPGW_CLI_BIN
 namespace {
 

@@ -82,6 +82,7 @@ VenueRig::VenueRig(RigOptions opts) : opts_(std::move(opts)), dir_("perpgw-venue
       env[var] = val;
       secrets << "      " << k << ": {env: " << var << "}\n";
     }
+    for (const auto& [k, val] : opts_.account_options) options << "      " << k << ": \"" << val << "\"\n";
     if (!options.str().empty()) accounts << "    options:\n" << options.str();
     accounts << "    credentials:\n" << secrets.str();
   }

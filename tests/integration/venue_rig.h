@@ -36,6 +36,9 @@ struct RigOptions {
   std::string account_filter;
   // Only this sim account is wired (e.g. "paradex-3", the subkey account), when set.
   std::string account_id;
+  // Options added to every wired account (accounts.<id>.options), e.g. Paradex's
+  // cancel_on_disconnect.
+  std::map<std::string, std::string> account_options;
   // How many of the venue's sim accounts are wired (in the endpoints file's order).
   int max_accounts = 1;
   // Appended to the gateway config as top-level YAML (e.g. "limits: {request_timeout_ms: 300}").

@@ -520,6 +520,9 @@ TEST_CASE("paradex codec: WS requests, channel names, SBE negotiation URL") {
         "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"params\":{\"channel\":"
         "\"bbo.BTC-USD-PERP\"},\"id\":3}");
   CHECK(px::EncodeUnsubscribe("x", 4).find("\"unsubscribe\"") != std::string::npos);
+  CHECK(px::EncodeCancelOnDisconnect(true, 5) ==
+        "{\"jsonrpc\":\"2.0\",\"method\":\"order.cancel_on_disconnect\",\"params\":{"
+        "\"enabled\":true},\"id\":5}");
   CHECK(px::OrderBookDeltasChannel("BTC-USD-PERP") == "order_book.BTC-USD-PERP.deltas@15@50ms");
   CHECK(px::WithSbeQuery("wss://ws.api.prod.paradex.trade/v1") ==
         "wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1");
