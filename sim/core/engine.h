@@ -103,6 +103,20 @@ struct SimAccount {
   int64_t taker_fee = 0;
   std::map<size_t, SimPosition> positions;  // by instrument index; flat positions kept (history)
   std::map<size_t, int> leverage;           // by instrument index; default min(10, max)
+  std::set<size_t> isolated;                // instrument indexes in ISOLATED margin mode
+};
+
+// Outcome of a margin-type switch or an isolated-margin transfer.
+enum class MarginResult : uint8_t {
+  kOk = 0,
+  kUnknown,          // unknown account or symbol
+  kNoChange,         // already in that margin mode
+  kHasPosition,      // switch refused: the market has a position
+  kHasOpenOrders,    // switch refused: the market has open orders (parked conditionals too)
+  kNotIsolated,      // transfer on a cross market
+  kNoPosition,       // transfer on a flat isolated market
+  kBadAmount,        // zero amount
+  kInsufficient,     // add: more than the cross available balance; reduce: more than removable
 };
 
 class Engine {
@@ -147,6 +161,21 @@ class Engine {
   SimPosition Position(std::string_view account, size_t instrument) const;
   int Leverage(std::string_view account, size_t instrument) const;
   absl::Status SetLeverage(std::string_view account, std::string_view symbol, int leverage);
+  // ISOLATED margin, opt-in per account and instrument (cross by default, so venues that never
+  // call this are unchanged). An isolated position holds its own margin: the initial margin of
+  // what it opens (fill notional / leverage) moves from the cross wallet into it, a reduction
+  // gives back its share pro rata (all of it when flat), realized PnL and fees settle in the
+  // cross wallet, funding in the isolated margin. It liquidates on its own when isolated margin
+  // + unrealized PnL falls below its maintenance margin; the cross account ignores it (and it
+  // ignores the cross account). Refused while the market has a position or open orders.
+  MarginResult SetIsolated(std::string_view account, std::string_view symbol, bool isolated);
+  bool Isolated(std::string_view account, size_t instrument) const;
+  // Moves `delta` (> 0 add, < 0 reduce) between the cross wallet and the isolated position of
+  // `symbol`. Add: at most the available balance. Reduce: at most what leaves isolated margin +
+  // min(0, unrealized PnL) >= the position's initial margin at mark (Binance-family rule).
+  MarginResult AdjustIsolatedMargin(std::string_view account, std::string_view symbol, Money delta);
+  // Margin reserved by the account's open orders on one instrument (every instrument: SIZE_MAX).
+  Money OpenOrderMargin(std::string_view account, size_t instrument) const;
 
   // Called after every generated change on instrument i: resting orders the market moved
   // through fill as maker; when the mid moved, accounts below maintenance margin liquidate.
@@ -194,7 +223,7 @@ class Engine {
   void EmitOrder(const SimOrder& o, const SimFill* fill);
   void EmitAccount(const SimAccount& a, size_t instrument);
   SimPosition Marked(const SimAccount& a, const SimPosition& p) const;
-  Money OpenOrderMargin(const SimAccount& a) const;
+  Money OpenOrderMargin(const SimAccount& a, size_t only = SIZE_MAX) const;
   void CheckLiquidation(size_t i);
 
   Market& market_;

@@ -212,6 +212,11 @@ struct SimPosition {
   int64_t mark_price = 0;    // at price_scale, when the snapshot was taken
   Money unrealized_pnl = 0;
   Money maint_margin = 0;
+  // ISOLATED margin (Engine::SetIsolated; off = cross, the default): the margin the position
+  // holds on its own (its isolated wallet), moved out of the account's cross wallet as it
+  // opens/grows and back pro rata as it shrinks. 0 for cross positions.
+  bool isolated = false;
+  Money isolated_margin = 0;
 
   // entry_notional / |size| as a decimal with price_scale + 4 digits (0 when flat).
   Decimal EntryPrice() const;
@@ -219,12 +224,20 @@ struct SimPosition {
 
 struct SimBalance {
   std::string asset;
-  Money wallet = 0;       // deposits + realized PnL - fees + funding
-  Money unrealized = 0;
+  Money wallet = 0;       // deposits + realized PnL - fees + funding (cross + isolated wallets)
+  Money unrealized = 0;   // every position
   Money equity = 0;       // wallet + unrealized
   Money initial_margin = 0;  // positions + open orders
-  Money maint_margin = 0;
-  Money available = 0;    // equity - initial margin (may be negative)
+  Money maint_margin = 0;    // every position
+  // Cross part (equal to the totals above when no market is isolated): the wallet outside the
+  // isolated positions, the unrealized PnL and maintenance margin of the cross positions.
+  Money cross_wallet = 0;
+  Money cross_unrealized = 0;
+  Money cross_maint_margin = 0;
+  Money isolated_wallet = 0;  // sum of the isolated positions' margins
+  // cross wallet + cross unrealized - cross positions' initial margin - open orders' margin
+  // (isolated markets' orders included: they reserve from the cross wallet). May be negative.
+  Money available = 0;
 };
 
 // What changed in an account; modules turn these into their private-stream messages.

@@ -715,3 +715,121 @@ TEST_CASE("attached take-profit / stop-loss park on fills and cancel each other"
 }
 
 }  // namespace perpgw::sim
+
+namespace perpgw::sim {
+
+TEST_CASE("isolated margin: opt-in per market, switch refused with a position or open orders",
+          "[sim][engine][isolated]") {
+  Fixture f("10000", 100);
+  CHECK_FALSE(f.engine.Isolated("alice", 0));  // cross by default
+  CHECK(f.engine.SetIsolated("alice", "TEST", false) == MarginResult::kNoChange);
+  CHECK(f.engine.SetIsolated("alice", "NOPE", true) == MarginResult::kUnknown);
+  auto resting = f.Place(Side::kBuy, 990, 10);
+  REQUIRE(resting.order.status == OrderStatus::kOpen);
+  CHECK(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kHasOpenOrders);
+  f.engine.Cancel("alice", resting.order.id);
+  REQUIRE(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kOk);
+  CHECK(f.engine.Isolated("alice", 0));
+  CHECK(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kNoChange);
+  CHECK(f.engine.Position("alice", 0).isolated);  // flat, but the market's mode shows
+  REQUIRE(f.engine.SetLeverage("alice", "TEST", 100).ok());
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // long 1 @100
+  CHECK(f.engine.SetIsolated("alice", "TEST", false) == MarginResult::kHasPosition);
+  // Closing it releases the whole isolated margin; then the switch back is allowed.
+  REQUIRE(f.Place(Side::kSell, 999, 10).order.status == OrderStatus::kFilled);
+  CHECK(f.engine.Balance("alice").isolated_wallet == 0);
+  CHECK(f.engine.SetIsolated("alice", "TEST", false) == MarginResult::kOk);
+  CHECK_FALSE(f.engine.Position("alice", 0).isolated);
+}
+
+TEST_CASE("isolated margin moves from the wallet as the position opens and back pro rata",
+          "[sim][engine][isolated]") {
+  Fixture f("10000", 100);
+  REQUIRE(f.engine.SetLeverage("alice", "TEST", 10).ok());
+  REQUIRE(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kOk);
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // long 1 @100
+  // 100 notional / 10x = 10 moved out of the cross wallet; the 0.05 taker fee from the wallet.
+  auto pos = f.engine.Position("alice", 0);
+  CHECK(pos.isolated);
+  CHECK(pos.isolated_margin == 10 * kUsd);
+  auto bal = f.engine.Balance("alice");
+  CHECK(bal.cross_wallet == 10000 * kUsd - 10 * kUsd - 5'000'000);
+  CHECK(bal.isolated_wallet == 10 * kUsd);
+  CHECK(bal.wallet == 10000 * kUsd - 5'000'000);  // total wallet unchanged but for the fee
+  // Available: the cross wallet only (the isolated position's PnL is its own).
+  CHECK(bal.available == bal.cross_wallet);
+  // Half closed at 99.9: half the isolated margin back, realized PnL -0.05 to the wallet.
+  REQUIRE(f.Place(Side::kSell, 999, 5).order.status == OrderStatus::kFilled);
+  pos = f.engine.Position("alice", 0);
+  CHECK(pos.size == 5);
+  CHECK(pos.isolated_margin == 5 * kUsd);
+  bal = f.engine.Balance("alice");
+  CHECK(bal.cross_wallet ==
+        10000 * kUsd - 5 * kUsd - 5'000'000 - 5'000'000 - 2'497'500);  // pnl -0.05, fee 0.024975
+}
+
+TEST_CASE("isolated margin add / reduce", "[sim][engine][isolated]") {
+  Fixture f("10000", 100);
+  REQUIRE(f.engine.SetLeverage("alice", "TEST", 10).ok());
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", kUsd) == MarginResult::kNotIsolated);
+  REQUIRE(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kOk);
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", kUsd) == MarginResult::kNoPosition);
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // 10 isolated
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", 0) == MarginResult::kBadAmount);
+  const Money cross = f.engine.Balance("alice").cross_wallet;
+  f.events.clear();
+  REQUIRE(f.engine.AdjustIsolatedMargin("alice", "TEST", 5 * kUsd) == MarginResult::kOk);
+  CHECK(f.engine.Position("alice", 0).isolated_margin == 15 * kUsd);
+  CHECK(f.engine.Balance("alice").cross_wallet == cross - 5 * kUsd);
+  REQUIRE(f.events.size() == 2);  // position + balance
+  CHECK(f.events[0].position.isolated_margin == 15 * kUsd);
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", 100000 * kUsd) ==
+        MarginResult::kInsufficient);  // more than the available balance
+  // Reduce: at most margin + min(0, uPnL) - initial margin at mark (mark 100: uPnL 0, IM 10).
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", -6 * kUsd) == MarginResult::kInsufficient);
+  REQUIRE(f.engine.AdjustIsolatedMargin("alice", "TEST", -5 * kUsd) == MarginResult::kOk);
+  CHECK(f.engine.Position("alice", 0).isolated_margin == 10 * kUsd);
+  CHECK(f.engine.Balance("alice").cross_wallet == cross);
+  CHECK(f.engine.AdjustIsolatedMargin("alice", "TEST", -kUsd) == MarginResult::kInsufficient);
+}
+
+TEST_CASE("an isolated position liquidates on its own margin while the cross account is healthy",
+          "[sim][engine][isolated]") {
+  for (const bool isolated : {false, true}) {
+    Fixture f("10000", 100);
+    REQUIRE(f.engine.SetLeverage("alice", "TEST", 100).ok());
+    if (isolated) REQUIRE(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kOk);
+    REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);  // margin 1
+    const Money cross_before = f.engine.Balance("alice").cross_wallet;
+    f.events.clear();
+    // Mark 99.4: uPnL -0.6, margin 1 - 0.6 = 0.4 < 0.5 % x 99.4 = 0.497 maintenance.
+    f.market.SetMid(0, 994);
+    bool liquidated = false;
+    for (const auto& e : f.events) liquidated |= e.kind == AccountEvent::Kind::kLiquidation;
+    if (!isolated) {  // cross: 10000 of equity carries it
+      CHECK_FALSE(liquidated);
+      CHECK(f.engine.Position("alice", 0).size == 10);
+      continue;
+    }
+    CHECK(liquidated);
+    CHECK(f.engine.Position("alice", 0).size == 0);
+    const SimBalance b = f.engine.Balance("alice");
+    CHECK(b.isolated_wallet == 0);
+    // The cross wallet gets back the margin less the loss at mark: 1 - 0.6.
+    CHECK(b.cross_wallet == cross_before + kUsd - 60'000'000);
+  }
+}
+
+TEST_CASE("funding on an isolated position settles in its isolated margin",
+          "[sim][engine][isolated]") {
+  Fixture f("10000", 100);
+  REQUIRE(f.engine.SetLeverage("alice", "TEST", 10).ok());
+  REQUIRE(f.engine.SetIsolated("alice", "TEST", true) == MarginResult::kOk);
+  REQUIRE(f.Place(Side::kBuy, 1000, 10).order.status == OrderStatus::kFilled);
+  const Money cross = f.engine.Balance("alice").cross_wallet;
+  f.engine.ApplyFunding(0, f.market.funding_rate(0));  // long pays 0.01
+  CHECK(f.engine.Position("alice", 0).isolated_margin == 10 * kUsd - 1'000'000);
+  CHECK(f.engine.Balance("alice").cross_wallet == cross);
+}
+
+}  // namespace perpgw::sim
