@@ -129,11 +129,14 @@ void Gateway::SeedRisk(const std::string& account, int attempt) {
   a->ListOpenOrders(account, "", [this, a, account, retry](absl::StatusOr<std::vector<Order>> os) {
     if (!os.ok()) return retry(os.status());
     for (const auto& o : *os) risk_.OnOrder(o);
-    a->GetPositions(account, [this, account, retry](absl::StatusOr<std::vector<Position>> ps) {
-      if (!ps.ok()) return retry(ps.status());
-      for (const auto& p : *ps) risk_.OnPosition(p);
-      spdlog::info("risk: {} open order(s)/position(s) state loaded for {}", ps->size(), account);
-    });
+    const size_t orders = os->size();
+    a->GetPositions(account,
+                    [this, account, orders, retry](absl::StatusOr<std::vector<Position>> ps) {
+                      if (!ps.ok()) return retry(ps.status());
+                      for (const auto& p : *ps) risk_.OnPosition(p);
+                      spdlog::info("risk: {} open order(s) and {} position(s) of {} loaded",
+                                   orders, ps->size(), account);
+                    });
   });
 }
 
