@@ -150,6 +150,18 @@ TEST_CASE("risk: cancel rate", "[risk]") {
   REQUIRE(r.CheckCancel("acc", kS).ok());
   REQUIRE(r.CheckCancel("acc", kS + 5).limit == "max_cancels_per_second");
   REQUIRE(r.CheckCancel("acc", 2 * kS + 1).ok());
+
+  RiskEngine m;
+  Limits lm;
+  lm.max_cancels_per_minute = 2;
+  m.SetDefaultLimits(lm);
+  REQUIRE(m.CheckCancel("acc", kS).ok());
+  REQUIRE(m.CheckCancel("acc", 30 * kS).ok());
+  auto v = m.CheckCancel("acc", 60 * kS);
+  REQUIRE(v.limit == "max_cancels_per_minute");
+  REQUIRE(v.message == "2 cancels in the last minute; max_cancels_per_minute 2");
+  REQUIRE(m.CheckCancel("acc", 61 * kS).ok());  // the first one left the window
+  REQUIRE(m.CheckCancel("other", 61 * kS).ok());
 }
 
 TEST_CASE("risk: price band through the touch and away from the mark", "[risk]") {
