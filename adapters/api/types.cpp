@@ -107,6 +107,9 @@ void VenueAdapter::FetchBook(std::string, int, Callback<BookUpdate> done) {
 void VenueAdapter::FetchFunding(std::string, Callback<Funding> done) {
   Unimplemented(*this, "FetchFunding", done);
 }
+void VenueAdapter::ListFundingHistory(FundingHistoryQuery, Callback<std::vector<Funding>> done) {
+  Unimplemented(*this, "ListFundingHistory", done);
+}
 void VenueAdapter::PlaceOrder(OrderRequest, Callback<OrderAck> done) {
   Unimplemented(*this, "PlaceOrder", done);
 }
@@ -164,6 +167,24 @@ const char* ToString(FeedKind k) {
       return "venue_error";
   }
   return "?";
+}
+
+Order OrderOf(const OrderRequest& r, const std::string& venue, OrderStatus status,
+              UnixNanos now) {
+  Order o;
+  o.venue = venue;
+  o.account = r.account;
+  o.symbol = r.symbol;
+  o.client_order_id = r.client_order_id;
+  o.side = r.side;
+  o.type = r.type;
+  o.tif = r.tif;
+  o.price = r.price;
+  o.size = r.size;
+  o.reduce_only = r.reduce_only;
+  o.status = status;
+  o.created_time = o.updated_time = now;
+  return o;
 }
 
 }  // namespace perpgw

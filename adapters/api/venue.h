@@ -88,6 +88,13 @@ struct FillQuery {
   int limit = 500;
 };
 
+// Past funding settlements of one market (ListFundingHistory).
+struct FundingHistoryQuery {
+  std::string symbol;
+  UnixNanos from = 0, to = 0;  // settlement times, inclusive; 0 = open-ended
+  int limit = 100;             // newest `limit` settlements in the range
+};
+
 struct MarketSubscription {
   std::string symbol;
   bool book = true, bbo = true, trades = true, funding = true;
@@ -119,6 +126,11 @@ class VenueAdapter {
   // Book snapshot straight from the venue's REST API (bootstrap/fallback, deeper than WS).
   virtual void FetchBook(std::string symbol, int depth, Callback<BookUpdate> done);
   virtual void FetchFunding(std::string symbol, Callback<Funding> done);
+  // Settled funding from the venue's history endpoint, oldest first, normalized like live funding
+  // (NormalizeFunding): `as_of` is the settlement time, `rate` the rate paid for the venue's
+  // interval then, mark/index when the venue reports them; next_funding_time, volume and open
+  // interest stay 0.
+  virtual void ListFundingHistory(FundingHistoryQuery q, Callback<std::vector<Funding>> done);
 
   // Trading and account (per account configured for this venue).
   virtual void PlaceOrder(OrderRequest req, Callback<OrderAck> done);

@@ -1,6 +1,7 @@
 // perpgw.v1.FundingService: normalized funding rows, ranking, history, stream.
 #include "gateway/rpc/common.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "gateway/convert.h"
@@ -14,7 +15,8 @@ using FundingBase = v1::FundingService::WithRawCallbackMethod_GetFunding<
     v1::FundingService::WithRawCallbackMethod_ListFunding<
         v1::FundingService::WithRawCallbackMethod_StreamFunding<
             v1::FundingService::WithRawCallbackMethod_RankFundingOpportunities<
-                v1::FundingService::Service>>>>;
+                v1::FundingService::WithRawCallbackMethod_ListFundingHistory<
+                    v1::FundingService::Service>>>>>;
 
 class FundingImpl final : public FundingBase {
  public:
@@ -48,6 +50,53 @@ class FundingImpl final : public FundingBase {
           if (!f.ok()) return (void)once->Finish(ToGrpc(f.status()));
           if (!once->Claim()) return;  // the deadline answered first: resp is gone
           Fill(*f, resp);
+          once->Finished(Status::OK);
+        });
+    return r;
+  }
+
+  ServerUnaryReactor* ListFundingHistory(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                         grpc::ByteBuffer* out) override {
+    return RawUnary<v1::ListFundingHistoryRequest, v1::ListFundingHistoryResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::ListFundingHistoryRequest* rq,
+               v1::ListFundingHistoryResponse* rs) { return DoListFundingHistory(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoListFundingHistory(CallbackServerContext* ctx,
+                                           const v1::ListFundingHistoryRequest* req,
+                                           v1::ListFundingHistoryResponse* resp) {
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok()) return Done(ctx, ToGrpc(st));
+    auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
+    if (req->from_time_ns() < 0 || req->to_time_ns() < 0 ||
+        (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns())) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
+                              "from_time_ns/to_time_ns: non-negative, to after from"));
+    }
+    if (req->limit() < 0 || req->limit() > 1000) {
+      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
+    }
+    FundingHistoryQuery q{in->symbol, req->from_time_ns(), req->to_time_ns(),
+                          req->limit() == 0 ? 100 : req->limit()};
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "ListFundingHistory");
+    gw_.adapter(in->venue)->ListFundingHistory(
+        q, [once, resp, q](absl::StatusOr<std::vector<Funding>> rows) {
+          if (!rows.ok()) return (void)once->Finish(ToGrpc(rows.status()));
+          if (!once->Claim()) return;  // the deadline answered first: resp is gone
+          // The contract for every venue, enforced once here: inside the range, oldest first,
+          // the newest `limit`.
+          std::vector<Funding> v;
+          for (auto& f : *rows) {
+            if (q.from != 0 && f.as_of < q.from) continue;
+            if (q.to != 0 && f.as_of > q.to) continue;
+            v.push_back(std::move(f));
+          }
+          std::stable_sort(v.begin(), v.end(),
+                           [](const Funding& a, const Funding& b) { return a.as_of < b.as_of; });
+          const size_t skip = v.size() > static_cast<size_t>(q.limit) ? v.size() - q.limit : 0;
+          for (size_t i = skip; i < v.size(); ++i) Fill(v[i], resp->add_rates());
           once->Finished(Status::OK);
         });
     return r;
