@@ -361,12 +361,14 @@ absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRateHistory(std::string_
   PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   std::vector<FundingRateRow> out;
   PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
-    wire::Fields f{"symbol", "fundingRate", "fundingTime"};
+    wire::Fields f{"symbol", "fundingRate", "fundingTime", "markPrice"};
     PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     FundingRateRow r;
     PERPGW_RETURN_IF_ERROR(f.Get("symbol", &r.venue_symbol));
     PERPGW_RETURN_IF_ERROR(f.Get("fundingRate", &r.rate));
     PERPGW_RETURN_IF_ERROR(f.GetOptTime("fundingTime", wire::kNanosPerMilli, &r.funding_time));
+    // The docs' sample has no markPrice; Binance-shaped answers carry it (optional here).
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("markPrice", &r.mark_price));
     out.push_back(std::move(r));
     return absl::OkStatus();
   }));
@@ -387,6 +389,51 @@ std::optional<int> InferIntervalHours(const std::vector<FundingRateRow>& rows) {
   int64_t hours = *best / kHour;
   if (hours <= 0 || hours > 24 * 7) return std::nullopt;
   return static_cast<int>(hours);
+}
+
+int HistoryIntervalHours(const FundingIntervals* intervals, std::string_view venue_symbol,
+                         const std::vector<FundingRateRow>& rows) {
+  if (intervals) {
+    auto it = intervals->find(venue_symbol);
+    if (it != intervals->end() && it->second > 0) return it->second;
+  }
+  // Spec unsure about symbols fundingInfo lacks: it says infer from the settlement gaps, else 8.
+  // The whole answer is one symbol's rows (checked by the caller), so the gaps are its own.
+  return InferIntervalHours(rows).value_or(kDefaultFundingIntervalHours);
+}
+
+absl::StatusOr<std::vector<Funding>> ParseFundingHistory(std::string_view json,
+                                                         std::string_view venue_symbol,
+                                                         std::string_view ticker,
+                                                         const FundingIntervals* intervals) {
+  constexpr std::string_view kWhat = "fundingRate";
+  auto rows = ParseFundingRateHistory(json);
+  if (!rows.ok()) return rows.status();
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const FundingRateRow& r = (*rows)[i];
+    if (r.venue_symbol != venue_symbol) {
+      return Invalid(kWhat, "row " + std::to_string(i) + " is for " + r.venue_symbol +
+                                ", asked for " + std::string(venue_symbol));
+    }
+    if (r.funding_time <= 0) {
+      return Invalid(kWhat, "row " + std::to_string(i) + " has no fundingTime");
+    }
+  }
+  const Decimal hours = Decimal::FromInt(HistoryIntervalHours(intervals, venue_symbol, *rows));
+  std::vector<Funding> out;
+  out.reserve(rows->size());
+  for (const FundingRateRow& r : *rows) {
+    Funding f;
+    f.venue = kVenue;
+    f.symbol = std::string(ticker);
+    f.rate = r.rate;
+    f.interval_hours = hours;
+    f.as_of = r.funding_time;
+    f.mark_price = r.mark_price;
+    PERPGW_RETURN_IF_ERROR(NormalizeFunding(&f));
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 // ============================================================================================

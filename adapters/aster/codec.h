@@ -93,11 +93,25 @@ struct FundingRateRow {
   std::string venue_symbol;
   Decimal rate;
   UnixNanos funding_time = 0;
+  Decimal mark_price;  // "markPrice" of the settlement when the venue sends it, else 0
 };
 absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRateHistory(std::string_view json);
 // Interval from the smallest gap between consecutive settlements (whole hours); nullopt when
 // fewer than two rows or the gap is not a whole number of hours.
 std::optional<int> InferIntervalHours(const std::vector<FundingRateRow>& rows);
+// The interval a symbol's history is normalized with (aster.md §5): fundingInfo's when it lists
+// the symbol (the interval live funding uses), else inferred from the rows' settlement gaps, else
+// kDefaultFundingIntervalHours.
+int HistoryIntervalHours(const FundingIntervals* intervals, std::string_view venue_symbol,
+                         const std::vector<FundingRateRow>& rows);
+// GET /fapi/v1/fundingRate of one symbol → settled funding (ListFundingHistory), in the venue's
+// order: venue "aster", symbol `ticker`, rate for the interval, interval_hours from
+// HistoryIntervalHours, as_of = fundingTime, mark_price when sent, then NormalizeFunding. A row
+// of another symbol or without a fundingTime is an error (never skipped: that would hide data).
+absl::StatusOr<std::vector<Funding>> ParseFundingHistory(std::string_view json,
+                                                         std::string_view venue_symbol,
+                                                         std::string_view ticker,
+                                                         const FundingIntervals* intervals);
 
 // ------------------------------------------------------------------------------------------
 // Order book

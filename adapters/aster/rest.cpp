@@ -240,6 +240,10 @@ void AsterRest::OpenInterest(const std::string& venue_symbol, RestCallback cb) {
   impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/openInterest", q), 1, RequestKind::kQuery,
                        std::move(cb)));
 }
+void AsterRest::FundingRate(const std::string& params, RestCallback cb) {
+  impl_->Send(MakeCall("GET", WithQuery("/fapi/v1/fundingRate", params), 1, RequestKind::kQuery,
+                       std::move(cb)));
+}
 
 // Signed call: V1 adds timestamp/recvWindow + HMAC signature and the API-key header; V3 adds
 // nonce/user/signer + EIP-712 signature. GET sends it in the query, others in a form body.

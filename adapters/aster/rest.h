@@ -72,6 +72,8 @@ class AsterRest {
   void PremiumIndex(RestCallback cb);  // all symbols
   void Ticker24hr(RestCallback cb);    // all symbols (weight 40)
   void OpenInterest(const std::string& venue_symbol, RestCallback cb);
+  // GET /fapi/v1/fundingRate; `params` percent-encoded (symbol, [startTime], [endTime], limit).
+  void FundingRate(const std::string& params, RestCallback cb);
 
   // Signed trading/account calls; `params` are percent-encoded business parameters.
   void NewOrder(const Credentials& c, const std::string& params, RestCallback cb);

@@ -162,6 +162,73 @@ TEST_CASE("fundingInfo, fundingRate history and intervals", "[aster][codec]") {
   CHECK(!InferIntervalHours({}).has_value());
 }
 
+TEST_CASE("fundingRate history → settled funding (ListFundingHistory)", "[aster][codec]") {
+  // The recorded docs payload: no markPrice, 8 h apart; BTCUSDT is not in this fundingInfo, so
+  // the interval comes from the settlement gaps.
+  auto docs = ParseFundingHistory(ReadData("fundingRate_history.json"), "BTCUSDT", "BTC", nullptr);
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 2);
+  const Funding& d0 = (*docs)[0];
+  CHECK(d0.venue == "aster");
+  CHECK(d0.symbol == "BTC");
+  CHECK(d0.rate == D("-0.0375"));
+  CHECK(d0.interval_hours == D("8"));
+  CHECK(d0.rate_8h == D("-0.0375"));
+  CHECK(d0.as_of == Ms(1570608000000));
+  CHECK(d0.mark_price.IsZero());
+  CHECK(d0.next_funding_time == 0);
+  CHECK((*docs)[1].as_of == Ms(1570636800000));
+  CHECK((*docs)[1].rate_1h == D("0.0000125"));
+
+  // fundingInfo's interval wins (the one live funding uses): 4 h → rate_8h = 2 × rate.
+  const std::string two = R"([
+    {"symbol":"ZORAUSDT","fundingRate":"0.00005000","fundingTime":1756195200000,"markPrice":"0.0812"},
+    {"symbol":"ZORAUSDT","fundingRate":"-0.00002500","fundingTime":1756209600000,"markPrice":"0.0799"}
+  ])";
+  FundingIntervals iv{{"ZORAUSDT", 4}};
+  auto z = ParseFundingHistory(two, "ZORAUSDT", "ZORA", &iv);
+  REQUIRE(z.ok());
+  REQUIRE(z->size() == 2);
+  CHECK((*z)[0].interval_hours == D("4"));
+  CHECK((*z)[0].rate_8h == D("0.0001"));
+  CHECK((*z)[0].rate_1h == D("0.0000125"));
+  CHECK((*z)[0].apr == D("0.1095"));
+  CHECK((*z)[0].mark_price == D("0.0812"));
+  CHECK((*z)[1].rate_8h == D("-0.00005"));
+  CHECK((*z)[1].as_of == Ms(1756209600000));
+  // Unknown to fundingInfo: inferred from the gap (4 h), not assumed 8.
+  FundingIntervals other{{"INJUSDT", 8}};
+  CHECK(ParseFundingHistory(two, "ZORAUSDT", "ZORA", &other)->front().interval_hours == D("4"));
+  // Nothing to infer from (one row) and not in fundingInfo: the documented default, 8.
+  const std::string one =
+      R"([{"symbol":"ZORAUSDT","fundingRate":"0.0001","fundingTime":1756195200000}])";
+  CHECK(ParseFundingHistory(one, "ZORAUSDT", "ZORA", nullptr)->front().interval_hours == D("8"));
+  CHECK(ParseFundingHistory("[]", "ZORAUSDT", "ZORA", &iv)->empty());
+}
+
+TEST_CASE("fundingRate history refuses malformed rows and foreign symbols", "[aster][codec]") {
+  FundingIntervals iv{{"BTCUSDT", 8}};
+  auto bad = [&](const std::string& json) {
+    auto r = ParseFundingHistory(json, "BTCUSDT", "BTC", &iv);
+    INFO(json);
+    CHECK(!r.ok());
+    return r.status();
+  };
+  const std::string good = R"({"symbol":"BTCUSDT","fundingRate":"0.0001","fundingTime":1570608000000})";
+  REQUIRE(ParseFundingHistory("[" + good + "]", "BTCUSDT", "BTC", &iv).ok());
+  // A row for another symbol among good ones: an error naming it, never dropped.
+  auto st = bad("[" + good + R"(,{"symbol":"ETHUSDT","fundingRate":"0.0001","fundingTime":1570636800000}])");
+  CHECK(st.message().find("ETHUSDT") != std::string_view::npos);
+  (void)bad("[" + good + R"(,{"symbol":"BTCUSDT","fundingTime":1570636800000}])");           // no rate
+  (void)bad("[" + good + R"(,{"symbol":"BTCUSDT","fundingRate":"abc","fundingTime":1}])");   // bad rate
+  st = bad("[" + good + R"(,{"symbol":"BTCUSDT","fundingRate":"0.0001"}])");           // no time
+  CHECK(st.message().find("fundingTime") != std::string_view::npos);
+  (void)bad("[" + good + R"(,{"symbol":"BTCUSDT","fundingRate":"0.0001","fundingTime":-5}])");
+  (void)bad("[" + good + R"(,{"symbol":"BTCUSDT","fundingRate":"0.0001","fundingTime":1,"markPrice":"x"}])");
+  (void)bad(R"({"code":-1121,"msg":"Invalid symbol."})");
+  (void)bad("[" + good);
+}
+
 TEST_CASE("premiumIndex → funding normalized with the symbol's interval", "[aster][codec]") {
   auto single = ParsePremiumIndex(ReadData("premiumIndex_single.json"), &Symbols(), nullptr);
   REQUIRE(single.ok());
