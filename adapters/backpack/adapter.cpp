@@ -104,6 +104,19 @@ class BackpackAdapter final : public common::AdapterBase {
     });
   }
 
+  // Pages /fundingRates newest first (FundingHistoryPager) until the query is answered.
+  void ListFundingHistory(FundingHistoryQuery q, Callback<std::vector<Funding>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)]() mutable {
+      const Instrument* in = symbols_.ByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + q.symbol + " on backpack"));
+      auto info = markets_.find(in->venue_symbol);
+      auto walk = std::make_shared<FundingWalk>(FundingWalk{
+          FundingHistoryPager(q.from, q.to, q.limit), in->venue_symbol, in->symbol,
+          info == markets_.end() ? 0 : info->second.funding_interval_ms, std::move(done)});
+      FetchFundingPage(std::move(walk));
+    });
+  }
+
   void PlaceOrder(OrderRequest req, Callback<OrderAck> done) override {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
       auto* acc = FindAccount(req.account);
@@ -649,6 +662,38 @@ class BackpackAdapter final : public common::AdapterBase {
     funding_timer_->expires_after(kFundingRefresh);
     funding_timer_->async_wait([this](const boost::system::error_code& ec) {
       if (!ec) RefreshFunding();
+    });
+  }
+
+  // ListFundingHistory's walk through /fundingRates (venue thread only).
+  struct FundingWalk {
+    FundingHistoryPager pager;
+    std::string venue_symbol, ticker;
+    int64_t interval_ms = 0;
+    Callback<std::vector<Funding>> done;
+  };
+
+  void FetchFundingPage(std::shared_ptr<FundingWalk> w) {
+    const FundingHistoryPager& pg = w->pager;
+    rest_.FundingRates(w->venue_symbol, pg.page_size(), pg.offset(), [this, w](RestResult r) {
+      if (!r.ok()) return w->done(FromVenue(r.error));
+      auto rows = codec_.ParseFundingHistory(r.body, w->venue_symbol, w->ticker, w->interval_ms);
+      if (!rows.ok()) return w->done(rows.status());
+      switch (w->pager.Add(std::move(*rows))) {
+        case FundingHistoryPager::Step::kFetchMore:
+          return FetchFundingPage(w);
+        case FundingHistoryPager::Step::kTooDeep:
+          // Never a silently short answer: the rest of the range is further back than we page.
+          return w->done(absl::OutOfRangeError(
+              "backpack funding history: answering this range needs settlements more than " +
+              std::to_string(w->pager.offset()) + " back from the newest (the paging cap); move "
+              "`to` closer to now"));
+        case FundingHistoryPager::Step::kDone:
+          break;
+      }
+      std::vector<Funding> out = w->pager.Take();
+      for (Funding& f : out) f.venue = cfg_.name;
+      w->done(std::move(out));
     });
   }
 

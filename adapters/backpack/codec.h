@@ -151,6 +151,15 @@ class Codec {
   absl::StatusOr<std::vector<TickerStats>> ParseTickers(std::string_view body);  // obj or array
   absl::StatusOr<std::vector<OpenInterestInfo>> ParseOpenInterest(std::string_view body);
   absl::StatusOr<std::vector<FundingRateRecord>> ParseFundingRates(std::string_view body);
+  // One page of GET /api/v1/fundingRates for `venue_symbol` → settled funding (ListFundingHistory),
+  // in the venue's order (newest first): venue "backpack", symbol `normalized_symbol`, rate for
+  // the interval, interval_hours from the market's fundingInterval (ms; the one live funding
+  // uses, > 0), as_of = intervalEndTimestamp (naive UTC), then NormalizeFunding. A row of another
+  // symbol or without intervalEndTimestamp is an error (never skipped: that would hide data).
+  absl::StatusOr<std::vector<Funding>> ParseFundingHistory(std::string_view body,
+                                                           std::string_view venue_symbol,
+                                                           std::string_view normalized_symbol,
+                                                           int64_t funding_interval_ms);
 
   // --- WS
   // Cheap look at a frame: which stream, which symbol, or a server error frame.
@@ -219,6 +228,35 @@ absl::StatusOr<OrderStatus> MapOrderStatus(std::string_view venue_status);
 absl::StatusOr<Funding> BuildFunding(const MarkPriceInfo& mark, int64_t funding_interval_ms,
                                      const TickerStats* ticker, const OpenInterestInfo* oi,
                                      std::string_view normalized_symbol, UnixNanos as_of);
+
+// ListFundingHistory over GET /api/v1/fundingRates, which pages newest first by offset with no
+// time filter: pages are read from the newest until the query is answered — `limit` settlements
+// in [from, to], or one older than `from` (everything after it is older), or a short page (the
+// end of the history). Without `to` the first page (size `limit`) always answers it.
+class FundingHistoryPager {
+ public:
+  static constexpr int kMaxPageSize = 1000;  // the venue allows 10000
+  // Historical routes may sit in a 30/min bucket (backpack.md §13, unverified): at most this
+  // many requests, 10000 settlements (over a year of hourly funding).
+  static constexpr int kMaxPages = 10;
+  enum class Step : uint8_t { kFetchMore, kDone, kTooDeep };
+
+  FundingHistoryPager(UnixNanos from, UnixNanos to, int limit);
+  int page_size() const { return page_size_; }
+  int64_t offset() const { return offset_; }  // of the next page
+  // One page as ParseFundingHistory returned it (newest first). A settlement landing between two
+  // pages shifts the offsets by one: rows an earlier page had (as_of >= its oldest) are dropped.
+  Step Add(std::vector<Funding> page);
+  // The newest `limit` kept, oldest first.
+  std::vector<Funding> Take();
+
+ private:
+  UnixNanos from_, to_;
+  int limit_, page_size_, pages_ = 0;
+  int64_t offset_ = 0;
+  UnixNanos oldest_ = 0;       // of the pages read so far (0 = none)
+  std::vector<Funding> kept_;  // newest first
+};
 
 // leverage = account leverageLimit; max = min(leverageLimit, floor(1 / imf base)); IMF/MMF
 // ratios are the market's base fractions. `market` may be null (ratios then 0).

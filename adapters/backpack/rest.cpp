@@ -167,6 +167,14 @@ void BackpackRest::Tickers(RestCallback cb) { impl_->Public("/api/v1/tickers", s
 void BackpackRest::OpenInterest(RestCallback cb) {
   impl_->Public("/api/v1/openInterest", std::move(cb));
 }
+void BackpackRest::FundingRates(const std::string& symbol, int limit, int64_t offset,
+                                RestCallback cb) {
+  impl_->Public("/api/v1/fundingRates?" +
+                    EncodeQueryString({{"symbol", symbol},
+                                       {"limit", std::to_string(limit)},
+                                       {"offset", std::to_string(offset)}}),
+                std::move(cb));
+}
 
 void BackpackRest::OrderExecute(const Credentials& c, std::string body,
                                 std::vector<SignParam> params, RestCallback cb) {

@@ -55,6 +55,8 @@ class BackpackRest {
   void MarkPrices(RestCallback cb);                                  // GET /api/v1/markPrices
   void Tickers(RestCallback cb);                                     // GET /api/v1/tickers
   void OpenInterest(RestCallback cb);                                // GET /api/v1/openInterest
+  // GET /api/v1/fundingRates (newest first; limit 1..10000, offset from the newest).
+  void FundingRates(const std::string& symbol, int limit, int64_t offset, RestCallback cb);
 
   // Signed. `params` are the sign params; bodies are JSON for POST/DELETE/PATCH.
   void OrderExecute(const Credentials& c, std::string body, std::vector<SignParam> params,

@@ -461,6 +461,142 @@ TEST_CASE("backpack codec: funding from markPrices + ticker + openInterest") {
   CHECK((*hist)[2].rate == D("0.000006196"));
 }
 
+TEST_CASE("backpack codec: fundingRates history -> settled funding (ListFundingHistory)") {
+  bp::Codec c;
+  // The recorded page (ccxt fixture, hourly market, newest first), kept in the venue's order.
+  auto h = c.ParseFundingHistory(ReadData("fundingRates.json"), "ETH_USDC_PERP", "ETH", 3600000);
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 3);
+  const perpgw::Funding& f0 = (*h)[0];
+  CHECK(f0.venue == "backpack");
+  CHECK(f0.symbol == "ETH");
+  CHECK(f0.rate == D("0.0000125"));
+  CHECK(f0.interval_hours == D("1"));
+  CHECK(f0.rate_1h == D("0.0000125"));
+  CHECK(f0.rate_8h == D("0.0001"));
+  CHECK(f0.apr == D("0.1095"));
+  CHECK(f0.as_of == 1757592000LL * 1000000000);  // 2025-09-11T12:00:00 naive UTC
+  CHECK(f0.next_funding_time == 0);
+  CHECK(f0.mark_price.IsZero());  // the venue's history has no mark
+  CHECK((*h)[1].as_of == 1757588400LL * 1000000000);
+  CHECK((*h)[2].rate == D("0.000006196"));
+  CHECK((*h)[2].rate_8h == D("0.000049568"));
+  // The same rows on an 8 h market (fundingInterval 28800000): the rate is already per 8 h.
+  auto h8 = c.ParseFundingHistory(ReadData("fundingRates.json"), "ETH_USDC_PERP", "ETH", 28800000);
+  REQUIRE(h8.ok());
+  CHECK((*h8)[0].interval_hours == D("8"));
+  CHECK((*h8)[0].rate_8h == D("0.0000125"));
+  CHECK((*h8)[0].rate_1h == D("0.0000015625"));
+  // Interval not known for the market: refused like live funding, never a guessed 1 h.
+  auto none = c.ParseFundingHistory(ReadData("fundingRates.json"), "ETH_USDC_PERP", "ETH", 0);
+  CHECK(none.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(c.ParseFundingHistory("[]", "ETH_USDC_PERP", "ETH", 3600000)->empty());
+}
+
+TEST_CASE("backpack codec: fundingRates history refuses malformed rows and foreign symbols") {
+  bp::Codec c;
+  const std::string good =
+      R"({"fundingRate":"0.0000125","intervalEndTimestamp":"2025-09-11T12:00:00","symbol":"ETH_USDC_PERP"})";
+  REQUIRE(c.ParseFundingHistory("[" + good + "]", "ETH_USDC_PERP", "ETH", 3600000).ok());
+  auto bad = [&](const std::string& row) {
+    auto r = c.ParseFundingHistory("[" + good + "," + row + "]", "ETH_USDC_PERP", "ETH", 3600000);
+    INFO(row);
+    CHECK(!r.ok());
+    return std::string(r.status().message());
+  };
+  // Another market's row among ours: an error naming it, never dropped.
+  CHECK(bad(R"({"fundingRate":"0.0001","intervalEndTimestamp":"2025-09-11T11:00:00","symbol":"SOL_USDC_PERP"})")
+            .find("SOL_USDC_PERP") != std::string::npos);
+  CHECK(bad(R"({"fundingRate":"0.0001","symbol":"ETH_USDC_PERP"})").find("intervalEndTimestamp") !=
+        std::string::npos);
+  (void)bad(R"({"fundingRate":"0.0001","intervalEndTimestamp":null,"symbol":"ETH_USDC_PERP"})");
+  (void)bad(R"({"intervalEndTimestamp":"2025-09-11T11:00:00","symbol":"ETH_USDC_PERP"})");
+  (void)bad(R"({"fundingRate":"1e-5x","intervalEndTimestamp":"2025-09-11T11:00:00","symbol":"ETH_USDC_PERP"})");
+  (void)bad(R"({"fundingRate":"0.0001","intervalEndTimestamp":"2025-13-41T11:00:00","symbol":"ETH_USDC_PERP"})");
+  (void)bad(R"({"fundingRate":"0.0001","intervalEndTimestamp":"2025-09-11T11:00:00"})");
+  CHECK(!c.ParseFundingHistory(R"({"code":"INVALID_CLIENT_REQUEST","message":"x"})",
+                               "ETH_USDC_PERP", "ETH", 3600000).ok());
+}
+
+namespace {
+constexpr perpgw::UnixNanos kHour = 3600LL * 1000000000;
+// Settlements at hours [from_h, to_h], newest first (as /fundingRates pages them).
+std::vector<perpgw::Funding> Hours(int to_h, int from_h) {
+  std::vector<perpgw::Funding> v;
+  for (int h = to_h; h >= from_h; --h) {
+    perpgw::Funding f;
+    f.as_of = h * kHour;
+    v.push_back(f);
+  }
+  return v;
+}
+std::vector<int> HoursOf(const std::vector<perpgw::Funding>& v) {
+  std::vector<int> out;
+  for (const auto& f : v) out.push_back(static_cast<int>(f.as_of / kHour));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("backpack FundingHistoryPager: pages only as far as the query needs") {
+  using Step = bp::FundingHistoryPager::Step;
+  // No `to`: one page of `limit` answers it, oldest first.
+  {
+    bp::FundingHistoryPager p(0, 0, 3);
+    CHECK(p.page_size() == 3);
+    CHECK(p.offset() == 0);
+    CHECK(p.Add(Hours(100, 98)) == Step::kDone);
+    CHECK(HoursOf(p.Take()) == std::vector<int>{98, 99, 100});
+  }
+  // `from` inside the first page: done, only the rows in range.
+  {
+    bp::FundingHistoryPager p(99 * kHour, 0, 5);
+    CHECK(p.Add(Hours(100, 96)) == Step::kDone);
+    CHECK(HoursOf(p.Take()) == std::vector<int>{99, 100});
+  }
+  // A `to` far back: full pages of 1000 are skipped until `limit` rows at or before it.
+  {
+    bp::FundingHistoryPager p(0, 2500 * kHour, 4);
+    CHECK(p.page_size() == 1000);
+    CHECK(p.Add(Hours(4000, 3001)) == Step::kFetchMore);
+    CHECK(p.offset() == 1000);
+    // A new settlement (4001) landed meanwhile: this page starts with 3001 again, which is
+    // dropped, not counted twice.
+    CHECK(p.Add(Hours(3001, 2002)) == Step::kDone);
+    CHECK(p.offset() == 2000);
+    CHECK(HoursOf(p.Take()) == std::vector<int>{2497, 2498, 2499, 2500});
+  }
+  // The range straddles a page boundary and the newest `limit` are kept.
+  {
+    bp::FundingHistoryPager p(1990 * kHour, 3005 * kHour, 1000);
+    CHECK(p.Add(Hours(3010, 2011)) == Step::kFetchMore);
+    CHECK(p.Add(Hours(2010, 1011)) == Step::kDone);
+    auto got = p.Take();
+    REQUIRE(got.size() == 1000);
+    CHECK(got.front().as_of == 2006 * kHour);
+    CHECK(got.back().as_of == 3005 * kHour);
+  }
+  // A short page is the end of the history, even with fewer rows than asked.
+  {
+    bp::FundingHistoryPager p(0, 50 * kHour, 100);
+    CHECK(p.Add(Hours(60, 1)) == Step::kDone);
+    CHECK(HoursOf(p.Take()).size() == 50);
+  }
+  // Too deep to answer within the paging cap: said so, never a short answer.
+  {
+    bp::FundingHistoryPager p(0, 5 * kHour, 10);
+    Step s = Step::kFetchMore;
+    int pages = 0;
+    for (int top = 100000; s == Step::kFetchMore; top -= 1000, ++pages) {
+      s = p.Add(Hours(top, top - 999));
+    }
+    CHECK(s == Step::kTooDeep);
+    CHECK(pages == bp::FundingHistoryPager::kMaxPages);
+  }
+  // Limits are clamped to the venue-safe page.
+  CHECK(bp::FundingHistoryPager(0, 0, 5000).page_size() == 1000);
+  CHECK(bp::FundingHistoryPager(0, 0, 0).page_size() == 1);
+}
+
 TEST_CASE("backpack codec: WS markPrice, ticker, openInterest") {
   bp::Codec c;
   auto m = c.ParseWsMarkPrice(ReadData("ws_markPrice.json"));
