@@ -181,6 +181,10 @@ struct Order {
 
 enum class AckOutcome : uint8_t { kAccepted = 1, kRejected = 2, kOutcomeUnknown = 3 };
 
+// The order a request describes, before the venue has it: venue, account, symbol, client id,
+// side, type, time in force, price, size and reduce-only from `r`; `status` and both times `now`.
+Order OrderOf(const OrderRequest& r, const std::string& venue, OrderStatus status, UnixNanos now);
+
 struct OrderAck {
   AckOutcome outcome = AckOutcome::kOutcomeUnknown;
   Order order;

@@ -150,21 +150,9 @@ class TradingImpl final : public TradingBase {
       // Rates and a band without a reference pass again later; the rest need a change first.
       ack.retryable = v.limit.find("_per_") != std::string::npos ||
                       v.message.find("retry") != std::string::npos;
-      Order& ord = ack.order;
-      ord.venue = a->name();
-      ord.account = o.account;
-      ord.symbol = o.symbol;
-      ord.client_order_id = o.client_order_id;
-      ord.side = o.side;
-      ord.type = o.type;
-      ord.tif = o.tif;
-      ord.price = o.price;
-      ord.size = o.size;
-      ord.reduce_only = o.reduce_only;
-      ord.status = OrderStatus::kRejected;
-      ord.reason = CancelReason::kRejected;
-      ord.reason_text = ack.message;
-      ord.created_time = ord.updated_time = gw_.clock().Now();
+      ack.order = OrderOf(o, a->name(), OrderStatus::kRejected, gw_.clock().Now());
+      ack.order.reason = CancelReason::kRejected;
+      ack.order.reason_text = ack.message;
       FillAck(ack, resp);
       once->Finished(Status::OK);
       return;
