@@ -188,4 +188,50 @@ TEST_CASE("health-check speaks TLS and mTLS with --tls-ca / --tls-cert / --tls-k
   }
 }
 
+
+#ifdef PERPGW_CLI_BIN
+// perpgw-cli takes grpcurl's TLS flags: -cacert (server roots), -cert/-key (the mTLS client
+// pair, together), -servername (the name checked on the server's certificate).
+TEST_CASE("perpgw-cli speaks TLS and mTLS with -cacert / -cert / -key / -servername",
+          "[integration][tls]") {
+  Certs certs;
+  const std::string ca = certs.dir.File("ca.pem");
+  auto cli = [&](const std::string& addr, std::vector<std::string> flags) {
+    std::vector<std::string> argv = {PERPGW_CLI_BIN};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {addr, "call", "perpgw.v1.GatewayService/GetVersion"});
+    return Run(argv, Millis(15000));
+  };
+  {
+    Gateway gw(certs, /*mtls=*/false);
+    auto ok = cli(gw.addr(), {"-cacert", ca, "-servername", "localhost"});
+    INFO(ok.out << ok.err);
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("version") != std::string::npos);
+    CHECK(cli(gw.addr(), {"-cacert", certs.dir.File("rogue-ca.pem")}).exit_code != 0);
+    CHECK(cli(gw.addr(), {"-cacert", ca, "-servername", "not-the-server"}).exit_code != 0);
+    CHECK(cli(gw.addr(), {"-plaintext"}).exit_code != 0);
+  }
+  {
+    Gateway gw(certs, /*mtls=*/true);
+    CHECK(cli(gw.addr(), {"-cacert", ca}).exit_code != 0);  // no client certificate
+    auto ok = cli(gw.addr(), {"-cacert", ca, "-cert", certs.dir.File("client.pem"), "-key",
+                              certs.dir.File("client.key")});
+    INFO(ok.out << ok.err);
+    CHECK(ok.exit_code == 0);
+    auto rogue = cli(gw.addr(), {"-cacert", ca, "-cert", certs.dir.File("rogue-client.pem"),
+                                 "-key", certs.dir.File("rogue-client.key")});
+    CHECK(rogue.exit_code != 0);
+    auto half = cli(gw.addr(), {"-cacert", ca, "-cert", certs.dir.File("client.pem")});
+    CHECK(half.exit_code == 2);
+    CHECK(half.err.find("go together") != std::string::npos);
+    auto missing = cli(gw.addr(), {"-cacert", ca, "-cert", certs.dir.File("client.pem"), "-key",
+                                   certs.dir.File("nope.key")});
+    CHECK(missing.exit_code != 0);
+    CHECK(missing.err.find("nope.key") != std::string::npos);
+    CHECK(missing.err.find("PRIVATE KEY") == std::string::npos);
+  }
+}
+#endif
+
 }  // namespace perpgw::testing
