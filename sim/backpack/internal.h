@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/core/candles.h"
 #include "sim/core/json.h"
 #include "sim/core/net.h"
 #include "sim/core/types.h"
@@ -70,11 +71,10 @@ struct MarginFns {
 };
 MarginFns MarginFor(const SimInstrument& in);
 
-// Kline intervals: length in seconds (0 = "1month", -1 = unknown), bucket start of a unix time
-// (weeks from Monday, months on the 1st, UTC) and the bucket's end.
-int64_t KlineLength(const std::string& interval);
-int64_t KlineBucket(int64_t len, int64_t unix_seconds);
-int64_t KlineEnd(int64_t len, int64_t start);
+// Kline interval names ("1s" .. "3d" fixed from the epoch, "1w" from Monday 00:00 UTC,
+// "1month" from the 1st, UTC) → core roll-up interval; nullopt for anything else. The venue's
+// alignment of 3d/1w buckets is not documented; these are the usual exchange conventions.
+std::optional<CandleInterval> KlineInterval(std::string_view interval);
 
 // Venue spelling of engine states.
 inline constexpr uint64_t kOrderIdBase = 8'000'000'000ULL;  // opaque 10-digit ids like the venue

@@ -78,7 +78,8 @@ void BackpackModule::Attach(SimContext& ctx) {
     SymbolState& s = symbols_[i];
     s.last_id = m.update_id(i);
     s.stats.open = s.stats.high = s.stats.low = s.stats.last = m.mid(i);
-    RecordPrice(i, m.mid(i), 0, 0, ctx.Now());  // klines start with the opening mid
+    s.candles_1s.OnPrice(ctx.Now() / 1'000'000, m.mid(i));  // klines start with the opening mid
+    s.candles_1m.OnPrice(ctx.Now() / 1'000'000, m.mid(i));
     // Ten past settlements on the symbol's grid so /fundingRates has history from the start.
     const UnixNanos interval = in.spec.funding_interval_hours * kHourNs;
     for (int k = 10; k >= 1; --k) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/core/candles.h"
 #include "sim/core/venue_module.h"
 
 namespace perpgw::sim {
@@ -83,13 +84,20 @@ class BackpackModule final : public VenueModule {
     int64_t rate = 0;
     UnixNanos time = 0;
   };
-  struct Candle {  // one kline bucket (prices at price_scale, volume at size_scale)
-    int64_t start = 0;  // unix seconds
-    int64_t open = 0, high = 0, low = 0, close = 0;
-    int64_t volume = 0;
-    Money quote_volume = 0;
-    int64_t trades = 0;
-  };
+  // Klines are built from what the sim prices (every generated mid and every public trade) on
+  // their own series rather than SimContext::Candles, which is one-minute only, keeps a week and
+  // carries quiet minutes. Quiet periods: a second/minute in which nothing was priced gets no
+  // candle here (QuietPeriods::kSkip), where the core's default carries the close forward. The
+  // spec (backpack.md) and its samples say nothing on quiet periods; the venue's OpenAPI Kline
+  // makes open/high/low/close optional while start/end/volume/quoteVolume/trades are required,
+  // i.e. the venue does not put a carried-forward price into a bucket without prints. Of the two
+  // readings the core offers, no candle is the one that invents no price (and the one this
+  // module always had); a priceless row (volume "0", no open/high/low/close) would be a third
+  // reading the spec does not confirm and clients (ccxt parseOHLCV) would read as NaN prices.
+  static constexpr CandleSeries::Options kSecondCandles{
+      CandleSeries::kSecondMs, 3600, CandleSeries::QuietPeriods::kSkip};  // the last hour
+  static constexpr CandleSeries::Options kMinuteCandles{
+      CandleSeries::kMinuteMs, 100000, CandleSeries::QuietPeriods::kSkip};  // ~69 days
   struct SymbolState {
     std::array<Batch, kCadences> batch;
     std::array<int, kCadences> agg_listeners{};
@@ -97,15 +105,14 @@ class BackpackModule final : public VenueModule {
     std::array<int64_t, 4> bbo{};    // bid px, bid qty, ask px, ask qty last pushed
     Stats stats;
     std::vector<FundingRow> funding;  // ascending
-    std::deque<Candle> candles_1s;    // last kSecondCandlesKept seconds
-    std::deque<Candle> candles_1m;    // last kMinuteCandlesKept minutes
+    // Kline candles (core CandleSeries): 1s for interval 1s, 1m rolled up for all others.
+    CandleSeries candles_1s{kSecondCandles};
+    CandleSeries candles_1m{kMinuteCandles};
     // Trade ids are handed out on first sight, from const JSON builders too (mutable).
     mutable uint64_t trade_seq = 0;  // last public trade id handed out on this symbol
     // engine trade id → this symbol's sequential public trade id (stream `t`, REST `id`)
     mutable std::map<uint64_t, uint64_t> trade_ids;
   };
-  static constexpr size_t kSecondCandlesKept = 3600;
-  static constexpr size_t kMinuteCandlesKept = 100000;  // ~69 days
 
   // ---- WebSocket
   struct ConnState {
@@ -189,14 +196,12 @@ class BackpackModule final : public VenueModule {
   void MaxOrderQuantity(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void PositionHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void Klines(const SimInstrument& in, const Params& p, HttpResponse& resp);
-  // The candle of bucket `start` for an interval of `len` seconds (0 = month), merged from the
-  // 1s or 1m candles; false when nothing was priced in it.
-  bool CandleAt(size_t i, int64_t len, int64_t start, Candle* out) const;
+  // The series a kline interval rolls up from: 1s candles for 1s, 1m candles otherwise.
+  const CandleSeries& KlineSeries(size_t i, const CandleInterval& iv) const;
   void PushKlines();
   // This symbol's sequential public trade id for an engine trade id (assigned on first sight:
   // the engine's ids are global and increasing, the venue's count per symbol).
   uint64_t VenueTradeId(size_t i, uint64_t engine_trade_id) const;
-  void RecordPrice(size_t i, int64_t price, int64_t qty, Money quote, UnixNanos t);
   void TrackFill(const std::string& account, const SimFill& f);
   Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
   // ws.cpp

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 
 #include "adapters/backpack/signing.h"
@@ -343,37 +344,19 @@ void BackpackModule::Public(const std::string& path, const HttpRequest& req, con
   WriteError(resp, {404, "RESOURCE_NOT_FOUND", "Not found"});
 }
 
-int64_t KlineLength(const std::string& interval) {
-  static const std::pair<const char*, int64_t> kLengths[] = {
-      {"1s", 1},       {"1m", 60},      {"3m", 180},     {"5m", 300},    {"15m", 900},
-      {"30m", 1800},   {"1h", 3600},    {"2h", 7200},    {"4h", 14400},  {"6h", 21600},
-      {"8h", 28800},   {"12h", 43200},  {"1d", 86400},   {"3d", 259200}, {"1w", 604800},
-      {"1month", 0}};
-  for (const auto& [name, len] : kLengths) {
-    if (interval == name) return len;
+std::optional<CandleInterval> KlineInterval(std::string_view interval) {
+  constexpr int64_t kMin = CandleSeries::kMinuteMs, kHour = 60 * kMin, kDay = 24 * kHour;
+  static const std::pair<const char*, int64_t> kFixed[] = {
+      {"1s", CandleSeries::kSecondMs}, {"1m", kMin},       {"3m", 3 * kMin},  {"5m", 5 * kMin},
+      {"15m", 15 * kMin},              {"30m", 30 * kMin}, {"1h", kHour},     {"2h", 2 * kHour},
+      {"4h", 4 * kHour},               {"6h", 6 * kHour},  {"8h", 8 * kHour}, {"12h", 12 * kHour},
+      {"1d", kDay},                    {"3d", 3 * kDay}};
+  for (const auto& [name, ms] : kFixed) {
+    if (interval == name) return CandleInterval::Fixed(ms);
   }
-  return -1;
-}
-
-// Kline bucket start (unix seconds) of `t`: fixed lengths from the epoch, weeks from Monday
-// 00:00 UTC, months by the calendar. The venue's alignment of 3d/1w buckets is not documented;
-// these are the usual exchange conventions.
-int64_t KlineBucket(int64_t len, int64_t t) {
-  if (len == 0) {
-    using namespace std::chrono;
-    const year_month_day ymd{floor<days>(sys_seconds{seconds{t}})};
-    return duration_cast<seconds>(sys_days{ymd.year() / ymd.month() / 1}.time_since_epoch()).count();
-  }
-  const int64_t origin = len == 604800 ? 4 * 86400 : 0;  // 1970-01-05 was a Monday
-  const int64_t k = t - origin;
-  return (k >= 0 ? k / len : (k - len + 1) / len) * len + origin;
-}
-
-int64_t KlineEnd(int64_t len, int64_t start) {
-  if (len > 0) return start + len;
-  using namespace std::chrono;
-  const year_month_day ymd{floor<days>(sys_seconds{seconds{start}})};
-  return duration_cast<seconds>(sys_days{ymd + months{1}}.time_since_epoch()).count();
+  if (interval == "1w") return CandleInterval::Week();
+  if (interval == "1month") return CandleInterval::Month();
+  return std::nullopt;
 }
 
 namespace {
@@ -387,16 +370,22 @@ std::string KlineTime(int64_t unix_seconds) {
 
 }  // namespace
 
+const CandleSeries& BackpackModule::KlineSeries(size_t i, const CandleInterval& iv) const {
+  const SymbolState& s = symbols_[i];
+  const bool seconds = iv.kind == CandleInterval::Kind::kFixed && iv.ms < CandleSeries::kMinuteMs;
+  return seconds ? s.candles_1s : s.candles_1m;
+}
+
 void BackpackModule::Klines(const SimInstrument& in, const Params& p, HttpResponse& resp) {
   // Candles come from what the sim prices: every generated mid and every public trade moves
   // open/high/low/close; volume, quoteVolume and trades count the public trades only. 1s candles
-  // cover the last hour, the others are built from 1m candles (kept ~69 days). Buckets nothing
-  // was priced in are left out. priceType Last/Mark/Index give the same candles (mark = index =
-  // mid in the sim).
+  // cover the last hour, the others are rolled up from 1m candles (kept ~69 days). Buckets
+  // nothing was priced in are left out (see kMinuteCandles in module.h). priceType
+  // Last/Mark/Index give the same candles (mark = index = mid in the sim).
   const std::string interval = p.Get("interval");
   if (!p.Has("interval")) return WriteError(resp, Invalid("Missing interval"));
-  const int64_t len = KlineLength(interval);
-  if (len < 0) return WriteError(resp, Invalid("Invalid interval"));
+  const std::optional<CandleInterval> iv = KlineInterval(interval);
+  if (!iv) return WriteError(resp, Invalid("Invalid interval"));
   if (!p.Has("startTime")) return WriteError(resp, Invalid("Missing startTime"));
   auto start = ParseUint64(p.Get("startTime"));
   if (!start) return WriteError(resp, Invalid("Invalid startTime"));
@@ -413,70 +402,31 @@ void BackpackModule::Klines(const SimInstrument& in, const Params& p, HttpRespon
       return WriteError(resp, Invalid("Invalid priceType"));
     }
   }
-  const SymbolState& s = symbols_[in.index];
-  const std::deque<Candle>& src = len == 1 ? s.candles_1s : s.candles_1m;
-  constexpr size_t kMaxCandles = 1000;
-  std::vector<Candle> out;
-  for (const Candle& c : src) {
-    const int64_t b = KlineBucket(len, c.start);
-    if (b < static_cast<int64_t>(*start) || b >= end) continue;
-    if (out.empty() || out.back().start != b) {
-      if (out.size() == kMaxCandles) break;
-      Candle n = c;
-      n.start = b;
-      out.push_back(n);
-      continue;
-    }
-    Candle& m = out.back();
-    m.high = std::max(m.high, c.high);
-    m.low = std::min(m.low, c.low);
-    m.close = c.close;
-    m.volume += c.volume;
-    m.quote_volume += c.quote_volume;
-    m.trades += c.trades;
-  }
+  constexpr size_t kMaxCandles = 1000;  // the earliest from startTime
+  // Bucket starts in [startTime, endTime) seconds (clamped where ms would overflow).
+  constexpr uint64_t kMaxSeconds = INT64_MAX / 1000;
+  const int64_t start_ms = static_cast<int64_t>(std::min<uint64_t>(*start, kMaxSeconds)) * 1000;
+  end = std::min<int64_t>(end, static_cast<int64_t>(kMaxSeconds));
+  const std::vector<Candle> out =
+      end <= 0 ? std::vector<Candle>()
+               : KlineSeries(in.index, *iv).Range(*iv, start_ms, end * 1000 - 1, kMaxCandles);
   JsonWriter w;
   w.BeginArray();
   for (const Candle& c : out) {
     w.BeginObject()
         .Field("close", Trimmed(c.close, in.price_scale))
-        .Field("end", KlineTime(KlineEnd(len, c.start)))
+        .Field("end", KlineTime(iv->BucketEnd(c.open_ms) / 1000))
         .Field("high", Trimmed(c.high, in.price_scale))
         .Field("low", Trimmed(c.low, in.price_scale))
         .Field("open", Trimmed(c.open, in.price_scale))
         .Field("quoteVolume", MoneyText(c.quote_volume))
-        .Field("start", KlineTime(c.start))
+        .Field("start", KlineTime(c.open_ms / 1000))
         .Field("trades", std::to_string(c.trades))
         .Field("volume", Trimmed(c.volume, in.size_scale))
         .EndObject();
   }
   w.EndArray();
   WriteJson(resp, w.Take());
-}
-
-bool BackpackModule::CandleAt(size_t i, int64_t len, int64_t start, Candle* out) const {
-  const SymbolState& s = symbols_[i];
-  const std::deque<Candle>& src = len == 1 ? s.candles_1s : s.candles_1m;
-  bool found = false;
-  // Newest first: stop at the first candle before the bucket.
-  for (auto it = src.rbegin(); it != src.rend(); ++it) {
-    const int64_t b = KlineBucket(len, it->start);
-    if (b < start) break;
-    if (b != start) continue;
-    if (!found) {
-      *out = *it;  // the newest: close
-      out->start = start;
-      found = true;
-      continue;
-    }
-    out->open = it->open;  // walking back: the oldest sets open
-    out->high = std::max(out->high, it->high);
-    out->low = std::min(out->low, it->low);
-    out->volume += it->volume;
-    out->quote_volume += it->quote_volume;
-    out->trades += it->trades;
-  }
-  return found;
 }
 
 std::string BackpackModule::MarketJson(const SimInstrument& in) const {

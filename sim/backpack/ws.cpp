@@ -308,7 +308,9 @@ void BackpackModule::OnBookChange(const BookChange& change) {
   s.stats.low = std::min(s.stats.low, mid);
   if (!change.from_trade) {
     s.stats.last = mid;
-    RecordPrice(i, mid, 0, 0, change.time);  // klines: mids move the candles between trades
+    // klines: mids move the candles between trades
+    s.candles_1s.OnPrice(change.time / 1'000'000, mid);
+    s.candles_1m.OnPrice(change.time / 1'000'000, mid);
   }
 
   const std::string depth = "depth." + in.symbol();
@@ -410,7 +412,9 @@ void BackpackModule::OnTrade(const PublicTrade& t) {
   s.stats.last = t.price;
   s.stats.high = std::max(s.stats.high, t.price);
   s.stats.low = std::min(s.stats.low, t.price);
-  RecordPrice(in.index, t.price, t.qty, in.Notional(t.price, t.qty), t.time);
+  const bool taker_buy = t.taker_side == Side::kBuy;
+  s.candles_1s.OnTrade(t.time / 1'000'000, t.price, t.qty, in.Notional(t.price, t.qty), taker_buy);
+  s.candles_1m.OnTrade(t.time / 1'000'000, t.price, t.qty, in.Notional(t.price, t.qty), taker_buy);
   // Per-symbol sequential id (spec §7); the REST trade lists map the same engine id.
   const uint64_t trade_id = VenueTradeId(in.index, t.trade_id);
   const std::string stream = "trade." + in.symbol();
@@ -443,30 +447,6 @@ uint64_t BackpackModule::VenueTradeId(size_t i, uint64_t engine_trade_id) const 
   // REST lists only the core's last kRecentTradesKept prints: older ids are never asked again.
   if (s.trade_ids.size() > 2 * SimContext::kRecentTradesKept) s.trade_ids.erase(s.trade_ids.begin());
   return id;
-}
-
-void BackpackModule::RecordPrice(size_t i, int64_t price, int64_t qty, Money quote, UnixNanos t) {
-  if (price <= 0) return;
-  SymbolState& s = symbols_[i];
-  const int64_t sec = t / 1'000'000'000;
-  auto update = [&](std::deque<Candle>& d, int64_t start, size_t keep) {
-    if (d.empty() || d.back().start < start) {
-      Candle c;
-      c.start = start;
-      c.open = c.high = c.low = c.close = price;
-      d.push_back(c);
-      if (d.size() > keep) d.pop_front();
-    }
-    Candle& c = d.back();  // (a clock that went back keeps updating the newest bucket)
-    c.high = std::max(c.high, price);
-    c.low = std::min(c.low, price);
-    c.close = price;
-    c.volume += qty;
-    c.quote_volume += quote;
-    if (qty > 0) ++c.trades;
-  };
-  update(s.candles_1s, sec, kSecondCandlesKept);
-  update(s.candles_1m, sec / 60 * 60, kMinuteCandlesKept);
 }
 
 std::string BackpackModule::WsMarkPrice(size_t i, UnixNanos t) const {
@@ -531,13 +511,13 @@ void BackpackModule::PushKlines() {
   for (const auto& [name, conns] : subs_) {
     if (!conns.empty() && name.rfind("kline.", 0) == 0) streams.push_back(name);
   }
-  const int64_t now_s = ctx_->Now() / 1'000'000'000;
+  const int64_t now_ms = ctx_->Now() / 1'000'000;
   for (const std::string& stream : streams) {
     StreamRef ref = ParseStream(stream);
     if (ref.kind != StreamRef::kKline) continue;
     const size_t dot = stream.find('.', 6);
-    const int64_t len = KlineLength(stream.substr(6, dot - 6));
-    if (len < 0) continue;
+    const std::optional<CandleInterval> iv = KlineInterval(stream.substr(6, dot - 6));
+    if (!iv) continue;
     const SimInstrument& in = ctx_->market().instrument(static_cast<size_t>(ref.symbol));
     auto json = [&](const Candle& c, bool closed) {
       JsonWriter w;
@@ -545,8 +525,8 @@ void BackpackModule::PushKlines() {
           .Field("e", "kline")
           .Field("E", ToUs(ctx_->Now()))
           .Field("s", in.symbol())
-          .Field("t", IsoUtc(c.start * 1'000'000'000, false))
-          .Field("T", IsoUtc(KlineEnd(len, c.start) * 1'000'000'000, false))
+          .Field("t", IsoUtc(c.open_ms * 1'000'000, false))
+          .Field("T", IsoUtc(iv->BucketEnd(c.open_ms) * 1'000'000, false))
           .Field("o", Trimmed(c.open, in.price_scale))
           .Field("c", Trimmed(c.close, in.price_scale))
           .Field("h", Trimmed(c.high, in.price_scale))
@@ -557,12 +537,16 @@ void BackpackModule::PushKlines() {
           .EndObject();
       return w.Take();
     };
-    const int64_t bucket = KlineBucket(len, now_s);
+    // The candle of one bucket; none when nothing was priced in it (quiet periods, module.h).
+    const CandleSeries& series = KlineSeries(in.index, *iv);
+    auto candle_at = [&](int64_t bucket_ms) { return series.Range(*iv, bucket_ms, bucket_ms, 1); };
+    const int64_t bucket = iv->BucketStart(now_ms);
     int64_t& last = kline_last_[stream];
-    Candle c;
-    if (last != 0 && last < bucket && CandleAt(in.index, len, last, &c)) Publish(stream, json(c, true));
+    if (last != 0 && last < bucket) {
+      for (const Candle& c : candle_at(last)) Publish(stream, json(c, true));
+    }
     last = bucket;
-    if (CandleAt(in.index, len, bucket, &c)) Publish(stream, json(c, false));
+    for (const Candle& c : candle_at(bucket)) Publish(stream, json(c, false));
   }
 }
 

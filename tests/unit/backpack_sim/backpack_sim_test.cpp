@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <set>
 #include <thread>
@@ -1098,6 +1099,59 @@ TEST_CASE("backpack sim: public collateral and klines", "[backpack_sim]") {
   CHECK(sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=7m&startTime=0").status == 400);
   CHECK(sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&interval=1m").status == 400);
   CHECK(sim.Get("/api/v1/klines?interval=1m&startTime=0").status == 400);
+}
+
+TEST_CASE("backpack sim: klines leave quiet periods out; 1s and 1w from the core series",
+          "[backpack_sim]") {
+  Sim sim;  // rate 0: the generator does not move the mid, only /price and trades do
+  simdjson::dom::parser jp;
+  const int64_t t0 = sim.clock.Now() / 1000000000;
+  const int64_t m0 = t0 / 60 * 60;
+  // Three minutes and a bit with nothing priced, then a move.
+  sim.clock.Advance((3 * 60 + 5) * 1000000000LL);
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"backpack","symbol":"SOL_USDC_PERP","mid":"190"})").status == 200);
+  const int64_t t1 = t0 + 3 * 60 + 5;
+  auto at = [](simdjson::dom::element c, const char* key) {  // "2025-07-19 13:09:00" → unix s
+    std::tm tm{};
+    const std::string text(std::string_view(c[key]));
+    REQUIRE(strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &tm) != nullptr);
+    return static_cast<int64_t>(timegm(&tm));
+  };
+  auto get = [&](const std::string& query) {
+    auto r = sim.Get("/api/v1/klines?symbol=SOL_USDC_PERP&" + query);
+    REQUIRE(r.status == 200);
+    return r.body;
+  };
+  // 1m: the opening minute and the minute of the move, no flat candles in between (module.h).
+  simdjson::dom::array mins = jp.parse(get("interval=1m&startTime=" + std::to_string(m0))).get_array();
+  REQUIRE(mins.size() == 2);
+  CHECK(std::string_view(mins.at(0)["open"]) == "182.38");
+  CHECK(at(mins.at(0), "start") == m0);
+  CHECK(at(mins.at(0), "end") == m0 + 60);
+  CHECK(std::string_view(mins.at(1)["open"]) == "190");
+  CHECK(at(mins.at(1), "start") == m0 + 180);
+  // A quiet minute alone answers nothing.
+  CHECK(get("interval=1m&startTime=" + std::to_string(m0 + 60) + "&endTime=" + std::to_string(m0 + 120)) ==
+        "[]");
+  // 1s: the opening second and the second of the move.
+  simdjson::dom::array secs = jp.parse(get("interval=1s&startTime=" + std::to_string(t0))).get_array();
+  REQUIRE(secs.size() == 2);
+  CHECK(at(secs.at(0), "start") == t0);
+  CHECK(std::string_view(secs.at(1)["open"]) == "190");
+  CHECK(at(secs.at(1), "start") == t1);
+  CHECK(at(secs.at(1), "end") == t1 + 1);
+  // 1w: one candle over both, starting on a Monday 00:00 UTC and ending 7 days later.
+  simdjson::dom::array weeks = jp.parse(get("interval=1w&startTime=0")).get_array();
+  REQUIRE(weeks.size() == 1);
+  CHECK(std::string_view(weeks.at(0)["open"]) == "182.38");
+  CHECK(std::string_view(weeks.at(0)["close"]) == "190");
+  const int64_t week_start = at(weeks.at(0), "start");
+  CHECK(week_start % 86400 == 0);
+  CHECK((week_start / 86400 + 3) % 7 == 0);  // days since the epoch: 1970-01-05 was a Monday
+  CHECK(week_start <= t0);
+  CHECK(t1 < week_start + 7 * 86400);
+  CHECK(at(weeks.at(0), "end") == week_start + 7 * 86400);
 }
 
 TEST_CASE("backpack sim: public trade ids are sequential per symbol", "[backpack_sim]") {
