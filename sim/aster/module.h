@@ -176,6 +176,10 @@ class AsterModule final : public VenueModule {
   void BatchNew(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void BatchCancel(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void MarginType(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  // POST positionMargin (type 1 add / 2 reduce an isolated position's margin) and GET
+  // positionMargin/history (what those calls moved, by symbol).
+  void PositionMargin(const AccountSpec& acct, const Params& p, HttpResponse& resp);
+  void PositionMarginHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void CountdownCancelAll(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void Income(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   std::string PositionRow(const AccountSpec& acct, size_t i, bool v4) const;
@@ -230,6 +234,7 @@ class AsterModule final : public VenueModule {
     SimPosition position;
     bool funding = false;
     Money funding_amount = 0;
+    bool margin_transfer = false;  // POST positionMargin: ACCOUNT_UPDATE reason MARGIN_TRANSFER
   };
   std::map<std::string, PendingAccount> pending_account_;
   std::set<std::string> margin_called_;  // accounts at or above the margin-call ratio
@@ -253,6 +258,14 @@ class AsterModule final : public VenueModule {
   void AddIncome(const std::string& account, size_t symbol, IncomeType type, Money amount,
                  UnixNanos time, uint64_t trade_id);
   std::vector<IncomeRow> income_;
+  struct MarginChange {  // one successful POST positionMargin, oldest first
+    std::string account;
+    size_t symbol = 0;
+    int type = 1;  // 1 add, 2 reduce
+    Money amount = 0;
+    int64_t time_ms = 0;
+  };
+  std::vector<MarginChange> margin_changes_;
   uint64_t next_tran_id_ = 9000000001;
   // countdownCancelAll: armed timers by account\x1fsymbol.
   std::map<std::string, uint64_t> countdowns_;

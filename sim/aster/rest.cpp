@@ -251,7 +251,8 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"account", "43"}, {"leverage", "13"}, {"leverageBracket", "13"}, {"userTrades", "13"},
       {"commissionRate", "13"}, {"positionSide/dual", "13"}, {"listenKey", "13"},
       {"batchOrders", "13"}, {"marginType", "13"}, {"countdownCancelAll", "13"},
-      {"income", "13"}, {"builder", "3"}};
+      {"income", "13"}, {"builder", "3"}, {"positionMargin", "13"},
+      {"positionMargin/history", "13"}};
   if (auto it = kPublic.find(name); it != kPublic.end()) {
     if (it->second.find(version) == std::string::npos || req.method != "GET") return not_found();
     return Public(name, req, p, resp);
@@ -879,6 +880,14 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     if (method != "POST") return bad_method();
     return MarginType(acct, p, resp);
   }
+  if (name == "positionMargin") {
+    if (method != "POST") return bad_method();
+    return PositionMargin(acct, p, resp);
+  }
+  if (name == "positionMargin/history") {
+    if (method != "GET") return bad_method();
+    return PositionMarginHistory(acct, p, resp);
+  }
   if (name == "countdownCancelAll") {
     if (method != "POST") return bad_method();
     return CountdownCancelAll(acct, p, resp);
@@ -1345,21 +1354,123 @@ void AsterModule::BatchCancel(const AccountSpec& acct, const Params& p, HttpResp
 }
 
 void AsterModule::MarginType(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
-  (void)acct;
-  if (p.Get("symbol").empty()) return WriteError(resp, Mandatory("symbol"));
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
   if (!p.Has("marginType")) return WriteError(resp, Mandatory("marginType"));
+  if (SymbolIndex(symbol) < 0) return WriteError(resp, Err(-1121, "Invalid symbol."));
   std::string type = p.Get("marginType");
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  // Every sim position is cross margin: CROSSED is what it already is (the venue's -4046).
-  if (type == "CROSSED") return WriteError(resp, Err(-4046, "No need to change margin type."));
-  if (type == "ISOLATED") {
-    // Never a fake success: the sim would go on margining the position as cross. Same shape as
-    // the hedge-mode refusal (-1000, the venue's generic code; it has none for "unsupported").
-    return WriteError(resp, Err(-1000, "Isolated margin is not supported by perpgw-sim: it "
-                                       "models cross margin only (marginType stays CROSSED)."));
+  if (type != "CROSSED" && type != "ISOLATED") {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'marginType' is not valid."));
   }
-  WriteError(resp, Err(-1130, "Data sent for parameter 'marginType' is not valid."));
+  // Per symbol, both ways; refused while the symbol has open orders (-4047) or a position
+  // (-4048): Binance-family codes (the spec lists -4046 only; Aster's docs mirror Binance's).
+  switch (ctx_->engine().SetIsolated(acct.id, symbol, type == "ISOLATED")) {
+    case MarginResult::kOk:
+      return resp.Json(200, R"({"code":200,"msg":"success"})");
+    case MarginResult::kNoChange:
+      return WriteError(resp, Err(-4046, "No need to change margin type."));
+    case MarginResult::kHasOpenOrders:
+      return WriteError(resp, Err(-4047, "Margin type cannot be changed if there exists open orders."));
+    case MarginResult::kHasPosition:
+      return WriteError(resp, Err(-4048, "Margin type cannot be changed if there exists position."));
+    default:
+      return WriteError(resp, Err(-1121, "Invalid symbol."));
+  }
+}
+
+void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpResponse& resp) {
+  // Not in the spec's endpoint table: the shape is Aster's / Binance's public docs (symbol,
+  // positionSide, amount, type 1 add / 2 reduce; answer {amount, code 200, msg, type}).
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  if (!p.Has("amount")) return WriteError(resp, Mandatory("amount"));
+  if (!p.Has("type")) return WriteError(resp, Mandatory("type"));
+  const int si = SymbolIndex(symbol);
+  if (si < 0) return WriteError(resp, Err(-1121, "Invalid symbol."));
+  const std::string type = p.Get("type");
+  if (type != "1" && type != "2") {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'type' is not valid."));
+  }
+  if (p.Has("positionSide") && p.Get("positionSide") != "BOTH") {  // one-way mode only
+    return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
+  }
+  auto amount = ParseMoney(p.Get("amount"));
+  if (!amount.ok()) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'amount' is not valid."));
+  }
+  // Binance-family codes: -4055 amount, -4053 not isolated (its nearest: the auto-add-margin
+  // refusal on a cross position), -4054 flat, -4050 / -4051 cross / isolated balance short.
+  if (*amount <= 0) return WriteError(resp, Err(-4055, "Amount must be positive."));
+  const bool add = type == "1";
+  PendingAccount& pending = pending_account_[acct.id];
+  pending.margin_transfer = true;  // the engine's position + balance events follow at once
+  const MarginResult r =
+      ctx_->engine().AdjustIsolatedMargin(acct.id, symbol, add ? *amount : -*amount);
+  if (r != MarginResult::kOk) pending_account_[acct.id].margin_transfer = false;
+  switch (r) {
+    case MarginResult::kOk:
+      break;
+    case MarginResult::kNotIsolated:
+      return WriteError(resp, Err(-4053, "Position margin can only be adjusted on an isolated position."));
+    case MarginResult::kNoPosition:
+      return WriteError(resp, Err(-4054, "Cannot add position margin: position is 0."));
+    case MarginResult::kInsufficient:
+      return add ? WriteError(resp, Err(-4050, "Cross balance insufficient."))
+                 : WriteError(resp, Err(-4051, "Isolated balance insufficient."));
+    default:
+      return WriteError(resp, Err(-1000, "An unknown error occured while processing the request."));
+  }
+  margin_changes_.push_back({acct.id, static_cast<size_t>(si), add ? 1 : 2, *amount, NowMs()});
+  // amount is a JSON number in the docs' example (100.0).
+  std::string num = Money8(*amount);
+  while (num.back() == '0') num.pop_back();
+  if (num.back() == '.') num.push_back('0');
+  JsonWriter w;
+  w.BeginObject().Key("amount").Raw(num).Field("code", 200)
+      .Field("msg", "Successfully modify position margin.").Field("type", add ? 1 : 2).EndObject();
+  resp.Json(200, w.Take());
+}
+
+void AsterModule::PositionMarginHistory(const AccountSpec& acct, const Params& p,
+                                        HttpResponse& resp) {
+  const std::string symbol = p.Get("symbol");
+  if (symbol.empty()) return WriteError(resp, Mandatory("symbol"));
+  const int si = SymbolIndex(symbol);
+  if (si < 0) return WriteError(resp, Err(-1121, "Invalid symbol."));
+  int64_t type = 0, start = -1, end = -1, limit = 500;
+  if ((p.Has("type") && !ParseI64(p.Get("type"), &type)) ||
+      (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
+      (p.Has("endTime") && !ParseI64(p.Get("endTime"), &end)) ||
+      (p.Has("limit") && !ParseI64(p.Get("limit"), &limit))) {
+    return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
+  }
+  limit = std::clamp<int64_t>(limit, 1, 1000);
+  std::vector<const MarginChange*> rows;
+  for (const MarginChange& c : margin_changes_) {
+    if (c.account != acct.id || c.symbol != static_cast<size_t>(si)) continue;
+    if (type != 0 && c.type != type) continue;
+    if ((start >= 0 && c.time_ms < start) || (end >= 0 && c.time_ms > end)) continue;
+    rows.push_back(&c);
+  }
+  // startTime reads forward from it; otherwise the most recent `limit` (the income rule).
+  auto [first, last] = Page(rows.size(), limit, start >= 0);
+  JsonWriter w;
+  w.BeginArray();
+  for (size_t k = first; k < last; ++k) {
+    const MarginChange& c = *rows[k];
+    w.BeginObject()
+        .Field("amount", Money8(c.amount))
+        .Field("asset", "USDT")
+        .Field("symbol", symbol)
+        .Field("time", c.time_ms)
+        .Field("type", c.type)
+        .Field("positionSide", "BOTH")
+        .EndObject();
+  }
+  w.EndArray();
+  resp.Json(200, w.Take());
 }
 
 void AsterModule::CountdownCancelAll(const AccountSpec& acct, const Params& p,
@@ -1453,11 +1564,11 @@ std::string AsterModule::BalanceRows(const AccountSpec& acct) const {
   w.BeginArray().BeginObject()
       .Field("accountAlias", "SgsR")
       .Field("asset", b.asset)
-      .Field("balance", Money8(b.wallet))
-      .Field("crossWalletBalance", Money8(b.wallet))
-      .Field("crossUnPnl", Money8(b.unrealized))
+      .Field("balance", Money8(b.wallet))  // cross + isolated wallets
+      .Field("crossWalletBalance", Money8(b.cross_wallet))
+      .Field("crossUnPnl", Money8(b.cross_unrealized))
       .Field("availableBalance", Money8(b.available))
-      .Field("maxWithdrawAmount", Money8(std::max<Money>(0, std::min(b.wallet, b.available))))
+      .Field("maxWithdrawAmount", Money8(std::max<Money>(0, std::min(b.cross_wallet, b.available))))
       .Field("marginAvailable", true)
       .Field("updateTime", NowMs())
       .EndObject().EndArray();
@@ -1473,10 +1584,15 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
   const Money im = notional < 0 ? -notional / lev : notional / lev;
   std::string liq = "0";
   if (pos.size != 0) {
-    // Cross margin: the mark at which equity falls to maintenance margin, the rest fixed.
+    // Cross margin: the mark at which the cross equity falls to the cross maintenance margin,
+    // the other cross positions fixed. Isolated: at which the position's own margin + its
+    // unrealized PnL falls to its maintenance margin.
     const SimBalance b = eng.Balance(acct.id);
-    const __int128 w = static_cast<__int128>(b.wallet) + (b.unrealized - pos.unrealized_pnl) -
-                       (b.maint_margin - pos.maint_margin);
+    const __int128 w =
+        pos.isolated ? static_cast<__int128>(pos.isolated_margin)
+                     : static_cast<__int128>(b.cross_wallet) +
+                           (b.cross_unrealized - pos.unrealized_pnl) -
+                           (b.cross_maint_margin - pos.maint_margin);
     const __int128 e = pos.entry_notional;
     const int64_t mmr = in.maint_margin_ratio;
     const __int128 one = 10000000000LL;  // 1 at kRateScale
@@ -1507,21 +1623,23 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
         .Field("maintMargin", Money8(pos.maint_margin))
         .Field("unrealizedProfit", Money8(pos.unrealized_pnl))
         .Field("positionInitialMargin", Money8(im))
-        .Field("openOrderInitialMargin", "0")
+        .Field("openOrderInitialMargin", Money8(eng.OpenOrderMargin(acct.id, i)))
         .Field("leverage", std::to_string(lev))
-        .Field("isolated", false)
+        .Field("isolated", pos.isolated)
         .Field("entryPrice", entry)
         .Field("maxNotional", ExtraFor(in).max_notional)
         .Field("positionSide", "BOTH")
         .Field("positionAmt", Fixed(pos.size, in.size_scale))
         .Field("notional", Money8(notional))
-        .Field("isolatedWallet", "0")
+        .Field("isolatedWallet", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
         .Field("updateTime", NowMs());
   } else {
     w.Field("entryPrice", entry)
-        .Field("marginType", "cross")
+        .Field("marginType", pos.isolated ? "isolated" : "cross")
         .Field("isAutoAddMargin", "false")
-        .Field("isolatedMargin", "0.00000000")
+        // Isolated: the isolated wallet + unrealized PnL (the docs' samples add up so).
+        .Field("isolatedMargin",
+               Money8(pos.isolated ? pos.isolated_margin + pos.unrealized_pnl : 0))
         .Field("leverage", std::to_string(lev))
         .Field("liquidationPrice", liq)
         .Field("markPrice", mark)
@@ -1530,7 +1648,7 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
         // Binance-family V2/V3 rows also carry the signed notional and isolatedWallet (the
         // docs' sample predates them; ccxt reads the position's side from `notional`).
         .Field("notional", Money8(notional))
-        .Field("isolatedWallet", "0")
+        .Field("isolatedWallet", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
         .Field("symbol", in.symbol())
         .Field("unRealizedProfit", Money8(pos.unrealized_pnl))
         .Field("positionSide", "BOTH")
@@ -1550,7 +1668,7 @@ std::string AsterModule::AccountJson(const AccountSpec& acct) const {
     pos_im += (n < 0 ? -n : n) / std::max(1, pos.leverage);
   }
   const Money order_im = b.initial_margin - pos_im;
-  const Money max_withdraw = std::max<Money>(0, std::min(b.wallet, b.available));
+  const Money max_withdraw = std::max<Money>(0, std::min(b.cross_wallet, b.available));
   const int64_t now = NowMs();
   JsonWriter w;
   w.BeginObject()
@@ -1563,8 +1681,8 @@ std::string AsterModule::AccountJson(const AccountSpec& acct) const {
       .Field("totalMarginBalance", Money8(b.equity))
       .Field("totalPositionInitialMargin", Money8(pos_im))
       .Field("totalOpenOrderInitialMargin", Money8(order_im))
-      .Field("totalCrossWalletBalance", Money8(b.wallet))
-      .Field("totalCrossUnPnl", Money8(b.unrealized))
+      .Field("totalCrossWalletBalance", Money8(b.cross_wallet))
+      .Field("totalCrossUnPnl", Money8(b.cross_unrealized))
       .Field("availableBalance", Money8(b.available))
       .Field("maxWithdrawAmount", Money8(max_withdraw));
   w.Key("assets").BeginArray().BeginObject()
@@ -1577,8 +1695,8 @@ std::string AsterModule::AccountJson(const AccountSpec& acct) const {
       .Field("positionInitialMargin", Money8(pos_im))
       .Field("openOrderInitialMargin", Money8(order_im))
       .Field("maxWithdrawAmount", Money8(max_withdraw))
-      .Field("crossWalletBalance", Money8(b.wallet))
-      .Field("crossUnPnl", Money8(b.unrealized))
+      .Field("crossWalletBalance", Money8(b.cross_wallet))
+      .Field("crossUnPnl", Money8(b.cross_unrealized))
       .Field("availableBalance", Money8(b.available))
       .Field("marginAvailable", true)
       .Field("updateTime", now)

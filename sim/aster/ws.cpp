@@ -699,9 +699,11 @@ void AsterModule::CheckMarginCalls() {
       continue;
     }
     if (!margin_called_.insert(id).second) continue;  // warned on this crossing already
-    // The docs' payload; every sim position is cross margin (one-way mode, so ps is BOTH).
+    // The docs' payload (one-way mode, so ps is BOTH). The ratio above is the whole account's
+    // (isolated positions included), as before isolated margin was modelled.
     JsonWriter w;
-    w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs()).Field("cw", Money8(b.wallet));
+    w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs())
+        .Field("cw", Money8(b.cross_wallet));
     w.Key("p").BeginArray();
     for (const SimPosition& pos : eng.Positions(id)) {
       const SimInstrument& in = *pos.instrument;
@@ -709,8 +711,8 @@ void AsterModule::CheckMarginCalls() {
           .Field("s", in.symbol())
           .Field("ps", "BOTH")
           .Field("pa", Fixed(pos.size, in.size_scale))
-          .Field("mt", "CROSSED")
-          .Field("iw", "0")
+          .Field("mt", pos.isolated ? "ISOLATED" : "CROSSED")
+          .Field("iw", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
           .Field("mp", MarkPx(in, pos.mark_price))
           .Field("up", Money8(pos.unrealized_pnl))
           .Field("mm", Money8(pos.maint_margin))
@@ -871,12 +873,14 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
       w.Key("a").BeginObject().Key("B").BeginArray().BeginObject()
           .Field("a", e.balance.asset)
           .Field("wb", Money8(e.balance.wallet))
-          .Field("cw", Money8(e.balance.wallet))
+          .Field("cw", Money8(e.balance.cross_wallet))
           .Field("bc", p.funding ? Money8(p.funding_amount) : std::string("0"))
           .EndObject().EndArray();
       w.Key("P").BeginArray();
-      // A cross-margin funding fee pushes balances only (as the venue does).
-      if (p.has_position && !p.funding && p.position.instrument != nullptr) {
+      // A cross-margin funding fee pushes balances only (as the venue does); an isolated one
+      // also the position whose isolated wallet paid it (Binance-family docs).
+      if (p.has_position && (!p.funding || p.position.isolated) &&
+          p.position.instrument != nullptr) {
         const SimPosition& pos = p.position;
         const SimInstrument& in = *pos.instrument;
         w.BeginObject()
@@ -886,13 +890,19 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
                                        : DecimalAt(pos.EntryPrice(), in.price_scale + 4))
             .Field("cr", Money8(pos.realized_pnl))
             .Field("up", Money8(pos.unrealized_pnl))
-            .Field("mt", "cross")
-            .Field("iw", "0")
+            // The spec's samples print "isolated"; the cross value is unverified there (Binance
+            // sends "cross"): "cross" kept.
+            .Field("mt", pos.isolated ? "isolated" : "cross")
+            .Field("iw", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
             .Field("ps", "BOTH")
             .Field("ma", "USDT")
             .EndObject();
       }
-      w.EndArray().Field("m", p.funding ? "FUNDING_FEE" : "ORDER").EndObject().EndObject();
+      w.EndArray()
+          .Field("m", p.funding           ? "FUNDING_FEE"
+                      : p.margin_transfer ? "MARGIN_TRANSFER"
+                                          : "ORDER")
+          .EndObject().EndObject();
       PushUser(e.account, w.Take());
       return;
     }

@@ -930,24 +930,201 @@ TEST_CASE("aster sim: batchOrders place and cancel, answers mixed in request ord
                          "symbol=BTCUSDT&orderIdList=" + ad::PercentEncode(R"(["x"])"))) == -1130);
 }
 
-TEST_CASE("aster sim: marginType answers -4046 for CROSSED and refuses ISOLATED", "[aster_sim]") {
+TEST_CASE("aster sim: marginType switches to ISOLATED and back, refused with orders or a position",
+          "[aster_sim]") {
   Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
   auto crossed = sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=CROSSED");
   CHECK(crossed.status == 400);
-  CHECK(ErrorCode(crossed) == -4046);
+  CHECK(ErrorCode(crossed) == -4046);  // cross by default
   CHECK(crossed.body.find("No need to change margin type.") != std::string::npos);
-  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/marginType",
-                         "symbol=ETHUSDT&marginType=CROSSED")) == -4046);
-  auto isolated = sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED");
-  CHECK(isolated.status == 400);
-  CHECK(ErrorCode(isolated) == -1000);
-  CHECK(isolated.body.find("perpgw-sim") != std::string::npos);
-  CHECK(isolated.body.find("solated margin") != std::string::npos);
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=X")) ==
         -1130);
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT")) == -1102);
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=NOPE&marginType=CROSSED")) ==
         -1121);
+  // Open orders on the symbol: -4047.
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  auto rest = sim.V1(http::verb::post, "/fapi/v1/order",
+                     "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=" + Px(btc, bid - 20) +
+                         "&timeInForce=GTC&newClientOrderId=mt-1");
+  REQUIRE(rest.status == 200);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType",
+                         "symbol=BTCUSDT&marginType=ISOLATED")) == -4047);
+  REQUIRE(sim.V1(http::verb::delete_, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=mt-1")
+              .status == 200);
+  auto ok = sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED");
+  REQUIRE(ok.status == 200);
+  CHECK(ok.body == R"({"code":200,"msg":"success"})");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType",
+                         "symbol=BTCUSDT&marginType=ISOLATED")) == -4046);
+  // Per account: the V3 test user is still cross.
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/marginType",
+                         "symbol=BTCUSDT&marginType=CROSSED")) == -4046);
+  simdjson::dom::parser jp;
+  auto flat = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  CHECK(std::string_view(At(jp, flat.body, 0)["marginType"]) == "isolated");
+  // A position: its margin is its own; the switch back is refused (-4048).
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/leverage", "symbol=BTCUSDT&leverage=10").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01").status == 200);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/marginType",
+                         "symbol=BTCUSDT&marginType=CROSSED")) == -4048);
+  SimPosition pos;
+  SimBalance b;
+  sim.server->Sync([&] {
+    pos = sim.venue().engine().Position(kV1Account, 0);
+    b = sim.venue().engine().Balance(kV1Account);
+  });
+  REQUIRE(pos.isolated);
+  REQUIRE(pos.isolated_margin > 0);
+  auto pr = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  REQUIRE(pr.status == 200);
+  auto rows = ad::ParsePositionRisk(pr.body, Ctx(sim), false);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  simdjson::dom::element row = At(jp, pr.body, 0);
+  CHECK(std::string_view(row["marginType"]) == "isolated");
+  CHECK(std::string_view(row["isolatedWallet"]) == Money8(pos.isolated_margin));
+  CHECK(std::string_view(row["isolatedMargin"]) == Money8(pos.isolated_margin + pos.unrealized_pnl));
+  // Isolated liquidation price, 10x long: about entry x (1 - 1/10) / (1 - mmr), below entry.
+  const Decimal liq = Decimal::Parse(std::string(std::string_view(row["liquidationPrice"]))).value();
+  const Decimal entry = Decimal::Parse(std::string(std::string_view(row["entryPrice"]))).value();
+  CHECK(liq < entry);
+  CHECK(liq > Decimal::Parse("0").value());
+  auto acct = sim.V1(http::verb::get, "/fapi/v4/account", "");
+  REQUIRE(ad::ParseAccount(acct.body, Ctx(sim)).ok());
+  simdjson::dom::element a = jp.parse(acct.body);
+  CHECK(std::string_view(a["totalCrossWalletBalance"]) == Money8(b.cross_wallet));
+  CHECK(std::string_view(a["totalWalletBalance"]) == Money8(b.wallet));
+  CHECK(b.wallet == b.cross_wallet + pos.isolated_margin);
+  for (simdjson::dom::element r : a["positions"].get_array()) {
+    if (std::string_view(r["symbol"]) != "BTCUSDT") continue;
+    CHECK(bool(r["isolated"]));
+    CHECK(std::string_view(r["isolatedWallet"]) == Money8(pos.isolated_margin));
+  }
+  auto bal = sim.V1(http::verb::get, "/fapi/v2/balance", "");
+  REQUIRE(ad::ParseBalances(bal.body, Ctx(sim)).ok());
+  CHECK(std::string_view(At(jp, bal.body, 0)["crossWalletBalance"]) == Money8(b.cross_wallet));
+  CHECK(std::string_view(At(jp, bal.body, 0)["balance"]) == Money8(b.wallet));
+  // ACCOUNT_UPDATE of the fill: mt isolated, iw the isolated wallet, cw the cross wallet.
+  auto upd = user.ReadUntil("ACCOUNT_UPDATE");
+  REQUIRE(upd.has_value());
+  ad::UserFrame uf;
+  REQUIRE(ad::DecodeUserFrame(*upd, Ctx(sim), 0, &uf).ok());
+  simdjson::dom::element ev = jp.parse(*upd);
+  CHECK(std::string_view(ev["a"]["B"].at(0)["cw"]) == Money8(b.cross_wallet));
+  CHECK(std::string_view(ev["a"]["B"].at(0)["wb"]) == Money8(b.wallet));
+  CHECK(std::string_view(ev["a"]["P"].at(0)["mt"]) == "isolated");
+  CHECK(std::string_view(ev["a"]["P"].at(0)["iw"]) == Money8(pos.isolated_margin));
+  // Flat again: the switch back is allowed and the symbol prints cross.
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.01&reduceOnly=true").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=CROSSED")
+              .status == 200);
+  auto back = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  CHECK(std::string_view(At(jp, back.body, 0)["marginType"]) == "cross");
+}
+
+TEST_CASE("aster sim: positionMargin adds / reduces isolated margin, history lists it",
+          "[aster_sim]") {
+  Sim sim;
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  const std::string path = "/fapi/v1/positionMargin";
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1")) == -4053);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED")
+              .status == 200);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1")) == -4054);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/leverage", "symbol=BTCUSDT&leverage=10").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01").status == 200);
+  REQUIRE(user.ReadUntil("ACCOUNT_UPDATE").has_value());  // the fill's
+  Money before = 0;
+  sim.server->Sync([&] { before = sim.venue().engine().Position(kV1Account, 0).isolated_margin; });
+  auto add = sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1");
+  REQUIRE(add.status == 200);
+  CHECK(add.body == R"({"amount":10.0,"code":200,"msg":"Successfully modify position margin.","type":1})");
+  auto upd = user.ReadUntil("ACCOUNT_UPDATE");
+  REQUIRE(upd.has_value());
+  simdjson::dom::parser jp;
+  simdjson::dom::element ev = jp.parse(*upd);
+  CHECK(std::string_view(ev["a"]["m"]) == "MARGIN_TRANSFER");
+  CHECK(std::string_view(ev["a"]["P"].at(0)["iw"]) == Money8(before + 10 * 100'000'000LL));
+  // The V3 test user (another account) is cross on BTCUSDT.
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/positionMargin",
+                         "symbol=BTCUSDT&amount=1&type=1")) == -4053);
+  auto red = sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=2.5&type=2");
+  REQUIRE(red.status == 200);
+  CHECK(red.body == R"({"amount":2.5,"code":200,"msg":"Successfully modify position margin.","type":2})");
+  Money after = 0;
+  sim.server->Sync([&] { after = sim.venue().engine().Position(kV1Account, 0).isolated_margin; });
+  CHECK(after == before + 750'000'000);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=1000000&type=2")) == -4051);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=100000000&type=1")) == -4050);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=0&type=1")) == -4055);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=1&type=3")) == -1130);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&type=1")) == -1102);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=1&type=1&positionSide=LONG")) ==
+        -4061);
+  // History: both transfers, oldest first; filtered by type; symbol mandatory.
+  auto h = sim.V1(http::verb::get, "/fapi/v1/positionMargin/history", "symbol=BTCUSDT");
+  REQUIRE(h.status == 200);
+  simdjson::dom::array rows = jp.parse(h.body).get_array();
+  REQUIRE(rows.size() == 2);
+  CHECK(std::string_view(rows.at(0)["amount"]) == "10.00000000");
+  CHECK(int64_t(rows.at(0)["type"]) == 1);
+  CHECK(std::string_view(rows.at(0)["asset"]) == "USDT");
+  CHECK(std::string_view(rows.at(0)["symbol"]) == "BTCUSDT");
+  CHECK(std::string_view(rows.at(0)["positionSide"]) == "BOTH");
+  CHECK(int64_t(rows.at(0)["time"]) > 0);
+  CHECK(std::string_view(rows.at(1)["amount"]) == "2.50000000");
+  CHECK(int64_t(rows.at(1)["type"]) == 2);
+  auto h2 = sim.V1(http::verb::get, "/fapi/v1/positionMargin/history", "symbol=BTCUSDT&type=2");
+  REQUIRE(h2.status == 200);
+  CHECK(jp.parse(h2.body).get_array().size() == 1);
+  auto h3 = sim.V3(http::verb::get, "/fapi/v3/positionMargin/history", "symbol=BTCUSDT");
+  REQUIRE(h3.status == 200);
+  CHECK(h3.body == "[]");  // the other account's
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionMargin/history", "symbol=ETHUSDT").body == "[]");
+  CHECK(ErrorCode(sim.V1(http::verb::get, "/fapi/v1/positionMargin/history", "")) == -1102);
+}
+
+TEST_CASE("aster sim: an isolated position liquidates alone, the cross account untouched",
+          "[aster_sim]") {
+  Sim sim;
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED")
+              .status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/leverage", "symbol=BTCUSDT&leverage=20").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=ETHUSDT&side=BUY&type=MARKET&quantity=0.1").status == 200);  // cross
+  simdjson::dom::parser jp;
+  auto pr = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  const Decimal liq = Decimal::Parse(std::string(std::string_view(At(jp, pr.body, 0)["liquidationPrice"]))).value();
+  const SimInstrument& in = sim.venue().market().instrument(0);
+  // Ten ticks above the printed liquidation price: alive; ten below: closed, ETH stays.
+  const int64_t liq_px = liq.ToScaled(in.price_scale, Rounding::kDown).value();
+  REQUIRE(liq_px > 0);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, liq_px + 10 * in.tick); });
+  SimPosition btc_pos, eth_pos;
+  sim.server->Sync([&] { btc_pos = sim.venue().engine().Position(kV1Account, 0); });
+  CHECK(btc_pos.size != 0);
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, liq_px - 10 * in.tick); });
+  sim.server->Sync([&] {
+    btc_pos = sim.venue().engine().Position(kV1Account, 0);
+    eth_pos = sim.venue().engine().Position(kV1Account, 1);
+  });
+  CHECK(btc_pos.size == 0);
+  CHECK(eth_pos.size != 0);
 }
 
 TEST_CASE("aster sim: countdownCancelAll cancels the symbol's orders on expiry", "[aster_sim]") {
