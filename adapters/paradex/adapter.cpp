@@ -35,6 +35,9 @@ constexpr auto kJwtKeeper = std::chrono::seconds(5);
 constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
 constexpr int kRestBookDepth = 100;
 constexpr int kHistoryPage = 100;
+// A funding history read follows at most this many /funding/data pages (only a venue paging
+// oldest first needs more than one page per `limit` rows; beyond this the range is too wide).
+constexpr int kMaxFundingPages = 20;
 constexpr size_t kTerminalKept = 1000;
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
@@ -98,6 +101,16 @@ class ParadexAdapter final : public common::AdapterBase {
       auto it = funding_.find(in->venue_symbol);
       if (it != funding_.end()) return done(it->second);
       done(absl::UnavailableError("funding for " + symbol + " not loaded yet; retry"));
+    });
+  }
+
+  void ListFundingHistory(FundingHistoryQuery q, Callback<std::vector<Funding>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)]() mutable {
+      const Instrument* in = symbols_.ByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + q.symbol)));
+      auto m = markets_.find(in->venue_symbol);
+      const int64_t period = m == markets_.end() ? 0 : m->second.funding_period_hours;
+      FundingHistoryPage(in->venue_symbol, in->symbol, period, q, "", {}, 0, std::move(done));
     });
   }
 
@@ -792,6 +805,37 @@ class ParadexAdapter final : public common::AdapterBase {
     funding_timer_->async_wait([this](const boost::system::error_code& ec) {
       if (!ec) RefreshFunding();
     });
+  }
+
+  // One GET /funding/data page of a ListFundingHistory read; follows the cursor only while the
+  // query's newest `limit` rows may still be ahead (FundingHistoryComplete).
+  void FundingHistoryPage(std::string vs, std::string ticker, int64_t period, FundingHistoryQuery q,
+                          std::string cursor, std::vector<FundingData> rows, int pages,
+                          Callback<std::vector<Funding>> done) {
+    if (stopped_) return done(absl::CancelledError("paradex adapter stopped"));
+    rest_.FundingData(
+        EncodeFundingDataQuery(vs, q, cursor),
+        [this, vs, ticker, period, q, rows = std::move(rows), pages,
+         done = std::move(done)](RestResult r) mutable {
+          if (!r.ok()) return done(FromVenue(r.error));
+          PageCursor next;
+          auto page = codec_.ParseFundingData(r.body, &next);
+          if (!page.ok()) return done(page.status());
+          rows.insert(rows.end(), page->begin(), page->end());
+          if (!FundingHistoryComplete(*page, next, rows.size(), q.limit)) {
+            if (pages + 1 >= kMaxFundingPages) {
+              return done(absl::FailedPreconditionError(
+                  "paradex funding history: more than " + std::to_string(kMaxFundingPages) +
+                  " pages of " + vs + " in the range; narrow from/to"));
+            }
+            return FundingHistoryPage(vs, ticker, period, q, next.next, std::move(rows), pages + 1,
+                                      std::move(done));
+          }
+          auto out = BuildFundingHistory(rows, vs, period, ticker);
+          if (!out.ok()) return done(out.status());
+          for (auto& f : *out) f.venue = cfg_.name;
+          done(std::move(*out));
+        });
   }
 
   void EmitFunding(const std::string& vs) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "adapters/common/url.h"
 #include "adapters/wire/cat.h"
 #include "adapters/wire/json_reader.h"
 #include "adapters/wire/json_writer.h"
@@ -1336,6 +1337,52 @@ absl::StatusOr<Funding> BuildFundingFromSummary(const MarketSummary& s, int64_t 
   fd.funding_period_hours = period_hours;
   fd.exchange_time = s.exchange_time;
   return BuildFunding(fd, &s, normalized_symbol, as_of);
+}
+
+absl::StatusOr<std::vector<Funding>> BuildFundingHistory(const std::vector<FundingData>& rows,
+                                                         std::string_view venue_symbol,
+                                                         int64_t market_period_hours,
+                                                         std::string_view normalized_symbol) {
+  std::vector<Funding> out;
+  out.reserve(rows.size());
+  for (const FundingData& row : rows) {
+    if (row.venue_symbol != venue_symbol) {
+      return Bad("funding data row for " + Short(row.venue_symbol) + ", asked " + S(venue_symbol));
+    }
+    if (row.exchange_time == 0) {
+      return Bad("funding data row of " + S(venue_symbol) + " without created_at");
+    }
+    FundingData d = row;
+    // The live path normalizes with the row's own period; a row without one takes the market's
+    // (the summary fallback of the live path does the same).
+    if (d.funding_period_hours <= 0) d.funding_period_hours = market_period_hours;
+    PERPGW_ASSIGN_OR_RETURN(Funding f, BuildFunding(d, nullptr, normalized_symbol, 0));
+    out.push_back(std::move(f));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Funding& a, const Funding& b) { return a.as_of < b.as_of; });
+  return out;
+}
+
+std::string EncodeFundingDataQuery(std::string_view market, const FundingHistoryQuery& q,
+                                   std::string_view cursor) {
+  constexpr int64_t kMs = wire::kNanosPerMilli;
+  std::string s =
+      wire::Cat("market=", market, "&page_size=", std::to_string(std::clamp(q.limit, 1, 5000)));
+  if (q.from > 0) s += "&start_at=" + std::to_string((q.from + kMs - 1) / kMs);
+  if (q.to > 0) s += "&end_at=" + std::to_string(q.to / kMs);
+  if (!cursor.empty()) {
+    s += "&cursor=";
+    common::AppendPercentEncoded(&s, cursor);
+  }
+  return s;
+}
+
+bool FundingHistoryComplete(const std::vector<FundingData>& page, const PageCursor& cursor,
+                            size_t have, int limit) {
+  if (cursor.next.empty() || page.empty()) return true;
+  const bool newest_first = page.front().exchange_time >= page.back().exchange_time;
+  return newest_first && have >= static_cast<size_t>(std::max(limit, 1));
 }
 
 LeverageInfo BuildLeverageInfo(const MarketInfo& market, const MarginSetting* setting) {

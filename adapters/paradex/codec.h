@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/api/order_book.h"
 #include "adapters/api/types.h"
+#include "adapters/api/venue.h"
 #include "adapters/paradex/sbe.h"
 #include "adapters/paradex/signing.h"
 #include "adapters/paradex/symbols.h"
@@ -277,6 +278,28 @@ absl::StatusOr<Funding> BuildFunding(const FundingData& fd, const MarketSummary*
 absl::StatusOr<Funding> BuildFundingFromSummary(const MarketSummary& s, int64_t period_hours,
                                                 std::string_view normalized_symbol,
                                                 UnixNanos as_of);
+
+// GET /funding/data rows -> ListFundingHistory rows, oldest first. Paradex funding is continuous
+// (paradex.md §4): a row is a sample of the index, not a settlement, so `as_of` is its created_at
+// and the rate is normalized exactly like live funding (BuildFunding: funding_rate for the row's
+// funding_period_hours; the market's period from /markets when the row omits it). No mark or
+// index (the rows carry none), no next funding time. Errors: a row of another market, a row
+// without created_at, no period in the row nor the market.
+absl::StatusOr<std::vector<Funding>> BuildFundingHistory(const std::vector<FundingData>& rows,
+                                                         std::string_view venue_symbol,
+                                                         int64_t market_period_hours,
+                                                         std::string_view normalized_symbol);
+// The GET /funding/data query for a history read: market, page_size = the limit (1..5000),
+// start_at / end_at in ms inside [from, to] (from rounded up, to down; 0 = open-ended, not sent),
+// and the `cursor` (percent-encoded) when paging on.
+std::string EncodeFundingDataQuery(std::string_view market, const FundingHistoryQuery& q,
+                                   std::string_view cursor);
+// Whether a funding history read is complete after a page: no next cursor, or the venue pages
+// newest first (the page's created_at descending; the spec does not say which way it pages) and
+// `have` rows already cover the query's limit. A page in ascending order must be followed to the
+// end (the newest rows come last).
+bool FundingHistoryComplete(const std::vector<FundingData>& page, const PageCursor& cursor,
+                            size_t have, int limit);
 
 // Max leverage = floor(1 / imf_base); IMR = imf_base, MMR = imf_base * mmf_factor; current
 // leverage from /account/margin when known (0 = unknown).

@@ -265,9 +265,8 @@ void ParadexRest::Markets(RestCallback cb) { impl_->Public("/markets", std::move
 void ParadexRest::MarketsSummary(const std::string& market, RestCallback cb) {
   impl_->Public("/markets/summary?market=" + market, std::move(cb));
 }
-void ParadexRest::FundingData(const std::string& market, int page_size, RestCallback cb) {
-  impl_->Public("/funding/data?market=" + market + "&page_size=" + std::to_string(page_size),
-                std::move(cb));
+void ParadexRest::FundingData(const std::string& query, RestCallback cb) {
+  impl_->Public("/funding/data?" + query, std::move(cb));
 }
 void ParadexRest::Orderbook(const std::string& market, int depth, RestCallback cb) {
   impl_->Public("/orderbook/" + market + "?depth=" + std::to_string(depth), std::move(cb));

@@ -70,7 +70,8 @@ class ParadexRest {
   void SystemState(RestCallback cb);                             // GET /system/state
   void Markets(RestCallback cb);                                 // GET /markets
   void MarketsSummary(const std::string& market, RestCallback cb);  // GET /markets/summary
-  void FundingData(const std::string& market, int page_size, RestCallback cb);
+  // GET /funding/data?<query> (query already encoded: EncodeFundingDataQuery).
+  void FundingData(const std::string& query, RestCallback cb);
   void Orderbook(const std::string& market, int depth, RestCallback cb);  // GET /orderbook/{m}
 
   // The account's current JWT ("" until the first one arrived); refreshed in the background by

@@ -563,3 +563,79 @@ TEST_CASE("paradex codec: every truncation of every recorded JSON payload fails 
     }
   }
 }
+
+TEST_CASE("paradex codec: funding history from /funding/data pages") {
+  px::Codec c;
+  // The recorded docs example: one BTC row, 8 h period.
+  px::PageCursor cursor;
+  auto rec = c.ParseFundingData(ReadData("rest_funding_data.json"), &cursor);
+  REQUIRE(rec.ok());
+  auto h = px::BuildFundingHistory(*rec, "BTC-USD-PERP", 8, "BTC");
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 1);
+  const perpgw::Funding& f = (*h)[0];
+  CHECK(f.venue == "paradex");
+  CHECK(f.symbol == "BTC");
+  CHECK(f.rate == D("0.00000567"));
+  CHECK(f.interval_hours == D("8"));
+  CHECK(f.rate_8h == D("0.00000567"));  // equals the server's funding_rate_8h
+  CHECK(f.rate_1h == D("0.00000070875"));
+  CHECK(f.as_of == 1684796400000LL * 1000000);  // the sample's created_at
+  CHECK(f.next_funding_time == 0);              // continuous
+  CHECK(f.mark_price.IsZero());                 // rows carry no mark
+
+  // Newest first on the wire (as the sim pages), oldest first out; a 24 h market's rate is per
+  // 24 h (paradex.md §4), and a row without funding_period_hours takes the market's.
+  const std::string page = R"({"next":"abc=","prev":null,"results":[
+    {"market":"ETH-USD-PERP","funding_rate":"0.0003","funding_rate_8h":"0.0001",
+     "funding_period_hours":24,"funding_index":"1.5","funding_premium":"0.1","created_at":1700000002000},
+    {"market":"ETH-USD-PERP","funding_rate":"-0.00024","funding_index":"1.4",
+     "funding_premium":"0.1","created_at":1700000001000}]})";
+  auto rows = c.ParseFundingData(page, &cursor);
+  REQUIRE(rows.ok());
+  CHECK(cursor.next == "abc=");
+  auto eth = px::BuildFundingHistory(*rows, "ETH-USD-PERP", 24, "ETH");
+  REQUIRE(eth.ok());
+  REQUIRE(eth->size() == 2);
+  CHECK((*eth)[0].as_of == 1700000001000LL * 1000000);
+  CHECK((*eth)[0].interval_hours == D("24"));  // from the market
+  CHECK((*eth)[0].rate_8h == D("-0.00008"));
+  CHECK((*eth)[1].rate_8h == D("0.0001"));
+  CHECK((*eth)[1].apr == D("0.1095"));  // 0.0003 / 24 * 8760
+
+  // Refused: a row of another market, no period anywhere, no created_at.
+  CHECK_FALSE(px::BuildFundingHistory(*rows, "BTC-USD-PERP", 24, "BTC").ok());
+  CHECK_FALSE(px::BuildFundingHistory(*rows, "ETH-USD-PERP", 0, "ETH").ok());
+  std::vector<px::FundingData> undated = *rows;
+  undated[0].exchange_time = 0;
+  CHECK_FALSE(px::BuildFundingHistory(undated, "ETH-USD-PERP", 24, "ETH").ok());
+  // A malformed row fails the page, not just the row.
+  CHECK_FALSE(c.ParseFundingData(R"({"results":[{"market":"ETH-USD-PERP","funding_rate":"x",
+      "created_at":1700000001000}]})")
+                  .ok());
+}
+
+TEST_CASE("paradex codec: funding history query and paging") {
+  perpgw::FundingHistoryQuery q{"BTC", 0, 0, 5};
+  CHECK(px::EncodeFundingDataQuery("BTC-USD-PERP", q, "") == "market=BTC-USD-PERP&page_size=5");
+  // ns -> ms inside [from, to]: from rounds up, to down; the cursor is percent-encoded.
+  q.from = 1700000000000000001;
+  q.to = 1700000001999999999;
+  q.limit = 10000;
+  CHECK(px::EncodeFundingDataQuery("BTC-USD-PERP", q, "eyJ+/=") ==
+        "market=BTC-USD-PERP&page_size=5000&start_at=1700000000001&end_at=1700000001999"
+        "&cursor=eyJ%2B%2F%3D");
+
+  auto row = [](int64_t ms) {
+    px::FundingData d;
+    d.exchange_time = ms * 1000000;
+    return d;
+  };
+  const std::vector<px::FundingData> newest_first{row(3), row(2)}, oldest_first{row(2), row(3)};
+  const px::PageCursor more{"next", ""}, end{"", "prev"};
+  CHECK(px::FundingHistoryComplete(newest_first, end, 2, 5));   // no further page
+  CHECK(px::FundingHistoryComplete(newest_first, more, 2, 2));  // the newest 2 are here
+  CHECK_FALSE(px::FundingHistoryComplete(newest_first, more, 2, 5));
+  CHECK_FALSE(px::FundingHistoryComplete(oldest_first, more, 2, 2));  // newest rows come last
+  CHECK(px::FundingHistoryComplete({}, more, 0, 5));                  // an empty page ends it
+}
