@@ -25,6 +25,7 @@
 #include "adapters/common/client_ids.h"
 #include "adapters/common/refresh_gate.h"
 #include "adapters/lighter/codec.h"
+#include "adapters/lighter/codec_funding.h"
 #include "adapters/lighter/errors.h"
 #include "adapters/lighter/feed.h"
 #include "adapters/lighter/rest.h"
@@ -125,6 +126,16 @@ class LighterAdapter final : public common::AdapterBase {
       auto it = funding_.find(symbols_.MarketIndexOf(in->venue_symbol));
       if (it != funding_.end()) return done(it->second);
       done(absl::UnavailableError("funding for " + symbol + " not loaded yet; retry"));
+    });
+  }
+
+  void ListFundingHistory(FundingHistoryQuery q, Callback<std::vector<Funding>> done) override {
+    asio::post(ioc_, [this, q = std::move(q), done = std::move(done)]() mutable {
+      const Instrument* in = symbols_.ByTicker(q.symbol);
+      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + q.symbol)));
+      const int64_t market = symbols_.MarketIndexOf(in->venue_symbol);
+      FundingsPage(FirstFundingsRequest(market, q, clock_.Now()), in->symbol, q.limit, {},
+                   std::move(done));
     });
   }
 
@@ -1404,6 +1415,25 @@ class LighterAdapter final : public common::AdapterBase {
     funding_timer_->expires_after(kFundingRefresh);
     funding_timer_->async_wait([this](const boost::system::error_code& ec) {
       if (!ec) RefreshFunding();
+    });
+  }
+
+  // One GET /fundings call of a ListFundingHistory read; earlier rows are asked for only while
+  // the query's limit is not covered (NextFundingsRequest). `rows` oldest first.
+  void FundingsPage(FundingsRequest req, std::string ticker, int limit, std::vector<Funding> rows,
+                    Callback<std::vector<Funding>> done) {
+    if (stopped_) return done(absl::CancelledError("lighter adapter stopped"));
+    rest_.Fundings(EncodeFundingsQuery(req), [this, req, ticker, limit, rows = std::move(rows),
+                                              done = std::move(done)](RestResult r) mutable {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto page = ParseFundings(r.body, ticker);
+      if (!page.ok()) return done(page.status());
+      for (auto& f : *page) f.venue = cfg_.name;
+      auto next = NextFundingsRequest(req, *page, rows.size() + page->size(), limit);
+      page->insert(page->end(), std::make_move_iterator(rows.begin()),
+                   std::make_move_iterator(rows.end()));
+      if (next) return FundingsPage(*next, ticker, limit, std::move(*page), std::move(done));
+      done(std::move(*page));
     });
   }
 

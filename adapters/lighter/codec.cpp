@@ -9,6 +9,7 @@
 #include <map>
 #include <utility>
 
+#include "adapters/lighter/codec_funding.h"
 #include "adapters/wire/cat.h"
 #include "adapters/wire/json_reader.h"
 #include "adapters/wire/json_writer.h"
@@ -1350,9 +1351,9 @@ absl::StatusOr<Funding> BuildFunding(const FundingRateRow& row, const MarketStat
   } else {
     f.rate = row.rate.Normalized();
   }
-  f.interval_hours = Decimal::FromInt(1);
-  constexpr UnixNanos kHour = int64_t{3600} * 1'000'000'000;
-  if (as_of > 0) f.next_funding_time = (as_of / kHour + 1) * kHour;
+  f.interval_hours = Decimal::FromInt(kFundingIntervalHours);
+  constexpr UnixNanos kPeriod = kFundingIntervalHours * 3600 * 1'000'000'000;
+  if (as_of > 0) f.next_funding_time = (as_of / kPeriod + 1) * kPeriod;
   if (stats != nullptr) {
     if (stats->funding_time > as_of) f.next_funding_time = stats->funding_time;
     if (stats->mark_price) f.mark_price = *stats->mark_price;

@@ -239,6 +239,9 @@ void LighterRest::OrderBookDetails(RestCallback cb) {
 void LighterRest::FundingRates(RestCallback cb) {
   impl_->Get("/funding-rates", kWDefault, std::move(cb));
 }
+void LighterRest::Fundings(const std::string& query, RestCallback cb) {
+  impl_->Get("/fundings?" + query, kWDefault, std::move(cb));
+}
 void LighterRest::OrderBookOrders(int64_t market_index, int limit, RestCallback cb) {
   impl_->Get("/orderBookOrders?market_id=" + std::to_string(market_index) +
                  "&limit=" + std::to_string(limit),

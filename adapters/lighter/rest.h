@@ -64,6 +64,8 @@ class LighterRest {
   // --- public
   void OrderBookDetails(RestCallback cb);  // GET /orderBookDetails
   void FundingRates(RestCallback cb);      // GET /funding-rates
+  // GET /fundings?<query> (settled funding history; query from EncodeFundingsQuery).
+  void Fundings(const std::string& query, RestCallback cb);
   // GET /orderBookOrders?market_id=&limit= (individual resting orders; aggregate by price).
   void OrderBookOrders(int64_t market_index, int limit, RestCallback cb);
   // GET /account?by=index&value=N (collateral, positions).
