@@ -1400,8 +1400,8 @@ void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpR
   if (!amount.ok()) {
     return WriteError(resp, Err(-1130, "Data sent for parameter 'amount' is not valid."));
   }
-  // Binance-family codes: -4055 amount, -4053 not isolated (its nearest: the auto-add-margin
-  // refusal on a cross position), -4054 flat, -4050 / -4051 cross / isolated balance short.
+  // Binance-family codes (ccxt's Aster error map lists them too): -4055 amount, -4049 not
+  // isolated (ADD_ISOLATED_MARGIN_REJECT), -4054 flat, -4050 / -4051 cross / isolated balance.
   if (*amount <= 0) return WriteError(resp, Err(-4055, "Amount must be positive."));
   const bool add = type == "1";
   PendingAccount& pending = pending_account_[acct.id];
@@ -1413,7 +1413,7 @@ void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpR
     case MarginResult::kOk:
       break;
     case MarginResult::kNotIsolated:
-      return WriteError(resp, Err(-4053, "Position margin can only be adjusted on an isolated position."));
+      return WriteError(resp, Err(-4049, "Add margin only support for isolated position."));
     case MarginResult::kNoPosition:
       return WriteError(resp, Err(-4054, "Cannot add position margin: position is 0."));
     case MarginResult::kInsufficient:

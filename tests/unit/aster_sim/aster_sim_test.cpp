@@ -1039,7 +1039,7 @@ TEST_CASE("aster sim: positionMargin adds / reduces isolated margin, history lis
   WsClient user(sim.port, "/ws/" + *key);
   sim.WaitConnections(1);
   const std::string path = "/fapi/v1/positionMargin";
-  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1")) == -4053);
+  CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1")) == -4049);
   REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED")
               .status == 200);
   CHECK(ErrorCode(sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=10&type=1")) == -4054);
@@ -1060,7 +1060,7 @@ TEST_CASE("aster sim: positionMargin adds / reduces isolated margin, history lis
   CHECK(std::string_view(ev["a"]["P"].at(0)["iw"]) == Money8(before + 10 * 100'000'000LL));
   // The V3 test user (another account) is cross on BTCUSDT.
   CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/positionMargin",
-                         "symbol=BTCUSDT&amount=1&type=1")) == -4053);
+                         "symbol=BTCUSDT&amount=1&type=1")) == -4049);
   auto red = sim.V1(http::verb::post, path, "symbol=BTCUSDT&amount=2.5&type=2");
   REQUIRE(red.status == 200);
   CHECK(red.body == R"({"amount":2.5,"code":200,"msg":"Successfully modify position margin.","type":2})");
