@@ -112,6 +112,8 @@ void Fill(const Instrument& in, v1::Instrument* out) {
   out->set_max_leverage(Str(in.max_leverage));
   out->set_tradeable(in.tradeable);
   out->set_funding_interval_hours(in.funding_interval_hours);
+  out->set_unified_symbol(UnifiedSymbol(in));
+  out->set_settle(in.settle.empty() ? in.quote : in.settle);
 }
 
 void Fill(const Funding& in, v1::FundingRate* out) {

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -238,8 +240,22 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
   if (!a->InstrumentsReady()) {
     return absl::UnavailableError("venue '" + venue + "' has not loaded its instruments yet");
   }
-  for (auto& in : a->Instruments()) {
-    if (in.symbol == symbol) return in;
+  auto same = [](const std::string& a, const std::string& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::toupper(static_cast<unsigned char>(x)) ==
+                    std::toupper(static_cast<unsigned char>(y));
+           });
+  };
+  const std::vector<Instrument> all = a->Instruments();
+  for (const auto& in : all) {
+    if (in.symbol == symbol) return in;  // the ticker, exactly: the common case first
+  }
+  for (const auto& in : all) {
+    if (same(in.symbol, symbol) || same(in.venue_symbol, symbol) ||
+        same(UnifiedSymbol(in), symbol)) {
+      return in;
+    }
   }
   return absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'");
 }

@@ -59,6 +59,9 @@ class Gateway {
   // One open stream for `identity` (a token name; "" without auth), or null with `err`
   // RESOURCE_EXHAUSTED past limits.max_streams_per_token. Dropping the handle releases it.
   std::shared_ptr<void> AcquireStream(const std::string& identity, absl::Status* err);
+  // `symbol`: the ticker ("BTC"), the unified symbol ("BTC/USDT:USDT") or the venue's own name
+  // ("BTCUSDT", "BTC_USDC_PERP", "BTC-USD-PERP", Lighter's market index), without regard to
+  // case; the instrument returned carries the ticker every answer uses.
   absl::StatusOr<Instrument> FindInstrument(const std::string& venue,
                                             const std::string& symbol) const;
   std::vector<Instrument> ListInstruments(const std::string& venue) const;

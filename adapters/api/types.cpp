@@ -187,4 +187,9 @@ Order OrderOf(const OrderRequest& r, const std::string& venue, OrderStatus statu
   return o;
 }
 
+std::string UnifiedSymbol(const Instrument& in) {
+  const std::string& base = in.base.empty() ? in.symbol : in.base;
+  return base + "/" + in.quote + ":" + (in.settle.empty() ? in.quote : in.settle);
+}
+
 }  // namespace perpgw

@@ -35,6 +35,7 @@ struct Instrument {
   std::string venue_symbol;  // the venue's own id ("BTCUSDT", "BTC_USDC_PERP", "1")
   std::string base;          // base asset as the venue names it ("1000PEPE", "kPEPE")
   std::string quote;
+  std::string settle;  // settlement asset when it differs from the quote (Paradex: USD / USDC)
   Decimal tick_size;
   Decimal step_size;
   Decimal min_size;
@@ -52,6 +53,9 @@ struct Instrument {
   // maxMultiplier/minMultiplier (reference: last price), Paradex 1 ± price_bands_width (mark).
   Decimal price_band_up, price_band_down;
 };
+
+// BASE/QUOTE:SETTLE, ccxt's unified symbol for a linear perp (BASE as the venue names it).
+std::string UnifiedSymbol(const Instrument& in);
 
 struct Level {
   int64_t price = 0;  // mantissa at the book's price scale

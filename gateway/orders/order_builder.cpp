@@ -53,7 +53,7 @@ absl::Status CheckMinNotional(const OrderRequest& o, Decimal price, const Instru
 absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const Instrument& in) {
   OrderRequest o;
   o.account = req.account();
-  o.symbol = req.market().symbol();
+  o.symbol = in.symbol;  // the ticker, whichever spelling the request used
   if (!ValidClientOrderId(req.client_order_id())) {
     return absl::InvalidArgumentError(
         "client_order_id is required: 1-36 characters of [A-Za-z0-9_-]");

@@ -68,9 +68,14 @@ class AccountImpl final : public AccountBase {
                                       v1::ListPositionsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    std::string symbol = req->symbol();
+    if (!symbol.empty()) {
+      auto inst = gw_.FindInstrument((*a)->name(), symbol);
+      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+      symbol = inst->symbol;
+    }
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListPositions");
-    std::string symbol = req->symbol();
     (*a)->GetPositions(req->account(),
                        [once, resp, symbol](absl::StatusOr<std::vector<Position>> ps) {
                          if (!ps.ok()) return (void)once->Finish(ToGrpc(ps.status()));
@@ -119,7 +124,7 @@ class AccountImpl final : public AccountBase {
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetLeverageInfo");
-    (*a)->GetLeverageInfo(req->account(), req->symbol(),
+    (*a)->GetLeverageInfo(req->account(), inst->symbol,
                           [once, resp](absl::StatusOr<LeverageInfo> li) {
                             if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
                             if (!once->Claim())
@@ -153,7 +158,7 @@ class AccountImpl final : public AccountBase {
     if (!lev.ok()) return Done(ctx, ToGrpc(lev.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "SetLeverage");
-    (*a)->SetLeverage(req->account(), req->symbol(), *lev,
+    (*a)->SetLeverage(req->account(), inst->symbol, *lev,
                       [once, resp](absl::StatusOr<LeverageInfo> li) {
                         if (!li.ok()) return (void)once->Finish(ToGrpc(li.status()));
                         if (!once->Claim()) return;  // the deadline answered first: resp is gone

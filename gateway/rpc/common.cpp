@@ -79,7 +79,6 @@ absl::Status ResolveMarkets(Gateway& gw,
   }
   std::set<std::pair<std::string, std::string>> seen;
   for (int i = 0; i < in.size(); ++i) {
-    if (!seen.emplace(in[i].venue(), in[i].symbol()).second) continue;
     auto st = CheckMarket(in[i]);
     if (!st.ok()) {
       return absl::InvalidArgumentError("markets[" + std::to_string(i) +
@@ -87,7 +86,9 @@ absl::Status ResolveMarkets(Gateway& gw,
     }
     auto inst = gw.FindInstrument(in[i].venue(), in[i].symbol());
     if (!inst.ok()) return inst.status();
-    out->push_back({in[i].venue(), in[i].symbol()});
+    // Named twice (maybe in two spellings: "BTC", "BTCUSDT"): subscribed once.
+    if (!seen.emplace(inst->venue, inst->symbol).second) continue;
+    out->push_back({inst->venue, inst->symbol});
   }
   for (const auto& m : *out) gw.EnsureSubscribed(m.venue, m.symbol);
   return absl::OkStatus();

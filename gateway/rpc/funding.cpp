@@ -37,7 +37,7 @@ class FundingImpl final : public FundingBase {
     auto in = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!in.ok()) return Done(ctx, ToGrpc(in.status()));
     for (const auto& f : gw_.bus().FundingSnapshot()) {
-      if (f.venue == req->market().venue() && f.symbol == req->market().symbol()) {
+      if (f.venue == in->venue && f.symbol == in->symbol) {
         Fill(f, resp);
         return Done(ctx, Status::OK);
       }
@@ -46,7 +46,7 @@ class FundingImpl final : public FundingBase {
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetFunding");
     gw_.adapter(req->market().venue())
-        ->FetchFunding(req->market().symbol(), [once, resp](absl::StatusOr<Funding> f) {
+        ->FetchFunding(in->symbol, [once, resp](absl::StatusOr<Funding> f) {
           if (!f.ok()) return (void)once->Finish(ToGrpc(f.status()));
           if (!once->Claim()) return;  // the deadline answered first: resp is gone
           Fill(*f, resp);

@@ -41,7 +41,7 @@ class MarketDataImpl final : public MarketDataBase {
     auto once = WithDeadline(gw_, r, "GetOrderBook");
     if (req->from_venue()) {
       gw_.adapter(req->market().venue())
-          ->FetchBook(req->market().symbol(), depth, [once, resp](absl::StatusOr<BookUpdate> b) {
+          ->FetchBook(in->symbol, depth, [once, resp](absl::StatusOr<BookUpdate> b) {
             if (!b.ok()) return (void)once->Finish(ToGrpc(b.status()));
             if (!once->Claim()) return;  // the deadline answered first: resp is gone
             resp->mutable_market()->set_venue(b->venue);
@@ -56,8 +56,8 @@ class MarketDataImpl final : public MarketDataBase {
           });
       return r;
     }
-    gw_.EnsureSubscribed(req->market().venue(), req->market().symbol());
-    gw_.bus().GetBook({req->market().venue(), req->market().symbol()}, depth,
+    gw_.EnsureSubscribed(in->venue, in->symbol);
+    gw_.bus().GetBook({in->venue, in->symbol}, depth,
                       [once, resp](std::optional<v1::OrderBook> ob) {
                         if (!ob) {
                           once->Finish(Status(StatusCode::UNAVAILABLE,

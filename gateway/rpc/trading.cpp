@@ -38,6 +38,14 @@ class TradingImpl final : public TradingBase {
     return a;
   }
 
+  // An optional market filter in any spelling (FindInstrument) → the ticker; "" stays "".
+  absl::StatusOr<std::string> Ticker(VenueAdapter* a, const std::string& symbol) {
+    if (symbol.empty()) return symbol;
+    auto inst = gw_.FindInstrument(a->name(), symbol);
+    if (!inst.ok()) return inst.status();
+    return inst->symbol;
+  }
+
   ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
                                  grpc::ByteBuffer* out) override {
     return RawUnary<v1::PlaceOrderRequest, v1::PlaceOrderResponse>(
@@ -60,7 +68,7 @@ class TradingImpl final : public TradingBase {
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
     if (!inst->tradeable) {
       return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
-                              req->market().symbol() + " is not tradeable on " + inst->venue));
+                              inst->symbol + " is not tradeable on " + inst->venue));
     }
     auto order = orders::BuildOrder(*req, *inst);
     if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
@@ -74,7 +82,7 @@ class TradingImpl final : public TradingBase {
       VenueAdapter* adapter = *a;
       Instrument in = *inst;
       gw_.bus().GetBestPrices(
-          {req->market().venue(), req->market().symbol()},
+          {inst->venue, inst->symbol},
           [this, once, resp, adapter, o = *order, in](std::optional<Level> bid,
                                                       std::optional<Level> ask, int ps,
                                                       BookStatus status) mutable {
@@ -105,11 +113,11 @@ class TradingImpl final : public TradingBase {
     const risk::Limits lim = gw_.risk().Effective(req->account());
     if (lim.price_band_touch_bps || lim.price_band_mark_bps) {
       // The band needs the market's data: subscribe (once) so the touch and mark arrive.
-      gw_.EnsureSubscribed(req->market().venue(), req->market().symbol());
+      gw_.EnsureSubscribed(inst->venue, inst->symbol);
     }
     if (lim.price_band_touch_bps) {
       VenueAdapter* adapter = *a;
-      gw_.bus().GetBestPrices({req->market().venue(), req->market().symbol()},
+      gw_.bus().GetBestPrices({inst->venue, inst->symbol},
                               [this, once, resp, adapter, o = *order](
                                   std::optional<Level> bid, std::optional<Level> ask, int ps,
                                   BookStatus status) mutable {
@@ -221,7 +229,7 @@ class TradingImpl final : public TradingBase {
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelOrder");
     (*a)->CancelOrder(
-        {req->account(), req->market().symbol(), req->order_id(), req->client_order_id()},
+        {req->account(), inst->symbol, req->order_id(), req->client_order_id()},
         [once, resp](absl::StatusOr<CancelResult> res) {
           if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
           if (!once->Claim()) return;  // the deadline answered first: resp is gone
@@ -248,10 +256,8 @@ class TradingImpl final : public TradingBase {
     if (!req->venue().empty() && req->venue() != (*a)->name()) {
       return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "venue does not match the account"));
     }
-    if (!req->symbol().empty()) {
-      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
-      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-    }
+    auto symbol = Ticker(*a, req->symbol());
+    if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now()); !v.ok()) {
       gw_.metrics().RiskRejection(req->account(), v.limit);
       return Done(ctx,
@@ -259,7 +265,7 @@ class TradingImpl final : public TradingBase {
     }
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelAllOrders");
-    (*a)->CancelAll(req->account(), req->symbol(),
+    (*a)->CancelAll(req->account(), *symbol,
                     [once, resp](absl::StatusOr<std::vector<Order>> res) {
                       if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
                       if (!once->Claim()) return;  // the deadline answered first: resp is gone
@@ -289,8 +295,9 @@ class TradingImpl final : public TradingBase {
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetOrder");
     VenueAdapter* adapter = *a;
-    CancelRequest ref{req->account(), req->market().symbol(), req->order_id(),
-                      req->client_order_id()};
+    auto symbol = Ticker(adapter, req->market().symbol());  // optional here
+    if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
+    CancelRequest ref{req->account(), *symbol, req->order_id(), req->client_order_id()};
     auto from_venue = [once, resp, adapter, ref] {
       adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
         if (!o.ok()) return (void)once->Finish(ToGrpc(o.status()));
@@ -326,13 +333,11 @@ class TradingImpl final : public TradingBase {
                                        v1::ListOpenOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    if (!req->symbol().empty()) {
-      auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
-      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-    }
+    auto symbol = Ticker(*a, req->symbol());
+    if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListOpenOrders");
-    (*a)->ListOpenOrders(req->account(), req->symbol(),
+    (*a)->ListOpenOrders(req->account(), *symbol,
                          [once, resp](absl::StatusOr<std::vector<Order>> res) {
                            if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
                            if (!once->Claim()) return;  // the deadline answered first: resp is gone
@@ -360,9 +365,11 @@ class TradingImpl final : public TradingBase {
     if (req->limit() < 0 || req->limit() > 1000) {
       return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
     }
+    auto symbol = Ticker(*a, req->symbol());
+    if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListFills");
-    FillQuery q{req->account(), req->symbol(), req->from_time_ns(), req->to_time_ns(),
+    FillQuery q{req->account(), *symbol, req->from_time_ns(), req->to_time_ns(),
                 req->limit() == 0 ? 500 : req->limit()};
     (*a)->ListFills(q, [once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
       if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));

@@ -2056,6 +2056,66 @@ TEST_CASE("paradex: cancel_on_disconnect — a gateway killed with kill -9 leave
   }
 }
 
+// One market, every spelling: the ticker, the unified symbol, the venue's own name (Lighter: the
+// market index), any case. Answers carry the ticker.
+void SymbolSpellings(RigOptions opts, const std::string& unified,
+                     const std::vector<std::string>& spellings) {
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  FrozenMarket fm = FreezeMarket(rig);
+  int n = 0;
+  for (const auto& s : spellings) {
+    INFO("spelling " << s);
+    v1::GetInstrumentRequest ireq;
+    ireq.mutable_market()->set_venue(rig.venue());
+    ireq.mutable_market()->set_symbol(s);
+    v1::Instrument inst;
+    auto st = Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    CHECK(inst.symbol() == "BTC");
+    CHECK(inst.unified_symbol() == unified);
+    v1::GetOrderBookRequest breq;
+    *breq.mutable_market() = ireq.market();
+    breq.set_depth(1);
+    v1::OrderBook book;
+    REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
+    CHECK(book.market().symbol() == "BTC");
+    // An order named this way is the ticker's order; its open-order filter works the same way.
+    v1::PlaceOrderRequest po = LimitOrder(rig.account(), fm, "spell-" + std::to_string(n++),
+                                          v1::SIDE_BUY, Offset(fm.best_bid, fm.tick, -80));
+    po.mutable_market()->set_symbol(s);
+    v1::PlaceOrderResponse pr;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, po, &pr).ok());
+    INFO(pr.message());
+    CHECK(pr.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    CHECK(pr.order().market().symbol() == "BTC");
+    v1::ListOpenOrdersRequest lq;
+    lq.set_account(rig.account());
+    lq.set_symbol(s);
+    v1::ListOpenOrdersResponse lr;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::ListOpenOrders, lq, &lr).ok());
+    CHECK(lr.orders_size() == n);
+  }
+  v1::GetInstrumentRequest bad;
+  bad.mutable_market()->set_venue(rig.venue());
+  bad.mutable_market()->set_symbol("BTC/USDT:NOPE");
+  v1::Instrument none;
+  CHECK(Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, bad, &none)
+            .error_code() == grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_CASE("aster: a market is named by ticker, unified symbol or venue symbol, any case",
+          "[integration][aster][symbols]") {
+  SymbolSpellings(AsterOptions(), "BTC/USDT:USDT",
+                  {"BTC", "btc", "BTC/USDT:USDT", "btc/usdt:usdt", "BTCUSDT", "btcusdt"});
+}
+
+TEST_CASE("lighter: a market is named by ticker or unified symbol",
+          "[integration][lighter][symbols]") {
+  SymbolSpellings(LighterOptions(), "BTC/USDC:USDC", {"BTC", "BTC/USDC:USDC", "btc/usdc:usdc"});
+}
+
 #ifdef PERPGW_CLI_BIN
 namespace {
 

@@ -23,3 +23,18 @@ TEST_CASE("funding normalizes by the reported interval", "[funding]") {
   f.interval_hours = Decimal();
   CHECK_FALSE(NormalizeFunding(&f).ok());
 }
+
+TEST_CASE("unified symbol: BASE/QUOTE:SETTLE, base as the venue names it", "[symbols]") {
+  perpgw::Instrument in;
+  in.symbol = "PEPE";
+  in.base = "1000PEPE";
+  in.quote = "USDT";
+  CHECK(perpgw::UnifiedSymbol(in) == "1000PEPE/USDT:USDT");
+  in.symbol = "BTC";
+  in.base = "BTC";
+  in.quote = "USD";
+  in.settle = "USDC";  // Paradex: quoted in USD, settled in USDC
+  CHECK(perpgw::UnifiedSymbol(in) == "BTC/USD:USDC");
+  in.base.clear();
+  CHECK(perpgw::UnifiedSymbol(in) == "BTC/USD:USDC");
+}
