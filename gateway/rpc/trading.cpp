@@ -82,10 +82,9 @@ class TradingImpl final : public TradingBase {
       VenueAdapter* adapter = *a;
       Instrument in = *inst;
       gw_.bus().GetBestPrices(
-          {inst->venue, inst->symbol},
-          [this, once, resp, adapter, o = *order, in](std::optional<Level> bid,
-                                                      std::optional<Level> ask, int ps,
-                                                      BookStatus status) mutable {
+          {inst->venue, inst->symbol}, [this, once, resp, adapter, o = *order, in](
+                                           std::optional<Level> bid, std::optional<Level> ask,
+                                           int ps, BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
             if (!ref || status != BookStatus::kLive) {
               once->Finish(Status(StatusCode::UNAVAILABLE,
@@ -228,15 +227,14 @@ class TradingImpl final : public TradingBase {
     }
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelOrder");
-    (*a)->CancelOrder(
-        {req->account(), inst->symbol, req->order_id(), req->client_order_id()},
-        [once, resp](absl::StatusOr<CancelResult> res) {
-          if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
-          if (!once->Claim()) return;  // the deadline answered first: resp is gone
-          Fill(res->order, resp->mutable_order());
-          resp->set_filled_size(Str(res->order.filled_size));
-          once->Finished(Status::OK);
-        });
+    (*a)->CancelOrder({req->account(), inst->symbol, req->order_id(), req->client_order_id()},
+                      [once, resp](absl::StatusOr<CancelResult> res) {
+                        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
+                        Fill(res->order, resp->mutable_order());
+                        resp->set_filled_size(Str(res->order.filled_size));
+                        once->Finished(Status::OK);
+                      });
     return r;
   }
 
@@ -265,13 +263,12 @@ class TradingImpl final : public TradingBase {
     }
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelAllOrders");
-    (*a)->CancelAll(req->account(), *symbol,
-                    [once, resp](absl::StatusOr<std::vector<Order>> res) {
-                      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
-                      if (!once->Claim()) return;  // the deadline answered first: resp is gone
-                      for (const auto& o : *res) Fill(o, resp->add_orders());
-                      once->Finished(Status::OK);
-                    });
+    (*a)->CancelAll(req->account(), *symbol, [once, resp](absl::StatusOr<std::vector<Order>> res) {
+      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+      for (const auto& o : *res) Fill(o, resp->add_orders());
+      once->Finished(Status::OK);
+    });
     return r;
   }
 
