@@ -504,16 +504,8 @@ class LighterAdapter final : public common::AdapterBase {
                 res.venue_answered = true;
                 res.ack.outcome = AckOutcome::kAccepted;
                 Order& ord = res.ack.order;
-                ord.symbol = wire.symbol;
+                ord = OrderOf(wire, cfg_.name, OrderStatus::kPendingNew, clock_.Now());
                 ord.client_order_id = cid;
-                ord.side = wire.side;
-                ord.type = wire.type;
-                ord.tif = wire.tif;
-                ord.price = wire.price;
-                ord.size = wire.size;
-                ord.reduce_only = wire.reduce_only;
-                ord.status = OrderStatus::kPendingNew;
-                ord.created_time = ord.updated_time = clock_.Now();
                 res.ack.message = "accepted by lighter's sequencer as tx " + o.tx_hash +
                                   "; execution follows on the order stream";
                 ord = Own(acc, ord);
