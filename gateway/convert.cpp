@@ -251,6 +251,7 @@ void Fill(const Capabilities& in, v1::VenueCapabilities* out) {
   out->set_set_leverage(in.set_leverage);
   out->set_liquidation_stream(in.liquidation_stream);
   out->set_fill_history(in.fill_history);
+  out->set_funding_history(in.funding_history);
   out->set_market_orders(in.market_orders);
   out->set_post_only(in.post_only);
   out->set_reduce_only(in.reduce_only);

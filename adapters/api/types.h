@@ -264,6 +264,7 @@ struct Capabilities {
   bool post_only = false;
   bool reduce_only = false;
   bool balance_stream = false;
+  bool funding_history = false;  // ListFundingHistory from the venue's history endpoint
 };
 
 struct VenueHealth {

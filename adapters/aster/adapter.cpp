@@ -56,6 +56,7 @@ class AsterAdapter final : public common::AdapterBase {
     c.set_leverage = true;
     c.liquidation_stream = true;
     c.fill_history = true;
+    c.funding_history = true;  // ListFundingHistory
     c.market_orders = false;  // sent as bounded IOC limits (the desk reports them as MARKET)
     c.post_only = true;
     c.reduce_only = true;

@@ -55,6 +55,7 @@ class BackpackAdapter final : public common::AdapterBase {
     c.set_leverage = false;  // leverage is account-wide (PATCH /account), not per symbol
     c.liquidation_stream = true;
     c.fill_history = true;
+    c.funding_history = true;  // ListFundingHistory
     c.market_orders = false;  // sent as bounded IOC limits (the desk reports them as MARKET)
     c.post_only = true;
     c.reduce_only = true;

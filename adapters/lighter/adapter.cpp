@@ -86,6 +86,7 @@ class LighterAdapter final : public common::AdapterBase {
     c.set_leverage = true;        // UpdateLeverage (tx type 20)
     c.liquidation_stream = true;  // trade/{m} liquidation_trades
     c.fill_history = true;
+    c.funding_history = true;  // ListFundingHistory
     c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
     c.post_only = true;
     c.reduce_only = true;

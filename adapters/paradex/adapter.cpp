@@ -61,6 +61,7 @@ class ParadexAdapter final : public common::AdapterBase {
     c.set_leverage = true;  // POST /account/margin/{market}
     c.liquidation_stream = true;  // fills with fill_type LIQUIDATION
     c.fill_history = true;
+    c.funding_history = true;  // ListFundingHistory
     c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
     c.post_only = true;
     c.reduce_only = true;

@@ -107,6 +107,12 @@ void LighterModule::Attach(SimContext& ctx) {
   for (size_t i = 0; i < m.size(); ++i) {
     markets_[i].last_price = m.mid(i);
     markets_[i].last_id = m.update_id(i);
+    // Ten past hourly settlements (at the current rate and mid) so GET fundings has history
+    // from the start, as the other venues' modules do.
+    const int64_t next_s = ctx.NextFundingTime(i) / 1'000'000'000;
+    for (int k = 10; k >= 1; --k) {
+      markets_[i].fundings.push_back({next_s - k * 3600, m.funding_rate(i), m.mid(i)});
+    }
   }
   // One registered key per (account_index, api_key_index): the credentials' public_key, else
   // the one derived from api_private_key. Accounts without usable credentials cannot trade.
