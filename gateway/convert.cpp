@@ -114,6 +114,7 @@ void Fill(const Instrument& in, v1::Instrument* out) {
   out->set_funding_interval_hours(in.funding_interval_hours);
   out->set_unified_symbol(UnifiedSymbol(in));
   out->set_settle(in.settle.empty() ? in.quote : in.settle);
+  out->set_venue_market_id(in.venue_market_id);
 }
 
 void Fill(const Funding& in, v1::FundingRate* out) {

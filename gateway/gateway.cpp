@@ -253,7 +253,8 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
   }
   for (const auto& in : all) {
     if (same(in.symbol, symbol) || same(in.venue_symbol, symbol) ||
-        same(UnifiedSymbol(in), symbol)) {
+        same(UnifiedSymbol(in), symbol) ||
+        (!in.venue_market_id.empty() && in.venue_market_id == symbol)) {
       return in;
     }
   }

@@ -36,6 +36,7 @@ struct Instrument {
   std::string base;          // base asset as the venue names it ("1000PEPE", "kPEPE")
   std::string quote;
   std::string settle;  // settlement asset when it differs from the quote (Paradex: USD / USDC)
+  std::string venue_market_id;  // the venue's numeric market id where it has one (Lighter)
   Decimal tick_size;
   Decimal step_size;
   Decimal min_size;

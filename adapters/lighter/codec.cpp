@@ -596,6 +596,7 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseOrderBookDetails(
           in.quantity_multiplier = t.multiplier;
           in.base = in.venue_symbol;
           in.quote = S(kQuoteAsset);
+          in.venue_market_id = std::to_string(m.market_index);
           in.tick_size = Decimal::FromUnits(1, m.price_decimals);
           in.step_size = Decimal::FromUnits(1, m.size_decimals);
           in.min_size = m.min_base_amount.IsPositive() ? m.min_base_amount : in.step_size;

@@ -308,6 +308,7 @@ absl::StatusOr<std::vector<MarketInfo>> Codec::ParseMarketInfos(std::string_view
     inst.venue_symbol = S(symbol);
     PERPGW_RETURN_IF_ERROR(GetText(f, "base_currency", &inst.base));
     PERPGW_RETURN_IF_ERROR(GetText(f, "quote_currency", &inst.quote));
+    PERPGW_RETURN_IF_ERROR(GetText(f, "settlement_currency", &inst.settle));  // USDC for USD
     if (inst.base.empty()) inst.base = parts.base;
     if (inst.quote.empty()) inst.quote = parts.quote;
     TickerInfo t = NormalizeBase(inst.base);

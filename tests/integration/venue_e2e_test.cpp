@@ -2120,9 +2120,14 @@ TEST_CASE("aster: a market is named by ticker, unified symbol or venue symbol, a
                   {"BTC", "btc", "BTC/USDT:USDT", "btc/usdt:usdt", "BTCUSDT", "btcusdt"});
 }
 
-TEST_CASE("lighter: a market is named by ticker or unified symbol",
+TEST_CASE("lighter: a market is named by ticker, unified symbol or market index",
           "[integration][lighter][symbols]") {
-  SymbolSpellings(LighterOptions(), "BTC/USDC:USDC", {"BTC", "BTC/USDC:USDC", "btc/usdc:usdc"});
+  SymbolSpellings(LighterOptions(), "BTC/USDC:USDC", {"BTC", "BTC/USDC:USDC", "btc/usdc:usdc", "1"});
+}
+
+TEST_CASE("paradex: quoted in USD, settled in USDC: BTC/USD:USDC",
+          "[integration][paradex][symbols]") {
+  SymbolSpellings(ParadexOptions(), "BTC/USD:USDC", {"BTC", "BTC/USD:USDC", "BTC-USD-PERP"});
 }
 
 // Settled funding from each venue's history endpoint through the gateway: oldest first, inside

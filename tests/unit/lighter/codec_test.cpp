@@ -120,6 +120,7 @@ TEST_CASE("lighter orderBookDetails: instruments, limits, leverage and stats", "
   CHECK(m.instrument.venue == "lighter");
   CHECK(m.instrument.symbol == "ETH");
   CHECK(m.instrument.venue_symbol == "ETH");
+  CHECK(m.instrument.venue_market_id == "0");
   CHECK(m.instrument.quote == "USDC");
   CHECK(m.instrument.tick_size == D("0.01"));
   CHECK(m.instrument.step_size == D("0.0001"));

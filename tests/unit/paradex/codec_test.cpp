@@ -51,6 +51,7 @@ TEST_CASE("paradex codec: markets keep perps only, with leverage, limits and RFQ
   CHECK(eth.instrument.venue_symbol == "ETH-USD-PERP");
   CHECK(eth.instrument.symbol == "ETH");
   CHECK(eth.instrument.quote == "USD");
+  CHECK(eth.instrument.settle == "USDC");
   CHECK(eth.instrument.tick_size == D("0.01"));
   CHECK(eth.instrument.step_size == D("0.001"));
   CHECK(eth.instrument.price_scale == 2);
