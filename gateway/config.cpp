@@ -436,10 +436,20 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
     }
   }
   if (auto r = root["risk"]) {
-    CheckKeys(r, "risk", {"defaults", "accounts", "state_file"}, p);
+    CheckKeys(r, "risk", {"defaults", "accounts", "tokens", "state_file"}, p);
     if (r.IsMap()) {
       if (r["defaults"]) GetLimits(r["defaults"], "risk.defaults", &cfg.risk.defaults, p);
       GetString(r["state_file"], "risk.state_file", &cfg.risk.state_file, p);
+      if (auto toks = r["tokens"]) {
+        if (!toks.IsMap()) {
+          p.Add("risk.tokens", "must be a mapping token name → limits");
+        } else {
+          for (const auto& kv : toks) {
+            const std::string name = kv.first.as<std::string>("");
+            GetLimits(kv.second, "risk.tokens." + name, &cfg.risk.tokens[name], p);
+          }
+        }
+      }
       if (auto accs = r["accounts"]) {
         if (!accs.IsMap()) {
           p.Add("risk.accounts", "must be a mapping account id → limits");
@@ -577,6 +587,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       for (const auto& a : v.accounts) found |= a.id == id;
     }
     if (!found) p.Add("risk.accounts." + id, "names an unknown account");
+  }
+  for (const auto& [name, l] : cfg.risk.tokens) {
+    bool found = false;
+    for (const auto& t : cfg.tokens) found |= t.name == name;
+    if (!found) p.Add("risk.tokens." + name, "names an unknown auth token");
   }
   if (cfg.risk.state_file.empty() && !cfg.orders.journal_dir.empty() &&
       cfg.orders.journal_dir != "none") {

@@ -54,6 +54,7 @@ struct OrdersConfig {
 struct RiskConfig {
   risk::Limits defaults;
   std::map<std::string, risk::Limits> accounts;  // by account id
+  std::map<std::string, risk::Limits> tokens;    // by auth token name (a strategy's own)
   // Default <orders.journal_dir>/risk.state; "none" (or no journal dir) = not persisted.
   std::string state_file;
 };

@@ -45,6 +45,7 @@ absl::Status Gateway::Start() {
   // cannot be read refuses the start: an engaged switch must never be dropped silently).
   risk_.SetDefaultLimits(config_.risk.defaults);
   for (const auto& [id, l] : config_.risk.accounts) risk_.SetAccountLimits(id, l);
+  for (const auto& [name, l] : config_.risk.tokens) risk_.SetTokenLimits(name, l);
   if (!config_.risk.state_file.empty() && config_.risk.state_file != "none") {
     std::ifstream in(config_.risk.state_file);
     if (in) {

@@ -105,6 +105,50 @@ Limits RiskEngine::DefaultLimits() const {
   return defaults_;
 }
 
+void RiskEngine::SetTokenLimits(const std::string& token, const Limits& l) {
+  MutexLock lock(&mu_);
+  tokens_[token].limits = l;
+}
+
+Limits RiskEngine::TokenLimits(const std::string& token) const {
+  MutexLock lock(&mu_);
+  auto it = tokens_.find(token);
+  return it == tokens_.end() ? Limits{} : it->second.limits;
+}
+
+void RiskEngine::Forget(const std::string& account, Account& a, const std::string& key) {
+  a.open.erase(key);
+  auto o = a.owner.find(key);
+  if (o == a.owner.end()) return;
+  if (auto t = tokens_.find(o->second); t != tokens_.end()) t->second.open.erase({account, key});
+  a.owner.erase(o);
+}
+
+Verdict RiskEngine::CheckRate(std::deque<UnixNanos>& q, UnixNanos now,
+                              const std::optional<int64_t>& per_second,
+                              const std::optional<int64_t>& per_minute, const char* what,
+                              const std::string& scope) {
+  Trim(q, now);
+  const std::string w(what);
+  if (per_second) {
+    const int64_t n = CountSince(q, now - kSecond);
+    if (n + 1 > *per_second) {
+      return Deny("max_" + w + "_per_second", std::to_string(n) + " " + w + scope +
+                                                  " in the last second; max_" + w + "_per_second " +
+                                                  std::to_string(*per_second));
+    }
+  }
+  if (per_minute) {
+    const int64_t n = static_cast<int64_t>(q.size());
+    if (n + 1 > *per_minute) {
+      return Deny("max_" + w + "_per_minute", std::to_string(n) + " " + w + scope +
+                                                  " in the last minute; max_" + w + "_per_minute " +
+                                                  std::to_string(*per_minute));
+    }
+  }
+  return {};
+}
+
 Limits RiskEngine::Effective(const std::string& account) const {
   MutexLock lock(&mu_);
   auto it = accounts_.find(account);
@@ -174,22 +218,10 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
     return Deny("reduce_only", "account is in reduce-only mode (reduce_only true)");
   }
   // 3. Order rate.
-  Trim(a.orders, now);
-  if (l.max_orders_per_second) {
-    const int64_t n = CountSince(a.orders, now - kSecond);
-    if (n + 1 > *l.max_orders_per_second) {
-      return Deny("max_orders_per_second", std::to_string(n) + " orders in the last second; " +
-                                               "max_orders_per_second " +
-                                               std::to_string(*l.max_orders_per_second));
-    }
-  }
-  if (l.max_orders_per_minute) {
-    const int64_t n = static_cast<int64_t>(a.orders.size());
-    if (n + 1 > *l.max_orders_per_minute) {
-      return Deny("max_orders_per_minute", std::to_string(n) + " orders in the last minute; " +
-                                               "max_orders_per_minute " +
-                                               std::to_string(*l.max_orders_per_minute));
-    }
+  if (Verdict v =
+          CheckRate(a.orders, now, l.max_orders_per_second, l.max_orders_per_minute, "orders", "");
+      !v.ok()) {
+    return v;
   }
   // 4. Open orders (open + in flight + this one).
   if (l.max_open_orders) {
@@ -288,7 +320,7 @@ Verdict RiskEngine::CheckLocked(Account& a, const Limits& l, const OrderRequest&
 }
 
 Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now,
-                               bool* reserved) {
+                               bool* reserved, const std::string& token) {
   if (reserved) *reserved = false;
   MutexLock lock(&mu_);
   Account& a = accounts_[r.account];
@@ -296,6 +328,32 @@ Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, Unix
   const Limits l = defaults_.Merged(a.limits);
   Verdict v = CheckLocked(a, l, r, ref, now);
   if (!v.ok()) return v;
+  // The token's own limits, checked against the token's own orders and rates (a view of the
+  // account that holds only them; position limits stay the account's).
+  Token* t = nullptr;
+  if (auto it = tokens_.find(token); !token.empty() && it != tokens_.end()) t = &it->second;
+  if (t) {
+    Trim(t->orders, now);
+    Account view;
+    view.positions = a.positions;
+    for (const auto& [key, o] : t->open)
+      if (key.first == r.account) view.open[key.second] = o;
+    view.orders = t->orders;
+    Limits tl = t->limits;
+    tl.max_position_notional.reset();
+    tl.max_total_position_notional.reset();
+    Verdict tv = CheckLocked(view, tl, r, ref, now);
+    if (!tv.ok()) {
+      tv.message = "token '" + token + "': " + tv.message;
+      return tv;
+    }
+    // Open orders across all the token's accounts.
+    if (tl.max_open_orders && static_cast<int64_t>(t->open.size()) + 1 > *tl.max_open_orders) {
+      return Deny("max_open_orders", "token '" + token + "': " + std::to_string(t->open.size()) +
+                                         " orders open or in flight; max_open_orders " +
+                                         std::to_string(*tl.max_open_orders));
+    }
+  }
   Open o;
   o.symbol = r.symbol;
   o.side = r.side;
@@ -304,6 +362,11 @@ Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, Unix
   o.reduce_only = r.reduce_only;
   a.open[r.client_order_id] = o;
   a.orders.push_back(now);
+  if (t) {
+    t->open[{r.account, r.client_order_id}] = o;
+    t->orders.push_back(now);
+    a.owner[r.client_order_id] = token;
+  }
   if (reserved) *reserved = true;
   return {};
 }
@@ -317,7 +380,7 @@ void RiskEngine::OnAck(const std::string& account, const std::string& cid, const
   if (ack.outcome == AckOutcome::kRejected || Terminal(ack.order.status)) {
     // Terminal here is final (an IOC that filled or expired); its fills reached the
     // position through the account stream.
-    if (ack.outcome != AckOutcome::kOutcomeUnknown) it->second.open.erase(o);
+    if (ack.outcome != AckOutcome::kOutcomeUnknown) Forget(account, it->second, cid);
     return;
   }
   if (ack.outcome == AckOutcome::kAccepted) {
@@ -333,31 +396,31 @@ void RiskEngine::Release(const std::string& account, const std::string& cid) {
   if (it == accounts_.end()) return;
   auto o = it->second.open.find(cid);
   if (o == it->second.open.end() || !o->second.in_flight) return;
-  it->second.open.erase(o);
+  Forget(account, it->second, cid);
   // The rate window keeps the attempt: it was allowed, and a loop of failing sends is still
   // a loop the limit is there to slow.
 }
 
-Verdict RiskEngine::CheckCancel(const std::string& account, UnixNanos now) {
+Verdict RiskEngine::CheckCancel(const std::string& account, UnixNanos now,
+                                const std::string& token) {
   MutexLock lock(&mu_);
   Account& a = accounts_[account];
   const Limits l = defaults_.Merged(a.limits);
-  Trim(a.cancels, now);
-  if (l.max_cancels_per_second) {
-    const int64_t n = CountSince(a.cancels, now - kSecond);
-    if (n + 1 > *l.max_cancels_per_second) {
-      return Deny("max_cancels_per_second", std::to_string(n) + " cancels in the last second; " +
-                                                "max_cancels_per_second " +
-                                                std::to_string(*l.max_cancels_per_second));
-    }
+  if (Verdict v = CheckRate(a.cancels, now, l.max_cancels_per_second, l.max_cancels_per_minute,
+                            "cancels", "");
+      !v.ok()) {
+    return v;
   }
-  if (l.max_cancels_per_minute) {
-    const int64_t n = static_cast<int64_t>(a.cancels.size());
-    if (n + 1 > *l.max_cancels_per_minute) {
-      return Deny("max_cancels_per_minute", std::to_string(n) + " cancels in the last minute; " +
-                                                "max_cancels_per_minute " +
-                                                std::to_string(*l.max_cancels_per_minute));
+  Token* t = nullptr;
+  if (auto it = tokens_.find(token); !token.empty() && it != tokens_.end()) t = &it->second;
+  if (t) {
+    if (Verdict v =
+            CheckRate(t->cancels, now, t->limits.max_cancels_per_second,
+                      t->limits.max_cancels_per_minute, "cancels", " of token '" + token + "'");
+        !v.ok()) {
+      return v;
     }
+    t->cancels.push_back(now);
   }
   a.cancels.push_back(now);
   return {};
@@ -369,7 +432,7 @@ void RiskEngine::OnOrder(const Order& o) {
   MutexLock lock(&mu_);
   Account& a = accounts_[o.account];
   if (Terminal(o.status)) {
-    a.open.erase(key);
+    Forget(o.account, a, key);
     return;
   }
   if (o.status == OrderStatus::kPendingNew) return;  // not at the venue yet

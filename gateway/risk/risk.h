@@ -93,19 +93,25 @@ class RiskEngine {
   Limits AccountLimits(const std::string& account) const;  // the account's own (unmerged)
   Limits DefaultLimits() const;
   Limits Effective(const std::string& account) const;
+  // Limits of one auth token (a strategy) on top of its accounts' own: order notional, open
+  // orders (the token's own), order/cancel rates, price bands and reduce-only. Position limits
+  // stay per account (a position is the account's, whoever traded it).
+  void SetTokenLimits(const std::string& token, const Limits& l);
+  Limits TokenLimits(const std::string& token) const;
 
   // The pre-trade check; on success the order is reserved under (account, client id). A client
   // id that is already reserved or open passes unchecked (a retry: the order desk answers it).
   // `reserved` (optional) says whether this call reserved the order (false for a retry).
+  // `token`: the auth token's name ("" without auth); its limits apply after the account's.
   Verdict CheckOrder(const OrderRequest& r, const Reference& ref, UnixNanos now,
-                     bool* reserved = nullptr);
+                     bool* reserved = nullptr, const std::string& token = "");
   // The venue's answer to a reserved order. Rejected: the reservation is dropped. Accepted:
   // the order is open until its events end it. Unknown: it stays counted (the safe reading).
   void OnAck(const std::string& account, const std::string& cid, const OrderAck& ack);
   // The order never left (an error before the venue): drop the reservation.
   void Release(const std::string& account, const std::string& cid);
   // A cancel request; counted when allowed. Kill-switch cancels are not checked.
-  Verdict CheckCancel(const std::string& account, UnixNanos now);
+  Verdict CheckCancel(const std::string& account, UnixNanos now, const std::string& token = "");
 
   // State feeds (from the adapters' events).
   void OnOrder(const Order& o);
@@ -141,7 +147,20 @@ class RiskEngine {
     std::map<std::string, Pos> positions;
     std::deque<UnixNanos> orders, cancels;  // send times within the last minute
     KillSwitch kill;
+    std::map<std::string, std::string> owner;  // client id → the token with limits that placed it
   };
+  struct Token {
+    Limits limits;
+    std::deque<UnixNanos> orders, cancels;
+    std::map<std::pair<std::string, std::string>, Open> open;  // (account, client id)
+  };
+  // Drops an order from its account (and its token's) open set.
+  void Forget(const std::string& account, Account& a, const std::string& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static Verdict CheckRate(std::deque<UnixNanos>& q, UnixNanos now,
+                           const std::optional<int64_t>& per_second,
+                           const std::optional<int64_t>& per_minute, const char* what,
+                           const std::string& scope);
   static void Trim(std::deque<UnixNanos>& q, UnixNanos now);
   static int64_t CountSince(const std::deque<UnixNanos>& q, UnixNanos since);
   Verdict CheckLocked(Account& a, const Limits& l, const OrderRequest& r, const Reference& ref,
@@ -156,6 +175,7 @@ class RiskEngine {
   std::map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
   KillSwitch global_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Decimal> marks_ ABSL_GUARDED_BY(mu_);  // "venue/symbol"
+  std::map<std::string, Token> tokens_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace perpgw::gateway::risk

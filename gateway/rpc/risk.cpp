@@ -161,6 +161,8 @@ class RiskImpl final : public RiskBase {
           risk::RiskEngine& r = gw_.risk();
           ToProto(r.DefaultLimits(), rs->mutable_default_limits());
           ToProto(r.Kill(""), rs->mutable_global_kill_switch());
+          for (const auto& t : gw_.config().tokens)
+            ToProto(r.TokenLimits(t.name), &(*rs->mutable_token_limits())[t.name]);
           const UnixNanos now = gw_.clock().Now();
           for (const auto& [id, venue] : *accs) {
             const risk::AccountState s = r.State(id, now);
@@ -196,16 +198,29 @@ class RiskImpl final : public RiskBase {
         [this](CallbackServerContext* c, const v1::SetRiskLimitsRequest* rq,
                v1::SetRiskLimitsResponse* rs) {
           if (auto st = Admin(c); !st.ok()) return Done(c, ToGrpc(st));
+          if (!rq->account().empty() && !rq->token().empty()) {
+            return Done(c, Status(StatusCode::INVALID_ARGUMENT, "give account or token, not both"));
+          }
           if (!rq->account().empty()) {
             if (auto v = gw_.AccountVenue(rq->account()); !v.ok())
               return Done(c, ToGrpc(v.status()));
           }
+          if (!rq->token().empty()) {
+            bool known = false;
+            for (const auto& t : gw_.config().tokens) known |= t.name == rq->token();
+            if (!known) return Done(c, Status(StatusCode::NOT_FOUND, "unknown auth token name"));
+          }
           auto l = FromProto(rq->limits());
           if (!l.ok()) return Done(c, ToGrpc(l.status()));
           spdlog::warn("risk limits of {} replaced by '{}'",
-                       rq->account().empty() ? std::string("the defaults") : rq->account(),
+                       !rq->token().empty()    ? "token " + rq->token()
+                       : rq->account().empty() ? std::string("the defaults")
+                                               : rq->account(),
                        gw_.auth().Identity(AuthHeader(c)));
-          if (rq->account().empty()) {
+          if (!rq->token().empty()) {
+            gw_.risk().SetTokenLimits(rq->token(), *l);
+            ToProto(*l, rs->mutable_effective_limits());
+          } else if (rq->account().empty()) {
             gw_.risk().SetDefaultLimits(*l);
             ToProto(*l, rs->mutable_effective_limits());
           } else {

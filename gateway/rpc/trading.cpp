@@ -72,6 +72,8 @@ class TradingImpl final : public TradingBase {
     }
     auto order = orders::BuildOrder(*req, *inst);
     if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
+    // The strategy's token: its own risk limits apply on top of the account's.
+    const std::string token = gw_.auth().Identity(AuthHeader(ctx));
 
     // Idempotency (same id → same answer, mismatch → ALREADY_EXISTS, unknown outcomes
     // resolved first) is the venue's order desk's job: every retry goes there.
@@ -82,7 +84,7 @@ class TradingImpl final : public TradingBase {
       VenueAdapter* adapter = *a;
       Instrument in = *inst;
       gw_.bus().GetBestPrices(
-          {inst->venue, inst->symbol}, [this, once, resp, adapter, o = *order, in](
+          {inst->venue, inst->symbol}, [this, once, resp, adapter, o = *order, in, token](
                                            std::optional<Level> bid, std::optional<Level> ask,
                                            int ps, BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
@@ -105,11 +107,12 @@ class TradingImpl final : public TradingBase {
             if (ask) refs.push_back(Decimal::FromUnits(ask->price, ps));
             if (auto mark = gw_.risk().Mark(in.venue, in.symbol)) refs.push_back(*mark);
             orders::ClampToVenueBand(refs, in, &o);
-            CheckRiskThenSend(adapter, std::move(o), Touch(bid, ask, ps), once, resp);
+            CheckRiskThenSend(adapter, std::move(o), Touch(bid, ask, ps), once, resp, token);
           });
       return r;
     }
-    const risk::Limits lim = gw_.risk().Effective(req->account());
+    const risk::Limits lim =
+        gw_.risk().Effective(req->account()).Merged(gw_.risk().TokenLimits(token));
     if (lim.price_band_touch_bps || lim.price_band_mark_bps) {
       // The band needs the market's data: subscribe (once) so the touch and mark arrive.
       gw_.EnsureSubscribed(inst->venue, inst->symbol);
@@ -117,18 +120,18 @@ class TradingImpl final : public TradingBase {
     if (lim.price_band_touch_bps) {
       VenueAdapter* adapter = *a;
       gw_.bus().GetBestPrices({inst->venue, inst->symbol},
-                              [this, once, resp, adapter, o = *order](
+                              [this, once, resp, adapter, o = *order, token](
                                   std::optional<Level> bid, std::optional<Level> ask, int ps,
                                   BookStatus status) mutable {
                                 // A book that is not live is no reference: the band check then
                                 // refuses.
                                 risk::Reference ref;
                                 if (status == BookStatus::kLive) ref = Touch(bid, ask, ps);
-                                CheckRiskThenSend(adapter, std::move(o), ref, once, resp);
+                                CheckRiskThenSend(adapter, std::move(o), ref, once, resp, token);
                               });
       return r;
     }
-    CheckRiskThenSend(*a, std::move(*order), {}, once, resp);
+    CheckRiskThenSend(*a, std::move(*order), {}, once, resp, token);
     return r;
   }
 
@@ -143,10 +146,11 @@ class TradingImpl final : public TradingBase {
   // Pre-trade risk (gateway/risk/risk.h): a refused order is answered REJECTED naming the limit
   // and never reaches the venue; a passing one is reserved until the venue's answer.
   void CheckRiskThenSend(VenueAdapter* a, OrderRequest o, risk::Reference ref,
-                         std::shared_ptr<Once> once, v1::PlaceOrderResponse* resp) {
+                         std::shared_ptr<Once> once, v1::PlaceOrderResponse* resp,
+                         const std::string& token) {
     if (!ref.mark) ref.mark = gw_.risk().Mark(a->name(), o.symbol);
     bool reserved = false;
-    const risk::Verdict v = gw_.risk().CheckOrder(o, ref, gw_.clock().Now(), &reserved);
+    const risk::Verdict v = gw_.risk().CheckOrder(o, ref, gw_.clock().Now(), &reserved, token);
     if (!v.ok()) {
       gw_.metrics().RiskRejection(o.account, v.limit);
       if (!once->Claim()) return;
@@ -220,7 +224,9 @@ class TradingImpl final : public TradingBase {
     }
     auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now()); !v.ok()) {
+    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now(),
+                                        gw_.auth().Identity(AuthHeader(ctx)));
+        !v.ok()) {
       gw_.metrics().RiskRejection(req->account(), v.limit);
       return Done(ctx,
                   Status(StatusCode::RESOURCE_EXHAUSTED, "risk: " + v.limit + ": " + v.message));
@@ -256,7 +262,9 @@ class TradingImpl final : public TradingBase {
     }
     auto symbol = Ticker(*a, req->symbol());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
-    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now()); !v.ok()) {
+    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now(),
+                                        gw_.auth().Identity(AuthHeader(ctx)));
+        !v.ok()) {
       gw_.metrics().RiskRejection(req->account(), v.limit);
       return Done(ctx,
                   Status(StatusCode::RESOURCE_EXHAUSTED, "risk: " + v.limit + ": " + v.message));

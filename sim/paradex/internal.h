@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/api/order_book.h"
 #include "sim/core/json.h"
 #include "sim/core/net.h"
 #include "sim/core/types.h"
@@ -99,6 +100,20 @@ std::string MoneyText(Money m);                    // 1e-8 units, trimmed
 std::string RateText(int64_t rate);                // kRateScale, trimmed
 int64_t ToMs(UnixNanos t);
 int64_t ToUs(UnixNanos t);
+
+// ---- price-tick grouping (order_book.{m}.{feed}@15@{rate}@{price_tick}, GET /orderbook)
+// A price_tick token → the bucket width at the market's price scale. The venue's tokens are
+// 0_0000001, 0_0000005, 0_000001, 0_00001, 0_0001, 0_001, 0_01, 0_1, 1, 10, 100 (paradex.md §6,
+// dot written as underscore); "0.1" is read like "0_1" (REST names the parameter a string and
+// gives no format: the sim takes both). nullopt when the token is not one of those or is not a
+// whole multiple of the market's tick (finer than the tick — the notes say it "should be ≥ the
+// market's price_tick_size"; the sim refuses it).
+std::optional<int64_t> ParsePriceTick(const SimInstrument& in, std::string_view token);
+// The best `depth` levels of one side grouped into buckets of `group` (0 = ungrouped): a bid
+// lands on its price rounded down to the bucket, an ask on its price rounded up, sizes summed
+// (paradex.md §17 leaves the rounding open: this is the usual reading — a bucket never shows a
+// better price than any order in it). Best first.
+std::vector<Level> GroupedLevels(const OrderBook& book, bool bids, int64_t group, size_t depth);
 
 // Venue spelling of engine states.
 const char* SideText(Side s);  // BUY / SELL

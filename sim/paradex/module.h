@@ -84,6 +84,8 @@ class ParadexModule final : public VenueModule {
   // ---- WebSocket
   enum class Feed : uint8_t { kDeltas, kSnapshot };
   struct BookSub {
+    size_t market = 0;  // instrument index
+    int64_t group = 0;  // @price_tick bucket at the market's price scale (0 = ungrouped)
     Feed feed = Feed::kDeltas;
     int every = 1;  // flush ticks (50 ms each) between messages: 1 = 50ms, 2 = 100ms
     bool need_snapshot = true;
@@ -94,7 +96,10 @@ class ParadexModule final : public VenueModule {
     int sbe_version = -1;  // -1: JSON public channels (no SBE negotiated)
     std::string account;   // after auth
     std::set<std::string> channels;
-    std::map<size_t, BookSub> books;  // instrument index → its (one) book subscription
+    // channel name → its book view. JSON pushes name their channel, so a market may have several
+    // (grouped and ungrouped are separate subscriptions); an SBE connection keeps one per market
+    // (its frames name no channel).
+    std::map<std::string, BookSub> books;
     // order.cancel_on_disconnect: when this connection closes, the account's open orders are
     // cancelled (connection-scoped, off by default, not kept across reconnects).
     bool cancel_on_disconnect = false;
@@ -204,7 +209,8 @@ class ParadexModule final : public VenueModule {
   std::string MarketJson(const SimInstrument& in) const;
   std::string SummaryJson(size_t i) const;
   std::string FundingJson(size_t i, UnixNanos t) const;
-  std::string OrderbookJson(size_t i, size_t depth) const;
+  // group: price-tick bucket at the market's price scale (0 = ungrouped).
+  std::string OrderbookJson(size_t i, size_t depth, int64_t group = 0) const;
   std::string BboJson(size_t i) const;
   std::string OrderJson(const SimOrder& o, bool as_new = false) const;
   std::string FillJson(const SimFill& f) const;

@@ -143,10 +143,7 @@ void ParadexModule::HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_
       if (st.channels.erase(channel) == 0) {
         return ReplyError(conn, id, -32600, "invalid unsubscribe request", "not subscribed");
       }
-      if (StartsWith(channel, "order_book.")) {
-        std::string market = channel.substr(11, channel.find('.', 11) - 11);
-        if (const SimInstrument* in = ctx_->market().Find(market)) st.books.erase(in->index);
-      }
+      st.books.erase(channel);
       JsonWriter w;
       w.BeginObject().Field("channel", channel).EndObject();
       return Reply(conn, id, w.Take());
@@ -329,6 +326,7 @@ std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,
     if (in == nullptr) return "invalid channel";
     std::string spec = rest.substr(d + 1);
     BookSub sub;
+    sub.market = in->index;
     if (StartsWith(spec, "deltas@15@") || StartsWith(spec, "interactive@15@")) {
       sub.feed = Feed::kDeltas;
     } else if (StartsWith(spec, "snapshot@15@")) {
@@ -337,8 +335,15 @@ std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,
       return "invalid channel";
     }
     std::string rate = spec.substr(spec.find("@15@") + 4);
-    if (rate.find('@') != std::string::npos) {
-      return "price_tick grouping is not modelled by perpgw-sim";
+    if (size_t at = rate.find('@'); at != std::string::npos) {
+      // @{price_tick}: one of the venue's tokens, a multiple of the market's tick (internal.h),
+      // spelled with underscores ("sub-cent tokens use underscores, never dots", paradex.md §6);
+      // any other suffix is an invalid channel like any other malformed name.
+      std::string_view token = std::string_view(rate).substr(at + 1);
+      auto g = ParsePriceTick(*in, token);
+      if (!g || token.find('.') != std::string_view::npos) return "invalid channel";
+      sub.group = *g;
+      rate.resize(at);
     }
     if (rate == "50ms") {
       sub.every = 1;
@@ -347,9 +352,13 @@ std::string ParadexModule::Subscribe(const WsConnPtr& conn, ConnState& st,
     } else {
       return "invalid channel";
     }
-    // Frames name no channel: one book view per market per connection.
-    if (st.books.count(in->index) != 0) return "already subscribed to a book of this market";
-    st.books[in->index] = sub;
+    // SBE frames name no channel: one book view per market on an SBE connection.
+    if (st.sbe_version >= 0) {
+      for (const auto& [name, b] : st.books) {
+        if (b.market == in->index) return "already subscribed to a book of this market";
+      }
+    }
+    st.books[channel] = sub;
   } else if (head == "bbo" || head == "trades") {
     if (!market_ok(rest, true)) return "invalid channel";
   } else if (head == "funding_data" || head == "markets_summary") {
@@ -478,14 +487,21 @@ void ParadexModule::FlushBooks() {
     }
     ++it;
     ConnState& st = c->Data<ConnState>();
-    for (auto& [i, sub] : st.books) {
+    for (auto& [channel, sub] : st.books) {
       if (flush_tick_ % static_cast<uint64_t>(sub.every) != 0) continue;
+      const size_t i = sub.market;
       const SimInstrument& in = m.instrument(i);
       const uint64_t seq = m.update_id(i);
       if (!sub.need_snapshot && seq == sub.seq) continue;
       Window bids, asks;
-      for (const Level& l : m.book(i).Bids(kBookDepth)) bids[l.price] = l.size;
-      for (const Level& l : m.book(i).Asks(kBookDepth)) asks[l.price] = l.size;
+      // The top 15 (grouped: 15 buckets); a grouped view follows the same sequencing as the
+      // plain one — a message when the book's update id moved and the window changed.
+      for (const Level& l : GroupedLevels(m.book(i), true, sub.group, kBookDepth)) {
+        bids[l.price] = l.size;
+      }
+      for (const Level& l : GroupedLevels(m.book(i), false, sub.group, kBookDepth)) {
+        asks[l.price] = l.size;
+      }
       const bool snapshot = sub.need_snapshot || sub.feed == Feed::kSnapshot;
       // Per side: levels to send (absolute size; 0 = removed) and how JSON names them.
       struct Change {
@@ -553,11 +569,6 @@ void ParadexModule::FlushBooks() {
         w.EndArray();
       }
       w.EndObject();
-      // The channel name the connection subscribed with.
-      std::string channel;
-      for (const std::string& ch : st.channels) {
-        if (StartsWith(ch, "order_book." + in.symbol() + ".")) channel = ch;
-      }
       c->Send("{\"jsonrpc\":\"2.0\",\"method\":\"subscription\",\"params\":{\"channel\":\"" +
               channel + "\",\"data\":" + w.Take() + "}}");
     }

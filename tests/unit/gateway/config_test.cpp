@@ -235,3 +235,14 @@ TEST_CASE("risk: limits from config, per account, validated; state file beside t
   CHECK_THAT(Err(base + "orders: {journal_dir: none}\nrisk: {defaults: {price_band_mark_bps: x}}"),
              Catch::Contains("risk.defaults.price_band_mark_bps: must be a decimal number"));
 }
+
+TEST_CASE("risk: token limits name a configured auth token", "[config][risk]") {
+  setenv("PERPGW_TEST_TOKEN", "tok-value", 1);
+  const std::string base =
+      "auth: {tokens: [{name: grid, token: {env: PERPGW_TEST_TOKEN}, scopes: [read]}]}\n";
+  auto c = ParseConfig(base + "risk: {tokens: {grid: {max_orders_per_second: 5}}}", "t");
+  REQUIRE(c.ok());
+  CHECK(*c->risk.tokens.at("grid").max_orders_per_second == 5);
+  CHECK_THAT(Err(base + "risk: {tokens: {nope: {max_open_orders: 1}}}"),
+             Catch::Contains("risk.tokens.nope: names an unknown auth token"));
+}

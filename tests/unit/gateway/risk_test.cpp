@@ -348,3 +348,39 @@ TEST_CASE("risk: limits are validated", "[risk]") {
   REQUIRE_FALSE(Validate(c).ok());
   REQUIRE(Validate(Limits{}).ok());
 }
+
+TEST_CASE("risk: a token's own limits apply on top of the account's, to its own orders",
+          "[risk]") {
+  RiskEngine r;
+  Limits t;
+  t.max_open_orders = 2;
+  t.max_orders_per_minute = 3;
+  t.max_cancels_per_second = 1;
+  t.max_position_notional = D("1");  // per account only: ignored for a token
+  r.SetTokenLimits("grid", t);
+  REQUIRE(r.CheckOrder(Req("a", Side::kBuy, "100", "1"), kRef, kS, nullptr, "grid").ok());
+  REQUIRE(r.CheckOrder(Req("b", Side::kBuy, "100", "1"), kRef, kS, nullptr, "grid").ok());
+  auto v = r.CheckOrder(Req("c", Side::kBuy, "100", "1"), kRef, kS, nullptr, "grid");
+  REQUIRE(v.limit == "max_open_orders");
+  REQUIRE(v.message.find("token 'grid'") != std::string::npos);
+  // Another strategy on the same account is not bound by grid's limits.
+  REQUIRE(r.CheckOrder(Req("x", Side::kBuy, "100", "1"), kRef, kS, nullptr, "arb").ok());
+  REQUIRE(r.CheckOrder(Req("y", Side::kBuy, "100", "1"), kRef, kS, nullptr).ok());
+  // grid's order ends: room again; its minute rate then stops the fourth.
+  OrderAck rej;
+  rej.outcome = AckOutcome::kRejected;
+  r.OnAck("acc", "a", rej);
+  REQUIRE(r.CheckOrder(Req("c", Side::kBuy, "100", "1"), kRef, kS, nullptr, "grid").ok());
+  Order done;
+  done.account = "acc";
+  done.client_order_id = "b";
+  done.status = OrderStatus::kCanceled;
+  r.OnOrder(done);
+  REQUIRE(r.CheckOrder(Req("d", Side::kBuy, "100", "1"), kRef, kS, nullptr, "grid").limit ==
+          "max_orders_per_minute");
+  // Cancels: the token's per-second rate; the account has none.
+  REQUIRE(r.CheckCancel("acc", kS, "grid").ok());
+  REQUIRE(r.CheckCancel("acc", kS + 1, "grid").limit == "max_cancels_per_second");
+  REQUIRE(r.CheckCancel("acc", kS + 2, "arb").ok());
+  REQUIRE(r.TokenLimits("grid").max_open_orders == 2);
+}

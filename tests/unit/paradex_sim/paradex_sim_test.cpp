@@ -1835,4 +1835,226 @@ TEST_CASE("paradex sim: PUT /orders/{id} moves an UNTRIGGERED order's trigger_pr
   CHECK(Field(sim.Get("/v1/orders/" + sm_id, jwt).body, "status") == "UNTRIGGERED");
 }
 
+namespace {
+
+// [price, size] rows of a REST book side at the instrument's scales.
+std::vector<Level> RestSide(const std::string& body, const char* side, int price_scale,
+                            int size_scale) {
+  simdjson::dom::parser p;
+  auto doc = p.parse(body);
+  std::vector<Level> out;
+  for (auto lv : doc[side].get_array()) {
+    auto arr = lv.get_array().value();
+    out.push_back({*ParseScaled(std::string_view(arr.at(0).get_string().value()), price_scale),
+                   *ParseScaled(std::string_view(arr.at(1).get_string().value()), size_scale)});
+  }
+  return out;
+}
+
+// The grouping the venue's notes describe, written out independently: bids rounded down, asks
+// up, sizes summed, best first, at most `depth` buckets.
+std::vector<Level> Bucketed(const std::vector<Level>& levels, bool bids, int64_t g, size_t depth) {
+  std::map<int64_t, int64_t> sums;
+  for (const Level& l : levels) {
+    int64_t b = bids ? (l.price / g) * g : ((l.price + g - 1) / g) * g;
+    sums[b] += l.size;
+  }
+  std::vector<Level> out;
+  for (const auto& [p, q] : sums) out.push_back({p, q});
+  if (bids) std::reverse(out.begin(), out.end());
+  if (out.size() > depth) out.resize(depth);
+  return out;
+}
+
+// A JSON book push's levels of one side ("BUY"/"SELL") from inserts (snapshots).
+std::map<int64_t, int64_t> PushLevels(const std::string& frame, const char* side, int ps, int ss,
+                                      const char* list = "inserts") {
+  simdjson::dom::parser p;
+  auto doc = p.parse(frame);
+  std::map<int64_t, int64_t> out;
+  for (auto lv : doc["params"]["data"][list].get_array()) {
+    if (std::string_view(lv["side"].get_string().value()) != side) continue;
+    out[*ParseScaled(std::string_view(lv["price"].get_string().value()), ps)] =
+        *ParseScaled(std::string_view(lv["size"].get_string().value()), ss);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("paradex sim: GET /orderbook?price_tick= groups levels into buckets", "[paradex_sim]") {
+  Sim sim;
+  int ps = 0, ss = 0;
+  sim.server->Sync([&] {
+    const SimInstrument* in = sim.venue().market().Find("BTC-USD-PERP");
+    ps = in->price_scale;
+    ss = in->size_scale;
+  });
+  const std::string full = sim.Get("/v1/orderbook/BTC-USD-PERP?depth=500").body;
+  for (const char* tick : {"1", "10", "0_1", "0.1", "100"}) {
+    INFO(tick);
+    HttpResult r = sim.Get(std::string("/v1/orderbook/BTC-USD-PERP?depth=5&price_tick=") + tick);
+    REQUIRE(r.status == 200);
+    CHECK(Field(r.body, "seq_no") == Field(full, "seq_no"));  // the same book (generator off)
+    auto g = ParseScaled(std::string(tick[1] == '_' ? "0.1" : tick), ps);
+    REQUIRE(g.ok());
+    for (bool bids : {true, false}) {
+      auto want = Bucketed(RestSide(full, bids ? "bids" : "asks", ps, ss), bids, *g, 5);
+      auto got = RestSide(r.body, bids ? "bids" : "asks", ps, ss);
+      REQUIRE(got.size() == want.size());
+      for (size_t k = 0; k < got.size(); ++k) {
+        CHECK(got[k].price == want[k].price);
+        CHECK(got[k].size == want[k].size);
+      }
+    }
+  }
+  // Best bid 100 USD bucket is the floor, best ask the ceiling: never better than the real top.
+  HttpResult h = sim.Get("/v1/orderbook/BTC-USD-PERP?depth=1&price_tick=100");
+  auto hb = RestSide(h.body, "bids", ps, ss), ha = RestSide(h.body, "asks", ps, ss);
+  REQUIRE((hb.size() == 1 && ha.size() == 1));
+  CHECK(hb[0].price <= BestPrice(sim, "BTC-USD-PERP", false));
+  CHECK(ha[0].price >= BestPrice(sim, "BTC-USD-PERP", true));
+  CHECK(ha[0].price > hb[0].price);
+  // Not a venue token, finer than the market's tick, or junk: VALIDATION_ERROR.
+  for (const char* bad : {"0_01", "0.0000001", "0_5", "5", "abc", "", "-1", "0.10"}) {
+    INFO(bad);
+    HttpResult r = sim.Get(std::string("/v1/orderbook/BTC-USD-PERP?price_tick=") + bad);
+    CHECK(r.status == 400);
+    CHECK(Field(r.body, "error") == "VALIDATION_ERROR");
+  }
+  // kBONK's tick is 0.000001: 0_000001 is its own grid, 0_0000005 is finer.
+  CHECK(sim.Get("/v1/orderbook/kBONK-USD-PERP?price_tick=0_000001").status == 200);
+  CHECK(sim.Get("/v1/orderbook/kBONK-USD-PERP?price_tick=0_0000005").status == 400);
+}
+
+TEST_CASE("paradex sim: order_book.{m}.{feed}@15@{rate}@{price_tick} streams grouped books",
+          "[paradex_sim]") {
+  Sim sim;
+  int ps = 0, ss = 0;
+  sim.server->Sync([&] {
+    const SimInstrument* in = sim.venue().market().Find("BTC-USD-PERP");
+    ps = in->price_scale;
+    ss = in->size_scale;
+  });
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  // Invalid ticks are invalid channels (-32600).
+  int id = 1;
+  for (const char* bad : {"0_01", "0.1", "5", "0_5", "x", ""}) {
+    INFO(bad);
+    ws.Send(px::EncodeSubscribe(std::string("order_book.BTC-USD-PERP.deltas@15@50ms@") + bad, id));
+    auto err = ws.ReadText("\"error\"");
+    REQUIRE(err);
+    CHECK(ErrorCode(*err) == "-32600");
+    ++id;
+  }
+  // A grouped and an ungrouped book of one market are separate subscriptions on JSON.
+  // 1 USD buckets: the test book is 30 levels a side, 0.1 apart, so a few buckets a side.
+  const std::string grouped = "order_book.BTC-USD-PERP.deltas@15@50ms@1";
+  const std::string plain = "order_book.BTC-USD-PERP.snapshot@15@50ms";
+  ws.Send(px::EncodeSubscribe(grouped, 100));
+  ws.Send(px::EncodeSubscribe(plain, 101));
+  // Each subscription gets its own first message (pushes start with "method":"subscription").
+  std::optional<std::string> first, plain_snap;
+  auto push_of = [](const std::string& ch) {
+    return R"("method":"subscription","params":{"channel":")" + ch + "\"";
+  };
+  REQUIRE(WaitUntil([&] {
+    auto f = ws.Read(200ms);
+    if (f && f->bytes.find(push_of(grouped)) != std::string::npos && !first) first = f->bytes;
+    if (f && f->bytes.find(push_of(plain)) != std::string::npos && !plain_snap) {
+      plain_snap = f->bytes;
+    }
+    return first && plain_snap;
+  }));
+  CHECK(DataField(*first, "update_type") == "s");
+  auto rest = sim.Get("/v1/orderbook/BTC-USD-PERP?depth=15&price_tick=1").body;
+  REQUIRE(DataField(*first, "seq_no") == Field(rest, "seq_no"));
+  std::map<int64_t, int64_t> bids = PushLevels(*first, "BUY", ps, ss);
+  std::map<int64_t, int64_t> asks = PushLevels(*first, "SELL", ps, ss);
+  CHECK(bids.size() >= 3);
+  CHECK(asks.size() >= 3);
+  auto same = [&](const std::string& body) {
+    for (bool b : {true, false}) {
+      const auto& mine = b ? bids : asks;
+      auto want = RestSide(body, b ? "bids" : "asks", ps, ss);
+      REQUIRE(mine.size() == want.size());
+      for (const Level& l : want) {
+        auto it = mine.find(l.price);
+        REQUIRE(it != mine.end());
+        CHECK(it->second == l.size);
+      }
+    }
+  };
+  same(rest);
+  CHECK(DataField(*plain_snap, "seq_no") == Field(rest, "seq_no"));
+  CHECK(PushLevels(*plain_snap, "BUY", ps, ss).rbegin()->first ==
+        BestPrice(sim, "BTC-USD-PERP", false));  // the plain one is exact
+
+  // Generator on: grouped deltas (absolute bucket sizes; deletes when a bucket empties or
+  // leaves the window), seq_no strictly increasing; with it off again the applied book equals
+  // the grouped REST book.
+  auto rate = [&](const char* r) {
+    REQUIRE(sim.Control(http::verb::post, "/rate",
+                        std::string(R"({"venue":"paradex","rate":")") + r + "\"}")
+                .status == 200);
+  };
+  uint64_t last_seq = std::stoull(DataField(*first, "seq_no"));
+  int deltas = 0;
+  auto apply = [&](const std::string& f) {
+    CHECK(DataField(f, "update_type") == "d");
+    uint64_t seq = std::stoull(DataField(f, "seq_no"));
+    CHECK(seq > last_seq);
+    last_seq = seq;
+    for (const char* side : {"BUY", "SELL"}) {
+      auto& book = std::string(side) == "BUY" ? bids : asks;
+      for (const auto& [p, q] : PushLevels(f, side, ps, ss, "deletes")) book.erase(p);
+      for (const auto& [p, q] : PushLevels(f, side, ps, ss, "updates")) {
+        CHECK(book.count(p) == 1);
+        CHECK(q > 0);
+        book[p] = q;
+      }
+      for (const auto& [p, q] : PushLevels(f, side, ps, ss, "inserts")) {
+        CHECK(book.count(p) == 0);
+        CHECK(q > 0);
+        book[p] = q;
+      }
+      for (const auto& [p, q] : book) CHECK(p % 10 == 0);  // 1 USD buckets at scale 1
+    }
+    ++deltas;
+  };
+  rate("2000");
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (deltas < 40 && std::chrono::steady_clock::now() < deadline) {
+    if (auto f = ws.ReadText(push_of(grouped), 1s)) apply(*f);
+  }
+  CHECK(deltas >= 40);
+  rate("0");
+  while (auto f = ws.ReadText(push_of(grouped), 400ms)) apply(*f);
+  rest = sim.Get("/v1/orderbook/BTC-USD-PERP?depth=15&price_tick=1").body;
+  CHECK(Field(rest, "seq_no") == std::to_string(last_seq));
+  same(rest);
+
+  // Unsubscribing the grouped channel leaves the plain one streaming.
+  ws.Send(R"({"jsonrpc":"2.0","method":"unsubscribe","params":{"channel":")" + grouped +
+          R"("},"id":200})");
+  REQUIRE(ws.ReadText("\"id\":200"));
+  rate("200");
+  CHECK(ws.ReadText(push_of(plain)));
+  CHECK_FALSE(ws.ReadText(push_of(grouped), 300ms));
+  rate("0");
+
+  // SBE frames name no channel: still one book per market there.
+  WsClient sbe(sim.port, "/v1?sbeSchemaId=1&sbeSchemaVersion=1");
+  REQUIRE(sbe.ok());
+  sim.WaitConnections(2);
+  sbe.Send(px::EncodeSubscribe("order_book.BTC-USD-PERP.snapshot@15@50ms@1", 1));
+  REQUIRE(sbe.ReadText("\"result\""));
+  sbe.Send(px::EncodeSubscribe("order_book.BTC-USD-PERP.snapshot@15@50ms", 2));
+  auto sbe_err = sbe.ReadText("\"error\"");
+  REQUIRE(sbe_err);
+  CHECK(sbe_err->find("already subscribed") != std::string::npos);
+}
+
 }  // namespace perpgw::sim::paradex
