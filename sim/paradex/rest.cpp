@@ -996,6 +996,17 @@ std::optional<ParadexModule::CheckedOrder> ParadexModule::CheckOrder(const Accou
 }
 
 std::optional<SimOrder> ParadexModule::Submit(const CheckedOrder& c, ApiError* err) {
+  // instruction RPI (retail price improvement): paradex-docs trading/rpi says RPI orders are in
+  // beta "only available for selected market-making partners" — post-only, placed inside the
+  // lit spread, hidden from the API book, matched only by retail (interactive-token) orders at
+  // the lowest priority. No sim account is such a partner, so every RPI order gets the venue's
+  // own refusal for a non-partner, RPI_ACCOUNT_NOT_WHITELISTED (in the error enum, paradex.md
+  // §12; HTTP 400 and the message are the sim's choice). An account-level check, so after the
+  // signature/validation pass: in a batch it is that order's entry in `errors`.
+  if (c.meta.instruction == "RPI") {
+    *err = {400, "RPI_ACCOUNT_NOT_WHITELISTED", "account is not whitelisted for RPI orders"};
+    return std::nullopt;
+  }
   if (!c.req.client_id.empty()) {
     const SimOrder* dup = ctx_->engine().FindByClientId(c.req.account, c.req.client_id);
     if (dup != nullptr && dup->open()) {

@@ -2057,4 +2057,46 @@ TEST_CASE("paradex sim: order_book.{m}.{feed}@15@{rate}@{price_tick} streams gro
   CHECK(sbe_err->find("already subscribed") != std::string::npos);
 }
 
+TEST_CASE("paradex sim: RPI orders are refused RPI_ACCOUNT_NOT_WHITELISTED", "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  std::string far = Decimal::FromUnits(bid - 1000 * 10, 1).ToNormalizedString();
+  auto rpi = [&](const std::string& cid) {
+    std::string body = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), cid);
+    size_t at = body.find("\"instruction\":\"GTC\"");
+    REQUIRE(at != std::string::npos);
+    return body.replace(at, 19, "\"instruction\":\"RPI\"");  // instruction is not signed
+  };
+  HttpResult r = sim.Send(http::verb::post, "/v1/orders", rpi("rpi-1"), jwt);
+  CHECK(r.status == 400);
+  CHECK(Field(r.body, "error") == "RPI_ACCOUNT_NOT_WHITELISTED");
+  auto err = sim.codec.ParseError(r.body);
+  REQUIRE(err.has_value());
+  CHECK(err->code == "RPI_ACCOUNT_NOT_WHITELISTED");
+  // In a batch it is that order's refusal; the others go ahead.
+  std::string ok = sim.SignedBody(Limit("BTC", Side::kBuy, far, "0.01"), "rpi-ok");
+  HttpResult b =
+      sim.Send(http::verb::post, "/v1/orders/batch", "[" + rpi("rpi-2") + "," + ok + "]", jwt);
+  REQUIRE(b.status == 201);
+  REQUIRE(Elements(b.body, "orders").size() == 1);
+  auto errors = Elements(b.body, "errors");
+  REQUIRE(errors.size() == 1);
+  CHECK(Field(errors[0], "error") == "RPI_ACCOUNT_NOT_WHITELISTED");
+  auto open = sim.codec.ParseOrders(sim.Get("/v1/orders", jwt).body, sim.symbols);
+  REQUIRE(open.ok());
+  REQUIRE(open->size() == 1);
+  CHECK((*open)[0].client_order_id == "rpi-ok");
+  // WS order.create answers the same code (method error 100, the REST code as message).
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(Rpc(2, "order.create", rpi("rpi-3")));
+  std::string reply = RpcReply(ws, 2);
+  CHECK(ErrorCode(reply) == "100");
+  CHECK(reply.find("RPI_ACCOUNT_NOT_WHITELISTED") != std::string::npos);
+}
+
 }  // namespace perpgw::sim::paradex
