@@ -83,31 +83,53 @@ MarginResult Engine::SetIsolated(std::string_view account, std::string_view symb
   if ((a->isolated.count(i) > 0) == isolated) return MarginResult::kNoChange;
   // Open orders are looked at first (the docs give no order between the two refusals).
   if (!OpenOrders(account, symbol).empty()) return MarginResult::kHasOpenOrders;
-  if (auto it = a->positions.find(i); it != a->positions.end() && it->second.size != 0) {
-    return MarginResult::kHasPosition;
+  for (const auto& [k, p] : a->positions) {  // either side in hedge mode
+    if (k.first == i && p.size != 0) return MarginResult::kHasPosition;
   }
   if (isolated) {
     a->isolated.insert(i);
   } else {
     a->isolated.erase(i);
   }
-  if (auto it = a->positions.find(i); it != a->positions.end()) {
-    it->second.isolated = isolated;
-    a->wallet += it->second.isolated_margin;  // 0: a flat position holds none
-    it->second.isolated_margin = 0;
+  for (auto& [k, p] : a->positions) {
+    if (k.first != i) continue;
+    p.isolated = isolated;
+    a->wallet += p.isolated_margin;  // 0: a flat position holds none
+    p.isolated_margin = 0;
   }
   return MarginResult::kOk;
 }
 
+PositionModeResult Engine::SetHedgeMode(std::string_view account, bool hedge) {
+  SimAccount* a = MutableAccount(account);
+  if (a == nullptr) return PositionModeResult::kUnknown;
+  if (a->hedge == hedge) return PositionModeResult::kNoChange;
+  // Open orders first, as SetIsolated (Binance: -4067 open orders, -4068 position; the docs
+  // give no order between the two).
+  if (!OpenOrders(account).empty()) return PositionModeResult::kHasOpenOrders;
+  for (const auto& [k, p] : a->positions) {
+    if (p.size != 0) return PositionModeResult::kHasPosition;
+  }
+  // Flat positions of the old mode (kept as history) stay under their old keys; a flat
+  // isolated one holds no margin.
+  a->hedge = hedge;
+  return PositionModeResult::kOk;
+}
+
+bool Engine::HedgeMode(std::string_view account) const {
+  const SimAccount* a = this->account(account);
+  return a != nullptr && a->hedge;
+}
+
 MarginResult Engine::AdjustIsolatedMargin(std::string_view account, std::string_view symbol,
-                                          Money delta) {
+                                          Money delta, PositionSide side) {
   SimAccount* a = MutableAccount(account);
   const SimInstrument* in = market_.Find(symbol);
   if (a == nullptr || in == nullptr) return MarginResult::kUnknown;
   if (delta == 0) return MarginResult::kBadAmount;
   const size_t i = in->index;
   if (a->isolated.count(i) == 0) return MarginResult::kNotIsolated;
-  auto it = a->positions.find(i);
+  auto it = a->positions.find({i, side});
   if (it == a->positions.end() || it->second.size == 0) return MarginResult::kNoPosition;
   SimPosition& p = it->second;
   if (delta > 0) {
@@ -120,7 +142,7 @@ MarginResult Engine::AdjustIsolatedMargin(std::string_view account, std::string_
   }
   a->wallet -= delta;
   p.isolated_margin += delta;
-  EmitAccount(*a, i);
+  EmitAccount(*a, i, side);
   return MarginResult::kOk;
 }
 
@@ -154,6 +176,7 @@ SimOrder& Engine::NewOrder(const PlaceRequest& req, const SimInstrument& in) {
   o->type = req.type;
   o->tif = req.type == OrderType::kMarket ? TimeInForce::kIoc : req.tif;
   o->reduce_only = req.reduce_only;
+  o->position_side = req.position_side;
   o->price = req.type == OrderType::kMarket ? 0 : req.price;
   o->worst_price = req.type == OrderType::kMarket ? req.worst_price : 0;
   o->qty = req.qty;
@@ -189,7 +212,9 @@ PlaceResult Engine::Reject(SimOrder& o, RejectCode code, std::string message) {
 }
 
 int64_t Engine::ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const {
-  auto it = a.positions.find(o.instrument->index);
+  // Hedge mode: the order's own side (a LONG is never < 0 nor a SHORT > 0, so an opening order
+  // gets 0 and a closing one the side's size).
+  auto it = a.positions.find({o.instrument->index, o.position_side});
   int64_t pos = it == a.positions.end() ? 0 : it->second.size;
   if (o.side == Side::kBuy && pos < 0) return -pos;
   if (o.side == Side::kSell && pos > 0) return pos;
@@ -199,7 +224,7 @@ int64_t Engine::ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const {
 Money Engine::OpenOrderMargin(const SimAccount& a, size_t only) const {
   Money m = 0;
   for (const auto& [id, o] : open_orders_) {
-    if (o->account != a.spec.id || o->reduce_only || o->awaiting_trigger()) continue;
+    if (o->account != a.spec.id || Reduces(*o) || o->awaiting_trigger()) continue;
     const auto& in = *o->instrument;
     if (only != SIZE_MAX && in.index != only) continue;
     m += in.Notional(o->price, o->remaining()) / Leverage(a.spec.id, in.index);
@@ -235,6 +260,13 @@ PlaceResult Engine::Place(const PlaceRequest& req) {
   }
   SimOrder& o = NewOrder(req, in);
   const bool market = req.type == OrderType::kMarket;
+  if (a->hedge ? req.position_side == PositionSide::kBoth
+               : req.position_side != PositionSide::kBoth) {
+    return Reject(o, RejectCode::kPositionSide, "order's position side does not match the account's position mode");
+  }
+  if (a->hedge && req.reduce_only) {
+    return Reject(o, RejectCode::kPositionSide, "reduce-only is not allowed in hedge mode");
+  }
   if (req.qty <= 0 || req.qty % in.step != 0 || req.qty < in.min_qty) {
     return Reject(o, RejectCode::kInvalidQty, "quantity must be a positive multiple of step, >= min qty");
   }
@@ -351,11 +383,23 @@ PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
     if (cap == 0) return Reject(o, RejectCode::kReduceOnly, "reduce-only order would not reduce the position");
     o.qty = std::min(o.qty, cap);  // trimmed to the position
   }
+  if (o.closes_side()) {
+    // Hedge-mode close larger than the side's position: refused whole, not trimmed (Binance
+    // answers -2022 "ReduceOnly Order is rejected"; our reading: other open closing orders of
+    // the side are not counted against the position).
+    // A triggered conditional close (closePosition, TP/SL child) is trimmed to the side's size
+    // instead, as a reduce-only one is.
+    const int64_t cap = ReduceOnlyCap(*a, o);
+    if (cap == 0 || (o.qty > cap && !o.triggered)) {
+      return Reject(o, RejectCode::kReduceOnly, "closing order exceeds the position side's size");
+    }
+    o.qty = std::min(o.qty, cap);
+  }
   int64_t ref_price = market ? (o.worst_price > 0 ? o.worst_price
                                                  : (best_opp ? best_opp->price : market_.mid(i)))
                              : o.price;
   Money notional = in.Notional(ref_price, o.qty);
-  if (!o.reduce_only && notional < in.min_notional) {
+  if (!Reduces(o) && notional < in.min_notional) {
     return Reject(o, RejectCode::kMinNotional, "order notional below minimum");
   }
   const bool crosses =
@@ -364,7 +408,7 @@ PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
   if (o.tif == TimeInForce::kPostOnly && crosses) {
     return Reject(o, RejectCode::kPostOnlyViolation, "post-only order would take liquidity");
   }
-  if (!o.reduce_only) {
+  if (!Reduces(o)) {
     // Only the part that grows exposure needs margin.
     int64_t reducing = ReduceOnlyCap(*a, o);
     int64_t growing = std::max<int64_t>(0, o.qty - reducing);
@@ -386,7 +430,7 @@ PlaceResult Engine::Execute(SimAccount& acct, SimOrder& o) {
       Finish(o, OrderStatus::kExpired, CancelReason::kExpired);
     }
   }
-  if (!result.fills.empty()) EmitAccount(*a, i);
+  if (!result.fills.empty()) EmitAccount(*a, i, o.position_side);
   result.order = o;
   return result;
 }
@@ -428,12 +472,13 @@ void Engine::ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, b
   f.account = a.spec.id;
   f.instrument = &in;
   f.side = o.side;
+  f.position_side = o.position_side;
   f.price = price;
   f.qty = qty;
   f.fee = ApplyRate(notional, maker ? a.maker_fee : a.taker_fee);
   f.maker = maker;
   f.time = clock_.Now();
-  SettleFill(a, in, o.side, price, qty, f.fee);
+  SettleFill(a, in, o.side, o.position_side, price, qty, f.fee);
   o.filled += qty;
   o.filled_notional += notional;
   o.updated = f.time;
@@ -457,10 +502,11 @@ void Engine::ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, b
   }
 }
 
-void Engine::SettleFill(SimAccount& a, const SimInstrument& in, Side side, int64_t price,
-                        int64_t qty, Money fee) {
-  SimPosition& p = a.positions[in.index];
+void Engine::SettleFill(SimAccount& a, const SimInstrument& in, Side side, PositionSide ps,
+                        int64_t price, int64_t qty, Money fee) {
+  SimPosition& p = a.positions[{in.index, ps}];
   p.instrument = &in;
+  p.side = ps;
   p.isolated = a.isolated.count(in.index) > 0;
   // Isolated: what opens takes its initial margin (at the fill price) from the cross wallet.
   auto lock_margin = [&](int64_t opened) {
@@ -622,6 +668,12 @@ AmendResult Engine::Amend(const AmendRequest& req) {
     if (cap == 0) return refuse(RejectCode::kReduceOnly, "reduce-only order would not reduce the position");
     qty = std::min(qty, o.filled + cap);
   }
+  if (o.closes_side()) {  // as at placement: refused, not trimmed
+    const int64_t cap = ReduceOnlyCap(*a, o);
+    if (qty - o.filled > cap) {
+      return refuse(RejectCode::kReduceOnly, "closing order exceeds the position side's size");
+    }
+  }
   const OrderBook& book = market_.book(i);
   auto best_opp = o.side == Side::kBuy ? book.BestAsk() : book.BestBid();
   const bool crosses =
@@ -629,7 +681,7 @@ AmendResult Engine::Amend(const AmendRequest& req) {
   if (o.tif == TimeInForce::kPostOnly && crosses) {
     return refuse(RejectCode::kPostOnlyViolation, "post-only order would take liquidity");
   }
-  if (!o.reduce_only) {
+  if (!Reduces(o)) {
     // Margin for the amended remainder, with this order's current reservation given back.
     const int lev = Leverage(o.account, i);
     const int64_t remaining = qty - o.filled;
@@ -647,7 +699,7 @@ AmendResult Engine::Amend(const AmendRequest& req) {
   EmitOrder(o, nullptr);
   if (crosses) TakeLiquidity(*a, o, price, &r.fills);
   if (o.remaining() > 0) Rest(o);
-  if (!r.fills.empty()) EmitAccount(*a, i);
+  if (!r.fills.empty()) EmitAccount(*a, i, o.position_side);
   r.order = o;
   return r;
 }
@@ -724,12 +776,13 @@ SimPosition Engine::Marked(const SimAccount& a, const SimPosition& p) const {
   return m;
 }
 
-SimPosition Engine::Position(std::string_view account, size_t i) const {
+SimPosition Engine::Position(std::string_view account, size_t i, PositionSide side) const {
   const SimAccount* a = this->account(account);
   SimPosition p;
   p.instrument = &market_.instrument(i);
+  p.side = side;
   if (a == nullptr) return p;
-  auto it = a->positions.find(i);
+  auto it = a->positions.find({i, side});
   if (it != a->positions.end()) p = it->second;
   return Marked(*a, p);
 }
@@ -788,13 +841,13 @@ void Engine::EmitOrder(const SimOrder& o, const SimFill* fill) {
   events_(e);
 }
 
-void Engine::EmitAccount(const SimAccount& a, size_t i) {
+void Engine::EmitAccount(const SimAccount& a, size_t i, PositionSide side) {
   if (!events_) return;
   AccountEvent e;
   e.account = a.spec.id;
   e.time = clock_.Now();
   e.kind = AccountEvent::Kind::kPosition;
-  e.position = Position(a.spec.id, i);
+  e.position = Position(a.spec.id, i, side);
   events_(e);
   e.kind = AccountEvent::Kind::kBalance;
   e.balance = Balance(a.spec.id);
@@ -897,7 +950,7 @@ void Engine::OnBookChange(size_t i, bool from_trade) {
       SimAccount* a = MutableAccount(o.account);
       if (a == nullptr || !o.open() || liq <= 0) continue;
       int64_t q = std::min(o.remaining(), liq);
-      if (o.reduce_only) {
+      if (Reduces(o)) {
         q = std::min(q, ReduceOnlyCap(*a, o));
         if (q == 0) {
           Finish(o, OrderStatus::kCanceled, CancelReason::kReduceOnly);
@@ -905,7 +958,7 @@ void Engine::OnBookChange(size_t i, bool from_trade) {
         }
       }
       ApplyFill(*a, o, o.price, q, /*maker=*/true, nullptr);
-      EmitAccount(*a, i);
+      EmitAccount(*a, i, o.position_side);
     }
   }
   // Maker fills above printed new last prices: last-price triggers look again (mark ones
@@ -979,7 +1032,9 @@ void Engine::AttachChildren(SimOrder& parent, int64_t qty) {
     req.side = buy ? Side::kSell : Side::kBuy;
     req.type = limit != 0 ? OrderType::kLimit : OrderType::kMarket;
     req.tif = TimeInForce::kGtc;
-    req.reduce_only = true;
+    // Hedge mode: a close of the parent's side (reduce-only is not allowed there).
+    req.position_side = parent.position_side;
+    req.reduce_only = parent.position_side == PositionSide::kBoth;
     req.price = limit;
     req.qty = qty;
     req.trigger_ref = ref;
@@ -1009,21 +1064,29 @@ void Engine::AttachChildren(SimOrder& parent, int64_t qty) {
 void Engine::CheckLiquidation(size_t i) {
   // (account, symbol): an isolated position alone, or every cross position of the account.
   std::vector<std::pair<std::string, std::string>> victims;
+  // Hedge mode: each side of an isolated market on its own; the cross check once per account.
+  std::set<std::pair<std::string, std::string>> seen;
+  auto add = [&](const std::string& id, const std::string& symbol) {
+    if (seen.emplace(id, symbol).second) victims.emplace_back(id, symbol);
+  };
   for (const auto& [id, a] : accounts_) {
-    auto it = a.positions.find(i);
-    if (it == a.positions.end() || it->second.size == 0) continue;
-    if (it->second.isolated) {
-      // Its own margin only: isolated margin + unrealized PnL against its maintenance margin.
-      const SimPosition m = Marked(a, it->second);
-      if (it->second.isolated_margin + m.unrealized_pnl < m.maint_margin) {
-        victims.emplace_back(id, m.instrument->symbol());
+    bool cross = false;
+    for (const auto& [k, p] : a.positions) {
+      if (k.first != i || p.size == 0) continue;
+      if (p.isolated) {
+        // Its own margin only: isolated margin + unrealized PnL against its maintenance margin.
+        // (Liquidate closes the market's positions: in hedge mode both sides; our reading.)
+        const SimPosition m = Marked(a, p);
+        if (p.isolated_margin + m.unrealized_pnl < m.maint_margin) add(id, m.instrument->symbol());
+      } else {
+        cross = true;
       }
-      continue;
     }
+    if (!cross) continue;
     SimBalance b = Balance(id);
     if (b.cross_wallet + b.cross_unrealized >= b.cross_maint_margin) continue;
     for (const auto& [k, p] : a.positions) {
-      if (p.size != 0 && !p.isolated) victims.emplace_back(id, p.instrument->symbol());
+      if (p.size != 0 && !p.isolated) add(id, p.instrument->symbol());
     }
   }
   for (const auto& [id, symbol] : victims) Liquidate(id, symbol);
@@ -1033,23 +1096,24 @@ int Engine::Liquidate(std::string_view account, std::string_view symbol) {
   SimAccount* a = MutableAccount(account);
   if (a == nullptr) return 0;
   int closed = 0;
-  std::vector<size_t> targets;
-  for (const auto& [i, p] : a->positions) {
-    if (p.size != 0 && (symbol.empty() || p.instrument->symbol() == symbol)) targets.push_back(i);
+  std::vector<std::pair<size_t, PositionSide>> targets;
+  for (const auto& [k, p] : a->positions) {
+    if (p.size != 0 && (symbol.empty() || p.instrument->symbol() == symbol)) targets.push_back(k);
   }
-  for (size_t i : targets) {
+  for (const auto& [i, ps] : targets) {
     const SimInstrument& in = market_.instrument(i);
     for (const SimOrder* o : OpenOrders(account, in.symbol())) {
       Finish(*orders_[o->id], OrderStatus::kCanceled, CancelReason::kLiquidation);
     }
-    int64_t size = a->positions[i].size;
+    int64_t size = a->positions[{i, ps}].size;
     PlaceRequest req;
     req.account = std::string(account);
     req.symbol = in.symbol();
     req.side = size > 0 ? Side::kSell : Side::kBuy;
     req.type = OrderType::kMarket;
     req.tif = TimeInForce::kIoc;
-    req.reduce_only = true;
+    req.position_side = ps;
+    req.reduce_only = ps == PositionSide::kBoth;
     req.qty = std::llabs(size);
     SimOrder& o = NewOrder(req, in);
     o.client_id = "liquidation-" + std::to_string(o.id);
@@ -1064,11 +1128,12 @@ int Engine::Liquidate(std::string_view account, std::string_view symbol) {
     f.account = a->spec.id;
     f.instrument = &in;
     f.side = o.side;
+    f.position_side = ps;
     f.price = o.price;
     f.qty = o.qty;
     f.liquidation = true;
     f.time = clock_.Now();
-    SettleFill(*a, in, o.side, f.price, f.qty, 0);
+    SettleFill(*a, in, o.side, ps, f.price, f.qty, 0);
     o.filled = o.qty;
     o.filled_notional = in.Notional(f.price, f.qty);
     o.status = OrderStatus::kFilled;
@@ -1084,10 +1149,10 @@ int Engine::Liquidate(std::string_view account, std::string_view symbol) {
       e.order = o;
       e.has_fill = true;
       e.fill = f;
-      e.position = Position(account, i);
+      e.position = Position(account, i, ps);
       events_(e);
     }
-    EmitAccount(*a, i);
+    EmitAccount(*a, i, ps);
     ++closed;
   }
   return closed;
@@ -1097,24 +1162,25 @@ void Engine::ApplyFunding(size_t i, int64_t rate) {
   const SimInstrument& in = market_.instrument(i);
   int64_t mark = market_.mark_price(i);
   for (auto& [id, a] : accounts_) {
-    auto it = a.positions.find(i);
-    if (it == a.positions.end() || it->second.size == 0) continue;
-    // Longs pay shorts when the rate is positive.
-    Money payment = -ApplyRate(in.Notional(mark, it->second.size), rate);
-    // Isolated: funding is paid from / into the position's own margin (Binance-family docs:
-    // an isolated funding fee pushes that position's isolated wallet).
-    (it->second.isolated ? it->second.isolated_margin : a.wallet) += payment;
-    it->second.funding += payment;
-    if (events_) {
-      AccountEvent e;
-      e.kind = AccountEvent::Kind::kFunding;
-      e.account = id;
-      e.time = clock_.Now();
-      e.amount = payment;
-      e.position = Position(id, i);
-      events_(e);
+    for (auto& [k, p] : a.positions) {  // hedge mode: each side pays / receives on its own
+      if (k.first != i || p.size == 0) continue;
+      // Longs pay shorts when the rate is positive.
+      Money payment = -ApplyRate(in.Notional(mark, p.size), rate);
+      // Isolated: funding is paid from / into the position's own margin (Binance-family docs:
+      // an isolated funding fee pushes that position's isolated wallet).
+      (p.isolated ? p.isolated_margin : a.wallet) += payment;
+      p.funding += payment;
+      if (events_) {
+        AccountEvent e;
+        e.kind = AccountEvent::Kind::kFunding;
+        e.account = id;
+        e.time = clock_.Now();
+        e.amount = payment;
+        e.position = Position(id, i, k.second);
+        events_(e);
+      }
+      EmitAccount(a, i, k.second);
     }
-    EmitAccount(a, i);
   }
 }
 

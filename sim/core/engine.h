@@ -28,6 +28,10 @@ struct PlaceRequest {
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kGtc;
   bool reduce_only = false;
+  // kBoth in one-way mode (the default); LONG or SHORT in hedge mode (SetHedgeMode), where a
+  // closing order (SELL+LONG, BUY+SHORT) is refused (kReduceOnly) when its size exceeds the
+  // side's position, and reduce_only is refused (kPositionSide).
+  PositionSide position_side = PositionSide::kBoth;
   int64_t price = 0;        // limit price at price_scale (ignored for market)
   int64_t qty = 0;          // at size_scale
   int64_t worst_price = 0;  // market: never trade beyond this price (0 = no bound)
@@ -101,7 +105,10 @@ struct SimAccount {
   Money fees_paid = 0;
   int64_t maker_fee = 0;  // at kRateScale
   int64_t taker_fee = 0;
-  std::map<size_t, SimPosition> positions;  // by instrument index; flat positions kept (history)
+  // By (instrument index, side): side kBoth in one-way mode, kLong / kShort in hedge mode.
+  // Flat positions kept (history).
+  std::map<std::pair<size_t, PositionSide>, SimPosition> positions;
+  bool hedge = false;                       // dual-side positions (Engine::SetHedgeMode)
   std::map<size_t, int> leverage;           // by instrument index; default min(10, max)
   std::set<size_t> isolated;                // instrument indexes in ISOLATED margin mode
 };
@@ -117,6 +124,15 @@ enum class MarginResult : uint8_t {
   kNoPosition,       // transfer on a flat isolated market
   kBadAmount,        // zero amount
   kInsufficient,     // add: more than the cross available balance; reduce: more than removable
+};
+
+// Outcome of a position-mode (one-way / hedge) switch.
+enum class PositionModeResult : uint8_t {
+  kOk = 0,
+  kUnknown,        // unknown account
+  kNoChange,       // already in that mode
+  kHasOpenOrders,  // refused: the account has open orders (any market, parked conditionals too)
+  kHasPosition,    // refused: the account has a position (any market)
 };
 
 class Engine {
@@ -158,7 +174,14 @@ class Engine {
   SimBalance Balance(std::string_view account) const;
   // Non-flat positions, marked to the current mid.
   std::vector<SimPosition> Positions(std::string_view account) const;
-  SimPosition Position(std::string_view account, size_t instrument) const;
+  // One-way: side kBoth. Hedge: the LONG or SHORT position (kBoth there: flat).
+  SimPosition Position(std::string_view account, size_t instrument,
+                       PositionSide side = PositionSide::kBoth) const;
+  // Hedge mode (dual-side positions), opt-in per account; one-way is the default, so venues
+  // that never call this are unchanged. Account-wide (Binance-family): refused while the
+  // account has any open order or any position.
+  PositionModeResult SetHedgeMode(std::string_view account, bool hedge);
+  bool HedgeMode(std::string_view account) const;
   int Leverage(std::string_view account, size_t instrument) const;
   absl::Status SetLeverage(std::string_view account, std::string_view symbol, int leverage);
   // ISOLATED margin, opt-in per account and instrument (cross by default, so venues that never
@@ -173,7 +196,9 @@ class Engine {
   // Moves `delta` (> 0 add, < 0 reduce) between the cross wallet and the isolated position of
   // `symbol`. Add: at most the available balance. Reduce: at most what leaves isolated margin +
   // min(0, unrealized PnL) >= the position's initial margin at mark (Binance-family rule).
-  MarginResult AdjustIsolatedMargin(std::string_view account, std::string_view symbol, Money delta);
+  // Hedge mode: `side` names the LONG or SHORT position.
+  MarginResult AdjustIsolatedMargin(std::string_view account, std::string_view symbol, Money delta,
+                                    PositionSide side = PositionSide::kBoth);
   // Margin reserved by the account's open orders on one instrument (every instrument: SIZE_MAX).
   Money OpenOrderMargin(std::string_view account, size_t instrument) const;
 
@@ -215,13 +240,15 @@ class Engine {
   int64_t ReduceOnlyCap(const SimAccount& a, const SimOrder& o) const;
   void ApplyFill(SimAccount& a, SimOrder& o, int64_t price, int64_t qty, bool maker,
                  std::vector<SimFill>* out);
-  void SettleFill(SimAccount& a, const SimInstrument& in, Side side, int64_t price, int64_t qty,
-                  Money fee);
+  void SettleFill(SimAccount& a, const SimInstrument& in, Side side, PositionSide ps,
+                  int64_t price, int64_t qty, Money fee);
+  // True when the order only shrinks a position: reduce-only, or a hedge-mode close.
+  static bool Reduces(const SimOrder& o) { return o.reduce_only || o.closes_side(); }
   void Finish(SimOrder& o, OrderStatus status, CancelReason reason);
   void Rest(SimOrder& o);
   void Unrest(const SimOrder& o);
   void EmitOrder(const SimOrder& o, const SimFill* fill);
-  void EmitAccount(const SimAccount& a, size_t instrument);
+  void EmitAccount(const SimAccount& a, size_t instrument, PositionSide side = PositionSide::kBoth);
   SimPosition Marked(const SimAccount& a, const SimPosition& p) const;
   Money OpenOrderMargin(const SimAccount& a, size_t only = SIZE_MAX) const;
   void CheckLiquidation(size_t i);

@@ -112,8 +112,18 @@ const char* ToString(RejectCode c) {
     case RejectCode::kNotFound: return "not_found";
     case RejectCode::kAlreadyClosed: return "already_closed";
     case RejectCode::kInvalidLeverage: return "invalid_leverage";
+    case RejectCode::kPositionSide: return "position_side";
   }
   return "unknown";
+}
+
+const char* ToString(PositionSide s) {
+  switch (s) {
+    case PositionSide::kBoth: return "BOTH";
+    case PositionSide::kLong: return "LONG";
+    case PositionSide::kShort: return "SHORT";
+  }
+  return "BOTH";
 }
 
 Decimal SimOrder::AvgPrice() const {

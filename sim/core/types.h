@@ -128,8 +128,17 @@ enum class RejectCode : uint8_t {
   kNotFound,
   kAlreadyClosed,      // cancel of a terminal order
   kInvalidLeverage,
+  kPositionSide,       // hedge mode: the order's position side does not fit the account's mode,
+                       // or reduce-only was asked (hedge orders close by their position side)
 };
 const char* ToString(RejectCode c);
+
+// Which position an order / fill / position belongs to. kBoth is one-way mode (the default: one
+// signed position per market). Hedge mode (Engine::SetHedgeMode) keeps a LONG (size >= 0) and a
+// SHORT (size <= 0) position per market: BUY+LONG opens, SELL+LONG closes, SELL+SHORT opens,
+// BUY+SHORT closes.
+enum class PositionSide : uint8_t { kBoth = 0, kLong, kShort };
+const char* ToString(PositionSide s);  // "BOTH", "LONG", "SHORT"
 
 // When a conditional order fires: the mark at or above / at or below its trigger price.
 enum class TriggerWhen : uint8_t { kNone = 0, kAtOrAbove, kAtOrBelow };
@@ -146,6 +155,7 @@ struct SimOrder {
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kGtc;
   bool reduce_only = false;
+  PositionSide position_side = PositionSide::kBoth;
   int64_t price = 0;        // limit price (0 for market)
   int64_t worst_price = 0;  // market orders: bound (0 = none)
   // Conditional (stop / take-profit) orders: parked until the mark reaches trigger_price from
@@ -183,6 +193,11 @@ struct SimOrder {
   bool conditional() const { return trigger != TriggerWhen::kNone; }
   bool awaiting_trigger() const { return conditional() && !triggered && open(); }
   bool open() const { return status == OrderStatus::kOpen || status == OrderStatus::kPartiallyFilled; }
+  // Hedge mode: SELL+LONG or BUY+SHORT (only shrinks its side's position, like reduce-only).
+  bool closes_side() const {
+    return (position_side == PositionSide::kLong && side == Side::kSell) ||
+           (position_side == PositionSide::kShort && side == Side::kBuy);
+  }
   // Volume-weighted average fill price at price_scale + 4 digits, 0 when nothing filled.
   Decimal AvgPrice() const;
 };
@@ -194,6 +209,7 @@ struct SimFill {
   std::string account;
   const SimInstrument* instrument = nullptr;
   Side side = Side::kBuy;
+  PositionSide position_side = PositionSide::kBoth;
   int64_t price = 0;
   int64_t qty = 0;
   Money fee = 0;  // positive = paid; negative = rebate
@@ -204,6 +220,7 @@ struct SimFill {
 
 struct SimPosition {
   const SimInstrument* instrument = nullptr;
+  PositionSide side = PositionSide::kBoth;  // hedge mode: LONG (size >= 0) or SHORT (size <= 0)
   int64_t size = 0;          // signed, at size_scale: > 0 long
   Money entry_notional = 0;  // |cost| of the open size
   Money realized_pnl = 0;    // closed PnL, fees excluded

@@ -833,3 +833,148 @@ TEST_CASE("funding on an isolated position settles in its isolated margin",
 }
 
 }  // namespace perpgw::sim
+
+namespace perpgw::sim {
+namespace {
+
+PlaceResult PlaceSide(Fixture& f, Side side, PositionSide ps, int64_t price, int64_t qty,
+                      bool reduce_only = false) {
+  PlaceRequest r;
+  r.account = "alice";
+  r.symbol = "TEST";
+  r.side = side;
+  r.position_side = ps;
+  r.type = OrderType::kLimit;
+  r.tif = TimeInForce::kIoc;
+  r.reduce_only = reduce_only;
+  r.price = price;
+  r.qty = qty;
+  return f.engine.Place(r);
+}
+
+}  // namespace
+
+TEST_CASE("hedge mode: opt-in per account; LONG and SHORT on one market at once",
+          "[sim][engine][hedge]") {
+  Fixture f;
+  CHECK_FALSE(f.engine.HedgeMode("alice"));
+  // One-way (the default) refuses LONG/SHORT orders.
+  CHECK(PlaceSide(f, Side::kBuy, PositionSide::kLong, 1000, 2).code == RejectCode::kPositionSide);
+  CHECK(f.engine.SetHedgeMode("alice", false) == PositionModeResult::kNoChange);
+  CHECK(f.engine.SetHedgeMode("bob", true) == PositionModeResult::kUnknown);
+  REQUIRE(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kOk);
+  CHECK(f.engine.HedgeMode("alice"));
+  // Hedge refuses BOTH and reduce-only.
+  CHECK(f.Place(Side::kBuy, 1000, 2).code == RejectCode::kPositionSide);
+  CHECK(PlaceSide(f, Side::kSell, PositionSide::kLong, 999, 1, true).code ==
+        RejectCode::kPositionSide);
+
+  // BUY+LONG 2 @ 100.0, SELL+SHORT 3 @ 99.9: two positions, nothing nets.
+  REQUIRE(PlaceSide(f, Side::kBuy, PositionSide::kLong, 1000, 2).code == RejectCode::kNone);
+  REQUIRE(PlaceSide(f, Side::kSell, PositionSide::kShort, 999, 3).code == RejectCode::kNone);
+  const SimPosition l = f.engine.Position("alice", 0, PositionSide::kLong);
+  const SimPosition s = f.engine.Position("alice", 0, PositionSide::kShort);
+  CHECK(l.side == PositionSide::kLong);
+  CHECK(l.size == 2);
+  CHECK(l.entry_notional == 20 * kUsd);
+  CHECK(s.side == PositionSide::kShort);
+  CHECK(s.size == -3);
+  CHECK(s.entry_notional == 2997 * kUsd / 100);
+  CHECK(f.engine.Position("alice", 0).size == 0);  // no BOTH position in hedge mode
+  auto all = f.engine.Positions("alice");
+  REQUIRE(all.size() == 2);
+  // Each side margined on its own: the balance's initial margin covers both.
+  const SimBalance b = f.engine.Balance("alice");
+  CHECK(b.initial_margin == std::llabs(l.instrument->Notional(l.mark_price, 2)) / l.leverage +
+                                std::llabs(s.instrument->Notional(s.mark_price, -3)) / s.leverage);
+  // The fill's position event names its side.
+  bool saw_short = false;
+  for (const auto& e : f.events) {
+    if (e.kind == AccountEvent::Kind::kPosition && e.position.side == PositionSide::kShort) {
+      saw_short = true;
+      CHECK(e.position.size == -3);
+    }
+  }
+  CHECK(saw_short);
+}
+
+TEST_CASE("hedge mode: closing one side leaves the other; a close larger than the side is refused",
+          "[sim][engine][hedge]") {
+  Fixture f;
+  REQUIRE(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kOk);
+  REQUIRE(PlaceSide(f, Side::kBuy, PositionSide::kLong, 1000, 2).code == RejectCode::kNone);
+  REQUIRE(PlaceSide(f, Side::kSell, PositionSide::kShort, 999, 3).code == RejectCode::kNone);
+  const Money wallet0 = f.engine.Balance("alice").wallet;
+  // SELL+LONG 5 > long 2: refused whole, nothing traded.
+  auto big = PlaceSide(f, Side::kSell, PositionSide::kLong, 998, 5);
+  CHECK(big.code == RejectCode::kReduceOnly);
+  CHECK(big.fills.empty());
+  CHECK(f.engine.Position("alice", 0, PositionSide::kLong).size == 2);
+  // SELL+LONG 0.2 (limit 99.8) fills at 99.9 (7 left there after the short took 3):
+  // closes the long only; the short is untouched.
+  auto close = PlaceSide(f, Side::kSell, PositionSide::kLong, 998, 2);
+  REQUIRE(close.code == RejectCode::kNone);
+  REQUIRE(close.fills.size() == 1);
+  CHECK(close.fills[0].position_side == PositionSide::kLong);
+  const SimPosition l = f.engine.Position("alice", 0, PositionSide::kLong);
+  CHECK(l.size == 0);
+  CHECK(close.fills[0].price == 999);
+  CHECK(l.realized_pnl == -2 * kUsd / 100);  // (99.9 - 100.0) x 0.2
+  CHECK(f.engine.Position("alice", 0, PositionSide::kShort).size == -3);
+  CHECK(f.engine.Positions("alice").size() == 1);
+  // Wallet: realized PnL minus the close's taker fee (19.98 x 0.0005).
+  CHECK(f.engine.Balance("alice").wallet == wallet0 - 2 * kUsd / 100 - 999'000);
+  // BUY+SHORT with no long: closes the short (2 of 3) and never opens a long.
+  auto cover = PlaceSide(f, Side::kBuy, PositionSide::kShort, 1001, 2);
+  REQUIRE(cover.code == RejectCode::kNone);
+  CHECK(f.engine.Position("alice", 0, PositionSide::kShort).size == -1);
+  CHECK(f.engine.Position("alice", 0, PositionSide::kLong).size == 0);
+  // A close on a flat side is refused.
+  CHECK(PlaceSide(f, Side::kSell, PositionSide::kLong, 998, 1).code == RejectCode::kReduceOnly);
+}
+
+TEST_CASE("hedge mode: the switch is refused with a position or an open order",
+          "[sim][engine][hedge]") {
+  Fixture f;
+  REQUIRE(f.Place(Side::kBuy, 1000, 2, TimeInForce::kIoc).code == RejectCode::kNone);
+  CHECK(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kHasPosition);
+  CHECK_FALSE(f.engine.HedgeMode("alice"));
+  REQUIRE(f.Place(Side::kSell, 999, 2, TimeInForce::kIoc).code == RejectCode::kNone);  // flat
+  REQUIRE(f.Place(Side::kBuy, 990, 1).code == RejectCode::kNone);                      // rests
+  CHECK(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kHasOpenOrders);
+  f.engine.CancelAll("alice");
+  REQUIRE(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kOk);
+  // And back: refused while the hedge account holds a SHORT.
+  REQUIRE(PlaceSide(f, Side::kSell, PositionSide::kShort, 999, 1).code == RejectCode::kNone);
+  CHECK(f.engine.SetHedgeMode("alice", false) == PositionModeResult::kHasPosition);
+  REQUIRE(PlaceSide(f, Side::kBuy, PositionSide::kShort, 1001, 1).code == RejectCode::kNone);
+  CHECK(f.engine.SetHedgeMode("alice", false) == PositionModeResult::kOk);
+  CHECK(f.Place(Side::kBuy, 1000, 1, TimeInForce::kIoc).code == RejectCode::kNone);
+}
+
+TEST_CASE("hedge mode: funding and liquidation treat each side on its own",
+          "[sim][engine][hedge]") {
+  Fixture f;
+  REQUIRE(f.engine.SetHedgeMode("alice", true) == PositionModeResult::kOk);
+  REQUIRE(PlaceSide(f, Side::kBuy, PositionSide::kLong, 1000, 2).code == RejectCode::kNone);
+  REQUIRE(PlaceSide(f, Side::kSell, PositionSide::kShort, 999, 2).code == RejectCode::kNone);
+  const Money w0 = f.engine.Balance("alice").wallet;
+  f.events.clear();
+  f.engine.ApplyFunding(0, ParseRate("0.001").value());
+  // Equal sizes: the long pays what the short receives.
+  int fundings = 0;
+  Money sum = 0;
+  for (const auto& e : f.events) {
+    if (e.kind == AccountEvent::Kind::kFunding) {
+      ++fundings;
+      sum += e.amount;
+    }
+  }
+  CHECK(fundings == 2);
+  CHECK(sum == 0);
+  CHECK(f.engine.Balance("alice").wallet == w0);
+  CHECK(f.engine.Liquidate("alice", "TEST") == 2);
+  CHECK(f.engine.Positions("alice").empty());
+}
+
+}  // namespace perpgw::sim
