@@ -182,7 +182,8 @@ class AsterModule final : public VenueModule {
   void PositionMarginHistory(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void CountdownCancelAll(const AccountSpec& acct, const Params& p, HttpResponse& resp);
   void Income(const AccountSpec& acct, const Params& p, HttpResponse& resp);
-  std::string PositionRow(const AccountSpec& acct, size_t i, bool v4) const;
+  std::string PositionRow(const AccountSpec& acct, size_t i, bool v4,
+                          PositionSide side = PositionSide::kBoth) const;
   std::string BalanceRows(const AccountSpec& acct) const;
   std::string AccountJson(const AccountSpec& acct) const;
   // The rolling 24 h ticker: REST row (event=false) or the `24hrTicker` / `24hrMiniTicker`

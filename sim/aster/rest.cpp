@@ -201,7 +201,7 @@ void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view, bool close_pos
   w.Field("timeInForce", TifText(o)).Field("type", TypeText(o));
   // closePosition orders print reduceOnly true, as the venue does.
   w.Field("reduceOnly", o.reduce_only).Field("closePosition", close_position);
-  w.Field("side", SideText(o.side)).Field("positionSide", "BOTH");
+  w.Field("side", SideText(o.side)).Field("positionSide", ToString(o.position_side));
   w.Field("stopPrice", o.conditional() ? Fixed(o.trigger_price, in.price_scale) : std::string("0"));
   w.Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
   w.Field("origType", TypeText(o));
@@ -678,8 +678,9 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
     // Longs of sim accounts plus a synthetic baseline (~ a third of a day's volume).
     int64_t oi = 0;
     for (const auto& id : ctx_->engine().account_ids()) {
-      int64_t sz = ctx_->engine().Position(id, si).size;
-      if (sz > 0) oi += sz;
+      for (const SimPosition& pos : ctx_->engine().Positions(id)) {  // BOTH or LONG
+        if (pos.instrument->index == static_cast<size_t>(si) && pos.size > 0) oi += pos.size;
+      }
     }
     const Money unit = std::max<Money>(1, in.Notional(m.mid(si), in.step));
     oi += ExtraFor(in).daily_quote_volume / 3 / unit * in.step;
@@ -777,10 +778,15 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
   if (name == "positionRisk") {
     if (method != "GET") return bad_method();
     std::string out = "[";
+    // Hedge mode: a LONG and a SHORT row per symbol (flat ones too), as Binance lists them.
+    const bool hedge = eng.HedgeMode(acct.id);
     for (size_t i = 0; i < m.size(); ++i) {
       if (si >= 0 && static_cast<size_t>(si) != i) continue;
-      if (out.size() > 1) out += ',';
-      out += PositionRow(acct, i, false);
+      for (PositionSide side : hedge ? std::vector{PositionSide::kLong, PositionSide::kShort}
+                                     : std::vector{PositionSide::kBoth}) {
+        if (out.size() > 1) out += ',';
+        out += PositionRow(acct, i, false, side);
+      }
     }
     return resp.Json(200, out + "]");
   }
@@ -847,7 +853,7 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
           .Field("quoteQty", Money8(in.Notional(f.price, f.qty)))
           .Field("realizedPnl", Money8(rp == trade_realized_.end() ? 0 : rp->second))
           .Field("side", SideText(f.side))
-          .Field("positionSide", "BOTH")
+          .Field("positionSide", ToString(f.position_side))
           .Field("symbol", in.symbol())
           .Field("time", t)
           .EndObject();
@@ -864,12 +870,27 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     return resp.Json(200, w.Take());
   }
   if (name == "positionSide/dual") {
-    if (method == "GET") return resp.Json(200, R"({"dualSidePosition":false})");
+    if (method == "GET") {
+      return resp.Json(200, eng.HedgeMode(acct.id) ? R"({"dualSidePosition":true})"
+                                                   : R"({"dualSidePosition":false})");
+    }
     if (method != "POST") return bad_method();
     bool dual = false;
     if (!ParseBool(p.Get("dualSidePosition"), &dual)) return WriteError(resp, Mandatory("dualSidePosition"));
-    if (!dual) return WriteError(resp, Err(-4059, "No need to change position side."));
-    return WriteError(resp, Err(-1000, "Hedge mode is not supported by perpgw-sim."));
+    // Account-wide, refused with any open order or position (Binance-family codes; the spec
+    // lists -4059 only, -4067 / -4068 are Binance's, checked in that order: our reading).
+    switch (eng.SetHedgeMode(acct.id, dual)) {
+      case PositionModeResult::kOk:
+        return resp.Json(200, R"({"code":200,"msg":"success"})");
+      case PositionModeResult::kNoChange:
+        return WriteError(resp, Err(-4059, "No need to change position side."));
+      case PositionModeResult::kHasOpenOrders:
+        return WriteError(resp, Err(-4067, "Position side cannot be changed if there exists open orders."));
+      case PositionModeResult::kHasPosition:
+        return WriteError(resp, Err(-4068, "Position side cannot be changed if there exists position."));
+      default:
+        return WriteError(resp, Err(-1000, "An unknown error occured while processing the request."));
+    }
   }
   if (name == "batchOrders") {
     if (method == "POST") return BatchNew(acct, p, resp);
@@ -1001,9 +1022,24 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
     r.qty -= r.qty % in.step;
     r.reduce_only = true;
   }
+  // One-way: BOTH or absent. Hedge: LONG or SHORT, required; reduceOnly may not be sent
+  // (docs: "cannot be sent in Hedge Mode"); closePosition closes the named side.
   const std::string ps = p.Get("positionSide");
-  if (!ps.empty() && ps != "BOTH") {
+  const bool hedge = ctx_->engine().HedgeMode(acct.id);
+  if (hedge ? (ps != "LONG" && ps != "SHORT") : (!ps.empty() && ps != "BOTH")) {
     return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
+  }
+  if (hedge) {
+    if (p.Has("reduceOnly")) {
+      return WriteError(resp, Err(-1106, "Parameter 'reduceOnly' sent when not required."));
+    }
+    r.position_side = ps == "LONG" ? PositionSide::kLong : PositionSide::kShort;
+    r.reduce_only = false;  // a closePosition order closes by its side
+  }
+  const bool closes = (r.position_side == PositionSide::kLong && r.side == Side::kSell) ||
+                      (r.position_side == PositionSide::kShort && r.side == Side::kBuy);
+  if (hedge && close_position && !closes) {  // closePosition must close its side (our reading)
+    return WriteError(resp, Err(-2022, "ReduceOnly Order is rejected."));
   }
   ApiError err;
   if (!close_position) {
@@ -1071,7 +1107,7 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
       return WriteError(resp, Err(-4015, "Client order id is not valid."));
     }
   }
-  if (!r.reduce_only) {
+  if (!r.reduce_only && !closes) {
     const int64_t ref = r.type == OrderType::kMarket ? mark : r.price;
     if (in.Notional(ref, r.qty) < in.min_notional) {
       std::string floor = FormatMoney(in.min_notional);
@@ -1393,9 +1429,15 @@ void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpR
   if (type != "1" && type != "2") {
     return WriteError(resp, Err(-1130, "Data sent for parameter 'type' is not valid."));
   }
-  if (p.Has("positionSide") && p.Get("positionSide") != "BOTH") {  // one-way mode only
+  // One-way: BOTH or absent; hedge: LONG or SHORT names the position.
+  const std::string ps = p.Get("positionSide");
+  const bool hedge = ctx_->engine().HedgeMode(acct.id);
+  if (hedge ? (ps != "LONG" && ps != "SHORT") : (p.Has("positionSide") && ps != "BOTH")) {
     return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
   }
+  const PositionSide side = !hedge ? PositionSide::kBoth
+                            : ps == "LONG" ? PositionSide::kLong
+                                           : PositionSide::kShort;
   auto amount = ParseMoney(p.Get("amount"));
   if (!amount.ok()) {
     return WriteError(resp, Err(-1130, "Data sent for parameter 'amount' is not valid."));
@@ -1407,7 +1449,7 @@ void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpR
   PendingAccount& pending = pending_account_[acct.id];
   pending.margin_transfer = true;  // the engine's position + balance events follow at once
   const MarginResult r =
-      ctx_->engine().AdjustIsolatedMargin(acct.id, symbol, add ? *amount : -*amount);
+      ctx_->engine().AdjustIsolatedMargin(acct.id, symbol, add ? *amount : -*amount, side);
   if (r != MarginResult::kOk) pending_account_[acct.id].margin_transfer = false;
   switch (r) {
     case MarginResult::kOk:
@@ -1575,10 +1617,11 @@ std::string AsterModule::BalanceRows(const AccountSpec& acct) const {
   return w.Take();
 }
 
-std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4) const {
+std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4,
+                                     PositionSide side) const {
   const Engine& eng = ctx_->engine();
   const SimInstrument& in = ctx_->market().instrument(i);
-  const SimPosition pos = eng.Position(acct.id, i);
+  const SimPosition pos = eng.Position(acct.id, i, side);
   const int lev = eng.Leverage(acct.id, i);
   const Money notional = in.Notional(pos.mark_price, pos.size);
   const Money im = notional < 0 ? -notional / lev : notional / lev;
@@ -1628,7 +1671,7 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
         .Field("isolated", pos.isolated)
         .Field("entryPrice", entry)
         .Field("maxNotional", ExtraFor(in).max_notional)
-        .Field("positionSide", "BOTH")
+        .Field("positionSide", ToString(side))
         .Field("positionAmt", Fixed(pos.size, in.size_scale))
         .Field("notional", Money8(notional))
         .Field("isolatedWallet", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
@@ -1651,7 +1694,7 @@ std::string AsterModule::PositionRow(const AccountSpec& acct, size_t i, bool v4)
         .Field("isolatedWallet", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
         .Field("symbol", in.symbol())
         .Field("unRealizedProfit", Money8(pos.unrealized_pnl))
-        .Field("positionSide", "BOTH")
+        .Field("positionSide", ToString(side))
         .Field("updateTime", pos.size == 0 ? int64_t{0} : NowMs());
   }
   w.EndObject();
@@ -1702,7 +1745,15 @@ std::string AsterModule::AccountJson(const AccountSpec& acct) const {
       .Field("updateTime", now)
       .EndObject().EndArray();
   w.Key("positions").BeginArray();
-  for (size_t i = 0; i < m.size(); ++i) w.Raw(PositionRow(acct, i, true));
+  const bool hedge = eng.HedgeMode(acct.id);
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (!hedge) {
+      w.Raw(PositionRow(acct, i, true));
+      continue;
+    }
+    w.Raw(PositionRow(acct, i, true, PositionSide::kLong));
+    w.Raw(PositionRow(acct, i, true, PositionSide::kShort));
+  }
   w.EndArray().EndObject();
   return w.Take();
 }

@@ -699,7 +699,7 @@ void AsterModule::CheckMarginCalls() {
       continue;
     }
     if (!margin_called_.insert(id).second) continue;  // warned on this crossing already
-    // The docs' payload (one-way mode, so ps is BOTH). The ratio above is the whole account's
+    // The docs' payload (ps: BOTH in one-way mode, LONG / SHORT in hedge mode). The ratio above is the whole account's
     // (isolated positions included), as before isolated margin was modelled.
     JsonWriter w;
     w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs())
@@ -709,7 +709,7 @@ void AsterModule::CheckMarginCalls() {
       const SimInstrument& in = *pos.instrument;
       w.BeginObject()
           .Field("s", in.symbol())
-          .Field("ps", "BOTH")
+          .Field("ps", ToString(pos.side))
           .Field("pa", Fixed(pos.size, in.size_scale))
           .Field("mt", pos.isolated ? "ISOLATED" : "CROSSED")
           .Field("iw", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
@@ -796,7 +796,7 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("R", o.reduce_only)
       .Field("wt", "CONTRACT_PRICE")
       .Field("ot", TypeText(o))
-      .Field("ps", "BOTH")
+      .Field("ps", ToString(o.position_side))
       .Field("cp", close_position_.count(o.id) > 0);
   if (o.trailing_bps != 0) {  // only on trailing stops (docs)
     w.Field("AP", Fixed(o.activation_price, in.price_scale))
@@ -825,8 +825,11 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
       if (e.has_fill) {
         exec = e.fill.liquidation ? "CALCULATED" : "TRADE";
         // Realized PnL of this fill = change of the position's cumulative realized PnL.
-        const std::string key = o.account + '\x1f' + o.instrument->symbol();
-        const Money cum = ctx_->engine().Position(o.account, o.instrument->index).realized_pnl;
+        // Per position: hedge mode keeps a LONG and a SHORT one per symbol.
+        const std::string key = o.account + '\x1f' + o.instrument->symbol() + '\x1f' +
+                                ToString(o.position_side);
+        const Money cum =
+            ctx_->engine().Position(o.account, o.instrument->index, o.position_side).realized_pnl;
         auto [it, fresh] = realized_seen_.emplace(key, 0);
         const Money realized = cum - it->second;
         trade_realized_[e.fill.trade_id] = realized;
@@ -894,7 +897,7 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
             // sends "cross"): "cross" kept.
             .Field("mt", pos.isolated ? "isolated" : "cross")
             .Field("iw", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
-            .Field("ps", "BOTH")
+            .Field("ps", ToString(pos.side))
             .Field("ma", "USDT")
             .EndObject();
       }

@@ -1751,26 +1751,106 @@ TEST_CASE("aster sim: TRAILING_STOP_MARKET trails the mark and fires", "[aster_s
 }
 
 // One net position per market: hedge mode is reported off and refused (never a fake success).
-TEST_CASE("aster sim: positionSide/dual reports one-way mode and refuses hedge mode",
+TEST_CASE("aster sim: positionSide/dual switches hedge mode per account, refused with orders or a position",
           "[aster_sim]") {
   Sim sim;
   CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
         R"({"dualSidePosition":false})");
-  CHECK(sim.V3(http::verb::get, "/fapi/v3/positionSide/dual", "").body ==
-        R"({"dualSidePosition":false})");
-  auto on = sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true");
-  CHECK(on.status == 400);
-  CHECK(ErrorCode(on) == -1000);
-  CHECK(on.body.find("Hedge mode is not supported") != std::string::npos);
-  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/positionSide/dual",
-                         "dualSidePosition=true")) == -1000);
-  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
-                         "dualSidePosition=false")) == -4059);
-  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
-        R"({"dualSidePosition":false})");
+  // One-way (the default): LONG / SHORT orders mismatch the setting.
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
                          "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.001")) ==
         -4061);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
+                         "dualSidePosition=false")) == -4059);
+  auto on = sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true");
+  REQUIRE(on.status == 200);
+  CHECK(on.body == R"({"code":200,"msg":"success"})");
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
+        R"({"dualSidePosition":true})");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
+                         "dualSidePosition=true")) == -4059);
+  // Per account: the V3 test user is still one-way.
+  CHECK(sim.V3(http::verb::get, "/fapi/v3/positionSide/dual", "").body ==
+        R"({"dualSidePosition":false})");
+  // Hedge: positionSide LONG / SHORT required, reduceOnly may not be sent.
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001")) == -4061);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&positionSide=BOTH&type=MARKET&quantity=0.001")) ==
+        -4061);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=SELL&positionSide=LONG&type=MARKET&quantity=0.001&"
+                         "reduceOnly=false")) == -1106);
+
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  // A long and a short on BTCUSDT at once.
+  auto l = sim.V1(http::verb::post, "/fapi/v1/order",
+                  "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.01&"
+                  "newOrderRespType=RESULT");
+  REQUIRE(l.status == 200);
+  simdjson::dom::parser jp;
+  CHECK(std::string_view(jp.parse(l.body)["positionSide"]) == "LONG");
+  auto s = sim.V1(http::verb::post, "/fapi/v1/order",
+                  "symbol=BTCUSDT&side=SELL&positionSide=SHORT&type=MARKET&quantity=0.02");
+  REQUIRE(s.status == 200);
+  auto otu = user.ReadUntil(R"("ps":"SHORT","cp")");
+  REQUIRE(otu);
+  CHECK(otu->find("ORDER_TRADE_UPDATE") != std::string::npos);
+  auto au = user.ReadUntil("ACCOUNT_UPDATE");
+  REQUIRE(au);
+  while (au && au->find(R"("ps":"SHORT")") == std::string::npos) au = user.ReadUntil("ACCOUNT_UPDATE");
+  REQUIRE(au);
+  CHECK(au->find(R"("pa":"-0.020")") != std::string::npos);
+  auto pr = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
+  REQUIRE(pr.status == 200);
+  simdjson::dom::array rows = jp.parse(pr.body).get_array();
+  REQUIRE(rows.size() == 2);
+  CHECK(std::string_view(At(jp, pr.body, 0)["positionSide"]) == "LONG");
+  CHECK(std::string_view(At(jp, pr.body, 0)["positionAmt"]) == "0.010");
+  CHECK(std::string_view(At(jp, pr.body, 1)["positionSide"]) == "SHORT");
+  CHECK(std::string_view(At(jp, pr.body, 1)["positionAmt"]) == "-0.020");
+  // Switching back: refused with an open order (-4067) first, then with a position (-4068).
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=LIMIT&quantity=0.001&price=" +
+                     Px(btc, bid - 20) + "&timeInForce=GTC&newClientOrderId=hg-1")
+              .status == 200);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
+                         "dualSidePosition=false")) == -4067);
+  REQUIRE(sim.V1(http::verb::delete_, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=hg-1")
+              .status == 200);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual",
+                         "dualSidePosition=false")) == -4068);
+  // Closing more than the side holds is refused (-2022); closing the long leaves the short.
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=SELL&positionSide=LONG&type=MARKET&quantity=0.02")) ==
+        -2022);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=SELL&positionSide=LONG&type=MARKET&quantity=0.01")
+              .status == 200);
+  SimPosition lp, sp;
+  sim.server->Sync([&] {
+    lp = sim.venue().engine().Position(kV1Account, 0, PositionSide::kLong);
+    sp = sim.venue().engine().Position(kV1Account, 0, PositionSide::kShort);
+  });
+  CHECK(lp.size == 0);
+  CHECK(sp.size == -20);
+  auto trades = sim.V1(http::verb::get, "/fapi/v1/userTrades", "symbol=BTCUSDT");
+  REQUIRE(trades.status == 200);
+  CHECK(trades.body.find(R"("positionSide":"LONG")") != std::string::npos);
+  CHECK(trades.body.find(R"("positionSide":"SHORT")") != std::string::npos);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&positionSide=SHORT&type=MARKET&quantity=0.02")
+              .status == 200);
+  CHECK(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=false").status ==
+        200);
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/positionSide/dual", "").body ==
+        R"({"dualSidePosition":false})");
 }
 
 }  // namespace perpgw::sim::aster
