@@ -305,7 +305,9 @@ class RiskImpl final : public RiskBase {
     run->results.resize(accs->size());
     run->pending = static_cast<int>(accs->size()) + 1;  // +1: released below
     for (size_t i = 0; i < accs->size(); ++i) {
-      const auto& [id, venue] = (*accs)[i];
+      // Copies, not structured bindings: a lambda below captures the id (clang refuses to
+      // capture a structured binding before C++20 P1091).
+      const std::string id = (*accs)[i].first, venue = (*accs)[i].second;
       run->results[i].account = id;
       run->results[i].venue = venue;
       VenueAdapter* a = gw_.adapter(venue);
