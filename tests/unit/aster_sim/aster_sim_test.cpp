@@ -1477,7 +1477,11 @@ TEST_CASE("aster sim: trade ids are per symbol and the same in every view", "[as
   simdjson::dom::parser jp;
   auto ids = [&](const std::string& body, const char* key) {
     std::vector<int64_t> out;
-    for (simdjson::dom::element e : jp.parse(body).get_array()) out.push_back(int64_t(e[std::string_view(key)]));
+    for (simdjson::dom::element e : jp.parse(body).get_array()) {
+      int64_t v = 0;
+      REQUIRE(e.at_key(key).get(v) == simdjson::SUCCESS);
+      out.push_back(v);
+    }
     return out;
   };
   CHECK(ids(sim.Get("/fapi/v1/trades?symbol=BTCUSDT").body, "id") == std::vector<int64_t>{1, 2});

@@ -1114,7 +1114,9 @@ TEST_CASE("backpack sim: klines leave quiet periods out; 1s and 1w from the core
   const int64_t t1 = t0 + 3 * 60 + 5;
   auto at = [](simdjson::dom::element c, const char* key) {  // "2025-07-19 13:09:00" → unix s
     std::tm tm{};
-    const std::string text(std::string_view(c[std::string_view(key)]));
+    std::string_view sv;
+    REQUIRE(c.at_key(key).get(sv) == simdjson::SUCCESS);
+    const std::string text(sv);
     REQUIRE(strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &tm) != nullptr);
     return static_cast<int64_t>(timegm(&tm));
   };
