@@ -334,8 +334,7 @@ Verdict RiskEngine::CheckOrder(const OrderRequest& r, const Reference& ref, Unix
   if (auto it = tokens_.find(token); !token.empty() && it != tokens_.end()) t = &it->second;
   if (t) {
     Trim(t->orders, now);
-    Account view;
-    view.positions = a.positions;
+    Account view;  // no positions: the token's position limits are reset below
     for (const auto& [key, o] : t->open)
       if (key.first == r.account) view.open[key.second] = o;
     view.orders = t->orders;

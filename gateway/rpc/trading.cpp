@@ -38,6 +38,15 @@ class TradingImpl final : public TradingBase {
     return a;
   }
 
+  // The cancel-rate limits (account and token): RESOURCE_EXHAUSTED naming the limit, counted.
+  absl::Status CancelAllowed(CallbackServerContext* ctx, const std::string& account) {
+    const risk::Verdict v =
+        gw_.risk().CheckCancel(account, gw_.clock().Now(), gw_.auth().Identity(AuthHeader(ctx)));
+    if (v.ok()) return absl::OkStatus();
+    gw_.metrics().RiskRejection(account, v.limit);
+    return absl::ResourceExhaustedError("risk: " + v.limit + ": " + v.message);
+  }
+
   // An optional market filter in any spelling (FindInstrument) → the ticker; "" stays "".
   absl::StatusOr<std::string> Ticker(VenueAdapter* a, const std::string& symbol) {
     if (symbol.empty()) return symbol;
@@ -224,13 +233,7 @@ class TradingImpl final : public TradingBase {
     }
     auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now(),
-                                        gw_.auth().Identity(AuthHeader(ctx)));
-        !v.ok()) {
-      gw_.metrics().RiskRejection(req->account(), v.limit);
-      return Done(ctx,
-                  Status(StatusCode::RESOURCE_EXHAUSTED, "risk: " + v.limit + ": " + v.message));
-    }
+    if (auto st = CancelAllowed(ctx, req->account()); !st.ok()) return Done(ctx, ToGrpc(st));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelOrder");
     (*a)->CancelOrder({req->account(), inst->symbol, req->order_id(), req->client_order_id()},
@@ -262,13 +265,7 @@ class TradingImpl final : public TradingBase {
     }
     auto symbol = Ticker(*a, req->symbol());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
-    if (auto v = gw_.risk().CheckCancel(req->account(), gw_.clock().Now(),
-                                        gw_.auth().Identity(AuthHeader(ctx)));
-        !v.ok()) {
-      gw_.metrics().RiskRejection(req->account(), v.limit);
-      return Done(ctx,
-                  Status(StatusCode::RESOURCE_EXHAUSTED, "risk: " + v.limit + ": " + v.message));
-    }
+    if (auto st = CancelAllowed(ctx, req->account()); !st.ok()) return Done(ctx, ToGrpc(st));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "CancelAllOrders");
     (*a)->CancelAll(req->account(), *symbol, [once, resp](absl::StatusOr<std::vector<Order>> res) {
