@@ -14,6 +14,7 @@ BUILD_PKGS=(
 DEV_PKGS=(
   git ccache openssl catch2
   python3 python3-grpcio python3-grpc-tools python3-yaml
+  python3-protobuf python3-venv python3-setuptools python3-wheel  # clients/python: offline venv install
   curl procps clang-format  # clang-format: scripts/check-format.sh (a ctest)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer + ASan/UBSan (the test command's sanitizer stage)
   prometheus docker-compose  # integration tests only: a real Prometheus server; compose file validation

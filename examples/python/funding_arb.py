@@ -18,7 +18,13 @@ Exit codes: 0 done; 1 gRPC/unexpected error; 2 usage; 3 no two-venue opportunity
 venue, no ranked pair, or no account configured for a venue); 4 an order was rejected or could
 not be hedged; 5 nothing filled before --fill-timeout (all resting orders canceled, flat).
 
-Run with Debian's /usr/bin/python3 (python3-grpcio, python3-protobuf) after gen_stubs.sh.
+Needs the perpgw package (clients/python): install it into a venv made from Debian's
+/usr/bin/python3 with --system-site-packages (python3-grpcio, python3-protobuf), offline:
+  /usr/bin/python3 -m venv --system-site-packages V
+  V/bin/pip install --no-index --no-build-isolation ./clients/python
+  V/bin/python examples/python/funding_arb.py --help
+From a checkout without installing: PERPGW_PY_STUBS=<dir> after examples/python/gen_stubs.sh <dir>
+(the package source is then taken from clients/python/src).
 """
 import argparse
 import decimal
@@ -30,10 +36,16 @@ import time
 import uuid
 from decimal import Decimal
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import perpgw_client as pc  # noqa: E402
-from perpgw_client import grpc, funding_pb2, market_data_pb2, trading_pb2, gateway_pb2  # noqa
-from perpgw_client import account_pb2, common_pb2  # noqa: E402
+try:
+    import perpgw as pc
+except ImportError:  # a source checkout without the package installed: see the docstring
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "clients", "python", "src"))
+    import perpgw as pc
+    pc.v1.modules()  # explains how to get the stubs when there are none
+import grpc  # noqa: E402
+from perpgw.v1 import funding_pb2, market_data_pb2, trading_pb2, gateway_pb2  # noqa: E402,F401
+from perpgw.v1 import account_pb2, common_pb2  # noqa: E402,F401
 
 decimal.getcontext().prec = 50
 T = trading_pb2
@@ -59,7 +71,18 @@ def say(msg):
 
 
 def D(s):
-    return Decimal(s) if s not in ("", None) else Decimal(0)
+    """A decimal string as Decimal, absent ("") as 0: every use here is a filled amount, a
+    position size or a lower bound (min size/notional), where "none" and 0 agree. Fields that
+    must be present go through need()."""
+    d = pc.dec(s)
+    return Decimal(0) if d is None else d
+
+
+def need(s, what):
+    d = pc.dec(s)
+    if d is None or d <= 0:
+        raise Abort(1, "%s is absent or not positive (%r)" % (what, s))
+    return d
 
 
 def floor_to(x, step):
@@ -151,8 +174,8 @@ class Trader:
     # -- streams --------------------------------------------------------------------------
     def start_streams(self):
         for acct in sorted({l.account for l in self.legs}):
-            s = pc.OrderEventStream(self.c, acct, on_gap=lambda d: self.events.put(("gap", d)),
-                                    log=log)
+            s = pc.OrderEventStream(
+                self.c, acct, on_gap=lambda code, d: self.events.put(("gap", d)), log=log)
             self.streams.append(s)
             threading.Thread(target=self._pump, args=(s,), daemon=True).start()
 
@@ -306,7 +329,7 @@ class Trader:
         """Places (or re-places) the leg's post-only order for `size` at its own touch."""
         for _ in range(self.args.max_reprices + 1):
             bid, ask = self.touch(leg)
-            tick = D(leg.inst.tick_size)
+            tick = need(leg.inst.tick_size, "tick_size")
             k = self.args.offset_ticks * tick
             price = bid - k if leg.side == BUY else ask + k
             coid, resp = self.place(leg, leg.side, size, T.ORDER_TYPE_LIMIT, price)
@@ -335,7 +358,8 @@ class Trader:
     def size_for(self):
         mid_bid, mid_ask = self.touch(self.legs[0])
         mid = (mid_bid + mid_ask) / 2
-        steps = [D(l.inst.step_size) * (l.inst.quantity_multiplier or 1) for l in self.legs]
+        steps = [need(l.inst.step_size, "step_size") * (l.inst.quantity_multiplier or 1)
+                 for l in self.legs]
         step = max(steps)
         if self.args.size:
             base = D(self.args.size)
@@ -348,7 +372,8 @@ class Trader:
             base = ceil_to(floor_base, step)
             log("size raised to %s to meet the venues' minimum size/notional" % fmt(base))
         for l in self.legs:
-            if (base / (l.inst.quantity_multiplier or 1)) % D(l.inst.step_size) != 0:
+            step_l = need(l.inst.step_size, "step_size")
+            if (base / (l.inst.quantity_multiplier or 1)) % step_l != 0:
                 raise Abort(4, "size %s is not a multiple of %s's step %s" % (
                     fmt(base), l, l.inst.step_size))
         return base, mid
@@ -546,8 +571,8 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     token = os.environ.get(args.token_env) or None
-    client = pc.Client(args.addr, token=token, ca_file=args.ca, cert_file=args.cert,
-                       key_file=args.key, server_name=args.server_name)
+    client = pc.Client(args.addr, token=token, cacert=args.ca, cert=args.cert,
+                       key=args.key, servername=args.server_name)
     try:
         ranked = rank(client, args)
         print_table(ranked)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Generates the perpgw.v1 Python stubs (messages + gRPC) from proto/ into OUT_DIR.
 #   gen_stubs.sh [OUT_DIR]        default: examples/python/gen (git-ignored; never committed)
+# The perpgw package (clients/python) generates its own stubs when installed; this script is for
+# running from a checkout without installing (PERPGW_PY_STUBS=OUT_DIR, see funding_arb.py) and
+# for scripts that only need the raw stubs (tests/soak/soak.py, deploy/strategy.Dockerfile).
 # Uses the system protoc (matches Debian's python3-protobuf 4.21 runtime) and grpc_python_plugin
 # (protobuf-compiler-grpc). Debian's python3-grpc-tools bundles protoc 3.5, whose output the 4.21
 # runtime refuses, so `python3 -m grpc_tools.protoc` is deliberately not used.

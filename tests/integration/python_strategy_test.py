@@ -8,22 +8,30 @@ Aster test accounts forced with --long-leg/--short-leg (same code path after leg
 Checks: scan table, exit 3 when there is no opportunity, post-only legs, a legged fill hedged
 with a market IOC, order-event resume from the last sequence (--chaos-drop-streams), positions
 in the sim while hedged (+q / -q) and flat after the reduce-only close.
+The strategy runs from the perpgw package (clients/python) installed offline into a venv in a
+temporary directory (python_venv.py), as a user would run it.
 """
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ops_rig  # noqa: E402
+import python_venv  # noqa: E402
 from ops_rig import Fail, wait_until  # noqa: E402
+
+PY = sys.executable  # replaced by the venv's python holding the perpgw package
 
 
 def run_py(argv, env, timeout=60):
-    return subprocess.run([sys.executable] + argv, env=env, capture_output=True, text=True,
+    return subprocess.run([PY] + argv, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -36,17 +44,21 @@ def position(rig, venue, account, ticker):
 
 
 def main():
+    global PY
     perpgwd, sim, root = sys.argv[1:4]
-    stubs = os.path.join(os.environ.get("TMPDIR", "/tmp"), "perpgw-pystubs-%d" % os.getpid())
-    subprocess.run(["bash", os.path.join(root, "examples/python/gen_stubs.sh"), stubs],
-                   check=True, stdout=subprocess.DEVNULL)
+    # The strategy runs on the perpgw package, installed offline into a venv here.
+    work = tempfile.mkdtemp(prefix="perpgw-pystrat-venv-")
+    if os.environ.get("PERPGW_KEEP_TEST_DIRS") != "1":
+        atexit.register(shutil.rmtree, work, True)
+    PY = python_venv.install(root, work)
     arb = os.path.join(root, "examples/python/funding_arb.py")
     # PERPGW_PYSTRAT_VENUES=aster forces the one-venue (two accounts) variant.
     only = [v for v in os.environ.get("PERPGW_PYSTRAT_VENUES", "").split(",") if v] or None
     rig = ops_rig.Rig(perpgwd, sim, venues=only, rate=5, symbols=("BTC", "ETH"),
                       prefix="perpgw-pystrat")
-    env = dict(os.environ, PERPGW_PY_STUBS=stubs, PERPGW_TOKEN=ops_rig.TOKEN,
-               PERPGW_ADDR=rig.addr)
+    env = dict(os.environ, PERPGW_TOKEN=ops_rig.TOKEN, PERPGW_ADDR=rig.addr)
+    env.pop("PERPGW_PY_STUBS", None)
+    env.pop("PYTHONPATH", None)
     two_venues = len(rig.venues) >= 2
     print("sim venues: %s -> %s" % (rig.venues, "two venues" if two_venues else
                                     "one venue: two accounts on it as the two legs"))
@@ -57,12 +69,12 @@ def main():
 
     # Wait until every venue has BTC funding in the gateway.
     def funding_ready():
-        r = subprocess.run([sys.executable, "-c", (
-            "import sys; sys.path.insert(0, %r); import perpgw_client as pc;"
-            "c = pc.Client(%r, token=%r);"
-            "r = c.call(c.funding.ListFunding, pc.funding_pb2.ListFundingRequest(symbols=['BTC']));"
-            "print(len(r.rates))") % (os.path.join(root, "examples/python"), rig.addr,
-                                      ops_rig.TOKEN)], env=env, capture_output=True, text=True)
+        r = subprocess.run([PY, "-c", (
+            "import perpgw; from perpgw.v1 import funding_pb2;"
+            "c = perpgw.Client(%r, token=%r);"
+            "r = c.call(c.funding.ListFunding, funding_pb2.ListFundingRequest(symbols=['BTC']));"
+            "print(len(r.rates))") % (rig.addr, ops_rig.TOKEN)], env=env, capture_output=True,
+            text=True)
         return r.returncode == 0 and int(r.stdout.strip() or 0) >= len(rig.venues)
     wait_until(funding_ready, 60, "funding for BTC on every venue", poll=0.5)
 
@@ -93,7 +105,7 @@ def main():
 
     before_long = position(rig, long_v, long_a, "BTC")
     before_short = position(rig, short_v, short_a, "BTC")
-    argv = [sys.executable, arb, "--trade"] + legs + [
+    argv = [PY, arb, "--trade"] + legs + [
         "--notional", "300", "--offset-ticks", "30", "--hedge-after", "2", "--fill-timeout", "60",
         "--hold", "4", "--chaos-drop-streams"]
     p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
