@@ -18,6 +18,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RPC_DESCRIPTORS = "google_rpc.binpb"
 
 
 def proto_dir():
@@ -49,6 +50,16 @@ def generate(out_dir):
                    check=True)
     gen = sorted(glob.glob(os.path.join(out_dir, "perpgw", "v1", "*_pb2*.py")))
     print("perpgw: generated %d stub modules from %d protos in %s" % (len(gen), len(protos), src))
+    # The google.rpc error model the gateway's status details use (proto/google/rpc/*.proto), as
+    # a descriptor set that perpgw.errors loads into a private pool: generating google/rpc/*_pb2
+    # modules would put a `google.rpc` package in the venv that clashes with googleapis-common-
+    # protos (not packaged by Debian bookworm) wherever that is installed too.
+    rpc = sorted(glob.glob(os.path.join(src, "google", "rpc", "*.proto")))
+    if rpc:
+        out = os.path.join(out_dir, "perpgw", RPC_DESCRIPTORS)
+        subprocess.run([tool("PROTOC", "protoc"), "-I", src, "--include_imports",
+                        "--descriptor_set_out=" + out] + rpc, check=True)
+        gen.append(out)
     return gen
 
 
@@ -65,7 +76,8 @@ class BuildPyWithStubs(build_py):
     def get_outputs(self, include_bytecode=1):
         # Let install/record (and wheels) know about the generated files.
         outs = super().get_outputs(include_bytecode)
-        gen = glob.glob(os.path.join(self.build_lib, "perpgw", "v1", "*_pb2*.py"))
+        gen = glob.glob(os.path.join(self.build_lib, "perpgw", "v1", "*_pb2*.py")) + \
+            glob.glob(os.path.join(self.build_lib, "perpgw", RPC_DESCRIPTORS))
         return outs + [g for g in gen if g not in outs]
 
 

@@ -6,7 +6,8 @@
    /usr/bin/python3 --system-site-packages, pip --no-index --no-build-isolation), then re-runs
    this file with the venv's python (--in-venv), which must import perpgw from the venv.
 2. Unit checks: decimal strings as Decimal, absent ("" / unset optional) as None and never 0,
-   the decimal-field naming rule over every string field of the generated messages, the book
+   the decimal-field naming rule over every string field of the generated messages, decoding
+   the google.rpc error details (ErrorInfo reason/metadata, RetryInfo), the book
    rebuild (snapshot, deltas, "0" removes, sequence gap -> unsynced until the next snapshot).
 3. Against a real perpgwd + perpgw-sim (ops_rig.py, loopback, port 0): lists instruments,
    reads a book through BookStream (and again after dropping the stream), places a post-only
@@ -52,7 +53,28 @@ def check(cond, what):
         raise AssertionError(what)
 
 
-def unit_checks():
+def error_detail_checks(perpgw, cls):
+    st = cls["Status"](code=8, message="slow down")
+    info = cls["ErrorInfo"](reason="rate_limited", domain="perpgw",
+                            metadata={"venue": "aster", "venue_code": "-1003"})
+    st.details.add(type_url="type.googleapis.com/google.rpc.ErrorInfo",
+                   value=info.SerializeToString())
+    ri = cls["RetryInfo"]()
+    ri.retry_delay.seconds, ri.retry_delay.nanos = 1, 500000000
+    st.details.add(type_url="type.googleapis.com/google.rpc.RetryInfo",
+                   value=ri.SerializeToString())
+
+    class FakeErr:
+        def trailing_metadata(self):
+            return (("x", "y"), (perpgw.errors.TRAILER, st.SerializeToString()))
+    d = perpgw.error_details(FakeErr())
+    check(d.code == 8 and d.reason == "rate_limited" and d.metadata["venue_code"] == "-1003" and
+          d.retry_delay == 1.5, d)
+    check(perpgw.error_details(object()) is None, "no trailer -> None")
+    print("ok: error details %s" % d)
+
+
+def unit_checks(root):
     from decimal import Decimal
 
     import perpgw
@@ -146,6 +168,14 @@ def unit_checks():
     print("ok: %d string fields; decimal: %s" % (total, " ".join(sorted(seen_dec))))
     print("ok: not decimal: %s" % " ".join(sorted(seen_str)))
 
+    # Structured errors: google.rpc.Status in the grpc-status-details-bin trailer.
+    cls = perpgw.errors.rpc_classes()
+    if not os.path.isdir(os.path.join(root, "proto", "google", "rpc")):
+        check(cls == {}, "no proto/google/rpc, no classes")
+        print("skip: error details (this checkout has no proto/google/rpc)")
+    else:
+        check({"Status", "ErrorInfo", "RetryInfo"} <= set(cls), "google.rpc classes: %s" % cls)
+        error_detail_checks(perpgw, cls)
     # Book rebuild from snapshot + deltas, gaps.
     U = market_data_pb2.OrderBookUpdate
     L = common_pb2.PriceLevel
@@ -279,6 +309,21 @@ def live_checks(perpgwd, sim):
         side=common_pb2.SIDE_BUY, type=trading_pb2.ORDER_TYPE_LIMIT,
         time_in_force=trading_pb2.TIME_IN_FORCE_POST_ONLY, price=perpgw.dstr(price),
         size=perpgw.dstr(size))
+    # An off-tick price is refused (rounding REJECT): a structured error, decoded when the
+    # gateway sends details (issue 19's error model; older gateways send a bare status).
+    bad = trading_pb2.PlaceOrderRequest()
+    bad.CopyFrom(req)
+    bad.client_order_id = coid + "-bad"
+    bad.price = perpgw.dstr(price + inst.tick_size / 2)
+    try:
+        c.call(c.trading.PlaceOrder, bad)
+        raise AssertionError("an off-tick price was accepted")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, e)
+        d = perpgw.error_details(e)
+        if d is not None:
+            check(d.reason != "" and d.code == grpc.StatusCode.INVALID_ARGUMENT.value[0], d)
+        print("ok: off-tick price refused: %s; details: %s" % (e.details(), d))
     r = c.call_typed(c.trading.PlaceOrder, req)
     check(r.outcome == trading_pb2.ACK_OUTCOME_ACCEPTED, "place: %s" % r)
     check(r.order.price == price and r.order.size == size, r)
@@ -330,8 +375,8 @@ def live_checks(perpgwd, sim):
     print("ok: live checks in %.1fs" % (time.time() - t0))
 
 
-def inner(perpgwd, sim):
-    unit_checks()
+def inner(perpgwd, sim, root):
+    unit_checks(root)
     live_checks(perpgwd, sim)
     print("PASS python_client_test")
     return 0
@@ -341,7 +386,7 @@ if __name__ == "__main__":
     t_start = time.time()
     try:
         if sys.argv[1] == "--in-venv":
-            rc = inner(*sys.argv[2:4])
+            rc = inner(*sys.argv[2:5])
         else:
             rc = outer(*sys.argv[1:4])
             if rc == 0:
