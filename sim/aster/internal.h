@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/core/candles.h"
 #include "sim/core/net.h"
 #include "sim/core/types.h"
 
@@ -42,10 +43,12 @@ const char* ExecTypeText(const SimOrder& o);
 const char* TypeText(const SimOrder& o);
 // A trailing stop's callback rate (basis points) as the venue prints it, in percent ("0.3").
 std::string CallbackRateText(int64_t bps);
-// Minutes of a kline interval name ("1m" .. "3d"); 0 for anything else. 1w and 1M are not
-// served: the sim keeps a week of one-minute candles and buckets from the epoch, while the
-// venue's weeks start on Monday and its months are calendar months.
-int64_t KlineIntervalMinutes(std::string_view interval);
+// A kline interval name → core roll-up interval; nullopt for anything else. "1m" .. "3d" are
+// fixed lengths from the epoch; "1w" starts Monday 00:00 UTC and "1M" the 1st 00:00 UTC (the
+// Binance USD-M convention aster.md defers to: "Binance shapes"; Binance's weekly candles open on
+// Mondays). The sim keeps a week of one-minute candles, so a 1M candle (and the first 1w one)
+// covers only what is kept: its open is the oldest kept minute's.
+std::optional<CandleInterval> KlineInterval(std::string_view interval);
 
 // Raw received parameter strings (exactly as sent, still percent-encoded).
 std::string RawQuery(const HttpRequest& req);

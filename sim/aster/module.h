@@ -132,13 +132,13 @@ class AsterModule final : public VenueModule {
     int symbol = -1;  // instrument index, -1 for "!" streams / unknown symbols
     int speed = 1;    // cadence index (diff/partial), or 0 = 1 s / 1 = 3 s (mark price)
     int levels = 0;   // partial depth
-    int64_t kline_minutes = 0;  // kline interval
+    CandleInterval kline{};  // kline interval
   };
   // A subscribed <s>@kline_<interval> stream: the interval it pushed last and that candle.
   struct KlineSub {
     size_t symbol = 0;
-    std::string interval;  // as named in the stream ("1m", "4h", ...)
-    int64_t step_ms = 0;
+    std::string interval;  // as named in the stream ("1m", "4h", "1w", "1M", ...)
+    CandleInterval iv;
     int64_t open_ms = -1;  // -1: nothing pushed yet
     Candle last;
   };

@@ -85,13 +85,16 @@ const char* TifText(const SimOrder& o) {
 
 }  // namespace
 
-int64_t KlineIntervalMinutes(std::string_view interval) {
+std::optional<CandleInterval> KlineInterval(std::string_view interval) {
   static const std::map<std::string, int64_t, std::less<>> kMinutes = {
       {"1m", 1},    {"3m", 3},    {"5m", 5},    {"15m", 15},  {"30m", 30},   {"1h", 60},
       {"2h", 120},  {"4h", 240},  {"6h", 360},  {"8h", 480},  {"12h", 720},  {"1d", 1440},
       {"3d", 4320}};
   auto it = kMinutes.find(interval);
-  return it == kMinutes.end() ? 0 : it->second;
+  if (it != kMinutes.end()) return CandleInterval::Fixed(it->second * CandleSeries::kMinuteMs);
+  if (interval == "1w") return CandleInterval::Week();
+  if (interval == "1M") return CandleInterval::Month();
+  return std::nullopt;
 }
 
 const char* ExecTypeText(const SimOrder& o) { return o.type == OrderType::kMarket ? "MARKET" : "LIMIT"; }
@@ -553,16 +556,16 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
   if (name == "klines" || name == "markPriceKlines" || name == "indexPriceKlines") {
     // Binance-family candles from the sim's one-minute series. indexPriceKlines names the
     // market by `pair`. The sim's mark and index are its mid, so those two carry the same
-    // OHLC as klines with zero volumes. Intervals up to 3d (a week of minutes is kept); 1w and
-    // 1M answer -1120 here although the venue serves them.
+    // OHLC as klines with zero volumes. 1w / 1M are calendar buckets (internal.h); a week of
+    // minutes is kept, so older candles are absent.
     std::string sym = name == "indexPriceKlines" ? p.Get("pair") : symbol;
     const int ki = sym.empty() ? -1 : SymbolIndex(sym);
     if (sym.empty()) return WriteError(resp, Mandatory(name == "indexPriceKlines" ? "pair" : "symbol"));
     if (ki < 0) return WriteError(resp, UnknownSymbol());
     const std::string interval = p.Get("interval");
     if (interval.empty()) return WriteError(resp, Mandatory("interval"));
-    const int64_t minutes = KlineIntervalMinutes(interval);
-    if (minutes == 0) return WriteError(resp, Err(-1120, "Invalid interval."));
+    const std::optional<CandleInterval> iv = KlineInterval(interval);
+    if (!iv) return WriteError(resp, Err(-1120, "Invalid interval."));
     int64_t limit = 500, start = -1, end = NowMs();
     if ((p.Has("limit") && (!ParseI64(p.Get("limit"), &limit) || limit < 1)) ||
         (p.Has("startTime") && !ParseI64(p.Get("startTime"), &start)) ||
@@ -570,13 +573,12 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
       return WriteError(resp, Err(-1100, "Illegal characters found in a parameter."));
     }
     limit = std::min<int64_t>(limit, 1500);
-    const int64_t step = minutes * CandleSeries::kMinuteMs;
     const SimInstrument& kin = m.instrument(static_cast<size_t>(ki));
     const bool trades_too = name == "klines";
     JsonWriter w;
     w.BeginArray();
     for (const Candle& c : ctx_->Candles(static_cast<size_t>(ki))
-                               .Range(step, start, end, static_cast<size_t>(limit))) {
+                               .Range(*iv, start, end, static_cast<size_t>(limit))) {
       w.BeginArray()
           .Int(c.open_ms)
           .String(Fixed(c.open, kin.price_scale))
@@ -584,7 +586,7 @@ void AsterModule::Public(std::string_view name, const HttpRequest& req, const Pa
           .String(Fixed(c.low, kin.price_scale))
           .String(Fixed(c.close, kin.price_scale))
           .String(trades_too ? Fixed(c.volume, kin.size_scale) : "0")
-          .Int(c.open_ms + step - 1)
+          .Int(iv->BucketEnd(c.open_ms) - 1)
           .String(trades_too ? FormatMoney(c.quote_volume) : "0")
           .Int(trades_too ? c.trades : 0)
           .String(trades_too ? Fixed(c.buy_volume, kin.size_scale) : "0")

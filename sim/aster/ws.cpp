@@ -112,10 +112,9 @@ AsterModule::StreamInfo AsterModule::ParseStream(std::string_view name) const {
   if (rest == "markPrice@1s") return {StreamKind::kMarkPrice, info.symbol, 0, 0};
   if (rest == "forceOrder") return {StreamKind::kForceOrder, info.symbol, 0, 0};
   if (rest.rfind("kline_", 0) == 0) {
-    // Unserved intervals (1w, 1M) and bad names are accepted and never send, as unknown
-    // streams are.
-    const int64_t minutes = KlineIntervalMinutes(rest.substr(6));
-    if (minutes > 0) return {StreamKind::kKline, info.symbol, 0, 0, minutes};
+    // Bad interval names are accepted and never send, as unknown streams are.
+    const std::optional<CandleInterval> iv = KlineInterval(rest.substr(6));
+    if (iv) return {StreamKind::kKline, info.symbol, 0, 0, *iv};
   }
   return {StreamKind::kOther, -1, 1, 0};
 }
@@ -139,7 +138,7 @@ void AsterModule::Subscribe(const WsConnPtr& conn, ConnState& st, const std::str
     KlineSub k;
     k.symbol = static_cast<size_t>(info.symbol);
     k.interval = stream.substr(stream.find("@kline_") + 7);
-    k.step_ms = info.kline_minutes * CandleSeries::kMinuteMs;
+    k.iv = info.kline;
     klines_.try_emplace(stream, std::move(k));
   }
 }
@@ -550,7 +549,7 @@ std::string AsterModule::KlineEvent(const KlineSub& k, const Candle& c, bool clo
   int64_t first = -1, last = -1;
   for (const auto& m : symbols_[k.symbol].trade_minutes) {
     if (m.minute_ms < c.open_ms) continue;
-    if (m.minute_ms >= c.open_ms + k.step_ms) break;
+    if (m.minute_ms >= k.iv.BucketEnd(c.open_ms)) break;
     if (first < 0) first = static_cast<int64_t>(m.first);
     last = static_cast<int64_t>(m.last);
   }
@@ -559,7 +558,7 @@ std::string AsterModule::KlineEvent(const KlineSub& k, const Candle& c, bool clo
   w.BeginObject().Field("e", "kline").Field("E", NowMs()).Field("s", in.symbol());
   w.Key("k").BeginObject()
       .Field("t", c.open_ms)
-      .Field("T", c.open_ms + k.step_ms - 1)
+      .Field("T", k.iv.BucketEnd(c.open_ms) - 1)
       .Field("s", in.symbol())
       .Field("i", k.interval)
       .Field("f", first)
@@ -589,10 +588,10 @@ void AsterModule::PushKlines() {
   };
   for (auto& [name, k] : klines_) {
     const CandleSeries& series = ctx_->Candles(k.symbol);
-    std::vector<Candle> latest = series.Range(k.step_ms, -1, now, 1);
+    std::vector<Candle> latest = series.Range(k.iv, -1, now, 1);
     if (latest.empty()) continue;
     Candle c = latest.back();
-    const int64_t bucket = now - now % k.step_ms;
+    const int64_t bucket = k.iv.BucketStart(now);
     if (c.open_ms < bucket) {
       // No change since the interval began: it opens flat at the last close (as the core's
       // series carries quiet minutes).
@@ -603,7 +602,7 @@ void AsterModule::PushKlines() {
     }
     if (k.open_ms >= 0 && c.open_ms > k.open_ms) {
       // The interval pushed last is over: its final state, closed.
-      std::vector<Candle> done = series.Range(k.step_ms, k.open_ms, k.open_ms, 1);
+      std::vector<Candle> done = series.Range(k.iv, k.open_ms, k.open_ms, 1);
       Publish(name, KlineEvent(k, done.empty() ? k.last : done.front(), true));
     } else if (k.open_ms == c.open_ms && same(c, k.last)) {
       continue;

@@ -12,6 +12,8 @@
 #include <atomic>
 #include <cmath>
 #include <chrono>
+#include <ctime>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -1588,8 +1590,82 @@ TEST_CASE("aster sim: kline streams push the current candle and close it", "[ast
   CHECK(int64_t(nk["n"]) == 0);
   CHECK(int64_t(nk["f"]) == -1);
   CHECK(std::string_view(nk["v"]) == "0.000");
-  // 1w is not served by the sim: subscribed, never sent.
-  CHECK(!next("btcusdt@kline_1w", [](simdjson::dom::element) { return true; }).has_value());
+}
+
+// 1w / 1M: calendar buckets (Monday 00:00 UTC, the 1st 00:00 UTC) on REST klines and the kline
+// streams; the week closes when the clock passes the next Monday.
+TEST_CASE("aster sim: 1w and 1M klines in calendar buckets", "[aster_sim]") {
+  Sim sim;
+  constexpr int64_t kDay = 86'400'000;
+  const int64_t now = sim.NowMs();
+  const int64_t days = now / kDay;
+  const int64_t week = (days - (days + 3) % 7) * kDay;  // 1970-01-01 was a Thursday
+  std::time_t secs = static_cast<std::time_t>(now / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  const int64_t month = (days - (tm.tm_mday - 1)) * kDay;
+  std::tm next_tm = tm;
+  next_tm.tm_mon += 1;
+  next_tm.tm_mday = 1;
+  next_tm.tm_hour = next_tm.tm_min = next_tm.tm_sec = 0;
+  const int64_t next_month = static_cast<int64_t>(timegm(&next_tm)) * 1000;
+  sim.Step(0, 3);
+  simdjson::dom::parser rp;
+  auto w = sim.Get("/fapi/v1/klines?symbol=BTCUSDT&interval=1w&limit=1");
+  REQUIRE(w.status == 200);
+  auto wrow = rp.parse(w.body).at(0);
+  CHECK(int64_t(wrow.at(0)) == week);
+  CHECK(int64_t(wrow.at(6)) == week + 7 * kDay - 1);
+  auto mo = sim.Get("/fapi/v1/klines?symbol=BTCUSDT&interval=1M&limit=1");
+  REQUIRE(mo.status == 200);
+  auto mrow = rp.parse(mo.body).at(0);
+  CHECK(int64_t(mrow.at(0)) == month);
+  CHECK(int64_t(mrow.at(6)) == next_month - 1);
+
+  WsClient ws(sim.port, "/stream?streams=btcusdt@kline_1w/btcusdt@kline_1M");
+  sim.WaitConnections(1);
+  sim.Step(0, 3);
+  simdjson::dom::parser jp;
+  auto next = [&](const std::string& stream, auto pred) -> std::optional<std::string> {
+    auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto f = ws.ReadUntil("\"stream\":\"" + stream + "\"", 3s);
+      if (!f) return std::nullopt;
+      if (pred(jp.parse(*f)["data"]["k"])) return f;
+    }
+    return std::nullopt;
+  };
+  // The first frame of each (both push in the same tick, in either order).
+  std::map<std::string, std::string> first;
+  while (first.size() < 2) {
+    auto f = ws.ReadUntil("\"kline\"", 3s);
+    if (!f) break;
+    first.emplace(std::string(std::string_view(jp.parse(*f)["stream"])), *f);
+  }
+  REQUIRE(first.count("btcusdt@kline_1w") == 1);
+  REQUIRE(first.count("btcusdt@kline_1M") == 1);
+  simdjson::dom::parser wp, mp;
+  simdjson::dom::element wk = wp.parse(first["btcusdt@kline_1w"])["data"]["k"];
+  CHECK(int64_t(wk["t"]) == week);
+  CHECK(int64_t(wk["T"]) == week + 7 * kDay - 1);
+  CHECK(std::string_view(wk["i"]) == "1w");
+  CHECK(bool(wk["x"]) == false);
+  simdjson::dom::element mk = mp.parse(first["btcusdt@kline_1M"])["data"]["k"];
+  CHECK(int64_t(mk["t"]) == month);
+  CHECK(int64_t(mk["T"]) == next_month - 1);
+  CHECK(std::string_view(mk["i"]) == "1M");
+
+  // Past the next Monday: the finished week once more (closed), then the new one.
+  sim.clock.Advance((week + 7 * kDay - now + 1000) * 1'000'000);
+  sim.Step(0, 3);
+  auto closed = next("btcusdt@kline_1w", [](simdjson::dom::element k) { return bool(k["x"]); });
+  REQUIRE(closed.has_value());
+  CHECK(int64_t(jp.parse(*closed)["data"]["k"]["t"]) == week);
+  auto fresh = next("btcusdt@kline_1w", [&](simdjson::dom::element k) {
+    return int64_t(k["t"]) == week + 7 * kDay;
+  });
+  REQUIRE(fresh.has_value());
+  CHECK(bool(jp.parse(*fresh)["data"]["k"]["x"]) == false);
 }
 
 // MARGIN_CALL when the margin ratio (maintenance margin / margin balance) crosses 80 %: once per
