@@ -80,10 +80,10 @@ BackpackModule::StreamRef BackpackModule::ParseStream(std::string_view name) con
     return r;
   }
   if (head == "kline" && parts.size() == 3) {
-    static const char* kIntervals[] = {"1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h",
-                                       "6h", "8h", "12h", "1d", "3d", "1w", "1month"};
-    bool ok = std::any_of(std::begin(kIntervals), std::end(kIntervals),
-                          [&](const char* k) { return parts[1] == k; });
+    // The intervals GET /api/v1/klines serves (KlineInterval), 1s included: backpack.md names the
+    // stream without listing intervals, and the stream carries the REST candles, so the REST
+    // list is our reading of what it takes (1s pushes each second's candle, open then closed).
+    bool ok = KlineInterval(parts[1]).has_value();
     int s = sym(parts[2]);
     return ok && s >= 0 ? StreamRef{StreamRef::kKline, s, 0} : r;
   }

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <ctime>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "adapters/api/order_book.h"
@@ -1219,6 +1218,35 @@ TEST_CASE("backpack sim: kline stream", "[backpack_sim]") {
   REQUIRE(next);
   CHECK(Field(Field(*next, "data"), "o") == "190");
   CHECK(Field(Field(*next, "data"), "t") == Field(Field(*closed, "data"), "T"));
+}
+
+// kline.1s.<symbol>: the 1s candles GET /api/v1/klines serves are streamed too (was 4006).
+TEST_CASE("backpack sim: kline stream at 1s", "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(bp::EncodeSubscribe({"kline.1s.SOL_USDC_PERP"}));
+  auto open = ws.ReadUntil("\"kline\"", 3s);
+  REQUIRE(open);
+  CHECK(open->find("Invalid stream") == std::string::npos);
+  std::string d = Field(*open, "data");
+  CHECK(Field(*open, "stream") == "kline.1s.SOL_USDC_PERP");
+  CHECK(Field(d, "X") == "false");
+  const std::string t0 = Field(d, "t");
+  REQUIRE(t0.size() == 19);
+  // A second later with a move: the finished second (X:true), then the new one a second on.
+  sim.clock.Advance(1000000000LL);
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"backpack","symbol":"SOL_USDC_PERP","mid":"190"})").status == 200);
+  auto closed = ws.ReadUntil("\"X\":true", 3s);
+  REQUIRE(closed);
+  CHECK(Field(Field(*closed, "data"), "t") == t0);
+  const std::string t1 = Field(Field(*closed, "data"), "T");
+  CHECK(t1 != t0);
+  auto next = ws.ReadUntil("\"X\":false", 3s);
+  REQUIRE(next);
+  CHECK(Field(Field(*next, "data"), "t") == t1);
+  CHECK(Field(Field(*next, "data"), "o") == "190");
 }
 
 TEST_CASE("backpack sim: trigger orders park, list, fire on the mark and cancel", "[backpack_sim]") {
