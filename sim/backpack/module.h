@@ -203,6 +203,9 @@ class BackpackModule final : public VenueModule {
   // the engine's ids are global and increasing, the venue's count per symbol).
   uint64_t VenueTradeId(size_t i, uint64_t engine_trade_id) const;
   void TrackFill(const std::string& account, const SimFill& f);
+  // Cancels the account's parked take-profit / stop-loss children on symbol i once the position
+  // they would close is flat (or on their own side): see OnAccountEvent.
+  void CancelOrphanTpSl(const std::string& account, size_t i);
   Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
   // ws.cpp
   struct StreamRef {

@@ -723,6 +723,19 @@ void BackpackModule::TrackFill(const std::string& account, const SimFill& f) {
   r.last_price = f.price;
 }
 
+void BackpackModule::CancelOrphanTpSl(const std::string& account, size_t i) {
+  Engine& engine = ctx_->engine();
+  std::vector<uint64_t> orphans;
+  for (const SimOrder* o : engine.OpenOrders(account)) {
+    if (o->parent_id == 0 || !o->awaiting_trigger() || o->instrument->index != i) continue;
+    const int64_t size = engine.Position(account, i, o->position_side).size;
+    // A sell child closes a long: nothing to close when flat or short (a buy child the reverse).
+    const bool closes = o->side == Side::kSell ? size > 0 : size < 0;
+    if (!closes) orphans.push_back(o->id);
+  }
+  for (uint64_t id : orphans) engine.Cancel(account, id);
+}
+
 void BackpackModule::OnAccountEvent(const AccountEvent& e) {
   switch (e.kind) {
     case AccountEvent::Kind::kOrder: {
@@ -780,6 +793,15 @@ void BackpackModule::OnAccountEvent(const AccountEvent& e) {
       }
       if (e.has_fill) {
         TrackFill(e.account, e.fill);
+        // A fill may have closed the position manually (or by liquidation): its attached TP/SL
+        // children go then. backpack.md is silent; the venue ties them to the position, and
+        // leaving reduce-only triggers armed on a flat position only yields a triggerFailed
+        // later (or, after a reopen, closes the new position at the old levels). Our reading,
+        // the safe one: cancel them (orderCancelled). Checked after this event's handling (the
+        // engine is mid-fill here), on the loop.
+        ctx_->loop().Post([this, account = e.account, i = o.instrument->index] {
+          CancelOrphanTpSl(account, i);
+        });
         return PublishPrivate(e.account, "orderUpdate", sym,
                               OrderUpdateJson("orderFill", o, &e.fill, e.fill.time));
       }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <ctime>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "adapters/api/order_book.h"
@@ -1604,6 +1605,59 @@ TEST_CASE("backpack sim: attached take-profit / stop-loss (one cancels the other
   auto left = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
   REQUIRE(left.ok());
   CHECK(left->empty());
+}
+
+// The position an attached TP/SL pair guards is closed by hand (a plain market sell): both
+// children go (orderCancelled), nothing stays armed on the flat position.
+TEST_CASE("backpack sim: TP/SL children cancelled when the position is closed manually",
+          "[backpack_sim]") {
+  Sim sim;
+  WsClient ws(sim.port);
+  sim.WaitConnections(1);
+  ws.Send(sim.PrivateSubscribeFrame(sim.signer));
+  std::this_thread::sleep_for(100ms);
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("SOL_USDC_PERP")->index);
+  });
+  auto place = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    fields.push_back({"symbol", "SOL_USDC_PERP"});
+    return SignedBody(sim, http::verb::post, "/api/v1/order", "orderExecute", fields);
+  };
+  auto buy = place({{"orderType", "Market"}, {"side", "Bid"}, {"quantity", "0.5"},
+                    {"takeProfitTriggerPrice", Fixed(mark + 200, 2)},
+                    {"stopLossTriggerPrice", Fixed(mark - 300, 2)}});
+  REQUIRE(buy.status == 200);
+  auto open = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(open.ok());
+  REQUIRE(open->size() == 2);
+  std::vector<std::string> ids;
+  {
+    simdjson::dom::parser p;
+    for (auto e : p.parse(sim.Query("/api/v1/orders", "orderQueryAll").body).get_array()) {
+      ids.emplace_back(std::string_view(e["id"]));
+    }
+  }
+  // A partial manual close leaves them (the position still needs them).
+  REQUIRE(place({{"orderType", "Market"}, {"side", "Ask"}, {"quantity", "0.2"}}).status == 200);
+  std::this_thread::sleep_for(100ms);
+  auto still = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+  REQUIRE(still.ok());
+  CHECK(still->size() == 2);
+  // Closing the rest: both children cancelled.
+  REQUIRE(place({{"orderType", "Market"}, {"side", "Ask"}, {"quantity", "0.3"}}).status == 200);
+  std::set<std::string> cancelled;
+  while (cancelled.size() < 2) {
+    auto f = ws.ReadUntil("\"orderCancelled\"");
+    if (!f) break;
+    cancelled.insert(Field(Field(*f, "data"), "i"));
+  }
+  CHECK(cancelled == std::set<std::string>(ids.begin(), ids.end()));
+  REQUIRE(WaitUntil([&] {
+    auto left = sim.codec.ParseOrders(sim.Query("/api/v1/orders", "orderQueryAll").body, sim.symbols, nullptr);
+    return left.ok() && left->empty();
+  }));
 }
 
 TEST_CASE("backpack sim: triggerBy LastPrice fires on the last trade, not the mark", "[backpack_sim]") {
