@@ -1,9 +1,13 @@
 // Field-by-field conversions; decimals go out as normalized strings.
 #include "gateway/convert.h"
 
+#include "adapters/api/reason.h"
+
 namespace perpgw::gateway {
 
-v1::Side ToProto(Side s) { return s == Side::kBuy ? v1::SIDE_BUY : v1::SIDE_SELL; }
+v1::Side ToProto(Side s) {
+  return s == Side::kBuy ? v1::SIDE_BUY : v1::SIDE_SELL;
+}
 
 v1::BookStatus ToProto(BookStatus s) {
   switch (s) {
@@ -53,6 +57,9 @@ v1::CancelReason ToProto(CancelReason r) {
     case CancelReason::kSelfTrade: return v1::CANCEL_REASON_SELF_TRADE;
     case CancelReason::kLiquidation: return v1::CANCEL_REASON_LIQUIDATION;
     case CancelReason::kUnknown: return v1::CANCEL_REASON_UNKNOWN;
+    case CancelReason::kRiskLimit: return v1::CANCEL_REASON_RISK_LIMIT;
+    case CancelReason::kKillSwitch: return v1::CANCEL_REASON_KILL_SWITCH;
+    case CancelReason::kRateLimited: return v1::CANCEL_REASON_RATE_LIMITED;
   }
   return v1::CANCEL_REASON_UNKNOWN;
 }
@@ -90,7 +97,9 @@ v1::ConnectionState ToProto(ConnState s) {
   return v1::CONNECTION_STATE_UNSPECIFIED;
 }
 
-std::string Str(Decimal d) { return d.ToNormalizedString(); }
+std::string Str(Decimal d) {
+  return d.ToNormalizedString();
+}
 
 static void Market(const std::string& venue, const std::string& symbol, v1::MarketRef* m) {
   m->set_venue(venue);
@@ -148,6 +157,16 @@ void Fill(const Order& in, v1::Order* out) {
   out->set_status(ToProto(in.status));
   out->set_cancel_reason(ToProto(in.reason));
   out->set_reason_text(in.reason_text);
+  // The documented reason of an order that ended without filling completely (README "Errors").
+  if (in.status == OrderStatus::kCanceled || in.status == OrderStatus::kRejected ||
+      in.status == OrderStatus::kExpired) {
+    out->set_reason(std::string(
+        reason::ReasonCode(in.reason == CancelReason::kNone
+                               ? (in.status == OrderStatus::kExpired    ? CancelReason::kExpired
+                                  : in.status == OrderStatus::kRejected ? CancelReason::kRejected
+                                                                        : CancelReason::kUnknown)
+                               : in.reason)));
+  }
   out->set_created_time_ns(in.created_time);
   out->set_updated_time_ns(in.updated_time);
 }

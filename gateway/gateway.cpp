@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/api/reason.h"
 #include "adapters/runtime/durable_file.h"
 #include "gateway/venues.h"
 
@@ -212,7 +213,8 @@ absl::StatusOr<std::string> Gateway::AccountVenue(const std::string& account) co
       if (a.id == account) return n;
     }
   }
-  return absl::NotFoundError("unknown account " + Quoted(account));
+  return reason::With(absl::NotFoundError("unknown account " + Quoted(account)),
+                      reason::kUnknownAccount);
 }
 
 std::vector<std::string> Gateway::AccountsOf(const std::string& venue) const {
@@ -236,7 +238,8 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
     if (config_.venues.count(venue)) {
       return absl::FailedPreconditionError("venue '" + venue + "' is disabled in the config");
     }
-    return absl::NotFoundError("unknown venue " + Quoted(venue));
+    return reason::With(absl::NotFoundError("unknown venue " + Quoted(venue)),
+                        reason::kUnknownVenue);
   }
   if (!a->InstrumentsReady()) {
     return absl::UnavailableError("venue '" + venue + "' has not loaded its instruments yet");
@@ -259,7 +262,9 @@ absl::StatusOr<Instrument> Gateway::FindInstrument(const std::string& venue,
       return in;
     }
   }
-  return absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'");
+  return reason::With(
+      absl::NotFoundError("unknown symbol '" + symbol + "' on venue '" + venue + "'"),
+      reason::kUnknownMarket);
 }
 
 bool Gateway::Serving(std::string* why) const {

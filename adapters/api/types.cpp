@@ -50,6 +50,9 @@ const char* ToString(CancelReason r) {
     case CancelReason::kSelfTrade: return "self_trade";
     case CancelReason::kLiquidation: return "liquidation";
     case CancelReason::kUnknown: return "unknown";
+    case CancelReason::kRiskLimit: return "risk_limit";
+    case CancelReason::kKillSwitch: return "kill_switch";
+    case CancelReason::kRateLimited: return "rate_limited";
   }
   return "unknown";
 }

@@ -150,6 +150,10 @@ enum class CancelReason : uint8_t {
   kSelfTrade,
   kLiquidation,
   kUnknown,
+  // The gateway's own refusals (appended: the order journal stores the numeric value).
+  kRiskLimit,   // a pre-trade risk limit (gateway/risk)
+  kKillSwitch,  // the kill switch is engaged
+  kRateLimited, // a rate limit (the venue's 429, or the gateway's own order-rate limit)
 };
 const char* ToString(OrderStatus s);
 const char* ToString(CancelReason r);

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "adapters/api/reason.h"
+
 namespace perpgw {
 
 const char* ToString(RetryClass r) {
@@ -49,8 +51,47 @@ absl::Status VenueErrorStatus(std::string_view venue, const VenueError& e) {
   msg += e.http_status ? " (HTTP " + std::to_string(e.http_status) + ")" : " (transport)";
   if (!e.message.empty()) msg += ": " + e.message;
   if (e.retry == RetryClass::kUnknownOutcome) msg += " [outcome unknown]";
-  return absl::Status(
-      e.status_code == absl::StatusCode::kOk ? absl::StatusCode::kUnknown : e.status_code, msg);
+  return AttachVenueDetails(
+      absl::Status(
+          e.status_code == absl::StatusCode::kOk ? absl::StatusCode::kUnknown : e.status_code, msg),
+      venue, e);
+}
+
+absl::Status AttachVenueDetails(absl::Status st, std::string_view venue, const VenueError& e) {
+  if (st.ok()) return st;
+  // The documented reason (README "Errors"): what the caller does next, finest first.
+  std::string_view why;
+  if (e.duplicate_client_id) {
+    why = reason::kDuplicateClientOrderId;
+  } else if (e.rate_limited()) {
+    why = reason::kRateLimited;
+  } else if (e.retry == RetryClass::kUnknownOutcome) {
+    why = reason::kOutcomeUnknown;
+  } else if (e.reason != CancelReason::kNone && e.reason != CancelReason::kUnknown &&
+             e.reason != CancelReason::kRejected && e.reason != CancelReason::kTimeout &&
+             e.reason != CancelReason::kUserCanceled) {
+    // A finer reason than "refused" (post-only, margin, reduce-only, self trade, ...).
+    why = reason::ReasonCode(e.reason);
+  } else if (e.status_code == absl::StatusCode::kDeadlineExceeded) {
+    why = reason::kVenueTimeout;
+  } else if (e.http_status == 0) {
+    why = reason::kVenueUnavailable;
+  } else if (e.status_code == absl::StatusCode::kNotFound) {
+    why = reason::kOrderNotFound;
+  } else if (e.status_code == absl::StatusCode::kUnavailable) {
+    why = reason::kVenueUnavailable;
+  } else {
+    why = reason::kVenueError;
+  }
+  st = reason::With(std::move(st), why);
+  st = reason::WithMeta(std::move(st), "venue", venue);
+  if (!e.code.empty()) st = reason::WithMeta(std::move(st), "venue_code", e.code);
+  if (!e.message.empty()) st = reason::WithMeta(std::move(st), "venue_message", e.message);
+  if (e.http_status) {
+    st = reason::WithMeta(std::move(st), "http_status", std::to_string(e.http_status));
+  }
+  st = reason::WithMeta(std::move(st), "retry", ToString(e.retry));
+  return st;
 }
 
 }  // namespace perpgw

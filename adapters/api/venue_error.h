@@ -64,5 +64,8 @@ std::string BoundedVenueText(std::string_view text, size_t max = 512);
 VenueError TransportVenueError(std::string_view what, RequestKind kind);
 // "<venue> CODE (HTTP 400): message [outcome unknown]" with the error's status code.
 absl::Status VenueErrorStatus(std::string_view venue, const VenueError& e);
+// The documented reason (README "Errors") and the venue's code, message, HTTP status and retry
+// class, attached to `st` (reason.h payloads): every venue's ToStatus ends here.
+absl::Status AttachVenueDetails(absl::Status st, std::string_view venue, const VenueError& e);
 
 }  // namespace perpgw

@@ -228,7 +228,7 @@ absl::Status ToStatus(const VenueError& e) {
   text += ToString(e.retry);
   text += "): ";
   text += e.message.empty() ? "no message" : e.message;
-  return absl::Status(e.status_code, text);
+  return AttachVenueDetails(absl::Status(e.status_code, text), "aster", e);
 }
 
 bool ParseRateLimitHeader(std::string_view name, std::string_view value, RateLimitUsage* usage) {

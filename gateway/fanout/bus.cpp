@@ -1,5 +1,7 @@
 // Fan-out thread, book mirrors and the slow-consumer policies (resync, conflate, bounded).
 #include "gateway/fanout/bus.h"
+#include "adapters/api/reason.h"
+#include "gateway/grpc_status.h"
 
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <spdlog/spdlog.h>
@@ -459,8 +461,9 @@ void Bus::OnPosition(const Position& pos) {
   for (auto& s : a.position_subs) {
     if (!s->PushLossless(msg)) {
       stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      s->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                             "position consumer too slow; reconnect and ListPositions"));
+      s->Finish(GrpcStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "position consumer too slow; reconnect and ListPositions",
+                           reason::kSlowConsumer));
     }
   }
 }
@@ -474,8 +477,8 @@ void Bus::OnLiquidation(const Liquidation& l) {
   for (auto& s : a.liquidation_subs) {
     if (!s->PushLossless(msg)) {
       stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      s->Finish(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "liquidation consumer too slow"));
+      s->Finish(GrpcStatus(grpc::StatusCode::RESOURCE_EXHAUSTED, "liquidation consumer too slow",
+                           reason::kSlowConsumer));
     }
   }
 }

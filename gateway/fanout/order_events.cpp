@@ -1,6 +1,8 @@
 // The bus's order events: sequences and replay per account, the order-event log that carries
 // them (and "what clients were told") across restarts, one send per trade id, order lookups.
+#include "adapters/api/reason.h"
 #include "gateway/fanout/bus.h"
+#include "gateway/grpc_status.h"
 
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <spdlog/spdlog.h>
@@ -186,6 +188,7 @@ void Bus::OnOrder(const OrderEvent& o) {
   v1::OrderEvent m;
   m.set_account(o.order.account);
   Fill(o.order, m.mutable_order());
+  m.set_reject_reason(m.order().reason());
   bool fill = o.fill.has_value();
   if (fill && !o.fill->trade_id.empty() &&
       !RememberTrade(a, TradeKey(o.fill->symbol.empty() ? o.order.symbol : o.fill->symbol,
@@ -215,9 +218,10 @@ void Bus::OnOrder(const OrderEvent& o) {
   for (auto& s : a.order_subs) {
     if (!s->PushLossless(msg)) {
       stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      s->Finish(grpc::Status(
+      s->Finish(GrpcStatus(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
-          "order-event consumer too slow; reconnect with from_sequence=" + std::to_string(a.seq)));
+          "order-event consumer too slow; reconnect with from_sequence=" + std::to_string(a.seq),
+          reason::kSlowConsumer));
     }
   }
   Prune(a.order_subs);
@@ -228,12 +232,13 @@ void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_
   PostSubscribe(sub, [this, sub, account = std::move(account), from_sequence, epoch] {
     AccountState& a = accounts_[account];
     if (epoch != 0 && epoch != epoch_ && from_sequence > 0 && !order_log_) {
-      sub->Finish(grpc::Status(
+      sub->Finish(GrpcStatus(
           grpc::StatusCode::FAILED_PRECONDITION,
           "the gateway restarted (epoch " + std::to_string(epoch) + " -> " +
               std::to_string(epoch_) +
               ") without an order-event log (orders.journal_dir): sequences restarted; "
-              "reconcile with ListOpenOrders/ListFills, then stream with from_sequence 0"));
+              "reconcile with ListOpenOrders/ListFills, then stream with from_sequence 0",
+          reason::kReplayUnavailable));
       return;
     }
     if (from_sequence > 0 && from_sequence <= a.seq) {
@@ -246,8 +251,8 @@ void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_
       }
       for (const auto& [seq, msg] : a.replay) {
         if (seq >= from_sequence && !sub->PushLossless(msg)) {
-          sub->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   "replay larger than the mailbox bound"));
+          sub->Finish(GrpcStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "replay larger than the mailbox bound", reason::kSlowConsumer));
           return;
         }
       }

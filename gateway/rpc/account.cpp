@@ -149,8 +149,9 @@ class AccountImpl final : public AccountBase {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
     if (!(*a)->capabilities().set_leverage) {
-      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
-                              "venue '" + (*a)->name() + "' does not support setting leverage"));
+      return Done(ctx, Err(StatusCode::FAILED_PRECONDITION,
+                           "venue '" + (*a)->name() + "' does not support setting leverage",
+                           reason::kUnsupported));
     }
     auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
@@ -176,8 +177,9 @@ class AccountImpl final : public AccountBase {
     auto a = Account(ctx, req.account());
     if (!a.ok()) return new FailedStream(ToGrpc(a.status()));
     if (!(*a)->capabilities().liquidation_stream) {
-      return new FailedStream(Status(StatusCode::FAILED_PRECONDITION,
-                                     "venue '" + (*a)->name() + "' has no liquidation stream"));
+      return new FailedStream(Err(StatusCode::FAILED_PRECONDITION,
+                                  "venue '" + (*a)->name() + "' has no liquidation stream",
+                                  reason::kUnsupported));
     }
     auto sub = std::make_shared<Subscriber>(StreamKind::kLiquidations,
                                             gw_.config().limits.order_mailbox, &gw_.bus().stats());

@@ -5,12 +5,20 @@
 
 #include "absl/base/thread_annotations.h"
 #include "adapters/api/mutex.h"
+#include "adapters/api/reason.h"
 
 namespace perpgw::gateway::rpc {
 
 Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return Status::OK;
-  return Status(static_cast<StatusCode>(s.code()), std::string(s.message()));
+  return GrpcStatus(s);
+}
+
+Status Err(StatusCode code, const std::string& message, std::string_view why) {
+  return GrpcStatus(code, message, why);
+}
+
+Status Rich(const Status& s) {
+  return WithDetails(s);
 }
 
 std::string AuthHeader(CallbackServerContext* ctx) {
@@ -40,7 +48,7 @@ void FinishUnary(ServerUnaryReactor* r, const Status& s) {
     }
   }
   if (serialize && s.ok()) serialize();
-  r->Finish(s);
+  r->Finish(Rich(s));
 }
 
 ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
@@ -52,7 +60,10 @@ ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s) {
 std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std::string& what) {
   auto once = std::make_shared<Once>(r);
   gw.timer().After(std::chrono::milliseconds(gw.config().limits.request_timeout_ms), [once, what] {
-    once->Finish(Status(StatusCode::DEADLINE_EXCEEDED, what + ": venue did not answer in time"));
+    // An order entry that timed out may have executed: its reason says so.
+    once->Finish(Err(StatusCode::DEADLINE_EXCEEDED, what + ": venue did not answer in time",
+                     what == "PlaceOrder" || what == "AmendOrder" ? reason::kOutcomeUnknown
+                                                                  : reason::kVenueTimeout));
   });
   return once;
 }
@@ -97,7 +108,7 @@ absl::Status ResolveMarkets(Gateway& gw,
 std::shared_ptr<void> StreamQuota(Gateway& gw, CallbackServerContext* ctx, Status* err) {
   absl::Status st;
   auto quota = gw.AcquireStream(gw.auth().Identity(AuthHeader(ctx)), &st);
-  if (!quota) *err = ToGrpc(st);
+  if (!quota) *err = ToGrpc(reason::With(st, reason::kStreamQuota));
   return quota;
 }
 

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "adapters/api/reason.h"
 #include "gateway/fanout/bus.h"
 #include "gateway/gateway.h"
+#include "gateway/grpc_status.h"
 #include "perpgw/v1/common.pb.h"
 
 namespace perpgw::gateway::rpc {
@@ -23,7 +25,14 @@ using grpc::ServerUnaryReactor;
 using grpc::Status;
 using grpc::StatusCode;
 
+// Every non-OK status leaves with google.rpc.ErrorInfo (reason from adapters/api/reason.h, the
+// venue's code and message in metadata) and RetryInfo where a retry makes sense, in the
+// "grpc-status-details-bin" trailer. ToGrpc reads the reason payloads of an absl::Status; Err
+// names the reason of a status made here; Rich gives a bare grpc::Status its code's default
+// reason (FinishUnary and the stream finishes call it, so nothing leaves without details).
 Status ToGrpc(const absl::Status& s);
+Status Err(StatusCode code, const std::string& message, std::string_view why);
+Status Rich(const Status& s);
 
 // Every unary call ends here (Done, Once): a raw call's registered response is serialized
 // first when the status is OK (see RawUnary), then the reactor finishes.
@@ -110,7 +119,7 @@ class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           if (more) wo.set_buffer_hint();
           StartWrite(m, wo);
         },
-        [this](const Status& s) { Finish(s); });
+        [this](const Status& s) { Finish(Rich(s)); });
   }
   void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
   void OnCancel() override { sub_->Finish(Status(StatusCode::CANCELLED, "client cancelled")); }
@@ -126,7 +135,7 @@ class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 class FailedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedStream(const Status& s) { Finish(s); }
+  explicit FailedStream(const Status& s) { Finish(Rich(s)); }
   void OnDone() override { delete this; }
 };
 

@@ -1,6 +1,7 @@
 // perpgw.v1.TradingService: orders through the venue's order desk, lookups, order events.
 #include "gateway/rpc/common.h"
 
+#include "adapters/api/reason.h"
 #include "gateway/convert.h"
 #include "gateway/orders/order_builder.h"
 #include "perpgw/v1/trading.grpc.pb.h"
@@ -44,7 +45,18 @@ class TradingImpl final : public TradingBase {
         gw_.risk().CheckCancel(account, gw_.clock().Now(), gw_.auth().Identity(AuthHeader(ctx)));
     if (v.ok()) return absl::OkStatus();
     gw_.metrics().RiskRejection(account, v.limit);
-    return absl::ResourceExhaustedError("risk: " + v.limit + ": " + v.message);
+    auto st = reason::With(absl::ResourceExhaustedError("risk: " + v.limit + ": " + v.message),
+                           reason::kRateLimited);
+    st = reason::WithMeta(std::move(st), "limit", v.limit);
+    return reason::WithMeta(std::move(st), "account", account);
+  }
+
+  // A NOT_FOUND about an order (CancelOrder, GetOrder) names it: order_not_found.
+  static Status OrderLookupStatus(const absl::Status& st) {
+    if (st.code() == absl::StatusCode::kNotFound && !reason::Has(st)) {
+      return ToGrpc(reason::With(st, reason::kOrderNotFound));
+    }
+    return ToGrpc(st);
   }
 
   // An optional market filter in any spelling (FindInstrument) → the ticker; "" stays "".
@@ -98,8 +110,9 @@ class TradingImpl final : public TradingBase {
                                            int ps, BookStatus status) mutable {
             auto ref = o.side == Side::kBuy ? ask : bid;
             if (!ref || status != BookStatus::kLive) {
-              once->Finish(Status(StatusCode::UNAVAILABLE,
-                                  "no live book to bound a market order's slippage; retry"));
+              once->Finish(Err(StatusCode::UNAVAILABLE,
+                               "no live book to bound a market order's slippage; retry",
+                               reason::kNoLiveBook));
               return;
             }
             if (auto st = orders::BoundMarketOrder(Decimal::FromUnits(ref->price, ps), in, &o);
@@ -165,13 +178,16 @@ class TradingImpl final : public TradingBase {
       if (!once->Claim()) return;
       OrderAck ack;
       ack.outcome = AckOutcome::kRejected;
-      ack.reason = CancelReason::kRejected;
+      // kill_switch, rate_limited (order rates) or risk_limit (every other limit).
+      ack.reason = v.limit == "kill_switch"                     ? CancelReason::kKillSwitch
+                   : v.limit.find("_per_") != std::string::npos ? CancelReason::kRateLimited
+                                                                : CancelReason::kRiskLimit;
       ack.message = "risk: " + v.limit + ": " + v.message;
       // Rates and a band without a reference pass again later; the rest need a change first.
       ack.retryable = v.limit.find("_per_") != std::string::npos ||
                       v.message.find("retry") != std::string::npos;
       ack.order = OrderOf(o, a->name(), OrderStatus::kRejected, gw_.clock().Now());
-      ack.order.reason = CancelReason::kRejected;
+      ack.order.reason = ack.reason;
       ack.order.reason_text = ack.message;
       FillAck(ack, resp);
       once->Finished(Status::OK);
@@ -212,6 +228,11 @@ class TradingImpl final : public TradingBase {
     resp->set_reject_reason(ToProto(ack.reason));
     resp->set_message(ack.message);
     resp->set_retryable(ack.retryable);
+    // The documented reason (README "Errors"); an unknown outcome says so whatever the venue
+    // answered.
+    resp->set_reason(std::string(ack.outcome == AckOutcome::kOutcomeUnknown
+                                     ? reason::kOutcomeUnknown
+                                     : reason::ReasonCode(ack.reason)));
   }
 
   ServerUnaryReactor* CancelOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
@@ -238,7 +259,7 @@ class TradingImpl final : public TradingBase {
     auto once = WithDeadline(gw_, r, "CancelOrder");
     (*a)->CancelOrder({req->account(), inst->symbol, req->order_id(), req->client_order_id()},
                       [once, resp](absl::StatusOr<CancelResult> res) {
-                        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+                        if (!res.ok()) return (void)once->Finish(OrderLookupStatus(res.status()));
                         if (!once->Claim()) return;  // the deadline answered first: resp is gone
                         Fill(res->order, resp->mutable_order());
                         resp->set_filled_size(Str(res->order.filled_size));
@@ -302,7 +323,7 @@ class TradingImpl final : public TradingBase {
     CancelRequest ref{req->account(), *symbol, req->order_id(), req->client_order_id()};
     auto from_venue = [once, resp, adapter, ref] {
       adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
-        if (!o.ok()) return (void)once->Finish(ToGrpc(o.status()));
+        if (!o.ok()) return (void)once->Finish(OrderLookupStatus(o.status()));
         if (!once->Claim()) return;  // the deadline answered first: resp is gone
         Fill(*o, resp);
         once->Finished(Status::OK);

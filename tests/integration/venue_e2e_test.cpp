@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "adapters/api/decimal.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "tests/integration/venue_rig.h"
 
 namespace perpgw::testing {
@@ -282,6 +284,18 @@ grpc::Status Call(Stub* stub,
 
 Decimal D(const std::string& s) { return *Decimal::Parse(s); }
 
+// google.rpc.ErrorInfo.reason of a status as a standard client decodes it from the
+// "grpc-status-details-bin" trailer ("" when there is none: a status without details).
+std::string ErrorReason(const grpc::Status& st) {
+  google::rpc::Status rich;
+  if (st.error_details().empty() || !rich.ParseFromString(st.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
 std::string Offset(const std::string& px, const std::string& tick, int ticks) {
   auto delta = Decimal::Mul(D(tick), Decimal::FromInt(ticks), 12, Rounding::kExact);
   return Decimal::Add(D(px), *delta)->ToNormalizedString();
@@ -366,7 +380,9 @@ void OrdersRoundTrip(RigOptions opts) {
           for (const auto& e : events.Events()) {
             if (e.order().client_order_id() == "it-postonly-1" &&
                 e.order().status() == v1::ORDER_STATUS_REJECTED &&
-                e.order().cancel_reason() == v1::CANCEL_REASON_POST_ONLY_VIOLATION) {
+                e.order().cancel_reason() == v1::CANCEL_REASON_POST_ONLY_VIOLATION &&
+                e.reject_reason() == "post_only_violation" &&
+                e.order().reason() == "post_only_violation") {
               return true;
             }
           }
@@ -376,6 +392,8 @@ void OrdersRoundTrip(RigOptions opts) {
   } else {
     CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
     CHECK(po.reject_reason() == v1::CANCEL_REASON_POST_ONLY_VIOLATION);
+    CHECK(po.reason() == "post_only_violation");
+    CHECK(po.order().reason() == "post_only_violation");
   }
 
   // A resting bid below the touch, placed twice with the same client order id.
@@ -443,14 +461,28 @@ void OrdersRoundTrip(RigOptions opts) {
     auto ust = Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, unknown, &uresp);
     INFO(ust.error_message());
     CHECK(ust.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ErrorReason(ust) == "order_not_found");
     v1::GetOrderRequest g;
     g.set_account(rig.account());
     *g.mutable_market() = ireq.market();
     g.set_client_order_id("it-never-placed");
     g.set_refresh(true);
     v1::Order none;
-    CHECK(Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, g, &none).error_code() ==
-          grpc::StatusCode::NOT_FOUND);
+    const auto gst = Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, g, &none);
+    CHECK(gst.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ErrorReason(gst) == "order_not_found");
+    // An unknown account and an unknown market say which.
+    v1::CancelOrderRequest nobody = creq;
+    nobody.set_account("no-such-account");
+    const auto ast = Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, nobody, &uresp);
+    CHECK(ast.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ErrorReason(ast) == "unknown_account");
+    v1::CancelOrderRequest nomarket = creq;
+    nomarket.mutable_market()->set_symbol("NOSUCHCOIN");
+    const auto mst =
+        Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, nomarket, &uresp);
+    CHECK(mst.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ErrorReason(mst) == "unknown_market");
   }
 
   // A fresh resting order cancels with nothing filled.
@@ -1047,6 +1079,7 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
   auto st2 = place(other, &r2);
   CHECK(st2.error_code() == grpc::StatusCode::ALREADY_EXISTS);
   CHECK(st2.error_message().find("size") != std::string::npos);
+  CHECK(ErrorReason(st2) == "duplicate_client_order_id");
 
   // 3. A 429 is an unknown outcome whose retry settles at once (never a stored REJECTED).
   const std::string rest_px = Offset(best_bid, tick, -30);
@@ -1058,6 +1091,7 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
   REQUIRE(place(limited, &r3).ok());
   CHECK(r3.outcome() == v1::ACK_OUTCOME_OUTCOME_UNKNOWN);
   CHECK(r3.retryable());
+  CHECK(r3.reason() == "outcome_unknown");
   REQUIRE(place(limited, &r3).ok());
   CHECK(r3.outcome() == v1::ACK_OUTCOME_ACCEPTED);
   const std::string resting_id = r3.order().order_id();
@@ -1780,6 +1814,9 @@ TEST_CASE("risk: a looping strategy hits its rate limit, a fat finger never reac
   CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
   CHECK(po.order().status() == v1::ORDER_STATUS_REJECTED);
   CHECK(po.message().find("price_band_touch_bps 100") != std::string::npos);
+  CHECK(po.reason() == "risk_limit");
+  CHECK(po.order().reason() == "risk_limit");
+  CHECK(po.reject_reason() == v1::CANCEL_REASON_RISK_LIMIT);
   CHECK(SimOrderCount(rig, a) == sim_a0);  // the venue never saw it
 
   // A loop of 8 resting orders on each account: account a gets exactly its 5 a minute (the
@@ -1798,6 +1835,7 @@ TEST_CASE("risk: a looping strategy hits its rate limit, a fat finger never reac
       CHECK(po.outcome() == v1::ACK_OUTCOME_REJECTED);
       CHECK(po.message().find("risk: max_orders_per_minute: 5 orders in the last minute; max_orders_per_minute 5") != std::string::npos);
       CHECK(po.retryable());
+      CHECK(po.reason() == "rate_limited");
       ++refused;
     }
   }
