@@ -1,15 +1,19 @@
-# The Python example strategy (examples/python) on Debian's python3-grpcio; stubs are generated
-# at build time from proto/ (never committed). Build context: the repository root.
+# The Python example strategy (examples/python) on the perpgw client package (clients/python),
+# installed offline into a venv over Debian's python3-grpcio/python3-protobuf; its stubs are
+# generated at build time from proto/ (never committed). Build context: the repository root.
 FROM debian:bookworm-slim
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 python3-grpcio python3-protobuf \
-      protobuf-compiler protobuf-compiler-grpc \
+      python3-venv python3-setuptools python3-wheel protobuf-compiler protobuf-compiler-grpc \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10002 --home-dir /nonexistent --shell /usr/sbin/nologin strategy
 WORKDIR /app
 COPY proto/ proto/
+COPY clients/python/ clients/python/
 COPY examples/python/ examples/python/
-RUN bash examples/python/gen_stubs.sh
+RUN python3 -m venv --system-site-packages /opt/perpgw \
+ && /opt/perpgw/bin/pip install -q --no-index --no-build-isolation ./clients/python \
+ && /opt/perpgw/bin/python -c "import perpgw"
 USER strategy
-ENTRYPOINT ["/usr/bin/python3", "/app/examples/python/funding_arb.py"]
+ENTRYPOINT ["/opt/perpgw/bin/python", "/app/examples/python/funding_arb.py"]
 CMD ["--help"]
