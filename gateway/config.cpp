@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -308,6 +309,70 @@ void GetLimits(const YAML::Node& n, const std::string& path, risk::Limits* l, Pr
   if (GetBool(n["reduce_only"], Join(path, "reduce_only"), &ro, p)) l->reduce_only = ro;
 }
 
+// A NATS subject token (account ids go into subjects): no '.', '*', '>' or whitespace.
+bool SubjectSafe(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c == '.' || c == '*' || c == '>' || c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// publish: {nats: {...}} (gateway/publish/nats_publisher.h). Accounts are checked against the
+// configured ones after every account is known (ParseConfig's cross-checks).
+void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
+  CheckKeys(n, "publish", {"nats"}, p);
+  if (!n.IsMap() || !n["nats"]) return;
+  const YAML::Node nn = n["nats"];
+  NatsPublishConfig& c = cfg.publish.nats;
+  CheckKeys(
+      nn, "publish.nats",
+      {"url", "stream_prefix", "book_snapshot_interval_ms", "max_age_s", "max_bytes", "accounts"},
+      p);
+  if (!nn.IsMap()) return;
+  c.enabled = true;
+  if (!GetString(nn["url"], "publish.nats.url", &c.url, p)) {
+    if (!nn["url"]) p.Add("publish.nats.url", "required (nats://host:port)");
+  } else {
+    std::stringstream list(c.url);
+    std::string one;
+    bool any = false;
+    while (std::getline(list, one, ',')) {
+      any = true;
+      if ((one.rfind("nats://", 0) != 0 && one.rfind("tls://", 0) != 0) || one.size() < 8) {
+        p.Add("publish.nats.url",
+              "each server must be nats://host:port or tls://host:port, got '" + one + "'");
+      }
+    }
+    if (!any) p.Add("publish.nats.url", "required (nats://host:port)");
+  }
+  if (GetString(nn["stream_prefix"], "publish.nats.stream_prefix", &c.stream_prefix, p)) {
+    bool ok = !c.stream_prefix.empty() && c.stream_prefix.size() <= 32;
+    for (unsigned char ch : c.stream_prefix) ok &= std::isalnum(ch) || ch == '_' || ch == '-';
+    if (!ok) {
+      p.Add("publish.nats.stream_prefix", "must be 1-32 letters, digits, '_' or '-'");
+    }
+  }
+  GetInt(nn["book_snapshot_interval_ms"], "publish.nats.book_snapshot_interval_ms",
+         &c.book_snapshot_interval_ms, 0, 3600000, p);
+  if (c.book_snapshot_interval_ms > 0 && c.book_snapshot_interval_ms < 50) {
+    p.Add("publish.nats.book_snapshot_interval_ms", "must be 0 (off) or at least 50");
+  }
+  GetInt(nn["max_age_s"], "publish.nats.max_age_s", &c.max_age_s, 1, 365LL * 86400, p);
+  GetInt(nn["max_bytes"], "publish.nats.max_bytes", &c.max_bytes, 1LL << 20, 1LL << 50, p);
+  if (auto a = nn["accounts"]) {
+    if (!a.IsSequence()) {
+      p.Add("publish.nats.accounts", "must be a list of account ids (or [\"*\"])");
+    } else {
+      for (size_t i = 0; i < a.size(); ++i) {
+        std::string id;
+        const std::string ap = "publish.nats.accounts[" + std::to_string(i) + "]";
+        if (GetString(a[i], ap, &id, p)) c.accounts.push_back(id);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<VenueDefaults>& KnownVenues() {
@@ -342,7 +407,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   CheckKeys(root, "",
             {"listen", "listen_share_port", "insecure", "log_level", "metrics", "tls", "limits",
-             "orders", "risk", "auth", "venues", "accounts"},
+             "orders", "risk", "auth", "venues", "accounts", "publish"},
             p);
   if (!root.IsMap()) return absl::InvalidArgumentError(p.Join());
 
@@ -502,6 +567,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
       }
     }
   }
+  if (auto pub = root["publish"]) ParsePublish(pub, cfg, p);
   if (auto vs = root["venues"]) {
     if (!vs.IsMap()) {
       p.Add("venues", "must be a mapping venue-name → settings");
@@ -613,6 +679,37 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
           for (const auto& a : v.accounts) found |= a.id == acc;
         }
         if (!found) p.Add("auth.tokens." + t.name, "scope " + s + " names an unknown account");
+      }
+    }
+  }
+  // publish.nats.accounts: configured accounts (their ids go into subjects), or "*" alone.
+  auto& pub_accounts = cfg.publish.nats.accounts;
+  for (size_t i = 0; i < pub_accounts.size(); ++i) {
+    const std::string ap = "publish.nats.accounts[" + std::to_string(i) + "]";
+    const std::string& id = pub_accounts[i];
+    if (id == "*") {
+      if (pub_accounts.size() > 1) p.Add(ap, "\"*\" (every account) must be the only entry");
+      continue;
+    }
+    bool found = false;
+    for (const auto& [n, v] : cfg.venues) {
+      for (const auto& a : v.accounts) found |= a.id == id;
+    }
+    if (!found) {
+      p.Add(ap, "names an unknown account '" + id + "'");
+    } else if (!SubjectSafe(id)) {
+      p.Add(ap,
+            "account id '" + id + "' cannot be a NATS subject token (no '.', '*', '>', spaces)");
+    }
+  }
+  if (pub_accounts.size() == 1 && pub_accounts[0] == "*") {
+    for (const auto& [n, v] : cfg.venues) {
+      for (const auto& a : v.accounts) {
+        if (!SubjectSafe(a.id)) {
+          p.Add("publish.nats.accounts", "account id '" + a.id +
+                                             "' cannot be a NATS subject token (no '.', '*', '>', "
+                                             "spaces); list the accounts to publish instead");
+        }
       }
     }
   }

@@ -59,6 +59,22 @@ struct RiskConfig {
   std::string state_file;
 };
 
+// publish.nats (gateway/publish/nats_publisher.h): market data and order events to NATS
+// JetStream. Absent = off (no connection, no thread, no bus subscriber).
+struct NatsPublishConfig {
+  bool enabled = false;          // the publish.nats section is present
+  std::string url;               // nats://host:port, comma-separated for a cluster (required)
+  std::string stream_prefix = "PERPGW";  // JetStream streams <prefix>_ORDERS, <prefix>_BOOKS
+  int64_t book_snapshot_interval_ms = 1000;  // full books into <prefix>_BOOKS (0 = none)
+  int64_t max_age_s = 86400;     // both streams' retention by age
+  int64_t max_bytes = 1LL << 30;  // and by size (each stream)
+  std::vector<std::string> accounts;  // order events of these ("*" = every configured one)
+};
+
+struct PublishConfig {
+  NatsPublishConfig nats;
+};
+
 struct Config {
   std::string source;  // file name or "<embedded demo>"
   std::string listen = "127.0.0.1:50051";
@@ -74,6 +90,7 @@ struct Config {
   RiskConfig risk;
   std::vector<TokenConfig> tokens;
   std::map<std::string, VenueConfig> venues;  // by venue name
+  PublishConfig publish;
 };
 
 // Known venues and their default (real mainnet) endpoints.

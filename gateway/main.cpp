@@ -27,6 +27,7 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/health_client.h"
+#include "gateway/publish/nats_publisher.h"
 #include "gateway/services.h"
 
 namespace {
@@ -183,6 +184,17 @@ int main(int argc, char** argv) {
     spdlog::error("startup failed: {}", std::string(st.message()));
     return 1;
   }
+  // ---- publish.nats (issue 18, gateway/publish/): nothing exists unless configured. It only
+  // subscribes to the bus like a gRPC stream and never blocks it; stopped before the bus.
+  std::unique_ptr<perpgw::gateway::publish::NatsPublisher> nats;
+  if (cfg->publish.nats.enabled) {
+    nats = std::make_unique<perpgw::gateway::publish::NatsPublisher>(gw, cfg->publish.nats);
+    if (auto st = nats->Start(); !st.ok()) {
+      spdlog::error("startup failed: publish.nats: {}", std::string(st.message()));
+      return 1;
+    }
+  }
+  // ---- end publish.nats
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -274,6 +286,7 @@ int main(int argc, char** argv) {
     std::_Exit(1);
   }).detach();
   health->Shutdown();
+  if (nats) nats->Stop();  // publish.nats: detaches from the bus, flushes (bounded)
   gw.bus().Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down"));
   server->Shutdown(std::chrono::system_clock::now() + grace);
   server->Wait();

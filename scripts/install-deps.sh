@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libboost-dev libboost-system-dev libboost-program-options-dev
   libssl-dev libsimdjson-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   prometheus-cpp-dev libsecp256k1-dev zlib1g-dev
+  libnats-dev  # publish.nats (gateway/publish/): the NATS C client with JetStream
 )
 # Everything else the README's commands use: tests, benchmarks, fuzzing, the Python example.
 DEV_PKGS=(
@@ -19,6 +20,7 @@ DEV_PKGS=(
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer + ASan/UBSan (the test command's sanitizer stage)
   prometheus docker-compose  # integration tests only: a real Prometheus server; compose file validation
   nodejs npm  # the ccxt conformance test (tests/conformance/ccxt: ccxt from npm, pinned)
+  nats-server  # the NATS test (tests/integration/nats_test.cpp): a real JetStream server
 )
 PKGS=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" != "--image" ]]; then PKGS+=("${DEV_PKGS[@]}"); fi

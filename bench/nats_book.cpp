@@ -1,0 +1,250 @@
+// NATS book consumer: the gRPC client's gap/resync rules on perpgwd's NATS subjects.
+#include "bench/nats_book.h"
+
+#include <nats/nats.h>
+
+#include "adapters/api/decimal.h"
+
+namespace perpgw::natsbook {
+namespace {
+
+constexpr size_t kMaxBuffered = 100000;
+
+std::string Norm(const std::string& s) {
+  auto d = Decimal::Parse(s);
+  return d.ok() ? d->ToNormalizedString() : s;
+}
+
+void ApplyLevels(Side& side, const google::protobuf::RepeatedPtrField<v1::PriceLevel>& levels) {
+  for (const auto& l : levels) {
+    std::string p = Norm(l.price()), q = Norm(l.size());
+    if (q == "0") {
+      side.erase(p);
+    } else {
+      side[p] = q;
+    }
+  }
+}
+
+// Subject names as gateway/publish/nats_publisher.cpp builds them ('.', '*', '>', whitespace
+// in a name become '_').
+std::string Token(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '.' || c == '*' || c == '>' || u <= ' ' || u == 0x7f) c = '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- BookRebuilder
+
+void BookRebuilder::Replace(const v1::OrderBookUpdate& u) {
+  bids_.clear();
+  asks_.clear();
+  ApplyLevels(bids_, u.bids());
+  ApplyLevels(asks_, u.asks());
+  seq_ = u.sequence();
+  status_ = u.status();
+  synced_ = true;
+}
+
+void BookRebuilder::Apply(const v1::OrderBookUpdate& u) {
+  ApplyLevels(bids_, u.bids());
+  ApplyLevels(asks_, u.asks());
+  seq_ = u.sequence();
+  status_ = u.status();
+}
+
+void BookRebuilder::Drain() {
+  while (synced_ && !buffered_.empty()) {
+    v1::OrderBookUpdate u = std::move(buffered_.front());
+    buffered_.pop_front();
+    if (u.sequence() <= seq_) continue;  // held by the snapshot
+    if (u.sequence() != seq_ + 1) {
+      ++gaps;
+      synced_ = false;
+      buffered_.push_front(std::move(u));
+      return;
+    }
+    Apply(u);
+  }
+}
+
+void BookRebuilder::OnMessage(const v1::OrderBookUpdate& u, bool periodic) {
+  ++messages;
+  if (u.is_snapshot()) {
+    if (periodic) {
+      if (synced_ && u.sequence() <= seq_) {
+        ++ignored;  // older than (or the same state as) the book
+        return;
+      }
+      ++periodic_used;
+    } else {
+      ++snapshots;
+      if (u.resync()) ++resyncs;
+    }
+    Replace(u);
+    Drain();
+    return;
+  }
+  if (!synced_) {
+    buffered_.push_back(u);
+    if (buffered_.size() > kMaxBuffered) buffered_.pop_front();
+    return;
+  }
+  if (u.sequence() <= seq_) {
+    ++ignored;
+    return;
+  }
+  if (u.sequence() != seq_ + 1) {
+    ++gaps;  // a delta was lost (a NATS drop): wait for the next snapshot
+    synced_ = false;
+    buffered_.push_back(u);
+    return;
+  }
+  Apply(u);
+}
+
+// ---------------------------------------------------------------- NatsBookFollower
+
+struct NatsBookFollower::Impl {
+  std::mutex mu;
+  BookRebuilder book;
+  uint64_t other = 0;
+  natsConnection* nc = nullptr;
+  natsSubscription* sub = nullptr;
+  std::string book_subject, snapshot_subject;
+
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    const std::string subject = natsMsg_GetSubject(msg);
+    const bool is_book = subject == self->book_subject;
+    const bool is_snapshot = subject == self->snapshot_subject;
+    if (is_book || is_snapshot) {
+      v1::OrderBookUpdate u;
+      if (u.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
+        std::lock_guard lock(self->mu);
+        self->book.OnMessage(u, is_snapshot);
+      }
+    } else {
+      std::lock_guard lock(self->mu);
+      ++self->other;
+    }
+    natsMsg_Destroy(msg);
+  }
+};
+
+NatsBookFollower::NatsBookFollower(const std::string& url, const std::string& venue,
+                                   const std::string& symbol, const std::string& stream_prefix)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  const std::string base = "perpgw." + Token(venue) + "." + Token(symbol);
+  im.book_subject = base + ".book";
+  im.snapshot_subject = base + ".snapshot";
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetName(opts, "perpgw-nats-book");
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 250);
+  natsStatus s = natsConnection_Connect(&im.nc, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    error_ = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
+    im.nc = nullptr;
+    return;
+  }
+  // One subscription for every subject of the market: one delivery thread, so the book and
+  // snapshot subjects are seen in the order the gateway published them.
+  s = natsConnection_Subscribe(&im.sub, im.nc, (base + ".*").c_str(), &Impl::OnMsg, &im);
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(im.sub, -1, -1);
+  if (s != NATS_OK) {
+    error_ = std::string("cannot subscribe to ") + base + ".*: " + natsStatus_GetText(s);
+    return;
+  }
+  natsConnection_Flush(im.nc);
+  // A late start: the last periodic snapshot from JetStream, then the live deltas after it.
+  jsCtx* js = nullptr;
+  if (natsConnection_JetStream(&js, im.nc, nullptr) == NATS_OK) {
+    natsMsg* last = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const std::string stream = stream_prefix + "_BOOKS";
+    if (js_GetLastMsg(&last, js, stream.c_str(), im.snapshot_subject.c_str(), nullptr, &jerr) ==
+        NATS_OK) {
+      v1::OrderBookUpdate u;
+      if (u.ParseFromArray(natsMsg_GetData(last), natsMsg_GetDataLength(last))) {
+        std::lock_guard lock(im.mu);
+        im.book.OnMessage(u, true);
+      }
+      natsMsg_Destroy(last);
+    }
+    jsCtx_Destroy(js);
+  }
+}
+
+NatsBookFollower::~NatsBookFollower() {
+  if (impl_->sub) {
+    natsSubscription_Unsubscribe(impl_->sub);
+    natsSubscription_Destroy(impl_->sub);
+  }
+  if (impl_->nc) {
+    natsConnection_Close(impl_->nc);
+    natsConnection_Destroy(impl_->nc);
+  }
+}
+
+NatsBookFollower::View NatsBookFollower::Get() {
+  std::lock_guard lock(impl_->mu);
+  const BookRebuilder& b = impl_->book;
+  View v;
+  v.bids = b.bids();
+  v.asks = b.asks();
+  v.synced = b.synced();
+  v.live = b.live();
+  v.sequence = b.sequence();
+  v.messages = b.messages;
+  v.snapshots = b.snapshots;
+  v.periodic_used = b.periodic_used;
+  v.resyncs = b.resyncs;
+  v.gaps = b.gaps;
+  v.other = impl_->other;
+  return v;
+}
+
+std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,
+                                    const std::string& subject, std::string* error) {
+  std::vector<std::string> out;
+  natsConnection* nc = nullptr;
+  if (natsStatus s = natsConnection_ConnectTo(&nc, url.c_str()); s != NATS_OK) {
+    *error = std::string("connect: ") + natsStatus_GetText(s);
+    return out;
+  }
+  jsCtx* js = nullptr;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = natsConnection_JetStream(&js, nc, nullptr);
+  if (s == NATS_OK) s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) {
+    *error = std::string("stream ") + stream + ": " + natsStatus_GetText(s) + " (" +
+             std::to_string(static_cast<int>(jerr)) + ")";
+  } else {
+    for (uint64_t seq = si->State.FirstSeq; seq > 0 && seq <= si->State.LastSeq; ++seq) {
+      natsMsg* m = nullptr;
+      if (js_GetMsg(&m, js, stream.c_str(), seq, nullptr, &jerr) != NATS_OK) continue;
+      if (subject == natsMsg_GetSubject(m)) {
+        out.emplace_back(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+      }
+      natsMsg_Destroy(m);
+    }
+    jsStreamInfo_Destroy(si);
+  }
+  if (js) jsCtx_Destroy(js);
+  natsConnection_Close(nc);
+  natsConnection_Destroy(nc);
+  return out;
+}
+
+}  // namespace perpgw::natsbook

@@ -1,0 +1,368 @@
+// NATS scale-out (issue 18): a real nats-server (JetStream, store in a temp dir, port chosen by
+// the server) + perpgw-sim + perpgwd with publish.nats. Books rebuilt from NATS by the consumer
+// (bench/nats_book.h) equal the sim's truth through venue faults and a late start; order events
+// in JetStream are exactly the gRPC stream's across a nats-server kill -9 and restart, while
+// gRPC keeps serving with NATS down.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <simdjson.h>
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "adapters/api/decimal.h"
+#include "bench/nats_book.h"
+#include "tests/integration/venue_rig.h"
+
+namespace perpgw::testing {
+namespace {
+
+namespace v1 = perpgw::v1;
+using natsbook::NatsBookFollower;
+using natsbook::Side;
+
+std::string Norm(std::string_view s) {
+  auto d = Decimal::Parse(s);
+  return d.ok() ? d->ToNormalizedString() : std::string(s);
+}
+
+// A nats-server with JetStream in `dir`; Start(-1) lets it pick a port (read from its ports
+// file), a restart passes that port again so clients find it where they left it.
+class NatsServer {
+ public:
+  explicit NatsServer(const TempDir& dir) : dir_(dir) {}
+  std::string Start(int port = -1) {
+    const std::string ports = dir_.File("nats-ports-" + std::to_string(++starts_));
+    ::mkdir(ports.c_str(), 0755);
+    ProcessOptions o;
+    o.argv = {NATS_SERVER_BIN,      "-a",  "127.0.0.1", "-p",
+              std::to_string(port), "-js", "-sd",       dir_.File("jetstream"),
+              "--ports_file_dir",   ports};
+    o.log_path = dir_.File("nats-" + std::to_string(starts_) + ".log");
+    std::string err;
+    proc_ = ChildProcess::Spawn(o, &err);
+    if (!proc_) return "cannot start nats-server: " + err;
+    const std::string file = ports + "/nats-server_" + std::to_string(proc_->pid()) + ".ports";
+    auto text = WaitForFile(file, Millis(20000), proc_.get(),
+                            [](const std::string& t) { return t.find('}') != std::string::npos; });
+    if (!text) return "nats-server wrote no ports file:\n" + proc_->ReadLog();
+    std::smatch m;
+    static const std::regex re(R"(nats://[0-9.]+:(\d+))");
+    if (!std::regex_search(*text, m, re)) return "no client port in " + *text;
+    port_ = std::stoi(m[1]);
+    return "";
+  }
+  std::string Restart() { return Start(port_); }
+  void Kill() {
+    proc_->Signal(SIGKILL);
+    proc_->WaitExit(Millis(10000));
+  }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  const TempDir& dir_;
+  std::unique_ptr<ChildProcess> proc_;
+  int port_ = 0, starts_ = 0;
+};
+
+RigOptions AsterRig(const std::string& nats_url) {
+  RigOptions o;
+  o.venue = "aster";
+  o.symbols = {"BTC", "ETH"};
+  o.option_keys = {"auth_scheme", "user", "signer"};
+  o.account_filter = "api_secret";
+  o.rate = 400;
+  o.extra_config = "metrics: {listen: \"127.0.0.1:0\"}\npublish:\n  nats:\n    url: \"" + nats_url +
+                   "\"\n    stream_prefix: IT\n    book_snapshot_interval_ms: 300\n"
+                   "    accounts: [\"*\"]\n";
+  return o;
+}
+
+struct Truth {
+  Side bids, asks;
+};
+
+std::optional<Truth> GroundTruth(VenueRig& rig, const std::string& venue_symbol) {
+  auto body = rig.ControlGet("/book?venue=" + rig.venue() + "&symbol=" + venue_symbol);
+  if (!body) return std::nullopt;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(*body).get(doc)) return std::nullopt;
+  Truth t;
+  for (const char* side : {"bids", "asks"}) {
+    simdjson::dom::array levels;
+    if (doc[side].get(levels)) return std::nullopt;
+    for (auto lvl : levels) {
+      std::string_view px, qty;
+      if (lvl.at(0).get(px) || lvl.at(1).get(qty)) return std::nullopt;
+      (std::string_view(side) == "bids" ? t.bids : t.asks)[Norm(px)] = Norm(qty);
+    }
+  }
+  return t;
+}
+
+// Pauses the generator, waits until the NATS-rebuilt book equals the sim's, resumes.
+void ExpectMatches(VenueRig& rig, NatsBookFollower& f, const std::string& vs, int rate) {
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"0"})"));
+  std::optional<Truth> truth;
+  NatsBookFollower::View v;
+  const bool same = WaitUntil(
+      [&] {
+        truth = GroundTruth(rig, vs);
+        v = f.Get();
+        return truth && v.live && v.bids == truth->bids && v.asks == truth->asks;
+      },
+      Millis(30000), Millis(50));
+  INFO("nats book: " << v.bids.size() << " bids, " << v.asks.size() << " asks, seq " << v.sequence
+                     << ", live " << v.live << ", gaps " << v.gaps);
+  INFO("sim: " << (truth ? std::to_string(truth->bids.size()) + " bids, " +
+                               std::to_string(truth->asks.size()) + " asks"
+                         : std::string("none")));
+  CHECK(same);
+  REQUIRE(
+      rig.ControlPost("/rate", R"({"venue":"aster","rate":")" + std::to_string(rate) + R"("})"));
+}
+
+std::optional<int> MetricsPort(VenueRig& rig) {
+  std::smatch m;
+  const std::string log = rig.gateway().ReadLog();
+  static const std::regex re(R"(metrics on http://[^:]+:(\d+)/metrics)");
+  if (!std::regex_search(log, m, re)) return std::nullopt;
+  return std::stoi(m[1]);
+}
+
+double Metric(int port, const std::string& name) {
+  auto r = Run({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(port) + "/metrics"},
+               Millis(5000));
+  std::smatch m;
+  const std::regex re("(^|\n)" + name + R"((\{\})? ([0-9.e+-]+))");
+  if (r.exit_code != 0 || !std::regex_search(r.out, m, re)) return -1;
+  return std::stod(m[3]);
+}
+
+template <typename Stub, typename Req, typename Resp>
+grpc::Status Call(Stub* stub, grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*),
+                  const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  return (stub->*fn)(&ctx, req, resp);
+}
+
+// StreamOrderEvents of one account, from its start (the reference for JetStream's copy).
+class OrderEvents {
+ public:
+  explicit OrderEvents(VenueRig& rig) {
+    thread_ = std::thread([this, &rig] {
+      v1::StreamOrderEventsRequest req;
+      req.set_account(rig.account());
+      auto reader = rig.trading->StreamOrderEvents(&ctx_, req);
+      v1::OrderEvent e;
+      while (reader->Read(&e)) {
+        std::lock_guard lock(mu_);
+        events_.push_back(e);
+      }
+    });
+  }
+  ~OrderEvents() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  std::vector<v1::OrderEvent> Get() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<v1::OrderEvent> events_;
+};
+
+std::string Key(const v1::OrderEvent& e) {
+  return std::to_string(e.epoch()) + "/" + std::to_string(e.sequence()) + "/" +
+         e.order().client_order_id() + "/" + std::to_string(e.order().status());
+}
+
+}  // namespace
+
+TEST_CASE("NATS: books rebuilt from NATS equal the sim's truth through faults and a late start",
+          "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  VenueRig rig(AsterRig(nats.url()));
+  REQUIRE(rig.error() == "");
+  const std::string vs = rig.VenueSymbol("BTC");
+  NatsBookFollower f(nats.url(), "aster", "BTC", "IT");
+  REQUIRE(f.error() == "");
+  REQUIRE(
+      WaitUntil([&] { return f.Get().live && f.Get().messages > 300; }, Millis(60000), Millis(50)));
+  ExpectMatches(rig, f, vs, 400);
+
+  for (const char* kind : {"drop_ws", "skip_seq"}) {
+    INFO("fault " << kind);
+    const uint64_t before = f.Get().messages;
+    REQUIRE(rig.ControlPost("/fault", std::string(R"({"venue":"aster","kind":")") + kind +
+                                          R"(","symbol":")" + vs + R"("})"));
+    REQUIRE(WaitUntil([&] { return f.Get().messages > before + 200 && f.Get().live; },
+                      Millis(60000), Millis(50)));
+    ExpectMatches(rig, f, vs, 400);
+  }
+  // Snapshots of the venue's resync came through the book subject; nothing was lost on NATS.
+  CHECK(f.Get().snapshots >= 2);
+  CHECK(f.Get().gaps == 0);
+  CHECK(f.Get().other > 0);  // bbo/trades/funding subjects carry data too
+
+  // A consumer that starts while nothing moves: only a periodic snapshot (JetStream's last, or
+  // the next one) can give it the book.
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"0"})"));
+  NatsBookFollower late(nats.url(), "aster", "BTC", "IT");
+  REQUIRE(late.error() == "");
+  std::optional<Truth> truth;
+  REQUIRE(WaitUntil(
+      [&] {
+        truth = GroundTruth(rig, vs);
+        auto v = late.Get();
+        return truth && v.live && v.bids == truth->bids && v.asks == truth->asks;
+      },
+      Millis(15000), Millis(50)));
+  CHECK(late.Get().periodic_used >= 1);
+
+  auto mport = MetricsPort(rig);
+  REQUIRE(mport);
+  CHECK(Metric(*mport, "perpgw_nats_connected") == 1);
+  CHECK(Metric(*mport, "perpgw_nats_published_total") > 300);
+}
+
+TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves without NATS",
+          "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  VenueRig rig(AsterRig(nats.url()));
+  REQUIRE(rig.error() == "");
+  OrderEvents grpc_events(rig);
+  NatsBookFollower f(nats.url(), "aster", "BTC", "IT");
+  REQUIRE(f.error() == "");
+  auto mport = MetricsPort(rig);
+  REQUIRE(mport);
+
+  v1::MarketRef btc;
+  btc.set_venue("aster");
+  btc.set_symbol("BTC");
+  v1::GetInstrumentRequest ireq;
+  *ireq.mutable_market() = btc;
+  v1::Instrument inst;
+  REQUIRE(
+      Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
+  v1::GetOrderBookRequest breq;
+  *breq.mutable_market() = btc;
+  breq.set_depth(5);
+  v1::OrderBook book;
+  auto book_ok = [&] {
+    return Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok() &&
+           book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0;
+  };
+  REQUIRE(WaitUntil(book_ok, Millis(30000), Millis(100)));
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"0"})"));
+  REQUIRE(WaitUntil(book_ok, Millis(30000), Millis(100)));
+  // Resting bids 50-59 ticks under the touch.
+  const Decimal tick = *Decimal::Parse(inst.tick_size());
+  const Decimal bid = *Decimal::Parse(book.bids(0).price());
+  const std::string size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
+  int placed = 0;
+  auto place = [&] {
+    const int n = placed++;
+    v1::PlaceOrderRequest r;
+    r.set_account(rig.account());
+    *r.mutable_market() = btc;
+    r.set_client_order_id("nats-it-" + std::to_string(n));
+    r.set_side(v1::SIDE_BUY);
+    r.set_type(v1::ORDER_TYPE_LIMIT);
+    r.set_time_in_force(v1::TIME_IN_FORCE_GTC);
+    auto off = Decimal::Mul(tick, Decimal::FromInt(50 + n % 10), 12, Rounding::kExact);
+    r.set_price(Decimal::Sub(bid, *off)->ToNormalizedString());
+    r.set_size(size);
+    v1::PlaceOrderResponse resp;
+    auto st = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &resp);
+    INFO("order " << n << ": " << st.error_message());
+    REQUIRE(st.ok());
+    REQUIRE(resp.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  };
+  const std::string subject = "perpgw.account." + rig.account() + ".orders";
+  auto stored = [&] {
+    std::string err;
+    std::vector<v1::OrderEvent> out;
+    for (const auto& bytes : natsbook::ReadStream(nats.url(), "IT_ORDERS", subject, &err)) {
+      v1::OrderEvent e;
+      if (e.ParseFromString(bytes)) out.push_back(e);
+    }
+    return out;
+  };
+  // JetStream holds exactly the gRPC stream's events, in order, once each.
+  auto same_as_grpc = [&](size_t at_least) {
+    auto g = grpc_events.Get();
+    auto s = stored();
+    if (g.size() < at_least || s.size() != g.size()) return false;
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (Key(g[i]) != Key(s[i])) return false;
+    }
+    return true;
+  };
+
+  for (int i = 0; i < 5; ++i) place();
+  REQUIRE(WaitUntil([&] { return same_as_grpc(5); }, Millis(20000), Millis(100)));
+
+  nats.Kill();
+  REQUIRE(WaitUntil([&] { return Metric(*mport, "perpgw_nats_connected") == 0; }, Millis(10000),
+                    Millis(100)));
+  // NATS is down: gRPC keeps serving orders, books and streams.
+  const size_t before_down = grpc_events.Get().size();
+  for (int i = 0; i < 5; ++i) place();
+  v1::CancelAllOrdersRequest creq;
+  creq.set_account(rig.account());
+  creq.set_venue("aster");
+  v1::CancelAllOrdersResponse cresp;
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::CancelAllOrders, creq, &cresp).ok());
+  auto cancelled = [&] {
+    size_t n = 0;
+    for (const auto& e : grpc_events.Get()) n += e.order().status() == v1::ORDER_STATUS_CANCELED;
+    return n;
+  };
+  REQUIRE(WaitUntil([&] { return cancelled() == 10; }, Millis(20000), Millis(50)));
+  CHECK(grpc_events.Get().size() >= before_down + 10);
+  CHECK(book_ok());
+
+  REQUIRE(nats.Restart() == "");
+  const size_t total = grpc_events.Get().size();
+  bool same = WaitUntil([&] { return same_as_grpc(total); }, Millis(30000), Millis(200));
+  if (!same) {
+    auto g = grpc_events.Get();
+    auto s = stored();
+    std::string gs, ss;
+    for (const auto& e : g) gs += Key(e) + " ";
+    for (const auto& e : s) ss += Key(e) + " ";
+    INFO("gRPC: " << gs);
+    INFO("NATS: " << ss);
+    CHECK(same);
+  }
+  // Metrics are copied once a second.
+  CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_reconnects_total") >= 1; },
+                  Millis(5000), Millis(100)));
+  CHECK(Metric(*mport, "perpgw_nats_disconnects_total") >= 1);
+  CHECK(Metric(*mport, "perpgw_nats_order_events_lost_total") == 0);
+  CHECK(Metric(*mport, "perpgw_nats_order_events_acked_total") == static_cast<double>(total));
+
+  // Books come back on NATS too (the consumer reconnected by itself).
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"400"})"));
+  const uint64_t before = f.Get().messages;
+  REQUIRE(WaitUntil([&] { return f.Get().messages > before + 100 && f.Get().live; }, Millis(30000),
+                    Millis(50)));
+  ExpectMatches(rig, f, rig.VenueSymbol("BTC"), 400);
+}
+
+}  // namespace perpgw::testing

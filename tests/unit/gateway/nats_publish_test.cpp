@@ -1,0 +1,142 @@
+// publish.nats (issue 18): its config section, subject names, and the NATS consumer's book
+// rules (bench/nats_book.h), which must be the gRPC client's: sequence +1, gaps wait for a
+// snapshot, periodic snapshots only when newer.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "bench/nats_book.h"
+#include "gateway/config.h"
+#include "gateway/publish/nats_publisher.h"
+
+using perpgw::gateway::ParseConfig;
+
+namespace {
+std::string Err(const std::string& yaml) {
+  auto c = ParseConfig(yaml, "test.yaml");
+  REQUIRE_FALSE(c.ok());
+  return std::string(c.status().message());
+}
+
+const char* kAccounts =
+    "venues: {aster: {}}\norders: {journal_dir: none}\naccounts: [{id: a1, venue: aster, "
+    "credentials: {api_key: {env: PERPGW_NATS_TEST_SECRET}, api_secret: {env: "
+    "PERPGW_NATS_TEST_SECRET}}}]\n";
+}  // namespace
+
+TEST_CASE("publish.nats: off by default, parsed and validated naming the key", "[config][nats]") {
+  auto off = ParseConfig("venues: {aster: {}}", "t.yaml");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->publish.nats.enabled);
+
+  auto on = ParseConfig(
+      "publish: {nats: {url: \"nats://127.0.0.1:4222,nats://10.0.0.2:4222\", stream_prefix: "
+      "DESK_A, "
+      "book_snapshot_interval_ms: 500, max_age_s: 3600, max_bytes: 10485760}}",
+      "t.yaml");
+  REQUIRE(on.ok());
+  CHECK(on->publish.nats.enabled);
+  CHECK(on->publish.nats.url == "nats://127.0.0.1:4222,nats://10.0.0.2:4222");
+  CHECK(on->publish.nats.stream_prefix == "DESK_A");
+  CHECK(on->publish.nats.book_snapshot_interval_ms == 500);
+  CHECK(on->publish.nats.max_age_s == 3600);
+  CHECK(on->publish.nats.max_bytes == 10485760);
+  CHECK(on->publish.nats.accounts.empty());
+
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, urll: x}}"),
+             Catch::Contains("test.yaml: publish.nats.urll: unknown key"));
+  CHECK_THAT(Err("publish: {kafka: {}}"), Catch::Contains("publish.kafka: unknown key"));
+  CHECK_THAT(Err("publish: {nats: {stream_prefix: P}}"),
+             Catch::Contains("publish.nats.url: required"));
+  CHECK_THAT(Err("publish: {nats: {url: http://h:4222}}"),
+             Catch::Contains("publish.nats.url: each server must be nats://"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, stream_prefix: \"a.b\"}}"),
+             Catch::Contains("publish.nats.stream_prefix"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, book_snapshot_interval_ms: 10}}"),
+             Catch::Contains("publish.nats.book_snapshot_interval_ms"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, max_bytes: 12}}"),
+             Catch::Contains("publish.nats.max_bytes"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, accounts: a1}}"),
+             Catch::Contains("publish.nats.accounts: must be a list"));
+}
+
+TEST_CASE("publish.nats.accounts name configured accounts, or \"*\" alone", "[config][nats]") {
+  setenv("PERPGW_NATS_TEST_SECRET", "s3cr3t-value", 1);
+  const std::string acc = kAccounts;
+  auto ok = ParseConfig(acc + "publish: {nats: {url: nats://h:4222, accounts: [a1]}}", "t");
+  REQUIRE(ok.ok());
+  CHECK(ok->publish.nats.accounts == std::vector<std::string>{"a1"});
+  CHECK(ParseConfig(acc + "publish: {nats: {url: nats://h:4222, accounts: [\"*\"]}}", "t").ok());
+  CHECK_THAT(Err(acc + "publish: {nats: {url: nats://h:4222, accounts: [ghost]}}"),
+             Catch::Contains("publish.nats.accounts[0]: names an unknown account 'ghost'"));
+  CHECK_THAT(Err(acc + "publish: {nats: {url: nats://h:4222, accounts: [a1, \"*\"]}}"),
+             Catch::Contains("publish.nats.accounts[1]: \"*\" (every account) must be the only"));
+}
+
+TEST_CASE("NATS subjects: one token per name, the documented scheme", "[nats]") {
+  using namespace perpgw::gateway::publish;
+  CHECK(SubjectToken("BTC") == "BTC");
+  CHECK(SubjectToken("BTC/USDT:USDT") == "BTC/USDT:USDT");
+  CHECK(SubjectToken("1000.PEPE*>x y") == "1000_PEPE__x_y");
+  CHECK(MarketSubject("aster", "BTC", "book") == "perpgw.aster.BTC.book");
+  CHECK(MarketSubject("aster", "a.b", "snapshot") == "perpgw.aster.a_b.snapshot");
+  CHECK(StatusSubject("lighter") == "perpgw.lighter.status");
+  CHECK(OrdersSubject("acct-1") == "perpgw.account.acct-1.orders");
+  CHECK(OrdersStream("PERPGW") == "PERPGW_ORDERS");
+  CHECK(BooksStream("DESK") == "DESK_BOOKS");
+}
+
+namespace {
+perpgw::v1::OrderBookUpdate U(uint64_t seq, bool snapshot,
+                              std::vector<std::pair<const char*, const char*>> bids,
+                              bool resync = false) {
+  perpgw::v1::OrderBookUpdate u;
+  u.set_sequence(seq);
+  u.set_is_snapshot(snapshot);
+  u.set_resync(resync);
+  u.set_status(perpgw::v1::BOOK_STATUS_LIVE);
+  for (auto [p, q] : bids) {
+    auto* l = u.add_bids();
+    l->set_price(p);
+    l->set_size(q);
+  }
+  return u;
+}
+}  // namespace
+
+TEST_CASE("NATS book consumer: the gRPC client's sequence, gap and resync rules", "[nats]") {
+  perpgw::natsbook::BookRebuilder b;
+  // Deltas before any snapshot wait (buffered).
+  b.OnMessage(U(11, false, {{"100.0", "1"}}), false);
+  CHECK_FALSE(b.synced());
+  // A periodic snapshot at 10 starts the book; the buffered delta 11 follows it.
+  b.OnMessage(U(10, true, {{"99", "2"}}), true);
+  REQUIRE(b.synced());
+  CHECK(b.sequence() == 11);
+  CHECK(b.bids() == perpgw::natsbook::Side{{"99", "2"}, {"100", "1"}});
+  CHECK(b.live());
+  // An older periodic snapshot is ignored; the next delta applies; size 0 removes.
+  b.OnMessage(U(11, true, {{"1", "1"}}), true);
+  CHECK(b.bids().size() == 2);
+  b.OnMessage(U(12, false, {{"99", "0"}}), false);
+  CHECK(b.bids() == perpgw::natsbook::Side{{"100", "1"}});
+  // A jump is a gap: unsynced until a snapshot, later deltas buffered.
+  b.OnMessage(U(14, false, {{"101", "1"}}), false);
+  CHECK_FALSE(b.synced());
+  CHECK(b.gaps == 1);
+  b.OnMessage(U(15, false, {{"102", "1"}}), false);
+  // The resync snapshot at 14 (the book stream's) holds 14; 15 applies after it.
+  b.OnMessage(U(14, true, {{"101", "1"}}, true), false);
+  REQUIRE(b.synced());
+  CHECK(b.resyncs == 1);
+  CHECK(b.sequence() == 15);
+  CHECK(b.bids() == perpgw::natsbook::Side{{"101", "1"}, {"102", "1"}});
+  // A periodic snapshot newer than the book (deltas missed without a later one) replaces it.
+  b.OnMessage(U(20, true, {{"50", "5"}}), true);
+  CHECK(b.sequence() == 20);
+  CHECK(b.bids() == perpgw::natsbook::Side{{"50", "5"}});
+  // Duplicates (older deltas) are ignored, never applied twice.
+  b.OnMessage(U(19, false, {{"1", "1"}}), false);
+  CHECK(b.bids().size() == 1);
+  CHECK(b.gaps == 1);
+}
