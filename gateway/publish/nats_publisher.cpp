@@ -127,7 +127,8 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     enum Type { kWrite, kFinish, kSnapshot, kAck } type;
     Sink* sink = nullptr;
     Account* account = nullptr;
-    SubscriberPtr sub;  // the subscription the write or finish came from
+    SubscriberPtr sub;        // the subscription the write or finish came from
+    grpc::ByteBuffer buffer;  // kWrite: the message as the bus serialized it (shared slices)
     std::string bytes, subject, msg_id;
     grpc::Status status;
     bool ok = false;
@@ -357,7 +358,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
           Item it{Item::kWrite};
           it.sink = s;
           it.sub = weak.lock();
-          it.bytes = Flatten(*msg);
+          it.buffer = *msg;  // a reference: flattened on the publisher thread
           Push(std::move(it));
         },
         [this, s, weak](const grpc::Status& st) {
@@ -430,7 +431,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
           Item it{Item::kWrite};
           it.account = ap;
           it.sub = weak.lock();
-          it.bytes = Flatten(*msg);
+          it.buffer = *msg;  // a reference: flattened on the publisher thread
           Push(std::move(it));
         },
         [this, ap, weak](const grpc::Status& st) {
@@ -595,6 +596,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
   void Handle(Item& it) {
     switch (it.type) {
       case Item::kWrite:
+        it.bytes = Flatten(it.buffer);
         if (it.account) {
           if (it.sub && it.sub == it.account->sub) OnOrderWrite(*it.account, it);
           return;
