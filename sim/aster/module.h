@@ -207,8 +207,9 @@ class AsterModule final : public VenueModule {
   void PushKlines();
   std::string KlineEvent(const KlineSub& k, const Candle& c, bool closed) const;
   void PushUser(const std::string& account, const std::string& payload);
-  // MARGIN_CALL when an account's margin ratio crosses kMarginCallRatioPct upward (once per
-  // crossing; re-armed when it falls back below).
+  // MARGIN_CALL when a margin ratio crosses kMarginCallRatioPct upward (once per crossing;
+  // re-armed when it falls back below): the account's cross positions against the cross margin
+  // balance, each isolated position against its own isolated margin.
   void CheckMarginCalls();
   void ExpireKey(ListenKey& k);
   void CheckListenKeys();
@@ -238,7 +239,9 @@ class AsterModule final : public VenueModule {
     bool margin_transfer = false;  // POST positionMargin: ACCOUNT_UPDATE reason MARGIN_TRANSFER
   };
   std::map<std::string, PendingAccount> pending_account_;
-  std::set<std::string> margin_called_;  // accounts at or above the margin-call ratio
+  // At or above the margin-call ratio: account ids (cross), "account\x1fsymbol\x1fside"
+  // (isolated positions).
+  std::set<std::string> margin_called_;
   std::map<std::string, Money> realized_seen_;           // account\x1fsymbol → cum realized pnl
   std::unordered_map<uint64_t, Money> trade_realized_;   // trade id → realized pnl of that fill
   // Engine trade id → venue trade id of the sim accounts' fills (kept like the engine's fills).

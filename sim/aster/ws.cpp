@@ -687,39 +687,65 @@ void AsterModule::PushUser(const std::string& account, const std::string& payloa
 }
 
 void AsterModule::CheckMarginCalls() {
+  // Binance-family margin calls: the cross positions against the cross margin balance (cross
+  // wallet + cross unrealized PnL, isolated margins excluded), and each isolated position against
+  // its own isolated margin + unrealized PnL — the engine liquidates them the same way. One
+  // MARGIN_CALL per crossing of each (a key per account for cross, per account/symbol/side for
+  // an isolated position), re-armed when it falls back below (or the position is gone).
   const Engine& eng = ctx_->engine();
-  for (const std::string& id : eng.account_ids()) {
-    const SimBalance b = eng.Balance(id);
-    const bool high = b.maint_margin > 0 &&
-                      (b.equity <= 0 || static_cast<__int128>(b.maint_margin) * 100 >=
-                                            static_cast<__int128>(b.equity) * kMarginCallRatioPct);
-    if (!high) {
-      margin_called_.erase(id);
-      continue;
-    }
-    if (!margin_called_.insert(id).second) continue;  // warned on this crossing already
-    // The docs' payload (ps: BOTH in one-way mode, LONG / SHORT in hedge mode). The ratio above is the whole account's
-    // (isolated positions included), as before isolated margin was modelled.
+  auto high = [](Money maint, Money balance) {
+    return maint > 0 && (balance <= 0 || static_cast<__int128>(maint) * 100 >=
+                                             static_cast<__int128>(balance) * kMarginCallRatioPct);
+  };
+  // The docs' payload: ps BOTH in one-way mode, LONG / SHORT in hedge mode. `cw` is sent with a
+  // cross call only (Binance's docs: "Only pushed with crossed position margin call"; the Aster
+  // docs copy the same payload); an isolated call lists that position alone.
+  auto payload = [&](const Money* cw, const std::vector<const SimPosition*>& positions) {
     JsonWriter w;
-    w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs())
-        .Field("cw", Money8(b.cross_wallet));
+    w.BeginObject().Field("e", "MARGIN_CALL").Field("E", NowMs());
+    if (cw != nullptr) w.Field("cw", Money8(*cw));
     w.Key("p").BeginArray();
-    for (const SimPosition& pos : eng.Positions(id)) {
-      const SimInstrument& in = *pos.instrument;
+    for (const SimPosition* pos : positions) {
+      const SimInstrument& in = *pos->instrument;
       w.BeginObject()
           .Field("s", in.symbol())
-          .Field("ps", ToString(pos.side))
-          .Field("pa", Fixed(pos.size, in.size_scale))
-          .Field("mt", pos.isolated ? "ISOLATED" : "CROSSED")
-          .Field("iw", pos.isolated ? Money8(pos.isolated_margin) : std::string("0"))
-          .Field("mp", MarkPx(in, pos.mark_price))
-          .Field("up", Money8(pos.unrealized_pnl))
-          .Field("mm", Money8(pos.maint_margin))
+          .Field("ps", ToString(pos->side))
+          .Field("pa", Fixed(pos->size, in.size_scale))
+          .Field("mt", pos->isolated ? "ISOLATED" : "CROSSED")
+          .Field("iw", pos->isolated ? Money8(pos->isolated_margin) : std::string("0"))
+          .Field("mp", MarkPx(in, pos->mark_price))
+          .Field("up", Money8(pos->unrealized_pnl))
+          .Field("mm", Money8(pos->maint_margin))
           .EndObject();
     }
     w.EndArray().EndObject();
-    PushUser(id, w.Take());
+    return w.Take();
+  };
+  std::set<std::string> now_high;
+  for (const std::string& id : eng.account_ids()) {
+    const SimBalance b = eng.Balance(id);
+    const std::vector<SimPosition> positions = eng.Positions(id);
+    if (high(b.cross_maint_margin, b.cross_wallet + b.cross_unrealized)) {
+      now_high.insert(id);
+      if (!margin_called_.count(id)) {
+        std::vector<const SimPosition*> cross;
+        for (const SimPosition& pos : positions) {
+          if (!pos.isolated) cross.push_back(&pos);
+        }
+        PushUser(id, payload(&b.cross_wallet, cross));
+      }
+    }
+    for (const SimPosition& pos : positions) {
+      if (!pos.isolated || !high(pos.maint_margin, pos.isolated_margin + pos.unrealized_pnl)) {
+        continue;
+      }
+      std::string key = id;
+      key.append(1, '\x1f').append(pos.instrument->symbol()).append(1, '\x1f').append(ToString(pos.side));
+      now_high.insert(key);
+      if (!margin_called_.count(key)) PushUser(id, payload(nullptr, {&pos}));
+    }
   }
+  margin_called_ = std::move(now_high);
 }
 
 void AsterModule::ExpireKey(ListenKey& k) {

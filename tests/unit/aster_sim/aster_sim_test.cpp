@@ -1759,6 +1759,66 @@ TEST_CASE("aster sim: MARGIN_CALL when the margin ratio crosses the warning leve
   CHECK(user.ReadUntil("MARGIN_CALL", 2s).has_value());
 }
 
+// An isolated position is margin-called on its own margin: with a large cross wallet the
+// account's ratio stays low, yet the isolated BTC position crossing 80 % of its isolated margin
+// + PnL gets a MARGIN_CALL listing that position alone (ISOLATED, its iw, no cw).
+TEST_CASE("aster sim: MARGIN_CALL per isolated position", "[aster_sim]") {
+  std::vector<AccountSpec> accounts = MakeModule()->DefaultAccounts();
+  for (AccountSpec& a : accounts) {
+    if (a.id == kV1Account) a.balance = "100000";
+  }
+  Sim sim(accounts);
+  auto lk = Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey);
+  auto key = ad::ParseListenKey(lk.body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED")
+              .status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/leverage", "symbol=BTCUSDT&leverage=20").status ==
+          200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.2")
+              .status == 200);
+  // r = q·p·mmr / (iw + q·(p − entry))  →  p = r·(q·entry − iw) / (q·(r − mmr)).
+  int64_t px = 0;
+  sim.server->Sync([&] {
+    Engine& eng = sim.venue().engine();
+    const SimPosition pos = eng.Position(kV1Account, 0);
+    const SimInstrument& in = *pos.instrument;
+    REQUIRE(pos.isolated);
+    const double q = static_cast<double>(pos.size) / std::pow(10.0, in.size_scale);
+    const double entry = static_cast<double>(pos.entry_notional) / 1e8 / q;
+    const double iw = static_cast<double>(pos.isolated_margin) / 1e8;
+    const double mmr = static_cast<double>(in.maint_margin_ratio) / 1e10;
+    px = static_cast<int64_t>(0.9 * (q * entry - iw) / (q * (0.9 - mmr)) *
+                              std::pow(10.0, in.price_scale));
+  });
+  CHECK(!user.ReadUntil("MARGIN_CALL", 600ms).has_value());
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, px); });
+  SimBalance b;
+  SimPosition pos;
+  sim.server->Sync([&] {
+    b = sim.venue().engine().Balance(kV1Account);
+    pos = sim.venue().engine().Position(kV1Account, 0);
+  });
+  REQUIRE(pos.size != 0);  // not liquidated
+  CHECK(static_cast<double>(b.maint_margin) / static_cast<double>(b.equity) < 0.1);  // account
+  auto call = user.ReadUntil("MARGIN_CALL", 2s);
+  REQUIRE(call.has_value());
+  simdjson::dom::parser jp;
+  simdjson::dom::element ev = jp.parse(*call);
+  CHECK(ev["cw"].error() == simdjson::NO_SUCH_FIELD);
+  simdjson::dom::array ps = ev["p"].get_array();
+  REQUIRE(ps.size() == 1);
+  CHECK(std::string_view(ps.at(0)["s"]) == "BTCUSDT");
+  CHECK(std::string_view(ps.at(0)["mt"]) == "ISOLATED");
+  CHECK(std::string_view(ps.at(0)["iw"]) == Money8(pos.isolated_margin));
+  CHECK(std::string_view(ps.at(0)["mm"]) == Money8(pos.maint_margin));
+  // Once per crossing.
+  CHECK(!user.ReadUntil("MARGIN_CALL", 700ms).has_value());
+}
+
 // TRAILING_STOP_MARKET on the engine's trailing stops: callbackRate (percent) and
 // activationPrice (default: the latest price), activatePrice / priceRate on REST, AP / cr on the
 // user stream; a sell fires when the mark falls callbackRate below its highest since activation.
