@@ -41,6 +41,9 @@ ApiError Mandatory(std::string_view param);  // -1102
 // (STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET for conditional ones).
 const char* ExecTypeText(const SimOrder& o);
 const char* TypeText(const SimOrder& o);
+// workingType as sent (CONTRACT_PRICE when not: the venue's default): what a conditional order
+// triggers on (the engine's trigger_ref), echoed on every order.
+const char* WorkingTypeText(const SimOrder& o);
 // A trailing stop's callback rate (basis points) as the venue prints it, in percent ("0.3").
 std::string CallbackRateText(int64_t bps);
 // A kline interval name → core roll-up interval; nullopt for anything else. "1m" .. "3d" are

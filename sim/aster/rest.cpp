@@ -109,6 +109,10 @@ const char* TypeText(const SimOrder& o) {
   return market ? "TAKE_PROFIT_MARKET" : "TAKE_PROFIT";
 }
 
+const char* WorkingTypeText(const SimOrder& o) {
+  return o.trigger_ref == TriggerRef::kMark ? "MARK_PRICE" : "CONTRACT_PRICE";
+}
+
 std::string CallbackRateText(int64_t bps) {
   // Percent as the docs print it ("0.3", "5.0"): one decimal, two when the rate needs them.
   return bps % 10 == 0 ? Fixed(bps / 10, 1) : Fixed(bps, 2);
@@ -206,7 +210,7 @@ void WriteOrder(JsonWriter& w, const SimOrder& o, OrderView view, bool close_pos
   w.Field("reduceOnly", o.reduce_only).Field("closePosition", close_position);
   w.Field("side", SideText(o.side)).Field("positionSide", ToString(o.position_side));
   w.Field("stopPrice", o.conditional() ? Fixed(o.trigger_price, in.price_scale) : std::string("0"));
-  w.Field("workingType", "CONTRACT_PRICE").Field("priceProtect", false);
+  w.Field("workingType", WorkingTypeText(o)).Field("priceProtect", false);
   w.Field("origType", TypeText(o));
   if (o.trailing_bps != 0) {
     w.Field("activatePrice", Fixed(o.activation_price, in.price_scale));
@@ -943,8 +947,21 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
   else if (side == "SELL") r.side = Side::kSell;
   else return WriteError(resp, Err(-1117, "Invalid side."));
   if (type.empty()) return WriteError(resp, Mandatory("type"));
-  // STOP / TAKE_PROFIT (limit), their _MARKET forms and TRAILING_STOP_MARKET trigger on the
-  // mark (the sim reads workingType as the mark either way: every conditional type the same).
+  // STOP / TAKE_PROFIT (limit), their _MARKET forms and TRAILING_STOP_MARKET trigger on
+  // `workingType` (aster.md §9): MARK_PRICE the mark, CONTRACT_PRICE (the default) the last
+  // trade price (the engine's LastPrice: the latest print, the mark before any). Any other value
+  // -1130 (no documented code; the invalid-parameter one is our reading). Echoed on every order.
+  TriggerRef ref = TriggerRef::kLastPrice;
+  if (p.Has("workingType")) {
+    const std::string wt = p.Get("workingType");
+    if (wt == "MARK_PRICE") ref = TriggerRef::kMark;
+    else if (wt != "CONTRACT_PRICE") {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'workingType' is not valid."));
+    }
+  }
+  r.trigger_ref = ref;
+  const int64_t now_ref =
+      ref == TriggerRef::kMark ? m.mark_price(si) : ctx_->engine().LastPrice(static_cast<size_t>(si));
   const bool stop_type = type == "STOP" || type == "STOP_MARKET";
   const bool tp_type = type == "TAKE_PROFIT" || type == "TAKE_PROFIT_MARKET";
   const bool trailing = type == "TRAILING_STOP_MARKET";
@@ -966,10 +983,10 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
       return WriteError(resp, Err(-1130, "Data sent for parameter 'callbackRate' is not valid."));
     }
     r.trailing_bps = *bps;
-    // activationPrice defaults to the latest price (the mark here: active from placement). A
+    // activationPrice defaults to the latest price (of workingType: active from placement). A
     // sent one must leave room to activate (docs: buy below, sell above the latest price;
     // otherwise -2021).
-    const int64_t now_mark = m.mark_price(si);
+    const int64_t now_mark = now_ref;
     r.activation_price = now_mark;
     if (p.Has("activationPrice")) {
       ApiError aerr;
@@ -1003,8 +1020,7 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
     if (r.trigger_price <= 0) return WriteError(resp, Err(-4006, "Stop price less than zero."));
     const bool above = stop_type == (r.side == Side::kBuy);
     r.trigger = above ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
-    const int64_t now_mark = m.mark_price(si);
-    if (above ? now_mark >= r.trigger_price : now_mark <= r.trigger_price) {
+    if (above ? now_ref >= r.trigger_price : now_ref <= r.trigger_price) {
       return WriteError(resp, Err(-2021, "Order would immediately trigger."));
     }
   } else if (p.Has("stopPrice")) {

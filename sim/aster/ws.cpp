@@ -819,7 +819,7 @@ std::string AsterModule::OrderUpdateJson(const AccountEvent& e, const SimOrder& 
       .Field("a", FormatMoney(asks))
       .Field("m", fill && e.fill.maker)
       .Field("R", o.reduce_only)
-      .Field("wt", "CONTRACT_PRICE")
+      .Field("wt", WorkingTypeText(o))
       .Field("ot", TypeText(o))
       .Field("ps", ToString(o.position_side))
       .Field("cp", close_position_.count(o.id) > 0);

@@ -1363,7 +1363,8 @@ TEST_CASE("aster sim: STOP_MARKET / TAKE_PROFIT park, refuse an immediate trigge
   // Buy stop above the mark: parked.
   auto stop = sim.V1(http::verb::post, "/fapi/v1/order",
                      "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
-                         px(mark + 50) + "&newClientOrderId=stop-1&newOrderRespType=RESULT");
+                         px(mark + 50) +
+                         "&workingType=MARK_PRICE&newClientOrderId=stop-1&newOrderRespType=RESULT");
   REQUIRE(stop.status == 200);
   simdjson::dom::parser jp;
   simdjson::dom::element o = jp.parse(stop.body);
@@ -1371,16 +1372,18 @@ TEST_CASE("aster sim: STOP_MARKET / TAKE_PROFIT park, refuse an immediate trigge
   CHECK(std::string_view(o["origType"]) == "STOP_MARKET");
   CHECK(std::string_view(o["status"]) == "NEW");
   CHECK(std::string_view(o["stopPrice"]) == Fixed(mark + 50, btc->price_scale));
+  CHECK(std::string_view(o["workingType"]) == "MARK_PRICE");
   const int64_t id = int64_t(o["orderId"]);
   auto open = sim.V1(http::verb::get, "/fapi/v1/openOrders", "symbol=BTCUSDT");
   CHECK(open.body.find("stop-1") != std::string::npos);
   // A buy stop at or below the mark would fire at once: -2021. Take-profit below: parked.
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
                          "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
-                             px(mark - 50))) == -2021);
+                             px(mark - 50) + "&workingType=MARK_PRICE")) == -2021);
   auto tp = sim.V1(http::verb::post, "/fapi/v1/order",
                    "symbol=BTCUSDT&side=BUY&type=TAKE_PROFIT&quantity=0.002&timeInForce=GTC"
-                   "&price=" + px(mark - 60) + "&stopPrice=" + px(mark - 50));
+                   "&price=" + px(mark - 60) + "&stopPrice=" + px(mark - 50) +
+                   "&workingType=MARK_PRICE");
   REQUIRE(tp.status == 200);
   CHECK(std::string_view(jp.parse(tp.body)["type"]) == "TAKE_PROFIT");
   CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
@@ -1401,13 +1404,69 @@ TEST_CASE("aster sim: STOP_MARKET / TAKE_PROFIT park, refuse an immediate trigge
   sim.server->Sync([&] { now_mark = sim.venue().market().mark_price(0); });
   auto close = sim.V1(http::verb::post, "/fapi/v1/order",
                       "symbol=BTCUSDT&side=SELL&type=STOP_MARKET&closePosition=true&stopPrice=" +
-                          px(now_mark - 50));
+                          px(now_mark - 50) + "&workingType=MARK_PRICE");
   REQUIRE(close.status == 200);
   CHECK(bool(jp.parse(close.body)["closePosition"]) == true);
   sim.server->Sync([&] { sim.venue().market().SetMid(0, now_mark - 100); });
   auto pos = sim.V1(http::verb::get, "/fapi/v2/positionRisk", "symbol=BTCUSDT");
   REQUIRE(pos.status == 200);
   CHECK(std::string_view(jp.parse(pos.body).at(0)["positionAmt"]) == "0.000");
+}
+
+// workingType: CONTRACT_PRICE (the default) triggers on the last trade price, not the mark —
+// a mark move without a print leaves the stop parked, a print through it fires it; the value is
+// echoed on REST (workingType) and the user stream (wt); anything else is refused.
+TEST_CASE("aster sim: workingType CONTRACT_PRICE triggers on the last price, echoed",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  auto lk = Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey);
+  auto key = ad::ParseListenKey(lk.body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  auto px = [&](int64_t v) { return FormatScaled(v, btc->price_scale); };
+  auto buy_market = [&] {
+    return sim.V1(http::verb::post, "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002");
+  };
+  REQUIRE(buy_market().status == 200);  // a print: the last price is now that ask
+  int64_t last = 0;
+  sim.server->Sync([&] { last = sim.venue().engine().LastPrice(0); });
+  simdjson::dom::parser jp;
+  auto c = sim.V1(http::verb::post, "/fapi/v1/order",
+                  "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                      px(last + 1000) + "&newClientOrderId=wt-c&newOrderRespType=RESULT");
+  REQUIRE(c.status == 200);
+  CHECK(std::string_view(jp.parse(c.body)["workingType"]) == "CONTRACT_PRICE");
+  const int64_t id = int64_t(jp.parse(c.body)["orderId"]);
+  auto ev = user.ReadUntil("wt-c");
+  REQUIRE(ev.has_value());
+  CHECK(std::string_view(jp.parse(*ev)["o"]["wt"]) == "CONTRACT_PRICE");
+  auto m = sim.V1(http::verb::post, "/fapi/v1/order",
+                  "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                      px(last + 100000) + "&workingType=MARK_PRICE&newClientOrderId=wt-m");
+  REQUIRE(m.status == 200);
+  CHECK(std::string_view(jp.parse(m.body)["workingType"]) == "MARK_PRICE");
+  auto mev = user.ReadUntil("wt-m");
+  REQUIRE(mev.has_value());
+  CHECK(std::string_view(jp.parse(*mev)["o"]["wt"]) == "MARK_PRICE");
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                             px(last + 1000) + "&workingType=INDEX_PRICE")) == -1130);
+  // Against the last price: a stop at or below it would fire at once.
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/order",
+                         "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.002&stopPrice=" +
+                             px(last))) == -2021);
+  // The mark passes the stop without a print: parked still.
+  sim.server->Sync([&] { sim.venue().market().SetMid(0, last + 3000); });
+  auto q = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+  CHECK(std::string_view(jp.parse(q.body)["status"]) == "NEW");
+  // A print above it: it fires.
+  REQUIRE(buy_market().status == 200);
+  REQUIRE(WaitUntil([&] {
+    auto f = sim.V1(http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(id));
+    return f.body.find("\"status\":\"FILLED\"") != std::string::npos;
+  }, 2000ms));
 }
 
 TEST_CASE("aster sim: PUT /fapi/v3/order modifies a LIMIT order in place", "[aster_sim]") {
@@ -1837,7 +1896,7 @@ TEST_CASE("aster sim: TRAILING_STOP_MARKET trails the mark and fires", "[aster_s
   auto px = [&](int64_t v) { return Px(btc, v); };
   auto order = [&](const std::string& p) {
     return sim.V1(http::verb::post, "/fapi/v1/order",
-                  "symbol=BTCUSDT&type=TRAILING_STOP_MARKET&quantity=0.002&" + p);
+                  "symbol=BTCUSDT&type=TRAILING_STOP_MARKET&quantity=0.002&workingType=MARK_PRICE&" + p);
   };
   simdjson::dom::parser jp;
   // Active from placement (no activationPrice): the trigger trails 1 % under the mark.
