@@ -3,12 +3,16 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "adapters/api/decimal.h"
 
 namespace perpgw::natsbook {
 namespace {
 
 constexpr size_t kMaxBuffered = 100000;
+constexpr size_t kLatencyKept = 100000;
 
 std::string Norm(const std::string& s) {
   auto d = Decimal::Parse(s);
@@ -64,12 +68,15 @@ void BookRebuilder::Drain() {
     buffered_.pop_front();
     if (u.sequence() <= seq_) continue;  // held by the snapshot
     if (u.sequence() != seq_ + 1) {
-      ++gaps;
+      // The snapshot is older than the first delta this consumer saw (a late start): nothing
+      // was lost on the wire, the book waits for the next snapshot.
+      ++waits;
       synced_ = false;
       buffered_.push_front(std::move(u));
       return;
     }
     Apply(u);
+    provisional_ = false;
   }
 }
 
@@ -87,6 +94,7 @@ void BookRebuilder::OnMessage(const v1::OrderBookUpdate& u, bool periodic) {
       if (u.resync()) ++resyncs;
     }
     Replace(u);
+    provisional_ = periodic;
     Drain();
     return;
   }
@@ -100,12 +108,16 @@ void BookRebuilder::OnMessage(const v1::OrderBookUpdate& u, bool periodic) {
     return;
   }
   if (u.sequence() != seq_ + 1) {
-    ++gaps;  // a delta was lost (a NATS drop): wait for the next snapshot
+    // After a periodic snapshot no delta chained to yet, the snapshot was simply older than the
+    // live flow (a late start); otherwise a delta was lost (a NATS drop). Either way: wait for
+    // the next snapshot.
+    ++(provisional_ ? waits : gaps);
     synced_ = false;
     buffered_.push_back(u);
     return;
   }
   Apply(u);
+  provisional_ = false;
 }
 
 // ---------------------------------------------------------------- NatsBookFollower
@@ -114,6 +126,8 @@ struct NatsBookFollower::Impl {
   std::mutex mu;
   BookRebuilder book;
   uint64_t other = 0;
+  std::vector<int64_t> latency_ns;  // ring of the last kLatencyKept book messages
+  size_t latency_next = 0;
   natsConnection* nc = nullptr;
   natsSubscription* sub = nullptr;
   std::string book_subject, snapshot_subject;
@@ -126,8 +140,18 @@ struct NatsBookFollower::Impl {
     if (is_book || is_snapshot) {
       v1::OrderBookUpdate u;
       if (u.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
+        const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
         std::lock_guard lock(self->mu);
         self->book.OnMessage(u, is_snapshot);
+        if (is_book && u.send_time_ns() > 0) {
+          if (self->latency_ns.size() < kLatencyKept) {
+            self->latency_ns.push_back(now - u.send_time_ns());
+          } else {
+            self->latency_ns[self->latency_next++ % kLatencyKept] = now - u.send_time_ns();
+          }
+        }
       }
     } else {
       std::lock_guard lock(self->mu);
@@ -210,7 +234,18 @@ NatsBookFollower::View NatsBookFollower::Get() {
   v.periodic_used = b.periodic_used;
   v.resyncs = b.resyncs;
   v.gaps = b.gaps;
+  v.waits = b.waits;
   v.other = impl_->other;
+  if (!impl_->latency_ns.empty()) {
+    std::vector<int64_t> l = impl_->latency_ns;
+    auto at = [&](double q) {
+      auto it = l.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(l.size() - 1));
+      std::nth_element(l.begin(), it, l.end());
+      return *it / 1000;
+    };
+    v.latency_p50_us = at(0.50);
+    v.latency_p99_us = at(0.99);
+  }
   return v;
 }
 

@@ -39,13 +39,17 @@ class BookRebuilder {
   const Side& bids() const { return bids_; }
   const Side& asks() const { return asks_; }
 
-  uint64_t messages = 0, snapshots = 0, periodic_used = 0, resyncs = 0, gaps = 0, ignored = 0;
+  // gaps: a delta missing while synced (lost on the wire); waits: a snapshot older than the
+  // deltas already seen (a late start), the next snapshot is needed.
+  uint64_t messages = 0, snapshots = 0, periodic_used = 0, resyncs = 0, gaps = 0, waits = 0,
+           ignored = 0;
 
  private:
   void Replace(const v1::OrderBookUpdate& u);
   void Apply(const v1::OrderBookUpdate& u);
   void Drain();
   bool synced_ = false;
+  bool provisional_ = false;  // synced by a periodic snapshot, no delta chained to it yet
   uint64_t seq_ = 0;
   v1::BookStatus status_ = v1::BOOK_STATUS_UNSPECIFIED;
   Side bids_, asks_;
@@ -65,8 +69,12 @@ class NatsBookFollower {
   struct View {
     Side bids, asks;
     bool synced = false, live = false;
-    uint64_t sequence = 0, messages = 0, snapshots = 0, periodic_used = 0, resyncs = 0, gaps = 0;
+    uint64_t sequence = 0, messages = 0, snapshots = 0, periodic_used = 0, resyncs = 0, gaps = 0,
+             waits = 0;
     uint64_t other = 0;  // bbo, trades, funding messages seen on the market's subjects
+    // Gateway send (send_time_ns) to this consumer's callback, book subject, last 100000
+    // messages; same-machine clocks only. -1 when nothing was received.
+    int64_t latency_p50_us = -1, latency_p99_us = -1;
   };
   View Get();
 

@@ -70,14 +70,18 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"synced\":%s,\"live\":%s,\"sequence\":%llu,\"messages\":%llu,\"snapshots\":%llu,"
-        "\"periodic_snapshots_used\":%llu,\"resyncs\":%llu,\"gaps\":%llu,\"bid_levels\":%zu,"
-        "\"ask_levels\":%zu,\"bids\":[%s],\"asks\":[%s]}\n",
+        "\"periodic_snapshots_used\":%llu,\"resyncs\":%llu,\"gaps\":%llu,\"waits\":%llu,\"bid_"
+        "levels\":%zu,"
+        "\"ask_levels\":%zu,\"latency_p50_us\":%lld,\"latency_p99_us\":%lld,\"bids\":[%s],"
+        "\"asks\":[%s]}\n",
         v.synced ? "true" : "false", v.live ? "true" : "false",
         static_cast<unsigned long long>(v.sequence), static_cast<unsigned long long>(v.messages),
         static_cast<unsigned long long>(v.snapshots),
         static_cast<unsigned long long>(v.periodic_used),
         static_cast<unsigned long long>(v.resyncs), static_cast<unsigned long long>(v.gaps),
-        v.bids.size(), v.asks.size(), bids.c_str(), asks.c_str());
+        static_cast<unsigned long long>(v.waits), v.bids.size(), v.asks.size(),
+        static_cast<long long>(v.latency_p50_us), static_cast<long long>(v.latency_p99_us),
+        bids.c_str(), asks.c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -278,6 +278,9 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
       natsOptions_SetTimeout(opts, 2000);
       natsOptions_SetPingInterval(opts, 2000);
       natsOptions_SetMaxPingsOut(opts, 3);
+      // Each publish goes to the socket at once: the client's flusher otherwise holds messages
+      // ~1 ms to batch them (measured: book p50 1.3 ms gateway→consumer on one machine).
+      natsOptions_SetSendAsap(opts, true);
       natsOptions_SetDisconnectedCB(opts, &Impl::OnDisconnected, this);
       natsOptions_SetReconnectedCB(opts, &Impl::OnReconnected, this);
       natsOptions_SetRetryOnFailedConnect(opts, true, &Impl::OnConnected, this);

@@ -140,3 +140,31 @@ TEST_CASE("NATS book consumer: the gRPC client's sequence, gap and resync rules"
   CHECK(b.bids().size() == 1);
   CHECK(b.gaps == 1);
 }
+
+TEST_CASE("NATS book consumer: a late start waits for a snapshot newer than its first delta",
+          "[nats]") {
+  perpgw::natsbook::BookRebuilder late;
+  late.OnMessage(U(30, false, {{"1", "1"}}), false);  // the first delta it sees
+  late.OnMessage(U(25, true, {{"2", "1"}}), true);    // JetStream's last snapshot is older
+  CHECK_FALSE(late.synced());
+  CHECK(late.waits == 1);
+  CHECK(late.gaps == 0);  // nothing was lost on the wire
+  late.OnMessage(U(31, false, {{"3", "1"}}), false);
+  late.OnMessage(U(31, true, {{"4", "1"}}), true);  // the next periodic one holds 30 and 31
+  REQUIRE(late.synced());
+  CHECK(late.sequence() == 31);
+  CHECK(late.bids() == perpgw::natsbook::Side{{"4", "1"}});
+  late.OnMessage(U(32, false, {{"5", "1"}}), false);
+  CHECK(late.bids().size() == 2);
+  CHECK(late.gaps == 0);
+
+  // JetStream's snapshot taken before any delta arrived, then a delta that does not chain: the
+  // snapshot was old, not a loss.
+  perpgw::natsbook::BookRebuilder early;
+  early.OnMessage(U(40, true, {{"1", "1"}}), true);
+  REQUIRE(early.synced());
+  early.OnMessage(U(44, false, {{"2", "1"}}), false);
+  CHECK_FALSE(early.synced());
+  CHECK(early.waits == 1);
+  CHECK(early.gaps == 0);
+}
