@@ -886,8 +886,20 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     // Account-wide, refused with any open order or position (Binance-family codes; the spec
     // lists -4059 only, -4067 / -4068 are Binance's, checked in that order: our reading).
     switch (eng.SetHedgeMode(acct.id, dual)) {
-      case PositionModeResult::kOk:
-        return resp.Json(200, R"({"code":200,"msg":"success"})");
+      case PositionModeResult::kOk: {
+        resp.Json(200, R"({"code":200,"msg":"success"})");
+        // The user stream's account-config event (aster.md §7.4: `ai{j, f, d}`, d = hedge mode).
+        // The spec lists the three keys without saying whether all come each time; we send all
+        // three (the venue's `ai` reads as a snapshot of the account's settings): j (multi-asset
+        // margin) and f (fee token) false — neither exists in the sim.
+        JsonWriter e;
+        const int64_t now = NowMs();
+        e.BeginObject().Field("e", "ACCOUNT_CONFIG_UPDATE").Field("E", now).Field("T", now);
+        e.Key("ai").BeginObject().Field("j", false).Field("f", false).Field("d", dual).EndObject();
+        e.EndObject();
+        PushUser(acct.id, e.Take());
+        return;
+      }
       case PositionModeResult::kNoChange:
         return WriteError(resp, Err(-4059, "No need to change position side."));
       case PositionModeResult::kHasOpenOrders:

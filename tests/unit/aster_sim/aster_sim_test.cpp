@@ -1949,6 +1949,33 @@ TEST_CASE("aster sim: TRAILING_STOP_MARKET trails the mark and fires", "[aster_s
             .status == 200);
 }
 
+// A position-mode switch pushes ACCOUNT_CONFIG_UPDATE with ai.d (aster.md §7.4), which the
+// gateway's codec reads as a config update; a refused switch pushes nothing.
+TEST_CASE("aster sim: ACCOUNT_CONFIG_UPDATE ai.d on a position-mode switch", "[aster_sim]") {
+  Sim sim;
+  auto key = ad::ParseListenKey(Call(sim.port, http::verb::post, "/fapi/v1/listenKey", "", kApiKey).body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true").status == 200);
+  auto ev = user.ReadUntil("ACCOUNT_CONFIG_UPDATE", 2s);
+  REQUIRE(ev.has_value());
+  simdjson::dom::parser jp;
+  simdjson::dom::element e = jp.parse(*ev);
+  CHECK(int64_t(e["E"]) > 0);
+  CHECK(bool(e["ai"]["d"]) == true);
+  CHECK(bool(e["ai"]["j"]) == false);
+  ad::UserFrame uf;
+  REQUIRE(ad::DecodeUserFrame(*ev, Ctx(sim), 0, &uf).ok());
+  CHECK(uf.kind == ad::UserEventKind::kAccountConfigUpdate);
+  CHECK(ErrorCode(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true")) == -4059);
+  CHECK(!user.ReadUntil("ACCOUNT_CONFIG_UPDATE", 500ms).has_value());
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=false").status == 200);
+  auto off = user.ReadUntil("ACCOUNT_CONFIG_UPDATE", 2s);
+  REQUIRE(off.has_value());
+  CHECK(bool(jp.parse(*off)["ai"]["d"]) == false);
+}
+
 // One net position per market: hedge mode is reported off and refused (never a fake success).
 TEST_CASE("aster sim: positionSide/dual switches hedge mode per account, refused with orders or a position",
           "[aster_sim]") {
