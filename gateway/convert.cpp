@@ -101,6 +101,13 @@ std::string Str(Decimal d) {
   return d.ToNormalizedString();
 }
 
+std::string Str(const OptDecimal& d) { return d ? d->ToNormalizedString() : std::string(); }
+
+// For values that are never 0 when known (prices, leverage): a 0 is the venue's "none".
+static OptDecimal Positive(const OptDecimal& d) {
+  return d && d->IsPositive() ? d : std::nullopt;
+}
+
 static void Market(const std::string& venue, const std::string& symbol, v1::MarketRef* m) {
   m->set_venue(venue);
   m->set_symbol(symbol);
@@ -115,10 +122,10 @@ void Fill(const Instrument& in, v1::Instrument* out) {
   out->set_tick_size(Str(in.tick_size));
   out->set_step_size(Str(in.step_size));
   out->set_min_size(Str(in.min_size));
-  out->set_max_size(Str(in.max_size));
-  out->set_min_notional(Str(in.min_notional));
+  out->set_max_size(Str(Positive(in.max_size)));
+  out->set_min_notional(Str(Positive(in.min_notional)));
   out->set_quantity_multiplier(in.quantity_multiplier);
-  out->set_max_leverage(Str(in.max_leverage));
+  out->set_max_leverage(Str(Positive(in.max_leverage)));
   out->set_tradeable(in.tradeable);
   out->set_funding_interval_hours(in.funding_interval_hours);
   out->set_unified_symbol(UnifiedSymbol(in));
@@ -134,8 +141,8 @@ void Fill(const Funding& in, v1::FundingRate* out) {
   out->set_rate_1h(Str(in.rate_1h));
   out->set_apr(Str(in.apr));
   out->set_next_funding_time_ns(in.next_funding_time);
-  out->set_mark_price(Str(in.mark_price));
-  out->set_index_price(Str(in.index_price));
+  out->set_mark_price(Str(Positive(in.mark_price)));
+  out->set_index_price(Str(Positive(in.index_price)));
   out->set_volume_24h_usd(Str(in.volume_24h_usd));
   out->set_open_interest_usd(Str(in.open_interest_usd));
   out->set_as_of_ns(in.as_of);
@@ -152,7 +159,7 @@ void Fill(const Order& in, v1::Order* out) {
   out->set_price(Str(in.price));
   out->set_size(Str(in.size));
   out->set_filled_size(Str(in.filled_size));
-  out->set_avg_fill_price(Str(in.avg_fill_price));
+  out->set_avg_fill_price(Str(Positive(in.avg_fill_price)));
   out->set_reduce_only(in.reduce_only);
   out->set_status(ToProto(in.status));
   out->set_cancel_reason(ToProto(in.reason));
@@ -194,14 +201,17 @@ void Fill(const Position& in, v1::Position* out) {
   out->set_side(in.size.IsNegative() ? v1::SIDE_SELL
                                      : (in.size.IsZero() ? v1::SIDE_UNSPECIFIED : v1::SIDE_BUY));
   out->set_entry_price(Str(in.entry_price));
-  out->set_mark_price(Str(in.mark_price));
+  out->set_mark_price(Str(Positive(in.mark_price)));
   out->set_exposure_usd(Str(in.exposure_usd));
   out->set_unrealized_pnl(Str(in.unrealized_pnl));
   out->set_realized_pnl(Str(in.realized_pnl));
   out->set_funding_accrued(Str(in.funding_accrued));
   out->set_margin(Str(in.margin));
-  out->set_leverage(Str(in.leverage));
-  out->set_liquidation_price(Str(in.liquidation_price));
+  out->set_leverage(Str(Positive(in.leverage)));
+  // A liquidation price of 0 (Backpack's estLiquidationPrice "0", Lighter's "0") means the
+  // position has none the venue can compute: absent, never a price of 0 a strategy could read
+  // as a number.
+  out->set_liquidation_price(Str(Positive(in.liquidation_price)));
   out->set_update_time_ns(in.update_time);
 }
 
@@ -219,9 +229,9 @@ void Fill(const Balance& in, v1::Balance* out) {
 void Fill(const LeverageInfo& in, v1::LeverageInfo* out) {
   Market(in.venue, in.symbol, out->mutable_market());
   out->set_account(in.account);
-  out->set_leverage(Str(in.leverage));
-  out->set_max_leverage(Str(in.max_leverage));
-  out->set_max_notional(Str(in.max_notional));
+  out->set_leverage(Str(Positive(in.leverage)));
+  out->set_max_leverage(Str(Positive(in.max_leverage)));
+  out->set_max_notional(Str(Positive(in.max_notional)));
   out->set_initial_margin_ratio(Str(in.initial_margin_ratio));
   out->set_maint_margin_ratio(Str(in.maint_margin_ratio));
   for (const auto& b : in.brackets) {

@@ -25,6 +25,8 @@ v1::ConnectionState ToProto(ConnState s);
 
 // Empty decimals (never set) print as "0".
 std::string Str(Decimal d);
+// Absent → "" (the documented "unknown"; never "0").
+std::string Str(const OptDecimal& d);
 
 void Fill(const Instrument& in, v1::Instrument* out);
 void Fill(const Funding& in, v1::FundingRate* out);

@@ -65,9 +65,9 @@ absl::Status Gateway::Start() {
       risk_.OnOrder(o->order);
     } else if (const auto* p = std::get_if<Position>(&e)) {
       risk_.OnPosition(*p);
-      if (p->mark_price.IsPositive()) risk_.OnMark(p->venue, p->symbol, p->mark_price);
+      if (p->mark_price) risk_.OnMark(p->venue, p->symbol, *p->mark_price);
     } else if (const auto* f = std::get_if<Funding>(&e)) {
-      risk_.OnMark(f->venue, f->symbol, f->mark_price);
+      if (f->mark_price) risk_.OnMark(f->venue, f->symbol, *f->mark_price);
     }
   });
   for (const auto& [name, vc] : config_.venues) {

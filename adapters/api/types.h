@@ -21,6 +21,10 @@ struct StringHash {
 
 using UnixNanos = int64_t;  // nanoseconds since the Unix epoch; 0 = unknown
 
+// A value the venue may not publish: absent (nullopt) is "unknown", never zero. The gateway
+// sends an absent value as an empty string (README "Semantics worth knowing").
+using OptDecimal = std::optional<Decimal>;
+
 enum class Side : uint8_t { kBuy = 1, kSell = 2 };
 enum class BookSide : uint8_t { kBid = 0, kAsk = 1 };
 enum class BookStatus : uint8_t { kLive = 1, kResyncing = 2, kStale = 3 };
@@ -40,10 +44,10 @@ struct Instrument {
   Decimal tick_size;
   Decimal step_size;
   Decimal min_size;
-  Decimal max_size;      // 0 = no limit reported
-  Decimal min_notional;  // 0 = none
+  OptDecimal max_size;      // absent: the venue reports no maximum
+  OptDecimal min_notional;  // absent: the venue reports no minimum
   int64_t quantity_multiplier = 1;  // tokens per contract unit (1000 for 1000PEPE)
-  Decimal max_leverage;             // 0 = unknown
+  OptDecimal max_leverage;          // absent: unknown
   bool tradeable = true;
   int price_scale = 0;  // fractional digits used for book prices (>= tick decimals)
   int size_scale = 0;   // fractional digits used for book sizes (>= step decimals)
@@ -111,9 +115,9 @@ struct Funding {
   Decimal rate_1h;
   Decimal apr;                  // rate_1h * 24 * 365
   UnixNanos next_funding_time = 0;  // 0 = venue has none (continuous accrual)
-  Decimal mark_price, index_price;
-  Decimal volume_24h_usd;
-  Decimal open_interest_usd;
+  OptDecimal mark_price, index_price;  // absent: not in the venue's message
+  OptDecimal volume_24h_usd;
+  OptDecimal open_interest_usd;
   UnixNanos as_of = 0;
 };
 
@@ -180,7 +184,8 @@ struct Order {
   Side side = Side::kBuy;
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kGtc;
-  Decimal price, size, filled_size, avg_fill_price;
+  Decimal price, size, filled_size;
+  OptDecimal avg_fill_price;  // absent: nothing filled yet, or the venue does not say
   bool reduce_only = false;
   OrderStatus status = OrderStatus::kPendingNew;
   CancelReason reason = CancelReason::kNone;
@@ -223,15 +228,18 @@ struct OrderEvent {
 struct Position {
   std::string venue, account, symbol;
   Decimal size;  // signed: > 0 long, < 0 short
-  Decimal entry_price, mark_price, exposure_usd;
-  Decimal unrealized_pnl, realized_pnl, funding_accrued, margin, leverage, liquidation_price;
+  Decimal entry_price;
+  // Absent when the venue's message does not carry them (never a made-up zero).
+  OptDecimal mark_price, exposure_usd;
+  OptDecimal unrealized_pnl, realized_pnl, funding_accrued, margin, leverage, liquidation_price;
   UnixNanos update_time = 0;
 };
 
 struct Balance {
   std::string venue, account;
   std::string asset;  // collateral asset (USDT, USDC)
-  Decimal available, equity, unrealized_pnl, margin_used;
+  Decimal available, equity;
+  OptDecimal unrealized_pnl, margin_used;  // absent: the venue does not publish them
   UnixNanos update_time = 0;
 };
 
@@ -241,10 +249,10 @@ struct LeverageBracket {
 
 struct LeverageInfo {
   std::string venue, account, symbol;
-  Decimal leverage;        // current setting (0 = unknown)
-  Decimal max_leverage;
-  Decimal max_notional;    // 0 = unknown
-  Decimal initial_margin_ratio, maint_margin_ratio;
+  OptDecimal leverage;      // current setting (absent: unknown)
+  OptDecimal max_leverage;
+  OptDecimal max_notional;  // absent: unknown
+  OptDecimal initial_margin_ratio, maint_margin_ratio;
   std::vector<LeverageBracket> brackets;
 };
 

@@ -335,7 +335,9 @@ class AsterAdapter final : public common::AdapterBase {
           if (!li.ok()) return done(set);
           LeverageInfo out = *li;
           out.leverage = set.leverage;
-          if (set.max_notional.IsPositive()) out.max_notional = set.max_notional;
+          if (set.max_notional && set.max_notional->IsPositive()) {
+            out.max_notional = set.max_notional;
+          }
           done(out);
         });
       });
@@ -628,12 +630,13 @@ class AsterAdapter final : public common::AdapterBase {
     f.venue = cfg_.name;
     f.symbol = in->symbol;
     if (auto v = volume_.find(in->venue_symbol); v != volume_.end()) f.volume_24h_usd = v->second;
-    if (auto o = oi_.find(in->venue_symbol); o != oi_.end() && f.mark_price.IsPositive()) {
-      auto usd = OpenInterestUsd(o->second, f.mark_price);
+    if (auto o = oi_.find(in->venue_symbol);
+        o != oi_.end() && f.mark_price && f.mark_price->IsPositive()) {
+      auto usd = OpenInterestUsd(o->second, *f.mark_price);
       if (usd.ok()) f.open_interest_usd = *usd;
     }
     auto& cur = funding_[in->venue_symbol];
-    if (from_stream && cur.index_price.IsPositive() && f.index_price.IsZero()) {
+    if (from_stream && cur.index_price && !f.index_price) {
       f.index_price = cur.index_price;
     }
     cur = f;
@@ -756,11 +759,14 @@ class AsterAdapter final : public common::AdapterBase {
     });
   }
 
+  // The account endpoint, not /fapi/v2/balance: its asset rows also carry initialMargin (the
+  // margin in use), which the balance rows do not (same weight, 5).
   void PollBalance(AccountState* acc, Callback<Balance> done) {
-    rest_.Balance(acc->creds, [this, acc, done](RestResult r) {
+    rest_.Account(acc->creds, [this, acc, done](RestResult r) {
       if (!r.ok()) return done(FromVenue(r.error));
-      auto rows = ParseBalances(r.body, Ctx(acc));
-      if (!rows.ok()) return done(rows.status());
+      auto snap = ParseAccount(r.body, Ctx(acc));
+      if (!snap.ok()) return done(snap.status());
+      const std::vector<Balance>* rows = &snap->balances;
       const Balance* best = nullptr;
       for (const auto& b : *rows) {
         if (b.asset == "USDT") best = &b;

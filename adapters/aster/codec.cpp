@@ -238,8 +238,8 @@ absl::Status ReadSymbol(od::object& obj, InstrumentInfo* info, std::string* skip
   in.tick_size = in.tick_size.Normalized();
   in.step_size = in.step_size.Normalized();
   in.min_size = in.min_size.Normalized();
-  in.max_size = in.max_size.Normalized();
-  in.min_notional = in.min_notional.Normalized();
+  if (in.max_size) in.max_size = in.max_size->Normalized();
+  if (in.min_notional) in.min_notional = in.min_notional->Normalized();
   // Scales come from the tick/step strings (never from pricePrecision, per the venue docs); the
   // size scale also covers the market-order step.
   in.price_scale = DecimalPlaces(in.tick_size);
@@ -1170,8 +1170,10 @@ absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
     PERPGW_RETURN_IF_ERROR(f.GetOpt("leverage", &p.leverage));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("isolatedMargin", &p.margin));
     PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &p.update_time));
-    auto exposure = Decimal::Mul(p.size.Abs(), p.mark_price, 8, Rounding::kHalfEven);
-    if (exposure.ok()) p.exposure_usd = exposure->Normalized();
+    if (p.mark_price) {
+      auto exposure = Decimal::Mul(p.size.Abs(), *p.mark_price, 8, Rounding::kHalfEven);
+      if (exposure.ok()) p.exposure_usd = exposure->Normalized();
+    }
     out.push_back(std::move(p));
     return absl::OkStatus();
   }));
@@ -1196,7 +1198,7 @@ absl::StatusOr<std::vector<Balance>> ParseBalances(std::string_view json,
     PERPGW_RETURN_IF_ERROR(f.Get("balance", &wallet));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("crossUnPnl", &b.unrealized_pnl));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("availableBalance", &b.available));
-    auto eq = Decimal::Add(wallet, b.unrealized_pnl);
+    auto eq = Decimal::Add(wallet, b.unrealized_pnl.value_or(Decimal()));
     if (!eq.ok()) return eq.status();
     b.equity = eq->Normalized();  // wallet balance + unrealized PnL
     PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &b.update_time));

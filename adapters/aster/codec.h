@@ -93,7 +93,7 @@ struct FundingRateRow {
   std::string venue_symbol;
   Decimal rate;
   UnixNanos funding_time = 0;
-  Decimal mark_price;  // "markPrice" of the settlement when the venue sends it, else 0
+  OptDecimal mark_price;  // "markPrice" of the settlement when the venue sends it
 };
 absl::StatusOr<std::vector<FundingRateRow>> ParseFundingRateHistory(std::string_view json);
 // Interval from the smallest gap between consecutive settlements (whole hours); nullopt when

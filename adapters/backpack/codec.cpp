@@ -80,10 +80,11 @@ TimeInForce ParseTif(std::string_view s, bool post_only) {
 }
 
 // Avg fill price = quote filled / base filled (12 places, trailing zeros trimmed).
-Decimal AvgPrice(Decimal quote, Decimal base) {
-  if (!base.IsPositive() || quote.IsZero()) return Decimal();
+// Absent when nothing filled (never a made-up 0).
+OptDecimal AvgPrice(Decimal quote, Decimal base) {
+  if (!base.IsPositive() || quote.IsZero()) return std::nullopt;
   auto avg = Decimal::Div(quote, base, 12, Rounding::kHalfEven);
-  return avg.ok() ? avg->Normalized() : Decimal();
+  return avg.ok() ? OptDecimal(avg->Normalized()) : std::nullopt;
 }
 
 std::string ClientText(std::optional<uint32_t> id, const ClientIdMapper* clients) {
@@ -180,11 +181,13 @@ absl::StatusOr<Position> PositionFromRest(od::object& obj, const SymbolTable& sy
   PERPGW_RETURN_IF_ERROR(f.GetOpt("pnlRealized", &p.realized_pnl));
   PERPGW_RETURN_IF_ERROR(f.GetOpt("cumulativeFundingPayment", &p.funding_accrued));
   PERPGW_RETURN_IF_ERROR(f.GetOpt("estLiquidationPrice", &p.liquidation_price));
-  Decimal imf;
+  OptDecimal imf;
   PERPGW_RETURN_IF_ERROR(f.GetOpt("imf", &imf));
   // Initial margin in use = |exposure| * IMF (Backpack reports the fraction, not the amount).
-  auto margin = Decimal::Mul(p.exposure_usd.Abs(), imf, 8, Rounding::kHalfEven);
-  if (margin.ok()) p.margin = margin->Normalized();
+  if (p.exposure_usd && imf) {
+    auto margin = Decimal::Mul(p.exposure_usd->Abs(), *imf, 8, Rounding::kHalfEven);
+    if (margin.ok()) p.margin = margin->Normalized();
+  }
   p.update_time = as_of;
   return p;
 }
@@ -1116,10 +1119,12 @@ absl::StatusOr<PositionUpdate> Codec::ParsePositionUpdate(std::string_view frame
   PERPGW_RETURN_IF_ERROR(d.GetOpt("p", &p.realized_pnl));
   PERPGW_RETURN_IF_ERROR(d.GetOpt("P", &p.unrealized_pnl));
   PERPGW_RETURN_IF_ERROR(d.GetOpt("l", &p.liquidation_price));
-  Decimal imf;
+  OptDecimal imf;
   PERPGW_RETURN_IF_ERROR(d.GetOpt("f", &imf));
-  auto margin = Decimal::Mul(p.exposure_usd.Abs(), imf, 8, Rounding::kHalfEven);
-  if (margin.ok()) p.margin = margin->Normalized();
+  if (p.exposure_usd && imf) {
+    auto margin = Decimal::Mul(p.exposure_usd->Abs(), *imf, 8, Rounding::kHalfEven);
+    if (margin.ok()) p.margin = margin->Normalized();
+  }
   PERPGW_RETURN_IF_ERROR(GetWsTime(d, &p.update_time));
   return u;
 }
@@ -1419,8 +1424,9 @@ LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo*
   if (market) {
     li.initial_margin_ratio = market->imf_base;
     li.maint_margin_ratio = market->mmf_base;
-    Decimal venue_max = market->instrument.max_leverage;
-    if (venue_max.IsPositive() && (li.max_leverage.IsZero() || venue_max < li.max_leverage)) {
+    const OptDecimal& venue_max = market->instrument.max_leverage;
+    if (venue_max && venue_max->IsPositive() &&
+        (!li.max_leverage || li.max_leverage->IsZero() || *venue_max < *li.max_leverage)) {
       li.max_leverage = venue_max;
     }
   }

@@ -840,16 +840,25 @@ class LighterAdapter final : public common::AdapterBase {
     b.account = acc->creds.account;
     b.asset = "USDC";
     b.available = a.available_balance;
-    Decimal upnl;
+    // The sum of the positions' unrealized PnL; absent when a position does not say its own.
+    OptDecimal upnl = Decimal();
     for (const auto& p : a.positions) {
-      auto s = Decimal::Add(upnl, p.unrealized_pnl);
-      if (s.ok()) upnl = *s;
+      if (!p.unrealized_pnl) {
+        upnl.reset();
+        break;
+      }
+      auto s = Decimal::Add(*upnl, *p.unrealized_pnl);
+      if (!s.ok()) {
+        upnl.reset();
+        break;
+      }
+      upnl = *s;
     }
     b.unrealized_pnl = upnl;
     if (a.total_asset_value) {
       b.equity = *a.total_asset_value;
     } else {
-      auto eq = Decimal::Add(a.collateral, upnl);
+      auto eq = Decimal::Add(a.collateral, upnl.value_or(Decimal()));
       b.equity = eq.ok() ? *eq : a.collateral;
     }
     auto used = Decimal::Sub(b.equity, b.available);

@@ -1111,7 +1111,7 @@ absl::StatusOr<AccountState> Codec::ParseAccount(std::string_view body, const Sy
             Position p;
             int64_t mode = 0;
             PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p, &mode));
-            s.settings[p.symbol] = {p.leverage.IsPositive() ? std::optional<Decimal>(p.leverage) : std::nullopt, mode};
+            s.settings[p.symbol] = {p.leverage && p.leverage->IsPositive() ? p.leverage : std::nullopt, mode};
             if (!p.size.IsZero()) s.positions.push_back(std::move(p));
             return absl::OkStatus();
           });
@@ -1150,7 +1150,7 @@ absl::StatusOr<AccountState> Codec::ParseAccount(std::string_view body, const Sy
               int64_t mode = 0;
               PERPGW_RETURN_IF_ERROR(ReadPosition(po, symbols, &p, &mode));
               direct.settings[p.symbol] = {
-                  p.leverage.IsPositive() ? std::optional<Decimal>(p.leverage) : std::nullopt, mode};
+                  p.leverage && p.leverage->IsPositive() ? p.leverage : std::nullopt, mode};
               if (!p.size.IsZero()) direct.positions.push_back(std::move(p));
               return absl::OkStatus();
             });

@@ -278,10 +278,10 @@ class ParadexAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + account)));
       const Instrument* in = symbols_.ByTicker(symbol);
       if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + symbol)));
-      if (in->max_leverage.IsPositive() && leverage > in->max_leverage) {
+      if (in->max_leverage && in->max_leverage->IsPositive() && leverage > *in->max_leverage) {
         return done(absl::InvalidArgumentError("leverage " + leverage.ToNormalizedString() +
                                                " above the market's max " +
-                                               in->max_leverage.ToNormalizedString()));
+                                               in->max_leverage->ToNormalizedString()));
       }
       auto body = EncodeSetLeverage(leverage, "CROSS");
       if (!body.ok()) return done(body.status());

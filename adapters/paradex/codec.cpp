@@ -793,7 +793,7 @@ absl::Status ReadOrder(od::object& o, std::string_view what, const SymbolTable& 
   r.filled_size = r.filled_size.Normalized();
   PERPGW_RETURN_IF_ERROR(f.GetOpt("price", &r.price));
   PERPGW_RETURN_IF_ERROR(f.GetOpt("avg_fill_price", &r.avg_fill_price));
-  if (r.filled_size.IsZero()) r.avg_fill_price = Decimal();  // venue sends a placeholder
+  if (r.filled_size.IsZero()) r.avg_fill_price.reset();  // venue sends a placeholder
   PERPGW_RETURN_IF_ERROR(f.Get("status", &status));
   std::string cancel_reason;
   PERPGW_RETURN_IF_ERROR(GetText(f, "cancel_reason", &cancel_reason));

@@ -58,7 +58,7 @@ bool Merge(JournalEntry& e, const Order& o) {
   }
   if (o.filled_size > e.filled_size) {
     e.filled_size = o.filled_size;
-    if (o.avg_fill_price.IsPositive()) e.avg_fill_price = o.avg_fill_price;
+    if (o.avg_fill_price && o.avg_fill_price->IsPositive()) e.avg_fill_price = *o.avg_fill_price;
     changed = true;
   }
   return changed;
@@ -159,7 +159,7 @@ Order OrderDesk::OrderFrom(const JournalEntry& e) const {
   o.price = e.price;
   o.size = e.size;
   o.filled_size = e.filled_size;
-  o.avg_fill_price = e.avg_fill_price;
+  if (e.avg_fill_price.IsPositive()) o.avg_fill_price = e.avg_fill_price;  // 0: none known
   o.reduce_only = e.reduce_only;
   o.status = e.status;
   o.reason = e.reason;
@@ -369,7 +369,7 @@ Order OrderDesk::Reported(const JournalEntry& e, Order venue_order) const {
   o.type = e.type;
   o.status = e.status;
   o.filled_size = e.filled_size;
-  o.avg_fill_price = e.avg_fill_price;
+  if (e.avg_fill_price.IsPositive()) o.avg_fill_price = e.avg_fill_price;  // 0: none known
   if (o.order_id.empty()) o.order_id = e.venue_order_id;
   return o;
 }

@@ -44,7 +44,7 @@ struct JournalEntry {
   UnixNanos sent_time = 0;       // last attempt
   UnixNanos expires = 0;         // after this the last attempt can no longer execute
   OrderStatus status = OrderStatus::kPendingNew;  // last known venue state
-  Decimal filled_size, avg_fill_price;
+  Decimal filled_size, avg_fill_price;            // avg_fill_price 0: none known (Order: absent)
   CancelReason reason = CancelReason::kNone;
   std::string message;  // last ack's message (venue text; never secrets)
   UnixNanos updated = 0;

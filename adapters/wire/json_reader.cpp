@@ -171,6 +171,19 @@ absl::Status Fields::GetOpt(std::string_view key, Decimal* out) const {
   return s->has_text() ? Get(key, out) : absl::OkStatus();
 }
 
+absl::Status Fields::GetOpt(std::string_view key, OptDecimal* out) const {
+  const Scalar* s;
+  PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));
+  return s->has_text() ? Get(key, out) : absl::OkStatus();
+}
+
+absl::Status Fields::Get(std::string_view key, OptDecimal* out) const {
+  Decimal d;
+  PERPGW_RETURN_IF_ERROR(Get(key, &d));
+  *out = d;
+  return absl::OkStatus();
+}
+
 absl::Status Fields::GetOpt(std::string_view key, int64_t* out) const {
   const Scalar* s;
   PERPGW_RETURN_IF_ERROR(Lookup(key, false, &s));

@@ -147,6 +147,7 @@ class Fields {
   absl::Status Get(std::string_view key, std::string* out) const;
   absl::Status Get(std::string_view key, std::string_view* out) const;
   absl::Status Get(std::string_view key, Decimal* out) const;
+  absl::Status Get(std::string_view key, OptDecimal* out) const;
   absl::Status Get(std::string_view key, int64_t* out) const;
   absl::Status Get(std::string_view key, uint64_t* out) const;
   // true/false, or the strings "true"/"false".
@@ -155,6 +156,8 @@ class Fields {
   // anything else must convert.
   absl::Status GetOpt(std::string_view key, std::string* out) const;
   absl::Status GetOpt(std::string_view key, Decimal* out) const;
+  // A value the venue may leave out: set only when present (absent stays absent, never 0).
+  absl::Status GetOpt(std::string_view key, OptDecimal* out) const;
   absl::Status GetOpt(std::string_view key, int64_t* out) const;
   absl::Status GetOpt(std::string_view key, uint64_t* out) const;
   absl::Status GetOpt(std::string_view key, bool* out) const;

@@ -37,10 +37,12 @@ namespace {
 
 absl::Status CheckMinNotional(const OrderRequest& o, Decimal price, const Instrument& in,
                               const char* exempt_note) {
-  if (o.reduce_only || !in.min_notional.IsPositive()) return absl::OkStatus();
+  if (o.reduce_only || !in.min_notional || !in.min_notional->IsPositive()) {
+    return absl::OkStatus();
+  }
   auto notional = Notional(price, o.size);
   if (!notional.ok()) return absl::InvalidArgumentError("size: notional overflows");
-  if (*notional < in.min_notional) {
+  if (*notional < *in.min_notional) {
     return absl::InvalidArgumentError("size: notional " + Str(*notional) +
                                       " is below min_notional " + Str(in.min_notional) +
                                       exempt_note);
@@ -85,9 +87,9 @@ absl::StatusOr<OrderRequest> BuildOrder(const v1::PlaceOrderRequest& req, const 
     return absl::InvalidArgumentError("size " + Str(o.size) + " is below min_size " +
                                       Str(in.min_size));
   }
-  if (in.max_size.IsPositive() && o.size > in.max_size) {
+  if (in.max_size && in.max_size->IsPositive() && o.size > *in.max_size) {
     return absl::InvalidArgumentError("size " + Str(o.size) + " is above max_size " +
-                                      Str(in.max_size));
+                                      Str(*in.max_size));
   }
   switch (req.type()) {
     case v1::ORDER_TYPE_LIMIT: {

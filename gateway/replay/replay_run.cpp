@@ -81,7 +81,7 @@ std::string EventJson(const Event& e) {
                  v.rate.ToNormalizedString() + "\",\"interval_hours\":\"" +
                  v.interval_hours.ToNormalizedString() + "\",\"rate_8h\":\"" +
                  v.rate_8h.ToNormalizedString() + "\",\"mark\":\"" +
-                 v.mark_price.ToNormalizedString() + "\"}";
+                 (v.mark_price ? v.mark_price->ToNormalizedString() : std::string()) + "\"}";
         } else if constexpr (std::is_same_v<T, Liquidation>) {
           return "{\"type\":\"liquidation\",\"symbol\":\"" + Esc(v.symbol) + "\",\"price\":\"" +
                  v.price.ToNormalizedString() + "\",\"size\":\"" + v.size.ToNormalizedString() +

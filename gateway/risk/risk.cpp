@@ -455,7 +455,7 @@ void RiskEngine::OnPosition(const Position& p) {
   }
   Pos& e = a.positions[p.symbol];
   e.size = p.size;
-  if (p.mark_price.IsPositive()) e.mark = p.mark_price;
+  if (p.mark_price && p.mark_price->IsPositive()) e.mark = *p.mark_price;
 }
 
 void RiskEngine::OnMark(const std::string& venue, const std::string& symbol, Decimal mark) {

@@ -63,6 +63,18 @@ class FundingImpl final : public FundingBase {
                v1::ListFundingHistoryResponse* rs) { return DoListFundingHistory(c, rq, rs); });
   }
 
+  // A symbol filter in any spelling a market may be named by (ticker, unified symbol, venue
+  // symbol, any case: Gateway::FindInstrument); empty = every symbol.
+  bool Named(const google::protobuf::RepeatedPtrField<std::string>& symbols, const Funding& f) {
+    if (symbols.empty()) return true;
+    for (const auto& s : symbols) {
+      if (s == f.symbol) return true;
+      auto in = gw_.FindInstrument(f.venue, s);
+      if (in.ok() && in->symbol == f.symbol) return true;
+    }
+    return false;
+  }
+
   ServerUnaryReactor* DoListFundingHistory(CallbackServerContext* ctx,
                                            const v1::ListFundingHistoryRequest* req,
                                            v1::ListFundingHistoryResponse* resp) {
@@ -118,10 +130,7 @@ class FundingImpl final : public FundingBase {
     }
     for (const auto& f : gw_.bus().FundingSnapshot()) {
       if (!req->venue().empty() && f.venue != req->venue()) continue;
-      if (!req->symbols().empty() && std::find(req->symbols().begin(), req->symbols().end(),
-                                               f.symbol) == req->symbols().end()) {
-        continue;
-      }
+      if (!Named(req->symbols(), f)) continue;
       Fill(f, resp->add_rates());
     }
     return Done(ctx, Status::OK);
@@ -182,8 +191,17 @@ class FundingImpl final : public FundingBase {
     };
     std::map<std::string, std::vector<Funding>> by_symbol;
     for (auto& f : gw_.bus().FundingSnapshot()) {
-      if (!in_list(req->venues(), f.venue) || !in_list(req->symbols(), f.symbol)) continue;
-      if (f.open_interest_usd < min_oi || f.volume_24h_usd < min_vol) continue;
+      if (!in_list(req->venues(), f.venue) || !Named(req->symbols(), f)) continue;
+      // A minimum is only met by a known value: a venue that does not publish open interest
+      // or volume is left out when one is asked for (absent is not zero, nor infinite).
+      if (!req->min_open_interest_usd().empty() &&
+          (!f.open_interest_usd || *f.open_interest_usd < min_oi)) {
+        continue;
+      }
+      if (!req->min_volume_24h_usd().empty() &&
+          (!f.volume_24h_usd || *f.volume_24h_usd < min_vol)) {
+        continue;
+      }
       by_symbol[f.symbol].push_back(f);
     }
     struct Opp {

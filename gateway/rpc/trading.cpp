@@ -321,7 +321,15 @@ class TradingImpl final : public TradingBase {
     auto symbol = Ticker(adapter, req->market().symbol());  // optional here
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     CancelRequest ref{req->account(), *symbol, req->order_id(), req->client_order_id()};
-    auto from_venue = [once, resp, adapter, ref] {
+    // The venue is asked by market: without one, the market of the order the gateway has seen.
+    auto from_venue = [once, resp, adapter, ref](const std::string& market) mutable {
+      if (market.empty()) {
+        return (void)once->Finish(Err(StatusCode::INVALID_ARGUMENT,
+                                      "market is required to ask the venue for an order the "
+                                      "gateway has not seen",
+                                      reason::kInvalidArgument));
+      }
+      ref.symbol = market;
       adapter->GetOrder(ref, true, [once, resp](absl::StatusOr<Order> o) {
         if (!o.ok()) return (void)once->Finish(OrderLookupStatus(o.status()));
         if (!once->Claim()) return;  // the deadline answered first: resp is gone
@@ -329,13 +337,15 @@ class TradingImpl final : public TradingBase {
         once->Finished(Status::OK);
       });
     };
-    if (req->refresh()) {
-      from_venue();
+    if (req->refresh() && !ref.symbol.empty()) {
+      from_venue(ref.symbol);
       return r;
     }
     gw_.bus().GetOrder(req->account(), req->order_id(), req->client_order_id(),
-                       [once, resp, from_venue](std::optional<Order> o) {
-                         if (!o) return from_venue();
+                       [once, resp, from_venue, refresh = req->refresh(),
+                        market = ref.symbol](std::optional<Order> o) mutable {
+                         if (!o || refresh)
+                           return from_venue(market.empty() && o ? o->symbol : market);
                          if (!once->Claim()) return;  // the deadline answered first: resp is gone
                          Fill(*o, resp);
                          once->Finished(Status::OK);

@@ -494,6 +494,9 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, creq, &cresp).ok());
   CHECK(D(cresp.filled_size()).IsZero());
   CHECK(cresp.order().status() == v1::ORDER_STATUS_CANCELED);
+  // Absent is not zero (issue 19): nothing filled has no average price, not "0".
+  CHECK(b1.order().avg_fill_price().empty());
+  CHECK(cresp.order().avg_fill_price().empty());
 
   // Positions and balance agree with the sim's account.
   v1::ListPositionsRequest preq;
@@ -503,6 +506,14 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(presp.positions_size() == 1);
   CHECK(presp.positions(0).market().symbol() == "BTC");
   CHECK(D(presp.positions(0).size()) == D(size));
+  // Unknown is "", never "0": a liquidation price or leverage of 0 is no value (issue 19).
+  for (const auto& p : presp.positions()) {
+    INFO(p.DebugString());
+    CHECK(p.liquidation_price() != "0");
+    CHECK(p.leverage() != "0");
+    CHECK(p.mark_price() != "0");
+    if (!p.liquidation_price().empty()) CHECK(D(p.liquidation_price()).IsPositive());
+  }
   auto acct = rig.ControlGet("/account?venue=" + rig.venue() + "&account=" + rig.account());
   REQUIRE(acct);
   CHECK(acct->find(vs) != std::string::npos);
@@ -512,6 +523,11 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetBalance, greq, &bal).ok());
   CHECK(D(bal.equity()).IsPositive());
   CHECK(D(bal.available()) < D(bal.equity()));  // margin is in use for the open position
+  if (rig.venue() == "aster") {
+    // The account endpoint's initialMargin (was "0": /fapi/v2/balance has no margin field).
+    REQUIRE_FALSE(bal.margin_used().empty());
+    CHECK(D(bal.margin_used()).IsPositive());
+  }
 
   if (rig.venue() == "aster" || rig.venue() == "paradex" || rig.venue() == "lighter") {
     // SetLeverage answers as completely as GetLeverageInfo (issue 13: max leverage and margin

@@ -175,7 +175,7 @@ TEST_CASE("fundingRate history → settled funding (ListFundingHistory)", "[aste
   CHECK(d0.interval_hours == D("8"));
   CHECK(d0.rate_8h == D("-0.0375"));
   CHECK(d0.as_of == Ms(1570608000000));
-  CHECK(d0.mark_price.IsZero());
+  CHECK_FALSE(d0.mark_price.has_value());
   CHECK(d0.next_funding_time == 0);
   CHECK((*docs)[1].as_of == Ms(1570636800000));
   CHECK((*docs)[1].rate_1h == D("0.0000125"));

@@ -81,7 +81,7 @@ TEST_CASE("backpack codec: markets.json -> USDC perps only") {
   CHECK(sol.tick_size == D("0.01"));
   CHECK(sol.step_size == D("0.01"));
   CHECK(sol.min_size == D("0.01"));
-  CHECK(sol.max_size.IsZero());  // null = no cap
+  CHECK_FALSE(sol.max_size.has_value());  // null = no cap
   CHECK(sol.price_scale == 2);
   CHECK(sol.size_scale == 2);
   CHECK(sol.quantity_multiplier == 1);
@@ -130,7 +130,7 @@ TEST_CASE("backpack codec: markets multiplier prefix, closed market, malformed")
   CHECK((*m)[0].size_scale == 0);
   CHECK((*m)[0].max_size == D("5000000"));
   CHECK(!(*m)[0].tradeable);
-  CHECK((*m)[0].max_leverage.IsZero());
+  CHECK_FALSE((*m)[0].max_leverage.has_value());
   CHECK(!c.ParseMarkets("{}").ok());
   CHECK(!c.ParseMarkets(R"([{"symbol":"X_USDC_PERP","marketType":"PERP","filters":{}}])").ok());
   CHECK(
@@ -446,7 +446,7 @@ TEST_CASE("backpack codec: funding from markPrices + ticker + openInterest") {
   CHECK(f8->interval_hours == D("8"));
   CHECK(f8->rate_8h == D("0.0000125"));
   CHECK(f8->rate_1h == D("0.0000015625"));
-  CHECK(f8->open_interest_usd.IsZero());
+  CHECK_FALSE(f8->open_interest_usd.has_value());
   CHECK(!bp::BuildFunding(aave, 0, nullptr, nullptr, "AAVE", 0).ok());
   bp::MarkPriceInfo no_funding = aave;
   no_funding.has_funding = false;
@@ -477,7 +477,7 @@ TEST_CASE("backpack codec: fundingRates history -> settled funding (ListFundingH
   CHECK(f0.apr == D("0.1095"));
   CHECK(f0.as_of == 1757592000LL * 1000000000);  // 2025-09-11T12:00:00 naive UTC
   CHECK(f0.next_funding_time == 0);
-  CHECK(f0.mark_price.IsZero());  // the venue's history has no mark
+  CHECK_FALSE(f0.mark_price.has_value());  // the venue's history has no mark
   CHECK((*h)[1].as_of == 1757588400LL * 1000000000);
   CHECK((*h)[2].rate == D("0.000006196"));
   CHECK((*h)[2].rate_8h == D("0.000049568"));
@@ -777,7 +777,7 @@ TEST_CASE("backpack codec: account.positionUpdate, incl. the snapshot without e"
   CHECK(pos.mark_price == D("4235.88650933"));
   CHECK(pos.exposure_usd == D("4.23588650933"));
   CHECK(pos.unrealized_pnl == D("-0.000473"));
-  CHECK(pos.realized_pnl.IsZero());
+  CHECK(pos.realized_pnl == D("0"));  // "p": "0" is a value
   CHECK(pos.margin == D("0.08471773"));  // |n| x f = 4.23588650933 x 0.02, 8 places
   CHECK(pos.update_time == 1754943862040487000);
   // First message after subscribe: no "e", numbers possibly bare (docs sample style).
@@ -810,7 +810,7 @@ TEST_CASE("backpack codec: REST order objects and the execute ack") {
   CHECK(o->price == D("4000"));
   CHECK(o->size == D("0.001"));
   CHECK(o->filled_size.IsZero());
-  CHECK(o->avg_fill_price.IsZero());
+  CHECK_FALSE(o->avg_fill_price.has_value());
   CHECK(!o->reduce_only);
   CHECK(o->created_time == 1757621458290LL * 1000000);  // ms -> ns
 
@@ -902,7 +902,7 @@ TEST_CASE("backpack codec: positions, collateral, capital, account, leverage") {
   CHECK(p.unrealized_pnl == D("0.000776"));
   CHECK(p.realized_pnl == D("-0.054434"));
   CHECK(p.funding_accrued == D("-0.022061"));
-  CHECK(p.liquidation_price.IsZero());
+  CHECK(p.liquidation_price == D("0"));  // "0": none; the gateway sends it absent (convert)
   CHECK(p.margin == D("0.17680946"));
   CHECK(p.update_time == 1234);
 

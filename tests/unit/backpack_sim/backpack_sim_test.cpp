@@ -566,7 +566,7 @@ TEST_CASE("backpack sim: signed order round trips with account events", "[backpa
   auto col = sim.codec.ParseCollateral(sim.Query("/api/v1/capital/collateral", "collateralQuery").body, 1);
   REQUIRE(col.ok());
   CHECK(col->equity.IsPositive());
-  CHECK(col->margin_used.IsPositive());
+  CHECK((col->margin_used.has_value() && col->margin_used->IsPositive()));
   auto acct = sim.codec.ParseAccount(sim.Query("/api/v1/account", "accountQuery").body);
   REQUIRE(acct.ok());
   CHECK(acct->leverage_limit == Decimal::FromInt(10));

@@ -37,7 +37,7 @@ TEST_CASE("lighter fundings: rows -> hourly Funding, oldest first, signed by dir
   CHECK(a.rate_8h == D("0.000096"));
   CHECK(a.apr == D("0.10512"));
   CHECK(a.next_funding_time == 0);
-  CHECK(a.mark_price.IsZero());  // rows carry no mark
+  CHECK_FALSE(a.mark_price.has_value());  // rows carry no mark
   CHECK((*rows)[1].as_of == 1760004000 * kS);
   CHECK((*rows)[1].rate == D("-0.000005"));  // shorts paid
   CHECK((*rows)[1].rate_8h == D("-0.00004"));

@@ -236,7 +236,7 @@ TEST_CASE("lighter sim: execution - post-only, IOC fills, trades, positions, acc
   REQUIRE(filled);
   CHECK(filled->status == OrderStatus::kFilled);
   CHECK(filled->filled_size == *Decimal::Parse("0.02"));
-  CHECK(filled->avg_fill_price.IsPositive());
+  CHECK((filled->avg_fill_price.has_value() && filled->avg_fill_price->IsPositive()));
   CHECK(Active(sim, t, 0).empty());
 
   auto tr = sim.Get("/api/v1/trades?account_index=12345&market_id=0&sort_by=timestamp&limit=50",

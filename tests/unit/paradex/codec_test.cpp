@@ -367,7 +367,7 @@ TEST_CASE("paradex codec: orders, order answers and status mapping") {
   CHECK(r->status == OrderStatus::kRejected);
   CHECK(r->reason == CancelReason::kPostOnlyViolation);
   CHECK(r->reason_text == "POST_ONLY_WOULD_CROSS");
-  CHECK(r->avg_fill_price.IsZero());  // nothing filled: the placeholder price is dropped
+  CHECK_FALSE(r->avg_fill_price.has_value());  // nothing filled: the placeholder price is dropped
 
   CHECK_FALSE(c.ParseOrder("{\"id\":\"1\",\"market\":\"BTC-USD-PERP\",\"side\":\"BUY\","
                            "\"type\":\"LIMIT\",\"size\":\"1\",\"remaining_size\":\"2\","
@@ -404,7 +404,7 @@ TEST_CASE("paradex codec: fills, positions, balance, account, margin, auth") {
   CHECK(p.unrealized_pnl == D("-123.23"));
   CHECK(p.funding_accrued == D("12.234"));
   CHECK(p.exposure_usd == D("10005.4623"));
-  CHECK(p.liquidation_price.IsZero());  // "" on the venue
+  CHECK_FALSE(p.liquidation_price.has_value());  // "" on the venue
   auto wp = c.ParsePosition(ReadData("ws_positions.json"), sym);
   REQUIRE(wp.ok());
   CHECK(wp->size == D("-0.345"));
@@ -583,7 +583,7 @@ TEST_CASE("paradex codec: funding history from /funding/data pages") {
   CHECK(f.rate_1h == D("0.00000070875"));
   CHECK(f.as_of == 1684796400000LL * 1000000);  // the sample's created_at
   CHECK(f.next_funding_time == 0);              // continuous
-  CHECK(f.mark_price.IsZero());                 // rows carry no mark
+  CHECK_FALSE(f.mark_price.has_value());                 // rows carry no mark
 
   // Newest first on the wire (as the sim pages), oldest first out; a 24 h market's rate is per
   // 24 h (paradex.md §4), and a row without funding_period_hours takes the market's.
