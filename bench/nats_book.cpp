@@ -1,12 +1,15 @@
 // NATS book consumer: the gRPC client's gap/resync rules on perpgwd's NATS subjects.
 #include "bench/nats_book.h"
 
+#include <grpcpp/grpcpp.h>
 #include <nats/nats.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "adapters/api/decimal.h"
+#include "perpgw/v1/market_data.grpc.pb.h"
 
 namespace perpgw::natsbook {
 namespace {
@@ -39,6 +42,50 @@ std::string Token(const std::string& s) {
     if (c == '.' || c == '*' || c == '>' || u <= ' ' || u == 0x7f) c = '_';
   }
   return out;
+}
+
+// Gateway send time to now, kept for the last kLatencyKept book messages.
+struct LatencyRing {
+  std::vector<int64_t> ns;
+  size_t next = 0;
+  void Add(int64_t send_time_ns) {
+    if (send_time_ns <= 0) return;
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (ns.size() < kLatencyKept) {
+      ns.push_back(now - send_time_ns);
+    } else {
+      ns[next++ % kLatencyKept] = now - send_time_ns;
+    }
+  }
+  void Fill(NatsBookFollower::View* v) const {
+    if (ns.empty()) return;
+    std::vector<int64_t> l = ns;
+    auto at = [&](double q) {
+      auto it = l.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(l.size() - 1));
+      std::nth_element(l.begin(), it, l.end());
+      return *it / 1000;
+    };
+    v->latency_p50_us = at(0.50);
+    v->latency_p99_us = at(0.99);
+  }
+};
+
+NatsBookFollower::View ViewOf(const BookRebuilder& b) {
+  NatsBookFollower::View v;
+  v.bids = b.bids();
+  v.asks = b.asks();
+  v.synced = b.synced();
+  v.live = b.live();
+  v.sequence = b.sequence();
+  v.messages = b.messages;
+  v.snapshots = b.snapshots;
+  v.periodic_used = b.periodic_used;
+  v.resyncs = b.resyncs;
+  v.gaps = b.gaps;
+  v.waits = b.waits;
+  return v;
 }
 
 }  // namespace
@@ -126,8 +173,7 @@ struct NatsBookFollower::Impl {
   std::mutex mu;
   BookRebuilder book;
   uint64_t other = 0;
-  std::vector<int64_t> latency_ns;  // ring of the last kLatencyKept book messages
-  size_t latency_next = 0;
+  LatencyRing latency;
   natsConnection* nc = nullptr;
   natsSubscription* sub = nullptr;
   std::string book_subject, snapshot_subject;
@@ -140,18 +186,9 @@ struct NatsBookFollower::Impl {
     if (is_book || is_snapshot) {
       v1::OrderBookUpdate u;
       if (u.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
-        const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
         std::lock_guard lock(self->mu);
         self->book.OnMessage(u, is_snapshot);
-        if (is_book && u.send_time_ns() > 0) {
-          if (self->latency_ns.size() < kLatencyKept) {
-            self->latency_ns.push_back(now - u.send_time_ns());
-          } else {
-            self->latency_ns[self->latency_next++ % kLatencyKept] = now - u.send_time_ns();
-          }
-        }
+        if (is_book) self->latency.Add(u.send_time_ns());
       }
     } else {
       std::lock_guard lock(self->mu);
@@ -222,30 +259,52 @@ NatsBookFollower::~NatsBookFollower() {
 
 NatsBookFollower::View NatsBookFollower::Get() {
   std::lock_guard lock(impl_->mu);
-  const BookRebuilder& b = impl_->book;
-  View v;
-  v.bids = b.bids();
-  v.asks = b.asks();
-  v.synced = b.synced();
-  v.live = b.live();
-  v.sequence = b.sequence();
-  v.messages = b.messages;
-  v.snapshots = b.snapshots;
-  v.periodic_used = b.periodic_used;
-  v.resyncs = b.resyncs;
-  v.gaps = b.gaps;
-  v.waits = b.waits;
+  View v = ViewOf(impl_->book);
   v.other = impl_->other;
-  if (!impl_->latency_ns.empty()) {
-    std::vector<int64_t> l = impl_->latency_ns;
-    auto at = [&](double q) {
-      auto it = l.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(l.size() - 1));
-      std::nth_element(l.begin(), it, l.end());
-      return *it / 1000;
-    };
-    v.latency_p50_us = at(0.50);
-    v.latency_p99_us = at(0.99);
-  }
+  impl_->latency.Fill(&v);
+  return v;
+}
+
+// ---------------------------------------------------------------- GrpcBookFollower
+
+struct GrpcBookFollower::Impl {
+  std::mutex mu;
+  BookRebuilder book;
+  LatencyRing latency;
+  grpc::ClientContext ctx;
+  std::thread thread;
+};
+
+GrpcBookFollower::GrpcBookFollower(const std::string& addr, const std::string& venue,
+                                   const std::string& symbol)
+    : impl_(std::make_unique<Impl>()) {
+  Impl* im = impl_.get();
+  im->thread = std::thread([im, addr, venue, symbol] {
+    auto stub = v1::MarketDataService::NewStub(
+        grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+    v1::StreamOrderBooksRequest req;
+    auto* m = req.add_markets();
+    m->set_venue(venue);
+    m->set_symbol(symbol);
+    auto reader = stub->StreamOrderBooks(&im->ctx, req);
+    v1::OrderBookUpdate u;
+    while (reader->Read(&u)) {
+      std::lock_guard lock(im->mu);
+      im->book.OnMessage(u, false);
+      im->latency.Add(u.send_time_ns());
+    }
+  });
+}
+
+GrpcBookFollower::~GrpcBookFollower() {
+  impl_->ctx.TryCancel();
+  impl_->thread.join();
+}
+
+NatsBookFollower::View GrpcBookFollower::Get() {
+  std::lock_guard lock(impl_->mu);
+  NatsBookFollower::View v = ViewOf(impl_->book);
+  impl_->latency.Fill(&v);
   return v;
 }
 

@@ -85,6 +85,20 @@ class NatsBookFollower {
   std::string error_;
 };
 
+// The same book and latency from perpgwd's StreamOrderBooks (the gRPC path), so the two
+// transports can be compared with one consumer's code (bench only).
+class GrpcBookFollower {
+ public:
+  GrpcBookFollower(const std::string& addr, const std::string& venue, const std::string& symbol);
+  ~GrpcBookFollower();
+  NatsBookFollower::View Get();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 // Every message JetStream holds on `subject` in stream `stream` (payloads, stream order).
 // Empty with *error set when the server or the stream cannot be read.
 std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,

@@ -2,11 +2,14 @@
 // prints its state as one JSON line a second.
 //   perpgw-nats-book --url nats://127.0.0.1:4222 --venue aster --symbol BTC
 //                    [--stream-prefix PERPGW] [--seconds N] [--depth N]
+//   perpgw-nats-book --grpc 127.0.0.1:50051 --venue aster --symbol BTC ...
+//     (the same book and latency from StreamOrderBooks: the gRPC path, for comparison)
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -19,14 +22,15 @@ void OnSignal(int) {
 }
 
 int Usage() {
-  std::cerr << "usage: perpgw-nats-book --url nats://HOST:PORT --venue V --symbol S "
+  std::cerr << "usage: perpgw-nats-book (--url nats://HOST:PORT | --grpc HOST:PORT) --venue V "
+               "--symbol S "
                "[--stream-prefix PERPGW] [--seconds N] [--depth N]\n";
   return 2;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, venue, symbol, prefix = "PERPGW";
+  std::string url, grpc_addr, venue, symbol, prefix = "PERPGW";
   int seconds = 0, depth = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -34,6 +38,8 @@ int main(int argc, char** argv) {
     const std::string v = argv[++i];
     if (a == "--url")
       url = v;
+    else if (a == "--grpc")
+      grpc_addr = v;
     else if (a == "--venue")
       venue = v;
     else if (a == "--symbol")
@@ -47,18 +53,24 @@ int main(int argc, char** argv) {
     else
       return Usage();
   }
-  if (url.empty() || venue.empty() || symbol.empty()) return Usage();
+  if (url.empty() == grpc_addr.empty() || venue.empty() || symbol.empty()) return Usage();
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  perpgw::natsbook::NatsBookFollower f(url, venue, symbol, prefix);
-  if (!f.error().empty()) {
-    std::cerr << "perpgw-nats-book: " << f.error() << "\n";
-    return 1;
+  std::unique_ptr<perpgw::natsbook::NatsBookFollower> nats;
+  std::unique_ptr<perpgw::natsbook::GrpcBookFollower> grpc;
+  if (!url.empty()) {
+    nats = std::make_unique<perpgw::natsbook::NatsBookFollower>(url, venue, symbol, prefix);
+    if (!nats->error().empty()) {
+      std::cerr << "perpgw-nats-book: " << nats->error() << "\n";
+      return 1;
+    }
+  } else {
+    grpc = std::make_unique<perpgw::natsbook::GrpcBookFollower>(grpc_addr, venue, symbol);
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (!g_stop && (seconds == 0 || std::chrono::steady_clock::now() < end)) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    const auto v = f.Get();
+    const auto v = nats ? nats->Get() : grpc->Get();
     std::string bids, asks;
     int n = 0;
     for (auto it = v.bids.rbegin(); it != v.bids.rend() && n < depth; ++it, ++n) {
