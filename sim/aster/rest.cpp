@@ -1239,6 +1239,17 @@ void AsterModule::ModifyOrder(const AccountSpec& acct, const Params& p, HttpResp
     return WriteError(resp, Err(-4026, "Only LIMIT orders can be modified."));
   }
   if (p.Get("side") != SideText(o->side)) return WriteError(resp, Err(-1117, "Invalid side."));
+  // positionSide as on a new order (Binance-family modify: "must be sent in Hedge Mode"): hedge
+  // mode needs LONG / SHORT, one-way BOTH or none (else -4061); it names the order's own side —
+  // a modify never moves an order to the other side, so a different one is -4061 too (our
+  // reading: the docs give no code for that case).
+  const std::string ps = p.Get("positionSide");
+  if (eng.HedgeMode(acct.id) ? (ps != "LONG" && ps != "SHORT") : (!ps.empty() && ps != "BOTH")) {
+    return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
+  }
+  if (!ps.empty() && ps != ToString(o->position_side)) {
+    return WriteError(resp, Err(-4061, "Order's position side does not match user's setting."));
+  }
   const SimInstrument& in = ctx_->market().instrument(si);
   const SymbolExtra x = ExtraFor(in);
   AmendRequest a;

@@ -270,7 +270,7 @@ TEST_CASE("aster sim: public REST parses with the adapter codec", "[aster_sim]")
   REQUIRE(premium.ok());
   REQUIRE(premium->size() == 5);
   for (const Funding& f : *premium) {
-    CHECK((f.mark_price.has_value() && f.mark_price->IsPositive()));
+    CHECK(f.mark_price.IsPositive());
     CHECK(f.next_funding_time > sim.clock.Now());
   }
   auto one = ad::ParsePremiumIndex(sim.Get("/fapi/v3/premiumIndex?symbol=SOLUSDT").body,
@@ -816,7 +816,7 @@ TEST_CASE("aster sim: WS control messages, partial depth, bookTicker, markPrice,
   REQUIRE(ad::DecodeMarketFrame(*mark, ctx, 0, &mf).ok());
   CHECK(mf.kind == ad::MarketEventKind::kMarkPrice);
   REQUIRE(mf.funding.size() == 1);
-  CHECK((mf.funding[0].mark_price.has_value() && mf.funding[0].mark_price->IsPositive()));
+  CHECK(mf.funding[0].mark_price.IsPositive());
 
   // 201 streams on one connection are refused.
   std::string many = R"({"method":"SUBSCRIBE","params":[)";
@@ -1974,6 +1974,42 @@ TEST_CASE("aster sim: ACCOUNT_CONFIG_UPDATE ai.d on a position-mode switch", "[a
   auto off = user.ReadUntil("ACCOUNT_CONFIG_UPDATE", 2s);
   REQUIRE(off.has_value());
   CHECK(bool(jp.parse(*off)["ai"]["d"]) == false);
+}
+
+// PUT /fapi/v3/order honours positionSide: one-way takes BOTH or none; hedge mode needs the
+// order's own LONG / SHORT (missing or the other side -4061).
+TEST_CASE("aster sim: modify checks positionSide", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  auto px = [&](int64_t v) { return FormatScaled(v, btc->price_scale); };
+  auto modify = [&](const std::string& cid, const std::string& extra) {
+    return sim.V3(http::verb::put, "/fapi/v3/order",
+                  "symbol=BTCUSDT&origClientOrderId=" + cid + "&side=BUY&quantity=0.003&price=" +
+                      px(bid - 40) + extra);
+  };
+  REQUIRE(sim.V3(http::verb::post, "/fapi/v3/order",
+                 "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC&price=" +
+                     px(bid - 50) + "&newClientOrderId=ow-1")
+              .status == 200);
+  CHECK(ErrorCode(modify("ow-1", "&positionSide=LONG")) == -4061);
+  CHECK(modify("ow-1", "&positionSide=BOTH").status == 200);
+  CHECK(modify("ow-1", "").status == 200);
+  REQUIRE(sim.V3(http::verb::delete_, "/fapi/v3/order", "symbol=BTCUSDT&origClientOrderId=ow-1").status == 200);
+  REQUIRE(sim.V3(http::verb::post, "/fapi/v3/positionSide/dual", "dualSidePosition=true").status == 200);
+  REQUIRE(sim.V3(http::verb::post, "/fapi/v3/order",
+                 "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=LIMIT&quantity=0.002&timeInForce=GTC"
+                 "&price=" + px(bid - 50) + "&newClientOrderId=hg-1")
+              .status == 200);
+  CHECK(ErrorCode(modify("hg-1", "")) == -4061);
+  CHECK(ErrorCode(modify("hg-1", "&positionSide=BOTH")) == -4061);
+  CHECK(ErrorCode(modify("hg-1", "&positionSide=SHORT")) == -4061);
+  auto ok = modify("hg-1", "&positionSide=LONG");
+  REQUIRE(ok.status == 200);
+  simdjson::dom::parser jp;
+  CHECK(std::string_view(jp.parse(ok.body)["positionSide"]) == "LONG");
+  CHECK(std::string_view(jp.parse(ok.body)["origQty"]) == "0.003");
 }
 
 // One net position per market: hedge mode is reported off and refused (never a fake success).
