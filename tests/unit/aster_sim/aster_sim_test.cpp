@@ -270,7 +270,7 @@ TEST_CASE("aster sim: public REST parses with the adapter codec", "[aster_sim]")
   REQUIRE(premium.ok());
   REQUIRE(premium->size() == 5);
   for (const Funding& f : *premium) {
-    CHECK(f.mark_price.IsPositive());
+    CHECK((f.mark_price.has_value() && f.mark_price->IsPositive()));
     CHECK(f.next_funding_time > sim.clock.Now());
   }
   auto one = ad::ParsePremiumIndex(sim.Get("/fapi/v3/premiumIndex?symbol=SOLUSDT").body,
@@ -816,7 +816,7 @@ TEST_CASE("aster sim: WS control messages, partial depth, bookTicker, markPrice,
   REQUIRE(ad::DecodeMarketFrame(*mark, ctx, 0, &mf).ok());
   CHECK(mf.kind == ad::MarketEventKind::kMarkPrice);
   REQUIRE(mf.funding.size() == 1);
-  CHECK(mf.funding[0].mark_price.IsPositive());
+  CHECK((mf.funding[0].mark_price.has_value() && mf.funding[0].mark_price->IsPositive()));
 
   // 201 streams on one connection are refused.
   std::string many = R"({"method":"SUBSCRIBE","params":[)";
