@@ -12,7 +12,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       ca-certificates libabsl20220623 libc-ares2 libcivetweb1 libfmt9 libgrpc++1.51 libgrpc29 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32 libre2-9 libsecp256k1-1 \
-      libsimdjson14 libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g libboost-system1.74.0 \
+      libsimdjson14 libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g libboost-system1.74.0 libnats3.4 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin perpgw \
  && mkdir -p /var/lib/perpgw/journal && chown -R perpgw /var/lib/perpgw
