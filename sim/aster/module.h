@@ -266,6 +266,7 @@ class AsterModule final : public VenueModule {
     std::string account;
     size_t symbol = 0;
     int type = 1;  // 1 add, 2 reduce
+    PositionSide side = PositionSide::kBoth;  // LONG / SHORT in hedge mode
     Money amount = 0;
     int64_t time_ms = 0;
   };

@@ -1505,7 +1505,7 @@ void AsterModule::PositionMargin(const AccountSpec& acct, const Params& p, HttpR
     default:
       return WriteError(resp, Err(-1000, "An unknown error occured while processing the request."));
   }
-  margin_changes_.push_back({acct.id, static_cast<size_t>(si), add ? 1 : 2, *amount, NowMs()});
+  margin_changes_.push_back({acct.id, static_cast<size_t>(si), add ? 1 : 2, side, *amount, NowMs()});
   // amount is a JSON number in the docs' example (100.0).
   std::string num = Money8(*amount);
   while (num.back() == '0') num.pop_back();
@@ -1549,7 +1549,7 @@ void AsterModule::PositionMarginHistory(const AccountSpec& acct, const Params& p
         .Field("symbol", symbol)
         .Field("time", c.time_ms)
         .Field("type", c.type)
-        .Field("positionSide", "BOTH")
+        .Field("positionSide", ToString(c.side))  // the side the change was made on
         .EndObject();
   }
   w.EndArray();

@@ -2012,6 +2012,27 @@ TEST_CASE("aster sim: modify checks positionSide", "[aster_sim]") {
   CHECK(std::string_view(jp.parse(ok.body)["origQty"]) == "0.003");
 }
 
+// Hedge mode: a positionMargin change on the LONG side is listed with positionSide LONG.
+TEST_CASE("aster sim: margin history names the hedge side", "[aster_sim]") {
+  Sim sim;
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/positionSide/dual", "dualSidePosition=true").status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED")
+              .status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/order",
+                 "symbol=BTCUSDT&side=BUY&positionSide=LONG&type=MARKET&quantity=0.002")
+              .status == 200);
+  REQUIRE(sim.V1(http::verb::post, "/fapi/v1/positionMargin",
+                 "symbol=BTCUSDT&positionSide=LONG&amount=10&type=1")
+              .status == 200);
+  auto h = sim.V1(http::verb::get, "/fapi/v1/positionMargin/history", "symbol=BTCUSDT");
+  REQUIRE(h.status == 200);
+  simdjson::dom::parser jp;
+  simdjson::dom::array rows = jp.parse(h.body).get_array();
+  REQUIRE(rows.size() == 1);
+  CHECK(std::string_view(rows.at(0)["positionSide"]) == "LONG");
+  CHECK(int64_t(rows.at(0)["type"]) == 1);
+}
+
 // One net position per market: hedge mode is reported off and refused (never a fake success).
 TEST_CASE("aster sim: positionSide/dual switches hedge mode per account, refused with orders or a position",
           "[aster_sim]") {
