@@ -286,6 +286,10 @@ void Fill(const Capabilities& in, v1::VenueCapabilities* out) {
   out->set_post_only(in.post_only);
   out->set_reduce_only(in.reduce_only);
   out->set_balance_stream(in.balance_stream);
+  if (in.trading) {
+    out->set_amend(in.native_amend ? "native" : "cancel_replace");
+    out->set_batch_orders("fanout");
+  }
 }
 
 void AddLevels(const std::vector<Level>& levels, int price_scale, int size_scale,

@@ -119,6 +119,9 @@ void VenueAdapter::PlaceOrder(OrderRequest, Callback<OrderAck> done) {
 void VenueAdapter::CancelOrder(CancelRequest, Callback<CancelResult> done) {
   Unimplemented(*this, "CancelOrder", done);
 }
+void VenueAdapter::AmendOrder(AmendRequest, Callback<OrderAck> done) {
+  Unimplemented(*this, "AmendOrder", done);
+}
 void VenueAdapter::CancelAll(std::string, std::string, Callback<std::vector<Order>> done) {
   Unimplemented(*this, "CancelAll", done);
 }

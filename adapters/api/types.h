@@ -278,6 +278,7 @@ struct Capabilities {
   bool reduce_only = false;
   bool balance_stream = false;
   bool funding_history = false;  // ListFundingHistory from the venue's history endpoint
+  bool native_amend = false;     // VenueAdapter::AmendOrder modifies in place (else cancel-replace)
 };
 
 struct VenueHealth {

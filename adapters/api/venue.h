@@ -77,6 +77,15 @@ struct CancelRequest {
   std::string client_order_id;
 };
 
+struct AmendRequest {
+  std::string account;
+  std::string symbol;
+  std::string order_id;  // one of order_id / client_order_id
+  std::string client_order_id;
+  std::optional<Decimal> price;  // new limit price (on tick)
+  std::optional<Decimal> size;   // new total size (on step)
+};
+
 struct CancelResult {
   Order order;  // final known state; filled_size = size already filled
 };
@@ -135,6 +144,9 @@ class VenueAdapter {
   // Trading and account (per account configured for this venue).
   virtual void PlaceOrder(OrderRequest req, Callback<OrderAck> done);
   virtual void CancelOrder(CancelRequest req, Callback<CancelResult> done);
+  // Native modify (Capabilities::native_amend): the order keeps its ids; `ack.order` is the
+  // order as amended. UNIMPLEMENTED by default: the gateway then cancel-replaces.
+  virtual void AmendOrder(AmendRequest req, Callback<OrderAck> done);
   virtual void CancelAll(std::string account, std::string symbol, Callback<std::vector<Order>> done);
   virtual void GetOrder(CancelRequest ref, bool refresh, Callback<Order> done);
   virtual void ListOpenOrders(std::string account, std::string symbol,

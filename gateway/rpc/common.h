@@ -48,16 +48,25 @@ ServerUnaryReactor* Done(CallbackServerContext* ctx, const Status& s);
 // The response message lives in the call's arena, which gRPC frees once the call finished: a
 // venue answer must Claim() BEFORE it writes the response (a late answer after the deadline
 // then writes nothing), and end with Finished().
-class Once {
+// One answer, given exactly once: Claim() before writing the response, then Finished(). Once
+// answers a unary call; a batch (PlaceOrders, CancelOrders) gives each of its items one.
+class Answer {
  public:
-  explicit Once(ServerUnaryReactor* r) : r_(r) {}
+  virtual ~Answer() = default;
   bool Finish(const Status& s) {
     if (!Claim()) return false;
-    FinishUnary(r_, s);
+    Finished(s);
     return true;
   }
-  [[nodiscard]] bool Claim() { return !done_.exchange(true); }
-  void Finished(const Status& s) { FinishUnary(r_, s); }
+  [[nodiscard]] virtual bool Claim() = 0;
+  virtual void Finished(const Status& s) = 0;
+};
+
+class Once final : public Answer {
+ public:
+  explicit Once(ServerUnaryReactor* r) : r_(r) {}
+  [[nodiscard]] bool Claim() override { return !done_.exchange(true); }
+  void Finished(const Status& s) override { FinishUnary(r_, s); }
 
  private:
   ServerUnaryReactor* r_;

@@ -1,25 +1,110 @@
 // perpgw.v1.TradingService: orders through the venue's order desk, lookups, order events.
 #include "gateway/rpc/common.h"
 
+#include "adapters/api/mutex.h"
 #include "adapters/api/reason.h"
 #include "gateway/convert.h"
 #include "gateway/orders/order_builder.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
 
 namespace perpgw::gateway::rpc {
 namespace {
 
-using TradingBase = v1::TradingService::WithRawCallbackMethod_PlaceOrder<
-    v1::TradingService::WithRawCallbackMethod_CancelOrder<
-        v1::TradingService::WithRawCallbackMethod_CancelAllOrders<
-            v1::TradingService::WithRawCallbackMethod_GetOrder<
-                v1::TradingService::WithRawCallbackMethod_ListOpenOrders<
-                    v1::TradingService::WithRawCallbackMethod_ListFills<
-                        v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
-                            v1::TradingService::WithRawCallbackMethod_Heartbeat<
-                                v1::TradingService::Service>>>>>>>>;
+using TradingBase = v1::TradingService::WithRawCallbackMethod_PlaceOrders<
+    v1::TradingService::WithRawCallbackMethod_CancelOrders<
+        v1::TradingService::WithRawCallbackMethod_AmendOrder<
+            v1::TradingService::WithRawCallbackMethod_PlaceOrder<
+                v1::TradingService::WithRawCallbackMethod_CancelOrder<
+                    v1::TradingService::WithRawCallbackMethod_CancelAllOrders<
+                        v1::TradingService::WithRawCallbackMethod_GetOrder<
+                            v1::TradingService::WithRawCallbackMethod_ListOpenOrders<
+                                v1::TradingService::WithRawCallbackMethod_ListFills<
+                                    v1::TradingService::WithRawCallbackMethod_StreamOrderEvents<
+                                        v1::TradingService::WithRawCallbackMethod_Heartbeat<
+                                            v1::TradingService::Service>>>>>>>>>>>;
 
 constexpr int64_t kMinDeadManMs = 100, kMaxDeadManMs = 3600000;
+// PlaceOrders / CancelOrders: at most this many items per call.
+constexpr int kMaxBatch = 20;
+
+// A batch's items answer one by one (each through a Slot); the call answers once, when the last
+// item did or at the deadline (items without an answer then say DEADLINE_EXCEEDED: for orders,
+// outcome_unknown). Item responses live here, not in the call's arena, so a late item writes
+// nothing the call still reads.
+template <typename ItemResp>
+struct Batch {
+  struct Item {
+    std::atomic<bool> claimed{false};
+    bool answered = false;  // under mu
+    Status status;
+    ItemResp resp;
+  };
+  explicit Batch(size_t n) : items(n), remaining(n) {}
+  std::vector<Item> items;
+  perpgw::Mutex mu;
+  size_t remaining;
+  std::shared_ptr<Once> call;
+  std::function<void(Batch&)> write;  // fills the call's response from the items (call claimed)
+
+  void Complete() {
+    if (!call->Claim()) return;
+    {
+      perpgw::MutexLock lock(&mu);
+      write(*this);
+    }
+    call->Finished(Status::OK);
+  }
+};
+
+template <typename ItemResp>
+class Slot final : public Answer {
+ public:
+  Slot(std::shared_ptr<Batch<ItemResp>> b, size_t i) : b_(std::move(b)), i_(i) {}
+  [[nodiscard]] bool Claim() override { return !b_->items[i_].claimed.exchange(true); }
+  void Finished(const Status& s) override {
+    bool last = false;
+    {
+      perpgw::MutexLock lock(&b_->mu);
+      auto& it = b_->items[i_];
+      it.status = s;
+      it.answered = true;
+      last = --b_->remaining == 0;
+    }
+    if (last) b_->Complete();
+  }
+  ItemResp* resp() { return &b_->items[i_].resp; }
+
+ private:
+  std::shared_ptr<Batch<ItemResp>> b_;
+  size_t i_;
+};
+
+// The batch result of one item: its response when OK, else its status and reason.
+template <typename Result, typename Item>
+void FillResult(const Item& it, Result* out, bool order_entry) {
+  if (!it.answered) {
+    out->set_code(static_cast<int>(StatusCode::DEADLINE_EXCEEDED));
+    out->set_message("the venue did not answer in time");
+    out->set_reason(std::string(order_entry ? reason::kOutcomeUnknown : reason::kVenueTimeout));
+    return;
+  }
+  if (it.status.ok()) {
+    *out->mutable_response() = it.resp;
+    return;
+  }
+  out->set_code(static_cast<int>(it.status.error_code()));
+  out->set_message(it.status.error_message());
+  google::rpc::Status rich;
+  const Status full = Rich(it.status);
+  if (rich.ParseFromString(full.error_details())) {
+    for (const auto& any : rich.details()) {
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&info)) out->set_reason(info.reason());
+    }
+  }
+}
 
 class TradingImpl final : public TradingBase {
  public:
@@ -41,8 +126,10 @@ class TradingImpl final : public TradingBase {
 
   // The cancel-rate limits (account and token): RESOURCE_EXHAUSTED naming the limit, counted.
   absl::Status CancelAllowed(CallbackServerContext* ctx, const std::string& account) {
-    const risk::Verdict v =
-        gw_.risk().CheckCancel(account, gw_.clock().Now(), gw_.auth().Identity(AuthHeader(ctx)));
+    return CancelAllowedFor(account, gw_.auth().Identity(AuthHeader(ctx)));
+  }
+  absl::Status CancelAllowedFor(const std::string& account, const std::string& token) {
+    const risk::Verdict v = gw_.risk().CheckCancel(account, gw_.clock().Now(), token);
     if (v.ok()) return absl::OkStatus();
     gw_.metrics().RiskRejection(account, v.limit);
     auto st = reason::With(absl::ResourceExhaustedError("risk: " + v.limit + ": " + v.message),
@@ -77,29 +164,37 @@ class TradingImpl final : public TradingBase {
 
   ServerUnaryReactor* DoPlaceOrder(CallbackServerContext* ctx, const v1::PlaceOrderRequest* req,
                                    v1::PlaceOrderResponse* resp) {
+    auto* r = ctx->DefaultReactor();
+    PlaceCore(ctx, *req, WithDeadline(gw_, r, "PlaceOrder"), resp);
+    return r;
+  }
+
+  // One order, answered through `once` (a unary call's, or a batch item's): every check, the
+  // risk engine and the venue's order desk. `resp` lives until `once` has finished.
+  void PlaceCore(CallbackServerContext* ctx, const v1::PlaceOrderRequest& rq,
+                 std::shared_ptr<Answer> once, v1::PlaceOrderResponse* resp) {
+    const v1::PlaceOrderRequest* req = &rq;
     auto a = Account(ctx, req->account());
-    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (!a.ok()) return (void)once->Finish(ToGrpc(a.status()));
     if (req->market().venue() != (*a)->name()) {
-      return Done(ctx,
-                  Status(StatusCode::INVALID_ARGUMENT,
-                         "market.venue '" + req->market().venue() + "' does not match account '" +
-                             req->account() + "' on venue '" + (*a)->name() + "'"));
+      return (void)once->Finish(
+          Status(StatusCode::INVALID_ARGUMENT, "market.venue '" + req->market().venue() +
+                                                   "' does not match account '" + req->account() +
+                                                   "' on venue '" + (*a)->name() + "'"));
     }
     auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
-    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    if (!inst.ok()) return (void)once->Finish(ToGrpc(inst.status()));
     if (!inst->tradeable) {
-      return Done(ctx, Status(StatusCode::FAILED_PRECONDITION,
-                              inst->symbol + " is not tradeable on " + inst->venue));
+      return (void)once->Finish(Status(StatusCode::FAILED_PRECONDITION,
+                                       inst->symbol + " is not tradeable on " + inst->venue));
     }
     auto order = orders::BuildOrder(*req, *inst);
-    if (!order.ok()) return Done(ctx, ToGrpc(order.status()));
+    if (!order.ok()) return (void)once->Finish(ToGrpc(order.status()));
     // The strategy's token: its own risk limits apply on top of the account's.
     const std::string token = gw_.auth().Identity(AuthHeader(ctx));
 
     // Idempotency (same id → same answer, mismatch → ALREADY_EXISTS, unknown outcomes
     // resolved first) is the venue's order desk's job: every retry goes there.
-    auto* r = ctx->DefaultReactor();
-    auto once = WithDeadline(gw_, r, "PlaceOrder");
     if (order->type == OrderType::kMarket) {
       // Worst acceptable price from the live book's best opposite level.
       VenueAdapter* adapter = *a;
@@ -131,7 +226,7 @@ class TradingImpl final : public TradingBase {
             orders::ClampToVenueBand(refs, in, &o);
             CheckRiskThenSend(adapter, std::move(o), Touch(bid, ask, ps), once, resp, token);
           });
-      return r;
+      return;
     }
     const risk::Limits lim =
         gw_.risk().Effective(req->account()).Merged(gw_.risk().TokenLimits(token));
@@ -151,10 +246,9 @@ class TradingImpl final : public TradingBase {
                                 if (status == BookStatus::kLive) ref = Touch(bid, ask, ps);
                                 CheckRiskThenSend(adapter, std::move(o), ref, once, resp, token);
                               });
-      return r;
+      return;
     }
     CheckRiskThenSend(*a, std::move(*order), {}, once, resp, token);
-    return r;
   }
 
   static risk::Reference Touch(const std::optional<Level>& bid, const std::optional<Level>& ask,
@@ -168,7 +262,7 @@ class TradingImpl final : public TradingBase {
   // Pre-trade risk (gateway/risk/risk.h): a refused order is answered REJECTED naming the limit
   // and never reaches the venue; a passing one is reserved until the venue's answer.
   void CheckRiskThenSend(VenueAdapter* a, OrderRequest o, risk::Reference ref,
-                         std::shared_ptr<Once> once, v1::PlaceOrderResponse* resp,
+                         std::shared_ptr<Answer> once, v1::PlaceOrderResponse* resp,
                          const std::string& token) {
     if (!ref.mark) ref.mark = gw_.risk().Mark(a->name(), o.symbol);
     bool reserved = false;
@@ -196,7 +290,7 @@ class TradingImpl final : public TradingBase {
     Send(a, std::move(o), once, resp, reserved);
   }
 
-  void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Once> once,
+  void Send(VenueAdapter* a, OrderRequest o, std::shared_ptr<Answer> once,
             v1::PlaceOrderResponse* resp, bool reserved) {
     std::string account = o.account, venue = a->name(), cid = o.client_order_id;
     const auto t0 = std::chrono::steady_clock::now();
@@ -245,18 +339,26 @@ class TradingImpl final : public TradingBase {
 
   ServerUnaryReactor* DoCancelOrder(CallbackServerContext* ctx, const v1::CancelOrderRequest* req,
                                     v1::CancelOrderResponse* resp) {
+    auto* r = ctx->DefaultReactor();
+    CancelCore(ctx, *req, WithDeadline(gw_, r, "CancelOrder"), resp);
+    return r;
+  }
+
+  // One cancel, answered through `once` (a unary call's or a batch item's).
+  void CancelCore(CallbackServerContext* ctx, const v1::CancelOrderRequest& rq,
+                  std::shared_ptr<Answer> once, v1::CancelOrderResponse* resp) {
+    const v1::CancelOrderRequest* req = &rq;
     auto a = Account(ctx, req->account());
-    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    if (auto st = CheckMarket(req->market()); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (!a.ok()) return (void)once->Finish(ToGrpc(a.status()));
+    if (auto st = CheckMarket(req->market()); !st.ok()) return (void)once->Finish(ToGrpc(st));
     if (req->order_id().empty() == req->client_order_id().empty()) {
-      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT,
-                              "give exactly one of order_id or client_order_id"));
+      return (void)once->Finish(
+          Status(StatusCode::INVALID_ARGUMENT, "give exactly one of order_id or client_order_id"));
     }
     auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
-    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-    if (auto st = CancelAllowed(ctx, req->account()); !st.ok()) return Done(ctx, ToGrpc(st));
-    auto* r = ctx->DefaultReactor();
-    auto once = WithDeadline(gw_, r, "CancelOrder");
+    if (!inst.ok()) return (void)once->Finish(ToGrpc(inst.status()));
+    if (auto st = CancelAllowed(ctx, req->account()); !st.ok())
+      return (void)once->Finish(ToGrpc(st));
     (*a)->CancelOrder({req->account(), inst->symbol, req->order_id(), req->client_order_id()},
                       [once, resp](absl::StatusOr<CancelResult> res) {
                         if (!res.ok()) return (void)once->Finish(OrderLookupStatus(res.status()));
@@ -265,8 +367,262 @@ class TradingImpl final : public TradingBase {
                         resp->set_filled_size(Str(res->order.filled_size));
                         once->Finished(Status::OK);
                       });
+  }
+
+  // ------------------------------------------------------------------ batches
+
+  ServerUnaryReactor* PlaceOrders(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                  grpc::ByteBuffer* out) override {
+    return RawUnary<v1::PlaceOrdersRequest, v1::PlaceOrdersResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::PlaceOrdersRequest* rq,
+               v1::PlaceOrdersResponse* rs) {
+          std::set<std::pair<std::string, std::string>> ids;
+          for (const auto& o : rq->orders()) {
+            if (!o.client_order_id().empty() &&
+                !ids.emplace(o.account(), o.client_order_id()).second) {
+              return Done(c, Err(StatusCode::INVALID_ARGUMENT,
+                                 "orders: client_order_id '" + o.client_order_id() +
+                                     "' twice for account '" + o.account() + "'",
+                                 reason::kInvalidArgument));
+            }
+          }
+          return RunBatch<v1::PlaceOrderResponse>(
+              c, rq->orders().size(), "PlaceOrders",
+              [this, c, rq](size_t i, std::shared_ptr<Slot<v1::PlaceOrderResponse>> slot) {
+                PlaceCore(c, rq->orders(static_cast<int>(i)), slot, slot->resp());
+              },
+              [rs](Batch<v1::PlaceOrderResponse>& b) {
+                for (const auto& it : b.items) FillResult(it, rs->add_results(), true);
+              });
+        });
+  }
+
+  ServerUnaryReactor* CancelOrders(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                   grpc::ByteBuffer* out) override {
+    return RawUnary<v1::CancelOrdersRequest, v1::CancelOrdersResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::CancelOrdersRequest* rq,
+               v1::CancelOrdersResponse* rs) {
+          return RunBatch<v1::CancelOrderResponse>(
+              c, rq->orders().size(), "CancelOrders",
+              [this, c, rq](size_t i, std::shared_ptr<Slot<v1::CancelOrderResponse>> slot) {
+                CancelCore(c, rq->orders(static_cast<int>(i)), slot, slot->resp());
+              },
+              [rs](Batch<v1::CancelOrderResponse>& b) {
+                for (const auto& it : b.items) FillResult(it, rs->add_results(), false);
+              });
+        });
+  }
+
+  // Starts every item at once (the venues' own desks serialize what must be); answers when the
+  // last one did, or at the deadline.
+  template <typename ItemResp, typename Start, typename Write>
+  ServerUnaryReactor* RunBatch(CallbackServerContext* ctx, int n, const std::string& what,
+                               Start start, Write write) {
+    if (n == 0) {
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT, "orders: at least one is required",
+                           reason::kInvalidArgument));
+    }
+    if (n > kMaxBatch) {
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT,
+                           "orders: " + std::to_string(n) + " items; at most " +
+                               std::to_string(kMaxBatch) + " per call",
+                           reason::kInvalidArgument));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto batch = std::make_shared<Batch<ItemResp>>(static_cast<size_t>(n));
+    batch->call = std::make_shared<Once>(r);
+    batch->write = std::move(write);
+    gw_.timer().After(std::chrono::milliseconds(gw_.config().limits.request_timeout_ms),
+                      [batch] { batch->Complete(); });
+    for (int i = 0; i < n; ++i) {
+      start(static_cast<size_t>(i), std::make_shared<Slot<ItemResp>>(batch, i));
+    }
+    (void)what;
     return r;
   }
+
+  // ------------------------------------------------------------------ amend
+
+  ServerUnaryReactor* AmendOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* out) override {
+    return RawUnary<v1::AmendOrderRequest, v1::AmendOrderResponse>(
+        ctx, raw, out,
+        [this](CallbackServerContext* c, const v1::AmendOrderRequest* rq,
+               v1::AmendOrderResponse* rs) { return DoAmendOrder(c, rq, rs); });
+  }
+
+  ServerUnaryReactor* DoAmendOrder(CallbackServerContext* ctx, const v1::AmendOrderRequest* req,
+                                   v1::AmendOrderResponse* resp) {
+    auto a = Account(ctx, req->account());
+    if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
+    if (auto st = CheckMarket(req->market()); !st.ok()) return Done(ctx, ToGrpc(st));
+    if (req->order_id().empty() == req->client_order_id().empty()) {
+      return Done(
+          ctx, Err(StatusCode::INVALID_ARGUMENT, "give exactly one of order_id or client_order_id",
+                   reason::kInvalidArgument));
+    }
+    if (req->price().empty() && req->size().empty()) {
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT, "give a new price, a new size or both",
+                           reason::kInvalidArgument));
+    }
+    auto inst = gw_.FindInstrument(req->market().venue(), req->market().symbol());
+    if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
+    VenueAdapter* adapter = *a;
+    const bool native = adapter->capabilities().native_amend;
+    if (!native && req->new_client_order_id().empty()) {
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT,
+                           "new_client_order_id is required: " + adapter->name() +
+                               " amends by cancel-replace (VenueCapabilities.amend)",
+                           reason::kInvalidArgument));
+    }
+    auto* r = ctx->DefaultReactor();
+    auto once = WithDeadline(gw_, r, "AmendOrder");
+    resp->set_method(native ? "native" : "cancel_replace");
+    // The order as the gateway knows it (side, time in force, reduce-only, filled), else the
+    // venue's answer.
+    CancelRequest ref{req->account(), inst->symbol, req->order_id(), req->client_order_id()};
+    const std::string token = gw_.auth().Identity(AuthHeader(ctx));
+    auto with_order = [this, once, resp, adapter, native, token, in = *inst,
+                       rq = *req](Order orig) {
+      if (IsTerminal(orig.status)) {
+        if (!once->Claim()) return;
+        resp->set_outcome(v1::ACK_OUTCOME_REJECTED);
+        Fill(orig, resp->mutable_replaced());
+        resp->set_message("the order is no longer open (" + std::string(ToString(orig.status)) +
+                          "): nothing to amend");
+        resp->set_reason(std::string(reason::kOrderNotFound));
+        return once->Finished(Status::OK);
+      }
+      // The amended order, validated like a new one (tick, step, min size and notional).
+      v1::PlaceOrderRequest as_new;
+      as_new.set_account(rq.account());
+      *as_new.mutable_market() = rq.market();
+      as_new.set_client_order_id(native ? orig.client_order_id : rq.new_client_order_id());
+      as_new.set_side(ToProto(orig.side));
+      as_new.set_type(v1::ORDER_TYPE_LIMIT);
+      as_new.set_time_in_force(ToProto(orig.tif));
+      as_new.set_price(rq.price().empty() ? Str(orig.price) : rq.price());
+      as_new.set_size(rq.size().empty() ? Str(orig.size) : rq.size());
+      as_new.set_reduce_only(orig.reduce_only);
+      as_new.set_rounding(rq.rounding());
+      auto built = orders::BuildOrder(as_new, in);
+      if (!built.ok()) return (void)once->Finish(ToGrpc(built.status()));
+      if (native) {
+        AmendRequest ar{rq.account(),         in.symbol,    orig.order_id,
+                        orig.client_order_id, built->price, built->size};
+        return adapter->AmendOrder(ar, [once, resp](absl::StatusOr<OrderAck> ack) {
+          if (!ack.ok()) return (void)once->Finish(ToGrpc(ack.status()));
+          if (!once->Claim()) return;
+          FillAmend(*ack, resp);
+          once->Finished(Status::OK);
+        });
+      }
+      CancelReplace(adapter, orig, std::move(*built), once, resp, token);
+    };
+    auto from_venue = [once, adapter, ref, with_order] {
+      adapter->GetOrder(ref, true, [once, with_order](absl::StatusOr<Order> o) {
+        if (!o.ok()) return (void)once->Finish(OrderLookupStatus(o.status()));
+        with_order(*o);
+      });
+    };
+    if (!native) {
+      // A retry of an amend that already placed its replacement answers with it (same
+      // new_client_order_id: never placed twice).
+      gw_.bus().GetOrder(
+          req->account(), "", req->new_client_order_id(),
+          [this, once, resp, ref, from_venue, with_order](std::optional<Order> placed) {
+            if (placed) {
+              if (!once->Claim()) return;
+              resp->set_outcome(v1::ACK_OUTCOME_ACCEPTED);
+              Fill(*placed, resp->mutable_order());
+              return once->Finished(Status::OK);
+            }
+            gw_.bus().GetOrder(ref.account, ref.order_id, ref.client_order_id,
+                               [from_venue, with_order](std::optional<Order> o) {
+                                 if (o) return with_order(*o);
+                                 from_venue();
+                               });
+          });
+      return r;
+    }
+    gw_.bus().GetOrder(req->account(), req->order_id(), req->client_order_id(),
+                       [from_venue, with_order](std::optional<Order> o) {
+                         if (o) return with_order(*o);
+                         from_venue();
+                       });
+    return r;
+  }
+
+  static void FillAmend(const OrderAck& ack, v1::AmendOrderResponse* resp) {
+    resp->set_outcome(ToProto(ack.outcome));
+    Fill(ack.order, resp->mutable_order());
+    resp->set_message(ack.message);
+    resp->set_retryable(ack.retryable);
+    if (ack.outcome != AckOutcome::kAccepted) {
+      resp->set_reason(std::string(ack.outcome == AckOutcome::kOutcomeUnknown
+                                       ? reason::kOutcomeUnknown
+                                       : reason::ReasonCode(ack.reason)));
+    }
+  }
+
+  // Cancel first; only a confirmed cancel places the rest (new size - filled at the cancel)
+  // under the new client order id, through the risk engine and the desk like any order.
+  void CancelReplace(VenueAdapter* a, Order orig, OrderRequest repl, std::shared_ptr<Answer> once,
+                     v1::AmendOrderResponse* resp, const std::string& token) {
+    if (auto st = CancelAllowedFor(orig.account, token); !st.ok()) {
+      return (void)once->Finish(ToGrpc(st));
+    }
+    CancelRequest cr{orig.account, orig.symbol, orig.order_id, orig.client_order_id};
+    a->CancelOrder(cr, [this, a, once, resp, repl = std::move(repl),
+                        token](absl::StatusOr<CancelResult> res) mutable {
+      if (!res.ok()) {
+        // Not cancelled (or not known to be): nothing placed.
+        return (void)once->Finish(OrderLookupStatus(res.status()));
+      }
+      const Order& gone = res->order;
+      auto rest = Decimal::Sub(repl.size, gone.filled_size);
+      if (!rest.ok() || !rest->IsPositive()) {
+        if (!once->Claim()) return;
+        resp->set_outcome(v1::ACK_OUTCOME_REJECTED);
+        Fill(gone, resp->mutable_replaced());
+        resp->set_message("filled " + Str(gone.filled_size) +
+                          " before the cancel: nothing left of " + Str(repl.size) + " to place");
+        resp->set_reason(std::string(reason::kOrderRejected));
+        return once->Finished(Status::OK);
+      }
+      repl.size = *rest;
+      // The replacement's answer becomes the amend's (the original's final state beside it).
+      auto place = std::make_shared<v1::PlaceOrderResponse>();
+      auto inner = std::make_shared<Forward>(once, [resp, place, gone](const Status& s) {
+        if (!s.ok()) return;
+        resp->set_outcome(place->outcome());
+        *resp->mutable_order() = place->order();
+        resp->set_message(place->message());
+        resp->set_retryable(place->retryable());
+        resp->set_reason(place->reason());
+        Fill(gone, resp->mutable_replaced());
+      });
+      CheckRiskThenSend(a, std::move(repl), {}, inner, place.get(), token);
+    });
+  }
+
+  // An Answer that answers `outer` after `copy` moved the inner response into the outer one.
+  class Forward final : public Answer {
+   public:
+    Forward(std::shared_ptr<Answer> outer, std::function<void(const Status&)> copy)
+        : outer_(std::move(outer)), copy_(std::move(copy)) {}
+    [[nodiscard]] bool Claim() override { return outer_->Claim(); }
+    void Finished(const Status& s) override {
+      copy_(s);
+      outer_->Finished(s);
+    }
+
+   private:
+    std::shared_ptr<Answer> outer_;
+    std::function<void(const Status&)> copy_;
+  };
 
   ServerUnaryReactor* CancelAllOrders(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
                                       grpc::ByteBuffer* out) override {

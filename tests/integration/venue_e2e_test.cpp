@@ -2333,4 +2333,189 @@ TEST_CASE("risk: a strategy killed with kill -9 has its orders cancelled after i
 }
 #endif
 
+
+// ---------------------------------------------------------------- batches and amend (issue 19)
+
+namespace {
+
+// The prices of the open orders the sim holds for `account` (client ids are the venue's own
+// there: numeric on Backpack and Lighter).
+std::multiset<Decimal> SimOpenPrices(VenueRig& rig, const std::string& account) {
+  auto body = rig.ControlGet("/orders?venue=" + rig.venue() + "&account=" + account);
+  REQUIRE(body);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(*body).get(doc));
+  simdjson::dom::array orders;
+  REQUIRE(!doc.at_key("orders").get(orders));
+  std::multiset<Decimal> out;
+  for (simdjson::dom::element o : orders) {
+    std::string_view status, price;
+    REQUIRE(!o.at_key("status").get(status));
+    REQUIRE(!o.at_key("price").get(price));
+    if (status == "open" || status == "partially_filled") out.insert(D(std::string(price)));
+  }
+  return out;
+}
+
+void BatchesAndAmend(RigOptions opts) {
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string acct = rig.account();
+  FrozenMarket fm = FreezeMarket(rig);
+  const size_t sim0 = SimOrderCount(rig, acct);
+
+  // PlaceOrders: three resting bids and one off-tick price, each with its own result.
+  v1::PlaceOrdersRequest batch;
+  for (int i = 0; i < 3; ++i) {
+    *batch.add_orders() = LimitOrder(acct, fm, "bt-" + std::to_string(i), v1::SIDE_BUY,
+                                     Offset(fm.best_bid, fm.tick, -40 - 5 * i),
+                                     v1::TIME_IN_FORCE_GTC);
+  }
+  const std::string off_tick =
+      Decimal::Add(D(Offset(fm.best_bid, fm.tick, -60)),
+                   *Decimal::Mul(D(fm.tick), D("0.5"), 12, Rounding::kExact))
+          ->ToNormalizedString();
+  *batch.add_orders() =
+      LimitOrder(acct, fm, "bt-bad", v1::SIDE_BUY, off_tick, v1::TIME_IN_FORCE_GTC);
+  v1::PlaceOrdersResponse pr;
+  auto st = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrders, batch, &pr);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  REQUIRE(pr.results_size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    INFO(pr.results(i).DebugString());
+    CHECK(pr.results(i).code() == 0);
+    CHECK(pr.results(i).response().outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    CHECK(pr.results(i).response().order().client_order_id() == "bt-" + std::to_string(i));
+  }
+  CHECK(pr.results(3).code() == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  CHECK(pr.results(3).reason() == "invalid_argument");
+  CHECK(pr.results(3).message().find("tick") != std::string::npos);
+  CHECK(SimOrderCount(rig, acct) == sim0 + 3);  // the bad one never reached the venue
+
+  // A malformed batch fails whole: a client id twice, or too many.
+  {
+    v1::PlaceOrdersRequest dup;
+    *dup.add_orders() = batch.orders(0);
+    *dup.add_orders() = batch.orders(0);
+    v1::PlaceOrdersResponse dr;
+    auto ds = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrders, dup, &dr);
+    CHECK(ds.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(ErrorReason(ds) == "invalid_argument");
+    v1::PlaceOrdersRequest empty;
+    CHECK(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrders, empty, &dr)
+              .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // Capabilities say how amends and batches work here.
+  v1::ListVenuesResponse venues;
+  REQUIRE(Call(rig.gateway_svc.get(), &v1::GatewayService::Stub::ListVenues, v1::ListVenuesRequest(),
+               &venues)
+              .ok());
+  std::string amend_method;
+  for (const auto& v : venues.venues()) {
+    if (v.venue() == rig.venue()) {
+      amend_method = v.capabilities().amend();
+      CHECK(v.capabilities().batch_orders() == "fanout");
+    }
+  }
+  CHECK((amend_method == "native" || amend_method == "cancel_replace"));
+
+  // AmendOrder: bt-0 moves 3 ticks down.
+  const std::string new_px = Offset(fm.best_bid, fm.tick, -43);
+  v1::AmendOrderRequest am;
+  am.set_account(acct);
+  *am.mutable_market() = fm.market;
+  am.set_client_order_id("bt-0");
+  am.set_price(new_px);
+  v1::AmendOrderResponse ar;
+  if (amend_method == "cancel_replace") {
+    // The replacement needs its own client id.
+    auto ms = Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, am, &ar);
+    CHECK(ms.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    am.set_new_client_order_id("bt-0b");
+  }
+  st = Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, am, &ar);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  INFO(ar.DebugString());
+  CHECK(ar.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  CHECK(ar.method() == amend_method);
+  CHECK(D(ar.order().price()) == D(new_px));
+  const std::string live_cid = amend_method == "cancel_replace" ? "bt-0b" : "bt-0";
+  CHECK(ar.order().client_order_id() == live_cid);
+  if (amend_method == "cancel_replace") {
+    CHECK(ar.replaced().client_order_id() == "bt-0");
+    CHECK(ar.replaced().status() == v1::ORDER_STATUS_CANCELED);
+  }
+  // The venue holds exactly the amended order at its new price, and the other two.
+  const Decimal old_px = D(Offset(fm.best_bid, fm.tick, -40));
+  CHECK(WaitUntil(
+      [&] {
+        auto open = SimOpenPrices(rig, acct);
+        return open.size() == 3 && open.count(D(new_px)) == 1 && open.count(old_px) == 0;
+      },
+      Millis(10000), Millis(50)));
+  const size_t sim_after_amend = SimOrderCount(rig, acct);
+  if (amend_method == "cancel_replace") {
+    // A retry (same new_client_order_id) answers with the replacement; nothing placed twice.
+    v1::AmendOrderResponse again;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, am, &again).ok());
+    CHECK(again.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    CHECK(again.order().order_id() == ar.order().order_id());
+    CHECK(SimOrderCount(rig, acct) == sim_after_amend);
+  }
+  // Amending an order that is gone changes nothing.
+  {
+    v1::AmendOrderRequest gone = am;
+    gone.set_client_order_id("bt-never");
+    gone.set_new_client_order_id("bt-never-b");
+    v1::AmendOrderResponse gr;
+    auto gs = Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, gone, &gr);
+    CHECK(gs.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ErrorReason(gs) == "order_not_found");
+    CHECK(SimOrderCount(rig, acct) == sim_after_amend);
+  }
+
+  // CancelOrders: the three live ones and one unknown, each with its own result.
+  v1::CancelOrdersRequest cb;
+  for (const std::string cid : {live_cid, std::string("bt-1"), std::string("bt-2"),
+                                std::string("bt-unknown")}) {
+    auto* c = cb.add_orders();
+    c->set_account(acct);
+    *c->mutable_market() = fm.market;
+    c->set_client_order_id(cid);
+  }
+  v1::CancelOrdersResponse cr;
+  st = Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrders, cb, &cr);
+  REQUIRE(st.ok());
+  REQUIRE(cr.results_size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    INFO(cr.results(i).DebugString());
+    CHECK(cr.results(i).code() == 0);
+    CHECK(cr.results(i).response().order().status() == v1::ORDER_STATUS_CANCELED);
+  }
+  CHECK(cr.results(3).code() == static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  CHECK(cr.results(3).reason() == "order_not_found");
+  CHECK(WaitUntil([&] { return SimOpenPrices(rig, acct).empty(); }, Millis(10000), Millis(50)));
+  CHECK(OpenOrders(rig, acct) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("aster: PlaceOrders, CancelOrders and AmendOrder", "[integration][aster][batch]") {
+  BatchesAndAmend(AsterOptions());
+}
+TEST_CASE("backpack: PlaceOrders, CancelOrders and AmendOrder",
+          "[integration][backpack][batch]") {
+  BatchesAndAmend(BackpackOptions());
+}
+TEST_CASE("paradex: PlaceOrders, CancelOrders and AmendOrder", "[integration][paradex][batch]") {
+  BatchesAndAmend(ParadexOptions());
+}
+TEST_CASE("lighter: PlaceOrders, CancelOrders and AmendOrder", "[integration][lighter][batch]") {
+  BatchesAndAmend(LighterOptions());
+}
+
 }  // namespace perpgw::testing
