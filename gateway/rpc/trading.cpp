@@ -1,6 +1,11 @@
 // perpgw.v1.TradingService: orders through the venue's order desk, lookups, order events.
 #include "gateway/rpc/common.h"
 
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
 #include "adapters/api/mutex.h"
 #include "adapters/api/reason.h"
 #include "gateway/convert.h"
@@ -760,11 +765,37 @@ class TradingImpl final : public TradingBase {
     auto once = WithDeadline(gw_, r, "ListFills");
     FillQuery q{req->account(), *symbol, req->from_time_ns(), req->to_time_ns(),
                 req->limit() == 0 ? 500 : req->limit()};
-    (*a)->ListFills(q, [once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
+    (*a)->ListFills(q, [this, once, resp,
+                        account = req->account()](absl::StatusOr<std::vector<perpgw::Fill>> res) {
       if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
-      if (!once->Claim()) return;  // the deadline answered first: resp is gone
-      for (const auto& f : *res) Fill(f, resp->add_fills());
-      once->Finished(Status::OK);
+      // One sort order on every venue: oldest first (exchange time, then trade id).
+      auto fills = std::make_shared<std::vector<perpgw::Fill>>(std::move(*res));
+      std::stable_sort(fills->begin(), fills->end(), [](const auto& x, const auto& y) {
+        return std::tie(x.exchange_time, x.trade_id) < std::tie(y.exchange_time, y.trade_id);
+      });
+      auto answer = [once, resp, fills] {
+        if (!once->Claim()) return;  // the deadline answered first: resp is gone
+        for (const auto& f : *fills) Fill(f, resp->add_fills());
+        once->Finished(Status::OK);
+      };
+      const bool missing = std::any_of(fills->begin(), fills->end(), [](const auto& f) {
+        return f.client_order_id.empty() && !f.order_id.empty();
+      });
+      if (!missing) return answer();
+      // Venues whose fill rows carry no client order id (Aster userTrades): the gateway's own
+      // orders know it by venue order id.
+      gw_.bus().ListOrders(account, "", false, [fills, answer](std::vector<Order> orders) {
+        std::unordered_map<std::string, std::string> cid;
+        for (const auto& o : orders) {
+          if (!o.order_id.empty() && !o.client_order_id.empty())
+            cid[o.order_id] = o.client_order_id;
+        }
+        for (auto& f : *fills) {
+          if (!f.client_order_id.empty()) continue;
+          if (auto it = cid.find(f.order_id); it != cid.end()) f.client_order_id = it->second;
+        }
+        answer();
+      });
     });
     return r;
   }

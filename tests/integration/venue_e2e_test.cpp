@@ -452,6 +452,29 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(cst.ok());
   CHECK(D(cresp.filled_size()) == D(size));
 
+  // Fill history: oldest first on every venue, and every fill names its client order id (Aster's
+  // userTrades rows carry none: the gateway's orders supply it).
+  {
+    v1::ListFillsRequest fq;
+    fq.set_account(rig.account());
+    fq.set_symbol("BTC");
+    v1::ListFillsResponse fr;
+    CHECK(WaitUntil(
+        [&] {
+          fr.Clear();
+          return Call(rig.trading.get(), &v1::TradingService::Stub::ListFills, fq, &fr).ok() &&
+                 std::any_of(fr.fills().begin(), fr.fills().end(), [](const v1::Fill& f) {
+                   return f.client_order_id() == "it-rest-1";
+                 });
+        },
+        Millis(10000), Millis(100)));
+    for (int i = 0; i < fr.fills_size(); ++i) {
+      INFO(fr.fills(i).DebugString());
+      CHECK_FALSE(fr.fills(i).client_order_id().empty());
+      if (i > 0) CHECK(fr.fills(i - 1).exchange_time_ns() <= fr.fills(i).exchange_time_ns());
+    }
+  }
+
   // An order the venue never had: CancelOrder and GetOrder both say NOT_FOUND (issue 13: the
   // cancel said FAILED_PRECONDITION on Aster, whose -2011 covers unknown and closed orders).
   {
