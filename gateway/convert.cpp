@@ -127,7 +127,8 @@ void Fill(const Instrument& in, v1::Instrument* out) {
   out->set_quantity_multiplier(in.quantity_multiplier);
   out->set_max_leverage(Str(Positive(in.max_leverage)));
   out->set_tradeable(in.tradeable);
-  out->set_funding_interval_hours(in.funding_interval_hours);
+  // Whole hours (every venue's interval is); a fractional one would be rounded to nearest.
+  out->set_funding_interval_hours(static_cast<int32_t>(in.funding_interval_hours + 0.5));
   out->set_unified_symbol(UnifiedSymbol(in));
   out->set_settle(in.settle.empty() ? in.quote : in.settle);
   out->set_venue_market_id(in.venue_market_id);
@@ -136,7 +137,11 @@ void Fill(const Instrument& in, v1::Instrument* out) {
 void Fill(const Funding& in, v1::FundingRate* out) {
   Market(in.venue, in.symbol, out->mutable_market());
   out->set_rate(Str(in.rate));
-  out->set_interval_hours(Str(in.interval_hours));
+  {
+    // Whole hours on the wire (issue 19: one numeric type per concept); 0 = unknown.
+    auto h = in.interval_hours.ToScaled(0, Rounding::kHalfEven);
+    out->set_interval_hours(h.ok() && *h > 0 && *h < 1000 ? static_cast<int32_t>(*h) : 0);
+  }
   out->set_rate_8h(Str(in.rate_8h));
   out->set_rate_1h(Str(in.rate_1h));
   out->set_apr(Str(in.apr));

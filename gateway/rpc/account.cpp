@@ -68,12 +68,9 @@ class AccountImpl final : public AccountBase {
                                       v1::ListPositionsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    std::string symbol = req->symbol();
-    if (!symbol.empty()) {
-      auto inst = gw_.FindInstrument((*a)->name(), symbol);
-      if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
-      symbol = inst->symbol;
-    }
+    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
+    const std::string symbol = *market;
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListPositions");
     (*a)->GetPositions(req->account(),
@@ -120,7 +117,13 @@ class AccountImpl final : public AccountBase {
                                         v1::LeverageInfo* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
+    if (market->empty()) {
+      return Done(
+          ctx, Err(StatusCode::INVALID_ARGUMENT, "market is required", reason::kInvalidArgument));
+    }
+    auto inst = gw_.FindInstrument((*a)->name(), *market);
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetLeverageInfo");
@@ -153,7 +156,13 @@ class AccountImpl final : public AccountBase {
                            "venue '" + (*a)->name() + "' does not support setting leverage",
                            reason::kUnsupported));
     }
-    auto inst = gw_.FindInstrument((*a)->name(), req->symbol());
+    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
+    if (market->empty()) {
+      return Done(
+          ctx, Err(StatusCode::INVALID_ARGUMENT, "market is required", reason::kInvalidArgument));
+    }
+    auto inst = gw_.FindInstrument((*a)->name(), *market);
     if (!inst.ok()) return Done(ctx, ToGrpc(inst.status()));
     auto lev = orders::ParseField(req->leverage(), "leverage", true);
     if (!lev.ok()) return Done(ctx, ToGrpc(lev.status()));

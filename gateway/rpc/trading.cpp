@@ -151,14 +151,6 @@ class TradingImpl final : public TradingBase {
     return ToGrpc(st);
   }
 
-  // An optional market filter in any spelling (FindInstrument) → the ticker; "" stays "".
-  absl::StatusOr<std::string> Ticker(VenueAdapter* a, const std::string& symbol) {
-    if (symbol.empty()) return symbol;
-    auto inst = gw_.FindInstrument(a->name(), symbol);
-    if (!inst.ok()) return inst.status();
-    return inst->symbol;
-  }
-
   ServerUnaryReactor* PlaceOrder(CallbackServerContext* ctx, const grpc::ByteBuffer* raw,
                                  grpc::ByteBuffer* out) override {
     return RawUnary<v1::PlaceOrderRequest, v1::PlaceOrderResponse>(
@@ -642,10 +634,7 @@ class TradingImpl final : public TradingBase {
                                         v1::CancelAllOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    if (!req->venue().empty() && req->venue() != (*a)->name()) {
-      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "venue does not match the account"));
-    }
-    auto symbol = Ticker(*a, req->symbol());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol(), req->venue());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     if (auto st = CancelAllowed(ctx, req->account()); !st.ok()) return Done(ctx, ToGrpc(st));
     auto* r = ctx->DefaultReactor();
@@ -679,7 +668,7 @@ class TradingImpl final : public TradingBase {
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetOrder");
     VenueAdapter* adapter = *a;
-    auto symbol = Ticker(adapter, req->market().symbol());  // optional here
+    auto symbol = AccountMarket(gw_, adapter->name(), req->market(), "");  // optional here
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     CancelRequest ref{req->account(), *symbol, req->order_id(), req->client_order_id()};
     // The venue is asked by market: without one, the market of the order the gateway has seen.
@@ -727,7 +716,7 @@ class TradingImpl final : public TradingBase {
                                        v1::ListOpenOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto symbol = Ticker(*a, req->symbol());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListOpenOrders");
@@ -759,7 +748,7 @@ class TradingImpl final : public TradingBase {
     if (req->limit() < 0 || req->limit() > 1000) {
       return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
     }
-    auto symbol = Ticker(*a, req->symbol());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListFills");

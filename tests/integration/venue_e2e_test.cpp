@@ -529,6 +529,19 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(presp.positions_size() == 1);
   CHECK(presp.positions(0).market().symbol() == "BTC");
   CHECK(D(presp.positions(0).size()) == D(size));
+  // The same position named by MarketRef (unified symbol), and a market of another venue refused.
+  {
+    v1::ListPositionsRequest byref;
+    byref.set_account(rig.account());
+    byref.mutable_market()->set_venue(rig.venue());
+    byref.mutable_market()->set_symbol("btc");
+    v1::ListPositionsResponse r2;
+    REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, byref, &r2).ok());
+    CHECK(r2.positions_size() == 1);
+    byref.mutable_market()->set_venue(rig.venue() == "aster" ? "backpack" : "aster");
+    auto wrong = Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, byref, &r2);
+    CHECK(wrong.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
   // Unknown is "", never "0": a liquidation price or leverage of 0 is no value (issue 19).
   for (const auto& p : presp.positions()) {
     INFO(p.DebugString());
@@ -673,7 +686,7 @@ void FundingNormalized(RigOptions opts, std::set<std::string> want_intervals) {
   std::set<std::string> seen;
   for (const auto& r : resp.rates()) {
     INFO(r.market().symbol() << " rate " << r.rate() << " interval " << r.interval_hours());
-    const Decimal interval = D(r.interval_hours());
+    const Decimal interval = Decimal::FromInt(r.interval_hours());
     REQUIRE(interval.IsPositive());
     seen.insert(interval.ToNormalizedString());
     auto expect8 = Decimal::Div(*Decimal::Mul(D(r.rate()), Decimal::FromInt(8), 12, Rounding::kExact),
@@ -2237,7 +2250,7 @@ void FundingHistory(RigOptions opts) {
     if (i > 0) CHECK(f.as_of_ns() > all.rates(i - 1).as_of_ns());
     const Decimal want = *Decimal::Div(
         *Decimal::Mul(D(f.rate()), Decimal::FromInt(8), 18, Rounding::kExact),
-        D(f.interval_hours()), 12, Rounding::kHalfEven);
+        Decimal::FromInt(f.interval_hours()), 12, Rounding::kHalfEven);
     CHECK(D(f.rate_8h()) == want);
   }
   // A range that holds only the newest two rows answers exactly those.
