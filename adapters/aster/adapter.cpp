@@ -47,6 +47,7 @@ class AsterAdapter final : public common::AdapterBase {
         books_(cfg_.name, feed_.seq_rule(),
                BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
     chain_id_ = ConfiguredChainId(cfg_);
+    for (const auto& ac : cfg_.accounts) all_v3_ = all_v3_ && SchemeOf(ac) == AuthScheme::kV3;
   }
   ~AsterAdapter() override { Stop(); }
 
@@ -61,6 +62,9 @@ class AsterAdapter final : public common::AdapterBase {
     c.post_only = true;
     c.reduce_only = true;
     c.balance_stream = false;  // ACCOUNT_UPDATE has no available balance: polled over REST
+    // PUT /fapi/v3/order exists for V3 accounts only (aster.md §9; the V1 docs have no modify):
+    // native when every configured account is V3, else the gateway cancel-replaces.
+    c.native_amend = c.trading && all_v3_;
     return c;
   }
 
@@ -177,6 +181,43 @@ class AsterAdapter final : public common::AdapterBase {
           if (!IsTerminal(o->status)) return done(FromVenue(err));
           done(CancelResult{*o});
         });
+      });
+    });
+  }
+
+  // Native modify (PUT /fapi/v3/order): the order keeps its ids; the venue needs side,
+  // quantity and price, taken from the desk's entry (else a lookup at the venue) when the
+  // request leaves one out. Venue refusals map through the error table: -2013 (no such open
+  // order: filled, canceled or unknown) is NOT_FOUND; other refusals answer REJECTED with the
+  // order unchanged; a timeout/5xx/429 is OUTCOME_UNKNOWN (never a fake success).
+  void AmendOrder(AmendRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
+      const Instrument* in = symbols_.ByTicker(req.symbol);
+      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
+      if (acc->creds.scheme != AuthScheme::kV3) {
+        return done(absl::FailedPreconditionError(
+            "aster modifies orders on V3 accounts only; " + req.account + " signs V1"));
+      }
+      std::optional<Order> known;
+      if (desk_ && !req.client_order_id.empty()) {
+        known = desk_->Known(req.account, req.client_order_id);
+      }
+      if (known && (known->order_id.empty() || known->order_id == req.order_id ||
+                    req.order_id.empty())) {
+        return SendModify(acc, *in, std::move(req), *known, /*clock_retry=*/true,
+                          std::move(done));
+      }
+      // Not the desk's (placed elsewhere, or the entry is gone): ask the venue for its side.
+      auto params = EncodeOrderRef(in->venue_symbol, req.order_id, req.client_order_id);
+      if (!params.ok()) return done(params.status());
+      rest_.QueryOrder(acc->creds, *params, [this, acc, inst = *in, req = std::move(req),
+                                             done](RestResult r) mutable {
+        if (!r.ok()) return done(FromVenue(r.error));
+        auto o = ParseOrder(r.body, Ctx(acc));
+        if (!o.ok()) return done(o.status());
+        SendModify(acc, inst, std::move(req), *o, /*clock_retry=*/true, std::move(done));
       });
     });
   }
@@ -759,6 +800,63 @@ class AsterAdapter final : public common::AdapterBase {
     });
   }
 
+  // One modify request; `cur` is the order as known before it (side, and the price/size an
+  // amend leaves out).
+  void SendModify(AccountState* acc, const Instrument& in, AmendRequest req, const Order& cur,
+                  bool clock_retry, Callback<OrderAck> done) {
+    if (IsTerminal(cur.status)) {
+      return done(absl::NotFoundError("order is no longer open on aster (" +
+                                      std::string(ToString(cur.status)) + "): nothing to amend"));
+    }
+    const Decimal size = req.size ? *req.size : cur.size;
+    const Decimal price = req.price ? *req.price : cur.price;
+    const std::string order_id = req.order_id.empty() ? cur.order_id : req.order_id;
+    auto params = EncodeModifyOrder(in, order_id, req.client_order_id, cur.side, size, price);
+    if (!params.ok()) return done(params.status());
+    rest_.ModifyOrder(acc->creds, *params, [this, acc, in, req, cur, clock_retry,
+                                            done](RestResult r) mutable {
+      if (r.ok()) {
+        auto o = ParseOrder(r.body, Ctx(acc));
+        if (!o.ok()) {
+          // The venue answered 200 but we cannot read it: the amend probably happened.
+          OrderAck ack;
+          ack.outcome = AckOutcome::kOutcomeUnknown;
+          ack.retryable = true;
+          ack.order = cur;
+          ack.message = "unreadable modify response: " + std::string(o.status().message()) +
+                        "; look the order up before amending again";
+          return done(ack);
+        }
+        o->venue = cfg_.name;
+        o->account = acc->creds.account;
+        OrderAck ack;
+        ack.outcome = AckOutcome::kAccepted;
+        ack.order = *o;
+        if (desk_) {
+          if (auto reported = desk_->RecordAmend(*o)) ack.order = *reported;
+        }
+        ack.message = "amended";
+        return done(ack);
+      }
+      const VenueError& e = r.error;
+      if (e.action == ErrorAction::kResyncClock && clock_retry) {
+        // -1021 / -4225: refused for its timestamp/nonce, so it did not run: resync, retry once.
+        const UnixNanos sent = clock_.Now();
+        rest_.Time([this, acc, in, req, cur, sent, done](RestResult t) mutable {
+          if (t.ok()) {
+            if (auto ms = ParseServerTimeMs(t.body); ms.ok()) {
+              rest_.set_time_offset_ms(*ms - (sent + clock_.Now()) / 2 / 1000000);
+            }
+          }
+          SendModify(acc, in, std::move(req), cur, false, std::move(done));
+        });
+        return;
+      }
+      // Timeout/5xx/429: unknown outcome; -2013: NOT_FOUND; other refusals: REJECTED.
+      done(AmendFailure(e, cur));
+    });
+  }
+
   // The account endpoint, not /fapi/v2/balance: its asset rows also carry initialMargin (the
   // margin in use), which the balance rows do not (same weight, 5).
   void PollBalance(AccountState* acc, Callback<Balance> done) {
@@ -852,6 +950,9 @@ class AsterAdapter final : public common::AdapterBase {
             Publish(std::move(l));
           }
         }
+        // The venue's event for a native amend (x AMENDMENT, as ccxt sees it): the desk takes
+        // the new price/size and publishes the order; the event itself then repeats it.
+        if (desk_ && uf.execution_type == "AMENDMENT") (void)desk_->RecordAmend(ev.order);
         if (desk_ && !desk_->OnOrderEvent(ev)) return;  // repeats a state already published
         Publish(std::move(ev));
         return;
@@ -874,6 +975,7 @@ class AsterAdapter final : public common::AdapterBase {
 
   AsterRest rest_;
   uint64_t chain_id_ = kMainnetChainId;
+  bool all_v3_ = true;  // every configured account signs V3 (the only scheme with modify)
 
 
   // Venue thread only (the base holds the thread, health and instrument views).

@@ -1744,6 +1744,26 @@ absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& r
   return QueryBuilder().Add("batchOrders", json).Build();
 }
 
+absl::StatusOr<std::string> EncodeModifyOrder(const Instrument& instrument,
+                                              std::string_view order_id,
+                                              std::string_view client_order_id, Side side,
+                                              const Decimal& size, const Decimal& price) {
+  // The order reference first (same rules as query/cancel), then the new values.
+  auto ref = EncodeOrderRef(instrument.venue_symbol, order_id, client_order_id);
+  if (!ref.ok()) return ref.status();
+  OrderRequest as_limit;
+  as_limit.side = side;
+  as_limit.type = OrderType::kLimit;
+  as_limit.tif = TimeInForce::kGtc;  // not sent: a modify keeps the order's time in force
+  as_limit.size = size;
+  as_limit.price = price;
+  auto t = OrderText(as_limit, instrument);
+  if (!t.ok()) return t.status();
+  QueryBuilder q;
+  q.Add("side", t->side).Add("quantity", t->quantity).Add("price", t->price);
+  return *ref + "&" + q.Build();
+}
+
 absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
                                            std::string_view client_order_id) {
   if (venue_symbol.empty()) return Invalid("order ref", "symbol is empty");

@@ -317,6 +317,15 @@ absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instru
 // batchOrders=<percent-encoded JSON list of order objects> (at most kMaxBatchOrders).
 absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& reqs,
                                               const std::vector<const Instrument*>& instruments);
+// Modify one resting LIMIT order in place (PUT /fapi/v3/order; aster.md §9: V3 only, LIMIT only,
+// quantity and price both required): symbol, orderId (or origClientOrderId when order_id is
+// empty), side, quantity (the new total size), price. `side` must be the order's own (the venue
+// checks it). No positionSide: the adapter trades one-way mode only (as EncodeNewOrder is
+// called). Validates price/size against tick and step like a new order (never rounds).
+absl::StatusOr<std::string> EncodeModifyOrder(const Instrument& instrument,
+                                              std::string_view order_id,
+                                              std::string_view client_order_id, Side side,
+                                              const Decimal& size, const Decimal& price);
 // Query / cancel one order: symbol + orderId, or origClientOrderId when order_id is empty.
 absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
                                            std::string_view client_order_id);

@@ -30,6 +30,13 @@ VenueError ClassifyTransportError(std::string_view what, bool timed_out, Request
 // "aster <http>/<code>: <msg>" with the mapped code; OkStatus when status_code is kOk.
 absl::Status ToStatus(const VenueError& e);
 
+// A failed modify (PUT /fapi/v3/order, classified as order entry) as AmendOrder answers it:
+// no answer / 5xx / 429 → OUTCOME_UNKNOWN (retryable; the order may or may not be amended);
+// -2013 and other NOT_FOUND → the status itself (the order is not open there: filled, canceled
+// or unknown); any other refusal → REJECTED with the venue's reason, the order unchanged
+// (`before`). Not for -1021/-4225 (the caller resyncs and retries once first).
+absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before);
+
 // Usage counters from response headers (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S, ...).
 struct RateLimitCounter {
   std::string interval;  // "1M", "10S" (as in the header name, upper-case)

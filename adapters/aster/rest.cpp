@@ -16,6 +16,14 @@ namespace asio = boost::asio;
 using common::HttpRequest;
 using common::HttpResponse;
 
+AuthScheme SchemeOf(const AccountConfig& account) {
+  auto it = account.options.find("auth_scheme");
+  if (it != account.options.end() && !it->second.empty()) {
+    return it->second == "v3" ? AuthScheme::kV3 : AuthScheme::kV1;
+  }
+  return account.credentials.count("private_key") ? AuthScheme::kV3 : AuthScheme::kV1;
+}
+
 absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64_t chain_id) {
   Credentials c;
   c.account = account.id;
@@ -292,6 +300,17 @@ void AsterRest::QueryOrder(const Credentials& c, const std::string& params, Rest
 void AsterRest::CancelOrder(const Credentials& c, const std::string& params, RestCallback cb) {
   SignedCall(*impl_, c, "DELETE", "/fapi/v1/order", "/fapi/v3/order", params, 1,
              RequestKind::kCancel, std::move(cb));
+}
+void AsterRest::ModifyOrder(const Credentials& c, const std::string& params, RestCallback cb) {
+  if (c.scheme != AuthScheme::kV3) {
+    RestResult r;
+    r.error.status_code = absl::StatusCode::kFailedPrecondition;
+    r.error.retry = RetryClass::kNotRetryable;
+    r.error.message = "order modify exists on V3 accounts only (PUT /fapi/v3/order)";
+    return cb(std::move(r));
+  }
+  SignedCall(*impl_, c, "PUT", "/fapi/v3/order", "/fapi/v3/order", params, 1,
+             RequestKind::kOrderEntry, std::move(cb));
 }
 void AsterRest::CancelAllOpenOrders(const Credentials& c, const std::string& params,
                                     RestCallback cb) {

@@ -38,6 +38,9 @@ struct Credentials {
   std::shared_ptr<NonceSequence> nonces = std::make_shared<NonceSequence>();
 };
 
+// The account's scheme as LoadCredentials reads it: options.auth_scheme, else v3 when a
+// private_key is configured, else v1 (no key parsing: cheap and pure).
+AuthScheme SchemeOf(const AccountConfig& account);
 // Builds credentials from config: auth_scheme v1 (api_key, api_secret) or v3 (user, signer,
 // private_key). Errors name the missing key, never a value.
 absl::StatusOr<Credentials> LoadCredentials(const AccountConfig& account, uint64_t chain_id);
@@ -79,6 +82,10 @@ class AsterRest {
   void NewOrder(const Credentials& c, const std::string& params, RestCallback cb);
   void QueryOrder(const Credentials& c, const std::string& params, RestCallback cb);
   void CancelOrder(const Credentials& c, const std::string& params, RestCallback cb);
+  // PUT /fapi/v3/order (modify in place): V3 accounts only — aster.md §9 and the venue's V1
+  // docs have no modify endpoint; a V1 account gets FAILED_PRECONDITION without a request.
+  // Order entry: a timeout or 5xx is an unknown outcome.
+  void ModifyOrder(const Credentials& c, const std::string& params, RestCallback cb);
   void CancelAllOpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void OpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void PositionRisk(const Credentials& c, RestCallback cb);

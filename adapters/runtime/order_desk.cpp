@@ -184,6 +184,44 @@ void OrderDesk::Annotate(Order& o) const {
   if (it != entries_.end() && it->second.type == OrderType::kMarket) o.type = OrderType::kMarket;
 }
 
+std::optional<Order> OrderDesk::Known(const std::string& account, const std::string& cid) const {
+  auto it = entries_.find(JournalEntry::Key(account, cid));
+  if (it == entries_.end()) return std::nullopt;
+  return OrderFrom(it->second);
+}
+
+std::optional<Order> OrderDesk::RecordAmend(const Order& amended) {
+  if (amended.client_order_id.empty()) return std::nullopt;
+  JournalEntry* e = Find(amended.account, amended.client_order_id);
+  if (!e) return std::nullopt;
+  bool changed = false;
+  // Only a limit order is amended (a market order's entry price is its worst price, never
+  // the venue's); a zero from the venue means "not given", never a new value.
+  if (e->type == OrderType::kLimit && amended.price.IsPositive() && e->price != amended.price) {
+    e->price = amended.price;
+    changed = true;
+  }
+  if (amended.size.IsPositive() && e->size != amended.size) {
+    e->size = amended.size;
+    changed = true;
+  }
+  if (e->state != EntryState::kAccepted) {
+    // The venue amended it, so it has it: settles an in-flight or unknown place.
+    changed = MarkAccepted(*e, amended) || changed;
+  } else {
+    changed = Merge(*e, amended) || changed;
+  }
+  Order o = Reported(*e, amended);
+  o.price = e->price;
+  o.size = e->size;
+  if (changed) {
+    (void)Persist(*e, false);
+    PublishState(o);
+    MaybeCompact();
+  }
+  return o;
+}
+
 void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<OrderAck> done) {
   const OrderRequest wire = WireRequest(req);
   if (!ready_) {

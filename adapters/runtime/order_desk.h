@@ -25,6 +25,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -115,6 +116,17 @@ class OrderDesk {
   bool OnOrderEvent(OrderEvent& ev);
   // Fixes the reported type of an order looked up at the venue.
   void Annotate(Order& o) const;
+  // The desk's view of an order it tracks (ids, side, price, size, state), if any.
+  std::optional<Order> Known(const std::string& account, const std::string& cid) const;
+  // A native amend the venue confirmed (its answer to the modify, or its stream event for it):
+  // the order keeps its client id and the entry takes the venue's new price and size, so
+  // reconciles, duplicate acks and the journal agree with the venue; the state is folded in
+  // as for any venue view (never backwards). A change is journaled and goes out as an order
+  // event like an ack (a stream event repeating it is then dropped by OnOrderEvent). Returns
+  // the order as the desk reports it; nullopt when the desk does not track this client id.
+  // After an amend, a PlaceOrder retry with the original price/size no longer matches the
+  // entry (ALREADY_EXISTS naming the field): the order is no longer what that request asked.
+  std::optional<Order> RecordAmend(const Order& amended);
 
   // After a restart (journal replayed) or a private-stream reconnect: queries every entry
   // that is unknown or open (and, after a restart, every entry whose clients were told less

@@ -626,6 +626,36 @@ TEST_CASE("user stream: ORDER_TRADE_UPDATE", "[aster][codec][user]") {
   CHECK(u.order.fill->liquidation);
 }
 
+// The venue's event for a native modify (x AMENDMENT, per ccxt; aster.md §7.4): the order's new
+// price and size, its status as it stands — never a fill, never a status step back.
+TEST_CASE("user stream: ORDER_TRADE_UPDATE for an amend is no fill", "[aster][codec][user]") {
+  UserFrame u;
+  std::string amend = R"({"e":"ORDER_TRADE_UPDATE","E":1700000000200,"T":1700000000199,"o":{
+    "s":"BTCUSDT","c":"gw-9","S":"BUY","o":"LIMIT","f":"GTC","q":"0.020","p":"59990.0",
+    "ap":"0","sp":"0","x":"AMENDMENT","X":"NEW","i":120,"l":"0","z":"0","L":"0","N":"USDT",
+    "n":"0","T":1700000000199,"t":0,"b":"1199.8","a":"0","m":false,"R":false,
+    "wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0"}})";
+  REQUIRE(DecodeUserFrame(amend, Acct(), 0, &u).ok());
+  CHECK(u.execution_type == "AMENDMENT");
+  CHECK(u.order.order.status == OrderStatus::kOpen);
+  CHECK(u.order.order.price == D("59990"));
+  CHECK(u.order.order.size == D("0.02"));
+  CHECK(u.order.order.client_order_id == "gw-9");
+  CHECK(u.order.order.order_id == "120");
+  CHECK(!u.order.fill.has_value());
+  // Amending a partly filled order: still partly filled, and the last fill it repeats
+  // (l/L from the earlier trade) is not a new fill.
+  std::string part = R"({"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"gw-10",
+    "S":"SELL","o":"LIMIT","f":"GTC","q":"0.030","p":"60010","ap":"60000","x":"AMENDMENT",
+    "X":"PARTIALLY_FILLED","i":121,"l":"0.004","z":"0.004","L":"60000","T":1,"t":556,
+    "m":true,"R":false}})";
+  REQUIRE(DecodeUserFrame(part, Acct(), 0, &u).ok());
+  CHECK(u.order.order.status == OrderStatus::kPartiallyFilled);
+  CHECK(u.order.order.filled_size == D("0.004"));
+  CHECK(u.order.order.size == D("0.03"));
+  CHECK(!u.order.fill.has_value());
+}
+
 TEST_CASE("order status mapping", "[aster][codec]") {
   Order o;
   struct Case {
@@ -886,6 +916,17 @@ TEST_CASE("order encoders", "[aster][codec][encode]") {
   m.size = D("12");
   CHECK(EncodeNewOrder(m, *cn).value() ==
         "symbol=%E5%B8%81%E5%AE%89%E4%BA%BA%E7%94%9FUSDT&side=SELL&type=MARKET&quantity=12");
+
+  // Modify (PUT /fapi/v3/order): the order ref, then side, the new total quantity and price;
+  // checked against tick and step like a new order.
+  CHECK(EncodeModifyOrder(*btc, "2194215", "gw-0001", Side::kBuy, D("0.0020"), D("59990.0"))
+            .value() == "symbol=BTCUSDT&orderId=2194215&side=BUY&quantity=0.002&price=59990");
+  CHECK(EncodeModifyOrder(*btc, "", "gw-0001", Side::kSell, D("0.001"), D("60000")).value() ==
+        "symbol=BTCUSDT&origClientOrderId=gw-0001&side=SELL&quantity=0.001&price=60000");
+  CHECK(!EncodeModifyOrder(*btc, "", "gw-0001", Side::kBuy, D("0.001"), D("60000.05")).ok());
+  CHECK(!EncodeModifyOrder(*btc, "", "gw-0001", Side::kBuy, D("0.0015"), D("60000")).ok());
+  CHECK(!EncodeModifyOrder(*btc, "", "gw-0001", Side::kBuy, Decimal(), D("60000")).ok());
+  CHECK(!EncodeModifyOrder(*btc, "", "", Side::kBuy, D("0.001"), D("60000")).ok());
 
   CHECK(EncodeOrderRef("BTCUSDT", "", "gw-0001").value() ==
         "symbol=BTCUSDT&origClientOrderId=gw-0001");

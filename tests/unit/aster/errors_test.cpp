@@ -11,6 +11,8 @@ namespace {
 using absl::StatusCode;
 using testing::ReadData;
 
+Decimal D(std::string_view s) { return Decimal::Parse(s).value(); }
+
 TEST_CASE("recorded error bodies classify", "[aster][errors]") {
   VenueError e = ClassifyResponse(400, ReadData("error.json"), RequestKind::kQuery);
   CHECK(e.code == "-1121");
@@ -97,6 +99,53 @@ TEST_CASE("HTTP statuses on order entry are unknown outcome, never rejected", "[
         RetryClass::kUnknownOutcome);
   CHECK(ClassifyTransportError("reset", false, RequestKind::kQuery).retry ==
         RetryClass::kRetryable);
+}
+
+// AmendOrder's answer to a failed modify (PUT /fapi/v3/order): never a fake success.
+TEST_CASE("a failed modify: unknown outcome, NOT_FOUND or REJECTED as the venue says",
+          "[aster][errors][amend]") {
+  Order before;
+  before.client_order_id = "bt-0";
+  before.order_id = "77";
+  before.price = D("100");
+  before.size = D("1");
+  before.status = OrderStatus::kOpen;
+  // A timeout on the PUT: it may have run.
+  auto t = AmendFailure(ClassifyTransportError("deadline exceeded", true,
+                                               RequestKind::kOrderEntry), before);
+  REQUIRE(t.ok());
+  CHECK(t->outcome == AckOutcome::kOutcomeUnknown);
+  CHECK(t->retryable);
+  CHECK(t->order.price == D("100"));  // what was known; not claimed amended
+  // 503 ("execution status unknown") and 429 likewise.
+  CHECK(AmendFailure(ClassifyResponse(503, "", RequestKind::kOrderEntry), before)->outcome ==
+        AckOutcome::kOutcomeUnknown);
+  CHECK(AmendFailure(ClassifyError(429, -1003, "Too many requests", RequestKind::kOrderEntry),
+                     before)
+            ->outcome == AckOutcome::kOutcomeUnknown);
+  // -2013: the order is not open there (filled, canceled or unknown).
+  auto gone = AmendFailure(
+      ClassifyError(400, -2013, "Order does not exist.", RequestKind::kOrderEntry), before);
+  REQUIRE(!gone.ok());
+  CHECK(gone.status().code() == StatusCode::kNotFound);
+  // A refusal leaves the order as it was: REJECTED with the venue's reason.
+  auto post_only = AmendFailure(
+      ClassifyError(400, -5022, "Due to the order could not be executed as maker, the Post Only "
+                                "order will be rejected.", RequestKind::kOrderEntry), before);
+  REQUIRE(post_only.ok());
+  CHECK(post_only->outcome == AckOutcome::kRejected);
+  CHECK(post_only->reason == CancelReason::kPostOnlyViolation);
+  CHECK(post_only->order.price == D("100"));
+  auto tick = AmendFailure(ClassifyError(400, -4014, "Price not increased by tick size.",
+                                         RequestKind::kOrderEntry), before);
+  REQUIRE(tick.ok());
+  CHECK(tick->outcome == AckOutcome::kRejected);
+  CHECK(tick->reason == CancelReason::kRejected);
+  CHECK(tick->message.find("-4014") != std::string::npos);
+  auto margin = AmendFailure(ClassifyError(400, -2019, "Margin is insufficient.",
+                                           RequestKind::kOrderEntry), before);
+  REQUIRE(margin.ok());
+  CHECK(margin->reason == CancelReason::kInsufficientBalance);
 }
 
 TEST_CASE("order rejections carry cancel reasons", "[aster][errors]") {

@@ -482,5 +482,84 @@ TEST_CASE_METHOD(DeskFixture, "desk: a reconcile asked for during a pass runs on
   CHECK(venue.deferred.empty());
 }
 
+
+// Native amend (TradingService.AmendOrder on a venue that modifies in place): the entry takes
+// the venue's new price/size under the same client id, journaled, published once, and a
+// stream event that repeats it is dropped.
+TEST_CASE_METHOD(DeskFixture, "desk: a confirmed amend moves the entry's price and size",
+                 "[runtime][desk]") {
+  REQUIRE(Place(*desk, Req("a1")).ack->outcome == AckOutcome::kAccepted);
+  venue.published.clear();
+  Order amended;
+  amended.account = "acct";
+  amended.client_order_id = "a1";
+  amended.order_id = "oid-a1-1";
+  amended.status = OrderStatus::kOpen;
+  amended.price = D("97");
+  amended.size = D("2");
+  auto reported = desk->RecordAmend(amended);
+  REQUIRE(reported.has_value());
+  CHECK(reported->price == D("97"));
+  CHECK(reported->size == D("2"));
+  CHECK(reported->order_id == "oid-a1-1");
+  auto known = desk->Known("acct", "a1");
+  REQUIRE(known.has_value());
+  CHECK(known->price == D("97"));
+  CHECK(known->size == D("2"));
+  CHECK(known->status == OrderStatus::kOpen);
+  REQUIRE(venue.published.size() == 1);  // the amended order goes out as an event
+  CHECK(venue.published[0].order.price == D("97"));
+  CHECK(venue.published[0].order.size == D("2"));
+  // The venue's event for the same amend repeats what was published: dropped.
+  OrderEvent ev;
+  ev.order = amended;
+  CHECK(!desk->OnOrderEvent(ev));
+  // Recording it again changes nothing and publishes nothing.
+  REQUIRE(desk->RecordAmend(amended).has_value());
+  CHECK(venue.published.size() == 1);
+  // A later reconcile and a duplicate ack carry the amended values.
+  venue.orders["a1"] = amended;
+  desk->Reconcile();
+  CHECK(venue.published.size() == 1);
+  CHECK(desk->Known("acct", "a1")->price == D("97"));
+  auto dup = Req("a1");
+  dup.price = D("97");
+  dup.size = D("2");
+  auto again = Place(*desk, dup);
+  REQUIRE(again.ack.ok());
+  CHECK(again.ack->outcome == AckOutcome::kAccepted);
+  CHECK(again.ack->order.price == D("97"));
+  CHECK(again.ack->order.size == D("2"));
+  CHECK(venue.submits == 1);
+  // The first request no longer describes the order.
+  CHECK(Place(*desk, Req("a1")).ack.status().code() == absl::StatusCode::kAlreadyExists);
+  // A client id the desk never saw is not its business.
+  amended.client_order_id = "other";
+  CHECK(!desk->RecordAmend(amended).has_value());
+  CHECK(!desk->Known("acct", "other").has_value());
+}
+
+TEST_CASE("desk: an amended price and size survive a restart", "[runtime][desk]") {
+  const std::string path = TempJournal("amend");
+  ManualClock clock(1000 * kSec);
+  FakeVenue venue;
+  {
+    auto desk = MakeDesk(clock, path);
+    desk->SetHooks(venue.Hooks());
+    REQUIRE(Place(*desk, Req("r1")).ack->outcome == AckOutcome::kAccepted);
+    Order amended = venue.orders["r1"];
+    amended.account = "acct";
+    amended.client_order_id = "r1";
+    amended.price = D("95");
+    amended.size = D("3");
+    REQUIRE(desk->RecordAmend(amended).has_value());
+  }
+  auto desk = MakeDesk(clock, path);
+  auto known = desk->Known("acct", "r1");
+  REQUIRE(known.has_value());
+  CHECK(known->price == D("95"));
+  CHECK(known->size == D("3"));
+}
+
 }  // namespace
 }  // namespace perpgw::runtime
