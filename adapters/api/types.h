@@ -279,6 +279,9 @@ struct Capabilities {
   bool balance_stream = false;
   bool funding_history = false;  // ListFundingHistory from the venue's history endpoint
   bool native_amend = false;     // VenueAdapter::AmendOrder modifies in place (else cancel-replace)
+  // ListFills answers a [from, to] window completely when it returns fewer rows than this (the
+  // venue's page cap, honouring from and to); 0: it does not (the gateway offers no cursor).
+  int fill_page_size = 0;
 };
 
 struct VenueHealth {

@@ -58,6 +58,7 @@ class AsterAdapter final : public common::AdapterBase {
     c.liquidation_stream = true;
     c.fill_history = true;
     c.funding_history = true;  // ListFundingHistory
+    c.fill_page_size = 1000;  // ListFills: from/to honoured, a short page is the whole window
     c.market_orders = false;  // sent as bounded IOC limits (the desk reports them as MARKET)
     c.post_only = true;
     c.reduce_only = true;

@@ -62,6 +62,7 @@ class ParadexAdapter final : public common::AdapterBase {
     c.liquidation_stream = true;  // fills with fill_type LIQUIDATION
     c.fill_history = true;
     c.funding_history = true;  // ListFundingHistory
+    c.fill_page_size = 1000;  // ListFills: from/to honoured, a short page is the whole window
     c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
     c.post_only = true;
     c.reduce_only = true;

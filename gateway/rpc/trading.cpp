@@ -9,6 +9,7 @@
 #include "adapters/api/mutex.h"
 #include "adapters/api/reason.h"
 #include "gateway/convert.h"
+#include "gateway/orders/fill_pages.h"
 #include "gateway/orders/order_builder.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -742,51 +743,128 @@ class TradingImpl final : public TradingBase {
                                   v1::ListFillsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    if (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns()) {
-      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "to_time_ns is before from_time_ns"));
+    if (req->from_time_ns() < 0 || req->to_time_ns() < 0 ||
+        (req->to_time_ns() != 0 && req->to_time_ns() < req->from_time_ns())) {
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT,
+                           "from_time_ns/to_time_ns: non-negative, to not before from",
+                           reason::kInvalidArgument));
     }
     if (req->limit() < 0 || req->limit() > 1000) {
-      return Done(ctx, Status(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000"));
+      return Done(ctx, Err(StatusCode::INVALID_ARGUMENT, "limit must be 0..1000",
+                           reason::kInvalidArgument));
     }
+    auto cursor = orders::ParseCursor(req->cursor());
+    if (!cursor.ok()) return Done(ctx, ToGrpc(cursor.status()));
     auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
+    VenueAdapter* adapter = *a;
+    const int page_cap = adapter->capabilities().fill_page_size;
+    if (*cursor && page_cap == 0) {
+      return Done(ctx, Err(StatusCode::FAILED_PRECONDITION,
+                           adapter->name() + " fill history has no cursor here "
+                                             "(VenueCapabilities.fill_cursor)",
+                           reason::kUnsupported));
+    }
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListFills");
-    FillQuery q{req->account(), *symbol, req->from_time_ns(), req->to_time_ns(),
-                req->limit() == 0 ? 500 : req->limit()};
-    (*a)->ListFills(q, [this, once, resp,
-                        account = req->account()](absl::StatusOr<std::vector<perpgw::Fill>> res) {
-      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
-      // One sort order on every venue: oldest first (exchange time, then trade id).
-      auto fills = std::make_shared<std::vector<perpgw::Fill>>(std::move(*res));
-      std::stable_sort(fills->begin(), fills->end(), [](const auto& x, const auto& y) {
-        return std::tie(x.exchange_time, x.trade_id) < std::tie(y.exchange_time, y.trade_id);
+    const int limit = req->limit() == 0 ? 500 : req->limit();
+    if (page_cap == 0) {
+      // One venue call; the answer sorted (no cursor on this venue).
+      FillQuery q{req->account(), *symbol, req->from_time_ns(), req->to_time_ns(), limit};
+      adapter->ListFills(q, [this, once, resp, account = req->account(),
+                             limit](absl::StatusOr<std::vector<perpgw::Fill>> res) {
+        if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+        orders::SortFills(&*res);
+        if (res->size() > static_cast<size_t>(limit)) res->resize(static_cast<size_t>(limit));
+        AnswerFills(account, std::move(*res), "", once, resp);
       });
-      auto answer = [once, resp, fills] {
-        if (!once->Claim()) return;  // the deadline answered first: resp is gone
-        for (const auto& f : *fills) Fill(f, resp->add_fills());
-        once->Finished(Status::OK);
-      };
-      const bool missing = std::any_of(fills->begin(), fills->end(), [](const auto& f) {
-        return f.client_order_id.empty() && !f.order_id.empty();
-      });
-      if (!missing) return answer();
-      // Venues whose fill rows carry no client order id (Aster userTrades): the gateway's own
-      // orders know it by venue order id.
-      gw_.bus().ListOrders(account, "", false, [fills, answer](std::vector<Order> orders) {
-        std::unordered_map<std::string, std::string> cid;
-        for (const auto& o : orders) {
-          if (!o.order_id.empty() && !o.client_order_id.empty())
-            cid[o.order_id] = o.client_order_id;
-        }
-        for (auto& f : *fills) {
-          if (!f.client_order_id.empty()) continue;
-          if (auto it = cid.find(f.order_id); it != cid.end()) f.client_order_id = it->second;
-        }
-        answer();
-      });
-    });
+      return r;
+    }
+    // A cursor walk: windows of at most 7 days (Aster's own maximum), halved while the venue
+    // answers a full page (which may be cut at either end), so each answer is complete.
+    constexpr UnixNanos kMaxWindow = 7LL * 24 * 3600 * 1000000000LL;
+    const UnixNanos hi = req->to_time_ns() != 0 ? req->to_time_ns() : gw_.clock().Now();
+    UnixNanos lo = *cursor ? (*cursor)->time : req->from_time_ns();
+    if (lo == 0) lo = std::max<UnixNanos>(hi - kMaxWindow, 1);
+    auto walk = std::make_shared<FillWalk>();
+    walk->adapter = adapter;
+    walk->account = req->account();
+    walk->symbol = *symbol;
+    walk->after = *cursor;
+    walk->limit = limit;
+    walk->page_cap = page_cap;
+    walk->lo = lo;
+    walk->hi = hi;
+    walk->window_hi = std::min(hi, lo + kMaxWindow);
+    StepFills(walk, once, resp);
     return r;
+  }
+
+  struct FillWalk {
+    VenueAdapter* adapter = nullptr;
+    std::string account, symbol;
+    std::optional<orders::FillCursor> after;
+    int limit = 500, page_cap = 1000, halvings = 0;
+    UnixNanos lo = 0, hi = 0, window_hi = 0;
+  };
+
+  void StepFills(std::shared_ptr<FillWalk> w, std::shared_ptr<Answer> once,
+                 v1::ListFillsResponse* resp) {
+    FillQuery q{w->account, w->symbol, w->lo, w->window_hi, w->page_cap};
+    w->adapter->ListFills(q, [this, w, once, resp](absl::StatusOr<std::vector<perpgw::Fill>> res) {
+      if (!res.ok()) return (void)once->Finish(ToGrpc(res.status()));
+      constexpr UnixNanos kMinWindow = 1000000;  // 1 ms: the venues' time resolution
+      if (res->size() >= static_cast<size_t>(w->page_cap)) {
+        if (w->window_hi - w->lo <= kMinWindow || ++w->halvings > 40) {
+          return (void)once->Finish(Err(StatusCode::FAILED_PRECONDITION,
+                                        "more than " + std::to_string(w->page_cap) +
+                                            " fills within 1 ms at " + std::to_string(w->lo) +
+                                            ": the venue's page cannot hold them",
+                                        reason::kFailedPrecondition));
+        }
+        w->window_hi = w->lo + (w->window_hi - w->lo) / 2;
+        return StepFills(w, once, resp);
+      }
+      // Rows outside the window (a venue rounding its bounds) are not this window's.
+      std::vector<perpgw::Fill> rows;
+      for (auto& f : *res) {
+        if (f.exchange_time != 0 && (f.exchange_time < w->lo || f.exchange_time > w->window_hi)) {
+          continue;
+        }
+        rows.push_back(std::move(f));
+      }
+      auto page =
+          orders::PageOf(std::move(rows), w->after, w->limit, w->window_hi, w->window_hi >= w->hi);
+      AnswerFills(w->account, std::move(page.rows), std::move(page.next_cursor), once, resp);
+    });
+  }
+
+  // Writes the page, naming each fill's client order id where the venue left it out (Aster's
+  // userTrades rows carry none: the gateway's own orders know it by venue order id).
+  void AnswerFills(const std::string& account, std::vector<perpgw::Fill> rows, std::string next,
+                   std::shared_ptr<Answer> once, v1::ListFillsResponse* resp) {
+    auto fills = std::make_shared<std::vector<perpgw::Fill>>(std::move(rows));
+    auto answer = [once, resp, fills, next = std::move(next)] {
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+      for (const auto& f : *fills) Fill(f, resp->add_fills());
+      resp->set_next_cursor(next);
+      once->Finished(Status::OK);
+    };
+    const bool missing = std::any_of(fills->begin(), fills->end(), [](const auto& f) {
+      return f.client_order_id.empty() && !f.order_id.empty();
+    });
+    if (!missing) return answer();
+    gw_.bus().ListOrders(account, "", false, [fills, answer](std::vector<Order> orders) {
+      std::unordered_map<std::string, std::string> cid;
+      for (const auto& o : orders) {
+        if (!o.order_id.empty() && !o.client_order_id.empty()) cid[o.order_id] = o.client_order_id;
+      }
+      for (auto& f : *fills) {
+        if (!f.client_order_id.empty()) continue;
+        if (auto it = cid.find(f.order_id); it != cid.end()) f.client_order_id = it->second;
+      }
+      answer();
+    });
   }
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderEvents(

@@ -473,6 +473,34 @@ void OrdersRoundTrip(RigOptions opts) {
       CHECK_FALSE(fr.fills(i).client_order_id().empty());
       if (i > 0) CHECK(fr.fills(i - 1).exchange_time_ns() <= fr.fills(i).exchange_time_ns());
     }
+    // The same fills one per page through the cursor (where the venue offers one).
+    REQUIRE(fr.fills_size() > 0);
+    v1::ListFillsRequest pq = fq;
+    pq.set_from_time_ns(fr.fills(0).exchange_time_ns());
+    pq.set_limit(1);
+    std::vector<std::string> paged;
+    v1::ListFillsResponse page;
+    auto pst = Call(rig.trading.get(), &v1::TradingService::Stub::ListFills, pq, &page);
+    REQUIRE(pst.ok());
+    if (rig.venue() == "lighter") {
+      CHECK(page.next_cursor().empty());  // no cursor there: one call, sorted
+      pq.set_cursor("v1:1:");
+      auto lst = Call(rig.trading.get(), &v1::TradingService::Stub::ListFills, pq, &page);
+      CHECK(lst.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+      CHECK(ErrorReason(lst) == "unsupported");
+    } else {
+      for (int pages = 0; pages < 100; ++pages) {
+        for (const auto& f : page.fills()) paged.push_back(f.trade_id());
+        if (page.next_cursor().empty()) break;
+        pq.set_cursor(page.next_cursor());
+        page.Clear();
+        REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::ListFills, pq, &page).ok());
+        CHECK(page.fills_size() <= 1);
+      }
+      std::vector<std::string> all;
+      for (const auto& f : fr.fills()) all.push_back(f.trade_id());
+      CHECK(paged == all);
+    }
   }
 
   // An order the venue never had: CancelOrder and GetOrder both say NOT_FOUND (issue 13: the
