@@ -482,7 +482,6 @@ TEST_CASE_METHOD(DeskFixture, "desk: a reconcile asked for during a pass runs on
   CHECK(venue.deferred.empty());
 }
 
-
 // Native amend (TradingService.AmendOrder on a venue that modifies in place): the entry takes
 // the venue's new price/size under the same client id, journaled, published once, and a
 // stream event that repeats it is dropped.
