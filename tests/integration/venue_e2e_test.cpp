@@ -2422,7 +2422,7 @@ std::multiset<Decimal> SimOpenPrices(VenueRig& rig, const std::string& account) 
   return out;
 }
 
-void BatchesAndAmend(RigOptions opts) {
+void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   VenueRig rig(opts);
   REQUIRE(rig.error() == "");
   const std::string acct = rig.account();
@@ -2485,6 +2485,7 @@ void BatchesAndAmend(RigOptions opts) {
     }
   }
   CHECK((amend_method == "native" || amend_method == "cancel_replace"));
+  if (!want_amend.empty()) CHECK(amend_method == want_amend);
 
   // AmendOrder: bt-0 moves 3 ticks down.
   const std::string new_px = Offset(fm.best_bid, fm.tick, -43);
@@ -2569,7 +2570,13 @@ void BatchesAndAmend(RigOptions opts) {
 }  // namespace
 
 TEST_CASE("aster: PlaceOrders, CancelOrders and AmendOrder", "[integration][aster][batch]") {
-  BatchesAndAmend(AsterOptions());
+  BatchesAndAmend(AsterOptions(), "cancel_replace");  // V1 accounts: no modify endpoint
+}
+TEST_CASE("aster: a V3 account amends natively (PUT /fapi/v3/order)",
+          "[integration][aster][batch]") {
+  RigOptions o = AsterOptions();
+  o.account_filter = "private_key";
+  BatchesAndAmend(o, "native");
 }
 TEST_CASE("backpack: PlaceOrders, CancelOrders and AmendOrder",
           "[integration][backpack][batch]") {
