@@ -5,6 +5,7 @@ FROM debian:bookworm-slim
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 python3-grpcio python3-protobuf \
       python3-venv python3-setuptools python3-wheel protobuf-compiler protobuf-compiler-grpc \
+      libprotobuf-dev \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10002 --home-dir /nonexistent --shell /usr/sbin/nologin strategy
 WORKDIR /app
