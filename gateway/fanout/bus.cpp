@@ -453,6 +453,7 @@ void Bus::OnFunding(const Funding& f) {
 
 void Bus::OnPosition(const Position& pos) {
   AccountState& a = accounts_[pos.account];
+  a.position_seq_of[pos.symbol] = ++a.position_seq;
   Prune(a.position_subs);
   if (a.position_subs.empty()) return;
   v1::Position m;
@@ -544,7 +545,35 @@ void Bus::SubscribeFunding(SubscriberPtr sub, std::vector<MarketKey> markets) {
 void Bus::SubscribePositions(SubscriberPtr sub, std::string account) {
   PostSubscribe(sub, [this, sub, account = std::move(account)] {
     all_subs_.push_back(sub);
-    accounts_[account].position_subs.push_back(sub);
+    AccountState& a = accounts_[account];
+    a.position_subs.push_back(sub);
+    a.position_sub_at[sub.get()] = a.position_seq;
+  });
+}
+
+void Bus::SeedPositions(SubscriberPtr sub, std::string account, std::vector<Position> positions) {
+  Post([this, sub, account = std::move(account), positions = std::move(positions)] {
+    AccountState& a = accounts_[account];
+    auto at = a.position_sub_at.find(sub.get());
+    if (at == a.position_sub_at.end()) return;  // not subscribed (or already seeded)
+    const uint64_t since = at->second;
+    a.position_sub_at.erase(at);
+    if (sub->dead()) return;
+    for (const auto& p : positions) {
+      if (auto it = a.position_seq_of.find(p.symbol);
+          it != a.position_seq_of.end() && it->second > since) {
+        continue;  // the stream already had a live update for it
+      }
+      v1::Position m;
+      Fill(p, &m);
+      if (!sub->PushLossless(Serialize(m))) {
+        stats_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+        sub->Finish(GrpcStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "position consumer too slow; reconnect and ListPositions",
+                               reason::kSlowConsumer));
+        return;
+      }
+    }
   });
 }
 

@@ -79,6 +79,9 @@ class Bus final : public EventSink {
   void SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_sequence,
                        uint64_t epoch = 0);
   void SubscribePositions(SubscriberPtr sub, std::string account);
+  // The account's positions as the venue listed them after `sub` subscribed: each one the
+  // stream has not had a live update for since (a live one is at least as new) goes out first.
+  void SeedPositions(SubscriberPtr sub, std::string account, std::vector<Position> positions);
   void SubscribeLiquidations(SubscriberPtr sub, std::string account);
 
   // Queries, answered on the fan-out thread.
@@ -141,6 +144,11 @@ class Bus final : public EventSink {
     // venue's stream both report it); bounded, oldest forgotten first.
     std::unordered_set<std::string> trade_ids;
     std::deque<std::string> trade_order;
+    // Live position updates: a counter, the last one's value per symbol, and where each
+    // position stream stood when it subscribed (for SeedPositions).
+    uint64_t position_seq = 0;
+    std::unordered_map<std::string, uint64_t> position_seq_of;
+    std::unordered_map<const Subscriber*, uint64_t> position_sub_at;
   };
   // The last state published for one order (by account + client id).
   struct Published {

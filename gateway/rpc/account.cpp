@@ -101,6 +101,18 @@ class AccountImpl final : public AccountBase {
     if (!quota) return new FailedStream(qerr);
     auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribePositions(sub, req.account());
+    // The current positions first (each message is a position's whole state), then changes.
+    // Without the venue's answer the stream still carries the changes.
+    (*a)->GetPositions(req.account(), [gw = &gw_, sub, account = req.account()](
+                                          absl::StatusOr<std::vector<Position>> ps) {
+      std::vector<Position> open;
+      if (ps.ok()) {
+        for (auto& p : *ps) {
+          if (!p.size.IsZero()) open.push_back(std::move(p));
+        }
+      }
+      gw->bus().SeedPositions(sub, account, std::move(open));
+    });
     return stream;
   }
 

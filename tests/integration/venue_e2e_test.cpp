@@ -557,6 +557,20 @@ void OrdersRoundTrip(RigOptions opts) {
   REQUIRE(presp.positions_size() == 1);
   CHECK(presp.positions(0).market().symbol() == "BTC");
   CHECK(D(presp.positions(0).size()) == D(size));
+  // StreamPositions starts with the open positions (it used to send only later changes).
+  {
+    grpc::ClientContext sctx;
+    sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::StreamPositionsRequest sreq;
+    sreq.set_account(rig.account());
+    auto reader = rig.account_svc->StreamPositions(&sctx, sreq);
+    v1::Position first;
+    REQUIRE(reader->Read(&first));
+    CHECK(first.market().symbol() == "BTC");
+    CHECK(D(first.size()) == D(size));
+    sctx.TryCancel();
+    (void)reader->Finish();
+  }
   // The same position named by MarketRef (unified symbol), and a market of another venue refused.
   {
     v1::ListPositionsRequest byref;
