@@ -1,6 +1,10 @@
 // perpgw.v1.AccountService: balances, positions, leverage, liquidations.
 #include "gateway/rpc/common.h"
 
+#include <map>
+
+#include "absl/base/thread_annotations.h"
+#include "adapters/api/mutex.h"
 #include "gateway/convert.h"
 #include "gateway/orders/order_builder.h"
 #include "perpgw/v1/account.grpc.pb.h"
@@ -102,17 +106,33 @@ class AccountImpl final : public AccountBase {
     auto* stream = new RawStream(sub, std::move(quota));
     gw_.bus().SubscribePositions(sub, req.account());
     // The current positions first (each message is a position's whole state), then changes.
-    // Without the venue's answer the stream still carries the changes.
-    (*a)->GetPositions(req.account(), [gw = &gw_, sub, account = req.account()](
-                                          absl::StatusOr<std::vector<Position>> ps) {
-      std::vector<Position> open;
-      if (ps.ok()) {
-        for (auto& p : *ps) {
-          if (!p.size.IsZero()) open.push_back(std::move(p));
-        }
-      }
-      gw->bus().SeedPositions(sub, account, std::move(open));
-    });
+    // Without the venue's answer the stream still carries the changes. One venue query per
+    // account at a time, shared by every stream that opened meanwhile: opening streams in a
+    // loop never turns into a burst of venue calls.
+    bool ask = false;
+    {
+      perpgw::MutexLock lock(&seed_mu_);
+      auto& w = seed_waiters_[req.account()];
+      ask = w.empty();
+      w.push_back(sub);
+    }
+    if (ask) {
+      (*a)->GetPositions(req.account(),
+                         [this, account = req.account()](absl::StatusOr<std::vector<Position>> ps) {
+                           std::vector<Position> open;
+                           if (ps.ok()) {
+                             for (auto& p : *ps) {
+                               if (!p.size.IsZero()) open.push_back(std::move(p));
+                             }
+                           }
+                           std::vector<SubscriberPtr> waiters;
+                           {
+                             perpgw::MutexLock lock(&seed_mu_);
+                             waiters.swap(seed_waiters_[account]);
+                           }
+                           for (auto& s : waiters) gw_.bus().SeedPositions(s, account, open);
+                         });
+    }
     return stream;
   }
 
@@ -213,6 +233,9 @@ class AccountImpl final : public AccountBase {
   }
 
  private:
+  perpgw::Mutex seed_mu_;
+  // Position streams waiting for the account's positions (one venue query in flight each).
+  std::map<std::string, std::vector<SubscriberPtr>> seed_waiters_ ABSL_GUARDED_BY(seed_mu_);
   Gateway& gw_;
 };
 
