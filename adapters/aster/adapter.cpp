@@ -377,6 +377,7 @@ class AsterAdapter final : public common::AdapterBase {
           if (!li.ok()) return done(set);
           LeverageInfo out = *li;
           out.leverage = set.leverage;
+          AtLeverage(&out);
           if (set.max_notional && set.max_notional->IsPositive()) {
             out.max_notional = set.max_notional;
           }
@@ -423,6 +424,7 @@ class AsterAdapter final : public common::AdapterBase {
             }
           }
         }
+        AtLeverage(&li);
         done(li);
       });
     });

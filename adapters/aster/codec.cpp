@@ -1327,6 +1327,18 @@ absl::StatusOr<std::vector<LeverageInfo>> ParseLeverageBrackets(std::string_view
   return out;
 }
 
+void AtLeverage(LeverageInfo* li) {
+  if (!li->leverage || !li->leverage->IsPositive()) return;
+  auto imr = Decimal::Div(Decimal::FromInt(1), *li->leverage, 8, Rounding::kHalfEven);
+  if (imr.ok()) li->initial_margin_ratio = imr->Normalized();
+  std::optional<Decimal> cap;
+  for (const LeverageBracket& br : li->brackets) {
+    if (br.max_leverage < *li->leverage) continue;
+    if (!cap || br.notional_cap > *cap) cap = br.notional_cap;
+  }
+  if (cap && cap->IsPositive()) li->max_notional = cap->Normalized();
+}
+
 absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json,
                                                    const AccountContext& ctx) {
   constexpr std::string_view kWhat = "leverage";

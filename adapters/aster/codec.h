@@ -249,6 +249,9 @@ struct AccountSnapshot {
 };
 // /fapi/v4/account (also /fapi/v3/account).
 absl::StatusOr<AccountSnapshot> ParseAccount(std::string_view json, const AccountContext& ctx);
+// With the account's current leverage known: initial margin ratio 1/leverage and max notional
+// the largest bracket cap that allows it (the market-wide maximums until then).
+void AtLeverage(LeverageInfo* li);
 // leverageBracket: array of {symbol, brackets[]} or one such object. Numbers may be JSON numbers
 // or strings. max_leverage = highest initialLeverage, max_notional = cap of that bracket.
 absl::StatusOr<std::vector<LeverageInfo>> ParseLeverageBrackets(std::string_view json,

@@ -841,6 +841,20 @@ TEST_CASE("REST account: positions, balances, account, leverage, fills", "[aster
   REQUIRE(brs.ok());
   CHECK((*brs)[0].max_leverage == D("125"));
   CHECK((*brs)[0].brackets.size() == 2);
+  // At the account's leverage: IMR 1/leverage and the cap of the brackets allowing it (was the
+  // market's 1/125 and 50000 whatever the setting).
+  LeverageInfo at = (*brs)[0];
+  CHECK(at.initial_margin_ratio == D("0.008"));
+  at.leverage = D("5");
+  AtLeverage(&at);
+  CHECK(at.initial_margin_ratio == D("0.2"));
+  CHECK(at.max_notional == D("250000"));
+  at.leverage = D("110");
+  AtLeverage(&at);
+  CHECK(at.max_notional == D("50000"));
+  LeverageInfo unknown = (*brs)[0];
+  AtLeverage(&unknown);  // no setting known: the market-wide values stay
+  CHECK(unknown.initial_margin_ratio == D("0.008"));
 
   auto lev = ParseLeverageResponse(ReadData("leverage_response.json"), Acct());
   REQUIRE(lev.ok());
