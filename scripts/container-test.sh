@@ -13,24 +13,32 @@
 #      health command;
 #   5. with --compose: deploy/docker-compose.yml profile `sim` with podman-compose (the sim,
 #      gateway, strategy and Prometheus containers; service names resolving; Prometheus
-#      scraping the gateway; the example strategy's scan with its token), then `down`.
+#      scraping the gateway; the example strategy's scan with its token), then `down`;
+#   6. with --nats: profile `nats` (deploy/nats.Dockerfile image from Debian's nats-server): a
+#      3-node JetStream cluster (2 routes per node, JetStream meta cluster of 3 with a leader),
+#      gw-aster and gw-backpack publishing to it, perpgw-nats-book consumers printing LIVE
+#      aster and backpack books; nats-1 (gw-aster's and a consumer's server) is stopped and
+#      both books must keep advancing LIVE through the other two; then `down`. Needs the host's
+#      build/bench/perpgw-nats-book (the image does not ship it; PERPGW_NATS_BOOK overrides).
 # Leaves nothing running (containers, pods and networks it made are removed on exit; images
 # stay for the next run, `--rmi` removes perpgw:ct too).
 # Run by hand as root (podman rootful), ~11 min for the image on 2 cores; not part of CI.
-# Usage: scripts/container-test.sh [--skip-build] [--compose] [--rmi]
+# Usage: scripts/container-test.sh [--skip-build] [--compose] [--nats] [--rmi]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 IMAGE=perpgw:ct
 SKIP_BUILD=0
 COMPOSE=0
+NATS=0
 RMI=0
 for a in "$@"; do
   case "$a" in
     --skip-build) SKIP_BUILD=1 ;;
     --compose) COMPOSE=1 ;;
+    --nats) NATS=1 ;;
     --rmi) RMI=1 ;;
-    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,28p "$0"; exit 0 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +51,7 @@ missing=()
 for t in podman runc debootstrap openssl curl python3; do
   command -v "$t" >/dev/null || missing+=("$t")
 done
-if [[ $COMPOSE == 1 ]] && ! command -v podman-compose >/dev/null; then missing+=(podman-compose); fi
+if [[ $COMPOSE == 1 || $NATS == 1 ]] && ! command -v podman-compose >/dev/null; then missing+=(podman-compose); fi
 if (( ${#missing[@]} )); then
   log "installing ${missing[*]} (Debian packages)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -76,11 +84,11 @@ PC=(podman-compose -p perpgw-ct-compose)  # never the name of a user's own deplo
 cleanup() {
   local rc=$?
   "${P[@]}" pod rm -f -t 2 "$POD" >/dev/null 2>&1 || true
-  if [[ $COMPOSE == 1 && -d $TMP/deploy ]]; then
+  if [[ ($COMPOSE == 1 || $NATS == 1) && -d $TMP/deploy ]]; then
     (cd "$TMP/deploy" && "${PC[@]}" down -v >/dev/null 2>&1) || true
     command podman network rm -f perpgw-ct-compose_default >/dev/null 2>&1 || true
   fi
-  [[ $RMI == 1 ]] && "${P[@]}" rmi -f "$IMAGE" perpgw-strategy:ct perpgw-prometheus:ct >/dev/null 2>&1
+  [[ $RMI == 1 ]] && "${P[@]}" rmi -f "$IMAGE" perpgw-strategy:ct perpgw-prometheus:ct perpgw-nats:ct >/dev/null 2>&1
   rm -rf "$TMP"
   if [[ $rc -eq 0 ]]; then echo "PASS container-test"; else echo "FAIL container-test (exit $rc)" >&2; fi
 }
@@ -249,16 +257,20 @@ check_stop "$POD-sim"
 "${P[@]}" pod rm -f -t 2 "$POD" >/dev/null
 
 # ---------------------------------------------------------------------------- 5. compose
+compose_dir() {  # $TMP/deploy, once
+  [[ -d $TMP/deploy ]] && return 0
+  cp -r "$ROOT/deploy" "$TMP/deploy"
+  for e in "$ROOT"/* "$ROOT"/.dockerignore; do
+    [[ $(basename "$e") == deploy ]] || ln -s "$e" "$TMP/$(basename "$e")"
+  done
+  cp "$ROOT/deploy/secrets.example.env" "$TMP/deploy/.env"
+  sed -i "s/^PERPGW_TOKEN_STRATEGY=.*/PERPGW_TOKEN_STRATEGY=$TOKEN/" "$TMP/deploy/.env"
+}
 if [[ $COMPOSE == 1 ]]; then
   log "podman-compose: deploy/docker-compose.yml, profile sim"
   # A copy of deploy/ (its .env is ours, never the user's) beside links to the rest of the
   # checkout, so the compose file's build contexts (..) resolve.
-  cp -r deploy "$TMP/deploy"
-  for e in "$ROOT"/* "$ROOT"/.dockerignore; do
-    [[ $(basename "$e") == deploy ]] || ln -s "$e" "$TMP/$(basename "$e")"
-  done
-  cp deploy/secrets.example.env "$TMP/deploy/.env"
-  sed -i "s/^PERPGW_TOKEN_STRATEGY=.*/PERPGW_TOKEN_STRATEGY=$TOKEN/" "$TMP/deploy/.env"
+  compose_dir
   # The strategy image, and Prometheus from Debian's package (no Docker Hub here).
   "${P[@]}" build --format docker --network=host -t perpgw-strategy:ct -f deploy/strategy.Dockerfile . \
     > "$TMP/build-strategy.log" 2>&1 || { tail -30 "$TMP/build-strategy.log"; fail "strategy image"; }
@@ -287,5 +299,97 @@ if [[ $COMPOSE == 1 ]]; then
     fail "the strategy container got venue secrets"
   fi
   log "compose: healthy, books LIVE by service name, Prometheus target up, strategy scan ok, strategy env has its token only"
+  "${PC[@]}" "${PROFILE[@]}" down -v > /dev/null 2>&1
+fi
+
+# ---------------------------------------------------------------------------- 6. NATS cluster
+if [[ $NATS == 1 ]]; then
+  log "podman-compose: deploy/docker-compose.yml, profile nats"
+  cd "$ROOT"
+  NATS_BOOK=${PERPGW_NATS_BOOK:-$ROOT/build/bench/perpgw-nats-book}
+  [[ -x $NATS_BOOK ]] || fail "no $NATS_BOOK (build the perpgw-nats-book target, or set PERPGW_NATS_BOOK)"
+  export PERPGW_NATS_BOOK=$NATS_BOOK
+  compose_dir
+  "${P[@]}" build --format docker --network=host -t perpgw-nats:ct -f deploy/nats.Dockerfile deploy \
+    > "$TMP/build-nats.log" 2>&1 || { tail -30 "$TMP/build-nats.log"; fail "nats image"; }
+  cd "$TMP/deploy"
+  export PERPGW_TAG=ct
+  PROFILE=()
+  podman-compose --help 2>&1 | grep -q -- '--profile' && PROFILE=(--profile nats)
+  up() { "${PC[@]}" "${PROFILE[@]}" up -d --no-build "$@" >> "$TMP/compose-nats.log" 2>&1 \
+           || { cat "$TMP/compose-nats.log" >&2; fail "podman-compose up $*"; }; }
+  ctr() {
+    podman ps -a --format '{{.Names}}' | grep -m1 "perpgw-ct-compose_$1_" \
+      || { tail -20 "$TMP/compose-nats.log" >&2; fail "no $1 container"; }
+  }
+  # 2 routes on each node (full mesh of 3) and a JetStream meta cluster of 3 with a leader.
+  cluster_ok() {  # $1: monitoring ports
+    local port
+    for port in "$@"; do
+      curl -sf "127.0.0.1:$port/routez" | python3 -c \
+        'import json,sys; d=json.load(sys.stdin); sys.exit(d["num_routes"] != '$(( $# - 1 ))')' || return 1
+      curl -sf "127.0.0.1:$port/jsz" | python3 -c \
+        'import json,sys; m=json.load(sys.stdin).get("meta_cluster") or {}; sys.exit(not (m.get("cluster_size") == 3 and m.get("leader")))' \
+        || return 1
+    done
+  }
+  up nats-1 nats-2 nats-3
+  wait_for 60 cluster_ok 8222 8223 8224 || { podman logs --tail 20 "$(ctr nats-1)" >&2; fail "NATS cluster not formed"; }
+  log "NATS: 3 nodes, 2 routes each, JetStream meta leader $(curl -sf 127.0.0.1:8222/jsz | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta_cluster"]["leader"])')"
+  up perpgw-sim gw-aster gw-backpack
+  for g in gw-aster gw-backpack; do
+    c=$(ctr "$g")
+    wait_for 90 podman healthcheck run "$c" || { podman logs --tail 40 "$c" >&2; fail "$g health"; }
+  done
+  # The streams (one replica each) live on one node: asked of every node.
+  streams_ok() {
+    local s
+    s=$(for port in 8222 8223 8224; do curl -sf "127.0.0.1:$port/jsz?streams=true"; done)
+    grep -q '"name": *"PERPGW_BOOKS"' <<<"$s" && grep -q '"name": *"PERPGW_ORDERS"' <<<"$s"
+  }
+  wait_for 30 streams_ok || { podman logs "$(ctr gw-aster)" 2>&1 | grep -i nats | tail -10 >&2; fail "no PERPGW_BOOKS/PERPGW_ORDERS streams in the cluster"; }
+  log "JetStream streams PERPGW_BOOKS and PERPGW_ORDERS created by the gateways"
+  up nats-book-aster nats-book-backpack
+  # book_state CONTAINER [SKIP]: the last JSON line after SKIP log lines, as "live messages".
+  book_state() {
+    podman logs "$1" 2>/dev/null | tail -n +"$(( ${2:-0} + 1 ))" | grep '^{' | tail -1 | python3 -c \
+      'import json,sys; d=json.loads(sys.stdin.read()); print("%s %d %d" % (d["live"], d["messages"], d["bid_levels"]))'
+  }
+  book_live_nats() { [[ $(book_state "$@") == True* ]]; }
+  for v in aster backpack; do
+    wait_for 60 book_live_nats "$(ctr nats-book-$v)" \
+      || { podman logs --tail 5 "$(ctr nats-book-$v)" >&2; fail "$v book from NATS not LIVE"; }
+    log "$v book rebuilt from NATS: $(podman logs "$(ctr nats-book-$v)" 2>/dev/null | grep '^{' | tail -1 | cut -c1-200)"
+  done
+  # nats-1: the seed of gw-aster (publisher) and of the backpack consumer; both must fail
+  # over to the nodes the cluster told them about.
+  victim=nats-1
+  declare -A before lines
+  for v in aster backpack; do
+    c=$(ctr nats-book-$v)
+    before[$v]=$(book_state "$c" | cut -d' ' -f2)
+    lines[$v]=$(podman logs "$c" 2>/dev/null | wc -l)
+  done
+  log "stopping $victim (consumers at aster ${before[aster]}, backpack ${before[backpack]} messages)"
+  podman stop -t 10 "$(ctr "$victim")" >/dev/null
+  ports=()
+  for i in 1 2 3; do [[ nats-$i == "$victim" ]] || ports+=($(( 8221 + i ))); done
+  two_nodes() {
+    local port
+    for port in "${ports[@]}"; do
+      curl -sf "127.0.0.1:$port/routez" | grep -q '"num_routes": *1' || return 1
+    done
+  }
+  wait_for 30 two_nodes || fail "the remaining nodes still route to $victim"
+  advancing() {  # $1 venue: LIVE in a line printed after the stop, more messages than before
+    local st
+    st=$(book_state "$(ctr "nats-book-$1")" "$(( ${lines[$1]} + 3 ))") || return 1
+    [[ $st == True* ]] && (( $(cut -d' ' -f2 <<<"$st") > ${before[$1]} + 5 ))
+  }
+  for v in aster backpack; do
+    wait_for 60 advancing "$v" || { podman logs --tail 5 "$(ctr nats-book-$v)" >&2; fail "$v book stalled with $victim down"; }
+    log "$v with $victim down: $(book_state "$(ctr nats-book-$v)") (live messages bid_levels)"
+  done
+  log "NATS profile: cluster of 3, books LIVE from NATS for aster and backpack, still advancing with $victim stopped"
   "${PC[@]}" "${PROFILE[@]}" down -v > /dev/null 2>&1
 fi
