@@ -247,6 +247,9 @@ class AsterModule final : public VenueModule {
   // Engine trade id → venue trade id of the sim accounts' fills (kept like the engine's fills).
   std::unordered_map<uint64_t, uint64_t> fill_trade_ids_;
   std::set<uint64_t> close_position_;  // order ids placed with closePosition=true
+  // The order a PUT /fapi/v3/order is amending while Engine::Amend runs (0 otherwise): its
+  // fill-less order event is the modify's ORDER_TRADE_UPDATE, sent as x AMENDMENT.
+  uint64_t amending_order_ = 0;
   // GET income: what the account was paid/charged, journaled as the engine reports it (fills'
   // commission and realized PnL, funding settlements), oldest first.
   enum class IncomeType : uint8_t { kRealizedPnl, kCommission, kFundingFee };

@@ -1264,7 +1264,11 @@ void AsterModule::ModifyOrder(const AccountSpec& acct, const Params& p, HttpResp
   }
   if (a.qty <= 0) return WriteError(resp, Err(-4003, "Quantity less than or equal to zero."));
   if (a.price <= 0) return WriteError(resp, Err(-4001, "Price less than 0."));
+  // The engine reports the amend synchronously (OnAccountEvent): mark it so that event goes
+  // out as x AMENDMENT; fills of a crossing price follow as TRADE.
+  amending_order_ = o->id;
   AmendResult r = eng.Amend(a);
+  amending_order_ = 0;
   switch (r.code) {
     case RejectCode::kNone:
       return resp.Json(200, OrderJson(r.order, OrderView::kResult));

@@ -873,6 +873,11 @@ void AsterModule::OnAccountEvent(const AccountEvent& e) {
         exec = o.reason == CancelReason::kReduceOnly ? "EXPIRED" : "CANCELED";
       } else if (o.status == OrderStatus::kExpired) {
         exec = "EXPIRED";
+      } else if (o.id == amending_order_ && o.open()) {
+        // A modify (PUT /fapi/v3/order): aster.md's ORDER_TRADE_UPDATE `x` list notes "ccxt
+        // also sees AMENDMENT"; X keeps the order's status (NEW / PARTIALLY_FILLED), p/q the
+        // new values, no trade fields.
+        exec = "AMENDMENT";
       }
       PushUser(o.account, OrderUpdateJson(e, o, exec, OrderStatusText(o)));
       return;

@@ -1510,6 +1510,59 @@ TEST_CASE("aster sim: PUT /fapi/v3/order modifies a LIMIT order in place", "[ast
   CHECK(std::string_view(jp.parse(q.body)["price"]) == Fixed(bid - 30, btc->price_scale));
 }
 
+// The modify's ORDER_TRADE_UPDATE is x AMENDMENT (aster.md: "ccxt also sees AMENDMENT"), not
+// NEW: X keeps the order's status, p/q carry the new values, the trade fields are empty.
+TEST_CASE("aster sim: a PUT modify pushes ORDER_TRADE_UPDATE x AMENDMENT", "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  auto key = ad::ParseListenKey(sim.V3(http::verb::post, "/fapi/v3/listenKey", "").body);
+  REQUIRE(key.ok());
+  WsClient user(sim.port, "/ws/" + *key);
+  sim.WaitConnections(1);
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  auto px = [&](int64_t v) { return FormatScaled(v, btc->price_scale); };
+  auto placed = sim.V3(http::verb::post, "/fapi/v3/order",
+                       "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC&price=" +
+                           px(bid - 50) + "&newClientOrderId=amend-1");
+  REQUIRE(placed.status == 200);
+  simdjson::dom::parser jp;
+  const int64_t id = int64_t(jp.parse(placed.body)["orderId"]);
+  auto first = user.ReadUntil("amend-1");
+  REQUIRE(first.has_value());
+  CHECK(std::string_view(jp.parse(*first)["o"]["x"]) == "NEW");
+
+  REQUIRE(sim.V3(http::verb::put, "/fapi/v3/order",
+                 "symbol=BTCUSDT&origClientOrderId=amend-1&side=BUY&quantity=0.003&price=" +
+                     px(bid - 30))
+              .status == 200);
+  auto pushed = user.ReadUntil("amend-1");
+  REQUIRE(pushed.has_value());
+  simdjson::dom::element e = jp.parse(*pushed);
+  CHECK(std::string_view(e["e"]) == "ORDER_TRADE_UPDATE");
+  simdjson::dom::element o = e["o"];
+  CHECK(std::string_view(o["x"]) == "AMENDMENT");
+  CHECK(std::string_view(o["X"]) == "NEW");
+  CHECK(int64_t(o["i"]) == id);
+  CHECK(std::string_view(o["p"]) == Fixed(bid - 30, btc->price_scale));
+  CHECK(std::string_view(o["q"]) == "0.003");
+  CHECK(std::string_view(o["z"]) == "0");
+  CHECK(std::string_view(o["l"]) == "0");
+  CHECK(std::string_view(o["L"]) == "0");
+  CHECK(std::string_view(o["n"]) == "0");
+  CHECK(int64_t(o["t"]) == 0);
+  // The adapter's codec reads it as an amend of the open order with the new price/size.
+  ad::UserFrame uf;
+  REQUIRE(ad::DecodeUserFrame(*pushed, Ctx(sim), 0, &uf).ok());
+  CHECK(uf.execution_type == "AMENDMENT");
+  CHECK(uf.order.order.status == OrderStatus::kOpen);
+  CHECK(!uf.order.fill.has_value());
+  CHECK(uf.order.order.price == Decimal::FromUnits(bid - 30, btc->price_scale));
+  CHECK(uf.order.order.size.ToNormalizedString() == "0.003");
+  // Nothing else follows for the modify (no NEW repeat, no trade).
+  CHECK(!user.ReadUntil("amend-1", 300ms).has_value());
+}
+
 // The venue numbers trades per symbol: the first print on ETH after two on BTC is ETH's id 1,
 // and a fill keeps one id across trades, aggTrades, the aggTrade stream, userTrades and the
 // user stream's `t`.
