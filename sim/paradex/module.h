@@ -147,6 +147,9 @@ class ParadexModule final : public VenueModule {
     // A position TP/SL (STOP_LOSS_* / TAKE_PROFIT_* sent with size "0" and REDUCE_ONLY): sized
     // to the whole position when it fires; shown with size "0" until then, as it was sent.
     bool whole_position = false;
+    // Set when the sim cancels the order itself for a position TP/SL link (CancelTpSlLinked):
+    // the cancel_reason its CLOSED update carries instead of the engine's USER_CANCELED.
+    std::string cancel_reason;
   };
 
   // module.cpp
@@ -249,6 +252,10 @@ class ParadexModule final : public VenueModule {
   void PushFunding();
   void PushBbo(size_t i, UnixNanos t);
   void DispatchAccountEvent(const AccountEvent& e);
+  // Position TP/SL links (ws.cpp): after a TP/SL leg's fill or a position going flat/reversed,
+  // the account's other reduce-only trigger orders on that market are cancelled (see ws.cpp).
+  void NoteTpSlEvent(const AccountEvent& e);
+  void CancelTpSlLinked(const std::string& account, size_t market, uint64_t filled_leg);
   bool Subscribed(const ConnState& st, const std::string& channel) const;
 
   SimContext* ctx_ = nullptr;
@@ -267,6 +274,8 @@ class ParadexModule final : public VenueModule {
   // orderbook_seq_no is the update id of that next book change (per market).
   std::map<size_t, std::vector<uint64_t>> seq_pending_;
   std::map<std::pair<std::string, size_t>, Money> last_realized_;  // (account, market) → pnl
+  // (account, market) → the signed position size last dispatched (flat/reversal detection).
+  std::map<std::pair<std::string, size_t>, int64_t> last_position_;
   std::vector<FundingPayment> funding_payments_;
   uint64_t next_funding_payment_id_ = 1;
   uint64_t flush_tick_ = 0;

@@ -418,7 +418,17 @@ std::string ParadexModule::MarketJson(const SimInstrument& in) const {
       .Field("max_slippage", "0.05")
       .Field("funding_period_hours", in.spec.funding_interval_hours)
       .Field("max_funding_rate", "0.05")
-      .Field("interest_rate", "0.0001");
+      .Field("interest_rate", "0.0001")
+      // The rest of the funding parameters (paradex.md §3, rest_markets.json): the sample's
+      // perp values. The sim's funding does not use them (it quotes its own rates).
+      .Field("funding_multiplier", 1)
+      .Field("clamp_rate", "0.05")
+      .Field("max_funding_rate_change", "0.0005")
+      .Field("max_tob_spread", "0.2")
+      .Field("oracle_ewma_factor", "0.2")
+      // The oracle feed id: the sim has no oracle, so no id ("" keeps the field a string).
+      .Field("price_feed_id", "");
+  w.Key("tags").BeginArray().EndArray();
   // max leverage = 1 / imf_base.
   std::string imf = Trimmed(int64_t{10000000000} / std::max(1, in.spec.max_leverage), kRateScale);
   w.Key("delta1_cross_margin_params")
@@ -464,6 +474,18 @@ std::string ParadexModule::SummaryJson(size_t i) const {
       .Field("open_interest", in.FormatQty(OpenInterest(i)))
       .Field("funding_rate", RateText(m.funding_rate(i)))
       .Field("price_change_rate_24h", "0")
+      // paradex.md §4: external_fair_price is current, oracle_price is in older captures (and
+      // in ws_markets_summary.json): both served, the oracle at the mark (as the sample shows
+      // them equal), the external fair price at the mid. A perp's greeks are delta 1
+      // (rest_markets_summary.json's newer shape).
+      .Field("oracle_price", in.FormatPrice(m.mark_price(i)))
+      .Field("external_fair_price", in.FormatPrice(m.mid(i)));
+  w.Key("greeks")
+      .BeginObject()
+      .Field("delta", "1")
+      .Field("gamma", "0")
+      .Field("vega", "0")
+      .EndObject()
       .EndObject();
   return w.Take();
 }
@@ -1434,7 +1456,10 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
       .Field("price", o.type == OrderType::kMarket ? "0" : in.FormatPrice(o.price))
       .Field("avg_fill_price", as_new || o.filled == 0 ? "" : avg.ToNormalizedString())
       .Field("status", as_new ? "NEW" : OrderStatusText(o))
-      .Field("cancel_reason", as_new ? "" : CancelReasonText(o))
+      .Field("cancel_reason", as_new                                             ? ""
+                              : o.status == OrderStatus::kCanceled && !meta.cancel_reason.empty()
+                                  ? meta.cancel_reason
+                                  : CancelReasonText(o))
       .Field("instruction", meta.instruction)
       .Key("flags")
       .BeginArray();

@@ -677,7 +677,67 @@ void ParadexModule::OnAccountEvent(const AccountEvent& event) {
   DispatchAccountEvent(event);
 }
 
+// ---- position TP/SL links ------------------------------------------------------------------
+//
+// paradex.md lists TAKE_PROFIT_* / STOP_LOSS_* (§10) and the REDUCE_ONLY flag but says nothing
+// of what happens to a position's other TP/SL orders when one of them fills or when the position
+// goes away; the venue's UI presents a position's TP and SL as a pair. The sim takes the safe
+// reading (no stale reduce-only trigger left to fire on a later position of the same market):
+//  1. the position goes flat, or reverses: every UNTRIGGERED reduce-only conditional order of
+//     the account on that market that can no longer reduce it (all of them when flat; those on
+//     the side of the new position when reversed) is cancelled;
+//  2. a position TP/SL leg (STOP_LOSS_* / TAKE_PROFIT_* sent with size "0" and REDUCE_ONLY —
+//     what ccxt sends for stopLossPrice / takeProfitPrice) fills: the account's other
+//     UNTRIGGERED position TP/SL legs on that market are cancelled (one-cancels-other), whether
+//     or not the fill closed the whole position (a *_LIMIT leg may fill in parts).
+// A sized reduce-only TP/SL (size > 0) that fills only part of the position cancels nothing: its
+// siblings still protect the rest (a ladder of take-profits keeps its stop-loss). Unsure: the
+// venue's cancel_reason for these cancels is not in the notes; the sim sends "POSITION_CLOSED"
+// (the venue's UPPER_SNAKE style; none of the words clients map to reject/margin/expiry). The
+// cancels follow the fill/position updates that caused them, on the orders.* channels like any
+// cancel (the venue queues them too).
+void ParadexModule::NoteTpSlEvent(const AccountEvent& e) {
+  if (e.kind == AccountEvent::Kind::kPosition && e.position.instrument != nullptr) {
+    const size_t i = e.position.instrument->index;
+    int64_t& last = last_position_[{e.account, i}];
+    const int64_t now = e.position.size;
+    const bool flat_or_reversed =
+        last != 0 && (now == 0 || (last > 0) != (now > 0));
+    last = now;
+    if (!flat_or_reversed) return;
+    ctx_->loop().Post([this, account = e.account, i] { CancelTpSlLinked(account, i, 0); });
+    return;
+  }
+  if (e.kind != AccountEvent::Kind::kOrder || !e.has_fill || e.order.instrument == nullptr) return;
+  auto meta = order_meta_.find(e.order.id);
+  if (meta == order_meta_.end() || !meta->second.whole_position) return;
+  ctx_->loop().Post([this, account = e.account, i = e.order.instrument->index, id = e.order.id] {
+    CancelTpSlLinked(account, i, id);
+  });
+}
+
+void ParadexModule::CancelTpSlLinked(const std::string& account, size_t market,
+                                     uint64_t filled_leg) {
+  Engine& engine = ctx_->engine();
+  const SimInstrument& in = ctx_->market().instrument(market);
+  const int64_t pos = engine.Position(account, market).size;
+  std::vector<uint64_t> todo;
+  for (const SimOrder* o : engine.OpenOrders(account, in.symbol())) {
+    if (!o->awaiting_trigger() || !o->reduce_only || o->id == filled_leg) continue;
+    const bool cannot_reduce = pos == 0 || (pos > 0) == (o->side == Side::kBuy);
+    auto meta = order_meta_.find(o->id);
+    const bool sibling_leg =
+        filled_leg != 0 && meta != order_meta_.end() && meta->second.whole_position;
+    if (cannot_reduce || sibling_leg) todo.push_back(o->id);
+  }
+  for (uint64_t id : todo) {
+    order_meta_[id].cancel_reason = "POSITION_CLOSED";
+    if (engine.Cancel(account, id).code != RejectCode::kNone) order_meta_[id].cancel_reason.clear();
+  }
+}
+
 void ParadexModule::DispatchAccountEvent(const AccountEvent& e) {
+  NoteTpSlEvent(e);
   // What to push, on which channel names.
   std::vector<std::pair<std::vector<std::string>, std::string>> out;
   auto market_channels = [](const char* kind, const std::string& market) {

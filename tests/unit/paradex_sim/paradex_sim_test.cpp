@@ -17,6 +17,7 @@
 #include <map>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -390,6 +391,80 @@ TEST_CASE("paradex sim: the SBE encoder reproduces every recorded frame", "[para
   CHECK_FALSE(SbeFromText("1e5").has_value());
   CHECK(ToSbe(123, 1) == 1230000000);
   CHECK(ToSbe(123456789, 10) == 1234567);
+}
+
+namespace {
+// The member names of a JSON object ("_"-prefixed sample annotations left out).
+std::set<std::string> Keys(simdjson::dom::element e) {
+  std::set<std::string> out;
+  simdjson::dom::object o;
+  if (e.get(o)) return out;
+  for (auto [k, v] : o) {
+    if (!k.empty() && k[0] != '_') out.insert(std::string(k));
+  }
+  return out;
+}
+std::set<std::string> Missing(const std::set<std::string>& want, const std::set<std::string>& got) {
+  std::set<std::string> m;
+  for (const auto& k : want) {
+    if (!got.count(k)) m.insert(k);
+  }
+  return m;
+}
+}  // namespace
+
+TEST_CASE("paradex sim: markets and markets_summary carry every field of the samples",
+          "[paradex_sim]") {
+  Sim sim;
+  simdjson::dom::parser ps, pg;
+  // GET /markets: every member of the sample's perp rows (option-only members aside).
+  std::set<std::string> want;
+  const std::string markets_sample = ReadData("rest_markets.json");
+  for (simdjson::dom::element r : ps.parse(markets_sample)["results"].get_array().value()) {
+    if (std::string_view(r["asset_kind"]) != "PERP") continue;
+    for (const auto& k : Keys(r)) want.insert(k);
+  }
+  REQUIRE(want.count("price_feed_id"));
+  const std::string markets = sim.Get("/v1/markets").body;
+  simdjson::dom::element got = pg.parse(markets)["results"].at(0);
+  CHECK(Missing(want, Keys(got)).empty());
+  for (const auto& k : Missing(want, Keys(got))) UNSCOPED_INFO("markets: " << k);
+  CHECK(got["tags"].is_array());
+  CHECK(got["funding_multiplier"].is_int64());
+
+  // GET /markets/summary: the members of both sample rows (the older capture's oracle_price
+  // and the newer one's external_fair_price / greeks).
+  want.clear();
+  simdjson::dom::parser ps2, pg2;
+  const std::string summary_sample = ReadData("rest_markets_summary.json");
+  for (simdjson::dom::element r : ps2.parse(summary_sample)["results"].get_array().value()) {
+    for (const auto& k : Keys(r)) want.insert(k);
+  }
+  const std::string summary = sim.Get("/v1/markets/summary?market=BTC-USD-PERP").body;
+  simdjson::dom::element row = pg2.parse(summary)["results"].at(0);
+  for (const auto& k : Missing(want, Keys(row))) UNSCOPED_INFO("summary: " << k);
+  CHECK(Missing(want, Keys(row)).empty());
+  CHECK(std::string(std::string_view(row["greeks"]["delta"])) == "1");
+  CHECK(std::string(std::string_view(row["oracle_price"])) ==
+        std::string(std::string_view(row["mark_price"])));
+
+  // WS markets_summary (JSON mode): the sample push's members.
+  simdjson::dom::parser ps3, pg3;
+  const std::string ws_sample = ReadData("ws_markets_summary.json");
+  simdjson::dom::element sample_doc = ps3.parse(ws_sample);
+  simdjson::dom::element sample_push = sample_doc;
+  simdjson::dom::array frames;
+  if (!sample_doc["frames"].get(frames)) sample_push = frames.at(0);
+  want = Keys(sample_push["params"]["data"]);
+  REQUIRE(want.count("oracle_price"));
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  ws.Send(px::EncodeSubscribe("markets_summary", 1));
+  auto push = ws.ReadText("\"channel\":\"markets_summary\",\"data\"");
+  REQUIRE(push);
+  simdjson::dom::element data = pg3.parse(*push)["params"]["data"];
+  for (const auto& k : Missing(want, Keys(data))) UNSCOPED_INFO("ws summary: " << k);
+  CHECK(Missing(want, Keys(data)).empty());
 }
 
 TEST_CASE("paradex sim: public REST parses with the adapter codec", "[paradex_sim]") {
@@ -1708,11 +1783,131 @@ TEST_CASE("paradex sim: a position TP/SL (size 0, REDUCE_ONLY) closes the whole 
   CHECK(DataField(*done, "size") == "0.03");
   CHECK(DataField(*done, "remaining_size") == "0");
   REQUIRE(WaitUntil([&] { return !position().has_value(); }));
-  // The take-profit is still parked (no OCO link between them), and cancellable.
-  auto still = Elements(sim.Get("/v1/orders", jwt).body);
-  REQUIRE(still.size() == 1);
-  CHECK(Field(still[0], "id") == tp_id);
-  CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 204);
+  // The take-profit leg is cancelled with it (one-cancels-other; the position is flat), pushed
+  // on orders.* like any cancel.
+  std::optional<std::string> tp_done;
+  for (int k = 0; k < 20 && !tp_done; ++k) {
+    auto f = ws.ReadText("\"CLOSED\"");
+    REQUIRE(f);
+    if (DataField(*f, "id") == tp_id) tp_done = f;
+  }
+  REQUIRE(tp_done);
+  CHECK(DataField(*tp_done, "cancel_reason") == "POSITION_CLOSED");
+  CHECK(DataField(*tp_done, "type") == "TAKE_PROFIT_MARKET");
+  CHECK(Elements(sim.Get("/v1/orders", jwt).body).empty());
+  auto hist = Elements(sim.Get("/v1/orders-history?client_id=tp-pos", jwt).body);
+  REQUIRE(hist.size() == 1);
+  CHECK(Field(hist[0], "status") == "CLOSED");
+  CHECK(Field(hist[0], "cancel_reason") == "POSITION_CLOSED");
+  CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 400);
+}
+
+TEST_CASE("paradex sim: reduce-only triggers go when the position goes flat or reverses",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  auto post = [&](const std::string& body) {
+    return sim.Send(http::verb::post, "/v1/orders", body, jwt);
+  };
+  auto reduce_only = [](std::string body) {
+    body.pop_back();
+    return body + R"(,"flags":["REDUCE_ONLY"]})";
+  };
+  auto position = [&]() -> Decimal {
+    auto p = sim.codec.ParsePositions(sim.Get("/v1/positions", jwt).body, sim.symbols);
+    REQUIRE(p.ok());
+    for (const auto& x : *p) {
+      if (x.size != Decimal()) return x.size;
+    }
+    return Decimal();
+  };
+  auto open_ids = [&] {
+    std::set<std::string> ids;
+    for (const std::string& o : Elements(sim.Get("/v1/orders", jwt).body)) {
+      ids.insert(Field(o, "client_id"));
+    }
+    return ids;
+  };
+  auto history_reason = [&](const std::string& cid) {
+    auto h = Elements(sim.Get("/v1/orders-history?client_id=" + cid, jwt).body);
+    return h.size() == 1 ? Field(h[0], "cancel_reason") : std::string("?");
+  };
+
+  // Long 0.03 BTC, then sized reduce-only legs: a stop-loss for all of it, a take-profit for a
+  // third, another for the rest further up.
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, px_text(ask + 500), "0.03", TimeInForce::kIoc),
+                    "open-long")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return position() == *Decimal::Parse("0.03"); }));
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  REQUIRE(post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_LOSS_MARKET",
+                                           "0.03", "", px_text(mark - 300), "sl")))
+              .status == 201);
+  REQUIRE(post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "TAKE_PROFIT_MARKET",
+                                           "0.01", "", px_text(mark + 300), "tp1")))
+              .status == 201);
+  REQUIRE(post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "TAKE_PROFIT_MARKET",
+                                           "0.02", "", px_text(mark + 900), "tp2")))
+              .status == 201);
+  // A plain (not reduce-only) stop is no TP/SL: it stays whatever the position does.
+  REQUIRE(post(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_MARKET", "0.01", "",
+                               px_text(mark - 600), "plain"))
+              .status == 201);
+  CHECK(open_ids() == std::set<std::string>{"sl", "tp1", "tp2", "plain"});
+
+  // tp1 fires and takes a third: the position is still long, the stop-loss and tp2 stay.
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark + 400);
+  });
+  REQUIRE(WaitUntil([&] { return position() == *Decimal::Parse("0.02"); }));
+  sim.server->Sync([] {});
+  sim.server->Sync([] {});
+  CHECK(open_ids() == std::set<std::string>{"sl", "tp2", "plain"});
+
+  // A sell of 0.05 reverses the long into a short 0.03: the stop-loss and tp2 (sells, which can
+  // no longer reduce) are cancelled and pushed as CLOSED, the plain stop stays.
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kSell, px_text(bid - 500), "0.05", TimeInForce::kIoc),
+                    "reverse")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return position() == *Decimal::Parse("-0.03"); }));
+  std::set<std::string> pushed;
+  for (int k = 0; k < 20 && pushed.size() < 2; ++k) {
+    auto f = ws.ReadText("POSITION_CLOSED");
+    REQUIRE(f);
+    CHECK(DataField(*f, "status") == "CLOSED");
+    pushed.insert(DataField(*f, "client_id"));
+  }
+  CHECK(pushed == std::set<std::string>{"sl", "tp2"});
+  CHECK(open_ids() == std::set<std::string>{"plain"});
+  CHECK(history_reason("sl") == "POSITION_CLOSED");
+  CHECK(history_reason("tp2") == "POSITION_CLOSED");
+
+  // A reduce-only buy stop for the short, then a buy that flattens it: the stop goes too.
+  REQUIRE(post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "BUY", "STOP_LOSS_MARKET",
+                                           "0.03", "", px_text(mark + 1500), "sl-short")))
+              .status == 201);
+  ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, px_text(ask + 500), "0.03", TimeInForce::kIoc),
+                    "flatten")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return position() == Decimal(); }));
+  REQUIRE(WaitUntil([&] { return open_ids() == std::set<std::string>{"plain"}; }));
+  CHECK(history_reason("sl-short") == "POSITION_CLOSED");
 }
 
 
