@@ -107,6 +107,7 @@ void LighterModule::Attach(SimContext& ctx) {
   for (size_t i = 0; i < m.size(); ++i) {
     markets_[i].last_price = m.mid(i);
     markets_[i].last_id = m.update_id(i);
+    markets_[i].created_at = IsoUtc(ctx.Now());  // every market is listed when the sim starts
     // Ten past hourly settlements (at the current rate and mid) so GET fundings has history
     // from the start, as the other venues' modules do.
     const int64_t next_s = ctx.NextFundingTime(i) / 1'000'000'000;

@@ -33,6 +33,14 @@ std::unique_ptr<VenueModule> MakeModule();
 
 inline constexpr int kBookFlushMs = 50;           // update/order_book batching
 inline constexpr int64_t kIdleCloseMs = 120'000;  // "send something at least every 2 minutes"
+// Funding clamps (orderBookDetails and market_stats) and market_stats' open_interest_limit
+// (USD; not in the notes' samples: a cap no sim position reaches).
+inline constexpr char kFundingClampSmall[] = "0.0500";
+inline constexpr char kFundingClampBig[] = "4.0000";
+inline constexpr char kOpenInterestLimit[] = "1000000000.000000";
+
+// "2026-12-06T02:53:12Z" (orderBookDetails created_at).
+std::string IsoUtc(UnixNanos t);
 
 // Test accounts. Credentials in the endpoints file: account_index, api_key_index,
 // api_private_key (40 bytes LE, hex) and public_key (derived). Throwaway keys: never use them on
@@ -149,6 +157,7 @@ class LighterModule final : public VenueModule {
     Money volume_base = 0;
     int64_t last_price = 0;
     uint64_t last_id = 0;  // the book's update id last seen (gap detection)
+    std::string created_at;  // orderBookDetails created_at: the listing time (ISO 8601 UTC)
     // Settled funding (OnFunding), oldest first: GET fundings.
     struct Settled {
       int64_t time_s = 0;

@@ -5,6 +5,7 @@
 // errors are {"code":N,"message":...} with HTTP 400 (404 / 405: unknown paths and methods).
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "sim/lighter/module.h"
 
@@ -115,6 +116,15 @@ std::string LighterModule::LevelsJson(const std::vector<Level>& levels,
   return w.Take();
 }
 
+std::string IsoUtc(UnixNanos t) {
+  const std::time_t s = static_cast<std::time_t>(t / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string LighterModule::StatsJson(const SimInstrument& in) const {
   const Market& m = ctx_->market();
   const MarketState& ms = markets_[in.index];
@@ -132,6 +142,18 @@ std::string LighterModule::StatsJson(const SimInstrument& in) const {
       .Field("funding_timestamp", ctx_->NextFundingTime(in.index) / 1'000'000)
       .Field("daily_base_token_volume", in.FormatQty(ms.volume_base))
       .Field("daily_quote_token_volume", FormatMoney(ms.volume_24h))
+      // [3p] fields (lighter.md §3: "daily volume fields [fixtures, 3p]"; the venue's
+      // MarketInfo model and third-party market_stats schemas list these too), strings on this
+      // channel. Values as orderBookDetails gives them: the day's low/high at the mark and no
+      // change (the sim keeps no 24 h price history), the same funding clamps.
+      // open_interest_limit is not in the notes' samples: the sim's reading is a cap no
+      // position reaches (USD).
+      .Field("daily_price_low", in.FormatPrice(mark))
+      .Field("daily_price_high", in.FormatPrice(mark))
+      .Field("daily_price_change", "0")
+      .Field("open_interest_limit", kOpenInterestLimit)
+      .Field("funding_clamp_small", kFundingClampSmall)
+      .Field("funding_clamp_big", kFundingClampBig)
       .EndObject();
   return w.Take();
 }
@@ -152,6 +174,9 @@ std::string LighterModule::DetailJson(const SimInstrument& in) const {
       .Field("base_asset_id", static_cast<int64_t>(in.index) + 10)
       .Field("quote_asset_id", int64_t{3})
       .Field("status", "active")
+      // The sample's created_at is an ISO 8601 string (values illustrative): the sim's
+      // listing time, when it started.
+      .Field("created_at", ms.created_at)
       .Field("taker_fee", "0.0000")
       .Field("maker_fee", "0.0000")
       .Field("liquidation_fee", "1.0000")
@@ -182,8 +207,8 @@ std::string LighterModule::DetailJson(const SimInstrument& in) const {
   w.Field("strategy_index", int64_t{0})
       .Field("is_maker_fee_enabled", false)
       .Field("is_taker_fee_enabled", false)
-      .Field("funding_clamp_small", "0.0500")
-      .Field("funding_clamp_big", "4.0000")
+      .Field("funding_clamp_small", kFundingClampSmall)
+      .Field("funding_clamp_big", kFundingClampBig)
       .Field("base_interest_rate", "0.0100")
       .Field("mark_price", in.FormatPrice(mark))
       .Field("index_price", in.FormatPrice(mark))

@@ -277,6 +277,50 @@ TEST_CASE("lighter sim client: trade and ticker snapshot keys", "[lighter_sim]")
   CHECK(Has(tk, "timestamp"));
 }
 
+TEST_CASE("lighter sim client: orderBookDetails created_at, market_stats [3p] fields",
+          "[lighter_sim]") {
+  Sim sim;
+  simdjson::dom::parser p;
+  // orderBookDetails: every field of the sample (order_book_details.json) — created_at an ISO
+  // 8601 UTC string, as there.
+  auto r = sim.Get("/api/v1/orderBookDetails?market_id=0");
+  REQUIRE(r.status == 200);
+  simdjson::dom::element doc;
+  REQUIRE(p.parse(r.body).get(doc) == simdjson::SUCCESS);
+  simdjson::dom::element d = doc["order_book_details"].at(0);
+  REQUIRE(Has(d, "created_at"));
+  const std::string created{std::string_view(d["created_at"])};
+  REQUIRE(created.size() == 20);
+  CHECK(created[4] == '-');
+  CHECK(created[10] == 'T');
+  CHECK(created.back() == 'Z');
+  const std::string clamp_big{std::string_view(d["funding_clamp_big"])};  // before p is reused
+  // market_stats: the fields lighter.md §3 names from fixtures and third-party sources (the
+  // daily price fields, funding clamps, open_interest_limit), strings on this channel, on the
+  // single-market and the all-markets subscriptions alike.
+  WsClient ws(sim.port, "/stream");
+  REQUIRE(ws.ok());
+  REQUIRE(ws.ReadText("\"connected\""));
+  ws.Send(R"({"type":"subscribe","channel":"market_stats/0"})");
+  simdjson::dom::element one = NextJson(ws, p, "subscribed/market_stats");
+  const char* fields[] = {"symbol", "market_id", "index_price", "mark_price", "open_interest",
+                          "open_interest_limit", "funding_clamp_small", "funding_clamp_big",
+                          "last_trade_price", "current_funding_rate", "funding_rate",
+                          "funding_timestamp", "daily_base_token_volume",
+                          "daily_quote_token_volume", "daily_price_low", "daily_price_high",
+                          "daily_price_change"};
+  for (const char* f : fields) {
+    INFO(f);
+    CHECK(Has(one["market_stats"], f));
+  }
+  CHECK(TypeOf(one["market_stats"]["daily_price_low"]) == simdjson::dom::element_type::STRING);
+  CHECK(std::string(std::string_view(one["market_stats"]["funding_clamp_big"])) == clamp_big);
+  ws.Send(R"({"type":"subscribe","channel":"market_stats/all"})");
+  simdjson::dom::element all = NextJson(ws, p, "market_stats:all");
+  CHECK(Has(all["market_stats"]["1"], "daily_price_high"));
+  CHECK(Has(all["market_stats"]["1"], "open_interest_limit"));
+}
+
 TEST_CASE("lighter sim client: batch limits (REST 50, WS 15)", "[lighter_sim]") {
   Sim sim;
   Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
