@@ -175,6 +175,10 @@ struct OrderRequest {
   bool reduce_only = false;
   Decimal max_slippage_bps;  // market orders: worst price = reference * (1 ± bps)
   Decimal worst_price;       // market orders: computed by the gateway from the book
+  // Not 0: the order belongs to a batch opened with VenueAdapter::OpenBatch (one venue batch
+  // request where the venue has one). Not part of the order's identity (never journaled or
+  // compared for idempotency).
+  uint64_t batch_id = 0;
 };
 
 struct Order {
@@ -282,6 +286,9 @@ struct Capabilities {
   // ListFills answers a [from, to] window completely when it returns fewer rows than this (the
   // venue's page cap, honouring from and to); 0: it does not (the gateway offers no cursor).
   int fill_page_size = 0;
+  // Orders per venue batch request (the venue's own cap) when PlaceOrders uses the venue's
+  // batch endpoint; 0: a batch goes out one request per order.
+  int native_batch = 0;
 };
 
 struct VenueHealth {

@@ -143,6 +143,13 @@ class VenueAdapter {
 
   // Trading and account (per account configured for this venue).
   virtual void PlaceOrder(OrderRequest req, Callback<OrderAck> done);
+  // A batch of orders (PlaceOrders): OpenBatch returns an id (0: the venue has no batch
+  // request); PlaceOrder calls whose request carries it and that arrive before CloseBatch(id)
+  // go out together in the venue's batch requests (each order still answered through its own
+  // callback, with the same idempotency and outcome rules as a single order). Orders that miss
+  // the batch go out alone. Every OpenBatch must be followed by one CloseBatch.
+  virtual uint64_t OpenBatch() { return 0; }
+  virtual void CloseBatch(uint64_t /*id*/) {}
   virtual void CancelOrder(CancelRequest req, Callback<CancelResult> done);
   // Native modify (Capabilities::native_amend): the order keeps its ids; `ack.order` is the
   // order as amended. UNIMPLEMENTED by default: the gateway then cancel-replaces.

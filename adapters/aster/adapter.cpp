@@ -66,6 +66,8 @@ class AsterAdapter final : public common::AdapterBase {
     // PUT /fapi/v3/order exists for V3 accounts only (aster.md §9; the V1 docs have no modify):
     // native when every configured account is V3, else the gateway cancel-replaces.
     c.native_amend = c.trading && all_v3_;
+    // PlaceOrders: POST batchOrders, at most 5 orders per request (aster.md §9).
+    c.native_batch = static_cast<int>(kMaxBatchOrders);
     return c;
   }
 
@@ -718,6 +720,49 @@ class AsterAdapter final : public common::AdapterBase {
       }
       SendNewOrder(acc, *params, /*clock_retry=*/true, std::move(done));
     };
+    h.max_batch = kMaxBatchOrders;
+    h.submit_batch = [this](std::vector<runtime::OrderDesk::BatchItem> items) {
+      auto* acc = FindAccount(items.front().wire.account);
+      std::vector<OrderRequest> wires;
+      std::vector<const Instrument*> ins;
+      std::vector<runtime::OrderDesk::SubmitDone> dones;
+      NewOrderOptions opts;
+      opts.result_response = true;
+      for (auto& item : items) {
+        runtime::OrderDesk::SubmitResult res;
+        const Instrument* in = symbols_.ByTicker(item.wire.symbol);
+        if (!acc || !in) {
+          res.error = absl::NotFoundError("unknown account or symbol " + item.wire.symbol);
+          item.done(res);
+          continue;
+        }
+        // An order the venue would refuse to encode is answered alone (nothing sent); the
+        // rest still go together.
+        if (auto one = EncodeNewOrder(item.wire, *in, opts); !one.ok()) {
+          res.error = one.status();
+          item.done(res);
+          continue;
+        }
+        wires.push_back(item.wire);
+        ins.push_back(in);
+        dones.push_back(std::move(item.done));
+      }
+      if (dones.empty()) return;
+      if (dones.size() == 1) {  // what is left is one order: its own request
+        auto params = EncodeNewOrder(wires.front(), *ins.front(), opts);
+        return SendNewOrder(acc, *params, /*clock_retry=*/true, std::move(dones.front()));
+      }
+      auto params = EncodeBatchOrders(wires, ins, opts);
+      if (!params.ok()) {
+        for (auto& done : dones) {
+          runtime::OrderDesk::SubmitResult res;
+          res.error = params.status();
+          done(res);
+        }
+        return;
+      }
+      SendBatchOrders(acc, *params, /*clock_retry=*/true, std::move(dones));
+    };
     h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
       runtime::OrderDesk::QueryResult q;
       auto* acc = FindAccount(e.account);
@@ -761,28 +806,10 @@ class AsterAdapter final : public common::AdapterBase {
                     runtime::OrderDesk::SubmitDone done) {
     rest_.NewOrder(acc->creds, params, [this, acc, params, clock_retry,
                                         done](RestResult r) mutable {
-      runtime::OrderDesk::SubmitResult res;
       if (r.ok()) {
-        res.venue_answered = true;
         auto o = ParseOrder(r.body, Ctx(acc));
-        if (!o.ok()) {
-          // The venue answered 200 but we cannot read it: the order probably exists.
-          res.ack.outcome = AckOutcome::kOutcomeUnknown;
-          res.ack.message = "unreadable order response";
-          return done(res);
-        }
-        res.ack.order = *o;
-        if (o->status == OrderStatus::kRejected ||
-            (o->status == OrderStatus::kExpired && o->filled_size.IsZero() &&
-             o->reason == CancelReason::kPostOnlyViolation)) {
-          res.ack.outcome = AckOutcome::kRejected;
-          res.ack.reason = o->reason == CancelReason::kNone ? CancelReason::kRejected : o->reason;
-          res.ack.retryable = res.ack.reason == CancelReason::kPostOnlyViolation;
-          res.ack.message = o->reason_text;
-        } else {
-          res.ack.outcome = AckOutcome::kAccepted;
-        }
-        return done(res);
+        if (!o.ok()) return done(UnreadableOrderAnswer("order response"));
+        return done(OrderAnswer(*o));
       }
       const VenueError& e = r.error;
       if (e.action == ErrorAction::kResyncClock && clock_retry) {
@@ -800,6 +827,81 @@ class AsterAdapter final : public common::AdapterBase {
         return;
       }
       done(runtime::OrderDesk::SubmitResult::FromVenueError(e));
+    });
+  }
+
+  // The venue's order object answering an order request: accepted, or rejected when the venue
+  // refused it in its engine (REJECTED, or a GTX order EXPIRED unfilled: post-only violation).
+  static runtime::OrderDesk::SubmitResult OrderAnswer(const Order& o) {
+    runtime::OrderDesk::SubmitResult res;
+    res.venue_answered = true;
+    res.ack.order = o;
+    if (o.status == OrderStatus::kRejected ||
+        (o.status == OrderStatus::kExpired && o.filled_size.IsZero() &&
+         o.reason == CancelReason::kPostOnlyViolation)) {
+      res.ack.outcome = AckOutcome::kRejected;
+      res.ack.reason = o.reason == CancelReason::kNone ? CancelReason::kRejected : o.reason;
+      res.ack.retryable = res.ack.reason == CancelReason::kPostOnlyViolation;
+      res.ack.message = o.reason_text;
+    } else {
+      res.ack.outcome = AckOutcome::kAccepted;
+    }
+    return res;
+  }
+  // The venue answered 200 but we cannot read it: the order probably exists.
+  static runtime::OrderDesk::SubmitResult UnreadableOrderAnswer(const std::string& what) {
+    runtime::OrderDesk::SubmitResult res;
+    res.venue_answered = true;
+    res.ack.outcome = AckOutcome::kOutcomeUnknown;
+    res.ack.message = "unreadable " + what;
+    return res;
+  }
+
+  // One batchOrders request; `dones` answer its orders in request order. An answer for the
+  // whole request is every order's; an entry's {code,msg} is classified like a single order's
+  // error answer (rejected, or an unknown outcome where it could have executed).
+  void SendBatchOrders(AccountState* acc, std::string params, bool clock_retry,
+                       std::vector<runtime::OrderDesk::SubmitDone> dones) {
+    rest_.BatchOrders(acc->creds, params, [this, acc, params, clock_retry,
+                                           dones = std::move(dones)](RestResult r) mutable {
+      if (r.ok()) {
+        auto entries = ParseBatchAnswer(r.body, Ctx(acc));
+        const bool readable = entries.ok() && entries->size() == dones.size();
+        for (size_t i = 0; i < dones.size(); ++i) {
+          if (!readable) {
+            dones[i](UnreadableOrderAnswer("batch response (" +
+                                           (entries.ok() ? std::to_string(entries->size()) +
+                                                               " entries for " +
+                                                               std::to_string(dones.size())
+                                                         : std::string(entries.status().message())) +
+                                           ")"));
+            continue;
+          }
+          const BatchEntry& e = (*entries)[i];
+          if (e.order) {
+            dones[i](OrderAnswer(*e.order));
+          } else {
+            dones[i](runtime::OrderDesk::SubmitResult::FromVenueError(
+                ClassifyError(200, e.error.code, e.error.msg, RequestKind::kOrderEntry)));
+          }
+        }
+        return;
+      }
+      const VenueError& e = r.error;
+      if (e.action == ErrorAction::kResyncClock && clock_retry) {
+        // The whole batch was refused for its timestamp/nonce: resync, retry once.
+        const UnixNanos sent = clock_.Now();
+        rest_.Time([this, acc, params, sent, dones = std::move(dones)](RestResult t) mutable {
+          if (t.ok()) {
+            if (auto ms = ParseServerTimeMs(t.body); ms.ok()) {
+              rest_.set_time_offset_ms(*ms - (sent + clock_.Now()) / 2 / 1000000);
+            }
+          }
+          SendBatchOrders(acc, params, false, std::move(dones));
+        });
+        return;
+      }
+      for (auto& done : dones) done(runtime::OrderDesk::SubmitResult::FromVenueError(e));
     });
   }
 

@@ -1120,27 +1120,43 @@ absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view json, const Acco
   return out;
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_view json,
-                                                                    const AccountContext& ctx) {
+absl::StatusOr<std::vector<BatchEntry>> ParseBatchAnswer(std::string_view json,
+                                                         const AccountContext& ctx) {
   constexpr std::string_view kWhat = "batchOrders";
   od::document doc;
   PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
   od::array arr;
   PERPGW_JSON_TRY(doc.get_array().get(arr), W(kWhat));
-  std::vector<absl::StatusOr<Order>> out;
+  std::vector<BatchEntry> out;
   for (auto el : arr) {
     od::object obj;
     PERPGW_JSON_TRY(el.get_object().get(obj), W(kWhat));
     Order o;
     std::optional<ErrorBody> err;
     PERPGW_RETURN_IF_ERROR(ReadOrderObject(obj, ctx, &o, &err));
+    BatchEntry& e = out.emplace_back();
     if (err) {
-      out.emplace_back(CodeInsteadOf(kWhat, err->code, err->msg));
+      e.error = std::move(*err);
     } else {
-      out.emplace_back(std::move(o));
+      e.order = std::move(o);
     }
   }
   PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_view json,
+                                                                    const AccountContext& ctx) {
+  auto entries = ParseBatchAnswer(json, ctx);
+  if (!entries.ok()) return entries.status();
+  std::vector<absl::StatusOr<Order>> out;
+  for (BatchEntry& e : *entries) {
+    if (e.order) {
+      out.emplace_back(std::move(*e.order));
+    } else {
+      out.emplace_back(CodeInsteadOf("batchOrders", e.error.code, e.error.msg));
+    }
+  }
   return out;
 }
 
@@ -1718,7 +1734,8 @@ absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instru
 }
 
 absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& reqs,
-                                              const std::vector<const Instrument*>& instruments) {
+                                              const std::vector<const Instrument*>& instruments,
+                                              const NewOrderOptions& options) {
   if (reqs.empty() || reqs.size() > kMaxBatchOrders) {
     return Invalid("batchOrders", "needs 1..5 orders");
   }
@@ -1736,10 +1753,12 @@ absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& r
     if (i) json += ',';
     // Same field order as the single-order form; every value is a JSON string.
     std::pair<std::string_view, std::string_view> kv[] = {
-        {"symbol", in->venue_symbol}, {"side", t->side}, {"type", t->type},
+        {"symbol", in->venue_symbol}, {"side", t->side}, {"positionSide", options.position_side},
+        {"type", t->type},
         {"quantity", t->quantity},    {"price", t->price}, {"timeInForce", t->tif},
         {"reduceOnly", r.reduce_only ? "true" : ""},
-        {"newClientOrderId", r.client_order_id}};
+        {"newClientOrderId", r.client_order_id},
+        {"newOrderRespType", options.result_response ? "RESULT" : ""}};
     json += '{';
     bool first = true;
     for (const auto& [k, v] : kv) {

@@ -232,8 +232,15 @@ absl::Status MapOrderStatus(std::string_view status, std::string_view tif,
 
 absl::StatusOr<Order> ParseOrder(std::string_view json, const AccountContext& ctx);
 absl::StatusOr<std::vector<Order>> ParseOrders(std::string_view json, const AccountContext& ctx);
-// Batch place/cancel: one entry per request, in order; venue errors become error Statuses
-// (ToStatus of the classified {code,msg}).
+// Batch place/cancel: one entry per request, in order: the order, or the venue's {code,msg}
+// for that entry.
+struct BatchEntry {
+  std::optional<Order> order;
+  ErrorBody error;  // when !order
+};
+absl::StatusOr<std::vector<BatchEntry>> ParseBatchAnswer(std::string_view json,
+                                                         const AccountContext& ctx);
+// The same, venue errors as error Statuses (ToStatus of the classified {code,msg}).
 absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_view json,
                                                                     const AccountContext& ctx);
 // positionRisk rows; flat rows (positionAmt == 0) are dropped unless include_flat.
@@ -318,8 +325,11 @@ struct NewOrderOptions {
 absl::StatusOr<std::string> EncodeNewOrder(const OrderRequest& req, const Instrument& instrument,
                                            const NewOrderOptions& options = {});
 // batchOrders=<percent-encoded JSON list of order objects> (at most kMaxBatchOrders).
+// Each entry is EncodeNewOrder's fields as JSON strings (options.result_response adds
+// newOrderRespType RESULT to each).
 absl::StatusOr<std::string> EncodeBatchOrders(const std::vector<OrderRequest>& reqs,
-                                              const std::vector<const Instrument*>& instruments);
+                                              const std::vector<const Instrument*>& instruments,
+                                              const NewOrderOptions& options = {});
 // Modify one resting LIMIT order in place (PUT /fapi/v3/order; aster.md §9: V3 only, LIMIT only,
 // quantity and price both required): symbol, orderId (or origClientOrderId when order_id is
 // empty), side, quantity (the new total size), price. `side` must be the order's own (the venue

@@ -312,6 +312,10 @@ void AsterRest::ModifyOrder(const Credentials& c, const std::string& params, Res
   SignedCall(*impl_, c, "PUT", "/fapi/v3/order", "/fapi/v3/order", params, 1,
              RequestKind::kOrderEntry, std::move(cb));
 }
+void AsterRest::BatchOrders(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "POST", "/fapi/v1/batchOrders", "/fapi/v3/batchOrders", params, 5,
+             RequestKind::kOrderEntry, std::move(cb));
+}
 void AsterRest::CancelAllOpenOrders(const Credentials& c, const std::string& params,
                                     RestCallback cb) {
   SignedCall(*impl_, c, "DELETE", "/fapi/v1/allOpenOrders", "/fapi/v3/allOpenOrders", params, 1,

@@ -86,6 +86,10 @@ class AsterRest {
   // docs have no modify endpoint; a V1 account gets FAILED_PRECONDITION without a request.
   // Order entry: a timeout or 5xx is an unknown outcome.
   void ModifyOrder(const Credentials& c, const std::string& params, RestCallback cb);
+  // POST /fapi/v1|v3/batchOrders (batchOrders = JSON list of at most 5 orders; weight 5). The
+  // answer is an array of order objects and {code,msg} entries in request order. Order entry: a
+  // timeout or 5xx is an unknown outcome for every order of the batch.
+  void BatchOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void CancelAllOpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void OpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void PositionRisk(const Credentials& c, RestCallback cb);

@@ -47,6 +47,22 @@ void AdapterBase::SetDeskHooks(runtime::OrderDesk::Hooks hooks) {
 
 AdapterBase::~AdapterBase() = default;
 
+uint64_t AdapterBase::OpenBatch() {
+  if (capabilities().native_batch <= 1) return 0;
+  const uint64_t id = last_batch_.fetch_add(1) + 1;
+  boost::asio::post(ioc_, [this, id] {
+    if (desk_) desk_->OpenBatch(id);
+  });
+  return id;
+}
+
+void AdapterBase::CloseBatch(uint64_t id) {
+  if (id == 0) return;
+  boost::asio::post(ioc_, [this, id] {
+    if (desk_) desk_->CloseBatch(id);
+  });
+}
+
 void AdapterBase::After(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto t = std::make_shared<boost::asio::steady_timer>(ioc_, delay);
   t->async_wait([this, t, fn = std::move(fn)](const boost::system::error_code& ec) {

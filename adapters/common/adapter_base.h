@@ -45,6 +45,11 @@ class AdapterBase : public VenueAdapter {
   std::vector<Instrument> Instruments() const override;
   bool InstrumentsReady() const override { return ready_.load(); }
   absl::Status StartupError() const override { return desk_error_; }
+  // Batches through the order desk (capabilities().native_batch > 1; the venue installs the
+  // desk's submit_batch hook): opening and closing are posted to the adapter thread, in order
+  // with the PlaceOrder calls between them.
+  uint64_t OpenBatch() override;
+  void CloseBatch(uint64_t id) override;
 
  protected:
   virtual void OnStart(EventSink*) {}  // before the thread starts
@@ -96,6 +101,7 @@ class AdapterBase : public VenueAdapter {
 
  private:
   std::thread thread_;
+  std::atomic<uint64_t> last_batch_{0};
   MarketMsg market_msg_;   // adapter thread only; reused per frame
   mutable perpgw::Mutex mu_;  // the views gRPC threads read while the adapter thread writes
   std::vector<Instrument> instruments_ ABSL_GUARDED_BY(mu_);

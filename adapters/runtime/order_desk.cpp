@@ -282,6 +282,52 @@ void OrderDesk::Place(const OrderRequest& req, int64_t window_ns, Callback<Order
   Send(e, req, wire, window_ns, std::move(done));
 }
 
+void OrderDesk::Submit(const OrderRequest& wire, const JournalEntry& e, SubmitDone done) {
+  if (wire.batch_id != 0 && batches()) {
+    if (auto it = open_batches_.find(wire.batch_id); it != open_batches_.end()) {
+      it->second.push_back(BatchItem{wire, e, std::move(done)});
+      return;
+    }
+  }
+  hooks_.submit(wire, e, std::move(done));
+}
+
+void OrderDesk::OpenBatch(uint64_t id) {
+  if (id != 0) open_batches_.try_emplace(id);
+}
+
+void OrderDesk::CloseBatch(uint64_t id) {
+  auto it = open_batches_.find(id);
+  if (it == open_batches_.end()) return;
+  std::vector<BatchItem> held = std::move(it->second);
+  open_batches_.erase(it);
+  // A venue batch request is signed by one account: group by account (first-seen order), then
+  // chunks of at most max_batch in the order the orders arrived.
+  std::vector<std::vector<BatchItem>> by_account;
+  for (BatchItem& item : held) {
+    auto group = std::find_if(by_account.begin(), by_account.end(), [&](const auto& g) {
+      return g.front().wire.account == item.wire.account;
+    });
+    if (group == by_account.end()) group = by_account.emplace(by_account.end());
+    group->push_back(std::move(item));
+  }
+  const size_t cap = std::max<size_t>(hooks_.max_batch, 1);
+  for (auto& group : by_account) {
+    for (size_t i = 0; i < group.size(); i += cap) {
+      const size_t n = std::min(cap, group.size() - i);
+      if (n == 1) {
+        BatchItem& one = group[i];
+        hooks_.submit(one.wire, one.entry, std::move(one.done));
+        continue;
+      }
+      std::vector<BatchItem> chunk;
+      chunk.reserve(n);
+      for (size_t j = i; j < i + n; ++j) chunk.push_back(std::move(group[j]));
+      hooks_.submit_batch(std::move(chunk));
+    }
+  }
+}
+
 void OrderDesk::Send(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire,
                      int64_t window_ns, Callback<OrderAck> done) {
   const EntryState before = e->state;
@@ -299,7 +345,7 @@ void OrderDesk::Send(JournalEntry* e, const OrderRequest& req, const OrderReques
     return done(absl::UnavailableError("order not sent: " + std::string(st.message())));
   }
   const std::string key = e->Key();
-  hooks_.submit(wire, *e, [this, key, req, wire, window_ns, done](SubmitResult r) mutable {
+  Submit(wire, *e, [this, key, req, wire, window_ns, done](SubmitResult r) mutable {
     auto it = entries_.find(key);
     if (it == entries_.end()) return done(absl::InternalError("order desk entry vanished"));
     JournalEntry& e = it->second;

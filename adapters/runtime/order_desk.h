@@ -73,6 +73,12 @@ class OrderDesk {
   };
   using SubmitDone = std::function<void(SubmitResult)>;
   using QueryDone = std::function<void(QueryResult)>;
+  // One order of a venue batch request.
+  struct BatchItem {
+    OrderRequest wire;
+    JournalEntry entry;
+    SubmitDone done;
+  };
   struct Hooks {
     // Sends `req` (a market order arrives as the IOC limit to send; `entry` has the venue
     // client id and times). Must call done exactly once.
@@ -80,6 +86,12 @@ class OrderDesk {
     // Looks the order up by client order id (open orders and history). kNotFound only when the
     // venue says so; transport trouble is kError.
     std::function<void(const JournalEntry& entry, QueryDone done)> query;
+    // Optional: sends 2..max_batch orders of one account in one venue request (in the order
+    // given). Must call every item's done exactly once, in any order; an answer for the whole
+    // request (a timeout, a 5xx, a refusal of the batch) is every item's answer, classified as
+    // for one order.
+    std::function<void(std::vector<BatchItem> items)> submit_batch;
+    size_t max_batch = 0;
     // Optional: assigns the venue's own client id (Backpack uint32) for a new entry.
     std::function<absl::StatusOr<uint64_t>(const std::string& account, const std::string& cid)>
         assign_venue_id;
@@ -109,6 +121,15 @@ class OrderDesk {
   // reported type); what is sent is WireRequest(req). `window_ns`: how long a request signed
   // now can still execute at the venue.
   void Place(const OrderRequest& req, int64_t window_ns, Callback<OrderAck> done);
+
+  // Batches (VenueAdapter::OpenBatch): between OpenBatch(id) and CloseBatch(id), a Place whose
+  // request carries batch_id == id and is sent now (a new order, or a retry of one proven not
+  // executed) is journaled as usual and held; CloseBatch sends the held ones through
+  // submit_batch in chunks of max_batch (a chunk of one through submit). Everything else about
+  // the order (answers, unknown outcomes, lookups) is as for a single order.
+  bool batches() const { return hooks_.submit_batch && hooks_.max_batch > 1; }
+  void OpenBatch(uint64_t id);
+  void CloseBatch(uint64_t id);
 
   // A venue order event for this venue: updates the entry (a known client id settles an
   // unknown outcome), fixes the reported type, and returns false for an event that repeats a
@@ -143,6 +164,9 @@ class OrderDesk {
   absl::Status Persist(JournalEntry& e, bool sync);
   void Send(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire, int64_t window_ns,
             Callback<OrderAck> done);
+  // hooks_.submit, or held for the open batch `wire.batch_id`.
+  void Submit(const OrderRequest& wire, const JournalEntry& e, SubmitDone done);
+  std::unordered_map<uint64_t, std::vector<BatchItem>> open_batches_;
   // `resend`: a proven-absent order is sent again (a client's retry); false right after the
   // venue's own answer (no automatic resend behind the strategy's back, e.g. after a 429).
   void Resolve(JournalEntry* e, const OrderRequest& req, const OrderRequest& wire,

@@ -60,6 +60,10 @@ class Answer {
   }
   [[nodiscard]] virtual bool Claim() = 0;
   virtual void Finished(const Status& s) = 0;
+  // An order answered here may join a venue batch (PlaceOrders): the batch id the adapter gave
+  // (VenueAdapter::OpenBatch), 0 for none; Dispatched() once the order was handed over.
+  virtual uint64_t BatchFor(const VenueAdapter* /*adapter*/) const { return 0; }
+  virtual void Dispatched() {}
 };
 
 class Once final : public Answer {

@@ -39,11 +39,37 @@ constexpr int kMaxBatch = 20;
 // item did or at the deadline (items without an answer then say DEADLINE_EXCEEDED: for orders,
 // outcome_unknown). Item responses live here, not in the call's arena, so a late item writes
 // nothing the call still reads.
+//
+// Venue batches: PlaceOrders opens one batch per venue adapter involved (VenueAdapter::
+// OpenBatch) before its items start, and closes them once every item was handed to its adapter
+// or answered without reaching it (or at the deadline): the orders an adapter received in
+// between go out in the venue's batch requests.
+struct VenueBatches {
+  std::vector<std::pair<VenueAdapter*, uint64_t>> open;  // fixed before the items start
+  std::atomic<size_t> pending{0};                        // items not yet dispatched or answered
+  std::atomic<bool> closed{false};
+
+  uint64_t For(const VenueAdapter* a) const {
+    for (const auto& [adapter, id] : open) {
+      if (adapter == a) return id;
+    }
+    return 0;
+  }
+  void Release() {
+    if (pending.fetch_sub(1) == 1) CloseAll();
+  }
+  void CloseAll() {
+    if (closed.exchange(true)) return;
+    for (const auto& [adapter, id] : open) adapter->CloseBatch(id);
+  }
+};
+
 template <typename ItemResp>
 struct Batch {
   struct Item {
     std::atomic<bool> claimed{false};
-    bool answered = false;  // under mu
+    std::atomic<bool> released{false};  // its VenueBatches share is released
+    bool answered = false;              // under mu
     Status status;
     ItemResp resp;
   };
@@ -52,9 +78,14 @@ struct Batch {
   perpgw::Mutex mu;
   size_t remaining;
   std::shared_ptr<Once> call;
-  std::function<void(Batch&)> write;  // fills the call's response from the items (call claimed)
+  std::function<void(Batch&)> write;     // fills the call's response from the items (call claimed)
+  std::shared_ptr<VenueBatches> venues;  // PlaceOrders only
 
+  void Release(size_t i) {
+    if (venues && !items[i].released.exchange(true)) venues->Release();
+  }
   void Complete() {
+    if (venues) venues->CloseAll();
     if (!call->Claim()) return;
     {
       perpgw::MutexLock lock(&mu);
@@ -70,6 +101,7 @@ class Slot final : public Answer {
   Slot(std::shared_ptr<Batch<ItemResp>> b, size_t i) : b_(std::move(b)), i_(i) {}
   [[nodiscard]] bool Claim() override { return !b_->items[i_].claimed.exchange(true); }
   void Finished(const Status& s) override {
+    b_->Release(i_);
     bool last = false;
     {
       perpgw::MutexLock lock(&b_->mu);
@@ -81,6 +113,10 @@ class Slot final : public Answer {
     if (last) b_->Complete();
   }
   ItemResp* resp() { return &b_->items[i_].resp; }
+  uint64_t BatchFor(const VenueAdapter* a) const override {
+    return b_->venues ? b_->venues->For(a) : 0;
+  }
+  void Dispatched() override { b_->Release(i_); }
 
  private:
   std::shared_ptr<Batch<ItemResp>> b_;
@@ -292,6 +328,11 @@ class TradingImpl final : public TradingBase {
             v1::PlaceOrderResponse* resp, bool reserved) {
     std::string account = o.account, venue = a->name(), cid = o.client_order_id;
     const auto t0 = std::chrono::steady_clock::now();
+    o.batch_id = once->BatchFor(a);
+    struct Dispatch {  // after PlaceOrder returned, whatever path it took
+      Answer& once;
+      ~Dispatch() { once.Dispatched(); }
+    } dispatch{*once};
     a->PlaceOrder(std::move(o), [this, once, resp, account, venue, cid, reserved,
                                  t0](absl::StatusOr<OrderAck> ack) {
       const double secs =
@@ -386,13 +427,14 @@ class TradingImpl final : public TradingBase {
             }
           }
           return RunBatch<v1::PlaceOrderResponse>(
-              c, rq->orders().size(), "PlaceOrders",
+              c, rq->orders().size(),
               [this, c, rq](size_t i, std::shared_ptr<Slot<v1::PlaceOrderResponse>> slot) {
                 PlaceCore(c, rq->orders(static_cast<int>(i)), slot, slot->resp());
               },
               [rs](Batch<v1::PlaceOrderResponse>& b) {
                 for (const auto& it : b.items) FillResult(it, rs->add_results(), true);
-              });
+              },
+              OpenVenueBatches(*rq));
         });
   }
 
@@ -403,7 +445,7 @@ class TradingImpl final : public TradingBase {
         [this](CallbackServerContext* c, const v1::CancelOrdersRequest* rq,
                v1::CancelOrdersResponse* rs) {
           return RunBatch<v1::CancelOrderResponse>(
-              c, rq->orders().size(), "CancelOrders",
+              c, rq->orders().size(),
               [this, c, rq](size_t i, std::shared_ptr<Slot<v1::CancelOrderResponse>> slot) {
                 CancelCore(c, rq->orders(static_cast<int>(i)), slot, slot->resp());
               },
@@ -415,9 +457,39 @@ class TradingImpl final : public TradingBase {
 
   // Starts every item at once (the venues' own desks serialize what must be); answers when the
   // last one did, or at the deadline.
+  // One venue batch per adapter the orders' accounts name (none for a venue without batch
+  // requests, or a batch of one order there). Accounts that do not resolve are answered by
+  // PlaceCore as usual.
+  std::shared_ptr<VenueBatches> OpenVenueBatches(const v1::PlaceOrdersRequest& rq) {
+    std::vector<std::pair<VenueAdapter*, int>> count;
+    for (const auto& o : rq.orders()) {
+      auto venue = gw_.AccountVenue(o.account());
+      VenueAdapter* a = venue.ok() ? gw_.adapter(*venue) : nullptr;
+      if (!a) continue;
+      auto it =
+          std::find_if(count.begin(), count.end(), [a](const auto& p) { return p.first == a; });
+      if (it == count.end()) {
+        count.emplace_back(a, 1);
+      } else {
+        ++it->second;
+      }
+    }
+    auto vb = std::make_shared<VenueBatches>();
+    for (const auto& [a, n] : count) {
+      if (n < 2) continue;
+      if (uint64_t id = a->OpenBatch(); id != 0) vb->open.emplace_back(a, id);
+    }
+    if (vb->open.empty()) return nullptr;
+    vb->pending = static_cast<size_t>(rq.orders().size());
+    return vb;
+  }
+
   template <typename ItemResp, typename Start, typename Write>
-  ServerUnaryReactor* RunBatch(CallbackServerContext* ctx, int n, const std::string& what,
-                               Start start, Write write) {
+  ServerUnaryReactor* RunBatch(CallbackServerContext* ctx, int n, Start start, Write write,
+                               std::shared_ptr<VenueBatches> venues = nullptr) {
+    if (n == 0 || n > kMaxBatch) {
+      if (venues) venues->CloseAll();
+    }
     if (n == 0) {
       return Done(ctx, Err(StatusCode::INVALID_ARGUMENT, "orders: at least one is required",
                            reason::kInvalidArgument));
@@ -432,12 +504,12 @@ class TradingImpl final : public TradingBase {
     auto batch = std::make_shared<Batch<ItemResp>>(static_cast<size_t>(n));
     batch->call = std::make_shared<Once>(r);
     batch->write = std::move(write);
+    batch->venues = std::move(venues);
     gw_.timer().After(std::chrono::milliseconds(gw_.config().limits.request_timeout_ms),
                       [batch] { batch->Complete(); });
     for (int i = 0; i < n; ++i) {
       start(static_cast<size_t>(i), std::make_shared<Slot<ItemResp>>(batch, i));
     }
-    (void)what;
     return r;
   }
 

@@ -163,7 +163,9 @@ class Server::Control final : public HttpHandler {
       for (const auto& in : v->market().instruments()) w.String(in.symbol());
       w.EndArray().Key("accounts").BeginArray();
       for (const auto& a : v->accounts()) w.String(a.id);
-      w.EndArray().EndObject();
+      w.EndArray().Key("requests").BeginObject();
+      for (const auto& [what, n] : v->requests()) w.Field(what, n);
+      w.EndObject().EndObject();
     }
     w.EndArray().EndObject();
     r.Json(200, w.Take());

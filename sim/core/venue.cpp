@@ -200,6 +200,9 @@ std::vector<WsConnPtr> Venue::connections() const {
 }
 
 void Venue::OnHttp(const HttpRequest& req, Respond respond) {
+  std::string key = req.method + " " + req.path;
+  if (requests_.size() >= kMaxRequestKeys && !requests_.count(key)) key = "other";
+  ++requests_[key];
   auto matches = [&](const std::string& prefix, const std::string& method) {
     return req.path.rfind(prefix, 0) == 0 && (method.empty() || method == req.method);
   };

@@ -49,6 +49,12 @@ class Venue final : public SimContext, public HttpHandler {
   }
   const CandleSeries& Candles(size_t i) const override { return candles_[i]; }
 
+  // REST requests served so far, by "METHOD /path" (the control API's /venues shows them, so
+  // a test can tell one batch request from several single ones). At most kMaxRequestKeys
+  // distinct paths are counted by name; the rest count under "other".
+  static constexpr size_t kMaxRequestKeys = 256;
+  const std::map<std::string, uint64_t>& requests() const { return requests_; }
+
   // HttpHandler
   void OnHttp(const HttpRequest& req, Respond respond) override;
   bool OnWsUpgrade(const HttpRequest& req, HttpResponse* reject) override;
@@ -91,6 +97,7 @@ class Venue final : public SimContext, public HttpHandler {
   int port_ = 0;
   VenueEndpoints endpoints_;
   std::map<uint64_t, WsConnPtr> conns_;
+  std::map<std::string, uint64_t> requests_;
   std::vector<HttpFault> http_faults_;
   std::vector<LatencyFault> latency_faults_;
   std::vector<UnixNanos> next_funding_;

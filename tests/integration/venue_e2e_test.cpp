@@ -2436,12 +2436,52 @@ std::multiset<Decimal> SimOpenPrices(VenueRig& rig, const std::string& account) 
   return out;
 }
 
+// The sim's count of REST requests on this venue whose "METHOD /path" is one of `keys`.
+uint64_t SimRequests(VenueRig& rig, const std::vector<std::string>& keys) {
+  auto body = rig.ControlGet("/venues");
+  REQUIRE(body);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(*body).get(doc));
+  simdjson::dom::array venues;
+  REQUIRE(!doc.at_key("venues").get(venues));
+  uint64_t n = 0;
+  for (simdjson::dom::element v : venues) {
+    std::string_view name;
+    if (v.at_key("name").get(name) || name != rig.venue()) continue;
+    simdjson::dom::object req;
+    REQUIRE(!v.at_key("requests").get(req));
+    for (const std::string& k : keys) {
+      uint64_t c = 0;
+      if (!req.at_key(k).get(c)) n += c;
+    }
+  }
+  return n;
+}
+
+// The venue's batch and single order-entry requests (the sim's request keys).
+struct OrderEntryKeys {
+  std::vector<std::string> batch, single;
+};
+OrderEntryKeys EntryKeys(const std::string& venue) {
+  if (venue == "aster") {
+    return {{"POST /fapi/v1/batchOrders", "POST /fapi/v3/batchOrders"},
+            {"POST /fapi/v1/order", "POST /fapi/v3/order"}};
+  }
+  if (venue == "backpack") return {{"POST /api/v1/orders"}, {"POST /api/v1/order"}};
+  if (venue == "paradex") return {{"POST /v1/orders/batch"}, {"POST /v1/orders"}};
+  return {{"POST /api/v1/sendTxBatch"}, {"POST /api/v1/sendTx"}};  // lighter
+}
+
 void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   VenueRig rig(opts);
   REQUIRE(rig.error() == "");
   const std::string acct = rig.account();
   FrozenMarket fm = FreezeMarket(rig);
   const size_t sim0 = SimOrderCount(rig, acct);
+  const OrderEntryKeys keys = EntryKeys(rig.venue());
+  const uint64_t batch_req0 = SimRequests(rig, keys.batch),
+                 single_req0 = SimRequests(rig, keys.single);
 
   // PlaceOrders: three resting bids and one off-tick price, each with its own result.
   v1::PlaceOrdersRequest batch;
@@ -2471,6 +2511,8 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   CHECK(pr.results(3).reason() == "invalid_argument");
   CHECK(pr.results(3).message().find("tick") != std::string::npos);
   CHECK(SimOrderCount(rig, acct) == sim0 + 3);  // the bad one never reached the venue
+  const uint64_t batch_reqs = SimRequests(rig, keys.batch) - batch_req0,
+                 single_reqs = SimRequests(rig, keys.single) - single_req0;
 
   // A malformed batch fails whole: a client id twice, or too many.
   {
@@ -2491,13 +2533,27 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   REQUIRE(Call(rig.gateway_svc.get(), &v1::GatewayService::Stub::ListVenues, v1::ListVenuesRequest(),
                &venues)
               .ok());
-  std::string amend_method;
+  std::string amend_method, batch_method;
   for (const auto& v : venues.venues()) {
     if (v.venue() == rig.venue()) {
       amend_method = v.capabilities().amend();
-      CHECK(v.capabilities().batch_orders() == "fanout");
+      batch_method = v.capabilities().batch_orders();
     }
   }
+  // Native batches: the three orders went out in one venue request (a Lighter sendTxBatch's
+  // transactions, an Aster/Backpack/Paradex batch endpoint), not one request each.
+  CHECK((batch_method == "native" || batch_method == "fanout"));
+  if (rig.venue() == "aster") CHECK(batch_method == "native");
+  INFO("batch requests " << batch_reqs << ", single order requests " << single_reqs);
+  if (batch_method == "native") {
+    CHECK(batch_reqs == 1);
+    CHECK(single_reqs == 0);
+  } else if (rig.venue() != "lighter") {
+    CHECK(batch_reqs == 0);
+    CHECK(single_reqs == 3);
+  }
+  // (Lighter's signer queue already sends the transactions that wait behind one in flight as
+  // one sendTxBatch, whatever the call: one to three requests for three orders.)
   CHECK((amend_method == "native" || amend_method == "cancel_replace"));
   if (!want_amend.empty()) CHECK(amend_method == want_amend);
 
@@ -2579,6 +2635,35 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   CHECK(cr.results(3).reason() == "order_not_found");
   CHECK(WaitUntil([&] { return SimOpenPrices(rig, acct).empty(); }, Millis(10000), Millis(50)));
   CHECK(OpenOrders(rig, acct) == 0);
+
+  // In one native batch request the venue refuses one order (a post-only that would cross) and
+  // takes the other: each keeps its own result.
+  if (batch_method == "native") {
+    v1::PlaceOrdersRequest mixed;
+    *mixed.add_orders() = LimitOrder(acct, fm, "bt-cross", v1::SIDE_BUY, fm.best_ask,
+                                     v1::TIME_IN_FORCE_POST_ONLY);
+    *mixed.add_orders() = LimitOrder(acct, fm, "bt-rest", v1::SIDE_BUY,
+                                     Offset(fm.best_bid, fm.tick, -50), v1::TIME_IN_FORCE_GTC);
+    const uint64_t before = SimRequests(rig, keys.batch);
+    v1::PlaceOrdersResponse mr;
+    st = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrders, mixed, &mr);
+    REQUIRE(st.ok());
+    REQUIRE(mr.results_size() == 2);
+    INFO(mr.DebugString());
+    CHECK(mr.results(0).code() == 0);
+    CHECK(mr.results(0).response().outcome() == v1::ACK_OUTCOME_REJECTED);
+    CHECK(mr.results(0).response().reason() == "post_only_violation");
+    CHECK(mr.results(1).code() == 0);
+    CHECK(mr.results(1).response().outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    CHECK(SimRequests(rig, keys.batch) == before + 1);
+    v1::CancelOrderRequest c;
+    c.set_account(acct);
+    *c.mutable_market() = fm.market;
+    c.set_client_order_id("bt-rest");
+    v1::CancelOrderResponse cres;
+    CHECK(Call(rig.trading.get(), &v1::TradingService::Stub::CancelOrder, c, &cres).ok());
+    CHECK(WaitUntil([&] { return SimOpenPrices(rig, acct).empty(); }, Millis(10000), Millis(50)));
+  }
 }
 
 }  // namespace

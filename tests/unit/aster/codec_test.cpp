@@ -780,6 +780,16 @@ TEST_CASE("REST orders", "[aster][codec][rest]") {
   CHECK(!(*batch)[1].ok());
   CHECK((*batch)[1].status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string((*batch)[1].status().message()).find("ReduceOnly") != std::string::npos);
+  // The same answer with the venue's code kept (the order desk classifies it as for one order).
+  auto entries = ParseBatchAnswer(ReadData("batch_orders_response.json"), Acct());
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 2);
+  REQUIRE((*entries)[0].order.has_value());
+  CHECK((*entries)[0].order->order_id == "22542179");
+  CHECK_FALSE((*entries)[1].order.has_value());
+  CHECK((*entries)[1].error.code == -2022);
+  CHECK((*entries)[1].error.msg == "ReduceOnly Order is rejected.");
+  CHECK(!ParseBatchAnswer("[1]", Acct()).ok());
 
   auto err = ParseOrder(ReadData("error.json"), Acct());
   CHECK(err.status().code() == absl::StatusCode::kInvalidArgument);

@@ -102,6 +102,13 @@ TEST_CASE("V1 batch order body matches the vector byte for byte", "[aster][signi
         "LIMIT%22%2C%22quantity%22%3A%220.001%22%2C%22price%22%3A%2260000%22%2C%22timeInForce%22%3A"
         "%22GTC%22%7D%5D&timestamp=1700000000000&signature="
         "9e566c8c8efa752dfba1fd548e198146111edc966ba075e946ddc61d05d83d15");
+  // The gateway's batches ask for the full order back, per entry, after the entry's fields.
+  NewOrderOptions full;
+  full.result_response = true;
+  auto with_result = EncodeBatchOrders({r}, {&btc}, full);
+  REQUIRE(with_result.ok());
+  CHECK(with_result->find("%22timeInForce%22%3A%22GTC%22%2C%22newOrderRespType%22%3A%22RESULT%22"
+                          "%7D%5D") != std::string::npos);
 }
 
 TEST_CASE("EIP-712 V3 vectors: every intermediate and the signature", "[aster][signing]") {

@@ -560,5 +560,103 @@ TEST_CASE("desk: an amended price and size survive a restart", "[runtime][desk]"
   CHECK(known->size == D("3"));
 }
 
+TEST_CASE_METHOD(DeskFixture,
+                 "desk: a batch's orders go out together per account, in chunks of max_batch",
+                 "[runtime][desk][batch]") {
+  std::vector<std::vector<std::string>> chunks;  // client ids per batch request
+  std::vector<std::vector<OrderDesk::BatchItem>> held;
+  OrderDesk::Hooks h = venue.Hooks();
+  h.max_batch = 3;
+  h.submit_batch = [&](std::vector<OrderDesk::BatchItem> items) {
+    std::vector<std::string> ids;
+    for (const auto& it : items) ids.push_back(it.entry.client_order_id);
+    chunks.push_back(ids);
+    held.push_back(std::move(items));
+  };
+  desk->SetHooks(h);
+  REQUIRE(desk->batches());
+
+  desk->OpenBatch(7);
+  std::vector<Placed> placed(8);
+  auto place = [&](size_t i, OrderRequest r) {
+    desk->Place(r, kWindow, [&placed, i](absl::StatusOr<OrderAck> a) {
+      placed[i].called = true;
+      placed[i].ack = std::move(a);
+    });
+  };
+  for (size_t i = 0; i < 5; ++i) {
+    auto r = Req("b" + std::to_string(i));
+    r.batch_id = 7;
+    place(i, r);
+  }
+  auto other = Req("x0");  // another account of the same batch: its own request
+  other.account = "acct2";
+  other.batch_id = 7;
+  place(5, other);
+  auto alone = Req("s0");  // not in the batch: sent at once
+  place(6, alone);
+  auto stranger = Req("t0");  // a batch id that is not open: sent at once
+  stranger.batch_id = 99;
+  place(7, stranger);
+  CHECK(venue.submits == 2);
+  CHECK(placed[6].called);
+  CHECK(placed[7].called);
+  CHECK(chunks.empty());
+  for (size_t i = 0; i < 6; ++i) CHECK_FALSE(placed[i].called);  // held (journaled, in flight)
+
+  desk->CloseBatch(7);
+  // acct: b0 b1 b2 | b3 b4 ; acct2: x0 alone (a chunk of one goes through submit).
+  REQUIRE(chunks.size() == 2);
+  CHECK(chunks[0] == std::vector<std::string>{"b0", "b1", "b2"});
+  CHECK(chunks[1] == std::vector<std::string>{"b3", "b4"});
+  CHECK(venue.submits == 3);
+  CHECK(placed[5].called);
+  desk->CloseBatch(7);  // closing twice changes nothing
+  CHECK(chunks.size() == 2);
+
+  // The venue answers the first chunk: accepted, rejected, unknown (then found by the lookup).
+  OrderDesk::SubmitResult ok;
+  ok.ack.outcome = AckOutcome::kAccepted;
+  ok.ack.order.order_id = "v-b0";
+  ok.ack.order.status = OrderStatus::kOpen;
+  held[0][0].done(ok);
+  OrderDesk::SubmitResult rej;
+  rej.ack.outcome = AckOutcome::kRejected;
+  rej.ack.reason = CancelReason::kPostOnlyViolation;
+  rej.ack.message = "would cross";
+  held[0][1].done(rej);
+  Order found;
+  found.order_id = "v-b2";
+  found.client_order_id = "b2";
+  found.status = OrderStatus::kOpen;
+  venue.orders["b2"] = found;
+  held[0][2].done(Unknown());
+  REQUIRE(placed[0].ack.ok());
+  CHECK(placed[0].ack->outcome == AckOutcome::kAccepted);
+  CHECK(placed[0].ack->order.order_id == "v-b0");
+  REQUIRE(placed[1].ack.ok());
+  CHECK(placed[1].ack->outcome == AckOutcome::kRejected);
+  CHECK(placed[1].ack->reason == CancelReason::kPostOnlyViolation);
+  REQUIRE(placed[2].ack.ok());
+  CHECK(placed[2].ack->outcome == AckOutcome::kAccepted);
+  CHECK(placed[2].ack->order.order_id == "v-b2");
+  CHECK(venue.queries == 1);
+  // A whole-request failure answers every order of the chunk (unknown: resolved by lookups).
+  for (auto& item : held[1]) item.done(Unknown());
+  CHECK(placed[3].called);
+  CHECK(placed[4].called);
+
+  // A retry of a batched order is idempotent like any other: no new request.
+  auto again = Req("b0");
+  again.batch_id = 8;
+  desk->OpenBatch(8);
+  auto p = Place(*desk, again);
+  desk->CloseBatch(8);
+  REQUIRE(p.ack.ok());
+  CHECK(p.ack->order.order_id == "v-b0");
+  CHECK(chunks.size() == 2);
+  CHECK(venue.submits == 3);
+}
+
 }  // namespace
 }  // namespace perpgw::runtime
