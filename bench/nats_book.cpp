@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "adapters/api/decimal.h"
+#include "gateway/publish/nats_url.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
 
 namespace perpgw::natsbook {
@@ -71,6 +72,31 @@ struct LatencyRing {
     v->latency_p99_us = at(0.99);
   }
 };
+
+// Options naming every server of `url` (one URL or a comma-separated list, as publish.nats.url):
+// libnats 3.4's natsOptions_SetURL refuses a list, natsOptions_SetServers takes it. Null with
+// *error set when an entry is not a NATS URL.
+natsOptions* ServerOptions(const std::string& url, std::string* error) {
+  const auto servers = gateway::publish::SplitNatsServers(url);
+  std::vector<const char*> ptrs;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    if (auto why = gateway::publish::NatsServerProblem(servers[i]); !why.empty()) {
+      *error = "server " + std::to_string(i + 1) + " of " + std::to_string(servers.size()) + " '" +
+               servers[i] + "': " + why;
+      return nullptr;
+    }
+    ptrs.push_back(servers[i].c_str());
+  }
+  natsOptions* opts = nullptr;
+  natsStatus s = natsOptions_Create(&opts);
+  if (s == NATS_OK) s = natsOptions_SetServers(opts, ptrs.data(), static_cast<int>(ptrs.size()));
+  if (s != NATS_OK) {
+    *error = std::string("servers '") + url + "': " + natsStatus_GetText(s);
+    natsOptions_Destroy(opts);
+    return nullptr;
+  }
+  return opts;
+}
 
 NatsBookFollower::View ViewOf(const BookRebuilder& b) {
   NatsBookFollower::View v;
@@ -205,9 +231,8 @@ NatsBookFollower::NatsBookFollower(const std::string& url, const std::string& ve
   const std::string base = "perpgw." + Token(venue) + "." + Token(symbol);
   im.book_subject = base + ".book";
   im.snapshot_subject = base + ".snapshot";
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, url.c_str());
+  natsOptions* opts = ServerOptions(url, &error_);
+  if (!opts) return;
   natsOptions_SetName(opts, "perpgw-nats-book");
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 250);
@@ -312,8 +337,12 @@ std::vector<std::string> ReadStream(const std::string& url, const std::string& s
                                     const std::string& subject, std::string* error) {
   std::vector<std::string> out;
   natsConnection* nc = nullptr;
-  if (natsStatus s = natsConnection_ConnectTo(&nc, url.c_str()); s != NATS_OK) {
-    *error = std::string("connect: ") + natsStatus_GetText(s);
+  natsOptions* opts = ServerOptions(url, error);
+  if (!opts) return out;
+  natsStatus cs = natsConnection_Connect(&nc, opts);
+  natsOptions_Destroy(opts);
+  if (cs != NATS_OK) {
+    *error = std::string("connect: ") + natsStatus_GetText(cs);
     return out;
   }
   jsCtx* js = nullptr;

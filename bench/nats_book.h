@@ -57,7 +57,8 @@ class BookRebuilder {
 };
 
 // Follows perpgw.<venue>.<symbol>.{book,snapshot} on a NATS server (libnats; reconnects by
-// itself). Thread-safe getters.
+// itself). `url`: one server or a comma-separated list (publish.nats.url's syntax); the first
+// reachable one is used. Thread-safe getters.
 class NatsBookFollower {
  public:
   NatsBookFollower(const std::string& url, const std::string& venue, const std::string& symbol,
@@ -99,7 +100,8 @@ class GrpcBookFollower {
   std::unique_ptr<Impl> impl_;
 };
 
-// Every message JetStream holds on `subject` in stream `stream` (payloads, stream order).
+// Every message JetStream holds on `subject` in stream `stream` (payloads, stream order); `url`
+// as NatsBookFollower's.
 // Empty with *error set when the server or the stream cannot be read.
 std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,
                                     const std::string& subject, std::string* error);

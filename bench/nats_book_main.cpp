@@ -1,6 +1,7 @@
 // perpgw-nats-book: rebuilds one market's book from perpgwd's NATS subjects (publish.nats) and
 // prints its state as one JSON line a second.
 //   perpgw-nats-book --url nats://127.0.0.1:4222 --venue aster --symbol BTC
+//     (--url may list a cluster's seeds: nats://a:4222,nats://b:4222, as publish.nats.url)
 //                    [--stream-prefix PERPGW] [--seconds N] [--depth N]
 //   perpgw-nats-book --grpc 127.0.0.1:50051 --venue aster --symbol BTC ...
 //     (the same book and latency from StreamOrderBooks: the gRPC path, for comparison)
@@ -22,7 +23,8 @@ void OnSignal(int) {
 }
 
 int Usage() {
-  std::cerr << "usage: perpgw-nats-book (--url nats://HOST:PORT | --grpc HOST:PORT) --venue V "
+  std::cerr << "usage: perpgw-nats-book (--url nats://HOST:PORT[,nats://HOST:PORT...] | --grpc "
+               "HOST:PORT) --venue V "
                "--symbol S "
                "[--stream-prefix PERPGW] [--seconds N] [--depth N]\n";
   return 2;

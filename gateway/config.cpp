@@ -1,6 +1,7 @@
 // YAML config loader with strict keys, typed values and secret indirection (env/file).
 #include "gateway/config.h"
 
+#include "gateway/publish/nats_url.h"
 #include "gateway/venues.h"
 
 #include <yaml-cpp/yaml.h>
@@ -325,26 +326,26 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   if (!n.IsMap() || !n["nats"]) return;
   const YAML::Node nn = n["nats"];
   NatsPublishConfig& c = cfg.publish.nats;
-  CheckKeys(
-      nn, "publish.nats",
-      {"url", "stream_prefix", "book_snapshot_interval_ms", "max_age_s", "max_bytes", "accounts"},
-      p);
+  CheckKeys(nn, "publish.nats",
+            {"url", "stream_prefix", "book_snapshot_interval_ms", "max_age_s", "max_bytes",
+             "replicas", "accounts"},
+            p);
   if (!nn.IsMap()) return;
   c.enabled = true;
   if (!GetString(nn["url"], "publish.nats.url", &c.url, p)) {
     if (!nn["url"]) p.Add("publish.nats.url", "required (nats://host:port)");
   } else {
-    std::stringstream list(c.url);
-    std::string one;
-    bool any = false;
-    while (std::getline(list, one, ',')) {
-      any = true;
-      if ((one.rfind("nats://", 0) != 0 && one.rfind("tls://", 0) != 0) || one.size() < 8) {
-        p.Add("publish.nats.url",
-              "each server must be nats://host:port or tls://host:port, got '" + one + "'");
-      }
+    // Each entry is checked here (libnats would only say "No server available" at connect).
+    const auto servers = publish::SplitNatsServers(c.url);
+    for (size_t i = 0; i < servers.size(); ++i) {
+      const std::string why = publish::NatsServerProblem(servers[i]);
+      if (why.empty()) continue;
+      p.Add("publish.nats.url", "server " + std::to_string(i + 1) + " of " +
+                                    std::to_string(servers.size()) + " '" + servers[i] +
+                                    "': " + why +
+                                    " (each server nats://host:port or tls://host:port, "
+                                    "comma-separated)");
     }
-    if (!any) p.Add("publish.nats.url", "required (nats://host:port)");
   }
   if (GetString(nn["stream_prefix"], "publish.nats.stream_prefix", &c.stream_prefix, p)) {
     bool ok = !c.stream_prefix.empty() && c.stream_prefix.size() <= 32;
@@ -360,6 +361,7 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   }
   GetInt(nn["max_age_s"], "publish.nats.max_age_s", &c.max_age_s, 1, 365LL * 86400, p);
   GetInt(nn["max_bytes"], "publish.nats.max_bytes", &c.max_bytes, 1LL << 20, 1LL << 50, p);
+  GetInt(nn["replicas"], "publish.nats.replicas", &c.replicas, 1, 5, p);
   if (auto a = nn["accounts"]) {
     if (!a.IsSequence()) {
       p.Add("publish.nats.accounts", "must be a list of account ids (or [\"*\"])");

@@ -63,11 +63,16 @@ struct RiskConfig {
 // JetStream. Absent = off (no connection, no thread, no bus subscriber).
 struct NatsPublishConfig {
   bool enabled = false;          // the publish.nats section is present
-  std::string url;               // nats://host:port, comma-separated for a cluster (required)
+  // nats://host:port or tls://host:port; a comma-separated list for a cluster's seed nodes
+  // (required; each entry validated at load, gateway/publish/nats_url.h)
+  std::string url;
   std::string stream_prefix = "PERPGW";  // JetStream streams <prefix>_ORDERS, <prefix>_BOOKS
   int64_t book_snapshot_interval_ms = 1000;  // full books into <prefix>_BOOKS (0 = none)
   int64_t max_age_s = 86400;     // both streams' retention by age
   int64_t max_bytes = 1LL << 30;  // and by size (each stream)
+  // JetStream replicas of both streams (1-5; 3 on a 3-node cluster survives one node). More
+  // replicas than the cluster has nodes: the server refuses the stream (logged, retried).
+  int64_t replicas = 1;
   std::vector<std::string> accounts;  // order events of these ("*" = every configured one)
 };
 

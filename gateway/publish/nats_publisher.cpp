@@ -13,6 +13,7 @@
 
 #include "gateway/convert.h"
 #include "gateway/gateway.h"
+#include "gateway/publish/nats_url.h"
 #include "perpgw/v1/gateway.pb.h"
 #include "perpgw/v1/market_data.pb.h"
 #include "perpgw/v1/trading.pb.h"
@@ -86,6 +87,13 @@ bool IsResyncSnapshot(const std::string& b) {
     }
   }
   return false;
+}
+
+// The server a connection is on (one of publish.nats.url's, or a node the cluster told of).
+std::string ConnectedUrl(natsConnection* nc) {
+  char buf[256] = {};
+  if (!nc || natsConnection_GetConnectedUrl(nc, buf, sizeof(buf)) != NATS_OK) return "?";
+  return buf;
 }
 
 std::string Flatten(const grpc::ByteBuffer& bb) {
@@ -230,10 +238,10 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
 
   // ------------------------------------------------------------ connection (publisher thread)
 
-  static void OnConnected(natsConnection*, void* closure) {
+  static void OnConnected(natsConnection* c, void* closure) {
     auto* self = static_cast<Impl*>(closure);
     self->stats.connected = true;
-    spdlog::info("nats: connected to {}", self->cfg.url);
+    spdlog::info("nats: connected to {}", ConnectedUrl(c));
   }
   static void OnDisconnected(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
@@ -246,12 +254,12 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
           self->cfg.url);
     }
   }
-  static void OnReconnected(natsConnection*, void* closure) {
+  static void OnReconnected(natsConnection* c, void* closure) {
     auto* self = static_cast<Impl*>(closure);
     self->stats.reconnects.fetch_add(1);
     self->stats.connected = true;
     self->streams_ok = false;  // a server that lost its store needs the streams again
-    spdlog::info("nats: reconnected to {}", self->cfg.url);
+    spdlog::info("nats: reconnected to {}", ConnectedUrl(c));
   }
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
     auto* self = static_cast<Impl*>(closure);
@@ -269,7 +277,19 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     if (nc) return true;
     if (!opts) {
       if (natsOptions_Create(&opts) != NATS_OK) return false;
-      natsOptions_SetURL(opts, cfg.url.c_str());
+      // publish.nats.url may list several servers: libnats 3.4's SetURL takes one URL only
+      // (a comma list gives "No server available"), SetServers a list (tried in random order,
+      // the library's default, so gateways spread over a cluster's seeds).
+      const auto servers = SplitNatsServers(cfg.url);
+      std::vector<const char*> ptrs;
+      for (const auto& one : servers) ptrs.push_back(one.c_str());
+      if (natsStatus s = natsOptions_SetServers(opts, ptrs.data(), static_cast<int>(ptrs.size()));
+          s != NATS_OK) {
+        spdlog::error("nats: servers '{}': {}", cfg.url, natsStatus_GetText(s));
+        natsOptions_Destroy(opts);
+        opts = nullptr;
+        return false;
+      }
       natsOptions_SetName(opts, "perpgwd");
       natsOptions_SetAllowReconnect(opts, true);
       natsOptions_SetMaxReconnect(opts, -1);  // forever
@@ -288,7 +308,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     natsStatus s = natsConnection_Connect(&nc, opts);
     if (s == NATS_OK) {
       stats.connected = true;
-      spdlog::info("nats: connected to {}", cfg.url);
+      spdlog::info("nats: connected to {} (of {})", ConnectedUrl(nc), cfg.url);
     } else if (s == NATS_NOT_YET_CONNECTED) {
       spdlog::warn("nats: {} not reachable yet; retrying in the background", cfg.url);
     } else {
@@ -321,6 +341,11 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     sc.MaxAge = cfg.max_age_s * 1000000000LL;  // nanoseconds on the wire
     sc.MaxBytes = cfg.max_bytes;
     sc.MaxMsgsPerSubject = per_subject;
+    // publish.nats.replicas. An existing stream with another count goes through
+    // js_UpdateStream below; whether the server can change it is the server's call (not tried
+    // here). A refusal (e.g. 10074 "replicas > 1 not supported in non-clustered mode", or more
+    // replicas than nodes) is logged and retried every second; order events wait meanwhile.
+    sc.Replicas = cfg.replicas;
     sc.Duplicates = 120LL * 1000000000;  // order events: resends within 2 min are dropped
     jsStreamInfo* si = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -354,19 +379,23 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
 
   // ------------------------------------------------------------ sinks
 
-  void BindSink(Sink* s) {
-    auto weak = std::weak_ptr<Subscriber>(s->sub);
-    s->sub->Bind(
-        [this, s, weak](const grpc::ByteBuffer* msg, bool) {
+  // A subscription's writes and finish become items for the publisher thread, tagged with the
+  // market sink or the account they belong to (exactly one of the two is set).
+  void BindToQueue(const SubscriberPtr& sub, Sink* sink, Account* account) {
+    auto weak = std::weak_ptr<Subscriber>(sub);
+    sub->Bind(
+        [this, sink, account, weak](const grpc::ByteBuffer* msg, bool) {
           Item it{Item::kWrite};
-          it.sink = s;
+          it.sink = sink;
+          it.account = account;
           it.sub = weak.lock();
           it.buffer = *msg;  // a reference: flattened on the publisher thread
           Push(std::move(it));
         },
-        [this, s, weak](const grpc::Status& st) {
+        [this, sink, account, weak](const grpc::Status& st) {
           Item it{Item::kFinish};
-          it.sink = s;
+          it.sink = sink;
+          it.account = account;
           it.sub = weak.lock();
           it.status = st;
           Push(std::move(it));
@@ -404,7 +433,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
           s->subject = MarketSubject(venue, t, suffix);
           s->kind = kind;
           s->sub = std::make_shared<Subscriber>(kind, bound, &sink_stats);
-          BindSink(s.get());
+          BindToQueue(s->sub, s.get(), nullptr);
           sinks.push_back(std::move(s));
           return sinks.back()->sub;
         };
@@ -427,23 +456,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     if (a.sub) a.sub->OnDone();  // the old one is finished; the bus drops it
     a.sub = std::make_shared<Subscriber>(StreamKind::kOrders, gw.config().limits.order_mailbox,
                                          &sink_stats);
-    auto weak = std::weak_ptr<Subscriber>(a.sub);
-    Account* ap = &a;
-    a.sub->Bind(
-        [this, ap, weak](const grpc::ByteBuffer* msg, bool) {
-          Item it{Item::kWrite};
-          it.account = ap;
-          it.sub = weak.lock();
-          it.buffer = *msg;  // a reference: flattened on the publisher thread
-          Push(std::move(it));
-        },
-        [this, ap, weak](const grpc::Status& st) {
-          Item it{Item::kFinish};
-          it.account = ap;
-          it.sub = weak.lock();
-          it.status = st;
-          Push(std::move(it));
-        });
+    BindToQueue(a.sub, nullptr, &a);
     a.held = false;
     spdlog::info("nats: order events of {} from sequence {} (epoch {})", a.id, from, epoch);
     gw.bus().SubscribeOrders(a.sub, a.id, from, epoch);
@@ -762,9 +775,10 @@ absl::Status NatsPublisher::Start() {
     im.accounts.push_back(std::move(a));
   }
   im.RegisterMetrics();
-  spdlog::info("nats: publishing to {} (streams {}, {}; order events of {} account(s))", im.cfg.url,
-               OrdersStream(im.cfg.stream_prefix), BooksStream(im.cfg.stream_prefix),
-               im.accounts.size());
+  spdlog::info(
+      "nats: publishing to {} (streams {}, {} with {} replica(s); order events of {} account(s))",
+      im.cfg.url, OrdersStream(im.cfg.stream_prefix), BooksStream(im.cfg.stream_prefix),
+      im.cfg.replicas, im.accounts.size());
   im.thread = std::thread([&im] { im.Run(); });
   return absl::OkStatus();
 }

@@ -68,7 +68,7 @@ class NatsServer {
   int port_ = 0, starts_ = 0;
 };
 
-RigOptions AsterRig(const std::string& nats_url) {
+RigOptions AsterRig(const std::string& nats_url, int replicas = 0) {
   RigOptions o;
   o.venue = "aster";
   o.symbols = {"BTC", "ETH"};
@@ -78,6 +78,7 @@ RigOptions AsterRig(const std::string& nats_url) {
   o.extra_config = "metrics: {listen: \"127.0.0.1:0\"}\npublish:\n  nats:\n    url: \"" + nats_url +
                    "\"\n    stream_prefix: IT\n    book_snapshot_interval_ms: 300\n"
                    "    accounts: [\"*\"]\n";
+  if (replicas > 0) o.extra_config += "    replicas: " + std::to_string(replicas) + "\n";
   return o;
 }
 
@@ -363,6 +364,75 @@ TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves
   REQUIRE(WaitUntil([&] { return f.Get().messages > before + 100 && f.Get().live; }, Millis(30000),
                     Millis(50)));
   ExpectMatches(rig, f, rig.VenueSymbol("BTC"), 400);
+}
+
+}  // namespace perpgw::testing
+
+namespace perpgw::testing {
+
+// publish.nats.url as a cluster's seed list (README): libnats 3.4's natsOptions_SetURL refuses a
+// comma list, so before the list was split (natsOptions_SetServers) neither the gateway nor the
+// consumer connected at all. The first server is down (a port nothing listens on): both must
+// connect to the second.
+TEST_CASE("NATS: a server list whose first server is down connects to the next one", "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  const std::string list = "nats://127.0.0.1:" + std::to_string(PickFreePort()) + ", " + nats.url();
+  INFO("servers: " << list);
+  VenueRig rig(AsterRig(list));
+  REQUIRE(rig.error() == "");
+  NatsBookFollower f(list, "aster", "BTC", "IT");
+  REQUIRE(f.error() == "");
+  REQUIRE(
+      WaitUntil([&] { return f.Get().live && f.Get().messages > 100; }, Millis(60000), Millis(50)));
+  ExpectMatches(rig, f, rig.VenueSymbol("BTC"), 400);
+  CHECK(rig.gateway().ReadLog().find("nats: connected to " + nats.url()) != std::string::npos);
+  // The JetStream side too: periodic snapshots stored, read back through the same list.
+  std::string err;
+  std::vector<std::string> snaps;
+  CHECK(WaitUntil(
+      [&] {
+        snaps = natsbook::ReadStream(list, "IT_BOOKS", "perpgw.aster.BTC.snapshot", &err);
+        return !snaps.empty();
+      },
+      Millis(10000), Millis(200)));
+  INFO("ReadStream: " << err);
+  CHECK(err.empty());
+  auto mport = MetricsPort(rig);
+  REQUIRE(mport);
+  CHECK(Metric(*mport, "perpgw_nats_connected") == 1);
+}
+
+}  // namespace perpgw::testing
+
+namespace perpgw::testing {
+
+// publish.nats.replicas reaches the streams' config: a server without a cluster refuses more than
+// one replica (JetStream error 10074), so with replicas: 3 no stream exists and perpgwd says why
+// (before the key existed, the streams were created with 1 replica whatever the deployment);
+// books on core NATS and gRPC are unaffected.
+TEST_CASE("NATS: publish.nats.replicas is asked of the server for both streams", "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  VenueRig rig(AsterRig(nats.url(), 3));
+  REQUIRE(rig.error() == "");
+  CHECK(WaitUntil(
+      [&] {
+        const std::string log = rig.gateway().ReadLog();
+        return log.find("stream IT_ORDERS") != std::string::npos &&
+               log.find("(error 10074)") != std::string::npos;
+      },
+      Millis(15000), Millis(100)));
+  CHECK(rig.gateway().ReadLog().find("with 3 replica(s)") != std::string::npos);
+  std::string err;
+  CHECK(natsbook::ReadStream(nats.url(), "IT_ORDERS", "perpgw.account.x.orders", &err).empty());
+  CHECK(err.find("stream IT_ORDERS") == 0);  // not found
+  NatsBookFollower f(nats.url(), "aster", "BTC", "IT");
+  REQUIRE(f.error() == "");
+  CHECK(
+      WaitUntil([&] { return f.Get().live && f.Get().messages > 50; }, Millis(60000), Millis(50)));
 }
 
 }  // namespace perpgw::testing

@@ -8,6 +8,7 @@
 #include "bench/nats_book.h"
 #include "gateway/config.h"
 #include "gateway/publish/nats_publisher.h"
+#include "gateway/publish/nats_url.h"
 
 using perpgw::gateway::ParseConfig;
 
@@ -41,6 +42,7 @@ TEST_CASE("publish.nats: off by default, parsed and validated naming the key", "
   CHECK(on->publish.nats.book_snapshot_interval_ms == 500);
   CHECK(on->publish.nats.max_age_s == 3600);
   CHECK(on->publish.nats.max_bytes == 10485760);
+  CHECK(on->publish.nats.replicas == 1);  // the default
   CHECK(on->publish.nats.accounts.empty());
 
   CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, urll: x}}"),
@@ -49,7 +51,7 @@ TEST_CASE("publish.nats: off by default, parsed and validated naming the key", "
   CHECK_THAT(Err("publish: {nats: {stream_prefix: P}}"),
              Catch::Contains("publish.nats.url: required"));
   CHECK_THAT(Err("publish: {nats: {url: http://h:4222}}"),
-             Catch::Contains("publish.nats.url: each server must be nats://"));
+             Catch::Contains("publish.nats.url: server 1 of 1 'http://h:4222': must be nats://"));
   CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, stream_prefix: \"a.b\"}}"),
              Catch::Contains("publish.nats.stream_prefix"));
   CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, book_snapshot_interval_ms: 10}}"),
@@ -167,4 +169,54 @@ TEST_CASE("NATS book consumer: a late start waits for a snapshot newer than its 
   CHECK_FALSE(early.synced());
   CHECK(early.waits == 1);
   CHECK(early.gaps == 0);
+}
+
+TEST_CASE("publish.nats.url: a comma-separated list, each entry validated by name",
+          "[config][nats]") {
+  using perpgw::gateway::publish::NatsServerProblem;
+  using perpgw::gateway::publish::SplitNatsServers;
+  CHECK(SplitNatsServers("nats://a:4222") == std::vector<std::string>{"nats://a:4222"});
+  CHECK(SplitNatsServers("nats://a:4222, nats://b:4222 ,tls://c") ==
+        std::vector<std::string>{"nats://a:4222", "nats://b:4222", "tls://c"});
+  CHECK(SplitNatsServers("nats://a:1,") == std::vector<std::string>{"nats://a:1", ""});
+  for (const char* ok : {"nats://a:4222", "tls://nats.example.com:4443", "nats://10.0.0.5",
+                         "nats://user:p@ss@h:4222", "nats://[::1]:4222", "nats://[fe80::1]"}) {
+    INFO(ok);
+    CHECK(NatsServerProblem(ok).empty());
+  }
+  CHECK(NatsServerProblem("") == "empty entry");
+  CHECK(NatsServerProblem("h:4222") == "must be nats://host:port or tls://host:port");
+  CHECK(NatsServerProblem("nats://:4222") == "no host");
+  CHECK(NatsServerProblem("nats://h:") == "empty port");
+  CHECK(NatsServerProblem("nats://h:70000") == "port must be 1-65535");
+  CHECK(NatsServerProblem("nats://h:0") == "port must be 1-65535");
+  CHECK(NatsServerProblem("nats://h:4222/x").find("port must be a number") == 0);
+  CHECK(NatsServerProblem("nats://[::1") == "unclosed '[' in the IPv6 address");
+
+  auto two = ParseConfig("publish: {nats: {url: \"nats://a:4222, tls://b:4443\"}}", "t.yaml");
+  REQUIRE(two.ok());
+  CHECK(two->publish.nats.url == "nats://a:4222, tls://b:4443");  // split at connect
+  // The bad entry is named (position and text), the good ones are not.
+  const std::string e = Err("publish: {nats: {url: \"nats://a:4222,nats://b:42x2\"}}");
+  CHECK_THAT(e, Catch::Contains("publish.nats.url: server 2 of 2 'nats://b:42x2': port must be"));
+  CHECK_THAT(e, !Catch::Contains("'nats://a:4222'"));
+  CHECK_THAT(Err("publish: {nats: {url: \"nats://a:4222,\"}}"),
+             Catch::Contains("publish.nats.url: server 2 of 2 '': empty entry"));
+  CHECK_THAT(Err("publish: {nats: {url: \"\"}}"),
+             Catch::Contains("publish.nats.url: server 1 of 1 '': empty entry"));
+  CHECK_THAT(Err("publish: {nats: {url: \"nats://a:4222;nats://b:4222\"}}"),
+             Catch::Contains("publish.nats.url: server 1 of 1"));
+}
+
+TEST_CASE("publish.nats.replicas: 1 by default, 1..5", "[config][nats]") {
+  auto three = ParseConfig("publish: {nats: {url: nats://h:4222, replicas: 3}}", "t.yaml");
+  REQUIRE(three.ok());
+  CHECK(three->publish.nats.replicas == 3);
+  CHECK(ParseConfig("publish: {nats: {url: nats://h:4222, replicas: 5}}", "t").ok());
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, replicas: 0}}"),
+             Catch::Contains("publish.nats.replicas: must be between 1 and 5"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, replicas: 6}}"),
+             Catch::Contains("publish.nats.replicas: must be between 1 and 5"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, replicas: three}}"),
+             Catch::Contains("publish.nats.replicas: must be an integer"));
 }

@@ -1,0 +1,78 @@
+// publish.nats.url: one NATS server or a comma-separated list of them (a cluster's seeds).
+// libnats 3.4's natsOptions_SetURL takes one URL only (a list gives "No server available"), so
+// the publisher and the consumers (bench/nats_book.cpp) split the list with SplitNatsServers and
+// pass it to natsOptions_SetServers. Header-only and without libnats: the config (gateway/config)
+// validates the list with the same code.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perpgw::gateway::publish {
+
+// The entries of a comma-separated list, each trimmed of spaces and tabs (empty entries kept,
+// so the validator can name them).
+inline std::vector<std::string> SplitNatsServers(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = list.find(',', start);
+    std::string_view one = list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+    while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+    out.emplace_back(one);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Empty when `url` is a server libnats can connect to: nats://[user[:pass]@]host[:port] or
+// tls://... (no port: 4222; host a name, IPv4 or [IPv6]; nothing after the port). Else why not.
+// A bare host:port is accepted by libnats too, but the README documents the scheme: required.
+inline std::string NatsServerProblem(std::string_view url) {
+  if (url.empty()) return "empty entry";
+  std::string_view rest;
+  if (url.substr(0, 7) == "nats://") {
+    rest = url.substr(7);
+  } else if (url.substr(0, 6) == "tls://") {
+    rest = url.substr(6);
+  } else {
+    return "must be nats://host:port or tls://host:port";
+  }
+  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return "unclosed '[' in the IPv6 address";
+    host = rest.substr(0, close + 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "expected ':port' after the IPv6 address";
+      port = after.substr(1);
+      if (port.empty()) return "empty port";
+    }
+  } else if (const size_t colon = rest.find(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (port.empty()) return "empty port";
+  }
+  if (host.empty() || host == "[]") return "no host";
+  for (unsigned char c : host) {
+    if (c <= ' ' || c == '/' || c == '?' || c == '#' || c == 0x7f) return "bad character in host";
+  }
+  if (!port.empty()) {
+    for (char c : port) {
+      if (c < '0' || c > '9') return "port must be a number (1-65535), nothing after it";
+    }
+    if (port.size() > 5) return "port must be 1-65535";
+    int v = 0;
+    for (char c : port) v = v * 10 + (c - '0');
+    if (v < 1 || v > 65535) return "port must be 1-65535";
+  }
+  return {};
+}
+
+}  // namespace perpgw::gateway::publish
