@@ -203,7 +203,7 @@ async def follow(args):
     servers = [s.strip() for s in args.url.split(",") if s.strip()]
     nc = await nats.connect(servers=servers, name="perpgw-nats-book.py",
                             max_reconnect_attempts=-1, reconnect_time_wait=0.25)
-    await nc.subscribe(base + ".*", cb=on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    await nc.subscribe(base + ".*", cb=on_msg)  # nats-py's pending limits (512k msgs, 128 MB)
     await nc.flush()
     # A late start: the last periodic snapshot from JetStream, then the live deltas after it.
     data = await last_snapshot(nc, args.stream_prefix + "_BOOKS", snapshot_subject)
