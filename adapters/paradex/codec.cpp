@@ -753,8 +753,24 @@ absl::Status Codec::ClassifyWsFrame(std::string_view frame, WsFrameInfo* out) {
 
 namespace {
 
+// request_info {id, message, request_type, status} of a modify answer (null or absent: left
+// empty).
+absl::Status ReadRequestInfo(od::value& v, std::string_view what, ModifyAnswer* out) {
+  od::json_type t;
+  PERPGW_JSON_TRY(v.type().get(t), W(what));
+  if (t == od::json_type::null) return absl::OkStatus();
+  od::object obj;
+  PERPGW_JSON_TRY(v.get_object().get(obj), W(what));
+  Fields f{"id", "message", "request_type", "status"};
+  PERPGW_RETURN_IF_ERROR(f.Read(obj, W(what)));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("status", &out->request_status));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("message", &out->request_message));
+  PERPGW_RETURN_IF_ERROR(f.GetOpt("request_type", &out->request_type));
+  return absl::OkStatus();
+}
+
 absl::Status ReadOrder(od::object& o, std::string_view what, const SymbolTable& symbols,
-                       Order* out) {
+                       Order* out, ModifyAnswer* modify = nullptr) {
   Fields f{"id",       "client_id",     "account",        "market",     "side",
            "type",     "size",          "remaining_size", "price",      "avg_fill_price",
            "status",   "cancel_reason", "instruction",    "created_at", "last_updated_at",
@@ -763,6 +779,7 @@ absl::Status ReadOrder(od::object& o, std::string_view what, const SymbolTable& 
   PERPGW_RETURN_IF_ERROR(
       f.Read(o, W(what), [&](std::string_view key, od::value& v) -> absl::Status {
         if (key == "flags") return ReadFlags(v, what, &reduce_only);
+        if (key == "request_info" && modify != nullptr) return ReadRequestInfo(v, what, modify);
         return absl::OkStatus();
       }));
   Order& r = *out;
@@ -921,6 +938,15 @@ absl::StatusOr<Order> Codec::ParseOrder(std::string_view body, const SymbolTable
   PERPGW_RETURN_IF_ERROR(impl_->WsData(
       body, "order", [&](od::object& obj) { return ReadOrder(obj, "order", symbols, &o); }));
   return o;
+}
+
+absl::StatusOr<ModifyAnswer> Codec::ParseModifyResponse(std::string_view body,
+                                                        const SymbolTable& symbols) {
+  ModifyAnswer a;
+  PERPGW_RETURN_IF_ERROR(impl_->WsData(body, "modify", [&](od::object& obj) {
+    return ReadOrder(obj, "modify", symbols, &a.order, &a);
+  }));
+  return a;
 }
 
 absl::StatusOr<std::vector<Order>> Codec::ParseOrders(std::string_view body,
@@ -1561,6 +1587,62 @@ std::string EncodeOrderBody(const OrderRequest& req, const Instrument& inst,
     wire::AppendJsonQuoted(&b, client_id);
   }
   b += req.reduce_only ? ",\"flags\":[\"REDUCE_ONLY\"]" : ",\"flags\":[]";
+  if (recv_window_ms > 0) wire::Append(&b, ",\"recv_window\":", recv_window_ms);
+  b += ",\"signature\":";
+  wire::AppendJsonQuoted(&b, signature_json);
+  wire::Append(&b, ",\"signature_timestamp\":", s.timestamp_ms, "}");
+  return b;
+}
+
+absl::StatusOr<ModifyOrderFields> EncodeModifyOrderFields(const Instrument& inst,
+                                                          std::string_view order_id, Side side,
+                                                          Decimal size, Decimal price,
+                                                          uint64_t timestamp_ms) {
+  if (inst.venue_symbol.empty()) return Bad("modify: instrument has no venue symbol");
+  if (order_id.empty() || order_id.find_first_not_of("0123456789") != std::string_view::npos) {
+    return Bad("modify: paradex order ids are numeric, got '" +
+               std::string(order_id.substr(0, 40)) + "'");
+  }
+  if (!size.IsPositive()) return Bad("modify: size must be > 0");
+  if (inst.step_size.IsPositive() && !size.IsMultipleOf(inst.step_size)) {
+    return Bad("modify: size " + size.ToString() + " is not a multiple of the size increment " +
+               inst.step_size.ToString());
+  }
+  if (!price.IsPositive()) return Bad("modify: price must be > 0");
+  if (inst.tick_size.IsPositive() && !price.IsMultipleOf(inst.tick_size)) {
+    return Bad("modify: price " + price.ToString() + " is not a multiple of tick " +
+               inst.tick_size.ToString());
+  }
+  ModifyOrderFields m;
+  OrderFields& s = m.order;
+  s.timestamp_ms = timestamp_ms;
+  s.market = inst.venue_symbol;
+  s.side = side == Side::kBuy ? OrderSide::kBuy : OrderSide::kSell;
+  s.order_type = "LIMIT";  // only resting limit orders are amended (the gateway's rule)
+  s.size = size.ToNormalizedString();
+  s.price = price.ToNormalizedString();
+  m.id = std::string(order_id);
+  // The exact-decimal scaling the signature needs must succeed now, not at signing time.
+  PERPGW_RETURN_IF_ERROR(ScaleDecimal8(s.size).status());
+  PERPGW_RETURN_IF_ERROR(ScaleDecimal8(s.price).status());
+  return m;
+}
+
+std::string EncodeModifyOrderBody(const ModifyOrderFields& fields, std::string_view signature_json,
+                                  int64_t recv_window_ms) {
+  const OrderFields& s = fields.order;
+  std::string b = "{\"id\":";
+  wire::AppendJsonQuoted(&b, fields.id);
+  b += ",\"market\":";
+  wire::AppendJsonQuoted(&b, s.market);
+  b += ",\"side\":";
+  b += s.side == OrderSide::kBuy ? "\"BUY\"" : "\"SELL\"";
+  b += ",\"type\":";
+  wire::AppendJsonQuoted(&b, s.order_type);
+  b += ",\"size\":";
+  wire::AppendJsonQuoted(&b, s.size);
+  b += ",\"price\":";
+  wire::AppendJsonQuoted(&b, s.price);
   if (recv_window_ms > 0) wire::Append(&b, ",\"recv_window\":", recv_window_ms);
   b += ",\"signature\":";
   wire::AppendJsonQuoted(&b, signature_json);

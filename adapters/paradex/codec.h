@@ -171,6 +171,15 @@ struct EncodedOrder {
   OrderFields signed_fields;  // what the signature covers (timestamp, market, side, type, ...)
 };
 
+// PUT /orders/{id} answer (paradex.md §10): the order after the modify (same id) and its
+// request_info {id, message, request_type MODIFY_ORDER, status}.
+struct ModifyAnswer {
+  Order order;
+  std::string request_status;   // "ACCEPTED"; "" when the answer has no request_info
+  std::string request_message;  // the venue's text ("" on success)
+  std::string request_type;     // "MODIFY_ORDER"
+};
+
 // ---------------------------------------------------------------------------------------------
 // Decoders. One Codec per thread (it owns a reusable wire::JsonParser; one pass per object).
 // WS decoders accept the full JSON-RPC envelope or the bare `data` object.
@@ -220,6 +229,9 @@ class Codec {
   // accepted (NEW; the final state arrives on WS), 4xx with a venue code is rejected with its
   // reason, 5xx / 0 / unparseable 201 are kOutcomeUnknown.
   OrderAck ParseOrderResponse(int http_status, std::string_view body, const SymbolTable& symbols);
+  // PUT /orders/{id} 200 answer: the order object with request_info inside it.
+  absl::StatusOr<ModifyAnswer> ParseModifyResponse(std::string_view body,
+                                                   const SymbolTable& symbols);
   absl::StatusOr<Fill> ParseFill(std::string_view body, const SymbolTable& symbols);
   absl::StatusOr<std::vector<Fill>> ParseFills(std::string_view body, const SymbolTable& symbols,
                                                PageCursor* cursor = nullptr);
@@ -329,6 +341,20 @@ absl::StatusOr<EncodedOrder> EncodeOrderFields(const OrderRequest& req, const In
 std::string EncodeOrderBody(const OrderRequest& req, const Instrument& inst,
                             const EncodedOrder& fields, std::string_view client_id,
                             std::string_view signature_json, int64_t recv_window_ms);
+// PUT /orders/{id} (paradex.md §10 "Modify"): what ModifyOrder{timestamp, market, side,
+// orderType, size, price, id} signs. The order's own market and side, type LIMIT (only resting
+// limit orders are amended), the new total size (what filled counts toward it; the venue's
+// order `size` is the total) on the step grid and the new price on the tick grid (never
+// rounded silently); `order_id` is the venue's numeric id.
+absl::StatusOr<ModifyOrderFields> EncodeModifyOrderFields(const Instrument& inst,
+                                                          std::string_view order_id, Side side,
+                                                          Decimal size, Decimal price,
+                                                          uint64_t timestamp_ms);
+// The PUT body: id, market, side, type, size, price, recv_window (when > 0), signature (a JSON
+// string) and signature_timestamp. client_id, instruction and flags are not sent (not part of
+// a modify; the order keeps them).
+std::string EncodeModifyOrderBody(const ModifyOrderFields& fields, std::string_view signature_json,
+                                  int64_t recv_window_ms);
 // POST /account/margin/{market} {"leverage":N,"margin_type":"CROSS"}.
 absl::StatusOr<std::string> EncodeSetLeverage(Decimal leverage, std::string_view margin_type);
 

@@ -26,5 +26,11 @@ VenueError ClassifyTransportError(std::string_view what, RequestKind kind);
 absl::StatusCode StatusCodeForVenueCode(std::string_view code, int http_status);
 // "paradex INVALID_ORDER_SIZE (HTTP 400): ...".
 absl::Status ToStatus(const VenueError& e);
+// A refused or unanswered PUT /orders/{id} as AmendOrder's answer, `before` the order as known
+// before it: an unknown outcome (timeout, 5xx) is kOutcomeUnknown (retryable, look the order
+// up first); no such open order (ORDER_ID_NOT_FOUND, ORDER_IS_CLOSED, ORDER_IS_NOT_OPEN, 404)
+// is a NOT_FOUND status; any other refusal is kRejected with the order unchanged and the
+// venue's reason.
+absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before);
 
 }  // namespace perpgw::adapters::paradex

@@ -285,6 +285,11 @@ void ParadexRest::InvalidateJwt(const Credentials& c) { impl_->jwts_[c.account].
 void ParadexRest::PlaceOrder(const Credentials& c, std::string body, RestCallback cb) {
   impl_->Private(c, "POST", "/orders", std::move(body), RequestKind::kOrderEntry, std::move(cb));
 }
+void ParadexRest::ModifyOrder(const Credentials& c, const std::string& order_id, std::string body,
+                              RestCallback cb) {
+  impl_->Private(c, "PUT", "/orders/" + order_id, std::move(body), RequestKind::kOrderEntry,
+                 std::move(cb));
+}
 void ParadexRest::CancelOrder(const Credentials& c, const std::string& order_id,
                               RestCallback cb) {
   impl_->Private(c, "DELETE", "/orders/" + order_id, "", RequestKind::kCancel, std::move(cb));

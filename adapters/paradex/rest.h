@@ -84,6 +84,10 @@ class ParadexRest {
 
   // Private (Bearer). Bodies are JSON.
   void PlaceOrder(const Credentials& c, std::string body, RestCallback cb);  // POST /orders
+  // PUT /orders/{id} (modify: same id; body EncodeModifyOrderBody). An order write: a timeout
+  // or 5xx is an unknown outcome.
+  void ModifyOrder(const Credentials& c, const std::string& order_id, std::string body,
+                   RestCallback cb);
   void CancelOrder(const Credentials& c, const std::string& order_id, RestCallback cb);
   void CancelByClientId(const Credentials& c, const std::string& client_id,
                         const std::string& market, RestCallback cb);

@@ -640,3 +640,78 @@ TEST_CASE("paradex codec: funding history query and paging") {
   CHECK_FALSE(px::FundingHistoryComplete(oldest_first, more, 2, 2));  // newest rows come last
   CHECK(px::FundingHistoryComplete({}, more, 0, 5));                  // an empty page ends it
 }
+
+TEST_CASE("paradex codec: the modify encoder signs what the ModifyOrder vector signs") {
+  px::Codec c;
+  auto infos = c.ParseMarkets(ReadData("rest_markets.json"));
+  REQUIRE(infos.ok());
+  const perpgw::Instrument& eth = (*infos)[0];
+  // vectors: modify_order on PRIVATE_SN_PARACLEAR_MAINNET.
+  auto fields = px::EncodeModifyOrderFields(eth, "1681462103821101699438490000",
+                                            perpgw::Side::kBuy, D("0.2"), D("1501"),
+                                            1700000000456ULL);
+  REQUIRE(fields.ok());
+  CHECK(fields->id == "1681462103821101699438490000");
+  CHECK(fields->order.order_type == "LIMIT");
+  auto account = px::ParseFelt("0x129f3dc1b8962d8a87abc692424c78fda963ade0e1cd17bf3d1c26f8d41ee7a");
+  REQUIRE(account.ok());
+  auto hash = px::ModifyOrderMessageHash("PRIVATE_SN_PARACLEAR_MAINNET", *account, *fields);
+  REQUIRE(hash.ok());
+  CHECK(hash->ToHex() == "0x6b8ae909bd7a586640709ebb4f75ed2c71718fdc4baa7ada5d7d8982074d1ea");
+
+  // The PUT body: the path's id, the order's own market/side/type, the new size and price.
+  CHECK(px::EncodeModifyOrderBody(*fields, "[\"1\",\"2\"]", 5000) ==
+        "{\"id\":\"1681462103821101699438490000\",\"market\":\"ETH-USD-PERP\",\"side\":\"BUY\","
+        "\"type\":\"LIMIT\",\"size\":\"0.2\",\"price\":\"1501\",\"recv_window\":5000,"
+        "\"signature\":\"[\\\"1\\\",\\\"2\\\"]\",\"signature_timestamp\":1700000000456}");
+  CHECK(px::EncodeModifyOrderBody(*fields, "[]", 0).find("recv_window") == std::string::npos);
+
+  // Never rounded: off the tick or the increment, a non-numeric id, nothing to rest.
+  CHECK_FALSE(px::EncodeModifyOrderFields(eth, "1", perpgw::Side::kBuy, D("0.2"), D("1501.001"),
+                                          1)
+                  .ok());
+  CHECK_FALSE(
+      px::EncodeModifyOrderFields(eth, "1", perpgw::Side::kBuy, D("0.0001"), D("1501"), 1).ok());
+  CHECK_FALSE(
+      px::EncodeModifyOrderFields(eth, "0xabc", perpgw::Side::kBuy, D("0.2"), D("1501"), 1).ok());
+  CHECK_FALSE(px::EncodeModifyOrderFields(eth, "", perpgw::Side::kBuy, D("0.2"), D("1501"), 1).ok());
+  CHECK_FALSE(px::EncodeModifyOrderFields(eth, "1", perpgw::Side::kSell, D("0"), D("1501"), 1).ok());
+}
+
+TEST_CASE("paradex codec: a modify answer is the order as amended plus request_info") {
+  px::Codec c;
+  px::SymbolTable symbols = Symbols(c);
+  const std::string order =
+      "{\"id\":\"1681462103821101699438490000\",\"client_id\":\"grid-1\",\"account\":\"0x1\","
+      "\"market\":\"ETH-USD-PERP\",\"side\":\"BUY\",\"type\":\"LIMIT\",\"size\":\"0.2\","
+      "\"remaining_size\":\"0.15\",\"price\":\"1501\",\"avg_fill_price\":\"1500\","
+      "\"status\":\"OPEN\",\"cancel_reason\":\"\",\"instruction\":\"GTC\",\"flags\":[],"
+      "\"created_at\":1700000000000,\"last_updated_at\":1700000000500,\"timestamp\":1700000000456";
+  auto a = c.ParseModifyResponse(
+      order +
+          ",\"request_info\":{\"id\":\"1681462103821101699438490000\",\"message\":\"\","
+          "\"request_type\":\"MODIFY_ORDER\",\"status\":\"ACCEPTED\"}}",
+      symbols);
+  REQUIRE(a.ok());
+  CHECK(a->order.order_id == "1681462103821101699438490000");
+  CHECK(a->order.client_order_id == "grid-1");
+  CHECK(a->order.price == D("1501"));
+  CHECK(a->order.size == D("0.2"));
+  CHECK(a->order.filled_size == D("0.05"));
+  CHECK(a->order.status == OrderStatus::kPartiallyFilled);
+  CHECK(a->request_status == "ACCEPTED");
+  CHECK(a->request_type == "MODIFY_ORDER");
+  CHECK(a->request_message.empty());
+
+  // A refusal inside a 200, and an answer without request_info (the order alone).
+  auto refused = c.ParseModifyResponse(
+      order + ",\"request_info\":{\"status\":\"REJECTED\",\"message\":\"would cross\"}}", symbols);
+  REQUIRE(refused.ok());
+  CHECK(refused->request_status == "REJECTED");
+  CHECK(refused->request_message == "would cross");
+  auto bare = c.ParseModifyResponse(order + ",\"request_info\":null}", symbols);
+  REQUIRE(bare.ok());
+  CHECK(bare->request_status.empty());
+  CHECK_FALSE(c.ParseModifyResponse("{\"request_info\":{}}", symbols).ok());  // no order
+  CHECK_FALSE(c.ParseModifyResponse("not json", symbols).ok());
+}

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "adapters/api/reason.h"
 #include "test_util.h"
 
 namespace px = perpgw::adapters::paradex;
@@ -63,4 +64,47 @@ TEST_CASE("paradex errors: status, retry class and reason") {
   // A huge body is bounded in the message.
   auto big = px::ClassifyHttpError(400, std::string(100000, 'x'), RequestKind::kQuery);
   CHECK(big.message.size() <= 512);
+}
+
+TEST_CASE("paradex errors: a failed modify as AmendOrder's answer") {
+  perpgw::Order before;
+  before.order_id = "1681462103821101699438490000";
+  before.client_order_id = "grid-1";
+  before.price = perpgw::Decimal::FromInt(1500);
+  // No such open order: NOT_FOUND / order_not_found, whichever way the venue says it.
+  for (const char* body : {R"({"error":"ORDER_ID_NOT_FOUND","message":"order not found"})",
+                           R"({"error":"ORDER_IS_CLOSED","message":"order is closed"})",
+                           R"({"error":"ORDER_IS_NOT_OPEN","message":"not open"})"}) {
+    INFO(body);
+    const int http = std::string_view(body).find("NOT_FOUND") != std::string_view::npos ? 404 : 400;
+    auto r = px::AmendFailure(px::ClassifyHttpError(http, body, RequestKind::kOrderEntry), before);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kNotFound);
+    CHECK(perpgw::reason::Of(r.status()).reason == "order_not_found");
+  }
+  // A refusal: REJECTED, the order as it was, the venue's reason.
+  auto refused = px::AmendFailure(
+      px::ClassifyHttpError(400, R"({"error":"INVALID_ORDER_SIZE","message":"too small"})",
+                            RequestKind::kOrderEntry),
+      before);
+  REQUIRE(refused.ok());
+  CHECK(refused->outcome == perpgw::AckOutcome::kRejected);
+  CHECK(refused->order.price == before.price);
+  CHECK(refused->message.find("INVALID_ORDER_SIZE") != std::string::npos);
+  auto post_only = px::AmendFailure(
+      px::ClassifyHttpError(400, R"({"error":"VALIDATION_ERROR","message":"post only would cross"})",
+                            RequestKind::kOrderEntry),
+      before);
+  REQUIRE(post_only.ok());
+  CHECK(post_only->outcome == perpgw::AckOutcome::kRejected);
+  CHECK(post_only->reason == CancelReason::kPostOnlyViolation);
+  // A 5xx or no answer: it may have applied.
+  for (const auto& e : {px::ClassifyHttpError(502, "", RequestKind::kOrderEntry),
+                        px::ClassifyTransportError("timed out", RequestKind::kOrderEntry)}) {
+    auto r = px::AmendFailure(e, before);
+    REQUIRE(r.ok());
+    CHECK(r->outcome == perpgw::AckOutcome::kOutcomeUnknown);
+    CHECK(r->retryable);
+    CHECK(r->order.order_id == before.order_id);
+  }
 }
