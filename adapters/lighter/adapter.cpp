@@ -57,6 +57,10 @@ constexpr int64_t kMaxQueueWaitNs = 5'000'000'000;
 constexpr int64_t kTxShowNs = 1'500'000'000;
 constexpr int64_t kTxWatchGiveUpNs = 120'000'000'000;
 constexpr int64_t kAckWaitMs = 1000;
+// A modify's sendTx answer is acceptance, not execution: its answer waits this long for the
+// account stream to show the order at its new price and size, then asks the tx status and the
+// order itself; never a success the venue did not show.
+constexpr int64_t kAmendWaitMs = 3000;
 
 absl::Status FromVenue(const VenueError& e) {
   return ToStatus(e);
@@ -91,6 +95,7 @@ class LighterAdapter final : public common::AdapterBase {
     c.post_only = true;
     c.reduce_only = true;
     c.balance_stream = true;  // user_stats
+    c.native_amend = c.trading;  // ModifyOrder (tx type 17): same order and client indexes
     return c;
   }
 
@@ -186,6 +191,42 @@ class LighterAdapter final : public common::AdapterBase {
               done(CancelResult{Annotated(Own(acc, **r))});
             });
           });
+    });
+  }
+
+  // Native modify (ModifyOrder, tx type 17, through the key's tx queue): the order keeps its
+  // order and client indexes; the tx needs the order's index, the new size and price, taken from
+  // the desk's entry (else a lookup at the venue) when the request leaves one out. sendTx's
+  // answer is acceptance, not execution: the answer waits (bounded) for the account stream to
+  // show the order at its new price and size. Refusals map through the error table: no such
+  // open order is NOT_FOUND; other refusals answer REJECTED with the order unchanged; a
+  // timeout/5xx, or a modify accepted but never shown, is OUTCOME_UNKNOWN (never a fake
+  // success).
+  void AmendOrder(AmendRequest req, Callback<OrderAck> done) override {
+    asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+      auto* acc = FindAccount(req.account);
+      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      const MarketInfo* m = MarketOf(req.symbol);
+      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      std::optional<Order> known;
+      if (desk_ && !req.client_order_id.empty()) {
+        known = desk_->Known(req.account, req.client_order_id);
+      }
+      if (known && !known->order_id.empty() &&
+          (known->order_id == req.order_id || req.order_id.empty())) {
+        return SendModify(acc, *m, std::move(req), *known, std::move(done));
+      }
+      // Not the desk's (placed elsewhere, the entry is gone, or its order index not seen yet):
+      // ask the venue for its side, size and index.
+      auto index = IndexOf(acc, req.order_id, req.client_order_id);
+      if (!index.ok()) return done(index.status());
+      Lookup(acc, m->market_index, *index, 0,
+             [this, acc, market = *m, req = std::move(req),
+              done](absl::StatusOr<std::optional<Order>> o) mutable {
+               if (!o.ok()) return done(o.status());
+               if (!*o) return done(absl::NotFoundError("order not found on lighter"));
+               SendModify(acc, market, std::move(req), Own(acc, **o), std::move(done));
+             });
     });
   }
 
@@ -358,6 +399,15 @@ class LighterAdapter final : public common::AdapterBase {
     bool executed = false;  // the tx status said executed; the stream still owes the order
     bool querying = false;
   };
+  // A modify the venue accepted (or is being sent) whose execution the account stream has not
+  // shown yet: the answer waits for the order at `price` / `size`.
+  struct PendingAmend {
+    Decimal price, size;  // what the modify asked (size: the total, fills included)
+    Order before;         // the order as known before it
+    std::string tx_hash;
+    Callback<OrderAck> done;
+    bool fired = false;
+  };
   struct AccountCtx {
     Credentials creds;
     std::unique_ptr<TxQueue> txq;
@@ -368,6 +418,7 @@ class LighterAdapter final : public common::AdapterBase {
     std::deque<std::string> terminal;     // terminal ids still in `orders`, oldest first
     bool orders_snapshot = false;         // account_all_orders snapshot seen on this connection
     std::map<uint64_t, PendingCreate> pending;  // accepted creates by client order index
+    std::map<std::string, std::shared_ptr<PendingAmend>> amends;  // by order id (order index)
     std::unordered_set<std::string> seen_trades;
     std::deque<std::string> seen_order;
   };
@@ -592,6 +643,173 @@ class LighterAdapter final : public common::AdapterBase {
       ListFillsNow(q, std::move(done));
     };
     SetDeskHooks(std::move(h));
+  }
+
+  // ---------------------------------------------------------------- modify
+
+  // Whether the stream's `o` shows the modify done: the order still live (or filled since) at
+  // the new price and size.
+  static bool ShowsAmend(const Order& o, const PendingAmend& p) {
+    const bool alive = o.status != OrderStatus::kCanceled && o.status != OrderStatus::kRejected &&
+                       o.status != OrderStatus::kExpired;
+    return alive && o.price == p.price && o.size == p.size;
+  }
+
+  // One modify tx; `cur` is the order as known before it (index, side, filled, and the
+  // price/size an amend leaves out).
+  void SendModify(AccountCtx* acc, const MarketInfo& m, AmendRequest req, Order cur,
+                  Callback<OrderAck> done) {
+    if (IsTerminal(cur.status)) {
+      return done(absl::NotFoundError("order is no longer open on lighter (" +
+                                      std::string(ToString(cur.status)) + "): nothing to amend"));
+    }
+    if (auto it = acc->orders.find(cur.order_id);
+        it != acc->orders.end() && it->second.filled_size > cur.filled_size) {
+      cur.filled_size = it->second.filled_size;  // the stream's fills are the freshest
+    }
+    if (acc->amends.count(cur.order_id)) {
+      return done(absl::AbortedError("a modify of order " + cur.order_id +
+                                     " is in flight on lighter; retry after it is answered"));
+    }
+    const Decimal size = req.size ? *req.size : cur.size;
+    const Decimal price = req.price ? *req.price : cur.price;
+    auto left = Decimal::Sub(size, cur.filled_size);
+    if (!left.ok()) return done(left.status());
+    if (!left->IsPositive()) {
+      return done(absl::InvalidArgumentError(
+          "new size " + size.ToNormalizedString() + " is not above what already filled (" +
+          cur.filled_size.ToNormalizedString() + ")"));
+    }
+    auto index = IndexOf(acc, cur.order_id, cur.client_order_id);
+    if (!index.ok()) return done(index.status());
+    // Encoding errors (grid, range) surface now, before anything is queued.
+    auto tx = EncodeModifyOrder(m, *index, *left, price);
+    if (!tx.ok()) return done(tx.status());
+    auto p = std::make_shared<PendingAmend>();
+    p->price = price;
+    p->size = size;
+    p->before = cur;
+    p->done = std::move(done);
+    acc->amends[cur.order_id] = p;
+    SubmitTx<ModifyOrderTx>(
+        acc, [tx = *tx](int64_t) -> absl::StatusOr<ModifyOrderTx> { return tx; },
+        [this, acc, p, m](TxOutcome o) {
+          if (p->fired) return;  // the stream showed it before the answer arrived
+          switch (o.kind) {
+            case TxOutcome::Kind::kNotSent:
+              return FinishAmend(acc, p, o.status);
+            case TxOutcome::Kind::kRefused:
+              // Timeout/5xx: unknown outcome; "not found": NOT_FOUND; other refusals: REJECTED.
+              return FinishAmend(acc, p, AmendFailure(o.answer.error, p->before));
+            case TxOutcome::Kind::kUnknown: {
+              OrderAck ack;
+              ack.outcome = AckOutcome::kOutcomeUnknown;
+              ack.retryable = true;
+              ack.order = p->before;
+              ack.message = "amend outcome unknown (" +
+                            (o.answer.error.message.empty() ? std::string("no answer from lighter")
+                                                            : o.answer.error.message) +
+                            "); look the order up before amending again";
+              return FinishAmend(acc, p, ack);
+            }
+            case TxOutcome::Kind::kAccepted: {
+              p->tx_hash = o.tx_hash;
+              if (auto it = acc->orders.find(p->before.order_id);
+                  it != acc->orders.end() && ShowsAmend(it->second, *p)) {
+                return ConfirmAmend(acc, p, it->second);
+              }
+              After(std::chrono::milliseconds(kAmendWaitMs), [this, acc, p, m] {
+                if (!p->fired) SettleAmendAfterWait(acc, p, m);
+              });
+              return;
+            }
+          }
+        });
+  }
+
+  void FinishAmend(AccountCtx* acc, const std::shared_ptr<PendingAmend>& p,
+                   absl::StatusOr<OrderAck> answer) {
+    if (p->fired) return;
+    p->fired = true;
+    auto it = acc->amends.find(p->before.order_id);
+    if (it != acc->amends.end() && it->second == p) acc->amends.erase(it);
+    p->done(std::move(answer));
+  }
+
+  // The venue shows the order amended: the desk takes the new price and size.
+  void ConfirmAmend(AccountCtx* acc, const std::shared_ptr<PendingAmend>& p, const Order& shown) {
+    OrderAck ack;
+    ack.outcome = AckOutcome::kAccepted;
+    ack.order = shown;
+    if (desk_) {
+      if (auto reported = desk_->RecordAmend(shown)) ack.order = *reported;
+    }
+    ack.message = "amended";
+    FinishAmend(acc, p, ack);
+  }
+
+  // The stream has not shown the modify within the wait: the tx status says whether the
+  // sequencer refused it (then the order as it is: gone is NOT_FOUND, else REJECTED unchanged);
+  // otherwise the order itself, read at the venue, says whether it carries the new price and
+  // size; anything else is OUTCOME_UNKNOWN.
+  void SettleAmendAfterWait(AccountCtx* acc, std::shared_ptr<PendingAmend> p, MarketInfo m) {
+    auto unknown = [this, acc, p](const std::string& why) {
+      OrderAck ack;
+      ack.outcome = AckOutcome::kOutcomeUnknown;
+      ack.retryable = true;
+      ack.order = p->before;
+      ack.message = "lighter accepted the modify (tx " + p->tx_hash + ") but " + why +
+                    "; look the order up before amending again";
+      FinishAmend(acc, p, ack);
+    };
+    auto index = IndexOf(acc, p->before.order_id, p->before.client_order_id);
+    if (!index.ok()) return unknown("the order's index is not known");
+    rest_.Tx(p->tx_hash, [this, acc, p, m, idx = *index, unknown](RestResult r) {
+      bool failed = false;
+      if (r.ok()) {
+        auto t = codec_.ParseTx(r.body);
+        failed = t.ok() && t->status == TxStatus::kFailed;
+      }
+      Lookup(acc, m.market_index, idx, 0,
+             [this, acc, p, failed, unknown](absl::StatusOr<std::optional<Order>> o) {
+               if (p->fired) return;
+               if (!o.ok()) return unknown("the order could not be read back");
+               if (*o && ShowsAmend(Own(acc, **o), *p)) return ConfirmAmend(acc, p, Own(acc, **o));
+               if (!failed) return unknown("the account stream has not shown it executed");
+               if (!*o || IsTerminal((*o)->status)) {
+                 return FinishAmend(acc, p,
+                                    absl::NotFoundError("order is no longer open on lighter: the "
+                                                        "sequencer refused the modify (tx " +
+                                                        p->tx_hash + ")"));
+               }
+               OrderAck ack;
+               ack.outcome = AckOutcome::kRejected;
+               ack.reason = CancelReason::kRejected;
+               ack.order = Annotated(Own(acc, **o));
+               ack.message = "lighter's sequencer refused the modify (tx " + p->tx_hash +
+                             ") after accepting it; the order is unchanged";
+               FinishAmend(acc, p, ack);
+             });
+    });
+  }
+
+  // A stream state of an order with a modify waiting: done when it shows the new price and
+  // size; an order that ended otherwise (canceled, rejected, filled at its old terms) answers
+  // REJECTED with that final state.
+  void SettleAmendFromStream(AccountCtx* acc, const Order& o) {
+    auto it = acc->amends.find(o.order_id);
+    if (it == acc->amends.end()) return;
+    std::shared_ptr<PendingAmend> p = it->second;
+    if (ShowsAmend(o, *p)) return ConfirmAmend(acc, p, o);
+    if (IsTerminal(o.status)) {
+      OrderAck ack;
+      ack.outcome = AckOutcome::kRejected;
+      ack.reason = o.reason == CancelReason::kNone ? CancelReason::kRejected : o.reason;
+      ack.order = Annotated(o);
+      ack.message = "the order ended (" + std::string(ToString(o.status)) +
+                    ") before the modify showed";
+      FinishAmend(acc, p, ack);
+    }
   }
 
   // ---------------------------------------------------------------- leverage
@@ -1253,7 +1471,19 @@ class LighterAdapter final : public common::AdapterBase {
     const bool same = prev != acc->orders.end() && prev->second.status == o.status &&
                       prev->second.filled_size == o.filled_size;
     const bool was_terminal = prev != acc->orders.end() && IsTerminal(prev->second.status);
+    // A live order at a new price or size: a modify executed (the stream carries no marker for
+    // it). The desk takes the new price/size and publishes the order; the event itself then
+    // repeats it and the desk drops it below.
+    const bool amended = prev != acc->orders.end() && !was_terminal && !IsTerminal(o.status) &&
+                         (prev->second.price != o.price || prev->second.size != o.size);
+    struct SettleAfter {
+      LighterAdapter* self;
+      AccountCtx* acc;
+      const Order* o;
+      ~SettleAfter() { self->SettleAmendFromStream(acc, *o); }
+    } settle{this, acc, &shown};
     acc->orders[o.order_id] = o;
+    if (desk_ && amended) (void)desk_->RecordAmend(o);
     if (IsTerminal(o.status) && !was_terminal) {
       // Kept a while: a fill may arrive after the order's terminal state (the channels are not
       // ordered with each other) and must still see the order's real size.
@@ -1263,7 +1493,7 @@ class LighterAdapter final : public common::AdapterBase {
         acc->terminal.pop_front();
       }
     }
-    if (same) return;  // a snapshot repeating what was seen
+    if (same && !amended) return;  // a snapshot repeating what was seen
     OrderEvent ev;
     ev.order = o;
     ev.exchange_time = o.updated_time;

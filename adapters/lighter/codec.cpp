@@ -1486,6 +1486,31 @@ absl::StatusOr<CreateOrderTx> EncodeCreateOrder(const OrderRequest& req, const M
   return tx;
 }
 
+absl::StatusOr<ModifyOrderTx> EncodeModifyOrder(const MarketInfo& market, int64_t index,
+                                                Decimal remaining, Decimal price) {
+  const Instrument& in = market.instrument;
+  if (index < 1) return Bad("modify: order index must be > 0");
+  if (!remaining.IsPositive()) return Bad("modify: the size left must be > 0");
+  if (!remaining.IsMultipleOf(in.step_size)) {
+    return Bad(wire::Cat("modify: size ", remaining.ToString(), " is not a multiple of the lot ",
+                         in.step_size.ToString()));
+  }
+  if (!price.IsPositive()) return Bad("modify: price must be > 0");
+  if (!price.IsMultipleOf(in.tick_size)) {
+    return Bad(wire::Cat("modify: price ", price.ToString(), " is not a multiple of tick ",
+                         in.tick_size.ToString()));
+  }
+  ModifyOrderTx tx;
+  tx.market_index = static_cast<int16_t>(market.market_index);
+  tx.index = index;
+  PERPGW_ASSIGN_OR_RETURN(tx.base_amount,
+                          ScaleBaseAmount(remaining.ToNormalizedString(), market.size_decimals));
+  if (tx.base_amount <= 0) return Bad("modify: size rounds to zero lots");
+  PERPGW_ASSIGN_OR_RETURN(tx.price, ScalePrice(price.ToNormalizedString(), market.price_decimals));
+  tx.trigger_price = 0;
+  return tx;
+}
+
 int64_t ClientOrderIndexFor(std::string_view id) {
   int64_t v = 0;
   if (wire::ParseInt64(id, &v) && v >= 1 && v <= kMaxClientOrderIndex &&

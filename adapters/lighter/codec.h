@@ -264,6 +264,15 @@ LeverageInfo BuildLeverageInfo(const MarketInfo& market);
 absl::StatusOr<CreateOrderTx> EncodeCreateOrder(const OrderRequest& req, const MarketInfo& market,
                                                 int64_t client_order_index,
                                                 int64_t order_expiry_ms);
+// A modify (ModifyOrder, tx type 17) without the envelope: the order's `index` (exchange
+// order index >= 2^48, or client order index), the new `remaining` size and the new limit
+// price. BaseAmount is read as the size left to rest, not the order's total: the notes do not
+// say which (lighter.md §7 names only the fields), the venue's order rows keep initial /
+// remaining / filled base amounts apart and perpgw-sim reads it as the remaining size; the
+// caller subtracts what already filled. Checks as EncodeCreateOrder: size > 0 on the lot grid,
+// price > 0 on the tick grid, BaseAmount <= 2^48-1, Price in [1, 2^32-1]; TriggerPrice 0.
+absl::StatusOr<ModifyOrderTx> EncodeModifyOrder(const MarketInfo& market, int64_t index,
+                                                Decimal remaining, Decimal price);
 // A leverage as an UpdateLeverageTx without the envelope: initial margin fraction =
 // ceil(10 000 / leverage) in 1/10 000 (so the leverage set is never above the one asked; a
 // leverage that does not divide 10 000 lands slightly below it), refused (InvalidArgument) when

@@ -34,5 +34,10 @@ VenueError ClassifyTransportError(std::string_view what, RequestKind kind);
 absl::StatusCode StatusCodeForVenueCode(int64_t code, int http_status);
 // "lighter 21104 (HTTP 200): invalid nonce".
 absl::Status ToStatus(const VenueError& e);
+// A refused or unanswered ModifyOrder tx as AmendOrder's answer, `before` the order as known
+// before it: an unknown outcome (timeout, 5xx, a refused batch) is kOutcomeUnknown (retryable,
+// look the order up first); no such open order (a "not found" answer, 404) is a NOT_FOUND
+// status; any other refusal is kRejected with the order unchanged and the venue's reason.
+absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before);
 
 }  // namespace perpgw::adapters::lighter

@@ -721,6 +721,87 @@ TEST_CASE("lighter order encoder: the vectors' transactions hash to their tx_has
         "tx_type=14&tx_info=%7B%22A%22%3A1%7D");
 }
 
+TEST_CASE("lighter modify encoder: ModifyOrder (17) with the size left and the new price",
+          "[lighter]") {
+  Markets m;
+  // ETH (market 0): 2 size decimals, 2 price decimals. The order index as the venue gave it
+  // (>= 2^48), 0.25 left to rest at 3001.50.
+  auto tx = EncodeModifyOrder(m.infos[0], 281474976710656, D("0.25"), D("3001.5"));
+  REQUIRE(tx.ok());
+  CHECK(tx->market_index == 0);
+  CHECK(tx->index == 281474976710656);
+  CHECK(tx->base_amount == 2500);
+  CHECK(tx->price == 300150);
+  CHECK(tx->trigger_price == 0);
+  // A client order index names the order too.
+  auto by_client = EncodeModifyOrder(m.infos[1], 1001, D("0.00025"), D("650000"));
+  REQUIRE(by_client.ok());
+  CHECK(by_client->market_index == 1);
+  CHECK(by_client->index == 1001);
+  CHECK(by_client->base_amount == 25);
+  CHECK(by_client->price == 6500000);
+
+  // With its envelope it signs as tx type 17 and its tx_info carries the modify's fields.
+  ModifyOrderTx full = *tx;
+  full.account_index = 12345;
+  full.api_key_index = 3;
+  full.expired_at = 1760000599000;
+  full.nonce = 16;
+  CHECK(ValidateTx(full).ok());
+  auto h = HashTx(full, kMainnetChainId);
+  REQUIRE(h.ok());
+  ModifyOrderTx other = full;
+  other.price = 300151;
+  CHECK(ToHex(*HashTx(other, kMainnetChainId)) != ToHex(*h));  // the price is signed
+  Signature sig{};
+  const std::string info = TxInfoJson(full, sig);
+  CHECK(info.find("\"MarketIndex\":0,\"Index\":281474976710656,\"BaseAmount\":2500,"
+                  "\"Price\":300150,\"TriggerPrice\":0") != std::string::npos);
+  CHECK(EncodeSendTxForm(TxType::kModifyOrder, R"({"A":1})") ==
+        "tx_type=17&tx_info=%7B%22A%22%3A1%7D");
+
+  // Never rounded, never empty: off the lot or the tick, nothing left, no index, too large.
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("0.00001"), D("3000")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("0.1"), D("3000.001")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("0"), D("3000")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("0.1"), D("0")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 0, D("0.1"), D("3000")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("999999999999999"), D("3000")).ok());
+  CHECK_FALSE(EncodeModifyOrder(m.infos[0], 1001, D("0.1"), D("99999999")).ok());
+}
+
+TEST_CASE("lighter errors: a failed modify as AmendOrder's answer", "[lighter]") {
+  Order before;
+  before.order_id = "281474976710656";
+  before.client_order_id = "grid-1";
+  before.price = D("3000");
+  // No such open order: NOT_FOUND.
+  auto gone = AmendFailure(
+      ClassifyApiAnswer(200, R"({"code":21120,"message":"order not found"})",
+                        RequestKind::kOrderEntry),
+      before);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.status().code() == absl::StatusCode::kNotFound);
+  // A refusal: REJECTED, the order as it was, the venue's reason.
+  auto po = AmendFailure(
+      ClassifyApiAnswer(200, R"({"code":21700,"message":"post only order would cross"})",
+                        RequestKind::kOrderEntry),
+      before);
+  REQUIRE(po.ok());
+  CHECK(po->outcome == AckOutcome::kRejected);
+  CHECK(po->reason == CancelReason::kPostOnlyViolation);
+  CHECK(po->order.price == D("3000"));
+  // No answer or a 5xx: it may have applied.
+  for (const VenueError& e : {ClassifyApiAnswer(502, "<html>", RequestKind::kOrderEntry),
+                              ClassifyTransportError("timed out", RequestKind::kOrderEntry)}) {
+    auto r = AmendFailure(e, before);
+    REQUIRE(r.ok());
+    CHECK(r->outcome == AckOutcome::kOutcomeUnknown);
+    CHECK(r->retryable);
+    CHECK(r->order.order_id == before.order_id);
+  }
+}
+
 TEST_CASE("lighter codec survives every truncation and byte flip of every recorded payload",
           "[lighter]") {
   Markets m;
