@@ -2682,10 +2682,10 @@ TEST_CASE("backpack: PlaceOrders, CancelOrders and AmendOrder",
   BatchesAndAmend(BackpackOptions());
 }
 TEST_CASE("paradex: PlaceOrders, CancelOrders and AmendOrder", "[integration][paradex][batch]") {
-  BatchesAndAmend(ParadexOptions());
+  BatchesAndAmend(ParadexOptions(), "native");
 }
 TEST_CASE("lighter: PlaceOrders, CancelOrders and AmendOrder", "[integration][lighter][batch]") {
-  BatchesAndAmend(LighterOptions());
+  BatchesAndAmend(LighterOptions(), "native");
 }
 
 }  // namespace perpgw::testing
