@@ -61,6 +61,8 @@ class BackpackAdapter final : public common::AdapterBase {
     c.post_only = true;
     c.reduce_only = true;
     c.balance_stream = false;
+    // PlaceOrders: POST /api/v1/orders (batch orderExecute), kMaxBatchOrders per request.
+    c.native_batch = static_cast<int>(kMaxBatchOrders);
     return c;
   }
 
@@ -350,6 +352,101 @@ class BackpackAdapter final : public common::AdapterBase {
     return o;
   }
 
+  // One order's POST /api/v1/order body and sign params; the venue clientId is the desk's
+  // (assign_venue_id), the same in a batch entry as alone.
+  static absl::StatusOr<EncodedRequest> EncodeOrder(const OrderRequest& wire,
+                                                    const Instrument& in,
+                                                    const runtime::JournalEntry& e) {
+    OrderEncodeOptions opts;
+    opts.market_style = OrderEncodeOptions::MarketStyle::kLimitIoc;
+    return EncodeOrderExecute(wire, in, static_cast<uint32_t>(e.venue_client_id), opts);
+  }
+
+  // The venue's answer for one order (`ack` = ParseOrderExecuteResponse(http_status, body)):
+  // the codec's ack carries the venue's text and order fields; a non-200 outcome follows the
+  // one rule every venue shares (rate limited / unknown / refused, duplicate client id).
+  runtime::OrderDesk::SubmitResult OrderAnswer(const AccountState* acc, int http_status,
+                                               std::string_view body, OrderAck ack) const {
+    runtime::OrderDesk::SubmitResult res;
+    res.venue_answered = true;
+    res.ack = std::move(ack);
+    if (http_status != 200 && http_status != 201) {
+      auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
+          ClassifyHttpError(http_status, body, RequestKind::kOrderEntry));
+      res.ack.outcome = rule.ack.outcome;
+      res.ack.retryable = rule.ack.retryable;
+      if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
+      res.refused_before_engine = rule.refused_before_engine;
+      res.duplicate_client_id = rule.duplicate_client_id;
+    }
+    res.ack.order = Own(acc, res.ack.order);
+    return res;
+  }
+
+  // No HTTP answer at all: the order may have reached the venue.
+  static runtime::OrderDesk::SubmitResult NoAnswer(const RestResult& r) {
+    runtime::OrderDesk::SubmitResult res;
+    res.venue_answered = false;
+    res.ack.outcome = AckOutcome::kOutcomeUnknown;
+    res.ack.message = r.error.message;
+    return res;
+  }
+
+  void SendOrderExecute(AccountState* acc, EncodedRequest enc,
+                        runtime::OrderDesk::SubmitDone done) {
+    rest_.OrderExecute(acc->creds, std::move(enc.body), std::move(enc.params),
+                       [this, acc, done = std::move(done)](RestResult r) {
+                         if (r.http_status == 0) return done(NoAnswer(r));
+                         OrderAck ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body,
+                                                                         symbols_, &acc->clients);
+                         done(OrderAnswer(acc, r.http_status, r.body, std::move(ack)));
+                       });
+  }
+
+  // One batch request; `dones` answer its orders in request order. An answer for the whole
+  // request (no answer, a 5xx/202, a refusal of the batch) is every order's, classified as for
+  // one order; a 200 answers each order with its own entry (an order object, or an error body
+  // classified like a single order's); a 200 we cannot read, or with another number of
+  // entries, is an unknown outcome for each (they may have executed).
+  void SendOrderExecuteBatch(AccountState* acc, EncodedBatch batch,
+                             std::vector<runtime::OrderDesk::SubmitDone> dones) {
+    rest_.OrderExecuteBatch(
+        acc->creds, std::move(batch.body), std::move(batch.items),
+        [this, acc, dones = std::move(dones)](RestResult r) {
+          if (r.http_status == 0) {
+            for (auto& done : dones) done(NoAnswer(r));
+            return;
+          }
+          if (r.http_status != 200 && r.http_status != 201) {
+            for (auto& done : dones) {
+              OrderAck ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body, symbols_,
+                                                              &acc->clients);
+              done(OrderAnswer(acc, r.http_status, r.body, std::move(ack)));
+            }
+            return;
+          }
+          auto entries = codec_.ParseOrderExecuteBatchResponse(r.body, symbols_, &acc->clients);
+          const bool readable = entries.ok() && entries->size() == dones.size();
+          for (size_t i = 0; i < dones.size(); ++i) {
+            if (readable) {
+              BatchOrderEntry& e = (*entries)[i];
+              dones[i](OrderAnswer(acc, e.http_status, e.body, std::move(e.ack)));
+              continue;
+            }
+            runtime::OrderDesk::SubmitResult res;
+            res.venue_answered = true;
+            res.ack.outcome = AckOutcome::kOutcomeUnknown;
+            res.ack.reason = CancelReason::kUnknown;
+            res.ack.message =
+                "unreadable batch order response: " +
+                (entries.ok() ? std::to_string(entries->size()) + " entries for " +
+                                    std::to_string(dones.size()) + " orders"
+                              : std::string(entries.status().message()));
+            dones[i](res);
+          }
+        });
+  }
+
   void InstallDeskHooks() {
     if (!desk_) return;
     // Numeric clientIds of journaled orders map back to their string ids after a restart.
@@ -378,37 +475,53 @@ class BackpackAdapter final : public common::AdapterBase {
         res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
         return done(res);
       }
-      OrderEncodeOptions opts;
-      opts.market_style = OrderEncodeOptions::MarketStyle::kLimitIoc;
-      const auto client_id = static_cast<uint32_t>(e.venue_client_id);
-      auto enc = EncodeOrderExecute(wire, *in, client_id, opts);
+      auto enc = EncodeOrder(wire, *in, e);
       if (!enc.ok()) {
         res.error = enc.status();
         return done(res);
       }
-      rest_.OrderExecute(acc->creds, enc->body, enc->params, [this, acc, done](RestResult r) {
+      SendOrderExecute(acc, std::move(*enc), std::move(done));
+    };
+    // PlaceOrders: POST /api/v1/orders, at most kMaxBatchOrders per request (codec.h: the cap
+    // is ours, neither the notes nor the sim name one).
+    h.max_batch = kMaxBatchOrders;
+    h.submit_batch = [this](std::vector<runtime::OrderDesk::BatchItem> items) {
+      auto* acc = FindAccount(items.front().wire.account);
+      std::vector<EncodedRequest> encoded;
+      std::vector<runtime::OrderDesk::SubmitDone> dones;
+      for (auto& item : items) {
         runtime::OrderDesk::SubmitResult res;
-        res.venue_answered = r.http_status != 0;
-        if (r.http_status == 0) {
-          res.ack.outcome = AckOutcome::kOutcomeUnknown;
-          res.ack.message = r.error.message;
-          return done(res);
+        const Instrument* in = symbols_.ByTicker(item.wire.symbol);
+        if (!acc || !in) {
+          res.error = absl::NotFoundError("unknown account or symbol " + item.wire.symbol);
+          item.done(res);
+          continue;
         }
-        res.ack = codec_.ParseOrderExecuteResponse(r.http_status, r.body, symbols_, &acc->clients);
-        if (r.http_status != 200 && r.http_status != 201) {
-          // The codec's ack carries the venue's text and order fields; the outcome follows the
-          // one rule every venue shares (rate limited / unknown / refused, duplicate client id).
-          auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
-              ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry));
-          res.ack.outcome = rule.ack.outcome;
-          res.ack.retryable = rule.ack.retryable;
-          if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
-          res.refused_before_engine = rule.refused_before_engine;
-          res.duplicate_client_id = rule.duplicate_client_id;
+        // An order the venue would refuse to encode is answered alone (nothing sent); the
+        // rest still go together.
+        auto enc = EncodeOrder(item.wire, *in, item.entry);
+        if (!enc.ok()) {
+          res.error = enc.status();
+          item.done(res);
+          continue;
         }
-        res.ack.order = Own(acc, res.ack.order);
-        done(res);
-      });
+        encoded.push_back(std::move(*enc));
+        dones.push_back(std::move(item.done));
+      }
+      if (dones.empty()) return;
+      if (dones.size() == 1) {  // what is left is one order: its own request
+        return SendOrderExecute(acc, std::move(encoded.front()), std::move(dones.front()));
+      }
+      auto batch = EncodeOrderExecuteBatch(std::move(encoded));
+      if (!batch.ok()) {
+        for (auto& done : dones) {
+          runtime::OrderDesk::SubmitResult res;
+          res.error = batch.status();
+          done(res);
+        }
+        return;
+      }
+      SendOrderExecuteBatch(acc, std::move(*batch), std::move(dones));
     };
     h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
       runtime::OrderDesk::QueryResult q;

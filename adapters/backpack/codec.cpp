@@ -1195,6 +1195,34 @@ OrderAck Codec::ParseOrderExecuteResponse(int http_status, std::string_view body
 }
 
 
+absl::StatusOr<std::vector<BatchOrderEntry>> Codec::ParseOrderExecuteBatchResponse(
+    std::string_view body, const SymbolTable& symbols, const ClientIdMapper* clients) {
+  constexpr std::string_view kWhat = "orderExecute batch";
+  // First each entry's own text (the parser is reused per entry afterwards).
+  std::vector<std::string> raw;
+  PERPGW_RETURN_IF_ERROR(impl_->Array(body, kWhat, [&](od::object& o) -> absl::Status {
+    std::string_view text;
+    PERPGW_JSON_TRY(o.raw_json().get(text), W(kWhat));
+    raw.emplace_back(text);
+    return absl::OkStatus();
+  }));
+  std::vector<BatchOrderEntry> out;
+  out.reserve(raw.size());
+  for (std::string& text : raw) {
+    BatchOrderEntry& e = out.emplace_back();
+    Fields f{"id", "code", "message"};
+    const bool read = impl_->Object(text, kWhat, [&](od::object& o) {
+                              return f.Read(o, W(kWhat));
+                            }).ok();
+    const bool error = read && !f.Has("id") && (f.Has("code") || f.Has("message"));
+    e.http_status = error ? 400 : 200;
+    e.body = std::move(text);
+    e.ack = ParseOrderExecuteResponse(e.http_status, e.body, symbols, clients);
+  }
+  return out;
+}
+
+
 absl::StatusOr<std::vector<Position>> Codec::ParsePositions(std::string_view body,
                                                             const SymbolTable& symbols,
                                                             UnixNanos as_of) {
@@ -1513,6 +1541,21 @@ absl::StatusOr<EncodedRequest> EncodeOrderExecute(const OrderRequest& req, const
     return Bad("order: unsupported order type");
   }
   return BuildBody(std::move(f));
+}
+
+absl::StatusOr<EncodedBatch> EncodeOrderExecuteBatch(std::vector<EncodedRequest> orders) {
+  if (orders.empty() || orders.size() > kMaxBatchOrders) {
+    return Bad("order batch: needs 1.." + std::to_string(kMaxBatchOrders) + " orders");
+  }
+  EncodedBatch b;
+  b.body.push_back('[');
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (i) b.body.push_back(',');
+    b.body.append(orders[i].body);
+    b.items.push_back(std::move(orders[i].params));
+  }
+  b.body.push_back(']');
+  return b;
 }
 
 EncodedRequest EncodeCancelOrder(std::string_view venue_symbol, std::string_view order_id) {

@@ -130,6 +130,30 @@ struct EncodedRequest {
   std::vector<SignParam> params;
 };
 
+// Batch orderExecute (POST /api/v1/orders): the JSON array body and, per order in the same
+// order, the params its signing segment is built from (Signer::SignBatch).
+struct EncodedBatch {
+  std::string body;
+  std::vector<std::vector<SignParam>> items;
+};
+
+// Orders per batch request. Neither backpack.md nor the sim (sim/backpack/rest.cpp) names a
+// cap for POST /api/v1/orders; we send at most PlaceOrders' own limit (20), so one call's
+// orders of one account go out in one request. A venue refusing a larger batch would refuse
+// the whole request (every order's answer), never split it silently.
+inline constexpr size_t kMaxBatchOrders = 20;
+
+// One entry of a batch orderExecute answer, in request order: the order object (http_status
+// 200) or the venue's error body for that order. The answer carries no status per entry: an
+// error entry is read as a single order's 400 answer with that body (a TIMEOUT/SERVER_ERROR
+// code still makes it an unknown outcome). `ack` is ParseOrderExecuteResponse(http_status,
+// body); `body` is the entry's own JSON text.
+struct BatchOrderEntry {
+  int http_status = 0;
+  std::string body;
+  OrderAck ack;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Decoders. One Codec per thread (it owns a reusable wire::JsonParser; one pass per object).
 // WS decoders accept the full {"stream","data"} envelope or the bare data object.
@@ -196,6 +220,12 @@ class Codec {
   // kPostOnlyViolation.
   OrderAck ParseOrderExecuteResponse(int http_status, std::string_view body,
                                      const SymbolTable& symbols, const ClientIdMapper* clients);
+  // POST /api/v1/orders 200 answer: a JSON array with one entry per order sent (BatchOrderEntry).
+  // An entry with an "id" is an order object, one with "code"/"message" and no id an error
+  // body; anything else is read as an order object (an unreadable one: kOutcomeUnknown). An
+  // answer that is not an array of objects is an error (the caller: unknown for every order).
+  absl::StatusOr<std::vector<BatchOrderEntry>> ParseOrderExecuteBatchResponse(
+      std::string_view body, const SymbolTable& symbols, const ClientIdMapper* clients);
   absl::StatusOr<std::vector<Position>> ParsePositions(std::string_view body,
                                                        const SymbolTable& symbols, UnixNanos as_of);
   // /api/v1/capital/collateral -> USDC balance: available = netEquityAvailable,
@@ -286,6 +316,10 @@ struct OrderEncodeOptions {
 absl::StatusOr<EncodedRequest> EncodeOrderExecute(const OrderRequest& req, const Instrument& inst,
                                                   uint32_t client_id,
                                                   const OrderEncodeOptions& options = {});
+// POST /api/v1/orders: orders encoded one by one by EncodeOrderExecute (each with its own
+// clientId), 1..kMaxBatchOrders of them -> the JSON array of their bodies, in order, and their
+// params (one signing segment each).
+absl::StatusOr<EncodedBatch> EncodeOrderExecuteBatch(std::vector<EncodedRequest> orders);
 // DELETE /api/v1/order by venue order id (sent as a string) or by clientId.
 EncodedRequest EncodeCancelOrder(std::string_view venue_symbol, std::string_view order_id);
 EncodedRequest EncodeCancelOrderByClientId(std::string_view venue_symbol, uint32_t client_id);

@@ -119,6 +119,24 @@ class BackpackRest::Impl {
     const int64_t ts = clock_.Now() / 1000000;
     auto auth = cr.signer->Sign(instruction, params, ts, cr.window_ms);
     channel_.ObserveSigning(std::chrono::steady_clock::now() - t0);
+    SendSigned(std::move(auth), method, path, std::move(body), std::move(params), kind,
+               std::move(cb));
+  }
+
+  // A batch body (JSON array): one signing segment per item (backpack.md section 9).
+  void SignedBatch(const Credentials& cr, const char* path, const char* instruction,
+                   std::string body, std::vector<std::vector<SignParam>> items, RequestKind kind,
+                   RestCallback cb) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t ts = clock_.Now() / 1000000;
+    auto auth = cr.signer->SignBatch(instruction, std::move(items), ts, cr.window_ms);
+    channel_.ObserveSigning(std::chrono::steady_clock::now() - t0);
+    SendSigned(std::move(auth), "POST", path, std::move(body), {}, kind, std::move(cb));
+  }
+
+  void SendSigned(absl::StatusOr<AuthHeaders> auth, const char* method, const char* path,
+                  std::string body, std::vector<SignParam> params, RequestKind kind,
+                  RestCallback cb) {
     if (!auth.ok()) {
       RestResult r;
       r.error.status_code = absl::StatusCode::kInternal;
@@ -180,6 +198,11 @@ void BackpackRest::OrderExecute(const Credentials& c, std::string body,
                                 std::vector<SignParam> params, RestCallback cb) {
   impl_->Signed(c, "POST", "/api/v1/order", "orderExecute", std::move(body), std::move(params),
                 RequestKind::kOrderEntry, std::move(cb));
+}
+void BackpackRest::OrderExecuteBatch(const Credentials& c, std::string body,
+                                     std::vector<std::vector<SignParam>> items, RestCallback cb) {
+  impl_->SignedBatch(c, "/api/v1/orders", "orderExecute", std::move(body), std::move(items),
+                     RequestKind::kOrderEntry, std::move(cb));
 }
 void BackpackRest::OrderCancel(const Credentials& c, std::string body,
                                std::vector<SignParam> params, RestCallback cb) {

@@ -61,6 +61,11 @@ class BackpackRest {
   // Signed. `params` are the sign params; bodies are JSON for POST/DELETE/PATCH.
   void OrderExecute(const Credentials& c, std::string body, std::vector<SignParam> params,
                     RestCallback cb);  // POST /api/v1/order
+  // POST /api/v1/orders (batch orderExecute): `body` the JSON array, `items` each order's sign
+  // params, signed as one instruction=orderExecute segment per order. Order entry: a timeout or
+  // 5xx is an unknown outcome for every order of the batch.
+  void OrderExecuteBatch(const Credentials& c, std::string body,
+                         std::vector<std::vector<SignParam>> items, RestCallback cb);
   void OrderCancel(const Credentials& c, std::string body, std::vector<SignParam> params,
                    RestCallback cb);  // DELETE /api/v1/order
   void OrderCancelAll(const Credentials& c, std::string body, std::vector<SignParam> params,

@@ -2544,6 +2544,7 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   // transactions, an Aster/Backpack/Paradex batch endpoint), not one request each.
   CHECK((batch_method == "native" || batch_method == "fanout"));
   if (rig.venue() == "aster") CHECK(batch_method == "native");
+  if (rig.venue() == "backpack") CHECK(batch_method == "native");
   INFO("batch requests " << batch_reqs << ", single order requests " << single_reqs);
   if (batch_method == "native") {
     CHECK(batch_reqs == 1);

@@ -1237,3 +1237,140 @@ TEST_CASE("backpack codec: depth delta throughput (informational)", "[.perf]") {
   WARN("ParseDepthDelta: " << static_cast<double>(ns) / (kRounds * frames.size())
                            << " ns/frame (checksum " << sum << ")");
 }
+
+// Batch orderExecute (POST /api/v1/orders): expected bodies and signing strings written by hand
+// from backpack.md sections 9-10 (a JSON array of the single order's bodies; one
+// "instruction=orderExecute&<sorted fields>" segment per order, timestamp/window once).
+TEST_CASE("backpack codec: batch orderExecute body and signing string") {
+  auto sol = MakeInst("SOL_USDC_PERP", "0.01", "0.01");
+  perpgw::OrderRequest a;
+  a.side = perpgw::Side::kBuy;
+  a.type = perpgw::OrderType::kLimit;
+  a.tif = perpgw::TimeInForce::kPostOnly;
+  a.price = D("141");
+  a.size = D("12");
+  perpgw::OrderRequest b;
+  b.side = perpgw::Side::kSell;
+  b.type = perpgw::OrderType::kLimit;
+  b.tif = perpgw::TimeInForce::kIoc;
+  b.reduce_only = true;
+  b.price = D("140.50");
+  b.size = D("11");
+  auto ea = bp::EncodeOrderExecute(a, sol, 7);
+  auto eb = bp::EncodeOrderExecute(b, sol, 4294967295u);  // clientId is a uint32
+  REQUIRE(ea.ok());
+  REQUIRE(eb.ok());
+  auto batch = bp::EncodeOrderExecuteBatch({*ea, *eb});
+  REQUIRE(batch.ok());
+  CHECK(batch->body ==
+        R"([{"clientId":7,"orderType":"Limit","postOnly":true,"price":"141","quantity":"12",)"
+        R"("side":"Bid","symbol":"SOL_USDC_PERP"},)"
+        R"({"clientId":4294967295,"orderType":"Limit","price":"140.5","quantity":"11",)"
+        R"("reduceOnly":true,"side":"Ask","symbol":"SOL_USDC_PERP","timeInForce":"IOC"}])");
+  REQUIRE(batch->items.size() == 2);
+  const std::string want =
+      "instruction=orderExecute&clientId=7&orderType=Limit&postOnly=true&price=141&quantity=12"
+      "&side=Bid&symbol=SOL_USDC_PERP"
+      "&instruction=orderExecute&clientId=4294967295&orderType=Limit&price=140.5&quantity=11"
+      "&reduceOnly=true&side=Ask&symbol=SOL_USDC_PERP&timeInForce=IOC"
+      "&timestamp=1750793021519&window=5000";
+  CHECK(bp::BuildBatchSigningString("orderExecute", batch->items, 1750793021519, 5000) == want);
+  // The server rebuilds the string from the body it receives: body and signed items agree.
+  auto from_body = bp::ParamsFromJsonArray(batch->body);
+  REQUIRE(from_body.ok());
+  CHECK(bp::BuildBatchSigningString("orderExecute", *from_body, 1750793021519, 5000) == want);
+
+  // The docs' batch example (vector V7: two Bid Limit orders 141 x 12 and 140 x 11, no clientId,
+  // timestamp 1750793021519, window 5000, key K1 = the RFC 8032 test seed).
+  perpgw::OrderRequest d1;
+  d1.side = perpgw::Side::kBuy;
+  d1.type = perpgw::OrderType::kLimit;
+  d1.tif = perpgw::TimeInForce::kGtc;
+  d1.price = D("141");
+  d1.size = D("12");
+  perpgw::OrderRequest d2 = d1;
+  d2.price = D("140");
+  d2.size = D("11");
+  auto docs = bp::EncodeOrderExecuteBatch(
+      {*bp::EncodeOrderExecute(d1, sol, 0), *bp::EncodeOrderExecute(d2, sol, 0)});
+  REQUIRE(docs.ok());
+  CHECK(docs->body ==
+        R"([{"orderType":"Limit","price":"141","quantity":"12","side":"Bid","symbol":"SOL_USDC_PERP"},)"
+        R"({"orderType":"Limit","price":"140","quantity":"11","side":"Bid","symbol":"SOL_USDC_PERP"}])");
+  CHECK(bp::BuildBatchSigningString("orderExecute", docs->items, 1750793021519, 5000) ==
+        "instruction=orderExecute&orderType=Limit&price=141&quantity=12&side=Bid"
+        "&symbol=SOL_USDC_PERP&instruction=orderExecute&orderType=Limit&price=140&quantity=11"
+        "&side=Bid&symbol=SOL_USDC_PERP&timestamp=1750793021519&window=5000");
+  auto signer = bp::Signer::FromSecretBase64("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=");
+  REQUIRE(signer.ok());
+  auto h = signer->SignBatch("orderExecute", docs->items, 1750793021519, 5000);
+  REQUIRE(h.ok());
+  CHECK(h->signature ==
+        "vPFtn5Js/Bow3UsENNogoyaEcTqy8fxLH2ASbpAcTSClJf1v4VAj7+61T7IRwMt9kvGvGxhtlXqlvtCzzbFxAQ==");
+
+  // 1..kMaxBatchOrders orders.
+  CHECK(!bp::EncodeOrderExecuteBatch({}).ok());
+  CHECK(!bp::EncodeOrderExecuteBatch(std::vector<bp::EncodedRequest>(bp::kMaxBatchOrders + 1, *ea))
+             .ok());
+  CHECK(bp::EncodeOrderExecuteBatch(std::vector<bp::EncodedRequest>(bp::kMaxBatchOrders, *ea)).ok());
+}
+
+TEST_CASE("backpack codec: batch orderExecute answer, one entry per order") {
+  bp::Codec c;
+  bp::SymbolTable syms;
+  bp::ClientIdMapper clients;
+  REQUIRE(clients.Restore("bt-ok", 11).ok());
+  REQUIRE(clients.Restore("bt-margin", 12).ok());
+  // Accepted, refused (error body in its place), a post-only that would cross (Expired
+  // PostOnlyTaker), and a server-side error (could have executed).
+  const std::string answer =
+      "[" + ReadData("order_execute_response.json") + "," +
+      R"({"code":"INSUFFICIENT_MARGIN","message":"Insufficient margin"},)"
+      R"({"id":"ord-2","status":"Expired","expiryReason":"PostOnlyTaker","clientId":13,)"
+      R"("symbol":"BTC_USDC_PERP","side":"Bid","orderType":"Limit","postOnly":true,)"
+      R"("price":"79990.0","quantity":"0.005","executedQuantity":"0",)"
+      R"("executedQuoteQuantity":"0","createdAt":1},)"
+      R"({"code":"SERVER_ERROR","message":"Internal server error"}])";
+  auto entries = c.ParseOrderExecuteBatchResponse(answer, syms, &clients);
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 4);
+  const auto& ok = (*entries)[0];
+  CHECK(ok.http_status == 200);
+  CHECK(ok.ack.outcome == perpgw::AckOutcome::kAccepted);
+  CHECK(ok.ack.order.order_id == "8284671277");
+  CHECK(ok.ack.order.status == OrderStatus::kOpen);
+  const auto& refused = (*entries)[1];
+  CHECK(refused.http_status == 400);
+  CHECK(refused.body == R"({"code":"INSUFFICIENT_MARGIN","message":"Insufficient margin"})");
+  CHECK(refused.ack.outcome == perpgw::AckOutcome::kRejected);
+  CHECK(refused.ack.reason == CancelReason::kInsufficientBalance);
+  CHECK(refused.ack.message.find("Insufficient margin") != std::string::npos);
+  const auto& cross = (*entries)[2];
+  CHECK(cross.http_status == 200);
+  CHECK(cross.ack.outcome == perpgw::AckOutcome::kRejected);
+  CHECK(cross.ack.reason == CancelReason::kPostOnlyViolation);
+  CHECK(cross.ack.order.order_id == "ord-2");
+  CHECK((*entries)[3].http_status == 400);
+  CHECK((*entries)[3].ack.outcome == perpgw::AckOutcome::kOutcomeUnknown);
+
+  // A duplicate live clientId in an entry: reconcile, as for one order.
+  auto dup = c.ParseOrderExecuteBatchResponse(
+      "[" + SplitArray(ReadData("errors.json"))[0] + "," + ReadData("order_execute_response.json") +
+          "]",
+      syms, nullptr);
+  REQUIRE(dup.ok());
+  REQUIRE(dup->size() == 2);
+  CHECK((*dup)[0].ack.outcome == perpgw::AckOutcome::kOutcomeUnknown);
+  CHECK((*dup)[1].ack.outcome == perpgw::AckOutcome::kAccepted);
+  // An entry we cannot read is an unknown outcome (the order may exist).
+  auto odd = c.ParseOrderExecuteBatchResponse(R"([{"status":"New"}])", syms, nullptr);
+  REQUIRE(odd.ok());
+  REQUIRE(odd->size() == 1);
+  CHECK((*odd)[0].ack.outcome == perpgw::AckOutcome::kOutcomeUnknown);
+  // Not an array of objects: no entries at all (the adapter answers unknown for each order).
+  CHECK(!c.ParseOrderExecuteBatchResponse(ReadData("order_execute_response.json"), syms, nullptr)
+             .ok());
+  CHECK(!c.ParseOrderExecuteBatchResponse("[1,2]", syms, nullptr).ok());
+  CHECK(!c.ParseOrderExecuteBatchResponse("[{\"id\":\"1\",", syms, nullptr).ok());
+  CHECK(c.ParseOrderExecuteBatchResponse("[]", syms, nullptr)->empty());
+}
