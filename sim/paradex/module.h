@@ -215,7 +215,9 @@ class ParadexModule final : public VenueModule {
   // group: price-tick bucket at the market's price scale (0 = ungrouped).
   std::string OrderbookJson(size_t i, size_t depth, int64_t group = 0) const;
   std::string BboJson(size_t i) const;
-  std::string OrderJson(const SimOrder& o, bool as_new = false) const;
+  // request_info: the object a modify answer carries ("" = the empty one every order shows).
+  std::string OrderJson(const SimOrder& o, bool as_new = false,
+                        std::string_view request_info = {}) const;
   std::string FillJson(const SimFill& f) const;
   std::string FundingPaymentJson(const FundingPayment& p) const;
   std::string BalanceEventJson(const std::string& account, const char* type, const SimFill* fill,

@@ -1306,8 +1306,6 @@ void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_tex
   ApiError err;
   std::optional<SimOrder> amended = AmendOrder(acct, id_text, *f, &err);
   if (!amended) return WriteError(resp, err);
-  std::string body = OrderJson(*amended);
-  body.pop_back();  // the order object's closing brace: request_info goes inside
   JsonWriter info;
   info.BeginObject()
       .Field("id", std::string(id_text))
@@ -1315,7 +1313,7 @@ void ParadexModule::ModifyOrder(const AccountSpec& acct, std::string_view id_tex
       .Field("request_type", "MODIFY_ORDER")
       .Field("status", "ACCEPTED")
       .EndObject();
-  WriteJson(resp, 200, body + ",\"request_info\":" + info.Take() + "}");
+  WriteJson(resp, 200, OrderJson(*amended, /*as_new=*/false, info.Take()));
   FlushDeferred();
 }
 
@@ -1425,7 +1423,8 @@ bool ParadexModule::CancelEvery(const AccountSpec& acct, const std::string& mark
 
 // ---- private payloads ------------------------------------------------------------------------
 
-std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
+std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new,
+                                     std::string_view request_info) const {
   const SimInstrument& in = *o.instrument;
   auto meta_it = order_meta_.find(o.id);
   OrderMeta meta = meta_it == order_meta_.end() ? OrderMeta{} : meta_it->second;
@@ -1472,8 +1471,21 @@ std::string ParadexModule::OrderJson(const SimOrder& o, bool as_new) const {
       .Field("last_updated_at", ToMs(as_new ? o.created : o.updated))
       .Field("received_at", ToMs(o.created))
       .Field("published_at", ToMs(o.updated))
-      .Field("seq_no", static_cast<int64_t>(ToUs(o.updated)))
-      .EndObject();
+      .Field("seq_no", static_cast<int64_t>(ToUs(o.updated)));
+  // request_info (paradex.md §10: "modify status"): on every order object, its four members
+  // empty as in rest_order_response.json; a modify answer passes its own (ModifyOrder).
+  w.Key("request_info");
+  if (!request_info.empty()) {
+    w.Raw(request_info);
+  } else {
+    w.BeginObject()
+        .Field("id", "")
+        .Field("message", "")
+        .Field("request_type", "")
+        .Field("status", "")
+        .EndObject();
+  }
+  w.EndObject();
   return w.Take();
 }
 

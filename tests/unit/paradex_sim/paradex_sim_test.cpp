@@ -404,6 +404,10 @@ std::set<std::string> Keys(simdjson::dom::element e) {
   }
   return out;
 }
+bool Has(simdjson::dom::element e, const char* key) {
+  simdjson::dom::element v;
+  return e[key].get(v) == simdjson::SUCCESS;
+}
 std::set<std::string> Missing(const std::set<std::string>& want, const std::set<std::string>& got) {
   std::set<std::string> m;
   for (const auto& k : want) {
@@ -465,6 +469,46 @@ TEST_CASE("paradex sim: markets and markets_summary carry every field of the sam
   simdjson::dom::element data = pg3.parse(*push)["params"]["data"];
   for (const auto& k : Missing(want, Keys(data))) UNSCOPED_INFO("ws summary: " << k);
   CHECK(Missing(want, Keys(data)).empty());
+}
+
+TEST_CASE("paradex sim: order objects carry every field of the samples", "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  simdjson::dom::parser ps, pg, ps2, pg2;
+  // POST /orders' 201 answer: rest_order_response.json's members (request_info included, its
+  // four members empty as there).
+  const std::set<std::string> want = Keys(ps.parse(ReadData("rest_order_response.json")));
+  REQUIRE(want.count("request_info"));
+  int64_t bid = BestPrice(sim, "BTC-USD-PERP", false);
+  HttpResult placed = sim.Place(
+      jwt, Limit("BTC", Side::kBuy, Decimal::FromUnits(bid - 1000, 1).ToNormalizedString(), "0.01"),
+      "fields-1");
+  REQUIRE(placed.status == 201);
+  simdjson::dom::element got = pg.parse(placed.body);
+  for (const auto& k : Missing(want, Keys(got))) UNSCOPED_INFO("order: " << k);
+  CHECK(Missing(want, Keys(got)).empty());
+  CHECK(Keys(got["request_info"]) ==
+        std::set<std::string>{"id", "message", "request_type", "status"});
+  CHECK(std::string(std::string_view(got["request_info"]["status"])).empty());
+  // The orders.* push: ws_orders_update.json's members.
+  simdjson::dom::element sample = ps2.parse(ReadData("ws_orders_update.json"));
+  simdjson::dom::array frames;
+  if (!sample["frames"].get(frames)) sample = frames.at(0);
+  const std::set<std::string> want_ws = Keys(sample["params"]["data"]);
+  REQUIRE(want_ws.count("cancel_reason"));
+  auto push = ws.ReadText("fields-1");
+  REQUIRE(push);
+  simdjson::dom::element data = pg2.parse(*push)["params"]["data"];
+  for (const auto& k : Missing(want_ws, Keys(data))) UNSCOPED_INFO("ws order: " << k);
+  CHECK(Missing(want_ws, Keys(data)).empty());
+  CHECK(Has(data, "request_info"));
 }
 
 TEST_CASE("paradex sim: public REST parses with the adapter codec", "[paradex_sim]") {
