@@ -294,6 +294,7 @@ void Fill(const Capabilities& in, v1::VenueCapabilities* out) {
   if (in.trading) {
     out->set_amend(in.native_amend ? "native" : "cancel_replace");
     out->set_batch_orders(in.native_batch > 1 ? "native" : "fanout");
+    out->set_batch_cancels(in.native_cancel_batch > 1 ? "native" : "fanout");
     out->set_fill_cursor(in.fill_page_size > 0);
   }
 }

@@ -289,6 +289,8 @@ struct Capabilities {
   // Orders per venue batch request (the venue's own cap) when PlaceOrders uses the venue's
   // batch endpoint; 0: a batch goes out one request per order.
   int native_batch = 0;
+  // Cancels per venue batch request when CancelOrders uses the venue's batch cancel; 0: none.
+  int native_cancel_batch = 0;
 };
 
 struct VenueHealth {

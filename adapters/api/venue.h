@@ -75,6 +75,7 @@ struct CancelRequest {
   std::string symbol;
   std::string order_id;         // one of order_id / client_order_id
   std::string client_order_id;
+  uint64_t batch_id = 0;  // not 0: part of a batch opened with VenueAdapter::OpenBatch
 };
 
 struct AmendRequest {
@@ -143,11 +144,12 @@ class VenueAdapter {
 
   // Trading and account (per account configured for this venue).
   virtual void PlaceOrder(OrderRequest req, Callback<OrderAck> done);
-  // A batch of orders (PlaceOrders): OpenBatch returns an id (0: the venue has no batch
-  // request); PlaceOrder calls whose request carries it and that arrive before CloseBatch(id)
-  // go out together in the venue's batch requests (each order still answered through its own
-  // callback, with the same idempotency and outcome rules as a single order). Orders that miss
-  // the batch go out alone. Every OpenBatch must be followed by one CloseBatch.
+  // A batch of orders or cancels (PlaceOrders, CancelOrders): OpenBatch returns an id (0: the
+  // venue has no batch request); PlaceOrder / CancelOrder calls whose request carries it and
+  // that arrive before CloseBatch(id) go out together in the venue's batch requests (each still
+  // answered through its own callback, with the same idempotency and outcome rules as a single
+  // one). Those that miss the batch go out alone. Every OpenBatch must be followed by one
+  // CloseBatch.
   virtual uint64_t OpenBatch() { return 0; }
   virtual void CloseBatch(uint64_t /*id*/) {}
   virtual void CancelOrder(CancelRequest req, Callback<CancelResult> done);

@@ -68,6 +68,8 @@ class AsterAdapter final : public common::AdapterBase {
     c.native_amend = c.trading && all_v3_;
     // PlaceOrders: POST batchOrders, at most 5 orders per request (aster.md §9).
     c.native_batch = static_cast<int>(kMaxBatchOrders);
+    // CancelOrders: DELETE batchOrders, at most 10 ids of one symbol per request.
+    c.native_cancel_batch = static_cast<int>(kMaxBatchCancels);
     return c;
   }
 
@@ -154,37 +156,73 @@ class AsterAdapter final : public common::AdapterBase {
 
   void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
-      auto* acc = FindAccount(req.account);
-      if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
-      const Instrument* in = symbols_.ByTicker(req.symbol);
-      if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
-      auto params = EncodeOrderRef(in->venue_symbol, req.order_id, req.client_order_id);
-      if (!params.ok()) return done(params.status());
-      std::string p = *params;
-      rest_.CancelOrder(acc->creds, p, [this, acc, p, done](RestResult r) {
-        if (r.ok()) {
-          auto o = ParseOrder(r.body, Ctx(acc));
-          if (!o.ok()) return done(o.status());
-          return done(CancelResult{*o});
+      if (HoldCancel(req, done)) return;  // CancelOrders: goes out in a batch cancel
+      CancelNow(std::move(req), std::move(done));
+    });
+  }
+
+  void CancelNow(CancelRequest req, Callback<CancelResult> done) override {
+    auto* acc = FindAccount(req.account);
+    if (!acc) return done(absl::NotFoundError("unknown aster account " + req.account));
+    const Instrument* in = symbols_.ByTicker(req.symbol);
+    if (!in) return done(absl::NotFoundError("unknown symbol " + req.symbol + " on aster"));
+    auto params = EncodeOrderRef(in->venue_symbol, req.order_id, req.client_order_id);
+    if (!params.ok()) return done(params.status());
+    std::string p = *params;
+    rest_.CancelOrder(acc->creds, p, [this, acc, p, done](RestResult r) {
+      if (r.ok()) {
+        auto o = ParseOrder(r.body, Ctx(acc));
+        if (!o.ok()) return done(o.status());
+        return done(CancelResult{*o});
+      }
+      CancelRefused(acc, p, r.error, done);
+    });
+  }
+
+  // A batch cancel shares one symbol and one kind of id (DELETE batchOrders).
+  std::string CancelBatchKey(const CancelRequest& r) const override {
+    return r.account + '\n' + r.symbol + (r.order_id.empty() ? "\ncid" : "\nid");
+  }
+
+  // DELETE batchOrders: each entry answers its cancel as a single DELETE would (an error entry,
+  // or an answer lost for the whole request, is settled by looking the order up).
+  void SendCancelBatch(std::vector<CancelRequest> reqs,
+                       std::vector<Callback<CancelResult>> dones) override {
+    auto* acc = FindAccount(reqs.front().account);
+    const Instrument* in = symbols_.ByTicker(reqs.front().symbol);
+    const bool by_id = !reqs.front().order_id.empty();
+    std::vector<std::string> ids;
+    for (const auto& r : reqs) ids.push_back(by_id ? r.order_id : r.client_order_id);
+    auto params = acc && in ? EncodeBatchCancel(in->venue_symbol, by_id, ids)
+                            : absl::StatusOr<std::string>(absl::NotFoundError("unknown"));
+    if (!params.ok()) {  // something the venue would refuse: each one on its own
+      for (size_t i = 0; i < reqs.size(); ++i) CancelNow(std::move(reqs[i]), std::move(dones[i]));
+      return;
+    }
+    std::vector<std::string> refs;  // each order's own reference, for lookups
+    for (const auto& r : reqs) {
+      auto ref = EncodeOrderRef(in->venue_symbol, r.order_id, r.client_order_id);
+      refs.push_back(ref.ok() ? *ref : std::string());
+    }
+    rest_.BatchCancel(acc->creds, *params, [this, acc, refs = std::move(refs),
+                                            dones = std::move(dones)](RestResult r) {
+      auto entries = r.ok() ? ParseBatchAnswer(r.body, Ctx(acc))
+                            : absl::StatusOr<std::vector<BatchEntry>>(absl::UnknownError(""));
+      const bool readable = entries.ok() && entries->size() == dones.size();
+      for (size_t i = 0; i < dones.size(); ++i) {
+        if (readable && (*entries)[i].order) {
+          dones[i](CancelResult{*(*entries)[i].order});
+          continue;
         }
-        // Already terminal (filled/canceled) → report its final state and filled size.
-        rest_.QueryOrder(acc->creds, p, [this, acc, err = r.error, done](RestResult q) {
-          if (!q.ok()) {
-            // -2011 "Unknown order sent." covers unknown and closed orders alike; the lookup
-            // tells them apart: an order the venue does not have is NOT_FOUND (as GetOrder says).
-            auto qs = FromVenue(q.error);
-            if (qs.code() == absl::StatusCode::kNotFound) {
-              return done(absl::NotFoundError("no such order on aster (" +
-                                              std::string(qs.message()) + ")"));
-            }
-            return done(FromVenue(err));
-          }
-          auto o = ParseOrder(q.body, Ctx(acc));
-          if (!o.ok()) return done(o.status());
-          if (!IsTerminal(o->status)) return done(FromVenue(err));
-          done(CancelResult{*o});
-        });
-      });
+        VenueError err = r.error;
+        if (readable) {
+          const ErrorBody& e = (*entries)[i].error;
+          err = ClassifyError(200, e.code, e.msg, RequestKind::kCancel);
+        } else if (r.ok()) {
+          err = ClassifyTransportError("unreadable batch cancel answer", false, RequestKind::kCancel);
+        }
+        CancelRefused(acc, refs[i], err, dones[i]);
+      }
     });
   }
 
@@ -855,6 +893,29 @@ class AsterAdapter final : public common::AdapterBase {
     res.ack.outcome = AckOutcome::kOutcomeUnknown;
     res.ack.message = "unreadable " + what;
     return res;
+  }
+
+  // A cancel the venue refused (or whose answer was lost): an order already terminal (filled,
+  // canceled) reports its final state and filled size; one the venue does not have is
+  // NOT_FOUND; otherwise the refusal stands.
+  void CancelRefused(AccountState* acc, const std::string& ref, const VenueError& err,
+                     Callback<CancelResult> done) {
+    rest_.QueryOrder(acc->creds, ref, [this, acc, err, done](RestResult q) {
+      if (!q.ok()) {
+        // -2011 "Unknown order sent." covers unknown and closed orders alike; the lookup
+        // tells them apart: an order the venue does not have is NOT_FOUND (as GetOrder says).
+        auto qs = FromVenue(q.error);
+        if (qs.code() == absl::StatusCode::kNotFound) {
+          return done(
+              absl::NotFoundError("no such order on aster (" + std::string(qs.message()) + ")"));
+        }
+        return done(FromVenue(err));
+      }
+      auto o = ParseOrder(q.body, Ctx(acc));
+      if (!o.ok()) return done(o.status());
+      if (!IsTerminal(o->status)) return done(FromVenue(err));
+      done(CancelResult{*o});
+    });
   }
 
   // One batchOrders request; `dones` answer its orders in request order. An answer for the

@@ -1795,6 +1795,32 @@ absl::StatusOr<std::string> EncodeModifyOrder(const Instrument& instrument,
   return *ref + "&" + q.Build();
 }
 
+absl::StatusOr<std::string> EncodeBatchCancel(std::string_view venue_symbol, bool by_order_id,
+                                              const std::vector<std::string>& ids) {
+  if (venue_symbol.empty()) return Invalid("batch cancel", "symbol is empty");
+  if (ids.empty() || ids.size() > kMaxBatchCancels) {
+    return Invalid("batch cancel", "needs 1.." + std::to_string(kMaxBatchCancels) + " ids");
+  }
+  std::string list = "[";
+  for (const std::string& id : ids) {
+    if (list.size() > 1) list += ',';
+    if (by_order_id) {
+      if (id.empty() || id.size() > 19 ||
+          !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return Invalid("batch cancel", "orderId must be numeric");
+      }
+      list += id;
+    } else {
+      if (!IsValidClientOrderId(id)) return Invalid("batch cancel", "bad client order id");
+      wire::AppendJsonQuoted(&list, id);
+    }
+  }
+  list += ']';
+  QueryBuilder q;
+  q.Add("symbol", venue_symbol).Add(by_order_id ? "orderIdList" : "origClientOrderIdList", list);
+  return q.Build();
+}
+
 absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
                                            std::string_view client_order_id) {
   if (venue_symbol.empty()) return Invalid("order ref", "symbol is empty");

@@ -339,6 +339,12 @@ absl::StatusOr<std::string> EncodeModifyOrder(const Instrument& instrument,
                                               std::string_view order_id,
                                               std::string_view client_order_id, Side side,
                                               const Decimal& size, const Decimal& price);
+// Cancel up to kMaxBatchCancels orders of one symbol (DELETE batchOrders): symbol +
+// orderIdList (a JSON array of numbers) when `by_order_id`, else origClientOrderIdList (a JSON
+// array of strings). Each id is validated as for EncodeOrderRef.
+inline constexpr size_t kMaxBatchCancels = 10;
+absl::StatusOr<std::string> EncodeBatchCancel(std::string_view venue_symbol, bool by_order_id,
+                                              const std::vector<std::string>& ids);
 // Query / cancel one order: symbol + orderId, or origClientOrderId when order_id is empty.
 absl::StatusOr<std::string> EncodeOrderRef(std::string_view venue_symbol, std::string_view order_id,
                                            std::string_view client_order_id);

@@ -316,6 +316,10 @@ void AsterRest::BatchOrders(const Credentials& c, const std::string& params, Res
   SignedCall(*impl_, c, "POST", "/fapi/v1/batchOrders", "/fapi/v3/batchOrders", params, 5,
              RequestKind::kOrderEntry, std::move(cb));
 }
+void AsterRest::BatchCancel(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "DELETE", "/fapi/v1/batchOrders", "/fapi/v3/batchOrders", params, 1,
+             RequestKind::kCancel, std::move(cb));
+}
 void AsterRest::CancelAllOpenOrders(const Credentials& c, const std::string& params,
                                     RestCallback cb) {
   SignedCall(*impl_, c, "DELETE", "/fapi/v1/allOpenOrders", "/fapi/v3/allOpenOrders", params, 1,

@@ -90,6 +90,9 @@ class AsterRest {
   // answer is an array of order objects and {code,msg} entries in request order. Order entry: a
   // timeout or 5xx is an unknown outcome for every order of the batch.
   void BatchOrders(const Credentials& c, const std::string& params, RestCallback cb);
+  // DELETE /fapi/v1|v3/batchOrders (symbol + orderIdList or origClientOrderIdList, at most 10;
+  // weight 1): an array of order objects and {code,msg} entries in request order.
+  void BatchCancel(const Credentials& c, const std::string& params, RestCallback cb);
   void CancelAllOpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void OpenOrders(const Credentials& c, const std::string& params, RestCallback cb);
   void PositionRisk(const Credentials& c, RestCallback cb);

@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace perpgw::common {
 
 AdapterBase::AdapterBase(const VenueConfig& cfg, const Clock& clock, const std::string& log_name)
@@ -48,10 +50,13 @@ void AdapterBase::SetDeskHooks(runtime::OrderDesk::Hooks hooks) {
 AdapterBase::~AdapterBase() = default;
 
 uint64_t AdapterBase::OpenBatch() {
-  if (capabilities().native_batch <= 1) return 0;
+  const Capabilities caps = capabilities();
+  const bool orders = caps.native_batch > 1, cancels = caps.native_cancel_batch > 1;
+  if (!orders && !cancels) return 0;
   const uint64_t id = last_batch_.fetch_add(1) + 1;
-  boost::asio::post(ioc_, [this, id] {
-    if (desk_) desk_->OpenBatch(id);
+  boost::asio::post(ioc_, [this, id, orders, cancels] {
+    if (desk_ && orders) desk_->OpenBatch(id);
+    if (cancels) open_cancels_.try_emplace(id);
   });
   return id;
 }
@@ -60,7 +65,45 @@ void AdapterBase::CloseBatch(uint64_t id) {
   if (id == 0) return;
   boost::asio::post(ioc_, [this, id] {
     if (desk_) desk_->CloseBatch(id);
+    auto it = open_cancels_.find(id);
+    if (it == open_cancels_.end()) return;
+    auto held = std::move(it->second);
+    open_cancels_.erase(it);
+    std::vector<std::pair<std::string, std::vector<size_t>>> groups;  // key → held indexes
+    for (size_t i = 0; i < held.size(); ++i) {
+      std::string key = CancelBatchKey(held[i].first);
+      auto g = std::find_if(groups.begin(), groups.end(),
+                            [&](const auto& kv) { return kv.first == key; });
+      if (g == groups.end()) g = groups.insert(groups.end(), {std::move(key), {}});
+      g->second.push_back(i);
+    }
+    const size_t cap = static_cast<size_t>(std::max(capabilities().native_cancel_batch, 1));
+    for (const auto& [key, idx] : groups) {
+      for (size_t i = 0; i < idx.size(); i += cap) {
+        const size_t n = std::min(cap, idx.size() - i);
+        if (n == 1) {
+          auto& [req, done] = held[idx[i]];
+          CancelNow(std::move(req), std::move(done));
+          continue;
+        }
+        std::vector<CancelRequest> reqs;
+        std::vector<Callback<CancelResult>> dones;
+        for (size_t j = i; j < i + n; ++j) {
+          reqs.push_back(std::move(held[idx[j]].first));
+          dones.push_back(std::move(held[idx[j]].second));
+        }
+        SendCancelBatch(std::move(reqs), std::move(dones));
+      }
+    }
   });
+}
+
+bool AdapterBase::HoldCancel(CancelRequest& req, Callback<CancelResult>& done) {
+  if (req.batch_id == 0) return false;
+  auto it = open_cancels_.find(req.batch_id);
+  if (it == open_cancels_.end()) return false;
+  it->second.emplace_back(std::move(req), std::move(done));
+  return true;
 }
 
 void AdapterBase::After(std::chrono::milliseconds delay, std::function<void()> fn) {

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -45,9 +47,10 @@ class AdapterBase : public VenueAdapter {
   std::vector<Instrument> Instruments() const override;
   bool InstrumentsReady() const override { return ready_.load(); }
   absl::Status StartupError() const override { return desk_error_; }
-  // Batches through the order desk (capabilities().native_batch > 1; the venue installs the
-  // desk's submit_batch hook): opening and closing are posted to the adapter thread, in order
-  // with the PlaceOrder calls between them.
+  // Batches: orders through the order desk (capabilities().native_batch > 1; the venue
+  // installs the desk's submit_batch hook), cancels held here (native_cancel_batch > 1; the
+  // venue's CancelOrder handler calls HoldCancel first). Opening and closing are posted to the
+  // adapter thread, in order with the PlaceOrder / CancelOrder calls between them.
   uint64_t OpenBatch() override;
   void CloseBatch(uint64_t id) override;
 
@@ -99,9 +102,29 @@ class AdapterBase : public VenueAdapter {
   // other event of this adapter.
   void SetDeskHooks(runtime::OrderDesk::Hooks hooks);
 
+  // Cancel batches (venues with native_cancel_batch > 1). The venue's CancelOrder handler, on
+  // the adapter thread, first calls HoldCancel: true when the cancel was taken for its open
+  // batch. CloseBatch then groups the held cancels by CancelBatchKey (first-seen order) and
+  // sends chunks of at most native_cancel_batch through SendCancelBatch, a chunk of one through
+  // CancelNow (the venue's single cancel).
+  bool HoldCancel(CancelRequest& req, Callback<CancelResult>& done);
+  virtual std::string CancelBatchKey(const CancelRequest& r) const {
+    return r.account + '\n' + r.symbol;
+  }
+  virtual void CancelNow(CancelRequest req, Callback<CancelResult> done) {
+    done(absl::UnimplementedError("CancelNow is not implemented for " + cfg_.name));
+  }
+  virtual void SendCancelBatch(std::vector<CancelRequest> reqs,
+                               std::vector<Callback<CancelResult>> dones) {
+    for (size_t i = 0; i < reqs.size(); ++i) CancelNow(std::move(reqs[i]), std::move(dones[i]));
+  }
+
  private:
   std::thread thread_;
   std::atomic<uint64_t> last_batch_{0};
+  // Open cancel batches (adapter thread only).
+  std::unordered_map<uint64_t, std::vector<std::pair<CancelRequest, Callback<CancelResult>>>>
+      open_cancels_;
   MarketMsg market_msg_;   // adapter thread only; reused per frame
   mutable perpgw::Mutex mu_;  // the views gRPC threads read while the adapter thread writes
   std::vector<Instrument> instruments_ ABSL_GUARDED_BY(mu_);

@@ -40,10 +40,10 @@ constexpr int kMaxBatch = 20;
 // outcome_unknown). Item responses live here, not in the call's arena, so a late item writes
 // nothing the call still reads.
 //
-// Venue batches: PlaceOrders opens one batch per venue adapter involved (VenueAdapter::
-// OpenBatch) before its items start, and closes them once every item was handed to its adapter
-// or answered without reaching it (or at the deadline): the orders an adapter received in
-// between go out in the venue's batch requests.
+// Venue batches: PlaceOrders and CancelOrders open one batch per venue adapter involved
+// (VenueAdapter::OpenBatch) before their items start, and close them once every item was
+// handed to its adapter or answered without reaching it (or at the deadline): the orders or
+// cancels an adapter received in between go out in the venue's batch requests.
 struct VenueBatches {
   std::vector<std::pair<VenueAdapter*, uint64_t>> open;  // fixed before the items start
   std::atomic<size_t> pending{0};                        // items not yet dispatched or answered
@@ -79,7 +79,7 @@ struct Batch {
   size_t remaining;
   std::shared_ptr<Once> call;
   std::function<void(Batch&)> write;     // fills the call's response from the items (call claimed)
-  std::shared_ptr<VenueBatches> venues;  // PlaceOrders only
+  std::shared_ptr<VenueBatches> venues;  // the venue batches the items may join
 
   void Release(size_t i) {
     if (venues && !items[i].released.exchange(true)) venues->Release();
@@ -398,14 +398,19 @@ class TradingImpl final : public TradingBase {
     if (!inst.ok()) return (void)once->Finish(ToGrpc(inst.status()));
     if (auto st = CancelAllowed(ctx, req->account()); !st.ok())
       return (void)once->Finish(ToGrpc(st));
-    (*a)->CancelOrder({req->account(), inst->symbol, req->order_id(), req->client_order_id()},
-                      [once, resp](absl::StatusOr<CancelResult> res) {
-                        if (!res.ok()) return (void)once->Finish(OrderLookupStatus(res.status()));
-                        if (!once->Claim()) return;  // the deadline answered first: resp is gone
-                        Fill(res->order, resp->mutable_order());
-                        resp->set_filled_size(Str(res->order.filled_size));
-                        once->Finished(Status::OK);
-                      });
+    CancelRequest creq{req->account(), inst->symbol, req->order_id(), req->client_order_id()};
+    creq.batch_id = once->BatchFor(*a);
+    struct Dispatch {  // after CancelOrder returned
+      Answer& once;
+      ~Dispatch() { once.Dispatched(); }
+    } dispatch{*once};
+    (*a)->CancelOrder(std::move(creq), [once, resp](absl::StatusOr<CancelResult> res) {
+      if (!res.ok()) return (void)once->Finish(OrderLookupStatus(res.status()));
+      if (!once->Claim()) return;  // the deadline answered first: resp is gone
+      Fill(res->order, resp->mutable_order());
+      resp->set_filled_size(Str(res->order.filled_size));
+      once->Finished(Status::OK);
+    });
   }
 
   // ------------------------------------------------------------------ batches
@@ -451,16 +456,16 @@ class TradingImpl final : public TradingBase {
               },
               [rs](Batch<v1::CancelOrderResponse>& b) {
                 for (const auto& it : b.items) FillResult(it, rs->add_results(), false);
-              });
+              },
+              OpenVenueBatches(*rq));
         });
   }
 
-  // Starts every item at once (the venues' own desks serialize what must be); answers when the
-  // last one did, or at the deadline.
-  // One venue batch per adapter the orders' accounts name (none for a venue without batch
-  // requests, or a batch of one order there). Accounts that do not resolve are answered by
-  // PlaceCore as usual.
-  std::shared_ptr<VenueBatches> OpenVenueBatches(const v1::PlaceOrdersRequest& rq) {
+  // One venue batch per adapter the items' accounts name (none for a venue without batch
+  // requests, or a batch of one item there). Accounts that do not resolve are answered by
+  // PlaceCore / CancelCore as usual.
+  template <typename BatchRequest>
+  std::shared_ptr<VenueBatches> OpenVenueBatches(const BatchRequest& rq) {
     std::vector<std::pair<VenueAdapter*, int>> count;
     for (const auto& o : rq.orders()) {
       auto venue = gw_.AccountVenue(o.account());
@@ -484,6 +489,8 @@ class TradingImpl final : public TradingBase {
     return vb;
   }
 
+  // Starts every item at once (the venues' own desks serialize what must be); answers when the
+  // last one did, or at the deadline.
   template <typename ItemResp, typename Start, typename Write>
   ServerUnaryReactor* RunBatch(CallbackServerContext* ctx, int n, Start start, Write write,
                                std::shared_ptr<VenueBatches> venues = nullptr) {

@@ -2460,17 +2460,25 @@ uint64_t SimRequests(VenueRig& rig, const std::vector<std::string>& keys) {
 }
 
 // The venue's batch and single order-entry requests (the sim's request keys).
+// Cancels: the batch request, and the single cancel's when its path has no order id in it.
 struct OrderEntryKeys {
-  std::vector<std::string> batch, single;
+  std::vector<std::string> batch, single, cancel_batch, cancel_single;
 };
 OrderEntryKeys EntryKeys(const std::string& venue) {
   if (venue == "aster") {
     return {{"POST /fapi/v1/batchOrders", "POST /fapi/v3/batchOrders"},
-            {"POST /fapi/v1/order", "POST /fapi/v3/order"}};
+            {"POST /fapi/v1/order", "POST /fapi/v3/order"},
+            {"DELETE /fapi/v1/batchOrders", "DELETE /fapi/v3/batchOrders"},
+            {"DELETE /fapi/v1/order", "DELETE /fapi/v3/order"}};
   }
-  if (venue == "backpack") return {{"POST /api/v1/orders"}, {"POST /api/v1/order"}};
-  if (venue == "paradex") return {{"POST /v1/orders/batch"}, {"POST /v1/orders"}};
-  return {{"POST /api/v1/sendTxBatch"}, {"POST /api/v1/sendTx"}};  // lighter
+  if (venue == "backpack") {
+    return {{"POST /api/v1/orders"}, {"POST /api/v1/order"}, {}, {"DELETE /api/v1/order"}};
+  }
+  if (venue == "paradex") {
+    return {{"POST /v1/orders/batch"}, {"POST /v1/orders"}, {"DELETE /v1/orders/batch"}, {}};
+  }
+  // lighter: cancels are transactions too
+  return {{"POST /api/v1/sendTxBatch"}, {"POST /api/v1/sendTx"}, {}, {}};
 }
 
 void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
@@ -2615,6 +2623,8 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   }
 
   // CancelOrders: the three live ones and one unknown, each with its own result.
+  const uint64_t cancel_batch0 = SimRequests(rig, keys.cancel_batch),
+                 cancel_single0 = SimRequests(rig, keys.cancel_single);
   v1::CancelOrdersRequest cb;
   for (const std::string cid : {live_cid, std::string("bt-1"), std::string("bt-2"),
                                 std::string("bt-unknown")}) {
@@ -2634,6 +2644,19 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   }
   CHECK(cr.results(3).code() == static_cast<int>(grpc::StatusCode::NOT_FOUND));
   CHECK(cr.results(3).reason() == "order_not_found");
+  std::string cancel_method;
+  for (const auto& v : venues.venues()) {
+    if (v.venue() == rig.venue()) cancel_method = v.capabilities().batch_cancels();
+  }
+  CHECK((cancel_method == "native" || cancel_method == "fanout"));
+  if (rig.venue() == "aster") CHECK(cancel_method == "native");
+  if (cancel_method == "native") {  // the four cancels in one venue request
+    CHECK(SimRequests(rig, keys.cancel_batch) == cancel_batch0 + 1);
+    CHECK(SimRequests(rig, keys.cancel_single) == cancel_single0);
+  } else if (!keys.cancel_single.empty()) {
+    // One request per live order (an id the gateway cannot map may be answered without one).
+    CHECK(SimRequests(rig, keys.cancel_single) >= cancel_single0 + 3);
+  }
   CHECK(WaitUntil([&] { return SimOpenPrices(rig, acct).empty(); }, Millis(10000), Millis(50)));
   CHECK(OpenOrders(rig, acct) == 0);
 

@@ -956,6 +956,15 @@ TEST_CASE("order encoders", "[aster][codec][encode]") {
         "symbol=BTCUSDT&origClientOrderId=gw-0001");
   CHECK(EncodeOrderRef("BTCUSDT", "2194215", "gw").value() == "symbol=BTCUSDT&orderId=2194215");
   CHECK(!EncodeOrderRef("BTCUSDT", "", "").ok());
+  // DELETE batchOrders: numbers for order ids, strings for client ids (aster.md §9).
+  CHECK(EncodeBatchCancel("BTCUSDT", true, {"11", "12"}).value() ==
+        "symbol=BTCUSDT&orderIdList=%5B11%2C12%5D");
+  CHECK(EncodeBatchCancel("BTCUSDT", false, {"a-1", "b"}).value() ==
+        "symbol=BTCUSDT&origClientOrderIdList=%5B%22a-1%22%2C%22b%22%5D");
+  CHECK(!EncodeBatchCancel("BTCUSDT", true, {"12x"}).ok());
+  CHECK(!EncodeBatchCancel("BTCUSDT", false, {"bad id"}).ok());
+  CHECK(!EncodeBatchCancel("BTCUSDT", true, {}).ok());
+  CHECK(!EncodeBatchCancel("BTCUSDT", true, std::vector<std::string>(11, "1")).ok());
   CHECK(!EncodeOrderRef("BTCUSDT", "12a", "").ok());
   CHECK(EncodeSymbolOnly("BTCUSDT") == "symbol=BTCUSDT");
   CHECK(EncodeSetLeverage("BTCUSDT", 20).value() == "symbol=BTCUSDT&leverage=20");
