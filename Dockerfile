@@ -5,7 +5,11 @@
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY . .
-RUN bash scripts/build.sh --image
+# + perpgw-nats-book (bench/nats_book.cmake), the NATS book consumer of the compose profile
+# `nats` (deploy/README.md): the same build tree with bench/ configured in, that target only.
+RUN bash scripts/build.sh --image \
+ && cmake -S . -B build -DPERPGW_TOP_DIRS="sim;gateway;bench;examples" >/dev/null \
+ && cmake --build build -j"${PERPGW_JOBS:-2}" --target perpgw-nats-book
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update -qq \
@@ -18,6 +22,7 @@ RUN apt-get update -qq \
  && mkdir -p /var/lib/perpgw/journal && chown -R perpgw /var/lib/perpgw
 COPY --from=build /src/build/gateway/perpgwd /src/build/gateway/perpgw-replay /usr/local/bin/
 COPY --from=build /src/build/sim/perpgw-sim /src/build/examples/perpgw-cli /usr/local/bin/
+COPY --from=build /src/build/bench/perpgw-nats-book /usr/local/bin/
 COPY config/ /etc/perpgw/
 # The order journal (orders.journal_dir): mount a volume here so it survives the container.
 VOLUME /var/lib/perpgw
