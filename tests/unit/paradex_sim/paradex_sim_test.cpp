@@ -1846,6 +1846,74 @@ TEST_CASE("paradex sim: a position TP/SL (size 0, REDUCE_ONLY) closes the whole 
   CHECK(sim.Send(http::verb::delete_, "/v1/orders/" + tp_id, "", jwt).status == 400);
 }
 
+TEST_CASE("paradex sim: a position TP/SL leg's partial fill cancels its sibling leg",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  WsClient ws(sim.port, "/v1");
+  REQUIRE(ws.ok());
+  sim.WaitConnections(1);
+  ws.Send(px::EncodeAuth(jwt, 1));
+  REQUIRE(ws.ReadText("node_id"));
+  ws.Send(px::EncodeSubscribe("orders.ALL", 2));
+  REQUIRE(ws.ReadText("\"result\""));
+  auto px_text = [](int64_t units) { return Decimal::FromUnits(units, 1).ToNormalizedString(); };
+  auto post = [&](const std::string& body) {
+    return sim.Send(http::verb::post, "/v1/orders", body, jwt);
+  };
+  auto reduce_only = [](std::string body) {
+    body.pop_back();
+    return body + R"(,"flags":["REDUCE_ONLY"]})";
+  };
+  auto position = [&]() -> Decimal {
+    auto p = sim.codec.ParsePositions(sim.Get("/v1/positions", jwt).body, sim.symbols);
+    REQUIRE(p.ok());
+    for (const auto& x : *p) {
+      if (x.size != Decimal()) return x.size;
+    }
+    return Decimal();
+  };
+  // A long of ~2 BTC, more than the few bid levels next to the mark hold.
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt, Limit("BTC", Side::kBuy, px_text(ask + 500), "2", TimeInForce::kIoc),
+                    "open-long")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return position() > Decimal(); }));
+  const Decimal opened = position();
+  int64_t mark = 0;
+  sim.server->Sync([&] {
+    const Market& m = sim.venue().market();
+    mark = m.mark_price(m.Find("BTC-USD-PERP")->index);
+  });
+  // Whole-position legs: a stop-loss limit whose limit sits just under where the bids will be
+  // when it fires (it sells only the top levels, then rests), and a take-profit.
+  HttpResult sl = post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL", "STOP_LOSS_LIMIT",
+                                                   "0", px_text(mark - 403),
+                                                   px_text(mark - 300), "sl-leg")));
+  REQUIRE(sl.status == 201);
+  HttpResult tp = post(reduce_only(ConditionalBody(sim, "BTC-USD-PERP", "SELL",
+                                                   "TAKE_PROFIT_MARKET", "0", "",
+                                                   px_text(mark + 300), "tp-leg")));
+  REQUIRE(tp.status == 201);
+  sim.server->Sync([&] {
+    Market& m = sim.venue().market();
+    m.SetMid(m.Find("BTC-USD-PERP")->index, mark - 400);
+  });
+  // The stop-loss fills part of the position: the take-profit leg goes (one-cancels-other)
+  // although the position is still open.
+  auto f = ws.ReadText("POSITION_CLOSED");
+  REQUIRE(f);
+  CHECK(DataField(*f, "client_id") == "tp-leg");
+  const Decimal left = position();
+  INFO("opened " << opened.ToNormalizedString() << ", left " << left.ToNormalizedString());
+  REQUIRE(left > Decimal());
+  REQUIRE(left < opened);
+  auto open = Elements(sim.Get("/v1/orders", jwt).body);
+  REQUIRE(open.size() == 1);
+  CHECK(Field(open[0], "client_id") == "sl-leg");
+  CHECK(Field(open[0], "status") == "OPEN");
+}
+
 TEST_CASE("paradex sim: reduce-only triggers go when the position goes flat or reverses",
           "[paradex_sim]") {
   Sim sim;
