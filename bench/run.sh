@@ -4,21 +4,38 @@
 # Usage: bench/run.sh [BUILD_DIR] [--quick] [--report-only]   (BUILD_DIR defaults to ./build,
 # see scripts/build.sh; --quick: fewer frames/orders and 2 s per e2e point, for a smoke run;
 # --report-only: run nothing, regenerate the README table from bench/results/latest.json)
+# bench/run.sh [BUILD_DIR] --peers [--quick] [peers.py options...]: only the peers bench (issue 17:
+# ccxt pro vs perpgwd + a C++ client on the same perpgw-sim Backpack feed; bench/peers.py), writes
+# bench/peers/results.json + results.md and prints the table (the README's generated section is
+# not touched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build
 QUICK=0
 REPORT_ONLY=0
+PEERS=0
+PEERS_ARGS=()
 for a in "$@"; do
+  if [[ $PEERS == 1 && $a == --* && $a != --quick ]]; then PEERS_ARGS+=("$a"); continue; fi
+  if [[ $PEERS == 1 && ${#PEERS_ARGS[@]} -gt 0 && ${PEERS_ARGS[-1]} == --* && $a != --* ]]; then
+    PEERS_ARGS+=("$a"); continue  # the value of a peers.py option
+  fi
   case "$a" in
+    --peers) PEERS=1 ;;
     --quick) QUICK=1 ;;
     --report-only) REPORT_ONLY=1 ;;
-    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
     *) BUILD="$a" ;;
   esac
 done
 B="$BUILD/bench"
 OUT=bench/results
+if [[ $PEERS == 1 ]]; then
+  [[ $QUICK == 1 ]] && PEERS_ARGS+=(--quick)
+  exec timeout 3600 python3 bench/peers.py --build "$BUILD" --json bench/peers/results.json \
+    --md bench/peers/results.md \
+    ${PEERS_ARGS[@]+"${PEERS_ARGS[@]}"}
+fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export TMP OUT REPORT_ONLY

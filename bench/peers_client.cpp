@@ -1,0 +1,275 @@
+// bench_peers_client: the minimal C++ StreamOrderBooks consumer of the peers bench
+// (bench/peers.py, `bench/run.sh --peers`, issue 17). One blocking gRPC stream on one pair, a
+// local book kept from the snapshot + deltas, and per message the latency from the venue's
+// stamp (exchange_time_ns: Backpack's depth `T`, microseconds) to the moment the delta is
+// applied. Nothing else runs in the process, so its /proc CPU is what a consumer of perpgwd
+// costs.
+//
+// Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]
+// Commands on stdin (one a line), answers on stdout (one JSON line each):
+//   start           reset the window's samples and counters, record
+//   stop            stop recording
+//   status          {"u":<venue_sequence of the last update applied>,...}
+//   dump N          the book's top N levels a side, latency percentiles, counters
+//   quit
+// Before any command it prints {"event":"ready",...} once the first LIVE snapshot is applied.
+// The stream is reopened if it ends (counted as a disconnect).
+#include <grpcpp/grpcpp.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "perpgw/v1/market_data.grpc.pb.h"
+
+namespace v1 = perpgw::v1;
+
+namespace {
+
+int64_t RealNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// A wire decimal ("100000.10000000") as an integer at 1e-8 (the gateway's scale; more digits
+// are cut, which this bench's one instrument never has). Fixed point, never double.
+int64_t ParseE8(std::string_view s) {
+  int64_t ip = 0, fp = 0;
+  int frac = -1;
+  bool neg = false;
+  for (char c : s) {
+    if (c == '-') {
+      neg = true;
+    } else if (c == '.') {
+      frac = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (frac < 0) {
+        ip = ip * 10 + (c - '0');
+      } else if (frac < 8) {
+        fp = fp * 10 + (c - '0');
+        ++frac;
+      }
+    }
+  }
+  for (int i = std::max(frac, 0); i < 8; ++i) fp *= 10;
+  const int64_t v = ip * 100000000 + fp;
+  return neg ? -v : v;
+}
+
+std::string FormatE8(int64_t v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%lld.%08lld", static_cast<long long>(v / 100000000),
+                static_cast<long long>(v % 100000000));
+  std::string s(buf);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+struct Book {
+  std::map<int64_t, int64_t, std::greater<>> bids;
+  std::map<int64_t, int64_t> asks;
+  template <class M>
+  static void Apply(M& side, const google::protobuf::RepeatedPtrField<v1::PriceLevel>& levels) {
+    for (const auto& l : levels) {
+      const int64_t p = ParseE8(l.price()), q = ParseE8(l.size());
+      if (q == 0) {
+        side.erase(p);
+      } else {
+        side[p] = q;
+      }
+    }
+  }
+};
+
+struct State {
+  std::mutex mu;
+  Book book;
+  bool recording = false;
+  bool ready = false;
+  uint64_t last_u = 0;
+  uint64_t last_seq = 0;
+  int status = 0;
+  // Window counters (reset by `start`).
+  uint64_t msgs = 0, resyncs = 0, snapshots = 0, disconnects = 0, not_live = 0, seq_gaps = 0;
+  std::vector<int64_t> lat_ns;
+};
+
+void PrintLine(const std::string& s) {
+  static std::mutex out_mu;
+  std::lock_guard<std::mutex> l(out_mu);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+std::string Percentiles(std::vector<int64_t> v) {
+  std::ostringstream o;
+  o << "{\"n\":" << v.size();
+  if (!v.empty()) {
+    std::sort(v.begin(), v.end());
+    // Nearest rank on (n - 1), as bench/e2e.cpp and peers_ccxt.mjs.
+    auto at = [&](double q) {
+      return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))] / 1000.0;
+    };
+    o << ",\"p50_us\":" << at(0.5) << ",\"p99_us\":" << at(0.99) << ",\"p999_us\":" << at(0.999)
+      << ",\"max_us\":" << v.back() / 1000.0;
+  }
+  o << "}";
+  return o.str();
+}
+
+template <class M>
+void Levels(std::ostringstream& o, const M& side, int n) {
+  o << "[";
+  int i = 0;
+  for (auto it = side.begin(); it != side.end() && i < n; ++it, ++i) {
+    o << (i ? "," : "") << "[\"" << FormatE8(it->first) << "\",\"" << FormatE8(it->second)
+      << "\"]";
+  }
+  o << "]";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string target, venue = "backpack", symbol = "BTC";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--target") target = argv[i + 1];
+    else if (a == "--venue") venue = argv[i + 1];
+    else if (a == "--symbol") symbol = argv[i + 1];
+  }
+  if (target.empty()) {
+    std::fprintf(stderr, "usage: bench_peers_client --target HOST:PORT [--venue V] [--symbol S]\n");
+    return 2;
+  }
+  State st;
+  std::atomic<bool> quit{false};
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto stub = v1::MarketDataService::NewStub(channel);
+  std::mutex ctx_mu;
+  grpc::ClientContext* live_ctx = nullptr;
+
+  std::thread reader([&] {
+    bool first_stream = true;
+    while (!quit.load()) {
+      grpc::ClientContext ctx;
+      {
+        std::lock_guard<std::mutex> l(ctx_mu);
+        live_ctx = &ctx;
+      }
+      v1::StreamOrderBooksRequest req;
+      auto* m = req.add_markets();
+      m->set_venue(venue);
+      m->set_symbol(symbol);
+      auto rd = stub->StreamOrderBooks(&ctx, req);
+      v1::OrderBookUpdate msg;
+      while (rd->Read(&msg)) {
+        std::lock_guard<std::mutex> l(st.mu);
+        if (msg.is_snapshot()) {
+          st.book = Book();
+          ++st.snapshots;
+          if (msg.resync()) ++st.resyncs;
+        }
+        Book::Apply(st.book.bids, msg.bids());
+        Book::Apply(st.book.asks, msg.asks());
+        if (st.last_seq != 0 && !msg.is_snapshot() && msg.sequence() != st.last_seq + 1) {
+          ++st.seq_gaps;
+        }
+        st.last_seq = msg.sequence();
+        if (msg.status() != v1::BOOK_STATUS_LIVE && st.status == v1::BOOK_STATUS_LIVE) {
+          ++st.not_live;
+        }
+        st.status = msg.status();
+        if (msg.venue_sequence() != 0) st.last_u = msg.venue_sequence();
+        ++st.msgs;
+        if (st.recording && !msg.is_snapshot() && msg.exchange_time_ns() > 0) {
+          st.lat_ns.push_back(RealNs() - msg.exchange_time_ns());
+        }
+        if (!st.ready && msg.status() == v1::BOOK_STATUS_LIVE && !st.book.bids.empty() &&
+            !st.book.asks.empty()) {
+          st.ready = true;
+          PrintLine("{\"event\":\"ready\",\"u\":" + std::to_string(st.last_u) + "}");
+        }
+      }
+      const grpc::Status s = rd->Finish();
+      {
+        std::lock_guard<std::mutex> l(ctx_mu);
+        live_ctx = nullptr;
+      }
+      if (quit.load()) break;
+      {
+        std::lock_guard<std::mutex> l(st.mu);
+        if (!first_stream || st.ready) ++st.disconnects;
+        st.last_seq = 0;
+      }
+      first_stream = false;
+      std::fprintf(stderr, "bench_peers_client: stream ended (%d %s), reopening\n",
+                   static_cast<int>(s.error_code()), s.error_message().c_str());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string cmd;
+    in >> cmd;
+    if (cmd == "start") {
+      std::lock_guard<std::mutex> l(st.mu);
+      st.lat_ns.clear();
+      st.lat_ns.reserve(1 << 20);
+      st.msgs = st.resyncs = st.snapshots = st.disconnects = st.not_live = st.seq_gaps = 0;
+      st.recording = true;
+      PrintLine("{\"event\":\"started\"}");
+    } else if (cmd == "stop") {
+      std::lock_guard<std::mutex> l(st.mu);
+      st.recording = false;
+      PrintLine("{\"event\":\"stopped\",\"samples\":" + std::to_string(st.lat_ns.size()) + "}");
+    } else if (cmd == "status") {
+      std::lock_guard<std::mutex> l(st.mu);
+      PrintLine("{\"event\":\"status\",\"u\":" + std::to_string(st.last_u) +
+                ",\"msgs\":" + std::to_string(st.msgs) + "}");
+    } else if (cmd == "dump") {
+      int n = 10;
+      in >> n;
+      std::vector<int64_t> lat;
+      std::ostringstream o;
+      {
+        std::lock_guard<std::mutex> l(st.mu);
+        lat = st.lat_ns;
+        o << "{\"event\":\"dump\",\"u\":" << st.last_u << ",\"msgs\":" << st.msgs
+          << ",\"resyncs\":" << st.resyncs << ",\"snapshots\":" << st.snapshots
+          << ",\"disconnects\":" << st.disconnects << ",\"not_live\":" << st.not_live
+          << ",\"sequence_gaps\":" << st.seq_gaps << ",\"bids\":";
+        Levels(o, st.book.bids, n);
+        o << ",\"asks\":";
+        Levels(o, st.book.asks, n);
+      }
+      o << ",\"latency\":" << Percentiles(std::move(lat)) << "}";
+      PrintLine(o.str());
+    } else if (cmd == "quit") {
+      break;
+    }
+  }
+  quit = true;
+  {
+    std::lock_guard<std::mutex> l(ctx_mu);
+    if (live_ctx) live_ctx->TryCancel();
+  }
+  reader.join();
+  return 0;
+}
