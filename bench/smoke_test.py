@@ -6,6 +6,7 @@ No figure is asserted: performance is measured by bench/run.sh, not by tests.
 Usage: smoke_test.py BENCH_INGEST BENCH_E2E
 """
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,16 @@ def main():
         assert {p["venue"] for p in e["stalled"]} == VENUES
         print("e2e ok:", {v: round(p["gateway_latency"]["p50_us"]) for v, p in md.items()},
               "books live", mem["books_live"])
+
+        # The peers bench's smoke form (bench/run.sh --peers --quick, ~20 s): both arms delivered.
+        build = os.path.dirname(os.path.dirname(os.path.abspath(e2e)))
+        run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
+             "--quick", "--build", build, "--json", f"{tmp}/p.json"], 120)
+        runs = json.load(open(f"{tmp}/p.json"))["runs"]
+        assert {r["arm"] for r in runs} == {"ccxt", "perpgwd"}, runs
+        for r in runs:
+            assert r["latency"]["n"] > 0 and r["cpu_us_per_update"] and "held" in r, r
+        print("peers ok:", {r["arm"]: round(r["latency"]["p50_us"]) for r in runs})
 
 
 if __name__ == "__main__":
