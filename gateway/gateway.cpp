@@ -98,6 +98,9 @@ absl::Status Gateway::Start() {
                                          std::string(st.message()));
     }
   }
+  for (auto& [name, a] : adapters_) {
+    if (a->capabilities().bbo_from_book) bus_->DeriveBboFromBook(name);
+  }
   bus_->Start();
   for (auto& [name, a] : adapters_) {
     a->Start(bus_.get());

@@ -291,6 +291,9 @@ struct Capabilities {
   int native_batch = 0;
   // Cancels per venue batch request when CancelOrders uses the venue's batch cancel; 0: none.
   int native_cancel_batch = 0;
+  // The adapter publishes no BBO events of its own (it subscribes no ticker stream): the
+  // gateway derives the BBO from its copy of the book, one update per change of the top.
+  bool bbo_from_book = false;
 };
 
 struct VenueHealth {

@@ -48,6 +48,7 @@ class AsterAdapter final : public common::AdapterBase {
                BookHooks([this](const Instrument& in) { RequestSnapshot(in); })) {
     chain_id_ = ConfiguredChainId(cfg_);
     for (const auto& ac : cfg_.accounts) all_v3_ = all_v3_ && SchemeOf(ac) == AuthScheme::kV3;
+    bbo_from_book_ = ConfiguredBboFromBook(cfg_);
   }
   ~AsterAdapter() override { Stop(); }
 
@@ -66,6 +67,7 @@ class AsterAdapter final : public common::AdapterBase {
     // PUT /fapi/v3/order exists for V3 accounts only (aster.md §9; the V1 docs have no modify):
     // native when every configured account is V3, else the gateway cancel-replaces.
     c.native_amend = c.trading && all_v3_;
+    c.bbo_from_book = bbo_from_book_;  // options.bbo_source (default book: no bookTicker)
     // PlaceOrders: POST batchOrders, at most 5 orders per request (aster.md §9).
     c.native_batch = static_cast<int>(kMaxBatchOrders);
     // CancelOrders: DELETE batchOrders, at most 10 ids of one symbol per request.
@@ -607,7 +609,7 @@ class AsterAdapter final : public common::AdapterBase {
       // buffering now.
       if (!books_.Add(*in)) continue;
       streams.push_back(DepthDiffStream(in->venue_symbol, 100));
-      streams.push_back(BookTickerStream(in->venue_symbol));
+      if (!bbo_from_book_) streams.push_back(BookTickerStream(in->venue_symbol));
       streams.push_back(AggTradeStream(in->venue_symbol));
       streams.push_back(MarkPriceStream(in->venue_symbol, true));
     }
@@ -1142,6 +1144,7 @@ class AsterAdapter final : public common::AdapterBase {
   AsterRest rest_;
   uint64_t chain_id_ = kMainnetChainId;
   bool all_v3_ = true;  // every configured account signs V3 (the only scheme with modify)
+  bool bbo_from_book_ = true;  // options.bbo_source != ticker
 
 
   // Venue thread only (the base holds the thread, health and instrument views).

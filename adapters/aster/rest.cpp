@@ -77,6 +77,11 @@ uint64_t ConfiguredChainId(const VenueConfig& cfg) {
   return v.ok() ? static_cast<uint64_t>(*v) : kMainnetChainId;
 }
 
+bool ConfiguredBboFromBook(const VenueConfig& cfg) {
+  auto it = cfg.options.find("bbo_source");
+  return it == cfg.options.end() || it->second != "ticker";  // checked at config load
+}
+
 int64_t ConfiguredRecvWindowMs(const VenueConfig& cfg) {
   auto it = cfg.options.find("recv_window_ms");
   if (it == cfg.options.end()) return kDefaultRecvWindowMs;
@@ -86,8 +91,15 @@ int64_t ConfiguredRecvWindowMs(const VenueConfig& cfg) {
 
 absl::Status ValidateConfig(const VenueConfig& cfg) {
   const std::string venue = "venues." + cfg.name + ".options";
-  if (auto st = CheckOptionKeys(cfg.options, {"chain_id", "recv_window_ms"}, venue); !st.ok()) {
+  if (auto st = CheckOptionKeys(cfg.options, {"chain_id", "recv_window_ms", "bbo_source"}, venue);
+      !st.ok()) {
     return st;
+  }
+  if (auto it = cfg.options.find("bbo_source"); it != cfg.options.end()) {
+    if (it->second != "book" && it->second != "ticker") {
+      return absl::InvalidArgumentError(venue + ".bbo_source: must be book or ticker, got '" +
+                                        it->second + "'");
+    }
   }
   if (auto it = cfg.options.find("chain_id"); it != cfg.options.end()) {
     if (auto v = ParseIntOption(it->second, 1, INT64_MAX, venue + ".chain_id"); !v.ok()) {

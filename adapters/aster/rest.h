@@ -54,6 +54,10 @@ absl::Status ValidateConfig(const VenueConfig& cfg);
 uint64_t ConfiguredChainId(const VenueConfig& cfg);
 // recv_window_ms as configured (ValidateConfig has checked it), or the default.
 int64_t ConfiguredRecvWindowMs(const VenueConfig& cfg);
+// bbo_source: "book" (the default: no <symbol>@bookTicker stream; the gateway derives the BBO
+// from the depth book, so it moves with the book's 100 ms diffs) or "ticker" (the venue's
+// real-time bookTicker stream, one frame per top-of-book change: lower BBO latency, more CPU).
+bool ConfiguredBboFromBook(const VenueConfig& cfg);
 
 class AsterRest {
  public:

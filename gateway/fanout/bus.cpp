@@ -172,6 +172,7 @@ Bus::PairState& Bus::Pair(const std::string& venue, const std::string& symbol) {
     it->second.symbol = symbol;
     auto s = stale_after_ms_.find(venue);
     if (s != stale_after_ms_.end()) it->second.stale_after_ms = s->second;
+    it->second.derived_bbo = derived_bbo_venues_.count(venue) > 0;
   }
   return it->second;
 }
@@ -291,10 +292,12 @@ void Bus::OnBook(const BookUpdate& u) {
       stats_.book_deltas_merged.fetch_add(1, std::memory_order_relaxed);
     }
     if (p.status != BookStatus::kLive) FlushPair(p);  // the crossed check just fired
+    MaybeBookBbo(p);
     return;
   }
   UpdateBookStatus(p);
   FanOutBook(p, u.snapshot || !was_live, u.bids, u.asks);
+  MaybeBookBbo(p);
 }
 
 void Bus::UpdateBookStatus(PairState& p) {
@@ -407,11 +410,17 @@ void Bus::CheckStale() {
     for (auto& s : p.book_subs) {
       if (!s.sub->dead()) SendBook(p, s, msg);
     }
+    MaybeBookBbo(p);
   }
 }
 
 void Bus::OnBbo(const Bbo& b) {
   PairState& p = Pair(b.venue, b.symbol);
+  if (p.derived_bbo) return;  // this venue's BBO comes from the book (none expected here)
+  SendBbo(p, b);
+}
+
+void Bus::SendBbo(PairState& p, const Bbo& b) {
   Prune(p.bbo_subs);
   if (p.bbo_subs.empty()) return;
   v1::BboUpdate m;
@@ -419,6 +428,41 @@ void Bus::OnBbo(const Bbo& b) {
   grpc::ByteBuffer msg = Serialize(m);
   const std::string key = Key(b.venue, b.symbol);
   for (auto& s : p.bbo_subs) s->PushConflated(key, msg);
+}
+
+Bbo Bus::BookBbo(const PairState& p) const {
+  Bbo b;
+  b.venue = p.venue;
+  b.symbol = p.symbol;
+  if (p.bbo_bid) {
+    b.bid_price = Decimal::FromUnits(p.bbo_bid->price, p.book.price_scale());
+    b.bid_size = Decimal::FromUnits(p.bbo_bid->size, p.book.size_scale());
+  }
+  if (p.bbo_ask) {
+    b.ask_price = Decimal::FromUnits(p.bbo_ask->price, p.book.price_scale());
+    b.ask_size = Decimal::FromUnits(p.bbo_ask->size, p.book.size_scale());
+  }
+  b.status = p.bbo_status;
+  b.venue_seq = p.venue_seq;
+  b.exchange_time = p.exchange_time;
+  b.receive_time = p.receive_time;
+  return b;
+}
+
+void Bus::MaybeBookBbo(PairState& p) {
+  if (!p.derived_bbo || !p.have_book) return;
+  const std::optional<Level> bid = p.book.BestBid(), ask = p.book.BestAsk();
+  auto same = [](const std::optional<Level>& a, const std::optional<Level>& b) {
+    return a.has_value() == b.has_value() && (!a || (a->price == b->price && a->size == b->size));
+  };
+  if (p.bbo_sent && p.bbo_status == p.status && same(p.bbo_bid, bid) && same(p.bbo_ask, ask)) {
+    return;
+  }
+  p.bbo_sent = true;
+  p.bbo_bid = bid;
+  p.bbo_ask = ask;
+  p.bbo_status = p.status;
+  SendBbo(p, BookBbo(p));
 }
 
 void Bus::OnTrade(const Trade& t) {
@@ -506,7 +550,16 @@ void Bus::SubscribeBooks(SubscriberPtr sub, std::vector<MarketKey> markets, int 
 void Bus::SubscribeBbo(SubscriberPtr sub, std::vector<MarketKey> markets) {
   PostSubscribe(sub, [this, sub, markets = std::move(markets)] {
     all_subs_.push_back(sub);
-    for (const auto& mk : markets) Pair(mk.venue, mk.symbol).bbo_subs.push_back(sub);
+    for (const auto& mk : markets) {
+      PairState& p = Pair(mk.venue, mk.symbol);
+      p.bbo_subs.push_back(sub);
+      // A BBO derived from the book starts with the book's current top.
+      if (p.derived_bbo && p.bbo_sent) {
+        v1::BboUpdate m;
+        Fill(BookBbo(p), &m);
+        sub->PushConflated(Key(p.venue, p.symbol), Serialize(m));
+      }
+    }
   });
 }
 

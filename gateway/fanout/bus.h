@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -65,6 +66,10 @@ class Bus final : public EventSink {
   void SetTap(std::function<void(const Event&)> tap) { tap_ = std::move(tap); }
   // Runs `fn` on the fan-out thread (queries and subscriptions).
   void Post(std::function<void()> fn);
+  // BBOs of `venue` come from the bus's own book (Capabilities::bbo_from_book: the venue's
+  // adapter publishes none): one BboUpdate per change of the top level or of the book's status,
+  // a new StreamBbo subscriber gets the current one first. Call before Start.
+  void DeriveBboFromBook(const std::string& venue) { derived_bbo_venues_.insert(venue); }
 
   BusStats& stats() { return stats_; }
   const LimitsConfig& limits() const { return limits_; }
@@ -134,6 +139,10 @@ class Bus final : public EventSink {
     // before anything that must observe them, so a backlog shrinks instead of growing.
     std::vector<Level> pending_bids, pending_asks;
     bool dirty = false;
+    // DeriveBboFromBook: the top and status last sent as a BBO.
+    bool derived_bbo = false, bbo_sent = false;
+    std::optional<Level> bbo_bid, bbo_ask;
+    BookStatus bbo_status = BookStatus::kResyncing;
   };
   struct AccountState {
     uint64_t seq = 0;
@@ -179,6 +188,11 @@ class Bus final : public EventSink {
   void FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids,
                   const std::vector<Level>& asks);
   void OnBbo(const Bbo& b);
+  void SendBbo(PairState& p, const Bbo& b);
+  // DeriveBboFromBook venues: the book's top as a BBO.
+  Bbo BookBbo(const PairState& p) const;
+  // Sends BookBbo when the top or the status changed since the last one sent.
+  void MaybeBookBbo(PairState& p);
   void OnTrade(const Trade& t);
   void OnFunding(const Funding& f);
   void OnOrder(const OrderEvent& o);
@@ -206,6 +220,7 @@ class Bus final : public EventSink {
 
   const LimitsConfig limits_;
   const std::map<std::string, int64_t> stale_after_ms_;
+  std::set<std::string> derived_bbo_venues_;  // fixed before Start
   const Clock& clock_;
   BusStats stats_;
 

@@ -696,10 +696,90 @@ void CrossedBboIsFlagged(RigOptions opts) {
   CHECK(seen.back().status() == v1::BOOK_STATUS_LIVE);
 }
 
+// Aster's BBO comes from the book by default (options.bbo_source: book, no bookTicker stream):
+// every LIVE quote is uncrossed, quotes follow the book, and once the market is still the last
+// BBO is the sim's own top of book.
+void BboFromBook(RigOptions opts) {
+  opts.rate = 200;
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string vs = rig.VenueSymbol("BTC");
+  std::mutex mu;
+  std::vector<v1::BboUpdate> seen;
+  grpc::ClientContext ctx;
+  std::thread reader([&] {
+    v1::StreamBboRequest req;
+    auto* m = req.add_markets();
+    m->set_venue(rig.venue());
+    m->set_symbol("BTC");
+    auto r = rig.market->StreamBbo(&ctx, req);
+    v1::BboUpdate u;
+    while (r->Read(&u)) {
+      std::lock_guard lock(mu);
+      seen.push_back(u);
+    }
+  });
+  REQUIRE(WaitUntil(
+      [&] {
+        std::lock_guard lock(mu);
+        return seen.size() > 20;
+      },
+      Millis(30000), Millis(50)));
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":")" + rig.venue() + R"(","rate":"0"})"));
+  // The sim's top of book, once the last diff reached the gateway.
+  auto top = [&](const char* side) -> std::pair<Decimal, Decimal> {
+    auto body = rig.ControlGet("/book?venue=" + rig.venue() + "&symbol=" + vs);
+    REQUIRE(body);
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    REQUIRE(!p.parse(*body).get(doc));
+    simdjson::dom::array levels;
+    REQUIRE(!doc.at_key(side).get(levels));
+    std::string_view px, qty;
+    REQUIRE(!levels.at(0).at(0).get(px));
+    REQUIRE(!levels.at(0).at(1).get(qty));
+    return {D(std::string(px)), D(std::string(qty))};
+  };
+  bool same = WaitUntil(
+      [&] {
+        auto [bp, bq] = top("bids");
+        auto [ap, aq] = top("asks");
+        std::lock_guard lock(mu);
+        const auto& last = seen.back();
+        return last.status() == v1::BOOK_STATUS_LIVE && D(last.bid_price()) == bp &&
+               D(last.bid_size()) == bq && D(last.ask_price()) == ap && D(last.ask_size()) == aq;
+      },
+      Millis(15000), Millis(50));
+  ctx.TryCancel();
+  reader.join();
+  CHECK(same);
+  size_t live = 0, crossed = 0;
+  for (const auto& u : seen) {
+    if (u.status() != v1::BOOK_STATUS_LIVE) continue;
+    ++live;
+    crossed += D(u.bid_price()) >= D(u.ask_price());
+  }
+  CHECK(live > 20);
+  CHECK(crossed == 0);
+}
+
+}  // namespace
+
+TEST_CASE("aster: the BBO comes from the book by default (no bookTicker stream)",
+          "[integration][aster]") {
+  BboFromBook(AsterOptions());
+}
+
+namespace {
+RigOptions WithTicker(RigOptions o) {
+  o.venue_options["bbo_source"] = "ticker";
+  return o;
+}
 }  // namespace
 
 TEST_CASE("aster: a crossed bookTicker is flagged STALE, never LIVE", "[integration][aster]") {
-  CrossedBboIsFlagged(AsterOptions());
+  CrossedBboIsFlagged(WithTicker(AsterOptions()));  // options.bbo_source: ticker
 }
 
 TEST_CASE("aster: orders round-trip with events, idempotent ids, positions", "[integration][aster]") {

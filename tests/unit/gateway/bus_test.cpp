@@ -679,3 +679,79 @@ TEST_CASE("a stream that ended before its subscription reached the bus is never 
   CHECK(TurnUntil(bus, [&] { return dead.use_count() == 1; }));
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
 }
+
+TEST_CASE("a venue without a ticker gets its BBO from the book: one per change of the top",
+          "[bus][bbo]") {
+  LimitsConfig limits;
+  ManualClock clock(1);
+  Bus bus(limits, {}, clock);
+  bus.DeriveBboFromBook("aster");
+  bus.Start();
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBbo, 1000, &bus.stats());
+  FakeStream s(sub, false);
+  std::thread pump([&] { s.Pump(); });
+  bus.Publish(BookEvent(true, 1, 1000, 1010));  // bid 100.0 x 1, ask 101.0 x 2
+  bus.SubscribeBbo(sub, {{"aster", "BTC"}});
+  // The current top first.
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 1; }));
+  auto first = Decode<v1::BboUpdate>(s.msgs[0]);
+  CHECK(first.bid_price() == "100");
+  CHECK(first.bid_size() == "1");
+  CHECK(first.ask_price() == "101");
+  CHECK(first.ask_size() == "2");
+  CHECK(first.status() == v1::BOOK_STATUS_LIVE);
+  CHECK(first.sequence() == 1);
+
+  // A level below the top changes nothing; a new best bid is one BBO.
+  BookUpdate deep;
+  deep.venue = "aster";
+  deep.symbol = "BTC";
+  deep.venue_seq = 2;
+  deep.price_scale = 1;
+  deep.size_scale = 3;
+  deep.bids = {{990, 5000}};
+  bus.Publish(std::make_shared<const Event>(deep));
+  BookUpdate better = deep;
+  better.venue_seq = 3;
+  better.bids = {{1005, 3000}};
+  bus.Publish(std::make_shared<const Event>(better));
+  // A ticker BBO for this venue is not expected and is not passed on.
+  Bbo ticker;
+  ticker.venue = "aster";
+  ticker.symbol = "BTC";
+  ticker.bid_price = Decimal::FromInt(1);
+  ticker.ask_price = Decimal::FromInt(2);
+  bus.Publish(std::make_shared<const Event>(ticker));
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() >= 2; }));
+  std::promise<void> drained;
+  bus.Post([&] { drained.set_value(); });
+  drained.get_future().wait();
+  REQUIRE(s.WaitFor([&] { return sub->queued() == 0; }));
+  {
+    std::lock_guard l(s.mu);
+    REQUIRE(s.msgs.size() == 2);
+    auto second = Decode<v1::BboUpdate>(s.msgs[1]);
+    CHECK(second.bid_price() == "100.5");
+    CHECK(second.bid_size() == "3");
+    CHECK(second.ask_price() == "101");
+    CHECK(second.sequence() == 3);
+  }
+
+  // A resync is a BBO too (status), even with the top unchanged.
+  BookUpdate resync = better;
+  resync.venue_seq = 4;
+  resync.bids.clear();
+  resync.status = BookStatus::kResyncing;
+  resync.status_reason = "gap";
+  bus.Publish(std::make_shared<const Event>(resync));
+  REQUIRE(s.WaitFor([&] { return s.msgs.size() == 3; }));
+  {
+    std::lock_guard l(s.mu);
+    auto third = Decode<v1::BboUpdate>(s.msgs[2]);
+    CHECK(third.status() == v1::BOOK_STATUS_RESYNCING);
+    CHECK(third.bid_price() == "100.5");
+  }
+  s.running = false;
+  pump.join();
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}

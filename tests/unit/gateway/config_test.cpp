@@ -179,6 +179,10 @@ TEST_CASE("venue options and credentials: unknown keys, bad numbers and unsignab
              Catch::Contains("venues.aster.options.recv_window: unknown key"));
   CHECK_THAT(Err(aster(v1, "{}", "{chain_id: abc}")), Catch::Contains("chain_id: must be a whole"));
   CHECK(ParseConfig(aster(v1, "{}", "{recv_window_ms: 3000, chain_id: 714}"), "t").ok());
+  CHECK(ParseConfig(aster(v1, "{}", "{bbo_source: ticker}"), "t").ok());
+  CHECK(ParseConfig(aster(v1, "{}", "{bbo_source: book}"), "t").ok());
+  CHECK_THAT(Err(aster(v1, "{}", "{bbo_source: depth}")),
+             Catch::Contains("venues.aster.options.bbo_source: must be book or ticker, got 'depth'"));
   const std::string v3 = "{private_key: {env: PERPGW_TEST_PK}}";
   CHECK(ParseConfig(aster(v3), "t").ok());
   CHECK_THAT(Err(aster(v3, "{user: 0x12}")), Catch::Contains("options.user: must be a 0x-prefixed"));
