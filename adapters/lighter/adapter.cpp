@@ -15,6 +15,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -47,6 +48,9 @@ constexpr int kRestBookDepth = 100;  // orderBookOrders rows per side (individua
 constexpr int kHistoryPage = 100;
 constexpr int kHistoryPages = 5;
 constexpr size_t kTerminalKept = 1000;
+// Txs per sendTxBatch: the key's queue's batch (the notes' safe 15), also PlaceOrders' and
+// CancelOrders' batch size.
+constexpr size_t kMaxTxBatch = 15;
 constexpr size_t kSeenTradesKept = 20000;
 // A tx must land within kTxExpiryMs of signing (ExpiredAt); a queued tx is signed only if it
 // waited less than kMaxQueueWait. The desk's window for an unknown outcome covers both.
@@ -96,6 +100,9 @@ class LighterAdapter final : public common::AdapterBase {
     c.reduce_only = true;
     c.balance_stream = true;  // user_stats
     c.native_amend = c.trading;  // ModifyOrder (tx type 17): same order and client indexes
+    // PlaceOrders / CancelOrders: the batch's txs leave together in one sendTxBatch.
+    c.native_batch = static_cast<int>(kMaxTxBatch);
+    c.native_cancel_batch = static_cast<int>(kMaxTxBatch);
     return c;
   }
 
@@ -164,34 +171,33 @@ class LighterAdapter final : public common::AdapterBase {
 
   void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
-      auto* acc = FindAccount(req.account);
-      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
-      const MarketInfo* m = MarketOf(req.symbol);
-      if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
-      auto index = IndexOf(acc, req.order_id, req.client_order_id);
-      if (!index.ok()) return done(index.status());
-      CancelOrderTx tx;
-      tx.market_index = static_cast<int16_t>(m->market_index);
-      tx.index = *index;
-      const int64_t market = m->market_index;
-      const int64_t idx = *index;
-      SubmitTx<CancelOrderTx>(
-          acc, [tx](int64_t) -> absl::StatusOr<decltype(tx)> { return tx; },
-          [this, acc, market, idx, done](TxOutcome o) {
-            if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
-            if (o.kind == TxOutcome::Kind::kRefused) return done(FromVenue(o.answer.error));
-            // Accepted (or unknown): the order's final state is read back; a cancel that did
-            // not apply (already final) shows the order as it is.
-            LookupFinal(acc, market, idx, 0, [this, acc, o, done](absl::StatusOr<std::optional<Order>> r) {
-              if (!r.ok()) return done(r.status());
-              if (!*r) {
-                if (o.kind == TxOutcome::Kind::kUnknown) return done(FromVenue(o.answer.error));
-                return done(absl::NotFoundError("order not found on lighter"));
-              }
-              done(CancelResult{Annotated(Own(acc, **r))});
-            });
-          });
+      if (HoldCancel(req, done)) return;  // CancelOrders: leaves with the batch's other txs
+      CancelNow(std::move(req), std::move(done));
     });
+  }
+
+  void CancelNow(CancelRequest req, Callback<CancelResult> done) override {
+    AccountCtx* acc = nullptr;
+    if (auto job = CancelJob(req, std::move(done), &acc)) {
+      acc->txq->Submit(std::move(job->sign), std::move(job->done));
+    }
+  }
+
+  // One key's queue per account: a batch's cancels of any market leave together.
+  std::string CancelBatchKey(const CancelRequest& r) const override { return r.account; }
+
+  // CancelOrders: the batch's CancelOrder txs are queued together (TxQueue::SubmitAll) and
+  // leave in one sendTxBatch when the key has nothing in flight. Each cancel is answered as a
+  // single one: the order's final state read back (a refused batch is an unknown outcome for
+  // each tx: the read-back decides).
+  void SendCancelBatch(std::vector<CancelRequest> reqs,
+                       std::vector<Callback<CancelResult>> dones) override {
+    AccountCtx* acc = nullptr;
+    std::vector<TxQueue::Job> jobs;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      if (auto job = CancelJob(reqs[i], std::move(dones[i]), &acc)) jobs.push_back(std::move(*job));
+    }
+    if (!jobs.empty()) acc->txq->SubmitAll(std::move(jobs));
   }
 
   // Native modify (ModifyOrder, tx type 17, through the key's tx queue): the order keeps its
@@ -478,33 +484,185 @@ class LighterAdapter final : public common::AdapterBase {
   template <typename Tx>
   void SubmitTx(AccountCtx* acc, std::function<absl::StatusOr<Tx>(int64_t)> build,
                 TxQueue::DoneFn done) {
+    acc->txq->Submit(SignerOf<Tx>(acc, std::move(build)), std::move(done));
+  }
+  // The queue's signer for one tx: `build` fills the body when the queue hands out a nonce.
+  template <typename Tx>
+  TxQueue::SignFn SignerOf(AccountCtx* acc, std::function<absl::StatusOr<Tx>(int64_t)> build) {
     const UnixNanos queued = clock_.Now();
-    acc->txq->Submit(
-        [this, acc, build = std::move(build), queued](int64_t nonce) -> absl::StatusOr<SignedTx> {
-          const UnixNanos now = clock_.Now();
-          if (now - queued > kMaxQueueWaitNs) {
-            return absl::UnavailableError(
-                "lighter: the transaction waited over 5 s behind the API key's earlier ones; "
-                "not sent");
+    return [this, acc, build = std::move(build),
+            queued](int64_t nonce) -> absl::StatusOr<SignedTx> {
+      const UnixNanos now = clock_.Now();
+      if (now - queued > kMaxQueueWaitNs) {
+        return absl::UnavailableError(
+            "lighter: the transaction waited over 5 s behind the API key's earlier ones; "
+            "not sent");
+      }
+      auto built = build(now / 1000000);
+      if (!built.ok()) return built.status();
+      Tx tx = std::move(*built);
+      tx.account_index = acc->creds.account_index;
+      tx.api_key_index = acc->creds.api_key_index;
+      tx.nonce = nonce;
+      tx.expired_at = now / 1000000 + kTxExpiryMs;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto signed_tx = SignTx(tx, chain_id_, *acc->creds.key);
+      if (sink_) {
+        sink_->Observe(cfg_.name, VenueLatency::kSigning,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count());
+      }
+      return signed_tx;
+    };
+  }
+
+  // One cancel's CancelOrder tx for the key's queue, answering `done` as a single cancel does.
+  // nullopt: answered already (unknown account, symbol or order: nothing queued).
+  std::optional<TxQueue::Job> CancelJob(const CancelRequest& req, Callback<CancelResult> done,
+                                        AccountCtx** acc_out) {
+    auto* acc = FindAccount(req.account);
+    if (!acc) {
+      done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+      return std::nullopt;
+    }
+    const MarketInfo* m = MarketOf(req.symbol);
+    if (!m) {
+      done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+      return std::nullopt;
+    }
+    auto index = IndexOf(acc, req.order_id, req.client_order_id);
+    if (!index.ok()) {
+      done(index.status());
+      return std::nullopt;
+    }
+    *acc_out = acc;
+    CancelOrderTx tx;
+    tx.market_index = static_cast<int16_t>(m->market_index);
+    tx.index = *index;
+    const int64_t market = m->market_index;
+    const int64_t idx = *index;
+    TxQueue::Job job;
+    job.sign = SignerOf<CancelOrderTx>(
+        acc, [tx](int64_t) -> absl::StatusOr<decltype(tx)> { return tx; });
+    job.done = [this, acc, market, idx, done](TxOutcome o) {
+      if (o.kind == TxOutcome::Kind::kNotSent) return done(o.status);
+      if (o.kind == TxOutcome::Kind::kRefused) return done(FromVenue(o.answer.error));
+      // Accepted (or unknown): the order's final state is read back; a cancel that did not
+      // apply (already final) shows the order as it is.
+      LookupFinal(acc, market, idx, 0,
+                  [this, acc, o, done](absl::StatusOr<std::optional<Order>> r) {
+                    if (!r.ok()) return done(r.status());
+                    if (!*r) {
+                      if (o.kind == TxOutcome::Kind::kUnknown) {
+                        return done(FromVenue(o.answer.error));
+                      }
+                      return done(absl::NotFoundError("order not found on lighter"));
+                    }
+                    done(CancelResult{Annotated(Own(acc, **r))});
+                  });
+    };
+    return job;
+  }
+
+  // One order's CreateOrder tx for the key's queue, answering `done` as a single order's
+  // submit does. nullopt: answered already (unknown account/symbol, an encoding error: nothing
+  // queued). `*acc_out`: the order's account.
+  std::optional<TxQueue::Job> CreateJob(const OrderRequest& wire, const runtime::JournalEntry& e,
+                                        runtime::OrderDesk::SubmitDone done,
+                                        AccountCtx** acc_out) {
+    runtime::OrderDesk::SubmitResult res;
+    auto* acc = FindAccount(wire.account);
+    const MarketInfo* m = MarketOf(wire.symbol);
+    if (!acc || !m || e.venue_client_id == 0) {
+      res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
+      done(res);
+      return std::nullopt;
+    }
+    *acc_out = acc;
+    const MarketInfo market = *m;
+    const int64_t client_index = static_cast<int64_t>(e.venue_client_id);
+    // Encoding errors (grid, range) surface now, before anything is queued.
+    if (auto probe = EncodeCreateOrder(wire, market, client_index, 1); !probe.ok()) {
+      res.error = probe.status();
+      done(res);
+      return std::nullopt;
+    }
+    std::string cid = e.client_order_id;
+    TxQueue::Job job;
+    job.sign = SignerOf<CreateOrderTx>(
+        acc, [wire, market, client_index](int64_t now_ms) {
+          // GTT / post-only rest up to the SDKs' 28 days; IOC has no order expiry.
+          return EncodeCreateOrder(wire, market, client_index, now_ms + kDefaultGttExpiryMs);
+        });
+    job.done = [this, acc, wire, cid, client_index, done](TxOutcome o) {
+      runtime::OrderDesk::SubmitResult res;
+      switch (o.kind) {
+        case TxOutcome::Kind::kNotSent:
+          res.error = o.status;
+          return done(res);
+        case TxOutcome::Kind::kAccepted: {
+          res.venue_answered = true;
+          res.ack.outcome = AckOutcome::kAccepted;
+          Order& ord = res.ack.order;
+          ord = OrderOf(wire, cfg_.name, OrderStatus::kPendingNew, clock_.Now());
+          ord.client_order_id = cid;
+          res.ack.message = "accepted by lighter's sequencer as tx " + o.tx_hash +
+                            "; execution follows on the order stream";
+          ord = Own(acc, ord);
+          PendingCreate p;
+          p.client_order_id = cid;
+          p.symbol = wire.symbol;
+          p.tx_hash = o.tx_hash;
+          p.accepted_at = clock_.Now();
+          // The venue may push the order on the account stream before its sendTx answer
+          // arrives (the sim executes at once): then it is already known.
+          if (const Order* seen = SeenOnStream(acc, cid)) {
+            res.ack.order = *seen;
+            res.ack.message.clear();
+            return done(res);
           }
-          auto built = build(now / 1000000);
-          if (!built.ok()) return built.status();
-          Tx tx = std::move(*built);
-          tx.account_index = acc->creds.account_index;
-          tx.api_key_index = acc->creds.api_key_index;
-          tx.nonce = nonce;
-          tx.expired_at = now / 1000000 + kTxExpiryMs;
-          const auto t0 = std::chrono::steady_clock::now();
-          auto signed_tx = SignTx(tx, chain_id_, *acc->creds.key);
-          if (sink_) {
-            sink_->Observe(cfg_.name, VenueLatency::kSigning,
-                           std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now() - t0)
-                               .count());
+          if (!acc->stream || !acc->stream->AnyOpen()) {
+            acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
+            return done(res);
           }
-          return signed_tx;
-        },
-        std::move(done));
+          auto w = std::make_shared<AckWaiter>();
+          w->done = done;
+          w->res = std::move(res);
+          p.waiter = w;
+          acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
+          // The venue's predicted execution time, plus a margin, at most kAckWait.
+          int64_t wait_ms = kAckWaitMs;
+          if (o.predicted_execution_ms > 0) {
+            wait_ms = std::clamp<int64_t>(
+                o.predicted_execution_ms - clock_.Now() / 1000000 + 250, 50, kAckWaitMs);
+          }
+          After(std::chrono::milliseconds(wait_ms), [w] { w->Fire(nullptr); });
+          return;
+        }
+        case TxOutcome::Kind::kUnknown:
+          res.venue_answered = o.answer.answered;
+          res.ack.outcome = AckOutcome::kOutcomeUnknown;
+          res.ack.retryable = true;
+          res.ack.message = o.answer.error.message.empty()
+                                ? std::string("no answer from lighter")
+                                : o.answer.error.message;
+          return done(res);
+        case TxOutcome::Kind::kRefused: {
+          res.venue_answered = true;
+          auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(o.answer.error);
+          res.ack = rule.ack;
+          res.ack.message = o.answer.error.message;
+          res.refused_before_engine = rule.refused_before_engine;
+          res.duplicate_client_id = rule.duplicate_client_id;
+          res.ack.order.symbol = wire.symbol;
+          res.ack.order.client_order_id = cid;
+          res.ack.order = Own(acc, res.ack.order);
+          return done(res);
+        }
+      }
+    };
+    return job;
   }
 
   void InstallDeskHooks() {
@@ -525,94 +683,26 @@ class LighterAdapter final : public common::AdapterBase {
     };
     h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry& e,
                       runtime::OrderDesk::SubmitDone done) {
-      runtime::OrderDesk::SubmitResult res;
-      auto* acc = FindAccount(wire.account);
-      const MarketInfo* m = MarketOf(wire.symbol);
-      if (!acc || !m || e.venue_client_id == 0) {
-        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
-        return done(res);
+      AccountCtx* acc = nullptr;
+      if (auto job = CreateJob(wire, e, std::move(done), &acc)) {
+        acc->txq->Submit(std::move(job->sign), std::move(job->done));
       }
-      const MarketInfo market = *m;
-      const int64_t client_index = static_cast<int64_t>(e.venue_client_id);
-      // Encoding errors (grid, range) surface now, before anything is queued.
-      if (auto probe = EncodeCreateOrder(wire, market, client_index, 1); !probe.ok()) {
-        res.error = probe.status();
-        return done(res);
+    };
+    // PlaceOrders: the batch's CreateOrder txs are queued together (TxQueue::SubmitAll) and
+    // leave in one sendTxBatch when the key has nothing in flight (else they wait and leave
+    // together behind it). Each order's answer is the single order's: the tx accepted is not
+    // the order placed; the account stream confirms it (or shows it refused, e.g. a post-only
+    // that would cross). A refused batch is an unknown outcome for each of its txs (TxQueue).
+    h.max_batch = kMaxTxBatch;
+    h.submit_batch = [this](std::vector<runtime::OrderDesk::BatchItem> items) {
+      AccountCtx* acc = nullptr;
+      std::vector<TxQueue::Job> jobs;
+      for (auto& item : items) {
+        if (auto job = CreateJob(item.wire, item.entry, std::move(item.done), &acc)) {
+          jobs.push_back(std::move(*job));
+        }
       }
-      std::string cid = e.client_order_id;
-      SubmitTx<CreateOrderTx>(
-          acc,
-          [wire, market, client_index](int64_t now_ms) {
-            // GTT / post-only rest up to the SDKs' 28 days; IOC has no order expiry.
-            return EncodeCreateOrder(wire, market, client_index, now_ms + kDefaultGttExpiryMs);
-          },
-          [this, acc, wire, cid, client_index, done](TxOutcome o) {
-            runtime::OrderDesk::SubmitResult res;
-            switch (o.kind) {
-              case TxOutcome::Kind::kNotSent:
-                res.error = o.status;
-                return done(res);
-              case TxOutcome::Kind::kAccepted: {
-                res.venue_answered = true;
-                res.ack.outcome = AckOutcome::kAccepted;
-                Order& ord = res.ack.order;
-                ord = OrderOf(wire, cfg_.name, OrderStatus::kPendingNew, clock_.Now());
-                ord.client_order_id = cid;
-                res.ack.message = "accepted by lighter's sequencer as tx " + o.tx_hash +
-                                  "; execution follows on the order stream";
-                ord = Own(acc, ord);
-                PendingCreate p;
-                p.client_order_id = cid;
-                p.symbol = wire.symbol;
-                p.tx_hash = o.tx_hash;
-                p.accepted_at = clock_.Now();
-                // The venue may push the order on the account stream before its sendTx answer
-                // arrives (the sim executes at once): then it is already known.
-                if (const Order* seen = SeenOnStream(acc, cid)) {
-                  res.ack.order = *seen;
-                  res.ack.message.clear();
-                  return done(res);
-                }
-                if (!acc->stream || !acc->stream->AnyOpen()) {
-                  acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
-                  return done(res);
-                }
-                auto w = std::make_shared<AckWaiter>();
-                w->done = done;
-                w->res = std::move(res);
-                p.waiter = w;
-                acc->pending[static_cast<uint64_t>(client_index)] = std::move(p);
-                // The venue's predicted execution time, plus a margin, at most kAckWait.
-                int64_t wait_ms = kAckWaitMs;
-                if (o.predicted_execution_ms > 0) {
-                  wait_ms = std::clamp<int64_t>(
-                      o.predicted_execution_ms - clock_.Now() / 1000000 + 250, 50, kAckWaitMs);
-                }
-                After(std::chrono::milliseconds(wait_ms), [w] { w->Fire(nullptr); });
-                return;
-              }
-              case TxOutcome::Kind::kUnknown:
-                res.venue_answered = o.answer.answered;
-                res.ack.outcome = AckOutcome::kOutcomeUnknown;
-                res.ack.retryable = true;
-                res.ack.message = o.answer.error.message.empty()
-                                      ? std::string("no answer from lighter")
-                                      : o.answer.error.message;
-                return done(res);
-              case TxOutcome::Kind::kRefused: {
-                res.venue_answered = true;
-                auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(o.answer.error);
-                res.ack = rule.ack;
-                res.ack.message = o.answer.error.message;
-                res.refused_before_engine = rule.refused_before_engine;
-                res.duplicate_client_id = rule.duplicate_client_id;
-                res.ack.order.symbol = wire.symbol;
-                res.ack.order.client_order_id = cid;
-                res.ack.order = Own(acc, res.ack.order);
-                return done(res);
-              }
-            }
-          });
+      if (!jobs.empty()) acc->txq->SubmitAll(std::move(jobs));
     };
     h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
       auto* acc = FindAccount(e.account);

@@ -12,6 +12,11 @@ void TxQueue::Submit(SignFn sign, DoneFn done) {
   Pump();
 }
 
+void TxQueue::SubmitAll(std::vector<Job> jobs) {
+  for (Job& j : jobs) queue_.push_back(Item{std::move(j.sign), std::move(j.done), 0});
+  Pump();
+}
+
 void TxQueue::Pump() {
   if (in_flight_ || fetching_ || queue_.empty()) return;
   if (!nonce_known_) {

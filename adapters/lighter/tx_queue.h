@@ -75,6 +75,14 @@ class TxQueue {
       : opts_(options), send_(std::move(send)), fetch_nonce_(std::move(fetch_nonce)) {}
 
   void Submit(SignFn sign, DoneFn done);
+  // Several txs queued before one flush (PlaceOrders / CancelOrders): with nothing in flight
+  // they leave together, in this order, in one request (up to max_batch of them; the rest in
+  // the next ones), instead of the first alone and the others batched behind it.
+  struct Job {
+    SignFn sign;
+    DoneFn done;
+  };
+  void SubmitAll(std::vector<Job> jobs);
   // Forget the counter: the next request re-reads it (another process used the key, ...).
   void Invalidate() { nonce_known_ = false; }
 

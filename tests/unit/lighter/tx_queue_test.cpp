@@ -47,6 +47,22 @@ struct Harness {
         },
         [this, id](TxOutcome o) { outcomes[id] = std::move(o); });
   }
+  // Several txs before one flush (PlaceOrders / CancelOrders through TxQueue::SubmitAll).
+  void SubmitAll(const std::vector<int>& ids, int failing = -1) {
+    std::vector<TxQueue::Job> jobs;
+    for (int id : ids) {
+      jobs.push_back({[id, failing](int64_t nonce) -> absl::StatusOr<SignedTx> {
+                        if (id == failing) return absl::InvalidArgumentError("bad tx");
+                        SignedTx t;
+                        t.tx_type = TxType::kCreateOrder;
+                        t.tx_info = std::to_string(id);
+                        t.hash_hex = "h" + std::to_string(nonce);
+                        return t;
+                      },
+                      [this, id](TxOutcome o) { outcomes[id] = std::move(o); }});
+    }
+    q.SubmitAll(std::move(jobs));
+  }
   void GiveNonce(int64_t n) {
     REQUIRE_FALSE(nonce_asks.empty());
     auto f = std::move(nonce_asks.back());
@@ -109,6 +125,55 @@ TEST_CASE("tx queue: seeded from nextNonce, one request in flight, the rest batc
   for (const auto& [id, o] : h.outcomes) CHECK(o.kind == Kind::kAccepted);
   CHECK(h.q.batches() == 2);
   CHECK(h.nonce_asks.empty());  // seeded once
+}
+
+TEST_CASE("tx queue: SubmitAll sends its txs in one request when nothing is in flight") {
+  Harness h;
+  h.Submit(1);
+  h.GiveNonce(7);
+  h.Answer(0, Harness::Accepted(1));  // idle, nonce known (8): Submit would send at once
+  REQUIRE(h.sent.size() == 1);
+  h.SubmitAll({2, 3, 4});
+  REQUIRE(h.sent.size() == 2);  // one sendTxBatch, not 2 alone then 3+4 batched
+  CHECK(Harness::Ids(h.sent[1]) == std::vector<std::string>{"2", "3", "4"});
+  CHECK(h.sent[1].txs[0].hash_hex == "h8");
+  CHECK(h.sent[1].txs[2].hash_hex == "h10");
+  h.Answer(1, Harness::Accepted(3));
+  for (int id : {2, 3, 4}) {
+    CHECK(h.outcomes[id].kind == Kind::kAccepted);
+    CHECK(h.outcomes[id].batched);
+  }
+  CHECK(h.outcomes[4].nonce == 10);
+  CHECK(h.q.next_nonce() == 11);
+  CHECK(h.q.batches() == 1);
+
+  // A tx that fails to sign is answered alone (kNotSent); its nonce goes to the next one.
+  h.SubmitAll({5, 6, 7}, /*failing=*/6);
+  CHECK(h.outcomes[6].kind == Kind::kNotSent);
+  REQUIRE(h.sent.size() == 3);
+  CHECK(Harness::Ids(h.sent[2]) == std::vector<std::string>{"5", "7"});
+  CHECK(h.sent[2].txs[1].hash_hex == "h12");
+
+  // More than max_batch (15): the first 15 together, the rest in the next request.
+  h.Answer(2, Harness::Accepted(2));
+  std::vector<int> many;
+  for (int i = 100; i < 117; ++i) many.push_back(i);
+  h.SubmitAll(many);
+  REQUIRE(h.sent.size() == 4);
+  CHECK(h.sent[3].txs.size() == 15);
+  h.Answer(3, Harness::Accepted(15));
+  REQUIRE(h.sent.size() == 5);
+  CHECK(Harness::Ids(h.sent[4]) == std::vector<std::string>{"115", "116"});
+}
+
+TEST_CASE("tx queue: SubmitAll before the nonce is known waits for it, then one request") {
+  Harness h;
+  h.SubmitAll({1, 2});
+  REQUIRE(h.nonce_asks.size() == 1);
+  CHECK(h.sent.empty());
+  h.GiveNonce(3);
+  REQUIRE(h.sent.size() == 1);
+  CHECK(Harness::Ids(h.sent[0]) == std::vector<std::string>{"1", "2"});
 }
 
 TEST_CASE("tx queue: an invalid nonce re-reads it and re-signs the same txs first") {
