@@ -39,6 +39,12 @@ constexpr int kHistoryPage = 100;
 // oldest first needs more than one page per `limit` rows; beyond this the range is too wide).
 constexpr int kMaxFundingPages = 20;
 constexpr size_t kTerminalKept = 1000;
+// POST /orders/batch: 1..10 orders per request (paradex.md §10: the OpenAPI bound; a
+// best-practices page says 50, the notes treat 10 as safe; the sim takes 10).
+constexpr size_t kMaxBatchOrders = 10;
+// DELETE /orders/batch: the venue documents no bound (the sim takes 100 ids); ours is
+// CancelOrders' own chunk size.
+constexpr size_t kMaxBatchCancels = 50;
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
@@ -68,6 +74,8 @@ class ParadexAdapter final : public common::AdapterBase {
     c.reduce_only = true;
     c.balance_stream = true;  // the account channel
     c.native_amend = c.trading;  // PUT /orders/{id} (paradex.md §10 "Modify"): same ids
+    c.native_batch = static_cast<int>(kMaxBatchOrders);  // POST /orders/batch
+    c.native_cancel_batch = static_cast<int>(kMaxBatchCancels);  // DELETE /orders/batch
     return c;
   }
 
@@ -135,38 +143,142 @@ class ParadexAdapter final : public common::AdapterBase {
 
   void CancelOrder(CancelRequest req, Callback<CancelResult> done) override {
     asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
-      auto* acc = FindAccount(req.account);
-      if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
-      const Instrument* in = symbols_.ByTicker(req.symbol);
-      if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
-      if (system_.status == SystemStatus::kMaintenance) {
-        return done(absl::UnavailableError("paradex is in maintenance: cancels are not accepted"));
-      }
-      std::string vs = in->venue_symbol;
-      auto after = [this, acc, req, vs, done](RestResult r) {
-        // 204: queued; the final state (and filled size) is read back. 404 / ORDER_IS_CLOSED:
-        // the order is not open any more; its final state is what the caller needs too.
-        if (!r.ok() && r.http_status != 404 && r.error.code != "ORDER_IS_CLOSED") {
-          return done(FromVenue(r.error));
+      if (HoldCancel(req, done)) return;  // CancelOrders: goes out in DELETE /orders/batch
+      CancelNow(std::move(req), std::move(done));
+    });
+  }
+
+  void CancelNow(CancelRequest req, Callback<CancelResult> done) override {
+    auto* acc = FindAccount(req.account);
+    if (!acc) return done(absl::NotFoundError(Unknown("unknown account " + req.account)));
+    const Instrument* in = symbols_.ByTicker(req.symbol);
+    if (!in) return done(absl::NotFoundError(Unknown("unknown symbol " + req.symbol)));
+    if (system_.status == SystemStatus::kMaintenance) {
+      return done(absl::UnavailableError("paradex is in maintenance: cancels are not accepted"));
+    }
+    std::string vs = in->venue_symbol;
+    auto after = CancelAnswer(acc, req, vs, std::move(done));
+    if (!req.order_id.empty()) {
+      rest_.CancelOrder(acc->creds, req.order_id, after);
+    } else {
+      rest_.CancelByClientId(acc->creds, req.client_order_id, vs, after);
+    }
+  }
+
+  // Order ids are the account's, whatever the market: one batch per account.
+  std::string CancelBatchKey(const CancelRequest& r) const override { return r.account; }
+
+  // DELETE /orders/batch {"order_ids":[...],"client_order_ids":[...]}: each result entry is
+  // answered as the single DELETE's answer would be (QUEUED_FOR_CANCELLATION as its 204,
+  // ALREADY_CLOSED as ORDER_IS_CLOSED, NOT_FOUND as its 404), then the final state is read
+  // back as for a single cancel. A 400 for the whole request cancelled nothing: each cancel
+  // goes alone. A lost answer / 5xx / 429 is every cancel's answer, as for one.
+  void SendCancelBatch(std::vector<CancelRequest> reqs,
+                       std::vector<Callback<CancelResult>> dones) override {
+    auto* acc = FindAccount(reqs.front().account);
+    if (!acc || system_.status == SystemStatus::kMaintenance) {
+      for (size_t i = 0; i < reqs.size(); ++i) CancelNow(std::move(reqs[i]), std::move(dones[i]));
+      return;
+    }
+    // Request order of the answer: order ids first, then client ids.
+    std::vector<std::string> ids, cids;
+    std::vector<CancelRequest> sent;
+    std::vector<Callback<CancelResult>> sent_dones;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t i = 0; i < reqs.size(); ++i) {
+        if (!dones[i]) continue;
+        const bool by_id = !reqs[i].order_id.empty();
+        if (by_id != (pass == 0)) continue;
+        if (!symbols_.ByTicker(reqs[i].symbol) ||
+            (!by_id && reqs[i].client_order_id.empty())) {
+          CancelNow(std::move(reqs[i]), std::move(dones[i]));  // answered on its own
+          dones[i] = nullptr;
+          continue;
         }
-        LookupFinal(acc, vs, req.order_id, req.client_order_id, 0,
-                    [this, acc, err = r.error, ok = r.ok(),
-                     done](absl::StatusOr<std::optional<Order>> o) {
-                      if (!o.ok()) return done(o.status());
-                      if (!*o) {
-                        if (ok) return done(absl::UnavailableError(
-                                    "paradex accepted the cancel but the order is not found"));
-                        return done(FromVenue(err));
-                      }
-                      done(CancelResult{Own(acc, **o)});
-                    });
-      };
-      if (!req.order_id.empty()) {
-        rest_.CancelOrder(acc->creds, req.order_id, after);
-      } else {
-        rest_.CancelByClientId(acc->creds, req.client_order_id, vs, after);
+        (by_id ? ids : cids).push_back(by_id ? reqs[i].order_id : reqs[i].client_order_id);
+        sent.push_back(std::move(reqs[i]));
+        sent_dones.push_back(std::move(dones[i]));
+        dones[i] = nullptr;
+      }
+    }
+    if (sent.empty()) return;
+    if (sent.size() == 1) return CancelNow(std::move(sent.front()), std::move(sent_dones.front()));
+    std::vector<std::function<void(RestResult)>> afters;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      afters.push_back(CancelAnswer(acc, sent[i], symbols_.ByTicker(sent[i].symbol)->venue_symbol,
+                                    std::move(sent_dones[i])));
+    }
+    rest_.CancelBatch(acc->creds, EncodeBatchCancelBody(ids, cids),
+                      [this, sent = std::move(sent), afters = std::move(afters)](RestResult r) {
+      if (!r.ok() && r.http_status == 400) {
+        // The request as a whole was refused before any cancel ran: each one alone.
+        for (size_t i = 0; i < sent.size(); ++i) {
+          CancelRequest req = sent[i];
+          auto after = afters[i];
+          CancelNowThen(std::move(req), std::move(after));
+        }
+        return;
+      }
+      if (!r.ok()) {
+        for (const auto& after : afters) after(r);
+        return;
+      }
+      auto entries = ParseBatchCancelAnswer(r.body);
+      const bool readable = entries.ok() && entries->size() == sent.size();
+      for (size_t i = 0; i < sent.size(); ++i) {
+        const CancelRequest& req = sent[i];
+        const BatchCancelEntry* e = readable ? &(*entries)[i] : nullptr;
+        if (e && (req.order_id.empty() ? e->client_id != req.client_order_id
+                                       : e->id != req.order_id)) {
+          e = nullptr;
+        }
+        if (!e) {
+          // 200 but we cannot tell this cancel's entry: the read-back decides.
+          afters[i](r);
+          continue;
+        }
+        afters[i](BatchCancelResult(*e, !req.order_id.empty()));
       }
     });
+  }
+
+  // What the single DELETE would have answered for one batch cancel entry.
+  static RestResult BatchCancelResult(const BatchCancelEntry& e, bool by_id) {
+    RestResult r;
+    if (e.status == "QUEUED_FOR_CANCELLATION") {
+      r.http_status = 204;
+      r.error.status_code = absl::StatusCode::kOk;
+      return r;
+    }
+    if (e.status == "ALREADY_CLOSED") {
+      r.http_status = 400;
+      r.body = R"({"error":"ORDER_IS_CLOSED","message":"order is closed"})";
+    } else if (e.status == "NOT_FOUND") {
+      r.http_status = 404;
+      r.body = by_id ? R"({"error":"ORDER_ID_NOT_FOUND","message":"order not found"})"
+                     : R"({"error":"CLIENT_ORDER_ID_NOT_FOUND","message":"client order id not found"})";
+    } else {
+      r.http_status = 400;
+      r.body = R"({"error":")" + e.status + R"(","message":"batch cancel"})";
+    }
+    r.error = ClassifyHttpError(r.http_status, r.body, RequestKind::kCancel);
+    return r;
+  }
+
+  // A single cancel whose answer goes to `after` (a batch's cancel resent alone).
+  void CancelNowThen(CancelRequest req, std::function<void(RestResult)> after) {
+    auto* acc = FindAccount(req.account);
+    const Instrument* in = symbols_.ByTicker(req.symbol);
+    if (!acc || !in) {
+      RestResult r;
+      r.error.message = "unknown account or symbol";
+      return after(r);
+    }
+    if (!req.order_id.empty()) {
+      rest_.CancelOrder(acc->creds, req.order_id, std::move(after));
+    } else {
+      rest_.CancelByClientId(acc->creds, req.client_order_id, in->venue_symbol, std::move(after));
+    }
   }
 
   // Native modify (PUT /orders/{id}, signing ModifyOrder{...order fields..., id}): the order
@@ -385,72 +497,181 @@ class ParadexAdapter final : public common::AdapterBase {
 
   // ---------------------------------------------------------------- order desk
 
+  // The single cancel's answer handling (shared by the batch's entries).
+  std::function<void(RestResult)> CancelAnswer(AccountState* acc, const CancelRequest& req,
+                                               const std::string& vs,
+                                               Callback<CancelResult> done) {
+    return [this, acc, req, vs, done](RestResult r) {
+      // 204: queued; the final state (and filled size) is read back. 404 / ORDER_IS_CLOSED:
+      // the order is not open any more; its final state is what the caller needs too.
+      if (!r.ok() && r.http_status != 404 && r.error.code != "ORDER_IS_CLOSED") {
+        return done(FromVenue(r.error));
+      }
+      LookupFinal(acc, vs, req.order_id, req.client_order_id, 0,
+                  [this, acc, err = r.error, ok = r.ok(),
+                   done](absl::StatusOr<std::optional<Order>> o) {
+                    if (!o.ok()) return done(o.status());
+                    if (!*o) {
+                      if (ok) return done(absl::UnavailableError(
+                                  "paradex accepted the cancel but the order is not found"));
+                      return done(FromVenue(err));
+                    }
+                    done(CancelResult{Own(acc, **o)});
+                  });
+    };
+  }
+
+  // One order's signed POST /orders body (a fresh signature timestamp), or why nothing can be
+  // sent (the client id may be used again).
+  absl::StatusOr<std::string> SignedOrderBody(const OrderRequest& wire, const std::string& cid) {
+    auto* acc = FindAccount(wire.account);
+    const Instrument* in = symbols_.ByTicker(wire.symbol);
+    if (!acc || !in) return absl::NotFoundError("unknown account or symbol " + wire.symbol);
+    if (rest_.chain_id().empty()) return absl::UnavailableError("paradex chain id not loaded yet");
+    const uint64_t ts_ms = static_cast<uint64_t>(clock_.Now() / 1000000);
+    auto enc = EncodeOrderFields(wire, *in, cid, ts_ms);
+    if (!enc.ok()) return enc.status();
+    auto hash = acc->hasher ? acc->hasher->Order(enc->signed_fields)
+                            : OrderMessageHash(rest_.chain_id(), acc->creds.address_felt,
+                                               enc->signed_fields);
+    if (!hash.ok()) return hash.status();
+    auto sig = acc->creds.key->Sign(*hash);
+    if (!sig.ok()) {
+      return absl::InternalError("order signing failed: " + std::string(sig.status().message()));
+    }
+    return EncodeOrderBody(wire, *in, *enc, cid, SignatureJson(*sig), acc->creds.recv_window_ms);
+  }
+
+  void SubmitOne(const OrderRequest& wire, const std::string& cid,
+                 runtime::OrderDesk::SubmitDone done) {
+    auto body = SignedOrderBody(wire, cid);
+    if (!body.ok()) {
+      runtime::OrderDesk::SubmitResult res;
+      res.error = body.status();
+      return done(res);
+    }
+    SendOne(FindAccount(wire.account), std::move(*body), std::move(done));
+  }
+
+  // No HTTP answer to an order request: nothing sent (no token: the client id may be used
+  // again), else an unknown outcome.
+  static runtime::OrderDesk::SubmitResult NoAnswer(const RestResult& r) {
+    runtime::OrderDesk::SubmitResult res;
+    if (r.error.retry == RetryClass::kRetryable && !r.error.message.empty() &&
+        r.error.message.rfind("no JWT", 0) == 0) {
+      res.error = absl::UnavailableError("paradex: " + r.error.message);
+      return res;
+    }
+    res.ack.outcome = AckOutcome::kOutcomeUnknown;
+    res.ack.message = r.error.message;
+    return res;
+  }
+
+  // A POST /orders answer (http_status > 0) for one order: 201 accepted (or REJECTED when the
+  // order object says so), 4xx refusals through the error table, 5xx / unreadable unknown.
+  runtime::OrderDesk::SubmitResult OrderAnswer(AccountState* acc, int http_status,
+                                               const std::string& body) {
+    runtime::OrderDesk::SubmitResult res;
+    res.venue_answered = true;
+    res.ack = codec_.ParseOrderResponse(http_status, body, symbols_);
+    if (http_status != 200 && http_status != 201) {
+      auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
+          ClassifyHttpError(http_status, body, RequestKind::kOrderEntry));
+      res.ack.outcome = rule.ack.outcome;
+      res.ack.retryable = rule.ack.retryable;
+      if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
+      res.refused_before_engine = rule.refused_before_engine;
+      res.duplicate_client_id = rule.duplicate_client_id;
+    } else if (!res.ack.order.order_id.empty()) {
+      acc->orders[res.ack.order.order_id] = res.ack.order;
+    }
+    res.ack.order = Own(acc, res.ack.order);
+    return res;
+  }
+
+  void SendOne(AccountState* acc, std::string body, runtime::OrderDesk::SubmitDone done) {
+    rest_.PlaceOrder(acc->creds, std::move(body), [this, acc, done](RestResult r) {
+      if (r.http_status == 0) return done(NoAnswer(r));
+      done(OrderAnswer(acc, r.http_status, r.body));
+    });
+  }
+
+  // One POST /orders/batch; `dones` answer its orders in request order. 201: each order's
+  // entry (matched by MatchBatchOrdersAnswer) is classified as its single POST /orders answer
+  // would be. A 400 for the whole batch: the notes say a signature/basic-validation failure of
+  // one order rejects the whole batch, and the sim checks every order before any reaches the
+  // engine, so the reading taken is that nothing was placed; the answer does not say which
+  // order failed, so each order is sent again alone (signed afresh, same client id): the one at
+  // fault gets its own refusal, the others are placed (were one placed after all, its client id
+  // is a duplicate the desk reconciles). Any other answer for the whole request (429, 5xx, no
+  // answer) is every order's answer, classified as for one.
+  void SendBatch(AccountState* acc, std::vector<OrderRequest> wires, std::vector<std::string> cids,
+                 std::vector<std::string> bodies, std::vector<runtime::OrderDesk::SubmitDone> dones) {
+    std::string body = EncodeBatchOrdersBody(bodies);
+    rest_.PlaceBatch(acc->creds, std::move(body),
+                     [this, acc, wires = std::move(wires), cids = std::move(cids),
+                      dones = std::move(dones)](RestResult r) {
+      if (r.http_status == 0) {
+        for (const auto& done : dones) done(NoAnswer(r));
+        return;
+      }
+      if (r.http_status == 400) {
+        for (size_t i = 0; i < dones.size(); ++i) SubmitOne(wires[i], cids[i], dones[i]);
+        return;
+      }
+      if (r.http_status != 200 && r.http_status != 201) {
+        for (const auto& done : dones) done(OrderAnswer(acc, r.http_status, r.body));
+        return;
+      }
+      auto entries = MatchBatchOrdersAnswer(r.body, cids);
+      for (size_t i = 0; i < dones.size(); ++i) {
+        if (!entries.ok() || (*entries)[i].http_status == 0) {
+          // The venue answered but we cannot tell this order's part: it may exist.
+          runtime::OrderDesk::SubmitResult res;
+          res.venue_answered = true;
+          res.ack.outcome = AckOutcome::kOutcomeUnknown;
+          res.ack.message = entries.ok() ? "paradex batch answer has no entry for this order"
+                                         : "unreadable paradex batch answer: " +
+                                               std::string(entries.status().message());
+          dones[i](res);
+          continue;
+        }
+        dones[i](OrderAnswer(acc, (*entries)[i].http_status, (*entries)[i].body));
+      }
+    });
+  }
+
   void InstallDeskHooks() {
     if (!desk_) return;
     runtime::OrderDesk::Hooks h;
     h.submit = [this](const OrderRequest& wire, const runtime::JournalEntry& e,
                       runtime::OrderDesk::SubmitDone done) {
-      runtime::OrderDesk::SubmitResult res;
-      auto* acc = FindAccount(wire.account);
-      const Instrument* in = symbols_.ByTicker(wire.symbol);
-      if (!acc || !in) {
-        res.error = absl::NotFoundError("unknown account or symbol " + wire.symbol);
-        return done(res);
-      }
-      if (rest_.chain_id().empty()) {
-        res.error = absl::UnavailableError("paradex chain id not loaded yet");
-        return done(res);
-      }
-      const uint64_t ts_ms = static_cast<uint64_t>(clock_.Now() / 1000000);
-      auto enc = EncodeOrderFields(wire, *in, e.client_order_id, ts_ms);
-      if (!enc.ok()) {
-        res.error = enc.status();
-        return done(res);
-      }
-      auto hash = acc->hasher ? acc->hasher->Order(enc->signed_fields)
-                              : OrderMessageHash(rest_.chain_id(), acc->creds.address_felt,
-                                                 enc->signed_fields);
-      if (!hash.ok()) {
-        res.error = hash.status();
-        return done(res);
-      }
-      auto sig = acc->creds.key->Sign(*hash);
-      if (!sig.ok()) {
-        res.error = absl::InternalError("order signing failed: " +
-                                        std::string(sig.status().message()));
-        return done(res);
-      }
-      std::string body = EncodeOrderBody(wire, *in, *enc, e.client_order_id, SignatureJson(*sig),
-                                         acc->creds.recv_window_ms);
-      rest_.PlaceOrder(acc->creds, std::move(body), [this, acc, done](RestResult r) {
-        runtime::OrderDesk::SubmitResult res;
-        res.venue_answered = r.http_status != 0;
-        if (r.http_status == 0) {
-          if (r.error.retry == RetryClass::kRetryable && !r.error.message.empty() &&
-              r.error.message.rfind("no JWT", 0) == 0) {
-            // Nothing was sent (no token): the client id may be used again.
-            res.error = absl::UnavailableError("paradex: " + r.error.message);
-            return done(res);
-          }
-          res.ack.outcome = AckOutcome::kOutcomeUnknown;
-          res.ack.message = r.error.message;
-          return done(res);
+      SubmitOne(wire, e.client_order_id, std::move(done));
+    };
+    // PlaceOrders: POST /orders/batch, 2..10 orders of one account, each signed on its own.
+    h.max_batch = kMaxBatchOrders;
+    h.submit_batch = [this](std::vector<runtime::OrderDesk::BatchItem> items) {
+      auto* acc = FindAccount(items.front().wire.account);
+      std::vector<OrderRequest> wires;
+      std::vector<std::string> cids, bodies;
+      std::vector<runtime::OrderDesk::SubmitDone> dones;
+      for (auto& item : items) {
+        // An order that cannot be signed is answered alone (nothing sent); the rest go together.
+        auto body = SignedOrderBody(item.wire, item.entry.client_order_id);
+        if (!body.ok()) {
+          runtime::OrderDesk::SubmitResult res;
+          res.error = body.status();
+          item.done(res);
+          continue;
         }
-        res.ack = codec_.ParseOrderResponse(r.http_status, r.body, symbols_);
-        if (r.http_status != 200 && r.http_status != 201) {
-          auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
-              ClassifyHttpError(r.http_status, r.body, RequestKind::kOrderEntry));
-          res.ack.outcome = rule.ack.outcome;
-          res.ack.retryable = rule.ack.retryable;
-          if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
-          res.refused_before_engine = rule.refused_before_engine;
-          res.duplicate_client_id = rule.duplicate_client_id;
-        } else if (!res.ack.order.order_id.empty()) {
-          acc->orders[res.ack.order.order_id] = res.ack.order;
-        }
-        res.ack.order = Own(acc, res.ack.order);
-        done(res);
-      });
+        wires.push_back(item.wire);
+        cids.push_back(item.entry.client_order_id);
+        bodies.push_back(std::move(*body));
+        dones.push_back(std::move(item.done));
+      }
+      if (dones.empty()) return;
+      if (dones.size() == 1) return SendOne(acc, std::move(bodies.front()), std::move(dones.front()));
+      SendBatch(acc, std::move(wires), std::move(cids), std::move(bodies), std::move(dones));
     };
     h.query = [this](const runtime::JournalEntry& e, runtime::OrderDesk::QueryDone done) {
       auto* acc = FindAccount(e.account);

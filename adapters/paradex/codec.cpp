@@ -1594,6 +1594,90 @@ std::string EncodeOrderBody(const OrderRequest& req, const Instrument& inst,
   return b;
 }
 
+std::string EncodeBatchOrdersBody(const std::vector<std::string>& order_bodies) {
+  std::string b = "[";
+  for (size_t i = 0; i < order_bodies.size(); ++i) {
+    if (i > 0) b += ',';
+    b += order_bodies[i];
+  }
+  b += ']';
+  return b;
+}
+
+absl::StatusOr<std::vector<BatchOrderEntry>> MatchBatchOrdersAnswer(
+    std::string_view body, const std::vector<std::string>& client_ids) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return Bad("batch answer: not JSON");
+  simdjson::dom::array orders, errors;
+  if (doc.at_key("orders").get(orders)) return Bad("batch answer: no orders array");
+  if (doc.at_key("errors").get(errors)) return Bad("batch answer: no errors array");
+  const size_t n = client_ids.size();
+  std::vector<BatchOrderEntry> out(n);
+  for (simdjson::dom::element o : orders) {
+    std::string_view cid;
+    if (o.at_key("client_id").get(cid)) return Bad("batch answer: an order without client_id");
+    size_t i = 0;
+    while (i < n && (out[i].http_status != 0 || client_ids[i] != cid)) ++i;
+    if (i == n) return Bad("batch answer: order " + std::string(cid) + " was not asked for");
+    out[i] = {201, simdjson::to_string(o)};
+  }
+  std::vector<simdjson::dom::element> errs;
+  for (simdjson::dom::element e : errors) errs.push_back(e);
+  if (errs.size() == n && n > 0) {
+    // Positional (nulls for the accepted ones).
+    for (size_t i = 0; i < n; ++i) {
+      if (errs[i].is_null()) continue;
+      if (out[i].http_status != 0) return Bad("batch answer: an order both placed and refused");
+      out[i] = {400, simdjson::to_string(errs[i])};
+    }
+    return out;
+  }
+  size_t next = 0;
+  for (simdjson::dom::element e : errs) {
+    if (e.is_null()) continue;
+    while (next < n && out[next].http_status != 0) ++next;
+    if (next == n) return Bad("batch answer: more entries than orders");
+    out[next++] = {400, simdjson::to_string(e)};
+  }
+  return out;
+}
+
+std::string EncodeBatchCancelBody(const std::vector<std::string>& order_ids,
+                                  const std::vector<std::string>& client_order_ids) {
+  std::string b = "{\"order_ids\":[";
+  for (size_t i = 0; i < order_ids.size(); ++i) {
+    if (i > 0) b += ',';
+    wire::AppendJsonQuoted(&b, order_ids[i]);
+  }
+  b += "],\"client_order_ids\":[";
+  for (size_t i = 0; i < client_order_ids.size(); ++i) {
+    if (i > 0) b += ',';
+    wire::AppendJsonQuoted(&b, client_order_ids[i]);
+  }
+  b += "]}";
+  return b;
+}
+
+absl::StatusOr<std::vector<BatchCancelEntry>> ParseBatchCancelAnswer(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return Bad("batch cancel: not JSON");
+  simdjson::dom::array results;
+  if (doc.at_key("results").get(results)) return Bad("batch cancel: no results array");
+  std::vector<BatchCancelEntry> out;
+  for (simdjson::dom::element r : results) {
+    BatchCancelEntry e;
+    std::string_view v;
+    if (!r.at_key("id").get(v)) e.id = std::string(v);
+    if (!r.at_key("client_id").get(v)) e.client_id = std::string(v);
+    if (r.at_key("status").get(v)) return Bad("batch cancel: an entry without status");
+    e.status = std::string(v);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 absl::StatusOr<ModifyOrderFields> EncodeModifyOrderFields(const Instrument& inst,
                                                           std::string_view order_id, Side side,
                                                           Decimal size, Decimal price,

@@ -341,6 +341,32 @@ absl::StatusOr<EncodedOrder> EncodeOrderFields(const OrderRequest& req, const In
 std::string EncodeOrderBody(const OrderRequest& req, const Instrument& inst,
                             const EncodedOrder& fields, std::string_view client_id,
                             std::string_view signature_json, int64_t recv_window_ms);
+// POST /orders/batch (paradex.md §10; 1..10 orders, each signed on its own): a JSON array of
+// the single order bodies (EncodeOrderBody), in request order.
+std::string EncodeBatchOrdersBody(const std::vector<std::string>& order_bodies);
+// One request order's part of a POST /orders/batch 201 answer, in the shape the single POST
+// /orders answer would have had, so it is classified the same way: http_status 201 and the
+// order object, or 400 and its {"error","message"} entry; 0: the answer has nothing for it.
+struct BatchOrderEntry {
+  int http_status = 0;
+  std::string body;
+};
+// The answer is {"orders":[accepted order objects], "errors":[refusals]}. The notes sketch
+// `errors` positional with null entries (one per request order); the sim and the venue's docs
+// example list only the refusals, in request order. Both are read: `errors` as long as the
+// request with nulls is positional; otherwise an accepted order is matched by its client_id
+// and the refusals go, in order, to the orders left. `client_ids`: the request's, in order.
+absl::StatusOr<std::vector<BatchOrderEntry>> MatchBatchOrdersAnswer(
+    std::string_view body, const std::vector<std::string>& client_ids);
+// DELETE /orders/batch body: {"order_ids":[...],"client_order_ids":[...]} (either may be empty).
+std::string EncodeBatchCancelBody(const std::vector<std::string>& order_ids,
+                                  const std::vector<std::string>& client_order_ids);
+// One entry of DELETE /orders/batch's 200 {"results":[...]} (order ids first, then client
+// ids): status QUEUED_FOR_CANCELLATION, ALREADY_CLOSED or NOT_FOUND.
+struct BatchCancelEntry {
+  std::string id, client_id, status;
+};
+absl::StatusOr<std::vector<BatchCancelEntry>> ParseBatchCancelAnswer(std::string_view body);
 // PUT /orders/{id} (paradex.md §10 "Modify"): what ModifyOrder{timestamp, market, side,
 // orderType, size, price, id} signs. The order's own market and side, type LIMIT (only resting
 // limit orders are amended), the new total size (what filled counts toward it; the venue's

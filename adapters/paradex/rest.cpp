@@ -290,6 +290,14 @@ void ParadexRest::ModifyOrder(const Credentials& c, const std::string& order_id,
   impl_->Private(c, "PUT", "/orders/" + order_id, std::move(body), RequestKind::kOrderEntry,
                  std::move(cb));
 }
+void ParadexRest::PlaceBatch(const Credentials& c, std::string body, RestCallback cb) {
+  impl_->Private(c, "POST", "/orders/batch", std::move(body), RequestKind::kOrderEntry,
+                 std::move(cb));
+}
+void ParadexRest::CancelBatch(const Credentials& c, std::string body, RestCallback cb) {
+  impl_->Private(c, "DELETE", "/orders/batch", std::move(body), RequestKind::kCancel,
+                 std::move(cb));
+}
 void ParadexRest::CancelOrder(const Credentials& c, const std::string& order_id,
                               RestCallback cb) {
   impl_->Private(c, "DELETE", "/orders/" + order_id, "", RequestKind::kCancel, std::move(cb));

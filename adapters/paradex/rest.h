@@ -88,6 +88,11 @@ class ParadexRest {
   // or 5xx is an unknown outcome.
   void ModifyOrder(const Credentials& c, const std::string& order_id, std::string body,
                    RestCallback cb);
+  // POST /orders/batch (body EncodeBatchOrdersBody): an order write (a timeout or 5xx is an
+  // unknown outcome for each order).
+  void PlaceBatch(const Credentials& c, std::string body, RestCallback cb);
+  // DELETE /orders/batch (body EncodeBatchCancelBody).
+  void CancelBatch(const Credentials& c, std::string body, RestCallback cb);
   void CancelOrder(const Credentials& c, const std::string& order_id, RestCallback cb);
   void CancelByClientId(const Credentials& c, const std::string& client_id,
                         const std::string& market, RestCallback cb);

@@ -715,3 +715,84 @@ TEST_CASE("paradex codec: a modify answer is the order as amended plus request_i
   CHECK_FALSE(c.ParseModifyResponse("{\"request_info\":{}}", symbols).ok());  // no order
   CHECK_FALSE(c.ParseModifyResponse("not json", symbols).ok());
 }
+
+// POST /orders/batch (paradex.md §10; sim/paradex/rest.cpp PlaceBatch): a JSON array of the
+// single order bodies; the 201 answer {"orders":[placed], "errors":[refused]} lists only real
+// errors, in request order (the venue's docs example, the sim); the notes' sketch has `errors`
+// positional with nulls. Each order's part reads as its single POST /orders answer.
+TEST_CASE("paradex codec: batch order body and answer, one placed and one refused") {
+  CHECK(px::EncodeBatchOrdersBody({R"({"a":1})", R"({"b":2})"}) == R"([{"a":1},{"b":2}])");
+  CHECK(px::EncodeBatchOrdersBody({R"({"a":1})"}) == R"([{"a":1}])");
+
+  px::Codec c;
+  px::SymbolTable sym = Symbols(c);
+  const std::string placed = ReadData("rest_order_response.json");  // client_id x1234
+  const std::string refused =
+      R"({"error":"POST_ONLY_WOULD_CROSS","message":"post-only order would cross the book"})";
+  // The sim's shape: only the refusal; request order: the refused one first.
+  const std::string answer = R"({"orders":[)" + placed + R"(],"errors":[)" + refused + "]}";
+  auto entries = px::MatchBatchOrdersAnswer(answer, {"bt-cross", "x1234"});
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].http_status == 400);
+  CHECK((*entries)[1].http_status == 201);
+  auto rej = c.ParseOrderResponse((*entries)[0].http_status, (*entries)[0].body, sym);
+  CHECK(rej.outcome == perpgw::AckOutcome::kRejected);
+  CHECK(rej.reason == CancelReason::kPostOnlyViolation);
+  CHECK(rej.message.rfind("POST_ONLY_WOULD_CROSS", 0) == 0);
+  auto ok = c.ParseOrderResponse((*entries)[1].http_status, (*entries)[1].body, sym);
+  CHECK(ok.outcome == perpgw::AckOutcome::kAccepted);
+  CHECK(ok.order.order_id == "123456");
+  CHECK(ok.order.client_order_id == "x1234");
+
+  // Request order the other way round: the refusal goes to the order not placed.
+  entries = px::MatchBatchOrdersAnswer(answer, {"x1234", "bt-cross"});
+  REQUIRE(entries.ok());
+  CHECK((*entries)[0].http_status == 201);
+  CHECK((*entries)[1].http_status == 400);
+
+  // The notes' positional shape (null for the placed one).
+  entries = px::MatchBatchOrdersAnswer(
+      R"({"orders":[)" + placed + R"(],"errors":[null,)" + refused + "]}", {"x1234", "bt-cross"});
+  REQUIRE(entries.ok());
+  CHECK((*entries)[0].http_status == 201);
+  CHECK((*entries)[1].http_status == 400);
+  CHECK(c.ParseOrderResponse(400, (*entries)[1].body, sym).reason ==
+        CancelReason::kPostOnlyViolation);
+
+  // Fewer entries than orders: the one left has none (the adapter answers it unknown).
+  entries = px::MatchBatchOrdersAnswer(R"({"orders":[)" + placed + R"(],"errors":[]})",
+                                       {"x1234", "bt-other"});
+  REQUIRE(entries.ok());
+  CHECK((*entries)[1].http_status == 0);
+
+  // Unreadable: an order nobody asked for, more refusals than orders, no arrays.
+  CHECK_FALSE(px::MatchBatchOrdersAnswer(answer, {"a", "b"}).ok());
+  CHECK_FALSE(px::MatchBatchOrdersAnswer(
+                  R"({"orders":[],"errors":[)" + refused + "," + refused + "]}", {"a"})
+                  .ok());
+  CHECK_FALSE(px::MatchBatchOrdersAnswer(R"({"results":[]})", {"a"}).ok());
+  CHECK_FALSE(px::MatchBatchOrdersAnswer("not json", {"a"}).ok());
+}
+
+// DELETE /orders/batch (sim/paradex/rest.cpp CancelMany): {"order_ids":[..],
+// "client_order_ids":[..]}; 200 {"results":[...]}, order ids first, each with a status.
+TEST_CASE("paradex codec: batch cancel body and per-id results") {
+  CHECK(px::EncodeBatchCancelBody({"123", "456"}, {"c-1"}) ==
+        R"({"order_ids":["123","456"],"client_order_ids":["c-1"]})");
+  CHECK(px::EncodeBatchCancelBody({}, {"c-1", "c-2"}) ==
+        R"({"order_ids":[],"client_order_ids":["c-1","c-2"]})");
+  auto r = px::ParseBatchCancelAnswer(
+      R"({"results":[{"id":"123","client_id":"c-0","account":"0x1","market":"BTC-USD-PERP",)"
+      R"("status":"QUEUED_FOR_CANCELLATION"},{"client_id":"nope","status":"NOT_FOUND"}]})");
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[0].id == "123");
+  CHECK((*r)[0].client_id == "c-0");
+  CHECK((*r)[0].status == "QUEUED_FOR_CANCELLATION");
+  CHECK((*r)[1].id.empty());
+  CHECK((*r)[1].client_id == "nope");
+  CHECK((*r)[1].status == "NOT_FOUND");
+  CHECK_FALSE(px::ParseBatchCancelAnswer(R"({"results":[{"id":"1"}]})").ok());  // no status
+  CHECK_FALSE(px::ParseBatchCancelAnswer("{}").ok());
+}
