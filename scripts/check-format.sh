@@ -4,7 +4,7 @@
 # Folders join this list as they are brought to the style; new code goes into listed folders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIRS=(adapters/runtime adapters/wire gateway/fanout gateway/orders gateway/rpc gateway/risk tests/unit/runtime
+DIRS=(adapters/runtime adapters/wire gateway/fanout gateway/orders gateway/publish gateway/rpc gateway/risk tests/unit/runtime
       tests/unit/wire tests/fuzz)
 cf="$(command -v clang-format-14 || command -v clang-format || true)"
 if [ -z "$cf" ]; then

@@ -18,8 +18,8 @@
 #      3-node JetStream cluster (2 routes per node, JetStream meta cluster of 3 with a leader),
 #      gw-aster and gw-backpack publishing to it, perpgw-nats-book consumers printing LIVE
 #      aster and backpack books; nats-1 (gw-aster's and a consumer's server) is stopped and
-#      both books must keep advancing LIVE through the other two; then `down`. Needs the host's
-#      build/bench/perpgw-nats-book (the image does not ship it; PERPGW_NATS_BOOK overrides).
+#      both books must keep advancing LIVE through the other two; then `down`. The consumers run
+#      the image's own perpgw-nats-book.
 # Leaves nothing running (containers, pods and networks it made are removed on exit; images
 # stay for the next run, `--rmi` removes perpgw:ct too).
 # Run by hand as root (podman rootful), ~11 min for the image on 2 cores; not part of CI.
@@ -306,9 +306,6 @@ fi
 if [[ $NATS == 1 ]]; then
   log "podman-compose: deploy/docker-compose.yml, profile nats"
   cd "$ROOT"
-  NATS_BOOK=${PERPGW_NATS_BOOK:-$ROOT/build/bench/perpgw-nats-book}
-  [[ -x $NATS_BOOK ]] || fail "no $NATS_BOOK (build the perpgw-nats-book target, or set PERPGW_NATS_BOOK)"
-  export PERPGW_NATS_BOOK=$NATS_BOOK
   compose_dir
   "${P[@]}" build --format docker --network=host -t perpgw-nats:ct -f deploy/nats.Dockerfile deploy \
     > "$TMP/build-nats.log" 2>&1 || { tail -30 "$TMP/build-nats.log"; fail "nats image"; }
