@@ -46,4 +46,16 @@ grpc::Status WithDetails(const grpc::Status& s) {
   return GrpcStatus(absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message()));
 }
 
+std::string ReasonOf(const grpc::Status& s) {
+  if (s.ok()) return "";
+  const grpc::Status full = WithDetails(s);
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(full.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
 }  // namespace perpgw::gateway

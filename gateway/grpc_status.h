@@ -19,5 +19,8 @@ grpc::Status GrpcStatus(const absl::Status& s);
 grpc::Status GrpcStatus(grpc::StatusCode code, const std::string& message, std::string_view why);
 // A bare grpc::Status (no details yet) gets its code's default reason; others are unchanged.
 grpc::Status WithDetails(const grpc::Status& s);
+// The ErrorInfo reason a status carries ("" for OK or a status without details); a bare status
+// reads as its code's default reason (what WithDetails would give it).
+std::string ReasonOf(const grpc::Status& s);
 
 }  // namespace perpgw::gateway

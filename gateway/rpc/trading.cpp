@@ -11,8 +11,6 @@
 #include "gateway/convert.h"
 #include "gateway/orders/fill_pages.h"
 #include "gateway/orders/order_builder.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
 
 namespace perpgw::gateway::rpc {
@@ -138,14 +136,7 @@ void FillResult(const Item& it, Result* out, bool order_entry) {
   }
   out->set_code(static_cast<int>(it.status.error_code()));
   out->set_message(it.status.error_message());
-  google::rpc::Status rich;
-  const Status full = Rich(it.status);
-  if (rich.ParseFromString(full.error_details())) {
-    for (const auto& any : rich.details()) {
-      google::rpc::ErrorInfo info;
-      if (any.UnpackTo(&info)) out->set_reason(info.reason());
-    }
-  }
+  out->set_reason(ReasonOf(it.status));
 }
 
 class TradingImpl final : public TradingBase {

@@ -69,4 +69,9 @@ TEST_CASE("a bare gRPC status gets its code's reason; details already there stay
 
   CHECK(WithDetails(grpc::Status::OK).ok());
   CHECK(WithDetails(grpc::Status::OK).error_details().empty());
+
+  // ReasonOf: what a batch item's result says (the named reason, or the code's default).
+  CHECK(ReasonOf(named) == "no_live_book");
+  CHECK(ReasonOf(bare) == "invalid_argument");
+  CHECK(ReasonOf(grpc::Status::OK).empty());
 }
