@@ -33,6 +33,12 @@ constexpr auto kBalancePoll = std::chrono::seconds(30);
 // Order/account events change the balance, but a busy strategy produces many: poll at most
 // this often (trailing, so the last event is always covered).
 constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
+// Funding income (GET /fapi/v1/income, weight 30) is fetched again for a cached position when a
+// FUNDING_FEE account update arrived since the last fetch, or when that fetch is older than this
+// (a missed update, or an income row written after its update).
+constexpr auto kFundingIncomeMaxAge = std::chrono::seconds(60);
+// Income pages of 1000 rows (one per settlement) followed before giving up: 10 000 settlements.
+constexpr int kMaxIncomePages = 10;
 // V3 nonces are accepted within +-10 s of the venue's clock (aster.md; older docs said 5 s:
 // the longer one is the safe reading for "can this request still execute").
 constexpr int64_t kV3NonceWindowMs = 10000;
@@ -379,7 +385,9 @@ class AsterAdapter final : public common::AdapterBase {
       if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
       rest_.PositionRisk(acc->creds, [this, acc, done](RestResult r) {
         if (!r.ok()) return done(FromVenue(r.error));
-        done(ParsePositionRisk(r.body, Ctx(acc)));
+        auto rows = ParsePositionRisk(r.body, Ctx(acc));
+        if (!rows.ok()) return done(rows.status());
+        AddFundingAccrued(acc, std::move(*rows), std::move(done));
       });
     });
   }
@@ -430,8 +438,19 @@ class AsterAdapter final : public common::AdapterBase {
   }
 
  private:
+  // Position.funding_accrued of one open position (FundingAccrual in codec.h): the opening
+  // fill found in userTrades and the FUNDING_FEE income summed since.
+  struct FundingCache {
+    FundingAccrual accrual;
+    std::string venue_symbol;
+    UnixNanos fetched_at = 0;  // local time of the last complete income fetch (0: never)
+  };
+
   struct AccountState {
     Credentials creds;
+    // By ticker; venue thread only. Dropped when the position goes flat or changes sign.
+    std::map<std::string, FundingCache> funding;
+    UnixNanos funding_event_at = 0;  // last FUNDING_FEE account update (or stream reconnect)
     std::unique_ptr<UserStream> user;
     // Balance polls (events, reconnects, the periodic timer) go through this gate: at most one
     // per kBalanceRefreshGap, trailing, never two in flight. Each is a signed REST call on the
@@ -444,6 +463,150 @@ class AsterAdapter final : public common::AdapterBase {
     c.symbols = &symbols_;
     c.account = a->creds.account;
     return c;
+  }
+
+  // ------------------------------------------------------------ funding accrued (positions)
+  // Fills each position's funding_accrued from the account's income (see FundingAccrual), then
+  // answers. A position whose opening fill is not among the fills the venue returns (userTrades:
+  // the newest 1000 of the last 7 days), or whose userTrades/income request fails, keeps it
+  // absent: a partial sum is never presented as the total. One-way mode is assumed (the walk
+  // reads every fill of the symbol; income is per symbol, not per hedge side): a symbol with two
+  // open rows (hedge mode) keeps it absent.
+  void AddFundingAccrued(AccountState* acc, std::vector<Position> rows,
+                         Callback<std::vector<Position>> done) {
+    std::map<std::string, int> per_symbol;
+    for (const auto& p : rows) ++per_symbol[p.symbol];
+    // Flat or gone: the next position of the symbol is a new one.
+    for (auto it = acc->funding.begin(); it != acc->funding.end();) {
+      auto n = per_symbol.find(it->first);
+      it = n == per_symbol.end() ? acc->funding.erase(it) : std::next(it);
+    }
+    struct Join {
+      std::vector<Position> rows;
+      size_t pending = 1;
+      Callback<std::vector<Position>> done;
+    };
+    auto join = std::make_shared<Join>();
+    join->rows = std::move(rows);
+    join->done = std::move(done);
+    auto finish = [join] {
+      if (--join->pending == 0) join->done(std::move(join->rows));
+    };
+    for (size_t i = 0; i < join->rows.size(); ++i) {
+      const Position& p = join->rows[i];
+      const Instrument* in = symbols_.ByTicker(p.symbol);
+      if (!in || per_symbol[p.symbol] != 1) {
+        acc->funding.erase(p.symbol);
+        continue;
+      }
+      ++join->pending;
+      AccrueFunding(acc, p.symbol, in->venue_symbol, p.size, p.update_time,
+                    [join, i, finish](OptDecimal funding) {
+                      join->rows[i].funding_accrued = funding;
+                      finish();
+                    });
+    }
+    finish();
+  }
+
+  // The funding accrued by the position of `symbol` now `size`, absent when unknown.
+  void AccrueFunding(AccountState* acc, std::string symbol, std::string vs, Decimal size,
+                     UnixNanos as_of, std::function<void(OptDecimal)> done) {
+    auto it = acc->funding.find(symbol);
+    if (it != acc->funding.end() &&
+        (it->second.accrual.size.IsNegative() != size.IsNegative())) {
+      acc->funding.erase(it);  // flipped: a new position
+      it = acc->funding.end();
+    }
+    if (it != acc->funding.end() && it->second.accrual.size == size) {
+      return RefreshFunding(acc, symbol, std::move(done));
+    }
+    // New, or resized on the same side: find the opening fill (a resize may hide a close and a
+    // reopen; the same opening fill means the same position and keeps the sum).
+    QueryBuilder b;
+    b.Add("symbol", vs);
+    b.Add("limit", 1000);
+    rest_.UserTrades(acc->creds, b.Build(), [this, acc, symbol, vs, size, as_of,
+                                             done = std::move(done)](RestResult r) mutable {
+      auto fills = r.ok() ? ParseUserTrades(r.body, Ctx(acc))
+                          : absl::StatusOr<std::vector<Fill>>(FromVenue(r.error));
+      if (!fills.ok()) {
+        log_->warn("funding accrued of {} {}: userTrades: {}", acc->creds.account, symbol,
+                   std::string(fills.status().message()));
+        acc->funding.erase(symbol);
+        return done(std::nullopt);
+      }
+      // Fills newer than the position row are not in its size (a fill raced the two reads).
+      if (as_of > 0) {
+        const UnixNanos last_ms = as_of / 1000000 * 1000000 + 999999;
+        std::erase_if(*fills, [&](const Fill& f) { return f.exchange_time > last_ms; });
+      }
+      auto opening = FindPositionOpening(std::move(*fills), size);
+      if (!opening) {
+        acc->funding.erase(symbol);
+        return done(std::nullopt);  // opened before the fills the venue returns: unknown
+      }
+      auto& c = acc->funding[symbol];
+      if (!(c.accrual.opening == *opening)) {
+        c = FundingCache{};
+        c.accrual.opening = *opening;
+        c.venue_symbol = vs;
+      }
+      c.accrual.size = size;
+      RefreshFunding(acc, symbol, std::move(done));
+    });
+  }
+
+  // Answers the cached sum, after fetching the income since the last fetch when it may be stale.
+  void RefreshFunding(AccountState* acc, const std::string& symbol,
+                      std::function<void(OptDecimal)> done) {
+    auto it = acc->funding.find(symbol);
+    if (it == acc->funding.end()) return done(std::nullopt);
+    FundingCache& c = it->second;
+    const UnixNanos now = clock_.Now();
+    const UnixNanos max_age =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kFundingIncomeMaxAge).count();
+    if (c.fetched_at > 0 && c.fetched_at >= acc->funding_event_at && now - c.fetched_at < max_age) {
+      return done(c.accrual.sum);
+    }
+    FetchIncome(acc, symbol, c.accrual.opening, now, 0, std::move(done));
+  }
+
+  void FetchIncome(AccountState* acc, std::string symbol, PositionOpening opening,
+                   UnixNanos started, int page, std::function<void(OptDecimal)> done) {
+    auto it = acc->funding.find(symbol);
+    if (it == acc->funding.end() || !(it->second.accrual.opening == opening)) {
+      return done(std::nullopt);  // replaced meanwhile by another read
+    }
+    QueryBuilder b;
+    b.Add("symbol", it->second.venue_symbol);
+    b.Add("incomeType", "FUNDING_FEE");
+    b.Add("startTime", it->second.accrual.NextStartMs());
+    b.Add("limit", 1000);
+    rest_.Income(acc->creds, b.Build(), [this, acc, symbol, opening, started, page,
+                                         done = std::move(done)](RestResult r) mutable {
+      auto it = acc->funding.find(symbol);
+      if (it == acc->funding.end() || !(it->second.accrual.opening == opening)) {
+        return done(std::nullopt);
+      }
+      FundingCache& c = it->second;
+      auto rows = r.ok() ? ParseIncome(r.body, Ctx(acc))
+                         : absl::StatusOr<std::vector<IncomeRow>>(FromVenue(r.error));
+      absl::Status st = rows.ok() ? c.accrual.Add(*rows, c.venue_symbol) : rows.status();
+      if (!st.ok()) {
+        // The rows counted so far stay (the next read goes on from them); this answer has no
+        // complete sum.
+        log_->warn("funding accrued of {} {}: income: {}", acc->creds.account, symbol,
+                   std::string(st.message()));
+        return done(std::nullopt);
+      }
+      if (rows->size() >= 1000) {  // a full page: more may follow
+        if (page + 1 >= kMaxIncomePages) return done(std::nullopt);
+        return FetchIncome(acc, symbol, opening, started, page + 1, std::move(done));
+      }
+      c.fetched_at = started;
+      done(c.accrual.sum);
+    });
   }
 
   // Brackets and ratios (leverageBracket) plus the current leverage (positionRisk).
@@ -1065,6 +1228,7 @@ class AsterAdapter final : public common::AdapterBase {
         // Events may have been missed while disconnected: the desk queries its open and
         // unknown orders and publishes exactly what changed (fills included).
         if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
+        acc->funding_event_at = clock_.Now();  // a FUNDING_FEE update may have been missed
         // Re-snapshot over REST: events may have been missed while disconnected.
         rest_.PositionRisk(acc->creds, [this, acc](RestResult r) {
           if (!r.ok()) return;
@@ -1126,7 +1290,15 @@ class AsterAdapter final : public common::AdapterBase {
         return;
       }
       case UserEventKind::kAccountUpdate:
+        // Funding settled: the next GetPositions fetches the income again.
+        if (uf.account.reason == "FUNDING_FEE") acc->funding_event_at = now;
         for (auto& p : uf.account.positions) {
+          // Flat or flipped: the cached opening belongs to a position that is gone.
+          if (auto f = acc->funding.find(p.symbol);
+              f != acc->funding.end() &&
+              (p.size.IsZero() || p.size.IsNegative() != f->second.accrual.size.IsNegative())) {
+            acc->funding.erase(f);
+          }
           p.venue = cfg_.name;
           p.account = acc->creds.account;
           Publish(std::move(p));

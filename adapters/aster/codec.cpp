@@ -1418,6 +1418,71 @@ absl::StatusOr<std::vector<Fill>> ParseUserTrades(std::string_view json, const A
   return out;
 }
 
+absl::StatusOr<std::vector<IncomeRow>> ParseIncome(std::string_view json, const AccountContext& ctx) {
+  constexpr std::string_view kWhat = "income";
+  od::document doc;
+  PERPGW_RETURN_IF_ERROR(Start(json, kWhat, &doc));
+  std::vector<IncomeRow> out;
+  PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
+    wire::Fields f{"symbol", "incomeType", "income", "asset", "time", "tranId"};
+    PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
+    IncomeRow r;
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("symbol", &r.venue_symbol));  // "" for transfers
+    r.symbol = r.venue_symbol.empty() ? std::string() : Ticker(ctx.symbols, r.venue_symbol);
+    PERPGW_RETURN_IF_ERROR(f.Get("incomeType", &r.income_type));
+    PERPGW_RETURN_IF_ERROR(f.Get("income", &r.income));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("asset", &r.asset));
+    PERPGW_RETURN_IF_ERROR(f.Get("time", &r.time_ms));
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("tranId", &r.tran_id));
+    out.push_back(std::move(r));
+    return absl::OkStatus();
+  }));
+  PERPGW_RETURN_IF_ERROR(wire::CheckEnd(doc, W(kWhat)));
+  return out;
+}
+
+namespace {
+// Numeric trade ids compare by value (shorter is smaller), others as text.
+bool TradeIdLess(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+}  // namespace
+
+std::optional<PositionOpening> FindPositionOpening(std::vector<Fill> fills, Decimal current_size) {
+  if (current_size.IsZero()) return std::nullopt;
+  std::sort(fills.begin(), fills.end(), [](const Fill& a, const Fill& b) {
+    if (a.exchange_time != b.exchange_time) return a.exchange_time > b.exchange_time;
+    return TradeIdLess(b.trade_id, a.trade_id);
+  });
+  Decimal before = current_size;  // the position before the fills walked so far
+  for (const Fill& f : fills) {
+    auto undone = f.side == Side::kBuy ? Decimal::Sub(before, f.size) : Decimal::Add(before, f.size);
+    if (!undone.ok()) return std::nullopt;
+    before = *undone;
+    if (before.IsZero() || before.IsNegative() != current_size.IsNegative()) {
+      return PositionOpening{f.exchange_time / wire::kNanosPerMilli, f.trade_id};
+    }
+  }
+  return std::nullopt;
+}
+
+absl::Status FundingAccrual::Add(const std::vector<IncomeRow>& rows, std::string_view venue_symbol) {
+  // Rows of an earlier page are recognized by time and tranId (the next page starts at the
+  // newest counted row's millisecond, so that millisecond comes again).
+  const int64_t seen_ms = last_time_ms, seen_tran = last_tran_id;
+  for (const IncomeRow& r : rows) {
+    if (r.income_type != "FUNDING_FEE" || r.venue_symbol != venue_symbol) continue;
+    if (r.time_ms < opening.time_ms) continue;
+    if (r.time_ms < seen_ms || (r.time_ms == seen_ms && r.tran_id <= seen_tran)) continue;
+    PERPGW_ASSIGN_OR_RETURN(sum, Decimal::Add(sum, r.income));
+    if (r.time_ms > last_time_ms) last_tran_id = 0;
+    last_time_ms = std::max(last_time_ms, r.time_ms);
+    if (r.time_ms == last_time_ms) last_tran_id = std::max(last_tran_id, r.tran_id);
+  }
+  return absl::OkStatus();
+}
+
 // ============================================================================================
 // User-data stream
 const char* ToString(UserEventKind k) {

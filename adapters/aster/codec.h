@@ -268,6 +268,54 @@ absl::StatusOr<LeverageInfo> ParseLeverageResponse(std::string_view json, const 
 // userTrades rows → Fill.
 absl::StatusOr<std::vector<Fill>> ParseUserTrades(std::string_view json, const AccountContext& ctx);
 
+// ------------------------------------------------------------------------------------------
+// Funding accrued by the current position (Position.funding_accrued). Aster publishes funding
+// only as account income rows (GET /fapi/v1/income, incomeType=FUNDING_FEE, per symbol; aster.md
+// §9), never per position. Our definition: the sum of the symbol's FUNDING_FEE income since the
+// fill that opened the current position from flat (or flipped it). Sign as the venue's income
+// and as Position.funding_accrued documents it: > 0 received, < 0 paid.
+
+// One GET /fapi/v1/income row: {symbol, incomeType, income, asset, info, time, tranId, tradeId}.
+struct IncomeRow {
+  std::string venue_symbol;
+  std::string symbol;       // ticker (unknown venue symbols verbatim)
+  std::string income_type;  // FUNDING_FEE, REALIZED_PNL, COMMISSION, ...
+  Decimal income;           // signed: > 0 received, < 0 paid
+  std::string asset;
+  int64_t time_ms = 0;
+  int64_t tran_id = 0;      // increasing with time (Binance family); 0 when absent
+};
+absl::StatusOr<std::vector<IncomeRow>> ParseIncome(std::string_view json, const AccountContext& ctx);
+
+// The fill that opened the current position: walking back from the newest fill, undoing each
+// (buy +qty, sell -qty) from `current_size`, the first whose undo leaves the position flat or of
+// the other sign opened it. nullopt when the walk runs out of fills first (the venue returns
+// userTrades of a limited window: 7 days, 1000 rows) or current_size is 0: the open time is then
+// unknown and funding_accrued stays absent (never a partial sum presented as the total).
+// `fills` may come in any order (sorted here by time, then numeric trade id).
+struct PositionOpening {
+  int64_t time_ms = 0;
+  std::string trade_id;
+  bool operator==(const PositionOpening&) const = default;
+};
+std::optional<PositionOpening> FindPositionOpening(std::vector<Fill> fills, Decimal current_size);
+
+// The running sum for one (account, symbol) position, fed with income pages as they arrive.
+struct FundingAccrual {
+  PositionOpening opening;
+  Decimal size;          // the position size it was built for (re-checked when it changes)
+  Decimal sum;           // FUNDING_FEE income counted so far
+  int64_t last_time_ms = -1;  // newest counted row (-1: none yet)
+  int64_t last_tran_id = 0;
+  // startTime for the next income request: the newest counted row's time (rows at that ms
+  // already counted are skipped by tranId), else the opening fill's time. Inclusive: funding
+  // stamped in the same millisecond as the opening fill is counted (from flat it can only be
+  // this position's; on a flip at that very ms the venue's rows cannot tell which side paid).
+  int64_t NextStartMs() const { return last_time_ms >= 0 ? last_time_ms : opening.time_ms; }
+  // Adds the FUNDING_FEE rows of `venue_symbol` at or after the opening not counted yet.
+  absl::Status Add(const std::vector<IncomeRow>& rows, std::string_view venue_symbol);
+};
+
 enum class UserEventKind : uint8_t {
   kUnknown = 0,
   kOrderTradeUpdate,

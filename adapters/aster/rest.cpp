@@ -365,6 +365,10 @@ void AsterRest::UserTrades(const Credentials& c, const std::string& params, Rest
   SignedCall(*impl_, c, "GET", "/fapi/v1/userTrades", "/fapi/v3/userTrades", params, 5,
              RequestKind::kQuery, std::move(cb));
 }
+void AsterRest::Income(const Credentials& c, const std::string& params, RestCallback cb) {
+  SignedCall(*impl_, c, "GET", "/fapi/v1/income", "/fapi/v3/income", params, 30,
+             RequestKind::kQuery, std::move(cb));
+}
 
 void AsterRest::ListenKeyCreate(const Credentials& c, RestCallback cb) {
   if (c.scheme == AuthScheme::kV3) {

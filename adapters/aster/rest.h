@@ -105,6 +105,8 @@ class AsterRest {
   void LeverageBracket(const Credentials& c, const std::string& params, RestCallback cb);
   void Leverage(const Credentials& c, const std::string& params, RestCallback cb);
   void UserTrades(const Credentials& c, const std::string& params, RestCallback cb);
+  // GET /fapi/v1/income (symbol, incomeType, startTime, endTime, limit <= 1000; weight 30).
+  void Income(const Credentials& c, const std::string& params, RestCallback cb);
   void ListenKeyCreate(const Credentials& c, RestCallback cb);
   void ListenKeyKeepAlive(const Credentials& c, RestCallback cb);
 

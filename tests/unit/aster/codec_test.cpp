@@ -1113,5 +1113,120 @@ TEST_CASE("depth frame decode throughput", "[.bench][aster]") {
                                         << " ns/frame");
 }
 
+// ------------------------------------------------------------------ funding accrued (issue 19)
+
+// GET /fapi/v1/income rows as the venue documents them (Binance family; aster.md §9) and as the
+// sim writes them: a transfer without symbol, tranId as number or string, tradeId "" or digits.
+TEST_CASE("income rows parse", "[aster][codec][funding_accrued]") {
+  const std::string body = R"([
+    {"symbol":"","incomeType":"TRANSFER","income":"-0.37500000","asset":"USDT","info":"TRANSFER",
+     "time":1570608000000,"tranId":"9689322392","tradeId":""},
+    {"symbol":"BTCUSDT","incomeType":"FUNDING_FEE","income":"-1.25000000","asset":"USDT",
+     "info":"FUNDING_FEE","time":1570636800000,"tranId":9689322393,"tradeId":""},
+    {"symbol":"BTCUSDT","incomeType":"COMMISSION","income":"-0.01000000","asset":"USDT",
+     "info":"COMMISSION","time":1570636800001,"tranId":9689322394,"tradeId":"2059192"}])";
+  auto rows = ParseIncome(body, Acct());
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 3);
+  CHECK((*rows)[0].venue_symbol.empty());
+  CHECK((*rows)[0].symbol.empty());
+  CHECK((*rows)[0].tran_id == 9689322392);
+  CHECK((*rows)[1].symbol == "BTC");
+  CHECK((*rows)[1].venue_symbol == "BTCUSDT");
+  CHECK((*rows)[1].income_type == "FUNDING_FEE");
+  CHECK((*rows)[1].income == D("-1.25"));
+  CHECK((*rows)[1].asset == "USDT");
+  CHECK((*rows)[1].time_ms == 1570636800000);
+  CHECK((*rows)[1].tran_id == 9689322393);
+  CHECK(ParseIncome("[]", Acct())->empty());
+  CHECK_FALSE(ParseIncome(R"([{"symbol":"BTCUSDT","incomeType":"FUNDING_FEE","time":1}])", Acct())
+                  .ok());  // no amount
+  CHECK_FALSE(ParseIncome(R"({"code":-1100,"msg":"x"})", Acct()).ok());
+}
+
+Fill F(const char* id, Side side, const char* qty, int64_t ms) {
+  Fill f;
+  f.trade_id = id;
+  f.side = side;
+  f.size = D(qty);
+  f.exchange_time = Ms(ms);
+  return f;
+}
+
+TEST_CASE("the fill that opened the current position", "[aster][codec][funding_accrued]") {
+  SECTION("opened from flat within the fills returned") {
+    // flat -> buy 1 (t=10) -> sell 1 (t=20, flat) -> buy 2 (t=30, opens) -> sell 0.5 (t=40).
+    std::vector<Fill> fills = {F("4", Side::kSell, "0.5", 40), F("1", Side::kBuy, "1", 10),
+                               F("3", Side::kBuy, "2", 30), F("2", Side::kSell, "1", 20)};
+    auto o = FindPositionOpening(fills, D("1.5"));
+    REQUIRE(o);
+    CHECK(o->time_ms == 30);
+    CHECK(o->trade_id == "3");
+    // A short opened by two fills in the same millisecond: the older trade id opened it.
+    std::vector<Fill> same_ms = {F("10", Side::kSell, "1", 50), F("9", Side::kSell, "1", 50)};
+    o = FindPositionOpening(same_ms, D("-2"));
+    REQUIRE(o);
+    CHECK(o->trade_id == "9");
+  }
+  SECTION("not found: the position is older than the fills returned") {
+    std::vector<Fill> fills = {F("7", Side::kBuy, "1", 10), F("8", Side::kBuy, "1", 20)};
+    CHECK_FALSE(FindPositionOpening(fills, D("3")));  // 1 long was there before the window
+    CHECK_FALSE(FindPositionOpening({}, D("1")));
+    CHECK_FALSE(FindPositionOpening(fills, D("0")));  // flat: nothing to accrue
+  }
+  SECTION("flipped sign: the fill that crossed zero opened it") {
+    // long 1 (t=10), then sell 3 at t=20: short 2, opened by the flip.
+    std::vector<Fill> fills = {F("1", Side::kBuy, "1", 10), F("2", Side::kSell, "3", 20)};
+    auto o = FindPositionOpening(fills, D("-2"));
+    REQUIRE(o);
+    CHECK(o->time_ms == 20);
+    CHECK(o->trade_id == "2");
+    // Then buy 4 at t=30: long 2 again, opened by that second flip.
+    fills.push_back(F("3", Side::kBuy, "4", 30));
+    o = FindPositionOpening(fills, D("2"));
+    REQUIRE(o);
+    CHECK(o->trade_id == "3");
+  }
+}
+
+IncomeRow Row(const char* vs, const char* type, const char* amount, int64_t ms, int64_t tran) {
+  IncomeRow r;
+  r.venue_symbol = vs;
+  r.income_type = type;
+  r.income = D(amount);
+  r.time_ms = ms;
+  r.tran_id = tran;
+  return r;
+}
+
+TEST_CASE("funding accrued sums FUNDING_FEE since the opening, page after page",
+          "[aster][codec][funding_accrued]") {
+  FundingAccrual a;
+  a.opening = PositionOpening{1000, "42"};
+  CHECK(a.NextStartMs() == 1000);
+  // Before the opening, other symbols and other types are not this position's funding.
+  REQUIRE(a.Add({Row("BTCUSDT", "FUNDING_FEE", "-9", 999, 1), Row("ETHUSDT", "FUNDING_FEE", "-7",
+                                                                  1500, 2),
+                 Row("BTCUSDT", "COMMISSION", "-0.1", 1000, 3),
+                 Row("BTCUSDT", "FUNDING_FEE", "-1.5", 1000, 4),
+                 Row("BTCUSDT", "FUNDING_FEE", "0.25", 2000, 5),
+                 Row("BTCUSDT", "FUNDING_FEE", "-0.125", 2000, 6)},
+                "BTCUSDT")
+              .ok());
+  CHECK(a.sum == D("-1.375"));
+  CHECK(a.NextStartMs() == 2000);
+  // The next read starts at 2000 again: rows already counted are skipped, new ones added.
+  REQUIRE(a.Add({Row("BTCUSDT", "FUNDING_FEE", "0.25", 2000, 5),
+                 Row("BTCUSDT", "FUNDING_FEE", "-0.125", 2000, 6),
+                 Row("BTCUSDT", "FUNDING_FEE", "-0.5", 2000, 7),
+                 Row("BTCUSDT", "FUNDING_FEE", "2", 3000, 8)},
+                "BTCUSDT")
+              .ok());
+  CHECK(a.sum == D("0.125"));
+  CHECK(a.NextStartMs() == 3000);
+  REQUIRE(a.Add({}, "BTCUSDT").ok());
+  CHECK(a.sum == D("0.125"));
+}
+
 }  // namespace
 }  // namespace perpgw::adapters::aster
