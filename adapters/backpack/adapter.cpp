@@ -33,6 +33,11 @@ constexpr auto kBalancePoll = std::chrono::seconds(10);
 // Order/account events change the balance, but a busy strategy produces many: poll at most
 // this often (trailing, so the last event is always covered).
 constexpr auto kBalanceRefreshGap = std::chrono::milliseconds(500);
+// Position.leverage is the account's leverageLimit (account-wide): read again by GetPositions
+// when the last read is older than this. It changes only through PATCH /api/v1/account, which
+// the gateway does not send (set_leverage is false), so this bounds how long a change made
+// elsewhere goes unseen.
+constexpr auto kAccountSettingsMaxAge = std::chrono::seconds(30);
 
 absl::Status FromVenue(const VenueError& e) { return ToStatus(e); }
 
@@ -299,7 +304,21 @@ class BackpackAdapter final : public common::AdapterBase {
           p.venue = cfg_.name;
           p.account = acc->creds.account;
         }
-        done(std::move(*ps));
+        if (ps->empty() || FreshLeverage(acc)) {
+          ApplyAccountLeverage(acc->leverage, &*ps);
+          return done(std::move(*ps));
+        }
+        // The account's leverageLimit is every position's leverage (account-wide on Backpack).
+        rest_.AccountQuery(acc->creds, [this, acc, ps = std::move(*ps),
+                                        done](RestResult a) mutable {
+          if (a.ok()) {
+            auto settings = codec_.ParseAccount(a.body);
+            if (settings.ok()) NoteAccountSettings(acc, *settings);
+          }
+          // Unread: the positions answer without leverage (absent, not a guess).
+          ApplyAccountLeverage(FreshLeverage(acc) ? acc->leverage : std::nullopt, &ps);
+          done(std::move(ps));
+        });
       });
     });
   }
@@ -316,6 +335,7 @@ class BackpackAdapter final : public common::AdapterBase {
         if (!r.ok()) return done(FromVenue(r.error));
         auto settings = codec_.ParseAccount(r.body);
         if (!settings.ok()) return done(settings.status());
+        NoteAccountSettings(acc, *settings);
         auto m = markets_.find(vs);
         LeverageInfo li =
             BuildLeverageInfo(*settings, m == markets_.end() ? nullptr : &m->second, symbol);
@@ -335,7 +355,20 @@ class BackpackAdapter final : public common::AdapterBase {
     // per kBalanceRefreshGap, trailing, never two in flight. Each is a signed REST call on the
     // account's rate-limit budget and the connections orders use.
     std::unique_ptr<common::RefreshGate> balance_gate;
+    // The account's leverageLimit as last read (GET /api/v1/account), venue thread only.
+    OptDecimal leverage;
+    UnixNanos leverage_at = 0;  // 0: never read
   };
+
+  void NoteAccountSettings(AccountState* acc, const AccountSettings& settings) {
+    acc->leverage = AccountLeverage(settings);
+    acc->leverage_at = clock_.Now();
+  }
+  bool FreshLeverage(const AccountState* acc) const {
+    const UnixNanos max_age =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kAccountSettingsMaxAge).count();
+    return acc->leverage_at > 0 && clock_.Now() - acc->leverage_at < max_age;
+  }
 
   AccountState* FindAccount(const std::string& id) {
     auto it = accounts_.find(id);
@@ -985,6 +1018,8 @@ class BackpackAdapter final : public common::AdapterBase {
       Position pos = p->position;
       pos.venue = cfg_.name;
       pos.account = acc->creds.account;
+      // Account-wide, as GetPositions/GetLeverageInfo last read it (the stream has no leverage).
+      if (acc->leverage_at > 0) pos.leverage = acc->leverage;
       Publish(std::move(pos));
     } else if (info->kind == WsKind::kError) {
       log_->warn("private ws error {}: {}", info->error_code, info->error_message);

@@ -1447,8 +1447,8 @@ LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo*
   LeverageInfo li;
   li.venue = S(kVenueName);
   li.symbol = S(normalized_symbol);
-  li.leverage = account.leverage_limit;
-  li.max_leverage = account.leverage_limit;
+  li.leverage = AccountLeverage(account);
+  li.max_leverage = li.leverage;
   if (market) {
     li.initial_margin_ratio = market->imf_base;
     li.maint_margin_ratio = market->mmf_base;
@@ -1459,6 +1459,15 @@ LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo*
     }
   }
   return li;
+}
+
+OptDecimal AccountLeverage(const AccountSettings& account) {
+  if (!account.leverage_limit.IsPositive()) return std::nullopt;  // 0: not reported
+  return account.leverage_limit;
+}
+
+void ApplyAccountLeverage(const OptDecimal& leverage, std::vector<Position>* positions) {
+  for (Position& p : *positions) p.leverage = leverage;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -293,6 +293,12 @@ class FundingHistoryPager {
 LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo* market,
                                std::string_view normalized_symbol);
 
+// Position.leverage on Backpack: the account's leverageLimit (GET /api/v1/account). Leverage is
+// account-wide there (backpack.md §10.5: no per-market setting), so it is the account's setting
+// applied to every position. Absent when the account does not report it (never "0").
+OptDecimal AccountLeverage(const AccountSettings& account);
+void ApplyAccountLeverage(const OptDecimal& leverage, std::vector<Position>* positions);
+
 // Snapshot -> the fan-out's BookUpdate (snapshot = true, venue_seq = lastUpdateId).
 BookUpdate MakeSnapshotUpdate(const DepthSnapshot& snap, const Instrument& inst,
                               UnixNanos receive_time);

@@ -953,6 +953,21 @@ TEST_CASE("backpack codec: positions, collateral, capital, account, leverage") {
   CHECK(bp::BuildLeverageInfo(high, btc, "BTC").max_leverage == D("75"));
   CHECK(bp::BuildLeverageInfo(high, nullptr, "BTC").max_leverage == D("100"));
 
+  // Position.leverage: the account's leverageLimit on every position (account-wide, issue 19);
+  // an account without one leaves it absent, never "0".
+  CHECK(bp::AccountLeverage(*acct) == D("10"));
+  std::vector<perpgw::Position> two(2);
+  bp::ApplyAccountLeverage(bp::AccountLeverage(*acct), &two);
+  CHECK(two[0].leverage == D("10"));
+  CHECK(two[1].leverage == D("10"));
+  bp::AccountSettings unset = *acct;
+  unset.leverage_limit = D("0");
+  CHECK_FALSE(bp::AccountLeverage(unset).has_value());
+  bp::ApplyAccountLeverage(bp::AccountLeverage(unset), &two);
+  CHECK_FALSE(two[0].leverage.has_value());
+  CHECK_FALSE(bp::BuildLeverageInfo(unset, nullptr, "BTC").leverage.has_value());
+  CHECK(bp::BuildLeverageInfo(unset, btc, "BTC").max_leverage == D("75"));
+
   CHECK(!c.ParseCollateral(R"({"netEquity":"x","netEquityAvailable":"1"})", 0).ok());
   CHECK(!c.ParseCollateral("[]", 0).ok());
   CHECK(!c.ParsePositions(R"([{"symbol":"X_USDC_PERP"}])", syms, 0).ok());
