@@ -424,7 +424,11 @@ TEST_CASE("paradex sim: markets and markets_summary carry every field of the sam
   // GET /markets: every member of the sample's perp rows (option-only members aside).
   std::set<std::string> want;
   const std::string markets_sample = ReadData("rest_markets.json");
-  for (simdjson::dom::element r : ps.parse(markets_sample)["results"].get_array().value()) {
+  // The array is a named local: a range over `get_array().value()` of a temporary result
+  // dangles (ASan: stack-use-after-scope).
+  simdjson::dom::array market_rows;
+  REQUIRE(!ps.parse(markets_sample)["results"].get_array().get(market_rows));
+  for (simdjson::dom::element r : market_rows) {
     if (std::string_view(r["asset_kind"]) != "PERP") continue;
     for (const auto& k : Keys(r)) want.insert(k);
   }
@@ -441,7 +445,9 @@ TEST_CASE("paradex sim: markets and markets_summary carry every field of the sam
   want.clear();
   simdjson::dom::parser ps2, pg2;
   const std::string summary_sample = ReadData("rest_markets_summary.json");
-  for (simdjson::dom::element r : ps2.parse(summary_sample)["results"].get_array().value()) {
+  simdjson::dom::array summary_rows;
+  REQUIRE(!ps2.parse(summary_sample)["results"].get_array().get(summary_rows));
+  for (simdjson::dom::element r : summary_rows) {
     for (const auto& k : Keys(r)) want.insert(k);
   }
   const std::string summary = sim.Get("/v1/markets/summary?market=BTC-USD-PERP").body;
