@@ -94,4 +94,24 @@ absl::Status AttachVenueDetails(absl::Status st, std::string_view venue, const V
   return st;
 }
 
+absl::StatusOr<OrderAck> AmendRefusal(const VenueError& e, const absl::Status& st,
+                                      const Order& before) {
+  OrderAck ack;
+  ack.order = before;
+  if (e.retry == RetryClass::kUnknownOutcome) {
+    ack.outcome = AckOutcome::kOutcomeUnknown;
+    ack.retryable = true;
+    ack.message = "amend outcome unknown (" + std::string(st.message()) +
+                  "); look the order up before amending again";
+    return ack;
+  }
+  if (st.ok()) return absl::InternalError("AmendRefusal called with a success");
+  if (st.code() == absl::StatusCode::kNotFound) return st;
+  ack.outcome = AckOutcome::kRejected;
+  ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
+  ack.retryable = e.retry == RetryClass::kRetryable;
+  ack.message = std::string(st.message());
+  return ack;
+}
+
 }  // namespace perpgw

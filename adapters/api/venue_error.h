@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "adapters/api/types.h"
 
 namespace perpgw {
@@ -67,5 +68,11 @@ absl::Status VenueErrorStatus(std::string_view venue, const VenueError& e);
 // The documented reason (README "Errors") and the venue's code, message, HTTP status and retry
 // class, attached to `st` (reason.h payloads): every venue's ToStatus ends here.
 absl::Status AttachVenueDetails(absl::Status st, std::string_view venue, const VenueError& e);
+// The answer to a modify (AmendOrder) the venue refused or did not answer, for every venue:
+// `st` is the venue's own status for `e` (its ToStatus). Unknown outcome → OUTCOME_UNKNOWN
+// (retryable: look the order up before amending again); NOT_FOUND → that status (nothing to
+// amend); any other refusal → REJECTED with the order unchanged (`before`).
+absl::StatusOr<OrderAck> AmendRefusal(const VenueError& e, const absl::Status& st,
+                                      const Order& before);
 
 }  // namespace perpgw

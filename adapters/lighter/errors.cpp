@@ -144,23 +144,7 @@ absl::Status ToStatus(const VenueError& e) {
 }
 
 absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before) {
-  OrderAck ack;
-  ack.order = before;
-  if (e.retry == RetryClass::kUnknownOutcome) {
-    ack.outcome = AckOutcome::kOutcomeUnknown;
-    ack.retryable = true;
-    ack.message = "amend outcome unknown (" + std::string(ToStatus(e).message()) +
-                  "); look the order up before amending again";
-    return ack;
-  }
-  absl::Status st = ToStatus(e);
-  if (st.ok()) return absl::InternalError("AmendFailure called with a success");
-  if (st.code() == absl::StatusCode::kNotFound) return st;
-  ack.outcome = AckOutcome::kRejected;
-  ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
-  ack.retryable = e.retry == RetryClass::kRetryable;
-  ack.message = std::string(st.message());
-  return ack;
+  return AmendRefusal(e, ToStatus(e), before);
 }
 
 }  // namespace perpgw::adapters::lighter

@@ -169,17 +169,8 @@ VenueError ClassifyTransportError(std::string_view what, RequestKind kind) {
 absl::Status ToStatus(const VenueError& e) { return VenueErrorStatus("paradex", e); }
 
 absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before) {
-  OrderAck ack;
-  ack.order = before;
-  if (e.retry == RetryClass::kUnknownOutcome) {
-    ack.outcome = AckOutcome::kOutcomeUnknown;
-    ack.retryable = true;
-    ack.message = "amend outcome unknown (" + std::string(ToStatus(e).message()) +
-                  "); look the order up before amending again";
-    return ack;
-  }
-  if (e.status_code == absl::StatusCode::kOk) {
-    return absl::InternalError("AmendFailure called with a success");
+  if (e.retry == RetryClass::kUnknownOutcome || e.status_code == absl::StatusCode::kOk) {
+    return AmendRefusal(e, ToStatus(e), before);
   }
   // A modify names one order: "closed" and "not open" say the same as "not found" here (filled
   // or canceled meanwhile: nothing to amend).
@@ -190,13 +181,7 @@ absl::StatusOr<OrderAck> AmendFailure(const VenueError& e, const Order& before) 
     nf.status_code = absl::StatusCode::kNotFound;
     return ToStatus(nf);
   }
-  absl::Status st = ToStatus(e);
-  if (st.code() == absl::StatusCode::kNotFound) return st;
-  ack.outcome = AckOutcome::kRejected;
-  ack.reason = e.reason == CancelReason::kNone ? CancelReason::kRejected : e.reason;
-  ack.retryable = e.retry == RetryClass::kRetryable;
-  ack.message = std::string(st.message());
-  return ack;
+  return AmendRefusal(e, ToStatus(e), before);
 }
 
 }  // namespace perpgw::adapters::paradex
