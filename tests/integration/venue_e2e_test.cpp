@@ -693,6 +693,35 @@ void OrdersRoundTrip(RigOptions opts) {
   }
 }
 
+// Every BboUpdate of the rig's BTC on one StreamBbo, read on its own thread until Stop() (or
+// the end of scope, so a failed REQUIRE does not leave a joinable thread behind).
+struct BboTape {
+  explicit BboTape(VenueRig& rig) {
+    reader = std::thread([this, &rig] {
+      v1::StreamBboRequest req;
+      auto* m = req.add_markets();
+      m->set_venue(rig.venue());
+      m->set_symbol("BTC");
+      auto r = rig.market->StreamBbo(&ctx, req);
+      v1::BboUpdate u;
+      while (r->Read(&u)) {
+        std::lock_guard lock(mu);
+        seen.push_back(u);
+      }
+    });
+  }
+  ~BboTape() { Stop(); }
+  void Stop() {
+    if (!reader.joinable()) return;
+    ctx.TryCancel();
+    reader.join();
+  }
+  std::mutex mu;
+  std::vector<v1::BboUpdate> seen;  // under mu until Stop()
+  grpc::ClientContext ctx;
+  std::thread reader;
+};
+
 // Defect: a crossed bookTicker (bid >= ask) was published as LIVE. It is flagged STALE (and
 // counted), and the stream goes on with LIVE quotes after it.
 void CrossedBboIsFlagged(RigOptions opts) {
@@ -701,21 +730,9 @@ void CrossedBboIsFlagged(RigOptions opts) {
   VenueRig rig(opts);
   REQUIRE(rig.error() == "");
   const std::string vs = rig.VenueSymbol("BTC");
-  std::mutex mu;
-  std::vector<v1::BboUpdate> seen;
-  grpc::ClientContext ctx;
-  std::thread reader([&] {
-    v1::StreamBboRequest req;
-    auto* m = req.add_markets();
-    m->set_venue(rig.venue());
-    m->set_symbol("BTC");
-    auto r = rig.market->StreamBbo(&ctx, req);
-    v1::BboUpdate u;
-    while (r->Read(&u)) {
-      std::lock_guard lock(mu);
-      seen.push_back(u);
-    }
-  });
+  BboTape tape(rig);
+  std::mutex& mu = tape.mu;
+  std::vector<v1::BboUpdate>& seen = tape.seen;
   auto count = [&] {
     std::lock_guard lock(mu);
     return seen.size();
@@ -740,8 +757,7 @@ void CrossedBboIsFlagged(RigOptions opts) {
         return false;
       },
       Millis(30000), Millis(50)));
-  ctx.TryCancel();
-  reader.join();
+  tape.Stop();
   CHECK(seen[at].status() == v1::BOOK_STATUS_STALE);
   size_t crossed_live = 0;
   for (const auto& u : seen) crossed_live += crossed(u) && u.status() == v1::BOOK_STATUS_LIVE;
@@ -758,21 +774,9 @@ void BboFromBook(RigOptions opts) {
   VenueRig rig(opts);
   REQUIRE(rig.error() == "");
   const std::string vs = rig.VenueSymbol("BTC");
-  std::mutex mu;
-  std::vector<v1::BboUpdate> seen;
-  grpc::ClientContext ctx;
-  std::thread reader([&] {
-    v1::StreamBboRequest req;
-    auto* m = req.add_markets();
-    m->set_venue(rig.venue());
-    m->set_symbol("BTC");
-    auto r = rig.market->StreamBbo(&ctx, req);
-    v1::BboUpdate u;
-    while (r->Read(&u)) {
-      std::lock_guard lock(mu);
-      seen.push_back(u);
-    }
-  });
+  BboTape tape(rig);
+  std::mutex& mu = tape.mu;
+  std::vector<v1::BboUpdate>& seen = tape.seen;
   REQUIRE(WaitUntil(
       [&] {
         std::lock_guard lock(mu);
@@ -804,8 +808,7 @@ void BboFromBook(RigOptions opts) {
                D(last.bid_size()) == bq && D(last.ask_price()) == ap && D(last.ask_size()) == aq;
       },
       Millis(15000), Millis(50));
-  ctx.TryCancel();
-  reader.join();
+  tape.Stop();
   CHECK(same);
   size_t live = 0, crossed = 0;
   for (const auto& u : seen) {
