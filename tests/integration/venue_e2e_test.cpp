@@ -2803,18 +2803,16 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   // In one native batch request the venue refuses one order (a post-only that would cross) and
   // takes the other: each keeps its own result.
   if (batch_method == "native") {
-    // Lighter's sim book still moves its touch a little with the rate at 0 (the frozen best ask
-    // was seen taken by then): its crossing bid is 10 ticks over the ask read now.
-    std::string cross_px = fm.best_ask;
-    if (rig.venue() == "lighter") {
-      v1::OrderBook book;
-      v1::GetOrderBookRequest breq;
-      *breq.mutable_market() = fm.market;
-      breq.set_depth(1);
-      REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
-      REQUIRE(book.asks_size() > 0);
-      cross_px = Offset(book.asks(0).price(), fm.tick, 10);
-    }
+    // The sims' touch still drifts a little with the rate at 0 (Lighter's frozen best ask was seen
+    // taken by then; on CI Paradex's ask rose past the frozen one, so a bid at it rested): the
+    // crossing bid is 10 ticks over the ask read now, on every venue.
+    v1::OrderBook book;
+    v1::GetOrderBookRequest breq;
+    *breq.mutable_market() = fm.market;
+    breq.set_depth(1);
+    REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
+    REQUIRE(book.asks_size() > 0);
+    const std::string cross_px = Offset(book.asks(0).price(), fm.tick, 10);
     v1::PlaceOrdersRequest mixed;
     *mixed.add_orders() = LimitOrder(acct, fm, "bt-cross", v1::SIDE_BUY, cross_px,
                                      v1::TIME_IN_FORCE_POST_ONLY);
