@@ -342,6 +342,19 @@ FrozenMarket FreezeMarket(VenueRig& rig) {
   return fm;
 }
 
+// A bid that crosses the ask now. With the rate at 0 the sims still print trades that take the
+// best level (the ask only rises), so the frozen best ask may be gone by the time an order is
+// placed (seen on CI: a post-only bid at it rested OPEN): 10 ticks over the ask read just before.
+std::string CrossingBid(VenueRig& rig, const FrozenMarket& fm) {
+  v1::OrderBook book;
+  v1::GetOrderBookRequest breq;
+  *breq.mutable_market() = fm.market;
+  breq.set_depth(1);
+  REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
+  REQUIRE(book.asks_size() > 0);
+  return Offset(book.asks(0).price(), fm.tick, 10);
+}
+
 void OrdersRoundTrip(RigOptions opts) {
   opts.rate = 20;
   opts.symbols = {"BTC"};
@@ -352,7 +365,7 @@ void OrdersRoundTrip(RigOptions opts) {
   v1::GetInstrumentRequest ireq;
   *ireq.mutable_market() = fm.market;
   const std::string &tick = fm.tick, &size = fm.size;
-  const std::string &best_bid = fm.best_bid, &best_ask = fm.best_ask;
+  const std::string& best_bid = fm.best_bid;
 
   OrderEventFollower events(rig);
   auto place = [&](const std::string& cid, v1::Side side, const std::string& px,
@@ -370,7 +383,8 @@ void OrdersRoundTrip(RigOptions opts) {
   };
 
   v1::PlaceOrderResponse po;
-  REQUIRE(place("it-postonly-1", v1::SIDE_BUY, best_ask, v1::TIME_IN_FORCE_POST_ONLY, &po).ok());
+  REQUIRE(place("it-postonly-1", v1::SIDE_BUY, CrossingBid(rig, fm), v1::TIME_IN_FORCE_POST_ONLY,
+                &po).ok());
   if (rig.venue() == "paradex" || rig.venue() == "lighter") {
     // Paradex answers 201 NEW and Lighter accepts the tx (matching is asynchronous): the cross
     // arrives on the order stream as REJECTED with the post-only reason.
@@ -1241,7 +1255,7 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
   v1::GetInstrumentRequest ireq;
   *ireq.mutable_market() = fm.market;
   const std::string &tick = fm.tick, &size = fm.size;
-  const std::string &best_bid = fm.best_bid, &best_ask = fm.best_ask;
+  const std::string& best_bid = fm.best_bid;
 
   auto request = [&](const std::string& cid, v1::Side side, const std::string& px,
                      v1::TimeInForce tif, const std::string& sz) {
@@ -1283,7 +1297,7 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
     return total;
   };
   const std::string v = rig.venue();
-  const std::string cross_px = Offset(best_ask, tick, 5);
+  const std::string cross_px = CrossingBid(rig, fm);
   const Decimal pos0 = position();
 
   // 1. The venue holds the POST 9 s (the gateway's HTTP timeout is 8 s).
@@ -2765,7 +2779,7 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   const uint64_t cancel_batch0 = SimRequests(rig, keys.cancel_batch),
                  cancel_single0 = SimRequests(rig, keys.cancel_single);
   v1::CancelOrdersRequest cb;
-  for (const std::string cid : {live_cid, std::string("bt-1"), std::string("bt-2"),
+  for (const std::string& cid : {live_cid, std::string("bt-1"), std::string("bt-2"),
                                 std::string("bt-unknown")}) {
     auto* c = cb.add_orders();
     c->set_account(acct);
@@ -2803,16 +2817,7 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   // In one native batch request the venue refuses one order (a post-only that would cross) and
   // takes the other: each keeps its own result.
   if (batch_method == "native") {
-    // The sims' touch still drifts a little with the rate at 0 (Lighter's frozen best ask was seen
-    // taken by then; on CI Paradex's ask rose past the frozen one, so a bid at it rested): the
-    // crossing bid is 10 ticks over the ask read now, on every venue.
-    v1::OrderBook book;
-    v1::GetOrderBookRequest breq;
-    *breq.mutable_market() = fm.market;
-    breq.set_depth(1);
-    REQUIRE(Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok());
-    REQUIRE(book.asks_size() > 0);
-    const std::string cross_px = Offset(book.asks(0).price(), fm.tick, 10);
+    const std::string cross_px = CrossingBid(rig, fm);
     v1::PlaceOrdersRequest mixed;
     *mixed.add_orders() = LimitOrder(acct, fm, "bt-cross", v1::SIDE_BUY, cross_px,
                                      v1::TIME_IN_FORCE_POST_ONLY);
