@@ -5,7 +5,10 @@
 // ccxt has applied a depth frame, the latency from the frame's `T` (microseconds, the sim's
 // stamp; perpgwd forwards the same field as exchange_time_ns) to now is recorded.
 //
-// Usage: node ccxt_consumer.mjs <ccxt package dir> <sim endpoints.json> [symbol]
+// Usage: node ccxt_consumer.mjs <ccxt package dir> <sim endpoints.json> [symbol[,symbol...]]
+// With several symbols (bench/peers.py --symbols N) the one loop is watchOrderBookForSymbols (one
+// connection, one subscribe for every depth stream, as ccxt documents it); status and dump then
+// also carry every book by base ("us", "books"); the first symbol's stay at the top level.
 // Same stdin/stdout protocol as bench_peers_client (bench/peers_client.cpp):
 //   start OFFSET_NS | stop | status | dump N | quit   ->  one JSON line each; {"event":"ready"} first.
 import fs from 'node:fs';
@@ -16,7 +19,9 @@ const [ccxtDir, endpointsFile, symbolArg] = process.argv.slice(2);
 const { default: ccxt } = await import(pathToFileURL(ccxtDir + '/js/ccxt.js').href);
 const version = JSON.parse(fs.readFileSync(ccxtDir + '/package.json', 'utf8')).version;
 const ep = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')).venues.backpack;
-const SYMBOL = symbolArg || 'BTC/USDC:USDC';
+const SYMBOLS = (symbolArg || 'BTC/USDC:USDC').split(',').filter((x) => x);
+const SYMBOL = SYMBOLS[0];
+const baseOf = (sym) => sym.split('/')[0];
 
 const base = ep.rest_url.replace(/\/+$/, '');
 const ws = ep.ws_url.replace(/\/+$/, '');
@@ -36,7 +41,8 @@ let recording = false;
 let ready = false;
 let lat = [];      // us, per depth frame applied while recording
 let stampSkew = [];  // sim_ns - T (us): how far the frame's send stamp is from T
-let lastU = 0;
+let lastU = 0;  // the first symbol's
+const lastUs = {};  // by ccxt symbol
 let counters = { msgs: 0, gaps: 0, disconnects: 0, errors: [] };
 
 const origHandle = ex.handleOrderBook;
@@ -44,13 +50,16 @@ ex.handleOrderBook = function (client, message) {
   origHandle.call(this, client, message);
   const d = message.data;
   if (!d) return;
-  const ob = this.orderbooks[SYMBOL];
+  const sym = SYMBOLS.length === 1 ? SYMBOL : this.safeSymbol(d.s);
+  const ob = this.orderbooks[sym];
   if (!ob || ob.nonce === undefined) return;  // still caching before the REST snapshot
   const u = Number(d.u);
-  // The real-time stream has U == u == previous u + 1; ccxt itself does not check (a hole is
-  // applied silently), so the bench counts it: the book is no longer exact.
-  if (lastU !== 0 && Number(d.U) > lastU + 1) ++counters.gaps;
-  if (u > lastU) lastU = u;
+  // The real-time stream has U == u == previous u + 1 per symbol; ccxt itself does not check (a
+  // hole is applied silently), so the bench counts it: the book is no longer exact.
+  const prev = lastUs[sym] || 0;
+  if (prev !== 0 && Number(d.U) > prev + 1) ++counters.gaps;
+  if (u > prev) lastUs[sym] = u;
+  if (sym === SYMBOL) lastU = lastUs[sym];
   ++counters.msgs;
   if (recording) {
     lat.push(lagUs(Number(d.T)));
@@ -82,15 +91,25 @@ rl.on('line', (line) => {
     recording = false;
     out({ event: 'stopped', samples: lat.length });
   } else if (cmd === 'status') {
-    out({ event: 'status', u: lastU, msgs: counters.msgs });
+    const st = { event: 'status', u: lastU, msgs: counters.msgs };
+    if (SYMBOLS.length > 1) st.us = Object.fromEntries(SYMBOLS.map((s) => [baseOf(s), lastUs[s] || 0]));
+    out(st);
   } else if (cmd === 'dump') {
     const n = Number(arg || 10);
     const ob = ex.orderbooks[SYMBOL];
-    out({ event: 'dump', ccxt_version: version, u: lastU, msgs: counters.msgs, resyncs: 0,
+    const d = { event: 'dump', ccxt_version: version, u: lastU, msgs: counters.msgs, resyncs: 0,
           disconnects: counters.disconnects, sequence_gaps: counters.gaps,
           errors: counters.errors.slice(0, 3),
           bids: ob ? levels(ob.bids, n) : [], asks: ob ? levels(ob.asks, n) : [],
-          latency: pct(lat), sim_ns_minus_T: pct(stampSkew) });
+          latency: pct(lat), sim_ns_minus_T: pct(stampSkew) };
+    if (SYMBOLS.length > 1) {
+      d.books = Object.fromEntries(SYMBOLS.map((s) => {
+        const b = ex.orderbooks[s];
+        return [baseOf(s), { u: lastUs[s] || 0, bids: b ? levels(b.bids, n) : [],
+                             asks: b ? levels(b.asks, n) : [] }];
+      }));
+    }
+    out(d);
   } else if (cmd === 'quit') {
     quit = true;
     rl.close();
@@ -103,10 +122,13 @@ await ex.loadHttpProxyAgent();
 await ex.loadMarkets();
 while (!quit) {
   try {
-    const ob = await ex.watchOrderBook(SYMBOL);
-    if (!ready && ob.nonce !== undefined && ob.bids.length && ob.asks.length) {
+    const ob = SYMBOLS.length === 1 ? await ex.watchOrderBook(SYMBOL)
+                                    : await ex.watchOrderBookForSymbols(SYMBOLS);
+    const live = (b) => b && b.nonce !== undefined && b.bids.length && b.asks.length;
+    if (!ready && (SYMBOLS.length === 1 ? live(ob) : SYMBOLS.every((s) => live(ex.orderbooks[s])))) {
       ready = true;
-      out({ event: 'ready', u: ob.nonce, ccxt_version: version });
+      out({ event: 'ready', u: SYMBOLS.length === 1 ? ob.nonce : ex.orderbooks[SYMBOL].nonce,
+            ccxt_version: version });
     }
   } catch (e) {
     if (quit) break;
