@@ -25,6 +25,7 @@
 //
 // Usage: bench_feeder [--symbols N] [--rate R] [--levels L] [--port P] [--host H]
 //                     [--ring FRAMES] [--seed S] [--max-pending-mb M] [--endpoints-out FILE]
+//                     [--tick-us US (pacing tick, default 1000)]
 //        bench_feeder --selftest-rate [--seconds S] [--symbols N] [--rate R (0 = as fast as
 //                     possible)]: a thread reads and discards; prints the updates/s sustained
 //                     and the feeder thread's CPU µs per update (one JSON line).
@@ -308,6 +309,7 @@ struct Args {
   std::string endpoints_out;
   bool selftest = false;
   double seconds = 3;
+  int tick_us = 1000;
 };
 
 class Feeder {
@@ -357,8 +359,10 @@ class Feeder {
     Add(lfd_, EPOLLIN, nullptr);
     tfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     itimerspec its{};
-    its.it_interval.tv_nsec = 1000000;  // 1 ms ticks
-    its.it_value.tv_nsec = 1000000;
+    // 1 ms ticks by default (--tick-us): every update due in the tick goes out in one write, so a
+    // reader sees bursts of rate/1000 frames (a gateway may merge them into fewer messages).
+    its.it_interval.tv_nsec = static_cast<long>(a_.tick_us) * 1000;
+    its.it_value.tv_nsec = static_cast<long>(a_.tick_us) * 1000;
     timerfd_settime(tfd_, 0, &its, nullptr);
     Add(tfd_, EPOLLIN, &tfd_);
     epoch_ns_ = MonoNs();
@@ -1015,16 +1019,19 @@ int main(int argc, char** argv) {
     else if (k == "--endpoints-out") a.endpoints_out = next();
     else if (k == "--selftest-rate") a.selftest = true;
     else if (k == "--seconds") a.seconds = std::strtod(next().c_str(), nullptr);
+    else if (k == "--tick-us") a.tick_us = std::atoi(next().c_str());
     else {
       std::fprintf(stderr,
                    "usage: bench_feeder [--symbols 1..200] [--rate R] [--levels L] [--port P] "
                    "[--host H] [--ring FRAMES] [--seed S] [--max-pending-mb M] "
-                   "[--endpoints-out FILE] | --selftest-rate [--seconds S] [--rate R|0]\n");
+                   "[--endpoints-out FILE] [--tick-us US] | --selftest-rate [--seconds S] "
+                   "[--rate R|0]\n");
       return 2;
     }
   }
-  if (a.symbols < 1 || a.symbols > 200 || a.levels < 1 || a.levels > 1000) {
-    std::fprintf(stderr, "bench_feeder: --symbols 1..200, --levels 1..1000\n");
+  if (a.symbols < 1 || a.symbols > 200 || a.levels < 1 || a.levels > 1000 || a.tick_us < 10 ||
+      a.tick_us > 999999) {
+    std::fprintf(stderr, "bench_feeder: --symbols 1..200, --levels 1..1000, --tick-us 10..999999\n");
     return 2;
   }
   if (a.selftest) return SelfTest(a);
