@@ -56,6 +56,12 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void Publish(EventPtr event) = 0;
+  // Several events of one publishing thread, in order: one hand-off for all of them (an adapter
+  // collects what one wake-up of its thread decoded). Leaves `events` empty.
+  virtual void PublishBatch(std::vector<EventPtr>& events) {
+    for (auto& e : events) Publish(std::move(e));
+    events.clear();
+  }
   virtual void Count(const std::string& venue, VenueCounter counter, uint64_t n = 1) {}
   virtual void Observe(const std::string& venue, VenueLatency what, int64_t nanos) {}
   // Thread-safe (fixed before adapters start). `updated`: when the order last changed in the

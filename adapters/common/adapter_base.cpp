@@ -1,5 +1,6 @@
 // AdapterBase: the thread, health and instrument plumbing shared by every venue adapter.
 #include "adapters/common/adapter_base.h"
+#include "adapters/common/ws_client.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -134,7 +135,7 @@ runtime::BookKeeper::Hooks AdapterBase::BookHooks(
 void AdapterBase::Start(EventSink* sink) {
   sink_ = sink;
   OnStart(sink);
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] { RunLoop(); });
   boost::asio::post(ioc_, [this] { Init(); });
 }
 
@@ -171,6 +172,30 @@ void AdapterBase::SetState(ConnState s, const std::string& err) {
   if (!err.empty()) last_error_ = err;
 }
 
+namespace {
+// The adapter whose thread this is (set by RunLoop): Publish holds market data only there.
+thread_local const AdapterBase* tls_loop_owner = nullptr;
+}  // namespace
+
+void AdapterBase::RunLoop() {
+  tls_loop_owner = this;
+  // run() one handler at a time: after a handler, every handler already ready runs (up to the
+  // bound of held events), then what they published goes out in one batch, before the thread
+  // blocks for the next input.
+  while (ioc_.run_one() > 0) {
+    while (held_.size() < kMaxHeldEvents && ioc_.poll_one() > 0) {
+    }
+    FlushHeld();
+  }
+  FlushHeld();
+  tls_loop_owner = nullptr;
+}
+
+void AdapterBase::FlushHeld() {
+  if (!held_.empty() && sink_) sink_->PublishBatch(held_);
+  held_.clear();
+}
+
 void AdapterBase::Publish(Event e) {
   if (!sink_) return;
   if (auto* b = std::get_if<Bbo>(&e); b != nullptr && IsCrossed(*b)) {
@@ -178,13 +203,32 @@ void AdapterBase::Publish(Event e) {
     if (b->status == BookStatus::kLive) b->status = BookStatus::kStale;
     sink_->Count(cfg_.name, VenueCounter::kBboCrossed, 1);
   }
-  sink_->Publish(std::make_shared<const Event>(std::move(e)));
+  const bool market_data = std::holds_alternative<BookUpdate>(e) ||
+                           std::holds_alternative<Bbo>(e) || std::holds_alternative<Trade>(e);
+  auto ptr = std::make_shared<const Event>(std::move(e));
+  if (tls_loop_owner != this) {  // another thread (none today): straight through
+    sink_->Publish(std::move(ptr));
+    return;
+  }
+  if (market_data) {
+    held_.push_back(std::move(ptr));
+    if (held_.size() >= kMaxHeldEvents) FlushHeld();
+    return;
+  }
+  FlushHeld();
+  sink_->Publish(std::move(ptr));
 }
 
 void AdapterBase::OnMarketFrame(MarketFeed& feed, runtime::BookKeeper& books,
                                 std::string_view frame, bool binary) {
-  const UnixNanos now = clock_.Now();
-  last_message_.store(now);
+  const UnixNanos wall = clock_.Now();
+  last_message_.store(wall);
+  // The frame's receive time: the kernel's stamp of the socket read that brought it, when the
+  // WebSocket layer has one that agrees with our clock (a test's clock does not), so time it
+  // sat in the socket before this thread got to it counts in its age and in the latency
+  // clients measure from receive_time_ns; else now.
+  const UnixNanos rx = CurrentMessageRxTime();
+  const UnixNanos now = rx > 0 && rx <= wall && wall - rx < 10'000'000'000LL ? rx : wall;
   if (sink_) {
     sink_->Count(cfg_.name, VenueCounter::kMessagesIn, 1);
     sink_->Count(cfg_.name, VenueCounter::kBytesIn, frame.size());

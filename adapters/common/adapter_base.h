@@ -60,6 +60,12 @@ class AdapterBase : public VenueAdapter {
   virtual void OnStop() = 0;           // on the adapter thread: close sessions, cancel timers
 
   void SetState(ConnState s, const std::string& err = "");
+  // Market data (books, BBOs, trades) published on the adapter thread is held until the thread
+  // has run every handler that is ready (every frame already received), then handed to the sink
+  // in one PublishBatch: one wake-up of the fan-out per burst instead of one per frame, and the
+  // fan-out merges a pair's deltas of the burst into one message. Anything else (orders, fills,
+  // positions, status, ...) first sends what is held, then goes alone, at once: the order of
+  // events is kept and an order event is queued before the call that reported it returns.
   void Publish(Event e);
   // Runs fn on the adapter thread after `delay`, unless the adapter stopped meanwhile.
   void After(std::chrono::milliseconds delay, std::function<void()> fn);
@@ -87,6 +93,12 @@ class AdapterBase : public VenueAdapter {
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   EventSink* sink_ = nullptr;
+  // Held market data (adapter thread only; see Publish), and its bound: a feed that keeps the
+  // thread busy still hands off every kMaxHeldEvents events.
+  std::vector<EventPtr> held_;
+  static constexpr size_t kMaxHeldEvents = 128;
+  void FlushHeld();
+  void RunLoop();
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<bool> ready_{false};
   std::atomic<UnixNanos> last_message_{0};

@@ -2,6 +2,12 @@
 #include "adapters/common/ws_client.h"
 #include "adapters/wire/json_reader.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <variant>
 
@@ -26,10 +32,138 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+// The message being delivered by on_message on this thread: its kernel receive time.
+thread_local int64_t tls_message_rx_ns = 0;
+
+// The TCP layer under the WebSocket (and TLS): beast's tcp_stream for connect and writes, but
+// reads through recvmsg(2) so the kernel's receive timestamp of each read (SO_TIMESTAMPNS,
+// CLOCK_REALTIME: when the last segment the read returns reached the socket) comes with the
+// bytes. Time spent queued in the socket before this thread read it is then counted.
+class RxStampedStream {
+ public:
+  using next_layer_type = beast::tcp_stream;
+  using executor_type = next_layer_type::executor_type;
+
+  explicit RxStampedStream(net::io_context& ioc) : next_(ioc) {}
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
+  // What asio's ssl::stream asks of the layer under it.
+  using lowest_layer_type = tcp::socket::lowest_layer_type;
+  lowest_layer_type& lowest_layer() noexcept { return next_.socket().lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const noexcept { return next_.socket().lowest_layer(); }
+  // After connect: ask the kernel for receive timestamps (best effort; 0 stamps without).
+  void EnableRxTimestamps() {
+    int one = 1;
+    stamping_ = ::setsockopt(next_.socket().native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &one,
+                             sizeof one) == 0;
+  }
+  // The kernel receive time of the last read, ns since the epoch; 0 when unknown.
+  int64_t last_rx_ns() const { return last_rx_ns_; }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
+  }
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return net::async_initiate<ReadHandler, void(beast::error_code, std::size_t)>(
+        [this](auto h, const MutableBufferSequence& b) { WaitThenRead(std::move(h), b); },
+        handler, buffers);
+  }
+  // Synchronous forms (a synchronous TLS teardown would use them).
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& b, beast::error_code& ec) {
+    return next_.socket().read_some(b, ec);
+  }
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& b) {
+    return next_.socket().read_some(b);
+  }
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& b, beast::error_code& ec) {
+    return next_.socket().write_some(b, ec);
+  }
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& b) {
+    return next_.socket().write_some(b);
+  }
+
+ private:
+  template <class Handler, class MutableBufferSequence>
+  void WaitThenRead(Handler h, const MutableBufferSequence& buffers) {
+    auto ex = net::get_associated_executor(h, get_executor());
+    next_.socket().async_wait(
+        tcp::socket::wait_read,
+        net::bind_executor(ex, [this, h = std::move(h), buffers](beast::error_code ec) mutable {
+          if (ec) return std::move(h)(ec, 0);
+          std::size_t n = 0;
+          ec = ReadNow(buffers, &n);
+          if (ec == net::error::would_block) return WaitThenRead(std::move(h), buffers);
+          std::move(h)(ec, n);
+        }));
+  }
+
+  template <class MutableBufferSequence>
+  beast::error_code ReadNow(const MutableBufferSequence& buffers, std::size_t* n) {
+    iovec iov[16];
+    std::size_t count = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && count < 16; ++it) {
+      net::mutable_buffer b(*it);
+      if (b.size() == 0) continue;
+      iov[count].iov_base = b.data();
+      iov[count].iov_len = b.size();
+      ++count;
+    }
+    if (count == 0) return {};  // a zero-size read completes at once
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    msg.msg_control = stamping_ ? control : nullptr;
+    msg.msg_controllen = stamping_ ? sizeof control : 0;
+    const ssize_t r = ::recvmsg(next_.socket().native_handle(), &msg, MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return net::error::would_block;
+      return beast::error_code(errno, boost::system::system_category());
+    }
+    if (r == 0) return net::error::eof;
+    *n = static_cast<std::size_t>(r);
+    if (stamping_) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          last_rx_ns_ = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+        }
+      }
+    }
+    return {};
+  }
+
+  next_layer_type next_;
+  bool stamping_ = false;
+  int64_t last_rx_ns_ = 0;
+};
+
+// The WebSocket close handshake ends with the TCP layer's teardown (async only: WsClient never
+// closes synchronously).
+template <class TeardownHandler>
+void async_teardown(beast::role_type role, RxStampedStream& s, TeardownHandler&& handler) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+}
+}  // namespace
+
+int64_t CurrentMessageRxTime() { return tls_message_rx_ns; }
+
 class WsClient::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  using PlainWs = websocket::stream<beast::tcp_stream>;
-  using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+  using PlainWs = websocket::stream<RxStampedStream>;
+  using TlsWs = websocket::stream<beast::ssl_stream<RxStampedStream>>;
 
   Impl(net::io_context& ioc, Url url, WsOptions options, Handlers handlers)
       : ioc_(ioc),
@@ -113,6 +247,13 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
     std::visit([&](auto& p) { f(*p); }, stream_);
   }
 
+  RxStampedStream& Stamped() {
+    if (auto* tls = std::get_if<std::unique_ptr<TlsWs>>(&stream_)) {
+      return (*tls)->next_layer().next_layer();
+    }
+    return std::get<std::unique_ptr<PlainWs>>(stream_)->next_layer();
+  }
+
   void OnResolve(beast::error_code ec, tcp::resolver::results_type results) {
     if (state_ != State::kConnecting) return;
     if (ec) return Fail("resolve " + url_.host + ": " + ec.message());
@@ -131,6 +272,7 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
     Visit([&](auto& ws) {
       beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
     });
+    Stamped().EnableRxTimestamps();
     if (auto* tls = std::get_if<std::unique_ptr<TlsWs>>(&stream_)) {
       auto& ssl_stream = (*tls)->next_layer();
       absl::Status st =
@@ -221,7 +363,9 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
     ++stats_.messages_received;
     stats_.bytes_received += size;
     if (handlers_.on_message) {
+      tls_message_rx_ns = Stamped().last_rx_ns();
       handlers_.on_message(std::string_view(static_cast<const char*>(data.data()), size), binary);
+      tls_message_rx_ns = 0;
     }
     buffer_.consume(buffer_.size());
     if (state_ == State::kOpen) DoRead();

@@ -41,6 +41,12 @@ struct WsOptions {
   std::string user_agent = "perpgw/0.1";
 };
 
+// During a WsClient on_message callback: the kernel's receive time (SO_TIMESTAMPNS, ns since the
+// epoch) of the socket read that completed the message, i.e. when its last bytes reached the
+// socket, before any wait for this thread; 0 outside a callback or when the kernel gave none.
+// Frames decoded from one read share its stamp (that of the read's last segment).
+int64_t CurrentMessageRxTime();
+
 class WsClient {
  public:
   enum class State { kIdle, kConnecting, kOpen, kClosed };

@@ -66,13 +66,91 @@ void Bus::Stop(const grpc::Status& status) {
   thread_.join();
 }
 
+namespace {
+// What a publishing thread may fan out itself (Bus::DrainInline): market data only. Order
+// events (the order log, fsync), tasks (queries, subscriptions, Stop) stay on the bus thread.
+bool InlineKind(const Event& e) {
+  return std::holds_alternative<BookUpdate>(e) || std::holds_alternative<Bbo>(e) ||
+         std::holds_alternative<Trade>(e);
+}
+}  // namespace
+
 void Bus::Publish(EventPtr event) {
-  if (tap_) tap_(*event);
+  std::vector<EventPtr> one;
+  one.push_back(std::move(event));
+  PublishBatch(one);
+}
+
+void Bus::PublishBatch(std::vector<EventPtr>& events) {
+  if (events.empty()) return;
+  if (tap_) {
+    for (const auto& e : events) tap_(*e);
+  }
+  bool drain_here = false;
   {
     perpgw::MutexLock lock(&mu_);
-    queue_.push_back(Item{std::move(event), nullptr});
+    const auto at = std::chrono::steady_clock::now();
+    for (auto& e : events) queue_.push_back(Item{std::move(e), nullptr, at});
+    // Nobody is fanning out and the queue starts with market data: this thread does it, no
+    // hand-off to the bus thread (one wake-up and two context switches less per burst).
+    if (!busy_ && !stopping_ && queue_.front().event && InlineKind(*queue_.front().event)) {
+      busy_ = true;
+      drain_here = true;
+    }
   }
-  cv_.Signal();
+  events.clear();
+  if (drain_here) {
+    DrainInline();
+  } else {
+    cv_.Signal();
+  }
+}
+
+void Bus::DrainInline() {
+  // busy_ is ours: the fan-out state is this thread's until we clear it under mu_.
+  std::deque<Item>& batch = inline_batch_;
+  bool hand_off = false;
+  for (int round = 0;; ++round) {
+    {
+      perpgw::MutexLock lock(&mu_);
+      // The leading run of market data; anything else (or a feed that never lets the queue
+      // empty) goes to the bus thread, in order behind what was done here.
+      if (round == kMaxInlineRounds || queue_.empty() || queue_.front().task ||
+          !InlineKind(*queue_.front().event)) {
+        busy_ = false;
+        hand_off = !queue_.empty() || stopping_;
+        break;
+      }
+      while (!queue_.empty() && !queue_.front().task && InlineKind(*queue_.front().event)) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    ProcessBatch(batch);
+  }
+  if (hand_off) cv_.Signal();
+}
+
+void Bus::ProcessBatch(std::deque<Item>& batch) {
+  if (!batch.empty()) {
+    stats_.fanout_lag_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - batch.front().at)
+                                   .count(),
+                               std::memory_order_relaxed);
+  }
+  // Posting order is kept: a subscription posted after an event sees its effect in the
+  // snapshot, and every later event as a delta.
+  for (auto& item : batch) {
+    if (item.task) {
+      FlushBooks();  // queries and subscriptions see every change as sent
+      item.task();
+    } else {
+      stats_.events_in.fetch_add(1, std::memory_order_relaxed);
+      Handle(*item.event);
+    }
+  }
+  batch.clear();
+  FlushBooks();
 }
 
 void Bus::Post(std::function<void()> fn) {
@@ -89,39 +167,30 @@ void Bus::Run() {
   for (;;) {
     {
       perpgw::MutexLock lock(&mu_);
-      while (!stopping_ && queue_.empty()) {
+      for (;;) {
         const auto now = std::chrono::steady_clock::now();
-        if (now >= next_stale_check) break;
-        cv_.WaitWithTimeout(&mu_, next_stale_check - now);
+        if (!busy_ && (!queue_.empty() || now >= next_stale_check)) break;
+        if (stopping_ && !busy_ && queue_.empty()) return;
+        // A publishing thread that fans out (busy_) hands what is left over with a signal; the
+        // stale check, once due, looks again every 1 ms until the bus is free.
+        auto wait = next_stale_check - now;
+        if (wait <= std::chrono::steady_clock::duration::zero())
+          wait = std::chrono::milliseconds(1);
+        cv_.WaitWithTimeout(&mu_, wait);
       }
       if (stopping_ && queue_.empty()) return;
+      busy_ = true;
       batch.swap(queue_);
     }
-    if (!batch.empty()) {
-      stats_.fanout_lag_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now() - batch.front().at)
-                                     .count(),
-                                 std::memory_order_relaxed);
-    }
-    // Posting order is kept: a subscription posted after an event sees its effect in the
-    // snapshot, and every later event as a delta.
-    for (auto& item : batch) {
-      if (item.task) {
-        FlushBooks();  // queries and subscriptions see every change as sent
-        item.task();
-      } else {
-        stats_.events_in.fetch_add(1, std::memory_order_relaxed);
-        Handle(*item.event);
-      }
-    }
-    batch.clear();
-    FlushBooks();
+    ProcessBatch(batch);
     auto now = std::chrono::steady_clock::now();
     if (now >= next_stale_check) {
       CheckStale();
       SweepEnded();
       next_stale_check = now + std::chrono::milliseconds(200);
     }
+    perpgw::MutexLock lock(&mu_);
+    busy_ = false;
   }
 }
 

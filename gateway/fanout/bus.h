@@ -1,6 +1,7 @@
-// Fan-out bus (gateway/fanout/): one thread owns book mirrors, caches and subscriber lists;
-// serializes each update once and pushes it into per-subscriber mailboxes with per-stream
-// slow-consumer policies.
+// Fan-out bus (gateway/fanout/): one thread at a time owns book mirrors, caches and subscriber
+// lists (the bus thread, or a venue thread fanning out its own market data while the bus is
+// idle); serializes each update once and pushes it into per-subscriber mailboxes with
+// per-stream slow-consumer policies.
 #pragma once
 
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -61,6 +62,8 @@ class Bus final : public EventSink {
 
   // EventSink: from venue threads; O(1).
   void Publish(EventPtr event) override;
+  // One lock and one wake-up for the lot (the tap still sees each event first).
+  void PublishBatch(std::vector<EventPtr>& events) override;
   // Sees every event on the publishing (adapter) thread before it is queued; set before Start.
   // Must be cheap (the risk engine's order and position feed).
   void SetTap(std::function<void(const Event&)> tap) { tap_ = std::move(tap); }
@@ -72,6 +75,11 @@ class Bus final : public EventSink {
   void DeriveBboFromBook(const std::string& venue) { derived_bbo_venues_.insert(venue); }
 
   BusStats& stats() { return stats_; }
+  // Nothing queued and no thread fanning out (tests wait on it).
+  bool idle() const {
+    perpgw::MutexLock lock(&mu_);
+    return !busy_ && queue_.empty();
+  }
   const LimitsConfig& limits() const { return limits_; }
 
   // Subscriptions. The initial snapshot/state is sent before any live update (same thread).
@@ -224,7 +232,7 @@ class Bus final : public EventSink {
   const Clock& clock_;
   BusStats stats_;
 
-  perpgw::Mutex mu_;
+  mutable perpgw::Mutex mu_;
   perpgw::CondVar cv_;
   struct Item {
     EventPtr event;              // either an event...
@@ -233,6 +241,15 @@ class Bus final : public EventSink {
   };
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Some thread is fanning out: the bus thread, or a publishing thread in DrainInline. Whoever
+  // set it owns every "fan-out thread only" member below until it clears it (under mu_).
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  // A publishing thread that finds the bus idle fans its market data out itself (Publish /
+  // PublishBatch), at most this many queue takes, then leaves the rest to the bus thread.
+  static constexpr int kMaxInlineRounds = 4;
+  void DrainInline();
+  void ProcessBatch(std::deque<Item>& batch);
+  std::deque<Item> inline_batch_;  // DrainInline's, owned with busy_
   std::thread thread_;
 
   // Fan-out thread only.

@@ -102,6 +102,8 @@ struct TestServer::State {
       if (ec || stopped) co_return;
       ++accepted;
       int conn_id = accepted;
+      // Answers go out at once (no Nagle wait for the peer's delayed ACK): tests time them.
+      sock.set_option(tcp::no_delay(true), ec);
       if (tls) {
         auto s = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(sock), *tls);
         net::co_spawn(ioc, ServeTls(keep, s, conn_id), net::detached);

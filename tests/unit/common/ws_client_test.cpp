@@ -5,6 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "adapters/wire/json_reader.h"
 #include "adapters/common/ws_client.h"
 #include "tests/unit/common/test_server.h"
@@ -313,4 +316,47 @@ TEST_CASE("WsClient over TLS: host name mismatch is refused") {
   REQUIRE(RunUntil(ioc, [&] { return !rec.closes.empty(); }));
   CHECK(rec.opens == 0);
   CHECK(rec.closes[0].find("tls handshake") != std::string::npos);
+}
+
+TEST_CASE("WsClient: each message carries the kernel receive time of its read, queueing counted") {
+  // The server on its own thread, so it answers while the client's thread is busy.
+  boost::asio::io_context server_ioc;
+  auto server_guard = boost::asio::make_work_guard(server_ioc);
+  TestServer server(server_ioc);
+  std::thread server_thread([&] { server_ioc.run(); });
+
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  auto wall_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  std::vector<int64_t> rx, at;
+  bool opened = false;
+  WsClient::Handlers h;
+  h.on_open = [&] { opened = true; };
+  h.on_message = [&](std::string_view, bool) {
+    rx.push_back(CurrentMessageRxTime());
+    at.push_back(wall_ns());
+    // The first message's handler keeps the thread 50 ms: the second echo arrives meanwhile
+    // and waits in the socket; its receive time says when it arrived, not when it was read.
+    if (rx.size() == 1) std::this_thread::sleep_for(50ms);
+  };
+  WsClient ws(ioc, *ParseUrl(WsUrl(server)), WsOptions{}, h);
+  ws.Send("a");  // both written right after the handshake, one after the other
+  ws.Send("b");
+  ws.Connect();
+  REQUIRE(RunUntil(ioc, [&] { return rx.size() == 2; }));
+  CHECK(CurrentMessageRxTime() == 0);  // only during on_message
+  for (size_t i = 0; i < 2; ++i) {
+    INFO("message " << i);
+    CHECK(rx[i] > 0);
+    CHECK(rx[i] <= at[i]);
+    CHECK(at[i] - rx[i] < 5'000'000'000LL);
+  }
+  CHECK(at[1] - rx[1] >= 40'000'000);  // the 50 ms it sat in the socket are counted
+  ws.Close();
+  server_ioc.stop();
+  server_thread.join();
 }

@@ -755,3 +755,56 @@ TEST_CASE("a venue without a ticker gets its BBO from the book: one per change o
   pump.join();
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
 }
+
+TEST_CASE("a venue thread's batch is fanned out on that thread when the bus is idle, merged",
+          "[bus]") {
+  std::mutex mu;  // before the bus: the bus thread may still write until bus.Stop
+  std::vector<grpc::ByteBuffer> msgs;
+  std::vector<std::thread::id> writers;
+  LimitsConfig limits;
+  ManualClock clock(1);
+  Bus bus(limits, {{"aster", 3600000}}, clock);
+  bus.Start();
+  auto sync = [&] {
+    std::promise<void> done;
+    bus.Post([&] { done.set_value(); });
+    done.get_future().wait();
+  };
+  bus.Publish(BookEvent(true, 1, 1000, 1010));
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
+  sub->Bind(
+      [&](const grpc::ByteBuffer* m, bool) {
+        {
+          std::lock_guard l(mu);
+          msgs.push_back(*m);
+          writers.push_back(std::this_thread::get_id());
+        }
+        sub->OnWriteDone(true);  // a transport that completes at once
+      },
+      [](const grpc::Status&) {});
+  bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
+  sync();  // the snapshot went out
+  while (!bus.idle()) std::this_thread::yield();  // the bus thread is done with that task
+  {
+    std::lock_guard l(mu);
+    REQUIRE(msgs.size() == 1);
+  }
+  // One burst of five deltas of one pair, as an adapter hands over what one wake-up decoded.
+  std::vector<EventPtr> burst;
+  for (int i = 0; i < 5; ++i) burst.push_back(BookEvent(false, 2 + i, 999 - i, 1011 + i));
+  bus.PublishBatch(burst);
+  CHECK(burst.empty());
+  {
+    // Done before PublishBatch returned, on this thread: no hand-off to the bus thread.
+    std::lock_guard l(mu);
+    REQUIRE(msgs.size() == 2);
+    CHECK(writers[1] == std::this_thread::get_id());
+    auto m = Decode<v1::OrderBookUpdate>(msgs[1]);
+    CHECK_FALSE(m.is_snapshot());
+    CHECK(m.venue_sequence() == 6);  // the five merged into one delta, the last one's id
+    CHECK(m.sequence() == 2);        // one message after the snapshot: no gap for the client
+    CHECK(m.bids_size() == 5);       // each changed level once
+  }
+  CHECK(bus.stats().events_in.load() == 6);
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
