@@ -291,6 +291,11 @@ def run_one(arm, rate, a, bins, tmp):
         r["latency"] = d["latency"]
         if "sim_ns_minus_T" in d:
             r["sim_ns_minus_T"] = d["sim_ns_minus_T"]
+        if d.get("gateway_latency", {}).get("n"):
+            # perpgwd arm: from the kernel's receive stamp of the venue frame in perpgwd
+            # (SO_TIMESTAMPNS, carried as receive_time_ns) to the client: what the gateway adds,
+            # input queueing in its socket included.
+            r["gateway_latency"] = d["gateway_latency"]
         # Messages the consumer handled in the window (its samples) per generated update: 1 on
         # Backpack's real-time stream unless perpgwd merged updates into one message.
         r["messages"] = d["latency"].get("n", 0)
@@ -373,6 +378,12 @@ def table(rows, a, meta):
             y = med(r["latency"][q + "_us"] for r in delivered("perpgwd", rate))
             L.append(f"| latency sim `T` → consumer {q} at {rate:,}/s (µs) | {fmt(x, 0)} | {fmt(y, 0)} | "
                      f"{fmt(y / x, 2) + '×' if x and y else '—'} |")
+    for q in ("p50", "p99"):
+        for rate in rates:
+            y = med(r["gateway_latency"][q + "_us"] for r in delivered("perpgwd", rate)
+                    if r.get("gateway_latency"))
+            L.append(f"| of which gateway-added (perpgwd's kernel receive stamp → consumer) {q} at "
+                     f"{rate:,}/s (µs) | | {fmt(y, 0)} | |")
     for rate in rates:
         cells = []
         for arm in arms:

@@ -2,15 +2,17 @@
 // (bench/peers.py, `bench/run.sh --peers`, issue 17). One blocking gRPC stream on one pair, a
 // local book kept from the snapshot + deltas, and per message the latency from the venue's
 // stamp (exchange_time_ns: Backpack's depth `T`, microseconds) to the moment the delta is
-// applied. Nothing else runs in the process, so its /proc CPU is what a consumer of perpgwd
-// costs.
+// applied, and from the message's receive_time_ns (perpgwd's kernel receive stamp of the venue
+// frame: the gateway-added part, input queueing included). Nothing else runs in the process,
+// so its /proc CPU is what a consumer of perpgwd costs.
 //
 // Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]
 // Commands on stdin (one a line), answers on stdout (one JSON line each):
 //   start           reset the window's samples and counters, record
 //   stop            stop recording
 //   status          {"u":<venue_sequence of the last update applied>,...}
-//   dump N          the book's top N levels a side, latency percentiles, counters
+//   dump N          the book's top N levels a side, latency percentiles (sim stamp and
+//                   gateway receive stamp to here), counters
 //   quit
 // Before any command it prints {"event":"ready",...} once the first LIVE snapshot is applied.
 // The stream is reopened if it ends (counted as a disconnect).
@@ -105,6 +107,7 @@ struct State {
   // Window counters (reset by `start`).
   uint64_t msgs = 0, resyncs = 0, snapshots = 0, disconnects = 0, not_live = 0, seq_gaps = 0;
   std::vector<int64_t> lat_ns;
+  std::vector<int64_t> gw_ns;  // receive_time_ns (perpgwd's kernel receive stamp) -> here
 };
 
 void PrintLine(const std::string& s) {
@@ -197,7 +200,9 @@ int main(int argc, char** argv) {
         if (msg.venue_sequence() != 0) st.last_u = msg.venue_sequence();
         ++st.msgs;
         if (st.recording && !msg.is_snapshot() && msg.exchange_time_ns() > 0) {
-          st.lat_ns.push_back(RealNs() - msg.exchange_time_ns());
+          const int64_t now = RealNs();
+          st.lat_ns.push_back(now - msg.exchange_time_ns());
+          if (msg.receive_time_ns() > 0) st.gw_ns.push_back(now - msg.receive_time_ns());
         }
         if (!st.ready && msg.status() == v1::BOOK_STATUS_LIVE && !st.book.bids.empty() &&
             !st.book.asks.empty()) {
@@ -232,6 +237,8 @@ int main(int argc, char** argv) {
       std::lock_guard<std::mutex> l(st.mu);
       st.lat_ns.clear();
       st.lat_ns.reserve(1 << 20);
+      st.gw_ns.clear();
+      st.gw_ns.reserve(1 << 20);
       st.msgs = st.resyncs = st.snapshots = st.disconnects = st.not_live = st.seq_gaps = 0;
       st.recording = true;
       PrintLine("{\"event\":\"started\"}");
@@ -246,11 +253,12 @@ int main(int argc, char** argv) {
     } else if (cmd == "dump") {
       int n = 10;
       in >> n;
-      std::vector<int64_t> lat;
+      std::vector<int64_t> lat, gw;
       std::ostringstream o;
       {
         std::lock_guard<std::mutex> l(st.mu);
         lat = st.lat_ns;
+        gw = st.gw_ns;
         o << "{\"event\":\"dump\",\"u\":" << st.last_u << ",\"msgs\":" << st.msgs
           << ",\"resyncs\":" << st.resyncs << ",\"snapshots\":" << st.snapshots
           << ",\"disconnects\":" << st.disconnects << ",\"not_live\":" << st.not_live
@@ -259,7 +267,8 @@ int main(int argc, char** argv) {
         o << ",\"asks\":";
         Levels(o, st.book.asks, n);
       }
-      o << ",\"latency\":" << Percentiles(std::move(lat)) << "}";
+      o << ",\"latency\":" << Percentiles(std::move(lat))
+        << ",\"gateway_latency\":" << Percentiles(std::move(gw)) << "}";
       PrintLine(o.str());
     } else if (cmd == "quit") {
       break;
