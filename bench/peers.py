@@ -22,6 +22,15 @@ book check (each counted, and named in the reason).
 
 Usage: peers.py [--build DIR] [--rates 1000,10000,50000] [--seconds 10] [--runs 2] [--levels 10]
                 [--arms ccxt,perpgwd] [--quick] [--inject-drop] [--json FILE] [--md FILE]
+                [--feeder [--feeder-tick-us 1000]] [--symbols N]
+--feeder: the feed is bench_feeder (bench/feeder/: pre-generated, pre-serialized depth frames, the
+same protocol subset and control API) instead of perpgw-sim, for rates the sim cannot generate on a
+2-core box; its own limit (bench_feeder --selftest-rate: a discarding reader, as fast as it goes)
+is measured once at start and printed beside the figures, with its CPU per update in every run.
+--symbols N (1..200): the feed carries BTC_USDC_PERP + S001_USDC_PERP... (rates are aggregate over
+all of them); ccxt watches them with watchOrderBookForSymbols, the C++ client on one
+StreamOrderBooks stream; every symbol's book is checked against the truth, CPU per update counts
+every symbol's updates.
 --quick: rates 1000, 2 s windows, 1 run (a smoke form). Prints the markdown table, then one JSON
 line starting {"bench":"peers". Exit 1 when a run could not be set up at all (a row with no
 delivery is a result, not an error).
@@ -190,37 +199,55 @@ def norm(levels):
     return [(Decimal(p).normalize(), Decimal(s).normalize()) for p, s in levels]
 
 
+def feed_symbols(n):
+    """(venue symbol, base) of the N symbols: BTC_USDC_PERP, then S001_USDC_PERP... (the names
+    bench_feeder generates; the sim is configured with the same)."""
+    return [(SIM_SYMBOL, "BTC")] + [(f"S{i:03d}_USDC_PERP", f"S{i:03d}") for i in range(1, n)]
+
+
 def run_one(arm, rate, a, bins, tmp):
     """One measured window; returns a row dict (never raises for a consumer-side failure)."""
     r = {"arm": arm, "rate": rate, "seconds": a.seconds, "held": False, "why": []}
     procs = []
+    names = feed_symbols(a.symbols)
+    feed = "feeder" if a.feeder else "sim"  # the feed's key in the per-process figures
     try:
-        with open(f"{tmp}/sim.yaml", "w") as f:
-            f.write(f"bind: 127.0.0.1\ncontrol_port: 0\nseed: 7\nrate: {rate}\ndepth: 20\n"
-                    "funding_timer: false\nvenues:\n  backpack:\n    port: 0\n    instruments:\n"
-                    f"      - {{symbol: {SIM_SYMBOL}, base: BTC, quote: USDC, tick: \"0.1\", "
-                    "step: \"0.001\", min_qty: \"0.001\", mid: \"100000\", max_leverage: 20}\n")
         ep_path = f"{tmp}/endpoints.json"
-        sim = Proc([bins["sim"], "--config", f"{tmp}/sim.yaml", "--endpoints-out", ep_path],
-                   f"{tmp}/sim.log")
+        if a.feeder:
+            sim = Proc([bins["feeder"], "--symbols", str(a.symbols), "--rate", str(rate),
+                        "--levels", "20", "--tick-us", str(a.feeder_tick_us),
+                        "--endpoints-out", ep_path], f"{tmp}/feeder.log")
+        else:
+            with open(f"{tmp}/sim.yaml", "w") as f:
+                f.write(f"bind: 127.0.0.1\ncontrol_port: 0\nseed: 7\nrate: {rate}\ndepth: 20\n"
+                        "funding_timer: false\nvenues:\n  backpack:\n    port: 0\n    instruments:\n"
+                        f"      - {{symbol: {SIM_SYMBOL}, base: BTC, quote: USDC, tick: \"0.1\", "
+                        "step: \"0.001\", min_qty: \"0.001\", mid: \"100000\", max_leverage: 20}\n")
+                for i, (vs, base) in enumerate(names[1:], 1):
+                    f.write(f"      - {{symbol: {vs}, base: {base}, quote: USDC, tick: \"0.01\", "
+                            f"step: \"0.01\", min_qty: \"0.01\", mid: \"{100 + i}\", max_leverage: 20}}\n")
+            sim = Proc([bins["sim"], "--config", f"{tmp}/sim.yaml", "--endpoints-out", ep_path],
+                       f"{tmp}/sim.log")
         procs.append(sim)
         ep = wait_file(ep_path, sim)
         if not ep:
-            r["why"].append("perpgw-sim did not start")
+            r["why"].append("bench_feeder did not start" if a.feeder else "perpgw-sim did not start")
             return r
         ep = json.loads(ep)
         control = ep["control_url"]
         bp = ep["venues"]["backpack"]
-        watched = {"sim": sim.pid}
+        watched = {feed: sim.pid}
         if arm == "ccxt":
-            consumer = Proc(["node", os.path.join(HERE, "peers/ccxt_consumer.mjs"), bins["ccxt"],
-                             ep_path], f"{tmp}/consumer.log", protocol=True)
+            argv = ["node", os.path.join(HERE, "peers/ccxt_consumer.mjs"), bins["ccxt"], ep_path]
+            if len(names) > 1:
+                argv.append(",".join(f"{base}/USDC:USDC" for _, base in names))
+            consumer = Proc(argv, f"{tmp}/consumer.log", protocol=True)
             watched["node"] = consumer.pid
         else:
             with open(f"{tmp}/perpgwd.yaml", "w") as f:
                 f.write("listen: 127.0.0.1:0\nlog_level: warn\nvenues:\n  backpack:\n"
                         f"    rest_url: {bp['rest_url']}\n    ws_url: {bp['ws_url']}\n"
-                        "    stale_after_ms: 60000\n    symbols: [BTC]\n"
+                        f"    stale_after_ms: 60000\n    symbols: [{', '.join(b for _, b in names)}]\n"
                         "    fees: {maker: \"0.0002\", taker: \"0.0005\"}\n")
             gw = Proc([bins["perpgwd"], "--config", f"{tmp}/perpgwd.yaml", "--port-file",
                        f"{tmp}/port"], f"{tmp}/perpgwd.log")
@@ -229,8 +256,10 @@ def run_one(arm, rate, a, bins, tmp):
             if not port:
                 r["why"].append("perpgwd did not start: " + open(f"{tmp}/perpgwd.log").read()[-300:])
                 return r
+            sym_args = ["--symbol", "BTC"] if len(names) == 1 else \
+                ["--symbols", ",".join(b for _, b in names)]
             consumer = Proc([bins["client"], "--target", f"127.0.0.1:{port.strip()}",
-                             "--venue", "backpack", "--symbol", "BTC"],
+                             "--venue", "backpack"] + sym_args,
                             f"{tmp}/consumer.log", protocol=True)
             watched["perpgwd"] = gw.pid
             watched["client"] = consumer.pid
@@ -260,7 +289,7 @@ def run_one(arm, rate, a, bins, tmp):
         t1 = time.monotonic()
         up1 = published(control)
         consumer.ask("stop", "stopped")
-        rss = {k: rss_kb(p) for k, p in watched.items() if k != "sim"}
+        rss = {k: rss_kb(p) for k, p in watched.items() if k != feed}
         http(control + "/rate", {"venue": "backpack", "rate": "0"})
         updates = up1 - up0
         r["sim_updates_per_s"] = updates / (t1 - t0)
@@ -271,17 +300,25 @@ def run_one(arm, rate, a, bins, tmp):
         r["cpu_pct"] = {k: 100 * (c1[k] - c0[k]) / (t1 - t0)
                         if c0[k] is not None and c1[k] is not None else None for k in watched}
         r["rss_mb"] = {k: v / 1024 if v else None for k, v in rss.items()}
-        # Quiesce: the sim's last id, then wait for the consumer to have applied it.
-        truth = http(f"{control}/book?venue=backpack&symbol={SIM_SYMBOL}&depth={a.levels}")
+        # Quiesce: the feed's last id per symbol, then wait for the consumer to have applied them.
+        def truths():
+            return {b: http(f"{control}/book?venue=backpack&symbol={vs}&depth={a.levels}")
+                    for vs, b in names}
+        truth_by = truths()
         caught = False
+        behind = len(names)
         end = time.monotonic() + 10
         while time.monotonic() < end:
             st = consumer.ask("status", "status", 5)
-            if st and st["u"] >= truth["update_id"]:
-                caught = True
-                break
+            if st:
+                us = st.get("us") or {names[0][1]: st["u"]}
+                behind = sum(us.get(b, 0) < truth_by[b]["update_id"] for _, b in names)
+                if not behind:
+                    caught = True
+                    break
             time.sleep(0.1)
-        truth = http(f"{control}/book?venue=backpack&symbol={SIM_SYMBOL}&depth={a.levels}")
+        truth_by = truths()
+        truth = truth_by[names[0][1]]
         d = consumer.ask(f"dump {a.levels}", "dump", 20)
         if d is None:
             r["why"].append("consumer exited")
@@ -306,21 +343,33 @@ def run_one(arm, rate, a, bins, tmp):
         # perpgwd resyncs a pair with a new snapshot (counted by the client; the first snapshot
         # is before the window).
         r["resyncs"] = max(r["resyncs"], d.get("snapshots", 0))
-        exact = caught and norm(d["bids"]) == norm(truth["bids"]) and \
-            norm(d["asks"]) == norm(truth["asks"])
+        books = d.get("books") or {names[0][1]: d}
+        differ = [b for _, b in names if b not in books
+                  or norm(books[b]["bids"]) != norm(truth_by[b]["bids"])
+                  or norm(books[b]["asks"]) != norm(truth_by[b]["asks"])]
+        exact = caught and not differ
         r["book_exact"] = exact
+        if len(names) > 1:
+            r["symbols"] = len(names)
+            r["books_exact"] = len(names) - len(differ) if caught else None
         r["consumer_u"], r["truth_u"] = d["u"], truth["update_id"]
         why = r["why"]
         if updates < 0.95 * rate * (t1 - t0):
-            why.append(f"sim generated {r['sim_updates_per_s']:,.0f}/s < 95 % of {rate:,}/s")
+            why.append(f"{feed} generated {r['sim_updates_per_s']:,.0f}/s < 95 % of {rate:,}/s")
         if not d["latency"].get("n"):
             why.append("no delivery in the window")
         elif d["latency"]["p99_us"] >= 50000:
             why.append(f"p99 {d['latency']['p99_us'] / 1000:.0f} ms >= 50 ms")
         if not caught:
-            why.append(f"consumer stuck at u={d['u']} < sim {truth['update_id']}")
+            if len(names) == 1:
+                why.append(f"consumer stuck at u={d['u']} < {feed} {truth['update_id']}")
+            else:
+                why.append(f"consumer behind the {feed} on {behind} of {len(names)} symbols")
         elif not exact:
-            why.append(f"book differs from the sim's top {a.levels}")
+            if len(names) == 1:
+                why.append(f"book differs from the {feed}'s top {a.levels}")
+            else:
+                why.append(f"{len(differ)} of {len(names)} books differ from the {feed}'s top {a.levels}")
         for k in ("disconnects", "resyncs", "sequence_gaps", "not_live"):
             if r[k]:
                 why.append(f"{r[k]} {k.replace('_', ' ')}")
@@ -362,7 +411,10 @@ def table(rows, a, meta):
         return med(r["cpu_us_per_update"].get(proc) for r in delivered(arm, rate))
 
     ver = next((r["ccxt_version"] for r in rows if r.get("ccxt_version")), "?")
-    L = [f"| Backpack, 1 symbol | ccxt pro {ver} | perpgwd + C++ client | ratio |", "|---|---|---|---|"]
+    feed = "feeder" if a.feeder else "sim"
+    head = f"Backpack, {a.symbols} symbol{'s' if a.symbols > 1 else ''}" + \
+        (", bench_feeder" if a.feeder else "")
+    L = [f"| {head} | ccxt pro {ver} | perpgwd + C++ client | ratio |", "|---|---|---|---|"]
     for rate in rates:
         c = cpu("ccxt", rate, "node")
         g, cl = cpu("perpgwd", rate, "perpgwd"), cpu("perpgwd", rate, "client")
@@ -370,13 +422,18 @@ def table(rows, a, meta):
         L.append(f"| CPU µs per update at {rate:,}/s | {fmt(c)} | {fmt(ours)} (perpgwd {fmt(g)} + "
                  f"client {fmt(cl)}) | {fmt(ours / c, 2) + '×' if c and ours else '—'} |")
     for rate in rates:
-        L.append(f"| sim's own CPU µs per update at {rate:,}/s | {fmt(cpu('ccxt', rate, 'sim'))} | "
-                 f"{fmt(cpu('perpgwd', rate, 'sim'))} | |")
+        L.append(f"| {feed}'s own CPU µs per update at {rate:,}/s | {fmt(cpu('ccxt', rate, feed))} | "
+                 f"{fmt(cpu('perpgwd', rate, feed))} | |")
+    lim = meta.get("feeder_selftest")
+    if lim:
+        L.append(f"| feeder's own limit (selftest, discarding reader, {lim['symbols']} symbol(s)) | "
+                 f"{fmt(lim['updates_per_s'], 0)}/s at {fmt(lim['feeder_cpu_us_per_update'], 3)} "
+                 f"CPU µs/update | | |")
     for q in ("p50", "p99"):
         for rate in rates:
             x = med(r["latency"][q + "_us"] for r in delivered("ccxt", rate))
             y = med(r["latency"][q + "_us"] for r in delivered("perpgwd", rate))
-            L.append(f"| latency sim `T` → consumer {q} at {rate:,}/s (µs) | {fmt(x, 0)} | {fmt(y, 0)} | "
+            L.append(f"| latency {feed} `T` → consumer {q} at {rate:,}/s (µs) | {fmt(x, 0)} | {fmt(y, 0)} | "
                      f"{fmt(y / x, 2) + '×' if x and y else '—'} |")
     for q in ("p50", "p99"):
         for rate in rates:
@@ -404,9 +461,15 @@ def table(rows, a, meta):
     skew = med(r["sim_ns_minus_T"].get("p50_us") for r in rows if r.get("sim_ns_minus_T", {}).get("n"))
     L.append("")
     L.append(f"Medians over runs with delivery; {a.seconds:g} s windows, {a.runs} run(s) per rate "
-             f"and arm, arms alternated, fresh sim per run. Latency is from the depth frame's `T` "
-             f"(the sim's generation stamp; its send stamp `sim_ns` is {fmt(skew)} µs later at the "
-             f"median, measured on the ccxt arm). Load average {meta['loadavg_start']} at start, "
+             f"and arm, arms alternated, fresh {feed} per run. Latency is from the depth frame's `T` "
+             + (f"(the sim's generation stamp; its send stamp `sim_ns` is {fmt(skew)} µs later at the "
+                f"median, measured on the ccxt arm). " if not a.feeder else
+                f"(bench_feeder stamps `T` = `E` = `sim_ns` as it writes each {a.feeder_tick_us} µs "
+                "tick's batch in one write, so a frame's wait in the tick is not in the latency, and "
+                "perpgwd may merge a burst into fewer messages: see msgs/update). ")
+             + (f"Rates are aggregate over {a.symbols} symbols; every symbol's top {a.levels} is "
+                f"compared with the truth. " if a.symbols > 1 else "")
+             + f"Load average {meta['loadavg_start']} at start, "
              f"{meta['loadavg_end']} at end ({meta['nproc']} cores, shared machine).")
     L.append("")
     L.append("| run | arm | rate | upd/s achieved | msgs/update | CPU µs/update (per process) | p50 / p99 µs | "
@@ -436,21 +499,31 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--inject-drop", action="store_true",
                     help="drop the sim's WS connections mid-window (checks the harness counts it)")
+    ap.add_argument("--feeder", action="store_true",
+                    help="feed from bench_feeder (pre-generated frames) instead of perpgw-sim")
+    ap.add_argument("--symbols", type=int, default=1, help="symbols on the feed, 1..200")
+    ap.add_argument("--feeder-tick-us", type=int, default=1000,
+                    help="bench_feeder's pacing tick: each tick's updates go out in one write")
     ap.add_argument("--json")
     ap.add_argument("--md")
     a = ap.parse_args()
+    if not 1 <= a.symbols <= 200:
+        sys.exit("--symbols: 1..200")
+    if a.feeder and a.inject_drop:
+        sys.exit("--inject-drop needs the sim's /fault (not with --feeder)")
     if a.quick:
         a.rates, a.seconds, a.runs, a.warmup = "1000", 2, 1, 1
     rates = [int(x) for x in a.rates.split(",") if x]
     arms = [x for x in a.arms.split(",") if x]
     b = os.path.abspath(a.build)
     bins = {"sim": f"{b}/sim/perpgw-sim", "perpgwd": f"{b}/gateway/perpgwd",
-            "client": f"{b}/bench/bench_peers_client"}
+            "client": f"{b}/bench/bench_peers_client", "feeder": f"{b}/bench/bench_feeder"}
+    feed = "feeder" if a.feeder else "sim"
     missing = [p for k, p in bins.items() if not os.access(p, os.X_OK)
-               and (k == "sim" or "perpgwd" in arms)]
+               and (k == feed or (k in ("perpgwd", "client") and "perpgwd" in arms))]
     if missing:
-        sys.exit("missing " + ", ".join(missing) + ": build them first (perpgw-sim perpgwd "
-                 "bench_peers_client)")
+        sys.exit("missing " + ", ".join(missing) + ": build them first (perpgw-sim or bench_feeder, "
+                 "perpgwd, bench_peers_client)")
     if "ccxt" in arms:
         if not shutil.which("node"):
             sys.exit("node is not installed: the ccxt arm needs it")
@@ -458,6 +531,16 @@ def main():
         if not bins["ccxt"]:
             sys.exit("ccxt is not installed and npm could not install it")
     meta = {"nproc": os.cpu_count(), "loadavg_start": " ".join(open("/proc/loadavg").read().split()[:3])}
+    if a.feeder:
+        # The feeder's own limit, reported beside every figure: as fast as it goes into a reader
+        # that discards (the reader thread shares the machine, as the consumers do).
+        p = subprocess.run([bins["feeder"], "--selftest-rate", "--rate", "0", "--seconds", "2",
+                            "--symbols", str(a.symbols)], capture_output=True, text=True, timeout=120)
+        line = next((x for x in p.stdout.splitlines() if x.startswith("{")), None)
+        if p.returncode != 0 or not line:
+            sys.exit("bench_feeder --selftest-rate failed: " + p.stderr[-300:])
+        meta["feeder_selftest"] = json.loads(line)
+        log(f"feeder limit: {meta['feeder_selftest']}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="perpgw-peers") as tmp:
         for run in range(a.runs):
@@ -484,6 +567,10 @@ def main():
            .strftime("%Y-%m-%dT%H:%M:%SZ"), "git_head": commit, "machine": meta,
            "settings": {"rates": rates, "seconds": a.seconds, "runs": a.runs, "levels": a.levels,
                         "arms": arms, "quick": a.quick}, "runs": rows}
+    if a.feeder or a.symbols > 1:
+        res["settings"].update({"feeder": a.feeder, "symbols": a.symbols})
+        if a.feeder:
+            res["settings"]["feeder_tick_us"] = a.feeder_tick_us
     print(md)
     print(json.dumps(res, separators=(",", ":")))
     if a.json:
@@ -491,7 +578,8 @@ def main():
     if a.md:
         open(a.md, "w").write(md + "\n")
     # Set-up failures (nothing started) are errors; NOT HELD rows are results.
-    broken = [r for r in rows if any(w.startswith(("perpgw-sim did not", "perpgwd did not", "harness:"))
+    broken = [r for r in rows if any(w.startswith(("perpgw-sim did not", "bench_feeder did not",
+                                                   "perpgwd did not", "harness:"))
                                      for w in r["why"])]
     return 1 if broken else 0
 

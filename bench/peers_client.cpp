@@ -6,7 +6,12 @@
 // frame: the gateway-added part, input queueing included). Nothing else runs in the process,
 // so its /proc CPU is what a consumer of perpgwd costs.
 //
-// Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]
+// Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]...
+//                           [--symbols BTC,S001,...]
+// Several symbols (repeated --symbol and/or a --symbols list; bench/peers.py --symbols N) ride
+// ONE StreamOrderBooks stream carrying every market; a book, sequence and status are kept per
+// pair, `ready` waits for every pair to be LIVE, and status/dump also carry every pair by
+// symbol ("us", "books"); the first symbol's stay at the top level as with one symbol.
 // Commands on stdin (one a line), answers on stdout (one JSON line each):
 //   start           reset the window's samples and counters, record
 //   stop            stop recording
@@ -96,14 +101,18 @@ struct Book {
   }
 };
 
-struct State {
-  std::mutex mu;
+struct Pair {
   Book book;
-  bool recording = false;
-  bool ready = false;
   uint64_t last_u = 0;
   uint64_t last_seq = 0;
   int status = 0;
+};
+
+struct State {
+  std::mutex mu;
+  std::map<std::string, Pair> pairs;  // by symbol
+  bool recording = false;
+  bool ready = false;
   // Window counters (reset by `start`).
   uint64_t msgs = 0, resyncs = 0, snapshots = 0, disconnects = 0, not_live = 0, seq_gaps = 0;
   std::vector<int64_t> lat_ns;
@@ -148,18 +157,32 @@ void Levels(std::ostringstream& o, const M& side, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string target, venue = "backpack", symbol = "BTC";
+  std::string target, venue = "backpack";
+  std::vector<std::string> symbols;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--target") target = argv[i + 1];
-    else if (a == "--venue") venue = argv[i + 1];
-    else if (a == "--symbol") symbol = argv[i + 1];
+    if (a == "--target") {
+      target = argv[i + 1];
+    } else if (a == "--venue") {
+      venue = argv[i + 1];
+    } else if (a == "--symbol") {
+      symbols.push_back(argv[i + 1]);
+    } else if (a == "--symbols") {
+      std::istringstream in(argv[i + 1]);
+      for (std::string s; std::getline(in, s, ',');) {
+        if (!s.empty()) symbols.push_back(s);
+      }
+    }
   }
   if (target.empty()) {
-    std::fprintf(stderr, "usage: bench_peers_client --target HOST:PORT [--venue V] [--symbol S]\n");
+    std::fprintf(stderr, "usage: bench_peers_client --target HOST:PORT [--venue V] [--symbol S]... "
+                         "[--symbols S1,S2,...]\n");
     return 2;
   }
+  if (symbols.empty()) symbols.push_back("BTC");
   State st;
+  for (const auto& s : symbols) st.pairs[s];
+  Pair& first = st.pairs[symbols[0]];
   std::atomic<bool> quit{false};
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto stub = v1::MarketDataService::NewStub(channel);
@@ -175,39 +198,47 @@ int main(int argc, char** argv) {
         live_ctx = &ctx;
       }
       v1::StreamOrderBooksRequest req;
-      auto* m = req.add_markets();
-      m->set_venue(venue);
-      m->set_symbol(symbol);
+      for (const auto& s : symbols) {
+        auto* m = req.add_markets();
+        m->set_venue(venue);
+        m->set_symbol(s);
+      }
       auto rd = stub->StreamOrderBooks(&ctx, req);
       v1::OrderBookUpdate msg;
       while (rd->Read(&msg)) {
         std::lock_guard<std::mutex> l(st.mu);
+        auto pit = st.pairs.find(msg.market().symbol());
+        if (pit == st.pairs.end()) continue;  // not asked for
+        Pair& pr = pit->second;
         if (msg.is_snapshot()) {
-          st.book = Book();
+          pr.book = Book();
           ++st.snapshots;
           if (msg.resync()) ++st.resyncs;
         }
-        Book::Apply(st.book.bids, msg.bids());
-        Book::Apply(st.book.asks, msg.asks());
-        if (st.last_seq != 0 && !msg.is_snapshot() && msg.sequence() != st.last_seq + 1) {
+        Book::Apply(pr.book.bids, msg.bids());
+        Book::Apply(pr.book.asks, msg.asks());
+        if (pr.last_seq != 0 && !msg.is_snapshot() && msg.sequence() != pr.last_seq + 1) {
           ++st.seq_gaps;
         }
-        st.last_seq = msg.sequence();
-        if (msg.status() != v1::BOOK_STATUS_LIVE && st.status == v1::BOOK_STATUS_LIVE) {
+        pr.last_seq = msg.sequence();
+        if (msg.status() != v1::BOOK_STATUS_LIVE && pr.status == v1::BOOK_STATUS_LIVE) {
           ++st.not_live;
         }
-        st.status = msg.status();
-        if (msg.venue_sequence() != 0) st.last_u = msg.venue_sequence();
+        pr.status = msg.status();
+        if (msg.venue_sequence() != 0) pr.last_u = msg.venue_sequence();
         ++st.msgs;
         if (st.recording && !msg.is_snapshot() && msg.exchange_time_ns() > 0) {
           const int64_t now = RealNs();
           st.lat_ns.push_back(now - msg.exchange_time_ns());
           if (msg.receive_time_ns() > 0) st.gw_ns.push_back(now - msg.receive_time_ns());
         }
-        if (!st.ready && msg.status() == v1::BOOK_STATUS_LIVE && !st.book.bids.empty() &&
-            !st.book.asks.empty()) {
+        if (!st.ready && std::all_of(st.pairs.begin(), st.pairs.end(), [](const auto& kv) {
+              const Pair& q = kv.second;
+              return q.status == v1::BOOK_STATUS_LIVE && !q.book.bids.empty() &&
+                     !q.book.asks.empty();
+            })) {
           st.ready = true;
-          PrintLine("{\"event\":\"ready\",\"u\":" + std::to_string(st.last_u) + "}");
+          PrintLine("{\"event\":\"ready\",\"u\":" + std::to_string(first.last_u) + "}");
         }
       }
       const grpc::Status s = rd->Finish();
@@ -219,7 +250,7 @@ int main(int argc, char** argv) {
       {
         std::lock_guard<std::mutex> l(st.mu);
         if (!first_stream || st.ready) ++st.disconnects;
-        st.last_seq = 0;
+        for (auto& [s, q] : st.pairs) q.last_seq = 0;
       }
       first_stream = false;
       std::fprintf(stderr, "bench_peers_client: stream ended (%d %s), reopening\n",
@@ -248,8 +279,18 @@ int main(int argc, char** argv) {
       PrintLine("{\"event\":\"stopped\",\"samples\":" + std::to_string(st.lat_ns.size()) + "}");
     } else if (cmd == "status") {
       std::lock_guard<std::mutex> l(st.mu);
-      PrintLine("{\"event\":\"status\",\"u\":" + std::to_string(st.last_u) +
-                ",\"msgs\":" + std::to_string(st.msgs) + "}");
+      std::string o = "{\"event\":\"status\",\"u\":" + std::to_string(first.last_u) +
+                      ",\"msgs\":" + std::to_string(st.msgs);
+      if (st.pairs.size() > 1) {
+        o += ",\"us\":{";
+        bool comma = false;
+        for (const auto& [s, q] : st.pairs) {
+          o += (comma ? ",\"" : "\"") + s + "\":" + std::to_string(q.last_u);
+          comma = true;
+        }
+        o += "}";
+      }
+      PrintLine(o + "}");
     } else if (cmd == "dump") {
       int n = 10;
       in >> n;
@@ -259,13 +300,26 @@ int main(int argc, char** argv) {
         std::lock_guard<std::mutex> l(st.mu);
         lat = st.lat_ns;
         gw = st.gw_ns;
-        o << "{\"event\":\"dump\",\"u\":" << st.last_u << ",\"msgs\":" << st.msgs
+        o << "{\"event\":\"dump\",\"u\":" << first.last_u << ",\"msgs\":" << st.msgs
           << ",\"resyncs\":" << st.resyncs << ",\"snapshots\":" << st.snapshots
           << ",\"disconnects\":" << st.disconnects << ",\"not_live\":" << st.not_live
           << ",\"sequence_gaps\":" << st.seq_gaps << ",\"bids\":";
-        Levels(o, st.book.bids, n);
+        Levels(o, first.book.bids, n);
         o << ",\"asks\":";
-        Levels(o, st.book.asks, n);
+        Levels(o, first.book.asks, n);
+        if (st.pairs.size() > 1) {
+          o << ",\"books\":{";
+          bool comma = false;
+          for (const auto& [s, q] : st.pairs) {
+            o << (comma ? ",\"" : "\"") << s << "\":{\"u\":" << q.last_u << ",\"bids\":";
+            Levels(o, q.book.bids, n);
+            o << ",\"asks\":";
+            Levels(o, q.book.asks, n);
+            o << "}";
+            comma = true;
+          }
+          o << "}";
+        }
       }
       o << ",\"latency\":" << Percentiles(std::move(lat))
         << ",\"gateway_latency\":" << Percentiles(std::move(gw)) << "}";
