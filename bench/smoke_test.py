@@ -63,6 +63,23 @@ def main():
             assert r["latency"]["n"] > 0 and r["cpu_us_per_update"] and "held" in r, r
         print("peers ok:", {r["arm"]: round(r["latency"]["p50_us"]) for r in runs})
 
+        # bench_feeder (bench/feeder/): its self-measured limit, then the peers bench fed by it
+        # (3 symbols, both arms, ~20 s): every arm delivered and every book equals the truth.
+        feeder = os.path.join(build, "bench", "bench_feeder")
+        if os.access(feeder, os.X_OK):
+            p = run([feeder, "--selftest-rate", "--rate", "0", "--seconds", "1", "--symbols", "3"], 60)
+            st = json.loads(p.stdout.strip().splitlines()[-1])
+            assert st["updates_per_s"] > 0 and st["slow_consumers_dropped"] == 0, st
+            run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
+                 "--quick", "--feeder", "--symbols", "3", "--build", build,
+                 "--json", f"{tmp}/f.json"], 180)
+            runs = json.load(open(f"{tmp}/f.json"))["runs"]
+            assert {r["arm"] for r in runs} == {"ccxt", "perpgwd"}, runs
+            for r in runs:
+                assert r["latency"]["n"] > 0 and r["book_exact"] and r["books_exact"] == 3, r
+            print("feeder ok:", round(st["updates_per_s"]), "updates/s;",
+                  {r["arm"]: round(r["latency"]["p50_us"]) for r in runs})
+
 
 if __name__ == "__main__":
     main()
