@@ -4,8 +4,8 @@
 # Usage: bench/run.sh [BUILD_DIR] [--quick] [--report-only]   (BUILD_DIR defaults to ./build,
 # see scripts/build.sh; --quick: fewer frames/orders and 2 s per e2e point, for a smoke run;
 # --report-only: run nothing, regenerate the README table from bench/results/latest.json)
-# bench/run.sh [BUILD_DIR] --peers [--quick] [peers.py options...]: only the peers bench (issue 17:
-# ccxt pro vs perpgwd + a C++ client on the same perpgw-sim Backpack feed; bench/peers.py), writes
+# bench/run.sh [BUILD_DIR] --peers [--quick] [peers.py options, e.g. --feeder --symbols 50]: only the peers bench (issue 17:
+# ccxt pro vs perpgwd + a C++ client on the same perpgw-sim (or, --feeder, bench_feeder) Backpack feed; bench/peers.py), writes
 # bench/peers/results.json + results.md and prints the table (the README's generated section is
 # not touched).
 set -euo pipefail
