@@ -404,13 +404,7 @@ class BackpackAdapter final : public common::AdapterBase {
     res.venue_answered = true;
     res.ack = std::move(ack);
     if (http_status != 200 && http_status != 201) {
-      auto rule = runtime::OrderDesk::SubmitResult::FromVenueError(
-          ClassifyHttpError(http_status, body, RequestKind::kOrderEntry));
-      res.ack.outcome = rule.ack.outcome;
-      res.ack.retryable = rule.ack.retryable;
-      if (rule.ack.outcome == AckOutcome::kRejected) res.ack.reason = rule.ack.reason;
-      res.refused_before_engine = rule.refused_before_engine;
-      res.duplicate_client_id = rule.duplicate_client_id;
+      res.ApplyVenueError(ClassifyHttpError(http_status, body, RequestKind::kOrderEntry));
     }
     res.ack.order = Own(acc, res.ack.order);
     return res;

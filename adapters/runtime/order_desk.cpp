@@ -27,6 +27,15 @@ OrderDesk::SubmitResult OrderDesk::SubmitResult::FromVenueError(const VenueError
   res.duplicate_client_id = e.duplicate_client_id;
   return res;
 }
+void OrderDesk::SubmitResult::ApplyVenueError(const VenueError& e) {
+  const SubmitResult rule = FromVenueError(e);
+  ack.outcome = rule.ack.outcome;
+  ack.retryable = rule.ack.retryable;
+  if (rule.ack.outcome == AckOutcome::kRejected) ack.reason = rule.ack.reason;
+  refused_before_engine = rule.refused_before_engine;
+  duplicate_client_id = rule.duplicate_client_id;
+}
+
 namespace {
 
 std::string Trunc(const std::string& s, size_t n = 64) {

@@ -64,6 +64,10 @@ class OrderDesk {
     // a stored REJECTED); could have executed → unknown outcome; otherwise REJECTED with the
     // venue's reason (a duplicate client id flagged for the desk to reconcile).
     static SubmitResult FromVenueError(const VenueError& e);
+    // The same rule applied to an answer already read from the venue's body: outcome,
+    // retryable, reason (when REJECTED), refused-before-engine and duplicate flags are the
+    // rule's; the order and the message read from the body are kept.
+    void ApplyVenueError(const VenueError& e);
   };
   enum class Found : uint8_t { kFound, kNotFound, kError };
   struct QueryResult {

@@ -659,4 +659,47 @@ TEST_CASE_METHOD(DeskFixture,
 }
 
 }  // namespace
+
+TEST_CASE("SubmitResult::ApplyVenueError: the one rule over an answer read from the body",
+          "[desk]") {
+  OrderDesk::SubmitResult res;
+  res.venue_answered = true;
+  res.ack.order.client_order_id = "c1";
+  res.ack.message = "from the body";
+  res.ack.outcome = AckOutcome::kAccepted;
+
+  SECTION("a refusal: REJECTED with the venue's reason; order and message kept") {
+    VenueError e;
+    e.http_status = 400;
+    e.message = "classified";
+    e.reason = CancelReason::kPostOnlyViolation;
+    e.duplicate_client_id = true;
+    res.ApplyVenueError(e);
+    CHECK(res.ack.outcome == AckOutcome::kRejected);
+    CHECK(res.ack.reason == CancelReason::kPostOnlyViolation);
+    CHECK_FALSE(res.ack.retryable);
+    CHECK(res.duplicate_client_id);
+    CHECK_FALSE(res.refused_before_engine);
+    CHECK(res.ack.order.client_order_id == "c1");
+    CHECK(res.ack.message == "from the body");
+  }
+  SECTION("rate limited: unknown outcome, refused before the engine, no reason") {
+    VenueError e;
+    e.http_status = 429;
+    res.ack.reason = CancelReason::kNone;
+    res.ApplyVenueError(e);
+    CHECK(res.ack.outcome == AckOutcome::kOutcomeUnknown);
+    CHECK(res.refused_before_engine);
+    CHECK(res.ack.reason == CancelReason::kNone);
+  }
+  SECTION("could have executed: unknown outcome") {
+    VenueError e;
+    e.http_status = 503;
+    e.retry = RetryClass::kUnknownOutcome;
+    res.ApplyVenueError(e);
+    CHECK(res.ack.outcome == AckOutcome::kOutcomeUnknown);
+    CHECK_FALSE(res.refused_before_engine);
+  }
+}
+
 }  // namespace perpgw::runtime
