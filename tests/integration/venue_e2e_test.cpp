@@ -2003,15 +2003,22 @@ v1::PlaceOrderRequest LimitOrder(const std::string& account, const FrozenMarket&
 }
 
 // How many orders the sim has for `account` (any state): what actually reached the venue.
-size_t SimOrderCount(VenueRig& rig, const std::string& account) {
+// Every order the sim holds for `account` (its control GET /orders), parsed into `p` (the array
+// lives as long as `p` and its next parse).
+simdjson::dom::array SimOrders(VenueRig& rig, const std::string& account,
+                               simdjson::dom::parser& p) {
   auto body = rig.ControlGet("/orders?venue=" + rig.venue() + "&account=" + account);
   REQUIRE(body);
-  simdjson::dom::parser p;
   simdjson::dom::element doc;
   REQUIRE(!p.parse(*body).get(doc));
   simdjson::dom::array orders;
-  REQUIRE(!doc["orders"].get(orders));
-  return orders.size();
+  REQUIRE(!doc.at_key("orders").get(orders));
+  return orders;
+}
+
+size_t SimOrderCount(VenueRig& rig, const std::string& account) {
+  simdjson::dom::parser p;
+  return SimOrders(rig, account, p).size();
 }
 
 size_t OpenOrders(VenueRig& rig, const std::string& account) {
@@ -2569,13 +2576,8 @@ namespace {
 // The prices of the open orders the sim holds for `account` (client ids are the venue's own
 // there: numeric on Backpack and Lighter).
 std::multiset<Decimal> SimOpenPrices(VenueRig& rig, const std::string& account) {
-  auto body = rig.ControlGet("/orders?venue=" + rig.venue() + "&account=" + account);
-  REQUIRE(body);
   simdjson::dom::parser p;
-  simdjson::dom::element doc;
-  REQUIRE(!p.parse(*body).get(doc));
-  simdjson::dom::array orders;
-  REQUIRE(!doc.at_key("orders").get(orders));
+  const simdjson::dom::array orders = SimOrders(rig, account, p);
   std::multiset<Decimal> out;
   for (simdjson::dom::element o : orders) {
     std::string_view status, price;
