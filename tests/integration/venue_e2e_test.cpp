@@ -432,15 +432,18 @@ void OrdersRoundTrip(RigOptions opts) {
   const std::string new_mid = Offset(rest_px, tick, -40);
   REQUIRE(rig.ControlPost("/price", R"({"venue":")" + rig.venue() + R"(","symbol":")" + vs +
                                         R"(","mid":")" + new_mid + R"("})"));
+  // FILLED, and fills adding up to the size: on Lighter the orders and trades channels are not
+  // ordered with each other, so the FILLED state may come before its fill (seen on a full run).
   REQUIRE(WaitUntil(
       [&] {
+        bool filled_state = false;
+        Decimal fills;
         for (const auto& e : events.Events()) {
-          if (e.order().client_order_id() == "it-rest-1" &&
-              e.order().status() == v1::ORDER_STATUS_FILLED) {
-            return true;
-          }
+          if (e.order().client_order_id() != "it-rest-1") continue;
+          if (e.order().status() == v1::ORDER_STATUS_FILLED) filled_state = true;
+          if (e.has_fill()) fills = *Decimal::Add(fills, D(e.fill().size()));
         }
-        return false;
+        return filled_state && fills == D(size);
       },
       Millis(30000), Millis(50)));
   Decimal filled;
