@@ -72,23 +72,6 @@ class RxStampedStream {
         [this](auto h, const MutableBufferSequence& b) { WaitThenRead(std::move(h), b); },
         handler, buffers);
   }
-  // Synchronous forms (a synchronous TLS teardown would use them).
-  template <class MutableBufferSequence>
-  std::size_t read_some(const MutableBufferSequence& b, beast::error_code& ec) {
-    return next_.socket().read_some(b, ec);
-  }
-  template <class MutableBufferSequence>
-  std::size_t read_some(const MutableBufferSequence& b) {
-    return next_.socket().read_some(b);
-  }
-  template <class ConstBufferSequence>
-  std::size_t write_some(const ConstBufferSequence& b, beast::error_code& ec) {
-    return next_.socket().write_some(b, ec);
-  }
-  template <class ConstBufferSequence>
-  std::size_t write_some(const ConstBufferSequence& b) {
-    return next_.socket().write_some(b);
-  }
 
  private:
   template <class Handler, class MutableBufferSequence>
