@@ -22,6 +22,14 @@ using Event = std::variant<BookUpdate, Bbo, Trade, Funding, OrderEvent, Position
                            Liquidation, VenueStatusEvent>;
 using EventPtr = std::shared_ptr<const Event>;
 
+// Public market data (books, BBOs, trades): what an adapter may hold until its thread has run
+// every ready handler, and what a publishing thread may fan out itself on an idle bus. Order
+// events, positions, balances, funding, liquidations and venue status go one by one.
+inline bool IsMarketData(const Event& e) {
+  return std::holds_alternative<BookUpdate>(e) || std::holds_alternative<Bbo>(e) ||
+         std::holds_alternative<Trade>(e);
+}
+
 // Operational counters and latencies adapters report (exported as Prometheus metrics).
 enum class VenueCounter : uint8_t {
   kMessagesIn,      // WS frames received

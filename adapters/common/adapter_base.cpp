@@ -203,8 +203,7 @@ void AdapterBase::Publish(Event e) {
     if (b->status == BookStatus::kLive) b->status = BookStatus::kStale;
     sink_->Count(cfg_.name, VenueCounter::kBboCrossed, 1);
   }
-  const bool market_data = std::holds_alternative<BookUpdate>(e) ||
-                           std::holds_alternative<Bbo>(e) || std::holds_alternative<Trade>(e);
+  const bool market_data = IsMarketData(e);
   auto ptr = std::make_shared<const Event>(std::move(e));
   if (tls_loop_owner != this) {  // another thread (none today): straight through
     sink_->Publish(std::move(ptr));

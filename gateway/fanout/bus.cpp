@@ -69,9 +69,9 @@ void Bus::Stop(const grpc::Status& status) {
 namespace {
 // What a publishing thread may fan out itself (Bus::DrainInline): market data only. Order
 // events (the order log, fsync), tasks (queries, subscriptions, Stop) stay on the bus thread.
-bool InlineKind(const Event& e) {
-  return std::holds_alternative<BookUpdate>(e) || std::holds_alternative<Bbo>(e) ||
-         std::holds_alternative<Trade>(e);
+template <typename Item>
+bool Inline(const Item& item) {
+  return !item.task && item.event && IsMarketData(*item.event);
 }
 }  // namespace
 
@@ -93,7 +93,7 @@ void Bus::PublishBatch(std::vector<EventPtr>& events) {
     for (auto& e : events) queue_.push_back(Item{std::move(e), nullptr, at});
     // Nobody is fanning out and the queue starts with market data: this thread does it, no
     // hand-off to the bus thread (one wake-up and two context switches less per burst).
-    if (!busy_ && !stopping_ && queue_.front().event && InlineKind(*queue_.front().event)) {
+    if (!busy_ && !stopping_ && Inline(queue_.front())) {
       busy_ = true;
       drain_here = true;
     }
@@ -115,13 +115,12 @@ void Bus::DrainInline() {
       perpgw::MutexLock lock(&mu_);
       // The leading run of market data; anything else (or a feed that never lets the queue
       // empty) goes to the bus thread, in order behind what was done here.
-      if (round == kMaxInlineRounds || queue_.empty() || queue_.front().task ||
-          !InlineKind(*queue_.front().event)) {
+      if (round == kMaxInlineRounds || queue_.empty() || !Inline(queue_.front())) {
         busy_ = false;
         hand_off = !queue_.empty() || stopping_;
         break;
       }
-      while (!queue_.empty() && !queue_.front().task && InlineKind(*queue_.front().event)) {
+      while (!queue_.empty() && Inline(queue_.front())) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
