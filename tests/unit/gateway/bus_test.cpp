@@ -81,6 +81,13 @@ M Decode(const grpc::ByteBuffer& b) {
   return m;
 }
 
+// Runs a task on the bus thread and waits for it: every task posted before it has run.
+void Drain(Bus& bus) {
+  std::promise<void> done;
+  bus.Post([&] { done.set_value(); });
+  done.get_future().wait();
+}
+
 EventPtr BookEvent(bool snapshot, uint64_t id, int64_t bid, int64_t ask,
                    UnixNanos receive_time = 0) {
   BookUpdate u;
@@ -120,11 +127,7 @@ TEST_CASE("book fan-out: snapshot first, deltas in order, stalled consumer resyn
   // consumer still gets more messages than its mailbox holds.
   for (int i = 0; i < kUpdates; ++i) {
     bus.Publish(BookEvent(false, 2 + i, 990 - i % 50, 1020 + i % 50));
-    if (i % 20 == 19) {
-      std::promise<void> drained;
-      bus.Post([&] { drained.set_value(); });
-      drained.get_future().wait();
-    }
+    if (i % 20 == 19) Drain(bus);
   }
   auto publish_time = std::chrono::steady_clock::now() - t0;
   // Publishing never waits on subscribers.
@@ -313,28 +316,23 @@ TEST_CASE("book consumer that lags beyond the bound is resynced before its queue
   ManualClock clock(1'000'000'000);
   Bus bus(limits, {{"aster", 3600000}}, clock);
   bus.Start();
-  auto sync = [&] {  // the bus has handled everything published so far
-    std::promise<void> done;
-    bus.Post([&] { done.set_value(); });
-    done.get_future().wait();
-  };
   bus.Publish(BookEvent(true, 1, 1000, 1010));
   auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
   sub->set_max_lag(100'000'000);  // 100 ms
   FakeStream s(sub, true);
   bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
-  sync();
+  Drain(bus);
   REQUIRE(s.msgs.size() == 1);  // the snapshot, in flight and never completed
   bus.Publish(BookEvent(false, 2, 999, 1011));
-  sync();
+  Drain(bus);
   clock.Advance(60'000'000);
   bus.Publish(BookEvent(false, 3, 998, 1012));
-  sync();
+  Drain(bus);
   CHECK(sub->queued() == 2);  // oldest has waited 60 ms: still within the bound
   CHECK(bus.stats().slow_consumer_resyncs.load() == 0);
   clock.Advance(50'000'000);
   bus.Publish(BookEvent(false, 4, 997, 1013));
-  sync();
+  Drain(bus);
   // 110 ms > 100 ms: the backlog is dropped for one fresh snapshot flagged resync.
   CHECK(bus.stats().slow_consumer_resyncs.load() == 1);
   CHECK(sub->queued() == 1);
@@ -352,11 +350,6 @@ TEST_CASE("book deltas go out one message per event when the fan-out keeps up", 
   ManualClock clock(1);
   Bus bus(limits, {{"aster", 3600000}}, clock);
   bus.Start();
-  auto sync = [&] {
-    std::promise<void> done;
-    bus.Post([&] { done.set_value(); });
-    done.get_future().wait();
-  };
   bus.Publish(BookEvent(true, 1, 1000, 1010));
   auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
   FakeStream s(sub, false);
@@ -364,7 +357,7 @@ TEST_CASE("book deltas go out one message per event when the fan-out keeps up", 
   bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
   for (int i = 0; i < 20; ++i) {
     bus.Publish(BookEvent(false, 2 + i, 999 - i, 1011 + i));
-    sync();  // the bus drains before the next event: nothing to coalesce
+    Drain(bus);  // the bus drains before the next event: nothing to coalesce
   }
   REQUIRE(s.WaitFor([&] { return s.msgs.size() == 21; }));
   for (int i = 0; i < 20; ++i) {
@@ -621,13 +614,6 @@ TEST_CASE("book data older than the lag bound is flagged STALE, not LIVE", "[bus
 
 namespace {
 
-// Runs a task on the bus thread and waits for it: every task posted before it has run.
-void Drain(Bus& bus) {
-  std::promise<void> done;
-  bus.Post([&] { done.set_value(); });
-  done.get_future().wait();
-}
-
 // Keeps the bus loop turning (a sweep runs after a batch, at most every 200 ms) until `cond`.
 template <typename Cond>
 bool TurnUntil(Bus& bus, Cond cond, int ms = 5000) {
@@ -723,9 +709,7 @@ TEST_CASE("a venue without a ticker gets its BBO from the book: one per change o
   ticker.ask_price = Decimal::FromInt(2);
   bus.Publish(std::make_shared<const Event>(ticker));
   REQUIRE(s.WaitFor([&] { return s.msgs.size() >= 2; }));
-  std::promise<void> drained;
-  bus.Post([&] { drained.set_value(); });
-  drained.get_future().wait();
+  Drain(bus);
   REQUIRE(s.WaitFor([&] { return sub->queued() == 0; }));
   {
     std::lock_guard l(s.mu);
@@ -765,11 +749,6 @@ TEST_CASE("a venue thread's batch is fanned out on that thread when the bus is i
   ManualClock clock(1);
   Bus bus(limits, {{"aster", 3600000}}, clock);
   bus.Start();
-  auto sync = [&] {
-    std::promise<void> done;
-    bus.Post([&] { done.set_value(); });
-    done.get_future().wait();
-  };
   bus.Publish(BookEvent(true, 1, 1000, 1010));
   auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 1000, &bus.stats());
   sub->Bind(
@@ -783,7 +762,7 @@ TEST_CASE("a venue thread's batch is fanned out on that thread when the bus is i
       },
       [](const grpc::Status&) {});
   bus.SubscribeBooks(sub, {{"aster", "BTC"}}, 0);
-  sync();  // the snapshot went out
+  Drain(bus);  // the snapshot went out
   while (!bus.idle()) std::this_thread::yield();  // the bus thread is done with that task
   {
     std::lock_guard l(mu);
