@@ -54,6 +54,7 @@
 #include "adapters/paradex/codec.h"
 #include "adapters/paradex/sbe.h"
 #include "adapters/paradex/signing.h"
+#include "bench/clocks.h"
 #include "perpgw/v1/gateway.grpc.pb.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
 #include "perpgw/v1/trading.grpc.pb.h"
@@ -68,16 +69,8 @@ using Millis = std::chrono::milliseconds;
 
 namespace {
 
-int64_t RealNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+using perpgw::bench::MonoNs;
+using perpgw::bench::RealNs;
 
 double LoadAvg1() {
   std::ifstream f("/proc/loadavg");

@@ -38,17 +38,14 @@
 #include <thread>
 #include <vector>
 
+#include "bench/clocks.h"
 #include "perpgw/v1/market_data.grpc.pb.h"
 
 namespace v1 = perpgw::v1;
 
 namespace {
 
-int64_t RealNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+using perpgw::bench::RealNs;
 
 // A wire decimal ("100000.10000000") as an integer at 1e-8 (the gateway's scale; more digits
 // are cut, which this bench's one instrument never has). Fixed point, never double.

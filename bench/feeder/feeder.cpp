@@ -58,26 +58,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/clocks.h"
+
 namespace {
+
+using perpgw::bench::MonoNs;
+using perpgw::bench::RealNs;
+using perpgw::bench::ThreadCpuNs;
 
 constexpr uint64_t kSeq0 = 1'000'000'000;  // 10 digits from the first id on
 constexpr int kSeqW = 10, kUsW = 16, kNsW = 19;
-
-int64_t RealNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-int64_t ThreadCpuNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void PutDigits(char* p, uint64_t v, int w) {
   for (int i = w - 1; i >= 0; --i) {
@@ -173,22 +163,20 @@ void Generate(Symbol& s, int levels, size_t n, uint64_t seed) {
     std::string j = "{\"stream\":\"depth." + s.name + "\",\"data\":{\"e\":\"depth\",\"E\":";
     const size_t o_e = j.size();
     j.append(kUsW, '0');
+    // One side's changed levels as ["price","size"] pairs (side 1 = asks, 0 = bids).
+    auto side_levels = [&](int side) {
+      bool first = true;
+      for (const auto& c : ch) {
+        if (c.side != side) continue;
+        j += first ? "[\"" : ",[\"";
+        j += s.PriceAt(c.idx) + "\",\"" + Fixed(c.size, s.size_dec) + "\"]";
+        first = false;
+      }
+    };
     j += ",\"s\":\"" + s.name + "\",\"a\":[";
-    bool first = true;
-    for (const auto& c : ch) {
-      if (c.side != 1) continue;
-      j += first ? "[\"" : ",[\"";
-      j += s.PriceAt(c.idx) + "\",\"" + Fixed(c.size, s.size_dec) + "\"]";
-      first = false;
-    }
+    side_levels(1);
     j += "],\"b\":[";
-    first = true;
-    for (const auto& c : ch) {
-      if (c.side != 0) continue;
-      j += first ? "[\"" : ",[\"";
-      j += s.PriceAt(c.idx) + "\",\"" + Fixed(c.size, s.size_dec) + "\"]";
-      first = false;
-    }
+    side_levels(0);
     j += "],\"U\":";
     const size_t o_u0 = j.size();
     j.append(kSeqW, '0');
