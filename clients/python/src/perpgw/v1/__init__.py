@@ -1,6 +1,7 @@
 """perpgw.v1: the generated protobuf/gRPC modules (<name>_pb2, <name>_pb2_grpc), one pair per
-proto/perpgw/v1/<name>.proto. They are generated when the package is built (setup.py), never
-committed, so this package lists nothing by hand: modules() finds whatever was generated.
+proto/perpgw/v1/<name>.proto. They are generated when the package is built (the in-tree build
+backend, clients/python/backend/perpgw_backend.py), never committed, so this package lists
+nothing by hand: modules() finds whatever was generated.
 
 Running from a source checkout without installing: point $PERPGW_PY_STUBS at the output of
 examples/python/gen_stubs.sh and put clients/python/src on sys.path.
@@ -29,7 +30,7 @@ def modules(suffix="_pb2"):
     if not names:
         raise ImportError(
             "perpgw.v1: no generated stubs found in %s. Install the package "
-            "(pip install --no-index --no-build-isolation ./clients/python, which runs protoc), "
+            "(pip install ./clients/python, which runs protoc), "
             "or set PERPGW_PY_STUBS to the output of examples/python/gen_stubs.sh."
             % list(__path__))
     return [importlib.import_module(__name__ + "." + n) for n in names]
