@@ -25,8 +25,17 @@ const char* TifText(int tif) {
   return tif == 0 ? "immediate-or-cancel" : tif == 2 ? "post-only" : "good-till-time";
 }
 
+// lighter.md §7/§8 order types by their signed Type (-1: the engine's liquidation orders).
 const char* TypeText(int type) {
-  return type == 1 ? "market" : type == -1 ? "liquidation" : "limit";
+  switch (type) {
+    case 1: return "market";
+    case 2: return "stop-loss";
+    case 3: return "stop-loss-limit";
+    case 4: return "take-profit";
+    case 5: return "take-profit-limit";
+    case -1: return "liquidation";
+    default: return "limit";
+  }
 }
 
 }  // namespace
@@ -67,7 +76,9 @@ std::string LighterModule::OrderStatusText(const SimOrder& o, const OrderMeta& m
     case OrderStatus::kExpired:
       // An IOC / market remainder: market orders stopped by their worst price, limit IOC
       // orders expired at once.
-      return m.type == 1 ? "canceled-too-much-slippage" : "canceled-expired";
+      // Stop-loss / take-profit (types 2, 4) execute as market orders once triggered.
+      return m.type == 1 || m.type == 2 || m.type == 4 ? "canceled-too-much-slippage"
+                                                       : "canceled-expired";
     case OrderStatus::kRejected:
       switch (o.reject) {
         case RejectCode::kPostOnlyViolation: return "canceled-post-only";
@@ -87,6 +98,17 @@ std::string LighterModule::OrderJson(const SimOrder& o) {
   const Money quote = m.carried_notional + o.filled_notional;
   const int64_t remaining = o.open() ? o.remaining() : 0;
   const std::string status = OrderStatusText(o, m);
+  // trigger_status: lighter.md names the field only. The SDK's Order model lists na / ready /
+  // mark-price / twap / parent-order; the reading picked: "mark-price" while an SL/TP order
+  // waits for the mark, "ready" once it fired (trigger_time = when), "na" for other orders.
+  const bool has_trigger = m.trigger_price != 0;
+  const char* trigger_status = !has_trigger           ? "na"
+                               : o.awaiting_trigger() ? "mark-price"
+                                                      : "ready";
+  const int64_t trigger_time =
+      has_trigger && !o.awaiting_trigger() && o.status != OrderStatus::kCanceled
+          ? o.updated / 1'000'000
+          : 0;
   JsonWriter w;
   w.BeginObject()
       .Field("order_index", m.order_index)
@@ -108,11 +130,11 @@ std::string LighterModule::OrderJson(const SimOrder& o) {
       .Field("type", TypeText(m.type))
       .Field("time_in_force", TifText(m.tif))
       .Field("reduce_only", o.reduce_only)
-      .Field("trigger_price", "0")
+      .Field("trigger_price", m.trigger_price != 0 ? in.FormatPrice(m.trigger_price) : "0")
       .Field("order_expiry", m.order_expiry)
       .Field("status", status)
-      .Field("trigger_status", "na")
-      .Field("trigger_time", int64_t{0})
+      .Field("trigger_status", trigger_status)
+      .Field("trigger_time", trigger_time)
       .Field("parent_order_index", int64_t{0})
       .Field("block_height", int64_t{0})
       .Field("timestamp", o.created / 1'000'000)

@@ -195,7 +195,8 @@ class LighterModule final : public VenueModule {
     int64_t client_index = 0;  // 0 = none
     int64_t account_index = 0;
     int64_t seq = 0;    // listing order (creation), newest = largest
-    int type = 0;       // 0 limit, 1 market, -1 liquidation (engine-made)
+    int type = 0;       // lighter.md §7 order type (0 limit .. 5 take-profit-limit), -1 liquidation
+    int64_t trigger_price = 0;  // the signed TriggerPrice (types 2..5), price mantissa
     int tif = 1;        // 0 IOC, 1 GTT, 2 post-only
     int64_t price = 0;  // the signed Price (worst price for market orders)
     int64_t order_expiry = 0;

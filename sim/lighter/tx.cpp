@@ -308,16 +308,17 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
     return Err(kErrInvalidTxInfo,
                "invalid tx info: unknown market index " + std::to_string(market));
   }
-  if (type == 14 && t.create.type != lt::OrderType::kLimit &&
-      t.create.type != lt::OrderType::kMarket) {
-    return Err(kErrNotModelled, "order type " + std::to_string(static_cast<int>(t.create.type)) +
-                                    " is not modelled by perpgw-sim (limit and market only)");
+  // TWAP (type 6): lighter.md gives only its validation (GTT, trigger 0, expiry set), not how the
+  // venue slices it (child size, interval, what the expiry means for the schedule), so the sim
+  // refuses it with its not-modelled code rather than invent a schedule. Types 2..5 (stop-loss,
+  // take-profit, and their limit forms) run on the engine's conditional orders.
+  if (type == 14 && t.create.type == lt::OrderType::kTwap) {
+    return Err(kErrNotModelled,
+               "order type 6 (TWAP) is not modelled by perpgw-sim (limit, market, stop-loss, "
+               "stop-loss-limit, take-profit, take-profit-limit only)");
   }
   if (type == 20 && t.leverage.margin_mode != lt::MarginMode::kCross) {
     return Err(kErrNotModelled, "isolated margin is not modelled by perpgw-sim (cross only)");
-  }
-  if (type == 17 && t.modify.trigger_price != 0) {
-    return Err(kErrNotModelled, "trigger orders are not modelled by perpgw-sim");
   }
   if (type == 16) {
     const auto& m = t.cancel_all.attributes.cancel_all_market_index;
@@ -558,7 +559,12 @@ bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
   pr.side = c.is_ask ? Side::kSell : Side::kBuy;
   pr.reduce_only = c.reduce_only;
   pr.qty = c.base_amount;
-  if (c.type == lt::OrderType::kMarket) {
+  const bool conditional = c.type == lt::OrderType::kStopLoss ||
+                           c.type == lt::OrderType::kStopLossLimit ||
+                           c.type == lt::OrderType::kTakeProfit ||
+                           c.type == lt::OrderType::kTakeProfitLimit;
+  if (c.type == lt::OrderType::kMarket || c.type == lt::OrderType::kStopLoss ||
+      c.type == lt::OrderType::kTakeProfit) {
     pr.type = OrderType::kMarket;
     pr.tif = TimeInForce::kIoc;
     pr.worst_price = c.price;  // the signed price is the slippage bound
@@ -568,6 +574,29 @@ bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
     pr.tif = c.time_in_force == lt::TimeInForce::kImmediateOrCancel ? TimeInForce::kIoc
              : c.time_in_force == lt::TimeInForce::kPostOnly        ? TimeInForce::kPostOnly
                                                                     : TimeInForce::kGtc;
+  }
+  if (conditional) {
+    // Stop-loss / take-profit (lighter.md §7: types 2..5, TriggerPrice set) on the engine's
+    // conditional orders, triggered by the mark price (the spec does not name the reference;
+    // the venue's UI labels SL/TP triggers "mark price", the engine's default). A stop-loss
+    // protects against the price moving against the order's side: a sell stop fires at or
+    // below the trigger, a buy stop at or above; a take-profit the other way. Types 2/4 then
+    // execute as market orders bounded by Price, 3/5 as limits at Price with the signed
+    // TimeInForce (a GTT/post-only remainder rests until OrderExpiry).
+    const bool stop =
+        c.type == lt::OrderType::kStopLoss || c.type == lt::OrderType::kStopLossLimit;
+    const bool above = stop != c.is_ask;
+    const int64_t mark = ctx_->market().mark_price(in->index);
+    const int64_t trigger = c.trigger_price;
+    // The engine refuses a trigger that already holds; the spec says nothing of a refusal for
+    // it, so the safe reading is the trigger's own meaning: the condition is met, the order
+    // fires at once (placed as its market / limit form, still shown as the SL/TP order).
+    if (above ? mark < trigger : mark > trigger) {
+      pr.trigger = above ? TriggerWhen::kAtOrAbove : TriggerWhen::kAtOrBelow;
+      pr.trigger_price = trigger;
+      pr.trigger_ref = TriggerRef::kMark;
+    }
+    m.trigger_price = trigger;
   }
   // Events wait until the order's meta (its order index) is registered.
   deferring_ = true;
@@ -687,6 +716,39 @@ bool LighterModule::ExecModify(const ParsedTx& tx, const std::string& account,
   const SimOrder* found = ResolveOpen(account, c.market_index, c.index);
   if (found == nullptr) {
     *event_info = R"({"error":"order not found"})";
+    return false;
+  }
+  OrderMeta& current = MetaFor(*found);
+  if (found->awaiting_trigger()) {
+    // An SL/TP order still waiting for its trigger: amended in place (same order index, nothing
+    // trades) - new TriggerPrice (0 keeps it), Price (types 3/5: the limit; 2/4: the slippage
+    // bound, kept in the order record only) and BaseAmount. A trigger that already holds is
+    // refused by the engine: the tx fails (status 0), the order is unchanged.
+    const bool market_form = found->type == OrderType::kMarket;
+    AmendRequest ar;
+    ar.account = account;
+    ar.order_id = found->id;
+    ar.price = market_form ? 0 : static_cast<int64_t>(c.price);
+    ar.qty = c.base_amount;
+    ar.trigger_price = c.trigger_price;
+    ar.allow_parked = true;
+    const int64_t order_index = current.order_index;
+    AmendResult r = ctx_->engine().Amend(ar);
+    if (r.code != RejectCode::kNone) {
+      *event_info = "{\"error\":\"" + r.message + "\"}";
+      return false;
+    }
+    OrderMeta& meta = MetaFor(r.order);
+    meta.price = c.price;
+    meta.nonce = c.nonce;
+    if (c.trigger_price != 0) meta.trigger_price = c.trigger_price;
+    *event_info = "{\"modified_order_index\":" + std::to_string(order_index) + "}";
+    return true;
+  }
+  if (c.trigger_price != 0) {
+    // A trigger price on an order that has none (or whose trigger already fired): the spec
+    // gives no error text; the safe reading fails the tx and leaves the order as it is.
+    *event_info = R"({"error":"trigger price on an order that is not a waiting trigger order"})";
     return false;
   }
   // The engine has no in-place modify: cancel + replace, the replacement keeps the order index

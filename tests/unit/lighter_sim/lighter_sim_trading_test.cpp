@@ -670,4 +670,99 @@ TEST_CASE("lighter sim: faults - sequencer_reject, nonce_jump, chain_id, http_er
   CHECK(NextNonce(sim, t) == 6);
 }
 
+namespace {
+
+// The raw accountActiveOrders row of one order index (the codec keeps no trigger fields).
+std::string RawActive(Sim& sim, const Trader& t, int64_t market, const std::string& order_id) {
+  auto r = sim.Get("/api/v1/accountActiveOrders?account_index=" + std::to_string(t.account) +
+                       "&market_id=" + std::to_string(market),
+                   t.Auth());
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(r.body);
+  for (simdjson::dom::element o : doc["orders"].get_array()) {
+    if (std::string_view(o["order_id"]) == order_id) return simdjson::minify(o);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("lighter sim: stop-loss / take-profit orders, modify of the trigger, TWAP refused",
+          "[lighter_sim]") {
+  Sim sim;
+  Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
+  auto [bid, ask] = Bbo(sim);
+  // A long of 0.01 ETH to protect.
+  Accept(sim, t.Sign(t.Order(0, 0, 1, 100, ask + 500, false, lt::TimeInForce::kImmediateOrCancel)));
+  REQUIRE(WaitUntil([&] { return WaitInactive(sim, t, 1).has_value(); }));
+
+  // Sell stop-loss (type 2, market form, IOC): fires when the mark falls to the trigger.
+  auto sl_tx = t.Order(1, 0, 2, 100, bid - 5000, true, lt::TimeInForce::kImmediateOrCancel,
+                       lt::OrderType::kStopLoss);
+  sl_tx.trigger_price = bid - 2000;
+  sl_tx.order_expiry = sim.NowMs() + lt::kDefaultGttExpiryMs;
+  sl_tx.reduce_only = true;
+  Accept(sim, t.Sign(sl_tx));
+  // Sell take-profit-limit (type 5, GTT): fires when the mark rises to the trigger.
+  auto tp_tx = t.Order(2, 0, 3, 100, ask + 3000, true, lt::TimeInForce::kGoodTillTime,
+                       lt::OrderType::kTakeProfitLimit);
+  tp_tx.trigger_price = ask + 3000;
+  tp_tx.reduce_only = true;
+  Accept(sim, t.Sign(tp_tx));
+  REQUIRE(WaitUntil([&] { return Active(sim, t, 0).size() == 2; }));
+  auto sl = FindClient(Active(sim, t, 0), 2);
+  REQUIRE(sl);
+  CHECK(sl->status == OrderStatus::kOpen);
+  std::string raw = RawActive(sim, t, 0, sl->order_id);
+  INFO(raw);
+  CHECK(raw.find(R"("type":"stop-loss")") != std::string::npos);
+  CHECK(raw.find("\"trigger_price\":\"" + Decimal::FromUnits(bid - 2000, 2).ToString() + "\"") !=
+        std::string::npos);
+  CHECK(raw.find(R"("trigger_status":"mark-price")") != std::string::npos);
+  auto tp = FindClient(Active(sim, t, 0), 3);
+  REQUIRE(tp);
+  CHECK(RawActive(sim, t, 0, tp->order_id).find(R"("type":"take-profit-limit")") !=
+        std::string::npos);
+
+  // Modify with a trigger price: the waiting stop moves its trigger, same order index.
+  auto mod = t.Modify(3, 0, 2, 100, bid - 5000);
+  mod.trigger_price = bid - 1500;
+  auto mod_signed = t.Sign(mod);
+  Accept(sim, mod_signed);
+  REQUIRE(WaitUntil([&] {
+    return TxStatus(sim, mod_signed.hash_hex) == lt::TxStatus::kFinal;
+  }));
+  raw = RawActive(sim, t, 0, sl->order_id);
+  CHECK(raw.find("\"trigger_price\":\"" + Decimal::FromUnits(bid - 1500, 2).ToString() + "\"") !=
+        std::string::npos);
+  // A trigger price on a plain limit order fails on execution.
+  Accept(sim, t.Sign(t.Order(4, 0, 4, 100, bid - 9000, false)));
+  auto bad = t.Modify(5, 0, 4, 100, bid - 9000);
+  bad.trigger_price = bid - 8000;
+  auto bad_signed = t.Sign(bad);
+  Accept(sim, bad_signed);
+  REQUIRE(WaitUntil(
+      [&] { return TxStatus(sim, bad_signed.hash_hex) == lt::TxStatus::kFailed; }));
+
+  // The mark falls through the stop: it fires as a market sell and closes the long; the
+  // take-profit stays waiting.
+  const std::string mid = Decimal::FromUnits(bid - 2500, 2).ToString();
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"lighter","symbol":"ETH","mid":")" + mid + R"("})")
+              .status == 200);
+  auto fired = WaitInactive(sim, t, 2);
+  REQUIRE(fired);
+  CHECK(fired->status == OrderStatus::kFilled);
+  CHECK(FindClient(Active(sim, t, 0), 3).has_value());
+
+  // TWAP (type 6): the spec gives no schedule, refused as not modelled; nonce not consumed.
+  auto twap = t.Order(6, 0, 5, 100, bid - 9000, false, lt::TimeInForce::kGoodTillTime,
+                      lt::OrderType::kTwap);
+  auto tw = Send(sim, t.Sign(twap));
+  CHECK(tw.status == 400);
+  CHECK(sim.ErrorCode(tw.body) == kErrNotModelled);
+  CHECK(NextNonce(sim, t) == 6);
+}
+
 }  // namespace perpgw::sim::lighter
