@@ -3,7 +3,7 @@
 //   node run.mjs <sim endpoints.json> [venue ...]
 // Prints one line per call (PASS / FAIL / SKIP with the reason) and a JSON summary as the last
 // line; exits 1 when any call failed. SKIP is reserved for what ccxt itself cannot do (listed
-// with the reason in CCXT_CANNOT), never for a sim gap.
+// with the reason in CCXT_CANNOT and README.md here), never for a sim gap.
 import fs from 'node:fs';
 import ccxt from 'ccxt';
 
@@ -13,13 +13,30 @@ const CCXT_VERSION = JSON.parse(fs.readFileSync(
   new URL('./node_modules/ccxt/package.json', import.meta.url), 'utf8')).version;
 const only = process.argv.slice(3);
 
-// What ccxt 4.5.84 itself cannot do against a venue (the real venue would not help either).
-const LIGHTER_SIGNER = 'ccxt signs Lighter transactions and auth tokens only through an external ' +
-  'signer (options.wasmExecPath / libraryPath: a Go-built WASM or shared library from ' +
-  'github.com/ccxt/lighter-wasm, not on npm); the project installs only Debian and npm packages';
+// What ccxt 4.5.84 itself cannot do against a venue (the real venue would not help either);
+// README.md in this folder lists each with the reason.
+// ccxt's Lighter signs transactions (globalThis.SignCreateOrder, SignCancelOrder, ...) and auth
+// tokens (globalThis.CreateAuthToken) with Lighter's Go signer compiled to WebAssembly, loaded by
+// loadLighterLibrary() from options.libraryPath (lighter-signer.wasm) and options.wasmExecPath
+// (Go's wasm_exec.js). The npm package ships neither (checked by 'signer absent' below).
+const LIGHTER_SIGNER = 'needs ccxt\'s external Lighter signer: a Go-built lighter-signer.wasm + Go\'s ' +
+  'wasm_exec.js (options.libraryPath / wasmExecPath, github.com/ccxt/lighter-wasm), not in the ccxt ' +
+  'npm package; the project installs only Debian and npm packages';
+const LIGHTER_NO_ORDER = 'needs an order or fill on the account first, i.e. a signed transaction (' +
+  LIGHTER_SIGNER + ')';
 const CCXT_CANNOT = {
-  lighter: { private: LIGHTER_SIGNER },
+  lighter: {
+    private: LIGHTER_SIGNER,
+    // Without the signer no order reaches the account: no position to read, no balance change to
+    // push. The account reads themselves run below (fetchPositions on the flat account,
+    // watchBalance's first user_stats frame).
+    'fetchPositions': LIGHTER_NO_ORDER,
+    'watchBalance': LIGHTER_NO_ORDER,
+  },
 };
+// Lighter calls ccxt answers from the venue's public account endpoints and channels
+// (GET account?by=index, GET funding-rates, WS user_stats/<account>): no signer involved.
+const NO_SIGNER = { lighter: ['fetchBalance', 'fetchAccounts', 'fetchFundingRates'] };
 
 const SYMBOL = {
   aster: 'BTC/USDT:USDT', backpack: 'BTC/USDC:USDC', paradex: 'BTC/USD:USDC', lighter: 'BTC/USDC:USDC',
@@ -28,6 +45,13 @@ const SYMBOL = {
 function account(venue, id) {
   const ep = endpoints.venues[venue];
   return (ep.accounts || []).find((a) => a.id === id);
+}
+
+// The sim's control API (ground truth: balances, positions, books), outside any venue protocol.
+async function control(path) {
+  const r = await fetch(endpoints.control_url.replace(/\/+$/, '') + path);
+  if (!r.ok) throw new Error(`control ${path}: HTTP ${r.status}`);
+  return r.json();
 }
 
 function client(venue) {
@@ -69,6 +93,10 @@ function client(venue) {
   } else if (venue === 'lighter') {
     ex = new ccxt.pro.lighter(opts);
     ex.urls.api = { ...ex.urls.api, root: base, public: base, private: base, ws: ws + '/stream' };
+    // ccxt reads balance, positions and accounts by account index (public endpoints); with the
+    // index set it never needs the L1 key to look it up.
+    const a = account('lighter', 'lighter-1');
+    if (a) ex.options.accountIndex = Number(a.credentials.account_index);
   }
   // Perpetuals only: the account ccxt reads by default is the futures one.
   ex.options.defaultType = 'swap';
@@ -78,9 +106,13 @@ function client(venue) {
 const results = [];
 async function check(ex, venue, name, fn, { cannot } = {}) {
   const method = name.split(' ')[0];
-  const gap = cannot || ((CCXT_CANNOT[venue] || {})[name]) ||
-    (method in ex.has && ex.has[method] !== true && ex.has[method] !== 'emulated'
-      ? `ccxt ${CCXT_VERSION} ${venue} has no ${method}` : undefined);
+  const own = (CCXT_CANNOT[venue] || {})[name];
+  if (cannot && cannot === (CCXT_CANNOT[venue] || {}).private && (NO_SIGNER[venue] || []).includes(name)) {
+    cannot = undefined;
+  }
+  // ccxt lacking the method outranks any other reason.
+  const gap = (method in ex.has && ex.has[method] !== true && ex.has[method] !== 'emulated'
+    ? `ccxt ${CCXT_VERSION} ${venue} has no ${method}` : undefined) || own || cannot;
   if (gap) {
     results.push({ venue, name, status: 'SKIP', detail: gap });
     console.log(`SKIP ${venue} ${name}: ${gap}`);
@@ -181,6 +213,19 @@ async function publicCalls(venue, ex) {
     expect(typeof f.fundingRate === 'number', 'a funding rate');
     return `rate ${f.fundingRate}`;
   });
+  if (!ex.has.fetchFundingRate && ex.has.fetchFundingRates) {
+    // Lighter: ccxt reads funding only as the list (GET funding-rates, filtered to the venue's
+    // own rows); the sim's ground truth is the control API's book.
+    await check(ex, venue, 'fetchFundingRates', async () => {
+      const all = await ex.fetchFundingRates([sym]);
+      const f = all[sym];
+      expect(f && f.symbol === sym && typeof f.fundingRate === 'number', `a ${sym} funding rate`);
+      const truth = await control(`/book?venue=${venue}&symbol=${simSymbol(ex, sym)}&depth=1`);
+      expect(Math.abs(f.fundingRate - Number(truth.funding_rate)) < 1e-12,
+        `the sim's rate ${truth.funding_rate}, got ${f.fundingRate}`);
+      return `rate ${f.fundingRate} (${Object.keys(all).length} of the requested markets)`;
+    });
+  }
   await check(ex, venue, 'watchOrderBook', async () => {
     let b = await ex.watchOrderBook(sym);
     const first = b.nonce;
@@ -320,6 +365,86 @@ async function privateCalls(venue, ex) {
   watchingTrades = false;
 }
 
+// The sim's own name for a market (its control API's `symbol`): Lighter's is the market's
+// symbol field (BTC), not ccxt's id (the market index).
+function simSymbol(ex, sym) {
+  const m = ex.markets[sym];
+  return (m.info && m.info.symbol) || m.id;
+}
+
+// The account reads ccxt makes without a signer where the venue serves them publicly (Lighter:
+// GET account?by=index&value=<account index>, WS user_stats/<account index>), each compared with
+// the sim's ground truth; and the proof that every other private call needs the signer ccxt
+// does not ship.
+async function signerFreeCalls(venue, ex) {
+  const sym = SYMBOL[venue];
+  const m = ex.markets[sym];
+  const idx = ex.options.accountIndex;
+  const acct = account(venue, 'lighter-1');
+  const truth = () => control(`/account?venue=${venue}&account=${acct.id}`);
+  await check(ex, venue, 'fetchAccounts', async () => {
+    const a = await ex.fetchAccounts();
+    expect(Array.isArray(a) && a.length === 1, `one account, got ${a.length}`);
+    expect(a[0].id === String(idx), `account ${idx}, got ${a[0].id}`);
+    expect(a[0].type === 'main', `a main account, got ${a[0].type}`);
+    return `${a[0].id} ${a[0].type}`;
+  });
+  await check(ex, venue, 'fetchPositions (flat account)', async () => {
+    // Opening a position takes a signed order (no control route opens one): the account is flat,
+    // and ccxt must say so exactly as the sim's ledger does.
+    const t = await truth();
+    expect(t.positions.length === 0, `the sim's account flat, it holds ${JSON.stringify(t.positions)}`);
+    ex.enableLastJsonResponse = true;
+    const ps = await ex.fetchPositions([sym]);
+    ex.enableLastJsonResponse = false;
+    expect(Array.isArray(ps), 'a list');
+    expect(!ps.some((p) => p.contracts > 0), `no open position, got ${JSON.stringify(ps).slice(0, 300)}`);
+    const raw = ex.last_json_response || {};
+    const row = ((raw.accounts || [])[0]) || {};
+    expect(Number(row.index) === idx && Array.isArray(row.positions), 'the account row with its positions list');
+    return `${ps.length} positions (sim: ${t.positions.length})`;
+  });
+  await check(ex, venue, 'watchBalance swap (user_stats)', async () => {
+    const b = await ex.watchBalance({ type: 'swap' });
+    const cur = m.settle;
+    const t = await truth();
+    expect(b.total && b.total[cur] > 0, `a ${cur} total`);
+    expect(Math.abs(b.total[cur] - Number(t.balance.equity)) < 1e-6,
+      `the sim's equity ${t.balance.equity}, got ${b.total[cur]}`);
+    expect(b.free[cur] > 0 && b.free[cur] <= b.total[cur], `free ${b.free[cur]} within total`);
+    return `${cur} total ${b.total[cur]} free ${b.free[cur]}`;
+  });
+  await check(ex, venue, 'signer absent (why the SKIPs)', async () => {
+    const root = new URL('./node_modules/ccxt/', import.meta.url).pathname;
+    const found = [];
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(d + e.name + '/');
+        else if (/\.wasm$|^wasm_exec\.js$/.test(e.name)) found.push(d + e.name);
+      }
+    };
+    walk(root);
+    expect(found.length === 0, `no signer in the package, found ${found.join(', ')}`);
+    // With the account's API key in place, ccxt still reaches for the signer's globals.
+    const c = acct.credentials;
+    ex.options.apiKeyIndex = Number(c.api_key_index);
+    ex.options.auths = { [c.account_index]: { [c.api_key_index]: { lighterPrivateKey: c.api_private_key } } };
+    const errs = [];
+    for (const call of [() => ex.fetchOpenOrders(sym),
+      () => ex.createOrder(sym, 'limit', 'buy', m.limits.amount.min || m.precision.amount, 1000, { postOnly: true })]) {
+      try {
+        await call();
+        errs.push('answered');
+      } catch (e) {
+        errs.push(String(e.message || e));
+      }
+    }
+    delete ex.options.auths;
+    for (const e of errs) expect(/globalThis\.\w+ is not a function/.test(e), `the signer missing, got ${e}`);
+    return `no .wasm / wasm_exec.js in ccxt ${CCXT_VERSION}; ${errs.map((e) => e.match(/globalThis\.\w+/)[0]).join(', ')} undefined`;
+  });
+}
+
 // The rest of what a trading client calls, where ccxt implements it for the venue (check() turns
 // a method ccxt lacks into a SKIP naming it): venue metadata, history, leverage and margin mode,
 // batches, amend, candles, more streams.
@@ -436,21 +561,35 @@ async function moreCalls(venue, ex) {
     expect(Array.isArray(l), 'a list');
     return `${l.length} entries`;
   }, { cannot });
+  // Both streams must carry the account's content after a fill: the settle asset's balance, and
+  // a long in the symbol (the IOC buys above and here add to it). ccxt resolves
+  // watchPositions([sym]) with one position object (its per-symbol message hash) or a list.
   await check(ex, venue, 'watchBalance', async () => {
     const w = ex.watchBalance();
     w.catch(() => {});
     await sleep(300);
     await ex.createOrder(sym, 'limit', 'buy', qty, px(bid * 1.01), { timeInForce: 'IOC' });
     const b = await w;
-    return `${Object.keys(b.total || {}).length} assets`;
+    const cur = m.settle;
+    expect(b.total && b.total[cur] > 0, `a ${cur} total, got ${JSON.stringify(b.total)}`);
+    expect(typeof b.free[cur] === 'number' || b.free[cur] === undefined, 'free a number when given');
+    return `${Object.keys(b.total).length} assets, ${cur} total ${b.total[cur]}`;
   }, { cannot });
   await check(ex, venue, 'watchPositions', async () => {
     const w = ex.watchPositions([sym]);
     w.catch(() => {});
     await sleep(300);
     await ex.createOrder(sym, 'limit', 'buy', qty, px(bid * 1.01), { timeInForce: 'IOC' });
-    const ps = await w;
-    return `${ps.length} positions`;
+    const got = await w;
+    const list = Array.isArray(got) ? got : [got];
+    const p = list.find((x) => x && x.symbol === sym);
+    expect(p, `a ${sym} position, got ${JSON.stringify(got).slice(0, 300)}`);
+    expect(p.contracts > 0 && p.side === 'long', `a long, got ${p.side} ${p.contracts}`);
+    const ps = await ex.fetchPositions([sym]);
+    const rest = ps.find((x) => x.symbol === sym && x.contracts > 0);
+    expect(rest && Math.abs(rest.contracts - p.contracts) < 1e-9,
+      `the same size as fetchPositions (${rest && rest.contracts}), got ${p.contracts}`);
+    return `${p.side} ${p.contracts} entry ${p.entryPrice} (fetchPositions ${rest.contracts}; ${list.length} in the update)`;
   }, { cannot });
   // Flat again for the next venue/run.
   await ex.cancelAllOrders(sym).catch(() => {});
@@ -474,6 +613,7 @@ for (const venue of Object.keys(SYMBOL)) {
   try {
     if (await publicCalls(venue, ex)) {
       await privateCalls(venue, ex);
+      if (NO_SIGNER[venue]) await signerFreeCalls(venue, ex);
       await moreCalls(venue, ex);
     }
   } catch (e) {
