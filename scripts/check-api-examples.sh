@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every example of README.md "## API reference" against a real perpgw-sim + perpgwd:
-# each `grpcurl ...` line through perpgw-cli (same flags, `call` before the method; a line that
-# needs `-proto` is skipped: perpgw-cli works by reflection only) and each
-# `build/gateway/perpgwd health-check ...` line as is. The gateway gets every sim account and a
+# Runs every example of README.md "## API reference" against a real perpgw-sim + perpgwd, both
+# started here (ops_rig conventions: temp dir, port 0, killed at exit). An example is a line that
+# starts with the command and names a host:port address (prose such as "grpcurl prints both; ..."
+# is skipped): each `grpcurl ...` example through perpgw-cli (same flags, `call` before the
+# method; the one that needs `-proto`, grpc.health.v1, is skipped: perpgw-cli works by reflection
+# only, and the `perpgwd health-check` line after it covers the same call) and each
+# `build/gateway/perpgwd health-check --addr ...` line as is. A ctest: perpgw_api_examples. The gateway gets every sim account and a
 # token with scopes [read, "trade:*", admin] ($TOKEN in the examples). Fails on any non-zero exit.
 #
 #   scripts/check-api-examples.sh [BUILD_DIR]      (default: build; nothing is built here)
-#   PERPGW_KEEP_TEST_DIRS=1 keeps the sim/gateway logs.
+#   PERPGW_KEEP_TEST_DIRS=1 keeps the sim/gateway logs; PERPGW_EXAMPLES_MAX_TIME (default 2)
+#   replaces the stream examples' `-max-time 5`; VERBOSE=1 prints each answer's start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -23,10 +27,39 @@ build = sys.argv[1]
 perpgwd, sim_bin, cli = (os.path.join(build, p) for p in
                          ("gateway/perpgwd", "sim/perpgw-sim", "examples/perpgw-cli"))
 TOKEN = "api-examples-token-3c9e"
+MAX_TIME = os.environ.get("PERPGW_EXAMPLES_MAX_TIME", "2")  # seconds per stream example
+
+
+ADDRESS = re.compile(r"^[A-Za-z0-9.-]+:[0-9]+$")  # host:port, e.g. localhost:50051
+
+
+def example_of(line):
+    """(kind, args, address index) if `line` is an example, else None.
+
+    An example is a line that starts with the command (`grpcurl ` or
+    `build/gateway/perpgwd health-check `) and names a host:port address: grpcurl's positional
+    address, or health-check's `--addr ADDR`. Anything else starting with those words is prose
+    (e.g. "grpcurl prints both; in Python ...") and skipped, as is a line shlex cannot split."""
+    if line.startswith("grpcurl "):
+        kind = "grpcurl"
+    elif line.startswith("build/gateway/perpgwd health-check "):
+        kind = "health"
+    else:
+        return None
+    try:
+        args = shlex.split(line)
+    except ValueError:
+        return None
+    for i, a in enumerate(args[1:], 1):
+        if kind == "grpcurl" and ADDRESS.match(a):
+            return kind, args, i
+        if kind == "health" and args[i - 1] == "--addr" and ADDRESS.match(a):
+            return kind, args, i
+    return None
 
 
 def examples():
-    """(kind, line) for each example line of the "## API reference" section."""
+    """(kind, line, args, address index) for each example line of "## API reference"."""
     out, inside = [], False
     with open("README.md") as f:
         for line in f:
@@ -35,11 +68,30 @@ def examples():
                 continue
             if not inside:
                 continue
-            if line.startswith("grpcurl "):
-                out.append(("grpcurl", line.strip()))
-            elif line.startswith("build/gateway/perpgwd health-check "):
-                out.append(("health", line.strip()))
+            ex = example_of(line.strip().replace("$TOKEN", TOKEN))
+            if ex:
+                out.append((ex[0], line.strip(), ex[1], ex[2]))
     return out
+
+
+def parser_self_test():
+    """The README's prose must not be read as an example (it once crashed this script)."""
+    prose = ["grpcurl prints both; in Python `grpc_status.rpc_status.from_call(e)` (package "
+             "grpcio-status) or", "grpcurl and perpgw-cli are interchangeable here",
+             "build/gateway/perpgwd health-check exits 0 when SERVING"]
+    for p in prose:
+        if example_of(p) is not None:
+            raise Fail("parser took prose for an example: %r" % p)
+    ex = example_of("grpcurl -plaintext -H 'authorization: Bearer x' -d '{}' localhost:50051 "
+                    "perpgw.v1.GatewayService/ListVenues")
+    if not ex or ex[1][ex[2]] != "localhost:50051":
+        raise Fail("parser missed a grpcurl example: %r" % (ex,))
+    ex = example_of("grpcurl -plaintext localhost:50051 describe perpgw.v1.FundingService")
+    if not ex or ex[2] != 2:
+        raise Fail("parser missed a grpcurl describe example: %r" % (ex,))
+    ex = example_of("build/gateway/perpgwd health-check --addr localhost:50051 --service x")
+    if not ex or ex[1][ex[2]] != "localhost:50051":
+        raise Fail("parser missed a health-check example: %r" % (ex,))
 
 
 class Rig(ops_rig.Rig):
@@ -101,20 +153,23 @@ class Rig(ops_rig.Rig):
             self.addr = "127.0.0.1:%d" % int(f.read().strip())
 
 
-def argv_of(kind, line, addr):
-    line = line.replace("$TOKEN", TOKEN)
-    args = shlex.split(line)
-    args = [addr if a == "localhost:50051" else a for a in args]
+def argv_of(kind, args, at, addr):
+    """The example's argv against the rig: its address replaced by the gateway's; grpcurl's
+    command becomes perpgw-cli with `call` before the method (not before list/describe)."""
+    args = args[:at] + [addr] + args[at + 1:]
+    # The stream examples end on `-max-time 5`: only their exit status is checked, so they run
+    # for MAX_TIME s here (7 streams: ~14 s instead of ~35 s; the ctest's run time).
+    args = [MAX_TIME if i > 0 and args[i - 1] == "-max-time" else a for i, a in enumerate(args)]
     if kind == "health":
         return args
-    i = args.index(addr)
-    rest = args[i + 1:]
+    rest = args[at + 1:]
     if rest and rest[0] not in ("list", "describe"):
         rest = ["call"] + rest
-    return [cli] + args[1:i] + [addr] + rest
+    return [cli] + args[1:at] + [addr] + rest
 
 
 def main():
+    parser_self_test()
     lines = examples()
     if len(lines) < 30:
         raise Fail("only %d examples found in README.md ## API reference" % len(lines))
@@ -133,12 +188,15 @@ def main():
     for v in sorted(rig.endpoints["venues"]):
         wait_until(lambda: live(v), 60, "a live %s BTC book" % v, poll=0.5)
     failed, skipped = [], 0
-    for kind, line in lines:
-        if " -proto " in line:
+    for kind, line, args, at in lines:
+        if "-proto" in args:
+            # The grpc.health.v1 grpcurl example compiles the health proto (-proto): perpgw-cli
+            # knows methods by reflection only, so it cannot run that line; the next README line,
+            # `perpgwd health-check`, asks the same Health/Check and is run.
             skipped += 1
             print("SKIP (needs -proto; perpgw-cli works by reflection): " + line[:100])
             continue
-        argv = argv_of(kind, line, rig.addr)
+        argv = argv_of(kind, args, at, rig.addr)
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         method = argv[-1] if kind == "grpcurl" else "health-check"
         ok = r.returncode == 0
