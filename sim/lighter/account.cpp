@@ -55,6 +55,17 @@ LighterModule::OrderMeta& LighterModule::MetaFor(const SimOrder& o) {
           : o.tif == TimeInForce::kPostOnly                          ? 2
                                                                      : 1;
   m.price = o.price != 0 ? o.price : o.worst_price;
+  if (o.conditional() && !liquidation) {
+    // The engine's SL / TP child of a grouped order (OTO / OTOCO): a stop protects against the
+    // price moving against its side (a sell stop fires at or below), a take-profit the other
+    // way; market children are types 2 / 4, limit ones 3 / 5; the group's child expiry.
+    const bool stop = (o.side == Side::kSell) == (o.trigger == TriggerWhen::kAtOrBelow);
+    const bool market = o.type == OrderType::kMarket;
+    m.type = stop ? (market ? 2 : 3) : (market ? 4 : 5);
+    m.trigger_price = o.trigger_price;
+    auto exp = child_expiry_.find(o.parent_id);
+    if (exp != child_expiry_.end()) m.order_expiry = exp->second;
+  }
   return meta_.emplace(o.id, m).first->second;
 }
 
@@ -135,7 +146,8 @@ std::string LighterModule::OrderJson(const SimOrder& o) {
       .Field("status", status)
       .Field("trigger_status", trigger_status)
       .Field("trigger_time", trigger_time)
-      .Field("parent_order_index", int64_t{0})
+      .Field("parent_order_index",
+             o.parent_id != 0 ? kOrderIndexBase + static_cast<int64_t>(o.parent_id) : int64_t{0})
       .Field("block_height", int64_t{0})
       .Field("timestamp", o.created / 1'000'000)
       .Field("created_at", o.created / 1'000'000)
@@ -207,8 +219,8 @@ std::string LighterModule::PositionJson(const SimPosition& p, const std::string&
       .Field("realized_pnl", FormatMoney(p.realized_pnl))
       .Field("liquidation_price", "0")  // not computed by the sim (cross margin, many positions)
       .Field("total_funding_paid_out", FormatMoney(-p.funding))
-      .Field("margin_mode", int64_t{0})
-      .Field("allocated_margin", "0")
+      .Field("margin_mode", p.isolated ? int64_t{1} : int64_t{0})  // 0 cross, 1 isolated
+      .Field("allocated_margin", p.isolated ? FormatMoney(p.isolated_margin) : "0")
       .EndObject();
   return w.Take();
 }

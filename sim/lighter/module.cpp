@@ -167,7 +167,8 @@ void LighterModule::DescribeEndpoints(VenueEndpoints& out) const {
       "REST header Authorization (or ?auth=), WS subscribe field auth";
   out.extra["transactions"] =
       "sendTx / sendTxBatch (<= 50) / WS jsonapi/sendtx / jsonapi/sendtxbatch (<= 15): tx types "
-      "14 create, 15 cancel, 16 cancel all, 17 modify, 20 update leverage; nonces per "
+      "14 create, 15 cancel, 16 cancel all, 17 modify, 20 update leverage, 28 grouped orders, "
+      "29 update margin; nonces per "
       "(account_index, api_key_index) from 0";
   // Not a credential: the gateway's config refuses unknown credential keys, and clients pass
   // the endpoints file's credentials through.

@@ -222,6 +222,19 @@ class LighterModule final : public VenueModule {
     int64_t transaction_index = 0;
   };
 
+  // CreateGroupedOrders (tx 28) and UpdateMargin (tx 29): the adapter's signing library has no
+  // structs for them, so the sim keeps its own (fields and hash as in the official Go signer's
+  // L2CreateGroupedOrdersTxInfo / L2UpdateMarginTxInfo).
+  struct GroupedOrdersTx {
+    int grouping = 0;  // 1 OTO, 2 OCO, 3 OTOCO
+    std::vector<adapters::lighter::CreateOrderTx> orders;  // only the order fields are set
+  };
+  struct UpdateMarginTx {
+    int16_t market_index = 0;
+    int64_t usdc_amount = 0;  // USDC in units of 1e-6
+    int direction = 0;        // 0 remove from the isolated margin, 1 add to it
+  };
+
   // A verified transaction (signing.h structs), ready to execute.
   struct ParsedTx {
     int type = 0;
@@ -230,6 +243,8 @@ class LighterModule final : public VenueModule {
     adapters::lighter::CancelAllOrdersTx cancel_all;
     adapters::lighter::ModifyOrderTx modify;
     adapters::lighter::UpdateLeverageTx leverage;
+    GroupedOrdersTx grouped;
+    UpdateMarginTx margin;
     int64_t account_index = 0;
     int api_key_index = 0;
     int64_t nonce = 0;
@@ -268,6 +283,16 @@ class LighterModule final : public VenueModule {
   void Execute(const ParsedTx& tx);
   // Each returns false when the tx fails on execution; *event_info says what happened (JSON).
   bool ExecCreate(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  // One order of a create (or of a group): its engine id (a refused order's record id) after
+  // placement. `children` (OTO / OTOCO) attach their SL / TP to it as the engine's children.
+  uint64_t PlaceCreate(const adapters::lighter::CreateOrderTx& c, int64_t account_index,
+                       const std::string& account,
+                       const std::vector<adapters::lighter::CreateOrderTx>& children);
+  bool ExecGrouped(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  bool ExecUpdateMargin(const ParsedTx& tx, const std::string& account, std::string* event_info);
+  // OCO groups: when one order of a pair stops waiting for its trigger (fired or ended), the
+  // other, if still waiting, is cancelled.
+  void ResolveOco(const SimOrder& o);
   bool ExecCancel(const ParsedTx& tx, const std::string& account, std::string* event_info);
   bool ExecCancelAll(const ParsedTx& tx, const std::string& account, std::string* event_info);
   bool ExecModify(const ParsedTx& tx, const std::string& account, std::string* event_info);
@@ -335,6 +360,8 @@ class LighterModule final : public VenueModule {
   std::unordered_map<uint64_t, OrderMeta> meta_;     // engine (or refused) order id → meta
   std::map<int64_t, uint64_t> engine_by_index_;      // order index → current engine order id
   std::set<uint64_t> suppressed_;                    // replaced by a modify: events hidden
+  std::map<uint64_t, uint64_t> oco_sibling_;         // OCO pairs (tx 28 type 2), both ways
+  std::map<uint64_t, int64_t> child_expiry_;         // OTO/OTOCO parent id → children's expiry
   std::map<uint64_t, SimOrder> refused_;             // duplicate client index: never in engine
   uint64_t next_refused_id_ = uint64_t{1} << 40;     // ids beyond the engine's
   int64_t next_seq_ = 1;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <limits>
 
+#include "adapters/lighter/lighter_poseidon2.h"
 #include "sim/lighter/module.h"
 
 namespace perpgw::sim::lighter {
@@ -95,6 +96,152 @@ bool ReadArray(const std::string& text, std::vector<std::string>* out) {
   return true;
 }
 
+// ---- tx 28 / 29 hashes (the signing library covers 14-17 and 20) ----------------------------
+// Preimages as in the official Go signer (lighter.md §7 "other types: same pattern, see
+// lighter-go"): chain id, tx type, nonce, expired_at, account, api key, then the tx's fields;
+// every value a Goldilocks element by plain uint64 cast, hashed with the same overwrite-mode,
+// unpadded Poseidon2 sponge.
+namespace lti = perpgw::adapters::lighter::internal;
+using HashOut = std::array<lti::Fp, 4>;
+
+lti::Fp Elem(int64_t v) {
+  return lti::Fp::FromU64(static_cast<uint64_t>(v));
+}
+
+// Plonky2's hash_no_pad: the sponge, 4 output elements.
+HashOut HashNoPad(std::span<const lti::Fp> input) {
+  std::array<lti::Fp, lti::kPoseidon2Width> state{};
+  for (size_t i = 0; i < input.size(); i += lti::kPoseidon2Rate) {
+    for (size_t j = 0; j < lti::kPoseidon2Rate && i + j < input.size(); ++j) {
+      state[j] = input[i + j];
+    }
+    lti::Poseidon2Permute(state);
+  }
+  return {state[0], state[1], state[2], state[3]};
+}
+
+lt::TxHash ToHash(std::span<const lti::Fp> preimage) {
+  return lti::Fp5ToBytes(lti::HashToQuinticExtension(preimage));
+}
+
+// CreateGroupedOrders: the group's orders are hashed one by one (market, client index, base,
+// price, is_ask, type, tif, reduce_only, trigger, expiry), folded left with two-to-one
+// (hash_no_pad of the 8 concatenated elements), and the 4 elements appended to the head.
+lt::TxHash GroupedHash(uint32_t chain, int64_t nonce, int64_t expired_at, int64_t account,
+                       int64_t key, int grouping, const std::vector<lt::CreateOrderTx>& orders) {
+  HashOut agg{};
+  for (size_t k = 0; k < orders.size(); ++k) {
+    const lt::CreateOrderTx& o = orders[k];
+    const std::array<lti::Fp, 10> e = {
+        Elem(o.market_index), Elem(o.client_order_index), Elem(o.base_amount),
+        Elem(o.price),        Elem(o.is_ask ? 1 : 0),     Elem(static_cast<int>(o.type)),
+        Elem(static_cast<int>(o.time_in_force)),          Elem(o.reduce_only ? 1 : 0),
+        Elem(o.trigger_price),                            Elem(o.order_expiry)};
+    const HashOut h = HashNoPad(e);
+    if (k == 0) {
+      agg = h;
+    } else {
+      std::array<lti::Fp, 8> two;
+      for (int i = 0; i < 4; ++i) {
+        two[i] = agg[i];
+        two[4 + i] = h[i];
+      }
+      agg = HashNoPad(two);
+    }
+  }
+  const std::array<lti::Fp, 11> pre = {Elem(chain),   Elem(28),     Elem(nonce),   Elem(expired_at),
+                                       Elem(account), Elem(key),    Elem(grouping), agg[0],
+                                       agg[1],        agg[2],       agg[3]};
+  return ToHash(pre);
+}
+
+// UpdateMargin: ..., market, USDCAmount low 32 bits, high bits, direction.
+lt::TxHash MarginHash(uint32_t chain, int64_t nonce, int64_t expired_at, int64_t account,
+                      int64_t key, int64_t market, int64_t usdc_amount, int64_t direction) {
+  const std::array<lti::Fp, 10> pre = {
+      Elem(chain),   Elem(29),  Elem(nonce),  Elem(expired_at),
+      Elem(account), Elem(key), Elem(market), Elem(usdc_amount & 0xFFFFFFFF),
+      Elem(usdc_amount >> 32),  Elem(direction)};
+  return ToHash(pre);
+}
+
+bool IsStopOrTp(lt::OrderType t) {
+  return t == lt::OrderType::kStopLoss || t == lt::OrderType::kStopLossLimit ||
+         t == lt::OrderType::kTakeProfit || t == lt::OrderType::kTakeProfitLimit;
+}
+bool IsStop(lt::OrderType t) {
+  return t == lt::OrderType::kStopLoss || t == lt::OrderType::kStopLossLimit;
+}
+
+// A group's rules, as the official signer validates them (and the sequencer, we assume):
+// OTO = [limit/market parent, one SL or TP child on the other side with BaseAmount 0],
+// OCO = [one SL + one TP, same side, both reduce-only, equal size and expiry],
+// OTOCO = [parent, SL + TP children on the other side with BaseAmount 0, equal expiry].
+// Empty when valid, else why.
+std::string GroupProblem(int grouping, const std::vector<lt::CreateOrderTx>& o) {
+  auto child_ok = [](const lt::CreateOrderTx& c) -> std::string {
+    if (!IsStopOrTp(c.type)) return "a child must be a stop-loss or take-profit order";
+    if ((c.type == lt::OrderType::kStopLoss || c.type == lt::OrderType::kTakeProfit) &&
+        c.time_in_force != lt::TimeInForce::kImmediateOrCancel) {
+      return "SL/TP market children must be IOC";
+    }
+    if (c.trigger_price == 0) return "a child needs a TriggerPrice";
+    if (c.order_expiry == 0) return "a child needs an OrderExpiry";
+    return "";
+  };
+  auto parent_ok = [](const lt::CreateOrderTx& p) -> std::string {
+    const bool ioc = p.time_in_force == lt::TimeInForce::kImmediateOrCancel;
+    if (p.type == lt::OrderType::kMarket) {
+      if (!ioc || p.order_expiry != 0 || p.trigger_price != 0) {
+        return "a market parent must be IOC with no expiry or trigger";
+      }
+    } else if (p.type == lt::OrderType::kLimit) {
+      if (p.trigger_price != 0) return "a limit parent has no trigger";
+      if (ioc != (p.order_expiry == 0)) return "parent expiry does not match its time in force";
+    } else {
+      return "the parent must be a limit or market order";
+    }
+    return "";
+  };
+  auto siblings_ok = [&](const lt::CreateOrderTx& a, const lt::CreateOrderTx& b) -> std::string {
+    if (auto e = child_ok(a); !e.empty()) return e;
+    if (auto e = child_ok(b); !e.empty()) return e;
+    if (IsStop(a.type) == IsStop(b.type)) return "the pair must be one stop-loss and one take-profit";
+    return "";
+  };
+  switch (grouping) {
+    case 1:  // OTO
+      if (o.size() != 2) return "OTO takes 2 orders";
+      if (o[1].base_amount != 0) return "the child's BaseAmount must be 0";
+      if (o[0].is_ask == o[1].is_ask) return "the child must be on the parent's other side";
+      if (o[0].order_expiry != 0 && o[0].order_expiry != o[1].order_expiry) {
+        return "parent and child expiries differ";
+      }
+      if (auto e = parent_ok(o[0]); !e.empty()) return e;
+      return child_ok(o[1]);
+    case 2:  // OCO
+      if (o.size() != 2) return "OCO takes 2 orders";
+      if (o[0].base_amount != o[1].base_amount) return "OCO orders differ in BaseAmount";
+      if (o[0].is_ask != o[1].is_ask) return "OCO orders must be on the same side";
+      if (!o[0].reduce_only || !o[1].reduce_only) return "OCO orders must be reduce-only";
+      if (o[0].order_expiry != o[1].order_expiry) return "OCO orders differ in OrderExpiry";
+      return siblings_ok(o[0], o[1]);
+    case 3:  // OTOCO
+      if (o.size() != 3) return "OTOCO takes 3 orders";
+      if (o[1].base_amount != 0 || o[2].base_amount != 0) return "children's BaseAmount must be 0";
+      if (o[0].is_ask == o[1].is_ask || o[0].is_ask == o[2].is_ask) {
+        return "children must be on the parent's other side";
+      }
+      if (o[1].order_expiry != o[2].order_expiry) return "children's expiries differ";
+      if (o[0].order_expiry != 0 && o[0].order_expiry != o[1].order_expiry) {
+        return "parent and children expiries differ";
+      }
+      if (auto e = parent_ok(o[0]); !e.empty()) return e;
+      return siblings_ok(o[1], o[2]);
+    default: return "invalid GroupingType " + std::to_string(grouping);
+  }
+}
+
 }  // namespace
 
 // ---- auth tokens --------------------------------------------------------------------------------
@@ -132,11 +279,11 @@ std::optional<VenueError> LighterModule::CheckAuth(std::string_view token, int64
 
 std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::string& info,
                                                   ParsedTx* out) {
-  if ((type < 14 || type > 17) && type != 20) {
+  if ((type < 14 || type > 17) && type != 20 && type != 28 && type != 29) {
     return Err(kErrNotModelled, "tx type " + std::to_string(type) +
                                     " is not modelled by perpgw-sim (14 create order, 15 cancel "
                                     "order, 16 cancel all orders, 17 modify order, 20 update "
-                                    "leverage)");
+                                    "leverage, 28 create grouped orders, 29 update margin)");
   }
   auto f = ParseJsonObject(info);
   if (!f.ok()) return Err(kErrInvalidTxInfo, "invalid tx info: not a JSON object");
@@ -280,7 +427,97 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
       hash = lt::HashTx(c, chain_id_);
       break;
     }
+    case 28: {
+      GroupedOrdersTx& g = t.grouped;
+      int64_t grouping = 0;
+      if (!IntIn(*f, "GroupingType", 0, 255, &grouping, &why)) return bad();
+      auto it = f->find("Orders");
+      auto rows = it == f->end() ? absl::StatusOr<std::vector<JsonFields>>(
+                                       absl::InvalidArgumentError("missing"))
+                                 : ParseJsonObjectArray(it->second);
+      if (!rows.ok() || rows->empty() || rows->size() > 3) {
+        why = "Orders must be an array of 1..3 orders";
+        return bad();
+      }
+      g.grouping = static_cast<int>(grouping);
+      std::set<int64_t> client_indexes;
+      for (const JsonFields& r : *rows) {
+        lt::CreateOrderTx o;
+        int64_t m = 0, cidx = 0, base = 0, price = 0, is_ask = 0, otype = 0, tif = 0, ro = 0,
+                trigger = 0, expiry = 0;
+        if (!IntIn(r, "MarketIndex", -32768, 32767, &m, &why) ||
+            !IntIn(r, "ClientOrderIndex", 0, (int64_t{1} << 48) - 1, &cidx, &why) ||
+            !IntIn(r, "BaseAmount", 0, (int64_t{1} << 48) - 1, &base, &why) ||
+            !IntIn(r, "Price", 1, 0xFFFFFFFFLL, &price, &why) ||
+            !IntIn(r, "IsAsk", 0, 1, &is_ask, &why) || !IntIn(r, "Type", 0, 6, &otype, &why) ||
+            !IntIn(r, "TimeInForce", 0, 2, &tif, &why) ||
+            !IntIn(r, "ReduceOnly", 0, 1, &ro, &why) ||
+            !IntIn(r, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, &why) ||
+            !IntIn(r, "OrderExpiry", 0, (int64_t{1} << 48) - 1, &expiry, &why)) {
+          return bad();
+        }
+        if (!g.orders.empty() && m != g.orders.front().market_index) {
+          why = "the group's orders are on different markets";
+          return bad();
+        }
+        if (cidx != 0 && !client_indexes.insert(cidx).second) {
+          why = "duplicate ClientOrderIndex in the group";
+          return bad();
+        }
+        if (ro == 0 && base == 0) {
+          why = "BaseAmount 0 needs ReduceOnly";
+          return bad();
+        }
+        o.account_index = account;
+        o.api_key_index = static_cast<uint8_t>(key_index);
+        o.market_index = static_cast<int16_t>(m);
+        o.client_order_index = cidx;
+        o.base_amount = base;
+        o.price = static_cast<uint32_t>(price);
+        o.is_ask = is_ask == 1;
+        o.type = static_cast<lt::OrderType>(otype);
+        o.time_in_force = static_cast<lt::TimeInForce>(tif);
+        o.reduce_only = ro == 1;
+        o.trigger_price = static_cast<uint32_t>(trigger);
+        o.order_expiry = expiry;
+        o.expired_at = expired_at;
+        o.nonce = nonce;
+        g.orders.push_back(o);
+      }
+      market = g.orders.front().market_index;
+      if (std::string e = GroupProblem(g.grouping, g.orders); !e.empty()) {
+        why = e;
+        return bad();
+      }
+      hash = GroupedHash(chain_id_, nonce, expired_at, account, key_index, g.grouping, g.orders);
+      break;
+    }
+    case 29: {
+      UpdateMarginTx& u = t.margin;
+      int64_t amount = 0, direction = 0;
+      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
+          !IntIn(*f, "USDCAmount", 1, (int64_t{1} << 60) - 1, &amount, &why) ||
+          !IntIn(*f, "Direction", 0, 1, &direction, &why)) {
+        return bad();
+      }
+      u.market_index = static_cast<int16_t>(market);
+      u.usdc_amount = amount;
+      u.direction = static_cast<int>(direction);
+      hash = MarginHash(chain_id_, nonce, expired_at, account, key_index, market, amount,
+                        direction);
+      break;
+    }
     default: break;  // checked above
+  }
+  if ((type == 28 || type == 29) &&
+      (attributes.integrator_account_index || attributes.integrator_taker_fee ||
+       attributes.integrator_maker_fee || attributes.skip_nonce ||
+       attributes.cancel_all_market_index || attributes.self_trade_behavior ||
+       attributes.self_trade_equality)) {
+    // Their attribute hash would need the signing library's private aggregation: refused, as
+    // the sim refuses what it does not model, before the nonce is consumed.
+    return Err(kErrNotModelled, "L2TxAttributes on tx type " + std::to_string(type) +
+                                    " are not modelled by perpgw-sim");
   }
   if (!hash.ok()) {
     why = std::string(hash.status().message()).substr(0, 160);
@@ -304,7 +541,8 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
   if (attributes.skip_nonce.value_or(0) != 0) {
     return Err(kErrNotModelled, "L2TxAttributes skip_nonce is not modelled by perpgw-sim");
   }
-  if ((type == 14 || type == 15 || type == 17 || type == 20) && ByMarketId(market) == nullptr) {
+  if ((type == 14 || type == 15 || type == 17 || type == 20 || type == 28 || type == 29) &&
+      ByMarketId(market) == nullptr) {
     return Err(kErrInvalidTxInfo,
                "invalid tx info: unknown market index " + std::to_string(market));
   }
@@ -316,9 +554,6 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
     return Err(kErrNotModelled,
                "order type 6 (TWAP) is not modelled by perpgw-sim (limit, market, stop-loss, "
                "stop-loss-limit, take-profit, take-profit-limit only)");
-  }
-  if (type == 20 && t.leverage.margin_mode != lt::MarginMode::kCross) {
-    return Err(kErrNotModelled, "isolated margin is not modelled by perpgw-sim (cross only)");
   }
   if (type == 16) {
     const auto& m = t.cancel_all.attributes.cancel_all_market_index;
@@ -503,6 +738,10 @@ void LighterModule::Execute(const ParsedTx& tx) {
     ok = ExecModify(tx, *account, &event_info);
   } else if (tx.type == 20) {
     ok = ExecUpdateLeverage(tx, *account, &event_info);
+  } else if (tx.type == 28) {
+    ok = ExecGrouped(tx, *account, &event_info);
+  } else if (tx.type == 29) {
+    ok = ExecUpdateMargin(tx, *account, &event_info);
   }
   if (rec == txs_.end()) return;
   TxRecord& r = rec->second;
@@ -538,14 +777,34 @@ void LighterModule::RecordRefused(SimOrder o, OrderMeta meta) {
 bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
                                std::string* event_info) {
   const lt::CreateOrderTx& c = tx.create;
-  const SimInstrument* in = ByMarketId(c.market_index);
-  if (in == nullptr) {
+  if (ByMarketId(c.market_index) == nullptr) {
     *event_info = R"({"error":"unknown market"})";
     return false;
   }
+  const uint64_t id = PlaceCreate(c, tx.account_index, account, {});
+  const SimOrder* now = ctx_->engine().FindOrder(id);
+  if (now == nullptr) {
+    auto it = refused_.find(id);
+    if (it != refused_.end()) now = &it->second;
+  }
+  JsonWriter w;
+  w.BeginObject()
+      .Field("order_index", meta_[id].order_index)
+      .Field("client_order_index", c.client_order_index)
+      .Field("status", now != nullptr ? OrderStatusText(*now, meta_[id]) : "canceled");
+  if (now != nullptr && !now->reason_text.empty()) w.Field("reason", now->reason_text);
+  w.EndObject();
+  *event_info = w.Take();
+  return true;
+}
+
+uint64_t LighterModule::PlaceCreate(const lt::CreateOrderTx& c, int64_t account_index,
+                                    const std::string& account,
+                                    const std::vector<lt::CreateOrderTx>& children) {
+  const SimInstrument* in = ByMarketId(c.market_index);
   OrderMeta m;
   m.client_index = c.client_order_index;
-  m.account_index = tx.account_index;
+  m.account_index = account_index;
   m.seq = next_seq_++;
   m.type = static_cast<int>(c.type);
   m.tif = static_cast<int>(c.time_in_force);
@@ -598,6 +857,20 @@ bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
     }
     m.trigger_price = trigger;
   }
+  // OTO / OTOCO children: the engine's attached SL / TP, parked reduce-only on the other side
+  // for what the parent fills (their BaseAmount is 0: "size inherited from the parent"). Types
+  // 2/4 become market children, 3/5 limit children at their Price.
+  for (const lt::CreateOrderTx& ch : children) {
+    const bool limit = ch.type == lt::OrderType::kStopLossLimit ||
+                       ch.type == lt::OrderType::kTakeProfitLimit;
+    if (IsStop(ch.type)) {
+      pr.sl_trigger_price = ch.trigger_price;
+      pr.sl_limit_price = limit ? ch.price : 0;
+    } else {
+      pr.tp_trigger_price = ch.trigger_price;
+      pr.tp_limit_price = limit ? ch.price : 0;
+    }
+  }
   // Events wait until the order's meta (its order index) is registered.
   deferring_ = true;
   PlaceResult r = ctx_->engine().Place(pr);
@@ -625,21 +898,97 @@ bool LighterModule::ExecCreate(const ParsedTx& tx, const std::string& account,
     m.order_index = kOrderIndexBase + static_cast<int64_t>(id);
     meta_[id] = m;
     engine_by_index_[m.order_index] = id;
+    if (!children.empty()) child_expiry_[id] = children.front().order_expiry;
   }
   FlushDeferred();
-  const SimOrder* now = ctx_->engine().FindOrder(id);
-  if (now == nullptr) {
-    auto it = refused_.find(id);
-    if (it != refused_.end()) now = &it->second;
+  return id;
+}
+
+// CreateGroupedOrders (lighter.md §7 tx 28; grouping types as in the official signer: 1 OTO,
+// 2 OCO, 3 OTOCO). OTO / OTOCO: the parent with its SL / TP attached (the engine parks them for
+// each fill, and OTOCO's pair cancel each other when one fires). OCO: two reduce-only SL / TP
+// orders placed as usual; when one fires or ends, the module cancels the other.
+bool LighterModule::ExecGrouped(const ParsedTx& tx, const std::string& account,
+                                std::string* event_info) {
+  const GroupedOrdersTx& g = tx.grouped;
+  std::vector<uint64_t> ids;
+  if (g.grouping == 2) {
+    ids.push_back(PlaceCreate(g.orders[0], tx.account_index, account, {}));
+    ids.push_back(PlaceCreate(g.orders[1], tx.account_index, account, {}));
+    const SimOrder* a = ctx_->engine().FindOrder(ids[0]);
+    const SimOrder* b = ctx_->engine().FindOrder(ids[1]);
+    if (a != nullptr && b != nullptr && a->open() && b->open()) {
+      oco_sibling_[ids[0]] = ids[1];
+      oco_sibling_[ids[1]] = ids[0];
+    } else {
+      // One of them refused (or fired at once and ended): the other has no partner to wait
+      // for; the safe reading cancels it, as if the group were one order.
+      for (uint64_t id : ids) {
+        const SimOrder* o = ctx_->engine().FindOrder(id);
+        if (o != nullptr && o->awaiting_trigger()) (void)ctx_->engine().Cancel(account, id);
+      }
+    }
+  } else {
+    std::vector<lt::CreateOrderTx> children(g.orders.begin() + 1, g.orders.end());
+    ids.push_back(PlaceCreate(g.orders[0], tx.account_index, account, children));
   }
   JsonWriter w;
-  w.BeginObject()
-      .Field("order_index", meta_[id].order_index)
-      .Field("client_order_index", c.client_order_index)
-      .Field("status", now != nullptr ? OrderStatusText(*now, meta_[id]) : "canceled");
-  if (now != nullptr && !now->reason_text.empty()) w.Field("reason", now->reason_text);
-  w.EndObject();
+  w.BeginObject().Field("grouping_type", int64_t{g.grouping}).Key("order_indexes").BeginArray();
+  for (uint64_t id : ids) w.Int(meta_[id].order_index);
+  w.EndArray().EndObject();
   *event_info = w.Take();
+  return true;
+}
+
+void LighterModule::ResolveOco(const SimOrder& o) {
+  auto it = oco_sibling_.find(o.id);
+  if (it == oco_sibling_.end() || o.awaiting_trigger()) return;
+  const uint64_t other = it->second;
+  oco_sibling_.erase(it);
+  oco_sibling_.erase(other);
+  const std::string account = o.account;
+  // Not from inside the engine's event sink: after the current engine call returns.
+  ctx_->loop().Post([this, account, other] {
+    const SimOrder* s = ctx_->engine().FindOrder(other);
+    if (s != nullptr && s->awaiting_trigger()) (void)ctx_->engine().Cancel(account, other);
+  });
+}
+
+// UpdateMargin (tx 29): moves USDCAmount (1e-6 USDC) into (Direction 1) or out of (0) the
+// isolated margin of the account's position on the market, the engine's isolated transfer.
+// Refused on execution (status 0) on a cross market, a flat one, or beyond what can move.
+bool LighterModule::ExecUpdateMargin(const ParsedTx& tx, const std::string& account,
+                                     std::string* event_info) {
+  const UpdateMarginTx& u = tx.margin;
+  const SimInstrument* in = ByMarketId(u.market_index);
+  if (in == nullptr) {
+    *event_info = R"({"error":"unknown market"})";
+    return false;
+  }
+  constexpr int64_t kUsdcToMoney = 100;  // 1e-6 → kMoneyScale (1e-8)
+  static_assert(kMoneyScale == 8);
+  if (u.usdc_amount > std::numeric_limits<Money>::max() / kUsdcToMoney) {
+    *event_info = R"({"error":"amount too large"})";
+    return false;
+  }
+  const Money amount = u.usdc_amount * kUsdcToMoney;
+  const MarginResult r = ctx_->engine().AdjustIsolatedMargin(
+      account, in->symbol(), u.direction == 1 ? amount : -amount);
+  const char* why = nullptr;
+  switch (r) {
+    case MarginResult::kOk: break;
+    case MarginResult::kNotIsolated: why = "the market is in cross margin mode"; break;
+    case MarginResult::kNoPosition: why = "no position on the market"; break;
+    case MarginResult::kInsufficient: why = "not enough margin to move"; break;
+    default: why = "margin update refused"; break;
+  }
+  if (why != nullptr) {
+    *event_info = std::string("{\"error\":\"") + why + "\"}";
+    return false;
+  }
+  *event_info = "{\"market_index\":" + std::to_string(u.market_index) +
+                ",\"usdc_amount\":" + std::to_string(u.usdc_amount) +
+                ",\"direction\":" + std::to_string(u.direction) + "}";
   return true;
 }
 
@@ -807,6 +1156,17 @@ bool LighterModule::ExecUpdateLeverage(const ParsedTx& tx, const std::string& ac
     *event_info = R"({"error":"unknown market"})";
     return false;
   }
+  // MarginMode (0 cross, 1 isolated) on the engine's per-market isolated margin. The engine
+  // refuses a switch while the market has a position or open orders; the spec says nothing of
+  // that case, so the safe reading fails the tx (status 0) and changes nothing.
+  const bool isolated = c.margin_mode == lt::MarginMode::kIsolated;
+  const MarginResult mr = ctx_->engine().SetIsolated(account, in->symbol(), isolated);
+  if (mr == MarginResult::kHasPosition || mr == MarginResult::kHasOpenOrders) {
+    *event_info = mr == MarginResult::kHasPosition
+                      ? R"({"error":"margin mode cannot change with a position on the market"})"
+                      : R"({"error":"margin mode cannot change with open orders on the market"})";
+    return false;
+  }
   const int64_t imf = c.initial_margin_fraction;
   const int64_t lev = std::max<int64_t>(1, (lt::kMarginFractionTick + imf / 2) / imf);
   absl::Status st = ctx_->engine().SetLeverage(account, in->symbol(), static_cast<int>(lev));
@@ -817,7 +1177,8 @@ bool LighterModule::ExecUpdateLeverage(const ParsedTx& tx, const std::string& ac
   }
   leverage_markets_[account].insert(in->spec.market_id);
   *event_info = "{\"market_index\":" + std::to_string(c.market_index) +
-                ",\"initial_margin_fraction\":" + std::to_string(imf) + "}";
+                ",\"initial_margin_fraction\":" + std::to_string(imf) +
+                ",\"margin_mode\":" + std::to_string(isolated ? 1 : 0) + "}";
   return true;
 }
 

@@ -411,6 +411,7 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
   };
   switch (e.kind) {
     case AccountEvent::Kind::kOrder: {
+      ResolveOco(e.order);
       if (e.order.instrument == nullptr || suppressed_.count(e.order.id)) return;
       const std::string m = std::to_string(e.order.instrument->spec.market_id);
       const std::string order = OrderJson(e.order);

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "adapters/lighter/codec.h"
 #include "adapters/lighter/errors.h"
+#include "adapters/lighter/lighter_poseidon2.h"
 #include "tests/unit/lighter_sim/lighter_sim_fixture.h"
 
 namespace perpgw::sim::lighter {
@@ -763,6 +764,213 @@ TEST_CASE("lighter sim: stop-loss / take-profit orders, modify of the trigger, T
   CHECK(tw.status == 400);
   CHECK(sim.ErrorCode(tw.body) == kErrNotModelled);
   CHECK(NextNonce(sim, t) == 6);
+}
+
+namespace {
+
+namespace lti = perpgw::adapters::lighter::internal;
+
+// Test-side signer for tx 28 / 29 (the signing library has no structs for them): preimages as
+// the official Go signer builds them, hashed with the library's Poseidon2 primitives.
+lti::Fp E(int64_t v) {
+  return lti::Fp::FromU64(static_cast<uint64_t>(v));
+}
+std::array<lti::Fp, 4> NoPad4(const std::vector<lti::Fp>& in) {
+  std::array<lti::Fp, lti::kPoseidon2Width> st{};
+  for (size_t i = 0; i < in.size(); i += 8) {
+    for (size_t j = 0; j < 8 && i + j < in.size(); ++j) st[j] = in[i + j];
+    lti::Poseidon2Permute(st);
+  }
+  return {st[0], st[1], st[2], st[3]};
+}
+lt::SignedTx SignPreimage(const Trader& t, int type, const std::vector<lti::Fp>& pre,
+                          const std::string& info_head, const std::string& info_tail) {
+  lt::TxHash h = lti::Fp5ToBytes(lti::HashToQuinticExtension(pre));
+  auto sig = t.key.Sign(h);
+  REQUIRE(sig.ok());
+  lt::SignedTx s;
+  s.tx_type = static_cast<lt::TxType>(type);
+  s.hash = h;
+  s.hash_hex = lt::ToHex(h);
+  s.signature = *sig;
+  s.tx_info = info_head + info_tail + ",\"Sig\":\"" + lt::SignatureToBase64(*sig) + "\"}";
+  return s;
+}
+struct GroupOrder {
+  int64_t market = 0, client = 0, base = 0;
+  uint32_t price = 0;
+  bool ask = false;
+  int type = 0, tif = 1;
+  bool reduce_only = false;
+  uint32_t trigger = 0;
+  int64_t expiry = 0;
+};
+lt::SignedTx Grouped(const Trader& t, int64_t nonce, int grouping,
+                     const std::vector<GroupOrder>& orders) {
+  const int64_t expired = t.sim->NowMs() + lt::kDefaultTxExpiryMs;
+  std::array<lti::Fp, 4> agg{};
+  std::string json = "[";
+  for (size_t k = 0; k < orders.size(); ++k) {
+    const GroupOrder& o = orders[k];
+    auto h = NoPad4({E(o.market), E(o.client), E(o.base), E(o.price), E(o.ask), E(o.type),
+                     E(o.tif), E(o.reduce_only), E(o.trigger), E(o.expiry)});
+    agg = k == 0 ? h : NoPad4({agg[0], agg[1], agg[2], agg[3], h[0], h[1], h[2], h[3]});
+    if (k > 0) json += ",";
+    json += "{\"MarketIndex\":" + std::to_string(o.market) +
+            ",\"ClientOrderIndex\":" + std::to_string(o.client) +
+            ",\"BaseAmount\":" + std::to_string(o.base) + ",\"Price\":" + std::to_string(o.price) +
+            ",\"IsAsk\":" + std::to_string(o.ask ? 1 : 0) + ",\"Type\":" + std::to_string(o.type) +
+            ",\"TimeInForce\":" + std::to_string(o.tif) +
+            ",\"ReduceOnly\":" + std::to_string(o.reduce_only ? 1 : 0) +
+            ",\"TriggerPrice\":" + std::to_string(o.trigger) +
+            ",\"OrderExpiry\":" + std::to_string(o.expiry) + "}";
+  }
+  json += "]";
+  std::vector<lti::Fp> pre = {E(lt::kMainnetChainId), E(28),         E(nonce),
+                              E(expired),             E(t.account),  E(t.api_key),
+                              E(grouping),            agg[0],        agg[1],
+                              agg[2],                 agg[3]};
+  return SignPreimage(t, 28, pre,
+                      "{\"AccountIndex\":" + std::to_string(t.account) +
+                          ",\"ApiKeyIndex\":" + std::to_string(t.api_key) +
+                          ",\"GroupingType\":" + std::to_string(grouping) + ",\"Orders\":" + json,
+                      ",\"ExpiredAt\":" + std::to_string(expired) +
+                          ",\"Nonce\":" + std::to_string(nonce));
+}
+lt::SignedTx UpdateMargin(const Trader& t, int64_t nonce, int64_t market, int64_t usdc,
+                          int direction) {
+  const int64_t expired = t.sim->NowMs() + lt::kDefaultTxExpiryMs;
+  std::vector<lti::Fp> pre = {E(lt::kMainnetChainId), E(29),      E(nonce),
+                              E(expired),             E(t.account), E(t.api_key),
+                              E(market),              E(usdc & 0xFFFFFFFF), E(usdc >> 32),
+                              E(direction)};
+  return SignPreimage(t, 29, pre,
+                      "{\"AccountIndex\":" + std::to_string(t.account) +
+                          ",\"ApiKeyIndex\":" + std::to_string(t.api_key) +
+                          ",\"MarketIndex\":" + std::to_string(market) +
+                          ",\"USDCAmount\":" + std::to_string(usdc) +
+                          ",\"Direction\":" + std::to_string(direction),
+                      ",\"ExpiredAt\":" + std::to_string(expired) +
+                          ",\"Nonce\":" + std::to_string(nonce));
+}
+// accounts[0].positions[market] of GET account, raw.
+std::string RawPosition(Sim& sim, int64_t account, int64_t market) {
+  auto r = sim.Get("/api/v1/account?by=index&value=" + std::to_string(account));
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(r.body);
+  for (simdjson::dom::element pos : doc["accounts"].at(0)["positions"].get_array()) {
+    if (int64_t(pos["market_id"]) == market) return simdjson::minify(pos);
+  }
+  return "";
+}
+std::string FieldOf(const std::string& raw, const std::string& key) {
+  simdjson::dom::parser p;
+  simdjson::dom::element e = p.parse(raw);
+  simdjson::dom::element v = e[key];
+  if (v.is_string()) return std::string(std::string_view(v));
+  return simdjson::minify(v);
+}
+
+}  // namespace
+
+TEST_CASE("lighter sim: grouped orders (OTOCO, OCO), isolated margin, UpdateMargin",
+          "[lighter_sim]") {
+  Sim sim;
+  Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
+  auto [bid, ask] = Bbo(sim);
+  auto final_status = [&](const lt::SignedTx& s) {
+    int64_t st = -1;
+    WaitUntil([&] {
+      st = TxStatus(sim, s.hash_hex);
+      return st == lt::TxStatus::kFinal || st == lt::TxStatus::kFailed;
+    });
+    return st;
+  };
+
+  // Isolated margin on ETH at 10x (UpdateLeverage MarginMode 1).
+  lt::UpdateLeverageTx lev;
+  lev.account_index = kAcct1;
+  lev.api_key_index = 2;
+  lev.market_index = 0;
+  lev.initial_margin_fraction = 1000;
+  lev.margin_mode = lt::MarginMode::kIsolated;
+  lev.expired_at = sim.NowMs() + lt::kDefaultTxExpiryMs;
+  lev.nonce = 0;
+  auto lev_signed = t.Sign(lev);
+  Accept(sim, lev_signed);
+  CHECK(final_status(lev_signed) == lt::TxStatus::kFinal);
+
+  // OTOCO: an IOC buy of 0.01 ETH with a market stop-loss and a take-profit-limit attached.
+  const int64_t exp = sim.NowMs() + lt::kDefaultGttExpiryMs;
+  auto otoco = Grouped(t, 1, 3,
+                       {{0, 11, 100, ask + 500, false, 0, 0, false, 0, 0},
+                        {0, 0, 0, bid - 5000, true, 2, 0, true, bid - 2000, exp},
+                        {0, 0, 0, ask + 3000, true, 5, 1, true, ask + 3000, exp}});
+  Accept(sim, otoco);
+  CHECK(final_status(otoco) == lt::TxStatus::kFinal);
+  REQUIRE(WaitUntil([&] { return Active(sim, t, 0).size() == 2; }));
+  std::string pos = RawPosition(sim, kAcct1, 0);
+  INFO(pos);
+  CHECK(FieldOf(pos, "margin_mode") == "1");
+  const auto allocated = Decimal::Parse(FieldOf(pos, "allocated_margin"));
+  REQUIRE(allocated.ok());
+  CHECK(allocated->IsPositive());
+  std::string sl_id, tp_id;
+  for (const Order& o : Active(sim, t, 0)) {
+    const std::string raw = RawActive(sim, t, 0, o.order_id);
+    INFO(raw);
+    CHECK(raw.find(R"("parent_order_index":0)") == std::string::npos);
+    CHECK(o.reduce_only);
+    if (raw.find(R"("type":"stop-loss")") != std::string::npos) sl_id = o.order_id;
+    if (raw.find(R"("type":"take-profit-limit")") != std::string::npos) tp_id = o.order_id;
+  }
+  REQUIRE(!sl_id.empty());
+  REQUIRE(!tp_id.empty());
+
+  // UpdateMargin: 5 USDC into the isolated position, then too much out (fails).
+  auto add = UpdateMargin(t, 2, 0, 5'000'000, 1);
+  Accept(sim, add);
+  CHECK(final_status(add) == lt::TxStatus::kFinal);
+  const auto after = Decimal::Parse(FieldOf(RawPosition(sim, kAcct1, 0), "allocated_margin"));
+  REQUIRE(after.ok());
+  CHECK(*after == *Decimal::Add(*allocated, *Decimal::Parse("5")));
+  auto too_much = UpdateMargin(t, 3, 0, 1'000'000'000'000, 0);
+  Accept(sim, too_much);
+  CHECK(final_status(too_much) == lt::TxStatus::kFailed);
+  // No position on BTC (cross): fails on execution.
+  auto btc = UpdateMargin(t, 4, 1, 1'000'000, 1);
+  Accept(sim, btc);
+  CHECK(final_status(btc) == lt::TxStatus::kFailed);
+
+  // OCO: a reduce-only SL + TP pair; cancelling one cancels the other.
+  auto oco = Grouped(t, 5, 2,
+                     {{0, 41, 100, bid - 8000, true, 3, 1, true, bid - 7000, exp},
+                      {0, 42, 100, ask + 9000, true, 4, 0, true, ask + 8000, exp}});
+  Accept(sim, oco);
+  CHECK(final_status(oco) == lt::TxStatus::kFinal);
+  REQUIRE(WaitUntil([&] { return Active(sim, t, 0).size() == 4; }));
+  Accept(sim, t.Sign(t.Cancel(6, 0, 41)));
+  auto gone = WaitInactive(sim, t, 42);
+  REQUIRE(gone);
+  CHECK(gone->status == OrderStatus::kCanceled);
+  REQUIRE(WaitUntil([&] { return Active(sim, t, 0).size() == 2; }));
+
+  // An OCO whose legs are on different sides: invalid tx info, nonce not consumed.
+  auto bad = Grouped(t, 7, 2,
+                     {{0, 51, 100, bid - 8000, true, 3, 1, true, bid - 7000, exp},
+                      {0, 52, 100, ask + 9000, false, 4, 0, true, ask + 8000, exp}});
+  auto refused = Send(sim, bad);
+  CHECK(refused.status == 400);
+  CHECK(sim.ErrorCode(refused.body) == kErrInvalidTxInfo);
+  CHECK(NextNonce(sim, t) == 7);
+
+  // The mark falls through the OTOCO stop: it closes the long, the take-profit is cancelled.
+  REQUIRE(sim.Control(http::verb::post, "/price",
+                      R"({"venue":"lighter","symbol":"ETH","mid":")" +
+                          Decimal::FromUnits(bid - 2500, 2).ToString() + R"("})")
+              .status == 200);
+  REQUIRE(WaitUntil([&] { return Active(sim, t, 0).empty(); }));
 }
 
 }  // namespace perpgw::sim::lighter
