@@ -22,7 +22,7 @@ book check (each counted, and named in the reason).
 
 Usage: peers.py [--build DIR] [--rates 1000,10000,50000] [--seconds 10] [--runs 2] [--levels 10]
                 [--arms ccxt,perpgwd] [--quick] [--inject-drop] [--json FILE] [--md FILE]
-                [--feeder [--feeder-tick-us 1000]] [--symbols N]
+                [--feeder [--feeder-tick-us 1000]] [--symbols N] [--batched]
 --feeder: the feed is bench_feeder (bench/feeder/: pre-generated, pre-serialized depth frames, the
 same protocol subset and control API) instead of perpgw-sim, for rates the sim cannot generate on a
 2-core box; its own limit (bench_feeder --selftest-rate: a discarding reader, as fast as it goes)
@@ -259,7 +259,8 @@ def run_one(arm, rate, a, bins, tmp):
             sym_args = ["--symbol", "BTC"] if len(names) == 1 else \
                 ["--symbols", ",".join(b for _, b in names)]
             consumer = Proc([bins["client"], "--target", f"127.0.0.1:{port.strip()}",
-                             "--venue", "backpack"] + sym_args,
+                             "--venue", "backpack"] + sym_args +
+                            (["--batched"] if a.batched else []),
                             f"{tmp}/consumer.log", protocol=True)
             watched["perpgwd"] = gw.pid
             watched["client"] = consumer.pid
@@ -337,6 +338,11 @@ def run_one(arm, rate, a, bins, tmp):
         # Backpack's real-time stream unless perpgwd merged updates into one message.
         r["messages"] = d["latency"].get("n", 0)
         r["messages_per_update"] = r["messages"] / updates if updates else None
+        if a.batched and r["arm"] == "perpgwd" and "msgs" in d:
+            # StreamOrderBookBatches: the gRPC messages (batches) the client read in the window;
+            # "messages" above stays the updates it applied.
+            r["batches"] = d["msgs"]
+            r["batches_per_update"] = d["msgs"] / updates if updates else None
         for k in ("resyncs", "disconnects", "sequence_gaps"):
             r[k] = d.get(k, 0)
         r["not_live"] = d.get("not_live", 0)
@@ -413,6 +419,7 @@ def table(rows, a, meta):
     ver = next((r["ccxt_version"] for r in rows if r.get("ccxt_version")), "?")
     feed = "feeder" if a.feeder else "sim"
     head = f"Backpack, {a.symbols} symbol{'s' if a.symbols > 1 else ''}" + \
+        (" (C++ client on StreamOrderBookBatches)" if a.batched else "") + \
         (", bench_feeder" if a.feeder else "")
     L = [f"| {head} | ccxt pro {ver} | perpgwd + C++ client | ratio |", "|---|---|---|---|"]
     for rate in rates:
@@ -480,7 +487,9 @@ def table(rows, a, meta):
         lat = r.get("latency") or {}
         rss = ", ".join(f"{k} {fmt(v)}" for k, v in (r.get("rss_mb") or {}).items())
         L.append(f"| {r['run']} | {r['arm']} | {r['rate']:,} | {fmt(r.get('sim_updates_per_s'), 0)} | "
-                 f"{fmt(r.get('messages_per_update'), 2)} | {cpus or '—'} | "
+                 f"{fmt(r.get('messages_per_update'), 2)}"
+                 + (f" ({fmt(r['batches_per_update'], 3)} batches)" if r.get("batches_per_update")
+                    is not None else "") + f" | {cpus or '—'} | "
                  f"{fmt(lat.get('p50_us'), 0)} / {fmt(lat.get('p99_us'), 0)} | {rss or '—'} | "
                  f"{r.get('disconnects', '—')} / {r.get('resyncs', '—')} / {r.get('sequence_gaps', '—')} | "
                  f"{'yes' if r['held'] else 'NO: ' + '; '.join(r['why'])} |")
@@ -502,6 +511,9 @@ def main():
     ap.add_argument("--feeder", action="store_true",
                     help="feed from bench_feeder (pre-generated frames) instead of perpgw-sim")
     ap.add_argument("--symbols", type=int, default=1, help="symbols on the feed, 1..200")
+    ap.add_argument("--batched", action="store_true",
+                    help="the C++ client reads StreamOrderBookBatches (several pairs' updates per "
+                         "message) instead of StreamOrderBooks")
     ap.add_argument("--feeder-tick-us", type=int, default=1000,
                     help="bench_feeder's pacing tick: each tick's updates go out in one write")
     ap.add_argument("--json")
@@ -567,8 +579,8 @@ def main():
            .strftime("%Y-%m-%dT%H:%M:%SZ"), "git_head": commit, "machine": meta,
            "settings": {"rates": rates, "seconds": a.seconds, "runs": a.runs, "levels": a.levels,
                         "arms": arms, "quick": a.quick}, "runs": rows}
-    if a.feeder or a.symbols > 1:
-        res["settings"].update({"feeder": a.feeder, "symbols": a.symbols})
+    if a.feeder or a.symbols > 1 or a.batched:
+        res["settings"].update({"feeder": a.feeder, "symbols": a.symbols, "batched": a.batched})
         if a.feeder:
             res["settings"]["feeder_tick_us"] = a.feeder_tick_us
     print(md)

@@ -7,7 +7,9 @@
 // so its /proc CPU is what a consumer of perpgwd costs.
 //
 // Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]...
-//                           [--symbols BTC,S001,...]
+//                           [--symbols BTC,S001,...] [--batched]
+// --batched reads StreamOrderBookBatches (several pairs' updates per message) instead of
+// StreamOrderBooks; "msgs" then counts the batches received.
 // Several symbols (repeated --symbol and/or a --symbols list; bench/peers.py --symbols N) ride
 // ONE StreamOrderBooks stream carrying every market; a book, sequence and status are kept per
 // pair, `ready` waits for every pair to be LIVE, and status/dump also carry every pair by
@@ -156,6 +158,15 @@ void Levels(std::ostringstream& o, const M& side, int n) {
 int main(int argc, char** argv) {
   std::string target, venue = "backpack";
   std::vector<std::string> symbols;
+  bool batched = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--batched") {
+      batched = true;
+      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+      --argc;
+      break;
+    }
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--target") {
@@ -173,7 +184,7 @@ int main(int argc, char** argv) {
   }
   if (target.empty()) {
     std::fprintf(stderr, "usage: bench_peers_client --target HOST:PORT [--venue V] [--symbol S]... "
-                         "[--symbols S1,S2,...]\n");
+                         "[--symbols S1,S2,...] [--batched]\n");
     return 2;
   }
   if (symbols.empty()) symbols.push_back("BTC");
@@ -200,12 +211,10 @@ int main(int argc, char** argv) {
         m->set_venue(venue);
         m->set_symbol(s);
       }
-      auto rd = stub->StreamOrderBooks(&ctx, req);
-      v1::OrderBookUpdate msg;
-      while (rd->Read(&msg)) {
-        std::lock_guard<std::mutex> l(st.mu);
+      // One update, with st.mu held.
+      auto apply = [&](const v1::OrderBookUpdate& msg) {
         auto pit = st.pairs.find(msg.market().symbol());
-        if (pit == st.pairs.end()) continue;  // not asked for
+        if (pit == st.pairs.end()) return;  // not asked for
         Pair& pr = pit->second;
         if (msg.is_snapshot()) {
           pr.book = Book();
@@ -223,12 +232,13 @@ int main(int argc, char** argv) {
         }
         pr.status = msg.status();
         if (msg.venue_sequence() != 0) pr.last_u = msg.venue_sequence();
-        ++st.msgs;
         if (st.recording && !msg.is_snapshot() && msg.exchange_time_ns() > 0) {
           const int64_t now = RealNs();
           st.lat_ns.push_back(now - msg.exchange_time_ns());
           if (msg.receive_time_ns() > 0) st.gw_ns.push_back(now - msg.receive_time_ns());
         }
+      };
+      auto check_ready = [&] {
         if (!st.ready && std::all_of(st.pairs.begin(), st.pairs.end(), [](const auto& kv) {
               const Pair& q = kv.second;
               return q.status == v1::BOOK_STATUS_LIVE && !q.book.bids.empty() &&
@@ -237,8 +247,29 @@ int main(int argc, char** argv) {
           st.ready = true;
           PrintLine("{\"event\":\"ready\",\"u\":" + std::to_string(first.last_u) + "}");
         }
+      };
+      std::unique_ptr<grpc::ClientReader<v1::OrderBookUpdate>> rd;
+      std::unique_ptr<grpc::ClientReader<v1::OrderBookBatch>> brd;
+      if (batched) {
+        brd = stub->StreamOrderBookBatches(&ctx, req);
+        v1::OrderBookBatch batch;
+        while (brd->Read(&batch)) {
+          std::lock_guard<std::mutex> l(st.mu);
+          for (const v1::OrderBookUpdate& msg : batch.updates()) apply(msg);
+          ++st.msgs;
+          check_ready();
+        }
+      } else {
+        rd = stub->StreamOrderBooks(&ctx, req);
+        v1::OrderBookUpdate msg;
+        while (rd->Read(&msg)) {
+          std::lock_guard<std::mutex> l(st.mu);
+          apply(msg);
+          ++st.msgs;
+          check_ready();
+        }
       }
-      const grpc::Status s = rd->Finish();
+      const grpc::Status s = batched ? brd->Finish() : rd->Finish();
       {
         std::lock_guard<std::mutex> l(ctx_mu);
         live_ctx = nullptr;

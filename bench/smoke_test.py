@@ -79,6 +79,18 @@ def main():
                 assert r["latency"]["n"] > 0 and r["book_exact"] and r["books_exact"] == 3, r
             print("feeder ok:", round(st["updates_per_s"]), "updates/s;",
                   {r["arm"]: round(r["latency"]["p50_us"]) for r in runs})
+            # The same over StreamOrderBookBatches (the client applies each batch's updates):
+            # delivered, every book equal to the truth, no sequence gap, batches counted.
+            run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
+                 "--quick", "--feeder", "--symbols", "3", "--arms", "perpgwd", "--batched",
+                 "--build", build, "--json", f"{tmp}/fb.json"], 120)
+            runs = json.load(open(f"{tmp}/fb.json"))["runs"]
+            assert [r["arm"] for r in runs] == ["perpgwd"], runs
+            for r in runs:
+                assert r["latency"]["n"] > 0 and r["book_exact"] and r["books_exact"] == 3, r
+                assert r["sequence_gaps"] == 0 and 0 < r["batches"] <= r["latency"]["n"], r
+            print("batched ok:", {r["arm"]: (round(r["latency"]["p50_us"]), r["batches"])
+                                  for r in runs})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // Subscriber: one write in flight, Finish at most once, the slow-consumer policies per push.
 #include "gateway/fanout/subscriber.h"
 
+#include <vector>
+
 namespace perpgw::gateway {
 
 const char* ToString(StreamKind k) {
@@ -36,7 +38,16 @@ void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
 
 void Subscriber::MaybeStartLocked() {
   if (writing_ || finished_ || !start_write_ || dead()) return;
-  if (!queue_.empty()) {
+  if (!queue_.empty() && batch_ > 0) {
+    if (!TakeBatchLocked(&current_)) {
+      // Never seen: only a buffer that cannot be read (compressed, which the bus never makes)
+      // gets here. Ended loudly, never a batch with a message missing from it.
+      finished_ = true;
+      queue_.clear();
+      if (finish_) finish_(grpc::Status(grpc::StatusCode::INTERNAL, "could not frame a batch"));
+      return;
+    }
+  } else if (!queue_.empty()) {
     current_ = std::move(queue_.front().msg);
     queue_.pop_front();
   } else if (!dirty_.empty()) {
@@ -51,6 +62,34 @@ void Subscriber::MaybeStartLocked() {
   writing_ = true;
   stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
   start_write_(&current_, !queue_.empty() || !dirty_.empty());
+}
+
+bool Subscriber::TakeBatchLocked(grpc::ByteBuffer* out) {
+  std::vector<grpc::Slice> slices;
+  std::vector<grpc::Slice> parts;
+  size_t count = 0, bytes = 0;
+  while (!queue_.empty() && count < batch_) {
+    grpc::ByteBuffer& m = queue_.front().msg;
+    const size_t len = m.Length();
+    if (count > 0 && bytes + len > kMaxBatchBytes) break;
+    parts.clear();
+    if (len > 0 && !m.Dump(&parts).ok()) return false;
+    // The entry's key (field 1, length-delimited) and its length as a varint, then its bytes.
+    uint8_t head[1 + 10];
+    size_t n = 0;
+    head[n++] = 0x0A;
+    for (uint64_t v = len;; v >>= 7) {
+      head[n++] = static_cast<uint8_t>((v & 0x7F) | (v >= 0x80 ? 0x80 : 0));
+      if (v < 0x80) break;
+    }
+    slices.emplace_back(head, n);
+    for (grpc::Slice& part : parts) slices.push_back(std::move(part));
+    bytes += n + len;
+    ++count;
+    queue_.pop_front();
+  }
+  *out = grpc::ByteBuffer(slices.data(), slices.size());
+  return true;
 }
 
 bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {

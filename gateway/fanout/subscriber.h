@@ -67,6 +67,12 @@ class Subscriber {
   bool PushBook(const grpc::ByteBuffer& msg, int64_t now);
   // Lag bound for PushBook in ns; 0 = count bound only.
   void set_max_lag(int64_t ns) { max_lag_ns_ = ns; }
+  // Batched stream (StreamOrderBookBatches): each write carries the queued messages, oldest
+  // first, as the `updates` entries (field 1) of one OrderBookBatch, at most `max_messages` and
+  // about kMaxBatchBytes (always at least one). The bound, the lag bound and the resync rules
+  // stay per message. Built from the queued messages' own bytes: nothing is serialized again.
+  void set_batch(size_t max_messages) { batch_ = max_messages; }
+  static constexpr size_t kMaxBatchBytes = 1 << 20;  // well under a client's 4 MiB default
   // Conflated: keeps only the latest message per key.
   void PushConflated(const std::string& key, const grpc::ByteBuffer& msg);
   void Finish(const grpc::Status& status);
@@ -79,10 +85,12 @@ class Subscriber {
 
  private:
   void MaybeStartLocked();
+  bool TakeBatchLocked(grpc::ByteBuffer* out);  // false: a queued message could not be read
 
   const StreamKind kind_;
   const size_t bound_;
   int64_t max_lag_ns_ = 0;
+  size_t batch_ = 0;  // 0: one message per write
   BusStats* stats_;
   StartWriteFn start_write_;
   FinishFn finish_;

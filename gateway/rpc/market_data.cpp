@@ -9,9 +9,10 @@ namespace {
 
 using MarketDataBase = v1::MarketDataService::WithRawCallbackMethod_GetOrderBook<
     v1::MarketDataService::WithRawCallbackMethod_StreamOrderBooks<
-        v1::MarketDataService::WithRawCallbackMethod_StreamBbo<
-            v1::MarketDataService::WithRawCallbackMethod_StreamTrades<
-                v1::MarketDataService::Service>>>>;
+        v1::MarketDataService::WithRawCallbackMethod_StreamOrderBookBatches<
+            v1::MarketDataService::WithRawCallbackMethod_StreamBbo<
+                v1::MarketDataService::WithRawCallbackMethod_StreamTrades<
+                    v1::MarketDataService::Service>>>>>;
 
 class MarketDataImpl final : public MarketDataBase {
  public:
@@ -73,27 +74,13 @@ class MarketDataImpl final : public MarketDataBase {
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBooks(
       CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
-    v1::StreamOrderBooksRequest req;
-    if (!ParseRaw(raw, &req))
-      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
-    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
-      return new FailedStream(ToGrpc(st));
-    if (req.depth() < 0 || req.depth() > gw_.config().limits.max_book_depth) {
-      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "depth out of range"));
-    }
-    std::vector<MarketKey> keys;
-    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
-      return new FailedStream(ToGrpc(st));
-    }
-    auto sub = std::make_shared<Subscriber>(StreamKind::kBook, gw_.config().limits.book_mailbox,
-                                            &gw_.bus().stats());
-    sub->set_max_lag(gw_.config().limits.book_max_lag_ms * 1'000'000);
-    Status qerr;
-    auto quota = StreamQuota(gw_, ctx, &qerr);
-    if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
-    gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
-    return stream;
+    return OpenBooks(ctx, raw, 0);
+  }
+
+  // The same stream, each write carrying every update queued for it (OrderBookBatch).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamOrderBookBatches(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* raw) override {
+    return OpenBooks(ctx, raw, kMaxBatchUpdates);
   }
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamBbo(CallbackServerContext* ctx,
@@ -139,6 +126,36 @@ class MarketDataImpl final : public MarketDataBase {
   }
 
  private:
+  // A batch carries at most this many updates (and about Subscriber::kMaxBatchBytes).
+  static constexpr size_t kMaxBatchUpdates = 512;
+
+  // StreamOrderBooks (batch 0: one update a message) and StreamOrderBookBatches.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* OpenBooks(CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* raw, size_t batch) {
+    v1::StreamOrderBooksRequest req;
+    if (!ParseRaw(raw, &req))
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "bad request"));
+    if (auto st = gw_.auth().CheckRead(AuthHeader(ctx)); !st.ok())
+      return new FailedStream(ToGrpc(st));
+    if (req.depth() < 0 || req.depth() > gw_.config().limits.max_book_depth) {
+      return new FailedStream(Status(StatusCode::INVALID_ARGUMENT, "depth out of range"));
+    }
+    std::vector<MarketKey> keys;
+    if (auto st = ResolveMarkets(gw_, req.markets(), &keys, false); !st.ok()) {
+      return new FailedStream(ToGrpc(st));
+    }
+    auto sub = std::make_shared<Subscriber>(StreamKind::kBook, gw_.config().limits.book_mailbox,
+                                            &gw_.bus().stats());
+    sub->set_max_lag(gw_.config().limits.book_max_lag_ms * 1'000'000);
+    sub->set_batch(batch);
+    Status qerr;
+    auto quota = StreamQuota(gw_, ctx, &qerr);
+    if (!quota) return new FailedStream(qerr);
+    auto* stream = new RawStream(sub, std::move(quota));
+    gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
+    return stream;
+  }
+
   Gateway& gw_;
 };
 

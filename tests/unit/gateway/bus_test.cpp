@@ -787,3 +787,65 @@ TEST_CASE("a venue thread's batch is fanned out on that thread when the bus is i
   CHECK(bus.stats().events_in.load() == 6);
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
 }
+
+TEST_CASE("a batched book stream writes every queued update as one OrderBookBatch, in order",
+          "[bus][batch]") {
+  BusStats stats;
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 100, &stats);
+  sub->set_batch(3);
+  FakeStream s(sub, true);  // writes complete only when the test says so
+  auto update = [](const char* symbol, uint64_t seq, size_t levels) {
+    v1::OrderBookUpdate u;
+    u.mutable_market()->set_venue("backpack");
+    u.mutable_market()->set_symbol(symbol);
+    u.set_sequence(seq);
+    for (size_t i = 0; i < levels; ++i) {
+      auto* l = u.add_bids();
+      l->set_price(std::to_string(100 + i));
+      l->set_size("1");
+    }
+    grpc::ByteBuffer b;
+    bool own = false;
+    REQUIRE(grpc::SerializationTraits<v1::OrderBookUpdate>::Serialize(u, &b, &own).ok());
+    return b;
+  };
+  REQUIRE(sub->PushBook(update("BTC", 1, 1), 0));  // idle: written at once, a batch of one
+  REQUIRE(s.msgs.size() == 1);
+  auto first = Decode<v1::OrderBookBatch>(s.msgs[0]);
+  REQUIRE(first.updates_size() == 1);
+  CHECK(first.updates(0).market().symbol() == "BTC");
+  // Queued behind the write in flight: BTC 2, ETH 1, SOL 1 (200 levels: a length over 127,
+  // two varint bytes), BTC 3. The next write takes the first three (the cap), the one after the
+  // rest.
+  REQUIRE(sub->PushBook(update("BTC", 2, 2), 0));
+  REQUIRE(sub->PushBook(update("ETH", 1, 0), 0));
+  REQUIRE(sub->PushBook(update("SOL", 1, 200), 0));
+  REQUIRE(sub->PushBook(update("BTC", 3, 1), 0));
+  CHECK(s.msgs.size() == 1);
+  sub->OnWriteDone(true);
+  REQUIRE(s.msgs.size() == 2);
+  CHECK(s.hinted[1]);  // BTC 3 is still queued
+  auto second = Decode<v1::OrderBookBatch>(s.msgs[1]);
+  REQUIRE(second.updates_size() == 3);
+  CHECK(second.updates(0).market().symbol() == "BTC");
+  CHECK(second.updates(0).sequence() == 2);
+  CHECK(second.updates(0).bids_size() == 2);
+  CHECK(second.updates(1).market().symbol() == "ETH");
+  CHECK(second.updates(2).market().symbol() == "SOL");
+  CHECK(second.updates(2).bids_size() == 200);
+  CHECK(second.updates(2).bids(199).price() == "299");
+  sub->OnWriteDone(true);
+  REQUIRE(s.msgs.size() == 3);
+  CHECK_FALSE(s.hinted[2]);
+  auto third = Decode<v1::OrderBookBatch>(s.msgs[2]);
+  REQUIRE(third.updates_size() == 1);
+  CHECK(third.updates(0).sequence() == 3);
+  // An unbatched stream of the same pushes writes one OrderBookUpdate each.
+  auto plain = std::make_shared<Subscriber>(StreamKind::kBook, 100, &stats);
+  FakeStream p(plain, true);
+  REQUIRE(plain->PushBook(update("BTC", 1, 1), 0));
+  REQUIRE(plain->PushBook(update("ETH", 1, 1), 0));
+  plain->OnWriteDone(true);
+  REQUIRE(p.msgs.size() == 2);
+  CHECK(Decode<v1::OrderBookUpdate>(p.msgs[1]).market().symbol() == "ETH");
+}
