@@ -383,9 +383,7 @@ class AsterAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, account, done = std::move(done)] {
       auto* acc = FindAccount(account);
       if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
-      rest_.PositionRisk(acc->creds, [this, acc, done](RestResult r) {
-        if (!r.ok()) return done(FromVenue(r.error));
-        auto rows = ParsePositionRisk(r.body, Ctx(acc));
+      PositionsNow(acc, [this, acc, done](absl::StatusOr<std::vector<Position>> rows) {
         if (!rows.ok()) return done(rows.status());
         AddFundingAccrued(acc, std::move(*rows), std::move(done));
       });
@@ -463,6 +461,27 @@ class AsterAdapter final : public common::AdapterBase {
     c.symbols = &symbols_;
     c.account = a->creds.account;
     return c;
+  }
+
+  // positionRisk rows, cross positions' margin filled from the account endpoint's per-position
+  // initialMargin (positionRisk has none for them; its isolatedMargin is "0"). One more signed
+  // call (weight 5) only when a cross position is open; if it fails the margin stays absent.
+  void PositionsNow(AccountState* acc, Callback<std::vector<Position>> done) {
+    rest_.PositionRisk(acc->creds, [this, acc, done](RestResult r) {
+      if (!r.ok()) return done(FromVenue(r.error));
+      auto rows = ParsePositionRisk(r.body, Ctx(acc));
+      if (!rows.ok()) return done(rows.status());
+      const bool cross = std::any_of(rows->begin(), rows->end(),
+                                     [](const Position& p) { return !p.margin.has_value(); });
+      if (!cross) return done(std::move(*rows));
+      rest_.Account(acc->creds, [this, acc, done, rows = std::move(*rows)](RestResult a) mutable {
+        if (a.ok()) {
+          auto snap = ParseAccount(a.body, Ctx(acc));
+          if (snap.ok()) FillCrossMargin(&rows, snap->positions);
+        }
+        done(std::move(rows));
+      });
+    });
   }
 
   // ------------------------------------------------------------ funding accrued (positions)
@@ -1230,9 +1249,7 @@ class AsterAdapter final : public common::AdapterBase {
         if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
         acc->funding_event_at = clock_.Now();  // a FUNDING_FEE update may have been missed
         // Re-snapshot over REST: events may have been missed while disconnected.
-        rest_.PositionRisk(acc->creds, [this, acc](RestResult r) {
-          if (!r.ok()) return;
-          auto rows = ParsePositionRisk(r.body, Ctx(acc));
+        PositionsNow(acc, [this](absl::StatusOr<std::vector<Position>> rows) {
           if (!rows.ok()) return;
           for (auto& p : *rows) {
             p.venue = cfg_.name;

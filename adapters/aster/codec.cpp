@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "adapters/aster/errors.h"
 #include "adapters/wire/json_reader.h"
@@ -1160,6 +1161,24 @@ absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_
   return out;
 }
 
+bool IsCrossMargin(std::string_view margin_type) {
+  std::string t(margin_type);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  return t == "cross" || t == "crossed";
+}
+
+void FillCrossMargin(std::vector<Position>* rows, const std::vector<Position>& account) {
+  for (Position& p : *rows) {
+    if (p.margin) continue;
+    for (const Position& a : account) {
+      if (a.symbol == p.symbol && a.size == p.size && a.margin) {
+        p.margin = a.margin;
+        break;
+      }
+    }
+  }
+}
+
 absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
                                                         const AccountContext& ctx,
                                                         bool include_flat) {
@@ -1169,7 +1188,7 @@ absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
   std::vector<Position> out;
   PERPGW_RETURN_IF_ERROR(wire::ForEachObject(doc, W(kWhat), [&](od::object& obj) {
     wire::Fields f{"symbol", "positionAmt", "entryPrice", "markPrice", "unRealizedProfit",
-             "liquidationPrice", "leverage", "isolatedMargin", "updateTime"};
+             "liquidationPrice", "leverage", "isolatedMargin", "marginType", "updateTime"};
     PERPGW_RETURN_IF_ERROR(f.Read(obj, W(kWhat)));
     Position p;
     p.venue = kVenue;
@@ -1184,7 +1203,15 @@ absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
     PERPGW_RETURN_IF_ERROR(f.GetOpt("unRealizedProfit", &p.unrealized_pnl));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("liquidationPrice", &p.liquidation_price));
     PERPGW_RETURN_IF_ERROR(f.GetOpt("leverage", &p.leverage));
-    PERPGW_RETURN_IF_ERROR(f.GetOpt("isolatedMargin", &p.margin));
+    // isolatedMargin is the isolated wallet (+ unrealized PnL): "0" on a cross position, which
+    // has no per-position margin in these rows. A cross row keeps margin absent; the account
+    // endpoint's per-position initialMargin fills it (FillCrossMargin). A row without marginType
+    // (the docs' older samples) is read as isolated, as those samples are.
+    std::string margin_type;
+    PERPGW_RETURN_IF_ERROR(f.GetOpt("marginType", &margin_type));
+    if (!IsCrossMargin(margin_type)) {
+      PERPGW_RETURN_IF_ERROR(f.GetOpt("isolatedMargin", &p.margin));
+    }
     PERPGW_RETURN_IF_ERROR(f.GetOptTime("updateTime", wire::kNanosPerMilli, &p.update_time));
     if (p.mark_price) {
       auto exposure = Decimal::Mul(p.size.Abs(), *p.mark_price, 8, Rounding::kHalfEven);
@@ -1590,7 +1617,7 @@ absl::Status ReadAccountUpdate(od::value& v, const AccountContext& ctx, UnixNano
       return wire::ForEachInArray(iv, W(kWhat), [&](od::value& pv) {
         od::object po;
         PERPGW_JSON_TRY(pv.get_object().get(po), W(kWhat));
-        wire::Fields f{"s", "pa", "ep", "cr", "up", "iw", "ps"};
+        wire::Fields f{"s", "pa", "ep", "cr", "up", "mt", "iw", "ps"};
         PERPGW_RETURN_IF_ERROR(f.Read(po, W(kWhat)));
         Position p;
         p.venue = kVenue;
@@ -1602,7 +1629,11 @@ absl::Status ReadAccountUpdate(od::value& v, const AccountContext& ctx, UnixNano
         PERPGW_RETURN_IF_ERROR(f.GetOpt("ep", &p.entry_price));
         PERPGW_RETURN_IF_ERROR(f.GetOpt("cr", &p.realized_pnl));
         PERPGW_RETURN_IF_ERROR(f.GetOpt("up", &p.unrealized_pnl));
-        PERPGW_RETURN_IF_ERROR(f.GetOpt("iw", &p.margin));
+        // iw is the isolated wallet: "0" on a cross position (mt "cross"/"CROSSED"), whose
+        // margin this event does not carry: absent there, never that "0".
+        std::string mt;
+        PERPGW_RETURN_IF_ERROR(f.GetOpt("mt", &mt));
+        if (!IsCrossMargin(mt)) PERPGW_RETURN_IF_ERROR(f.GetOpt("iw", &p.margin));
         p.update_time = tx_time;
         std::string ps = "BOTH";
         PERPGW_RETURN_IF_ERROR(f.GetOpt("ps", &ps));

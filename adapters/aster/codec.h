@@ -243,7 +243,10 @@ absl::StatusOr<std::vector<BatchEntry>> ParseBatchAnswer(std::string_view json,
 // The same, venue errors as error Statuses (ToStatus of the classified {code,msg}).
 absl::StatusOr<std::vector<absl::StatusOr<Order>>> ParseBatchOrders(std::string_view json,
                                                                     const AccountContext& ctx);
-// positionRisk rows; flat rows (positionAmt == 0) are dropped unless include_flat.
+// "cross"/"CROSSED" (any case): the marginType of positionRisk, the mt of ACCOUNT_UPDATE.
+bool IsCrossMargin(std::string_view margin_type);
+// positionRisk rows; flat rows (positionAmt == 0) are dropped unless include_flat. A cross row's
+// margin is absent (its isolatedMargin is the isolated wallet, "0"): see FillCrossMargin.
 absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
                                                         const AccountContext& ctx,
                                                         bool include_flat = false);
@@ -256,6 +259,9 @@ struct AccountSnapshot {
 };
 // /fapi/v4/account (also /fapi/v3/account).
 absl::StatusOr<AccountSnapshot> ParseAccount(std::string_view json, const AccountContext& ctx);
+// Rows without a margin take the per-position initialMargin of the account endpoint's row of the
+// same symbol and size (cross positions); a row with no such match keeps it absent.
+void FillCrossMargin(std::vector<Position>* rows, const std::vector<Position>& account);
 // With the account's current leverage known: initial margin ratio 1/leverage and max notional
 // the largest bracket cap that allows it (the market-wide maximums until then).
 void AtLeverage(LeverageInfo* li);

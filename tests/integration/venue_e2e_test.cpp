@@ -616,6 +616,11 @@ void OrdersRoundTrip(RigOptions opts) {
     // (the only one of the symbol on this fresh account: its total equals its income rows).
     REQUIRE(presp.positions_size() == 1);
     REQUIRE_FALSE(presp.positions(0).funding_accrued().empty());
+    // A cross position's margin is the account endpoint's initialMargin (issue 19: it was the
+    // isolated wallet of positionRisk, "0").
+    CHECK(presp.positions(0).margin() != "0");
+    REQUIRE_FALSE(presp.positions(0).margin().empty());
+    CHECK(D(presp.positions(0).margin()).IsPositive());
     REQUIRE(rig.ControlPost("/fault", R"({"venue":"aster","kind":"funding_tick","symbol":")" + vs +
                                           R"(","rate":"0.001"})"));
     auto sim_funding = [&]() -> std::string {

@@ -738,6 +738,54 @@ TEST_CASE("user stream: ACCOUNT_UPDATE, config, listenKeyExpired", "[aster][code
   CHECK(!DecodeUserFrame(R"({"e":"ORDER_TRADE_UPDATE","E":1})", Acct(), 0, &u).ok());
 }
 
+TEST_CASE("a cross position's margin is absent, or the account's initialMargin, never \"0\"",
+          "[aster][codec][rest]") {
+  // positionRisk: isolatedMargin is the isolated wallet, "0" on a cross position.
+  const std::string risk = R"([{"symbol":"BTCUSDT","positionAmt":"0.010","entryPrice":"100000.0",
+      "markPrice":"100000","unRealizedProfit":"0","liquidationPrice":"90000","leverage":"20",
+      "marginType":"cross","isolatedMargin":"0.00000000","updateTime":1},
+      {"symbol":"ETHUSDT","positionAmt":"-1.000","entryPrice":"3000","markPrice":"3000",
+      "unRealizedProfit":"0","liquidationPrice":"3300","leverage":"10","marginType":"isolated",
+      "isolatedMargin":"0.00000000","updateTime":1}])";
+  auto rows = ParsePositionRisk(risk, Acct());
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  CHECK_FALSE((*rows)[0].margin.has_value());  // cross: unknown from these rows
+  REQUIRE((*rows)[1].margin.has_value());       // isolated: the venue's real zero stays
+  CHECK((*rows)[1].margin->IsZero());
+  // The account endpoint's row of the same symbol and size supplies it.
+  const std::string account = R"({"availableBalance":"10","assets":[],"positions":[
+      {"symbol":"BTCUSDT","initialMargin":"50.00000000","maintMargin":"4","unrealizedProfit":"0",
+       "positionInitialMargin":"50","openOrderInitialMargin":"0","leverage":"20","isolated":false,
+       "entryPrice":"100000.0","maxNotional":"1000000","positionSide":"BOTH","positionAmt":"0.010",
+       "notional":"1000","isolatedWallet":"0","updateTime":1}]})";
+  auto snap = ParseAccount(account, Acct());
+  REQUIRE(snap.ok());
+  FillCrossMargin(&*rows, snap->positions);
+  CHECK((*rows)[0].margin == D("50"));
+  CHECK((*rows)[1].margin == D("0"));
+  // A different size (the account row raced a fill) is no match: absent, not a wrong number.
+  auto again = ParsePositionRisk(risk, Acct());
+  snap->positions[0].size = D("0.02");
+  FillCrossMargin(&*again, snap->positions);
+  CHECK_FALSE((*again)[0].margin.has_value());
+
+  // ACCOUNT_UPDATE: iw is the isolated wallet; a cross position ("cross" or the "CROSSED" of
+  // the MARGIN_CALL sample) carries no margin there.
+  for (std::string mt : {"cross", "CROSSED"}) {
+    UserFrame u;
+    const std::string frame = R"({"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER","B":[],
+        "P":[{"s":"BTCUSDT","pa":"0.010","ep":"100000","cr":"0","up":"0","mt":")" + mt +
+                              R"(","iw":"0","ps":"BOTH"}]}})";
+    REQUIRE(DecodeUserFrame(frame, Acct(), 0, &u).ok());
+    REQUIRE(u.account.positions.size() == 1);
+    CHECK_FALSE(u.account.positions[0].margin.has_value());
+  }
+  CHECK(IsCrossMargin("Cross"));
+  CHECK_FALSE(IsCrossMargin("isolated"));
+  CHECK_FALSE(IsCrossMargin(""));
+}
+
 TEST_CASE("REST orders", "[aster][codec][rest]") {
   auto n = ParseOrder(ReadData("order_new_response.json"), Acct());
   REQUIRE(n.ok());
