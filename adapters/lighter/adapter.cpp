@@ -48,6 +48,9 @@ constexpr int kRestBookDepth = 100;  // orderBookOrders rows per side (individua
 constexpr int kHistoryPage = 100;
 constexpr int kHistoryPages = 5;
 constexpr size_t kTerminalKept = 1000;
+// ListFills reads at most 5 pages of /trades (100 rows each, weight 600 each) per answer; the
+// gateway narrows its window when a full 500 come back.
+constexpr int kFillPageSize = 500;
 // Txs per sendTxBatch: the key's queue's batch (the notes' safe 15), also PlaceOrders' and
 // CancelOrders' batch size.
 constexpr size_t kMaxTxBatch = 15;
@@ -94,6 +97,8 @@ class LighterAdapter final : public common::AdapterBase {
     c.set_leverage = true;        // UpdateLeverage (tx type 20)
     c.liquidation_stream = true;  // trade/{m} liquidation_trades
     c.fill_history = true;
+    // ListFills walks /trades' next_cursor (100 rows a page) oldest first up to this many rows.
+    c.fill_page_size = kFillPageSize;
     c.funding_history = true;  // ListFundingHistory
     c.market_orders = false;  // sent as bounded IOC limits (exact price protection)
     c.post_only = true;
@@ -1108,20 +1113,28 @@ class LighterAdapter final : public common::AdapterBase {
       if (!m) return done(absl::NotFoundError(Unknown("unknown symbol " + q.symbol)));
       market = m->market_index;
     }
-    const int limit = std::clamp(q.limit, 1, 100);  // the venue's page cap
-    rest_.Trades(acc->creds, market, limit, q.from / 1000000, "",
-                 [this, acc, q, done](RestResult r) {
+    // Oldest first from `from`, page after page (100 rows each, the venue's cap) through
+    // next_cursor, until a row passes `to` or `limit` rows are in: the window's fills are
+    // complete when fewer than `limit` come back (Capabilities::fill_page_size).
+    auto walk = std::make_shared<std::vector<Fill>>();
+    StepFills(acc, market, q, "", walk, std::move(done));
+  }
+
+  void StepFills(AccountCtx* acc, int64_t market, FillQuery q, std::string cursor,
+                 std::shared_ptr<std::vector<Fill>> out, Callback<std::vector<Fill>> done) {
+    const size_t limit = static_cast<size_t>(std::clamp(q.limit, 1, kFillPageSize));
+    rest_.Trades(acc->creds, market, 100, q.from / 1000000, cursor, /*oldest_first=*/true,
+                 [this, acc, market, q, limit, out, done](RestResult r) {
                    if (!r.ok()) return done(FromVenue(r.error));
-                   auto fills = codec_.ParseFills(r.body, symbols_, acc->creds.account_index);
+                   std::string next;
+                   auto fills =
+                       codec_.ParseFills(r.body, symbols_, acc->creds.account_index, &next);
                    if (!fills.ok()) return done(fills.status());
-                   std::vector<Fill> out;
-                   for (auto& f : *fills) {
-                     if (q.from > 0 && f.exchange_time > 0 && f.exchange_time < q.from) continue;
-                     if (q.to > 0 && f.exchange_time > q.to) continue;
-                     OwnFill(acc, &f);
-                     out.push_back(std::move(f));
-                   }
-                   done(std::move(out));
+                   auto more = TakeFillPage(std::move(*fills), next, q.from, q.to, limit, &*out);
+                   if (!more.ok()) return done(more.status());
+                   if (*more) return StepFills(acc, market, q, next, out, done);
+                   for (auto& f : *out) OwnFill(acc, &f);
+                   done(std::move(*out));
                  });
   }
 

@@ -1028,6 +1028,25 @@ absl::StatusOr<Order> Codec::ParseOrder(std::string_view body, const SymbolTable
   return o;
 }
 
+absl::StatusOr<bool> TakeFillPage(std::vector<Fill> page, std::string_view next_cursor,
+                                  UnixNanos from, UnixNanos to, size_t limit,
+                                  std::vector<Fill>* out) {
+  UnixNanos prev = 0;
+  for (Fill& f : page) {
+    if (f.exchange_time != 0 && f.exchange_time < prev) {
+      return absl::InternalError(
+          "lighter trades: page not oldest first (sort_dir=asc ignored?): fill history would be "
+          "incomplete");
+    }
+    if (f.exchange_time != 0) prev = f.exchange_time;
+    if (from > 0 && f.exchange_time != 0 && f.exchange_time < from) continue;  // `from` is in ms
+    if (to > 0 && f.exchange_time > to) return false;  // past the window: the rest is too
+    if (out->size() >= limit) return false;
+    out->push_back(std::move(f));
+  }
+  return !next_cursor.empty() && out->size() < limit;
+}
+
 absl::StatusOr<std::vector<Order>> Codec::ParseOrders(std::string_view body,
                                                       const SymbolTable& symbols,
                                                       std::string* next_cursor) {

@@ -303,6 +303,16 @@ std::string EncodeSendTxForm(TxType type, std::string_view tx_info,
 std::string EncodeSendTxBatchForm(const std::vector<TxType>& types,
                                   const std::vector<std::string>& tx_infos);
 
+// Fill history (ListFills) walks GET /trades oldest first (sort_dir=asc, from = the window's
+// start, cursor = the page's next_cursor). TakeFillPage adds one page's rows inside [from, to]
+// (to 0: open-ended) to *out, at most `limit` rows in all, and answers whether to fetch the next
+// page: the venue has one (next_cursor), no row passed `to` and `limit` is not reached. A page
+// whose rows are not oldest first is an error (a venue ignoring sort_dir=asc would otherwise
+// make the walk silently incomplete).
+absl::StatusOr<bool> TakeFillPage(std::vector<Fill> page, std::string_view next_cursor,
+                                  UnixNanos from, UnixNanos to, size_t limit,
+                                  std::vector<Fill>* out);
+
 // WS requests.
 std::string EncodeSubscribe(std::string_view channel, std::string_view auth_token = {});
 std::string EncodeUnsubscribe(std::string_view channel);

@@ -298,8 +298,11 @@ void LighterRest::InactiveOrders(const Credentials& c, int64_t market_index, int
 }
 
 void LighterRest::Trades(const Credentials& c, int64_t market_index, int limit, int64_t from_ms,
-                         const std::string& cursor, RestCallback cb) {
-  std::string t = "/trades?sort_by=timestamp&sort_dir=desc&account_index=" +
+                         const std::string& cursor, bool oldest_first, RestCallback cb) {
+  // sort_dir: the venue's OpenAPI (ReqGetTrades) has it; lighter.md lists only sort_by, from,
+  // limit. TakeFillPage refuses a page that is not in the order asked for.
+  std::string t = std::string("/trades?sort_by=timestamp&sort_dir=") +
+                  (oldest_first ? "asc" : "desc") + "&account_index=" +
                   std::to_string(c.account_index) + "&limit=" + std::to_string(limit);
   if (market_index >= 0) t += "&market_id=" + std::to_string(market_index);
   if (from_ms > 0) t += "&from=" + std::to_string(from_ms);

@@ -84,9 +84,10 @@ class LighterRest {
   // market_index -1: every market. cursor "": the newest page.
   void InactiveOrders(const Credentials& c, int64_t market_index, int limit,
                       const std::string& cursor, RestCallback cb);
-  // GET /trades for the account (newest first); market -1: all; from_ms 0: no bound.
+  // GET /trades for the account, oldest first (sort_dir=asc) from from_ms (0: no bound), or
+  // newest first when !oldest_first; market -1: all; cursor: a page's next_cursor.
   void Trades(const Credentials& c, int64_t market_index, int limit, int64_t from_ms,
-              const std::string& cursor, RestCallback cb);
+              const std::string& cursor, bool oldest_first, RestCallback cb);
 
   // A valid auth token for the account's private channels (minted when missing or within 10
   // minutes of its deadline). Error only when signing fails.

@@ -88,6 +88,52 @@ struct Markets {
 
 }  // namespace
 
+TEST_CASE("lighter fill history: pages walked oldest first to the window's end or the limit",
+          "[lighter]") {
+  auto fill = [](const std::string& id, UnixNanos t) {
+    Fill f;
+    f.trade_id = id;
+    f.exchange_time = t;
+    return f;
+  };
+  const UnixNanos ms = 1000000;
+  // Two pages of a [from, to] window: the walk goes on while the venue has a next page.
+  std::vector<Fill> out;
+  auto more = TakeFillPage({fill("1", 5 * ms), fill("2", 10 * ms), fill("3", 11 * ms)}, "3",
+                           10 * ms, 20 * ms, 500, &out);
+  REQUIRE(more.ok());
+  CHECK(*more);
+  REQUIRE(out.size() == 2);  // the row before `from` (ms rounding of the venue's bound) is not in
+  CHECK(out[0].trade_id == "2");
+  more = TakeFillPage({fill("4", 15 * ms), fill("5", 21 * ms), fill("6", 22 * ms)}, "6", 10 * ms,
+                      20 * ms, 500, &out);
+  REQUIRE(more.ok());
+  CHECK_FALSE(*more);  // a row past `to`: the window is complete
+  REQUIRE(out.size() == 3);
+  CHECK(out[2].trade_id == "4");
+  // More than a venue page before `to`: the old single read stopped at 100 rows.
+  out.clear();
+  std::vector<Fill> page;
+  for (int i = 0; i < 100; ++i) page.push_back(fill(std::to_string(i), (100 + i) * ms));
+  more = TakeFillPage(page, "99", 0, 0, 500, &out);
+  REQUIRE(more.ok());
+  CHECK(*more);
+  CHECK(out.size() == 100);
+  // The limit ends the walk (the gateway narrows its window when it is reached).
+  more = TakeFillPage(page, "199", 0, 0, 150, &out);
+  REQUIRE(more.ok());
+  CHECK_FALSE(*more);
+  CHECK(out.size() == 150);
+  // No next page: done.
+  out.clear();
+  more = TakeFillPage({fill("1", ms)}, "", 0, 0, 500, &out);
+  REQUIRE(more.ok());
+  CHECK_FALSE(*more);
+  // A page newest first (the venue ignoring sort_dir=asc) is an error, not a short answer.
+  out.clear();
+  CHECK_FALSE(TakeFillPage({fill("2", 2 * ms), fill("1", ms)}, "1", 0, 0, 500, &out).ok());
+}
+
 TEST_CASE("lighter symbols: market index, venue symbol and ticker", "[lighter]") {
   CHECK(IsPerpMarketIndex(0));
   CHECK(IsPerpMarketIndex(254));
