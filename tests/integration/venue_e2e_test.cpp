@@ -2871,7 +2871,135 @@ void BatchesAndAmend(RigOptions opts, const std::string& want_amend = "") {
   }
 }
 
+// Cancel-replace after a partial fill: the replacement is the new size less what filled before
+// the cancel, beside the replaced order's final state; and when nothing is left the amend is
+// REJECTED with the original cancelled and nothing placed.
+void AmendAfterPartialFill(RigOptions opts) {
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const std::string acct = rig.account();
+  const std::string vs = rig.VenueSymbol("BTC");
+  FrozenMarket fm = FreezeMarket(rig);
+  // 120 smallest sizes: more than the sim's best level ever holds (at most 50 at the touch).
+  const std::string big =
+      Decimal::Mul(D(fm.size), D("120"), 12, Rounding::kExact)->ToNormalizedString();
+  const std::string px = Offset(fm.best_bid, fm.tick, -40);
+  v1::PlaceOrderRequest po = LimitOrder(acct, fm, "pf-0", v1::SIDE_BUY, px, v1::TIME_IN_FORCE_GTC);
+  po.set_size(big);
+  v1::PlaceOrderResponse pr;
+  REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, po, &pr).ok());
+  REQUIRE(pr.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+
+  // The sim's book recentred so its best ask is `at`: the resting bid there takes that one
+  // level's liquidity and keeps the rest open.
+  auto ask_at = [&](const std::string& at) {
+    auto body = rig.ControlGet("/book?venue=" + rig.venue() + "&symbol=" + vs);
+    REQUIRE(body);
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    REQUIRE(!p.parse(*body).get(doc));
+    std::string_view mid, ask;
+    REQUIRE(!doc["mid"].get(mid));
+    REQUIRE(!doc["asks"].at(0).at(0).get(ask));
+    const Decimal half = *Decimal::Sub(D(std::string(ask)), D(std::string(mid)));
+    const std::string new_mid = Decimal::Sub(D(at), half)->ToNormalizedString();
+    REQUIRE(rig.ControlPost("/price", R"({"venue":")" + rig.venue() + R"(","symbol":")" + vs +
+                                          R"(","mid":")" + new_mid + R"("})"));
+  };
+  auto partly_filled = [&](const std::string& cid, const std::string& size) {
+    v1::GetOrderRequest g;
+    g.set_account(acct);
+    *g.mutable_market() = fm.market;
+    g.set_client_order_id(cid);
+    g.set_refresh(true);
+    v1::Order o;
+    REQUIRE(WaitUntil(
+        [&] {
+          return Call(rig.trading.get(), &v1::TradingService::Stub::GetOrder, g, &o).ok() &&
+                 !o.filled_size().empty() && D(o.filled_size()).IsPositive();
+        },
+        Millis(10000), Millis(50)));
+    INFO(o.DebugString());
+    REQUIRE(D(o.filled_size()) < D(size));
+    CHECK(o.status() == v1::ORDER_STATUS_PARTIALLY_FILLED);
+    return D(o.filled_size());
+  };
+  ask_at(px);
+  const Decimal filled = partly_filled("pf-0", big);
+
+  // Amend to a lower price, same size: the replacement carries size - filled.
+  const std::string px2 = Offset(px, fm.tick, -3);
+  v1::AmendOrderRequest am;
+  am.set_account(acct);
+  *am.mutable_market() = fm.market;
+  am.set_client_order_id("pf-0");
+  am.set_new_client_order_id("pf-0b");
+  am.set_price(px2);
+  v1::AmendOrderResponse ar;
+  auto st = Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, am, &ar);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  INFO(ar.DebugString());
+  CHECK(ar.method() == "cancel_replace");
+  REQUIRE(ar.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  const Decimal left = *Decimal::Sub(D(big), filled);
+  CHECK(ar.order().client_order_id() == "pf-0b");
+  CHECK(D(ar.order().size()) == left);
+  CHECK(D(ar.order().price()) == D(px2));
+  CHECK(ar.replaced().client_order_id() == "pf-0");
+  CHECK(ar.replaced().status() == v1::ORDER_STATUS_CANCELED);
+  CHECK(D(ar.replaced().filled_size()) == filled);
+  // The venue holds the replacement only, with that size.
+  {
+    simdjson::dom::parser p;
+    int open = 0;
+    for (auto o : SimOrders(rig, acct, p)) {
+      std::string_view status, qty;
+      if (o["status"].get(status) || (status != "open" && status != "partially_filled")) continue;
+      ++open;
+      REQUIRE(!o["qty"].get(qty));
+      CHECK(D(std::string(qty)) == left);
+    }
+    CHECK(open == 1);
+  }
+
+  // The replacement fills in part too; amending it to no more than that leaves nothing to place:
+  // REJECTED, the order cancelled, no new order at the venue.
+  ask_at(px2);
+  const Decimal filled2 = partly_filled("pf-0b", left.ToNormalizedString());
+  const size_t orders_before = SimOrderCount(rig, acct);
+  v1::AmendOrderRequest none = am;
+  none.set_client_order_id("pf-0b");
+  none.set_new_client_order_id("pf-0c");
+  none.set_price(Offset(px2, fm.tick, -3));
+  none.set_size(filled2.ToNormalizedString());
+  v1::AmendOrderResponse nr;
+  st = Call(rig.trading.get(), &v1::TradingService::Stub::AmendOrder, none, &nr);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  INFO(nr.DebugString());
+  CHECK(nr.outcome() == v1::ACK_OUTCOME_REJECTED);
+  CHECK(nr.reason() == "order_rejected");
+  CHECK(nr.message().find("nothing left") != std::string::npos);
+  CHECK(nr.replaced().client_order_id() == "pf-0b");
+  CHECK(nr.replaced().status() == v1::ORDER_STATUS_CANCELED);
+  CHECK(D(nr.replaced().filled_size()) == filled2);
+  CHECK(nr.order().client_order_id().empty());
+  CHECK(SimOrderCount(rig, acct) == orders_before);
+  CHECK(WaitUntil([&] { return SimOpenPrices(rig, acct).empty(); }, Millis(10000), Millis(50)));
+}
+
 }  // namespace
+
+TEST_CASE("aster: AmendOrder by cancel-replace after a partial fill places new size - filled",
+          "[integration][aster][batch][amend]") {
+  AmendAfterPartialFill(AsterOptions());  // V1 account: cancel-replace
+}
+TEST_CASE("backpack: AmendOrder by cancel-replace after a partial fill places new size - filled",
+          "[integration][backpack][batch][amend]") {
+  AmendAfterPartialFill(BackpackOptions());
+}
 
 TEST_CASE("aster: PlaceOrders, CancelOrders and AmendOrder", "[integration][aster][batch]") {
   BatchesAndAmend(AsterOptions(), "cancel_replace");  // V1 accounts: no modify endpoint
