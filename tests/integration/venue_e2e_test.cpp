@@ -2411,6 +2411,13 @@ TEST_CASE("aster: a market is named by ticker, unified symbol or venue symbol, a
                   {"BTC", "btc", "BTC/USDT:USDT", "btc/usdt:usdt", "BTCUSDT", "btcusdt"});
 }
 
+TEST_CASE("backpack: a market is named by ticker, unified symbol or venue symbol, any case",
+          "[integration][backpack][symbols]") {
+  SymbolSpellings(BackpackOptions(), "BTC/USDC:USDC",
+                  {"BTC", "btc", "BTC/USDC:USDC", "btc/usdc:usdc", "BTC_USDC_PERP",
+                   "btc_usdc_perp"});
+}
+
 TEST_CASE("lighter: a market is named by ticker, unified symbol or market index",
           "[integration][lighter][symbols]") {
   SymbolSpellings(LighterOptions(), "BTC/USDC:USDC", {"BTC", "BTC/USDC:USDC", "btc/usdc:usdc", "1"});
