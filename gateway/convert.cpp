@@ -260,10 +260,13 @@ void Fill(const Liquidation& in, v1::Liquidation* out) {
 
 void Fill(const Bbo& in, v1::BboUpdate* out) {
   Market(in.venue, in.symbol, out->mutable_market());
-  out->set_bid_price(Str(in.bid_price));
-  out->set_bid_size(Str(in.bid_size));
-  out->set_ask_price(Str(in.ask_price));
-  out->set_ask_size(Str(in.ask_size));
+  // An empty side (no price: a book with no bids, or the venue's 0 placeholder) has no price and
+  // no size: both "", never "0" read as a quote.
+  const bool bid = in.bid_price.IsPositive(), ask = in.ask_price.IsPositive();
+  out->set_bid_price(bid ? Str(in.bid_price) : std::string());
+  out->set_bid_size(bid ? Str(in.bid_size) : std::string());
+  out->set_ask_price(ask ? Str(in.ask_price) : std::string());
+  out->set_ask_size(ask ? Str(in.ask_size) : std::string());
   out->set_status(ToProto(in.status));
   out->set_sequence(in.venue_seq);
   out->set_exchange_time_ns(in.exchange_time);

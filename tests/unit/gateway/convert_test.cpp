@@ -80,3 +80,26 @@ TEST_CASE("absent values go out empty, real zeros as 0", "[convert]") {
   CHECK(lo.leverage().empty());
   CHECK(lo.max_notional().empty());
 }
+
+TEST_CASE("a BBO side that is empty goes out as \"\" price and size, not \"0\"", "[convert]") {
+  Bbo b;
+  b.venue = "aster";
+  b.symbol = "BTC";
+  b.ask_price = D("101.5");
+  b.ask_size = D("2");  // no bid: price and size 0 inside
+  v1::BboUpdate out;
+  gateway::Fill(b, &out);
+  CHECK(out.bid_price().empty());
+  CHECK(out.bid_size().empty());
+  CHECK(out.ask_price() == "101.5");
+  CHECK(out.ask_size() == "2");
+  b.bid_price = D("101");
+  b.bid_size = D("0.5");
+  b.ask_price = D("0");  // a venue's placeholder for an empty ask
+  b.ask_size = D("0");
+  gateway::Fill(b, &out);
+  CHECK(out.bid_price() == "101");
+  CHECK(out.bid_size() == "0.5");
+  CHECK(out.ask_price().empty());
+  CHECK(out.ask_size().empty());
+}
