@@ -52,7 +52,7 @@ Query it from another terminal, e.g. with grpcurl (https://github.com/fullstoryd
   build/gateway/perpgwd health-check --addr 127.0.0.1:50051
 or with the bundled reflection client (same flags as grpcurl):
   build/examples/perpgw-cli -plaintext 127.0.0.1:50051 list
-Python client: /usr/bin/python3 -m venv --system-site-packages .venv && .venv/bin/pip install --no-index --no-build-isolation ./clients/python (README "Python client"); funding-arbitrage example: examples/python/.
+Python client: /usr/bin/python3 -m venv --system-site-packages .venv && .venv/bin/pip install --no-index ./clients/python (README "Python client"); funding-arbitrage example: examples/python/.
 
 MSG
 build/gateway/perpgwd --config config/demo.yaml

@@ -21,7 +21,7 @@ not be hedged; 5 nothing filled before --fill-timeout (all resting orders cancel
 Needs the perpgw package (clients/python): install it into a venv made from Debian's
 /usr/bin/python3 with --system-site-packages (python3-grpcio, python3-protobuf), offline:
   /usr/bin/python3 -m venv --system-site-packages V
-  V/bin/pip install --no-index --no-build-isolation ./clients/python
+  V/bin/pip install --no-index ./clients/python
   V/bin/python examples/python/funding_arb.py --help
 From a checkout without installing: PERPGW_PY_STUBS=<dir> after examples/python/gen_stubs.sh <dir>
 (the package source is then taken from clients/python/src).

@@ -3,7 +3,7 @@
   python_client_test.py PERPGWD PERPGW_SIM REPO_ROOT
 
 1. Installs the package offline into a venv in a temporary directory (python_venv.py: Debian's
-   /usr/bin/python3 --system-site-packages, pip --no-index --no-build-isolation), then re-runs
+   /usr/bin/python3 --system-site-packages, pip install --no-index), then re-runs
    this file with the venv's python (--in-venv), which must import perpgw from the venv.
 2. Unit checks: decimal strings as Decimal, absent ("" / unset optional) as None and never 0,
    the decimal-field naming rule over every string field of the generated messages, decoding
