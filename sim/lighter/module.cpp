@@ -221,6 +221,7 @@ void LighterModule::HandleHttp(const HttpRequest& req, HttpResponse& resp) {
 }
 
 void LighterModule::Housekeeping() {
+  PushCandles();
   const int64_t now = NowMs();
   Engine& e = ctx_->engine();
   // GTT expiry: open orders whose OrderExpiry passed end canceled-expired.

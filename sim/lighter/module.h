@@ -267,6 +267,15 @@ class LighterModule final : public VenueModule {
   // rest.cpp
   void Route(const HttpRequest& req, HttpResponse& resp);
   std::string DetailJson(const SimInstrument& in) const;
+  std::string CandleJson(const SimInstrument& in, const Candle& c) const;
+  // Resolution (1m 5m 15m 30m 1h 4h 12h 1d) → ms; 0 when unknown.
+  static int64_t CandleStepMs(std::string_view resolution);
+  std::string CurrentCandleJson(const SimInstrument& in, int64_t step) const;
+  void PushCandles();  // candle/{m}/{res}: update/candle when the current candle changed
+  // account_market/{m}/{a}: account, orders, positions (the market's), trades - no braces.
+  std::string AccountMarketBody(const std::string& account, int64_t account_index,
+                                const SimInstrument& in, const std::string& orders,
+                                const std::string& trades) const;
   std::string LevelsJson(const std::vector<Level>& levels, const SimInstrument& in) const;
   std::string StatsJson(const SimInstrument& in) const;
   bool PrivateRoute(const std::string& path, const HttpRequest& req, HttpResponse& resp);
@@ -360,6 +369,7 @@ class LighterModule final : public VenueModule {
   std::unordered_map<uint64_t, OrderMeta> meta_;     // engine (or refused) order id → meta
   std::map<int64_t, uint64_t> engine_by_index_;      // order index → current engine order id
   std::set<uint64_t> suppressed_;                    // replaced by a modify: events hidden
+  std::map<std::string, std::string> candles_sent_;  // candle channel → the candle last sent
   std::map<uint64_t, uint64_t> oco_sibling_;         // OCO pairs (tx 28 type 2), both ways
   std::map<uint64_t, int64_t> child_expiry_;         // OTO/OTOCO parent id → children's expiry
   std::map<uint64_t, SimOrder> refused_;             // duplicate client index: never in engine

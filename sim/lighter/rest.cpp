@@ -158,6 +158,20 @@ std::string LighterModule::StatsJson(const SimInstrument& in) const {
   return w.Take();
 }
 
+// One candle as GET candles and the candle channel show it: {t,o,h,l,c,v,V}, JSON numbers.
+std::string LighterModule::CandleJson(const SimInstrument& in, const Candle& c) const {
+  JsonWriter w;
+  w.BeginObject().Field("t", c.open_ms);
+  w.Key("o").Raw(in.FormatPrice(c.open));
+  w.Key("h").Raw(in.FormatPrice(c.high));
+  w.Key("l").Raw(in.FormatPrice(c.low));
+  w.Key("c").Raw(in.FormatPrice(c.close));
+  w.Key("v").Raw(c.volume == 0 ? std::string("0") : in.FormatQty(c.volume));
+  w.Key("V").Raw(FormatMoney(c.quote_volume));
+  w.EndObject();
+  return w.Take();
+}
+
 std::string LighterModule::DetailJson(const SimInstrument& in) const {
   const Market& m = ctx_->market();
   const MarketState& ms = markets_[in.index];
@@ -408,12 +422,9 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     bool bad = false;
     market_filter(&in, &bad);
     if (bad || in == nullptr) return Error(resp, 400, kErrInvalidParam, "invalid param: market_id");
-    static const std::map<std::string, int64_t, std::less<>> kMinutes = {
-        {"1m", 1}, {"5m", 5}, {"15m", 15}, {"30m", 30}, {"1h", 60}, {"4h", 240}, {"12h", 720},
-        {"1d", 1440}};
     const std::string resolution = req.Query("resolution");
-    auto iv = kMinutes.find(resolution);
-    if (iv == kMinutes.end()) return Error(resp, 400, kErrInvalidParam, "invalid param: resolution");
+    const int64_t step = CandleStepMs(resolution);
+    if (step == 0) return Error(resp, 400, kErrInvalidParam, "invalid param: resolution");
     int64_t start = 0, end = NowMs(), count_back = 0;
     auto opt = [&](const char* name, int64_t* v) {
       return !req.HasQuery(name) || ParseInt(req.Query(name), v);
@@ -428,23 +439,13 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       return Error(resp, 400, kErrInvalidParam, "invalid param: count_back");
     }
     const size_t limit = count_back == 0 ? 500 : static_cast<size_t>(std::min<int64_t>(count_back, 500));
-    const int64_t step = iv->second * CandleSeries::kMinuteMs;
     // The latest `limit` candles whose bucket lies in the range (from the start's bucket on).
     std::vector<Candle> cs =
         ctx_->Candles(in->index).Range(step, start - start % step, end, SIZE_MAX);
     if (cs.size() > limit) cs.erase(cs.begin(), cs.end() - static_cast<std::ptrdiff_t>(limit));
     JsonWriter w;
     w.BeginObject().Field("code", int64_t{200}).Field("r", resolution).Key("c").BeginArray();
-    for (const Candle& c : cs) {
-      w.BeginObject().Field("t", c.open_ms);
-      w.Key("o").Raw(in->FormatPrice(c.open));
-      w.Key("h").Raw(in->FormatPrice(c.high));
-      w.Key("l").Raw(in->FormatPrice(c.low));
-      w.Key("c").Raw(in->FormatPrice(c.close));
-      w.Key("v").Raw(c.volume == 0 ? std::string("0") : in->FormatQty(c.volume));
-      w.Key("V").Raw(FormatMoney(c.quote_volume));
-      w.EndObject();
-    }
+    for (const Candle& c : cs) w.Raw(CandleJson(*in, c));
     w.EndArray().EndObject();
     return resp.Json(200, w.Take());
   }

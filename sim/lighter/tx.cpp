@@ -750,6 +750,7 @@ void LighterModule::Execute(const ParsedTx& tx) {
   r.block_height = ++block_height_;
   r.event_info = std::move(event_info);
   PushTx(r);
+  Push("height", "height", std::to_string(block_height_));
 }
 
 void LighterModule::FlushDeferred() {

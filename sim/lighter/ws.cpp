@@ -207,10 +207,64 @@ std::optional<LighterModule::VenueError> LighterModule::Subscribe(const WsConnPt
     conn->Send(Frame(st, "subscribed/market_stats", channel, "market_stats", map + "}"));
     return std::nullopt;
   }
+  if (channel == "height") {
+    // lighter.md §5: public, payload key `height`. The reading picked: the block height of the
+    // latest executed tx (the sim makes one block per executed tx), pushed as update/height
+    // with every new block.
+    if (st.channels.count(channel)) return already;
+    st.channels.insert(channel);
+    conn->Send(Frame(st, "subscribed/height", channel, "height", std::to_string(block_height_)));
+    return std::nullopt;
+  }
+  if (head == "candle") {
+    // candle/{m}/{res} (lighter.md §5: public, payload key `candle`; no sample): the current
+    // candle of the market at the resolution as one object, in GET candles' row shape
+    // {t,o,h,l,c,v,V}; update/candle when it changes (checked every 200 ms).
+    const std::string rest = channel.substr(channel.find('/') + 1);
+    const size_t s2 = rest.find('/');
+    if (s2 == std::string::npos) return invalid;
+    auto [h, m] = SplitChannel("x/" + rest.substr(0, s2));
+    const SimInstrument* in = m >= 0 ? ByMarketId(m) : nullptr;
+    const int64_t step = CandleStepMs(rest.substr(s2 + 1));
+    if (in == nullptr || step == 0) return invalid;
+    if (st.channels.count(channel)) return already;
+    st.channels.insert(channel);
+    const std::string candle = CurrentCandleJson(*in, step);
+    candles_sent_[channel] = candle;
+    conn->Send(Frame(st, "subscribed/candle", channel, "candle", candle));
+    return std::nullopt;
+  }
   if (head.rfind("account", 0) == 0 || head == "user_stats" || head == "notification") {
     return SubscribeAccount(conn, st, channel, auth);
   }
   return invalid;
+}
+
+void LighterModule::PushCandles() {
+  std::set<std::string> channels;
+  for (auto& [cid, weak] : conns_) {
+    WsConnPtr c = weak.lock();
+    if (!c) continue;
+    for (const std::string& ch : c->Data<ConnState>().channels) {
+      if (ch.rfind("candle/", 0) == 0) channels.insert(ch);
+    }
+  }
+  for (auto it = candles_sent_.begin(); it != candles_sent_.end();) {
+    it = channels.count(it->first) ? std::next(it) : candles_sent_.erase(it);
+  }
+  for (const std::string& ch : channels) {
+    const std::string rest = ch.substr(7);
+    const size_t s2 = rest.find('/');
+    auto [h, m] = SplitChannel("x/" + rest.substr(0, s2));
+    const SimInstrument* in = ByMarketId(m);
+    const int64_t step = CandleStepMs(rest.substr(s2 + 1));
+    if (in == nullptr || step == 0) continue;
+    std::string candle = CurrentCandleJson(*in, step);
+    std::string& last = candles_sent_[ch];
+    if (candle == last) continue;
+    last = candle;
+    Push(ch, "candle", candle);
+  }
 }
 
 // ---- account channels -------------------------------------------------------------------------
@@ -226,7 +280,7 @@ std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const W
   const std::string head = channel.substr(0, slash);
   std::string rest = slash == std::string::npos ? std::string() : channel.substr(slash + 1);
   int64_t market = -1;
-  if (head == "account_orders") {
+  if (head == "account_orders" || head == "account_market") {
     const size_t s2 = rest.find('/');
     if (s2 == std::string::npos) return invalid;
     auto [h, m] = SplitChannel("x/" + rest.substr(0, s2));
@@ -299,6 +353,28 @@ std::optional<LighterModule::VenueError> LighterModule::SubscribeAccount(const W
     conn->Send(Frame(st, type, channel, "stats", StatsJsonFor(*id)));
   } else if (head == "account_all_assets") {
     conn->Send(Frame(st, type, channel, "assets", AssetsJson(*id)));
+  } else if (head == "account_market") {
+    // account_market/{m}/{a} (lighter.md §5: "orders/positions/trades for one market", no
+    // sample): the reading picked is account_all's keys for that market only - `account`,
+    // `orders` {m:[open orders]}, `positions` {m:position}, `trades` {m:[latest 50 fills]},
+    // each keyed by market index as the other account channels; updates carry what changed
+    // (orders, trades) and the whole position.
+    const std::string key = std::to_string(market);
+    const SimInstrument* in = ByMarketId(market);
+    for (const SimOrder* o : e.OpenOrders(*id, in->symbol())) rows[market].push_back(OrderJson(*o));
+    const std::string orders = by_market(rows, false);
+    rows.clear();
+    std::vector<SimFill> fills;
+    for (const SimFill& f : e.Fills(*id)) {
+      if (f.instrument == in) fills.push_back(f);
+    }
+    for (size_t k = fills.size() > 50 ? fills.size() - 50 : 0; k < fills.size(); ++k) {
+      rows[market].push_back(TradeJson(fills[k]));
+    }
+    const std::string trades = by_market(rows, false);
+    conn->Send("{" + AccountMarketBody(*id, account, *in, orders, trades) + R"(,"channel":")" +
+               Echo(channel) + R"(","timestamp":)" + std::to_string(NowMs()) +
+               R"(,"type":"subscribed/account_market"})");
   } else if (head == "account_all") {
     // Snapshot: open orders, the latest 50 fills, the latest 50 funding payments (per market).
     for (const SimOrder* o : e.OpenOrders(*id)) {
@@ -423,6 +499,11 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
         Push("account_all_trades/" + acct, "trades", trades);
       }
       push_all("{\"" + m + "\":[" + order + "]}", trades, "{}");
+      const std::string market_channel = "account_market/" + m + "/" + acct;
+      if (has_subscriber(market_channel)) {
+        PushBody(market_channel, AccountMarketBody(e.account, a, *e.order.instrument,
+                                                   "{\"" + m + "\":[" + order + "]}", trades));
+      }
       return;
     }
     case AccountEvent::Kind::kPosition: {
@@ -431,6 +512,11 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
       Push("account_all_positions/" + acct, "positions",
            "{\"" + m + "\":" + PositionJson(e.position, e.account) + "}");
       push_all("{}", "{}", "{}");
+      const std::string market_channel = "account_market/" + m + "/" + acct;
+      if (has_subscriber(market_channel)) {
+        PushBody(market_channel,
+                 AccountMarketBody(e.account, a, *e.position.instrument, "{}", "{}"));
+      }
       return;
     }
     case AccountEvent::Kind::kBalance:
@@ -463,6 +549,37 @@ void LighterModule::DispatchAccountEvent(const AccountEvent& e) {
       return;
     }
   }
+}
+
+std::string LighterModule::AccountMarketBody(const std::string& account, int64_t account_index,
+                                             const SimInstrument& in, const std::string& orders,
+                                             const std::string& trades) const {
+  const std::string key = std::to_string(in.spec.market_id);
+  SimPosition p = ctx_->engine().Position(account, in.index);
+  if (p.instrument == nullptr) p.instrument = &in;
+  return "\"account\":" + std::to_string(account_index) + ",\"orders\":" + orders +
+         ",\"positions\":{\"" + key + "\":" + PositionJson(p, account) + "},\"trades\":" + trades;
+}
+
+int64_t LighterModule::CandleStepMs(std::string_view resolution) {
+  static const std::map<std::string, int64_t, std::less<>> kMinutes = {
+      {"1m", 1}, {"5m", 5}, {"15m", 15}, {"30m", 30}, {"1h", 60}, {"4h", 240}, {"12h", 720},
+      {"1d", 1440}};
+  auto it = kMinutes.find(resolution);
+  return it == kMinutes.end() ? 0 : it->second * CandleSeries::kMinuteMs;
+}
+
+std::string LighterModule::CurrentCandleJson(const SimInstrument& in, int64_t step) const {
+  const int64_t now = NowMs();
+  std::vector<Candle> cs = ctx_->Candles(in.index).Range(step, -1, now, 1);
+  if (!cs.empty() && cs.back().open_ms == now - now % step) return CandleJson(in, cs.back());
+  // Nothing observed in this interval yet: a flat candle at the last close (the mid before
+  // any observation), no volume, as quiet minutes carry the close.
+  Candle flat;
+  flat.open_ms = now - now % step;
+  flat.open = flat.high = flat.low = flat.close =
+      cs.empty() ? ctx_->market().mid(in.index) : cs.back().close;
+  return CandleJson(in, flat);
 }
 
 void LighterModule::PushTx(const TxRecord& t) {

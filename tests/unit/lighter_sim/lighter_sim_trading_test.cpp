@@ -973,4 +973,53 @@ TEST_CASE("lighter sim: grouped orders (OTOCO, OCO), isolated margin, UpdateMarg
   REQUIRE(WaitUntil([&] { return Active(sim, t, 0).empty(); }));
 }
 
+TEST_CASE("lighter sim: height, candle and account_market channels", "[lighter_sim]") {
+  Sim sim;
+  Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
+  auto [bid, ask] = Bbo(sim);
+  (void)bid;
+  WsClient ws(sim.port, "/stream");
+  REQUIRE(ws.ok());
+  REQUIRE(ws.ReadText("\"connected\""));
+  ws.Send(R"({"type":"subscribe","channel":"height"})");
+  auto h = ws.ReadText("\"subscribed/height\"");
+  REQUIRE(h);
+  CHECK(h->find(R"("channel":"height")") != std::string::npos);
+  CHECK(h->find(R"("height":)") != std::string::npos);
+  ws.Send(R"({"type":"subscribe","channel":"candle/0/1m"})");
+  auto c = ws.ReadText("\"subscribed/candle\"");
+  REQUIRE(c);
+  CHECK(c->find(R"("channel":"candle:0:1m")") != std::string::npos);
+  CHECK(c->find(R"("candle":{"t":)") != std::string::npos);
+  // Unknown resolution or market: invalid channel.
+  ws.Send(R"({"type":"subscribe","channel":"candle/0/7m"})");
+  auto bad = ws.ReadText("\"error\"");
+  REQUIRE(bad);
+  CHECK(bad->find("30001") != std::string::npos);
+  // account_market needs a token.
+  ws.Send(R"({"type":"subscribe","channel":"account_market/0/12345"})");
+  auto noauth = ws.ReadText("\"error\"");
+  REQUIRE(noauth);
+  CHECK(noauth->find(std::to_string(kWsErrAuth)) != std::string::npos);
+  ws.Send(lt::EncodeSubscribe("account_market/0/12345", t.Token()));
+  auto am = ws.ReadText("\"subscribed/account_market\"");
+  REQUIRE(am);
+  CHECK(am->find(R"("account":12345)") != std::string::npos);
+  CHECK(am->find(R"("positions":{"0":{)") != std::string::npos);
+  CHECK(am->find(R"("orders":{})") != std::string::npos);
+
+  // A crossing IOC: a new block (update/height), the order and its trade on account_market,
+  // and the minute's candle takes the volume (update/candle).
+  Accept(sim, t.Sign(t.Order(0, 0, 7, 100, ask + 500, false, lt::TimeInForce::kImmediateOrCancel)));
+  auto um = ws.ReadText("\"trades\":{\"0\":[{");
+  REQUIRE(um);
+  CHECK(um->find("\"update/account_market\"") != std::string::npos);
+  CHECK(um->find(R"("client_order_index":7)") != std::string::npos);
+  auto uh = ws.ReadText("\"update/height\"");  // after the tx's account events
+  REQUIRE(uh);
+  auto uc = ws.ReadText("\"update/candle\"");
+  REQUIRE(uc);
+  CHECK(uc->find(R"("v":0.01)") != std::string::npos);
+}
+
 }  // namespace perpgw::sim::lighter
