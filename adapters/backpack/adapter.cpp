@@ -833,9 +833,10 @@ class BackpackAdapter final : public common::AdapterBase {
         case FundingHistoryPager::Step::kDone:
           break;
       }
-      std::vector<Funding> out = w->pager.Take();
-      for (Funding& f : out) f.venue = cfg_.name;
-      w->done(std::move(out));
+      auto out = w->pager.Take();
+      if (!out.ok()) return w->done(out.status());
+      for (Funding& f : *out) f.venue = cfg_.name;
+      w->done(std::move(*out));
     });
   }
 

@@ -931,10 +931,9 @@ absl::StatusOr<std::vector<Funding>> Codec::ParseFundingHistory(std::string_view
                                                                 std::string_view venue_symbol,
                                                                 std::string_view normalized_symbol,
                                                                 int64_t funding_interval_ms) {
-  // The market's current interval for every row. Spec: perps moved from 8 h to 1 h funding on
-  // 2025-08-20 08:00 UTC, so rows settled before that were 8 h rates: history that old would be
-  // normalized as hourly here. The brief's reading (the interval the adapter knows) is kept; the
-  // venue sends nothing per row to tell them apart.
+  // The market's current interval for every row here. Spec: perps moved from 8 h to 1 h funding
+  // on 2025-08-20 08:00 UTC and the venue marks no row with its interval: the pager's Take
+  // corrects each row from the row spacing (InferFundingIntervals).
   PERPGW_ASSIGN_OR_RETURN(Decimal hours, IntervalHours(funding_interval_ms, venue_symbol));
   PERPGW_ASSIGN_OR_RETURN(std::vector<FundingRateRecord> rows, ParseFundingRates(body));
   std::vector<Funding> out;
@@ -1424,6 +1423,7 @@ FundingHistoryPager::Step FundingHistoryPager::Add(std::vector<Funding> page) {
   for (Funding& f : page) {
     if (oldest_ != 0 && f.as_of >= oldest_) continue;  // shifted in from the previous page
     if (page_oldest == 0 || f.as_of < page_oldest) page_oldest = f.as_of;
+    seen_.push_back(f.as_of);
     if (to_ != 0 && f.as_of > to_) continue;
     if (from_ != 0 && f.as_of < from_) {
       before_range = true;
@@ -1436,10 +1436,53 @@ FundingHistoryPager::Step FundingHistoryPager::Add(std::vector<Funding> page) {
   return pages_ >= kMaxPages ? Step::kTooDeep : Step::kFetchMore;
 }
 
-std::vector<Funding> FundingHistoryPager::Take() {
+absl::StatusOr<std::vector<Funding>> FundingHistoryPager::Take() {
   if (kept_.size() > static_cast<size_t>(limit_)) kept_.resize(limit_);
   std::reverse(kept_.begin(), kept_.end());
+  if (!kept_.empty()) {
+    // The rows were parsed with the market's current interval (whole hours: IntervalHours).
+    auto current = kept_.front().interval_hours.ToScaled(0, Rounding::kExact);
+    if (current.ok() && *current > 0) {
+      PERPGW_RETURN_IF_ERROR(InferFundingIntervals(&kept_, std::move(seen_), *current));
+    }
+  }
   return std::move(kept_);
+}
+
+absl::Status InferFundingIntervals(std::vector<Funding>* rows, std::vector<UnixNanos> times,
+                                   int64_t current_hours) {
+  constexpr UnixNanos kHour = 3600LL * 1000000000;
+  constexpr UnixNanos kSlack = 60LL * 1000000000;  // timestamps are whole seconds
+  for (const Funding& f : *rows) times.push_back(f.as_of);
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  // hours[i]: the interval that ended at times[i] (0: not trusted).
+  std::vector<int64_t> hours(times.size(), 0);
+  for (size_t i = 1; i < times.size(); ++i) {
+    const UnixNanos gap = times[i] - times[i - 1];
+    const int64_t h = (gap + kHour / 2) / kHour;
+    const UnixNanos off = gap - h * kHour;
+    if (off > kSlack || off < -kSlack) continue;
+    if (h == 1 || h == 8 || h == current_hours) hours[i] = h;
+  }
+  // Untrusted gaps and the oldest row take the nearest newer settlement's interval.
+  int64_t newer = current_hours;
+  for (size_t i = times.size(); i-- > 0;) {
+    if (hours[i] == 0) {
+      hours[i] = newer;
+    } else {
+      newer = hours[i];
+    }
+  }
+  for (Funding& f : *rows) {
+    const auto it = std::lower_bound(times.begin(), times.end(), f.as_of);
+    const int64_t h = hours[static_cast<size_t>(it - times.begin())];
+    const Decimal want = Decimal::FromInt(h);
+    if (f.interval_hours == want) continue;
+    f.interval_hours = want;
+    PERPGW_RETURN_IF_ERROR(NormalizeFunding(&f));
+  }
+  return absl::OkStatus();
 }
 
 LeverageInfo BuildLeverageInfo(const AccountSettings& account, const MarketInfo* market,

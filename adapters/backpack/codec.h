@@ -259,6 +259,16 @@ absl::StatusOr<Funding> BuildFunding(const MarkPriceInfo& mark, int64_t funding_
                                      const TickerStats* ticker, const OpenInterestInfo* oi,
                                      std::string_view normalized_symbol, UnixNanos as_of);
 
+// Backpack marks no fundingRates row with its interval, and perps moved from 8 h to 1 h funding
+// on 2025-08-20 08:00 UTC (backpack.md §2): each settlement's interval is read from the row
+// spacing, the time since the settlement before it (`times`: every settlement time read, any
+// order). A gap of 1 h, 8 h or the market's current interval (`current_hours`, what the rows were
+// parsed with) is taken; any other gap (a missing row, a pause) is not trusted, nor is the oldest
+// row read (its predecessor unseen): those take the interval of the nearest newer settlement that
+// has one, else keep `current_hours`. The rows are normalized again with what they get.
+absl::Status InferFundingIntervals(std::vector<Funding>* rows, std::vector<UnixNanos> times,
+                                   int64_t current_hours);
+
 // ListFundingHistory over GET /api/v1/fundingRates, which pages newest first by offset with no
 // time filter: pages are read from the newest until the query is answered — `limit` settlements
 // in [from, to], or one older than `from` (everything after it is older), or a short page (the
@@ -277,8 +287,9 @@ class FundingHistoryPager {
   // One page as ParseFundingHistory returned it (newest first). A settlement landing between two
   // pages shifts the offsets by one: rows an earlier page had (as_of >= its oldest) are dropped.
   Step Add(std::vector<Funding> page);
-  // The newest `limit` kept, oldest first.
-  std::vector<Funding> Take();
+  // The newest `limit` kept, oldest first, each with the interval its row spacing shows
+  // (InferFundingIntervals over every settlement the pages held).
+  absl::StatusOr<std::vector<Funding>> Take();
 
  private:
   UnixNanos from_, to_;
@@ -286,6 +297,7 @@ class FundingHistoryPager {
   int64_t offset_ = 0;
   UnixNanos oldest_ = 0;       // of the pages read so far (0 = none)
   std::vector<Funding> kept_;  // newest first
+  std::vector<UnixNanos> seen_;  // every settlement time read (kept or not)
 };
 
 // leverage = account leverageLimit; max = min(leverageLimit, floor(1 / imf base)); IMF/MMF

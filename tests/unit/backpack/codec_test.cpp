@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <ctime>
 
 #include "adapters/api/order_book.h"
 #include "test_util.h"
@@ -545,13 +546,13 @@ TEST_CASE("backpack FundingHistoryPager: pages only as far as the query needs") 
     CHECK(p.page_size() == 3);
     CHECK(p.offset() == 0);
     CHECK(p.Add(Hours(100, 98)) == Step::kDone);
-    CHECK(HoursOf(p.Take()) == std::vector<int>{98, 99, 100});
+    CHECK(HoursOf(*p.Take()) == std::vector<int>{98, 99, 100});
   }
   // `from` inside the first page: done, only the rows in range.
   {
     bp::FundingHistoryPager p(99 * kHour, 0, 5);
     CHECK(p.Add(Hours(100, 96)) == Step::kDone);
-    CHECK(HoursOf(p.Take()) == std::vector<int>{99, 100});
+    CHECK(HoursOf(*p.Take()) == std::vector<int>{99, 100});
   }
   // A `to` far back: full pages of 1000 are skipped until `limit` rows at or before it.
   {
@@ -563,14 +564,14 @@ TEST_CASE("backpack FundingHistoryPager: pages only as far as the query needs") 
     // dropped, not counted twice.
     CHECK(p.Add(Hours(3001, 2002)) == Step::kDone);
     CHECK(p.offset() == 2000);
-    CHECK(HoursOf(p.Take()) == std::vector<int>{2497, 2498, 2499, 2500});
+    CHECK(HoursOf(*p.Take()) == std::vector<int>{2497, 2498, 2499, 2500});
   }
   // The range straddles a page boundary and the newest `limit` are kept.
   {
     bp::FundingHistoryPager p(1990 * kHour, 3005 * kHour, 1000);
     CHECK(p.Add(Hours(3010, 2011)) == Step::kFetchMore);
     CHECK(p.Add(Hours(2010, 1011)) == Step::kDone);
-    auto got = p.Take();
+    auto got = *p.Take();
     REQUIRE(got.size() == 1000);
     CHECK(got.front().as_of == 2006 * kHour);
     CHECK(got.back().as_of == 3005 * kHour);
@@ -579,7 +580,7 @@ TEST_CASE("backpack FundingHistoryPager: pages only as far as the query needs") 
   {
     bp::FundingHistoryPager p(0, 50 * kHour, 100);
     CHECK(p.Add(Hours(60, 1)) == Step::kDone);
-    CHECK(HoursOf(p.Take()).size() == 50);
+    CHECK(HoursOf(*p.Take()).size() == 50);
   }
   // Too deep to answer within the paging cap: said so, never a short answer.
   {
@@ -595,6 +596,112 @@ TEST_CASE("backpack FundingHistoryPager: pages only as far as the query needs") 
   // Limits are clamped to the venue-safe page.
   CHECK(bp::FundingHistoryPager(0, 0, 5000).page_size() == 1000);
   CHECK(bp::FundingHistoryPager(0, 0, 0).page_size() == 1);
+}
+
+TEST_CASE("backpack funding history: each row's interval from the row spacing (8 h before "
+          "2025-08-20 08:00 UTC, 1 h after)") {
+  bp::Codec c;
+  auto row = [](const std::string& rate, const std::string& at) {
+    return R"({"fundingRate":")" + rate + R"(","intervalEndTimestamp":")" + at +
+           R"(","symbol":"BTC_USDC_PERP"})";
+  };
+  // Newest first, as the venue pages; the market reports 1 h today (fundingInterval 3600000).
+  const std::string page1 = "[" + row("0.00001", "2025-08-20T10:00:00") + "," +
+                            row("0.00001", "2025-08-20T09:00:00") + "," +
+                            row("0.0001", "2025-08-20T08:00:00") + "]";
+  const std::string page2 = "[" + row("0.0001", "2025-08-20T00:00:00") + "," +
+                            row("0.0001", "2025-08-19T16:00:00") + "]";
+  bp::FundingHistoryPager p(0, 0, 3);
+  auto r1 = c.ParseFundingHistory(page1, "BTC_USDC_PERP", "BTC", 3600000);
+  REQUIRE(r1.ok());
+  // A limit of 3 without `to` is answered by the first page; its hourly rows are 1 h.
+  REQUIRE(p.Add(std::move(*r1)) == bp::FundingHistoryPager::Step::kDone);
+  auto got = p.Take();
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 3);
+  CHECK((*got)[2].interval_hours == D("1"));  // 10:00
+  CHECK((*got)[2].rate_8h == D("0.00008"));
+  CHECK((*got)[1].interval_hours == D("1"));  // 09:00
+
+  // The end of the history read: the 08:00 row's predecessor is unseen, so it takes its newer
+  // neighbour's 1 h (nothing better is known).
+  bp::FundingHistoryPager deep(0, 1755684000LL * 1000000000 /* 2025-08-20T10:00 */, 5);
+  auto a = c.ParseFundingHistory(page1, "BTC_USDC_PERP", "BTC", 3600000);
+  auto b = c.ParseFundingHistory(page2, "BTC_USDC_PERP", "BTC", 3600000);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK((*a)[2].rate_8h == D("0.0008"));  // parsed with today's 1 h
+  REQUIRE(deep.Add(std::move(*a)) == bp::FundingHistoryPager::Step::kDone);  // short page
+  got = deep.Take();
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 3);
+  CHECK((*got)[0].interval_hours == D("1"));  // 08:00: still no predecessor read
+  // With the older settlements known the 8 h ones are 8 h: their rate is already per 8 h (it
+  // was multiplied by 8 as if hourly).
+  std::vector<perpgw::Funding> rows = *c.ParseFundingHistory(page1, "BTC_USDC_PERP", "BTC", 3600000);
+  auto older = *c.ParseFundingHistory(page2, "BTC_USDC_PERP", "BTC", 3600000);
+  rows.insert(rows.end(), older.begin(), older.end());
+  std::vector<perpgw::UnixNanos> times;
+  for (const auto& f : rows) times.push_back(f.as_of);
+  REQUIRE(bp::InferFundingIntervals(&rows, times, 1).ok());
+  CHECK(rows[0].interval_hours == D("1"));  // 10:00
+  CHECK(rows[1].interval_hours == D("1"));  // 09:00
+  CHECK(rows[2].interval_hours == D("8"));  // 08:00: 8 h after 00:00
+  CHECK(rows[2].rate_8h == D("0.0001"));
+  CHECK(rows[2].rate_1h == D("0.0000125"));
+  CHECK(rows[3].interval_hours == D("8"));  // 00:00
+  CHECK(rows[4].interval_hours == D("8"));  // 16:00, the oldest: its newer neighbour's 8 h
+
+  // A missing hourly row (a 2 h gap) is not a 2 h interval: the newer neighbour's 1 h.
+  std::vector<perpgw::Funding> gap = *c.ParseFundingHistory(
+      "[" + row("0.00001", "2025-09-01T12:00:00") + "," + row("0.00001", "2025-09-01T11:00:00") +
+          "," + row("0.00001", "2025-09-01T09:00:00") + "," +
+          row("0.00001", "2025-09-01T08:00:00") + "]",
+      "BTC_USDC_PERP", "BTC", 3600000);
+  std::vector<perpgw::UnixNanos> gt;
+  for (const auto& f : gap) gt.push_back(f.as_of);
+  REQUIRE(bp::InferFundingIntervals(&gap, gt, 1).ok());
+  for (const auto& f : gap) CHECK(f.interval_hours == D("1"));
+}
+
+TEST_CASE("backpack FundingHistoryPager: a page boundary between two settlements keeps the "
+          "older page's spacing") {
+  bp::Codec c;
+  auto row = [](const std::string& at) {
+    return R"({"fundingRate":"0.0001","intervalEndTimestamp":")" + at +
+           R"(","symbol":"BTC_USDC_PERP"})";
+  };
+  // A full first page (1000 rows: a `to` is set) ending at the 08:00 settlement; the second
+  // page reaches below `from` and shows the 8 h gap before 08:00.
+  bp::FundingHistoryPager p(1755648000LL * 1000000000 /* 2025-08-20T00:00 */,
+                            1755676800LL * 1000000000 /* 2025-08-20T08:00 */, 2);
+  std::string one = "[";
+  for (int i = 0; i < 1000; ++i) {
+    if (i > 0) one += ",";
+    // Hourly rows newest first, the last one 2025-08-20T08:00.
+    const int64_t t = 1755676800LL + static_cast<int64_t>(999 - i) * 3600;
+    const std::time_t tt = static_cast<std::time_t>(t);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&tt));
+    one += row(buf);
+  }
+  one += "]";
+  auto first = c.ParseFundingHistory(one, "BTC_USDC_PERP", "BTC", 3600000);
+  REQUIRE(first.ok());
+  REQUIRE(p.Add(std::move(*first)) == bp::FundingHistoryPager::Step::kFetchMore);
+  auto second = c.ParseFundingHistory(
+      "[" + row("2025-08-20T00:00:00") + "," + row("2025-08-19T16:00:00") + "]", "BTC_USDC_PERP",
+      "BTC", 3600000);
+  REQUIRE(second.ok());
+  REQUIRE(p.Add(std::move(*second)) == bp::FundingHistoryPager::Step::kDone);
+  auto got = p.Take();
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 2);
+  CHECK((*got)[0].as_of == 1755648000LL * 1000000000);  // 00:00
+  CHECK((*got)[0].interval_hours == D("8"));
+  CHECK((*got)[1].as_of == 1755676800LL * 1000000000);  // 08:00, the first page's oldest
+  CHECK((*got)[1].interval_hours == D("8"));
+  CHECK((*got)[1].rate_8h == D("0.0001"));
 }
 
 TEST_CASE("backpack codec: WS markPrice, ticker, openInterest") {
