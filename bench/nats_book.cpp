@@ -5,7 +5,9 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "adapters/api/decimal.h"
@@ -331,6 +333,266 @@ NatsBookFollower::View GrpcBookFollower::Get() {
   NatsBookFollower::View v = ViewOf(impl_->book);
   impl_->latency.Fill(&v);
   return v;
+}
+
+// ---------------------------------------------------------------- order events
+
+OrderSequenceCheck::Result OrderSequenceCheck::OnEvent(uint64_t epoch, uint64_t sequence) {
+  gap_from_ = gap_count_ = 0;
+  if (!started_) {
+    started_ = true;
+    epoch_ = epoch;
+    seq_ = sequence;
+    ++events;
+    ++epochs;
+    return kFirst;
+  }
+  Result r = kNext;
+  if (epoch == epoch_) {
+    if (sequence <= seq_) {
+      ++duplicates;
+      return kDuplicate;
+    }
+    if (sequence != seq_ + 1) {
+      r = kGap;
+      gap_from_ = seq_ + 1;
+      gap_count_ = sequence - seq_ - 1;
+    }
+  } else {
+    // A new epoch: the gateway restarted. Sequences continue (order-event log on) or restart
+    // at 1 (no log); anything else lost the events in between. The reading picked for a jump
+    // above the old sequence: it continued and some were missed (not "restarted at 1, missed
+    // the first thousands").
+    ++epochs;
+    r = kNewEpoch;
+    if (sequence > seq_ + 1) {
+      r = kGap;
+      gap_from_ = seq_ + 1;
+      gap_count_ = sequence - seq_ - 1;
+    } else if (sequence != 1 && sequence != seq_ + 1) {
+      r = kGap;
+      gap_from_ = 1;
+      gap_count_ = sequence - 1;
+    }
+  }
+  if (r == kGap) {
+    ++gaps;
+    missing += gap_count_;
+  }
+  epoch_ = epoch;
+  seq_ = sequence;
+  ++events;
+  return r;
+}
+
+namespace {
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string OrderEventLine(const v1::OrderEvent& e) {
+  const v1::Order& o = e.order();
+  std::string line = "{\"order_event\":{\"account\":" + JsonString(e.account()) +
+                     ",\"epoch\":" + std::to_string(e.epoch()) +
+                     ",\"sequence\":" + std::to_string(e.sequence()) +
+                     ",\"venue\":" + JsonString(o.market().venue()) +
+                     ",\"symbol\":" + JsonString(o.market().symbol()) +
+                     ",\"client_order_id\":" + JsonString(o.client_order_id()) +
+                     ",\"order_id\":" + JsonString(o.order_id()) +
+                     ",\"side\":" + JsonString(v1::Side_Name(o.side())) +
+                     ",\"status\":" + JsonString(v1::OrderStatus_Name(o.status())) +
+                     ",\"price\":" + JsonString(o.price()) + ",\"size\":" + JsonString(o.size()) +
+                     ",\"filled_size\":" + JsonString(o.filled_size());
+  if (!e.reject_reason().empty()) line += ",\"reject_reason\":" + JsonString(e.reject_reason());
+  if (e.has_fill()) {
+    line += ",\"fill\":{\"trade_id\":" + JsonString(e.fill().trade_id()) +
+            ",\"price\":" + JsonString(e.fill().price()) +
+            ",\"size\":" + JsonString(e.fill().size()) + "}";
+  }
+  return line + "}}";
+}
+
+struct OrderEventFollower::Impl {
+  std::mutex mu;
+  OrderSequenceCheck check;
+  View view;
+  std::vector<std::string> lines;
+  std::string account;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  natsSubscription* sub = nullptr;
+  bool durable = false;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+
+  static constexpr size_t kKept = 100000;
+
+  void OnMsg(natsMsg* m) {
+    v1::OrderEvent e;
+    const bool ok = e.ParseFromArray(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    {
+      std::lock_guard lock(mu);
+      if (!ok) {
+        ++view.undecodable;
+        lines.push_back("{\"order_undecodable\":{\"account\":" + JsonString(account) +
+                        ",\"bytes\":" + std::to_string(natsMsg_GetDataLength(m)) + "}}");
+      } else {
+        const auto r = check.OnEvent(e.epoch(), e.sequence());
+        if (r == OrderSequenceCheck::kGap) {
+          lines.push_back("{\"order_gap\":{\"account\":" + JsonString(account) +
+                          ",\"epoch\":" + std::to_string(e.epoch()) +
+                          ",\"from_sequence\":" + std::to_string(check.gap_from()) +
+                          ",\"missing\":" + std::to_string(check.gap_count()) +
+                          ",\"gaps\":" + std::to_string(check.gaps) + "}}");
+        }
+        if (r != OrderSequenceCheck::kDuplicate) {
+          lines.push_back(OrderEventLine(e));
+          if (view.received.size() >= kKept) {
+            view.received.erase(view.received.begin(), view.received.begin() + kKept / 2);
+          }
+          view.received.push_back(std::move(e));
+        }
+        view.events = check.events;
+        view.gaps = check.gaps;
+        view.missing = check.missing;
+        view.duplicates = check.duplicates;
+        view.epoch = check.epoch();
+        view.sequence = check.sequence();
+      }
+      if (lines.size() > kKept) lines.erase(lines.begin(), lines.begin() + kKept / 2);
+    }
+    // Acknowledged once decoded and checked (also an undecodable one: redelivering it would not
+    // make it decodable). A crash before this line redelivers it: a duplicate, dropped above.
+    natsMsg_Ack(m, nullptr);
+  }
+
+  void Run() {
+    while (!stop) {
+      natsMsgList list = {};
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      const natsStatus s = natsSubscription_Fetch(&list, sub, 256, 500, &jerr);
+      if (s == NATS_OK) {
+        for (int i = 0; i < list.Count; ++i) OnMsg(list.Msgs[i]);
+        natsMsgList_Destroy(&list);
+      } else if (s != NATS_TIMEOUT) {
+        // Disconnected (the library reconnects) or the consumer is being re-created: wait.
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
+  }
+};
+
+OrderEventFollower::OrderEventFollower(const std::string& url, const std::string& account,
+                                       const std::string& durable, const std::string& stream_prefix)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.account = account;
+  natsOptions* opts = ServerOptions(url, &error_);
+  if (!opts) return;
+  natsOptions_SetName(opts, "perpgw-nats-book orders");
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 250);
+  natsStatus s = natsConnection_Connect(&im.nc, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    error_ = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
+    im.nc = nullptr;
+    return;
+  }
+  s = natsConnection_JetStream(&im.js, im.nc, nullptr);
+  if (s != NATS_OK) {
+    error_ = std::string("JetStream: ") + natsStatus_GetText(s);
+    return;
+  }
+  const std::string subject = "perpgw.account." + Token(account) + ".orders";
+  const std::string stream = stream_prefix + "_ORDERS";
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  // Every event the stream still holds on the first start (a durable one resumes after its
+  // acks); explicit acks, one per event.
+  so.Config.DeliverPolicy = js_DeliverAll;
+  so.Config.AckPolicy = js_AckExplicit;
+  if (!durable.empty()) {
+    // A durable consumer the subscription only binds to: libnats 3.4 deletes a consumer it
+    // created itself when the subscription is drained or unsubscribed, durable or not (nats.h,
+    // js_Subscribe), which would lose the position a restart should resume from. An existing
+    // one (same config) is kept as it is.
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable.c_str();
+    cc.FilterSubject = subject.c_str();
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckPolicy = js_AckExplicit;
+    jsConsumerInfo* ci = nullptr;
+    s = js_AddConsumer(&ci, im.js, stream.c_str(), &cc, nullptr, &jerr);
+    if (ci) jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK && jerr != JSConsumerNameExistErr && jerr != JSConsumerExistingActiveErr) {
+      error_ = "cannot create durable consumer " + durable + " on stream " + stream + ": " +
+               natsStatus_GetText(s) + " (JetStream error " +
+               std::to_string(static_cast<int>(jerr)) + ")";
+      return;
+    }
+    so.Consumer = durable.c_str();
+    im.durable = true;
+  }
+  s = js_PullSubscribe(&im.sub, im.js, subject.c_str(), durable.empty() ? nullptr : durable.c_str(),
+                       nullptr, &so, &jerr);
+  if (s != NATS_OK) {
+    error_ = "cannot consume " + subject + " from stream " + stream +
+             (durable.empty() ? "" : " (durable " + durable + ")") + ": " + natsStatus_GetText(s) +
+             " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+    return;
+  }
+  im.thread = std::thread([&im] { im.Run(); });
+}
+
+OrderEventFollower::~OrderEventFollower() {
+  Impl& im = *impl_;
+  im.stop = true;
+  if (im.thread.joinable()) im.thread.join();
+  // The acks sent so far reach the server before the connection closes (a durable restart
+  // resumes after them). An ephemeral consumer is deleted; a durable one (bound, not created
+  // by the subscription) stays.
+  if (im.nc) natsConnection_FlushTimeout(im.nc, 2000);
+  if (im.sub) {
+    if (!im.durable) natsSubscription_Unsubscribe(im.sub);
+    natsSubscription_Destroy(im.sub);
+  }
+  if (im.js) jsCtx_Destroy(im.js);
+  if (im.nc) {
+    natsConnection_Close(im.nc);
+    natsConnection_Destroy(im.nc);
+  }
+}
+
+OrderEventFollower::View OrderEventFollower::Get() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->view;
+}
+
+std::vector<std::string> OrderEventFollower::TakeLines() {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> out;
+  out.swap(impl_->lines);
+  return out;
 }
 
 std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "perpgw/v1/market_data.pb.h"
+#include "perpgw/v1/trading.pb.h"
 
 namespace perpgw::natsbook {
 
@@ -99,6 +100,61 @@ class GrpcBookFollower {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Per-epoch sequence continuity of one account's order events (StreamOrderEvents' rules: +1 per
+// event within an epoch; a changed epoch with continuous sequences is a gateway restart). The
+// first event this consumer sees sets the base (a durable consumer resumed after a restart
+// starts where it acked, which this process cannot know). A jump within an epoch is a gap, a
+// new epoch that does not start at 1 or continue the old sequence is one too; both counted and
+// reported, never silent. An event at or below the last one of its epoch is a redelivery (not
+// acknowledged before a crash): counted, not passed on twice.
+class OrderSequenceCheck {
+ public:
+  enum Result { kFirst, kNext, kNewEpoch, kGap, kDuplicate };
+  Result OnEvent(uint64_t epoch, uint64_t sequence);
+  // After a kGap: the first missing sequence and how many are missing (0 when unknown: a new
+  // epoch whose start was missed).
+  uint64_t gap_from() const { return gap_from_; }
+  uint64_t gap_count() const { return gap_count_; }
+  uint64_t epoch() const { return epoch_; }
+  uint64_t sequence() const { return seq_; }
+  uint64_t events = 0, gaps = 0, missing = 0, duplicates = 0, epochs = 0;
+
+ private:
+  bool started_ = false;
+  uint64_t epoch_ = 0, seq_ = 0, gap_from_ = 0, gap_count_ = 0;
+};
+
+// One account's order events (OrderEvent, the StreamOrderEvents message) from JetStream:
+// perpgw.account.<account>.orders in <prefix>_ORDERS through a pull consumer, durable when
+// `durable` is set (a restarted follower with the same name resumes after what it acked; else
+// an ephemeral consumer from the stream's start). Each message is acknowledged once decoded and
+// checked. One JSON line per event (and per gap) is queued for TakeLines.
+class OrderEventFollower {
+ public:
+  OrderEventFollower(const std::string& url, const std::string& account,
+                     const std::string& durable = "", const std::string& stream_prefix = "PERPGW");
+  ~OrderEventFollower();
+  const std::string& error() const { return error_; }
+
+  struct View {
+    uint64_t events = 0, gaps = 0, missing = 0, duplicates = 0, undecodable = 0;
+    uint64_t epoch = 0, sequence = 0;      // the last event's
+    std::vector<v1::OrderEvent> received;  // in arrival order (duplicates left out)
+  };
+  View Get();
+  // The lines queued since the last call ({"order_event":...} / {"order_gap":...}).
+  std::vector<std::string> TakeLines();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::string error_;
+};
+
+// One order event as a JSON line (perpgw-nats-book --orders).
+std::string OrderEventLine(const v1::OrderEvent& e);
 
 // Every message JetStream holds on `subject` in stream `stream` (payloads, stream order); `url`
 // as NatsBookFollower's.

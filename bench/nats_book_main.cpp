@@ -5,6 +5,12 @@
 //                    [--stream-prefix PERPGW] [--seconds N] [--depth N]
 //   perpgw-nats-book --grpc 127.0.0.1:50051 --venue aster --symbol BTC ...
 //     (the same book and latency from StreamOrderBooks: the gRPC path, for comparison)
+//   perpgw-nats-book --url ... [--venue aster --symbol BTC] --orders ACCOUNT [--durable NAME]
+//     (also, or only, the account's order events from JetStream <prefix>_ORDERS through a pull
+//     consumer, each acknowledged: one {"order_event":...} line per event as it arrives, an
+//     {"order_gap":...} line when a sequence is missing within an epoch; with --durable a
+//     restarted process resumes after the last event it acknowledged. A strategy's input side:
+//     books and its own orders from NATS, nothing from the gateway itself.)
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -24,15 +30,15 @@ void OnSignal(int) {
 
 int Usage() {
   std::cerr << "usage: perpgw-nats-book (--url nats://HOST:PORT[,nats://HOST:PORT...] | --grpc "
-               "HOST:PORT) --venue V "
-               "--symbol S "
-               "[--stream-prefix PERPGW] [--seconds N] [--depth N]\n";
+               "HOST:PORT) [--venue V --symbol S] [--orders ACCOUNT [--durable NAME]] "
+               "[--stream-prefix PERPGW] [--seconds N] [--depth N]\n"
+               "  (--orders needs --url; at least one of --symbol and --orders)\n";
   return 2;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, grpc_addr, venue, symbol, prefix = "PERPGW";
+  std::string url, grpc_addr, venue, symbol, orders, durable, prefix = "PERPGW";
   int seconds = 0, depth = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -46,6 +52,10 @@ int main(int argc, char** argv) {
       venue = v;
     else if (a == "--symbol")
       symbol = v;
+    else if (a == "--orders")
+      orders = v;
+    else if (a == "--durable")
+      durable = v;
     else if (a == "--stream-prefix")
       prefix = v;
     else if (a == "--seconds")
@@ -55,23 +65,48 @@ int main(int argc, char** argv) {
     else
       return Usage();
   }
-  if (url.empty() == grpc_addr.empty() || venue.empty() || symbol.empty()) return Usage();
+  const bool book = !symbol.empty();
+  if (url.empty() == grpc_addr.empty() || (book && venue.empty()) || (!book && orders.empty()) ||
+      (!orders.empty() && url.empty()) || (!durable.empty() && orders.empty())) {
+    return Usage();
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::unique_ptr<perpgw::natsbook::NatsBookFollower> nats;
   std::unique_ptr<perpgw::natsbook::GrpcBookFollower> grpc;
-  if (!url.empty()) {
+  std::unique_ptr<perpgw::natsbook::OrderEventFollower> events;
+  if (book && !url.empty()) {
     nats = std::make_unique<perpgw::natsbook::NatsBookFollower>(url, venue, symbol, prefix);
     if (!nats->error().empty()) {
       std::cerr << "perpgw-nats-book: " << nats->error() << "\n";
       return 1;
     }
-  } else {
+  } else if (book) {
     grpc = std::make_unique<perpgw::natsbook::GrpcBookFollower>(grpc_addr, venue, symbol);
   }
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  if (!orders.empty()) {
+    events = std::make_unique<perpgw::natsbook::OrderEventFollower>(url, orders, durable, prefix);
+    if (!events->error().empty()) {
+      std::cerr << "perpgw-nats-book: " << events->error() << "\n";
+      return 1;
+    }
+  }
+  // Order events are printed as they come (checked every 50 ms), the book once a second.
+  auto print_events = [&] {
+    if (!events) return;
+    const auto lines = events->TakeLines();
+    for (const auto& l : lines) std::printf("%s\n", l.c_str());
+    if (!lines.empty()) std::fflush(stdout);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + std::chrono::seconds(seconds);
+  auto next_book = start + std::chrono::seconds(1);
   while (!g_stop && (seconds == 0 || std::chrono::steady_clock::now() < end)) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    print_events();
+    if (std::chrono::steady_clock::now() < next_book) continue;
+    next_book += std::chrono::seconds(1);
+    if (!book) continue;
     const auto v = nats ? nats->Get() : grpc->Get();
     std::string bids, asks;
     int n = 0;
@@ -97,6 +132,17 @@ int main(int argc, char** argv) {
         static_cast<long long>(v.latency_p50_us), static_cast<long long>(v.latency_p99_us),
         bids.c_str(), asks.c_str());
     std::fflush(stdout);
+  }
+  print_events();
+  if (events) {
+    const auto v = events->Get();
+    std::fprintf(stderr,
+                 "perpgw-nats-book: %llu order event(s) of %s, %llu gap(s) (%llu missing), %llu "
+                 "redelivered duplicate(s)\n",
+                 static_cast<unsigned long long>(v.events), orders.c_str(),
+                 static_cast<unsigned long long>(v.gaps),
+                 static_cast<unsigned long long>(v.missing),
+                 static_cast<unsigned long long>(v.duplicates));
   }
   return 0;
 }

@@ -328,7 +328,7 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   NatsPublishConfig& c = cfg.publish.nats;
   CheckKeys(nn, "publish.nats",
             {"url", "stream_prefix", "book_snapshot_interval_ms", "max_age_s", "max_bytes",
-             "replicas", "accounts"},
+             "replicas", "accounts", "market_data"},
             p);
   if (!nn.IsMap()) return;
   c.enabled = true;
@@ -362,6 +362,7 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   GetInt(nn["max_age_s"], "publish.nats.max_age_s", &c.max_age_s, 1, 365LL * 86400, p);
   GetInt(nn["max_bytes"], "publish.nats.max_bytes", &c.max_bytes, 1LL << 20, 1LL << 50, p);
   GetInt(nn["replicas"], "publish.nats.replicas", &c.replicas, 1, 5, p);
+  GetBool(nn["market_data"], "publish.nats.market_data", &c.market_data, p);
   if (auto a = nn["accounts"]) {
     if (!a.IsSequence()) {
       p.Add("publish.nats.accounts", "must be a list of account ids (or [\"*\"])");
@@ -713,6 +714,23 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
                                              "spaces); list the accounts to publish instead");
         }
       }
+    }
+  }
+  // publish.nats.market_data: false (an orders-only shard) with no account to publish would
+  // publish nothing at all: a config mistake, not a silent no-op.
+  if (cfg.publish.nats.enabled && !cfg.publish.nats.market_data) {
+    size_t n = 0;
+    for (const auto& id : pub_accounts) {
+      if (id != "*") {
+        ++n;
+        continue;
+      }
+      for (const auto& [name, v] : cfg.venues) n += v.accounts.size();
+    }
+    if (n == 0) {
+      p.Add("publish.nats.market_data",
+            "false (order events only) needs publish.nats.accounts naming at least one "
+            "configured account; this gateway would publish nothing");
     }
   }
   if (!cfg.insecure && cfg.tokens.empty() && !IsLoopbackListen(cfg.listen)) {

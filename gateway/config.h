@@ -74,6 +74,11 @@ struct NatsPublishConfig {
   // replicas than the cluster has nodes: the server refuses the stream (logged, retried).
   int64_t replicas = 1;
   std::vector<std::string> accounts;  // order events of these ("*" = every configured one)
+  // Sharding by venue and account: two gateways on one venue (different accounts) must not both
+  // publish perpgw.<venue>.<symbol>.* (competing sequences and status). false = this gateway
+  // publishes only its accounts' order events: no books, BBO, trades, funding, snapshots or
+  // status, and no <prefix>_BOOKS stream (accounts must then name at least one account).
+  bool market_data = true;
 };
 
 struct PublishConfig {

@@ -46,6 +46,15 @@ std::string BooksStream(std::string_view prefix) {
   return std::string(prefix) + "_BOOKS";
 }
 
+std::vector<StreamSpec> StreamsFor(const NatsPublishConfig& cfg) {
+  std::vector<StreamSpec> out;
+  out.push_back({OrdersStream(cfg.stream_prefix), "perpgw.account.*.orders", -1});
+  if (cfg.market_data && cfg.book_snapshot_interval_ms > 0) {
+    out.push_back({BooksStream(cfg.stream_prefix), "perpgw.*.*.snapshot", 1});
+  }
+  return out;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -367,14 +376,13 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     const auto now = Clock::now();
     if (now < next_streams) return;
     next_streams = now + std::chrono::seconds(1);
-    const bool ok = EnsureStream(OrdersStream(cfg.stream_prefix), "perpgw.account.*.orders", -1) &&
-                    (cfg.book_snapshot_interval_ms == 0 ||
-                     EnsureStream(BooksStream(cfg.stream_prefix), "perpgw.*.*.snapshot", 1));
-    if (ok) {
-      streams_ok = true;
-      spdlog::info("nats: JetStream streams {} and {} ready", OrdersStream(cfg.stream_prefix),
-                   BooksStream(cfg.stream_prefix));
+    std::string names;
+    for (const auto& st : StreamsFor(cfg)) {
+      if (!EnsureStream(st.name, st.subjects, st.max_msgs_per_subject)) return;
+      names += (names.empty() ? "" : ", ") + st.name;
     }
+    streams_ok = true;
+    spdlog::info("nats: JetStream stream(s) {} ready", names);
   }
 
   // ------------------------------------------------------------ sinks
@@ -701,7 +709,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
       }
       if (!nc) continue;
       EnsureStreams();
-      SubscribeMarkets();
+      if (cfg.market_data) SubscribeMarkets();  // else an orders-only shard (header)
       for (auto& a : accounts) {
         if (!a->resumed) ResumeAccount(*a);
         MaybeResubscribe(*a);
@@ -709,10 +717,10 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
       }
       if (now >= next_status) {
         next_status = now + kStatusEvery;
-        PublishStatus();
+        if (cfg.market_data) PublishStatus();
         CopyMetrics();
       }
-      if (cfg.book_snapshot_interval_ms > 0 && now >= next_snapshot) {
+      if (cfg.market_data && cfg.book_snapshot_interval_ms > 0 && now >= next_snapshot) {
         next_snapshot = now + std::chrono::milliseconds(cfg.book_snapshot_interval_ms);
         if (stats.connected) RequestSnapshots();
       }
@@ -775,10 +783,12 @@ absl::Status NatsPublisher::Start() {
     im.accounts.push_back(std::move(a));
   }
   im.RegisterMetrics();
+  std::string streams;
+  for (const auto& st : StreamsFor(im.cfg)) streams += (streams.empty() ? "" : ", ") + st.name;
   spdlog::info(
-      "nats: publishing to {} (streams {}, {} with {} replica(s); order events of {} account(s))",
-      im.cfg.url, OrdersStream(im.cfg.stream_prefix), BooksStream(im.cfg.stream_prefix),
-      im.cfg.replicas, im.accounts.size());
+      "nats: publishing to {} (streams {} with {} replica(s); order events of {} account(s){})",
+      im.cfg.url, streams, im.cfg.replicas, im.accounts.size(),
+      im.cfg.market_data ? "" : "; market_data: false, no market data or status");
   im.thread = std::thread([&im] { im.Run(); });
   return absl::OkStatus();
 }

@@ -16,6 +16,9 @@
 //                                     sequence/epoch of StreamOrderEvents, Nats-Msg-Id
 //                                     "<account>:<epoch>:<sequence>" (duplicates dropped)
 //
+// publish.nats.market_data: false (sharding by account): only the order-event subjects and the
+// <prefix>_ORDERS stream; a venue's market data then comes from its one market-data gateway.
+//
 // Each (pair, kind) and each account is one bus Subscriber (the sink a gRPC stream uses), so the
 // bus's slow-consumer policies apply unchanged: a publisher that falls behind gets a resync
 // snapshot, conflated BBO/funding, dropped trades, and for orders a finished stream that is
@@ -52,6 +55,15 @@ std::string StatusSubject(std::string_view venue);
 std::string OrdersSubject(std::string_view account);
 std::string OrdersStream(std::string_view prefix);  // <prefix>_ORDERS
 std::string BooksStream(std::string_view prefix);   // <prefix>_BOOKS
+
+// A JetStream stream the publisher creates (or updates to its config's limits).
+struct StreamSpec {
+  std::string name, subjects;
+  int64_t max_msgs_per_subject;  // -1: unlimited
+};
+// What a publisher with `cfg` creates: <prefix>_ORDERS always; <prefix>_BOOKS (the last
+// snapshot per subject) only when it publishes market data with periodic snapshots.
+std::vector<StreamSpec> StreamsFor(const NatsPublishConfig& cfg);
 
 // Counters (also exported as perpgw_nats_* metrics).
 struct NatsStats {

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <nats/nats.h>
 #include <simdjson.h>
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -68,7 +70,7 @@ class NatsServer {
   int port_ = 0, starts_ = 0;
 };
 
-RigOptions AsterRig(const std::string& nats_url, int replicas = 0) {
+RigOptions AsterRig(const std::string& nats_url, int replicas = 0, bool market_data = true) {
   RigOptions o;
   o.venue = "aster";
   o.symbols = {"BTC", "ETH"};
@@ -79,6 +81,7 @@ RigOptions AsterRig(const std::string& nats_url, int replicas = 0) {
                    "\"\n    stream_prefix: IT\n    book_snapshot_interval_ms: 300\n"
                    "    accounts: [\"*\"]\n";
   if (replicas > 0) o.extra_config += "    replicas: " + std::to_string(replicas) + "\n";
+  if (!market_data) o.extra_config += "    market_data: false\n";
   return o;
 }
 
@@ -188,6 +191,61 @@ std::string Key(const v1::OrderEvent& e) {
          e.order().client_order_id() + "/" + std::to_string(e.order().status());
 }
 
+// Resting buys on aster BTC, 50-59 ticks under the touch, with the book generator paused (so
+// the touch holds still). The constructor waits for a live book through gRPC.
+class RestingBids {
+ public:
+  RestingBids(VenueRig& rig, std::string prefix) : rig_(rig), prefix_(std::move(prefix)) {
+    btc_.set_venue("aster");
+    btc_.set_symbol("BTC");
+    v1::GetInstrumentRequest ireq;
+    *ireq.mutable_market() = btc_;
+    v1::Instrument inst;
+    REQUIRE(
+        Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
+    REQUIRE(WaitUntil([&] { return BookOk(); }, Millis(30000), Millis(100)));
+    REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"0"})"));
+    REQUIRE(WaitUntil([&] { return BookOk(); }, Millis(30000), Millis(100)));
+    tick_ = *Decimal::Parse(inst.tick_size());
+    bid_ = *Decimal::Parse(book_.bids(0).price());
+    size_ = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
+  }
+  bool BookOk() {
+    v1::GetOrderBookRequest breq;
+    *breq.mutable_market() = btc_;
+    breq.set_depth(5);
+    return Call(rig_.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book_).ok() &&
+           book_.status() == v1::BOOK_STATUS_LIVE && book_.bids_size() > 0;
+  }
+  void Place() {
+    const int n = placed_++;
+    v1::PlaceOrderRequest r;
+    r.set_account(rig_.account());
+    *r.mutable_market() = btc_;
+    r.set_client_order_id(prefix_ + std::to_string(n));
+    r.set_side(v1::SIDE_BUY);
+    r.set_type(v1::ORDER_TYPE_LIMIT);
+    r.set_time_in_force(v1::TIME_IN_FORCE_GTC);
+    auto off = Decimal::Mul(tick_, Decimal::FromInt(50 + n % 10), 12, Rounding::kExact);
+    r.set_price(Decimal::Sub(bid_, *off)->ToNormalizedString());
+    r.set_size(size_);
+    v1::PlaceOrderResponse resp;
+    auto st = Call(rig_.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &resp);
+    INFO("order " << n << ": " << st.error_message());
+    REQUIRE(st.ok());
+    REQUIRE(resp.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  }
+
+ private:
+  VenueRig& rig_;
+  std::string prefix_;
+  v1::MarketRef btc_;
+  v1::OrderBook book_;
+  Decimal tick_, bid_;
+  std::string size_;
+  int placed_ = 0;
+};
+
 }  // namespace
 
 TEST_CASE("NATS: books rebuilt from NATS equal the sim's truth through faults and a late start",
@@ -252,48 +310,9 @@ TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves
   auto mport = MetricsPort(rig);
   REQUIRE(mport);
 
-  v1::MarketRef btc;
-  btc.set_venue("aster");
-  btc.set_symbol("BTC");
-  v1::GetInstrumentRequest ireq;
-  *ireq.mutable_market() = btc;
-  v1::Instrument inst;
-  REQUIRE(
-      Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
-  v1::GetOrderBookRequest breq;
-  *breq.mutable_market() = btc;
-  breq.set_depth(5);
-  v1::OrderBook book;
-  auto book_ok = [&] {
-    return Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &book).ok() &&
-           book.status() == v1::BOOK_STATUS_LIVE && book.bids_size() > 0;
-  };
-  REQUIRE(WaitUntil(book_ok, Millis(30000), Millis(100)));
-  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"0"})"));
-  REQUIRE(WaitUntil(book_ok, Millis(30000), Millis(100)));
-  // Resting bids 50-59 ticks under the touch.
-  const Decimal tick = *Decimal::Parse(inst.tick_size());
-  const Decimal bid = *Decimal::Parse(book.bids(0).price());
-  const std::string size = inst.min_size() == "0" ? inst.step_size() : inst.min_size();
-  int placed = 0;
-  auto place = [&] {
-    const int n = placed++;
-    v1::PlaceOrderRequest r;
-    r.set_account(rig.account());
-    *r.mutable_market() = btc;
-    r.set_client_order_id("nats-it-" + std::to_string(n));
-    r.set_side(v1::SIDE_BUY);
-    r.set_type(v1::ORDER_TYPE_LIMIT);
-    r.set_time_in_force(v1::TIME_IN_FORCE_GTC);
-    auto off = Decimal::Mul(tick, Decimal::FromInt(50 + n % 10), 12, Rounding::kExact);
-    r.set_price(Decimal::Sub(bid, *off)->ToNormalizedString());
-    r.set_size(size);
-    v1::PlaceOrderResponse resp;
-    auto st = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &resp);
-    INFO("order " << n << ": " << st.error_message());
-    REQUIRE(st.ok());
-    REQUIRE(resp.outcome() == v1::ACK_OUTCOME_ACCEPTED);
-  };
+  RestingBids bids(rig, "nats-it-");
+  auto book_ok = [&] { return bids.BookOk(); };
+  auto place = [&] { bids.Place(); };
   const std::string subject = "perpgw.account." + rig.account() + ".orders";
   auto stored = [&] {
     std::string err;
@@ -433,6 +452,153 @@ TEST_CASE("NATS: publish.nats.replicas is asked of the server for both streams",
   REQUIRE(f.error() == "");
   CHECK(
       WaitUntil([&] { return f.Get().live && f.Get().messages > 50; }, Millis(60000), Millis(50)));
+}
+
+}  // namespace perpgw::testing
+
+namespace perpgw::testing {
+namespace {
+
+// Counts core-NATS messages on perpgw.> other than order events (market data and status).
+class MarketDataCounter {
+ public:
+  explicit MarketDataCounter(const std::string& url) {
+    if (natsConnection_ConnectTo(&nc_, url.c_str()) != NATS_OK) return;
+    natsConnection_Subscribe(&sub_, nc_, "perpgw.>", &MarketDataCounter::OnMsg, this);
+    natsConnection_Flush(nc_);
+  }
+  ~MarketDataCounter() {
+    if (sub_) natsSubscription_Destroy(sub_);
+    if (nc_) {
+      natsConnection_Close(nc_);
+      natsConnection_Destroy(nc_);
+    }
+  }
+  bool ok() const { return sub_ != nullptr; }
+  uint64_t count() const { return n_; }
+  std::string last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
+    auto* self = static_cast<MarketDataCounter*>(closure);
+    const std::string subject = natsMsg_GetSubject(m);
+    if (subject.rfind("perpgw.account.", 0) != 0) {
+      ++self->n_;
+      std::lock_guard lock(self->mu_);
+      self->last_ = subject;
+    }
+    natsMsg_Destroy(m);
+  }
+  natsConnection* nc_ = nullptr;
+  natsSubscription* sub_ = nullptr;
+  std::atomic<uint64_t> n_{0};
+  std::mutex mu_;
+  std::string last_;
+};
+
+}  // namespace
+
+// Sharding by venue and account: a gateway with publish.nats.market_data: false publishes its
+// account's order events and nothing else (no perpgw.<venue>.* subject, no books stream), so a
+// second gateway on a venue does not compete with the venue's market-data gateway. A strategy
+// reads those events from JetStream through a durable pull consumer (perpgw-nats-book --orders
+// --durable): every event once, in sequence, and a restarted consumer resumes after its acks.
+TEST_CASE("NATS: an orders-only shard; a durable consumer resumes its account's order events",
+          "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  MarketDataCounter md(nats.url());
+  REQUIRE(md.ok());
+  VenueRig rig(AsterRig(nats.url(), 0, /*market_data=*/false));
+  REQUIRE(rig.error() == "");
+  CHECK(rig.gateway().ReadLog().find("market_data: false") != std::string::npos);
+  OrderEvents grpc_events(rig);
+  RestingBids bids(rig, "nats-shard-");  // waits for a live book: market data flows internally
+  // The orders stream exists before the consumer binds to it.
+  std::string err;
+  REQUIRE(WaitUntil(
+      [&] {
+        err.clear();
+        natsbook::ReadStream(nats.url(), "IT_ORDERS", "perpgw.account.x.orders", &err);
+        return err.empty();
+      },
+      Millis(15000), Millis(100)));
+
+  auto keys = [](const std::vector<v1::OrderEvent>& v, size_t from = 0) {
+    std::string out;
+    for (size_t i = from; i < v.size(); ++i) out += Key(v[i]) + " ";
+    return out;
+  };
+  size_t first_batch = 0;
+  {
+    natsbook::OrderEventFollower strategy(nats.url(), rig.account(), "it-strategy", "IT");
+    REQUIRE(strategy.error() == "");
+    for (int i = 0; i < 3; ++i) bids.Place();
+    REQUIRE(WaitUntil([&] { return grpc_events.Get().size() >= 3; }, Millis(20000), Millis(50)));
+    std::string got, want;
+    const bool same = WaitUntil(
+        [&] {
+          want = keys(grpc_events.Get());
+          got = keys(strategy.Get().received);
+          return got == want;
+        },
+        Millis(20000), Millis(100));
+    INFO("gRPC: " << want);
+    INFO("NATS: " << got);
+    REQUIRE(same);
+    first_batch = strategy.Get().received.size();
+    CHECK(strategy.Get().gaps == 0);
+    CHECK(strategy.Get().duplicates == 0);
+    const auto lines = strategy.TakeLines();
+    REQUIRE(lines.size() == first_batch);
+    CHECK(lines[0].rfind("{\"order_event\":{\"account\":\"" + rig.account() + "\"", 0) == 0);
+  }  // the strategy stops (its acks flushed)
+
+  // Events while the strategy is down are kept by JetStream.
+  for (int i = 0; i < 2; ++i) bids.Place();
+  const std::string subject = "perpgw.account." + rig.account() + ".orders";
+  REQUIRE(WaitUntil(
+      [&] {
+        const size_t g = grpc_events.Get().size();
+        return g >= first_batch + 2 &&
+               natsbook::ReadStream(nats.url(), "IT_ORDERS", subject, &err).size() == g;
+      },
+      Millis(20000), Millis(100)));
+
+  // Restarted with the same durable name: exactly the events after the acked ones.
+  natsbook::OrderEventFollower again(nats.url(), rig.account(), "it-strategy", "IT");
+  REQUIRE(again.error() == "");
+  std::string got, want;
+  const bool resumed = WaitUntil(
+      [&] {
+        want = keys(grpc_events.Get(), first_batch);
+        got = keys(again.Get().received);
+        return got == want;
+      },
+      Millis(20000), Millis(100));
+  INFO("gRPC after the first batch: " << want);
+  INFO("NATS after the restart: " << got);
+  CHECK(resumed);
+  CHECK(again.Get().gaps == 0);
+  CHECK(again.Get().duplicates == 0);
+
+  // A consumer without a durable name starts from the stream's beginning.
+  natsbook::OrderEventFollower fresh(nats.url(), rig.account(), "", "IT");
+  REQUIRE(fresh.error() == "");
+  CHECK(WaitUntil([&] { return keys(fresh.Get().received) == keys(grpc_events.Get()); },
+                  Millis(20000), Millis(100)));
+
+  // No market data, status or books stream from this gateway (it has run for seconds by now,
+  // with books live inside it; status alone would be once a second).
+  INFO("last market-data subject: " << md.last());
+  CHECK(md.count() == 0);
+  err.clear();
+  CHECK(natsbook::ReadStream(nats.url(), "IT_BOOKS", "perpgw.aster.BTC.snapshot", &err).empty());
+  CHECK(err.find("stream IT_BOOKS") == 0);
 }
 
 }  // namespace perpgw::testing

@@ -220,3 +220,110 @@ TEST_CASE("publish.nats.replicas: 1 by default, 1..5", "[config][nats]") {
   CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, replicas: three}}"),
              Catch::Contains("publish.nats.replicas: must be an integer"));
 }
+
+// Sharding by venue and account (issue 18): a second gateway on a venue (another account) must
+// not publish that venue's market data too (competing sequences and status on the same
+// subjects). publish.nats.market_data: false makes it an orders-only shard.
+TEST_CASE("publish.nats.market_data: false is an orders-only shard, validated", "[config][nats]") {
+  setenv("PERPGW_NATS_TEST_SECRET", "s3cr3t-value", 1);
+  const std::string acc = kAccounts;
+  using perpgw::gateway::publish::StreamsFor;
+
+  auto def = ParseConfig(acc + "publish: {nats: {url: nats://h:4222, accounts: [a1]}}", "t");
+  REQUIRE(def.ok());
+  CHECK(def->publish.nats.market_data);  // the default: market data and order events
+  auto both = StreamsFor(def->publish.nats);
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].name == "PERPGW_ORDERS");
+  CHECK(both[0].subjects == "perpgw.account.*.orders");
+  CHECK(both[0].max_msgs_per_subject == -1);
+  CHECK(both[1].name == "PERPGW_BOOKS");
+  CHECK(both[1].subjects == "perpgw.*.*.snapshot");
+  CHECK(both[1].max_msgs_per_subject == 1);
+
+  auto shard = ParseConfig(
+      acc + "publish: {nats: {url: nats://h:4222, accounts: [a1], market_data: false}}", "t");
+  REQUIRE(shard.ok());
+  CHECK_FALSE(shard->publish.nats.market_data);
+  // No books stream: the venue's market-data gateway owns it.
+  auto orders_only = StreamsFor(shard->publish.nats);
+  REQUIRE(orders_only.size() == 1);
+  CHECK(orders_only[0].name == "PERPGW_ORDERS");
+  CHECK(ParseConfig(acc + "publish: {nats: {url: nats://h:4222, accounts: [\"*\"], market_data: "
+                          "false}}",
+                    "t")
+            .ok());
+  // No snapshots configured: no books stream either way.
+  auto nosnap =
+      ParseConfig("publish: {nats: {url: nats://h:4222, book_snapshot_interval_ms: 0}}", "t");
+  REQUIRE(nosnap.ok());
+  CHECK(StreamsFor(nosnap->publish.nats).size() == 1);
+
+  // An orders-only gateway without an account to publish would publish nothing.
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, market_data: false}}"),
+             Catch::Contains("publish.nats.market_data: false (order events only) needs "
+                             "publish.nats.accounts"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, accounts: [\"*\"], market_data: false}}"),
+             Catch::Contains("publish.nats.market_data: false"));
+  CHECK_THAT(Err("publish: {nats: {url: nats://h:4222, market_data: maybe}}"),
+             Catch::Contains("publish.nats.market_data"));
+  // market_data: true without accounts stays valid (a market-data-only gateway).
+  CHECK(ParseConfig("publish: {nats: {url: nats://h:4222, market_data: true}}", "t").ok());
+}
+
+TEST_CASE("NATS order-event consumer: per-epoch sequence continuity, gaps never silent", "[nats]") {
+  using perpgw::natsbook::OrderSequenceCheck;
+  OrderSequenceCheck c;
+  // The first event sets the base (a resumed durable consumer starts mid-stream).
+  CHECK(c.OnEvent(7, 41) == OrderSequenceCheck::kFirst);
+  CHECK(c.OnEvent(7, 42) == OrderSequenceCheck::kNext);
+  // A redelivery (acked too late before a crash) is not passed on twice.
+  CHECK(c.OnEvent(7, 42) == OrderSequenceCheck::kDuplicate);
+  CHECK(c.OnEvent(7, 40) == OrderSequenceCheck::kDuplicate);
+  CHECK(c.duplicates == 2);
+  // A jump within an epoch: reported with what is missing.
+  CHECK(c.OnEvent(7, 45) == OrderSequenceCheck::kGap);
+  CHECK(c.gap_from() == 43);
+  CHECK(c.gap_count() == 2);
+  CHECK(c.OnEvent(7, 46) == OrderSequenceCheck::kNext);
+  // A new epoch continuing the sequence (order-event log on) or restarting at 1 (no log).
+  CHECK(c.OnEvent(8, 47) == OrderSequenceCheck::kNewEpoch);
+  CHECK(c.OnEvent(9, 1) == OrderSequenceCheck::kNewEpoch);
+  CHECK(c.OnEvent(9, 2) == OrderSequenceCheck::kNext);
+  // A new epoch that neither continues nor starts at 1: its start was missed.
+  CHECK(c.OnEvent(10, 1) == OrderSequenceCheck::kNewEpoch);
+  CHECK(c.OnEvent(11, 5) == OrderSequenceCheck::kGap);
+  CHECK(c.gap_count() == 3);  // 2, 3, 4 (continuing from 1)
+  CHECK(c.OnEvent(12, 3) == OrderSequenceCheck::kGap);
+  CHECK(c.gap_from() == 1);
+  CHECK(c.gap_count() == 2);  // restarted: 1 and 2 missed
+  CHECK(c.gaps == 3);
+  CHECK(c.missing == 7);
+  CHECK(c.events == 10);  // duplicates not counted as events
+  CHECK(c.epochs == 6);
+  CHECK(c.epoch() == 12);
+  CHECK(c.sequence() == 3);
+}
+
+TEST_CASE("NATS order-event consumer: one JSON line per event", "[nats]") {
+  perpgw::v1::OrderEvent e;
+  e.set_account("aster-2");
+  e.set_epoch(3);
+  e.set_sequence(9);
+  auto* o = e.mutable_order();
+  o->mutable_market()->set_venue("aster");
+  o->mutable_market()->set_symbol("BTC");
+  o->set_client_order_id("c\"1");
+  o->set_side(perpgw::v1::SIDE_BUY);
+  o->set_status(perpgw::v1::ORDER_STATUS_OPEN);
+  o->set_price("100.5");
+  o->set_size("0.01");
+  const std::string line = perpgw::natsbook::OrderEventLine(e);
+  CHECK_THAT(line, Catch::StartsWith("{\"order_event\":{\"account\":\"aster-2\",\"epoch\":3,"
+                                     "\"sequence\":9,\"venue\":\"aster\",\"symbol\":\"BTC\","
+                                     "\"client_order_id\":\"c\\\"1\""));
+  CHECK_THAT(line, Catch::Contains("\"status\":\"ORDER_STATUS_OPEN\""));
+  CHECK_THAT(line, Catch::Contains("\"side\":\"SIDE_BUY\""));
+  CHECK_THAT(line, !Catch::Contains("\"fill\""));
+  CHECK(line.back() == '}');
+}
