@@ -279,6 +279,14 @@ class ParadexModule final : public VenueModule {
   // (account, market) → the signed position size last dispatched (flat/reversal detection).
   std::map<std::pair<std::string, size_t>, int64_t> last_position_;
   std::vector<FundingPayment> funding_payments_;
+  // Liquidations (GET /liquidations): one per liquidation of an account (its fills at one
+  // time), oldest first; id a tx-hash-like 0x + 64 hex digits.
+  struct LiquidationRecord {
+    std::string account;
+    std::string id;
+    UnixNanos time = 0;
+  };
+  std::deque<LiquidationRecord> liquidations_;
   uint64_t next_funding_payment_id_ = 1;
   uint64_t flush_tick_ = 0;
   UnixNanos started_ = 0;

@@ -3,6 +3,7 @@
 // subscription pushes), private channels always JSON. Book feeds are throttled (50 / 100 ms),
 // top-15, seq_no = the book's update id (increasing, not contiguous).
 #include <algorithm>
+#include <cstdio>
 
 #include "sim/paradex/module.h"
 
@@ -658,6 +659,19 @@ void ParadexModule::OnAccountEvent(const AccountEvent& event) {
   if (event.has_fill && (event.kind == AccountEvent::Kind::kOrder ||
                          event.kind == AccountEvent::Kind::kLiquidation)) {
     RecordFill(event);
+  }
+  if (event.kind == AccountEvent::Kind::kLiquidation &&
+      (liquidations_.empty() || liquidations_.back().account != event.account ||
+       liquidations_.back().time != event.time)) {
+    // The engine emits one event per liquidation fill: the first of an account at one time
+    // stands for the liquidation. The venue's id is the liquidation's tx hash; the sim's is a
+    // fixed function of the fill's trade id, in that form.
+    char hex[67];
+    std::snprintf(hex, sizeof hex, "0x%064llx",
+                  static_cast<unsigned long long>(event.has_fill ? event.fill.trade_id
+                                                                 : liquidations_.size() + 1));
+    liquidations_.push_back({event.account, hex, event.time});
+    if (liquidations_.size() > 10'000) liquidations_.pop_front();
   }
   if (event.kind == AccountEvent::Kind::kFunding && event.position.instrument != nullptr) {
     FundingPayment p;

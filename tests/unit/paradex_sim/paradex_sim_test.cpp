@@ -1105,15 +1105,16 @@ TEST_CASE("paradex sim: next/prev cursors on fills, orders-history and funding/d
 TEST_CASE("paradex sim: unknown public paths are 404 without a JWT, private ones 401",
           "[paradex_sim]") {
   Sim sim;
-  for (std::string path : {"/v1/markets/history", "/v1/nope", "/v1/orderbook/BTC-USD-PERP/interactive",
-                           "/v1/orderbook/BTC-USD-PERP/impact-price"}) {
+  for (std::string path : {"/v1/markets/history", "/v1/nope", "/v1/onboarding",
+                           "/v1/orderbook/BTC-USD-PERP/impact-price",
+                           "/v1/orderbook/BTC-USD-PERP/other", "/v1/bbo/BTC-USD-PERP/other"}) {
     INFO(path);
     HttpResult r = sim.Get(path);
     CHECK(r.status == 404);
     CHECK(Field(r.body, "error") == "NOT_FOUND");
   }
   for (std::string path : {"/v1/fills", "/v1/orders", "/v1/orders/123", "/v1/funding/payments",
-                           "/v1/account/margin", "/v1/positions"}) {
+                           "/v1/account/margin", "/v1/positions", "/v1/liquidations"}) {
     INFO(path);
     HttpResult r = sim.Get(path);
     CHECK(r.status == 401);
@@ -2410,6 +2411,68 @@ TEST_CASE("paradex sim: RPI orders are refused RPI_ACCOUNT_NOT_WHITELISTED", "[p
   std::string reply = RpcReply(ws, 2);
   CHECK(ErrorCode(reply) == "100");
   CHECK(reply.find("RPI_ACCOUNT_NOT_WHITELISTED") != std::string::npos);
+}
+
+TEST_CASE("paradex sim: interactive book and bbo, GET /liquidations, ISOLATED margin_type",
+          "[paradex_sim]") {
+  Sim sim;
+  std::string jwt = sim.Jwt();
+  // The interactive book / bbo: the API ones (the sim has no RPI liquidity).
+  auto book = sim.Get("/v1/orderbook/BTC-USD-PERP");
+  auto ibook = sim.Get("/v1/orderbook/BTC-USD-PERP/interactive");
+  REQUIRE(ibook.status == 200);
+  CHECK(Field(ibook.body, "market") == "BTC-USD-PERP");
+  CHECK(Field(ibook.body, "bids") == Field(book.body, "bids"));
+  CHECK(Field(ibook.body, "asks") == Field(book.body, "asks"));
+  auto ibbo = sim.Get("/v1/bbo/BTC-USD-PERP/interactive");
+  REQUIRE(ibbo.status == 200);
+  CHECK(Field(ibbo.body, "bid") == Field(sim.Get("/v1/bbo/BTC-USD-PERP").body, "bid"));
+  CHECK(sim.Get("/v1/bbo/NOPE-USD-PERP/interactive").status == 404);
+
+  // ISOLATED margin on ETH, read back; BTC with a position cannot switch.
+  auto iso = sim.Send(http::verb::post, "/v1/account/margin/ETH-USD-PERP",
+                      R"({"leverage":5,"margin_type":"ISOLATED"})", jwt);
+  INFO(iso.body);
+  REQUIRE(iso.status == 200);
+  CHECK(Field(iso.body, "margin_type") == "ISOLATED");
+  auto margin = sim.Get("/v1/account/margin?market=ETH-USD-PERP", jwt);
+  CHECK(margin.body.find(R"("margin_type":"ISOLATED")") != std::string::npos);
+  CHECK(sim.Send(http::verb::post, "/v1/account/margin/ETH-USD-PERP",
+                 R"({"leverage":5,"margin_type":"PORTFOLIO"})", jwt)
+            .status == 400);
+
+  int64_t ask = BestPrice(sim, "BTC-USD-PERP", true);
+  REQUIRE(sim.Place(jwt,
+                    Limit("BTC", Side::kBuy, Decimal::FromUnits(ask, 1).ToNormalizedString(),
+                          "0.01", TimeInForce::kIoc),
+                    "liq-open")
+              .status == 201);
+  REQUIRE(WaitUntil([&] { return Elements(sim.Get("/v1/fills", jwt).body).size() == 1; }));
+  CHECK(sim.Send(http::verb::post, "/v1/account/margin/BTC-USD-PERP",
+                 R"({"leverage":5,"margin_type":"ISOLATED"})", jwt)
+            .status == 400);
+
+  // No liquidation yet; then the liquidate fault closes the position: one record.
+  CHECK(Elements(sim.Get("/v1/liquidations", jwt).body).empty());
+  REQUIRE(sim.Control(http::verb::post, "/fault",
+                      R"({"venue":"paradex","kind":"liquidate","account":"paradex-1"})")
+              .status == 200);
+  std::vector<std::string> liq;
+  REQUIRE(WaitUntil([&] {
+    liq = Elements(sim.Get("/v1/liquidations", jwt).body);
+    return liq.size() == 1;
+  }));
+  const std::string id = Field(liq[0], "id");
+  CHECK(id.size() == 66);
+  CHECK(id.rfind("0x", 0) == 0);
+  const int64_t at = std::stoll(Field(liq[0], "created_at"));
+  CHECK(at > 0);
+  CHECK(Elements(sim.Get("/v1/liquidations?from=" + std::to_string(at + 1), jwt).body).empty());
+  CHECK(Elements(sim.Get("/v1/liquidations?from=" + std::to_string(at) + "&to=" +
+                             std::to_string(at), jwt)
+                     .body)
+            .size() == 1);
+  CHECK(sim.Get("/v1/liquidations?from=x", jwt).status == 400);
 }
 
 }  // namespace perpgw::sim::paradex
