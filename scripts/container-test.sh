@@ -17,9 +17,13 @@
 #   6. with --nats: profile `nats` (deploy/nats.Dockerfile image from Debian's nats-server): a
 #      3-node JetStream cluster (2 routes per node, JetStream meta cluster of 3 with a leader),
 #      gw-aster and gw-backpack publishing to it, perpgw-nats-book consumers printing LIVE
-#      aster and backpack books; nats-1 (gw-aster's and a consumer's server) is stopped and
-#      both books must keep advancing LIVE through the other two; then `down`. The consumers run
-#      the image's own perpgw-nats-book.
+#      aster and backpack books; sharding by account: gw-aster-orders (a second aster sim
+#      account, publish.nats.market_data: false) and strategy-aster (perpgw-nats-book --symbol
+#      BTC --orders <that account> --durable strategy-aster) printing a LIVE book and the order
+#      event of an order placed here through gw-aster-orders (the image's perpgw-cli), no gap;
+#      nats-1 (gw-aster's and a consumer's server) is stopped and both books must keep advancing
+#      LIVE through the other two; then `down`. The consumers run the image's own
+#      perpgw-nats-book.
 # Leaves nothing running (containers, pods and networks it made are removed on exit; images
 # stay for the next run, `--rmi` removes perpgw:ct too).
 # Run by hand as root (podman rootful), ~11 min for the image on 2 cores; not part of CI.
@@ -38,7 +42,7 @@ for a in "$@"; do
     --compose) COMPOSE=1 ;;
     --nats) NATS=1 ;;
     --rmi) RMI=1 ;;
-    -h|--help) sed -n 2,28p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,30p "$0"; exit 0 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -333,8 +337,8 @@ if [[ $NATS == 1 ]]; then
   up nats-1 nats-2 nats-3
   wait_for 60 cluster_ok 8222 8223 8224 || { podman logs --tail 20 "$(ctr nats-1)" >&2; fail "NATS cluster not formed"; }
   log "NATS: 3 nodes, 2 routes each, JetStream meta leader $(curl -sf 127.0.0.1:8222/jsz | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta_cluster"]["leader"])')"
-  up perpgw-sim gw-aster gw-backpack
-  for g in gw-aster gw-backpack; do
+  up perpgw-sim gw-aster gw-aster-orders gw-backpack
+  for g in gw-aster gw-aster-orders gw-backpack; do
     c=$(ctr "$g")
     wait_for 90 podman healthcheck run "$c" || { podman logs --tail 40 "$c" >&2; fail "$g health"; }
   done
@@ -346,10 +350,11 @@ if [[ $NATS == 1 ]]; then
   }
   wait_for 30 streams_ok || { podman logs "$(ctr gw-aster)" 2>&1 | grep -i nats | tail -10 >&2; fail "no PERPGW_BOOKS/PERPGW_ORDERS streams in the cluster"; }
   log "JetStream streams PERPGW_BOOKS and PERPGW_ORDERS created by the gateways"
-  up nats-book-aster nats-book-backpack
-  # book_state CONTAINER [SKIP]: the last JSON line after SKIP log lines, as "live messages".
+  up nats-book-aster nats-book-backpack strategy-aster
+  # book_state CONTAINER [SKIP]: the last book line after SKIP log lines, as "live messages"
+  # (strategy-aster's log also has order_event lines).
   book_state() {
-    podman logs "$1" 2>/dev/null | tail -n +"$(( ${2:-0} + 1 ))" | grep '^{' | tail -1 | python3 -c \
+    podman logs "$1" 2>/dev/null | tail -n +"$(( ${2:-0} + 1 ))" | grep '^{"synced"' | tail -1 | python3 -c \
       'import json,sys; d=json.loads(sys.stdin.read()); print("%s %d %d" % (d["live"], d["messages"], d["bid_levels"]))'
   }
   book_live_nats() { [[ $(book_state "$@") == True* ]]; }
@@ -358,6 +363,51 @@ if [[ $NATS == 1 ]]; then
       || { podman logs --tail 5 "$(ctr nats-book-$v)" >&2; fail "$v book from NATS not LIVE"; }
     log "$v book rebuilt from NATS: $(podman logs "$(ctr nats-book-$v)" 2>/dev/null | grep '^{' | tail -1 | cut -c1-200)"
   done
+  # Sharding by account: gw-aster-orders publishes order events only (gw-aster alone publishes
+  # aster's market data); strategy-aster takes the aster book from NATS and that account's
+  # order events from JetStream through its durable consumer. An order placed through
+  # gw-aster-orders must reach the strategy as an order_event line, with no order_gap line.
+  oc=$(ctr gw-aster-orders)
+  grep -q 'market_data: false' <<<"$(podman logs "$oc" 2>&1)" \
+    || { podman logs --tail 20 "$oc" >&2; fail "gw-aster-orders is not an orders-only NATS publisher"; }
+  sc=$(ctr strategy-aster)
+  wait_for 60 book_live_nats "$sc" || { podman logs --tail 5 "$sc" >&2; fail "strategy-aster: aster book from NATS not LIVE"; }
+  wait_for 60 book_live "$oc" -plaintext aster || fail "gw-aster-orders: aster book"
+  btc='"market":{"venue":"aster","symbol":"BTC"}'
+  inst=$(cli "$oc" -plaintext -d "{$btc}" 127.0.0.1:50051 call perpgw.v1.InstrumentService/GetInstrument) \
+    || fail "gw-aster-orders: GetInstrument"
+  book=$(cli "$oc" -plaintext -d "{$btc,\"depth\":1}" 127.0.0.1:50051 call perpgw.v1.MarketDataService/GetOrderBook) \
+    || fail "gw-aster-orders: GetOrderBook"
+  # A resting buy 3 % under the best bid (price rounded passively to the tick), the minimum size
+  # (raised to the minimum notional when the venue has one).
+  order=$(python3 -c '
+import json, sys
+from decimal import Decimal, ROUND_CEILING
+inst, book = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+price = (Decimal(book["bids"][0]["price"]) * Decimal("0.97")).quantize(Decimal("0.01"))
+step = Decimal(inst.get("step_size") or "0.001")
+size = Decimal(inst.get("min_size") or "0") or step
+if inst.get("min_notional"):
+    need = (Decimal(inst["min_notional"]) * Decimal("1.1") / price / step).to_integral_value(ROUND_CEILING) * step
+    size = max(size, need)
+print(json.dumps({"account": "aster-v3-main", "market": {"venue": "aster", "symbol": "BTC"},
+                  "client_order_id": sys.argv[3], "side": "SIDE_BUY", "type": "ORDER_TYPE_LIMIT",
+                  "time_in_force": "TIME_IN_FORCE_GTC", "price": str(price),
+                  "size": format(size.normalize(), "f"), "rounding": "ROUNDING_PASSIVE"}))
+' "$inst" "$book" "ct-nats-$$") || fail "order request from $inst / $book"
+  placed=$(cli "$oc" -plaintext -d "$order" 127.0.0.1:50051 call perpgw.v1.TradingService/PlaceOrder) \
+    || { echo "$placed" >&2; fail "PlaceOrder through gw-aster-orders"; }
+  grep -q '"outcome": *"ACK_OUTCOME_ACCEPTED"' <<<"$placed" || { echo "$order -> $placed" >&2; fail "order not accepted"; }
+  strategy_saw() { grep -q "^{\"order_event\".*\"client_order_id\":\"ct-nats-$$\"" <<<"$(podman logs "$sc" 2>/dev/null)"; }
+  wait_for 30 strategy_saw || { podman logs --tail 10 "$sc" >&2; fail "strategy-aster printed no order event for the order"; }
+  if grep -q '^{"order_gap"' <<<"$(podman logs "$sc" 2>/dev/null)"; then
+    podman logs "$sc" 2>/dev/null | grep '^{"order' >&2; fail "strategy-aster reported an order-event gap"
+  fi
+  log "strategy-aster: book LIVE ($(book_state "$sc")) and $(podman logs "$sc" 2>/dev/null | grep -c '^{"order_event"') order event(s) of aster-v3-main from JetStream, no gap: $(podman logs "$sc" 2>/dev/null | grep '^{"order_event"' | tail -1 | cut -c1-220)"
+  # The order rests on the sim: cancelled so the account is clean for the next run.
+  cli "$oc" -plaintext -d '{"account":"aster-v3-main","venue":"aster"}' 127.0.0.1:50051 \
+    call perpgw.v1.TradingService/CancelAllOrders >/dev/null || true
+
   # nats-1: the seed of gw-aster (publisher) and of the backpack consumer; both must fail
   # over to the nodes the cluster told them about.
   victim=nats-1
@@ -387,6 +437,6 @@ if [[ $NATS == 1 ]]; then
     wait_for 60 advancing "$v" || { podman logs --tail 5 "$(ctr nats-book-$v)" >&2; fail "$v book stalled with $victim down"; }
     log "$v with $victim down: $(book_state "$(ctr nats-book-$v)") (live messages bid_levels)"
   done
-  log "NATS profile: cluster of 3, books LIVE from NATS for aster and backpack, still advancing with $victim stopped"
+  log "NATS profile: cluster of 3, sharded by venue and account, books LIVE from NATS for aster and backpack, strategy-aster's order events from JetStream, books still advancing with $victim stopped"
   "${PC[@]}" "${PROFILE[@]}" down -v > /dev/null 2>&1
 fi
