@@ -383,10 +383,7 @@ class AsterAdapter final : public common::AdapterBase {
     asio::post(ioc_, [this, account, done = std::move(done)] {
       auto* acc = FindAccount(account);
       if (!acc) return done(absl::NotFoundError("unknown aster account " + account));
-      PositionsNow(acc, [this, acc, done](absl::StatusOr<std::vector<Position>> rows) {
-        if (!rows.ok()) return done(rows.status());
-        AddFundingAccrued(acc, std::move(*rows), std::move(done));
-      });
+      PositionsFull(acc, std::move(done));
     });
   }
 
@@ -454,6 +451,13 @@ class AsterAdapter final : public common::AdapterBase {
     // per kBalanceRefreshGap, trailing, never two in flight. Each is a signed REST call on the
     // account's rate-limit budget and the connections orders use.
     std::unique_ptr<common::RefreshGate> balance_gate;
+    // The last whole state of each one-way position, by ticker (REST reads, then the stream's
+    // updates merged into it: MergeStreamPosition). A resize re-reads positions through this gate
+    // (same spacing as balances) and publishes them whole.
+    // Flat ones stay (size 0) so a REST read older than the stream's flat update is not taken.
+    std::map<std::string, Position> positions;
+    std::map<std::string, UnixNanos> streamed_at;  // local receive time of the last update
+    std::unique_ptr<common::RefreshGate> positions_gate;
   };
 
   AccountContext Ctx(const AccountState* a) const {
@@ -461,6 +465,55 @@ class AsterAdapter final : public common::AdapterBase {
     c.symbols = &symbols_;
     c.account = a->creds.account;
     return c;
+  }
+
+  // Every open position whole (positionRisk, cross margin, funding accrued), remembered as the
+  // state stream updates are merged into.
+  void PositionsFull(AccountState* acc, Callback<std::vector<Position>> done) {
+    const UnixNanos asked = clock_.Now();
+    PositionsNow(acc, [this, acc, asked, done](absl::StatusOr<std::vector<Position>> rows) {
+      if (!rows.ok()) return done(rows.status());
+      AddFundingAccrued(acc, std::move(*rows),
+                        [this, acc, asked, done](absl::StatusOr<std::vector<Position>> full) {
+                          if (full.ok()) RememberPositions(acc, &*full, asked);
+                          done(std::move(full));
+                        });
+    });
+  }
+
+  // Whether the stream updated the symbol's position after `asked` (a REST read then is older).
+  static bool StreamedSince(const AccountState* acc, const std::string& symbol, UnixNanos asked) {
+    auto it = acc->streamed_at.find(symbol);
+    return it != acc->streamed_at.end() && it->second >= asked;
+  }
+
+  // Also completes the rows: positionRisk has no realized PnL, the stream's `cr` does (kept
+  // while the position is the same one: same side).
+  void RememberPositions(AccountState* acc, std::vector<Position>* rows, UnixNanos asked) {
+    std::map<std::string, int> per_symbol;
+    for (const auto& p : *rows) ++per_symbol[p.symbol];
+    std::map<std::string, Position> next;
+    for (const auto& [symbol, p] : acc->positions) {
+      if (StreamedSince(acc, symbol, asked)) next[symbol] = p;  // newer than this read
+    }
+    for (auto& p : *rows) {
+      if (per_symbol[p.symbol] != 1) continue;  // hedge rows: not merged
+      auto old = acc->positions.find(p.symbol);
+      if (!p.realized_pnl && old != acc->positions.end() && !old->second.size.IsZero() &&
+          old->second.size.IsNegative() == p.size.IsNegative()) {
+        p.realized_pnl = old->second.realized_pnl;
+      }
+      if (!next.count(p.symbol)) next[p.symbol] = p;
+    }
+    acc->positions = std::move(next);
+  }
+
+  // The market feed's mark for the ticker, if it has one.
+  OptDecimal LiveMark(const std::string& symbol) const {
+    const Instrument* in = symbols_.ByTicker(symbol);
+    if (!in) return std::nullopt;
+    auto it = funding_.find(in->venue_symbol);
+    return it == funding_.end() ? std::nullopt : it->second.mark_price;
   }
 
   // positionRisk rows, cross positions' margin filled from the account endpoint's per-position
@@ -670,7 +723,10 @@ class AsterAdapter final : public common::AdapterBase {
     for (auto* t : {&funding_timer_, &instrument_timer_, &balance_timer_}) {
       if (*t) (*t)->cancel();
     }
-    for (auto& [id, a] : accounts_) a->balance_gate->Cancel();
+    for (auto& [id, a] : accounts_) {
+      a->balance_gate->Cancel();
+      a->positions_gate->Cancel();
+    }
   }
 
   void Init() override {
@@ -704,6 +760,22 @@ class AsterAdapter final : public common::AdapterBase {
           ioc_, kBalanceRefreshGap, [this, acc](std::function<void()> done) {
             PollBalance(acc, [this, done](absl::StatusOr<Balance> b) {
               if (b.ok()) Publish(*b);
+              done();
+            });
+          });
+      a->positions_gate = std::make_unique<common::RefreshGate>(
+          ioc_, kBalanceRefreshGap, [this, acc](std::function<void()> done) {
+            const UnixNanos asked = clock_.Now();
+            PositionsFull(acc, [this, acc, asked, done](absl::StatusOr<std::vector<Position>> rows) {
+              if (rows.ok()) {
+                for (auto& p : *rows) {
+                  // A stream update since the read is newer: it was published (and, if it
+                  // resized the position, asked for the next read).
+                  if (StreamedSince(acc, p.symbol, asked)) continue;
+                  p.venue = cfg_.name;
+                  Publish(std::move(p));
+                }
+              }
               done();
             });
           });
@@ -1249,9 +1321,11 @@ class AsterAdapter final : public common::AdapterBase {
         if (desk_ && ready_) desk_->Reconcile();  // needs the instruments for lookups
         acc->funding_event_at = clock_.Now();  // a FUNDING_FEE update may have been missed
         // Re-snapshot over REST: events may have been missed while disconnected.
-        PositionsNow(acc, [this](absl::StatusOr<std::vector<Position>> rows) {
+        const UnixNanos asked = clock_.Now();
+        PositionsFull(acc, [this, acc, asked](absl::StatusOr<std::vector<Position>> rows) {
           if (!rows.ok()) return;
           for (auto& p : *rows) {
+            if (StreamedSince(acc, p.symbol, asked)) continue;  // the stream's is newer
             p.venue = cfg_.name;
             Publish(std::move(p));
           }
@@ -1309,7 +1383,8 @@ class AsterAdapter final : public common::AdapterBase {
       case UserEventKind::kAccountUpdate:
         // Funding settled: the next GetPositions fetches the income again.
         if (uf.account.reason == "FUNDING_FEE") acc->funding_event_at = now;
-        for (auto& p : uf.account.positions) {
+        for (size_t i = 0; i < uf.account.positions.size(); ++i) {
+          Position& p = uf.account.positions[i];
           // Flat or flipped: the cached opening belongs to a position that is gone.
           if (auto f = acc->funding.find(p.symbol);
               f != acc->funding.end() &&
@@ -1318,9 +1393,29 @@ class AsterAdapter final : public common::AdapterBase {
           }
           p.venue = cfg_.name;
           p.account = acc->creds.account;
+          // One-way positions are merged with their last whole state (the message is the
+          // position's whole state); hedge-mode rows (LONG/SHORT) go out as the venue sent them.
+          const bool one_way = i >= uf.account.position_sides.size() ||
+                               uf.account.position_sides[i] == "BOTH";
+          if (one_way) {
+            auto last = acc->positions.find(p.symbol);
+            const bool resized = MergeStreamPosition(
+                last == acc->positions.end() ? nullptr : &last->second, LiveMark(p.symbol), &p);
+            acc->positions[p.symbol] = p;
+            acc->streamed_at[p.symbol] = now;
+            if (resized && !p.size.IsZero()) acc->positions_gate->Request();
+          }
           Publish(std::move(p));
         }
         PublishBalance(acc);
+        return;
+      case UserEventKind::kAccountConfigUpdate:
+        // A new leverage setting: later stream updates of the position carry it, not the old.
+        if (uf.config.leverage) {
+          if (auto it = acc->positions.find(uf.config.symbol); it != acc->positions.end()) {
+            it->second.leverage = Decimal::FromInt(*uf.config.leverage);
+          }
+        }
         return;
       case UserEventKind::kListenKeyExpired:
         acc->user->Renew("listenKeyExpired");

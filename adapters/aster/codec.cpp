@@ -1179,6 +1179,26 @@ void FillCrossMargin(std::vector<Position>* rows, const std::vector<Position>& a
   }
 }
 
+bool MergeStreamPosition(const Position* last, const OptDecimal& live_mark, Position* update) {
+  Position& u = *update;
+  if (last && !u.leverage) u.leverage = last->leverage;
+  if (!u.mark_price) u.mark_price = live_mark ? live_mark : (last ? last->mark_price : u.mark_price);
+  if (u.mark_price && !u.exposure_usd) {
+    auto exposure = Decimal::Mul(u.size.Abs(), *u.mark_price, 8, Rounding::kHalfEven);
+    if (exposure.ok()) u.exposure_usd = exposure->Normalized();
+  }
+  const bool resized = !last || !(last->size == u.size);
+  if (!last || last->size.IsZero() || u.size.IsZero() ||
+      last->size.IsNegative() != u.size.IsNegative()) {
+    return resized;  // flat, new or flipped: nothing of the old position carries over
+  }
+  if (!u.funding_accrued) u.funding_accrued = last->funding_accrued;
+  if (resized) return true;
+  if (!u.liquidation_price) u.liquidation_price = last->liquidation_price;
+  if (!u.margin) u.margin = last->margin;
+  return false;
+}
+
 absl::StatusOr<std::vector<Position>> ParsePositionRisk(std::string_view json,
                                                         const AccountContext& ctx,
                                                         bool include_flat) {

@@ -262,6 +262,17 @@ absl::StatusOr<AccountSnapshot> ParseAccount(std::string_view json, const Accoun
 // Rows without a margin take the per-position initialMargin of the account endpoint's row of the
 // same symbol and size (cross positions); a row with no such match keeps it absent.
 void FillCrossMargin(std::vector<Position>* rows, const std::vector<Position>& account);
+// ACCOUNT_UPDATE positions carry size, entry, PnLs and an isolated margin only, while a Position
+// message is the position's whole state. MergeStreamPosition completes `update` from `last`, the
+// last full state of the same symbol (REST, then each merged update; null: none):
+// - leverage (a per-symbol setting) whenever the update has none;
+// - mark_price from `live_mark` (the market feed's), else last's; exposure_usd = |size| x mark;
+// - same side, not flat: funding_accrued (it moves only at settlements, and a same-side resize
+//   keeps the opening fill FundingAccrual counts from);
+// - same size as well: liquidation_price and a cross position's margin (both depend on size).
+// Answers true when the size differs from last's (or there is no last): the fields that depend on
+// it stay absent, and the caller re-reads the position over REST to publish it whole.
+bool MergeStreamPosition(const Position* last, const OptDecimal& live_mark, Position* update);
 // With the account's current leverage known: initial margin ratio 1/leverage and max notional
 // the largest bracket cap that allows it (the market-wide maximums until then).
 void AtLeverage(LeverageInfo* li);

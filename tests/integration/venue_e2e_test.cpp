@@ -2999,6 +2999,106 @@ void AmendAfterPartialFill(RigOptions opts) {
 
 }  // namespace
 
+// Each StreamPositions message is the position's whole state (the proto's promise): on Aster the
+// ACCOUNT_UPDATE behind it has no leverage, mark, liquidation price or funding accrued; the
+// adapter merges it with the last REST state and, when the size changed, re-reads and publishes
+// the position whole (it used to publish the bare update).
+TEST_CASE("aster: StreamPositions messages after fills are the position's whole state",
+          "[integration][aster][positions]") {
+  RigOptions opts = AsterOptions();
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const FrozenMarket fm = FreezeMarket(rig);
+  grpc::ClientContext sctx;
+  v1::StreamPositionsRequest sreq;
+  sreq.set_account(rig.account());
+  auto reader = rig.account_svc->StreamPositions(&sctx, sreq);
+  std::mutex mu;
+  std::vector<v1::Position> seen;
+  std::thread pump([&] {
+    v1::Position p;
+    while (reader->Read(&p)) {
+      std::lock_guard<std::mutex> lock(mu);
+      seen.push_back(p);
+    }
+  });
+  struct Stop {
+    grpc::ClientContext* ctx;
+    std::thread* t;
+    ~Stop() {
+      ctx->TryCancel();
+      if (t->joinable()) t->join();
+    }
+  } stop{&sctx, &pump};
+  auto buy = [&](const std::string& cid) {
+    v1::PlaceOrderRequest r = LimitOrder(rig.account(), fm, cid, v1::SIDE_BUY,
+                                         CrossingBid(rig, fm), v1::TIME_IN_FORCE_IOC);
+    v1::PlaceOrderResponse pr;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &pr).ok());
+    INFO(pr.DebugString());
+    REQUIRE(pr.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  };
+  // The messages of `size` so far.
+  auto of_size = [&](const Decimal& size) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<v1::Position> out;
+    for (const auto& p : seen) {
+      if (!p.size().empty() && D(p.size()) == size) out.push_back(p);
+    }
+    return out;
+  };
+  auto whole = [](const v1::Position& p) {
+    return !p.leverage().empty() && !p.mark_price().empty() && !p.funding_accrued().empty() &&
+           !p.margin().empty() && !p.realized_pnl().empty();
+  };
+  const Decimal one = D(fm.size), two = *Decimal::Add(one, one);
+  // A new position: the stream's update has nothing to merge with; the re-read follows whole.
+  buy("sp-1");
+  CHECK(WaitUntil(
+      [&] {
+        auto ms = of_size(one);
+        return std::any_of(ms.begin(), ms.end(), whole);
+      },
+      Millis(10000), Millis(50)));
+  // Resized: the update itself carries what does not depend on the size; then the whole state.
+  buy("sp-2");
+  REQUIRE(WaitUntil([&] { return !of_size(two).empty(); }, Millis(10000), Millis(50)));
+  {
+    const v1::Position first = of_size(two).front();
+    INFO(first.DebugString());
+    CHECK_FALSE(first.leverage().empty());
+    CHECK_FALSE(first.mark_price().empty());
+    CHECK_FALSE(first.funding_accrued().empty());
+    CHECK(first.liquidation_price() != "0");
+  }
+  CHECK(WaitUntil(
+      [&] {
+        auto ms = of_size(two);
+        return std::any_of(ms.begin(), ms.end(), whole);
+      },
+      Millis(10000), Millis(50)));
+  // The last message equals what ListPositions reads now (the liquidation price included, which
+  // the sim leaves unknown for so small a cross position).
+  v1::ListPositionsRequest lq;
+  lq.set_account(rig.account());
+  v1::ListPositionsResponse lr;
+  REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, lq, &lr).ok());
+  REQUIRE(lr.positions_size() == 1);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& p : seen) UNSCOPED_INFO(p.ShortDebugString());
+    const v1::Position& last = seen.back();
+    const v1::Position& now = lr.positions(0);
+    CHECK(last.size() == now.size());
+    CHECK(last.leverage() == now.leverage());
+    CHECK(last.margin() == now.margin());
+    CHECK(last.funding_accrued() == now.funding_accrued());
+    CHECK(last.liquidation_price() == now.liquidation_price());
+    CHECK_FALSE(last.realized_pnl().empty());  // the stream's, kept on the re-read
+  }
+}
+
 TEST_CASE("aster: AmendOrder by cancel-replace after a partial fill places new size - filled",
           "[integration][aster][batch][amend]") {
   AmendAfterPartialFill(AsterOptions());  // V1 account: cancel-replace

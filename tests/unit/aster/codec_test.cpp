@@ -786,6 +786,63 @@ TEST_CASE("a cross position's margin is absent, or the account's initialMargin, 
   CHECK_FALSE(IsCrossMargin(""));
 }
 
+TEST_CASE("a streamed position is merged with its last whole state (StreamPositions)",
+          "[aster][codec][user]") {
+  // The last REST state: everything positionRisk, the account and the income give.
+  Position last;
+  last.symbol = "BTC";
+  last.size = D("0.01");
+  last.entry_price = D("100000");
+  last.mark_price = D("100100");
+  last.leverage = D("20");
+  last.liquidation_price = D("95000");
+  last.funding_accrued = D("-0.5");
+  last.margin = D("50");
+  // ACCOUNT_UPDATE with the same size (e.g. after a funding fee): only s, pa, ep, cr, up, iw.
+  UserFrame u;
+  const std::string frame = R"({"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"FUNDING_FEE","B":[],
+      "P":[{"s":"BTCUSDT","pa":"0.010","ep":"100000","cr":"0","up":"1.5","mt":"cross","iw":"0",
+      "ps":"BOTH"}]}})";
+  REQUIRE(DecodeUserFrame(frame, Acct(), 0, &u).ok());
+  Position same = u.account.positions[0];
+  CHECK_FALSE(same.leverage.has_value());  // what the old stream message lacked
+  CHECK_FALSE(MergeStreamPosition(&last, D("100200"), &same));
+  CHECK(same.leverage == D("20"));
+  CHECK(same.mark_price == D("100200"));  // the live mark, not the REST one
+  CHECK(same.exposure_usd == D("1002"));
+  CHECK(same.liquidation_price == D("95000"));
+  CHECK(same.funding_accrued == D("-0.5"));
+  CHECK(same.margin == D("50"));
+  CHECK(same.unrealized_pnl == D("1.5"));  // the stream's own values stay
+  // Resized on the same side: funding and leverage carry, size-dependent values do not (absent,
+  // and the caller re-reads the position).
+  Position bigger = u.account.positions[0];
+  bigger.size = D("0.02");
+  CHECK(MergeStreamPosition(&last, std::nullopt, &bigger));
+  CHECK(bigger.leverage == D("20"));
+  CHECK(bigger.mark_price == D("100100"));  // no live mark: the last one read
+  CHECK(bigger.funding_accrued == D("-0.5"));
+  CHECK_FALSE(bigger.liquidation_price.has_value());
+  CHECK_FALSE(bigger.margin.has_value());
+  // Flipped or new: only the leverage setting and the mark.
+  Position flipped = u.account.positions[0];
+  flipped.size = D("-0.01");
+  CHECK(MergeStreamPosition(&last, std::nullopt, &flipped));
+  CHECK(flipped.leverage == D("20"));
+  CHECK_FALSE(flipped.funding_accrued.has_value());
+  CHECK_FALSE(flipped.liquidation_price.has_value());
+  Position fresh = u.account.positions[0];
+  CHECK(MergeStreamPosition(nullptr, D("100200"), &fresh));
+  CHECK_FALSE(fresh.leverage.has_value());
+  CHECK(fresh.mark_price == D("100200"));
+  // Flat: nothing of the old position.
+  Position flat = u.account.positions[0];
+  flat.size = D("0");
+  (void)MergeStreamPosition(&last, std::nullopt, &flat);
+  CHECK_FALSE(flat.funding_accrued.has_value());
+  CHECK_FALSE(flat.liquidation_price.has_value());
+}
+
 TEST_CASE("REST orders", "[aster][codec][rest]") {
   auto n = ParseOrder(ReadData("order_new_response.json"), Acct());
   REQUIRE(n.ok());
