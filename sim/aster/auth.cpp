@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "adapters/aster/signing.h"
+#include "adapters/common/keccak.h"
 #include "sim/aster/internal.h"
 #include "sim/core/json.h"
 
@@ -154,14 +155,44 @@ const AccountSpec* Authenticator::VerifyV1(const HttpRequest& req, const Params&
   return acct;
 }
 
+namespace {
+
+// aster.md (ccxt evidence, vectors/eip712_v3_ccxt_requests.json approveBuilder_post): primary
+// type ApproveBuilder{Builder:string, MaxFeeRate:string, BuilderName:string, AsterChain:string,
+// User:string, Nonce:uint256} in the usual AsterSignTransaction domain; the values are the
+// request's params as sent (signatureChainId is sent but not in the struct).
+sig::Hash32 ApproveBuilderDigest(const Params& p, uint64_t chain_id, uint64_t nonce) {
+  using perpgw::crypto::Keccak256;
+  std::string enc;
+  auto put = [&](const std::array<uint8_t, 32>& h) { enc.append(h.begin(), h.end()); };
+  put(Keccak256(
+      "ApproveBuilder(string Builder,string MaxFeeRate,string BuilderName,string AsterChain,"
+      "string User,uint256 Nonce)"));
+  for (const char* k : {"builder", "maxFeeRate", "builderName", "asterChain", "user"}) {
+    put(Keccak256(p.Get(k)));
+  }
+  std::array<uint8_t, 32> n{};
+  for (int i = 0; i < 8; ++i) n[31 - i] = static_cast<uint8_t>(nonce >> (8 * i));
+  put(n);
+  const auto struct_hash = Keccak256(enc);
+  const sig::Hash32 domain = sig::Eip712DomainSeparator(chain_id);
+  std::string d = "\x19\x01";
+  d.append(domain.begin(), domain.end());
+  d.append(struct_hash.begin(), struct_hash.end());
+  return Keccak256(d);
+}
+
+}  // namespace
+
 const AccountSpec* Authenticator::VerifyV3(const HttpRequest& req, const Params& p,
-                                           int64_t now_us, ApiError* err) {
+                                           int64_t now_us, ApiError* err, bool approve_builder) {
   Signed s = SplitSigned(req);
   if (!s.found) {
     *err = Mandatory("signature");
     return nullptr;
   }
   for (const char* k : {"nonce", "user", "signer"}) {
+    if (approve_builder && std::string_view(k) == "signer") continue;
     if (p.Get(k).empty()) {
       *err = Mandatory(k);
       return nullptr;
@@ -175,8 +206,22 @@ const AccountSpec* Authenticator::VerifyV3(const HttpRequest& req, const Params&
   std::string msg = s.query;
   if (!msg.empty() && !s.body.empty()) msg += '&';
   msg += s.body;
-  auto recovered = sig::RecoverAddress(sig::Eip712MessageDigest(msg, chain_id_), s.signature);
-  const std::string user = p.Get("user"), signer = p.Get("signer");
+  uint64_t approve_nonce = 0;
+  if (approve_builder) {
+    int64_t n = 0;
+    if (!ParseI64(p.Get("nonce"), &n) || n <= 0) {
+      *err = Mandatory("nonce");
+      return nullptr;
+    }
+    approve_nonce = static_cast<uint64_t>(n);
+  }
+  auto recovered = sig::RecoverAddress(approve_builder
+                                           ? ApproveBuilderDigest(p, chain_id_, approve_nonce)
+                                           : sig::Eip712MessageDigest(msg, chain_id_),
+                                       s.signature);
+  const std::string user = p.Get("user");
+  // approveBuilder is signed by the main wallet itself (no signer param).
+  const std::string signer = approve_builder ? user : p.Get("signer");
   if (!recovered.ok() || !EqualsIgnoreCase(*recovered, signer)) {
     *err = BadSignature();
     return nullptr;

@@ -69,7 +69,9 @@ class Authenticator {
   // nonce/user/signer + EIP-712 over the raw string minus "&signature=..."; signer must be the
   // user's agent (or the user itself); nonce within ±10 s and unused among the last 100.
   const AccountSpec* VerifyV3(const HttpRequest& req, const Params& p, int64_t now_us,
-                              ApiError* err);
+                              ApiError* err, bool approve_builder = false);
+  // approve_builder: POST /fapi/v3/approveBuilder, signed over its own EIP-712 struct
+  // ApproveBuilder by the user's own key (no signer param).
 
  private:
   const std::vector<AccountSpec>& accounts_;

@@ -227,6 +227,8 @@ class AsterModule final : public VenueModule {
   // stream name → subscribed connections
   std::unordered_map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> subs_;
   std::map<std::string, KlineSub> klines_;  // subscribed kline streams by name
+  std::map<std::string, std::string> stp_mode_;  // account id → POST /fapi/v3/stpMode value
+  std::map<std::string, std::set<std::string>> approved_builders_;  // account → builders
   std::map<std::string, ListenKey> keys_;                     // by key
   std::map<std::string, std::string> account_key_;            // account → active key
   std::map<std::string, std::map<uint64_t, std::weak_ptr<WsConn>>> user_conns_;  // by key

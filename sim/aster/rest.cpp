@@ -14,6 +14,10 @@
 namespace perpgw::sim::aster {
 namespace {
 
+bool ValidStpMode(std::string_view v) {
+  return v == "EXPIRE_TAKER" || v == "EXPIRE_MAKER" || v == "EXPIRE_BOTH" || v == "NONE";
+}
+
 constexpr int kMaxOpenOrdersPerSymbol = 200;
 constexpr int kDepthLimits[] = {5, 10, 20, 50, 100, 500, 1000};
 
@@ -259,7 +263,8 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
       {"commissionRate", "13"}, {"positionSide/dual", "13"}, {"listenKey", "13"},
       {"batchOrders", "13"}, {"marginType", "13"}, {"countdownCancelAll", "13"},
       {"income", "13"}, {"builder", "3"}, {"positionMargin", "13"},
-      {"positionMargin/history", "13"}};
+      {"positionMargin/history", "13"}, {"stpMode", "3"}, {"noop", "3"},
+      {"approveBuilder", "3"}};
   if (auto it = kPublic.find(name); it != kPublic.end()) {
     if (it->second.find(version) == std::string::npos || req.method != "GET") return not_found();
     return Public(name, req, p, resp);
@@ -268,7 +273,7 @@ void AsterModule::Route(const HttpRequest& req, HttpResponse& resp) {
   if (it == kPrivate.end() || it->second.find(version) == std::string::npos) return not_found();
   ApiError err;
   const AccountSpec* acct =
-      version == '3' ? auth_->VerifyV3(req, p, ctx_->Now() / 1000, &err)
+      version == '3' ? auth_->VerifyV3(req, p, ctx_->Now() / 1000, &err, name == "approveBuilder")
                      : auth_->VerifyV1(req, p, name != "listenKey", NowMs(), &err);
   if (acct == nullptr) return WriteError(resp, err);
   Private(name, *acct, req, p, resp);
@@ -936,8 +941,52 @@ void AsterModule::Private(std::string_view name, const AccountSpec& acct, const 
     return Income(acct, p, resp);
   }
   if (name == "builder") {  // ccxt's builder-fee check: no builders approved here
+    // approveBuilder is accepted (below), but aster.md gives no shape for a listed builder, so
+    // the list stays empty: a client re-approves, which succeeds again.
     if (method != "GET") return bad_method();
     return resp.Json(200, "[]");
+  }
+  if (name == "approveBuilder") {
+    // aster.md (ccxt): builder, builderName, maxFeeRate, asterChain (+ signatureChainId), the
+    // ApproveBuilder signature checked by VerifyV3; answer {"code":200,"msg":"success"}. The
+    // sim charges no builder fees, so the approval is recorded and has no further effect.
+    if (method != "POST") return bad_method();
+    for (const char* k : {"builder", "maxFeeRate"}) {
+      if (p.Get(k).empty()) return WriteError(resp, Mandatory(k));
+    }
+    if (!Decimal::Parse(p.Get("maxFeeRate")).ok()) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'maxFeeRate' is not valid."));
+    }
+    approved_builders_[acct.id].insert(LowerAscii(p.Get("builder")));
+    return resp.Json(200, R"({"code":200,"msg":"success"})");
+  }
+  if (name == "noop") {
+    // aster.md §8.2: a signed noop with a given nonce cancels a still-queued request carrying
+    // that nonce. The sim queues nothing (every request runs before it is answered): a nonce
+    // that was used is refused by VerifyV3 (-4225, too late), a fresh one is consumed here.
+    if (method != "POST") return bad_method();
+    return resp.Json(200, R"({"code":200,"msg":"success"})");
+  }
+  if (name == "stpMode") {
+    // The account's self-trade-prevention mode (aster.md: POST/GET /fapi/v3/stpMode, V3 only;
+    // values as the V3 order param: EXPIRE_TAKER / EXPIRE_MAKER / EXPIRE_BOTH, and NONE, the
+    // mode reported before any is set - the spec names no default, NONE is the safe reading).
+    // Stored and reported; it changes nothing in the sim, where accounts trade against the
+    // generated book only and never against each other (no self-trade can happen).
+    if (method == "GET") {
+      auto it = stp_mode_.find(acct.id);
+      JsonWriter w;
+      w.BeginObject().Field("stpMode", it == stp_mode_.end() ? "NONE" : it->second).EndObject();
+      return resp.Json(200, w.Take());
+    }
+    if (method != "POST") return bad_method();
+    const std::string v = p.Get("stpMode");
+    if (v.empty()) return WriteError(resp, Mandatory("stpMode"));
+    if (!ValidStpMode(v)) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'stpMode' is not valid."));
+    }
+    stp_mode_[acct.id] = v;
+    return resp.Json(200, R"({"code":200,"msg":"success"})");
   }
   bad_method();
 }
@@ -1085,6 +1134,43 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
   if (max_qty.ok() && r.qty > *max_qty) {
     return WriteError(resp, Err(-4005, "Quantity greater than max quantity."));
   }
+  // V3 order params (aster.md §9): stpMode EXPIRE_TAKER / EXPIRE_MAKER / EXPIRE_BOTH (NONE
+  // too) - validated, then without effect: sim accounts never trade against each other.
+  // pegPriceType COUNTERPARTY_1 (the best price on the other side) / QUEUE_1 (the best on the
+  // order's own side), LIMIT only: the order's price is that level at placement (like Binance's
+  // priceMatch: not re-pegged later; a sent price is overridden). pegOffset: the spec gives no
+  // unit (ticks? price? bps?), so only 0 is accepted; anything else is refused -1130 rather
+  // than guessed.
+  if (p.Has("stpMode") && !ValidStpMode(p.Get("stpMode"))) {
+    return WriteError(resp, Err(-1130, "Data sent for parameter 'stpMode' is not valid."));
+  }
+  int64_t peg_price = 0;
+  if (p.Has("pegPriceType")) {
+    const std::string peg = p.Get("pegPriceType");
+    if (r.type != OrderType::kLimit) {
+      return WriteError(resp, Err(-1106, "Parameter 'pegPriceType' sent when not required."));
+    }
+    if (peg != "COUNTERPARTY_1" && peg != "QUEUE_1") {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'pegPriceType' is not valid."));
+    }
+    const bool other_side = peg == "COUNTERPARTY_1";
+    const OrderBook& book = m.book(si);
+    const bool want_ask = (r.side == Side::kBuy) == other_side;
+    auto level = want_ask ? book.BestAsk() : book.BestBid();
+    if (!level) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'pegPriceType' is not valid."));
+    }
+    peg_price = level->price;
+  }
+  if (p.Has("pegOffset")) {
+    if (peg_price == 0) {
+      return WriteError(resp, Err(-1106, "Parameter 'pegOffset' sent when not required."));
+    }
+    auto off = Decimal::Parse(p.Get("pegOffset"));
+    if (!off.ok() || !off->IsZero()) {
+      return WriteError(resp, Err(-1130, "Data sent for parameter 'pegOffset' is not valid."));
+    }
+  }
   const int64_t mark = m.mark_price(si);
   if (r.type == OrderType::kLimit) {
     const std::string tif = p.Get("timeInForce");
@@ -1094,10 +1180,14 @@ void AsterModule::NewOrder(const AccountSpec& acct, const Params& p, HttpRespons
     else if (tif == "FOK") r.tif = TimeInForce::kFok;
     else if (tif == "GTX") r.tif = TimeInForce::kPostOnly;
     else return WriteError(resp, Err(-1115, "Invalid timeInForce."));
-    if (!p.Has("price")) return WriteError(resp, Mandatory("price"));
-    if (!ParseWire("price", p.Get("price"), x.price_precision, in.price_scale, in.tick, -4014,
-                   "Price not increased by tick size.", &r.price, &err)) {
-      return WriteError(resp, err);
+    if (peg_price != 0) {
+      r.price = peg_price;
+    } else {
+      if (!p.Has("price")) return WriteError(resp, Mandatory("price"));
+      if (!ParseWire("price", p.Get("price"), x.price_precision, in.price_scale, in.tick, -4014,
+                     "Price not increased by tick size.", &r.price, &err)) {
+        return WriteError(resp, err);
+      }
     }
     if (r.price <= 0) return WriteError(resp, Err(-4001, "Price less than 0."));
     auto min_p = in.ParsePrice(x.min_price);

@@ -2189,4 +2189,89 @@ TEST_CASE("aster sim: positionSide/dual switches hedge mode per account, refused
         R"({"dualSidePosition":false})");
 }
 
+TEST_CASE("aster sim: V3 stpMode, noop, approveBuilder and the stpMode / peg order params",
+          "[aster_sim]") {
+  Sim sim;
+  const Instrument* btc = sim.symbols.ByVenueSymbol("BTCUSDT");
+  simdjson::dom::parser jp;
+  // stpMode: NONE until set; the three modes; anything else -1130; V3 only.
+  auto get_stp = sim.V3(http::verb::get, "/fapi/v3/stpMode", "");
+  REQUIRE(get_stp.status == 200);
+  CHECK(std::string_view(jp.parse(get_stp.body)["stpMode"]) == "NONE");
+  auto set_stp = sim.V3(http::verb::post, "/fapi/v3/stpMode", "stpMode=EXPIRE_BOTH");
+  REQUIRE(set_stp.status == 200);
+  CHECK(int64_t(jp.parse(set_stp.body)["code"]) == 200);
+  CHECK(std::string_view(jp.parse(sim.V3(http::verb::get, "/fapi/v3/stpMode", "").body)["stpMode"]) ==
+        "EXPIRE_BOTH");
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/stpMode", "stpMode=SOMETIMES")) == -1130);
+  CHECK(sim.V1(http::verb::get, "/fapi/v1/stpMode", "").status == 404);
+
+  // noop: a fresh nonce is consumed (success); the same nonce again is too late (-4225).
+  const uint64_t nonce = static_cast<uint64_t>(sim.clock.Now() / 1000) + 777;
+  auto noop = sim.V3(http::verb::post, "/fapi/v3/noop", "", nonce);
+  REQUIRE(noop.status == 200);
+  CHECK(int64_t(jp.parse(noop.body)["code"]) == 200);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/noop", "", nonce)) == -4225);
+
+  // pegPriceType: QUEUE_1 buys at the best bid, COUNTERPARTY_1 sells at it; no price needed.
+  int64_t bid = 0;
+  sim.server->Sync([&] { bid = sim.venue().market().book(0).BestBid()->price; });
+  auto queue = sim.V3(http::verb::post, "/fapi/v3/order",
+                      "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC"
+                      "&pegPriceType=QUEUE_1&stpMode=EXPIRE_MAKER");
+  INFO(queue.body);
+  REQUIRE(queue.status == 200);
+  CHECK(std::string_view(jp.parse(queue.body)["price"]) == Fixed(bid, btc->price_scale));
+  auto counter = sim.V3(http::verb::post, "/fapi/v3/order",
+                        "symbol=BTCUSDT&side=SELL&type=LIMIT&quantity=0.002&timeInForce=IOC"
+                        "&pegPriceType=COUNTERPARTY_1&pegOffset=0");
+  REQUIRE(counter.status == 200);
+  CHECK(std::string_view(jp.parse(counter.body)["price"]) == Fixed(bid, btc->price_scale));
+  // Refused instead of ignored: unknown peg, a non-zero offset, peg on MARKET, bad stpMode.
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/order",
+                         "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC"
+                         "&pegPriceType=OPPONENT_5")) == -1130);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/order",
+                         "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC"
+                         "&pegPriceType=QUEUE_1&pegOffset=2")) == -1130);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/order",
+                         "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002"
+                         "&pegPriceType=QUEUE_1")) == -1106);
+  CHECK(ErrorCode(sim.V3(http::verb::post, "/fapi/v3/order",
+                         "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.002&timeInForce=GTC&price=" +
+                             Fixed(bid - 100, btc->price_scale) + "&stpMode=WHATEVER")) == -1130);
+}
+
+TEST_CASE("aster sim: POST /fapi/v3/approveBuilder verifies ccxt's ApproveBuilder signature",
+          "[aster_sim]") {
+  // vectors/eip712_v3_ccxt_requests.json approveBuilder_post: ccxt 4.5.84 with the clock frozen
+  // at 1748310859508 ms, signed by the key of 0x21cf…bb0 for itself.
+  AccountSpec a;
+  a.id = "ccxt-main";
+  a.credentials = {{"auth_scheme", "v3"},
+                   {"user", "0x21cf8ae13bb72632562c6fff438652ba1a151bb0"},
+                   {"signer", "0x21cf8ae13bb72632562c6fff438652ba1a151bb0"},
+                   {"private_key", kAgentKey}};
+  Sim sim({a});
+  sim.clock.Set(int64_t{1748310859508} * 1'000'000);
+  const std::string sent =
+      "nonce=1748310859508000&user=0x21cf8ae13bb72632562c6fff438652ba1a151bb0&builder="
+      "0x1F5877C19e3777Cfd15F9d57253eA4aA5254Ec39&builderName=ccxt&maxFeeRate=0.001&"
+      "signatureChainId=1666&asterChain=Mainnet&signature=0x1ed408400c2c0ddaa66477b8f0974530b80f7"
+      "d6816f7234393f8191b9e5aa372014bdb4519a4c239c0009fa3a35522f092830c78c92fe61b5da3a6879a452b"
+      "351b";
+  auto r = Call(sim.port, http::verb::post, "/fapi/v3/approveBuilder", sent);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser jp;
+  CHECK(int64_t(jp.parse(r.body)["code"]) == 200);
+  CHECK(std::string_view(jp.parse(r.body)["msg"]) == "success");
+  // Another builder name under the same signature: refused; the nonce is not consumed by it.
+  std::string tampered = sent;
+  tampered.replace(tampered.find("builderName=ccxt"), 16, "builderName=cxxt");
+  auto bad = Call(sim.port, http::verb::post, "/fapi/v3/approveBuilder", tampered);
+  CHECK(bad.status != 200);
+  CHECK(ErrorCode(bad) == -1022);
+}
+
 }  // namespace perpgw::sim::aster
