@@ -1519,8 +1519,8 @@ OrderResult RunOrders(Stack& s, const VenueSpec& venue, int n) {
   auto cancel_all = [&] {
     v1::CancelAllOrdersRequest ca;
     ca.set_account(ve.account);
-    ca.set_venue(venue.name);
-    ca.set_symbol("BTC");
+    ca.mutable_market()->set_venue(venue.name);
+    ca.mutable_market()->set_symbol("BTC");
     v1::CancelAllOrdersResponse car;
     grpc::ClientContext cctx;
     cctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

@@ -465,8 +465,9 @@ class Trader:
         left = []
         for leg in self.legs:
             resp = self.c.call(self.c.account.ListPositions,
-                               account_pb2.ListPositionsRequest(account=leg.account,
-                                                                symbol=leg.symbol))
+                               account_pb2.ListPositionsRequest(
+                                   account=leg.account,
+                                   market=common_pb2.MarketRef(venue=leg.venue, symbol=leg.symbol)))
             for p in resp.positions:
                 if p.market.venue == leg.venue and D(p.size) != 0:
                     left.append("%s=%s" % (leg, p.size))

@@ -72,7 +72,7 @@ class AccountImpl final : public AccountBase {
                                       v1::ListPositionsResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    auto market = AccountMarket(gw_, (*a)->name(), req->market());
     if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
     const std::string symbol = *market;
     auto* r = ctx->DefaultReactor();
@@ -149,7 +149,7 @@ class AccountImpl final : public AccountBase {
                                         v1::LeverageInfo* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    auto market = AccountMarket(gw_, (*a)->name(), req->market());
     if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
     if (market->empty()) {
       return Done(
@@ -188,7 +188,7 @@ class AccountImpl final : public AccountBase {
                            "venue '" + (*a)->name() + "' does not support setting leverage",
                            reason::kUnsupported));
     }
-    auto market = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    auto market = AccountMarket(gw_, (*a)->name(), req->market());
     if (!market.ok()) return Done(ctx, ToGrpc(market.status()));
     if (market->empty()) {
       return Done(

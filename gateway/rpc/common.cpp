@@ -75,31 +75,17 @@ absl::Status CheckMarket(const v1::MarketRef& m) {
 }
 
 absl::StatusOr<std::string> AccountMarket(Gateway& gw, const std::string& account_venue,
-                                          const v1::MarketRef& market,
-                                          const std::string& legacy_symbol,
-                                          const std::string& legacy_venue) {
-  for (const std::string* v : {&market.venue(), &legacy_venue}) {
-    if (!v->empty() && *v != account_venue) {
-      return reason::With(
-          absl::InvalidArgumentError("market.venue '" + *v + "' is not the account's venue '" +
-                                     account_venue + "'"),
-          reason::kInvalidArgument);
-    }
+                                          const v1::MarketRef& market) {
+  if (!market.venue().empty() && market.venue() != account_venue) {
+    return reason::With(absl::InvalidArgumentError("market.venue '" + market.venue() +
+                                                   "' is not the account's venue '" +
+                                                   account_venue + "'"),
+                        reason::kInvalidArgument);
   }
-  std::string ticker;
-  for (const std::string* s : {&market.symbol(), &legacy_symbol}) {
-    if (s->empty()) continue;
-    auto in = gw.FindInstrument(account_venue, *s);
-    if (!in.ok()) return in.status();
-    if (!ticker.empty() && ticker != in->symbol) {
-      return reason::With(
-          absl::InvalidArgumentError("market.symbol '" + market.symbol() + "' and symbol '" +
-                                     legacy_symbol + "' name different markets"),
-          reason::kInvalidArgument);
-    }
-    ticker = in->symbol;
-  }
-  return ticker;
+  if (market.symbol().empty()) return std::string();
+  auto in = gw.FindInstrument(account_venue, market.symbol());
+  if (!in.ok()) return in.status();
+  return in->symbol;
 }
 
 absl::Status ResolveMarkets(Gateway& gw,

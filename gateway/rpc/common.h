@@ -82,13 +82,10 @@ std::shared_ptr<Once> WithDeadline(Gateway& gw, ServerUnaryReactor* r, const std
 
 absl::Status CheckMarket(const v1::MarketRef& m);
 
-// An account call's market (issue 19: one request shape): `market` or the deprecated `symbol`
-// (and `venue`) fields, in any spelling → the ticker; "" when none is named. market.venue, when
-// given, must be the account's venue; a symbol named both ways must agree.
+// An account call's market (issue 19: one request shape): `market` in any spelling → the
+// ticker; "" when none is named. market.venue, when given, must be the account's venue.
 absl::StatusOr<std::string> AccountMarket(Gateway& gw, const std::string& account_venue,
-                                          const v1::MarketRef& market,
-                                          const std::string& legacy_symbol,
-                                          const std::string& legacy_venue = "");
+                                          const v1::MarketRef& market);
 
 template <typename Req>
 bool ParseRaw(const grpc::ByteBuffer* raw, Req* out) {

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+#include <optional>
 
+#include "gateway/convert.h"
 #include "gateway/orders/order_builder.h"
 #include "perpgw/v1/risk.grpc.pb.h"
 
@@ -83,7 +85,11 @@ void ToProto(const risk::KillSwitch& k, v1::KillSwitchState* out) {
 // into here; the last one to finish writes the response.
 struct KillRun {
   struct Flat {
-    std::string symbol, side, size, cid, outcome, filled, message;
+    std::string venue, symbol;
+    Side side = Side::kBuy;
+    std::string size, cid;
+    std::optional<AckOutcome> outcome;  // none: no ack (see message)
+    std::string filled, message;
   };
   struct Result {
     std::string account, venue, cancel_error, flatten_error;
@@ -114,11 +120,12 @@ struct KillRun {
       a->set_flatten_error(r.flatten_error);
       for (const auto& f : r.flats) {
         auto* fo = a->add_flatten_orders();
-        fo->set_symbol(f.symbol);
-        fo->set_side(f.side);
+        fo->mutable_market()->set_venue(f.venue);
+        fo->mutable_market()->set_symbol(f.symbol);
+        fo->set_side(gateway::ToProto(f.side));
         fo->set_size(f.size);
         fo->set_client_order_id(f.cid);
-        fo->set_outcome(f.outcome);
+        if (f.outcome) fo->set_outcome(gateway::ToProto(*f.outcome));
         fo->set_filled_size(f.filled);
         fo->set_message(f.message);
       }
@@ -367,13 +374,12 @@ class RiskImpl final : public RiskBase {
         o.size = p.size.Abs();
         o.reduce_only = true;
         o.max_slippage_bps = slippage;
-        KillRun::Flat f{p.symbol,
-                        o.side == Side::kBuy ? "buy" : "sell",
-                        o.size.ToNormalizedString(),
-                        o.client_order_id,
-                        "error",
-                        "",
-                        ""};
+        KillRun::Flat f;
+        f.venue = a->name();
+        f.symbol = p.symbol;
+        f.side = o.side;
+        f.size = o.size.ToNormalizedString();
+        f.cid = o.client_order_id;
         auto record = [run, i](KillRun::Flat f) {
           {
             std::lock_guard<std::mutex> lock(run->mu);
@@ -406,9 +412,7 @@ class RiskImpl final : public RiskBase {
                 if (!ack.ok()) {
                   f.message = std::string(ack.status().message());
                 } else {
-                  f.outcome = ack->outcome == AckOutcome::kAccepted   ? "accepted"
-                              : ack->outcome == AckOutcome::kRejected ? "rejected"
-                                                                      : "outcome_unknown";
+                  f.outcome = ack->outcome;
                   f.filled = ack->order.filled_size.ToNormalizedString();
                   f.message = ack->message;
                 }

@@ -705,7 +705,7 @@ class TradingImpl final : public TradingBase {
                                         v1::CancelAllOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol(), req->venue());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     if (auto st = CancelAllowed(ctx, req->account()); !st.ok()) return Done(ctx, ToGrpc(st));
     auto* r = ctx->DefaultReactor();
@@ -739,7 +739,7 @@ class TradingImpl final : public TradingBase {
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "GetOrder");
     VenueAdapter* adapter = *a;
-    auto symbol = AccountMarket(gw_, adapter->name(), req->market(), "");  // optional here
+    auto symbol = AccountMarket(gw_, adapter->name(), req->market());  // optional here
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     CancelRequest ref{req->account(), *symbol, req->order_id(), req->client_order_id()};
     // The venue is asked by market: without one, the market of the order the gateway has seen.
@@ -787,7 +787,7 @@ class TradingImpl final : public TradingBase {
                                        v1::ListOpenOrdersResponse* resp) {
     auto a = Account(ctx, req->account());
     if (!a.ok()) return Done(ctx, ToGrpc(a.status()));
-    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     auto* r = ctx->DefaultReactor();
     auto once = WithDeadline(gw_, r, "ListOpenOrders");
@@ -825,7 +825,7 @@ class TradingImpl final : public TradingBase {
     }
     auto cursor = orders::ParseCursor(req->cursor());
     if (!cursor.ok()) return Done(ctx, ToGrpc(cursor.status()));
-    auto symbol = AccountMarket(gw_, (*a)->name(), req->market(), req->symbol());
+    auto symbol = AccountMarket(gw_, (*a)->name(), req->market());
     if (!symbol.ok()) return Done(ctx, ToGrpc(symbol.status()));
     VenueAdapter* adapter = *a;
     const int page_cap = adapter->capabilities().fill_page_size;

@@ -345,7 +345,6 @@ TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves
   for (int i = 0; i < 5; ++i) place();
   v1::CancelAllOrdersRequest creq;
   creq.set_account(rig.account());
-  creq.set_venue("aster");
   v1::CancelAllOrdersResponse cresp;
   REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::CancelAllOrders, creq, &cresp).ok());
   auto cancelled = [&] {

@@ -474,7 +474,7 @@ void OrdersRoundTrip(RigOptions opts) {
   {
     v1::ListFillsRequest fq;
     fq.set_account(rig.account());
-    fq.set_symbol("BTC");
+    fq.mutable_market()->set_symbol("BTC");
     v1::ListFillsResponse fr;
     CHECK(WaitUntil(
         [&] {
@@ -653,7 +653,7 @@ void OrdersRoundTrip(RigOptions opts) {
     // setting, the one GetLeverageInfo reads (issue 19: it was absent).
     v1::GetLeverageInfoRequest gl;
     gl.set_account(rig.account());
-    gl.set_symbol("BTC");
+    gl.mutable_market()->set_symbol("BTC");
     v1::LeverageInfo got;
     REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetLeverageInfo, gl, &got).ok());
     REQUIRE_FALSE(got.leverage().empty());
@@ -683,13 +683,13 @@ void OrdersRoundTrip(RigOptions opts) {
     const std::string lev = rig.venue() == "lighter" ? "5" : "7";
     v1::SetLeverageRequest sl;
     sl.set_account(rig.account());
-    sl.set_symbol("BTC");
+    sl.mutable_market()->set_symbol("BTC");
     sl.set_leverage(lev);
     v1::LeverageInfo set;
     REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::SetLeverage, sl, &set).ok());
     v1::GetLeverageInfoRequest gl;
     gl.set_account(rig.account());
-    gl.set_symbol("BTC");
+    gl.mutable_market()->set_symbol("BTC");
     v1::LeverageInfo got;
     REQUIRE(Call(rig.account_svc.get(), &v1::AccountService::Stub::GetLeverageInfo, gl, &got).ok());
     CHECK(D(set.leverage()) == D(lev));
@@ -1290,7 +1290,7 @@ void OrderDeskThroughFaults(RigOptions opts, const std::string& order_path) {
   auto position = [&]() -> Decimal {
     v1::ListPositionsRequest pr;
     pr.set_account(rig.account());
-    pr.set_symbol("BTC");
+    pr.mutable_market()->set_symbol("BTC");
     v1::ListPositionsResponse presp;
     auto st = Call(rig.account_svc.get(), &v1::AccountService::Stub::ListPositions, pr, &presp);
     if (!st.ok()) return D("-999999");
@@ -2200,8 +2200,10 @@ void KillSwitch(RigOptions opts) {
     if (r.account() == a) {
       REQUIRE(r.flatten_orders_size() == 1);
       INFO(r.flatten_orders(0).message());
-      CHECK(r.flatten_orders(0).outcome() == "accepted");
-      CHECK(r.flatten_orders(0).side() == "sell");
+      CHECK(r.flatten_orders(0).outcome() == v1::ACK_OUTCOME_ACCEPTED);
+      CHECK(r.flatten_orders(0).side() == v1::SIDE_SELL);
+      CHECK(r.flatten_orders(0).market().venue() == rig.venue());
+      CHECK(r.flatten_orders(0).market().symbol() == "BTC");
     } else {
       CHECK(r.flatten_orders_size() == 0);
     }
@@ -2392,7 +2394,7 @@ void SymbolSpellings(RigOptions opts, const std::string& unified,
     CHECK(pr.order().market().symbol() == "BTC");
     v1::ListOpenOrdersRequest lq;
     lq.set_account(rig.account());
-    lq.set_symbol(s);
+    lq.mutable_market()->set_symbol(s);
     v1::ListOpenOrdersResponse lr;
     REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::ListOpenOrders, lq, &lr).ok());
     CHECK(lr.orders_size() == n);
