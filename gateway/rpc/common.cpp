@@ -77,10 +77,10 @@ absl::Status CheckMarket(const v1::MarketRef& m) {
 absl::StatusOr<std::string> AccountMarket(Gateway& gw, const std::string& account_venue,
                                           const v1::MarketRef& market) {
   if (!market.venue().empty() && market.venue() != account_venue) {
-    return reason::With(absl::InvalidArgumentError("market.venue '" + market.venue() +
-                                                   "' is not the account's venue '" +
-                                                   account_venue + "'"),
-                        reason::kInvalidArgument);
+    return reason::With(
+        absl::InvalidArgumentError("market.venue '" + market.venue() +
+                                   "' is not the account's venue '" + account_venue + "'"),
+        reason::kInvalidArgument);
   }
   if (market.symbol().empty()) return std::string();
   auto in = gw.FindInstrument(account_venue, market.symbol());
