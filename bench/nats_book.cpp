@@ -100,6 +100,24 @@ natsOptions* ServerOptions(const std::string& url, std::string* error) {
   return opts;
 }
 
+// A connection to the server list `url` that reconnects for ever (every 250 ms), named `name`;
+// null with `error` set when the list is bad or no server answers.
+natsConnection* Connect(const std::string& url, const char* name, std::string* error) {
+  natsOptions* opts = ServerOptions(url, error);
+  if (!opts) return nullptr;
+  natsOptions_SetName(opts, name);
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 250);
+  natsConnection* nc = nullptr;
+  natsStatus s = natsConnection_Connect(&nc, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    *error = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
+    return nullptr;
+  }
+  return nc;
+}
+
 NatsBookFollower::View ViewOf(const BookRebuilder& b) {
   NatsBookFollower::View v;
   v.bids = b.bids();
@@ -233,21 +251,11 @@ NatsBookFollower::NatsBookFollower(const std::string& url, const std::string& ve
   const std::string base = "perpgw." + Token(venue) + "." + Token(symbol);
   im.book_subject = base + ".book";
   im.snapshot_subject = base + ".snapshot";
-  natsOptions* opts = ServerOptions(url, &error_);
-  if (!opts) return;
-  natsOptions_SetName(opts, "perpgw-nats-book");
-  natsOptions_SetMaxReconnect(opts, -1);
-  natsOptions_SetReconnectWait(opts, 250);
-  natsStatus s = natsConnection_Connect(&im.nc, opts);
-  natsOptions_Destroy(opts);
-  if (s != NATS_OK) {
-    error_ = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
-    im.nc = nullptr;
-    return;
-  }
+  im.nc = Connect(url, "perpgw-nats-book", &error_);
+  if (!im.nc) return;
   // One subscription for every subject of the market: one delivery thread, so the book and
   // snapshot subjects are seen in the order the gateway published them.
-  s = natsConnection_Subscribe(&im.sub, im.nc, (base + ".*").c_str(), &Impl::OnMsg, &im);
+  natsStatus s = natsConnection_Subscribe(&im.sub, im.nc, (base + ".*").c_str(), &Impl::OnMsg, &im);
   if (s == NATS_OK) s = natsSubscription_SetPendingLimits(im.sub, -1, -1);
   if (s != NATS_OK) {
     error_ = std::string("cannot subscribe to ") + base + ".*: " + natsStatus_GetText(s);
@@ -503,19 +511,9 @@ OrderEventFollower::OrderEventFollower(const std::string& url, const std::string
     : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.account = account;
-  natsOptions* opts = ServerOptions(url, &error_);
-  if (!opts) return;
-  natsOptions_SetName(opts, "perpgw-nats-book orders");
-  natsOptions_SetMaxReconnect(opts, -1);
-  natsOptions_SetReconnectWait(opts, 250);
-  natsStatus s = natsConnection_Connect(&im.nc, opts);
-  natsOptions_Destroy(opts);
-  if (s != NATS_OK) {
-    error_ = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
-    im.nc = nullptr;
-    return;
-  }
-  s = natsConnection_JetStream(&im.js, im.nc, nullptr);
+  im.nc = Connect(url, "perpgw-nats-book orders", &error_);
+  if (!im.nc) return;
+  natsStatus s = natsConnection_JetStream(&im.js, im.nc, nullptr);
   if (s != NATS_OK) {
     error_ = std::string("JetStream: ") + natsStatus_GetText(s);
     return;
