@@ -11,7 +11,8 @@
 //   perpgw.<venue>.<symbol>.bbo       BboUpdate, core (conflated when the publisher is behind)
 //   perpgw.<venue>.<symbol>.trades    TradeUpdate, core
 //   perpgw.<venue>.<symbol>.funding   FundingRate, core (conflated)
-//   perpgw.<venue>.status             VenueInfo (as ListVenues), core, every second
+//   perpgw.<venue>.status             VenueInfo, core, every second: ListVenues' fields but
+//                                     rest_url/ws_url, and only for venues whose adapter runs
 //   perpgw.account.<account>.orders   OrderEvent, JetStream <prefix>_ORDERS: lossless, the
 //                                     sequence/epoch of StreamOrderEvents, Nats-Msg-Id
 //                                     "<account>:<epoch>:<sequence>" (duplicates dropped)

@@ -9,10 +9,14 @@
 #include <dirent.h>
 #include <nats/nats.h>
 #include <simdjson.h>
-#include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "adapters/api/decimal.h"
@@ -58,6 +62,9 @@ class NatsServer {
     return "";
   }
   std::string Restart() { return Start(port_); }
+  // SIGSTOP: the server holds its connections open and answers nothing (a stalled server, not a
+  // dropped one); SIGCONT resumes it.
+  void Signal(int sig) { proc_->Signal(sig); }
   void Kill() {
     proc_->Signal(SIGKILL);
     proc_->WaitExit(Millis(10000));
@@ -70,18 +77,22 @@ class NatsServer {
   int port_ = 0, starts_ = 0;
 };
 
-RigOptions AsterRig(const std::string& nats_url, int replicas = 0, bool market_data = true) {
+// `nats_extra`: further publish.nats keys, one "    key: value\n" line each.
+RigOptions AsterRig(const std::string& nats_url, int replicas = 0, bool market_data = true,
+                    int snapshot_ms = 300, const std::string& nats_extra = "") {
   RigOptions o;
   o.venue = "aster";
   o.symbols = {"BTC", "ETH"};
   o.option_keys = {"auth_scheme", "user", "signer"};
   o.account_filter = "api_secret";
   o.rate = 400;
-  o.extra_config = "metrics: {listen: \"127.0.0.1:0\"}\npublish:\n  nats:\n    url: \"" + nats_url +
-                   "\"\n    stream_prefix: IT\n    book_snapshot_interval_ms: 300\n"
-                   "    accounts: [\"*\"]\n";
+  o.extra_config =
+      "metrics: {listen: \"127.0.0.1:0\"}\npublish:\n  nats:\n    url: \"" + nats_url +
+      "\"\n    stream_prefix: IT\n    book_snapshot_interval_ms: " + std::to_string(snapshot_ms) +
+      "\n    accounts: [\"*\"]\n";
   if (replicas > 0) o.extra_config += "    replicas: " + std::to_string(replicas) + "\n";
   if (!market_data) o.extra_config += "    market_data: false\n";
+  o.extra_config += nats_extra;
   return o;
 }
 
@@ -156,12 +167,15 @@ grpc::Status Call(Stub* stub, grpc::Status (Stub::*fn)(grpc::ClientContext*, con
 }
 
 // StreamOrderEvents of one account, from its start (the reference for JetStream's copy).
+// With from_sequence/epoch: a resumption (replayed from the gateway's buffer or order-event log).
 class OrderEvents {
  public:
-  explicit OrderEvents(VenueRig& rig) {
-    thread_ = std::thread([this, &rig] {
+  explicit OrderEvents(VenueRig& rig, uint64_t from_sequence = 0, uint64_t epoch = 0) {
+    thread_ = std::thread([this, &rig, from_sequence, epoch] {
       v1::StreamOrderEventsRequest req;
       req.set_account(rig.account());
+      req.set_from_sequence(from_sequence);
+      req.set_epoch(epoch);
       auto reader = rig.trading->StreamOrderEvents(&ctx_, req);
       v1::OrderEvent e;
       while (reader->Read(&e)) {
@@ -370,8 +384,8 @@ TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves
     CHECK(same);
   }
   // Metrics are copied once a second.
-  CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_reconnects_total") >= 1; },
-                  Millis(5000), Millis(100)));
+  CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_reconnects_total") >= 1; }, Millis(5000),
+                  Millis(100)));
   CHECK(Metric(*mport, "perpgw_nats_disconnects_total") >= 1);
   CHECK(Metric(*mport, "perpgw_nats_order_events_lost_total") == 0);
   CHECK(Metric(*mport, "perpgw_nats_order_events_acked_total") == static_cast<double>(total));
@@ -598,6 +612,453 @@ TEST_CASE("NATS: an orders-only shard; a durable consumer resumes its account's 
   err.clear();
   CHECK(natsbook::ReadStream(nats.url(), "IT_BOOKS", "perpgw.aster.BTC.snapshot", &err).empty());
   CHECK(err.find("stream IT_BOOKS") == 0);
+}
+
+}  // namespace perpgw::testing
+
+namespace perpgw::testing {
+namespace {
+
+// The last payload and a count per subject, from one core-NATS subscription each.
+class SubjectTap {
+ public:
+  SubjectTap(const std::string& url, const std::vector<std::string>& subjects) {
+    if (natsConnection_ConnectTo(&nc_, url.c_str()) != NATS_OK) return;
+    for (const auto& s : subjects) {
+      natsSubscription* sub = nullptr;
+      if (natsConnection_Subscribe(&sub, nc_, s.c_str(), &SubjectTap::OnMsg, this) != NATS_OK) {
+        return;
+      }
+      subs_.push_back(sub);
+    }
+    ok_ = natsConnection_Flush(nc_) == NATS_OK;
+  }
+  ~SubjectTap() {
+    for (auto* s : subs_) natsSubscription_Destroy(s);
+    if (nc_) {
+      natsConnection_Close(nc_);
+      natsConnection_Destroy(nc_);
+    }
+  }
+  bool ok() const { return ok_; }
+  // The last payload on `subject`, parsed as Msg.
+  template <typename Msg>
+  std::optional<Msg> Last(const std::string& subject) {
+    std::lock_guard lock(mu_);
+    auto it = last_.find(subject);
+    if (it == last_.end()) return std::nullopt;
+    Msg m;
+    if (!m.ParseFromString(it->second)) return std::nullopt;
+    return m;
+  }
+  uint64_t Count(const std::string& subject) {
+    std::lock_guard lock(mu_);
+    return count_[subject];
+  }
+
+ private:
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
+    auto* self = static_cast<SubjectTap*>(closure);
+    std::lock_guard lock(self->mu_);
+    const std::string subject = natsMsg_GetSubject(m);
+    self->last_[subject].assign(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    ++self->count_[subject];
+    natsMsg_Destroy(m);
+  }
+  natsConnection* nc_ = nullptr;
+  std::vector<natsSubscription*> subs_;
+  bool ok_ = false;
+  std::mutex mu_;
+  std::map<std::string, std::string> last_;
+  std::map<std::string, uint64_t> count_;
+};
+
+// StreamOrderBooks of aster BTC through gRPC: the last sequence and status, and how many
+// messages arrived.
+class GrpcBooks {
+ public:
+  explicit GrpcBooks(VenueRig& rig) {
+    thread_ = std::thread([this, &rig] {
+      v1::StreamOrderBooksRequest req;
+      auto* m = req.add_markets();
+      m->set_venue("aster");
+      m->set_symbol("BTC");
+      auto reader = rig.market->StreamOrderBooks(&ctx_, req);
+      v1::OrderBookUpdate u;
+      while (reader->Read(&u)) {
+        sequence_ = u.sequence();
+        live_ = u.status() == v1::BOOK_STATUS_LIVE;
+        ++messages_;
+      }
+    });
+  }
+  ~GrpcBooks() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  uint64_t sequence() const { return sequence_; }
+  uint64_t messages() const { return messages_; }
+  bool live() const { return live_; }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  std::atomic<uint64_t> sequence_{0}, messages_{0};
+  std::atomic<bool> live_{false};
+};
+
+// SIGCONT on scope exit, so a failed REQUIRE never leaves the server stopped.
+struct Continue {
+  NatsServer& nats;
+  ~Continue() { nats.Signal(SIGCONT); }
+};
+
+// JetStream's view of one stream's config (js_GetStreamInfo).
+struct StreamLimits {
+  int64_t max_age_ns = 0, max_bytes = 0, max_msgs_per_subject = 0;
+  int64_t replicas = 0;
+  std::string error;
+};
+
+StreamLimits ReadStreamLimits(const std::string& url, const std::string& stream) {
+  StreamLimits out;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (natsConnection_ConnectTo(&nc, url.c_str()) != NATS_OK) {
+    out.error = "connect";
+  } else if (natsConnection_JetStream(&js, nc, nullptr) != NATS_OK) {
+    out.error = "jetstream";
+  } else if (natsStatus s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &jerr);
+             s != NATS_OK) {
+    out.error = std::string(natsStatus_GetText(s)) + " (" + std::to_string(jerr) + ")";
+  } else {
+    out.max_age_ns = si->Config->MaxAge;
+    out.max_bytes = si->Config->MaxBytes;
+    out.max_msgs_per_subject = si->Config->MaxMsgsPerSubject;
+    out.replicas = si->Config->Replicas;
+  }
+  if (si) jsStreamInfo_Destroy(si);
+  if (js) jsCtx_Destroy(js);
+  if (nc) {
+    natsConnection_Close(nc);
+    natsConnection_Destroy(nc);
+  }
+  return out;
+}
+
+}  // namespace
+
+// A stalled server (SIGSTOP: connections stay open, nothing is answered) is the case a dropped
+// connection is not: writes go into socket buffers until they fill. gRPC must not notice; the
+// publisher must notice within libnats' stale-connection detection (ping every 2 s, 3 pings
+// out: ~6-8 s; publish.nats has no ping setting, so the wait is bounded at 20 s) and publish
+// again once the server runs.
+TEST_CASE(
+    "NATS: a stalled nats-server: gRPC keeps serving; the disconnect is counted; "
+    "publishing resumes",
+    "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  VenueRig rig(AsterRig(nats.url()));
+  REQUIRE(rig.error() == "");
+  auto mport = MetricsPort(rig);
+  REQUIRE(mport);
+  NatsBookFollower f(nats.url(), "aster", "BTC", "IT");
+  REQUIRE(f.error() == "");
+  RestingBids bids(rig, "nats-stall-");  // pauses the generator: resumed below
+  REQUIRE(rig.ControlPost("/rate", R"({"venue":"aster","rate":"400"})"));
+  GrpcBooks books(rig);
+  REQUIRE(WaitUntil([&] { return f.Get().live && f.Get().messages > 50 && books.messages() > 50; },
+                    Millis(30000), Millis(50)));
+  REQUIRE(Metric(*mport, "perpgw_nats_connected") == 1);
+
+  nats.Signal(SIGSTOP);
+  Continue cont{nats};
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t seq0 = books.sequence();
+  for (int i = 0; i < 3; ++i) bids.Place();
+  CHECK(bids.BookOk());
+  const bool seen = WaitUntil(
+      [&] {
+        return Metric(*mport, "perpgw_nats_connected") == 0 ||
+               Metric(*mport, "perpgw_nats_disconnects_total") >= 1;
+      },
+      Millis(20000), Millis(200));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  INFO("disconnect seen after " << took << " ms");
+  CHECK(seen);
+  // Still stopped: the gRPC stream has kept going all along (aster BTC: ~10 book messages/s
+  // here), live, and requests answer.
+  const uint64_t seq1 = books.sequence();
+  INFO("gRPC book sequence " << seq0 << " -> " << seq1);
+  CHECK(seq1 > seq0 + 20);
+  CHECK(WaitUntil([&] { return books.sequence() > seq1 + 5; }, Millis(5000), Millis(50)));
+  CHECK(books.live());
+  bids.Place();
+  CHECK(bids.BookOk());
+
+  const uint64_t grpc_at_cont = books.sequence();
+  nats.Signal(SIGCONT);
+  // Book messages published after the server resumed: the NATS book passes the sequence gRPC
+  // had reached when it resumed.
+  const bool resumed = WaitUntil(
+      [&] {
+        auto v = f.Get();
+        return v.live && v.sequence > grpc_at_cont + 10;
+      },
+      Millis(30000), Millis(50));
+  INFO("NATS book sequence " << f.Get().sequence << ", gRPC at SIGCONT " << grpc_at_cont);
+  CHECK(resumed);
+  CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_connected") == 1; }, Millis(15000),
+                  Millis(200)));
+  CHECK(Metric(*mport, "perpgw_nats_reconnects_total") >= 1);
+}
+
+// What each market subject and the status subject carry, checked against gRPC's answers.
+TEST_CASE("NATS: the status/funding/bbo/trades subjects carry the gRPC API's messages", "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  const std::string st = "perpgw.aster.status", fu = "perpgw.aster.BTC.funding",
+                    bbo = "perpgw.aster.BTC.bbo", tr = "perpgw.aster.BTC.trades";
+  SubjectTap tap(nats.url(), {st, fu, bbo, tr});
+  REQUIRE(tap.ok());
+  VenueRig rig(AsterRig(nats.url()));
+  REQUIRE(rig.error() == "");
+  RestingBids bids(rig, "nats-subj-");  // a live book; the generator is paused from here on
+  REQUIRE(WaitUntil([&] { return tap.Count(st) >= 2 && tap.Count(fu) >= 1 && tap.Count(bbo) >= 1; },
+                    Millis(20000), Millis(100)));
+
+  // status: the VenueInfo ListVenues gives for the venue, without rest_url/ws_url (README).
+  v1::ListVenuesResponse lv;
+  REQUIRE(Call(rig.gateway_svc.get(), &v1::GatewayService::Stub::ListVenues,
+               v1::ListVenuesRequest(), &lv)
+              .ok());
+  REQUIRE(lv.venues_size() == 1);
+  auto vi = tap.Last<v1::VenueInfo>(st);
+  REQUIRE(vi);
+  const v1::VenueInfo& want = lv.venues(0);
+  INFO("NATS status: " << vi->ShortDebugString());
+  INFO("ListVenues: " << want.ShortDebugString());
+  CHECK(vi->venue() == "aster");
+  CHECK(vi->enabled());
+  CHECK(vi->state() == want.state());
+  CHECK(vi->state() == v1::CONNECTION_STATE_CONNECTED);
+  CHECK(vi->accounts_size() == want.accounts_size());
+  CHECK(vi->accounts_size() >= 1);
+  CHECK(std::find(vi->accounts().begin(), vi->accounts().end(), rig.account()) !=
+        vi->accounts().end());
+  CHECK(vi->instruments() == want.instruments());
+  CHECK(vi->instruments() > 0);
+  CHECK(vi->capabilities().SerializeAsString() == want.capabilities().SerializeAsString());
+  CHECK(vi->has_capabilities());
+  CHECK(vi->last_message_age_ms() >= 0);
+  CHECK(vi->last_error() == want.last_error());
+  CHECK(!want.rest_url().empty());
+  CHECK(vi->rest_url().empty());
+  CHECK(vi->ws_url().empty());
+
+  // funding: the symbol's FundingRate.
+  auto fr = tap.Last<v1::FundingRate>(fu);
+  REQUIRE(fr);
+  INFO("NATS funding: " << fr->ShortDebugString());
+  CHECK(fr->market().venue() == "aster");
+  CHECK(fr->market().symbol() == "BTC");
+  CHECK(!fr->rate().empty());
+  CHECK(Decimal::Parse(fr->rate()).ok());
+  CHECK(!fr->rate_8h().empty());
+
+  // bbo: both sides of the book at rest (the generator is paused), each a price and a size or
+  // "" for an empty side.
+  v1::GetOrderBookRequest breq;
+  breq.mutable_market()->set_venue("aster");
+  breq.mutable_market()->set_symbol("BTC");
+  breq.set_depth(1);
+  v1::OrderBook ob;
+  std::optional<v1::BboUpdate> b;
+  const bool top = WaitUntil(
+      [&] {
+        if (!Call(rig.market.get(), &v1::MarketDataService::Stub::GetOrderBook, breq, &ob).ok()) {
+          return false;
+        }
+        b = tap.Last<v1::BboUpdate>(bbo);
+        return b && ob.bids_size() > 0 && ob.asks_size() > 0 &&
+               Norm(b->bid_price()) == Norm(ob.bids(0).price()) &&
+               Norm(b->ask_price()) == Norm(ob.asks(0).price());
+      },
+      Millis(10000), Millis(100));
+  INFO("NATS bbo: " << (b ? b->ShortDebugString() : "none"));
+  INFO("GetOrderBook: " << ob.ShortDebugString());
+  CHECK(top);
+  REQUIRE(b);
+  CHECK(b->market().symbol() == "BTC");
+  CHECK(Norm(b->bid_size()) == Norm(ob.bids(0).size()));
+  CHECK(Norm(b->ask_size()) == Norm(ob.asks(0).size()));
+  CHECK(b->status() == v1::BOOK_STATUS_LIVE);
+  for (const std::string* side :
+       {&b->bid_price(), &b->bid_size(), &b->ask_price(), &b->ask_size()}) {
+    CHECK((side->empty() || (Decimal::Parse(*side).ok() && *side != "0")));
+  }
+
+  // trades: the rig's sim generates none (trade_rate 0), so the test prints one: an IOC buy at
+  // the ask fills against the generated book and the venue publishes it.
+  REQUIRE(ob.asks_size() > 0);
+  v1::GetInstrumentRequest ireq;
+  *ireq.mutable_market() = breq.market();
+  v1::Instrument inst;
+  REQUIRE(
+      Call(rig.instruments.get(), &v1::InstrumentService::Stub::GetInstrument, ireq, &inst).ok());
+  const uint64_t trades_before = tap.Count(tr);
+  v1::PlaceOrderRequest r;
+  r.set_account(rig.account());
+  *r.mutable_market() = breq.market();
+  r.set_client_order_id("nats-subj-take");
+  r.set_side(v1::SIDE_BUY);
+  r.set_type(v1::ORDER_TYPE_LIMIT);
+  r.set_time_in_force(v1::TIME_IN_FORCE_IOC);
+  r.set_price(ob.asks(0).price());
+  r.set_size(inst.min_size() == "0" ? inst.step_size() : inst.min_size());
+  v1::PlaceOrderResponse resp;
+  auto pst = Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &resp);
+  INFO("IOC: " << pst.error_message() << " " << resp.ShortDebugString());
+  REQUIRE(pst.ok());
+  REQUIRE(resp.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+  REQUIRE(WaitUntil([&] { return tap.Count(tr) > trades_before; }, Millis(10000), Millis(50)));
+  auto t = tap.Last<v1::TradeUpdate>(tr);
+  REQUIRE(t);
+  INFO("NATS trade: " << t->ShortDebugString());
+  CHECK(t->market().venue() == "aster");
+  CHECK(t->market().symbol() == "BTC");
+  CHECK(Norm(t->price()) == Norm(ob.asks(0).price()));
+  CHECK(Norm(t->size()) == Norm(r.size()));
+  CHECK(t->taker_side() == v1::SIDE_BUY);
+}
+
+// perpgwd kill -9 and restart with orders.journal_dir (the rig's): the events it journaled but
+// never got into JetStream (the server was stalled) and the ones after the restart continue
+// the stream, each once, in sequence, the same as a gRPC resumption from sequence 1 on the
+// restarted gateway. Without book snapshots (interval 0) only <prefix>_ORDERS is created, and the
+// log says so.
+TEST_CASE("NATS: order events continue the JetStream stream across a perpgwd restart", "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  VenueRig rig(AsterRig(nats.url(), 0, true, /*snapshot_ms=*/0));
+  REQUIRE(rig.error() == "");
+  const std::string subject = "perpgw.account." + rig.account() + ".orders";
+  auto stored = [&] {
+    std::string err;
+    std::vector<v1::OrderEvent> out;
+    for (const auto& bytes : natsbook::ReadStream(nats.url(), "IT_ORDERS", subject, &err)) {
+      v1::OrderEvent e;
+      if (e.ParseFromString(bytes)) out.push_back(e);
+    }
+    return out;
+  };
+  {
+    RestingBids bids(rig, "nats-rs1-");
+    for (int i = 0; i < 2; ++i) bids.Place();
+    REQUIRE(WaitUntil([&] { return stored().size() >= 2; }, Millis(20000), Millis(100)));
+    const std::string log = rig.gateway().ReadLog();
+    CHECK(log.find("JetStream stream(s) IT_ORDERS ready") != std::string::npos);
+    CHECK(log.find("IT_BOOKS") == std::string::npos);
+    // Stalled: these are journaled by perpgwd and (at most partly) in JetStream.
+    nats.Signal(SIGSTOP);
+    Continue cont{nats};
+    for (int i = 0; i < 3; ++i) bids.Place();
+    REQUIRE(rig.KillAndRestartGateway() == "");
+  }
+  const auto first = stored();
+  REQUIRE(!first.empty());
+  const uint64_t epoch1 = first[0].epoch();
+  {
+    RestingBids bids(rig, "nats-rs2-");  // waits for the restarted gateway's live book
+    for (int i = 0; i < 2; ++i) bids.Place();
+  }
+  OrderEvents replay(rig, 1, epoch1);
+  auto keys = [](const std::vector<v1::OrderEvent>& v) {
+    std::string out;
+    for (const auto& e : v) out += Key(e) + " ";
+    return out;
+  };
+  std::string g, s;
+  const bool same = WaitUntil(
+      [&] {
+        g = keys(replay.Get());
+        s = keys(stored());
+        return replay.Get().size() >= 7 && g == s;
+      },
+      Millis(30000), Millis(200));
+  INFO("gRPC from 1: " << g);
+  INFO("JetStream:   " << s);
+  CHECK(same);
+  const auto all = stored();
+  std::set<uint64_t> epochs;
+  for (size_t i = 0; i < all.size(); ++i) {
+    INFO("event " << i);
+    CHECK(all[i].sequence() == i + 1);  // one sequence across both processes: no gap, no repeat
+    epochs.insert(all[i].epoch());
+  }
+  CHECK(epochs.size() == 2);  // the restart shows as a new epoch
+  size_t after = 0;
+  for (const auto& e : all) after += e.order().client_order_id().rfind("nats-rs2-", 0) == 0;
+  CHECK(after >= 2);
+  auto mport = MetricsPort(rig);
+  REQUIRE(mport);
+  CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_order_events_lost_total") == 0; },
+                  Millis(3000), Millis(200)));
+}
+
+// publish.nats.max_age_s / max_bytes / replicas as JetStream stores them, for a stream perpgwd
+// creates (IT_BOOKS) and one that existed with other limits (IT_ORDERS: updated).
+TEST_CASE("NATS: stream limits and replicas of the config are the streams' own", "[nats]") {
+  TempDir dir("perpgw-nats");
+  NatsServer nats(dir);
+  REQUIRE(nats.Start() == "");
+  {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    REQUIRE(natsConnection_ConnectTo(&nc, nats.url().c_str()) == NATS_OK);
+    REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = "IT_ORDERS";
+    const char* subjects[] = {"perpgw.account.*.orders"};
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_FileStorage;
+    sc.MaxAge = 7200LL * 1000000000;
+    sc.MaxBytes = 8LL << 20;
+    jsStreamInfo* si = nullptr;
+    CHECK(js_AddStream(&si, js, &sc, nullptr, nullptr) == NATS_OK);
+    if (si) jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Close(nc);
+    natsConnection_Destroy(nc);
+  }
+  VenueRig rig(
+      AsterRig(nats.url(), 1, true, 300, "    max_age_s: 3600\n    max_bytes: 67108864\n"));
+  REQUIRE(rig.error() == "");
+  REQUIRE(WaitUntil(
+      [&] {
+        return rig.gateway().ReadLog().find("stream(s) IT_ORDERS, IT_BOOKS ready") !=
+               std::string::npos;
+      },
+      Millis(15000), Millis(100)));
+  for (const char* name : {"IT_ORDERS", "IT_BOOKS"}) {
+    INFO("stream " << name);
+    const StreamLimits l = ReadStreamLimits(nats.url(), name);
+    REQUIRE(l.error == "");
+    CHECK(l.max_age_ns == 3600LL * 1000000000);
+    CHECK(l.max_bytes == 67108864);
+    CHECK(l.replicas == 1);
+    CHECK(l.max_msgs_per_subject == (std::string(name) == "IT_BOOKS" ? 1 : -1));
+  }
 }
 
 }  // namespace perpgw::testing
