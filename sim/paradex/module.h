@@ -50,6 +50,17 @@ inline constexpr size_t kMaxIndexSamples = 100000;  // per market (> 1 day of 1 
 inline constexpr char kMaxOrderSize[] = "1000000";  // GET /markets max_order_size, every market
 inline constexpr size_t kMaxBatch = 10;             // POST/DELETE /orders/batch (OpenAPI: 1-10)
 
+// A market's synthetic activity beyond the sim's own accounts, so that 24 h volume and open
+// interest look like a live venue's (the gateway's funding ranking filters on both). Published
+// everywhere the venue shows them (GET /markets/summary, WS markets_summary in JSON and SBE):
+// volume_24h = daily_volume + the sim's trades since start, total_volume = 100 days of it + those
+// trades, open_interest = oi_usd at the current mark + the sim accounts' longs.
+struct MarketBaseline {
+  Money daily_volume = 0;  // USD, 1e-8
+  Money oi_usd = 0;        // USD, 1e-8
+};
+MarketBaseline BaselineFor(const SimInstrument& in);
+
 class ParadexModule final : public VenueModule {
  public:
   ParadexModule();
@@ -234,7 +245,10 @@ class ParadexModule final : public VenueModule {
   std::string PositionJson(const std::string& account, const SimPosition& p) const;
   std::string AccountJson(const AccountSpec& acct) const;
   std::string BalanceJson(const AccountSpec& acct) const;
-  Money OpenInterest(size_t i) const;  // base units at size_scale, across accounts
+  // Base units at size_scale: the baseline's (BaselineFor) at the mark + the sim accounts' longs.
+  int64_t OpenInterest(size_t i) const;
+  Money Volume24h(size_t i) const;    // baseline daily volume + the sim's trades (USD, 1e-8)
+  Money TotalVolume(size_t i) const;  // lifetime: 100 baseline days + the sim's trades
   // ws.cpp
   void HandleRpc(const WsConnPtr& conn, ConnState& st, std::string_view text);
   // order.* methods (authenticated connections only).

@@ -451,14 +451,26 @@ std::string ParadexModule::MarketJson(const SimInstrument& in) const {
   return w.Take();
 }
 
-Money ParadexModule::OpenInterest(size_t i) const {
+int64_t ParadexModule::OpenInterest(size_t i) const {
   const Engine& e = ctx_->engine();
+  const Market& m = ctx_->market();
+  const SimInstrument& in = m.instrument(i);
   int64_t longs = 0;
   for (const std::string& a : e.account_ids()) {
     SimPosition p = e.Position(a, i);
     if (p.size > 0) longs += p.size;
   }
-  return longs;
+  // The baseline in whole steps at the current mark (a step's notional, at least 1e-8).
+  const Money unit = std::max<Money>(1, in.Notional(m.mark_price(i), in.step));
+  return BaselineFor(in).oi_usd / unit * in.step + longs;
+}
+
+Money ParadexModule::Volume24h(size_t i) const {
+  return BaselineFor(ctx_->market().instrument(i)).daily_volume + markets_[i].volume_24h;
+}
+
+Money ParadexModule::TotalVolume(size_t i) const {
+  return BaselineFor(ctx_->market().instrument(i)).daily_volume * 100 + markets_[i].volume_24h;
 }
 
 std::string ParadexModule::SummaryJson(size_t i) const {
@@ -476,8 +488,8 @@ std::string ParadexModule::SummaryJson(size_t i) const {
       .Field("bid_size", bid ? in.FormatQty(bid->size) : "")
       .Field("ask", ask ? in.FormatPrice(ask->price) : "")
       .Field("ask_size", ask ? in.FormatQty(ask->size) : "")
-      .Field("volume_24h", MoneyText(ms.volume_24h))
-      .Field("total_volume", MoneyText(ms.volume_24h))
+      .Field("volume_24h", MoneyText(Volume24h(i)))
+      .Field("total_volume", MoneyText(TotalVolume(i)))
       .Field("created_at", NowMs())
       .Field("underlying_price", in.FormatPrice(m.mid(i)))
       .Field("open_interest", in.FormatQty(OpenInterest(i)))

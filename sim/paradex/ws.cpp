@@ -590,8 +590,8 @@ void ParadexModule::PushSummaries() {
     s.mark = ToSbe(m.mark_price(i), in.price_scale);
     s.index = ToSbe(m.mid(i), in.price_scale);
     s.last = ToSbe(ms.last_price, in.price_scale);
-    s.volume_24h = ms.volume_24h;
-    s.total_volume = ms.volume_24h;
+    s.volume_24h = Volume24h(i);  // Money is 1e-8, the SBE decimal's scale
+    s.total_volume = TotalVolume(i);
     s.open_interest = ToSbe(OpenInterest(i), in.size_scale);
     s.funding_rate = ToSbe(m.funding_rate(i), kRateScale);
     s.funding_rate_precise = ToSbe(m.funding_rate(i), kRateScale, 12);

@@ -477,6 +477,71 @@ TEST_CASE("paradex sim: markets and markets_summary carry every field of the sam
   CHECK(Missing(want, Keys(data)).empty());
 }
 
+TEST_CASE("paradex sim: volume and open interest carry the market baseline, REST and WS agree",
+          "[paradex_sim]") {
+  Sim sim;
+  // No sim account holds a position: open interest is the baseline alone, still > 0 (the
+  // gateway's min_open_interest_usd filter), and the 24 h volume is at least the baseline's.
+  const std::vector<InstrumentSpec> specs = ParadexModule().DefaultInstruments();
+  auto btc = ResolveInstrument(specs[0], 0);
+  REQUIRE(btc.ok());
+  REQUIRE(btc->symbol() == "BTC-USD-PERP");
+  const MarketBaseline base = BaselineFor(*btc);
+  CHECK(base.daily_volume == int64_t{5'815'541} * 100'000'000);  // the spec sample's scale
+  auto rest = sim.codec.ParseMarketsSummary(sim.Get("/v1/markets/summary?market=BTC-USD-PERP").body);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 1);
+  const px::MarketSummary& r = rest->at(0);
+  CHECK(r.open_interest > Decimal());
+  // Open interest in USD is the baseline's (to one step: it is whole steps at the mark).
+  const double oi_usd = r.open_interest.ToDouble() * r.mark_price.ToDouble();
+  CHECK(oi_usd > 1e6);
+  CHECK(oi_usd <= base.oi_usd / 1e8);
+  CHECK(oi_usd > base.oi_usd / 1e8 - r.mark_price.ToDouble() * 0.001);
+  CHECK(r.volume_24h_usd >= Decimal::FromUnits(base.daily_volume, 8));
+  CHECK(r.total_volume_usd >= r.volume_24h_usd);
+
+  // WS markets_summary in JSON and in SBE: the same figures (rate 0, manual clock: the mark and
+  // the volume do not move).
+  WsClient json(sim.port, "/v1");
+  REQUIRE(json.ok());
+  json.Send(px::EncodeSubscribe("markets_summary", 1));
+  std::optional<px::MarketSummary> from_json;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!from_json && std::chrono::steady_clock::now() < deadline) {
+    auto push = json.ReadText("\"channel\":\"markets_summary\",\"data\"");
+    REQUIRE(push);
+    auto s = sim.codec.ParseWsMarketsSummary(*push);
+    REQUIRE(s.ok());
+    if (s->venue_symbol == "BTC-USD-PERP") from_json = *s;
+  }
+  REQUIRE(from_json);
+  CHECK(from_json->volume_24h_usd == r.volume_24h_usd);
+  CHECK(from_json->total_volume_usd == r.total_volume_usd);
+  CHECK(from_json->open_interest == r.open_interest);
+
+  WsClient sbe(sim.port, "/v1?sbeSchemaId=1&sbeSchemaVersion=1");
+  REQUIRE(sbe.ok());
+  sbe.Send(px::EncodeSubscribe("markets_summary", 1));
+  std::optional<px::MarketSummary> from_sbe;
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (!from_sbe && std::chrono::steady_clock::now() < deadline) {
+    auto f = sbe.Read();
+    REQUIRE(f);
+    if (!f->binary) continue;
+    px::sbe::Header h;
+    REQUIRE(px::sbe::ReadHeader(f->bytes, &h).ok());
+    if (h.template_id != static_cast<uint16_t>(px::sbe::TemplateId::kMarketSummary)) continue;
+    px::sbe::MarketSummaryEvent e;
+    REQUIRE(px::sbe::Decode(f->bytes, h, &e).ok());
+    if (e.market == "BTC-USD-PERP") from_sbe = px::SummaryFromSbe(e);
+  }
+  REQUIRE(from_sbe);
+  CHECK(from_sbe->volume_24h_usd == r.volume_24h_usd);
+  CHECK(from_sbe->total_volume_usd == r.total_volume_usd);
+  CHECK(from_sbe->open_interest == r.open_interest);
+}
+
 TEST_CASE("paradex sim: order objects carry every field of the samples", "[paradex_sim]") {
   Sim sim;
   std::string jwt = sim.Jwt();
