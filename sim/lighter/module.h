@@ -39,6 +39,18 @@ inline constexpr char kFundingClampSmall[] = "0.0500";
 inline constexpr char kFundingClampBig[] = "4.0000";
 inline constexpr char kOpenInterestLimit[] = "1000000000.000000";
 
+// A market's synthetic activity beyond the sim's own accounts, so that 24 h volume and open
+// interest look like a live venue's (the gateway's funding ranking filters on both). Published
+// everywhere the venue shows them (orderBookDetails, exchangeStats, WS market_stats):
+// daily_quote_token_volume = daily_volume + the sim's trades since start,
+// daily_base_token_volume = daily_volume at the mark + the sim's traded size, open_interest
+// (one side, lighter.md §3) = oi_usd at the mark + the sim accounts' longs.
+struct MarketBaseline {
+  Money daily_volume = 0;  // USDC, 1e-8
+  Money oi_usd = 0;        // USDC, 1e-8
+};
+MarketBaseline BaselineFor(const SimInstrument& in);
+
 // "2026-12-06T02:53:12Z" (orderBookDetails created_at).
 std::string IsoUtc(UnixNanos t);
 
@@ -278,6 +290,10 @@ class LighterModule final : public VenueModule {
                                 const std::string& trades) const;
   std::string LevelsJson(const std::vector<Level>& levels, const SimInstrument& in) const;
   std::string StatsJson(const SimInstrument& in) const;
+  // Baseline (BaselineFor) + the sim's own activity; sizes at size_scale, quote in 1e-8.
+  Money DailyQuoteVolume(const SimInstrument& in) const;
+  int64_t DailyBaseVolume(const SimInstrument& in) const;
+  int64_t OpenInterest(const SimInstrument& in) const;
   bool PrivateRoute(const std::string& path, const HttpRequest& req, HttpResponse& resp);
   void SendTxRest(const HttpRequest& req, HttpResponse& resp, bool batch);
   // tx.cpp

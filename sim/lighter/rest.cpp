@@ -125,6 +125,33 @@ std::string IsoUtc(UnixNanos t) {
   return buf;
 }
 
+namespace {
+// A USDC amount in whole steps of `in` at `price` (a step's notional, at least 1e-8).
+int64_t QtyForQuote(const SimInstrument& in, Money quote, int64_t price) {
+  const Money unit = std::max<Money>(1, in.Notional(price, in.step));
+  return quote / unit * in.step;
+}
+}  // namespace
+
+Money LighterModule::DailyQuoteVolume(const SimInstrument& in) const {
+  return BaselineFor(in).daily_volume + markets_[in.index].volume_24h;
+}
+
+int64_t LighterModule::DailyBaseVolume(const SimInstrument& in) const {
+  const int64_t mark = ctx_->market().mark_price(in.index);
+  return QtyForQuote(in, BaselineFor(in).daily_volume, mark) + markets_[in.index].volume_base;
+}
+
+int64_t LighterModule::OpenInterest(const SimInstrument& in) const {
+  const Engine& e = ctx_->engine();
+  int64_t longs = 0;  // one side: the longs equal the shorts across all holders
+  for (const std::string& a : e.account_ids()) {
+    SimPosition p = e.Position(a, in.index);
+    if (p.size > 0) longs += p.size;
+  }
+  return QtyForQuote(in, BaselineFor(in).oi_usd, ctx_->market().mark_price(in.index)) + longs;
+}
+
 std::string LighterModule::StatsJson(const SimInstrument& in) const {
   const Market& m = ctx_->market();
   const MarketState& ms = markets_[in.index];
@@ -135,13 +162,13 @@ std::string LighterModule::StatsJson(const SimInstrument& in) const {
       .Field("market_id", in.spec.market_id)
       .Field("index_price", in.FormatPrice(mark))
       .Field("mark_price", in.FormatPrice(mark))
-      .Field("open_interest", "0")
+      .Field("open_interest", in.FormatQty(OpenInterest(in)))
       .Field("last_trade_price", in.FormatPrice(ms.last_price))
       .Field("current_funding_rate", FormatRate(m.funding_rate(in.index)))
       .Field("funding_rate", FormatRate(m.funding_rate(in.index)))
       .Field("funding_timestamp", ctx_->NextFundingTime(in.index) / 1'000'000)
-      .Field("daily_base_token_volume", in.FormatQty(ms.volume_base))
-      .Field("daily_quote_token_volume", FormatMoney(ms.volume_24h))
+      .Field("daily_base_token_volume", in.FormatQty(DailyBaseVolume(in)))
+      .Field("daily_quote_token_volume", FormatMoney(DailyQuoteVolume(in)))
       // [3p] fields (lighter.md §3: "daily volume fields [fixtures, 3p]"; the venue's
       // MarketInfo model and third-party market_stats schemas list these too), strings on this
       // channel. Values as orderBookDetails gives them: the day's low/high at the mark and no
@@ -210,12 +237,12 @@ std::string LighterModule::DetailJson(const SimInstrument& in) const {
   // Stats are JSON numbers on this endpoint (strings on the WS channel), as the venue sends.
   w.Key("last_trade_price").Raw(in.FormatPrice(ms.last_price));
   w.Field("daily_trades_count", static_cast<int64_t>(ms.trades.size()));
-  w.Key("daily_base_token_volume").Raw(in.FormatQty(ms.volume_base));
-  w.Key("daily_quote_token_volume").Raw(FormatMoney(ms.volume_24h));
+  w.Key("daily_base_token_volume").Raw(in.FormatQty(DailyBaseVolume(in)));
+  w.Key("daily_quote_token_volume").Raw(FormatMoney(DailyQuoteVolume(in)));
   w.Key("daily_price_low").Raw(in.FormatPrice(mark));
   w.Key("daily_price_high").Raw(in.FormatPrice(mark));
   w.Key("daily_price_change").Raw("0");
-  w.Key("open_interest").Raw("0");
+  w.Key("open_interest").Raw(in.FormatQty(OpenInterest(in)));
   w.Key("daily_chart").Raw("{}");
   w.Key("market_config").Raw("{}");
   w.Field("strategy_index", int64_t{0})
@@ -512,8 +539,8 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     return resp.Json(200, w.Take());
   }
   if (path == "/exchangeStats") {
-    // Per market: the sim's running stats (volumes since start, the trades it keeps); totals
-    // over all markets. Numbers, as the SDK's ExchangeStats / OrderBookStats declare them.
+    // Per market: the baseline (BaselineFor) plus the sim's running stats (volumes since
+    // start, the trades it keeps); totals over all markets. Numbers, as the SDK's ExchangeStats / OrderBookStats declare them.
     JsonWriter w;
     w.BeginObject()
         .Field("code", int64_t{200})
@@ -525,13 +552,13 @@ void LighterModule::Route(const HttpRequest& req, HttpResponse& resp) {
     for (size_t i = 0; i < m.size(); ++i) {
       const SimInstrument& in = m.instrument(i);
       const MarketState& ms = markets_[i];
-      usd += ms.volume_24h;
+      usd += DailyQuoteVolume(in);
       count += static_cast<int64_t>(ms.trades.size());
       w.BeginObject().Field("symbol", in.symbol());
       w.Key("last_trade_price").Raw(in.FormatPrice(ms.last_price));
       w.Field("daily_trades_count", static_cast<int64_t>(ms.trades.size()));
-      w.Key("daily_base_token_volume").Raw(in.FormatQty(ms.volume_base));
-      w.Key("daily_quote_token_volume").Raw(FormatMoney(ms.volume_24h));
+      w.Key("daily_base_token_volume").Raw(in.FormatQty(DailyBaseVolume(in)));
+      w.Key("daily_quote_token_volume").Raw(FormatMoney(DailyQuoteVolume(in)));
       w.Key("daily_price_change").Raw("0");
       w.EndObject();
     }

@@ -321,6 +321,56 @@ TEST_CASE("lighter sim client: orderBookDetails created_at, market_stats [3p] fi
   CHECK(Has(all["market_stats"]["1"], "open_interest_limit"));
 }
 
+TEST_CASE("lighter sim client: volume and open interest carry the market baseline, REST and WS "
+          "agree",
+          "[lighter_sim]") {
+  Sim sim;
+  simdjson::dom::parser p;
+  // No sim account holds a position: open interest (one side) is the baseline alone, still > 0
+  // (the gateway's min_open_interest_usd filter); the daily volumes are at least the baseline's.
+  const std::vector<InstrumentSpec> specs = LighterModule().DefaultInstruments();
+  auto eth = ResolveInstrument(specs[0], 0);
+  REQUIRE(eth.ok());
+  REQUIRE(eth->symbol() == "ETH");
+  const MarketBaseline base = BaselineFor(*eth);
+  CHECK(base.daily_volume == int64_t{830'000'000} * 100'000'000);  // the spec sample's scale
+  const double daily = double(base.daily_volume) / 1e8, oi_usd = double(base.oi_usd) / 1e8;
+
+  auto r = sim.Get("/api/v1/orderBookDetails?market_id=0");
+  REQUIRE(r.status == 200);
+  simdjson::dom::element d = p.parse(r.body)["order_book_details"].at(0);
+  const double oi = double(d["open_interest"]), mark = std::stod(std::string(
+                                                    std::string_view(d["mark_price"])));
+  const double quote = double(d["daily_quote_token_volume"]);
+  const double base_qty = double(d["daily_base_token_volume"]);
+  CHECK(oi > 0);
+  CHECK(oi * mark > 1e6);
+  CHECK(oi * mark <= oi_usd * (1 + 1e-9));
+  CHECK(oi * mark > oi_usd - mark * 0.0001 - 1);  // whole steps (0.0001 ETH) at the mark
+  CHECK(quote >= daily);
+  CHECK(base_qty * mark == Approx(daily).epsilon(1e-6));
+
+  // exchangeStats: the same per-market volumes, and the total includes them.
+  auto st = sim.Get("/api/v1/exchangeStats");
+  REQUIRE(st.status == 200);
+  simdjson::dom::element stats = p.parse(st.body);
+  simdjson::dom::element row = stats["order_book_stats"].at(0);
+  CHECK(double(row["daily_quote_token_volume"]) == quote);
+  CHECK(double(row["daily_base_token_volume"]) == base_qty);
+  CHECK(double(stats["daily_usd_volume"]) >= quote);
+
+  // WS market_stats (strings there): the same figures (rate 0, manual clock: nothing moves).
+  WsClient ws(sim.port, "/stream");
+  REQUIRE(ws.ok());
+  REQUIRE(ws.ReadText("\"connected\""));
+  ws.Send(R"({"type":"subscribe","channel":"market_stats/0"})");
+  simdjson::dom::element ms = NextJson(ws, p, "subscribed/market_stats")["market_stats"];
+  auto num = [&](const char* k) { return std::stod(std::string(std::string_view(ms[k]))); };
+  CHECK(num("open_interest") == oi);
+  CHECK(num("daily_quote_token_volume") == quote);
+  CHECK(num("daily_base_token_volume") == base_qty);
+}
+
 TEST_CASE("lighter sim client: batch limits (REST 50, WS 15)", "[lighter_sim]") {
   Sim sim;
   Trader t = Trader::Make(sim, kApiKey1, kAcct1, 2);
