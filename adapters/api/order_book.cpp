@@ -10,8 +10,18 @@ namespace {
 template <bool kAscending>
 void Upsert(std::vector<Level>& v, Level l) {
   auto cmp = [](const Level& a, int64_t p) { return kAscending ? a.price < p : a.price > p; };
-  // Most updates touch the best levels at the back: search from there when close.
-  auto it = std::lower_bound(v.begin(), v.end(), l.price, cmp);
+  // Most updates touch the best levels at the back: look there first (a few compares, no
+  // mispredicted halving), then binary-search the rest.
+  constexpr size_t kNearTouch = 8;
+  auto it = v.end();
+  size_t n = 0;
+  while (it != v.begin() && n < kNearTouch && !cmp(*(it - 1), l.price)) {
+    --it;
+    ++n;
+  }
+  // Every element from `it` on is at or past l.price (in the vector's order). A scan stopped
+  // by an element before it has found the lower bound; otherwise search what is left.
+  if (n == kNearTouch && it != v.begin()) it = std::lower_bound(v.begin(), it, l.price, cmp);
   if (it != v.end() && it->price == l.price) {
     if (l.size == 0) {
       v.erase(it);

@@ -396,8 +396,8 @@ class RiskImpl final : public RiskBase {
         gw_.EnsureSubscribed(a->name(), p.symbol);
         gw_.bus().GetBestPrices(
             {a->name(), p.symbol},
-            [this, a, o, f, in = *inst, record](std::optional<Level> bid, std::optional<Level> ask,
-                                                int scale, BookStatus status) mutable {
+            [a, o, f, in = *inst, record](std::optional<Level> bid, std::optional<Level> ask,
+                                          int scale, BookStatus status) mutable {
               auto ref = o.side == Side::kBuy ? ask : bid;
               if (!ref || status != BookStatus::kLive) {
                 f.message = "no live book to bound the flatten order; flatten by hand";

@@ -1,6 +1,8 @@
 // OrderBook ordering/updates and BookSync continuity rules (gap → resync, crossed, bridging).
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "adapters/api/order_book.h"
 
 using namespace perpgw;
@@ -43,6 +45,50 @@ TEST_CASE("order book keeps sides sorted best-first", "[book]") {
   std::vector<Level> zero = {{1, 0}};
   b.ReplaceAll(zero, {});
   CHECK(b.Empty());
+}
+
+TEST_CASE("order book equals a reference map under random updates near and far from the touch",
+          "[book]") {
+  // The upsert looks at the levels nearest the touch first and binary-searches the rest: both
+  // paths, inserts, updates and deletes at every depth, against std::map.
+  OrderBook b(0, 0);
+  std::map<int64_t, int64_t> bids, asks;
+  uint64_t x = 88172645463325252ULL;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const bool bid = next() % 2 == 0;
+    // Bids 1..400, asks 601..1000: most updates within 10 of the touch, some anywhere.
+    const int64_t off = next() % 4 == 0 ? static_cast<int64_t>(next() % 400)
+                                         : static_cast<int64_t>(next() % 10);
+    const int64_t price = bid ? 400 - off : 601 + off;
+    const int64_t size = next() % 3 == 0 ? 0 : static_cast<int64_t>(next() % 50) + 1;
+    b.Apply(bid ? BookSide::kBid : BookSide::kAsk, {price, size});
+    auto& ref = bid ? bids : asks;
+    if (size == 0) {
+      ref.erase(price);
+    } else {
+      ref[price] = size;
+    }
+  }
+  REQUIRE(b.bid_count() == bids.size());
+  REQUIRE(b.ask_count() == asks.size());
+  size_t i = 0;
+  for (auto it = bids.rbegin(); it != bids.rend(); ++it, ++i) {
+    REQUIRE(b.bid(i).price == it->first);
+    REQUIRE(b.bid(i).size == it->second);
+  }
+  i = 0;
+  for (const auto& [price, size] : asks) {
+    REQUIRE(b.ask(i).price == price);
+    REQUIRE(b.ask(i).size == size);
+    ++i;
+  }
+  CHECK(bids.size() > 100);  // deep enough that both search paths ran
 }
 
 TEST_CASE("Aster rule: bridge with U <= L <= u, then pu == previous u", "[book][sync]") {
