@@ -178,6 +178,38 @@ bool IsStop(lt::OrderType t) {
 // OCO = [one SL + one TP, same side, both reduce-only, equal size and expiry],
 // OTOCO = [parent, SL + TP children on the other side with BaseAmount 0, equal expiry].
 // Empty when valid, else why.
+// The order fields of a CreateOrder (tx 14) or of one order of CreateGroupedOrders (tx 28),
+// read, range-checked and set on `o`; the account, key, nonce and expiry are the tx's own.
+// `in_group`: the ranges the official signer checks on a group's orders (48-bit client index,
+// amount and expiry, no negatives; a price above 0).
+bool ReadOrderFields(const JsonFields& f, bool in_group, lt::CreateOrderTx* o, std::string* why) {
+  const int64_t lo = in_group ? 0 : kI64Min;
+  const int64_t hi = in_group ? (int64_t{1} << 48) - 1 : kI64Max;
+  int64_t m = 0, cidx = 0, base = 0, price = 0, is_ask = 0, otype = 0, tif = 0, ro = 0,
+          trigger = 0, expiry = 0;
+  if (!IntIn(f, "MarketIndex", -32768, 32767, &m, why) ||
+      !IntIn(f, "ClientOrderIndex", lo, hi, &cidx, why) ||
+      !IntIn(f, "BaseAmount", lo, hi, &base, why) ||
+      !IntIn(f, "Price", in_group ? 1 : 0, 0xFFFFFFFFLL, &price, why) ||
+      !IntIn(f, "IsAsk", 0, 1, &is_ask, why) || !IntIn(f, "Type", 0, 6, &otype, why) ||
+      !IntIn(f, "TimeInForce", 0, 2, &tif, why) || !IntIn(f, "ReduceOnly", 0, 1, &ro, why) ||
+      !IntIn(f, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, why) ||
+      !IntIn(f, "OrderExpiry", lo, hi, &expiry, why)) {
+    return false;
+  }
+  o->market_index = static_cast<int16_t>(m);
+  o->client_order_index = cidx;
+  o->base_amount = base;
+  o->price = static_cast<uint32_t>(price);
+  o->is_ask = is_ask == 1;
+  o->type = static_cast<lt::OrderType>(otype);
+  o->time_in_force = static_cast<lt::TimeInForce>(tif);
+  o->reduce_only = ro == 1;
+  o->trigger_price = static_cast<uint32_t>(trigger);
+  o->order_expiry = expiry;
+  return true;
+}
+
 std::string GroupProblem(int grouping, const std::vector<lt::CreateOrderTx>& o) {
   auto child_ok = [](const lt::CreateOrderTx& c) -> std::string {
     if (!IsStopOrTp(c.type)) return "a child must be a stop-loss or take-profit order";
@@ -320,31 +352,10 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
   switch (type) {
     case 14: {
       lt::CreateOrderTx& c = t.create;
-      int64_t cidx = 0, base = 0, price = 0, is_ask = 0, otype = 0, tif = 0, ro = 0, trigger = 0,
-              expiry = 0;
-      if (!IntIn(*f, "MarketIndex", -32768, 32767, &market, &why) ||
-          !IntIn(*f, "ClientOrderIndex", kI64Min, kI64Max, &cidx, &why) ||
-          !IntIn(*f, "BaseAmount", kI64Min, kI64Max, &base, &why) ||
-          !IntIn(*f, "Price", 0, 0xFFFFFFFFLL, &price, &why) ||
-          !IntIn(*f, "IsAsk", 0, 1, &is_ask, &why) || !IntIn(*f, "Type", 0, 6, &otype, &why) ||
-          !IntIn(*f, "TimeInForce", 0, 2, &tif, &why) ||
-          !IntIn(*f, "ReduceOnly", 0, 1, &ro, &why) ||
-          !IntIn(*f, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, &why) ||
-          !IntIn(*f, "OrderExpiry", kI64Min, kI64Max, &expiry, &why)) {
-        return bad();
-      }
+      if (!ReadOrderFields(*f, false, &c, &why)) return bad();
+      market = c.market_index;
       c.account_index = account;
       c.api_key_index = static_cast<uint8_t>(key_index);
-      c.market_index = static_cast<int16_t>(market);
-      c.client_order_index = cidx;
-      c.base_amount = base;
-      c.price = static_cast<uint32_t>(price);
-      c.is_ask = is_ask == 1;
-      c.type = static_cast<lt::OrderType>(otype);
-      c.time_in_force = static_cast<lt::TimeInForce>(tif);
-      c.reduce_only = ro == 1;
-      c.trigger_price = static_cast<uint32_t>(trigger);
-      c.order_expiry = expiry;
       c.expired_at = expired_at;
       c.nonce = nonce;
       c.attributes = attributes;
@@ -443,43 +454,21 @@ std::optional<VenueError> LighterModule::VerifyTx(int64_t type, const std::strin
       std::set<int64_t> client_indexes;
       for (const JsonFields& r : *rows) {
         lt::CreateOrderTx o;
-        int64_t m = 0, cidx = 0, base = 0, price = 0, is_ask = 0, otype = 0, tif = 0, ro = 0,
-                trigger = 0, expiry = 0;
-        if (!IntIn(r, "MarketIndex", -32768, 32767, &m, &why) ||
-            !IntIn(r, "ClientOrderIndex", 0, (int64_t{1} << 48) - 1, &cidx, &why) ||
-            !IntIn(r, "BaseAmount", 0, (int64_t{1} << 48) - 1, &base, &why) ||
-            !IntIn(r, "Price", 1, 0xFFFFFFFFLL, &price, &why) ||
-            !IntIn(r, "IsAsk", 0, 1, &is_ask, &why) || !IntIn(r, "Type", 0, 6, &otype, &why) ||
-            !IntIn(r, "TimeInForce", 0, 2, &tif, &why) ||
-            !IntIn(r, "ReduceOnly", 0, 1, &ro, &why) ||
-            !IntIn(r, "TriggerPrice", 0, 0xFFFFFFFFLL, &trigger, &why) ||
-            !IntIn(r, "OrderExpiry", 0, (int64_t{1} << 48) - 1, &expiry, &why)) {
-          return bad();
-        }
-        if (!g.orders.empty() && m != g.orders.front().market_index) {
+        if (!ReadOrderFields(r, true, &o, &why)) return bad();
+        if (!g.orders.empty() && o.market_index != g.orders.front().market_index) {
           why = "the group's orders are on different markets";
           return bad();
         }
-        if (cidx != 0 && !client_indexes.insert(cidx).second) {
+        if (o.client_order_index != 0 && !client_indexes.insert(o.client_order_index).second) {
           why = "duplicate ClientOrderIndex in the group";
           return bad();
         }
-        if (ro == 0 && base == 0) {
+        if (!o.reduce_only && o.base_amount == 0) {
           why = "BaseAmount 0 needs ReduceOnly";
           return bad();
         }
         o.account_index = account;
         o.api_key_index = static_cast<uint8_t>(key_index);
-        o.market_index = static_cast<int16_t>(m);
-        o.client_order_index = cidx;
-        o.base_amount = base;
-        o.price = static_cast<uint32_t>(price);
-        o.is_ask = is_ask == 1;
-        o.type = static_cast<lt::OrderType>(otype);
-        o.time_in_force = static_cast<lt::TimeInForce>(tif);
-        o.reduce_only = ro == 1;
-        o.trigger_price = static_cast<uint32_t>(trigger);
-        o.order_expiry = expiry;
         o.expired_at = expired_at;
         o.nonce = nonce;
         g.orders.push_back(o);
