@@ -260,6 +260,17 @@ class RestingBids {
   int placed_ = 0;
 };
 
+// The OrderEvents the IT_ORDERS JetStream stream holds for `subject`, in stream order.
+std::vector<v1::OrderEvent> StoredOrderEvents(const std::string& url, const std::string& subject) {
+  std::string err;
+  std::vector<v1::OrderEvent> out;
+  for (const auto& bytes : natsbook::ReadStream(url, "IT_ORDERS", subject, &err)) {
+    v1::OrderEvent e;
+    if (e.ParseFromString(bytes)) out.push_back(e);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("NATS: books rebuilt from NATS equal the sim's truth through faults and a late start",
@@ -328,15 +339,7 @@ TEST_CASE("NATS: order events lossless across a nats-server restart; gRPC serves
   auto book_ok = [&] { return bids.BookOk(); };
   auto place = [&] { bids.Place(); };
   const std::string subject = "perpgw.account." + rig.account() + ".orders";
-  auto stored = [&] {
-    std::string err;
-    std::vector<v1::OrderEvent> out;
-    for (const auto& bytes : natsbook::ReadStream(nats.url(), "IT_ORDERS", subject, &err)) {
-      v1::OrderEvent e;
-      if (e.ParseFromString(bytes)) out.push_back(e);
-    }
-    return out;
-  };
+  auto stored = [&] { return StoredOrderEvents(nats.url(), subject); };
   // JetStream holds exactly the gRPC stream's events, in order, once each.
   auto same_as_grpc = [&](size_t at_least) {
     auto g = grpc_events.Get();
@@ -951,15 +954,7 @@ TEST_CASE("NATS: order events continue the JetStream stream across a perpgwd res
   VenueRig rig(AsterRig(nats.url(), 0, true, /*snapshot_ms=*/0));
   REQUIRE(rig.error() == "");
   const std::string subject = "perpgw.account." + rig.account() + ".orders";
-  auto stored = [&] {
-    std::string err;
-    std::vector<v1::OrderEvent> out;
-    for (const auto& bytes : natsbook::ReadStream(nats.url(), "IT_ORDERS", subject, &err)) {
-      v1::OrderEvent e;
-      if (e.ParseFromString(bytes)) out.push_back(e);
-    }
-    return out;
-  };
+  auto stored = [&] { return StoredOrderEvents(nats.url(), subject); };
   {
     RestingBids bids(rig, "nats-rs1-");
     for (int i = 0; i < 2; ++i) bids.Place();
