@@ -1,4 +1,5 @@
-// OrderBook (sorted vectors, best at the back) and BookSync (venue continuity rules).
+// OrderBook (per side: a grid window near the touch + a sorted vector) and BookSync (venue
+// continuity rules).
 #include "adapters/api/order_book.h"
 
 #include <algorithm>
@@ -6,12 +7,10 @@
 namespace perpgw {
 namespace {
 
-// bids: ascending by price; asks: descending. `less` orders the vector front→back.
-template <bool kAscending>
+// The far vector keeps keys ascending (best at the back). Most of its updates are at its
+// best end: look there first (a few compares), then binary-search the rest.
 void Upsert(std::vector<Level>& v, Level l) {
-  auto cmp = [](const Level& a, int64_t p) { return kAscending ? a.price < p : a.price > p; };
-  // Most updates touch the best levels at the back: look there first (a few compares, no
-  // mispredicted halving), then binary-search the rest.
+  auto cmp = [](const Level& a, int64_t p) { return a.price < p; };
   constexpr size_t kNearTouch = 8;
   auto it = v.end();
   size_t n = 0;
@@ -19,8 +18,6 @@ void Upsert(std::vector<Level>& v, Level l) {
     --it;
     ++n;
   }
-  // Every element from `it` on is at or past l.price (in the vector's order). A scan stopped
-  // by an element before it has found the lower bound; otherwise search what is left.
   if (n == kNearTouch && it != v.begin()) it = std::lower_bound(v.begin(), it, l.price, cmp);
   if (it != v.end() && it->price == l.price) {
     if (l.size == 0) {
@@ -33,48 +30,206 @@ void Upsert(std::vector<Level>& v, Level l) {
   }
 }
 
+uint64_t Gcd(uint64_t a, uint64_t b) {
+  while (b != 0) {
+    const uint64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+// |a - b| for keys of one side (|key| <= 2^63 - 1), exact in uint64.
+uint64_t Dist(int64_t a, int64_t b) {
+  return a >= b ? static_cast<uint64_t>(a) - static_cast<uint64_t>(b)
+                : static_cast<uint64_t>(b) - static_cast<uint64_t>(a);
+}
+
 }  // namespace
 
-void OrderBook::Clear() {
-  bids_.clear();
-  asks_.clear();
+void PriceLadder::Clear() {
+  // The grid step is kept: the next levels are most likely on the same grid.
+  if (in_window_ != 0) std::fill(slots_.begin(), slots_.end(), 0);
+  best_ = -1;
+  in_window_ = 0;
+  far_.clear();
 }
 
-void OrderBook::ReplaceAll(std::span<const Level> bids, std::span<const Level> asks) {
-  Clear();
-  bids_.reserve(bids.size());
-  asks_.reserve(asks.size());
-  for (const Level& l : bids) Upsert<true>(bids_, l);
-  for (const Level& l : asks) Upsert<false>(asks_, l);
+std::optional<Level> PriceLadder::Best() const {
+  if (best_ >= 0) return Level{sign_ * (lo_ + best_ * unit_), slots_[static_cast<size_t>(best_)]};
+  if (!far_.empty()) return Level{sign_ * far_.back().price, far_.back().size};
+  return std::nullopt;
 }
 
-void OrderBook::Apply(BookSide side, Level level) {
-  if (side == BookSide::kBid) {
-    Upsert<true>(bids_, level);
-  } else {
-    Upsert<false>(asks_, level);
+std::vector<Level> PriceLadder::Keyed() const {
+  std::vector<Level> out;
+  out.reserve(count());
+  for (auto it = far_.begin(); it != far_.end(); ++it) out.push_back(*it);
+  for (int64_t i = 0; i <= best_; ++i) {
+    const int64_t size = slots_[static_cast<size_t>(i)];
+    if (size != 0) out.push_back(Level{lo_ + i * unit_, size});
+  }
+  return out;
+}
+
+void PriceLadder::Rebuild(std::vector<Level> keyed) {
+  far_.clear();
+  best_ = -1;
+  in_window_ = 0;
+  if (keyed.empty()) {
+    unit_ = 0;
+    slots_.clear();
+    return;
+  }
+  uint64_t g = 0;
+  for (const Level& l : keyed) g = Gcd(g, Dist(l.price, keyed.front().price));
+  // The window spans kSlots steps with the best key at its middle; a step so coarse that the
+  // span overflows (or no step yet: fewer than two distinct keys) leaves every level in the
+  // vector, which is exact, only slower.
+  int64_t unit = 0, lo = 0, half = 0, span = 0;
+  const bool window = g != 0 && g <= static_cast<uint64_t>(INT64_MAX) &&
+                      !__builtin_mul_overflow(static_cast<int64_t>(g), kSlots, &span) &&
+                      !__builtin_mul_overflow(static_cast<int64_t>(g), kSlots / 2, &half) &&
+                      !__builtin_sub_overflow(keyed.back().price, half, &lo) &&
+                      !__builtin_add_overflow(lo, span, &span);
+  if (!window) {
+    unit_ = 0;
+    slots_.clear();
+    far_ = std::move(keyed);
+    return;
+  }
+  unit = static_cast<int64_t>(g);
+  unit_ = unit;
+  lo_ = lo;
+  slots_.assign(static_cast<size_t>(kSlots), 0);
+  for (const Level& l : keyed) {
+    if (l.price < lo_) {
+      far_.push_back(l);  // ascending input: stays sorted
+      continue;
+    }
+    const int64_t i = (l.price - lo_) / unit_;  // < kSlots: the best key is the middle slot
+    slots_[static_cast<size_t>(i)] = l.size;
+    ++in_window_;
+    best_ = i;
   }
 }
 
-std::optional<Level> OrderBook::BestBid() const {
-  if (bids_.empty()) return std::nullopt;
-  return bids_.back();
-}
-std::optional<Level> OrderBook::BestAsk() const {
-  if (asks_.empty()) return std::nullopt;
-  return asks_.back();
-}
-bool OrderBook::IsCrossed() const {
-  return !bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price;
+void PriceLadder::SetFar(int64_t key, int64_t size) {
+  Upsert(far_, Level{key, size});
+  // No window yet: a second distinct key gives the grid a step.
+  if (unit_ == 0 && far_.size() == 2) Rebuild(std::move(far_));
 }
 
-std::vector<Level> OrderBook::Bids(size_t depth) const {
-  size_t n = depth == 0 ? bids_.size() : std::min(depth, bids_.size());
-  return std::vector<Level>(bids_.rbegin(), bids_.rbegin() + static_cast<long>(n));
+void PriceLadder::Set(int64_t price, int64_t size) {
+  const int64_t key = sign_ * price;
+  if (unit_ == 0) {
+    SetFar(key, size);
+    return;
+  }
+  const uint64_t unit = static_cast<uint64_t>(unit_);
+  // Every stored key is on the grid (Rebuild's step divides all their distances), so a key off
+  // it is absent: removing it is a no-op, adding it refines the grid (slow path).
+  const bool on_grid = Dist(key, lo_) % unit == 0;
+  if (key >= lo_) {
+    const uint64_t steps = (static_cast<uint64_t>(key) - static_cast<uint64_t>(lo_)) / unit;
+    if (on_grid && steps < static_cast<uint64_t>(kSlots)) {
+      const int64_t i = static_cast<int64_t>(steps);
+      int64_t& slot = slots_[static_cast<size_t>(i)];
+      if (size != 0) {
+        if (slot == 0) {
+          ++in_window_;
+          if (i > best_) best_ = i;
+        }
+        slot = size;
+      } else if (slot != 0) {
+        slot = 0;
+        --in_window_;
+        if (i == best_) {
+          while (best_ >= 0 && slots_[static_cast<size_t>(best_)] == 0) --best_;
+        }
+      }
+      return;
+    }
+    if (size == 0) return;  // off the grid, or better than the window: not stored
+    // A new best past the window (or off the grid): the slow path moves the window onto it.
+  } else {
+    if (size == 0) {
+      if (on_grid) Upsert(far_, Level{key, 0});
+      return;
+    }
+    // Worse than the window: the vector; but an empty window moves to the touch instead, so a
+    // market that walked away from it gets the fast path back.
+    if (on_grid && in_window_ != 0) {
+      Upsert(far_, Level{key, size});
+      return;
+    }
+  }
+  std::vector<Level> keyed = Keyed();
+  Upsert(keyed, Level{key, size});
+  Rebuild(std::move(keyed));
 }
-std::vector<Level> OrderBook::Asks(size_t depth) const {
-  size_t n = depth == 0 ? asks_.size() : std::min(depth, asks_.size());
-  return std::vector<Level>(asks_.rbegin(), asks_.rbegin() + static_cast<long>(n));
+
+void PriceLadder::Assign(std::span<const Level> levels) {
+  std::vector<Level> keyed;
+  keyed.reserve(levels.size());
+  for (const Level& l : levels) keyed.push_back(Level{sign_ * l.price, l.size});
+  // Repeated prices keep the last size: a stable sort keeps input order among equal keys.
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const Level& a, const Level& b) { return a.price < b.price; });
+  size_t n = 0;
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    if (i + 1 < keyed.size() && keyed[i + 1].price == keyed[i].price) continue;
+    if (keyed[i].size != 0) keyed[n++] = keyed[i];
+  }
+  keyed.resize(n);
+  Clear();
+  if (keyed.empty()) return;
+  Rebuild(std::move(keyed));
+}
+
+void OrderBook::Clear() {
+  bids_.Clear();
+  asks_.Clear();
+}
+
+void OrderBook::ReplaceAll(std::span<const Level> bids, std::span<const Level> asks) {
+  bids_.Assign(bids);
+  asks_.Assign(asks);
+}
+
+void OrderBook::Apply(BookSide side, Level level) {
+  if (level.price == INT64_MIN) return;  // not a price: minus it has no key
+  (side == BookSide::kBid ? bids_ : asks_).Set(level.price, level.size);
+}
+
+bool OrderBook::IsCrossed() const {
+  const auto b = bids_.Best();
+  const auto a = asks_.Best();
+  return b && a && b->price >= a->price;
+}
+
+Level OrderBook::Nth(const PriceLadder& side, size_t i) {
+  Level out{};
+  side.ForEach([&](const Level& l) {
+    if (i-- == 0) {
+      out = l;
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+std::vector<Level> OrderBook::Top(const PriceLadder& side, size_t depth) {
+  const size_t n = depth == 0 ? side.count() : std::min(depth, side.count());
+  std::vector<Level> out;
+  out.reserve(n);
+  side.ForEach([&](const Level& l) {
+    if (out.size() == n) return false;
+    out.push_back(l);
+    return true;
+  });
+  return out;
 }
 
 BookSync::BookSync(SeqRule rule, int price_scale, int size_scale, size_t max_buffered)

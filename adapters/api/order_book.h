@@ -6,14 +6,65 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/api/types.h"
 
 namespace perpgw {
 
-// Sorted price levels. Each side is stored with its best level at the back of a vector, so the
-// common updates near the top of the book move few elements.
+// One side of an L2 book, keyed so that a larger key is a better level (bids: the price; asks:
+// minus the price). The levels near the touch live in a window of slots on the price grid (a
+// slot per grid step, indexed by (key - lo) / unit), so a change there is O(1) with no search
+// and no element moves; the levels worse than the window sit in a sorted vector. The grid step
+// is learned from the data (the gcd of the distances between the keys seen; a level off the
+// grid refines it and re-places the levels), so no tick size is needed and any price is kept
+// exactly. Invariant: every window level is better than every vector level.
+class PriceLadder {
+ public:
+  explicit PriceLadder(bool bid) : sign_(bid ? 1 : -1) {}
+  void Clear();
+  // size 0 removes (removing an absent level is fine).
+  void Set(int64_t price, int64_t size);
+  // Replaces the side with `levels` (any order; zero sizes skipped; a repeated price keeps the
+  // last size).
+  void Assign(std::span<const Level> levels);
+  size_t count() const { return in_window_ + far_.size(); }
+  bool empty() const { return count() == 0; }
+  std::optional<Level> Best() const;
+  // Best first; f(const Level&) returns false to stop.
+  template <class F>
+  void ForEach(F&& f) const {
+    for (int64_t i = best_; i >= 0; --i) {
+      if (slots_[static_cast<size_t>(i)] != 0) {
+        if (!f(Level{sign_ * (lo_ + i * unit_), slots_[static_cast<size_t>(i)]})) return;
+      }
+    }
+    for (auto it = far_.rbegin(); it != far_.rend(); ++it) {
+      if (!f(Level{sign_ * it->price, it->size})) return;
+    }
+  }
+
+  static constexpr int64_t kSlots = 2048;
+
+ private:
+  // Re-places every level (keys ascending, sizes > 0, no repeats): learns the grid step and
+  // centres the window on the best key. O(kSlots + levels); only on the slow paths.
+  void Rebuild(std::vector<Level> keyed);
+  std::vector<Level> Keyed() const;  // every level as {key, size}, keys ascending
+  void SetFar(int64_t key, int64_t size);
+
+  int64_t sign_;
+  int64_t unit_ = 0;  // grid step in key units; 0: no window (fewer than two distinct keys, or a
+                      // grid too coarse to span without overflow)
+  int64_t lo_ = 0;    // key of slot 0
+  std::vector<int64_t> slots_;  // size per slot, 0 = empty; kSlots entries while unit_ > 0
+  int64_t best_ = -1;           // highest occupied slot, -1 if none
+  size_t in_window_ = 0;
+  std::vector<Level> far_;  // {key, size}, keys ascending (best at the back), all < lo_
+};
+
+// L2 price-level book on fixed-point integers: two PriceLadder (see above).
 class OrderBook {
  public:
   OrderBook() = default;
@@ -26,28 +77,41 @@ class OrderBook {
   // Replaces the book; input order does not matter (venues send either order); zero sizes skipped;
   // a price repeated on one side keeps the last size.
   void ReplaceAll(std::span<const Level> bids, std::span<const Level> asks);
-  // Absolute size at a price; size 0 removes (removing an absent level is fine).
+  // Absolute size at a price; size 0 removes (removing an absent level is fine). Prices are
+  // mantissas > INT64_MIN (a book's are > 0).
   void Apply(BookSide side, Level level);
 
-  size_t bid_count() const { return bids_.size(); }
-  size_t ask_count() const { return asks_.size(); }
-  // i = 0 is the best level.
-  const Level& bid(size_t i) const { return bids_[bids_.size() - 1 - i]; }
-  const Level& ask(size_t i) const { return asks_[asks_.size() - 1 - i]; }
-  std::optional<Level> BestBid() const;
-  std::optional<Level> BestAsk() const;
+  size_t bid_count() const { return bids_.count(); }
+  size_t ask_count() const { return asks_.count(); }
+  // i = 0 is the best level. O(i) (plus empty grid slots): walk with ForEachBid/Ask instead.
+  Level bid(size_t i) const { return Nth(bids_, i); }
+  Level ask(size_t i) const { return Nth(asks_, i); }
+  // Best first; f(const Level&) returns false to stop.
+  template <class F>
+  void ForEachBid(F&& f) const {
+    bids_.ForEach(std::forward<F>(f));
+  }
+  template <class F>
+  void ForEachAsk(F&& f) const {
+    asks_.ForEach(std::forward<F>(f));
+  }
+  std::optional<Level> BestBid() const { return bids_.Best(); }
+  std::optional<Level> BestAsk() const { return asks_.Best(); }
   bool IsCrossed() const;  // best bid >= best ask
   bool Empty() const { return bids_.empty() && asks_.empty(); }
 
   // Best-first copies of the top `depth` levels (0 = all).
-  std::vector<Level> Bids(size_t depth = 0) const;
-  std::vector<Level> Asks(size_t depth = 0) const;
+  std::vector<Level> Bids(size_t depth = 0) const { return Top(bids_, depth); }
+  std::vector<Level> Asks(size_t depth = 0) const { return Top(asks_, depth); }
 
  private:
+  static Level Nth(const PriceLadder& side, size_t i);
+  static std::vector<Level> Top(const PriceLadder& side, size_t depth);
+
   int price_scale_ = 0;
   int size_scale_ = 0;
-  std::vector<Level> bids_;  // ascending price: best (highest) at back
-  std::vector<Level> asks_;  // descending price: best (lowest) at back
+  PriceLadder bids_{true};
+  PriceLadder asks_{false};
 };
 
 // How a venue links consecutive book messages (see each venue's notes).

@@ -924,9 +924,12 @@ void Engine::OnBookChange(size_t i, bool from_trade) {
       int64_t used = 0;
       for (auto it = r.buys.rbegin(); it != r.buys.rend() && it->first >= best_ask->price; ++it) {
         int64_t liq = 0;
-        for (size_t k = 0; k < book.ask_count() && book.ask(k).price <= it->first; ++k) {
-          liq += book.ask(k).size;
-        }
+        const int64_t limit = it->first;
+        book.ForEachAsk([&](const Level& l) {
+          if (l.price > limit) return false;
+          liq += l.size;
+          return true;
+        });
         int64_t avail = std::max<int64_t>(0, liq - used);
         todo.emplace_back(it->second, avail);
         used += std::min(avail, orders_[it->second]->remaining());
@@ -937,9 +940,12 @@ void Engine::OnBookChange(size_t i, bool from_trade) {
       int64_t used = 0;
       for (auto it = r.sells.begin(); it != r.sells.end() && it->first <= best_bid->price; ++it) {
         int64_t liq = 0;
-        for (size_t k = 0; k < book.bid_count() && book.bid(k).price >= it->first; ++k) {
-          liq += book.bid(k).size;
-        }
+        const int64_t limit = it->first;
+        book.ForEachBid([&](const Level& l) {
+          if (l.price < limit) return false;
+          liq += l.size;
+          return true;
+        });
         int64_t avail = std::max<int64_t>(0, liq - used);
         todo.emplace_back(it->second, avail);
         used += std::min(avail, orders_[it->second]->remaining());

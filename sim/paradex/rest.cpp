@@ -588,16 +588,20 @@ std::optional<int64_t> ParsePriceTick(const SimInstrument& in, std::string_view 
 std::vector<Level> GroupedLevels(const OrderBook& book, bool bids, int64_t group, size_t depth) {
   if (group <= 0) return bids ? book.Bids(depth) : book.Asks(depth);
   std::vector<Level> out;
-  const size_t n = bids ? book.bid_count() : book.ask_count();
-  for (size_t k = 0; k < n; ++k) {
-    const Level& l = bids ? book.bid(k) : book.ask(k);
+  auto add = [&](const Level& l) {
     const int64_t bucket = bids ? l.price - l.price % group : (l.price + group - 1) / group * group;
     if (!out.empty() && out.back().price == bucket) {
       out.back().size += l.size;
-      continue;
+      return true;
     }
-    if (depth != 0 && out.size() == depth) break;  // the last bucket is complete
+    if (depth != 0 && out.size() == depth) return false;  // the last bucket is complete
     out.push_back({bucket, l.size});
+    return true;
+  };
+  if (bids) {
+    book.ForEachBid(add);
+  } else {
+    book.ForEachAsk(add);
   }
   return out;
 }

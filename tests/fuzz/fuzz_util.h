@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -46,14 +47,26 @@ inline std::vector<std::string_view> Lines(const uint8_t* data, size_t size) {
 // What must hold for any input: each side strictly ordered best-first, no empty level. (A crossed
 // book is possible from a venue's data and is flagged by the adapter, not an invariant here.)
 inline void CheckBook(const OrderBook& book) {
-  for (size_t i = 0; i < book.bid_count(); ++i) {
-    if (book.bid(i).size <= 0) std::abort();
-    if (i > 0 && !(book.bid(i).price < book.bid(i - 1).price)) std::abort();
-  }
-  for (size_t i = 0; i < book.ask_count(); ++i) {
-    if (book.ask(i).size <= 0) std::abort();
-    if (i > 0 && !(book.ask(i).price > book.ask(i - 1).price)) std::abort();
-  }
+  size_t n = 0;
+  std::optional<Level> prev;
+  book.ForEachBid([&](const Level& l) {
+    if (l.size <= 0) std::abort();
+    if (prev && !(l.price < prev->price)) std::abort();
+    prev = l;
+    ++n;
+    return true;
+  });
+  if (n != book.bid_count()) std::abort();
+  n = 0;
+  prev.reset();
+  book.ForEachAsk([&](const Level& l) {
+    if (l.size <= 0) std::abort();
+    if (prev && !(l.price > prev->price)) std::abort();
+    prev = l;
+    ++n;
+    return true;
+  });
+  if (n != book.ask_count()) std::abort();
 }
 
 }  // namespace perpgw::fuzz

@@ -91,6 +91,128 @@ TEST_CASE("order book equals a reference map under random updates near and far f
   CHECK(bids.size() > 100);  // deep enough that both search paths ran
 }
 
+namespace {
+void RequireEqual(const OrderBook& b, const std::map<int64_t, int64_t>& bids,
+                  const std::map<int64_t, int64_t>& asks) {
+  REQUIRE(b.bid_count() == bids.size());
+  REQUIRE(b.ask_count() == asks.size());
+  std::vector<Level> want_bids, want_asks;
+  for (auto it = bids.rbegin(); it != bids.rend(); ++it) {
+    want_bids.push_back({it->first, it->second});
+  }
+  for (const auto& [p, sz] : asks) want_asks.push_back({p, sz});
+  const auto got_bids = b.Bids();
+  const auto got_asks = b.Asks();
+  REQUIRE(got_bids.size() == want_bids.size());
+  REQUIRE(got_asks.size() == want_asks.size());
+  for (size_t i = 0; i < want_bids.size(); ++i) {
+    REQUIRE(got_bids[i].price == want_bids[i].price);
+    REQUIRE(got_bids[i].size == want_bids[i].size);
+  }
+  for (size_t i = 0; i < want_asks.size(); ++i) {
+    REQUIRE(got_asks[i].price == want_asks[i].price);
+    REQUIRE(got_asks[i].size == want_asks[i].size);
+  }
+}
+}  // namespace
+
+TEST_CASE("order book equals a reference map as the market walks off the grid window",
+          "[book]") {
+  // The grid window holds 2048 steps around the touch and learns its step from the data:
+  // a random walk far wider than the window (it moves and re-centres), levels off the learned
+  // grid (it refines and re-places), snapshots with repeated prices, levels deep below the
+  // window (the vector), a window emptied from the top, prices near the int64 edge (no
+  // window: the vector alone), all against std::map, with the best levels checked every step.
+  OrderBook b(8, 8);
+  std::map<int64_t, int64_t> bids, asks;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  int64_t mid = 10'000'000;
+  const int64_t tick = 10;
+  for (int i = 0; i < 60000; ++i) {
+    const uint64_t r = next() % 1000;
+    if (r < 2) {  // a snapshot, prices repeated now and then (the last size wins)
+      std::vector<Level> sb, sa;
+      bids.clear();
+      asks.clear();
+      const int n = static_cast<int>(next() % 60);
+      for (int k = 0; k < n; ++k) {
+        const int64_t pb = mid - tick * (1 + static_cast<int64_t>(next() % 300));
+        const int64_t pa = mid + tick * (1 + static_cast<int64_t>(next() % 300));
+        const int64_t sz = static_cast<int64_t>(next() % 4);  // 0 is skipped
+        sb.push_back({pb, sz});
+        sa.push_back({pa, sz});
+        if (sz == 0) {
+          bids.erase(pb);
+          asks.erase(pa);
+        } else {
+          bids[pb] = sz;
+          asks[pa] = sz;
+        }
+      }
+      b.ReplaceAll(sb, sa);
+    } else if (r < 4) {  // the walk jumps: farther than the window spans
+      mid += (next() % 2 == 0 ? 1 : -1) * tick * static_cast<int64_t>(3000 + next() % 5000);
+    } else if (r < 5 && !bids.empty()) {  // empty the bid window from the top
+      for (int k = 0; k < 40 && !bids.empty(); ++k) {
+        const int64_t p = bids.rbegin()->first;
+        b.Apply(BookSide::kBid, {p, 0});
+        bids.erase(p);
+      }
+    } else if (r < 6) {  // the int64 edge: a step this coarse cannot span a window
+      const int64_t p = INT64_MAX - static_cast<int64_t>(next() % 3) * (INT64_MAX / 4);
+      const int64_t sz = static_cast<int64_t>(next() % 2);
+      b.Apply(BookSide::kAsk, {p, sz});
+      if (sz == 0) {
+        asks.erase(p);
+      } else {
+        asks[p] = sz;
+      }
+    } else {
+      if (next() % 8 == 0) mid += (next() % 2 == 0 ? tick : -tick);
+      const bool bid = next() % 2 == 0;
+      // Mostly near the touch on the 10-unit grid; some deep (past the window), some off it.
+      int64_t off = next() % 5 == 0 ? static_cast<int64_t>(next() % 5000)
+                                     : static_cast<int64_t>(next() % 12);
+      int64_t price = bid ? mid - tick * (1 + off) : mid + tick * (1 + off);
+      if (next() % 97 == 0) price += static_cast<int64_t>(next() % 9) + 1;
+      if (price <= 0) continue;
+      const int64_t size = next() % 3 == 0 ? 0 : static_cast<int64_t>(next() % 50) + 1;
+      b.Apply(bid ? BookSide::kBid : BookSide::kAsk, {price, size});
+      auto& ref = bid ? bids : asks;
+      if (size == 0) {
+        ref.erase(price);
+      } else {
+        ref[price] = size;
+      }
+    }
+    const auto bb = b.BestBid();
+    const auto ba = b.BestAsk();
+    REQUIRE(bb.has_value() == !bids.empty());
+    REQUIRE(ba.has_value() == !asks.empty());
+    if (bb) REQUIRE(bb->price == bids.rbegin()->first);
+    if (bb) REQUIRE(bb->size == bids.rbegin()->second);
+    if (ba) REQUIRE(ba->price == asks.begin()->first);
+    if (ba) REQUIRE(ba->size == asks.begin()->second);
+    REQUIRE(b.IsCrossed() == (bb && ba && bb->price >= ba->price));
+    if (i % 997 == 0) RequireEqual(b, bids, asks);
+  }
+  RequireEqual(b, bids, asks);
+  REQUIRE(b.bid(0).price == b.BestBid()->price);
+  b.Clear();
+  CHECK(b.Empty());
+  b.Apply(BookSide::kBid, {5, 1});  // after Clear, far from the old window
+  b.Apply(BookSide::kBid, {7, 2});
+  REQUIRE(b.bid_count() == 2);
+  CHECK(b.bid(0).price == 7);
+  CHECK(b.bid(1).price == 5);
+}
+
 TEST_CASE("Aster rule: bridge with U <= L <= u, then pu == previous u", "[book][sync]") {
   BookSync s(SeqRule::kPrevLink, 2, 3);
   CHECK(s.OnDelta(Delta(90, 95, 89, {Bid(100, 1)})) == BookSync::Result::kBuffered);
