@@ -30,21 +30,19 @@ Subscriber::~Subscriber() {
 }
 
 void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   start_write_ = std::move(start_write);
   finish_ = std::move(finish);
-  MaybeStartLocked();
+  MaybeStart(lock);
 }
 
-void Subscriber::MaybeStartLocked() {
+void Subscriber::MaybeStart(std::unique_lock<std::recursive_mutex>& lock) {
   if (writing_ || finished_ || !start_write_ || dead()) return;
   if (!queue_.empty() && batch_ > 0) {
     if (!TakeBatchLocked(&current_)) {
       // Never seen: only a buffer that cannot be read (compressed, which the bus never makes)
       // gets here. Ended loudly, never a batch with a message missing from it.
-      finished_ = true;
-      queue_.clear();
-      if (finish_) finish_(grpc::Status(grpc::StatusCode::INTERNAL, "could not frame a batch"));
+      FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL, "could not frame a batch"));
       return;
     }
   } else if (!queue_.empty()) {
@@ -61,7 +59,33 @@ void Subscriber::MaybeStartLocked() {
   }
   writing_ = true;
   stats_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  start_write_(&current_, !queue_.empty() || !dirty_.empty());
+  const bool more = !queue_.empty() || !dirty_.empty();
+  // StartWrite outside the lock: it may send inline (a syscall and a wake-up of gRPC's threads),
+  // and the fan-out pushing the next message must not wait for that. Safe: current_ and
+  // start_write_ stay put while writing_ (only OnDone clears start_write_, and OnDone cannot
+  // come before our Finish, which waits while a start is under way: FinishLocked).
+  ++starting_;
+  lock.unlock();
+  start_write_(&current_, more);
+  lock.lock();
+  if (--starting_ == 0 && finish_deferred_) {
+    finish_deferred_ = false;
+    if (finish_) finish_(deferred_status_);
+  }
+}
+
+void Subscriber::FinishLocked(const grpc::Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  queue_.clear();
+  latest_.clear();
+  dirty_.clear();
+  if (starting_ > 0) {
+    finish_deferred_ = true;
+    deferred_status_ = status;
+    return;
+  }
+  if (finish_) finish_(status);
 }
 
 bool Subscriber::TakeBatchLocked(grpc::ByteBuffer* out) {
@@ -93,16 +117,16 @@ bool Subscriber::TakeBatchLocked(grpc::ByteBuffer* out) {
 }
 
 bool Subscriber::PushLossless(const grpc::ByteBuffer& msg) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (finished_ || dead()) return true;
   if (queue_.size() >= bound_) return false;
   queue_.push_back({msg, 0});
-  MaybeStartLocked();
+  MaybeStart(lock);
   return true;
 }
 
 bool Subscriber::PushBook(const grpc::ByteBuffer& msg, int64_t now) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (finished_ || dead()) return true;
   const bool lagging = max_lag_ns_ > 0 && !queue_.empty() && now - queue_.front().at > max_lag_ns_;
   if (queue_.size() >= bound_ || lagging) {
@@ -110,12 +134,12 @@ bool Subscriber::PushBook(const grpc::ByteBuffer& msg, int64_t now) {
     return false;
   }
   queue_.push_back({msg, now});
-  MaybeStartLocked();
+  MaybeStart(lock);
   return true;
 }
 
 void Subscriber::PushConflated(const std::string& key, const grpc::ByteBuffer& msg) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (finished_ || dead()) return;
   auto [it, inserted] = latest_.try_emplace(key, msg);
   if (inserted) {
@@ -124,35 +148,25 @@ void Subscriber::PushConflated(const std::string& key, const grpc::ByteBuffer& m
     it->second = msg;
     stats_->conflated_drops.fetch_add(1, std::memory_order_relaxed);
   }
-  MaybeStartLocked();
+  MaybeStart(lock);
 }
 
 void Subscriber::Finish(const grpc::Status& status) {
   std::lock_guard lock(mu_);
-  if (finished_ || dead()) return;
-  finished_ = true;
-  queue_.clear();
-  latest_.clear();
-  dirty_.clear();
-  if (finish_) finish_(status);
+  if (dead()) return;
+  FinishLocked(status);
 }
 
 void Subscriber::OnWriteDone(bool ok) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   writing_ = false;
   if (!ok) {
     // The client went away mid-write. gRPC still needs Finish (even for a broken or cancelled
     // call) before OnDone runs; without it Server::Shutdown waits for this call forever.
-    if (!finished_) {
-      finished_ = true;
-      queue_.clear();
-      latest_.clear();
-      dirty_.clear();
-      if (finish_) finish_(grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone"));
-    }
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone"));
     return;
   }
-  MaybeStartLocked();
+  MaybeStart(lock);
 }
 
 void Subscriber::OnDone() {

@@ -84,7 +84,12 @@ class Subscriber {
   size_t queued() const;
 
  private:
-  void MaybeStartLocked();
+  // Takes the next message and starts its write (lock held on entry and on return; released
+  // around StartWrite).
+  void MaybeStart(std::unique_lock<std::recursive_mutex>& lock);
+  // Finish once; while a StartWrite is under way on another thread it is deferred to that
+  // thread (after its StartWrite returns), so OnDone can never overtake a starting write.
+  void FinishLocked(const grpc::Status& status);
   bool TakeBatchLocked(grpc::ByteBuffer* out);  // false: a queued message could not be read
 
   const StreamKind kind_;
@@ -94,7 +99,8 @@ class Subscriber {
   BusStats* stats_;
   StartWriteFn start_write_;
   FinishFn finish_;
-  // Recursive: StartWrite/Finish are called with the lock held so they never race OnDone.
+  // Recursive: Finish is called with the lock held so it never races OnDone (gRPC may run
+  // OnDone inline). StartWrite is called without it (MaybeStart).
   mutable std::recursive_mutex mu_;
   struct Queued {
     grpc::ByteBuffer msg;
@@ -106,6 +112,9 @@ class Subscriber {
   grpc::ByteBuffer current_;
   bool writing_ = false;
   bool finished_ = false;
+  int starting_ = 0;  // StartWrite calls under way outside the lock
+  bool finish_deferred_ = false;
+  grpc::Status deferred_status_;
   std::atomic<bool> dead_{false};
 };
 

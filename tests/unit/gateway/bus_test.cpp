@@ -310,6 +310,65 @@ TEST_CASE("mailbox hints the transport to buffer only while more messages are qu
   CHECK_FALSE(b.hinted[2]);
 }
 
+TEST_CASE("a push does not wait for a StartWrite under way on another thread", "[bus]") {
+  // gRPC's thread starts the next write from OnWriteDone; StartWrite may send inline (a
+  // syscall, wake-ups). The venue thread pushing the next update must not block on that: with
+  // the mailbox lock held across StartWrite it did (perf: the venue thread's off-CPU waits at
+  // 150k updates/s over 50 symbols ended in Subscriber::PushBook's mutex). Finish meanwhile is
+  // deferred until StartWrite returns, so OnDone can never overtake a starting write.
+  BusStats stats;
+  auto sub = std::make_shared<Subscriber>(StreamKind::kBook, 100, &stats);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_start = false, release = false;
+  int starts = 0, finishes = 0;
+  sub->Bind(
+      [&](const grpc::ByteBuffer*, bool) {
+        std::unique_lock l(mu);
+        ++starts;
+        if (starts == 2) {  // the write started from OnWriteDone blocks until released
+          in_start = true;
+          cv.notify_all();
+          cv.wait(l, [&] { return release; });
+        }
+      },
+      [&](const grpc::Status&) {
+        std::lock_guard l(mu);
+        ++finishes;
+      });
+  grpc::ByteBuffer m;
+  REQUIRE(sub->PushBook(m, 0));  // write 1 in flight
+  REQUIRE(sub->PushBook(m, 0));  // queued
+  std::thread grpc_thread([&] { sub->OnWriteDone(true); });  // starts write 2: blocks inside
+  {
+    std::unique_lock l(mu);
+    REQUIRE(cv.wait_for(l, std::chrono::seconds(10), [&] { return in_start; }));
+  }
+  auto push = std::async(std::launch::async, [&] { return sub->PushBook(m, 0); });
+  const bool push_returned = push.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  auto finish = std::async(std::launch::async,
+                           [&] { sub->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "x")); });
+  const bool finish_returned =
+      finish.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  bool finished_early;
+  {
+    std::lock_guard l(mu);
+    finished_early = finishes != 0;
+    release = true;
+    cv.notify_all();
+  }
+  grpc_thread.join();
+  push.wait();
+  finish.wait();
+  CHECK(push_returned);
+  CHECK(push.get());
+  CHECK(finish_returned);
+  CHECK_FALSE(finished_early);  // deferred while the write was being started
+  std::lock_guard l(mu);
+  CHECK(finishes == 1);  // then run once, by the starting thread
+  CHECK(starts == 2);
+}
+
 TEST_CASE("book consumer that lags beyond the bound is resynced before its queue fills",
           "[bus]") {
   LimitsConfig limits;
