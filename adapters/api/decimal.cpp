@@ -176,22 +176,24 @@ absl::StatusOr<Decimal> Decimal::Parse(std::string_view text) {
 }
 
 std::string Decimal::ToString() const {
-  const bool neg = mantissa_ < 0;
-  unsigned __int128 v = neg ? -static_cast<i128>(mantissa_) : mantissa_;
-  std::string digits;
+  // |mantissa| in uint64 (exact for INT64_MIN too), digits written backwards into a buffer:
+  // scale_ fraction digits, the point, at least one integer digit, the sign. No 128-bit
+  // division per digit (this runs for every price and size of every book message).
+  uint64_t v = mantissa_ < 0 ? 0 - static_cast<uint64_t>(mantissa_) : static_cast<uint64_t>(mantissa_);
+  char buf[20 + kMaxScale + 2];
+  char* const end = buf + sizeof buf;
+  char* p = end;
+  for (int i = 0; i < scale_; ++i) {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  if (scale_ > 0) *--p = '.';
   do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+    *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  while (static_cast<int>(digits.size()) <= scale_) digits.push_back('0');
-  std::string out;
-  out.reserve(digits.size() + 2);
-  if (neg) out.push_back('-');
-  for (int i = static_cast<int>(digits.size()) - 1; i >= 0; --i) {
-    out.push_back(digits[i]);
-    if (i == scale_ && scale_ > 0) out.push_back('.');
-  }
-  return out;
+  if (mantissa_ < 0) *--p = '-';
+  return std::string(p, end);
 }
 
 Decimal Decimal::Normalized() const {

@@ -286,8 +286,36 @@ void Bus::SetStatus(const PairState& p, Msg* m) const {
   m->set_status_reason(p.reason);
 }
 
+namespace {
+
+// Book messages are built, serialized once and dropped. On an arena whose first block is on the
+// stack, building one costs no malloc per level (PriceLevel messages and their short decimal
+// strings), which the heap otherwise pays for every level of every update.
+class MsgArena {
+ public:
+  MsgArena() : arena_(Options(block_)) {}
+  template <typename M>
+  M* Make() {
+    return google::protobuf::Arena::CreateMessage<M>(&arena_);
+  }
+
+ private:
+  static constexpr size_t kBlock = 8192;
+  static google::protobuf::ArenaOptions Options(char* block) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = kBlock;
+    return o;
+  }
+  alignas(16) char block_[kBlock];
+  google::protobuf::Arena arena_;
+};
+
+}  // namespace
+
 grpc::ByteBuffer Bus::SnapshotMessage(const PairState& p, int depth, bool resync) {
-  v1::OrderBookUpdate m;
+  MsgArena arena;
+  v1::OrderBookUpdate& m = *arena.Make<v1::OrderBookUpdate>();
   m.mutable_market()->set_venue(p.venue);
   m.mutable_market()->set_symbol(p.symbol);
   m.set_is_snapshot(true);
@@ -425,7 +453,8 @@ void Bus::FanOutBook(PairState& p, bool snapshot, const std::vector<Level>& bids
         if (snapshot) {
           full = SnapshotMessage(p, 0, false);
         } else {
-          v1::OrderBookUpdate m;
+          MsgArena arena;
+          v1::OrderBookUpdate& m = *arena.Make<v1::OrderBookUpdate>();
           m.mutable_market()->set_venue(p.venue);
           m.mutable_market()->set_symbol(p.symbol);
           m.set_is_snapshot(false);

@@ -1,6 +1,9 @@
 // Decimal parsing, formatting, rounding, overflow and bad input.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+
 #include "adapters/api/decimal.h"
 
 using perpgw::Decimal;
@@ -116,4 +119,42 @@ TEST_CASE("scaled hot-path parsing", "[decimal]") {
   CHECK(perpgw::FormatScaled(12345, 2) == "123.45");
   CHECK(perpgw::FormatScaled(12300, 2) == "123");
   CHECK(perpgw::FormatScaled(-5, 3) == "-0.005");
+}
+
+TEST_CASE("decimal prints every int64 mantissa at every scale, the int64 edges included",
+          "[decimal]") {
+  CHECK(Decimal::FromUnits(INT64_MIN, 0).ToString() == "-9223372036854775808");
+  CHECK(Decimal::FromUnits(INT64_MIN, 18).ToString() == "-9.223372036854775808");
+  CHECK(Decimal::FromUnits(INT64_MAX, 18).ToString() == "9.223372036854775807");
+  CHECK(Decimal::FromUnits(INT64_MAX, 0).ToString() == "9223372036854775807");
+  CHECK(Decimal::FromUnits(1, 18).ToString() == "0.000000000000000001");
+  CHECK(Decimal::FromUnits(-1, 3).ToString() == "-0.001");
+  CHECK(Decimal::FromUnits(0, 8).ToString() == "0.00000000");
+  CHECK(Decimal::FromUnits(10000000012000000, 8).ToNormalizedString() == "100000000.12");
+  // Against the digit-by-digit reference (sign, integer part, point, zero-padded fraction).
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const int64_t m = static_cast<int64_t>(x) >> (x % 64);
+    const int scale = static_cast<int>(x % 19);
+    const unsigned __int128 mag = m < 0 ? -static_cast<__int128>(m) : m;
+    unsigned __int128 pow = 1;
+    for (int k = 0; k < scale; ++k) pow *= 10;
+    auto digits = [](unsigned __int128 v) {
+      std::string s;
+      do {
+        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+        v /= 10;
+      } while (v != 0);
+      return s;
+    };
+    std::string want = (m < 0 ? "-" : "") + digits(mag / pow);
+    if (scale > 0) {
+      std::string frac = digits(mag % pow);
+      want += "." + std::string(static_cast<size_t>(scale) - frac.size(), '0') + frac;
+    }
+    REQUIRE(Decimal::FromUnits(m, scale).ToString() == want);
+  }
 }
