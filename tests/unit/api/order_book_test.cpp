@@ -19,6 +19,52 @@ DeltaMsg Delta(uint64_t first, uint64_t last, uint64_t prev,
 }
 LevelChange Bid(int64_t p, int64_t s) { return {BookSide::kBid, {p, s}}; }
 LevelChange Ask(int64_t p, int64_t s) { return {BookSide::kAsk, {p, s}}; }
+
+// xorshift64: a fixed, portable random sequence.
+struct XorShift {
+  uint64_t x;
+  uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+};
+
+// The same change to the book and to the std::map reference of its side.
+void ApplyBoth(OrderBook& b, std::map<int64_t, int64_t>& bids, std::map<int64_t, int64_t>& asks,
+               bool bid, int64_t price, int64_t size) {
+  b.Apply(bid ? BookSide::kBid : BookSide::kAsk, {price, size});
+  auto& ref = bid ? bids : asks;
+  if (size == 0) {
+    ref.erase(price);
+  } else {
+    ref[price] = size;
+  }
+}
+
+void RequireEqual(const OrderBook& b, const std::map<int64_t, int64_t>& bids,
+                  const std::map<int64_t, int64_t>& asks) {
+  REQUIRE(b.bid_count() == bids.size());
+  REQUIRE(b.ask_count() == asks.size());
+  std::vector<Level> want_bids, want_asks;
+  for (auto it = bids.rbegin(); it != bids.rend(); ++it) {
+    want_bids.push_back({it->first, it->second});
+  }
+  for (const auto& [p, sz] : asks) want_asks.push_back({p, sz});
+  const auto got_bids = b.Bids();
+  const auto got_asks = b.Asks();
+  REQUIRE(got_bids.size() == want_bids.size());
+  REQUIRE(got_asks.size() == want_asks.size());
+  for (size_t i = 0; i < want_bids.size(); ++i) {
+    REQUIRE(got_bids[i].price == want_bids[i].price);
+    REQUIRE(got_bids[i].size == want_bids[i].size);
+  }
+  for (size_t i = 0; i < want_asks.size(); ++i) {
+    REQUIRE(got_asks[i].price == want_asks[i].price);
+    REQUIRE(got_asks[i].size == want_asks[i].size);
+  }
+}
 }  // namespace
 
 TEST_CASE("order book keeps sides sorted best-first", "[book]") {
@@ -49,17 +95,11 @@ TEST_CASE("order book keeps sides sorted best-first", "[book]") {
 
 TEST_CASE("order book equals a reference map under random updates near and far from the touch",
           "[book]") {
-  // The upsert looks at the levels nearest the touch first and binary-searches the rest: both
-  // paths, inserts, updates and deletes at every depth, against std::map.
+  // Inserts, updates and deletes at every depth (the grid window near the touch and the
+  // vector past it), against std::map.
   OrderBook b(0, 0);
   std::map<int64_t, int64_t> bids, asks;
-  uint64_t x = 88172645463325252ULL;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next{88172645463325252ULL};
   for (int i = 0; i < 20000; ++i) {
     const bool bid = next() % 2 == 0;
     // Bids 1..400, asks 601..1000: most updates within 10 of the touch, some anywhere.
@@ -67,54 +107,11 @@ TEST_CASE("order book equals a reference map under random updates near and far f
                                          : static_cast<int64_t>(next() % 10);
     const int64_t price = bid ? 400 - off : 601 + off;
     const int64_t size = next() % 3 == 0 ? 0 : static_cast<int64_t>(next() % 50) + 1;
-    b.Apply(bid ? BookSide::kBid : BookSide::kAsk, {price, size});
-    auto& ref = bid ? bids : asks;
-    if (size == 0) {
-      ref.erase(price);
-    } else {
-      ref[price] = size;
-    }
+    ApplyBoth(b, bids, asks, bid, price, size);
   }
-  REQUIRE(b.bid_count() == bids.size());
-  REQUIRE(b.ask_count() == asks.size());
-  size_t i = 0;
-  for (auto it = bids.rbegin(); it != bids.rend(); ++it, ++i) {
-    REQUIRE(b.bid(i).price == it->first);
-    REQUIRE(b.bid(i).size == it->second);
-  }
-  i = 0;
-  for (const auto& [price, size] : asks) {
-    REQUIRE(b.ask(i).price == price);
-    REQUIRE(b.ask(i).size == size);
-    ++i;
-  }
-  CHECK(bids.size() > 100);  // deep enough that both search paths ran
+  RequireEqual(b, bids, asks);
+  CHECK(bids.size() > 100);  // deep enough to matter
 }
-
-namespace {
-void RequireEqual(const OrderBook& b, const std::map<int64_t, int64_t>& bids,
-                  const std::map<int64_t, int64_t>& asks) {
-  REQUIRE(b.bid_count() == bids.size());
-  REQUIRE(b.ask_count() == asks.size());
-  std::vector<Level> want_bids, want_asks;
-  for (auto it = bids.rbegin(); it != bids.rend(); ++it) {
-    want_bids.push_back({it->first, it->second});
-  }
-  for (const auto& [p, sz] : asks) want_asks.push_back({p, sz});
-  const auto got_bids = b.Bids();
-  const auto got_asks = b.Asks();
-  REQUIRE(got_bids.size() == want_bids.size());
-  REQUIRE(got_asks.size() == want_asks.size());
-  for (size_t i = 0; i < want_bids.size(); ++i) {
-    REQUIRE(got_bids[i].price == want_bids[i].price);
-    REQUIRE(got_bids[i].size == want_bids[i].size);
-  }
-  for (size_t i = 0; i < want_asks.size(); ++i) {
-    REQUIRE(got_asks[i].price == want_asks[i].price);
-    REQUIRE(got_asks[i].size == want_asks[i].size);
-  }
-}
-}  // namespace
 
 TEST_CASE("order book equals a reference map as the market walks off the grid window",
           "[book]") {
@@ -125,13 +122,7 @@ TEST_CASE("order book equals a reference map as the market walks off the grid wi
   // window: the vector alone), all against std::map, with the best levels checked every step.
   OrderBook b(8, 8);
   std::map<int64_t, int64_t> bids, asks;
-  uint64_t x = 0x9E3779B97F4A7C15ULL;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next{0x9E3779B97F4A7C15ULL};
   int64_t mid = 10'000'000;
   const int64_t tick = 10;
   for (int i = 0; i < 60000; ++i) {
@@ -166,13 +157,7 @@ TEST_CASE("order book equals a reference map as the market walks off the grid wi
       }
     } else if (r < 6) {  // the int64 edge: a step this coarse cannot span a window
       const int64_t p = INT64_MAX - static_cast<int64_t>(next() % 3) * (INT64_MAX / 4);
-      const int64_t sz = static_cast<int64_t>(next() % 2);
-      b.Apply(BookSide::kAsk, {p, sz});
-      if (sz == 0) {
-        asks.erase(p);
-      } else {
-        asks[p] = sz;
-      }
+      ApplyBoth(b, bids, asks, false, p, static_cast<int64_t>(next() % 2));
     } else {
       if (next() % 8 == 0) mid += (next() % 2 == 0 ? tick : -tick);
       const bool bid = next() % 2 == 0;
@@ -183,13 +168,7 @@ TEST_CASE("order book equals a reference map as the market walks off the grid wi
       if (next() % 97 == 0) price += static_cast<int64_t>(next() % 9) + 1;
       if (price <= 0) continue;
       const int64_t size = next() % 3 == 0 ? 0 : static_cast<int64_t>(next() % 50) + 1;
-      b.Apply(bid ? BookSide::kBid : BookSide::kAsk, {price, size});
-      auto& ref = bid ? bids : asks;
-      if (size == 0) {
-        ref.erase(price);
-      } else {
-        ref[price] = size;
-      }
+      ApplyBoth(b, bids, asks, bid, price, size);
     }
     const auto bb = b.BestBid();
     const auto ba = b.BestAsk();
