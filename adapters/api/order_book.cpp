@@ -64,7 +64,7 @@ std::optional<Level> PriceLadder::Best() const {
 std::vector<Level> PriceLadder::Keyed() const {
   std::vector<Level> out;
   out.reserve(count());
-  for (auto it = far_.begin(); it != far_.end(); ++it) out.push_back(*it);
+  out.assign(far_.begin(), far_.end());
   for (int64_t i = 0; i <= best_; ++i) {
     const int64_t size = slots_[static_cast<size_t>(i)];
     if (size != 0) out.push_back(Level{lo_ + i * unit_, size});
@@ -86,7 +86,7 @@ void PriceLadder::Rebuild(std::vector<Level> keyed) {
   // The window spans kSlots steps with the best key at its middle; a step so coarse that the
   // span overflows (or no step yet: fewer than two distinct keys) leaves every level in the
   // vector, which is exact, only slower.
-  int64_t unit = 0, lo = 0, half = 0, span = 0;
+  int64_t lo = 0, half = 0, span = 0;
   const bool window = g != 0 && g <= static_cast<uint64_t>(INT64_MAX) &&
                       !__builtin_mul_overflow(static_cast<int64_t>(g), kSlots, &span) &&
                       !__builtin_mul_overflow(static_cast<int64_t>(g), kSlots / 2, &half) &&
@@ -98,8 +98,7 @@ void PriceLadder::Rebuild(std::vector<Level> keyed) {
     far_ = std::move(keyed);
     return;
   }
-  unit = static_cast<int64_t>(g);
-  unit_ = unit;
+  unit_ = static_cast<int64_t>(g);
   lo_ = lo;
   slots_.assign(static_cast<size_t>(kSlots), 0);
   for (const Level& l : keyed) {
@@ -182,9 +181,11 @@ void PriceLadder::Assign(std::span<const Level> levels) {
     if (keyed[i].size != 0) keyed[n++] = keyed[i];
   }
   keyed.resize(n);
-  Clear();
-  if (keyed.empty()) return;
-  Rebuild(std::move(keyed));
+  if (keyed.empty()) {
+    Clear();  // keeps the grid step for the next levels
+    return;
+  }
+  Rebuild(std::move(keyed));  // replaces every level
 }
 
 void OrderBook::Clear() {
