@@ -9,7 +9,7 @@
 // Usage: bench_peers_client --target 127.0.0.1:PORT [--venue backpack] [--symbol BTC]...
 //                           [--symbols BTC,S001,...] [--batched]
 // --batched reads StreamOrderBookBatches (several pairs' updates per message) instead of
-// StreamOrderBooks; "msgs" then counts the batches received.
+// StreamOrderBooks; "msgs" then counts the batches received in the window (start..stop).
 // Several symbols (repeated --symbol and/or a --symbols list; bench/peers.py --symbols N) ride
 // ONE StreamOrderBooks stream carrying every market; a book, sequence and status are kept per
 // pair, `ready` waits for every pair to be LIVE, and status/dump also carry every pair by
@@ -256,7 +256,9 @@ int main(int argc, char** argv) {
         while (brd->Read(&batch)) {
           std::lock_guard<std::mutex> l(st.mu);
           for (const v1::OrderBookUpdate& msg : batch.updates()) apply(msg);
-          ++st.msgs;
+          // Counted in the window only, like the latency samples: batches that arrive between
+          // "stop" and "dump" (the quiesce) are not part of the window's figures.
+          if (st.recording) ++st.msgs;
           check_ready();
         }
       } else {
@@ -265,7 +267,7 @@ int main(int argc, char** argv) {
         while (rd->Read(&msg)) {
           std::lock_guard<std::mutex> l(st.mu);
           apply(msg);
-          ++st.msgs;
+          if (st.recording) ++st.msgs;
           check_ready();
         }
       }
