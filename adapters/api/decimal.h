@@ -88,6 +88,11 @@ absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale);
 // significant digits). False on any error AND on valid forms it leaves to ParseScaled ('+' sign,
 // exponents, longer digit runs): callers fall back to ParseScaled when it says false.
 bool ParseScaledFast(std::string_view text, int scale, int64_t* out);
+// The same over a JSON string's raw bytes: `raw` points just past the opening quote, in a buffer
+// that holds the closing '"' (a document simdjson validated). Exactly the forms ParseScaledFast
+// takes, ending at the first '"'; false for anything else, escapes included (a backslash is not
+// part of a plain form): callers then unescape and take ParseScaled.
+bool ParseScaledQuoted(const char* raw, int scale, int64_t* out);
 // Mantissa at `scale` → plain decimal text, trailing zeros trimmed ("0.5", "12").
 std::string FormatScaled(int64_t mantissa, int scale);
 // Number of fractional digits a decimal needs (Normalized().scale()).

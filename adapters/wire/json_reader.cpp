@@ -314,8 +314,35 @@ absl::Status PeekStrings(od::object& obj, Where where,
 
 namespace detail {
 
-absl::Status LevelValueSlow(std::string_view s, int scale, int64_t* out, bool is_price,
-                            Where where) {
+absl::Status LevelValueSlow(const char* raw, int scale, int64_t* out, bool is_price, Where where) {
+  // The raw string runs to the first quote not escaped by a backslash (the document is
+  // validated, so it is there).
+  size_t len = 0;
+  bool escaped = false;
+  while (raw[len] != '"') {
+    if (raw[len] == '\\') {
+      escaped = true;
+      ++len;
+    }
+    ++len;
+  }
+  std::string_view s(raw, len);
+  std::string unescaped;
+  if (escaped) {
+    // Unescaped exactly as get_string() does, by simdjson itself over the lone string token.
+    simdjson::padded_string token(len + 2);
+    token.data()[0] = '"';
+    std::memcpy(token.data() + 1, raw, len);
+    token.data()[len + 1] = '"';
+    od::parser parser;
+    od::document doc;
+    std::string_view text;
+    simdjson::error_code e = parser.iterate(token).get(doc);
+    if (!e) e = doc.get_string().get(text);
+    if (e) return JsonError(where, e);
+    unescaped.assign(text);
+    s = unescaped;
+  }
   auto r = ParseScaled(s, scale);
   if (!r.ok()) {
     return Invalid(where, std::string(is_price ? "price " : "size ") + Quoted(s) +

@@ -265,8 +265,10 @@ absl::Status PeekStrings(od::object& obj, Where where,
 // od::field must live in memory and gcc 12 copies it through a store-forwarding stall on every
 // key (bench_ingest measured Backpack depth decode ~50 % slower that way).
 namespace detail {
-absl::Status LevelValueSlow(std::string_view s, int scale, int64_t* out, bool is_price,
-                            Where where);
+// The rare forms (escapes, exponents, '+', long digit runs, errors): `raw` is the value's raw
+// JSON string (just past its opening quote); it is unescaped as get_string() would and read
+// with ParseScaled. Errors name the value.
+absl::Status LevelValueSlow(const char* raw, int scale, int64_t* out, bool is_price, Where where);
 absl::Status LevelError(Where where, simdjson::error_code e, const char* wrong_type);
 
 template <typename Fn>
@@ -278,21 +280,23 @@ inline absl::Status ForEachLevel(od::value v, int ps, int ss, Where where, Fn&& 
     od::array pair;
     if (simdjson::error_code e = lr.get_array().get(pair))
       return LevelError(where, e, "level is not an array");
-    std::string_view strs[2];
+    // The strings are read in place (raw, not unescaped into simdjson's string buffer): a plain
+    // decimal has no escape, and ParseScaledQuoted stops at the closing quote.
+    const char* strs[2] = {nullptr, nullptr};
     int n = 0;
     for (auto x : pair) {
-      std::string_view s;
-      if (simdjson::error_code e = x.get_string().get(s))
+      od::raw_json_string s;
+      if (simdjson::error_code e = x.get_raw_json_string().get(s))
         return LevelError(where, e, "level values must be strings");
-      if (n < 2) strs[n] = s;
+      if (n < 2) strs[n] = s.raw();
       ++n;
     }
     if (n < 2) return Invalid(where, "level needs [price, size]");
     Level l;
-    if (!ParseScaledFast(strs[0], ps, &l.price)) {
+    if (!ParseScaledQuoted(strs[0], ps, &l.price)) {
       PERPGW_RETURN_IF_ERROR(LevelValueSlow(strs[0], ps, &l.price, true, where));
     }
-    if (!ParseScaledFast(strs[1], ss, &l.size)) {
+    if (!ParseScaledQuoted(strs[1], ss, &l.size)) {
       PERPGW_RETURN_IF_ERROR(LevelValueSlow(strs[1], ss, &l.size, false, where));
     }
     if (l.price <= 0 || l.size < 0)

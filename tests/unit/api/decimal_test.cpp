@@ -121,6 +121,88 @@ TEST_CASE("scaled hot-path parsing", "[decimal]") {
   CHECK(perpgw::FormatScaled(-5, 3) == "-0.005");
 }
 
+TEST_CASE("ParseScaledQuoted (in place, up to the closing quote) reads exactly what "
+          "ParseScaledFast reads",
+          "[decimal]") {
+  // `s` as a JSON string's raw bytes: then the closing quote, then bytes the parser may load
+  // but must not take (digits, to catch a run read past the quote).
+  auto quoted = [](const std::string& s, int scale, int64_t* v) {
+    std::string buf = s + "\"" + "1234567890123456";
+    return perpgw::ParseScaledQuoted(buf.data(), scale, v);
+  };
+  auto same = [&](const std::string& s, int scale) {
+    INFO(s << " scale " << scale);
+    int64_t fast = -7, in_place = -7;
+    const std::string upto = s.substr(0, s.find('"'));
+    const bool fast_ok = perpgw::ParseScaledFast(upto, scale, &fast);
+    REQUIRE(quoted(s, scale, &in_place) == fast_ok);
+    if (fast_ok) {
+      REQUIRE(in_place == fast);
+      auto slow = perpgw::ParseScaled(upto, scale);
+      REQUIRE(slow.ok());
+      REQUIRE(*slow == fast);
+    }
+  };
+  int64_t v = 0;
+  CHECK(quoted("115001.3", 1, &v));
+  CHECK(v == 1150013);
+  CHECK(quoted("0.43174", 5, &v));
+  CHECK(v == 43174);
+  CHECK(quoted("0.00000", 5, &v));
+  CHECK(v == 0);
+  CHECK(quoted("123.4500", 2, &v));
+  CHECK(v == 12345);
+  CHECK_FALSE(quoted("123.451", 2, &v));
+  CHECK(quoted("9223372036854775807", 0, &v));
+  CHECK(v == INT64_MAX);
+  CHECK_FALSE(quoted("9223372036854775808", 0, &v));
+  CHECK_FALSE(quoted("-9223372036854775808", 0, &v));  // left to ParseScaled
+  CHECK(quoted("12345678.12345678", 8, &v));
+  CHECK(v == 1234567812345678);
+  CHECK(quoted("1.000000000000000000000000", 2, &v));
+  CHECK(v == 100);
+  CHECK_FALSE(quoted("1.000000000000000000000001", 2, &v));
+  for (const char* bad : {"", "-", ".", "-.", "1.2.3", "abc", "1e5", "+1", "1\\u0030", " 1",
+                          "1 ", "99999999999999999999", "1234567890123456789.1"}) {
+    INFO(bad);
+    CHECK_FALSE(quoted(bad, 2, &v));
+  }
+  for (const char* s : {"1", "-1", "0", "5.", ".5", "-.5", "0.0", ".0", "00001.10000", "1.5",
+                        "1234567890123456789", "123456789012345678.9", "12345678", "123456789",
+                        "0.12345678", "0.123456789", "1\"2", "\"", "99999999.99999999"}) {
+    for (int scale = 0; scale <= 18; ++scale) same(s, scale);
+  }
+  // Random plain forms (runs across every 8-byte boundary, zeros past the scale) and random
+  // junk, every scale.
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  const std::string junk = "0123456789000..--+e\"\\ x:/";
+  for (int i = 0; i < 200000; ++i) {
+    std::string s;
+    if (next() % 3 == 0) {
+      const size_t n = next() % 28;
+      for (size_t k = 0; k < n; ++k) s += junk[next() % junk.size()];
+    } else {
+      if (next() % 4 == 0) s += '-';
+      const size_t int_len = next() % 21, frac_len = next() % 21;
+      for (size_t k = 0; k < int_len; ++k) s += static_cast<char>('0' + next() % 10);
+      if (next() % 4 != 0) {
+        s += '.';
+        const size_t zeros_from = next() % (frac_len + 1);
+        for (size_t k = 0; k < frac_len; ++k) {
+          s += k >= zeros_from && next() % 8 != 0 ? '0' : static_cast<char>('0' + next() % 10);
+        }
+      }
+    }
+    same(s, static_cast<int>(next() % 19));
+  }
+}
+
 TEST_CASE("decimal prints every int64 mantissa at every scale, the int64 edges included",
           "[decimal]") {
   CHECK(Decimal::FromUnits(INT64_MIN, 0).ToString() == "-9223372036854775808");

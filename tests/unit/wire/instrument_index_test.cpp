@@ -3,6 +3,10 @@
 
 #include "adapters/wire/instrument_index.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 using perpgw::Instrument;
 using perpgw::wire::InstrumentIndex;
 
@@ -54,4 +58,37 @@ TEST_CASE("instrument index: copies are deep, moves keep entries", "[wire][index
   c.Reset({});
   CHECK(c.size() == 0);
   CHECK(c.ByTicker("BTC") == nullptr);
+}
+
+TEST_CASE("instrument index: every venue symbol is found through growth, others are not",
+          "[wire][index]") {
+  // Keys of every length around the hash's 8-byte words, and keys that differ only in one
+  // byte in the middle or at the end.
+  InstrumentIndex idx;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) {
+    std::string k = std::string(static_cast<size_t>(i % 25), 'A') + std::to_string(i);
+    if (i % 3 == 0) k = "BTC_" + std::to_string(i) + "_USDC_PERP";
+    keys.push_back(k);
+    idx.Add(Make(k, "T" + std::to_string(i)));
+    if (i % 500 == 0) {
+      for (int j = 0; j <= i; ++j)
+        REQUIRE(idx.ByVenueSymbol(keys[static_cast<size_t>(j)]) != nullptr);
+    }
+  }
+  REQUIRE(idx.size() == keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Instrument* p = idx.ByVenueSymbol(keys[i]);
+    REQUIRE(p != nullptr);
+    CHECK(p->symbol == "T" + std::to_string(i));
+    CHECK(idx.ByVenueSymbol(keys[i] + "X") == nullptr);
+    const std::string shorter = keys[i].substr(0, keys[i].size() - 1);
+    const Instrument* q = idx.ByVenueSymbol(shorter);
+    CHECK((q == nullptr ? "" : q->venue_symbol) ==
+          (std::find(keys.begin(), keys.end(), shorter) == keys.end() ? "" : shorter));
+  }
+  CHECK(idx.ByVenueSymbol("") == nullptr);
+  InstrumentIndex copy = idx;
+  CHECK(copy.ByVenueSymbol(keys[1234])->symbol == "T1234");
+  CHECK(copy.ByVenueSymbol(keys[1234]) != idx.ByVenueSymbol(keys[1234]));
 }
