@@ -124,28 +124,38 @@ absl::Status ReadLevelObjects(od::value& v, BookSide side, const Instrument& ins
   return wire::ForEachInArray(v, W("order_book"), [&](od::value& lv) -> absl::Status {
     od::object lo;
     PERPGW_JSON_TRY(lv.get_object().get(lo), W("order_book"));
-    // The hot path of every book frame: the two keys read by hand (no Fields tables per level).
-    // Other keys are skipped; a repeated key's last value wins, as Fields does.
-    std::string_view price, size;
-    bool has_price = false, has_size = false;
+    // The hot path of every book frame: the two keys read by hand (no Fields tables per level),
+    // keys compared as written and values read in place (no unescape copies; an escaped key or
+    // value takes the unescaping path). Other keys are skipped; a repeated key's last value
+    // wins, as Fields does.
+    const char* price = nullptr;
+    const char* size = nullptr;
     for (auto fr : lo) {
       od::field f;
       PERPGW_JSON_TRY(std::move(fr).get(f), W("order_book"));
-      std::string_view key;
-      PERPGW_JSON_TRY(f.unescaped_key().get(key), W("order_book"));
-      const bool is_price = key == "price";
-      if (!is_price && key != "size") continue;
-      std::string_view text;
-      if (f.value().get_string().get(text) != simdjson::SUCCESS) {
-        return Bad(wire::Cat("order_book level: `", key, "` must be a decimal string"));
+      const od::raw_json_string raw_key = f.key();
+      bool is_price = raw_key == "price";
+      bool is_size = !is_price && raw_key == "size";
+      if (!is_price && !is_size && wire::RawHasEscape(raw_key.raw())) {
+        std::string_view key;
+        PERPGW_JSON_TRY(f.unescaped_key().get(key), W("order_book"));
+        is_price = key == "price";
+        is_size = key == "size";
       }
-      (is_price ? price : size) = text;
-      (is_price ? has_price : has_size) = true;
+      if (!is_price && !is_size) continue;
+      od::raw_json_string text;
+      if (f.value().get_raw_json_string().get(text) != simdjson::SUCCESS) {
+        return Bad(wire::Cat("order_book level: `", is_price ? "price" : "size",
+                             "` must be a decimal string"));
+      }
+      (is_price ? price : size) = text.raw();
     }
-    if (!has_price || !has_size) return Bad("order_book level without price or size");
+    if (price == nullptr || size == nullptr) return Bad("order_book level without price or size");
     LevelChange c{side, {}};
-    PERPGW_RETURN_IF_ERROR(Scaled(price, inst.price_scale, "order_book price", &c.level.price));
-    PERPGW_RETURN_IF_ERROR(Scaled(size, inst.size_scale, "order_book size", &c.level.size));
+    PERPGW_RETURN_IF_ERROR(
+        wire::ReadLevelValue(price, inst.price_scale, &c.level.price, true, W("order_book")));
+    PERPGW_RETURN_IF_ERROR(
+        wire::ReadLevelValue(size, inst.size_scale, &c.level.size, false, W("order_book")));
     if (c.level.price <= 0 || c.level.size < 0) {
       return Bad("order_book: level with a non-positive price or a negative size");
     }

@@ -271,6 +271,27 @@ namespace detail {
 absl::Status LevelValueSlow(const char* raw, int scale, int64_t* out, bool is_price, Where where);
 absl::Status LevelError(Where where, simdjson::error_code e, const char* wrong_type);
 
+}  // namespace detail
+
+// Whether a raw JSON string (od::raw_json_string::raw(): just past its opening quote, in a
+// validated document) holds an escape before its closing quote.
+inline bool RawHasEscape(const char* raw) {
+  for (; *raw != '"'; ++raw) {
+    if (*raw == '\\') return true;
+  }
+  return false;
+}
+
+// A level's price or size read in place: `raw` is its raw JSON string (od::raw_json_string::raw(),
+// just past the opening quote). Plain decimals take ParseScaledQuoted; anything else is
+// unescaped and read exactly (ParseScaled); errors name the value.
+inline absl::Status ReadLevelValue(const char* raw, int scale, int64_t* out, bool is_price,
+                                   Where where) {
+  if (ParseScaledQuoted(raw, scale, out)) return absl::OkStatus();
+  return detail::LevelValueSlow(raw, scale, out, is_price, where);
+}
+
+namespace detail {
 template <typename Fn>
 inline absl::Status ForEachLevel(od::value v, int ps, int ss, Where where, Fn&& fn) {
   od::array arr;
@@ -293,12 +314,8 @@ inline absl::Status ForEachLevel(od::value v, int ps, int ss, Where where, Fn&& 
     }
     if (n < 2) return Invalid(where, "level needs [price, size]");
     Level l;
-    if (!ParseScaledQuoted(strs[0], ps, &l.price)) {
-      PERPGW_RETURN_IF_ERROR(LevelValueSlow(strs[0], ps, &l.price, true, where));
-    }
-    if (!ParseScaledQuoted(strs[1], ss, &l.size)) {
-      PERPGW_RETURN_IF_ERROR(LevelValueSlow(strs[1], ss, &l.size, false, where));
-    }
+    PERPGW_RETURN_IF_ERROR(ReadLevelValue(strs[0], ps, &l.price, true, where));
+    PERPGW_RETURN_IF_ERROR(ReadLevelValue(strs[1], ss, &l.size, false, where));
     if (l.price <= 0 || l.size < 0)
       return Invalid(where, "level has a non-positive price or a negative size");
     fn(l);
