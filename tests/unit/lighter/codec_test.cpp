@@ -88,6 +88,12 @@ struct Markets {
 
 }  // namespace
 
+static int64_t ScaledOf(const char* text, int scale) {
+  auto v = perpgw::ParseScaled(text, scale);
+  REQUIRE(v.ok());
+  return *v;
+}
+
 TEST_CASE("lighter fill history: pages walked oldest first to the window's end or the limit",
           "[lighter]") {
   auto fill = [](const std::string& id, UnixNanos t) {
@@ -338,6 +344,25 @@ TEST_CASE("lighter book: malformed order_book frames are errors", "[lighter]") {
                    frame(R"({"code":0,"asks":[{"price":"1.001","size":"1"}],"bids":[],"nonce":5})"),
                    m.infos[0].instrument, 0, &d, &snap)
                   .ok());  // beyond the book's scale (the market's 2 decimals, unwidened)
+  // Levels are read in place; escaped keys and values still read exactly, a string-typed
+  // mismatch or a bad escape is an error.
+  REQUIRE(c.ParseWsBook(
+               frame(R"({"code":0,"asks":[{"pr\u0069ce":"3327.4\u0036","size":"\u0031"}],"bids":[{"size":"0.5","price":"3300"}],"nonce":5,"begin_nonce":4})"),
+               eth, 0, &d, &snap)
+              .ok());
+  REQUIRE(d.changes.size() == 2);
+  CHECK(d.changes[0].level.price == ScaledOf("3327.46", eth.price_scale));
+  CHECK(d.changes[0].level.size == ScaledOf("1", eth.size_scale));
+  CHECK(d.changes[1].level.price == ScaledOf("3300", eth.price_scale));
+  CHECK(d.changes[1].level.size == ScaledOf("0.5", eth.size_scale));
+  CHECK_FALSE(
+      c.ParseWsBook(frame(R"({"code":0,"asks":[{"price":3327,"size":"1"}],"bids":[],"nonce":5})"),
+                    eth, 0, &d, &snap)
+          .ok());
+  CHECK_FALSE(
+      c.ParseWsBook(frame(R"({"code":0,"asks":[{"price":"1\q","size":"1"}],"bids":[],"nonce":5})"),
+                    eth, 0, &d, &snap)
+          .ok());
 }
 
 TEST_CASE("lighter ticker, trades and market_stats through the feed", "[lighter]") {
