@@ -616,6 +616,7 @@ absl::Status DecodeMarketEvent(od::object& obj, const MarketContext& ctx, UnixNa
     out->kind = partial ? MarketEventKind::kDepthPartial : MarketEventKind::kDepthDiff;
     const Instrument* in = ctx.symbols ? ctx.symbols->ByVenueSymbol(out->venue_symbol) : nullptr;
     if (!in) return absl::NotFoundError("aster depthUpdate: unknown symbol " + out->venue_symbol);
+    out->instrument = in;
     return ReadDepthBody(obj, in->price_scale, in->size_scale, &out->delta, !partial, what);
   }
   if (e == "bookTicker") {
@@ -740,6 +741,7 @@ void ResetFrame(MarketFrame* out) {
   out->stream.clear();
   out->event_type.clear();
   out->venue_symbol.clear();
+  out->instrument = nullptr;
   out->delta.changes.clear();
   out->funding.clear();
   out->control = ControlReply();

@@ -170,7 +170,8 @@ struct MarketFrame {
   std::string stream;        // combined-stream name; empty for raw /ws frames
   std::string event_type;    // "e" as received
   std::string venue_symbol;  // "s" (forceOrder: o.s); empty for arrays and control
-  DeltaMsg delta;            // depth kinds
+  const Instrument* instrument = nullptr;  // depth kinds: venue_symbol's, from ctx.symbols
+  DeltaMsg delta;                          // depth kinds
   Bbo bbo;
   Trade trade;
   std::vector<Funding> funding;  // kMarkPrice

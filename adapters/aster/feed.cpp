@@ -10,7 +10,11 @@ absl::Status Feed::Decode(std::string_view frame, UnixNanos receive_time, Market
   absl::Status st = DecodeMarketFrame(frame, ctx_, receive_time, &frame_);
   if (!st.ok()) return st;
   out->venue_symbol = frame_.venue_symbol;
-  if (!frame_.venue_symbol.empty()) out->instrument = ctx_.symbols->ByVenueSymbol(frame_.venue_symbol);
+  // Depth frames carry the instrument the decoder resolved (one lookup per frame).
+  out->instrument = frame_.instrument;
+  if (out->instrument == nullptr && !frame_.venue_symbol.empty()) {
+    out->instrument = ctx_.symbols->ByVenueSymbol(frame_.venue_symbol);
+  }
   switch (frame_.kind) {
     case MarketEventKind::kDepthDiff:
       out->kind = FeedKind::kDepthDelta;

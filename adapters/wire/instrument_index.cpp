@@ -34,9 +34,15 @@ uint64_t Hash(std::string_view s) {
     h = (h ^ w) * kMul;
     h ^= h >> 29;
   }
-  if (n > 0) {
+  if (n >= 4) {
+    // 4..7 bytes: the first four and the last four (overlapping), without a variable memcpy.
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    h = (h ^ (uint64_t{hi} << 32 | lo)) * kMul;
+  } else if (n > 0) {
     uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    for (size_t i = 0; i < n; ++i) w = w << 8 | static_cast<unsigned char>(p[i]);
     h = (h ^ w) * kMul;
   }
   h ^= h >> 32;
