@@ -97,6 +97,34 @@ TEST_CASE("WsClient echo: ordered writes, headers, padding, stats") {
   CHECK(parser.copies() == 0);
 }
 
+TEST_CASE("WsClient: bursts and messages larger than the 16 KiB receive buffer arrive whole") {
+  // The read side serves Beast from a 16 KiB buffer one recvmsg fills: a burst of small
+  // messages lands in one read, a large message spans several, sizes around the buffer edge.
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  TestServer server(ioc);
+  Recorder rec;
+  auto client = WsClient::Create(ioc, WsUrl(server), WsOptions{}, rec.Handlers());
+  REQUIRE(client.ok());
+  auto& ws = **client;
+  ws.Connect();
+  REQUIRE(RunUntil(ioc, [&] { return rec.opens == 1; }));
+  std::vector<std::string> sent;
+  for (size_t size : {1, 300, 16 * 1024 - 20, 16 * 1024, 16 * 1024 + 7, 100 * 1024, 5, 40000}) {
+    std::string m(size, 'x');
+    for (size_t i = 0; i < size; ++i) m[i] = static_cast<char>('a' + (i * 7 + size) % 26);
+    sent.push_back(m);
+  }
+  for (int i = 0; i < 200; ++i) sent.push_back("{\"n\":" + std::to_string(i) + "}");
+  for (const std::string& m : sent) REQUIRE(ws.Send(m));
+  REQUIRE(RunUntil(ioc, [&] { return rec.messages.size() == sent.size(); }));
+  for (size_t i = 0; i < sent.size(); ++i) {
+    INFO("message " << i);
+    CHECK(rec.messages[i].first == sent[i]);
+  }
+  CHECK(rec.closes.empty());
+}
+
 TEST_CASE("WsClient: server close handshake reaches on_close once") {
   boost::asio::io_context ioc;
   auto guard = boost::asio::make_work_guard(ioc);
