@@ -10,7 +10,6 @@
 #include <cstring>
 #include <deque>
 #include <variant>
-#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -67,36 +66,14 @@ class RxStampedStream {
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
     return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
   }
-  // Reads come out of a 16 KiB receive buffer that one recvmsg fills. Beast's WebSocket layer
-  // reads at most 1,536 bytes at a time (its frame buffer), so on a busy feed every few frames
-  // cost a recvmsg plus an epoll re-arm and wait; here a burst of frames (a venue tick) costs one
-  // recvmsg, and the reads after it are copies. The buffer is tried before waiting (a read that
-  // finds data completes through a post, as asio's own sockets do); only an empty socket waits.
-  // The stamp of a read is the kernel time of the last segment the recvmsg returned, so frames
-  // earlier in the same 16 KiB are stamped up to that burst's spread late (bounded by the size).
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     return net::async_initiate<ReadHandler, void(beast::error_code, std::size_t)>(
-        [this](auto h, const MutableBufferSequence& b) { StartRead(std::move(h), b); }, handler,
-        buffers);
+        [this](auto h, const MutableBufferSequence& b) { WaitThenRead(std::move(h), b); },
+        handler, buffers);
   }
 
  private:
-  static constexpr std::size_t kRxChunk = 16 * 1024;
-
-  template <class Handler, class MutableBufferSequence>
-  void StartRead(Handler h, const MutableBufferSequence& buffers) {
-    auto ex = net::get_associated_executor(h, get_executor());
-    beast::error_code ec;
-    std::size_t n = 0;
-    if (net::buffer_size(buffers) > 0) {
-      if (rx_begin_ == rx_end_) ec = Fill();
-      if (ec == net::error::would_block) return WaitThenRead(std::move(h), buffers);
-      if (!ec) n = CopyOut(buffers);
-    }
-    net::post(ex, beast::bind_front_handler(std::move(h), ec, n));
-  }
-
   template <class Handler, class MutableBufferSequence>
   void WaitThenRead(Handler h, const MutableBufferSequence& buffers) {
     auto ex = net::get_associated_executor(h, get_executor());
@@ -104,32 +81,30 @@ class RxStampedStream {
         tcp::socket::wait_read,
         net::bind_executor(ex, [this, h = std::move(h), buffers](beast::error_code ec) mutable {
           if (ec) return std::move(h)(ec, 0);
-          ec = Fill();
+          std::size_t n = 0;
+          ec = ReadNow(buffers, &n);
           if (ec == net::error::would_block) return WaitThenRead(std::move(h), buffers);
-          if (ec) return std::move(h)(ec, 0);
-          const std::size_t n = CopyOut(buffers);
           std::move(h)(ec, n);
         }));
   }
 
-  // Moves buffered bytes into `buffers` (the buffer is not empty).
   template <class MutableBufferSequence>
-  std::size_t CopyOut(const MutableBufferSequence& buffers) {
-    const std::size_t n =
-        net::buffer_copy(buffers, net::const_buffer(rx_.data() + rx_begin_, rx_end_ - rx_begin_));
-    rx_begin_ += n;
-    if (rx_begin_ == rx_end_) rx_begin_ = rx_end_ = 0;
-    return n;
-  }
-
-  // One recvmsg into the (empty) receive buffer, taking the kernel's receive stamp.
-  beast::error_code Fill() {
-    if (rx_.size() < kRxChunk) rx_.resize(kRxChunk);
-    iovec iov{rx_.data(), rx_.size()};
+  beast::error_code ReadNow(const MutableBufferSequence& buffers, std::size_t* n) {
+    iovec iov[16];
+    std::size_t count = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && count < 16; ++it) {
+      net::mutable_buffer b(*it);
+      if (b.size() == 0) continue;
+      iov[count].iov_base = b.data();
+      iov[count].iov_len = b.size();
+      ++count;
+    }
+    if (count == 0) return {};  // a zero-size read completes at once
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
     msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
     msg.msg_control = stamping_ ? control : nullptr;
     msg.msg_controllen = stamping_ ? sizeof control : 0;
     const ssize_t r = ::recvmsg(next_.socket().native_handle(), &msg, MSG_DONTWAIT);
@@ -138,8 +113,7 @@ class RxStampedStream {
       return beast::error_code(errno, boost::system::system_category());
     }
     if (r == 0) return net::error::eof;
-    rx_begin_ = 0;
-    rx_end_ = static_cast<std::size_t>(r);
+    *n = static_cast<std::size_t>(r);
     if (stamping_) {
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
@@ -153,8 +127,6 @@ class RxStampedStream {
     return {};
   }
 
-  std::vector<char> rx_;
-  std::size_t rx_begin_ = 0, rx_end_ = 0;
   next_layer_type next_;
   bool stamping_ = false;
   int64_t last_rx_ns_ = 0;
