@@ -136,8 +136,8 @@ TEST_CASE("Levels: strings to mantissas, exact, with clear errors") {
   REQUIRE(asks.size() == 1);
   CHECK(asks[0].price == 10000);  // exponent through the exact slow path
 
-  auto one = [&](std::string body) {
-    std::vector<Level> out;
+  // The levels of {"x":[...]} at price scale 2 and the given size scale.
+  auto levels = [&](std::string body, int size_scale, std::vector<Level>* out) {
     od::document d;
     absl::Status st = parser.Start(body, kW, &d);
     if (!st.ok()) return st;
@@ -145,7 +145,11 @@ TEST_CASE("Levels: strings to mantissas, exact, with clear errors") {
     PERPGW_RETURN_IF_ERROR(RootObject(d, kW, &o));
     od::value v;
     PERPGW_JSON_TRY(o["x"].get(v), kW);
-    return ReadLevels(v, 2, 0, &out, kW);
+    return ReadLevels(v, 2, size_scale, out, kW);
+  };
+  auto one = [&](std::string body) {
+    std::vector<Level> out;
+    return levels(std::move(body), 0, &out);
   };
   CHECK(one(R"({"x":[["1.5","1"]]})").ok());
   CHECK(Msg(one(R"({"x":[["1.005","1"]]})")).find("does not fit scale 2") != std::string::npos);
@@ -157,28 +161,18 @@ TEST_CASE("Levels: strings to mantissas, exact, with clear errors") {
   CHECK_FALSE(one(R"({"x":[["1","1"],)").ok());
   // The values are read in place; an escaped one is unescaped as get_string() would (exact
   // value), a bad escape is malformed JSON, and an escaped quote does not end the value early.
-  auto levels = [&](std::string body, std::vector<Level>* out) {
-    od::document d;
-    absl::Status st = parser.Start(body, kW, &d);
-    if (!st.ok()) return st;
-    od::object o;
-    PERPGW_RETURN_IF_ERROR(RootObject(d, kW, &o));
-    od::value v;
-    PERPGW_JSON_TRY(o["x"].get(v), kW);
-    return ReadLevels(v, 2, 3, out, kW);
-  };
   std::vector<Level> got;
-  REQUIRE(levels(R"({"x":[["1\u0030.5","\u0032"],["7.25","0.5"]]})", &got).ok());
+  REQUIRE(levels(R"({"x":[["1\u0030.5","\u0032"],["7.25","0.5"]]})", 3, &got).ok());
   REQUIRE(got.size() == 2);
   CHECK(got[0].price == 1050);
   CHECK(got[0].size == 2000);
   CHECK(got[1].price == 725);
   CHECK(got[1].size == 500);
   got.clear();
-  CHECK(Msg(levels(R"({"x":[["1\q","1"]]})", &got)).find("malformed JSON") != std::string::npos);
-  CHECK(Msg(levels(R"({"x":[["1\"2","1"]]})", &got)).find("price \"1\"2\" does not fit") !=
+  CHECK(Msg(levels(R"({"x":[["1\q","1"]]})", 3, &got)).find("malformed JSON") != std::string::npos);
+  CHECK(Msg(levels(R"({"x":[["1\"2","1"]]})", 3, &got)).find("price \"1\"2\" does not fit") !=
         std::string::npos);
-  CHECK(Msg(levels(R"({"x":[["1","2\n"]]})", &got)).find("size") != std::string::npos);
+  CHECK(Msg(levels(R"({"x":[["1","2\n"]]})", 3, &got)).find("size") != std::string::npos);
 }
 
 TEST_CASE("JsonParser: zero-copy with padding, copy without; errors are statuses") {
