@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # libFuzzer runs (clang, ASan + UBSan) of every fuzz target in tests/fuzz/, seeded from
 # tests/data/ and config/. Usage:
-#   scripts/fuzz.sh [--with-unit] [SECONDS_PER_TARGET] [TARGET...]
+#   scripts/fuzz.sh [--with-unit|--build-only] [SECONDS_PER_TARGET] [TARGET...]
 # Default: 300 s per target, all targets (the long form, run by hand). The corpus each run grows
 # is kept in build-fuzz/fuzz-corpus/<target>/ (later runs start from it); a crashing input is
 # written to build-fuzz/fuzz-artifacts/ and fails the run. --with-unit first builds and runs the
 # unit suite in the same ASan+UBSan build (this is CI's sanitizer stage: scripts/test.sh runs
-# `scripts/fuzz.sh --with-unit 20`).
+# `scripts/fuzz.sh --with-unit 20`). --build-only builds what --with-unit runs and runs nothing
+# (scripts/test.sh builds it this way while ctest runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-with_unit=0
+with_unit=0 build_only=0
 if [ "${1:-}" = "--with-unit" ]; then with_unit=1; shift; fi
+if [ "${1:-}" = "--build-only" ]; then with_unit=1 build_only=1; shift; fi
 secs="${1:-300}"
 shift || true
 case "$secs" in ''|*[!0-9]*) echo "usage: $0 [--with-unit] [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
@@ -40,6 +42,7 @@ fi
 start=$(date +%s)
 cmake --build "$dir" -j"$JOBS" --target "${build[@]}"
 echo "fuzz.sh: built ${#build[@]} targets in $(( $(date +%s) - start )) s"
+if [ "$build_only" = 1 ]; then exit 0; fi
 if [ "$with_unit" = 1 ]; then
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j"$JOBS" -L unit -E '^perpgw_replay_|bench')
 fi
