@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 # The sanitizer tree builds while ctest runs, under SCHED_IDLE: it gets only the CPU no test wants.
-# The suite mostly waits on venue events (ctest used ~15 % of one core over its 11 min here), so
+# The suite mostly waits on venue events (ctest used ~25 % of one core over its 11 min here), so
 # the build takes the idle rest and the tests keep their timing. Its output: build-fuzz/build.log.
 # (nice 19 where SCHED_IDLE is refused.) Its own process group, so an early exit stops all of it.
 mkdir -p build-fuzz
