@@ -15,7 +15,7 @@ if [ "${1:-}" = "--with-unit" ]; then with_unit=1; shift; fi
 if [ "${1:-}" = "--build-only" ]; then with_unit=1 build_only=1; shift; fi
 secs="${1:-300}"
 shift || true
-case "$secs" in ''|*[!0-9]*) echo "usage: $0 [--with-unit] [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
+case "$secs" in ''|*[!0-9]*) echo "usage: $0 [--with-unit|--build-only] [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 bash scripts/install-deps.sh
 dir="build-fuzz"
 JOBS="${PERPGW_JOBS:-2}"
