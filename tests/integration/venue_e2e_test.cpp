@@ -243,12 +243,19 @@ void BookThroughFaults(RigOptions opts) {
 }
 
 // Collects StreamOrderEvents for one account.
+// Every order event of the rig's account from its first (sequence 1). A live-only stream
+// (from_sequence 0) starts when the server registers it, which is not ordered with a call the
+// test makes right after constructing the follower: under load (CI, 2 cores) the order's OPEN
+// event was published before the subscription existed and the test waited for it in vain.
+// A fresh rig's account starts at sequence 0, so sequence 1 is either replayed or the next
+// live event; the replay buffer (limits.replay_buffer, 100000) holds a test's events.
 class OrderEventFollower {
  public:
   OrderEventFollower(VenueRig& rig) {
     thread_ = std::thread([this, &rig] {
       v1::StreamOrderEventsRequest req;
       req.set_account(rig.account());
+      req.set_from_sequence(1);
       auto reader = rig.trading->StreamOrderEvents(&ctx_, req);
       v1::OrderEvent e;
       while (reader->Read(&e)) {
