@@ -628,8 +628,11 @@ void Bus::OnLiquidation(const Liquidation& l) {
 void Bus::PostSubscribe(SubscriberPtr sub, std::function<void()> task) {
   // A subscriber that is already dead is never kept: its end may have been counted by a sweep
   // that ran before this task (SweepEnded only runs when that count changes).
+  // Then the stream is live: its headers tell the client so (Subscriber::Live).
   Post([sub = std::move(sub), task = std::move(task)] {
-    if (!sub->dead()) task();
+    if (sub->dead()) return;
+    task();
+    sub->Live();
   });
 }
 

@@ -231,6 +231,10 @@ void Bus::SubscribeOrders(SubscriberPtr sub, std::string account, uint64_t from_
                           uint64_t epoch) {
   PostSubscribe(sub, [this, sub, account = std::move(account), from_sequence, epoch] {
     AccountState& a = accounts_[account];
+    // Where the client stands: live events continue from perpgw-sequence + 1 (a replay runs up
+    // to it), in this epoch. A client may resume from it after a disconnect.
+    sub->SetHeader("perpgw-sequence", std::to_string(a.seq));
+    sub->SetHeader("perpgw-epoch", std::to_string(epoch_));
     if (epoch != 0 && epoch != epoch_ && from_sequence > 0 && !order_log_) {
       sub->Finish(GrpcStatus(
           grpc::StatusCode::FAILED_PRECONDITION,

@@ -29,11 +29,37 @@ Subscriber::~Subscriber() {
   stats_->subscribers[static_cast<int>(kind_)].fetch_sub(1);
 }
 
-void Subscriber::Bind(StartWriteFn start_write, FinishFn finish) {
+void Subscriber::Bind(StartWriteFn start_write, FinishFn finish, SendHeadersFn send_headers) {
   std::unique_lock lock(mu_);
   start_write_ = std::move(start_write);
   finish_ = std::move(finish);
+  send_headers_ = std::move(send_headers);
   MaybeStart(lock);
+}
+
+void Subscriber::SetHeader(std::string key, std::string value) {
+  std::lock_guard lock(mu_);
+  if (!headers_sent_) headers_.emplace_back(std::move(key), std::move(value));
+}
+
+void Subscriber::Live() {
+  std::unique_lock lock(mu_);
+  // A write under way (or done) carried the headers; a finished stream sends them with its
+  // status.
+  if (headers_sent_ || writing_ || finished_ || !start_write_ || dead()) return;
+  headers_sent_ = true;
+  if (!send_headers_) return;
+  // The headers take the write slot until OnWriteDone, like a message, so they never race a
+  // StartWrite (gRPC sends initial metadata once, with whichever op goes first).
+  writing_ = true;
+  ++starting_;
+  lock.unlock();
+  send_headers_(headers_, true);
+  lock.lock();
+  if (--starting_ == 0 && finish_deferred_) {
+    finish_deferred_ = false;
+    if (finish_) finish_(deferred_status_);
+  }
 }
 
 void Subscriber::MaybeStart(std::unique_lock<std::recursive_mutex>& lock) {
@@ -64,8 +90,11 @@ void Subscriber::MaybeStart(std::unique_lock<std::recursive_mutex>& lock) {
   // and the fan-out pushing the next message must not wait for that. Safe: current_ and
   // start_write_ stay put while writing_ (only OnDone clears start_write_, and OnDone cannot
   // come before our Finish, which waits while a start is under way: FinishLocked).
+  const bool attach_headers = !headers_sent_ && send_headers_;
+  headers_sent_ = true;
   ++starting_;
   lock.unlock();
+  if (attach_headers) send_headers_(headers_, false);  // headers_ is fixed once sent
   start_write_(&current_, more);
   lock.lock();
   if (--starting_ == 0 && finish_deferred_) {
@@ -176,6 +205,7 @@ void Subscriber::OnDone() {
   if (!was_dead) stats_->ended.fetch_add(1, std::memory_order_release);
   start_write_ = nullptr;
   finish_ = nullptr;
+  send_headers_ = nullptr;
   queue_.clear();
   latest_.clear();
 }

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace perpgw::gateway {
 
@@ -51,12 +53,27 @@ class Subscriber {
   // next write always follows from OnWriteDone, and the last one of a burst goes unhinted.
   using StartWriteFn = std::function<void(const grpc::ByteBuffer*, bool more)>;
   using FinishFn = std::function<void(const grpc::Status&)>;
+  // The response headers (gRPC initial metadata). `alone`: send them now, without a message
+  // (the reactor's StartSendInitialMetadata; its OnSendInitialMetadataDone must call
+  // OnWriteDone, as the headers hold the one write slot). Otherwise only attach them: the
+  // StartWrite that follows carries them.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  using SendHeadersFn = std::function<void(const Headers&, bool alone)>;
 
   Subscriber(StreamKind kind, size_t bound, BusStats* stats);
   ~Subscriber();
   StreamKind kind() const { return kind_; }
 
-  void Bind(StartWriteFn start_write, FinishFn finish);
+  // `send_headers` may be empty (no headers, e.g. a test transport): then Live only marks.
+  void Bind(StartWriteFn start_write, FinishFn finish, SendHeadersFn send_headers = nullptr);
+
+  // The stream is registered with the fan-out: every event published from now on reaches it.
+  // Its response headers go out now (alone) unless a message already carried them, so a client
+  // that waits for the headers (WaitForInitialMetadata, grpcurl's "Response headers") knows
+  // that nothing it causes afterwards can be missed. Called by the bus after the subscribe
+  // task; once. SetHeader adds a header before that (ignored once they went out).
+  void SetHeader(std::string key, std::string value);
+  void Live();
 
   // Lossless: false when the bound is exceeded (the caller finishes the stream).
   bool PushLossless(const grpc::ByteBuffer& msg);
@@ -99,6 +116,9 @@ class Subscriber {
   BusStats* stats_;
   StartWriteFn start_write_;
   FinishFn finish_;
+  SendHeadersFn send_headers_;
+  Headers headers_;
+  bool headers_sent_ = false;  // sent alone, or attached to the first write
   // Recursive: Finish is called with the lock held so it never races OnDone (gRPC may run
   // OnDone inline). StartWrite is called without it (MaybeStart).
   mutable std::recursive_mutex mu_;

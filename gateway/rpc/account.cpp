@@ -103,7 +103,7 @@ class AccountImpl final : public AccountBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribePositions(sub, req.account());
     // The current positions first (each message is a position's whole state), then changes.
     // Without the venue's answer the stream still carries the changes. One venue query per
@@ -227,7 +227,7 @@ class AccountImpl final : public AccountBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeLiquidations(sub, req.account());
     return stream;
   }

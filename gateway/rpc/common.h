@@ -129,7 +129,10 @@ std::shared_ptr<void> StreamQuota(Gateway& gw, CallbackServerContext* ctx, Statu
 class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `quota`: this stream's place in its token's stream count, released when the call is done.
-  RawStream(SubscriberPtr sub, std::shared_ptr<void> quota)
+  // The response headers go out once the bus registered the stream (Subscriber::Live); the
+  // subscriber never overlaps them with a write or a Finish, so `ctx` is not touched
+  // concurrently.
+  RawStream(CallbackServerContext* ctx, SubscriberPtr sub, std::shared_ptr<void> quota)
       : sub_(std::move(sub)), quota_(std::move(quota)) {
     sub_->Bind(
         [this](const grpc::ByteBuffer* m, bool more) {
@@ -137,8 +140,13 @@ class RawStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           if (more) wo.set_buffer_hint();
           StartWrite(m, wo);
         },
-        [this](const Status& s) { Finish(Rich(s)); });
+        [this](const Status& s) { Finish(Rich(s)); },
+        [this, ctx](const Subscriber::Headers& headers, bool alone) {
+          for (const auto& [k, v] : headers) ctx->AddInitialMetadata(k, v);
+          if (alone) StartSendInitialMetadata();
+        });
   }
+  void OnSendInitialMetadataDone(bool ok) override { sub_->OnWriteDone(ok); }
   void OnWriteDone(bool ok) override { sub_->OnWriteDone(ok); }
   void OnCancel() override { sub_->Finish(Status(StatusCode::CANCELLED, "client cancelled")); }
   void OnDone() override {

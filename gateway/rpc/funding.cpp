@@ -152,7 +152,7 @@ class FundingImpl final : public FundingBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeFunding(sub, std::move(keys));
     return stream;
   }

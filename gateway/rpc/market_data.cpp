@@ -99,7 +99,7 @@ class MarketDataImpl final : public MarketDataBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeBbo(sub, std::move(keys));
     return stream;
   }
@@ -120,7 +120,7 @@ class MarketDataImpl final : public MarketDataBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeTrades(sub, std::move(keys));
     return stream;
   }
@@ -151,7 +151,7 @@ class MarketDataImpl final : public MarketDataBase {
     Status qerr;
     auto quota = StreamQuota(gw_, ctx, &qerr);
     if (!quota) return new FailedStream(qerr);
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeBooks(sub, std::move(keys), req.depth());
     return stream;
   }

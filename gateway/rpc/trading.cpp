@@ -962,7 +962,7 @@ class TradingImpl final : public TradingBase {
       quota = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(
           std::move(quota), std::move(guard));
     }
-    auto* stream = new RawStream(sub, std::move(quota));
+    auto* stream = new RawStream(ctx, sub, std::move(quota));
     gw_.bus().SubscribeOrders(sub, req.account(), req.from_sequence(), req.epoch());
     return stream;
   }

@@ -1542,6 +1542,64 @@ TEST_CASE("backpack: a fill while the private stream reconnects is not lost",
   FillWhilePrivateStreamDown(BackpackOptions(), "/");
 }
 
+// A strategy that opens StreamOrderEvents live-only (from_sequence 0) and places an order right
+// after could not know when its stream was registered: the OPEN could be published before it
+// and never reach it (the e2e follower lost one that way in CI). The response headers now go
+// out once the stream is live, with the account's last sequence and the epoch: a client that
+// waits for them misses nothing it causes afterwards. Without them WaitForInitialMetadata
+// waits for the first message, which is the event this test is about to cause: it sees none.
+TEST_CASE("backpack: StreamOrderEvents' headers say it is live; an order placed after is seen",
+          "[integration][backpack][streams]") {
+  RigOptions opts = BackpackOptions();
+  opts.rate = 20;
+  opts.symbols = {"BTC"};
+  VenueRig rig(opts);
+  REQUIRE(rig.error() == "");
+  const FrozenMarket fm = FreezeMarket(rig);
+  for (int round = 0; round < 3; ++round) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::StreamOrderEventsRequest req;
+    req.set_account(rig.account());
+    auto reader = rig.trading->StreamOrderEvents(&ctx, req);
+    reader->WaitForInitialMetadata();
+    const auto& md = ctx.GetServerInitialMetadata();
+    auto header = [&](const char* key) {
+      auto it = md.find(key);
+      return it == md.end() ? std::string("(absent)")
+                            : std::string(it->second.data(), it->second.size());
+    };
+    const std::string seq = header("perpgw-sequence"), epoch = header("perpgw-epoch");
+    INFO("round " << round << ": perpgw-sequence " << seq << ", perpgw-epoch " << epoch);
+    REQUIRE(seq != "(absent)");
+    REQUIRE(epoch != "(absent)");
+    const std::string cid = "hdr-" + std::to_string(round);
+    v1::PlaceOrderRequest r;
+    r.set_account(rig.account());
+    *r.mutable_market() = fm.market;
+    r.set_client_order_id(cid);
+    r.set_side(v1::SIDE_BUY);
+    r.set_type(v1::ORDER_TYPE_LIMIT);
+    r.set_time_in_force(v1::TIME_IN_FORCE_GTC);
+    r.set_price(Offset(fm.best_bid, fm.tick, -20 - round));
+    r.set_size(fm.size);
+    v1::PlaceOrderResponse ack;
+    REQUIRE(Call(rig.trading.get(), &v1::TradingService::Stub::PlaceOrder, r, &ack).ok());
+    REQUIRE(ack.outcome() == v1::ACK_OUTCOME_ACCEPTED);
+    // The stream's first event is the one after the headers' sequence, and this order's event
+    // comes (an earlier round's order may have a late event of its own first).
+    v1::OrderEvent e;
+    REQUIRE(reader->Read(&e));
+    CHECK(e.sequence() == std::stoull(seq) + 1);
+    CHECK(std::to_string(e.epoch()) == epoch);
+    bool seen = e.order().client_order_id() == cid;
+    while (!seen && reader->Read(&e)) seen = e.order().client_order_id() == cid;
+    CHECK(seen);
+    ctx.TryCancel();
+    reader->Finish();
+  }
+}
+
 // Paradex serves the public (SBE) and private channels on the one path /v1: the refusals
 // and the drop hit both connections, which only makes the private outage longer.
 TEST_CASE("paradex: a fill while the private stream reconnects is not lost",

@@ -246,6 +246,107 @@ TEST_CASE("order events: lossless with replay, bounded, RESOURCE_EXHAUSTED when 
   (void)tiny;
 }
 
+// A transport that records the headers (and whether they went alone) and every write, and
+// completes each op at once, as the reactor would from gRPC's callbacks.
+struct HeaderStream {
+  explicit HeaderStream(SubscriberPtr s) : sub(std::move(s)) {
+    sub->Bind(
+        [this](const grpc::ByteBuffer* m, bool) {
+          {
+            std::lock_guard l(mu);
+            ops.push_back("write");
+            msgs.push_back(*m);
+          }
+          sub->OnWriteDone(true);
+        },
+        [](const grpc::Status&) {},
+        [this](const Subscriber::Headers& h, bool alone) {
+          {
+            std::lock_guard l(mu);
+            ops.push_back(alone ? "headers alone" : "headers attached");
+            headers = h;
+          }
+          if (alone) sub->OnWriteDone(true);  // OnSendInitialMetadataDone
+        });
+  }
+  std::string Header(const std::string& key) {
+    std::lock_guard l(mu);
+    for (const auto& [k, v] : headers) {
+      if (k == key) return v;
+    }
+    return "(absent)";
+  }
+  std::vector<std::string> Ops() {
+    std::lock_guard l(mu);
+    return ops;
+  }
+  SubscriberPtr sub;
+  std::mutex mu;
+  std::vector<std::string> ops;
+  std::vector<grpc::ByteBuffer> msgs;
+  Subscriber::Headers headers;
+};
+
+TEST_CASE("a stream's headers go out once the bus registered it: alone, or with its first message",
+          "[bus][headers]") {
+  LimitsConfig limits;
+  ManualClock clock(1);
+  Bus bus(limits, {{"aster", 3600000}}, clock);
+  bus.Start();
+  auto order_event = [](int i) {
+    OrderEvent e;
+    e.order.account = "acc1";
+    e.order.venue = "aster";
+    e.order.symbol = "BTC";
+    e.order.order_id = std::to_string(i);
+    e.order.status = OrderStatus::kOpen;
+    return std::make_shared<const Event>(e);
+  };
+  bus.Publish(order_event(1));
+  bus.Publish(order_event(2));
+  const std::string epoch = std::to_string(bus.epoch());
+
+  // Live only: nothing before the bus ran the subscription, then the headers alone, carrying
+  // where the account stands; the next event follows them.
+  auto live = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &bus.stats());
+  HeaderStream a(live);
+  CHECK(a.Ops().empty());
+  bus.SubscribeOrders(live, "acc1", 0);
+  Drain(bus);
+  CHECK(a.Ops() == std::vector<std::string>{"headers alone"});
+  CHECK(a.Header("perpgw-sequence") == "2");
+  CHECK(a.Header("perpgw-epoch") == epoch);
+  bus.Publish(order_event(3));
+  Drain(bus);
+  REQUIRE(a.Ops() == std::vector<std::string>{"headers alone", "write"});
+  CHECK(Decode<v1::OrderEvent>(a.msgs[0]).sequence() == 3);
+
+  // A replay: the headers ride on its first message, once.
+  auto replay = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &bus.stats());
+  HeaderStream b(replay);
+  bus.SubscribeOrders(replay, "acc1", 2);
+  Drain(bus);
+  CHECK(b.Ops() == std::vector<std::string>{"headers attached", "write", "write"});
+  CHECK(b.Header("perpgw-sequence") == "3");
+  CHECK(Decode<v1::OrderEvent>(b.msgs[0]).sequence() == 2);
+
+  // A refused subscription sends no headers of its own (the status carries them).
+  auto ahead = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &bus.stats());
+  HeaderStream c(ahead);
+  bus.SubscribeOrders(ahead, "acc1", 9);
+  Drain(bus);
+  CHECK(c.Ops().empty());
+
+  // Every stream kind goes live the same way (no headers of its own).
+  auto book = std::make_shared<Subscriber>(StreamKind::kTrades, 64, &bus.stats());
+  HeaderStream d(book);
+  bus.SubscribeTrades(book, {{"aster", "BTC"}});
+  Drain(bus);
+  CHECK(d.Ops() == std::vector<std::string>{"headers alone"});
+  CHECK(d.headers.empty());
+  bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
+}
+
 TEST_CASE("BBO is conflated per market for a stalled consumer", "[bus]") {
   LimitsConfig limits;
   ManualClock clock(1);
