@@ -389,7 +389,12 @@ class Trader:
             self.legs[0].symbol, fmt(base), fmt(mid), self.legs[0].venue, self.legs[0].account,
             self.legs[1].venue, self.legs[1].account))
         self.start_streams()
-        time.sleep(0.3)  # let both streams attach; missed events are recovered by reconcile()
+        # Orders only once both streams are registered at the gateway (their headers came):
+        # events of an order placed before could be published before the stream existed.
+        for s in self.streams:
+            if not s.wait_live(10):
+                say("order events %s: not live after 10 s; reconcile() recovers what it missed"
+                    % s.account)
         try:
             for leg in self.legs:
                 self.post_only(leg, size[id(leg)])

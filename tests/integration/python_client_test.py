@@ -269,9 +269,9 @@ def live_checks(perpgwd, sim):
 
     # Order events, in a thread.
     events = queue.Queue()
-    # from_sequence 1 on the fresh account (nothing published yet: 1 = its last sequence + 1) so
-    # no event can slip by between opening the stream and the gateway registering it.
-    es = perpgw.OrderEventStream(c, account, from_sequence=1, log=print)
+    # Live only, then wait_live: the stream's headers say the gateway registered it, so no event
+    # of the order placed next can slip by (they carry the account's sequence and epoch).
+    es = perpgw.OrderEventStream(c, account, log=print)
 
     def pump_events(stream, q):
         try:
@@ -280,6 +280,9 @@ def live_checks(perpgwd, sim):
         except Exception as e:  # noqa: BLE001
             q.put(e)
     threading.Thread(target=pump_events, args=(es, events), daemon=True).start()
+    check(es.wait_live(15), "the order-event stream's headers (live) arrived")
+    check(es.live_sequence >= 0 and es.live_epoch > 0, (es.live_sequence, es.live_epoch))
+    print("ok: order events live at sequence %d, epoch %d" % (es.live_sequence, es.live_epoch))
     got = []
 
     def wait_event(pred, what, q=events, timeout=30):
@@ -332,6 +335,9 @@ def live_checks(perpgwd, sim):
     ev_open = wait_event(lambda e: e.order.client_order_id == coid and
                          e.order.status == trading_pb2.ORDER_STATUS_OPEN, "the OPEN event")
     check(ev_open.epoch != 0 and es.epoch == ev_open.epoch, "epoch tracked")
+    check(got[0].sequence == es.live_sequence + 1 and ev_open.epoch == es.live_epoch,
+          "the first event follows the headers' sequence: %d after %d" % (
+              got[0].sequence, es.live_sequence))
     topen = perpgw.typed(ev_open.order)
     check(topen.avg_fill_price is None or topen.avg_fill_price == 0, topen.avg_fill_price)
     check(topen.price == price, topen)

@@ -66,6 +66,9 @@ class ResilientStream:
     def _on_reopen(self):
         """Hook: called before every reopen after the first open."""
 
+    def _on_open(self, call):
+        """Hook: called on the iterating thread once a call is open, before its first message."""
+
     def __iter__(self):
         backoff = 0.1
         first = True
@@ -81,6 +84,7 @@ class ResilientStream:
                 return
             try:
                 try:
+                    self._on_open(call)
                     for msg in call:
                         backoff = 0.1
                         yield msg
@@ -115,6 +119,11 @@ class OrderEventStream(ResilientStream):
     GetOrder there -- and the stream continues live (from_sequence 0).
 
     cancel_on_disconnect_ms is passed on every (re)open (the dead man's switch; 0 = off).
+
+    wait_live(timeout) -> bool: True once the current call is registered at the gateway (its
+    response headers arrived): events of anything done afterwards reach this stream. Place
+    orders after it, not after opening the stream. live_sequence / live_epoch: the headers'
+    perpgw-sequence (the account's last sequence then) and perpgw-epoch.
     """
 
     def __init__(self, client, account, on_gap=None, on_restart=None, log=None, from_sequence=0,
@@ -130,7 +139,24 @@ class OrderEventStream(ResilientStream):
         self.resumes = 0
         self.gaps = 0
         self.last_request = None
+        self.live_sequence = None
+        self.live_epoch = None
+        self._live = threading.Event()
         super().__init__(self._open_events, name="order events " + account, log=log)
+
+    def wait_live(self, timeout=None):
+        return self._live.wait(timeout)
+
+    def _on_reopen(self):
+        self._live.clear()
+
+    def _on_open(self, call):
+        # Blocks until the headers arrive (or the call ends: then none, and the error follows).
+        md = dict(call.initial_metadata() or ())
+        if "perpgw-sequence" in md:
+            self.live_sequence = int(md["perpgw-sequence"])
+            self.live_epoch = int(md.get("perpgw-epoch", "0"))
+            self._live.set()
 
     def _open_events(self, _resume):
         if self.last_sequence > 0:
@@ -166,6 +192,7 @@ class OrderEventStream(ResilientStream):
                 self._log("order events %s: %s %s; reconciling and continuing live" %
                           (self.account, e.code().name, e.details()))
                 self.gaps += 1
+                self._live.clear()
                 self.last_sequence = 0
                 self._start = 0
                 self.epoch = 0
