@@ -88,6 +88,15 @@ absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale);
 // significant digits). False on any error AND on valid forms it leaves to ParseScaled ('+' sign,
 // exponents, longer digit runs): callers fall back to ParseScaled when it says false.
 bool ParseScaledFast(std::string_view text, int scale, int64_t* out);
+// ParseScaledFast, then ParseScaled for the forms it leaves: every form ParseScaled reads, at
+// the fast path's cost for plain ones. False on error (no allocation on the fast path).
+inline bool ParseScaledAny(std::string_view text, int scale, int64_t* out) {
+  if (ParseScaledFast(text, scale, out)) return true;
+  auto v = ParseScaled(text, scale);
+  if (!v.ok()) return false;
+  *out = *v;
+  return true;
+}
 // The same over a JSON string's raw bytes: `raw` points just past the opening quote, in a buffer
 // that holds the closing '"' (a document simdjson validated). Exactly the forms ParseScaledFast
 // takes, ending at the first '"'; false for anything else, escapes included (a backslash is not

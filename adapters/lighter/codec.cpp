@@ -60,14 +60,9 @@ absl::Status GetFlag(const Fields& f, std::string_view key, bool* out) {
 
 // A level value at `scale`: plain decimal fast path, exact slow path for other forms.
 absl::Status Scaled(std::string_view text, int scale, std::string_view what, int64_t* out) {
-  if (ParseScaledFast(text, scale, out)) return absl::OkStatus();
-  auto v = ParseScaled(text, scale);
-  if (!v.ok()) {
-    return Bad(wire::Cat(what, " '", Short(text), "' is not a value at ", std::to_string(scale),
-                         " decimals"));
-  }
-  *out = *v;
-  return absl::OkStatus();
+  if (ParseScaledAny(text, scale, out)) return absl::OkStatus();
+  return Bad(wire::Cat(what, " '", Short(text), "' is not a value at ", std::to_string(scale),
+                       " decimals"));
 }
 
 // The id after the last ':' (or '/') of a channel name; -1 for "all" or none.

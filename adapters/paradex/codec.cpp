@@ -641,7 +641,7 @@ absl::Status Codec::ParseWsBook(std::string_view frame, const Instrument& inst, 
             LevelChange c;
             PERPGW_ASSIGN_OR_RETURN(Side sd, ParseSide(side));
             c.side = sd == Side::kBuy ? BookSide::kBid : BookSide::kAsk;
-            if (!ParseScaledFast(price, inst.price_scale, &c.level.price) || c.level.price <= 0) {
+            if (!ParseScaledAny(price, inst.price_scale, &c.level.price) || c.level.price <= 0) {
               return Bad("order_book: price '" + Short(price) + "' is not a positive value at " +
                          std::to_string(inst.price_scale) + " decimals");
             }
@@ -651,7 +651,7 @@ absl::Status Codec::ParseWsBook(std::string_view frame, const Instrument& inst, 
               return absl::OkStatus();
             }
             PERPGW_RETURN_IF_ERROR(l.Get("size", &size));
-            if (!ParseScaledFast(size, inst.size_scale, &c.level.size) || c.level.size <= 0) {
+            if (!ParseScaledAny(size, inst.size_scale, &c.level.size) || c.level.size <= 0) {
               return Bad("order_book: size '" + Short(size) + "' is not a positive value at " +
                          std::to_string(inst.size_scale) + " decimals");
             }

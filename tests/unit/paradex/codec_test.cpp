@@ -220,6 +220,23 @@ TEST_CASE("paradex codec: JSON book feed (connections without SBE) through BookS
   CHECK(m.kind == perpgw::FeedKind::kDepthSnapshot);
   CHECK_FALSE(m.delta->changes.empty());
 
+  // A value in a form the fast parser leaves to the exact one (an exponent; likewise '+' or a
+  // long digit run) is the same value, not a bad frame that resyncs the book.
+  std::string padded = frames[1];
+  size_t p25 = padded.find("\"0.25\"");
+  REQUIRE(p25 != std::string::npos);
+  padded.replace(p25, 6, "\"2.5e-1\"");
+  perpgw::MarketMsg pm;
+  auto pst = feed.Decode(padded, 4, &pm);
+  INFO(pst.ToString());
+  REQUIRE(pst.ok());
+  REQUIRE(pm.delta->changes.size() == 3);
+  bool found = false;
+  for (const auto& ch : pm.delta->changes) {
+    found |= ch.level.size == *perpgw::ParseScaled("0.25", btc.size_scale);
+  }
+  CHECK(found);
+
   // Loss rules the adapter acts on: an insert with size 0 and an unknown update type are errors.
   std::string zero = frames[1];
   size_t at = zero.find("\"0.25\"");
