@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -319,6 +320,114 @@ bool SubjectSafe(const std::string& s) {
   return true;
 }
 
+// A PEM file named in the config, read now with a size cap. Problems are reported under `path`
+// and name the file, never its content.
+void ReadPemFile(const std::string& file, const std::string& path, std::string* pem,
+                 Problems& p) {
+  switch (ReadFileCapped(file, kMaxPemFileBytes, pem)) {
+    case ReadResult::kOk:
+      if (pem->empty()) p.Add(path, file + " is empty");
+      break;
+    case ReadResult::kCannotOpen:
+      p.Add(path, "cannot read " + file);
+      break;
+    case ReadResult::kTooLarge:
+      pem->clear();
+      p.Add(path, file + " is larger than " + std::to_string(kMaxPemFileBytes) +
+                      " bytes (not a PEM file?)");
+      break;
+  }
+}
+
+// publish.nats.tls and the credentials (one of creds_file, token, user + password).
+void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) {
+  const auto servers = publish::SplitNatsServers(c.url);
+  bool tls_url = false;
+  for (const auto& one : servers) tls_url |= one.rfind("tls://", 0) == 0;
+  if (auto t = nn["tls"]) {
+    CheckKeys(t, "publish.nats.tls", {"ca_file", "cert_file", "key_file", "server_name"}, p);
+    if (t.IsMap()) {
+      c.tls.enabled = true;
+      GetString(t["ca_file"], "publish.nats.tls.ca_file", &c.tls.ca_file, p);
+      GetString(t["cert_file"], "publish.nats.tls.cert_file", &c.tls.cert_file, p);
+      GetString(t["key_file"], "publish.nats.tls.key_file", &c.tls.key_file, p);
+      GetString(t["server_name"], "publish.nats.tls.server_name", &c.tls.server_name, p);
+    } else {
+      p.Add("publish.nats.tls", "must be a map (ca_file, cert_file, key_file, server_name)");
+    }
+  } else if (tls_url) {
+    p.Add("publish.nats.tls", "a tls:// server needs publish.nats.tls.ca_file (the CA that "
+                              "signs the servers' certificates)");
+  }
+  if (c.tls.enabled) {
+    if (c.tls.ca_file.empty()) {
+      p.Add("publish.nats.tls.ca_file",
+            "required: the CA that signs the servers' certificates "
+            "(/etc/ssl/certs/ca-certificates.crt for a public one)");
+    } else {
+      ReadPemFile(c.tls.ca_file, "publish.nats.tls.ca_file", &c.tls.ca_pem, p);
+    }
+    if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
+      p.Add("publish.nats.tls", "cert_file and key_file go together");
+    } else if (!c.tls.cert_file.empty()) {
+      std::string key_pem;
+      ReadPemFile(c.tls.cert_file, "publish.nats.tls.cert_file", &c.tls.cert_pem, p);
+      ReadPemFile(c.tls.key_file, "publish.nats.tls.key_file", &key_pem, p);
+      c.tls.key_pem = Secret(std::move(key_pem));
+    }
+    // The name the servers' certificates must carry. Without it libnats checks the chain only,
+    // so any certificate of that CA would do: it is always set.
+    if (c.tls.server_name.empty() && !servers.empty()) {
+      std::string host(publish::NatsServerHost(servers[0]));
+      bool same = true;
+      for (const auto& one : servers) same &= publish::NatsServerHost(one) == host;
+      const bool ip = host.find(':') != std::string::npos ||
+                      host.find_first_not_of("0123456789.") == std::string::npos;
+      if (same && !ip && !host.empty()) {
+        c.tls.server_name = host;
+      } else {
+        p.Add("publish.nats.tls.server_name",
+              same ? "required when the server is an IP address: the name in its certificate"
+                   : "required when the servers' hosts differ: the name in their certificates");
+      }
+    }
+  }
+
+  int methods = 0;
+  if (GetString(nn["creds_file"], "publish.nats.creds_file", &c.creds_file, p)) {
+    ++methods;
+    // libnats reads it at every connect; checked here so a typo is a load error.
+    std::string text;
+    switch (ReadFileCapped(c.creds_file, kMaxPemFileBytes, &text)) {
+      case ReadResult::kOk:
+        if (text.find("-----BEGIN NATS USER JWT-----") == std::string::npos ||
+            text.find("-----BEGIN USER NKEY SEED-----") == std::string::npos) {
+          p.Add("publish.nats.creds_file",
+                c.creds_file + " is not a NATS credentials file (user JWT + nkey seed)");
+        }
+        break;
+      case ReadResult::kCannotOpen:
+        p.Add("publish.nats.creds_file", "cannot read " + c.creds_file);
+        break;
+      case ReadResult::kTooLarge:
+        p.Add("publish.nats.creds_file", c.creds_file + " is too large");
+        break;
+    }
+    std::fill(text.begin(), text.end(), '\0');
+  }
+  if (GetSecret(nn["token"], "publish.nats.token", &c.token, p)) ++methods;
+  const bool has_user = GetString(nn["user"], "publish.nats.user", &c.user, p);
+  const bool has_password = GetSecret(nn["password"], "publish.nats.password", &c.password, p);
+  if (has_user || has_password || nn["password"]) {
+    ++methods;
+    if (!has_user && !nn["user"]) p.Add("publish.nats.user", "required with password");
+    if (!nn["password"]) p.Add("publish.nats.password", "required with user");
+  }
+  if (methods > 1) {
+    p.Add("publish.nats", "give one of creds_file, token, or user + password");
+  }
+}
+
 // publish: {nats: {...}} (gateway/publish/nats_publisher.h). Accounts are checked against the
 // configured ones after every account is known (ParseConfig's cross-checks).
 void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
@@ -328,7 +437,8 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   NatsPublishConfig& c = cfg.publish.nats;
   CheckKeys(nn, "publish.nats",
             {"url", "stream_prefix", "book_snapshot_interval_ms", "max_age_s", "max_bytes",
-             "replicas", "accounts", "market_data"},
+             "replicas", "accounts", "market_data", "tls", "creds_file", "token", "user",
+             "password"},
             p);
   if (!nn.IsMap()) return;
   c.enabled = true;
@@ -341,8 +451,8 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
       const std::string why = publish::NatsServerProblem(servers[i]);
       if (why.empty()) continue;
       p.Add("publish.nats.url", "server " + std::to_string(i + 1) + " of " +
-                                    std::to_string(servers.size()) + " '" + servers[i] +
-                                    "': " + why +
+                                    std::to_string(servers.size()) + " '" +
+                                    publish::RedactNatsServer(servers[i]) + "': " + why +
                                     " (each server nats://host:port or tls://host:port, "
                                     "comma-separated)");
     }
@@ -363,6 +473,7 @@ void ParsePublish(const YAML::Node& n, Config& cfg, Problems& p) {
   GetInt(nn["max_bytes"], "publish.nats.max_bytes", &c.max_bytes, 1LL << 20, 1LL << 50, p);
   GetInt(nn["replicas"], "publish.nats.replicas", &c.replicas, 1, 5, p);
   GetBool(nn["market_data"], "publish.nats.market_data", &c.market_data, p);
+  ParseNatsSecurity(nn, c, p);
   if (auto a = nn["accounts"]) {
     if (!a.IsSequence()) {
       p.Add("publish.nats.accounts", "must be a list of account ids (or [\"*\"])");
@@ -447,20 +558,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::stri
           {&cfg.tls.key_file, &key_pem},
           {&cfg.tls.client_ca_file, &cfg.tls.client_ca_pem}};
       for (const auto& [file, pem] : files) {
-        if (file->empty()) continue;
-        switch (ReadFileCapped(*file, kMaxPemFileBytes, pem)) {
-          case ReadResult::kOk:
-            if (pem->empty()) p.Add("tls", *file + " is empty");
-            break;
-          case ReadResult::kCannotOpen:
-            p.Add("tls", "cannot read " + *file);
-            break;
-          case ReadResult::kTooLarge:
-            pem->clear();
-            p.Add("tls", *file + " is larger than " + std::to_string(kMaxPemFileBytes) +
-                             " bytes (not a PEM file?)");
-            break;
-        }
+        if (!file->empty()) ReadPemFile(*file, "tls", pem, p);
       }
       cfg.tls.key_pem = Secret(std::move(key_pem));
     }

@@ -173,6 +173,8 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
   std::set<std::string> venues_done;
   std::vector<MarketKey> markets;
   Clock::time_point next_connect{}, next_status{}, next_snapshot{}, next_streams{};
+  // When LogWhyNotConnected last reported (epoch: connected, or not yet noticed).
+  Clock::time_point why_logged_at{};
 
   // Metrics: copied from the atomics on every tick.
   prometheus::Counter *m_published = nullptr, *m_dropped = nullptr, *m_resyncs = nullptr,
@@ -282,29 +284,121 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     self->Push(std::move(it));
   }
 
+  // publish.nats.tls and the credentials onto the options; "" or what failed (never a secret:
+  // libnats' texts name the operation, the PEMs and passwords are not echoed).
+  std::string ApplySecurity(natsOptions* o) {
+    const auto& t = cfg.tls;
+    auto failed = [](const char* what, natsStatus s) {
+      return std::string(what) + ": " + natsStatus_GetText(s) + " (" + nats_GetLastError(nullptr) +
+             ")";
+    };
+    if (t.enabled) {
+      if (natsStatus s = natsOptions_SetSecure(o, true); s != NATS_OK) {
+        return failed("TLS (is libnats built with TLS?)", s);
+      }
+      if (natsStatus s = natsOptions_SetCATrustedCertificates(o, t.ca_pem.c_str()); s != NATS_OK) {
+        return failed(("tls.ca_file " + t.ca_file).c_str(), s);
+      }
+      if (!t.cert_pem.empty()) {
+        if (natsStatus s =
+                natsOptions_SetCertificatesChain(o, t.cert_pem.c_str(), t.key_pem.Reveal().c_str());
+            s != NATS_OK) {
+          return failed(("tls.cert_file/key_file " + t.cert_file).c_str(), s);
+        }
+      }
+      if (natsStatus s = natsOptions_SetExpectedHostname(o, t.server_name.c_str()); s != NATS_OK) {
+        return failed("tls.server_name", s);
+      }
+    }
+    if (!cfg.creds_file.empty()) {
+      if (natsStatus s =
+              natsOptions_SetUserCredentialsFromFiles(o, cfg.creds_file.c_str(), nullptr);
+          s != NATS_OK) {
+        return failed(("creds_file " + cfg.creds_file).c_str(), s);
+      }
+    } else if (!cfg.token.empty()) {
+      if (natsStatus s = natsOptions_SetToken(o, cfg.token.Reveal().c_str()); s != NATS_OK) {
+        return failed("token", s);
+      }
+    } else if (!cfg.user.empty()) {
+      if (natsStatus s =
+              natsOptions_SetUserInfo(o, cfg.user.c_str(), cfg.password.Reveal().c_str());
+          s != NATS_OK) {
+        return failed("user/password", s);
+      }
+    }
+    return "";
+  }
+
+  // How the connection is secured, for the log: names only.
+  std::string Security() const {
+    std::string out = cfg.tls.enabled ? "tls, server name " + cfg.tls.server_name : "no tls";
+    if (!cfg.tls.cert_pem.empty()) out += ", client certificate " + cfg.tls.cert_file;
+    if (!cfg.creds_file.empty()) return out + ", credentials " + cfg.creds_file;
+    if (!cfg.token.empty()) return out + ", token";
+    if (!cfg.user.empty()) return out + ", user " + cfg.user;
+    return out + ", no auth";
+  }
+
+  // Servers, TLS, credentials and the name: what the connection and the probe share. Null
+  // (logged) when libnats refuses one.
+  natsOptions* BaseOptions() {
+    natsOptions* o = nullptr;
+    if (natsOptions_Create(&o) != NATS_OK) return nullptr;
+    // publish.nats.url may list several servers: libnats 3.4's SetURL takes one URL only
+    // (a comma list gives "No server available"), SetServers a list (tried in random order,
+    // the library's default, so gateways spread over a cluster's seeds).
+    const auto servers = SplitNatsServers(cfg.url);
+    std::vector<const char*> ptrs;
+    for (const auto& one : servers) ptrs.push_back(one.c_str());
+    if (natsStatus s = natsOptions_SetServers(o, ptrs.data(), static_cast<int>(ptrs.size()));
+        s != NATS_OK) {
+      spdlog::error("nats: servers '{}': {}", cfg.url, natsStatus_GetText(s));
+      natsOptions_Destroy(o);
+      return nullptr;
+    }
+    if (std::string why = ApplySecurity(o); !why.empty()) {
+      spdlog::error("nats: {}", why);
+      natsOptions_Destroy(o);
+      return nullptr;
+    }
+    natsOptions_SetName(o, "perpgwd");
+    natsOptions_SetTimeout(o, 2000);
+    return o;
+  }
+
+  // Why the servers refuse us. The connection retries in the background and libnats keeps no
+  // reason from those attempts ("No server available", or none for a TLS failure), so one
+  // attempt of our own without retries tells it: "Authorization Violation", the TLS error.
+  std::string ProbeWhy() {
+    natsOptions* o = BaseOptions();
+    if (!o) return "options refused (logged)";
+    natsOptions_SetAllowReconnect(o, false);
+    natsConnection* probe = nullptr;
+    const natsStatus s = natsConnection_Connect(&probe, o);
+    std::string why = s == NATS_OK ? "the servers accept a new connection; the client retries"
+                                   : natsStatus_GetText(s);
+    if (s != NATS_OK) {
+      const char* text = nats_GetLastError(nullptr);
+      if (text && *text && why != text) why += ": " + std::string(text);
+    }
+    if (probe) {
+      natsConnection_Close(probe);
+      natsConnection_Destroy(probe);
+    }
+    natsOptions_Destroy(o);
+    return why;
+  }
+
   bool Connect() {
     if (nc) return true;
     if (!opts) {
-      if (natsOptions_Create(&opts) != NATS_OK) return false;
-      // publish.nats.url may list several servers: libnats 3.4's SetURL takes one URL only
-      // (a comma list gives "No server available"), SetServers a list (tried in random order,
-      // the library's default, so gateways spread over a cluster's seeds).
-      const auto servers = SplitNatsServers(cfg.url);
-      std::vector<const char*> ptrs;
-      for (const auto& one : servers) ptrs.push_back(one.c_str());
-      if (natsStatus s = natsOptions_SetServers(opts, ptrs.data(), static_cast<int>(ptrs.size()));
-          s != NATS_OK) {
-        spdlog::error("nats: servers '{}': {}", cfg.url, natsStatus_GetText(s));
-        natsOptions_Destroy(opts);
-        opts = nullptr;
-        return false;
-      }
-      natsOptions_SetName(opts, "perpgwd");
+      opts = BaseOptions();
+      if (!opts) return false;
       natsOptions_SetAllowReconnect(opts, true);
       natsOptions_SetMaxReconnect(opts, -1);  // forever
       natsOptions_SetReconnectWait(opts, 250);
       natsOptions_SetReconnectBufSize(opts, 32 * 1024 * 1024);
-      natsOptions_SetTimeout(opts, 2000);
       natsOptions_SetPingInterval(opts, 2000);
       natsOptions_SetMaxPingsOut(opts, 3);
       // Each publish goes to the socket at once: the client's flusher otherwise holds messages
@@ -317,7 +411,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     natsStatus s = natsConnection_Connect(&nc, opts);
     if (s == NATS_OK) {
       stats.connected = true;
-      spdlog::info("nats: connected to {} (of {})", ConnectedUrl(nc), cfg.url);
+      spdlog::info("nats: connected to {} (of {}; {})", ConnectedUrl(nc), cfg.url, Security());
     } else if (s == NATS_NOT_YET_CONNECTED) {
       spdlog::warn("nats: {} not reachable yet; retrying in the background", cfg.url);
     } else {
@@ -691,6 +785,27 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // While the library retries in the background (a refused password or certificate, a server
+  // down), why is logged once a second has passed unconnected and then every 30 s: the only
+  // place an operator sees why nothing is published. libnats' texts carry no secrets. The
+  // probe blocks this thread up to the connect timeout (2 s) per 30 s, only while unconnected
+  // (when order events wait anyway).
+  void LogWhyNotConnected(Clock::time_point now) {
+    if (stats.connected) {
+      why_logged_at = {};
+      return;
+    }
+    if (why_logged_at == Clock::time_point{}) {
+      why_logged_at = now - std::chrono::seconds(29);  // the first report in ~1 s
+      return;
+    }
+    if (now - why_logged_at < std::chrono::seconds(30)) return;
+    why_logged_at = now;
+    const std::string why = ProbeWhy();
+    if (stats.connected) return;  // connected meanwhile
+    spdlog::warn("nats: not connected to {} ({}); retrying", cfg.url, why);
+  }
+
   void Run() {
     std::deque<Item> batch;
     for (;;) {
@@ -717,6 +832,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
       }
       if (now >= next_status) {
         next_status = now + kStatusEvery;
+        LogWhyNotConnected(now);
         if (cfg.market_data) PublishStatus();
         CopyMetrics();
       }

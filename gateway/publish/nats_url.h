@@ -29,9 +29,28 @@ inline std::vector<std::string> SplitNatsServers(std::string_view list) {
   return out;
 }
 
-// Empty when `url` is a server libnats can connect to: nats://[user[:pass]@]host[:port] or
-// tls://... (no port: 4222; host a name, IPv4 or [IPv6]; nothing after the port). Else why not.
-// A bare host:port is accepted by libnats too, but the README documents the scheme: required.
+// The host of a server entry that NatsServerProblem accepts ("a", "10.0.0.5", "::1").
+inline std::string_view NatsServerHost(std::string_view url) {
+  std::string_view rest = url.substr(url.find("://") + 3);
+  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find(':'));
+}
+
+// `url` with anything before an '@' of its authority replaced by "***" (for messages).
+inline std::string RedactNatsServer(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.rfind('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, scheme + 3)) + "***" + std::string(url.substr(at));
+}
+
+// Empty when `url` is a server libnats can connect to: nats://host[:port] or tls://... (no
+// port: 4222; host a name, IPv4 or [IPv6]; nothing after the port). Else why not. A bare
+// host:port is accepted by libnats too, but the README documents the scheme: required.
+// user[:password]@ (or token@) is refused: a secret written in the config, and the URL is
+// logged; publish.nats takes user/password, token or creds_file from the environment or files.
 inline std::string NatsServerProblem(std::string_view url) {
   if (url.empty()) return "empty entry";
   std::string_view rest;
@@ -42,7 +61,10 @@ inline std::string NatsServerProblem(std::string_view url) {
   } else {
     return "must be nats://host:port or tls://host:port";
   }
-  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (rest.find('@') != std::string_view::npos) {
+    return "no credentials in the URL (user:password@ or token@): use publish.nats.user + "
+           "password, token or creds_file";
+  }
   std::string_view host = rest, port;
   if (!rest.empty() && rest.front() == '[') {
     const size_t close = rest.find(']');

@@ -21,6 +21,7 @@
 
 #include "adapters/api/decimal.h"
 #include "bench/nats_book.h"
+#include "tests/integration/test_certs.h"
 #include "tests/integration/venue_rig.h"
 
 namespace perpgw::testing {
@@ -39,7 +40,9 @@ std::string Norm(std::string_view s) {
 // file), a restart passes that port again so clients find it where they left it.
 class NatsServer {
  public:
-  explicit NatsServer(const TempDir& dir) : dir_(dir) {}
+  // `extra`: further nats-server flags (TLS, auth).
+  explicit NatsServer(const TempDir& dir, std::vector<std::string> extra = {})
+      : dir_(dir), extra_(std::move(extra)) {}
   std::string Start(int port = -1) {
     const std::string ports = dir_.File("nats-ports-" + std::to_string(++starts_));
     ::mkdir(ports.c_str(), 0755);
@@ -47,6 +50,7 @@ class NatsServer {
     o.argv = {NATS_SERVER_BIN,      "-a",  "127.0.0.1", "-p",
               std::to_string(port), "-js", "-sd",       dir_.File("jetstream"),
               "--ports_file_dir",   ports};
+    o.argv.insert(o.argv.end(), extra_.begin(), extra_.end());
     o.log_path = dir_.File("nats-" + std::to_string(starts_) + ".log");
     std::string err;
     proc_ = ChildProcess::Spawn(o, &err);
@@ -56,7 +60,7 @@ class NatsServer {
                             [](const std::string& t) { return t.find('}') != std::string::npos; });
     if (!text) return "nats-server wrote no ports file:\n" + proc_->ReadLog();
     std::smatch m;
-    static const std::regex re(R"(nats://[0-9.]+:(\d+))");
+    static const std::regex re(R"((?:nats|tls)://[0-9.]+:(\d+))");
     if (!std::regex_search(*text, m, re)) return "no client port in " + *text;
     port_ = std::stoi(m[1]);
     return "";
@@ -73,6 +77,7 @@ class NatsServer {
 
  private:
   const TempDir& dir_;
+  std::vector<std::string> extra_;
   std::unique_ptr<ChildProcess> proc_;
   int port_ = 0, starts_ = 0;
 };
@@ -1059,4 +1064,94 @@ TEST_CASE("NATS: stream limits and replicas of the config are the streams' own",
   }
 }
 
+}  // namespace perpgw::testing
+
+namespace perpgw::testing {
+namespace {
+
+// publish.nats over TLS to a nats-server that requires TLS, verifies client certificates
+// (a throwaway CA) and a user + password: the gateway connects and JetStream acknowledges its
+// order events; a wrong password, a missing client certificate or a server certificate from
+// another CA leave it unconnected with the reason in its log, and no secret is ever logged.
+TEST_CASE("NATS: TLS with a client certificate and a password; refusals are logged, secrets not",
+          "[nats]") {
+  Certs certs;
+  TempDir dir("perpgw-nats-tls");
+  NatsServer nats(dir, {"--tls", "--tlscert", certs.dir.File("server.pem"), "--tlskey",
+                        certs.dir.File("server.key"), "--tlsverify", "--tlscacert",
+                        certs.dir.File("ca.pem"), "--user", "desk", "--pass", "nats-it-pw-1"});
+  REQUIRE(nats.Start() == "");
+  const std::string url = "tls://" + nats.url().substr(std::string("nats://").size());
+  ::setenv("PERPGW_IT_NATS_PW", "nats-it-pw-1", 1);
+  ::setenv("PERPGW_IT_NATS_BAD_PW", "nats-it-wrong-2", 1);
+  auto security = [&](const std::string& ca, bool client_cert, const char* pw_env) {
+    std::string tls = "    tls: {ca_file: " + certs.dir.File(ca + ".pem") + ", server_name: localhost";
+    if (client_cert) {
+      tls += ", cert_file: " + certs.dir.File("client.pem") +
+             ", key_file: " + certs.dir.File("client.key");
+    }
+    return tls + "}\n    user: desk\n    password: {env: " + pw_env + "}\n";
+  };
+  auto no_secret = [&](const std::string& log) {
+    CHECK(log.find("nats-it-pw-1") == std::string::npos);
+    CHECK(log.find("nats-it-wrong-2") == std::string::npos);
+    CHECK(log.find("PRIVATE KEY") == std::string::npos);
+  };
+  {
+    VenueRig rig(AsterRig(url, 0, true, 300, security("ca", true, "PERPGW_IT_NATS_PW")));
+    REQUIRE(rig.error() == "");
+    std::optional<int> mport;
+    REQUIRE(WaitUntil([&] { return (mport = MetricsPort(rig)).has_value(); }, Millis(10000)));
+    REQUIRE(WaitUntil([&] { return Metric(*mport, "perpgw_nats_connected") == 1; }, Millis(20000),
+                      Millis(100)));
+    RestingBids bids(rig, "nats-tls-");
+    bids.Place();
+    CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_order_events_acked_total") >= 1; },
+                    Millis(20000), Millis(100)));
+    const std::string log = rig.gateway().ReadLog();
+    INFO(log.substr(log.size() > 3000 ? log.size() - 3000 : 0));
+    CHECK(log.find("tls, server name localhost, client certificate " +
+                   certs.dir.File("client.pem") + ", user desk") != std::string::npos);
+    no_secret(log);
+  }
+  // Each refusal and the reason its log line gives (libnats' words; the server drops a client
+  // without a certificate after the TLS 1.3 handshake, so that one reads as a protocol error).
+  struct Refused {
+    const char* what;
+    std::string security, says;
+  };
+  const Refused refused[] = {
+      {"a wrong password", security("ca", true, "PERPGW_IT_NATS_BAD_PW"),
+       "Authorization Violation"},
+      {"no client certificate", security("ca", false, "PERPGW_IT_NATS_PW"), "Error"},
+      {"a server certificate from another CA", security("rogue-ca", true, "PERPGW_IT_NATS_PW"),
+       "SSL handshake error"},
+  };
+  for (const auto& r : refused) {
+    INFO(r.what);
+    VenueRig rig(AsterRig(url, 0, true, 300, r.security));
+    REQUIRE(rig.error() == "");  // the gateway serves; NATS is retried in the background
+    std::optional<int> mport;
+    REQUIRE(WaitUntil([&] { return (mport = MetricsPort(rig)).has_value(); }, Millis(10000)));
+    // The reason is logged while it keeps retrying.
+    std::string log;
+    CHECK(WaitUntil(
+        [&] {
+          log = rig.gateway().ReadLog();
+          return log.find("nats: not connected") != std::string::npos;
+        },
+        Millis(20000), Millis(100)));
+    INFO(log.substr(log.size() > 3000 ? log.size() - 3000 : 0));
+    const size_t at = log.find("nats: not connected");
+    const std::string line = at == std::string::npos ? "" : log.substr(at, log.find('\n', at) - at);
+    INFO(line);
+    CHECK(line.find(r.says) != std::string::npos);
+    CHECK(Metric(*mport, "perpgw_nats_connected") == 0);
+    no_secret(log);
+  }
+  ::unsetenv("PERPGW_IT_NATS_PW");
+  ::unsetenv("PERPGW_IT_NATS_BAD_PW");
+}
+
+}  // namespace
 }  // namespace perpgw::testing

@@ -3,7 +3,11 @@
 // snapshot, periodic snapshots only when newer.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "bench/nats_book.h"
 #include "gateway/config.h"
@@ -180,7 +184,7 @@ TEST_CASE("publish.nats.url: a comma-separated list, each entry validated by nam
         std::vector<std::string>{"nats://a:4222", "nats://b:4222", "tls://c"});
   CHECK(SplitNatsServers("nats://a:1,") == std::vector<std::string>{"nats://a:1", ""});
   for (const char* ok : {"nats://a:4222", "tls://nats.example.com:4443", "nats://10.0.0.5",
-                         "nats://user:p@ss@h:4222", "nats://[::1]:4222", "nats://[fe80::1]"}) {
+                         "nats://[::1]:4222", "nats://[fe80::1]"}) {
     INFO(ok);
     CHECK(NatsServerProblem(ok).empty());
   }
@@ -192,10 +196,15 @@ TEST_CASE("publish.nats.url: a comma-separated list, each entry validated by nam
   CHECK(NatsServerProblem("nats://h:0") == "port must be 1-65535");
   CHECK(NatsServerProblem("nats://h:4222/x").find("port must be a number") == 0);
   CHECK(NatsServerProblem("nats://[::1") == "unclosed '[' in the IPv6 address");
+  // Credentials in a URL are a secret written in the config (and logged with the URL).
+  for (const char* bad : {"nats://user:p@ss@h:4222", "nats://tok@h:4222", "tls://u:pw@h"}) {
+    INFO(bad);
+    CHECK(NatsServerProblem(bad).find("no credentials in the URL") == 0);
+  }
 
-  auto two = ParseConfig("publish: {nats: {url: \"nats://a:4222, tls://b:4443\"}}", "t.yaml");
+  auto two = ParseConfig("publish: {nats: {url: \"nats://a:4222, nats://b:4443\"}}", "t.yaml");
   REQUIRE(two.ok());
-  CHECK(two->publish.nats.url == "nats://a:4222, tls://b:4443");  // split at connect
+  CHECK(two->publish.nats.url == "nats://a:4222, nats://b:4443");  // split at connect
   // The bad entry is named (position and text), the good ones are not.
   const std::string e = Err("publish: {nats: {url: \"nats://a:4222,nats://b:42x2\"}}");
   CHECK_THAT(e, Catch::Contains("publish.nats.url: server 2 of 2 'nats://b:42x2': port must be"));
@@ -326,4 +335,94 @@ TEST_CASE("NATS order-event consumer: one JSON line per event", "[nats]") {
   CHECK_THAT(line, Catch::Contains("\"side\":\"SIDE_BUY\""));
   CHECK_THAT(line, !Catch::Contains("\"fill\""));
   CHECK(line.back() == '}');
+}
+
+// publish.nats.tls and credentials: files read at load, secrets only from env or files, one
+// auth method, and no secret in a URL or in any message.
+TEST_CASE("publish.nats: TLS and credentials, secrets never in the config or a message",
+          "[config][nats]") {
+  const std::string dir = "/tmp/perpgw-nats-sec-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  const std::string ca = write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  const std::string cert = write("c.pem", "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
+  const std::string key = write("c.key", "-----BEGIN PRIVATE KEY-----\nSECRETKEY\n-----END PRIVATE KEY-----\n");
+  const std::string creds = write("u.creds",
+                                  "-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n"
+                                  "-----BEGIN USER NKEY SEED-----\nSUAM\n------END USER NKEY SEED------\n");
+  ::setenv("PERPGW_NATS_TEST_PW", "hunter2-pw", 1);
+
+  auto ok = ParseConfig("publish: {nats: {url: \"tls://nats.internal:4443\", tls: {ca_file: " + ca +
+                            ", cert_file: " + cert + ", key_file: " + key +
+                            "}, user: desk, password: {env: PERPGW_NATS_TEST_PW}}}",
+                        "t.yaml");
+  REQUIRE(ok.ok());
+  const auto& n = ok->publish.nats;
+  CHECK(n.tls.enabled);
+  CHECK(n.tls.server_name == "nats.internal");  // the servers' common host
+  CHECK(n.tls.ca_pem.find("MIIB") != std::string::npos);
+  CHECK(n.tls.key_pem.Reveal().find("SECRETKEY") != std::string::npos);
+  CHECK(n.user == "desk");
+  CHECK(n.password.Reveal() == "hunter2-pw");
+
+  auto with_creds = ParseConfig("publish: {nats: {url: nats://h:4222, creds_file: " + creds + "}}",
+                                "t.yaml");
+  REQUIRE(with_creds.ok());
+  CHECK(with_creds->publish.nats.creds_file == creds);
+  CHECK_FALSE(with_creds->publish.nats.tls.enabled);
+  auto with_token = ParseConfig(
+      "publish: {nats: {url: nats://h:4222, token: {env: PERPGW_NATS_TEST_PW}}}", "t.yaml");
+  REQUIRE(with_token.ok());
+  CHECK(with_token->publish.nats.token.Reveal() == "hunter2-pw");
+
+  struct Bad {
+    std::string yaml, key, says;
+  };
+  const std::vector<Bad> bad = {
+      {"publish: {nats: {url: \"nats://desk:hunter2-pw@h:4222\"}}", "publish.nats.url",
+       "no credentials in the URL"},
+      {"publish: {nats: {url: nats://h, password: hunter2-pw, user: desk}}",
+       "publish.nats.password", "secrets must not be written in the config"},
+      {"publish: {nats: {url: nats://h, token: hunter2-pw}}", "publish.nats.token",
+       "secrets must not be written in the config"},
+      {"publish: {nats: {url: nats://h, user: desk}}", "publish.nats.password",
+       "required with user"},
+      {"publish: {nats: {url: nats://h, creds_file: " + creds +
+           ", token: {env: PERPGW_NATS_TEST_PW}}}",
+       "publish.nats", "give one of creds_file, token, or user + password"},
+      {"publish: {nats: {url: nats://h, creds_file: " + ca + "}}", "publish.nats.creds_file",
+       "is not a NATS credentials file"},
+      {"publish: {nats: {url: nats://h, creds_file: " + dir + "/none.creds}}",
+       "publish.nats.creds_file", "cannot read"},
+      {"publish: {nats: {url: \"tls://h:4443\"}}", "publish.nats.tls", "needs publish.nats.tls.ca_file"},
+      {"publish: {nats: {url: nats://h, tls: {cert_file: " + cert + ", key_file: " + key + "}}}",
+       "publish.nats.tls.ca_file", "required"},
+      {"publish: {nats: {url: nats://h, tls: {ca_file: " + ca + ", cert_file: " + cert + "}}}",
+       "publish.nats.tls", "cert_file and key_file go together"},
+      {"publish: {nats: {url: \"tls://10.0.0.5:4443\", tls: {ca_file: " + ca + "}}}",
+       "publish.nats.tls.server_name", "required when the server is an IP address"},
+      {"publish: {nats: {url: \"tls://a:4443,tls://b:4443\", tls: {ca_file: " + ca + "}}}",
+       "publish.nats.tls.server_name", "required when the servers' hosts differ"},
+      {"publish: {nats: {url: nats://h, tls: {ca_file: " + dir + "/none.pem}}}",
+       "publish.nats.tls.ca_file", "cannot read"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.yaml);
+    const std::string e = Err(b.yaml);
+    INFO(e);
+    CHECK(e.find(b.key + ": ") != std::string::npos);
+    CHECK(e.find(b.says) != std::string::npos);
+    CHECK(e.find("hunter2-pw") == std::string::npos);  // never echoed
+    CHECK(e.find("SECRETKEY") == std::string::npos);
+  }
+  // An IP server with server_name set is fine (the name its certificate carries).
+  CHECK(ParseConfig("publish: {nats: {url: \"tls://10.0.0.5:4443\", tls: {ca_file: " + ca +
+                        ", server_name: nats.internal}}}",
+                    "t.yaml")
+            .ok());
+  ::unsetenv("PERPGW_NATS_TEST_PW");
+  std::filesystem::remove_all(dir);
 }
