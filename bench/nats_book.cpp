@@ -78,13 +78,14 @@ struct LatencyRing {
 // Options naming every server of `url` (one URL or a comma-separated list, as publish.nats.url):
 // libnats 3.4's natsOptions_SetURL refuses a list, natsOptions_SetServers takes it. Null with
 // *error set when an entry is not a NATS URL.
-natsOptions* ServerOptions(const std::string& url, std::string* error) {
+natsOptions* ServerOptions(const std::string& url, std::string* error,
+                           const NatsSecurity& security) {
   const auto servers = gateway::publish::SplitNatsServers(url);
   std::vector<const char*> ptrs;
   for (size_t i = 0; i < servers.size(); ++i) {
     if (auto why = gateway::publish::NatsServerProblem(servers[i]); !why.empty()) {
       *error = "server " + std::to_string(i + 1) + " of " + std::to_string(servers.size()) + " '" +
-               servers[i] + "': " + why;
+               gateway::publish::RedactNatsServer(servers[i]) + "': " + why;
       return nullptr;
     }
     ptrs.push_back(servers[i].c_str());
@@ -97,13 +98,19 @@ natsOptions* ServerOptions(const std::string& url, std::string* error) {
     natsOptions_Destroy(opts);
     return nullptr;
   }
+  if (std::string why = gateway::publish::ApplyNatsSecurity(opts, security); !why.empty()) {
+    *error = why;
+    natsOptions_Destroy(opts);
+    return nullptr;
+  }
   return opts;
 }
 
 // A connection to the server list `url` that reconnects for ever (every 250 ms), named `name`;
 // null with `error` set when the list is bad or no server answers.
-natsConnection* Connect(const std::string& url, const char* name, std::string* error) {
-  natsOptions* opts = ServerOptions(url, error);
+natsConnection* Connect(const std::string& url, const char* name, std::string* error,
+                        const NatsSecurity& security) {
+  natsOptions* opts = ServerOptions(url, error, security);
   if (!opts) return nullptr;
   natsOptions_SetName(opts, name);
   natsOptions_SetMaxReconnect(opts, -1);
@@ -112,7 +119,9 @@ natsConnection* Connect(const std::string& url, const char* name, std::string* e
   natsStatus s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    *error = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s);
+    const char* last = nats_GetLastError(nullptr);
+    *error = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s) +
+             (last && *last ? std::string(" (") + last + ")" : "");
     return nullptr;
   }
   return nc;
@@ -245,13 +254,14 @@ struct NatsBookFollower::Impl {
 };
 
 NatsBookFollower::NatsBookFollower(const std::string& url, const std::string& venue,
-                                   const std::string& symbol, const std::string& stream_prefix)
+                                   const std::string& symbol, const std::string& stream_prefix,
+                                   const NatsSecurity& security)
     : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   const std::string base = "perpgw." + Token(venue) + "." + Token(symbol);
   im.book_subject = base + ".book";
   im.snapshot_subject = base + ".snapshot";
-  im.nc = Connect(url, "perpgw-nats-book", &error_);
+  im.nc = Connect(url, "perpgw-nats-book", &error_, security);
   if (!im.nc) return;
   // One subscription for every subject of the market: one delivery thread, so the book and
   // snapshot subjects are seen in the order the gateway published them.
@@ -507,11 +517,12 @@ struct OrderEventFollower::Impl {
 };
 
 OrderEventFollower::OrderEventFollower(const std::string& url, const std::string& account,
-                                       const std::string& durable, const std::string& stream_prefix)
+                                       const std::string& durable, const std::string& stream_prefix,
+                                       const NatsSecurity& security)
     : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.account = account;
-  im.nc = Connect(url, "perpgw-nats-book orders", &error_);
+  im.nc = Connect(url, "perpgw-nats-book orders", &error_, security);
   if (!im.nc) return;
   natsStatus s = natsConnection_JetStream(&im.js, im.nc, nullptr);
   if (s != NATS_OK) {
@@ -594,10 +605,11 @@ std::vector<std::string> OrderEventFollower::TakeLines() {
 }
 
 std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,
-                                    const std::string& subject, std::string* error) {
+                                    const std::string& subject, std::string* error,
+                                    const NatsSecurity& security) {
   std::vector<std::string> out;
   natsConnection* nc = nullptr;
-  natsOptions* opts = ServerOptions(url, error);
+  natsOptions* opts = ServerOptions(url, error, security);
   if (!opts) return out;
   natsStatus cs = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);

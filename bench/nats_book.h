@@ -20,10 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "gateway/publish/nats_security.h"
 #include "perpgw/v1/market_data.pb.h"
 #include "perpgw/v1/trading.pb.h"
 
 namespace perpgw::natsbook {
+
+// TLS and login for every connection below (as publish.nats: gateway/publish/nats_security.h).
+using NatsSecurity = gateway::publish::NatsSecurity;
 
 // Normalized price → normalized size (decimal strings, trailing zeros removed).
 using Side = std::map<std::string, std::string>;
@@ -63,7 +67,7 @@ class BookRebuilder {
 class NatsBookFollower {
  public:
   NatsBookFollower(const std::string& url, const std::string& venue, const std::string& symbol,
-                   const std::string& stream_prefix = "PERPGW");
+                   const std::string& stream_prefix = "PERPGW", const NatsSecurity& security = {});
   ~NatsBookFollower();
   // Empty when connected and subscribed; else why not.
   const std::string& error() const { return error_; }
@@ -133,7 +137,8 @@ class OrderSequenceCheck {
 class OrderEventFollower {
  public:
   OrderEventFollower(const std::string& url, const std::string& account,
-                     const std::string& durable = "", const std::string& stream_prefix = "PERPGW");
+                     const std::string& durable = "", const std::string& stream_prefix = "PERPGW",
+                     const NatsSecurity& security = {});
   ~OrderEventFollower();
   const std::string& error() const { return error_; }
 
@@ -160,6 +165,7 @@ std::string OrderEventLine(const v1::OrderEvent& e);
 // as NatsBookFollower's.
 // Empty with *error set when the server or the stream cannot be read.
 std::vector<std::string> ReadStream(const std::string& url, const std::string& stream,
-                                    const std::string& subject, std::string* error);
+                                    const std::string& subject, std::string* error,
+                                    const NatsSecurity& security = {});
 
 }  // namespace perpgw::natsbook

@@ -11,6 +11,10 @@
 //     {"order_gap":...} line when a sequence is missing within an epoch; with --durable a
 //     restarted process resumes after the last event it acknowledged. A strategy's input side:
 //     books and its own orders from NATS, nothing from the gateway itself.)
+//   TLS and login, as publish.nats: [--tls-ca FILE [--tls-server-name NAME] [--tls-cert FILE
+//     --tls-key FILE]] (TLS is on with --tls-ca; a tls:// URL needs it; the name defaults to
+//     the first server's host) and one of --creds FILE, --user NAME --password-env VAR,
+//     --token-env VAR (secrets from the environment only).
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +25,7 @@
 #include <thread>
 
 #include "bench/nats_book.h"
+#include "gateway/publish/nats_url.h"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
@@ -31,7 +36,9 @@ void OnSignal(int) {
 int Usage() {
   std::cerr << "usage: perpgw-nats-book (--url nats://HOST:PORT[,nats://HOST:PORT...] | --grpc "
                "HOST:PORT) [--venue V --symbol S] [--orders ACCOUNT [--durable NAME]] "
-               "[--stream-prefix PERPGW] [--seconds N] [--depth N]\n"
+               "[--stream-prefix PERPGW] [--seconds N] [--depth N] [--tls-ca FILE "
+               "[--tls-server-name NAME] [--tls-cert FILE --tls-key FILE]] [--creds FILE | "
+               "--user NAME --password-env VAR | --token-env VAR]\n"
                "  (--orders needs --url; at least one of --symbol and --orders)\n";
   return 2;
 }
@@ -39,6 +46,8 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::string url, grpc_addr, venue, symbol, orders, durable, prefix = "PERPGW";
+  std::string password_env, token_env;
+  perpgw::natsbook::NatsSecurity sec;
   int seconds = 0, depth = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -62,8 +71,47 @@ int main(int argc, char** argv) {
       seconds = std::atoi(v.c_str());
     else if (a == "--depth")
       depth = std::atoi(v.c_str());
+    else if (a == "--tls-ca")
+      sec.ca_file = v;
+    else if (a == "--tls-server-name")
+      sec.server_name = v;
+    else if (a == "--tls-cert")
+      sec.cert_file = v;
+    else if (a == "--tls-key")
+      sec.key_file = v;
+    else if (a == "--creds")
+      sec.creds_file = v;
+    else if (a == "--user")
+      sec.user = v;
+    else if (a == "--password-env")
+      password_env = v;
+    else if (a == "--token-env")
+      token_env = v;
     else
       return Usage();
+  }
+  // TLS and login (the secrets only from the environment: never on a command line).
+  sec.tls = !sec.ca_file.empty();
+  if (url.find("tls://") != std::string::npos && !sec.tls) {
+    std::cerr << "perpgw-nats-book: a tls:// server needs --tls-ca\n";
+    return 2;
+  }
+  if (sec.tls && sec.server_name.empty() && !url.empty()) {
+    sec.server_name = perpgw::gateway::publish::NatsServerHost(
+        perpgw::gateway::publish::SplitNatsServers(url)[0]);
+  }
+  if (sec.cert_file.empty() != sec.key_file.empty() || sec.user.empty() != password_env.empty() ||
+      (!sec.creds_file.empty()) + (!sec.user.empty()) + (!token_env.empty()) > 1) {
+    return Usage();
+  }
+  for (auto [var, out] : {std::pair{&password_env, &sec.password}, {&token_env, &sec.token}}) {
+    if (var->empty()) continue;
+    const char* v = std::getenv(var->c_str());
+    if (!v || !*v) {
+      std::cerr << "perpgw-nats-book: environment variable " << *var << " is not set\n";
+      return 2;
+    }
+    *out = v;
   }
   const bool book = !symbol.empty();
   if (url.empty() == grpc_addr.empty() || (book && venue.empty()) || (!book && orders.empty()) ||
@@ -76,7 +124,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<perpgw::natsbook::GrpcBookFollower> grpc;
   std::unique_ptr<perpgw::natsbook::OrderEventFollower> events;
   if (book && !url.empty()) {
-    nats = std::make_unique<perpgw::natsbook::NatsBookFollower>(url, venue, symbol, prefix);
+    nats = std::make_unique<perpgw::natsbook::NatsBookFollower>(url, venue, symbol, prefix, sec);
     if (!nats->error().empty()) {
       std::cerr << "perpgw-nats-book: " << nats->error() << "\n";
       return 1;
@@ -85,7 +133,8 @@ int main(int argc, char** argv) {
     grpc = std::make_unique<perpgw::natsbook::GrpcBookFollower>(grpc_addr, venue, symbol);
   }
   if (!orders.empty()) {
-    events = std::make_unique<perpgw::natsbook::OrderEventFollower>(url, orders, durable, prefix);
+    events = std::make_unique<perpgw::natsbook::OrderEventFollower>(url, orders, durable, prefix,
+                                                                   sec);
     if (!events->error().empty()) {
       std::cerr << "perpgw-nats-book: " << events->error() << "\n";
       return 1;

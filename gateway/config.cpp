@@ -360,21 +360,22 @@ void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) 
                               "signs the servers' certificates)");
   }
   if (c.tls.enabled) {
+    // Read now only to check them (the client loads them when it connects).
+    std::string pem;
     if (c.tls.ca_file.empty()) {
       p.Add("publish.nats.tls.ca_file",
             "required: the CA that signs the servers' certificates "
             "(/etc/ssl/certs/ca-certificates.crt for a public one)");
     } else {
-      ReadPemFile(c.tls.ca_file, "publish.nats.tls.ca_file", &c.tls.ca_pem, p);
+      ReadPemFile(c.tls.ca_file, "publish.nats.tls.ca_file", &pem, p);
     }
     if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
       p.Add("publish.nats.tls", "cert_file and key_file go together");
     } else if (!c.tls.cert_file.empty()) {
-      std::string key_pem;
-      ReadPemFile(c.tls.cert_file, "publish.nats.tls.cert_file", &c.tls.cert_pem, p);
-      ReadPemFile(c.tls.key_file, "publish.nats.tls.key_file", &key_pem, p);
-      c.tls.key_pem = Secret(std::move(key_pem));
+      ReadPemFile(c.tls.cert_file, "publish.nats.tls.cert_file", &pem, p);
+      ReadPemFile(c.tls.key_file, "publish.nats.tls.key_file", &pem, p);
     }
+    std::fill(pem.begin(), pem.end(), '\0');  // the key's text
     // The name the servers' certificates must carry. Without it libnats checks the chain only,
     // so any certificate of that CA would do: it is always set.
     if (c.tls.server_name.empty() && !servers.empty()) {

@@ -82,12 +82,11 @@ struct NatsPublishConfig {
   // TLS to the servers (publish.nats.tls; required by a tls:// server): ca_file verifies their
   // certificates and server_name is the name they must carry (default: the servers' common
   // host, unless an IP address); cert_file + key_file: a client certificate, for servers that
-  // verify clients. The files are read at load; the key is a secret.
+  // verify clients. The files are checked at load and read by the client when it connects
+  // (gateway/publish/nats_security.h).
   struct Tls {
     bool enabled = false;
     std::string ca_file, cert_file, key_file, server_name;
-    std::string ca_pem, cert_pem;
-    Secret key_pem;
   } tls;
   // Authentication, at most one of: creds_file (a NATS .creds file: user JWT + nkey seed, read
   // by the client at each connect), token, or user + password (secrets: {env} or {file}).

@@ -13,6 +13,7 @@
 
 #include "gateway/convert.h"
 #include "gateway/gateway.h"
+#include "gateway/publish/nats_security.h"
 #include "gateway/publish/nats_url.h"
 #include "perpgw/v1/gateway.pb.h"
 #include "perpgw/v1/market_data.pb.h"
@@ -284,60 +285,19 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     self->Push(std::move(it));
   }
 
-  // publish.nats.tls and the credentials onto the options; "" or what failed (never a secret:
-  // libnats' texts name the operation, the PEMs and passwords are not echoed).
-  std::string ApplySecurity(natsOptions* o) {
-    const auto& t = cfg.tls;
-    auto failed = [](const char* what, natsStatus s) {
-      return std::string(what) + ": " + natsStatus_GetText(s) + " (" + nats_GetLastError(nullptr) +
-             ")";
-    };
-    if (t.enabled) {
-      if (natsStatus s = natsOptions_SetSecure(o, true); s != NATS_OK) {
-        return failed("TLS (is libnats built with TLS?)", s);
-      }
-      if (natsStatus s = natsOptions_SetCATrustedCertificates(o, t.ca_pem.c_str()); s != NATS_OK) {
-        return failed(("tls.ca_file " + t.ca_file).c_str(), s);
-      }
-      if (!t.cert_pem.empty()) {
-        if (natsStatus s =
-                natsOptions_SetCertificatesChain(o, t.cert_pem.c_str(), t.key_pem.Reveal().c_str());
-            s != NATS_OK) {
-          return failed(("tls.cert_file/key_file " + t.cert_file).c_str(), s);
-        }
-      }
-      if (natsStatus s = natsOptions_SetExpectedHostname(o, t.server_name.c_str()); s != NATS_OK) {
-        return failed("tls.server_name", s);
-      }
-    }
-    if (!cfg.creds_file.empty()) {
-      if (natsStatus s =
-              natsOptions_SetUserCredentialsFromFiles(o, cfg.creds_file.c_str(), nullptr);
-          s != NATS_OK) {
-        return failed(("creds_file " + cfg.creds_file).c_str(), s);
-      }
-    } else if (!cfg.token.empty()) {
-      if (natsStatus s = natsOptions_SetToken(o, cfg.token.Reveal().c_str()); s != NATS_OK) {
-        return failed("token", s);
-      }
-    } else if (!cfg.user.empty()) {
-      if (natsStatus s =
-              natsOptions_SetUserInfo(o, cfg.user.c_str(), cfg.password.Reveal().c_str());
-          s != NATS_OK) {
-        return failed("user/password", s);
-      }
-    }
-    return "";
-  }
-
-  // How the connection is secured, for the log: names only.
-  std::string Security() const {
-    std::string out = cfg.tls.enabled ? "tls, server name " + cfg.tls.server_name : "no tls";
-    if (!cfg.tls.cert_pem.empty()) out += ", client certificate " + cfg.tls.cert_file;
-    if (!cfg.creds_file.empty()) return out + ", credentials " + cfg.creds_file;
-    if (!cfg.token.empty()) return out + ", token";
-    if (!cfg.user.empty()) return out + ", user " + cfg.user;
-    return out + ", no auth";
+  // publish.nats' TLS and login as the shared NatsSecurity (secrets copied for the call only).
+  NatsSecurity SecurityOf() const {
+    NatsSecurity sec;
+    sec.tls = cfg.tls.enabled;
+    sec.ca_file = cfg.tls.ca_file;
+    sec.server_name = cfg.tls.server_name;
+    sec.cert_file = cfg.tls.cert_file;
+    sec.key_file = cfg.tls.key_file;
+    sec.creds_file = cfg.creds_file;
+    sec.token = cfg.token.Reveal();
+    sec.user = cfg.user;
+    sec.password = cfg.password.Reveal();
+    return sec;
   }
 
   // Servers, TLS, credentials and the name: what the connection and the probe share. Null
@@ -357,7 +317,7 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
       natsOptions_Destroy(o);
       return nullptr;
     }
-    if (std::string why = ApplySecurity(o); !why.empty()) {
+    if (std::string why = ApplyNatsSecurity(o, SecurityOf()); !why.empty()) {
       spdlog::error("nats: {}", why);
       natsOptions_Destroy(o);
       return nullptr;
@@ -411,7 +371,8 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     natsStatus s = natsConnection_Connect(&nc, opts);
     if (s == NATS_OK) {
       stats.connected = true;
-      spdlog::info("nats: connected to {} (of {}; {})", ConnectedUrl(nc), cfg.url, Security());
+      spdlog::info("nats: connected to {} (of {}; {})", ConnectedUrl(nc), cfg.url,
+                   DescribeNatsSecurity(SecurityOf()));
     } else if (s == NATS_NOT_YET_CONNECTED) {
       spdlog::warn("nats: {} not reachable yet; retrying in the background", cfg.url);
     } else {

@@ -1104,10 +1104,34 @@ TEST_CASE("NATS: TLS with a client certificate and a password; refusals are logg
     REQUIRE(WaitUntil([&] { return (mport = MetricsPort(rig)).has_value(); }, Millis(10000)));
     REQUIRE(WaitUntil([&] { return Metric(*mport, "perpgw_nats_connected") == 1; }, Millis(20000),
                       Millis(100)));
+    // The consumers connect the same way (natsbook with the shared NatsSecurity): the book
+    // from the TLS server, and the order event read back from JetStream.
+    natsbook::NatsSecurity sec;
+    sec.tls = true;
+    sec.ca_file = certs.dir.File("ca.pem");
+    sec.server_name = "localhost";
+    sec.cert_file = certs.dir.File("client.pem");
+    sec.key_file = certs.dir.File("client.key");
+    sec.user = "desk";
+    sec.password = "nats-it-pw-1";
+    NatsBookFollower f(url, "aster", "BTC", "IT", sec);
+    REQUIRE(f.error() == "");
+    CHECK(WaitUntil([&] { return f.Get().live; }, Millis(20000), Millis(100)));
     RestingBids bids(rig, "nats-tls-");
     bids.Place();
     CHECK(WaitUntil([&] { return Metric(*mport, "perpgw_nats_order_events_acked_total") >= 1; },
                     Millis(20000), Millis(100)));
+    std::string err;
+    const auto stored = natsbook::ReadStream(url, "IT_ORDERS",
+                                             "perpgw.account." + rig.account() + ".orders", &err, sec);
+    INFO(err);
+    CHECK(!stored.empty());
+    // Without the password the consumer is refused, and says why.
+    natsbook::NatsSecurity no_pw = sec;
+    no_pw.password = "nats-it-wrong-2";
+    NatsBookFollower refused(url, "aster", "BTC", "IT", no_pw);
+    CHECK(refused.error().find("Authorization Violation") != std::string::npos);
+    CHECK(refused.error().find("nats-it-wrong-2") == std::string::npos);
     const std::string log = rig.gateway().ReadLog();
     INFO(log.substr(log.size() > 3000 ? log.size() - 3000 : 0));
     CHECK(log.find("tls, server name localhost, client certificate " +
