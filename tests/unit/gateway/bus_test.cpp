@@ -88,6 +88,17 @@ void Drain(Bus& bus) {
   done.get_future().wait();
 }
 
+// Order `i` of account acc1 (aster BTC), OPEN.
+EventPtr AccountOrderEvent(int i) {
+  OrderEvent e;
+  e.order.account = "acc1";
+  e.order.venue = "aster";
+  e.order.symbol = "BTC";
+  e.order.order_id = std::to_string(i);
+  e.order.status = OrderStatus::kOpen;
+  return std::make_shared<const Event>(e);
+}
+
 EventPtr BookEvent(bool snapshot, uint64_t id, int64_t bid, int64_t ask,
                    UnixNanos receive_time = 0) {
   BookUpdate u;
@@ -200,23 +211,14 @@ TEST_CASE("order events: lossless with replay, bounded, RESOURCE_EXHAUSTED when 
   ManualClock clock(1);
   Bus bus(limits, {}, clock);
   bus.Start();
-  auto order_event = [](int i) {
-    OrderEvent e;
-    e.order.account = "acc1";
-    e.order.venue = "aster";
-    e.order.symbol = "BTC";
-    e.order.order_id = std::to_string(i);
-    e.order.status = OrderStatus::kOpen;
-    return std::make_shared<const Event>(e);
-  };
-  for (int i = 1; i <= 5; ++i) bus.Publish(order_event(i));
+  for (int i = 1; i <= 5; ++i) bus.Publish(AccountOrderEvent(i));
 
   // Resume from sequence 3: gets 3, 4, 5, then live ones.
   auto sub = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &bus.stats());
   FakeStream s(sub, false);
   std::thread pump([&] { s.Pump(); });
   bus.SubscribeOrders(sub, "acc1", 3);
-  bus.Publish(order_event(6));
+  bus.Publish(AccountOrderEvent(6));
   REQUIRE(s.WaitFor([&] { return s.msgs.size() == 4; }));
   for (size_t i = 0; i < 4; ++i) CHECK(Decode<v1::OrderEvent>(s.msgs[i]).sequence() == 3 + i);
 
@@ -224,7 +226,7 @@ TEST_CASE("order events: lossless with replay, bounded, RESOURCE_EXHAUSTED when 
   auto stuck = std::make_shared<Subscriber>(StreamKind::kOrders, limits.order_mailbox, &bus.stats());
   FakeStream st(stuck, true);
   bus.SubscribeOrders(stuck, "acc1", 0);
-  for (int i = 7; i < 20; ++i) bus.Publish(order_event(i));
+  for (int i = 7; i < 20; ++i) bus.Publish(AccountOrderEvent(i));
   REQUIRE(st.WaitFor([&] { return st.finished; }));
   CHECK(st.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   REQUIRE(s.WaitFor([&] { return s.msgs.size() == 4 + 13; }));
@@ -236,7 +238,7 @@ TEST_CASE("order events: lossless with replay, bounded, RESOURCE_EXHAUSTED when 
   bus.Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bye"));
   Bus small(LimitsConfig{.replay_buffer = 2}, {}, clock);
   small.Start();
-  for (int i = 1; i <= 5; ++i) small.Publish(order_event(i));
+  for (int i = 1; i <= 5; ++i) small.Publish(AccountOrderEvent(i));
   auto late = std::make_shared<Subscriber>(StreamKind::kOrders, 64, &small.stats());
   FakeStream l(late, false);
   small.SubscribeOrders(late, "acc1", 1);
@@ -293,17 +295,8 @@ TEST_CASE("a stream's headers go out once the bus registered it: alone, or with 
   ManualClock clock(1);
   Bus bus(limits, {{"aster", 3600000}}, clock);
   bus.Start();
-  auto order_event = [](int i) {
-    OrderEvent e;
-    e.order.account = "acc1";
-    e.order.venue = "aster";
-    e.order.symbol = "BTC";
-    e.order.order_id = std::to_string(i);
-    e.order.status = OrderStatus::kOpen;
-    return std::make_shared<const Event>(e);
-  };
-  bus.Publish(order_event(1));
-  bus.Publish(order_event(2));
+  bus.Publish(AccountOrderEvent(1));
+  bus.Publish(AccountOrderEvent(2));
   const std::string epoch = std::to_string(bus.epoch());
 
   // Live only: nothing before the bus ran the subscription, then the headers alone, carrying
@@ -316,7 +309,7 @@ TEST_CASE("a stream's headers go out once the bus registered it: alone, or with 
   CHECK(a.Ops() == std::vector<std::string>{"headers alone"});
   CHECK(a.Header("perpgw-sequence") == "2");
   CHECK(a.Header("perpgw-epoch") == epoch);
-  bus.Publish(order_event(3));
+  bus.Publish(AccountOrderEvent(3));
   Drain(bus);
   REQUIRE(a.Ops() == std::vector<std::string>{"headers alone", "write"});
   CHECK(Decode<v1::OrderEvent>(a.msgs[0]).sequence() == 3);
