@@ -749,8 +749,8 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
   // While the library retries in the background (a refused password or certificate, a server
   // down), why is logged once a second has passed unconnected and then every 30 s: the only
   // place an operator sees why nothing is published. libnats' texts carry no secrets. The
-  // probe blocks this thread up to the connect timeout (2 s) per 30 s, only while unconnected
-  // (when order events wait anyway).
+  // probe blocks this thread up to the connect timeout (2 s per listed server) per 30 s, only
+  // while unconnected (when order events wait anyway).
   void LogWhyNotConnected(Clock::time_point now) {
     if (stats.connected) {
       why_logged_at = {};
