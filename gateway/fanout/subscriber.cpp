@@ -52,9 +52,14 @@ void Subscriber::Live() {
   // The headers take the write slot until OnWriteDone, like a message, so they never race a
   // StartWrite (gRPC sends initial metadata once, with whichever op goes first).
   writing_ = true;
+  StartUnlocked(lock, [this] { send_headers_(headers_, true); });
+}
+
+template <typename Start>
+void Subscriber::StartUnlocked(std::unique_lock<std::recursive_mutex>& lock, Start&& start) {
   ++starting_;
   lock.unlock();
-  send_headers_(headers_, true);
+  start();
   lock.lock();
   if (--starting_ == 0 && finish_deferred_) {
     finish_deferred_ = false;
@@ -92,15 +97,10 @@ void Subscriber::MaybeStart(std::unique_lock<std::recursive_mutex>& lock) {
   // come before our Finish, which waits while a start is under way: FinishLocked).
   const bool attach_headers = !headers_sent_ && send_headers_;
   headers_sent_ = true;
-  ++starting_;
-  lock.unlock();
-  if (attach_headers) send_headers_(headers_, false);  // headers_ is fixed once sent
-  start_write_(&current_, more);
-  lock.lock();
-  if (--starting_ == 0 && finish_deferred_) {
-    finish_deferred_ = false;
-    if (finish_) finish_(deferred_status_);
-  }
+  StartUnlocked(lock, [&] {
+    if (attach_headers) send_headers_(headers_, false);  // headers_ is fixed once sent
+    start_write_(&current_, more);
+  });
 }
 
 void Subscriber::FinishLocked(const grpc::Status& status) {

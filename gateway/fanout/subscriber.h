@@ -104,6 +104,10 @@ class Subscriber {
   // Takes the next message and starts its write (lock held on entry and on return; released
   // around StartWrite).
   void MaybeStart(std::unique_lock<std::recursive_mutex>& lock);
+  // Runs `start` (a StartWrite or the headers' send) without the lock, counted in starting_;
+  // back under the lock, runs a Finish that was deferred meanwhile (FinishLocked).
+  template <typename Start>
+  void StartUnlocked(std::unique_lock<std::recursive_mutex>& lock, Start&& start);
   // Finish once; while a StartWrite is under way on another thread it is deferred to that
   // thread (after its StartWrite returns), so OnDone can never overtake a starting write.
   void FinishLocked(const grpc::Status& status);
