@@ -119,9 +119,7 @@ natsConnection* Connect(const std::string& url, const char* name, std::string* e
   natsStatus s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    const char* last = nats_GetLastError(nullptr);
-    *error = std::string("cannot connect to ") + url + ": " + natsStatus_GetText(s) +
-             (last && *last ? std::string(" (") + last + ")" : "");
+    *error = std::string("cannot connect to ") + url + ": " + gateway::publish::NatsErrorText(s);
     return nullptr;
   }
   return nc;

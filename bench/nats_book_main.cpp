@@ -13,7 +13,7 @@
 //     books and its own orders from NATS, nothing from the gateway itself.)
 //   TLS and login, as publish.nats: [--tls-ca FILE [--tls-server-name NAME] [--tls-cert FILE
 //     --tls-key FILE]] (TLS is on with --tls-ca; a tls:// URL needs it; the name defaults to
-//     the first server's host) and one of --creds FILE, --user NAME --password-env VAR,
+//     the servers' common host, unless an IP address) and one of --creds FILE, --user NAME --password-env VAR,
 //     --token-env VAR (secrets from the environment only).
 #include <chrono>
 #include <csignal>
@@ -91,14 +91,20 @@ int main(int argc, char** argv) {
       return Usage();
   }
   // TLS and login (the secrets only from the environment: never on a command line).
+  // The same rules as publish.nats (gateway/publish/nats_url.h).
   sec.tls = !sec.ca_file.empty();
-  if (url.find("tls://") != std::string::npos && !sec.tls) {
+  const auto servers = perpgw::gateway::publish::SplitNatsServers(url);
+  if (!url.empty() && perpgw::gateway::publish::AnyTlsServer(servers) && !sec.tls) {
     std::cerr << "perpgw-nats-book: a tls:// server needs --tls-ca\n";
     return 2;
   }
   if (sec.tls && sec.server_name.empty() && !url.empty()) {
-    sec.server_name = perpgw::gateway::publish::NatsServerHost(
-        perpgw::gateway::publish::SplitNatsServers(url)[0]);
+    std::string why;
+    sec.server_name = perpgw::gateway::publish::DefaultNatsServerName(servers, &why);
+    if (!why.empty()) {
+      std::cerr << "perpgw-nats-book: --tls-server-name " << why << "\n";
+      return 2;
+    }
   }
   if (sec.cert_file.empty() != sec.key_file.empty() || sec.user.empty() != password_env.empty() ||
       (!sec.creds_file.empty()) + (!sec.user.empty()) + (!token_env.empty()) > 1) {

@@ -320,8 +320,8 @@ bool SubjectSafe(const std::string& s) {
   return true;
 }
 
-// A PEM file named in the config, read now with a size cap. Problems are reported under `path`
-// and name the file, never its content.
+// A PEM-armoured file named in the config (certificate, key, NATS .creds), read now with a size
+// cap. Problems are reported under `path` and name the file, never its content.
 void ReadPemFile(const std::string& file, const std::string& path, std::string* pem,
                  Problems& p) {
   switch (ReadFileCapped(file, kMaxPemFileBytes, pem)) {
@@ -342,8 +342,6 @@ void ReadPemFile(const std::string& file, const std::string& path, std::string* 
 // publish.nats.tls and the credentials (one of creds_file, token, user + password).
 void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) {
   const auto servers = publish::SplitNatsServers(c.url);
-  bool tls_url = false;
-  for (const auto& one : servers) tls_url |= one.rfind("tls://", 0) == 0;
   if (auto t = nn["tls"]) {
     CheckKeys(t, "publish.nats.tls", {"ca_file", "cert_file", "key_file", "server_name"}, p);
     if (t.IsMap()) {
@@ -355,7 +353,7 @@ void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) 
     } else {
       p.Add("publish.nats.tls", "must be a map (ca_file, cert_file, key_file, server_name)");
     }
-  } else if (tls_url) {
+  } else if (publish::AnyTlsServer(servers)) {
     p.Add("publish.nats.tls", "a tls:// server needs publish.nats.tls.ca_file (the CA that "
                               "signs the servers' certificates)");
   }
@@ -378,19 +376,10 @@ void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) 
     std::fill(pem.begin(), pem.end(), '\0');  // the key's text
     // The name the servers' certificates must carry. Without it libnats checks the chain only,
     // so any certificate of that CA would do: it is always set.
-    if (c.tls.server_name.empty() && !servers.empty()) {
-      std::string host(publish::NatsServerHost(servers[0]));
-      bool same = true;
-      for (const auto& one : servers) same &= publish::NatsServerHost(one) == host;
-      const bool ip = host.find(':') != std::string::npos ||
-                      host.find_first_not_of("0123456789.") == std::string::npos;
-      if (same && !ip && !host.empty()) {
-        c.tls.server_name = host;
-      } else {
-        p.Add("publish.nats.tls.server_name",
-              same ? "required when the server is an IP address: the name in its certificate"
-                   : "required when the servers' hosts differ: the name in their certificates");
-      }
+    if (c.tls.server_name.empty()) {
+      std::string why;
+      c.tls.server_name = publish::DefaultNatsServerName(servers, &why);
+      if (!why.empty()) p.Add("publish.nats.tls.server_name", why);
     }
   }
 
@@ -399,20 +388,11 @@ void ParseNatsSecurity(const YAML::Node& nn, NatsPublishConfig& c, Problems& p) 
     ++methods;
     // libnats reads it at every connect; checked here so a typo is a load error.
     std::string text;
-    switch (ReadFileCapped(c.creds_file, kMaxPemFileBytes, &text)) {
-      case ReadResult::kOk:
-        if (text.find("-----BEGIN NATS USER JWT-----") == std::string::npos ||
-            text.find("-----BEGIN USER NKEY SEED-----") == std::string::npos) {
-          p.Add("publish.nats.creds_file",
-                c.creds_file + " is not a NATS credentials file (user JWT + nkey seed)");
-        }
-        break;
-      case ReadResult::kCannotOpen:
-        p.Add("publish.nats.creds_file", "cannot read " + c.creds_file);
-        break;
-      case ReadResult::kTooLarge:
-        p.Add("publish.nats.creds_file", c.creds_file + " is too large");
-        break;
+    ReadPemFile(c.creds_file, "publish.nats.creds_file", &text, p);
+    if (!text.empty() && (text.find("-----BEGIN NATS USER JWT-----") == std::string::npos ||
+                          text.find("-----BEGIN USER NKEY SEED-----") == std::string::npos)) {
+      p.Add("publish.nats.creds_file",
+            c.creds_file + " is not a NATS credentials file (user JWT + nkey seed)");
     }
     std::fill(text.begin(), text.end(), '\0');
   }

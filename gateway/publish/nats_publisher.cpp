@@ -336,12 +336,8 @@ struct NatsPublisher::Impl : std::enable_shared_from_this<Impl> {
     natsOptions_SetAllowReconnect(o, false);
     natsConnection* probe = nullptr;
     const natsStatus s = natsConnection_Connect(&probe, o);
-    std::string why = s == NATS_OK ? "the servers accept a new connection; the client retries"
-                                   : natsStatus_GetText(s);
-    if (s != NATS_OK) {
-      const char* text = nats_GetLastError(nullptr);
-      if (text && *text && why != text) why += ": " + std::string(text);
-    }
+    const std::string why =
+        s == NATS_OK ? "the servers accept a new connection; the client retries" : NatsErrorText(s);
     if (probe) {
       natsConnection_Close(probe);
       natsConnection_Destroy(probe);

@@ -22,13 +22,21 @@ struct NatsSecurity {
   std::string user, password;  // password: secret
 };
 
+// A failed libnats call as text: its status and, when it adds something, the thread's last
+// error ("Authentication Violation ((conn.c:1905): Authorization Violation)"). libnats' texts
+// name operations and files, never a secret.
+inline std::string NatsErrorText(natsStatus st) {
+  std::string out = natsStatus_GetText(st);
+  const char* last = nats_GetLastError(nullptr);
+  if (last && *last && out != last) out += std::string(" (") + last + ")";
+  return out;
+}
+
 // Puts `s` onto `o`. "" or what failed: libnats' status and last error, which name the
 // operation or file, never a secret.
 inline std::string ApplyNatsSecurity(natsOptions* o, const NatsSecurity& s) {
   auto failed = [](const std::string& what, natsStatus st) {
-    const char* last = nats_GetLastError(nullptr);
-    return what + ": " + natsStatus_GetText(st) +
-           (last && *last ? std::string(" (") + last + ")" : "");
+    return what + ": " + NatsErrorText(st);
   };
   natsStatus st = NATS_OK;
   if (s.tls) {

@@ -36,6 +36,36 @@ inline std::string_view NatsServerHost(std::string_view url) {
   return rest.substr(0, rest.find(':'));
 }
 
+// Whether any server of the list is tls:// (then TLS settings are required).
+inline bool AnyTlsServer(const std::vector<std::string>& servers) {
+  for (const auto& one : servers) {
+    if (one.rfind("tls://", 0) == 0) return true;
+  }
+  return false;
+}
+
+// The name the servers' TLS certificates must carry when none is configured: their common
+// host, unless it is an IP address (libnats checks a name, never an address). "" with *why set
+// when there is none to take.
+inline std::string DefaultNatsServerName(const std::vector<std::string>& servers,
+                                         std::string* why) {
+  if (servers.empty()) return "";
+  const std::string_view host = NatsServerHost(servers[0]);
+  for (const auto& one : servers) {
+    if (NatsServerHost(one) != host) {
+      *why = "required when the servers' hosts differ: the name in their certificates";
+      return "";
+    }
+  }
+  const bool ip = host.find(':') != std::string_view::npos ||
+                  host.find_first_not_of("0123456789.") == std::string_view::npos;
+  if (ip || host.empty()) {
+    *why = "required when the server is an IP address: the name in its certificate";
+    return "";
+  }
+  return std::string(host);
+}
+
 // `url` with anything before an '@' of its authority replaced by "***" (for messages).
 inline std::string RedactNatsServer(std::string_view url) {
   const size_t scheme = url.find("://");
